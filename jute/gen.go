@@ -1,0 +1,3 @@
+package jute
+
+//go:generate go run ./internal/gen records.def records_gen.go
