@@ -1,0 +1,125 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkafka/zkafka/cmd/zkafka/internal/zkbench"
+)
+
+func benchCommand(log *slog.Logger) *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "load generators",
+		Subcommands: []*cli.Command{
+			benchZKCommand(log),
+			benchZKLoadCommand(log),
+		},
+	}
+}
+
+// serversFlag is made afresh for each command because a cli flag keeps the value it parsed.
+func serversFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:     "servers",
+		Usage:    "ZooKeeper servers, host:port[,host:port...]",
+		Required: true,
+	}
+}
+
+func benchZKCommand(log *slog.Logger) *cli.Command {
+	return &cli.Command{
+		Name:  "zk",
+		Usage: "run a ZooKeeper workload: closed-loop clients, one session each, synchronous requests",
+		Flags: []cli.Flag{
+			serversFlag(),
+			&cli.StringFlag{Name: "op", Value: string(zkbench.OpMixed), Usage: "create, set, get or mixed (80% get, 20% set)"},
+			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent sessions"},
+			&cli.IntFlag{Name: "size", Value: 1024, Usage: "bytes per value"},
+			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time"},
+			&cli.DurationFlag{Name: "warmup", Value: 2 * time.Second, Usage: "time run before measuring"},
+			&cli.IntFlag{Name: "znodes", Value: 1000, Usage: "pre-created znodes that set, get and mixed spread over"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON line of results"},
+		},
+		Action: func(c *cli.Context) error {
+			op, err := zkbench.ParseOp(c.String("op"))
+			if err != nil {
+				return err
+			}
+			res, runErr := zkbench.Run(c.Context, zkbench.Config{
+				Servers:  splitServers(c.String("servers")),
+				Op:       op,
+				Clients:  c.Int("clients"),
+				Size:     c.Int("size"),
+				Duration: c.Duration("duration"),
+				Warmup:   c.Duration("warmup"),
+				Znodes:   c.Int("znodes"),
+				Logger:   log,
+			})
+			if res == nil {
+				return runErr
+			}
+			if err := writeResult(c, res); err != nil {
+				return err
+			}
+			return runErr
+		},
+	}
+}
+
+func benchZKLoadCommand(log *slog.Logger) *cli.Command {
+	return &cli.Command{
+		Name:  "zk-load",
+		Usage: "create znodes under " + zkbench.LoadParent + " (for memory measurements)",
+		Flags: []cli.Flag{
+			serversFlag(),
+			&cli.IntFlag{Name: "znodes", Value: 100000, Usage: "znodes to create"},
+			&cli.IntFlag{Name: "size", Value: 1024, Usage: "bytes per value"},
+			&cli.IntFlag{Name: "clients", Value: 16, Usage: "concurrent sessions doing the creates"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON line of results"},
+		},
+		Action: func(c *cli.Context) error {
+			res, runErr := zkbench.Load(c.Context, zkbench.LoadConfig{
+				Servers: splitServers(c.String("servers")),
+				Znodes:  c.Int("znodes"),
+				Size:    c.Int("size"),
+				Clients: c.Int("clients"),
+				Logger:  log,
+			})
+			if res == nil {
+				return runErr
+			}
+			if err := writeResult(c, res); err != nil {
+				return err
+			}
+			return runErr
+		},
+	}
+}
+
+// result is what both benchmark kinds print.
+type result interface {
+	WriteJSON(w io.Writer) error
+	WriteText(w io.Writer) error
+}
+
+func writeResult(c *cli.Context, r result) error {
+	if c.Bool("json") {
+		return r.WriteJSON(c.App.Writer)
+	}
+	return r.WriteText(c.App.Writer)
+}
+
+func splitServers(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,703 @@
+// Package diff is the differential conformance runner: every Scenario runs
+// against a reference server (Apache ZooKeeper) and a candidate (zkserver)
+// through a Recorder that logs each operation's outcome and each watch event
+// in order; the two logs are compared after normalising what legitimately
+// differs (times, absolute zxids, session ids).
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zkafka/zkafka/conformance/internal/zkwire"
+	"github.com/zkafka/zkafka/jute"
+)
+
+// OpTimeout bounds a single request; a server that does not answer in time
+// is logged as TIMEOUT.
+const OpTimeout = 10 * time.Second
+
+// R records one scenario run against one server.
+type R struct {
+	ctx   context.Context
+	addr  string
+	root  string
+	lines []string
+	n     norm
+	conns []*Client
+	// broken is set when the harness itself failed (not a server difference).
+	broken error
+}
+
+func newR(ctx context.Context, addr, root string) *R {
+	return &R{ctx: ctx, addr: addr, root: root, n: norm{sessions: map[int64]string{}}}
+}
+
+// Root is the scenario's own subtree, e.g. "/s12".
+func (r *R) Root() string { return r.root }
+
+// P joins rel under the scenario root: P("a/b") = "/s12/a/b"; P("") = root.
+func (r *R) P(rel string) string {
+	if rel == "" {
+		return r.root
+	}
+	return r.root + "/" + rel
+}
+
+// Logf adds a free-form line (for notes that help read a diff).
+func (r *R) Logf(format string, args ...any) {
+	r.lines = append(r.lines, "# "+fmt.Sprintf(format, args...))
+}
+
+func (r *R) add(s string) { r.lines = append(r.lines, s) }
+
+// Lines returns the log.
+func (r *R) Lines() []string { return r.lines }
+
+// Sleep pauses the scenario (for time-driven server behaviour only).
+func (r *R) Sleep(d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-r.ctx.Done():
+	}
+}
+
+// ConnOpts tune Connect.
+type ConnOpts struct {
+	Timeout   time.Duration // requested session timeout (default 10s)
+	NoPing    bool
+	ReadOnly  *bool
+	sessionID int64
+	passwd    []byte
+	lastZxid  int64
+}
+
+// Client is one recorded connection.
+type Client struct {
+	r     *R
+	label string
+	c     *zkwire.Conn
+	seen  int // events already logged
+	dead  bool
+}
+
+// Connect opens a new session labelled label.
+func (r *R) Connect(label string, opts ...ConnOpts) *Client {
+	var o ConnOpts
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return r.dial(label, o)
+}
+
+func (r *R) dial(label string, o ConnOpts) *Client {
+	cl := &Client{r: r, label: label}
+	ctx, cancel := context.WithTimeout(r.ctx, OpTimeout)
+	defer cancel()
+	c, err := zkwire.Dial(ctx, r.addr, zkwire.Options{
+		Timeout: o.Timeout, NoPing: o.NoPing, ReadOnly: o.ReadOnly,
+		SessionID: o.sessionID, Passwd: o.passwd, LastZxid: o.lastZxid,
+	})
+	desc := fmt.Sprintf("%s: connect", label)
+	if o.Timeout != 0 {
+		desc += fmt.Sprintf(" timeout=%d", o.Timeout.Milliseconds())
+	}
+	if o.sessionID != 0 {
+		desc += " session=" + r.n.owner(o.sessionID)
+	}
+	if err != nil {
+		cl.dead = true
+		switch {
+		case errors.Is(err, jute.ErrSessionExpired):
+			r.add(desc + " -> SessionExpired (timeout 0)")
+		default:
+			r.add(desc + " -> FAILED")
+			r.broken = fmt.Errorf("%s: %w", desc, err)
+		}
+		return cl
+	}
+	cl.c = c
+	if _, ok := r.n.sessions[c.SessionID()]; !ok {
+		r.n.sessions[c.SessionID()] = fmt.Sprintf("S%d", len(r.n.sessions)+1)
+	}
+	r.conns = append(r.conns, cl)
+	r.add(fmt.Sprintf("%s -> session=%s timeout=%d", desc, r.n.sessions[c.SessionID()], c.Timeout()))
+	return cl
+}
+
+// SessionLabel returns the label of the client's session.
+func (cl *Client) SessionLabel() string {
+	if cl.c == nil {
+		return "none"
+	}
+	return cl.r.n.owner(cl.c.SessionID())
+}
+
+// logEvents logs events received before position upTo (-1 = all so far).
+func (cl *Client) logEvents(upTo int) {
+	if cl.c == nil {
+		return
+	}
+	evs := cl.c.Events(cl.seen)
+	if upTo >= 0 && upTo-cl.seen < len(evs) {
+		evs = evs[:upTo-cl.seen]
+	}
+	for _, ev := range evs {
+		cl.r.add(fmt.Sprintf("%s: event %s %s %q zxid=%s", cl.label, eventName(ev.Type), stateName(ev.State), ev.Path, cl.r.n.zx(ev.Zxid)))
+	}
+	cl.seen += len(evs)
+}
+
+// do sends one request and returns the reply, logging events that preceded
+// it. ok is false when no reply came (the failure is logged with desc).
+func (cl *Client) do(xid, op int32, req jute.Record, desc string) (zkwire.Result, bool) {
+	if cl.c == nil || cl.dead {
+		cl.r.add(fmt.Sprintf("%s: %s -> NOT CONNECTED", cl.label, desc))
+		return zkwire.Result{}, false
+	}
+	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
+	defer cancel()
+	res, err := cl.c.DoXid(ctx, xid, op, req)
+	if err != nil {
+		cl.logEvents(-1)
+		if errors.Is(err, zkwire.ErrClosed) {
+			cl.dead = true
+			cl.r.add(fmt.Sprintf("%s: %s -> CONNECTION CLOSED", cl.label, desc))
+		} else {
+			cl.r.add(fmt.Sprintf("%s: %s -> TIMEOUT", cl.label, desc))
+		}
+		return res, false
+	}
+	cl.logEvents(res.EventsSoFar)
+	cl.r.n.observe(res.Hdr.Zxid)
+	return res, true
+}
+
+// result logs "<label>: <desc> -> <err> <body> zxid=..." and returns the code.
+func (cl *Client) result(desc string, res zkwire.Result, body string) jute.Err {
+	s := fmt.Sprintf("%s: %s -> %s", cl.label, desc, errName(res.Hdr.Err))
+	if body != "" {
+		s += " " + body
+	}
+	s += " zxid=" + cl.r.n.zx(res.Hdr.Zxid)
+	cl.r.add(s)
+	return jute.Err(res.Hdr.Err)
+}
+
+// call runs a request whose OK reply decodes into resp, and renders it with
+// show; returns the error code (ErrConnectionLoss when no reply).
+func (cl *Client) call(op int32, req, resp jute.Record, desc string, show func() string) jute.Err {
+	res, ok := cl.do(0, op, req, desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	body := ""
+	if res.Hdr.Err == 0 && resp != nil {
+		if err := jute.Unmarshal(res.Body, resp); err != nil {
+			body = fmt.Sprintf("UNDECODABLE(%v) body=%x", err, res.Body)
+		} else if show != nil {
+			body = show()
+		}
+	} else if len(res.Body) > 0 {
+		body = fmt.Sprintf("body=%x", res.Body)
+	}
+	return cl.result(desc, res, body)
+}
+
+func aclOrOpen(acl []jute.ACL) []jute.ACL {
+	if acl == nil {
+		return jute.OpenACLUnsafe
+	}
+	return acl
+}
+
+// Create sends create(1). A nil acl means OPEN_ACL_UNSAFE.
+func (cl *Client) Create(path, d string, flags int32, acl []jute.ACL) (string, jute.Err) {
+	return cl.CreateReq(&jute.CreateRequest{Path: path, Data: []byte(d), ACL: aclOrOpen(acl), Flags: flags})
+}
+
+// CreateReq sends create(1) with a request as given.
+func (cl *Client) CreateReq(req *jute.CreateRequest) (string, jute.Err) {
+	var resp jute.CreateResponse
+	desc := fmt.Sprintf("create %q data=%s flags=%d acl=%s", req.Path, data(req.Data), req.Flags, acls(req.ACL))
+	code := cl.call(jute.OpCreate, req, &resp, desc, func() string { return "path=" + resp.Path })
+	return resp.Path, code
+}
+
+// Create2 sends create2(15).
+func (cl *Client) Create2(path, d string, flags int32, acl []jute.ACL) (string, jute.Err) {
+	return cl.create2(jute.OpCreate2, &jute.CreateRequest{Path: path, Data: []byte(d), ACL: aclOrOpen(acl), Flags: flags})
+}
+
+// CreateContainer sends createContainer(19) with the given flags (normally
+// ModeContainer).
+func (cl *Client) CreateContainer(path, d string, flags int32) (string, jute.Err) {
+	return cl.create2(jute.OpCreateContainer, &jute.CreateRequest{Path: path, Data: []byte(d), ACL: jute.OpenACLUnsafe, Flags: flags})
+}
+
+func (cl *Client) create2(op int32, req *jute.CreateRequest) (string, jute.Err) {
+	var resp jute.Create2Response
+	desc := fmt.Sprintf("%s %q data=%s flags=%d acl=%s", opName(op), req.Path, data(req.Data), req.Flags, acls(req.ACL))
+	code := cl.call(op, req, &resp, desc, func() string { return "path=" + resp.Path + " stat=" + cl.r.n.stat(&resp.Stat) })
+	return resp.Path, code
+}
+
+// CreateTTL sends createTTL(21).
+func (cl *Client) CreateTTL(path, d string, flags int32, ttl int64) (string, jute.Err) {
+	req := &jute.CreateTTLRequest{Path: path, Data: []byte(d), ACL: jute.OpenACLUnsafe, Flags: flags, TTL: ttl}
+	var resp jute.Create2Response
+	desc := fmt.Sprintf("createTTL %q data=%s flags=%d ttl=%d", path, data(req.Data), flags, ttl)
+	code := cl.call(jute.OpCreateTTL, req, &resp, desc, func() string { return "path=" + resp.Path + " stat=" + cl.r.n.stat(&resp.Stat) })
+	return resp.Path, code
+}
+
+// Delete sends delete(2).
+func (cl *Client) Delete(path string, version int32) jute.Err {
+	return cl.call(jute.OpDelete, &jute.DeleteRequest{Path: path, Version: version}, nil, fmt.Sprintf("delete %q v=%d", path, version), nil)
+}
+
+// Exists sends exists(3).
+func (cl *Client) Exists(path string, watch bool) jute.Err {
+	var resp jute.ExistsResponse
+	return cl.call(jute.OpExists, &jute.ExistsRequest{Path: path, Watch: watch}, &resp,
+		fmt.Sprintf("exists %q watch=%v", path, watch), func() string { return "stat=" + cl.r.n.stat(&resp.Stat) })
+}
+
+// Get sends getData(4).
+func (cl *Client) Get(path string, watch bool) ([]byte, jute.Err) {
+	var resp jute.GetDataResponse
+	code := cl.call(jute.OpGetData, &jute.GetDataRequest{Path: path, Watch: watch}, &resp,
+		fmt.Sprintf("getData %q watch=%v", path, watch), func() string {
+			return "data=" + data(resp.Data) + " stat=" + cl.r.n.stat(&resp.Stat)
+		})
+	return resp.Data, code
+}
+
+// Set sends setData(5).
+func (cl *Client) Set(path, d string, version int32) jute.Err {
+	return cl.SetB(path, []byte(d), version)
+}
+
+// SetB sends setData(5) with raw bytes (nil is sent as a null buffer).
+func (cl *Client) SetB(path string, d []byte, version int32) jute.Err {
+	var resp jute.SetDataResponse
+	return cl.call(jute.OpSetData, &jute.SetDataRequest{Path: path, Data: d, Version: version}, &resp,
+		fmt.Sprintf("setData %q data=%s v=%d", path, data(d), version), func() string { return "stat=" + cl.r.n.stat(&resp.Stat) })
+}
+
+// GetACL sends getACL(6).
+func (cl *Client) GetACL(path string) ([]jute.ACL, jute.Err) {
+	var resp jute.GetACLResponse
+	code := cl.call(jute.OpGetACL, &jute.GetACLRequest{Path: path}, &resp, fmt.Sprintf("getACL %q", path),
+		func() string { return "acl=" + acls(resp.ACL) + " stat=" + cl.r.n.stat(&resp.Stat) })
+	return resp.ACL, code
+}
+
+// SetACL sends setACL(7).
+func (cl *Client) SetACL(path string, acl []jute.ACL, version int32) jute.Err {
+	var resp jute.SetACLResponse
+	return cl.call(jute.OpSetACL, &jute.SetACLRequest{Path: path, ACL: acl, Version: version}, &resp,
+		fmt.Sprintf("setACL %q acl=%s v=%d", path, acls(acl), version), func() string { return "stat=" + cl.r.n.stat(&resp.Stat) })
+}
+
+// Children sends getChildren(8).
+func (cl *Client) Children(path string, watch bool) ([]string, jute.Err) {
+	var resp jute.GetChildrenResponse
+	code := cl.call(jute.OpGetChildren, &jute.GetChildrenRequest{Path: path, Watch: watch}, &resp,
+		fmt.Sprintf("getChildren %q watch=%v", path, watch), func() string { return "children=" + sortedList(resp.Children) })
+	return resp.Children, code
+}
+
+// Children2 sends getChildren2(12).
+func (cl *Client) Children2(path string, watch bool) ([]string, jute.Err) {
+	var resp jute.GetChildren2Response
+	code := cl.call(jute.OpGetChildren2, &jute.GetChildren2Request{Path: path, Watch: watch}, &resp,
+		fmt.Sprintf("getChildren2 %q watch=%v", path, watch), func() string {
+			return "children=" + sortedList(resp.Children) + " stat=" + cl.r.n.stat(&resp.Stat)
+		})
+	return resp.Children, code
+}
+
+// Sync sends sync(9).
+func (cl *Client) Sync(path string) jute.Err {
+	var resp jute.SyncResponse
+	return cl.call(jute.OpSync, &jute.SyncRequest{Path: path}, &resp, fmt.Sprintf("sync %q", path),
+		func() string { return "path=" + resp.Path })
+}
+
+// Check sends a top-level check(13) (normally only used inside multi).
+func (cl *Client) Check(path string, version int32) jute.Err {
+	return cl.Raw(jute.OpCheck, &jute.CheckVersionRequest{Path: path, Version: version})
+}
+
+// Multi sends multi(14).
+func (cl *Client) Multi(ops ...jute.Op) jute.Err {
+	return cl.multi(jute.OpMulti, ops)
+}
+
+// MultiRead sends multiRead(22).
+func (cl *Client) MultiRead(ops ...jute.Op) jute.Err {
+	return cl.multi(jute.OpMultiRead, ops)
+}
+
+func (cl *Client) multi(op int32, ops []jute.Op) jute.Err {
+	parts := make([]string, len(ops))
+	for i, o := range ops {
+		parts[i] = describeOp(o)
+	}
+	desc := fmt.Sprintf("%s [%s]", opName(op), strings.Join(parts, " | "))
+	res, ok := cl.do(0, op, &jute.MultiRequest{Ops: ops}, desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	// A failed multi still carries per-op results.
+	var m jute.MultiResponse
+	body := ""
+	if len(res.Body) > 0 {
+		if err := jute.Unmarshal(res.Body, &m); err != nil {
+			body = fmt.Sprintf("UNDECODABLE(%v) body=%x", err, res.Body)
+		} else {
+			body = "results=" + cl.r.n.multiResult(&m)
+		}
+	}
+	return cl.result(desc, res, body)
+}
+
+func describeOp(o jute.Op) string {
+	switch q := o.Rec.(type) {
+	case *jute.CreateRequest:
+		return fmt.Sprintf("%s %q %s f=%d", opName(o.Type), q.Path, data(q.Data), q.Flags)
+	case *jute.CreateTTLRequest:
+		return fmt.Sprintf("%s %q %s f=%d ttl=%d", opName(o.Type), q.Path, data(q.Data), q.Flags, q.TTL)
+	case *jute.DeleteRequest:
+		return fmt.Sprintf("delete %q v=%d", q.Path, q.Version)
+	case *jute.SetDataRequest:
+		return fmt.Sprintf("setData %q %s v=%d", q.Path, data(q.Data), q.Version)
+	case *jute.CheckVersionRequest:
+		return fmt.Sprintf("check %q v=%d", q.Path, q.Version)
+	case *jute.GetDataRequest:
+		return fmt.Sprintf("getData %q", q.Path)
+	case *jute.GetChildrenRequest:
+		return fmt.Sprintf("getChildren %q", q.Path)
+	}
+	return fmt.Sprintf("%s %T", opName(o.Type), o.Rec)
+}
+
+// Multi op builders.
+
+// MCreate is a create op for Multi (nil acl = OPEN_ACL_UNSAFE).
+func MCreate(path, d string, flags int32) jute.Op {
+	return jute.Op{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: path, Data: []byte(d), ACL: jute.OpenACLUnsafe, Flags: flags}}
+}
+
+// MCreate2 is a create2 op for Multi.
+func MCreate2(path, d string, flags int32) jute.Op {
+	return jute.Op{Type: jute.OpCreate2, Rec: &jute.CreateRequest{Path: path, Data: []byte(d), ACL: jute.OpenACLUnsafe, Flags: flags}}
+}
+
+// MCreateContainer is a createContainer op for Multi.
+func MCreateContainer(path, d string) jute.Op {
+	return jute.Op{Type: jute.OpCreateContainer, Rec: &jute.CreateRequest{Path: path, Data: []byte(d), ACL: jute.OpenACLUnsafe, Flags: jute.ModeContainer}}
+}
+
+// MCreateTTL is a createTTL op for Multi.
+func MCreateTTL(path, d string, flags int32, ttl int64) jute.Op {
+	return jute.Op{Type: jute.OpCreateTTL, Rec: &jute.CreateTTLRequest{Path: path, Data: []byte(d), ACL: jute.OpenACLUnsafe, Flags: flags, TTL: ttl}}
+}
+
+// MDelete is a delete op for Multi.
+func MDelete(path string, version int32) jute.Op {
+	return jute.Op{Type: jute.OpDelete, Rec: &jute.DeleteRequest{Path: path, Version: version}}
+}
+
+// MSet is a setData op for Multi.
+func MSet(path, d string, version int32) jute.Op {
+	return jute.Op{Type: jute.OpSetData, Rec: &jute.SetDataRequest{Path: path, Data: []byte(d), Version: version}}
+}
+
+// MCheck is a check op for Multi.
+func MCheck(path string, version int32) jute.Op {
+	return jute.Op{Type: jute.OpCheck, Rec: &jute.CheckVersionRequest{Path: path, Version: version}}
+}
+
+// MGet is a getData op for MultiRead.
+func MGet(path string) jute.Op {
+	return jute.Op{Type: jute.OpGetData, Rec: &jute.GetDataRequest{Path: path}}
+}
+
+// MChildren is a getChildren op for MultiRead.
+func MChildren(path string) jute.Op {
+	return jute.Op{Type: jute.OpGetChildren, Rec: &jute.GetChildrenRequest{Path: path}}
+}
+
+// AddAuth sends an auth packet (xid -4).
+func (cl *Client) AddAuth(scheme, auth string) jute.Err {
+	desc := fmt.Sprintf("addAuth %s %q", scheme, auth)
+	res, ok := cl.do(jute.XidAuth, jute.OpAuth, &jute.AuthPacket{Scheme: scheme, Auth: []byte(auth)}, desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	return cl.result(desc, res, "")
+}
+
+// GetEphemerals sends getEphemerals(103).
+func (cl *Client) GetEphemerals(prefix string) ([]string, jute.Err) {
+	var resp jute.GetEphemeralsResponse
+	code := cl.call(jute.OpGetEphemerals, &jute.GetEphemeralsRequest{PrefixPath: prefix}, &resp,
+		fmt.Sprintf("getEphemerals %q", prefix), func() string { return "paths=" + sortedList(resp.Ephemerals) })
+	return resp.Ephemerals, code
+}
+
+// AllChildrenNumber sends getAllChildrenNumber(104).
+func (cl *Client) AllChildrenNumber(path string) jute.Err {
+	var resp jute.GetAllChildrenNumberResponse
+	return cl.call(jute.OpGetAllChildrenNumber, &jute.GetAllChildrenNumberRequest{Path: path}, &resp,
+		fmt.Sprintf("getAllChildrenNumber %q", path), func() string { return fmt.Sprintf("total=%d", resp.TotalNumber) })
+}
+
+// WhoAmI sends whoAmI(107).
+func (cl *Client) WhoAmI() jute.Err {
+	var resp jute.WhoAmIResponse
+	return cl.call(jute.OpWhoAmI, nil, &resp, "whoAmI", func() string {
+		parts := make([]string, len(resp.ClientInfo))
+		for i, ci := range resp.ClientInfo {
+			parts[i] = ci.AuthScheme + ":" + ci.User
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	})
+}
+
+// AddWatch sends addWatch(106).
+func (cl *Client) AddWatch(path string, mode int32) jute.Err {
+	return cl.Raw(jute.OpAddWatch, &jute.AddWatchRequest{Path: path, Mode: mode})
+}
+
+// RemoveWatches sends removeWatches(18).
+func (cl *Client) RemoveWatches(path string, typ int32) jute.Err {
+	return cl.Raw(jute.OpRemoveWatches, &jute.RemoveWatchesRequest{Path: path, Type: typ})
+}
+
+// CheckWatches sends checkWatches(17).
+func (cl *Client) CheckWatches(path string, typ int32) jute.Err {
+	return cl.Raw(jute.OpCheckWatches, &jute.CheckWatchesRequest{Path: path, Type: typ})
+}
+
+// SetWatches sends setWatches(101) with xid -8, as clients do on reconnect.
+func (cl *Client) SetWatches(req *jute.SetWatches) jute.Err {
+	desc := fmt.Sprintf("setWatches rel=%s data=%v exist=%v child=%v", cl.r.n.zx(req.RelativeZxid), req.DataWatches, req.ExistWatches, req.ChildWatches)
+	res, ok := cl.do(jute.XidSetWatches, jute.OpSetWatches, req, desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	return cl.result(desc, res, rawBody(res.Body))
+}
+
+// SetWatches2 sends setWatches2(105) with xid -8.
+func (cl *Client) SetWatches2(req *jute.SetWatches2) jute.Err {
+	desc := fmt.Sprintf("setWatches2 rel=%s data=%v exist=%v child=%v persistent=%v recursive=%v", cl.r.n.zx(req.RelativeZxid),
+		req.DataWatches, req.ExistWatches, req.ChildWatches, req.PersistentWatches, req.PersistentRecursiveWatches)
+	res, ok := cl.do(jute.XidSetWatches, jute.OpSetWatches2, req, desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	return cl.result(desc, res, rawBody(res.Body))
+}
+
+// Reconfig sends reconfig(16).
+func (cl *Client) Reconfig(joining, leaving, members string, configID int64) jute.Err {
+	var resp jute.GetDataResponse
+	return cl.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, NewMembers: members, CurConfigID: configID},
+		&resp, fmt.Sprintf("reconfig join=%q leave=%q members=%q id=%d", joining, leaving, members, configID),
+		func() string { return "data=" + data(resp.Data) + " stat=" + cl.r.n.stat(&resp.Stat) })
+}
+
+func rawBody(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 64 {
+		return fmt.Sprintf("body=<%d bytes>", len(b))
+	}
+	return fmt.Sprintf("body=%x", b)
+}
+
+// Raw sends any request and logs the error code and the raw reply body.
+func (cl *Client) Raw(op int32, req jute.Record) jute.Err {
+	desc := opName(op)
+	if req != nil {
+		desc += fmt.Sprintf(" %+v", req)
+	}
+	res, ok := cl.do(0, op, req, desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	return cl.result(desc, res, rawBody(res.Body))
+}
+
+// RawBytes sends a request header for op followed by body bytes as they are.
+func (cl *Client) RawBytes(op int32, body []byte, label string) jute.Err {
+	desc := fmt.Sprintf("%s raw(%s)", opName(op), label)
+	res, ok := cl.do(0, op, rawRecord(body), desc)
+	if !ok {
+		return jute.ErrConnectionLoss
+	}
+	return cl.result(desc, res, rawBody(res.Body))
+}
+
+type rawRecord []byte
+
+func (b rawRecord) Encode(e *jute.Encoder) { e.Buf = append(e.Buf, b...) }
+func (b rawRecord) Decode(d *jute.Decoder) {}
+
+// WriteFrame writes bytes on the socket as they are (no framing added) and
+// logs it; used for oversized or malformed frames.
+func (cl *Client) WriteFrame(b []byte, label string) {
+	if cl.c == nil || cl.dead {
+		cl.r.add(fmt.Sprintf("%s: write %s -> NOT CONNECTED", cl.label, label))
+		return
+	}
+	if err := cl.c.WriteRaw(b); err != nil {
+		cl.r.add(fmt.Sprintf("%s: write %s -> write error", cl.label, label))
+		return
+	}
+	cl.r.add(fmt.Sprintf("%s: write %s", cl.label, label))
+}
+
+// Flush makes a round trip that is not logged (exists "/"), then logs every
+// event that arrived before its reply: watch events caused by an earlier
+// completed request of any session are guaranteed to precede it.
+func (cl *Client) Flush() {
+	if cl.c == nil || cl.dead {
+		cl.r.add(fmt.Sprintf("%s: flush -> NOT CONNECTED", cl.label))
+		return
+	}
+	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
+	defer cancel()
+	res, err := cl.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})
+	if err != nil {
+		cl.logEvents(-1)
+		if errors.Is(err, zkwire.ErrClosed) {
+			cl.dead = true
+			cl.r.add(fmt.Sprintf("%s: flush -> CONNECTION CLOSED", cl.label))
+		} else {
+			cl.r.add(fmt.Sprintf("%s: flush -> TIMEOUT", cl.label))
+		}
+		return
+	}
+	cl.logEvents(res.EventsSoFar)
+}
+
+// WaitEvents waits up to timeout for n events not yet logged (for
+// time-driven server actions: expiry, TTL, containers) and logs them; a
+// shortfall is logged too.
+func (cl *Client) WaitEvents(n int, timeout time.Duration) {
+	if cl.c == nil {
+		cl.r.add(fmt.Sprintf("%s: wait %d events -> NOT CONNECTED", cl.label, n))
+		return
+	}
+	ctx, cancel := context.WithTimeout(cl.r.ctx, timeout)
+	defer cancel()
+	for {
+		total := cl.c.WaitEvents(ctx, cl.seen+n-1)
+		if total >= cl.seen+n || ctx.Err() != nil || cl.c.Cause() != nil {
+			break
+		}
+	}
+	got := len(cl.c.Events(cl.seen))
+	if got > n {
+		got = n
+	}
+	cl.logEvents(cl.seen + got)
+	if got < n {
+		cl.r.add(fmt.Sprintf("%s: wait -> only %d of %d events", cl.label, got, n))
+	}
+}
+
+// WaitClosed waits up to timeout for the server to close the connection and
+// logs whether it did.
+func (cl *Client) WaitClosed(timeout time.Duration) {
+	if cl.c == nil {
+		return
+	}
+	select {
+	case <-cl.c.Done():
+		cl.logEvents(-1)
+		cl.dead = true
+		cl.r.add(fmt.Sprintf("%s: connection closed by server", cl.label))
+	case <-time.After(timeout):
+		cl.r.add(fmt.Sprintf("%s: connection still open", cl.label))
+	}
+}
+
+// Close sends closeSession and logs its reply.
+func (cl *Client) Close() {
+	if cl.c == nil || cl.dead {
+		if cl.c != nil {
+			cl.c.CloseNoSession()
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
+	defer cancel()
+	res, err := cl.c.Close(ctx)
+	cl.logEvents(-1)
+	cl.dead = true
+	if err != nil {
+		cl.r.add(fmt.Sprintf("%s: closeSession -> NO REPLY", cl.label))
+		return
+	}
+	cl.r.n.observe(res.Hdr.Zxid)
+	cl.result("closeSession", res, rawBody(res.Body))
+}
+
+// Drop closes the socket without closing the session (it stays until it
+// expires or a client reattaches).
+func (cl *Client) Drop() {
+	if cl.c == nil {
+		return
+	}
+	cl.logEvents(-1)
+	cl.c.CloseNoSession()
+	cl.dead = true
+	cl.r.add(fmt.Sprintf("%s: drop connection", cl.label))
+}
+
+// Reattach opens a new connection to the same session (as a reconnecting
+// client does), labelled label.
+func (cl *Client) Reattach(label string, opts ...ConnOpts) *Client {
+	var o ConnOpts
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if cl.c == nil {
+		cl.r.add(fmt.Sprintf("%s: reattach -> NO SESSION", label))
+		return &Client{r: cl.r, label: label, dead: true}
+	}
+	o.sessionID = cl.c.SessionID()
+	if o.passwd == nil {
+		o.passwd = cl.c.Passwd()
+	}
+	return cl.r.dial(label, o)
+}
+
+// ReattachBadPassword reattaches with a wrong password.
+func (cl *Client) ReattachBadPassword(label string) *Client {
+	if cl.c == nil {
+		return &Client{r: cl.r, label: label, dead: true}
+	}
+	bad := append([]byte(nil), cl.c.Passwd()...)
+	bad[0] ^= 0xff
+	return cl.r.dial(label, ConnOpts{sessionID: cl.c.SessionID(), passwd: bad})
+}
+
+// LastZxid is the largest reply zxid this client has seen (raw, for
+// setWatches).
+func (cl *Client) LastZxid() int64 {
+	if cl.c == nil {
+		return 0
+	}
+	return cl.c.LastZxid()
+}

@@ -1,0 +1,391 @@
+// Package conn serves ZooKeeper client connections: framing, the connect
+// handshake, four-letter words on a fresh socket, and a batching writer.
+package conn
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/pipeline"
+)
+
+// FourLetterHandler answers a four-letter word; arg is the 8-byte mask that
+// follows "stmk" (else 0). It returns the text to write and whether the word
+// is known.
+type FourLetterHandler func(word string, arg int64) (string, bool)
+
+// Config configures the client listener.
+type Config struct {
+	Addr           string
+	MaxClientCnxns int // per remote IP, 0 = unlimited
+	MaxBuffer      int // jute.maxbuffer
+	FourLetter     FourLetterHandler
+	Logger         *slog.Logger
+}
+
+// Listener accepts client connections for a Processor.
+type Listener struct {
+	cfg    Config
+	ln     net.Listener
+	p      *pipeline.Processor
+	log    *slog.Logger
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[*Conn]struct{}
+	perIP  map[string]int
+	closed bool
+}
+
+// Listen binds cfg.Addr and starts accepting.
+func Listen(cfg Config, p *pipeline.Processor) (*Listener, error) {
+	if cfg.MaxBuffer <= 0 {
+		cfg.MaxBuffer = jute.DefaultMaxBuffer
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on client port %s: %w", cfg.Addr, err)
+	}
+	l := &Listener{cfg: cfg, ln: ln, p: p, log: cfg.Logger, conns: map[*Conn]struct{}{}, perIP: map[string]int{}}
+	l.wg.Add(1)
+	go l.accept()
+	return l, nil
+}
+
+// Addr is the bound address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Close stops accepting and closes every connection.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	conns := make([]*Conn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	err := l.ln.Close()
+	for _, c := range conns {
+		c.nc.Close()
+	}
+	l.wg.Wait()
+	return err
+}
+
+// Conns returns the open connections (for cons and stat).
+func (l *Listener) Conns() []*Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*Conn, 0, len(l.conns))
+	for c := range l.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (l *Listener) accept() {
+	defer l.wg.Done()
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			l.log.Warn("accept failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		ip := remoteIP(nc.RemoteAddr())
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			nc.Close()
+			return
+		}
+		if l.cfg.MaxClientCnxns > 0 && l.perIP[ip] >= l.cfg.MaxClientCnxns {
+			l.mu.Unlock()
+			l.log.Warn("too many connections from client, closing", "ip", ip, "max", l.cfg.MaxClientCnxns)
+			nc.Close()
+			continue
+		}
+		c := newConn(l, nc)
+		l.conns[c] = struct{}{}
+		l.perIP[ip]++
+		l.mu.Unlock()
+		l.wg.Add(1)
+		go c.serve()
+	}
+}
+
+func (l *Listener) remove(c *Conn) {
+	l.mu.Lock()
+	if _, ok := l.conns[c]; ok {
+		delete(l.conns, c)
+		ip := remoteIP(c.nc.RemoteAddr())
+		if l.perIP[ip]--; l.perIP[ip] <= 0 {
+			delete(l.perIP, ip)
+		}
+	}
+	l.mu.Unlock()
+}
+
+func remoteIP(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
+	}
+	host, _, _ := net.SplitHostPort(a.String())
+	return host
+}
+
+// Conn is one client connection.
+type Conn struct {
+	l           *Listener
+	nc          net.Conn
+	client      *pipeline.Client
+	Established time.Time
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   [][]byte
+	closing bool // close once the queue is flushed
+	dead    bool
+}
+
+func newConn(l *Listener, nc net.Conn) *Conn {
+	c := &Conn{l: l, nc: nc, Established: time.Now()}
+	c.cond = sync.NewCond(&c.mu)
+	c.client = l.p.NewClient(c, nc.RemoteAddr(), acl.IPID(nc.RemoteAddr()))
+	return c
+}
+
+// Client is the pipeline state of this connection.
+func (c *Conn) Client() *pipeline.Client { return c.client }
+
+// Remote is the peer address.
+func (c *Conn) Remote() net.Addr { return c.nc.RemoteAddr() }
+
+// Queued is the number of frames waiting to be written.
+func (c *Conn) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue)
+}
+
+// Send implements pipeline.Sender.
+func (c *Conn) Send(frame []byte) {
+	if frame == nil {
+		return
+	}
+	c.mu.Lock()
+	if !c.dead {
+		c.queue = append(c.queue, frame)
+		c.cond.Signal()
+	}
+	c.mu.Unlock()
+}
+
+// CloseAfterFlush implements pipeline.Sender.
+func (c *Conn) CloseAfterFlush() {
+	c.mu.Lock()
+	c.closing = true
+	c.cond.Signal()
+	c.mu.Unlock()
+}
+
+// writer sends queued frames, many per syscall.
+func (c *Conn) writer(done chan<- struct{}) {
+	defer close(done)
+	for {
+		c.mu.Lock()
+		for len(c.queue) == 0 && !c.closing && !c.dead {
+			c.cond.Wait()
+		}
+		if c.dead {
+			c.mu.Unlock()
+			return
+		}
+		q := c.queue
+		c.queue = nil
+		closing := c.closing
+		c.mu.Unlock()
+		if len(q) > 0 {
+			bufs := net.Buffers(q)
+			if _, err := bufs.WriteTo(c.nc); err != nil {
+				c.kill()
+				return
+			}
+		}
+		if closing && len(q) == 0 {
+			c.kill()
+			return
+		}
+	}
+}
+
+func (c *Conn) kill() {
+	c.mu.Lock()
+	c.dead = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.nc.Close()
+}
+
+func (c *Conn) serve() {
+	defer c.l.wg.Done()
+	defer c.l.remove(c)
+	wdone := make(chan struct{})
+	go c.writer(wdone)
+	err := c.readLoop()
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errSessionClosing) {
+		c.l.log.Info("closing client connection", "remote", c.nc.RemoteAddr(), "session", fmt.Sprintf("0x%x", c.client.SessionID()), "reason", err)
+	}
+	if !errors.Is(err, errSessionClosing) {
+		// closeSession: the core sends the reply and then closes for us.
+		c.CloseAfterFlush()
+	}
+	c.l.p.Disconnected(c.client)
+	select {
+	case <-wdone:
+	case <-time.After(2 * time.Second):
+		c.kill()
+		<-wdone
+	}
+	c.kill()
+}
+
+var errSessionClosing = errors.New("client closed its session")
+
+var fourLetterWords = map[string]bool{
+	"conf": true, "cons": true, "crst": true, "dirs": true, "dump": true, "envi": true, "gtmk": true,
+	"ruok": true, "stmk": true, "srvr": true, "srst": true, "stat": true, "wchc": true, "wchp": true,
+	"wchs": true, "mntr": true, "isro": true, "hash": true,
+}
+
+func (c *Conn) readLoop() error {
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
+		return err
+	}
+	if word := string(lenBuf[:]); fourLetterWords[word] {
+		return c.fourLetter(br, word)
+	}
+	first := true
+	max := c.l.cfg.MaxBuffer
+	for {
+		if !first {
+			if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
+				return err
+			}
+		}
+		n := int32(binary.BigEndian.Uint32(lenBuf[:]))
+		if n < 0 || int(n) > max {
+			return fmt.Errorf("len error: frame of %d bytes, jute.maxbuffer is %d", n, max)
+		}
+		// n is bounded by jute.maxbuffer, so this allocation is too.
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return fmt.Errorf("read frame: %w", err)
+		}
+		c.client.Received.Add(1)
+		c.l.p.Stats.PacketsRecv.Add(1)
+		if first {
+			first = false
+			if err := c.connect(buf); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.request(buf); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Conn) connect(buf []byte) error {
+	d := jute.NewDecoder(buf)
+	d.Max = c.l.cfg.MaxBuffer
+	var cr pipeline.ConnectRequest
+	cr.Req.Decode(d)
+	if d.Err() != nil {
+		return fmt.Errorf("malformed connect request: %w", d.Err())
+	}
+	if d.Remaining() >= 1 {
+		cr.HasRO = true
+		cr.ReadOnly = d.Byte() != 0
+	}
+	if cr.ReadOnly {
+		// We only ever run read-write; a read-only client is fine with that.
+		_ = cr.ReadOnly
+	}
+	c.l.p.Connect(c.client, &cr)
+	return nil
+}
+
+func (c *Conn) request(buf []byte) error {
+	d := jute.NewDecoder(buf)
+	d.Max = c.l.cfg.MaxBuffer
+	var hdr jute.RequestHeader
+	hdr.Decode(d)
+	if d.Err() != nil {
+		return fmt.Errorf("malformed request header: %w", d.Err())
+	}
+	c.client.LastCxid.Store(int64(hdr.Xid))
+	if sid := c.client.SessionID(); sid != 0 {
+		c.l.p.Sessions().Touch(sid, time.Now().UnixMilli())
+	}
+	body, known := jute.RequestRecord(hdr.Type)
+	if !known {
+		c.l.log.Warn("unknown request type, closing connection", "type", hdr.Type, "remote", c.nc.RemoteAddr())
+		c.Send(pipeline.EncodeReply(jute.ReplyHeader{Xid: hdr.Xid, Zxid: c.l.p.LastZxid(), Err: int32(jute.ErrUnimplemented)}, nil))
+		c.CloseAfterFlush()
+		return nil
+	}
+	req := &pipeline.Request{Client: c.client, Xid: hdr.Xid, Op: hdr.Type, Body: body, Start: time.Now()}
+	if body != nil {
+		body.Decode(d)
+		if d.Err() != nil {
+			c.l.log.Info("malformed request body", "op", hdr.Type, "remote", c.nc.RemoteAddr(), "err", d.Err())
+			req.Body = nil
+			req.Malformed = true
+		}
+	}
+	c.l.p.Submit(req)
+	if hdr.Type == jute.OpCloseSession {
+		// The core replies and closes; stop reading.
+		return errSessionClosing
+	}
+	return nil
+}
+
+func (c *Conn) fourLetter(br *bufio.Reader, word string) error {
+	var arg int64
+	if word == "stmk" {
+		var b [8]byte
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			return err
+		}
+		arg = int64(binary.BigEndian.Uint64(b[:]))
+	}
+	out := ""
+	if c.l.cfg.FourLetter != nil {
+		out, _ = c.l.cfg.FourLetter(word, arg)
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err := io.WriteString(c.nc, out)
+	if err == nil {
+		err = io.EOF
+	}
+	return err
+}

@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"net"
+	"sync/atomic"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// Sender is the write side of a client connection.
+type Sender interface {
+	// Send queues one framed message (length prefix included) for writing.
+	Send(frame []byte)
+	// CloseAfterFlush closes the connection once queued frames are written.
+	CloseAfterFlush()
+}
+
+// Client is the server-side state of one client connection that the core
+// owns: its session, authenticated ids, and its role as a watcher. Fields
+// other than the atomics are touched only by the core goroutine.
+type Client struct {
+	out        Sender
+	remote     net.Addr
+	session    int64
+	ids        []jute.Id
+	p          *Processor
+	closed     atomic.Bool
+	readOnly   bool // the client sent the trailing readOnly byte: mirror it
+	connectErr bool
+
+	// Counters for cons/stat, updated by the conn goroutines.
+	Received atomic.Int64
+	SentPkts atomic.Int64
+	LastCxid atomic.Int64
+	LastZxid atomic.Int64
+}
+
+// NewClient registers a connection with the core. ipID is the ("ip", addr) id
+// every connection carries.
+func (p *Processor) NewClient(out Sender, remote net.Addr, ipID jute.Id) *Client {
+	return &Client{out: out, remote: remote, ids: []jute.Id{ipID}, p: p}
+}
+
+// SessionID returns the session bound to this connection (0 before connect).
+func (c *Client) SessionID() int64 { return atomic.LoadInt64(&c.session) }
+
+// Remote returns the peer address.
+func (c *Client) Remote() net.Addr { return c.remote }
+
+// Process implements watch.Watcher: events are filtered by READ permission at
+// fire time and queued behind the durable commit of the txn that fired them.
+func (c *Client) Process(ev jute.WatcherEvent, acl []jute.ACL) {
+	if c.closed.Load() {
+		return
+	}
+	if len(acl) > 0 && !c.p.acl.Check(acl, jute.PermRead, c.ids) {
+		return
+	}
+	c.p.emit(c, notification(ev))
+}
+
+func notification(ev jute.WatcherEvent) []byte {
+	e := jute.Encoder{Buf: make([]byte, 4, 64)}
+	hdr := jute.ReplyHeader{Xid: jute.XidNotification, Zxid: -1, Err: 0}
+	hdr.Encode(&e)
+	ev.Encode(&e)
+	return frame(e.Buf)
+}
+
+// frame fills in the 4-byte length prefix reserved at the start of b.
+func frame(b []byte) []byte {
+	n := len(b) - 4
+	b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	return b
+}
+
+// EncodeReply builds a framed reply; body is omitted when nil.
+func EncodeReply(hdr jute.ReplyHeader, body jute.Record) []byte {
+	e := jute.Encoder{Buf: make([]byte, 4, 128)}
+	hdr.Encode(&e)
+	if body != nil {
+		body.Encode(&e)
+	}
+	return frame(e.Buf)
+}

@@ -1,0 +1,514 @@
+package pipeline
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/session"
+	"github.com/zkafka/zkafka/zkserver/tree"
+)
+
+func isWrite(op int32) bool {
+	switch op {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete,
+		jute.OpSetData, jute.OpSetACL, jute.OpCheck, jute.OpMulti, jute.OpReconfig:
+		return true
+	}
+	return false
+}
+
+func (p *Processor) handle(r *Request) {
+	defer p.finish(r)
+	c := r.Client
+	if c.closed.Load() && r.Op != jute.OpCloseSession {
+		return
+	}
+	sid := c.SessionID()
+	switch {
+	case r.Malformed:
+		zxid := p.zxid
+		if isWrite(r.Op) {
+			hdr := p.nextHeader(sid, r.Xid, jute.OpError)
+			p.logTxn(hdr, &jute.ErrorTxn{Err: int32(jute.ErrMarshallingError)})
+			zxid = hdr.Zxid
+		}
+		p.reply(c, r.Xid, zxid, jute.ErrMarshallingError, nil)
+		return
+	case r.Op == jute.OpPing:
+		p.reply(c, jute.XidPing, p.zxid, jute.ErrOK, nil)
+		return
+	case r.Op == jute.OpAuth:
+		p.handleAuth(c, r.Body.(*jute.AuthPacket))
+		return
+	case r.Op == jute.OpCloseSession:
+		p.closeSession(sid, c, r.Xid)
+		return
+	case isWrite(r.Op):
+		hdr := p.nextHeader(sid, r.Xid, r.Op)
+		var txn jute.Record
+		e := p.sessions.Check(sid)
+		if e == jute.ErrOK {
+			if r.Op == jute.OpMulti {
+				txn = p.prepMulti(c, hdr, r.Body.(*jute.MultiRequest))
+			} else {
+				txn, e = p.prepWrite(&view{p: p}, c, hdr, r.Op, r.Body)
+			}
+		}
+		if e != jute.ErrOK {
+			hdr.Type = jute.OpError
+			txn = &jute.ErrorTxn{Err: int32(e)}
+		}
+		res := p.logTxn(hdr, txn)
+		p.writeReply(c, r, hdr.Zxid, e, res)
+		return
+	}
+	if e := p.sessions.Check(sid); e != jute.ErrOK {
+		p.reply(c, r.Xid, p.zxid, e, nil)
+		return
+	}
+	body, e := p.read(c, r)
+	p.reply(c, r.Xid, p.zxid, e, body)
+}
+
+type resultT = tree.Result
+
+func (p *Processor) writeReply(c *Client, r *Request, zxid int64, e jute.Err, res resultT) {
+	if e != jute.ErrOK {
+		p.reply(c, r.Xid, zxid, e, nil)
+		return
+	}
+	if res.Err != jute.ErrOK && r.Op != jute.OpMulti {
+		p.reply(c, r.Xid, zxid, res.Err, nil)
+		return
+	}
+	var body jute.Record
+	switch r.Op {
+	case jute.OpCreate:
+		body = &jute.CreateResponse{Path: res.Path}
+	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		body = &jute.Create2Response{Path: res.Path, Stat: res.Stat}
+	case jute.OpSetData, jute.OpCheck:
+		body = &jute.SetDataResponse{Stat: res.Stat}
+	case jute.OpSetACL:
+		body = &jute.SetACLResponse{Stat: res.Stat}
+	case jute.OpMulti:
+		mr := &jute.MultiResponse{Results: make([]jute.OpResult, 0, len(res.Multi))}
+		for _, sr := range res.Multi {
+			mr.Results = append(mr.Results, multiResult(sr))
+		}
+		body = mr
+	}
+	p.reply(c, r.Xid, zxid, jute.ErrOK, body)
+}
+
+func multiResult(sr resultT) jute.OpResult {
+	switch sr.Type {
+	case jute.OpCreate:
+		return jute.OpResult{Type: jute.OpCreate, Rec: &jute.CreateResponse{Path: sr.Path}}
+	case jute.OpCreate2, jute.OpCreateTTL, jute.OpCreateContainer:
+		return jute.OpResult{Type: jute.OpCreate2, Rec: &jute.Create2Response{Path: sr.Path, Stat: sr.Stat}}
+	case jute.OpDelete, jute.OpDeleteContainer:
+		return jute.OpResult{Type: jute.OpDelete}
+	case jute.OpSetData:
+		return jute.OpResult{Type: jute.OpSetData, Rec: &jute.SetDataResponse{Stat: sr.Stat}}
+	case jute.OpCheck:
+		return jute.OpResult{Type: jute.OpCheck}
+	}
+	return jute.OpResult{Type: jute.OpError, Err: int32(sr.Err)}
+}
+
+func (p *Processor) read(c *Client, r *Request) (jute.Record, jute.Err) {
+	t := p.tree
+	switch r.Op {
+	case jute.OpSync:
+		return &jute.SyncResponse{Path: r.Body.(*jute.SyncRequest).Path}, jute.ErrOK
+	case jute.OpExists:
+		req := r.Body.(*jute.ExistsRequest)
+		if hasNUL(req.Path) {
+			return nil, jute.ErrBadArguments
+		}
+		n := t.Node(req.Path)
+		if n != nil && !p.acl.Check(t.ACL(n), jute.PermRead, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		if req.Watch {
+			p.watches.AddData(req.Path, c)
+		}
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		return &jute.ExistsResponse{Stat: t.ClientStat(n)}, jute.ErrOK
+	case jute.OpGetData:
+		return p.getData(c, r.Body.(*jute.GetDataRequest))
+	case jute.OpGetChildren:
+		return p.getChildren(c, r.Body.(*jute.GetChildrenRequest))
+	case jute.OpGetChildren2:
+		req := r.Body.(*jute.GetChildren2Request)
+		n := t.Node(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		if !p.acl.Check(t.ACL(n), jute.PermRead, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		if req.Watch {
+			p.watches.AddChild(req.Path, c)
+		}
+		return &jute.GetChildren2Response{Children: t.ChildNames(n), Stat: t.ClientStat(n)}, jute.ErrOK
+	case jute.OpGetACL:
+		req := r.Body.(*jute.GetACLRequest)
+		n := t.Node(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		acls := t.ACL(n)
+		if !p.acl.Check(acls, jute.PermRead|jute.PermAdmin, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		if !p.acl.Check(acls, jute.PermAdmin, c.ids) {
+			acls = acl.MaskDigests(acls)
+		}
+		return &jute.GetACLResponse{ACL: acls, Stat: t.ClientStat(n)}, jute.ErrOK
+	case jute.OpGetAllChildrenNumber:
+		req := r.Body.(*jute.GetAllChildrenNumberRequest)
+		n := t.Node(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		if !p.acl.Check(t.ACL(n), jute.PermRead, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		return &jute.GetAllChildrenNumberResponse{TotalNumber: int32(t.CountDescendants(req.Path))}, jute.ErrOK
+	case jute.OpGetEphemerals:
+		prefix := r.Body.(*jute.GetEphemeralsRequest).PrefixPath
+		all := t.EphemeralPaths(c.SessionID())
+		out := make([]string, 0, len(all))
+		trimmed := strings.TrimSpace(prefix)
+		for _, e := range all {
+			if trimmed == "" || trimmed == "/" || strings.HasPrefix(e, prefix) {
+				out = append(out, e)
+			}
+		}
+		return &jute.GetEphemeralsResponse{Ephemerals: out}, jute.ErrOK
+	case jute.OpMultiRead:
+		req := r.Body.(*jute.MultiRequest)
+		mr := &jute.MultiResponse{}
+		for _, op := range req.Ops {
+			var res jute.OpResult
+			switch op.Type {
+			case jute.OpGetChildren:
+				body, e := p.getChildren(c, &jute.GetChildrenRequest{Path: op.Rec.(*jute.GetChildrenRequest).Path})
+				if e != jute.ErrOK {
+					res = jute.OpResult{Type: jute.OpError, Err: int32(e)}
+				} else {
+					res = jute.OpResult{Type: jute.OpGetChildren, Rec: body}
+				}
+			case jute.OpGetData:
+				body, e := p.getData(c, &jute.GetDataRequest{Path: op.Rec.(*jute.GetDataRequest).Path})
+				if e != jute.ErrOK {
+					res = jute.OpResult{Type: jute.OpError, Err: int32(e)}
+				} else {
+					res = jute.OpResult{Type: jute.OpGetData, Rec: body}
+				}
+			default:
+				return nil, jute.ErrMarshallingError
+			}
+			mr.Results = append(mr.Results, res)
+		}
+		return mr, jute.ErrOK
+	case jute.OpSetWatches, jute.OpSetWatches2:
+		var sw jute.SetWatches2
+		if r.Op == jute.OpSetWatches {
+			s := r.Body.(*jute.SetWatches)
+			sw = jute.SetWatches2{RelativeZxid: s.RelativeZxid, DataWatches: s.DataWatches, ExistWatches: s.ExistWatches, ChildWatches: s.ChildWatches}
+		} else {
+			sw = *r.Body.(*jute.SetWatches2)
+		}
+		p.setWatches(c, &sw)
+		return nil, jute.ErrOK
+	case jute.OpAddWatch:
+		req := r.Body.(*jute.AddWatchRequest)
+		switch req.Mode {
+		case jute.AddWatchPersistent:
+			p.watches.AddPersistent(req.Path, c, false)
+		case jute.AddWatchPersistentRecursive:
+			p.watches.AddPersistent(req.Path, c, true)
+		default:
+			return nil, jute.ErrMarshallingError
+		}
+		return &jute.ErrorResponse{Err: 0}, jute.ErrOK
+	case jute.OpCheckWatches:
+		req := r.Body.(*jute.CheckWatchesRequest)
+		if !p.watches.Contains(req.Path, c, req.Type) {
+			return nil, jute.ErrNoWatcher
+		}
+		return nil, jute.ErrOK
+	case jute.OpRemoveWatches:
+		req := r.Body.(*jute.RemoveWatchesRequest)
+		if !p.watches.Remove(req.Path, c, req.Type) {
+			return nil, jute.ErrNoWatcher
+		}
+		return nil, jute.ErrOK
+	case jute.OpWhoAmI:
+		return &jute.WhoAmIResponse{ClientInfo: acl.ClientInfo(c.ids)}, jute.ErrOK
+	}
+	// sasl and anything unknown: Apache answers unknown types with an error.
+	return nil, jute.ErrUnimplemented
+}
+
+func (p *Processor) getData(c *Client, req *jute.GetDataRequest) (jute.Record, jute.Err) {
+	t := p.tree
+	n := t.Node(req.Path)
+	if n == nil {
+		return nil, jute.ErrNoNode
+	}
+	if !p.acl.Check(t.ACL(n), jute.PermRead, c.ids) {
+		return nil, jute.ErrNoAuth
+	}
+	if req.Watch {
+		p.watches.AddData(req.Path, c)
+	}
+	return &jute.GetDataResponse{Data: n.Data, Stat: t.ClientStat(n)}, jute.ErrOK
+}
+
+func (p *Processor) getChildren(c *Client, req *jute.GetChildrenRequest) (jute.Record, jute.Err) {
+	t := p.tree
+	n := t.Node(req.Path)
+	if n == nil {
+		return nil, jute.ErrNoNode
+	}
+	if !p.acl.Check(t.ACL(n), jute.PermRead, c.ids) {
+		return nil, jute.ErrNoAuth
+	}
+	if req.Watch {
+		p.watches.AddChild(req.Path, c)
+	}
+	return &jute.GetChildrenResponse{Children: t.ChildNames(n)}, jute.ErrOK
+}
+
+// setWatches re-registers a reconnecting client's watches, firing at once
+// those whose condition changed after relativeZxid (DataTree.setWatches).
+func (p *Processor) setWatches(c *Client, sw *jute.SetWatches2) {
+	t := p.tree
+	rel := sw.RelativeZxid
+	fire := func(path string, typ int32, acls []jute.ACL) {
+		c.Process(jute.WatcherEvent{Type: typ, State: jute.StateSyncConnected, Path: path}, acls)
+	}
+	for _, path := range sw.DataWatches {
+		n := t.Node(path)
+		switch {
+		case n == nil:
+			fire(path, jute.EventNodeDeleted, nil)
+		case n.Stat.Mzxid > rel:
+			fire(path, jute.EventNodeDataChanged, t.ACL(n))
+		default:
+			p.watches.AddData(path, c)
+		}
+	}
+	for _, path := range sw.ExistWatches {
+		if n := t.Node(path); n != nil {
+			fire(path, jute.EventNodeCreated, t.ACL(n))
+		} else {
+			p.watches.AddData(path, c)
+		}
+	}
+	for _, path := range sw.ChildWatches {
+		n := t.Node(path)
+		switch {
+		case n == nil:
+			fire(path, jute.EventNodeDeleted, nil)
+		case n.Stat.Pzxid > rel:
+			fire(path, jute.EventNodeChildrenChanged, t.ACL(n))
+		default:
+			p.watches.AddChild(path, c)
+		}
+	}
+	for _, path := range sw.PersistentWatches {
+		p.watches.AddPersistent(path, c, false)
+	}
+	for _, path := range sw.PersistentRecursiveWatches {
+		p.watches.AddPersistent(path, c, true)
+	}
+}
+
+func (p *Processor) handleAuth(c *Client, a *jute.AuthPacket) {
+	ids, e := p.acl.Authenticate(a.Scheme, a.Auth)
+	if e != jute.ErrOK {
+		p.log.Info("authentication failed", "scheme", a.Scheme, "remote", c.remote)
+		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: jute.XidAuth, Zxid: 0, Err: int32(jute.ErrAuthFailed)}, nil))
+		p.cur.outs[len(p.cur.outs)-1].close = true
+		return
+	}
+	for _, id := range ids {
+		dup := false
+		for _, have := range c.ids {
+			if have == id {
+				dup = true
+			}
+		}
+		if !dup {
+			c.ids = append(c.ids, id)
+		}
+	}
+	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: jute.XidAuth, Zxid: 0, Err: 0}, nil))
+}
+
+// ConnectRequest is a decoded connect handshake handed to the core.
+type ConnectRequest struct {
+	Req      jute.ConnectRequest
+	ReadOnly bool // the client appended the readOnly byte
+	HasRO    bool
+}
+
+// Connect establishes or resumes a session for c (ZooKeeperServer
+// processConnectRequest); the response is sent through the batch.
+func (p *Processor) Connect(c *Client, cr *ConnectRequest) {
+	p.submit(func() { p.connect(c, cr) })
+}
+
+func (p *Processor) connect(c *Client, cr *ConnectRequest) {
+	req := &cr.Req
+	c.readOnly = cr.HasRO
+	if req.LastZxidSeen > p.zxid {
+		p.log.Info("refusing session: client has seen a newer zxid", "client_zxid", req.LastZxidSeen, "our_zxid", p.zxid, "remote", c.remote)
+		c.closed.Store(true)
+		p.cur.outs = append(p.cur.outs, output{c: c, frame: nil, close: true})
+		return
+	}
+	to := req.TimeOut
+	minT, maxT := int32(p.cfg.MinSessionTimeout), int32(p.cfg.MaxSessionTimeout)
+	if to < minT {
+		to = minT
+	}
+	if to > maxT {
+		to = maxT
+	}
+	if req.SessionID == 0 {
+		id := p.sessions.Create(to, time.Now().UnixMilli())
+		hdr := p.nextHeader(id, 0, jute.OpCreateSession)
+		p.logTxn(hdr, &jute.CreateSessionTxn{TimeOut: to})
+		p.bind(c, id)
+		p.sendConnectResponse(c, to, id, session.Password(id), false)
+		return
+	}
+	id := req.SessionID
+	if !bytes.Equal(req.Passwd, session.Password(id)) || !p.sessions.Touch(id, time.Now().UnixMilli()) {
+		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
+		return
+	}
+	if old := p.owners[id]; old != nil && old != c {
+		old.closed.Store(true)
+		p.watches.RemoveWatcher(old)
+		p.cur.outs = append(p.cur.outs, output{c: old, close: true})
+	}
+	p.bind(c, id)
+	p.sendConnectResponse(c, to, id, session.Password(id), false)
+}
+
+func (p *Processor) bind(c *Client, id int64) {
+	c.session = id
+	p.owners[id] = c
+}
+
+func (p *Processor) sendConnectResponse(c *Client, to int32, id int64, pw []byte, closeAfter bool) {
+	e := jute.Encoder{Buf: make([]byte, 4, 48)}
+	resp := jute.ConnectResponse{ProtocolVersion: 0, TimeOut: to, SessionID: id, Passwd: pw}
+	resp.Encode(&e)
+	if c.readOnly {
+		e.Bool(false) // we are never a read-only server
+	}
+	p.cur.outs = append(p.cur.outs, output{c: c, frame: frame(e.Buf), close: closeAfter})
+}
+
+// Disconnected tells the core a connection went away (its session lives on
+// until it expires).
+func (p *Processor) Disconnected(c *Client) {
+	c.closed.Store(true)
+	p.submit(func() {
+		p.watches.RemoveWatcher(c)
+		if sid := c.SessionID(); sid != 0 && p.owners[sid] == c {
+			delete(p.owners, sid)
+		}
+	})
+}
+
+// closeSession logs a closeSession txn that deletes the session's ephemerals.
+// c is nil when the session expired.
+func (p *Processor) closeSession(sid int64, c *Client, xid int32) {
+	if sid == 0 || p.sessions.Check(sid) == jute.ErrUnknownSession {
+		if c != nil {
+			p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil), close: true})
+		}
+		return
+	}
+	p.sessions.SetClosing(sid)
+	paths := p.tree.EphemeralPaths(sid)
+	sort.Strings(paths)
+	hdr := p.nextHeader(sid, xid, jute.OpCloseSession)
+	p.logTxn(hdr, &jute.CloseSessionTxn{Paths2Delete: paths})
+	p.sessions.Remove(sid)
+	owner := p.owners[sid]
+	delete(p.owners, sid)
+	if c != nil {
+		p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: hdr.Zxid}, nil), close: true})
+		p.watches.RemoveWatcher(c)
+	} else if owner != nil {
+		p.watches.RemoveWatcher(owner)
+		p.cur.outs = append(p.cur.outs, output{c: owner, close: true})
+	}
+}
+
+func (p *Processor) expireSessions() {
+	for _, sid := range p.sessions.Expired(time.Now().UnixMilli()) {
+		p.log.Info("session expired", "session", sid)
+		p.closeSession(sid, nil, 0)
+	}
+}
+
+// sweepContainers deletes empty containers that once had children and
+// expired TTL nodes (ContainerManager), through deleteContainer txns.
+func (p *Processor) sweepContainers() {
+	now := p.cfg.Now()
+	var victims []string
+	for _, path := range p.tree.Containers() {
+		n := p.tree.Node(path)
+		if n == nil || len(n.Children) > 0 {
+			continue
+		}
+		if n.Stat.Cversion > 0 || (p.cfg.ContainerMaxNeverUsedMs > 0 && now-n.Stat.Mtime > p.cfg.ContainerMaxNeverUsedMs) {
+			victims = append(victims, path)
+		}
+	}
+	for _, path := range p.tree.TTLs() {
+		n := p.tree.Node(path)
+		if n == nil || len(n.Children) > 0 {
+			continue
+		}
+		ttl := n.Stat.EphemeralOwner &^ ttlMask
+		if ttl > 0 && now-n.Stat.Mtime > ttl {
+			victims = append(victims, path)
+		}
+	}
+	limit := p.cfg.ContainerMaxPerMinute
+	if limit <= 0 {
+		limit = 10000
+	}
+	// At most maxPerMinute deletions per minute, spread over each sweep.
+	perSweep := max(1, int(int64(limit)*p.cfg.ContainerCheckInterval.Milliseconds()/60000))
+	if len(victims) > perSweep {
+		victims = victims[:perSweep]
+	}
+	for _, path := range victims {
+		hdr := p.nextHeader(0, 0, jute.OpDeleteContainer)
+		txn, e := p.prepWrite(&view{p: p}, nil, hdr, jute.OpDeleteContainer, &jute.DeleteTxn{Path: path})
+		if e != jute.ErrOK {
+			hdr.Type = jute.OpError
+			txn = &jute.ErrorTxn{Err: int32(e)}
+		}
+		p.logTxn(hdr, txn)
+	}
+}

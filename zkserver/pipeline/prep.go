@@ -1,0 +1,316 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// record is prep's view of a znode: the tree's node, or a change made by an
+// earlier op of the same multi that is not applied yet (Apache's ChangeRecord).
+type record struct {
+	stat       jute.StatPersisted // internal cversion, raw ephemeralOwner
+	acl        []jute.ACL
+	childCount int
+}
+
+// view looks nodes up through the pending changes of the current multi.
+type view struct {
+	p       *Processor
+	pending map[string]*record // nil value = deleted
+}
+
+func (v *view) get(path string) *record {
+	if path == "" {
+		path = "/"
+	}
+	if v.pending != nil {
+		if r, ok := v.pending[path]; ok {
+			return r
+		}
+	}
+	n := v.p.tree.Node(path)
+	if n == nil {
+		return nil
+	}
+	return &record{stat: n.Stat, acl: v.p.tree.ACL(n), childCount: len(n.Children)}
+}
+
+func (v *view) put(path string, r *record) {
+	if v.pending == nil {
+		return // single op: applied right away, nothing to remember
+	}
+	if path == "" {
+		path = "/"
+	}
+	v.pending[path] = r
+}
+
+const (
+	ephemeralContainer = int64(-1) << 63 // Long.MIN_VALUE
+	ttlMask            = int64(-1) << 56 // 0xFF00000000000000
+	maxTTL             = int64(1)<<40 - 1
+)
+
+// ephemeralNormal: the owner is a session (EphemeralType.NORMAL).
+func ephemeralNormal(owner int64, extended bool) bool {
+	if owner == 0 || owner == ephemeralContainer {
+		return false
+	}
+	if extended && owner < 0 && owner&ttlMask == ttlMask {
+		return false
+	}
+	return true
+}
+
+// prepWrite turns one write request into a txn, checking it as
+// PrepRequestProcessor does; the returned error is the code of an ErrorTxn.
+func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32, body jute.Record) (jute.Record, jute.Err) {
+	switch op {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		return p.prepCreate(v, c, hdr, op, body)
+	case jute.OpDelete:
+		req := body.(*jute.DeleteRequest)
+		return p.prepDelete(v, c, hdr, req.Path, req.Version)
+	case jute.OpDeleteContainer:
+		req := body.(*jute.DeleteTxn)
+		parent, ok := parentOf(req.Path)
+		if !ok || specialPath(req.Path) {
+			return nil, jute.ErrBadArguments
+		}
+		n := v.get(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		if n.childCount > 0 {
+			return nil, jute.ErrNotEmpty
+		}
+		if ephemeralNormal(n.stat.EphemeralOwner, p.cfg.ExtendedTypes) {
+			return nil, jute.ErrBadVersion
+		}
+		pr := v.get(parent)
+		if pr == nil {
+			return nil, jute.ErrNoNode
+		}
+		p.noteDelete(v, parent, pr, req.Path, hdr.Zxid)
+		return &jute.DeleteTxn{Path: req.Path}, jute.ErrOK
+	case jute.OpSetData:
+		req := body.(*jute.SetDataRequest)
+		if !validPath(req.Path) {
+			return nil, jute.ErrBadArguments
+		}
+		n := v.get(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		if !p.acl.Check(n.acl, jute.PermWrite, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		if req.Version != -1 && req.Version != n.stat.Version {
+			return nil, jute.ErrBadVersion
+		}
+		nr := *n
+		nr.stat.Version++
+		nr.stat.Mzxid = hdr.Zxid
+		nr.stat.Mtime = hdr.Time
+		v.put(req.Path, &nr)
+		return &jute.SetDataTxn{Path: req.Path, Data: req.Data, Version: n.stat.Version + 1}, jute.ErrOK
+	case jute.OpSetACL:
+		req := body.(*jute.SetACLRequest)
+		if !validPath(req.Path) {
+			return nil, jute.ErrBadArguments
+		}
+		acl, e := p.acl.FixupACL(req.ACL, c.ids)
+		if e != jute.ErrOK {
+			return nil, e
+		}
+		n := v.get(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		if !p.acl.Check(n.acl, jute.PermAdmin, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		if req.Version != -1 && req.Version != n.stat.Aversion {
+			return nil, jute.ErrBadVersion
+		}
+		nr := *n
+		nr.stat.Aversion++
+		nr.acl = acl
+		v.put(req.Path, &nr)
+		return &jute.SetACLTxn{Path: req.Path, ACL: acl, Version: n.stat.Aversion + 1}, jute.ErrOK
+	case jute.OpCheck:
+		req := body.(*jute.CheckVersionRequest)
+		if !validPath(req.Path) {
+			return nil, jute.ErrBadArguments
+		}
+		n := v.get(req.Path)
+		if n == nil {
+			return nil, jute.ErrNoNode
+		}
+		if !p.acl.Check(n.acl, jute.PermRead, c.ids) {
+			return nil, jute.ErrNoAuth
+		}
+		if req.Version != -1 && req.Version != n.stat.Version {
+			return nil, jute.ErrBadVersion
+		}
+		return &jute.CheckVersionTxn{Path: req.Path, Version: n.stat.Version + 1}, jute.ErrOK
+	case jute.OpReconfig:
+		if !p.cfg.ReconfigEnabled {
+			return nil, jute.ErrReconfigDisabled
+		}
+		// A standalone server has no quorum to reconfigure.
+		return nil, jute.ErrUnimplemented
+	}
+	return nil, jute.ErrUnimplemented
+}
+
+func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32, body jute.Record) (jute.Record, jute.Err) {
+	var (
+		path  string
+		data  []byte
+		acls  []jute.ACL
+		flags int32
+		ttl   int64 = -1
+	)
+	switch r := body.(type) {
+	case *jute.CreateRequest:
+		path, data, acls, flags = r.Path, r.Data, r.ACL, r.Flags
+	case *jute.CreateTTLRequest:
+		path, data, acls, flags, ttl = r.Path, r.Data, r.ACL, r.Flags, r.TTL
+	default:
+		return nil, jute.ErrMarshallingError
+	}
+	if flags < jute.ModePersistent || flags > jute.ModePersistentSequentialWithTTL {
+		return nil, jute.ErrBadArguments
+	}
+	isTTL := flags == jute.ModePersistentWithTTL || flags == jute.ModePersistentSequentialWithTTL
+	if isTTL && !p.cfg.ExtendedTypes {
+		return nil, jute.ErrUnimplemented
+	}
+	if isTTL {
+		if ttl <= 0 || ttl > maxTTL {
+			return nil, jute.ErrBadArguments
+		}
+	} else if ttl >= 0 {
+		return nil, jute.ErrBadArguments
+	}
+	parent, ok := parentOf(path)
+	if !ok {
+		return nil, jute.ErrBadArguments
+	}
+	acl, e := p.acl.FixupACL(acls, c.ids)
+	if e != jute.ErrOK {
+		return nil, e
+	}
+	pr := v.get(parent)
+	if pr == nil {
+		return nil, jute.ErrNoNode
+	}
+	if !p.acl.Check(pr.acl, jute.PermCreate, c.ids) {
+		return nil, jute.ErrNoAuth
+	}
+	if flags == jute.ModePersistentSequential || flags == jute.ModeEphemeralSequential || flags == jute.ModePersistentSequentialWithTTL {
+		path += fmt.Sprintf("%010d", pr.stat.Cversion)
+	}
+	if !validPath(path) {
+		return nil, jute.ErrBadArguments
+	}
+	if v.get(path) != nil {
+		return nil, jute.ErrNodeExists
+	}
+	if ephemeralNormal(pr.stat.EphemeralOwner, p.cfg.ExtendedTypes) {
+		return nil, jute.ErrNoChildrenForEphemerals
+	}
+	newCversion := pr.stat.Cversion + 1
+	var owner int64
+	switch {
+	case flags == jute.ModeContainer:
+		owner = ephemeralContainer
+	case isTTL:
+		owner = ttlMask | ttl
+	case flags == jute.ModeEphemeral || flags == jute.ModeEphemeralSequential:
+		owner = hdr.ClientID
+	}
+	npr := *pr
+	npr.childCount++
+	npr.stat.Cversion = newCversion
+	npr.stat.Pzxid = hdr.Zxid
+	v.put(parent, &npr)
+	v.put(path, &record{acl: acl, stat: jute.StatPersisted{Czxid: hdr.Zxid, Mzxid: hdr.Zxid, Pzxid: hdr.Zxid,
+		Ctime: hdr.Time, Mtime: hdr.Time, EphemeralOwner: owner}})
+	switch op {
+	case jute.OpCreateContainer:
+		return &jute.CreateContainerTxn{Path: path, Data: data, ACL: acl, ParentCVersion: newCversion}, jute.ErrOK
+	case jute.OpCreateTTL:
+		return &jute.CreateTTLTxn{Path: path, Data: data, ACL: acl, ParentCVersion: newCversion, TTL: ttl}, jute.ErrOK
+	}
+	eph := flags == jute.ModeEphemeral || flags == jute.ModeEphemeralSequential
+	return &jute.CreateTxn{Path: path, Data: data, ACL: acl, Ephemeral: eph, ParentCVersion: newCversion}, jute.ErrOK
+}
+
+func (p *Processor) prepDelete(v *view, c *Client, hdr *jute.TxnHeader, path string, version int32) (jute.Record, jute.Err) {
+	parent, ok := parentOf(path)
+	if !ok || specialPath(path) {
+		return nil, jute.ErrBadArguments
+	}
+	pr := v.get(parent)
+	if pr == nil {
+		return nil, jute.ErrNoNode
+	}
+	if !p.acl.Check(pr.acl, jute.PermDelete, c.ids) {
+		return nil, jute.ErrNoAuth
+	}
+	n := v.get(path)
+	if n == nil {
+		return nil, jute.ErrNoNode
+	}
+	if version != -1 && version != n.stat.Version {
+		return nil, jute.ErrBadVersion
+	}
+	if n.childCount > 0 {
+		return nil, jute.ErrNotEmpty
+	}
+	p.noteDelete(v, parent, pr, path, hdr.Zxid)
+	return &jute.DeleteTxn{Path: path}, jute.ErrOK
+}
+
+func (p *Processor) noteDelete(v *view, parent string, pr *record, path string, zxid int64) {
+	if v.pending == nil {
+		return
+	}
+	npr := *pr
+	npr.childCount--
+	npr.stat.Pzxid = zxid
+	v.put(parent, &npr)
+	v.put(path, nil)
+}
+
+// prepMulti builds a MultiTxn: ops share one zxid; after the first failure
+// the rest become ErrorTxn(RuntimeInconsistency), as Apache logs them.
+func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiRequest) *jute.MultiTxn {
+	v := &view{p: p, pending: map[string]*record{}}
+	mt := &jute.MultiTxn{Txns: make([]jute.Txn, 0, len(req.Ops))}
+	failed := false
+	for _, op := range req.Ops {
+		if failed {
+			mt.Txns = append(mt.Txns, jute.Txn{Type: jute.OpError, Data: jute.Marshal(&jute.ErrorTxn{Err: int32(jute.ErrRuntimeInconsistency)})})
+			continue
+		}
+		var txn jute.Record
+		e := jute.ErrOK
+		switch op.Type {
+		case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete, jute.OpSetData, jute.OpCheck:
+			txn, e = p.prepWrite(v, c, hdr, op.Type, op.Rec)
+		default:
+			e = jute.ErrUnimplemented
+		}
+		if e != jute.ErrOK {
+			failed = true
+			mt.Txns = append(mt.Txns, jute.Txn{Type: jute.OpError, Data: jute.Marshal(&jute.ErrorTxn{Err: int32(e)})})
+			continue
+		}
+		mt.Txns = append(mt.Txns, jute.Txn{Type: op.Type, Data: jute.Marshal(txn)})
+	}
+	return mt
+}

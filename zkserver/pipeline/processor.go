@@ -1,0 +1,479 @@
+// Package pipeline is zkserver's request processing: one core goroutine
+// validates writes and turns them into txns (prep), applies them to the data
+// tree and answers reads in arrival order; a syncer goroutine group-commits
+// the txn log and only then releases replies and watch events.
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/session"
+	"github.com/zkafka/zkafka/zkserver/storage"
+	"github.com/zkafka/zkafka/zkserver/tree"
+	"github.com/zkafka/zkafka/zkserver/watch"
+)
+
+// Config is what the pipeline needs from zoo.cfg.
+type Config struct {
+	ServerID          int64
+	TickTime          int
+	MinSessionTimeout int
+	MaxSessionTimeout int
+	SnapDir           string // dataDir/version-2
+	LogDir            string // dataLogDir/version-2
+	SnapCount         int
+	PreAllocSize      int64
+	ForceSync         bool
+	DigestEnabled     bool
+	ExtendedTypes     bool
+	ReconfigEnabled   bool
+	SnapRetainCount   int
+	PurgeInterval     time.Duration
+
+	ContainerCheckInterval  time.Duration
+	ContainerMaxPerMinute   int
+	ContainerMaxNeverUsedMs int64
+
+	ACL    acl.Config
+	Logger *slog.Logger
+	// Now is the wall clock in ms (TxnHeader.time, TTLs); tests may replace it.
+	Now func() int64
+}
+
+// Request is one decoded client request for the core.
+type Request struct {
+	Client *Client
+	Xid    int32
+	Op     int32
+	Body   jute.Record
+	Start  time.Time
+	// Malformed: the body did not decode; Apache answers MarshallingError
+	// (and logs an ErrorTxn for a write).
+	Malformed bool
+}
+
+type output struct {
+	c     *Client
+	frame []byte
+	close bool // close the connection after this frame
+}
+
+// batch is the work of one core pass: log entries to make durable, then the
+// replies and events to send, in order.
+type batch struct {
+	entries [][]byte
+	zxids   []int64
+	roll    bool
+	outs    []output
+	done    func() // run after delivery (e.g. snapshot bookkeeping)
+}
+
+// Processor is the core. Create with New, then Start.
+type Processor struct {
+	cfg      Config
+	log      *slog.Logger
+	tree     *tree.Tree
+	watches  *watch.Manager
+	sessions *session.Tracker
+	acl      *acl.Checker
+	txnlog   *storage.TxnLog
+
+	in     chan func()
+	syncCh chan *batch
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	fatal  func(error)
+
+	// core-goroutine state
+	zxid          int64
+	cur           *batch
+	owners        map[int64]*Client // session -> its current connection
+	txnsSinceSnap int
+	snapAt        int
+	rng           *rand.Rand
+
+	lastZxid atomic.Int64 // published for pings and 4lw
+	Stats    Stats
+}
+
+// Stats are the counters 4lw and metrics report.
+type Stats struct {
+	mu           sync.Mutex
+	minLat       int64
+	maxLat       int64
+	totalLat     int64
+	count        int64
+	PacketsRecv  atomic.Int64
+	PacketsSent  atomic.Int64
+	Outstanding  atomic.Int64
+	FsyncCount   atomic.Int64
+	SnapshotTime atomic.Int64
+}
+
+// Latency returns min/avg/max request latency in ms.
+func (s *Stats) Latency() (min int64, avg float64, max int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.count == 0 {
+		return 0, 0, 0
+	}
+	return s.minLat, float64(s.totalLat) / float64(s.count), s.maxLat
+}
+
+// Reset clears the latency and packet counters (srst).
+func (s *Stats) Reset() {
+	s.mu.Lock()
+	s.minLat, s.maxLat, s.totalLat, s.count = 0, 0, 0, 0
+	s.mu.Unlock()
+	s.PacketsRecv.Store(0)
+	s.PacketsSent.Store(0)
+}
+
+func (s *Stats) addLatency(ms int64) {
+	s.mu.Lock()
+	if s.count == 0 || ms < s.minLat {
+		s.minLat = ms
+	}
+	if ms > s.maxLat {
+		s.maxLat = ms
+	}
+	s.totalLat += ms
+	s.count++
+	s.mu.Unlock()
+}
+
+// New recovers the database from cfg.SnapDir/LogDir (Apache's formats) and
+// returns a processor ready to Start. fatal is called if the txn log cannot
+// be written: the server must stop rather than acknowledge unlogged writes.
+func New(cfg Config, fatal func(error)) (*Processor, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() int64 { return time.Now().UnixMilli() }
+	}
+	if cfg.SnapCount < 2 {
+		cfg.SnapCount = 100000
+	}
+	p := &Processor{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		watches: watch.NewManager(),
+		acl:     acl.NewChecker(cfg.ACL),
+		in:      make(chan func(), 4096),
+		syncCh:  make(chan *batch, 64),
+		stop:    make(chan struct{}),
+		fatal:   fatal,
+		owners:  map[int64]*Client{},
+		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
+	}
+	now := time.Now().UnixMilli()
+	p.sessions = session.NewTracker(cfg.ServerID, cfg.TickTime, now)
+	if err := p.recover(now); err != nil {
+		return nil, err
+	}
+	p.resetSnapAt()
+	return p, nil
+}
+
+func (p *Processor) recover(nowMs int64) error {
+	var t *tree.Tree
+	rd, info, err := storage.LoadLatest(p.cfg.SnapDir, func() storage.TreeReader { return tree.NewWithOptions(p.watches, p.treeOptions()) })
+	if err != nil {
+		return fmt.Errorf("load snapshot from %s: %w", p.cfg.SnapDir, err)
+	}
+	snapZxid := int64(0)
+	if rd != nil {
+		t = rd.(*tree.Tree)
+		snapZxid = info.Zxid
+		for id, to := range info.Sessions {
+			p.sessions.Add(id, to, nowMs)
+		}
+	} else {
+		t = tree.NewWithOptions(p.watches, p.treeOptions())
+	}
+	p.tree = t
+	last, err := storage.ReadLog(p.cfg.LogDir, snapZxid, func(e *storage.Entry) error {
+		t.Apply(&e.Hdr, e.Txn)
+		switch e.Hdr.Type {
+		case jute.OpCreateSession:
+			if cs, ok := e.Txn.(*jute.CreateSessionTxn); ok {
+				p.sessions.Add(e.Hdr.ClientID, cs.TimeOut, nowMs)
+			}
+		case jute.OpCloseSession:
+			p.sessions.Remove(e.Hdr.ClientID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay txn log %s: %w", p.cfg.LogDir, err)
+	}
+	p.zxid = max(snapZxid, last, t.LastZxid())
+	p.lastZxid.Store(p.zxid)
+	p.txnlog, err = storage.OpenTxnLog(p.cfg.LogDir, storage.LogOptions{PreAllocSize: p.cfg.PreAllocSize, ForceSync: p.cfg.ForceSync, Logger: p.log})
+	if err != nil {
+		return fmt.Errorf("open txn log %s: %w", p.cfg.LogDir, err)
+	}
+	if rd == nil || p.zxid > snapZxid {
+		// Apache writes snapshot.<zxid> after loading so the next start does
+		// not depend on logs alone (and an empty dataDir gets snapshot.0).
+		if _, err := p.writeSnapshot(); err != nil {
+			return err
+		}
+	}
+	p.log.Info("database loaded", "zxid", fmt.Sprintf("0x%x", p.zxid), "nodes", t.NodeCount(), "sessions", p.sessions.Count())
+	return nil
+}
+
+func (p *Processor) writeSnapshot() (string, error) {
+	start := time.Now()
+	var dg *jute.ZxidDigest
+	if p.cfg.DigestEnabled {
+		dg = &jute.ZxidDigest{Zxid: p.zxid, DigestVersion: 2, Digest: p.tree.Digest()}
+	}
+	path, err := storage.WriteSnapshot(p.cfg.SnapDir, p.zxid, p.sessions.Sessions(), p.tree, dg)
+	if err != nil {
+		return "", fmt.Errorf("write snapshot at zxid 0x%x: %w", p.zxid, err)
+	}
+	p.Stats.SnapshotTime.Store(time.Since(start).Milliseconds())
+	p.log.Info("snapshot written", "path", path, "ms", time.Since(start).Milliseconds())
+	return path, nil
+}
+
+func (p *Processor) resetSnapAt() {
+	half := p.cfg.SnapCount / 2
+	p.snapAt = half + 1 + p.rng.IntN(max(1, p.cfg.SnapCount-half))
+	p.txnsSinceSnap = 0
+}
+
+// Start runs the core and syncer goroutines.
+func (p *Processor) Start() {
+	p.wg.Add(2)
+	go p.runCore()
+	go p.runSyncer()
+}
+
+// Close stops the goroutines and closes the txn log.
+func (p *Processor) Close() error {
+	select {
+	case <-p.stop:
+		return nil
+	default:
+	}
+	close(p.stop)
+	p.wg.Wait()
+	return p.txnlog.Close()
+}
+
+// LastZxid is the last zxid the core has processed.
+func (p *Processor) LastZxid() int64 { return p.lastZxid.Load() }
+
+// Do runs fn on the core goroutine and waits for it; for 4lw and admin
+// commands that read the tree, watches or sessions.
+func (p *Processor) Do(fn func(t *tree.Tree, w *watch.Manager, s *session.Tracker)) error {
+	done := make(chan struct{})
+	select {
+	case p.in <- func() { fn(p.tree, p.watches, p.sessions); close(done) }:
+	case <-p.stop:
+		return errors.New("server stopped")
+	}
+	select {
+	case <-done:
+		return nil
+	case <-p.stop:
+		return errors.New("server stopped")
+	}
+}
+
+// Sessions gives the session tracker (safe for concurrent use).
+func (p *Processor) Sessions() *session.Tracker { return p.sessions }
+
+func (p *Processor) submit(fn func()) {
+	select {
+	case p.in <- fn:
+	case <-p.stop:
+	}
+}
+
+// Submit queues a client request.
+func (p *Processor) Submit(r *Request) {
+	p.Stats.Outstanding.Add(1)
+	p.submit(func() { p.handle(r) })
+}
+
+func (p *Processor) runCore() {
+	defer p.wg.Done()
+	defer close(p.syncCh)
+	tick := time.NewTicker(time.Duration(max(p.cfg.TickTime/2, 10)) * time.Millisecond)
+	defer tick.Stop()
+	var containerTick <-chan time.Time
+	if p.cfg.ContainerCheckInterval > 0 {
+		t := time.NewTicker(p.cfg.ContainerCheckInterval)
+		defer t.Stop()
+		containerTick = t.C
+	}
+	var purgeTick <-chan time.Time
+	if p.cfg.PurgeInterval > 0 {
+		t := time.NewTicker(p.cfg.PurgeInterval)
+		defer t.Stop()
+		purgeTick = t.C
+	}
+	for {
+		p.cur = &batch{}
+		select {
+		case <-p.stop:
+			return
+		case fn := <-p.in:
+			fn()
+			// Drain what is queued so one fsync covers many writes.
+		drain:
+			for i := 0; i < 1000; i++ {
+				select {
+				case fn := <-p.in:
+					fn()
+				default:
+					break drain
+				}
+			}
+		case <-tick.C:
+			p.expireSessions()
+		case <-containerTick:
+			p.sweepContainers()
+		case <-purgeTick:
+			go func() {
+				if err := storage.Purge(p.cfg.SnapDir, p.cfg.LogDir, max(3, p.cfg.SnapRetainCount)); err != nil {
+					p.log.Warn("autopurge failed", "err", err)
+				}
+			}()
+		}
+		if len(p.cur.entries) > 0 || len(p.cur.outs) > 0 || p.cur.roll {
+			p.syncCh <- p.cur
+		}
+	}
+}
+
+func (p *Processor) runSyncer() {
+	defer p.wg.Done()
+	var pending []*batch
+	for b := range p.syncCh {
+		pending = append(pending[:0], b)
+	more:
+		for len(pending) < 64 {
+			select {
+			case b2, ok := <-p.syncCh:
+				if !ok {
+					break more
+				}
+				pending = append(pending, b2)
+			default:
+				break more
+			}
+		}
+		dirty := false
+		for _, b := range pending {
+			if b.roll {
+				if err := p.txnlog.Roll(); err != nil {
+					p.fatal(fmt.Errorf("roll txn log: %w", err))
+					return
+				}
+			}
+			for i, e := range b.entries {
+				if err := p.txnlog.Append(b.zxids[i], e); err != nil {
+					p.fatal(fmt.Errorf("append txn 0x%x: %w", b.zxids[i], err))
+					return
+				}
+				dirty = true
+			}
+		}
+		if dirty {
+			if err := p.txnlog.Commit(); err != nil {
+				p.fatal(fmt.Errorf("commit txn log: %w", err))
+				return
+			}
+			p.Stats.FsyncCount.Add(1)
+		}
+		for _, b := range pending {
+			for _, o := range b.outs {
+				if o.c.closed.Load() && !o.close {
+					continue
+				}
+				if o.frame != nil {
+					o.c.out.Send(o.frame)
+					p.Stats.PacketsSent.Add(1)
+				}
+				if o.close {
+					o.c.closed.Store(true)
+					o.c.out.CloseAfterFlush()
+				}
+			}
+			if b.done != nil {
+				b.done()
+			}
+		}
+	}
+}
+
+// emit queues a frame for c behind the current batch's commit.
+func (p *Processor) emit(c *Client, frame []byte) {
+	p.cur.outs = append(p.cur.outs, output{c: c, frame: frame})
+}
+
+func (p *Processor) reply(c *Client, xid int32, zxid int64, err jute.Err, body jute.Record) {
+	if err != jute.ErrOK {
+		body = nil
+	}
+	c.LastZxid.Store(zxid)
+	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(err)}, body))
+}
+
+// logTxn assigns the next zxid's txn to the log and applies it to the tree.
+func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
+	res := p.tree.Apply(hdr, txn)
+	var dg *jute.TxnDigest
+	if p.cfg.DigestEnabled && hdr.Type != jute.OpError {
+		dg = &jute.TxnDigest{Version: 2, TreeDigest: p.tree.Digest()}
+	}
+	p.cur.entries = append(p.cur.entries, storage.EncodeEntry(hdr, txn, dg))
+	p.cur.zxids = append(p.cur.zxids, hdr.Zxid)
+	p.lastZxid.Store(hdr.Zxid)
+	p.txnsSinceSnap++
+	if p.txnsSinceSnap >= p.snapAt {
+		p.snapshotNow()
+	}
+	return res
+}
+
+// snapshotNow rolls the log (the next txn starts a new file) and writes a
+// snapshot of the tree as of the current zxid.
+func (p *Processor) snapshotNow() {
+	p.resetSnapAt()
+	p.cur.roll = false
+	// Entries up to now go to the old file; the roll applies to later batches.
+	p.syncCh <- p.cur
+	p.cur = &batch{roll: true}
+	if _, err := p.writeSnapshot(); err != nil {
+		p.log.Error("snapshot failed", "err", err)
+	}
+}
+
+func (p *Processor) nextHeader(session int64, xid int32, op int32) *jute.TxnHeader {
+	p.zxid++
+	return &jute.TxnHeader{ClientID: session, Cxid: xid, Zxid: p.zxid, Time: p.cfg.Now(), Type: op}
+}
+
+func (p *Processor) finish(r *Request) {
+	p.Stats.Outstanding.Add(-1)
+	p.Stats.addLatency(time.Since(r.Start).Milliseconds())
+}
+
+func (p *Processor) treeOptions() tree.Options {
+	return tree.Options{ExtendedTypes: p.cfg.ExtendedTypes, DisableDigest: !p.cfg.DigestEnabled}
+}

@@ -1,0 +1,178 @@
+// Package zkserver assembles a standalone ZooKeeper server: the request
+// pipeline, the client listener and the operations surface.
+package zkserver
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/conn"
+	"github.com/zkafka/zkafka/zkserver/pipeline"
+)
+
+// Version is what srvr, envi and mntr report. Clients (kazoo) parse the
+// leading x.y.z, so it names the Apache release we are compatible with.
+const Version = "3.8.0-zkafka"
+
+// Config is a standalone server's configuration (built from zoo.cfg).
+type Config struct {
+	ClientAddr        string // host:port
+	ServerID          int64
+	TickTime          int
+	MinSessionTimeout int
+	MaxSessionTimeout int
+	MaxClientCnxns    int
+	DataDir           string // dataDir (snapshots in DataDir/version-2)
+	DataLogDir        string // dataLogDir (txn logs in DataLogDir/version-2)
+	SnapCount         int
+	PreAllocSize      int64
+	ForceSync         bool
+	DigestEnabled     bool
+	ExtendedTypes     bool
+	ReconfigEnabled   bool
+	JuteMaxBuffer     int
+	SnapRetainCount   int
+	PurgeInterval     time.Duration
+
+	ContainerCheckInterval  time.Duration
+	ContainerMaxPerMinute   int
+	ContainerMaxNeverUsedMs int64
+
+	ACL acl.Config
+
+	// FourLetter answers four-letter words; nil disables them.
+	FourLetter func(s *Server, word string, arg int64) (string, bool)
+	Logger     *slog.Logger
+}
+
+// Server is a running standalone ZooKeeper server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	proc    *pipeline.Processor
+	ln      *conn.Listener
+	started time.Time
+
+	mu       sync.Mutex
+	closers  []func() error
+	done     chan struct{}
+	fatalErr error
+}
+
+// Start recovers the database and starts serving.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), done: make(chan struct{})}
+	snapDir := filepath.Join(cfg.DataDir, "version-2")
+	logDir := filepath.Join(cfg.DataLogDir, "version-2")
+	for _, d := range []string{snapDir, logDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	proc, err := pipeline.New(pipeline.Config{
+		ServerID: cfg.ServerID, TickTime: cfg.TickTime,
+		MinSessionTimeout: cfg.MinSessionTimeout, MaxSessionTimeout: cfg.MaxSessionTimeout,
+		SnapDir: snapDir, LogDir: logDir, SnapCount: cfg.SnapCount, PreAllocSize: cfg.PreAllocSize,
+		ForceSync: cfg.ForceSync, DigestEnabled: cfg.DigestEnabled, ExtendedTypes: cfg.ExtendedTypes,
+		ReconfigEnabled: cfg.ReconfigEnabled, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
+		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
+		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
+		ACL:                     cfg.ACL, Logger: cfg.Logger,
+	}, s.fatal)
+	if err != nil {
+		return nil, err
+	}
+	s.proc = proc
+	proc.Start()
+	var flw conn.FourLetterHandler
+	if cfg.FourLetter != nil {
+		flw = func(word string, arg int64) (string, bool) { return cfg.FourLetter(s, word, arg) }
+	}
+	ln, err := conn.Listen(conn.Config{Addr: cfg.ClientAddr, MaxClientCnxns: cfg.MaxClientCnxns,
+		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger}, proc)
+	if err != nil {
+		proc.Close()
+		return nil, err
+	}
+	s.ln = ln
+	s.log.Info("serving clients", "addr", ln.Addr().String(), "zxid", fmt.Sprintf("0x%x", proc.LastZxid()))
+	return s, nil
+}
+
+// fatal stops the server when the txn log cannot be written: acknowledging
+// writes that are not durable would be worse than stopping.
+func (s *Server) fatal(err error) {
+	s.log.Error("fatal storage error, shutting down", "err", err)
+	s.mu.Lock()
+	if s.fatalErr == nil {
+		s.fatalErr = err
+	}
+	s.mu.Unlock()
+	go s.Close()
+}
+
+// OnClose registers a function run by Close (admin and metrics servers).
+func (s *Server) OnClose(f func() error) {
+	s.mu.Lock()
+	s.closers = append(s.closers, f)
+	s.mu.Unlock()
+}
+
+// Addr is the client listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Done is closed when the server has stopped.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err is the fatal error that stopped the server, if any.
+func (s *Server) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatalErr
+}
+
+// Close stops the server: no new requests, pending ones answered, log closed.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		s.mu.Unlock()
+		return nil
+	default:
+	}
+	close(s.done)
+	closers := s.closers
+	s.mu.Unlock()
+	for _, f := range closers {
+		f()
+	}
+	err := s.ln.Close()
+	if e := s.proc.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// Processor exposes the pipeline (for the operations surface).
+func (s *Server) Processor() *pipeline.Processor { return s.proc }
+
+// Listener exposes the client listener (for cons/stat).
+func (s *Server) Listener() *conn.Listener { return s.ln }
+
+// Config returns the configuration the server runs with.
+func (s *Server) Config() Config { return s.cfg }
+
+// Started is when the server started.
+func (s *Server) Started() time.Time { return s.started }
+
+var _ = jute.OpPing
