@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/zkserver/acl"
 )
 
 func startTestServer(t *testing.T, dir string) *Server {
@@ -14,7 +16,7 @@ func startTestServer(t *testing.T, dir string) *Server {
 	s, err := Start(Config{
 		ClientAddr: "127.0.0.1:0", TickTime: 200, MinSessionTimeout: 400, MaxSessionTimeout: 4000,
 		DataDir: dir, DataLogDir: dir, SnapCount: 100000, PreAllocSize: 1 << 20, ForceSync: true,
-		DigestEnabled: true, JuteMaxBuffer: 0xfffff,
+		DigestEnabled: true, JuteMaxBuffer: 0xfffff, ACL: acl.DefaultConfig(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

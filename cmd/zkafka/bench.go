@@ -79,7 +79,7 @@ func benchZKLoadCommand(log *slog.Logger) *cli.Command {
 			serversFlag(),
 			&cli.IntFlag{Name: "znodes", Value: 100000, Usage: "znodes to create"},
 			&cli.IntFlag{Name: "size", Value: 1024, Usage: "bytes per value"},
-			&cli.IntFlag{Name: "clients", Value: 16, Usage: "concurrent sessions doing the creates"},
+			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent sessions doing the creates"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON line of results"},
 		},
 		Action: func(c *cli.Context) error {

@@ -29,11 +29,10 @@ func main() {
 // adding one is one line in Commands.
 func newApp(stdout, stderr io.Writer, log *slog.Logger) *cli.App {
 	return &cli.App{
-		Name:                 "zkafka",
-		Usage:                "zkafka developer tool",
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		EnableBashCompletion: true,
+		Name:      "zkafka",
+		Usage:     "zkafka developer tool",
+		Writer:    stdout,
+		ErrWriter: stderr,
 		Commands: []*cli.Command{
 			benchCommand(log),
 		},

@@ -13,33 +13,48 @@ import (
 // norm turns server-specific values (zxids, session ids, times) into values
 // that two correct servers agree on.
 type norm struct {
-	base     int64            // first zxid observed in the scenario (0 = none yet)
+	// bases[0] is the first zxid observed in the scenario; later entries
+	// start new segments after time-driven server actions (Resync), whose
+	// zxid count may legitimately vary.
+	bases    []int64
 	sessions map[int64]string // session id -> label
 }
 
 // observe records the first positive zxid as the scenario's base.
 func (n *norm) observe(z int64) {
-	if n.base == 0 && z > 0 {
-		n.base = z
+	if len(n.bases) == 0 && z > 0 {
+		n.bases = append(n.bases, z)
 	}
 }
 
-// zx renders a zxid relative to the scenario's base. Values that precede the
-// scenario depend on earlier scenarios, so only "pre" is kept for them.
+// zx renders a zxid relative to the scenario's base ("+d", or "+k:d" in
+// segment k). Values that precede the scenario depend on earlier scenarios,
+// so only "pre" is kept for them.
 func (n *norm) zx(z int64) string {
-	switch {
-	case z <= 0:
+	if z <= 0 {
 		return strconv.FormatInt(z, 10)
-	case n.base == 0 || z < n.base:
-		return "pre"
-	default:
-		return "+" + strconv.FormatInt(z-n.base, 10)
 	}
+	if len(n.bases) == 0 || z < n.bases[0] {
+		return "pre"
+	}
+	k := len(n.bases) - 1
+	for z < n.bases[k] {
+		k--
+	}
+	if k == 0 {
+		return "+" + strconv.FormatInt(z-n.bases[0], 10)
+	}
+	return fmt.Sprintf("+%d:%d", k, z-n.bases[k])
 }
 
-const ttlMask = int64(0xFF) << 56
+const ttlMask = -1 << 56 // 0xFF00000000000000
 
 func (n *norm) owner(o int64) string {
+	// Sessions of this scenario first: a server whose session ids look like
+	// TTL owners shows up in session/id-format, not in every scenario.
+	if l, ok := n.sessions[o]; ok {
+		return l
+	}
 	switch {
 	case o == 0:
 		return "0"
@@ -48,16 +63,23 @@ func (n *norm) owner(o int64) string {
 	case o&ttlMask == ttlMask:
 		return fmt.Sprintf("ttl(%d)", o&^ttlMask)
 	}
-	if l, ok := n.sessions[o]; ok {
-		return l
-	}
 	return "foreign-session"
 }
 
 func (n *norm) stat(s *jute.Stat) string {
-	tm := "c=m"
-	if s.Ctime != s.Mtime {
-		tm = "c!=m"
+	// Only what a correct server guarantees: an unmodified node has
+	// ctime == mtime; after a change mtime >= ctime (they may still be equal
+	// within one millisecond).
+	var tm string
+	switch {
+	case s.Mzxid == s.Czxid && s.Ctime == s.Mtime:
+		tm = "c=m"
+	case s.Mzxid == s.Czxid:
+		tm = "c!=m(unmodified)"
+	case s.Ctime <= s.Mtime:
+		tm = "c<=m"
+	default:
+		tm = "c>m"
 	}
 	return fmt.Sprintf("{cz=%s mz=%s pz=%s %s v=%d cv=%d av=%d owner=%s len=%d nch=%d}",
 		n.zx(s.Czxid), n.zx(s.Mzxid), n.zx(s.Pzxid), tm, s.Version, s.Cversion, s.Aversion,

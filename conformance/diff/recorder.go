@@ -9,7 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/zkafka/zkafka/conformance/internal/zkwire"
@@ -28,12 +31,16 @@ type R struct {
 	lines []string
 	n     norm
 	conns []*Client
+	// live holds sessions not known to be closed or expired, so the runner
+	// can close them: a session left to expire would add a closeSession txn
+	// in the middle of a later scenario.
+	live map[int64][]byte
 	// broken is set when the harness itself failed (not a server difference).
 	broken error
 }
 
 func newR(ctx context.Context, addr, root string) *R {
-	return &R{ctx: ctx, addr: addr, root: root, n: norm{sessions: map[int64]string{}}}
+	return &R{ctx: ctx, addr: addr, root: root, n: norm{sessions: map[int64]string{}}, live: map[int64][]byte{}}
 }
 
 // Root is the scenario's own subtree, e.g. "/s12".
@@ -82,7 +89,12 @@ type Client struct {
 	c     *zkwire.Conn
 	seen  int // events already logged
 	dead  bool
+	opTO  time.Duration
 }
+
+// SetOpTimeout changes how long this client waits for each reply (default
+// OpTimeout); for requests a server may legitimately leave unanswered.
+func (cl *Client) SetOpTimeout(d time.Duration) { cl.opTO = d }
 
 // Connect opens a new session labelled label.
 func (r *R) Connect(label string, opts ...ConnOpts) *Client {
@@ -112,7 +124,10 @@ func (r *R) dial(label string, o ConnOpts) *Client {
 		cl.dead = true
 		switch {
 		case errors.Is(err, jute.ErrSessionExpired):
+			delete(r.live, o.sessionID)
 			r.add(desc + " -> SessionExpired (timeout 0)")
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+			r.add(desc + " -> CONNECTION CLOSED")
 		default:
 			r.add(desc + " -> FAILED")
 			r.broken = fmt.Errorf("%s: %w", desc, err)
@@ -120,6 +135,7 @@ func (r *R) dial(label string, o ConnOpts) *Client {
 		return cl
 	}
 	cl.c = c
+	r.live[c.SessionID()] = c.Passwd()
 	if _, ok := r.n.sessions[c.SessionID()]; !ok {
 		r.n.sessions[c.SessionID()] = fmt.Sprintf("S%d", len(r.n.sessions)+1)
 	}
@@ -136,6 +152,18 @@ func (cl *Client) SessionLabel() string {
 	return cl.r.n.owner(cl.c.SessionID())
 }
 
+// LogSessionIDShape logs what a standalone server's session id must look
+// like: the top byte is the server id (0 standalone), never 0xFF (TTL owner
+// marker) nor 0x80 (container marker).
+func (cl *Client) LogSessionIDShape() {
+	if cl.c == nil {
+		cl.r.add(fmt.Sprintf("%s: session id -> NOT CONNECTED", cl.label))
+		return
+	}
+	id := cl.c.SessionID()
+	cl.r.add(fmt.Sprintf("%s: session id top byte=0x%02x nonzero=%v passwd len=%d", cl.label, uint64(id)>>56, id != 0, len(cl.c.Passwd())))
+}
+
 // logEvents logs events received before position upTo (-1 = all so far).
 func (cl *Client) logEvents(upTo int) {
 	if cl.c == nil {
@@ -146,6 +174,10 @@ func (cl *Client) logEvents(upTo int) {
 		evs = evs[:upTo-cl.seen]
 	}
 	for _, ev := range evs {
+		if ev.Stray != nil {
+			cl.r.add(fmt.Sprintf("%s: stray reply xid=%d %s %s zxid=%s", cl.label, ev.Stray.Hdr.Xid, errName(ev.Stray.Hdr.Err), rawBody(ev.Stray.Body), cl.r.n.zx(ev.Zxid)))
+			continue
+		}
 		cl.r.add(fmt.Sprintf("%s: event %s %s %q zxid=%s", cl.label, eventName(ev.Type), stateName(ev.State), ev.Path, cl.r.n.zx(ev.Zxid)))
 	}
 	cl.seen += len(evs)
@@ -158,7 +190,11 @@ func (cl *Client) do(xid, op int32, req jute.Record, desc string) (zkwire.Result
 		cl.r.add(fmt.Sprintf("%s: %s -> NOT CONNECTED", cl.label, desc))
 		return zkwire.Result{}, false
 	}
-	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
+	to := OpTimeout
+	if cl.opTO > 0 {
+		to = cl.opTO
+	}
+	ctx, cancel := context.WithTimeout(cl.r.ctx, to)
 	defer cancel()
 	res, err := cl.c.DoXid(ctx, xid, op, req)
 	if err != nil {
@@ -590,6 +626,22 @@ func (cl *Client) Flush() {
 	cl.logEvents(res.EventsSoFar)
 }
 
+// FlushSorted is Flush for events whose relative order a server does not
+// define (several ephemerals deleted by one closeSession): the events that
+// arrived are logged sorted.
+func (cl *Client) FlushSorted() {
+	mark := len(cl.r.lines)
+	cl.Flush()
+	tail := cl.r.lines[mark:]
+	sort.Strings(tail)
+}
+
+// ExistsCode sends exists(3) and logs only the error code (for nodes whose
+// stat depends on other scenarios, such as the root).
+func (cl *Client) ExistsCode(path string) jute.Err {
+	return cl.call(jute.OpExists, &jute.ExistsRequest{Path: path}, &jute.ExistsResponse{}, fmt.Sprintf("exists %q (code only)", path), nil)
+}
+
 // WaitEvents waits up to timeout for n events not yet logged (for
 // time-driven server actions: expiry, TTL, containers) and logs them; a
 // shortfall is logged too.
@@ -614,6 +666,29 @@ func (cl *Client) WaitEvents(n int, timeout time.Duration) {
 	if got < n {
 		cl.r.add(fmt.Sprintf("%s: wait -> only %d of %d events", cl.label, got, n))
 	}
+}
+
+// Resync starts a new zxid segment after a time-driven server action
+// (expiry, TTL or container deletion) whose number of txns may vary: it waits
+// settle for stragglers, makes an unlogged round trip on cl, and renders
+// later zxids relative to that reply's zxid.
+func (cl *Client) Resync(settle time.Duration) {
+	cl.r.Sleep(settle)
+	if cl.c == nil || cl.dead {
+		cl.r.add(fmt.Sprintf("%s: resync -> NOT CONNECTED", cl.label))
+		return
+	}
+	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
+	defer cancel()
+	res, err := cl.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})
+	if err != nil {
+		cl.r.add(fmt.Sprintf("%s: resync -> FAILED", cl.label))
+		return
+	}
+	cl.logEvents(res.EventsSoFar)
+	cl.r.n.observe(res.Hdr.Zxid)
+	cl.r.n.bases = append(cl.r.n.bases, res.Hdr.Zxid)
+	cl.r.add(fmt.Sprintf("%s: resync (zxid segment %d)", cl.label, len(cl.r.n.bases)-1))
 }
 
 // WaitClosed waits up to timeout for the server to close the connection and
@@ -650,7 +725,33 @@ func (cl *Client) Close() {
 		return
 	}
 	cl.r.n.observe(res.Hdr.Zxid)
+	if res.Hdr.Err == 0 {
+		delete(cl.r.live, cl.c.SessionID())
+	}
 	cl.result("closeSession", res, rawBody(res.Body))
+}
+
+// closeLeftovers closes every session still open at the end of a scenario,
+// reattaching to those whose connections are gone.
+func (r *R) closeLeftovers() {
+	for _, cl := range r.conns {
+		cl.Close()
+	}
+	for len(r.live) > 0 {
+		var id int64
+		for k := range r.live {
+			if id == 0 || r.n.sessions[k] < r.n.sessions[id] {
+				id = k
+			}
+		}
+		passwd := r.live[id]
+		delete(r.live, id)
+		cl := r.dial("cleanup", ConnOpts{sessionID: id, passwd: passwd})
+		if cl.c != nil {
+			delete(r.live, id)
+			cl.Close()
+		}
+	}
 }
 
 // Drop closes the socket without closing the session (it stays until it

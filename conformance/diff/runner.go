@@ -38,9 +38,7 @@ func Run(ctx context.Context, addr, root string, sc Scenario) (lg *Log) {
 		if p := recover(); p != nil {
 			r.broken = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
-		for _, cl := range r.conns {
-			cl.Close()
-		}
+		r.closeLeftovers()
 		lg.Lines, lg.Err, lg.Duration = r.lines, r.broken, time.Since(start)
 	}()
 	c := r.Connect("c1")

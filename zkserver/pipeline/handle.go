@@ -343,17 +343,9 @@ func (p *Processor) handleAuth(c *Client, a *jute.AuthPacket) {
 		p.cur.outs[len(p.cur.outs)-1].close = true
 		return
 	}
-	for _, id := range ids {
-		dup := false
-		for _, have := range c.ids {
-			if have == id {
-				dup = true
-			}
-		}
-		if !dup {
-			c.ids = append(c.ids, id)
-		}
-	}
+	// Apache keeps a connection's ids in a hash set; whoAmI and "auth"
+	// expansion follow that set's order.
+	c.ids = acl.AddAuthInfo(c.ids, ids...)
 	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: jute.XidAuth, Zxid: 0, Err: 0}, nil))
 }
 

@@ -299,6 +299,7 @@ func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiReq
 		}
 		var txn jute.Record
 		e := jute.ErrOK
+		op = multiCreateOp(op)
 		switch op.Type {
 		case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete, jute.OpSetData, jute.OpCheck:
 			txn, e = p.prepWrite(v, c, hdr, op.Type, op.Rec)
@@ -313,4 +314,29 @@ func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiReq
 		mt.Txns = append(mt.Txns, jute.Txn{Type: op.Type, Data: jute.Marshal(txn)})
 	}
 	return mt
+}
+
+// multiCreateOp gives a create inside a multi the opcode Apache's
+// MultiOperationRecord gives it: chosen by the create mode, not by the opcode
+// the client sent (so create2 becomes create, answered with a path only).
+func multiCreateOp(op jute.Op) jute.Op {
+	switch r := op.Rec.(type) {
+	case *jute.CreateRequest:
+		switch r.Flags {
+		case jute.ModeContainer:
+			return jute.Op{Type: jute.OpCreateContainer, Rec: r}
+		case jute.ModePersistentWithTTL, jute.ModePersistentSequentialWithTTL:
+			return jute.Op{Type: jute.OpCreateTTL, Rec: &jute.CreateTTLRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags, TTL: -1}}
+		}
+		return jute.Op{Type: jute.OpCreate, Rec: r}
+	case *jute.CreateTTLRequest:
+		switch r.Flags {
+		case jute.ModePersistentWithTTL, jute.ModePersistentSequentialWithTTL:
+			return jute.Op{Type: jute.OpCreateTTL, Rec: r}
+		case jute.ModeContainer:
+			return jute.Op{Type: jute.OpCreateContainer, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}
+		}
+		return jute.Op{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}
+	}
+	return op
 }

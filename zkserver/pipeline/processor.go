@@ -186,6 +186,9 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 
 func (p *Processor) recover(nowMs int64) error {
 	var t *tree.Tree
+	if err := storage.RemoveStaleTemps(p.cfg.SnapDir); err != nil {
+		p.log.Warn("cannot remove stale snapshot temp files", "dir", p.cfg.SnapDir, "err", err)
+	}
 	rd, info, err := storage.LoadLatest(p.cfg.SnapDir, func() storage.TreeReader { return tree.NewWithOptions(p.watches, p.treeOptions()) })
 	if err != nil {
 		return fmt.Errorf("load snapshot from %s: %w", p.cfg.SnapDir, err)

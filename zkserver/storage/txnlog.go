@@ -55,7 +55,8 @@ type TxnLog struct {
 	log  *slog.Logger
 
 	mu       sync.Mutex
-	err      error    // sticky: after a failed write the file state is unknown
+	err      error // sticky: after a failed write the file state is unknown
+	closed   bool
 	buf      []byte   // framed entries not yet written
 	firstBuf int64    // zxid of the first entry in buf when no file is open
 	f        *os.File // current file, nil until the first flush after open/roll
@@ -194,11 +195,19 @@ func (l *TxnLog) roll() {
 	l.firstBuf = -1
 }
 
-// Close commits what is buffered and closes the files.
+// Close commits what is buffered and closes the files. Closing twice is a
+// no-op.
 func (l *TxnLog) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
 	err := l.Commit()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.closed = true
 	for _, f := range l.toSync {
 		f.Close()
 	}

@@ -102,7 +102,9 @@ func NewWithOptions(w *watch.Manager, opts Options) *Tree {
 	cfg := &Node{Data: []byte{}, ACL: openACLIndex}
 	proc.Children = map[string]struct{}{"quota": {}, "config": {}}
 	t.putNode(ConfigPath, cfg)
+	// Apache sets it with setACL(path, READ_ACL_UNSAFE, -1): aversion -1.
 	cfg.ACL = t.acls.convert(jute.ReadACLUnsafe)
+	cfg.Stat.Aversion = -1
 	t.dataSize = t.computeDataSize()
 	return t
 }

@@ -37,10 +37,18 @@ type Options struct {
 	NoPing bool
 }
 
-// Event is a watch notification with the zxid of its reply header.
+// Event is a watch notification with the zxid of its reply header, or (when
+// Stray is set) a reply whose xid matched no outstanding request.
 type Event struct {
 	Zxid int64
 	jute.WatcherEvent
+	Stray *Stray
+}
+
+// Stray is a reply nobody waited for.
+type Stray struct {
+	Hdr  jute.ReplyHeader
+	Body []byte
 }
 
 type reply struct {
@@ -222,6 +230,11 @@ loop:
 		ch := c.pending[hdr.Xid]
 		delete(c.pending, hdr.Xid)
 		n := len(c.events)
+		if ch == nil {
+			c.events = append(c.events, Event{Zxid: hdr.Zxid, Stray: &Stray{Hdr: hdr, Body: d.Rest()}})
+			close(c.evCh)
+			c.evCh = make(chan struct{})
+		}
 		c.mu.Unlock()
 		if ch != nil {
 			ch <- reply{hdr: hdr, body: d.Rest(), events: n}

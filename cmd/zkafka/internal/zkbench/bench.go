@@ -97,9 +97,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer closeAll(conns)
 
-	value := make([]byte, cfg.Size)
-	if _, err := rand.Read(value); err != nil {
-		return nil, fmt.Errorf("make value: %w", err)
+	value, err := randomValue(cfg.Size)
+	if err != nil {
+		return nil, err
 	}
 	var parent string
 	if cfg.Op == OpCreate {
@@ -116,8 +116,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	seed := uint64(time.Now().UnixNano())
-	start := time.Now()
-	measureStart := start.Add(cfg.Warmup)
+	measureStart := time.Now().Add(cfg.Warmup)
 	end := measureStart.Add(cfg.Duration)
 	log.Info("running", "op", cfg.Op, "clients", cfg.Clients, "size", cfg.Size, "warmup", cfg.Warmup,
 		"duration", cfg.Duration)
@@ -158,7 +157,7 @@ type LoadConfig struct {
 
 // Load creates cfg.Znodes znodes of cfg.Size bytes under LoadParent, named n0000000, n0000001 and so on; ones
 // already there are counted, not rewritten. It fails if any create failed, after counting them all. The result
-// is nil when no create was tried.
+// is nil when it could not connect.
 func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	switch {
 	case len(cfg.Servers) == 0:
@@ -174,9 +173,9 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	}
 	defer closeAll(conns)
 
-	value := make([]byte, cfg.Size)
-	if _, err := rand.Read(value); err != nil {
-		return nil, fmt.Errorf("make value: %w", err)
+	value, err := randomValue(cfg.Size)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	fs, err := fillUnder(ctx, conns, LoadParent, cfg.Znodes, value, false)
@@ -304,6 +303,15 @@ func mergeStats(stats []clientStats) clientStats {
 		total.addErrors(s)
 	}
 	return total
+}
+
+// randomValue makes the value every request writes: random, so nothing along the way can compress it.
+func randomValue(size int) ([]byte, error) {
+	value := make([]byte, size)
+	if _, err := rand.Read(value); err != nil {
+		return nil, fmt.Errorf("make value: %w", err)
+	}
+	return value, nil
 }
 
 func dataPath(parent string, i int) string { return fmt.Sprintf("%s/n%07d", parent, i) }

@@ -1,0 +1,69 @@
+# zkafka developer entry points. CI runs `make test` through .ci/run.
+GO           ?= go
+TEST_TIMEOUT ?= 20m
+FUZZTIME     ?= 60s
+# Only the commands whose cmd/<name> directory exists are built.
+CMDS         := $(notdir $(wildcard cmd/zkserver cmd/zkcli cmd/zkafka))
+# `make run` without cmd/zkafka: a standalone server with data under ./data.
+RUN_DIR      ?= data
+RUN_PORT     ?= 2181
+
+.PHONY: all build deps fmt-check vet test run bench-zk fuzz soak clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	@set -e; for c in $(CMDS); do \
+		echo "go build -o bin/$$c ./cmd/$$c"; \
+		$(GO) build -o bin/$$c ./cmd/$$c; \
+	done
+
+deps:
+	@bash .ci/deps
+
+fmt-check:
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './data/*' -not -path './bin/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# The conformance tests (conformance/...) need bin/zkserver, hence build first.
+test: deps build fmt-check vet
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+run: build
+	@if [ -x bin/zkafka ] && ./bin/zkafka help dev >/dev/null 2>&1; then \
+		exec ./bin/zkafka dev; \
+	fi; \
+	mkdir -p $(RUN_DIR); \
+	if [ ! -f $(RUN_DIR)/zoo.cfg ]; then \
+		printf '%s\n' \
+			'# written by `make run`; edit freely' \
+			'tickTime=2000' \
+			'initLimit=10' \
+			'syncLimit=5' \
+			"dataDir=$(abspath $(RUN_DIR))" \
+			'clientPort=$(RUN_PORT)' \
+			'clientPortAddress=127.0.0.1' \
+			'admin.enableServer=false' \
+			'4lw.commands.whitelist=*' \
+			'extendedTypesEnabled=true' > $(RUN_DIR)/zoo.cfg; \
+		echo "wrote $(RUN_DIR)/zoo.cfg"; \
+	fi; \
+	exec ./bin/zkserver start-foreground $(RUN_DIR)/zoo.cfg
+
+bench-zk: build
+	@if [ -x .ci/bench-zk ]; then exec .ci/bench-zk; \
+	else echo "bench-zk: .ci/bench-zk is not there yet" >&2; exit 1; fi
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz=FuzzDecodeRequest -fuzztime=$(FUZZTIME) ./jute
+
+soak: build
+	$(GO) test -tags soak -run Soak -timeout 2h ./...
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache

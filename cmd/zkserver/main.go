@@ -1,0 +1,146 @@
+// Command zkserver runs a ZooKeeper server from an Apache zoo.cfg:
+//
+//	zkserver start-foreground <zoo.cfg>
+//	zkserver <zoo.cfg>
+//
+// It logs to stderr and shuts down cleanly on SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkafka/zkafka/compat/zoocfg"
+	"github.com/zkafka/zkafka/zkserver"
+	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/admin"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := newApp(logger, os.Stdout).Run(os.Args); err != nil {
+		logger.Error("zkserver failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func newApp(logger *slog.Logger, stdout io.Writer) *cli.App {
+	run := func(c *cli.Context) error {
+		cfgPath := c.Args().First()
+		if c.Args().Len() > 1 && c.Args().First() == "start-foreground" {
+			cfgPath = c.Args().Get(1)
+		}
+		if cfgPath == "" || cfgPath == "start-foreground" {
+			return cli.Exit("usage: zkserver [start-foreground] <zoo.cfg>", 2)
+		}
+		ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return serve(ctx, cfgPath, os.Getenv("SERVER_JVMFLAGS")+" "+os.Getenv("JVMFLAGS"), logger, nil)
+	}
+	return &cli.App{
+		Name:      "zkserver",
+		Usage:     "ZooKeeper 3.8 compatible server",
+		ArgsUsage: "[start-foreground] <zoo.cfg>",
+		Writer:    stdout,
+		Action:    run,
+		Commands: []*cli.Command{{
+			Name:      "start-foreground",
+			Usage:     "run in the foreground (as zkServer.sh start-foreground)",
+			ArgsUsage: "<zoo.cfg>",
+			Action:    run,
+		}},
+	}
+}
+
+// serve loads cfgPath, runs the server until ctx ends, then closes it.
+// ready, if not nil, receives the running server.
+func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, ready func(*zkserver.Server)) error {
+	zc, err := zoocfg.Load(cfgPath, jvmFlags, logger)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", cfgPath, err)
+	}
+	if !zc.Standalone() {
+		return errors.New("quorum mode (server.N lines) is not supported yet: run standalone (one or no server.N line)")
+	}
+	cfg := serverConfig(zc, logger)
+	srv, err := zkserver.Start(cfg)
+	if err != nil {
+		return err
+	}
+	if zc.AdminEnableServer {
+		as, err := admin.NewAdminServer(srv.Source(), net.JoinHostPort(zc.AdminServerAddress, strconv.Itoa(zc.AdminServerPort)), zc.AdminCommandURL, logger)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("start admin server: %w", err)
+		}
+		srv.OnClose(as.Close)
+	}
+	if zc.PrometheusEnabled() {
+		ms, err := admin.NewMetricsServer(srv.Source(), net.JoinHostPort(zc.MetricsHTTPHost, strconv.Itoa(zc.MetricsHTTPPort)), logger)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("start metrics server: %w", err)
+		}
+		srv.OnClose(ms.Close)
+	}
+	if ready != nil {
+		ready(srv)
+	}
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case <-srv.Done():
+	}
+	cerr := srv.Close()
+	if err := srv.Err(); err != nil {
+		return err
+	}
+	return cerr
+}
+
+func serverConfig(zc *zoocfg.Config, logger *slog.Logger) zkserver.Config {
+	host := zc.ClientPortAddress
+	opts := admin.Options{Whitelist: zc.FourLetterWordAllowed, LegacySrvrDate: zc.SrvrLegacyDateFormat, Logger: logger}
+	return zkserver.Config{
+		ClientAddr: net.JoinHostPort(host, strconv.Itoa(zc.ClientPort)),
+		// A standalone Apache server makes session ids with server id 1
+		// (createSessionTrackerServerId) whatever myid says.
+		ServerID:          1,
+		TickTime:          zc.TickTime,
+		MinSessionTimeout: zc.MinSessionTimeout,
+		MaxSessionTimeout: zc.MaxSessionTimeout,
+		MaxClientCnxns:    zc.MaxClientCnxns,
+		DataDir:           zc.DataDir,
+		DataLogDir:        zc.DataLogDir,
+		SnapCount:         zc.SnapCount,
+		PreAllocSize:      zc.PreAllocSizeKB * 1024,
+		ForceSync:         zc.ForceSync,
+		DigestEnabled:     zc.DigestEnabled,
+		ExtendedTypes:     zc.ExtendedTypesEnabled,
+		ReconfigEnabled:   zc.ReconfigEnabled,
+		JuteMaxBuffer:     zc.JuteMaxBuffer,
+		SnapRetainCount:   zc.AutopurgeSnapRetainCount,
+		PurgeInterval:     time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
+
+		ContainerCheckInterval:  time.Duration(zc.ContainerCheckIntervalMs) * time.Millisecond,
+		ContainerMaxPerMinute:   zc.ContainerMaxPerMinute,
+		ContainerMaxNeverUsedMs: zc.ContainerMaxNeverUsedIntervalMs,
+
+		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled},
+		FourLetter: func(s *zkserver.Server, word string, arg int64) (string, bool) {
+			return admin.FourLetter(s.Source(), opts, word, arg)
+		},
+		Logger: logger,
+	}
+}

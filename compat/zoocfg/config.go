@@ -1,0 +1,809 @@
+package zoocfg
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Defaults, as in Apache ZooKeeper 3.8.
+const (
+	DefaultTickTime               = 3000
+	DefaultMaxClientCnxns         = 60
+	DefaultSnapCount              = 100000
+	DefaultSnapSizeLimitInKb      = 4194304 // 4 GiB
+	DefaultPreAllocSizeKB         = 65536
+	DefaultGlobalOutstandingLimit = 1000
+	DefaultJuteMaxBuffer          = 0xfffff
+	DefaultAdminServerAddress     = "0.0.0.0"
+	DefaultAdminServerPort        = 8080
+	DefaultAdminCommandURL        = "/commands"
+	DefaultAdminIdleTimeoutMs     = 30000
+	DefaultMetricsProvider        = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"
+	PrometheusMetricsProvider     = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
+	DefaultMetricsHTTPHost        = "0.0.0.0"
+	DefaultMetricsHTTPPort        = 7000
+	DefaultContainerCheckInterval = 60000
+	DefaultContainerMaxPerMinute  = 10000
+	DefaultCnxTimeoutMs           = 5000
+	MinSnapRetainCount            = 3
+	// UnsetServerID is MyID when dataDir/myid does not exist.
+	UnsetServerID = -1
+	x509Provider  = "org.apache.zookeeper.server.auth.X509AuthenticationProvider"
+)
+
+// FourLetterWords returns every word FourLetterCommands knows; "*" in the whitelist enables exactly these
+// ("telnet close" is the name of the telnet break sequence).
+func FourLetterWords() []string {
+	return []string{"conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srst", "srvr",
+		"stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "telnet close"}
+}
+
+// Config is a loaded ZooKeeper server configuration. Field names follow the zoo.cfg keys / system properties.
+type Config struct {
+	// Path is the zoo.cfg path (empty when built with FromProperties).
+	Path string
+	// Properties are the zoo.cfg entries in file order, duplicates included.
+	Properties []Property
+	// DynamicProperties are the entries of the dynamicConfigFile, if any (plus the version taken from its name).
+	DynamicProperties []Property
+	// Props are the resulting system properties: -D flags, then every zoo.cfg key QuorumPeerConfig does not
+	// consume as "zookeeper."+key (overriding the flag, as System.setProperty does), then our zkafka.* keys.
+	Props map[string]string
+
+	// zoo.cfg keys (QuorumPeerConfig)
+	TickTime                      int
+	InitLimit                     int
+	SyncLimit                     int
+	ConnectToLearnerMasterLimit   int // 0 in the file means initLimit, resolved here
+	DataDir                       string
+	DataLogDir                    string
+	ClientPort                    int    // 0: not set (possibly from server.<myid> ;clientPort)
+	ClientPortAddress             string // empty: all addresses
+	SecureClientPort              int
+	SecureClientPortAddress       string
+	ObserverMasterPort            int
+	ClientPortListenBacklog       int // -1: OS default
+	MaxClientCnxns                int
+	MinSessionTimeout             int
+	MaxSessionTimeout             int
+	ElectionAlg                   int
+	QuorumListenOnAllIPs          bool
+	PeerType                      Role
+	SyncEnabled                   bool
+	DynamicConfigFile             string
+	ConfigVersion                 int64 // the quorum config version (hex in files); 0 if none
+	Servers                       []Server
+	Groups                        map[int64][]int64 // hierarchical quorums: group id -> server ids
+	Weights                       map[int64]int64   // hierarchical quorums: server id -> weight
+	MultiAddressEnabled           bool
+	StandaloneEnabled             bool
+	ReconfigEnabled               bool
+	AutopurgeSnapRetainCount      int
+	AutopurgePurgeInterval        int // hours, 0 = disabled
+	LocalSessionsEnabled          bool
+	LocalSessionsUpgradingEnabled bool
+	SSLQuorum                     bool
+	PortUnification               bool
+	QuorumSASLEnabled             bool
+	QuorumServerRequireSASL       bool
+	QuorumLearnerRequireSASL      bool
+	MetricsProviderClassName      string
+	MetricsProviderConfig         map[string]string // metricsProvider.<k> keys, prefix stripped
+	MetricsHTTPHost               string
+	MetricsHTTPPort               int
+
+	// MyID is the first line of dataDir/myid, UnsetServerID when the file is absent.
+	MyID int64
+
+	// system properties
+	SnapCount                       int
+	SnapSizeLimitInKb               int64 // <= 0 disables the size trigger
+	PreAllocSizeKB                  int64
+	ForceSync                       bool
+	GlobalOutstandingLimit          int
+	JuteMaxBuffer                   int
+	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
+	CnxTimeoutMs                    int
+	FourLetterWordWhitelist         map[string]bool
+	AdminEnableServer               bool
+	AdminServerAddress              string
+	AdminServerPort                 int
+	AdminCommandURL                 string
+	AdminIdleTimeoutMs              int
+	ExtendedTypesEnabled            bool
+	Emulate353TTLNodes              bool
+	SuperDigest                     string
+	DigestAuthEnabled               bool
+	SkipACL                         bool
+	DigestEnabled                   bool
+	ContainerCheckIntervalMs        int
+	ContainerMaxPerMinute           int
+	ContainerMaxNeverUsedIntervalMs int64
+	ReadOnlyModeEnabled             bool
+	SnapshotTrustEmpty              bool
+	SnapshotCompressionMethod       string // "", "gz" or "snappy"
+	DataDirAutocreate               bool
+	AuthProviders                   map[string]string // zookeeper.authProvider.<N> -> class name
+	SrvrLegacyDateFormat            bool              // zkafka.srvrLegacyDateFormat
+}
+
+// Standalone reports whether Apache would run ZooKeeperServerMain rather than a quorum peer: no voting
+// server.N line, or exactly one with standaloneEnabled=true (QuorumPeerConfig.isDistributed negated).
+func (c *Config) Standalone() bool {
+	voting := 0
+	for _, s := range c.Servers {
+		if s.Role == RoleParticipant {
+			voting++
+		}
+	}
+	return c.StandaloneEnabled && voting <= 1
+}
+
+// Server returns the server.N entry with the given id.
+func (c *Config) Server(id int64) (Server, bool) {
+	for _, s := range c.Servers {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Server{}, false
+}
+
+// FourLetterWordAllowed reports whether 4lw word may run (FourLetterCommands.isEnabled).
+func (c *Config) FourLetterWordAllowed(word string) bool { return c.FourLetterWordWhitelist[word] }
+
+// PrometheusEnabled reports whether Apache's Prometheus metrics provider is configured.
+func (c *Config) PrometheusEnabled() bool {
+	return c.MetricsProviderClassName == PrometheusMetricsProvider
+}
+
+// DataDirVersion is the snapshot directory, dataDir/version-2.
+func (c *Config) DataDirVersion() string { return filepath.Join(c.DataDir, "version-2") }
+
+// LogDirVersion is the transaction log directory, dataLogDir/version-2.
+func (c *Config) LogDirVersion() string { return filepath.Join(c.DataLogDir, "version-2") }
+
+// Load reads the zoo.cfg at path, its dynamicConfigFile, dataDir/myid, and the system properties in jvmFlags
+// (callers pass os.Getenv("SERVER_JVMFLAGS")+" "+os.Getenv("JVMFLAGS")).
+func Load(path string, jvmFlags string, logger *slog.Logger) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("error processing %s: %w", path, err)
+	}
+	defer f.Close()
+	props, err := ParseProperties(f)
+	if err != nil {
+		return nil, fmt.Errorf("error processing %s: %w", path, err)
+	}
+	c, err := FromProperties(props, ParseJVMFlags(jvmFlags), logger)
+	if err != nil {
+		return nil, fmt.Errorf("error processing %s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
+}
+
+// dedupe keeps the last value of each key (Properties is a Hashtable) in the order of last occurrence.
+func dedupe(props []Property) []Property {
+	last := make(map[string]int, len(props))
+	for i, p := range props {
+		last[p.Key] = i
+	}
+	out := make([]Property, 0, len(last))
+	for i, p := range props {
+		if last[p.Key] == i {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// FromProperties builds a Config from parsed zoo.cfg entries and -D system properties. It reads
+// dataDir/myid and the dynamicConfigFile from disk, as QuorumPeerConfig does.
+func FromProperties(props []Property, sysProps map[string]string, logger *slog.Logger) (*Config, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Config{
+		Properties:               props,
+		Props:                    maps.Clone(sysProps),
+		TickTime:                 DefaultTickTime,
+		MaxClientCnxns:           DefaultMaxClientCnxns,
+		MinSessionTimeout:        -1,
+		MaxSessionTimeout:        -1,
+		ClientPortListenBacklog:  -1,
+		ElectionAlg:              3,
+		PeerType:                 RoleParticipant,
+		SyncEnabled:              true,
+		StandaloneEnabled:        true,
+		AutopurgeSnapRetainCount: MinSnapRetainCount,
+		MetricsProviderClassName: DefaultMetricsProvider,
+		MetricsProviderConfig:    map[string]string{},
+		MyID:                     UnsetServerID,
+	}
+	if c.Props == nil {
+		c.Props = map[string]string{}
+	}
+	p := &parser{c: c, log: logger}
+	uniq := dedupe(props)
+	hasDynamic := false
+	for _, pr := range uniq {
+		if javaTrim(pr.Key) == "dynamicConfigFile" {
+			hasDynamic = true
+		}
+	}
+	var dataDirSet, dataLogDirSet, multiSet bool
+	for _, pr := range uniq {
+		key, value := javaTrim(pr.Key), javaTrim(pr.Value)
+		switch key {
+		case "dataDir":
+			c.DataDir, dataDirSet = value, true
+			p.warnRelative(key, value)
+		case "dataLogDir":
+			c.DataLogDir, dataLogDirSet = value, true
+			p.warnRelative(key, value)
+		case "clientPort":
+			c.ClientPort = p.parseInt(key, value)
+		case "clientPortAddress":
+			c.ClientPortAddress = value
+		case "localSessionsEnabled":
+			c.LocalSessionsEnabled = p.parseBool(key, value)
+		case "localSessionsUpgradingEnabled":
+			c.LocalSessionsUpgradingEnabled = p.parseBool(key, value)
+		case "secureClientPort":
+			c.SecureClientPort = p.parseInt(key, value)
+		case "secureClientPortAddress":
+			c.SecureClientPortAddress = value
+		case "observerMasterPort":
+			c.ObserverMasterPort = p.parseInt(key, value)
+		case "clientPortListenBacklog":
+			c.ClientPortListenBacklog = p.parseInt(key, value)
+		case "tickTime":
+			c.TickTime = p.parseInt(key, value)
+		case "maxClientCnxns":
+			c.MaxClientCnxns = p.parseInt(key, value)
+		case "minSessionTimeout":
+			c.MinSessionTimeout = p.parseInt(key, value)
+		case "maxSessionTimeout":
+			c.MaxSessionTimeout = p.parseInt(key, value)
+		case "initLimit":
+			c.InitLimit = p.parseInt(key, value)
+		case "syncLimit":
+			c.SyncLimit = p.parseInt(key, value)
+		case "connectToLearnerMasterLimit":
+			c.ConnectToLearnerMasterLimit = p.parseInt(key, value)
+		case "electionAlg":
+			c.ElectionAlg = p.parseInt(key, value)
+			if p.err == nil && c.ElectionAlg != 3 {
+				p.fail(fmt.Errorf("Invalid electionAlg value. Only 3 is supported."))
+			}
+		case "quorumListenOnAllIPs":
+			c.QuorumListenOnAllIPs = p.parseBool(key, value)
+		case "peerType":
+			p.peerType = Role(strings.ToLower(value))
+			if p.peerType != RoleObserver && p.peerType != RoleParticipant {
+				p.fail(fmt.Errorf("Unrecognised peertype: %s", value))
+			}
+		case "syncEnabled":
+			c.SyncEnabled = p.parseBool(key, value)
+		case "dynamicConfigFile":
+			c.DynamicConfigFile = value
+		case "autopurge.snapRetainCount":
+			c.AutopurgeSnapRetainCount = p.parseInt(key, value)
+		case "autopurge.purgeInterval":
+			c.AutopurgePurgeInterval = p.parseInt(key, value)
+		case "standaloneEnabled":
+			c.StandaloneEnabled = p.parseBool(key, value)
+		case "reconfigEnabled":
+			c.ReconfigEnabled = p.parseBool(key, value)
+		case "sslQuorum":
+			c.SSLQuorum = p.parseBool(key, value)
+		case "portUnification":
+			c.PortUnification = p.parseBool(key, value)
+		case "sslQuorumReloadCertFiles", "jvm.pause.monitor", "multiAddress.reachabilityCheckEnabled":
+			p.parseBool(key, value)
+		case "quorum.auth.enableSasl":
+			c.QuorumSASLEnabled = p.parseBool(key, value)
+		case "quorum.auth.serverRequireSasl":
+			c.QuorumServerRequireSASL = p.parseBool(key, value)
+		case "quorum.auth.learnerRequireSasl":
+			c.QuorumLearnerRequireSASL = p.parseBool(key, value)
+		case "quorum.cnxn.threads.size", "multiAddress.reachabilityCheckTimeoutMs":
+			p.parseInt(key, value)
+		case "jvm.pause.info-threshold.ms", "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms":
+			p.parseLong(key, value)
+		case "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
+			"quorum.auth.kerberos.servicePrincipal", "oraclePath":
+			// Accepted; SASL quorum auth and the oracle are not implemented by zkafka.
+		case "metricsProvider.className":
+			c.MetricsProviderClassName = value
+		case "multiAddress.enabled":
+			c.MultiAddressEnabled, multiSet = p.parseBool(key, value), true
+		default:
+			switch {
+			case strings.HasPrefix(key, "metricsProvider."):
+				c.MetricsProviderConfig[key[len("metricsProvider."):]] = value
+			case hasDynamic && (strings.HasPrefix(key, "server.") || strings.HasPrefix(key, "group") ||
+				strings.HasPrefix(key, "weight")):
+				p.fail(fmt.Errorf("parameter: %s must be in a separate dynamic config file", key))
+			case strings.HasPrefix(key, "zkafka."):
+				// Ours: kept under its own name so -Dzkafka.x and zoo.cfg zkafka.x mean the same thing.
+				if !zkafkaKeys[key] {
+					logger.Warn("unknown zkafka configuration key", "key", key)
+				}
+				c.Props[key] = value
+			default:
+				p.warnUnknown(key, !hasDynamic)
+				c.Props["zookeeper."+key] = value
+			}
+		}
+		if p.err != nil {
+			return nil, p.err
+		}
+	}
+
+	if c.QuorumServerRequireSASL && !c.QuorumSASLEnabled {
+		return nil, errors.New("quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.serverRequireSasl")
+	}
+	if c.QuorumLearnerRequireSASL && !c.QuorumSASLEnabled {
+		return nil, errors.New("quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.learnerRequireSasl")
+	}
+	if c.QuorumServerRequireSASL && !c.QuorumLearnerRequireSASL {
+		return nil, errors.New("quorum.auth.learnerRequireSasl is disabled, so cannot enable quorum.auth.serverRequireSasl")
+	}
+	if c.AutopurgeSnapRetainCount < MinSnapRetainCount {
+		logger.Warn("invalid autopurge.snapRetainCount, using the minimum",
+			"value", c.AutopurgeSnapRetainCount, "using", MinSnapRetainCount)
+		c.AutopurgeSnapRetainCount = MinSnapRetainCount
+	}
+	if !dataDirSet {
+		return nil, errors.New("dataDir is not set")
+	}
+	if !dataLogDirSet {
+		c.DataLogDir = c.DataDir
+	}
+	if c.ClientPort == 0 && c.ClientPortAddress != "" {
+		return nil, errors.New("clientPortAddress is set but clientPort is not set")
+	}
+	if c.SecureClientPort == 0 && c.SecureClientPortAddress != "" {
+		return nil, errors.New("secureClientPortAddress is set but secureClientPort is not set")
+	}
+	if c.ObserverMasterPort < 0 {
+		c.ObserverMasterPort = 0
+	}
+	if c.TickTime == 0 {
+		return nil, errors.New("tickTime is not set")
+	}
+	if c.MinSessionTimeout == -1 {
+		c.MinSessionTimeout = 2 * c.TickTime
+	}
+	if c.MaxSessionTimeout == -1 {
+		c.MaxSessionTimeout = 20 * c.TickTime
+	}
+	if c.MinSessionTimeout > c.MaxSessionTimeout {
+		return nil, fmt.Errorf("minSessionTimeout must not be larger than maxSessionTimeout (%d > %d)",
+			c.MinSessionTimeout, c.MaxSessionTimeout)
+	}
+	switch c.MetricsProviderClassName {
+	case DefaultMetricsProvider, PrometheusMetricsProvider:
+	default:
+		return nil, fmt.Errorf("metricsProvider.className: metrics provider class was not found: %s",
+			c.MetricsProviderClassName)
+	}
+	c.MetricsHTTPHost, c.MetricsHTTPPort = DefaultMetricsHTTPHost, DefaultMetricsHTTPPort
+	if c.PrometheusEnabled() {
+		if h, ok := c.MetricsProviderConfig["httpHost"]; ok {
+			c.MetricsHTTPHost = h
+		}
+		if v, ok := c.MetricsProviderConfig["httpPort"]; ok {
+			c.MetricsHTTPPort = p.parseInt("metricsProvider.httpPort", v)
+		}
+		if p.err != nil {
+			return nil, p.err
+		}
+	}
+	if c.ConnectToLearnerMasterLimit == 0 {
+		c.ConnectToLearnerMasterLimit = c.InitLimit
+	}
+	// QuorumServer accepts '|' address lists only with the system property (checked on 3.8.0: the zoo.cfg key
+	// alone is not enough); the zoo.cfg key, when present, only overrides the runtime switch.
+	sysMulti := p.sysBool("zookeeper.multiAddress.enabled", false)
+	if !multiSet {
+		c.MultiAddressEnabled = sysMulti
+	}
+
+	if err := p.setupQuorum(uniq, sysMulti); err != nil {
+		return nil, err
+	}
+	if c.SecureClientPort != 0 {
+		if err := p.configureSSLAuth(); err != nil {
+			return nil, err
+		}
+	}
+	p.readSystemProperties()
+	return c, nil
+}
+
+// parser carries the first error of a parse, so the long key switch stays flat.
+type parser struct {
+	c        *Config
+	log      *slog.Logger
+	err      error
+	peerType Role // as written in zoo.cfg; the servers list decides
+}
+
+func (p *parser) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// parseInt is Integer.parseInt: optional sign, decimal digits, 32-bit range.
+func (p *parser) parseInt(key, value string) int {
+	v, err := strconv.ParseInt(value, 10, 32)
+	if err != nil {
+		p.fail(fmt.Errorf("%s: %q is not a valid integer", key, value))
+		return 0
+	}
+	return int(v)
+}
+
+func (p *parser) parseLong(key, value string) int64 {
+	v, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		p.fail(fmt.Errorf("%s: %q is not a valid long", key, value))
+		return 0
+	}
+	return v
+}
+
+// parseBool is QuorumPeerConfig.parseBoolean: only true/false, any case.
+func (p *parser) parseBool(key, value string) bool {
+	switch {
+	case strings.EqualFold(value, "true"):
+		return true
+	case strings.EqualFold(value, "false"):
+		return false
+	}
+	p.fail(fmt.Errorf("Invalid option %s for %s. Choose 'true' or 'false.'", value, key))
+	return false
+}
+
+// warnRelative mirrors VerifyingFileFactory.warnForRelativePath.
+func (p *parser) warnRelative(key, path string) {
+	if !filepath.IsAbs(path) && !strings.HasPrefix(path, "./") && !strings.HasPrefix(path, "../") {
+		p.log.Warn("path is relative to the working directory; prepend ./ to indicate that you're sure",
+			"key", key, "path", path)
+	}
+}
+
+// warnUnknown reports a zoo.cfg key that falls through to "zookeeper."+key but that neither Apache nor we
+// read. Membership keys (server.N, group.N, weight.N, version) are consumed by the quorum parser when no
+// dynamicConfigFile is set, so they are not unknown then.
+func (p *parser) warnUnknown(key string, membershipInline bool) {
+	if membershipInline && (strings.HasPrefix(key, "server.") || strings.HasPrefix(key, "group") ||
+		strings.HasPrefix(key, "weight") || key == "version") {
+		return
+	}
+	switch {
+	case knownZooKeeperSysProp(key):
+	case key == "jute.maxbuffer":
+		// Apache ignores this line (it becomes zookeeper.jute.maxbuffer); we honour it, see readSystemProperties.
+	case bareSysProps[key]:
+		p.log.Warn("zoo.cfg key is ignored, as in Apache: it is a JVM system property; pass -D"+key+"=... in "+
+			"SERVER_JVMFLAGS or JVMFLAGS", "key", key)
+	default:
+		p.log.Warn("unknown configuration key, kept as system property zookeeper."+key, "key", key)
+	}
+}
+
+// setupQuorum does parseDynamicConfig + setupMyId + setupClientPort + setupPeerType + checkValidity.
+func (p *parser) setupQuorum(uniq []Property, multiAddress bool) error {
+	c := p.c
+	membership := uniq
+	if c.DynamicConfigFile != "" {
+		dyn, err := readDynamicFile(c.DynamicConfigFile)
+		if err != nil {
+			return err
+		}
+		c.DynamicProperties = dyn
+		membership = dedupe(dyn)
+	}
+	q, err := parseQuorum(membership, c.DynamicConfigFile != "", multiAddress, p.log)
+	if err != nil {
+		return err
+	}
+	c.Servers, c.Groups, c.Weights, c.ConfigVersion = q.servers, q.groups, q.weights, q.version
+	voting := q.voting()
+	observers := len(q.servers) - voting
+	switch {
+	case voting == 0:
+		if !c.StandaloneEnabled {
+			return errors.New("standaloneEnabled = false then number of participants should be >0")
+		}
+		if observers > 0 {
+			return errors.New("Observers w/o participants is an invalid configuration")
+		}
+	case voting == 1 && c.StandaloneEnabled:
+		p.log.Error("Invalid configuration, only one server specified (ignoring)")
+		if observers > 0 {
+			return errors.New("Observers w/o quorum is an invalid configuration")
+		}
+	case voting <= 2:
+		p.log.Warn("No server failure will be tolerated. You need at least 3 servers.")
+	case voting%2 == 0:
+		p.log.Warn("Non-optimal configuration, consider an odd number of servers.")
+	}
+
+	if err := p.readMyID(); err != nil {
+		return err
+	}
+	if c.MyID != UnsetServerID {
+		if s, ok := c.Server(c.MyID); ok && s.ClientPort != 0 {
+			if c.ClientPort != 0 {
+				static := c.ClientPortAddress
+				if isWildcard(static) {
+					if c.ClientPort != s.ClientPort {
+						return p.clientAddrConflict(s)
+					}
+				} else if static != s.ClientHost || c.ClientPort != s.ClientPort {
+					return p.clientAddrConflict(s)
+				}
+			}
+			c.ClientPort, c.ClientPortAddress = s.ClientPort, s.ClientHost
+			if isWildcard(s.ClientHost) {
+				c.ClientPortAddress = ""
+			}
+		}
+	}
+	role := RoleParticipant
+	if s, ok := c.Server(c.MyID); ok && s.Role == RoleObserver {
+		role = RoleObserver
+	}
+	if p.peerType != "" && p.peerType != role {
+		p.log.Warn("Peer type from servers list doesn't match peerType. Defaulting to servers list.",
+			"servers", role, "peerType", p.peerType)
+	}
+	c.PeerType = role
+	if !c.Standalone() {
+		if c.InitLimit == 0 {
+			return errors.New("initLimit is not set")
+		}
+		if c.SyncLimit == 0 {
+			return errors.New("syncLimit is not set")
+		}
+		if c.MyID == UnsetServerID {
+			return errors.New("myid file is missing")
+		}
+	}
+	return nil
+}
+
+func (p *parser) clientAddrConflict(s Server) error {
+	static := p.c.ClientPortAddress
+	if static == "" {
+		static = "0.0.0.0"
+	}
+	return fmt.Errorf("client address for this server (id = %d) in static config file is %s:%d is different "+
+		"from client address found in dynamic file: %s:%d", p.c.MyID, static, p.c.ClientPort,
+		s.ClientHost, s.ClientPort)
+}
+
+func isWildcard(host string) bool {
+	switch host {
+	case "", "0.0.0.0", "::", "0:0:0:0:0:0:0:0":
+		return true
+	}
+	return false
+}
+
+// readMyID is setupMyId: the first line of dataDir/myid parsed with Long.parseLong; no file, no id.
+func (p *parser) readMyID() error {
+	path := filepath.Join(p.c.DataDir, "myid")
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read myid: %w", err)
+	}
+	if len(data) == 0 {
+		// BufferedReader.readLine returns null on an empty file.
+		return errors.New("serverid null is not a number")
+	}
+	line := string(data)
+	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	id, err := strconv.ParseInt(line, 10, 64)
+	if err != nil {
+		return fmt.Errorf("serverid %s is not a number", line)
+	}
+	p.c.MyID = id
+	return nil
+}
+
+// configureSSLAuth is QuorumPeerConfig.configureSSLAuth: TLS clients need an auth provider for the scheme.
+func (p *parser) configureSSLAuth() error {
+	scheme := "x509"
+	if v, ok := p.c.Props["zookeeper.ssl.authProvider"]; ok {
+		scheme = v
+	}
+	key := "zookeeper.authProvider." + scheme
+	if _, ok := p.c.Props[key]; ok {
+		return nil
+	}
+	if scheme != "x509" {
+		return fmt.Errorf("No auth provider configured for the SSL authentication scheme '%s'.", scheme)
+	}
+	p.c.Props[key] = x509Provider
+	return nil
+}
+
+// javaBool is Boolean.parseBoolean / Boolean.getBoolean.
+func javaBool(v string) bool { return strings.EqualFold(v, "true") }
+
+// javaDecode is Integer.decode / Long.decode: sign, then 0x/0X/# hex, leading 0 octal, else decimal.
+func javaDecode(s string, bits int) (int64, error) {
+	if s == "" {
+		return 0, errors.New("empty")
+	}
+	neg := false
+	rest := s
+	if rest[0] == '-' || rest[0] == '+' {
+		neg = rest[0] == '-'
+		rest = rest[1:]
+	}
+	base := 10
+	switch {
+	case strings.HasPrefix(rest, "0x"), strings.HasPrefix(rest, "0X"):
+		base, rest = 16, rest[2:]
+	case strings.HasPrefix(rest, "#"):
+		base, rest = 16, rest[1:]
+	case strings.HasPrefix(rest, "0") && len(rest) > 1:
+		base, rest = 8, rest[1:]
+	}
+	if rest == "" || rest[0] == '-' || rest[0] == '+' {
+		return 0, errors.New("bad number")
+	}
+	if neg {
+		rest = "-" + rest
+	}
+	return strconv.ParseInt(rest, base, bits)
+}
+
+// sysInt is Integer.getInteger(name, def): an unparsable value silently means the default in Java; we warn.
+func (p *parser) sysInt(name string, def int) int {
+	v, ok := p.c.Props[name]
+	if !ok {
+		return def
+	}
+	n, err := javaDecode(v, 32)
+	if err != nil {
+		p.log.Warn("system property is not a valid integer, using the default", "property", name,
+			"value", v, "default", def)
+		return def
+	}
+	return int(n)
+}
+
+// sysLong is Long.getLong(name, def).
+func (p *parser) sysLong(name string, def int64) int64 {
+	v, ok := p.c.Props[name]
+	if !ok {
+		return def
+	}
+	n, err := javaDecode(v, 64)
+	if err != nil {
+		p.log.Warn("system property is not a valid long, using the default", "property", name,
+			"value", v, "default", def)
+		return def
+	}
+	return n
+}
+
+func (p *parser) sysBool(name string, def bool) bool {
+	v, ok := p.c.Props[name]
+	if !ok {
+		return def
+	}
+	return javaBool(v)
+}
+
+func (p *parser) sysString(name, def string) string {
+	if v, ok := p.c.Props[name]; ok {
+		return v
+	}
+	return def
+}
+
+// readSystemProperties resolves every setting that Apache reads from System properties, with the reader's
+// own parsing rules (each one noted where it differs from a plain boolean/integer).
+func (p *parser) readSystemProperties() {
+	c := p.c
+	c.SnapCount = p.sysInt("zookeeper.snapCount", DefaultSnapCount)
+	if c.SnapCount < 2 {
+		p.log.Warn("SnapCount should be 2 or more. Now, snapCount is reset to 2", "snapCount", c.SnapCount)
+		c.SnapCount = 2
+	}
+	c.SnapSizeLimitInKb = p.sysLong("zookeeper.snapSizeLimitInKb", DefaultSnapSizeLimitInKb)
+	c.PreAllocSizeKB = DefaultPreAllocSizeKB
+	if v, ok := c.Props["zookeeper.preAllocSize"]; ok { // FilePadding: Long.parseLong, KB
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			c.PreAllocSizeKB = n
+		} else {
+			p.log.Warn(v + " is not a valid value for preAllocSize")
+		}
+	}
+	c.ForceSync = p.sysString("zookeeper.forceSync", "yes") != "no"
+	c.GlobalOutstandingLimit = p.sysInt("zookeeper.globalOutstandingLimit", DefaultGlobalOutstandingLimit)
+	// jute.maxbuffer is a bare JVM property; a zoo.cfg line (zookeeper.jute.maxbuffer) is honoured too, the
+	// -D flag winning when both are given, since that is the one Apache uses.
+	c.JuteMaxBuffer = DefaultJuteMaxBuffer
+	if _, ok := c.Props["jute.maxbuffer"]; ok {
+		c.JuteMaxBuffer = p.sysInt("jute.maxbuffer", DefaultJuteMaxBuffer)
+	} else if _, ok := c.Props["zookeeper.jute.maxbuffer"]; ok {
+		c.JuteMaxBuffer = p.sysInt("zookeeper.jute.maxbuffer", DefaultJuteMaxBuffer)
+	}
+	c.MaxCnxns = p.sysInt("zookeeper.maxCnxns", 0)
+	c.CnxTimeoutMs = p.sysInt("zookeeper.cnxTimeout", DefaultCnxTimeoutMs)
+
+	// FourLetterCommands.isEnabled: comma list, trimmed, "*" = all known words, srvr always, isro with
+	// readonlymode.enabled exactly "true".
+	wl := map[string]bool{}
+	if v, ok := c.Props["zookeeper.4lw.commands.whitelist"]; ok {
+		for _, w := range strings.Split(v, ",") {
+			w = javaTrim(w)
+			if w == "*" {
+				for _, k := range FourLetterWords() {
+					wl[k] = true
+				}
+				break
+			}
+			if w != "" {
+				wl[w] = true
+			}
+		}
+	}
+	if p.sysString("readonlymode.enabled", "false") == "true" {
+		wl["isro"] = true
+	}
+	wl["srvr"] = true
+	c.FourLetterWordWhitelist = wl
+
+	// AdminServerFactory: enabled unless the property is exactly "false".
+	c.AdminEnableServer = p.sysString("zookeeper.admin.enableServer", "") != "false"
+	c.AdminServerAddress = p.sysString("zookeeper.admin.serverAddress", DefaultAdminServerAddress)
+	c.AdminServerPort = p.sysInt("zookeeper.admin.serverPort", DefaultAdminServerPort)
+	c.AdminCommandURL = p.sysString("zookeeper.admin.commandURL", DefaultAdminCommandURL)
+	c.AdminIdleTimeoutMs = p.sysInt("zookeeper.admin.idleTimeout", DefaultAdminIdleTimeoutMs)
+
+	c.ExtendedTypesEnabled = p.sysBool("zookeeper.extendedTypesEnabled", false)
+	c.Emulate353TTLNodes = p.sysBool("zookeeper.emulate353TTLNodes", false)
+	c.SuperDigest = p.sysString("zookeeper.DigestAuthenticationProvider.superDigest", "")
+	c.DigestAuthEnabled = p.sysBool("zookeeper.DigestAuthenticationProvider.enabled", true)
+	c.SkipACL = p.sysString("zookeeper.skipACL", "no") == "yes"
+	c.DigestEnabled = p.sysBool("zookeeper.digest.enabled", true)
+	c.ContainerCheckIntervalMs = p.sysInt("znode.container.checkIntervalMs", DefaultContainerCheckInterval)
+	c.ContainerMaxPerMinute = p.sysInt("znode.container.maxPerMinute", DefaultContainerMaxPerMinute)
+	c.ContainerMaxNeverUsedIntervalMs = p.sysLong("znode.container.maxNeverUsedIntervalMs", 0)
+	c.ReadOnlyModeEnabled = p.sysBool("readonlymode.enabled", false)
+	c.SnapshotTrustEmpty = p.sysBool("zookeeper.snapshot.trust.empty", false)
+	c.SnapshotCompressionMethod = p.sysString("zookeeper.snapshot.compression.method", "")
+	c.DataDirAutocreate = p.sysBool("zookeeper.datadir.autocreate", true)
+	c.SrvrLegacyDateFormat = p.sysBool("zkafka.srvrLegacyDateFormat", false)
+
+	c.AuthProviders = map[string]string{}
+	for k, v := range c.Props {
+		if n, ok := strings.CutPrefix(k, "zookeeper.authProvider."); ok && n != "" {
+			c.AuthProviders[n] = v
+		}
+	}
+}

@@ -1,0 +1,116 @@
+// Package admin is zkserver's operations surface: the four-letter words, the
+// AdminServer's /commands JSON and the Prometheus /metrics endpoint, printed
+// the way Apache ZooKeeper 3.8 prints them so that existing tools (kazoo,
+// go-zookeeper's FLW helpers, zkServer.sh status, exporters, operators'
+// probes) keep working.
+package admin
+
+import "time"
+
+// ConnInfo is one client connection as cons/stat and the connections admin
+// command show it.
+type ConnInfo struct {
+	Remote                              string // "/127.0.0.1:54321" as Apache prints it
+	Queued, Received, Sent              int64
+	SessionID                           int64
+	LastOp                              string // e.g. "GETD", "NA"
+	Established                         time.Time
+	Timeout                             int32
+	LastCxid                            int64
+	LastZxid                            int64
+	LastResponse                        time.Time
+	LastLatency, MinLatency, MaxLatency int64
+	AvgLatency                          float64
+}
+
+// KV is one key=value line of conf or envi.
+type KV struct{ Key, Value string }
+
+// Source is what the server tells the operations surface.
+type Source interface {
+	Version() string     // full version string, e.g. "3.8.0-zkafka, built on 2026-11-22 02:55 UTC"
+	ServerState() string // "standalone"
+	ServerID() int64
+	LastZxid() int64
+	Latency() (min int64, avg float64, max int64)
+	PacketsReceived() int64
+	PacketsSent() int64
+	Outstanding() int64
+	ResetStats() // srst
+	Connections() []ConnInfo
+	ResetConnectionStats() // crst
+	NodeCount() int
+	ApproximateDataSize() int64
+	EphemeralCount() int
+	WatchSummary() (connections, paths, total int)
+	WatchesBySession() map[int64][]string
+	WatchesByPath() map[string][]int64
+	EphemeralsBySession() map[int64][]string
+	SessionExpiry() map[int64][]int64 // expiry time (Unix ms) -> session ids
+	SessionCount() int
+	Digest() (zxid int64, digest int64) // for `hash`
+	DataDirSize() int64
+	LogDirSize() int64
+	Uptime() time.Duration
+	Conf() []KV // conf lines in Apache's order
+	Env() []KV  // envi lines after the header, zookeeper.version first
+	ServingRequests() bool
+	ReadOnly() bool
+}
+
+// The interfaces below are optional: a Source that also implements one of
+// them gives truer answers; without them the surface prints what Apache prints
+// for a fresh server.
+
+// TraceMasker holds the server's trace mask for gtmk/stmk. Without it gtmk
+// answers Apache's default mask and stmk only echoes.
+type TraceMasker interface {
+	TraceMask() int64
+	SetTraceMask(mask int64)
+}
+
+// ServerMetricser supplies values for the metrics of Apache's ServerMetrics
+// and ZooKeeperServer gauges by their Apache names (without "zk_"): an int64
+// or float64 for a gauge or counter (e.g. "watch_count", "bytes_received_count",
+// "last_client_response_size"), a Summary for a summary (e.g. "fsynctime",
+// "readlatency"). Names not returned keep their defaults.
+type ServerMetricser interface {
+	ServerMetrics() map[string]any
+}
+
+// Summary is a summary metric's state (Apache's AvgMinMaxCounter and
+// AvgMinMaxPercentileCounter): count, sum, min, max and, for the advanced ones,
+// percentiles. mntr prints P50/P95/P99/P999 as Apache's default provider
+// does; /metrics exports the quantiles Apache's Prometheus provider has
+// (0.5 for basic summaries; 0.5, 0.9, 0.99 for advanced ones).
+type Summary struct {
+	Count, Sum, Min, Max     int64
+	P50, P90, P95, P99, P999 int64
+}
+
+// ZxidDigest is one entry of the digest log that `hash` prints.
+type ZxidDigest struct {
+	Zxid, Digest  int64
+	DigestVersion int32
+}
+
+// DigestLogger gives the digest log (Apache keeps one entry every 128 zxids,
+// at most 1024). Without it `hash` prints the current digest from Digest().
+type DigestLogger interface {
+	DigestLog() []ZxidDigest
+}
+
+// SnapshotInfoer answers last_snapshot: the zxid of the last snapshot and its
+// time in seconds since the epoch, ok=false when there is none.
+type SnapshotInfoer interface {
+	LastSnapshot() (zxid int64, timestampSec int64, ok bool)
+}
+
+// InitialConfiger answers initial_configuration: zoo.cfg as it was read.
+type InitialConfiger interface {
+	InitialConfig() string
+}
+
+// defaultTraceMask is ZooTrace's default text trace level (306), what gtmk
+// prints on an Apache server nobody sent stmk to.
+const defaultTraceMask = 306

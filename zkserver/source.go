@@ -1,0 +1,205 @@
+package zkserver
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/session"
+	"github.com/zkafka/zkafka/zkserver/tree"
+	"github.com/zkafka/zkafka/zkserver/watch"
+)
+
+// Source adapts a Server to what the operations surface reads.
+func (s *Server) Source() admin.Source { return source{s} }
+
+type source struct{ s *Server }
+
+var _ admin.Source = source{}
+
+func (x source) Version() string { return Version + ", built on " + buildDate }
+
+// buildDate is fixed per release, in Apache 3.7+'s "yyyy-MM-dd HH:mm zz" form.
+const buildDate = "2026-11-22 00:00 UTC"
+
+func (x source) ServerState() string { return "standalone" }
+func (x source) ServerID() int64     { return x.s.cfg.ServerID }
+func (x source) LastZxid() int64     { return x.s.proc.LastZxid() }
+func (x source) Latency() (int64, float64, int64) {
+	return x.s.proc.Stats.Latency()
+}
+func (x source) PacketsReceived() int64 { return x.s.proc.Stats.PacketsRecv.Load() }
+func (x source) PacketsSent() int64     { return x.s.proc.Stats.PacketsSent.Load() }
+func (x source) Outstanding() int64     { return x.s.proc.Stats.Outstanding.Load() }
+func (x source) ResetStats()            { x.s.proc.Stats.Reset() }
+
+func (x source) Connections() []admin.ConnInfo {
+	conns := x.s.ln.Conns()
+	out := make([]admin.ConnInfo, 0, len(conns))
+	for _, c := range conns {
+		cl := c.Client()
+		to, _ := x.s.proc.Sessions().Timeout(cl.SessionID())
+		out = append(out, admin.ConnInfo{
+			Remote: "/" + c.Remote().String(), Queued: int64(c.Queued()),
+			Received: cl.Received.Load(), Sent: cl.SentPkts.Load(), SessionID: cl.SessionID(),
+			LastOp: "NA", Established: c.Established, Timeout: to,
+			LastCxid: cl.LastCxid.Load(), LastZxid: cl.LastZxid.Load(),
+		})
+	}
+	return out
+}
+
+func (x source) ResetConnectionStats() {
+	for _, c := range x.s.ln.Conns() {
+		c.Client().Received.Store(0)
+		c.Client().SentPkts.Store(0)
+	}
+}
+
+// onCore runs f on the core goroutine, where the tree may be read.
+func (x source) onCore(f func(t *tree.Tree, w *watch.Manager, ss *session.Tracker)) {
+	_ = x.s.proc.Do(f)
+}
+
+func (x source) NodeCount() (n int) {
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { n = t.NodeCount() })
+	return
+}
+func (x source) ApproximateDataSize() (n int64) {
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { n = t.ApproximateDataSize() })
+	return
+}
+func (x source) EphemeralCount() (n int) {
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { n = t.EphemeralCount() })
+	return
+}
+func (x source) WatchSummary() (conns, paths, total int) {
+	x.onCore(func(_ *tree.Tree, w *watch.Manager, _ *session.Tracker) { conns, paths, total = w.Summary() })
+	return
+}
+
+type sessioned interface{ SessionID() int64 }
+
+func (x source) WatchesBySession() map[int64][]string {
+	out := map[int64][]string{}
+	x.onCore(func(_ *tree.Tree, w *watch.Manager, _ *session.Tracker) {
+		for wt, paths := range w.ByWatcher() {
+			if c, ok := wt.(sessioned); ok {
+				out[c.SessionID()] = append(out[c.SessionID()], paths...)
+			}
+		}
+	})
+	return out
+}
+
+func (x source) WatchesByPath() map[string][]int64 {
+	out := map[string][]int64{}
+	x.onCore(func(_ *tree.Tree, w *watch.Manager, _ *session.Tracker) {
+		for path, ws := range w.ByPath() {
+			for _, wt := range ws {
+				if c, ok := wt.(sessioned); ok {
+					out[path] = append(out[path], c.SessionID())
+				}
+			}
+		}
+	})
+	return out
+}
+
+func (x source) EphemeralsBySession() (m map[int64][]string) {
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { m = t.SessionsWithEphemerals() })
+	return
+}
+func (x source) SessionExpiry() map[int64][]int64 { return x.s.proc.Sessions().ExpiryBuckets() }
+func (x source) SessionCount() int                { return x.s.proc.Sessions().Count() }
+func (x source) Digest() (zxid, digest int64) {
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { zxid, digest = t.LastZxid(), t.Digest() })
+	return
+}
+func (x source) DataDirSize() int64 {
+	return dirSize(filepath.Join(x.s.cfg.DataDir, "version-2"), "snapshot.")
+}
+func (x source) LogDirSize() int64 {
+	return dirSize(filepath.Join(x.s.cfg.DataLogDir, "version-2"), "log.")
+}
+func (x source) Uptime() time.Duration { return time.Since(x.s.started) }
+func (x source) ServingRequests() bool {
+	select {
+	case <-x.s.done:
+		return false
+	default:
+		return true
+	}
+}
+func (x source) ReadOnly() bool { return false }
+
+func (x source) Conf() []admin.KV {
+	c := x.s.cfg
+	_, port, _ := splitPort(x.s.Addr().String())
+	return []admin.KV{
+		{Key: "clientPort", Value: port},
+		{Key: "secureClientPort", Value: "-1"},
+		{Key: "dataDir", Value: filepath.Join(c.DataDir, "version-2")},
+		{Key: "dataDirSize", Value: strconv.FormatInt(x.DataDirSize(), 10)},
+		{Key: "dataLogDir", Value: filepath.Join(c.DataLogDir, "version-2")},
+		{Key: "dataLogSize", Value: strconv.FormatInt(x.LogDirSize(), 10)},
+		{Key: "tickTime", Value: strconv.Itoa(c.TickTime)},
+		{Key: "maxClientCnxns", Value: strconv.Itoa(c.MaxClientCnxns)},
+		{Key: "minSessionTimeout", Value: strconv.Itoa(c.MinSessionTimeout)},
+		{Key: "maxSessionTimeout", Value: strconv.Itoa(c.MaxSessionTimeout)},
+		{Key: "clientPortListenBacklog", Value: "-1"},
+		// Apache prints 0 for a standalone server.
+		{Key: "serverId", Value: "0"},
+	}
+}
+
+func (x source) Env() []admin.KV {
+	host, _ := os.Hostname()
+	wd, _ := os.Getwd()
+	return []admin.KV{
+		{Key: "zookeeper.version", Value: x.Version()},
+		{Key: "host.name", Value: host},
+		{Key: "go.version", Value: runtime.Version()},
+		{Key: "os.name", Value: runtime.GOOS},
+		{Key: "os.arch", Value: runtime.GOARCH},
+		{Key: "user.dir", Value: wd},
+		{Key: "os.memory.free", Value: memMB(func(m *runtime.MemStats) uint64 { return m.HeapIdle })},
+		{Key: "os.memory.max", Value: memMB(func(m *runtime.MemStats) uint64 { return m.Sys })},
+		{Key: "os.memory.total", Value: memMB(func(m *runtime.MemStats) uint64 { return m.HeapSys })},
+	}
+}
+
+func memMB(f func(*runtime.MemStats) uint64) string {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return fmt.Sprintf("%dMB", f(&m)>>20)
+}
+
+func splitPort(addr string) (string, string, error) {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[:i], addr[i+1:], nil
+		}
+	}
+	return addr, "", fmt.Errorf("no port in %q", addr)
+}
+
+func dirSize(dir, prefix string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range entries {
+		if len(e.Name()) >= len(prefix) && e.Name()[:len(prefix)] == prefix {
+			if info, err := e.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+	}
+	return n
+}
