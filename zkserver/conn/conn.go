@@ -346,9 +346,13 @@ func (c *Conn) request(buf []byte) error {
 		c.l.p.Sessions().Touch(sid, time.Now().UnixMilli())
 	}
 	body, known := jute.RequestRecord(hdr.Type)
+	if hdr.Type == jute.OpDeleteContainer || hdr.Type == jute.OpCreateSession {
+		body, known = nil, true // internal ops: the core answers them with an error
+	}
 	if !known {
 		c.l.log.Warn("unknown request type, closing connection", "type", hdr.Type, "remote", c.nc.RemoteAddr())
-		c.Send(pipeline.EncodeReply(jute.ReplyHeader{Xid: hdr.Xid, Zxid: c.l.p.LastZxid(), Err: int32(jute.ErrUnimplemented)}, nil))
+		// UnimplementedRequestProcessor: zxid -1, then the connection closes.
+		c.Send(pipeline.EncodeReply(jute.ReplyHeader{Xid: hdr.Xid, Zxid: -1, Err: int32(jute.ErrUnimplemented)}, nil))
 		c.CloseAfterFlush()
 		return nil
 	}

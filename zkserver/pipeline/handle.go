@@ -41,8 +41,35 @@ func (p *Processor) handle(r *Request) {
 	case r.Op == jute.OpPing:
 		p.reply(c, jute.XidPing, p.zxid, jute.ErrOK, nil)
 		return
+	case r.Op == jute.OpDeleteContainer || r.Op == jute.OpCreateSession:
+		// Internal ops sent by a client: Apache reads deleteContainer's path
+		// from the whole buffer (header NULs included: BadArguments) and
+		// fails createSession's body; both log an ErrorTxn.
+		e := jute.ErrBadArguments
+		if r.Op == jute.OpCreateSession {
+			e = jute.ErrMarshallingError
+		}
+		hdr := p.nextHeader(sid, r.Xid, jute.OpError)
+		p.logTxn(hdr, &jute.ErrorTxn{Err: int32(e)})
+		p.reply(c, r.Xid, hdr.Zxid, e, nil)
+		return
+	case r.Op == jute.OpSASL:
+		// No SASL provider: Apache answers OK with a null token.
+		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: 0}, &jute.SetSASLResponse{}))
+		return
+	case (r.Op == jute.OpMulti || r.Op == jute.OpMultiRead) && mixedMulti(r.Body.(*jute.MultiRequest)):
+		// MultiOperationRecord refuses to mix reads and writes while
+		// decoding: a multi still logs an ErrorTxn, a multiRead takes no zxid.
+		zxid := p.zxid
+		if r.Op == jute.OpMulti {
+			hdr := p.nextHeader(sid, r.Xid, jute.OpError)
+			p.logTxn(hdr, &jute.ErrorTxn{Err: int32(jute.ErrMarshallingError)})
+			zxid = hdr.Zxid
+		}
+		p.reply(c, r.Xid, zxid, jute.ErrMarshallingError, nil)
+		return
 	case r.Op == jute.OpAuth:
-		p.handleAuth(c, r.Body.(*jute.AuthPacket))
+		p.handleAuth(c, r.Xid, r.Body.(*jute.AuthPacket))
 		return
 	case r.Op == jute.OpCloseSession:
 		p.closeSession(sid, c, r.Xid)
@@ -63,6 +90,11 @@ func (p *Processor) handle(r *Request) {
 			txn = &jute.ErrorTxn{Err: int32(e)}
 		}
 		res := p.logTxn(hdr, txn)
+		if r.Op == jute.OpCheck && e == jute.ErrOK && res.Err == jute.ErrOK {
+			// Apache 3.8.0 fails to serialize a successful top-level check's
+			// reply (its stat is null) and sends nothing.
+			return
+		}
 		p.writeReply(c, r, hdr.Zxid, e, res)
 		return
 	}
@@ -71,7 +103,26 @@ func (p *Processor) handle(r *Request) {
 		return
 	}
 	body, e := p.read(c, r)
+	if e == errAnswered {
+		return
+	}
 	p.reply(c, r.Xid, p.zxid, e, body)
+}
+
+// errAnswered: the read already queued its own (unusual) reply.
+const errAnswered = jute.Err(1)
+
+// mixedMulti reports a multi holding both read and write ops.
+func mixedMulti(m *jute.MultiRequest) bool {
+	reads, writes := false, false
+	for _, op := range m.Ops {
+		if op.Type == jute.OpGetData || op.Type == jute.OpGetChildren {
+			reads = true
+		} else {
+			writes = true
+		}
+	}
+	return reads && writes
 }
 
 type resultT = tree.Result
@@ -131,10 +182,8 @@ func (p *Processor) read(c *Client, r *Request) (jute.Record, jute.Err) {
 		if hasNUL(req.Path) {
 			return nil, jute.ErrBadArguments
 		}
+		// Apache 3.8.0 checks no permission on exists (later releases do).
 		n := t.Node(req.Path)
-		if n != nil && !p.acl.Check(t.ACL(n), jute.PermRead, c.ids) {
-			return nil, jute.ErrNoAuth
-		}
 		if req.Watch {
 			p.watches.AddData(req.Path, c)
 		}
@@ -215,7 +264,10 @@ func (p *Processor) read(c *Client, r *Request) (jute.Record, jute.Err) {
 					res = jute.OpResult{Type: jute.OpGetData, Rec: body}
 				}
 			default:
-				return nil, jute.ErrMarshallingError
+				// Apache fails after building the (empty) response and
+				// sends it with the error.
+				p.emit(c, EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: p.zxid, Err: int32(jute.ErrMarshallingError)}, &jute.MultiResponse{}))
+				return nil, errAnswered
 			}
 			mr.Results = append(mr.Results, res)
 		}
@@ -243,12 +295,18 @@ func (p *Processor) read(c *Client, r *Request) (jute.Record, jute.Err) {
 		return &jute.ErrorResponse{Err: 0}, jute.ErrOK
 	case jute.OpCheckWatches:
 		req := r.Body.(*jute.CheckWatchesRequest)
+		if req.Type < jute.WatcherChildren || req.Type > jute.WatcherAny {
+			return nil, jute.ErrMarshallingError // WatcherType.fromInt throws
+		}
 		if !p.watches.Contains(req.Path, c, req.Type) {
 			return nil, jute.ErrNoWatcher
 		}
 		return nil, jute.ErrOK
 	case jute.OpRemoveWatches:
 		req := r.Body.(*jute.RemoveWatchesRequest)
+		if req.Type < jute.WatcherChildren || req.Type > jute.WatcherAny {
+			return nil, jute.ErrMarshallingError
+		}
 		if !p.watches.Remove(req.Path, c, req.Type) {
 			return nil, jute.ErrNoWatcher
 		}
@@ -335,18 +393,20 @@ func (p *Processor) setWatches(c *Client, sw *jute.SetWatches2) {
 	}
 }
 
-func (p *Processor) handleAuth(c *Client, a *jute.AuthPacket) {
+// handleAuth answers with the request's own xid (-4 from the Java client, a
+// normal xid from others), as ZooKeeperServer.processPacket does.
+func (p *Processor) handleAuth(c *Client, xid int32, a *jute.AuthPacket) {
 	ids, e := p.acl.Authenticate(a.Scheme, a.Auth)
 	if e != jute.ErrOK {
 		p.log.Info("authentication failed", "scheme", a.Scheme, "remote", c.remote)
-		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: jute.XidAuth, Zxid: 0, Err: int32(jute.ErrAuthFailed)}, nil))
+		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: int32(jute.ErrAuthFailed)}, nil))
 		p.cur.outs[len(p.cur.outs)-1].close = true
 		return
 	}
 	// Apache keeps a connection's ids in a hash set; whoAmI and "auth"
 	// expansion follow that set's order.
 	c.ids = acl.AddAuthInfo(c.ids, ids...)
-	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: jute.XidAuth, Zxid: 0, Err: 0}, nil))
+	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: 0}, nil))
 }
 
 // ConnectRequest is a decoded connect handshake handed to the core.
@@ -388,14 +448,17 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	id := req.SessionID
-	if !bytes.Equal(req.Passwd, session.Password(id)) || !p.sessions.Touch(id, time.Now().UnixMilli()) {
-		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
-		return
-	}
+	// Apache closes the session's current connection before it checks the
+	// password (CLIENT_RECONNECT).
 	if old := p.owners[id]; old != nil && old != c {
 		old.closed.Store(true)
 		p.watches.RemoveWatcher(old)
+		delete(p.owners, id)
 		p.cur.outs = append(p.cur.outs, output{c: old, close: true})
+	}
+	if !bytes.Equal(req.Passwd, session.Password(id)) || !p.sessions.Touch(id, time.Now().UnixMilli()) {
+		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
+		return
 	}
 	p.bind(c, id)
 	p.sendConnectResponse(c, to, id, session.Password(id), false)

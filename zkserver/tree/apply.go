@@ -448,4 +448,3 @@ func (t *Tree) SetWatches(relativeZxid int64, data, exist, child, persistent, re
 		t.w.AddPersistent(p, w, true)
 	}
 }
-

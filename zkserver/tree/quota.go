@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -93,7 +94,7 @@ func (st statsTrack) bytes() []byte {
 	}
 	if len(keys) > 0 {
 		b.WriteByte('=')
-		sortStringsInPlace(keys)
+		sort.Strings(keys)
 		for _, k := range keys {
 			b.WriteByte(';')
 			b.WriteString(k)

@@ -421,5 +421,3 @@ func (t *Tree) changed(path string, n *Node) {
 	n.digest = nodeDigest(path, n)
 	t.digest += int64(n.digest)
 }
-
-func sortStringsInPlace(s []string) { sort.Strings(s) }

@@ -459,7 +459,9 @@ func TestWatchACL(t *testing.T) {
 	}
 }
 
-type watchFunc struct{ f func(ev jute.WatcherEvent, acl []jute.ACL) }
+type watchFunc struct {
+	f func(ev jute.WatcherEvent, acl []jute.ACL)
+}
 
 func (w *watchFunc) Process(ev jute.WatcherEvent, acl []jute.ACL) { w.f(ev, acl) }
 

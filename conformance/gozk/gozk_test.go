@@ -1,0 +1,77 @@
+// Package gozk runs github.com/go-zookeeper/zk's own integration tests (from
+// the module cache) against zkserver through a zkServer.sh shim.
+package gozk
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// needEnsemble are go-zookeeper tests that start 3-server ensembles; they
+// wait for replication (quorum mode), which zkserver does not have yet.
+var needEnsemble = []string{
+	"TestIntegration_BasicCluster",
+	"TestIntegration_ClientClusterFailover",
+	"TestIntegration_NoQuorum",
+	"TestIntegration_RecurringReAuthHang",
+	"TestIntegration_DNSHostProviderReconnect",
+	"TestIntegration_IncrementalReconfig",
+	"TestIntegration_Reconfig",
+}
+
+func repoRoot(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func TestGoZookeeperIntegrationSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a peer suite")
+	}
+	root := repoRoot(t)
+	bin := filepath.Join(t.TempDir(), "zkserver")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/zkserver")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build zkserver: %v\n%s", err, out)
+	}
+	shimDir, err := filepath.Abs("bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := "^(" + strings.Join(needEnsemble, "|") + ")$"
+	cmd := exec.Command("go", "test", "-count=1", "-v", "-timeout", "10m",
+		"-run", "Integration", "-skip", skip, "github.com/go-zookeeper/zk")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "ZOOKEEPER_BIN_PATH="+shimDir, "ZKSERVER_BIN="+bin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	runErr := cmd.Run()
+
+	pass := regexp.MustCompile(`^--- PASS: (TestIntegration_\S+)`)
+	fail := regexp.MustCompile(`^--- FAIL: (TestIntegration_\S+)`)
+	var passed, failed []string
+	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if m := pass.FindStringSubmatch(line); m != nil {
+			passed = append(passed, m[1])
+		}
+		if m := fail.FindStringSubmatch(line); m != nil {
+			failed = append(failed, m[1])
+		}
+	}
+	t.Logf("go-zookeeper/zk integration tests against zkserver: %d passed, %d failed, %d waiting for ensembles (%s)",
+		len(passed), len(failed), len(needEnsemble), strings.Join(needEnsemble, ", "))
+	if runErr != nil || len(failed) > 0 || len(passed) == 0 {
+		t.Fatalf("suite failed (%v); failed: %v\n%s", runErr, failed, out.String())
+	}
+}
