@@ -100,6 +100,9 @@ type Processor struct {
 	snapAt        int
 	rng           *rand.Rand
 
+	snapping atomic.Bool // a background snapshot is being written
+	snapWG   sync.WaitGroup
+
 	lastZxid atomic.Int64 // published for pings and 4lw
 	Stats    Stats
 }
@@ -273,6 +276,7 @@ func (p *Processor) Close() error {
 	}
 	close(p.stop)
 	p.wg.Wait()
+	p.snapWG.Wait()
 	return p.txnlog.Close()
 }
 
@@ -454,17 +458,38 @@ func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 	return res
 }
 
-// snapshotNow rolls the log (the next txn starts a new file) and writes a
-// snapshot of the tree as of the current zxid.
+// snapshotNow rolls the log (the next txn starts a new file) and snapshots
+// the tree as of the current zxid. The core only captures the tree; a
+// background goroutine writes the file, so clients do not wait on it.
 func (p *Processor) snapshotNow() {
 	p.resetSnapAt()
-	p.cur.roll = false
+	if !p.snapping.CompareAndSwap(false, true) {
+		p.log.Warn("too busy to snap, skipping")
+		return
+	}
 	// Entries up to now go to the old file; the roll applies to later batches.
 	p.syncCh <- p.cur
 	p.cur = &batch{roll: true}
-	if _, err := p.writeSnapshot(); err != nil {
-		p.log.Error("snapshot failed", "err", err)
+	zxid := p.zxid
+	capture := p.tree.Capture()
+	sessions := p.sessions.Sessions()
+	var dg *jute.ZxidDigest
+	if p.cfg.DigestEnabled {
+		dg = &jute.ZxidDigest{Zxid: zxid, DigestVersion: 2, Digest: p.tree.Digest()}
 	}
+	p.snapWG.Add(1)
+	go func() {
+		defer p.snapWG.Done()
+		defer p.snapping.Store(false)
+		start := time.Now()
+		path, err := storage.WriteSnapshot(p.cfg.SnapDir, zxid, sessions, capture, dg)
+		if err != nil {
+			p.log.Error("snapshot failed", "zxid", fmt.Sprintf("0x%x", zxid), "err", err)
+			return
+		}
+		p.Stats.SnapshotTime.Store(time.Since(start).Milliseconds())
+		p.log.Info("snapshot written", "path", path, "ms", time.Since(start).Milliseconds())
+	}()
 }
 
 func (p *Processor) nextHeader(session int64, xid int32, op int32) *jute.TxnHeader {

@@ -13,12 +13,72 @@ import (
 // flushAt bounds the encoder buffer while writing a snapshot.
 const flushAt = 256 << 10
 
+// Capture is a consistent copy of the tree taken on the tree's goroutine, to
+// be serialized elsewhere while the tree keeps changing. It shares the data
+// slices, which the tree replaces but never modifies in place, so taking one
+// costs a walk and ~120 bytes per node, not a copy of the data.
+type Capture struct {
+	acls  []capturedACL
+	nodes []capturedNode
+}
+
+type capturedACL struct {
+	index int64
+	acl   []jute.ACL
+}
+
+type capturedNode struct {
+	path string
+	data []byte
+	acl  int64
+	stat jute.StatPersisted
+}
+
+// Capture copies the ACL cache and every node in pre-order from the root
+// (path ""), children in sorted order so output is stable.
+func (t *Tree) Capture() *Capture {
+	c := &Capture{acls: make([]capturedACL, 0, len(t.acls.byIndex)), nodes: make([]capturedNode, 0, len(t.nodes)+1)}
+	for i, e := range t.acls.byIndex {
+		c.acls = append(c.acls, capturedACL{index: i, acl: e.acl})
+	}
+	sort.Slice(c.acls, func(a, b int) bool { return c.acls[a].index < c.acls[b].index })
+	var path []byte
+	var names []string
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		c.nodes = append(c.nodes, capturedNode{path: string(path), data: n.Data, acl: n.ACL, stat: n.Stat})
+		if len(n.Children) == 0 {
+			return
+		}
+		base := len(names)
+		for ch := range n.Children {
+			names = append(names, ch)
+		}
+		mine := names[base:]
+		sort.Strings(mine)
+		path = append(path, '/')
+		off := len(path)
+		for i := range mine {
+			path = append(path[:off], names[base+i]...)
+			if cn := t.nodes[string(path)]; cn != nil {
+				walk(cn)
+			}
+		}
+		path = path[:off-1]
+		names = names[:base]
+	}
+	walk(t.root)
+	return c
+}
+
 // WriteSnapshot writes Apache's DataTree serialization: the ACL cache
 // (int count, then {long index; vector<ACL>} per entry, -1 not stored), then
 // every node in pre-order from the root (path ""), each as ustring path and
 // DataNode{buffer data; long acl; StatPersisted}, then the terminator "/".
-// Entries and children are written in sorted order so output is stable.
-func (t *Tree) WriteSnapshot(w io.Writer) error {
+func (t *Tree) WriteSnapshot(w io.Writer) error { return t.Capture().WriteSnapshot(w) }
+
+// WriteSnapshot serializes the captured tree (see Tree.WriteSnapshot).
+func (c *Capture) WriteSnapshot(w io.Writer) error {
 	e := &jute.Encoder{Buf: make([]byte, 0, flushAt+4096)}
 	var werr error
 	flush := func(force bool) {
@@ -30,53 +90,26 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 		}
 		e.Buf = e.Buf[:0]
 	}
-
-	idxs := make([]int64, 0, len(t.acls.byIndex))
-	for i := range t.acls.byIndex {
-		idxs = append(idxs, i)
-	}
-	sort.Slice(idxs, func(a, b int) bool { return idxs[a] < idxs[b] })
-	e.Int(int32(len(idxs)))
-	for _, i := range idxs {
-		acl := t.acls.byIndex[i].acl
-		e.Long(i)
-		e.Int(int32(len(acl)))
-		for j := range acl {
-			acl[j].Encode(e)
+	e.Int(int32(len(c.acls)))
+	for _, a := range c.acls {
+		e.Long(a.index)
+		e.Int(int32(len(a.acl)))
+		for j := range a.acl {
+			a.acl[j].Encode(e)
 		}
 		flush(false)
 	}
-
-	var path []byte
-	var walk func(n *Node)
-	walk = func(n *Node) {
+	for i := range c.nodes {
+		n := &c.nodes[i]
+		e.String(n.path)
+		e.Buffer(n.data)
+		e.Long(n.acl)
+		n.stat.Encode(e)
+		flush(false)
 		if werr != nil {
-			return
+			return werr
 		}
-		e.String(string(path))
-		e.Buffer(n.Data)
-		e.Long(n.ACL)
-		n.Stat.Encode(e)
-		flush(false)
-		if len(n.Children) == 0 {
-			return
-		}
-		names := make([]string, 0, len(n.Children))
-		for c := range n.Children {
-			names = append(names, c)
-		}
-		sort.Strings(names)
-		path = append(path, '/')
-		off := len(path)
-		for _, c := range names {
-			path = append(path[:off], c...)
-			if cn := t.nodes[string(path)]; cn != nil {
-				walk(cn)
-			}
-		}
-		path = path[:off-1]
 	}
-	walk(t.root)
 	e.String("/")
 	flush(true)
 	return werr
