@@ -1,0 +1,135 @@
+package zkserver
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// expectClosed reads until the server closes c, failing if it does not.
+func expectClosed(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	for {
+		_, err := c.Read(buf)
+		if err == nil {
+			continue
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("%s: server kept the connection open", what)
+		}
+		return // EOF or reset: closed
+	}
+}
+
+func connectFrame(extra ...byte) []byte {
+	body := jute.Marshal(&jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16)})
+	body = append(body, extra...)
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+func TestBadInputClosesOnlyThatConnection(t *testing.T) {
+	s := startTestServer(t, t.TempDir())
+	defer s.Close()
+	good := dial(t, s)
+	if _, err := good.Create("/ok", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	cases := []struct {
+		name  string
+		bytes func() []byte
+	}{
+		{"huge length prefix", func() []byte { return []byte{0x7f, 0xff, 0xff, 0xff} }},
+		{"negative length", func() []byte { return []byte{0xff, 0xff, 0xff, 0xfe} }},
+		{"garbage connect", func() []byte { return []byte{0, 0, 0, 3, 1, 2, 3} }},
+		{"oversize after connect", func() []byte {
+			return append(connectFrame(), 0x00, 0x10, 0x00, 0x00) // 1 MiB > jute.maxbuffer
+		}},
+		{"truncated header after connect", func() []byte {
+			return append(connectFrame(), 0, 0, 0, 2, 0, 1)
+		}},
+		{"unknown opcode", func() []byte {
+			req := jute.Marshal(&jute.RequestHeader{Xid: 1, Type: 999})
+			return append(connectFrame(), append(binary.BigEndian.AppendUint32(nil, uint32(len(req))), req...)...)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", s.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write(tc.bytes()); err != nil {
+				t.Fatal(err)
+			}
+			expectClosed(t, c, tc.name)
+			// Everyone else is still served.
+			if data, _, err := good.Get("/ok"); err != nil || string(data) != "x" {
+				t.Fatalf("good client after %s: %q %v", tc.name, data, err)
+			}
+		})
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.TotalAlloc) - int64(before.TotalAlloc); grew > 64<<20 {
+		t.Fatalf("server allocated %d bytes for bad frames: a length prefix was trusted", grew)
+	}
+}
+
+// A truncated body gets Apache's MarshallingError and the connection lives.
+func TestTruncatedBodyAnswersMarshallingError(t *testing.T) {
+	s := startTestServer(t, t.TempDir())
+	defer s.Close()
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(connectFrame()); err != nil {
+		t.Fatal(err)
+	}
+	readFrame := func() []byte {
+		var l [4]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, binary.BigEndian.Uint32(l[:]))
+		if _, err := io.ReadFull(c, b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	readFrame() // connect response
+	// getData whose path string claims 100 bytes but carries 3.
+	req := jute.Marshal(&jute.RequestHeader{Xid: 7, Type: jute.OpGetData})
+	req = append(req, 0, 0, 0, 100, 'a', 'b', 'c')
+	c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(req))), req...))
+	var hdr jute.ReplyHeader
+	if err := jute.Unmarshal(readFrame(), &hdr); err != nil {
+		t.Fatal(err)
+	}
+	if hdr.Xid != 7 || jute.Err(hdr.Err) != jute.ErrMarshallingError {
+		t.Fatalf("reply %+v, want xid 7 MarshallingError", hdr)
+	}
+	// Still usable: a ping is answered.
+	ping := jute.Marshal(&jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})
+	c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(ping))), ping...))
+	if err := jute.Unmarshal(readFrame(), &hdr); err != nil || hdr.Xid != jute.XidPing {
+		t.Fatalf("ping after bad body: %+v %v", hdr, err)
+	}
+}
