@@ -5,7 +5,9 @@ package diff
 func Scenarios() []Scenario {
 	var all []Scenario
 	for _, group := range [][]Scenario{createScenarios, rwScenarios, watchScenarios, aclScenarios,
-		multiScenarios, sessionScenarios, protocolScenarios} {
+		multiScenarios, sessionScenarios, protocolScenarios,
+		quotaScenarios, specialScenarios, acl2Scenarios, watch2Scenarios, seqScenarios, read2Scenarios,
+		multi2Scenarios, dataScenarios, session2Scenarios, fourLetterScenarios} {
 		all = append(all, group...)
 	}
 	return all

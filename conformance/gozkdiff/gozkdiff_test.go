@@ -46,7 +46,9 @@ func (r *rec) stat(s *zk.Stat) string {
 		r.z(s.Czxid), r.z(s.Mzxid), r.z(s.Pzxid), s.Version, s.Cversion, s.Aversion, owner, s.DataLength, s.NumChildren, s.Ctime <= s.Mtime)
 }
 
-func (r *rec) add(format string, args ...any) { r.lines = append(r.lines, fmt.Sprintf(format, args...)) }
+func (r *rec) add(format string, args ...any) {
+	r.lines = append(r.lines, fmt.Sprintf(format, args...))
+}
 
 func (r *rec) err(err error) string {
 	if err == nil {

@@ -38,7 +38,8 @@ def scenario(sc):
 
     # The first two block in enter() until the third arrives.
     ts = [sc.spawn(member, i) for i in range(n - 1)]
-    zkconf.wait_for(lambda: len(sc.setup.get_children(dpath)) == n - 1, "two members waiting")
+    zkconf.wait_for(lambda: sc.setup.exists(dpath) and len(sc.setup.get_children(dpath)) == n - 1,
+                    "two members waiting")
     sc.out("entered before last member", len(entered.snapshot()))
     ts.append(sc.spawn(member, n - 1))
     entered.wait_len(n, "entered")
