@@ -791,7 +791,15 @@ func (cl *Client) ReattachBadPassword(label string) *Client {
 	}
 	bad := append([]byte(nil), cl.c.Passwd()...)
 	bad[0] ^= 0xff
-	return cl.r.dial(label, ConnOpts{sessionID: cl.c.SessionID(), passwd: bad})
+	id := cl.c.SessionID()
+	passwd, live := cl.r.live[id]
+	nc := cl.r.dial(label, ConnOpts{sessionID: id, passwd: bad})
+	// A refused password does not end the session: keep it for cleanup,
+	// or it would expire (a closeSession txn) during a later scenario.
+	if _, still := cl.r.live[id]; live && !still {
+		cl.r.live[id] = passwd
+	}
+	return nc
 }
 
 // LastZxid is the largest reply zxid this client has seen (raw, for

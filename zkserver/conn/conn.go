@@ -251,10 +251,11 @@ func (c *Conn) serve() {
 		c.l.log.Info("closing client connection", "remote", c.nc.RemoteAddr(), "session", fmt.Sprintf("0x%x", c.client.SessionID()), "reason", err)
 	}
 	if !errors.Is(err, errSessionClosing) {
-		// closeSession: the core sends the reply and then closes for us.
 		c.CloseAfterFlush()
+		c.l.p.Disconnected(c.client)
 	}
-	c.l.p.Disconnected(c.client)
+	// After closeSession the core delivers the events its close fires and
+	// the reply, then closes the connection and forgets the watcher itself.
 	select {
 	case <-wdone:
 	case <-time.After(2 * time.Second):

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"sort"
 	"strings"
 	"time"
 
@@ -23,10 +22,10 @@ func isWrite(op int32) bool {
 
 func (p *Processor) handle(r *Request) {
 	defer p.finish(r)
+	// Requests of a connection that has gone are still processed (a write
+	// the client sent before disconnecting is applied, as in Apache); only
+	// their replies are dropped, when the batch is delivered.
 	c := r.Client
-	if c.closed.Load() && r.Op != jute.OpCloseSession {
-		return
-	}
 	sid := c.SessionID()
 	switch {
 	case r.Malformed:
@@ -80,7 +79,11 @@ func (p *Processor) handle(r *Request) {
 		e := p.sessions.Check(sid)
 		if e == jute.ErrOK {
 			if r.Op == jute.OpMulti {
-				txn = p.prepMulti(c, hdr, r.Body.(*jute.MultiRequest))
+				if mt := p.prepMulti(c, hdr, r.Body.(*jute.MultiRequest)); mt != nil {
+					txn = mt
+				} else {
+					e = jute.ErrMarshallingError
+				}
 			} else {
 				txn, e = p.prepWrite(&view{p: p}, c, hdr, r.Op, r.Body)
 			}
@@ -501,8 +504,8 @@ func (p *Processor) closeSession(sid int64, c *Client, xid int32) {
 		return
 	}
 	p.sessions.SetClosing(sid)
+	// The session's HashSet order, as PrepRequestProcessor lists them.
 	paths := p.tree.EphemeralPaths(sid)
-	sort.Strings(paths)
 	hdr := p.nextHeader(sid, xid, jute.OpCloseSession)
 	p.logTxn(hdr, &jute.CloseSessionTxn{Paths2Delete: paths})
 	p.sessions.Remove(sid)

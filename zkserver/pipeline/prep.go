@@ -287,7 +287,8 @@ func (p *Processor) noteDelete(v *view, parent string, pr *record, path string, 
 }
 
 // prepMulti builds a MultiTxn: ops share one zxid; after the first failure
-// the rest become ErrorTxn(RuntimeInconsistency), as Apache logs them.
+// the rest become ErrorTxn(RuntimeInconsistency), as Apache logs them. It
+// returns nil when the whole request fails with MarshallingError.
 func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiRequest) *jute.MultiTxn {
 	v := &view{p: p, pending: map[string]*record{}}
 	mt := &jute.MultiTxn{Txns: make([]jute.Txn, 0, len(req.Ops))}
@@ -299,7 +300,10 @@ func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiReq
 		}
 		var txn jute.Record
 		e := jute.ErrOK
-		op = multiCreateOp(op)
+		op, castFails := multiCreateOp(op)
+		if castFails {
+			return nil
+		}
 		switch op.Type {
 		case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete, jute.OpSetData, jute.OpCheck:
 			txn, e = p.prepWrite(v, c, hdr, op.Type, op.Rec)
@@ -319,24 +323,27 @@ func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiReq
 // multiCreateOp gives a create inside a multi the opcode Apache's
 // MultiOperationRecord gives it: chosen by the create mode, not by the opcode
 // the client sent (so create2 becomes create, answered with a path only).
-func multiCreateOp(op jute.Op) jute.Op {
+// castFails reports a plain create carrying a TTL mode: Apache then casts its
+// CreateRequest to CreateTTLRequest, throws, and fails the whole multi with
+// MarshallingError.
+func multiCreateOp(op jute.Op) (_ jute.Op, castFails bool) {
 	switch r := op.Rec.(type) {
 	case *jute.CreateRequest:
 		switch r.Flags {
 		case jute.ModeContainer:
-			return jute.Op{Type: jute.OpCreateContainer, Rec: r}
+			return jute.Op{Type: jute.OpCreateContainer, Rec: r}, false
 		case jute.ModePersistentWithTTL, jute.ModePersistentSequentialWithTTL:
-			return jute.Op{Type: jute.OpCreateTTL, Rec: &jute.CreateTTLRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags, TTL: -1}}
+			return op, true
 		}
-		return jute.Op{Type: jute.OpCreate, Rec: r}
+		return jute.Op{Type: jute.OpCreate, Rec: r}, false
 	case *jute.CreateTTLRequest:
 		switch r.Flags {
 		case jute.ModePersistentWithTTL, jute.ModePersistentSequentialWithTTL:
-			return jute.Op{Type: jute.OpCreateTTL, Rec: r}
+			return jute.Op{Type: jute.OpCreateTTL, Rec: r}, false
 		case jute.ModeContainer:
-			return jute.Op{Type: jute.OpCreateContainer, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}
+			return jute.Op{Type: jute.OpCreateContainer, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}, false
 		}
-		return jute.Op{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}
+		return jute.Op{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}, false
 	}
-	return op
+	return op, false
 }

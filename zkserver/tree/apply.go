@@ -243,12 +243,7 @@ func (t *Tree) createNode(path string, data []byte, acl []jute.ACL, owner int64,
 	case typeTTL:
 		t.ttls[path] = struct{}{}
 	case typeNormal:
-		s := t.ephemerals[owner]
-		if s == nil {
-			s = map[string]struct{}{}
-			t.ephemerals[owner] = s
-		}
-		s[path] = struct{}{}
+		t.addEphemeral(owner, path)
 	}
 	st := t.ClientStat(child)
 
@@ -310,7 +305,9 @@ func (t *Tree) deleteNode(path string, zxid int64) jute.Err {
 	case typeTTL:
 		delete(t.ttls, path)
 	case typeNormal:
-		delete(t.ephemerals[owner], path)
+		if e := t.ephemerals[owner]; e != nil {
+			e.remove(path)
+		}
 	}
 	if strings.HasPrefix(parentName, ProcPath) && childName == limitNode && len(parentName) > len(QuotaPath) {
 		delete(t.quotas, trieKey(parentName[len(QuotaPath):]))
@@ -385,19 +382,17 @@ func (t *Tree) KillSession(session int64, zxid int64) []string {
 // killSession is DataTree.killSession: the txn's paths first (whoever owns
 // them, NoNode ignored), then any ephemerals of the session the txn missed.
 func (t *Tree) killSession(session, zxid int64, inTxn []string, haveTxn bool) []string {
-	local := t.ephemerals[session]
-	delete(t.ephemerals, session)
 	var deleted []string
 	if haveTxn {
 		for _, p := range inTxn {
 			if t.deleteNode(p, zxid) == 0 {
 				deleted = append(deleted, p)
 			}
-			delete(local, p)
 		}
 	}
-	// Apache walks a HashSet; sorted order keeps replays deterministic.
-	rest := sortedKeys(local)
+	// Then what the txn missed, in the session set's HashSet order.
+	rest := t.ephemerals[session].order()
+	delete(t.ephemerals, session)
 	for _, p := range rest {
 		if t.deleteNode(p, zxid) == 0 {
 			deleted = append(deleted, p)

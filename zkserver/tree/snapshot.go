@@ -179,12 +179,7 @@ func (t *Tree) ReadSnapshot(d *jute.Decoder) error {
 		case typeTTL:
 			t.ttls[path] = struct{}{}
 		case typeNormal:
-			s := t.ephemerals[owner]
-			if s == nil {
-				s = map[string]struct{}{}
-				t.ephemerals[owner] = s
-			}
-			s[path] = struct{}{}
+			t.addEphemeral(owner, path)
 		}
 	}
 	if t.root == nil || t.nodes[""] != t.root {

@@ -74,7 +74,7 @@ type Tree struct {
 	nodes      map[string]*Node // every node but the root alias "/"
 	root       *Node
 	acls       aclCache
-	ephemerals map[int64]map[string]struct{}
+	ephemerals map[int64]*javaStringSet
 	containers map[string]struct{}
 	ttls       map[string]struct{}
 	quotas     map[string]struct{} // Apache's pTrie: paths with a zookeeper_limits node
@@ -113,7 +113,7 @@ func NewWithOptions(w *watch.Manager, opts Options) *Tree {
 func (t *Tree) reset() {
 	t.nodes = map[string]*Node{}
 	t.acls = newACLCache()
-	t.ephemerals = map[int64]map[string]struct{}{}
+	t.ephemerals = map[int64]*javaStringSet{}
 	t.containers = map[string]struct{}{}
 	t.ttls = map[string]struct{}{}
 	t.quotas = map[string]struct{}{}
@@ -277,27 +277,38 @@ func javaLen(s string) int {
 	return len(s)
 }
 
-// EphemeralPaths returns a session's ephemeral paths, sorted.
+// EphemeralPaths returns a session's ephemeral paths in the order Apache's
+// getEphemerals gives them (a clone of the session's HashSet), the order
+// getEphemerals answers with and closeSession lists them in its txn.
 func (t *Tree) EphemeralPaths(session int64) []string {
-	return sortedKeys(t.ephemerals[session])
+	return t.ephemerals[session].cloneOrder()
+}
+
+func (t *Tree) addEphemeral(owner int64, path string) {
+	s := t.ephemerals[owner]
+	if s == nil {
+		s = &javaStringSet{}
+		t.ephemerals[owner] = s
+	}
+	s.add(path)
 }
 
 // EphemeralCount is getEphemeralsCount.
 func (t *Tree) EphemeralCount() int {
 	n := 0
 	for _, s := range t.ephemerals {
-		n += len(s)
+		n += s.size
 	}
 	return n
 }
 
-// SessionsWithEphemerals maps each session to its sorted ephemeral paths.
+// SessionsWithEphemerals maps each session to its ephemeral paths.
 // Like Apache's map, a session whose ephemerals were all deleted one by one
 // stays listed (empty) until its closeSession.
 func (t *Tree) SessionsWithEphemerals() map[int64][]string {
 	out := make(map[int64][]string, len(t.ephemerals))
 	for s, ps := range t.ephemerals {
-		out[s] = sortedKeys(ps)
+		out[s] = ps.order()
 	}
 	return out
 }
@@ -323,6 +334,11 @@ func sortedKeys(m map[string]struct{}) []string {
 func (t *Tree) CountDescendants(path string) int {
 	if path == "/" {
 		return t.NodeCount() - 2
+	}
+	if path == "" {
+		// Apache counts the keys starting with path+"/" in a map that holds
+		// the root under both "" and "/", so "" counts the "/" alias too.
+		return t.NodeCount() - 1
 	}
 	n := t.nodes[path]
 	if n == nil {

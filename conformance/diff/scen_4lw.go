@@ -1,0 +1,229 @@
+package diff
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// kvLines splits "k<sep>v" lines; lines without sep are returned under "".
+func kvLines(out, sep string) (keys []string, kv map[string]string) {
+	kv = map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(l, sep)
+		if !ok {
+			k, v = "", l
+		}
+		if _, dup := kv[k]; !dup {
+			keys = append(keys, k)
+		}
+		kv[k] = v
+	}
+	return keys, kv
+}
+
+// srvrShape renders srvr/stat output: key order, the values that two
+// correct standalone servers share, and the rest masked.
+func srvrShape(r *R, c *Client, out string) []string {
+	var res []string
+	keys, kv := kvLines(out, ": ")
+	res = append(res, "keys: "+strings.Join(keys, ", "))
+	for _, k := range keys {
+		v := kv[k]
+		switch k {
+		case "Zookeeper version":
+			res = append(res, fmt.Sprintf("%s: 3.8.x=%v", k, strings.HasPrefix(v, "3.8.")))
+		case "Latency min/avg/max":
+			res = append(res, fmt.Sprintf("%s: shape ok=%v", k, regexp.MustCompile(`^\d+/\d+(\.\d+)?/\d+$`).MatchString(v)))
+		case "Received", "Sent":
+			_, err := strconv.ParseInt(v, 10, 64)
+			res = append(res, fmt.Sprintf("%s: integer=%v", k, err == nil))
+		case "Zxid":
+			z, err := strconv.ParseInt(strings.TrimPrefix(v, "0x"), 16, 64)
+			res = append(res, fmt.Sprintf("%s: hex=%v rel=%s", k, err == nil && strings.HasPrefix(v, "0x"), r.n.zx(z)))
+		case "Node count":
+			n, _ := strconv.Atoi(v)
+			res = append(res, fmt.Sprintf("%s: minus walked=%d", k, n-c.walkCount("/")))
+		case "":
+			res = append(res, "line: "+maskClientLine(v))
+		default:
+			res = append(res, k+": "+v)
+		}
+	}
+	return res
+}
+
+var clientLine = regexp.MustCompile(`^ /127\.0\.0\.1:\d+\[(\d)\]\((.*)\)$`)
+
+// maskClientLine reduces a stat/cons connection line to its keys.
+func maskClientLine(l string) string {
+	m := clientLine.FindStringSubmatch(l)
+	if m == nil {
+		return "unparsed " + strconv.Quote(l)
+	}
+	var keys []string
+	for _, kv := range strings.Split(m[2], ",") {
+		k, _, _ := strings.Cut(kv, "=")
+		keys = append(keys, k)
+	}
+	// m[1] (interest ops) depends on the moment: not shown.
+	return "client keys=" + strings.Join(keys, ",")
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// watchSetup registers watches of every kind from a second session.
+func watchSetup(r *R, c *Client) *Client {
+	c.Create(r.P("a"), "", persistent, nil)
+	c.Create(r.P("b"), "", persistent, nil)
+	c2 := r.Connect("c2")
+	c2.Get(r.P("a"), true)
+	c2.Children(r.P("a"), true)
+	c2.Exists(r.P("missing"), true)
+	c2.Children(r.P("b"), true)
+	c.Get(r.P("b"), true)
+	c2.AddWatch(r.P("p"), jute.AddWatchPersistent)
+	c2.AddWatch(r.P("rec"), jute.AddWatchPersistentRecursive)
+	return c2
+}
+
+var fourLetterScenarios = []Scenario{
+	{"4lw/ruok", func(r *R, c *Client) { r.FourLetterLog("ruok", nil) }},
+	{"4lw/isro", func(r *R, c *Client) { r.FourLetterLog("isro", nil) }},
+	{"4lw/not-whitelisted", func(r *R, c *Client) {
+		r.FourLetterLog("gtmk", nil)
+		r.FourLetterLog("ruok", nil)
+	}},
+	{"4lw/unknown-word", func(r *R, c *Client) {
+		r.FourLetterLog("abcd", nil)
+		r.FourLetterLog("RUOK", nil)
+		c.Exists(r.Root(), false)
+	}},
+	{"4lw/word-after-handshake", func(r *R, c *Client) {
+		c2 := r.Connect("c2")
+		c2.WriteFrame([]byte("ruok"), "ruok on a session")
+		c2.WaitClosed(5 * time.Second)
+		c3 := c2.Reattach("c2b")
+		c3.Exists(r.Root(), false)
+	}},
+	{"4lw/conf-keys", func(r *R, c *Client) {
+		r.FourLetterLog("conf", func(out string) []string {
+			keys, kv := kvLines(out, "=")
+			res := []string{"keys: " + strings.Join(keys, ", ")}
+			for _, k := range []string{"tickTime", "maxClientCnxns", "minSessionTimeout", "maxSessionTimeout", "serverId"} {
+				res = append(res, k+"="+kv[k])
+			}
+			res = append(res, fmt.Sprintf("clientPort is ours=%v", kv["clientPort"] == portOf(r.addr)))
+			res = append(res, fmt.Sprintf("dataDir ends version-2=%v", strings.HasSuffix(kv["dataDir"], "version-2")))
+			return res
+		})
+	}},
+	{"4lw/srvr-shape", func(r *R, c *Client) {
+		c.Create(r.P("x"), "", persistent, nil)
+		r.FourLetterLog("srvr", func(out string) []string { return srvrShape(r, c, out) })
+	}},
+	{"4lw/stat-shape", func(r *R, c *Client) {
+		c.Create(r.P("x"), "", persistent, nil)
+		r.Connect("c2")
+		r.FourLetterLog("stat", func(out string) []string {
+			head, rest, _ := strings.Cut(out, "\nClients:\n")
+			clients, tail, _ := strings.Cut(rest, "\n\n")
+			res := []string{"head: " + strings.Join(srvrShape(r, c, head), " | ")}
+			var cl []string
+			for _, l := range strings.Split(clients, "\n") {
+				if l != "" {
+					cl = append(cl, maskClientLine(l))
+				}
+			}
+			sort.Strings(cl)
+			res = append(res, cl...)
+			res = append(res, srvrShape(r, c, tail)...)
+			return res
+		})
+	}},
+	{"4lw/cons-shape", func(r *R, c *Client) {
+		r.Connect("c2")
+		r.FourLetterLog("cons", func(out string) []string {
+			var res []string
+			for _, l := range strings.Split(out, "\n") {
+				if l != "" {
+					res = append(res, maskClientLine(l))
+				}
+			}
+			sort.Strings(res)
+			return res
+		})
+	}},
+	{"4lw/wchs", func(r *R, c *Client) {
+		r.FourLetterLog("wchs", nil)
+		watchSetup(r, c)
+		r.FourLetterLog("wchs", nil)
+	}},
+	{"4lw/wchc", func(r *R, c *Client) {
+		watchSetup(r, c)
+		r.FourLetterLog("wchc", func(out string) []string { return r.groupedSorted(out) })
+	}},
+	{"4lw/wchp", func(r *R, c *Client) {
+		c2 := watchSetup(r, c)
+		r.FourLetterLog("wchp", func(out string) []string { return r.groupedSorted(out) })
+		c2.Close()
+		r.FourLetterLog("wchp", func(out string) []string { return r.groupedSorted(out) })
+	}},
+	{"4lw/dump-ephemerals", func(r *R, c *Client) {
+		c.Create(r.P("e1"), "", ephemeral, nil)
+		c2 := r.Connect("c2")
+		c2.Create(r.P("e2"), "", ephemeral, nil)
+		c2.Create(r.P("e3-"), "", eseq, nil)
+		r.Connect("c3")
+		r.FourLetterLog("dump", func(out string) []string {
+			_, eph, ok := strings.Cut(out, "ephemeral nodes dump:\n")
+			if !ok {
+				return []string{"no ephemeral section"}
+			}
+			eph, _, _ = strings.Cut(eph, "Connections dump:")
+			return r.groupedSorted(eph)
+		})
+	}},
+	{"4lw/envi-first-line", func(r *R, c *Client) {
+		r.FourLetterLog("envi", func(out string) []string {
+			first, rest, _ := strings.Cut(out, "\n")
+			_, kv := kvLines(rest, "=")
+			return []string{"first: " + strconv.Quote(first),
+				fmt.Sprintf("zookeeper.version 3.8.x=%v", strings.HasPrefix(kv["zookeeper.version"], "3.8."))}
+		})
+	}},
+	{"4lw/crst-srst-dirs", func(r *R, c *Client) {
+		r.FourLetterLog("crst", nil)
+		r.FourLetterLog("srst", nil)
+		r.FourLetterLog("dirs", func(out string) []string {
+			keys, _ := kvLines(out, ": ")
+			return []string{"keys: " + strings.Join(keys, ", ")}
+		})
+	}},
+	{"4lw/mntr-core", func(r *R, c *Client) {
+		c.Create(r.P("e"), "", ephemeral, nil)
+		r.FourLetterLog("mntr", func(out string) []string {
+			_, kv := kvLines(out, "\t")
+			var res []string
+			for _, k := range []string{"zk_server_state", "zk_ephemerals_count", "zk_watch_count", "zk_outstanding_requests"} {
+				res = append(res, k+"="+kv[k])
+			}
+			res = append(res, fmt.Sprintf("zk_version 3.8.x=%v", strings.HasPrefix(kv["zk_version"], "3.8.")))
+			n, err := strconv.Atoi(kv["zk_znode_count"])
+			res = append(res, fmt.Sprintf("zk_znode_count minus walked=%d (%v)", n-c.walkCount("/"), err == nil))
+			return res
+		})
+	}},
+}

@@ -1,0 +1,156 @@
+package javaclient
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var (
+	zxidLine  = regexp.MustCompile(`^(cZxid|mZxid|pZxid) = 0x([0-9a-f]+)$`)
+	timeLine  = regexp.MustCompile(`^(ctime|mtime) = .*$`)
+	ownerLine = regexp.MustCompile(`^ephemeralOwner = 0x([0-9a-f]+)$`)
+)
+
+// noise are lines whose presence or position depends on JVM start-up and
+// thread scheduling, not on the server.
+func noise(l string) bool {
+	return strings.HasPrefix(l, "SLF4J:") ||
+		strings.HasPrefix(l, "Connecting to ") ||
+		l == "Welcome to ZooKeeper!" ||
+		l == "JLine support is disabled" ||
+		l == "WATCHER::" ||
+		strings.TrimSpace(l) == ""
+}
+
+// NormalizeCli turns a zkCli.sh transcript into lines two correct servers
+// agree on: start-up noise and blank lines dropped, zxids rebased to the
+// first one printed ("pre" for older ones), times and session ids replaced.
+// Watch events are printed by the client's event thread, racing with the
+// command output, so they are collected, sorted and appended at the end
+// after an "events:" line; the exit status comes last.
+func NormalizeCli(r CliResult) []string {
+	var lines, events []string
+	base := int64(-1)
+	for _, l := range strings.Split(r.Output, "\n") {
+		l = strings.TrimRight(l, "\r")
+		if noise(l) {
+			continue
+		}
+		if strings.HasPrefix(l, "WatchedEvent ") {
+			events = append(events, l)
+			continue
+		}
+		if m := zxidLine.FindStringSubmatch(l); m != nil {
+			z, err := strconv.ParseInt(m[2], 16, 64)
+			if err == nil {
+				l = m[1] + " = " + rebase(&base, z)
+			}
+		} else if m := timeLine.FindStringSubmatch(l); m != nil {
+			l = m[1] + " = T"
+		} else if m := ownerLine.FindStringSubmatch(l); m != nil && m[1] != "0" {
+			l = "ephemeralOwner = SESSION"
+		}
+		lines = append(lines, l)
+	}
+	sort.Strings(events)
+	lines = append(lines, "events:")
+	lines = append(lines, events...)
+	return append(lines, fmt.Sprintf("exit %d", r.ExitCode))
+}
+
+func rebase(base *int64, z int64) string {
+	if z <= 0 {
+		return strconv.FormatInt(z, 10)
+	}
+	if *base < 0 {
+		*base = z
+	}
+	if z < *base {
+		return "pre"
+	}
+	return "+" + strconv.FormatInt(z-*base, 10)
+}
+
+// Diff returns "" when a and b are equal, else a line diff of b against a
+// (the reference), headed by the scenario and the two sides' names, with up
+// to three lines of context around each change.
+func Diff(scenario, aName string, a []string, bName string, b []string) string {
+	if equal(a, b) {
+		return ""
+	}
+	// Longest common subsequence; scenarios are short, so O(n*m) is fine.
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type edit struct {
+		op   byte
+		line string
+	}
+	var eds []edit
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			eds = append(eds, edit{' ', a[i]})
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			eds = append(eds, edit{'+', b[j]})
+			j++
+		default:
+			eds = append(eds, edit{'-', a[i]})
+			i++
+		}
+	}
+	const ctx = 3
+	show := make([]bool, len(eds))
+	for k, e := range eds {
+		if e.op == ' ' {
+			continue
+		}
+		for d := max(0, k-ctx); d <= min(len(eds)-1, k+ctx); d++ {
+			show[d] = true
+		}
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "--- %s (%s)\n+++ %s (%s)\n", scenario, aName, scenario, bName)
+	gap := false
+	for k, e := range eds {
+		if !show[k] {
+			gap = true
+			continue
+		}
+		if gap {
+			sb.WriteString("@@\n")
+			gap = false
+		}
+		fmt.Fprintf(&sb, "%c %s\n", e.op, e.line)
+	}
+	return sb.String()
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,106 @@
+package log
+
+import (
+	"math"
+	"strings"
+)
+
+// Config holds the topic-level log settings (Kafka's LogConfig), with Kafka 2.8's defaults from
+// DefaultConfig. A zero field means the default (so retention.bytes=0 or retention.ms=0 must be
+// given as 1).
+type Config struct {
+	SegmentBytes                    int64  // segment.bytes
+	SegmentMs                       int64  // segment.ms
+	SegmentJitterMs                 int64  // segment.jitter.ms
+	IndexIntervalBytes              int32  // index.interval.bytes
+	MaxIndexSize                    int32  // segment.index.bytes
+	RetentionBytes                  int64  // retention.bytes (-1: unlimited)
+	RetentionMs                     int64  // retention.ms (-1: unlimited)
+	FlushMessages                   int64  // flush.messages
+	FlushMs                         int64  // flush.ms
+	CleanupPolicy                   string // cleanup.policy: delete, compact or compact,delete
+	MessageTimestampType            string // message.timestamp.type: CreateTime or LogAppendTime
+	MessageTimestampDifferenceMaxMs int64  // message.timestamp.difference.max.ms (<= 0: unlimited)
+	MaxMessageBytes                 int32  // max.message.bytes
+	PreallocateFiles                bool   // preallocate
+	DeleteRetentionMs               int64  // delete.retention.ms: how long tombstones survive compaction
+	MinCompactionLagMs              int64  // min.compaction.lag.ms
+	MinCleanableDirtyRatio          float64
+}
+
+// DefaultConfig returns Kafka 2.8's defaults (KafkaConfig.Defaults / LogConfig).
+func DefaultConfig() Config {
+	return Config{
+		SegmentBytes:                    1 << 30,
+		SegmentMs:                       7 * 24 * 3600 * 1000,
+		IndexIntervalBytes:              4096,
+		MaxIndexSize:                    10 << 20,
+		RetentionBytes:                  -1,
+		RetentionMs:                     7 * 24 * 3600 * 1000,
+		FlushMessages:                   math.MaxInt64,
+		FlushMs:                         math.MaxInt64,
+		CleanupPolicy:                   "delete",
+		MessageTimestampType:            "CreateTime",
+		MessageTimestampDifferenceMaxMs: math.MaxInt64,
+		MaxMessageBytes:                 1048588,
+		DeleteRetentionMs:               24 * 3600 * 1000,
+		MinCleanableDirtyRatio:          0.5,
+	}
+}
+
+// normalized fills zero values with defaults so a partially filled Config still works.
+func (c Config) normalized() Config {
+	d := DefaultConfig()
+	if c.SegmentBytes <= 0 {
+		c.SegmentBytes = d.SegmentBytes
+	}
+	if c.SegmentMs <= 0 {
+		c.SegmentMs = d.SegmentMs
+	}
+	if c.IndexIntervalBytes <= 0 {
+		c.IndexIntervalBytes = d.IndexIntervalBytes
+	}
+	if c.MaxIndexSize <= 0 {
+		c.MaxIndexSize = d.MaxIndexSize
+	}
+	if c.RetentionBytes == 0 {
+		c.RetentionBytes = d.RetentionBytes
+	}
+	if c.RetentionMs == 0 {
+		c.RetentionMs = d.RetentionMs
+	}
+	if c.FlushMessages <= 0 {
+		c.FlushMessages = d.FlushMessages
+	}
+	if c.FlushMs <= 0 {
+		c.FlushMs = d.FlushMs
+	}
+	if c.CleanupPolicy == "" {
+		c.CleanupPolicy = d.CleanupPolicy
+	}
+	if c.MessageTimestampType == "" {
+		c.MessageTimestampType = d.MessageTimestampType
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if c.DeleteRetentionMs <= 0 {
+		c.DeleteRetentionMs = d.DeleteRetentionMs
+	}
+	if c.MinCleanableDirtyRatio <= 0 {
+		c.MinCleanableDirtyRatio = d.MinCleanableDirtyRatio
+	}
+	return c
+}
+
+func (c Config) hasPolicy(p string) bool {
+	for _, s := range strings.Split(c.CleanupPolicy, ",") {
+		if strings.TrimSpace(s) == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) isCompacted() bool { return c.hasPolicy("compact") }
+func (c *Config) isDelete() bool    { return c.hasPolicy("delete") }

@@ -1,0 +1,439 @@
+package kwire
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Principal is the authenticated identity of a connection (Kafka's KafkaPrincipal).
+type Principal struct {
+	Type string // "User"
+	Name string
+}
+
+func (p Principal) String() string { return p.Type + ":" + p.Name }
+
+// Conn is the state of one client connection shared by all of its requests. Handlers use it
+// to keep per-connection state such as a SASL exchange and the authenticated principal.
+type Conn struct {
+	id       string
+	listener string
+	local    net.Addr
+	remote   net.Addr
+
+	mu        sync.Mutex
+	principal Principal
+	swName    string
+	swVersion string
+	values    map[any]any
+}
+
+// ID is Kafka's connection id: "localHost:localPort-remoteHost:remotePort-index".
+func (c *Conn) ID() string               { return c.id }
+func (c *Conn) ListenerName() string     { return c.listener }
+func (c *Conn) LocalAddr() net.Addr      { return c.local }
+func (c *Conn) RemoteAddr() net.Addr     { return c.remote }
+func (c *Conn) Principal() Principal     { c.mu.Lock(); defer c.mu.Unlock(); return c.principal }
+func (c *Conn) SetPrincipal(p Principal) { c.mu.Lock(); c.principal = p; c.mu.Unlock() }
+
+// ClientSoftware is what the client declared in ApiVersions v3+ (KIP-511), or empty.
+func (c *Conn) ClientSoftware() (name, version string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.swName, c.swVersion
+}
+
+// Value returns per-connection state stored with SetValue.
+func (c *Conn) Value(key any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.values[key]
+}
+
+// SetValue stores per-connection state; a nil v deletes key.
+func (c *Conn) SetValue(key, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v == nil {
+		delete(c.values, key)
+		return
+	}
+	if c.values == nil {
+		c.values = make(map[any]any)
+	}
+	c.values[key] = v
+}
+
+// RequestContext describes one request.
+type RequestContext struct {
+	Conn        *Conn
+	Header      RequestHeader
+	RequestSize int // frame size without the 4-byte prefix
+
+	closeAfter atomic.Bool
+}
+
+// ClientID is the header's client id; "" when absent or null, as Kafka reports it.
+func (rc *RequestContext) ClientID() string {
+	if rc.Header.ClientID == nil {
+		return ""
+	}
+	return *rc.Header.ClientID
+}
+
+// CloseAfterResponse closes the connection once this request's response (if any) is written,
+// as Kafka does after a failed SASL authentication.
+func (rc *RequestContext) CloseAfterResponse() { rc.closeAfter.Store(true) }
+
+// pending is one slot in a connection's response queue, in request order.
+type pending struct {
+	rc      *RequestContext
+	done    chan struct{}
+	resp    kmsg.Response
+	version int16 // response body version
+	hv      int16 // response header version
+	err     error
+
+	// A marker (closeErr != nil) closes the connection when the writer reaches it.
+	closeErr   error
+	closeLevel slog.Level
+}
+
+type conn struct {
+	s   *Server
+	nc  net.Conn
+	br  *bufio.Reader
+	pub *Conn
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	slots    chan struct{} // in-flight bound
+	queue    chan *pending // response order; cap MaxInFlight+1 leaves room for a close marker
+	inflight atomic.Int32
+	running  sync.WaitGroup // concurrent handlers; only the reader adds and waits
+}
+
+func newConn(s *Server, nc net.Conn, index uint64) *conn {
+	id := fmt.Sprintf("%s-%s-%d", nc.LocalAddr(), nc.RemoteAddr(), index)
+	ctx, cancel := context.WithCancel(s.ctx)
+	return &conn{
+		s:  s,
+		nc: nc,
+		br: bufio.NewReaderSize(nc, 64<<10),
+		pub: &Conn{
+			id: id, listener: s.cfg.ListenerName, local: nc.LocalAddr(), remote: nc.RemoteAddr(),
+			principal: Principal{Type: "User", Name: "ANONYMOUS"},
+		},
+		log:    s.log.With("connection", id),
+		ctx:    ctx,
+		cancel: cancel,
+		slots:  make(chan struct{}, s.cfg.MaxInFlight),
+		queue:  make(chan *pending, s.cfg.MaxInFlight+1),
+	}
+}
+
+// frameError is Kafka's InvalidReceiveException: a size prefix that is negative or too large.
+type frameError struct{ size, max int32 }
+
+func (e *frameError) Error() string {
+	if e.size < 0 {
+		return fmt.Sprintf("Invalid receive (size = %d)", e.size)
+	}
+	return fmt.Sprintf("Invalid receive (size = %d larger than %d)", e.size, e.max)
+}
+
+var errIdle = errors.New("connection idle")
+
+func (c *conn) readLoop() {
+	defer c.s.wg.Done()
+	for {
+		frame, err := c.readFrame()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if !c.handleFrame(frame) {
+			return
+		}
+	}
+}
+
+func (c *conn) readFailed(err error) {
+	if c.ctx.Err() != nil {
+		return
+	}
+	var fe *frameError
+	switch {
+	case errors.As(err, &fe):
+		// Kafka's Selector logs these at WARN and closes; earlier responses still go out first.
+		c.queue <- &pending{closeErr: fmt.Errorf("unexpected error from %s; closing connection: %w",
+			c.pub.remote, err), closeLevel: slog.LevelWarn}
+	case errors.Is(err, errIdle):
+		c.log.Debug("closing idle connection")
+		c.cancel()
+	default:
+		// The peer went away: drop whatever is in flight, as Kafka does.
+		c.log.Debug("connection closed", "err", err)
+		c.cancel()
+	}
+}
+
+func (c *conn) readFrame() ([]byte, error) {
+	idle := c.s.cfg.ConnectionsMaxIdle
+	for {
+		if idle > 0 {
+			_ = c.nc.SetReadDeadline(time.Now().Add(idle))
+		}
+		if _, err := c.br.Peek(1); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				if c.inflight.Load() > 0 {
+					continue // waiting on our own responses is not idleness
+				}
+				return nil, errIdle
+			}
+			return nil, err
+		}
+		break
+	}
+	var sz [4]byte
+	if _, err := io.ReadFull(c.br, sz[:]); err != nil {
+		return nil, err
+	}
+	size := int32(binary.BigEndian.Uint32(sz[:]))
+	if size < 0 || size > c.s.cfg.MaxRequestBytes {
+		return nil, &frameError{size: size, max: c.s.cfg.MaxRequestBytes}
+	}
+	body, err := readN(c.br, int(size))
+	if err != nil {
+		return nil, err
+	}
+	c.s.metrics.BytesIn.Add(int64(size) + 4)
+	return body, nil
+}
+
+// readN reads n bytes, growing the buffer as data arrives so that a large size prefix alone
+// does not make us allocate the whole frame.
+func readN(r io.Reader, n int) ([]byte, error) {
+	const chunk = 1 << 20
+	if n <= chunk {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, chunk)
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(n-len(b), cap(b)))
+		}
+		m, err := io.ReadFull(r, b[len(b):min(cap(b), n)])
+		b = b[:len(b)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// handleFrame decodes one request and schedules it. It returns false when the reader must
+// stop (connection closing).
+func (c *conn) handleFrame(frame []byte) bool {
+	if len(frame) < 4 {
+		return c.protocolError(fmt.Errorf("error parsing request header: %w", errShortHeader))
+	}
+	h := RequestHeader{
+		APIKey:     int16(binary.BigEndian.Uint16(frame[0:2])),
+		APIVersion: int16(binary.BigEndian.Uint16(frame[2:4])),
+	}
+	table := c.s.versions
+	vr, enabled := table[h.APIKey]
+	if !enabled {
+		if kmsg.RequestForKey(h.APIKey) == nil {
+			return c.protocolError(fmt.Errorf("unknown API key %d", h.APIKey))
+		}
+		return c.protocolError(fmt.Errorf("received request api key %s which is not enabled", kmsg.NameForKey(h.APIKey)))
+	}
+	req := kmsg.RequestForKey(h.APIKey)
+	req.SetVersion(h.APIVersion)
+	body, err := parseRequestHeader(frame, &h, req.IsFlexible())
+	if err != nil {
+		return c.protocolError(fmt.Errorf("error parsing request header, api key %d: %w", h.APIKey, err))
+	}
+	rc := &RequestContext{Conn: c.pub, Header: h, RequestSize: len(frame)}
+	p := &pending{rc: rc, done: make(chan struct{}), version: h.APIVersion,
+		hv: responseHeaderVersion(h.APIKey, req.IsFlexible())}
+	supported := h.APIVersion >= vr[0] && h.APIVersion <= vr[1]
+
+	if h.APIKey == keyApiVersions && !supported {
+		// Not parsed at all: answered as v0 with UNSUPPORTED_VERSION (RequestContext.parseRequest).
+		c.s.metrics.countRequest(h.APIKey)
+		p.resp, p.version, p.hv = unsupportedApiVersionsResponse(table), 0, 0
+		close(p.done)
+		return c.enqueue(p)
+	}
+	if !supported {
+		return c.protocolError(c.requestError(h, fmt.Errorf("unsupported version %d (supported %d-%d)", h.APIVersion, vr[0], vr[1])))
+	}
+	if err := req.ReadFrom(body); err != nil {
+		return c.protocolError(c.requestError(h, err))
+	}
+	c.s.metrics.countRequest(h.APIKey)
+
+	if h.APIKey == keyApiVersions {
+		avReq := req.(*kmsg.ApiVersionsRequest)
+		resp := apiVersionsResponse(avReq, table)
+		if resp.ErrorCode == 0 {
+			if avReq.Version >= 3 {
+				c.pub.mu.Lock()
+				c.pub.swName, c.pub.swVersion = avReq.ClientSoftwareName, avReq.ClientSoftwareVersion
+				c.pub.mu.Unlock()
+			}
+			if hook := c.s.cfg.ApiVersionsHook; hook != nil {
+				hook(rc, resp)
+			}
+		}
+		p.resp = resp
+		close(p.done)
+		return c.enqueue(p)
+	}
+
+	r := c.s.routes[h.APIKey]
+	if !c.enqueue(p) {
+		return false
+	}
+	if r.serial {
+		c.running.Wait()
+		c.run(p, r, req)
+		return true
+	}
+	c.running.Add(1)
+	c.s.wg.Add(1)
+	go func() {
+		defer c.s.wg.Done()
+		defer c.running.Done()
+		c.run(p, r, req)
+	}()
+	return true
+}
+
+// requestError is Kafka's InvalidRequestException text for a body that cannot be parsed.
+func (c *conn) requestError(h RequestHeader, err error) error {
+	return fmt.Errorf("error getting request for apiKey: %s, apiVersion: %d, connectionId: %s, listenerName: %s, principal: %s: %w",
+		kmsg.NameForKey(h.APIKey), h.APIVersion, c.pub.id, c.pub.listener, c.pub.Principal(), err)
+}
+
+// protocolError queues a close marker behind earlier requests: Kafka reads a request only
+// after answering the previous one, so those answers reach the client before the close.
+func (c *conn) protocolError(err error) bool {
+	c.queue <- &pending{closeErr: err, closeLevel: slog.LevelError}
+	return false
+}
+
+// enqueue takes an in-flight slot (blocking reads when the connection is at its bound) and
+// appends p to the response order.
+func (c *conn) enqueue(p *pending) bool {
+	select {
+	case c.slots <- struct{}{}:
+	case <-c.ctx.Done():
+		return false
+	}
+	c.inflight.Add(1)
+	c.queue <- p
+	return true
+}
+
+func (c *conn) run(p *pending, r route, req kmsg.Request) {
+	defer close(p.done)
+	defer func() {
+		if v := recover(); v != nil {
+			p.resp, p.err = nil, fmt.Errorf("handler panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	p.resp, p.err = r.h(c.ctx, p.rc, req)
+	if p.err != nil {
+		p.err = fmt.Errorf("%s v%d handler: %w", kmsg.NameForKey(req.Key()), req.GetVersion(), p.err)
+	}
+}
+
+func (c *conn) writeLoop() {
+	defer c.s.wg.Done()
+	defer func() {
+		c.cancel()
+		_ = c.nc.Close()
+		c.s.metrics.ConnectionsActive.Add(-1)
+	}()
+	var buf []byte
+	for {
+		var p *pending
+		select {
+		case p = <-c.queue:
+		case <-c.ctx.Done():
+			return
+		}
+		if p.closeErr != nil {
+			c.s.metrics.ConnectionsFailed.Add(1)
+			c.log.Log(context.Background(), p.closeLevel, "closing socket because of error", "err", p.closeErr)
+			return
+		}
+		select {
+		case <-p.done:
+		case <-c.ctx.Done():
+			return
+		}
+		if p.err != nil {
+			c.s.metrics.ConnectionsFailed.Add(1)
+			c.log.Error("closing socket because of error", "err", p.err)
+			return
+		}
+		if p.resp != nil {
+			var err error
+			if buf, err = c.encode(buf[:0], p); err != nil {
+				c.s.metrics.ConnectionsFailed.Add(1)
+				c.log.Error("closing socket because of error", "err", err)
+				return
+			}
+			if _, err := c.nc.Write(buf); err != nil {
+				c.log.Debug("write failed", "err", err)
+				return
+			}
+			c.s.metrics.BytesOut.Add(int64(len(buf)))
+			if cap(buf) > 1<<20 {
+				buf = nil // do not pin one large response's buffer for the connection's life
+			}
+		}
+		c.inflight.Add(-1)
+		<-c.slots
+		if p.rc.closeAfter.Load() {
+			c.log.Debug("closing connection after response as requested by handler")
+			return
+		}
+	}
+}
+
+func (c *conn) encode(dst []byte, p *pending) ([]byte, error) {
+	h := p.rc.Header
+	if p.resp.Key() != h.APIKey {
+		return nil, fmt.Errorf("handler for %s returned a %s response", kmsg.NameForKey(h.APIKey), kmsg.NameForKey(p.resp.Key()))
+	}
+	p.resp.SetVersion(p.version)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = appendResponseHeader(dst, h.CorrelationID, p.hv)
+	dst = p.resp.AppendTo(dst)
+	binary.BigEndian.PutUint32(dst, uint32(len(dst)-4))
+	return dst, nil
+}

@@ -1,0 +1,169 @@
+// Package kwire is the Kafka wire layer: it accepts TCP connections on one listener, reads
+// size-prefixed frames, decodes request headers and kmsg bodies, answers ApiVersions from the
+// broker's version table, dispatches everything else to handlers registered on a Mux, and
+// writes responses in request order.
+//
+// Behaviour follows Kafka 2.8's SocketServer: a frame larger than socket.request.max.bytes, a
+// request for an API key that is not enabled, a version outside the advertised range, or a body
+// that does not decode closes the connection (responses to earlier requests are written
+// first); an ApiVersions request newer than supported gets a v0 UNSUPPORTED_VERSION response
+// listing the ApiVersions range.
+package kwire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Defaults, from Kafka's KafkaConfig where one exists.
+const (
+	DefaultMaxRequestBytes    int32 = 104857600        // socket.request.max.bytes
+	DefaultConnectionsMaxIdle       = 10 * time.Minute // connections.max.idle.ms
+	DefaultMaxInFlight              = 100
+)
+
+// Config configures one listener.
+type Config struct {
+	Addr         string // host:port to bind; port 0 picks a free port
+	ListenerName string // e.g. "PLAINTEXT"; reported in RequestContext and metrics
+	// MaxRequestBytes is socket.request.max.bytes; 0 means DefaultMaxRequestBytes.
+	MaxRequestBytes int32
+	// Versions is the broker's version table (key -> [min, max]); nil means DefaultVersions().
+	// What is served is capped to the keys and versions the Mux has handlers for.
+	Versions map[int16][2]int16
+	// MaxInFlight bounds requests read but not yet answered per connection; when reached the
+	// server stops reading that connection (TCP back-pressure). 0 means DefaultMaxInFlight; 1
+	// gives Kafka's strict one-request-at-a-time behaviour.
+	MaxInFlight int
+	// ConnectionsMaxIdle closes connections with no traffic and nothing in flight for this
+	// long (connections.max.idle.ms). 0 means DefaultConnectionsMaxIdle; negative disables.
+	ConnectionsMaxIdle time.Duration
+	// ApiVersionsHook, if set, may amend a successful ApiVersions response (features,
+	// throttle) before it is sent.
+	ApiVersionsHook func(rc *RequestContext, resp *kmsg.ApiVersionsResponse)
+	Logger          *slog.Logger
+}
+
+// Server is a running listener.
+type Server struct {
+	cfg      Config
+	ln       net.Listener
+	routes   map[int16]route
+	versions map[int16][2]int16
+	log      *slog.Logger
+	metrics  *Metrics
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	connID atomic.Uint64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Listen binds cfg.Addr and starts accepting connections served by mux.
+func Listen(cfg Config, mux *Mux) (*Server, error) {
+	if mux == nil {
+		return nil, errors.New("kwire: nil mux")
+	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.Versions == nil {
+		cfg.Versions = DefaultVersions()
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.ConnectionsMaxIdle == 0 {
+		cfg.ConnectionsMaxIdle = DefaultConnectionsMaxIdle
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("kwire: listen %s (%s): %w", cfg.Addr, cfg.ListenerName, err)
+	}
+	routes := mux.snapshot()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:      cfg,
+		ln:       ln,
+		routes:   routes,
+		versions: effectiveVersions(cfg.Versions, routes),
+		log:      cfg.Logger.With("listener", cfg.ListenerName),
+		metrics:  &Metrics{listener: cfg.ListenerName},
+		ctx:      ctx,
+		cancel:   cancel,
+	}
+	s.wg.Add(1)
+	go s.acceptLoop()
+	return s, nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Versions returns the advertised table (what ApiVersions lists and what is accepted).
+func (s *Server) Versions() map[int16][2]int16 {
+	out := make(map[int16][2]int16, len(s.versions))
+	for k, v := range s.versions {
+		out[k] = v
+	}
+	return out
+}
+
+// Metrics returns the server's counters; the value is a prometheus.Collector.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Close stops accepting, closes every connection, cancels handler contexts and waits for
+// handlers to return.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.closeErr = fmt.Errorf("kwire: close listener %s: %w", s.cfg.ListenerName, err)
+		}
+		s.wg.Wait()
+	})
+	return s.closeErr
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Transient (e.g. too many open files): back off like net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+				return
+			}
+			continue
+		}
+		backoff = 0
+		s.metrics.ConnectionsAccepted.Add(1)
+		s.metrics.ConnectionsActive.Add(1)
+		c := newConn(s, nc, s.connID.Add(1)-1)
+		s.wg.Add(2)
+		go c.readLoop()
+		go c.writeLoop()
+	}
+}
