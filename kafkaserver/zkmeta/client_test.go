@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -21,7 +23,7 @@ func connect(t *testing.T, s *zkServer, chroot string, opts ...Option) *Client {
 	t.Helper()
 	c, err := Connect(s.addr+chroot, 10*time.Second, quiet(), opts...)
 	if err != nil {
-		t.Fatalf("connect %s%s: %v", s.addr, chroot, err)
+		t.Fatalf("connect %s%s: %v\n%s", s.addr, chroot, err, s.logTail())
 	}
 	t.Cleanup(c.Close)
 	return c
@@ -565,4 +567,13 @@ func TestSessionExpiryReregister(t *testing.T) {
 			t.Errorf("broker after re-register %+v", got)
 		}
 	})
+}
+
+func (s *zkServer) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -43,7 +43,7 @@ const (
 	ConfigTypeIP     = "ips"
 )
 
-// ConfigTypes is ConfigType.all in Kafka's order.
+// configTypes is ConfigType.all in Kafka's order.
 var configTypes = [...]string{ConfigTypeTopic, ConfigTypeClient, ConfigTypeUser, ConfigTypeBroker, ConfigTypeIP}
 
 // PersistentPaths are the paths every 2.8 broker makes sure exist at startup (ZkData.PersistentZkPaths).

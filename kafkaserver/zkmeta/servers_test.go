@@ -2,6 +2,7 @@ package zkmeta
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -59,17 +60,18 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func ruok(addr string) bool {
+// serving asks "srvr": Apache answers "ruok" before its database is loaded, but "srvr" only reports a Mode once
+// the server takes sessions.
+func serving(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
-	c.Write([]byte("ruok"))
-	b := make([]byte, 4)
-	_, err = c.Read(b)
-	return err == nil && string(b) == "imok"
+	c.Write([]byte("srvr"))
+	b, _ := io.ReadAll(c)
+	return strings.Contains(string(b), "Mode:")
 }
 
 func startServer(kind string) (*zkServer, error) {
@@ -118,7 +120,7 @@ func startServer(kind string) (*zkServer, error) {
 	}
 	s.cmd = cmd
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if ruok(s.addr) {
+		if serving(s.addr) {
 			return s, nil
 		}
 	}

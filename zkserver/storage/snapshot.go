@@ -109,7 +109,11 @@ func WriteSnapshotWith(dir string, zxid int64, sessions map[int64]int32, tree Tr
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 256<<10)
+	var out io.Writer = f
+	if !opts.NoSync {
+		out = &pacedFile{f: f}
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
 	var under io.Writer = bw
 	var gz *gzip.Writer
 	if opts.Compression == "gz" {
@@ -442,4 +446,23 @@ func RemoveStaleTemps(dir string) error {
 		}
 	}
 	return nil
+}
+
+// pacedFile writes through to f and starts writeback every chunk bytes.
+type pacedFile struct {
+	f       *os.File
+	written int64
+	flushed int64
+}
+
+const writeBehindChunk = 8 << 20
+
+func (p *pacedFile) Write(b []byte) (int, error) {
+	n, err := p.f.Write(b)
+	p.written += int64(n)
+	for p.written-p.flushed >= writeBehindChunk {
+		writeBehind(p.f, p.flushed, writeBehindChunk)
+		p.flushed += writeBehindChunk
+	}
+	return n, err
 }
