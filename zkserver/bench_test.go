@@ -15,7 +15,18 @@ func BenchmarkSetData32(b *testing.B) { benchWrite(b, false) }
 // BenchmarkGetData32 is the read twin.
 func BenchmarkGetData32(b *testing.B) { benchWrite(b, true) }
 
+// BenchmarkCreate32 creates 1 KiB znodes under one parent from 32 sessions.
+func BenchmarkCreate32(b *testing.B) { benchOp(b, "create") }
+
 func benchWrite(b *testing.B, read bool) {
+	if read {
+		benchOp(b, "get")
+	} else {
+		benchOp(b, "set")
+	}
+}
+
+func benchOp(b *testing.B, op string) {
 	s, err := Start(Config{
 		ClientAddr: "127.0.0.1:0", TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
 		DataDir: b.TempDir(), DataLogDir: b.TempDir(), SnapCount: 100000, PreAllocSize: 64 << 20, ForceSync: true,
@@ -49,10 +60,13 @@ func benchWrite(b *testing.B, read bool) {
 			p := fmt.Sprintf("/n%d", i)
 			for j := 0; j < per; j++ {
 				var err error
-				if read {
+				switch op {
+				case "get":
 					_, _, err = c.Get(p)
-				} else {
+				case "set":
 					_, err = c.Set(p, data, -1)
+				default:
+					_, err = c.Create(fmt.Sprintf("%s/c%d", p, j), data, 0, zk.WorldACL(zk.PermAll))
 				}
 				if err != nil {
 					b.Error(err)
@@ -62,4 +76,7 @@ func benchWrite(b *testing.B, read bool) {
 		}(i, c)
 	}
 	wg.Wait()
+	if f := s.proc.Stats.FsyncCount.Load(); f > 0 && op != "get" {
+		b.ReportMetric(float64(per*clients)/float64(f), "writes/fsync")
+	}
 }
