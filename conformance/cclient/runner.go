@@ -16,14 +16,16 @@ type Step struct {
 	// Client indexes the scenario's shells: 0 is "A", 1 is "B", ...
 	Client int
 	// Cmd is the line typed; "$R" stands for the scenario's root znode.
-	// "quit" ends the client and collects its last output.
+	// "quit" ends the client and collects its last output. Several lines
+	// (joined by "\n") are written at once, so their requests pipeline.
 	Cmd string
 	// Until, when set, waits for a line containing it instead of a
 	// barrier (for commands after which the session cannot sync).
 	Until string
 	// Ends marks a step after which cli_mt shuts itself down (auth
-	// failure): the shell gets no more barriers, only "quit" to collect
-	// its last output. A barrier would race with the shutdown.
+	// failure): once Until is seen the process is killed. Any further
+	// input would race with its watcher thread's zookeeper_close (a
+	// barrier gets -8 or -9, "quit" can hang in a second close).
 	Ends bool
 }
 
@@ -99,7 +101,7 @@ func play(ctx context.Context, bin, addr string, sc Scenario) (lines []string, s
 		if st.Client < 0 || st.Client >= n || shells[st.Client] == nil {
 			return lines, sessions, fmt.Errorf("step %d: client %d not running", k, st.Client)
 		}
-		lines = append(lines, label(st.Client)+"> "+st.Cmd)
+		lines = append(lines, label(st.Client)+"> "+strings.ReplaceAll(st.Cmd, "\n", " \\n "))
 		s := shells[st.Client]
 		var got []string
 		var err error
@@ -112,9 +114,7 @@ func play(ctx context.Context, bin, addr string, sc Scenario) (lines []string, s
 				got, err = s.ReadUntil(ctx, st.Until)
 			}
 			if err == nil && st.Ends {
-				var rest []string
-				rest, err = s.Quit(ctx)
-				got = append(got, rest...)
+				s.Kill()
 				shells[st.Client] = nil
 			}
 		default:

@@ -73,8 +73,9 @@ func Scenarios() []Scenario {
 			{Client: 0, Cmd: "addauth nosuchscheme x", Until: "Authentication failure", Ends: true},
 			b("ls $R"),
 		}},
+		// The get is written right behind the failing auth packet.
 		{Name: "auth-failed-pipelined", Steps: []Step{
-			{Client: 0, Cmd: "addauth nosuchscheme x"},
+			{Client: 0, Cmd: "addauth nosuchscheme x\nget $R", Until: "Authentication failure", Ends: true},
 		}},
 		{Name: "myid-sync", Steps: []Step{
 			a("myid"), a("sync $R"), a("sync $R/missing"), a("sync /"), a("create $R/s"), a("sync $R/s"),

@@ -248,4 +248,9 @@ func (s *Shell) Kill() {
 	if s.cmd.Process != nil {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	}
+	// Unblock the reader goroutine if nobody reads the rest.
+	go func() {
+		for range s.lines {
+		}
+	}()
 }

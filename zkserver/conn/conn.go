@@ -227,10 +227,29 @@ func (c *Conn) writer(done chan<- struct{}) {
 			}
 		}
 		if closing && len(q) == 0 {
-			c.kill()
+			c.lingerClose()
 			return
 		}
 	}
+}
+
+// lingerClose sends FIN after the last reply and lets the reader drain what
+// the client had already pipelined for a moment: closing a socket with
+// unread input makes the kernel send RST, and the client can then lose the
+// reply it was owed (an AuthFailed answer, say) before it reads it.
+func (c *Conn) lingerClose() {
+	tc, ok := c.nc.(*net.TCPConn)
+	if !ok {
+		c.kill()
+		return
+	}
+	c.mu.Lock()
+	c.dead = true // nothing more is sent
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	tc.CloseWrite()
+	tc.SetReadDeadline(time.Now().Add(time.Second))
+	// serve closes the socket once the reader stops (EOF or the deadline).
 }
 
 func (c *Conn) kill() {

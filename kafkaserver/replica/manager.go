@@ -1,0 +1,558 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+)
+
+// Internal topics clients may not produce to (Topic.isInternal).
+const (
+	GroupMetadataTopic    = "__consumer_offsets"
+	TransactionStateTopic = "__transaction_state"
+)
+
+// IsInternal reports whether topic is one of Kafka's internal topics.
+func IsInternal(topic string) bool { return topic == GroupMetadataTopic || topic == TransactionStateTopic }
+
+// ErrNotEnoughReplicasAfterAppend is returned by WaitReplicated when the ISR shrank below min.insync.replicas
+// while an acks=all produce waited.
+var ErrNotEnoughReplicasAfterAppend = kerr.NotEnoughReplicasAfterAppend
+
+// Config configures a Manager.
+type Config struct {
+	BrokerID int32
+	Logs     *klog.Manager
+	// TopicConfig returns a topic's log configuration (broker defaults under /config/topics/<t> overrides).
+	TopicConfig func(topic string) (klog.Config, error)
+	// MinInsyncReplicas returns min.insync.replicas for a topic; nil means 1.
+	MinInsyncReplicas func(topic string) int32
+	Logger            *slog.Logger
+}
+
+// Manager is the replica manager (Kafka's ReplicaManager): the partitions this broker hosts and their state.
+type Manager struct {
+	cfg    Config
+	logger *slog.Logger
+	cache  *MetadataCache
+
+	mu              sync.RWMutex
+	controllerEpoch int32
+	brokerEpoch     int64
+	partitions      map[klog.TopicPartition]*Partition
+
+	sigMu   sync.Mutex
+	changed chan struct{} // closed (and replaced) on any append or high watermark change: wakes long polls
+}
+
+// NewManager returns a Manager over cfg.Logs with an empty metadata cache.
+func NewManager(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Manager{
+		cfg: cfg, logger: cfg.Logger, cache: NewMetadataCache(), controllerEpoch: -1, brokerEpoch: -1,
+		partitions: map[klog.TopicPartition]*Partition{}, changed: make(chan struct{}),
+	}
+}
+
+// Cache is the metadata cache UpdateMetadata feeds.
+func (m *Manager) Cache() *MetadataCache { return m.cache }
+
+// BrokerID is this broker's id.
+func (m *Manager) BrokerID() int32 { return m.cfg.BrokerID }
+
+// SetBrokerEpoch records the czxid of this broker's registration; control requests carrying an older epoch are
+// rejected with STALE_BROKER_EPOCH.
+func (m *Manager) SetBrokerEpoch(e int64) {
+	m.mu.Lock()
+	m.brokerEpoch = e
+	m.mu.Unlock()
+}
+
+// Changed returns a channel closed at the next append or high watermark change on any partition.
+func (m *Manager) Changed() <-chan struct{} {
+	m.sigMu.Lock()
+	defer m.sigMu.Unlock()
+	return m.changed
+}
+
+func (m *Manager) signal() {
+	m.sigMu.Lock()
+	close(m.changed)
+	m.changed = make(chan struct{})
+	m.sigMu.Unlock()
+}
+
+// checkControlLocked fences stale controllers and stale broker epochs (KafkaApis.isBrokerEpochStale).
+func (m *Manager) checkControlLocked(controllerEpoch int32, brokerEpoch int64) error {
+	if controllerEpoch < m.controllerEpoch {
+		return kerr.StaleControllerEpoch
+	}
+	if brokerEpoch != -1 && brokerEpoch < m.brokerEpoch {
+		return kerr.StaleBrokerEpoch
+	}
+	return nil
+}
+
+// lookup returns a hosted partition, or the error Kafka's getPartitionOrError gives: NOT_LEADER_OR_FOLLOWER when the
+// cluster knows the partition, UNKNOWN_TOPIC_OR_PARTITION otherwise.
+func (m *Manager) lookup(topic string, partition int32) (*Partition, error) {
+	tp := klog.TopicPartition{Topic: topic, Partition: partition}
+	m.mu.RLock()
+	p := m.partitions[tp]
+	m.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	if m.cache.HasPartition(topic, partition) {
+		return nil, kerr.NotLeaderForPartition
+	}
+	return nil, kerr.UnknownTopicOrPartition
+}
+
+// Partition returns a hosted partition.
+func (m *Manager) Partition(topic string, partition int32) (*Partition, error) { return m.lookup(topic, partition) }
+
+// Partitions returns every hosted partition.
+func (m *Manager) Partitions() []*Partition {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*Partition, 0, len(m.partitions))
+	for _, p := range m.partitions {
+		out = append(out, p)
+	}
+	return out
+}
+
+// partitionState is the version-independent form of one LeaderAndIsr partition state.
+type partitionState struct {
+	topic   string
+	topicID [16]byte
+	st      *kmsg.LeaderAndISRRequestTopicPartition
+}
+
+// BecomeLeaderOrFollower applies a LeaderAndIsr request (ReplicaManager.becomeLeaderOrFollower): partitions whose
+// leader epoch is newer than ours become leader or follower; logs are created as needed.
+func (m *Manager) BecomeLeaderOrFollower(req *kmsg.LeaderAndISRRequest) *kmsg.LeaderAndISRResponse {
+	resp := req.ResponseKind().(*kmsg.LeaderAndISRResponse)
+	resp.Version = req.Version
+	var states []partitionState
+	for i := range req.PartitionStates {
+		states = append(states, partitionState{topic: req.PartitionStates[i].Topic, st: &req.PartitionStates[i]})
+	}
+	for i := range req.TopicStates {
+		ts := &req.TopicStates[i]
+		for j := range ts.PartitionStates {
+			states = append(states, partitionState{topic: ts.Topic, topicID: ts.TopicID, st: &ts.PartitionStates[j]})
+		}
+	}
+	errs := make([]int16, len(states))
+
+	m.mu.Lock()
+	if err := m.checkControlLocked(req.ControllerEpoch, req.BrokerEpoch); err != nil {
+		m.mu.Unlock()
+		resp.ErrorCode = err.(*kerr.Error).Code
+		m.logger.Warn("ignoring LeaderAndIsr", "controller", req.ControllerID, "controller_epoch", req.ControllerEpoch, "err", err)
+		return fillLeaderAndIsrResponse(resp, states, errs)
+	}
+	m.controllerEpoch = req.ControllerEpoch
+	m.mu.Unlock()
+
+	for i, ps := range states {
+		if err := m.applyPartitionState(req.ControllerEpoch, ps); err != nil {
+			var ke *kerr.Error
+			if errors.As(err, &ke) {
+				errs[i] = ke.Code
+			} else {
+				errs[i] = kerr.KafkaStorageError.Code
+			}
+			m.logger.Warn("LeaderAndIsr partition not applied", "topic", ps.topic, "partition", ps.st.Partition, "err", err)
+		}
+	}
+	m.signal()
+	return fillLeaderAndIsrResponse(resp, states, errs)
+}
+
+func fillLeaderAndIsrResponse(resp *kmsg.LeaderAndISRResponse, states []partitionState, errs []int16) *kmsg.LeaderAndISRResponse {
+	if resp.Version < 5 {
+		for i, ps := range states {
+			rp := kmsg.NewLeaderAndISRResponseTopicPartition()
+			rp.Topic, rp.Partition, rp.ErrorCode = ps.topic, ps.st.Partition, errs[i]
+			resp.Partitions = append(resp.Partitions, rp)
+		}
+		return resp
+	}
+	idx := map[[16]byte]int{}
+	for i, ps := range states {
+		j, ok := idx[ps.topicID]
+		if !ok {
+			t := kmsg.NewLeaderAndISRResponseTopic()
+			t.TopicID = ps.topicID
+			resp.Topics = append(resp.Topics, t)
+			j = len(resp.Topics) - 1
+			idx[ps.topicID] = j
+		}
+		rp := kmsg.NewLeaderAndISRResponseTopicPartition()
+		rp.Partition, rp.ErrorCode = ps.st.Partition, errs[i]
+		resp.Topics[j].Partitions = append(resp.Topics[j].Partitions, rp)
+	}
+	return resp
+}
+
+func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) error {
+	st := ps.st
+	tp := klog.TopicPartition{Topic: ps.topic, Partition: st.Partition}
+	if !slices.Contains(st.Replicas, m.cfg.BrokerID) {
+		return kerr.UnknownTopicOrPartition
+	}
+	m.mu.Lock()
+	p := m.partitions[tp]
+	m.mu.Unlock()
+	if p != nil {
+		p.mu.Lock()
+		cur := p.leaderEpoch
+		p.mu.Unlock()
+		if st.LeaderEpoch <= cur {
+			// Kafka 2.8 answers an equal or older epoch with STALE_CONTROLLER_EPOCH and leaves the partition alone.
+			return kerr.StaleControllerEpoch
+		}
+	} else {
+		cfg, err := m.cfg.TopicConfig(ps.topic)
+		if err != nil {
+			return fmt.Errorf("config of %s: %w", ps.topic, err)
+		}
+		l, err := m.cfg.Logs.GetOrCreate(ps.topic, st.Partition, ps.topicID, cfg)
+		if err != nil {
+			return fmt.Errorf("open log %s: %w", tp, err)
+		}
+		m.mu.Lock()
+		if p = m.partitions[tp]; p == nil {
+			p = newPartition(tp, l)
+			m.partitions[tp] = p
+		}
+		m.mu.Unlock()
+	}
+	if ps.topicID != ([16]byte{}) {
+		if id, ok := p.log.TopicID(); !ok || id != ps.topicID {
+			if err := p.log.SetTopicID(ps.topicID); err != nil {
+				return fmt.Errorf("topic id of %s: %w", tp, err)
+			}
+		}
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.controllerEpoch = controllerEpoch
+	p.leaderEpoch = st.LeaderEpoch
+	p.partitionEpoch = st.ZKVersion
+	p.isr = slices.Clone(st.ISR)
+	p.replicas = slices.Clone(st.Replicas)
+	p.leader = st.Leader
+	if st.Leader == m.cfg.BrokerID {
+		// makeLeader: the new epoch starts at our log end; followers' positions are unknown until they fetch.
+		if p.log.LatestEpoch() < st.LeaderEpoch {
+			if err := p.log.AssignEpochStartOffset(st.LeaderEpoch, p.log.LogEndOffset()); err != nil {
+				return fmt.Errorf("leader epoch of %s: %w", tp, err)
+			}
+		}
+		p.followerLEO = map[int32]int64{}
+		p.maybeIncrementHWLocked(m.cfg.BrokerID)
+		m.logger.Info("became leader", "partition", tp.String(), "leader_epoch", st.LeaderEpoch, "isr", st.ISR)
+	} else {
+		// makeFollower. TODO(replica fetcher): start fetching from st.Leader (Fetch with ReplicaID, truncation by
+		// DivergingEpoch); until then a follower's log only holds what it had.
+		p.followerLEO = nil
+		m.logger.Info("became follower", "partition", tp.String(), "leader", st.Leader, "leader_epoch", st.LeaderEpoch)
+	}
+	p.signalLocked()
+	return nil
+}
+
+// UpdateMetadata applies an UpdateMetadata request to the metadata cache.
+func (m *Manager) UpdateMetadata(req *kmsg.UpdateMetadataRequest) *kmsg.UpdateMetadataResponse {
+	resp := req.ResponseKind().(*kmsg.UpdateMetadataResponse)
+	resp.Version = req.Version
+	m.mu.Lock()
+	if err := m.checkControlLocked(req.ControllerEpoch, req.BrokerEpoch); err != nil {
+		m.mu.Unlock()
+		resp.ErrorCode = err.(*kerr.Error).Code
+		return resp
+	}
+	m.controllerEpoch = req.ControllerEpoch
+	m.mu.Unlock()
+	m.cache.Update(req)
+	m.signal()
+	return resp
+}
+
+// StopReplicas applies a StopReplica request: the partitions stop being served and, when asked, their logs are
+// deleted.
+func (m *Manager) StopReplicas(req *kmsg.StopReplicaRequest) *kmsg.StopReplicaResponse {
+	resp := req.ResponseKind().(*kmsg.StopReplicaResponse)
+	resp.Version = req.Version
+	type stop struct {
+		tp     klog.TopicPartition
+		epoch  int32
+		delete bool
+	}
+	var stops []stop
+	for _, t := range req.Topics {
+		switch {
+		case req.Version == 0:
+			stops = append(stops, stop{klog.TopicPartition{Topic: t.Topic, Partition: t.Partition}, -1, req.DeletePartitions})
+		case req.Version <= 2:
+			for _, p := range t.Partitions {
+				stops = append(stops, stop{klog.TopicPartition{Topic: t.Topic, Partition: p}, -1, req.DeletePartitions})
+			}
+		default:
+			for _, ps := range t.PartitionStates {
+				stops = append(stops, stop{klog.TopicPartition{Topic: t.Topic, Partition: ps.Partition}, ps.LeaderEpoch, ps.Delete})
+			}
+		}
+	}
+	m.mu.Lock()
+	if err := m.checkControlLocked(req.ControllerEpoch, req.BrokerEpoch); err != nil {
+		m.mu.Unlock()
+		resp.ErrorCode = err.(*kerr.Error).Code
+		return resp
+	}
+	m.controllerEpoch = req.ControllerEpoch
+	m.mu.Unlock()
+
+	for _, s := range stops {
+		rp := kmsg.NewStopReplicaResponsePartition()
+		rp.Topic, rp.Partition = s.tp.Topic, s.tp.Partition
+		if err := m.stopReplica(s.tp, s.epoch, s.delete); err != nil {
+			var ke *kerr.Error
+			if errors.As(err, &ke) {
+				rp.ErrorCode = ke.Code
+			} else {
+				rp.ErrorCode = kerr.KafkaStorageError.Code
+			}
+			m.logger.Warn("StopReplica failed", "partition", s.tp.String(), "err", err)
+		}
+		resp.Partitions = append(resp.Partitions, rp)
+	}
+	m.signal()
+	return resp
+}
+
+// Leader epoch sentinels of StopReplica v3 (LeaderAndIsr.EpochDuringDelete, NoEpoch).
+const (
+	epochDuringDelete int32 = -2
+	noEpoch           int32 = -1
+)
+
+func (m *Manager) stopReplica(tp klog.TopicPartition, epoch int32, del bool) error {
+	m.mu.Lock()
+	p := m.partitions[tp]
+	if p != nil {
+		p.mu.Lock()
+		cur := p.leaderEpoch
+		p.mu.Unlock()
+		if epoch != epochDuringDelete && epoch != noEpoch && epoch < cur {
+			m.mu.Unlock()
+			return kerr.FencedLeaderEpoch
+		}
+		delete(m.partitions, tp)
+	}
+	m.mu.Unlock()
+	if p != nil {
+		p.mu.Lock()
+		p.leader = -1
+		p.signalLocked()
+		p.mu.Unlock()
+	}
+	if del {
+		if _, ok := m.cfg.Logs.Get(tp.Topic, tp.Partition); ok {
+			if err := m.cfg.Logs.Delete(tp.Topic, tp.Partition); err != nil {
+				return fmt.Errorf("delete log %s: %w", tp, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Append appends a produce request's records to a partition this broker leads (Partition.appendRecordsToLeader).
+// With acks=-1 it first checks the ISR against min.insync.replicas; the caller then waits with WaitReplicated.
+func (m *Manager) Append(topic string, partition int32, records []byte, acks int16) (klog.AppendInfo, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return klog.AppendInfo{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.leader != m.cfg.BrokerID {
+		return klog.AppendInfo{}, kerr.NotLeaderForPartition
+	}
+	if acks == -1 && int32(len(p.isr)) < m.minISR(topic) {
+		return klog.AppendInfo{}, kerr.NotEnoughReplicas
+	}
+	info, err := p.log.AppendAsLeader(records, p.leaderEpoch)
+	if err != nil {
+		return info, err
+	}
+	p.maybeIncrementHWLocked(m.cfg.BrokerID)
+	m.signal()
+	return info, nil
+}
+
+func (m *Manager) minISR(topic string) int32 {
+	if m.cfg.MinInsyncReplicas == nil {
+		return 1
+	}
+	return m.cfg.MinInsyncReplicas(topic)
+}
+
+// WaitReplicated blocks until the partition's high watermark reaches offset (every ISR member has the records), as
+// the produce purgatory does for acks=all. ctx's deadline is the request timeout.
+func (m *Manager) WaitReplicated(ctx context.Context, topic string, partition int32, offset int64) error {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return err
+	}
+	for {
+		p.mu.Lock()
+		hw, ch := p.log.HighWatermark(), p.hwChanged
+		leader, isr := p.leader, len(p.isr)
+		p.mu.Unlock()
+		if leader != m.cfg.BrokerID {
+			return kerr.NotLeaderForPartition
+		}
+		if hw >= offset {
+			if int32(isr) < m.minISR(topic) {
+				return ErrNotEnoughReplicasAfterAppend
+			}
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return kerr.RequestTimedOut
+		}
+	}
+}
+
+// ReadParams are one partition's fetch parameters.
+type ReadParams struct {
+	Offset             int64
+	MaxBytes           int32
+	MinOneMessage      bool
+	ReplicaID          int32 // -1 consumers; >= 0 follower brokers
+	CurrentLeaderEpoch int32 // -1 when the client does not know it
+	ReadCommitted      bool
+}
+
+// Read serves one partition of a Fetch: leaders only; consumers see up to the high watermark (the last stable offset
+// for read_committed, which equals it while there are no transactions), followers up to the log end, and a
+// follower's fetch offset advances its position and perhaps the high watermark.
+func (m *Manager) Read(topic string, partition int32, rp ReadParams) (klog.ReadResult, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return klog.ReadResult{}, err
+	}
+	p.mu.Lock()
+	if err := p.leaderLocked(m.cfg.BrokerID, rp.CurrentLeaderEpoch); err != nil {
+		p.mu.Unlock()
+		return klog.ReadResult{}, err
+	}
+	maxOffset := p.log.HighWatermark()
+	if rp.ReplicaID >= 0 {
+		maxOffset = -1
+		if p.followerLEO != nil && slices.Contains(p.replicas, rp.ReplicaID) {
+			p.followerLEO[rp.ReplicaID] = rp.Offset
+			if p.maybeIncrementHWLocked(m.cfg.BrokerID) {
+				defer m.signal()
+			}
+			// TODO(AlterIsr): expand the ISR when the follower catches up, shrink it when it lags
+			// (replica.lag.time.max.ms); both go to the controller with AlterIsr.
+		}
+	}
+	p.mu.Unlock()
+	res, err := p.log.Read(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage)
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// ListOffset answers one partition of ListOffsets (Partition.fetchOffsetForTimestamp): the offset and timestamp
+// for ts (-1 latest, -2 earliest, else the first record at or after ts) and the leader epoch of that offset.
+// found is false when no such record is visible.
+func (m *Manager) ListOffset(topic string, partition int32, ts int64, replicaID int32, readCommitted bool, currentLeaderEpoch int32) (offset, timestamp int64, epoch int32, found bool, err error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return -1, -1, -1, false, err
+	}
+	p.mu.Lock()
+	// Debugging consumers (-2) may read from followers.
+	if replicaID != -2 {
+		if err := p.leaderLocked(m.cfg.BrokerID, currentLeaderEpoch); err != nil {
+			p.mu.Unlock()
+			return -1, -1, -1, false, err
+		}
+	} else if err := checkEpoch(currentLeaderEpoch, p.leaderEpoch); err != nil {
+		p.mu.Unlock()
+		return -1, -1, -1, false, err
+	}
+	leaderEpoch := p.leaderEpoch
+	lastFetchable := p.log.HighWatermark()
+	if replicaID >= 0 {
+		lastFetchable = p.log.LogEndOffset()
+	}
+	// A new leader whose high watermark is still below its epoch start cannot answer yet.
+	if replicaID < 0 && ts == klog.LatestTimestamp {
+		for _, e := range p.log.EpochEntries() {
+			if e.Epoch == leaderEpoch && lastFetchable < e.StartOffset {
+				p.mu.Unlock()
+				return -1, -1, -1, false, kerr.OffsetNotAvailable
+			}
+		}
+	}
+	p.mu.Unlock()
+	switch ts {
+	case klog.LatestTimestamp:
+		return lastFetchable, -1, leaderEpoch, true, nil
+	case klog.EarliestTimestamp:
+		off := p.log.LogStartOffset()
+		return off, -1, epochForOffset(p.log.EpochEntries(), off), true, nil
+	}
+	off, t, ok := p.log.OffsetForTimestamp(ts)
+	if !ok || off >= lastFetchable {
+		return -1, -1, -1, false, nil
+	}
+	return off, t, epochForOffset(p.log.EpochEntries(), off), true, nil
+}
+
+func epochForOffset(es []klog.EpochEntry, off int64) int32 {
+	epoch := int32(-1)
+	for _, e := range es {
+		if e.StartOffset <= off {
+			epoch = e.Epoch
+		}
+	}
+	return epoch
+}
+
+// Close forgets every partition (the logs belong to the log manager, which the caller closes).
+func (m *Manager) Close() {
+	m.mu.Lock()
+	for tp, p := range m.partitions {
+		p.mu.Lock()
+		p.leader = -1
+		p.signalLocked()
+		p.mu.Unlock()
+		delete(m.partitions, tp)
+	}
+	m.mu.Unlock()
+	m.signal()
+}
