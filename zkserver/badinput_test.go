@@ -133,3 +133,38 @@ func TestTruncatedBodyAnswersMarshallingError(t *testing.T) {
 		t.Fatalf("ping after bad body: %+v %v", hdr, err)
 	}
 }
+
+// maxClientCnxns: connections from one IP beyond the limit are closed at
+// once; the ones within it keep working.
+func TestMaxClientCnxnsPerIP(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Start(Config{
+		ClientAddr: "127.0.0.1:0", TickTime: 200, MinSessionTimeout: 400, MaxSessionTimeout: 4000, MaxClientCnxns: 2,
+		DataDir: dir, DataLogDir: dir, SnapCount: 100000, PreAllocSize: 1 << 20, ForceSync: true, JuteMaxBuffer: 0xfffff,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, b := dial(t, s), dial(t, s)
+	for _, c := range []*zk.Conn{a, b} {
+		for deadline := time.Now().Add(5 * time.Second); c.State() != zk.StateHasSession; {
+			if time.Now().After(deadline) {
+				t.Fatal("no session")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	over, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	over.Write(connectFrame())
+	expectClosed(t, over, "third connection from one IP")
+	for _, c := range []*zk.Conn{a, b} {
+		if _, _, err := c.Exists("/"); err != nil {
+			t.Fatalf("connection within the limit: %v", err)
+		}
+	}
+}
