@@ -2,8 +2,8 @@
 GO           ?= go
 TEST_TIMEOUT ?= 20m
 FUZZTIME     ?= 60s
-# Only the commands whose cmd/<name> directory exists are built.
-CMDS         := $(notdir $(wildcard cmd/zkserver cmd/zkcli cmd/zkafka))
+# Every command under cmd/ is built into bin/.
+CMDS         := $(notdir $(wildcard cmd/*))
 # `make run` without cmd/zkafka: a standalone server with data under ./data.
 RUN_DIR      ?= data
 RUN_PORT     ?= 2181

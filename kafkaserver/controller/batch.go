@@ -265,3 +265,52 @@ func (c *Core) updateMetadata(target zkmeta.BrokerInfo, tps []TopicPartition) *k
 	}
 	return req
 }
+
+// DropPartitions removes the given partitions from LeaderAndIsr and UpdateMetadata requests (requests left empty
+// are dropped, except UpdateMetadata, which also carries live brokers). The runtime uses it when a state write lost
+// a race: brokers must not learn a state ZooKeeper does not hold.
+func DropPartitions(reqs []Request, drop map[TopicPartition]bool) []Request {
+	if len(drop) == 0 {
+		return reqs
+	}
+	out := reqs[:0:0]
+	for _, r := range reqs {
+		switch m := r.Msg.(type) {
+		case *kmsg.LeaderAndISRRequest:
+			var topics []kmsg.LeaderAndISRRequestTopicState
+			for _, ts := range m.TopicStates {
+				var ps []kmsg.LeaderAndISRRequestTopicPartition
+				for _, p := range ts.PartitionStates {
+					if !drop[TopicPartition{Topic: ts.Topic, Partition: p.Partition}] {
+						ps = append(ps, p)
+					}
+				}
+				if len(ps) > 0 {
+					ts.PartitionStates = ps
+					topics = append(topics, ts)
+				}
+			}
+			if len(topics) == 0 {
+				continue
+			}
+			m.TopicStates = topics
+		case *kmsg.UpdateMetadataRequest:
+			var topics []kmsg.UpdateMetadataRequestTopicState
+			for _, ts := range m.TopicStates {
+				var ps []kmsg.UpdateMetadataRequestTopicPartition
+				for _, p := range ts.PartitionStates {
+					if !drop[TopicPartition{Topic: ts.Topic, Partition: p.Partition}] {
+						ps = append(ps, p)
+					}
+				}
+				if len(ps) > 0 {
+					ts.PartitionStates = ps
+					topics = append(topics, ts)
+				}
+			}
+			m.TopicStates = topics
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -119,7 +119,9 @@ type PartitionStatesRead struct {
 type PreferredElectionRequested struct{ Partitions []TopicPartition }
 
 // ReassignmentRequested is the content of /admin/reassign_partitions.
-type ReassignmentRequested struct{ Reassignments []zkmeta.PartitionReassignment }
+type ReassignmentRequested struct {
+	Reassignments []zkmeta.PartitionReassignment
+}
 
 // ControlledShutdown is a ControlledShutdown request from a broker.
 type ControlledShutdown struct {
@@ -191,6 +193,8 @@ type Output struct {
 	Writes   []Write
 	Requests []Request
 	Shutdown *ShutdownResult
+	// AlterIsr answers an AlterIsr event.
+	AlterIsr *kmsg.AlterPartitionResponse
 }
 
 type topicInfo struct {
@@ -314,6 +318,8 @@ func (c *Core) Handle(ev Event) Output {
 			c.onReassignmentRequested(e)
 		case ControlledShutdown:
 			c.onControlledShutdown(e)
+		case AlterIsr:
+			c.onAlterIsr(e)
 		}
 	}
 	c.flush()

@@ -471,8 +471,25 @@ func (c *Core) onStatesRead(e PartitionStatesRead) {
 		c.addUpdateMetadata(c.liveBrokerIDs(), tps)
 		c.flush()
 	} else {
-		// A write of ours lost a race: redo what is still needed with the fresh state.
+		// A write of ours lost a race: redo what is still needed with the fresh state (elect leaders, drop dead
+		// replicas from the ISR).
 		c.triggerOnlinePartitionStateChange()
+		c.flush()
+		for _, tp := range tps {
+			if c.deleting[tp.Topic] != nil {
+				continue
+			}
+			before := c.states[tp].ZkVersion
+			for _, r := range append([]int32{}, c.states[tp].ISR...) {
+				if !c.isLive(r) {
+					c.removeReplicaFromIsr(tp, r)
+				}
+			}
+			if c.states[tp].ZkVersion == before {
+				// Nothing to redo, but the lost write's requests were withheld: send the state ZooKeeper holds.
+				c.addLeaderAndIsr(c.replicas(tp), tp, false)
+			}
+		}
 		c.flush()
 	}
 	c.checkReassignments()

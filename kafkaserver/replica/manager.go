@@ -21,7 +21,9 @@ const (
 )
 
 // IsInternal reports whether topic is one of Kafka's internal topics.
-func IsInternal(topic string) bool { return topic == GroupMetadataTopic || topic == TransactionStateTopic }
+func IsInternal(topic string) bool {
+	return topic == GroupMetadataTopic || topic == TransactionStateTopic
+}
 
 // ErrNotEnoughReplicasAfterAppend is returned by WaitReplicated when the ISR shrank below min.insync.replicas
 // while an acks=all produce waited.
@@ -120,7 +122,9 @@ func (m *Manager) lookup(topic string, partition int32) (*Partition, error) {
 }
 
 // Partition returns a hosted partition.
-func (m *Manager) Partition(topic string, partition int32) (*Partition, error) { return m.lookup(topic, partition) }
+func (m *Manager) Partition(topic string, partition int32) (*Partition, error) {
+	return m.lookup(topic, partition)
+}
 
 // Partitions returns every hosted partition.
 func (m *Manager) Partitions() []*Partition {
@@ -234,6 +238,8 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 		if err != nil {
 			return fmt.Errorf("open log %s: %w", tp, err)
 		}
+		// Logs loaded at start-up got the broker defaults; the topic's overrides apply from here.
+		l.SetConfig(cfg)
 		m.mu.Lock()
 		if p = m.partitions[tp]; p == nil {
 			p = newPartition(tp, l)

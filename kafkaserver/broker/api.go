@@ -1,0 +1,135 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+)
+
+// API delivers the controller's requests (the controller.BrokerAPI methods): requests for this broker go straight
+// to its replica manager; requests for other brokers go over the network to their inter-broker listener.
+type API struct {
+	self     int32
+	rm       *replica.Manager
+	zk       *zkmeta.Client
+	listener string
+	logger   *slog.Logger
+
+	mu      sync.Mutex
+	clients map[int32]*remote
+}
+
+var _ controller.BrokerAPI = (*API)(nil)
+
+type remote struct {
+	addr string
+	cl   *kgo.Client
+}
+
+func newAPI(self int32, rm *replica.Manager, zk *zkmeta.Client, listener string, logger *slog.Logger) *API {
+	return &API{self: self, rm: rm, zk: zk, listener: listener, logger: logger, clients: map[int32]*remote{}}
+}
+
+// LeaderAndIsr sends a LeaderAndIsr request to brokerID.
+func (a *API) LeaderAndIsr(ctx context.Context, brokerID int32, req *kmsg.LeaderAndISRRequest) (*kmsg.LeaderAndISRResponse, error) {
+	if brokerID == a.self {
+		return a.rm.BecomeLeaderOrFollower(req), nil
+	}
+	resp, err := a.send(ctx, brokerID, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.LeaderAndISRResponse), nil
+}
+
+// UpdateMetadata sends an UpdateMetadata request to brokerID.
+func (a *API) UpdateMetadata(ctx context.Context, brokerID int32, req *kmsg.UpdateMetadataRequest) (*kmsg.UpdateMetadataResponse, error) {
+	if brokerID == a.self {
+		return a.rm.UpdateMetadata(req), nil
+	}
+	resp, err := a.send(ctx, brokerID, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.UpdateMetadataResponse), nil
+}
+
+// StopReplica sends a StopReplica request to brokerID.
+func (a *API) StopReplica(ctx context.Context, brokerID int32, req *kmsg.StopReplicaRequest) (*kmsg.StopReplicaResponse, error) {
+	if brokerID == a.self {
+		return a.rm.StopReplicas(req), nil
+	}
+	resp, err := a.send(ctx, brokerID, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.StopReplicaResponse), nil
+}
+
+// send delivers req to a remote broker's inter-broker endpoint (read from its registration). The version is the
+// highest both sides support. TODO: pin the version the controller chose for the cluster's IBP.
+func (a *API) send(ctx context.Context, brokerID int32, req kmsg.Request) (kmsg.Response, error) {
+	cl, err := a.client(brokerID)
+	if err != nil {
+		return nil, err
+	}
+	seeds := cl.SeedBrokers()
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("broker %d: no connection", brokerID)
+	}
+	resp, err := seeds[0].Request(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("request %s to broker %d: %w", kmsg.NameForKey(req.Key()), brokerID, err)
+	}
+	return resp, nil
+}
+
+func (a *API) client(brokerID int32) (*kgo.Client, error) {
+	info, ok, err := a.zk.GetBroker(brokerID)
+	if err != nil {
+		return nil, fmt.Errorf("registration of broker %d: %w", brokerID, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("broker %d is not registered", brokerID)
+	}
+	var addr string
+	for _, e := range info.Endpoints {
+		if e.Listener == a.listener {
+			addr = fmt.Sprintf("%s:%d", e.Host, e.Port)
+		}
+	}
+	if addr == "" {
+		return nil, fmt.Errorf("broker %d has no %s endpoint", brokerID, a.listener)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r, ok := a.clients[brokerID]; ok {
+		if r.addr == addr {
+			return r.cl, nil
+		}
+		r.cl.Close()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID(fmt.Sprintf("broker-%d-controller", a.self)))
+	if err != nil {
+		return nil, fmt.Errorf("client for broker %d: %w", brokerID, err)
+	}
+	a.clients[brokerID] = &remote{addr: addr, cl: cl}
+	return cl, nil
+}
+
+func (a *API) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, r := range a.clients {
+		r.cl.Close()
+		delete(a.clients, id)
+	}
+}

@@ -1,0 +1,359 @@
+// Package broker assembles a Kafka broker in ZooKeeper mode the way KafkaServer.startup does: ZooKeeper session
+// and top-level paths, cluster id, broker id, log dirs, listeners, broker registration, the controller runtime,
+// and the background tasks (checkpoints, retention, flushes).
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/handler"
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// ibp27 is the first inter.broker.protocol.version that registers brokers with version 5 JSON.
+var ibp27, _ = serverprops.ParseAPIVersion("2.7-IV0")
+
+// Broker is one running Kafka broker.
+type Broker struct {
+	cfg    *serverprops.Config
+	logger *slog.Logger
+
+	zk        *zkmeta.Client
+	logs      *klog.Manager
+	rm        *replica.Manager
+	handlers  *handler.Handlers
+	servers   map[string]*kwire.Server // by listener name
+	api       *API
+	ctrl      *controller.Controller
+	brokerID  int32
+	clusterID string
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a broker for cfg; Start brings it up.
+func New(cfg *serverprops.Config, logger *slog.Logger) *Broker {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Broker{cfg: cfg, logger: logger, servers: map[string]*kwire.Server{}}
+}
+
+// ID is the broker id (known after Start).
+func (b *Broker) ID() int32 { return b.brokerID }
+
+// ClusterID is the cluster id (known after Start).
+func (b *Broker) ClusterID() string { return b.clusterID }
+
+// Replicas is the broker's replica manager.
+func (b *Broker) Replicas() *replica.Manager { return b.rm }
+
+// ZK is the broker's ZooKeeper client.
+func (b *Broker) ZK() *zkmeta.Client { return b.zk }
+
+// API is the controller's view of the brokers (local calls for this broker, network for the others).
+func (b *Broker) API() *API { return b.api }
+
+// Controller is the controller runtime racing for /controller in this broker.
+func (b *Broker) Controller() *controller.Controller { return b.ctrl }
+
+// Addr returns the bound address of a listener.
+func (b *Broker) Addr(listener string) net.Addr {
+	if s, ok := b.servers[listener]; ok {
+		return s.Addr()
+	}
+	return nil
+}
+
+// Start performs KafkaServer.startup. On error everything started so far is stopped.
+func (b *Broker) Start(ctx context.Context) error {
+	if err := b.start(ctx); err != nil {
+		_ = b.Close()
+		return err
+	}
+	return nil
+}
+
+func (b *Broker) start(ctx context.Context) error {
+	cfg := b.cfg
+	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
+	zc, err := zkmeta.Connect(cfg.ZookeeperConnect, sessionTimeout, b.logger,
+		zkmeta.WithConnectTimeout(time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("connect to zookeeper %s: %w", cfg.ZookeeperConnect, err)
+	}
+	b.zk = zc
+	if err := zc.CreateTopLevelPaths(); err != nil {
+		return fmt.Errorf("create top-level paths: %w", err)
+	}
+	if b.clusterID, err = zc.GetOrCreateClusterID(); err != nil {
+		return fmt.Errorf("cluster id: %w", err)
+	}
+	if b.brokerID, err = b.resolveBrokerID(); err != nil {
+		return err
+	}
+	b.logger = b.logger.With("broker", b.brokerID)
+
+	defaults, err := replica.LogConfig(cfg.TopicDefaults())
+	if err != nil {
+		return fmt.Errorf("log defaults: %w", err)
+	}
+	if b.logs, err = klog.OpenManager(cfg.LogDirs, b.brokerID, b.clusterID, defaults, b.logger); err != nil {
+		return fmt.Errorf("open log dirs: %w", err)
+	}
+	b.rm = replica.NewManager(replica.Config{
+		BrokerID: b.brokerID, Logs: b.logs, Logger: b.logger,
+		TopicConfig: func(topic string) (klog.Config, error) {
+			vals, err := b.topicConfig(topic)
+			if err != nil {
+				return klog.Config{}, err
+			}
+			return replica.LogConfig(vals)
+		},
+		MinInsyncReplicas: func(topic string) int32 {
+			vals, err := b.topicConfig(topic)
+			if err != nil {
+				return cfg.MinInsyncReplicas
+			}
+			n, err := strconv.ParseInt(vals["min.insync.replicas"], 10, 32)
+			if err != nil {
+				return cfg.MinInsyncReplicas
+			}
+			return int32(n)
+		},
+	})
+	b.handlers = handler.New(handler.Config{
+		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: b.logger,
+		Seed: uint64(time.Now().UnixNano()),
+	})
+	mux := kwire.NewMux()
+	b.handlers.Register(mux)
+	for _, l := range cfg.Listeners {
+		s, err := kwire.Listen(kwire.Config{
+			Addr: l.Address(), ListenerName: l.Name, MaxRequestBytes: cfg.SocketRequestMaxBytes,
+			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond, Logger: b.logger,
+		}, mux)
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l, err)
+		}
+		b.servers[l.Name] = s
+		b.logger.Info("listening", "listener", l.Name, "addr", s.Addr().String())
+	}
+
+	info, err := b.brokerInfo()
+	if err != nil {
+		return err
+	}
+	epoch, err := zc.RegisterBroker(info)
+	if err != nil {
+		return fmt.Errorf("register broker %d: %w", b.brokerID, err)
+	}
+	b.rm.SetBrokerEpoch(epoch)
+	b.logger.Info("registered broker", "epoch", epoch, "endpoints", len(info.Endpoints))
+	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, b.logger)
+
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	b.startBackground(rctx)
+	// Every ZK-mode broker races for /controller; the winner drives all brokers (this one through b.api).
+	b.ctrl = controller.New(zc, controller.Config{
+		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
+		InterBrokerListener: cfg.InterBrokerListenerName,
+	}, b.api, b.logger)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.ctrl.Run(rctx); err != nil {
+			b.logger.Error("controller stopped", "err", err)
+		}
+	}()
+	b.logger.Info("started", "cluster_id", b.clusterID)
+	return nil
+}
+
+// resolveBrokerID is KafkaServer.getOrGenerateBrokerId: the configured id, else the one in meta.properties,
+// else a generated one.
+func (b *Broker) resolveBrokerID() (int32, error) {
+	id := b.cfg.BrokerID
+	stored := int32(-1)
+	for _, d := range b.cfg.LogDirs {
+		mp, ok, err := klog.ReadMetaProperties(filepath.Join(d, klog.MetaPropertiesFile))
+		if err != nil {
+			return -1, fmt.Errorf("read meta.properties in %s: %w", d, err)
+		}
+		if ok {
+			stored = mp.BrokerID
+			break
+		}
+	}
+	switch {
+	case id >= 0:
+		return id, nil // OpenManager checks it against meta.properties
+	case stored >= 0:
+		return stored, nil
+	case b.cfg.BrokerIDGenerationEnable:
+		gen, err := b.zk.GenerateBrokerID(b.cfg.ReservedBrokerMaxID)
+		if err != nil {
+			return -1, fmt.Errorf("generate broker id: %w", err)
+		}
+		return gen, nil
+	}
+	return -1, errors.New("broker.id is -1, none is stored in meta.properties and broker.id.generation.enable is false")
+}
+
+// brokerInfo builds the /brokers/ids/<id> registration from advertised.listeners; an empty host is the canonical
+// host name and port 0 the port actually bound, as Kafka does.
+func (b *Broker) brokerInfo() (zkmeta.BrokerInfo, error) {
+	info := zkmeta.BrokerInfo{ID: b.brokerID, Version: 4, JMXPort: -1, Timestamp: time.Now().UnixMilli(),
+		Rack: b.cfg.Rack, Features: map[string]zkmeta.VersionRange{}}
+	if b.cfg.InterBrokerProtocolVersion.ID >= ibp27.ID {
+		info.Version = 5
+	}
+	for _, l := range b.cfg.AdvertisedListeners {
+		host, port := l.Host, l.Port
+		if host == "" {
+			h, err := os.Hostname()
+			if err != nil {
+				return info, fmt.Errorf("host name for %s: %w", l.Name, err)
+			}
+			host = h
+		}
+		if port == 0 {
+			if s, ok := b.servers[l.Name]; ok {
+				port = int32(s.Addr().(*net.TCPAddr).Port)
+			}
+		}
+		info.Endpoints = append(info.Endpoints, zkmeta.EndPoint{Listener: l.Name, Host: host, Port: port, SecurityProtocol: l.SecurityProtocol})
+	}
+	return info, nil
+}
+
+// topicConfig is the topic's full config: broker defaults under the /config/topics/<t> overrides.
+func (b *Broker) topicConfig(topic string) (map[string]string, error) {
+	vals := b.cfg.TopicDefaults()
+	overrides, err := b.zk.GetEntityConfigs(zkmeta.ConfigTypeTopic, topic)
+	if err != nil {
+		return nil, fmt.Errorf("topic configs of %s: %w", topic, err)
+	}
+	for k, v := range overrides {
+		vals[k] = v
+	}
+	return vals, nil
+}
+
+// startBackground runs the log manager's and replica manager's scheduled tasks and re-registers the broker when
+// the ZooKeeper session is replaced.
+func (b *Broker) startBackground(ctx context.Context) {
+	every := func(name string, ms int64, f func(now time.Time) error) {
+		// Long.MAX_VALUE (Kafka's "never") does not fit a Duration.
+		if ms <= 0 || ms > int64(24*365*time.Hour/time.Millisecond) {
+			return
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			t := time.NewTicker(time.Duration(ms) * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case now := <-t.C:
+					if err := f(now); err != nil {
+						b.logger.Warn("background task failed", "task", name, "err", err)
+					}
+				}
+			}
+		}()
+	}
+	cfg := b.cfg
+	every("highwatermark-checkpoint", min(cfg.ReplicaHighWatermarkCheckpointMs, cfg.LogFlushOffsetCheckpointIntervalMs),
+		func(time.Time) error { return b.logs.Checkpoint() })
+	every("kafka-log-retention", cfg.LogRetentionCheckIntervalMs, func(now time.Time) error {
+		_, err := b.logs.EnforceRetention(now)
+		return err
+	})
+	every("kafka-log-flusher", cfg.LogFlushSchedulerIntervalMs, b.logs.FlushDirty)
+
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		events := b.zk.SessionEvents()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				if ev.Kind != zkmeta.SessionNewSession {
+					continue
+				}
+				info, err := b.brokerInfo()
+				if err == nil {
+					var epoch int64
+					if epoch, err = b.zk.RegisterBroker(info); err == nil {
+						b.rm.SetBrokerEpoch(epoch)
+						b.logger.Info("re-registered broker after session expiry", "epoch", epoch)
+					}
+				}
+				if err != nil {
+					b.logger.Error("re-registering broker failed", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// Close shuts the broker down as KafkaServer.shutdown: listeners, background tasks, replica manager, logs (final
+// checkpoints and the clean-shutdown marker), then the ZooKeeper session (its ephemeral registration goes with it).
+// TODO(controlled shutdown): ask the controller to move leadership away first (ControlledShutdown).
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		var errs []error
+		for name, s := range b.servers {
+			if err := s.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close listener %s: %w", name, err))
+			}
+		}
+		if b.cancel != nil {
+			b.cancel()
+		}
+		b.wg.Wait()
+		if b.api != nil {
+			b.api.close()
+		}
+		if b.rm != nil {
+			b.rm.Close()
+		}
+		if b.logs != nil {
+			if err := b.logs.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close logs: %w", err))
+			}
+		}
+		if b.zk != nil {
+			b.zk.Close()
+		}
+		b.closeErr = errors.Join(errs...)
+		b.logger.Info("shut down", "err", b.closeErr)
+	})
+	return b.closeErr
+}

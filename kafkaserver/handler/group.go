@@ -1,0 +1,79 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// The group APIs go to the group coordinator (kafkaserver/group); FindCoordinator is in coordinator.go.
+func (h *Handlers) registerGroup(mux *kwire.Mux) {
+	if h.cfg.Group == nil {
+		return
+	}
+	g := h.cfg.Group
+	mux.Handle(kmsg.JoinGroup.Int16(), 0, 7, h.joinGroup)
+	mux.Handle(kmsg.SyncGroup.Int16(), 0, 5, h.syncGroup)
+	mux.Handle(kmsg.Heartbeat.Int16(), 0, 4, simple(func(r *kmsg.HeartbeatRequest) kmsg.Response { return g.Heartbeat(r) }))
+	mux.Handle(kmsg.LeaveGroup.Int16(), 0, 4, simple(func(r *kmsg.LeaveGroupRequest) kmsg.Response { return g.LeaveGroup(r) }))
+	// TODO(offset commit): UNKNOWN_TOPIC_OR_PARTITION for topics missing from the metadata cache, as
+	// KafkaApis.handleOffsetCommitRequest does before forwarding.
+	mux.Handle(kmsg.OffsetCommit.Int16(), 0, 8, simple(func(r *kmsg.OffsetCommitRequest) kmsg.Response { return g.OffsetCommit(r) }))
+	mux.Handle(kmsg.OffsetFetch.Int16(), 0, 7, simple(func(r *kmsg.OffsetFetchRequest) kmsg.Response { return g.OffsetFetch(r) }))
+	mux.Handle(kmsg.ListGroups.Int16(), 0, 4, simple(func(r *kmsg.ListGroupsRequest) kmsg.Response { return g.ListGroups(r) }))
+	mux.Handle(kmsg.DescribeGroups.Int16(), 0, 5, simple(func(r *kmsg.DescribeGroupsRequest) kmsg.Response { return g.DescribeGroups(r) }))
+	mux.Handle(kmsg.DeleteGroups.Int16(), 0, 2, simple(func(r *kmsg.DeleteGroupsRequest) kmsg.Response { return g.DeleteGroups(r) }))
+}
+
+// simple adapts a synchronous coordinator call to a kwire.Handler.
+func simple[R kmsg.Request](f func(R) kmsg.Response) kwire.Handler {
+	return func(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+		req, ok := r.(R)
+		if !ok {
+			return nil, fmt.Errorf("unexpected %T", r)
+		}
+		return f(req), nil
+	}
+}
+
+// clientHost is how Kafka records a member's host: "/" + the client's IP.
+func clientHost(rc *kwire.RequestContext) string {
+	if a, ok := rc.Conn.RemoteAddr().(*net.TCPAddr); ok {
+		return "/" + a.IP.String()
+	}
+	return "/" + rc.Conn.RemoteAddr().String()
+}
+
+func (h *Handlers) joinGroup(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.JoinGroupRequest)
+	if !ok {
+		return nil, fmt.Errorf("joinGroup: unexpected %T", r)
+	}
+	done := make(chan *kmsg.JoinGroupResponse, 1)
+	h.cfg.Group.JoinGroup(req, rc.ClientID(), clientHost(rc), func(resp *kmsg.JoinGroupResponse) { done <- resp })
+	select {
+	case resp := <-done:
+		return resp, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (h *Handlers) syncGroup(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.SyncGroupRequest)
+	if !ok {
+		return nil, fmt.Errorf("syncGroup: unexpected %T", r)
+	}
+	done := make(chan *kmsg.SyncGroupResponse, 1)
+	h.cfg.Group.SyncGroup(req, func(resp *kmsg.SyncGroupResponse) { done <- resp })
+	select {
+	case resp := <-done:
+		return resp, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,75 @@
+// Package handler turns decoded Kafka requests into calls on the broker's parts (replica manager, metadata cache,
+// ZooKeeper metadata) and builds the responses, one file per API family. Error codes are Kafka's, mapped in
+// errors.go.
+package handler
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/group"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// Config is what the handlers need from the broker.
+type Config struct {
+	BrokerID  int32
+	ClusterID string
+	Props     *serverprops.Config
+	ZK        *zkmeta.Client
+	Replicas  *replica.Manager
+	// Group is the group coordinator; nil leaves the group APIs unregistered.
+	Group *group.Coordinator
+	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
+	Seed   uint64
+	Logger *slog.Logger
+}
+
+// Handlers serves the broker's Kafka APIs.
+type Handlers struct {
+	cfg    Config
+	zk     *zkmeta.Client
+	rm     *replica.Manager
+	cache  *replica.MetadataCache
+	props  *serverprops.Config
+	logger *slog.Logger
+
+	rndMu sync.Mutex
+	rnd   *rand.Rand
+}
+
+// New returns the handlers for cfg.
+func New(cfg Config) *Handlers {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Handlers{
+		cfg: cfg, zk: cfg.ZK, rm: cfg.Replicas, cache: cfg.Replicas.Cache(), props: cfg.Props, logger: cfg.Logger,
+		rnd: rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.BrokerID))),
+	}
+}
+
+// Register adds every API the broker serves to mux. Version ranges are Kafka 2.8's; kwire intersects them with
+// its table.
+func (h *Handlers) Register(mux *kwire.Mux) {
+	// Appends must keep the client's order on a connection.
+	mux.Handle(kmsg.Produce.Int16(), 0, 8, h.produce, kwire.Serial())
+	mux.Handle(kmsg.Fetch.Int16(), 0, 12, h.fetch)
+	mux.Handle(kmsg.ListOffsets.Int16(), 0, 6, h.listOffsets)
+	mux.Handle(kmsg.Metadata.Int16(), 0, 11, h.metadata)
+	mux.Handle(kmsg.LeaderAndISR.Int16(), 0, 5, h.leaderAndIsr, kwire.Serial())
+	mux.Handle(kmsg.StopReplica.Int16(), 0, 3, h.stopReplica, kwire.Serial())
+	mux.Handle(kmsg.UpdateMetadata.Int16(), 0, 7, h.updateMetadata, kwire.Serial())
+	mux.Handle(kmsg.FindCoordinator.Int16(), 0, 3, h.findCoordinator)
+	mux.Handle(kmsg.CreateTopics.Int16(), 0, 7, h.createTopics)
+	mux.Handle(kmsg.DeleteTopics.Int16(), 0, 6, h.deleteTopics)
+	mux.Handle(kmsg.DescribeConfigs.Int16(), 0, 4, h.describeConfigs)
+	mux.Handle(kmsg.DescribeCluster.Int16(), 0, 0, h.describeCluster)
+	h.registerGroup(mux)
+}

@@ -1,0 +1,71 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// listOffsets is KafkaApis.handleListOffsetRequest: v0 answers with a list of offsets, v1+ with one offset and
+// timestamp (and the leader epoch from v4).
+func (h *Handlers) listOffsets(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.ListOffsetsRequest)
+	if !ok {
+		return nil, fmt.Errorf("listOffsets: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	resp.Version = req.Version
+	seen := map[string]map[int32]bool{}
+	for _, t := range req.Topics {
+		rt := kmsg.NewListOffsetsResponseTopic()
+		rt.Topic = t.Topic
+		if seen[t.Topic] == nil {
+			seen[t.Topic] = map[int32]bool{}
+		}
+		for _, p := range t.Partitions {
+			rp := kmsg.NewListOffsetsResponseTopicPartition()
+			rp.Partition, rp.Timestamp, rp.Offset, rp.LeaderEpoch = p.Partition, -1, -1, -1
+			dup := seen[t.Topic][p.Partition]
+			seen[t.Topic][p.Partition] = true
+			if dup && req.Version >= 1 {
+				rp.ErrorCode = kerr.InvalidRequest.Code
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
+			epoch := int32(-1)
+			if req.Version >= 4 {
+				epoch = p.CurrentLeaderEpoch
+			}
+			readCommitted := req.Version >= 2 && req.IsolationLevel == 1
+			off, ts, le, found, err := h.rm.ListOffset(t.Topic, p.Partition, p.Timestamp, req.ReplicaID, readCommitted, epoch)
+			switch {
+			case err != nil:
+				rp.ErrorCode = errCode(err)
+			case req.Version == 0:
+				// v0 lists offsets; for a timestamp Kafka gives segment base offsets, here the found offset.
+				rp.OldStyleOffsets = []int64{}
+				if found && p.MaxNumOffsets > 0 {
+					rp.OldStyleOffsets = append(rp.OldStyleOffsets, off)
+				}
+				if p.Timestamp == klog.LatestTimestamp && p.MaxNumOffsets > 1 {
+					if start, _, _, ok, err := h.rm.ListOffset(t.Topic, p.Partition, klog.EarliestTimestamp, req.ReplicaID, false, -1); err == nil && ok && start != off {
+						rp.OldStyleOffsets = append(rp.OldStyleOffsets, start)
+					}
+				}
+			case found:
+				rp.Offset, rp.Timestamp = off, ts
+				if req.Version >= 4 {
+					rp.LeaderEpoch = le
+				}
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp, nil
+}

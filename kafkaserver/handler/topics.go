@@ -1,0 +1,331 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/assign"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// ibp28 is the first inter.broker.protocol.version whose brokers give new topics an id (KIP-516).
+var ibp28, _ = serverprops.ParseAPIVersion("2.8-IV0")
+
+// createTopic is ZkAdminManager.createTopics for one topic: resolve defaults, assign replicas over the live
+// brokers the controller told us about, validate, and (unless validateOnly) write the config and topic znodes.
+func (h *Handlers) createTopic(name string, numPartitions int32, rf int16, manual map[int32][]int32,
+	configs map[string]string, validateOnly bool) (map[int32][]int32, error) {
+	if _, ok := h.cache.Topic(name); ok {
+		return nil, fmt.Errorf("%w: Topic '%s' already exists.", zkmeta.ErrTopicExists, name)
+	}
+	if (numPartitions != -1 || rf != -1) && len(manual) > 0 {
+		return nil, &messageError{kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments " +
+			"were set. Both cannot be used at the same time."}
+	}
+	if numPartitions == -1 {
+		numPartitions = h.props.NumPartitions
+	}
+	if rf == -1 {
+		rf = int16(h.props.DefaultReplicationFactor)
+	}
+	assignment := manual
+	if len(assignment) == 0 {
+		var brokers []assign.BrokerMetadata
+		for _, b := range h.cache.AliveBrokers() {
+			brokers = append(brokers, assign.BrokerMetadata{ID: b.ID, Rack: b.Rack})
+		}
+		h.rndMu.Lock()
+		a, err := assign.ReplicasToBrokers(brokers, numPartitions, rf, -1, -1, h.rnd)
+		h.rndMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		assignment = a
+	}
+	if err := h.zk.ValidateTopicCreate(name, assignment); err != nil {
+		return nil, err
+	}
+	if err := serverprops.ValidateTopicConfig(configs); err != nil {
+		return nil, err
+	}
+	if validateOnly {
+		return assignment, nil
+	}
+	var id zkmeta.Uuid
+	if h.props.InterBrokerProtocolVersion.ID >= ibp28.ID {
+		var err error
+		if id, err = zkmeta.NewUuid(); err != nil {
+			return nil, fmt.Errorf("topic id: %w", err)
+		}
+	}
+	if err := h.zk.CreateTopic(name, assignment, configs, id); err != nil {
+		return nil, err
+	}
+	h.logger.Info("created topic", "topic", name, "partitions", len(assignment))
+	return assignment, nil
+}
+
+// autoCreateError is the error code Metadata gives a topic missing from the cache, creating it when allowed
+// (AutoTopicCreationManager): LEADER_NOT_AVAILABLE once created or already being created.
+func (h *Handlers) autoCreateError(name string, autoCreate bool) int16 {
+	if err := zkmeta.ValidateTopicName(name); err != nil {
+		return kerr.InvalidTopicException.Code
+	}
+	if !autoCreate {
+		return kerr.UnknownTopicOrPartition.Code
+	}
+	if code, ok := h.ensureInternalTopic(name); ok {
+		return code
+	}
+	_, err := h.createTopic(name, -1, -1, nil, map[string]string{}, false)
+	if err != nil && !errors.Is(err, zkmeta.ErrTopicExists) {
+		h.logger.Warn("auto-creating topic failed", "topic", name, "err", err)
+		return errCode(err)
+	}
+	return kerr.LeaderNotAvailable.Code
+}
+
+// ensureInternalTopic creates __consumer_offsets or __transaction_state with their own settings; ok is false for
+// other topics.
+func (h *Handlers) ensureInternalTopic(name string) (int16, bool) {
+	var parts int32
+	var rf int16
+	var configs map[string]string
+	switch name {
+	case replica.GroupMetadataTopic:
+		parts, rf = h.props.OffsetsTopicPartitions, h.props.OffsetsTopicReplicationFactor
+		configs = map[string]string{"cleanup.policy": "compact", "compression.type": "producer",
+			"segment.bytes": strconv.Itoa(int(h.props.OffsetsTopicSegmentBytes))}
+	case replica.TransactionStateTopic:
+		parts, rf = h.props.TransactionStateLogPartitions, h.props.TransactionStateLogReplicationFactor
+		configs = map[string]string{"cleanup.policy": "compact", "compression.type": "uncompressed",
+			"unclean.leader.election.enable": "false",
+			"min.insync.replicas":            strconv.Itoa(int(h.props.TransactionStateLogMinISR)),
+			"segment.bytes":                  strconv.Itoa(int(h.props.TransactionStateLogSegmentBytes))}
+	default:
+		return 0, false
+	}
+	if len(h.cache.AliveBrokers()) < int(rf) {
+		return kerr.CoordinatorNotAvailable.Code, true
+	}
+	if _, err := h.createTopic(name, parts, rf, nil, configs, false); err != nil && !errors.Is(err, zkmeta.ErrTopicExists) {
+		h.logger.Warn("creating internal topic failed", "topic", name, "err", err)
+		return errCode(err), true
+	}
+	return kerr.LeaderNotAvailable.Code, true
+}
+
+// waitCache waits until done() holds, re-checking at every metadata cache update, or until timeout.
+func (h *Handlers) waitCache(ctx context.Context, timeout time.Duration, done func() bool) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		ch := h.cache.Changed()
+		if done() {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return done()
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// topicReady reports whether the cache has every partition of a topic with a leader (DelayedCreatePartitions).
+func (h *Handlers) topicReady(name string, n int) bool {
+	tm, ok := h.cache.Topic(name)
+	if !ok || len(tm.Partitions) < n {
+		return false
+	}
+	for _, p := range tm.Partitions {
+		if p.Leader < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// createTopics is KafkaApis.handleCreateTopicsRequest in ZooKeeper mode: write the znodes, then answer once the
+// controller has elected leaders for every partition, or REQUEST_TIMED_OUT after timeout_ms.
+func (h *Handlers) createTopics(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.CreateTopicsRequest)
+	if !ok {
+		return nil, fmt.Errorf("createTopics: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	resp.Version = req.Version
+	count := map[string]int{}
+	for _, t := range req.Topics {
+		count[t.Topic]++
+	}
+	created := map[int]int{} // response index -> partitions to wait for
+	for _, t := range req.Topics {
+		rt := kmsg.NewCreateTopicsResponseTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.Topic, -1, -1
+		if count[t.Topic] > 1 {
+			rt.ErrorCode = kerr.InvalidRequest.Code
+			msg := "Duplicate topic name."
+			rt.ErrorMessage = &msg
+			resp.Topics = append(resp.Topics, rt)
+			continue
+		}
+		manual := map[int32][]int32{}
+		for _, a := range t.ReplicaAssignment {
+			manual[a.Partition] = a.Replicas
+		}
+		configs := map[string]string{}
+		for _, c := range t.Configs {
+			if c.Value != nil {
+				configs[c.Name] = *c.Value
+			}
+		}
+		assignment, err := h.createTopic(t.Topic, t.NumPartitions, t.ReplicationFactor, manual, configs, req.ValidateOnly)
+		if err != nil {
+			rt.ErrorCode, rt.ErrorMessage = apiError(err)
+		} else {
+			rt.NumPartitions = int32(len(assignment))
+			rt.ReplicationFactor = int16(len(assignment[0]))
+			if req.Version >= 5 {
+				rt.Configs = describedConfigs(h.props.DescribeTopic(configs))
+			}
+			if !req.ValidateOnly {
+				created[len(resp.Topics)] = len(assignment)
+			}
+		}
+		if req.Version < 1 {
+			rt.ErrorMessage = nil
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if len(created) > 0 && req.TimeoutMillis > 0 {
+		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
+			for i, n := range created {
+				if !h.topicReady(resp.Topics[i].Topic, n) {
+					return false
+				}
+			}
+			return true
+		})
+		for i, n := range created {
+			if !h.topicReady(resp.Topics[i].Topic, n) {
+				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+				resp.Topics[i].ErrorMessage = nil
+			}
+		}
+	}
+	for i := range resp.Topics {
+		if tm, ok := h.cache.Topic(resp.Topics[i].Topic); ok {
+			resp.Topics[i].TopicID = tm.ID
+		}
+	}
+	return resp, nil
+}
+
+func describedConfigs(entries []serverprops.ConfigEntry) []kmsg.CreateTopicsResponseTopicConfig {
+	out := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(entries))
+	for _, e := range entries {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name, c.Value, c.ReadOnly, c.Source, c.IsSensitive = e.Name, e.Value, e.ReadOnly, int8(e.Source), e.IsSensitive
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// deleteTopics is KafkaApis.handleDeleteTopicsRequest in ZooKeeper mode: mark each topic under
+// /admin/delete_topics and answer once the controller has removed it from the metadata cache (or REQUEST_TIMED_OUT).
+func (h *Handlers) deleteTopics(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.DeleteTopicsRequest)
+	if !ok {
+		return nil, fmt.Errorf("deleteTopics: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
+	resp.Version = req.Version
+	type target struct {
+		name *string
+		id   [16]byte
+	}
+	var targets []target
+	for _, n := range req.TopicNames {
+		targets = append(targets, target{name: &n})
+	}
+	for _, t := range req.Topics {
+		targets = append(targets, target{name: t.Topic, id: t.TopicID})
+	}
+	count := map[string]int{}
+	for _, t := range targets {
+		if t.name != nil {
+			count[*t.name]++
+		}
+	}
+	var pending []int
+	for _, t := range targets {
+		rt := kmsg.NewDeleteTopicsResponseTopic()
+		rt.Topic, rt.TopicID = t.name, t.id
+		var err error
+		switch {
+		case !h.props.DeleteTopicEnable:
+			err = kerr.TopicDeletionDisabled
+			if req.Version < 3 {
+				err = kerr.InvalidRequest
+			}
+		case t.name == nil:
+			err = kerr.UnknownTopicID
+			for _, n := range h.cache.Topics() {
+				if tm, ok := h.cache.Topic(n); ok && tm.ID == t.id && t.id != ([16]byte{}) {
+					name := n
+					rt.Topic, err = &name, nil
+				}
+			}
+		case count[*t.name] > 1:
+			err = kerr.InvalidRequest
+		}
+		if err == nil {
+			if tm, ok := h.cache.Topic(*rt.Topic); !ok {
+				err = kerr.UnknownTopicOrPartition
+			} else {
+				rt.TopicID = tm.ID
+				if cerr := h.zk.CreateDeleteTopicPath(*rt.Topic); cerr != nil && !errors.Is(cerr, zk.ErrNodeExists) {
+					err = fmt.Errorf("mark %s for deletion: %w", *rt.Topic, cerr)
+				}
+			}
+		}
+		if err != nil {
+			rt.ErrorCode = errCode(err)
+		} else {
+			pending = append(pending, len(resp.Topics))
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if len(pending) > 0 && req.TimeoutMillis > 0 {
+		gone := func(i int) bool { _, ok := h.cache.Topic(*resp.Topics[i].Topic); return !ok }
+		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
+			for _, i := range pending {
+				if !gone(i) {
+					return false
+				}
+			}
+			return true
+		})
+		for _, i := range pending {
+			if !gone(i) {
+				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+			}
+		}
+	}
+	return resp, nil
+}
