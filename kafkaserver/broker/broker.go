@@ -17,6 +17,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/handler"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
@@ -32,15 +33,18 @@ type Broker struct {
 	cfg    *serverprops.Config
 	logger *slog.Logger
 
-	zk        *zkmeta.Client
-	logs      *klog.Manager
-	rm        *replica.Manager
-	handlers  *handler.Handlers
-	servers   map[string]*kwire.Server // by listener name
-	api       *API
-	ctrl      *controller.Controller
-	brokerID  int32
-	clusterID string
+	zk       *zkmeta.Client
+	logs     *klog.Manager
+	rm       *replica.Manager
+	handlers *handler.Handlers
+	servers  map[string]*kwire.Server // by listener name
+	api      *API
+	ctrl     *controller.Controller
+	group    *group.Coordinator
+	// groupEvents carries __consumer_offsets leadership changes to the group loader.
+	groupEvents chan coordinatorEvent
+	brokerID    int32
+	clusterID   string
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -118,8 +122,9 @@ func (b *Broker) start(ctx context.Context) error {
 	if b.logs, err = klog.OpenManager(cfg.LogDirs, b.brokerID, b.clusterID, defaults, b.logger); err != nil {
 		return fmt.Errorf("open log dirs: %w", err)
 	}
+	b.groupEvents = make(chan coordinatorEvent, 1024)
 	b.rm = replica.NewManager(replica.Config{
-		BrokerID: b.brokerID, Logs: b.logs, Logger: b.logger,
+		BrokerID: b.brokerID, Logs: b.logs, Logger: b.logger, OnLeadershipChange: b.onLeadershipChange,
 		TopicConfig: func(topic string) (klog.Config, error) {
 			vals, err := b.topicConfig(topic)
 			if err != nil {
@@ -139,8 +144,17 @@ func (b *Broker) start(ctx context.Context) error {
 			return int32(n)
 		},
 	})
+	gcfg := group.DefaultConfig()
+	gcfg.NumPartitions = cfg.OffsetsTopicPartitions
+	gcfg.MinSessionTimeoutMs, gcfg.MaxSessionTimeoutMs = cfg.GroupMinSessionTimeoutMs, cfg.GroupMaxSessionTimeoutMs
+	gcfg.InitialRebalanceDelayMs, gcfg.MaxGroupSize = cfg.GroupInitialRebalanceDelayMs, int(cfg.GroupMaxSize)
+	gcfg.OffsetsRetentionMs = int64(cfg.OffsetsRetentionMinutes) * 60000
+	gcfg.OffsetsRetentionCheckIntervalMs = cfg.OffsetsRetentionCheckIntervalMs
+	gcfg.MaxMetadataSize = int(cfg.OffsetMetadataMaxBytes)
+	b.group = group.New(gcfg, &offsetsLog{rm: b.rm, timeout: time.Duration(cfg.OffsetsCommitTimeoutMs) * time.Millisecond},
+		zc, newMemberID, b.logger)
 	b.handlers = handler.New(handler.Config{
-		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: b.logger,
+		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: b.logger, Group: b.group,
 		Seed: uint64(time.Now().UnixNano()),
 	})
 	mux := kwire.NewMux()
@@ -172,6 +186,12 @@ func (b *Broker) start(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	b.startBackground(rctx)
+	b.wg.Add(2)
+	go b.runGroupLoader(rctx)
+	go func() {
+		defer b.wg.Done()
+		b.group.Run(rctx, 100*time.Millisecond, time.Now)
+	}()
 	// Every ZK-mode broker races for /controller; the winner drives all brokers (this one through b.api).
 	b.ctrl = controller.New(zc, controller.Config{
 		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
@@ -333,6 +353,9 @@ func (b *Broker) Close() error {
 			if err := s.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close listener %s: %w", name, err))
 			}
+		}
+		if b.group != nil {
+			b.group.Shutdown()
 		}
 		if b.cancel != nil {
 			b.cancel()

@@ -39,15 +39,30 @@ func zkserverBin(t *testing.T) string {
 			return
 		}
 		zkBin = filepath.Join(dir, "zkserver")
-		out, err := exec.Command("go", "build", "-o", zkBin, "github.com/zkafka/zkafka/cmd/zkserver").CombinedOutput()
-		if err != nil {
-			zkBuildErr = fmt.Errorf("go build zkserver: %v\n%s", err, out)
-		}
+		zkBin, zkBuildErr = buildOrPrebuilt(zkBin)
 	})
 	if zkBuildErr != nil {
 		t.Fatal(zkBuildErr)
 	}
 	return zkBin
+}
+
+// buildOrPrebuilt builds cmd/zkserver to out; ZKSERVER_BIN overrides, and a failed build (the tree is shared with
+// work in progress) falls back to the repository's bin/zkserver.
+func buildOrPrebuilt(out string) (string, error) {
+	if p := os.Getenv("ZKSERVER_BIN"); p != "" {
+		return p, nil
+	}
+	b, err := exec.Command("go", "build", "-o", out, "github.com/zkafka/zkafka/cmd/zkserver").CombinedOutput()
+	if err == nil {
+		return out, nil
+	}
+	if pre, perr := filepath.Abs("../../bin/zkserver"); perr == nil {
+		if _, serr := os.Stat(pre); serr == nil {
+			return pre, nil
+		}
+	}
+	return "", fmt.Errorf("go build zkserver: %v\n%s", err, b)
 }
 
 func freePort(t *testing.T) int {
@@ -516,4 +531,55 @@ func TestFetchLongPoll(t *testing.T) {
 	if ec := ur.Topics[0].Partitions[0].ErrorCode; ec != kerr.UnknownTopicOrPartition.Code {
 		t.Fatalf("unknown partition: %d", ec)
 	}
+}
+
+func TestConsumerGroup(t *testing.T) {
+	c := newCluster(t)
+	c.start("group.initial.rebalance.delay.ms=0")
+	ctx := ctxT(t)
+	cl := c.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 2, 1, nil, "events"); err != nil {
+		t.Fatal(err)
+	}
+	produceN(t, cl, "events", 0, 0, 10)
+	produceN(t, cl, "events", 1, 10, 10)
+
+	gcl := c.client(kgo.ConsumerGroup("grp"), kgo.ConsumeTopics("events"), kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	n := 0
+	for n < 20 {
+		fs := gcl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("group consumed %d: %v", n, ctx.Err())
+		}
+		fs.EachError(func(tp string, p int32, err error) { t.Logf("fetch error %s/%d: %v", tp, p, err) })
+		n += len(fs.Records())
+	}
+	if err := gcl.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gcl.Close()
+
+	check := func() {
+		t.Helper()
+		adm := kadm.NewClient(c.client())
+		var offs kadm.OffsetResponses
+		c.waitFor("committed offsets", func() bool {
+			var err error
+			offs, err = adm.FetchOffsets(ctx, "grp")
+			if err != nil {
+				return false
+			}
+			o0, _ := offs.Lookup("events", 0)
+			o1, _ := offs.Lookup("events", 1)
+			return o0.At == 10 && o1.At == 10
+		})
+	}
+	check()
+	// The offsets survive a restart: they are loaded back from __consumer_offsets.
+	if err := c.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.start("group.initial.rebalance.delay.ms=0")
+	check()
 }

@@ -244,11 +244,11 @@ func (c *Controller) serve(ctx context.Context, epoch, ver int32, cw <-chan zkme
 			}
 		case r := <-c.calls:
 			out := t.core.Handle(r.ev)
-			err := t.perform(out, 0)
-			r.reply <- out
-			if err != nil {
+			if err := t.perform(out, 0); err != nil {
+				r.reply <- Output{} // not applied: the broker retries against the new controller
 				return err
 			}
+			r.reply <- out
 		}
 	}
 }

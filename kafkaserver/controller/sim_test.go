@@ -413,7 +413,50 @@ func (w *world) step(nBrokers int32) {
 			w.notifyIsr()
 		}
 	case r < 76:
-		w.notifyIsr()
+		if w.rnd.Intn(2) == 0 {
+			w.notifyIsr()
+			return
+		}
+		// AlterIsr from a leader: shrink to itself or expand to all live replicas.
+		var cands []TopicPartition
+		for tp, s := range w.states {
+			if _, live := w.brokers[s.Leader]; live && !w.markers[tp.Topic] && !w.pendingIsr[tp] {
+				cands = append(cands, tp)
+			}
+		}
+		if len(cands) == 0 {
+			return
+		}
+		sortTPs(cands)
+		tp := cands[w.rnd.Intn(len(cands))]
+		s := w.states[tp]
+		isr := []int32{s.Leader}
+		if w.rnd.Intn(2) == 0 {
+			for _, rep := range w.topics[tp.Topic].Partitions[tp.Partition].Replicas {
+				if _, live := w.brokers[rep]; live && rep != s.Leader {
+					isr = append(isr, rep)
+				}
+			}
+		}
+		req := kmsg.NewPtrAlterPartitionRequest()
+		req.BrokerID, req.BrokerEpoch = s.Leader, w.brokers[s.Leader].Epoch
+		rt := kmsg.NewAlterPartitionRequestTopic()
+		rt.Topic = tp.Topic
+		rp := kmsg.NewAlterPartitionRequestTopicPartition()
+		rp.Partition, rp.LeaderEpoch, rp.NewISR, rp.PartitionEpoch = tp.Partition, s.LeaderEpoch, isr, s.ZkVersion
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		out := w.core.Handle(AlterIsr{Req: req})
+		if out.AlterIsr == nil || out.AlterIsr.ErrorCode != 0 {
+			w.t.Fatalf("step %d: AlterIsr response %+v", w.steps, out.AlterIsr)
+		}
+		w.apply(out)
+		got := out.AlterIsr.Topics[0].Partitions[0]
+		// A completed reassignment may have moved on from the written state within the same event.
+		if got.ErrorCode != 0 || w.states[tp].LeaderEpoch == s.LeaderEpoch && (!equalInt32s(w.states[tp].ISR, isr) || got.PartitionEpoch != w.states[tp].ZkVersion) {
+			w.t.Fatalf("step %d: AlterIsr %v -> %+v, ZK %+v", w.steps, isr, got, w.states[tp])
+		}
+		w.stats["alter isr"]++
 	case r < 82: // preferred election
 		var tps []TopicPartition
 		for tp := range w.states {

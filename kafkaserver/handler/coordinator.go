@@ -7,35 +7,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kwire"
 )
-
-// javaStringHash is String.hashCode over the UTF-16 code units of s.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}
-
-// partitionFor is GroupMetadataManager.partitionFor: Utils.abs(key.hashCode) % partitions.
-func partitionFor(key string, partitions int32) int32 {
-	h := javaStringHash(key)
-	if h == -2147483648 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % partitions
-}
 
 // findCoordinator is KafkaApis.handleFindCoordinatorRequest: the group coordinator is the leader of the group's
 // __consumer_offsets partition, created on first use. TODO(kafkaserver/group): forward the group APIs to the group
@@ -71,7 +46,7 @@ func (h *Handlers) findCoordinator(_ context.Context, rc *kwire.RequestContext, 
 		h.ensureInternalTopic(topic)
 		return fail(kerr.CoordinatorNotAvailable)
 	}
-	pm, ok := tm.Partitions[partitionFor(req.CoordinatorKey, parts)]
+	pm, ok := tm.Partitions[group.PartitionFor(req.CoordinatorKey, parts)]
 	if !ok {
 		return fail(kerr.CoordinatorNotAvailable)
 	}

@@ -37,7 +37,10 @@ type Config struct {
 	TopicConfig func(topic string) (klog.Config, error)
 	// MinInsyncReplicas returns min.insync.replicas for a topic; nil means 1.
 	MinInsyncReplicas func(topic string) int32
-	Logger            *slog.Logger
+	// OnLeadershipChange, if set, hears of every partition this broker starts or stops leading (the
+	// coordinators load and unload their partitions of the internal topics on it), in order.
+	OnLeadershipChange func(tp klog.TopicPartition, leader bool)
+	Logger             *slog.Logger
 }
 
 // Manager is the replica manager (Kafka's ReplicaManager): the partitions this broker hosts and their state.
@@ -172,7 +175,11 @@ func (m *Manager) BecomeLeaderOrFollower(req *kmsg.LeaderAndISRRequest) *kmsg.Le
 	m.mu.Unlock()
 
 	for i, ps := range states {
-		if err := m.applyPartitionState(req.ControllerEpoch, ps); err != nil {
+		leader, err := m.applyPartitionState(req.ControllerEpoch, ps)
+		if err == nil && m.cfg.OnLeadershipChange != nil {
+			m.cfg.OnLeadershipChange(klog.TopicPartition{Topic: ps.topic, Partition: ps.st.Partition}, leader)
+		}
+		if err != nil {
 			var ke *kerr.Error
 			if errors.As(err, &ke) {
 				errs[i] = ke.Code
@@ -212,11 +219,11 @@ func fillLeaderAndIsrResponse(resp *kmsg.LeaderAndISRResponse, states []partitio
 	return resp
 }
 
-func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) error {
+func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) (bool, error) {
 	st := ps.st
 	tp := klog.TopicPartition{Topic: ps.topic, Partition: st.Partition}
 	if !slices.Contains(st.Replicas, m.cfg.BrokerID) {
-		return kerr.UnknownTopicOrPartition
+		return false, kerr.UnknownTopicOrPartition
 	}
 	m.mu.Lock()
 	p := m.partitions[tp]
@@ -227,16 +234,16 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 		p.mu.Unlock()
 		if st.LeaderEpoch <= cur {
 			// Kafka 2.8 answers an equal or older epoch with STALE_CONTROLLER_EPOCH and leaves the partition alone.
-			return kerr.StaleControllerEpoch
+			return false, kerr.StaleControllerEpoch
 		}
 	} else {
 		cfg, err := m.cfg.TopicConfig(ps.topic)
 		if err != nil {
-			return fmt.Errorf("config of %s: %w", ps.topic, err)
+			return false, fmt.Errorf("config of %s: %w", ps.topic, err)
 		}
 		l, err := m.cfg.Logs.GetOrCreate(ps.topic, st.Partition, ps.topicID, cfg)
 		if err != nil {
-			return fmt.Errorf("open log %s: %w", tp, err)
+			return false, fmt.Errorf("open log %s: %w", tp, err)
 		}
 		// Logs loaded at start-up got the broker defaults; the topic's overrides apply from here.
 		l.SetConfig(cfg)
@@ -250,7 +257,7 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 	if ps.topicID != ([16]byte{}) {
 		if id, ok := p.log.TopicID(); !ok || id != ps.topicID {
 			if err := p.log.SetTopicID(ps.topicID); err != nil {
-				return fmt.Errorf("topic id of %s: %w", tp, err)
+				return false, fmt.Errorf("topic id of %s: %w", tp, err)
 			}
 		}
 	}
@@ -267,7 +274,7 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 		// makeLeader: the new epoch starts at our log end; followers' positions are unknown until they fetch.
 		if p.log.LatestEpoch() < st.LeaderEpoch {
 			if err := p.log.AssignEpochStartOffset(st.LeaderEpoch, p.log.LogEndOffset()); err != nil {
-				return fmt.Errorf("leader epoch of %s: %w", tp, err)
+				return false, fmt.Errorf("leader epoch of %s: %w", tp, err)
 			}
 		}
 		p.followerLEO = map[int32]int64{}
@@ -280,7 +287,7 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 		m.logger.Info("became follower", "partition", tp.String(), "leader", st.Leader, "leader_epoch", st.LeaderEpoch)
 	}
 	p.signalLocked()
-	return nil
+	return st.Leader == m.cfg.BrokerID, nil
 }
 
 // UpdateMetadata applies an UpdateMetadata request to the metadata cache.
@@ -337,7 +344,11 @@ func (m *Manager) StopReplicas(req *kmsg.StopReplicaRequest) *kmsg.StopReplicaRe
 	for _, s := range stops {
 		rp := kmsg.NewStopReplicaResponsePartition()
 		rp.Topic, rp.Partition = s.tp.Topic, s.tp.Partition
-		if err := m.stopReplica(s.tp, s.epoch, s.delete); err != nil {
+		err := m.stopReplica(s.tp, s.epoch, s.delete)
+		if err == nil && m.cfg.OnLeadershipChange != nil {
+			m.cfg.OnLeadershipChange(s.tp, false)
+		}
+		if err != nil {
 			var ke *kerr.Error
 			if errors.As(err, &ke) {
 				rp.ErrorCode = ke.Code

@@ -59,11 +59,15 @@ func (p *Partition) Info() PartitionInfo {
 }
 
 // leaderLocked checks that this broker (id) leads the partition and the client's epoch (-1: unknown) matches.
+// As Partition.getLocalLog, the epoch is checked before leadership.
 func (p *Partition) leaderLocked(id, clientEpoch int32) error {
+	if err := checkEpoch(clientEpoch, p.leaderEpoch); err != nil {
+		return err
+	}
 	if p.leader != id {
 		return kerr.NotLeaderForPartition
 	}
-	return checkEpoch(clientEpoch, p.leaderEpoch)
+	return nil
 }
 
 func checkEpoch(clientEpoch, current int32) error {

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -27,48 +28,112 @@ type capturedACL struct {
 	acl   []jute.ACL
 }
 
+// capturedNode is one node in pre-order. Its path is not stored: it is
+// rebuilt while writing from the parent's entry and the child name, which is
+// the children map's own key, so a capture allocates no strings.
 type capturedNode struct {
-	path string
-	data []byte
-	acl  int64
-	stat jute.StatPersisted
+	name   string // "" for the root
+	parent int32  // index of the parent's entry; -1 for the root
+	depth  int32
+	data   []byte
+	acl    int64
+	stat   jute.StatPersisted
 }
 
 // Capture copies the ACL cache and every node in pre-order from the root
 // (path ""), children in sorted order so output is stable.
 func (t *Tree) Capture() *Capture {
-	c := &Capture{acls: make([]capturedACL, 0, len(t.acls.byIndex)), nodes: make([]capturedNode, 0, len(t.nodes)+1)}
+	j := t.StartCapture(true)
+	for !j.Step(1 << 30) {
+	}
+	return j.Finish()
+}
+
+// CaptureJob takes a fuzzy capture in steps, so a running server can keep
+// applying txns between them, as Apache's snapshots are taken while the tree
+// changes: a node is recorded as it is when the walk reaches it, and replaying
+// the txns logged after the capture started makes the result exact.
+type CaptureJob struct {
+	t      *Tree
+	c      *Capture
+	sorted bool
+	acls   map[int64][]jute.ACL // the ACL cache when the capture started
+	path   []byte
+	stack  []captureFrame
+}
+
+// captureFrame is a node whose children are being walked.
+type captureFrame struct {
+	idx     int32 // its entry in c.nodes
+	depth   int32
+	pathLen int
+	names   []string
+	next    int
+}
+
+// StartCapture records the root and the ACL cache; Step walks the rest.
+// sorted orders children by name (stable output); a running server passes
+// false, as Apache writes children in hash order.
+func (t *Tree) StartCapture(sorted bool) *CaptureJob {
+	j := &CaptureJob{t: t, sorted: sorted, acls: make(map[int64][]jute.ACL, len(t.acls.byIndex)),
+		c: &Capture{nodes: make([]capturedNode, 0, len(t.nodes)+1)}}
 	for i, e := range t.acls.byIndex {
-		c.acls = append(c.acls, capturedACL{index: i, acl: e.acl})
+		j.acls[i] = e.acl
 	}
-	sort.Slice(c.acls, func(a, b int) bool { return c.acls[a].index < c.acls[b].index })
-	var path []byte
-	var names []string
-	var walk func(n *Node)
-	walk = func(n *Node) {
-		c.nodes = append(c.nodes, capturedNode{path: string(path), data: n.Data, acl: n.ACL, stat: n.Stat})
-		if len(n.Children) == 0 {
-			return
-		}
-		base := len(names)
-		for ch := range n.Children {
-			names = append(names, ch)
-		}
-		mine := names[base:]
-		sort.Strings(mine)
-		path = append(path, '/')
-		off := len(path)
-		for i := range mine {
-			path = append(path[:off], names[base+i]...)
-			if cn := t.nodes[string(path)]; cn != nil {
-				walk(cn)
-			}
-		}
-		path = path[:off-1]
-		names = names[:base]
+	j.visit(t.root, "", -1, 0)
+	return j
+}
+
+func (j *CaptureJob) visit(n *Node, name string, parent, depth int32) {
+	me := int32(len(j.c.nodes))
+	j.c.nodes = append(j.c.nodes, capturedNode{name: name, parent: parent, depth: depth, data: n.Data, acl: n.ACL, stat: n.Stat})
+	if len(n.Children) == 0 {
+		return
 	}
-	walk(t.root)
-	return c
+	names := make([]string, 0, len(n.Children))
+	for ch := range n.Children {
+		names = append(names, ch)
+	}
+	if j.sorted {
+		sort.Strings(names)
+	}
+	j.stack = append(j.stack, captureFrame{idx: me, depth: depth, pathLen: len(j.path), names: names})
+}
+
+// Step visits up to budget nodes and reports whether the walk is done.
+func (j *CaptureJob) Step(budget int) bool {
+	for budget > 0 && len(j.stack) > 0 {
+		f := &j.stack[len(j.stack)-1]
+		if f.next == len(f.names) {
+			j.stack = j.stack[:len(j.stack)-1]
+			continue
+		}
+		name := f.names[f.next]
+		f.next++
+		j.path = append(j.path[:f.pathLen], '/')
+		j.path = append(j.path, name...)
+		// A child deleted since its parent was reached is skipped; one
+		// created since is not seen: replay supplies both.
+		if cn := j.t.nodes[string(j.path)]; cn != nil {
+			j.visit(cn, name, f.idx, f.depth+1) // f may move: visit appends to the stack
+		}
+		budget--
+	}
+	return len(j.stack) == 0
+}
+
+// Finish returns the capture. Its ACL cache is the union of the cache at the
+// start and at the end, so every captured node's index resolves.
+func (j *CaptureJob) Finish() *Capture {
+	for i, e := range j.t.acls.byIndex {
+		j.acls[i] = e.acl
+	}
+	j.c.acls = make([]capturedACL, 0, len(j.acls))
+	for i, a := range j.acls {
+		j.c.acls = append(j.c.acls, capturedACL{index: i, acl: a})
+	}
+	sort.Slice(j.c.acls, func(a, b int) bool { return j.c.acls[a].index < j.c.acls[b].index })
+	return j.c
 }
 
 // WriteSnapshot writes Apache's DataTree serialization: the ACL cache
@@ -99,9 +164,23 @@ func (c *Capture) WriteSnapshot(w io.Writer) error {
 		}
 		flush(false)
 	}
+	// stack[d] is the length of the path of the current ancestor at depth d.
+	var path []byte
+	var stack []int
 	for i := range c.nodes {
 		n := &c.nodes[i]
-		e.String(n.path)
+		if n.parent >= 0 {
+			path = append(path[:stack[n.depth-1]], '/')
+			path = append(path, n.name...)
+		}
+		if int(n.depth) < len(stack) {
+			stack = stack[:n.depth]
+		}
+		stack = append(stack, len(path))
+		// As e.String, without a string per node: valid paths hold no
+		// characters outside the BMP, so there is no CESU-8 to apply.
+		e.Buf = binary.BigEndian.AppendUint32(e.Buf, uint32(len(path)))
+		e.Buf = append(e.Buf, path...)
 		e.Buffer(n.data)
 		e.Long(n.acl)
 		n.stat.Encode(e)
