@@ -488,7 +488,6 @@ func (p *Processor) snapshotNow() {
 	p.syncCh <- p.cur
 	p.cur = &batch{roll: true}
 	p.snap = &snapJob{zxid: p.zxid, sessions: p.sessions.Sessions(), job: p.tree.StartCapture(false), start: time.Now()}
-	p.stepSnapshot()
 }
 
 // snapJob is a snapshot being captured.
@@ -499,12 +498,9 @@ type snapJob struct {
 	start    time.Time
 }
 
-// snapStep is how many nodes the core captures between two batches. It is
-// unbounded for now, so a capture is consistent and taken in one go: fuzzy
-// capture in steps (the tree supports it) is held back until replaying over
-// a fuzzy capture is proven to keep every ACL (a test found one that lost a
-// setACL's entry).
-const snapStep = 1 << 30
+// snapStep is how many nodes the core captures between two batches: a few
+// milliseconds of work, so no client waits for a whole-tree walk.
+const snapStep = 5000
 
 func (p *Processor) stepSnapshot() {
 	sj := p.snap

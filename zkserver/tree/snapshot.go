@@ -85,6 +85,15 @@ func (t *Tree) StartCapture(sorted bool) *CaptureJob {
 }
 
 func (j *CaptureJob) visit(n *Node, name string, parent, depth int32) {
+	// Record the node's ACL now if the capture does not know its index: the
+	// entry may be purged before Finish (the node deleted), and a snapshot
+	// naming an index it does not hold would let replay hand that index to
+	// another ACL.
+	if _, ok := j.acls[n.ACL]; !ok && n.ACL != openACLIndex {
+		if e := j.t.acls.byIndex[n.ACL]; e != nil {
+			j.acls[n.ACL] = e.acl
+		}
+	}
 	me := int32(len(j.c.nodes))
 	j.c.nodes = append(j.c.nodes, capturedNode{name: name, parent: parent, depth: depth, data: n.Data, acl: n.ACL, stat: n.Stat})
 	if len(n.Children) == 0 {
