@@ -80,6 +80,9 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	}
 	if zc.AdminEnableServer {
 		as, err := admin.NewAdminServer(srv.Source(), net.JoinHostPort(zc.AdminServerAddress, strconv.Itoa(zc.AdminServerPort)), zc.AdminCommandURL, logger)
+		if err == nil {
+			err = as.Start()
+		}
 		if err != nil {
 			srv.Close()
 			return fmt.Errorf("start admin server: %w", err)
@@ -88,6 +91,9 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	}
 	if zc.PrometheusEnabled() {
 		ms, err := admin.NewMetricsServer(srv.Source(), net.JoinHostPort(zc.MetricsHTTPHost, strconv.Itoa(zc.MetricsHTTPPort)), logger)
+		if err == nil {
+			err = ms.Start()
+		}
 		if err != nil {
 			srv.Close()
 			return fmt.Errorf("start metrics server: %w", err)
