@@ -1,9 +1,7 @@
 package diff
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,26 +53,6 @@ func selectScenarios(t *testing.T) []Scenario {
 		}
 	}
 	return out
-}
-
-func knownMismatches(t *testing.T) map[string]bool {
-	known := map[string]bool{}
-	f, err := os.Open(filepath.Join("testdata", "zkserver-known-mismatches.txt"))
-	if errors.Is(err, os.ErrNotExist) {
-		return known
-	}
-	if err != nil {
-		t.Fatalf("known mismatches: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			known[line] = true
-		}
-	}
-	return known
 }
 
 // runTarget runs all scenarios in order on one server, restarting it if it
@@ -231,7 +209,10 @@ func TestConformance(t *testing.T) {
 		if tg.err != nil {
 			t.Fatalf("zkserver: %v\n--- log tail ---\n%s", tg.err, logTail(tg))
 		}
-		known := knownMismatches(t)
+		known, err := harness.KnownMismatches(filepath.Join("testdata", "zkserver-known-mismatches.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		zkMis = 0
 		for i, lg := range ref.logs {
 			d := Compare("apache", lg, "zkserver", tg.logs[i])
@@ -239,10 +220,10 @@ func TestConformance(t *testing.T) {
 				d += fmt.Sprintf("harness error against zkserver: %v\n", tg.logs[i].Err)
 			}
 			switch {
-			case d == "" && known[lg.Scenario]:
+			case d == "" && isKnown(known, lg.Scenario):
 				t.Logf("scenario %s now matches: remove it from testdata/zkserver-known-mismatches.txt", lg.Scenario)
 			case d == "":
-			case known[lg.Scenario]:
+			case isKnown(known, lg.Scenario):
 				zkKnown++
 				t.Logf("known mismatch (not failing):\n%s", d)
 			default:
@@ -270,4 +251,9 @@ func logTail(tg *target) string {
 		return ""
 	}
 	return tg.srv.LogTail(4000)
+}
+
+func isKnown(known map[string]bool, name string) bool {
+	_, ok := known[name]
+	return ok
 }

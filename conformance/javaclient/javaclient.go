@@ -213,25 +213,5 @@ func feed(ctx context.Context, w io.WriteCloser, script []string, root string) {
 	_ = bw.Flush()
 }
 
-// LoadKnown reads a known-mismatches file: one scenario name per line, #
-// comments. A missing file is an empty set.
-func LoadKnown(path string) (map[string]bool, error) {
-	known := map[string]bool{}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return known, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("javaclient: known mismatches: %w", err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		l = strings.TrimSpace(l)
-		if l != "" && !strings.HasPrefix(l, "#") {
-			known[l] = true
-		}
-	}
-	return known, nil
-}
-
 // SourcePath returns the scenario program's source next to this package.
 func SourcePath(dir string) string { return filepath.Join(dir, "testdata", "ZkScenarios.java") }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -40,25 +39,6 @@ func filter(t *testing.T) func(string) bool {
 		t.Fatalf("ZKJC_RUN: %v", err)
 	}
 	return re.MatchString
-}
-
-// ensureZKServer points ZKSERVER_BIN at a zkserver binary, building one into
-// a temporary directory when the repository has none.
-func ensureZKServer(t *testing.T) {
-	if _, err := harness.ZKServerBin(); err == nil {
-		return
-	}
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatalf("repo root: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "zkserver")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/zkserver")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/zkserver: %v\n%s", err, out)
-	}
-	t.Setenv("ZKSERVER_BIN", bin)
 }
 
 func startBoth(ctx context.Context, t *testing.T) (apache, zk *harness.Server) {
@@ -105,8 +85,8 @@ func TestJavaClientConformance(t *testing.T) {
 			t.Skipf("%s missing (run .ci/deps)", p)
 		}
 	}
-	ensureZKServer(t)
-	known, err := LoadKnown(knownFile)
+	harness.EnsureZKServer(t)
+	known, err := harness.KnownMismatches(knownFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,10 +209,10 @@ func compare(t *testing.T, ref, got []result, known, seen map[string]bool) {
 		}
 		d := Diff(r.name, "apache", r.lines, "zkserver", other)
 		switch {
-		case d == "" && known[r.name]:
+		case d == "" && isKnown(known, r.name):
 			t.Logf("%s now matches: remove it from %s", r.name, knownFile)
 		case d == "":
-		case known[r.name]:
+		case isKnown(known, r.name):
 			knownMis++
 			t.Logf("known mismatch (not failing):\n%s", d)
 		default:
@@ -357,4 +337,9 @@ func TestCliScenarioNamesUnique(t *testing.T) {
 	if len(seen) < 20 {
 		t.Fatalf("only %d zkCli scenarios", len(seen))
 	}
+}
+
+func isKnown(known map[string]bool, name string) bool {
+	_, ok := known[name]
+	return ok
 }

@@ -1,12 +1,9 @@
 package kazoo
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,64 +23,6 @@ import (
 // parallel bounds concurrent scripts per server: each is a Python process
 // with several kazoo clients, and the machine has two cores.
 const parallel = 4
-
-// needOrSkip skips the test when a dependency is missing, but fails in CI,
-// where .ci/deps installs it.
-func needOrSkip(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("missing in CI (.ci/deps installs it): %v", err)
-	}
-	t.Skipf("skipping (run .ci/deps): %v", err)
-}
-
-// ensureZKServer builds cmd/zkserver into a temporary directory when neither
-// $ZKSERVER_BIN nor <repo>/bin/zkserver exists.
-func ensureZKServer(t *testing.T) {
-	t.Helper()
-	if _, err := harness.ZKServerBin(); err == nil {
-		return
-	}
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "zkserver")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/zkserver")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build zkserver: %v\n%s", err, out)
-	}
-	t.Setenv("ZKSERVER_BIN", bin)
-}
-
-// knownMismatches reads testdata/zkserver-known-mismatches.txt: the first
-// word of a line names a scenario; the value is true when the rest of the
-// line says "intermittent" (the scenario sometimes matches).
-func knownMismatches(t *testing.T) map[string]bool {
-	t.Helper()
-	known := map[string]bool{}
-	f, err := os.Open(filepath.Join("testdata", "zkserver-known-mismatches.txt"))
-	if errors.Is(err, os.ErrNotExist) {
-		return known
-	}
-	if err != nil {
-		t.Fatalf("known mismatches: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			f := strings.Fields(line)
-			known[f[0]] = strings.Contains(line, "intermittent")
-		}
-	}
-	return known
-}
 
 func selectScripts(t *testing.T) []string {
 	t.Helper()
@@ -138,10 +77,10 @@ func TestKazooScenarios(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	python, err := FindPython(ctx)
-	needOrSkip(t, err)
+	harness.NeedOrSkip(t, err)
 	_, err = harness.ApacheBin()
-	needOrSkip(t, err)
-	ensureZKServer(t)
+	harness.NeedOrSkip(t, err)
+	harness.EnsureZKServer(t)
 	scripts := selectScripts(t)
 	if len(scripts) == 0 {
 		t.Skip("no scenario selected")
@@ -182,7 +121,10 @@ func TestKazooScenarios(t *testing.T) {
 		}
 	}
 
-	known := knownMismatches(t)
+	known, err := harness.KnownMismatches(filepath.Join("testdata", "zkserver-known-mismatches.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	mismatches, knownCount := 0, 0
 	for i, s := range scripts {
 		ref, got := results[0][i], results[1][i]

