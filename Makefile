@@ -8,7 +8,7 @@ CMDS         := $(notdir $(wildcard cmd/*))
 RUN_DIR      ?= data
 RUN_PORT     ?= 2181
 
-.PHONY: all build deps fmt-check vet test run bench-zk fuzz soak clean
+.PHONY: all build deps fmt-check vet test run bench-zk bench-kafka fuzz soak clean
 
 all: build
 
@@ -57,6 +57,9 @@ run: build
 bench-zk: build
 	@if [ -x .ci/bench-zk ]; then exec .ci/bench-zk; \
 	else echo "bench-zk: .ci/bench-zk is not there yet" >&2; exit 1; fi
+
+bench-kafka: build
+	@exec .ci/bench-kafka
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz=FuzzDecodeRequest -fuzztime=$(FUZZTIME) ./jute
