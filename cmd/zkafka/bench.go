@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/zkafka/zkafka/cmd/zkafka/internal/kbench"
 	"github.com/zkafka/zkafka/cmd/zkafka/internal/zkbench"
 )
 
@@ -18,6 +19,7 @@ func benchCommand(log *slog.Logger) *cli.Command {
 		Subcommands: []*cli.Command{
 			benchZKCommand(log),
 			benchZKLoadCommand(log),
+			benchKafkaCommand(log),
 		},
 	}
 }
@@ -122,4 +124,52 @@ func splitServers(s string) []string {
 		}
 	}
 	return out
+}
+
+func benchKafkaCommand(log *slog.Logger) *cli.Command {
+	return &cli.Command{
+		Name:  "kafka",
+		Usage: "run a Kafka workload with franz-go: produce records, or consume back what a topic holds",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "brokers", Usage: "bootstrap brokers, host:port[,host:port...]", Required: true},
+			&cli.StringFlag{Name: "topic", Value: "zkafka-bench", Usage: "topic (produce creates it when missing and the broker can)"},
+			&cli.StringFlag{Name: "op", Value: string(kbench.OpProduce), Usage: "produce or consume"},
+			&cli.StringFlag{Name: "acks", Value: "1", Usage: "produce acks: 0, 1 or all"},
+			&cli.IntFlag{Name: "size", Value: 100, Usage: "bytes per record value"},
+			&cli.IntFlag{Name: "partitions", Value: 1, Usage: "partitions the topic has (or is created with)"},
+			&cli.Int64Flag{Name: "records", Usage: "stop after this many records (0: run for --duration; consume: to the end)"},
+			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time when --records is 0"},
+			&cli.IntFlag{Name: "buffered", Value: 10000, Usage: "records the producer keeps in flight"},
+			&cli.DurationFlag{Name: "linger", Usage: "producer linger"},
+			&cli.StringFlag{Name: "max-version", Usage: "Kafka version whose request versions the client keeps to, e.g. 0.9.0 (default: negotiate)"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON line of results"},
+		},
+		Action: func(c *cli.Context) error {
+			op, err := kbench.ParseOp(c.String("op"))
+			if err != nil {
+				return err
+			}
+			res, runErr := kbench.Run(c.Context, kbench.Config{
+				Brokers:    splitServers(c.String("brokers")),
+				Topic:      c.String("topic"),
+				Op:         op,
+				Acks:       c.String("acks"),
+				Size:       c.Int("size"),
+				Partitions: c.Int("partitions"),
+				Records:    c.Int64("records"),
+				Duration:   c.Duration("duration"),
+				Buffered:   c.Int("buffered"),
+				Linger:     c.Duration("linger"),
+				MaxVersion: c.String("max-version"),
+				Logger:     log,
+			})
+			if res == nil {
+				return runErr
+			}
+			if err := writeResult(c, res); err != nil {
+				return err
+			}
+			return runErr
+		},
+	}
 }

@@ -35,6 +35,7 @@ func newApp(stdout, stderr io.Writer, log *slog.Logger) *cli.App {
 		ErrWriter: stderr,
 		Commands: []*cli.Command{
 			benchCommand(log),
+			devCommand(log),
 		},
 	}
 }
