@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -531,6 +532,10 @@ func TestFetchLongPoll(t *testing.T) {
 	if ec := ur.Topics[0].Partitions[0].ErrorCode; ec != kerr.UnknownTopicOrPartition.Code {
 		t.Fatalf("unknown partition: %d", ec)
 	}
+	// Records are empty, not null, even on errors: librdkafka fails on a null records field.
+	if ur.Topics[0].Partitions[0].RecordBatches == nil {
+		t.Fatal("unknown partition: null records")
+	}
 }
 
 func TestConsumerGroup(t *testing.T) {
@@ -582,4 +587,72 @@ func TestConsumerGroup(t *testing.T) {
 	}
 	c.start("group.initial.rebalance.delay.ms=0")
 	check()
+}
+
+func TestCreatePartitions(t *testing.T) {
+	c := newCluster(t)
+	c.start()
+	cl := c.client()
+	adm := kadm.NewClient(cl)
+	ctx := ctxT(t)
+	if res, err := adm.CreateTopics(ctx, 2, 1, nil, "grow"); err != nil || res["grow"].Err != nil {
+		t.Fatalf("create: %v %+v", err, res)
+	}
+	before, _, err := c.b.zk.GetTopicAssignment("grow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, res kadm.CreatePartitionsResponses, err error, want error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := res["grow"].Err; !errors.Is(got, want) && !(got == nil && want == nil) {
+			t.Fatalf("%s: got %v (%s), want %v", what, got, res["grow"].ErrMessage, want)
+		}
+	}
+	res, err := adm.UpdatePartitions(ctx, 1, "grow")
+	check("shrink", res, err, kerr.InvalidPartitions)
+	res, err = adm.UpdatePartitions(ctx, 2, "grow")
+	check("same count", res, err, kerr.InvalidPartitions)
+	res, err = adm.ValidateCreatePartitions(ctx, 3, "grow")
+	check("validate only", res, err, nil)
+	if md, _ := adm.Metadata(ctx, "grow"); len(md.Topics["grow"].Partitions) != 2 {
+		t.Fatalf("validate_only changed the topic: %+v", md.Topics["grow"])
+	}
+	res, err = adm.CreatePartitions(ctx, 3, "grow")
+	check("grow", res, err, nil)
+	md, err := adm.Metadata(ctx, "grow")
+	if err != nil || len(md.Topics["grow"].Partitions) != 5 {
+		t.Fatalf("after grow: %v %+v", err, md.Topics["grow"])
+	}
+	for _, p := range md.Topics["grow"].Partitions {
+		if p.Leader != 0 || p.Err != nil {
+			t.Fatalf("partition %d: leader %d err %v", p.Partition, p.Leader, p.Err)
+		}
+	}
+	after, _, err := c.b.zk.GetTopicAssignment("grow")
+	if err != nil || after.TopicID != before.TopicID || len(after.Partitions) != 5 {
+		t.Fatalf("znode after grow: %+v (before %+v) %v", after, before, err)
+	}
+	produceN(t, cl, "grow", 4, 0, 1)
+
+	// A manual assignment naming an unknown broker is refused.
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	rt := kmsg.NewCreatePartitionsRequestTopic()
+	rt.Topic, rt.Count = "grow", 6
+	a := kmsg.NewCreatePartitionsRequestTopicAssignment()
+	a.Replicas = []int32{7}
+	rt.Assignment = append(rt.Assignment, a)
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 5000
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil || resp.Topics[0].ErrorCode != kerr.InvalidReplicaAssignment.Code {
+		t.Fatalf("unknown broker: %v %+v", err, resp)
+	}
+	req.Topics[0].Topic, req.Topics[0].Assignment = "missing", nil
+	resp, err = req.RequestWith(ctx, cl)
+	if err != nil || resp.Topics[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
+		t.Fatalf("unknown topic: %v %+v", err, resp)
+	}
 }

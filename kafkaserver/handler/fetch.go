@@ -99,6 +99,11 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, 
 				limit -= int64(len(res.Records))
 				total += len(res.Records)
 			}
+			if rp.RecordBatches == nil {
+				// Kafka always sends a records field (MemoryRecords.EMPTY), never null: librdkafka rejects a
+				// -1 length as "invalid MessageSetSize".
+				rp.RecordBatches = []byte{}
+			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)

@@ -69,6 +69,7 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	mux.Handle(kmsg.FindCoordinator.Int16(), 0, 3, h.findCoordinator)
 	mux.Handle(kmsg.CreateTopics.Int16(), 0, 7, h.createTopics)
 	mux.Handle(kmsg.DeleteTopics.Int16(), 0, 6, h.deleteTopics)
+	mux.Handle(kmsg.CreatePartitions.Int16(), 0, 3, h.createPartitions)
 	mux.Handle(kmsg.DescribeConfigs.Int16(), 0, 4, h.describeConfigs)
 	mux.Handle(kmsg.DescribeCluster.Int16(), 0, 0, h.describeCluster)
 	h.registerGroup(mux)
