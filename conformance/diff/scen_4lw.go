@@ -178,7 +178,16 @@ var fourLetterScenarios = []Scenario{
 	{"4lw/wchp", func(r *R, c *Client) {
 		c2 := watchSetup(r, c)
 		r.FourLetterLog("wchp", func(out string) []string { return r.groupedSorted(out) })
+		sid := fmt.Sprintf("0x%x", c2.c.SessionID())
 		c2.Close()
+		// Apache drops a closed connection's watches just after the close
+		// reply: wait (bounded) for that before comparing.
+		for i := 0; i < 40; i++ {
+			if out, _ := r.FourLetter("wchp"); !strings.Contains(out, sid) {
+				break
+			}
+			r.Sleep(25 * time.Millisecond)
+		}
 		r.FourLetterLog("wchp", func(out string) []string { return r.groupedSorted(out) })
 	}},
 	{"4lw/dump-ephemerals", func(r *R, c *Client) {

