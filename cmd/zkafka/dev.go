@@ -19,8 +19,6 @@ import (
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/kafkaserver/broker"
 	"github.com/zkafka/zkafka/zkserver"
-	"github.com/zkafka/zkafka/zkserver/acl"
-	"github.com/zkafka/zkafka/zkserver/admin"
 )
 
 // devConfig is what `zkafka dev` runs: one ZooKeeper server and one broker on loopback, data under DataDir.
@@ -107,7 +105,7 @@ func runDev(ctx context.Context, cfg devConfig, logger *slog.Logger, ready func(
 	if err != nil {
 		return fmt.Errorf("zookeeper config: %w", err)
 	}
-	zk, err := zkserver.Start(devServerConfig(zc, zlog))
+	zk, err := zkserver.Start(zkserver.ConfigFromZooCfg(zc, zlog))
 	if err != nil {
 		return fmt.Errorf("start zookeeper: %w", err)
 	}
@@ -180,41 +178,5 @@ func waitBrokerListed(ctx context.Context, addr string, limit time.Duration) err
 			return fmt.Errorf("metadata from %s: %w (last error %v)", addr, ctx.Err(), err)
 		case <-time.After(50 * time.Millisecond):
 		}
-	}
-}
-
-// devServerConfig maps a zoo.cfg to zkserver.Config as cmd/zkserver does, for a standalone server without the
-// admin or metrics HTTP servers.
-func devServerConfig(zc *zoocfg.Config, logger *slog.Logger) zkserver.Config {
-	opts := admin.Options{Whitelist: zc.FourLetterWordAllowed, LegacySrvrDate: zc.SrvrLegacyDateFormat, Logger: logger}
-	return zkserver.Config{
-		ClientAddr: net.JoinHostPort(zc.ClientPortAddress, strconv.Itoa(zc.ClientPort)),
-		// Apache's standalone server makes session ids with server id 1 whatever myid says.
-		ServerID:          1,
-		TickTime:          zc.TickTime,
-		MinSessionTimeout: zc.MinSessionTimeout,
-		MaxSessionTimeout: zc.MaxSessionTimeout,
-		MaxClientCnxns:    zc.MaxClientCnxns,
-		DataDir:           zc.DataDir,
-		DataLogDir:        zc.DataLogDir,
-		SnapCount:         zc.SnapCount,
-		PreAllocSize:      zc.PreAllocSizeKB * 1024,
-		ForceSync:         zc.ForceSync,
-		DigestEnabled:     zc.DigestEnabled,
-		ExtendedTypes:     zc.ExtendedTypesEnabled,
-		ReconfigEnabled:   zc.ReconfigEnabled,
-		JuteMaxBuffer:     zc.JuteMaxBuffer,
-		SnapRetainCount:   zc.AutopurgeSnapRetainCount,
-		PurgeInterval:     time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
-
-		ContainerCheckInterval:  time.Duration(zc.ContainerCheckIntervalMs) * time.Millisecond,
-		ContainerMaxPerMinute:   zc.ContainerMaxPerMinute,
-		ContainerMaxNeverUsedMs: zc.ContainerMaxNeverUsedIntervalMs,
-
-		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled},
-		FourLetter: func(s *zkserver.Server, word string, arg int64) (string, bool) {
-			return admin.FourLetter(s.Source(), opts, word, arg)
-		},
-		Logger: logger,
 	}
 }

@@ -17,13 +17,11 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver"
-	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/admin"
 )
 
@@ -73,7 +71,7 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	if !zc.Standalone() {
 		return errors.New("quorum mode (server.N lines) is not supported yet: run standalone (one or no server.N line)")
 	}
-	cfg := serverConfig(zc, logger)
+	cfg := zkserver.ConfigFromZooCfg(zc, logger)
 	srv, err := zkserver.Start(cfg)
 	if err != nil {
 		return err
@@ -113,40 +111,4 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 		return err
 	}
 	return cerr
-}
-
-func serverConfig(zc *zoocfg.Config, logger *slog.Logger) zkserver.Config {
-	host := zc.ClientPortAddress
-	opts := admin.Options{Whitelist: zc.FourLetterWordAllowed, LegacySrvrDate: zc.SrvrLegacyDateFormat, Logger: logger}
-	return zkserver.Config{
-		ClientAddr: net.JoinHostPort(host, strconv.Itoa(zc.ClientPort)),
-		// A standalone Apache server makes session ids with server id 1
-		// (createSessionTrackerServerId) whatever myid says.
-		ServerID:          1,
-		TickTime:          zc.TickTime,
-		MinSessionTimeout: zc.MinSessionTimeout,
-		MaxSessionTimeout: zc.MaxSessionTimeout,
-		MaxClientCnxns:    zc.MaxClientCnxns,
-		DataDir:           zc.DataDir,
-		DataLogDir:        zc.DataLogDir,
-		SnapCount:         zc.SnapCount,
-		PreAllocSize:      zc.PreAllocSizeKB * 1024,
-		ForceSync:         zc.ForceSync,
-		DigestEnabled:     zc.DigestEnabled,
-		ExtendedTypes:     zc.ExtendedTypesEnabled,
-		ReconfigEnabled:   zc.ReconfigEnabled,
-		JuteMaxBuffer:     zc.JuteMaxBuffer,
-		SnapRetainCount:   zc.AutopurgeSnapRetainCount,
-		PurgeInterval:     time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
-
-		ContainerCheckInterval:  time.Duration(zc.ContainerCheckIntervalMs) * time.Millisecond,
-		ContainerMaxPerMinute:   zc.ContainerMaxPerMinute,
-		ContainerMaxNeverUsedMs: zc.ContainerMaxNeverUsedIntervalMs,
-
-		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled},
-		FourLetter: func(s *zkserver.Server, word string, arg int64) (string, bool) {
-			return admin.FourLetter(s.Source(), opts, word, arg)
-		},
-		Logger: logger,
-	}
 }
