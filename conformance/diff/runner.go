@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkafka/zkafka/conformance/harness"
 	"github.com/zkafka/zkafka/jute"
 )
 
@@ -81,44 +82,10 @@ func equalLines(a, b []string) bool {
 
 // lineDiff renders an LCS-based unified diff with ctx lines of context.
 func lineDiff(a, b []string, ctx int) string {
-	n, m := len(a), len(b)
-	// lcs[i][j] = LCS length of a[i:], b[j:]
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type row struct {
-		tag  byte
-		text string
-	}
-	var rows []row
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && a[i] == b[j]:
-			rows = append(rows, row{' ', a[i]})
-			i++
-			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			rows = append(rows, row{'+', b[j]})
-			j++
-		default:
-			rows = append(rows, row{'-', a[i]})
-			i++
-		}
-	}
+	rows := harness.LineEdits(a, b, false)
 	keep := make([]bool, len(rows))
 	for k, rw := range rows {
-		if rw.tag != ' ' {
+		if rw.Op != ' ' {
 			for x := max(0, k-ctx); x <= min(len(rows)-1, k+ctx); x++ {
 				keep[x] = true
 			}
@@ -135,9 +102,9 @@ func lineDiff(a, b []string, ctx int) string {
 			sb.WriteString("  ...\n")
 			skipped = false
 		}
-		sb.WriteByte(rw.tag)
+		sb.WriteByte(rw.Op)
 		sb.WriteByte(' ')
-		sb.WriteString(rw.text)
+		sb.WriteString(rw.Line)
 		sb.WriteByte('\n')
 	}
 	if skipped {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/conformance/harness"
 )
 
 var (
@@ -81,45 +83,11 @@ func Diff(scenario, aName string, a []string, bName string, b []string) string {
 	if equal(a, b) {
 		return ""
 	}
-	// Longest common subsequence; scenarios are short, so O(n*m) is fine.
-	n, m := len(a), len(b)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type edit struct {
-		op   byte
-		line string
-	}
-	var eds []edit
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && a[i] == b[j]:
-			eds = append(eds, edit{' ', a[i]})
-			i++
-			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			eds = append(eds, edit{'+', b[j]})
-			j++
-		default:
-			eds = append(eds, edit{'-', a[i]})
-			i++
-		}
-	}
+	eds := harness.LineEdits(a, b, false)
 	const ctx = 3
 	show := make([]bool, len(eds))
 	for k, e := range eds {
-		if e.op == ' ' {
+		if e.Op == ' ' {
 			continue
 		}
 		for d := max(0, k-ctx); d <= min(len(eds)-1, k+ctx); d++ {
@@ -138,7 +106,7 @@ func Diff(scenario, aName string, a []string, bName string, b []string) string {
 			sb.WriteString("@@\n")
 			gap = false
 		}
-		fmt.Fprintf(&sb, "%c %s\n", e.op, e.line)
+		fmt.Fprintf(&sb, "%c %s\n", e.Op, e.Line)
 	}
 	return sb.String()
 }

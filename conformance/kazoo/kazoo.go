@@ -20,6 +20,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/zkafka/zkafka/conformance/harness"
 )
 
 // DebianPython is the interpreter python3-kazoo installs into; the python3
@@ -108,37 +110,10 @@ func Diff(aName string, a []string, bName string, b []string) string {
 	if equal(a, b) {
 		return ""
 	}
-	// Longest common subsequence; outputs are a few dozen lines.
-	n, m := len(a), len(b)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s\n", aName, bName)
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && a[i] == b[j]:
-			out.WriteString("  " + a[i] + "\n")
-			i++
-			j++
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			out.WriteString("- " + a[i] + "\n")
-			i++
-		default:
-			out.WriteString("+ " + b[j] + "\n")
-			j++
-		}
+	for _, e := range harness.LineEdits(a, b, true) {
+		fmt.Fprintf(&out, "%c %s\n", e.Op, e.Line)
 	}
 	return out.String()
 }
