@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,45 +64,14 @@ func TestCliMTScenarios(t *testing.T) {
 		t.Skip("no scenario selected")
 	}
 
-	kinds := []harness.Kind{harness.Apache, harness.ZKServer}
-	servers := make([]*harness.Server, len(kinds))
-	results := make([][]*Transcript, len(kinds))
-	errs := make([]error, len(kinds))
-	var wg sync.WaitGroup
-	for i, k := range kinds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			servers[i], errs[i] = harness.Start(ctx, k, harness.Config{})
-			if errs[i] != nil {
-				return
-			}
-			// One scenario at a time: sequential znode names and zxids
-			// then depend on the scenario alone.
-			for _, sc := range scs {
-				results[i] = append(results[i], Run(ctx, bin, servers[i].Addr(), sc))
-			}
-		}()
-	}
-	wg.Wait()
-	for i, srv := range servers {
-		if srv == nil {
-			continue
+	results := make([][]*Transcript, 2)
+	harness.OnApacheAndZKServer(t, ctx, harness.Config{}, func(i int, srv *harness.Server) {
+		// One scenario at a time: sequential znode names and zxids then
+		// depend on the scenario alone.
+		for _, sc := range scs {
+			results[i] = append(results[i], Run(ctx, bin, srv.Addr(), sc))
 		}
-		defer func() {
-			if err := srv.Cleanup(t.Failed()); err != nil {
-				t.Logf("cleanup %s: %v", kinds[i], err)
-			}
-			if t.Failed() {
-				t.Logf("%s server files kept in %s", kinds[i], srv.Dir())
-			}
-		}()
-	}
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("start %s: %v", kinds[i], err)
-		}
-	}
+	})
 
 	known, err := harness.KnownMismatches(filepath.Join("testdata", "zkserver-known-mismatches.txt"))
 	if err != nil {

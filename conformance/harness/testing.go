@@ -2,12 +2,14 @@ package harness
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -118,4 +120,44 @@ func Kafka09Home(t testing.TB) string {
 		t.Fatalf("untar: %v\n%s", err, out)
 	}
 	return home
+}
+
+// OnApacheAndZKServer starts Apache ZooKeeper (index 0) and zkserver (index 1)
+// in parallel, runs fn on each as soon as it is up, and waits for both. The
+// servers are removed when the test ends, their files kept if it failed.
+func OnApacheAndZKServer(t testing.TB, ctx context.Context, cfg Config, fn func(i int, srv *Server)) {
+	t.Helper()
+	kinds := []Kind{Apache, ZKServer}
+	servers := make([]*Server, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			servers[i], errs[i] = Start(ctx, k, cfg)
+			if errs[i] == nil {
+				fn(i, servers[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, srv := range servers {
+		if srv == nil {
+			continue
+		}
+		t.Cleanup(func() {
+			if err := srv.Cleanup(t.Failed()); err != nil {
+				t.Logf("cleanup %s: %v", kinds[i], err)
+			}
+			if t.Failed() {
+				t.Logf("%s server files kept in %s", kinds[i], srv.Dir())
+			}
+		})
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("start %s: %v", kinds[i], err)
+		}
+	}
 }

@@ -86,40 +86,10 @@ func TestKazooScenarios(t *testing.T) {
 		t.Skip("no scenario selected")
 	}
 
-	kinds := []harness.Kind{harness.Apache, harness.ZKServer}
-	servers := make([]*harness.Server, len(kinds))
-	results := make([][]*Result, len(kinds))
-	errs := make([]error, len(kinds))
-	var wg sync.WaitGroup
-	for i, k := range kinds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			servers[i], errs[i] = harness.Start(ctx, k, harness.Config{})
-			if errs[i] == nil {
-				results[i] = runAll(ctx, python, servers[i], scripts)
-			}
-		}()
-	}
-	wg.Wait()
-	for i, srv := range servers {
-		if srv == nil {
-			continue
-		}
-		defer func() {
-			if err := srv.Cleanup(t.Failed()); err != nil {
-				t.Logf("cleanup %s: %v", kinds[i], err)
-			}
-			if t.Failed() {
-				t.Logf("%s server files kept in %s", kinds[i], srv.Dir())
-			}
-		}()
-	}
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("start %s: %v", kinds[i], err)
-		}
-	}
+	results := make([][]*Result, 2)
+	harness.OnApacheAndZKServer(t, ctx, harness.Config{}, func(i int, srv *harness.Server) {
+		results[i] = runAll(ctx, python, srv, scripts)
+	})
 
 	known, err := harness.KnownMismatches(filepath.Join("testdata", "zkserver-known-mismatches.txt"))
 	if err != nil {
