@@ -27,6 +27,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		DataDir:           zc.DataDir,
 		DataLogDir:        zc.DataLogDir,
 		SnapCount:         zc.SnapCount,
+		SnapWriteRate:     int64(zc.SnapshotWriteRateMBps) << 20,
 		PreAllocSize:      zc.PreAllocSizeKB * 1024,
 		ForceSync:         zc.ForceSync,
 		DigestEnabled:     zc.DigestEnabled,

@@ -100,7 +100,8 @@ var bareSysProps = map[string]bool{
 
 // zkafkaKeys are our own options (DESIGN: added keys carry the zkafka. prefix).
 var zkafkaKeys = map[string]bool{
-	"zkafka.srvrLegacyDateFormat": true,
+	"zkafka.srvrLegacyDateFormat":   true,
+	"zkafka.snapshot.writeRateMBps": true,
 }
 
 // knownZooKeeperSysProp reports whether Apache reads zookeeper.<key> (key given without the prefix).

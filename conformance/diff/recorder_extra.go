@@ -144,6 +144,34 @@ func (r *R) FourLetterLog(word string, show func(out string) []string) {
 	}
 }
 
+// FourLetterLogStable is FourLetterLog for words whose output includes the
+// tree's size and zxid: it retries until no txn (a session of an earlier
+// scenario expiring, say) landed between the word and what show reads after
+// it, since such a txn would show on one server and not the other.
+func (r *R) FourLetterLogStable(c *Client, word string, show func(out string) []string) {
+	zxid := func() int64 {
+		ctx, cancel := context.WithTimeout(r.ctx, OpTimeout)
+		defer cancel()
+		res, err := c.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})
+		if err != nil {
+			return -1
+		}
+		return res.Hdr.Zxid
+	}
+	for try := 0; ; try++ {
+		before := zxid()
+		out, end := r.FourLetter(word)
+		lines := show(out)
+		if after := zxid(); (after == before && after >= 0) || try == 4 {
+			r.add(fmt.Sprintf("4lw %s -> empty=%v, %s", word, out == "", end))
+			for _, l := range lines {
+				r.add(fmt.Sprintf("4lw %s | %s", word, l))
+			}
+			return
+		}
+	}
+}
+
 var sessionHex = regexp.MustCompile(`0x[0-9a-fA-F]+`)
 
 // maskSessions replaces session ids of this scenario by their labels and

@@ -30,6 +30,7 @@ type Config struct {
 	SnapDir           string // dataDir/version-2
 	LogDir            string // dataLogDir/version-2
 	SnapCount         int
+	SnapWriteRate     int64 // bytes/s cap on periodic snapshot writes; 0: none
 	PreAllocSize      int64
 	ForceSync         bool
 	DigestEnabled     bool
@@ -519,7 +520,13 @@ func (p *Processor) stepSnapshot() {
 	go func() {
 		defer p.snapWG.Done()
 		defer p.snapping.Store(false)
-		path, err := storage.WriteSnapshot(p.cfg.SnapDir, sj.zxid, sj.sessions, capture, dg)
+		// Not fsynced, as Apache's periodic snapshots, and paced (see storage.SnapshotOptions).
+		path, err := storage.WriteSnapshotWith(p.cfg.SnapDir, sj.zxid, sj.sessions, capture, dg,
+			storage.SnapshotOptions{NoSync: true, WriteRate: p.cfg.SnapWriteRate, Abort: p.stop})
+		if errors.Is(err, storage.ErrSnapshotAborted) {
+			p.log.Info("snapshot abandoned: shutting down", "zxid", fmt.Sprintf("0x%x", sj.zxid))
+			return
+		}
 		if err != nil {
 			p.log.Error("snapshot failed", "zxid", fmt.Sprintf("0x%x", sj.zxid), "err", err)
 			return

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zkafka/zkafka/jute"
 )
@@ -50,8 +51,23 @@ type SnapshotOptions struct {
 	// Compression is "" (plain, Apache's default) or "gz"
 	// (zookeeper.snapshot.compression.method=gz). The file gets that extension.
 	Compression string
-	// NoSync skips the fsyncs (tests only).
+	// NoSync skips the fsyncs. Apache writes its periodic snapshots so
+	// (SyncRequestProcessor takes them with takeSnapshot(false), a plain
+	// FileOutputStream). The txn log alone holds every acknowledged write; a
+	// snapshot lost to a power cut fails its checksum on load and the one
+	// before it is used.
 	NoSync bool
+	// WriteRate caps how fast a NoSync snapshot is written, in bytes per
+	// second (0: no cap), with writeback started as it goes. Every txn log
+	// fdatasync flushes the device's cache, so it waits for whatever snapshot
+	// data reached the device since the last one: a snapshot of hundreds of
+	// MB written at full speed halved write throughput and tripled p99 here
+	// (make bench-zk after 450k creates); paced, it costs a few percent.
+	WriteRate int64
+	// Abort, when closed, stops a paced snapshot at its next write (the
+	// temporary file is removed): a server shutting down does not wait out a
+	// slow snapshot it does not need.
+	Abort <-chan struct{}
 }
 
 // WriteSnapshot writes a plain snapshot.<hex zxid> into dir.
@@ -110,8 +126,11 @@ func WriteSnapshotWith(dir string, zxid int64, sessions map[int64]int32, tree Tr
 		}
 	}()
 	var out io.Writer = f
-	if !opts.NoSync {
+	switch {
+	case !opts.NoSync:
 		out = &pacedFile{f: f}
+	case opts.WriteRate > 0:
+		out = &rateFile{f: f, rate: opts.WriteRate, start: time.Now(), abort: opts.Abort}
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	var under io.Writer = bw
@@ -465,4 +484,43 @@ func (p *pacedFile) Write(b []byte) (int, error) {
 		p.flushed += writeBehindChunk
 	}
 	return n, err
+}
+
+// rateFile writes through to f at no more than rate bytes per second on
+// average, and starts writeback of each chunk once written (without waiting
+// for it), so the disk sees a steady stream rather than the kernel flusher's
+// bursts.
+type rateFile struct {
+	f       *os.File
+	rate    int64
+	start   time.Time
+	written int64
+	started int64 // writeback started below this offset
+	abort   <-chan struct{}
+}
+
+// ErrSnapshotAborted is returned for a snapshot stopped by its Abort channel.
+var ErrSnapshotAborted = errors.New("storage: snapshot aborted")
+
+func (r *rateFile) Write(b []byte) (int, error) {
+	n, err := r.f.Write(b)
+	r.written += int64(n)
+	for r.written-r.started >= writeBehindChunk/8 {
+		startWriteback(r.f, r.started, writeBehindChunk/8)
+		r.started += writeBehindChunk / 8
+	}
+	if err != nil {
+		return n, err
+	}
+	due := time.Duration(float64(r.written) / float64(r.rate) * float64(time.Second))
+	if d := due - time.Since(r.start); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.abort:
+			return n, ErrSnapshotAborted
+		}
+	}
+	return n, nil
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/adler32"
 	"os"
@@ -245,5 +246,38 @@ func TestEpochFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, AcceptedEpochFile), []byte("x"), 0o644)
 	if _, _, err := ReadEpoch(dir, AcceptedEpochFile); err == nil {
 		t.Fatal("garbage accepted")
+	}
+}
+
+// A paced snapshot writes the same bytes as an unpaced one; aborted, it leaves
+// nothing behind.
+func TestPacedSnapshot(t *testing.T) {
+	tree := sampleTree(3000)
+	plainDir, pacedDir := t.TempDir(), t.TempDir()
+	plain, err := WriteSnapshotWith(plainDir, 0x20, nil, tree, nil, SnapshotOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paced, err := WriteSnapshotWith(pacedDir, 0x20, nil, tree, nil, SnapshotOptions{NoSync: true, WriteRate: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(plain)
+	b, _ := os.ReadFile(paced)
+	if !bytes.Equal(a, b) {
+		t.Fatal("paced snapshot differs from the plain one")
+	}
+
+	// 1 byte/s: the first write already owes a long wait, which the closed
+	// Abort channel cuts short.
+	abortDir := t.TempDir()
+	abort := make(chan struct{})
+	close(abort)
+	_, err = WriteSnapshotWith(abortDir, 0x21, nil, tree, nil, SnapshotOptions{NoSync: true, WriteRate: 1, Abort: abort})
+	if !errors.Is(err, ErrSnapshotAborted) {
+		t.Fatalf("err %v, want ErrSnapshotAborted", err)
+	}
+	if ents, _ := os.ReadDir(abortDir); len(ents) != 0 {
+		t.Fatalf("aborted snapshot left %v", ents)
 	}
 }

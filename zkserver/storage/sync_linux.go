@@ -30,3 +30,8 @@ func writeBehind(f *os.File, off, n int64) {
 		syscall.SyncFileRange(fd, off-n, n, 1|2|4)
 	}
 }
+
+// startWriteback starts writeback of [off, off+n) without waiting for it.
+func startWriteback(f *os.File, off, n int64) {
+	syscall.SyncFileRange(int(f.Fd()), off, n, 2 /* SYNC_FILE_RANGE_WRITE */)
+}

@@ -285,7 +285,8 @@ func (c *Conn) writeFrame(b []byte) error {
 	var lb [4]byte
 	binary.BigEndian.PutUint32(lb[:], uint32(len(b)))
 	if _, err := c.nc.Write(append(lb[:], b...)); err != nil {
-		return fmt.Errorf("zkwire: write: %w", err)
+		// A write fails only once the peer has closed or reset the connection.
+		return fmt.Errorf("%w: write: %v", ErrClosed, err)
 	}
 	return nil
 }
