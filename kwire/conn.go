@@ -107,6 +107,8 @@ type pending struct {
 	hv      int16 // response header version
 	err     error
 
+	raw []byte // a raw SASL token (after SaslHandshake v0), written size-prefixed without a header
+
 	// A marker (closeErr != nil) closes the connection when the writer reaches it.
 	closeErr   error
 	closeLevel slog.Level
@@ -126,15 +128,21 @@ type conn struct {
 	queue    chan *pending // response order; cap MaxInFlight+1 leaves room for a close marker
 	inflight atomic.Int32
 	running  sync.WaitGroup // concurrent handlers; only the reader adds and waits
+	auth     *authState     // nil on a listener without SASL
 }
 
 func newConn(s *Server, nc net.Conn, index uint64) *conn {
 	id := fmt.Sprintf("%s-%s-%d", nc.LocalAddr(), nc.RemoteAddr(), index)
 	ctx, cancel := context.WithCancel(s.ctx)
+	var auth *authState
+	if s.cfg.SASL != nil {
+		auth = &authState{cfg: s.cfg.SASL}
+	}
 	return &conn{
-		s:  s,
-		nc: nc,
-		br: bufio.NewReaderSize(nc, 64<<10),
+		auth: auth,
+		s:    s,
+		nc:   nc,
+		br:   bufio.NewReaderSize(nc, 64<<10),
 		pub: &Conn{
 			id: id, listener: s.cfg.ListenerName, local: nc.LocalAddr(), remote: nc.RemoteAddr(),
 			principal: Principal{Type: "User", Name: "ANONYMOUS"},
@@ -216,8 +224,8 @@ func (c *conn) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	size := int32(binary.BigEndian.Uint32(sz[:]))
-	if size < 0 || size > c.s.cfg.MaxRequestBytes {
-		return nil, &frameError{size: size, max: c.s.cfg.MaxRequestBytes}
+	if maxSize := c.maxFrame(); size < 0 || size > maxSize {
+		return nil, &frameError{size: size, max: maxSize}
 	}
 	body, err := readN(c.br, int(size))
 	if err != nil {
@@ -253,6 +261,9 @@ func readN(r io.Reader, n int) ([]byte, error) {
 // handleFrame decodes one request and schedules it. It returns false when the reader must
 // stop (connection closing).
 func (c *conn) handleFrame(frame []byte) bool {
+	if handled, keepReading := c.authFrame(frame); handled {
+		return keepReading
+	}
 	if len(frame) < 4 {
 		return c.protocolError(fmt.Errorf("error parsing request header: %w", errShortHeader))
 	}
@@ -279,11 +290,11 @@ func (c *conn) handleFrame(frame []byte) bool {
 		hv: responseHeaderVersion(h.APIKey, req.IsFlexible())}
 	supported := h.APIVersion >= vr[0] && h.APIVersion <= vr[1]
 
-	if h.APIKey == keyApiVersions && !supported {
-		// Not parsed at all: answered as v0 with UNSUPPORTED_VERSION (RequestContext.parseRequest).
-		c.s.metrics.countRequest(h.APIKey)
-		p.resp, p.version, p.hv = unsupportedApiVersionsResponse(table), 0, 0
-		close(p.done)
+	if h.APIKey == keyApiVersions {
+		p := c.apiVersions(rc, h, req, body, supported)
+		if p == nil {
+			return false
+		}
 		return c.enqueue(p)
 	}
 	if !supported {
@@ -294,25 +305,14 @@ func (c *conn) handleFrame(frame []byte) bool {
 	}
 	c.s.metrics.countRequest(h.APIKey)
 
-	if h.APIKey == keyApiVersions {
-		avReq := req.(*kmsg.ApiVersionsRequest)
-		resp := apiVersionsResponse(avReq, table)
-		if resp.ErrorCode == 0 {
-			if avReq.Version >= 3 {
-				c.pub.mu.Lock()
-				c.pub.swName, c.pub.swVersion = avReq.ClientSoftwareName, avReq.ClientSoftwareVersion
-				c.pub.mu.Unlock()
-			}
-			if hook := c.s.cfg.ApiVersionsHook; hook != nil {
-				hook(rc, resp)
-			}
-		}
-		p.resp = resp
+	r, routed := c.s.routes[h.APIKey]
+	if !routed && (h.APIKey == keySaslHandshake || h.APIKey == keySaslAuthenticate) {
+		// Authenticated already, or no SASL on this listener: KafkaApis' answer.
+		p.resp = illegalSaslState(h.APIKey)
 		close(p.done)
 		return c.enqueue(p)
 	}
 
-	r := c.s.routes[h.APIKey]
 	if !c.enqueue(p) {
 		return false
 	}
@@ -329,6 +329,33 @@ func (c *conn) handleFrame(frame []byte) bool {
 		c.run(p, r, req)
 	}()
 	return true
+}
+
+// apiVersions answers an ApiVersions request (before or after authentication); nil means the connection is
+// closing because the body did not decode.
+func (c *conn) apiVersions(rc *RequestContext, h RequestHeader, req kmsg.Request, body []byte, supported bool) *pending {
+	c.s.metrics.countRequest(h.APIKey)
+	if !supported {
+		// Not parsed at all: answered as v0 with UNSUPPORTED_VERSION (RequestContext.parseRequest).
+		return &pending{rc: rc, done: closedChan, resp: unsupportedApiVersionsResponse(c.s.versions)}
+	}
+	if err := req.ReadFrom(body); err != nil {
+		c.protocolError(c.requestError(h, err))
+		return nil
+	}
+	avReq := req.(*kmsg.ApiVersionsRequest)
+	resp := apiVersionsResponse(avReq, c.s.versions)
+	if resp.ErrorCode == 0 {
+		if avReq.Version >= 3 {
+			c.pub.mu.Lock()
+			c.pub.swName, c.pub.swVersion = avReq.ClientSoftwareName, avReq.ClientSoftwareVersion
+			c.pub.mu.Unlock()
+		}
+		if hook := c.s.cfg.ApiVersionsHook; hook != nil {
+			hook(rc, resp)
+		}
+	}
+	return &pending{rc: rc, done: closedChan, resp: resp, version: h.APIVersion}
 }
 
 // requestError is Kafka's InvalidRequestException text for a body that cannot be parsed.
@@ -400,8 +427,13 @@ func (c *conn) writeLoop() {
 			c.log.Error("closing socket because of error", "err", p.err)
 			return
 		}
-		if p.resp != nil {
+		if p.resp != nil || p.raw != nil {
 			var err error
+			if buf == nil && p.resp != nil && p.resp.Key() == kmsg.Fetch.Int16() {
+				if b, ok := c.s.bigBufs.Get().(*[]byte); ok {
+					buf = *b
+				}
+			}
 			if buf, err = c.encode(buf[:0], p); err != nil {
 				c.s.metrics.ConnectionsFailed.Add(1)
 				c.log.Error("closing socket because of error", "err", err)
@@ -413,7 +445,11 @@ func (c *conn) writeLoop() {
 			}
 			c.s.metrics.BytesOut.Add(int64(len(buf)))
 			if cap(buf) > 1<<20 {
-				buf = nil // do not pin one large response's buffer for the connection's life
+				// A large response's buffer goes back to the server's pool rather than stay pinned to this
+				// connection; the next large response (a consumer's fetches) takes one from there instead of
+				// growing a new one from nothing.
+				c.s.bigBufs.Put(&buf)
+				buf = nil
 			}
 		}
 		c.inflight.Add(-1)
@@ -426,6 +462,10 @@ func (c *conn) writeLoop() {
 }
 
 func (c *conn) encode(dst []byte, p *pending) ([]byte, error) {
+	if p.raw != nil {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p.raw)))
+		return append(dst, p.raw...), nil
+	}
 	h := p.rc.Header
 	if p.resp.Key() != h.APIKey {
 		return nil, fmt.Errorf("handler for %s returned a %s response", kmsg.NameForKey(h.APIKey), kmsg.NameForKey(p.resp.Key()))

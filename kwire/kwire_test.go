@@ -252,7 +252,8 @@ func TestApiVersionsTable(t *testing.T) {
 	mux.Handle(94, 0, 0, noop) // not in 2.8's table: not advertised
 	s, _ := startServer(t, Config{}, mux)
 
-	want := map[int16][2]int16{0: {3, 9}, 3: {0, 11}, 18: {0, 3}}
+	// ApiVersions and the SASL keys are always served by kwire itself.
+	want := map[int16][2]int16{0: {3, 9}, 3: {0, 11}, 17: {0, 1}, 18: {0, 3}, 36: {0, 2}}
 	got := s.Versions()
 	if len(got) != len(want) {
 		t.Fatalf("versions %v, want %v", got, want)
@@ -271,10 +272,10 @@ func TestApiVersionsTable(t *testing.T) {
 		c.write(c.frame(req, 7))
 		corr, r := c.read(req, v)
 		resp := r.(*kmsg.ApiVersionsResponse)
-		if corr != 7 || resp.ErrorCode != 0 || len(resp.ApiKeys) != 3 {
+		if corr != 7 || resp.ErrorCode != 0 || len(resp.ApiKeys) != 5 {
 			t.Fatalf("v%d: corr %d err %d keys %+v", v, corr, resp.ErrorCode, resp.ApiKeys)
 		}
-		for i, k := range []int16{0, 3, 18} { // ascending key order, as Kafka lists them
+		for i, k := range []int16{0, 3, 17, 18, 36} { // ascending key order, as Kafka lists them
 			ak := resp.ApiKeys[i]
 			if ak.ApiKey != k || ak.MinVersion != want[k][0] || ak.MaxVersion != want[k][1] {
 				t.Errorf("v%d entry %d: %+v", v, i, ak)

@@ -49,7 +49,10 @@ type Config struct {
 	// ApiVersionsHook, if set, may amend a successful ApiVersions response (features,
 	// throttle) before it is sent.
 	ApiVersionsHook func(rc *RequestContext, resp *kmsg.ApiVersionsResponse)
-	Logger          *slog.Logger
+	// SASL, if set, requires SASL authentication on this listener (SASL_PLAINTEXT). Without it, SaslHandshake and
+	// SaslAuthenticate are answered ILLEGAL_SASL_STATE, as on Kafka's PLAINTEXT listeners.
+	SASL   *SASLConfig
+	Logger *slog.Logger
 }
 
 // Server is a running listener.
@@ -68,6 +71,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	bigBufs sync.Pool // *[]byte of responses over 1 MiB, for reuse by any connection
 }
 
 // Listen binds cfg.Addr and starts accepting connections served by mux.

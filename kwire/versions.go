@@ -41,6 +41,15 @@ func effectiveVersions(base map[int16][2]int16, routes map[int16]route) map[int1
 		}
 		capTo(key, max(b[0], r.minV), min(b[1], r.maxV))
 	}
+	// kwire itself answers the SASL keys that have no handler (authentication, or ILLEGAL_SASL_STATE after it).
+	for _, key := range []int16{keySaslHandshake, keySaslAuthenticate} {
+		if _, routed := routes[key]; routed {
+			continue
+		}
+		if b, ok := base[key]; ok {
+			capTo(key, b[0], b[1])
+		}
+	}
 	av, ok := base[keyApiVersions]
 	if !ok {
 		av = [2]int16{0, 3}

@@ -69,7 +69,9 @@ func kafkaMessage(err error, msg string) error {
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
-		return &commandError{ke.Description}
+		// Without a message the Java client uses the error's default one: kerr's description minus its name.
+		_, msg, _ := strings.Cut(ke.Description, ": ")
+		return &commandError{msg}
 	}
 	return err
 }
@@ -113,13 +115,18 @@ func (s *adminService) createTopic(ctx context.Context, tp *commandTopicPartitio
 		if tp.replicationFactor != nil {
 			rf = int16(*tp.replicationFactor)
 		}
-		var r kadm.CreateTopicResponse
-		r, err = s.adm.CreateTopic(ctx, np, rf, configs, tp.name)
+		// CreateTopics, not CreateTopic: the latter returns the bare error code and drops the broker's message.
+		var rs kadm.CreateTopicResponses
+		rs, err = s.adm.CreateTopics(ctx, np, rf, configs, tp.name)
 		if err == nil {
-			err = kafkaMessage(r.Err, r.ErrMessage)
+			r, ok := rs[tp.name]
+			if !ok {
+				return fmt.Errorf("create topic %s: no result in the response", tp.name)
+			}
 			if errors.Is(r.Err, kerr.TopicAlreadyExists) && tp.ifNotExists {
 				return nil
 			}
+			err = kafkaMessage(r.Err, r.ErrMessage)
 		}
 	}
 	if err != nil {
@@ -293,8 +300,9 @@ func (s *adminService) describeTopic(ctx context.Context) error {
 	reassign, err := s.adm.ListPartitionReassignments(ctx, set)
 	if err != nil {
 		// Older brokers or no cluster authorization: describe without reassignments, as Kafka does.
+		// kgo reports a broker without the API (no ApiVersions entry) with an unexported error: match its text.
 		if !errors.Is(err, kerr.UnsupportedVersion) && !errors.Is(err, kerr.ClusterAuthorizationFailed) &&
-			!strings.Contains(err.Error(), "does not support") {
+			!strings.Contains(err.Error(), "does not support") && !strings.Contains(err.Error(), "broker is too old") {
 			return fmt.Errorf("list partition reassignments: %w", err)
 		}
 		reassign = nil

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -174,11 +175,29 @@ func waitFor(what string, d time.Duration, stop <-chan struct{}, cond func() boo
 	return nil
 }
 
+// syncBuffer is a bytes.Buffer that a test may read while the process still writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // proc is one running 0.9 tool.
 type proc struct {
 	name           string
 	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
+	stdout, stderr syncBuffer
 	done           chan struct{}
 	err            error
 	cancel         context.CancelFunc
@@ -217,6 +236,15 @@ func (e *env) start(timeout time.Duration, in string, script string, args ...str
 	}()
 	e.t.Cleanup(func() { cancel(); <-p.done })
 	return p
+}
+
+// terminate sends SIGTERM to the tool's process group, as Kafka's system tests stop a clean shutdown; a JVM so
+// stopped runs its shutdown hooks and exits with status 143.
+func (p *proc) terminate() error {
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("SIGTERM %s: %w", p.name, err)
+	}
+	return nil
 }
 
 // wait waits for the tool to end; the error says how it failed, with its stderr.

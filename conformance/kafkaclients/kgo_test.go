@@ -13,8 +13,7 @@ import (
 
 // kgoNeedsFeature are franz-go integration tests that need broker features kafkaserver does not have yet.
 var kgoNeedsFeature = map[string]string{
-	"TestTxnEtl":   "transactions (InitProducerID, AddPartitionsToTxn, EndTxn, transaction coordinator)",
-	"TestIssue769": "idempotent producer (InitProducerID): it expects records to fail while loading a producer ID",
+	"TestTxnEtl": "transactions (AddPartitionsToTxn, EndTxn, transaction coordinator)",
 }
 
 // TestFranzGoIntegrationSuite runs github.com/twmb/franz-go/pkg/kgo's own tests (from the module cache) with

@@ -17,10 +17,12 @@ import (
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/handler"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -40,6 +42,7 @@ type Broker struct {
 	servers  map[string]*kwire.Server // by listener name
 	api      *API
 	ctrl     *controller.Controller
+	dyn      *dynconfig.Manager
 	group    *group.Coordinator
 	// groupEvents carries __consumer_offsets leadership changes to the group loader.
 	groupEvents chan coordinatorEvent
@@ -97,6 +100,9 @@ func (b *Broker) Start(ctx context.Context) error {
 
 func (b *Broker) start(ctx context.Context) error {
 	cfg := b.cfg
+	if err := cfg.CheckSupportedSecurity(); err != nil {
+		return err
+	}
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
 	zc, err := zkmeta.Connect(cfg.ZookeeperConnect, sessionTimeout, b.logger,
 		zkmeta.WithConnectTimeout(time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond))
@@ -114,6 +120,13 @@ func (b *Broker) start(ctx context.Context) error {
 		return err
 	}
 	b.logger = b.logger.With("broker", b.brokerID)
+	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
+	// logged and skipped, as Kafka does.
+	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: b.logger})
+	if err := b.dyn.LoadBrokerConfigs(); err != nil {
+		b.logger.Error("dynamic broker configs not applied", "err", err)
+	}
+	cfg = b.dyn.Current()
 
 	defaults, err := replica.LogConfig(cfg.TopicDefaults())
 	if err != nil {
@@ -122,16 +135,19 @@ func (b *Broker) start(ctx context.Context) error {
 	if b.logs, err = klog.OpenManager(cfg.LogDirs, b.brokerID, b.clusterID, defaults, b.logger); err != nil {
 		return fmt.Errorf("open log dirs: %w", err)
 	}
+	if err := b.logs.StartCleaner(klog.CleanerConfig{Enable: cfg.LogCleanerEnable, Threads: int(cfg.LogCleanerThreads),
+		DedupeBufferSize: cfg.LogCleanerDedupeBufferSize, IoBufferLoadFactor: cfg.LogCleanerIoBufferLoadFactor,
+		BackoffMs: cfg.LogCleanerBackoffMs}); err != nil {
+		return fmt.Errorf("start log cleaner: %w", err)
+	}
+	// Loaded logs take their topic's overrides now, as LogManager gets them from ZooKeeper at startup.
+	if err := b.dyn.SetLogs(b.logs); err != nil {
+		b.logger.Warn("topic configs of loaded logs", "err", err)
+	}
 	b.groupEvents = make(chan coordinatorEvent, 1024)
 	b.rm = replica.NewManager(replica.Config{
 		BrokerID: b.brokerID, Logs: b.logs, Logger: b.logger, OnLeadershipChange: b.onLeadershipChange,
-		TopicConfig: func(topic string) (klog.Config, error) {
-			vals, err := b.topicConfig(topic)
-			if err != nil {
-				return klog.Config{}, err
-			}
-			return replica.LogConfig(vals)
-		},
+		TopicConfig: b.dyn.LogConfig,
 		MinInsyncReplicas: func(topic string) int32 {
 			vals, err := b.topicConfig(topic)
 			if err != nil {
@@ -143,6 +159,7 @@ func (b *Broker) start(ctx context.Context) error {
 			}
 			return int32(n)
 		},
+		OnPartitionsDeleted: b.onPartitionsDeleted,
 	})
 	gcfg := group.DefaultConfig()
 	gcfg.NumPartitions = cfg.OffsetsTopicPartitions
@@ -153,17 +170,39 @@ func (b *Broker) start(ctx context.Context) error {
 	gcfg.MaxMetadataSize = int(cfg.OffsetMetadataMaxBytes)
 	b.group = group.New(gcfg, &offsetsLog{rm: b.rm, timeout: time.Duration(cfg.OffsetsCommitTimeoutMs) * time.Millisecond},
 		zc, newMemberID, b.logger)
+	// The controller runtime exists before the listeners (its admin APIs are served there); it runs after the
+	// broker registers.
+	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, b.logger)
+	b.ctrl = controller.New(zc, controller.Config{
+		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
+		InterBrokerListener: cfg.InterBrokerListenerName,
+	}, b.api, b.logger)
+	// Kafka's transaction coordinator claims its first producer id block at startup.
+	producerIDs := group.NewProducerIDManager(b.brokerID, zc, b.logger)
+	if err := producerIDs.Init(); err != nil {
+		return err
+	}
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: b.logger, Group: b.group,
-		Seed: uint64(time.Now().UnixNano()),
+		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)
 	for _, l := range cfg.Listeners {
-		s, err := kwire.Listen(kwire.Config{
+		kc := kwire.Config{
 			Addr: l.Address(), ListenerName: l.Name, MaxRequestBytes: cfg.SocketRequestMaxBytes,
 			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond, Logger: b.logger,
-		}, mux)
+		}
+		if l.SecurityProtocol == serverprops.SaslPlaintext {
+			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
+			jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
+			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{
+				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm, Logger: b.logger,
+			}); err != nil {
+				return fmt.Errorf("listener %s: %w", l, err)
+			}
+		}
+		s, err := kwire.Listen(kc, mux)
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l, err)
 		}
@@ -181,11 +220,16 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	b.rm.SetBrokerEpoch(epoch)
 	b.logger.Info("registered broker", "epoch", epoch, "endpoints", len(info.Endpoints))
-	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, b.logger)
-
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	b.startBackground(rctx)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.dyn.Run(rctx); err != nil && rctx.Err() == nil {
+			b.logger.Error("config change listener stopped", "err", err)
+		}
+	}()
 	b.wg.Add(2)
 	go b.runGroupLoader(rctx)
 	go func() {
@@ -193,10 +237,6 @@ func (b *Broker) start(ctx context.Context) error {
 		b.group.Run(rctx, 100*time.Millisecond, time.Now)
 	}()
 	// Every ZK-mode broker races for /controller; the winner drives all brokers (this one through b.api).
-	b.ctrl = controller.New(zc, controller.Config{
-		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
-		InterBrokerListener: cfg.InterBrokerListenerName,
-	}, b.api, b.logger)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -267,15 +307,7 @@ func (b *Broker) brokerInfo() (zkmeta.BrokerInfo, error) {
 
 // topicConfig is the topic's full config: broker defaults under the /config/topics/<t> overrides.
 func (b *Broker) topicConfig(topic string) (map[string]string, error) {
-	vals := b.cfg.TopicDefaults()
-	overrides, err := b.zk.GetEntityConfigs(zkmeta.ConfigTypeTopic, topic)
-	if err != nil {
-		return nil, fmt.Errorf("topic configs of %s: %w", topic, err)
-	}
-	for k, v := range overrides {
-		vals[k] = v
-	}
-	return vals, nil
+	return b.dyn.TopicConfig(topic)
 }
 
 // startBackground runs the log manager's and replica manager's scheduled tasks and re-registers the broker when
@@ -311,6 +343,10 @@ func (b *Broker) startBackground(ctx context.Context) {
 		return err
 	})
 	every("kafka-log-flusher", cfg.LogFlushSchedulerIntervalMs, b.logs.FlushDirty)
+	every("PeriodicProducerExpirationCheck", klog.ProducerIDExpirationCheckIntervalMs, func(now time.Time) error {
+		b.logs.RemoveExpiredProducers(now, int64(cfg.TransactionalIDExpirationMs))
+		return nil
+	})
 
 	b.wg.Add(1)
 	go func() {

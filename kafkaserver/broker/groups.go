@@ -101,18 +101,30 @@ func newMemberID() string {
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }
 
-// coordinatorEvent is a leadership change of an internal topic partition, applied in order off the request path
-// (Kafka loads groups on its scheduler too).
+// coordinatorEvent is a leadership change of an internal topic partition, or partitions of deleted topics whose
+// committed offsets go, applied in order off the request path (Kafka loads groups on its scheduler too).
 type coordinatorEvent struct {
 	partition int32
 	leader    bool
+	deleted   []group.TopicPartition
+}
+
+func (b *Broker) onPartitionsDeleted(tps []klog.TopicPartition) {
+	if b.groupEvents == nil {
+		return
+	}
+	ev := coordinatorEvent{deleted: make([]group.TopicPartition, len(tps))}
+	for i, tp := range tps {
+		ev.deleted[i] = group.TopicPartition{Topic: tp.Topic, Partition: tp.Partition}
+	}
+	b.groupEvents <- ev
 }
 
 func (b *Broker) onLeadershipChange(tp klog.TopicPartition, leader bool) {
 	if tp.Topic != replica.GroupMetadataTopic || b.groupEvents == nil {
 		return
 	}
-	b.groupEvents <- coordinatorEvent{tp.Partition, leader}
+	b.groupEvents <- coordinatorEvent{partition: tp.Partition, leader: leader}
 }
 
 func (b *Broker) runGroupLoader(ctx context.Context) {
@@ -122,6 +134,10 @@ func (b *Broker) runGroupLoader(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ev := <-b.groupEvents:
+			if ev.deleted != nil {
+				b.group.HandleDeletedPartitions(ev.deleted)
+				continue
+			}
 			if !ev.leader {
 				b.group.ResignCoordinator(ev.partition)
 				continue

@@ -195,6 +195,8 @@ type Output struct {
 	Shutdown *ShutdownResult
 	// AlterIsr answers an AlterIsr event.
 	AlterIsr *kmsg.AlterPartitionResponse
+	// Admin answers ElectLeaders, AlterReassignments and ListReassignments events (nil: not the controller).
+	Admin *AdminResult
 }
 
 type topicInfo struct {
@@ -221,7 +223,9 @@ type Core struct {
 	states       map[TopicPartition]zkmeta.PartitionState
 	phase        map[TopicPartition]PartitionPhase
 	deleting     map[string]*deletion
-	reassigning  map[TopicPartition][]int32 // target replicas
+	reassigning  map[TopicPartition][]int32 // partitionsBeingReassigned: target replicas
+	// zkReas mirrors /admin/reassign_partitions while it exists (nil: absent).
+	zkReas []zkmeta.PartitionReassignment
 
 	out   Output
 	batch *batch
@@ -243,6 +247,7 @@ func (c *Core) reset() {
 	c.phase = map[TopicPartition]PartitionPhase{}
 	c.deleting = map[string]*deletion{}
 	c.reassigning = map[TopicPartition][]int32{}
+	c.zkReas = nil
 }
 
 // Active reports whether the core acts as controller.
@@ -320,7 +325,18 @@ func (c *Core) Handle(ev Event) Output {
 			c.onControlledShutdown(e)
 		case AlterIsr:
 			c.onAlterIsr(e)
+		case ElectLeaders:
+			c.out.Admin = &AdminResult{Elections: c.onReplicaElection(e.Partitions, e.Unclean, true)}
+		case AlterReassignments:
+			c.out.Admin = &AdminResult{Reassign: c.onAlterReassignments(e)}
+		case ListReassignments:
+			c.out.Admin = &AdminResult{Ongoing: c.onListReassignments(e)}
 		}
+	}
+	if c.active {
+		// Any ISR the event changed (elections, shrinks on failure) may complete a reassignment; Kafka waits for
+		// the next ISR change notification or AlterIsr, which may never come when the ISR is final.
+		c.checkReassignments()
 	}
 	c.flush()
 	out := c.out

@@ -2,8 +2,6 @@ package controller
 
 import (
 	"sort"
-
-	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
 // ---- topic deletion (TopicDeletionManager) ----
@@ -138,114 +136,6 @@ func (c *Core) maybeCompleteDeletion(t string) {
 	c.write(Write{Kind: DeleteTopicConfig, Topic: t})
 	c.write(Write{Kind: DeleteTopicMarker, Topic: t})
 	c.forgetTopic(t)
-}
-
-// ---- reassignment (basic KIP-455 path) ----
-
-func (c *Core) onReassignmentRequested(e ReassignmentRequested) {
-	for _, r := range e.Reassignments {
-		tp := TopicPartition{Topic: r.Topic, Partition: r.Partition}
-		ti := c.topics[r.Topic]
-		if ti == nil || c.deleting[r.Topic] != nil || len(r.Replicas) == 0 {
-			continue
-		}
-		ra, ok := ti.parts[r.Partition]
-		if !ok || c.reassigning[tp] != nil {
-			continue
-		}
-		if equalInt32s(ra.Replicas, r.Replicas) {
-			continue
-		}
-		trs := append([]int32{}, r.Replicas...)
-		var adding, removing []int32
-		for _, x := range trs {
-			if !contains(ra.Replicas, x) {
-				adding = append(adding, x)
-			}
-		}
-		for _, x := range ra.Replicas {
-			if !contains(trs, x) {
-				removing = append(removing, x)
-			}
-		}
-		rs := append(append([]int32{}, trs...), removing...)
-		ti.parts[r.Partition] = zkmeta.ReplicaAssignment{Replicas: rs, Adding: adding, Removing: removing}
-		c.reassigning[tp] = trs
-		// The topic znode learns RS/AR/RR before anything else happens.
-		c.write(Write{Kind: SetTopicAssignment, Topic: r.Topic, Assignment: c.assignmentOf(r.Topic)})
-		st, ok := c.states[tp]
-		if !ok {
-			continue
-		}
-		if !subset(trs, st.ISR) {
-			// Phase A: everyone in RS learns the new assignment under a new leader epoch; AR start as new replicas.
-			c.setState(tp, zkmeta.PartitionState{Leader: st.Leader, LeaderEpoch: st.LeaderEpoch + 1, ISR: st.ISR, ControllerEpoch: c.epoch})
-			c.addLeaderAndIsr(rs, tp, false)
-			c.flush()
-			c.addLeaderAndIsr(adding, tp, true)
-			c.flush()
-		}
-	}
-	c.checkReassignments()
-	c.writePendingReassignments()
-}
-
-func (c *Core) writePendingReassignments() {
-	rs := []zkmeta.PartitionReassignment{}
-	var tps []TopicPartition
-	for tp := range c.reassigning {
-		tps = append(tps, tp)
-	}
-	sortTPs(tps)
-	for _, tp := range tps {
-		rs = append(rs, zkmeta.PartitionReassignment{Topic: tp.Topic, Partition: tp.Partition, Replicas: c.reassigning[tp]})
-	}
-	c.write(Write{Kind: SetReassignments, Reassignments: rs})
-}
-
-// checkReassignments runs phase B for reassignments whose targets are all in the ISR.
-func (c *Core) checkReassignments() {
-	var tps []TopicPartition
-	for tp := range c.reassigning {
-		tps = append(tps, tp)
-	}
-	sortTPs(tps)
-	completed := false
-	for _, tp := range tps {
-		trs := c.reassigning[tp]
-		st, ok := c.states[tp]
-		if !ok || !subset(trs, st.ISR) {
-			continue
-		}
-		ti := c.topics[tp.Topic]
-		removing := ti.parts[tp.Partition].Removing
-		ti.parts[tp.Partition] = zkmeta.ReplicaAssignment{Replicas: trs}
-		if !contains(trs, st.Leader) || !c.isOnline(st.Leader) {
-			c.electLeaders([]TopicPartition{tp}, electReassign)
-		} else {
-			c.setState(tp, zkmeta.PartitionState{Leader: st.Leader, LeaderEpoch: st.LeaderEpoch + 1, ISR: st.ISR, ControllerEpoch: c.epoch})
-			c.addLeaderAndIsr(trs, tp, false)
-		}
-		c.flush()
-		for _, r := range removing {
-			c.addStopReplica(r, tp, false)
-			c.removeReplicaFromIsr(tp, r)
-		}
-		c.flush()
-		for _, r := range removing {
-			c.addStopReplica(r, tp, true)
-		}
-		c.flush()
-		delete(c.reassigning, tp)
-		c.write(Write{Kind: SetTopicAssignment, Topic: tp.Topic, Assignment: c.assignmentOf(tp.Topic)})
-		c.addUpdateMetadata(c.liveBrokerIDs(), []TopicPartition{tp})
-		c.flush()
-		completed = true
-	}
-	if completed {
-		c.writePendingReassignments()
-		c.resumeDeletions()
-	}
 }
 
 func equalInt32s(a, b []int32) bool {

@@ -18,6 +18,7 @@ func (c *Core) onControllerFailover(e ControllerElected) {
 	for t, ta := range e.Topics {
 		c.addTopic(t, ta)
 	}
+	c.initReassignments()
 	for tp, st := range e.States {
 		if c.topics[tp.Topic] == nil {
 			continue
@@ -60,10 +61,8 @@ func (c *Core) onControllerFailover(e ControllerElected) {
 	c.flush()
 	c.triggerOnlinePartitionStateChange()
 	c.flush()
-	if len(e.Reassignments) > 0 {
-		c.onReassignmentRequested(ReassignmentRequested{Reassignments: e.Reassignments})
-		c.flush()
-	}
+	c.initializePartitionReassignments(e.Reassignments)
+	c.flush()
 	c.resumeDeletions()
 	if len(e.PreferredElection) > 0 {
 		c.onPreferredElection(e.PreferredElection)
@@ -179,6 +178,7 @@ const (
 	electPreferred
 	electControlledShutdown
 	electReassign
+	electUnclean // admin-requested unclean election: a live replica outside the ISR may lead
 )
 
 // electLeaders moves partitions to OnlinePartition with a leader chosen by kind; partitions without an electable
@@ -209,7 +209,7 @@ func (c *Core) electLeaders(tps []TopicPartition, kind electionKind) []TopicPart
 		}
 		leader, isr := NoLeader, []int32(nil)
 		switch kind {
-		case electOffline:
+		case electOffline, electUnclean:
 			for _, r := range reps {
 				if c.isOnline(r) && contains(st.ISR, r) {
 					leader = r
@@ -222,7 +222,7 @@ func (c *Core) electLeaders(tps []TopicPartition, kind electionKind) []TopicPart
 						isr = append(isr, r)
 					}
 				}
-			} else if c.unclean(tp.Topic) {
+			} else if kind == electUnclean || c.unclean(tp.Topic) {
 				for _, r := range reps {
 					if c.isOnline(r) {
 						leader, isr = r, []int32{r}
@@ -247,7 +247,8 @@ func (c *Core) electLeaders(tps []TopicPartition, kind electionKind) []TopicPart
 				}
 			}
 		case electReassign:
-			for _, r := range c.reassigning[tp] {
+			// The assignment is already the target one (phase B).
+			for _, r := range reps {
 				if c.isOnline(r) && contains(st.ISR, r) {
 					leader = r
 					break
@@ -443,7 +444,7 @@ func (c *Core) onBrokerStartup(born []int32) {
 	c.flush()
 	c.triggerOnlinePartitionStateChange()
 	c.flush()
-	c.checkReassignments()
+	c.restartReassignments(born)
 	c.resumeDeletions()
 }
 
@@ -493,25 +494,6 @@ func (c *Core) onStatesRead(e PartitionStatesRead) {
 		c.flush()
 	}
 	c.checkReassignments()
-}
-
-// ---- preferred election ----
-
-func (c *Core) onPreferredElection(tps []TopicPartition) {
-	var todo []TopicPartition
-	for _, tp := range tps {
-		st, ok := c.states[tp]
-		reps := c.replicas(tp)
-		if !ok || len(reps) == 0 || c.deleting[tp.Topic] != nil || c.reassigning[tp] != nil {
-			continue
-		}
-		if st.Leader != reps[0] {
-			todo = append(todo, tp)
-		}
-	}
-	sortTPs(todo)
-	c.electLeaders(todo, electPreferred)
-	c.flush()
 }
 
 // ---- controlled shutdown ----

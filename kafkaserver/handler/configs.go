@@ -2,14 +2,18 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -70,10 +74,10 @@ func (h *Handlers) describeResource(res kmsg.DescribeConfigsRequestResource) ([]
 		if err != nil {
 			return nil, fmt.Errorf("topic configs of %s: %w", res.ResourceName, err)
 		}
-		return h.props.DescribeTopic(overrides), nil
+		return h.liveProps().DescribeTopic(overrides), nil
 	case kmsg.ConfigResourceTypeBroker:
 		if res.ResourceName == "" {
-			return h.props.DescribeDefault(), nil
+			return h.liveProps().DescribeDefault(), nil
 		}
 		id, err := strconv.ParseInt(res.ResourceName, 10, 32)
 		if err != nil {
@@ -83,9 +87,204 @@ func (h *Handlers) describeResource(res kmsg.DescribeConfigsRequestResource) ([]
 			return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf(
 				"Unexpected broker id, expected %d or empty string, but received %s", h.cfg.BrokerID, res.ResourceName)}
 		}
-		return h.props.Describe(), nil
+		return h.liveProps().Describe(), nil
 	default:
 		// TODO(broker loggers): BROKER_LOGGER resources.
 		return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf("Unsupported resource type: %s", res.ResourceType)}
 	}
+}
+
+// liveProps is the broker config with the dynamic broker configs applied.
+func (h *Handlers) liveProps() *serverprops.Config {
+	if h.cfg.DynConfig != nil {
+		return h.cfg.DynConfig.Current()
+	}
+	return h.props
+}
+
+// alterConfigs is ZkAdminManager.alterConfigs: each resource's config set is replaced by the given one.
+func (h *Handlers) alterConfigs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.AlterConfigsRequest)
+	if !ok {
+		return nil, fmt.Errorf("alterConfigs: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
+	resp.Version = req.Version
+	for _, res := range req.Resources {
+		rr := kmsg.NewAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		props := map[string]string{}
+		var nulls []string
+		for _, c := range res.Configs {
+			if c.Value == nil {
+				nulls = append(nulls, c.Name)
+				continue
+			}
+			props[c.Name] = *c.Value
+		}
+		var err error
+		if len(nulls) > 0 {
+			err = &messageError{kerr.InvalidRequest, "Null value not supported for : " + strings.Join(nulls, ",")}
+		} else {
+			err = h.alterResource(res.ResourceType, res.ResourceName, props, req.ValidateOnly)
+		}
+		rr.ErrorCode, rr.ErrorMessage = alterError(err)
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp, nil
+}
+
+// incrementalAlterConfigs is ZkAdminManager.incrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT applied
+// to the stored config set, then validated and written as alterConfigs does.
+func (h *Handlers) incrementalAlterConfigs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.IncrementalAlterConfigsRequest)
+	if !ok {
+		return nil, fmt.Errorf("incrementalAlterConfigs: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
+	resp.Version = req.Version
+	for _, res := range req.Resources {
+		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		ops := make([]dynconfig.Op, 0, len(res.Configs))
+		for _, c := range res.Configs {
+			ops = append(ops, dynconfig.Op{Name: c.Name, Op: dynconfig.OpType(c.Op), Value: c.Value})
+		}
+		err := h.incrementalAlterResource(res.ResourceType, res.ResourceName, ops, req.ValidateOnly)
+		rr.ErrorCode, rr.ErrorMessage = alterError(err)
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp, nil
+}
+
+func alterError(err error) (int16, *string) {
+	var de *dynconfig.Error
+	if errors.As(err, &de) {
+		return de.Code, &de.Message
+	}
+	return apiError(err)
+}
+
+func unsupportedAlter(t kmsg.ConfigResourceType) error {
+	return &messageError{kerr.InvalidRequest, fmt.Sprintf(
+		"AlterConfigs is only supported for topics and brokers, but resource type is %s", t)}
+}
+
+func (h *Handlers) alterResource(t kmsg.ConfigResourceType, name string, props map[string]string, validateOnly bool) error {
+	switch t {
+	case kmsg.ConfigResourceTypeTopic:
+		return h.alterTopicConfigs(name, props, validateOnly)
+	case kmsg.ConfigResourceTypeBroker:
+		return h.alterBrokerConfigs(name, props, validateOnly)
+	}
+	// BROKER_LOGGER is only alterable incrementally in Kafka; see incrementalAlterResource.
+	return unsupportedAlter(t)
+}
+
+func (h *Handlers) incrementalAlterResource(t kmsg.ConfigResourceType, name string, ops []dynconfig.Op, validateOnly bool) error {
+	if err := dynconfig.CheckOps(ops); err != nil {
+		return err
+	}
+	switch t {
+	case kmsg.ConfigResourceTypeTopic:
+		props, err := h.zk.GetEntityConfigs(zkmeta.ConfigTypeTopic, name)
+		if err != nil {
+			return fmt.Errorf("topic configs of %s: %w", name, err)
+		}
+		if err := dynconfig.ApplyOps(props, ops, dynconfig.TopicListKind); err != nil {
+			return err
+		}
+		return h.alterTopicConfigs(name, props, validateOnly)
+	case kmsg.ConfigResourceTypeBroker:
+		entity, err := h.brokerEntity(name)
+		if err != nil {
+			return err
+		}
+		props, err := h.zk.GetEntityConfigs(zkmeta.ConfigTypeBroker, entity)
+		if err != nil {
+			return fmt.Errorf("broker configs of %s: %w", entity, err)
+		}
+		if err := dynconfig.ApplyOps(props, ops, dynconfig.BrokerListKind(h.liveProps())); err != nil {
+			return err
+		}
+		return h.alterBrokerConfigs(name, props, validateOnly)
+	}
+	// TODO(broker loggers): Kafka changes log4j levels for BROKER_LOGGER; slog levels are not exposed yet.
+	return unsupportedAlter(t)
+}
+
+// alterTopicConfigs is ZkAdminManager.alterTopicConfigs with AdminZkClient.changeTopicConfig: validate the full
+// override set, write /config/topics/<t>, then notify every broker through /config/changes.
+func (h *Handlers) alterTopicConfigs(topic string, props map[string]string, validateOnly bool) error {
+	if _, ok := h.cache.Topic(topic); !ok {
+		return &messageError{kerr.UnknownTopicOrPartition, "The topic '" + topic + "' does not exist."}
+	}
+	if err := zkmeta.ValidateTopicName(topic); err != nil {
+		return err
+	}
+	exists, err := h.zk.PathExists(zkmeta.TopicPath(topic))
+	if err != nil {
+		return fmt.Errorf("topic %s: %w", topic, err)
+	}
+	if !exists {
+		return &messageError{kerr.UnknownTopicOrPartition, "Topic '" + topic + "' does not exist."}
+	}
+	if err := dynconfig.ValidateTopic(topic, props); err != nil {
+		return err
+	}
+	if validateOnly {
+		return nil
+	}
+	h.logger.Info("updating topic config", "topic", topic, "keys", slices.Sorted(maps.Keys(props)))
+	return h.writeEntityConfig(zkmeta.ConfigTypeTopic, topic, props)
+}
+
+// brokerEntity is ZkAdminManager.getBrokerId as the /config/brokers child: "<default>" for the empty name.
+func (h *Handlers) brokerEntity(name string) (string, error) {
+	if name == "" {
+		return dynconfig.DefaultEntity, nil
+	}
+	id, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
+		return "", &messageError{kerr.InvalidRequest, "Broker id must be an integer, but it is: " + name}
+	}
+	if int32(id) != h.cfg.BrokerID {
+		return "", &messageError{kerr.InvalidRequest, fmt.Sprintf(
+			"Unexpected broker id, expected %d, but received %s", h.cfg.BrokerID, name)}
+	}
+	return strconv.Itoa(int(id)), nil
+}
+
+// alterBrokerConfigs is ZkAdminManager.alterBrokerConfigs: validate as DynamicBrokerConfig does against the other
+// level's current contents, then write /config/brokers/<id|<default>> and notify.
+func (h *Handlers) alterBrokerConfigs(name string, props map[string]string, validateOnly bool) error {
+	entity, err := h.brokerEntity(name)
+	if err != nil {
+		return err
+	}
+	var levels dynconfig.BrokerLevels
+	if h.cfg.DynConfig != nil {
+		if levels, err = h.cfg.DynConfig.BrokerLevels(); err != nil {
+			return err
+		}
+	}
+	if err := dynconfig.ValidateBroker(h.liveProps(), levels, props, name); err != nil {
+		return err
+	}
+	if validateOnly {
+		return nil
+	}
+	h.logger.Info("updating broker config", "entity", entity, "keys", slices.Sorted(maps.Keys(props)))
+	return h.writeEntityConfig(zkmeta.ConfigTypeBroker, entity, props)
+}
+
+// writeEntityConfig is AdminZkClient.changeEntityConfig: the entity znode, then the change notification.
+func (h *Handlers) writeEntityConfig(entityType, name string, props map[string]string) error {
+	if err := h.zk.SetOrCreateEntityConfigs(entityType, name, props); err != nil {
+		return fmt.Errorf("write %s config of %s: %w", entityType, name, err)
+	}
+	if _, err := h.zk.CreateConfigChangeNotification(entityType + "/" + name); err != nil {
+		return fmt.Errorf("config change notification for %s/%s: %w", entityType, name, err)
+	}
+	return nil
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kwire"
 )
 
@@ -20,9 +22,7 @@ func (h *Handlers) registerGroup(mux *kwire.Mux) {
 	mux.Handle(kmsg.SyncGroup.Int16(), 0, 5, h.syncGroup)
 	mux.Handle(kmsg.Heartbeat.Int16(), 0, 4, simple(func(r *kmsg.HeartbeatRequest) kmsg.Response { return g.Heartbeat(r) }))
 	mux.Handle(kmsg.LeaveGroup.Int16(), 0, 4, simple(func(r *kmsg.LeaveGroupRequest) kmsg.Response { return g.LeaveGroup(r) }))
-	// TODO(offset commit): UNKNOWN_TOPIC_OR_PARTITION for topics missing from the metadata cache, as
-	// KafkaApis.handleOffsetCommitRequest does before forwarding.
-	mux.Handle(kmsg.OffsetCommit.Int16(), 0, 8, simple(func(r *kmsg.OffsetCommitRequest) kmsg.Response { return g.OffsetCommit(r) }))
+	mux.Handle(kmsg.OffsetCommit.Int16(), 0, 8, simple(h.offsetCommit))
 	mux.Handle(kmsg.OffsetFetch.Int16(), 0, 7, simple(func(r *kmsg.OffsetFetchRequest) kmsg.Response { return g.OffsetFetch(r) }))
 	mux.Handle(kmsg.ListGroups.Int16(), 0, 4, simple(func(r *kmsg.ListGroupsRequest) kmsg.Response { return g.ListGroups(r) }))
 	mux.Handle(kmsg.DescribeGroups.Int16(), 0, 5, simple(func(r *kmsg.DescribeGroupsRequest) kmsg.Response { return g.DescribeGroups(r) }))
@@ -76,4 +76,52 @@ func (h *Handlers) syncGroup(ctx context.Context, _ *kwire.RequestContext, r kms
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// offsetCommit is KafkaApis.handleOffsetCommitRequest: partitions missing from the metadata cache (never created, or
+// of a deleted topic, whose offsets the coordinator has just dropped) get UNKNOWN_TOPIC_OR_PARTITION and never reach
+// the coordinator; the rest is committed.
+func (h *Handlers) offsetCommit(req *kmsg.OffsetCommitRequest) kmsg.Response {
+	known := *req
+	known.Topics = nil
+	unknown := map[group.TopicPartition]bool{}
+	for _, t := range req.Topics {
+		kt := t
+		kt.Partitions = nil
+		for _, p := range t.Partitions {
+			if h.cache.HasPartition(t.Topic, p.Partition) {
+				kt.Partitions = append(kt.Partitions, p)
+			} else {
+				unknown[group.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = true
+			}
+		}
+		if len(kt.Partitions) > 0 {
+			known.Topics = append(known.Topics, kt)
+		}
+	}
+	if len(unknown) == 0 {
+		return h.cfg.Group.OffsetCommit(req)
+	}
+	codes := map[group.TopicPartition]int16{}
+	for tp := range unknown {
+		codes[tp] = kerr.UnknownTopicOrPartition.Code
+	}
+	if len(known.Topics) > 0 {
+		for _, t := range h.cfg.Group.OffsetCommit(&known).Topics {
+			for _, p := range t.Partitions {
+				codes[group.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = p.ErrorCode
+			}
+		}
+	}
+	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+	resp.Version = req.Version
+	for _, t := range req.Topics {
+		rt := kmsg.OffsetCommitResponseTopic{Topic: t.Topic}
+		for _, p := range t.Partitions {
+			rt.Partitions = append(rt.Partitions, kmsg.OffsetCommitResponseTopicPartition{Partition: p.Partition,
+				ErrorCode: codes[group.TopicPartition{Topic: t.Topic, Partition: p.Partition}]})
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
 }

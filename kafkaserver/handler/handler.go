@@ -11,6 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
+	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -26,6 +29,12 @@ type Config struct {
 	Replicas  *replica.Manager
 	// Group is the group coordinator; nil leaves the group APIs unregistered.
 	Group *group.Coordinator
+	// ProducerIDs hands out producer ids; nil leaves InitProducerId unregistered.
+	ProducerIDs *group.ProducerIDManager
+	// Controller is this broker's controller runtime; nil leaves the controller admin APIs unregistered.
+	Controller *controller.Controller
+	// DynConfig holds the dynamic broker configs; nil serves Props as they are.
+	DynConfig *dynconfig.Manager
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger
@@ -42,6 +51,8 @@ type Handlers struct {
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
+
+	fetchSessions *fetchsession.Cache
 }
 
 // New returns the handlers for cfg.
@@ -52,6 +63,8 @@ func New(cfg Config) *Handlers {
 	return &Handlers{
 		cfg: cfg, zk: cfg.ZK, rm: cfg.Replicas, cache: cfg.Replicas.Cache(), props: cfg.Props, logger: cfg.Logger,
 		rnd: rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.BrokerID))),
+		fetchSessions: fetchsession.NewCache(int(cfg.Props.MaxIncrementalFetchSessionCacheSlots),
+			fetchsession.DefaultEvictionMs, cfg.Seed^uint64(cfg.BrokerID)),
 	}
 }
 
@@ -59,7 +72,7 @@ func New(cfg Config) *Handlers {
 // its table.
 func (h *Handlers) Register(mux *kwire.Mux) {
 	// Appends must keep the client's order on a connection.
-	mux.Handle(kmsg.Produce.Int16(), 0, 8, h.produce, kwire.Serial())
+	mux.Handle(kmsg.Produce.Int16(), 0, 9, h.produce, kwire.Serial())
 	mux.Handle(kmsg.Fetch.Int16(), 0, 12, h.fetch)
 	mux.Handle(kmsg.ListOffsets.Int16(), 0, 6, h.listOffsets)
 	mux.Handle(kmsg.Metadata.Int16(), 0, 11, h.metadata)
@@ -71,6 +84,11 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	mux.Handle(kmsg.DeleteTopics.Int16(), 0, 6, h.deleteTopics)
 	mux.Handle(kmsg.CreatePartitions.Int16(), 0, 3, h.createPartitions)
 	mux.Handle(kmsg.DescribeConfigs.Int16(), 0, 4, h.describeConfigs)
+	mux.Handle(kmsg.AlterConfigs.Int16(), 0, 2, h.alterConfigs)
+	mux.Handle(kmsg.IncrementalAlterConfigs.Int16(), 0, 1, h.incrementalAlterConfigs)
 	mux.Handle(kmsg.DescribeCluster.Int16(), 0, 0, h.describeCluster)
 	h.registerGroup(mux)
+	h.registerProducer(mux)
+	h.registerLogAPIs(mux)
+	h.registerControllerAdmin(mux)
 }

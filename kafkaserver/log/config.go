@@ -25,6 +25,7 @@ type Config struct {
 	PreallocateFiles                bool   // preallocate
 	DeleteRetentionMs               int64  // delete.retention.ms: how long tombstones survive compaction
 	MinCompactionLagMs              int64  // min.compaction.lag.ms
+	MaxCompactionLagMs              int64  // max.compaction.lag.ms (<= 0: default, Long.MAX_VALUE)
 	MinCleanableDirtyRatio          float64
 }
 
@@ -44,6 +45,7 @@ func DefaultConfig() Config {
 		MessageTimestampDifferenceMaxMs: math.MaxInt64,
 		MaxMessageBytes:                 1048588,
 		DeleteRetentionMs:               24 * 3600 * 1000,
+		MaxCompactionLagMs:              math.MaxInt64,
 		MinCleanableDirtyRatio:          0.5,
 	}
 }
@@ -86,6 +88,9 @@ func (c Config) normalized() Config {
 	}
 	if c.DeleteRetentionMs <= 0 {
 		c.DeleteRetentionMs = d.DeleteRetentionMs
+	}
+	if c.MaxCompactionLagMs <= 0 {
+		c.MaxCompactionLagMs = d.MaxCompactionLagMs
 	}
 	if c.MinCleanableDirtyRatio <= 0 {
 		c.MinCleanableDirtyRatio = d.MinCleanableDirtyRatio

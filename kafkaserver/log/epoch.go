@@ -76,7 +76,8 @@ func (c *epochCache) assign(epoch int32, offset int64) (bool, error) {
 // endOffsetFor answers OffsetForLeaderEpoch: the largest epoch <= requested and the start offset of
 // the next epoch (or the log end offset for the latest epoch); (-1, -1) when unknown.
 func (c *epochCache) endOffsetFor(epoch int32, logEnd int64) (int32, int64) {
-	if epoch < 0 {
+	// Only UNDEFINED_EPOCH (-1) is special; another negative epoch falls through like any epoch below the first.
+	if epoch == -1 {
 		return -1, -1
 	}
 	l, ok := c.latest()

@@ -64,9 +64,13 @@ type Log struct {
 	recoveryPoint int64
 	epochs        *epochCache
 	topicID       [16]byte
+	pstate        *producerStateManager // idempotent producers' last batches and their snapshots
 	unflushed     int64
 	lastFlushMs   int64
 	closed        bool
+	// Lowest truncation since the cleaner last looked (it moves its checkpoint back, see cleaner_log.go).
+	cleanerTruncated   bool
+	cleanerTruncatedTo int64
 }
 
 // ParseTopicPartitionDir splits "<topic>-<partition>" as Kafka's Log.parseTopicPartitionName does.
@@ -134,6 +138,9 @@ func (l *Log) load(st LoadState) error {
 	if l.epochs, err = loadEpochCache(l.dir); err != nil {
 		return err
 	}
+	if l.pstate, err = newProducerStateManager(l.dir, l.tp, DefaultProducerIDExpirationMs, l.logger); err != nil {
+		return err
+	}
 	if id, ok, err := readPartitionMetadata(l.dir); err != nil {
 		l.logger.Warn("ignoring partition.metadata", "err", err)
 	} else if ok {
@@ -145,10 +152,14 @@ func (l *Log) load(st LoadState) error {
 	}
 	// First pass: leftovers of interrupted deletes, cleanings and writes.
 	var swaps []string
+	minCleaned := int64(math.MaxInt64)
 	for _, e := range entries {
 		n := e.Name()
 		switch {
 		case strings.HasSuffix(n, deletedSuffix), strings.HasSuffix(n, cleanedSuffix), strings.HasSuffix(n, ".tmp"):
+			if b, ok := parseBase(strings.TrimSuffix(n, cleanedSuffix), logSuffix); ok && strings.HasSuffix(n, cleanedSuffix) {
+				minCleaned = min(minCleaned, b)
+			}
 			if err := os.Remove(filepath.Join(l.dir, n)); err != nil {
 				return fmt.Errorf("remove %s: %w", n, err)
 			}
@@ -158,6 +169,15 @@ func (l *Log) load(st LoadState) error {
 			_ = os.Remove(filepath.Join(l.dir, n)) // swapped indexes are rebuilt
 		}
 	}
+	// KAFKA-6264: a .swap at or past the first .cleaned segment belongs to an unfinished split; drop it.
+	swaps = slices.DeleteFunc(swaps, func(n string) bool {
+		b, ok := parseBase(strings.TrimSuffix(n, swapSuffix), logSuffix)
+		if ok && b >= minCleaned {
+			_ = os.Remove(filepath.Join(l.dir, n))
+			return true
+		}
+		return false
+	})
 	if err := l.completeSwaps(swaps); err != nil {
 		return err
 	}
@@ -232,7 +252,14 @@ func (l *Log) load(st LoadState) error {
 		l.recoveryPoint = l.next
 	}
 	l.hw = min(max(st.HighWatermark, l.logStart), l.next)
-	return nil
+	segBases := make([]int64, len(l.segs))
+	for i, s := range l.segs {
+		segBases[i] = s.base
+	}
+	if err := l.pstate.removeStraySnapshots(segBases); err != nil {
+		return err
+	}
+	return l.rebuildProducerState(l.next, st.CleanShutdown)
 }
 
 // completeSwaps finishes a compaction swap that a crash interrupted: the .swap segment replaces the
@@ -433,9 +460,21 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32) (AppendInfo, err
 	info := AppendInfo{FirstOffset: v.firstOffset, LastOffset: v.lastOffset, MaxTimestamp: v.maxTimestamp,
 		OffsetOfMaxTimestamp: v.offsetOfMaxTs, LogAppendTime: v.logAppendTime, NumMessages: v.numMessages,
 		ValidBytes: len(v.records), Converted: v.converted}
+	producers, dup, err := l.analyzeProducers(v.batches, originClient)
+	if err != nil {
+		return AppendInfo{}, err
+	}
+	if dup != nil {
+		// A retried batch: nothing is written and the producer learns the offsets of the first copy (Kafka also
+		// reports the batch's timestamp as the log append time).
+		info.FirstOffset, info.LastOffset, info.LogAppendTime = dup.firstOffset(), dup.lastOffset, dup.timestamp
+		info.LogStartOffset = l.logStart
+		return info, nil
+	}
 	if err := l.appendValidated(v.records, v.batches, info.FirstOffset, info.LastOffset, info.MaxTimestamp, info.OffsetOfMaxTimestamp, int64(info.NumMessages), nowMs); err != nil {
 		return AppendInfo{}, err
 	}
+	l.applyProducers(producers, info.LastOffset)
 	info.LogStartOffset = l.logStart
 	return info, nil
 }
@@ -485,9 +524,14 @@ func (l *Log) AppendAsFollower(records []byte) (AppendInfo, error) {
 		}
 	}
 	info.LastOffset = prev
+	producers, _, err := l.analyzeProducers(batches, originReplication)
+	if err != nil {
+		return AppendInfo{}, err
+	}
 	if err := l.appendValidated(records, batches, info.FirstOffset, info.LastOffset, info.MaxTimestamp, info.OffsetOfMaxTimestamp, int64(info.NumMessages), l.nowMs()); err != nil {
 		return AppendInfo{}, err
 	}
+	l.applyProducers(producers, info.LastOffset)
 	info.LogStartOffset = l.logStart
 	return info, nil
 }
@@ -543,6 +587,11 @@ func (l *Log) rollLocked(base int64) error {
 		return fmt.Errorf("roll %s: offset %d below active segment %d", l.tp, base, act.base)
 	}
 	if err := act.onBecomeInactive(); err != nil {
+		return err
+	}
+	// A snapshot at the new segment's base lets recovery start from it (Log.roll).
+	l.pstate.mapEnd = base
+	if err := l.pstate.takeSnapshot(); err != nil {
 		return err
 	}
 	s, err := createSegment(l.dir, base, &l.cfg, l.nowMs(), l.jitter())
@@ -633,29 +682,14 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage 
 		if !found {
 			continue
 		}
-		end := pos
-		for end < s.size {
-			h, err := s.header(end)
-			if err != nil {
-				return res, fmt.Errorf("read %s: %w", l.tp, err)
-			}
-			n := batchLen(h)
-			if h.lastOffset() >= maxOffset {
-				break
-			}
-			if end+n-pos > int64(maxBytes) && !(end == pos && minOneMessage) {
-				if end == pos {
-					res.FirstBatchTooLarge = true
-				}
-				break
-			}
-			end += n
+		data, tooLarge, err := s.readBatches(pos, maxBytes, maxOffset, minOneMessage)
+		if err != nil {
+			return res, fmt.Errorf("read %s: %w", l.tp, err)
 		}
-		if end > pos {
-			if res.Records, err = s.readAt(pos, end-pos); err != nil {
-				return res, err
-			}
+		if len(data) > 0 {
+			res.Records = data
 		}
+		res.FirstBatchTooLarge = tooLarge
 		return res, nil
 	}
 	return res, nil
@@ -756,6 +790,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		return nil
 	}
 	l.logger.Info("truncating log", "to", offset, "from", l.next)
+	l.noteTruncation(offset)
 	if l.segs[0].base > offset {
 		return l.truncateFullyAndStartAt(offset)
 	}
@@ -772,8 +807,10 @@ func (l *Log) TruncateTo(offset int64) error {
 	l.hw = min(l.hw, offset)
 	l.recoveryPoint = min(l.recoveryPoint, offset)
 	l.logStart = min(l.logStart, offset)
-	l.removeSnapshotsAfter(offset)
-	return l.epochs.truncateFromEnd(offset)
+	if err := l.epochs.truncateFromEnd(offset); err != nil {
+		return err
+	}
+	return l.rebuildProducerState(offset, false)
 }
 
 // TruncateFullyAndStartAt drops every segment and restarts the log empty at offset.
@@ -787,6 +824,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 }
 
 func (l *Log) truncateFullyAndStartAt(offset int64) error {
+	l.noteTruncation(offset)
 	for _, s := range l.segs {
 		if err := s.remove(); err != nil {
 			return err
@@ -799,22 +837,11 @@ func (l *Log) truncateFullyAndStartAt(offset int64) error {
 	}
 	l.segs = []*segment{s}
 	l.next, l.logStart, l.hw, l.recoveryPoint = offset, offset, offset, offset
-	l.removeSnapshotsAfter(-1)
-	return l.epochs.clear()
-}
-
-// removeSnapshotsAfter deletes producer-state snapshots beyond the log end, which a Kafka broker
-// reading this directory would otherwise trust.
-func (l *Log) removeSnapshotsAfter(offset int64) {
-	entries, err := os.ReadDir(l.dir)
-	if err != nil {
-		return
+	if err := l.epochs.clear(); err != nil {
+		return err
 	}
-	for _, e := range entries {
-		if b, ok := parseBase(e.Name(), snapshotSuffix); ok && b > offset {
-			_ = os.Remove(filepath.Join(l.dir, e.Name()))
-		}
-	}
+	l.pstate.truncateFullyAndStartAt(offset)
+	return l.rebuildProducerState(offset, false)
 }
 
 // DeleteRecordsBefore moves the log start offset forward (DeleteRecords); it may not pass the high
@@ -845,6 +872,7 @@ func (l *Log) incrementLogStart(offset int64) error {
 	l.logStart = offset
 	l.hw = max(l.hw, offset)
 	l.recoveryPoint = max(l.recoveryPoint, offset)
+	l.pstate.onLogStartOffsetIncremented(offset)
 	return l.epochs.truncateFromStart(offset)
 }
 
@@ -920,6 +948,7 @@ func (l *Log) deleteSegments(pred func(s, next *segment) bool) (int, error) {
 		if err := s.remove(); err != nil {
 			return 0, err
 		}
+		l.pstate.removeAndDeleteSnapshot(s.base)
 	}
 	l.segs = slices.Delete(l.segs, 0, n)
 	return n, l.incrementLogStart(l.segs[0].base)
@@ -932,7 +961,8 @@ func (l *Log) Close() error {
 	if l.closed {
 		return nil
 	}
-	err := l.flushLocked()
+	// A snapshot at the log end spares the next start a scan of the log (Log.close).
+	err := errors.Join(l.pstate.takeSnapshot(), l.flushLocked())
 	l.closed = true
 	return errors.Join(err, l.closeSegments())
 }

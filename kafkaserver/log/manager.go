@@ -36,6 +36,7 @@ type Manager struct {
 	logs       map[TopicPartition]*Log
 	logDir     map[TopicPartition]string
 	closed     bool
+	cleaner    *Cleaner // nil unless NewCleaner/StartCleaner ran
 }
 
 // MetaProperties is the content of meta.properties in ZooKeeper mode (version 0).
@@ -311,6 +312,7 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	m.mu.Lock()
 	tp := TopicPartition{topic, partition}
 	l, ok := m.logs[tp]
+	dir, cleaner := m.logDir[tp], m.cleaner
 	if ok {
 		delete(m.logs, tp)
 		delete(m.logDir, tp)
@@ -318,6 +320,9 @@ func (m *Manager) Delete(topic string, partition int32) error {
 	m.mu.Unlock()
 	if !ok {
 		return nil
+	}
+	if cleaner != nil {
+		cleaner.abort(tp, dir)
 	}
 	if err := l.Close(); err != nil {
 		m.logger.Warn("closing log before delete", "partition", tp.String(), "err", err)
@@ -398,11 +403,25 @@ func (m *Manager) EnforceRetention(now time.Time) (int, error) {
 // releases the dir locks.
 func (m *Manager) Close() error {
 	m.mu.Lock()
+	cleaner := m.cleaner
+	m.mu.Unlock()
+	if cleaner != nil {
+		cleaner.Close() // its threads take m.mu, so stop them first
+	}
+	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil
 	}
 	return m.closeAll(true)
+}
+
+// dirOf is the log dir holding tp.
+func (m *Manager) dirOf(tp TopicPartition) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.logDir[tp]
+	return d, ok
 }
 
 func (m *Manager) closeAll(clean bool) error {

@@ -45,6 +45,7 @@ func LogConfig(values map[string]string) (klog.Config, error) {
 	i32("max.message.bytes", &c.MaxMessageBytes)
 	i64("delete.retention.ms", &c.DeleteRetentionMs)
 	i64("min.compaction.lag.ms", &c.MinCompactionLagMs)
+	i64("max.compaction.lag.ms", &c.MaxCompactionLagMs)
 	if v := values["cleanup.policy"]; v != "" {
 		c.CleanupPolicy = strings.ReplaceAll(v, " ", "")
 	}
@@ -69,6 +70,12 @@ func LogConfig(values map[string]string) (klog.Config, error) {
 	}
 	if c.RetentionMs == 0 {
 		c.RetentionMs = 1
+	}
+	if values["delete.retention.ms"] == "0" {
+		c.DeleteRetentionMs = 1
+	}
+	if f, err := strconv.ParseFloat(values["min.cleanable.dirty.ratio"], 64); err == nil && f == 0 {
+		c.MinCleanableDirtyRatio = 1e-9 // any dirty byte makes the log cleanable
 	}
 	return c, firstErr
 }

@@ -41,6 +41,9 @@ type Config struct {
 	// coordinators load and unload their partitions of the internal topics on it), in order.
 	OnLeadershipChange func(tp klog.TopicPartition, leader bool)
 	Logger             *slog.Logger
+	// OnPartitionsDeleted, if set, hears of the partitions an UpdateMetadata removed because their topic is being
+	// deleted (the group coordinator drops their committed offsets, as KafkaApis.handleUpdateMetadataRequest does).
+	OnPartitionsDeleted func(tps []klog.TopicPartition)
 }
 
 // Manager is the replica manager (Kafka's ReplicaManager): the partitions this broker hosts and their state.
@@ -302,8 +305,11 @@ func (m *Manager) UpdateMetadata(req *kmsg.UpdateMetadataRequest) *kmsg.UpdateMe
 	}
 	m.controllerEpoch = req.ControllerEpoch
 	m.mu.Unlock()
-	m.cache.Update(req)
+	deleted := m.cache.Update(req)
 	m.signal()
+	if len(deleted) > 0 && m.cfg.OnPartitionsDeleted != nil {
+		m.cfg.OnPartitionsDeleted(deleted)
+	}
 	return resp
 }
 

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
 // LeaderDuringDelete is the leader id UpdateMetadata carries for partitions of topics being deleted.
@@ -88,8 +90,9 @@ func (c *MetadataCache) Changed() <-chan struct{} {
 }
 
 // Update applies an UpdateMetadata request of any version (ZkMetadataCache.updateMetadata): the live brokers are
-// replaced, partition states are upserted and partitions with leader LeaderDuringDelete are removed.
-func (c *MetadataCache) Update(req *kmsg.UpdateMetadataRequest) {
+// replaced, partition states are upserted and partitions with leader LeaderDuringDelete are removed. It returns
+// those deleted partitions (cached or not, as Kafka does) for the group coordinator.
+func (c *MetadataCache) Update(req *kmsg.UpdateMetadataRequest) (deleted []klog.TopicPartition) {
 	brokers := make(map[int32]BrokerMeta, len(req.LiveBrokers))
 	for _, b := range req.LiveBrokers {
 		bm := BrokerMeta{ID: b.ID, Rack: b.Rack}
@@ -113,6 +116,7 @@ func (c *MetadataCache) Update(req *kmsg.UpdateMetadataRequest) {
 	apply := func(topic string, id [16]byte, ps *kmsg.UpdateMetadataRequestTopicPartition) {
 		t := c.topics[topic]
 		if ps.Leader == LeaderDuringDelete {
+			deleted = append(deleted, klog.TopicPartition{Topic: topic, Partition: ps.Partition})
 			if t != nil {
 				delete(t.Partitions, ps.Partition)
 				if len(t.Partitions) == 0 {
@@ -144,6 +148,7 @@ func (c *MetadataCache) Update(req *kmsg.UpdateMetadataRequest) {
 	}
 	close(c.changed)
 	c.changed = make(chan struct{})
+	return deleted
 }
 
 func securityProtocolName(id int16) string {

@@ -26,6 +26,11 @@ type Partition struct {
 	replicas        []int32
 	followerLEO     map[int32]int64 // leader only: each follower's last fetch offset
 	hwChanged       chan struct{}   // closed (and replaced) whenever the high watermark moves
+
+	// followerLogStart holds the log start offsets followers reported while leaderEpoch was followerLogStartEpoch
+	// (DeleteRecords' low watermark); older reports do not count.
+	followerLogStart      map[int32]int64
+	followerLogStartEpoch int32
 }
 
 // PartitionInfo is a snapshot of a partition's replication state.

@@ -1,0 +1,195 @@
+package kafkaclients
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+const saslJaas = `KafkaServer {
+   org.apache.kafka.common.security.plain.PlainLoginModule required
+   username="admin"
+   password="admin-secret"
+   user_admin="admin-secret"
+   user_alice="alice-secret";
+};
+`
+
+// startSASLCluster is startCluster with a SASL_PLAINTEXT listener (PLAIN) beside the PLAINTEXT one, its users in a
+// JAAS file passed as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
+func startSASLCluster(t *testing.T) (*cluster, string) {
+	t.Helper()
+	zkBin, kafkaBin := binaries(t)
+	dir := t.TempDir()
+	c := &cluster{dir: dir}
+	zkPort := freePort(t)
+	c.zkAddr = fmt.Sprintf("127.0.0.1:%d", zkPort)
+	writeLines(t, filepath.Join(dir, "zoo.cfg"), []string{"tickTime=500", "initLimit=10", "syncLimit=5",
+		"dataDir=" + filepath.Join(dir, "zk"), fmt.Sprintf("clientPort=%d", zkPort), "clientPortAddress=127.0.0.1",
+		"admin.enableServer=false", "4lw.commands.whitelist=*", "maxClientCnxns=0"})
+	startProc(t, filepath.Join(dir, "zk.log"), zkBin, "start-foreground", filepath.Join(dir, "zoo.cfg"))
+	waitZK(t, c.zkAddr, filepath.Join(dir, "zk.log"))
+
+	c.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	saslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	writeLines(t, filepath.Join(dir, "server.properties"), []string{
+		"broker.id=0",
+		"zookeeper.connect=" + c.zkAddr + "/kafka",
+		"zookeeper.session.timeout.ms=6000",
+		"listeners=PLAINTEXT://" + c.addr + ",SASL_PLAINTEXT://" + saslAddr,
+		"sasl.enabled.mechanisms=PLAIN",
+		"log.dirs=" + filepath.Join(dir, "kafka-logs"),
+		"offsets.topic.replication.factor=1",
+		"offsets.topic.num.partitions=4",
+		"num.partitions=1",
+		"group.initial.rebalance.delay.ms=0",
+	})
+	jaas := filepath.Join(dir, "kafka_server_jaas.conf")
+	if err := os.WriteFile(jaas, []byte(saslJaas), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
+	c.kafkaLog = filepath.Join(dir, "kafka.log")
+	startProc(t, c.kafkaLog, kafkaBin, filepath.Join(dir, "server.properties"))
+	c.waitReady(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(c.kafkaLog)
+			t.Logf("kafkaserver log (tail):\n%s", tail(b, 8000))
+		}
+	})
+	return c, saslAddr
+}
+
+func TestSASLPlainClients(t *testing.T) {
+	c, addr := startSASLCluster(t)
+
+	t.Run("kcat", func(t *testing.T) {
+		kcat := lookPathOrSkip(t, "kcat", "kcat")
+		sasl := func(user, pass string) []string {
+			return []string{"-b", addr, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN",
+				"-X", "sasl.username=" + user, "-X", "sasl.password=" + pass}
+		}
+		c.createTopic(t, "kcat-sasl", 1)
+		out, err := run(t, 30*time.Second, []byte("one\ntwo\nthree\n"), kcat, append(sasl("alice", "alice-secret"), "-P", "-t", "kcat-sasl")...)
+		if err != nil {
+			t.Fatalf("kcat -P: %v\n%s", err, out)
+		}
+		out, err = run(t, 30*time.Second, nil, kcat, append(sasl("alice", "alice-secret"), "-C", "-t", "kcat-sasl", "-o", "beginning", "-c", "3", "-e")...)
+		if lines := strings.Fields(out); err != nil || strings.Join(lines, ",") != "one,two,three" {
+			t.Fatalf("kcat -C: %v\n%q", err, out)
+		}
+		out, err = run(t, 30*time.Second, nil, kcat, append(sasl("alice", "wrong"), "-L", "-m", "5")...)
+		if err == nil || !strings.Contains(out, "Invalid username or password") {
+			t.Fatalf("kcat with a bad password: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("kafka-python", func(t *testing.T) {
+		if out, err := exec.Command(debianPython, "-c", "import kafka").CombinedOutput(); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("kafka-python missing (%v)\n%s", err, out)
+			}
+			t.Skip("kafka-python missing: install Debian package python3-kafka")
+		}
+		script := `
+import sys
+from kafka import KafkaProducer, KafkaConsumer
+from kafka.errors import KafkaError
+addr = sys.argv[1]
+common = dict(bootstrap_servers=addr, security_protocol='SASL_PLAINTEXT', sasl_mechanism='PLAIN')
+p = KafkaProducer(sasl_plain_username='alice', sasl_plain_password='alice-secret', **common)
+for i in range(3):
+    p.send('python-sasl', b'm%d' % i).get(timeout=30)
+p.close()
+c = KafkaConsumer('python-sasl', sasl_plain_username='alice', sasl_plain_password='alice-secret',
+                  auto_offset_reset='earliest', consumer_timeout_ms=10000, **common)
+got = []
+for m in c:
+    got.append(m.value)
+    if len(got) == 3:
+        break
+c.close()
+assert got[:3] == [b'm0', b'm1', b'm2'], got
+try:
+    KafkaProducer(sasl_plain_username='alice', sasl_plain_password='bad', request_timeout_ms=3000,
+                  max_block_ms=3000, **common).send('python-sasl', b'x').get(timeout=5)
+    print('bad password accepted'); sys.exit(1)
+except KafkaError as e:
+    print('bad password refused:', type(e).__name__)
+print('ok')
+`
+		out, err := run(t, 90*time.Second, nil, debianPython, "-c", script, addr)
+		if err != nil || !strings.Contains(out, "ok") {
+			t.Fatalf("kafka-python: %v\n%s", err, out)
+		}
+		t.Log(out)
+	})
+
+	for _, v := range []int16{sarama.SASLHandshakeV0, sarama.SASLHandshakeV1} {
+		t.Run(fmt.Sprintf("sarama-handshake-v%d", v), func(t *testing.T) {
+			cfg := func(pass string) *sarama.Config {
+				cfg := saramaConfig()
+				cfg.Net.SASL.Enable = true
+				cfg.Net.SASL.Mechanism = sarama.SASLTypePlaintext
+				cfg.Net.SASL.Version = v
+				cfg.Net.SASL.Handshake = true
+				cfg.Net.SASL.User, cfg.Net.SASL.Password = "alice", pass
+				if v == sarama.SASLHandshakeV0 {
+					// Raw tokens after the handshake, as clients of Kafka 0.10-1.0 send them; sarama then skips
+					// ApiVersions and picks request versions from cfg.Version.
+					cfg.ApiVersionsRequest = false
+					cfg.Version = sarama.V1_0_0_0
+				}
+				return cfg
+			}
+			topic := fmt.Sprintf("sarama-sasl-v%d", v)
+			c.createTopic(t, topic, 1)
+			p, err := sarama.NewSyncProducer([]string{addr}, cfg("alice-secret"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 3; i++ {
+				if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(fmt.Sprint(i))}); err != nil {
+					b, _ := os.ReadFile(c.kafkaLog)
+					t.Fatalf("send: %v\n%s", err, tail(b, 3000))
+				}
+			}
+			p.Close()
+			cons, err := sarama.NewConsumer([]string{addr}, cfg("alice-secret"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cons.Close()
+			pc, err := cons.ConsumePartition(topic, 0, sarama.OffsetOldest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close()
+			for i := 0; i < 3; i++ {
+				select {
+				case m := <-pc.Messages():
+					if string(m.Value) != fmt.Sprint(i) {
+						t.Fatalf("message %d: %q", i, m.Value)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatalf("message %d not consumed", i)
+				}
+			}
+			_, err = sarama.NewClient([]string{addr}, cfg("wrong"))
+			if err == nil {
+				t.Fatal("bad password accepted")
+			}
+			if v == sarama.SASLHandshakeV1 && !errors.Is(err, sarama.ErrSASLAuthenticationFailed) && !strings.Contains(err.Error(), "Invalid username or password") {
+				t.Logf("bad password error: %v", err)
+			}
+		})
+	}
+}

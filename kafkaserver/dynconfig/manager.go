@@ -1,0 +1,394 @@
+package dynconfig
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+)
+
+// DefaultEntity is ConfigEntityName.Default, the znode name of cluster-wide defaults.
+const DefaultEntity = "<default>"
+
+// DefaultChangeExpiration is DynamicConfigManager's changeExpirationMs: processed notifications older than this
+// are deleted.
+const DefaultChangeExpiration = 15 * time.Minute
+
+// Logs is the part of the log manager whose configs the manager updates (*klog.Manager).
+type Logs interface {
+	All() map[klog.TopicPartition]*klog.Log
+}
+
+// Config configures a Manager.
+type Config struct {
+	ZK       *zkmeta.Client
+	BrokerID int32
+	// Static is the broker's configuration from server.properties and --override.
+	Static *serverprops.Config
+	// Logs receives live topic config changes; nil until the log manager exists (SetLogs).
+	Logs Logs
+	// ChangeExpiration defaults to DefaultChangeExpiration.
+	ChangeExpiration time.Duration
+	// Now defaults to time.Now; tests set it to age notifications.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's
+// DynamicBrokerConfig plus DynamicConfigManager with its TopicConfigHandler and BrokerConfigHandler.
+type Manager struct {
+	cfg     Config
+	logger  *slog.Logger
+	current atomic.Pointer[serverprops.Config]
+	logs    atomic.Value // Logs
+
+	passwords map[string]bool // broker configs of type PASSWORD
+
+	// mu serializes applying changes (the listener, LoadBrokerConfigs and SetLogs).
+	mu           sync.Mutex
+	lastExecuted atomic.Int64
+}
+
+// New returns a manager whose current config is cfg.Static until LoadBrokerConfigs.
+func New(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ChangeExpiration <= 0 {
+		cfg.ChangeExpiration = DefaultChangeExpiration
+	}
+	m := &Manager{cfg: cfg, logger: cfg.Logger.With("component", "dynamic-config"), passwords: map[string]bool{}}
+	for n, k := range brokerKeys(cfg.Static) {
+		if k.typ == serverprops.TypePassword {
+			m.passwords[n] = true
+		}
+	}
+	m.current.Store(cfg.Static)
+	if cfg.Logs != nil {
+		m.logs.Store(holder{cfg.Logs})
+	}
+	m.lastExecuted.Store(-1)
+	return m
+}
+
+type holder struct{ Logs }
+
+// SetLogs attaches the log manager (it opens after the dynamic broker configs are loaded, which give its
+// defaults) and brings every log's config up to date.
+func (m *Manager) SetLogs(l Logs) error {
+	m.logs.Store(holder{l})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.applyAllLogs()
+}
+
+// Current is the broker config with the dynamic broker configs applied.
+func (m *Manager) Current() *serverprops.Config { return m.current.Load() }
+
+// LastExecuted is the sequence number of the last config change notification processed (-1 before any).
+func (m *Manager) LastExecuted() int64 { return m.lastExecuted.Load() }
+
+// LoadBrokerConfigs reads /config/brokers/<default> and /config/brokers/<id> and makes them current, as
+// DynamicBrokerConfig.initialize does at startup.
+func (m *Manager) LoadBrokerConfigs() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reloadBroker()
+}
+
+// BrokerLevels reads both dynamic levels of this broker from ZooKeeper.
+func (m *Manager) BrokerLevels() (BrokerLevels, error) {
+	per, err := m.cfg.ZK.GetEntityConfigs(zkmeta.ConfigTypeBroker, strconv.Itoa(int(m.cfg.BrokerID)))
+	if err != nil {
+		return BrokerLevels{}, fmt.Errorf("broker %d configs: %w", m.cfg.BrokerID, err)
+	}
+	def, err := m.cfg.ZK.GetEntityConfigs(zkmeta.ConfigTypeBroker, DefaultEntity)
+	if err != nil {
+		return BrokerLevels{}, fmt.Errorf("default broker configs: %w", err)
+	}
+	return BrokerLevels{PerBroker: per, Default: def}, nil
+}
+
+func (m *Manager) reloadBroker() error {
+	lv, err := m.BrokerLevels()
+	if err != nil {
+		return err
+	}
+	next, err := m.cfg.Static.WithDynamic(m.dropPasswords(lv.PerBroker), m.dropPasswords(lv.Default))
+	if err != nil {
+		// DynamicBrokerConfig keeps the previous config when the new one does not validate.
+		return fmt.Errorf("apply dynamic broker configs: %w", err)
+	}
+	m.current.Store(next)
+	return nil
+}
+
+// dropPasswords leaves out password configs: Kafka stores them encrypted with password.encoder.secret, which is
+// not implemented, so they cannot be read back.
+func (m *Manager) dropPasswords(props map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range props {
+		base := k
+		if sub := listenerConfigRE.FindStringSubmatch(k); sub != nil {
+			base = listenerBase(sub[1])
+		}
+		if m.passwords[base] {
+			m.logger.Warn("encrypted dynamic password config ignored (password.encoder.secret is not supported)", "key", k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// TopicConfig is the topic's full config: the current broker defaults under its /config/topics/<t> overrides.
+func (m *Manager) TopicConfig(topic string) (map[string]string, error) {
+	vals := m.Current().TopicDefaults()
+	overrides, err := m.cfg.ZK.GetEntityConfigs(zkmeta.ConfigTypeTopic, topic)
+	if err != nil {
+		return nil, fmt.Errorf("topic configs of %s: %w", topic, err)
+	}
+	maps.Copy(vals, overrides)
+	return vals, nil
+}
+
+// LogConfig is TopicConfig as the log's Config.
+func (m *Manager) LogConfig(topic string) (klog.Config, error) {
+	vals, err := m.TopicConfig(topic)
+	if err != nil {
+		return klog.Config{}, err
+	}
+	return replica.LogConfig(vals)
+}
+
+func (m *Manager) currentLogs() Logs {
+	h, _ := m.logs.Load().(holder)
+	return h.Logs
+}
+
+// applyTopic is TopicConfigHandler.processConfigChanges: the topic's logs on this broker take the new config.
+func (m *Manager) applyTopic(topic string) error {
+	logs := m.currentLogs()
+	if logs == nil {
+		return nil
+	}
+	var mine []*klog.Log
+	for tp, l := range logs.All() {
+		if tp.Topic == topic {
+			mine = append(mine, l)
+		}
+	}
+	if len(mine) == 0 {
+		return nil
+	}
+	lc, err := m.LogConfig(topic)
+	if err != nil {
+		return err
+	}
+	for _, l := range mine {
+		l.SetConfig(lc)
+	}
+	m.logger.Info("applied topic config", "topic", topic, "partitions", len(mine))
+	return nil
+}
+
+// applyAllLogs gives every log its topic's config under the current defaults (DynamicLogConfig.reconfigure).
+func (m *Manager) applyAllLogs() error {
+	logs := m.currentLogs()
+	if logs == nil {
+		return nil
+	}
+	byTopic := map[string][]*klog.Log{}
+	for tp, l := range logs.All() {
+		byTopic[tp.Topic] = append(byTopic[tp.Topic], l)
+	}
+	var errs []error
+	for _, t := range slices.Sorted(maps.Keys(byTopic)) {
+		lc, err := m.LogConfig(t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, l := range byTopic[t] {
+			l.SetConfig(lc)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// applyBroker is BrokerConfigHandler.processConfigChanges for this broker or the cluster default.
+func (m *Manager) applyBroker(name string) error {
+	if name != DefaultEntity && name != strconv.Itoa(int(m.cfg.BrokerID)) {
+		return nil
+	}
+	if err := m.reloadBroker(); err != nil {
+		return err
+	}
+	m.logger.Info("applied dynamic broker config", "entity", name)
+	return m.applyAllLogs()
+}
+
+// Apply re-reads one entity's config and applies it ("topics", "foo"; "brokers", "1" or "<default>"). Quota
+// entities (clients, users, ips) are not applied: quotas are not implemented.
+func (m *Manager) Apply(entityType, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch entityType {
+	case zkmeta.ConfigTypeTopic:
+		return m.applyTopic(name)
+	case zkmeta.ConfigTypeBroker:
+		return m.applyBroker(name)
+	case zkmeta.ConfigTypeClient, zkmeta.ConfigTypeUser, zkmeta.ConfigTypeIP:
+		m.logger.Debug("quota config change ignored", "type", entityType, "name", name)
+		return nil
+	}
+	return fmt.Errorf("unknown config entity type %q", entityType)
+}
+
+// changeData is a config change notification: version 1 (entity_type, entity_name; Kafka 0.9 to 1.x tools) or
+// version 2 (entity_path).
+type changeData struct {
+	Version    *int    `json:"version"`
+	EntityType *string `json:"entity_type"`
+	EntityName *string `json:"entity_name"`
+	EntityPath *string `json:"entity_path"`
+}
+
+// ParseChange returns the entity a notification names, as ConfigChangedNotificationHandler does.
+func ParseChange(data []byte) (entityType, name string, err error) {
+	var d changeData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return "", "", fmt.Errorf("config change notification %q is not JSON: %w", data, err)
+	}
+	if d.Version == nil {
+		return "", "", fmt.Errorf("config change notification %q has no version", data)
+	}
+	switch *d.Version {
+	case 1:
+		if d.EntityType == nil || (*d.EntityType != zkmeta.ConfigTypeTopic && *d.EntityType != zkmeta.ConfigTypeClient) {
+			return "", "", fmt.Errorf("version 1 config change notification must have 'entity_type' set to "+
+				"'clients' or 'topics': %s", data)
+		}
+		if d.EntityName == nil {
+			return "", "", fmt.Errorf("version 1 config change notification does not specify 'entity_name': %s", data)
+		}
+		return *d.EntityType, *d.EntityName, nil
+	case 2:
+		if d.EntityPath == nil {
+			return "", "", fmt.Errorf("version 2 config change notification must specify 'entity_path': %s", data)
+		}
+		t, n, ok := strings.Cut(*d.EntityPath, "/")
+		if !ok || t == "" || n == "" {
+			return "", "", fmt.Errorf("invalid entity_path in config change notification: %s", data)
+		}
+		return t, n, nil
+	}
+	return "", "", fmt.Errorf("config change notification has unsupported version %d: %s", *d.Version, data)
+}
+
+// Run is the /config/changes listener (ZkNodeChangeNotificationListener): on every change of the children,
+// process the notifications after the last one executed in sequence order, then delete the ones older than the
+// expiration. It returns when ctx ends or the ZooKeeper client closes.
+func (m *Manager) Run(ctx context.Context) error {
+	if err := m.cfg.ZK.MakeSurePersistentPathExists(zkmeta.ConfigChangesPath); err != nil {
+		return fmt.Errorf("config change listener: %w", err)
+	}
+	events, err := m.cfg.ZK.WatchChildren(ctx, zkmeta.ConfigChangesPath)
+	if err != nil {
+		return fmt.Errorf("config change listener: %w", err)
+	}
+	for ev := range events {
+		m.ProcessNotifications(ev.Children)
+	}
+	return ctx.Err()
+}
+
+// ProcessNotifications handles one listing of /config/changes.
+func (m *Manager) ProcessNotifications(children []string) {
+	if len(children) == 0 {
+		return
+	}
+	now := m.cfg.Now()
+	type note struct {
+		name string
+		seq  int64
+	}
+	var notes []note
+	for _, c := range children {
+		seq, err := changeNumber(c)
+		if err != nil {
+			m.logger.Warn("unexpected znode in config changes", "znode", c, "err", err)
+			continue
+		}
+		notes = append(notes, note{c, seq})
+	}
+	slices.SortFunc(notes, func(a, b note) int { return cmp.Compare(a.seq, b.seq) })
+	for _, n := range notes {
+		if n.seq <= m.lastExecuted.Load() {
+			continue
+		}
+		m.processNotification(n.name)
+		m.lastExecuted.Store(n.seq)
+	}
+	for _, n := range notes {
+		path := zkmeta.ConfigChangesPath + "/" + n.name
+		_, st, err := m.cfg.ZK.GetDataAndStat(path)
+		if err != nil || st == nil {
+			continue
+		}
+		if now.UnixMilli()-st.Ctime > m.cfg.ChangeExpiration.Milliseconds() {
+			if err := m.cfg.ZK.Delete(path, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+				m.logger.Warn("purging config change notification failed", "znode", path, "err", err)
+			}
+		}
+	}
+}
+
+func (m *Manager) processNotification(name string) {
+	path := zkmeta.ConfigChangesPath + "/" + name
+	data, st, err := m.cfg.ZK.GetDataAndStat(path)
+	if err != nil {
+		m.logger.Error("reading config change notification failed", "znode", path, "err", err)
+		return
+	}
+	if st == nil || data == nil {
+		m.logger.Warn("read null data from config change notification", "znode", path)
+		return
+	}
+	typ, entity, err := ParseChange(data)
+	if err == nil {
+		m.logger.Info("processing config change notification", "entity_type", typ, "entity", entity)
+		err = m.Apply(typ, entity)
+	}
+	if err != nil {
+		m.logger.Error("error processing config change notification", "znode", path, "data", string(data), "err", err)
+	}
+}
+
+// changeNumber is the sequence number of a config_change_ znode.
+func changeNumber(name string) (int64, error) {
+	s, ok := strings.CutPrefix(name, zkmeta.ConfigChangeSeqPrefix)
+	if !ok {
+		return 0, fmt.Errorf("no %s prefix", zkmeta.ConfigChangeSeqPrefix)
+	}
+	return strconv.ParseInt(s, 10, 64)
+}

@@ -1,0 +1,430 @@
+// Package dynconfig holds a broker's dynamic configuration as Kafka 2.8's DynamicConfigManager and
+// DynamicBrokerConfig do in ZooKeeper mode: validation of topic and broker config alterations (LogConfig,
+// DynamicBrokerConfig.validate, ZkAdminManager.prepareIncrementalConfigs), the broker config with
+// /config/brokers/<id> and /config/brokers/<default> applied, and the listener on /config/changes that applies
+// new topic and broker configs live.
+package dynconfig
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+)
+
+// Kafka error codes the alterations fail with.
+const (
+	codeInvalidConfig  int16 = 40 // InvalidConfigurationException
+	codeInvalidRequest int16 = 42 // InvalidRequestException (also every ConfigException, see ZkAdminManager)
+)
+
+// Error is a rejected alteration: Kafka's error code and the message a Java broker sends with it.
+type Error struct {
+	Code    int16
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrorCode is the Kafka error code.
+func (e *Error) ErrorCode() int16 { return e.Code }
+
+func invalidRequest(format string, args ...any) *Error {
+	return &Error{Code: codeInvalidRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// Resource names a config resource as org.apache.kafka.common.config.ConfigResource.toString does, for the
+// "Invalid config value for resource ..." messages.
+type Resource struct {
+	Type string // TOPIC or BROKER
+	Name string
+}
+
+func (r Resource) String() string {
+	return "ConfigResource(type=" + r.Type + ", name='" + r.Name + "')"
+}
+
+// configException is what ZkAdminManager makes of a ConfigException or IllegalArgumentException: INVALID_REQUEST
+// with the resource in the message.
+func configException(r Resource, msg string) *Error {
+	return invalidRequest("Invalid config value for resource %s: %s", r, msg)
+}
+
+// scalaSet renders names as Scala's Set.toString (sorted, as the order of a Scala set is not meaningful).
+func scalaSet(names []string) string {
+	slices.Sort(names)
+	return "Set(" + strings.Join(names, ", ") + ")"
+}
+
+// ValidateTopic checks a topic's complete new override set as AdminZkClient.validateTopicConfig does: unknown
+// names and a min/max compaction lag conflict are INVALID_CONFIG (InvalidConfigurationException); values that do
+// not parse or are out of range are INVALID_REQUEST (ConfigException, wrapped by ZkAdminManager).
+func ValidateTopic(topic string, overrides map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		if serverprops.TopicConfigType(k) == serverprops.TypeUnknown {
+			return &Error{Code: codeInvalidConfig, Message: "Unknown topic config name: " + k}
+		}
+	}
+	_, err := serverprops.ParseTopicConfig(overrides)
+	if err == nil {
+		return nil
+	}
+	var ice *serverprops.InvalidConfigError
+	if !errors.As(err, &ice) {
+		return fmt.Errorf("validate topic config: %w", err)
+	}
+	if strings.HasPrefix(ice.Message, "conflict topic config setting") {
+		return &Error{Code: codeInvalidConfig, Message: ice.Message}
+	}
+	return configException(Resource{"TOPIC", topic}, ice.Message)
+}
+
+// Throttle rates are DynamicConfig.Broker's own definitions: not KafkaConfig configs, but dynamic ones.
+const (
+	LeaderReplicationThrottledRate         = "leader.replication.throttled.rate"
+	FollowerReplicationThrottledRate       = "follower.replication.throttled.rate"
+	ReplicaAlterLogDirsIoMaxBytesPerSecond = "replica.alter.log.dirs.io.max.bytes.per.second"
+)
+
+var throttleRates = map[string]bool{LeaderReplicationThrottledRate: true, FollowerReplicationThrottledRate: true,
+	ReplicaAlterLogDirsIoMaxBytesPerSecond: true}
+
+// securityConfigs is SslConfigs.RECONFIGURABLE_CONFIGS: dynamic only with a listener prefix.
+var securityConfigs = map[string]bool{
+	"ssl.keystore.type": true, "ssl.keystore.location": true, "ssl.keystore.password": true, "ssl.key.password": true,
+	"ssl.truststore.type": true, "ssl.truststore.location": true, "ssl.truststore.password": true,
+	"ssl.keystore.certificate.chain": true, "ssl.keystore.key": true, "ssl.truststore.certificates": true,
+}
+
+// listenerConfigs is DynamicListenerConfig.ReconfigurableConfigs of Kafka 2.8.
+var listenerConfigs = map[string]bool{
+	"advertised.listeners": true, "listeners": true, "listener.security.protocol.map": true,
+	"principal.builder.class": true, "ssl.protocol": true, "ssl.provider": true, "ssl.cipher.suites": true,
+	"ssl.enabled.protocols": true, "ssl.keymanager.algorithm": true, "ssl.trustmanager.algorithm": true,
+	"ssl.endpoint.identification.algorithm": true, "ssl.secure.random.implementation": true,
+	"ssl.client.auth": true, "ssl.engine.factory.class": true, "sasl.mechanism.inter.broker.protocol": true,
+	"sasl.jaas.config": true, "sasl.enabled.mechanisms": true, "sasl.kerberos.service.name": true,
+	"sasl.kerberos.kinit.cmd": true, "sasl.kerberos.ticket.renew.window.factor": true,
+	"sasl.kerberos.ticket.renew.jitter": true, "sasl.kerberos.min.time.before.relogin": true,
+	"sasl.kerberos.principal.to.local.rules": true, "sasl.login.refresh.window.factor": true,
+	"sasl.login.refresh.window.jitter": true, "sasl.login.refresh.min.period.seconds": true,
+	"sasl.login.refresh.buffer.seconds": true, "max.connections": true, "max.connection.creation.rate": true,
+}
+
+// clusterLevelListenerConfigs may be set cluster-wide even with a listener prefix.
+var clusterLevelListenerConfigs = map[string]bool{"max.connections": true, "max.connection.creation.rate": true}
+
+// perBrokerOnly is DynamicBrokerConfig.PerBrokerConfigs: never at the <default> level.
+func perBrokerOnly(name string) bool {
+	if m := listenerConfigRE.FindStringSubmatch(name); m != nil {
+		return !clusterLevelListenerConfigs[m[1]]
+	}
+	return (securityConfigs[name] || listenerConfigs[name]) && !clusterLevelListenerConfigs[name]
+}
+
+var listenerConfigRE = regexp.MustCompile(`^listener\.name\.[^.]*\.(.*)$`)
+
+// brokerKey is what the validation needs to know of one broker config name.
+type brokerKey struct {
+	typ     serverprops.Type
+	dynamic bool
+	dflt    string // Kafka's static default as a string ("" when null)
+}
+
+// brokerKeys is KafkaConfig.configKeys as seen through DescribeConfigs of cfg: every non-internal broker config
+// with its type, whether it may be updated dynamically (not read-only) and its default.
+func brokerKeys(cfg *serverprops.Config) map[string]brokerKey {
+	out := map[string]brokerKey{}
+	for _, e := range cfg.Describe() {
+		if e.Type == serverprops.TypeUnknown || listenerConfigRE.MatchString(e.Name) {
+			continue // not a KafkaConfig name: a custom key or a listener override
+		}
+		k := brokerKey{typ: e.Type, dynamic: !e.ReadOnly}
+		for _, s := range e.Synonyms {
+			if s.Source == serverprops.SourceDefaultConfig && s.Name == e.Name && s.Value != nil {
+				k.dflt = *s.Value
+			}
+		}
+		out[e.Name] = k
+	}
+	for n := range throttleRates {
+		out[n] = brokerKey{typ: serverprops.TypeLong, dynamic: true, dflt: strconv.FormatInt(1<<63-1, 10)}
+	}
+	return out
+}
+
+// errPasswordEncoder rejects dynamic password configs: Kafka stores them encrypted with password.encoder.secret,
+// which this broker does not implement (Kafka says this when the secret is not set).
+const errPasswordEncoder = "Password encoder secret not configured"
+
+// BrokerLevels are the two dynamic levels as stored in ZooKeeper.
+type BrokerLevels struct {
+	PerBroker map[string]string // /config/brokers/<id>
+	Default   map[string]string // /config/brokers/<default>
+}
+
+// ValidateBroker checks the complete new config set of one dynamic level as DynamicBrokerConfig.validate does:
+// only dynamic configs, SSL store configs only per listener, values of the right type, the resulting broker
+// config valid, and per-broker-only configs not at the <default> level. cfg is the broker's current config,
+// levels the other level's current contents; resource names the target (name "" for the cluster default).
+func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[string]string, resourceName string) error {
+	res := Resource{"BROKER", resourceName}
+	perBroker := resourceName != ""
+	keys := brokerKeys(cfg)
+	names := slices.Sorted(maps.Keys(props))
+
+	var nonDynamic, unprefixed, brokerOnly []string
+	for _, n := range names {
+		if k, ok := keys[n]; ok && !k.dynamic {
+			nonDynamic = append(nonDynamic, n)
+		}
+		if securityConfigs[n] {
+			unprefixed = append(unprefixed, n)
+		}
+		if perBrokerOnly(n) {
+			brokerOnly = append(brokerOnly, n)
+		}
+	}
+	if len(nonDynamic) > 0 {
+		return configException(res, "Cannot update these configs dynamically: "+scalaSet(nonDynamic))
+	}
+	if len(unprefixed) > 0 {
+		return configException(res, "These security configs can be dynamically updated only per-listener "+
+			"using the listener prefix: "+scalaSet(unprefixed))
+	}
+	for _, n := range names {
+		base := n
+		if m := listenerConfigRE.FindStringSubmatch(n); m != nil {
+			base = listenerBase(m[1])
+		}
+		k, ok := keys[base]
+		if !ok {
+			continue // custom configs are allowed (DynamicConfig.Broker.validate with customPropsAllowed)
+		}
+		if k.typ == serverprops.TypePassword {
+			return configException(res, errPasswordEncoder)
+		}
+		if throttleRates[base] {
+			if msg := checkLongAtLeast0(base, props[n]); msg != "" {
+				return configException(res, msg)
+			}
+		}
+	}
+	// The resulting config must be valid: the type errors of the given keys as they are, anything else as
+	// processReconfiguration reports it.
+	newLevels := BrokerLevels{PerBroker: levels.PerBroker, Default: props}
+	if perBroker {
+		newLevels = BrokerLevels{PerBroker: props, Default: levels.Default}
+	}
+	if _, err := cfg.WithDynamic(newLevels.PerBroker, newLevels.Default); err != nil {
+		var ce *serverprops.ConfigError
+		if errors.As(err, &ce) && given(props, ce.Key) {
+			return configException(res, ce.Message)
+		}
+		return configException(res, "Invalid dynamic configuration")
+	}
+	if !perBroker && len(brokerOnly) > 0 {
+		return configException(res, "Cannot update these configs at default cluster level, broker id must be "+
+			"specified: "+scalaSet(brokerOnly))
+	}
+	return nil
+}
+
+// given reports whether key, or a listener override of it, is among props.
+func given(props map[string]string, key string) bool {
+	for n := range props {
+		if n == key {
+			return true
+		}
+		if m := listenerConfigRE.FindStringSubmatch(n); m != nil && m[1] == key {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLongAtLeast0 is ConfigDef's LONG parse with Range.atLeast(0), returning ConfigException's text.
+func checkLongAtLeast0(name, v string) string {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return fmt.Sprintf("Invalid value %s for configuration %s: Not a number of type LONG", v, name)
+	}
+	if n < 0 {
+		return fmt.Sprintf("Invalid value %d for configuration %s: Value must be at least 0", n, name)
+	}
+	return ""
+}
+
+// OpType is an IncrementalAlterConfigs operation.
+type OpType int8
+
+// Operations, with their wire ids.
+const (
+	OpSet      OpType = 0
+	OpDelete   OpType = 1
+	OpAppend   OpType = 2
+	OpSubtract OpType = 3
+)
+
+func (o OpType) String() string {
+	switch o {
+	case OpSet:
+		return "SET"
+	case OpDelete:
+		return "DELETE"
+	case OpAppend:
+		return "APPEND"
+	case OpSubtract:
+		return "SUBTRACT"
+	}
+	return "UNKNOWN"
+}
+
+// Op is one IncrementalAlterConfigs entry.
+type Op struct {
+	Name  string
+	Op    OpType
+	Value *string
+}
+
+// CheckOps is the request-level validation of IncrementalAlterConfigs: no key twice, a value for every
+// operation but DELETE.
+func CheckOps(ops []Op) error {
+	count := map[string]int{}
+	for _, o := range ops {
+		count[o.Name]++
+	}
+	var dup []string
+	for n, c := range count {
+		if c > 1 {
+			dup = append(dup, n)
+		}
+	}
+	if len(dup) > 0 {
+		slices.Sort(dup)
+		return invalidRequest("Error due to duplicate config keys : %s", strings.Join(dup, ","))
+	}
+	var nulls []string
+	for _, o := range ops {
+		if o.Value == nil && o.Op != OpDelete {
+			nulls = append(nulls, o.Op.String()+":"+o.Name)
+		}
+	}
+	if len(nulls) > 0 {
+		return invalidRequest("Null value not supported for : %s", strings.Join(nulls, ","))
+	}
+	for _, o := range ops {
+		if o.Op < OpSet || o.Op > OpSubtract {
+			return invalidRequest("Unknown alter config operation %d for config key: %s", o.Op, o.Name)
+		}
+	}
+	return nil
+}
+
+// ListKind tells ApplyOps whether a config is a LIST and its default; known is false for a name the resource
+// type does not define.
+type ListKind func(name string) (isList bool, dflt string, known bool)
+
+// TopicListKind is ListKind for topic configs (LogConfig.configKeys).
+func TopicListKind(name string) (bool, string, bool) {
+	typ := serverprops.TopicConfigType(name)
+	if typ == serverprops.TypeUnknown {
+		return false, "", false
+	}
+	if typ != serverprops.TypeList {
+		return false, "", true
+	}
+	vals, err := serverprops.ParseTopicConfig(nil)
+	if err != nil {
+		return true, "", true
+	}
+	l, _ := vals[name].([]string)
+	return true, strings.Join(l, ","), true
+}
+
+// BrokerListKind is ListKind for broker configs (KafkaConfig.configKeys) as cfg describes them.
+func BrokerListKind(cfg *serverprops.Config) ListKind {
+	keys := brokerKeys(cfg)
+	return func(name string) (bool, string, bool) {
+		k, ok := keys[name]
+		if !ok {
+			return false, "", false
+		}
+		return k.typ == serverprops.TypeList, k.dflt, true
+	}
+}
+
+// ApplyOps is ZkAdminManager.prepareIncrementalConfigs: apply ops to props in place. APPEND and SUBTRACT start
+// from the current value, else the default, split at commas; SUBTRACT removes the first occurrence of each
+// value. Unlike Kafka 2.8, an empty starting value is an empty list (Kafka's String.split gives [""] and so a
+// leading comma).
+func ApplyOps(props map[string]string, ops []Op, kind ListKind) error {
+	for _, o := range ops {
+		switch o.Op {
+		case OpSet:
+			props[o.Name] = *o.Value
+		case OpDelete:
+			delete(props, o.Name)
+		case OpAppend, OpSubtract:
+			isList, dflt, known := kind(o.Name)
+			if !known {
+				// Kafka 2.8 fails here with a NoSuchElementException (UNKNOWN_SERVER_ERROR); it means this.
+				return &Error{Code: codeInvalidConfig, Message: "Unknown topic config name: " + o.Name}
+			}
+			if !isList {
+				verb := "append"
+				if o.Op == OpSubtract {
+					verb = "subtract"
+				}
+				return invalidRequest("Config value %s is not allowed for config key: %s", verb, o.Name)
+			}
+			old, ok := props[o.Name]
+			if !ok {
+				old = dflt
+			}
+			list := splitList(old)
+			if o.Op == OpAppend {
+				list = append(list, splitList(*o.Value)...)
+			} else {
+				for _, v := range splitList(*o.Value) {
+					if i := slices.Index(list, v); i >= 0 {
+						list = slices.Delete(list, i, i+1)
+					}
+				}
+			}
+			props[o.Name] = strings.Join(list, ",")
+		}
+	}
+	return nil
+}
+
+// splitList is String.split(","): trailing empty strings dropped; an empty string is an empty list.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+// listenerMechanismConfigs may be given per listener and SASL mechanism: listener.name.<l>.<mech>.<config>.
+var listenerMechanismConfigs = []string{"sasl.jaas.config", "sasl.login.callback.handler.class",
+	"sasl.login.class", "sasl.server.callback.handler.class", "connections.max.reauth.ms"}
+
+// listenerBase is the base config of a listener override's suffix (DynamicBrokerConfig.brokerConfigSynonyms).
+func listenerBase(suffix string) string {
+	for _, m := range listenerMechanismConfigs {
+		if strings.HasSuffix(suffix, m) {
+			return m
+		}
+	}
+	return suffix
+}

@@ -1,0 +1,53 @@
+package group
+
+import (
+	"fmt"
+)
+
+// HandleDeletedPartitions drops every group's committed offsets of partitions whose topic was deleted
+// (GroupCoordinator.handleDeletedPartitions, fed by UpdateMetadata): tombstones go to __consumer_offsets, and a
+// group left Empty without offsets becomes Dead, is forgotten and, if it ever had a generation, gets a group
+// tombstone in the same batch. As in Kafka the cache forgets them even if the append fails (the failure is
+// logged). It returns how many offsets were removed.
+func (c *Coordinator) HandleDeletedPartitions(tps []TopicPartition) int {
+	if len(tps) == 0 {
+		return 0
+	}
+	gone := make(map[TopicPartition]bool, len(tps))
+	for _, tp := range tps {
+		gone[tp] = true
+	}
+	c.lock()
+	defer c.unlock()
+	removed := 0
+	for _, g := range c.sortedGroups() {
+		var recs []rec
+		for _, tp := range sortedTPs(g.offsets) {
+			if gone[tp] {
+				recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition)})
+				delete(g.offsets, tp)
+			}
+		}
+		removed += len(recs)
+		dead := g.state == Empty && len(g.offsets) == 0
+		if dead {
+			c.logger.Info("group transitioned to Dead", "group", g.id, "generation", g.generation)
+			g.transition(Dead, c.now)
+			delete(c.groups, g.id)
+			if g.generation > 0 {
+				recs = append(recs, rec{key: groupKey(g.id)})
+			}
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		if _, err := c.olog.Append(g.partition, encodeBatch(c.now, recs)); err != nil {
+			c.logger.Warn("writing tombstones for deleted partitions failed", "group", g.id,
+				"err", fmt.Errorf("append %d tombstones: %w", len(recs), err))
+		}
+	}
+	if removed > 0 {
+		c.logger.Info("removed offsets of deleted partitions", "offsets", removed, "partitions", len(tps))
+	}
+	return removed
+}

@@ -1,0 +1,773 @@
+package log
+
+import (
+	"cmp"
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// CleanerConfig holds the broker's log.cleaner.* settings (Kafka 2.8's CleanerConfig).
+type CleanerConfig struct {
+	Enable             bool    // log.cleaner.enable
+	Threads            int     // log.cleaner.threads
+	DedupeBufferSize   int64   // log.cleaner.dedupe.buffer.size, shared by the threads
+	IoBufferLoadFactor float64 // log.cleaner.io.buffer.load.factor: how full the offset map may get
+	BackoffMs          int64   // log.cleaner.backoff.ms: sleep when no log needs cleaning
+}
+
+// DefaultCleanerConfig returns Kafka 2.8's defaults.
+func DefaultCleanerConfig() CleanerConfig {
+	return CleanerConfig{Enable: true, Threads: 1, DedupeBufferSize: 128 << 20, IoBufferLoadFactor: 0.9, BackoffMs: 15000}
+}
+
+// offsetMapEntryBytes is what SkimpyOffsetMap spends per key: an MD5 hash and an offset. The map size limit is
+// computed from it so a log is cut into cleaning rounds at the same place Kafka cuts it.
+const offsetMapEntryBytes = md5.Size + 8
+
+// Cleaner compacts the logs whose cleanup.policy includes compact, as Kafka's LogCleaner with its
+// LogCleanerManager: it picks the filthiest log, keeps the last record per key below the active segment,
+// drops tombstones once they are older than delete.retention.ms and records its progress in
+// cleaner-offset-checkpoint.
+type Cleaner struct {
+	m       *Manager
+	cfg     CleanerConfig
+	logger  *slog.Logger
+	maxKeys int // keys one cleaning round may index
+
+	mu          sync.Mutex
+	cond        *sync.Cond
+	inProgress  map[TopicPartition]*atomic.Bool // value: aborted
+	uncleanable map[TopicPartition]bool
+	checkpoints map[string]map[TopicPartition]int64 // log dir -> first dirty offsets
+	closed      bool
+	stop        chan struct{}
+	wg          sync.WaitGroup
+
+	// fail, when set by a test, is called between the steps of a segment swap; an error stops the swap right
+	// there, leaving the files as a crash would.
+	fail func(phase string) error
+}
+
+// NewCleaner builds the cleaner of m from its checkpoint files; Start runs its threads.
+func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	d := DefaultCleanerConfig()
+	if cfg.Threads <= 0 {
+		cfg.Threads = d.Threads
+	}
+	if cfg.DedupeBufferSize <= 0 {
+		cfg.DedupeBufferSize = d.DedupeBufferSize
+	}
+	if cfg.IoBufferLoadFactor <= 0 {
+		cfg.IoBufferLoadFactor = d.IoBufferLoadFactor
+	}
+	if cfg.BackoffMs <= 0 {
+		cfg.BackoffMs = d.BackoffMs
+	}
+	memory := min(cfg.DedupeBufferSize/int64(cfg.Threads), math.MaxInt32)
+	slots := memory / offsetMapEntryBytes
+	c := &Cleaner{m: m, cfg: cfg, logger: logger.With("component", "log-cleaner"),
+		maxKeys:     int(float64(slots) * cfg.IoBufferLoadFactor),
+		inProgress:  map[TopicPartition]*atomic.Bool{},
+		uncleanable: map[TopicPartition]bool{},
+		checkpoints: map[string]map[TopicPartition]int64{}, stop: make(chan struct{})}
+	if float64(slots)*cfg.IoBufferLoadFactor <= 1 {
+		return nil, errors.New("offset map is too small to fit in even a single message, so log cleaning will never make progress; increase log.cleaner.dedupe.buffer.size or decrease log.cleaner.threads")
+	}
+	c.cond = sync.NewCond(&c.mu)
+	for _, dir := range m.Dirs() {
+		cp, err := ReadOffsetCheckpoint(filepath.Join(dir, CleanerCheckpointFile))
+		if err != nil {
+			c.logger.Warn("ignoring unreadable cleaner checkpoint", "dir", dir, "err", err)
+			cp = map[TopicPartition]int64{}
+		}
+		c.checkpoints[dir] = cp
+	}
+	m.mu.Lock()
+	m.cleaner = c
+	m.mu.Unlock()
+	return c, nil
+}
+
+// StartCleaner creates the cleaner and starts its threads when log.cleaner.enable is set; Close stops it.
+func (m *Manager) StartCleaner(cfg CleanerConfig) error {
+	if !cfg.Enable {
+		return nil
+	}
+	c, err := NewCleaner(m, cfg, m.logger)
+	if err != nil {
+		return err
+	}
+	c.Start()
+	return nil
+}
+
+// Start runs the configured number of cleaner threads; each cleans the filthiest log or sleeps for
+// log.cleaner.backoff.ms when none qualifies.
+func (c *Cleaner) Start() {
+	for i := 0; i < c.cfg.Threads; i++ {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			t := time.NewTimer(0)
+			defer t.Stop()
+			for {
+				select {
+				case <-c.stop:
+					return
+				case <-t.C:
+				}
+				cleaned, err := c.CleanOnce()
+				if err != nil {
+					c.logger.Warn("log cleaning failed", "err", err)
+				}
+				wait := time.Duration(c.cfg.BackoffMs) * time.Millisecond
+				if cleaned {
+					wait = 0
+				}
+				t.Reset(wait)
+			}
+		}()
+	}
+}
+
+// Close stops the threads, aborting cleanings in progress, and waits for them.
+func (c *Cleaner) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	close(c.stop)
+	for _, aborted := range c.inProgress {
+		aborted.Store(true)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// abort stops a cleaning of tp in progress, waits for it and forgets tp's checkpoint (the log is being
+// deleted), as LogCleanerManager.abortCleaning does.
+func (c *Cleaner) abort(tp TopicPartition, dir string) {
+	c.mu.Lock()
+	for {
+		aborted, ok := c.inProgress[tp]
+		if !ok {
+			break
+		}
+		aborted.Store(true)
+		c.cond.Wait()
+	}
+	delete(c.uncleanable, tp)
+	_, had := c.checkpoints[dir][tp]
+	delete(c.checkpoints[dir], tp)
+	c.mu.Unlock()
+	if had {
+		if err := c.writeCheckpoint(dir); err != nil {
+			c.logger.Warn("updating cleaner checkpoint", "dir", dir, "err", err)
+		}
+	}
+}
+
+// FirstDirtyOffset is the checkpointed offset below which tp has been cleaned.
+func (c *Cleaner) FirstDirtyOffset(tp TopicPartition) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cp := range c.checkpoints {
+		if o, ok := cp[tp]; ok {
+			return o, true
+		}
+	}
+	return 0, false
+}
+
+// writeCheckpoint rewrites dir's cleaner-offset-checkpoint with the entries of logs that still exist.
+func (c *Cleaner) writeCheckpoint(dir string) error {
+	live := c.m.All()
+	c.mu.Lock()
+	out := map[TopicPartition]int64{}
+	for tp, o := range c.checkpoints[dir] {
+		if _, ok := live[tp]; ok {
+			out[tp] = o
+		}
+	}
+	c.mu.Unlock()
+	return WriteOffsetCheckpoint(filepath.Join(dir, CleanerCheckpointFile), out)
+}
+
+func (c *Cleaner) setCheckpoint(dir string, tp TopicPartition, offset int64) error {
+	c.mu.Lock()
+	if c.checkpoints[dir] == nil {
+		c.checkpoints[dir] = map[TopicPartition]int64{}
+	}
+	c.checkpoints[dir][tp] = offset
+	c.mu.Unlock()
+	return c.writeCheckpoint(dir)
+}
+
+// toClean is Kafka's LogToClean.
+type toClean struct {
+	tp               TopicPartition
+	log              *Log
+	dir              string
+	snap             logSnap
+	firstDirty       int64
+	firstUncleanable int64 // base of the first segment that may not be cleaned
+	cleanBytes       int64
+	cleanableBytes   int64
+	needNow          bool // max.compaction.lag.ms has passed for some dirty record
+	aborted          *atomic.Bool
+}
+
+func (t *toClean) ratio() float64 {
+	return float64(t.cleanableBytes) / float64(t.cleanBytes+t.cleanableBytes)
+}
+
+// segsIn is Log.logSegments(from, to): the segment holding from and the later ones whose base is below to.
+func (sn *logSnap) segsIn(from, to int64) []segSnap {
+	if from >= to {
+		return nil
+	}
+	i := 0
+	for j, s := range sn.segs {
+		if s.base <= from {
+			i = j
+		}
+	}
+	var out []segSnap
+	for _, s := range sn.segs[i:] {
+		if s.base >= to {
+			break
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (sn *logSnap) active() segSnap { return sn.segs[len(sn.segs)-1] }
+
+// nonActiveFrom is Log.nonActiveLogSegmentsFrom.
+func (sn *logSnap) nonActiveFrom(from int64) []segSnap { return sn.segsIn(from, sn.active().base) }
+
+// CleanOnce cleans the filthiest log if one qualifies (one iteration of a cleaner thread); it reports whether a
+// log was cleaned.
+func (c *Cleaner) CleanOnce() (bool, error) {
+	t, err := c.grabFilthiest()
+	if err != nil || t == nil {
+		return false, err
+	}
+	defer c.doneCleaning(t.tp)
+	end, err := c.clean(t)
+	switch {
+	case errors.Is(err, errCleaningAborted), errors.Is(err, errClosed):
+		c.logger.Info("cleaning aborted", "partition", t.tp.String())
+		return false, nil
+	case err != nil:
+		// Kafka marks the partition uncleanable and moves on to the others.
+		c.mu.Lock()
+		c.uncleanable[t.tp] = true
+		c.mu.Unlock()
+		return false, fmt.Errorf("clean %s: %w", t.tp, err)
+	}
+	if err := c.setCheckpoint(t.dir, t.tp, end); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+func (c *Cleaner) doneCleaning(tp TopicPartition) {
+	c.mu.Lock()
+	delete(c.inProgress, tp)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// grabFilthiest is LogCleanerManager.grabFilthiestCompactedLog: among the compacted logs not being cleaned, the
+// one with the highest dirty ratio above min.cleanable.dirty.ratio (or any dirty bytes once
+// max.compaction.lag.ms has passed). Ties go to the first partition by name so the choice is deterministic.
+func (c *Cleaner) grabFilthiest() (*toClean, error) {
+	all := c.m.All()
+	tps := make([]TopicPartition, 0, len(all))
+	for tp := range all {
+		tps = append(tps, tp)
+	}
+	slices.SortFunc(tps, func(a, b TopicPartition) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	now := c.m.now().UnixMilli()
+	var best *toClean
+	for _, tp := range tps {
+		l := all[tp]
+		if cfg := l.Config(); !cfg.isCompacted() {
+			continue
+		}
+		c.mu.Lock()
+		skip := c.closed || c.inProgress[tp] != nil || c.uncleanable[tp]
+		c.mu.Unlock()
+		if skip {
+			continue
+		}
+		dir, ok := c.m.dirOf(tp)
+		if !ok {
+			continue
+		}
+		sn, err := l.cleanerSnapshot()
+		if err != nil {
+			continue // closed or deleted meanwhile
+		}
+		t, err := c.offsetsToClean(tp, l, dir, sn, now)
+		if err != nil {
+			return nil, err
+		}
+		if t.cleanBytes+t.cleanableBytes == 0 {
+			continue
+		}
+		if !(t.needNow && t.cleanableBytes > 0) && !(t.ratio() > sn.cfg.MinCleanableDirtyRatio) {
+			continue
+		}
+		if best == nil || t.ratio() > best.ratio() {
+			best = t
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.inProgress[best.tp] != nil {
+		return nil, nil
+	}
+	best.aborted = &atomic.Bool{}
+	c.inProgress[best.tp] = best.aborted
+	return best, nil
+}
+
+// offsetsToClean is LogCleanerManager.cleanableOffsets, maxCompactionDelay and the sizes of LogToClean.
+func (c *Cleaner) offsetsToClean(tp TopicPartition, l *Log, dir string, sn logSnap, now int64) (*toClean, error) {
+	c.mu.Lock()
+	cp, hasCp := c.checkpoints[dir][tp]
+	c.mu.Unlock()
+	if hasCp && sn.truncated && cp > sn.truncTo {
+		// LogCleanerManager.maybeTruncateCheckpoint: the cleaned range may not reach past a truncation.
+		cp = sn.truncTo
+		if err := c.setCheckpoint(dir, tp, cp); err != nil {
+			return nil, err
+		}
+	}
+	firstDirty := sn.logStart
+	if hasCp {
+		firstDirty = cp
+	}
+	if firstDirty < sn.logStart || firstDirty > sn.logEnd {
+		if !sn.cfg.isDelete() || firstDirty > sn.logEnd {
+			c.logger.Warn("resetting first dirty offset to the log start offset", "partition", tp.String(),
+				"checkpoint", firstDirty, "log_start", sn.logStart, "log_end", sn.logEnd)
+		}
+		firstDirty = sn.logStart
+		if err := c.setCheckpoint(dir, tp, firstDirty); err != nil {
+			return nil, err
+		}
+	}
+	uncleanable := sn.active().base
+	if lag := max(sn.cfg.MinCompactionLagMs, 0); lag > 0 {
+		for _, s := range sn.nonActiveFrom(firstDirty) {
+			if s.largestTs > now-lag {
+				uncleanable = min(uncleanable, s.base)
+				break
+			}
+		}
+	}
+	uncleanable = max(uncleanable, firstDirty)
+
+	t := &toClean{tp: tp, log: l, dir: dir, snap: sn, firstDirty: firstDirty}
+	// calculateCleanableBytes: the cleanable range ends at the start of the segment holding uncleanable.
+	t.firstUncleanable = sn.active().base
+	if segs := sn.nonActiveFrom(uncleanable); len(segs) > 0 {
+		t.firstUncleanable = segs[0].base
+	}
+	for _, s := range sn.segsIn(-1, firstDirty) {
+		if s.base < firstDirty {
+			t.cleanBytes += s.size
+		}
+	}
+	for _, s := range sn.segsIn(min(firstDirty, t.firstUncleanable), t.firstUncleanable) {
+		t.cleanableBytes += s.size
+	}
+	// maxCompactionDelay: some dirty segment's first batch is older than max.compaction.lag.ms.
+	if maxLag := max(sn.cfg.MaxCompactionLagMs, 0); maxLag > 0 {
+		earliest := int64(math.MaxInt64)
+		for _, s := range sn.nonActiveFrom(firstDirty) {
+			if s.firstTs > 0 {
+				earliest = min(earliest, s.firstTs)
+			}
+		}
+		t.needNow = earliest < now-maxLag
+	}
+	return t, nil
+}
+
+// offsetMap is Kafka's SkimpyOffsetMap: key hash -> last offset, with the same capacity limit.
+type offsetMap struct {
+	m       map[[md5.Size]byte]int64
+	maxKeys int
+	latest  int64
+}
+
+func (om *offsetMap) get(key []byte) int64 {
+	if o, ok := om.m[md5.Sum(key)]; ok {
+		return o
+	}
+	return -1
+}
+
+// txnMeta is a reduced CleanedTransactionMetadata: the transaction index of aborted transactions is not kept
+// by this broker, so transactional data counts as committed and abort markers always stay.
+type txnMeta struct {
+	committed map[int64]bool // producers with transactional batches seen since their last marker
+}
+
+func (tm *txnMeta) onBatch(b batch) {
+	if b.isTransactional() {
+		tm.committed[b.producerID()] = true
+	}
+}
+
+// onControl reports whether the marker may go once the tombstone horizon has passed it.
+func (tm *txnMeta) onControl(b batch) (bool, error) {
+	if b.v2Count() == 0 {
+		return true, nil // a marker emptied by an earlier cleaning
+	}
+	recs, err := b.records()
+	if err != nil {
+		return false, err
+	}
+	if len(recs) == 0 || len(recs[0].Key) < 4 {
+		return false, nil
+	}
+	switch int16(binary.BigEndian.Uint16(recs[0].Key[2:])) {
+	case 1: // COMMIT: removable when none of its transaction's batches was traversed
+		had := tm.committed[b.producerID()]
+		delete(tm.committed, b.producerID())
+		return !had, nil
+	}
+	return false, nil
+}
+
+// clean is Cleaner.clean/doClean: build the offset map over the dirty range, then rewrite every segment below
+// its end in size-bounded groups. It returns the new first dirty offset.
+func (c *Cleaner) clean(t *toClean) (int64, error) {
+	sn := &t.snap
+	deleteHorizon := int64(0)
+	if segs := sn.segsIn(0, t.firstDirty); len(segs) > 0 {
+		deleteHorizon = segs[len(segs)-1].mtimeMs - sn.cfg.DeleteRetentionMs
+	}
+	om := &offsetMap{m: map[[md5.Size]byte]int64{}, maxKeys: c.maxKeys, latest: -1}
+	if err := c.buildOffsetMap(t, om); err != nil {
+		return 0, err
+	}
+	end := om.latest + 1
+	if end <= t.firstDirty {
+		return 0, fmt.Errorf("offset map filled up before offset %d", t.firstDirty)
+	}
+	tm := &txnMeta{committed: map[int64]bool{}}
+	var read, written int64
+	for _, g := range groupSegmentsBySize(sn.segsIn(0, end), sn.cfg.SegmentBytes, int64(sn.cfg.MaxIndexSize), t.firstUncleanable) {
+		w, err := c.cleanSegments(t, g, om, deleteHorizon, tm)
+		if err != nil {
+			return 0, err
+		}
+		for _, s := range g {
+			read += s.size
+		}
+		written += w
+	}
+	c.logger.Info("cleaned log", "partition", t.tp.String(), "first_dirty", t.firstDirty, "end", end,
+		"keys", len(om.m), "bytes_read", read, "bytes_written", written, "delete_horizon_ms", deleteHorizon)
+	return end, nil
+}
+
+func (c *Cleaner) checkDone(t *toClean) error {
+	if t.aborted.Load() {
+		return errCleaningAborted
+	}
+	return nil
+}
+
+var errMapFull = errors.New("offset map full")
+
+// buildOffsetMap is Cleaner.buildOffsetMap: the last offset of every key in [firstDirty, firstUncleanable),
+// stopping early when the map reaches its capacity.
+func (c *Cleaner) buildOffsetMap(t *toClean, om *offsetMap) error {
+	start := t.firstDirty
+	tm := &txnMeta{committed: map[int64]bool{}}
+	for _, s := range t.snap.segsIn(start, t.firstUncleanable) {
+		err := scanBatches(s.s.log, 0, s.size, false, func(_ int64, b batch) error {
+			if err := c.checkDone(t); err != nil {
+				return err
+			}
+			if b.lastOffset() < start {
+				return nil
+			}
+			if b.isControl() {
+				if _, err := tm.onControl(b); err != nil {
+					return err
+				}
+			} else {
+				tm.onBatch(b)
+				recs, err := b.records()
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					if r.Key != nil && r.Offset >= start {
+						if len(om.m) >= om.maxKeys {
+							return errMapFull
+						}
+						om.m[md5.Sum(r.Key)] = r.Offset
+					}
+				}
+			}
+			om.latest = max(om.latest, b.lastOffset())
+			return nil
+		})
+		if errors.Is(err, errMapFull) {
+			c.logger.Debug("offset map is full", "partition", t.tp.String(), "latest", om.latest)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("build offset map from segment %d: %w", s.base, err)
+		}
+	}
+	return nil
+}
+
+// groupSegmentsBySize is Cleaner.groupSegmentsBySize: consecutive segments merge while the log and both indexes
+// stay within their limits and the offsets fit one segment's 32-bit relative offsets.
+func groupSegmentsBySize(segs []segSnap, maxSize, maxIndexSize, firstUncleanable int64) [][]segSnap {
+	var groups [][]segSnap
+	for len(segs) > 0 {
+		g := []segSnap{segs[0]}
+		logSize, oiSize, tiSize := segs[0].size, segs[0].oiBytes, segs[0].tiBytes
+		segs = segs[1:]
+		for len(segs) > 0 {
+			h := segs[0]
+			lastOffset := firstUncleanable - 1
+			if len(segs) > 1 {
+				lastOffset = segs[1].base - 1
+			}
+			if logSize+h.size > maxSize || oiSize+h.oiBytes > maxIndexSize || tiSize+h.tiBytes > maxIndexSize ||
+				(h.size != 0 && lastOffset-g[0].base > math.MaxInt32) {
+				break
+			}
+			g = append(g, h)
+			logSize += h.size
+			oiSize += h.oiBytes
+			tiSize += h.tiBytes
+			segs = segs[1:]
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// cleanSegments is Cleaner.cleanSegments: copy what survives of a group into <base>.log.cleaned, then swap it in.
+// It returns the bytes written.
+func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHorizon int64, tm *txnMeta) (int64, error) {
+	l := t.log
+	dest, err := createCleanedSegment(l.dir, g[0].base, &t.snap.cfg)
+	if err != nil {
+		return 0, err
+	}
+	swapped := false
+	defer func() {
+		if !swapped {
+			discardCleaned(dest)
+		}
+	}()
+	for _, s := range g {
+		retainDeletes := s.mtimeMs > deleteHorizon
+		err := scanBatches(s.s.log, 0, s.size, false, func(_ int64, b batch) error {
+			if err := c.checkDone(t); err != nil {
+				return err
+			}
+			out, err := filterBatch(b, om, retainDeletes, t.snap.producers, tm)
+			if err != nil || out == nil {
+				return err
+			}
+			return dest.append(out.lastOffset(), out.maxTimestamp(), out.lastOffset(), out)
+		})
+		if err != nil {
+			return 0, fmt.Errorf("clean segment %d into %d: %w", s.base, g[0].base, err)
+		}
+	}
+	if err := dest.onBecomeInactive(); err != nil {
+		return 0, err
+	}
+	dest.dirty = true
+	if err := dest.flush(); err != nil {
+		return 0, err
+	}
+	// The cleaned segment keeps the last source segment's modification time: the tombstone horizon uses it.
+	mt := time.UnixMilli(g[len(g)-1].mtimeMs)
+	if err := os.Chtimes(segmentFile(l.dir, g[0].base, logSuffix+cleanedSuffix), mt, mt); err != nil {
+		return 0, fmt.Errorf("set time of cleaned segment: %w", err)
+	}
+	fail := c.fail
+	if fail == nil {
+		fail = func(string) error { return nil }
+	}
+	if err := fail("cleaned"); err != nil {
+		swapped = true // a simulated crash leaves the files
+		return 0, err
+	}
+	if err := l.replaceSegments(dest, g, fail); err != nil {
+		swapped = !errors.Is(err, errCleaningAborted)
+		return 0, err
+	}
+	swapped = true
+	return dest.size, nil
+}
+
+// filterBatch is MemoryRecords.filterTo with the cleaner's RecordFilter for one batch: nil when the batch goes,
+// the original bytes when every record stays, else a rebuilt batch (same offsets, producer fields, epoch and
+// codec) or, for the last batch of an active producer, an empty header.
+func filterBatch(b batch, om *offsetMap, retainDeletes bool, producers map[int64]lastRecord, tm *txnMeta) (batch, error) {
+	discard := false
+	if b.isControl() {
+		can, err := tm.onControl(b)
+		if err != nil {
+			return nil, err
+		}
+		discard = can && !retainDeletes
+	} else {
+		tm.onBatch(b)
+	}
+	retainEmpty := false
+	if pid := b.producerID(); pid >= 0 {
+		if lr, ok := producers[pid]; ok {
+			if lr.dataOffset >= 0 {
+				retainEmpty = b.lastOffset() == lr.dataOffset
+			} else {
+				retainEmpty = b.isControl() && b.producerEpoch() == lr.epoch
+			}
+		}
+	}
+	if discard && !retainEmpty {
+		return nil, nil
+	}
+	recs, err := b.records()
+	if err != nil {
+		return nil, err
+	}
+	kept := recs[:0:0]
+	for _, r := range recs {
+		if !discard && retainRecord(om, retainDeletes, r) {
+			kept = append(kept, r)
+		}
+	}
+	switch {
+	case len(kept) == len(recs) && len(kept) > 0:
+		return slices.Clone(b), nil
+	case len(kept) > 0 && b.magic() == 2:
+		return rebuildV2(b, kept)
+	case len(kept) > 0:
+		return rebuildLegacy(b, kept)
+	case retainEmpty && b.magic() == 2:
+		return emptyV2(b)
+	}
+	return nil, nil
+}
+
+// retainRecord is Cleaner.shouldRetainRecord.
+func retainRecord(om *offsetMap, retainDeletes bool, r Record) bool {
+	if r.Offset > om.latest {
+		return true
+	}
+	if r.Key == nil {
+		return false // keyless records cannot stay in a compacted log
+	}
+	return r.Offset >= om.get(r.Key) && (r.Value != nil || retainDeletes)
+}
+
+func v2HeaderOf(b batch) v2Header {
+	h := v2Header{BaseOffset: b.offsetField(), LeaderEpoch: b.leaderEpoch(), Codec: b.codec(), LogAppendTime: -1,
+		Transactional: b.isTransactional(), Control: b.isControl(), ProducerID: b.producerID(),
+		ProducerEpoch: b.producerEpoch(), BaseSequence: b.baseSequence(), LastOffsetDelta: b.v2LastOffsetDelta()}
+	if b.timestampType() == timestampLogAppend {
+		h.LogAppendTime = b.maxTimestamp()
+	}
+	return h
+}
+
+// rebuildV2 is MemoryRecords.buildRetainedRecordsInto for magic 2: the last offset delta is kept so the
+// producer's last sequence survives.
+func rebuildV2(b batch, kept []Record) (batch, error) {
+	out, err := encodeV2(v2HeaderOf(b), kept)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild batch at %d: %w", b.offsetField(), err)
+	}
+	return batch(out), nil
+}
+
+// emptyV2 is DefaultRecordBatch.writeEmptyHeader: the header alone, kept for the producer state it carries.
+func emptyV2(b batch) (batch, error) {
+	h := v2HeaderOf(b)
+	h.Codec = CodecNone
+	out, err := encodeV2(h, nil)
+	if err != nil {
+		return nil, err
+	}
+	binary.BigEndian.PutUint64(out[35:], uint64(b.maxTimestamp()))
+	batch(out).setV2CRC()
+	return batch(out), nil
+}
+
+// rebuildLegacy writes the kept records of a compressed magic 0/1 wrapper as a new wrapper with the same codec
+// (an uncompressed legacy entry holds one record, so it is either kept whole or dropped).
+func rebuildLegacy(b batch, kept []Record) (batch, error) {
+	w, err := parseLegacy(b)
+	if err != nil {
+		return nil, err
+	}
+	codec := w.attrs & attrCodecMask
+	tsAttr := w.attrs & attrTimestampType
+	first := kept[0].Offset
+	var inner []byte
+	maxTs := noTimestamp
+	for _, r := range kept {
+		off := r.Offset
+		if w.magic == 1 {
+			off -= first // magic 1 inner offsets are relative to the first one
+		}
+		inner = append(inner, encodeLegacy(w.magic, off, tsAttr, r.Timestamp, r.Key, r.Value)...)
+		maxTs = max(maxTs, r.Timestamp)
+	}
+	if tsAttr != 0 {
+		maxTs = w.timestamp
+	}
+	z, err := compress(codec, inner)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild legacy wrapper at %d: %w", w.offset, err)
+	}
+	return batch(encodeLegacy(w.magic, kept[len(kept)-1].Offset, codec|tsAttr, maxTs, nil, z)), nil
+}
+
+// Cleaner returns the log cleaner, nil when log.cleaner.enable is false.
+func (m *Manager) Cleaner() *Cleaner {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cleaner
+}

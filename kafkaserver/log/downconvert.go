@@ -1,0 +1,201 @@
+package log
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+)
+
+// AppendDownConverted appends records rewritten as magic toMagic message sets to dst and returns the extended
+// buffer; the rules are DownConvert's. Uncompressed v2 batches (what fetches of old clients almost always read)
+// are converted in one pass straight into dst, sized once from the batch headers, with no per-record allocation.
+func AppendDownConverted(dst, records []byte, toMagic int8) ([]byte, error) {
+	if toMagic != 0 && toMagic != 1 {
+		return nil, fmt.Errorf("down-convert to magic %d: %w", toMagic, ErrInvalidRecord)
+	}
+	if need := downConvertedSizeBound(records, toMagic); cap(dst)-len(dst) < need {
+		dst = append(make([]byte, 0, len(dst)+need), dst...)
+	}
+	var scratch []byte // inner message set of a compressed batch, reused
+	for len(records) > 0 {
+		b, err := nextBatch(records)
+		if errors.Is(err, errShort) {
+			break // a truncated trailing batch is dropped, as a client would
+		}
+		if err != nil {
+			return nil, fmt.Errorf("down-convert: %w", err)
+		}
+		records = records[len(b):]
+		if b.magic() <= toMagic {
+			dst = append(dst, b...)
+			continue
+		}
+		if b.isControl() {
+			continue
+		}
+		codec := b.codec()
+		if codec == CodecZstd {
+			return nil, fmt.Errorf("down-convert batch at %d: %w: zstd", b.offsetField(), ErrUnsupportedCompression)
+		}
+		if b.magic() != 2 {
+			// Magic 1 to magic 0: rare (a log written by an old broker read by a very old client).
+			if dst, err = appendLegacyDownConverted(dst, b, toMagic); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var attrs int8
+		logAppend := b.timestampType() == timestampLogAppend
+		if toMagic == 1 && logAppend {
+			attrs = attrTimestampType
+		}
+		if codec == CodecNone {
+			if dst, _, _, err = appendV2AsLegacy(dst, b, b[v2HeaderSize:], toMagic, attrs, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		payload, err := decompress(codec, b[v2HeaderSize:])
+		if err != nil {
+			return nil, fmt.Errorf("down-convert: batch at offset %d: %w", b.offsetField(), err)
+		}
+		inner, last, maxTs, err := appendV2AsLegacy(scratch[:0], b, payload, toMagic, attrs, true)
+		if err != nil {
+			return nil, err
+		}
+		scratch = inner
+		if last < 0 {
+			continue // no records
+		}
+		if logAppend {
+			maxTs = b.maxTimestamp()
+		}
+		z, err := compress(codec, inner)
+		if err != nil {
+			return nil, fmt.Errorf("down-convert: %w", err)
+		}
+		dst = appendLegacyMessage(dst, toMagic, last, attrs|codec, maxTs, nil, z)
+	}
+	return dst, nil
+}
+
+// downConvertedSizeBound bounds the converted size from batch headers alone: every v2 record becomes at most its
+// key and value (no more than the batch's payload) plus a legacy entry's fixed overhead. Compressed batches are
+// counted at their stored size; their wrapper may need a second growth.
+func downConvertedSizeBound(records []byte, toMagic int8) int {
+	per := logOverhead + legacyOverheadV0
+	if toMagic == 1 {
+		per = logOverhead + legacyOverheadV1
+	}
+	n := 0
+	for len(records) > 0 {
+		b, err := nextBatch(records)
+		if err != nil {
+			break
+		}
+		records = records[len(b):]
+		if b.magic() != 2 || b.codec() != CodecNone {
+			n += len(b) + per
+			continue
+		}
+		n += len(b) - v2HeaderSize + int(max(b.v2Count(), 0))*per
+	}
+	return n
+}
+
+// appendV2AsLegacy appends the records of v2 batch b (payload already decompressed) as legacy entries. With
+// inner, offsets are relative for magic 1 (the wrapper's inner form) and the records' max timestamp is returned.
+// last is the last record's absolute offset, -1 when there were none.
+func appendV2AsLegacy(dst []byte, b batch, payload []byte, toMagic, attrs int8, inner bool) (out []byte, last, maxTs int64, err error) {
+	n := int(b.v2Count())
+	base, baseTs := b.offsetField(), b.v2BaseTimestamp()
+	logAppend := b.timestampType() == timestampLogAppend
+	batchMaxTs := b.maxTimestamp()
+	last, maxTs = -1, noTimestamp
+	r := reader{p: payload}
+	for i := 0; i < n; i++ {
+		l := r.varint()
+		if r.err != nil || l < 0 || l > int64(len(r.p)) {
+			return nil, 0, 0, fmt.Errorf("down-convert: %w: record %d length", ErrCorrupt, i)
+		}
+		rr := reader{p: r.p[:l]}
+		r.p = r.p[l:]
+		rr.byte1() // record attributes: unused
+		tsDelta := rr.varint()
+		offDelta := rr.varint()
+		key := rr.varBytes()
+		value := rr.varBytes()
+		hc := rr.varint()
+		if hc < 0 || hc > int64(len(rr.p)) {
+			return nil, 0, 0, fmt.Errorf("down-convert: %w: header count", ErrCorrupt)
+		}
+		for j := int64(0); j < hc; j++ { // headers have no legacy form: skipped
+			rr.varBytes()
+			rr.varBytes()
+		}
+		if rr.err != nil || len(rr.p) != 0 {
+			return nil, 0, 0, fmt.Errorf("down-convert: %w: record %d of batch at %d malformed", ErrCorrupt, i, base)
+		}
+		off, ts := base+offDelta, baseTs+tsDelta
+		if logAppend {
+			ts = batchMaxTs
+		}
+		last, maxTs = off, max(maxTs, ts)
+		if inner && toMagic == 1 {
+			off = int64(i) // magic 1 inner offsets are relative to the wrapper
+		}
+		dst = appendLegacyMessage(dst, toMagic, off, attrs, ts, key, value)
+	}
+	if len(r.p) != 0 {
+		return nil, 0, 0, fmt.Errorf("down-convert: %w: %d trailing bytes after %d records", ErrCorrupt, len(r.p), n)
+	}
+	return dst, last, maxTs, nil
+}
+
+// appendLegacyDownConverted converts a magic 1 entry (maybe a compressed wrapper) to magic 0.
+func appendLegacyDownConverted(dst []byte, b batch, toMagic int8) ([]byte, error) {
+	recs, err := b.records()
+	if err != nil {
+		return nil, fmt.Errorf("down-convert: %w", err)
+	}
+	if len(recs) == 0 {
+		return dst, nil
+	}
+	codec := b.codec()
+	if codec == CodecNone {
+		for _, r := range recs {
+			dst = appendLegacyMessage(dst, toMagic, r.Offset, 0, r.Timestamp, r.Key, r.Value)
+		}
+		return dst, nil
+	}
+	var inner []byte
+	for _, r := range recs {
+		inner = appendLegacyMessage(inner, toMagic, r.Offset, 0, r.Timestamp, r.Key, r.Value)
+	}
+	z, err := compress(codec, inner)
+	if err != nil {
+		return nil, fmt.Errorf("down-convert: %w", err)
+	}
+	return appendLegacyMessage(dst, toMagic, recs[len(recs)-1].Offset, codec, noTimestamp, nil, z), nil
+}
+
+// appendLegacyMessage appends one magic 0/1 log entry (offset, size, crc, magic, attributes, [timestamp], key,
+// value), as encodeLegacy builds it, without an allocation of its own.
+func appendLegacyMessage(dst []byte, magic int8, offset int64, attrs int8, ts int64, key, value []byte) []byte {
+	size := legacyOverheadV0 + len(key) + len(value)
+	if magic == 1 {
+		size += 8
+	}
+	start := len(dst)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(offset))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(size))
+	dst = append(dst, 0, 0, 0, 0, byte(magic), byte(attrs))
+	if magic == 1 {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(ts))
+	}
+	dst = appendBytes32(dst, key)
+	dst = appendBytes32(dst, value)
+	binary.BigEndian.PutUint32(dst[start+12:], crc32.ChecksumIEEE(dst[start+16:]))
+	return dst
+}

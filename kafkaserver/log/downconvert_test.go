@@ -1,0 +1,208 @@
+package log
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+// oldDownConvert is the record-by-record conversion AppendDownConverted replaced (decode every record, encode each
+// legacy entry on its own), kept as the reference the single-pass version must match byte for byte.
+func oldDownConvert(records []byte, toMagic int8) ([]byte, error) {
+	var out []byte
+	for len(records) > 0 {
+		b, err := nextBatch(records)
+		if errors.Is(err, errShort) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		records = records[len(b):]
+		if b.magic() <= toMagic {
+			out = append(out, b...)
+			continue
+		}
+		if b.isControl() {
+			continue
+		}
+		codec := b.codec()
+		if codec == CodecZstd {
+			return nil, ErrUnsupportedCompression
+		}
+		recs, err := b.records()
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		var attrs int8
+		if toMagic == 1 && b.timestampType() == timestampLogAppend {
+			attrs = attrTimestampType
+		}
+		if codec == CodecNone {
+			for _, r := range recs {
+				out = append(out, encodeLegacy(toMagic, r.Offset, attrs, r.Timestamp, r.Key, r.Value)...)
+			}
+			continue
+		}
+		var inner []byte
+		maxTs := noTimestamp
+		for i, r := range recs {
+			off := r.Offset
+			if toMagic == 1 {
+				off = int64(i)
+			}
+			inner = append(inner, encodeLegacy(toMagic, off, attrs, r.Timestamp, r.Key, r.Value)...)
+			maxTs = max(maxTs, r.Timestamp)
+		}
+		if b.timestampType() == timestampLogAppend {
+			maxTs = b.maxTimestamp()
+		}
+		z, err := compress(codec, inner)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, encodeLegacy(toMagic, recs[len(recs)-1].Offset, attrs|codec, maxTs, nil, z)...)
+	}
+	return out, nil
+}
+
+// withAttrs sets a v2 batch's base offset and ORs extra attribute bits in (the CRC is not checked here).
+func withAttrs(b []byte, base int64, extra int16, maxTs int64) []byte {
+	b = append([]byte(nil), b...)
+	binary.BigEndian.PutUint64(b, uint64(base))
+	binary.BigEndian.PutUint16(b[21:], binary.BigEndian.Uint16(b[21:])|uint16(extra))
+	if maxTs >= 0 {
+		binary.BigEndian.PutUint64(b[35:], uint64(maxTs))
+	}
+	return b
+}
+
+func TestAppendDownConvertedMatchesReference(t *testing.T) {
+	var set []byte
+	set = append(set, withAttrs(kbatch(t, 100, CodecNone, kv{"a", "1"}, kv{"", "2"}, kv{"k", ""}), 0, 0, -1)...)
+	set = append(set, withAttrs(kbatch(t, 200, CodecGzip, kv{"c", "3"}, kv{"d", "4"}), 3, 0, -1)...)
+	set = append(set, withAttrs(kbatch(t, 250, CodecSnappy, kv{"", "s"}), 5, 0, -1)...)
+	set = append(set, withAttrs(kbatch(t, 300, CodecLZ4, kv{"e", "5"}, kv{"f", "6"}), 6, 0, -1)...)
+	set = append(set, withAttrs(kbatch(t, 400, CodecNone, kv{"g", "7"}), 8, attrTimestampType, 999)...)
+	set = append(set, withAttrs(kbatch(t, 400, CodecGzip, kv{"h", "8"}, kv{"i", "9"}), 9, attrTimestampType, 998)...)
+	set = append(set, withAttrs(kbatch(t, 500, CodecNone, kv{"", "ctl"}), 11, attrControl, -1)...)
+	set = append(set, legacyMsg(1, 12, 0, 600, []byte("m1"), []byte("v"))...)
+	set = append(set, legacyMsg(0, 13, 0, 0, nil, []byte("m0"))...)
+	inner := append(legacyMsg(1, 0, 0, 700, []byte("x"), []byte("y")), legacyMsg(1, 1, 0, 800, nil, []byte("z"))...)
+	z, _ := compress(CodecGzip, inner)
+	set = append(set, legacyMsg(1, 15, CodecGzip, 800, nil, z)...)
+	big := make([]kv, 300)
+	for i := range big {
+		big[i] = kv{v: string(bytes.Repeat([]byte{byte(i)}, i))}
+	}
+	set = append(set, withAttrs(kbatch(t, 900, CodecNone, big...), 16, 0, -1)...)
+
+	for _, magic := range []int8{0, 1} {
+		for _, in := range [][]byte{set, set[:len(set)-7]} {
+			want, err := oldDownConvert(in, magic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AppendDownConverted([]byte("prefix"), in, magic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(got, []byte("prefix")) || !bytes.Equal(got[6:], want) {
+				t.Fatalf("magic %d: %d bytes, reference %d", magic, len(got)-6, len(want))
+			}
+			if d, err := DownConvert(in, magic); err != nil || !bytes.Equal(d, want) {
+				t.Fatalf("DownConvert magic %d differs: %v", magic, err)
+			}
+			if b := downConvertedSizeBound(in, magic); b < len(want) {
+				t.Fatalf("magic %d: bound %d below %d", magic, b, len(want))
+			}
+		}
+	}
+	if _, err := AppendDownConverted(nil, kbatch(t, 1, CodecZstd, kv{"a", "b"}), 0); !errors.Is(err, ErrUnsupportedCompression) {
+		t.Fatalf("zstd: %v", err)
+	}
+	if _, err := AppendDownConverted(nil, set, 2); !errors.Is(err, ErrInvalidRecord) {
+		t.Fatalf("magic 2: %v", err)
+	}
+}
+
+// TestAppendDownConvertedAllocations pins the point of the single pass: an uncompressed fetch converts with one
+// allocation, however many records.
+func TestAppendDownConvertedAllocations(t *testing.T) {
+	recs := make([]kv, 500)
+	for i := range recs {
+		recs[i] = kv{v: "0123456789"}
+	}
+	set := append(kbatch(t, 1, CodecNone, recs...), withAttrs(kbatch(t, 1, CodecNone, recs...), 500, 0, -1)...)
+	for _, magic := range []int8{0, 1} {
+		n := testing.AllocsPerRun(10, func() {
+			if _, err := AppendDownConverted(nil, set, magic); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > 1 {
+			t.Fatalf("magic %d: %.0f allocations", magic, n)
+		}
+	}
+}
+
+// TestReadBatchesBoundaries checks Read's single-buffer walk against batch boundaries computed independently, over
+// offsets, byte limits (smaller than, equal to and across batches), high watermarks and minOneMessage.
+func TestReadBatchesBoundaries(t *testing.T) {
+	l := openTest(t, t.TempDir()+"/rb-0", testConfig(), newClock())
+	defer l.Close()
+	type span struct {
+		first, last int64
+		size        int
+	}
+	var spans []span
+	for i := range 12 {
+		recs := make([]kv, 1+i%4)
+		for j := range recs {
+			recs[j] = kv{v: string(bytes.Repeat([]byte{'v'}, 10+37*i))}
+		}
+		b := kbatch(t, 1, CodecNone, recs...)
+		info := mustAppend(t, l, b, 0)
+		spans = append(spans, span{info.FirstOffset, info.LastOffset, len(b)})
+	}
+	end := l.LogEndOffset()
+	for off := int64(0); off < end; off++ {
+		for _, maxOff := range []int64{end, end - 1, off + 1, off + 3} {
+			for _, maxBytes := range []int32{0, 1, 60, 61, 200, 500, 1000, 5000} {
+				for _, minOne := range []bool{false, true} {
+					res, err := l.Read(off, maxBytes, maxOff, minOne)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, tooLarge := 0, false
+					for _, s := range spans {
+						if s.last < off {
+							continue
+						}
+						if s.last >= maxOff {
+							break
+						}
+						if want+s.size > int(maxBytes) && !(want == 0 && minOne) {
+							tooLarge = want == 0
+							break
+						}
+						want += s.size
+					}
+					if len(res.Records) != want || res.FirstBatchTooLarge != tooLarge {
+						t.Fatalf("Read(%d, %d, %d, %v): %d bytes tooLarge=%v, want %d %v", off, maxBytes, maxOff, minOne,
+							len(res.Records), res.FirstBatchTooLarge, want, tooLarge)
+					}
+					if want > 0 {
+						if _, err := splitBatches(res.Records); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+	}
+}

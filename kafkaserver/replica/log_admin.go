@@ -1,0 +1,77 @@
+package replica
+
+import (
+	"path/filepath"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+)
+
+// EndOffsetForEpoch answers one partition of OffsetsForLeaderEpoch on the leader (Partition.lastOffsetForLeaderEpoch
+// with fetchOnlyFromLeader): the largest epoch <= leaderEpoch in the leader epoch cache and the start offset of the
+// next epoch (the log end offset for the latest epoch), or (-1, -1) when unknown. currentLeaderEpoch (-1: not sent)
+// fences stale and future clients with FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
+func (m *Manager) EndOffsetForEpoch(topic string, partition int32, currentLeaderEpoch, leaderEpoch int32) (int32, int64, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return -1, -1, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.leaderLocked(m.cfg.BrokerID, currentLeaderEpoch); err != nil {
+		return -1, -1, err
+	}
+	e, off := p.log.EndOffsetForEpoch(leaderEpoch)
+	if off == -1 {
+		return -1, -1, nil
+	}
+	return e, off, nil
+}
+
+// LogDirInfo describes one log dir for DescribeLogDirs.
+type LogDirInfo struct {
+	Path string // absolute, as Kafka reports it
+	Err  error  // KAFKA_STORAGE_ERROR for an offline dir; offline dirs are not tracked yet, so always nil
+	Logs []LogInfo
+}
+
+// LogInfo describes one partition log in a log dir.
+type LogInfo struct {
+	TP        klog.TopicPartition
+	Size      int64 // bytes of all segments
+	OffsetLag int64 // high watermark - log end offset, floored at 0; -1 when the partition is not hosted (yet)
+	IsFuture  bool  // a replica moving between log dirs; such moves are not supported, so always false
+}
+
+// DescribeLogDirs lists every configured log dir (once each) with the logs it holds (ReplicaManager.describeLogDirs).
+func (m *Manager) DescribeLogDirs() []LogDirInfo {
+	var out []LogDirInfo
+	seen := map[string]bool{}
+	for _, d := range m.cfg.Logs.Dirs() {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			abs = d
+		}
+		if seen[abs] {
+			continue
+		}
+		seen[abs] = true
+		info := LogDirInfo{Path: abs}
+		for _, l := range m.cfg.Logs.LogsInDir(d) {
+			info.Logs = append(info.Logs, LogInfo{TP: l.TopicPartition(), Size: l.Size(), OffsetLag: m.offsetLag(l)})
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// offsetLag is ReplicaManager.getLogEndOffsetLag for a current (not future) log.
+func (m *Manager) offsetLag(l *klog.Log) int64 {
+	tp := l.TopicPartition()
+	m.mu.RLock()
+	p := m.partitions[tp]
+	m.mu.RUnlock()
+	if p == nil || p.log != l {
+		return -1
+	}
+	return max(l.HighWatermark()-l.LogEndOffset(), 0)
+}

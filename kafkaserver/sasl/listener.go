@@ -1,0 +1,160 @@
+package sasl
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"strings"
+	"time"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// ServerContextName is the JAAS login context a broker reads (optionally prefixed "<listener>.").
+const ServerContextName = "KafkaServer"
+
+// ListenerOptions is what a SASL listener needs besides server.properties.
+type ListenerOptions struct {
+	// JaasFile is the -Djava.security.auth.login.config value, "" when not set.
+	JaasFile string
+	// SystemProps resolves ${name} in the JAAS file (the JVM's -D options).
+	SystemProps map[string]string
+	Logger      *slog.Logger
+}
+
+// Implemented reports whether zkafka implements a SASL mechanism.
+func Implemented(mechanism string) bool { return mechanism == MechanismPlain }
+
+// ForListener builds the SASL setup of a SASL_PLAINTEXT listener as Kafka's ChannelBuilders does: the listener's
+// sasl.enabled.mechanisms, and for each implemented mechanism its JAAS login context, from
+// listener.name.<l>.<mechanism>.sasl.jaas.config or else the JAAS file's "<l>.KafkaServer" or "KafkaServer"
+// section. Mechanisms zkafka does not implement stay listed and are refused per connection with
+// UNSUPPORTED_SASL_MECHANISM.
+func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions) (*kwire.SASLConfig, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	mechs := cfg.ListenerSaslMechanisms(listener)
+	if len(mechs) == 0 {
+		return nil, fmt.Errorf("listener %s: No SASL mechanisms are enabled", listener)
+	}
+	out := &kwire.SASLConfig{
+		Mechanisms:                JavaHashSetOrder(mechs),
+		MaxReauth:                 map[string]time.Duration{},
+		FailedAuthenticationDelay: time.Duration(cfg.FailedAuthenticationDelayMs) * time.Millisecond,
+	}
+	var err error
+	if out.MaxReceiveSize, err = cfg.ListenerSaslMaxReceiveSize(listener); err != nil {
+		return nil, fmt.Errorf("listener %s: %w", listener, err)
+	}
+	var file *JaasFile
+	plain := map[string]*Plain{}
+	for _, mech := range out.Mechanisms {
+		ms, err := cfg.ListenerMaxReauthMs(listener, mech)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s: %w", listener, err)
+		}
+		out.MaxReauth[mech] = time.Duration(ms) * time.Millisecond
+		if !Implemented(mech) {
+			logger.Warn("SASL mechanism is not implemented; clients asking for it get UNSUPPORTED_SASL_MECHANISM",
+				"listener", listener, "mechanism", mech)
+			continue
+		}
+		mods, err := loadServerContext(cfg, listener, mech, opts, &file)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s, mechanism %s: %w", listener, mech, err)
+		}
+		p := PlainFromJaas(mods)
+		if len(p.users) == 0 {
+			logger.Warn("no user_<name> options in the PLAIN login context: every PLAIN login will fail",
+				"listener", listener)
+		}
+		plain[mech] = p
+	}
+	out.NewServer = func(mech string) kwire.SASLServer {
+		if p, ok := plain[mech]; ok {
+			return p.NewServer()
+		}
+		return nil
+	}
+	return out, nil
+}
+
+// loadServerContext is JaasContext.loadServerContext. *file caches the JAAS file across mechanisms.
+func loadServerContext(cfg *serverprops.Config, listener, mech string, opts ListenerOptions, file **JaasFile) ([]LoginModule, error) {
+	if v, ok := cfg.ListenerJaasConfig(listener, mech); ok {
+		mods, err := ParseJaasConfig(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", serverprops.ConfigPrefix(listener)+strings.ToLower(mech)+"."+serverprops.SaslJaasConfig, err)
+		}
+		if len(mods) != 1 {
+			return nil, fmt.Errorf("JAAS config property contains %d login modules, should be 1 module", len(mods))
+		}
+		return mods, nil
+	}
+	listenerCtx := strings.ToLower(listener) + "." + ServerContextName
+	if *file == nil && opts.JaasFile != "" {
+		f, err := LoadJaasFile(opts.JaasFile, opts.SystemProps)
+		if err != nil {
+			return nil, err
+		}
+		*file = f
+	}
+	if *file != nil {
+		if mods, ok := (*file).Contexts[listenerCtx]; ok {
+			return mods, nil
+		}
+		if mods, ok := (*file).Contexts[ServerContextName]; ok {
+			return mods, nil
+		}
+	}
+	where := "not set"
+	if opts.JaasFile != "" {
+		where = opts.JaasFile
+	}
+	return nil, errors.New("Could not find a '" + ServerContextName + "' or '" + listenerCtx +
+		"' entry in the JAAS configuration. System property '" + serverprops.JavaLoginConfig + "' is " + where)
+}
+
+// JavaHashSetOrder is new ArrayList<>(new HashSet<>(list)): duplicates dropped, in java.util.HashMap's iteration
+// order, which is the order Kafka lists enabled mechanisms in SaslHandshake responses.
+func JavaHashSetOrder(list []string) []string {
+	// HashSet(Collection) sizes the table to max(size/.75+1, 16), rounded up to a power of two; no resize follows.
+	want := max(int(float32(len(list))/0.75)+1, 16)
+	n := 1 << bits.Len(uint(want-1))
+	buckets := make([][]string, n)
+	seen := map[string]bool{}
+	for _, s := range list {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		h := javaStringHash(s)
+		h ^= h >> 16
+		i := int(h & uint32(n-1))
+		buckets[i] = append(buckets[i], s)
+	}
+	out := make([]string, 0, len(seen))
+	for _, b := range buckets {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// javaStringHash is String.hashCode over UTF-16 code units.
+func javaStringHash(s string) uint32 {
+	var h uint32
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = 31*h + uint32(0xD800+(r>>10))
+			h = 31*h + uint32(0xDC00+(r&0x3FF))
+			continue
+		}
+		h = 31*h + uint32(r)
+	}
+	return h
+}
