@@ -76,7 +76,13 @@ func frame(b []byte) []byte {
 
 // EncodeReply builds a framed reply; body is omitted when nil.
 func EncodeReply(hdr jute.ReplyHeader, body jute.Record) []byte {
-	e := jute.Encoder{Buf: make([]byte, 4, 128)}
+	size := 128
+	if r, ok := body.(*jute.GetDataResponse); ok {
+		// Sized for the data up front: growing the frame by append cost
+		// two allocations and a copy per read (most of the read path's garbage).
+		size += len(r.Data)
+	}
+	e := jute.Encoder{Buf: make([]byte, 4, size)}
 	hdr.Encode(&e)
 	if body != nil {
 		body.Encode(&e)
