@@ -2,12 +2,15 @@ package kwire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
+	"math/rand/v2"
 	"net"
 	"runtime/debug"
 	"slices"
@@ -84,6 +87,64 @@ type RequestContext struct {
 	RequestSize int // frame size without the 4-byte prefix
 
 	closeAfter atomic.Bool
+
+	bufs    *bufPool // the server's scratch buffers; nil in contexts made outside a connection's reader
+	scratch []*[]byte
+}
+
+// Scratch returns a buffer of length 0 and capacity at least n for building this request's response (a Fetch's
+// records). It comes from the server's pool and goes back once the response is written, so the response must be
+// its only user by then. Handlers call it from the request's own goroutine only.
+func (rc *RequestContext) Scratch(n int) []byte {
+	if rc.bufs == nil || n < minPooled {
+		return make([]byte, 0, n)
+	}
+	b := rc.bufs.get(n)
+	rc.scratch = append(rc.scratch, b)
+	return (*b)[:0]
+}
+
+// releaseScratch hands the scratch buffers back; the writer calls it after the response went out.
+func (rc *RequestContext) releaseScratch() {
+	for _, b := range rc.scratch {
+		rc.bufs.put(b)
+	}
+	rc.scratch = nil
+}
+
+// Buffers of at least minPooled bytes are pooled in power-of-two classes up to maxPooled; larger ones are
+// allocated and dropped.
+const (
+	minPooled     = 4 << 10
+	maxPooledBits = 27 // 128 MiB
+)
+
+// bufPool holds large byte buffers by power-of-two capacity. Being sync.Pools, they are dropped over two GC cycles
+// when unused, so an idle broker does not keep them.
+type bufPool struct {
+	classes [maxPooledBits + 1]sync.Pool // *[]byte with cap exactly 1<<class
+}
+
+func (bp *bufPool) get(n int) *[]byte {
+	c := bits.Len(uint(n - 1))
+	if c > maxPooledBits {
+		b := make([]byte, 0, n)
+		return &b
+	}
+	if b, ok := bp.classes[c].Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 1<<c)
+	return &b
+}
+
+func (bp *bufPool) put(b *[]byte) {
+	c := bits.Len(uint(cap(*b) - 1))
+	if c > maxPooledBits || cap(*b) != 1<<c || cap(*b) < minPooled {
+		return
+	}
+	*b = (*b)[:0]
+	bp.classes[c].Put(b)
 }
 
 // ClientID is the header's client id; "" when absent or null, as Kafka reports it.
@@ -129,6 +190,7 @@ type conn struct {
 	inflight atomic.Int32
 	running  sync.WaitGroup // concurrent handlers; only the reader adds and waits
 	auth     *authState     // nil on a listener without SASL
+	nonce    uint64         // random first half of the markers encodeVec puts in Fetch responses
 }
 
 func newConn(s *Server, nc net.Conn, index uint64) *conn {
@@ -151,6 +213,7 @@ func newConn(s *Server, nc net.Conn, index uint64) *conn {
 		ctx:    ctx,
 		cancel: cancel,
 		slots:  make(chan struct{}, s.cfg.MaxInFlight),
+		nonce:  rand.Uint64(),
 		queue:  make(chan *pending, s.cfg.MaxInFlight+1),
 	}
 }
@@ -170,12 +233,12 @@ var errIdle = errors.New("connection idle")
 func (c *conn) readLoop() {
 	defer c.s.wg.Done()
 	for {
-		frame, err := c.readFrame()
+		frame, pooled, err := c.readFrame()
 		if err != nil {
 			c.readFailed(err)
 			return
 		}
-		if !c.handleFrame(frame) {
+		if !c.handleFrame(frame, pooled) {
 			return
 		}
 	}
@@ -201,7 +264,21 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-func (c *conn) readFrame() ([]byte, error) {
+// recyclableFrame tells whether a request's frame may be reused once its handler returned: only a Produce, whose
+// handler runs serially and copies (or converts) the records it appends, so that nothing refers to the frame after.
+func recyclableFrame(key int16, serial bool) bool { return key == kmsg.Produce.Int16() && serial }
+
+// Requests from minPooledFrame to maxPooledFrame bytes are read into pooled buffers (smaller ones are not worth it:
+// most are not Produce requests, whose frames alone go back). Kafka too allocates a request's whole size as soon as it
+// has read the size prefix.
+const (
+	minPooledFrame = 64 << 10
+	maxPooledFrame = 16 << 20
+)
+
+// readFrame reads one request. A large one is read into a pooled buffer, also returned, which handleFrame gives back
+// when it knows that nothing kept a reference to the request's bytes.
+func (c *conn) readFrame() ([]byte, *[]byte, error) {
 	idle := c.s.cfg.ConnectionsMaxIdle
 	for {
 		if idle > 0 {
@@ -213,26 +290,35 @@ func (c *conn) readFrame() ([]byte, error) {
 				if c.inflight.Load() > 0 {
 					continue // waiting on our own responses is not idleness
 				}
-				return nil, errIdle
+				return nil, nil, errIdle
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		break
 	}
 	var sz [4]byte
 	if _, err := io.ReadFull(c.br, sz[:]); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	size := int32(binary.BigEndian.Uint32(sz[:]))
 	if maxSize := c.maxFrame(); size < 0 || size > maxSize {
-		return nil, &frameError{size: size, max: maxSize}
+		return nil, nil, &frameError{size: size, max: maxSize}
+	}
+	if size >= minPooledFrame && size <= maxPooledFrame {
+		b := c.s.bigBufs.get(int(size))
+		body := (*b)[:size]
+		if _, err := io.ReadFull(c.br, body); err != nil {
+			return nil, nil, err
+		}
+		c.s.metrics.BytesIn.Add(int64(size) + 4)
+		return body, b, nil
 	}
 	body, err := readN(c.br, int(size))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.s.metrics.BytesIn.Add(int64(size) + 4)
-	return body, nil
+	return body, nil, nil
 }
 
 // readN reads n bytes, growing the buffer as data arrives so that a large size prefix alone
@@ -259,8 +345,10 @@ func readN(r io.Reader, n int) ([]byte, error) {
 }
 
 // handleFrame decodes one request and schedules it. It returns false when the reader must
-// stop (connection closing).
-func (c *conn) handleFrame(frame []byte) bool {
+// stop (connection closing). pooled, if set, holds frame and goes back to the pool after a Produce: its handler runs
+// here (serially) and copies the records it appends, so nothing refers to the frame afterwards. Other requests keep
+// their frame (decoded bytes alias it, and some handlers keep them, e.g. group members' metadata).
+func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 	if handled, keepReading := c.authFrame(frame); handled {
 		return keepReading
 	}
@@ -285,7 +373,7 @@ func (c *conn) handleFrame(frame []byte) bool {
 	if err != nil {
 		return c.protocolError(fmt.Errorf("error parsing request header, api key %d: %w", h.APIKey, err))
 	}
-	rc := &RequestContext{Conn: c.pub, Header: h, RequestSize: len(frame)}
+	rc := &RequestContext{Conn: c.pub, Header: h, RequestSize: len(frame), bufs: &c.s.bigBufs}
 	p := &pending{rc: rc, done: make(chan struct{}), version: h.APIVersion,
 		hv: responseHeaderVersion(h.APIKey, req.IsFlexible())}
 	supported := h.APIVersion >= vr[0] && h.APIVersion <= vr[1]
@@ -319,6 +407,9 @@ func (c *conn) handleFrame(frame []byte) bool {
 	if r.serial {
 		c.running.Wait()
 		c.run(p, r, req)
+		if pooled != nil && recyclableFrame(h.APIKey, r.serial) {
+			c.s.bigBufs.put(pooled)
+		}
 		return true
 	}
 	c.running.Add(1)
@@ -423,35 +514,39 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if p.err != nil {
+			if c.ctx.Err() != nil && errors.Is(p.err, context.Canceled) {
+				// The client went away while the handler waited (a long-polling fetch): not an error.
+				c.log.Debug("connection closed during a request", "err", p.err)
+				return
+			}
 			c.s.metrics.ConnectionsFailed.Add(1)
 			c.log.Error("closing socket because of error", "err", p.err)
 			return
 		}
 		if p.resp != nil || p.raw != nil {
-			var err error
-			if buf == nil && p.resp != nil && p.resp.Key() == kmsg.Fetch.Int16() {
-				if b, ok := c.s.bigBufs.Get().(*[]byte); ok {
-					buf = *b
-				}
-			}
-			if buf, err = c.encode(buf[:0], p); err != nil {
+			var (
+				out net.Buffers
+				err error
+			)
+			buf, out, err = c.encodeVec(buf[:0], p)
+			if err != nil {
+				p.rc.releaseScratch()
 				c.s.metrics.ConnectionsFailed.Add(1)
 				c.log.Error("closing socket because of error", "err", err)
 				return
 			}
-			if _, err := c.nc.Write(buf); err != nil {
+			n, err := out.WriteTo(c.nc)
+			p.rc.releaseScratch()
+			if err != nil {
 				c.log.Debug("write failed", "err", err)
 				return
 			}
-			c.s.metrics.BytesOut.Add(int64(len(buf)))
+			c.s.metrics.BytesOut.Add(n)
 			if cap(buf) > 1<<20 {
-				// A large response's buffer goes back to the server's pool rather than stay pinned to this
-				// connection; the next large response (a consumer's fetches) takes one from there instead of
-				// growing a new one from nothing.
-				c.s.bigBufs.Put(&buf)
-				buf = nil
+				buf = nil // a rare large encoding is not kept pinned to this connection
 			}
 		}
+		p.rc.releaseScratch() // also for requests without a response (acks=0)
 		c.inflight.Add(-1)
 		<-c.slots
 		if p.rc.closeAfter.Load() {
@@ -459,6 +554,84 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// vecMin is the size from which a Fetch partition's records go out by reference instead of being copied into the
+// encoded response.
+const vecMin = 4 << 10
+
+// encodeVec encodes p into dst and returns the buffers to write: dst alone, or for a Fetch response with large
+// record sets, dst's pieces around the stored record bytes, so that those go to the socket with one writev and no
+// copy. kmsg still encodes the whole response: each large RecordBatches is swapped for a unique 16-byte marker while
+// it does, and the marker (with its length prefix) is then cut out of the encoding and replaced by the real length
+// and a reference to the real bytes.
+func (c *conn) encodeVec(dst []byte, p *pending) ([]byte, net.Buffers, error) {
+	fr, ok := p.resp.(*kmsg.FetchResponse)
+	if !ok || p.raw != nil {
+		dst, err := c.encode(dst, p)
+		return dst, net.Buffers{dst}, err
+	}
+	type swap struct {
+		rp   *kmsg.FetchResponseTopicPartition
+		recs []byte
+	}
+	var swaps []swap
+	for ti := range fr.Topics {
+		for pi := range fr.Topics[ti].Partitions {
+			if rp := &fr.Topics[ti].Partitions[pi]; len(rp.RecordBatches) >= vecMin {
+				swaps = append(swaps, swap{rp, rp.RecordBatches})
+			}
+		}
+	}
+	if len(swaps) == 0 {
+		dst, err := c.encode(dst, p)
+		return dst, net.Buffers{dst}, err
+	}
+	const markerLen = 16
+	markers := make([]byte, markerLen*len(swaps))
+	for i, s := range swaps {
+		m := markers[i*markerLen : (i+1)*markerLen : (i+1)*markerLen]
+		binary.BigEndian.PutUint64(m, c.nonce)
+		binary.BigEndian.PutUint64(m[8:], uint64(i))
+		s.rp.RecordBatches = m
+	}
+	dst, err := c.encode(dst, p)
+	for _, s := range swaps {
+		s.rp.RecordBatches = s.recs
+	}
+	if err != nil {
+		return dst, nil, err
+	}
+	// A marker's length prefix: int32 16, or in flexible versions (v12+) the compact uvarint 16+1.
+	prefix := []byte{0, 0, 0, markerLen}
+	if fr.Version >= 12 {
+		prefix = []byte{markerLen + 1}
+	}
+	out := make(net.Buffers, 0, 3*len(swaps)+1)
+	lens := make([]byte, 0, 5*len(swaps))
+	prev, size := 0, len(dst)-4
+	for i, s := range swaps {
+		m := markers[i*markerLen : (i+1)*markerLen]
+		j := bytes.Index(dst[prev:], m)
+		at := prev + j
+		if j < 0 || at-len(prefix) < prev || !bytes.Equal(dst[at-len(prefix):at], prefix) {
+			// Cannot happen with a random nonce; encode the ordinary way rather than send garbage.
+			dst, err := c.encode(dst[:0], p)
+			return dst, net.Buffers{dst}, err
+		}
+		l := len(lens)
+		if fr.Version >= 12 {
+			lens = binary.AppendUvarint(lens, uint64(len(s.recs))+1)
+		} else {
+			lens = binary.BigEndian.AppendUint32(lens, uint32(len(s.recs)))
+		}
+		out = append(out, dst[prev:at-len(prefix)], lens[l:], s.recs)
+		size += len(lens) - l + len(s.recs) - len(prefix) - markerLen
+		prev = at + markerLen
+	}
+	out = append(out, dst[prev:])
+	binary.BigEndian.PutUint32(dst, uint32(size))
+	return dst, out, nil
 }
 
 func (c *conn) encode(dst []byte, p *pending) ([]byte, error) {

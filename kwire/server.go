@@ -72,7 +72,7 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	bigBufs sync.Pool // *[]byte of responses over 1 MiB, for reuse by any connection
+	bigBufs bufPool // large buffers (responses, handlers' scratch), for reuse by any connection
 }
 
 // Listen binds cfg.Addr and starts accepting connections served by mux.

@@ -238,21 +238,28 @@ func loggable(k, v string) string {
 
 // WithDynamic returns the configuration with dynamic broker configs from ZooKeeper applied over the static
 // ones: per-broker (/config/brokers/<id>) over cluster defaults (/config/brokers/<default>) over
-// server.properties. Configs that cannot be updated dynamically are dropped with a warning, as
-// DynamicBrokerConfig does; passwords must already be decoded.
+// server.properties. As DynamicBrokerConfig.fromPersistentProps, it drops with a warning the broker configs that
+// cannot be updated dynamically, SSL store configs without a listener prefix and, at the default level, the
+// per-broker-only ones; everything else stays, custom keys and the replication throttle rates included (Kafka
+// keeps them and DescribeConfigs lists them). Passwords must already be decoded.
 func (c *Config) WithDynamic(perBroker, clusterDefault map[string]string) (*Config, error) {
-	keep := func(src map[string]string, what string) map[string]string {
+	keep := func(src map[string]string, what string, perBrokerLevel bool) map[string]string {
 		out := map[string]string{}
 		for _, k := range slices.Sorted(maps.Keys(src)) {
-			if isDynamic(k) {
-				out[k] = src[k]
-			} else {
+			switch {
+			case brokerDefIndex[k] != nil && !dynamicConfigs[k]:
 				c.logger.Warn("non-dynamic broker config in ZooKeeper ignored", "source", what, "key", k)
+			case sslReconfigurable[k]:
+				c.logger.Warn("security config in ZooKeeper without a listener prefix ignored", "source", what, "key", k)
+			case !perBrokerLevel && perBrokerOnly(k):
+				c.logger.Warn("per-broker config at the default cluster level ignored", "source", what, "key", k)
+			default:
+				out[k] = src[k]
 			}
 		}
 		return out
 	}
-	nc, err := build(c.static, keep(clusterDefault, "cluster default"), keep(perBroker, "broker"), c.logger)
+	nc, err := build(c.static, keep(clusterDefault, "cluster default", false), keep(perBroker, "broker", true), c.logger)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic broker configs: %w", err)
 	}
@@ -260,17 +267,39 @@ func (c *Config) WithDynamic(perBroker, clusterDefault map[string]string) (*Conf
 	return nc, nil
 }
 
-var listenerConfigRE = regexp.MustCompile(`^listener\.name\.[^.]*\.(.*)$`)
-
-func isDynamic(k string) bool {
-	if dynamicConfigs[k] {
-		return true
-	}
-	if m := listenerConfigRE.FindStringSubmatch(k); m != nil {
-		return dynamicConfigs[listenerBaseName(m[1])]
-	}
-	return false
+// sslReconfigurable is SslConfigs.RECONFIGURABLE_CONFIGS (DynamicSecurityConfigs): dynamic only per listener.
+var sslReconfigurable = map[string]bool{
+	"ssl.keystore.type": true, "ssl.keystore.location": true, "ssl.keystore.password": true, "ssl.key.password": true,
+	"ssl.truststore.type": true, "ssl.truststore.location": true, "ssl.truststore.password": true,
+	"ssl.keystore.certificate.chain": true, "ssl.keystore.key": true, "ssl.truststore.certificates": true,
 }
+
+// listenerReconfigurable is DynamicListenerConfig.ReconfigurableConfigs of Kafka 2.8.
+var listenerReconfigurable = map[string]bool{
+	AdvertisedListenersProp: true, ListenersProp: true, ListenerSecurityProtocolMapProp: true,
+	"principal.builder.class": true, "ssl.protocol": true, "ssl.provider": true, "ssl.cipher.suites": true,
+	"ssl.enabled.protocols": true, "ssl.keymanager.algorithm": true, "ssl.trustmanager.algorithm": true,
+	"ssl.endpoint.identification.algorithm": true, "ssl.secure.random.implementation": true,
+	"ssl.client.auth": true, "ssl.engine.factory.class": true, SaslMechanismInterBroker: true,
+	"sasl.jaas.config": true, SaslEnabledMechanisms: true, "sasl.kerberos.service.name": true,
+	"sasl.kerberos.kinit.cmd": true, "sasl.kerberos.ticket.renew.window.factor": true,
+	"sasl.kerberos.ticket.renew.jitter": true, "sasl.kerberos.min.time.before.relogin": true,
+	"sasl.kerberos.principal.to.local.rules": true, "sasl.login.refresh.window.factor": true,
+	"sasl.login.refresh.window.jitter": true, "sasl.login.refresh.min.period.seconds": true,
+	"sasl.login.refresh.buffer.seconds": true, MaxConnections: true, "max.connection.creation.rate": true,
+}
+
+// perBrokerOnly is DynamicBrokerConfig.perBrokerConfigs: configs that make no sense at the <default> level
+// (listener overrides but the connection limits, security and listener configs).
+func perBrokerOnly(k string) bool {
+	clusterLevel := func(n string) bool { return n == MaxConnections || n == "max.connection.creation.rate" }
+	if m := listenerConfigRE.FindStringSubmatch(k); m != nil {
+		return !clusterLevel(m[1])
+	}
+	return (sslReconfigurable[k] || listenerReconfigurable[k]) && !clusterLevel(k)
+}
+
+var listenerConfigRE = regexp.MustCompile(`^listener\.name\.[^.]*\.(.*)$`)
 
 // listenerMechanismConfigs may be given per listener and SASL mechanism: listener.name.<l>.<mech>.<config>.
 var listenerMechanismConfigs = []string{"sasl.jaas.config", "sasl.login.callback.handler.class", "sasl.login.class",

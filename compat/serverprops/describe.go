@@ -61,6 +61,9 @@ func brokerConfigType(name string) Type {
 	if d, ok := brokerDefIndex[name]; ok {
 		return d.typ
 	}
+	if throttleRates[name] {
+		return TypeLong // DynamicConfig.Broker defines them, not KafkaConfig
+	}
 	for _, n := range brokerConfigSynonyms(name) {
 		if d, ok := brokerDefIndex[n]; ok {
 			return d.typ
@@ -68,6 +71,11 @@ func brokerConfigType(name string) Type {
 	}
 	return TypeUnknown
 }
+
+// throttleRates are DynamicConfig.Broker's own configs: leader.replication.throttled.rate,
+// follower.replication.throttled.rate and replica.alter.log.dirs.io.max.bytes.per.second (all LONG).
+var throttleRates = map[string]bool{"leader.replication.throttled.rate": true,
+	"follower.replication.throttled.rate": true, "replica.alter.log.dirs.io.max.bytes.per.second": true}
 
 // sensitive is KafkaConfig.maybeSensitive: passwords, and anything whose type is unknown.
 func sensitive(t Type) bool { return t == TypeUnknown || t == TypePassword }

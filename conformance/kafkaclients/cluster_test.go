@@ -1,10 +1,13 @@
-// Package kafkaclients runs real Kafka clients (franz-go's own integration suite, kcat, kafka-python, sarama)
-// against kafkaserver on zkserver, both started as processes from freshly built binaries.
+// Package kafkaclients runs real Kafka clients (franz-go's own integration suite and our franz-go scenarios, kcat,
+// kafka-python, sarama) against kafkaserver started as a process from a freshly built binary, on zkserver (also
+// freshly built) and, for kcat, kafka-python, sarama's main tests and our franz-go scenarios, on Apache ZooKeeper
+// 3.8 too (onBothZooKeepers).
 package kafkaclients
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,12 +16,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/zkafka/zkafka/conformance/harness"
 )
 
 var (
@@ -68,7 +73,7 @@ func freePort(t *testing.T) int {
 // cluster is one zkserver and one kafkaserver process.
 type cluster struct {
 	dir      string
-	zkAddr   string
+	zkAddr   string // zookeeper.connect, chroot included
 	addr     string // the broker's PLAINTEXT listener
 	kafkaLog string
 }
@@ -93,28 +98,41 @@ func startProc(t *testing.T, logPath string, bin string, args ...string) {
 	})
 }
 
-// startCluster starts zkserver and one broker (id 0) and waits until the broker answers Metadata with itself as
-// the controller. extra are server.properties lines.
+// startCluster starts zkserver and one broker (id 0) on it with chroot /kafka and waits until the broker answers
+// Metadata with itself as the controller. extra are server.properties lines.
 func startCluster(t *testing.T, extra ...string) *cluster {
 	t.Helper()
-	zkBin, kafkaBin := binaries(t)
-	dir := t.TempDir()
-	c := &cluster{dir: dir}
+	return startBroker(t, startZKServer(t)+"/kafka", extra...)
+}
 
+// startZKServer starts a zkserver process in a temporary directory and returns its client address.
+func startZKServer(t *testing.T) string {
+	t.Helper()
+	zkBin, _ := binaries(t)
+	dir := t.TempDir()
 	zkPort := freePort(t)
-	c.zkAddr = fmt.Sprintf("127.0.0.1:%d", zkPort)
+	addr := fmt.Sprintf("127.0.0.1:%d", zkPort)
 	zoo := []string{"tickTime=500", "initLimit=10", "syncLimit=5", "dataDir=" + filepath.Join(dir, "zk"),
 		fmt.Sprintf("clientPort=%d", zkPort), "clientPortAddress=127.0.0.1", "admin.enableServer=false",
 		"4lw.commands.whitelist=*", "maxClientCnxns=0"}
 	writeLines(t, filepath.Join(dir, "zoo.cfg"), zoo)
 	startProc(t, filepath.Join(dir, "zk.log"), zkBin, "start-foreground", filepath.Join(dir, "zoo.cfg"))
-	waitZK(t, c.zkAddr, filepath.Join(dir, "zk.log"))
+	waitZK(t, addr, filepath.Join(dir, "zk.log"))
+	return addr
+}
 
+// startBroker starts one broker (id 0) on zkConnect ("host:port/chroot") and waits until it answers Metadata with
+// itself as the controller. extra are server.properties lines.
+func startBroker(t *testing.T, zkConnect string, extra ...string) *cluster {
+	t.Helper()
+	_, kafkaBin := binaries(t)
+	dir := t.TempDir()
+	c := &cluster{dir: dir, zkAddr: zkConnect}
 	port := freePort(t)
 	c.addr = fmt.Sprintf("127.0.0.1:%d", port)
 	props := []string{
 		"broker.id=0",
-		"zookeeper.connect=" + c.zkAddr + "/kafka",
+		"zookeeper.connect=" + zkConnect,
 		"zookeeper.session.timeout.ms=6000",
 		"listeners=PLAINTEXT://" + c.addr,
 		"log.dirs=" + filepath.Join(dir, "kafka-logs"),
@@ -233,4 +251,89 @@ func (c *cluster) waitReady(t *testing.T) {
 	}
 	b, _ := os.ReadFile(c.kafkaLog)
 	t.Fatalf("kafkaserver at %s not ready (%v)\n%s", c.addr, last, tail(b, 8000))
+}
+
+// apacheZK is the Apache ZooKeeper 3.8 the package's tests share: each broker on it gets its own chroot, so one
+// server (a JVM taking seconds to start) serves every test. The first test that needs it starts it in the background;
+// TestMain stops it.
+type apacheZK struct {
+	once    sync.Once
+	ready   chan struct{}
+	srv     *harness.Server
+	err     error
+	chroots atomic.Int64 // numbers the chroots, so -count=N never reuses one
+}
+
+var sharedApache = &apacheZK{ready: make(chan struct{})}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	sharedApache.stop(code != 0)
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// start begins starting the server unless it is already started.
+func (a *apacheZK) start() {
+	a.once.Do(func() {
+		go func() {
+			defer close(a.ready)
+			a.srv, a.err = harness.Start(context.Background(), harness.Apache, harness.Config{})
+		}()
+	})
+}
+
+// stop stops the server if it was started, keeping its files after a failed run.
+func (a *apacheZK) stop(keep bool) {
+	a.once.Do(func() { close(a.ready) }) // never started: nothing to wait for
+	<-a.ready
+	if a.srv == nil {
+		return
+	}
+	if err := a.srv.Cleanup(keep); err != nil {
+		fmt.Fprintf(os.Stderr, "stop Apache ZooKeeper: %v\n", err)
+	}
+	if keep {
+		fmt.Fprintf(os.Stderr, "Apache ZooKeeper files kept in %s\n", a.srv.Dir())
+	}
+}
+
+// addr waits for the server and returns its client address; it skips t when Apache ZooKeeper is not installed
+// (fails in CI).
+func (a *apacheZK) addr(t *testing.T) string {
+	t.Helper()
+	a.start()
+	<-a.ready
+	if errors.Is(a.err, harness.ErrNotFound) {
+		harness.NeedOrSkip(t, a.err)
+	}
+	if a.err != nil {
+		t.Fatalf("start Apache ZooKeeper: %v", a.err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Apache ZooKeeper log (tail):\n%s", a.srv.LogTail(4000))
+		}
+	})
+	return a.srv.Addr()
+}
+
+// onBothZooKeepers runs fn twice, in parallel, as subtest "zkserver" against a broker on its own zkserver and as
+// subtest "apache" against a broker on the shared Apache ZooKeeper 3.8, each broker under a chroot in
+// zookeeper.connect named after name (e.g. "/zkafka/kcat-1"). extra are server.properties lines.
+func onBothZooKeepers(t *testing.T, name string, fn func(t *testing.T, c *cluster), extra ...string) {
+	t.Helper()
+	sharedApache.start() // its start overlaps the zkserver subtest (and the first build)
+	chroot := fmt.Sprintf("/zkafka/%s-%d", name, sharedApache.chroots.Add(1))
+	// In parallel: the clients mostly wait (group joins, heartbeats, linger), so two brokers fit on two cores.
+	t.Run(string(harness.ZKServer), func(t *testing.T) {
+		t.Parallel()
+		fn(t, startBroker(t, startZKServer(t)+chroot, extra...))
+	})
+	t.Run(string(harness.Apache), func(t *testing.T) {
+		t.Parallel()
+		fn(t, startBroker(t, sharedApache.addr(t)+chroot, extra...))
+	})
 }

@@ -25,14 +25,15 @@ func TestKafkaPython(t *testing.T) {
 		}
 		t.Skipf("kafka-python missing: install Debian package python3-kafka (%s)", strings.TrimSpace(string(out)))
 	}
-	c := startCluster(t)
-	script, err := filepath.Abs(filepath.Join("testdata", "kafka_python_scenario.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := run(t, 90*time.Second, nil, debianPython, script, c.addr)
-	t.Logf("kafka-python:\n%s", out)
-	if err != nil {
-		t.Fatalf("kafka-python scenario: %v", err)
-	}
+	onBothZooKeepers(t, "kafka-python", func(t *testing.T, c *cluster) {
+		script, err := filepath.Abs(filepath.Join("testdata", "kafka_python_scenario.py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := run(t, 90*time.Second, nil, debianPython, script, c.addr)
+		t.Logf("kafka-python:\n%s", out)
+		if err != nil {
+			t.Fatalf("kafka-python scenario: %v", err)
+		}
+	})
 }

@@ -52,133 +52,134 @@ func (h *groupHandler) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.
 // TestSarama: sync producer, async producer (snappy), and a consumer group that reads everything and commits,
 // checked through sarama's own admin client.
 func TestSarama(t *testing.T) {
-	c := startCluster(t)
-	const topic, group = "sarama-topic", "sarama-group"
-	admin, err := sarama.NewClusterAdmin([]string{c.addr}, saramaConfig())
-	if err != nil {
-		t.Fatalf("cluster admin: %v", err)
-	}
-	defer admin.Close()
-	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-
-	const n = 20
-	want := map[string]string{}
-	t.Run("sync-producer", func(t *testing.T) {
-		p, err := sarama.NewSyncProducer([]string{c.addr}, saramaConfig())
+	onBothZooKeepers(t, "sarama", func(t *testing.T, c *cluster) {
+		const topic, group = "sarama-topic", "sarama-group"
+		admin, err := sarama.NewClusterAdmin([]string{c.addr}, saramaConfig())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("cluster admin: %v", err)
 		}
-		defer p.Close()
-		for i := 0; i < n; i++ {
-			k, v := fmt.Sprintf("sync-%02d", i), fmt.Sprintf("v%02d", i)
-			part, off, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(k), Value: sarama.StringEncoder(v)})
+		defer admin.Close()
+		if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+			t.Fatalf("create topic: %v", err)
+		}
+
+		const n = 20
+		want := map[string]string{}
+		t.Run("sync-producer", func(t *testing.T) {
+			p, err := sarama.NewSyncProducer([]string{c.addr}, saramaConfig())
 			if err != nil {
-				t.Fatalf("send %s: %v", k, err)
+				t.Fatal(err)
 			}
-			if part < 0 || part > 2 || off < 0 {
-				t.Fatalf("send %s: partition %d offset %d", k, part, off)
+			defer p.Close()
+			for i := 0; i < n; i++ {
+				k, v := fmt.Sprintf("sync-%02d", i), fmt.Sprintf("v%02d", i)
+				part, off, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(k), Value: sarama.StringEncoder(v)})
+				if err != nil {
+					t.Fatalf("send %s: %v", k, err)
+				}
+				if part < 0 || part > 2 || off < 0 {
+					t.Fatalf("send %s: partition %d offset %d", k, part, off)
+				}
+				want[k] = v
 			}
-			want[k] = v
-		}
-	})
+		})
 
-	t.Run("async-producer", func(t *testing.T) {
-		cfg := saramaConfig()
-		cfg.Producer.Compression = sarama.CompressionSnappy
-		cfg.Producer.Flush.Messages = 5
-		cfg.Producer.Flush.Frequency = 10 * time.Millisecond
-		p, err := sarama.NewAsyncProducer([]string{c.addr}, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < n; i++ {
-			k, v := fmt.Sprintf("async-%02d", i), fmt.Sprintf("v%02d", i)
-			p.Input() <- &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(k), Value: sarama.StringEncoder(v)}
-			want[k] = v
-		}
-		timeout := time.After(30 * time.Second)
-		for acked := 0; acked < n; {
-			select {
-			case <-p.Successes():
-				acked++
-			case perr := <-p.Errors():
-				t.Fatalf("async produce: %v", perr)
-			case <-timeout:
-				t.Fatalf("async produce: %d of %d acknowledged", acked, n)
+		t.Run("async-producer", func(t *testing.T) {
+			cfg := saramaConfig()
+			cfg.Producer.Compression = sarama.CompressionSnappy
+			cfg.Producer.Flush.Messages = 5
+			cfg.Producer.Flush.Frequency = 10 * time.Millisecond
+			p, err := sarama.NewAsyncProducer([]string{c.addr}, cfg)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if err := p.Close(); err != nil {
-			t.Fatal(err)
-		}
-	})
-
-	t.Run("consumer-group", func(t *testing.T) {
-		cg, err := sarama.NewConsumerGroup([]string{c.addr}, group, saramaConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := &groupHandler{got: map[string]string{}, want: len(want), done: make(chan struct{})}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		consumed := make(chan error, 1)
-		go func() {
-			for ctx.Err() == nil {
-				if err := cg.Consume(ctx, []string{topic}, h); err != nil && !errors.Is(err, sarama.ErrClosedConsumerGroup) {
-					consumed <- err
-					return
+			for i := 0; i < n; i++ {
+				k, v := fmt.Sprintf("async-%02d", i), fmt.Sprintf("v%02d", i)
+				p.Input() <- &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(k), Value: sarama.StringEncoder(v)}
+				want[k] = v
+			}
+			timeout := time.After(30 * time.Second)
+			for acked := 0; acked < n; {
+				select {
+				case <-p.Successes():
+					acked++
+				case perr := <-p.Errors():
+					t.Fatalf("async produce: %v", perr)
+				case <-timeout:
+					t.Fatalf("async produce: %d of %d acknowledged", acked, n)
 				}
 			}
-			consumed <- nil
-		}()
-		go func() {
-			for err := range cg.Errors() {
-				t.Logf("consumer group error: %v", err)
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
 			}
-		}()
-		select {
-		case <-h.done:
-		case err := <-consumed:
-			t.Fatalf("consume ended early: %v", err)
-		case <-ctx.Done():
-			h.mu.Lock()
-			t.Fatalf("consumed %d of %d", len(h.got), len(want))
-		}
-		cancel()
-		if err := <-consumed; err != nil {
-			t.Fatalf("consume: %v", err)
-		}
-		// Closing the group commits the marked offsets.
-		if err := cg.Close(); err != nil {
-			t.Fatalf("close group: %v", err)
-		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		for k, v := range want {
-			if h.got[k] != v {
-				t.Fatalf("key %s: got %q want %q", k, h.got[k], v)
-			}
-		}
+		})
 
-		resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2}})
-		if err != nil {
-			t.Fatalf("list group offsets: %v", err)
-		}
-		var sum int64
-		for _, b := range resp.Blocks[topic] {
-			if b.Err != sarama.ErrNoError {
-				t.Fatalf("group offset: %v", b.Err)
+		t.Run("consumer-group", func(t *testing.T) {
+			cg, err := sarama.NewConsumerGroup([]string{c.addr}, group, saramaConfig())
+			if err != nil {
+				t.Fatal(err)
 			}
-			sum += b.Offset
-		}
-		if sum != int64(len(want)) {
-			t.Fatalf("committed offsets sum to %d, want %d", sum, len(want))
-		}
-		groups, err := admin.ListConsumerGroups()
-		if err != nil || groups[group] != "consumer" {
-			t.Fatalf("list groups: %v %v", groups, err)
-		}
+			h := &groupHandler{got: map[string]string{}, want: len(want), done: make(chan struct{})}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			consumed := make(chan error, 1)
+			go func() {
+				for ctx.Err() == nil {
+					if err := cg.Consume(ctx, []string{topic}, h); err != nil && !errors.Is(err, sarama.ErrClosedConsumerGroup) {
+						consumed <- err
+						return
+					}
+				}
+				consumed <- nil
+			}()
+			go func() {
+				for err := range cg.Errors() {
+					t.Logf("consumer group error: %v", err)
+				}
+			}()
+			select {
+			case <-h.done:
+			case err := <-consumed:
+				t.Fatalf("consume ended early: %v", err)
+			case <-ctx.Done():
+				h.mu.Lock()
+				t.Fatalf("consumed %d of %d", len(h.got), len(want))
+			}
+			cancel()
+			if err := <-consumed; err != nil {
+				t.Fatalf("consume: %v", err)
+			}
+			// Closing the group commits the marked offsets.
+			if err := cg.Close(); err != nil {
+				t.Fatalf("close group: %v", err)
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for k, v := range want {
+				if h.got[k] != v {
+					t.Fatalf("key %s: got %q want %q", k, h.got[k], v)
+				}
+			}
+
+			resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2}})
+			if err != nil {
+				t.Fatalf("list group offsets: %v", err)
+			}
+			var sum int64
+			for _, b := range resp.Blocks[topic] {
+				if b.Err != sarama.ErrNoError {
+					t.Fatalf("group offset: %v", b.Err)
+				}
+				sum += b.Offset
+			}
+			if sum != int64(len(want)) {
+				t.Fatalf("committed offsets sum to %d, want %d", sum, len(want))
+			}
+			groups, err := admin.ListConsumerGroups()
+			if err != nil || groups[group] != "consumer" {
+				t.Fatalf("list groups: %v %v", groups, err)
+			}
+		})
 	})
 }
 
@@ -274,83 +275,84 @@ func (h *memberHandler) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama
 // TestSaramaGroupRebalance: a second member joins a running group, the partitions are split between the two, and
 // together they read everything produced afterwards.
 func TestSaramaGroupRebalance(t *testing.T) {
-	c := startCluster(t)
-	const topic, group, parts = "sarama-rebalance", "sarama-rebalance-group", 4
-	c.createTopic(t, topic, parts)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	onBothZooKeepers(t, "sarama-rebalance", func(t *testing.T, c *cluster) {
+		const topic, group, parts = "sarama-rebalance", "sarama-rebalance-group", 4
+		c.createTopic(t, topic, parts)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
 
-	var seenMu sync.Mutex
-	seen := map[string]bool{}
-	start := func(name string) *memberHandler {
-		cfg := saramaConfig()
-		cfg.ClientID = name
-		cfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
-		cg, err := sarama.NewConsumerGroup([]string{c.addr}, group, cfg)
+		var seenMu sync.Mutex
+		seen := map[string]bool{}
+		start := func(name string) *memberHandler {
+			cfg := saramaConfig()
+			cfg.ClientID = name
+			cfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
+			cg, err := sarama.NewConsumerGroup([]string{c.addr}, group, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := newMemberHandler(&seenMu, seen)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for ctx.Err() == nil {
+					if err := cg.Consume(ctx, []string{topic}, h); err != nil {
+						return
+					}
+				}
+			}()
+			go func() {
+				for err := range cg.Errors() {
+					t.Logf("%s: %v", name, err)
+				}
+			}()
+			t.Cleanup(func() {
+				cancel()
+				<-done
+				_ = cg.Close()
+			})
+			return h
+		}
+		claims := func(h *memberHandler) int {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return len(h.claims)
+		}
+		waitUntil := func(what string, hs []*memberHandler, cond func() bool) {
+			t.Helper()
+			for !cond() {
+				select {
+				case <-hs[0].changed:
+				case <-hs[len(hs)-1].changed:
+				case <-time.After(100 * time.Millisecond):
+				case <-ctx.Done():
+					t.Fatalf("timed out waiting for %s", what)
+				}
+			}
+		}
+		a := start("member-a")
+		waitUntil("member a to own every partition", []*memberHandler{a}, func() bool { return claims(a) == parts })
+		b := start("member-b")
+		waitUntil("the partitions to be split", []*memberHandler{a, b}, func() bool {
+			return claims(a) == parts/2 && claims(b) == parts/2
+		})
+
+		p, err := sarama.NewSyncProducer([]string{c.addr}, saramaConfig())
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := newMemberHandler(&seenMu, seen)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for ctx.Err() == nil {
-				if err := cg.Consume(ctx, []string{topic}, h); err != nil {
-					return
-				}
+		defer p.Close()
+		const n = 40
+		for i := 0; i < n; i++ {
+			if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(fmt.Sprint(i)),
+				Value: sarama.StringEncoder(fmt.Sprintf("m%02d", i))}); err != nil {
+				t.Fatal(err)
 			}
-		}()
-		go func() {
-			for err := range cg.Errors() {
-				t.Logf("%s: %v", name, err)
-			}
-		}()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-			_ = cg.Close()
+		}
+		waitUntil("every message", []*memberHandler{a, b}, func() bool {
+			seenMu.Lock()
+			defer seenMu.Unlock()
+			return len(seen) == n
 		})
-		return h
-	}
-	claims := func(h *memberHandler) int {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		return len(h.claims)
-	}
-	waitUntil := func(what string, hs []*memberHandler, cond func() bool) {
-		t.Helper()
-		for !cond() {
-			select {
-			case <-hs[0].changed:
-			case <-hs[len(hs)-1].changed:
-			case <-time.After(100 * time.Millisecond):
-			case <-ctx.Done():
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
-	a := start("member-a")
-	waitUntil("member a to own every partition", []*memberHandler{a}, func() bool { return claims(a) == parts })
-	b := start("member-b")
-	waitUntil("the partitions to be split", []*memberHandler{a, b}, func() bool {
-		return claims(a) == parts/2 && claims(b) == parts/2
-	})
-
-	p, err := sarama.NewSyncProducer([]string{c.addr}, saramaConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	const n = 40
-	for i := 0; i < n; i++ {
-		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(fmt.Sprint(i)),
-			Value: sarama.StringEncoder(fmt.Sprintf("m%02d", i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitUntil("every message", []*memberHandler{a, b}, func() bool {
-		seenMu.Lock()
-		defer seenMu.Unlock()
-		return len(seen) == n
 	})
 }

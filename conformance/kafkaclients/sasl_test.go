@@ -26,22 +26,14 @@ const saslJaas = `KafkaServer {
 // JAAS file passed as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 func startSASLCluster(t *testing.T) (*cluster, string) {
 	t.Helper()
-	zkBin, kafkaBin := binaries(t)
+	_, kafkaBin := binaries(t)
 	dir := t.TempDir()
-	c := &cluster{dir: dir}
-	zkPort := freePort(t)
-	c.zkAddr = fmt.Sprintf("127.0.0.1:%d", zkPort)
-	writeLines(t, filepath.Join(dir, "zoo.cfg"), []string{"tickTime=500", "initLimit=10", "syncLimit=5",
-		"dataDir=" + filepath.Join(dir, "zk"), fmt.Sprintf("clientPort=%d", zkPort), "clientPortAddress=127.0.0.1",
-		"admin.enableServer=false", "4lw.commands.whitelist=*", "maxClientCnxns=0"})
-	startProc(t, filepath.Join(dir, "zk.log"), zkBin, "start-foreground", filepath.Join(dir, "zoo.cfg"))
-	waitZK(t, c.zkAddr, filepath.Join(dir, "zk.log"))
-
+	c := &cluster{dir: dir, zkAddr: startZKServer(t) + "/kafka"}
 	c.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	saslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	writeLines(t, filepath.Join(dir, "server.properties"), []string{
 		"broker.id=0",
-		"zookeeper.connect=" + c.zkAddr + "/kafka",
+		"zookeeper.connect=" + c.zkAddr,
 		"zookeeper.session.timeout.ms=6000",
 		"listeners=PLAINTEXT://" + c.addr + ",SASL_PLAINTEXT://" + saslAddr,
 		"sasl.enabled.mechanisms=PLAIN",

@@ -22,6 +22,8 @@ type API struct {
 	zk       *zkmeta.Client
 	listener string
 	logger   *slog.Logger
+	// opts are extra client options for the remote brokers (SASL on a SASL_PLAINTEXT inter-broker listener).
+	opts []kgo.Opt
 
 	mu      sync.Mutex
 	clients map[int32]*remote
@@ -34,8 +36,8 @@ type remote struct {
 	cl   *kgo.Client
 }
 
-func newAPI(self int32, rm *replica.Manager, zk *zkmeta.Client, listener string, logger *slog.Logger) *API {
-	return &API{self: self, rm: rm, zk: zk, listener: listener, logger: logger, clients: map[int32]*remote{}}
+func newAPI(self int32, rm *replica.Manager, zk *zkmeta.Client, listener string, logger *slog.Logger, opts ...kgo.Opt) *API {
+	return &API{self: self, rm: rm, zk: zk, listener: listener, logger: logger, opts: opts, clients: map[int32]*remote{}}
 }
 
 // LeaderAndIsr sends a LeaderAndIsr request to brokerID.
@@ -72,6 +74,15 @@ func (a *API) StopReplica(ctx context.Context, brokerID int32, req *kmsg.StopRep
 		return nil, err
 	}
 	return resp.(*kmsg.StopReplicaResponse), nil
+}
+
+// ControlledShutdown sends this broker's ControlledShutdown request to the controller in broker controllerID.
+func (a *API) ControlledShutdown(ctx context.Context, controllerID int32, req *kmsg.ControlledShutdownRequest) (*kmsg.ControlledShutdownResponse, error) {
+	resp, err := a.send(ctx, controllerID, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.ControlledShutdownResponse), nil
 }
 
 // send delivers req to a remote broker's inter-broker endpoint (read from its registration). The version is the
@@ -117,7 +128,8 @@ func (a *API) client(brokerID int32) (*kgo.Client, error) {
 		}
 		r.cl.Close()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID(fmt.Sprintf("broker-%d-controller", a.self)))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr),
+		kgo.ClientID(fmt.Sprintf("broker-%d-controller", a.self))}, a.opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("client for broker %d: %w", brokerID, err)
 	}

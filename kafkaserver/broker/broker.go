@@ -11,9 +11,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
@@ -48,6 +50,9 @@ type Broker struct {
 	groupEvents chan coordinatorEvent
 	brokerID    int32
 	clusterID   string
+	// epoch is the czxid of this broker's registration, sent with ControlledShutdown.
+	epoch   atomic.Int64
+	started atomic.Bool
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -135,6 +140,9 @@ func (b *Broker) start(ctx context.Context) error {
 	if b.logs, err = klog.OpenManager(cfg.LogDirs, b.brokerID, b.clusterID, defaults, b.logger); err != nil {
 		return fmt.Errorf("open log dirs: %w", err)
 	}
+	// Loaded logs forget producers idle past transactional.id.expiration.ms now, as Kafka's log load skips them,
+	// and keep that limit for truncations before the first periodic check.
+	b.logs.RemoveExpiredProducers(time.Now(), int64(cfg.TransactionalIDExpirationMs))
 	if err := b.logs.StartCleaner(klog.CleanerConfig{Enable: cfg.LogCleanerEnable, Threads: int(cfg.LogCleanerThreads),
 		DedupeBufferSize: cfg.LogCleanerDedupeBufferSize, IoBufferLoadFactor: cfg.LogCleanerIoBufferLoadFactor,
 		BackoffMs: cfg.LogCleanerBackoffMs}); err != nil {
@@ -147,19 +155,8 @@ func (b *Broker) start(ctx context.Context) error {
 	b.groupEvents = make(chan coordinatorEvent, 1024)
 	b.rm = replica.NewManager(replica.Config{
 		BrokerID: b.brokerID, Logs: b.logs, Logger: b.logger, OnLeadershipChange: b.onLeadershipChange,
-		TopicConfig: b.dyn.LogConfig,
-		MinInsyncReplicas: func(topic string) int32 {
-			vals, err := b.topicConfig(topic)
-			if err != nil {
-				return cfg.MinInsyncReplicas
-			}
-			n, err := strconv.ParseInt(vals["min.insync.replicas"], 10, 32)
-			if err != nil {
-				return cfg.MinInsyncReplicas
-			}
-			return int32(n)
-		},
-		OnPartitionsDeleted: b.onPartitionsDeleted,
+		// The log config holds min.insync.replicas too: acks=all reads it there, not in ZooKeeper.
+		TopicConfig: b.dyn.LogConfig, OnPartitionsDeleted: b.onPartitionsDeleted,
 	})
 	gcfg := group.DefaultConfig()
 	gcfg.NumPartitions = cfg.OffsetsTopicPartitions
@@ -172,7 +169,15 @@ func (b *Broker) start(ctx context.Context) error {
 		zc, newMemberID, b.logger)
 	// The controller runtime exists before the listeners (its admin APIs are served there); it runs after the
 	// broker registers.
-	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, b.logger)
+	var apiOpts []kgo.Opt
+	ibSASL, err := interBrokerSASL(cfg, serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS")))
+	if err != nil {
+		return err
+	}
+	if ibSASL != nil {
+		apiOpts = append(apiOpts, kgo.SASL(ibSASL))
+	}
+	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, b.logger, apiOpts...)
 	b.ctrl = controller.New(zc, controller.Config{
 		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
 		InterBrokerListener: cfg.InterBrokerListenerName,
@@ -219,6 +224,7 @@ func (b *Broker) start(ctx context.Context) error {
 		return fmt.Errorf("register broker %d: %w", b.brokerID, err)
 	}
 	b.rm.SetBrokerEpoch(epoch)
+	b.epoch.Store(epoch)
 	b.logger.Info("registered broker", "epoch", epoch, "endpoints", len(info.Endpoints))
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
@@ -244,6 +250,7 @@ func (b *Broker) start(ctx context.Context) error {
 			b.logger.Error("controller stopped", "err", err)
 		}
 	}()
+	b.started.Store(true)
 	b.logger.Info("started", "cluster_id", b.clusterID)
 	return nil
 }
@@ -368,6 +375,7 @@ func (b *Broker) startBackground(ctx context.Context) {
 					var epoch int64
 					if epoch, err = b.zk.RegisterBroker(info); err == nil {
 						b.rm.SetBrokerEpoch(epoch)
+						b.epoch.Store(epoch)
 						b.logger.Info("re-registered broker after session expiry", "epoch", epoch)
 					}
 				}
@@ -381,9 +389,10 @@ func (b *Broker) startBackground(ctx context.Context) {
 
 // Close shuts the broker down as KafkaServer.shutdown: listeners, background tasks, replica manager, logs (final
 // checkpoints and the clean-shutdown marker), then the ZooKeeper session (its ephemeral registration goes with it).
-// TODO(controlled shutdown): ask the controller to move leadership away first (ControlledShutdown).
+// A started broker first asks the controller to move leadership away (controlledShutdown).
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
+		b.controlledShutdown()
 		var errs []error
 		for name, s := range b.servers {
 			if err := s.Close(); err != nil {

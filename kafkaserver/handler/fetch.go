@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -19,14 +22,16 @@ import (
 // there, a partition has an error or max_wait is zero, else when data arrives or max_wait passes. Fetch v7+ may use
 // incremental fetch sessions (KIP-227): the session context says which partitions to read and, at the end, which go
 // into the response.
-func (h *Handlers) fetch(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.FetchRequest)
 	if !ok {
 		return nil, fmt.Errorf("fetch: unexpected %T", r)
 	}
 	fctx := h.fetchContext(req)
 	parts := fctx.Partitions()
-	st := &fetchState{}
+	// Records are read (and down-converted) into the connection's pooled buffers, which go back once the response
+	// is written: a consumer's fetches reuse the same memory instead of allocating a MiB per partition each time.
+	st := &fetchState{alloc: func(n int) []byte { return rc.Scratch(n) }}
 	deadline := time.Now().Add(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
 	for fctx.Kind() != fetchsession.SessionError {
 		changed := h.rm.Changed()
@@ -100,6 +105,7 @@ func (h *Handlers) fetchContext(req *kmsg.FetchRequest) *fetchsession.Context {
 
 // fetchState holds one request's reads; a long poll reads again into the same slices.
 type fetchState struct {
+	alloc   klog.Alloc
 	parts   []kmsg.FetchResponseTopicPartition
 	results []fetchsession.PartitionResult
 }
@@ -121,6 +127,7 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 	}
 	minOneMessage := !hardMaxBytesLimit
 	total, anyErr := 0, false
+	var convs []conversion
 	for i := range parts {
 		p := &parts[i]
 		rp := &st.parts[i]
@@ -130,10 +137,8 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 		res, err := h.rm.Read(p.Topic, p.Partition, replica.ReadParams{
 			Offset: p.FetchOffset, MaxBytes: maxBytes, MinOneMessage: minOneMessage, ReplicaID: req.ReplicaID,
 			CurrentLeaderEpoch: p.CurrentLeaderEpoch, ReadCommitted: req.Version >= 4 && req.IsolationLevel == 1,
+			Alloc: st.alloc,
 		})
-		if err == nil && req.Version <= 3 && len(res.Records) > 0 {
-			res.Records, err = h.downConvert(res.Records, req.Version)
-		}
 		if err != nil {
 			anyErr = true
 			rp.ErrorCode = errCode(err)
@@ -142,7 +147,11 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			rp.RecordBatches = res.Records
 			if len(res.Records) > 0 {
 				minOneMessage = false
+				if req.Version <= 3 {
+					convs = append(convs, conversion{i: i, records: res.Records})
+				}
 			}
+			// Sizes count as stored, before any down-conversion, as in readFromLocalLog.
 			limit -= int64(len(res.Records))
 			total += len(res.Records)
 		}
@@ -151,12 +160,91 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			// -1 length as "invalid MessageSetSize".
 			rp.RecordBatches = []byte{}
 		}
+	}
+	for _, c := range h.downConvertAll(convs, req.Version, st.alloc) {
+		rp := &st.parts[c.i]
+		if c.err != nil {
+			anyErr = true
+			*rp = kmsg.FetchResponseTopicPartition{Partition: rp.Partition, HighWatermark: -1, LastStableOffset: -1,
+				LogStartOffset: -1, PreferredReadReplica: -1, ErrorCode: errCode(c.err), RecordBatches: []byte{}}
+			continue
+		}
+		rp.RecordBatches = c.out
+	}
+	for i := range parts {
+		rp := &st.parts[i]
 		st.results[i] = fetchsession.PartitionResult{
 			RecordBytes: len(rp.RecordBatches), HighWatermark: rp.HighWatermark, LastStableOffset: rp.LastStableOffset,
 			LogStartOffset: rp.LogStartOffset, ErrorCode: rp.ErrorCode, PreferredReadReplica: rp.PreferredReadReplica,
 		}
 	}
 	return total, anyErr
+}
+
+// conversion is one partition's records to down-convert for Fetch v0-v3.
+type conversion struct {
+	i       int // index in the request's partitions
+	records []byte
+	out     []byte
+	err     error
+}
+
+// parallelConvertMin is the size from which a fetch's down-conversions (CRC-32 over every message: CPU bound) run on
+// several cores: the consumer waits for the whole response, so the time of one fetch is what it sees.
+const parallelConvertMin = 512 << 10
+
+// downConvertAll rewrites the v2 batches of convs for Fetch v0-v3 (magic 0 for v0-v1, magic 1 for v2-v3) into
+// buffers from alloc (taken in this goroutine) and returns them filled in; log.message.downconversion.enable=false
+// gives UNSUPPORTED_VERSION instead, as in Kafka.
+func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.Alloc) []conversion {
+	if len(convs) == 0 {
+		return nil
+	}
+	magic := int8(1)
+	if version <= 1 {
+		magic = 0
+	}
+	size := 0
+	for k := range convs {
+		c := &convs[k]
+		if !h.props.LogMessageDownConversionEnable {
+			c.err = kerr.UnsupportedVersion
+			continue
+		}
+		size += len(c.records)
+		c.out = alloc(klog.DownConvertedSizeBound(c.records, magic))
+	}
+	convert := func(c *conversion) {
+		if c.err != nil {
+			return
+		}
+		out, err := klog.AppendDownConverted(c.out, c.records, magic)
+		if err != nil {
+			c.err = fmt.Errorf("down-convert to magic %d: %w", magic, err)
+			return
+		}
+		c.out = out
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(convs))
+	if workers < 2 || size < parallelConvertMin {
+		for k := range convs {
+			convert(&convs[k])
+		}
+		return convs
+	}
+	var (
+		next atomic.Int32
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < len(convs); k = int(next.Add(1)) - 1 {
+				convert(&convs[k])
+			}
+		})
+	}
+	wg.Wait()
+	return convs
 }
 
 // buildFetchResponse lays out the partitions the session context keeps, grouping consecutive partitions of one
@@ -180,23 +268,6 @@ func buildFetchResponse(req *kmsg.FetchRequest, parts []fetchsession.PartitionRe
 		t.Partitions = append(t.Partitions, st.parts[i])
 	}
 	return resp
-}
-
-// downConvert rewrites v2 batches for Fetch v0-v3 (magic 0 for v0-v1, magic 1 for v2-v3), unless the broker forbids
-// it (log.message.downconversion.enable=false gives UNSUPPORTED_VERSION, as in Kafka).
-func (h *Handlers) downConvert(records []byte, version int16) ([]byte, error) {
-	magic := int8(1)
-	if version <= 1 {
-		magic = 0
-	}
-	if !h.props.LogMessageDownConversionEnable {
-		return nil, kerr.UnsupportedVersion
-	}
-	out, err := klog.DownConvert(records, magic)
-	if err != nil {
-		return nil, fmt.Errorf("down-convert to magic %d: %w", magic, err)
-	}
-	return out, nil
 }
 
 // FetchSessions is the broker's fetch session cache.

@@ -91,4 +91,6 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	h.registerProducer(mux)
 	h.registerLogAPIs(mux)
 	h.registerControllerAdmin(mux)
+	h.registerOffsetDelete(mux)
+	h.registerControlledShutdown(mux)
 }

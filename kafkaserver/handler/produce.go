@@ -32,6 +32,9 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	}
 	var waits []waiter
 	anyErr := false
+	// Old clients' message sets are up-converted into the connection's pooled buffers (given back once the response
+	// is written), not into a fresh MiB per request.
+	alloc := func(n int) []byte { return rc.Scratch(n) }
 	validAcks := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
 	for _, t := range req.Topics {
 		rt := kmsg.NewProduceResponseTopic()
@@ -52,7 +55,7 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 				err = kerr.InvalidTopicException
 			}
 			if err == nil {
-				info, aerr := h.rm.Append(t.Topic, p.Partition, p.Records, req.Acks)
+				info, aerr := h.rm.AppendWith(t.Topic, p.Partition, p.Records, req.Acks, alloc)
 				if aerr == nil {
 					rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = info.FirstOffset, info.LogAppendTime, info.LogStartOffset
 					if req.Acks == -1 {

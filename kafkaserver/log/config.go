@@ -27,6 +27,7 @@ type Config struct {
 	MinCompactionLagMs              int64  // min.compaction.lag.ms
 	MaxCompactionLagMs              int64  // max.compaction.lag.ms (<= 0: default, Long.MAX_VALUE)
 	MinCleanableDirtyRatio          float64
+	MinInsyncReplicas               int32 // min.insync.replicas: acks=all appends need this many in the ISR
 }
 
 // DefaultConfig returns Kafka 2.8's defaults (KafkaConfig.Defaults / LogConfig).
@@ -47,6 +48,7 @@ func DefaultConfig() Config {
 		DeleteRetentionMs:               24 * 3600 * 1000,
 		MaxCompactionLagMs:              math.MaxInt64,
 		MinCleanableDirtyRatio:          0.5,
+		MinInsyncReplicas:               1,
 	}
 }
 
@@ -76,6 +78,9 @@ func (c Config) normalized() Config {
 	}
 	if c.FlushMs <= 0 {
 		c.FlushMs = d.FlushMs
+	}
+	if c.MinInsyncReplicas <= 0 {
+		c.MinInsyncReplicas = d.MinInsyncReplicas
 	}
 	if c.CleanupPolicy == "" {
 		c.CleanupPolicy = d.CleanupPolicy

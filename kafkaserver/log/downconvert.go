@@ -80,6 +80,12 @@ func AppendDownConverted(dst, records []byte, toMagic int8) ([]byte, error) {
 	return dst, nil
 }
 
+// DownConvertedSizeBound is an upper bound of the bytes AppendDownConverted appends for records, when they hold
+// no compressed batches; with compressed ones it may grow the buffer once more.
+func DownConvertedSizeBound(records []byte, toMagic int8) int {
+	return downConvertedSizeBound(records, toMagic)
+}
+
 // downConvertedSizeBound bounds the converted size from batch headers alone: every v2 record becomes at most its
 // key and value (no more than the batch's payload) plus a legacy entry's fixed overhead. Compressed batches are
 // counted at their stored size; their wrapper may need a second growth.

@@ -71,6 +71,12 @@ type Log struct {
 	// Lowest truncation since the cleaner last looked (it moves its checkpoint back, see cleaner_log.go).
 	cleanerTruncated   bool
 	cleanerTruncatedTo int64
+
+	hintMu sync.Mutex // readers share l.mu's read lock
+	hint   readHint
+
+	bgFlush     sync.WaitGroup // fsyncs of rolled segments (Kafka schedules them after a roll)
+	truncations uint64         // counts truncations: a background flush that saw one does not move the recovery point
 }
 
 // ParseTopicPartitionDir splits "<topic>-<partition>" as Kafka's Log.parseTopicPartitionName does.
@@ -447,13 +453,19 @@ var errClosed = errors.New("log is closed")
 // timestamps), assigns offsets in place, stamps the leader epoch and appends. Magic 0/1 message sets
 // are up-converted to one v2 batch first, as Kafka 2.8 does.
 func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32) (AppendInfo, error) {
+	return l.AppendAsLeaderWith(records, leaderEpoch, nil)
+}
+
+// AppendAsLeaderWith is AppendAsLeader with the buffer of up-converted records taken from alloc; the log does not
+// keep it after returning.
+func (l *Log) AppendAsLeaderWith(records []byte, leaderEpoch int32, alloc Alloc) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return AppendInfo{}, errClosed
 	}
 	nowMs := l.nowMs()
-	v, err := validateLeader(records, l.next, leaderEpoch, &l.cfg, nowMs)
+	v, err := validateLeader(records, l.next, leaderEpoch, &l.cfg, nowMs, alloc)
 	if err != nil {
 		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.tp, err)
 	}
@@ -607,8 +619,49 @@ func (l *Log) rollLocked(base int64) error {
 	}
 	l.segs = append(l.segs, s)
 	l.logger.Debug("rolled segment", "base", base)
-	// Kafka flushes the old segments in the background after a roll; do it now.
-	return l.flushTo(base)
+	l.flushRolled(base)
+	return nil
+}
+
+// flushRolled fsyncs the segments below base in the background and then moves the recovery point to base, as
+// Kafka's Log.roll schedules flush-log: the fsync of up to a segment's worth of dirty pages must not hold up the
+// appends waiting for this log's lock. Until it is done the recovery point stays where it was, which only means a
+// longer recovery after a crash.
+func (l *Log) flushRolled(base int64) {
+	if base <= l.recoveryPoint {
+		return
+	}
+	var segs []*segment
+	for _, s := range l.segs {
+		if s.base < base && s.dirty {
+			segs = append(segs, s)
+		}
+	}
+	gen := l.truncations
+	l.bgFlush.Add(1)
+	go func() {
+		defer l.bgFlush.Done()
+		var errs []error
+		for _, s := range segs {
+			errs = append(errs, s.syncFiles())
+		}
+		err := errors.Join(errs...)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		switch {
+		case l.closed || l.truncations != gen || errors.Is(err, os.ErrClosed):
+			return // closing flushes everything itself; a truncation may have cut below base; retention deleted one
+		case err != nil:
+			l.logger.Warn("flush after roll failed", "base", base, "err", err)
+			return
+		}
+		for _, s := range segs {
+			if s != l.active() {
+				s.dirty = false
+			}
+		}
+		l.recoveryPoint = max(l.recoveryPoint, min(base, l.next))
+	}()
 }
 
 // Flush writes every unflushed segment to disk and moves the recovery point to the log end.
@@ -657,6 +710,11 @@ func (l *Log) MaybeFlush(now time.Time) error {
 // when minOneMessage), only batches that end below maxOffset (the high watermark for consumers, the
 // log end for followers; <0 means the log end). Like Kafka, one call reads from one segment.
 func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool) (ReadResult, error) {
+	return l.ReadWith(offset, maxBytes, maxOffset, minOneMessage, nil)
+}
+
+// ReadWith is Read with the record buffer taken from alloc.
+func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, alloc Alloc) (ReadResult, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next}
@@ -675,19 +733,20 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage 
 	i := l.segIndex(offset)
 	for ; i < len(l.segs); i++ {
 		s := l.segs[i]
-		pos, _, found, err := s.translate(offset, 0)
+		pos, found, err := l.position(s, offset)
 		if err != nil {
 			return res, fmt.Errorf("read %s: %w", l.tp, err)
 		}
 		if !found {
 			continue
 		}
-		data, tooLarge, err := s.readBatches(pos, maxBytes, maxOffset, minOneMessage)
+		data, tooLarge, next, err := s.readBatches(pos, maxBytes, maxOffset, minOneMessage, alloc)
 		if err != nil {
 			return res, fmt.Errorf("read %s: %w", l.tp, err)
 		}
 		if len(data) > 0 {
 			res.Records = data
+			l.setHint(readHint{seg: s, offset: next, pos: pos + int64(len(data))})
 		}
 		res.FirstBatchTooLarge = tooLarge
 		return res, nil
@@ -791,6 +850,8 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	l.logger.Info("truncating log", "to", offset, "from", l.next)
 	l.noteTruncation(offset)
+	l.setHint(readHint{})
+	l.truncations++
 	if l.segs[0].base > offset {
 		return l.truncateFullyAndStartAt(offset)
 	}
@@ -825,6 +886,8 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 
 func (l *Log) truncateFullyAndStartAt(offset int64) error {
 	l.noteTruncation(offset)
+	l.setHint(readHint{})
+	l.truncations++
 	for _, s := range l.segs {
 		if err := s.remove(); err != nil {
 			return err
@@ -956,6 +1019,7 @@ func (l *Log) deleteSegments(pred func(s, next *segment) bool) (int, error) {
 
 // Close flushes and closes the log; its files stay.
 func (l *Log) Close() error {
+	l.bgFlush.Wait() // its end takes l.mu
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -977,6 +1041,7 @@ func (l *Log) closeSegments() error {
 
 // Delete closes the log and removes its directory.
 func (l *Log) Delete() error {
+	l.bgFlush.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.closed {

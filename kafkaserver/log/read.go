@@ -2,21 +2,36 @@ package log
 
 import "fmt"
 
+// Alloc returns a buffer of length 0 and capacity at least n for a read to fill (a pooled one, say); nil means
+// make.
+type Alloc func(n int) []byte
+
+func (a Alloc) get(n int) []byte {
+	if a == nil {
+		return make([]byte, n)
+	}
+	if b := a(n); cap(b) >= n {
+		return b[:n]
+	}
+	return make([]byte, n)
+}
+
 // readBatches returns the whole batches from pos on that end below maxOffset and fit in maxBytes (the first one
 // regardless of size with minOne), and whether the first batch alone was too large. It reads once, up to
 // maxBytes of the segment, and walks the batch headers in that buffer: a fetch costs one pread and one
 // allocation instead of one of each per batch.
-func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne bool) ([]byte, bool, error) {
+// next is one past the last offset of the last batch returned (where a consumer's next fetch begins).
+func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne bool, alloc Alloc) (data []byte, tooLarge bool, next int64, err error) {
 	limit := max(int64(maxBytes), 0)
-	buf := make([]byte, min(s.size-pos, max(limit, v2HeaderSize)))
+	buf := alloc.get(int(min(s.size-pos, max(limit, v2HeaderSize))))
 	if _, err := s.log.ReadAt(buf, pos); err != nil {
-		return nil, false, fmt.Errorf("read segment %d at %d: %w", s.base, pos, err)
+		return nil, false, 0, fmt.Errorf("read segment %d at %d: %w", s.base, pos, err)
 	}
-	end, tooLarge := int64(0), false
+	end := int64(0)
 	for pos+end < s.size {
 		h, err := s.headerIn(buf, pos, end)
 		if err != nil {
-			return nil, false, err
+			return nil, false, 0, err
 		}
 		n := batchLen(h)
 		if h.lastOffset() >= maxOffset {
@@ -27,17 +42,18 @@ func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne
 			break
 		}
 		end += n
+		next = h.lastOffset() + 1
 	}
 	if end > int64(len(buf)) {
 		// A first batch larger than maxBytes (minOne): read the rest of it.
-		whole := make([]byte, end)
+		whole := alloc.get(int(end))
 		copy(whole, buf)
 		if _, err := s.log.ReadAt(whole[len(buf):], pos+int64(len(buf))); err != nil {
-			return nil, false, fmt.Errorf("read segment %d at %d: %w", s.base, pos+int64(len(buf)), err)
+			return nil, false, 0, fmt.Errorf("read segment %d at %d: %w", s.base, pos+int64(len(buf)), err)
 		}
-		return whole, false, nil
+		return whole, false, next, nil
 	}
-	return buf[:end], tooLarge, nil
+	return buf[:end], tooLarge, next, nil
 }
 
 // headerIn is header(pos+off) taken from buf (the segment's bytes from pos) when buf holds it, with the same
@@ -60,4 +76,31 @@ func (s *segment) headerIn(buf []byte, pos, off int64) (batch, error) {
 		return nil, fmt.Errorf("%w: batch at position %d of segment %d", ErrCorrupt, at, s.base)
 	}
 	return batch(h[:min(n, logOverhead+size)]), nil
+}
+
+// readHint is where the last read of a log stopped: the next batch of seg is at pos and holds offset. A consumer's
+// next fetch asks for exactly that offset, so it starts there without the index search (a pread per probe) and the
+// header walk after it. Appends leave it valid; truncations reset it; the cleaner replaces segments, which the
+// pointer comparison notices.
+type readHint struct {
+	seg         *segment
+	offset, pos int64
+}
+
+// position is translate(offset, 0) for s, answered from the hint when it matches.
+func (l *Log) position(s *segment, offset int64) (int64, bool, error) {
+	l.hintMu.Lock()
+	h := l.hint
+	l.hintMu.Unlock()
+	if h.seg == s && h.offset == offset && h.pos <= s.size {
+		return h.pos, h.pos < s.size, nil
+	}
+	pos, _, found, err := s.translate(offset, 0)
+	return pos, found, err
+}
+
+func (l *Log) setHint(h readHint) {
+	l.hintMu.Lock()
+	l.hint = h
+	l.hintMu.Unlock()
 }

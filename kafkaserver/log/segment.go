@@ -413,17 +413,22 @@ func (s *segment) flush() error {
 	if !s.dirty {
 		return nil
 	}
+	if err := s.syncFiles(); err != nil {
+		return err
+	}
+	s.dirty = false
+	return nil
+}
+
+// syncFiles fsyncs the segment's files; it touches no other state, so that it may run without the log's lock.
+func (s *segment) syncFiles() error {
 	if err := s.log.Sync(); err != nil {
 		return fmt.Errorf("sync segment %d: %w", s.base, err)
 	}
 	if err := s.oi.sync(); err != nil {
 		return err
 	}
-	if err := s.ti.sync(); err != nil {
-		return err
-	}
-	s.dirty = false
-	return nil
+	return s.ti.sync()
 }
 
 func (s *segment) close() error {

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -31,7 +32,10 @@ type validated struct {
 // validateLeader follows Kafka 2.8's LogValidator for message.format.version 2.8: v2 batches get
 // offsets, leader epoch and (for LogAppendTime) the max timestamp set in place; magic 0/1 message
 // sets are up-converted to one v2 batch.
-func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, now int64) (*validated, error) {
+func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, now int64, alloc Alloc) (*validated, error) {
+	if v, ok, err := upConvertPlain(records, next, leaderEpoch, cfg, now, alloc); ok || err != nil {
+		return v, err
+	}
 	batches, err := splitBatches(records)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
@@ -81,11 +85,12 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 	}
 	maxTs := noTimestamp
+	rules := rulesFor(cfg, now)
 	for i, r := range recs {
 		if r.Offset-b.offsetField() != int64(i) {
 			return nil, fmt.Errorf("%w: record %d has offset delta %d", ErrInvalidRecord, i, r.Offset-b.offsetField())
 		}
-		if err := checkRecord(r, b.timestampType() == timestampLogAppend, cfg, now); err != nil {
+		if err := rules.check(r.Key, r.Offset, r.Timestamp, b.timestampType() == timestampLogAppend); err != nil {
 			return nil, err
 		}
 		maxTs = max(maxTs, r.Timestamp)
@@ -115,26 +120,148 @@ func beUint32(p []byte) uint32 {
 	return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
 }
 
-func checkRecord(r Record, batchLogAppend bool, cfg *Config, now int64) error {
-	if cfg.isCompacted() && r.Key == nil {
+// recordRules are the per-record checks of a topic's config, worked out once per append rather than per record
+// (the cleanup policy is a string to split).
+type recordRules struct {
+	compacted  bool
+	checkTs    bool // CreateTime topic with message.timestamp.difference.max.ms set
+	maxTsDiff  int64
+	now        int64
+	appendTime bool
+}
+
+func rulesFor(cfg *Config, now int64) recordRules {
+	appendTime := cfg.MessageTimestampType == "LogAppendTime"
+	return recordRules{compacted: cfg.isCompacted(), checkTs: !appendTime && cfg.MessageTimestampDifferenceMaxMs > 0,
+		maxTsDiff: cfg.MessageTimestampDifferenceMaxMs, now: now, appendTime: appendTime}
+}
+
+// check validates one record's key and timestamp (LogValidator.validateKey, validateTimestamp).
+func (rr *recordRules) check(key []byte, offset, ts int64, batchLogAppend bool) error {
+	if rr.compacted && key == nil {
 		return fmt.Errorf("%w: compacted topic cannot accept message without key", ErrInvalidRecord)
 	}
-	if cfg.MessageTimestampType != "LogAppendTime" && !batchLogAppend && cfg.MessageTimestampDifferenceMaxMs > 0 &&
-		r.Timestamp != noTimestamp {
-		d := r.Timestamp - now
+	if rr.checkTs && !batchLogAppend && ts != noTimestamp {
+		d := ts - rr.now
 		if d < 0 {
 			d = -d
 		}
-		if d > cfg.MessageTimestampDifferenceMaxMs {
-			return fmt.Errorf("%w: timestamp %d of message with offset %d is out of range", ErrInvalidTimestamp, r.Timestamp, r.Offset)
+		if d > rr.maxTsDiff {
+			return fmt.Errorf("%w: timestamp %d of message with offset %d is out of range", ErrInvalidTimestamp, ts, offset)
 		}
 	}
 	return nil
 }
 
+// upConvertPlain is upConvert for what old producers send most: a message set of uncompressed magic 0/1
+// messages. It checks and converts in two passes over the input, the first sizing the v2 batch exactly, the second
+// writing it (into a buffer from alloc), with no per-record allocation. ok is false, with nothing done, for anything else (v2, compressed,
+// malformed or oversized input): the general path handles those and words their errors.
+func upConvertPlain(records []byte, next int64, leaderEpoch int32, cfg *Config, now int64, alloc Alloc) (*validated, bool, error) {
+	if len(records) < logOverhead+5 || int8(records[16]) >= 2 {
+		return nil, false, nil
+	}
+	rules := rulesFor(cfg, now)
+	n, body := 0, 0
+	baseTs, maxTs := noTimestamp, noTimestamp
+	for p := records; len(p) > 0; {
+		b, err := nextBatch(p)
+		if err != nil || b.magic() >= 2 || b.codec() != CodecNone ||
+			(cfg.MaxMessageBytes > 0 && len(b) > int(cfg.MaxMessageBytes)) || b.validate() != nil {
+			return nil, false, nil
+		}
+		p = p[len(b):]
+		m, err := parseLegacy(b)
+		if err != nil {
+			return nil, false, nil
+		}
+		if err := rules.check(m.key, m.offset, m.timestamp, false); err != nil {
+			return nil, true, err
+		}
+		if n == 0 {
+			baseTs = m.timestamp
+		}
+		maxTs = max(maxTs, m.timestamp)
+		l := plainRecordLen(m.timestamp-baseTs, int64(n), m.key, m.value)
+		body += varintLen(int64(l)) + l
+		n++
+	}
+	logAppendTime := int64(-1)
+	if rules.appendTime {
+		logAppendTime = now
+		maxTs = now
+	}
+	total := v2HeaderSize + body
+	if cfg.MaxMessageBytes > 0 && total > int(cfg.MaxMessageBytes) {
+		return nil, true, fmt.Errorf("%w: up-converted batch of %d bytes exceeds max.message.bytes", ErrRecordTooLarge, total)
+	}
+	out := alloc.get(total)[:v2HeaderSize]
+	i := int64(0)
+	for p := records; len(p) > 0; i++ {
+		b, _ := nextBatch(p)
+		p = p[len(b):]
+		m, _ := parseLegacy(b)
+		ts := m.timestamp - baseTs
+		out = binary.AppendVarint(out, int64(plainRecordLen(ts, i, m.key, m.value)))
+		out = append(out, 0)
+		out = binary.AppendVarint(out, ts)
+		out = binary.AppendVarint(out, i)
+		out = appendVarBytes(out, m.key)
+		out = appendVarBytes(out, m.value)
+		out = append(out, 0) // no headers
+	}
+	attr := uint16(0)
+	if logAppendTime >= 0 {
+		attr |= attrTimestampType
+	}
+	be := binary.BigEndian
+	be.PutUint64(out[0:], uint64(next))
+	be.PutUint32(out[8:], uint32(total-logOverhead))
+	be.PutUint32(out[12:], uint32(leaderEpoch))
+	out[16] = 2
+	be.PutUint16(out[21:], attr)
+	be.PutUint32(out[23:], uint32(n-1))
+	be.PutUint64(out[27:], uint64(baseTs))
+	be.PutUint64(out[35:], uint64(maxTs))
+	be.PutUint64(out[43:], ^uint64(0)) // no producer id (-1)
+	be.PutUint16(out[51:], 0xffff)     // producer epoch -1
+	be.PutUint32(out[53:], 0xffffffff) // base sequence -1
+	be.PutUint32(out[57:], uint32(n))
+	nb := batch(out)
+	nb.setV2CRC()
+	return &validated{records: out, batches: []batch{nb}, firstOffset: next, lastOffset: next + int64(n) - 1,
+		maxTimestamp: maxTs, offsetOfMaxTs: next + int64(n) - 1, numMessages: n, logAppendTime: logAppendTime,
+		converted: true}, true, nil
+}
+
+// plainRecordLen is the encoded size of a v2 record (without its length prefix) with no headers.
+func plainRecordLen(tsDelta, offDelta int64, key, value []byte) int {
+	return 1 + varintLen(tsDelta) + varintLen(offDelta) + varBytesLen(key) + varBytesLen(value) + 1
+}
+
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+func varintLen(v int64) int {
+	u := zigzag(v)
+	n := 1
+	for u >= 0x80 {
+		u >>= 7
+		n++
+	}
+	return n
+}
+
+func varBytesLen(b []byte) int {
+	if b == nil {
+		return 1 // varint -1
+	}
+	return varintLen(int64(len(b))) + len(b)
+}
+
 func upConvert(batches []batch, next int64, leaderEpoch int32, cfg *Config, now int64, v *validated) (*validated, error) {
 	var all []Record
 	codec := CodecNone
+	rules := rulesFor(cfg, now)
 	for _, b := range batches {
 		if b.codec() != CodecNone {
 			codec = b.codec()
@@ -144,7 +271,7 @@ func upConvert(batches []batch, next int64, leaderEpoch int32, cfg *Config, now 
 			return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 		}
 		for _, r := range recs {
-			if err := checkRecord(r, false, cfg, now); err != nil {
+			if err := rules.check(r.Key, r.Offset, r.Timestamp, false); err != nil {
 				return nil, err
 			}
 			r.Offset = next + int64(len(all))

@@ -43,6 +43,7 @@ func LogConfig(values map[string]string) (klog.Config, error) {
 	i64("flush.ms", &c.FlushMs)
 	i64("message.timestamp.difference.max.ms", &c.MessageTimestampDifferenceMaxMs)
 	i32("max.message.bytes", &c.MaxMessageBytes)
+	i32("min.insync.replicas", &c.MinInsyncReplicas)
 	i64("delete.retention.ms", &c.DeleteRetentionMs)
 	i64("min.compaction.lag.ms", &c.MinCompactionLagMs)
 	i64("max.compaction.lag.ms", &c.MaxCompactionLagMs)

@@ -35,7 +35,8 @@ type Config struct {
 	Logs     *klog.Manager
 	// TopicConfig returns a topic's log configuration (broker defaults under /config/topics/<t> overrides).
 	TopicConfig func(topic string) (klog.Config, error)
-	// MinInsyncReplicas returns min.insync.replicas for a topic; nil means 1.
+	// MinInsyncReplicas, if set, returns min.insync.replicas for a topic; nil means the partition log's config
+	// (which topic config changes update, as Kafka's LogConfig), so that an acks=all produce reads no ZooKeeper.
 	MinInsyncReplicas func(topic string) int32
 	// OnLeadershipChange, if set, hears of every partition this broker starts or stops leading (the
 	// coordinators load and unload their partitions of the internal topics on it), in order.
@@ -408,6 +409,11 @@ func (m *Manager) stopReplica(tp klog.TopicPartition, epoch int32, del bool) err
 // Append appends a produce request's records to a partition this broker leads (Partition.appendRecordsToLeader).
 // With acks=-1 it first checks the ISR against min.insync.replicas; the caller then waits with WaitReplicated.
 func (m *Manager) Append(topic string, partition int32, records []byte, acks int16) (klog.AppendInfo, error) {
+	return m.AppendWith(topic, partition, records, acks, nil)
+}
+
+// AppendWith is Append with the log's conversion buffer (old message formats) taken from alloc.
+func (m *Manager) AppendWith(topic string, partition int32, records []byte, acks int16, alloc klog.Alloc) (klog.AppendInfo, error) {
 	p, err := m.lookup(topic, partition)
 	if err != nil {
 		return klog.AppendInfo{}, err
@@ -417,10 +423,10 @@ func (m *Manager) Append(topic string, partition int32, records []byte, acks int
 	if p.leader != m.cfg.BrokerID {
 		return klog.AppendInfo{}, kerr.NotLeaderForPartition
 	}
-	if acks == -1 && int32(len(p.isr)) < m.minISR(topic) {
+	if acks == -1 && int32(len(p.isr)) < m.minISR(p) {
 		return klog.AppendInfo{}, kerr.NotEnoughReplicas
 	}
-	info, err := p.log.AppendAsLeader(records, p.leaderEpoch)
+	info, err := p.log.AppendAsLeaderWith(records, p.leaderEpoch, alloc)
 	if err != nil {
 		return info, err
 	}
@@ -429,11 +435,11 @@ func (m *Manager) Append(topic string, partition int32, records []byte, acks int
 	return info, nil
 }
 
-func (m *Manager) minISR(topic string) int32 {
+func (m *Manager) minISR(p *Partition) int32 {
 	if m.cfg.MinInsyncReplicas == nil {
-		return 1
+		return p.log.Config().MinInsyncReplicas
 	}
-	return m.cfg.MinInsyncReplicas(topic)
+	return m.cfg.MinInsyncReplicas(p.TP.Topic)
 }
 
 // WaitReplicated blocks until the partition's high watermark reaches offset (every ISR member has the records), as
@@ -452,7 +458,7 @@ func (m *Manager) WaitReplicated(ctx context.Context, topic string, partition in
 			return kerr.NotLeaderForPartition
 		}
 		if hw >= offset {
-			if int32(isr) < m.minISR(topic) {
+			if int32(isr) < m.minISR(p) {
 				return ErrNotEnoughReplicasAfterAppend
 			}
 			return nil
@@ -473,6 +479,7 @@ type ReadParams struct {
 	ReplicaID          int32 // -1 consumers; >= 0 follower brokers
 	CurrentLeaderEpoch int32 // -1 when the client does not know it
 	ReadCommitted      bool
+	Alloc              klog.Alloc // where the records are read into; nil allocates
 }
 
 // Read serves one partition of a Fetch: leaders only; consumers see up to the high watermark (the last stable offset
@@ -501,7 +508,7 @@ func (m *Manager) Read(topic string, partition int32, rp ReadParams) (klog.ReadR
 		}
 	}
 	p.mu.Unlock()
-	res, err := p.log.Read(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage)
+	res, err := p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
 	if err != nil {
 		return res, err
 	}

@@ -944,7 +944,7 @@ func (c *Client) AllocateProducerIDBlock(brokerID int32) (ProducerIDBlock, error
 			}
 			next = ProducerIDBlock{BrokerID: brokerID, BlockStart: cur.BlockEnd + 1, BlockEnd: cur.BlockEnd + ProducerIDBlockSize}
 		}
-		ok, _, err := c.ConditionalUpdatePath(ProducerIDBlockPath, next.Encode(), s.Version)
+		ok, err := c.claimProducerIDBlock(next, s.Version)
 		if err != nil {
 			return ProducerIDBlock{}, fmt.Errorf("allocate producer id block: %w", err)
 		}
@@ -952,6 +952,25 @@ func (c *Client) AllocateProducerIDBlock(brokerID int32) (ProducerIDBlock, error
 			return next, nil
 		}
 	}
+}
+
+// claimProducerIDBlock writes next over the block znode at version. A version conflict may be our own write
+// applied before a connection loss and then retried; like Kafka's checkProducerIdBlockZkData, the write counts
+// as done when the znode now holds exactly next.
+func (c *Client) claimProducerIDBlock(next ProducerIDBlock, version int32) (bool, error) {
+	ok, _, err := c.ConditionalUpdatePath(ProducerIDBlockPath, next.Encode(), version)
+	if err != nil || ok {
+		return ok, err
+	}
+	b, s, err := c.GetDataAndStat(ProducerIDBlockPath)
+	if err != nil || s == nil || len(b) == 0 {
+		return false, err
+	}
+	cur, err := DecodeProducerIDBlock(b)
+	if err != nil {
+		return false, err
+	}
+	return cur == next, nil
 }
 
 // ---- consumer offsets (v0 OffsetCommit, offsets.storage=zookeeper) ----

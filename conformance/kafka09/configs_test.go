@@ -1,0 +1,112 @@
+package kafka09
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Kafka 0.9's kafka-configs.sh --zookeeper writes /config/topics/<t> and a version 1 change notification; the
+// broker must pick the change up live.
+func init() {
+	scenarios = append(scenarios, scenario{"admin/configs-topic", scenTopicConfigs})
+}
+
+func (e *env) configs(args ...string) (string, error) {
+	out, _, err := e.run(60*time.Second, "", "kafka-configs.sh",
+		append([]string{"--zookeeper", e.zkConnect, "--entity-type", "topics"}, args...)...)
+	return out, err
+}
+
+// produceBig sends one record of n bytes and returns the produce error.
+func (e *env) produceBig(cl *kgo.Client, topic string, n int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(strings.Repeat("x", n))}).FirstErr()
+}
+
+func scenTopicConfigs(e *env) error {
+	const topic = "configs09"
+	if err := e.createTopic(topic, 1); err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.broker), kgo.RecordRetries(0), kgo.DisableIdempotentWrite(),
+		// Uncompressed, so that the batch size is what max.message.bytes sees.
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := e.produceBig(cl, topic, 1000); err != nil {
+		return fmt.Errorf("produce before the config change: %w", err)
+	}
+
+	out, err := e.configs("--alter", "--entity-name", topic, "--add-config", "max.message.bytes=300,retention.ms=3600000")
+	if err != nil {
+		return err
+	}
+	if err := wantLines(out, `Updated config for topic: "configs09".`); err != nil {
+		return err
+	}
+	if out, err = e.configs("--describe", "--entity-name", topic); err != nil {
+		return err
+	}
+	if err := wantLines(out, "Configs for topics:configs09 are ", "max.message.bytes=300", "retention.ms=3600000"); err != nil {
+		return err
+	}
+	// Live: the broker's log refuses what the new max.message.bytes does not allow, without a restart.
+	var last error
+	if err := waitFor("max.message.bytes applied", 30*time.Second, nil, func() bool {
+		last = e.produceBig(cl, topic, 1000)
+		return errors.Is(last, kerr.MessageTooLarge)
+	}); err != nil {
+		return fmt.Errorf("%w (last produce: %v)", err, last)
+	}
+	adm := kadm.NewClient(cl)
+	rc, err := adm.DescribeTopicConfigs(context.Background(), topic)
+	if err != nil {
+		return err
+	}
+	c, err := rc.On(topic, nil)
+	if err != nil {
+		return err
+	}
+	seen := map[string]string{}
+	for _, kv := range c.Configs {
+		if kv.Source == 1 { // DYNAMIC_TOPIC_CONFIG
+			seen[kv.Key] = kv.MaybeValue()
+		}
+	}
+	if seen["max.message.bytes"] != "300" || seen["retention.ms"] != "3600000" || len(seen) != 2 {
+		return fmt.Errorf("DescribeConfigs topic overrides %v", seen)
+	}
+
+	if out, err = e.configs("--alter", "--entity-name", topic, "--delete-config", "max.message.bytes"); err != nil {
+		return err
+	}
+	if err := wantLines(out, `Updated config for topic: "configs09".`); err != nil {
+		return err
+	}
+	if out, err = e.configs("--describe", "--entity-name", topic); err != nil {
+		return err
+	}
+	if err := wantLines(out, "Configs for topics:configs09 are retention.ms=3600000"); err != nil {
+		return err
+	}
+	if strings.Contains(out, "max.message.bytes") {
+		return fmt.Errorf("deleted config still described:\n%s", out)
+	}
+	if err := waitFor("max.message.bytes removed", 30*time.Second, nil, func() bool {
+		last = e.produceBig(cl, topic, 1000)
+		return last == nil
+	}); err != nil {
+		return fmt.Errorf("%w (last produce: %v)", err, last)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	kgosasl "github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+
+	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/sasl"
+)
+
+// interBrokerSASL is the SASL mechanism of the broker's own client (controller requests, ControlledShutdown)
+// when the inter-broker listener is SASL_PLAINTEXT, nil otherwise. As Kafka's inter-broker channel builder does
+// (JaasContext.Type.SERVER), it logs in with the username and password options of the listener's server login
+// context: listener.name.<l>.<mechanism>.sasl.jaas.config, else the JAAS file's "<l>.KafkaServer" or
+// "KafkaServer" section.
+func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Mechanism, error) {
+	if cfg.InterBrokerSecurityProtocol != serverprops.SaslPlaintext {
+		return nil, nil
+	}
+	mech := cfg.SaslMechanismInterBrokerProtocol
+	if mech != sasl.MechanismPlain {
+		return nil, fmt.Errorf("%s=%s: zkafka implements only %s", serverprops.SaslMechanismInterBroker, mech,
+			sasl.MechanismPlain)
+	}
+	mods, err := serverLoginContext(cfg, cfg.InterBrokerListenerName, mech, jvm)
+	if err != nil {
+		return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", cfg.InterBrokerListenerName, err)
+	}
+	user, okU := sasl.Option(mods, "username", "")
+	pass, okP := sasl.Option(mods, "password", "")
+	if !okU || !okP {
+		return nil, fmt.Errorf("inter-broker SASL on listener %s: the %s login module has no username and "+
+			"password options", cfg.InterBrokerListenerName, mech)
+	}
+	return plain.Auth{User: user, Pass: pass}.AsMechanism(), nil
+}
+
+// serverLoginContext finds the login modules of a listener's server context as JaasContext.loadServerContext.
+func serverLoginContext(cfg *serverprops.Config, listener, mech string, jvm map[string]string) ([]sasl.LoginModule, error) {
+	if v, ok := cfg.ListenerJaasConfig(listener, mech); ok {
+		mods, err := sasl.ParseJaasConfig(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(mods) != 1 {
+			return nil, fmt.Errorf("JAAS config property contains %d login modules, should be 1 module", len(mods))
+		}
+		return mods, nil
+	}
+	path := jvm[serverprops.JavaLoginConfig]
+	listenerCtx := strings.ToLower(listener) + "." + sasl.ServerContextName
+	if path != "" {
+		f, err := sasl.LoadJaasFile(path, jvm)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range []string{listenerCtx, sasl.ServerContextName} {
+			if mods, ok := f.Contexts[name]; ok {
+				return mods, nil
+			}
+		}
+	}
+	return nil, errors.New("no '" + sasl.ServerContextName + "' or '" + listenerCtx + "' entry in the JAAS configuration")
+}

@@ -1,0 +1,46 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kwire"
+)
+
+func (h *Handlers) registerControlledShutdown(mux *kwire.Mux) {
+	if h.cfg.Controller == nil {
+		return
+	}
+	mux.Handle(kmsg.ControlledShutdown.Int16(), 0, 3, h.controlledShutdown)
+}
+
+// controlledShutdown is KafkaApis.handleControlledShutdownRequest: the controller in this broker moves leadership
+// away from the broker and answers with the partitions it still leads; any other broker answers NOT_CONTROLLER,
+// and a request from an older registration of the broker STALE_BROKER_EPOCH (v2+ carry the epoch; older versions
+// leave it -1, which the controller accepts).
+func (h *Handlers) controlledShutdown(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.ControlledShutdownRequest)
+	if !ok {
+		return nil, fmt.Errorf("controlledShutdown: unexpected %T", r)
+	}
+	epoch := req.BrokerEpoch
+	if req.Version < 2 {
+		epoch = -1
+	}
+	remaining, code, err := h.cfg.Controller.ControlledShutdown(ctx, req.BrokerID, epoch)
+	if err != nil {
+		return nil, fmt.Errorf("controlled shutdown of broker %d: %w", req.BrokerID, err)
+	}
+	resp := req.ResponseKind().(*kmsg.ControlledShutdownResponse)
+	resp.ErrorCode = code
+	if code != 0 {
+		return resp, nil
+	}
+	for _, tp := range remaining {
+		resp.PartitionsRemaining = append(resp.PartitionsRemaining,
+			kmsg.ControlledShutdownResponsePartitionsRemaining{Topic: tp.Topic, Partition: tp.Partition})
+	}
+	return resp, nil
+}
