@@ -156,12 +156,24 @@ func server(t *testing.T, kind string) *zkServer {
 
 var serverKinds = []string{"apache", "zkserver"}
 
+// runs numbers each use of a chroot, so -count=N never meets an earlier run's znodes on the shared servers.
+var (
+	runsMu sync.Mutex
+	runs   = map[string]int{}
+)
+
 // forEachServer runs f as a subtest against each server kind, with a chroot unique to the test.
 func forEachServer(t *testing.T, f func(t *testing.T, s *zkServer, chroot string)) {
 	for _, kind := range serverKinds {
 		t.Run(kind, func(t *testing.T) {
 			s := server(t, kind)
 			chroot := "/" + strings.NewReplacer("/", "_").Replace(t.Name())
+			runsMu.Lock()
+			runs[chroot]++
+			if n := runs[chroot]; n > 1 {
+				chroot += fmt.Sprintf("_%d", n)
+			}
+			runsMu.Unlock()
 			f(t, s, chroot)
 		})
 	}
