@@ -29,15 +29,7 @@ func (c *Coordinator) HandleDeletedPartitions(tps []TopicPartition) int {
 			}
 		}
 		removed += len(recs)
-		dead := g.state == Empty && len(g.offsets) == 0
-		if dead {
-			c.logger.Info("group transitioned to Dead", "group", g.id, "generation", g.generation)
-			g.transition(Dead, c.now)
-			delete(c.groups, g.id)
-			if g.generation > 0 {
-				recs = append(recs, rec{key: groupKey(g.id)})
-			}
-		}
+		recs = c.buryIfEmpty(g, recs)
 		if len(recs) == 0 {
 			continue
 		}
@@ -50,4 +42,20 @@ func (c *Coordinator) HandleDeletedPartitions(tps []TopicPartition) int {
 		c.logger.Info("removed offsets of deleted partitions", "offsets", removed, "partitions", len(tps))
 	}
 	return removed
+}
+
+// buryIfEmpty ends a group left Empty with no offsets, as Kafka's cleanupGroupMetadata does: it becomes Dead, leaves
+// the cache, and, if it ever had a generation, gets a group tombstone appended to recs.
+func (c *Coordinator) buryIfEmpty(g *group, recs []rec) []rec {
+	if g.state != Empty || len(g.offsets) != 0 {
+		return recs
+	}
+	c.logger.Info("group transitioned to Dead", "group", g.id, "generation", g.generation)
+	g.transition(Dead, c.now)
+	delete(c.groups, g.id)
+	// A generation-0 group only ever stored offsets: no metadata record to delete.
+	if g.generation > 0 {
+		recs = append(recs, rec{key: groupKey(g.id)})
+	}
+	return recs
 }

@@ -60,15 +60,7 @@ func (c *Coordinator) removeOffsets(g *group, tps []TopicPartition) {
 		delete(g.offsets, tp)
 		recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition)})
 	}
-	if g.state == Empty && len(g.offsets) == 0 {
-		c.logger.Info("group transitioned to Dead", "group", g.id, "generation", g.generation)
-		g.transition(Dead, c.now)
-		delete(c.groups, g.id)
-		// A generation-0 group only ever stored offsets: no metadata record to delete.
-		if g.generation > 0 {
-			recs = append(recs, rec{key: groupKey(g.id)})
-		}
-	}
+	recs = c.buryIfEmpty(g, recs)
 	if len(recs) == 0 {
 		return
 	}
