@@ -22,6 +22,12 @@ func (b *Broker) controlledShutdown() {
 	if !b.started.Load() || !cfg.ControlledShutdownEnable {
 		return
 	}
+	if !b.zk.Connected() {
+		// No controller can move leadership without ZooKeeper, and every ZooKeeper read would wait for it to
+		// come back: a broker told to stop while ZooKeeper is away stops now (its partitions uncleanly).
+		b.logger.Warn("ZooKeeper unavailable: skipping controlled shutdown")
+		return
+	}
 	b.logger.Info("starting controlled shutdown")
 	backoff := time.Duration(cfg.ControlledShutdownRetryBackoffMs) * time.Millisecond
 	timeout := time.Duration(cfg.ControllerSocketTimeoutMs) * time.Millisecond
@@ -52,9 +58,25 @@ func (b *Broker) controlledShutdown() {
 func (b *Broker) requestControlledShutdown(timeout time.Duration) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	id, err := b.zk.GetControllerID()
-	if err != nil {
-		return nil, fmt.Errorf("read controller: %w", err)
+	// Bounded by the request timeout: a ZooKeeper read waits for the session if it drops meanwhile.
+	type controllerID struct {
+		id  int32
+		err error
+	}
+	got := make(chan controllerID, 1)
+	go func() {
+		id, err := b.zk.GetControllerID()
+		got <- controllerID{id, err}
+	}()
+	var id int32
+	select {
+	case r := <-got:
+		if r.err != nil {
+			return nil, fmt.Errorf("read controller: %w", r.err)
+		}
+		id = r.id
+	case <-ctx.Done():
+		return nil, fmt.Errorf("read controller: %w", ctx.Err())
 	}
 	if id < 0 {
 		return nil, errors.New("no controller present in ZooKeeper")
@@ -63,6 +85,7 @@ func (b *Broker) requestControlledShutdown(timeout time.Duration) ([]string, err
 	req.BrokerID = b.brokerID
 	req.BrokerEpoch = b.epoch.Load()
 	var resp *kmsg.ControlledShutdownResponse
+	var err error
 	if id == b.brokerID {
 		tps, code, err := b.ctrl.ControlledShutdown(ctx, b.brokerID, req.BrokerEpoch)
 		if err != nil {

@@ -216,6 +216,16 @@ func (c *Client) watchSession(events <-chan zk.Event) {
 	close(c.sessionEvents)
 }
 
+// Connected reports whether the client holds a live session now (operations made while it does not wait for one).
+func (c *Client) Connected() bool {
+	select {
+	case <-c.connectedCh():
+		return true
+	default:
+		return false
+	}
+}
+
 // SessionEvents delivers session changes; it is closed when the client is closed.
 func (c *Client) SessionEvents() <-chan SessionEvent { return c.sessionEvents }
 
