@@ -201,11 +201,8 @@ func (s *adminService) alterTopic(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	topics, err := s.getTopics(ctx)
+	topics, err := s.existingTopics(ctx)
 	if err != nil {
-		return err
-	}
-	if err := ensureTopicExists(topics, s.o); err != nil {
 		return err
 	}
 	if len(topics) == 0 {
@@ -255,11 +252,8 @@ func (s *adminService) alterTopic(ctx context.Context) error {
 func (s *adminService) describeTopic(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	topics, err := s.getTopics(ctx)
+	topics, err := s.existingTopics(ctx)
 	if err != nil {
-		return err
-	}
-	if err := ensureTopicExists(topics, s.o); err != nil {
 		return err
 	}
 	if len(topics) == 0 {
@@ -390,11 +384,8 @@ func (s *adminService) describeTopic(ctx context.Context) error {
 func (s *adminService) deleteTopic(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	topics, err := s.getTopics(ctx)
+	topics, err := s.existingTopics(ctx)
 	if err != nil {
-		return err
-	}
-	if err := ensureTopicExists(topics, s.o); err != nil {
 		return err
 	}
 	if len(topics) == 0 {
@@ -432,4 +423,17 @@ func loadProperties(path string) (map[string]string, error) {
 		out[strings.TrimSpace(line[:i])] = strings.TrimSpace(line[i+1:])
 	}
 	return out, nil
+}
+
+// existingTopics is getTopics for the commands that act on named topics: none found is an error unless
+// --if-exists (ensureTopicExists).
+func (s *adminService) existingTopics(ctx context.Context) ([]string, error) {
+	topics, err := s.getTopics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureTopicExists(topics, s.o); err != nil {
+		return nil, err
+	}
+	return topics, nil
 }
