@@ -529,12 +529,6 @@ func TestKafka091ServerProperties(t *testing.T) {
 }
 
 func TestJavaFormatting(t *testing.T) {
-	for f, want := range map[float64]string{0.5: "0.5", 1: "1.0", 100: "100.0", 1e7: "1.0E7", 0.001: "0.001",
-		0.0001: "1.0E-4", math.MaxFloat64: "1.7976931348623157E308", 0.9: "0.9", 12345678.9: "1.23456789E7"} {
-		if got := javaDouble(f); got != want {
-			t.Errorf("javaDouble(%v) = %q, want %q", f, got, want)
-		}
-	}
 	for s, want := range map[string]float64{"1d": 1, "2.5F": 2.5, ".5": 0.5, "1e3": 1000, "-Infinity": math.Inf(-1)} {
 		v, err := parseType("x", s, TypeDouble)
 		if err != nil || v.(float64) != want {

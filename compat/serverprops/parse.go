@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javafmt"
 )
 
 // ConfigError is a rejected configuration, with Kafka's own message (ConfigException, or the "requirement
@@ -132,7 +134,7 @@ func javaString(v any) string {
 	case int:
 		return strconv.Itoa(x)
 	case float64:
-		return javaDouble(x)
+		return javafmt.Double(x)
 	case []string:
 		return "[" + strings.Join(x, ", ") + "]"
 	}
@@ -148,38 +150,6 @@ func convertToString(v any) (string, bool) {
 		return strings.Join(x, ","), true
 	}
 	return javaString(v), true
-}
-
-// javaDouble is Double.toString: plain notation for 1e-3 <= |d| < 1e7, else d.dddE±n; always a fraction digit.
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // e.g. 1.7976931348623157E+308, 1E+07
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
 }
 
 // validator is ConfigDef.Validator.

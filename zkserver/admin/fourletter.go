@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zkafka/zkafka/compat/javafmt"
 )
 
 // Options tunes the four-letter words.
@@ -198,7 +200,7 @@ func writeStat(b *strings.Builder, src Source, opt Options, withClients bool) {
 		b.WriteByte('\n')
 	}
 	minLat, avgLat, maxLat := src.Latency()
-	fmt.Fprintf(b, "Latency min/avg/max: %d/%s/%d\n", minLat, javaDouble(avgLat), maxLat)
+	fmt.Fprintf(b, "Latency min/avg/max: %d/%s/%d\n", minLat, javafmt.Double(avgLat), maxLat)
 	fmt.Fprintf(b, "Received: %d\n", src.PacketsReceived())
 	fmt.Fprintf(b, "Sent: %d\n", src.PacketsSent())
 	fmt.Fprintf(b, "Connections: %d\n", len(conns))

@@ -186,14 +186,3 @@ func TestMntr(t *testing.T) {
 		t.Errorf("mntr has %d lines, want %d", len(lines), want)
 	}
 }
-
-func TestJavaDouble(t *testing.T) {
-	for f, want := range map[float64]string{
-		0: "0.0", 5.375: "5.375", 5.45: "5.45", 1: "1.0", 100: "100.0", 0.001: "0.001",
-		0.0001: "1.0E-4", 1e7: "1.0E7", 12345678.9: "1.23456789E7", -2.5: "-2.5", 1.0 / 3: "0.3333333333333333",
-	} {
-		if got := javaDouble(f); got != want {
-			t.Errorf("javaDouble(%v) = %q, want %q", f, got, want)
-		}
-	}
-}

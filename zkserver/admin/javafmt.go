@@ -1,47 +1,10 @@
 package admin
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// javaDouble formats f as Java's Double.toString does, which is how Apache
-// prints every double (srvr's average latency, mntr, Jackson's JSON):
-// "0.0", "5.375", "1.0E7", "1.0E-4", "NaN", "Infinity".
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	a := math.Abs(f)
-	if a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	// Computerized scientific notation: one digit, a fraction of at least one
-	// digit, "E", the exponent without "+" or leading zeros.
-	s := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
-}
 
 // javaDateLayout is java.util.Date.toString's format.
 const javaDateLayout = "Mon Jan 02 15:04:05 MST 2006"

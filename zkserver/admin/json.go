@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/zkafka/zkafka/compat/javafmt"
 )
 
 // jfield is one member of an ordered JSON object.
@@ -61,7 +63,7 @@ func writeJackson(b *strings.Builder, v any, nesting int) {
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
-		s := javaDouble(x)
+		s := javafmt.Double(x)
 		if s == "NaN" || strings.HasSuffix(s, "Infinity") {
 			// Jackson quotes non-finite numbers by default.
 			writeJacksonString(b, s)

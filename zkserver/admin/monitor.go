@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+
+	"github.com/zkafka/zkafka/compat/javafmt"
 )
 
 // MetricKind says how a metric is exported.
@@ -264,7 +266,7 @@ func formatValue(v any) string {
 	case int:
 		return itoa(int64(x))
 	case float64:
-		return javaDouble(x)
+		return javafmt.Double(x)
 	case bool:
 		if x {
 			return "true"

@@ -1,0 +1,43 @@
+// Package javafmt formats values as Java prints them, for outputs that must match Apache's byte for byte
+// (ZooKeeper's srvr/mntr/AdminServer JSON, Kafka's DescribeConfigs values).
+package javafmt
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Double is Double.toString: "0.0", "5.375", "1.0E7", "1.0E-4", "NaN", "Infinity"; plain notation for
+// 1e-3 <= |f| < 1e7, else computerized scientific notation, always with a fraction digit.
+func Double(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	a := math.Abs(f)
+	if a >= 1e-3 && a < 1e7 {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	// One digit, a fraction of at least one digit, "E", the exponent without "+" or leading zeros.
+	s := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(s, "e")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	e, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(e)
+}
