@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -20,6 +21,7 @@ func benchCommand(log *slog.Logger) *cli.Command {
 			benchZKCommand(log),
 			benchZKLoadCommand(log),
 			benchKafkaCommand(log),
+			benchLoopbackCommand(),
 		},
 	}
 }
@@ -109,6 +111,26 @@ type result interface {
 	WriteText(w io.Writer) error
 }
 
+func benchLoopbackCommand() *cli.Command {
+	return &cli.Command{
+		Name: "loopback",
+		Usage: "measure one 127.0.0.1 TCP connection used as a consumer uses it (small request, large response, " +
+			"one at a time): an upper bound on any broker's consume throughput with one consumer on this machine",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "bytes", Value: 1 << 20, Usage: "response size"},
+			&cli.DurationFlag{Name: "duration", Value: 3 * time.Second, Usage: "measured time"},
+		},
+		Action: func(c *cli.Context) error {
+			bps, err := kbench.Loopback(c.Context, c.Int("bytes"), c.Duration("duration"))
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(c.App.Writer, "%d-byte responses: %.1f MB/s\n", c.Int("bytes"), bps/1e6)
+			return err
+		},
+	}
+}
+
 func writeResult(c *cli.Context, r result) error {
 	if c.Bool("json") {
 		return r.WriteJSON(c.App.Writer)
@@ -129,7 +151,7 @@ func splitServers(s string) []string {
 func benchKafkaCommand(log *slog.Logger) *cli.Command {
 	return &cli.Command{
 		Name:  "kafka",
-		Usage: "run a Kafka workload with franz-go: produce records, or consume back what a topic holds",
+		Usage: "run a Kafka workload: produce records, or consume back what a topic holds",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "brokers", Usage: "bootstrap brokers, host:port[,host:port...]", Required: true},
 			&cli.StringFlag{Name: "topic", Value: "zkafka-bench", Usage: "topic (produce creates it when missing and the broker can)"},
@@ -139,8 +161,14 @@ func benchKafkaCommand(log *slog.Logger) *cli.Command {
 			&cli.IntFlag{Name: "partitions", Value: 1, Usage: "partitions the topic has (or is created with)"},
 			&cli.Int64Flag{Name: "records", Usage: "stop after this many records (0: run for --duration; consume: to the end)"},
 			&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "measured time when --records is 0"},
-			&cli.IntFlag{Name: "buffered", Value: 10000, Usage: "records the producer keeps in flight"},
-			&cli.DurationFlag{Name: "linger", Usage: "producer linger"},
+			&cli.StringFlag{Name: "client", Value: kbench.ClientFranz, Usage: "franz (franz-go's producer and consumer) " +
+				"or raw (pre-encoded requests and a minimal consumer: the broker's cost, not a client library's; needs --max-version)"},
+			&cli.IntFlag{Name: "buffered", Value: 10000, Usage: "franz: records the producer keeps in flight"},
+			&cli.DurationFlag{Name: "linger", Usage: "franz: producer linger"},
+			&cli.IntFlag{Name: "inflight", Value: 1, Usage: "produce requests in flight per broker " +
+				"(1 is franz-go's default without idempotence; the Java producer's is 5)"},
+			&cli.IntFlag{Name: "batch-bytes", Value: 16384, Usage: "raw: record bytes per partition in each produce " +
+				"request (the Java producer's batch.size)"},
 			&cli.StringFlag{Name: "max-version", Usage: "Kafka version whose request versions the client keeps to, e.g. 0.9.0 (default: negotiate)"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON line of results"},
 		},
@@ -160,6 +188,9 @@ func benchKafkaCommand(log *slog.Logger) *cli.Command {
 				Duration:   c.Duration("duration"),
 				Buffered:   c.Int("buffered"),
 				Linger:     c.Duration("linger"),
+				Inflight:   c.Int("inflight"),
+				Client:     c.String("client"),
+				BatchBytes: c.Int("batch-bytes"),
 				MaxVersion: c.String("max-version"),
 				Logger:     log,
 			})

@@ -20,7 +20,8 @@ import (
 // (zkafka bench kafka), so this process's CPU is the broker's own (ZooKeeper is a separate process too).
 //
 // It runs only when ZKAFKA_LOADPROF names a directory for the CPU and allocation profiles of each load, and needs
-// a zkafka binary (ZKAFKA_BIN, default ../../bin/zkafka). ZKAFKA_LOADPROF_MB sets the MB each produce writes (64).
+// a zkafka binary (ZKAFKA_BIN, default ../../bin/zkafka). ZKAFKA_LOADPROF_MB sets the MB each produce writes (64);
+// ZKAFKA_LOADPROF_ARGS adds arguments to every load (e.g. "--client raw --inflight 5").
 func TestLoadProfile(t *testing.T) {
 	out := os.Getenv("ZKAFKA_LOADPROF")
 	if out == "" {
@@ -103,7 +104,8 @@ func TestLoadProfile(t *testing.T) {
 // runBench runs one zkafka bench kafka load at 0.9 request versions and returns the bytes of values it moved.
 func runBench(t *testing.T, bin, addr string, args []string) int64 {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"bench", "kafka", "--brokers", addr, "--max-version", "0.9.0", "--json"}, args...)...)
+	args = append([]string{"bench", "kafka", "--brokers", addr, "--max-version", "0.9.0", "--json"}, args...)
+	cmd := exec.Command(bin, append(args, strings.Fields(os.Getenv("ZKAFKA_LOADPROF_ARGS"))...)...)
 	b, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%v: %v\n%s", cmd.Args, err, b)

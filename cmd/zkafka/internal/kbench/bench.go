@@ -44,6 +44,12 @@ const (
 	topicWait      = 30 * time.Second
 )
 
+// The clients a load can run on.
+const (
+	ClientFranz = "franz" // franz-go's producer and consumer
+	ClientRaw   = "raw"   // pre-encoded requests and a minimal consumer (raw.go)
+)
+
 // Config describes one run.
 type Config struct {
 	Brokers    []string
@@ -56,6 +62,9 @@ type Config struct {
 	Duration   time.Duration // measured time when Records is 0
 	Buffered   int           // records a producer keeps in flight (buffered or unacknowledged)
 	Linger     time.Duration // producer linger
+	Inflight   int           // produce requests in flight per broker
+	Client     string        // ClientFranz or ClientRaw
+	BatchBytes int           // raw client: record bytes per partition in each produce request
 	MaxVersion string        // Kafka version whose request versions the client may not exceed, "" negotiates
 	Logger     *slog.Logger
 }
@@ -78,6 +87,12 @@ func (c *Config) check() error {
 		return errors.New("produce needs --records or a positive --duration")
 	case c.Buffered < 1:
 		return fmt.Errorf("buffered must be at least 1, got %d", c.Buffered)
+	case c.Client != "" && c.Client != ClientFranz && c.Client != ClientRaw:
+		return fmt.Errorf("client must be %s or %s, got %q", ClientFranz, ClientRaw, c.Client)
+	case c.Inflight < 0:
+		return fmt.Errorf("inflight must not be negative, got %d", c.Inflight)
+	case c.Client == ClientRaw && c.BatchBytes < 1:
+		return fmt.Errorf("batch bytes must be at least 1, got %d", c.BatchBytes)
 	}
 	_, err := ParseOp(string(c.Op))
 	return err
@@ -117,6 +132,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	n, err := ensureTopic(ctx, admin, base, cfg, cfg.Op == OpProduce)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Client == ClientRaw {
+		if cfg.Op == OpProduce {
+			return rawProduce(ctx, cfg, admin)
+		}
+		return rawConsume(ctx, cfg, admin, n)
 	}
 	if cfg.Op == OpProduce {
 		return produce(ctx, cfg, append(base, pin...))
@@ -245,6 +266,7 @@ func produce(ctx context.Context, cfg Config, base []kgo.Opt) (*Result, error) {
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 		kgo.MaxBufferedRecords(cfg.Buffered),
 		kgo.ProducerLinger(cfg.Linger),
+		kgo.MaxProduceRequestsInflightPerBroker(max(cfg.Inflight, 1)),
 		kgo.AllowAutoTopicCreation(),
 	)
 	cl, err := kgo.NewClient(opts...)

@@ -52,14 +52,20 @@ func bucketHigh(i int) uint64 {
 }
 
 // Record adds one sample. Negative durations count as zero.
-func (h *Histogram) Record(d time.Duration) {
+func (h *Histogram) Record(d time.Duration) { h.RecordN(d, 1) }
+
+// RecordN adds n samples of the same value (the records of one request share its latency).
+func (h *Histogram) RecordN(d time.Duration, n uint64) {
+	if n == 0 {
+		return
+	}
 	v := int64(d)
 	if v < 0 {
 		v = 0
 	}
-	h.counts[bucketOf(uint64(v))]++
-	h.count++
-	h.sum += float64(v)
+	h.counts[bucketOf(uint64(v))] += n
+	h.count += n
+	h.sum += float64(v) * float64(n)
 	h.min = min(h.min, v)
 	h.max = max(h.max, v)
 }

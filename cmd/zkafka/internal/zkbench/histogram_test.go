@@ -119,3 +119,19 @@ func TestHistogramMergeEqualsOneHistogram(t *testing.T) {
 			a.Count(), a.Min(), a.Max(), a.Mean(), all.Count(), all.Min(), all.Max(), all.Mean())
 	}
 }
+
+func TestHistogramRecordNEqualsRepeatedRecord(t *testing.T) {
+	a, b := NewHistogram(), NewHistogram()
+	for i, d := range []time.Duration{3 * time.Microsecond, 7 * time.Millisecond, 2 * time.Second} {
+		n := uint64(i*5 + 1)
+		a.RecordN(d, n)
+		for range n {
+			b.Record(d)
+		}
+	}
+	a.RecordN(time.Second, 0) // no samples
+	if a.Count() != b.Count() || a.Mean() != b.Mean() || a.Max() != b.Max() || a.Min() != b.Min() ||
+		a.Quantile(0.5) != b.Quantile(0.5) || a.Quantile(0.99) != b.Quantile(0.99) {
+		t.Fatalf("RecordN %d/%v/%v, Record %d/%v/%v", a.Count(), a.Mean(), a.Quantile(0.99), b.Count(), b.Mean(), b.Quantile(0.99))
+	}
+}
