@@ -3,17 +3,24 @@ package handler
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kwire"
 )
 
 // adminClientID may write to internal topics (AdminUtils.AdminClientId).
 const adminClientID = "__admin_client"
+
+// parallelAppendMin is the request size from which its partitions are appended concurrently.
+const parallelAppendMin = 64 << 10
 
 // produce is KafkaApis.handleProduceRequest: append to each partition this broker leads; acks=0 sends nothing,
 // acks=1 answers after the local append, acks=-1 waits (up to the request timeout) until the ISR has the records.
@@ -30,49 +37,93 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 		part   int32
 		offset int64
 	}
-	var waits []waiter
-	anyErr := false
 	// Old clients' message sets are up-converted into the connection's pooled buffers (given back once the response
-	// is written), not into a fresh MiB per request.
-	alloc := func(n int) []byte { return rc.Scratch(n) }
+	// is written), not into a fresh MiB per request. Scratch is not safe for concurrent use: appends share it
+	// through a lock.
+	var allocMu sync.Mutex
+	alloc := func(n int) []byte {
+		allocMu.Lock()
+		defer allocMu.Unlock()
+		return rc.Scratch(n)
+	}
 	validAcks := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
+	type job struct {
+		topic string
+		p     *kmsg.ProduceRequestTopicPartition
+		rp    *kmsg.ProduceResponseTopicPartition
+		err   error
+		info  klog.AppendInfo
+	}
+	var jobs []job
+	size := 0
 	for _, t := range req.Topics {
 		rt := kmsg.NewProduceResponseTopic()
 		rt.Topic = t.Topic
 		rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
 		resp.Topics = append(resp.Topics, rt)
 	}
-	for ti, t := range req.Topics {
-		for pi, p := range t.Partitions {
+	for ti := range req.Topics {
+		t := &req.Topics[ti]
+		for pi := range t.Partitions {
+			p := &t.Partitions[pi]
 			rp := &resp.Topics[ti].Partitions[pi]
 			*rp = kmsg.NewProduceResponseTopicPartition()
 			rp.Partition, rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = p.Partition, -1, -1, -1
-			var err error
+			j := job{topic: t.Topic, p: p, rp: rp}
 			switch {
 			case !validAcks:
-				err = kerr.InvalidRequiredAcks
+				j.err = kerr.InvalidRequiredAcks
 			case replica.IsInternal(t.Topic) && rc.ClientID() != adminClientID:
-				err = kerr.InvalidTopicException
+				j.err = kerr.InvalidTopicException
 			}
-			if err == nil {
-				info, aerr := h.rm.AppendWith(t.Topic, p.Partition, p.Records, req.Acks, alloc)
-				if aerr == nil {
-					rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = info.FirstOffset, info.LogAppendTime, info.LogStartOffset
-					if req.Acks == -1 {
-						waits = append(waits, waiter{rp, t.Topic, p.Partition, info.LastOffset + 1})
-					}
-				}
-				err = aerr
-			}
-			if err != nil {
-				anyErr = true
-				rp.ErrorCode, rp.ErrorMessage = apiError(err)
-				if req.Version < 8 {
-					rp.ErrorMessage = nil
-				}
-				h.logger.Debug("produce failed", "topic", t.Topic, "partition", p.Partition, "err", err)
-			}
+			size += len(p.Records)
+			jobs = append(jobs, j)
 		}
+	}
+	appendOne := func(j *job) {
+		if j.err == nil {
+			j.info, j.err = h.rm.AppendWith(j.topic, j.p.Partition, j.p.Records, req.Acks, alloc)
+		}
+	}
+	// Partitions are separate logs: a large request's appends (CRC checks, up-conversion, the page-cache copy) run
+	// on several cores, as a Fetch's down-conversions do; Kafka spreads the same work over its handler threads
+	// across requests.
+	if workers := min(runtime.GOMAXPROCS(0), len(jobs)); workers > 1 && size >= parallelAppendMin {
+		var (
+			next atomic.Int32
+			wg   sync.WaitGroup
+		)
+		for range workers {
+			wg.Go(func() {
+				for k := int(next.Add(1)) - 1; k < len(jobs); k = int(next.Add(1)) - 1 {
+					appendOne(&jobs[k])
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		for k := range jobs {
+			appendOne(&jobs[k])
+		}
+	}
+	var waits []waiter
+	anyErr := false
+	for k := range jobs {
+		j := &jobs[k]
+		rp := j.rp
+		if j.err == nil {
+			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = j.info.FirstOffset, j.info.LogAppendTime, j.info.LogStartOffset
+			if req.Acks == -1 {
+				waits = append(waits, waiter{rp, j.topic, j.p.Partition, j.info.LastOffset + 1})
+			}
+			continue
+		}
+		anyErr = true
+		rp.ErrorCode, rp.ErrorMessage = apiError(j.err)
+		if req.Version < 8 {
+			rp.ErrorMessage = nil
+		}
+		h.logger.Debug("produce failed", "topic", j.topic, "partition", j.p.Partition, "err", j.err)
 	}
 	if req.Acks == 0 {
 		// Kafka closes the connection so an acks=0 producer notices a failure (it gets no response either way).
