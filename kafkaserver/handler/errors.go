@@ -23,6 +23,7 @@ var errorMap = []struct {
 	{klog.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{klog.ErrUnsupportedCompression, kerr.UnsupportedCompressionType},
 	{klog.ErrCorrupt, kerr.CorruptMessage},
+	{klog.ErrUnsupportedForMessageFormat, kerr.UnsupportedForMessageFormat},
 	{klog.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{klog.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{klog.ErrInvalidTxnState, kerr.InvalidTxnState},

@@ -758,7 +758,7 @@ func rebuildLegacy(b batch, kept []Record) (batch, error) {
 	if tsAttr != 0 {
 		maxTs = w.timestamp
 	}
-	z, err := compress(codec, inner)
+	z, err := legacyCompress(w.magic, codec, inner)
 	if err != nil {
 		return nil, fmt.Errorf("rebuild legacy wrapper at %d: %w", w.offset, err)
 	}

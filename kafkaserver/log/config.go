@@ -28,7 +28,48 @@ type Config struct {
 	MaxCompactionLagMs              int64  // max.compaction.lag.ms (<= 0: default, Long.MAX_VALUE)
 	MinCleanableDirtyRatio          float64
 	MinInsyncReplicas               int32 // min.insync.replicas: acks=all appends need this many in the ISR
+	// MessageFormat is message.format.version reduced to the record format appends are stored in (Kafka's
+	// LogConfig.messageFormatVersion.recordVersion); the zero value is the default, v2 record batches.
+	MessageFormat MessageFormat
 }
+
+// MessageFormat is the record format (magic) a log stores, from message.format.version. Its zero value means the
+// default, FormatV2, so a Config filled in part keeps Kafka 2.8's default.
+type MessageFormat int8
+
+// The message formats of message.format.version: 0.8.x and 0.9.0 store magic 0 messages, 0.10.x magic 1
+// messages, 0.11.0 and later v2 record batches.
+const (
+	FormatDefault MessageFormat = iota // v2 record batches
+	FormatV0                           // magic 0 messages (0.8.0 - 0.9.0)
+	FormatV1                           // magic 1 messages (0.10.0 - 0.10.2)
+	FormatV2                           // v2 record batches (0.11.0 and later)
+)
+
+// FormatForMagic is the MessageFormat that stores magic m (0, 1 or 2).
+func FormatForMagic(m int8) MessageFormat {
+	switch m {
+	case 0:
+		return FormatV0
+	case 1:
+		return FormatV1
+	}
+	return FormatV2
+}
+
+// Magic is the record version appends are stored in: 0, 1 or 2.
+func (f MessageFormat) Magic() int8 {
+	switch f {
+	case FormatV0:
+		return 0
+	case FormatV1:
+		return 1
+	}
+	return 2
+}
+
+// RecordVersion is the magic the log stores new appends in (message.format.version's record version).
+func (c *Config) RecordVersion() int8 { return c.MessageFormat.Magic() }
 
 // DefaultConfig returns Kafka 2.8's defaults (KafkaConfig.Defaults / LogConfig).
 func DefaultConfig() Config {

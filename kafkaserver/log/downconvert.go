@@ -71,7 +71,7 @@ func AppendDownConverted(dst, records []byte, toMagic int8) ([]byte, error) {
 		if logAppend {
 			maxTs = b.maxTimestamp()
 		}
-		z, err := compress(codec, inner)
+		z, err := legacyCompress(toMagic, codec, inner)
 		if err != nil {
 			return nil, fmt.Errorf("down-convert: %w", err)
 		}
@@ -179,7 +179,7 @@ func appendLegacyDownConverted(dst []byte, b batch, toMagic int8) ([]byte, error
 	for _, r := range recs {
 		inner = appendLegacyMessage(inner, toMagic, r.Offset, 0, r.Timestamp, r.Key, r.Value)
 	}
-	z, err := compress(codec, inner)
+	z, err := legacyCompress(toMagic, codec, inner)
 	if err != nil {
 		return nil, fmt.Errorf("down-convert: %w", err)
 	}
@@ -204,4 +204,23 @@ func appendLegacyMessage(dst []byte, magic int8, offset int64, attrs int8, ts in
 	dst = appendBytes32(dst, value)
 	binary.BigEndian.PutUint32(dst[start+12:], crc32.ChecksumIEEE(dst[start+16:]))
 	return dst
+}
+
+// NeedsDownConversion reports whether records (whole batches as read) hold a batch above toMagic, which a Fetch
+// v0-v3 must convert (RecordsUtil's hasCompatibleMagic, negated). It reads one byte per batch header; when it is
+// false AppendDownConverted would copy records unchanged, so they can be sent as they are. A log whose
+// Config.RecordVersion() is <= toMagic needs no look at all (KafkaApis skips the scan the same way), unless its
+// format was lowered after newer batches were written.
+func NeedsDownConversion(records []byte, toMagic int8) bool {
+	for len(records) >= logOverhead+5 {
+		if int8(records[16]) > toMagic {
+			return true
+		}
+		size := int64(int32(binary.BigEndian.Uint32(records[8:])))
+		if size < legacyOverheadV0 || int64(len(records)) < logOverhead+size {
+			return false // a trailing partial batch is dropped by the conversion too
+		}
+		records = records[logOverhead+size:]
+	}
+	return false
 }

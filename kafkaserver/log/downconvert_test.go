@@ -61,7 +61,7 @@ func oldDownConvert(records []byte, toMagic int8) ([]byte, error) {
 		if b.timestampType() == timestampLogAppend {
 			maxTs = b.maxTimestamp()
 		}
-		z, err := compress(codec, inner)
+		z, err := legacyCompress(toMagic, codec, inner) // magic 0 LZ4: Kafka's pre-0.10 header checksum
 		if err != nil {
 			return nil, err
 		}

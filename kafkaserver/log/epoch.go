@@ -2,6 +2,7 @@ package log
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -17,6 +18,23 @@ type EpochEntry struct {
 type epochCache struct {
 	path    string
 	entries []EpochEntry
+	off     bool // message format below v2: Kafka keeps no cache (and no checkpoint file) at all
+}
+
+// setEnabled is Log.initializeLeaderEpochCache on a change of record version: below v2 the cache is dropped and
+// its file deleted; going back to v2 starts an empty cache.
+func (c *epochCache) setEnabled(on bool) error {
+	if on != c.off {
+		return nil
+	}
+	c.off = !on
+	c.entries = nil
+	if c.off {
+		if err := os.Remove(c.path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("leader epoch checkpoint: %w", err)
+		}
+	}
+	return nil
 }
 
 func loadEpochCache(dir string) (*epochCache, error) {
@@ -37,6 +55,9 @@ func loadEpochCache(dir string) (*epochCache, error) {
 }
 
 func (c *epochCache) flush() error {
+	if c.off {
+		return nil
+	}
 	lines := make([]string, len(c.entries))
 	for i, e := range c.entries {
 		lines[i] = fmt.Sprintf("%d %d", e.Epoch, e.StartOffset)
@@ -57,7 +78,7 @@ func (c *epochCache) latest() (EpochEntry, bool) {
 // assign records that epoch starts at offset; entries it contradicts (a later or equal epoch, or a
 // later or equal offset) are dropped, as Kafka does.
 func (c *epochCache) assign(epoch int32, offset int64) (bool, error) {
-	if epoch < 0 || offset < 0 {
+	if c.off || epoch < 0 || offset < 0 {
 		return false, nil
 	}
 	if l, ok := c.latest(); ok && l.Epoch == epoch && offset >= l.StartOffset {

@@ -210,7 +210,9 @@ func (ti timeIndex) maybeAppend(ts, offset int64, skipFullCheck bool) error {
 	if ti.n > 0 && offset < lastOff {
 		return fmt.Errorf("time index %s: offset %d is smaller than the last entry %d", ti.path, offset, lastOff)
 	}
-	if ti.n > 0 && ts <= lastTs {
+	if ts <= lastTs {
+		// An empty index's last entry is (NO_TIMESTAMP, base): magic 0 data, which has no timestamps, leaves the
+		// time index empty, as in Kafka.
 		return nil
 	}
 	e := make([]byte, 12)

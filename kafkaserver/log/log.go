@@ -25,7 +25,7 @@ type AppendInfo struct {
 	LogStartOffset       int64
 	NumMessages          int
 	ValidBytes           int
-	Converted            bool // magic 0/1 input was up-converted to a v2 batch
+	Converted            bool // the records were rewritten into the log's message format (up- or down-converted)
 }
 
 // ReadResult is what Fetch needs from one partition.
@@ -142,6 +142,9 @@ func parseBase(name, suffix string) (int64, bool) {
 func (l *Log) load(st LoadState) error {
 	var err error
 	if l.epochs, err = loadEpochCache(l.dir); err != nil {
+		return err
+	}
+	if err := l.epochs.setEnabled(l.cfg.RecordVersion() >= 2); err != nil {
 		return err
 	}
 	if l.pstate, err = newProducerStateManager(l.dir, l.tp, DefaultProducerIDExpirationMs, l.logger); err != nil {
@@ -359,7 +362,18 @@ func (l *Log) Config() Config {
 func (l *Log) SetConfig(cfg Config) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	old := l.cfg.RecordVersion()
 	l.cfg = cfg.normalized()
+	if v := l.cfg.RecordVersion(); v != old {
+		// Log.updateConfig: a changed message format re-initialises the leader epoch cache (none below v2).
+		if v < old {
+			l.logger.Warn("message format downgraded: appends are converted to the older format",
+				"from", old, "to", v)
+		}
+		if err := l.epochs.setEnabled(v >= 2); err != nil {
+			l.logger.Warn("leader epoch cache", "err", err)
+		}
+	}
 }
 
 // TopicID returns the id stored in partition.metadata, ok=false when none.
@@ -558,6 +572,13 @@ func (l *Log) appendValidated(data []byte, batches []batch, first, last, maxTs, 
 	for _, b := range batches {
 		if b.magic() == 2 {
 			if _, err := l.epochs.assign(b.leaderEpoch(), b.offsetField()); err != nil {
+				return err
+			}
+		} else if len(l.epochs.entries) > 0 {
+			// Kafka's Log.append: an old-format batch in a partial upgrade clears the cache, so the next leader
+			// election falls back to truncation by high watermark.
+			l.logger.Warn("clearing leader epoch cache after a message format regression", "offset", b.offsetField())
+			if err := l.epochs.clear(); err != nil {
 				return err
 			}
 		}

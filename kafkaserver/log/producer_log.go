@@ -96,7 +96,8 @@ func (l *Log) rebuildProducerState(lastOffset int64, cleanShutdown bool) error {
 			toSnapshot = append(toSnapshot, l.segs[n-2].base)
 		}
 	}
-	if _, ok := ps.latestSnapshot(); !ok && cleanShutdown {
+	// An old message format has no producer state to find (Kafka skips the scan then too).
+	if _, ok := ps.latestSnapshot(); (!ok && cleanShutdown) || l.cfg.RecordVersion() < 2 {
 		slices.Sort(toSnapshot)
 		for _, off := range toSnapshot {
 			ps.mapEnd = off

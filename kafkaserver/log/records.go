@@ -310,7 +310,7 @@ func (b batch) legacyRecords() ([]Record, error) {
 	if codec == CodecNone {
 		return []Record{{Offset: w.offset, Timestamp: w.timestamp, Key: w.key, Value: w.value}}, nil
 	}
-	inner, err := decompress(codec, w.value)
+	inner, err := legacyDecompress(w.magic, codec, w.value)
 	if err != nil {
 		return nil, fmt.Errorf("legacy wrapper at %d: %w", w.offset, err)
 	}

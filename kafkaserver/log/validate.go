@@ -29,12 +29,16 @@ type validated struct {
 	converted     bool
 }
 
-// validateLeader follows Kafka 2.8's LogValidator for message.format.version 2.8: v2 batches get
-// offsets, leader epoch and (for LogAppendTime) the max timestamp set in place; magic 0/1 message
-// sets are up-converted to one v2 batch.
+// validateLeader follows Kafka 2.8's LogValidator.validateMessagesAndAssignOffsets, storing the record version of
+// the log's message.format.version: for v2, v2 batches get offsets, leader epoch and (for LogAppendTime) the max
+// timestamp set in place and magic 0/1 message sets are up-converted to one v2 batch; for magic 0/1 see
+// validateToLegacy.
 func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, now int64, alloc Alloc) (*validated, error) {
-	if v, ok, err := upConvertPlain(records, next, leaderEpoch, cfg, now, alloc); ok || err != nil {
-		return v, err
+	toMagic := cfg.RecordVersion()
+	if toMagic == 2 {
+		if v, ok, err := upConvertPlain(records, next, leaderEpoch, cfg, now, alloc); ok || err != nil {
+			return v, err
+		}
 	}
 	batches, err := splitBatches(records)
 	if err != nil {
@@ -57,29 +61,32 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 	if (batches[0].magic() == 2 || compressed) && len(batches) > 1 {
 		return nil, fmt.Errorf("%w: compressed outer record has more than one batch", ErrInvalidRecord)
 	}
+	for _, b := range batches {
+		if b.magic() != batches[0].magic() {
+			return nil, fmt.Errorf("%w: batch magic %d is not the same as the first batch's magic byte %d", ErrInvalidRecord, b.magic(), batches[0].magic())
+		}
+		if b.magic() == 2 {
+			if err := checkV2Batch(b); err != nil {
+				return nil, err
+			}
+		}
+		if err := checkBatchFormat(b, toMagic); err != nil {
+			return nil, err
+		}
+	}
 	logAppend := cfg.MessageTimestampType == "LogAppendTime"
 	v := &validated{firstOffset: next, logAppendTime: -1}
 	if logAppend {
 		v.logAppendTime = now
+	}
+	if toMagic < 2 {
+		return validateToLegacy(batches, next, toMagic, compressed, cfg, now, alloc, v)
 	}
 	if legacy {
 		return upConvert(batches, next, leaderEpoch, cfg, now, v)
 	}
 
 	b := batches[0]
-	count := int64(b.v2LastOffsetDelta()) + 1
-	switch {
-	case count <= 0:
-		return nil, fmt.Errorf("%w: batch has an invalid offset range", ErrInvalidRecord)
-	case b.v2Count() <= 0:
-		return nil, fmt.Errorf("%w: invalid reported count for record batch: %d", ErrInvalidRecord, b.v2Count())
-	case count != int64(b.v2Count()):
-		return nil, fmt.Errorf("%w: inconsistent batch offset range and record count", ErrInvalidRecord)
-	case b.isControl():
-		return nil, fmt.Errorf("%w: clients are not allowed to write control records", ErrInvalidRecord)
-	case b.producerID() >= 0 && int32(beUint32(b[53:])) < 0:
-		return nil, fmt.Errorf("%w: invalid sequence number", ErrInvalidRecord)
-	}
 	recs, err := b.records()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
@@ -166,7 +173,7 @@ func upConvertPlain(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 	baseTs, maxTs := noTimestamp, noTimestamp
 	for p := records; len(p) > 0; {
 		b, err := nextBatch(p)
-		if err != nil || b.magic() >= 2 || b.codec() != CodecNone ||
+		if err != nil || b.magic() >= 2 || b.magic() != int8(records[16]) || b.codec() != CodecNone ||
 			(cfg.MaxMessageBytes > 0 && len(b) > int(cfg.MaxMessageBytes)) || b.validate() != nil {
 			return nil, false, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/serverprops"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -52,6 +53,15 @@ func LogConfig(values map[string]string) (klog.Config, error) {
 	}
 	if v := values["message.timestamp.type"]; v != "" {
 		c.MessageTimestampType = v
+	}
+	if v := values["message.format.version"]; v != "" {
+		ver, err := serverprops.ParseAPIVersion(strings.TrimSpace(v))
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("topic config message.format.version=%q: %w", v, err)
+		}
+		if err == nil {
+			c.MessageFormat = klog.FormatForMagic(ver.RecordVersion)
+		}
 	}
 	if v := values["preallocate"]; v != "" {
 		c.PreallocateFiles = strings.EqualFold(v, "true")
