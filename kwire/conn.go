@@ -90,6 +90,7 @@ type RequestContext struct {
 
 	bufs    *bufPool // the server's scratch buffers; nil in contexts made outside a connection's reader
 	scratch []*[]byte
+	regions regions // file regions of a Fetch response (sendfile.go)
 }
 
 // Scratch returns a buffer of length 0 and capacity at least n for building this request's response (a Fetch's
@@ -476,7 +477,14 @@ func (c *conn) enqueue(p *pending) bool {
 }
 
 func (c *conn) run(p *pending, r route, req kmsg.Request) {
-	defer close(p.done)
+	defer func() {
+		close(p.done)
+		// Closed before the check: either the writer's teardown (which cancels, then drains) sees p done, or this
+		// sees the cancellation. Both releasing is harmless.
+		if c.ctx.Err() != nil {
+			p.rc.releaseRegions()
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			p.resp, p.err = nil, fmt.Errorf("handler panic: %v\n%s", v, debug.Stack())
@@ -490,14 +498,15 @@ func (c *conn) run(p *pending, r route, req kmsg.Request) {
 
 func (c *conn) writeLoop() {
 	defer c.s.wg.Done()
+	var p *pending
 	defer func() {
 		c.cancel()
 		_ = c.nc.Close()
 		c.s.metrics.ConnectionsActive.Add(-1)
+		c.dropQueued(p)
 	}()
 	var buf []byte
 	for {
-		var p *pending
 		select {
 		case p = <-c.queue:
 		case <-c.ctx.Done():
@@ -535,22 +544,56 @@ func (c *conn) writeLoop() {
 				c.log.Error("closing socket because of error", "err", err)
 				return
 			}
-			n, err := out.WriteTo(c.nc)
+			n, err := c.writePieces(p.rc, out)
+			c.s.metrics.BytesOut.Add(n)
 			p.rc.releaseScratch()
+			p.rc.releaseRegions()
 			if err != nil {
+				if regionError(err) {
+					// Part of the response is out: its framing cannot be kept. The client reconnects and fetches again.
+					c.s.metrics.ConnectionsFailed.Add(1)
+					c.log.Warn("closing socket: fetched records could not be sent from the log", "err", err)
+					return
+				}
 				c.log.Debug("write failed", "err", err)
 				return
 			}
-			c.s.metrics.BytesOut.Add(n)
 			if cap(buf) > 1<<20 {
 				buf = nil // a rare large encoding is not kept pinned to this connection
 			}
 		}
 		p.rc.releaseScratch() // also for requests without a response (acks=0)
+		p.rc.releaseRegions()
 		c.inflight.Add(-1)
 		<-c.slots
 		if p.rc.closeAfter.Load() {
 			c.log.Debug("closing connection after response as requested by handler")
+			return
+		}
+		p = nil
+	}
+}
+
+// dropQueued releases the file regions of the responses that will not be written: cur (the one being written
+// when the writer stopped, if any) and those still queued whose handlers are done. Handlers finishing later see
+// the connection cancelled and release their own (run).
+func (c *conn) dropQueued(cur *pending) {
+	drop := func(p *pending) {
+		if p == nil || p.rc == nil || p.done == nil {
+			return
+		}
+		select {
+		case <-p.done:
+			p.rc.releaseRegions()
+		default:
+		}
+	}
+	drop(cur)
+	for {
+		select {
+		case p := <-c.queue:
+			drop(p)
+		default:
 			return
 		}
 	}
@@ -574,12 +617,16 @@ func (c *conn) encodeVec(dst []byte, p *pending) ([]byte, net.Buffers, error) {
 	type swap struct {
 		rp   *kmsg.FetchResponseTopicPartition
 		recs []byte
+		n    int // the records' length: len(recs), or a region's
 	}
 	var swaps []swap
 	for ti := range fr.Topics {
 		for pi := range fr.Topics[ti].Partitions {
-			if rp := &fr.Topics[ti].Partitions[pi]; len(rp.RecordBatches) >= vecMin {
-				swaps = append(swaps, swap{rp, rp.RecordBatches})
+			rp := &fr.Topics[ti].Partitions[pi]
+			if r := p.rc.region(rp.RecordBatches); r != nil {
+				swaps = append(swaps, swap{rp, rp.RecordBatches, r.Len})
+			} else if len(rp.RecordBatches) >= vecMin {
+				swaps = append(swaps, swap{rp, rp.RecordBatches, len(rp.RecordBatches)})
 			}
 		}
 	}
@@ -615,18 +662,22 @@ func (c *conn) encodeVec(dst []byte, p *pending) ([]byte, net.Buffers, error) {
 		j := bytes.Index(dst[prev:], m)
 		at := prev + j
 		if j < 0 || at-len(prefix) < prev || !bytes.Equal(dst[at-len(prefix):at], prefix) {
-			// Cannot happen with a random nonce; encode the ordinary way rather than send garbage.
+			// Cannot happen with a random nonce; encode the ordinary way rather than send garbage (which file
+			// regions cannot be: their bytes are not here).
+			if p.rc.hasRegions() {
+				return dst, nil, errors.New("fetch response encoding: record set marker not found")
+			}
 			dst, err := c.encode(dst[:0], p)
 			return dst, net.Buffers{dst}, err
 		}
 		l := len(lens)
 		if fr.Version >= 12 {
-			lens = binary.AppendUvarint(lens, uint64(len(s.recs))+1)
+			lens = binary.AppendUvarint(lens, uint64(s.n)+1)
 		} else {
-			lens = binary.BigEndian.AppendUint32(lens, uint32(len(s.recs)))
+			lens = binary.BigEndian.AppendUint32(lens, uint32(s.n))
 		}
 		out = append(out, dst[prev:at-len(prefix)], lens[l:], s.recs)
-		size += len(lens) - l + len(s.recs) - len(prefix) - markerLen
+		size += len(lens) - l + s.n - len(prefix) - markerLen
 		prev = at + markerLen
 	}
 	out = append(out, dst[prev:])

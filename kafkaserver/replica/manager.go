@@ -486,14 +486,35 @@ type ReadParams struct {
 // for read_committed, which equals it while there are no transactions), followers up to the log end, and a
 // follower's fetch offset advances its position and perhaps the high watermark.
 func (m *Manager) Read(topic string, partition int32, rp ReadParams) (klog.ReadResult, error) {
-	p, err := m.lookup(topic, partition)
+	p, maxOffset, err := m.readStart(topic, partition, rp)
 	if err != nil {
 		return klog.ReadResult{}, err
+	}
+	return p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
+}
+
+// ReadRegion is Read that may answer with a region of a segment file instead of the records' bytes
+// (klog.Log.ReadRegion): when they are at least minLen bytes and no batch has a magic above maxMagic. The caller
+// owns the region's file.
+func (m *Manager) ReadRegion(topic string, partition int32, rp ReadParams, maxMagic int8, minLen int) (klog.ReadResult, *klog.Region, error) {
+	p, maxOffset, err := m.readStart(topic, partition, rp)
+	if err != nil {
+		return klog.ReadResult{}, nil, err
+	}
+	return p.log.ReadRegion(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
+}
+
+// readStart is the part of a read before the log: the leader check, the follower's position, and the offset
+// below which the reader may read.
+func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Partition, int64, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return nil, 0, err
 	}
 	p.mu.Lock()
 	if err := p.leaderLocked(m.cfg.BrokerID, rp.CurrentLeaderEpoch); err != nil {
 		p.mu.Unlock()
-		return klog.ReadResult{}, err
+		return nil, 0, err
 	}
 	maxOffset := p.log.HighWatermark()
 	if rp.ReplicaID >= 0 {
@@ -508,11 +529,7 @@ func (m *Manager) Read(topic string, partition int32, rp ReadParams) (klog.ReadR
 		}
 	}
 	p.mu.Unlock()
-	res, err := p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	return p, maxOffset, nil
 }
 
 // ListOffset answers one partition of ListOffsets (Partition.fetchOffsetForTimestamp): the offset and timestamp

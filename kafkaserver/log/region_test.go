@@ -1,0 +1,151 @@
+package log
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// regionBytes reads a region's bytes from its own descriptor and closes it.
+func regionBytes(t *testing.T, r *Region) []byte {
+	t.Helper()
+	defer r.File.Close()
+	b := make([]byte, r.Len)
+	if _, err := r.File.ReadAt(b, r.Pos); err != nil {
+		t.Fatalf("read region %d+%d: %v", r.Pos, r.Len, err)
+	}
+	return b
+}
+
+// TestReadRegionMatchesRead checks that ReadRegion chooses exactly the batches ReadWith returns, as a region of the
+// segment file or as bytes, over small and large batches (large ones are walked by their headers alone) and several
+// segments.
+func TestReadRegionMatchesRead(t *testing.T) {
+	cfg := testConfig()
+	cfg.SegmentBytes = 300 << 10
+	l := openTest(t, filepath.Join(t.TempDir(), "t-0"), cfg, newClock())
+	defer l.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 120 {
+		n := 10 + rng.IntN(300)
+		if i%7 == 0 {
+			n = 33<<10 + rng.IntN(80<<10)
+		}
+		v := make([]byte, n)
+		for j := range v {
+			v[j] = byte(rng.Uint32())
+		}
+		recs := []kv{{v: string(v)}}
+		if i%5 == 0 {
+			recs = append(recs, kv{v: "x"}, kv{k: "k", v: "y"})
+		}
+		mustAppend(t, l, kbatch(t, int64(i), 0, recs...), 0)
+	}
+	if len(l.segs) < 3 {
+		t.Fatalf("%d segments", len(l.segs))
+	}
+	end := l.LogEndOffset()
+	for off := int64(0); off < end; off += 1 + off%5 {
+		for _, maxBytes := range []int32{0, 100, 5 << 10, 40 << 10, 200 << 10, 1 << 20} {
+			for _, minOne := range []bool{false, true} {
+				for _, maxOffset := range []int64{-1, end - 3} {
+					want, err := l.ReadWith(off, maxBytes, maxOffset, minOne, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res, r, err := l.ReadRegion(off, maxBytes, maxOffset, minOne, 2, 0, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []byte
+					if r != nil {
+						got = regionBytes(t, r)
+						if res.Records != nil {
+							t.Fatal("records and a region")
+						}
+					}
+					if !bytes.Equal(got, want.Records) || res.FirstBatchTooLarge != want.FirstBatchTooLarge ||
+						res.HighWatermark != want.HighWatermark || res.LogEndOffset != want.LogEndOffset {
+						t.Fatalf("off %d max %d minOne %v maxOffset %d: region %d bytes (tooLarge %v), read %d (%v)",
+							off, maxBytes, minOne, maxOffset, len(got), res.FirstBatchTooLarge, len(want.Records), want.FirstBatchTooLarge)
+					}
+					// Below minLen, or with batches of a higher magic than allowed: bytes.
+					for _, args := range []struct {
+						magic int8
+						min   int
+					}{{2, 1 << 30}, {1, 0}} {
+						res, r, err := l.ReadRegion(off, maxBytes, maxOffset, minOne, args.magic, args.min, nil)
+						if err != nil || r != nil || !bytes.Equal(res.Records, want.Records) {
+							t.Fatalf("off %d max %d: %+v: region %v, %d bytes, %v", off, maxBytes, args, r != nil, len(res.Records), err)
+						}
+					}
+				}
+			}
+		}
+	}
+	if _, _, err := l.ReadRegion(end+1, 100, -1, true, 2, 0, nil); !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("out of range: %v", err)
+	}
+}
+
+// TestRegionOutlivesSegment checks that a region stays readable after its log is deleted (retention, topic
+// deletion): it holds a descriptor of its own.
+func TestRegionOutlivesSegment(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "t-0")
+	l := openTest(t, dir, testConfig(), newClock())
+	for i := range 10 {
+		mustAppend(t, l, kbatch(t, int64(i), 0, kv{v: strings.Repeat("v", 1000)}), 0)
+	}
+	want, err := l.Read(0, 1<<20, -1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, err := l.ReadRegion(0, 1<<20, -1, true, 2, 0, nil)
+	if err != nil || r == nil {
+		t.Fatalf("region %v, %v", r, err)
+	}
+	if err := l.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("log directory still there: %v", err)
+	}
+	if got := regionBytes(t, r); !bytes.Equal(got, want.Records) {
+		t.Fatal("region bytes differ after deletion")
+	}
+}
+
+// TestReadRegionMagic0 reads a log that Kafka 0.9 wrote (magic 0 message sets): a region for a reader that takes
+// magic 0 unchanged, bytes for one that does not.
+func TestReadRegionMagic0(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kafka-logs")
+	copyTree(t, filepath.Join("testdata", "kafka-0.9.0.1", "clean"), dir)
+	m, err := OpenManager([]string{dir}, 7, "clusterX", DefaultConfig(), quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	l, ok := m.Get("interop", 0)
+	if !ok {
+		t.Fatal("partition not loaded")
+	}
+	want, err := l.Read(0, 1<<20, -1, true)
+	if err != nil || len(want.Records) == 0 {
+		t.Fatalf("read: %d bytes, %v", len(want.Records), err)
+	}
+	_, r, err := l.ReadRegion(0, 1<<20, -1, true, 0, 0, nil)
+	if err != nil || r == nil {
+		t.Fatalf("region %v, %v", r, err)
+	}
+	if got := regionBytes(t, r); !bytes.Equal(got, want.Records) {
+		t.Fatal("region differs")
+	}
+	res, r, err := l.ReadRegion(0, 1<<20, -1, true, -1, 0, nil)
+	if err != nil || r != nil || !bytes.Equal(res.Records, want.Records) {
+		t.Fatalf("magic -1: region %v, %v", r != nil, err)
+	}
+}
