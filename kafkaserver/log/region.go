@@ -34,6 +34,15 @@ var walkBufs = sync.Pool{New: func() any { b := make([]byte, walkWindow); return
 // chosen and the read hint are the same as ReadWith's.
 func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
 	l.mu.RLock()
+	newer := l.cfg.RecordVersion() > maxMagic
+	l.mu.RUnlock()
+	if newer {
+		// Written in a newer format than the reader takes (Kafka 2.8 decides by the topic's format too): the bytes
+		// will be converted, so read them once rather than walk the headers and then read.
+		res, err := l.ReadWith(offset, maxBytes, maxOffset, minOneMessage, alloc)
+		return res, nil, err
+	}
+	l.mu.RLock()
 	defer l.mu.RUnlock()
 	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next}
 	if l.closed {
