@@ -738,18 +738,9 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage 
 func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, alloc Alloc) (ReadResult, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next}
-	if l.closed {
-		return res, errClosed
-	}
-	if offset < l.logStart || offset > l.next {
-		return res, fmt.Errorf("%s: fetch offset %d outside [%d, %d]: %w", l.tp, offset, l.logStart, l.next, ErrOffsetOutOfRange)
-	}
-	if maxOffset < 0 || maxOffset > l.next {
-		maxOffset = l.next
-	}
-	if offset == l.next || offset >= maxOffset {
-		return res, nil
+	res, maxOffset, empty, err := l.readBounds(offset, maxOffset)
+	if empty || err != nil {
+		return res, err
 	}
 	i := l.segIndex(offset)
 	for ; i < len(l.segs); i++ {
@@ -773,6 +764,22 @@ func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMess
 		return res, nil
 	}
 	return res, nil
+}
+
+// readBounds starts a read under l.mu: the result's offsets, the read's upper offset (maxOffset < 0 or past the
+// end means the log end), and whether there is nothing to read.
+func (l *Log) readBounds(offset, maxOffset int64) (ReadResult, int64, bool, error) {
+	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next}
+	if l.closed {
+		return res, maxOffset, true, errClosed
+	}
+	if offset < l.logStart || offset > l.next {
+		return res, maxOffset, true, fmt.Errorf("%s: fetch offset %d outside [%d, %d]: %w", l.tp, offset, l.logStart, l.next, ErrOffsetOutOfRange)
+	}
+	if maxOffset < 0 || maxOffset > l.next {
+		maxOffset = l.next
+	}
+	return res, maxOffset, offset == l.next || offset >= maxOffset, nil
 }
 
 // segIndex is the index of the segment that would hold offset (floor by base offset).

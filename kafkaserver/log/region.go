@@ -44,18 +44,9 @@ func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMe
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next}
-	if l.closed {
-		return res, nil, errClosed
-	}
-	if offset < l.logStart || offset > l.next {
-		return res, nil, fmt.Errorf("%s: fetch offset %d outside [%d, %d]: %w", l.tp, offset, l.logStart, l.next, ErrOffsetOutOfRange)
-	}
-	if maxOffset < 0 || maxOffset > l.next {
-		maxOffset = l.next
-	}
-	if offset == l.next || offset >= maxOffset {
-		return res, nil, nil
+	res, maxOffset, empty, err := l.readBounds(offset, maxOffset)
+	if empty || err != nil {
+		return res, nil, err
 	}
 	for i := l.segIndex(offset); i < len(l.segs); i++ {
 		s := l.segs[i]

@@ -111,6 +111,14 @@ func (c *Config) clientOpts() (base []kgo.Opt, pin []kgo.Opt, err error) {
 	return base, pin, nil
 }
 
+// runContext bounds a run by Duration when it is not bounded by a record count.
+func (c *Config) runContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Records == 0 && c.Duration > 0 {
+		return context.WithTimeout(ctx, c.Duration)
+	}
+	return ctx, func() {}
+}
+
 // Run runs one workload. On a failure part-way it returns what was measured as well as the error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
@@ -283,12 +291,8 @@ func produce(ctx context.Context, cfg Config, base []kgo.Opt) (*Result, error) {
 		lat  = zkbench.NewHistogram()
 		errs errorLog
 	)
-	runCtx := ctx
-	if cfg.Records == 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
-		defer cancel()
-	}
+	runCtx, cancel := cfg.runContext(ctx)
+	defer cancel()
 	start := time.Now()
 	var sent int64
 	for cfg.Records == 0 || sent < cfg.Records {
@@ -357,12 +361,8 @@ func consume(ctx context.Context, cfg Config, admin *kgo.Client, n int, base []k
 	}
 	defer cl.Close()
 
-	runCtx := ctx
-	if cfg.Records == 0 && cfg.Duration > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
-		defer cancel()
-	}
+	runCtx, cancel := cfg.runContext(ctx)
+	defer cancel()
 	lat := zkbench.NewHistogram() // time each poll waited: how long the consumer starves
 	var errs errorLog
 	var records, bytes uint64

@@ -206,12 +206,8 @@ func rawProduce(ctx context.Context, cfg Config, admin *kgo.Client) (*Result, er
 	perPart := max(1, cfg.BatchBytes/max(cfg.Size, 1))
 	set := messageSet(vers.produce, value, perPart)
 
-	runCtx := ctx
-	if cfg.Records == 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
-		defer cancel()
-	}
+	runCtx, cancel := cfg.runContext(ctx)
+	defer cancel()
 	var (
 		mu      sync.Mutex
 		lat     = zkbench.NewHistogram()
@@ -375,12 +371,8 @@ func rawConsume(ctx context.Context, cfg Config, admin *kgo.Client, n int) (*Res
 	if want == 0 {
 		return nil, fmt.Errorf("topic %s is empty: produce to it first", cfg.Topic)
 	}
-	runCtx := ctx
-	if cfg.Records == 0 && cfg.Duration > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
-		defer cancel()
-	}
+	runCtx, cancel := cfg.runContext(ctx)
+	defer cancel()
 	var (
 		mu             sync.Mutex
 		lat            = zkbench.NewHistogram()
