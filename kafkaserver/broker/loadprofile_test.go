@@ -21,7 +21,8 @@ import (
 //
 // It runs only when ZKAFKA_LOADPROF names a directory for the CPU and allocation profiles of each load, and needs
 // a zkafka binary (ZKAFKA_BIN, default ../../bin/zkafka). ZKAFKA_LOADPROF_MB sets the MB each produce writes (64);
-// ZKAFKA_LOADPROF_ARGS adds arguments to every load (e.g. "--client raw --inflight 5").
+// ZKAFKA_LOADPROF_ARGS adds arguments to every load (e.g. "--client raw --inflight 5"); ZKAFKA_LOADPROF_PROPS sets
+// broker properties (e.g. "log.message.format.version=0.9.0").
 func TestLoadProfile(t *testing.T) {
 	out := os.Getenv("ZKAFKA_LOADPROF")
 	if out == "" {
@@ -43,7 +44,7 @@ func TestLoadProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCluster(t)
-	c.start()
+	c.start(strings.Fields(os.Getenv("ZKAFKA_LOADPROF_PROPS"))...)
 	type load struct {
 		name string
 		args []string

@@ -136,6 +136,9 @@ func offKey(base int64) func([]byte) int64 {
 	return func(e []byte) int64 { return base + int64(int32(binary.BigEndian.Uint32(e))) }
 }
 
+// posKey is an offset index entry's position (positions grow with offsets, so entries are sorted by both).
+func posKey(e []byte) int64 { return int64(binary.BigEndian.Uint32(e[4:])) }
+
 func (oi offsetIndex) lastOffset() int64 {
 	if oi.last == nil {
 		return oi.base

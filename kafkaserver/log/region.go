@@ -23,22 +23,26 @@ type Region struct {
 	Len  int
 }
 
-// walkWindow is how much of a segment the header walk of ReadRegion reads at a time.
+// walkWindow is how much of a segment a header walk reads at a time.
 const walkWindow = 32 << 10
 
 var walkBufs = sync.Pool{New: func() any { b := make([]byte, walkWindow); return &b }}
 
 // ReadRegion is ReadWith that answers with a region of the segment file instead of the records' bytes when they
-// are at least minLen bytes and every batch in them has a magic of at most maxMagic (so that the caller sends them
+// are at least minLen bytes and the topic's message format is at most maxMagic (so that the caller sends them
 // unchanged); res.Records is nil then. Otherwise it returns the bytes, read into alloc, as ReadWith does. The batches
 // chosen and the read hint are the same as ReadWith's.
+//
+// As Kafka 2.8, the format is decided by the topic's configuration, not by every batch: a log whose format was
+// lowered still holds newer batches, which Kafka sends unconverted too. The region is cut without reading it
+// (Kafka's LogSegment.read): the high watermark's position comes from the offset index, and only the batches near
+// the end are walked, so that the region ends at a whole batch and the next fetch's position is known.
 func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
 	l.mu.RLock()
 	newer := l.cfg.RecordVersion() > maxMagic
 	l.mu.RUnlock()
 	if newer {
-		// Written in a newer format than the reader takes (Kafka 2.8 decides by the topic's format too): the bytes
-		// will be converted, so read them once rather than walk the headers and then read.
+		// Written in a newer format than the reader takes: the bytes will be converted, so read them once.
 		res, err := l.ReadWith(offset, maxBytes, maxOffset, minOneMessage, alloc)
 		return res, nil, err
 	}
@@ -57,29 +61,36 @@ func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMe
 		if !found {
 			continue
 		}
+		segNext := l.next // one past the last offset this segment can hold
+		if i+1 < len(l.segs) {
+			segNext = l.segs[i+1].base
+		}
 		wb := walkBufs.Get().(*[]byte)
 		defer walkBufs.Put(wb)
-		sc, err := s.scanBatches(pos, maxBytes, maxOffset, minOneMessage, *wb)
+		w := &headerWindow{s: s, buf: *wb}
+		c, err := s.cut(w, pos, maxBytes, maxOffset, segNext, minOneMessage)
 		if err != nil {
 			return res, nil, fmt.Errorf("read %s: %w", l.tp, err)
 		}
-		res.FirstBatchTooLarge = sc.tooLarge
-		if sc.end == 0 {
+		res.FirstBatchTooLarge = c.tooLarge
+		if c.end == 0 {
 			return res, nil, nil
 		}
-		l.setHint(readHint{seg: s, offset: sc.next, pos: pos + sc.end})
-		if sc.end >= int64(minLen) && sc.maxMagic <= maxMagic {
+		l.setHint(readHint{seg: s, offset: c.next, pos: pos + c.end})
+		if c.end >= int64(minLen) {
 			f, err := s.dupFile()
 			if err != nil {
 				return res, nil, fmt.Errorf("read %s: %w", l.tp, err)
 			}
-			return res, &Region{File: f, Pos: pos, Len: int(sc.end)}, nil
+			return res, &Region{File: f, Pos: pos, Len: int(c.end)}, nil
 		}
-		data := alloc.get(int(sc.end))
-		if sc.winPos == pos && int64(len(sc.win)) >= sc.end {
-			copy(data, sc.win)
-		} else if _, err := s.log.ReadAt(data, pos); err != nil {
-			return res, nil, fmt.Errorf("read %s: read segment %d at %d: %w", l.tp, s.base, pos, err)
+		data := alloc.get(int(c.end))
+		if !w.holds(pos, c.end) {
+			if _, err := s.log.ReadAt(data, pos); err != nil {
+				return res, nil, fmt.Errorf("read %s: read segment %d at %d: %w", l.tp, s.base, pos, err)
+			}
+		} else {
+			copy(data, w.win[pos-w.pos:])
 		}
 		res.Records = data
 		return res, nil, nil
@@ -87,55 +98,130 @@ func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMe
 	return res, nil, nil
 }
 
-// scan is the outcome of scanBatches.
-type scan struct {
+// cutResult is the outcome of cut.
+type cutResult struct {
 	end      int64 // bytes of whole batches from pos
 	tooLarge bool  // the first batch alone exceeds maxBytes (without minOne)
 	next     int64 // one past the last offset of the last batch
-	maxMagic int8  // the highest magic of those batches
-	win      []byte
-	winPos   int64 // the last window read: the segment's bytes from winPos
 }
 
-// scanBatches chooses the batches that readBatches would return, by their headers only: it reads the segment a
-// window at a time, or only the next header after a batch at least as large as a window, so that large batches are
-// not read at all.
-func (s *segment) scanBatches(pos int64, maxBytes int32, maxOffset int64, minOne bool, buf []byte) (scan, error) {
-	limit := max(int64(maxBytes), 0)
-	sc := scan{winPos: pos}
-	last := int64(0) // the previous batch's length
-	for pos+sc.end < s.size {
-		at := pos + sc.end
-		need := min(int64(v2HeaderSize), s.size-at)
-		if at+need > sc.winPos+int64(len(sc.win)) {
-			n := int64(len(buf))
-			if last >= n {
-				n = v2HeaderSize
-			}
-			n = max(min(n, s.size-at, limit-sc.end+v2HeaderSize), need)
-			sc.win, sc.winPos = buf[:n], at
-			if _, err := s.log.ReadAt(sc.win, at); err != nil {
-				return scan{}, fmt.Errorf("read segment %d at %d: %w", s.base, at, err)
-			}
-		}
-		h, err := s.headerIn(sc.win, sc.winPos, at-sc.winPos)
+// cut chooses the batches that readBatches would return from pos (those ending below maxOffset that fit in
+// maxBytes, the first regardless of size with minOne) while reading only a few headers: the batch holding maxOffset
+// is found from the offset index when maxOffset is inside the segment (segNext is one past the last offset the
+// segment can hold), the byte bound is min(that, pos+maxBytes), and the batches are walked from the last index
+// entry before the bound. An index entry is written at most every index.interval.bytes appended, so the walk covers
+// about one produce request's batches, however large the read.
+func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, segNext int64, minOne bool) (cutResult, error) {
+	limit := s.size // where the batches ending below maxOffset end
+	if maxOffset < segNext {
+		hp, _, found, err := s.translateIn(w, maxOffset, pos)
 		if err != nil {
-			return scan{}, err
+			return cutResult{}, err
+		}
+		if found {
+			limit = hp
+		}
+	}
+	bound := min(limit, pos+max(int64(maxBytes), 0))
+	from, err := s.indexedPosition(pos, bound)
+	if err != nil {
+		return cutResult{}, err
+	}
+	at, next, err := s.walkTo(w, from, bound)
+	if err != nil {
+		return cutResult{}, err
+	}
+	if at == from && from > pos {
+		// The batch at from crosses the bound: the whole batches end at from, found by walking the stretch before it.
+		prev, err := s.indexedPosition(pos, from-1)
+		if err != nil {
+			return cutResult{}, err
+		}
+		if at, next, err = s.walkTo(w, prev, from); err != nil {
+			return cutResult{}, err
+		}
+	}
+	if at > pos || pos >= limit {
+		return cutResult{end: at - pos, next: next}, nil
+	}
+	// Not even the first batch fits.
+	h, err := w.at(pos, pos+v2HeaderSize)
+	if err != nil {
+		return cutResult{}, err
+	}
+	if !minOne {
+		return cutResult{tooLarge: true}, nil
+	}
+	return cutResult{end: batchLen(h), next: h.lastOffset() + 1}, nil
+}
+
+// walkTo walks the batches from position from (a batch boundary) that end at or before bound and returns where the
+// last one ends and one past its last offset (0 when there was none).
+func (s *segment) walkTo(w *headerWindow, from, bound int64) (at, next int64, err error) {
+	for at = from; at < bound; {
+		h, err := w.at(at, bound)
+		if err != nil {
+			return 0, 0, err
 		}
 		n := batchLen(h)
-		if h.lastOffset() >= maxOffset {
+		if at+n > bound {
 			break
 		}
-		if sc.end+n > limit && !(sc.end == 0 && minOne) {
-			sc.tooLarge = sc.end == 0
-			break
-		}
-		sc.end += n
-		sc.next = h.lastOffset() + 1
-		sc.maxMagic = max(sc.maxMagic, h.magic())
-		last = n
+		at += n
+		next = h.lastOffset() + 1
 	}
-	return sc, nil
+	return at, next, nil
+}
+
+// indexedPosition is the position of the last offset index entry at or before bound, if it is after from; else from.
+func (s *segment) indexedPosition(from, bound int64) (int64, error) {
+	_, e, err := s.oi.search(bound, posKey)
+	if err != nil {
+		return 0, err
+	}
+	if e == nil {
+		return from, nil
+	}
+	return max(from, posKey(e)), nil
+}
+
+// headerWindow reads a segment's batch headers a window at a time: a walk over small batches costs one pread per
+// window rather than one per batch.
+type headerWindow struct {
+	s    *segment
+	buf  []byte
+	win  []byte
+	pos  int64 // the segment position of win[0]
+	last int64 // the length of the last batch returned
+}
+
+// at returns the header of the batch at position p. A new window is not read past upto (where the walk stops) and,
+// after a batch at least a window long, holds just a header: large batches are not read at all.
+func (w *headerWindow) at(p, upto int64) (batch, error) {
+	need := min(int64(v2HeaderSize), w.s.size-p)
+	if p < w.pos || p+need > w.pos+int64(len(w.win)) {
+		n := int64(len(w.buf))
+		if w.last >= n {
+			n = v2HeaderSize
+		}
+		n = max(min(n, w.s.size-p, upto-p+v2HeaderSize), need)
+		w.win, w.pos = w.buf[:n], p
+		if _, err := w.s.log.ReadAt(w.win, p); err != nil {
+			w.win = nil
+			return nil, fmt.Errorf("read segment %d at %d: %w", w.s.base, p, err)
+		}
+	}
+	h, err := w.s.headerIn(w.win, w.pos, p-w.pos)
+	if err != nil {
+		return nil, err
+	}
+	w.last = batchLen(h)
+	return h, nil
+}
+
+// holds reports whether the window holds the n bytes at p.
+func (w *headerWindow) holds(p, n int64) bool {
+	return p >= w.pos && p+n <= w.pos+int64(len(w.win))
 }
 
 // dupFile returns a new descriptor of the segment's file (close-on-exec). The file's Control keeps its descriptor

@@ -3,6 +3,7 @@ package log
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -22,11 +23,28 @@ func regionBytes(t *testing.T, r *Region) []byte {
 }
 
 // TestReadRegionMatchesRead checks that ReadRegion chooses exactly the batches ReadWith returns, as a region of the
-// segment file or as bytes, over small and large batches (large ones are walked by their headers alone) and several
-// segments.
+// segment file or as bytes, over small and large batches, several segments, v2 batches and magic 0/1 message sets
+// (one entry per record, compressed wrappers), and index intervals that put an entry after every append, after a
+// few, or nowhere (the cut then walks from the read's start).
 func TestReadRegionMatchesRead(t *testing.T) {
-	cfg := testConfig()
-	cfg.SegmentBytes = 300 << 10
+	for _, format := range []struct {
+		name  string
+		f     MessageFormat
+		magic int8
+	}{{"v2", FormatV2, 2}, {"magic0", FormatV0, 0}, {"magic1", FormatV1, 1}} {
+		for _, interval := range []int32{1, 4 << 10, 1 << 30} {
+			t.Run(fmt.Sprintf("%s-interval%d", format.name, interval), func(t *testing.T) {
+				cfg := testConfig()
+				cfg.SegmentBytes = 300 << 10
+				cfg.IndexIntervalBytes = interval
+				cfg.MessageFormat = format.f
+				checkReadRegion(t, cfg, format.magic)
+			})
+		}
+	}
+}
+
+func checkReadRegion(t *testing.T, cfg Config, magic int8) {
 	l := openTest(t, filepath.Join(t.TempDir(), "t-0"), cfg, newClock())
 	defer l.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -43,21 +61,38 @@ func TestReadRegionMatchesRead(t *testing.T) {
 		if i%5 == 0 {
 			recs = append(recs, kv{v: "x"}, kv{k: "k", v: "y"})
 		}
-		mustAppend(t, l, kbatch(t, int64(i), 0, recs...), 0)
+		if i%3 == 0 {
+			for j := range 1 + rng.IntN(40) {
+				recs = append(recs, kv{v: strings.Repeat("r", 20+j)})
+			}
+		}
+		codec := int8(0)
+		if i%11 == 0 {
+			codec = 1 // gzip: a v2 batch, or a legacy wrapper
+		}
+		if magic == 2 {
+			mustAppend(t, l, kbatch(t, int64(i), codec, recs...), 0)
+			continue
+		}
+		vals := make([]string, len(recs))
+		for j, r := range recs {
+			vals[j] = r.v
+		}
+		mustAppend(t, l, legacySet(magic, codec, 1_700_000_000_000+int64(i), 0, vals...), 0)
 	}
 	if len(l.segs) < 3 {
 		t.Fatalf("%d segments", len(l.segs))
 	}
 	end := l.LogEndOffset()
-	for off := int64(0); off < end; off += 1 + off%5 {
+	for off := int64(0); off < end; off += 1 + off%7 {
 		for _, maxBytes := range []int32{0, 100, 5 << 10, 40 << 10, 200 << 10, 1 << 20} {
 			for _, minOne := range []bool{false, true} {
-				for _, maxOffset := range []int64{-1, end - 3} {
+				for _, maxOffset := range []int64{-1, end - 3, off + 1 + off%13} {
 					want, err := l.ReadWith(off, maxBytes, maxOffset, minOne, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
-					res, r, err := l.ReadRegion(off, maxBytes, maxOffset, minOne, 2, 0, nil)
+					res, r, err := l.ReadRegion(off, maxBytes, maxOffset, minOne, magic, 0, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -73,11 +108,11 @@ func TestReadRegionMatchesRead(t *testing.T) {
 						t.Fatalf("off %d max %d minOne %v maxOffset %d: region %d bytes (tooLarge %v), read %d (%v)",
 							off, maxBytes, minOne, maxOffset, len(got), res.FirstBatchTooLarge, len(want.Records), want.FirstBatchTooLarge)
 					}
-					// Below minLen, or with batches of a higher magic than allowed: bytes.
+					// Below minLen, or for a reader that takes only an older format: bytes.
 					for _, args := range []struct {
 						magic int8
 						min   int
-					}{{2, 1 << 30}, {1, 0}} {
+					}{{magic, 1 << 30}, {magic - 1, 0}} {
 						res, r, err := l.ReadRegion(off, maxBytes, maxOffset, minOne, args.magic, args.min, nil)
 						if err != nil || r != nil || !bytes.Equal(res.Records, want.Records) {
 							t.Fatalf("off %d max %d: %+v: region %v, %d bytes, %v", off, maxBytes, args, r != nil, len(res.Records), err)
@@ -87,7 +122,7 @@ func TestReadRegionMatchesRead(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := l.ReadRegion(end+1, 100, -1, true, 2, 0, nil); !errors.Is(err, ErrOffsetOutOfRange) {
+	if _, _, err := l.ReadRegion(end+1, 100, -1, true, magic, 0, nil); !errors.Is(err, ErrOffsetOutOfRange) {
 		t.Fatalf("out of range: %v", err)
 	}
 }

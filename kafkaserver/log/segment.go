@@ -128,12 +128,20 @@ func batchLen(h batch) int64 { return logOverhead + int64(int32(beUint32(h[8:]))
 
 // translate finds the first batch at or after startPos whose last offset is >= offset.
 func (s *segment) translate(offset, startPos int64) (pos, size int64, found bool, err error) {
+	wb := walkBufs.Get().(*[]byte)
+	defer walkBufs.Put(wb)
+	return s.translateIn(&headerWindow{s: s, buf: (*wb)[:4<<10]}, offset, startPos)
+}
+
+// translateIn is translate reading the headers through w. The walk starts at the offset index's entry for offset:
+// at most about one produce request's batches.
+func (s *segment) translateIn(w *headerWindow, offset, startPos int64) (pos, size int64, found bool, err error) {
 	_, ipos, err := s.oi.lookup(offset)
 	if err != nil {
 		return 0, 0, false, err
 	}
 	for pos = max(ipos, startPos); pos < s.size; pos += size {
-		h, err := s.header(pos)
+		h, err := w.at(pos, s.size)
 		if err != nil {
 			return 0, 0, false, err
 		}
