@@ -18,6 +18,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -51,8 +52,12 @@ type Config struct {
 	ApiVersionsHook func(rc *RequestContext, resp *kmsg.ApiVersionsResponse)
 	// SASL, if set, requires SASL authentication on this listener (SASL_PLAINTEXT). Without it, SaslHandshake and
 	// SaslAuthenticate are answered ILLEGAL_SASL_STATE, as on Kafka's PLAINTEXT listeners.
-	SASL   *SASLConfig
-	Logger *slog.Logger
+	SASL *SASLConfig
+	// SendBufferBytes and ReceiveBufferBytes are socket.send.buffer.bytes and socket.receive.buffer.bytes: the
+	// SO_SNDBUF of each accepted socket and the SO_RCVBUF of the listening one (which accepted sockets inherit),
+	// as Kafka's Acceptor sets them. 0 or -1 leaves the OS default (with its autotuning).
+	SendBufferBytes, ReceiveBufferBytes int
+	Logger                              *slog.Logger
 }
 
 // Server is a running listener.
@@ -95,7 +100,20 @@ func Listen(cfg Config, mux *Mux) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	lc := net.ListenConfig{}
+	if cfg.ReceiveBufferBytes > 0 {
+		// Set before listen(2), so that the window scale offered to clients fits the buffer.
+		lc.Control = func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			if err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, cfg.ReceiveBufferBytes)
+			}); err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("kwire: listen %s (%s): %w", cfg.Addr, cfg.ListenerName, err)
 	}
@@ -144,6 +162,15 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
+// setSendBuffer applies socket.send.buffer.bytes to an accepted connection.
+func (s *Server) setSendBuffer(nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok && s.cfg.SendBufferBytes > 0 {
+		if err := tc.SetWriteBuffer(s.cfg.SendBufferBytes); err != nil {
+			s.log.Warn("set socket send buffer", "err", err)
+		}
+	}
+}
+
 func (s *Server) acceptLoop() {
 	defer s.wg.Done()
 	var backoff time.Duration
@@ -164,6 +191,7 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		backoff = 0
+		s.setSendBuffer(nc)
 		s.metrics.ConnectionsAccepted.Add(1)
 		s.metrics.ConnectionsActive.Add(1)
 		c := newConn(s, nc, s.connID.Add(1)-1)

@@ -197,6 +197,7 @@ func (b *Broker) start(ctx context.Context) error {
 		kc := kwire.Config{
 			Addr: l.Address(), ListenerName: l.Name, MaxRequestBytes: cfg.SocketRequestMaxBytes,
 			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond, Logger: b.logger,
+			SendBufferBytes: int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
 		}
 		if l.SecurityProtocol == serverprops.SaslPlaintext {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.

@@ -250,6 +250,19 @@ type conversion struct {
 // several cores: the consumer waits for the whole response, so the time of one fetch is what it sees.
 const parallelConvertMin = 512 << 10
 
+// splitConvertMin is the size from which one partition's records are cut into runs converted on several cores (a
+// consumer of one partition, or one partition holding most of a fetch).
+const splitConvertMin = 256 << 10
+
+// convRun is a run of whole batches of one conversion, converted into its own part of the conversion's buffer.
+type convRun struct {
+	c     *conversion
+	in    []byte
+	out   []byte // a window of c.out
+	first bool   // the conversion's first run
+	err   error
+}
+
 // downConvertAll rewrites the v2 batches of convs for Fetch v0-v3 (magic 0 for v0-v1, magic 1 for v2-v3) into
 // buffers from alloc (taken in this goroutine) and returns them filled in; log.message.downconversion.enable=false
 // gives UNSUPPORTED_VERSION instead, as in Kafka.
@@ -263,44 +276,76 @@ func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.
 	}
 	size := 0
 	for k := range convs {
+		size += len(convs[k].records)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if size < parallelConvertMin {
+		workers = 1
+	}
+	var runs []convRun
+	for k := range convs {
 		c := &convs[k]
 		if !h.props.LogMessageDownConversionEnable {
 			c.err = kerr.UnsupportedVersion
 			continue
 		}
-		size += len(c.records)
 		c.out = alloc(klog.DownConvertedSizeBound(c.records, magic))
-	}
-	convert := func(c *conversion) {
-		if c.err != nil {
-			return
+		n := 1
+		if len(c.records) >= splitConvertMin {
+			n = workers
 		}
-		out, err := klog.AppendDownConverted(c.out, c.records, magic)
-		if err != nil {
-			c.err = fmt.Errorf("down-convert to magic %d: %w", magic, err)
-			return
+		parts := klog.SplitForDownConversion(c.records, magic, n)
+		if len(parts) == 1 {
+			runs = append(runs, convRun{c: c, in: c.records, out: c.out[:0], first: true})
+			continue
 		}
-		c.out = out
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(convs))
-	if workers < 2 || size < parallelConvertMin {
-		for k := range convs {
-			convert(&convs[k])
+		off := 0
+		for i, in := range parts {
+			// Each run converts into its own window of c.out (the bounds add up to the whole's); a window too small
+			// would make AppendDownConverted grow a buffer of its own rather than write into the next window.
+			bound := klog.DownConvertedSizeBound(in, magic)
+			end := min(off+bound, cap(c.out))
+			runs = append(runs, convRun{c: c, in: in, out: c.out[off:off:end], first: i == 0})
+			off = end
 		}
-		return convs
 	}
-	var (
-		next atomic.Int32
-		wg   sync.WaitGroup
-	)
-	for range workers {
-		wg.Go(func() {
-			for k := int(next.Add(1)) - 1; k < len(convs); k = int(next.Add(1)) - 1 {
-				convert(&convs[k])
-			}
-		})
+	convert := func(r *convRun) {
+		r.out, r.err = klog.AppendDownConverted(r.out, r.in, magic)
 	}
-	wg.Wait()
+	if workers < 2 || len(runs) < 2 {
+		for k := range runs {
+			convert(&runs[k])
+		}
+	} else {
+		var (
+			next atomic.Int32
+			wg   sync.WaitGroup
+		)
+		for range min(workers, len(runs)) {
+			wg.Go(func() {
+				for k := int(next.Add(1)) - 1; k < len(runs); k = int(next.Add(1)) - 1 {
+					convert(&runs[k])
+				}
+			})
+		}
+		wg.Wait()
+	}
+	// Join each conversion's runs: each moves down to where the previous one ended, never past its own start.
+	for k := range runs {
+		r := &runs[k]
+		c := r.c
+		switch {
+		case c.err != nil:
+		case r.err != nil:
+			c.err = fmt.Errorf("down-convert to magic %d: %w", magic, r.err)
+		case r.first && len(r.out) > 0 && cap(c.out) > 0 && &r.out[0] == &c.out[:1][0]:
+			c.out = c.out[:len(r.out)] // still in the buffer from alloc, with its capacity
+		case r.first:
+			c.out = r.out
+		default:
+			c.out = append(c.out, r.out...)
+		}
+	}
 	return convs
 }
 

@@ -224,3 +224,32 @@ func NeedsDownConversion(records []byte, toMagic int8) bool {
 	}
 	return false
 }
+
+// SplitForDownConversion cuts records into at most n runs of whole batches of about equal size, to be converted on
+// several cores, when every batch is one whose converted size DownConvertedSizeBound bounds exactly batch by batch
+// (a batch already at toMagic or below, or an uncompressed v2 batch): the runs' bounds then add up to the whole's,
+// and each run can be converted into its own part of one buffer. Otherwise, or for n < 2, it returns records whole.
+func SplitForDownConversion(records []byte, toMagic int8, n int) [][]byte {
+	if n < 2 {
+		return [][]byte{records}
+	}
+	per := max(len(records)/n, 1)
+	runs := make([][]byte, 0, n)
+	start, at := 0, 0
+	for rest := records; len(rest) > 0; {
+		b, err := nextBatch(rest)
+		if err != nil {
+			break // a trailing partial batch stays with the last run, where the conversion drops it
+		}
+		if b.magic() > toMagic && (b.magic() != 2 || b.codec() != CodecNone) {
+			return [][]byte{records}
+		}
+		rest = rest[len(b):]
+		at += len(b)
+		if at-start >= per && len(runs) < n-1 {
+			runs = append(runs, records[start:at])
+			start = at
+		}
+	}
+	return append(runs, records[start:])
+}

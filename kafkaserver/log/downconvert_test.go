@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -204,5 +205,63 @@ func TestReadBatchesBoundaries(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSplitForDownConversion checks the runs a large conversion is cut into: whole batches that add up to the
+// input, at most n of them, each bounded by its own DownConvertedSizeBound with bounds that add up to the whole's;
+// a compressed batch above the target magic keeps the input whole.
+func TestSplitForDownConversion(t *testing.T) {
+	var set []byte
+	for i := range 50 {
+		recs := make([]kv, 1+i%7)
+		for j := range recs {
+			recs[j] = kv{v: strings.Repeat("v", 10+i*j)}
+		}
+		set = append(set, withAttrs(kbatch(t, int64(100+i), CodecNone, recs...), int64(i*10), 0, -1)...)
+		if i%9 == 0 {
+			set = append(set, legacyMsg(0, int64(i*10+8), 0, 0, nil, []byte("m0"))...)
+		}
+	}
+	for _, magic := range []int8{0, 1} {
+		whole, err := DownConvert(set, magic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 2, 3, 8} {
+			for _, in := range [][]byte{set, set[:len(set)-5]} {
+				runs := SplitForDownConversion(in, magic, n)
+				if len(runs) > n || len(runs) == 0 {
+					t.Fatalf("n %d: %d runs", n, len(runs))
+				}
+				var joined, converted []byte
+				bounds := 0
+				for _, r := range runs {
+					joined = append(joined, r...)
+					c, err := DownConvert(r, magic)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if b := DownConvertedSizeBound(r, magic); len(c) > b {
+						t.Fatalf("run converts to %d bytes, bound %d", len(c), b)
+					}
+					bounds += DownConvertedSizeBound(r, magic)
+					converted = append(converted, c...)
+				}
+				if !bytes.Equal(joined, in) || bounds != DownConvertedSizeBound(in, magic) {
+					t.Fatalf("n %d: runs join to %d bytes of %d, bounds %d of %d", n, len(joined), len(in), bounds, DownConvertedSizeBound(in, magic))
+				}
+				if len(in) == len(set) && !bytes.Equal(converted, whole) {
+					t.Fatalf("n %d magic %d: runs convert differently from the whole", n, magic)
+				}
+				if n >= 2 && len(runs) < 2 {
+					t.Fatalf("n %d: not split", n)
+				}
+			}
+		}
+	}
+	gz := append(append([]byte(nil), set...), withAttrs(kbatch(t, 1, CodecGzip, kv{"a", "b"}), 600, 0, -1)...)
+	if runs := SplitForDownConversion(gz, 0, 4); len(runs) != 1 || !bytes.Equal(runs[0], gz) {
+		t.Fatalf("compressed batch: %d runs", len(runs))
 	}
 }
