@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 )
 
 // AppendDownConverted appends records rewritten as magic toMagic message sets to dst and returns the extended
@@ -202,7 +201,7 @@ func appendLegacyMessage(dst []byte, magic int8, offset int64, attrs int8, ts in
 	}
 	dst = appendBytes32(dst, key)
 	dst = appendBytes32(dst, value)
-	binary.BigEndian.PutUint32(dst[start+12:], crc32.ChecksumIEEE(dst[start+16:]))
+	binary.BigEndian.PutUint32(dst[start+12:], legacyCRC(dst, start+16))
 	return dst
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 )
 
 // ErrUnsupportedForMessageFormat is UNSUPPORTED_FOR_MESSAGE_FORMAT (43): an idempotent or transactional batch for a
@@ -244,7 +243,7 @@ func setLegacyTimestamp(e []byte, logAppend bool, ts int64) {
 	}
 	e[17] = attrs
 	binary.BigEndian.PutUint64(e[18:], uint64(ts))
-	binary.BigEndian.PutUint32(e[12:], crc32.ChecksumIEEE(e[16:]))
+	binary.BigEndian.PutUint32(e[12:], legacyCRC(e, 16))
 }
 
 // buildLegacy is MemoryRecordsBuilder for magic 0/1: recs get offsets next, next+1, ... and, with logAppendTime >= 0,

@@ -185,7 +185,7 @@ func (b batch) validate() error {
 		return nil
 	}
 	want := binary.BigEndian.Uint32(b[12:])
-	if got := crc32.ChecksumIEEE(b[16:]); got != want {
+	if got := legacyCRC(b, 16); got != want {
 		return fmt.Errorf("%w: crc %08x, stored %08x", ErrCorrupt, got, want)
 	}
 	return nil
@@ -455,7 +455,7 @@ func encodeLegacy(magic int8, offset int64, attrs int8, ts int64, key, value []b
 	}
 	out = appendBytes32(out, key)
 	out = appendBytes32(out, value)
-	binary.BigEndian.PutUint32(out[12:], crc32.ChecksumIEEE(out[16:]))
+	binary.BigEndian.PutUint32(out[12:], legacyCRC(out, 16))
 	return out
 }
 
