@@ -447,22 +447,30 @@ func TestMessageFormatChange(t *testing.T) {
 	}
 }
 
-// TestKafka09LogKeepsFormat opens the log a real Kafka 0.9.0.1 broker wrote with message.format.version 0.9.0:
-// new appends stay magic 0, including a gzip wrapper Kafka 0.9 stored, re-sent as a produce.
-func TestKafka09LogKeepsFormat(t *testing.T) {
+// openKafka09Log opens a copy of the log dir a real Kafka 0.9.0.1 broker wrote (testdata) with cfg and returns its
+// partition interop-0; the manager closes with the test.
+func openKafka09Log(t *testing.T, cfg Config) *Log {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "kafka-logs")
 	copyTree(t, filepath.Join("testdata", "kafka-0.9.0.1", "clean"), dir)
-	cfg := DefaultConfig()
-	cfg.MessageFormat = FormatV0
 	m, err := OpenManager([]string{dir}, 7, "clusterX", cfg, quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	l, ok := m.Get("interop", 0)
 	if !ok {
-		t.Fatal("not loaded")
+		t.Fatal("partition interop-0 not loaded")
 	}
+	return l
+}
+
+// TestKafka09LogKeepsFormat opens the log a real Kafka 0.9.0.1 broker wrote with message.format.version 0.9.0:
+// new appends stay magic 0, including a gzip wrapper Kafka 0.9 stored, re-sent as a produce.
+func TestKafka09LogKeepsFormat(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MessageFormat = FormatV0
+	l := openKafka09Log(t, cfg)
 	l.SetConfig(cfg)
 	leo := l.LogEndOffset()
 	res, _ := l.Read(0, 1<<20, -1, false)

@@ -158,19 +158,9 @@ func TestRegionOutlivesSegment(t *testing.T) {
 // message.format.version 0.9.0: a region for a reader that takes magic 0 unchanged, bytes for one that does not.
 // With the default format (v2) a magic 0 reader gets bytes, as Kafka 2.8 checks such batches before sending them.
 func TestReadRegionMagic0(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "kafka-logs")
-	copyTree(t, filepath.Join("testdata", "kafka-0.9.0.1", "clean"), dir)
 	cfg := DefaultConfig()
 	cfg.MessageFormat = FormatV0
-	m, err := OpenManager([]string{dir}, 7, "clusterX", cfg, quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	l, ok := m.Get("interop", 0)
-	if !ok {
-		t.Fatal("partition not loaded")
-	}
+	l := openKafka09Log(t, cfg)
 	want, err := l.Read(0, 1<<20, -1, true)
 	if err != nil || len(want.Records) == 0 {
 		t.Fatalf("read: %d bytes, %v", len(want.Records), err)
