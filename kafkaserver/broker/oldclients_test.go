@@ -92,3 +92,93 @@ func TestFetchV1DownConversionDisabled(t *testing.T) {
 		t.Fatalf("error %d, %d bytes", p.ErrorCode, len(p.RecordBatches))
 	}
 }
+
+// TestFetchOversizeFirstBatch checks a first batch larger than a partition's max bytes. Fetch v0-v2 get its first
+// max bytes at once (Kafka's LogSegment.read slice, which an old consumer reports as a message too large for its
+// fetch size) instead of a long poll that never fills; v3+ get nothing for a partition after the first, as
+// readFromLocalLog drops the slice. Both a v2 log (sent unconverted: no whole batch to convert) and a Kafka 0.9
+// format log (sent from the file when the slice is large) are read.
+func TestFetchOversizeFirstBatch(t *testing.T) {
+	c := newCluster(t)
+	c.start()
+	ctx := ctxT(t)
+	cl := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()))
+	adm := kadm.NewClient(cl)
+	old := "0.9.0"
+	if res, err := adm.CreateTopics(ctx, 2, 1, nil, "big"); err != nil || res["big"].Err != nil {
+		t.Fatalf("create: %v %v", err, res["big"].Err)
+	}
+	if res, err := adm.CreateTopics(ctx, 1, 1, map[string]*string{"message.format.version": &old}, "big09"); err != nil || res["big09"].Err != nil {
+		t.Fatalf("create: %v %v", err, res["big09"].Err)
+	}
+	value := bytes.Repeat([]byte("0123456789abcdef"), 100<<10/16)
+	for _, r := range []*kgo.Record{{Topic: "big", Partition: 0, Value: value}, {Topic: "big", Partition: 1, Value: value}} {
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pin := c.client(kgo.MaxVersions(kversion.V0_9_0()), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err := pin.ProduceSync(ctx, &kgo.Record{Topic: "big09", Value: value}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	fetch := func(version int16, maxBytes int32, topic string, partMax ...int32) []kmsg.FetchResponseTopicPartition {
+		t.Helper()
+		req := kmsg.NewPtrFetchRequest()
+		// A long poll that outlasts the test's context: the answer must come because the slice counts as bytes.
+		req.Version, req.ReplicaID, req.MaxWaitMillis, req.MinBytes, req.MaxBytes = version, -1, 600_000, 1, maxBytes
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic = topic
+		for p, m := range partMax {
+			rp := kmsg.NewFetchRequestTopicPartition()
+			rp.Partition, rp.PartitionMaxBytes = int32(p), m
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		// kgo sends the highest version both sides take: cap Fetch at the one wanted.
+		vs := kversion.V2_8_0()
+		vs.SetMaxKeyVersion(kmsg.Fetch.Int16(), version)
+		resp, err := req.RequestWith(ctx, c.client(kgo.MaxVersions(vs)))
+		if err != nil {
+			t.Fatalf("fetch v%d %s: %v", version, topic, err)
+		}
+		if resp.Version != version {
+			t.Fatalf("fetch sent as v%d, not v%d", resp.Version, version)
+		}
+		ps := resp.Topics[0].Partitions
+		for _, p := range ps {
+			if p.ErrorCode != 0 {
+				t.Fatalf("fetch v%d %s-%d: error %d", version, topic, p.Partition, p.ErrorCode)
+			}
+		}
+		return ps
+	}
+	// The stored batches, whole: v4 (v2 batches as stored) and v1 (the 0.9 log's magic 0 message as stored).
+	stored := fetch(4, 1<<20, "big", 1<<20)[0].RecordBatches
+	stored09 := fetch(1, 1<<20, "big09", 1<<20)[0].RecordBatches
+	if len(stored) < len(value) || len(stored09) < len(value) {
+		t.Fatalf("stored batches of %d and %d bytes", len(stored), len(stored09))
+	}
+	for _, tc := range []struct {
+		version int16
+		topic   string
+		max     int32
+		want    []byte
+	}{
+		{1, "big", 500, stored[:500]},         // bytes, not converted
+		{2, "big", 40 << 10, stored[:40<<10]}, // bytes, not converted
+		{0, "big09", 500, stored09[:500]},     // bytes
+		{1, "big09", 40 << 10, stored09[:40<<10]},
+	} {
+		got := fetch(tc.version, 1<<20, tc.topic, tc.max)[0].RecordBatches
+		if !bytes.Equal(got, tc.want) {
+			t.Fatalf("fetch v%d %s with %d bytes: got %d bytes, want the first %d of the batch", tc.version, tc.topic, tc.max, len(got), len(tc.want))
+		}
+	}
+	// v4: the first partition's batch goes whole (one batch at least); the second's does not fit what is left of
+	// the response's max bytes and is dropped, not sliced.
+	ps := fetch(4, int32(len(stored))+100, "big", 1<<20, 1<<20)
+	if !bytes.Equal(ps[0].RecordBatches, stored) || len(ps[1].RecordBatches) != 0 {
+		t.Fatalf("v4: %d and %d bytes", len(ps[0].RecordBatches), len(ps[1].RecordBatches))
+	}
+}

@@ -187,6 +187,14 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			rp.ErrorCode = errCode(err)
 		} else {
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStartOffset
+			if res.FirstBatchTooLarge && !hardMaxBytesLimit {
+				// The start of a batch larger than maxBytes: v3+ consumers get nothing and progress with a larger
+				// fetch (readFromLocalLog); v0-v2 get the slice, which tells an old consumer the message is too large.
+				if region != nil {
+					_ = region.File.Close()
+				}
+				region, res.Records = nil, nil
+			}
 			switch {
 			case region != nil:
 				// Sent from the segment file as stored: every batch's magic suits the version.
@@ -196,7 +204,8 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			case len(res.Records) > 0:
 				size = len(res.Records)
 				rp.RecordBatches = res.Records
-				if req.Version <= 3 {
+				// A partial batch holds no whole batch to convert, so it goes as it is (hasCompatibleMagic in Kafka).
+				if req.Version <= 3 && !res.FirstBatchTooLarge {
 					convs = append(convs, conversion{i: i, records: res.Records})
 				}
 			}

@@ -30,13 +30,15 @@ type AppendInfo struct {
 
 // ReadResult is what Fetch needs from one partition.
 type ReadResult struct {
-	Records          []byte // whole batches exactly as stored
+	Records          []byte // whole batches exactly as stored (but see FirstBatchTooLarge)
 	HighWatermark    int64
 	LogStartOffset   int64
 	LastStableOffset int64
 	LogEndOffset     int64
-	// FirstBatchTooLarge is set when nothing was returned because the first batch exceeds maxBytes
-	// and minOneMessage was false.
+	// FirstBatchTooLarge is set when the first batch exceeds maxBytes and minOneMessage was false. Records then
+	// hold the first maxBytes bytes of that batch, as Kafka's LogSegment.read slices them (firstEntryIncomplete):
+	// Fetch v0-v2 send them so that an old consumer sees a message larger than its fetch size; later versions
+	// drop them.
 	FirstBatchTooLarge bool
 }
 
@@ -728,7 +730,7 @@ func (l *Log) MaybeFlush(now time.Time) error {
 }
 
 // Read returns whole batches starting with the one holding offset, up to maxBytes (at least one batch
-// when minOneMessage), only batches that end below maxOffset (the high watermark for consumers, the
+// when minOneMessage, else maxBytes of an oversize first one: FirstBatchTooLarge), only batches that end below maxOffset (the high watermark for consumers, the
 // log end for followers; <0 means the log end). Like Kafka, one call reads from one segment.
 func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool) (ReadResult, error) {
 	return l.ReadWith(offset, maxBytes, maxOffset, minOneMessage, nil)
@@ -758,7 +760,9 @@ func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMess
 		}
 		if len(data) > 0 {
 			res.Records = data
-			l.setHint(readHint{seg: s, offset: next, pos: pos + int64(len(data))})
+			if !tooLarge { // a partial batch ends nowhere a read could resume
+				l.setHint(readHint{seg: s, offset: next, pos: pos + int64(len(data))})
+			}
 		}
 		res.FirstBatchTooLarge = tooLarge
 		return res, nil

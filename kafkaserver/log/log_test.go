@@ -65,8 +65,16 @@ func TestAppendReadRoundTrip(t *testing.T) {
 		t.Fatal("high watermark not respected")
 	}
 	// maxBytes: whole batches only; minOneMessage returns one oversize batch.
-	if r, _ := l.Read(0, 10, -1, false); len(r.Records) != 0 || !r.FirstBatchTooLarge {
-		t.Fatal("expected nothing for a tiny maxBytes")
+	// Without minOneMessage, an oversize first batch is cut at maxBytes (Kafka's firstEntryIncomplete slice).
+	whole, _ := l.Read(0, 1<<20, -1, false)
+	if r, _ := l.Read(0, 10, -1, false); !bytes.Equal(r.Records, whole.Records[:10]) || !r.FirstBatchTooLarge {
+		t.Fatalf("a tiny maxBytes should give the first 10 bytes of the first batch: %x", r.Records)
+	}
+	if r, _ := l.Read(0, 0, -1, false); len(r.Records) != 0 {
+		t.Fatal("maxBytes 0 should give nothing")
+	}
+	if r, _ := l.Read(0, 10, 2, false); len(r.Records) != 0 || r.FirstBatchTooLarge {
+		t.Fatal("a first batch above the high watermark is not sliced")
 	}
 	if r, _ := l.Read(0, 10, -1, true); len(parseKmsg(t, r.Records)) != 1 {
 		t.Fatal("minOneMessage should return one batch")

@@ -17,7 +17,8 @@ func (a Alloc) get(n int) []byte {
 }
 
 // readBatches returns the whole batches from pos on that end below maxOffset and fit in maxBytes (the first one
-// regardless of size with minOne), and whether the first batch alone was too large. It reads once, up to
+// regardless of size with minOne), or when the first batch alone is too large (tooLarge) its first maxBytes bytes,
+// as Kafka's LogSegment.read slices the segment. It reads once, up to
 // maxBytes of the segment, and walks the batch headers in that buffer: a fetch costs one pread and one
 // allocation instead of one of each per batch.
 // next is one past the last offset of the last batch returned (where a consumer's next fetch begins).
@@ -53,7 +54,11 @@ func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne
 		}
 		return whole, false, next, nil
 	}
-	return buf[:end], tooLarge, next, nil
+	if tooLarge {
+		// The batch lies wholly in the segment and exceeds limit, so buf holds limit bytes of it.
+		return buf[:limit], true, 0, nil
+	}
+	return buf[:end], false, next, nil
 }
 
 // headerIn is header(pos+off) taken from buf (the segment's bytes from pos) when buf holds it, with the same

@@ -76,7 +76,9 @@ func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMe
 		if c.end == 0 {
 			return res, nil, nil
 		}
-		l.setHint(readHint{seg: s, offset: c.next, pos: pos + c.end})
+		if !c.tooLarge { // a partial batch ends nowhere a read could resume
+			l.setHint(readHint{seg: s, offset: c.next, pos: pos + c.end})
+		}
 		if c.end >= int64(minLen) {
 			f, err := s.dupFile()
 			if err != nil {
@@ -100,8 +102,8 @@ func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMe
 
 // cutResult is the outcome of cut.
 type cutResult struct {
-	end      int64 // bytes of whole batches from pos
-	tooLarge bool  // the first batch alone exceeds maxBytes (without minOne)
+	end      int64 // bytes of whole batches from pos, or of the first batch's start when tooLarge
+	tooLarge bool  // the first batch alone exceeds maxBytes (without minOne): end is maxBytes of it
 	next     int64 // one past the last offset of the last batch
 }
 
@@ -150,7 +152,8 @@ func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, seg
 		return cutResult{}, err
 	}
 	if !minOne {
-		return cutResult{tooLarge: true}, nil
+		// The batch ends below limit (it is under the high watermark) and past pos+maxBytes: Kafka slices maxBytes.
+		return cutResult{end: bound - pos, tooLarge: true}, nil
 	}
 	return cutResult{end: batchLen(h), next: h.lastOffset() + 1}, nil
 }
