@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -597,5 +598,34 @@ func TestLegacyLZ4HeaderChecksum(t *testing.T) {
 	}
 	if recs := readAll(t, l, 0); len(recs) != 4 || string(recs[3].Value) != "d" {
 		t.Fatalf("%+v", recs)
+	}
+}
+
+// TestReaderVarint checks the reader's inline one- and two-byte decoding against binary.Varint: canonical encodings
+// of values around every length boundary, non-canonical ones, and truncated ones (which fail).
+func TestReaderVarint(t *testing.T) {
+	var inputs [][]byte
+	for _, v := range []int64{0, 1, -1, 63, -64, 64, -65, 100, 1024, 8191, -8192, 8192, -8193, 1 << 20, math.MaxInt64, math.MinInt64} {
+		for d := int64(-2); d <= 2; d++ {
+			inputs = append(inputs, binary.AppendVarint(nil, v+d))
+		}
+	}
+	inputs = append(inputs, []byte{}, []byte{0x80}, []byte{0x80, 0x80}, []byte{0xff, 0xff}, []byte{0x80, 0x00}, []byte{0x81, 0x00, 0x05})
+	for _, in := range inputs {
+		for _, tail := range [][]byte{nil, {0x07}} {
+			p := append(append([]byte{}, in...), tail...)
+			r := reader{p: p}
+			got := r.varint()
+			want, n := binary.Varint(p)
+			if n <= 0 {
+				if r.err == nil {
+					t.Fatalf("% x: decoded %d, want an error", p, got)
+				}
+				continue
+			}
+			if r.err != nil || got != want || len(r.p) != len(p)-n {
+				t.Fatalf("% x: %d (err %v, %d left), want %d (%d left)", p, got, r.err, len(r.p), want, len(p)-n)
+			}
+		}
 	}
 }
