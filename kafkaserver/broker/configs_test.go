@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
@@ -265,4 +267,65 @@ func TestConfigChangeExpiry(t *testing.T) {
 	fresh := dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: c.b.ID(), Static: c.b.cfg, Logger: slog.Default()})
 	go func() { _ = fresh.Run(ctx) }()
 	c.waitFor("restart reprocesses", func() bool { return fresh.LastExecuted() >= 3 })
+}
+
+// TestTopicCompressionType checks compression.type end to end: a topic created with gzip stores an uncompressed
+// produce as a gzip batch, an alteration to "producer" keeps the producer's snappy, and a consumer reads every
+// record back.
+func TestTopicCompressionType(t *testing.T) {
+	c := newCluster(t)
+	c.start()
+	ctx := ctxT(t)
+	plain := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()))
+	adm := kadm.NewClient(plain)
+	gz := "gzip"
+	if res, err := adm.CreateTopics(ctx, 1, 1, map[string]*string{"compression.type": &gz}, "ct"); err != nil || res["ct"].Err != nil {
+		t.Fatalf("create: %v %v", err, res["ct"].Err)
+	}
+	produceN(t, plain, "ct", 0, 0, 5)
+	rs, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "compression.type", Value: kadm.StringPtr("producer")}}, "ct")
+	alterOK(t, rs, err)
+	l := logOf(t, c, "ct")
+	c.waitFor("compression.type applied", func() bool { return l.Config().CompressionType == "producer" })
+	produceN(t, c.client(kgo.ProducerBatchCompression(kgo.SnappyCompression())), "ct", 0, 5, 5)
+
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID, req.MaxWaitMillis = -1, 0
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = "ct"
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.PartitionMaxBytes = 1 << 20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codecs []int16
+	n := 0
+	for p := resp.Topics[0].Partitions[0].RecordBatches; len(p) > 0; {
+		var b kmsg.RecordBatch
+		if err := b.ReadFrom(p); err != nil {
+			t.Fatal(err)
+		}
+		codecs = append(codecs, b.Attributes&7)
+		n += int(b.NumRecords)
+		p = p[12+b.Length:]
+	}
+	if fmt.Sprint(codecs) != "[1 2]" || n != 10 {
+		t.Fatalf("stored codecs %v with %d records, want a gzip batch then a snappy one, 10 records", codecs, n)
+	}
+	cons := c.client(kgo.ConsumeTopics("ct"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	for got := 0; got < 10; {
+		fs := cons.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d: %v", got, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if string(r.Value) != fmt.Sprintf("value-%d", r.Offset) {
+				t.Fatalf("offset %d: %q", r.Offset, r.Value)
+			}
+			got++
+		})
+	}
 }

@@ -31,6 +31,27 @@ type Config struct {
 	// MessageFormat is message.format.version reduced to the record format appends are stored in (Kafka's
 	// LogConfig.messageFormatVersion.recordVersion); the zero value is the default, v2 record batches.
 	MessageFormat MessageFormat
+	// CompressionType is compression.type: "producer" (or empty) keeps the producer's codec, "uncompressed",
+	// "gzip", "snappy", "lz4" or "zstd" store appends with that codec, rebuilding batches that differ.
+	CompressionType string
+}
+
+// targetCodec is the codec appends are stored with when the producer sent source (Kafka's
+// BrokerCompressionCodec.getTargetCompressionCodec).
+func (c *Config) targetCodec(source int8) int8 {
+	switch strings.ToLower(c.CompressionType) {
+	case "uncompressed":
+		return CodecNone
+	case "gzip":
+		return CodecGzip
+	case "snappy":
+		return CodecSnappy
+	case "lz4":
+		return CodecLZ4
+	case "zstd":
+		return CodecZstd
+	}
+	return source
 }
 
 // MessageFormat is the record format (magic) a log stores, from message.format.version. Its zero value means the

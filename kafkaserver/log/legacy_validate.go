@@ -74,22 +74,18 @@ func legacyInner(w legacyMessage) ([]legacyMessage, error) {
 // validateToLegacy is LogValidator.validateMessagesAndAssignOffsets for a log storing magic 0 or 1
 // (message.format.version below 0.11.0): batches already in that format are given offsets in place; anything else
 // is converted, and a compressed set becomes one wrapper with the producer's codec.
-func validateToLegacy(batches []batch, next int64, toMagic int8, compressed bool, cfg *Config, now int64, alloc Alloc, v *validated) (*validated, error) {
+func validateToLegacy(batches []batch, next int64, toMagic int8, compressed bool, codec int8, cfg *Config, now int64, alloc Alloc, v *validated) (*validated, error) {
 	rules := rulesFor(cfg, now)
 	first := batches[0]
-	if !compressed && first.magic() == toMagic {
+	if !compressed && codec == CodecNone && first.magic() == toMagic {
 		return assignLegacyInPlace(batches, next, toMagic, &rules, alloc, v)
-	}
-	codec := CodecNone
-	if compressed {
-		codec = first.codec()
 	}
 	if codec == CodecZstd {
 		return nil, fmt.Errorf("%w: zstd cannot be stored in message format v%d", ErrUnsupportedCompression, toMagic)
 	}
 	// Kafka rewrites a magic 1 wrapper in place only when its inner messages are magic 1 with relative offsets
 	// 0, 1, ...; a magic 0 wrapper always needs new inner offsets.
-	inPlace := compressed && first.magic() == toMagic && toMagic > 0
+	inPlace := compressed && first.magic() == toMagic && toMagic > 0 && first.codec() == codec
 	var recs []Record
 	maxTs := noTimestamp
 	for _, b := range batches {

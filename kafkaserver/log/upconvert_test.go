@@ -19,7 +19,7 @@ func refUpConvert(t *testing.T, set []byte, next int64, epoch int32, cfg *Config
 	if cfg.MessageTimestampType == "LogAppendTime" {
 		v.logAppendTime = now
 	}
-	return upConvert(batches, next, epoch, cfg, now, v)
+	return upConvert(batches, next, epoch, CodecNone, cfg, now, v)
 }
 
 // TestUpConvertPlainMatchesGeneral checks, over random message sets of uncompressed magic 0/1 messages (null and

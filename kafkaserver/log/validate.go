@@ -35,7 +35,8 @@ type validated struct {
 // validateToLegacy.
 func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, now int64, alloc Alloc) (*validated, error) {
 	toMagic := cfg.RecordVersion()
-	if toMagic == 2 {
+	if toMagic == 2 && cfg.targetCodec(CodecNone) == CodecNone {
+		// Plain magic 0/1 message sets into plain v2 batches (a compression.type would compress them: upConvert).
 		if v, ok, err := upConvertPlain(records, next, leaderEpoch, cfg, now, alloc); ok || err != nil {
 			return v, err
 		}
@@ -48,6 +49,7 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		return nil, fmt.Errorf("%w: record set has no batches", ErrInvalidRecord)
 	}
 	legacy, compressed := false, false
+	source := CodecNone // the producer's codec: the last batch's that has one, as LogValidator takes it
 	for _, b := range batches {
 		if cfg.MaxMessageBytes > 0 && len(b) > int(cfg.MaxMessageBytes) {
 			return nil, fmt.Errorf("%w: batch of %d bytes exceeds max.message.bytes %d", ErrRecordTooLarge, len(b), cfg.MaxMessageBytes)
@@ -56,8 +58,11 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 			return nil, err
 		}
 		legacy = legacy || b.magic() < 2
-		compressed = compressed || b.codec() != CodecNone
+		if b.codec() != CodecNone {
+			compressed, source = true, b.codec()
+		}
 	}
+	target := cfg.targetCodec(source)
 	if (batches[0].magic() == 2 || compressed) && len(batches) > 1 {
 		return nil, fmt.Errorf("%w: compressed outer record has more than one batch", ErrInvalidRecord)
 	}
@@ -80,10 +85,10 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		v.logAppendTime = now
 	}
 	if toMagic < 2 {
-		return validateToLegacy(batches, next, toMagic, compressed, cfg, now, alloc, v)
+		return validateToLegacy(batches, next, toMagic, compressed, target, cfg, now, alloc, v)
 	}
 	if legacy {
-		return upConvert(batches, next, leaderEpoch, cfg, now, v)
+		return upConvert(batches, next, leaderEpoch, target, cfg, now, v)
 	}
 
 	b := batches[0]
@@ -102,6 +107,9 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		}
 		maxTs = max(maxTs, r.Timestamp)
 	}
+	if target != b.codec() {
+		return recompressV2(b, recs, next, leaderEpoch, target, maxTs, cfg, v)
+	}
 	// Offsets are assigned in place: the base offset lies outside the CRC.
 	out := make([]byte, len(b))
 	copy(out, b)
@@ -113,6 +121,36 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		maxTs = now
 	} else {
 		nb.setMaxTimestamp(timestampCreateTime, maxTs)
+	}
+	v.records = out
+	v.batches = []batch{nb}
+	v.lastOffset = nb.lastOffset()
+	v.maxTimestamp = maxTs
+	v.offsetOfMaxTs = nb.lastOffset()
+	v.numMessages = len(recs)
+	return v, nil
+}
+
+// recompressV2 stores v2 batch b's records (validated, maxTs their greatest timestamp) as one new batch compressed
+// with codec, when compression.type differs from the producer's codec (LogValidator's buildRecordsAndAssignOffsets):
+// the producer id, epoch and base sequence and the transactional flag carry over.
+func recompressV2(b batch, recs []Record, next int64, leaderEpoch int32, codec int8, maxTs int64, cfg *Config, v *validated) (*validated, error) {
+	for i := range recs {
+		recs[i].Offset = next + int64(i)
+	}
+	h := v2Header{BaseOffset: next, LeaderEpoch: leaderEpoch, Codec: codec, LogAppendTime: v.logAppendTime,
+		Transactional: b.isTransactional(), ProducerID: b.producerID(), ProducerEpoch: b.producerEpoch(),
+		BaseSequence: b.baseSequence(), LastOffsetDelta: -1}
+	out, err := encodeV2(h, recs)
+	if err != nil {
+		return nil, fmt.Errorf("recompress: %w", err)
+	}
+	if cfg.MaxMessageBytes > 0 && len(out) > int(cfg.MaxMessageBytes) {
+		return nil, fmt.Errorf("%w: recompressed batch of %d bytes exceeds max.message.bytes %d", ErrRecordTooLarge, len(out), cfg.MaxMessageBytes)
+	}
+	nb := batch(out)
+	if v.logAppendTime >= 0 {
+		maxTs = v.logAppendTime
 	}
 	v.records = out
 	v.batches = []batch{nb}
@@ -265,14 +303,10 @@ func varBytesLen(b []byte) int {
 	return varintLen(int64(len(b))) + len(b)
 }
 
-func upConvert(batches []batch, next int64, leaderEpoch int32, cfg *Config, now int64, v *validated) (*validated, error) {
+func upConvert(batches []batch, next int64, leaderEpoch int32, codec int8, cfg *Config, now int64, v *validated) (*validated, error) {
 	var all []Record
-	codec := CodecNone
 	rules := rulesFor(cfg, now)
 	for _, b := range batches {
-		if b.codec() != CodecNone {
-			codec = b.codec()
-		}
 		recs, err := b.records()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)

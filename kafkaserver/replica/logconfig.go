@@ -54,6 +54,9 @@ func LogConfig(values map[string]string) (klog.Config, error) {
 	if v := values["message.timestamp.type"]; v != "" {
 		c.MessageTimestampType = v
 	}
+	if v := values["compression.type"]; v != "" {
+		c.CompressionType = strings.TrimSpace(v)
+	}
 	if v := values["message.format.version"]; v != "" {
 		ver, err := serverprops.ParseAPIVersion(strings.TrimSpace(v))
 		if err != nil && firstErr == nil {
