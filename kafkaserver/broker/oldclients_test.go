@@ -65,31 +65,70 @@ func TestOldClientRoundTrip(t *testing.T) {
 	}
 }
 
-// TestFetchV1DownConversionDisabled checks log.message.downconversion.enable=false: an old fetcher gets
-// UNSUPPORTED_VERSION for a partition with records, as from Kafka.
+// TestFetchV1DownConversionDisabled checks message.downconversion.enable=false, set for the broker
+// (log.message.downconversion.enable) or for a topic: an old fetcher gets UNSUPPORTED_VERSION for a partition whose
+// records would need down-conversion, as from Kafka, and its records when they need none (a topic stored in the 0.9
+// format) or when the topic allows it; a current fetcher is not affected.
 func TestFetchV1DownConversionDisabled(t *testing.T) {
-	c := newCluster(t)
-	c.start("log.message.downconversion.enable=false")
-	ctx := ctxT(t)
-	cl := c.client()
-	if res, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "nodc"); err != nil || res["nodc"].Err != nil {
-		t.Fatalf("create: %v %v", err, res["nodc"].Err)
-	}
-	produceN(t, cl, "nodc", 0, 0, 5)
-	req := kmsg.NewPtrFetchRequest()
-	req.Version, req.ReplicaID, req.MaxWaitMillis = 1, -1, 0
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic = "nodc"
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.PartitionMaxBytes = 1 << 20
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, c.client(kgo.MaxVersions(kversion.V0_9_0())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := resp.Topics[0].Partitions[0]; p.ErrorCode != kerr.UnsupportedVersion.Code || len(p.RecordBatches) != 0 {
-		t.Fatalf("error %d, %d bytes", p.ErrorCode, len(p.RecordBatches))
+	for _, brokerWide := range []bool{true, false} {
+		c := newCluster(t)
+		var overrides []string
+		no := "false"
+		topicCfg := map[string]*string{"message.downconversion.enable": &no}
+		if brokerWide {
+			overrides, topicCfg = []string{"log.message.downconversion.enable=false"}, nil
+		}
+		c.start(overrides...)
+		ctx := ctxT(t)
+		cl := c.client()
+		adm := kadm.NewClient(cl)
+		old := "0.9.0"
+		for topic, cfg := range map[string]map[string]*string{"nodc": topicCfg, "nodc09": {"message.format.version": &old},
+			"dc": nil} {
+			if brokerWide && topic == "dc" {
+				continue
+			}
+			if res, err := adm.CreateTopics(ctx, 1, 1, cfg, topic); err != nil || res[topic].Err != nil {
+				t.Fatalf("create %s: %v %v", topic, err, res[topic].Err)
+			}
+			if topic == "nodc09" {
+				if err := c.client(kgo.MaxVersions(kversion.V0_9_0())).ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("v")}).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			produceN(t, cl, topic, 0, 0, 5)
+		}
+		fetch := func(topic string, pin *kversion.Versions) kmsg.FetchResponseTopicPartition {
+			t.Helper()
+			req := kmsg.NewPtrFetchRequest()
+			req.ReplicaID, req.MaxWaitMillis = -1, 0
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewFetchRequestTopicPartition()
+			rp.PartitionMaxBytes = 1 << 20
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			resp, err := req.RequestWith(ctx, c.client(kgo.MaxVersions(pin)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp.Topics[0].Partitions[0]
+		}
+		if p := fetch("nodc", kversion.V0_9_0()); p.ErrorCode != kerr.UnsupportedVersion.Code || len(p.RecordBatches) != 0 {
+			t.Fatalf("broker-wide %v: v1 fetch of nodc: error %d, %d bytes", brokerWide, p.ErrorCode, len(p.RecordBatches))
+		}
+		if p := fetch("nodc", kversion.V2_8_0()); p.ErrorCode != 0 || len(p.RecordBatches) == 0 {
+			t.Fatalf("broker-wide %v: current fetch of nodc: error %d, %d bytes", brokerWide, p.ErrorCode, len(p.RecordBatches))
+		}
+		if p := fetch("nodc09", kversion.V0_9_0()); p.ErrorCode != 0 || len(p.RecordBatches) == 0 {
+			t.Fatalf("broker-wide %v: v1 fetch of a 0.9 format topic: error %d, %d bytes", brokerWide, p.ErrorCode, len(p.RecordBatches))
+		}
+		if !brokerWide {
+			if p := fetch("dc", kversion.V0_9_0()); p.ErrorCode != 0 || len(p.RecordBatches) == 0 {
+				t.Fatalf("v1 fetch of a topic without the override: error %d, %d bytes", p.ErrorCode, len(p.RecordBatches))
+			}
+		}
 	}
 }
 

@@ -173,11 +173,7 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			err    error
 		)
 		if st.rc != nil {
-			magic := regionMagic(req.Version)
-			if req.Version <= 3 && !h.props.LogMessageDownConversionEnable {
-				magic = -1 // v0-3 records go through downConvertAll, which refuses them all as today
-			}
-			res, region, err = h.rm.ReadRegion(p.Topic, p.Partition, params, magic, regionMin)
+			res, region, err = h.rm.ReadRegion(p.Topic, p.Partition, params, regionMagic(req.Version), regionMin)
 		} else {
 			res, err = h.rm.Read(p.Topic, p.Partition, params)
 		}
@@ -205,8 +201,12 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 				size = len(res.Records)
 				rp.RecordBatches = res.Records
 				// A partial batch holds no whole batch to convert, so it goes as it is (hasCompatibleMagic in Kafka).
-				if req.Version <= 3 && !res.FirstBatchTooLarge {
-					convs = append(convs, conversion{i: i, records: res.Records})
+				if req.Version <= 3 && !res.FirstBatchTooLarge && klog.NeedsDownConversion(res.Records, regionMagic(req.Version)) {
+					c := conversion{i: i, records: res.Records}
+					if res.DownConversionDisabled && req.ReplicaID < 0 {
+						c.err = kerr.UnsupportedVersion // message.downconversion.enable=false (maybeConvertFetchedData)
+					}
+					convs = append(convs, c)
 				}
 			}
 			if size > 0 {
@@ -273,8 +273,8 @@ type convRun struct {
 }
 
 // downConvertAll rewrites the v2 batches of convs for Fetch v0-v3 (magic 0 for v0-v1, magic 1 for v2-v3) into
-// buffers from alloc (taken in this goroutine) and returns them filled in; log.message.downconversion.enable=false
-// gives UNSUPPORTED_VERSION instead, as in Kafka.
+// buffers from alloc (taken in this goroutine) and returns them filled in; conversions refused already (err set) are
+// left as they are.
 func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.Alloc) []conversion {
 	if len(convs) == 0 {
 		return nil
@@ -294,8 +294,7 @@ func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.
 	var runs []convRun
 	for k := range convs {
 		c := &convs[k]
-		if !h.props.LogMessageDownConversionEnable {
-			c.err = kerr.UnsupportedVersion
+		if c.err != nil {
 			continue
 		}
 		c.out = alloc(klog.DownConvertedSizeBound(c.records, magic))

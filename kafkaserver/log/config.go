@@ -34,6 +34,9 @@ type Config struct {
 	// CompressionType is compression.type: "producer" (or empty) keeps the producer's codec, "uncompressed",
 	// "gzip", "snappy", "lz4" or "zstd" store appends with that codec, rebuilding batches that differ.
 	CompressionType string
+	// DownConversionDisabled is message.downconversion.enable=false: a consumer's Fetch v0-v3 of records that need
+	// down-conversion gets UNSUPPORTED_VERSION for the partition.
+	DownConversionDisabled bool
 }
 
 // targetCodec is the codec appends are stored with when the producer sent source (Kafka's

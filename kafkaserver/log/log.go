@@ -40,6 +40,8 @@ type ReadResult struct {
 	// Fetch v0-v2 send them so that an old consumer sees a message larger than its fetch size; later versions
 	// drop them.
 	FirstBatchTooLarge bool
+	// DownConversionDisabled is the log's message.downconversion.enable=false.
+	DownConversionDisabled bool
 }
 
 // LoadState is what the log manager knows about a partition from its checkpoint files.
@@ -773,7 +775,8 @@ func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMess
 // readBounds starts a read under l.mu: the result's offsets, the read's upper offset (maxOffset < 0 or past the
 // end means the log end), and whether there is nothing to read.
 func (l *Log) readBounds(offset, maxOffset int64) (ReadResult, int64, bool, error) {
-	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next}
+	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next,
+		DownConversionDisabled: l.cfg.DownConversionDisabled}
 	if l.closed {
 		return res, maxOffset, true, errClosed
 	}

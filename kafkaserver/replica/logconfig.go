@@ -54,6 +54,7 @@ func LogConfig(values map[string]string) (klog.Config, error) {
 	if v := values["message.timestamp.type"]; v != "" {
 		c.MessageTimestampType = v
 	}
+	c.DownConversionDisabled = strings.EqualFold(strings.TrimSpace(values["message.downconversion.enable"]), "false")
 	if v := values["compression.type"]; v != "" {
 		c.CompressionType = strings.TrimSpace(v)
 	}
