@@ -132,6 +132,43 @@ func TestFetchV1DownConversionDisabled(t *testing.T) {
 	}
 }
 
+// TestFetchV1FromInsideBatch checks a Fetch v1 at an offset inside an uncompressed v2 batch: the down-converted
+// message set starts at the fetch offset, as Kafka's down-conversion leaves out the records below it.
+func TestFetchV1FromInsideBatch(t *testing.T) {
+	c := newCluster(t)
+	c.start()
+	ctx := ctxT(t)
+	cl := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if res, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "mid"); err != nil || res["mid"].Err != nil {
+		t.Fatalf("create: %v %v", err, res["mid"].Err)
+	}
+	produceN(t, cl, "mid", 0, 0, 5) // one batch, offsets 0-4
+	req := kmsg.NewPtrFetchRequest()
+	req.Version, req.ReplicaID, req.MaxWaitMillis = 1, -1, 0
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = "mid"
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.FetchOffset, rp.PartitionMaxBytes = 2, 1<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, c.client(kgo.MaxVersions(kversion.V0_9_0())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offsets []int64
+	for p := resp.Topics[0].Partitions[0].RecordBatches; len(p) > 0; {
+		var m kmsg.MessageV0
+		if err := m.ReadFrom(p); err != nil {
+			t.Fatal(err)
+		}
+		offsets = append(offsets, m.Offset)
+		p = p[12+m.MessageSize:]
+	}
+	if fmt.Sprint(offsets) != "[2 3 4]" {
+		t.Fatalf("message offsets %v, want [2 3 4]", offsets)
+	}
+}
+
 // TestFetchOversizeFirstBatch checks a first batch larger than a partition's max bytes. Fetch v0-v2 get its first
 // max bytes at once (Kafka's LogSegment.read slice, which an old consumer reports as a message too large for its
 // fetch size) instead of a long poll that never fills; v3+ get nothing for a partition after the first, as

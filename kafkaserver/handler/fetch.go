@@ -202,7 +202,7 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 				rp.RecordBatches = res.Records
 				// A partial batch holds no whole batch to convert, so it goes as it is (hasCompatibleMagic in Kafka).
 				if req.Version <= 3 && !res.FirstBatchTooLarge && klog.NeedsDownConversion(res.Records, regionMagic(req.Version)) {
-					c := conversion{i: i, records: res.Records}
+					c := conversion{i: i, records: res.Records, from: p.FetchOffset}
 					if res.DownConversionDisabled && req.ReplicaID < 0 {
 						c.err = kerr.UnsupportedVersion // message.downconversion.enable=false (maybeConvertFetchedData)
 					}
@@ -251,6 +251,7 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 type conversion struct {
 	i       int // index in the request's partitions
 	records []byte
+	from    int64 // the fetch offset: records of uncompressed batches below it are left out
 	out     []byte
 	err     error
 }
@@ -318,7 +319,7 @@ func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.
 		}
 	}
 	convert := func(r *convRun) {
-		r.out, r.err = klog.AppendDownConverted(r.out, r.in, magic)
+		r.out, r.err = klog.AppendDownConvertedFrom(r.out, r.in, magic, r.c.from)
 	}
 	if workers < 2 || len(runs) < 2 {
 		for k := range runs {

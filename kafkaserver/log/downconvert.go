@@ -4,12 +4,20 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // AppendDownConverted appends records rewritten as magic toMagic message sets to dst and returns the extended
 // buffer; the rules are DownConvert's. Uncompressed v2 batches (what fetches of old clients almost always read)
 // are converted in one pass straight into dst, sized once from the batch headers, with no per-record allocation.
 func AppendDownConverted(dst, records []byte, toMagic int8) ([]byte, error) {
+	return AppendDownConvertedFrom(dst, records, toMagic, math.MinInt64)
+}
+
+// AppendDownConvertedFrom is AppendDownConverted for a fetch from offset from: the records of uncompressed v2
+// batches below it are left out, as Kafka's RecordsUtil.downConvert does (an old consumer expects an uncompressed
+// message set to start at its fetch offset; a compressed wrapper is kept whole).
+func AppendDownConvertedFrom(dst, records []byte, toMagic int8, from int64) ([]byte, error) {
 	if toMagic != 0 && toMagic != 1 {
 		return nil, fmt.Errorf("down-convert to magic %d: %w", toMagic, ErrInvalidRecord)
 	}
@@ -50,7 +58,7 @@ func AppendDownConverted(dst, records []byte, toMagic int8) ([]byte, error) {
 			attrs = attrTimestampType
 		}
 		if codec == CodecNone {
-			if dst, _, _, err = appendV2AsLegacy(dst, b, b[v2HeaderSize:], toMagic, attrs, false); err != nil {
+			if dst, _, _, err = appendV2AsLegacy(dst, b, b[v2HeaderSize:], toMagic, attrs, false, from); err != nil {
 				return nil, err
 			}
 			continue
@@ -59,7 +67,7 @@ func AppendDownConverted(dst, records []byte, toMagic int8) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("down-convert: batch at offset %d: %w", b.offsetField(), err)
 		}
-		inner, last, maxTs, err := appendV2AsLegacy(scratch[:0], b, payload, toMagic, attrs, true)
+		inner, last, maxTs, err := appendV2AsLegacy(scratch[:0], b, payload, toMagic, attrs, true, math.MinInt64)
 		if err != nil {
 			return nil, err
 		}
@@ -111,8 +119,8 @@ func downConvertedSizeBound(records []byte, toMagic int8) int {
 
 // appendV2AsLegacy appends the records of v2 batch b (payload already decompressed) as legacy entries. With
 // inner, offsets are relative for magic 1 (the wrapper's inner form) and the records' max timestamp is returned.
-// last is the last record's absolute offset, -1 when there were none.
-func appendV2AsLegacy(dst []byte, b batch, payload []byte, toMagic, attrs int8, inner bool) (out []byte, last, maxTs int64, err error) {
+// last is the last record's absolute offset, -1 when there were none. Records below from are left out.
+func appendV2AsLegacy(dst []byte, b batch, payload []byte, toMagic, attrs int8, inner bool, from int64) (out []byte, last, maxTs int64, err error) {
 	n := int(b.v2Count())
 	base, baseTs := b.offsetField(), b.v2BaseTimestamp()
 	logAppend := b.timestampType() == timestampLogAppend
@@ -143,6 +151,9 @@ func appendV2AsLegacy(dst []byte, b batch, payload []byte, toMagic, attrs int8, 
 			return nil, 0, 0, fmt.Errorf("down-convert: %w: record %d of batch at %d malformed", ErrCorrupt, i, base)
 		}
 		off, ts := base+offDelta, baseTs+tsDelta
+		if off < from {
+			continue
+		}
 		if logAppend {
 			ts = batchMaxTs
 		}

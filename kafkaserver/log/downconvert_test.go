@@ -123,6 +123,34 @@ func TestAppendDownConvertedMatchesReference(t *testing.T) {
 			}
 		}
 	}
+	// From a fetch offset: only the entries converted from uncompressed v2 batches below it are left out (legacy
+	// messages and compressed wrappers pass whole, as in Kafka's RecordsUtil.downConvert).
+	for _, magic := range []int8{0, 1} {
+		whole, err := DownConvert(set, magic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for from := int64(0); from <= 20; from++ {
+			var want []byte
+			for rest := whole; len(rest) > 0; {
+				e, err := nextBatch(rest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[len(e):]
+				// Uncompressed entries from v2 batches are the records at offsets 0-2, 8 and 16 on.
+				off := e.offsetField()
+				if e.codec() == CodecNone && (off <= 2 || off == 8 || off >= 16) && off < from {
+					continue
+				}
+				want = append(want, e...)
+			}
+			got, err := AppendDownConvertedFrom(nil, set, magic, from)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("magic %d from %d: %d bytes, want %d (%v)", magic, from, len(got), len(want), err)
+			}
+		}
+	}
 	if _, err := AppendDownConverted(nil, kbatch(t, 1, CodecZstd, kv{"a", "b"}), 0); !errors.Is(err, ErrUnsupportedCompression) {
 		t.Fatalf("zstd: %v", err)
 	}
