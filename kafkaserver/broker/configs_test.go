@@ -279,9 +279,7 @@ func TestTopicCompressionType(t *testing.T) {
 	plain := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()))
 	adm := kadm.NewClient(plain)
 	gz := "gzip"
-	if res, err := adm.CreateTopics(ctx, 1, 1, map[string]*string{"compression.type": &gz}, "ct"); err != nil || res["ct"].Err != nil {
-		t.Fatalf("create: %v %v", err, res["ct"].Err)
-	}
+	createTopic(t, adm, "ct", 1, map[string]*string{"compression.type": &gz})
 	produceN(t, plain, "ct", 0, 0, 5)
 	rs, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "compression.type", Value: kadm.StringPtr("producer")}}, "ct")
 	alterOK(t, rs, err)
@@ -289,21 +287,9 @@ func TestTopicCompressionType(t *testing.T) {
 	c.waitFor("compression.type applied", func() bool { return l.Config().CompressionType == "producer" })
 	produceN(t, c.client(kgo.ProducerBatchCompression(kgo.SnappyCompression())), "ct", 0, 5, 5)
 
-	req := kmsg.NewPtrFetchRequest()
-	req.ReplicaID, req.MaxWaitMillis = -1, 0
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic = "ct"
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.PartitionMaxBytes = 1 << 20
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, plain)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var codecs []int16
 	n := 0
-	for p := resp.Topics[0].Partitions[0].RecordBatches; len(p) > 0; {
+	for p := fetchPartition(ctx, t, plain, "ct", 0).RecordBatches; len(p) > 0; {
 		var b kmsg.RecordBatch
 		if err := b.ReadFrom(p); err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"testing"
 
@@ -20,9 +21,7 @@ func TestOldClientRoundTrip(t *testing.T) {
 	c.start()
 	ctx := ctxT(t)
 	adm := kadm.NewClient(c.client())
-	if res, err := adm.CreateTopics(ctx, 8, 1, nil, "old"); err != nil || res["old"].Err != nil {
-		t.Fatalf("create: %v %v", err, res["old"].Err)
-	}
+	createTopic(t, adm, "old", 8, nil)
 	pin := kgo.MaxVersions(kversion.V0_9_0())
 	prod := c.client(pin, kgo.RequiredAcks(kgo.LeaderAck()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	const perPart = 3000
@@ -88,9 +87,7 @@ func TestFetchV1DownConversionDisabled(t *testing.T) {
 			if brokerWide && topic == "dc" {
 				continue
 			}
-			if res, err := adm.CreateTopics(ctx, 1, 1, cfg, topic); err != nil || res[topic].Err != nil {
-				t.Fatalf("create %s: %v %v", topic, err, res[topic].Err)
-			}
+			createTopic(t, adm, topic, 1, cfg)
 			if topic == "nodc09" {
 				if err := c.client(kgo.MaxVersions(kversion.V0_9_0())).ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("v")}).FirstErr(); err != nil {
 					t.Fatal(err)
@@ -100,20 +97,7 @@ func TestFetchV1DownConversionDisabled(t *testing.T) {
 			produceN(t, cl, topic, 0, 0, 5)
 		}
 		fetch := func(topic string, pin *kversion.Versions) kmsg.FetchResponseTopicPartition {
-			t.Helper()
-			req := kmsg.NewPtrFetchRequest()
-			req.ReplicaID, req.MaxWaitMillis = -1, 0
-			rt := kmsg.NewFetchRequestTopic()
-			rt.Topic = topic
-			rp := kmsg.NewFetchRequestTopicPartition()
-			rp.PartitionMaxBytes = 1 << 20
-			rt.Partitions = append(rt.Partitions, rp)
-			req.Topics = append(req.Topics, rt)
-			resp, err := req.RequestWith(ctx, c.client(kgo.MaxVersions(pin)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return resp.Topics[0].Partitions[0]
+			return fetchPartition(ctx, t, c.client(kgo.MaxVersions(pin)), topic, 0)
 		}
 		if p := fetch("nodc", kversion.V0_9_0()); p.ErrorCode != kerr.UnsupportedVersion.Code || len(p.RecordBatches) != 0 {
 			t.Fatalf("broker-wide %v: v1 fetch of nodc: error %d, %d bytes", brokerWide, p.ErrorCode, len(p.RecordBatches))
@@ -132,6 +116,25 @@ func TestFetchV1DownConversionDisabled(t *testing.T) {
 	}
 }
 
+// fetchPartition sends one Fetch (at the highest version cl and the broker share, no wait) for partition 0 of topic
+// from offset and returns that partition's answer.
+func fetchPartition(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, offset int64) kmsg.FetchResponseTopicPartition {
+	t.Helper()
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID, req.MaxWaitMillis = -1, 0
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.FetchOffset, rp.PartitionMaxBytes = offset, 1<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Topics[0].Partitions[0]
+}
+
 // TestFetchV1FromInsideBatch checks a Fetch v1 at an offset inside an uncompressed v2 batch: the down-converted
 // message set starts at the fetch offset, as Kafka's down-conversion leaves out the records below it.
 func TestFetchV1FromInsideBatch(t *testing.T) {
@@ -139,24 +142,10 @@ func TestFetchV1FromInsideBatch(t *testing.T) {
 	c.start()
 	ctx := ctxT(t)
 	cl := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()))
-	if res, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "mid"); err != nil || res["mid"].Err != nil {
-		t.Fatalf("create: %v %v", err, res["mid"].Err)
-	}
+	createTopic(t, kadm.NewClient(cl), "mid", 1, nil)
 	produceN(t, cl, "mid", 0, 0, 5) // one batch, offsets 0-4
-	req := kmsg.NewPtrFetchRequest()
-	req.Version, req.ReplicaID, req.MaxWaitMillis = 1, -1, 0
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic = "mid"
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.FetchOffset, rp.PartitionMaxBytes = 2, 1<<20
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, c.client(kgo.MaxVersions(kversion.V0_9_0())))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var offsets []int64
-	for p := resp.Topics[0].Partitions[0].RecordBatches; len(p) > 0; {
+	for p := fetchPartition(ctx, t, c.client(kgo.MaxVersions(kversion.V0_9_0())), "mid", 2).RecordBatches; len(p) > 0; {
 		var m kmsg.MessageV0
 		if err := m.ReadFrom(p); err != nil {
 			t.Fatal(err)
@@ -178,15 +167,11 @@ func TestFetchOversizeFirstBatch(t *testing.T) {
 	c := newCluster(t)
 	c.start()
 	ctx := ctxT(t)
-	cl := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()))
+	cl := c.client(kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	adm := kadm.NewClient(cl)
 	old := "0.9.0"
-	if res, err := adm.CreateTopics(ctx, 2, 1, nil, "big"); err != nil || res["big"].Err != nil {
-		t.Fatalf("create: %v %v", err, res["big"].Err)
-	}
-	if res, err := adm.CreateTopics(ctx, 1, 1, map[string]*string{"message.format.version": &old}, "big09"); err != nil || res["big09"].Err != nil {
-		t.Fatalf("create: %v %v", err, res["big09"].Err)
-	}
+	createTopic(t, adm, "big", 2, nil)
+	createTopic(t, adm, "big09", 1, map[string]*string{"message.format.version": &old})
 	value := bytes.Repeat([]byte("0123456789abcdef"), 100<<10/16)
 	for _, r := range []*kgo.Record{{Topic: "big", Partition: 0, Value: value}, {Topic: "big", Partition: 1, Value: value}} {
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {

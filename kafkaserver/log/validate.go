@@ -122,13 +122,7 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 	} else {
 		nb.setMaxTimestamp(timestampCreateTime, maxTs)
 	}
-	v.records = out
-	v.batches = []batch{nb}
-	v.lastOffset = nb.lastOffset()
-	v.maxTimestamp = maxTs
-	v.offsetOfMaxTs = nb.lastOffset()
-	v.numMessages = len(recs)
-	return v, nil
+	return v.oneBatch(nb, maxTs, len(recs)), nil
 }
 
 // recompressV2 stores v2 batch b's records (validated, maxTs their greatest timestamp) as one new batch compressed
@@ -152,13 +146,19 @@ func recompressV2(b batch, recs []Record, next int64, leaderEpoch int32, codec i
 	if v.logAppendTime >= 0 {
 		maxTs = v.logAppendTime
 	}
-	v.records = out
+	return v.oneBatch(nb, maxTs, len(recs)), nil
+}
+
+// oneBatch sets v to hold batch nb alone, with n records whose greatest timestamp is maxTs (its offset given as the
+// batch's last, as Kafka reports it for v2).
+func (v *validated) oneBatch(nb batch, maxTs int64, n int) *validated {
+	v.records = nb
 	v.batches = []batch{nb}
 	v.lastOffset = nb.lastOffset()
 	v.maxTimestamp = maxTs
 	v.offsetOfMaxTs = nb.lastOffset()
-	v.numMessages = len(recs)
-	return v, nil
+	v.numMessages = n
+	return v
 }
 
 func beUint32(p []byte) uint32 {
