@@ -72,8 +72,9 @@ func legacyInner(w legacyMessage) ([]legacyMessage, error) {
 }
 
 // validateToLegacy is LogValidator.validateMessagesAndAssignOffsets for a log storing magic 0 or 1
-// (message.format.version below 0.11.0): batches already in that format are given offsets in place; anything else
-// is converted, and a compressed set becomes one wrapper with the producer's codec.
+// (message.format.version below 0.11.0): batches already in that format and codec are given offsets in place;
+// anything else is converted, and a set stored with codec (compression.type's, by default the producer's) becomes
+// one wrapper.
 func validateToLegacy(batches []batch, next int64, toMagic int8, compressed bool, codec int8, cfg *Config, now int64, alloc Alloc, v *validated) (*validated, error) {
 	rules := rulesFor(cfg, now)
 	first := batches[0]
