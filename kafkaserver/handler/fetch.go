@@ -319,6 +319,12 @@ func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.
 		}
 	}
 	convert := func(r *convRun) {
+		// Runs may convert on goroutines of their own, where a panic would end the process: it fails the run.
+		defer func() {
+			if v := recover(); v != nil {
+				r.err = fmt.Errorf("panic: %v", v)
+			}
+		}()
 		r.out, r.err = klog.AppendDownConvertedFrom(r.out, r.in, magic, r.c.from)
 	}
 	if workers < 2 || len(runs) < 2 {

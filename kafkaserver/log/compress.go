@@ -73,11 +73,10 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 func snappyDecode(src []byte) ([]byte, error) {
 	if !bytes.HasPrefix(src, xerialHeader) {
 		// xerial falls back to one raw block when the header is absent; so do we.
-		out, err := snappy.Decode(nil, src)
-		if err != nil {
-			return nil, fmt.Errorf("snappy: %w", err)
-		}
-		return out, nil
+		return snappyBlock(nil, src)
+	}
+	if len(src) < 16 {
+		return nil, errors.New("snappy: short xerial header")
 	}
 	p := src[16:] // header, version, compatible version
 	var out []byte
@@ -90,17 +89,30 @@ func snappyDecode(src []byte) ([]byte, error) {
 		if n < 0 || n > len(p) {
 			return nil, errors.New("snappy: short xerial chunk")
 		}
-		blk, err := snappy.Decode(nil, p[:n])
-		if err != nil {
-			return nil, fmt.Errorf("snappy: %w", err)
-		}
-		out = append(out, blk...)
-		if len(out) > maxDecompressed {
-			return nil, errors.New("decompressed payload too large")
+		var err error
+		if out, err = snappyBlock(out, p[:n]); err != nil {
+			return nil, err
 		}
 		p = p[n:]
 	}
 	return out, nil
+}
+
+// snappyBlock appends one decoded snappy block to out, refusing a block whose declared length would take the
+// payload past maxDecompressed before anything is allocated for it.
+func snappyBlock(out, blk []byte) ([]byte, error) {
+	n, err := snappy.DecodedLen(blk)
+	if err != nil {
+		return nil, fmt.Errorf("snappy: %w", err)
+	}
+	if n > maxDecompressed-len(out) {
+		return nil, errors.New("decompressed payload too large")
+	}
+	dec, err := snappy.Decode(nil, blk)
+	if err != nil {
+		return nil, fmt.Errorf("snappy: %w", err)
+	}
+	return append(out, dec...), nil
 }
 
 func compress(codec int8, src []byte) ([]byte, error) {

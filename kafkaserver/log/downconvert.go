@@ -112,10 +112,17 @@ func downConvertedSizeBound(records []byte, toMagic int8) int {
 			n += len(b) + per
 			continue
 		}
-		n += len(b) - v2HeaderSize + int(max(b.v2Count(), 0))*per
+		// The header's count is trusted only as far as the payload can hold records (7 bytes at least each): a
+		// damaged batch must not make a fetch allocate gigabytes.
+		count := min(int(max(b.v2Count(), 0)), (len(b)-v2HeaderSize)/minV2RecordLen)
+		n += len(b) - v2HeaderSize + count*per
 	}
 	return n
 }
+
+// minV2RecordLen is the smallest v2 record: length, attributes, timestamp and offset deltas, key and value lengths
+// and header count, one byte each.
+const minV2RecordLen = 7
 
 // appendV2AsLegacy appends the records of v2 batch b (payload already decompressed) as legacy entries. With
 // inner, offsets are relative for magic 1 (the wrapper's inner form) and the records' max timestamp is returned.
