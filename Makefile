@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz=FuzzDecodeRequest -fuzztime=$(FUZZTIME) ./jute
 	$(GO) test -run '^$$' -fuzz=FuzzAppendAsLeader -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzDownConvert -fuzztime=$(FUZZTIME) ./kafkaserver/log
+	$(GO) test -run '^$$' -fuzz=FuzzRecoverSegment -fuzztime=$(FUZZTIME) ./kafkaserver/log
 
 soak: build
 	$(GO) test -tags soak -run Soak -timeout 2h ./...

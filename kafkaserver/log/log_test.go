@@ -190,7 +190,7 @@ func TestRollBySizeAndTimeAndIndexes(t *testing.T) {
 }
 
 func TestRecoveryCutsOnlyTheBadTail(t *testing.T) {
-	for _, mode := range []string{"truncated", "badcrc", "garbage", "zeros"} {
+	for _, mode := range []string{"truncated", "badcrc", "garbage", "zeros", "backwards"} {
 		t.Run(mode, func(t *testing.T) {
 			c := newClock()
 			cfg := testConfig()
@@ -220,6 +220,14 @@ func TestRecoveryCutsOnlyTheBadTail(t *testing.T) {
 				data = append(data, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 			case "zeros":
 				data = append(data, make([]byte, 4096)...)
+			case "backwards":
+				// A whole, valid batch whose offsets go back (the segment's first, again): reads could not reach
+				// past it, so recovery stops there.
+				first, err := nextBatch(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data = append(data, first...)
 			}
 			_ = size
 			_ = lastBatch

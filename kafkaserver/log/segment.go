@@ -216,6 +216,7 @@ func (s *segment) recover(epochs *epochCache) (int64, error) {
 	fileSize := st.Size()
 	s.maxTs, s.offMaxTs = noTimestamp, s.base
 	var valid, lastIndexed int64
+	prev := s.base - 1 // the last offset so far: a batch must come after it (reads and the index rely on that)
 	r := bufio.NewReaderSize(io.NewSectionReader(s.log, 0, fileSize), 1<<20)
 	hdr := make([]byte, logOverhead)
 	var buf []byte
@@ -236,9 +237,18 @@ func (s *segment) recover(epochs *epochCache) (int64, error) {
 			break
 		}
 		b, err := nextBatch(buf)
-		if err != nil || b.validate() != nil || !s.canConvert(b.lastOffset()) {
+		if err != nil || b.validate() != nil || !s.canConvert(b.lastOffset()) ||
+			b.lastOffset() <= prev || (b.magic() == 2 && b.offsetField() <= prev) {
 			break
 		}
+		if b.isControl() {
+			// The producer state rebuilt after recovery reads a marker's record: one that does not decode ends the
+			// valid part here rather than failing the whole log's load.
+			if _, err := b.records(); err != nil {
+				break
+			}
+		}
+		prev = b.lastOffset()
 		if ts := b.maxTimestamp(); ts > s.maxTs {
 			s.maxTs, s.offMaxTs = ts, b.lastOffset()
 		}
