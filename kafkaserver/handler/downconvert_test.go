@@ -9,7 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/zkafka/zkafka/compat/serverprops"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -39,7 +38,6 @@ func v2Batches(n, per, size int, base int64) []byte {
 // batch in a later run fails that partition only.
 func TestDownConvertAllSplits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	h := &Handlers{props: &serverprops.Config{LogMessageDownConversionEnable: true}}
 	big := v2Batches(100, 100, 100, 0)   // about 1 MiB: split
 	small := v2Batches(3, 10, 50, 10000) // converted whole
 	corrupt := append([]byte(nil), big...)
@@ -52,7 +50,7 @@ func TestDownConvertAllSplits(t *testing.T) {
 		for _, slack := range []int{0, 4096} {
 			convs := []conversion{{i: 0, records: big}, {i: 1, records: small}, {i: 2, records: big[:len(big)-100]}}
 			alloc := func(n int) []byte { return make([]byte, 0, n+slack) }
-			for k, c := range h.downConvertAll(convs, version, alloc) {
+			for k, c := range downConvertAll(convs, version, alloc) {
 				want, err := klog.DownConvert(c.records, magic)
 				if err != nil || c.err != nil {
 					t.Fatalf("conversion %d: %v, %v", k, err, c.err)
@@ -63,7 +61,7 @@ func TestDownConvertAllSplits(t *testing.T) {
 			}
 		}
 		_, wantErr := klog.DownConvert(corrupt, magic)
-		convs := h.downConvertAll([]conversion{{i: 0, records: corrupt}, {i: 1, records: big}}, version,
+		convs := downConvertAll([]conversion{{i: 0, records: corrupt}, {i: 1, records: big}}, version,
 			func(n int) []byte { return make([]byte, 0, n) })
 		if wantErr == nil || convs[0].err == nil || convs[1].err != nil {
 			t.Fatalf("corrupt: %v (whole: %v), other: %v", convs[0].err, wantErr, convs[1].err)

@@ -223,7 +223,7 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			rp.RecordBatches = []byte{}
 		}
 	}
-	for _, c := range h.downConvertAll(convs, req.Version, st.alloc) {
+	for _, c := range downConvertAll(convs, req.Version, st.alloc) {
 		rp := &st.parts[c.i]
 		if c.err != nil {
 			anyErr = true
@@ -276,7 +276,7 @@ type convRun struct {
 // downConvertAll rewrites the v2 batches of convs for Fetch v0-v3 (magic 0 for v0-v1, magic 1 for v2-v3) into
 // buffers from alloc (taken in this goroutine) and returns them filled in; conversions refused already (err set) are
 // left as they are.
-func (h *Handlers) downConvertAll(convs []conversion, version int16, alloc klog.Alloc) []conversion {
+func downConvertAll(convs []conversion, version int16, alloc klog.Alloc) []conversion {
 	if len(convs) == 0 {
 		return nil
 	}

@@ -731,9 +731,10 @@ func (l *Log) MaybeFlush(now time.Time) error {
 	return l.flushLocked()
 }
 
-// Read returns whole batches starting with the one holding offset, up to maxBytes (at least one batch
-// when minOneMessage, else maxBytes of an oversize first one: FirstBatchTooLarge), only batches that end below maxOffset (the high watermark for consumers, the
-// log end for followers; <0 means the log end). Like Kafka, one call reads from one segment.
+// Read returns whole batches starting with the one holding offset, up to maxBytes (at least one batch when
+// minOneMessage, else maxBytes of an oversize first one: FirstBatchTooLarge), only batches that end below maxOffset
+// (the high watermark for consumers, the log end for followers; <0 means the log end). Like Kafka, one call reads
+// from one segment.
 func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool) (ReadResult, error) {
 	return l.ReadWith(offset, maxBytes, maxOffset, minOneMessage, nil)
 }
