@@ -2,6 +2,7 @@ package kwire
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -9,8 +10,8 @@ import (
 	"syscall"
 )
 
-// FileRegion is a range of a file that a Fetch response sends with sendfile(2) instead of holding its bytes (Kafka's
-// FileRecords.writeTo). Its File belongs to the connection once attached (RequestContext.AttachRegion), which closes
+// FileRegion is a range of a file that a Fetch response sends from the file instead of holding its bytes (Kafka's
+// FileRecords.writeTo): written from a mapping of the file (mapRegion) or with sendfile(2). Its File belongs to the connection once attached (RequestContext.AttachRegion), which closes
 // it after the response is written or dropped; it should be a descriptor of its own (a dup of the log segment's), so
 // that deleting or replacing the segment meanwhile changes nothing for the response. If the file holds fewer than
 // Len bytes at Offset when they are sent (the segment was truncated), the response cannot be completed and the
@@ -87,9 +88,18 @@ func (rc *RequestContext) releaseRegions() {
 // errShortRegion is a file that ended before its region did: the response's framing promised more bytes.
 var errShortRegion = errors.New("file region shorter than announced (segment truncated?)")
 
-// writePieces writes out, whose pieces are bytes or, for placeholders of rc's regions, file regions: consecutive
-// byte pieces with one writev, regions with sendfile. It returns the bytes written.
+// errRegionFile is a region's file that could not be examined.
+var errRegionFile = errors.New("file region unreadable")
+
+// writePieces writes out, whose pieces are bytes or, for placeholders of rc's regions, file regions: all of them
+// with one writev loop, the regions mapped (writeMapped), or, where regions cannot be mapped or are too many,
+// consecutive byte pieces with one writev and regions with sendfile. It returns the bytes written.
 func (c *conn) writePieces(rc *RequestContext, out net.Buffers) (int64, error) {
+	if n := rc.regionCount(); n > 0 && n <= maxMappedRegions {
+		if n, ok, err := c.writeMapped(rc, out); ok {
+			return n, err
+		}
+	}
 	var total int64
 	start := 0
 	flush := func(end int) error {
@@ -185,12 +195,62 @@ func copyRegion(w io.Writer, r *FileRegion) (int64, error) {
 // regionError tells whether a write failed because of a region's file rather than the socket.
 func regionError(err error) bool {
 	var se *os.SyscallError
-	return errors.Is(err, errShortRegion) || errors.Is(err, os.ErrClosed) || (errors.As(err, &se) && se.Syscall == "sendfile" && !errors.Is(se.Err, syscall.EPIPE) && !errors.Is(se.Err, syscall.ECONNRESET))
+	return errors.Is(err, errShortRegion) || errors.Is(err, errRegionFile) || errors.Is(err, os.ErrClosed) || (errors.As(err, &se) && se.Syscall == "sendfile" && !errors.Is(se.Err, syscall.EPIPE) && !errors.Is(se.Err, syscall.ECONNRESET))
 }
 
 // hasRegions tells whether regions were attached and not released.
-func (rc *RequestContext) hasRegions() bool {
+func (rc *RequestContext) hasRegions() bool { return rc.regionCount() > 0 }
+
+// regionCount is the number of regions attached and not released.
+func (rc *RequestContext) regionCount() int {
 	rc.regions.mu.Lock()
 	defer rc.regions.mu.Unlock()
-	return len(rc.regions.m) > 0
+	return len(rc.regions.m)
+}
+
+// maxMappedRegions bounds the mappings one response makes (each is a kernel VMA, of which a process may have
+// some 65530); a response with more regions goes out with sendfile.
+const maxMappedRegions = 64
+
+// writeMapped writes out with one writev loop, its regions mapped (mapRegion): the response's header and records
+// leave together, and the page cache's pages are copied once into the socket. ok=false, nothing written, means a
+// region's file could not be mapped: the caller sends the response with sendfile.
+func (c *conn) writeMapped(rc *RequestContext, out net.Buffers) (n int64, ok bool, err error) {
+	var mappings [][]byte
+	defer func() {
+		for _, m := range mappings {
+			unmapRegion(m)
+		}
+	}()
+	pieces := make(net.Buffers, len(out))
+	for i, b := range out {
+		pieces[i] = b
+		r := rc.region(b)
+		if r == nil {
+			continue
+		}
+		m, data, ok, err := mapRegion(r)
+		if !ok {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, true, err
+		}
+		if m != nil {
+			mappings = append(mappings, m)
+		}
+		pieces[i] = data
+	}
+	n, err = writeMappedPieces(c.nc, pieces)
+	return n, true, err
+}
+
+// writeMappedPieces writes pieces, some of them mapped file regions, to w. A region whose file was truncated after
+// it was mapped fails the write with EFAULT (the kernel's copy finds no page), reported as a short region.
+func writeMappedPieces(w io.Writer, pieces net.Buffers) (int64, error) {
+	n, err := pieces.WriteTo(w)
+	if errors.Is(err, syscall.EFAULT) {
+		err = fmt.Errorf("%w: %w", errShortRegion, err)
+	}
+	return n, err
 }

@@ -41,12 +41,28 @@ func plainFrame(resp *kmsg.FetchResponse, corr int32) []byte {
 	return b
 }
 
-// TestFetchResponseRegions checks that a Fetch response whose record sets are partly file regions (sent with
-// sendfile) and partly bytes is, in every version, byte for byte kmsg's encoding of the same response; that regions
-// released before the response are not sent; and that BytesOut counts every byte.
+// TestFetchResponseRegions checks that a Fetch response whose record sets are partly file regions and partly bytes
+// is, in every version, byte for byte kmsg's encoding of the same response; that regions released before the
+// response are not sent; and that BytesOut counts every byte. The regions are mapped, or, past maxMappedRegions
+// in one response, sent with sendfile.
 func TestFetchResponseRegions(t *testing.T) {
-	sizes := []int{0, 10, vecMin - 1, 3 << 20, 100 << 10, 3, 1 << 20, vecMin + 1, 0, 7}
-	regionAt := map[int]bool{1: true, 3: true, 4: true, 6: true, 9: true} // partition indexes sent from files
+	t.Run("mapped", func(t *testing.T) {
+		sizes := []int{0, 10, vecMin - 1, 3 << 20, 100 << 10, 3, 1 << 20, vecMin + 1, 0, 7}
+		regionAt := map[int]bool{1: true, 3: true, 4: true, 6: true, 9: true} // partition indexes sent from files
+		testFetchResponseRegions(t, sizes, regionAt)
+	})
+	t.Run("sendfile", func(t *testing.T) {
+		var sizes []int
+		regionAt := make(map[int]bool)
+		for i := range maxMappedRegions + 2 {
+			sizes = append(sizes, 100+i*97)
+			regionAt[i] = i != 5
+		}
+		testFetchResponseRegions(t, sizes, regionAt)
+	})
+}
+
+func testFetchResponseRegions(t *testing.T, sizes []int, regionAt map[int]bool) {
 	var (
 		mu    sync.Mutex
 		files []*os.File
