@@ -116,7 +116,7 @@ type fetchState struct {
 	results []fetchsession.PartitionResult
 }
 
-// regionMin is the size from which a partition's records go out from the segment file with sendfile rather than
+// regionMin is the size from which a partition's records go out from the segment file (kwire.FileRegion) rather than
 // being read: below it, reading the headers already read the records (the log reads 32 KiB at a time), and a copy
 // costs less than the dup, close and extra syscall of a region.
 const regionMin = 32 << 10

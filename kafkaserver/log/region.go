@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-// Region is a byte range of a segment file holding whole batches, for sending to a socket with sendfile(2) (Kafka's
+// Region is a byte range of a segment file holding whole batches, for sending to a socket from the file (Kafka's
 // FileRecords slice) instead of reading it. File is a duplicate of the segment's descriptor and belongs to the
 // caller, who closes it: the region stays readable whatever happens to the segment meanwhile (deleted by retention,
 // DeleteRecords or topic deletion, replaced by the cleaner: the open description keeps the old inode), and its
