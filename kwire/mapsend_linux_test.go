@@ -13,21 +13,7 @@ import (
 // TestMappedRegionTruncated checks that a region whose file is truncated after it was mapped fails the write as a
 // short region (EFAULT from the kernel's copy), without a signal, and that what was sent before is intact.
 func TestMappedRegionTruncated(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	client, server := tcpPair(t)
 	_ = client.SetDeadline(time.Now().Add(30 * time.Second))
 
 	data := make([]byte, 256<<10)

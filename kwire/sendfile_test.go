@@ -140,24 +140,31 @@ func testFetchResponseRegions(t *testing.T, sizes []int, regionAt map[int]bool) 
 	}
 }
 
-// TestSendRegionPartial sends regions through a socket with a small send buffer, so that sendfile writes in parts
-// and waits for the poller, and checks the bytes and the counts.
-func TestSendRegionPartial(t *testing.T) {
+// tcpPair returns both ends of a 127.0.0.1 TCP connection, closed when the test ends.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	server, err := ln.Accept()
+	t.Cleanup(func() { client.Close() })
+	server, err = ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer server.Close()
+	t.Cleanup(func() { server.Close() })
+	return client, server
+}
+
+// TestSendRegionPartial sends regions through a socket with a small send buffer, so that sendfile writes in parts
+// and waits for the poller, and checks the bytes and the counts.
+func TestSendRegionPartial(t *testing.T) {
+	client, server := tcpPair(t)
 	_ = server.(*net.TCPConn).SetWriteBuffer(4 << 10)
 	_ = client.SetDeadline(time.Now().Add(30 * time.Second))
 

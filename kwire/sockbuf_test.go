@@ -30,21 +30,7 @@ func TestSocketBuffers(t *testing.T) {
 	if got := sockopt(t, s.ln.(*net.TCPListener), syscall.SO_RCVBUF); got != 80<<10 {
 		t.Fatalf("listener SO_RCVBUF %d", got)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	_, nc := tcpPair(t)
 	s.setSendBuffer(nc)
 	if got := sockopt(t, nc.(*net.TCPConn), syscall.SO_SNDBUF); got != 96<<10 {
 		t.Fatalf("accepted SO_SNDBUF %d", got)
