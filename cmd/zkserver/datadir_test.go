@@ -94,16 +94,20 @@ func populate(t *testing.T, admin, live *zk.Conn) {
 	must(live.Create("/m/eph", []byte("mine"), zk.FlagEphemeral, open))
 }
 
-func connectSession(t *testing.T, addr string) (*zk.Conn, <-chan zk.Event) {
+// connectSession opens a session with the server at addr, whose logs are in dir. The bound is waitReady's: on a
+// loaded CI machine a JVM that answers ruok may take a while more to set up its first session.
+func connectSession(t *testing.T, addr, dir string) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
 	c, ev, err := zk.Connect([]string{addr}, 20*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for c.State() != zk.StateHasSession {
 		if time.Now().After(deadline) {
-			t.Fatalf("no session with %s", addr)
+			state := c.State()
+			c.Close()
+			t.Fatalf("no session with %s (state %v)\n%s", addr, state, tailAll(dir))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -118,8 +122,8 @@ func migrate(t *testing.T, first, second func(t *testing.T, dir, cfg, addr strin
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cfg := writeZooCfg(t, dir, filepath.Join(dir, "data"), port, "snapCount=40", "maxSessionTimeout=40000")
 	p1 := first(t, dir, cfg, addr)
-	admin, _ := connectSession(t, addr)
-	live, _ := connectSession(t, addr)
+	admin, _ := connectSession(t, addr, dir)
+	live, _ := connectSession(t, addr, dir)
 	defer live.Close()
 	populate(t, admin, live)
 	before := map[string]znodeDump{}
@@ -140,7 +144,7 @@ func migrate(t *testing.T, first, second func(t *testing.T, dir, cfg, addr strin
 	if live.SessionID() != liveID {
 		t.Fatalf("session changed: 0x%x -> 0x%x", liveID, live.SessionID())
 	}
-	c, _ := connectSession(t, addr)
+	c, _ := connectSession(t, addr, dir)
 	defer c.Close()
 	after := map[string]znodeDump{}
 	dumpTree(t, c, "/", after)
