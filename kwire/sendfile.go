@@ -11,11 +11,12 @@ import (
 )
 
 // FileRegion is a range of a file that a Fetch response sends from the file instead of holding its bytes (Kafka's
-// FileRecords.writeTo): written from a mapping of the file (mapRegion) or with sendfile(2). Its File belongs to the connection once attached (RequestContext.AttachRegion), which closes
-// it after the response is written or dropped; it should be a descriptor of its own (a dup of the log segment's), so
-// that deleting or replacing the segment meanwhile changes nothing for the response. If the file holds fewer than
-// Len bytes at Offset when they are sent (the segment was truncated), the response cannot be completed and the
-// connection is closed; the client reconnects and fetches again.
+// FileRecords.writeTo): written from a mapping of the file (mapRegion) or with sendfile(2). Its File belongs to the
+// connection once attached (RequestContext.AttachRegion), which closes it after the response is written or
+// dropped; it should be a descriptor of its own (a dup of the log segment's), so that deleting or replacing the
+// segment meanwhile changes nothing for the response. If the file holds fewer than Len bytes at Offset when they
+// are sent (the segment was truncated), the response cannot be completed and the connection is closed; the client
+// reconnects and fetches again.
 type FileRegion struct {
 	File   *os.File
 	Offset int64

@@ -118,7 +118,7 @@ type fetchState struct {
 
 // regionMin is the size from which a partition's records go out from the segment file (kwire.FileRegion) rather than
 // being read: below it, reading the headers already read the records (the log reads 32 KiB at a time), and a copy
-// costs less than the dup, close and extra syscall of a region.
+// costs less than a region's own syscalls (dup, fstat, mmap, munmap, close).
 const regionMin = 32 << 10
 
 // regionMagic is the highest magic that a Fetch version takes unchanged: 0 for v0-1, 1 for v2-3, 2 after.
