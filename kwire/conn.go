@@ -186,12 +186,13 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	slots    chan struct{} // in-flight bound
-	queue    chan *pending // response order; cap MaxInFlight+1 leaves room for a close marker
-	inflight atomic.Int32
-	running  sync.WaitGroup // concurrent handlers; only the reader adds and waits
-	auth     *authState     // nil on a listener without SASL
-	nonce    uint64         // random first half of the markers encodeVec puts in Fetch responses
+	slots     chan struct{} // in-flight bound
+	queue     chan *pending // response order; cap MaxInFlight+1 leaves room for a close marker
+	inflight  atomic.Int32
+	running   sync.WaitGroup // concurrent handlers; only the reader adds and waits
+	auth      *authState     // nil on a listener without SASL
+	nonce     uint64         // random first half of the markers encodeVec puts in Fetch responses
+	inlineBuf []byte         // the reader's encoding buffer, for serial requests it answers itself
 }
 
 func newConn(s *Server, nc net.Conn, index uint64) *conn {
@@ -402,16 +403,33 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 		return c.enqueue(p)
 	}
 
-	if !c.enqueue(p) {
-		return false
-	}
 	if r.serial {
 		c.running.Wait()
+		if c.inflight.Load() == 0 {
+			// Every earlier response is written (the writer is idle, and only this goroutine queues more): this one
+			// is written here, without waking the writer twice (queued, then done) per request.
+			c.run(p, r, req)
+			keep := c.respond(p, &c.inlineBuf)
+			if !keep {
+				p.rc.releaseRegions()
+				c.cancel() // the writer closes the socket
+			}
+			if pooled != nil && recyclableFrame(h.APIKey, r.serial) {
+				c.s.bigBufs.put(pooled)
+			}
+			return keep
+		}
+		if !c.enqueue(p) {
+			return false
+		}
 		c.run(p, r, req)
 		if pooled != nil && recyclableFrame(h.APIKey, r.serial) {
 			c.s.bigBufs.put(pooled)
 		}
 		return true
+	}
+	if !c.enqueue(p) {
+		return false
 	}
 	c.running.Add(1)
 	c.s.wg.Add(1)
@@ -505,7 +523,7 @@ func (c *conn) writeLoop() {
 		c.s.metrics.ConnectionsActive.Add(-1)
 		c.dropQueued(p)
 	}()
-	var buf []byte
+	var buf []byte // the writer's encoding buffer
 	for {
 		select {
 		case p = <-c.queue:
@@ -522,56 +540,63 @@ func (c *conn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		}
-		if p.err != nil {
-			if c.ctx.Err() != nil && errors.Is(p.err, context.Canceled) {
-				// The client went away while the handler waited (a long-polling fetch): not an error.
-				c.log.Debug("connection closed during a request", "err", p.err)
-				return
-			}
-			c.s.metrics.ConnectionsFailed.Add(1)
-			c.log.Error("closing socket because of error", "err", p.err)
+		if !c.respond(p, &buf) {
 			return
 		}
-		if p.resp != nil || p.raw != nil {
-			var (
-				out net.Buffers
-				err error
-			)
-			buf, out, err = c.encodeVec(buf[:0], p)
-			if err != nil {
-				p.rc.releaseScratch()
-				c.s.metrics.ConnectionsFailed.Add(1)
-				c.log.Error("closing socket because of error", "err", err)
-				return
-			}
-			n, err := c.writePieces(p.rc, out)
-			c.s.metrics.BytesOut.Add(n)
-			p.rc.releaseScratch()
-			p.rc.releaseRegions()
-			if err != nil {
-				if regionError(err) {
-					// Part of the response is out: its framing cannot be kept. The client reconnects and fetches again.
-					c.s.metrics.ConnectionsFailed.Add(1)
-					c.log.Warn("closing socket: fetched records could not be sent from the log", "err", err)
-					return
-				}
-				c.log.Debug("write failed", "err", err)
-				return
-			}
-			if cap(buf) > 1<<20 {
-				buf = nil // a rare large encoding is not kept pinned to this connection
-			}
-		}
-		p.rc.releaseScratch() // also for requests without a response (acks=0)
-		p.rc.releaseRegions()
 		c.inflight.Add(-1)
 		<-c.slots
-		if p.rc.closeAfter.Load() {
-			c.log.Debug("closing connection after response as requested by handler")
-			return
-		}
 		p = nil
 	}
+}
+
+// respond writes the response of p, whose handler is done, and releases what it holds. false means the connection
+// must close (an error, or the handler asked for it); p's regions may still be attached then. buf is the caller's
+// encoding buffer, kept across responses.
+func (c *conn) respond(p *pending, buf *[]byte) bool {
+	if p.err != nil {
+		if c.ctx.Err() != nil && errors.Is(p.err, context.Canceled) {
+			// The client went away while the handler waited (a long-polling fetch): not an error.
+			c.log.Debug("connection closed during a request", "err", p.err)
+			return false
+		}
+		c.s.metrics.ConnectionsFailed.Add(1)
+		c.log.Error("closing socket because of error", "err", p.err)
+		return false
+	}
+	if p.resp != nil || p.raw != nil {
+		b, out, err := c.encodeVec((*buf)[:0], p)
+		*buf = b
+		if err != nil {
+			p.rc.releaseScratch()
+			c.s.metrics.ConnectionsFailed.Add(1)
+			c.log.Error("closing socket because of error", "err", err)
+			return false
+		}
+		n, err := c.writePieces(p.rc, out)
+		c.s.metrics.BytesOut.Add(n)
+		p.rc.releaseScratch()
+		p.rc.releaseRegions()
+		if err != nil {
+			if regionError(err) {
+				// Part of the response is out: its framing cannot be kept. The client reconnects and fetches again.
+				c.s.metrics.ConnectionsFailed.Add(1)
+				c.log.Warn("closing socket: fetched records could not be sent from the log", "err", err)
+				return false
+			}
+			c.log.Debug("write failed", "err", err)
+			return false
+		}
+		if cap(*buf) > 1<<20 {
+			*buf = nil // a rare large encoding is not kept pinned to this connection
+		}
+	}
+	p.rc.releaseScratch() // also for requests without a response (acks=0)
+	p.rc.releaseRegions()
+	if p.rc.closeAfter.Load() {
+		c.log.Debug("closing connection after response as requested by handler")
+		return false
+	}
+	return true
 }
 
 // dropQueued releases the file regions of the responses that will not be written: cur (the one being written

@@ -616,21 +616,29 @@ func TestProduceAcksZeroSendsNothing(t *testing.T) {
 	})
 }
 
+// TestHandlerErrorAndCloseAfterResponse checks that a handler's error or panic closes the connection with a log
+// line and that CloseAfterResponse closes it after the response, for handlers on their own goroutine and for
+// Serial ones, whose responses the connection's reader writes itself when nothing is queued before them.
 func TestHandlerErrorAndCloseAfterResponse(t *testing.T) {
+	t.Run("concurrent", func(t *testing.T) { testHandlerErrorAndCloseAfterResponse(t) })
+	t.Run("serial", func(t *testing.T) { testHandlerErrorAndCloseAfterResponse(t, Serial()) })
+}
+
+func testHandlerErrorAndCloseAfterResponse(t *testing.T, opts ...HandleOption) {
 	mux := NewMux()
 	mux.Handle(16, 0, 4, func(_ context.Context, _ *RequestContext, _ kmsg.Request) (kmsg.Response, error) {
 		return nil, errors.New("boom")
-	})
+	}, opts...)
 	mux.Handle(36, 0, 2, func(_ context.Context, rc *RequestContext, req kmsg.Request) (kmsg.Response, error) {
 		resp := req.ResponseKind().(*kmsg.SASLAuthenticateResponse)
 		resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
 		rc.Conn.SetValue("sasl", "failed")
 		rc.CloseAfterResponse()
 		return resp, nil
-	})
+	}, opts...)
 	mux.Handle(3, 0, 11, func(context.Context, *RequestContext, kmsg.Request) (kmsg.Response, error) {
 		panic("handler bug")
-	})
+	}, opts...)
 	s, logs := startServer(t, Config{}, mux)
 
 	c := dialRaw(t, s)

@@ -32,7 +32,9 @@ func (f handleOptFn) apply(r *route) { f(r) }
 // until it returns. That is Kafka's own model for every request (the channel is muted while a
 // request is in flight); use it for handlers whose order matters, such as Produce (appends must
 // keep the client's order) and the SASL handshake/authenticate exchange (they change connection
-// state that the next request depends on).
+// state that the next request depends on). When no earlier response is waiting to be written, the connection's
+// reader writes a Serial request's response itself (a hop to the writer goroutine less per request, which a
+// consumer's fetch loop pays every time) and reads the next request once it is written.
 func Serial() HandleOption { return handleOptFn(func(r *route) { r.serial = true }) }
 
 type route struct {

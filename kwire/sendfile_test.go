@@ -46,11 +46,11 @@ func plainFrame(resp *kmsg.FetchResponse, corr int32) []byte {
 // response are not sent; and that BytesOut counts every byte. The regions are mapped, or, past maxMappedRegions
 // in one response, sent with sendfile.
 func TestFetchResponseRegions(t *testing.T) {
-	t.Run("mapped", func(t *testing.T) {
-		sizes := []int{0, 10, vecMin - 1, 3 << 20, 100 << 10, 3, 1 << 20, vecMin + 1, 0, 7}
-		regionAt := map[int]bool{1: true, 3: true, 4: true, 6: true, 9: true} // partition indexes sent from files
-		testFetchResponseRegions(t, sizes, regionAt)
-	})
+	sizes := []int{0, 10, vecMin - 1, 3 << 20, 100 << 10, 3, 1 << 20, vecMin + 1, 0, 7}
+	regionAt := map[int]bool{1: true, 3: true, 4: true, 6: true, 9: true} // partition indexes sent from files
+	t.Run("mapped", func(t *testing.T) { testFetchResponseRegions(t, sizes, regionAt) })
+	// Serial, as the broker registers Fetch: the connection's reader writes the response.
+	t.Run("mapped-serial", func(t *testing.T) { testFetchResponseRegions(t, sizes, regionAt, Serial()) })
 	t.Run("sendfile", func(t *testing.T) {
 		var sizes []int
 		regionAt := make(map[int]bool)
@@ -62,7 +62,7 @@ func TestFetchResponseRegions(t *testing.T) {
 	})
 }
 
-func testFetchResponseRegions(t *testing.T, sizes []int, regionAt map[int]bool) {
+func testFetchResponseRegions(t *testing.T, sizes []int, regionAt map[int]bool, opts ...HandleOption) {
 	var (
 		mu    sync.Mutex
 		files []*os.File
@@ -93,7 +93,7 @@ func testFetchResponseRegions(t *testing.T, sizes []int, regionAt map[int]bool) 
 			}
 		}
 		return resp, nil
-	})
+	}, opts...)
 	s, _ := startServer(t, Config{}, mux)
 	nc, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {
