@@ -168,3 +168,61 @@ func TestMaxClientCnxnsPerIP(t *testing.T) {
 		}
 	}
 }
+
+// A refused auth packet is answered AuthFailed and closes the connection; requests the client pipelined behind it
+// are neither run nor answered (Apache stops receiving on the connection at once).
+func TestAuthFailureTakesNoFurtherRequests(t *testing.T) {
+	s := startTestServer(t, t.TempDir())
+	defer s.Close()
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	frame := func(recs ...jute.Record) []byte {
+		var b []byte
+		for _, r := range recs {
+			b = append(b, jute.Marshal(r)...)
+		}
+		return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
+	}
+	// Connect, the refused auth packet, then a create and a getData, in one write so that the server has them all
+	// before it answers the auth packet.
+	out := connectFrame()
+	out = append(out, frame(&jute.RequestHeader{Xid: -4, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "nosuch", Auth: []byte("x")})...)
+	out = append(out, frame(&jute.RequestHeader{Xid: 1, Type: jute.OpCreate},
+		&jute.CreateRequest{Path: "/after-auth", ACL: jute.OpenACLUnsafe})...)
+	out = append(out, frame(&jute.RequestHeader{Xid: 2, Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/"})...)
+	if _, err := c.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(c)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("server kept the connection open after a refused auth packet")
+		}
+	}
+	var replies []jute.ReplyHeader
+	for len(all) >= 4 {
+		n := int(binary.BigEndian.Uint32(all))
+		if len(all) < 4+n {
+			break
+		}
+		replies = append(replies, jute.ReplyHeader{})
+		if len(replies) > 1 { // the first frame is the connect response
+			if err := jute.Unmarshal(all[4:4+n], &replies[len(replies)-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all = all[4+n:]
+	}
+	if len(replies) != 2 || replies[1].Xid != -4 || jute.Err(replies[1].Err) != jute.ErrAuthFailed {
+		t.Fatalf("replies after connect %+v, want only the auth packet's AuthFailed", replies[1:])
+	}
+	good := dial(t, s)
+	if ok, _, err := good.Exists("/after-auth"); err != nil || ok {
+		t.Fatalf("a create sent after a refused auth packet ran (exists %v, %v)", ok, err)
+	}
+}

@@ -286,6 +286,9 @@ func (c *Conn) serve() {
 
 var errSessionClosing = errors.New("client closed its session")
 
+// errAuthRefused is an auth packet the core refuses: the connection takes no more requests.
+var errAuthRefused = errors.New("authentication refused")
+
 var fourLetterWords = map[string]bool{
 	"conf": true, "cons": true, "crst": true, "dirs": true, "dump": true, "envi": true, "gtmk": true,
 	"ruok": true, "stmk": true, "srvr": true, "srst": true, "stat": true, "wchc": true, "wchp": true,
@@ -328,6 +331,14 @@ func (c *Conn) readLoop() error {
 			continue
 		}
 		if err := c.request(buf); err != nil {
+			if errors.Is(err, errAuthRefused) {
+				// The core answers AuthFailed and closes. What the client sent after is read (so that closing does
+				// not reset the connection before the answer is read) but never handled, as Apache's disableRecv.
+				if _, err := io.Copy(io.Discard, br); err != nil {
+					return err
+				}
+				return io.EOF
+			}
 			return err
 		}
 	}
@@ -389,6 +400,9 @@ func (c *Conn) request(buf []byte) error {
 	if hdr.Type == jute.OpCloseSession {
 		// The core replies and closes; stop reading.
 		return errSessionClosing
+	}
+	if hdr.Type == jute.OpAuth && !req.Malformed && c.l.p.AuthRefused(req.Body.(*jute.AuthPacket)) {
+		return errAuthRefused
 	}
 	return nil
 }

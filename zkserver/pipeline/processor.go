@@ -315,6 +315,15 @@ func (p *Processor) submit(fn func()) {
 	}
 }
 
+// AuthRefused reports whether the core will refuse a (decoded) auth packet, replying AuthFailed and closing the
+// connection. The connection's reader asks right after submitting one, to take no request after it: Apache checks
+// auth packets on the reading thread and stops receiving on a failure, so nothing a client pipelined behind a refused
+// auth packet runs or is answered. Authenticate is a pure function of the packet, so both answers agree.
+func (p *Processor) AuthRefused(a *jute.AuthPacket) bool {
+	_, e := p.acl.Authenticate(a.Scheme, a.Auth)
+	return e != jute.ErrOK
+}
+
 // Submit queues a client request.
 func (p *Processor) Submit(r *Request) {
 	p.Stats.Outstanding.Add(1)
