@@ -32,6 +32,18 @@ func expectClosed(t *testing.T, c net.Conn, what string) {
 	}
 }
 
+// dialRaw opens a plain TCP connection to s, for tests that write frames themselves; closed when the test ends.
+func dialRaw(t *testing.T, s *Server) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
 func connectFrame(extra ...byte) []byte {
 	body := jute.Marshal(&jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16)})
 	body = append(body, extra...)
@@ -94,12 +106,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 func TestTruncatedBodyAnswersMarshallingError(t *testing.T) {
 	s := startTestServer(t, t.TempDir())
 	defer s.Close()
-	c, err := net.Dial("tcp", s.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, s)
 	if _, err := c.Write(connectFrame()); err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +181,7 @@ func TestMaxClientCnxnsPerIP(t *testing.T) {
 func TestAuthFailureTakesNoFurtherRequests(t *testing.T) {
 	s := startTestServer(t, t.TempDir())
 	defer s.Close()
-	c, err := net.Dial("tcp", s.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dialRaw(t, s)
 	frame := func(recs ...jute.Record) []byte {
 		var b []byte
 		for _, r := range recs {
