@@ -405,28 +405,25 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 
 	if r.serial {
 		c.running.Wait()
+		keep := true
 		if c.inflight.Load() == 0 {
 			// Every earlier response is written (the writer is idle, and only this goroutine queues more): this one
 			// is written here, without waking the writer twice (queued, then done) per request.
 			c.run(p, r, req)
-			keep := c.respond(p, &c.inlineBuf)
-			if !keep {
+			if keep = c.respond(p, &c.inlineBuf); !keep {
 				p.rc.releaseRegions()
 				c.cancel() // the writer closes the socket
 			}
-			if pooled != nil && recyclableFrame(h.APIKey, r.serial) {
-				c.s.bigBufs.put(pooled)
+		} else {
+			if !c.enqueue(p) {
+				return false
 			}
-			return keep
+			c.run(p, r, req)
 		}
-		if !c.enqueue(p) {
-			return false
-		}
-		c.run(p, r, req)
 		if pooled != nil && recyclableFrame(h.APIKey, r.serial) {
 			c.s.bigBufs.put(pooled)
 		}
-		return true
+		return keep
 	}
 	if !c.enqueue(p) {
 		return false
