@@ -411,7 +411,6 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 			// is written here, without waking the writer twice (queued, then done) per request.
 			c.run(p, r, req)
 			if keep = c.respond(p, &c.inlineBuf); !keep {
-				p.rc.releaseRegions()
 				c.cancel() // the writer closes the socket
 			}
 		} else {
@@ -546,10 +545,14 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// respond writes the response of p, whose handler is done, and releases what it holds. false means the connection
-// must close (an error, or the handler asked for it); p's regions may still be attached then. buf is the caller's
-// encoding buffer, kept across responses.
+// respond writes the response of p, whose handler is done, and releases what it holds, whatever happens. false
+// means the connection must close (an error, or the handler asked for it). buf is the caller's encoding buffer, kept
+// across responses.
 func (c *conn) respond(p *pending, buf *[]byte) bool {
+	defer func() {
+		p.rc.releaseScratch() // also for requests without a response (acks=0)
+		p.rc.releaseRegions()
+	}()
 	if p.err != nil {
 		if c.ctx.Err() != nil && errors.Is(p.err, context.Canceled) {
 			// The client went away while the handler waited (a long-polling fetch): not an error.
@@ -564,15 +567,12 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 		b, out, err := c.encodeVec((*buf)[:0], p)
 		*buf = b
 		if err != nil {
-			p.rc.releaseScratch()
 			c.s.metrics.ConnectionsFailed.Add(1)
 			c.log.Error("closing socket because of error", "err", err)
 			return false
 		}
 		n, err := c.writePieces(p.rc, out)
 		c.s.metrics.BytesOut.Add(n)
-		p.rc.releaseScratch()
-		p.rc.releaseRegions()
 		if err != nil {
 			if regionError(err) {
 				// Part of the response is out: its framing cannot be kept. The client reconnects and fetches again.
@@ -587,8 +587,6 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 			*buf = nil // a rare large encoding is not kept pinned to this connection
 		}
 	}
-	p.rc.releaseScratch() // also for requests without a response (acks=0)
-	p.rc.releaseRegions()
 	if p.rc.closeAfter.Load() {
 		c.log.Debug("closing connection after response as requested by handler")
 		return false
