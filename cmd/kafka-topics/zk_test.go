@@ -280,6 +280,15 @@ func TestZookeeperMode(t *testing.T) {
 		"Topic: a\tPartitionCount: 3\tReplicationFactor: 2\tConfigs: cleanup.policy=compact\n"+
 			"Topic: b\tTopicId: "+id.String()+"\tPartitionCount: 5\tReplicationFactor: 2\tConfigs: cleanup.policy=compact\n")
 
+	// partition counts no topic znode can hold are refused before an assignment is built
+	expect(t, kt(t, zk, "--create", "--topic", "huge", "--partitions", "2000000000", "--replication-factor", "1"), 1,
+		"Error while executing topic command : 2000000000 partitions with 1 replicas each need at least 32888888889 bytes "+
+			"in the topic's znode, more than ZooKeeper's 1048575.\n")
+	expect(t, kt(t, zk, "--alter", "--topic", "b", "--partitions", "2000000000"), 1,
+		"WARNING: If partitions are increased for a topic that has a key, the partition logic or ordering of the messages will be affected\n"+
+			"Error while executing topic command : 2000000000 partitions with 2 replicas each need at least 36888888889 bytes "+
+			"in the topic's znode, more than ZooKeeper's 1048575.\n")
+
 	// delete
 	expect(t, kt(t, zk, "--delete", "--topic", "a"), 0,
 		"Topic a is marked for deletion.\nNote: This will have no impact if delete.topic.enable is not set to true.\n")

@@ -30,6 +30,7 @@ var errorMap = []struct {
 	{zkmeta.ErrTopicExists, kerr.TopicAlreadyExists},
 	{zkmeta.ErrInvalidTopic, kerr.InvalidTopicException},
 	{zkmeta.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
+	{zkmeta.ErrAssignmentTooLarge, kerr.InvalidPartitions},
 	{assign.ErrInvalidPartitions, kerr.InvalidPartitions},
 	{assign.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
 }

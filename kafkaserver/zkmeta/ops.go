@@ -560,7 +560,15 @@ func (c *Client) ValidateTopicCreate(topic string, assignment map[int32][]int32)
 	if sum != n*(n-1)/2 {
 		return fmt.Errorf("%w: partitions should be a consecutive 0-based integer sequence", ErrInvalidReplicaAssignment)
 	}
-	return nil
+	return checkZnodeData(topic, newTopicAssignment(assignment, ZeroUuid).Encode())
+}
+
+func newTopicAssignment(assignment map[int32][]int32, topicID Uuid) TopicAssignment {
+	ta := TopicAssignment{Partitions: make(map[int32]ReplicaAssignment, len(assignment)), TopicID: topicID}
+	for p, reps := range assignment {
+		ta.Partitions[p] = ReplicaAssignment{Replicas: reps}
+	}
+	return ta
 }
 
 // CreateTopic is AdminZkClient.createTopicWithAssignment: validate, write /config/topics/<t> (set, else create;
@@ -573,11 +581,11 @@ func (c *Client) CreateTopic(topic string, assignment map[int32][]int32, config 
 	if err := c.SetOrCreateEntityConfigs(ConfigTypeTopic, topic, config); err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
-	ta := TopicAssignment{Partitions: map[int32]ReplicaAssignment{}, TopicID: topicID}
-	for p, reps := range assignment {
-		ta.Partitions[p] = ReplicaAssignment{Replicas: reps}
+	data := newTopicAssignment(assignment, topicID).Encode()
+	if err := checkZnodeData(topic, data); err != nil { // with its topic id, longer than the JSON validated
+		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
-	if err := c.createRecursive(TopicPath(topic), ta.Encode(), true); err != nil {
+	if err := c.createRecursive(TopicPath(topic), data, true); err != nil {
 		if errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("create topic %s: %w: Topic '%s' already exists.", topic, ErrTopicExists, topic)
 		}
@@ -624,7 +632,11 @@ func (c *Client) GetTopicAssignments(topics []string) (map[string]TopicAssignmen
 // SetTopicAssignment rewrites a topic znode (any version), fenced when controllerEpochZkVersion >= 0
 // (setTopicAssignment / setTopicIds).
 func (c *Client) SetTopicAssignment(topic string, ta TopicAssignment, controllerEpochZkVersion int32) error {
-	_, err := c.FencedSet(TopicPath(topic), ta.Encode(), MatchAnyVersion, controllerEpochZkVersion)
+	data := ta.Encode()
+	if err := checkZnodeData(topic, data); err != nil {
+		return err
+	}
+	_, err := c.FencedSet(TopicPath(topic), data, MatchAnyVersion, controllerEpochZkVersion)
 	return err
 }
 
