@@ -443,6 +443,33 @@ func TestMalformedBodyClosesAfterEarlierResponses(t *testing.T) {
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "error getting request for apiKey: Metadata") })
 }
 
+// A flexible request whose last tag count claims 2^32-1 tags past the end of its bytes is malformed and closes
+// its connection at once. (kmsg v1.15.0 looped through every claimed tag after the input ran out, about a minute
+// of CPU for this 20-odd-byte frame, before it reported the short input; third_party/kmsg stops at the end.)
+func TestTagCountPastEndOfInput(t *testing.T) {
+	mux := NewMux()
+	mux.Handle(3, 0, 11, metadataHandler("127.0.0.1", 1))
+	s, logs := startServer(t, Config{}, mux)
+	c := dialRaw(t, s)
+
+	bad := c.frame(metadataReq(11), 1)
+	if bad[len(bad)-1] != 0 {
+		t.Fatalf("a Metadata v11 request ends with its (empty) tag section, not % x", bad[len(bad)-4:])
+	}
+	bad = append(bad[:len(bad)-1], 0xff, 0xff, 0xff, 0xff, 0x0f) // uvarint 2^32-1, then nothing
+	binary.BigEndian.PutUint32(bad, uint32(len(bad)-4))
+	c.write(bad)
+	c.expectClosed() // within dialRaw's 20 s safety net; unpatched, the decode alone took about a minute
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "error getting request for apiKey: Metadata") })
+
+	// The next connection is served.
+	c2 := dialRaw(t, s)
+	c2.write(c2.frame(metadataReq(11), 2))
+	if corr, _ := c2.read(metadataReq(11), 11); corr != 2 {
+		t.Fatalf("corr %d", corr)
+	}
+}
+
 func TestPipelinedResponsesInRequestOrder(t *testing.T) {
 	mux := NewMux()
 	secondDone := make(chan struct{})
