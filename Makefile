@@ -61,11 +61,12 @@ bench-zk: build
 bench-kafka: build
 	@exec .ci/bench-kafka
 
-fuzz:
+fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzDecodeRequest -fuzztime=$(FUZZTIME) ./jute
 	$(GO) test -run '^$$' -fuzz=FuzzAppendAsLeader -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzDownConvert -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzRecoverSegment -fuzztime=$(FUZZTIME) ./kafkaserver/log
+	ZKSERVER_BIN=$(CURDIR)/bin/zkserver $(GO) test -run '^$$' -fuzz=FuzzBrokerFrames -fuzztime=$(FUZZTIME) ./kafkaserver/broker
 
 soak: build
 	$(GO) test -tags soak -run Soak -timeout 2h ./...

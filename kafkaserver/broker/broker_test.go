@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -31,7 +32,7 @@ var (
 )
 
 // zkserverBin builds cmd/zkserver once per test run.
-func zkserverBin(t *testing.T) string {
+func zkserverBin(t testing.TB) string {
 	t.Helper()
 	zkBuildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "zkserver-bin")
@@ -66,7 +67,7 @@ func buildOrPrebuilt(out string) (string, error) {
 	return "", fmt.Errorf("go build zkserver: %v\n%s", err, b)
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -77,7 +78,7 @@ func freePort(t *testing.T) int {
 }
 
 // startZK runs a standalone zkserver and returns its client address.
-func startZK(t *testing.T) string {
+func startZK(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
@@ -94,7 +95,8 @@ func startZK(t *testing.T) string {
 	}
 	cmd := exec.Command(zkserverBin(t), "start-foreground", cfg)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Killed with the test process (a timed-out or fuzzing test may never run its cleanup).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -125,15 +127,16 @@ func startZK(t *testing.T) string {
 }
 
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	zk      string
 	logDir  string
 	port    int
 	b       *Broker
 	brokers []*Broker
+	logOut  io.Writer // where the brokers log besides stderr, when set
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	return &cluster{t: t, zk: startZK(t), logDir: t.TempDir(), port: freePort(t)}
 }
 
@@ -163,7 +166,11 @@ func (c *cluster) config(extra ...string) *serverprops.Config {
 
 func (c *cluster) start(extra ...string) *Broker {
 	c.t.Helper()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var out io.Writer = os.Stderr
+	if c.logOut != nil {
+		out = io.MultiWriter(os.Stderr, c.logOut)
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	b := New(c.config(extra...), logger)
 	if err := b.Start(context.Background()); err != nil {
 		c.t.Fatal(err)
