@@ -11,7 +11,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/acl"
 )
 
-func startTestServer(t *testing.T, dir string) *Server {
+func startTestServer(t testing.TB, dir string) *Server {
 	t.Helper()
 	s, err := Start(Config{
 		ClientAddr: "127.0.0.1:0", TickTime: 200, MinSessionTimeout: 400, MaxSessionTimeout: 4000,
