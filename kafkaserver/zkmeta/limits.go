@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// MaxZnodeData is the most data one znode takes at ZooKeeper's default jute.maxbuffer (0xfffff bytes): a server
-// refuses a larger write by closing the session's connection, so a topic whose assignment JSON is longer can never
-// be created, on Apache ZooKeeper or on zkserver.
+// MaxZnodeData bounds one znode's data at ZooKeeper's default jute.maxbuffer (0xfffff bytes): a server closes the
+// connection of a request packet longer than that, so a topic whose assignment JSON is longer (the packet holds the
+// path and ACL besides) can never be created, on Apache ZooKeeper or on zkserver.
 const MaxZnodeData = 0xfffff
 
 // ErrAssignmentTooLarge: a topic's assignment would not fit its znode (Kafka has no check of its own: its ZooKeeper
