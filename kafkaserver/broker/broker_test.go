@@ -95,8 +95,7 @@ func startZK(t testing.TB) string {
 	}
 	cmd := exec.Command(zkserverBin(t), "start-foreground", cfg)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Killed with the test process (a timed-out or fuzzing test may never run its cleanup).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttrs()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
