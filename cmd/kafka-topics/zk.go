@@ -92,9 +92,6 @@ func (s *zkService) createTopic(_ context.Context, tp *commandTopicPartition) er
 		if np > 0 && rf > math.MaxInt16 {
 			return cmdErr("Replication factor: %d larger than available brokers: %d.", rf, len(brokers))
 		}
-		if err := zkmeta.CheckAssignmentSize(np, int(rf)); err != nil {
-			return err
-		}
 		if assignment, err = assign.ReplicasToBrokers(brokers, int32(np), int16(max(rf, -1)), -1, -1, s.rnd); err != nil {
 			return err
 		}
@@ -336,9 +333,6 @@ func (s *zkService) addPartitions(topic string, tp *commandTopicPartition) error
 					break
 				}
 			}
-		}
-		if err := zkmeta.CheckAssignmentSize(numPartitions, rf); err != nil {
-			return err
 		}
 		manual, err = assign.ReplicasToBrokers(brokers, int32(numPartitions-int64(existing)), int16(rf), int32(start), int32(existing), nil)
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
 // Error kinds; an *Error wraps one of them and carries Kafka's exception message verbatim.
@@ -58,6 +60,11 @@ func ReplicasToBrokers(brokers []BrokerMetadata, nPartitions int32, replicationF
 	}
 	if int(replicationFactor) > len(brokers) {
 		return nil, newErr(ErrInvalidReplicationFactor, "Replication factor: %d larger than available brokers: %d.", replicationFactor, len(brokers))
+	}
+	// Not Kafka's: a count whose assignment no topic znode could hold is refused before it is built (the topic's
+	// partitions are 0..startPartitionID+nPartitions-1).
+	if err := zkmeta.CheckAssignmentSize(int64(max(startPartitionID, 0))+int64(nPartitions), int(replicationFactor)); err != nil {
+		return nil, err
 	}
 	racked := 0
 	for _, b := range brokers {

@@ -2,9 +2,12 @@ package assign
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
 func plain(ids ...int32) []BrokerMetadata {
@@ -201,6 +204,25 @@ func TestParseReplicaAssignment(t *testing.T) {
 		_, err := ParseReplicaAssignment(b.in)
 		if err == nil || !errors.Is(err, b.kind) || err.Error() != b.msg {
 			t.Errorf("%q: got %v, want %q", b.in, err, b.msg)
+		}
+	}
+}
+
+// Counts whose assignment no topic znode could hold are refused before anything is built; for added partitions the
+// whole topic counts (startPartitionID onwards are new, 0 up to it exist).
+func TestReplicasToBrokersRefusesUnstorableCounts(t *testing.T) {
+	brokers := []BrokerMetadata{{ID: 0}, {ID: 1}}
+	for _, c := range []struct {
+		n, start int32
+		rf       int16
+		fits     bool
+	}{{50000, -1, 1, true}, {1 << 30, -1, 1, false}, {math.MaxInt32, -1, 2, false}, {50000, 100000, 1, false}, {50000, 0, 1, true}} {
+		a, err := ReplicasToBrokers(brokers, c.n, c.rf, 0, c.start, nil)
+		if c.fits != (err == nil) || (err != nil && !errors.Is(err, zkmeta.ErrAssignmentTooLarge)) {
+			t.Fatalf("%d partitions from %d at rf %d: %v", c.n, c.start, c.rf, err)
+		}
+		if c.fits && len(a) != int(c.n) {
+			t.Fatalf("%d partitions assigned, want %d", len(a), c.n)
 		}
 	}
 }

@@ -96,9 +96,6 @@ func (h *Handlers) createTopicPartitions(t kmsg.CreatePartitionsRequestTopic, va
 	add := t.Count - old
 	p0 := ta.Partitions[0].Replicas
 	rf := len(p0)
-	if err := zkmeta.CheckAssignmentSize(int64(t.Count), rf); err != nil {
-		return err
-	}
 
 	var brokers []assign.BrokerMetadata
 	for _, b := range h.cache.AliveBrokers() {

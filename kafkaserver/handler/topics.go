@@ -45,9 +45,6 @@ func (h *Handlers) createTopic(name string, numPartitions int32, rf int16, manua
 		for _, b := range h.cache.AliveBrokers() {
 			brokers = append(brokers, assign.BrokerMetadata{ID: b.ID, Rack: b.Rack})
 		}
-		if err := zkmeta.CheckAssignmentSize(int64(numPartitions), int(rf)); err != nil {
-			return nil, err
-		}
 		h.rndMu.Lock()
 		a, err := assign.ReplicasToBrokers(brokers, numPartitions, rf, -1, -1, h.rnd)
 		h.rndMu.Unlock()

@@ -14,9 +14,10 @@ const MaxZnodeData = 0xfffff
 // client would retry the refused write for ever, or the assignment would exhaust the heap first).
 var ErrAssignmentTooLarge = errors.New("assignment too large")
 
-// CheckAssignmentSize refuses, before any assignment is built, partition counts whose /brokers/topics/<t> JSON
-// could not fit a znode at replication factor rf: every partition p takes at least `"p":[r,...]` and a comma. A
-// count from a request (up to 2^31) must not make the broker allocate an assignment that could never be stored.
+// CheckAssignmentSize refuses partition counts whose /brokers/topics/<t> JSON could not fit a znode at replication
+// factor rf: every partition p takes at least `"p":[r,...]` and a comma. assign.ReplicasToBrokers asks before it
+// builds anything: a count from a request (up to 2^31) must not make the broker allocate an assignment that could
+// never be stored.
 func CheckAssignmentSize(nPartitions int64, rf int) error {
 	if nPartitions <= 0 || rf <= 0 {
 		return nil // the assignment's own checks name these
