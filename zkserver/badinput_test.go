@@ -50,6 +50,38 @@ func connectFrame(extra ...byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
 }
 
+// requestBytes is one size-prefixed request: header, then rec's body when there is one.
+func requestBytes(xid, op int32, rec jute.Record) []byte {
+	e := jute.Encoder{Buf: make([]byte, 4, 64)}
+	(&jute.RequestHeader{Xid: xid, Type: op}).Encode(&e)
+	if rec != nil {
+		rec.Encode(&e)
+	}
+	binary.BigEndian.PutUint32(e.Buf, uint32(len(e.Buf)-4))
+	return e.Buf
+}
+
+func openSession(t *testing.T, c net.Conn) {
+	t.Helper()
+	if _, err := c.Write(connectFrame()); err != nil {
+		t.Fatal(err)
+	}
+	readFrame(t, c)
+}
+
+func readFrame(t *testing.T, c net.Conn) []byte {
+	t.Helper()
+	var sz [4]byte
+	if _, err := io.ReadFull(c, sz[:]); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	b := make([]byte, binary.BigEndian.Uint32(sz[:]))
+	if _, err := io.ReadFull(c, b); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return b
+}
+
 func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 	s := startTestServer(t, t.TempDir())
 	defer s.Close()
@@ -107,36 +139,21 @@ func TestTruncatedBodyAnswersMarshallingError(t *testing.T) {
 	s := startTestServer(t, t.TempDir())
 	defer s.Close()
 	c := dialRaw(t, s)
-	if _, err := c.Write(connectFrame()); err != nil {
-		t.Fatal(err)
-	}
-	readFrame := func() []byte {
-		var l [4]byte
-		if _, err := io.ReadFull(c, l[:]); err != nil {
-			t.Fatal(err)
-		}
-		b := make([]byte, binary.BigEndian.Uint32(l[:]))
-		if _, err := io.ReadFull(c, b); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	readFrame() // connect response
+	openSession(t, c)
 	// getData whose path string claims 100 bytes but carries 3.
 	req := jute.Marshal(&jute.RequestHeader{Xid: 7, Type: jute.OpGetData})
 	req = append(req, 0, 0, 0, 100, 'a', 'b', 'c')
 	c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(req))), req...))
 	var hdr jute.ReplyHeader
-	if err := jute.Unmarshal(readFrame(), &hdr); err != nil {
+	if err := jute.Unmarshal(readFrame(t, c), &hdr); err != nil {
 		t.Fatal(err)
 	}
 	if hdr.Xid != 7 || jute.Err(hdr.Err) != jute.ErrMarshallingError {
 		t.Fatalf("reply %+v, want xid 7 MarshallingError", hdr)
 	}
 	// Still usable: a ping is answered.
-	ping := jute.Marshal(&jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})
-	c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(ping))), ping...))
-	if err := jute.Unmarshal(readFrame(), &hdr); err != nil || hdr.Xid != jute.XidPing {
+	c.Write(requestBytes(jute.XidPing, jute.OpPing, nil))
+	if err := jute.Unmarshal(readFrame(t, c), &hdr); err != nil || hdr.Xid != jute.XidPing {
 		t.Fatalf("ping after bad body: %+v %v", hdr, err)
 	}
 }
@@ -182,20 +199,12 @@ func TestAuthFailureTakesNoFurtherRequests(t *testing.T) {
 	s := startTestServer(t, t.TempDir())
 	defer s.Close()
 	c := dialRaw(t, s)
-	frame := func(recs ...jute.Record) []byte {
-		var b []byte
-		for _, r := range recs {
-			b = append(b, jute.Marshal(r)...)
-		}
-		return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
-	}
 	// Connect, the refused auth packet, then a create and a getData, in one write so that the server has them all
 	// before it answers the auth packet.
 	out := connectFrame()
-	out = append(out, frame(&jute.RequestHeader{Xid: -4, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "nosuch", Auth: []byte("x")})...)
-	out = append(out, frame(&jute.RequestHeader{Xid: 1, Type: jute.OpCreate},
-		&jute.CreateRequest{Path: "/after-auth", ACL: jute.OpenACLUnsafe})...)
-	out = append(out, frame(&jute.RequestHeader{Xid: 2, Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/"})...)
+	out = append(out, requestBytes(-4, jute.OpAuth, &jute.AuthPacket{Scheme: "nosuch", Auth: []byte("x")})...)
+	out = append(out, requestBytes(1, jute.OpCreate, &jute.CreateRequest{Path: "/after-auth", ACL: jute.OpenACLUnsafe})...)
+	out = append(out, requestBytes(2, jute.OpGetData, &jute.GetDataRequest{Path: "/"})...)
 	if _, err := c.Write(out); err != nil {
 		t.Fatal(err)
 	}

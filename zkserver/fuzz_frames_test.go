@@ -1,7 +1,6 @@
 package zkserver
 
 import (
-	"encoding/binary"
 	"io"
 	"net"
 	"testing"
@@ -81,36 +80,4 @@ func FuzzServerFrames(f *testing.F) {
 			t.Fatalf("exists / on a fresh session: %+v %v", hdr, err)
 		}
 	})
-}
-
-// requestBytes is one size-prefixed request: header, then rec's body when there is one.
-func requestBytes(xid, op int32, rec jute.Record) []byte {
-	e := jute.Encoder{Buf: make([]byte, 4, 64)}
-	(&jute.RequestHeader{Xid: xid, Type: op}).Encode(&e)
-	if rec != nil {
-		rec.Encode(&e)
-	}
-	binary.BigEndian.PutUint32(e.Buf, uint32(len(e.Buf)-4))
-	return e.Buf
-}
-
-func openSession(t *testing.T, c net.Conn) {
-	t.Helper()
-	if _, err := c.Write(connectFrame()); err != nil {
-		t.Fatal(err)
-	}
-	readFrame(t, c)
-}
-
-func readFrame(t *testing.T, c net.Conn) []byte {
-	t.Helper()
-	var sz [4]byte
-	if _, err := io.ReadFull(c, sz[:]); err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	b := make([]byte, binary.BigEndian.Uint32(sz[:]))
-	if _, err := io.ReadFull(c, b); err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return b
 }

@@ -287,7 +287,8 @@ func (rc *rawConn) roundTrip(req kmsg.Request) (answered bool, err error) {
 	return true, nil
 }
 
-// requestFrame encodes req with a request header (size prefix included).
+// requestFrame encodes req with a request header (size prefix included). Not kmsg's RequestFormatter: for
+// ControlledShutdown v0 (header v0) it writes the header alone, without the body or its size.
 func requestFrame(req kmsg.Request, corr int32) []byte {
 	b := make([]byte, 4, 64)
 	b = binary.BigEndian.AppendUint16(b, uint16(req.Key()))
