@@ -164,6 +164,9 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 					r.ErrorCode = kerr.UnknownServerError.Code
 				} else if ok {
 					r.Offset = off
+				} else {
+					// Kafka 2.8's answer for no offset in ZooKeeper (OffsetFetchResponse.UNKNOWN_PARTITION).
+					r.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				}
 				rt.Partitions = append(rt.Partitions, r)
 			}

@@ -23,7 +23,7 @@ func (h *Handlers) registerGroup(mux *kwire.Mux) {
 	mux.Handle(kmsg.Heartbeat.Int16(), 0, 4, simple(func(r *kmsg.HeartbeatRequest) kmsg.Response { return g.Heartbeat(r) }))
 	mux.Handle(kmsg.LeaveGroup.Int16(), 0, 4, simple(func(r *kmsg.LeaveGroupRequest) kmsg.Response { return g.LeaveGroup(r) }))
 	mux.Handle(kmsg.OffsetCommit.Int16(), 0, 8, simple(h.offsetCommit))
-	mux.Handle(kmsg.OffsetFetch.Int16(), 0, 7, simple(func(r *kmsg.OffsetFetchRequest) kmsg.Response { return g.OffsetFetch(r) }))
+	mux.Handle(kmsg.OffsetFetch.Int16(), 0, 7, simple(h.offsetFetch))
 	mux.Handle(kmsg.ListGroups.Int16(), 0, 4, simple(func(r *kmsg.ListGroupsRequest) kmsg.Response { return g.ListGroups(r) }))
 	mux.Handle(kmsg.DescribeGroups.Int16(), 0, 5, simple(func(r *kmsg.DescribeGroupsRequest) kmsg.Response { return g.DescribeGroups(r) }))
 	mux.Handle(kmsg.DeleteGroups.Int16(), 0, 2, simple(func(r *kmsg.DeleteGroupsRequest) kmsg.Response { return g.DeleteGroups(r) }))
@@ -100,7 +100,7 @@ func (h *Handlers) offsetCommit(req *kmsg.OffsetCommitRequest) kmsg.Response {
 		}
 	}
 	if len(unknown) == 0 {
-		return h.cfg.Group.OffsetCommit(req)
+		return mergeCommitTopics(h.cfg.Group.OffsetCommit(req))
 	}
 	codes := map[group.TopicPartition]int16{}
 	for tp := range unknown {
@@ -123,5 +123,44 @@ func (h *Handlers) offsetCommit(req *kmsg.OffsetCommitRequest) kmsg.Response {
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
+	return mergeCommitTopics(resp)
+}
+
+// offsetFetch answers v0 as Kafka 2.8 does: a partition missing from the metadata cache, or one ZooKeeper holds
+// no offset for, is UNKNOWN_TOPIC_OR_PARTITION (v1+ answer -1 without an error).
+func (h *Handlers) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
+	resp := h.cfg.Group.OffsetFetch(req)
+	if req.Version == 0 {
+		for ti := range resp.Topics {
+			t := &resp.Topics[ti]
+			for pi := range t.Partitions {
+				p := &t.Partitions[pi]
+				if !h.cache.HasPartition(t.Topic, p.Partition) {
+					p.Offset, p.ErrorCode = -1, kerr.UnknownTopicOrPartition.Code
+				}
+			}
+		}
+	}
+	return mergeFetchTopics(resp)
+}
+
+// Kafka builds OffsetCommit and OffsetFetch answers from a map of partitions: one entry per topic, one per
+// partition (a partition asked twice is answered once), whatever the request repeated.
+
+func mergeCommitTopics(resp *kmsg.OffsetCommitResponse) *kmsg.OffsetCommitResponse {
+	resp.Topics = mergeTopics(resp.Topics,
+		func(t *kmsg.OffsetCommitResponseTopic) string { return t.Topic },
+		func(t *kmsg.OffsetCommitResponseTopic) *[]kmsg.OffsetCommitResponseTopicPartition {
+			return &t.Partitions
+		},
+		func(p *kmsg.OffsetCommitResponseTopicPartition) int32 { return p.Partition })
+	return resp
+}
+
+func mergeFetchTopics(resp *kmsg.OffsetFetchResponse) *kmsg.OffsetFetchResponse {
+	resp.Topics = mergeTopics(resp.Topics,
+		func(t *kmsg.OffsetFetchResponseTopic) string { return t.Topic },
+		func(t *kmsg.OffsetFetchResponseTopic) *[]kmsg.OffsetFetchResponseTopicPartition { return &t.Partitions },
+		func(p *kmsg.OffsetFetchResponseTopicPartition) int32 { return p.Partition })
 	return resp
 }

@@ -7,12 +7,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kwire"
 )
 
-// listOffsets is KafkaApis.handleListOffsetRequest: v0 answers with a list of offsets, v1+ with one offset and
-// timestamp (and the leader epoch from v4).
+// listOffsets is KafkaApis.handleListOffsetRequest: v0 answers with Kafka's list of segment offsets, v1+ with one
+// offset and timestamp (and the leader epoch from v4).
 func (h *Handlers) listOffsets(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.ListOffsetsRequest)
 	if !ok {
@@ -37,6 +36,16 @@ func (h *Handlers) listOffsets(_ context.Context, _ *kwire.RequestContext, r kms
 				rt.Partitions = append(rt.Partitions, rp)
 				continue
 			}
+			if req.Version == 0 {
+				offs, err := h.rm.LegacyListOffsets(t.Topic, p.Partition, p.Timestamp, p.MaxNumOffsets, req.ReplicaID)
+				if err != nil {
+					rp.ErrorCode = errCode(err)
+				} else {
+					rp.OldStyleOffsets = offs
+				}
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
 			epoch := int32(-1)
 			if req.Version >= 4 {
 				epoch = p.CurrentLeaderEpoch
@@ -46,17 +55,6 @@ func (h *Handlers) listOffsets(_ context.Context, _ *kwire.RequestContext, r kms
 			switch {
 			case err != nil:
 				rp.ErrorCode = errCode(err)
-			case req.Version == 0:
-				// v0 lists offsets; for a timestamp Kafka gives segment base offsets, here the found offset.
-				rp.OldStyleOffsets = []int64{}
-				if found && p.MaxNumOffsets > 0 {
-					rp.OldStyleOffsets = append(rp.OldStyleOffsets, off)
-				}
-				if p.Timestamp == klog.LatestTimestamp && p.MaxNumOffsets > 1 {
-					if start, _, _, ok, err := h.rm.ListOffset(t.Topic, p.Partition, klog.EarliestTimestamp, req.ReplicaID, false, -1); err == nil && ok && start != off {
-						rp.OldStyleOffsets = append(rp.OldStyleOffsets, start)
-					}
-				}
 			case found:
 				rp.Offset, rp.Timestamp = off, ts
 				if req.Version >= 4 {

@@ -53,12 +53,17 @@ func (h *Handlers) metadata(_ context.Context, rc *kwire.RequestContext, r kmsg.
 	if allTopics {
 		names = h.cache.Topics()
 	} else {
+		seen := map[string]bool{}
 		for _, t := range req.Topics {
 			if t.Topic == nil {
 				byID = append(byID, t)
 				continue
 			}
-			names = append(names, *t.Topic)
+			// Kafka takes the requested names as a set: a topic asked twice is answered once.
+			if !seen[*t.Topic] {
+				seen[*t.Topic] = true
+				names = append(names, *t.Topic)
+			}
 		}
 	}
 	autoCreate := h.props.AutoCreateTopicsEnable && (req.Version < 4 || req.AllowAutoTopicCreation)

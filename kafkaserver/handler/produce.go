@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -29,6 +30,12 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	if !ok {
 		return nil, fmt.Errorf("produce: unexpected %T", r)
 	}
+	// Kafka keys a request's partitions by topic and partition: a partition sent twice is appended once, with the
+	// records of its last entry, and answered once.
+	req.Topics = mergeTopics(req.Topics,
+		func(t *kmsg.ProduceRequestTopic) string { return t.Topic },
+		func(t *kmsg.ProduceRequestTopic) *[]kmsg.ProduceRequestTopicPartition { return &t.Partitions },
+		func(p *kmsg.ProduceRequestTopicPartition) int32 { return p.Partition })
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	resp.Version = req.Version
 	type waiter struct {
@@ -70,7 +77,14 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 			*rp = kmsg.NewProduceResponseTopicPartition()
 			rp.Partition, rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = p.Partition, -1, -1, -1
 			j := job{topic: t.Topic, p: p, rp: rp}
-			switch {
+			// Kafka's order: a partition it does not know, then the request's record rules, then acks, then
+			// the internal-topic rule.
+			switch err := klog.CheckProduceRecords(req.Version, p.Records); {
+			case err != nil:
+				j.err = err
+				if _, perr := h.rm.Partition(t.Topic, p.Partition); errors.Is(perr, kerr.UnknownTopicOrPartition) {
+					j.err = perr
+				}
 			case !validAcks:
 				j.err = kerr.InvalidRequiredAcks
 			case replica.IsInternal(t.Topic) && rc.ClientID() != adminClientID:

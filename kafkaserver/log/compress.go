@@ -28,7 +28,19 @@ var xerialHeader = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 // maxDecompressed bounds a decompressed payload so a hostile batch cannot exhaust memory.
 const maxDecompressed = 1 << 30
 
+// errDecompress marks a payload that does not decompress, or an unknown codec: Kafka fails those appends with an
+// exception of no API error (KafkaException, IllegalArgumentException), so UNKNOWN_SERVER_ERROR, not INVALID_RECORD.
+var errDecompress = errors.New("cannot decompress")
+
 func decompress(codec int8, src []byte) ([]byte, error) {
+	out, err := decompressCodec(codec, src)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errDecompress, err)
+	}
+	return out, nil
+}
+
+func decompressCodec(codec int8, src []byte) ([]byte, error) {
 	switch codec {
 	case CodecNone:
 		return src, nil

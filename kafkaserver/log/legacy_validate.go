@@ -93,7 +93,7 @@ func validateToLegacy(batches []batch, next int64, toMagic int8, compressed bool
 		if b.magic() == 2 {
 			rs, err := b.records()
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+				return nil, recordsError(err)
 			}
 			for i, r := range rs {
 				if err := rules.check(r.Key, r.Offset, r.Timestamp, b.timestampType() == timestampLogAppend); err != nil {

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -482,6 +483,11 @@ func (l *Log) AppendAsLeaderWith(records []byte, leaderEpoch int32, alloc Alloc)
 	if l.closed {
 		return AppendInfo{}, errClosed
 	}
+	if records = wholeBatches(records); len(records) == 0 {
+		// Nothing whole to append: Kafka answers with no offsets and writes nothing.
+		return AppendInfo{FirstOffset: -1, LastOffset: -1, MaxTimestamp: noTimestamp, OffsetOfMaxTimestamp: -1,
+			LogAppendTime: -1, LogStartOffset: l.logStart}, nil
+	}
 	nowMs := l.nowMs()
 	v, err := validateLeader(records, l.next, leaderEpoch, &l.cfg, nowMs, alloc)
 	if err != nil {
@@ -836,6 +842,49 @@ func (l *Log) OffsetForTimestamp(ts int64) (int64, int64, bool) {
 		return off, rts, ok
 	}
 	return 0, 0, false
+}
+
+// LegacyOffsetsBefore answers ListOffsets v0 as Kafka's Log.legacyFetchOffsetsBefore does: the candidates are each
+// segment's base offset (at least the log start) stamped with its file's modification time, then the log end offset
+// stamped now when the active segment holds data. -1 starts from the newest candidate, -2 from the oldest, any other
+// time from the newest candidate stamped at or before it; up to maxNum offsets from there back, newest first.
+func (l *Log) LegacyOffsetsBefore(ts int64, maxNum int32) ([]int64, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	type stamped struct{ offset, ms int64 }
+	cands := make([]stamped, 0, len(l.segs)+1)
+	for _, s := range l.segs {
+		st, err := s.log.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("legacy offsets of %s: %w", l.tp, err)
+		}
+		cands = append(cands, stamped{max(s.base, l.logStart), st.ModTime().UnixMilli()})
+	}
+	if l.segs[len(l.segs)-1].size > 0 {
+		cands = append(cands, stamped{l.next, l.nowMs()})
+	}
+	start := len(cands) - 1
+	switch ts {
+	case LatestTimestamp:
+	case EarliestTimestamp:
+		start = 0
+	default:
+		for start >= 0 && cands[start].ms > ts {
+			start--
+		}
+	}
+	n := min(int(maxNum), start+1)
+	if n < 0 {
+		// Kafka fails the partition the same way (its array of a negative size): UNKNOWN_SERVER_ERROR.
+		return nil, fmt.Errorf("legacy offsets of %s: max number of offsets %d", l.tp, maxNum)
+	}
+	out := make([]int64, 0, n)
+	for i := start; i > start-n; i-- {
+		out = append(out, cands[i].offset)
+	}
+	// Descending even when a segment's base was raised to the log start.
+	slices.SortStableFunc(out, func(a, b int64) int { return cmp.Compare(b, a) })
+	return out, nil
 }
 
 // EndOffsetForEpoch answers OffsetForLeaderEpoch from the leader epoch cache.

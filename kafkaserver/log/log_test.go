@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +97,10 @@ func TestAppendValidation(t *testing.T) {
 	if _, err := l.AppendAsLeader(bad, 0); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("bad crc: %v", err)
 	}
-	if _, err := l.AppendAsLeader(good[:len(good)-3], 0); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("short: %v", err)
+	// A partial batch at the end is dropped, as Kafka's Log.append trims what its batch iterator did not read
+	// (Produce v3+ refuses a request without a whole batch before the log: CheckProduceRecords).
+	if info, err := l.AppendAsLeader(good[:len(good)-3], 0); err != nil || info.FirstOffset != -1 || l.LogEndOffset() != 0 {
+		t.Fatalf("short: %+v, %v, log end %d", info, err, l.LogEndOffset())
 	}
 	if _, err := l.AppendAsLeader(append(bytes.Clone(good), good...), 0); !errors.Is(err, ErrInvalidRecord) {
 		t.Fatalf("two v2 batches: %v", err)
@@ -448,5 +453,105 @@ func TestEpochCache(t *testing.T) {
 	c2, _ := loadEpochCache(dir)
 	if len(c2.entries) != 2 || c2.entries[1] != (EpochEntry{1, 10}) {
 		t.Fatalf("reloaded %+v", c2.entries)
+	}
+}
+
+// TestLegacyOffsetsBefore checks ListOffsets v0's list against Kafka's Log.legacyFetchOffsetsBefore: segment base
+// offsets stamped with their files' mtimes, then the log end stamped now, picked from the newest stamped at or
+// before the time asked and listed newest first.
+func TestLegacyOffsetsBefore(t *testing.T) {
+	c := newClock()
+	cfg := testConfig()
+	cfg.SegmentBytes = 1024
+	dir := filepath.Join(t.TempDir(), "legacy-0")
+	l := openTest(t, dir, cfg, c)
+	for i := range 40 {
+		mustAppend(t, l, kbatch(t, c.now().UnixMilli()+int64(i), CodecNone, kv{"k", strings.Repeat("v", 50)}), 0)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(names) < 4 {
+		t.Fatalf("only %d segments", len(names))
+	}
+	sort.Strings(names)
+	var bases []int64
+	base := c.now().Add(-time.Hour)
+	for i, n := range names {
+		b, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(n), ".log"), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bases = append(bases, b)
+		// Segment i was last written i minutes after base.
+		mt := base.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(n, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leo := l.LogEndOffset()
+	desc := func(offs ...int64) []int64 { return offs }
+	rev := slices.Clone(bases)
+	slices.Reverse(rev)
+	ms := func(d time.Duration) int64 { return base.Add(d).UnixMilli() }
+	for _, tc := range []struct {
+		ts   int64
+		max  int32
+		want []int64
+	}{
+		{LatestTimestamp, 1, desc(leo)},
+		{LatestTimestamp, 100, append(desc(leo), rev...)},
+		{EarliestTimestamp, 1, desc(bases[0])},
+		{EarliestTimestamp, 5, desc(bases[0])},
+		{ms(time.Minute + time.Second), 10, desc(bases[1], bases[0])},
+		{ms(time.Minute), 1, desc(bases[1])},
+		{ms(-time.Second), 10, desc()},
+		{c.now().UnixMilli(), 2, desc(leo, bases[len(bases)-1])},
+		{LatestTimestamp, 0, desc()},
+	} {
+		got, err := l.LegacyOffsetsBefore(tc.ts, tc.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("LegacyOffsetsBefore(%d, %d) = %v, want %v", tc.ts, tc.max, got, tc.want)
+		}
+	}
+	if _, err := l.LegacyOffsetsBefore(LatestTimestamp, -1); err == nil {
+		t.Error("a negative count is an error (Kafka: UNKNOWN_SERVER_ERROR)")
+	}
+}
+
+// TestCheckProduceRecords follows Kafka 2.8's ProduceRequest.validateRecords version by version.
+func TestCheckProduceRecords(t *testing.T) {
+	v2 := kbatch(t, 1, CodecNone, kv{"k", "v"})
+	zstd := kbatch(t, 1, CodecZstd, kv{"k", "v"})
+	m0 := legacyMsg(0, 0, 0, -1, nil, []byte("v"))
+	for _, tc := range []struct {
+		name    string
+		version int16
+		records []byte
+		want    error
+	}{
+		{"v2-any-magic", 2, m0, nil},
+		{"v2-empty", 2, nil, nil},
+		{"v3-batch", 3, v2, nil},
+		{"v3-batch-and-partial", 3, append(bytes.Clone(v2), v2[:20]...), nil},
+		{"v3-empty", 3, nil, ErrInvalidRecord},
+		{"v3-partial", 3, v2[:len(v2)-1], ErrInvalidRecord},
+		{"v3-magic0", 3, m0, ErrInvalidRecord},
+		{"v3-two-batches", 3, append(bytes.Clone(v2), v2...), ErrInvalidRecord},
+		{"v6-zstd", 6, zstd, ErrUnsupportedCompression},
+		{"v7-zstd", 7, zstd, nil},
+	} {
+		if err := CheckProduceRecords(tc.version, tc.records); !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// An old producer's message set cut mid-message keeps its whole messages.
+	l := openTest(t, filepath.Join(t.TempDir(), "cut-0"), testConfig(), newClock())
+	defer l.Close()
+	set := append(bytes.Clone(m0), m0...)
+	info, err := l.AppendAsLeader(append(set, m0[:15]...), 0)
+	if err != nil || info.FirstOffset != 0 || info.LastOffset != 1 || l.LogEndOffset() != 2 {
+		t.Fatalf("cut set: %+v, %v, log end %d", info, err, l.LogEndOffset())
 	}
 }

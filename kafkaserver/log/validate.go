@@ -29,6 +29,59 @@ type validated struct {
 	converted     bool
 }
 
+// CheckProduceRecords is Kafka's ProduceRequest.validateRecords, which the broker runs before appending: from
+// Produce v3 a partition's records are exactly one whole v2 batch, and zstd needs v7. Older versions are not
+// checked (Kafka keeps accepting whatever magic old clients sent with them).
+func CheckProduceRecords(version int16, records []byte) error {
+	if version < 3 {
+		return nil
+	}
+	b, err := nextBatch(records)
+	switch {
+	case errors.Is(err, errShort):
+		return fmt.Errorf("%w: produce requests with version %d must have at least one record batch", ErrInvalidRecord, version)
+	case err != nil:
+		return err
+	case b.magic() != 2:
+		return fmt.Errorf("%w: produce requests with version %d are only allowed to contain record batches with magic version 2", ErrInvalidRecord, version)
+	case version < 7 && b.codec() == CodecZstd:
+		return fmt.Errorf("%w: produce requests with version %d are not allowed to use ZStandard compression", ErrUnsupportedCompression, version)
+	}
+	if _, err := nextBatch(records[len(b):]); err == nil {
+		return fmt.Errorf("%w: produce requests with version %d are only allowed to contain exactly one record batch", ErrInvalidRecord, version)
+	} else if !errors.Is(err, errShort) {
+		return err
+	}
+	return nil
+}
+
+// recordsError classifies a batch whose records cannot be read: INVALID_RECORD, except a payload that does not
+// decompress (errDecompress), which Kafka answers with UNKNOWN_SERVER_ERROR.
+func recordsError(err error) error {
+	if errors.Is(err, errDecompress) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+}
+
+// wholeBatches drops a partial batch at the end of a producer's records: Kafka's batch iterator stops at one and
+// Log.append trims the bytes it did not read, so only that batch is lost. A corrupt header is left for
+// splitBatches to report.
+func wholeBatches(p []byte) []byte {
+	n := 0
+	for n < len(p) {
+		b, err := nextBatch(p[n:])
+		if errors.Is(err, errShort) {
+			return p[:n]
+		}
+		if err != nil {
+			return p
+		}
+		n += len(b)
+	}
+	return p
+}
+
 // validateLeader follows Kafka 2.8's LogValidator.validateMessagesAndAssignOffsets, storing the record version of
 // the log's message.format.version: for v2, v2 batches get offsets, leader epoch and (for LogAppendTime) the max
 // timestamp set in place and magic 0/1 message sets are up-converted to one v2 batch; for magic 0/1 see
@@ -94,7 +147,7 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 	b := batches[0]
 	recs, err := b.records()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+		return nil, recordsError(err)
 	}
 	maxTs := noTimestamp
 	rules := rulesFor(cfg, now)
@@ -309,7 +362,7 @@ func upConvert(batches []batch, next int64, leaderEpoch int32, codec int8, cfg *
 	for _, b := range batches {
 		recs, err := b.records()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+			return nil, recordsError(err)
 		}
 		for _, r := range recs {
 			if err := rules.check(r.Key, r.Offset, r.Timestamp, false); err != nil {

@@ -580,6 +580,40 @@ func (m *Manager) ListOffset(topic string, partition int32, ts int64, replicaID 
 	return off, t, epochForOffset(p.log.EpochEntries(), off), true, nil
 }
 
+// LegacyListOffsets answers ListOffsets v0 as Kafka's Partition.legacyFetchOffsetsForTimestamp: offsets from the
+// log's segment list (klog.Log.LegacyOffsetsBefore), read on the leader unless the caller is a debugging consumer
+// (-2); a consumer (-1) sees none past the high watermark, the high watermark in their place.
+func (m *Manager) LegacyListOffsets(topic string, partition int32, ts int64, maxNum int32, replicaID int32) ([]int64, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	if replicaID != -2 {
+		p.mu.Lock()
+		err := p.leaderLocked(m.cfg.BrokerID, -1)
+		p.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	offsets, err := p.log.LegacyOffsetsBefore(ts, maxNum)
+	if err != nil || replicaID != -1 {
+		return offsets, err
+	}
+	hw := p.log.HighWatermark()
+	if !slices.ContainsFunc(offsets, func(o int64) bool { return o > hw }) {
+		return offsets, nil
+	}
+	kept := []int64{hw}
+	for i, o := range offsets {
+		if o <= hw {
+			kept = append(kept, offsets[i:]...)
+			break
+		}
+	}
+	return kept, nil
+}
+
 func epochForOffset(es []klog.EpochEntry, off int64) int32 {
 	epoch := int32(-1)
 	for _, e := range es {
