@@ -422,6 +422,7 @@ func wireSteps() []wireStep {
 		{name: "metadata/invalid-name", req: metadataReq("wd bad!"), view: metadataView},
 		{name: "metadata/name-too-long", req: metadataReq(strings.Repeat("x", 256)), view: metadataView},
 		{name: "metadata/internal-name", req: metadataReq("__consumer_offsets"), view: metadataView},
+		{name: "metadata/empty-name", req: metadataReq(""), view: metadataView},
 		{name: "zk/create-wd-t", zk: createTopicZK("wd-t", 3)},
 		{name: "metadata/zk-created", req: metadataReq("wd-t"), until: topicReady, view: metadataView},
 
@@ -488,6 +489,12 @@ func wireSteps() []wireStep {
 		{name: "coordinator/ready", req: coordinatorReq("wd-g"), until: func(r kmsg.Response) bool {
 			return r.(*kmsg.FindCoordinatorResponse).ErrorCode == 0
 		}, view: coordinatorView},
+		{name: "coordinator/empty-group", req: coordinatorReq(""), view: coordinatorView},
+		{name: "produce/internal-topic", req: produceReq(0, 1, "__consumer_offsets", 0, appendMessageSet(nil, msg("k", "x")))},
+		{name: "list-offsets/internal-topic", req: listOffsetsReq("__consumer_offsets", 0, -2, 1)},
+		{name: "heartbeat/empty-group", req: heartbeatReq("", ownGeneration, newMember)},
+		{name: "offset-commit/v2-empty-group", req: commitReq(2, "", commit{"wd-t", 0, 1})},
+		{name: "offset-fetch/v1-empty-group", req: offsetFetchReq(1, "", commit{"wd-t", 0, 0})},
 		{name: "join/session-too-short", req: joinReq("wd-g", 5999, newMember, "consumer")},
 		{name: "join/session-too-long", req: joinReq("wd-g2", 30001, newMember, "consumer")},
 		{name: "join/no-protocol-type", req: joinReq("wd-g3", 10000, newMember, "")},
