@@ -47,6 +47,8 @@ type wireStep struct {
 	view func(t *wireTarget, r kmsg.Response) any
 	// after records what later steps need (member ids, generations).
 	after func(t *wireTarget, r kmsg.Response)
+	// exchange, when set, replaces req: a conversation of its own (several connections) whose summary is compared.
+	exchange func(t *wireTarget) (any, error)
 }
 
 func str(s string) *string { return &s }
@@ -404,6 +406,68 @@ func msg(key, value string) legacyMsg {
 	return m
 }
 
+// secondMemberRebalance has a second consumer join a stable one-member group: the first member's heartbeats turn to
+// REBALANCE_IN_PROGRESS, it rejoins, and both get the next generation (the leader with both members' metadata).
+func secondMemberRebalance(t *wireTarget) (any, error) {
+	a := &wireConn{addr: t.conn.addr, clientID: "wirediff", wait: 20 * time.Second}
+	b := &wireConn{addr: t.conn.addr, clientID: "wirediff", wait: 20 * time.Second}
+	defer a.close()
+	defer b.close()
+	join := func(c *wireConn, member string) (*kmsg.JoinGroupResponse, error) {
+		r, _ := joinReq("wd-r", 10000, fixedMember(member), "consumer")(t)
+		resp, err := c.send(r, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		return resp.(*kmsg.JoinGroupResponse), nil
+	}
+	first, err := join(a, "")
+	if err != nil {
+		return nil, fmt.Errorf("first join: %w", err)
+	}
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID = "wd-r", first.Generation, first.MemberID
+	if _, err := a.send(sync, 0, false); err != nil {
+		return nil, fmt.Errorf("first sync: %w", err)
+	}
+	type joined struct {
+		resp *kmsg.JoinGroupResponse
+		err  error
+	}
+	second := make(chan joined, 1)
+	go func() {
+		r, err := join(b, "")
+		second <- joined{r, err}
+	}()
+	// The first member learns of the rebalance from its heartbeat.
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.Group, hb.Generation, hb.MemberID = "wd-r", first.Generation, first.MemberID
+	var hbCode int16
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := a.send(hb, 0, false)
+		if err != nil {
+			return nil, fmt.Errorf("heartbeat: %w", err)
+		}
+		if hbCode = resp.(*kmsg.HeartbeatResponse).ErrorCode; hbCode != 0 {
+			break
+		}
+	}
+	rejoin, err := join(a, first.MemberID)
+	if err != nil {
+		return nil, fmt.Errorf("rejoin: %w", err)
+	}
+	j := <-second
+	if j.err != nil {
+		return nil, fmt.Errorf("second join: %w", j.err)
+	}
+	summary := func(r *kmsg.JoinGroupResponse) map[string]any {
+		return map[string]any{"ErrorCode": r.ErrorCode, "Generation": r.Generation, "Protocol": r.Protocol,
+			"LeaderIsFirst": r.LeaderID == first.MemberID, "IsLeader": r.LeaderID == r.MemberID, "Members": len(r.Members)}
+	}
+	return map[string]any{"FirstJoin": summary(first), "HeartbeatDuringRebalance": hbCode,
+		"Rejoin": summary(rejoin), "SecondJoin": summary(j.resp)}, nil
+}
+
 // wireSteps is the conversation: the 0.9 APIs at 0.9's versions, as its clients and tools use them, and the error
 // cases those clients meet. Each step runs on every broker before the next starts.
 func wireSteps() []wireStep {
@@ -525,6 +589,7 @@ func wireSteps() []wireStep {
 		{name: "offset-fetch/v0-other-storage", req: offsetFetchReq(0, "wd-g", commit{"wd-t", 0, 0})},
 		{name: "offset-fetch/v1-other-storage", req: offsetFetchReq(1, "wd-zk", commit{"wd-t", 0, 0})},
 		{name: "offset-commit/v1-simple", req: commitReq(1, "wd-simple", commit{"wd-t", 2, 1})},
+		{name: "group/second-member-rebalance", exchange: secondMemberRebalance},
 		{name: "describe-groups", req: describeGroupsReq("wd-g", "wd-simple", "wd-nogroup")},
 		{name: "list-groups", req: func(*wireTarget) (kmsg.Request, int16) { return kmsg.NewPtrListGroupsRequest(), 0 },
 			view: func(_ *wireTarget, r kmsg.Response) any {
@@ -572,6 +637,9 @@ func TestWireAgainstKafka09(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s on %s: %v\nbroker log:\n%s", st.name, tg.name, err, logProblems(tg.log))
 			}
+			if show := os.Getenv("WIREDIFF_SHOW"); show != "" && strings.Contains(st.name, show) {
+				t.Logf("%s on %s: %s", st.name, tg.name, got)
+			}
 			if i == 0 {
 				apacheView = got
 				continue
@@ -598,6 +666,13 @@ func TestWireAgainstKafka09(t *testing.T) {
 func runWireStep(zkConn *zk.Conn, tg *wireTarget, st wireStep) (string, error) {
 	if st.zk != nil {
 		return "", st.zk(zkConn, tg.chroot)
+	}
+	if st.exchange != nil {
+		v, err := st.exchange(tg)
+		if err != nil {
+			return "", err
+		}
+		return memberID.ReplaceAllString(mustJSON(v), "wirediff-UUID"), nil
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
