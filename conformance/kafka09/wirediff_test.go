@@ -95,27 +95,11 @@ func topicReady(r kmsg.Response) bool {
 	return len(m.Topics) > 0
 }
 
-func produceReq(v int16, acks int16, topic string, partition int32, records []byte) func(*wireTarget) (kmsg.Request, int16) {
+// produceReq sends records to each of partitions (a partition may repeat) of one topic in one request.
+func produceReq(v int16, acks int16, topic string, records []byte, partitions ...int32) func(*wireTarget) (kmsg.Request, int16) {
 	return func(*wireTarget) (kmsg.Request, int16) {
 		r := kmsg.NewPtrProduceRequest()
 		r.Acks = acks
-		r.TimeoutMillis = 10000
-		tp := kmsg.NewProduceRequestTopic()
-		tp.Topic = topic
-		p := kmsg.NewProduceRequestTopicPartition()
-		p.Partition = partition
-		p.Records = records
-		tp.Partitions = append(tp.Partitions, p)
-		r.Topics = append(r.Topics, tp)
-		return r, v
-	}
-}
-
-// produceManyReq sends the same records to several partitions of one topic in one request (a partition may repeat).
-func produceManyReq(topic string, records []byte, partitions ...int32) func(*wireTarget) (kmsg.Request, int16) {
-	return func(*wireTarget) (kmsg.Request, int16) {
-		r := kmsg.NewPtrProduceRequest()
-		r.Acks = 1
 		r.TimeoutMillis = 10000
 		tp := kmsg.NewProduceRequestTopic()
 		tp.Topic = topic
@@ -126,7 +110,7 @@ func produceManyReq(topic string, records []byte, partitions ...int32) func(*wir
 			tp.Partitions = append(tp.Partitions, p)
 		}
 		r.Topics = append(r.Topics, tp)
-		return r, 0
+		return r, v
 	}
 }
 
@@ -184,14 +168,11 @@ func fetchView(_ *wireTarget, r kmsg.Response) any {
 			out = append(out, part{tp.Topic, p.Partition, p.ErrorCode, p.HighWatermark, viewRecords(p.RecordBatches)})
 		}
 	}
-	// Kafka 0.9 answers in its hash maps' order.
-	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].Topic < out[j].Topic || out[i].Topic == out[j].Topic && out[i].Partition < out[j].Partition
-	})
+	sortPartitions(out, func(p part) (string, int32) { return p.Topic, p.Partition })
 	return map[string]any{"ThrottleMillis": f.ThrottleMillis, "Partitions": out}
 }
 
-// produceView lists a Produce answer's partitions in topic and partition order (0.9 answers in hash map order).
+// produceView lists a Produce answer's partitions in topic and partition order.
 func produceView(_ *wireTarget, r kmsg.Response) any {
 	p := r.(*kmsg.ProduceResponse)
 	type part struct {
@@ -206,10 +187,17 @@ func produceView(_ *wireTarget, r kmsg.Response) any {
 			out = append(out, part{t.Topic, pp.Partition, pp.ErrorCode, pp.BaseOffset})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].Topic < out[j].Topic || out[i].Topic == out[j].Topic && out[i].Partition < out[j].Partition
-	})
+	sortPartitions(out, func(p part) (string, int32) { return p.Topic, p.Partition })
 	return map[string]any{"ThrottleMillis": p.ThrottleMillis, "Partitions": out}
+}
+
+// sortPartitions orders answers by topic and partition: Kafka 0.9 answers in its hash maps' order.
+func sortPartitions[T any](s []T, key func(T) (string, int32)) {
+	sort.SliceStable(s, func(i, j int) bool {
+		ti, pi := key(s[i])
+		tj, pj := key(s[j])
+		return ti < tj || ti == tj && pi < pj
+	})
 }
 
 func listOffsetsReq(topic string, partition int32, ts int64, max int32) func(*wireTarget) (kmsg.Request, int16) {
@@ -490,35 +478,35 @@ func wireSteps() []wireStep {
 		{name: "zk/create-wd-t", zk: createTopicZK("wd-t", 3)},
 		{name: "metadata/zk-created", req: metadataReq("wd-t"), until: topicReady, view: metadataView},
 
-		{name: "produce/v0-acks1", req: produceReq(0, 1, "wd-t", 0, appendMessageSet(nil, msg("a", "one"), msg("", "two"), msg("c", "three")))},
-		{name: "produce/v0-gzip", req: produceReq(0, 1, "wd-t", 1, appendMessageSet(nil, gzipWrapper(msg("a", "g1"), msg("b", "g2"), msg("", "g3"))))},
-		{name: "produce/v1-acks-all", req: produceReq(1, -1, "wd-t", 0, appendMessageSet(nil, msg("d", "four"), msg("e", "five")))},
-		{name: "produce/v0-acks0", req: produceReq(0, 0, "wd-t", 2, appendMessageSet(nil, msg("z", "unacked"))), noResponse: true},
-		{name: "produce/null-value", req: produceReq(0, 1, "wd-t", 2, appendMessageSet(nil, legacyMsg{key: []byte("tomb")}))},
-		{name: "produce/bad-crc", req: produceReq(0, 1, "wd-t", 0, badCRC)},
-		{name: "produce/unknown-topic", req: produceReq(0, 1, "wd-none", 0, appendMessageSet(nil, msg("", "x")))},
-		{name: "produce/unknown-partition", req: produceReq(0, 1, "wd-t", 7, appendMessageSet(nil, msg("", "x")))},
-		{name: "produce/acks-2", req: produceReq(0, 2, "wd-t", 0, appendMessageSet(nil, msg("", "x")))},
-		{name: "produce/too-large", req: produceReq(0, 1, "wd-t", 0, appendMessageSet(nil, legacyMsg{value: big}))},
-		{name: "produce/empty-set", req: produceReq(0, 1, "wd-t", 0, []byte{})},
-		{name: "produce/trailing-partial", req: produceReq(0, 1, "wd-t", 2, func() []byte {
+		{name: "produce/v0-acks1", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, msg("a", "one"), msg("", "two"), msg("c", "three")), 0)},
+		{name: "produce/v0-gzip", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, gzipWrapper(msg("a", "g1"), msg("b", "g2"), msg("", "g3"))), 1)},
+		{name: "produce/v1-acks-all", req: produceReq(1, -1, "wd-t", appendMessageSet(nil, msg("d", "four"), msg("e", "five")), 0)},
+		{name: "produce/v0-acks0", req: produceReq(0, 0, "wd-t", appendMessageSet(nil, msg("z", "unacked")), 2), noResponse: true},
+		{name: "produce/null-value", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, legacyMsg{key: []byte("tomb")}), 2)},
+		{name: "produce/bad-crc", req: produceReq(0, 1, "wd-t", badCRC, 0)},
+		{name: "produce/unknown-topic", req: produceReq(0, 1, "wd-none", appendMessageSet(nil, msg("", "x")), 0)},
+		{name: "produce/unknown-partition", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, msg("", "x")), 7)},
+		{name: "produce/acks-2", req: produceReq(0, 2, "wd-t", appendMessageSet(nil, msg("", "x")), 0)},
+		{name: "produce/too-large", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, legacyMsg{value: big}), 0)},
+		{name: "produce/empty-set", req: produceReq(0, 1, "wd-t", []byte{}, 0)},
+		{name: "produce/trailing-partial", req: produceReq(0, 1, "wd-t", func() []byte {
 			set := appendMessageSet(nil, msg("p", "whole"))
 			return append(set, set[:20]...)
-		}())},
-		{name: "produce/magic1", req: produceReq(1, 1, "wd-t", 2, appendMessageSet(nil, legacyMsg{magic: 1, ts: now, value: []byte("m1")}))},
-		{name: "produce/many-partitions", req: produceManyReq("wd-t", appendMessageSet(nil, msg("m", "many")), 1, 2, 1, 9), view: produceView},
-		{name: "produce/bad-gzip", req: produceReq(0, 1, "wd-t", 1, appendMessageSet(nil, legacyMsg{codec: 1, value: []byte("not gzip")}))},
-		{name: "produce/codec-7", req: produceReq(0, 1, "wd-t", 1, appendMessageSet(nil, legacyMsg{codec: 7, value: []byte("x")}))},
+		}(), 2)},
+		{name: "produce/magic1", req: produceReq(1, 1, "wd-t", appendMessageSet(nil, legacyMsg{magic: 1, ts: now, value: []byte("m1")}), 2)},
+		{name: "produce/many-partitions", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, msg("m", "many")), 1, 2, 1, 9), view: produceView},
+		{name: "produce/bad-gzip", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, legacyMsg{codec: 1, value: []byte("not gzip")}), 1)},
+		{name: "produce/codec-7", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, legacyMsg{codec: 7, value: []byte("x")}), 1)},
 		{name: "produce/acks-all-timeout-0", req: func(t *wireTarget) (kmsg.Request, int16) {
-			r, v := produceReq(0, -1, "wd-t", 2, appendMessageSet(nil, msg("t0", "x")))(t)
+			r, v := produceReq(0, -1, "wd-t", appendMessageSet(nil, msg("t0", "x")), 2)(t)
 			r.(*kmsg.ProduceRequest).TimeoutMillis = 0
 			return r, v
 		}},
 		{name: "zk/compacted-config", zk: setTopicConfigZK("wd-c", map[string]string{"cleanup.policy": "compact"})},
 		{name: "zk/create-wd-c", zk: createTopicZK("wd-c", 1)},
 		{name: "metadata/compacted-ready", req: metadataReq("wd-c"), until: topicReady, view: metadataView},
-		{name: "produce/compacted-keyed", req: produceReq(0, 1, "wd-c", 0, appendMessageSet(nil, msg("k1", "v1"), msg("k1", "v2")))},
-		{name: "produce/compacted-keyless", req: produceReq(0, 1, "wd-c", 0, appendMessageSet(nil, msg("", "nokey")))},
+		{name: "produce/compacted-keyed", req: produceReq(0, 1, "wd-c", appendMessageSet(nil, msg("k1", "v1"), msg("k1", "v2")), 0)},
+		{name: "produce/compacted-keyless", req: produceReq(0, 1, "wd-c", appendMessageSet(nil, msg("", "nokey")), 0)},
 		{name: "metadata/duplicate-topic", req: metadataReq("wd-t", "wd-t"), view: metadataView},
 		{name: "metadata/produce-no-create", req: metadataReq("wd-t", "wd-none"), view: metadataView},
 
@@ -554,7 +542,7 @@ func wireSteps() []wireStep {
 			return r.(*kmsg.FindCoordinatorResponse).ErrorCode == 0
 		}, view: coordinatorView},
 		{name: "coordinator/empty-group", req: coordinatorReq(""), view: coordinatorView},
-		{name: "produce/internal-topic", req: produceReq(0, 1, "__consumer_offsets", 0, appendMessageSet(nil, msg("k", "x")))},
+		{name: "produce/internal-topic", req: produceReq(0, 1, "__consumer_offsets", appendMessageSet(nil, msg("k", "x")), 0)},
 		{name: "list-offsets/internal-topic", req: listOffsetsReq("__consumer_offsets", 0, -2, 1)},
 		{name: "heartbeat/empty-group", req: heartbeatReq("", ownGeneration, newMember)},
 		{name: "offset-commit/v2-empty-group", req: commitReq(2, "", commit{"wd-t", 0, 1})},
