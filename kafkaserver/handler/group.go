@@ -144,9 +144,8 @@ func (h *Handlers) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 	return mergeFetchTopics(resp)
 }
 
-// Kafka builds OffsetCommit and OffsetFetch answers from a map of partitions: one entry per topic, one per
-// partition (a partition asked twice is answered once), whatever the request repeated.
-
+// mergeCommitTopics and mergeFetchTopics shape answers as Kafka, which builds them from a map of partitions: one
+// entry per topic, one per partition (a partition asked twice is answered once), whatever the request repeated.
 func mergeCommitTopics(resp *kmsg.OffsetCommitResponse) *kmsg.OffsetCommitResponse {
 	resp.Topics = mergeTopics(resp.Topics,
 		func(t *kmsg.OffsetCommitResponseTopic) string { return t.Topic },
