@@ -92,25 +92,32 @@ func waitListening(t *testing.T, addr, logf string) {
 	t.Fatalf("%s not listening\n%s", addr, b)
 }
 
+// startZKServer builds zkserver and kafkaserver into dir, starts zkserver on a free port of 127.0.0.1 and returns
+// its address and the kafkaserver binary.
+func startZKServer(t *testing.T, dir string) (addr, kafkaserver string) {
+	t.Helper()
+	zkBin, kBin := filepath.Join(dir, "zkserver"), filepath.Join(dir, "kafkaserver")
+	goBuild(t, "github.com/zkafka/zkafka/cmd/zkserver", zkBin)
+	goBuild(t, "github.com/zkafka/zkafka/cmd/kafkaserver", kBin)
+	port := freePort(t)
+	zoo := filepath.Join(dir, "zoo.cfg")
+	writeFile(t, zoo, "tickTime=500", "dataDir="+filepath.Join(dir, "zk"), fmt.Sprintf("clientPort=%d", port),
+		"clientPortAddress=127.0.0.1", "admin.enableServer=false", "maxClientCnxns=0")
+	zkLog := filepath.Join(dir, "zk.log")
+	startDaemon(t, zkLog, zkBin, "start-foreground", zoo)
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	waitListening(t, addr, zkLog)
+	return addr, kBin
+}
+
 // newEnv builds zkserver and kafkaserver into a temp dir and starts both.
 func newEnv(t *testing.T, home string) *env {
 	t.Helper()
 	dir := t.TempDir()
-	zkBin, kBin := filepath.Join(dir, "zkserver"), filepath.Join(dir, "kafkaserver")
-	goBuild(t, "github.com/zkafka/zkafka/cmd/zkserver", zkBin)
-	goBuild(t, "github.com/zkafka/zkafka/cmd/kafkaserver", kBin)
-
-	zkPort, kPort := freePort(t), freePort(t)
-	e := &env{t: t, home: home, dir: dir, zkAddr: fmt.Sprintf("127.0.0.1:%d", zkPort),
-		broker: fmt.Sprintf("127.0.0.1:%d", kPort), brokerLog: filepath.Join(dir, "kafka.log")}
+	zkAddr, kBin := startZKServer(t, dir)
+	e := &env{t: t, home: home, dir: dir, zkAddr: zkAddr,
+		broker: fmt.Sprintf("127.0.0.1:%d", freePort(t)), brokerLog: filepath.Join(dir, "kafka.log")}
 	e.zkConnect = e.zkAddr + chroot
-
-	zoo := filepath.Join(dir, "zoo.cfg")
-	writeFile(t, zoo, "tickTime=500", "dataDir="+filepath.Join(dir, "zk"), fmt.Sprintf("clientPort=%d", zkPort),
-		"clientPortAddress=127.0.0.1", "admin.enableServer=false", "maxClientCnxns=0")
-	zkLog := filepath.Join(dir, "zk.log")
-	startDaemon(t, zkLog, zkBin, "start-foreground", zoo)
-	waitListening(t, e.zkAddr, zkLog)
 
 	props := filepath.Join(dir, "server.properties")
 	writeFile(t, props,

@@ -709,16 +709,7 @@ func mustJSON(v any) string {
 // message format and the 0.9.0 format), each broker id 0 under its own chroot, and waits for all three.
 func startWireTargets(t *testing.T, home string) ([]*wireTarget, *zk.Conn) {
 	dir := t.TempDir()
-	zkBin, kBin := filepath.Join(dir, "zkserver"), filepath.Join(dir, "kafkaserver")
-	goBuild(t, "github.com/zkafka/zkafka/cmd/zkserver", zkBin)
-	goBuild(t, "github.com/zkafka/zkafka/cmd/kafkaserver", kBin)
-	zkAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	zoo := filepath.Join(dir, "zoo.cfg")
-	writeFile(t, zoo, "tickTime=500", "dataDir="+filepath.Join(dir, "zk"), "clientPort="+strings.Split(zkAddr, ":")[1],
-		"clientPortAddress=127.0.0.1", "admin.enableServer=false", "maxClientCnxns=0")
-	zkLog := filepath.Join(dir, "zk.log")
-	startDaemon(t, zkLog, zkBin, "start-foreground", zoo)
-	waitListening(t, zkAddr, zkLog)
+	zkAddr, kBin := startZKServer(t, dir)
 	conn, _, err := zk.Connect([]string{zkAddr}, 10*time.Second, zk.WithLogInfo(false))
 	if err != nil {
 		t.Fatal(err)
