@@ -3,6 +3,7 @@ package kafka09
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +51,8 @@ type wireStep struct {
 	after func(t *wireTarget, r kmsg.Response)
 	// exchange, when set, replaces req: a conversation of its own (several connections) whose summary is compared.
 	exchange func(t *wireTarget) (any, error)
+	// parallel runs the step on every broker at once (for exchanges that mostly wait, such as a session expiring).
+	parallel bool
 }
 
 func str(s string) *string { return &s }
@@ -456,6 +460,100 @@ func secondMemberRebalance(t *wireTarget) (any, error) {
 		"Rejoin": summary(rejoin), "SecondJoin": summary(j.resp)}, nil
 }
 
+// lateRecord has a Fetch wait (up to 25 s, for one byte) on an empty partition while another connection produces
+// to it: the fetch must be answered with the record (a broker that does not wake it answers nothing in the 20 s
+// the step waits).
+func lateRecord(t *wireTarget) (any, error) {
+	f := &wireConn{addr: t.conn.addr, clientID: "wirediff", wait: 20 * time.Second}
+	p := &wireConn{addr: t.conn.addr, clientID: "wirediff", wait: 20 * time.Second}
+	defer f.close()
+	defer p.close()
+	type answer struct {
+		resp kmsg.Response
+		err  error
+	}
+	fetched := make(chan answer, 1)
+	go func() {
+		r, v := fetchReq(1, "wd-l", 0, 0, 1<<20)(t)
+		r.(*kmsg.FetchRequest).MaxWaitMillis = 25000
+		resp, err := f.send(r, v, false)
+		fetched <- answer{resp, err}
+	}()
+	time.Sleep(500 * time.Millisecond) // most likely parked by then; if not, the answer is the same
+	r, v := produceReq(0, 1, "wd-l", appendMessageSet(nil, msg("late", "record")), 0)(t)
+	presp, err := p.send(r, v, false)
+	if err != nil {
+		return nil, fmt.Errorf("produce: %w", err)
+	}
+	a := <-fetched
+	if errors.Is(a.err, errNoAnswer) {
+		return map[string]any{"Produce": produceView(t, presp), "Fetch": "no answer in time"}, nil
+	}
+	if a.err != nil {
+		return nil, fmt.Errorf("fetch: %w", a.err)
+	}
+	return map[string]any{"Produce": produceView(t, presp), "Fetch": fetchView(t, a.resp)}, nil
+}
+
+// memberExpires has a member of a stable group stop heartbeating while a second member joins: the join waits for
+// the rebalance, which ends when the first member's session (6 s, 0.9's minimum) expires; the second becomes the
+// group's leader alone in the next generation, and the expired member's id is no longer known.
+func memberExpires(t *wireTarget) (any, error) {
+	a := &wireConn{addr: t.conn.addr, clientID: "wirediff", wait: 20 * time.Second}
+	b := &wireConn{addr: t.conn.addr, clientID: "wirediff", wait: 20 * time.Second}
+	defer a.close()
+	defer b.close()
+	join := func(c *wireConn, member string, sessionMs int32) (*kmsg.JoinGroupResponse, error) {
+		r, _ := joinReq("wd-x", sessionMs, fixedMember(member), "consumer")(t)
+		resp, err := c.send(r, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		return resp.(*kmsg.JoinGroupResponse), nil
+	}
+	sync := func(c *wireConn, j *kmsg.JoinGroupResponse) (int16, error) {
+		s := kmsg.NewPtrSyncGroupRequest()
+		s.Group, s.Generation, s.MemberID = "wd-x", j.Generation, j.MemberID
+		resp, err := c.send(s, 0, false)
+		if err != nil {
+			return 0, err
+		}
+		return resp.(*kmsg.SyncGroupResponse).ErrorCode, nil
+	}
+	first, err := join(a, "", 6000)
+	if err != nil {
+		return nil, fmt.Errorf("first join: %w", err)
+	}
+	if _, err := sync(a, first); err != nil {
+		return nil, fmt.Errorf("first sync: %w", err)
+	}
+	second, err := join(b, "", 10000) // answered once the first member's session has expired
+	if err != nil {
+		return nil, fmt.Errorf("second join: %w", err)
+	}
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.Group, hb.Generation, hb.MemberID = "wd-x", first.Generation, first.MemberID
+	hresp, err := a.send(hb, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("expired member's heartbeat: %w", err)
+	}
+	syncCode, err := sync(b, second)
+	if err != nil {
+		return nil, fmt.Errorf("second sync: %w", err)
+	}
+	rejoin, err := join(a, first.MemberID, 6000)
+	if err != nil {
+		return nil, fmt.Errorf("expired member's rejoin: %w", err)
+	}
+	return map[string]any{
+		"FirstGeneration": first.Generation,
+		"Second": map[string]any{"ErrorCode": second.ErrorCode, "Generation": second.Generation,
+			"IsLeader": second.LeaderID == second.MemberID, "Members": len(second.Members)},
+		"ExpiredHeartbeat": hresp.(*kmsg.HeartbeatResponse).ErrorCode, "SecondSync": syncCode,
+		"ExpiredRejoin": rejoin.ErrorCode,
+	}, nil
+}
+
 // wireSteps is the conversation: the 0.9 APIs at 0.9's versions, as its clients and tools use them, and the error
 // cases those clients meet. Each step runs on every broker before the next starts.
 func wireSteps() []wireStep {
@@ -507,6 +605,13 @@ func wireSteps() []wireStep {
 		{name: "metadata/compacted-ready", req: metadataReq("wd-c"), until: topicReady, view: metadataView},
 		{name: "produce/compacted-keyed", req: produceReq(0, 1, "wd-c", appendMessageSet(nil, msg("k1", "v1"), msg("k1", "v2")), 0)},
 		{name: "produce/compacted-keyless", req: produceReq(0, 1, "wd-c", appendMessageSet(nil, msg("", "nokey")), 0)},
+		// min.insync.replicas above the replication factor: acks=all is refused before the append, acks=1 is not.
+		{name: "zk/min-isr-config", zk: setTopicConfigZK("wd-m", map[string]string{"min.insync.replicas": "2"})},
+		{name: "zk/create-wd-m", zk: createTopicZK("wd-m", 1)},
+		{name: "metadata/min-isr-ready", req: metadataReq("wd-m"), until: topicReady, view: metadataView},
+		{name: "produce/min-isr-acks-all", req: produceReq(0, -1, "wd-m", appendMessageSet(nil, msg("", "refused")), 0)},
+		{name: "produce/min-isr-acks1", req: produceReq(0, 1, "wd-m", appendMessageSet(nil, msg("", "taken")), 0)},
+		{name: "fetch/min-isr", req: fetchReq(1, "wd-m", 0, 0, 1<<20), view: fetchView},
 		{name: "metadata/duplicate-topic", req: metadataReq("wd-t", "wd-t"), view: metadataView},
 		{name: "metadata/produce-no-create", req: metadataReq("wd-t", "wd-none"), view: metadataView},
 
@@ -522,6 +627,15 @@ func wireSteps() []wireStep {
 		{name: "fetch/v1-unknown-topic", req: fetchReq(1, "wd-none", 0, 0, 1<<20), view: fetchView},
 		{name: "fetch/v1-many", req: fetchManyReq(1<<20, "wd-t/1", "wd-t/2", "wd-c/0", "wd-none/0", "wd-t/1"), view: fetchView},
 		{name: "fetch/v0-max-bytes-0", req: fetchReq(0, "wd-t", 0, 0, 0), view: fetchView},
+		// Fewer bytes than min bytes: answered when the wait ends, with what there is.
+		{name: "fetch/min-bytes-not-reached", req: func(t *wireTarget) (kmsg.Request, int16) {
+			r, v := fetchReq(1, "wd-t", 0, 0, 1<<20)(t)
+			r.(*kmsg.FetchRequest).MinBytes, r.(*kmsg.FetchRequest).MaxWaitMillis = 1<<20, 300
+			return r, v
+		}, view: fetchView},
+		{name: "zk/create-wd-l", zk: createTopicZK("wd-l", 1)},
+		{name: "metadata/wd-l-ready", req: metadataReq("wd-l"), until: topicReady, view: metadataView},
+		{name: "fetch/woken-by-produce", exchange: lateRecord},
 		{name: "fetch/v1-unknown-partition", req: fetchReq(1, "wd-t", 9, 0, 1<<20), view: fetchView},
 
 		{name: "list-offsets/latest", req: listOffsetsReq("wd-t", 0, -1, 1)},
@@ -578,6 +692,7 @@ func wireSteps() []wireStep {
 		{name: "offset-fetch/v1-other-storage", req: offsetFetchReq(1, "wd-zk", commit{"wd-t", 0, 0})},
 		{name: "offset-commit/v1-simple", req: commitReq(1, "wd-simple", commit{"wd-t", 2, 1})},
 		{name: "group/second-member-rebalance", exchange: secondMemberRebalance},
+		{name: "group/member-expires", exchange: memberExpires, parallel: true},
 		{name: "describe-groups", req: describeGroupsReq("wd-g", "wd-simple", "wd-nogroup")},
 		{name: "list-groups", req: func(*wireTarget) (kmsg.Request, int16) { return kmsg.NewPtrListGroupsRequest(), 0 },
 			view: func(_ *wireTarget, r kmsg.Response) any {
@@ -620,8 +735,20 @@ func TestWireAgainstKafka09(t *testing.T) {
 	targets, zkConn := startWireTargets(t, home)
 	for _, st := range wireSteps() {
 		var apacheView string
+		answers := make([]string, len(targets))
+		errs := make([]error, len(targets))
+		if st.parallel {
+			var wg sync.WaitGroup
+			for i, tg := range targets {
+				wg.Go(func() { answers[i], errs[i] = runWireStep(zkConn, tg, st) })
+			}
+			wg.Wait()
+		}
 		for i, tg := range targets {
-			got, err := runWireStep(zkConn, tg, st)
+			if !st.parallel {
+				answers[i], errs[i] = runWireStep(zkConn, tg, st)
+			}
+			got, err := answers[i], errs[i]
 			if err != nil {
 				t.Fatalf("%s on %s: %v\nbroker log:\n%s", st.name, tg.name, err, logProblems(tg.log))
 			}
