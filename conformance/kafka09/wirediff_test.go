@@ -366,13 +366,31 @@ type unknownKey struct{ kmsg.ApiVersionsRequest }
 func (*unknownKey) Key() int16 { return 77 }
 
 func createTopicZK(topic string, partitions int) func(*zk.Conn, string) error {
+	return createTopicOnZK(topic, partitions, 0)
+}
+
+// createTopicOnZK writes a topic's assignment as kafka-topics.sh does, every partition on one broker.
+func createTopicOnZK(topic string, partitions, broker int) func(*zk.Conn, string) error {
 	return func(conn *zk.Conn, chroot string) error {
 		parts := map[string][]int{}
 		for p := range partitions {
-			parts[strconv.Itoa(p)] = []int{0}
+			parts[strconv.Itoa(p)] = []int{broker}
 		}
 		b, _ := json.Marshal(map[string]any{"version": 1, "partitions": parts})
 		_, err := conn.Create(chroot+"/brokers/topics/"+topic, b, 0, zk.WorldACL(zk.PermAll))
+		return err
+	}
+}
+
+// deleteTopicZK asks for a topic's deletion as kafka-topics.sh --delete does.
+func deleteTopicZK(topic string) func(*zk.Conn, string) error {
+	return func(conn *zk.Conn, chroot string) error {
+		for _, p := range []string{"/admin", "/admin/delete_topics"} {
+			if _, err := conn.Create(chroot+p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && err != zk.ErrNodeExists {
+				return err
+			}
+		}
+		_, err := conn.Create(chroot+"/admin/delete_topics/"+topic, nil, 0, zk.WorldACL(zk.PermAll))
 		return err
 	}
 }
@@ -574,6 +592,9 @@ func wireSteps() []wireStep {
 		{name: "metadata/internal-name", req: metadataReq("__consumer_offsets"), view: metadataView},
 		{name: "metadata/empty-name", req: metadataReq(""), view: metadataView},
 		{name: "zk/create-wd-t", zk: createTopicZK("wd-t", 3)},
+		// A topic whose only replica is a broker that is not there: asked about much later, when the controller
+		// has long given up on electing a leader.
+		{name: "zk/create-wd-away", zk: createTopicOnZK("wd-away", 2, 5)},
 		{name: "metadata/zk-created", req: metadataReq("wd-t"), until: topicReady, view: metadataView},
 
 		{name: "produce/v0-acks1", req: produceReq(0, 1, "wd-t", appendMessageSet(nil, msg("a", "one"), msg("", "two"), msg("c", "three")), 0)},
@@ -612,6 +633,19 @@ func wireSteps() []wireStep {
 		{name: "produce/min-isr-acks-all", req: produceReq(0, -1, "wd-m", appendMessageSet(nil, msg("", "refused")), 0)},
 		{name: "produce/min-isr-acks1", req: produceReq(0, 1, "wd-m", appendMessageSet(nil, msg("", "taken")), 0)},
 		{name: "fetch/min-isr", req: fetchReq(1, "wd-m", 0, 0, 1<<20), view: fetchView},
+		// Deleted through ZooKeeper (the controller removes it and its data), then auto-created afresh by Metadata.
+		{name: "zk/create-wd-d", zk: createTopicZK("wd-d", 1)},
+		{name: "metadata/wd-d-ready", req: metadataReq("wd-d"), until: topicReady, view: metadataView},
+		{name: "produce/before-delete", req: produceReq(0, 1, "wd-d", appendMessageSet(nil, msg("", "old")), 0)},
+		{name: "zk/delete-wd-d", zk: deleteTopicZK("wd-d")},
+		{name: "produce/deleted", req: produceReq(0, 1, "wd-d", appendMessageSet(nil, msg("", "gone")), 0),
+			until: func(r kmsg.Response) bool { return r.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode != 0 }},
+		{name: "fetch/deleted", req: fetchReq(1, "wd-d", 0, 0, 1<<20), view: fetchView},
+		{name: "list-offsets/deleted", req: listOffsetsReq("wd-d", 0, -1, 1)},
+		{name: "metadata/recreate-deleted", req: metadataReq("wd-d"), view: metadataView},
+		{name: "metadata/recreated", req: metadataReq("wd-d"), until: topicReady, view: metadataView},
+		{name: "fetch/recreated-empty", req: fetchReq(1, "wd-d", 0, 0, 1<<20), view: fetchView},
+		{name: "list-offsets/recreated", req: listOffsetsReq("wd-d", 0, -2, 1)},
 		{name: "metadata/duplicate-topic", req: metadataReq("wd-t", "wd-t"), view: metadataView},
 		{name: "metadata/produce-no-create", req: metadataReq("wd-t", "wd-none"), view: metadataView},
 
@@ -638,6 +672,11 @@ func wireSteps() []wireStep {
 		{name: "fetch/woken-by-produce", exchange: lateRecord},
 		{name: "fetch/v1-unknown-partition", req: fetchReq(1, "wd-t", 9, 0, 1<<20), view: fetchView},
 
+		{name: "metadata/leader-away", req: metadataReq("wd-away"), view: metadataView},
+		{name: "produce/leader-away", req: produceReq(0, 1, "wd-away", appendMessageSet(nil, msg("", "x")), 0)},
+		{name: "fetch/leader-away", req: fetchReq(1, "wd-away", 1, 0, 1<<20), view: fetchView},
+		{name: "list-offsets/leader-away", req: listOffsetsReq("wd-away", 0, -1, 1)},
+		{name: "offset-commit/v0-leader-away", req: commitReq(0, "wd-zk", commit{"wd-away", 0, 1})},
 		{name: "list-offsets/latest", req: listOffsetsReq("wd-t", 0, -1, 1)},
 		{name: "list-offsets/earliest", req: listOffsetsReq("wd-t", 0, -2, 1)},
 		{name: "list-offsets/latest-10", req: listOffsetsReq("wd-t", 0, -1, 10)},
@@ -867,7 +906,8 @@ func startWireTargets(t *testing.T, home string) ([]*wireTarget, *zk.Conn) {
 		tg.log = filepath.Join(bdir, "broker.log")
 		switch name {
 		case "apache":
-			writeFile(t, props, lines...)
+			// delete.topic.enable is true by default from Kafka 1.0.
+			writeFile(t, props, append(lines, "delete.topic.enable=true")...)
 			startJava(t, tg.log, home, bdir, "kafka-server-start.sh", props)
 		case "ours":
 			writeFile(t, props, append(lines, "group.initial.rebalance.delay.ms=0")...)
