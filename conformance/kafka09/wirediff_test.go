@@ -717,6 +717,27 @@ func wireSteps() []wireStep {
 		{name: "heartbeat/wrong-generation", req: heartbeatReq("wd-g", func(t *wireTarget) int32 { return t.generation + 1 }, ownMember)},
 		{name: "heartbeat/unknown-member", req: heartbeatReq("wd-g", ownGeneration, fixedMember("wirediff-nobody"))},
 		{name: "heartbeat/unknown-group", req: heartbeatReq("wd-nogroup", ownGeneration, ownMember)},
+		{name: "join/inconsistent-protocol", req: func(t *wireTarget) (kmsg.Request, int16) {
+			r, v := joinReq("wd-g", 10000, newMember, "consumer")(t)
+			r.(*kmsg.JoinGroupRequest).Protocols[0].Name = "roundrobin"
+			return r, v
+		}},
+		{name: "sync/unknown-member", req: func(t *wireTarget) (kmsg.Request, int16) {
+			r, v := syncReq(ownGeneration)(t)
+			r.(*kmsg.SyncGroupRequest).MemberID = "wirediff-nobody"
+			return r, v
+		}},
+		{name: "sync/unknown-group", req: func(t *wireTarget) (kmsg.Request, int16) {
+			r, v := syncReq(ownGeneration)(t)
+			r.(*kmsg.SyncGroupRequest).Group = "wd-nogroup"
+			return r, v
+		}},
+		{name: "sync/stable-again", req: syncReq(ownGeneration)},
+		{name: "leave/unknown-group", req: func(t *wireTarget) (kmsg.Request, int16) {
+			r := kmsg.NewPtrLeaveGroupRequest()
+			r.Group, r.MemberID = "wd-nogroup", t.member
+			return r, 0
+		}},
 		{name: "offset-commit/v2", req: commitReq(2, "wd-g", commit{"wd-t", 0, 3}, commit{"wd-t", 1, 2})},
 		{name: "offset-commit/v2-unknown-topic", req: commitReq(2, "wd-g", commit{"wd-none", 0, 1})},
 		{name: "offset-commit/v2-repeated", req: commitReq(2, "wd-g", commit{"wd-t", 1, 1}, commit{"wd-t", 1, 2})},
