@@ -53,6 +53,8 @@ type wireStep struct {
 	exchange func(t *wireTarget) (any, error)
 	// parallel runs the step on every broker at once (for exchanges that mostly wait, such as a session expiring).
 	parallel bool
+	// znode, when set, replaces req: what the broker wrote at this path under its chroot (data and children).
+	znode string
 }
 
 func str(s string) *string { return &s }
@@ -772,6 +774,26 @@ func wireSteps() []wireStep {
 		}},
 		{name: "describe-groups/after-leave", req: describeGroupsReq("wd-g")},
 		{name: "offset-fetch/v1-after-leave", req: offsetFetchReq(1, "wd-g", commit{"wd-t", 0, 0})},
+		// What each broker wrote in ZooKeeper by now, at Kafka's paths.
+		{name: "znode/controller", znode: "/controller"},
+		{name: "znode/controller-epoch", znode: "/controller_epoch"},
+		{name: "znode/broker", znode: "/brokers/ids/0"},
+		{name: "znode/topics", znode: "/brokers/topics"},
+		{name: "znode/auto-created-topic", znode: "/brokers/topics/wd-auto"},
+		{name: "znode/auto-created-partitions", znode: "/brokers/topics/wd-auto/partitions"},
+		{name: "znode/auto-created-state", znode: "/brokers/topics/wd-auto/partitions/1/state"},
+		{name: "znode/auto-created-config", znode: "/config/topics/wd-auto"},
+		{name: "znode/zk-created-state", znode: "/brokers/topics/wd-t/partitions/2/state"},
+		{name: "znode/away-partitions", znode: "/brokers/topics/wd-away/partitions"},
+		{name: "znode/recreated-topic", znode: "/brokers/topics/wd-d"},
+		{name: "znode/recreated-state", znode: "/brokers/topics/wd-d/partitions/0/state"},
+		{name: "znode/delete-requests", znode: "/admin/delete_topics"},
+		{name: "znode/config-changes", znode: "/config/changes"},
+		{name: "znode/offsets-topic", znode: "/brokers/topics/__consumer_offsets"},
+		{name: "znode/offsets-topic-config", znode: "/config/topics/__consumer_offsets"},
+		{name: "znode/zk-offsets", znode: "/consumers/wd-zk/offsets/wd-t"},
+		{name: "znode/zk-offset", znode: "/consumers/wd-zk/offsets/wd-t/0"},
+		{name: "znode/isr-changes", znode: "/isr_change_notification"},
 		{name: "metadata/all-topics-end", req: metadataReq(), view: metadataView},
 		// Last: 0.9 creates the topic (its limit is 255), which would show in every later topic list.
 		{name: "metadata/name-of-250", req: metadataReq(strings.Repeat("y", 250)), view: metadataView},
@@ -837,10 +859,64 @@ func TestWireAgainstKafka09(t *testing.T) {
 	}
 }
 
+// znodeView is a znode's data (JSON decoded, with its timestamps and ports blanked: each broker has its own) and
+// its children, sorted.
+func znodeView(conn *zk.Conn, path string) (any, error) {
+	data, _, err := conn.Get(path)
+	if err == zk.ErrNoNode {
+		return "no node", nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", path, err)
+	}
+	children, _, err := conn.Children(path)
+	if err != nil {
+		return nil, fmt.Errorf("children of %s: %w", path, err)
+	}
+	sort.Strings(children)
+	var doc any = string(data)
+	var v any
+	if json.Unmarshal(data, &v) == nil {
+		doc = blankVarying(v)
+	}
+	return map[string]any{"Data": doc, "Children": children}, nil
+}
+
+// blankVarying replaces the values of timestamp and port fields, and the port in endpoint URLs.
+func blankVarying(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			switch k {
+			case "timestamp", "port":
+				x[k] = "*"
+			default:
+				x[k] = blankVarying(e)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = blankVarying(e)
+		}
+	case string:
+		return endpointPort.ReplaceAllString(x, ":*")
+	}
+	return v
+}
+
+var endpointPort = regexp.MustCompile(`:[0-9]+$`)
+
 // runWireStep runs one step on one broker and returns its normalized answer as JSON.
 func runWireStep(zkConn *zk.Conn, tg *wireTarget, st wireStep) (string, error) {
 	if st.zk != nil {
 		return "", st.zk(zkConn, tg.chroot)
+	}
+	if st.znode != "" {
+		v, err := znodeView(zkConn, tg.chroot+st.znode)
+		if err != nil {
+			return "", err
+		}
+		return memberID.ReplaceAllString(mustJSON(v), "wirediff-UUID"), nil
 	}
 	if st.exchange != nil {
 		v, err := st.exchange(tg)
