@@ -814,7 +814,7 @@ func TestWireAgainstKafka09(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, zkConn := startWireTargets(t, home)
+	targets, zkConn, _ := startWireTargets(t, home)
 	for _, st := range wireSteps() {
 		var apacheView string
 		answers := make([]string, len(targets))
@@ -969,8 +969,9 @@ func mustJSON(v any) string {
 }
 
 // startWireTargets starts one zkserver, Apache Kafka 0.9.0.1's broker and two of ours (Kafka 2.8's default
-// message format and the 0.9.0 format), each broker id 0 under its own chroot, and waits for all three.
-func startWireTargets(t *testing.T, home string) ([]*wireTarget, *zk.Conn) {
+// message format and the 0.9.0 format), each broker id 0 under its own chroot, and waits for all three. It returns
+// them, a ZooKeeper connection and zkserver's address.
+func startWireTargets(t *testing.T, home string) ([]*wireTarget, *zk.Conn, string) {
 	dir := t.TempDir()
 	zkAddr, kBin := startZKServer(t, dir)
 	conn, _, err := zk.Connect([]string{zkAddr}, 10*time.Second, zk.WithLogInfo(false))
@@ -1028,7 +1029,7 @@ func startWireTargets(t *testing.T, home string) ([]*wireTarget, *zk.Conn) {
 		tg.conn = &wireConn{addr: addr, clientID: "wirediff"}
 		t.Cleanup(tg.conn.close)
 	}
-	return targets, conn
+	return targets, conn, zkAddr
 }
 
 // startJava runs one of Kafka 0.9's bin scripts as a daemon, with the JVM options the tools run with.
