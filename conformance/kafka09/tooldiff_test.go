@@ -184,6 +184,32 @@ func toolSteps() []toolStep {
 	}
 }
 
+// mirror runs Kafka 0.9's MirrorMaker from one broker's tp to another's until the target's tp-0 ends at want, then
+// stops it (it never exits by itself). consumerProps select the old (ZooKeeper) or the new consumer.
+func mirror(from, to *env, want int64, newConsumer bool, consumerProps ...string) error {
+	cfg := to.writeProps(fmt.Sprintf("mirror-from-%d.properties", len(consumerProps)), consumerProps...)
+	prod := to.writeProps("mirror-producer.properties", "bootstrap.servers="+to.broker, "acks=all")
+	args := []string{"--consumer.config", cfg, "--producer.config", prod, "--whitelist", "tp"}
+	if newConsumer {
+		args = append(args, "--new.consumer")
+	}
+	p := from.start(120*time.Second, "", "kafka-mirror-maker.sh", args...)
+	defer func() { _ = p.terminate(); <-p.done }()
+	var end map[int]int64
+	err := waitFor(fmt.Sprintf("tp-0 to end at %d", want), 90*time.Second, p.done, func() bool {
+		var err error
+		end, err = to.endOffsets("tp")
+		return err == nil && end[0] >= want
+	})
+	if err != nil {
+		return fmt.Errorf("%w (end offsets %v)\n%s", err, end, p.diag())
+	}
+	if end[0] != want {
+		return fmt.Errorf("tp-0 ends at %d after mirroring, want %d", end[0], want)
+	}
+	return nil
+}
+
 // TestToolsAgainstKafka09 runs Kafka 0.9.0.1's tools against Apache Kafka 0.9.0.1's broker and against ours (both
 // message formats), all on one zkserver, and compares what the tools print. Where Kafka 2.8 behaves otherwise than
 // 0.9 by design, testdata/tool-differences.txt names the step and the reason; any other difference fails.
@@ -239,5 +265,18 @@ func TestToolsAgainstKafka09(t *testing.T) {
 				t.Errorf("%s: prints differently\napache:\n%s\nours:\n%s", key, outs[0], got)
 			}
 		}
+	}
+
+	// A migration's first step: MirrorMaker copies Apache's topic into ours with the old consumer (ZooKeeper
+	// offsets, Fetch v0 from Apache) and our topic back into Apache's with the new consumer (a group on our broker,
+	// Fetch v1 from ours), producing with acks=all. Each tp holds 2000 records before.
+	apache, ours := envs[0], envs[1]
+	if err := mirror(apache, ours, 4000, false, "zookeeper.connect="+apache.zkConnect, "group.id=mm-old",
+		"auto.offset.reset=smallest"); err != nil {
+		t.Errorf("mirror Apache's tp into ours: %v", err)
+	}
+	if err := mirror(ours, apache, 6000, true, "bootstrap.servers="+ours.broker, "group.id=mm-new",
+		"auto.offset.reset=earliest"); err != nil {
+		t.Errorf("mirror our tp into Apache's: %v", err)
 	}
 }
