@@ -1,7 +1,11 @@
 package kafka09
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -279,4 +283,106 @@ func TestToolsAgainstKafka09(t *testing.T) {
 		"auto.offset.reset=earliest"); err != nil {
 		t.Errorf("mirror our tp into Apache's: %v", err)
 	}
+
+	var wg sync.WaitGroup
+	for i, tg := range targets {
+		port := freePort(t)
+		wg.Go(func() {
+			if err := connectFileRoundTrip(envs[i], port); err != nil {
+				t.Errorf("Kafka Connect on %s: %v\nbroker log:\n%s", tg.name, err, logProblems(tg.log))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// connectFileRoundTrip runs a Kafka Connect 0.9 distributed worker (a group of protocol type "connect" on the
+// broker, its configs and offsets in compacted topics) with a file source and a file sink connector submitted
+// through its REST API, and waits until every line of the source file is in the sink file, in order.
+func connectFileRoundTrip(e *env, restPort int) error {
+	// The data topic too: a 0.9 consumer subscribed to a topic that does not exist yet looks again only after
+	// metadata.max.age.ms (5 minutes).
+	for _, topic := range []string{"connect-configs", "connect-offsets", "connect-data"} {
+		args := []string{"--create", "--topic", topic, "--partitions", "1", "--replication-factor", "1"}
+		if topic != "connect-data" {
+			args = append(args, "--config", "cleanup.policy=compact")
+		}
+		if _, err := e.topics(args...); err != nil {
+			return err
+		}
+	}
+	in, out := filepath.Join(e.dir, "connect-in.txt"), filepath.Join(e.dir, "connect-out.txt")
+	want := lines("connect", 50)
+	writeFile(e.t, in, want...)
+	worker := e.writeProps("connect-worker.properties",
+		"bootstrap.servers="+e.broker,
+		"group.id=connect-wd",
+		"key.converter=org.apache.kafka.connect.storage.StringConverter",
+		"value.converter=org.apache.kafka.connect.storage.StringConverter",
+		"internal.key.converter=org.apache.kafka.connect.json.JsonConverter",
+		"internal.value.converter=org.apache.kafka.connect.json.JsonConverter",
+		"internal.key.converter.schemas.enable=false",
+		"internal.value.converter.schemas.enable=false",
+		"offset.storage.topic=connect-offsets",
+		"config.storage.topic=connect-configs",
+		"offset.flush.interval.ms=1000",
+		"rest.host.name=127.0.0.1",
+		fmt.Sprintf("rest.port=%d", restPort),
+	)
+	p := e.start(150*time.Second, "", "connect-distributed.sh", worker)
+	defer func() { _ = p.terminate(); <-p.done }()
+	rest := fmt.Sprintf("http://127.0.0.1:%d/connectors", restPort)
+	submit := func(name, class string, cfg map[string]string) error {
+		cfg["connector.class"], cfg["tasks.max"] = class, "1"
+		body, _ := json.Marshal(map[string]any{"name": name, "config": cfg})
+		var last string
+		// The worker answers once it has joined its group and read its config topic.
+		err := waitFor("the worker to take connector "+name, 60*time.Second, p.done, func() bool {
+			resp, err := http.Post(rest, "application/json", bytes.NewReader(body))
+			if err != nil {
+				last = err.Error()
+				return false
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = fmt.Sprintf("%d %s", resp.StatusCode, b)
+			return resp.StatusCode == http.StatusCreated
+		})
+		if err != nil {
+			return fmt.Errorf("%w (last answer: %s)\n%s", err, last, p.diag())
+		}
+		return nil
+	}
+	if err := submit("wd-source", "org.apache.kafka.connect.file.FileStreamSourceConnector",
+		map[string]string{"file": in, "topic": "connect-data"}); err != nil {
+		return err
+	}
+	if err := submit("wd-sink", "org.apache.kafka.connect.file.FileStreamSinkConnector",
+		map[string]string{"file": out, "topics": "connect-data"}); err != nil {
+		return err
+	}
+	var got string
+	err := waitFor("the sink file to hold every line", 60*time.Second, p.done, func() bool {
+		b, _ := os.ReadFile(out)
+		got = string(b)
+		return strings.Count(got, "\n") >= len(want)
+	})
+	if err != nil {
+		return fmt.Errorf("%w (sink file: %q)\nworker log:\n%s", err, got, logTail(p.stdout.String(), 40))
+	}
+	if got != strings.Join(want, "\n")+"\n" {
+		return fmt.Errorf("sink file %q, want the source's %d lines in order", got, len(want))
+	}
+	return nil
+}
+
+// logTail is the last n lines of a worker's log that are not its config dumps.
+func logTail(s string, n int) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" && !strings.HasPrefix(l, "\t") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep[max(0, len(keep)-n):], "\n")
 }
