@@ -418,6 +418,16 @@ func msg(key, value string) legacyMsg {
 	return m
 }
 
+// joinOn sends a consumer's JoinGroup v0 (the range protocol, subscribed to wd-t) for member ("" for a new one) on c.
+func joinOn(c *wireConn, group, member string, sessionMs int32) (*kmsg.JoinGroupResponse, error) {
+	r, _ := joinReq(group, sessionMs, fixedMember(member), "consumer")(nil)
+	resp, err := c.send(r, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.JoinGroupResponse), nil
+}
+
 // secondMemberRebalance has a second consumer join a stable one-member group: the first member's heartbeats turn to
 // REBALANCE_IN_PROGRESS, it rejoins, and both get the next generation (the leader with both members' metadata).
 func secondMemberRebalance(t *wireTarget) (any, error) {
@@ -426,12 +436,7 @@ func secondMemberRebalance(t *wireTarget) (any, error) {
 	defer a.close()
 	defer b.close()
 	join := func(c *wireConn, member string) (*kmsg.JoinGroupResponse, error) {
-		r, _ := joinReq("wd-r", 10000, fixedMember(member), "consumer")(t)
-		resp, err := c.send(r, 0, false)
-		if err != nil {
-			return nil, err
-		}
-		return resp.(*kmsg.JoinGroupResponse), nil
+		return joinOn(c, "wd-r", member, 10000)
 	}
 	first, err := join(a, "")
 	if err != nil {
@@ -524,14 +529,9 @@ func memberExpires(t *wireTarget) (any, error) {
 	defer a.close()
 	defer b.close()
 	join := func(c *wireConn, member string, sessionMs int32) (*kmsg.JoinGroupResponse, error) {
-		r, _ := joinReq("wd-x", sessionMs, fixedMember(member), "consumer")(t)
-		resp, err := c.send(r, 0, false)
-		if err != nil {
-			return nil, err
-		}
-		return resp.(*kmsg.JoinGroupResponse), nil
+		return joinOn(c, "wd-x", member, sessionMs)
 	}
-	sync := func(c *wireConn, j *kmsg.JoinGroupResponse) (int16, error) {
+	syncGroup := func(c *wireConn, j *kmsg.JoinGroupResponse) (int16, error) {
 		s := kmsg.NewPtrSyncGroupRequest()
 		s.Group, s.Generation, s.MemberID = "wd-x", j.Generation, j.MemberID
 		resp, err := c.send(s, 0, false)
@@ -544,7 +544,7 @@ func memberExpires(t *wireTarget) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("first join: %w", err)
 	}
-	if _, err := sync(a, first); err != nil {
+	if _, err := syncGroup(a, first); err != nil {
 		return nil, fmt.Errorf("first sync: %w", err)
 	}
 	second, err := join(b, "", 10000) // answered once the first member's session has expired
@@ -557,7 +557,7 @@ func memberExpires(t *wireTarget) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expired member's heartbeat: %w", err)
 	}
-	syncCode, err := sync(b, second)
+	syncCode, err := syncGroup(b, second)
 	if err != nil {
 		return nil, fmt.Errorf("second sync: %w", err)
 	}
