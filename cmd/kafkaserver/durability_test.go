@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,22 +108,7 @@ func TestKill9KeepsAcknowledgedRecords(t *testing.T) {
 		t.Fatalf("only %d records acknowledged before the kill\n%s", len(want), b)
 	}
 
-	// As with Kafka, a broker restarted before ZooKeeper expires the killed
-	// one's session finds /brokers/ids/1 still taken and exits: retry until
-	// the session (6 s) is gone.
-	for attempt := 0; ; attempt++ {
-		cmd := startProc(t, klog, kBin, props)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		if listening(addr, exited) {
-			break
-		}
-		if attempt == 20 {
-			b, _ := os.ReadFile(klog)
-			t.Fatalf("broker did not come back\n%s", b)
-		}
-		time.Sleep(time.Second)
-	}
+	restartBroker(t, klog, kBin, props, addr)
 	cons, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("durable"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
@@ -168,23 +152,6 @@ func TestKill9KeepsAcknowledgedRecords(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged records all consumed once, in order, after kill -9 (%d consumed)", len(want), len(got))
-}
-
-// listening waits until addr accepts connections or the process exits.
-func listening(addr string, exited <-chan struct{}) bool {
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }
 
 func containsAll(seen map[string]int, want []string) bool { return missing(seen, want) == 0 }

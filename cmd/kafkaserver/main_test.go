@@ -29,10 +29,11 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-func build(t *testing.T, pkg, dir, name string) string {
+func build(t *testing.T, pkg, dir, name string, flags ...string) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
-	if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+	if b, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return out
@@ -82,6 +83,45 @@ func waitDial(t *testing.T, addr, logf string) {
 	}
 	b, _ := os.ReadFile(logf)
 	t.Fatalf("%s not listening\n%s", addr, b)
+}
+
+// restartBroker starts the broker again on its log dir. As with Kafka, a
+// broker restarted before ZooKeeper expires a killed one's session finds
+// /brokers/ids/<id> still taken and exits: it is retried until that session
+// (the test's zookeeper.session.timeout.ms) is gone. The returned channel
+// closes when the process exits (it has been waited for).
+func restartBroker(t *testing.T, logf, bin, props, addr string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		cmd := startProc(t, logf, bin, props)
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		if listening(addr, exited) {
+			return cmd, exited
+		}
+		if attempt == 20 {
+			b, _ := os.ReadFile(logf)
+			t.Fatalf("broker did not come back\n%s", b)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// listening waits until addr accepts connections or the process exits.
+func listening(addr string, exited <-chan struct{}) bool {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
 
 // TestProcess runs the binary as kafka-server-start.sh would, produces through it, and stops it with SIGTERM.
