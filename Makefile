@@ -2,6 +2,8 @@
 GO           ?= go
 TEST_TIMEOUT ?= 20m
 FUZZTIME     ?= 60s
+# make soak: how long each server's soak runs.
+SOAK_DURATION ?= 10m
 # Every command under cmd/ is built into bin/.
 CMDS         := $(notdir $(wildcard cmd/*))
 # `make run` without cmd/zkafka: a standalone server with data under ./data.
@@ -28,6 +30,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags soak ./cmd/zkserver ./cmd/kafkaserver
 
 # The conformance tests (conformance/...) need bin/zkserver, hence build first.
 test: deps build fmt-check vet
@@ -69,8 +72,9 @@ fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzRecoverSegment -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	ZKSERVER_BIN=$(CURDIR)/bin/zkserver $(GO) test -run '^$$' -fuzz=FuzzBrokerFrames -fuzztime=$(FUZZTIME) ./kafkaserver/broker
 
-soak: build
-	$(GO) test -tags soak -run Soak -timeout 2h ./...
+# One server's soak at a time: each wants both cores.
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -run Soak -p 1 -v -timeout 2h ./cmd/zkserver ./cmd/kafkaserver
 
 clean:
 	rm -rf bin

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -21,6 +20,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/zkafka/zkafka/conformance/soak"
 )
 
 // TestSoakBroker runs zkserver and a broker (both built with the race
@@ -45,14 +46,7 @@ import (
 // restarted on the same directories while the load goes on. No log may show
 // a panic or a data race.
 func TestSoakBroker(t *testing.T) {
-	dur := 10 * time.Minute
-	if s := os.Getenv("SOAK_DURATION"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("SOAK_DURATION: %v", err)
-		}
-		dur = d
-	}
+	dur := soak.Duration(t, 10*time.Minute)
 	rate := 1000
 	if s := os.Getenv("SOAK_RATE"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -61,11 +55,8 @@ func TestSoakBroker(t *testing.T) {
 		}
 		rate = n
 	}
-	var flags []string
-	if os.Getenv("SOAK_RACE") != "0" {
-		flags = append(flags, "-race")
-	}
-	c := newSoakCluster(t, flags)
+	t.Setenv("GORACE", soak.GORACE)
+	c := newSoakCluster(t, soak.BuildFlags())
 	start := time.Now()
 
 	setup, cancelSetup := context.WithTimeout(context.Background(), time.Minute)
@@ -121,17 +112,7 @@ func TestSoakBroker(t *testing.T) {
 	goLoad(func() { l.churn(run, churnAdm, churnCl, stopProducing) })
 
 	// Steady phase: the broker's resources, sampled.
-	steadyEnd := start.Add(dur * 4 / 10)
-	var samples []procSample
-	for time.Now().Before(steadyEnd) {
-		time.Sleep(5 * time.Second)
-		s, err := sampleProc(c.broker.Process.Pid)
-		if err != nil {
-			t.Fatalf("sample broker: %v", err)
-		}
-		samples = append(samples, s)
-	}
-	checkGrowth(t, samples)
+	soak.CheckGrowth(t, "broker", soak.SampleUntil(t, c.broker.Process.Pid, start.Add(dur*4/10), 5*time.Second, filepath.Join(c.dir, "kafka-logs")))
 
 	// Crash phase.
 	crashEnd := start.Add(dur * 9 / 10)
@@ -166,12 +147,12 @@ func TestSoakBroker(t *testing.T) {
 		t.Fatalf("flush the producer: %v", err)
 	}
 	ends := c.endOffsets(t, adm, "soak")
-	waitFor(t, 3*time.Minute, "the group and the 0.9 consumer to read up to the log end", func() string {
+	soak.WaitFor(t, 3*time.Minute, "the group and the 0.9 consumer to read up to the log end", func() string {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return coverage(ends, l.group, "group") + coverage(ends, l.old, "0.9 consumer")
 	})
-	waitFor(t, 2*time.Minute, "the group's commits to reach the log end", func() string {
+	soak.WaitFor(t, 2*time.Minute, "the group's commits to reach the log end", func() string {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		offs, err := adm.FetchOffsets(ctx, "soak-g")
@@ -206,7 +187,7 @@ func TestSoakBroker(t *testing.T) {
 
 	c.stopBroker(syscall.SIGTERM)
 	c.stopZK(syscall.SIGTERM)
-	c.checkLogs(t)
+	soak.CheckLogs(t, c.logs, soak.GoZookeeperLastZxid) // the broker's ZooKeeper client
 }
 
 func ptr(s string) *string { return &s }
@@ -340,23 +321,6 @@ func (c *soakCluster) readAll(t *testing.T, topic string, ends map[int32]int64) 
 			}
 			next[r.Partition] = r.Offset + 1
 		})
-	}
-}
-
-// checkLogs fails on a panic, a fatal runtime error or a data race in any
-// process's log.
-func (c *soakCluster) checkLogs(t *testing.T) {
-	for _, f := range c.logs {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		for _, bad := range []string{"panic:", "fatal error:", "DATA RACE"} {
-			if i := strings.Index(string(b), bad); i >= 0 {
-				t.Errorf("%s: %q:\n%s", filepath.Base(f), bad, b[max(0, i-2000):min(len(b), i+6000)])
-			}
-		}
 	}
 }
 
@@ -635,7 +599,7 @@ func (l *soakLedger) checkChurn(t *testing.T, adm *kadm.Client, c *soakCluster) 
 	for _, n := range l.churned {
 		churned[n] = true
 	}
-	waitFor(t, 2*time.Minute, "churned topics to be gone", func() string {
+	soak.WaitFor(t, 2*time.Minute, "churned topics to be gone", func() string {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		td, err := adm.ListTopics(ctx)
@@ -678,80 +642,4 @@ func coverage(ends map[int32]int64, seen map[soakTP]string, who string) string {
 		}
 	}
 	return strings.Join(lack, "; ")
-}
-
-// waitFor polls cond (which says what is still missing, or "") until it is
-// satisfied or the limit passes.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() string) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		missing := cond()
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s: %s", limit, what, missing)
-		}
-		time.Sleep(time.Second)
-	}
-}
-
-type procSample struct {
-	rssKB, threads, fds int
-}
-
-func sampleProc(pid int) (procSample, error) {
-	var s procSample
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return s, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		switch fields[0] {
-		case "VmRSS:":
-			s.rssKB, _ = strconv.Atoi(fields[1])
-		case "Threads:":
-			s.threads, _ = strconv.Atoi(fields[1])
-		}
-	}
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return s, err
-	}
-	s.fds = len(fds)
-	return s, nil
-}
-
-// checkGrowth compares the last sample of the steady phase with the highest
-// of its first quarter: with a constant load, open files and threads stay
-// about level and memory well under double.
-func checkGrowth(t *testing.T, samples []procSample) {
-	t.Helper()
-	if len(samples) < 4 {
-		t.Logf("steady phase too short to judge growth (%d samples)", len(samples))
-		return
-	}
-	var base procSample
-	for _, s := range samples[:len(samples)/4] {
-		base.rssKB, base.threads, base.fds = max(base.rssKB, s.rssKB), max(base.threads, s.threads), max(base.fds, s.fds)
-	}
-	last := samples[len(samples)-1]
-	t.Logf("broker during the steady phase: first quarter's highest RSS %d KiB, %d threads, %d files; last %d KiB, %d threads, %d files",
-		base.rssKB, base.threads, base.fds, last.rssKB, last.threads, last.fds)
-	if last.fds > base.fds+32 {
-		t.Errorf("open files grew from %d to %d under a steady load", base.fds, last.fds)
-	}
-	if last.threads > base.threads+16 {
-		t.Errorf("threads grew from %d to %d under a steady load", base.threads, last.threads)
-	}
-	if last.rssKB > 2*base.rssKB+64<<10 {
-		t.Errorf("RSS grew from %d KiB to %d KiB under a steady load", base.rssKB, last.rssKB)
-	}
 }
