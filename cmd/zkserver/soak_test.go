@@ -331,9 +331,8 @@ func (l *zkLedger) write(c *zk.Conn, stop <-chan struct{}) {
 	}
 }
 
-// watch re-reads /soak/w whenever its data watch fires (or every few seconds,
-// should a watch be lost while the server restarts) and checks that values
-// never go back, until quit.
+// watch re-reads /soak/w whenever its data watch fires and checks that
+// values never go back, until quit.
 func (l *zkLedger) watch(c *zk.Conn, quit <-chan struct{}) {
 	for !stopped(quit) {
 		b, _, ev, err := c.GetW("/soak/w")
@@ -348,10 +347,12 @@ func (l *zkLedger) watch(c *zk.Conn, quit <-chan struct{}) {
 		}
 		l.seen = n
 		l.mu.Unlock()
+		// No polling: across restarts the session's watches are restored
+		// (SetWatches) or, should it expire, end with EventNotWatching, so a
+		// lost watch stalls the reader and fails the final check.
 		select {
 		case <-ev:
 		case <-quit:
-		case <-time.After(5 * time.Second):
 		}
 	}
 }
