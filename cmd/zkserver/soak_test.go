@@ -70,7 +70,7 @@ func TestSoakZooKeeper(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	session := func() *zk.Conn {
-		c, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
+		c, err := dialSoak(addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,6 +152,13 @@ func TestSoakZooKeeper(t *testing.T) {
 		l.incAcked, l.incLost, l.seqN, l.pairN, l.written, l.ephSessions, kills)
 	p.term(t)
 	soak.CheckLogs(t, []string{logf})
+}
+
+// dialSoak opens a soak client's session: 10 s, so that sessions outlive a
+// restart of the server.
+func dialSoak(addr string) (*zk.Conn, error) {
+	c, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
+	return c, err
 }
 
 // zkLedger is what the soak's clients were told, and what they saw go wrong
@@ -361,7 +368,7 @@ func (l *zkLedger) watch(c *zk.Conn, quit <-chan struct{}) {
 // close.
 func (l *zkLedger) ephemerals(addr string, w int, stop <-chan struct{}) {
 	for i := 0; !stopped(stop); i++ {
-		c, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
+		c, err := dialSoak(addr)
 		if err != nil {
 			continue
 		}
