@@ -282,6 +282,13 @@ func (l *zkLedger) createSequential(c *zk.Conn, w int, stop <-chan struct{}) {
 		})
 		l.complain(bad)
 	}
+	if tr.unsure {
+		// Its last delete went unanswered and was not tried again: the node
+		// may still be there, as after an unanswered create.
+		l.mu.Lock()
+		l.seqLost++
+		l.mu.Unlock()
+	}
 }
 
 func (l *zkLedger) createPairs(c *zk.Conn, stop <-chan struct{}) {
