@@ -18,10 +18,13 @@ import (
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/broker"
+	"github.com/zkafka/zkafka/kafkaserver/loggers"
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// INFO is the root level the broker's loggers start at; BROKER_LOGGER configs change it live.
+	logger := slog.New(slog.NewTextHandler(os.Stderr,
+		&slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: loggers.ReplaceLevel}))
 	if err := newApp(logger).Run(os.Args); err != nil {
 		logger.Error("kafkaserver failed", "err", err)
 		os.Exit(1)

@@ -12,12 +12,14 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/zkafka/zkafka/kafkaserver/loggers"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: loggers.ReplaceLevel}))
 	if err := newApp(os.Stdout, os.Stderr, log).RunContext(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "zkafka:", err)
 		stop()

@@ -23,19 +23,24 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/handler"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/loggers"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
 
+// serverLogger names the broker's own logger, Kafka's for KafkaServer.
+const serverLogger = "kafka.server.KafkaServer"
+
 // ibp27 is the first inter.broker.protocol.version that registers brokers with version 5 JSON.
 var ibp27, _ = serverprops.ParseAPIVersion("2.7-IV0")
 
 // Broker is one running Kafka broker.
 type Broker struct {
-	cfg    *serverprops.Config
-	logger *slog.Logger
+	cfg     *serverprops.Config
+	logger  *slog.Logger      // kafka.server.KafkaServer
+	loggers *loggers.Registry // every named logger, the BROKER_LOGGER configs
 
 	zk       *zkmeta.Client
 	logs     *klog.Manager
@@ -65,7 +70,12 @@ func New(cfg *serverprops.Config, logger *slog.Logger) *Broker {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Broker{cfg: cfg, logger: logger, servers: map[string]*kwire.Server{}}
+	reg := loggers.New(logger.Handler())
+	// The parents of the broker's loggers, so that one level set on them reaches all (Kafka's log4j.properties
+	// names them too).
+	reg.Logger("kafka")
+	reg.Logger("org.apache.kafka")
+	return &Broker{cfg: cfg, loggers: reg, logger: reg.Logger(serverLogger), servers: map[string]*kwire.Server{}}
 }
 
 // ID is the broker id (known after Start).
@@ -109,7 +119,7 @@ func (b *Broker) start(ctx context.Context) error {
 		return err
 	}
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
-	zc, err := zkmeta.Connect(cfg.ZookeeperConnect, sessionTimeout, b.logger,
+	zc, err := zkmeta.Connect(cfg.ZookeeperConnect, sessionTimeout, b.loggers.Logger("kafka.zookeeper.ZooKeeperClient"),
 		zkmeta.WithConnectTimeout(time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("connect to zookeeper %s: %w", cfg.ZookeeperConnect, err)
@@ -125,9 +135,10 @@ func (b *Broker) start(ctx context.Context) error {
 		return err
 	}
 	b.logger = b.logger.With("broker", b.brokerID)
+	named := func(name string) *slog.Logger { return b.loggers.Logger(name).With("broker", b.brokerID) }
 	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
 	// logged and skipped, as Kafka does.
-	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: b.logger})
+	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: named("kafka.server.DynamicConfigManager")})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
 	}
@@ -137,7 +148,7 @@ func (b *Broker) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("log defaults: %w", err)
 	}
-	if b.logs, err = klog.OpenManager(cfg.LogDirs, b.brokerID, b.clusterID, defaults, b.logger); err != nil {
+	if b.logs, err = klog.OpenManager(cfg.LogDirs, b.brokerID, b.clusterID, defaults, named("kafka.log.LogManager")); err != nil {
 		return fmt.Errorf("open log dirs: %w", err)
 	}
 	// Loaded logs forget producers idle past transactional.id.expiration.ms now, as Kafka's log load skips them,
@@ -145,7 +156,7 @@ func (b *Broker) start(ctx context.Context) error {
 	b.logs.RemoveExpiredProducers(time.Now(), int64(cfg.TransactionalIDExpirationMs))
 	if err := b.logs.StartCleaner(klog.CleanerConfig{Enable: cfg.LogCleanerEnable, Threads: int(cfg.LogCleanerThreads),
 		DedupeBufferSize: cfg.LogCleanerDedupeBufferSize, IoBufferLoadFactor: cfg.LogCleanerIoBufferLoadFactor,
-		BackoffMs: cfg.LogCleanerBackoffMs}); err != nil {
+		BackoffMs: cfg.LogCleanerBackoffMs, Logger: named("kafka.log.LogCleaner")}); err != nil {
 		return fmt.Errorf("start log cleaner: %w", err)
 	}
 	// Loaded logs take their topic's overrides now, as LogManager gets them from ZooKeeper at startup.
@@ -154,7 +165,7 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	b.groupEvents = make(chan coordinatorEvent, 1024)
 	b.rm = replica.NewManager(replica.Config{
-		BrokerID: b.brokerID, Logs: b.logs, Logger: b.logger, OnLeadershipChange: b.onLeadershipChange,
+		BrokerID: b.brokerID, Logs: b.logs, Logger: named("kafka.server.ReplicaManager"), OnLeadershipChange: b.onLeadershipChange,
 		// The log config holds min.insync.replicas too: acks=all reads it there, not in ZooKeeper.
 		TopicConfig: b.dyn.LogConfig, OnPartitionsDeleted: b.onPartitionsDeleted,
 	})
@@ -166,7 +177,7 @@ func (b *Broker) start(ctx context.Context) error {
 	gcfg.OffsetsRetentionCheckIntervalMs = cfg.OffsetsRetentionCheckIntervalMs
 	gcfg.MaxMetadataSize = int(cfg.OffsetMetadataMaxBytes)
 	b.group = group.New(gcfg, &offsetsLog{rm: b.rm, timeout: time.Duration(cfg.OffsetsCommitTimeoutMs) * time.Millisecond},
-		zc, newMemberID, b.logger)
+		zc, newMemberID, named("kafka.coordinator.group.GroupCoordinator"))
 	// The controller runtime exists before the listeners (its admin APIs are served there); it runs after the
 	// broker registers.
 	var apiOpts []kgo.Opt
@@ -177,33 +188,36 @@ func (b *Broker) start(ctx context.Context) error {
 	if ibSASL != nil {
 		apiOpts = append(apiOpts, kgo.SASL(ibSASL))
 	}
-	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, b.logger, apiOpts...)
+	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, named("kafka.controller.ControllerChannelManager"), apiOpts...)
 	b.ctrl = controller.New(zc, controller.Config{
 		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
 		InterBrokerListener: cfg.InterBrokerListenerName,
-	}, b.api, b.logger)
+	}, b.api, named("kafka.controller.KafkaController"))
 	// Kafka's transaction coordinator claims its first producer id block at startup.
-	producerIDs := group.NewProducerIDManager(b.brokerID, zc, b.logger)
+	producerIDs := group.NewProducerIDManager(b.brokerID, zc, named("kafka.coordinator.transaction.ProducerIdManager"))
 	if err := producerIDs.Init(); err != nil {
 		return err
 	}
 	b.handlers = handler.New(handler.Config{
-		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: b.logger, Group: b.group,
+		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs,
+		Loggers: b.loggers,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)
 	for _, l := range cfg.Listeners {
 		kc := kwire.Config{
 			Addr: l.Address(), ListenerName: l.Name, MaxRequestBytes: cfg.SocketRequestMaxBytes,
-			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond, Logger: b.logger,
-			SendBufferBytes: int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
+			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond,
+			Logger:             named("kafka.network.SocketServer"),
+			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
 		}
 		if l.SecurityProtocol == serverprops.SaslPlaintext {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 			jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{
-				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm, Logger: b.logger,
+				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm,
+				Logger: named("org.apache.kafka.common.security.authenticator.SaslServerAuthenticator"),
 			}); err != nil {
 				return fmt.Errorf("listener %s: %w", l, err)
 			}

@@ -224,14 +224,8 @@ func TestAlterBrokerConfigs(t *testing.T) {
 		}
 		return r.(*kmsg.IncrementalAlterConfigsResponse), nil
 	}
-	resp, err := send()
-	if err != nil || resp.Resources[0].ErrorCode != kerr.InvalidRequest.Code {
+	if resp, err := send(); err != nil || resp.Resources[0].ErrorCode != kerr.InvalidRequest.Code {
 		t.Fatalf("other broker id: %+v %v", resp, err)
-	}
-	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeBrokerLogger, "0"
-	req.Resources = []kmsg.IncrementalAlterConfigsRequestResource{res}
-	if resp, err = send(); err != nil || resp.Resources[0].ErrorCode != kerr.InvalidRequest.Code {
-		t.Fatalf("broker logger: %+v %v", resp, err)
 	}
 }
 

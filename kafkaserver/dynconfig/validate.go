@@ -49,9 +49,9 @@ func (r Resource) String() string {
 	return "ConfigResource(type=" + r.Type + ", name='" + r.Name + "')"
 }
 
-// configException is what ZkAdminManager makes of a ConfigException or IllegalArgumentException: INVALID_REQUEST
+// ConfigException is what ZkAdminManager makes of a ConfigException or IllegalArgumentException: INVALID_REQUEST
 // with the resource in the message.
-func configException(r Resource, msg string) *Error {
+func ConfigException(r Resource, msg string) *Error {
 	return invalidRequest("Invalid config value for resource %s: %s", r, msg)
 }
 
@@ -81,7 +81,7 @@ func ValidateTopic(topic string, overrides map[string]string) error {
 	if strings.HasPrefix(ice.Message, "conflict topic config setting") {
 		return &Error{Code: codeInvalidConfig, Message: ice.Message}
 	}
-	return configException(Resource{"TOPIC", topic}, ice.Message)
+	return ConfigException(Resource{"TOPIC", topic}, ice.Message)
 }
 
 // Throttle rates are DynamicConfig.Broker's own definitions: not KafkaConfig configs, but dynamic ones.
@@ -191,10 +191,10 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 		}
 	}
 	if len(nonDynamic) > 0 {
-		return configException(res, "Cannot update these configs dynamically: "+scalaSet(nonDynamic))
+		return ConfigException(res, "Cannot update these configs dynamically: "+scalaSet(nonDynamic))
 	}
 	if len(unprefixed) > 0 {
-		return configException(res, "These security configs can be dynamically updated only per-listener "+
+		return ConfigException(res, "These security configs can be dynamically updated only per-listener "+
 			"using the listener prefix: "+scalaSet(unprefixed))
 	}
 	for _, n := range names {
@@ -207,11 +207,11 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 			continue // custom configs are allowed (DynamicConfig.Broker.validate with customPropsAllowed)
 		}
 		if k.typ == serverprops.TypePassword {
-			return configException(res, errPasswordEncoder)
+			return ConfigException(res, errPasswordEncoder)
 		}
 		if throttleRates[base] {
 			if msg := checkLongAtLeast0(base, props[n]); msg != "" {
-				return configException(res, msg)
+				return ConfigException(res, msg)
 			}
 		}
 	}
@@ -224,12 +224,12 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 	if _, err := cfg.WithDynamic(newLevels.PerBroker, newLevels.Default); err != nil {
 		var ce *serverprops.ConfigError
 		if errors.As(err, &ce) && given(props, ce.Key) {
-			return configException(res, ce.Message)
+			return ConfigException(res, ce.Message)
 		}
-		return configException(res, "Invalid dynamic configuration")
+		return ConfigException(res, "Invalid dynamic configuration")
 	}
 	if !perBroker && len(brokerOnly) > 0 {
-		return configException(res, "Cannot update these configs at default cluster level, broker id must be "+
+		return ConfigException(res, "Cannot update these configs at default cluster level, broker id must be "+
 			"specified: "+scalaSet(brokerOnly))
 	}
 	return nil

@@ -19,7 +19,8 @@ import (
 )
 
 // describeConfigs is ConfigHelper.describeConfigs for topics (overrides from /config/topics/<t> over this broker's
-// defaults) and brokers (this broker's own configs, or the cluster defaults for an empty name).
+// defaults), brokers (this broker's own configs, or the cluster defaults for an empty name) and broker loggers
+// (this broker's loggers and their levels).
 func (h *Handlers) describeConfigs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DescribeConfigsRequest)
 	if !ok {
@@ -88,10 +89,24 @@ func (h *Handlers) describeResource(res kmsg.DescribeConfigsRequestResource) ([]
 				"Unexpected broker id, expected %d or empty string, but received %s", h.cfg.BrokerID, res.ResourceName)}
 		}
 		return h.liveProps().Describe(), nil
-	default:
-		// TODO(broker loggers): BROKER_LOGGER resources.
-		return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf("Unsupported resource type: %s", res.ResourceType)}
+	case kmsg.ConfigResourceTypeBrokerLogger:
+		if h.cfg.Loggers == nil {
+			break
+		}
+		if res.ResourceName == "" {
+			return nil, &messageError{kerr.InvalidRequest, "Broker id must not be empty"}
+		}
+		id, err := strconv.ParseInt(res.ResourceName, 10, 32)
+		if err != nil {
+			return nil, &messageError{kerr.InvalidRequest, "Broker id must be an integer, but it is: " + res.ResourceName}
+		}
+		if int32(id) != h.cfg.BrokerID {
+			return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf(
+				"Unexpected broker id, expected %d but received %s", h.cfg.BrokerID, res.ResourceName)}
+		}
+		return describeLoggers(h.cfg.Loggers), nil
 	}
+	return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf("Unsupported resource type: %s", res.ResourceType)}
 }
 
 // liveProps is the broker config with the dynamic broker configs applied.
@@ -208,8 +223,16 @@ func (h *Handlers) incrementalAlterResource(t kmsg.ConfigResourceType, name stri
 			return err
 		}
 		return h.alterBrokerConfigs(name, props, validateOnly)
+	case kmsg.ConfigResourceTypeBrokerLogger:
+		if h.cfg.Loggers == nil {
+			break
+		}
+		// An empty name is this broker here (ZkAdminManager.getBrokerId), though DescribeConfigs refuses it.
+		if _, err := h.brokerEntity(name); err != nil {
+			return err
+		}
+		return h.alterLoggers(name, ops, validateOnly)
 	}
-	// TODO(broker loggers): Kafka changes log4j levels for BROKER_LOGGER; slog levels are not exposed yet.
 	return unsupportedAlter(t)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
 	"github.com/zkafka/zkafka/kafkaserver/group"
+	"github.com/zkafka/zkafka/kafkaserver/loggers"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
@@ -35,6 +36,8 @@ type Config struct {
 	Controller *controller.Controller
 	// DynConfig holds the dynamic broker configs; nil serves Props as they are.
 	DynConfig *dynconfig.Manager
+	// Loggers are the broker's named loggers, the BROKER_LOGGER config resource; nil refuses that resource.
+	Loggers *loggers.Registry
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger

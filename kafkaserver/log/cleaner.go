@@ -23,6 +23,8 @@ type CleanerConfig struct {
 	DedupeBufferSize   int64   // log.cleaner.dedupe.buffer.size, shared by the threads
 	IoBufferLoadFactor float64 // log.cleaner.io.buffer.load.factor: how full the offset map may get
 	BackoffMs          int64   // log.cleaner.backoff.ms: sleep when no log needs cleaning
+	// Logger is the cleaner's (Kafka's kafka.log.LogCleaner); nil logs through the manager's.
+	Logger *slog.Logger
 }
 
 // DefaultCleanerConfig returns Kafka 2.8's defaults.
@@ -106,7 +108,11 @@ func (m *Manager) StartCleaner(cfg CleanerConfig) error {
 	if !cfg.Enable {
 		return nil
 	}
-	c, err := NewCleaner(m, cfg, m.logger)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = m.logger
+	}
+	c, err := NewCleaner(m, cfg, logger)
 	if err != nil {
 		return err
 	}
