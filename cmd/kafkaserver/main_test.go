@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -88,15 +89,17 @@ func waitDial(t *testing.T, addr, logf string) {
 // restartBroker starts the broker again on its log dir. As with Kafka, a
 // broker restarted before ZooKeeper expires a killed one's session finds
 // /brokers/ids/<id> still taken and exits: it is retried until that session
-// (the test's zookeeper.session.timeout.ms) is gone. The returned channel
-// closes when the process exits (it has been waited for).
+// (the test's zookeeper.session.timeout.ms) is gone. The broker is up once it
+// has logged the end of its start-up: its listeners accept connections
+// before it registers, so a connection alone does not say it will stay. The
+// returned channel closes when the process exits (it has been waited for).
 func restartBroker(t *testing.T, logf, bin, props, addr string) (*exec.Cmd, <-chan struct{}) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
 		cmd := startProc(t, logf, bin, props)
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
-		if listening(addr, exited) {
+		if started(logf, exited) && listening(addr, exited) {
 			return cmd, exited
 		}
 		if attempt == 20 {
@@ -105,6 +108,23 @@ func restartBroker(t *testing.T, logf, bin, props, addr string) (*exec.Cmd, <-ch
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// started waits until the broker logging to logf has finished starting (registered in ZooKeeper, controller
+// and listeners running) or the process exits.
+func started(logf string, exited <-chan struct{}) bool {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
+		if b, err := os.ReadFile(logf); err == nil && bytes.Contains(b, []byte("msg=started logger=kafka.server.KafkaServer")) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
 
 // listening waits until addr accepts connections or the process exits.

@@ -250,10 +250,16 @@ func (c *soakCluster) startBroker() {
 	c.broker, c.brokerExit = restartBroker(c.t, logf, c.kBin, c.props, c.addr)
 }
 
-func (c *soakCluster) stopBroker(sig syscall.Signal) { c.stop(c.broker, c.brokerExit, sig) }
-func (c *soakCluster) stopZK(sig syscall.Signal)     { c.stop(c.zk, c.zkExit, sig) }
+func (c *soakCluster) stopBroker(sig syscall.Signal) {
+	c.stop(c.broker, c.brokerExit, sig, filepath.Join(c.dir, fmt.Sprintf("kafka-%02d.log", c.kStarts)))
+}
 
-func (c *soakCluster) stop(cmd *exec.Cmd, exited <-chan struct{}, sig syscall.Signal) {
+func (c *soakCluster) stopZK(sig syscall.Signal) {
+	c.stop(c.zk, c.zkExit, sig, filepath.Join(c.dir, fmt.Sprintf("zk-%02d.log", c.zkStarts)))
+}
+
+// stop signals a server and waits for it; a SIGTERM must end it with status 0 (a failure shows its log's end).
+func (c *soakCluster) stop(cmd *exec.Cmd, exited <-chan struct{}, sig syscall.Signal, logf string) {
 	c.t.Helper()
 	syscall.Kill(-cmd.Process.Pid, sig)
 	select {
@@ -262,7 +268,10 @@ func (c *soakCluster) stop(cmd *exec.Cmd, exited <-chan struct{}, sig syscall.Si
 		c.t.Fatalf("%s did not exit a minute after %v", cmd.Path, sig)
 	}
 	if sig == syscall.SIGTERM && cmd.ProcessState.ExitCode() != 0 {
-		c.t.Errorf("%s exited %d on SIGTERM", cmd.Path, cmd.ProcessState.ExitCode())
+		b, _ := os.ReadFile(logf)
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		c.t.Errorf("%s exited %d on SIGTERM; the end of %s:\n%s", cmd.Path, cmd.ProcessState.ExitCode(), logf,
+			strings.Join(lines[max(0, len(lines)-40):], "\n"))
 	}
 }
 

@@ -236,7 +236,7 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	epoch, err := zc.RegisterBroker(info)
 	if err != nil {
-		return fmt.Errorf("register broker %d: %w", b.brokerID, err)
+		return err // names the broker already
 	}
 	b.rm.SetBrokerEpoch(epoch)
 	b.epoch.Store(epoch)
