@@ -80,11 +80,11 @@ func (h *Handlers) describeResource(res kmsg.DescribeConfigsRequestResource) ([]
 		if res.ResourceName == "" {
 			return h.liveProps().DescribeDefault(), nil
 		}
-		id, err := strconv.ParseInt(res.ResourceName, 10, 32)
+		id, err := brokerIDOf(res.ResourceName)
 		if err != nil {
-			return nil, &messageError{kerr.InvalidRequest, "Broker id must be an integer, but it is: " + res.ResourceName}
+			return nil, err
 		}
-		if int32(id) != h.cfg.BrokerID {
+		if id != h.cfg.BrokerID {
 			return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf(
 				"Unexpected broker id, expected %d or empty string, but received %s", h.cfg.BrokerID, res.ResourceName)}
 		}
@@ -96,17 +96,26 @@ func (h *Handlers) describeResource(res kmsg.DescribeConfigsRequestResource) ([]
 		if res.ResourceName == "" {
 			return nil, &messageError{kerr.InvalidRequest, "Broker id must not be empty"}
 		}
-		id, err := strconv.ParseInt(res.ResourceName, 10, 32)
+		id, err := brokerIDOf(res.ResourceName)
 		if err != nil {
-			return nil, &messageError{kerr.InvalidRequest, "Broker id must be an integer, but it is: " + res.ResourceName}
+			return nil, err
 		}
-		if int32(id) != h.cfg.BrokerID {
+		if id != h.cfg.BrokerID {
 			return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf(
 				"Unexpected broker id, expected %d but received %s", h.cfg.BrokerID, res.ResourceName)}
 		}
 		return describeLoggers(h.cfg.Loggers), nil
 	}
 	return nil, &messageError{kerr.InvalidRequest, fmt.Sprintf("Unsupported resource type: %s", res.ResourceType)}
+}
+
+// brokerIDOf is ConfigHelper.resourceNameToBrokerId: a broker or broker logger resource's name as a broker id.
+func brokerIDOf(name string) (int32, error) {
+	id, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
+		return 0, &messageError{kerr.InvalidRequest, "Broker id must be an integer, but it is: " + name}
+	}
+	return int32(id), nil
 }
 
 // liveProps is the broker config with the dynamic broker configs applied.
@@ -267,11 +276,11 @@ func (h *Handlers) brokerEntity(name string) (string, error) {
 	if name == "" {
 		return dynconfig.DefaultEntity, nil
 	}
-	id, err := strconv.ParseInt(name, 10, 32)
+	id, err := brokerIDOf(name)
 	if err != nil {
-		return "", &messageError{kerr.InvalidRequest, "Broker id must be an integer, but it is: " + name}
+		return "", err
 	}
-	if int32(id) != h.cfg.BrokerID {
+	if id != h.cfg.BrokerID {
 		return "", &messageError{kerr.InvalidRequest, fmt.Sprintf(
 			"Unexpected broker id, expected %d, but received %s", h.cfg.BrokerID, name)}
 	}
