@@ -11,8 +11,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -169,8 +167,8 @@ func (r *Registry) resolve(name string) slog.Level {
 
 // refresh recomputes every logger's level after a change. r.mu is held.
 func (r *Registry) refresh() {
-	for _, name := range slices.Sorted(maps.Keys(r.effective)) {
-		r.effective[name].Set(r.resolve(name))
+	for name, lv := range r.effective {
+		lv.Set(r.resolve(name))
 	}
 }
 
