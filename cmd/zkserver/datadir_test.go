@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,7 +101,12 @@ func populate(t *testing.T, admin, live *zk.Conn) {
 // loaded CI machine a JVM that answers ruok may take a while more to set up its first session.
 func connectSession(t *testing.T, addr, dir string) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
-	c, ev, err := zk.Connect([]string{addr}, 20*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}))
+	return connectSessionDialer(t, addr, dir, net.DialTimeout)
+}
+
+func connectSessionDialer(t *testing.T, addr, dir string, dial zk.Dialer) (*zk.Conn, <-chan zk.Event) {
+	t.Helper()
+	c, ev, err := zk.Connect([]string{addr}, 20*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietLogger{}), zk.WithDialer(dial))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +122,16 @@ func connectSession(t *testing.T, addr, dir string) (*zk.Conn, <-chan zk.Event) 
 	return c, ev
 }
 
+// dialGate refuses dials while closed.
+type dialGate struct{ open atomic.Bool }
+
+func (g *dialGate) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	if !g.open.Load() {
+		return nil, errors.New("no server up yet")
+	}
+	return net.DialTimeout(network, addr, timeout)
+}
+
 // migrate runs one direction: first writes, stops (SIGTERM), second must see
 // the same tree and keep the live session and its ephemeral.
 func migrate(t *testing.T, first, second func(t *testing.T, dir, cfg, addr string) *proc) {
@@ -123,16 +141,22 @@ func migrate(t *testing.T, first, second func(t *testing.T, dir, cfg, addr strin
 	cfg := writeZooCfg(t, dir, filepath.Join(dir, "data"), port, "snapCount=40", "maxSessionTimeout=40000")
 	p1 := first(t, dir, cfg, addr)
 	admin, _ := connectSession(t, addr, dir)
-	live, _ := connectSession(t, addr, dir)
+	// The live client may dial only while a server is up and serving: a handshake Apache accepts while it is
+	// still starting may never be answered (see waitReady), and go-zookeeper would wait minutes on it.
+	var gate dialGate
+	gate.open.Store(true)
+	live, _ := connectSessionDialer(t, addr, dir, gate.dial)
 	defer live.Close()
 	populate(t, admin, live)
 	before := map[string]znodeDump{}
 	dumpTree(t, admin, "/", before)
 	liveID := live.SessionID()
 	admin.Close()
+	gate.open.Store(false)
 	p1.term(t)
 
 	second(t, dir, cfg, addr)
+	gate.open.Store(true)
 	// The live client reconnects by itself with its session id and password.
 	deadline := time.Now().Add(30 * time.Second)
 	for live.State() != zk.StateHasSession {

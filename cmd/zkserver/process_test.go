@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -74,17 +75,19 @@ type proc struct {
 	logf string
 }
 
+// waitReady waits until the server at addr serves sessions. It asks srvr, not ruok: Apache answers imok while
+// it is still loading its data, and a handshake it accepts in that window may never be answered (seen with
+// 3.8 on a loaded machine, about one start in eight), which left go-zookeeper waiting out its 10× read timeout.
 func waitReady(addr string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.SetDeadline(time.Now().Add(2 * time.Second))
-			c.Write([]byte("ruok"))
-			b := make([]byte, 4)
-			_, err = c.Read(b)
+			c.Write([]byte("srvr"))
+			b, err := io.ReadAll(c)
 			c.Close()
-			if err == nil && string(b) == "imok" {
+			if err == nil && strings.HasPrefix(string(b), "Zookeeper version:") {
 				return nil
 			}
 		}

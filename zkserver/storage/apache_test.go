@@ -44,7 +44,7 @@ func startApache(t *testing.T, dataDir, extraCfg string) (addr string, stop func
 	conf := t.TempDir()
 	cfg := filepath.Join(conf, "zoo.cfg")
 	body := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
-		"admin.enableServer=false\n4lw.commands.whitelist=ruok,mntr\n%s", dataDir, port, extraCfg)
+		"admin.enableServer=false\n4lw.commands.whitelist=ruok,mntr,srvr\n%s", dataDir, port, extraCfg)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,9 @@ func startApache(t *testing.T, dataDir, extraCfg string) (addr string, stop func
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if r, _ := fourLetter(addr, "ruok"); r == "imok" {
+		// srvr, not ruok: Apache answers imok while still loading its data, and a handshake it accepts then
+		// may never be answered.
+		if r, _ := fourLetter(addr, "srvr"); strings.HasPrefix(r, "Zookeeper version:") {
 			return addr, stop, logPath
 		}
 		select {
