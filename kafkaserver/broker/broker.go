@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
@@ -244,6 +245,13 @@ func (b *Broker) start(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	b.startBackground(rctx)
+	b.rm.StartFetchers(rctx, replica.FetcherConfig{
+		Send: b.api.send, MaxWaitMs: cfg.ReplicaFetchWaitMaxMs, MinBytes: cfg.ReplicaFetchMinBytes,
+		ResponseMaxBytes: cfg.ReplicaFetchResponseMaxBytes, PartitionMaxBytes: cfg.ReplicaFetchMaxBytes,
+		Backoff:    time.Duration(cfg.ReplicaFetchBackoffMs) * time.Millisecond,
+		LagTimeMax: time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
+		AlterIsr:   b.alterIsr,
+	})
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -268,6 +276,23 @@ func (b *Broker) start(ctx context.Context) error {
 	b.started.Store(true)
 	b.logger.Info("started", "cluster_id", b.clusterID)
 	return nil
+}
+
+// alterIsr delivers this broker's ISR changes to the controller: the one in this broker, or another broker's over
+// the inter-broker listener.
+func (b *Broker) alterIsr(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error) {
+	id := b.rm.Cache().ControllerID()
+	if id == b.brokerID {
+		return b.ctrl.AlterIsr(ctx, req)
+	}
+	if id < 0 {
+		return nil, errors.New("no controller known")
+	}
+	resp, err := b.api.send(ctx, id, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*kmsg.AlterPartitionResponse), nil
 }
 
 // resolveBrokerID is KafkaServer.getOrGenerateBrokerId: the configured id, else the one in meta.properties,

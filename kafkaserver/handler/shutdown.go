@@ -14,6 +14,21 @@ func (h *Handlers) registerControlledShutdown(mux *kwire.Mux) {
 		return
 	}
 	mux.Handle(kmsg.ControlledShutdown.Int16(), 0, 3, h.controlledShutdown)
+	mux.Handle(kmsg.AlterPartition.Int16(), 0, 0, h.alterIsr)
+}
+
+// alterIsr is KafkaApis.handleAlterIsrRequest (AlterIsr v0, Kafka 2.8's only version): a partition leader's ISR
+// change, applied by the controller in this broker; any other broker answers NOT_CONTROLLER.
+func (h *Handlers) alterIsr(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.AlterPartitionRequest)
+	if !ok {
+		return nil, fmt.Errorf("alterIsr: unexpected %T", r)
+	}
+	resp, err := h.cfg.Controller.AlterIsr(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("AlterIsr from broker %d: %w", req.BrokerID, err)
+	}
+	return resp, nil
 }
 
 // controlledShutdown is KafkaApis.handleControlledShutdownRequest: the controller in this broker moves leadership

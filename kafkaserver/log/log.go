@@ -516,13 +516,15 @@ func (l *Log) AppendAsLeaderWith(records []byte, leaderEpoch int32, alloc Alloc)
 }
 
 // AppendAsFollower appends batches fetched from the leader; offsets and epochs are already set and
-// the bytes are written unchanged.
+// the bytes are written unchanged. A partial batch at the end, which a leader may send (Kafka's cuts a fetch at
+// its byte limit), is left for the next fetch, as Kafka's batch iterator stops before it.
 func (l *Log) AppendAsFollower(records []byte) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return AppendInfo{}, errClosed
 	}
+	records = records[:wholeBatchesLen(records)]
 	batches, err := splitBatches(records)
 	if err != nil {
 		return AppendInfo{}, fmt.Errorf("follower append to %s: %w: %w", l.tp, ErrCorrupt, err)

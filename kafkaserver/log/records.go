@@ -76,6 +76,23 @@ func nextBatch(p []byte) (batch, error) {
 	return batch(p[:total]), nil
 }
 
+// wholeBatchesLen is the length of p's leading whole batches: where a trailing partial one starts. A malformed
+// batch ends the count too; splitBatches reports it.
+func wholeBatchesLen(p []byte) int {
+	n := 0
+	for n < len(p) {
+		b, err := nextBatch(p[n:])
+		if errors.Is(err, errShort) {
+			return n
+		}
+		if err != nil {
+			return len(p)
+		}
+		n += len(b)
+	}
+	return n
+}
+
 // splitBatches cuts a buffer into whole batches; a trailing partial batch is an error.
 func splitBatches(p []byte) ([]batch, error) {
 	var out []batch

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -60,6 +61,16 @@ type Manager struct {
 
 	sigMu   sync.Mutex
 	changed chan struct{} // closed (and replaced) on any append or high watermark change: wakes long polls
+
+	// Replication (fetcher.go, isr.go): the fetchers of the partitions this broker follows, by leader, and the
+	// ISR changes this broker proposes as leader.
+	fetchMu        sync.Mutex
+	fetchCfg       FetcherConfig
+	fetchCtx       context.Context // nil until StartFetchers
+	fetchers       map[int32]*fetcher
+	pendingFollows map[klog.TopicPartition]follow // follows decided before StartFetchers
+	fetchWG        sync.WaitGroup
+	isrCh          chan struct{} // pokes runIsr
 }
 
 // NewManager returns a Manager over cfg.Logs with an empty metadata cache.
@@ -69,7 +80,7 @@ func NewManager(cfg Config) *Manager {
 	}
 	return &Manager{
 		cfg: cfg, logger: cfg.Logger, cache: NewMetadataCache(), controllerEpoch: -1, brokerEpoch: -1,
-		partitions: map[klog.TopicPartition]*Partition{}, changed: make(chan struct{}),
+		partitions: map[klog.TopicPartition]*Partition{}, changed: make(chan struct{}), isrCh: make(chan struct{}, 1),
 	}
 }
 
@@ -282,12 +293,16 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 			}
 		}
 		p.followerLEO = map[int32]int64{}
+		p.becomeLeaderLocked(m.cfg.BrokerID, time.Now())
 		p.maybeIncrementHWLocked(m.cfg.BrokerID)
+		m.unfollow(tp)
 		m.logger.Info("became leader", "partition", tp.String(), "leader_epoch", st.LeaderEpoch, "isr", st.ISR)
 	} else {
-		// makeFollower. TODO(replica fetcher): start fetching from st.Leader (Fetch with ReplicaID, truncation by
-		// DivergingEpoch); until then a follower's log only holds what it had.
+		// makeFollower: the fetcher truncates the log to where it agrees with the new leader's, then fetches.
 		p.followerLEO = nil
+		p.followers = nil
+		p.pendingIsr = false
+		m.follow(tp, st.Leader, st.LeaderEpoch)
 		m.logger.Info("became follower", "partition", tp.String(), "leader", st.Leader, "leader_epoch", st.LeaderEpoch)
 	}
 	p.signalLocked()
@@ -390,6 +405,7 @@ func (m *Manager) stopReplica(tp klog.TopicPartition, epoch int32, del bool) err
 		delete(m.partitions, tp)
 	}
 	m.mu.Unlock()
+	m.unfollow(tp)
 	if p != nil {
 		p.mu.Lock()
 		p.leader = -1
@@ -521,11 +537,13 @@ func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Part
 		maxOffset = -1
 		if p.followerLEO != nil && slices.Contains(p.replicas, rp.ReplicaID) {
 			p.followerLEO[rp.ReplicaID] = rp.Offset
+			p.followerFetchedLocked(rp.ReplicaID, rp.Offset, time.Now())
 			if p.maybeIncrementHWLocked(m.cfg.BrokerID) {
 				defer m.signal()
 			}
-			// TODO(AlterIsr): expand the ISR when the follower catches up, shrink it when it lags
-			// (replica.lag.time.max.ms); both go to the controller with AlterIsr.
+			if p.maybeExpandIsrLocked(m.cfg.BrokerID, rp.ReplicaID) {
+				defer m.pokeIsr()
+			}
 		}
 	}
 	p.mu.Unlock()
@@ -624,8 +642,10 @@ func epochForOffset(es []klog.EpochEntry, off int64) int32 {
 	return epoch
 }
 
-// Close forgets every partition (the logs belong to the log manager, which the caller closes).
+// Close stops the fetchers and forgets every partition (the logs belong to the log manager, which the caller
+// closes).
 func (m *Manager) Close() {
+	m.stopFetchers()
 	m.mu.Lock()
 	for tp, p := range m.partitions {
 		p.mu.Lock()

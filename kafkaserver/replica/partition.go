@@ -24,8 +24,11 @@ type Partition struct {
 	controllerEpoch int32
 	isr             []int32
 	replicas        []int32
-	followerLEO     map[int32]int64 // leader only: each follower's last fetch offset
-	hwChanged       chan struct{}   // closed (and replaced) whenever the high watermark moves
+	followerLEO     map[int32]int64          // leader only: each follower's last fetch offset
+	followers       map[int32]*followerState // leader only: when each follower last caught up
+	pendingIsr      bool                     // leader only: an ISR change (proposedIsr) awaits the controller
+	proposedIsr     []int32
+	hwChanged       chan struct{} // closed (and replaced) whenever the high watermark moves
 
 	// followerLogStart holds the log start offsets followers reported while leaderEpoch was followerLogStartEpoch
 	// (DeleteRecords' low watermark); older reports do not count.

@@ -1,0 +1,197 @@
+package broker
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+)
+
+// logBytes reads a partition's whole log from a broker's log manager.
+func logBytes(t *testing.T, b *Broker, topic string, partition int32) []byte {
+	t.Helper()
+	l, ok := b.logs.Get(topic, partition)
+	if !ok {
+		return nil
+	}
+	var out []byte
+	for off := l.LogStartOffset(); off < l.LogEndOffset(); {
+		res, err := l.Read(off, 1<<20, -1, true)
+		if err != nil {
+			t.Fatalf("read %s-%d at %d: %v", topic, partition, off, err)
+		}
+		if len(res.Records) == 0 {
+			break
+		}
+		out = append(out, res.Records...)
+		recs, err := klog.DecodeRecords(res.Records)
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("decode %s-%d at %d: %v", topic, partition, off, err)
+		}
+		off = recs[len(recs)-1].Offset + 1
+	}
+	return out
+}
+
+func isrOf(t *testing.T, b *Broker, topic string, partition int32) []int32 {
+	t.Helper()
+	st, ok, err := b.ZK().GetPartitionState(zkmeta.TopicPartition{Topic: topic, Partition: partition})
+	if err != nil || !ok {
+		t.Fatalf("state of %s-%d: %v %v", topic, partition, ok, err)
+	}
+	isr := slices.Clone(st.ISR)
+	slices.Sort(isr)
+	return isr
+}
+
+// Two brokers, a topic with two replicas per partition: followers fetch what the leaders append (acks=all answers
+// once both have it) and hold the same bytes at the same offsets. The first broker stops (controlled shutdown); the
+// other, in the ISR, leads on with every acknowledged record. Records its log got that its successor never had
+// (appended to its files while it was down, in its old leader epoch) are truncated away when it comes back as
+// follower (OffsetForLeaderEpoch); it catches up and the leader adds it back to the ISR with AlterIsr.
+func TestReplicationBetweenBrokers(t *testing.T) {
+	c := newCluster(t)
+	listeners := func() string { return fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)) }
+	l0, l1 := listeners(), listeners()
+	dir0 := t.TempDir()
+	fast := "controlled.shutdown.retry.backoff.ms=100"
+	b0 := startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, l1, fast)
+	c.b = b1
+	c.waitFor("both brokers known", func() bool {
+		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
+	})
+	ctx := ctxT(t)
+	seeds := kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String())
+	cl := c.client(seeds, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	// Partition 0 led by broker 0, partition 1 by broker 1; both on both brokers.
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "replicated", -1, -1
+	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{0, 1}},
+		{Partition: 1, Replicas: []int32{1, 0}}}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create: %v %+v", err, resp)
+	}
+	leader := func(b *Broker, p int32) int32 {
+		tm, ok := b.Replicas().Cache().Topic("replicated")
+		if pm, pok := tm.Partitions[p]; ok && pok {
+			return pm.Leader
+		}
+		return -2
+	}
+	c.waitFor("leaders", func() bool {
+		return leader(b0, 0) == 0 && leader(b1, 0) == 0 && leader(b0, 1) == 1 && leader(b1, 1) == 1
+	})
+	produceN(t, cl, "replicated", 0, 0, 200)
+	produceN(t, cl, "replicated", 1, 0, 150)
+	same := func(p int32) func() bool {
+		return func() bool {
+			a, b := logBytes(t, b0, "replicated", p), logBytes(t, b1, "replicated", p)
+			return len(a) > 0 && bytes.Equal(a, b)
+		}
+	}
+	c.waitFor("partition 0 replicated", same(0))
+	c.waitFor("partition 1 replicated", same(1))
+	for _, p := range []int32{0, 1} {
+		if isr := isrOf(t, b1, "replicated", p); !slices.Equal(isr, []int32{0, 1}) {
+			t.Fatalf("partition %d ISR %v", p, isr)
+		}
+		// A follower learns the high watermark from the leader's next answer.
+		for _, b := range []*Broker{b0, b1} {
+			l, _ := b.logs.Get("replicated", p)
+			want := int64(200 - 50*p)
+			c.waitFor(fmt.Sprintf("broker %d partition %d high watermark %d", b.ID(), p, want), func() bool {
+				return l.LogEndOffset() == want && l.HighWatermark() == want
+			})
+		}
+	}
+
+	// Broker 0 stops; broker 1 leads both partitions and takes more acks=all records.
+	l0before, _ := b0.logs.Get("replicated", 0)
+	oldEpoch := l0before.LatestEpoch()
+	if err := b0.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("broker 1 leads partition 0", func() bool { return leader(b1, 0) == 1 })
+	cl1 := c.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	produceN(t, cl1, "replicated", 0, 200, 100)
+
+	// While broker 0 is down its log of partition 0 gets records of its old epoch that nobody else has.
+	lcfg := klog.DefaultConfig()
+	stray, err := klog.Open(filepath.Join(dir0, "replicated-0"), lcfg, time.Now, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stray.AppendAsLeader(rawBatch(-1, -1, -1, 7), oldEpoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := stray.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
+	c.waitFor("partition 0 replicated again", same(0))
+	c.waitFor("broker 0 back in both ISRs", func() bool {
+		return slices.Equal(isrOf(t, b1, "replicated", 0), []int32{0, 1}) && slices.Equal(isrOf(t, b1, "replicated", 1), []int32{0, 1})
+	})
+	if l, _ := b0.logs.Get("replicated", 0); l.LogEndOffset() != 300 {
+		t.Fatalf("broker 0 partition 0 log end %d, want 300", l.LogEndOffset())
+	}
+	checkRecords := func(topic string, n int) {
+		t.Helper()
+		got := consumeN(t, c, topic, 0, n)
+		for i, r := range got[:n] {
+			if r.Offset != int64(i) || string(r.Value) != fmt.Sprintf("value-%d", i) {
+				t.Fatalf("%s record %d: offset %d value %q", topic, i, r.Offset, r.Value)
+			}
+		}
+	}
+	checkRecords("replicated", 300)
+
+	// A reassignment moves a partition from broker 0 to broker 1: broker 1 copies the log, joins the ISR, and the
+	// controller completes the move (KIP-455): broker 1 leads, broker 0's replica and its log are gone.
+	req = kmsg.NewPtrCreateTopicsRequest()
+	rt = kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "moved", -1, -1
+	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{0}}}
+	req.Topics = append(req.Topics, rt)
+	if resp, err = req.RequestWith(ctx, cl1); err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create moved: %v %+v", err, resp)
+	}
+	c.waitFor("moved led by broker 0", func() bool {
+		tm, ok := b1.Replicas().Cache().Topic("moved")
+		return ok && tm.Partitions[0].Leader == 0
+	})
+	produceN(t, cl1, "moved", 0, 0, 50)
+	adm := kadm.NewClient(cl1)
+	var ar kadm.AlterPartitionAssignmentsReq
+	ar.Assign("moved", 0, []int32{1})
+	if res, err := adm.AlterPartitionAssignments(ctx, ar); err != nil || res["moved"][0].Err != nil {
+		t.Fatalf("reassign: %+v %v", res, err)
+	}
+	c.waitFor("reassignment completed", func() bool {
+		ta, ok, err := b1.ZK().GetTopicAssignment("moved")
+		_, onB0 := b0.logs.Get("moved", 0)
+		tm, _ := b1.Replicas().Cache().Topic("moved")
+		return err == nil && ok && slices.Equal(ta.Partitions[0].Replicas, []int32{1}) && !onB0 &&
+			tm.Partitions[0].Leader == 1
+	})
+	if lr, err := adm.ListPartitionReassignments(ctx, kadm.TopicsSet{"moved": {0: {}}}); err != nil || len(lr) != 0 {
+		t.Fatalf("reassignments after completion: %+v %v", lr, err)
+	}
+	checkRecords("moved", 50)
+}

@@ -1,0 +1,465 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
+)
+
+// Send delivers one request to another broker's inter-broker listener and returns its response.
+type Send func(ctx context.Context, brokerID int32, req kmsg.Request) (kmsg.Response, error)
+
+// FetcherConfig holds the replica.fetch.* settings of Kafka's ReplicaFetcherThread.
+type FetcherConfig struct {
+	Send              Send
+	MaxWaitMs         int32         // replica.fetch.wait.max.ms
+	MinBytes          int32         // replica.fetch.min.bytes
+	ResponseMaxBytes  int32         // replica.fetch.response.max.bytes
+	PartitionMaxBytes int32         // replica.fetch.max.bytes
+	Backoff           time.Duration // replica.fetch.backoff.ms: after an error
+	LagTimeMax        time.Duration // replica.lag.time.max.ms: the leader drops a follower this far behind from the ISR
+	// AlterIsr delivers this broker's ISR changes, as a partition leader, to the controller (wherever it is).
+	AlterIsr func(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error)
+}
+
+// followState is one partition a fetcher replicates.
+type followState struct {
+	leaderEpoch int32
+	truncated   bool      // the log was truncated to the leader's for this epoch (OffsetForLeaderEpoch)
+	retryAt     time.Time // after an error, no fetch before this
+}
+
+// fetcher replicates the partitions one leader broker leads (a ReplicaFetcherThread): it truncates each to where the
+// leader's log and ours agree, then fetches with this broker's id as the replica id and appends what comes back
+// with the leader's offsets.
+type fetcher struct {
+	m      *Manager
+	leader int32
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	parts map[klog.TopicPartition]*followState
+	wake  chan struct{} // signalled when parts change
+}
+
+// StartFetchers lets the manager replicate the partitions it follows from their leaders; until it is called
+// followers keep their logs as they are. ctx ends the fetchers.
+func (m *Manager) StartFetchers(ctx context.Context, cfg FetcherConfig) {
+	m.fetchMu.Lock()
+	defer m.fetchMu.Unlock()
+	m.fetchCfg, m.fetchCtx = cfg, ctx
+	for tp, f := range m.pendingFollows {
+		m.followLocked(tp, f.leader, f.epoch)
+	}
+	m.pendingFollows = nil
+	m.fetchWG.Add(1)
+	go m.runIsr(ctx)
+}
+
+type follow struct{ leader, epoch int32 }
+
+// follow makes tp replicate from leader at leaderEpoch, leaving any other leader's fetcher.
+func (m *Manager) follow(tp klog.TopicPartition, leader, epoch int32) {
+	m.fetchMu.Lock()
+	defer m.fetchMu.Unlock()
+	if m.fetchCtx == nil {
+		if m.pendingFollows == nil {
+			m.pendingFollows = map[klog.TopicPartition]follow{}
+		}
+		m.pendingFollows[tp] = follow{leader, epoch}
+		return
+	}
+	m.followLocked(tp, leader, epoch)
+}
+
+func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
+	m.unfollowLocked(tp)
+	if leader < 0 || leader == m.cfg.BrokerID {
+		return
+	}
+	f := m.fetchers[leader]
+	if f == nil {
+		ctx, cancel := context.WithCancel(m.fetchCtx)
+		f = &fetcher{m: m, leader: leader, cancel: cancel, done: make(chan struct{}),
+			parts: map[klog.TopicPartition]*followState{}, wake: make(chan struct{}, 1)}
+		if m.fetchers == nil {
+			m.fetchers = map[int32]*fetcher{}
+		}
+		m.fetchers[leader] = f
+		m.fetchWG.Add(1)
+		go func() {
+			defer m.fetchWG.Done()
+			defer close(f.done)
+			f.run(ctx)
+		}()
+	}
+	f.mu.Lock()
+	f.parts[tp] = &followState{leaderEpoch: epoch}
+	f.mu.Unlock()
+	f.poke()
+}
+
+// unfollow stops replicating tp (it became leader, or stopped being hosted).
+func (m *Manager) unfollow(tp klog.TopicPartition) {
+	m.fetchMu.Lock()
+	defer m.fetchMu.Unlock()
+	delete(m.pendingFollows, tp)
+	m.unfollowLocked(tp)
+}
+
+func (m *Manager) unfollowLocked(tp klog.TopicPartition) {
+	for id, f := range m.fetchers {
+		f.mu.Lock()
+		_, ok := f.parts[tp]
+		delete(f.parts, tp)
+		empty := len(f.parts) == 0
+		f.mu.Unlock()
+		if ok && empty {
+			// A fetcher without partitions ends (ReplicaFetcherManager.shutdownIdleFetcherThreads).
+			f.cancel()
+			delete(m.fetchers, id)
+		}
+	}
+}
+
+// stopFetchers ends every fetcher and waits for them.
+func (m *Manager) stopFetchers() {
+	m.fetchMu.Lock()
+	for id, f := range m.fetchers {
+		f.cancel()
+		delete(m.fetchers, id)
+	}
+	m.fetchMu.Unlock()
+	m.fetchWG.Wait()
+}
+
+func (f *fetcher) poke() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ready returns the partitions to work on now, and how long until the next one is (0: none waiting).
+func (f *fetcher) ready(now time.Time) (map[klog.TopicPartition]followState, time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[klog.TopicPartition]followState{}
+	var next time.Duration
+	for tp, st := range f.parts {
+		if d := st.retryAt.Sub(now); d > 0 {
+			if next == 0 || d < next {
+				next = d
+			}
+			continue
+		}
+		out[tp] = *st
+	}
+	return out, next
+}
+
+// update changes tp's state if it still follows the same epoch.
+func (f *fetcher) update(tp klog.TopicPartition, epoch int32, fn func(st *followState)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, ok := f.parts[tp]; ok && st.leaderEpoch == epoch {
+		fn(st)
+	}
+}
+
+func (f *fetcher) backoff(tp klog.TopicPartition, epoch int32) {
+	at := time.Now().Add(f.m.fetchCfg.Backoff)
+	f.update(tp, epoch, func(st *followState) { st.retryAt = at })
+}
+
+func (f *fetcher) run(ctx context.Context) {
+	log := f.m.logger.With("leader", f.leader)
+	for ctx.Err() == nil {
+		parts, next := f.ready(time.Now())
+		if len(parts) == 0 {
+			var timer <-chan time.Time
+			if next > 0 {
+				timer = time.After(next)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-f.wake:
+			case <-timer:
+			}
+			continue
+		}
+		toFetch := map[klog.TopicPartition]followState{}
+		for tp, st := range parts {
+			if st.truncated {
+				toFetch[tp] = st
+				continue
+			}
+			if err := f.truncate(ctx, tp, st.leaderEpoch); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("truncation to the leader's log failed", "partition", tp.String(), "err", err)
+				}
+				f.backoff(tp, st.leaderEpoch)
+				continue
+			}
+			f.update(tp, st.leaderEpoch, func(s *followState) { s.truncated = true })
+			st.truncated = true
+			toFetch[tp] = st
+		}
+		if len(toFetch) == 0 {
+			continue
+		}
+		if err := f.fetch(ctx, toFetch); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("fetch from leader failed", "err", err)
+			for tp, st := range toFetch {
+				f.backoff(tp, st.leaderEpoch)
+			}
+		}
+	}
+}
+
+// followed returns tp's partition and log end if this broker still follows f.leader at epoch there.
+func (f *fetcher) followed(tp klog.TopicPartition, epoch int32) (*Partition, bool) {
+	f.m.mu.RLock()
+	p := f.m.partitions[tp]
+	f.m.mu.RUnlock()
+	if p == nil {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p, p.leader == f.leader && p.leaderEpoch == epoch
+}
+
+// truncate cuts tp's log back to where it agrees with the leader's (AbstractFetcherThread's truncation by leader
+// epoch): the leader's end offset for our latest epoch, or, where our log has no epochs, our high watermark.
+func (f *fetcher) truncate(ctx context.Context, tp klog.TopicPartition, epoch int32) error {
+	for range 16 { // each round removes at least one epoch of ours the leader does not have
+		p, ok := f.followed(tp, epoch)
+		if !ok {
+			return nil
+		}
+		l := p.log
+		latest := l.LatestEpoch()
+		if latest < 0 {
+			return l.TruncateTo(l.HighWatermark())
+		}
+		req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+		req.ReplicaID = f.m.cfg.BrokerID
+		rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+		rt.Topic = tp.Topic
+		rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = tp.Partition, epoch, latest
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := f.m.fetchCfg.Send(ctx, f.leader, req)
+		if err != nil {
+			return err
+		}
+		r, ok := findEpochEnd(resp.(*kmsg.OffsetForLeaderEpochResponse), tp)
+		if !ok {
+			return fmt.Errorf("no answer for %s", tp)
+		}
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			return err
+		}
+		if r.EndOffset < 0 { // the leader has no epoch at or below ours
+			return l.TruncateTo(l.HighWatermark())
+		}
+		// Our end offset for the leader's epoch bounds what we share with it.
+		ourEpoch, ourEnd := l.EndOffsetForEpoch(r.LeaderEpoch)
+		target := min(r.EndOffset, l.LogEndOffset())
+		if r.LeaderEpoch != latest {
+			target = min(target, ourEnd)
+		}
+		if target >= l.LogEndOffset() {
+			return nil // all of our log is shared (an epoch of ours past it holds no records)
+		}
+		f.m.logger.Info("truncating follower log to the leader's", "partition", tp.String(), "to", target,
+			"leader_epoch", r.LeaderEpoch, "leader_end", r.EndOffset)
+		if err := l.TruncateTo(target); err != nil {
+			return err
+		}
+		if r.LeaderEpoch == latest || ourEpoch == r.LeaderEpoch {
+			return nil
+		}
+	}
+	return errors.New("truncation did not converge")
+}
+
+func findEpochEnd(resp *kmsg.OffsetForLeaderEpochResponse, tp klog.TopicPartition) (kmsg.OffsetForLeaderEpochResponseTopicPartition, bool) {
+	for _, t := range resp.Topics {
+		if t.Topic != tp.Topic {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if p.Partition == tp.Partition {
+				return p, true
+			}
+		}
+	}
+	return kmsg.OffsetForLeaderEpochResponseTopicPartition{}, false
+}
+
+// fetch sends one Fetch for parts and applies the answer (ReplicaFetcherThread.processPartitionData).
+func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]followState) error {
+	cfg := f.m.fetchCfg
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID = f.m.cfg.BrokerID
+	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = cfg.MaxWaitMs, cfg.MinBytes, cfg.ResponseMaxBytes
+	req.SessionID, req.SessionEpoch = 0, -1 // full fetches, no session
+	offsets := map[klog.TopicPartition]int64{}
+	byTopic := map[string]int{}
+	for tp, st := range parts {
+		p, ok := f.followed(tp, st.leaderEpoch)
+		if !ok {
+			continue
+		}
+		i, ok := byTopic[tp.Topic]
+		if !ok {
+			t := kmsg.NewFetchRequestTopic()
+			t.Topic = tp.Topic
+			req.Topics = append(req.Topics, t)
+			i = len(req.Topics) - 1
+			byTopic[tp.Topic] = i
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.CurrentLeaderEpoch = tp.Partition, st.leaderEpoch
+		rp.FetchOffset, rp.LogStartOffset = p.log.LogEndOffset(), p.log.LogStartOffset()
+		rp.PartitionMaxBytes = cfg.PartitionMaxBytes
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+		offsets[tp] = rp.FetchOffset
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	resp, err := cfg.Send(ctx, f.leader, req)
+	if err != nil {
+		return err
+	}
+	fr := resp.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(fr.ErrorCode); err != nil {
+		return err
+	}
+	appended := false
+	for _, t := range fr.Topics {
+		for _, rp := range t.Partitions {
+			tp := klog.TopicPartition{Topic: t.Topic, Partition: rp.Partition}
+			st, ok := parts[tp]
+			off, asked := offsets[tp]
+			if !ok || !asked {
+				continue
+			}
+			n, err := f.apply(ctx, tp, st.leaderEpoch, off, &rp)
+			if err != nil {
+				f.m.logger.Warn("follower fetch of partition failed", "partition", tp.String(), "leader", f.leader, "err", err)
+				f.backoff(tp, st.leaderEpoch)
+			}
+			appended = appended || n > 0
+		}
+	}
+	if appended {
+		f.m.signal()
+	}
+	return nil
+}
+
+// apply applies one partition of a follower fetch response fetched at offset; it returns the records appended.
+func (f *fetcher) apply(ctx context.Context, tp klog.TopicPartition, epoch int32, offset int64, rp *kmsg.FetchResponseTopicPartition) (int, error) {
+	p, ok := f.followed(tp, epoch)
+	if !ok {
+		return 0, nil
+	}
+	l := p.log
+	switch err := kerr.ErrorForCode(rp.ErrorCode); {
+	case err == nil:
+	case errors.Is(err, kerr.OffsetOutOfRange):
+		return 0, f.outOfRange(ctx, tp, epoch, l)
+	default:
+		return 0, err
+	}
+	if l.LogEndOffset() != offset {
+		return 0, nil // truncated or appended meanwhile: the next fetch starts from the new end
+	}
+	n := 0
+	if len(rp.RecordBatches) > 0 {
+		info, err := l.AppendAsFollower(rp.RecordBatches)
+		if err != nil {
+			return 0, err
+		}
+		n = info.NumMessages
+	}
+	// The follower's high watermark is the leader's, within our log (Log.updateHighWatermark).
+	hw := max(min(rp.HighWatermark, l.LogEndOffset()), l.LogStartOffset())
+	p.mu.Lock()
+	if hw != l.HighWatermark() {
+		l.SetHighWatermark(hw)
+		p.signalLocked()
+	}
+	p.mu.Unlock()
+	if rp.LogStartOffset > l.LogStartOffset() {
+		if err := l.DeleteRecordsBefore(min(rp.LogStartOffset, l.HighWatermark())); err != nil {
+			return n, fmt.Errorf("follow the leader's log start %d: %w", rp.LogStartOffset, err)
+		}
+	}
+	return n, nil
+}
+
+// outOfRange is ReplicaFetcherThread's handling of OFFSET_OUT_OF_RANGE: a log end past the leader's is cut back to
+// it; a log end below the leader's log start restarts the log empty there.
+func (f *fetcher) outOfRange(ctx context.Context, tp klog.TopicPartition, epoch int32, l *klog.Log) error {
+	leaderEnd, err := f.leaderOffset(ctx, tp, epoch, klog.LatestTimestamp)
+	if err != nil {
+		return err
+	}
+	if leaderEnd < l.LogEndOffset() {
+		f.m.logger.Warn("follower log end past the leader's: truncating", "partition", tp.String(), "to", leaderEnd)
+		return l.TruncateTo(leaderEnd)
+	}
+	leaderStart, err := f.leaderOffset(ctx, tp, epoch, klog.EarliestTimestamp)
+	if err != nil {
+		return err
+	}
+	if leaderStart > l.LogEndOffset() {
+		f.m.logger.Warn("follower log end below the leader's log start: restarting the log there", "partition", tp.String(), "at", leaderStart)
+		return l.TruncateFullyAndStartAt(leaderStart)
+	}
+	return nil
+}
+
+func (f *fetcher) leaderOffset(ctx context.Context, tp klog.TopicPartition, epoch int32, ts int64) (int64, error) {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = f.m.cfg.BrokerID
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = tp.Topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Partition, rp.CurrentLeaderEpoch, rp.Timestamp = tp.Partition, epoch, ts
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := f.m.fetchCfg.Send(ctx, f.leader, req)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range resp.(*kmsg.ListOffsetsResponse).Topics {
+		for _, p := range t.Partitions {
+			if t.Topic == tp.Topic && p.Partition == tp.Partition {
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+					return 0, err
+				}
+				return p.Offset, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("no offset for %s", tp)
+}
