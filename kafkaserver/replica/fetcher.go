@@ -324,6 +324,9 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 	for tp, st := range parts {
 		p, ok := f.followed(tp, st.leaderEpoch)
 		if !ok {
+			// Its state is changing under a LeaderAndIsr or StopReplica, which updates the fetchers next; wait
+			// rather than spin.
+			f.backoff(tp, st.leaderEpoch)
 			continue
 		}
 		i, ok := byTopic[tp.Topic]
