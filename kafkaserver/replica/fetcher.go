@@ -43,7 +43,6 @@ type fetcher struct {
 	m      *Manager
 	leader int32
 	cancel context.CancelFunc
-	done   chan struct{}
 
 	mu    sync.Mutex
 	parts map[klog.TopicPartition]*followState
@@ -55,6 +54,9 @@ type fetcher struct {
 func (m *Manager) StartFetchers(ctx context.Context, cfg FetcherConfig) {
 	m.fetchMu.Lock()
 	defer m.fetchMu.Unlock()
+	if m.fetchStopped {
+		return
+	}
 	m.fetchCfg, m.fetchCtx = cfg, ctx
 	for tp, f := range m.pendingFollows {
 		m.followLocked(tp, f.leader, f.epoch)
@@ -82,14 +84,14 @@ func (m *Manager) follow(tp klog.TopicPartition, leader, epoch int32) {
 
 func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
 	m.unfollowLocked(tp)
-	if leader < 0 || leader == m.cfg.BrokerID {
+	if m.fetchStopped || leader < 0 || leader == m.cfg.BrokerID {
 		return
 	}
 	f := m.fetchers[leader]
 	if f == nil {
 		ctx, cancel := context.WithCancel(m.fetchCtx)
-		f = &fetcher{m: m, leader: leader, cancel: cancel, done: make(chan struct{}),
-			parts: map[klog.TopicPartition]*followState{}, wake: make(chan struct{}, 1)}
+		f = &fetcher{m: m, leader: leader, cancel: cancel, parts: map[klog.TopicPartition]*followState{},
+			wake: make(chan struct{}, 1)}
 		if m.fetchers == nil {
 			m.fetchers = map[int32]*fetcher{}
 		}
@@ -97,7 +99,6 @@ func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
 		m.fetchWG.Add(1)
 		go func() {
 			defer m.fetchWG.Done()
-			defer close(f.done)
 			f.run(ctx)
 		}()
 	}
@@ -133,6 +134,7 @@ func (m *Manager) unfollowLocked(tp klog.TopicPartition) {
 // stopFetchers ends every fetcher and waits for them.
 func (m *Manager) stopFetchers() {
 	m.fetchMu.Lock()
+	m.fetchStopped = true // no fetcher starts after this
 	for id, f := range m.fetchers {
 		f.cancel()
 		delete(m.fetchers, id)

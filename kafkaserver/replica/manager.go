@@ -70,6 +70,7 @@ type Manager struct {
 	fetchers       map[int32]*fetcher
 	pendingFollows map[klog.TopicPartition]follow // follows decided before StartFetchers
 	fetchWG        sync.WaitGroup
+	fetchStopped   bool          // Close ran
 	isrCh          chan struct{} // pokes runIsr
 }
 
