@@ -12,20 +12,22 @@ import (
 
 // followerState is what a leader knows of one follower's fetches (Kafka's Replica).
 type followerState struct {
+	leo          int64     // the follower's last fetch offset; -1 before its first fetch in this leader epoch
 	caughtUp     time.Time // the last time the follower had everything the leader had (lastCaughtUpTimeMs)
 	lastFetch    time.Time
 	lastFetchLEO int64 // the leader's log end at the follower's previous fetch
 }
 
-// becomeLeaderLocked resets the followers' states for a new leader epoch: the ISR's members count as caught up now
-// (Partition.makeLeader), the others as never.
+// becomeLeaderLocked resets the followers' states for a new leader epoch, which starts at the log end: the ISR's
+// members count as caught up now (Partition.makeLeader), the others as never; no follower has fetched yet.
 func (p *Partition) becomeLeaderLocked(self int32, now time.Time) {
+	p.epochStart = p.log.LogEndOffset()
 	p.followers = map[int32]*followerState{}
 	for _, r := range p.replicas {
 		if r == self {
 			continue
 		}
-		fs := &followerState{lastFetchLEO: -1}
+		fs := &followerState{leo: -1, lastFetchLEO: -1}
 		if slices.Contains(p.isr, r) {
 			fs.caughtUp = now
 		}
@@ -38,14 +40,12 @@ func (p *Partition) becomeLeaderLocked(self int32, now time.Time) {
 // asked for the leader's log end, or for at least what the leader had at its previous fetch (then it was caught
 // up as of that fetch).
 func (p *Partition) followerFetchedLocked(id int32, offset int64, now time.Time) {
-	if p.followers == nil {
-		p.followers = map[int32]*followerState{}
-	}
 	fs := p.followers[id]
 	if fs == nil {
 		fs = &followerState{lastFetchLEO: -1}
 		p.followers[id] = fs
 	}
+	fs.leo = offset
 	leo := p.log.LogEndOffset()
 	switch {
 	case offset >= leo:
@@ -62,11 +62,7 @@ func (p *Partition) maybeExpandIsrLocked(self, id int32) bool {
 	if p.pendingIsr || p.leader != self || slices.Contains(p.isr, id) || !slices.Contains(p.replicas, id) {
 		return false
 	}
-	leo, ok := p.followerLEO[id]
-	if !ok || leo < p.log.HighWatermark() {
-		return false
-	}
-	if _, start := p.log.EndOffsetForEpoch(p.leaderEpoch - 1); p.log.LatestEpoch() == p.leaderEpoch && leo < start {
+	if fs := p.followers[id]; fs == nil || fs.leo < p.log.HighWatermark() || fs.leo < p.epochStart {
 		return false
 	}
 	p.proposeIsrLocked(append(slices.Clone(p.isr), id))

@@ -293,14 +293,12 @@ func (m *Manager) applyPartitionState(controllerEpoch int32, ps partitionState) 
 				return false, fmt.Errorf("leader epoch of %s: %w", tp, err)
 			}
 		}
-		p.followerLEO = map[int32]int64{}
 		p.becomeLeaderLocked(m.cfg.BrokerID, time.Now())
 		p.maybeIncrementHWLocked(m.cfg.BrokerID)
 		m.unfollow(tp)
 		m.logger.Info("became leader", "partition", tp.String(), "leader_epoch", st.LeaderEpoch, "isr", st.ISR)
 	} else {
 		// makeFollower: the fetcher truncates the log to where it agrees with the new leader's, then fetches.
-		p.followerLEO = nil
 		p.followers = nil
 		p.pendingIsr = false
 		m.follow(tp, st.Leader, st.LeaderEpoch)
@@ -536,8 +534,7 @@ func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Part
 	maxOffset := p.log.HighWatermark()
 	if rp.ReplicaID >= 0 {
 		maxOffset = -1
-		if p.followerLEO != nil && slices.Contains(p.replicas, rp.ReplicaID) {
-			p.followerLEO[rp.ReplicaID] = rp.Offset
+		if p.followers != nil && slices.Contains(p.replicas, rp.ReplicaID) {
 			p.followerFetchedLocked(rp.ReplicaID, rp.Offset, time.Now())
 			if p.maybeIncrementHWLocked(m.cfg.BrokerID) {
 				defer m.signal()

@@ -24,8 +24,8 @@ type Partition struct {
 	controllerEpoch int32
 	isr             []int32
 	replicas        []int32
-	followerLEO     map[int32]int64          // leader only: each follower's last fetch offset
-	followers       map[int32]*followerState // leader only: when each follower last caught up
+	followers       map[int32]*followerState // leader only: each follower's fetch position and when it last caught up
+	epochStart      int64                    // leader only: the log end when this broker became leader
 	pendingIsr      bool                     // leader only: an ISR change (proposedIsr) awaits the controller
 	proposedIsr     []int32
 	hwChanged       chan struct{} // closed (and replaced) whenever the high watermark moves
@@ -97,9 +97,9 @@ func (p *Partition) maybeIncrementHWLocked(self int32) bool {
 		if r == self {
 			continue
 		}
-		leo, ok := p.followerLEO[r]
-		if !ok {
-			leo = 0
+		var leo int64 // a follower that has not fetched yet holds nothing we know of
+		if fs := p.followers[r]; fs != nil && fs.leo > 0 {
+			leo = fs.leo
 		}
 		newHW = min(newHW, leo)
 	}
