@@ -524,8 +524,8 @@ func (l *Log) AppendAsFollower(records []byte) (AppendInfo, error) {
 	if l.closed {
 		return AppendInfo{}, errClosed
 	}
-	records = records[:wholeBatchesLen(records)]
-	batches, err := splitBatches(records)
+	batches, n, err := splitWholeBatches(records)
+	records = records[:n]
 	if err != nil {
 		return AppendInfo{}, fmt.Errorf("follower append to %s: %w: %w", l.tp, ErrCorrupt, err)
 	}

@@ -76,35 +76,34 @@ func nextBatch(p []byte) (batch, error) {
 	return batch(p[:total]), nil
 }
 
-// wholeBatchesLen is the length of p's leading whole batches: where a trailing partial one starts. A malformed
-// batch ends the count too; splitBatches reports it.
-func wholeBatchesLen(p []byte) int {
+// splitBatches cuts a buffer into whole batches; a trailing partial batch is an error.
+func splitBatches(p []byte) ([]batch, error) {
+	out, n, err := splitWholeBatches(p)
+	if err == nil && n < len(p) {
+		err = errShort
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// splitWholeBatches cuts a buffer into whole batches up to a trailing partial one and returns their length.
+func splitWholeBatches(p []byte) ([]batch, int, error) {
+	var out []batch
 	n := 0
 	for n < len(p) {
 		b, err := nextBatch(p[n:])
 		if errors.Is(err, errShort) {
-			return n
+			break
 		}
 		if err != nil {
-			return len(p)
-		}
-		n += len(b)
-	}
-	return n
-}
-
-// splitBatches cuts a buffer into whole batches; a trailing partial batch is an error.
-func splitBatches(p []byte) ([]batch, error) {
-	var out []batch
-	for len(p) > 0 {
-		b, err := nextBatch(p)
-		if err != nil {
-			return nil, err
+			return nil, n, err
 		}
 		out = append(out, b)
-		p = p[len(b):]
+		n += len(b)
 	}
-	return out, nil
+	return out, n, nil
 }
 
 func (b batch) magic() int8        { return int8(b[16]) }
