@@ -146,7 +146,7 @@ func TestSoakBroker(t *testing.T) {
 	if err := prod.Flush(flush); err != nil {
 		t.Fatalf("flush the producer: %v", err)
 	}
-	ends := c.endOffsets(t, adm, "soak")
+	ends := endOffsets(t, adm, "soak")
 	soak.WaitFor(t, 3*time.Minute, "the group and the 0.9 consumer to read up to the log end", func() string {
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -179,8 +179,8 @@ func TestSoakBroker(t *testing.T) {
 	for _, b := range l.bad {
 		t.Error(b)
 	}
-	l.checkTopic(t, c.readAll(t, "soak", ends))
-	l.checkKeys(t, c.readAll(t, "soak-compact", c.endOffsets(t, adm, "soak-compact")))
+	l.checkTopic(t, readAll(t, c.client, "soak", ends))
+	l.checkKeys(t, readAll(t, c.client, "soak-compact", endOffsets(t, adm, "soak-compact")))
 	l.checkChurn(t, adm, c)
 	t.Logf("%d records acknowledged (%d not), group read %d, 0.9 consumer %d; churn: %d cycles complete, %d steps refused; crashes %v",
 		len(l.acked), l.failed, len(l.group), len(l.old), l.churnDone, l.churnErrs, crashes)
@@ -284,7 +284,7 @@ func (c *soakCluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-func (c *soakCluster) endOffsets(t *testing.T, adm *kadm.Client, topic string) map[int32]int64 {
+func endOffsets(t *testing.T, adm *kadm.Client, topic string) map[int32]int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -300,10 +300,10 @@ func (c *soakCluster) endOffsets(t *testing.T, adm *kadm.Client, topic string) m
 	return ends
 }
 
-// readAll reads a topic from its start up to ends with a fresh client.
-func (c *soakCluster) readAll(t *testing.T, topic string, ends map[int32]int64) []*kgo.Record {
+// readAll reads a topic from its start up to ends with a fresh client made by newClient.
+func readAll(t *testing.T, newClient func(*testing.T, ...kgo.Opt) *kgo.Client, topic string, ends map[int32]int64) []*kgo.Record {
 	t.Helper()
-	cl := c.client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := newClient(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	defer cl.Close()
 	next := map[int32]int64{}
 	var recs []*kgo.Record
