@@ -13,11 +13,10 @@ import (
 //
 // The mapping lives only until the response is written: the process keeps no file pages mapped (its RSS stays its
 // own) and a segment deleted afterwards is held by no mapping. A page the file stops backing while mapped (the
-// segment truncated meanwhile) fails the write with EFAULT, not a signal, since the copy runs in the kernel; the
-// part of the page holding the new end reads as zeros, so a truncation that ends inside the region's last page
-// while the response is written would send zeros where sendfile sent a short count. Besides recovery before a log
-// is served, only a follower truncating its log (Log.TruncateTo, unused by this single-broker code yet) shortens
-// a segment under readers: replication must fence such writes when it lands.
+// segment truncated meanwhile) fails the write with EFAULT, not a signal, since the copy runs in the kernel; but
+// the rest of the page holding the new end reads as zeros, where sendfile sends a short count. Only a follower
+// truncating its log (Log.TruncateTo) shortens a segment under readers, and never below the high watermark, up to
+// which consumers read: regions read past it (FileRegion.MayTruncate) are never mapped.
 // ok=false, with nothing mapped, means the file cannot be mapped: the caller sends with sendfile.
 func mapRegion(r *FileRegion) (mapping, data []byte, ok bool, err error) {
 	fi, err := r.File.Stat()

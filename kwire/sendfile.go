@@ -21,6 +21,11 @@ type FileRegion struct {
 	File   *os.File
 	Offset int64
 	Len    int
+	// MayTruncate marks a region the file may be truncated under while it is sent: a follower's fetch reads past
+	// the high watermark, and a leadership change can truncate a log there (never below it). Such a region goes
+	// out with sendfile, which sends only what the file holds, as Kafka's transferTo does; from a mapping, the
+	// rest of the page at the file's new end would read as zeros.
+	MayTruncate bool
 }
 
 // regions are the file regions of one request's response: placeholder slices (what a Fetch partition's
@@ -96,7 +101,7 @@ var errRegionFile = errors.New("file region unreadable")
 // with one writev loop, the regions mapped (writeMapped), or, where regions cannot be mapped or are too many,
 // consecutive byte pieces with one writev and regions with sendfile. It returns the bytes written.
 func (c *conn) writePieces(rc *RequestContext, out net.Buffers) (int64, error) {
-	if n := rc.regionCount(); n > 0 && n <= maxMappedRegions {
+	if rc.mappable() {
 		if n, ok, err := c.writeMapped(rc, out); ok {
 			return n, err
 		}
@@ -207,6 +212,22 @@ func (rc *RequestContext) regionCount() int {
 	rc.regions.mu.Lock()
 	defer rc.regions.mu.Unlock()
 	return len(rc.regions.m)
+}
+
+// mappable tells whether the response's regions can be written from mappings: there are some, not too many,
+// and none may be truncated while it is sent.
+func (rc *RequestContext) mappable() bool {
+	rc.regions.mu.Lock()
+	defer rc.regions.mu.Unlock()
+	if len(rc.regions.m) == 0 || len(rc.regions.m) > maxMappedRegions {
+		return false
+	}
+	for _, r := range rc.regions.m {
+		if r.MayTruncate {
+			return false
+		}
+	}
+	return true
 }
 
 // maxMappedRegions bounds the mappings one response makes (each is a kernel VMA, of which a process may have

@@ -225,3 +225,66 @@ func TestRegionTruncated(t *testing.T) {
 		t.Fatalf("no log line about the region:\n%s", logs)
 	}
 }
+
+// TestRegionTruncatedWhileSent truncates a region's file in the middle of a page while the response is being
+// written (the client reads slowly): a region marked MayTruncate (a follower's fetch) goes with sendfile, which
+// delivers exactly the bytes the file still holds and then fails as short, as Kafka's transferTo; never the zeros
+// a mapping shows in the rest of the page at the file's new end.
+func TestRegionTruncatedWhileSent(t *testing.T) {
+	client, server := tcpPair(t)
+	// At most about 256 KiB can be in flight: the kernel doubles both sizes.
+	_ = server.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	_ = client.(*net.TCPConn).SetReadBuffer(64 << 10)
+	_ = client.SetDeadline(time.Now().Add(30 * time.Second))
+
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i%251) | 1 // no zero byte
+	}
+	r := regionFile(t, data, 0)
+	r.MayTruncate = true
+	rc := &RequestContext{}
+	ph := rc.AttachRegion(r)
+	hdr := []byte("header")
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := (&conn{nc: server}).writePieces(rc, net.Buffers{hdr, ph})
+		rc.releaseRegions()
+		server.Close()
+		done <- result{n, err}
+	}()
+	head := make([]byte, 64<<10)
+	if _, err := io.ReadFull(client, head); err != nil {
+		t.Fatal(err)
+	}
+	// The writer is blocked on the full socket, far before this point.
+	cut := int64(768<<10 + 100)
+	if err := os.Truncate(r.File.Name(), cut); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(head, rest...)
+	res := <-done
+	if !errors.Is(res.err, errShortRegion) || !regionError(res.err) || res.n != int64(len(got)) {
+		t.Fatalf("write of a region truncated while sent: %d bytes, %v; %d received", res.n, res.err, len(got))
+	}
+	// sendfile sends all the file holds; a mapping's copy stops at a page or socket-chunk boundary before the new
+	// end, or sends zeros after it.
+	body := got[len(hdr):]
+	if int64(len(body)) != cut {
+		t.Fatalf("received %d bytes of the region, want all %d the file holds", len(body), cut)
+	}
+	if i := bytes.IndexByte(body, 0); i >= 0 {
+		t.Fatalf("received a zero at %d of the region (the file was cut at %d)", i, cut)
+	}
+	if !bytes.Equal(body, data[:len(body)]) {
+		t.Fatal("received bytes differ from the file's")
+	}
+}

@@ -195,7 +195,9 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			case region != nil:
 				// Sent from the segment file as stored: every batch's magic suits the version.
 				size = region.Len
-				rp.RecordBatches = st.rc.AttachRegion(&kwire.FileRegion{File: region.File, Offset: region.Pos, Len: region.Len})
+				// A follower reads past the high watermark, where a leadership change may truncate the log.
+				rp.RecordBatches = st.rc.AttachRegion(&kwire.FileRegion{File: region.File, Offset: region.Pos, Len: region.Len,
+					MayTruncate: req.ReplicaID >= 0})
 				st.regions = true
 			case len(res.Records) > 0:
 				size = len(res.Records)
