@@ -88,6 +88,10 @@ func TestFetchSessions(t *testing.T) {
 				if _, dup := out[rp.Partition]; dup {
 					t.Fatalf("partition %d twice", rp.Partition)
 				}
+				// Fetch v12's tagged fields stay unsent: a diverging epoch (0, 0) would make a Kafka follower truncate.
+				if rp.DivergingEpoch.Epoch != -1 || rp.CurrentLeader.LeaderID != -1 || rp.SnapshotID.Epoch != -1 {
+					t.Fatalf("partition %d: tagged fields sent: %+v %+v %+v", rp.Partition, rp.DivergingEpoch, rp.CurrentLeader, rp.SnapshotID)
+				}
 				out[rp.Partition] = gotPart{len(rp.RecordBatches), rp.HighWatermark, rp.ErrorCode}
 			}
 		}

@@ -38,8 +38,8 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 	deadline := time.Now().Add(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
 	for fctx.Kind() != fetchsession.SessionError {
 		changed := h.rm.Changed()
-		n, anyErr := h.readFetch(req, parts, st)
-		if n >= int(req.MinBytes) || anyErr || req.MaxWaitMillis <= 0 || len(parts) == 0 {
+		n, answerNow := h.readFetch(req, parts, st)
+		if n >= int(req.MinBytes) || answerNow || req.MaxWaitMillis <= 0 || len(parts) == 0 {
 			break
 		}
 		wait := time.Until(deadline)
@@ -132,8 +132,17 @@ func regionMagic(version int16) int8 {
 	return 2
 }
 
-// readFetch reads every partition once (ReplicaManager.readFromLocalLog) and returns the bytes read and whether a
-// partition failed.
+// emptyPartition is a Fetch response partition before it is read: every offset -1 as in Kafka's answer without data,
+// and Fetch v12's tagged fields (diverging epoch, current leader, snapshot id) at their defaults, so that they are not
+// sent. Zero values there would tell a Kafka follower that its log diverges at epoch 0, offset 0.
+func emptyPartition(partition int32) kmsg.FetchResponseTopicPartition {
+	rp := kmsg.NewFetchResponseTopicPartition()
+	rp.Partition, rp.HighWatermark, rp.PreferredReadReplica = partition, -1, -1
+	return rp
+}
+
+// readFetch reads every partition once (ReplicaManager.readFromLocalLog) and returns the bytes read and whether the
+// answer cannot wait: a partition failed, or a follower's log diverges from ours.
 func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.PartitionRequest, st *fetchState) (int, bool) {
 	if st.parts == nil {
 		st.parts = make([]kmsg.FetchResponseTopicPartition, len(parts))
@@ -154,21 +163,23 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 		}
 	}
 	minOneMessage := !hardMaxBytesLimit
-	total, anyErr := 0, false
+	total, answerNow := 0, false
 	var convs []conversion
 	for i := range parts {
 		p := &parts[i]
 		rp := &st.parts[i]
-		*rp = kmsg.FetchResponseTopicPartition{Partition: p.Partition, HighWatermark: -1, LastStableOffset: -1,
-			LogStartOffset: -1, PreferredReadReplica: -1}
+		*rp = emptyPartition(p.Partition)
 		maxBytes := int32(min(int64(p.MaxBytes), max(limit, 0)))
 		params := replica.ReadParams{
 			Offset: p.FetchOffset, MaxBytes: maxBytes, MinOneMessage: minOneMessage, ReplicaID: req.ReplicaID,
 			CurrentLeaderEpoch: p.CurrentLeaderEpoch, ReadCommitted: req.Version >= 4 && req.IsolationLevel == 1,
 			Alloc: st.alloc,
 		}
+		if p.LastFetchedEpoch >= 0 {
+			params.LastFetchedEpoch = &p.LastFetchedEpoch
+		}
 		var (
-			res    klog.ReadResult
+			res    replica.ReadResult
 			region *klog.Region
 			err    error
 		)
@@ -179,10 +190,15 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 		}
 		size := 0
 		if err != nil {
-			anyErr = true
+			answerNow = true
 			rp.ErrorCode = errCode(err)
 		} else {
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStartOffset
+			if d := res.Diverging; d != nil {
+				// A follower to truncate: answered at once, as Kafka does for a diverging epoch.
+				rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = d.Epoch, d.EndOffset
+				answerNow = true
+			}
 			if res.FirstBatchTooLarge && !hardMaxBytesLimit {
 				// The start of a batch larger than maxBytes: v3+ consumers get nothing and progress with a larger
 				// fetch (readFromLocalLog); v0-v2 get the slice, which tells an old consumer the message is too large.
@@ -228,9 +244,9 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 	for _, c := range downConvertAll(convs, req.Version, st.alloc) {
 		rp := &st.parts[c.i]
 		if c.err != nil {
-			anyErr = true
-			*rp = kmsg.FetchResponseTopicPartition{Partition: rp.Partition, HighWatermark: -1, LastStableOffset: -1,
-				LogStartOffset: -1, PreferredReadReplica: -1, ErrorCode: errCode(c.err), RecordBatches: []byte{}}
+			answerNow = true
+			*rp = emptyPartition(rp.Partition)
+			rp.ErrorCode, rp.RecordBatches = errCode(c.err), []byte{}
 			continue
 		}
 		rp.RecordBatches = c.out
@@ -244,9 +260,10 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 		st.results[i] = fetchsession.PartitionResult{
 			RecordBytes: st.sizes[i], HighWatermark: rp.HighWatermark, LastStableOffset: rp.LastStableOffset,
 			LogStartOffset: rp.LogStartOffset, ErrorCode: rp.ErrorCode, PreferredReadReplica: rp.PreferredReadReplica,
+			DivergingEpoch: rp.DivergingEpoch.Epoch >= 0,
 		}
 	}
-	return total, anyErr
+	return total, answerNow
 }
 
 // conversion is one partition's records to down-convert for Fetch v0-v3.

@@ -427,6 +427,18 @@ func (l *Log) HighWatermark() int64 {
 	return l.hw
 }
 
+// Offsets is a read's result without records: the log's high watermark, start, last stable offset and end.
+func (l *Log) Offsets() ReadResult {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.offsetsLocked()
+}
+
+func (l *Log) offsetsLocked() ReadResult {
+	return ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next,
+		DownConversionDisabled: l.cfg.DownConversionDisabled}
+}
+
 // SetHighWatermark stores hw clamped to [log start, log end].
 func (l *Log) SetHighWatermark(hw int64) {
 	l.mu.Lock()
@@ -784,8 +796,7 @@ func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMess
 // readBounds starts a read under l.mu: the result's offsets, the read's upper offset (maxOffset < 0 or past the
 // end means the log end), and whether there is nothing to read.
 func (l *Log) readBounds(offset, maxOffset int64) (ReadResult, int64, bool, error) {
-	res := ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next,
-		DownConversionDisabled: l.cfg.DownConversionDisabled}
+	res := l.offsetsLocked()
 	if l.closed {
 		return res, maxOffset, true, errClosed
 	}

@@ -494,42 +494,68 @@ type ReadParams struct {
 	ReplicaID          int32 // -1 consumers; >= 0 follower brokers
 	CurrentLeaderEpoch int32 // -1 when the client does not know it
 	ReadCommitted      bool
+	LastFetchedEpoch   *int32     // a follower's (Fetch v12+): the epoch of the last batch it holds; nil when not sent
 	Alloc              klog.Alloc // where the records are read into; nil allocates
+}
+
+// ReadResult is what a read of one partition found: the log's records and offsets, or, for a follower whose log
+// diverges from the leader's, no records and where to truncate to.
+type ReadResult struct {
+	klog.ReadResult
+	Diverging *EpochEndOffset
+}
+
+// EpochEndOffset is a leader epoch and the offset where it ends in the leader's log: for a follower whose last
+// fetched epoch the leader's log does not continue (Kafka's divergingEpoch), the largest epoch up to it the leader
+// has and that epoch's end, below which the two logs agree.
+type EpochEndOffset struct {
+	Epoch     int32
+	EndOffset int64
 }
 
 // Read serves one partition of a Fetch: leaders only; consumers see up to the high watermark (the last stable offset
 // for read_committed, which equals it while there are no transactions), followers up to the log end, and a
 // follower's fetch offset advances its position and perhaps the high watermark.
-func (m *Manager) Read(topic string, partition int32, rp ReadParams) (klog.ReadResult, error) {
-	p, maxOffset, err := m.readStart(topic, partition, rp)
-	if err != nil {
-		return klog.ReadResult{}, err
+func (m *Manager) Read(topic string, partition int32, rp ReadParams) (ReadResult, error) {
+	p, maxOffset, div, err := m.readStart(topic, partition, rp)
+	if err != nil || div.Diverging != nil {
+		return div, err
 	}
-	return p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
+	res, err := p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
+	return ReadResult{ReadResult: res}, err
 }
 
 // ReadRegion is Read that may answer with a region of a segment file instead of the records' bytes
 // (klog.Log.ReadRegion): when they are at least minLen bytes and no batch has a magic above maxMagic. The caller
 // owns the region's file.
-func (m *Manager) ReadRegion(topic string, partition int32, rp ReadParams, maxMagic int8, minLen int) (klog.ReadResult, *klog.Region, error) {
-	p, maxOffset, err := m.readStart(topic, partition, rp)
-	if err != nil {
-		return klog.ReadResult{}, nil, err
+func (m *Manager) ReadRegion(topic string, partition int32, rp ReadParams, maxMagic int8, minLen int) (ReadResult, *klog.Region, error) {
+	p, maxOffset, div, err := m.readStart(topic, partition, rp)
+	if err != nil || div.Diverging != nil {
+		return div, nil, err
 	}
-	return p.log.ReadRegion(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
+	res, region, err := p.log.ReadRegion(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
+	return ReadResult{ReadResult: res}, region, err
 }
 
-// readStart is the part of a read before the log: the leader check, the follower's position, and the offset
-// below which the reader may read.
-func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Partition, int64, error) {
+// readStart is the part of a read before the log: the leader check, the check of a follower's last fetched epoch
+// (a diverging result ends the read), the follower's position, and the offset below which the reader may read.
+func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Partition, int64, ReadResult, error) {
 	p, err := m.lookup(topic, partition)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, ReadResult{}, err
 	}
 	p.mu.Lock()
 	if err := p.leaderLocked(m.cfg.BrokerID, rp.CurrentLeaderEpoch); err != nil {
 		p.mu.Unlock()
-		return nil, 0, err
+		return nil, 0, ReadResult{}, err
+	}
+	if rp.LastFetchedEpoch != nil {
+		div, err := p.divergingLocked(rp.Offset, *rp.LastFetchedEpoch)
+		if err != nil || div.Diverging != nil {
+			// The follower's position is not taken from a diverging fetch (ReplicaManager.updateFollowerFetchState).
+			p.mu.Unlock()
+			return nil, 0, div, err
+		}
 	}
 	maxOffset := p.log.HighWatermark()
 	if rp.ReplicaID >= 0 {
@@ -545,7 +571,21 @@ func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Part
 		}
 	}
 	p.mu.Unlock()
-	return p, maxOffset, nil
+	return p, maxOffset, ReadResult{}, nil
+}
+
+// divergingLocked is Partition.readRecords' check of the epoch of the last batch a fetcher holds (Fetch v12+): if the
+// leader's log does not have that epoch up to the fetch offset, the answer is no records and the leader's epoch and
+// end offset to truncate to; an epoch the leader cannot place, or an offset below its log start, is out of range.
+func (p *Partition) divergingLocked(offset int64, lastFetched int32) (ReadResult, error) {
+	epoch, end := p.log.EndOffsetForEpoch(lastFetched)
+	if epoch < 0 || end < 0 || offset < p.log.LogStartOffset() {
+		return ReadResult{}, klog.ErrOffsetOutOfRange
+	}
+	if epoch >= lastFetched && end >= offset {
+		return ReadResult{}, nil
+	}
+	return ReadResult{ReadResult: p.log.Offsets(), Diverging: &EpochEndOffset{Epoch: epoch, EndOffset: end}}, nil
 }
 
 // ListOffset answers one partition of ListOffsets (Partition.fetchOffsetForTimestamp): the offset and timestamp

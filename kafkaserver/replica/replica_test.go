@@ -203,3 +203,57 @@ func TestStopReplicaAndCache(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+// TestDivergingEpoch checks the leader's answer to a follower's last fetched epoch (Fetch v12+, Partition.readRecords):
+// no records and the epoch and end offset to truncate to where the leader's log does not continue the follower's,
+// out of range for an epoch it cannot place, a normal read otherwise; a diverging fetch does not count as the
+// follower's position.
+func TestDivergingEpoch(t *testing.T) {
+	m := newTestManager(t, 1)
+	m.BecomeLeaderOrFollower(leaderAndIsr(1, 1, 1, []int32{1, 2}, []int32{1, 2}))
+	if _, err := m.Append("t", 0, batch(3), 1); err != nil { // offsets 0-2 in epoch 1
+		t.Fatal(err)
+	}
+	m.BecomeLeaderOrFollower(leaderAndIsr(1, 1, 3, []int32{1, 2}, []int32{1, 2}))
+	if _, err := m.Append("t", 0, batch(2), 1); err != nil { // offsets 3-4 in epoch 3
+		t.Fatal(err)
+	}
+	p, _ := m.Partition("t", 0)
+	read := func(offset int64, lastFetched int32) (ReadResult, error) {
+		return m.Read("t", 0, ReadParams{Offset: offset, MaxBytes: 1 << 20, ReplicaID: 2, CurrentLeaderEpoch: 3, LastFetchedEpoch: &lastFetched})
+	}
+	for _, tc := range []struct {
+		offset      int64
+		lastFetched int32
+		want        *EpochEndOffset
+	}{
+		{4, 2, &EpochEndOffset{1, 3}}, // epoch 2 is not the leader's: epoch 1 ends at 3
+		{5, 1, &EpochEndOffset{1, 3}}, // the follower has more of epoch 1 than the leader
+		{6, 3, &EpochEndOffset{3, 5}}, // past the leader's end in its latest epoch
+	} {
+		res, err := read(tc.offset, tc.lastFetched)
+		if err != nil || res.Diverging == nil || *res.Diverging != *tc.want || len(res.Records) != 0 {
+			t.Fatalf("fetch at %d after epoch %d: %+v, %v; want diverging %+v", tc.offset, tc.lastFetched, res.Diverging, err, tc.want)
+		}
+		if res.HighWatermark != 0 || res.LogEndOffset != 5 {
+			t.Fatalf("diverging answer's offsets: hw %d, end %d", res.HighWatermark, res.LogEndOffset)
+		}
+	}
+	if hw := p.Info().HighWatermark; hw != 0 {
+		t.Fatalf("a diverging fetch moved the high watermark to %d", hw)
+	}
+	if _, err := read(3, 7); !errors.Is(err, klog.ErrOffsetOutOfRange) {
+		t.Fatalf("an epoch the leader cannot place: %v", err)
+	}
+	// Logs that agree: records as usual, and the follower's position counts.
+	res, err := read(3, 1)
+	if err != nil || res.Diverging != nil || len(res.Records) == 0 {
+		t.Fatalf("fetch at 3 after epoch 1: %+v, %v, %d bytes", res.Diverging, err, len(res.Records))
+	}
+	if _, err := read(5, 3); err != nil {
+		t.Fatal(err)
+	}
+	if hw := p.Info().HighWatermark; hw != 5 {
+		t.Fatalf("high watermark after the follower reached 5: %d", hw)
+	}
+}
