@@ -37,6 +37,10 @@ const serverLogger = "kafka.server.KafkaServer"
 // ibp27 is the first inter.broker.protocol.version that registers brokers with version 5 JSON.
 var ibp27, _ = serverprops.ParseAPIVersion("2.7-IV0")
 
+// ibp27iv1 is the first inter.broker.protocol.version whose followers truncate on fetch (Kafka's
+// isTruncationOnFetchSupported).
+var ibp27iv1, _ = serverprops.ParseAPIVersion("2.7-IV1")
+
 // Broker is one running Kafka broker.
 type Broker struct {
 	cfg     *serverprops.Config
@@ -248,9 +252,10 @@ func (b *Broker) start(ctx context.Context) error {
 	b.rm.StartFetchers(rctx, replica.FetcherConfig{
 		Send: b.api.send, MaxWaitMs: cfg.ReplicaFetchWaitMaxMs, MinBytes: cfg.ReplicaFetchMinBytes,
 		ResponseMaxBytes: cfg.ReplicaFetchResponseMaxBytes, PartitionMaxBytes: cfg.ReplicaFetchMaxBytes,
-		Backoff:    time.Duration(cfg.ReplicaFetchBackoffMs) * time.Millisecond,
-		LagTimeMax: time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
-		AlterIsr:   b.alterIsr,
+		Backoff:         time.Duration(cfg.ReplicaFetchBackoffMs) * time.Millisecond,
+		LagTimeMax:      time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
+		AlterIsr:        b.alterIsr,
+		TruncateOnFetch: cfg.InterBrokerProtocolVersion.ID >= ibp27iv1.ID,
 	})
 	b.wg.Add(1)
 	go func() {

@@ -130,26 +130,41 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 	cl1 := c.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	produceN(t, cl1, "replicated", 0, 200, 100)
 
-	// While broker 0 is down its log of partition 0 gets records of its old epoch that nobody else has.
-	lcfg := klog.DefaultConfig()
-	stray, err := klog.Open(filepath.Join(dir0, "replicated-0"), lcfg, time.Now, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stray.AppendAsLeader(rawBatch(-1, -1, -1, 7), oldEpoch); err != nil {
-		t.Fatal(err)
-	}
-	if err := stray.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
-	c.waitFor("partition 0 replicated again", same(0))
-	c.waitFor("broker 0 back in both ISRs", func() bool {
-		return slices.Equal(isrOf(t, b1, "replicated", 0), []int32{0, 1}) && slices.Equal(isrOf(t, b1, "replicated", 1), []int32{0, 1})
-	})
-	if l, _ := b0.logs.Get("replicated", 0); l.LogEndOffset() != 300 {
-		t.Fatalf("broker 0 partition 0 log end %d, want 300", l.LogEndOffset())
+	// While broker 0 is down its log of partition 0 gets records of its old epoch that nobody else has. It comes
+	// back as follower and truncates them away: with Kafka 2.8's inter-broker protocol on the leader's answer to
+	// its fetch (DivergingEpoch), with 2.6's after asking with OffsetForLeaderEpoch.
+	offsetForEpoch := func() int64 { return b1.servers["PLAINTEXT"].Metrics().Requests(kmsg.OffsetForLeaderEpoch.Int16()) }
+	for round, ibp := range []string{"2.8", "2.6"} {
+		if round > 0 {
+			l, _ := b0.logs.Get("replicated", 0)
+			oldEpoch = l.LatestEpoch()
+			if err := b0.Close(); err != nil {
+				t.Fatal(err)
+			}
+			c.waitFor("broker 1 sees broker 0 gone", func() bool { return len(b1.Replicas().Cache().AliveBrokers()) == 1 })
+		}
+		stray, err := klog.Open(filepath.Join(dir0, "replicated-0"), klog.DefaultConfig(), time.Now, slog.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stray.AppendAsLeader(rawBatch(-1, -1, -1, 7), oldEpoch); err != nil {
+			t.Fatal(err)
+		}
+		if err := stray.Close(); err != nil {
+			t.Fatal(err)
+		}
+		asked := offsetForEpoch()
+		b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast, "inter.broker.protocol.version="+ibp)
+		c.waitFor("partition 0 replicated again (IBP "+ibp+")", same(0))
+		c.waitFor("broker 0 back in both ISRs", func() bool {
+			return slices.Equal(isrOf(t, b1, "replicated", 0), []int32{0, 1}) && slices.Equal(isrOf(t, b1, "replicated", 1), []int32{0, 1})
+		})
+		if l, _ := b0.logs.Get("replicated", 0); l.LogEndOffset() != 300 {
+			t.Fatalf("IBP %s: broker 0 partition 0 log end %d, want 300", ibp, l.LogEndOffset())
+		}
+		if n := offsetForEpoch() - asked; (ibp == "2.8") != (n == 0) {
+			t.Fatalf("IBP %s: the follower sent %d OffsetForLeaderEpoch requests", ibp, n)
+		}
 	}
 	checkRecords := func(topic string, n int) {
 		t.Helper()

@@ -27,6 +27,11 @@ type FetcherConfig struct {
 	LagTimeMax        time.Duration // replica.lag.time.max.ms: the leader drops a follower this far behind from the ISR
 	// AlterIsr delivers this broker's ISR changes, as a partition leader, to the controller (wherever it is).
 	AlterIsr func(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error)
+	// TruncateOnFetch is Kafka's truncation on fetch (inter.broker.protocol.version 2.7-IV1 and later): a log with
+	// leader epochs starts fetching at once, its last epoch in each Fetch, and is truncated when the leader answers
+	// that it diverges; without it, or from a leader that does not answer so (Fetch below v12), the log is first
+	// truncated with OffsetForLeaderEpoch.
+	TruncateOnFetch bool
 }
 
 // followState is one partition a fetcher replicates.
@@ -43,6 +48,8 @@ type fetcher struct {
 	m      *Manager
 	leader int32
 	cancel context.CancelFunc
+	// oldLeader: the leader answered a Fetch below v12, so it cannot say when our log diverges from its.
+	oldLeader bool
 
 	mu    sync.Mutex
 	parts map[klog.TopicPartition]*followState
@@ -245,7 +252,8 @@ func (f *fetcher) followed(tp klog.TopicPartition, epoch int32) (*Partition, boo
 }
 
 // truncate cuts tp's log back to where it agrees with the leader's (AbstractFetcherThread's truncation by leader
-// epoch): the leader's end offset for our latest epoch, or, where our log has no epochs, our high watermark.
+// epoch): the leader's end offset for our latest epoch, or, where our log has no epochs, our high watermark. With
+// truncation on fetch, a log with epochs is left to the fetches.
 func (f *fetcher) truncate(ctx context.Context, tp klog.TopicPartition, epoch int32) error {
 	for range 16 { // each round removes at least one epoch of ours the leader does not have
 		p, ok := f.followed(tp, epoch)
@@ -256,6 +264,9 @@ func (f *fetcher) truncate(ctx context.Context, tp klog.TopicPartition, epoch in
 		latest := l.LatestEpoch()
 		if latest < 0 {
 			return l.TruncateTo(l.HighWatermark())
+		}
+		if f.m.fetchCfg.TruncateOnFetch && !f.oldLeader {
+			return nil
 		}
 		req := kmsg.NewPtrOffsetForLeaderEpochRequest()
 		req.ReplicaID = f.m.cfg.BrokerID
@@ -279,25 +290,32 @@ func (f *fetcher) truncate(ctx context.Context, tp klog.TopicPartition, epoch in
 		if r.EndOffset < 0 { // the leader has no epoch at or below ours
 			return l.TruncateTo(l.HighWatermark())
 		}
-		// Our end offset for the leader's epoch bounds what we share with it.
-		ourEpoch, ourEnd := l.EndOffsetForEpoch(r.LeaderEpoch)
-		target := min(r.EndOffset, l.LogEndOffset())
-		if r.LeaderEpoch != latest {
-			target = min(target, ourEnd)
-		}
-		if target >= l.LogEndOffset() {
-			return nil // all of our log is shared (an epoch of ours past it holds no records)
-		}
-		f.m.logger.Info("truncating follower log to the leader's", "partition", tp.String(), "to", target,
-			"leader_epoch", r.LeaderEpoch, "leader_end", r.EndOffset)
-		if err := l.TruncateTo(target); err != nil {
+		if done, err := f.truncateTo(tp, l, latest, r.LeaderEpoch, r.EndOffset); done || err != nil {
 			return err
-		}
-		if r.LeaderEpoch == latest || ourEpoch == r.LeaderEpoch {
-			return nil
 		}
 	}
 	return errors.New("truncation did not converge")
+}
+
+// truncateTo applies the leader's answer for our epoch latest, its largest epoch up to it and where that ends
+// (getOffsetTruncationState): our log is cut to where both agree; done is false while the leader's epoch is not one
+// of ours, and the next question is about our new latest epoch.
+func (f *fetcher) truncateTo(tp klog.TopicPartition, l *klog.Log, latest, leaderEpoch int32, leaderEnd int64) (done bool, err error) {
+	// Our end offset for the leader's epoch bounds what we share with it.
+	ourEpoch, ourEnd := l.EndOffsetForEpoch(leaderEpoch)
+	target := min(leaderEnd, l.LogEndOffset())
+	if leaderEpoch != latest {
+		target = min(target, ourEnd)
+	}
+	if target >= l.LogEndOffset() {
+		return true, nil // all of our log is shared (an epoch of ours past it holds no records)
+	}
+	f.m.logger.Info("truncating follower log to the leader's", "partition", tp.String(), "to", target,
+		"leader_epoch", leaderEpoch, "leader_end", leaderEnd)
+	if err := l.TruncateTo(target); err != nil {
+		return false, err
+	}
+	return leaderEpoch == latest || ourEpoch == leaderEpoch, nil
 }
 
 func findEpochEnd(resp *kmsg.OffsetForLeaderEpochResponse, tp klog.TopicPartition) (kmsg.OffsetForLeaderEpochResponseTopicPartition, bool) {
@@ -321,7 +339,7 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 	req.ReplicaID = f.m.cfg.BrokerID
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = cfg.MaxWaitMs, cfg.MinBytes, cfg.ResponseMaxBytes
 	req.SessionID, req.SessionEpoch = 0, -1 // full fetches, no session
-	offsets := map[klog.TopicPartition]int64{}
+	sent := map[klog.TopicPartition]fetchedAt{}
 	byTopic := map[string]int{}
 	for tp, st := range parts {
 		p, ok := f.followed(tp, st.leaderEpoch)
@@ -342,11 +360,12 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.CurrentLeaderEpoch = tp.Partition, st.leaderEpoch
 		rp.FetchOffset, rp.LogStartOffset = p.log.LogEndOffset(), p.log.LogStartOffset()
+		rp.LastFetchedEpoch = p.log.LatestEpoch() // -1 without epochs: not sent
 		rp.PartitionMaxBytes = cfg.PartitionMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-		offsets[tp] = rp.FetchOffset
+		sent[tp] = fetchedAt{rp.FetchOffset, rp.LastFetchedEpoch}
 	}
-	if len(offsets) == 0 {
+	if len(sent) == 0 {
 		return nil
 	}
 	resp, err := cfg.Send(ctx, f.leader, req)
@@ -357,16 +376,26 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 	if err := kerr.ErrorForCode(fr.ErrorCode); err != nil {
 		return err
 	}
+	if fr.Version < 12 && cfg.TruncateOnFetch && !f.oldLeader {
+		// The leader cannot tell us that our log diverges from its: truncate with OffsetForLeaderEpoch first.
+		f.oldLeader = true
+		f.mu.Lock()
+		for _, st := range f.parts {
+			st.truncated = false
+		}
+		f.mu.Unlock()
+		return nil
+	}
 	appended := false
 	for _, t := range fr.Topics {
 		for _, rp := range t.Partitions {
 			tp := klog.TopicPartition{Topic: t.Topic, Partition: rp.Partition}
 			st, ok := parts[tp]
-			off, asked := offsets[tp]
+			at, asked := sent[tp]
 			if !ok || !asked {
 				continue
 			}
-			n, err := f.apply(ctx, tp, st.leaderEpoch, off, &rp)
+			n, err := f.apply(ctx, tp, st.leaderEpoch, at, &rp)
 			if err != nil {
 				f.m.logger.Warn("follower fetch of partition failed", "partition", tp.String(), "leader", f.leader, "err", err)
 				f.backoff(tp, st.leaderEpoch)
@@ -380,8 +409,14 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 	return nil
 }
 
-// apply applies one partition of a follower fetch response fetched at offset; it returns the records appended.
-func (f *fetcher) apply(ctx context.Context, tp klog.TopicPartition, epoch int32, offset int64, rp *kmsg.FetchResponseTopicPartition) (int, error) {
+// fetchedAt is what a follower's Fetch asked of one partition: its offset and the epoch of our last batch.
+type fetchedAt struct {
+	offset      int64
+	lastFetched int32
+}
+
+// apply applies one partition of a follower fetch response; it returns the records appended.
+func (f *fetcher) apply(ctx context.Context, tp klog.TopicPartition, epoch int32, at fetchedAt, rp *kmsg.FetchResponseTopicPartition) (int, error) {
 	p, ok := f.followed(tp, epoch)
 	if !ok {
 		return 0, nil
@@ -394,8 +429,13 @@ func (f *fetcher) apply(ctx context.Context, tp klog.TopicPartition, epoch int32
 	default:
 		return 0, err
 	}
-	if l.LogEndOffset() != offset {
+	if l.LogEndOffset() != at.offset {
 		return 0, nil // truncated or appended meanwhile: the next fetch starts from the new end
+	}
+	if d := rp.DivergingEpoch; d.Epoch >= 0 && at.lastFetched >= 0 {
+		// Truncation on fetch (truncateOnFetchResponse); the next fetch asks about our new latest epoch.
+		_, err := f.truncateTo(tp, l, at.lastFetched, d.Epoch, d.EndOffset)
+		return 0, err
 	}
 	n := 0
 	if len(rp.RecordBatches) > 0 {
