@@ -52,6 +52,7 @@ type Broker struct {
 	rm       *replica.Manager
 	handlers *handler.Handlers
 	servers  map[string]*kwire.Server // by listener name
+	zkIsr    zkIsr                    // ISR changes below IBP 2.7-IV2
 	api      *API
 	ctrl     *controller.Controller
 	dyn      *dynconfig.Manager
@@ -80,7 +81,9 @@ func New(cfg *serverprops.Config, logger *slog.Logger) *Broker {
 	// names them too).
 	reg.Logger("kafka")
 	reg.Logger("org.apache.kafka")
-	return &Broker{cfg: cfg, loggers: reg, logger: reg.Logger(serverLogger), servers: map[string]*kwire.Server{}}
+	b := &Broker{cfg: cfg, loggers: reg, logger: reg.Logger(serverLogger), servers: map[string]*kwire.Server{}}
+	b.zkIsr.b = b
+	return b
 }
 
 // ID is the broker id (known after Start).
@@ -257,6 +260,13 @@ func (b *Broker) start(ctx context.Context) error {
 		AlterIsr:        b.alterIsr,
 		TruncateOnFetch: cfg.InterBrokerProtocolVersion.ID >= ibp27iv1.ID,
 	})
+	if cfg.InterBrokerProtocolVersion.ID < ibp27iv2.ID {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.zkIsr.run(rctx)
+		}()
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -286,6 +296,9 @@ func (b *Broker) start(ctx context.Context) error {
 // alterIsr delivers this broker's ISR changes to the controller: the one in this broker, or another broker's over
 // the inter-broker listener.
 func (b *Broker) alterIsr(ctx context.Context, req *kmsg.AlterPartitionRequest) (*kmsg.AlterPartitionResponse, error) {
+	if b.cfg.InterBrokerProtocolVersion.ID < ibp27iv2.ID {
+		return b.zkIsr.alter(req)
+	}
 	id := b.rm.Cache().ControllerID()
 	if id == b.brokerID {
 		return b.ctrl.AlterIsr(ctx, req)

@@ -58,7 +58,8 @@ func isrOf(t *testing.T, b *Broker, topic string, partition int32) []int32 {
 // once both have it) and hold the same bytes at the same offsets. The first broker stops (controlled shutdown); the
 // other, in the ISR, leads on with every acknowledged record. Records its log got that its successor never had
 // (appended to its files while it was down, in its old leader epoch) are truncated away when it comes back as
-// follower (OffsetForLeaderEpoch); it catches up and the leader adds it back to the ISR with AlterIsr.
+// follower (on the leader's DivergingEpoch at IBP 2.8, after OffsetForLeaderEpoch at 2.6); it catches up and the
+// leader adds it back to the ISR with AlterIsr.
 func TestReplicationBetweenBrokers(t *testing.T) {
 	c := newCluster(t)
 	listeners := func() string { return fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)) }
@@ -209,4 +210,73 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 		t.Fatalf("reassignments after completion: %+v %v", lr, err)
 	}
 	checkRecords("moved", 50)
+}
+
+// Below IBP 2.7-IV2 a leader changes the ISR itself, as Kafka's ZkIsrManager: it writes the partition's state znode
+// and leaves an /isr_change_notification for the controller, which tells the brokers with UpdateMetadata. No AlterIsr
+// is sent.
+func TestIsrChangesThroughZooKeeper(t *testing.T) {
+	c := newCluster(t)
+	old := "inter.broker.protocol.version=2.6"
+	l0, l1 := fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t))
+	dir1 := t.TempDir()
+	b0 := startBrokerN(c, 0, nil, l0, old, "controlled.shutdown.retry.backoff.ms=100")
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, l1, "log.dirs="+dir1, old, "controlled.shutdown.retry.backoff.ms=100")
+	c.b = b0
+	c.waitFor("both brokers known", func() bool { return len(b0.Replicas().Cache().AliveBrokers()) == 2 })
+	ctx := ctxT(t)
+	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "zkisr", -1, -1
+	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{0, 1}}}
+	req.Topics = append(req.Topics, rt)
+	if resp, err := req.RequestWith(ctx, cl); err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create: %v %+v", err, resp)
+	}
+	c.waitFor("broker 0 leads zkisr-0", func() bool { _, err := b0.Replicas().Partition("zkisr", 0); return err == nil })
+	produceN(t, cl, "zkisr", 0, 0, 50)
+
+	// Broker 1 stops: the controller takes it out of the ISR. Records go on to broker 0 alone.
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("ISR [0]", func() bool { return slices.Equal(isrOf(t, b0, "zkisr", 0), []int32{0}) })
+	produceN(t, cl, "zkisr", 0, 50, 50)
+	before, _, err := b0.ZK().GetPartitionState(zkmeta.TopicPartition{Topic: "zkisr", Partition: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// It comes back, catches up, and the leader puts it back in the ISR through ZooKeeper.
+	b1 = startBrokerN(c, 1, nil, l1, "log.dirs="+dir1, old, "controlled.shutdown.retry.backoff.ms=100")
+	c.waitFor("ISR [0 1] in ZooKeeper", func() bool { return slices.Equal(isrOf(t, b0, "zkisr", 0), []int32{0, 1}) })
+	after, _, err := b0.ZK().GetPartitionState(zkmeta.TopicPartition{Topic: "zkisr", Partition: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Leader != 0 || after.LeaderEpoch != before.LeaderEpoch || after.ControllerEpoch != before.ControllerEpoch ||
+		after.ZkVersion != before.ZkVersion+1 {
+		t.Fatalf("state written by the leader: %+v, before %+v", after, before)
+	}
+	// The notification reaches the controller, which tells broker 1; it leaves no notification behind.
+	c.waitFor("broker 1's metadata shows ISR [0 1]", func() bool {
+		tm, ok := b1.Replicas().Cache().Topic("zkisr")
+		if !ok {
+			return false
+		}
+		isr := slices.Clone(tm.Partitions[0].ISR)
+		slices.Sort(isr)
+		return slices.Equal(isr, []int32{0, 1})
+	})
+	c.waitFor("notifications processed", func() bool {
+		seqs, err := b0.ZK().GetAllIsrChangeNotifications()
+		return err == nil && len(seqs) == 0
+	})
+	for _, b := range []*Broker{b0, b1} {
+		if n := b.servers["PLAINTEXT"].Metrics().Requests(kmsg.AlterPartition.Int16()); n != 0 {
+			t.Fatalf("broker %d received %d AlterIsr requests", b.ID(), n)
+		}
+	}
 }

@@ -695,3 +695,15 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	m.signal()
 }
+
+// ControllerEpochOf is the epoch of the controller whose LeaderAndIsr last set the partition's state here (what a
+// leader writes into the partition's state znode when it changes the ISR itself, below IBP 2.7-IV2).
+func (m *Manager) ControllerEpochOf(topic string, partition int32) (int32, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return -1, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.controllerEpoch, nil
+}
