@@ -259,6 +259,7 @@ func (b *Broker) start(ctx context.Context) error {
 		LagTimeMax:      time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
 		AlterIsr:        b.alterIsr,
 		TruncateOnFetch: cfg.InterBrokerProtocolVersion.ID >= ibp27iv1.ID,
+		NumFetchers:     cfg.NumReplicaFetchers,
 	})
 	if cfg.InterBrokerProtocolVersion.ID < ibp27iv2.ID {
 		b.wg.Add(1)

@@ -68,7 +68,7 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 	fast := "controlled.shutdown.retry.backoff.ms=100"
 	b0 := startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
 	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, l1, fast)
+	b1 := startBrokerN(c, 1, nil, l1, fast, "num.replica.fetchers=3")
 	c.b = b1
 	c.waitFor("both brokers known", func() bool {
 		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -32,6 +33,31 @@ type FetcherConfig struct {
 	// that it diverges; without it, or from a leader that does not answer so (Fetch below v12), the log is first
 	// truncated with OffsetForLeaderEpoch.
 	TruncateOnFetch bool
+	// NumFetchers is num.replica.fetchers: how many fetchers replicate from each leader, its partitions spread over
+	// them as Kafka's AbstractFetcherManager.getFetcherId does.
+	NumFetchers int32
+}
+
+// fetcherKey names a fetcher: the leader it fetches from and its number among that leader's fetchers.
+type fetcherKey struct{ leader, id int32 }
+
+// fetcherID is AbstractFetcherManager.getFetcherId: abs(31 * topic.hashCode + partition) % n, with Java's String
+// hash code (over UTF-16 units; topic names are ASCII), so that the same partitions share a fetcher as in Kafka.
+func fetcherID(tp klog.TopicPartition, n int32) int32 {
+	if n <= 1 {
+		return 0
+	}
+	var h int32
+	for i := 0; i < len(tp.Topic); i++ {
+		h = 31*h + int32(tp.Topic[i])
+	}
+	v := 31*h + tp.Partition
+	if v == math.MinInt32 { // Kafka's Utils.abs maps it to 0
+		v = 0
+	} else if v < 0 {
+		v = -v
+	}
+	return v % n
 }
 
 // followState is one partition a fetcher replicates.
@@ -94,15 +120,16 @@ func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
 	if m.fetchStopped || leader < 0 || leader == m.cfg.BrokerID {
 		return
 	}
-	f := m.fetchers[leader]
+	key := fetcherKey{leader, fetcherID(tp, m.fetchCfg.NumFetchers)}
+	f := m.fetchers[key]
 	if f == nil {
 		ctx, cancel := context.WithCancel(m.fetchCtx)
 		f = &fetcher{m: m, leader: leader, cancel: cancel, parts: map[klog.TopicPartition]*followState{},
 			wake: make(chan struct{}, 1)}
 		if m.fetchers == nil {
-			m.fetchers = map[int32]*fetcher{}
+			m.fetchers = map[fetcherKey]*fetcher{}
 		}
-		m.fetchers[leader] = f
+		m.fetchers[key] = f
 		m.fetchWG.Add(1)
 		go func() {
 			defer m.fetchWG.Done()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
 // A leader adds a follower to the ISR once it fetches at the high watermark, drops one that has not caught up
@@ -107,5 +109,19 @@ func TestIsrExpandAndShrink(t *testing.T) {
 	m.sendIsrChanges(ctx)
 	if info := p.Info(); !slices.Equal(info.ISR, []int32{1}) || info.HighWatermark != 5 {
 		t.Fatalf("after shrink: %+v", info)
+	}
+}
+
+// TestFetcherID checks Kafka's spread of partitions over num.replica.fetchers fetchers (values worked out with
+// Java's String.hashCode and int arithmetic).
+func TestFetcherID(t *testing.T) {
+	for _, tc := range []struct {
+		topic     string
+		partition int32
+		n, want   int32
+	}{{"t", 0, 3, 2}, {"topic", 0, 5, 3}, {"replicated", 1, 3, 0}, {"__consumer_offsets", 7, 4, 0}, {"topic", 0, 1, 0}} {
+		if got := fetcherID(klog.TopicPartition{Topic: tc.topic, Partition: tc.partition}, tc.n); got != tc.want {
+			t.Errorf("fetcher of %s-%d among %d: %d, want %d", tc.topic, tc.partition, tc.n, got, tc.want)
+		}
 	}
 }

@@ -62,12 +62,12 @@ type Manager struct {
 	sigMu   sync.Mutex
 	changed chan struct{} // closed (and replaced) on any append or high watermark change: wakes long polls
 
-	// Replication (fetcher.go, isr.go): the fetchers of the partitions this broker follows, by leader, and the
-	// ISR changes this broker proposes as leader.
+	// Replication (fetcher.go, isr.go): the fetchers of the partitions this broker follows, by leader and fetcher
+	// id, and the ISR changes this broker proposes as leader.
 	fetchMu        sync.Mutex
 	fetchCfg       FetcherConfig
 	fetchCtx       context.Context // nil until StartFetchers
-	fetchers       map[int32]*fetcher
+	fetchers       map[fetcherKey]*fetcher
 	pendingFollows map[klog.TopicPartition]follow // follows decided before StartFetchers
 	fetchWG        sync.WaitGroup
 	fetchStopped   bool          // Close ran
