@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -40,14 +41,7 @@ import (
 //   - no log shows a panic or a data race.
 func TestSoakReplication(t *testing.T) {
 	dur := soak.Duration(t, 10*time.Minute)
-	rate := 500
-	if s := os.Getenv("SOAK_RATE"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 100 {
-			t.Fatalf("SOAK_RATE: want records per second ≥ 100, got %q", s)
-		}
-		rate = n
-	}
+	rate := soakRate(t, 500)
 	t.Setenv("GORACE", soak.GORACE)
 	c := newReplCluster(t, 3, soak.BuildFlags())
 	start := time.Now()
@@ -113,21 +107,7 @@ func TestSoakReplication(t *testing.T) {
 		defer l.mu.Unlock()
 		return coverage(ends, l.group, "group")
 	})
-	soak.WaitFor(t, 2*time.Minute, "the group's commits to reach the log end", func() string {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		offs, err := adm.FetchOffsets(ctx, "soak-g")
-		if err != nil {
-			return err.Error()
-		}
-		var behind []string
-		for p, end := range ends {
-			if o, ok := offs.Lookup("soak", p); !ok || o.At != end {
-				behind = append(behind, fmt.Sprintf("soak-%d at %d of %d", p, o.At, end))
-			}
-		}
-		return strings.Join(behind, ", ")
-	})
+	soak.WaitFor(t, 2*time.Minute, "the group's commits to reach the log end", func() string { return commitsBehind(adm, ends) })
 	stopRun()
 	wg.Wait()
 	for _, m := range members {
@@ -146,7 +126,7 @@ func TestSoakReplication(t *testing.T) {
 	for id := range c.brokers {
 		c.stopBroker(id, syscall.SIGTERM)
 	}
-	c.zk.stop(syscall.SIGTERM)
+	c.stop(c.zk, syscall.SIGTERM)
 	soak.CheckLogs(t, c.logs, soak.GoZookeeperLastZxid)
 }
 
@@ -162,14 +142,12 @@ type replCluster struct {
 	logs       []string
 }
 
-// replProc is one start of a server: its process group, a channel closed once it has exited (and been waited
-// for), its log and its exit status.
+// replProc is one start of a server: its process, a channel closed once it has exited (and been waited for), and
+// its log.
 type replProc struct {
-	c      *replCluster
-	pid    int
+	cmd    *exec.Cmd
 	exited <-chan struct{}
 	logf   string
-	exit   func() int
 }
 
 type replBroker struct {
@@ -194,7 +172,7 @@ func newReplCluster(t *testing.T, n int, flags []string) *replCluster {
 	cmd := startProc(t, logf, c.zkBin, "start-foreground", c.zoo)
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	c.zk = &replProc{c: c, pid: cmd.Process.Pid, exited: exited, logf: logf, exit: func() int { return cmd.ProcessState.ExitCode() }}
+	c.zk = &replProc{cmd: cmd, exited: exited, logf: logf}
 	waitDial(t, c.zkAddr, logf)
 	for id := range n {
 		b := &replBroker{id: id, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logs: filepath.Join(dir, fmt.Sprintf("logs-%d", id))}
@@ -223,26 +201,14 @@ func (c *replCluster) startBroker(id int) {
 	logf := filepath.Join(c.dir, fmt.Sprintf("kafka-%d-%02d.log", id, b.starts))
 	c.logs = append(c.logs, logf)
 	cmd, exited := restartBroker(c.t, logf, c.kBin, b.props, b.addr)
-	b.proc = &replProc{c: c, pid: cmd.Process.Pid, exited: exited, logf: logf, exit: func() int { return cmd.ProcessState.ExitCode() }}
+	b.proc = &replProc{cmd: cmd, exited: exited, logf: logf}
 }
 
-func (c *replCluster) stopBroker(id int, sig syscall.Signal) { c.brokers[id].proc.stop(sig) }
+func (c *replCluster) stopBroker(id int, sig syscall.Signal) { c.stop(c.brokers[id].proc, sig) }
 
-// stop signals the process and waits for it; a SIGTERM must end it with status 0.
-func (p *replProc) stop(sig syscall.Signal) {
-	t := p.c.t
-	t.Helper()
-	syscall.Kill(-p.pid, sig)
-	select {
-	case <-p.exited:
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("%s: no exit 2 minutes after %v", p.logf, sig)
-	}
-	if sig == syscall.SIGTERM && p.exit() != 0 {
-		b, _ := os.ReadFile(p.logf)
-		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		t.Errorf("exit status %d on SIGTERM; the end of %s:\n%s", p.exit(), p.logf, strings.Join(lines[max(0, len(lines)-40):], "\n"))
-	}
+func (c *replCluster) stop(p *replProc, sig syscall.Signal) {
+	c.t.Helper()
+	stopProcess(c.t, p.cmd, p.exited, sig, p.logf, 2*time.Minute)
 }
 
 func (c *replCluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {

@@ -47,14 +47,7 @@ import (
 // a panic or a data race.
 func TestSoakBroker(t *testing.T) {
 	dur := soak.Duration(t, 10*time.Minute)
-	rate := 1000
-	if s := os.Getenv("SOAK_RATE"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 100 {
-			t.Fatalf("SOAK_RATE: want records per second ≥ 100, got %q", s)
-		}
-		rate = n
-	}
+	rate := soakRate(t, 1000)
 	t.Setenv("GORACE", soak.GORACE)
 	c := newSoakCluster(t, soak.BuildFlags())
 	start := time.Now()
@@ -152,21 +145,7 @@ func TestSoakBroker(t *testing.T) {
 		defer l.mu.Unlock()
 		return coverage(ends, l.group, "group") + coverage(ends, l.old, "0.9 consumer")
 	})
-	soak.WaitFor(t, 2*time.Minute, "the group's commits to reach the log end", func() string {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		offs, err := adm.FetchOffsets(ctx, "soak-g")
-		if err != nil {
-			return err.Error()
-		}
-		var behind []string
-		for p, end := range ends {
-			if o, ok := offs.Lookup("soak", p); !ok || o.At != end {
-				behind = append(behind, fmt.Sprintf("soak-%d at %d of %d", p, o.At, end))
-			}
-		}
-		return strings.Join(behind, ", ")
-	})
+	soak.WaitFor(t, 2*time.Minute, "the group's commits to reach the log end", func() string { return commitsBehind(adm, ends) })
 	stopRun()
 	wg.Wait()
 	for _, m := range members {
@@ -258,21 +237,60 @@ func (c *soakCluster) stopZK(sig syscall.Signal) {
 	c.stop(c.zk, c.zkExit, sig, filepath.Join(c.dir, fmt.Sprintf("zk-%02d.log", c.zkStarts)))
 }
 
-// stop signals a server and waits for it; a SIGTERM must end it with status 0 (a failure shows its log's end).
 func (c *soakCluster) stop(cmd *exec.Cmd, exited <-chan struct{}, sig syscall.Signal, logf string) {
 	c.t.Helper()
+	stopProcess(c.t, cmd, exited, sig, logf, time.Minute)
+}
+
+// stopProcess signals a server's process group and waits up to limit for it; a SIGTERM must end it with status 0
+// (a failure shows its log's end).
+func stopProcess(t *testing.T, cmd *exec.Cmd, exited <-chan struct{}, sig syscall.Signal, logf string, limit time.Duration) {
+	t.Helper()
 	syscall.Kill(-cmd.Process.Pid, sig)
 	select {
 	case <-exited:
-	case <-time.After(time.Minute):
-		c.t.Fatalf("%s did not exit a minute after %v", cmd.Path, sig)
+	case <-time.After(limit):
+		t.Fatalf("%s did not exit %v after %v", cmd.Path, limit, sig)
 	}
 	if sig == syscall.SIGTERM && cmd.ProcessState.ExitCode() != 0 {
 		b, _ := os.ReadFile(logf)
 		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		c.t.Errorf("%s exited %d on SIGTERM; the end of %s:\n%s", cmd.Path, cmd.ProcessState.ExitCode(), logf,
+		t.Errorf("%s exited %d on SIGTERM; the end of %s:\n%s", cmd.Path, cmd.ProcessState.ExitCode(), logf,
 			strings.Join(lines[max(0, len(lines)-40):], "\n"))
 	}
+}
+
+// soakRate is SOAK_RATE, the producer's records per second, or def.
+func soakRate(t *testing.T, def int) int {
+	t.Helper()
+	s := os.Getenv("SOAK_RATE")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 100 {
+		t.Fatalf("SOAK_RATE: want records per second ≥ 100, got %q", s)
+	}
+	return n
+}
+
+// commitsBehind lists the partitions of topic soak whose commit by group soak-g is not at ends, or says why it
+// cannot tell; "" when all are there.
+func commitsBehind(adm *kadm.Client, ends map[int32]int64) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	offs, err := adm.FetchOffsets(ctx, "soak-g")
+	if err != nil {
+		return err.Error()
+	}
+	var behind []string
+	for p, end := range ends {
+		if o, ok := offs.Lookup("soak", p); !ok || o.At != end {
+			behind = append(behind, fmt.Sprintf("soak-%d at %d of %d", p, o.At, end))
+		}
+	}
+	sort.Strings(behind)
+	return strings.Join(behind, ", ")
 }
 
 func (c *soakCluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
