@@ -944,7 +944,10 @@ func (l *Log) TruncateTo(offset int64) error {
 		return fmt.Errorf("truncate %s to negative offset %d", l.tp, offset)
 	}
 	if offset >= l.next {
-		return nil
+		// Nothing to cut, but, as Kafka, the epoch cache still loses entries from the log end on: an epoch this
+		// broker started as leader without appending to it would otherwise stay the follower's last epoch, and the
+		// leader, which never had it, would answer each fetch that it diverges.
+		return l.epochs.truncateFromEnd(l.next)
 	}
 	l.logger.Info("truncating log", "to", offset, "from", l.next)
 	l.noteTruncation(offset)

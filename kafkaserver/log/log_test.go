@@ -354,6 +354,17 @@ func TestDeleteRecordsAndTruncate(t *testing.T) {
 	if e := l.EpochEntries(); e[len(e)-1].Epoch != 2 || e[len(e)-1].StartOffset != 10 {
 		t.Fatalf("epochs %+v", e)
 	}
+	// An epoch started at the log end without records (a leader that appended nothing) goes on a truncation to the
+	// end, as in Kafka; the log itself is unchanged.
+	if err := l.AssignEpochStartOffset(5, 12); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.TruncateTo(12); err != nil {
+		t.Fatal(err)
+	}
+	if e := l.EpochEntries(); l.LogEndOffset() != 12 || e[len(e)-1].Epoch != 2 {
+		t.Fatalf("truncation to the end: LEO %d, epochs %+v", l.LogEndOffset(), e)
+	}
 	if info := mustAppend(t, l, kbatch(t, 1, CodecNone, kv{"k", "v"}), 7); info.FirstOffset != 12 {
 		t.Fatal(info)
 	}

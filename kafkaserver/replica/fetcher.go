@@ -335,7 +335,8 @@ func (f *fetcher) truncateTo(tp klog.TopicPartition, l *klog.Log, latest, leader
 		target = min(target, ourEnd)
 	}
 	if target >= l.LogEndOffset() {
-		return true, nil // all of our log is shared (an epoch of ours past it holds no records)
+		// All of our log is shared; an epoch of ours past it holds no records, and goes from the epoch cache.
+		return true, l.TruncateTo(target)
 	}
 	f.m.logger.Info("truncating follower log to the leader's", "partition", tp.String(), "to", target,
 		"leader_epoch", leaderEpoch, "leader_end", leaderEnd)
