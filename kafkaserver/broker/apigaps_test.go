@@ -226,16 +226,7 @@ func TestInterBrokerSASLAndControlledShutdown(t *testing.T) {
 
 	ctx := ctxT(t)
 	// Partition 0 led by broker 1, partition 1 by broker 0.
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "moving", -1, -1
-	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{1, 0}},
-		{Partition: 1, Replicas: []int32{0, 1}}}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, c.client())
-	if err != nil || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("create: %v %+v", err, resp)
-	}
+	createAssigned(t, ctx, c.client(), "moving", []int32{1, 0}, []int32{0, 1})
 	leader := func(b *Broker, p int32) int32 {
 		tm, ok := b.Replicas().Cache().Topic("moving")
 		if pm, pok := tm.Partitions[p]; ok && pok {

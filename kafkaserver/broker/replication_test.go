@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -43,6 +44,22 @@ func logBytes(t *testing.T, b *Broker, topic string, partition int32) []byte {
 	return out
 }
 
+// createAssigned creates topic with partition i on the brokers replicas[i], the first its preferred leader.
+func createAssigned(t *testing.T, ctx context.Context, cl *kgo.Client, topic string, replicas ...[]int32) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
+	for i, r := range replicas {
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, kmsg.CreateTopicsRequestTopicReplicaAssignment{Partition: int32(i), Replicas: r})
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create %s: %v %+v", topic, err, resp)
+	}
+}
+
 func isrOf(t *testing.T, b *Broker, topic string, partition int32) []int32 {
 	t.Helper()
 	st, ok, err := b.ZK().GetPartitionState(zkmeta.TopicPartition{Topic: topic, Partition: partition})
@@ -77,16 +94,7 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 	seeds := kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String())
 	cl := c.client(seeds, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	// Partition 0 led by broker 0, partition 1 by broker 1; both on both brokers.
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "replicated", -1, -1
-	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{0, 1}},
-		{Partition: 1, Replicas: []int32{1, 0}}}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("create: %v %+v", err, resp)
-	}
+	createAssigned(t, ctx, cl, "replicated", []int32{0, 1}, []int32{1, 0})
 	leader := func(b *Broker, p int32) int32 {
 		tm, ok := b.Replicas().Cache().Topic("replicated")
 		if pm, pok := tm.Partitions[p]; ok && pok {
@@ -180,14 +188,7 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 
 	// A reassignment moves a partition from broker 0 to broker 1: broker 1 copies the log, joins the ISR, and the
 	// controller completes the move (KIP-455): broker 1 leads, broker 0's replica and its log are gone.
-	req = kmsg.NewPtrCreateTopicsRequest()
-	rt = kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "moved", -1, -1
-	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{0}}}
-	req.Topics = append(req.Topics, rt)
-	if resp, err = req.RequestWith(ctx, cl1); err != nil || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("create moved: %v %+v", err, resp)
-	}
+	createAssigned(t, ctx, cl1, "moved", []int32{0})
 	c.waitFor("moved led by broker 0", func() bool {
 		tm, ok := b1.Replicas().Cache().Topic("moved")
 		return ok && tm.Partitions[0].Leader == 0
@@ -227,14 +228,7 @@ func TestIsrChangesThroughZooKeeper(t *testing.T) {
 	c.waitFor("both brokers known", func() bool { return len(b0.Replicas().Cache().AliveBrokers()) == 2 })
 	ctx := ctxT(t)
 	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "zkisr", -1, -1
-	rt.ReplicaAssignment = []kmsg.CreateTopicsRequestTopicReplicaAssignment{{Partition: 0, Replicas: []int32{0, 1}}}
-	req.Topics = append(req.Topics, rt)
-	if resp, err := req.RequestWith(ctx, cl); err != nil || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("create: %v %+v", err, resp)
-	}
+	createAssigned(t, ctx, cl, "zkisr", []int32{0, 1})
 	c.waitFor("broker 0 leads zkisr-0", func() bool { _, err := b0.Replicas().Partition("zkisr", 0); return err == nil })
 	produceN(t, cl, "zkisr", 0, 0, 50)
 
