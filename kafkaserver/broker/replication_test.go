@@ -274,3 +274,71 @@ func TestIsrChangesThroughZooKeeper(t *testing.T) {
 		}
 	}
 }
+
+// A broker that led an epoch without appending to it has that epoch in its cache, at its log end, when it follows
+// again. The new leader never had it and answers the follower's fetch with DivergingEpoch at that same log end; the
+// follower drops the epoch (as Kafka's truncateTo does at the log end) and fetches on, where it used to keep the
+// epoch and be told the same at once, forever, leaving acks=all waiting for it to leave the ISR.
+func TestFollowerDropsEpochWithoutRecords(t *testing.T) {
+	c := newCluster(t)
+	l0 := fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t))
+	l1 := fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t))
+	dir0 := t.TempDir()
+	fast := "controlled.shutdown.retry.backoff.ms=100"
+	b0 := startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, l1, fast)
+	c.b = b1
+	c.waitFor("both brokers known", func() bool {
+		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
+	})
+	ctx := ctxT(t)
+	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	createAssigned(t, ctx, cl, "flip", []int32{0, 1})
+	leaderOn := func(b *Broker) int32 {
+		if tm, ok := b.Replicas().Cache().Topic("flip"); ok {
+			if pm, ok := tm.Partitions[0]; ok {
+				return pm.Leader
+			}
+		}
+		return -2
+	}
+	c.waitFor("broker 0 leads", func() bool { return leaderOn(b0) == 0 && leaderOn(b1) == 0 })
+	produceN(t, cl, "flip", 0, 0, 50)
+	same := func() bool {
+		a, b := logBytes(t, b0, "flip", 0), logBytes(t, b1, "flip", 0)
+		return len(a) > 0 && bytes.Equal(a, b)
+	}
+	c.waitFor("replicated", same)
+
+	// Broker 1 leads a new epoch while broker 0 is away, and nothing is appended in it.
+	if err := b0.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("broker 1 leads", func() bool { return leaderOn(b1) == 1 })
+	log1, _ := b1.logs.Get("flip", 0)
+	emptyEpoch := log1.LatestEpoch()
+	if _, start := log1.EndOffsetForEpoch(emptyEpoch - 1); start != 50 || log1.LogEndOffset() != 50 {
+		t.Fatalf("broker 1's epoch %d starts at %d, log end %d: want a new epoch at 50", emptyEpoch, start, log1.LogEndOffset())
+	}
+	b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
+	c.waitFor("broker 0 back in the ISR", func() bool { return slices.Equal(isrOf(t, b1, "flip", 0), []int32{0, 1}) })
+	adm := kadm.NewClient(cl)
+	if res, err := adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{"flip": {0: {}}}); err != nil ||
+		res["flip"][0].Err != nil {
+		t.Fatalf("preferred election: %+v %v", res, err)
+	}
+	c.waitFor("broker 0 leads again", func() bool { return leaderOn(b0) == 0 && leaderOn(b1) == 0 })
+
+	// Broker 1 follows with its empty epoch as its last: it must drop it, take the new records and stay in the ISR.
+	produceN(t, cl, "flip", 0, 50, 50)
+	c.waitFor("broker 1 has the new records", func() bool { return log1.LogEndOffset() == 100 && same() })
+	if isr := isrOf(t, b0, "flip", 0); !slices.Equal(isr, []int32{0, 1}) {
+		t.Fatalf("ISR %v after the new records", isr)
+	}
+	log0, _ := b0.logs.Get("flip", 0)
+	if e0, e1 := log0.LatestEpoch(), log1.LatestEpoch(); e0 != e1 || e1 == emptyEpoch {
+		t.Fatalf("latest epochs: leader %d, follower %d (the empty one was %d)", e0, e1, emptyEpoch)
+	}
+}
