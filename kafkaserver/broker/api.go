@@ -26,7 +26,15 @@ type API struct {
 	opts []kgo.Opt
 
 	mu      sync.Mutex
-	clients map[int32]*remote
+	clients map[remoteKey]*remote
+}
+
+// remoteKey names a connection to another broker: the controller's and the broker's own requests share one
+// (channel ""), each replica fetcher has its own (channel "fetcher-N"), as each of Kafka's ReplicaFetcherThreads
+// does, so that one fetcher's long poll does not hold up another's behind it on the same connection.
+type remoteKey struct {
+	broker  int32
+	channel string
 }
 
 var _ controller.BrokerAPI = (*API)(nil)
@@ -37,7 +45,7 @@ type remote struct {
 }
 
 func newAPI(self int32, rm *replica.Manager, zk *zkmeta.Client, listener string, logger *slog.Logger, opts ...kgo.Opt) *API {
-	return &API{self: self, rm: rm, zk: zk, listener: listener, logger: logger, opts: opts, clients: map[int32]*remote{}}
+	return &API{self: self, rm: rm, zk: zk, listener: listener, logger: logger, opts: opts, clients: map[remoteKey]*remote{}}
 }
 
 // LeaderAndIsr sends a LeaderAndIsr request to brokerID.
@@ -88,7 +96,20 @@ func (a *API) ControlledShutdown(ctx context.Context, controllerID int32, req *k
 // send delivers req to a remote broker's inter-broker endpoint (read from its registration). The version is the
 // highest both sides support. TODO: pin the version the controller chose for the cluster's IBP.
 func (a *API) send(ctx context.Context, brokerID int32, req kmsg.Request) (kmsg.Response, error) {
-	cl, err := a.client(brokerID)
+	return a.sendOn(ctx, remoteKey{brokerID, ""}, req)
+}
+
+// fetcherSend is how replica fetcher id reaches its leaders: over a connection of its own to each.
+func (a *API) fetcherSend(id int32) replica.Send {
+	channel := fmt.Sprintf("fetcher-%d", id)
+	return func(ctx context.Context, brokerID int32, req kmsg.Request) (kmsg.Response, error) {
+		return a.sendOn(ctx, remoteKey{brokerID, channel}, req)
+	}
+}
+
+func (a *API) sendOn(ctx context.Context, key remoteKey, req kmsg.Request) (kmsg.Response, error) {
+	brokerID := key.broker
+	cl, err := a.client(key)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +124,8 @@ func (a *API) send(ctx context.Context, brokerID int32, req kmsg.Request) (kmsg.
 	return resp, nil
 }
 
-func (a *API) client(brokerID int32) (*kgo.Client, error) {
+func (a *API) client(key remoteKey) (*kgo.Client, error) {
+	brokerID := key.broker
 	info, ok, err := a.zk.GetBroker(brokerID)
 	if err != nil {
 		return nil, fmt.Errorf("registration of broker %d: %w", brokerID, err)
@@ -122,18 +144,21 @@ func (a *API) client(brokerID int32) (*kgo.Client, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if r, ok := a.clients[brokerID]; ok {
+	if r, ok := a.clients[key]; ok {
 		if r.addr == addr {
 			return r.cl, nil
 		}
 		r.cl.Close()
 	}
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr),
-		kgo.ClientID(fmt.Sprintf("broker-%d-controller", a.self))}, a.opts...)...)
+	id := fmt.Sprintf("broker-%d-controller", a.self)
+	if key.channel != "" {
+		id = fmt.Sprintf("broker-%d-%s", a.self, key.channel) // Kafka's fetcher threads' client id
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ClientID(id)}, a.opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("client for broker %d: %w", brokerID, err)
 	}
-	a.clients[brokerID] = &remote{addr: addr, cl: cl}
+	a.clients[key] = &remote{addr: addr, cl: cl}
 	return cl, nil
 }
 

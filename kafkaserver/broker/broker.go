@@ -253,7 +253,7 @@ func (b *Broker) start(ctx context.Context) error {
 	b.cancel = cancel
 	b.startBackground(rctx)
 	b.rm.StartFetchers(rctx, replica.FetcherConfig{
-		Send: b.api.send, MaxWaitMs: cfg.ReplicaFetchWaitMaxMs, MinBytes: cfg.ReplicaFetchMinBytes,
+		SendFor: b.api.fetcherSend, MaxWaitMs: cfg.ReplicaFetchWaitMaxMs, MinBytes: cfg.ReplicaFetchMinBytes,
 		ResponseMaxBytes: cfg.ReplicaFetchResponseMaxBytes, PartitionMaxBytes: cfg.ReplicaFetchMaxBytes,
 		Backoff:         time.Duration(cfg.ReplicaFetchBackoffMs) * time.Millisecond,
 		LagTimeMax:      time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,

@@ -115,6 +115,12 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 	}
 	c.waitFor("partition 0 replicated", same(0))
 	c.waitFor("partition 1 replicated", same(1))
+	// Each follower fetches in an incremental fetch session: the leader holds one with the follower's partition.
+	for _, b := range []*Broker{b0, b1} {
+		if fs := b.handlers.FetchSessions(); fs.Len() != 1 || fs.NumPartitions() != 1 {
+			t.Fatalf("broker %d holds %d fetch sessions with %d partitions", b.ID(), fs.Len(), fs.NumPartitions())
+		}
+	}
 	for _, p := range []int32{0, 1} {
 		if isr := isrOf(t, b1, "replicated", p); !slices.Equal(isr, []int32{0, 1}) {
 			t.Fatalf("partition %d ISR %v", p, isr)

@@ -19,7 +19,9 @@ type Send func(ctx context.Context, brokerID int32, req kmsg.Request) (kmsg.Resp
 
 // FetcherConfig holds the replica.fetch.* settings of Kafka's ReplicaFetcherThread.
 type FetcherConfig struct {
-	Send              Send
+	// SendFor returns how fetcher id (of num.replica.fetchers) reaches its leaders: each fetcher on a connection of
+	// its own, as each ReplicaFetcherThread has, so that one fetcher's long poll does not hold up another's.
+	SendFor           func(id int32) Send
 	MaxWaitMs         int32         // replica.fetch.wait.max.ms
 	MinBytes          int32         // replica.fetch.min.bytes
 	ResponseMaxBytes  int32         // replica.fetch.response.max.bytes
@@ -71,9 +73,11 @@ type followState struct {
 // leader's log and ours agree, then fetches with this broker's id as the replica id and appends what comes back
 // with the leader's offsets.
 type fetcher struct {
-	m      *Manager
-	leader int32
-	cancel context.CancelFunc
+	m       *Manager
+	leader  int32
+	cancel  context.CancelFunc
+	send    Send
+	session *fetchSession // used by the fetching goroutine only
 	// oldLeader: the leader answered a Fetch below v12, so it cannot say when our log diverges from its.
 	oldLeader bool
 
@@ -124,8 +128,8 @@ func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
 	f := m.fetchers[key]
 	if f == nil {
 		ctx, cancel := context.WithCancel(m.fetchCtx)
-		f = &fetcher{m: m, leader: leader, cancel: cancel, parts: map[klog.TopicPartition]*followState{},
-			wake: make(chan struct{}, 1)}
+		f = &fetcher{m: m, leader: leader, cancel: cancel, send: m.fetchCfg.SendFor(key.id), session: newFetchSession(),
+			parts: map[klog.TopicPartition]*followState{}, wake: make(chan struct{}, 1)}
 		if m.fetchers == nil {
 			m.fetchers = map[fetcherKey]*fetcher{}
 		}
@@ -303,7 +307,7 @@ func (f *fetcher) truncate(ctx context.Context, tp klog.TopicPartition, epoch in
 		rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = tp.Partition, epoch, latest
 		rt.Partitions = append(rt.Partitions, rp)
 		req.Topics = append(req.Topics, rt)
-		resp, err := f.m.fetchCfg.Send(ctx, f.leader, req)
+		resp, err := f.send(ctx, f.leader, req)
 		if err != nil {
 			return err
 		}
@@ -360,15 +364,16 @@ func findEpochEnd(resp *kmsg.OffsetForLeaderEpochResponse, tp klog.TopicPartitio
 	return kmsg.OffsetForLeaderEpochResponseTopicPartition{}, false
 }
 
-// fetch sends one Fetch for parts and applies the answer (ReplicaFetcherThread.processPartitionData).
+// fetch sends one Fetch for parts and applies the answer (ReplicaFetcherThread.processPartitionData). The fetcher's
+// incremental fetch session with the leader leaves out of the request the partitions whose parameters did not
+// change, and the leader leaves out of its answer the partitions without news.
 func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]followState) error {
 	cfg := f.m.fetchCfg
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = f.m.cfg.BrokerID
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = cfg.MaxWaitMs, cfg.MinBytes, cfg.ResponseMaxBytes
-	req.SessionID, req.SessionEpoch = 0, -1 // full fetches, no session
 	sent := map[klog.TopicPartition]fetchedAt{}
-	byTopic := map[string]int{}
+	next := map[klog.TopicPartition]kmsg.FetchRequestTopicPartition{}
 	for tp, st := range parts {
 		p, ok := f.followed(tp, st.leaderEpoch)
 		if !ok {
@@ -377,36 +382,39 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 			f.backoff(tp, st.leaderEpoch)
 			continue
 		}
-		i, ok := byTopic[tp.Topic]
-		if !ok {
-			t := kmsg.NewFetchRequestTopic()
-			t.Topic = tp.Topic
-			req.Topics = append(req.Topics, t)
-			i = len(req.Topics) - 1
-			byTopic[tp.Topic] = i
-		}
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.CurrentLeaderEpoch = tp.Partition, st.leaderEpoch
 		rp.FetchOffset, rp.LogStartOffset = p.log.LogEndOffset(), p.log.LogStartOffset()
 		rp.LastFetchedEpoch = p.log.LatestEpoch() // -1 without epochs: not sent
 		rp.PartitionMaxBytes = cfg.PartitionMaxBytes
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+		next[tp] = rp
 		sent[tp] = fetchedAt{rp.FetchOffset, rp.LastFetchedEpoch}
 	}
 	if len(sent) == 0 {
 		return nil
 	}
-	resp, err := cfg.Send(ctx, f.leader, req)
+	f.session.build(req, next)
+	resp, err := f.send(ctx, f.leader, req)
 	if err != nil {
+		f.session.handleError()
 		return err
 	}
 	fr := resp.(*kmsg.FetchResponse)
-	if err := kerr.ErrorForCode(fr.ErrorCode); err != nil {
-		return err
+	if !f.session.handleResponse(fr) {
+		switch fr.ErrorCode {
+		case kerr.FetchSessionIDNotFound.Code, kerr.InvalidFetchSessionEpoch.Code, 0:
+			// The session is gone or out of step (or the answer does not fit it): a full fetch at once.
+			f.m.logger.Info("fetch session with leader reset", "leader", f.leader, "session", req.SessionID,
+				"epoch", req.SessionEpoch, "err", kerr.ErrorForCode(fr.ErrorCode))
+			return nil
+		}
+		return kerr.ErrorForCode(fr.ErrorCode)
 	}
 	if fr.Version < 12 && cfg.TruncateOnFetch && !f.oldLeader {
-		// The leader cannot tell us that our log diverges from its: truncate with OffsetForLeaderEpoch first.
+		// The leader cannot tell us that our log diverges from its: truncate with OffsetForLeaderEpoch first. This
+		// answer is not used, so the next fetch is a full one.
 		f.oldLeader = true
+		f.session.handleError()
 		f.mu.Lock()
 		for _, st := range f.parts {
 			st.truncated = false
@@ -520,7 +528,7 @@ func (f *fetcher) leaderOffset(ctx context.Context, tp klog.TopicPartition, epoc
 	rp.Partition, rp.CurrentLeaderEpoch, rp.Timestamp = tp.Partition, epoch, ts
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := f.m.fetchCfg.Send(ctx, f.leader, req)
+	resp, err := f.send(ctx, f.leader, req)
 	if err != nil {
 		return 0, err
 	}
