@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -125,22 +127,9 @@ func (a *API) sendOn(ctx context.Context, key remoteKey, req kmsg.Request) (kmsg
 }
 
 func (a *API) client(key remoteKey) (*kgo.Client, error) {
-	brokerID := key.broker
-	info, ok, err := a.zk.GetBroker(brokerID)
+	addr, err := a.address(key)
 	if err != nil {
-		return nil, fmt.Errorf("registration of broker %d: %w", brokerID, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("broker %d is not registered", brokerID)
-	}
-	var addr string
-	for _, e := range info.Endpoints {
-		if e.Listener == a.listener {
-			addr = fmt.Sprintf("%s:%d", e.Host, e.Port)
-		}
-	}
-	if addr == "" {
-		return nil, fmt.Errorf("broker %d has no %s endpoint", brokerID, a.listener)
+		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -156,10 +145,36 @@ func (a *API) client(key remoteKey) (*kgo.Client, error) {
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ClientID(id)}, a.opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("client for broker %d: %w", brokerID, err)
+		return nil, fmt.Errorf("client for broker %d: %w", key.broker, err)
 	}
 	a.clients[key] = &remote{addr: addr, cl: cl}
 	return cl, nil
+}
+
+// address finds the broker's inter-broker endpoint. Fetchers take it from the metadata cache, as Kafka's do, so
+// that replication goes on without a ZooKeeper read per fetch and while ZooKeeper is away; the controller's
+// requests, and a broker the cache does not know yet, read its registration.
+func (a *API) address(key remoteKey) (string, error) {
+	if key.channel != "" {
+		if b, ok := a.rm.Cache().Broker(key.broker); ok {
+			if e, ok := b.Endpoint(a.listener); ok {
+				return net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), nil
+			}
+		}
+	}
+	info, ok, err := a.zk.GetBroker(key.broker)
+	if err != nil {
+		return "", fmt.Errorf("registration of broker %d: %w", key.broker, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("broker %d is not registered", key.broker)
+	}
+	for _, e := range info.Endpoints {
+		if e.Listener == a.listener {
+			return net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), nil
+		}
+	}
+	return "", fmt.Errorf("broker %d has no %s endpoint", key.broker, a.listener)
 }
 
 func (a *API) close() {

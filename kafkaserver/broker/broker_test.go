@@ -77,8 +77,8 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startZK runs a standalone zkserver and returns its client address.
-func startZK(t testing.TB) string {
+// startZK runs a standalone zkserver and returns its client address and process id.
+func startZK(t testing.TB) (string, int) {
 	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
@@ -115,19 +115,20 @@ func startZK(t testing.TB) string {
 			_, err = c.Read(b)
 			c.Close()
 			if err == nil && string(b) == "imok" {
-				return addr
+				return addr, cmd.Process.Pid
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "zk.log"))
 	t.Fatalf("zkserver not ready\n%s", b)
-	return ""
+	return "", 0
 }
 
 type cluster struct {
 	t       testing.TB
 	zk      string
+	zkPid   int
 	logDir  string
 	port    int
 	b       *Broker
@@ -136,7 +137,8 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB) *cluster {
-	return &cluster{t: t, zk: startZK(t), logDir: t.TempDir(), port: freePort(t)}
+	zk, pid := startZK(t)
+	return &cluster{t: t, zk: zk, zkPid: pid, logDir: t.TempDir(), port: freePort(t)}
 }
 
 func (c *cluster) config(extra ...string) *serverprops.Config {
