@@ -146,7 +146,12 @@ func (b *Broker) start(ctx context.Context) error {
 	named := func(name string) *slog.Logger { return b.loggers.Logger(name).With("broker", b.brokerID) }
 	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
 	// logged and skipped, as Kafka does.
-	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: named("kafka.server.DynamicConfigManager")})
+	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: named("kafka.server.DynamicConfigManager"),
+		OnBrokerChange: func(prev, next *serverprops.Config) {
+			if next.NumReplicaFetchers != prev.NumReplicaFetchers {
+				b.rm.ResizeFetchers(next.NumReplicaFetchers)
+			}
+		}})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
 	}

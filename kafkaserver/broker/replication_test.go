@@ -5,16 +5,20 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -347,4 +351,106 @@ func TestFollowerDropsEpochWithoutRecords(t *testing.T) {
 	if e0, e1 := log0.LatestEpoch(), log1.LatestEpoch(); e0 != e1 || e1 == emptyEpoch {
 		t.Fatalf("latest epochs: leader %d, follower %d (the empty one was %d)", e0, e1, emptyEpoch)
 	}
+}
+
+// Replication does not need ZooKeeper: with it stopped (SIGSTOP, so that no session expires), a follower still
+// fetches from its leader, found in the metadata cache as Kafka's fetchers find it, and acks=all produce succeeds.
+func TestReplicationWhileZooKeeperIsAway(t *testing.T) {
+	c := newCluster(t)
+	fast := "controlled.shutdown.retry.backoff.ms=100"
+	b0 := startBrokerN(c, 0, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
+	c.b = b1
+	c.waitFor("both brokers known", func() bool {
+		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
+	})
+	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	createAssigned(t, ctxT(t), cl, "nozk", []int32{0, 1})
+	c.waitFor("broker 1 follows", func() bool {
+		tm, ok := b1.Replicas().Cache().Topic("nozk")
+		return ok && tm.Partitions[0].Leader == 0 && slices.Equal(isrOf(t, b0, "nozk", 0), []int32{0, 1})
+	})
+	produceN(t, cl, "nozk", 0, 0, 10)
+
+	if err := syscall.Kill(c.zkPid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(c.zkPid, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(resume)
+	produceN(t, cl, "nozk", 0, 10, 100) // acks=all: broker 1 has them
+	l1, _ := b1.logs.Get("nozk", 0)
+	if end := l1.LogEndOffset(); end != 110 || !bytes.Equal(logBytes(t, b0, "nozk", 0), logBytes(t, b1, "nozk", 0)) {
+		t.Fatalf("follower log end %d, or its bytes differ from the leader's", end)
+	}
+	resume()
+	checked := consumeN(t, c, "nozk", 0, 110)
+	for i, r := range checked[:110] {
+		if r.Offset != int64(i) || string(r.Value) != fmt.Sprintf("value-%d", i) {
+			t.Fatalf("record %d: offset %d value %q", i, r.Offset, r.Value)
+		}
+	}
+}
+
+// num.replica.fetchers changes live, as Kafka's DynamicThreadPool resizes the ReplicaFetcherManager: the followed
+// partitions are spread again over the new number of fetchers and replication goes on. A change to more than
+// double is refused as Kafka refuses it.
+func TestResizeReplicaFetchers(t *testing.T) {
+	c := newCluster(t)
+	fast := "controlled.shutdown.retry.backoff.ms=100"
+	b0 := startBrokerN(c, 0, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
+	c.b = b1
+	c.waitFor("both brokers known", func() bool {
+		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
+	})
+	ctx := ctxT(t)
+	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	createAssigned(t, ctx, cl, "resize", []int32{0, 1}, []int32{0, 1}, []int32{0, 1}, []int32{0, 1})
+	fetchers := func(want map[replica.FetcherKey]int) func() bool {
+		return func() bool { return maps.Equal(b1.Replicas().Fetchers(), want) }
+	}
+	c.waitFor("one fetcher", fetchers(map[replica.FetcherKey]int{{Leader: 0, ID: 0}: 4}))
+	replicated := func(n int) {
+		t.Helper()
+		for p := range int32(4) {
+			produceN(t, cl, "resize", p, n-10, 10)
+		}
+		for p := range int32(4) {
+			l, _ := b1.logs.Get("resize", p)
+			c.waitFor(fmt.Sprintf("partition %d replicated", p), func() bool {
+				return l.LogEndOffset() == int64(n) && bytes.Equal(logBytes(t, b0, "resize", p), logBytes(t, b1, "resize", p))
+			})
+		}
+	}
+	replicated(10)
+
+	adm := kadm.NewClient(cl)
+	set := func(v string) (kadm.AlterConfigsResponses, error) {
+		return adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "num.replica.fetchers", Value: &v}}, 1)
+	}
+	rs, err := set("2")
+	alterOK(t, rs, err)
+	// Java's hash spreads the four partitions of one topic over two fetchers by their parity.
+	c.waitFor("two fetchers", fetchers(map[replica.FetcherKey]int{{Leader: 0, ID: 0}: 2, {Leader: 0, ID: 1}: 2}))
+	replicated(20)
+
+	rs, err = set("5")
+	if msg := alterErr(t, rs, err, kerr.InvalidRequest); msg != "Invalid config value for resource "+
+		"ConfigResource(type=BROKER, name='1'): Invalid dynamic configuration" {
+		t.Fatalf("message %q", msg)
+	}
+	rs, err = adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: "num.replica.fetchers"}}, 1)
+	alterOK(t, rs, err)
+	c.waitFor("one fetcher again", fetchers(map[replica.FetcherKey]int{{Leader: 0, ID: 0}: 4}))
+	replicated(30)
 }

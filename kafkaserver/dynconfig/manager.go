@@ -48,6 +48,9 @@ type Config struct {
 	// Now defaults to time.Now; tests set it to age notifications.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnBrokerChange, when set, is told of each live change of this broker's config (not the load at start), for
+	// the settings applied outside the logs (num.replica.fetchers).
+	OnBrokerChange func(prev, next *serverprops.Config)
 }
 
 // Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's
@@ -112,7 +115,7 @@ func (m *Manager) LastExecuted() int64 { return m.lastExecuted.Load() }
 func (m *Manager) LoadBrokerConfigs() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reloadBroker()
+	return m.reloadBroker(false)
 }
 
 // BrokerLevels reads both dynamic levels of this broker from ZooKeeper.
@@ -128,7 +131,10 @@ func (m *Manager) BrokerLevels() (BrokerLevels, error) {
 	return BrokerLevels{PerBroker: per, Default: def}, nil
 }
 
-func (m *Manager) reloadBroker() error {
+// reloadBroker makes the dynamic levels in ZooKeeper current. live says a running broker takes them: then, as in
+// DynamicBrokerConfig.processReconfiguration once the reconfigurables are registered, thread counts must also
+// pass DynamicThreadPool's check (they may have been written to ZooKeeper without AlterConfigs' validation).
+func (m *Manager) reloadBroker(live bool) error {
 	lv, err := m.BrokerLevels()
 	if err != nil {
 		return err
@@ -137,6 +143,9 @@ func (m *Manager) reloadBroker() error {
 	if err != nil {
 		// DynamicBrokerConfig keeps the previous config when the new one does not validate.
 		return fmt.Errorf("apply dynamic broker configs: %w", err)
+	}
+	if live && !threadCountsValid(m.current.Load(), next) {
+		return errors.New("apply dynamic broker configs: a thread count changes to less than 1, less than half or more than double its current value")
 	}
 	m.current.Store(next)
 	return nil
@@ -240,10 +249,14 @@ func (m *Manager) applyBroker(name string) error {
 	if name != DefaultEntity && name != strconv.Itoa(int(m.cfg.BrokerID)) {
 		return nil
 	}
-	if err := m.reloadBroker(); err != nil {
+	prev := m.current.Load()
+	if err := m.reloadBroker(true); err != nil {
 		return err
 	}
 	m.logger.Info("applied dynamic broker config", "entity", name)
+	if m.cfg.OnBrokerChange != nil {
+		m.cfg.OnBrokerChange(prev, m.current.Load())
+	}
 	return m.applyAllLogs()
 }
 

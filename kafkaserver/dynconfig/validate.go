@@ -221,11 +221,15 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 	if perBroker {
 		newLevels = BrokerLevels{PerBroker: props, Default: levels.Default}
 	}
-	if _, err := cfg.WithDynamic(newLevels.PerBroker, newLevels.Default); err != nil {
+	next, err := cfg.WithDynamic(newLevels.PerBroker, newLevels.Default)
+	if err != nil {
 		var ce *serverprops.ConfigError
 		if errors.As(err, &ce) && given(props, ce.Key) {
 			return ConfigException(res, ce.Message)
 		}
+		return ConfigException(res, "Invalid dynamic configuration")
+	}
+	if !threadCountsValid(cfg, next) {
 		return ConfigException(res, "Invalid dynamic configuration")
 	}
 	if !perBroker && len(brokerOnly) > 0 {
@@ -233,6 +237,23 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 			"specified: "+scalaSet(brokerOnly))
 	}
 	return nil
+}
+
+// threadCountsValid is DynamicThreadPool.validateReconfiguration: a thread count that changes must stay at least 1,
+// at least half and at most double its current value (Kafka reports the reason in its log only; the answer says
+// "Invalid dynamic configuration").
+func threadCountsValid(cur, next *serverprops.Config) bool {
+	counts := func(c *serverprops.Config) []int32 {
+		return []int32{c.NumIoThreads, c.NumNetworkThreads, c.NumReplicaFetchers, c.NumRecoveryThreadsPerDataDir,
+			c.BackgroundThreads}
+	}
+	for i, old := range counts(cur) {
+		v := counts(next)[i]
+		if v != old && (v <= 0 || v < old/2 || v > old*2) {
+			return false
+		}
+	}
+	return true
 }
 
 // given reports whether key, or a listener override of it, is among props.

@@ -54,6 +54,13 @@ func TestValidateBroker(t *testing.T) {
 	ok(map[string]string{"leader.replication.throttled.rate": "100"}, "")
 	ok(map[string]string{"custom.plugin.key": "x"}, "1")
 	ok(map[string]string{"listener.name.plaintext.max.connections": "10"}, "")
+	// DynamicThreadPool: thread counts move by at most half down or double up, and stay positive.
+	ok(map[string]string{"num.replica.fetchers": "2", "num.io.threads": "4", "background.threads": "20"}, "1")
+	for _, bad := range []map[string]string{{"num.replica.fetchers": "3"}, {"num.io.threads": "3"},
+		{"num.network.threads": "7"}, {"num.replica.fetchers": "0"}, {"num.recovery.threads.per.data.dir": "3"}, {"background.threads": "21"}} {
+		wantErr(t, ValidateBroker(cfg, none, bad, "1"), 42,
+			"Invalid config value for resource ConfigResource(type=BROKER, name='1'): Invalid dynamic configuration")
+	}
 
 	wantErr(t, ValidateBroker(cfg, none, map[string]string{"num.partitions": "3", "broker.id": "2"}, "1"), 42,
 		"Invalid config value for resource ConfigResource(type=BROKER, name='1'): "+

@@ -36,12 +36,25 @@ type FetcherConfig struct {
 	// truncated with OffsetForLeaderEpoch.
 	TruncateOnFetch bool
 	// NumFetchers is num.replica.fetchers: how many fetchers replicate from each leader, its partitions spread over
-	// them as Kafka's AbstractFetcherManager.getFetcherId does.
+	// them as Kafka's AbstractFetcherManager.getFetcherId does. ResizeFetchers changes it live.
 	NumFetchers int32
 }
 
-// fetcherKey names a fetcher: the leader it fetches from and its number among that leader's fetchers.
-type fetcherKey struct{ leader, id int32 }
+// FetcherKey names a fetcher: the leader it fetches from and its number among that leader's fetchers.
+type FetcherKey struct{ Leader, ID int32 }
+
+// Fetchers returns the running fetchers and how many partitions each replicates.
+func (m *Manager) Fetchers() map[FetcherKey]int {
+	m.fetchMu.Lock()
+	defer m.fetchMu.Unlock()
+	out := make(map[FetcherKey]int, len(m.fetchers))
+	for key, f := range m.fetchers {
+		f.mu.Lock()
+		out[key] = len(f.parts)
+		f.mu.Unlock()
+	}
+	return out
+}
 
 // fetcherID is AbstractFetcherManager.getFetcherId: abs(31 * topic.hashCode + partition) % n, with Java's String
 // hash code (over UTF-16 units; topic names are ASCII), so that the same partitions share a fetcher as in Kafka.
@@ -94,7 +107,7 @@ func (m *Manager) StartFetchers(ctx context.Context, cfg FetcherConfig) {
 	if m.fetchStopped {
 		return
 	}
-	m.fetchCfg, m.fetchCtx = cfg, ctx
+	m.fetchCfg, m.fetchCtx, m.numFetchers = cfg, ctx, cfg.NumFetchers
 	for tp, f := range m.pendingFollows {
 		m.followLocked(tp, f.leader, f.epoch)
 	}
@@ -124,14 +137,14 @@ func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
 	if m.fetchStopped || leader < 0 || leader == m.cfg.BrokerID {
 		return
 	}
-	key := fetcherKey{leader, fetcherID(tp, m.fetchCfg.NumFetchers)}
+	key := FetcherKey{leader, fetcherID(tp, m.numFetchers)}
 	f := m.fetchers[key]
 	if f == nil {
 		ctx, cancel := context.WithCancel(m.fetchCtx)
-		f = &fetcher{m: m, leader: leader, cancel: cancel, send: m.fetchCfg.SendFor(key.id), session: newFetchSession(),
+		f = &fetcher{m: m, leader: leader, cancel: cancel, send: m.fetchCfg.SendFor(key.ID), session: newFetchSession(),
 			parts: map[klog.TopicPartition]*followState{}, wake: make(chan struct{}, 1)}
 		if m.fetchers == nil {
-			m.fetchers = map[fetcherKey]*fetcher{}
+			m.fetchers = map[FetcherKey]*fetcher{}
 		}
 		m.fetchers[key] = f
 		m.fetchWG.Add(1)
@@ -166,6 +179,30 @@ func (m *Manager) unfollowLocked(tp klog.TopicPartition) {
 			f.cancel()
 			delete(m.fetchers, id)
 		}
+	}
+}
+
+// ResizeFetchers is ReplicaFetcherManager.resizeThreadPool, for a live change of num.replica.fetchers: every
+// followed partition is handed again to the fetcher the new count gives it, which starts over with it (a full
+// fetch in a new session, truncation first where that is due), and fetchers left without partitions end.
+func (m *Manager) ResizeFetchers(n int32) {
+	m.fetchMu.Lock()
+	defer m.fetchMu.Unlock()
+	if m.fetchCtx == nil || m.fetchStopped || n == m.numFetchers {
+		return
+	}
+	m.logger.Info("resizing the replica fetchers", "from", m.numFetchers, "to", n)
+	m.numFetchers = n
+	moved := map[klog.TopicPartition]follow{}
+	for key, f := range m.fetchers {
+		f.mu.Lock()
+		for tp, st := range f.parts {
+			moved[tp] = follow{key.Leader, st.leaderEpoch}
+		}
+		f.mu.Unlock()
+	}
+	for tp, fl := range moved {
+		m.followLocked(tp, fl.leader, fl.epoch)
 	}
 }
 

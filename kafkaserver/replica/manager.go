@@ -65,9 +65,10 @@ type Manager struct {
 	// Replication (fetcher.go, isr.go): the fetchers of the partitions this broker follows, by leader and fetcher
 	// id, and the ISR changes this broker proposes as leader.
 	fetchMu        sync.Mutex
-	fetchCfg       FetcherConfig
+	fetchCfg       FetcherConfig   // set once by StartFetchers
+	numFetchers    int32           // num.replica.fetchers, live (ResizeFetchers)
 	fetchCtx       context.Context // nil until StartFetchers
-	fetchers       map[fetcherKey]*fetcher
+	fetchers       map[FetcherKey]*fetcher
 	pendingFollows map[klog.TopicPartition]follow // follows decided before StartFetchers
 	fetchWG        sync.WaitGroup
 	fetchStopped   bool          // Close ran
