@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -390,6 +391,18 @@ func (c *Config) get(name string, want Type) any {
 }
 
 func (c *Config) i32(name string) int32 { v, _ := c.Int(name); return v }
+
+// ThrottleRate is a replication throttle rate (leader.replication.throttled.rate, follower.replication.throttled.rate)
+// in bytes per second as Kafka 2.8's BrokerConfigHandler reads it: from this broker's own dynamic level only (a
+// cluster-default value is stored and described but not applied), Long.MaxValue (no throttle) when unset.
+func (c *Config) ThrottleRate(name string) int64 {
+	if v, ok := c.dynBroker[name]; ok {
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			return n
+		}
+	}
+	return math.MaxInt64
+}
 func (c *Config) i64(name string) int64 { v, _ := c.Long(name); return v }
 
 func (c *Config) fill(eff map[string]string) error {

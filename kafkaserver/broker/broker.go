@@ -151,7 +151,10 @@ func (b *Broker) start(ctx context.Context) error {
 			if next.NumReplicaFetchers != prev.NumReplicaFetchers {
 				b.rm.ResizeFetchers(next.NumReplicaFetchers)
 			}
-		}})
+			b.applyThrottleRates(next)
+		},
+		OnTopicChange: b.setThrottledReplicas,
+	})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
 	}
@@ -177,11 +180,18 @@ func (b *Broker) start(ctx context.Context) error {
 		b.logger.Warn("topic configs of loaded logs", "err", err)
 	}
 	b.groupEvents = make(chan coordinatorEvent, 1024)
+	qWindows, _ := cfg.Int("replication.quota.window.num")
+	qWindowSecs, _ := cfg.Int("replication.quota.window.size.seconds")
 	b.rm = replica.NewManager(replica.Config{
 		BrokerID: b.brokerID, Logs: b.logs, Logger: named("kafka.server.ReplicaManager"), OnLeadershipChange: b.onLeadershipChange,
 		// The log config holds min.insync.replicas too: acks=all reads it there, not in ZooKeeper.
 		TopicConfig: b.dyn.LogConfig, OnPartitionsDeleted: b.onPartitionsDeleted,
+		QuotaWindows: int(qWindows), QuotaWindowMs: int64(qWindowSecs) * 1000,
 	})
+	b.applyThrottleRates(cfg)
+	if err := b.loadThrottledReplicas(); err != nil {
+		b.logger.Warn("replication throttles not loaded", "err", err)
+	}
 	gcfg := group.DefaultConfig()
 	gcfg.NumPartitions = cfg.OffsetsTopicPartitions
 	gcfg.MinSessionTimeoutMs, gcfg.MaxSessionTimeoutMs = cfg.GroupMinSessionTimeoutMs, cfg.GroupMaxSessionTimeoutMs

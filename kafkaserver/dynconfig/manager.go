@@ -51,6 +51,9 @@ type Config struct {
 	// OnBrokerChange, when set, is told of each live change of this broker's config (not the load at start), for
 	// the settings applied outside the logs (num.replica.fetchers).
 	OnBrokerChange func(prev, next *serverprops.Config)
+	// OnTopicChange, when set, is told of each topic config change with the topic's config, whether this broker
+	// hosts the topic or not, for the settings applied outside the logs (the replication throttles' replicas).
+	OnTopicChange func(topic string, config map[string]string)
 }
 
 // Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's
@@ -196,6 +199,13 @@ func (m *Manager) currentLogs() Logs {
 
 // applyTopic is TopicConfigHandler.processConfigChanges: the topic's logs on this broker take the new config.
 func (m *Manager) applyTopic(topic string) error {
+	if m.cfg.OnTopicChange != nil {
+		config, err := m.TopicConfig(topic)
+		if err != nil {
+			return err
+		}
+		m.cfg.OnTopicChange(topic, config)
+	}
 	logs := m.currentLogs()
 	if logs == nil {
 		return nil

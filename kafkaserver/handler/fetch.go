@@ -61,7 +61,26 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 		break
 	}
 	out := fctx.Respond(time.Now().UnixMilli(), st.results)
+	if req.ReplicaID >= 0 {
+		h.recordThrottled(parts, st.sizes)
+	}
 	return buildFetchResponse(req, parts, st, out), nil
+}
+
+// recordThrottled counts what a follower's fetch sends of throttled partitions against the leader's replication
+// quota, whether that follower is in the ISR or not, as KafkaApis does with sizeOfThrottledPartitions (which adds
+// each partition's response header; we count the records).
+func (h *Handlers) recordThrottled(parts []fetchsession.PartitionRequest, sizes []int) {
+	q := h.rm.LeaderQuota()
+	var n int64
+	for i, p := range parts {
+		if sizes[i] > 0 && q.Throttled(p.Topic, p.Partition) {
+			n += int64(sizes[i])
+		}
+	}
+	if n > 0 {
+		q.Record(n, time.Now().UnixMilli())
+	}
 }
 
 // fetchContext turns the request into fetch-session terms (FetchManager.newContext). Fetch v0-6 has no sessions:

@@ -80,6 +80,9 @@ type followState struct {
 	leaderEpoch int32
 	truncated   bool      // the log was truncated to the leader's for this epoch (OffsetForLeaderEpoch)
 	retryAt     time.Time // after an error, no fetch before this
+	// inSync: the last fetch left our log end at or past the leader's high watermark (PartitionFetchState's
+	// isReplicaInSync); until then a throttled partition waits while the follower quota is exceeded.
+	inSync bool
 }
 
 // fetcher replicates the partitions one leader broker leads (a ReplicaFetcherThread): it truncates each to where the
@@ -133,11 +136,14 @@ func (m *Manager) follow(tp klog.TopicPartition, leader, epoch int32) {
 }
 
 func (m *Manager) followLocked(tp klog.TopicPartition, leader, epoch int32) {
-	m.unfollowLocked(tp)
 	if m.fetchStopped || leader < 0 || leader == m.cfg.BrokerID {
+		m.unfollowLocked(tp)
 		return
 	}
 	key := FetcherKey{leader, fetcherID(tp, m.numFetchers)}
+	// A partition that stays with its fetcher (a new epoch of the same leader) does not empty it on the way: a
+	// fetcher ended there would cancel its fetch in flight, and with it the connection its successor uses.
+	m.unfollowExceptLocked(tp, key)
 	f := m.fetchers[key]
 	if f == nil {
 		ctx, cancel := context.WithCancel(m.fetchCtx)
@@ -168,7 +174,15 @@ func (m *Manager) unfollow(tp klog.TopicPartition) {
 }
 
 func (m *Manager) unfollowLocked(tp klog.TopicPartition) {
+	m.unfollowExceptLocked(tp, FetcherKey{-1, -1})
+}
+
+// unfollowExceptLocked takes tp from every fetcher but keep's.
+func (m *Manager) unfollowExceptLocked(tp klog.TopicPartition, keep FetcherKey) {
 	for id, f := range m.fetchers {
+		if id == keep {
+			continue
+		}
 		f.mu.Lock()
 		_, ok := f.parts[tp]
 		delete(f.parts, tp)
@@ -411,12 +425,17 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = cfg.MaxWaitMs, cfg.MinBytes, cfg.ResponseMaxBytes
 	sent := map[klog.TopicPartition]fetchedAt{}
 	next := map[klog.TopicPartition]kmsg.FetchRequestTopicPartition{}
+	fq, throttled := f.m.followerQuota, 0
 	for tp, st := range parts {
 		p, ok := f.followed(tp, st.leaderEpoch)
 		if !ok {
 			// Its state is changing under a LeaderAndIsr or StopReplica, which updates the fetchers next; wait
 			// rather than spin.
 			f.backoff(tp, st.leaderEpoch)
+			continue
+		}
+		if !st.inSync && fq.Throttled(tp.Topic, tp.Partition) && fq.Exceeded(time.Now().UnixMilli()) {
+			throttled++ // shouldFollowerThrottle: left out of this fetch
 			continue
 		}
 		rp := kmsg.NewFetchRequestTopicPartition()
@@ -428,6 +447,15 @@ func (f *fetcher) fetch(ctx context.Context, parts map[klog.TopicPartition]follo
 		sent[tp] = fetchedAt{rp.FetchOffset, rp.LastFetchedEpoch}
 	}
 	if len(sent) == 0 {
+		if throttled > 0 {
+			// Everything waits for the quota: as Kafka's fetcher with an empty request, back off.
+			t := time.NewTimer(cfg.Backoff)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+		}
 		return nil
 	}
 	f.session.build(req, next)
@@ -517,7 +545,12 @@ func (f *fetcher) apply(ctx context.Context, tp klog.TopicPartition, epoch int32
 			return 0, err
 		}
 		n = info.NumMessages
+		if fq := f.m.followerQuota; fq.Throttled(tp.Topic, tp.Partition) {
+			fq.Record(int64(len(rp.RecordBatches)), time.Now().UnixMilli())
+		}
 	}
+	inSync := l.LogEndOffset() >= rp.HighWatermark
+	f.update(tp, epoch, func(st *followState) { st.inSync = inSync })
 	// The follower's high watermark is the leader's, within our log (Log.updateHighWatermark).
 	hw := max(min(rp.HighWatermark, l.LogEndOffset()), l.LogStartOffset())
 	p.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 )
 
 // Internal topics clients may not produce to (Topic.isInternal).
@@ -46,6 +47,10 @@ type Config struct {
 	// OnPartitionsDeleted, if set, hears of the partitions an UpdateMetadata removed because their topic is being
 	// deleted (the group coordinator drops their committed offsets, as KafkaApis.handleUpdateMetadataRequest does).
 	OnPartitionsDeleted func(tps []klog.TopicPartition)
+	// QuotaWindows and QuotaWindowMs are replication.quota.window.num and .size.seconds (in ms): how the
+	// replication throttles measure their rates. Zero means Kafka's defaults, 11 windows of a second.
+	QuotaWindows  int
+	QuotaWindowMs int64
 }
 
 // Manager is the replica manager (Kafka's ReplicaManager): the partitions this broker hosts and their state.
@@ -53,6 +58,8 @@ type Manager struct {
 	cfg    Config
 	logger *slog.Logger
 	cache  *MetadataCache
+
+	leaderQuota, followerQuota *quota.Replication
 
 	mu              sync.RWMutex
 	controllerEpoch int32
@@ -80,11 +87,27 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.QuotaWindows <= 0 {
+		cfg.QuotaWindows = 11
+	}
+	if cfg.QuotaWindowMs <= 0 {
+		cfg.QuotaWindowMs = 1000
+	}
 	return &Manager{
 		cfg: cfg, logger: cfg.Logger, cache: NewMetadataCache(), controllerEpoch: -1, brokerEpoch: -1,
 		partitions: map[klog.TopicPartition]*Partition{}, changed: make(chan struct{}), isrCh: make(chan struct{}, 1),
+		leaderQuota:   quota.NewReplication(cfg.QuotaWindows, cfg.QuotaWindowMs),
+		followerQuota: quota.NewReplication(cfg.QuotaWindows, cfg.QuotaWindowMs),
 	}
 }
+
+// LeaderQuota is the throttle on what this broker sends, as leader, to followers not in the ISR
+// (leader.replication.throttled.rate and .replicas; Kafka's quotas.leader).
+func (m *Manager) LeaderQuota() *quota.Replication { return m.leaderQuota }
+
+// FollowerQuota is the throttle on what this broker fetches, as follower, while not in the ISR
+// (follower.replication.throttled.rate and .replicas; Kafka's quotas.follower).
+func (m *Manager) FollowerQuota() *quota.Replication { return m.followerQuota }
 
 // Cache is the metadata cache UpdateMetadata feeds.
 func (m *Manager) Cache() *MetadataCache { return m.cache }
@@ -504,6 +527,9 @@ type ReadParams struct {
 type ReadResult struct {
 	klog.ReadResult
 	Diverging *EpochEndOffset
+	// Throttled: a follower outside the ISR reads a throttled partition while the leader's replication quota is
+	// exceeded, and gets no records (ReplicaManager.shouldLeaderThrottle).
+	Throttled bool
 }
 
 // EpochEndOffset is a leader epoch and the offset where it ends in the leader's log: for a follower whose last
@@ -519,7 +545,7 @@ type EpochEndOffset struct {
 // follower's fetch offset advances its position and perhaps the high watermark.
 func (m *Manager) Read(topic string, partition int32, rp ReadParams) (ReadResult, error) {
 	p, maxOffset, div, err := m.readStart(topic, partition, rp)
-	if err != nil || div.Diverging != nil {
+	if err != nil || div.Diverging != nil || div.Throttled {
 		return div, err
 	}
 	res, err := p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
@@ -531,7 +557,7 @@ func (m *Manager) Read(topic string, partition int32, rp ReadParams) (ReadResult
 // owns the region's file.
 func (m *Manager) ReadRegion(topic string, partition int32, rp ReadParams, maxMagic int8, minLen int) (ReadResult, *klog.Region, error) {
 	p, maxOffset, div, err := m.readStart(topic, partition, rp)
-	if err != nil || div.Diverging != nil {
+	if err != nil || div.Diverging != nil || div.Throttled {
 		return div, nil, err
 	}
 	res, region, err := p.log.ReadRegion(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
@@ -539,7 +565,8 @@ func (m *Manager) ReadRegion(topic string, partition int32, rp ReadParams, maxMa
 }
 
 // readStart is the part of a read before the log: the leader check, the check of a follower's last fetched epoch
-// (a diverging result ends the read), the follower's position, and the offset below which the reader may read.
+// (a diverging result ends the read), the follower's position, the leader's replication throttle (a throttled
+// result ends the read too), and the offset below which the reader may read.
 func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Partition, int64, ReadResult, error) {
 	p, err := m.lookup(topic, partition)
 	if err != nil {
@@ -569,6 +596,12 @@ func (m *Manager) readStart(topic string, partition int32, rp ReadParams) (*Part
 			if p.maybeExpandIsrLocked(m.cfg.BrokerID, rp.ReplicaID) {
 				defer m.pokeIsr()
 			}
+		}
+		if !slices.Contains(p.isr, rp.ReplicaID) && m.leaderQuota.Throttled(topic, partition) &&
+			m.leaderQuota.Exceeded(time.Now().UnixMilli()) {
+			res := ReadResult{ReadResult: p.log.Offsets(), Throttled: true}
+			p.mu.Unlock()
+			return nil, 0, res, nil
 		}
 	}
 	p.mu.Unlock()
