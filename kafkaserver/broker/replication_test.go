@@ -8,6 +8,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -75,6 +76,33 @@ func isrOf(t *testing.T, b *Broker, topic string, partition int32) []int32 {
 	return isr
 }
 
+// fastShutdown makes a test's brokers retry controlled shutdown quickly.
+const fastShutdown = "controlled.shutdown.retry.backoff.ms=100"
+
+// twoBrokers starts broker 0, which becomes the controller, and broker 1 beside it, each with a listener of its own
+// unless its settings name one, and waits until both know both; c.b is broker 1. It returns a client of both that
+// produces to the partitions records name.
+func twoBrokers(t *testing.T, c *cluster, extra0, extra1 []string, opts ...kgo.Opt) (*Broker, *Broker, *kgo.Client) {
+	t.Helper()
+	settings := func(extra []string) []string {
+		out := append([]string{fastShutdown}, extra...)
+		if !slices.ContainsFunc(extra, func(s string) bool { return strings.HasPrefix(s, "listeners=") }) {
+			out = append(out, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)))
+		}
+		return out
+	}
+	b0 := startBrokerN(c, 0, nil, settings(extra0)...)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, settings(extra1)...)
+	c.b = b1
+	c.waitFor("both brokers known", func() bool {
+		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
+	})
+	cl := c.client(append([]kgo.Opt{kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner())}, opts...)...)
+	return b0, b1, cl
+}
+
 // Two brokers, a topic with two replicas per partition: followers fetch what the leaders append (acks=all answers
 // once both have it) and hold the same bytes at the same offsets. The first broker stops (controlled shutdown); the
 // other, in the ISR, leads on with every acknowledged record. Records its log got that its successor never had
@@ -83,20 +111,10 @@ func isrOf(t *testing.T, b *Broker, topic string, partition int32) []int32 {
 // leader adds it back to the ISR with AlterIsr.
 func TestReplicationBetweenBrokers(t *testing.T) {
 	c := newCluster(t)
-	listeners := func() string { return fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)) }
-	l0, l1 := listeners(), listeners()
+	l0 := fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t))
 	dir0 := t.TempDir()
-	fast := "controlled.shutdown.retry.backoff.ms=100"
-	b0 := startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, l1, fast, "num.replica.fetchers=3")
-	c.b = b1
-	c.waitFor("both brokers known", func() bool {
-		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
-	})
+	b0, b1, cl := twoBrokers(t, c, []string{l0, "log.dirs=" + dir0}, []string{"num.replica.fetchers=3"})
 	ctx := ctxT(t)
-	seeds := kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String())
-	cl := c.client(seeds, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	// Partition 0 led by broker 0, partition 1 by broker 1; both on both brokers.
 	createAssigned(t, ctx, cl, "replicated", []int32{0, 1}, []int32{1, 0})
 	leader := func(b *Broker, p int32) int32 {
@@ -173,7 +191,7 @@ func TestReplicationBetweenBrokers(t *testing.T) {
 			t.Fatal(err)
 		}
 		asked := offsetForEpoch()
-		b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast, "inter.broker.protocol.version="+ibp)
+		b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fastShutdown, "inter.broker.protocol.version="+ibp)
 		c.waitFor("partition 0 replicated again (IBP "+ibp+")", same(0))
 		c.waitFor("broker 0 back in both ISRs", func() bool {
 			return slices.Equal(isrOf(t, b1, "replicated", 0), []int32{0, 1}) && slices.Equal(isrOf(t, b1, "replicated", 1), []int32{0, 1})
@@ -292,19 +310,9 @@ func TestIsrChangesThroughZooKeeper(t *testing.T) {
 func TestFollowerDropsEpochWithoutRecords(t *testing.T) {
 	c := newCluster(t)
 	l0 := fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t))
-	l1 := fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t))
 	dir0 := t.TempDir()
-	fast := "controlled.shutdown.retry.backoff.ms=100"
-	b0 := startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, l1, fast)
-	c.b = b1
-	c.waitFor("both brokers known", func() bool {
-		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
-	})
+	b0, b1, cl := twoBrokers(t, c, []string{l0, "log.dirs=" + dir0}, nil)
 	ctx := ctxT(t)
-	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	createAssigned(t, ctx, cl, "flip", []int32{0, 1})
 	leaderOn := func(b *Broker) int32 {
 		if tm, ok := b.Replicas().Cache().Topic("flip"); ok {
@@ -332,7 +340,7 @@ func TestFollowerDropsEpochWithoutRecords(t *testing.T) {
 	if _, start := log1.EndOffsetForEpoch(emptyEpoch - 1); start != 50 || log1.LogEndOffset() != 50 {
 		t.Fatalf("broker 1's epoch %d starts at %d, log end %d: want a new epoch at 50", emptyEpoch, start, log1.LogEndOffset())
 	}
-	b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fast)
+	b0 = startBrokerN(c, 0, nil, l0, "log.dirs="+dir0, fastShutdown)
 	c.waitFor("broker 0 back in the ISR", func() bool { return slices.Equal(isrOf(t, b1, "flip", 0), []int32{0, 1}) })
 	adm := kadm.NewClient(cl)
 	if res, err := adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{"flip": {0: {}}}); err != nil ||
@@ -357,16 +365,7 @@ func TestFollowerDropsEpochWithoutRecords(t *testing.T) {
 // fetches from its leader, found in the metadata cache as Kafka's fetchers find it, and acks=all produce succeeds.
 func TestReplicationWhileZooKeeperIsAway(t *testing.T) {
 	c := newCluster(t)
-	fast := "controlled.shutdown.retry.backoff.ms=100"
-	b0 := startBrokerN(c, 0, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
-	c.b = b1
-	c.waitFor("both brokers known", func() bool {
-		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
-	})
-	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	b0, b1, cl := twoBrokers(t, c, nil, nil)
 	createAssigned(t, ctxT(t), cl, "nozk", []int32{0, 1})
 	c.waitFor("broker 1 follows", func() bool {
 		tm, ok := b1.Replicas().Cache().Topic("nozk")
@@ -404,17 +403,8 @@ func TestReplicationWhileZooKeeperIsAway(t *testing.T) {
 // double is refused as Kafka refuses it.
 func TestResizeReplicaFetchers(t *testing.T) {
 	c := newCluster(t)
-	fast := "controlled.shutdown.retry.backoff.ms=100"
-	b0 := startBrokerN(c, 0, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)), fast)
-	c.b = b1
-	c.waitFor("both brokers known", func() bool {
-		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
-	})
+	b0, b1, cl := twoBrokers(t, c, nil, nil)
 	ctx := ctxT(t)
-	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	createAssigned(t, ctx, cl, "resize", []int32{0, 1}, []int32{0, 1}, []int32{0, 1}, []int32{0, 1})
 	fetchers := func(want map[replica.FetcherKey]int) func() bool {
 		return func() bool { return maps.Equal(b1.Replicas().Fetchers(), want) }

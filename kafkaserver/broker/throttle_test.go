@@ -2,7 +2,6 @@ package broker
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +16,10 @@ import (
 // copy finish and the reassignment complete.
 func TestReplicationThrottles(t *testing.T) {
 	c := newCluster(t)
-	common := []string{"controlled.shutdown.retry.backoff.ms=100", "replication.quota.window.num=2"}
-	b0 := startBrokerN(c, 0, nil, append(common, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)))...)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, append(common, fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", freePort(t)),
-		"replica.fetch.max.bytes=10000")...)
-	c.b = b1
-	c.waitFor("both brokers known", func() bool {
-		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
-	})
+	window := "replication.quota.window.num=2"
+	b0, b1, cl := twoBrokers(t, c, []string{window}, []string{window, "replica.fetch.max.bytes=10000"},
+		kgo.ProducerBatchMaxBytes(4096))
 	ctx := ctxT(t)
-	cl := c.client(kgo.SeedBrokers(b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(4096))
 	adm := kadm.NewClient(cl)
 	value := strings.Repeat("x", 2000)
 

@@ -197,8 +197,8 @@ func (m *Manager) unfollowExceptLocked(tp klog.TopicPartition, keep FetcherKey) 
 }
 
 // ResizeFetchers is ReplicaFetcherManager.resizeThreadPool, for a live change of num.replica.fetchers: every
-// followed partition is handed again to the fetcher the new count gives it, which starts over with it (a full
-// fetch in a new session, truncation first where that is due), and fetchers left without partitions end.
+// followed partition is handed again to the fetcher the new count gives it, which starts over with it (truncation
+// first where that is due), and fetchers left without partitions end.
 func (m *Manager) ResizeFetchers(n int32) {
 	m.fetchMu.Lock()
 	defer m.fetchMu.Unlock()
