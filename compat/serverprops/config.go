@@ -391,6 +391,7 @@ func (c *Config) get(name string, want Type) any {
 }
 
 func (c *Config) i32(name string) int32 { v, _ := c.Int(name); return v }
+func (c *Config) i64(name string) int64 { v, _ := c.Long(name); return v }
 
 // ThrottleRate is a replication throttle rate (leader.replication.throttled.rate, follower.replication.throttled.rate)
 // in bytes per second as Kafka 2.8's BrokerConfigHandler reads it: from this broker's own dynamic level only (a
@@ -403,7 +404,6 @@ func (c *Config) ThrottleRate(name string) int64 {
 	}
 	return math.MaxInt64
 }
-func (c *Config) i64(name string) int64 { v, _ := c.Long(name); return v }
 
 func (c *Config) fill(eff map[string]string) error {
 	c.BrokerID = c.i32(BrokerIDProp)

@@ -199,27 +199,29 @@ func (m *Manager) currentLogs() Logs {
 
 // applyTopic is TopicConfigHandler.processConfigChanges: the topic's logs on this broker take the new config.
 func (m *Manager) applyTopic(topic string) error {
-	if m.cfg.OnTopicChange != nil {
-		config, err := m.TopicConfig(topic)
-		if err != nil {
-			return err
+	var mine []*klog.Log
+	if logs := m.currentLogs(); logs != nil {
+		for tp, l := range logs.All() {
+			if tp.Topic == topic {
+				mine = append(mine, l)
+			}
 		}
-		m.cfg.OnTopicChange(topic, config)
 	}
-	logs := m.currentLogs()
-	if logs == nil {
+	if len(mine) == 0 && m.cfg.OnTopicChange == nil {
 		return nil
 	}
-	var mine []*klog.Log
-	for tp, l := range logs.All() {
-		if tp.Topic == topic {
-			mine = append(mine, l)
-		}
+	// One read of the topic's config serves the hook and the logs.
+	config, err := m.TopicConfig(topic)
+	if err != nil {
+		return err
+	}
+	if m.cfg.OnTopicChange != nil {
+		m.cfg.OnTopicChange(topic, config)
 	}
 	if len(mine) == 0 {
 		return nil
 	}
-	lc, err := m.LogConfig(topic)
+	lc, err := replica.LogConfig(config)
 	if err != nil {
 		return err
 	}
