@@ -24,9 +24,9 @@ type sample struct {
 // Replication is one ReplicationQuotaManager (the leader's or the follower's).
 type Replication struct {
 	mu        sync.Mutex
-	bound     float64 // bytes per second
-	windows   int     // replication.quota.window.num
-	windowMs  int64   // replication.quota.window.size.seconds, in ms
+	bound     int64 // bytes per second
+	windows   int   // replication.quota.window.num
+	windowMs  int64 // replication.quota.window.size.seconds, in ms
 	samples   []sample
 	current   int
 	throttled map[string]map[int32]bool // topic -> partitions; nil map: every partition ("*")
@@ -43,7 +43,14 @@ func NewReplication(windows int, windowMs int64) *Replication {
 func (q *Replication) SetBound(bytesPerSec int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.bound = float64(bytesPerSec)
+	q.bound = bytesPerSec
+}
+
+// Bound is the rate in bytes per second above which throttled partitions wait (Unbounded: none).
+func (q *Replication) Bound() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.bound
 }
 
 // Exceeded is isQuotaExceeded: the measured rate is above the bound.
@@ -53,7 +60,7 @@ func (q *Replication) Exceeded(nowMs int64) bool {
 	if q.bound >= Unbounded {
 		return false
 	}
-	return q.rateLocked(nowMs) > q.bound
+	return q.rateLocked(nowMs) > float64(q.bound)
 }
 
 // Record counts bytes replicated for throttled partitions (ReplicationQuotaManager.record).

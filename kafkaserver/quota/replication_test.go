@@ -59,3 +59,14 @@ func TestThrottled(t *testing.T) {
 		t.Error("throttle not removed")
 	}
 }
+
+func TestBound(t *testing.T) {
+	q := NewReplication(11, 1000)
+	if q.Bound() != Unbounded {
+		t.Fatalf("new quota bound %d", q.Bound())
+	}
+	q.SetBound(5)
+	if q.Bound() != 5 {
+		t.Fatalf("bound %d", q.Bound())
+	}
+}
