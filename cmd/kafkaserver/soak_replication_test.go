@@ -32,7 +32,11 @@ import (
 // to a replicated __consumer_offsets. Every 8-20 s after the first fifth of
 // the run one broker is stopped, most often a partition's leader or the
 // controller, by SIGKILL or SIGTERM (a controlled shutdown), and started
-// again on its log dir. At the end, with every broker up again:
+// again on its log dir; one time in five zkserver is the one: SIGKILLed and
+// restarted, or SIGSTOPped for 2-12 s (beyond the brokers' 6 s session
+// timeout at times, so that their sessions expire) and continued.
+// Replication, and so acks=all, goes on while ZooKeeper is away. At the end,
+// with every server up again:
 //   - every acknowledged record is in the log once, at the offset it was
 //     acknowledged with, and offsets have no holes;
 //   - the group read every record and its commits reach the log end;
@@ -80,15 +84,28 @@ func TestSoakReplication(t *testing.T) {
 	stops := map[string]int{}
 	for time.Now().Before(crashEnd) {
 		time.Sleep(time.Duration(8+rand.IntN(13)) * time.Second)
-		who, id := c.pickVictim(adm)
-		sig := syscall.SIGKILL
-		if rand.IntN(10) < 3 {
-			sig = syscall.SIGTERM
+		switch n := rand.IntN(10); {
+		case n == 0:
+			c.stop(c.zk, syscall.SIGKILL)
+			time.Sleep(time.Duration(rand.IntN(4)) * time.Second)
+			c.startZK()
+			stops["zkserver killed"]++
+		case n == 1:
+			syscall.Kill(-c.zk.cmd.Process.Pid, syscall.SIGSTOP)
+			time.Sleep(time.Duration(2+rand.IntN(11)) * time.Second)
+			syscall.Kill(-c.zk.cmd.Process.Pid, syscall.SIGCONT)
+			stops["zkserver stopped"]++
+		default:
+			who, id := c.pickVictim(adm)
+			sig := syscall.SIGKILL
+			if rand.IntN(10) < 3 {
+				sig = syscall.SIGTERM
+			}
+			c.stopBroker(id, sig)
+			time.Sleep(time.Duration(rand.IntN(4)) * time.Second)
+			c.startBroker(id)
+			stops[fmt.Sprintf("%s %v", who, sig)]++
 		}
-		c.stopBroker(id, sig)
-		time.Sleep(time.Duration(rand.IntN(4)) * time.Second)
-		c.startBroker(id)
-		stops[fmt.Sprintf("%s %v", who, sig)]++
 		l.mu.Lock()
 		t.Logf("%v: %v; %d records acknowledged so far (%d not)", time.Since(start).Round(time.Second), stops, len(l.acked), l.failed)
 		l.mu.Unlock()
@@ -138,6 +155,7 @@ type replCluster struct {
 	zkBin, zoo string
 	zkAddr     string
 	zk         *replProc
+	zkStarts   int
 	brokers    []*replBroker
 	logs       []string
 }
@@ -167,13 +185,7 @@ func newReplCluster(t *testing.T, n int, flags []string) *replCluster {
 	c.zoo = filepath.Join(dir, "zoo.cfg")
 	os.WriteFile(c.zoo, []byte(fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
 		filepath.Join(dir, "zk"), zkPort)), 0o644)
-	logf := filepath.Join(dir, "zk.log")
-	c.logs = append(c.logs, logf)
-	cmd := startProc(t, logf, c.zkBin, "start-foreground", c.zoo)
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	c.zk = &replProc{cmd: cmd, exited: exited, logf: logf}
-	waitDial(t, c.zkAddr, logf)
+	c.startZK()
 	for id := range n {
 		b := &replBroker{id: id, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logs: filepath.Join(dir, fmt.Sprintf("logs-%d", id))}
 		b.props = filepath.Join(dir, fmt.Sprintf("server-%d.properties", id))
@@ -193,6 +205,17 @@ func newReplCluster(t *testing.T, n int, flags []string) *replCluster {
 		c.startBroker(id)
 	}
 	return c
+}
+
+func (c *replCluster) startZK() {
+	c.zkStarts++
+	logf := filepath.Join(c.dir, fmt.Sprintf("zk-%02d.log", c.zkStarts))
+	c.logs = append(c.logs, logf)
+	cmd := startProc(c.t, logf, c.zkBin, "start-foreground", c.zoo)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	c.zk = &replProc{cmd: cmd, exited: exited, logf: logf}
+	waitDial(c.t, c.zkAddr, logf)
 }
 
 func (c *replCluster) startBroker(id int) {
