@@ -223,7 +223,7 @@ func knownKey(k string) bool {
 	if _, ok := brokerDefIndex[k]; ok {
 		return true
 	}
-	if pluginKeys[k] {
+	if pluginKeys[k] || zkafkaKeys[k] {
 		return true
 	}
 	return strings.HasPrefix(k, "listener.name.")

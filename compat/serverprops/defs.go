@@ -493,6 +493,13 @@ func indexDefs(defs []def) map[string]*def {
 	return m
 }
 
+// MetricsAddress is zkafka's own key: the host:port where the broker serves its metrics in Prometheus' text format
+// at /metrics (Kafka reports them over JMX); empty (the default) serves none.
+const MetricsAddress = "zkafka.metrics.address"
+
+// zkafkaKeys are the keys zkafka adds; DescribeConfigs does not list them, as Kafka knows none of them.
+var zkafkaKeys = map[string]bool{MetricsAddress: true}
+
 // pluginKeys are read by pluggable classes that Kafka ships (AclAuthorizer), not by KafkaConfig; they are
 // expected in server.properties, so no unknown-key warning is given for them.
 var pluginKeys = map[string]bool{

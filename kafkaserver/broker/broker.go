@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/handler"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/loggers"
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -52,11 +54,15 @@ type Broker struct {
 	rm       *replica.Manager
 	handlers *handler.Handlers
 	servers  map[string]*kwire.Server // by listener name
-	zkIsr    zkIsr                    // ISR changes below IBP 2.7-IV2
-	api      *API
-	ctrl     *controller.Controller
-	dyn      *dynconfig.Manager
-	group    *group.Coordinator
+	stats    *metrics.TopicStats      // BrokerTopicMetrics
+	// metricsSrv serves /metrics at metricsAddr when zkafka.metrics.address is set.
+	metricsSrv  *http.Server
+	metricsAddr net.Addr
+	zkIsr       zkIsr // ISR changes below IBP 2.7-IV2
+	api         *API
+	ctrl        *controller.Controller
+	dyn         *dynconfig.Manager
+	group       *group.Coordinator
 	// groupEvents carries __consumer_offsets leadership changes to the group loader.
 	groupEvents chan coordinatorEvent
 	brokerID    int32
@@ -182,11 +188,12 @@ func (b *Broker) start(ctx context.Context) error {
 	b.groupEvents = make(chan coordinatorEvent, 1024)
 	qWindows, _ := cfg.Int("replication.quota.window.num")
 	qWindowSecs, _ := cfg.Int("replication.quota.window.size.seconds")
+	b.stats = metrics.NewTopicStats()
 	b.rm = replica.NewManager(replica.Config{
 		BrokerID: b.brokerID, Logs: b.logs, Logger: named("kafka.server.ReplicaManager"), OnLeadershipChange: b.onLeadershipChange,
 		// The log config holds min.insync.replicas too: acks=all reads it there, not in ZooKeeper.
 		TopicConfig: b.dyn.LogConfig, OnPartitionsDeleted: b.onPartitionsDeleted,
-		QuotaWindows: int(qWindows), QuotaWindowMs: int64(qWindowSecs) * 1000,
+		QuotaWindows: int(qWindows), QuotaWindowMs: int64(qWindowSecs) * 1000, Stats: b.stats,
 	})
 	b.applyThrottleRates(cfg)
 	if err := b.loadThrottledReplicas(); err != nil {
@@ -224,7 +231,7 @@ func (b *Broker) start(ctx context.Context) error {
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs,
-		Loggers: b.loggers,
+		Loggers: b.loggers, Stats: b.stats,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)
@@ -251,6 +258,12 @@ func (b *Broker) start(ctx context.Context) error {
 		}
 		b.servers[l.Name] = s
 		b.logger.Info("listening", "listener", l.Name, "addr", s.Addr().String())
+	}
+
+	if addr := cfg.Raw[serverprops.MetricsAddress]; addr != "" {
+		if err := b.serveMetrics(addr); err != nil {
+			return err
+		}
 	}
 
 	info, err := b.brokerInfo()
@@ -467,6 +480,7 @@ func (b *Broker) startBackground(ctx context.Context) {
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.controlledShutdown()
+		b.closeMetrics()
 		var errs []error
 		for name, s := range b.servers {
 			if err := s.Close(); err != nil {

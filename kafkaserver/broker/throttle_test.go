@@ -69,6 +69,11 @@ func TestReplicationThrottles(t *testing.T) {
 		if got := isrOf(t, b0, topic, 0); len(got) != 1 {
 			t.Fatalf("%s throttle: ISR %v while copying", side.name, got)
 		}
+		// What the throttle let through shows in its measured rate (the {leader,follower}replication byte-rate
+		// metric).
+		if r := q.Rate(time.Now().UnixMilli()); r <= 0 {
+			t.Fatalf("%s throttle: measured rate %v while copying", side.name, r)
+		}
 
 		// No rate, no throttle: the copy completes and so does the reassignment.
 		rs, err = adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: side.rate}}, side.broker)

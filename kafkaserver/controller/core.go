@@ -5,10 +5,12 @@
 package controller
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -289,6 +291,35 @@ func (c *Core) Deleting(topic string) bool { return c.deleting[topic] != nil }
 
 // LiveBrokers returns the live broker ids, sorted.
 func (c *Core) LiveBrokers() []int32 { return sortedKeys(c.live) }
+
+// Metrics returns KafkaController's gauges for the state the core holds (ControllerContext's counts): offline
+// partitions are those in OfflinePartition outside topics queued for deletion, and imbalanced ones those led by
+// another replica than the first of their assignment. An inactive core reports zeros.
+func (c *Core) Metrics() metrics.Controller {
+	if !c.active {
+		return metrics.Controller{}
+	}
+	m := metrics.Controller{ActiveControllerCount: 1, GlobalTopicCount: len(c.topics), TopicsToDeleteCount: len(c.deleting)}
+	for topic, ti := range c.topics {
+		m.GlobalPartitionCount += len(ti.parts)
+		if c.deleting[topic] != nil {
+			continue
+		}
+		// A partition whose preferred replica is still being added counts as led by it (hasPreferredLeader).
+		for p, ra := range ti.parts {
+			st, ok := c.states[TopicPartition{Topic: topic, Partition: p}]
+			if ok && len(ra.Replicas) > 0 && st.Leader != ra.Replicas[0] && !slices.Contains(ra.Adding, ra.Replicas[0]) {
+				m.PreferredReplicaImbalanceCount++
+			}
+		}
+	}
+	for tp, ph := range c.phase {
+		if ph == OfflinePartition && c.deleting[tp.Topic] == nil {
+			m.OfflinePartitionsCount++
+		}
+	}
+	return m
+}
 
 // Handle processes one event and returns what to do.
 func (c *Core) Handle(ev Event) Output {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -67,10 +68,15 @@ func TestNewTopicAndBrokerFailure(t *testing.T) {
 	if um := requestsOf[*kmsg.UpdateMetadataRequest](out); len(um) != 2 {
 		t.Fatalf("UpdateMetadata to %d brokers", len(um))
 	}
+	// a-0 is led by 1, not its preferred 0.
+	wantMetrics(t, w.core, metrics.Controller{ActiveControllerCount: 1, GlobalTopicCount: 1, GlobalPartitionCount: 2,
+		PreferredReplicaImbalanceCount: 1})
 	// Leader 2 dies: a-1 keeps its one-member ISR with no leader; a-0 keeps leader 1 and shrinks.
 	w.kill(2)
 	wantState(t, w.state("a", 1), -1, 1, 2)
 	wantState(t, w.state("a", 0), 1, 1, 1)
+	wantMetrics(t, w.core, metrics.Controller{ActiveControllerCount: 1, OfflinePartitionsCount: 1, GlobalTopicCount: 1,
+		GlobalPartitionCount: 2, PreferredReplicaImbalanceCount: 2})
 	// Broker 0 returns: nothing to elect for a-1 (clean), a-0 unchanged until its leader expands the ISR.
 	w.register(0)
 	w.apply(w.core.Handle(BrokersChanged{Brokers: w.brokerList()}))
@@ -79,6 +85,19 @@ func TestNewTopicAndBrokerFailure(t *testing.T) {
 	w.register(2)
 	w.apply(w.core.Handle(BrokersChanged{Brokers: w.brokerList()}))
 	wantState(t, w.state("a", 1), 2, 2, 2)
+	wantMetrics(t, w.core, metrics.Controller{ActiveControllerCount: 1, GlobalTopicCount: 1, GlobalPartitionCount: 2,
+		PreferredReplicaImbalanceCount: 1})
+	// A core that is not the controller reports nothing, as Kafka's gauges read zero on other brokers.
+	if m := NewCore(Config{}).Metrics(); m != (metrics.Controller{}) {
+		t.Fatalf("inactive core: %+v", m)
+	}
+}
+
+func wantMetrics(t *testing.T, c *Core, want metrics.Controller) {
+	t.Helper()
+	if got := c.Metrics(); got != want {
+		t.Fatalf("metrics %+v, want %+v", got, want)
+	}
 }
 
 func TestUncleanElection(t *testing.T) {
@@ -151,6 +170,8 @@ func TestTopicDeletion(t *testing.T) {
 	if _, ok := w.topics["d"]; !ok {
 		t.Fatal("deleted while replica 1 is down")
 	}
+	// Queued for deletion: counted as such, and not among offline or imbalanced partitions.
+	wantMetrics(t, w.core, metrics.Controller{ActiveControllerCount: 1, GlobalTopicCount: 1, GlobalPartitionCount: 1, TopicsToDeleteCount: 1})
 	w.register(1)
 	w.apply(w.core.Handle(BrokersChanged{Brokers: w.brokerList()}))
 	if len(w.pendingDeletes) != 1 || w.pendingDeletes[0].Broker != 1 {
@@ -160,6 +181,7 @@ func TestTopicDeletion(t *testing.T) {
 	if _, ok := w.topics["d"]; ok || w.markers["d"] || len(w.states) != 0 {
 		t.Fatalf("topic d not deleted: %v %v %v", w.topics, w.markers, w.states)
 	}
+	wantMetrics(t, w.core, metrics.Controller{ActiveControllerCount: 1})
 }
 
 func TestReassignment(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -37,6 +38,7 @@ type Controller struct {
 	mu             sync.Mutex
 	active         bool
 	epoch, version int32
+	metrics        metrics.Controller // the core's counts after its last event (zero when not active)
 }
 
 // call is an event from a broker request (ControlledShutdown, AlterIsr) waiting for its answer.
@@ -57,6 +59,13 @@ func New(zkc *zkmeta.Client, cfg Config, brokers BrokerAPI, logger *slog.Logger)
 	}
 	return &Controller{zk: zkc, cfg: cfg, brokers: brokers, log: logger.With("component", "controller", "broker", cfg.BrokerID),
 		calls: make(chan call)}
+}
+
+// Metrics returns KafkaController's gauges: zero unless this broker is the controller.
+func (c *Controller) Metrics() metrics.Controller {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.metrics
 }
 
 // Active reports whether this broker is the controller, and its epoch.
@@ -133,7 +142,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.log.Info("elected controller", "epoch", epoch)
 			serr := c.serve(ctx, epoch, ver, cw)
 			c.mu.Lock()
-			c.active = false
+			c.active, c.metrics = false, metrics.Controller{}
 			c.mu.Unlock()
 			if ctx.Err() != nil {
 				return nil
@@ -214,6 +223,10 @@ func (c *Controller) serve(ctx context.Context, epoch, ver int32, cw <-chan zkme
 		return err
 	}
 	for {
+		m := t.core.Metrics()
+		c.mu.Lock()
+		c.metrics = m
+		c.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -9,6 +9,7 @@ import (
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/assign"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -88,3 +89,20 @@ type messageError struct {
 
 func (e *messageError) Error() string { return e.msg }
 func (e *messageError) Unwrap() error { return e.kind }
+
+// outcome classes a partition's error for the request meters: the errors Kafka's ReplicaManager leaves out of its
+// failed-request counts (appendToLocalLog, readFromLocalLog) are the client's doing.
+func outcome(err error) metrics.Outcome {
+	switch {
+	case err == nil:
+		return metrics.OK
+	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.NotLeaderForPartition),
+		errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge), errors.Is(err, kerr.CorruptMessage),
+		errors.Is(err, kerr.KafkaStorageError), errors.Is(err, kerr.UnknownLeaderEpoch), errors.Is(err, kerr.FencedLeaderEpoch),
+		errors.Is(err, kerr.ReplicaNotAvailable), errors.Is(err, kerr.OffsetOutOfRange),
+		// Refused before any append: an internal topic, or acks Kafka does not know.
+		errors.Is(err, kerr.InvalidTopicException), errors.Is(err, kerr.InvalidRequiredAcks):
+		return metrics.Refused
+	}
+	return metrics.Failed
+}

@@ -64,7 +64,18 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 	if req.ReplicaID >= 0 {
 		h.recordThrottled(parts, st.sizes)
 	}
+	h.countFetch(req.ReplicaID >= 0, parts, st, out)
 	return buildFetchResponse(req, parts, st, out), nil
+}
+
+// countFetch counts a fetch's partitions as read, and the record bytes of those its response carries as sent.
+func (h *Handlers) countFetch(follower bool, parts []fetchsession.PartitionRequest, st *fetchState, out fetchsession.Response) {
+	for i, p := range parts {
+		h.stats.FetchRead(p.Topic, outcome(kerr.ErrorForCode(st.parts[i].ErrorCode)))
+		if out.ErrorCode == 0 && (out.Include == nil || out.Include[i]) && st.sizes[i] > 0 {
+			h.stats.BytesOut(p.Topic, follower, int64(st.sizes[i]))
+		}
+	}
 }
 
 // recordThrottled counts what a follower's fetch sends of throttled partitions against the leader's replication

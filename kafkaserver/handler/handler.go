@@ -16,6 +16,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/loggers"
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
@@ -38,6 +39,8 @@ type Config struct {
 	DynConfig *dynconfig.Manager
 	// Loggers are the broker's named loggers, the BROKER_LOGGER config resource; nil refuses that resource.
 	Loggers *loggers.Registry
+	// Stats counts what produce and fetch requests move (BrokerTopicMetrics); nil counts into a value of its own.
+	Stats *metrics.TopicStats
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger
@@ -46,6 +49,7 @@ type Config struct {
 // Handlers serves the broker's Kafka APIs.
 type Handlers struct {
 	cfg    Config
+	stats  *metrics.TopicStats
 	zk     *zkmeta.Client
 	rm     *replica.Manager
 	cache  *replica.MetadataCache
@@ -63,8 +67,11 @@ func New(cfg Config) *Handlers {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Stats == nil {
+		cfg.Stats = metrics.NewTopicStats()
+	}
 	return &Handlers{
-		cfg: cfg, zk: cfg.ZK, rm: cfg.Replicas, cache: cfg.Replicas.Cache(), props: cfg.Props, logger: cfg.Logger,
+		cfg: cfg, stats: cfg.Stats, zk: cfg.ZK, rm: cfg.Replicas, cache: cfg.Replicas.Cache(), props: cfg.Props, logger: cfg.Logger,
 		rnd: rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.BrokerID))),
 		fetchSessions: fetchsession.NewCache(int(cfg.Props.MaxIncrementalFetchSessionCacheSlots),
 			fetchsession.DefaultEvictionMs, cfg.Seed^uint64(cfg.BrokerID)),

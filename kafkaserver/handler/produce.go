@@ -125,6 +125,7 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	for k := range jobs {
 		j := &jobs[k]
 		rp := j.rp
+		h.stats.Produced(j.topic, outcome(j.err), int64(len(j.p.Records)), int64(j.info.NumMessages))
 		if j.err == nil {
 			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = j.info.FirstOffset, j.info.LogAppendTime, j.info.LogStartOffset
 			if req.Acks == -1 {

@@ -545,6 +545,7 @@ func (f *fetcher) apply(ctx context.Context, tp klog.TopicPartition, epoch int32
 			return 0, err
 		}
 		n = info.NumMessages
+		f.m.cfg.Stats.ReplicationIn(int64(len(rp.RecordBatches)))
 		if fq := f.m.followerQuota; fq.Throttled(tp.Topic, tp.Partition) {
 			fq.Record(int64(len(rp.RecordBatches)), time.Now().UnixMilli())
 		}

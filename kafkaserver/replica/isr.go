@@ -189,6 +189,12 @@ func (m *Manager) sendIsrChanges(ctx context.Context) {
 			switch err := kerr.ErrorForCode(rp.ErrorCode); {
 			case err == nil:
 				if rp.LeaderEpoch == p.leaderEpoch && p.leader == m.cfg.BrokerID {
+					// Kafka marks the meter of the change it proposed (PendingShrinkIsr, PendingExpandIsr).
+					if len(p.proposedIsr) < len(p.isr) {
+						m.isrShrinks.Add(1)
+					} else {
+						m.isrExpands.Add(1)
+					}
 					p.isr = slices.Clone(rp.ISR)
 					p.partitionEpoch = rp.PartitionEpoch
 					p.pendingIsr = false

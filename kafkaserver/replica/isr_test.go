@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 )
 
 // A leader adds a follower to the ISR once it fetches at the high watermark, drops one that has not caught up
@@ -69,6 +70,9 @@ func TestIsrExpandAndShrink(t *testing.T) {
 	if len(sent) != 1 {
 		t.Fatalf("sent again: %d", len(sent))
 	}
+	if r := m.Metrics(); r.IsrExpands != 1 || r.IsrShrinks != 0 || r.LeaderCount != 1 || r.UnderReplicatedPartitions != 0 {
+		t.Fatalf("metrics after expansion: %+v", r)
+	}
 
 	// More records; the follower fetches at its previous leader end (3): caught up as of that fetch, not now.
 	if _, err := m.Append("t", 0, batch(2), 1); err != nil {
@@ -101,6 +105,9 @@ func TestIsrExpandAndShrink(t *testing.T) {
 	if len(sent) != 2 {
 		t.Fatal("a refused proposal was sent again")
 	}
+	if r := m.Metrics(); r.IsrShrinks != 0 {
+		t.Fatalf("a refused shrink counted: %+v", r)
+	}
 	// Accepted: the ISR shrinks and the high watermark no longer waits for the follower.
 	answer = 0
 	p.mu.Lock()
@@ -109,6 +116,12 @@ func TestIsrExpandAndShrink(t *testing.T) {
 	m.sendIsrChanges(ctx)
 	if info := p.Info(); !slices.Equal(info.ISR, []int32{1}) || info.HighWatermark != 5 {
 		t.Fatalf("after shrink: %+v", info)
+	}
+	// One partition led here, its ISR of one below its two replicas, at the default min.insync.replicas (1).
+	want := metrics.Replicas{PartitionCount: 1, LeaderCount: 1, UnderReplicatedPartitions: 1, AtMinIsrPartitionCount: 1,
+		IsrShrinks: 1, IsrExpands: 1}
+	if r := m.Metrics(); r != want {
+		t.Fatalf("metrics after shrink: %+v, want %+v", r, want)
 	}
 }
 

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/quota"
 )
 
@@ -51,6 +53,9 @@ type Config struct {
 	// replication throttles measure their rates. Zero means Kafka's defaults, 11 windows of a second.
 	QuotaWindows  int
 	QuotaWindowMs int64
+	// Stats counts the record bytes this broker appends as a follower (ReplicationBytesInPerSec); nil counts into
+	// a value of its own.
+	Stats *metrics.TopicStats
 }
 
 // Manager is the replica manager (Kafka's ReplicaManager): the partitions this broker hosts and their state.
@@ -80,12 +85,17 @@ type Manager struct {
 	fetchWG        sync.WaitGroup
 	fetchStopped   bool          // Close ran
 	isrCh          chan struct{} // pokes runIsr
+
+	isrShrinks, isrExpands atomic.Int64 // ISR changes applied as leader (IsrShrinksPerSec, IsrExpandsPerSec)
 }
 
 // NewManager returns a Manager over cfg.Logs with an empty metadata cache.
 func NewManager(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Stats == nil {
+		cfg.Stats = metrics.NewTopicStats()
 	}
 	if cfg.QuotaWindows <= 0 {
 		cfg.QuotaWindows = 11
@@ -408,6 +418,16 @@ func (m *Manager) StopReplicas(req *kmsg.StopReplicaRequest) *kmsg.StopReplicaRe
 	return resp
 }
 
+// hostsTopicLocked reports whether any partition of topic is still hosted here.
+func (m *Manager) hostsTopicLocked(topic string) bool {
+	for tp := range m.partitions {
+		if tp.Topic == topic {
+			return true
+		}
+	}
+	return false
+}
+
 // Leader epoch sentinels of StopReplica v3 (LeaderAndIsr.EpochDuringDelete, NoEpoch).
 const (
 	epochDuringDelete int32 = -2
@@ -426,6 +446,9 @@ func (m *Manager) stopReplica(tp klog.TopicPartition, epoch int32, del bool) err
 			return kerr.FencedLeaderEpoch
 		}
 		delete(m.partitions, tp)
+	}
+	if del && !m.hostsTopicLocked(tp.Topic) {
+		m.cfg.Stats.RemoveTopic(tp.Topic) // maybeRemoveTopicMetrics
 	}
 	m.mu.Unlock()
 	m.unfollow(tp)
@@ -472,6 +495,31 @@ func (m *Manager) AppendWith(topic string, partition int32, records []byte, acks
 	p.maybeIncrementHWLocked(m.cfg.BrokerID)
 	m.signal()
 	return info, nil
+}
+
+// Metrics returns ReplicaManager's gauges and ISR change counts, read now.
+func (m *Manager) Metrics() metrics.Replicas {
+	r := metrics.Replicas{IsrShrinks: m.isrShrinks.Load(), IsrExpands: m.isrExpands.Load()}
+	for _, p := range m.Partitions() {
+		r.PartitionCount++
+		p.mu.Lock()
+		leader, isr, replicas := p.leader == m.cfg.BrokerID, len(p.isr), len(p.replicas)
+		p.mu.Unlock()
+		if !leader {
+			continue
+		}
+		r.LeaderCount++
+		if isr < replicas {
+			r.UnderReplicatedPartitions++
+		}
+		switch minISR := int(m.minISR(p)); {
+		case isr < minISR:
+			r.UnderMinIsrPartitionCount++
+		case isr == minISR:
+			r.AtMinIsrPartitionCount++
+		}
+	}
+	return r
 }
 
 func (m *Manager) minISR(p *Partition) int32 {

@@ -1,0 +1,107 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/zkafka/zkafka/kafkaserver/metrics"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// metricsRegistry gathers the broker's metrics: its listeners' socket and request counts, the topic meters, the
+// replica manager's, controller's and replication quotas' gauges, and Go's and the process's own (where Kafka's
+// JMX exporter reports the JVM's).
+func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
+	var ls listenerMetrics
+	for _, s := range b.servers {
+		ls = append(ls, s.Metrics())
+	}
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		ls, b.stats,
+		metrics.Sources{
+			Replicas:   b.rm.Metrics,
+			Controller: b.ctrl.Metrics,
+			Quotas: func() metrics.Quotas {
+				now := time.Now().UnixMilli()
+				return metrics.Quotas{LeaderReplicationByteRate: b.rm.LeaderQuota().Rate(now),
+					FollowerReplicationByteRate: b.rm.FollowerQuota().Rate(now)}
+			},
+		},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return reg, nil
+}
+
+// serveMetrics listens on addr (zkafka.metrics.address) and serves the registry at /metrics until Close.
+func (b *Broker) serveMetrics(addr string) error {
+	reg, err := b.metricsRegistry()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listener %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: promLog{b.logger}}))
+	b.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	b.metricsAddr = ln.Addr()
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.logger.Error("metrics server stopped", "err", err)
+		}
+	}()
+	b.logger.Info("serving metrics", "addr", ln.Addr().String())
+	return nil
+}
+
+// closeMetrics stops the metrics server, if one runs.
+func (b *Broker) closeMetrics() {
+	if b.metricsSrv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = b.metricsSrv.Shutdown(ctx)
+}
+
+// MetricsAddr is where the broker serves its metrics, or nil.
+func (b *Broker) MetricsAddr() net.Addr { return b.metricsAddr }
+
+// listenerMetrics are the listeners' counters as one collector: each listener's share the same descriptions,
+// which a registry takes only once.
+type listenerMetrics []*kwire.Metrics
+
+func (l listenerMetrics) Describe(ch chan<- *prometheus.Desc) {
+	if len(l) > 0 {
+		l[0].Describe(ch)
+	}
+}
+
+func (l listenerMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range l {
+		m.Collect(ch)
+	}
+}
+
+// promLog lets promhttp report errors through slog.
+type promLog struct{ l *slog.Logger }
+
+func (p promLog) Println(v ...any) { p.l.Error("metrics handler", "err", fmt.Sprint(v...)) }

@@ -1,0 +1,129 @@
+package broker
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrape reads a broker's /metrics and returns each sample's value by name and labels ("name" or
+// "name{label=value,...}", labels sorted by name, as the parser gives them).
+func scrape(t *testing.T, b *Broker) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://%s/metrics", b.MetricsAddr()))
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	out := map[string]float64{}
+	for name, f := range fams {
+		for _, m := range f.Metric {
+			key := name
+			var labels string
+			for _, l := range m.Label {
+				if l.GetValue() == "" {
+					continue // an empty label is no label, as Prometheus reads it
+				}
+				if labels != "" {
+					labels += ","
+				}
+				labels += l.GetName() + "=" + l.GetValue()
+			}
+			if labels != "" {
+				key += "{" + labels + "}"
+			}
+			out[key] = value(m)
+		}
+	}
+	return out
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Untyped != nil:
+		return m.Untyped.GetValue()
+	}
+	return 0
+}
+
+// Two brokers serving /metrics (zkafka.metrics.address): a replicated topic is written and read, and each broker
+// reports what it did under the JMX exporter's names for Kafka's beans: the leader the messages and bytes in (per
+// topic and in all), the bytes out to the consumer and to its follower, the follower the bytes it replicated; the
+// controller alone reports itself active and counts the cluster's topics; the replica gauges follow the ISR when
+// the follower leaves.
+func TestBrokerMetrics(t *testing.T) {
+	c := newCluster(t)
+	const m = "zkafka.metrics.address=127.0.0.1:0"
+	b0, b1, cl := twoBrokers(t, c, []string{m}, []string{m})
+	ctx := ctxT(t)
+	createAssigned(t, ctx, cl, "metered", []int32{0, 1})
+	c.waitFor("both replicas in the ISR", func() bool {
+		p, err := b0.Replicas().Partition("metered", 0)
+		return err == nil && len(p.Info().ISR) == 2
+	})
+	produceN(t, cl, "metered", 0, 0, 50)
+	consumeN(t, c, "metered", 0, 50)
+
+	s0 := scrape(t, b0)
+	in := s0[`kafka_server_brokertopicmetrics_bytesin_total{topic=metered}`]
+	for _, check := range []struct {
+		name string
+		ok   bool
+	}{
+		{"messages in for the topic", s0[`kafka_server_brokertopicmetrics_messagesin_total{topic=metered}`] == 50},
+		{"messages in over all topics", s0[`kafka_server_brokertopicmetrics_messagesin_total`] >= 50},
+		{"bytes in for the topic", in > float64(50*len("value-00"))},
+		{"bytes in over all topics", s0[`kafka_server_brokertopicmetrics_bytesin_total`] >= in},
+		{"produce requests", s0[`kafka_server_brokertopicmetrics_totalproducerequests_total{topic=metered}`] >= 1},
+		{"no failed produce", s0[`kafka_server_brokertopicmetrics_failedproducerequests_total{topic=metered}`] == 0},
+		{"bytes out to the consumer", s0[`kafka_server_brokertopicmetrics_bytesout_total{topic=metered}`] >= in},
+		{"bytes out to the follower", s0[`kafka_server_brokertopicmetrics_replicationbytesout_total`] >= in},
+		{"fetch requests", s0[`kafka_server_brokertopicmetrics_totalfetchrequests_total{topic=metered}`] >= 1},
+		{"leader counts its partition", s0[`kafka_server_replicamanager_leadercount`] >= 1},
+		{"no under-replicated partition", s0[`kafka_server_replicamanager_underreplicatedpartitions`] == 0},
+		{"active controller", s0[`kafka_controller_kafkacontroller_activecontrollercount`] == 1},
+		{"global topics", s0[`kafka_controller_kafkacontroller_globaltopiccount`] >= 1},
+		{"no offline partition", s0[`kafka_controller_kafkacontroller_offlinepartitionscount`] == 0},
+		{"produce requests received", s0[`kafka_network_requestmetrics_requests_total{api_key=0,listener=PLAINTEXT,request=Produce}`] >= 1},
+		{"Go runtime", s0[`go_goroutines`] > 0},
+	} {
+		if !check.ok {
+			t.Errorf("broker 0: %s: not as expected in\n%v", check.name, s0)
+		}
+	}
+	c.waitFor("the follower's replicated bytes", func() bool {
+		s1 := scrape(t, b1)
+		return s1[`kafka_server_brokertopicmetrics_replicationbytesin_total`] >= in
+	})
+	s1 := scrape(t, b1)
+	if s1[`kafka_controller_kafkacontroller_activecontrollercount`] != 0 || s1[`kafka_controller_kafkacontroller_globaltopiccount`] != 0 {
+		t.Errorf("broker 1 reports controller gauges though it is not the controller")
+	}
+	if s1[`kafka_server_replicamanager_partitioncount`] < 1 || s1[`kafka_server_brokertopicmetrics_messagesin_total{topic=metered}`] != 0 {
+		t.Errorf("broker 1: partition count %v, messages in %v: it follows the partition and took no produce",
+			s1[`kafka_server_replicamanager_partitioncount`], s1[`kafka_server_brokertopicmetrics_messagesin_total{topic=metered}`])
+	}
+
+	// The follower leaves (a controlled shutdown takes it out of the ISR): the leader's partition is under-replicated
+	// and at min.insync.replicas (1).
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("the leader's partition under-replicated", func() bool {
+		s := scrape(t, b0)
+		return s[`kafka_server_replicamanager_underreplicatedpartitions`] == 1 && s[`kafka_server_replicamanager_atminisrpartitioncount`] >= 1
+	})
+}
