@@ -96,7 +96,9 @@ func outcome(err error) metrics.Outcome {
 	switch {
 	case err == nil:
 		return metrics.OK
-	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.NotLeaderForPartition),
+	case errors.Is(err, kerr.UnknownTopicOrPartition):
+		return metrics.Unknown
+	case errors.Is(err, kerr.NotLeaderForPartition),
 		errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge), errors.Is(err, kerr.CorruptMessage),
 		errors.Is(err, kerr.KafkaStorageError), errors.Is(err, kerr.UnknownLeaderEpoch), errors.Is(err, kerr.FencedLeaderEpoch),
 		errors.Is(err, kerr.ReplicaNotAvailable), errors.Is(err, kerr.OffsetOutOfRange),

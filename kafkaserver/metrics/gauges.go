@@ -35,86 +35,87 @@ type Sources struct {
 	Quotas     func() Quotas
 }
 
-type gauge struct {
-	desc  *prometheus.Desc
-	kind  prometheus.ValueType
-	value func(r *Replicas, c *Controller, q *Quotas) float64
+// field is one metric read from a source's value of type T.
+type field[T any] struct {
+	desc *prometheus.Desc
+	kind prometheus.ValueType
+	get  func(*T) float64
 }
 
-func newGauge(name, help string, kind prometheus.ValueType, value func(*Replicas, *Controller, *Quotas) float64) gauge {
-	return gauge{prometheus.NewDesc(name, help, nil, nil), kind, value}
+func gauge[T any](name, help string, get func(*T) float64) field[T] {
+	return field[T]{prometheus.NewDesc(name, help, nil, nil), prometheus.GaugeValue, get}
+}
+
+func counter[T any](name, help string, get func(*T) float64) field[T] {
+	return field[T]{prometheus.NewDesc(name, help, nil, nil), prometheus.CounterValue, get}
 }
 
 var (
-	replicaGauges = []gauge{
-		newGauge("kafka_server_replicamanager_partitioncount", "Partitions this broker hosts.", prometheus.GaugeValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.PartitionCount) }),
-		newGauge("kafka_server_replicamanager_leadercount", "Partitions this broker leads.", prometheus.GaugeValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.LeaderCount) }),
-		newGauge("kafka_server_replicamanager_underreplicatedpartitions", "Partitions led here whose ISR lacks a replica.", prometheus.GaugeValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.UnderReplicatedPartitions) }),
-		newGauge("kafka_server_replicamanager_underminisrpartitioncount", "Partitions led here whose ISR is below min.insync.replicas.", prometheus.GaugeValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.UnderMinIsrPartitionCount) }),
-		newGauge("kafka_server_replicamanager_atminisrpartitioncount", "Partitions led here whose ISR is at min.insync.replicas.", prometheus.GaugeValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.AtMinIsrPartitionCount) }),
-		newGauge("kafka_server_replicamanager_isrshrinks_total", "ISR shrinks of partitions led here.", prometheus.CounterValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.IsrShrinks) }),
-		newGauge("kafka_server_replicamanager_isrexpands_total", "ISR expansions of partitions led here.", prometheus.CounterValue,
-			func(r *Replicas, _ *Controller, _ *Quotas) float64 { return float64(r.IsrExpands) }),
+	replicaFields = []field[Replicas]{
+		gauge("kafka_server_replicamanager_partitioncount", "Partitions this broker hosts.",
+			func(r *Replicas) float64 { return float64(r.PartitionCount) }),
+		gauge("kafka_server_replicamanager_leadercount", "Partitions this broker leads.",
+			func(r *Replicas) float64 { return float64(r.LeaderCount) }),
+		gauge("kafka_server_replicamanager_underreplicatedpartitions", "Partitions led here whose ISR lacks a replica.",
+			func(r *Replicas) float64 { return float64(r.UnderReplicatedPartitions) }),
+		gauge("kafka_server_replicamanager_underminisrpartitioncount", "Partitions led here whose ISR is below min.insync.replicas.",
+			func(r *Replicas) float64 { return float64(r.UnderMinIsrPartitionCount) }),
+		gauge("kafka_server_replicamanager_atminisrpartitioncount", "Partitions led here whose ISR is at min.insync.replicas.",
+			func(r *Replicas) float64 { return float64(r.AtMinIsrPartitionCount) }),
+		counter("kafka_server_replicamanager_isrshrinks_total", "ISR shrinks of partitions led here.",
+			func(r *Replicas) float64 { return float64(r.IsrShrinks) }),
+		counter("kafka_server_replicamanager_isrexpands_total", "ISR expansions of partitions led here.",
+			func(r *Replicas) float64 { return float64(r.IsrExpands) }),
 	}
-	controllerGauges = []gauge{
-		newGauge("kafka_controller_kafkacontroller_activecontrollercount", "1 on the controller, 0 elsewhere.", prometheus.GaugeValue,
-			func(_ *Replicas, c *Controller, _ *Quotas) float64 { return float64(c.ActiveControllerCount) }),
-		newGauge("kafka_controller_kafkacontroller_offlinepartitionscount", "Partitions without a live leader.", prometheus.GaugeValue,
-			func(_ *Replicas, c *Controller, _ *Quotas) float64 { return float64(c.OfflinePartitionsCount) }),
-		newGauge("kafka_controller_kafkacontroller_globaltopiccount", "Topics in the cluster.", prometheus.GaugeValue,
-			func(_ *Replicas, c *Controller, _ *Quotas) float64 { return float64(c.GlobalTopicCount) }),
-		newGauge("kafka_controller_kafkacontroller_globalpartitioncount", "Partitions in the cluster.", prometheus.GaugeValue,
-			func(_ *Replicas, c *Controller, _ *Quotas) float64 { return float64(c.GlobalPartitionCount) }),
-		newGauge("kafka_controller_kafkacontroller_preferredreplicaimbalancecount", "Partitions not led by their preferred replica.", prometheus.GaugeValue,
-			func(_ *Replicas, c *Controller, _ *Quotas) float64 { return float64(c.PreferredReplicaImbalanceCount) }),
-		newGauge("kafka_controller_kafkacontroller_topicstodeletecount", "Topics queued for deletion.", prometheus.GaugeValue,
-			func(_ *Replicas, c *Controller, _ *Quotas) float64 { return float64(c.TopicsToDeleteCount) }),
+	controllerFields = []field[Controller]{
+		gauge("kafka_controller_kafkacontroller_activecontrollercount", "1 on the controller, 0 elsewhere.",
+			func(c *Controller) float64 { return float64(c.ActiveControllerCount) }),
+		gauge("kafka_controller_kafkacontroller_offlinepartitionscount", "Partitions without a live leader.",
+			func(c *Controller) float64 { return float64(c.OfflinePartitionsCount) }),
+		gauge("kafka_controller_kafkacontroller_preferredreplicaimbalancecount", "Partitions not led by their preferred replica.",
+			func(c *Controller) float64 { return float64(c.PreferredReplicaImbalanceCount) }),
+		gauge("kafka_controller_kafkacontroller_globaltopiccount", "Topics in the cluster.",
+			func(c *Controller) float64 { return float64(c.GlobalTopicCount) }),
+		gauge("kafka_controller_kafkacontroller_globalpartitioncount", "Partitions in the cluster.",
+			func(c *Controller) float64 { return float64(c.GlobalPartitionCount) }),
+		gauge("kafka_controller_kafkacontroller_topicstodeletecount", "Topics queued for deletion.",
+			func(c *Controller) float64 { return float64(c.TopicsToDeleteCount) }),
 	}
-	quotaGauges = []gauge{
-		newGauge("kafka_server_leaderreplication_byte_rate", "Throttled replication bytes per second sent as leader.", prometheus.GaugeValue,
-			func(_ *Replicas, _ *Controller, q *Quotas) float64 { return q.LeaderReplicationByteRate }),
-		newGauge("kafka_server_followerreplication_byte_rate", "Throttled replication bytes per second fetched as follower.", prometheus.GaugeValue,
-			func(_ *Replicas, _ *Controller, q *Quotas) float64 { return q.FollowerReplicationByteRate }),
+	quotaFields = []field[Quotas]{
+		gauge("kafka_server_leaderreplication_byte_rate", "Throttled replication bytes per second sent as leader.",
+			func(q *Quotas) float64 { return q.LeaderReplicationByteRate }),
+		gauge("kafka_server_followerreplication_byte_rate", "Throttled replication bytes per second fetched as follower.",
+			func(q *Quotas) float64 { return q.FollowerReplicationByteRate }),
 	}
 )
 
+func describe[T any](ch chan<- *prometheus.Desc, fs []field[T]) {
+	for _, f := range fs {
+		ch <- f.desc
+	}
+}
+
+// collect reads the source once (nothing if it is nil) and reports every field of what it read.
+func collect[T any](ch chan<- prometheus.Metric, read func() T, fs []field[T]) {
+	if read == nil {
+		return
+	}
+	v := read()
+	for _, f := range fs {
+		ch <- prometheus.MustNewConstMetric(f.desc, f.kind, f.get(&v))
+	}
+}
+
 // Describe implements prometheus.Collector.
 func (s Sources) Describe(ch chan<- *prometheus.Desc) {
-	for _, gs := range [][]gauge{replicaGauges, controllerGauges, quotaGauges} {
-		for _, g := range gs {
-			ch <- g.desc
-		}
-	}
+	describe(ch, replicaFields)
+	describe(ch, controllerFields)
+	describe(ch, quotaFields)
 }
 
 // Collect implements prometheus.Collector: each source is read once per scrape.
 func (s Sources) Collect(ch chan<- prometheus.Metric) {
-	var (
-		r Replicas
-		c Controller
-		q Quotas
-	)
-	emit := func(gs []gauge) {
-		for _, g := range gs {
-			ch <- prometheus.MustNewConstMetric(g.desc, g.kind, g.value(&r, &c, &q))
-		}
-	}
-	if s.Replicas != nil {
-		r = s.Replicas()
-		emit(replicaGauges)
-	}
-	if s.Controller != nil {
-		c = s.Controller()
-		emit(controllerGauges)
-	}
-	if s.Quotas != nil {
-		q = s.Quotas()
-		emit(quotaGauges)
-	}
+	collect(ch, s.Replicas, replicaFields)
+	collect(ch, s.Controller, controllerFields)
+	collect(ch, s.Quotas, quotaFields)
 }

@@ -37,6 +37,9 @@ const (
 	Refused
 	// Failed is any other error (FailedProduceRequestsPerSec, FailedFetchRequestsPerSec).
 	Failed
+	// Unknown is a partition of a topic the broker does not know: not counted at all, as KafkaApis answers those
+	// before its ReplicaManager sees them (and a client naming made-up topics adds no series).
+	Unknown
 )
 
 // NewTopicStats returns empty counters.
@@ -67,6 +70,9 @@ func (s *TopicStats) both(topic string, f func(*topicCounters)) {
 // Produced counts one partition of a produce request (ReplicaManager.appendToLocalLog): on success the request's
 // record bytes and the messages appended.
 func (s *TopicStats) Produced(topic string, o Outcome, bytes, messages int64) {
+	if o == Unknown {
+		return
+	}
 	s.both(topic, func(c *topicCounters) {
 		c.totalProduce.Add(1)
 		switch o {
@@ -81,6 +87,9 @@ func (s *TopicStats) Produced(topic string, o Outcome, bytes, messages int64) {
 
 // FetchRead counts one partition of a fetch request, a consumer's or a follower's (ReplicaManager.fetchMessages).
 func (s *TopicStats) FetchRead(topic string, o Outcome) {
+	if o == Unknown {
+		return
+	}
 	s.both(topic, func(c *topicCounters) {
 		c.totalFetch.Add(1)
 		if o == Failed {

@@ -9,7 +9,8 @@ import (
 
 // The request meters count as Kafka's ReplicaManager and KafkaApis do: every partition in the totals, bytes and
 // messages only of successful appends, only unexpected errors as failed, a follower's bytes as replication bytes of
-// all topics; a deleted topic's meters go while the all-topics ones keep their counts.
+// all topics; a deleted topic's meters go while the all-topics ones keep their counts; partitions of unknown topics
+// are not counted and add no series.
 func TestTopicStats(t *testing.T) {
 	s := NewTopicStats()
 	s.Produced("a", OK, 100, 3)
@@ -22,6 +23,8 @@ func TestTopicStats(t *testing.T) {
 	s.BytesOut("a", true, 90)
 	s.ReplicationIn(25)
 	s.RemoveTopic("b")
+	s.Produced("made-up", Unknown, 10, 0)
+	s.FetchRead("made-up", Unknown)
 
 	const want = `
 # HELP kafka_server_brokertopicmetrics_bytesin_total Record bytes of produce requests appended.
