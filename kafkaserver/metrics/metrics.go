@@ -32,8 +32,8 @@ type Outcome int8
 
 const (
 	OK Outcome = iota
-	// Refused is an error Kafka does not count as a failed request (an unknown partition, not the leader, an
-	// epoch or offset out of range, records too large or corrupt): the client's doing, not the broker's.
+	// Refused is an error Kafka does not count as a failed request (not the leader, a fenced or unknown leader
+	// epoch, an offset out of range, records too large or corrupt): the client's doing, not the broker's.
 	Refused
 	// Failed is any other error (FailedProduceRequestsPerSec, FailedFetchRequestsPerSec).
 	Failed
