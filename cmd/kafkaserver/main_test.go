@@ -72,6 +72,15 @@ func startProc(t *testing.T, logf string, name string, args ...string) *exec.Cmd
 	return cmd
 }
 
+// startWatched is startProc with a channel that closes once the process has exited (and been waited for).
+func startWatched(t *testing.T, logf string, name string, args ...string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	cmd := startProc(t, logf, name, args...)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	return cmd, exited
+}
+
 func waitDial(t *testing.T, addr, logf string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -96,9 +105,7 @@ func waitDial(t *testing.T, addr, logf string) {
 func restartBroker(t *testing.T, logf, bin, props, addr string) (*exec.Cmd, <-chan struct{}) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		cmd := startProc(t, logf, bin, props)
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
+		cmd, exited := startWatched(t, logf, bin, props)
 		if started(logf, exited) && listening(addr, exited) {
 			return cmd, exited
 		}

@@ -211,9 +211,7 @@ func (c *replCluster) startZK() {
 	c.zkStarts++
 	logf := filepath.Join(c.dir, fmt.Sprintf("zk-%02d.log", c.zkStarts))
 	c.logs = append(c.logs, logf)
-	cmd := startProc(c.t, logf, c.zkBin, "start-foreground", c.zoo)
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	cmd, exited := startWatched(c.t, logf, c.zkBin, "start-foreground", c.zoo)
 	c.zk = &replProc{cmd: cmd, exited: exited, logf: logf}
 	waitDial(c.t, c.zkAddr, logf)
 }

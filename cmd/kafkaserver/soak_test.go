@@ -215,10 +215,7 @@ func (c *soakCluster) startZK() {
 	c.zkStarts++
 	logf := filepath.Join(c.dir, fmt.Sprintf("zk-%02d.log", c.zkStarts))
 	c.logs = append(c.logs, logf)
-	c.zk = startProc(c.t, logf, c.zkBin, "start-foreground", c.zoo)
-	exited := make(chan struct{})
-	go func(cmd *exec.Cmd) { cmd.Wait(); close(exited) }(c.zk)
-	c.zkExit = exited
+	c.zk, c.zkExit = startWatched(c.t, logf, c.zkBin, "start-foreground", c.zoo)
 	waitDial(c.t, c.zkAddr, logf)
 }
 
