@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -234,6 +235,9 @@ var errIdle = errors.New("connection idle")
 
 func (c *conn) readLoop() {
 	defer c.s.wg.Done()
+	if tc, ok := c.nc.(*tls.Conn); ok && !c.handshake(tc) {
+		return
+	}
 	for {
 		frame, pooled, err := c.readFrame()
 		if err != nil {
@@ -244,6 +248,30 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// handshake runs a TLS connection's handshake, given connections.max.idle.ms as any wait for a request, and makes a
+// client certificate's subject the connection's principal. false means the connection is closing.
+func (c *conn) handshake(tc *tls.Conn) bool {
+	ctx := c.ctx
+	if idle := c.s.cfg.ConnectionsMaxIdle; idle > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, idle)
+		defer cancel()
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		if c.ctx.Err() == nil {
+			// Kafka's Selector logs a failed handshake as a failed authentication, at INFO.
+			c.s.metrics.FailedAuthentications.Add(1)
+			c.log.Info(fmt.Sprintf("Failed authentication with %s (SSL handshake failed)", c.pub.remote), "err", err)
+		}
+		c.cancel()
+		return false
+	}
+	if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 && c.s.cfg.TLSPrincipal != nil {
+		c.pub.SetPrincipal(Principal{Type: "User", Name: c.s.cfg.TLSPrincipal(certs[0])})
+	}
+	return true
 }
 
 func (c *conn) readFailed(err error) {

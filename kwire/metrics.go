@@ -19,6 +19,9 @@ type Metrics struct {
 	ConnectionsAccepted atomic.Int64
 	ConnectionsActive   atomic.Int64
 	ConnectionsFailed   atomic.Int64 // closed for a protocol or handler error
+	// FailedAuthentications counts failed SASL authentications and TLS handshakes, as Kafka's
+	// failed-authentication-total does.
+	FailedAuthentications atomic.Int64
 }
 
 // Requests returns how many requests of key were decoded and dispatched (ApiVersions included).
@@ -46,13 +49,15 @@ var (
 		"Connections accepted.", []string{"listener"}, nil)
 	descConnCount = prometheus.NewDesc("kafka_server_socket_server_metrics_connection_count",
 		"Open connections.", []string{"listener"}, nil)
+	descAuthFailed = prometheus.NewDesc("kafka_server_socket_server_metrics_failed_authentication_total",
+		"Failed SASL authentications and TLS handshakes.", []string{"listener"}, nil)
 	descConnFailed = prometheus.NewDesc("zkafka_kwire_connection_errors_total",
 		"Connections closed because of a protocol or handler error.", []string{"listener"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRequests, descBytesIn, descBytesOut, descConnCreated, descConnCount, descConnFailed} {
+	for _, d := range []*prometheus.Desc{descRequests, descBytesIn, descBytesOut, descConnCreated, descConnCount, descConnFailed, descAuthFailed} {
 		ch <- d
 	}
 }
@@ -70,4 +75,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConnCreated, prometheus.CounterValue, float64(m.ConnectionsAccepted.Load()), m.listener)
 	ch <- prometheus.MustNewConstMetric(descConnCount, prometheus.GaugeValue, float64(m.ConnectionsActive.Load()), m.listener)
 	ch <- prometheus.MustNewConstMetric(descConnFailed, prometheus.CounterValue, float64(m.ConnectionsFailed.Load()), m.listener)
+	ch <- prometheus.MustNewConstMetric(descAuthFailed, prometheus.CounterValue, float64(m.FailedAuthentications.Load()), m.listener)
 }

@@ -334,6 +334,7 @@ func (c *conn) completeAuth() error {
 // authFailed closes the connection after a failed authentication, first sending p (if any). As Kafka, both wait
 // failed.authentication.delay.ms to slow down password guessing.
 func (c *conn) authFailed(p *pending, err *AuthenticationError) bool {
+	c.s.metrics.FailedAuthentications.Add(1)
 	c.log.Info(fmt.Sprintf("Failed authentication with %s (%s)", c.pub.remote, err.Message))
 	if d := c.auth.cfg.FailedAuthenticationDelay; d > 0 {
 		t := time.NewTimer(d)

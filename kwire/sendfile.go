@@ -1,6 +1,7 @@
 package kwire
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -101,7 +102,9 @@ var errRegionFile = errors.New("file region unreadable")
 // with one writev loop, the regions mapped (writeMapped), or, where regions cannot be mapped or are too many,
 // consecutive byte pieces with one writev and regions with sendfile. It returns the bytes written.
 func (c *conn) writePieces(rc *RequestContext, out net.Buffers) (int64, error) {
-	if rc.mappable() {
+	// Over TLS the records are encrypted in this process: from a mapping, a file truncated under it would fault
+	// here instead of failing a system call, so regions are read instead.
+	if _, isTLS := c.nc.(*tls.Conn); !isTLS && rc.mappable() {
 		if n, ok, err := c.writeMapped(rc, out); ok {
 			return n, err
 		}

@@ -12,6 +12,8 @@ package kwire
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,7 +59,12 @@ type Config struct {
 	// SO_SNDBUF of each accepted socket and the SO_RCVBUF of the listening one (which accepted sockets inherit),
 	// as Kafka's Acceptor sets them. 0 or -1 leaves the OS default (with its autotuning).
 	SendBufferBytes, ReceiveBufferBytes int
-	Logger                              *slog.Logger
+	// TLS, if set, serves the listener over TLS (SSL, SASL_SSL): each connection's handshake runs before its first
+	// request. TLSPrincipal names the principal of a client that presented a certificate (ssl.client.auth); without
+	// a certificate, or without TLSPrincipal, the principal is User:ANONYMOUS, as on Kafka's SSL listeners.
+	TLS          *tls.Config
+	TLSPrincipal func(*x509.Certificate) string
+	Logger       *slog.Logger
 }
 
 // Server is a running listener.
@@ -192,6 +199,9 @@ func (s *Server) acceptLoop() {
 		}
 		backoff = 0
 		s.setSendBuffer(nc)
+		if s.cfg.TLS != nil {
+			nc = tls.Server(nc, s.cfg.TLS)
+		}
 		s.metrics.ConnectionsAccepted.Add(1)
 		s.metrics.ConnectionsActive.Add(1)
 		c := newConn(s, nc, s.connID.Add(1)-1)

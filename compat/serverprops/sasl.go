@@ -117,18 +117,3 @@ func (c *Config) ListenerSaslMaxReceiveSize(listener string) (int32, error) {
 	n, _ := c.Int(SaslServerMaxReceiveSize)
 	return n, nil
 }
-
-// CheckSupportedSecurity fails for listeners zkafka cannot serve yet: SSL and SASL_SSL need TLS, which is not
-// implemented, and serving them as plaintext would be worse than refusing to start.
-func (c *Config) CheckSupportedSecurity() error {
-	for _, l := range c.Listeners {
-		switch l.SecurityProtocol {
-		case Plaintext, SaslPlaintext:
-		default:
-			return &ConfigError{Key: ListenersProp, Message: fmt.Sprintf(
-				"listener %s uses security protocol %s, which zkafka does not support yet (only %s and %s)",
-				l, l.SecurityProtocol, Plaintext, SaslPlaintext)}
-		}
-	}
-	return nil
-}

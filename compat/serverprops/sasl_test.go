@@ -2,7 +2,6 @@ package serverprops
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -56,16 +55,31 @@ func TestListenerSaslConfigs(t *testing.T) {
 	if n, _ := c.ListenerSaslMaxReceiveSize("PLAINTEXT"); n != 524288 {
 		t.Errorf("default max receive %d", n)
 	}
-	if err := c.CheckSupportedSecurity(); err != nil {
-		t.Error(err)
-	}
 
 	ssl, err := FromMap(map[string]string{"zookeeper.connect": "zk:2181", "log.dirs": "/tmp/x",
-		"listeners": "PLAINTEXT://:9092,SSL://:9093"}, nil, nil)
+		"listeners":                      "PLAINTEXT://:9092,SSL://:9093,INTERNAL://:9094",
+		"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SSL:SSL,INTERNAL:SASL_SSL",
+		"ssl.keystore.location":          "/k.jks", "ssl.keystore.password": "pw",
+		"ssl.cipher.suites":                            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+		"listener.name.internal.ssl.keystore.type":     "PKCS12",
+		"listener.name.internal.ssl.keystore.location": "/internal.p12",
+		"listener.name.internal.ssl.client.auth":       "required",
+		"listener.name.internal.ssl.enabled.protocols": "TLSv1.3",
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ssl.CheckSupportedSecurity(); err == nil || !strings.Contains(err.Error(), "SSL://:9093 uses security protocol SSL") {
-		t.Errorf("SSL: %v", err)
+	got := ssl.ListenerSSL("SSL")
+	want := SSLSettings{Protocol: "TLSv1.3", EnabledProtocols: []string{"TLSv1.2", "TLSv1.3"},
+		CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, KeystoreType: "JKS",
+		KeystoreLocation: "/k.jks", KeystorePassword: "pw", TruststoreType: "JKS", ClientAuth: "none",
+		EndpointIdentification: "https", PrincipalMappingRules: "DEFAULT"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SSL listener:\n got %+v\nwant %+v", got, want)
+	}
+	want.KeystoreType, want.KeystoreLocation, want.ClientAuth = "PKCS12", "/internal.p12", "required"
+	want.EnabledProtocols = []string{"TLSv1.3"}
+	if got := ssl.ListenerSSL("INTERNAL"); !reflect.DeepEqual(got, want) {
+		t.Errorf("INTERNAL listener:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -5,6 +5,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
+	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -129,8 +131,16 @@ func (b *Broker) Start(ctx context.Context) error {
 
 func (b *Broker) start(ctx context.Context) error {
 	cfg := b.cfg
-	if err := cfg.CheckSupportedSecurity(); err != nil {
-		return err
+	// TLS settings are read before anything starts, so that a bad store fails start-up as in Kafka.
+	listenerTLS := map[string]*tls.Config{}
+	for _, l := range cfg.Listeners {
+		if serverprops.UsesTLS(l.SecurityProtocol) {
+			tc, err := tlsconf.Server(cfg.ListenerSSL(l.Name))
+			if err != nil {
+				return fmt.Errorf("listener %s: %w", l, err)
+			}
+			listenerTLS[l.Name] = tc
+		}
 	}
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
 	zc, err := zkmeta.Connect(cfg.ZookeeperConnect, sessionTimeout, b.loggers.Logger("kafka.zookeeper.ZooKeeperClient"),
@@ -218,6 +228,13 @@ func (b *Broker) start(ctx context.Context) error {
 	if ibSASL != nil {
 		apiOpts = append(apiOpts, kgo.SASL(ibSASL))
 	}
+	if serverprops.UsesTLS(cfg.InterBrokerSecurityProtocol) {
+		tc, err := tlsconf.Client(cfg.ListenerSSL(cfg.InterBrokerListenerName))
+		if err != nil {
+			return fmt.Errorf("inter-broker listener %s: %w", cfg.InterBrokerListenerName, err)
+		}
+		apiOpts = append(apiOpts, kgo.DialTLSConfig(tc))
+	}
 	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, named("kafka.controller.ControllerChannelManager"), apiOpts...)
 	b.ctrl = controller.New(zc, controller.Config{
 		BrokerID: b.brokerID, DeleteTopicEnable: cfg.DeleteTopicEnable, UncleanLeaderElection: cfg.UncleanLeaderElection,
@@ -242,7 +259,10 @@ func (b *Broker) start(ctx context.Context) error {
 			Logger:             named("kafka.network.SocketServer"),
 			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
 		}
-		if l.SecurityProtocol == serverprops.SaslPlaintext {
+		if tc := listenerTLS[l.Name]; tc != nil {
+			kc.TLS, kc.TLSPrincipal = tc, tlsconf.PrincipalName
+		}
+		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 			jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{

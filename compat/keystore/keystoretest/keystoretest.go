@@ -1,0 +1,179 @@
+// Package keystoretest makes certificates and writes them as the key and trust stores Kafka's ssl.* settings read
+// (PEM, PKCS12, JKS), for tests.
+package keystoretest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	jks "github.com/pavlo-v-chernykh/keystore-go/v4"
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// CA is a certificate authority of a test.
+type CA struct {
+	t    testing.TB
+	Cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	n    int64
+}
+
+// Identity is a key and its certificate, issued by a CA.
+type Identity struct {
+	Key  *ecdsa.PrivateKey
+	Cert *x509.Certificate
+	ca   *CA
+}
+
+// NewCA makes a self-signed CA named cn.
+func NewCA(t testing.TB, cn string) *CA {
+	t.Helper()
+	key := newKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	return &CA{t: t, Cert: sign(t, tmpl, tmpl, &key.PublicKey, key), key: key, n: 1}
+}
+
+// Issue makes a key and a certificate for subject, valid for TLS servers and clients, naming hosts (IP addresses or
+// DNS names) as its subject alternative names.
+func (ca *CA) Issue(subject pkix.Name, hosts ...string) *Identity {
+	ca.t.Helper()
+	ca.n++
+	key := newKey(ca.t)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(ca.n), Subject: subject,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	return &Identity{Key: key, Cert: sign(ca.t, tmpl, ca.Cert, &key.PublicKey, ca.key), ca: ca}
+}
+
+// CertPEM is the CA's certificate in PEM.
+func (ca *CA) CertPEM() []byte { return certPEM(ca.Cert) }
+
+// KeyPEM is the identity's key, PKCS#8 in PEM.
+func (id *Identity) KeyPEM() []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(id.Key)
+	if err != nil {
+		id.ca.t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// ChainPEM is the identity's certificate followed by its CA's, in PEM.
+func (id *Identity) ChainPEM() []byte { return append(certPEM(id.Cert), id.ca.CertPEM()...) }
+
+// WritePEM writes the key and the chain into one PEM file (ssl.keystore.type=PEM) and returns its path.
+func (id *Identity) WritePEM(dir, name string) string {
+	return write(id.ca.t, dir, name, append(id.KeyPEM(), id.ChainPEM()...))
+}
+
+// WritePKCS12 writes a PKCS12 key store holding the key and chain, encrypted as Java 17's keytool does.
+func (id *Identity) WritePKCS12(dir, name, password string) string {
+	t := id.ca.t
+	data, err := pkcs12.Modern.Encode(id.Key, id.Cert, []*x509.Certificate{id.ca.Cert}, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return write(t, dir, name, data)
+}
+
+// WriteJKS writes a JKS key store holding the key and chain under alias "key", the key protected by keyPassword.
+func (id *Identity) WriteJKS(dir, name, storePassword, keyPassword string) string {
+	t := id.ca.t
+	der, err := x509.MarshalPKCS8PrivateKey(id.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := jks.New()
+	if err := ks.SetPrivateKeyEntry("key", jks.PrivateKeyEntry{CreationTime: time.Now(), PrivateKey: der,
+		CertificateChain: []jks.Certificate{{Type: "X509", Content: id.Cert.Raw}, {Type: "X509", Content: id.ca.Cert.Raw}},
+	}, []byte(keyPassword)); err != nil {
+		t.Fatal(err)
+	}
+	return writeJKS(t, ks, dir, name, storePassword)
+}
+
+// WriteTrustJKS writes a JKS trust store holding the CA's certificate.
+func (ca *CA) WriteTrustJKS(dir, name, password string) string {
+	ks := jks.New()
+	if err := ks.SetTrustedCertificateEntry("ca", jks.TrustedCertificateEntry{CreationTime: time.Now(),
+		Certificate: jks.Certificate{Type: "X509", Content: ca.Cert.Raw}}); err != nil {
+		ca.t.Fatal(err)
+	}
+	return writeJKS(ca.t, ks, dir, name, password)
+}
+
+// WriteTrustPKCS12 writes a PKCS12 trust store holding the CA's certificate, as Java's keytool marks trusted ones.
+func (ca *CA) WriteTrustPKCS12(dir, name, password string) string {
+	data, err := pkcs12.Modern.EncodeTrustStore([]*x509.Certificate{ca.Cert}, password)
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	return write(ca.t, dir, name, data)
+}
+
+// WriteTrustPEM writes the CA's certificate in PEM (ssl.truststore.type=PEM).
+func (ca *CA) WriteTrustPEM(dir, name string) string { return write(ca.t, dir, name, ca.CertPEM()) }
+
+func writeJKS(t testing.TB, ks jks.KeyStore, dir, name, password string) string {
+	var buf bytes.Buffer
+	if err := ks.Store(&buf, []byte(password)); err != nil {
+		t.Fatal(err)
+	}
+	return write(t, dir, name, buf.Bytes())
+}
+
+func write(t testing.TB, dir, name string, data []byte) string {
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func sign(t testing.TB, tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, key *ecdsa.PrivateKey) *x509.Certificate {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func certPEM(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}

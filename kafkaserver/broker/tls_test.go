@@ -1,0 +1,148 @@
+package broker
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+
+	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+)
+
+// tlsClient is a client of addr over TLS that trusts ca and presents id's certificate when id is not nil.
+func tlsClient(t *testing.T, addr string, ca *keystoretest.CA, id *keystoretest.Identity, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cfg := &tls.Config{RootCAs: x509.NewCertPool()}
+	cfg.RootCAs.AddCert(ca.Cert)
+	if id != nil {
+		cfg.Certificates = []tls.Certificate{{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key}}
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.DialTLSConfig(cfg), kgo.DisableIdempotentWrite(),
+		kgo.RequestRetries(1)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// produceConsume writes three records to topic through cl and reads them back.
+func produceConsume(t *testing.T, cl *kgo.Client, topic string) {
+	t.Helper()
+	produceN(t, cl, topic, 0, 0, 3)
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}})
+	ctx := ctxT(t)
+	var got []*kgo.Record
+	for len(got) < 3 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%s: consumed %d of 3", topic, len(got))
+		}
+		got = append(got, fs.Records()...)
+	}
+	if string(got[2].Value) != "value-2" {
+		t.Fatalf("%s: read %q", topic, got[2].Value)
+	}
+}
+
+// An SSL listener (PKCS12 key store, JKS trust store, client certificates required) and a SASL_SSL one (PLAIN over
+// TLS, no client certificate) beside the PLAINTEXT inter-broker listener: clients produce and consume through
+// both; a client without a certificate, one that does not trust the broker and a wrong password are refused.
+func TestSSLListeners(t *testing.T) {
+	c := newCluster(t)
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "zkafka test CA")
+	server := ca.Issue(pkix.Name{CommonName: "broker-0"}, "127.0.0.1", "localhost")
+	alice := ca.Issue(pkix.Name{CommonName: "alice", OrganizationalUnit: []string{"eng"}})
+	b := c.start(
+		fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0", c.port),
+		"ssl.keystore.type=PKCS12", "ssl.keystore.location="+server.WritePKCS12(dir, "broker.p12", "store-pw"),
+		"ssl.keystore.password=store-pw",
+		"ssl.truststore.location="+ca.WriteTrustJKS(dir, "trust.jks", "trust-pw"), "ssl.truststore.password=trust-pw",
+		"listener.name.ssl.ssl.client.auth=required",
+		"sasl.enabled.mechanisms=PLAIN", "listener.name.sasl_ssl.plain.sasl.jaas.config="+plainJaas,
+		"connection.failed.authentication.delay.ms=0",
+	)
+	sslAddr, saslAddr := b.Addr("SSL").String(), b.Addr("SASL_SSL").String()
+
+	cl := tlsClient(t, sslAddr, ca, alice, kgo.AllowAutoTopicCreation())
+	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta.Brokers) != 1 || fmt.Sprintf("%s:%d", meta.Brokers[0].Host, meta.Brokers[0].Port) != sslAddr {
+		t.Fatalf("brokers %+v, want the SSL endpoint %s", meta.Brokers, sslAddr)
+	}
+	produceConsume(t, cl, "over-ssl")
+
+	sasl := tlsClient(t, saslAddr, ca, nil, kgo.SASL(plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism()),
+		kgo.AllowAutoTopicCreation())
+	produceConsume(t, sasl, "over-sasl-ssl")
+
+	refused := func(name string, cl *kgo.Client) {
+		t.Helper()
+		if _, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t), cl); err == nil {
+			t.Errorf("%s: served", name)
+		}
+	}
+	refused("no client certificate", tlsClient(t, sslAddr, ca, nil))
+	refused("untrusted broker", tlsClient(t, sslAddr, keystoretest.NewCA(t, "other"), alice))
+	refused("wrong password", tlsClient(t, saslAddr, ca, nil, kgo.SASL(plain.Auth{User: "alice", Pass: "nope"}.AsMechanism())))
+	if n := b.servers["SSL"].Metrics().FailedAuthentications.Load(); n < 1 {
+		t.Errorf("SSL listener: %d failed authentications counted", n)
+	}
+	if n := b.servers["SASL_SSL"].Metrics().FailedAuthentications.Load(); n != 1 {
+		t.Errorf("SASL_SSL listener: %d failed authentications counted, want 1", n)
+	}
+}
+
+// Two brokers with SSL listeners only (PEM key stores, client certificates required, host names checked): the
+// controller's requests, the followers' fetches and controlled shutdown all go over TLS, and a replicated topic
+// holds the same bytes on both.
+func TestInterBrokerSSL(t *testing.T) {
+	c := newCluster(t)
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "zkafka test CA")
+	trust := ca.WriteTrustPEM(dir, "ca.pem")
+	settings := func(id int) []string {
+		ks := ca.Issue(pkix.Name{CommonName: fmt.Sprintf("broker-%d", id)}, "127.0.0.1").WritePEM(dir, fmt.Sprintf("b%d.pem", id))
+		return []string{fmt.Sprintf("listeners=SSL://127.0.0.1:%d", freePort(t)), "security.inter.broker.protocol=SSL",
+			"ssl.keystore.type=PEM", "ssl.keystore.location=" + ks, "ssl.truststore.type=PEM",
+			"ssl.truststore.location=" + trust, "ssl.client.auth=required", fastShutdown}
+	}
+	b0 := startBrokerN(c, 0, nil, settings(0)...)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 := startBrokerN(c, 1, nil, settings(1)...)
+	c.waitFor("both brokers known", func() bool {
+		return len(b0.Replicas().Cache().AliveBrokers()) == 2 && len(b1.Replicas().Cache().AliveBrokers()) == 2
+	})
+	cl := tlsClient(t, b0.Addr("SSL").String(), ca, ca.Issue(pkix.Name{CommonName: "client"}),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()))
+	createAssigned(t, ctxT(t), cl, "replicated", []int32{0, 1}, []int32{1, 0})
+	for p := int32(0); p < 2; p++ {
+		produceN(t, cl, "replicated", p, 0, 20)
+	}
+	for p := int32(0); p < 2; p++ {
+		c.waitFor("followers caught up", func() bool {
+			return bytes.Equal(logBytes(t, b0, "replicated", p), logBytes(t, b1, "replicated", p))
+		})
+		if got := isrOf(t, b0, "replicated", p); len(got) != 2 {
+			t.Errorf("partition %d: ISR %v", p, got)
+		}
+	}
+	// Broker 1's controlled shutdown asks the controller over TLS to move its leadership away.
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("leadership moved", func() bool {
+		st, ok, err := b0.ZK().GetPartitionState(zkmeta.TopicPartition{Topic: "replicated", Partition: 1})
+		return err == nil && ok && st.Leader == 0
+	})
+}
