@@ -29,6 +29,8 @@ type env struct {
 	zkAddr    string // host:port
 	zkConnect string // host:port/chroot, as the tools take it
 	broker    string // host:port
+	sslBroker string // host:port of the broker's SSL listener
+	sslProps  string // client properties for it (security.protocol=SSL and a JKS trust store)
 	brokerLog string
 	zk        *zk.Conn
 }
@@ -119,11 +121,27 @@ func newEnv(t *testing.T, home string) *env {
 		broker: fmt.Sprintf("127.0.0.1:%d", freePort(t)), brokerLog: filepath.Join(dir, "kafka.log")}
 	e.zkConnect = e.zkAddr + chroot
 
+	// The SSL listener's key store and the clients' trust store are Java's own JKS files, made by keytool as an
+	// operator makes them: a self-signed broker certificate the clients trust.
+	e.sslBroker = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	keyStore, trustStore := filepath.Join(dir, "broker.jks"), filepath.Join(dir, "client-trust.jks")
+	keytool(t, "-genkeypair", "-keystore", keyStore, "-storetype", "JKS", "-storepass", "broker-pw", "-keypass", "key-pw",
+		"-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=broker-0,O=zkafka",
+		"-ext", "SAN=IP:127.0.0.1")
+	keytool(t, "-exportcert", "-rfc", "-keystore", keyStore, "-storepass", "broker-pw", "-alias", "broker",
+		"-file", filepath.Join(dir, "broker.crt"))
+	keytool(t, "-importcert", "-noprompt", "-keystore", trustStore, "-storetype", "JKS", "-storepass", "trust-pw",
+		"-alias", "broker", "-file", filepath.Join(dir, "broker.crt"))
+	e.sslProps = e.writeProps("client-ssl.properties", "security.protocol=SSL",
+		"ssl.truststore.location="+trustStore, "ssl.truststore.password=trust-pw")
+
 	props := filepath.Join(dir, "server.properties")
 	writeFile(t, props,
 		"broker.id=0",
 		"zookeeper.connect="+e.zkConnect,
-		"listeners=PLAINTEXT://"+e.broker,
+		"listeners=PLAINTEXT://"+e.broker+",SSL://"+e.sslBroker,
+		"security.inter.broker.protocol=PLAINTEXT",
+		"ssl.keystore.location="+keyStore, "ssl.keystore.password=broker-pw", "ssl.key.password=key-pw",
 		"log.dirs="+filepath.Join(dir, "kafka-logs"),
 		"num.partitions=1",
 		"offsets.topic.replication.factor=1",
@@ -147,6 +165,14 @@ func newEnv(t *testing.T, home string) *env {
 		return err == nil && ok
 	})
 	return e
+}
+
+func keytool(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command("keytool", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("keytool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
 }
 
 func writeFile(t *testing.T, path string, lines ...string) {

@@ -27,6 +27,7 @@ type scenario struct {
 var scenarios = []scenario{
 	{"topics/create-list-describe", scenCreateListDescribe},
 	{"topics/produce-consume", scenTopicServed},
+	{"ssl/produce-consume", scenSSL},
 	{"topics/alter-partitions", scenAlterPartitions},
 	{"topics/delete", scenDelete},
 	{"console/old-consumer", scenOldConsumer},
@@ -214,6 +215,28 @@ func scenTopicServed(e *env) error {
 	}
 	if strings.Contains(p.stderr.String(), "Error processing message") {
 		return fmt.Errorf("new console consumer failed\n%s", p.diag())
+	}
+	if err := sameMessages(out, msgs); err != nil {
+		return fmt.Errorf("%w\n%s", err, p.diag())
+	}
+	return nil
+}
+
+// scenSSL: 0.9's console producer and new consumer over the broker's SSL listener (JKS stores made by keytool).
+func scenSSL(e *env) error {
+	if err := e.createTopic("overssl", 1); err != nil {
+		return err
+	}
+	msgs := lines("overssl", 20)
+	if _, p, err := e.run(60*time.Second, strings.Join(msgs, "\n")+"\n", "kafka-console-producer.sh",
+		"--broker-list", e.sslBroker, "--topic", "overssl", "--request-required-acks", "-1", "--sync",
+		"--producer.config", e.sslProps); err != nil {
+		return fmt.Errorf("%w\n%s", err, p.diag())
+	}
+	out, p, err := e.run(60*time.Second, "", "kafka-console-consumer.sh", "--new-consumer", "--bootstrap-server",
+		e.sslBroker, "--consumer.config", e.sslProps, "--topic", "overssl", "--from-beginning", "--max-messages", "20")
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, p.diag())
 	}
 	if err := sameMessages(out, msgs); err != nil {
 		return fmt.Errorf("%w\n%s", err, p.diag())
