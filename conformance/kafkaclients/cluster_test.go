@@ -125,17 +125,27 @@ func startZKServer(t *testing.T) string {
 // itself as the controller. extra are server.properties lines.
 func startBroker(t *testing.T, zkConnect string, extra ...string) *cluster {
 	t.Helper()
-	_, kafkaBin := binaries(t)
-	dir := t.TempDir()
-	c := &cluster{dir: dir, zkAddr: zkConnect}
-	port := freePort(t)
-	c.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	props := []string{
+	c := newBrokerCluster(t, zkConnect)
+	c.launch(t, append(c.props("PLAINTEXT://"+c.addr), extra...))
+	return c
+}
+
+// newBrokerCluster picks a directory and the PLAINTEXT address of a broker on zkConnect, not started yet.
+func newBrokerCluster(t *testing.T, zkConnect string) *cluster {
+	c := &cluster{dir: t.TempDir(), zkAddr: zkConnect}
+	c.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	c.kafkaLog = filepath.Join(c.dir, "kafka.log")
+	return c
+}
+
+// props are the server.properties lines every test broker has, with the given listeners.
+func (c *cluster) props(listeners string) []string {
+	return []string{
 		"broker.id=0",
-		"zookeeper.connect=" + zkConnect,
+		"zookeeper.connect=" + c.zkAddr,
 		"zookeeper.session.timeout.ms=6000",
-		"listeners=PLAINTEXT://" + c.addr,
-		"log.dirs=" + filepath.Join(dir, "kafka-logs"),
+		"listeners=" + listeners,
+		"log.dirs=" + filepath.Join(c.dir, "kafka-logs"),
 		"offsets.topic.replication.factor=1",
 		"offsets.topic.num.partitions=4",
 		"transaction.state.log.replication.factor=1",
@@ -144,9 +154,15 @@ func startBroker(t *testing.T, zkConnect string, extra ...string) *cluster {
 		// Groups form at once: the clients' scenarios are short.
 		"group.initial.rebalance.delay.ms=0",
 	}
-	writeLines(t, filepath.Join(dir, "server.properties"), append(props, extra...))
-	c.kafkaLog = filepath.Join(dir, "kafka.log")
-	startProc(t, c.kafkaLog, kafkaBin, filepath.Join(dir, "server.properties"))
+}
+
+// launch writes server.properties and starts the broker, waiting until it is ready; a failed test logs the tail of
+// its log.
+func (c *cluster) launch(t *testing.T, props []string) {
+	t.Helper()
+	_, kafkaBin := binaries(t)
+	writeLines(t, filepath.Join(c.dir, "server.properties"), props)
+	startProc(t, c.kafkaLog, kafkaBin, filepath.Join(c.dir, "server.properties"))
 	c.waitReady(t)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -154,7 +170,6 @@ func startBroker(t *testing.T, zkConnect string, extra ...string) *cluster {
 			t.Logf("kafkaserver log (tail):\n%s", tail(b, 8000))
 		}
 	})
-	return c
 }
 
 func writeLines(t *testing.T, path string, lines []string) {

@@ -26,37 +26,14 @@ const saslJaas = `KafkaServer {
 // JAAS file passed as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 func startSASLCluster(t *testing.T) (*cluster, string) {
 	t.Helper()
-	_, kafkaBin := binaries(t)
-	dir := t.TempDir()
-	c := &cluster{dir: dir, zkAddr: startZKServer(t) + "/kafka"}
-	c.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
 	saslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	writeLines(t, filepath.Join(dir, "server.properties"), []string{
-		"broker.id=0",
-		"zookeeper.connect=" + c.zkAddr,
-		"zookeeper.session.timeout.ms=6000",
-		"listeners=PLAINTEXT://" + c.addr + ",SASL_PLAINTEXT://" + saslAddr,
-		"sasl.enabled.mechanisms=PLAIN",
-		"log.dirs=" + filepath.Join(dir, "kafka-logs"),
-		"offsets.topic.replication.factor=1",
-		"offsets.topic.num.partitions=4",
-		"num.partitions=1",
-		"group.initial.rebalance.delay.ms=0",
-	})
-	jaas := filepath.Join(dir, "kafka_server_jaas.conf")
+	jaas := filepath.Join(c.dir, "kafka_server_jaas.conf")
 	if err := os.WriteFile(jaas, []byte(saslJaas), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
-	c.kafkaLog = filepath.Join(dir, "kafka.log")
-	startProc(t, c.kafkaLog, kafkaBin, filepath.Join(dir, "server.properties"))
-	c.waitReady(t)
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(c.kafkaLog)
-			t.Logf("kafkaserver log (tail):\n%s", tail(b, 8000))
-		}
-	})
+	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+saslAddr), "sasl.enabled.mechanisms=PLAIN"))
 	return c, saslAddr
 }
 

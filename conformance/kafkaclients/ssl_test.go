@@ -20,45 +20,24 @@ type sslFiles struct{ ca, cert, key string }
 // the broker's key store is a PKCS12 file and its trust store a PEM file, both signed by one test CA.
 func startSSLCluster(t *testing.T) (*cluster, string, sslFiles) {
 	t.Helper()
-	_, kafkaBin := binaries(t)
-	dir := t.TempDir()
+	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
 	ca := keystoretest.NewCA(t, "zkafka conformance CA")
 	client := ca.Issue(pkix.Name{CommonName: "client"})
-	files := sslFiles{ca: ca.WriteTrustPEM(dir, "ca.pem"), cert: filepath.Join(dir, "client.crt"), key: filepath.Join(dir, "client.key")}
+	files := sslFiles{ca: ca.WriteTrustPEM(c.dir, "ca.pem"), cert: filepath.Join(c.dir, "client.crt"),
+		key: filepath.Join(c.dir, "client.key")}
 	for p, b := range map[string][]byte{files.cert: client.ChainPEM(), files.key: client.KeyPEM()} {
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := &cluster{dir: dir, zkAddr: startZKServer(t) + "/kafka"}
-	c.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	sslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	writeLines(t, filepath.Join(dir, "server.properties"), []string{
-		"broker.id=0",
-		"zookeeper.connect=" + c.zkAddr,
-		"zookeeper.session.timeout.ms=6000",
-		"listeners=PLAINTEXT://" + c.addr + ",SSL://" + sslAddr,
+	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SSL://"+sslAddr),
 		"ssl.keystore.type=PKCS12",
-		"ssl.keystore.location=" + ca.Issue(pkix.Name{CommonName: "broker-0"}, "127.0.0.1").WritePKCS12(dir, "broker.p12", "store-pw"),
+		"ssl.keystore.location="+ca.Issue(pkix.Name{CommonName: "broker-0"}, "127.0.0.1").WritePKCS12(c.dir, "broker.p12", "store-pw"),
 		"ssl.keystore.password=store-pw",
 		"ssl.truststore.type=PEM",
-		"ssl.truststore.location=" + files.ca,
-		"ssl.client.auth=required",
-		"log.dirs=" + filepath.Join(dir, "kafka-logs"),
-		"offsets.topic.replication.factor=1",
-		"offsets.topic.num.partitions=4",
-		"num.partitions=1",
-		"group.initial.rebalance.delay.ms=0",
-	})
-	c.kafkaLog = filepath.Join(dir, "kafka.log")
-	startProc(t, c.kafkaLog, kafkaBin, filepath.Join(dir, "server.properties"))
-	c.waitReady(t)
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(c.kafkaLog)
-			t.Logf("kafkaserver log (tail):\n%s", tail(b, 8000))
-		}
-	})
+		"ssl.truststore.location="+files.ca,
+		"ssl.client.auth=required"))
 	return c, sslAddr, files
 }
 
