@@ -2,9 +2,7 @@ package kafkaclients
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -15,12 +13,7 @@ func TestKafkaPythonConfigs(t *testing.T) {
 	if _, err := os.Stat(debianPython); err != nil {
 		lookPathOrSkip(t, debianPython, "python3")
 	}
-	if out, err := exec.Command(debianPython, "-c", "import kafka").CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("kafka-python missing (%v): CI must install Debian package python3-kafka\n%s", err, out)
-		}
-		t.Skipf("kafka-python missing: install Debian package python3-kafka (%s)", strings.TrimSpace(string(out)))
-	}
+	requireKafkaPython(t)
 	c := startCluster(t)
 	script, err := filepath.Abs(filepath.Join("testdata", "kafka_python_configs.py"))
 	if err != nil {

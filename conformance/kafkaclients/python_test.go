@@ -19,12 +19,7 @@ func TestKafkaPython(t *testing.T) {
 	if _, err := os.Stat(debianPython); err != nil {
 		lookPathOrSkip(t, debianPython, "python3")
 	}
-	if out, err := exec.Command(debianPython, "-c", "import kafka").CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("kafka-python missing (%v): CI must install Debian package python3-kafka\n%s", err, out)
-		}
-		t.Skipf("kafka-python missing: install Debian package python3-kafka (%s)", strings.TrimSpace(string(out)))
-	}
+	requireKafkaPython(t)
 	onBothZooKeepers(t, "kafka-python", func(t *testing.T, c *cluster) {
 		script, err := filepath.Abs(filepath.Join("testdata", "kafka_python_scenario.py"))
 		if err != nil {
@@ -36,4 +31,15 @@ func TestKafkaPython(t *testing.T) {
 			t.Fatalf("kafka-python scenario: %v", err)
 		}
 	})
+}
+
+// requireKafkaPython skips t without kafka-python on Debian's python3, or fails it on CI, which must have it.
+func requireKafkaPython(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command(debianPython, "-c", "import kafka").CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("kafka-python missing (%v): CI must install Debian package python3-kafka\n%s", err, out)
+		}
+		t.Skipf("kafka-python missing: install Debian package python3-kafka (%s)", strings.TrimSpace(string(out)))
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,12 +61,7 @@ func TestSASLPlainClients(t *testing.T) {
 	})
 
 	t.Run("kafka-python", func(t *testing.T) {
-		if out, err := exec.Command(debianPython, "-c", "import kafka").CombinedOutput(); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("kafka-python missing (%v)\n%s", err, out)
-			}
-			t.Skip("kafka-python missing: install Debian package python3-kafka")
-		}
+		requireKafkaPython(t)
 		script := `
 import sys
 from kafka import KafkaProducer, KafkaConsumer
