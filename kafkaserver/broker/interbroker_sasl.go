@@ -13,9 +13,9 @@ import (
 )
 
 // interBrokerSASL is the SASL mechanism of the broker's own client (controller requests, ControlledShutdown)
-// when the inter-broker listener is SASL_PLAINTEXT or SASL_SSL, nil otherwise. As Kafka's inter-broker channel builder does
-// (JaasContext.Type.SERVER), it logs in with the username and password options of the listener's server login
-// context: listener.name.<l>.<mechanism>.sasl.jaas.config, else the JAAS file's "<l>.KafkaServer" or
+// when the inter-broker listener is SASL_PLAINTEXT or SASL_SSL, nil otherwise. As Kafka's inter-broker channel
+// builder does (JaasContext.Type.SERVER), it logs in with the username and password options of the listener's
+// server login context: listener.name.<l>.<mechanism>.sasl.jaas.config, else the JAAS file's "<l>.KafkaServer" or
 // "KafkaServer" section.
 func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Mechanism, error) {
 	if p := cfg.InterBrokerSecurityProtocol; p != serverprops.SaslPlaintext && p != serverprops.SaslSSL {
