@@ -43,7 +43,7 @@ func KeyPair(typ, path, storePass, keyPass string) (tls.Certificate, error) {
 	case strings.EqualFold(typ, PKCS12):
 		cert, err = pkcs12KeyPair(data, storePass, keyPass)
 	case typ == PEM:
-		cert, err = PEMKeyPair(data, data, keyPass)
+		cert, err = PEMKeyPair(data, data) // keyPass would decrypt an encrypted key, which is refused
 	default:
 		return tls.Certificate{}, fmt.Errorf("key store %s: type %s not supported (JKS, PKCS12 or PEM)", path, typ)
 	}
@@ -82,8 +82,8 @@ func Trusted(typ, path, storePass string) ([]*x509.Certificate, error) {
 
 // PEMKeyPair builds a key pair from PEM text: the private key (PKCS#8, as Kafka requires, or PKCS#1 and SEC 1,
 // which openssl writes) from keyPEM and the chain, leaf first, from chainPEM. The two may be the same text.
-// Encrypted keys are not read yet.
-func PEMKeyPair(keyPEM, chainPEM []byte, keyPass string) (tls.Certificate, error) {
+// Encrypted keys (which ssl.key.password would decrypt) are not read yet.
+func PEMKeyPair(keyPEM, chainPEM []byte) (tls.Certificate, error) {
 	var key crypto.PrivateKey
 	for rest := keyPEM; ; {
 		var b *pem.Block

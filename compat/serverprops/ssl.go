@@ -18,7 +18,6 @@ const (
 	SSLClientAuth               = "ssl.client.auth"
 	SSLEndpointIdentification   = "ssl.endpoint.identification.algorithm"
 	SSLPrincipalMappingRules    = "ssl.principal.mapping.rules"
-	sslClientAuthNone           = "none"
 )
 
 // SSLSettings holds the ssl.* values of one listener: each listener.name.<l>.ssl.* over the broker-wide key, as Kafka's
@@ -55,9 +54,6 @@ func (c *Config) ListenerSSL(listener string) SSLSettings {
 		ClientAuth:               get(SSLClientAuth),
 		EndpointIdentification:   get(SSLEndpointIdentification),
 		PrincipalMappingRules:    get(SSLPrincipalMappingRules),
-	}
-	if s.ClientAuth == "" {
-		s.ClientAuth = sslClientAuthNone
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,20 @@ const saslJaas = `KafkaServer {
    user_alice="alice-secret";
 };
 `
+
+// kcatRoundTrip produces three lines to topic with kcat connected by conn (-b and -X arguments) and reads them back.
+func kcatRoundTrip(t *testing.T, kcat string, conn []string, topic string) {
+	t.Helper()
+	out, err := run(t, 30*time.Second, []byte("one\ntwo\nthree\n"), kcat, slices.Concat(conn, []string{"-P", "-t", topic})...)
+	if err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, out)
+	}
+	out, err = run(t, 30*time.Second, nil, kcat,
+		slices.Concat(conn, []string{"-C", "-t", topic, "-o", "beginning", "-c", "3", "-e"})...)
+	if lines := strings.Fields(out); err != nil || strings.Join(lines, ",") != "one,two,three" {
+		t.Fatalf("kcat -C: %v\n%q", err, out)
+	}
+}
 
 // startSASLCluster is startCluster with a SASL_PLAINTEXT listener (PLAIN) beside the PLAINTEXT one, its users in a
 // JAAS file passed as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
@@ -46,15 +61,8 @@ func TestSASLPlainClients(t *testing.T) {
 				"-X", "sasl.username=" + user, "-X", "sasl.password=" + pass}
 		}
 		c.createTopic(t, "kcat-sasl", 1)
-		out, err := run(t, 30*time.Second, []byte("one\ntwo\nthree\n"), kcat, append(sasl("alice", "alice-secret"), "-P", "-t", "kcat-sasl")...)
-		if err != nil {
-			t.Fatalf("kcat -P: %v\n%s", err, out)
-		}
-		out, err = run(t, 30*time.Second, nil, kcat, append(sasl("alice", "alice-secret"), "-C", "-t", "kcat-sasl", "-o", "beginning", "-c", "3", "-e")...)
-		if lines := strings.Fields(out); err != nil || strings.Join(lines, ",") != "one,two,three" {
-			t.Fatalf("kcat -C: %v\n%q", err, out)
-		}
-		out, err = run(t, 30*time.Second, nil, kcat, append(sasl("alice", "wrong"), "-L", "-m", "5")...)
+		kcatRoundTrip(t, kcat, sasl("alice", "alice-secret"), "kcat-sasl")
+		out, err := run(t, 30*time.Second, nil, kcat, append(sasl("alice", "wrong"), "-L", "-m", "5")...)
 		if err == nil || !strings.Contains(out, "Invalid username or password") {
 			t.Fatalf("kcat with a bad password: %v\n%s", err, out)
 		}

@@ -55,15 +55,8 @@ func TestSSLClients(t *testing.T) {
 			return args
 		}
 		c.createTopic(t, "kcat-ssl", 1)
-		out, err := run(t, 30*time.Second, []byte("one\ntwo\nthree\n"), kcat, append(ssl(true), "-P", "-t", "kcat-ssl")...)
-		if err != nil {
-			t.Fatalf("kcat -P: %v\n%s", err, out)
-		}
-		out, err = run(t, 30*time.Second, nil, kcat, append(ssl(true), "-C", "-t", "kcat-ssl", "-o", "beginning", "-c", "3", "-e")...)
-		if lines := strings.Fields(out); err != nil || strings.Join(lines, ",") != "one,two,three" {
-			t.Fatalf("kcat -C: %v\n%q", err, out)
-		}
-		out, err = run(t, 30*time.Second, nil, kcat, append(ssl(false), "-L", "-m", "5")...)
+		kcatRoundTrip(t, kcat, ssl(true), "kcat-ssl")
+		out, err := run(t, 30*time.Second, nil, kcat, append(ssl(false), "-L", "-m", "5")...)
 		if err == nil {
 			t.Fatalf("kcat without a client certificate served:\n%s", out)
 		}

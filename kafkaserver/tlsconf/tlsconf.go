@@ -89,7 +89,7 @@ func base(s serverprops.SSLSettings) (*tls.Config, error) {
 			return nil, fmt.Errorf("%s and %s need %s=PEM", serverprops.SSLKeystoreKey,
 				serverprops.SSLKeystoreCertificateChain, serverprops.SSLKeystoreType)
 		}
-		cert, err := keystore.PEMKeyPair([]byte(s.KeystoreKey), []byte(s.KeystoreCertificateChain), s.KeyPassword)
+		cert, err := keystore.PEMKeyPair([]byte(s.KeystoreKey), []byte(s.KeystoreCertificateChain))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", serverprops.SSLKeystoreKey, err)
 		}
