@@ -43,6 +43,8 @@ type Conn struct {
 	swName    string
 	swVersion string
 	values    map[any]any
+
+	mutedUntil atomic.Int64 // unix ns before which no further request is read (a quota's throttle)
 }
 
 // ID is Kafka's connection id: "localHost:localPort-remoteHost:remotePort-index".
@@ -52,6 +54,21 @@ func (c *Conn) LocalAddr() net.Addr      { return c.local }
 func (c *Conn) RemoteAddr() net.Addr     { return c.remote }
 func (c *Conn) Principal() Principal     { c.mu.Lock(); defer c.mu.Unlock(); return c.principal }
 func (c *Conn) SetPrincipal(p Principal) { c.mu.Lock(); c.principal = p; c.mu.Unlock() }
+
+// Throttle mutes the connection for d from now, as Kafka's quota managers mute a channel: the response in hand still
+// goes out, but no further request is read before d has passed. A longer throttle already running is kept.
+func (c *Conn) Throttle(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	until := time.Now().Add(d).UnixNano()
+	for {
+		cur := c.mutedUntil.Load()
+		if cur >= until || c.mutedUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
 
 // ClientSoftware is what the client declared in ApiVersions v3+ (KIP-511), or empty.
 func (c *Conn) ClientSoftware() (name, version string) {
@@ -239,6 +256,9 @@ func (c *conn) readLoop() {
 		return
 	}
 	for {
+		if !c.waitThrottle() {
+			return
+		}
 		frame, pooled, err := c.readFrame()
 		if err != nil {
 			c.readFailed(err)
@@ -247,6 +267,22 @@ func (c *conn) readLoop() {
 		if !c.handleFrame(frame, pooled) {
 			return
 		}
+	}
+}
+
+// waitThrottle holds the reader while the connection is throttled; false means the connection is closing.
+func (c *conn) waitThrottle() bool {
+	d := time.Until(time.Unix(0, c.pub.mutedUntil.Load()))
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
 	}
 }
 

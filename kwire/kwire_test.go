@@ -875,3 +875,32 @@ func TestRequestHeaderParsing(t *testing.T) {
 		t.Error("oversized tag accepted")
 	}
 }
+
+// A throttled connection gets the response in hand at once, but its next request is not read until the throttle
+// ends, as Kafka mutes a channel; other connections are served meanwhile, and closing the server does not wait
+// for the throttle.
+func TestThrottleMutesConnection(t *testing.T) {
+	mux := NewMux()
+	var served atomic.Int32
+	mux.Handle(3, 0, 11, func(ctx context.Context, rc *RequestContext, req kmsg.Request) (kmsg.Response, error) {
+		served.Add(1)
+		rc.Conn.Throttle(time.Hour)
+		return metadataHandler("127.0.0.1", 1)(ctx, rc, req)
+	}, Serial())
+	s, _ := startServer(t, Config{}, mux)
+	c := dialRaw(t, s)
+	c.write(c.frame(metadataReq(11), 1), c.frame(metadataReq(11), 2))
+	if corr, _ := c.read(metadataReq(11), 11); corr != 1 {
+		t.Fatalf("corr %d", corr)
+	}
+	other := dialRaw(t, s)
+	other.write(other.frame(metadataReq(11), 7))
+	if corr, _ := other.read(metadataReq(11), 11); corr != 7 {
+		t.Fatalf("other connection: corr %d", corr)
+	}
+	// Both connections' first requests were handled; the throttled one's second still waits.
+	time.Sleep(200 * time.Millisecond)
+	if n := served.Load(); n != 2 {
+		t.Fatalf("%d requests handled, want 2 (the throttled connection's second must wait)", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -109,4 +110,78 @@ func scenTopicConfigs(e *env) error {
 		return fmt.Errorf("%w (last produce: %v)", err, last)
 	}
 	return nil
+}
+
+// Kafka 0.9's kafka-configs.sh --zookeeper --entity-type clients writes a client quota (0.9 introduced them) and a
+// version 1 change notification; the broker applies it live: a producer with that client id over its
+// producer_byte_rate is told to back off (throttle_time_ms), one with another client id is not.
+func init() {
+	scenarios = append(scenarios, scenario{"admin/configs-client-quota", scenClientQuota})
+}
+
+// throttles counts the throttles a franz-go client is told of.
+type throttles struct{ n atomic.Int32 }
+
+func (h *throttles) OnBrokerThrottle(_ kgo.BrokerMetadata, d time.Duration, _ bool) {
+	if d > 0 {
+		h.n.Add(1)
+	}
+}
+
+func scenClientQuota(e *env) error {
+	const topic = "quota09"
+	if err := e.createTopic(topic, 1); err != nil {
+		return err
+	}
+	quotas := func(args ...string) (string, error) {
+		out, _, err := e.run(60*time.Second, "", "kafka-configs.sh",
+			append([]string{"--zookeeper", e.zkConnect, "--entity-type", "clients", "--entity-name", "q09"}, args...)...)
+		return out, err
+	}
+	out, err := quotas("--alter", "--add-config", "producer_byte_rate=1000,consumer_byte_rate=1000")
+	if err != nil {
+		return err
+	}
+	if err := wantLines(out, `Updated config for clientId: "q09".`); err != nil {
+		return err
+	}
+	if out, err = quotas("--describe"); err != nil {
+		return err
+	}
+	if err := wantLines(out, "Configs for clients:q09 are ", "producer_byte_rate=1000", "consumer_byte_rate=1000"); err != nil {
+		return err
+	}
+	producer := func(clientID string) (*kgo.Client, *throttles, error) {
+		h := &throttles{}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(e.broker), kgo.ClientID(clientID), kgo.WithHooks(h),
+			kgo.DisableIdempotentWrite(), kgo.ProducerBatchCompression(kgo.NoCompression()))
+		return cl, h, err
+	}
+	// 12 kB at once against 1000 B/s over Kafka's ten-second window: about two seconds of throttle, once the
+	// broker has the quota (its listener runs apart from the tool).
+	slow, h, err := producer("q09")
+	if err != nil {
+		return err
+	}
+	defer slow.Close()
+	if err := waitFor("producer throttled", 60*time.Second, nil, func() bool {
+		return e.produceBig(slow, topic, 12000) == nil && h.n.Load() > 0
+	}); err != nil {
+		return err
+	}
+	fast, hf, err := producer("not-q09")
+	if err != nil {
+		return err
+	}
+	defer fast.Close()
+	if err := e.produceBig(fast, topic, 12000); err != nil {
+		return err
+	}
+	if n := hf.n.Load(); n != 0 {
+		return fmt.Errorf("a client id without a quota was throttled %d times", n)
+	}
+	if out, err = quotas("--alter", "--delete-config", "producer_byte_rate,consumer_byte_rate"); err != nil {
+		return err
+	}
+	return wantLines(out, `Updated config for clientId: "q09".`)
 }

@@ -28,6 +28,7 @@ import (
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/loggers"
 	"github.com/zkafka/zkafka/kafkaserver/metrics"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
@@ -64,6 +65,7 @@ type Broker struct {
 	api         *API
 	ctrl        *controller.Controller
 	dyn         *dynconfig.Manager
+	quotas      *quota.ClientQuotas
 	group       *group.Coordinator
 	// groupEvents carries __consumer_offsets leadership changes to the group loader.
 	groupEvents chan coordinatorEvent
@@ -160,6 +162,7 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	b.logger = b.logger.With("broker", b.brokerID)
 	named := func(name string) *slog.Logger { return b.loggers.Logger(name).With("broker", b.brokerID) }
+	b.quotas = newClientQuotas(cfg)
 	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
 	// logged and skipped, as Kafka does.
 	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: named("kafka.server.DynamicConfigManager"),
@@ -170,6 +173,7 @@ func (b *Broker) start(ctx context.Context) error {
 			b.applyThrottleRates(next)
 		},
 		OnTopicChange: b.setThrottledReplicas,
+		OnQuotaChange: b.quotas.Apply,
 	})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
@@ -208,6 +212,9 @@ func (b *Broker) start(ctx context.Context) error {
 	b.applyThrottleRates(cfg)
 	if err := b.loadThrottledReplicas(); err != nil {
 		b.logger.Warn("replication throttles not loaded", "err", err)
+	}
+	if err := b.dyn.LoadQuotas(); err != nil {
+		b.logger.Warn("client quotas not all loaded", "err", err)
 	}
 	gcfg := group.DefaultConfig()
 	gcfg.NumPartitions = cfg.OffsetsTopicPartitions
@@ -248,7 +255,7 @@ func (b *Broker) start(ctx context.Context) error {
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs,
-		Loggers: b.loggers, Stats: b.stats,
+		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)

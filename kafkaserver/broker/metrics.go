@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zkafka/zkafka/kafkaserver/metrics"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kwire"
 )
 
@@ -36,6 +37,7 @@ func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 				return metrics.Quotas{LeaderReplicationByteRate: b.rm.LeaderQuota().Rate(now),
 					FollowerReplicationByteRate: b.rm.FollowerQuota().Rate(now)}
 			},
+			ClientQuotas: b.clientQuotaMetrics,
 		},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -105,3 +107,16 @@ func (l listenerMetrics) Collect(ch chan<- prometheus.Metric) {
 type promLog struct{ l *slog.Logger }
 
 func (p promLog) Println(v ...any) { p.l.Error("metrics handler", "err", fmt.Sprint(v...)) }
+
+// clientQuotaMetrics lists the produce and fetch quota sensors.
+func (b *Broker) clientQuotaMetrics() []metrics.ClientQuota {
+	now := time.Now().UnixMilli()
+	var out []metrics.ClientQuota
+	for _, q := range []*quota.Clients{b.quotas.Produce, b.quotas.Fetch} {
+		for _, s := range q.Stats(now) {
+			out = append(out, metrics.ClientQuota{Type: q.Type(), User: s.User, ClientID: s.ClientID,
+				ByteRate: s.Rate, ThrottleTime: s.ThrottleTime})
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -35,4 +36,14 @@ func (b *Broker) loadThrottledReplicas() error {
 		b.setThrottledReplicas(t, config)
 	}
 	return nil
+}
+
+// newClientQuotas makes the client quota managers from server.properties (QuotaFactory.instantiate).
+func newClientQuotas(cfg *serverprops.Config) *quota.ClientQuotas {
+	producer, _ := cfg.Long("quota.producer.default")
+	consumer, _ := cfg.Long("quota.consumer.default")
+	windows, _ := cfg.Int("quota.window.num")
+	secs, _ := cfg.Int("quota.window.size.seconds")
+	return quota.NewClientQuotas(quota.ClientQuotasConfig{ProducerDefault: producer, ConsumerDefault: consumer,
+		Windows: int(windows), WindowSeconds: int(secs)})
 }

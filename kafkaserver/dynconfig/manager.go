@@ -19,6 +19,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
@@ -54,6 +55,9 @@ type Config struct {
 	// OnTopicChange, when set, is told of each topic config change with the topic's config, whether this broker
 	// hosts the topic or not, for the settings applied outside the logs (the replication throttles' replicas).
 	OnTopicChange func(topic string, config map[string]string)
+	// OnQuotaChange, when set, gets each client quota entity's config at LoadQuotas and on each change (an empty
+	// config when the entity's znode is gone).
+	OnQuotaChange func(e quota.Entity, config map[string]string) error
 }
 
 // Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's
@@ -272,8 +276,8 @@ func (m *Manager) applyBroker(name string) error {
 	return m.applyAllLogs()
 }
 
-// Apply re-reads one entity's config and applies it ("topics", "foo"; "brokers", "1" or "<default>"). Quota
-// entities (clients, users, ips) are not applied: quotas are not implemented.
+// Apply re-reads one entity's config and applies it ("topics", "foo"; "brokers", "1" or "<default>"; "clients",
+// "app"; "users", "alice" or "alice/clients/app"). IP entities (connection rate quotas) are not applied.
 func (m *Manager) Apply(entityType, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -282,8 +286,10 @@ func (m *Manager) Apply(entityType, name string) error {
 		return m.applyTopic(name)
 	case zkmeta.ConfigTypeBroker:
 		return m.applyBroker(name)
-	case zkmeta.ConfigTypeClient, zkmeta.ConfigTypeUser, zkmeta.ConfigTypeIP:
-		m.logger.Debug("quota config change ignored", "type", entityType, "name", name)
+	case zkmeta.ConfigTypeClient, zkmeta.ConfigTypeUser:
+		return m.applyQuota(entityType, name)
+	case zkmeta.ConfigTypeIP:
+		m.logger.Debug("connection rate quota change ignored", "name", name)
 		return nil
 	}
 	return fmt.Errorf("unknown config entity type %q", entityType)

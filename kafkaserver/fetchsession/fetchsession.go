@@ -442,6 +442,36 @@ func (x *Context) Respond(now int64, results []PartitionResult) Response {
 	return Response{SessionID: s.id, Include: include}
 }
 
+// WouldInclude is which of Partitions() a response with results would carry, without recording anything
+// (getResponseSize's view); nil means all of them.
+func (x *Context) WouldInclude(results []PartitionResult) []bool {
+	if x.kind != Incremental {
+		return nil
+	}
+	x.cache.mu.Lock()
+	defer x.cache.mu.Unlock()
+	include := make([]bool, len(x.parts))
+	for i, cp := range x.cachedRef {
+		include[i] = cp.mustRespond(&results[i], false)
+	}
+	return include
+}
+
+// Throttled is getThrottledResponse: the empty response of a fetch over its client's quota. A full fetch creates
+// no session; an incremental one keeps its session, which records nothing as sent.
+func (x *Context) Throttled() Response {
+	none := make([]bool, len(x.parts))
+	if x.kind != Incremental {
+		return Response{Include: none}
+	}
+	x.cache.mu.Lock()
+	defer x.cache.mu.Unlock()
+	if x.session.epoch != x.expect {
+		return Response{ErrorCode: kerr.InvalidFetchSessionEpoch.Code, SessionID: x.session.id}
+	}
+	return Response{SessionID: x.session.id, Include: none}
+}
+
 // NewContext is FetchManager.newContext for a request with sessionID and epoch (pass FinalEpoch for Fetch v0-6),
 // the listed partitions and the forgotten ones; follower marks a request from a replica (privileged sessions).
 func (c *Cache) NewContext(now int64, sessionID, epoch int32, fetch []PartitionRequest, forget []TopicPartition, follower bool) *Context {

@@ -35,10 +35,11 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 	if rc.CanAttachRegions() {
 		st.rc = rc
 	}
+	quotaLimit := h.fetchQuotaLimit(rc, req)
 	deadline := time.Now().Add(time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond)
 	for fctx.Kind() != fetchsession.SessionError {
 		changed := h.rm.Changed()
-		n, answerNow := h.readFetch(req, parts, st)
+		n, answerNow := h.readFetch(req, parts, st, quotaLimit)
 		if n >= int(req.MinBytes) || answerNow || req.MaxWaitMillis <= 0 || len(parts) == 0 {
 			break
 		}
@@ -53,19 +54,21 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 			continue
 		case <-t.C:
 			// One more read: data may have come in since.
-			h.readFetch(req, parts, st)
+			h.readFetch(req, parts, st, quotaLimit)
 		case <-ctx.Done():
 			t.Stop()
 			return nil, ctx.Err()
 		}
 		break
 	}
-	out := fctx.Respond(time.Now().UnixMilli(), st.results)
+	out, throttleMs := h.respondFetch(rc, req, fctx, parts, st)
 	if req.ReplicaID >= 0 {
 		h.recordThrottled(parts, st.sizes)
 	}
 	h.countFetch(req.ReplicaID >= 0, parts, st, out)
-	return buildFetchResponse(req, parts, st, out), nil
+	resp := buildFetchResponse(req, parts, st, out)
+	resp.ThrottleMillis = int32(throttleMs)
+	return resp, nil
 }
 
 // countFetch counts a fetch's partitions as read, and the record bytes of those its response carries as sent.
@@ -173,7 +176,7 @@ func emptyPartition(partition int32) kmsg.FetchResponseTopicPartition {
 
 // readFetch reads every partition once (ReplicaManager.readFromLocalLog) and returns the bytes read and whether the
 // answer cannot wait: a partition failed, or a follower's log diverges from ours.
-func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.PartitionRequest, st *fetchState) (int, bool) {
+func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.PartitionRequest, st *fetchState, quotaLimit int64) (int, bool) {
 	if st.parts == nil {
 		st.parts = make([]kmsg.FetchResponseTopicPartition, len(parts))
 		st.sizes = make([]int, len(parts))
@@ -192,6 +195,8 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			limit = int64(req.MaxBytes)
 		}
 	}
+	// A consumer with a fetch quota gets at most a quota window's worth.
+	limit = min(limit, quotaLimit)
 	minOneMessage := !hardMaxBytesLimit
 	total, answerNow := 0, false
 	var convs []conversion

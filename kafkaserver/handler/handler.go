@@ -17,6 +17,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/loggers"
 	"github.com/zkafka/zkafka/kafkaserver/metrics"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
@@ -41,6 +42,8 @@ type Config struct {
 	Loggers *loggers.Registry
 	// Stats counts what produce and fetch requests move (BrokerTopicMetrics); nil counts into a value of its own.
 	Stats *metrics.TopicStats
+	// Quotas are the client quotas (producer_byte_rate, consumer_byte_rate); nil enforces none.
+	Quotas *quota.ClientQuotas
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger

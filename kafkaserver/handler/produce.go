@@ -141,6 +141,8 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 		h.logger.Debug("produce failed", "topic", j.topic, "partition", j.p.Partition, "err", j.err)
 	}
 	if req.Acks == 0 {
+		// Over its produce quota, an acks=0 client's connection is muted too.
+		h.produceThrottle(rc)
 		// Kafka closes the connection so an acks=0 producer notices a failure (it gets no response either way).
 		if anyErr {
 			return nil, fmt.Errorf("produce with acks=0 failed on some partition")
@@ -156,5 +158,8 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 			}
 		}
 	}
+	// Over its produce quota, the client's connection is muted and the response says for how long; recorded when
+	// the response is ready, as Kafka's callback does.
+	resp.ThrottleMillis = int32(h.produceThrottle(rc))
 	return resp, nil
 }

@@ -33,6 +33,8 @@ type Sources struct {
 	Replicas   func() Replicas
 	Controller func() Controller
 	Quotas     func() Quotas
+	// ClientQuotas lists the live client quota sensors.
+	ClientQuotas func() []ClientQuota
 }
 
 // field is one metric read from a source's value of type T.
@@ -111,6 +113,7 @@ func (s Sources) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, replicaFields)
 	describe(ch, controllerFields)
 	describe(ch, quotaFields)
+	describeClientQuotas(ch)
 }
 
 // Collect implements prometheus.Collector: each source is read once per scrape.
@@ -118,4 +121,5 @@ func (s Sources) Collect(ch chan<- prometheus.Metric) {
 	collect(ch, s.Replicas, replicaFields)
 	collect(ch, s.Controller, controllerFields)
 	collect(ch, s.Quotas, quotaFields)
+	collectClientQuotas(ch, s.ClientQuotas)
 }

@@ -1,6 +1,7 @@
-// Package quota holds Kafka's replication throttles (ReplicationQuotaManager): a byte-rate bound measured as Kafka's
-// metrics library measures a Rate (a sum over sampled windows), and the partitions the bound applies to, set by the
-// topic configs leader.replication.throttled.replicas and follower.replication.throttled.replicas.
+// Package quota holds Kafka's quotas, each measured as Kafka's metrics library measures a Rate (a sum over sampled
+// windows): the client quotas (ClientQuotaManager: producer_byte_rate and consumer_byte_rate per user and client id)
+// and the replication throttles (ReplicationQuotaManager: a byte-rate bound and the partitions it applies to, set by
+// the topic configs leader.replication.throttled.replicas and follower.replication.throttled.replicas).
 //
 // Time comes in as milliseconds on every call, so tests drive the windows exactly.
 package quota
@@ -15,27 +16,17 @@ import (
 // Unbounded is DynamicConfig.Broker's default throttle rate (Long.MaxValue bytes per second): no throttle.
 const Unbounded = math.MaxInt64
 
-// sample is one window of a SampledStat.
-type sample struct {
-	start int64 // ms
-	value float64
-}
-
 // Replication is one ReplicationQuotaManager (the leader's or the follower's).
 type Replication struct {
 	mu        sync.Mutex
 	bound     int64 // bytes per second
-	windows   int   // replication.quota.window.num
-	windowMs  int64 // replication.quota.window.size.seconds, in ms
-	samples   []sample
-	current   int
+	rate      Rate
 	throttled map[string]map[int32]bool // topic -> partitions; nil map: every partition ("*")
 }
 
 // NewReplication returns an unbounded quota measured over windows windows of windowMs each.
 func NewReplication(windows int, windowMs int64) *Replication {
-	return &Replication{bound: Unbounded, windows: max(windows, 1), windowMs: max(windowMs, 1),
-		throttled: map[string]map[int32]bool{}}
+	return &Replication{bound: Unbounded, rate: NewRate(windows, windowMs), throttled: map[string]map[int32]bool{}}
 }
 
 // SetBound is ReplicationQuotaManager.updateQuota: the rate in bytes per second above which throttled partitions
@@ -60,66 +51,21 @@ func (q *Replication) Exceeded(nowMs int64) bool {
 	if q.bound >= Unbounded {
 		return false
 	}
-	return q.rateLocked(nowMs) > float64(q.bound)
+	return q.rate.Measure(nowMs) > float64(q.bound)
 }
 
 // Record counts bytes replicated for throttled partitions (ReplicationQuotaManager.record).
 func (q *Replication) Record(bytes int64, nowMs int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s := q.currentLocked(nowMs)
-	if nowMs-s.start >= q.windowMs {
-		s = q.advanceLocked(nowMs)
-	}
-	s.value += float64(bytes)
+	q.rate.Record(float64(bytes), nowMs)
 }
 
 // Rate is the measured rate in bytes per second.
 func (q *Replication) Rate(nowMs int64) float64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.rateLocked(nowMs)
-}
-
-func (q *Replication) currentLocked(nowMs int64) *sample {
-	if len(q.samples) == 0 {
-		q.samples = append(q.samples, sample{start: nowMs})
-	}
-	return &q.samples[q.current]
-}
-
-func (q *Replication) advanceLocked(nowMs int64) *sample {
-	q.current = (q.current + 1) % q.windows
-	if q.current >= len(q.samples) {
-		q.samples = append(q.samples, sample{start: nowMs})
-	} else {
-		q.samples[q.current] = sample{start: nowMs}
-	}
-	return &q.samples[q.current]
-}
-
-// rateLocked is Rate.measure: the sum of the windows not older than all of them together, over the time they span,
-// counted as at least windows-1 full windows (so that a first burst is not read as a high rate).
-func (q *Replication) rateLocked(nowMs int64) float64 {
-	expire := int64(q.windows) * q.windowMs
-	for i := range q.samples {
-		if nowMs-q.samples[i].start >= expire {
-			q.samples[i] = sample{start: nowMs} // purgeObsoleteSamples
-		}
-	}
-	if len(q.samples) == 0 {
-		q.samples = append(q.samples, sample{start: nowMs})
-	}
-	oldest, total := q.samples[0].start, 0.0
-	for _, s := range q.samples {
-		oldest = min(oldest, s.start)
-		total += s.value
-	}
-	elapsed := nowMs - oldest
-	if full, least := elapsed/q.windowMs, int64(q.windows-1); full < least {
-		elapsed += (least - full) * q.windowMs
-	}
-	return total / (float64(elapsed) / 1000)
+	return q.rate.Measure(nowMs)
 }
 
 // SetThrottled is markThrottled / removeThrottle from a topic's throttled-replicas config value as

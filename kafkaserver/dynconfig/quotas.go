@@ -1,0 +1,98 @@
+package dynconfig
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/zkafka/zkafka/kafkaserver/quota"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
+)
+
+// quotaEntity turns a quota config's znode name into its entity: "clients" with a sanitized client id or
+// <default>; "users" with "<user>" or "<user>/clients/<client>" (UserConfigHandler's forms).
+func quotaEntity(entityType, name string) (quota.Entity, error) {
+	client := func(s string) (string, error) {
+		if s == DefaultEntity {
+			return s, nil
+		}
+		return quota.Desanitize(s)
+	}
+	switch entityType {
+	case zkmeta.ConfigTypeClient:
+		c, err := client(name)
+		return quota.Entity{Client: c}, err
+	case zkmeta.ConfigTypeUser:
+		parts := strings.Split(name, "/")
+		switch {
+		case len(parts) == 1 && parts[0] != "":
+			return quota.Entity{User: parts[0]}, nil
+		case len(parts) == 3 && parts[0] != "" && parts[1] == zkmeta.ConfigTypeClient && parts[2] != "":
+			c, err := client(parts[2])
+			return quota.Entity{User: parts[0], Client: c}, err
+		}
+	}
+	return quota.Entity{}, fmt.Errorf("invalid quota entity %s/%s", entityType, name)
+}
+
+// applyQuota is ClientIdConfigHandler / UserConfigHandler.processConfigChanges: the entity's quotas become those
+// of its znode (none when it is gone).
+func (m *Manager) applyQuota(entityType, name string) error {
+	if m.cfg.OnQuotaChange == nil {
+		return nil
+	}
+	e, err := quotaEntity(entityType, name)
+	if err != nil {
+		return err
+	}
+	config, err := m.cfg.ZK.GetEntityConfigs(entityType, name)
+	if err != nil {
+		return fmt.Errorf("quota configs of %s/%s: %w", entityType, name, err)
+	}
+	if err := m.cfg.OnQuotaChange(e, config); err != nil {
+		return err
+	}
+	m.logger.Info("applied quota config", "entity", entityType+"/"+name, "config", config)
+	return nil
+}
+
+// LoadQuotas applies every client and user quota in ZooKeeper, as DynamicConfigManager.startup hands each config
+// of /config/clients, /config/users and /config/users/<user>/clients to its handler. A bad entity is logged and
+// skipped.
+func (m *Manager) LoadQuotas() error {
+	if m.cfg.OnQuotaChange == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var names []struct{ typ, name string }
+	clients, err := m.cfg.ZK.GetAllEntitiesWithConfig(zkmeta.ConfigTypeClient)
+	if err != nil {
+		return fmt.Errorf("client quotas: %w", err)
+	}
+	for _, c := range clients {
+		names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeClient, c})
+	}
+	users, err := m.cfg.ZK.GetAllEntitiesWithConfig(zkmeta.ConfigTypeUser)
+	if err != nil {
+		return fmt.Errorf("user quotas: %w", err)
+	}
+	for _, u := range users {
+		names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeUser, u})
+		cs, err := m.cfg.ZK.GetChildren(zkmeta.ConfigEntityPath(zkmeta.ConfigTypeUser, u) + "/" + zkmeta.ConfigTypeClient)
+		if err != nil {
+			return fmt.Errorf("quotas of user %s: %w", u, err)
+		}
+		for _, c := range cs {
+			names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeUser, u + "/" + zkmeta.ConfigTypeClient + "/" + c})
+		}
+	}
+	var errs []error
+	for _, n := range names {
+		if err := m.applyQuota(n.typ, n.name); err != nil {
+			m.logger.Error("quota config not applied", "entity", n.typ+"/"+n.name, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
