@@ -1,12 +1,19 @@
 package broker
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/zkafka/zkafka/kafkaserver/quota"
@@ -115,4 +122,120 @@ func TestClientQuotas(t *testing.T) {
 	if h := produce("slow", "quota-p", big); h.count() != 0 {
 		t.Fatalf("producer throttled after its quota was removed: %v", h.times)
 	}
+}
+
+// AlterClientQuotas and DescribeClientQuotas (kafka-configs.sh --bootstrap-server in 2.8) through kadm: quotas
+// land in Kafka's znodes with a change notification the broker applies; invalid entities, keys and values get
+// Kafka's errors; describe filters by exact name, default and any, strict or not.
+func TestClientQuotaAPIs(t *testing.T) {
+	c := newCluster(t)
+	b := c.start()
+	ctx := ctxT(t)
+	adm := kadm.NewClient(c.client())
+	str := func(s string) *string { return &s }
+	ent := func(kv ...any) kadm.ClientQuotaEntity {
+		var e kadm.ClientQuotaEntity
+		for i := 0; i < len(kv); i += 2 {
+			name, _ := kv[i+1].(*string)
+			e = append(e, kadm.ClientQuotaEntityComponent{Type: kv[i].(string), Name: name})
+		}
+		return e
+	}
+	set := func(k string, v float64) kadm.AlterClientQuotaOp { return kadm.AlterClientQuotaOp{Key: k, Value: v} }
+	res, err := adm.AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{
+		{Entity: ent("client-id", str("app")), Ops: []kadm.AlterClientQuotaOp{set("producer_byte_rate", 1024), set("consumer_byte_rate", 4096)}},
+		{Entity: ent("user", str("alice"), "client-id", str("app")), Ops: []kadm.AlterClientQuotaOp{set("request_percentage", 200)}},
+		{Entity: ent("user", nil), Ops: []kadm.AlterClientQuotaOp{set("consumer_byte_rate", 1e8)}},
+		{Entity: ent("ip", str("127.0.0.1")), Ops: []kadm.AlterClientQuotaOp{set("connection_creation_rate", 10)}},
+		{Entity: ent("user", str("bob")), Ops: []kadm.AlterClientQuotaOp{set("producer_byte_rate", 1.5)}},
+		{Entity: ent("client-id", str("x")), Ops: []kadm.AlterClientQuotaOp{set("retention.ms", 1)}},
+		{Entity: ent("client-id", str("")), Ops: []kadm.AlterClientQuotaOp{set("producer_byte_rate", 1)}},
+		{Entity: ent("ip", str("1.2.3.4"), "user", str("u")), Ops: []kadm.AlterClientQuotaOp{set("producer_byte_rate", 1)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErrs := map[string]string{
+		"{user=bob}":           "INVALID_REQUEST: Configuration producer_byte_rate must be a LONG value",
+		"{client-id=x}":        "INVALID_REQUEST: Invalid configuration key retention.ms",
+		"{client-id=}":         "INVALID_REQUEST: Empty client-id not supported",
+		"{ip=1.2.3.4, user=u}": "INVALID_REQUEST: Invalid quota entity combination, IP entity should not be used with user/client ID entity.",
+	}
+	for _, r := range res {
+		got := ""
+		if r.Err != nil {
+			got = r.Err.(*kerr.Error).Message + ": " + r.ErrMessage
+		}
+		if got != wantErrs[r.Entity.String()] {
+			t.Errorf("%s: %q, want %q", r.Entity, got, wantErrs[r.Entity.String()])
+		}
+	}
+	for path, want := range map[string]string{
+		"/kafka/config/clients/app":             `{"version":1,"config":{"consumer_byte_rate":"4096","producer_byte_rate":"1024"}}`,
+		"/kafka/config/users/alice/clients/app": `{"version":1,"config":{"request_percentage":"200.0"}}`,
+		"/kafka/config/users/<default>":         `{"version":1,"config":{"consumer_byte_rate":"100000000"}}`,
+		"/kafka/config/ips/127.0.0.1":           `{"version":1,"config":{"connection_creation_rate":"10"}}`,
+	} {
+		data, _, err := b.zk.Get(strings.TrimPrefix(path, "/kafka"))
+		if err != nil || !sameJSON(t, string(data), want) {
+			t.Errorf("%s: %s (%v), want %s", path, data, err, want)
+		}
+	}
+	c.waitFor("quotas applied", func() bool {
+		return b.quotas.Produce.Quota("ANONYMOUS", "app") == 1024 && b.quotas.Fetch.Quota("someone", "other") == 1e8
+	})
+
+	describe := func(strict bool, comps ...kadm.DescribeClientQuotaComponent) []string {
+		t.Helper()
+		qs, err := adm.DescribeClientQuotas(ctx, strict, comps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, q := range qs {
+			out = append(out, fmt.Sprint(q.Entity, q.Values))
+		}
+		slices.Sort(out)
+		return out
+	}
+	check := func(got []string, want ...string) {
+		t.Helper()
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("described %q, want %q", got, want)
+		}
+	}
+	app := "{client-id=app} [consumer_byte_rate=4096.000000 producer_byte_rate=1024.000000]"
+	alice := "{user=alice, client-id=app} [request_percentage=200.000000]"
+	def := "{user=<default>} [consumer_byte_rate=100000000.000000]"
+	ip := "{ip=127.0.0.1} [connection_creation_rate=10.000000]"
+	check(describe(false), alice, ip, def, app)
+	check(describe(true))
+	check(describe(true, kadm.DescribeClientQuotaComponent{Type: "client-id", MatchType: 0, MatchName: str("app")}), app)
+	check(describe(false, kadm.DescribeClientQuotaComponent{Type: "client-id", MatchType: 0, MatchName: str("app")}), alice, app)
+	check(describe(false, kadm.DescribeClientQuotaComponent{Type: "user", MatchType: 1}), def)
+	check(describe(false, kadm.DescribeClientQuotaComponent{Type: "user", MatchType: 2}), alice, def)
+	check(describe(true, kadm.DescribeClientQuotaComponent{Type: "ip", MatchType: 2}), ip)
+	if _, err := adm.DescribeClientQuotas(ctx, false, []kadm.DescribeClientQuotaComponent{{Type: "ip", MatchType: 2},
+		{Type: "user", MatchType: 2}}); !errors.Is(err, kerr.InvalidRequest) {
+		t.Errorf("ip with user filter: %v", err)
+	}
+
+	// Removing the last quota of an entity leaves an empty config, which describe no longer lists.
+	res, err = adm.AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{{Entity: ent("client-id", str("app")),
+		Ops: []kadm.AlterClientQuotaOp{{Key: "producer_byte_rate", Remove: true}, {Key: "consumer_byte_rate", Remove: true}}}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("remove: %+v %v", res, err)
+	}
+	check(describe(false, kadm.DescribeClientQuotaComponent{Type: "client-id", MatchType: 0, MatchName: str("app")}), alice)
+	c.waitFor("quota removed", func() bool { return math.IsInf(b.quotas.Produce.Quota("ANONYMOUS", "app"), 1) })
+}
+
+func sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -101,6 +101,8 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	mux.Handle(kmsg.CreatePartitions.Int16(), 0, 3, h.createPartitions)
 	mux.Handle(kmsg.DescribeConfigs.Int16(), 0, 4, h.describeConfigs)
 	mux.Handle(kmsg.AlterConfigs.Int16(), 0, 2, h.alterConfigs)
+	mux.Handle(kmsg.DescribeClientQuotas.Int16(), 0, 1, h.describeClientQuotas)
+	mux.Handle(kmsg.AlterClientQuotas.Int16(), 0, 1, h.alterClientQuotas)
 	mux.Handle(kmsg.IncrementalAlterConfigs.Int16(), 0, 1, h.incrementalAlterConfigs)
 	mux.Handle(kmsg.DescribeCluster.Int16(), 0, 0, h.describeCluster)
 	h.registerGroup(mux)
