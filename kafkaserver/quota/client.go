@@ -14,7 +14,6 @@ import (
 const (
 	Produce = "Produce"
 	Fetch   = "Fetch"
-	Request = "Request"
 )
 
 // DefaultEntity is ConfigEntityName.Default: a quota for every user or client id without one of its own.
@@ -23,8 +22,10 @@ const DefaultEntity = "<default>"
 // Kafka's quota config keys (DynamicConfig.Client) under /config/clients, /config/users and
 // /config/users/<user>/clients.
 const (
-	ProducerByteRate  = "producer_byte_rate"
-	ConsumerByteRate  = "consumer_byte_rate"
+	ProducerByteRate = "producer_byte_rate"
+	ConsumerByteRate = "consumer_byte_rate"
+	// RequestPercentage (the request quota, a share of handler time) is stored and described; it is not
+	// enforced yet.
 	RequestPercentage = "request_percentage"
 	// ControllerMutationRate (KIP-599) is accepted in configs; CreateTopics, CreatePartitions and DeleteTopics are
 	// not throttled by it.
@@ -72,15 +73,13 @@ type Tags struct {
 
 // ClientConfig configures a Clients (ClientQuotaManagerConfig).
 type ClientConfig struct {
-	// Type is Produce, Fetch or Request.
+	// Type is Produce or Fetch.
 	Type string
 	// Default is the static client-id quota (quota.producer.default, quota.consumer.default); 0 or Unbounded: none.
 	Default float64
 	// Windows and WindowMs are quota.window.num and quota.window.size.seconds.
 	Windows  int
 	WindowMs int64
-	// MaxThrottleMs caps a throttle time (the request quota's: one window); 0: no cap.
-	MaxThrottleMs int64
 }
 
 // Clients is one ClientQuotaManager with its DefaultQuotaCallback: quotas by user, client id or both, a rate
@@ -113,7 +112,7 @@ func NewClients(cfg ClientConfig) *Clients {
 	return c
 }
 
-// Type is the quota type (Produce, Fetch or Request).
+// Type is the quota type (Produce or Fetch).
 func (c *Clients) Type() string { return c.cfg.Type }
 
 // Enabled is quotasEnabled: some quota of this type has been set since start (it stays true when all are removed
@@ -242,10 +241,7 @@ func (c *Clients) RecordAndThrottle(user, clientID string, value float64, nowMs 
 	}
 	// QuotaUtils.throttleTime: the delay X that brings the observed rate O over window W down to the bound T,
 	// O*W/(W+X) = T.
-	ms := int64(math.Round((observed - bound) / bound * float64(s.rate.WindowSize(nowMs))))
-	if c.cfg.MaxThrottleMs > 0 {
-		ms = min(ms, c.cfg.MaxThrottleMs)
-	}
+	ms := math.Round((observed - bound) / bound * float64(s.rate.WindowSize(nowMs)))
 	return int(min(ms, math.MaxInt32))
 }
 
@@ -328,9 +324,9 @@ func Desanitize(name string) (string, error) {
 	return s, nil
 }
 
-// ClientQuotas are a broker's three client quota managers (QuotaManagers' fetch, produce and request).
+// ClientQuotas are a broker's client quota managers (QuotaManagers' produce and fetch).
 type ClientQuotas struct {
-	Produce, Fetch, Request *Clients
+	Produce, Fetch *Clients
 }
 
 // ClientQuotasConfig is what the managers take from server.properties.
@@ -340,18 +336,18 @@ type ClientQuotasConfig struct {
 	WindowSeconds                    int   // quota.window.size.seconds
 }
 
-// NewClientQuotas returns the three managers.
+// NewClientQuotas returns the managers.
 func NewClientQuotas(cfg ClientQuotasConfig) *ClientQuotas {
 	windowMs := int64(cfg.WindowSeconds) * 1000
 	return &ClientQuotas{
 		Produce: NewClients(ClientConfig{Type: Produce, Default: float64(cfg.ProducerDefault), Windows: cfg.Windows, WindowMs: windowMs}),
 		Fetch:   NewClients(ClientConfig{Type: Fetch, Default: float64(cfg.ConsumerDefault), Windows: cfg.Windows, WindowMs: windowMs}),
-		Request: NewClients(ClientConfig{Type: Request, Windows: cfg.Windows, WindowMs: windowMs, MaxThrottleMs: windowMs}),
 	}
 }
 
 // Apply is QuotaConfigHandler.updateQuotaConfig: entity's quotas become those of its config (a key that is absent
-// removes that quota). A value that does not parse fails the change, as in Kafka, before anything is applied.
+// removes that quota). A value that does not parse fails the change, as in Kafka, before anything is applied;
+// request_percentage is checked but not enforced.
 func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 	type change struct {
 		c     *Clients
@@ -362,17 +358,19 @@ func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 		key     string
 		c       *Clients
 		integer bool
-	}{{ProducerByteRate, q.Produce, true}, {ConsumerByteRate, q.Fetch, true}, {RequestPercentage, q.Request, false}} {
+	}{{ProducerByteRate, q.Produce, true}, {ConsumerByteRate, q.Fetch, true}, {RequestPercentage, nil, false}} {
 		v, ok := config[k.key]
-		if !ok {
-			changes = append(changes, change{k.c, nil})
-			continue
+		var b *float64
+		if ok {
+			f, err := parseQuota(v, k.integer)
+			if err != nil {
+				return fmt.Errorf("quota %s of %s: %w", k.key, e, err)
+			}
+			b = &f
 		}
-		b, err := parseQuota(v, k.integer)
-		if err != nil {
-			return fmt.Errorf("quota %s of %s: %w", k.key, e, err)
+		if k.c != nil {
+			changes = append(changes, change{k.c, b})
 		}
-		changes = append(changes, change{k.c, &b})
 	}
 	for _, ch := range changes {
 		ch.c.SetQuota(e, ch.bound)

@@ -61,15 +61,6 @@ func TestClientsThrottleTime(t *testing.T) {
 	}
 }
 
-// The request quota caps a throttle at one window.
-func TestClientsMaxThrottle(t *testing.T) {
-	c := NewClients(ClientConfig{Type: Request, Windows: 11, WindowMs: 1000, MaxThrottleMs: 1000})
-	c.SetQuota(Entity{Client: "p"}, bound(1))
-	if ms := c.RecordAndThrottle("ANONYMOUS", "p", 1000, 0); ms != 1000 {
-		t.Fatalf("request throttle %d ms, want the 1000 ms cap", ms)
-	}
-}
-
 // DefaultQuotaCallback's order of precedence and the metric tags each level gives.
 func TestClientsPrecedence(t *testing.T) {
 	c := newTestClients(7)
@@ -116,5 +107,32 @@ func TestSanitize(t *testing.T) {
 		if back, err := Desanitize(want); err != nil || back != in {
 			t.Errorf("Desanitize(%q) = %q, %v", want, back, err)
 		}
+	}
+}
+
+// A quota config applies as a whole: every key present sets its quota, every key absent removes it, and a value
+// that does not parse changes nothing.
+func TestClientQuotasApply(t *testing.T) {
+	q := NewClientQuotas(ClientQuotasConfig{ProducerDefault: Unbounded, ConsumerDefault: Unbounded, Windows: 11, WindowSeconds: 1})
+	e := Entity{Client: "app"}
+	if err := q.Apply(e, map[string]string{ProducerByteRate: "100", ConsumerByteRate: "200", RequestPercentage: "50.5"}); err != nil {
+		t.Fatal(err)
+	}
+	if q.Produce.Quota("u", "app") != 100 || q.Fetch.Quota("u", "app") != 200 {
+		t.Fatalf("quotas %v %v", q.Produce.Quota("u", "app"), q.Fetch.Quota("u", "app"))
+	}
+	for _, bad := range []map[string]string{{ProducerByteRate: "1.5"}, {ConsumerByteRate: "x"}, {RequestPercentage: "lots"}} {
+		if err := q.Apply(e, bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if q.Produce.Quota("u", "app") != 100 {
+		t.Fatal("a failed change was partly applied")
+	}
+	if err := q.Apply(e, map[string]string{ConsumerByteRate: "300"}); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsInf(q.Produce.Quota("u", "app"), 1) || q.Fetch.Quota("u", "app") != 300 {
+		t.Fatalf("after the producer quota was dropped: %v %v", q.Produce.Quota("u", "app"), q.Fetch.Quota("u", "app"))
 	}
 }
