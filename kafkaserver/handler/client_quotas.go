@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/javafmt"
 	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
@@ -414,7 +415,7 @@ func (h *Handlers) alterQuotaEntity(e kmsg.AlterClientQuotasRequestEntry, valida
 		}
 		switch kind {
 		case "DOUBLE":
-			config[op.Key] = javaDouble(op.Value)
+			config[op.Key] = javafmt.Double(op.Value)
 		default:
 			const epsilon = 1e-6
 			n := math.Trunc(op.Value + epsilon)
@@ -439,35 +440,4 @@ func (h *Handlers) alterQuotaEntity(e kmsg.AlterClientQuotasRequestEntry, valida
 		return fmt.Errorf("config change notification for %s/%s: %w", typ, path, err)
 	}
 	return nil
-}
-
-// javaDouble formats f as Java's Double.toString: decimal with at least one fractional digit from 10^-3 to 10^7,
-// computerized scientific notation ("1.0E7") outside.
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	mant, exp, _ := strings.Cut(strconv.FormatFloat(f, 'E', -1, 64), "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	n, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(n)
 }

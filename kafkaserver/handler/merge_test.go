@@ -43,12 +43,3 @@ func TestMergeTopics(t *testing.T) {
 		t.Fatal("the input was modified")
 	}
 }
-
-func TestJavaDouble(t *testing.T) {
-	for f, want := range map[float64]string{200: "200.0", 0.5: "0.5", 1e7: "1.0E7", 1.5e10: "1.5E10", 1e-4: "1.0E-4",
-		1234567.5: "1234567.5", 0: "0.0", 0.001: "0.001"} {
-		if got := javaDouble(f); got != want {
-			t.Errorf("javaDouble(%v) = %q, want %q", f, got, want)
-		}
-	}
-}
