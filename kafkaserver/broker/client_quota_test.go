@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"reflect"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/quota"
 )
 
@@ -184,6 +186,26 @@ func TestClientQuotaAPIs(t *testing.T) {
 	c.waitFor("quotas applied", func() bool {
 		return b.quotas.Produce.Quota("ANONYMOUS", "app") == 1024 && b.quotas.Fetch.Quota("someone", "other") == 1e8
 	})
+	// A broker starting on these znodes loads every quota entity (DynamicConfigManager.startup), the user znode
+	// made as the parent of alice's client quota too, with no config, as Kafka lists it.
+	loaded := map[string]map[string]string{}
+	fresh := dynconfig.New(dynconfig.Config{ZK: b.ZK(), BrokerID: b.ID(), Static: b.cfg, Logger: slog.Default(),
+		OnQuotaChange: func(e quota.Entity, config map[string]string) error {
+			loaded[e.String()] = config
+			return nil
+		}})
+	if err := fresh.LoadQuotas(); err != nil {
+		t.Fatal(err)
+	}
+	wantLoaded := map[string]map[string]string{
+		"clients/app":             {"producer_byte_rate": "1024", "consumer_byte_rate": "4096"},
+		"users/alice/clients/app": {"request_percentage": "200.0"},
+		"users/alice":             {},
+		"users/<default>":         {"consumer_byte_rate": "100000000"},
+	}
+	if !reflect.DeepEqual(loaded, wantLoaded) {
+		t.Errorf("loaded at start %v, want %v", loaded, wantLoaded)
+	}
 
 	describe := func(strict bool, comps ...kadm.DescribeClientQuotaComponent) []string {
 		t.Helper()

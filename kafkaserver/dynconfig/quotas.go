@@ -77,15 +77,12 @@ func (m *Manager) LoadQuotas() error {
 	if err != nil {
 		return fmt.Errorf("user quotas: %w", err)
 	}
-	for _, u := range users {
+	userClients, err := m.cfg.ZK.GetAllUserClientEntities()
+	if err != nil {
+		return fmt.Errorf("user and client quotas: %w", err)
+	}
+	for _, u := range append(users, userClients...) {
 		names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeUser, u})
-		cs, err := m.cfg.ZK.GetChildren(zkmeta.ConfigEntityPath(zkmeta.ConfigTypeUser, u) + "/" + zkmeta.ConfigTypeClient)
-		if err != nil {
-			return fmt.Errorf("quotas of user %s: %w", u, err)
-		}
-		for _, c := range cs {
-			names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeUser, u + "/" + zkmeta.ConfigTypeClient + "/" + c})
-		}
 	}
 	var errs []error
 	for _, n := range names {

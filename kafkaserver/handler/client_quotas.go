@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"slices"
@@ -228,29 +229,22 @@ func (h *Handlers) userClientQuotas(user, client quotaFilter, strict bool) ([]km
 			return nil, err
 		}
 	case !excludeUser && !excludeClient:
-		users, err := h.zk.GetAllEntitiesWithConfig(zkmeta.ConfigTypeUser)
+		names, err := h.zk.GetAllUserClientEntities()
 		if err != nil {
 			return nil, err
 		}
-		slices.Sort(users)
-		for _, u := range users {
-			clients, err := h.zk.GetChildren(zkmeta.ConfigEntityPath(zkmeta.ConfigTypeUser, u) + "/clients")
+		for _, n := range names {
+			u, c, _ := strings.Cut(n, "/clients/")
+			un, err := desanitizeQuotaName(u)
 			if err != nil {
 				return nil, err
 			}
-			slices.Sort(clients)
-			for _, c := range clients {
-				un, err := desanitizeQuotaName(u)
-				if err != nil {
-					return nil, err
-				}
-				cn, err := desanitizeQuotaName(c)
-				if err != nil {
-					return nil, err
-				}
-				if err := read(zkmeta.ConfigTypeUser, u+"/clients/"+c, quotaEntityParts{true, true, un, cn}); err != nil {
-					return nil, err
-				}
+			cn, err := desanitizeQuotaName(c)
+			if err != nil {
+				return nil, err
+			}
+			if err := read(zkmeta.ConfigTypeUser, n, quotaEntityParts{true, true, un, cn}); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -318,13 +312,7 @@ func (h *Handlers) ipQuotas(ip quotaFilter, strict bool) ([]kmsg.DescribeClientQ
 // quotaValues are the quota keys of a stored config as doubles (fromProps).
 func quotaValues(config map[string]string, keys map[string]string) ([]kmsg.DescribeClientQuotasResponseEntryValue, error) {
 	var out []kmsg.DescribeClientQuotasResponseEntryValue
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range config {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(config)) {
 		if _, ok := keys[k]; !ok {
 			continue
 		}

@@ -3,6 +3,7 @@ package zkmeta
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -741,6 +742,28 @@ func (c *Client) SetOrCreateEntityConfigs(entityType, name string, config map[st
 // GetAllEntitiesWithConfig lists /config/<type>.
 func (c *Client) GetAllEntitiesWithConfig(entityType string) ([]string, error) {
 	return c.GetChildren(ConfigEntityTypePath(entityType))
+}
+
+// GetAllUserClientEntities lists the user/client-id quota entities, as "<user>/clients/<client>" names under
+// /config/users (AdminZkClient.fetchAllChildEntityConfigs(users, clients)), users in order.
+func (c *Client) GetAllUserClientEntities() ([]string, error) {
+	users, err := c.GetAllEntitiesWithConfig(ConfigTypeUser)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(users)
+	var out []string
+	for _, u := range users {
+		clients, err := c.GetChildren(ConfigEntityPath(ConfigTypeUser, u) + "/" + ConfigTypeClient)
+		if err != nil {
+			return nil, fmt.Errorf("quota entities of user %s: %w", u, err)
+		}
+		slices.Sort(clients)
+		for _, cl := range clients {
+			out = append(out, u+"/"+ConfigTypeClient+"/"+cl)
+		}
+	}
+	return out, nil
 }
 
 // CreateConfigChangeNotification creates a sequential /config/changes/config_change_ node for entityPath
