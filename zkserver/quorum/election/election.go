@@ -1,0 +1,379 @@
+package election
+
+import (
+	"math"
+	"time"
+)
+
+// Defaults of FastLeaderElection (finalizeWait and zookeeper.fastleader.{min,max}NotificationInterval).
+const (
+	DefaultFinalizeWait            = 200 * time.Millisecond
+	DefaultMinNotificationInterval = 200 * time.Millisecond
+	DefaultMaxNotificationInterval = 60 * time.Second
+)
+
+// Vote is a proposal or a decision: who leads, with which last zxid and epoch, decided in which round.
+type Vote struct {
+	Leader        int64
+	Zxid          int64
+	ElectionEpoch int64
+	PeerEpoch     int64
+	State         State
+	Version       int32
+}
+
+// sameAs is Vote.equals: while either side is LOOKING all four numbers count; between settled servers only the
+// leader and its epoch (the epoch left out when one side sent the old, unversioned format).
+func (v Vote) sameAs(o Vote) bool {
+	if v.State == Looking || o.State == Looking {
+		return v.Leader == o.Leader && v.Zxid == o.Zxid && v.ElectionEpoch == o.ElectionEpoch &&
+			v.PeerEpoch == o.PeerEpoch
+	}
+	if (v.Version > 0) != (o.Version > 0) {
+		return v.Leader == o.Leader
+	}
+	return v.Leader == o.Leader && v.PeerEpoch == o.PeerEpoch
+}
+
+// Config is what an election needs to know of its server.
+type Config struct {
+	MyID int64
+	// Observer is true for peerType=observer: it never proposes itself and ends OBSERVING.
+	Observer bool
+	Verifier Verifier
+	// ConfigText is this server's quorum config as QuorumVerifier.toString prints it; it goes in every
+	// notification and a peer compares its version with its own.
+	ConfigText []byte
+
+	FinalizeWait            time.Duration // default DefaultFinalizeWait
+	MinNotificationInterval time.Duration // default DefaultMinNotificationInterval
+	MaxNotificationInterval time.Duration // default DefaultMaxNotificationInterval
+}
+
+// Message is a notification to send to a peer.
+type Message struct {
+	To           int64
+	Notification Notification
+}
+
+// Election is one server's fast leader election. Its state survives rounds: the logical clock only grows, and
+// between rounds (while following or leading) it answers looking peers with the vote it settled on.
+type Election struct {
+	cfg Config
+
+	state        State
+	logicalClock int64
+	current      Vote // the decided vote while not LOOKING (QuorumPeer.currentVote)
+
+	// The round in progress.
+	proposal       Vote // proposedLeader, proposedZxid, proposedEpoch
+	ownZxid        int64
+	ownEpoch       int64
+	recvSet        map[int64]Vote
+	outOfElection  map[int64]Vote
+	notTimeout     time.Duration
+	waitUntil      time.Time // resend when nothing arrived by then
+	finalizing     bool      // a quorum agrees; deciding unless something better arrives by finalizeBy
+	finalizeBy     time.Time
+	decided        bool
+	selfDeliveries []Notification // our own notifications, looped back as Apache does
+
+	// Ignored counts notifications dropped for coming from or naming a non-voter, or for a config version
+	// newer than ours (Apache would reconfigure; we do not support dynamic reconfiguration).
+	Ignored int
+	// NewerConfig is set when a peer sent a config version above ours while we were looking.
+	NewerConfig bool
+}
+
+// New returns an election that has not started a round: it answers as a server in state LOOKING that has no
+// proposal yet, until Look is called.
+func New(cfg Config) *Election {
+	if cfg.FinalizeWait == 0 {
+		cfg.FinalizeWait = DefaultFinalizeWait
+	}
+	if cfg.MinNotificationInterval == 0 {
+		cfg.MinNotificationInterval = DefaultMinNotificationInterval
+	}
+	if cfg.MaxNotificationInterval == 0 {
+		cfg.MaxNotificationInterval = DefaultMaxNotificationInterval
+	}
+	return &Election{cfg: cfg, state: Looking}
+}
+
+// State is the server state the election has put the server in.
+func (e *Election) State() State { return e.state }
+
+// LogicalClock is the current round.
+func (e *Election) LogicalClock() int64 { return e.logicalClock }
+
+// Decided returns the vote the last round ended with; ok is false while a round is in progress.
+func (e *Election) Decided() (Vote, bool) { return e.current, e.decided && e.state != Looking }
+
+// SetCurrentVote replaces the vote answered to looking peers while settled (QuorumPeer.updateElectionVote: a
+// follower that synced with its leader advertises the new epoch).
+func (e *Election) SetCurrentVote(v Vote) { e.current = v }
+
+// initID, initZxid and initEpoch are what a round starts proposing: ourselves, unless we do not vote.
+func (e *Election) initID() int64 {
+	if e.cfg.Verifier.IsVoter(e.cfg.MyID) {
+		return e.cfg.MyID
+	}
+	return math.MinInt64
+}
+
+func (e *Election) initZxid() int64 {
+	if e.cfg.Observer {
+		return math.MinInt64
+	}
+	return e.ownZxid
+}
+
+func (e *Election) initEpoch() int64 {
+	if e.cfg.Observer {
+		return math.MinInt64
+	}
+	return e.ownEpoch
+}
+
+// Look starts a new round (lookForLeader) from this server's last logged zxid and current epoch, and returns the
+// notifications to send.
+func (e *Election) Look(lastLoggedZxid, currentEpoch int64, now time.Time) []Message {
+	e.state = Looking
+	e.decided = false
+	e.ownZxid, e.ownEpoch = lastLoggedZxid, currentEpoch
+	if e.current == (Vote{}) {
+		// Before any decision the current vote is the server itself (QuorumPeer.startLeaderElection).
+		e.current = Vote{Leader: e.cfg.MyID, Zxid: lastLoggedZxid, PeerEpoch: currentEpoch}
+	}
+	e.recvSet = map[int64]Vote{}
+	e.outOfElection = map[int64]Vote{}
+	e.finalizing = false
+	e.notTimeout = e.cfg.MinNotificationInterval
+	e.waitUntil = now.Add(e.notTimeout)
+	e.logicalClock++
+	e.updateProposal(e.initID(), e.initZxid(), e.initEpoch())
+	out := e.sendNotifications(nil)
+	return e.deliverSelf(out, now)
+}
+
+func (e *Election) updateProposal(leader, zxid, epoch int64) {
+	e.proposal = Vote{Leader: leader, Zxid: zxid, PeerEpoch: epoch}
+}
+
+// sendNotifications addresses the proposal to every voter; ours is queued to be received like any other.
+func (e *Election) sendNotifications(out []Message) []Message {
+	for _, sid := range e.cfg.Verifier.Voters() {
+		n := Notification{State: Looking, Leader: e.proposal.Leader, Zxid: e.proposal.Zxid,
+			ElectionEpoch: e.logicalClock, PeerEpoch: e.proposal.PeerEpoch, Version: notificationVersion,
+			Config: e.cfg.ConfigText}
+		if sid == e.cfg.MyID {
+			e.selfDeliveries = append(e.selfDeliveries, n)
+			continue
+		}
+		out = append(out, Message{To: sid, Notification: n})
+	}
+	return out
+}
+
+func (e *Election) deliverSelf(out []Message, now time.Time) []Message {
+	for len(e.selfDeliveries) > 0 {
+		n := e.selfDeliveries[0]
+		e.selfDeliveries = e.selfDeliveries[1:]
+		out = e.receive(e.cfg.MyID, n, now, out)
+	}
+	return out
+}
+
+// Receive handles a notification from sid and returns the notifications to send in answer.
+func (e *Election) Receive(from int64, n Notification, now time.Time) []Message {
+	out := e.receive(from, n, now, nil)
+	return e.deliverSelf(out, now)
+}
+
+// receive is the WorkerReceiver: answer non-voters and lagging or looking peers at once, hand the rest to the
+// round in progress.
+func (e *Election) receive(from int64, n Notification, now time.Time, out []Message) []Message {
+	if v, ok := n.ConfigVersion(); ok && n.Version > 1 {
+		if mine, ok := ConfigTextVersion(string(e.cfg.ConfigText)); ok && v > mine && e.state == Looking {
+			// Apache adopts the newer config and restarts the election; without reconfiguration we cannot.
+			e.NewerConfig = true
+			e.Ignored++
+			return out
+		}
+	}
+	if !e.cfg.Verifier.IsVoter(from) {
+		// Observers and non-voting servers are answered with our current vote right away.
+		return e.replyCurrent(out, from, e.logicalClock)
+	}
+	if e.state == Looking {
+		if n.State == Looking && n.ElectionEpoch < e.logicalClock {
+			out = append(out, Message{To: from, Notification: Notification{State: Looking,
+				Leader: e.proposal.Leader, Zxid: e.proposal.Zxid, ElectionEpoch: e.logicalClock,
+				PeerEpoch: e.proposal.PeerEpoch, Version: notificationVersion, Config: e.cfg.ConfigText}})
+		}
+		if !e.decided {
+			out = e.step(from, n, now, out)
+		}
+		return out
+	}
+	if n.State == Looking {
+		out = e.replyCurrent(out, from, e.current.ElectionEpoch)
+	}
+	return out
+}
+
+func (e *Election) replyCurrent(out []Message, to, electionEpoch int64) []Message {
+	return append(out, Message{To: to, Notification: Notification{State: e.state, Leader: e.current.Leader,
+		Zxid: e.current.Zxid, ElectionEpoch: electionEpoch, PeerEpoch: e.current.PeerEpoch,
+		Version: notificationVersion, Config: e.cfg.ConfigText}})
+}
+
+// better is totalOrderPredicate: a higher epoch, then a higher zxid, then a higher sid wins; non-voters never.
+func (e *Election) better(newID, newZxid, newEpoch, curID, curZxid, curEpoch int64) bool {
+	if !e.cfg.Verifier.IsVoter(newID) {
+		return false
+	}
+	return newEpoch > curEpoch || newEpoch == curEpoch && (newZxid > curZxid || newZxid == curZxid && newID > curID)
+}
+
+func (e *Election) betterThanProposal(n Notification) bool {
+	return e.better(n.Leader, n.Zxid, n.PeerEpoch, e.proposal.Leader, e.proposal.Zxid, e.proposal.PeerEpoch)
+}
+
+// step is one pass of lookForLeader's loop for a received notification.
+func (e *Election) step(from int64, n Notification, now time.Time, out []Message) []Message {
+	e.notTimeoutReset(now)
+	if e.finalizing {
+		// While waiting to decide, only a better proposal matters; anything else is dropped and the wait
+		// starts over, as Apache's poll loop does.
+		if !e.betterThanProposal(n) {
+			e.finalizeBy = now.Add(e.cfg.FinalizeWait)
+			return out
+		}
+		e.finalizing = false
+	}
+	if !e.cfg.Verifier.IsVoter(from) || !e.cfg.Verifier.IsVoter(n.Leader) {
+		e.Ignored++
+		return out
+	}
+	switch n.State {
+	case Looking:
+		if e.initZxid() == -1 || n.Zxid == -1 {
+			return out
+		}
+		switch {
+		case n.ElectionEpoch > e.logicalClock:
+			e.logicalClock = n.ElectionEpoch
+			clear(e.recvSet)
+			if e.better(n.Leader, n.Zxid, n.PeerEpoch, e.initID(), e.initZxid(), e.initEpoch()) {
+				e.updateProposal(n.Leader, n.Zxid, n.PeerEpoch)
+			} else {
+				e.updateProposal(e.initID(), e.initZxid(), e.initEpoch())
+			}
+			out = e.sendNotifications(out)
+		case n.ElectionEpoch < e.logicalClock:
+			return out
+		case e.betterThanProposal(n):
+			e.updateProposal(n.Leader, n.Zxid, n.PeerEpoch)
+			out = e.sendNotifications(out)
+		}
+		e.recvSet[from] = Vote{Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch}
+		if e.agreeing(e.recvSet, e.proposalVote()) {
+			e.finalizing = true
+			e.finalizeBy = now.Add(e.cfg.FinalizeWait)
+		}
+	case Following, Leading:
+		e.settledNotification(from, n)
+	}
+	return out
+}
+
+func (e *Election) proposalVote() Vote {
+	v := e.proposal
+	v.ElectionEpoch = e.logicalClock
+	return v
+}
+
+// settledNotification is receivedFollowingNotification (and the leading one, the same without an oracle): a
+// settled server's vote counts in this round's votes if it is of this round, and always among the votes of the
+// servers out of the election; either way, a quorum behind a leader that itself says it leads ends the round.
+func (e *Election) settledNotification(from int64, n Notification) {
+	v := Vote{Leader: n.Leader, Zxid: n.Zxid, ElectionEpoch: n.ElectionEpoch, PeerEpoch: n.PeerEpoch, State: n.State,
+		Version: n.Version}
+	if n.ElectionEpoch == e.logicalClock {
+		e.recvSet[from] = v
+		if e.agreeing(e.recvSet, v) && e.checkLeader(e.recvSet, n.Leader, n.ElectionEpoch) {
+			e.decide(n.Leader, n.Zxid, n.ElectionEpoch, n.PeerEpoch)
+			return
+		}
+	}
+	e.outOfElection[from] = v
+	if e.agreeing(e.outOfElection, v) && e.checkLeader(e.outOfElection, n.Leader, n.ElectionEpoch) {
+		e.logicalClock = n.ElectionEpoch
+		e.decide(n.Leader, n.Zxid, n.ElectionEpoch, n.PeerEpoch)
+	}
+}
+
+// checkLeader: a leader other than us must have told us itself that it leads; we may only lead in our round.
+func (e *Election) checkLeader(votes map[int64]Vote, leader, electionEpoch int64) bool {
+	if leader != e.cfg.MyID {
+		v, ok := votes[leader]
+		return ok && v.State == Leading
+	}
+	return e.logicalClock == electionEpoch
+}
+
+// agreeing reports whether the voters whose votes equal v form a quorum.
+func (e *Election) agreeing(votes map[int64]Vote, v Vote) bool {
+	set := make(map[int64]bool, len(votes))
+	for sid, w := range votes {
+		if w.sameAs(v) {
+			set[sid] = true
+		}
+	}
+	return e.cfg.Verifier.ContainsQuorum(set)
+}
+
+func (e *Election) decide(leader, zxid, electionEpoch, peerEpoch int64) {
+	switch {
+	case leader == e.cfg.MyID:
+		e.state = Leading
+	case e.cfg.Observer:
+		e.state = Observing
+	default:
+		e.state = Following
+	}
+	e.current = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch, State: e.state}
+	e.decided = true
+	e.finalizing = false
+}
+
+func (e *Election) notTimeoutReset(now time.Time) { e.waitUntil = now.Add(e.notTimeout) }
+
+// Deadline is when Tick next has something to do; zero when nothing is pending.
+func (e *Election) Deadline() time.Time {
+	if e.state != Looking || e.decided || e.recvSet == nil {
+		return time.Time{}
+	}
+	if e.finalizing {
+		return e.finalizeBy
+	}
+	return e.waitUntil
+}
+
+// Tick advances time: a round whose quorum held through the finalize wait is decided; a round that heard
+// nothing for the notification interval sends its proposal again and doubles the interval (up to its maximum).
+func (e *Election) Tick(now time.Time) []Message {
+	d := e.Deadline()
+	if d.IsZero() || now.Before(d) {
+		return nil
+	}
+	if e.finalizing {
+		p := e.proposal
+		e.decide(p.Leader, p.Zxid, e.logicalClock, p.PeerEpoch)
+		return nil
+	}
+	e.notTimeout = min(2*e.notTimeout, e.cfg.MaxNotificationInterval)
+	e.waitUntil = now.Add(e.notTimeout)
+	return e.deliverSelf(e.sendNotifications(nil), now)
+}
