@@ -672,6 +672,11 @@ func TestDynamicConfigFile(t *testing.T) {
 	if len(c.Servers) != 3 || c.Servers[2].Role != RoleObserver || c.ConfigVersion != 0x100000000 {
 		t.Errorf("Servers = %+v, version %x", c.Servers, c.ConfigVersion)
 	}
+	want := "server.1=a:2888:3888:participant;0.0.0.0:2181\nserver.2=b:2888:3888:participant;0.0.0.0:2181\n" +
+		"server.3=c:2888:3888:observer;0.0.0.0:2181\nversion=100000000"
+	if got := c.QuorumConfigText(); got != want {
+		t.Errorf("QuorumConfigText:\n%s\nwant\n%s", got, want)
+	}
 	if c.ClientPort != 2181 || c.MyID != 2 || c.Standalone() || !c.ReconfigEnabled {
 		t.Errorf("client %d myid %d standalone %v", c.ClientPort, c.MyID, c.Standalone())
 	}
@@ -720,6 +725,11 @@ func TestHierarchical(t *testing.T) {
 	if !reflect.DeepEqual(c.Groups, map[int64][]int64{1: {1, 2}, 2: {3}}) ||
 		!reflect.DeepEqual(c.Weights, map[int64]int64{1: 2, 2: 1, 3: 1}) {
 		t.Errorf("groups %v weights %v", c.Groups, c.Weights)
+	}
+	want := "server.1=a:1:2:participant\nserver.2=b:1:2:participant\nserver.3=c:1:2:participant\n" +
+		"group.1=1:2\ngroup.2=3\nweight.1=2\nweight.2=1\nweight.3=1\nversion=0"
+	if got := c.QuorumConfigText(); got != want {
+		t.Errorf("QuorumConfigText:\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -56,6 +56,11 @@ type Config struct {
 	Dir string
 	// StartTimeout bounds the wait for readiness (default 60s).
 	StartTimeout time.Duration
+	// MyID, when set, is written to dataDir/myid (a member of an ensemble).
+	MyID int64
+	// NoWait returns from Start once the process runs, without waiting for it to serve (an ensemble member
+	// serves only once a quorum is up); WaitServing waits for that later.
+	NoWait bool
 }
 
 // Server is one running (or stopped) server process.
@@ -70,6 +75,7 @@ type Server struct {
 	port    int
 	env     []string
 	timeout time.Duration
+	noWait  bool
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -109,6 +115,11 @@ func Start(ctx context.Context, kind Kind, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(s.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("harness: data dir: %w", err)
 	}
+	if cfg.MyID != 0 {
+		if err := os.WriteFile(filepath.Join(s.dataDir, "myid"), []byte(strconv.FormatInt(cfg.MyID, 10)+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("harness: myid: %w", err)
+		}
+	}
 	if s.port, err = FreePort(); err != nil {
 		return nil, err
 	}
@@ -116,6 +127,7 @@ func Start(ctx context.Context, kind Kind, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("harness: write zoo.cfg: %w", err)
 	}
 	s.env = s.environ(cfg)
+	s.noWait = cfg.NoWait
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
@@ -270,9 +282,20 @@ func (s *Server) start(ctx context.Context) error {
 	s.mu.Lock()
 	s.cmd, s.exited, s.logf = cmd, exited, logf
 	s.mu.Unlock()
+	if s.noWait {
+		return nil
+	}
 	if err := s.waitReady(ctx); err != nil {
 		_ = s.Kill()
 		return fmt.Errorf("harness: %s on %s not ready: %w\n--- %s (tail) ---\n%s", s.kind, s.Addr(), err, s.logPath, s.LogTail(4000))
+	}
+	return nil
+}
+
+// WaitServing waits until the server answers ruok and srvr with a mode (for servers started with NoWait).
+func (s *Server) WaitServing(ctx context.Context) error {
+	if err := s.waitReady(ctx); err != nil {
+		return fmt.Errorf("harness: %s on %s not serving: %w\n--- %s (tail) ---\n%s", s.kind, s.Addr(), err, s.logPath, s.LogTail(4000))
 	}
 	return nil
 }

@@ -50,6 +50,14 @@ type Config struct {
 	MaxNotificationInterval time.Duration // default DefaultMaxNotificationInterval
 }
 
+// maxEarly bounds the notifications kept before the first round (Apache's receive queue holds 100).
+const maxEarly = 100
+
+type received struct {
+	from int64
+	n    Notification
+}
+
 // Message is a notification to send to a peer.
 type Message struct {
 	To           int64
@@ -77,6 +85,7 @@ type Election struct {
 	finalizeBy     time.Time
 	decided        bool
 	selfDeliveries []Notification // our own notifications, looped back as Apache does
+	early          []received     // received before the first round started
 
 	// Ignored counts notifications dropped for coming from or naming a non-voter, or for a config version
 	// newer than ours (Apache would reconfigure; we do not support dynamic reconfiguration).
@@ -152,8 +161,16 @@ func (e *Election) Look(lastLoggedZxid, currentEpoch int64, now time.Time) []Mes
 	e.waitUntil = now.Add(e.notTimeout)
 	e.logicalClock++
 	e.updateProposal(e.initID(), e.initZxid(), e.initEpoch())
-	out := e.sendNotifications(nil)
-	return e.deliverSelf(out, now)
+	out := e.deliverSelf(e.sendNotifications(nil), now)
+	early := e.early
+	e.early = nil
+	for _, r := range early {
+		if e.decided {
+			break
+		}
+		out = e.deliverSelf(e.step(r.from, r.n, now, out), now)
+	}
+	return out
 }
 
 func (e *Election) updateProposal(leader, zxid, epoch int64) {
@@ -211,7 +228,14 @@ func (e *Election) receive(from int64, n Notification, now time.Time, out []Mess
 				Leader: e.proposal.Leader, Zxid: e.proposal.Zxid, ElectionEpoch: e.logicalClock,
 				PeerEpoch: e.proposal.PeerEpoch, Version: notificationVersion, Config: e.cfg.ConfigText}})
 		}
-		if !e.decided {
+		switch {
+		case e.recvSet == nil:
+			// No round yet: keep it for the first one, as Apache's receive queue does.
+			if len(e.early) == maxEarly {
+				e.early = e.early[1:]
+			}
+			e.early = append(e.early, received{from, n})
+		case !e.decided:
 			out = e.step(from, n, now, out)
 		}
 		return out

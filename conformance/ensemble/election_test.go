@@ -1,0 +1,190 @@
+// Package ensemble runs zkserver's quorum protocols against Apache ZooKeeper 3.8 servers in one ensemble.
+package ensemble
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkafka/zkafka/compat/zoocfg"
+	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/zkserver/quorum/election"
+	"github.com/zkafka/zkafka/zkserver/quorum/electionnet"
+)
+
+// member is one server of a three-server ensemble on loopback ports.
+type member struct {
+	id           int64
+	quorumPort   int
+	electionPort int
+}
+
+func (m member) line() string {
+	return fmt.Sprintf("127.0.0.1:%d:%d", m.quorumPort, m.electionPort)
+}
+
+func (m member) electionAddr() string { return fmt.Sprintf("127.0.0.1:%d", m.electionPort) }
+
+type ensemble struct {
+	members map[int64]member
+	cfg     *zoocfg.Config // the servers as zoo.cfg has them, for our config text
+}
+
+func newEnsemble(t *testing.T) *ensemble {
+	t.Helper()
+	en := &ensemble{members: map[int64]member{}, cfg: &zoocfg.Config{}}
+	for id := int64(1); id <= 3; id++ {
+		q, err := harness.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := harness.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := member{id: id, quorumPort: q, electionPort: e}
+		en.members[id] = m
+		s, err := zoocfg.ParseServer(id, m.line(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		en.cfg.Servers = append(en.cfg.Servers, s)
+	}
+	return en
+}
+
+// startApache starts Apache's server id without waiting for it to serve.
+func (en *ensemble) startApache(t *testing.T, id int64) *harness.Server {
+	t.Helper()
+	props := map[string]string{}
+	for _, m := range en.members {
+		props[fmt.Sprintf("server.%d", m.id)] = m.line()
+	}
+	s, err := harness.Start(context.Background(), harness.Apache, harness.Config{Props: props, MyID: id, NoWait: true})
+	harness.NeedOrSkip(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("--- Apache server %d log (tail) ---\n%s", id, s.LogTail(3000))
+		}
+		_ = s.Stop()
+		_ = s.Cleanup(false)
+	})
+	return s
+}
+
+// startOurs starts our election for id on its election port.
+func (en *ensemble) startOurs(t *testing.T, ctx context.Context, id int64) *electionnet.Node {
+	t.Helper()
+	peers := map[int64]string{}
+	for _, m := range en.members {
+		peers[m.id] = m.electionAddr()
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mgr, err := electionnet.Listen(electionnet.Config{MyID: id, ListenAddr: en.members[id].electionAddr(),
+		Peers: peers, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mgr.Close() })
+	e := election.New(election.Config{MyID: id, Verifier: election.NewMajority([]int64{1, 2, 3}),
+		ConfigText: []byte(en.cfg.QuorumConfigText())})
+	node := electionnet.NewNode(e, mgr, log)
+	go node.Run(ctx)
+	return node
+}
+
+func mode(t *testing.T, s *harness.Server) string {
+	t.Helper()
+	out, err := harness.FourLetter(context.Background(), s.Addr(), "srvr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(out, "\n") {
+		if m, ok := strings.CutPrefix(line, "Mode: "); ok {
+			return m
+		}
+	}
+	return ""
+}
+
+// Two Apache servers form a quorum and elect server 3; ours, server 1, starts later and, from the notifications
+// the settled Apache servers send back, follows server 3 in the round they settled in.
+func TestJoinApacheEnsembleElection(t *testing.T) {
+	en := newEnsemble(t)
+	a2 := en.startApache(t, 2)
+	a3 := en.startApache(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for _, s := range []*harness.Server{a2, a3} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m2, m3 := mode(t, a2), mode(t, a3); m2 != "follower" || m3 != "leader" {
+		t.Fatalf("Apache modes: 2 %s, 3 %s", m2, m3)
+	}
+	node := en.startOurs(t, ctx, 1)
+	v, err := node.Look(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Leader != 3 || v.State != election.Following || v.PeerEpoch != 1 || v.ElectionEpoch < 1 {
+		t.Fatalf("our decision %+v", v)
+	}
+	if !a3.LogContains("n.sid:1, n.state:LOOKING") {
+		t.Error("Apache's leader logged no notification from server 1")
+	}
+}
+
+// Ours is server 3 and starts first; two Apache servers with the same (empty) history start after it. All three
+// must pick server 3 (highest id): the Apache servers adopt our vote and we count theirs, in one round.
+// Apache's servers then fail to reach a leader on our quorum port (not served yet) and look again; once ours
+// stops, they elect server 2 among themselves and serve.
+func TestApacheServersElectOurs(t *testing.T) {
+	en := newEnsemble(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	oursCtx, stopOurs := context.WithCancel(ctx)
+	node := en.startOurs(t, oursCtx, 3)
+	type decision struct {
+		v   election.Vote
+		err error
+	}
+	ch := make(chan decision, 1)
+	go func() {
+		v, err := node.Look(ctx, 0, 0)
+		ch <- decision{v, err}
+	}()
+	a1 := en.startApache(t, 1)
+	a2 := en.startApache(t, 2)
+	d := <-ch
+	if d.err != nil {
+		t.Fatal(d.err)
+	}
+	if d.v.Leader != 3 || d.v.State != election.Leading || d.v.ElectionEpoch < 1 {
+		t.Fatalf("our decision %+v", d.v)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !(a1.LogContains("FOLLOWING - LEADER ELECTION TOOK") && a2.LogContains("FOLLOWING - LEADER ELECTION TOOK")) {
+		if time.Now().After(deadline) {
+			t.Fatal("the Apache servers did not follow server 3")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !a1.LogContains("n.sid:3, n.state:LOOKING, n.leader:3,") {
+		t.Error("Apache server 1 logged no vote of ours for server 3")
+	}
+	stopOurs()
+	for _, s := range []*harness.Server{a1, a2} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m1, m2 := mode(t, a1), mode(t, a2); m1 != "follower" || m2 != "leader" {
+		t.Fatalf("after ours stopped: 1 %s, 2 %s", m1, m2)
+	}
+}

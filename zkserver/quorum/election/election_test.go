@@ -1,0 +1,28 @@
+package election
+
+import (
+	"testing"
+	"time"
+)
+
+// Notifications that arrive before the first round are kept and counted in it (Apache queues them until
+// lookForLeader polls), not dropped and not a crash.
+func TestNotificationsBeforeFirstRound(t *testing.T) {
+	now := time.Unix(0, 0)
+	e := New(Config{MyID: 1, Verifier: NewMajority([]int64{1, 2, 3}), ConfigText: []byte("version=0")})
+	for _, from := range []int64{2, 3} {
+		if out := e.Receive(from, Notification{State: Looking, Leader: 3, Zxid: 5, ElectionEpoch: 1, Version: 2},
+			now); len(out) != 0 {
+			t.Fatalf("answered before looking: %+v", out)
+		}
+	}
+	out := e.Look(0, 0, now)
+	// It proposed itself to 2 and 3, then adopted server 3's better vote and told them.
+	if len(out) != 4 || out[2].Notification.Leader != 3 {
+		t.Fatalf("sent %+v", out)
+	}
+	e.Tick(now.Add(DefaultFinalizeWait))
+	if v, ok := e.Decided(); !ok || v.Leader != 3 || e.State() != Following {
+		t.Fatalf("decided %+v %v %v", v, ok, e.State())
+	}
+}
