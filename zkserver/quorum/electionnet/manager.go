@@ -402,4 +402,3 @@ func (m *Manager) deliver(msg Message) {
 		}
 	}
 }
-
