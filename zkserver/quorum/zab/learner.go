@@ -1,0 +1,301 @@
+package zab
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// Txn is a proposed transaction: its zxid and its bytes as the leader sent them (TxnHeader, txn record and
+// optionally the digest: the same bytes as a txn log entry).
+type Txn struct {
+	Zxid int64
+	Data []byte
+}
+
+// Ready is what a learner step asks of its runtime, in this order: persist the epochs, truncate the log, write
+// and sync Log, apply Apply to the data tree, then send Send. Acknowledgements in Send rely on Log being durable.
+type Ready struct {
+	AcceptedEpoch int64 // when > 0: persist as acceptedEpoch
+	CurrentEpoch  int64 // when > 0: persist as currentEpoch
+	// TruncateTo, when Truncate is set, is the zxid to truncate the txn log and data tree back to.
+	Truncate   bool
+	TruncateTo int64
+	// Snapshot asks for a snapshot of the tree before CurrentEpoch is persisted (a sync by SNAP or TRUNC).
+	Snapshot bool
+	Log      []Txn
+	Apply    []Txn
+	Send     []Packet
+	// Serving is set by the step that ends synchronisation: the server may answer clients from now on.
+	Serving bool
+}
+
+// LearnerConfig is what a learner knows of its server when it connects to a leader.
+type LearnerConfig struct {
+	MyID          int64
+	Observer      bool
+	ConfigVersion int64
+	AcceptedEpoch int64
+	CurrentEpoch  int64
+	LastZxid      int64 // last logged zxid
+}
+
+type learnerPhase int
+
+const (
+	phaseConnect   learnerPhase = iota // sent FOLLOWERINFO, waiting for LEADERINFO
+	phaseSyncStart                     // sent ACKEPOCH, waiting for DIFF, SNAP or TRUNC
+	phaseSync                          // proposals and commits of the sync, then NEWLEADER and UPTODATE
+	phaseBroadcast                     // serving
+)
+
+// ErrNeedSnapshot says the leader sent SNAP: the runtime reads the snapshot that follows the packet on the
+// stream, loads it, and calls SnapshotLoaded.
+var ErrNeedSnapshot = errors.New("leader sends a snapshot")
+
+// Learner is a follower's (or observer's) side of ZAB with one leader, from FOLLOWERINFO to broadcast
+// (Learner.registerWithLeader, syncWithLeader and Follower.processPacket). A new connection to a leader gets a
+// new Learner.
+type Learner struct {
+	cfg      LearnerConfig
+	phase    learnerPhase
+	newEpoch int64
+
+	snapshotNeeded bool
+	writeToTxnLog  bool
+	notCommitted   []Txn   // proposals of the sync not yet committed or logged
+	committed      []int64 // commits of the sync received after NEWLEADER
+	// pending are logged proposals of the broadcast phase awaiting their COMMIT, in zxid order.
+	pending []Txn
+	// LastZxid is the last zxid logged or loaded.
+	LastZxid int64
+}
+
+// NewLearner starts a learner for one connection to a leader.
+func NewLearner(cfg LearnerConfig) *Learner {
+	return &Learner{cfg: cfg, LastZxid: cfg.LastZxid}
+}
+
+// NewEpoch is the leader's epoch, known after LEADERINFO.
+func (l *Learner) NewEpoch() int64 { return l.newEpoch }
+
+// Start registers with the leader: FOLLOWERINFO (OBSERVERINFO for an observer) with our accepted epoch.
+func (l *Learner) Start() Ready {
+	t := int32(FollowerInfo)
+	if l.cfg.Observer {
+		t = ObserverInfo
+	}
+	info := jute.Marshal(&jute.LearnerInfo{ServerID: l.cfg.MyID, ProtocolVersion: ProtocolVersion,
+		ConfigVersion: l.cfg.ConfigVersion})
+	return Ready{Send: []Packet{{Type: t, Zxid: l.cfg.AcceptedEpoch << 32, Data: info}}}
+}
+
+// Step handles one packet from the leader. An error means the connection to this leader must end (the server then
+// looks for a leader again), except ErrNeedSnapshot.
+func (l *Learner) Step(p Packet) (Ready, error) {
+	switch l.phase {
+	case phaseConnect:
+		return l.leaderInfo(p)
+	case phaseSyncStart:
+		return l.syncStart(p)
+	case phaseSync:
+		return l.sync(p)
+	default:
+		return l.broadcast(p)
+	}
+}
+
+func (l *Learner) leaderInfo(p Packet) (Ready, error) {
+	if p.Type != LeaderInfo {
+		return Ready{}, fmt.Errorf("expected LEADERINFO, got %s", p)
+	}
+	if len(p.Data) < 4 || binary.BigEndian.Uint32(p.Data) < ProtocolVersion {
+		return Ready{}, fmt.Errorf("leader speaks a ZAB protocol before 1.0 (%s)", p)
+	}
+	l.newEpoch = p.Zxid >> 32
+	var r Ready
+	epochBytes := make([]byte, 4)
+	switch {
+	case l.newEpoch > l.cfg.AcceptedEpoch:
+		binary.BigEndian.PutUint32(epochBytes, uint32(l.cfg.CurrentEpoch))
+		r.AcceptedEpoch = l.newEpoch
+		l.cfg.AcceptedEpoch = l.newEpoch
+	case l.newEpoch == l.cfg.AcceptedEpoch:
+		binary.BigEndian.PutUint32(epochBytes, 0xffffffff) // -1: nothing new accepted
+	default:
+		return Ready{}, fmt.Errorf("leader's epoch %d is less than our accepted epoch %d", l.newEpoch, l.cfg.AcceptedEpoch)
+	}
+	r.Send = []Packet{{Type: AckEpoch, Zxid: l.LastZxid, Data: epochBytes}}
+	l.phase = phaseSyncStart
+	return r, nil
+}
+
+func (l *Learner) syncStart(p Packet) (Ready, error) {
+	var r Ready
+	switch p.Type {
+	case Diff:
+		l.snapshotNeeded = false
+	case Snap:
+		l.phase = phaseSync
+		l.snapshotNeeded = true
+		return r, ErrNeedSnapshot
+	case Trunc:
+		r.Truncate, r.TruncateTo = true, p.Zxid
+		l.LastZxid = p.Zxid
+		l.snapshotNeeded = true
+	default:
+		return r, fmt.Errorf("expected DIFF, SNAP or TRUNC, got %s", p)
+	}
+	l.writeToTxnLog = !l.snapshotNeeded
+	l.phase = phaseSync
+	return r, nil
+}
+
+// SnapshotLoaded continues the sync after the runtime read the leader's snapshot (ReadSnapshotStream) and loaded
+// it; zxid is the SNAP packet's.
+func (l *Learner) SnapshotLoaded(zxid int64) {
+	l.LastZxid = zxid
+	l.writeToTxnLog = false
+}
+
+func (l *Learner) sync(p Packet) (Ready, error) {
+	var r Ready
+	switch p.Type {
+	case Proposal:
+		zxid, err := TxnZxid(p.Data)
+		if err != nil {
+			return r, fmt.Errorf("proposal %#x: %w", p.Zxid, err)
+		}
+		l.notCommitted = append(l.notCommitted, Txn{Zxid: zxid, Data: p.Data})
+	case Commit, CommitAndActivate:
+		if l.writeToTxnLog {
+			// Its proposal may have been logged at NEWLEADER already; UPTODATE commits in order.
+			l.committed = append(l.committed, p.Zxid)
+			break
+		}
+		if len(l.notCommitted) == 0 {
+			return r, fmt.Errorf("commit %#x with no proposal", p.Zxid)
+		}
+		// Before NEWLEADER, committed txns go straight into the tree; the snapshot at NEWLEADER holds them.
+		if head := l.notCommitted[0]; head.Zxid == p.Zxid {
+			r.Apply = append(r.Apply, head)
+			l.notCommitted = l.notCommitted[1:]
+			l.LastZxid = head.Zxid
+		}
+	case Inform:
+		zxid, err := TxnZxid(p.Data)
+		if err != nil {
+			return r, fmt.Errorf("inform %#x: %w", p.Zxid, err)
+		}
+		t := Txn{Zxid: zxid, Data: p.Data}
+		if !l.writeToTxnLog {
+			r.Apply = append(r.Apply, t)
+			l.LastZxid = zxid
+		} else {
+			l.notCommitted = append(l.notCommitted, t)
+			l.committed = append(l.committed, p.Zxid)
+		}
+	case NewLeader:
+		// The runtime snapshots its tree when the sync was by SNAP or TRUNC (snapshotNeeded) before the epoch.
+		r.Snapshot = l.snapshotNeeded
+		r.CurrentEpoch = l.newEpoch
+		l.cfg.CurrentEpoch = l.newEpoch
+		l.writeToTxnLog = true
+		r.Log = l.notCommitted
+		// NEWLEADER's ACK first: the leader takes the first packet after NEWLEADER as that ACK.
+		r.Send = []Packet{{Type: Ack, Zxid: p.Zxid}}
+		for _, t := range l.notCommitted {
+			l.LastZxid = max(l.LastZxid, t.Zxid)
+			r.Send = append(r.Send, Packet{Type: Ack, Zxid: t.Zxid})
+		}
+		l.pending = append(l.pending, l.notCommitted...)
+		l.notCommitted = nil
+	case UpToDate:
+		r.Send = []Packet{{Type: Ack, Zxid: l.newEpoch << 32}}
+		// Proposals logged during the sync are acknowledged; the commits seen since NEWLEADER apply now.
+		for _, t := range l.notCommitted {
+			r.Log = append(r.Log, t)
+			l.pending = append(l.pending, t)
+			l.LastZxid = max(l.LastZxid, t.Zxid)
+		}
+		l.notCommitted = nil
+		for _, t := range r.Log {
+			r.Send = append(r.Send, Packet{Type: Ack, Zxid: t.Zxid})
+		}
+		for _, z := range l.committed {
+			t, err := l.commit(z)
+			if err != nil {
+				return r, err
+			}
+			r.Apply = append(r.Apply, t)
+		}
+		l.committed = nil
+		l.phase = phaseBroadcast
+		r.Serving = true
+	case Ping:
+		// The leader pings during a long sync too; the answer says we are alive.
+		r.Send = []Packet{{Type: Ping, Zxid: p.Zxid, Data: []byte{}}}
+	default:
+		return r, fmt.Errorf("unexpected %s during sync", p)
+	}
+	return r, nil
+}
+
+// commit takes the next pending proposal, which must be zxid (Apache exits on a commit out of order).
+func (l *Learner) commit(zxid int64) (Txn, error) {
+	if len(l.pending) == 0 {
+		return Txn{}, fmt.Errorf("commit %#x with no pending proposal", zxid)
+	}
+	if l.pending[0].Zxid != zxid {
+		return Txn{}, fmt.Errorf("commit %#x, but the next pending proposal is %#x", zxid, l.pending[0].Zxid)
+	}
+	t := l.pending[0]
+	l.pending = l.pending[1:]
+	return t, nil
+}
+
+func (l *Learner) broadcast(p Packet) (Ready, error) {
+	var r Ready
+	switch p.Type {
+	case Ping:
+		// Session touches would follow (id, timeout pairs); this learner owns no client sessions yet.
+		r.Send = []Packet{{Type: Ping, Zxid: p.Zxid, Data: []byte{}}}
+	case Proposal:
+		zxid, err := TxnZxid(p.Data)
+		if err != nil {
+			return r, fmt.Errorf("proposal %#x: %w", p.Zxid, err)
+		}
+		t := Txn{Zxid: zxid, Data: p.Data}
+		l.pending = append(l.pending, t)
+		l.LastZxid = zxid
+		r.Log = []Txn{t}
+		if !l.cfg.Observer {
+			r.Send = []Packet{{Type: Ack, Zxid: zxid}}
+		}
+	case Commit:
+		t, err := l.commit(p.Zxid)
+		if err != nil {
+			return r, err
+		}
+		r.Apply = []Txn{t}
+	case Inform:
+		zxid, err := TxnZxid(p.Data)
+		if err != nil {
+			return r, fmt.Errorf("inform %#x: %w", p.Zxid, err)
+		}
+		t := Txn{Zxid: zxid, Data: p.Data}
+		l.LastZxid = zxid
+		r.Log, r.Apply = []Txn{t}, []Txn{t}
+	case Sync:
+		// An answer to a forwarded sync; this learner forwards none yet.
+	case UpToDate:
+		return r, fmt.Errorf("UPTODATE after the sync ended")
+	case CommitAndActivate, InformAndActivate:
+		return r, fmt.Errorf("%s: dynamic reconfiguration is not supported", p)
+	default:
+		return r, fmt.Errorf("unexpected %s", p)
+	}
+	return r, nil
+}
