@@ -29,7 +29,7 @@ type memLearner struct {
 	applied []zab.Txn
 	serving bool
 	err     error
-	epochs  [2]int64 // accepted, current
+	epochs  [2]int64   // accepted, current
 	tree    *tree.Tree // loaded from the leader's snapshot
 }
 
