@@ -97,6 +97,23 @@ func (en *ensemble) startOurs(t *testing.T, ctx context.Context, id int64) *elec
 	return node
 }
 
+// apacheQuorum starts Apache's servers 2 and 3, which elect server 3 (the higher id of two empty servers) and
+// serve without server 1.
+func (en *ensemble) apacheQuorum(t *testing.T, ctx context.Context) (a2, a3 *harness.Server) {
+	t.Helper()
+	a2 = en.startApache(t, 2)
+	a3 = en.startApache(t, 3)
+	for _, s := range []*harness.Server{a2, a3} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m2, m3 := mode(t, a2), mode(t, a3); m2 != "follower" || m3 != "leader" {
+		t.Fatalf("Apache modes: 2 %s, 3 %s", m2, m3)
+	}
+	return a2, a3
+}
+
 func mode(t *testing.T, s *harness.Server) string {
 	t.Helper()
 	out, err := harness.FourLetter(context.Background(), s.Addr(), "srvr")
@@ -115,18 +132,9 @@ func mode(t *testing.T, s *harness.Server) string {
 // the settled Apache servers send back, follows server 3 in the round they settled in.
 func TestJoinApacheEnsembleElection(t *testing.T) {
 	en := newEnsemble(t)
-	a2 := en.startApache(t, 2)
-	a3 := en.startApache(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	for _, s := range []*harness.Server{a2, a3} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m2, m3 := mode(t, a2), mode(t, a3); m2 != "follower" || m3 != "leader" {
-		t.Fatalf("Apache modes: 2 %s, 3 %s", m2, m3)
-	}
+	_, a3 := en.apacheQuorum(t, ctx)
 	node := en.startOurs(t, ctx, 1)
 	v, err := node.Look(ctx, 0, 0)
 	if err != nil {

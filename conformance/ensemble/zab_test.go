@@ -141,15 +141,9 @@ func createdPaths(t *testing.T, txns []zab.Txn) []string {
 // makes succeed because we log and acknowledge them, and we apply what the leader commits.
 func TestFollowApacheLeader(t *testing.T) {
 	en := newEnsemble(t)
-	a2 := en.startApache(t, 2)
-	a3 := en.startApache(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	for _, s := range []*harness.Server{a2, a3} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	a2, a3 := en.apacheQuorum(t, ctx)
 	node := en.startOurs(t, ctx, 1)
 	v, err := node.Look(ctx, 0, 0)
 	if err != nil || v.Leader != 3 || v.State != election.Following {
