@@ -83,15 +83,8 @@ type Election struct {
 	waitUntil      time.Time // resend when nothing arrived by then
 	finalizing     bool      // a quorum agrees; deciding unless something better arrives by finalizeBy
 	finalizeBy     time.Time
-	decided        bool
 	selfDeliveries []Notification // our own notifications, looped back as Apache does
 	early          []received     // received before the first round started
-
-	// Ignored counts notifications dropped for coming from or naming a non-voter, or for a config version
-	// newer than ours (Apache would reconfigure; we do not support dynamic reconfiguration).
-	Ignored int
-	// NewerConfig is set when a peer sent a config version above ours while we were looking.
-	NewerConfig bool
 }
 
 // New returns an election that has not started a round: it answers as a server in state LOOKING that has no
@@ -116,7 +109,7 @@ func (e *Election) State() State { return e.state }
 func (e *Election) LogicalClock() int64 { return e.logicalClock }
 
 // Decided returns the vote the last round ended with; ok is false while a round is in progress.
-func (e *Election) Decided() (Vote, bool) { return e.current, e.decided && e.state != Looking }
+func (e *Election) Decided() (Vote, bool) { return e.current, e.state != Looking }
 
 // SetCurrentVote replaces the vote answered to looking peers while settled (QuorumPeer.updateElectionVote: a
 // follower that synced with its leader advertises the new epoch).
@@ -148,7 +141,6 @@ func (e *Election) initEpoch() int64 {
 // notifications to send.
 func (e *Election) Look(lastLoggedZxid, currentEpoch int64, now time.Time) []Message {
 	e.state = Looking
-	e.decided = false
 	e.ownZxid, e.ownEpoch = lastLoggedZxid, currentEpoch
 	if e.current == (Vote{}) {
 		// Before any decision the current vote is the server itself (QuorumPeer.startLeaderElection).
@@ -165,7 +157,7 @@ func (e *Election) Look(lastLoggedZxid, currentEpoch int64, now time.Time) []Mes
 	early := e.early
 	e.early = nil
 	for _, r := range early {
-		if e.decided {
+		if e.state != Looking {
 			break
 		}
 		out = e.deliverSelf(e.step(r.from, r.n, now, out), now)
@@ -213,8 +205,6 @@ func (e *Election) receive(from int64, n Notification, now time.Time, out []Mess
 	if v, ok := n.ConfigVersion(); ok && n.Version > 1 {
 		if mine, ok := ConfigTextVersion(string(e.cfg.ConfigText)); ok && v > mine && e.state == Looking {
 			// Apache adopts the newer config and restarts the election; without reconfiguration we cannot.
-			e.NewerConfig = true
-			e.Ignored++
 			return out
 		}
 	}
@@ -235,7 +225,7 @@ func (e *Election) receive(from int64, n Notification, now time.Time, out []Mess
 				e.early = e.early[1:]
 			}
 			e.early = append(e.early, received{from, n})
-		case !e.decided:
+		default:
 			out = e.step(from, n, now, out)
 		}
 		return out
@@ -276,9 +266,8 @@ func (e *Election) step(from int64, n Notification, now time.Time, out []Message
 		}
 		e.finalizing = false
 	}
-	if !e.cfg.Verifier.IsVoter(from) || !e.cfg.Verifier.IsVoter(n.Leader) {
-		e.Ignored++
-		return out
+	if !e.cfg.Verifier.IsVoter(n.Leader) {
+		return out // a vote for a non-voter (receive answered non-voting senders already)
 	}
 	switch n.State {
 	case Looking:
@@ -368,7 +357,6 @@ func (e *Election) decide(leader, zxid, electionEpoch, peerEpoch int64) {
 		e.state = Following
 	}
 	e.current = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch, State: e.state}
-	e.decided = true
 	e.finalizing = false
 }
 
@@ -376,7 +364,7 @@ func (e *Election) notTimeoutReset(now time.Time) { e.waitUntil = now.Add(e.notT
 
 // Deadline is when Tick next has something to do; zero when nothing is pending.
 func (e *Election) Deadline() time.Time {
-	if e.state != Looking || e.decided || e.recvSet == nil {
+	if e.state != Looking || e.recvSet == nil {
 		return time.Time{}
 	}
 	if e.finalizing {

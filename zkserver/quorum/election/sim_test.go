@@ -22,7 +22,6 @@ type sim struct {
 	lastAt   map[[2]int64]time.Time
 	maxDelay time.Duration
 	drop     float64
-	sent     int
 	// held is the newest message for a peer that is not up yet, delivered when it starts (Apache keeps one per
 	// peer in its send queue and retries the connection).
 	held map[[2]int64]Notification
@@ -84,7 +83,6 @@ func (s *sim) startAt(sid int64, at time.Time) {
 
 func (s *sim) send(from int64, msgs []Message) {
 	for _, m := range msgs {
-		s.sent++
 		if !s.started[m.To] {
 			s.held[[2]int64{from, m.To}] = m.Notification
 			continue
