@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -275,7 +276,7 @@ func (m *Manager) handle(conn net.Conn) {
 			p.conn = nil
 		}
 		if addr != "" {
-			p.addr = firstAddr(addr)
+			p.addr, _, _ = strings.Cut(addr, "|") // V2 sends '|'-separated addresses
 		}
 		m.connectLocked(sid, p)
 		m.mu.Unlock()
@@ -285,16 +286,6 @@ func (m *Manager) handle(conn net.Conn) {
 	default:
 		m.start(sid, conn, r)
 	}
-}
-
-// firstAddr is the first of a V2 handshake's '|'-separated addresses.
-func firstAddr(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '|' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 // start makes conn the connection to sid (closing an older one) and runs its writer and reader.

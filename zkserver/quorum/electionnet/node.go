@@ -16,8 +16,9 @@ type Node struct {
 	log *slog.Logger
 	now func() time.Time
 
-	calls   chan func()
-	pending []chan election.Vote // waiters registered by calls, moved into Run's list after each event
+	calls chan func()
+	// waiters are Look calls waiting for the round's decision; only Run's goroutine touches them.
+	waiters []chan election.Vote
 }
 
 // NewNode drives e over m. The clock is time.Now.
@@ -32,7 +33,6 @@ func NewNode(e *election.Election, m *Manager, logger *slog.Logger) *Node {
 func (n *Node) Run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var waiters []chan election.Vote
 	for {
 		if d := n.e.Deadline(); !d.IsZero() {
 			timer.Reset(max(time.Until(d), 0))
@@ -41,7 +41,7 @@ func (n *Node) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			for _, w := range waiters {
+			for _, w := range n.waiters {
 				close(w)
 			}
 			return
@@ -57,15 +57,13 @@ func (n *Node) Run(ctx context.Context) {
 		case <-timer.C:
 			n.send(n.e.Tick(n.now()))
 		}
-		// Look registers its waiter through calls; a round may even be decided within that call.
-		waiters = append(waiters, n.pending...)
-		n.pending = nil
-		if len(waiters) > 0 {
+		// A round may be decided by any event, even within Look's own call.
+		if len(n.waiters) > 0 {
 			if v, ok := n.e.Decided(); ok {
-				for _, w := range waiters {
+				for _, w := range n.waiters {
 					w <- v
 				}
-				waiters = nil
+				n.waiters = nil
 			}
 		}
 	}
@@ -82,7 +80,7 @@ func (n *Node) Look(ctx context.Context, lastLoggedZxid, currentEpoch int64) (el
 	w := make(chan election.Vote, 1)
 	start := func() {
 		n.send(n.e.Look(lastLoggedZxid, currentEpoch, n.now()))
-		n.pending = append(n.pending, w)
+		n.waiters = append(n.waiters, w)
 	}
 	select {
 	case n.calls <- start:
