@@ -121,7 +121,6 @@ func (l *Learner) leaderInfo(p Packet) (Ready, error) {
 	case l.newEpoch > l.cfg.AcceptedEpoch:
 		binary.BigEndian.PutUint32(epochBytes, uint32(l.cfg.CurrentEpoch))
 		r.AcceptedEpoch = l.newEpoch
-		l.cfg.AcceptedEpoch = l.newEpoch
 	case l.newEpoch == l.cfg.AcceptedEpoch:
 		binary.BigEndian.PutUint32(epochBytes, 0xffffffff) // -1: nothing new accepted
 	default:
@@ -164,11 +163,11 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 	var r Ready
 	switch p.Type {
 	case Proposal:
-		zxid, err := TxnZxid(p.Data)
+		t, err := txnOf(p)
 		if err != nil {
-			return r, fmt.Errorf("proposal %#x: %w", p.Zxid, err)
+			return r, err
 		}
-		l.notCommitted = append(l.notCommitted, Txn{Zxid: zxid, Data: p.Data})
+		l.notCommitted = append(l.notCommitted, t)
 	case Commit, CommitAndActivate:
 		if l.writeToTxnLog {
 			// Its proposal may have been logged at NEWLEADER already; UPTODATE commits in order.
@@ -185,14 +184,13 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 			l.LastZxid = head.Zxid
 		}
 	case Inform:
-		zxid, err := TxnZxid(p.Data)
+		t, err := txnOf(p)
 		if err != nil {
-			return r, fmt.Errorf("inform %#x: %w", p.Zxid, err)
+			return r, err
 		}
-		t := Txn{Zxid: zxid, Data: p.Data}
 		if !l.writeToTxnLog {
 			r.Apply = append(r.Apply, t)
-			l.LastZxid = zxid
+			l.LastZxid = t.Zxid
 		} else {
 			l.notCommitted = append(l.notCommitted, t)
 			l.committed = append(l.committed, p.Zxid)
@@ -201,7 +199,6 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		// The runtime snapshots its tree when the sync was by SNAP or TRUNC (snapshotNeeded) before the epoch.
 		r.Snapshot = l.snapshotNeeded
 		r.CurrentEpoch = l.newEpoch
-		l.cfg.CurrentEpoch = l.newEpoch
 		l.writeToTxnLog = true
 		r.Log = l.notCommitted
 		// NEWLEADER's ACK first: the leader takes the first packet after NEWLEADER as that ACK.
@@ -215,15 +212,13 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 	case UpToDate:
 		r.Send = []Packet{{Type: Ack, Zxid: l.newEpoch << 32}}
 		// Proposals logged during the sync are acknowledged; the commits seen since NEWLEADER apply now.
+		r.Log = l.notCommitted
 		for _, t := range l.notCommitted {
-			r.Log = append(r.Log, t)
-			l.pending = append(l.pending, t)
+			r.Send = append(r.Send, Packet{Type: Ack, Zxid: t.Zxid})
 			l.LastZxid = max(l.LastZxid, t.Zxid)
 		}
+		l.pending = append(l.pending, l.notCommitted...)
 		l.notCommitted = nil
-		for _, t := range r.Log {
-			r.Send = append(r.Send, Packet{Type: Ack, Zxid: t.Zxid})
-		}
 		for _, z := range l.committed {
 			t, err := l.commit(z)
 			if err != nil {
@@ -241,6 +236,15 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		return r, fmt.Errorf("unexpected %s during sync", p)
 	}
 	return r, nil
+}
+
+// txnOf is the txn a PROPOSAL or INFORM carries, numbered by its header's zxid (as Apache reads it).
+func txnOf(p Packet) (Txn, error) {
+	zxid, err := TxnZxid(p.Data)
+	if err != nil {
+		return Txn{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return Txn{Zxid: zxid, Data: p.Data}, nil
 }
 
 // commit takes the next pending proposal, which must be zxid (Apache exits on a commit out of order).
@@ -263,16 +267,15 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		// Session touches would follow (id, timeout pairs); this learner owns no client sessions yet.
 		r.Send = []Packet{{Type: Ping, Zxid: p.Zxid, Data: []byte{}}}
 	case Proposal:
-		zxid, err := TxnZxid(p.Data)
+		t, err := txnOf(p)
 		if err != nil {
-			return r, fmt.Errorf("proposal %#x: %w", p.Zxid, err)
+			return r, err
 		}
-		t := Txn{Zxid: zxid, Data: p.Data}
 		l.pending = append(l.pending, t)
-		l.LastZxid = zxid
+		l.LastZxid = t.Zxid
 		r.Log = []Txn{t}
 		if !l.cfg.Observer {
-			r.Send = []Packet{{Type: Ack, Zxid: zxid}}
+			r.Send = []Packet{{Type: Ack, Zxid: t.Zxid}}
 		}
 	case Commit:
 		t, err := l.commit(p.Zxid)
@@ -281,12 +284,11 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		}
 		r.Apply = []Txn{t}
 	case Inform:
-		zxid, err := TxnZxid(p.Data)
+		t, err := txnOf(p)
 		if err != nil {
-			return r, fmt.Errorf("inform %#x: %w", p.Zxid, err)
+			return r, err
 		}
-		t := Txn{Zxid: zxid, Data: p.Data}
-		l.LastZxid = zxid
+		l.LastZxid = t.Zxid
 		r.Log, r.Apply = []Txn{t}, []Txn{t}
 	case Sync:
 		// An answer to a forwarded sync; this learner forwards none yet.
