@@ -180,11 +180,7 @@ func newReplCluster(t *testing.T, n int, flags []string) *replCluster {
 	c := &replCluster{t: t, dir: dir}
 	c.zkBin = build(t, "github.com/zkafka/zkafka/cmd/zkserver", dir, "zkserver", flags...)
 	c.kBin = build(t, ".", dir, "kafkaserver", flags...)
-	zkPort := freePort(t)
-	c.zkAddr = fmt.Sprintf("127.0.0.1:%d", zkPort)
-	c.zoo = filepath.Join(dir, "zoo.cfg")
-	os.WriteFile(c.zoo, []byte(fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
-		filepath.Join(dir, "zk"), zkPort)), 0o644)
+	c.zoo, c.zkAddr = soakZooCfg(t, dir)
 	c.startZK()
 	for id := range n {
 		b := &replBroker{id: id, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logs: filepath.Join(dir, fmt.Sprintf("logs-%d", id))}

@@ -189,11 +189,8 @@ func newSoakCluster(t *testing.T, flags []string) *soakCluster {
 	c := &soakCluster{t: t, dir: dir}
 	c.zkBin = build(t, "github.com/zkafka/zkafka/cmd/zkserver", dir, "zkserver", flags...)
 	c.kBin = build(t, ".", dir, "kafkaserver", flags...)
-	zkPort, kPort := freePort(t), freePort(t)
-	c.zkAddr, c.addr = fmt.Sprintf("127.0.0.1:%d", zkPort), fmt.Sprintf("127.0.0.1:%d", kPort)
-	c.zoo = filepath.Join(dir, "zoo.cfg")
-	os.WriteFile(c.zoo, []byte(fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
-		filepath.Join(dir, "zk"), zkPort)), 0o644)
+	c.zoo, c.zkAddr = soakZooCfg(t, dir)
+	c.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	c.props = filepath.Join(dir, "server.properties")
 	os.WriteFile(c.props, []byte(strings.Join([]string{
 		"broker.id=1",
@@ -209,6 +206,16 @@ func newSoakCluster(t *testing.T, flags []string) *soakCluster {
 	c.startZK()
 	c.startBroker()
 	return c
+}
+
+// soakZooCfg writes the zoo.cfg both soaks run zkserver with (a free port, data in dir/zk) and returns its path and
+// client address.
+func soakZooCfg(t *testing.T, dir string) (path, addr string) {
+	port := freePort(t)
+	path = filepath.Join(dir, "zoo.cfg")
+	os.WriteFile(path, []byte(fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n",
+		filepath.Join(dir, "zk"), port)), 0o644)
+	return path, fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 func (c *soakCluster) startZK() {
