@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
@@ -48,6 +49,9 @@ type Config struct {
 
 	ACL acl.Config
 
+	// Quorum, when set, makes the server a member of an ensemble; nil runs it standalone.
+	Quorum *QuorumConfig
+
 	// FourLetter answers four-letter words; nil disables them.
 	FourLetter func(s *Server, word string, arg int64) (string, bool)
 	Logger     *slog.Logger
@@ -60,6 +64,7 @@ type Server struct {
 	proc    *pipeline.Processor
 	ln      *conn.Listener
 	started time.Time
+	state   atomic.Value // string: what srvr's Mode and mntr's zk_server_state say
 
 	mu       sync.Mutex
 	closers  []func() error
@@ -73,6 +78,12 @@ func Start(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), done: make(chan struct{})}
+	s.state.Store("standalone")
+	if cfg.Quorum != nil {
+		s.state.Store("looking")
+		cfg.ServerID = cfg.Quorum.MyID // session ids carry the server's id
+		s.cfg = cfg
+	}
 	snapDir := filepath.Join(cfg.DataDir, "version-2")
 	logDir := filepath.Join(cfg.DataLogDir, "version-2")
 	for _, d := range []string{snapDir, logDir} {
@@ -88,6 +99,7 @@ func Start(cfg Config) (*Server, error) {
 		ReconfigEnabled: cfg.ReconfigEnabled, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
+		Follower:                cfg.Quorum != nil,
 		ACL:                     cfg.ACL, Logger: cfg.Logger,
 	}, s.fatal)
 	if err != nil {
@@ -106,6 +118,13 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.ln = ln
+	if cfg.Quorum != nil {
+		if err := s.startQuorum(); err != nil {
+			ln.Close()
+			proc.Close()
+			return nil, err
+		}
+	}
 	s.log.Info("serving clients", "addr", ln.Addr().String(), "zxid", fmt.Sprintf("0x%x", proc.LastZxid()))
 	return s, nil
 }

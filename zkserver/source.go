@@ -26,7 +26,7 @@ func (x source) Version() string { return Version + ", built on " + buildDate }
 // buildDate is fixed per release, in Apache 3.7+'s "yyyy-MM-dd HH:mm zz" form.
 const buildDate = "2026-11-22 00:00 UTC"
 
-func (x source) ServerState() string { return "standalone" }
+func (x source) ServerState() string { return x.s.state.Load().(string) }
 func (x source) ServerID() int64     { return x.s.cfg.ServerID }
 func (x source) LastZxid() int64     { return x.s.proc.LastZxid() }
 func (x source) Latency() (int64, float64, int64) {
@@ -132,7 +132,7 @@ func (x source) ServingRequests() bool {
 	case <-x.s.done:
 		return false
 	default:
-		return true
+		return x.s.proc.Serving()
 	}
 }
 func (x source) ReadOnly() bool { return false }

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,10 +67,10 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	if err != nil {
 		return fmt.Errorf("load %s: %w", cfgPath, err)
 	}
-	if !zc.Standalone() {
-		return errors.New("quorum mode (server.N lines) is not supported yet: run standalone (one or no server.N line)")
-	}
 	cfg := zkserver.ConfigFromZooCfg(zc, logger)
+	if cfg.Quorum, err = zkserver.QuorumFromZooCfg(zc); err != nil {
+		return fmt.Errorf("load %s: %w", cfgPath, err)
+	}
 	srv, err := zkserver.Start(cfg)
 	if err != nil {
 		return err

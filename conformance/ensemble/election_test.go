@@ -60,15 +60,22 @@ func newEnsemble(t *testing.T) *ensemble {
 // startApache starts Apache's server id without waiting for it to serve.
 func (en *ensemble) startApache(t *testing.T, id int64) *harness.Server {
 	t.Helper()
+	return en.start(t, harness.Apache, id)
+}
+
+// start starts server id of kind (Apache's or bin/zkserver) on the ensemble's zoo.cfg, without waiting for it to
+// serve.
+func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64) *harness.Server {
+	t.Helper()
 	props := map[string]string{}
 	for _, m := range en.members {
 		props[fmt.Sprintf("server.%d", m.id)] = m.line()
 	}
-	s, err := harness.Start(context.Background(), harness.Apache, harness.Config{Props: props, MyID: id, NoWait: true})
+	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true})
 	harness.NeedOrSkip(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("--- Apache server %d log (tail) ---\n%s", id, s.LogTail(3000))
+			t.Logf("--- %s server %d log (tail) ---\n%s", kind, id, s.LogTail(3000))
 		}
 		_ = s.Stop()
 		_ = s.Cleanup(false)

@@ -21,6 +21,14 @@ func isWrite(op int32) bool {
 }
 
 func (p *Processor) handle(r *Request) {
+	if p.cfg.Follower && p.followerHandle(r) {
+		return
+	}
+	p.serve(r)
+}
+
+// serve answers a request here: all of them on a standalone server, the local ones on a follower.
+func (p *Processor) serve(r *Request) {
 	defer p.finish(r)
 	// Requests of a connection that has gone are still processed (a write
 	// the client sent before disconnecting is applied, as in Apache); only
@@ -441,6 +449,10 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	}
 	if to > maxT {
 		to = maxT
+	}
+	if p.cfg.Follower {
+		p.followerConnect(c, req.SessionID, req.Passwd, to)
+		return
 	}
 	if req.SessionID == 0 {
 		id := p.sessions.Create(to, time.Now().UnixMilli())

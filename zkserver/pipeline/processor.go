@@ -43,6 +43,9 @@ type Config struct {
 	ContainerMaxPerMinute   int
 	ContainerMaxNeverUsedMs int64
 
+	// Follower: the server follows a leader (see follower.go): no prep, no session expiry, no container sweeps.
+	Follower bool
+
 	ACL    acl.Config
 	Logger *slog.Logger
 	// Now is the wall clock in ms (TxnHeader.time, TTLs); tests may replace it.
@@ -105,6 +108,9 @@ type Processor struct {
 	snap     *snapJob       // capture in progress (core goroutine only)
 	ready    chan time.Time // closed: a select on it never blocks
 	snapWG   sync.WaitGroup
+
+	fw      followerState // core goroutine only; used when cfg.Follower
+	serving atomic.Bool   // clients are served (always, standalone; a follower from its sync to the leader's loss)
 
 	lastZxid atomic.Int64 // published for pings and 4lw
 	Stats    Stats
@@ -183,8 +189,12 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
+	p.serving.Store(!cfg.Follower)
 	now := time.Now().UnixMilli()
 	p.sessions = session.NewTracker(cfg.ServerID, cfg.TickTime, now)
+	if cfg.Follower {
+		p.sessions.RecordTouches()
+	}
 	if err := p.recover(now); err != nil {
 		return nil, err
 	}
@@ -285,6 +295,9 @@ func (p *Processor) Close() error {
 	return p.txnlog.Close()
 }
 
+// Serving reports whether clients are served (a follower serves only while synced with a leader).
+func (p *Processor) Serving() bool { return p.serving.Load() }
+
 // LastZxid is the last zxid the core has processed.
 func (p *Processor) LastZxid() int64 { return p.lastZxid.Load() }
 
@@ -336,7 +349,7 @@ func (p *Processor) runCore() {
 	tick := time.NewTicker(time.Duration(max(p.cfg.TickTime/2, 10)) * time.Millisecond)
 	defer tick.Stop()
 	var containerTick <-chan time.Time
-	if p.cfg.ContainerCheckInterval > 0 {
+	if p.cfg.ContainerCheckInterval > 0 && !p.cfg.Follower {
 		t := time.NewTicker(p.cfg.ContainerCheckInterval)
 		defer t.Stop()
 		containerTick = t.C
@@ -373,7 +386,9 @@ func (p *Processor) runCore() {
 				}
 			}
 		case <-tick.C:
-			p.expireSessions()
+			if !p.cfg.Follower {
+				p.expireSessions()
+			}
 		case <-containerTick:
 			p.sweepContainers()
 		case <-purgeTick:

@@ -41,6 +41,9 @@ type Tracker struct {
 	// buckets maps an expiry time to its sessions. Like Apache's ExpiryQueue,
 	// a bucket emptied by a touch stays until its time comes, so dumps show it.
 	buckets map[int64]map[int64]struct{}
+	// touched, once RecordTouches is called, holds the sessions touched since the last TakeTouched: a follower
+	// reports them to its leader in PING replies, since only the leader expires sessions.
+	touched map[int64]int32
 }
 
 // NewTracker returns an empty tracker for server serverID whose ids start
@@ -66,6 +69,20 @@ func (t *Tracker) roundToNextInterval(ms int64) int64 {
 func (t *Tracker) Create(timeoutMs int32, nowMs int64) int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	id := t.newID()
+	t.track(id, timeoutMs, nowMs)
+	return id
+}
+
+// NewID allocates the next session id without tracking it: a follower's new session is tracked once the leader
+// commits it (LearnerSessionTracker.createSession).
+func (t *Tracker) NewID() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.newID()
+}
+
+func (t *Tracker) newID() int64 {
 	id := t.next
 	// 0 means "no session" and MinInt64 marks containers; an id still in use
 	// (a restored session from an earlier run) must not be handed out twice.
@@ -73,7 +90,6 @@ func (t *Tracker) Create(timeoutMs int32, nowMs int64) int64 {
 		id++
 	}
 	t.next = id + 1
-	t.track(id, timeoutMs, nowMs)
 	return id
 }
 
@@ -122,7 +138,42 @@ func (t *Tracker) Touch(id int64, nowMs int64) bool {
 		return false
 	}
 	t.update(id, e, e.timeout, nowMs)
+	if t.touched != nil {
+		t.touched[id] = e.timeout
+	}
 	return true
+}
+
+// RecordTouches makes the tracker remember the sessions touched, for TakeTouched.
+func (t *Tracker) RecordTouches() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.touched == nil {
+		t.touched = map[int64]int32{}
+	}
+}
+
+// TakeTouched returns the sessions touched (with their timeouts) since the last call, as a follower's
+// getTouchSnapshot.
+func (t *Tracker) TakeTouched() map[int64]int32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := t.touched
+	if out != nil {
+		t.touched = map[int64]int32{}
+	}
+	return out
+}
+
+// Replace drops every session and tracks sessions instead (a follower loading its leader's snapshot).
+func (t *Tracker) Replace(sessions map[int64]int32, nowMs int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sessions = make(map[int64]*entry, len(sessions))
+	t.buckets = make(map[int64]map[int64]struct{})
+	for id, to := range sessions {
+		t.track(id, to, nowMs)
+	}
 }
 
 // Check is checkSession without the owner test: UnknownSession for an unknown

@@ -65,3 +65,37 @@ func WriteEpoch(dir, name string, v int64) error {
 	}
 	return nil
 }
+
+// LoadEpochs reads acceptedEpoch and currentEpoch for a server whose last zxid is lastZxid, as QuorumPeer's
+// loadDataBase: a missing file is written with lastZxid's epoch; a current epoch older than lastZxid's, or an
+// accepted epoch below the current one, means the files and the log disagree, and the server must not start.
+func LoadEpochs(dir string, lastZxid int64) (accepted, current int64, err error) {
+	zxidEpoch := lastZxid >> 32
+	current, ok, err := ReadEpoch(dir, CurrentEpochFile)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
+		current = zxidEpoch
+		if err := WriteEpoch(dir, CurrentEpochFile, current); err != nil {
+			return 0, 0, err
+		}
+	}
+	if zxidEpoch > current {
+		return 0, 0, fmt.Errorf("storage: the current epoch, %d, is older than the last zxid, 0x%x", current, lastZxid)
+	}
+	accepted, ok, err = ReadEpoch(dir, AcceptedEpochFile)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
+		accepted = zxidEpoch
+		if err := WriteEpoch(dir, AcceptedEpochFile, accepted); err != nil {
+			return 0, 0, err
+		}
+	}
+	if accepted < current {
+		return 0, 0, fmt.Errorf("storage: the accepted epoch, %d is less than the current epoch, %d", accepted, current)
+	}
+	return accepted, current, nil
+}

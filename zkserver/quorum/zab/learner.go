@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/zkafka/zkafka/jute"
 )
@@ -30,6 +31,48 @@ type Ready struct {
 	Send     []Packet
 	// Serving is set by the step that ends synchronisation: the server may answer clients from now on.
 	Serving bool
+	// PingZxid, when PingReply is set, is a leader's PING to answer with the sessions touched since the last
+	// answer (Learner.ping): the runtime owns those.
+	PingReply bool
+	PingZxid  int64
+	// Synced counts the leader's SYNC packets: each answers the oldest sync request we forwarded.
+	Synced int
+	// Revalidated are the leader's answers to our REVALIDATE requests.
+	Revalidated []Revalidation
+}
+
+// Revalidation is the leader's answer to a REVALIDATE: whether a session a client reconnected with lives on.
+type Revalidation struct {
+	Session int64
+	Valid   bool
+}
+
+// RevalidatePacket asks the leader whether session (reconnecting with timeout) is still valid.
+func RevalidatePacket(session int64, timeout int32) Packet {
+	b := make([]byte, 12)
+	binary.BigEndian.PutUint64(b, uint64(session))
+	binary.BigEndian.PutUint32(b[8:], uint32(timeout))
+	return Packet{Type: Revalidate, Zxid: -1, Data: b}
+}
+
+// RequestPacket forwards a client request to the leader: the session, the request's xid and type, then its body as
+// the client sent it, and the connection's auth ids (Learner.request).
+func RequestPacket(session int64, cxid, op int32, body []byte, auth []jute.Id) Packet {
+	b := make([]byte, 16, 16+len(body))
+	binary.BigEndian.PutUint64(b, uint64(session))
+	binary.BigEndian.PutUint32(b[8:], uint32(cxid))
+	binary.BigEndian.PutUint32(b[12:], uint32(op))
+	return Packet{Type: Request, Zxid: -1, Data: append(b, body...), AuthInfo: auth}
+}
+
+// PingReplyPacket answers a leader's PING with the sessions touched since the last answer.
+func PingReplyPacket(zxid int64, touched map[int64]int32) Packet {
+	b := make([]byte, 0, 12*len(touched))
+	for id, to := range touched {
+		b = binary.BigEndian.AppendUint64(b, uint64(id))
+		b = binary.BigEndian.AppendUint32(b, uint32(to))
+	}
+	return Packet{Type: Ping, Zxid: zxid, Data: b}
 }
 
 // LearnerConfig is what a learner knows of its server when it connects to a leader.
@@ -77,6 +120,11 @@ type Learner struct {
 func NewLearner(cfg LearnerConfig) *Learner {
 	return &Learner{cfg: cfg, LastZxid: cfg.LastZxid}
 }
+
+// Uncommitted are the proposals logged (or handed to the runtime to log) and not yet committed, in zxid order: a
+// follower that loses its leader applies them before it looks for the next one, as Apache's fastForwardDataBase
+// replays its log.
+func (l *Learner) Uncommitted() []Txn { return slices.Clone(l.pending) }
 
 // NewEpoch is the leader's epoch, known after LEADERINFO.
 func (l *Learner) NewEpoch() int64 { return l.newEpoch }
@@ -264,8 +312,12 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 	var r Ready
 	switch p.Type {
 	case Ping:
-		// Session touches would follow (id, timeout pairs); this learner owns no client sessions yet.
-		r.Send = []Packet{{Type: Ping, Zxid: p.Zxid, Data: []byte{}}}
+		r.PingReply, r.PingZxid = true, p.Zxid
+	case Revalidate:
+		if len(p.Data) < 9 {
+			return r, fmt.Errorf("%s: want a session id and a flag", p)
+		}
+		r.Revalidated = []Revalidation{{Session: int64(binary.BigEndian.Uint64(p.Data)), Valid: p.Data[8] != 0}}
 	case Proposal:
 		t, err := txnOf(p)
 		if err != nil {
@@ -291,7 +343,7 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		l.LastZxid = t.Zxid
 		r.Log, r.Apply = []Txn{t}, []Txn{t}
 	case Sync:
-		// An answer to a forwarded sync; this learner forwards none yet.
+		r.Synced = 1
 	case UpToDate:
 		return r, fmt.Errorf("UPTODATE after the sync ended")
 	case CommitAndActivate, InformAndActivate:

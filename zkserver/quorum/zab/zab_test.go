@@ -156,9 +156,28 @@ func TestLearnerDiffSync(t *testing.T) {
 	if len(r.Log) != 1 || len(r.Send) != 1 || r.Send[0].Type != Ack || r.Send[0].Zxid != 0x200000001 {
 		t.Fatalf("proposal: %+v", r)
 	}
+	// In broadcast the runtime answers a PING with the sessions its clients touched.
 	r = step(t, l, Packet{Type: Ping, Zxid: 0x200000001})
-	if r.Send[0].Type != Ping || r.Send[0].Data == nil {
+	if !r.PingReply || r.PingZxid != 0x200000001 || len(r.Send) != 0 {
 		t.Fatalf("ping: %+v", r)
+	}
+	ping := PingReplyPacket(0x200000001, map[int64]int32{0x100: 4000})
+	if !bytes.Equal(ping.Data, []byte{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x0f, 0xa0}) {
+		t.Fatalf("ping reply data %x", ping.Data)
+	}
+	if r = step(t, l, Packet{Type: Sync}); r.Synced != 1 {
+		t.Fatalf("sync: %+v", r)
+	}
+	r = step(t, l, Packet{Type: Revalidate, Zxid: -1, Data: []byte{0, 0, 0, 0, 0, 0, 1, 0, 1}})
+	if len(r.Revalidated) != 1 || r.Revalidated[0] != (Revalidation{Session: 0x100, Valid: true}) {
+		t.Fatalf("revalidate: %+v", r)
+	}
+	req := RequestPacket(0x100, 7, jute.OpSync, []byte{0, 0, 0, 1, '/'}, nil)
+	if req.Type != Request || req.Zxid != -1 || !bytes.Equal(req.Data, []byte{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0, 1, '/'}) {
+		t.Fatalf("request packet %+v", req)
+	}
+	if got := l.Uncommitted(); len(got) != 1 || got[0].Zxid != 0x200000001 {
+		t.Fatalf("uncommitted %+v", got)
 	}
 	if _, err := l.Step(Packet{Type: Commit, Zxid: 0x200000002}); err == nil {
 		t.Fatal("a commit of a zxid not proposed next must end the connection")

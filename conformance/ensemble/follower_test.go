@@ -1,0 +1,221 @@
+package ensemble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/session"
+)
+
+func connect(t *testing.T, addr string) (*zk.Conn, <-chan zk.Event) {
+	t.Helper()
+	c, ev, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	deadline := time.Now().Add(20 * time.Second)
+	for c.State() != zk.StateHasSession {
+		if time.Now().After(deadline) {
+			t.Fatalf("no session from %s: %v", addr, c.State())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c, ev
+}
+
+// rawConnect sends a connect request resuming session id with passwd and returns the server's answer: the session
+// id and timeout (0 and 0 when the server refuses the session).
+func rawConnect(t *testing.T, addr string, id int64, passwd []byte) (int64, int32) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	e := jute.Encoder{Buf: make([]byte, 4, 64)}
+	(&jute.ConnectRequest{TimeOut: 10000, SessionID: id, Passwd: passwd}).Encode(&e)
+	binary.BigEndian.PutUint32(e.Buf, uint32(len(e.Buf)-4))
+	if _, err := nc.Write(e.Buf); err != nil {
+		t.Fatal(err)
+	}
+	var n [4]byte
+	if _, err := io.ReadFull(nc, n[:]); err != nil {
+		t.Fatalf("connect answer: %v", err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(n[:]))
+	if _, err := io.ReadFull(nc, body); err != nil {
+		t.Fatal(err)
+	}
+	var resp jute.ConnectResponse
+	if err := jute.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp.SessionID, resp.TimeOut
+}
+
+// eventually retries f for a few seconds: a write acknowledged by one server is applied by another when the
+// leader's commit reaches it.
+func eventually(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// bin/zkserver, as server 1 of a three-server zoo.cfg, joins Apache's servers 2 and 3, follows Apache's leader and
+// serves clients: writes go through the leader (errors included), reads, watches, sync and ephemerals work as on
+// Apache's servers, sessions move between servers both ways; when Apache's leader stops, ours and Apache's other
+// server elect again and ours follows the new leader and serves again.
+func TestZKServerFollowsApacheLeader(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a2, a3 := en.apacheQuorum(t, ctx)
+	ours := en.start(t, harness.ZKServer, 1)
+	if err := ours.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(t, ours); m != "follower" {
+		t.Fatalf("our mode %q", m)
+	}
+	c1, _ := connect(t, ours.Addr())
+	c3, _ := connect(t, a3.Addr())
+	if sid := c1.SessionID(); sid>>56 != 1 {
+		t.Errorf("session %#x made by server 1 should carry its id in the top byte", sid)
+	}
+
+	// A write through ours is the leader's; its error comes back through ours.
+	if _, err := c1.Create("/f", []byte("a"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.Create("/f", []byte("b"), 0, zk.WorldACL(zk.PermAll)); !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("second create through ours: %v", err)
+	}
+	// Apache's leader applies its commit on a thread of its own: its client sees the write soon, not at once.
+	var st3 *zk.Stat
+	eventually(t, "Apache's leader reads /f", func() error {
+		data, st, err := c3.Get("/f")
+		if err == nil && string(data) != "a" {
+			err = errors.New("data " + string(data))
+		}
+		st3 = st
+		return err
+	})
+	// Read your own write: the read after the create is answered after its commit.
+	_, st1, err := c1.Get("/f")
+	if err != nil || *st1 != *st3 {
+		t.Fatalf("our stat %+v, the leader's %+v (%v)", st1, st3, err)
+	}
+	// A multi that fails applies nothing and answers each op.
+	_, err = c1.Multi(&zk.CreateRequest{Path: "/m", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)},
+		&zk.CreateRequest{Path: "/f", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)})
+	if !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("failing multi through ours: %v", err)
+	}
+	if ok, _, _ := c3.Exists("/m"); ok {
+		t.Fatal("the failed multi's first create is on the leader")
+	}
+
+	// Watches set on ours fire for writes made on the leader.
+	if _, err := c3.Create("/g", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.Sync("/g"); err != nil {
+		t.Fatalf("sync on ours: %v", err)
+	}
+	_, _, w, err := c1.GetW("/g")
+	if err != nil {
+		t.Fatalf("after sync, ours must have /g: %v", err)
+	}
+	if _, err := c3.Set("/g", []byte("2"), -1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w:
+		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/g" {
+			t.Fatalf("watch event %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event on ours for the leader's write")
+	}
+
+	// Ephemerals of a session on ours belong to it on every server and go with it.
+	if _, err := c1.Create("/e", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the ephemeral on the leader, owned by our session", func() error {
+		_, st, err := c3.Exists("/e")
+		if err == nil && st.EphemeralOwner != c1.SessionID() {
+			err = fmt.Errorf("owner %#x, want %#x", st.EphemeralOwner, c1.SessionID())
+		}
+		return err
+	})
+	c1.Close()
+	eventually(t, "the closed session's ephemeral gone", func() error {
+		if ok, _, err := c3.Exists("/e"); err != nil || ok {
+			return errors.New("still there")
+		}
+		return nil
+	})
+
+	// A session made on Apache's server resumes on ours (REVALIDATE); one nobody knows does not.
+	sid := c3.SessionID()
+	if got, to := rawConnect(t, ours.Addr(), sid, session.Password(sid)); got != sid || to != 10000 {
+		t.Fatalf("resuming Apache's session %#x on ours: %#x, timeout %d", sid, got, to)
+	}
+	if got, to := rawConnect(t, ours.Addr(), sid^0xff, session.Password(sid^0xff)); got != 0 || to != 0 {
+		t.Fatalf("resuming an unknown session on ours: %#x, timeout %d", got, to)
+	}
+
+	// The leader stops: ours and Apache's server 2 elect again (server 2: the same history, the higher id), and
+	// ours syncs with it and serves.
+	if err := a3.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a2.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ours serving again", func() error {
+		if m := mode(t, ours); m != "follower" {
+			return errors.New("mode " + m)
+		}
+		if m := mode(t, a2); m != "leader" {
+			return errors.New("server 2's mode " + m)
+		}
+		return nil
+	})
+	c1b, _ := connect(t, ours.Addr())
+	if _, err := c1b.Create("/after", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create through ours after the failover: %v", err)
+	}
+	c2, _ := connect(t, a2.Addr())
+	for _, p := range []string{"/f", "/g", "/after"} {
+		eventually(t, p+" on the new leader", func() error {
+			if ok, _, err := c2.Exists(p); err != nil || !ok {
+				return fmt.Errorf("exists %v, %v", ok, err)
+			}
+			return nil
+		})
+	}
+}

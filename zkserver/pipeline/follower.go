@@ -1,0 +1,347 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/session"
+	"github.com/zkafka/zkafka/zkserver/storage"
+	"github.com/zkafka/zkafka/zkserver/tree"
+)
+
+// A follower's pipeline, as Apache's FollowerZooKeeperServer: writes, syncs and session changes go to the leader as
+// they arrive; reads are answered from our tree, behind the earlier forwarded requests of their session (as
+// CommitProcessor orders them); the tree changes only by what the leader commits. The quorum runtime drives it
+// through the exported methods below, which queue their work on the core goroutine in the order they are called.
+
+// Leader is a follower's link to its leader. Its methods run on the core goroutine and must not block for long.
+type Leader interface {
+	// Forward sends a client request to the leader: the session, the request's xid and type, its body as the
+	// client sent it, and the connection's auth ids.
+	Forward(session int64, cxid, op int32, body []byte, auth []jute.Id)
+	// Revalidate asks the leader whether a session a client reconnects with lives on.
+	Revalidate(session int64, timeout int32)
+}
+
+// followerState is the core goroutine's state of a follower.
+type followerState struct {
+	leader Leader // nil while not serving (no leader, or syncing): clients are turned away
+	// queues are each session's requests from the oldest forwarded one not yet answered on; the reads behind it
+	// wait for it.
+	queues       map[int64][]*Request
+	connecting   map[int64]*pendingConnect   // createSession forwarded, by the new session's id
+	revalidating map[int64][]*pendingConnect // reconnects asked about, by session
+	syncs        []*Request                  // forwarded syncs, oldest first
+}
+
+type pendingConnect struct {
+	c       *Client
+	timeout int32
+}
+
+// forwarded reports whether a follower sends op to the leader (FollowerRequestProcessor).
+func forwarded(op int32) bool {
+	return isWrite(op) || op == jute.OpSync || op == jute.OpCloseSession
+}
+
+// followerHandle takes r when it goes to the leader or must wait behind a request that did; false leaves it to the
+// local path.
+func (p *Processor) followerHandle(r *Request) bool {
+	c := r.Client
+	switch r.Op {
+	case jute.OpAuth, jute.OpSASL:
+		return false // the connection's own state, handled where it arrives as in Apache
+	case jute.OpDeleteContainer, jute.OpCreateSession:
+		// The leader's internal ops: a client's is refused here, with no txn (only the leader makes those).
+		p.finish(r)
+		p.reply(c, r.Xid, p.zxid, jute.ErrMarshallingError, nil)
+		return true
+	}
+	f := &p.fw
+	if f.leader == nil {
+		p.finish(r)
+		p.dropClient(c)
+		return true
+	}
+	sid := c.SessionID()
+	q := f.queues[sid]
+	if !forwarded(r.Op) {
+		if len(q) == 0 {
+			return false
+		}
+		f.queues[sid] = append(q, r)
+		return true
+	}
+	body := []byte{}
+	if r.Body != nil {
+		body = jute.Marshal(r.Body)
+	}
+	f.leader.Forward(sid, r.Xid, r.Op, body, c.ids)
+	if r.Op == jute.OpSync {
+		f.syncs = append(f.syncs, r)
+	}
+	f.queues[sid] = append(q, r)
+	return true
+}
+
+// followerConnect starts or resumes a session through the leader: a new session is proposed by the leader
+// (createSession), a resumed one revalidated with it; the client's answer waits for the leader's.
+func (p *Processor) followerConnect(c *Client, id int64, passwd []byte, to int32) {
+	f := &p.fw
+	if f.leader == nil {
+		p.dropClient(c)
+		return
+	}
+	if id == 0 {
+		id = p.sessions.NewID()
+		c.session = id
+		f.connecting[id] = &pendingConnect{c: c, timeout: to}
+		f.leader.Forward(id, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, uint32(to)), nil)
+		return
+	}
+	if old := p.owners[id]; old != nil && old != c {
+		p.dropClient(old) // CLIENT_RECONNECT, before the password check as on a standalone server
+	}
+	if !bytes.Equal(passwd, session.Password(id)) {
+		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
+		return
+	}
+	f.revalidating[id] = append(f.revalidating[id], &pendingConnect{c: c, timeout: to})
+	f.leader.Revalidate(id, to)
+}
+
+// dropClient closes a client's connection (a follower between leaders serves nobody).
+func (p *Processor) dropClient(c *Client) {
+	c.closed.Store(true)
+	p.watches.RemoveWatcher(c)
+	if sid := c.SessionID(); sid != 0 && p.owners[sid] == c {
+		delete(p.owners, sid)
+	}
+	p.cur.outs = append(p.cur.outs, output{c: c, close: true})
+}
+
+// StartServing makes a synced follower serve clients through leader.
+func (p *Processor) StartServing(leader Leader) {
+	p.submit(func() {
+		p.fw = followerState{leader: leader, queues: map[int64][]*Request{},
+			connecting: map[int64]*pendingConnect{}, revalidating: map[int64][]*pendingConnect{}}
+		p.serving.Store(true)
+	})
+}
+
+// StopServing ends a follower's time with its leader: every client connection closes (as Apache's
+// closeAllConnections) and uncommitted, the proposals it logged, are applied to the tree (as fastForwardDataBase
+// replays the log), so that the next election and sync start from the last logged zxid. It returns once done.
+func (p *Processor) StopServing(uncommitted []*storage.Entry) error {
+	return p.call(func() error {
+		f := &p.fw
+		for _, q := range f.queues {
+			for _, r := range q {
+				p.finish(r)
+			}
+		}
+		for _, pc := range f.connecting {
+			p.dropClient(pc.c)
+		}
+		for _, l := range f.revalidating {
+			for _, pc := range l {
+				p.dropClient(pc.c)
+			}
+		}
+		for _, c := range p.owners {
+			p.dropClient(c)
+		}
+		p.fw = followerState{}
+		p.serving.Store(false)
+		for _, e := range uncommitted {
+			if e.Hdr.Zxid > p.zxid {
+				p.applyCommitted(e)
+			}
+		}
+		return nil
+	})
+}
+
+// LogProposals appends a leader's proposals (their txn bytes, as PROPOSAL carries them) to the txn log; after runs
+// once they are durable (the acknowledgements).
+func (p *Processor) LogProposals(entries [][]byte, zxids []int64, after func()) {
+	p.submit(func() {
+		p.cur.entries = append(p.cur.entries, entries...)
+		p.cur.zxids = append(p.cur.zxids, zxids...)
+		if prev := p.cur.done; prev != nil {
+			p.cur.done = func() { prev(); after() }
+		} else {
+			p.cur.done = after
+		}
+		p.txnsSinceSnap += len(entries)
+		if p.txnsSinceSnap >= p.snapAt {
+			p.snapshotNow()
+		}
+	})
+}
+
+// ApplyCommitted applies txns the leader committed, in order, and answers the requests of ours they finish.
+func (p *Processor) ApplyCommitted(entries []*storage.Entry) {
+	p.submit(func() {
+		for _, e := range entries {
+			p.applyCommitted(e)
+		}
+	})
+}
+
+func (p *Processor) applyCommitted(e *storage.Entry) {
+	hdr := &e.Hdr
+	res := p.tree.Apply(hdr, e.Txn)
+	p.zxid = hdr.Zxid
+	p.lastZxid.Store(hdr.Zxid)
+	sid := hdr.ClientID
+	f := &p.fw
+	switch hdr.Type {
+	case jute.OpCreateSession:
+		cs, _ := e.Txn.(*jute.CreateSessionTxn)
+		if cs == nil {
+			return
+		}
+		p.sessions.Add(sid, cs.TimeOut, time.Now().UnixMilli())
+		if pc := f.connecting[sid]; pc != nil {
+			delete(f.connecting, sid)
+			p.bind(pc.c, sid)
+			p.sendConnectResponse(pc.c, pc.timeout, sid, session.Password(sid), false)
+		}
+		return
+	case jute.OpCloseSession:
+		p.sessions.Remove(sid)
+	}
+	q := f.queues[sid]
+	if len(q) == 0 || q[0].Xid != hdr.Cxid || !forwarded(q[0].Op) {
+		// Another server's client's request, or a session the leader closed (expired): a connection of that
+		// session here closes.
+		if hdr.Type == jute.OpCloseSession {
+			if c := p.owners[sid]; c != nil {
+				p.dropClient(c)
+			}
+		}
+		return
+	}
+	r := q[0]
+	p.finish(r)
+	c := r.Client
+	switch {
+	case r.Op == jute.OpCloseSession:
+		p.watches.RemoveWatcher(c)
+		if p.owners[sid] == c {
+			delete(p.owners, sid)
+		}
+		p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: hdr.Zxid}, nil), close: true})
+	case hdr.Type == jute.OpError:
+		p.reply(c, r.Xid, hdr.Zxid, res.Err, nil)
+	case r.Op == jute.OpCheck && res.Err == jute.ErrOK:
+		// Apache 3.8.0 sends no reply to a successful top-level check (see handle).
+	default:
+		p.writeReply(c, r, hdr.Zxid, jute.ErrOK, res)
+	}
+	p.advance(sid)
+}
+
+// advance drops the answered head of a session's queue and answers the reads behind it, up to the next forwarded
+// request.
+func (p *Processor) advance(sid int64) {
+	f := &p.fw
+	q := f.queues[sid][1:]
+	for len(q) > 0 && !forwarded(q[0].Op) {
+		r := q[0]
+		q = q[1:]
+		p.serve(r)
+	}
+	if len(q) == 0 {
+		delete(f.queues, sid)
+		return
+	}
+	f.queues[sid] = q
+}
+
+// Synced answers the oldest forwarded sync: the leader's SYNC says we have seen every commit before it.
+func (p *Processor) Synced() {
+	p.submit(func() {
+		f := &p.fw
+		if len(f.syncs) == 0 {
+			p.log.Warn("SYNC from the leader with no sync request waiting")
+			return
+		}
+		r := f.syncs[0]
+		f.syncs = f.syncs[1:]
+		sid := r.Client.SessionID()
+		q := f.queues[sid]
+		if len(q) == 0 || q[0] != r {
+			p.log.Warn("SYNC from the leader before the session's earlier requests were answered", "session", sid)
+			return
+		}
+		p.serve(r)
+		p.advance(sid)
+	})
+}
+
+// Revalidated is the leader's answer about a session a client reconnected with.
+func (p *Processor) Revalidated(sid int64, valid bool) {
+	p.submit(func() {
+		f := &p.fw
+		l := f.revalidating[sid]
+		if len(l) == 0 {
+			return
+		}
+		pc := l[0]
+		if len(l) == 1 {
+			delete(f.revalidating, sid)
+		} else {
+			f.revalidating[sid] = l[1:]
+		}
+		if !valid || pc.c.closed.Load() {
+			p.sendConnectResponse(pc.c, 0, 0, make([]byte, 16), true)
+			return
+		}
+		p.sessions.Add(sid, pc.timeout, time.Now().UnixMilli())
+		p.bind(pc.c, sid)
+		p.sendConnectResponse(pc.c, pc.timeout, sid, session.Password(sid), false)
+	})
+}
+
+// NewTree is an empty tree for this server (to load a leader's snapshot into).
+func (p *Processor) NewTree() *tree.Tree { return tree.NewWithOptions(p.watches, p.treeOptions()) }
+
+// ReplaceDatabase makes t, with sessions, the server's state as of zxid (a snapshot from the leader).
+func (p *Processor) ReplaceDatabase(t *tree.Tree, sessions map[int64]int32, zxid int64) {
+	p.submit(func() {
+		p.tree = t
+		p.sessions.Replace(sessions, time.Now().UnixMilli())
+		p.zxid = zxid
+		p.lastZxid.Store(zxid)
+	})
+}
+
+// Snapshot writes a snapshot of the tree and waits for it (a follower synced by SNAP or TRUNC, at NEWLEADER).
+func (p *Processor) Snapshot() error {
+	return p.call(func() error {
+		_, err := p.writeSnapshot()
+		return err
+	})
+}
+
+// call runs fn on the core goroutine and returns its error.
+func (p *Processor) call(fn func() error) error {
+	done := make(chan error, 1)
+	select {
+	case p.in <- func() { done <- fn() }:
+	case <-p.stop:
+		return errors.New("server stopped")
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-p.stop:
+		return fmt.Errorf("server stopped")
+	}
+}

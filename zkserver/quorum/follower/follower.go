@@ -1,0 +1,259 @@
+// Package follower runs a zkserver as a follower of a ZAB leader: it connects to the leader's quorum port, runs
+// zab's learner over the connection, and carries out what each step asks of the server's pipeline and epoch files.
+package follower
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/zab"
+	"github.com/zkafka/zkafka/zkserver/storage"
+)
+
+// Config is what a follower needs to reach and follow its leader.
+type Config struct {
+	MyID       int64
+	LeaderAddr string // the leader's quorum address, host:port
+	TickTime   int    // ms
+	InitLimit  int    // ticks to connect and sync
+	SyncLimit  int    // ticks of silence from the leader after the sync
+	// EpochDir holds acceptedEpoch and currentEpoch (dataDir/version-2).
+	EpochDir      string
+	MaxBuffer     int // jute.maxbuffer: bounds each packet's data
+	ConfigVersion int64
+	Logger        *slog.Logger
+}
+
+// connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
+const connectTries = 5
+
+// Follow follows the leader until the connection ends or ctx is done. The server serves clients from the end of
+// the sync until Follow returns; it returns why following stopped.
+func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBuffer <= 0 {
+		cfg.MaxBuffer = jute.DefaultMaxBuffer
+	}
+	// Apache's archives allow jute.maxbuffer plus 1 KiB (zookeeper.jute.maxbuffer.extrasize) for a txn's headers.
+	cfg.MaxBuffer += 1024
+	accepted, _, err := storage.ReadEpoch(cfg.EpochDir, storage.AcceptedEpochFile)
+	if err != nil {
+		return err
+	}
+	current, _, err := storage.ReadEpoch(cfg.EpochDir, storage.CurrentEpochFile)
+	if err != nil {
+		return err
+	}
+	initTimeout := time.Duration(cfg.InitLimit*cfg.TickTime) * time.Millisecond
+	conn, err := dial(ctx, cfg.LeaderAddr, initTimeout)
+	if err != nil {
+		return err
+	}
+	f := &follower{cfg: cfg, p: p, conn: conn, bw: bufio.NewWriterSize(conn, 64<<10),
+		writeTimeout: time.Duration(cfg.SyncLimit*cfg.TickTime) * time.Millisecond}
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+			conn.Close()
+		case <-stopped:
+		}
+	}()
+	l := zab.NewLearner(zab.LearnerConfig{MyID: cfg.MyID, ConfigVersion: cfg.ConfigVersion,
+		AcceptedEpoch: accepted, CurrentEpoch: current, LastZxid: p.LastZxid()})
+	defer func() {
+		conn.Close()
+		var ents []*storage.Entry
+		for _, t := range l.Uncommitted() {
+			if e, err := storage.DecodeEntry(t.Data); err == nil {
+				ents = append(ents, e)
+			}
+		}
+		p.StopServing(ents)
+	}()
+	err = f.run(l, initTimeout)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// dial connects to the leader, trying connectTries times a second apart within the init limit.
+func dial(ctx context.Context, addr string, within time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(within)
+	var err error
+	for i := 0; i < connectTries; i++ {
+		d := net.Dialer{Timeout: max(time.Until(deadline), time.Second)}
+		var conn net.Conn
+		if conn, err = d.DialContext(ctx, "tcp", addr); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetNoDelay(true)
+			}
+			return conn, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return nil, fmt.Errorf("connect to leader %s: %w", addr, err)
+}
+
+// follower is one connection to a leader. It is the pipeline's link to the leader (pipeline.Leader).
+type follower struct {
+	cfg  Config
+	p    *pipeline.Processor
+	conn net.Conn
+
+	mu           sync.Mutex // guards the writer: the reader, the core goroutine and the log syncer all send
+	bw           *bufio.Writer
+	writeTimeout time.Duration
+	writeErr     error
+}
+
+func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
+	if err := f.ready(l.Start(), &readTimeout); err != nil {
+		return err
+	}
+	r := bufio.NewReaderSize(f.conn, 64<<10)
+	for {
+		f.conn.SetReadDeadline(time.Now().Add(readTimeout))
+		pkt, err := zab.ReadPacket(r, f.cfg.MaxBuffer)
+		if err != nil {
+			return fmt.Errorf("read from leader: %w", err)
+		}
+		rd, err := l.Step(pkt)
+		if errors.Is(err, zab.ErrNeedSnapshot) {
+			if err := f.loadSnapshot(r, pkt.Zxid); err != nil {
+				return err
+			}
+			l.SnapshotLoaded(pkt.Zxid)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("leader's %s: %w", pkt, err)
+		}
+		if err := f.ready(rd, &readTimeout); err != nil {
+			return err
+		}
+	}
+}
+
+// loadSnapshot reads the snapshot that follows SNAP and makes it the server's database.
+func (f *follower) loadSnapshot(r *bufio.Reader, zxid int64) error {
+	body, err := zab.ReadSnapshotStream(r, f.cfg.MaxBuffer)
+	if err != nil {
+		return fmt.Errorf("read the leader's snapshot: %w", err)
+	}
+	t := f.p.NewTree()
+	sessions, err := zab.LoadSnapshot(body, t)
+	if err != nil {
+		return fmt.Errorf("load the leader's snapshot: %w", err)
+	}
+	f.p.ReplaceDatabase(t, sessions, zxid)
+	f.cfg.Logger.Info("loaded the leader's snapshot", "zxid", fmt.Sprintf("0x%x", zxid), "nodes", t.NodeCount(), "sessions", len(sessions))
+	return nil
+}
+
+// ready carries out a learner step in zab.Ready's order: epochs, truncation, snapshot, log, apply, send.
+func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
+	if rd.AcceptedEpoch > 0 {
+		if err := storage.WriteEpoch(f.cfg.EpochDir, storage.AcceptedEpochFile, rd.AcceptedEpoch); err != nil {
+			return err
+		}
+	}
+	if rd.Truncate {
+		return fmt.Errorf("leader asks to truncate our log to 0x%x: not supported yet", rd.TruncateTo)
+	}
+	if rd.Snapshot {
+		if err := f.p.Snapshot(); err != nil {
+			return err
+		}
+	}
+	if rd.CurrentEpoch > 0 {
+		if err := storage.WriteEpoch(f.cfg.EpochDir, storage.CurrentEpochFile, rd.CurrentEpoch); err != nil {
+			return err
+		}
+		*readTimeout = time.Duration(f.cfg.SyncLimit*f.cfg.TickTime) * time.Millisecond
+	}
+	if len(rd.Log) > 0 {
+		entries := make([][]byte, len(rd.Log))
+		zxids := make([]int64, len(rd.Log))
+		for i, t := range rd.Log {
+			entries[i], zxids[i] = t.Data, t.Zxid
+		}
+		send := rd.Send
+		f.p.LogProposals(entries, zxids, func() { f.send(send...) })
+	} else if len(rd.Send) > 0 {
+		f.send(rd.Send...)
+	}
+	if len(rd.Apply) > 0 {
+		ents := make([]*storage.Entry, len(rd.Apply))
+		for i, t := range rd.Apply {
+			e, err := storage.DecodeEntry(t.Data)
+			if err != nil {
+				return fmt.Errorf("committed txn 0x%x: %w", t.Zxid, err)
+			}
+			ents[i] = e
+		}
+		f.p.ApplyCommitted(ents)
+	}
+	if rd.Serving {
+		f.p.StartServing(f)
+		f.cfg.Logger.Info("following: serving clients", "leader", f.cfg.LeaderAddr)
+	}
+	if rd.PingReply {
+		f.send(zab.PingReplyPacket(rd.PingZxid, f.p.Sessions().TakeTouched()))
+	}
+	for range rd.Synced {
+		f.p.Synced()
+	}
+	for _, rv := range rd.Revalidated {
+		f.p.Revalidated(rv.Session, rv.Valid)
+	}
+	f.mu.Lock()
+	err := f.writeErr
+	f.mu.Unlock()
+	return err
+}
+
+// send writes packets to the leader. A failed write closes the connection, which ends the reader.
+func (f *follower) send(pkts ...zab.Packet) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.writeErr != nil {
+		return
+	}
+	f.conn.SetWriteDeadline(time.Now().Add(f.writeTimeout))
+	for _, p := range pkts {
+		f.bw.Write(p.Marshal())
+	}
+	if err := f.bw.Flush(); err != nil {
+		f.writeErr = fmt.Errorf("write to leader: %w", err)
+		f.conn.Close()
+	}
+}
+
+// Forward sends a client request to the leader (pipeline.Leader).
+func (f *follower) Forward(session int64, cxid, op int32, body []byte, auth []jute.Id) {
+	f.send(zab.RequestPacket(session, cxid, op, body, auth))
+}
+
+// Revalidate asks the leader about a reconnecting session (pipeline.Leader).
+func (f *follower) Revalidate(session int64, timeout int32) {
+	f.send(zab.RevalidatePacket(session, timeout))
+}
