@@ -60,18 +60,18 @@ func newEnsemble(t *testing.T) *ensemble {
 // startApache starts Apache's server id without waiting for it to serve.
 func (en *ensemble) startApache(t *testing.T, id int64) *harness.Server {
 	t.Helper()
-	return en.start(t, harness.Apache, id)
+	return en.start(t, harness.Apache, id, "")
 }
 
-// start starts server id of kind (Apache's or bin/zkserver) on the ensemble's zoo.cfg, without waiting for it to
-// serve.
-func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64) *harness.Server {
+// start starts server id of kind (Apache's or bin/zkserver) on the ensemble's zoo.cfg in dir (a new directory when
+// empty), without waiting for it to serve.
+func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string) *harness.Server {
 	t.Helper()
 	props := map[string]string{}
 	for _, m := range en.members {
 		props[fmt.Sprintf("server.%d", m.id)] = m.line()
 	}
-	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true})
+	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir})
 	harness.NeedOrSkip(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,7 +93,7 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	a2, a3 := en.apacheQuorum(t, ctx)
-	ours := en.start(t, harness.ZKServer, 1)
+	ours := en.start(t, harness.ZKServer, 1, "")
 	if err := ours.WaitServing(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -218,4 +219,102 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// An operator replaces Apache's server 1 of a running ensemble with ours: stop it, start bin/zkserver on the same
+// zoo.cfg and dataDir. Ours reads Apache's snapshot, txn log and epoch files, rejoins and syncs with the leader by
+// DIFF, and serves every znode and live session; killed with -9 during the leader's writes and restarted, it comes
+// back from its own files with nothing lost.
+func TestReplaceApacheServerInPlace(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a1 := en.startApache(t, 1)
+	a2, a3 := en.apacheQuorum(t, ctx)
+	if err := a1.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(t, a1); m != "follower" {
+		t.Fatalf("Apache server 1: %s", m)
+	}
+	c3, _ := connect(t, a3.Addr())
+	for i := range 30 {
+		if _, err := c3.Create(fmt.Sprintf("/n%02d", i), []byte{byte(i)}, 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c3.Create("/eph", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a1.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Writes while server 1 is away: ours must get them from the leader.
+	if _, err := c3.Create("/while-away", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	ours := en.start(t, harness.ZKServer, 1, a1.Dir())
+	if err := ours.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want ...string) {
+		t.Helper()
+		c1, _ := connect(t, ours.Addr())
+		defer c1.Close()
+		if _, err := c1.Sync("/"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 30 {
+			p := fmt.Sprintf("/n%02d", i)
+			if data, _, err := c1.Get(p); err != nil || len(data) != 1 || data[0] != byte(i) {
+				t.Fatalf("%s on ours: %v %v", p, data, err)
+			}
+		}
+		_, st, err := c1.Exists("/eph")
+		if err != nil || st == nil || st.EphemeralOwner != c3.SessionID() {
+			t.Fatalf("the live session's ephemeral on ours: %+v %v", st, err)
+		}
+		for _, p := range want {
+			if ok, _, err := c1.Exists(p); err != nil || !ok {
+				t.Fatalf("%s on ours: %v %v", p, ok, err)
+			}
+		}
+	}
+	check("/while-away")
+	mntr, err := harness.FourLetter(ctx, a3.Addr(), "mntr")
+	if err != nil || !strings.Contains(mntr, "zk_synced_followers\t2") {
+		t.Fatalf("the leader does not count ours as synced (%v):\n%s", err, mntr)
+	}
+
+	// kill -9 while the leader writes, write more while ours is down, restart it from its own files.
+	done := make(chan error, 1)
+	go func() {
+		for i := range 100 {
+			if _, err := c3.Create(fmt.Sprintf("/load%03d", i), nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := ours.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the leader's writes with server 1 killed: %v", err)
+	}
+	if err := ours.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ours.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 100 {
+		want = append(want, fmt.Sprintf("/load%03d", i))
+	}
+	check(want...)
+	_ = a2
 }
