@@ -345,3 +345,35 @@ func (p *Processor) call(fn func() error) error {
 		return fmt.Errorf("server stopped")
 	}
 }
+
+// Truncate takes the log and the tree back to zxid (the leader's TRUNC): what is queued for the log is written,
+// the log is cut after zxid and the database loaded again from what remains, as Apache's ZKDatabase.truncateLog.
+// A failure stops the server, as it stops Apache's.
+func (p *Processor) Truncate(zxid int64) error {
+	err := p.call(func() error {
+		flushed := make(chan struct{})
+		p.syncCh <- p.cur
+		p.syncCh <- &batch{done: func() { close(flushed) }}
+		p.cur = &batch{}
+		select {
+		case <-flushed:
+		case <-p.stop:
+			return errors.New("server stopped")
+		}
+		if err := p.txnlog.Close(); err != nil {
+			return fmt.Errorf("close txn log: %w", err)
+		}
+		if err := storage.TruncateLog(p.cfg.LogDir, p.cfg.SnapDir, zxid); err != nil {
+			return err
+		}
+		p.snap = nil
+		now := time.Now().UnixMilli()
+		p.sessions.Replace(nil, now)
+		return p.recover(now)
+	})
+	if err != nil {
+		err = fmt.Errorf("truncate the txn log to 0x%x: %w", zxid, err)
+		p.fatal(err)
+	}
+	return err
+}

@@ -243,9 +243,11 @@ func (p *Processor) recover(nowMs int64) error {
 	if err != nil {
 		return fmt.Errorf("open txn log %s: %w", p.cfg.LogDir, err)
 	}
-	if rd == nil || p.zxid > snapZxid {
+	if rd == nil || (p.zxid > snapZxid && !p.cfg.Follower) {
 		// Apache writes snapshot.<zxid> after loading so the next start does
 		// not depend on logs alone (and an empty dataDir gets snapshot.0).
+		// Not a follower: its log may end in proposals never committed, which
+		// a TRUNC from its next leader takes back (a snapshot would keep them).
 		if _, err := p.writeSnapshot(); err != nil {
 			return err
 		}

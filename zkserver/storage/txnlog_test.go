@@ -426,3 +426,50 @@ func BenchmarkGroupCommit(b *testing.B) {
 		}
 	}
 }
+
+// TRUNC: the log goes back to a zxid in the middle of a file, the files after it and the snapshots past it go, and
+// the log continues from there.
+func TestTruncateLog(t *testing.T) {
+	dir, snapDir := t.TempDir(), t.TempDir()
+	l, err := OpenTxnLog(dir, LogOptions{PreAllocSize: 4 << 10, SizeLimit: 2 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for z := int64(1); z <= 100; z++ {
+		l.Append(z, createEntry(z, fmt.Sprintf("/n%d", z), true))
+		if err := l.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	for _, z := range []int64{10, 37, 50} {
+		if err := os.WriteFile(filepath.Join(snapDir, snapName(z)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := TruncateLog(dir, snapDir, 37); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := readAll(t, dir, 0)
+	checkZxids(t, got, 1, 37)
+	snaps, _ := listByZxid(snapDir, snapPrefix, true)
+	if len(snaps) != 2 || snaps[1].zxid != 37 {
+		t.Fatalf("snapshots after the truncation: %+v", snaps)
+	}
+	l, err = OpenTxnLog(dir, LogOptions{PreAllocSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for z := int64(38); z <= 40; z++ {
+		l.Append(z, createEntry(z, fmt.Sprintf("/n%d", z), true))
+	}
+	if err := l.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	got, _ = readAll(t, dir, 0)
+	checkZxids(t, got, 1, 40)
+	if err := TruncateLog(dir, snapDir, 0); err == nil {
+		t.Fatal("truncating below the first log file must fail")
+	}
+}

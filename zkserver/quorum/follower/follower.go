@@ -177,7 +177,10 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		}
 	}
 	if rd.Truncate {
-		return fmt.Errorf("leader asks to truncate our log to 0x%x: not supported yet", rd.TruncateTo)
+		if err := f.p.Truncate(rd.TruncateTo); err != nil {
+			return err
+		}
+		f.cfg.Logger.Info("truncated the txn log at the leader's request", "zxid", fmt.Sprintf("0x%x", rd.TruncateTo))
 	}
 	if rd.Snapshot {
 		if err := f.p.Snapshot(); err != nil {
