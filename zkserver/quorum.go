@@ -75,11 +75,30 @@ func QuorumFromZooCfg(zc *zoocfg.Config) (*QuorumConfig, error) {
 
 // startQuorum starts the election port and the loop that elects a leader and follows it.
 func (s *Server) startQuorum() error {
-	q := s.cfg.Quorum
 	snapDir := filepath.Join(s.cfg.DataDir, "version-2")
 	if _, _, err := storage.LoadEpochs(snapDir, s.proc.LastZxid()); err != nil {
 		return err
 	}
+	mgr, err := s.listenElection()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.runQuorum(ctx, mgr, snapDir)
+	}()
+	s.OnClose(func() error {
+		cancel()
+		<-done
+		return nil
+	})
+	return nil
+}
+
+func (s *Server) listenElection() (*electionnet.Manager, error) {
+	q := s.cfg.Quorum
 	peers := map[int64]string{}
 	for id, m := range q.Members {
 		peers[id] = m.ElectionAddr
@@ -87,50 +106,70 @@ func (s *Server) startQuorum() error {
 	mgr, err := electionnet.Listen(electionnet.Config{MyID: q.MyID, ListenAddr: q.ElectionListen,
 		AdvertiseAddr: q.Members[q.MyID].ElectionAddr, Peers: peers, Logger: s.log})
 	if err != nil {
-		return fmt.Errorf("election port: %w", err)
+		return nil, fmt.Errorf("election port: %w", err)
 	}
-	e := election.New(election.Config{MyID: q.MyID, Verifier: q.Verifier, ConfigText: []byte(q.ConfigText)})
-	node := electionnet.NewNode(e, mgr, s.log)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go node.Run(ctx)
-	go func() {
-		defer close(done)
-		s.runQuorum(ctx, node, snapDir)
-	}()
-	s.OnClose(func() error {
-		cancel()
-		<-done
-		return mgr.Close()
-	})
-	return nil
+	return mgr, nil
 }
 
-// runQuorum looks for a leader and follows it, again each time following ends, until ctx is done.
-func (s *Server) runQuorum(ctx context.Context, node *electionnet.Node, snapDir string) {
+// withdrawal is how long a server elected leader, which cannot lead yet, stays out of elections: longer than a
+// follower's attempts to reach its leader (5 tries a second apart), so that the others give up on it and elect
+// among themselves; it then joins them as a follower.
+const withdrawal = 10 * time.Second
+
+// runQuorum looks for a leader and follows it, again each time following ends, until ctx is done. It owns mgr (and
+// the election ports it opens after a withdrawal).
+func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDir string) {
+	for {
+		elected := s.elect(ctx, mgr, snapDir)
+		mgr.Close()
+		if !elected {
+			return
+		}
+		s.log.Error("elected leader, but leading an ensemble is not supported yet: leaving the election so that the others elect a leader",
+			"seconds", withdrawal.Seconds())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(withdrawal):
+		}
+		for {
+			var err error
+			if mgr, err = s.listenElection(); err == nil {
+				break
+			}
+			s.log.Warn("cannot reopen the election port", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// elect runs elections on mgr and follows each leader elected, until ctx is done (false) or this server is elected
+// (true).
+func (s *Server) elect(ctx context.Context, mgr *electionnet.Manager, snapDir string) bool {
 	q := s.cfg.Quorum
-	tick := time.Duration(s.cfg.TickTime) * time.Millisecond
+	e := election.New(election.Config{MyID: q.MyID, Verifier: q.Verifier, ConfigText: []byte(q.ConfigText)})
+	node := electionnet.NewNode(e, mgr, s.log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go node.Run(ctx)
 	for ctx.Err() == nil {
 		s.state.Store("looking")
 		_, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
 		if err != nil {
 			s.fatal(fmt.Errorf("load epochs: %w", err))
-			return
+			return false
 		}
 		start := time.Now()
 		v, err := node.Look(ctx, s.proc.LastZxid(), current)
 		if err != nil {
-			return
+			return false
 		}
 		if v.Leader == q.MyID {
-			// Not built yet: another election after the followers have given up on us.
-			s.log.Error("elected leader, but leading an ensemble is not supported yet; looking again",
-				"election_epoch", v.ElectionEpoch)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Duration(q.InitLimit) * tick):
-			}
-			continue
+			return true
 		}
 		s.log.Info("FOLLOWING", "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
 		s.state.Store("follower")
@@ -141,4 +180,5 @@ func (s *Server) runQuorum(ctx context.Context, node *electionnet.Node, snapDir 
 			s.log.Warn("stopped following", "leader", v.Leader, "err", err)
 		}
 	}
+	return false
 }
