@@ -71,31 +71,26 @@ func WriteEpoch(dir, name string, v int64) error {
 // accepted epoch below the current one, means the files and the log disagree, and the server must not start.
 func LoadEpochs(dir string, lastZxid int64) (accepted, current int64, err error) {
 	zxidEpoch := lastZxid >> 32
-	current, ok, err := ReadEpoch(dir, CurrentEpochFile)
-	if err != nil {
+	if current, err = readOrInitEpoch(dir, CurrentEpochFile, zxidEpoch); err != nil {
 		return 0, 0, err
-	}
-	if !ok {
-		current = zxidEpoch
-		if err := WriteEpoch(dir, CurrentEpochFile, current); err != nil {
-			return 0, 0, err
-		}
 	}
 	if zxidEpoch > current {
 		return 0, 0, fmt.Errorf("storage: the current epoch, %d, is older than the last zxid, 0x%x", current, lastZxid)
 	}
-	accepted, ok, err = ReadEpoch(dir, AcceptedEpochFile)
-	if err != nil {
+	if accepted, err = readOrInitEpoch(dir, AcceptedEpochFile, zxidEpoch); err != nil {
 		return 0, 0, err
-	}
-	if !ok {
-		accepted = zxidEpoch
-		if err := WriteEpoch(dir, AcceptedEpochFile, accepted); err != nil {
-			return 0, 0, err
-		}
 	}
 	if accepted < current {
 		return 0, 0, fmt.Errorf("storage: the accepted epoch, %d is less than the current epoch, %d", accepted, current)
 	}
 	return accepted, current, nil
+}
+
+// readOrInitEpoch reads an epoch file, writing it with v first when it is missing.
+func readOrInitEpoch(dir, name string, v int64) (int64, error) {
+	got, ok, err := ReadEpoch(dir, name)
+	if err != nil || ok {
+		return got, err
+	}
+	return v, WriteEpoch(dir, name, v)
 }

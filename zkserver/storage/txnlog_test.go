@@ -386,19 +386,25 @@ func TestEmptyNewestLogIsRemoved(t *testing.T) {
 	}
 }
 
-func TestSizeLimitRolls(t *testing.T) {
-	dir := t.TempDir()
+// writeRolledLog writes txns 1..n, one commit each, into log files of about 2 KiB.
+func writeRolledLog(t *testing.T, dir string, n int64) {
+	t.Helper()
 	l, err := OpenTxnLog(dir, LogOptions{PreAllocSize: 4 << 10, SizeLimit: 2 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for z := int64(1); z <= 100; z++ {
+	for z := int64(1); z <= n; z++ {
 		l.Append(z, createEntry(z, fmt.Sprintf("/n%d", z), true))
 		if err := l.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	l.Close()
+}
+
+func TestSizeLimitRolls(t *testing.T) {
+	dir := t.TempDir()
+	writeRolledLog(t, dir, 100)
 	files, _ := listByZxid(dir, logPrefix, true)
 	if len(files) < 3 {
 		t.Fatalf("only %d files", len(files))
@@ -431,17 +437,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 // the log continues from there.
 func TestTruncateLog(t *testing.T) {
 	dir, snapDir := t.TempDir(), t.TempDir()
-	l, err := OpenTxnLog(dir, LogOptions{PreAllocSize: 4 << 10, SizeLimit: 2 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for z := int64(1); z <= 100; z++ {
-		l.Append(z, createEntry(z, fmt.Sprintf("/n%d", z), true))
-		if err := l.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l.Close()
+	writeRolledLog(t, dir, 100)
 	for _, z := range []int64{10, 37, 50} {
 		if err := os.WriteFile(filepath.Join(snapDir, snapName(z)), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
@@ -456,7 +452,7 @@ func TestTruncateLog(t *testing.T) {
 	if len(snaps) != 2 || snaps[1].zxid != 37 {
 		t.Fatalf("snapshots after the truncation: %+v", snaps)
 	}
-	l, err = OpenTxnLog(dir, LogOptions{PreAllocSize: 4 << 10})
+	l, err := OpenTxnLog(dir, LogOptions{PreAllocSize: 4 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,5 +467,25 @@ func TestTruncateLog(t *testing.T) {
 	checkZxids(t, got, 1, 40)
 	if err := TruncateLog(dir, snapDir, 0); err == nil {
 		t.Fatal("truncating below the first log file must fail")
+	}
+}
+
+// Epoch files as QuorumPeer loads them: missing ones written from the last zxid's epoch, disagreements refused.
+func TestLoadEpochs(t *testing.T) {
+	dir := t.TempDir()
+	if a, c, err := LoadEpochs(dir, 0x300000007); err != nil || a != 3 || c != 3 {
+		t.Fatalf("fresh: %d %d %v", a, c, err)
+	}
+	if v, ok, err := ReadEpoch(dir, AcceptedEpochFile); !ok || v != 3 || err != nil {
+		t.Fatalf("acceptedEpoch written: %d %v %v", v, ok, err)
+	}
+	if _, _, err := LoadEpochs(dir, 0x400000001); err == nil {
+		t.Fatal("a zxid of a later epoch than currentEpoch must be refused")
+	}
+	if err := WriteEpoch(dir, CurrentEpochFile, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadEpochs(dir, 0x300000007); err == nil {
+		t.Fatal("acceptedEpoch below currentEpoch must be refused")
 	}
 }
