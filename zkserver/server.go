@@ -1,5 +1,5 @@
-// Package zkserver assembles a standalone ZooKeeper server: the request
-// pipeline, the client listener and the operations surface.
+// Package zkserver assembles a ZooKeeper server, standalone or a member of an ensemble: the request
+// pipeline, the client listener, the quorum protocols and the operations surface.
 package zkserver
 
 import (
@@ -22,7 +22,7 @@ import (
 // leading x.y.z, so it names the Apache release we are compatible with.
 const Version = "3.8.0-zkafka"
 
-// Config is a standalone server's configuration (built from zoo.cfg).
+// Config is a server's configuration (built from zoo.cfg).
 type Config struct {
 	ClientAddr        string // host:port
 	ServerID          int64
@@ -57,7 +57,7 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Server is a running standalone ZooKeeper server.
+// Server is a running ZooKeeper server.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger

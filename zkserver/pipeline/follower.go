@@ -224,6 +224,10 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 			if c := p.owners[sid]; c != nil {
 				p.dropClient(c)
 			}
+			for _, r := range q {
+				p.finish(r) // never answered: the session is gone
+			}
+			delete(f.queues, sid)
 		}
 		return
 	}
