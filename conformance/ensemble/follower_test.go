@@ -2,11 +2,8 @@ package ensemble
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/conformance/internal/zkwire"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/session"
 )
@@ -33,37 +31,6 @@ func connect(t *testing.T, addr string) (*zk.Conn, <-chan zk.Event) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return c, ev
-}
-
-// rawConnect sends a connect request resuming session id with passwd and returns the server's answer: the session
-// id and timeout (0 and 0 when the server refuses the session).
-func rawConnect(t *testing.T, addr string, id int64, passwd []byte) (int64, int32) {
-	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	e := jute.Encoder{Buf: make([]byte, 4, 64)}
-	(&jute.ConnectRequest{TimeOut: 10000, SessionID: id, Passwd: passwd}).Encode(&e)
-	binary.BigEndian.PutUint32(e.Buf, uint32(len(e.Buf)-4))
-	if _, err := nc.Write(e.Buf); err != nil {
-		t.Fatal(err)
-	}
-	var n [4]byte
-	if _, err := io.ReadFull(nc, n[:]); err != nil {
-		t.Fatalf("connect answer: %v", err)
-	}
-	body := make([]byte, binary.BigEndian.Uint32(n[:]))
-	if _, err := io.ReadFull(nc, body); err != nil {
-		t.Fatal(err)
-	}
-	var resp jute.ConnectResponse
-	if err := jute.Unmarshal(body, &resp); err != nil {
-		t.Fatal(err)
-	}
-	return resp.SessionID, resp.TimeOut
 }
 
 // eventually retries f for a few seconds: a write acknowledged by one server is applied by another when the
@@ -182,11 +149,14 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 
 	// A session made on Apache's server resumes on ours (REVALIDATE); one nobody knows does not.
 	sid := c3.SessionID()
-	if got, to := rawConnect(t, ours.Addr(), sid, session.Password(sid)); got != sid || to != 10000 {
-		t.Fatalf("resuming Apache's session %#x on ours: %#x, timeout %d", sid, got, to)
+	moved, err := zkwire.Dial(ctx, ours.Addr(), zkwire.Options{SessionID: sid, Passwd: session.Password(sid), NoPing: true})
+	if err != nil || moved.SessionID() != sid || moved.Timeout() != 10000 {
+		t.Fatalf("resuming Apache's session %#x on ours: %v", sid, err)
 	}
-	if got, to := rawConnect(t, ours.Addr(), sid^0xff, session.Password(sid^0xff)); got != 0 || to != 0 {
-		t.Fatalf("resuming an unknown session on ours: %#x, timeout %d", got, to)
+	moved.CloseNoSession() // the session stays c3's
+	unknown, err := zkwire.Dial(ctx, ours.Addr(), zkwire.Options{SessionID: sid ^ 0xff, Passwd: session.Password(sid ^ 0xff), NoPing: true})
+	if !errors.Is(err, jute.ErrSessionExpired) || unknown == nil || unknown.SessionID() != 0 || unknown.Timeout() != 0 {
+		t.Fatalf("resuming an unknown session on ours: %v", err)
 	}
 
 	// The leader stops: ours and Apache's server 2 elect again (server 2: the same history, the higher id), and

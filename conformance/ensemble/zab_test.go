@@ -186,11 +186,7 @@ func TestFollowApacheLeader(t *testing.T) {
 	if err := a2.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	conn, _, err := zk.Connect([]string{a3.Addr()}, 10*time.Second, zk.WithLogInfo(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, _ := connect(t, a3.Addr())
 	var want []string
 	for i := range 20 {
 		p := fmt.Sprintf("/zab-%02d", i)
