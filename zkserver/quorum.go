@@ -158,7 +158,7 @@ func (s *Server) elect(ctx context.Context, mgr *electionnet.Manager, snapDir st
 	go node.Run(ctx)
 	for ctx.Err() == nil {
 		s.state.Store("looking")
-		_, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
+		accepted, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
 		if err != nil {
 			s.fatal(fmt.Errorf("load epochs: %w", err))
 			return false
@@ -175,7 +175,7 @@ func (s *Server) elect(ctx context.Context, mgr *electionnet.Manager, snapDir st
 		s.state.Store("follower")
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, LeaderAddr: q.Members[v.Leader].QuorumAddr,
 			TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
-			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log}, s.proc)
+			AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log}, s.proc)
 		if ctx.Err() == nil {
 			s.log.Warn("stopped following", "leader", v.Leader, "err", err)
 		}

@@ -103,25 +103,12 @@ func (p *Processor) followerConnect(c *Client, id int64, passwd []byte, to int32
 		f.leader.Forward(id, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, uint32(to)), nil)
 		return
 	}
-	if old := p.owners[id]; old != nil && old != c {
-		p.dropClient(old) // CLIENT_RECONNECT, before the password check as on a standalone server
-	}
 	if !bytes.Equal(passwd, session.Password(id)) {
 		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
 		return
 	}
 	f.revalidating[id] = append(f.revalidating[id], &pendingConnect{c: c, timeout: to})
 	f.leader.Revalidate(id, to)
-}
-
-// dropClient closes a client's connection (a follower between leaders serves nobody).
-func (p *Processor) dropClient(c *Client) {
-	c.closed.Store(true)
-	p.watches.RemoveWatcher(c)
-	if sid := c.SessionID(); sid != 0 && p.owners[sid] == c {
-		delete(p.owners, sid)
-	}
-	p.cur.outs = append(p.cur.outs, output{c: c, close: true})
 }
 
 // StartServing makes a synced follower serve clients through leader.

@@ -450,6 +450,11 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	if to > maxT {
 		to = maxT
 	}
+	// Apache closes the session's current connection before it checks the
+	// password (CLIENT_RECONNECT).
+	if old := p.owners[req.SessionID]; req.SessionID != 0 && old != nil && old != c {
+		p.dropClient(old)
+	}
 	if p.cfg.Follower {
 		p.followerConnect(c, req.SessionID, req.Passwd, to)
 		return
@@ -463,14 +468,6 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	id := req.SessionID
-	// Apache closes the session's current connection before it checks the
-	// password (CLIENT_RECONNECT).
-	if old := p.owners[id]; old != nil && old != c {
-		old.closed.Store(true)
-		p.watches.RemoveWatcher(old)
-		delete(p.owners, id)
-		p.cur.outs = append(p.cur.outs, output{c: old, close: true})
-	}
 	if !bytes.Equal(req.Passwd, session.Password(id)) || !p.sessions.Touch(id, time.Now().UnixMilli()) {
 		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
 		return
@@ -504,6 +501,17 @@ func (p *Processor) Disconnected(c *Client) {
 			delete(p.owners, sid)
 		}
 	})
+}
+
+// dropClient closes a client's connection: a session's older connection when it reconnects, every connection of
+// a follower between leaders.
+func (p *Processor) dropClient(c *Client) {
+	c.closed.Store(true)
+	p.watches.RemoveWatcher(c)
+	if sid := c.SessionID(); sid != 0 && p.owners[sid] == c {
+		delete(p.owners, sid)
+	}
+	p.cur.outs = append(p.cur.outs, output{c: c, close: true})
 }
 
 // closeSession logs a closeSession txn that deletes the session's ephemerals.

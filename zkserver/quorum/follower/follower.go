@@ -25,8 +25,11 @@ type Config struct {
 	TickTime   int    // ms
 	InitLimit  int    // ticks to connect and sync
 	SyncLimit  int    // ticks of silence from the leader after the sync
-	// EpochDir holds acceptedEpoch and currentEpoch (dataDir/version-2).
+	// EpochDir holds acceptedEpoch and currentEpoch (dataDir/version-2); AcceptedEpoch and CurrentEpoch are
+	// their values as loaded (storage.LoadEpochs).
 	EpochDir      string
+	AcceptedEpoch int64
+	CurrentEpoch  int64
 	MaxBuffer     int // jute.maxbuffer: bounds each packet's data
 	ConfigVersion int64
 	Logger        *slog.Logger
@@ -46,14 +49,6 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	}
 	// Apache's archives allow jute.maxbuffer plus 1 KiB (zookeeper.jute.maxbuffer.extrasize) for a txn's headers.
 	cfg.MaxBuffer += 1024
-	accepted, _, err := storage.ReadEpoch(cfg.EpochDir, storage.AcceptedEpochFile)
-	if err != nil {
-		return err
-	}
-	current, _, err := storage.ReadEpoch(cfg.EpochDir, storage.CurrentEpochFile)
-	if err != nil {
-		return err
-	}
 	initTimeout := time.Duration(cfg.InitLimit*cfg.TickTime) * time.Millisecond
 	conn, err := dial(ctx, cfg.LeaderAddr, initTimeout)
 	if err != nil {
@@ -71,7 +66,7 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		}
 	}()
 	l := zab.NewLearner(zab.LearnerConfig{MyID: cfg.MyID, ConfigVersion: cfg.ConfigVersion,
-		AcceptedEpoch: accepted, CurrentEpoch: current, LastZxid: p.LastZxid()})
+		AcceptedEpoch: cfg.AcceptedEpoch, CurrentEpoch: cfg.CurrentEpoch, LastZxid: p.LastZxid()})
 	defer func() {
 		conn.Close()
 		var ents []*storage.Entry
