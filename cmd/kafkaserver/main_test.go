@@ -151,6 +151,29 @@ func listening(addr string, exited <-chan struct{}) bool {
 	return false
 }
 
+// waitSelfListed waits until the broker's metadata lists the broker itself. Its listeners accept connections before
+// the controller's first UpdateMetadata reaches its cache, and auto-creation in that window fails with
+// INVALID_REPLICATION_FACTOR ("available brokers: 0"), as in Kafka 2.8, whose ZkAdminManager reads the same cache.
+func waitSelfListed(t *testing.T, ctx context.Context, cl *kgo.Client, id int32, logf string) {
+	t.Helper()
+	for {
+		req := kmsg.NewPtrMetadataRequest()
+		req.Topics = []kmsg.MetadataRequestTopic{} // none: brokers only
+		if md, err := req.RequestWith(ctx, cl); err == nil {
+			for _, b := range md.Brokers {
+				if b.NodeID == id {
+					return
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			b, _ := os.ReadFile(logf)
+			t.Fatalf("broker %d never listed in its own metadata\n%s", id, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestProcess runs the binary as kafka-server-start.sh would, produces through it, and stops it with SIGTERM.
 func TestProcess(t *testing.T) {
 	dir := t.TempDir()
@@ -195,6 +218,7 @@ func TestProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitSelfListed(t, ctx, cl, 7, klog)
 	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "proc", Value: []byte("v")}).FirstErr(); err != nil {
 		b, _ := os.ReadFile(klog)
 		t.Fatalf("produce: %v\n%s", err, b)
