@@ -1,0 +1,778 @@
+package zab
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// ConnID names one learner connection of a Leader (a server may have two for a moment when it reconnects).
+type ConnID uint64
+
+// Quorum says who votes and which sets of voters are a quorum (election.Verifier satisfies it).
+type Quorum interface {
+	IsVoter(sid int64) bool
+	ContainsQuorum(set map[int64]bool) bool
+}
+
+// History reads the leader's committed txns older than its in-memory committed log, from its txn log.
+type History interface {
+	// After returns the txns with after < zxid <= upTo, in order. ok is false when the log does not hold after
+	// itself (unless after is an epoch's first zxid, which names no txn) or does not reach upTo, or the txns are
+	// too many to send: the peer then gets a snapshot.
+	After(after, upTo int64) (txns []Txn, ok bool)
+}
+
+// LeaderConfig is what a server elected leader knows when it starts leading.
+type LeaderConfig struct {
+	MyID          int64
+	Quorum        Quorum
+	AcceptedEpoch int64
+	CurrentEpoch  int64
+	// LastZxid is the last zxid of the leader's database: all of its history, which the new epoch commits.
+	LastZxid int64
+	// CommittedLog holds the most recent txns of that history, ascending, ending at LastZxid (may be empty);
+	// History reads older ones.
+	CommittedLog []Txn
+	History      History
+	TickTime     int // ms
+	InitLimit    int // ticks to gather the quorum at each step of discovery and synchronisation
+	SyncLimit    int // ticks a follower may take to acknowledge
+	// ConfigData is NEWLEADER's data: the quorum config as QuorumVerifier.toString prints it.
+	ConfigData []byte
+	// ConfigVersion is our config's version; a learner with a later one is refused.
+	ConfigVersion int64
+	// CommittedLogMax bounds the in-memory committed log (Apache's commitLogCount, 500).
+	CommittedLogMax int
+}
+
+// Outgoing is a packet for one learner connection. A SNAP packet is followed on the stream by the snapshot the
+// runtime captured for that connection (see LeaderReady.SnapshotFor).
+type Outgoing struct {
+	Conn   ConnID
+	Packet Packet
+}
+
+// LearnerRequest is a client request a learner forwarded (REQUEST): the pipeline preps it like a local one.
+type LearnerRequest struct {
+	Conn    ConnID
+	Server  int64 // the learner's sid: the session's owner
+	Session int64
+	Cxid    int32
+	Op      int32
+	Body    []byte
+	Auth    []jute.Id
+}
+
+// RevalidateRequest asks whether a session a client reconnected with at a learner is valid (REVALIDATE).
+type RevalidateRequest struct {
+	Conn    ConnID
+	Server  int64
+	Session int64
+	Timeout int32
+	Zxid    int64 // echoed in the answer
+}
+
+// Touch is a session a learner's client used since its last PING answer.
+type Touch struct {
+	Session int64
+	Timeout int32
+}
+
+// LeaderReady is what a leader step asks of its runtime, in this order: persist the epochs, capture snapshots for
+// SnapshotFor, start serving (Start), release what is committed (Committed), hand over Requests, Revalidate and
+// Touches, send Send, close Close. Shutdown, when set, ends the leadership.
+type LeaderReady struct {
+	AcceptedEpoch int64 // when > 0: persist as acceptedEpoch
+	CurrentEpoch  int64 // when > 0: persist as currentEpoch
+	// SnapshotFor are connections that are synced by a snapshot: the runtime captures the database, keeps it for
+	// the connection's SNAP packet, and calls SnapshotTaken with its zxid.
+	SnapshotFor []ConnID
+	// Start: a quorum acknowledged NEWLEADER; the leader serves clients from now on.
+	Start bool
+	// Committed, when > 0: every proposal up to this zxid is committed.
+	Committed  int64
+	Requests   []LearnerRequest
+	Revalidate []RevalidateRequest
+	Touches    []Touch
+	Send       []Outgoing
+	Close      []ConnID
+	// Dropped say why connections in Close end (for the log).
+	Dropped  []error
+	Shutdown error
+}
+
+func (r *LeaderReady) send(c ConnID, p Packet) { r.Send = append(r.Send, Outgoing{Conn: c, Packet: p}) }
+
+func (r *LeaderReady) merge(o LeaderReady) {
+	r.AcceptedEpoch = max(r.AcceptedEpoch, o.AcceptedEpoch)
+	r.CurrentEpoch = max(r.CurrentEpoch, o.CurrentEpoch)
+	r.SnapshotFor = append(r.SnapshotFor, o.SnapshotFor...)
+	r.Start = r.Start || o.Start
+	r.Committed = max(r.Committed, o.Committed)
+	r.Requests = append(r.Requests, o.Requests...)
+	r.Revalidate = append(r.Revalidate, o.Revalidate...)
+	r.Touches = append(r.Touches, o.Touches...)
+	r.Send = append(r.Send, o.Send...)
+	r.Close = append(r.Close, o.Close...)
+	if r.Shutdown == nil {
+		r.Shutdown = o.Shutdown
+	}
+}
+
+type leaderPhase int
+
+const (
+	leaderDiscovery leaderPhase = iota // gathering FOLLOWERINFOs for the new epoch
+	leaderEpochAck                     // LEADERINFO sent, gathering ACKEPOCHs
+	leaderSync                         // learners synced, gathering NEWLEADER acks
+	leaderBroadcast                    // serving
+	leaderDone                         // shut down
+)
+
+type connState int
+
+const (
+	connNew       connState = iota // nothing received
+	connInfo                       // FOLLOWERINFO received, waiting for the epoch
+	connAckEpoch                   // LEADERINFO sent, waiting for ACKEPOCH
+	connEpochWait                  // ACKEPOCH received, waiting for a quorum of them
+	connSnapWait                   // waiting for the runtime's snapshot
+	connNewLeader                  // NEWLEADER queued, waiting for its ACK
+	connStartWait                  // NEWLEADER acknowledged, waiting for the leader to serve
+	connUpToDate                   // UPTODATE sent: broadcast
+)
+
+type learnerConn struct {
+	id       ConnID
+	state    connState
+	sid      int64
+	observer bool
+	accepted int64 // the epoch in FOLLOWERINFO
+	peerLast int64 // the zxid in ACKEPOCH
+	// syncedTo is what the learner holds once it acknowledges NEWLEADER (the end of its sync); skipTo is the zxid
+	// of its snapshot: proposals and commits up to it are not sent to it.
+	syncedTo   int64
+	skipTo     int64
+	forwarding bool
+	acked      int64 // highest proposal acknowledged (a learner logs and acknowledges in order)
+	// ackDeadline is the tick by which the learner must be heard from to count as synced.
+	ackDeadline int64
+	// unacked are proposals sent and not yet acknowledged, oldest first, with when they were sent (SyncLimitCheck).
+	unacked []sentProposal
+}
+
+type sentProposal struct {
+	zxid int64
+	at   int64 // ms
+}
+
+// Leader is the leader's side of ZAB (Leader.lead and LearnerHandler): discovery of the new epoch with a quorum,
+// synchronisation of each learner by DIFF, TRUNC or SNAP, then broadcast: proposals, acknowledgements, commits,
+// pings and the sync limit. It takes packets, proposals and time, and returns what to do (LeaderReady).
+type Leader struct {
+	cfg   LeaderConfig
+	phase leaderPhase
+	now   int64 // ms, the latest time given
+	// deadline ends the current phase of discovery or synchronisation (initLimit ticks).
+	deadline int64
+
+	epoch      int64 // proposed; fixed once leaderDiscovery ends
+	newZxid    int64 // epoch << 32: NEWLEADER's zxid and the first of the epoch
+	connecting map[int64]bool
+	electing   map[int64]bool
+	newLeader  map[int64]bool
+
+	conns map[ConnID]*learnerConn
+
+	tick     int64
+	tickSkip bool
+
+	lastProposed  int64
+	lastCommitted int64
+	selfAcked     int64
+	outstanding   []Txn
+	committedLog  []Txn
+	pendingSyncs  map[int64][]ConnID
+}
+
+// Lead starts leading: the leader itself is the first of the quorum gathered for the new epoch.
+func Lead(cfg LeaderConfig, nowMs int64) *Leader {
+	if cfg.CommittedLogMax <= 0 {
+		cfg.CommittedLogMax = 500
+	}
+	l := &Leader{cfg: cfg, now: nowMs, epoch: -1, connecting: map[int64]bool{}, electing: map[int64]bool{},
+		newLeader: map[int64]bool{}, conns: map[ConnID]*learnerConn{}, tickSkip: true,
+		pendingSyncs: map[int64][]ConnID{}, lastCommitted: cfg.LastZxid, lastProposed: cfg.LastZxid,
+		selfAcked: cfg.LastZxid, committedLog: slices.Clone(cfg.CommittedLog)}
+	l.deadline = nowMs + l.initTimeout()
+	l.proposeEpoch(cfg.MyID, cfg.AcceptedEpoch, &LeaderReady{})
+	return l
+}
+
+// Start returns what the leader asks for at once: with a quorum of one (a single voter), the new epoch.
+func (l *Leader) Start() LeaderReady {
+	var r LeaderReady
+	l.advance(&r)
+	return r
+}
+
+func (l *Leader) initTimeout() int64 { return int64(l.cfg.InitLimit) * int64(l.cfg.TickTime) }
+func (l *Leader) syncTimeout() int64 { return int64(l.cfg.SyncLimit) * int64(l.cfg.TickTime) }
+
+// Epoch is the new epoch, once discovery has fixed it (-1 before).
+func (l *Leader) Epoch() int64 {
+	if l.phase == leaderDiscovery {
+		return -1
+	}
+	return l.epoch
+}
+
+// Serving reports whether the leader broadcasts (a quorum acknowledged NEWLEADER).
+func (l *Leader) Serving() bool { return l.phase == leaderBroadcast }
+
+// LastProposed is the zxid of the last proposal (the new epoch's first zxid before any).
+func (l *Leader) LastProposed() int64 { return l.lastProposed }
+
+// proposeEpoch is getEpochToPropose: sid's accepted epoch raises the candidate; a voter joins the quorum gathered.
+func (l *Leader) proposeEpoch(sid, accepted int64, r *LeaderReady) {
+	if l.phase != leaderDiscovery {
+		return
+	}
+	if accepted >= l.epoch {
+		l.epoch = accepted + 1
+	}
+	if l.cfg.Quorum.IsVoter(sid) {
+		l.connecting[sid] = true
+	}
+}
+
+// advance moves discovery and synchronisation on when their quorums are complete.
+func (l *Leader) advance(r *LeaderReady) {
+	if l.phase == leaderDiscovery && l.connecting[l.cfg.MyID] && l.cfg.Quorum.ContainsQuorum(l.connecting) {
+		l.phase = leaderEpochAck
+		l.newZxid = l.epoch << 32
+		l.lastProposed = max(l.lastProposed, l.newZxid)
+		r.AcceptedEpoch = l.epoch
+		l.deadline = l.now + l.initTimeout()
+		// The leader's own ACKEPOCH: its state summary is the one learners are compared with.
+		if l.cfg.CurrentEpoch != -1 {
+			l.electing[l.cfg.MyID] = true
+		}
+		for _, c := range l.sortedConns() {
+			if c.state == connInfo {
+				l.sendLeaderInfo(c, r)
+			}
+		}
+	}
+	if l.phase == leaderEpochAck && l.electing[l.cfg.MyID] && l.cfg.Quorum.ContainsQuorum(l.electing) {
+		l.phase = leaderSync
+		r.CurrentEpoch = l.epoch
+		l.deadline = l.now + l.initTimeout()
+		l.newLeader[l.cfg.MyID] = true // waitForNewLeaderAck(self)
+		for _, c := range l.sortedConns() {
+			if c.state == connEpochWait {
+				l.syncLearner(c, r)
+			}
+		}
+	}
+	if l.phase == leaderSync && l.cfg.Quorum.ContainsQuorum(l.newLeader) {
+		l.phase = leaderBroadcast
+		r.Start = true
+		for _, c := range l.sortedConns() {
+			if c.state == connStartWait {
+				l.upToDate(c, r)
+			}
+		}
+	}
+}
+
+func (l *Leader) sortedConns() []*learnerConn {
+	cs := make([]*learnerConn, 0, len(l.conns))
+	for _, c := range l.conns {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	return cs
+}
+
+func (l *Leader) sendLeaderInfo(c *learnerConn, r *LeaderReady) {
+	c.state = connAckEpoch
+	r.send(c.id, Packet{Type: LeaderInfo, Zxid: l.newZxid, Data: binary.BigEndian.AppendUint32(nil, ProtocolVersion)})
+}
+
+// Step handles one packet from a learner connection (a new ConnID starts a learner).
+func (l *Leader) Step(id ConnID, p Packet, nowMs int64) LeaderReady {
+	l.now = max(l.now, nowMs)
+	var r LeaderReady
+	if l.phase == leaderDone {
+		return r
+	}
+	c := l.conns[id]
+	if c == nil {
+		c = &learnerConn{id: id, ackDeadline: l.tick + int64(l.cfg.InitLimit+l.cfg.SyncLimit)}
+		l.conns[id] = c
+	}
+	if err := l.step(c, p, &r); err != nil {
+		l.drop(c, &r)
+		r.Dropped = append(r.Dropped, err)
+	}
+	l.advance(&r)
+	return r
+}
+
+// errDrop ends one learner's connection (LearnerHandler's exit), not the leadership.
+type errDrop struct{ why string }
+
+func (e errDrop) Error() string { return e.why }
+
+func (l *Leader) step(c *learnerConn, p Packet, r *LeaderReady) error {
+	switch c.state {
+	case connNew:
+		return l.learnerInfo(c, p, r)
+	case connInfo, connEpochWait, connSnapWait:
+		return errDrop{fmt.Sprintf("%s before the leader answered", p)}
+	case connAckEpoch:
+		return l.ackEpoch(c, p, r)
+	case connNewLeader:
+		if p.Type != Ack {
+			return errDrop{fmt.Sprintf("expected the ACK of NEWLEADER, got %s", p)}
+		}
+		return l.newLeaderAck(c, p, r)
+	}
+	c.ackDeadline = l.tick + int64(l.cfg.SyncLimit)
+	switch p.Type {
+	case Ack:
+		l.ack(c, p.Zxid, r)
+	case Ping:
+		d := p.Data
+		for len(d) >= 12 {
+			r.Touches = append(r.Touches, Touch{Session: int64(binary.BigEndian.Uint64(d)), Timeout: int32(binary.BigEndian.Uint32(d[8:]))})
+			d = d[12:]
+		}
+	case Revalidate:
+		if len(p.Data) < 12 {
+			return errDrop{fmt.Sprintf("%s: want a session id and a timeout", p)}
+		}
+		r.Revalidate = append(r.Revalidate, RevalidateRequest{Conn: c.id, Server: c.sid, Session: int64(binary.BigEndian.Uint64(p.Data)),
+			Timeout: int32(binary.BigEndian.Uint32(p.Data[8:])), Zxid: p.Zxid})
+	case Request:
+		if len(p.Data) < 16 {
+			return errDrop{fmt.Sprintf("%s: want a session, cxid and type", p)}
+		}
+		r.Requests = append(r.Requests, LearnerRequest{Conn: c.id, Server: c.sid, Session: int64(binary.BigEndian.Uint64(p.Data)),
+			Cxid: int32(binary.BigEndian.Uint32(p.Data[8:])), Op: int32(binary.BigEndian.Uint32(p.Data[12:])), Body: p.Data[16:],
+			Auth: p.AuthInfo})
+	default:
+		// LearnerHandler logs and ignores anything else.
+	}
+	return nil
+}
+
+// learnerInfo takes FOLLOWERINFO or OBSERVERINFO, the first packet of a learner.
+func (l *Leader) learnerInfo(c *learnerConn, p Packet, r *LeaderReady) error {
+	if p.Type != FollowerInfo && p.Type != ObserverInfo {
+		return errDrop{fmt.Sprintf("first packet %s is not FOLLOWERINFO or OBSERVERINFO", p)}
+	}
+	c.observer = p.Type == ObserverInfo
+	d := p.Data
+	if len(d) < 12 || binary.BigEndian.Uint32(d[8:]) < ProtocolVersion {
+		// Learners before ZooKeeper 3.4 (ZAB before 1.0) are not served.
+		return errDrop{fmt.Sprintf("%s: no ZAB 1.0 learner info", p)}
+	}
+	c.sid = int64(binary.BigEndian.Uint64(d))
+	if len(d) >= 20 && int64(binary.BigEndian.Uint64(d[12:])) > l.cfg.ConfigVersion {
+		return errDrop{fmt.Sprintf("learner %d is ahead of the leader (has a later activated configuration)", c.sid)}
+	}
+	c.accepted = p.Zxid >> 32
+	c.state = connInfo
+	if l.phase == leaderDiscovery {
+		if !c.observer {
+			l.proposeEpoch(c.sid, c.accepted, r)
+		}
+		return nil // LEADERINFO goes out once the epoch is fixed
+	}
+	l.sendLeaderInfo(c, r)
+	return nil
+}
+
+// ackEpoch takes ACKEPOCH: the learner's current epoch and last zxid (waitForEpochAck).
+func (l *Leader) ackEpoch(c *learnerConn, p Packet, r *LeaderReady) error {
+	if p.Type != AckEpoch || len(p.Data) < 4 {
+		return errDrop{fmt.Sprintf("%s is not ACKEPOCH", p)}
+	}
+	current := int64(int32(binary.BigEndian.Uint32(p.Data)))
+	c.peerLast = p.Zxid
+	if l.phase == leaderEpochAck {
+		if current != -1 {
+			if current > l.cfg.CurrentEpoch || current == l.cfg.CurrentEpoch && p.Zxid > l.cfg.LastZxid {
+				// Apache's LearnerHandler ends on this; the election chose us, so the others will follow.
+				return errDrop{fmt.Sprintf("learner %d is ahead of the leader (epoch %d, zxid %#x; ours %d, %#x)",
+					c.sid, current, p.Zxid, l.cfg.CurrentEpoch, l.cfg.LastZxid)}
+			}
+			if p.Zxid != -1 && !c.observer && l.cfg.Quorum.IsVoter(c.sid) {
+				l.electing[c.sid] = true
+			}
+		}
+		c.state = connEpochWait
+		return nil
+	}
+	l.syncLearner(c, r)
+	return nil
+}
+
+// syncLearner is LearnerHandler.syncFollower: DIFF, TRUNC or SNAP, the committed txns the learner lacks as
+// PROPOSAL and COMMIT pairs, the outstanding proposals (startForwarding), then NEWLEADER.
+func (l *Leader) syncLearner(c *learnerConn, r *LeaderReady) {
+	peer := c.peerLast
+	newEpochZxid := peer&0xffffffff == 0
+	minC, maxC := l.lastCommitted, l.lastCommitted
+	if len(l.committedLog) > 0 {
+		minC, maxC = l.committedLog[0].Zxid, l.committedLog[len(l.committedLog)-1].Zxid
+	}
+	var pkts []Packet
+	current := peer
+	ok := true
+	switch {
+	case peer == l.lastCommitted:
+		pkts = append(pkts, Packet{Type: Diff, Zxid: peer})
+	case peer > maxC && !newEpochZxid:
+		pkts = append(pkts, Packet{Type: Trunc, Zxid: maxC})
+		current = maxC
+	case peer >= minC && peer <= maxC:
+		pkts, current, ok = queueCommitted(l.committedLog, peer, maxC)
+	case peer < minC && l.cfg.History != nil:
+		older, found := l.cfg.History.After(peer, minC)
+		if !found || len(older) == 0 || older[len(older)-1].Zxid != minC {
+			ok = false
+			break
+		}
+		// The txns after the peer's, which the log holds: DIFF, then those and the in-memory log's after them.
+		pkts = append(pkts, Packet{Type: Diff, Zxid: maxC})
+		for _, t := range append(older, l.committedLog[1:]...) {
+			pkts = append(pkts, Packet{Type: Proposal, Zxid: t.Zxid, Data: t.Data}, Packet{Type: Commit, Zxid: t.Zxid})
+			current = t.Zxid
+		}
+	default:
+		ok = false
+	}
+	if !ok {
+		c.state = connSnapWait
+		r.SnapshotFor = append(r.SnapshotFor, c.id)
+		return
+	}
+	for _, p := range pkts {
+		r.send(c.id, p)
+	}
+	c.syncedTo = current
+	l.startForwarding(c, current, r)
+}
+
+// queueCommitted is queueCommittedProposals over the in-memory committed log: DIFF when the peer's last zxid is
+// ours or starts an epoch, TRUNC back to our txn before it when the peer has one we lack in the same epoch; then
+// the txns after it. ok is false when the peer must get a snapshot instead (its txn is from an epoch we lack).
+func queueCommitted(log []Txn, peer, lastCommitted int64) (pkts []Packet, queued int64, ok bool) {
+	newEpochZxid := peer&0xffffffff == 0
+	queued = peer
+	prev := int64(-1)
+	needOp := true
+	for _, t := range log {
+		if t.Zxid < peer {
+			prev = t.Zxid
+			continue
+		}
+		if needOp {
+			if t.Zxid == peer {
+				pkts = append(pkts, Packet{Type: Diff, Zxid: lastCommitted})
+				needOp = false
+				continue
+			}
+			if newEpochZxid {
+				pkts = append(pkts, Packet{Type: Diff, Zxid: lastCommitted})
+				needOp = false
+			} else if t.Zxid > peer {
+				if t.Zxid>>32 != peer>>32 {
+					return nil, queued, false
+				}
+				pkts = append(pkts, Packet{Type: Trunc, Zxid: prev})
+				queued = prev
+				needOp = false
+			}
+		}
+		if t.Zxid <= queued {
+			continue
+		}
+		pkts = append(pkts, Packet{Type: Proposal, Zxid: t.Zxid, Data: t.Data}, Packet{Type: Commit, Zxid: t.Zxid})
+		queued = t.Zxid
+	}
+	if needOp && newEpochZxid {
+		pkts = append(pkts, Packet{Type: Diff, Zxid: lastCommitted})
+		needOp = false
+	}
+	return pkts, queued, !needOp
+}
+
+// SnapshotTaken continues the sync of a connection the runtime captured a snapshot for, as of zxid: SNAP, then the
+// proposals after it, then NEWLEADER.
+func (l *Leader) SnapshotTaken(id ConnID, zxid int64) LeaderReady {
+	var r LeaderReady
+	c := l.conns[id]
+	if c == nil || c.state != connSnapWait || l.phase == leaderDone {
+		return r
+	}
+	r.send(c.id, Packet{Type: Snap, Zxid: zxid})
+	c.syncedTo, c.skipTo = zxid, zxid
+	l.startForwarding(c, zxid, &r)
+	l.advance(&r)
+	return r
+}
+
+// startForwarding sends the learner the proposals it lacks that are not committed yet, makes it a receiver of the
+// broadcast, and queues NEWLEADER.
+func (l *Leader) startForwarding(c *learnerConn, seen int64, r *LeaderReady) {
+	if !c.observer {
+		for _, t := range l.outstanding {
+			if t.Zxid > seen {
+				l.sendProposal(c, t, r)
+			}
+		}
+	}
+	c.forwarding = true
+	c.state = connNewLeader
+	r.send(c.id, Packet{Type: NewLeader, Zxid: l.newZxid, Data: l.cfg.ConfigData})
+}
+
+func (l *Leader) sendProposal(c *learnerConn, t Txn, r *LeaderReady) {
+	r.send(c.id, Packet{Type: Proposal, Zxid: t.Zxid, Data: t.Data})
+	c.unacked = append(c.unacked, sentProposal{zxid: t.Zxid, at: l.now})
+}
+
+// newLeaderAck is waitForNewLeaderAck for one learner.
+func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
+	c.ackDeadline = l.tick + int64(l.cfg.SyncLimit)
+	c.acked = max(c.acked, c.syncedTo)
+	c.state = connStartWait
+	if l.phase == leaderSync && p.Zxid == l.newZxid && !c.observer && l.cfg.Quorum.IsVoter(c.sid) {
+		l.newLeader[c.sid] = true
+	}
+	if l.phase == leaderBroadcast {
+		l.upToDate(c, r)
+	}
+	l.tryCommit(r)
+	return nil
+}
+
+func (l *Leader) upToDate(c *learnerConn, r *LeaderReady) {
+	c.state = connUpToDate
+	r.send(c.id, Packet{Type: UpToDate, Zxid: -1})
+}
+
+// Propose broadcasts the pipeline's new txns (in zxid order) to the synced followers.
+func (l *Leader) Propose(txns []Txn, nowMs int64) LeaderReady {
+	l.now = max(l.now, nowMs)
+	var r LeaderReady
+	if l.phase != leaderBroadcast {
+		return r
+	}
+	cs := l.sortedConns()
+	for _, t := range txns {
+		l.outstanding = append(l.outstanding, t)
+		l.lastProposed = t.Zxid
+		for _, c := range cs {
+			if c.forwarding && !c.observer && t.Zxid > c.skipTo {
+				l.sendProposal(c, t, &r)
+			}
+		}
+	}
+	l.tryCommit(&r)
+	return r
+}
+
+// Durable says the leader's own txn log holds every proposal up to zxid (its own acknowledgement).
+func (l *Leader) Durable(zxid int64) LeaderReady {
+	var r LeaderReady
+	l.selfAcked = max(l.selfAcked, zxid)
+	l.tryCommit(&r)
+	return r
+}
+
+func (l *Leader) ack(c *learnerConn, zxid int64, r *LeaderReady) {
+	i := 0
+	for i < len(c.unacked) && c.unacked[i].zxid <= zxid {
+		i++
+	}
+	c.unacked = c.unacked[i:]
+	if zxid&0xffffffff == 0 || c.observer {
+		return // NEWLEADER's ACK again, or an observer's: neither counts
+	}
+	c.acked = max(c.acked, zxid)
+	l.tryCommit(r)
+}
+
+// tryCommit commits the outstanding proposals, in order, that a quorum has logged.
+func (l *Leader) tryCommit(r *LeaderReady) {
+	if l.phase != leaderBroadcast {
+		return
+	}
+	for len(l.outstanding) > 0 {
+		t := l.outstanding[0]
+		set := map[int64]bool{}
+		if l.selfAcked >= t.Zxid {
+			set[l.cfg.MyID] = true
+		}
+		for _, c := range l.conns {
+			if c.forwarding && !c.observer && c.state >= connStartWait && c.acked >= t.Zxid {
+				set[c.sid] = true
+			}
+		}
+		if !l.cfg.Quorum.ContainsQuorum(set) {
+			return
+		}
+		l.outstanding = l.outstanding[1:]
+		l.commit(t, r)
+	}
+}
+
+func (l *Leader) commit(t Txn, r *LeaderReady) {
+	l.lastCommitted = t.Zxid
+	r.Committed = t.Zxid
+	for _, c := range l.sortedConns() {
+		if !c.forwarding || t.Zxid <= c.skipTo {
+			continue
+		}
+		if c.observer {
+			r.send(c.id, Packet{Type: Inform, Zxid: t.Zxid, Data: t.Data})
+		} else {
+			r.send(c.id, Packet{Type: Commit, Zxid: t.Zxid})
+		}
+	}
+	for _, id := range l.pendingSyncs[t.Zxid] {
+		if l.conns[id] != nil {
+			r.send(id, Packet{Type: Sync, Zxid: 0})
+		}
+	}
+	delete(l.pendingSyncs, t.Zxid)
+	l.committedLog = append(l.committedLog, t)
+	if n := len(l.committedLog) - l.cfg.CommittedLogMax; n > 0 {
+		l.committedLog = slices.Delete(l.committedLog, 0, n)
+	}
+}
+
+// Sync answers a learner's sync request once every proposal before it is committed (Leader.processSync). The
+// pipeline calls it in the order of its proposals.
+func (l *Leader) Sync(id ConnID) LeaderReady {
+	var r LeaderReady
+	if l.conns[id] == nil {
+		return r
+	}
+	if len(l.outstanding) == 0 {
+		r.send(id, Packet{Type: Sync, Zxid: 0})
+		return r
+	}
+	l.pendingSyncs[l.lastProposed] = append(l.pendingSyncs[l.lastProposed], id)
+	return r
+}
+
+// Revalidated answers a learner's REVALIDATE.
+func (l *Leader) Revalidated(rq RevalidateRequest, valid bool) LeaderReady {
+	var r LeaderReady
+	if l.conns[rq.Conn] == nil {
+		return r
+	}
+	d := binary.BigEndian.AppendUint64(nil, uint64(rq.Session))
+	if valid {
+		d = append(d, 1)
+	} else {
+		d = append(d, 0)
+	}
+	r.send(rq.Conn, Packet{Type: Revalidate, Zxid: rq.Zxid, Data: d})
+	return r
+}
+
+// Closed forgets a learner connection that ended.
+func (l *Leader) Closed(id ConnID) {
+	delete(l.conns, id)
+}
+
+func (l *Leader) drop(c *learnerConn, r *LeaderReady) {
+	delete(l.conns, c.id)
+	r.Close = append(r.Close, c.id)
+}
+
+// Tick is called every half tickTime: it pings the learners, drops those that have not acknowledged a proposal
+// within the sync limit, and every other call counts a tick and checks that a quorum is still synced. During
+// discovery and synchronisation it ends the leadership when a step takes longer than the init limit.
+func (l *Leader) Tick(nowMs int64) LeaderReady {
+	l.now = max(l.now, nowMs)
+	var r LeaderReady
+	switch l.phase {
+	case leaderDone:
+		return r
+	case leaderDiscovery, leaderEpochAck, leaderSync:
+		if l.now > l.deadline {
+			r.Shutdown = l.setupTimeout()
+			l.phase = leaderDone
+			return r
+		}
+		l.pingAll(&r) // ticks are counted from the broadcast on, as Leader.lead's loop does
+		return r
+	}
+	if !l.tickSkip {
+		l.tick++
+		synced := map[int64]bool{l.cfg.MyID: true}
+		for _, c := range l.conns {
+			if c.state >= connStartWait && !c.observer && l.tick <= c.ackDeadline {
+				synced[c.sid] = true
+			}
+		}
+		if !l.cfg.Quorum.ContainsQuorum(synced) {
+			r.Shutdown = fmt.Errorf("not sufficient followers synced, only synced with sids: [ %s ]", sidList(synced))
+			l.phase = leaderDone
+			return r
+		}
+	}
+	l.tickSkip = !l.tickSkip
+	l.pingAll(&r)
+	return r
+}
+
+func (l *Leader) setupTimeout() error {
+	switch l.phase {
+	case leaderDiscovery:
+		return fmt.Errorf("timeout while waiting for epoch from quorum (have %s)", sidList(l.connecting))
+	case leaderEpochAck:
+		return fmt.Errorf("timeout while waiting for epoch to be acked by quorum (have %s)", sidList(l.electing))
+	default:
+		return fmt.Errorf("timeout while waiting for NEWLEADER to be acked by quorum (have %s)", sidList(l.newLeader))
+	}
+}
+
+// pingAll pings each learner that has been sent NEWLEADER, or drops it when it sits on a proposal past the sync
+// limit (LearnerHandler.ping).
+func (l *Leader) pingAll(r *LeaderReady) {
+	for _, c := range l.sortedConns() {
+		if c.state < connNewLeader {
+			continue
+		}
+		if len(c.unacked) > 0 && l.now-c.unacked[0].at >= l.syncTimeout() {
+			l.drop(c, r)
+			continue
+		}
+		r.send(c.id, Packet{Type: Ping, Zxid: l.lastProposed})
+	}
+}
+
+func sidList(set map[int64]bool) string {
+	var ids []string
+	for sid, in := range set {
+		if in {
+			ids = append(ids, fmt.Sprint(sid))
+		}
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ",")
+}

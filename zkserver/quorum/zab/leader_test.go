@@ -1,0 +1,281 @@
+package zab
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+func txnAt(zxid int64) Txn {
+	return Txn{Zxid: zxid, Data: jute.Marshal(&jute.TxnHeader{ClientID: 1, Zxid: zxid, Type: jute.OpSetData})}
+}
+
+func txnsBetween(epoch, from, to int64) []Txn {
+	var ts []Txn
+	for i := from; i <= to; i++ {
+		ts = append(ts, txnAt(epoch<<32|i))
+	}
+	return ts
+}
+
+type votersOf []int64
+
+func (v votersOf) IsVoter(sid int64) bool { return slices.Contains(v, sid) }
+func (v votersOf) ContainsQuorum(set map[int64]bool) bool {
+	n := 0
+	for sid, in := range set {
+		if in && v.IsVoter(sid) {
+			n++
+		}
+	}
+	return 2*n > len(v)
+}
+
+// simFollower is a learner with an in-memory log: what it logs it acknowledges at once.
+type simFollower struct {
+	conn    ConnID
+	l       *Learner
+	logged  []int64
+	applied []int64
+	snapAt  int64 // zxid of the snapshot it loaded (0: none)
+	synced  bool
+	trunc   int64
+	dead    bool // drops what it is sent
+	first   []int32
+}
+
+// sim routes packets between one leader core and its followers, synchronously.
+type sim struct {
+	t         *testing.T
+	now       int64
+	l         *Leader
+	fs        map[ConnID]*simFollower
+	started   bool
+	committed int64
+	epochs    [2]int64
+	shutdown  error
+	closed    []ConnID
+}
+
+func newSim(t *testing.T, cfg LeaderConfig) *sim {
+	s := &sim{t: t, now: 1000, fs: map[ConnID]*simFollower{}}
+	s.l = Lead(cfg, s.now)
+	s.apply(s.l.Start())
+	return s
+}
+
+func (s *sim) join(conn ConnID, sid, accepted, current, last int64) *simFollower {
+	f := &simFollower{conn: conn, l: NewLearner(LearnerConfig{MyID: sid, AcceptedEpoch: accepted, CurrentEpoch: current, LastZxid: last})}
+	f.logged = []int64{last}
+	s.fs[conn] = f
+	s.toLeader(f, f.l.Start().Send)
+	return f
+}
+
+func (s *sim) toLeader(f *simFollower, ps []Packet) {
+	for _, p := range ps {
+		s.apply(s.l.Step(f.conn, p, s.now))
+	}
+}
+
+func (s *sim) apply(r LeaderReady) {
+	s.t.Helper()
+	if r.AcceptedEpoch > 0 {
+		s.epochs[0] = r.AcceptedEpoch
+	}
+	if r.CurrentEpoch > 0 {
+		s.epochs[1] = r.CurrentEpoch
+	}
+	if r.Start {
+		s.started = true
+	}
+	if r.Committed > 0 {
+		s.committed = r.Committed
+	}
+	if r.Shutdown != nil {
+		s.shutdown = r.Shutdown
+	}
+	s.closed = append(s.closed, r.Close...)
+	for _, id := range r.SnapshotFor {
+		defer func() { s.apply(s.l.SnapshotTaken(id, s.l.lastCommitted)) }()
+	}
+	for _, o := range r.Send {
+		f := s.fs[o.Conn]
+		if f == nil || f.dead {
+			continue
+		}
+		if len(f.first) < 3 {
+			f.first = append(f.first, o.Packet.Type)
+		}
+		rd, err := f.l.Step(o.Packet)
+		if errors.Is(err, ErrNeedSnapshot) {
+			f.l.SnapshotLoaded(o.Packet.Zxid)
+			f.snapAt, f.logged = o.Packet.Zxid, nil
+			continue
+		}
+		if err != nil {
+			s.t.Fatalf("follower on %v: %v", o.Packet, err)
+		}
+		if rd.Truncate {
+			f.trunc = rd.TruncateTo
+			for len(f.logged) > 0 && f.logged[len(f.logged)-1] > rd.TruncateTo {
+				f.logged = f.logged[:len(f.logged)-1]
+			}
+		}
+		for _, t := range rd.Log {
+			f.logged = append(f.logged, t.Zxid)
+		}
+		for _, t := range rd.Apply {
+			f.applied = append(f.applied, t.Zxid)
+		}
+		f.synced = f.synced || rd.Serving
+		if rd.PingReply {
+			rd.Send = append(rd.Send, PingReplyPacket(rd.PingZxid, nil))
+		}
+		s.toLeader(f, rd.Send)
+	}
+}
+
+func (s *sim) tick() {
+	s.now += 1000 // tickTime 2000: a half tick
+	s.apply(s.l.Tick(s.now))
+}
+
+func cfg3(last int64, log []Txn) LeaderConfig {
+	return LeaderConfig{MyID: 1, Quorum: votersOf{1, 2, 3}, AcceptedEpoch: last >> 32, CurrentEpoch: last >> 32,
+		LastZxid: last, CommittedLog: log, TickTime: 2000, InitLimit: 5, SyncLimit: 2, ConfigData: []byte("version=0")}
+}
+
+// A new epoch with one follower up to date (empty DIFF) and one behind (DIFF and the txns it lacks), then
+// proposals committed once a quorum logged them, and a sync answered after the commit before it.
+func TestLeaderDiscoverySyncBroadcast(t *testing.T) {
+	log := txnsBetween(1, 1, 5)
+	s := newSim(t, cfg3(1<<32|5, log))
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	if s.epochs[0] != 2 || s.l.Epoch() != 2 {
+		t.Fatalf("accepted epoch %d, epoch %d: want 2 once two of three joined", s.epochs[0], s.l.Epoch())
+	}
+	if !s.started || s.epochs[1] != 2 || !f2.synced {
+		t.Fatalf("started %v, current epoch %d, follower synced %v", s.started, s.epochs[1], f2.synced)
+	}
+	if f2.first[0] != LeaderInfo || f2.first[1] != Diff || f2.first[2] != NewLeader {
+		t.Fatalf("follower 2 got %v", f2.first)
+	}
+	f3 := s.join(2, 3, 1, 1, 1<<32|3)
+	if !f3.synced || !slices.Equal(f3.logged, []int64{1<<32 | 3, 1<<32 | 4, 1<<32 | 5}) {
+		t.Fatalf("follower 3 synced %v, logged %x", f3.synced, f3.logged)
+	}
+	// Followers 2 and 3 are a quorum without the leader's own log.
+	s.apply(s.l.Propose(txnsBetween(2, 1, 1), s.now))
+	if s.committed != 2<<32|1 {
+		t.Fatalf("committed %#x, want 0x200000001 (acknowledged by both followers)", s.committed)
+	}
+	// With follower 3 silent, a proposal waits for the leader's log.
+	f3.dead = true
+	s.apply(s.l.Propose(txnsBetween(2, 2, 3), s.now))
+	if s.committed != 2<<32|1 {
+		t.Fatalf("committed %#x with one of three", s.committed)
+	}
+	s.apply(s.l.Sync(1)) // behind the two outstanding proposals
+	if len(s.l.pendingSyncs) != 1 {
+		t.Fatalf("sync answered before the proposals before it committed")
+	}
+	s.apply(s.l.Durable(2<<32 | 2))
+	if s.committed != 2<<32|2 {
+		t.Fatalf("committed %#x, want 0x200000002", s.committed)
+	}
+	s.apply(s.l.Durable(2<<32 | 3))
+	if !slices.Equal(f2.applied, []int64{2<<32 | 1, 2<<32 | 2, 2<<32 | 3}) {
+		t.Fatalf("follower 2 applied %x", f2.applied)
+	}
+	if n := s.l.pendingSyncs; len(n) != 0 {
+		t.Fatalf("sync still pending: %v", n)
+	}
+}
+
+// A follower with a txn the leader lacks is truncated; one older than the leader's committed log (and no txn log
+// to read) gets a snapshot; followers that stop answering are dropped at the sync limit, and the leader gives up
+// without a quorum.
+func TestLeaderTruncSnapAndQuorumLoss(t *testing.T) {
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 3, 5)))
+	// Ahead of the leader while the epoch is acknowledged: refused (the election chose the leader).
+	s.join(1, 2, 1, 1, 1<<32|7)
+	if len(s.closed) != 1 || s.started {
+		t.Fatalf("follower ahead at the epoch acknowledgement: closed %v, started %v", s.closed, s.started)
+	}
+	f2 := s.join(2, 2, 1, 1, 1<<32|5)
+	// Once the leader leads, a learner ahead in the same epoch is truncated.
+	f3 := s.join(3, 3, 1, 1, 1<<32|7)
+	if f3.trunc != 1<<32|5 || !f3.synced || !s.started {
+		t.Fatalf("follower ahead: truncated to %#x, synced %v, leader started %v", f3.trunc, f3.synced, s.started)
+	}
+	s.l.Closed(3)
+	s.closed = nil
+	f3 = s.join(4, 3, 1, 1, 1<<32|1)
+	if f3.snapAt != 1<<32|5 || !f3.synced || f3.first[1] != Snap {
+		t.Fatalf("follower behind the committed log: snapshot at %#x, synced %v, got %v", f3.snapAt, f3.synced, f3.first)
+	}
+	s.apply(s.l.Propose(txnsBetween(2, 1, 1), s.now))
+	s.apply(s.l.Durable(2<<32 | 1))
+	if s.committed != 2<<32|1 || !slices.Equal(f3.applied, []int64{2<<32 | 1}) {
+		t.Fatalf("committed %#x, follower 3 applied %x", s.committed, f3.applied)
+	}
+	f2.dead, f3.dead = true, true
+	s.apply(s.l.Propose(txnsBetween(2, 2, 2), s.now))
+	s.apply(s.l.Durable(2<<32 | 2))
+	if s.committed != 2<<32|1 {
+		t.Fatalf("committed %#x with no follower answering", s.committed)
+	}
+	for i := 0; i < 10 && s.shutdown == nil; i++ {
+		s.tick()
+	}
+	if len(s.closed) != 2 {
+		t.Fatalf("closed %v: want both followers dropped at the sync limit", s.closed)
+	}
+	if s.shutdown == nil || !strings.Contains(s.shutdown.Error(), "not sufficient followers synced") {
+		t.Fatalf("shutdown: %v", s.shutdown)
+	}
+}
+
+// queueCommitted follows LearnerHandler.queueCommittedProposals' decisions.
+func TestQueueCommitted(t *testing.T) {
+	log := append(txnsBetween(1, 1, 3), txnsBetween(3, 1, 2)...)
+	kinds := func(ps []Packet) string {
+		var b strings.Builder
+		for _, p := range ps {
+			fmt.Fprintf(&b, "%s:%x ", typeName(p.Type), p.Zxid)
+		}
+		return strings.TrimSpace(b.String())
+	}
+	for _, tc := range []struct {
+		peer int64
+		want string
+		ok   bool
+	}{
+		{1<<32 | 3, "DIFF:300000002 PROPOSAL:300000001 COMMIT:300000001 PROPOSAL:300000002 COMMIT:300000002", true},
+		{3 << 32, "DIFF:300000002 PROPOSAL:300000001 COMMIT:300000001 PROPOSAL:300000002 COMMIT:300000002", true},
+		{3<<32 | 2, "DIFF:300000002", true},
+		{1<<32 | 2, "DIFF:300000002 PROPOSAL:100000003 COMMIT:100000003 PROPOSAL:300000001 COMMIT:300000001 PROPOSAL:300000002 COMMIT:300000002", true},
+		{2<<32 | 5, "", false}, // an epoch we lack: snapshot
+	} {
+		pkts, _, ok := queueCommitted(log, tc.peer, 3<<32|2)
+		if got := kinds(pkts); ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("peer %#x: %q %v, want %q %v", tc.peer, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// Discovery without a quorum ends at the init limit.
+func TestLeaderDiscoveryTimeout(t *testing.T) {
+	s := newSim(t, cfg3(0, nil))
+	for i := 0; i < 12 && s.shutdown == nil; i++ {
+		s.tick()
+	}
+	if s.shutdown == nil || !strings.Contains(s.shutdown.Error(), "waiting for epoch from quorum") {
+		t.Fatalf("shutdown: %v", s.shutdown)
+	}
+}
