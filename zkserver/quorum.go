@@ -12,6 +12,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/quorum/election"
 	"github.com/zkafka/zkafka/zkserver/quorum/electionnet"
 	"github.com/zkafka/zkafka/zkserver/quorum/follower"
+	"github.com/zkafka/zkafka/zkserver/quorum/leader"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
 
@@ -19,9 +20,10 @@ import (
 type QuorumConfig struct {
 	MyID    int64
 	Members map[int64]Member
-	// ElectionListen is where our election port listens (server.N's address, or all addresses with
-	// quorumListenOnAllIPs).
+	// ElectionListen and QuorumListen are where our election and quorum ports listen (server.N's address, or
+	// all addresses with quorumListenOnAllIPs).
 	ElectionListen string
+	QuorumListen   string
 	InitLimit      int // ticks
 	SyncLimit      int // ticks
 	Verifier       election.Verifier
@@ -56,9 +58,10 @@ func QuorumFromZooCfg(zc *zoocfg.Config) (*QuorumConfig, error) {
 			voters = append(voters, s.ID)
 		}
 		if s.ID == zc.MyID {
-			q.ElectionListen = q.Members[s.ID].ElectionAddr
+			q.ElectionListen, q.QuorumListen = q.Members[s.ID].ElectionAddr, q.Members[s.ID].QuorumAddr
 			if zc.QuorumListenOnAllIPs {
 				q.ElectionListen = net.JoinHostPort("0.0.0.0", strconv.Itoa(s.ElectionPort()))
+				q.QuorumListen = net.JoinHostPort("0.0.0.0", strconv.Itoa(s.QuorumPort()))
 			}
 		}
 	}
@@ -111,45 +114,9 @@ func (s *Server) listenElection() (*electionnet.Manager, error) {
 	return mgr, nil
 }
 
-// withdrawal is how long a server elected leader, which cannot lead yet, stays out of elections: longer than a
-// follower's attempts to reach its leader (5 tries a second apart), so that the others give up on it and elect
-// among themselves; it then joins them as a follower.
-const withdrawal = 10 * time.Second
-
-// runQuorum looks for a leader and follows it, again each time following ends, until ctx is done. It owns mgr (and
-// the election ports it opens after a withdrawal).
+// runQuorum looks for a leader and follows or leads, again each time that ends, until ctx is done. It owns mgr.
 func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDir string) {
-	for {
-		elected := s.elect(ctx, mgr, snapDir)
-		mgr.Close()
-		if !elected {
-			return
-		}
-		s.log.Error("elected leader, but leading an ensemble is not supported yet: leaving the election so that the others elect a leader",
-			"seconds", withdrawal.Seconds())
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(withdrawal):
-		}
-		for {
-			var err error
-			if mgr, err = s.listenElection(); err == nil {
-				break
-			}
-			s.log.Warn("cannot reopen the election port", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-		}
-	}
-}
-
-// elect runs elections on mgr and follows each leader elected, until ctx is done (false) or this server is elected
-// (true).
-func (s *Server) elect(ctx context.Context, mgr *electionnet.Manager, snapDir string) bool {
+	defer mgr.Close()
 	q := s.cfg.Quorum
 	e := election.New(election.Config{MyID: q.MyID, Verifier: q.Verifier, ConfigText: []byte(q.ConfigText)})
 	node := electionnet.NewNode(e, mgr, s.log)
@@ -161,15 +128,24 @@ func (s *Server) elect(ctx context.Context, mgr *electionnet.Manager, snapDir st
 		accepted, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
 		if err != nil {
 			s.fatal(fmt.Errorf("load epochs: %w", err))
-			return false
+			return
 		}
 		start := time.Now()
 		v, err := node.Look(ctx, s.proc.LastZxid(), current)
 		if err != nil {
-			return false
+			return
 		}
 		if v.Leader == q.MyID {
-			return true
+			s.log.Info("LEADING", "election_ms", time.Since(start).Milliseconds())
+			err = leader.Lead(ctx, leader.Config{MyID: q.MyID, Listen: q.QuorumListen, Quorum: q.Verifier,
+				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
+				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
+				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
+				Logger: s.log, OnServing: func() { s.state.Store("leader") }}, s.proc)
+			if ctx.Err() == nil {
+				s.log.Warn("stopped leading", "err", err)
+			}
+			continue
 		}
 		s.log.Info("FOLLOWING", "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
 		s.state.Store("follower")
@@ -180,5 +156,4 @@ func (s *Server) elect(ctx context.Context, mgr *electionnet.Manager, snapDir st
 			s.log.Warn("stopped following", "leader", v.Leader, "err", err)
 		}
 	}
-	return false
 }

@@ -99,7 +99,7 @@ func Start(cfg Config) (*Server, error) {
 		ReconfigEnabled: cfg.ReconfigEnabled, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
-		Follower:                cfg.Quorum != nil,
+		Quorum:                  cfg.Quorum != nil,
 		ACL:                     cfg.ACL, Logger: cfg.Logger,
 	}, s.fatal)
 	if err != nil {

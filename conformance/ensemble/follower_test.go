@@ -288,34 +288,3 @@ func TestReplaceApacheServerInPlace(t *testing.T) {
 	check(want...)
 	_ = a2
 }
-
-// Ours cannot lead yet. Elected by two Apache servers (three empty servers elect the highest id, ours), it leaves
-// the election for a while; Apache's servers elect server 2 among themselves and serve, and ours then joins them as
-// a follower.
-func TestZKServerElectedStepsAside(t *testing.T) {
-	harness.EnsureZKServer(t)
-	en := newEnsemble(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
-	ours := en.start(t, harness.ZKServer, 3, "")
-	a1 := en.startApache(t, 1)
-	a2 := en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2, ours} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {
-		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
-	}
-	if !a1.LogContains("n.sid:3, n.state:LOOKING, n.leader:3,") {
-		t.Error("Apache server 1 saw no vote of ours for ourselves")
-	}
-	if !ours.LogContains("leading an ensemble is not supported yet") {
-		t.Error("ours was never elected")
-	}
-	c, _ := connect(t, ours.Addr())
-	if _, err := c.Create("/x", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
-}

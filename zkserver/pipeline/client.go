@@ -27,6 +27,9 @@ type Client struct {
 	closed     atomic.Bool
 	readOnly   bool // the client sent the trailing readOnly byte: mirror it
 	connectErr bool
+	// via is who the requests come through: this server's connection (the zero value), or, on a leader, a
+	// learner that forwarded them.
+	via owner
 
 	// Counters for cons/stat, updated by the conn goroutines.
 	Received atomic.Int64

@@ -185,6 +185,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 	res := p.tree.Apply(hdr, e.Txn)
 	p.zxid = hdr.Zxid
 	p.lastZxid.Store(hdr.Zxid)
+	p.remember(hdr.Zxid, e.Raw)
 	sid := hdr.ClientID
 	f := &p.fw
 	switch hdr.Type {
@@ -343,7 +344,7 @@ func (p *Processor) call(fn func() error) error {
 func (p *Processor) Truncate(zxid int64) error {
 	err := p.call(func() error {
 		flushed := make(chan struct{})
-		p.syncCh <- p.cur
+		p.flushBatch()
 		p.syncCh <- &batch{done: func() { close(flushed) }}
 		p.cur = &batch{}
 		select {

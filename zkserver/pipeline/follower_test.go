@@ -63,7 +63,7 @@ func (l fakeLeader) next(t *testing.T) forward {
 func newFollower(t *testing.T, dir string) *Processor {
 	t.Helper()
 	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), ForceSync: true, Follower: true},
+		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), ForceSync: true, Quorum: true},
 		func(err error) { t.Errorf("fatal: %v", err) })
 	if err != nil {
 		t.Fatal(err)

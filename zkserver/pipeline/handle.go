@@ -21,7 +21,7 @@ func isWrite(op int32) bool {
 }
 
 func (p *Processor) handle(r *Request) {
-	if p.cfg.Follower && p.followerHandle(r) {
+	if p.cfg.Quorum && p.ens == nil && p.followerHandle(r) {
 		return
 	}
 	p.serve(r)
@@ -79,12 +79,12 @@ func (p *Processor) serve(r *Request) {
 		p.handleAuth(c, r.Xid, r.Body.(*jute.AuthPacket))
 		return
 	case r.Op == jute.OpCloseSession:
-		p.closeSession(sid, c, r.Xid)
+		p.closeSession(sid, c, r.Xid, false)
 		return
 	case isWrite(r.Op):
 		hdr := p.nextHeader(sid, r.Xid, r.Op)
 		var txn jute.Record
-		e := p.sessions.Check(sid)
+		e := p.checkSession(c, sid)
 		if e == jute.ErrOK {
 			if r.Op == jute.OpMulti {
 				if mt := p.prepMulti(c, hdr, r.Body.(*jute.MultiRequest)); mt != nil {
@@ -109,7 +109,7 @@ func (p *Processor) serve(r *Request) {
 		p.writeReply(c, r, hdr.Zxid, e, res)
 		return
 	}
-	if e := p.sessions.Check(sid); e != jute.ErrOK {
+	if e := p.checkSession(c, sid); e != jute.ErrOK {
 		p.reply(c, r.Xid, p.zxid, e, nil)
 		return
 	}
@@ -455,7 +455,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	if old := p.owners[req.SessionID]; req.SessionID != 0 && old != nil && old != c {
 		p.dropClient(old)
 	}
-	if p.cfg.Follower {
+	if p.cfg.Quorum && p.ens == nil {
 		p.followerConnect(c, req.SessionID, req.Passwd, to)
 		return
 	}
@@ -479,6 +479,9 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 func (p *Processor) bind(c *Client, id int64) {
 	c.session = id
 	p.owners[id] = c
+	if p.ens != nil {
+		p.sessions.SetOwner(id, c.via) // a session resumed at the leader moves here
+	}
 }
 
 func (p *Processor) sendConnectResponse(c *Client, to int32, id int64, pw []byte, closeAfter bool) {
@@ -515,9 +518,12 @@ func (p *Processor) dropClient(c *Client) {
 }
 
 // closeSession logs a closeSession txn that deletes the session's ephemerals.
-// c is nil when the session expired.
-func (p *Processor) closeSession(sid int64, c *Client, xid int32) {
-	if sid == 0 || p.sessions.Check(sid) == jute.ErrUnknownSession {
+// c is nil when the session expired or a learner's client closed it; a
+// learner's (forced) gets its txn even for a session we do not know, as the
+// leader's PrepRequestProcessor checks nothing for it: the learner answers
+// its client on that txn's commit.
+func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
+	if !forced && (sid == 0 || p.sessions.Check(sid) == jute.ErrUnknownSession) {
 		if c != nil {
 			p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil), close: true})
 		}
@@ -543,7 +549,7 @@ func (p *Processor) closeSession(sid int64, c *Client, xid int32) {
 func (p *Processor) expireSessions() {
 	for _, sid := range p.sessions.Expired(time.Now().UnixMilli()) {
 		p.log.Info("session expired", "session", sid)
-		p.closeSession(sid, nil, 0)
+		p.closeSession(sid, nil, 0, false)
 	}
 }
 

@@ -43,8 +43,10 @@ type Config struct {
 	ContainerMaxPerMinute   int
 	ContainerMaxNeverUsedMs int64
 
-	// Follower: the server follows a leader (see follower.go): no prep, no session expiry, no container sweeps.
-	Follower bool
+	// Quorum: the server is a member of an ensemble. It follows a leader (follower.go: no prep, no session
+	// expiry, no container sweeps) or leads (leader.go: as standalone, with replies held until commit), and serves
+	// no one in between.
+	Quorum bool
 
 	ACL    acl.Config
 	Logger *slog.Logger
@@ -78,6 +80,12 @@ type batch struct {
 	roll    bool
 	outs    []output
 	done    func() // run after delivery (e.g. snapshot bookkeeping)
+	// ens is set while leading: the batch's outputs wait until every txn up to upTo (the last zxid prepped
+	// when the batch closed) is committed.
+	ens  Ensemble
+	upTo int64
+	// dropHeld: leadership ended; the outputs still held are never delivered.
+	dropHeld bool
 }
 
 // Processor is the core. Create with New, then Start.
@@ -109,8 +117,14 @@ type Processor struct {
 	ready    chan time.Time // closed: a select on it never blocks
 	snapWG   sync.WaitGroup
 
-	fw      followerState // core goroutine only; used when cfg.Follower
-	serving atomic.Bool   // clients are served (always, standalone; a follower from its sync to the leader's loss)
+	fw      followerState // core goroutine only; used when following
+	ens     Ensemble      // core goroutine only; set while leading
+	serving atomic.Bool   // clients are served (always, standalone; in an ensemble while following or leading)
+	// committed is the last zxid the ensemble committed while we lead; commitSig wakes the syncer for it.
+	committed atomic.Int64
+	commitSig chan struct{}
+	// recent are the last txns logged or applied, for a new leader's committed log (core goroutine).
+	recent []Txn
 
 	lastZxid atomic.Int64 // published for pings and 4lw
 	Stats    Stats
@@ -186,15 +200,14 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		fatal:   fatal,
 		owners:  map[int64]*Client{},
 		ready:   make(chan time.Time),
+		commitSig: make(chan struct{}, 1),
 		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
-	p.serving.Store(!cfg.Follower)
+	p.serving.Store(!cfg.Quorum)
 	now := time.Now().UnixMilli()
 	p.sessions = session.NewTracker(cfg.ServerID, cfg.TickTime, now)
-	if cfg.Follower {
-		p.sessions.RecordTouches()
-	}
+	p.sessions.RecordTouches(cfg.Quorum)
 	if err := p.recover(now); err != nil {
 		return nil, err
 	}
@@ -222,8 +235,10 @@ func (p *Processor) recover(nowMs int64) error {
 		t = tree.NewWithOptions(p.watches, p.treeOptions())
 	}
 	p.tree = t
+	p.recent = nil
 	last, err := storage.ReadLog(p.cfg.LogDir, snapZxid, func(e *storage.Entry) error {
 		t.Apply(&e.Hdr, e.Txn)
+		p.remember(e.Hdr.Zxid, e.Raw)
 		switch e.Hdr.Type {
 		case jute.OpCreateSession:
 			if cs, ok := e.Txn.(*jute.CreateSessionTxn); ok {
@@ -243,7 +258,7 @@ func (p *Processor) recover(nowMs int64) error {
 	if err != nil {
 		return fmt.Errorf("open txn log %s: %w", p.cfg.LogDir, err)
 	}
-	if rd == nil || (p.zxid > snapZxid && !p.cfg.Follower) {
+	if rd == nil || (p.zxid > snapZxid && !p.cfg.Quorum) {
 		// Apache writes snapshot.<zxid> after loading so the next start does
 		// not depend on logs alone (and an empty dataDir gets snapshot.0).
 		// Not a follower: its log may end in proposals never committed, which
@@ -351,7 +366,7 @@ func (p *Processor) runCore() {
 	tick := time.NewTicker(time.Duration(max(p.cfg.TickTime/2, 10)) * time.Millisecond)
 	defer tick.Stop()
 	var containerTick <-chan time.Time
-	if p.cfg.ContainerCheckInterval > 0 && !p.cfg.Follower {
+	if p.cfg.ContainerCheckInterval > 0 {
 		t := time.NewTicker(p.cfg.ContainerCheckInterval)
 		defer t.Stop()
 		containerTick = t.C
@@ -388,11 +403,13 @@ func (p *Processor) runCore() {
 				}
 			}
 		case <-tick.C:
-			if !p.cfg.Follower {
+			if p.decides() {
 				p.expireSessions()
 			}
 		case <-containerTick:
-			p.sweepContainers()
+			if p.decides() {
+				p.sweepContainers()
+			}
 		case <-purgeTick:
 			go func() {
 				if err := storage.Purge(p.cfg.SnapDir, p.cfg.LogDir, max(3, p.cfg.SnapRetainCount)); err != nil {
@@ -404,15 +421,48 @@ func (p *Processor) runCore() {
 			p.stepSnapshot() // busy: keep the capture moving between batches
 		}
 		if len(p.cur.entries) > 0 || len(p.cur.outs) > 0 || p.cur.roll {
-			p.syncCh <- p.cur
+			p.flushBatch()
 		}
+	}
+}
+
+// decides reports whether this server makes txns of its own (session expiry, container sweeps): standalone, or
+// leading.
+func (p *Processor) decides() bool { return !p.cfg.Quorum || p.ens != nil }
+
+// flushBatch hands the current batch to the syncer; while leading, its outputs are held until its txns commit.
+func (p *Processor) flushBatch() {
+	if p.ens != nil {
+		p.cur.ens, p.cur.upTo = p.ens, p.zxid
+	}
+	p.syncCh <- p.cur
+}
+
+// remember keeps a logged or applied txn among the recent ones (the last recentTxns).
+func (p *Processor) remember(zxid int64, entry []byte) {
+	p.recent = append(p.recent, Txn{Zxid: zxid, Data: entry})
+	if len(p.recent) >= 2*recentTxns {
+		p.recent = append(p.recent[:0:0], p.recent[len(p.recent)-recentTxns:]...)
 	}
 }
 
 func (p *Processor) runSyncer() {
 	defer p.wg.Done()
 	var pending []*batch
-	for b := range p.syncCh {
+	// held are batches written and waiting for their commit (leading), and the batches behind them.
+	var held []*batch
+	for {
+		var b *batch
+		select {
+		case b2, ok := <-p.syncCh:
+			if !ok {
+				return
+			}
+			b = b2
+		case <-p.commitSig:
+			held = p.release(held)
+			continue
+		}
 		pending = append(pending[:0], b)
 	more:
 		for len(pending) < 64 {
@@ -449,24 +499,61 @@ func (p *Processor) runSyncer() {
 			}
 			p.Stats.FsyncCount.Add(1)
 		}
+		var durable int64
+		var ens Ensemble
 		for _, b := range pending {
-			for _, o := range b.outs {
-				if o.c.closed.Load() && !o.close {
-					continue
-				}
-				if o.frame != nil {
-					o.c.out.Send(o.frame)
-					p.Stats.PacketsSent.Add(1)
-				}
-				if o.close {
-					o.c.closed.Store(true)
-					o.c.out.CloseAfterFlush()
+			if b.dropHeld {
+				held = nil
+			}
+			if b.ens != nil {
+				ens = b.ens
+				if n := len(b.zxids); n > 0 {
+					durable = b.zxids[n-1]
 				}
 			}
-			if b.done != nil {
-				b.done()
+			if b.ens != nil || len(held) > 0 {
+				held = append(held, b)
+				continue
 			}
+			p.deliver(b)
 		}
+		if ens != nil && durable > 0 {
+			ens.Durable(durable) // our own acknowledgement
+		}
+		held = p.release(held)
+	}
+}
+
+// release delivers the held batches whose txns are committed, in order.
+func (p *Processor) release(held []*batch) []*batch {
+	c := p.committed.Load()
+	i := 0
+	for ; i < len(held) && (held[i].ens == nil || held[i].upTo <= c); i++ {
+		p.deliver(held[i])
+	}
+	if i == len(held) {
+		return held[:0]
+	}
+	return held[i:]
+}
+
+// deliver sends a batch's replies and events, then runs its completion.
+func (p *Processor) deliver(b *batch) {
+	for _, o := range b.outs {
+		if o.c.closed.Load() && !o.close {
+			continue
+		}
+		if o.frame != nil {
+			o.c.out.Send(o.frame)
+			p.Stats.PacketsSent.Add(1)
+		}
+		if o.close {
+			o.c.closed.Store(true)
+			o.c.out.CloseAfterFlush()
+		}
+	}
+	if b.done != nil {
+		b.done()
 	}
 }
 
@@ -490,8 +577,13 @@ func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 	if p.cfg.DigestEnabled && hdr.Type != jute.OpError {
 		dg = &jute.TxnDigest{Version: 2, TreeDigest: p.tree.Digest()}
 	}
-	p.cur.entries = append(p.cur.entries, storage.EncodeEntry(hdr, txn, dg))
+	entry := storage.EncodeEntry(hdr, txn, dg)
+	p.cur.entries = append(p.cur.entries, entry)
 	p.cur.zxids = append(p.cur.zxids, hdr.Zxid)
+	p.remember(hdr.Zxid, entry)
+	if p.ens != nil {
+		p.ens.Propose(entry, hdr.Zxid)
+	}
 	p.lastZxid.Store(hdr.Zxid)
 	p.txnsSinceSnap++
 	if p.txnsSinceSnap >= p.snapAt {
@@ -512,7 +604,7 @@ func (p *Processor) snapshotNow() {
 		return
 	}
 	// Entries up to now go to the old file; the roll applies to later batches.
-	p.syncCh <- p.cur
+	p.flushBatch()
 	p.cur = &batch{roll: true}
 	p.snap = &snapJob{zxid: p.zxid, sessions: p.sessions.Sessions(), job: p.tree.StartCapture(false), start: time.Now()}
 }

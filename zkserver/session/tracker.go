@@ -144,11 +144,14 @@ func (t *Tracker) Touch(id int64, nowMs int64) bool {
 	return true
 }
 
-// RecordTouches makes the tracker remember the sessions touched, for TakeTouched.
-func (t *Tracker) RecordTouches() {
+// RecordTouches makes the tracker remember the sessions touched, for TakeTouched (a follower), or stop (a leader).
+func (t *Tracker) RecordTouches(on bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.touched == nil {
+	switch {
+	case !on:
+		t.touched = nil
+	case t.touched == nil:
 		t.touched = map[int64]int32{}
 	}
 }

@@ -101,28 +101,12 @@ type LeaderReady struct {
 	Touches    []Touch
 	Send       []Outgoing
 	Close      []ConnID
-	// Dropped say why connections in Close end (for the log).
+	// Dropped says why each connection in Close ends (for the log).
 	Dropped  []error
 	Shutdown error
 }
 
 func (r *LeaderReady) send(c ConnID, p Packet) { r.Send = append(r.Send, Outgoing{Conn: c, Packet: p}) }
-
-func (r *LeaderReady) merge(o LeaderReady) {
-	r.AcceptedEpoch = max(r.AcceptedEpoch, o.AcceptedEpoch)
-	r.CurrentEpoch = max(r.CurrentEpoch, o.CurrentEpoch)
-	r.SnapshotFor = append(r.SnapshotFor, o.SnapshotFor...)
-	r.Start = r.Start || o.Start
-	r.Committed = max(r.Committed, o.Committed)
-	r.Requests = append(r.Requests, o.Requests...)
-	r.Revalidate = append(r.Revalidate, o.Revalidate...)
-	r.Touches = append(r.Touches, o.Touches...)
-	r.Send = append(r.Send, o.Send...)
-	r.Close = append(r.Close, o.Close...)
-	if r.Shutdown == nil {
-		r.Shutdown = o.Shutdown
-	}
-}
 
 type leaderPhase int
 
@@ -318,8 +302,7 @@ func (l *Leader) Step(id ConnID, p Packet, nowMs int64) LeaderReady {
 		l.conns[id] = c
 	}
 	if err := l.step(c, p, &r); err != nil {
-		l.drop(c, &r)
-		r.Dropped = append(r.Dropped, err)
+		l.drop(c, err, &r)
 	}
 	l.advance(&r)
 	return r
@@ -698,9 +681,10 @@ func (l *Leader) Closed(id ConnID) {
 	delete(l.conns, id)
 }
 
-func (l *Leader) drop(c *learnerConn, r *LeaderReady) {
+func (l *Leader) drop(c *learnerConn, why error, r *LeaderReady) {
 	delete(l.conns, c.id)
 	r.Close = append(r.Close, c.id)
+	r.Dropped = append(r.Dropped, why)
 }
 
 // Tick is called every half tickTime: it pings the learners, drops those that have not acknowledged a proposal
@@ -759,7 +743,7 @@ func (l *Leader) pingAll(r *LeaderReady) {
 			continue
 		}
 		if len(c.unacked) > 0 && l.now-c.unacked[0].at >= l.syncTimeout() {
-			l.drop(c, r)
+			l.drop(c, errDrop{fmt.Sprintf("learner %d acknowledged no proposal within the sync limit", c.sid)}, r)
 			continue
 		}
 		r.send(c.id, Packet{Type: Ping, Zxid: l.lastProposed})

@@ -2,6 +2,7 @@ package zab
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -51,6 +52,24 @@ func ReadSnapshotStream(r *bufio.Reader, maxField int) ([]byte, error) {
 		return nil, fmt.Errorf("snapshot from leader: missing signature (got %q, %v)", sig, s.err)
 	}
 	return body, nil
+}
+
+// SnapshotStream is what a leader sends right after a SNAP packet: the sessions, the tree as writeTree writes it
+// (DataTree.serialize), then the signature.
+func SnapshotStream(sessions map[int64]int32, writeTree func(io.Writer) error) ([]byte, error) {
+	var b bytes.Buffer
+	b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(sessions))))
+	for id, to := range sessions {
+		b.Write(binary.BigEndian.AppendUint64(nil, uint64(id)))
+		b.Write(binary.BigEndian.AppendUint32(nil, uint32(to)))
+	}
+	if err := writeTree(&b); err != nil {
+		return nil, fmt.Errorf("snapshot for a learner: %w", err)
+	}
+	e := jute.Encoder{}
+	e.String(snapSignature)
+	b.Write(e.Buf)
+	return b.Bytes(), nil
 }
 
 // snapScanner reads fields from the stream and keeps every byte it read.

@@ -1,0 +1,250 @@
+package ensemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+)
+
+// bin/zkserver, elected by two Apache servers (three empty servers elect the highest id, ours), leads them:
+// writes through Apache's followers are prepped and committed by ours (errors and failed multis included),
+// watches on the followers fire for the leader's writes, sync, ephemerals and session closes work; when ours stops,
+// Apache's servers elect again and keep the data, and ours, restarted, follows the new leader with nothing lost.
+func TestZKServerLeadsApacheFollowers(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	ours := en.start(t, harness.ZKServer, 3, "")
+	a1 := en.startApache(t, 1)
+	a2 := en.startApache(t, 2)
+	for _, s := range []*harness.Server{a1, a2, ours} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "follower" || m3 != "leader" {
+		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
+	}
+	c1, _ := connect(t, a1.Addr())
+	c3, _ := connect(t, ours.Addr())
+
+	// A write through Apache's follower is prepped by ours; its error comes back through the follower.
+	if _, err := c1.Create("/f", []byte("a"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.Create("/f", []byte("b"), 0, zk.WorldACL(zk.PermAll)); !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("second create through Apache's follower: %v", err)
+	}
+	data, st3, err := c3.Get("/f")
+	if err != nil || string(data) != "a" {
+		t.Fatalf("/f on ours: %q %v", data, err)
+	}
+	_, st1, err := c1.Get("/f")
+	if err != nil || *st1 != *st3 {
+		t.Fatalf("the follower's stat %+v, ours %+v (%v)", st1, st3, err)
+	}
+	_, err = c1.Multi(&zk.CreateRequest{Path: "/m", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)},
+		&zk.CreateRequest{Path: "/f", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)})
+	if !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("failing multi through Apache's follower: %v", err)
+	}
+	if ok, _, _ := c3.Exists("/m"); ok {
+		t.Fatal("the failed multi's first create is on ours")
+	}
+	if _, err := c1.Set("/f", []byte("x"), 7); !errors.Is(err, zk.ErrBadVersion) {
+		t.Fatalf("bad version through Apache's follower: %v", err)
+	}
+
+	// The leader's writes fire the follower's watches; a sync there sees them.
+	_, _, w, err := c1.GetW("/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c3.Set("/f", []byte("c"), -1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w:
+		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/f" {
+			t.Fatalf("watch event %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event on Apache's follower for the leader's write")
+	}
+	if _, err := c3.Create("/g", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.Sync("/g"); err != nil {
+		t.Fatalf("sync on Apache's follower: %v", err)
+	}
+	if ok, _, err := c1.Exists("/g"); err != nil || !ok {
+		t.Fatalf("after sync, /g on Apache's follower: %v %v", ok, err)
+	}
+
+	// An ephemeral of a follower's session goes when that session closes there.
+	c2, _ := connect(t, a2.Addr())
+	if _, err := c2.Create("/eph", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	_, st, err := c3.Exists("/eph")
+	if err != nil || st == nil || st.EphemeralOwner != c2.SessionID() {
+		t.Fatalf("/eph on ours: %+v %v", st, err)
+	}
+	c2.Close()
+	eventually(t, "the closed session's ephemeral leaves ours", func() error {
+		if ok, _, err := c3.Exists("/eph"); err != nil || ok {
+			return fmt.Errorf("exists %v %v", ok, err)
+		}
+		return nil
+	})
+	for i := range 50 {
+		if _, err := c1.Create(fmt.Sprintf("/n%02d", i), nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mntr, err := harness.FourLetter(ctx, ours.Addr(), "srvr")
+	if err != nil || !strings.Contains(mntr, "Mode: leader") {
+		t.Fatalf("srvr on ours (%v):\n%s", err, mntr)
+	}
+
+	// Ours stops: Apache's servers elect server 2 and keep everything.
+	if err := ours.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Apache's servers elect again", func() error {
+		if m := mode(t, a2); m != "leader" {
+			return fmt.Errorf("server 2 is %q", m)
+		}
+		return nil
+	})
+	c2b, _ := connect(t, a2.Addr())
+	if _, err := c2b.Create("/after", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if ok, _, err := c2b.Exists(fmt.Sprintf("/n%02d", i)); err != nil || !ok {
+			t.Fatalf("/n%02d after ours stopped: %v %v", i, ok, err)
+		}
+	}
+	if err := ours.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ours.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(t, ours); m != "follower" {
+		t.Fatalf("ours after its restart: %s", m)
+	}
+	c3b, _ := connect(t, ours.Addr())
+	if _, err := c3b.Sync("/"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/f", "/g", "/after", "/n49"} {
+		if ok, _, err := c3b.Exists(p); err != nil || !ok {
+			t.Fatalf("%s on ours after its restart: %v %v", p, ok, err)
+		}
+	}
+}
+
+// Three bin/zkservers make an ensemble of their own: server 3 leads, writes through any server are seen by all,
+// sessions created on a follower live through the leader; when the leader is killed the other two elect server 2
+// and go on with every acknowledged write, and server 3, restarted, follows and catches up.
+func TestZKServerEnsemble(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	var srv [4]*harness.Server
+	for id := int64(1); id <= 3; id++ {
+		srv[id] = en.start(t, harness.ZKServer, id, "")
+	}
+	for id := 1; id <= 3; id++ {
+		if err := srv[id].WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m1, m2, m3 := mode(t, srv[1]), mode(t, srv[2]), mode(t, srv[3]); m1 != "follower" || m2 != "follower" || m3 != "leader" {
+		t.Fatalf("modes: %s %s %s", m1, m2, m3)
+	}
+	var cs [4]*zk.Conn
+	for id := 1; id <= 3; id++ {
+		cs[id], _ = connect(t, srv[id].Addr())
+	}
+	for i := range 30 {
+		c := cs[1+i%3]
+		if _, err := c.Create(fmt.Sprintf("/k%02d", i), []byte{byte(i)}, 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatalf("create /k%02d through server %d: %v", i, 1+i%3, err)
+		}
+	}
+	if _, err := cs[1].Create("/eph1", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	for id := 1; id <= 3; id++ {
+		if _, err := cs[id].Sync("/"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 30 {
+			if data, _, err := cs[id].Get(fmt.Sprintf("/k%02d", i)); err != nil || len(data) != 1 || data[0] != byte(i) {
+				t.Fatalf("/k%02d on server %d: %v %v", i, id, data, err)
+			}
+		}
+	}
+
+	// kill -9 the leader while server 1's client writes: the others elect server 2, the client's session lives on
+	// (it reconnects), and every write acknowledged is there.
+	done := make(chan []string, 1)
+	go func() {
+		var acked []string
+		for i := range 200 {
+			p := fmt.Sprintf("/load%03d", i)
+			if _, err := cs[1].Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err == nil {
+				acked = append(acked, p)
+			}
+		}
+		done <- acked
+	}()
+	time.Sleep(30 * time.Millisecond)
+	if err := srv[3].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	acked := <-done
+	eventually(t, "servers 1 and 2 elect server 2", func() error {
+		if m := mode(t, srv[2]); m != "leader" {
+			return fmt.Errorf("server 2 is %q", m)
+		}
+		return nil
+	})
+	if _, err := cs[2].Create("/after", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		eventually(t, "a write on the new leader", func() error {
+			_, err := cs[2].Create("/after", nil, 0, zk.WorldACL(zk.PermAll))
+			if errors.Is(err, zk.ErrNodeExists) {
+				return nil
+			}
+			return err
+		})
+	}
+	if err := srv[3].Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv[3].WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c3, _ := connect(t, srv[3].Addr())
+	if _, err := c3.Sync("/"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range append(acked, "/after", "/k29", "/eph1") {
+		if ok, _, err := c3.Exists(p); err != nil || !ok {
+			t.Fatalf("%s on server 3 after its restart: %v %v (%d writes acknowledged)", p, ok, err, len(acked))
+		}
+	}
+	t.Logf("%d of 200 writes acknowledged around the leader's kill", len(acked))
+}

@@ -1,0 +1,436 @@
+// Package leader runs a zkserver as the leader of a ZAB ensemble: it listens on the quorum port for learners, runs
+// zab's leader core over their connections, the server's pipeline and time, and carries out what each step asks.
+package leader
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/zab"
+	"github.com/zkafka/zkafka/zkserver/storage"
+)
+
+// Config is what a server elected leader needs to lead.
+type Config struct {
+	MyID   int64
+	Listen string // the quorum port's listen address
+	Quorum zab.Quorum
+	// TickTime is in ms; InitLimit and SyncLimit in ticks.
+	TickTime, InitLimit, SyncLimit int
+	// EpochDir holds acceptedEpoch and currentEpoch; AcceptedEpoch and CurrentEpoch are their values.
+	EpochDir      string
+	AcceptedEpoch int64
+	CurrentEpoch  int64
+	LogDir        string // dataLogDir/version-2: older txns for learners behind the in-memory committed log
+	MaxBuffer     int    // jute.maxbuffer
+	ConfigData    []byte // the quorum config, as NEWLEADER carries it
+	ConfigVersion int64
+	Logger        *slog.Logger
+	// OnServing is called once a quorum is synced and the server leads (may be nil).
+	OnServing func()
+}
+
+// maxDiffBytes bounds the txns read from the log to sync one learner; past it, a snapshot is sent (Apache bounds
+// it by a third of the snapshot's size).
+const maxDiffBytes = 64 << 20
+
+// Lead leads until the leadership ends (no quorum, ctx done) and returns why. The server serves clients from the
+// moment a quorum is synced until Lead returns.
+func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBuffer <= 0 {
+		cfg.MaxBuffer = jute.DefaultMaxBuffer
+	}
+	cfg.MaxBuffer += 1024 // zookeeper.jute.maxbuffer.extrasize, as for a follower
+	lc := net.ListenConfig{}
+	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("quorum port %s: %w", cfg.Listen, err)
+	}
+	var recent []zab.Txn
+	for _, t := range p.RecentTxns() {
+		recent = append(recent, zab.Txn{Zxid: t.Zxid, Data: t.Data})
+	}
+	last := p.LastZxid()
+	// The committed log ends at our last zxid: a txn past it (none, normally) is not ours to send.
+	for len(recent) > 0 && recent[len(recent)-1].Zxid > last {
+		recent = recent[:len(recent)-1]
+	}
+	r := &runner{cfg: cfg, p: p, ln: ln, conns: map[zab.ConnID]*conn{}, wake: make(chan struct{}, 1)}
+	r.core = zab.Lead(zab.LeaderConfig{MyID: cfg.MyID, Quorum: cfg.Quorum, AcceptedEpoch: cfg.AcceptedEpoch,
+		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: history{dir: cfg.LogDir},
+		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: cfg.ConfigData,
+		ConfigVersion: cfg.ConfigVersion}, time.Now().UnixMilli())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.accept(ctx)
+	}()
+	err = r.run(ctx)
+	cancel()
+	ln.Close()
+	r.mu.Lock()
+	for _, c := range r.conns {
+		c.close()
+	}
+	r.mu.Unlock()
+	wg.Wait()
+	if r.leading {
+		if serr := p.StopLeading(); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return err
+}
+
+// event is one input of the leader core, queued for the run loop.
+type event struct {
+	kind    eventKind
+	conn    zab.ConnID
+	pkt     zab.Packet
+	txns    []zab.Txn
+	zxid    int64
+	rq      zab.RevalidateRequest
+	valid   bool
+	readErr error
+}
+
+type eventKind int
+
+const (
+	evPacket eventKind = iota
+	evClosed
+	evPropose
+	evDurable
+	evSync
+	evRevalidated
+)
+
+// runner owns the leader core; every input reaches it through the event queue, which never blocks its senders
+// (the pipeline's core and syncer among them).
+type runner struct {
+	cfg  Config
+	p    *pipeline.Processor
+	ln   net.Listener
+	core *zab.Leader
+
+	mu      sync.Mutex
+	queue   []event
+	conns   map[zab.ConnID]*conn
+	nextID  zab.ConnID
+	wake    chan struct{}
+	leading bool // the pipeline leads (run loop only)
+}
+
+func (r *runner) post(ev event) {
+	r.mu.Lock()
+	r.queue = append(r.queue, ev)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Propose, Durable and Sync make the runner the pipeline's Ensemble.
+func (r *runner) Propose(entry []byte, zxid int64) {
+	r.post(event{kind: evPropose, txns: []zab.Txn{{Zxid: zxid, Data: entry}}})
+}
+func (r *runner) Durable(zxid int64) { r.post(event{kind: evDurable, zxid: zxid}) }
+func (r *runner) Sync(c uint64)      { r.post(event{kind: evSync, conn: zab.ConnID(c)}) }
+
+func (r *runner) accept(ctx context.Context) {
+	for {
+		nc, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+		}
+		r.mu.Lock()
+		r.nextID++
+		c := &conn{id: r.nextID, nc: nc, log: r.cfg.Logger, wake: make(chan struct{}, 1),
+			writeTimeout: time.Duration(r.cfg.SyncLimit*r.cfg.TickTime) * time.Millisecond}
+		r.conns[c.id] = c
+		r.mu.Unlock()
+		go c.write()
+		go r.read(c)
+	}
+}
+
+// read feeds a learner's packets to the core until the connection ends. The read deadline is the init limit (a
+// learner syncing) or the sync limit's pings, whichever is longer.
+func (r *runner) read(c *conn) {
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	timeout := time.Duration(max(r.cfg.InitLimit, r.cfg.SyncLimit)*r.cfg.TickTime) * time.Millisecond
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(timeout))
+		pkt, err := zab.ReadPacket(br, r.cfg.MaxBuffer)
+		if err != nil {
+			r.post(event{kind: evClosed, conn: c.id, readErr: err})
+			return
+		}
+		r.post(event{kind: evPacket, conn: c.id, pkt: pkt})
+	}
+}
+
+func (r *runner) run(ctx context.Context) error {
+	r.cfg.Logger.Info("LEADING", "listen", r.cfg.Listen, "last_zxid", fmt.Sprintf("0x%x", r.p.LastZxid()))
+	if err := r.apply(r.core.Start()); err != nil {
+		return err
+	}
+	tick := time.NewTicker(time.Duration(max(r.cfg.TickTime/2, 1)) * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if err := r.apply(r.core.Tick(time.Now().UnixMilli())); err != nil {
+				return err
+			}
+		case <-r.wake:
+		}
+		r.mu.Lock()
+		evs := r.queue
+		r.queue = nil
+		r.mu.Unlock()
+		for i := 0; i < len(evs); i++ {
+			ev := evs[i]
+			var rd zab.LeaderReady
+			now := time.Now().UnixMilli()
+			switch ev.kind {
+			case evPacket:
+				rd = r.core.Step(ev.conn, ev.pkt, now)
+			case evClosed:
+				r.core.Closed(ev.conn)
+				r.closeConn(ev.conn, ev.readErr)
+			case evPropose:
+				// Consecutive proposals go to the core together.
+				txns := ev.txns
+				for i+1 < len(evs) && evs[i+1].kind == evPropose {
+					i++
+					txns = append(txns, evs[i].txns...)
+				}
+				rd = r.core.Propose(txns, now)
+			case evDurable:
+				rd = r.core.Durable(ev.zxid)
+			case evSync:
+				rd = r.core.Sync(ev.conn)
+			case evRevalidated:
+				rd = r.core.Revalidated(ev.rq, ev.valid)
+			}
+			if err := r.apply(rd); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// apply carries out a core step in zab.LeaderReady's order.
+func (r *runner) apply(rd zab.LeaderReady) error {
+	if rd.AcceptedEpoch > 0 {
+		if err := storage.WriteEpoch(r.cfg.EpochDir, storage.AcceptedEpochFile, rd.AcceptedEpoch); err != nil {
+			return err
+		}
+	}
+	if rd.CurrentEpoch > 0 {
+		if err := storage.WriteEpoch(r.cfg.EpochDir, storage.CurrentEpochFile, rd.CurrentEpoch); err != nil {
+			return err
+		}
+	}
+	for _, id := range rd.SnapshotFor {
+		zxid, sessions, capture, err := r.p.CaptureSnapshot()
+		if err != nil {
+			return err
+		}
+		stream, err := zab.SnapshotStream(sessions, capture.WriteSnapshot)
+		if err != nil {
+			return err
+		}
+		if c := r.conn(id); c != nil {
+			c.setSnapshot(stream)
+		}
+		r.cfg.Logger.Info("sending a snapshot to a learner", "zxid", fmt.Sprintf("0x%x", zxid), "bytes", len(stream))
+		rd2 := r.core.SnapshotTaken(id, zxid)
+		if err := r.apply(rd2); err != nil {
+			return err
+		}
+	}
+	if rd.Start {
+		r.p.StartLeading(r, r.core.Epoch())
+		r.leading = true
+		r.cfg.Logger.Info("leading: a quorum is synced, serving clients", "epoch", r.core.Epoch())
+		if r.cfg.OnServing != nil {
+			r.cfg.OnServing()
+		}
+	}
+	if rd.Committed > 0 {
+		r.p.Committed(rd.Committed)
+	}
+	for _, lr := range rd.Requests {
+		r.p.SubmitLearnerRequest(pipeline.LearnerRequest{Conn: uint64(lr.Conn), Learner: lr.Server, Session: lr.Session,
+			Cxid: lr.Cxid, Op: lr.Op, Body: lr.Body, Auth: lr.Auth})
+	}
+	for _, rq := range rd.Revalidate {
+		rq := rq
+		r.p.Revalidate(rq.Session, rq.Server, func(valid bool) {
+			r.post(event{kind: evRevalidated, rq: rq, valid: valid})
+		})
+	}
+	for _, t := range rd.Touches {
+		r.p.Sessions().Touch(t.Session, time.Now().UnixMilli())
+	}
+	for _, o := range rd.Send {
+		if c := r.conn(o.Conn); c != nil {
+			c.send(o.Packet)
+		}
+	}
+	for i, id := range rd.Close {
+		r.closeConn(id, rd.Dropped[i])
+	}
+	return rd.Shutdown
+}
+
+func (r *runner) conn(id zab.ConnID) *conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conns[id]
+}
+
+func (r *runner) closeConn(id zab.ConnID, why error) {
+	r.mu.Lock()
+	c := r.conns[id]
+	delete(r.conns, id)
+	r.mu.Unlock()
+	if c == nil {
+		return
+	}
+	if why != nil && !errors.Is(why, net.ErrClosed) {
+		r.cfg.Logger.Warn("learner connection ended", "remote", c.nc.RemoteAddr().String(), "err", why)
+	}
+	c.close()
+}
+
+// conn is one learner connection's writer: packets queue without blocking the run loop and go out in order; a
+// SNAP packet is followed by the snapshot captured for it.
+type conn struct {
+	id           zab.ConnID
+	nc           net.Conn
+	log          *slog.Logger
+	writeTimeout time.Duration
+
+	mu       sync.Mutex
+	out      []zab.Packet
+	snapshot []byte
+	closed   bool
+	wake     chan struct{}
+}
+
+func (c *conn) send(p zab.Packet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.out = append(c.out, p)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) setSnapshot(b []byte) {
+	c.mu.Lock()
+	c.snapshot = b
+	c.mu.Unlock()
+}
+
+func (c *conn) close() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		c.nc.Close()
+		close(c.wake)
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) write() {
+	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	for range c.wake {
+		c.mu.Lock()
+		out := c.out
+		c.out = nil
+		c.mu.Unlock()
+		if len(out) == 0 {
+			continue
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(max(c.writeTimeout, time.Second)))
+		for _, p := range out {
+			bw.Write(p.Marshal())
+			if p.Type == zab.Snap {
+				c.mu.Lock()
+				snap := c.snapshot
+				c.snapshot = nil
+				c.mu.Unlock()
+				// A large snapshot may take longer than the sync limit to write.
+				c.nc.SetWriteDeadline(time.Time{})
+				bw.Write(snap)
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			c.nc.Close() // the reader sees it and reports the end
+			return
+		}
+	}
+}
+
+// history reads older committed txns from the txn log for a learner behind the in-memory committed log.
+type history struct {
+	dir string
+}
+
+func (h history) After(after, upTo int64) ([]zab.Txn, bool) {
+	var txns []zab.Txn
+	size := 0
+	found := after&0xffffffff == 0
+	errStop := errors.New("stop")
+	_, err := storage.ReadLog(h.dir, after-1, func(e *storage.Entry) error {
+		z := e.Hdr.Zxid
+		if z == after {
+			found = true
+			return nil
+		}
+		if z <= after {
+			return nil
+		}
+		if z > upTo {
+			return errStop
+		}
+		size += len(e.Raw)
+		if size > maxDiffBytes {
+			return errStop
+		}
+		txns = append(txns, zab.Txn{Zxid: z, Data: e.Raw})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) || size > maxDiffBytes || !found {
+		return nil, false
+	}
+	return txns, len(txns) > 0 && txns[len(txns)-1].Zxid == upTo
+}
