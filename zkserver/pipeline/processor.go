@@ -190,18 +190,18 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		cfg.SnapCount = 100000
 	}
 	p := &Processor{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		watches: watch.NewManager(),
-		acl:     acl.NewChecker(cfg.ACL),
-		in:      make(chan func(), 4096),
-		syncCh:  make(chan *batch, 64),
-		stop:    make(chan struct{}),
-		fatal:   fatal,
-		owners:  map[int64]*Client{},
-		ready:   make(chan time.Time),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		watches:   watch.NewManager(),
+		acl:       acl.NewChecker(cfg.ACL),
+		in:        make(chan func(), 4096),
+		syncCh:    make(chan *batch, 64),
+		stop:      make(chan struct{}),
+		fatal:     fatal,
+		owners:    map[int64]*Client{},
+		ready:     make(chan time.Time),
 		commitSig: make(chan struct{}, 1),
-		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
+		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
 	p.serving.Store(!cfg.Quorum)
