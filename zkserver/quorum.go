@@ -141,7 +141,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
-				Logger: s.log, OnServing: func() { s.state.Store("leader") }}, s.proc)
+				Logger: s.log, OnServing: func() { s.state.Store("leader") }, Stats: &s.leaderStats}, s.proc)
 			if ctx.Err() == nil {
 				s.log.Warn("stopped leading", "err", err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/conn"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/leader"
 )
 
 // Version is what srvr, envi and mntr report. Clients (kazoo) parse the
@@ -65,6 +66,8 @@ type Server struct {
 	ln      *conn.Listener
 	started time.Time
 	state   atomic.Value // string: what srvr's Mode and mntr's zk_server_state say
+	// leaderStats are the leader's gauges while this server leads (quorum mode).
+	leaderStats leader.Stats
 
 	mu       sync.Mutex
 	closers  []func() error

@@ -27,6 +27,31 @@ func (x source) Version() string { return Version + ", built on " + buildDate }
 const buildDate = "2026-11-22 00:00 UTC"
 
 func (x source) ServerState() string { return x.s.state.Load().(string) }
+
+// PeerState is QuorumPeer.getDetailedPeerState: the peer's state and its ZAB phase.
+func (x source) PeerState() string {
+	switch st := x.ServerState(); {
+	case st == "leader" && x.s.proc.Serving():
+		return "leading - broadcast"
+	case st == "follower" && x.s.proc.Serving():
+		return "following - broadcast"
+	case st == "follower":
+		return "following - synchronization"
+	default:
+		return "looking - election"
+	}
+}
+
+// QuorumSize is the number of voting servers in the ensemble's config (0 standalone).
+func (x source) QuorumSize() int {
+	if q := x.s.cfg.Quorum; q != nil {
+		return len(q.Verifier.Voters())
+	}
+	return 0
+}
+
+// ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes).
+func (x source) ServerMetrics() map[string]any { return x.s.leaderStats.Gauges() }
 func (x source) ServerID() int64     { return x.s.cfg.ServerID }
 func (x source) LastZxid() int64     { return x.s.proc.LastZxid() }
 func (x source) Latency() (int64, float64, int64) {

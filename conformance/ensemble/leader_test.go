@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,9 +111,19 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mntr, err := harness.FourLetter(ctx, ours.Addr(), "srvr")
-	if err != nil || !strings.Contains(mntr, "Mode: leader") {
-		t.Fatalf("srvr on ours (%v):\n%s", err, mntr)
+	srvr, err := harness.FourLetter(ctx, ours.Addr(), "srvr")
+	if err != nil || !strings.Contains(srvr, "Mode: leader") || strings.Contains(srvr, "Proposal sizes last/min/max: -1/") {
+		t.Fatalf("srvr on ours (%v):\n%s", err, srvr)
+	}
+	oursMntr, err := harness.FourLetter(ctx, ours.Addr(), "mntr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"zk_server_state\tleader\n", "zk_peer_state\tleading - broadcast\n", "zk_synced_followers\t2\n",
+		"zk_learners\t2\n", "zk_pending_syncs\t0\n", "zk_quorum_size\t3\n"} {
+		if !strings.Contains(oursMntr, want) {
+			t.Errorf("mntr on ours lacks %q:\n%s", want, oursMntr)
+		}
 	}
 
 	// Ours stops: Apache's servers elect server 2 and keep everything.
@@ -125,6 +136,19 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 		}
 		return nil
 	})
+	// Apache's leader prints the same info and gauge lines as ours did. (Their order is its metric map's, which
+	// varies with the order they were registered in: a server that led from the start prints avg_latency after
+	// num_alive_connections, as ours does, one that followed first before it.)
+	apacheMntr, err := harness.FourLetter(ctx, a2.Addr(), "mntr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, a := mntrKeys(oursMntr), mntrKeys(apacheMntr)
+	slices.Sort(o)
+	slices.Sort(a)
+	if !slices.Equal(o, a) {
+		t.Errorf("mntr keys of a leader:\nours   %v\nApache %v", o, a)
+	}
 	c2b, _ := connect(t, a2.Addr())
 	if _, err := c2b.Create("/after", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
@@ -247,4 +271,17 @@ func TestZKServerEnsemble(t *testing.T) {
 		}
 	}
 	t.Logf("%d of 200 writes acknowledged around the leader's kill", len(acked))
+}
+
+// mntrKeys are the keys of an mntr answer up to the first counter, in order: the info and gauge lines.
+func mntrKeys(mntr string) []string {
+	var keys []string
+	for line := range strings.SplitSeq(mntr, "\n") {
+		k, _, _ := strings.Cut(line, "\t")
+		if k == "zk_proposal_count" {
+			break
+		}
+		keys = append(keys, k)
+	}
+	return keys
 }

@@ -45,6 +45,19 @@ var gaugeNames = []string{
 	"min_client_response_size", "non_mtls_local_conn_count",
 }
 
+// leaderGaugeNames are a leader's gauges, in the order Apache 3.8's leader prints them (its gauges with
+// LeaderZooKeeperServer's and QuorumPeer's quorum_size among them).
+var leaderGaugeNames = []string{
+	"ephemerals_count", "num_alive_connections", "avg_latency", "min_proposal_size", "outstanding_requests",
+	"znode_count", "global_sessions", "non_mtls_remote_conn_count", "last_client_response_size", "packets_sent",
+	"packets_received", "max_proposal_size", "max_client_response_size", "synced_followers",
+	"connection_drop_probability", "watch_count", "synced_non_voting_followers", "synced_observers",
+	"auth_failed_count", "min_latency", "max_file_descriptor_count", "approximate_data_size",
+	"open_file_descriptor_count", "last_proposal_size", "pending_syncs", "leader_uptime", "local_sessions", "uptime",
+	"max_latency", "outstanding_tls_handshake", "learners", "min_client_response_size", "non_mtls_local_conn_count",
+	"quorum_size",
+}
+
 // counterNames are ServerMetrics's counters.
 var counterNames = []string{
 	"proposal_count", "watch_bytes", "outstanding_changes_removed", "throttled_ops", "stale_requests_dropped",
@@ -131,11 +144,23 @@ func Monitor(src Source) []Metric {
 		"max_latency":                maxLat,
 		"min_client_response_size":   int64(-1),
 	}
-	out := make([]Metric, 0, 2+len(gaugeNames)+len(counterNames)+len(summaryNames)+len(advancedSummaryNames))
+	out := make([]Metric, 0, 3+len(leaderGaugeNames)+len(counterNames)+len(summaryNames)+len(advancedSummaryNames))
 	out = append(out,
 		Metric{Name: "version", Kind: KindInfo, Value: src.Version()},
 		Metric{Name: "server_state", Kind: KindInfo, Value: src.ServerState()})
-	for _, n := range gaugeNames {
+	names := gaugeNames
+	if q, ok := src.(QuorumSource); ok && q.QuorumSize() > 0 {
+		out = append(out, Metric{Name: "peer_state", Kind: KindInfo, Value: q.PeerState()})
+		gauges["quorum_size"] = int64(q.QuorumSize())
+		names = append(slices.Clip(gaugeNames), "quorum_size")
+		if src.ServerState() == "leader" {
+			names = leaderGaugeNames
+		}
+		for _, n := range []string{"min_proposal_size", "max_proposal_size", "last_proposal_size"} {
+			gauges[n] = int64(-1)
+		}
+	}
+	for _, n := range names {
 		var v any = int64(0)
 		if floatGauges[n] {
 			v = 0.0

@@ -78,6 +78,15 @@ type ServerMetricser interface {
 	ServerMetrics() map[string]any
 }
 
+// QuorumSource is a Source that is a member of an ensemble: mntr adds the peer state and the quorum size, and a
+// leader's gauges (given by ServerMetrics: "learners", "synced_followers", "pending_syncs", ...) in Apache's
+// order.
+type QuorumSource interface {
+	// PeerState is QuorumPeer.getDetailedPeerState: "leading - broadcast", "following - synchronization", ...
+	PeerState() string
+	QuorumSize() int
+}
+
 // Summary is a summary metric's state (Apache's AvgMinMaxCounter and
 // AvgMinMaxPercentileCounter): count, sum, min, max and, for the advanced ones,
 // percentiles. mntr prints P50/P95/P99/P999 as Apache's default provider

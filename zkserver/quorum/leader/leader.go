@@ -36,6 +36,54 @@ type Config struct {
 	Logger        *slog.Logger
 	// OnServing is called once a quorum is synced and the server leads (may be nil).
 	OnServing func()
+	// Stats, when set, is kept up to date for mntr.
+	Stats *Stats
+}
+
+// Stats are a leader's gauges as mntr prints them, updated as the leader runs.
+type Stats struct {
+	mu       sync.Mutex
+	counts   zab.LeaderCounts
+	since    time.Time // serving since
+	proposal [3]int64  // last, min, max proposal size; -1 before any
+}
+
+// Gauges returns the leader's gauges by Apache's names (without "zk_"); nil when not leading.
+func (s *Stats) Gauges() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.since.IsZero() {
+		return nil
+	}
+	return map[string]any{
+		"learners": int64(s.counts.Learners), "synced_followers": int64(s.counts.SyncedFollowers),
+		"synced_non_voting_followers": int64(s.counts.SyncedNonVoting), "synced_observers": int64(s.counts.SyncedObservers),
+		"pending_syncs": int64(s.counts.PendingSyncs), "leader_uptime": time.Since(s.since).Milliseconds(),
+		"last_proposal_size": s.proposal[0], "min_proposal_size": s.proposal[1], "max_proposal_size": s.proposal[2],
+	}
+}
+
+func (s *Stats) update(counts zab.LeaderCounts, serving bool, proposals []zab.Txn) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = counts
+	switch {
+	case !serving:
+		s.since, s.proposal = time.Time{}, [3]int64{-1, -1, -1}
+	case s.since.IsZero():
+		s.since = time.Now()
+	}
+	for _, t := range proposals {
+		n := int64(len(t.Data))
+		s.proposal[0] = n
+		if s.proposal[1] < 0 || n < s.proposal[1] {
+			s.proposal[1] = n
+		}
+		s.proposal[2] = max(s.proposal[2], n)
+	}
 }
 
 // maxDiffBytes bounds the txns read from the log to sync one learner; past it, a snapshot is sent (Apache bounds
@@ -79,7 +127,9 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		defer wg.Done()
 		r.accept(ctx)
 	}()
+	r.cfg.Stats.update(zab.LeaderCounts{}, false, nil)
 	err = r.run(ctx)
+	r.cfg.Stats.update(zab.LeaderCounts{}, false, nil)
 	cancel()
 	ln.Close()
 	r.mu.Lock()
@@ -227,6 +277,7 @@ func (r *runner) run(ctx context.Context) error {
 					txns = append(txns, evs[i].txns...)
 				}
 				rd = r.core.Propose(txns, now)
+				r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), txns)
 			case evDurable:
 				rd = r.core.Durable(ev.zxid)
 			case evSync:
@@ -238,6 +289,7 @@ func (r *runner) run(ctx context.Context) error {
 				return err
 			}
 		}
+		r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), nil)
 	}
 }
 

@@ -219,6 +219,32 @@ func (l *Leader) Epoch() int64 {
 // Serving reports whether the leader broadcasts (a quorum acknowledged NEWLEADER).
 func (l *Leader) Serving() bool { return l.phase == leaderBroadcast }
 
+// LeaderCounts are the leader's gauges: its learner connections, the followers (voting or not) and observers
+// it forwards to, and the syncs waiting for a commit.
+type LeaderCounts struct {
+	Learners, SyncedFollowers, SyncedNonVoting, SyncedObservers, PendingSyncs int
+}
+
+// Counts reports the leader's gauges (LeaderZooKeeperServer's).
+func (l *Leader) Counts() LeaderCounts {
+	n := LeaderCounts{Learners: len(l.conns)}
+	for _, c := range l.conns {
+		switch {
+		case !c.forwarding:
+		case c.observer:
+			n.SyncedObservers++
+		case l.cfg.Quorum.IsVoter(c.sid):
+			n.SyncedFollowers++
+		default:
+			n.SyncedNonVoting++
+		}
+	}
+	for _, ids := range l.pendingSyncs {
+		n.PendingSyncs += len(ids)
+	}
+	return n
+}
+
 // LastProposed is the zxid of the last proposal (the new epoch's first zxid before any).
 func (l *Leader) LastProposed() int64 { return l.lastProposed }
 
