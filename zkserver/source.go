@@ -52,8 +52,8 @@ func (x source) QuorumSize() int {
 
 // ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes).
 func (x source) ServerMetrics() map[string]any { return x.s.leaderStats.Gauges() }
-func (x source) ServerID() int64     { return x.s.cfg.ServerID }
-func (x source) LastZxid() int64     { return x.s.proc.LastZxid() }
+func (x source) ServerID() int64               { return x.s.cfg.ServerID }
+func (x source) LastZxid() int64               { return x.s.proc.LastZxid() }
 func (x source) Latency() (int64, float64, int64) {
 	return x.s.proc.Stats.Latency()
 }
