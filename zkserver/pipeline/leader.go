@@ -154,16 +154,19 @@ func (p *Processor) learnerRequest(lr LearnerRequest) {
 		p.ens.Sync(lr.Conn)
 		return
 	}
-	if !isWrite(lr.Op) {
+	if !isWrite(lr.Op) && lr.Op != jute.OpDeleteContainer {
 		return // learners answer reads themselves
 	}
-	body, _ := jute.RequestRecord(lr.Op)
-	r := &Request{Client: c, Xid: lr.Cxid, Op: lr.Op, Body: body, Start: time.Now()}
-	d := jute.NewDecoder(lr.Body)
-	d.Max = 0
-	body.Decode(d)
-	if d.Err() != nil {
-		r.Body, r.Malformed = nil, true
+	r := &Request{Client: c, Xid: lr.Cxid, Op: lr.Op, Start: time.Now()}
+	if lr.Op != jute.OpDeleteContainer { // a client's deleteContainer gets its ErrorTxn in serve
+		body, _ := jute.RequestRecord(lr.Op)
+		d := jute.NewDecoder(lr.Body)
+		d.Max = 0 // bounded by the packet
+		body.Decode(d)
+		r.Body = body
+		if d.Err() != nil {
+			r.Body, r.Malformed = nil, true
+		}
 	}
 	p.Stats.Outstanding.Add(1)
 	p.serve(r)
