@@ -1,7 +1,8 @@
 // Package pipeline is zkserver's request processing: one core goroutine
 // validates writes and turns them into txns (prep), applies them to the data
 // tree and answers reads in arrival order; a syncer goroutine group-commits
-// the txn log and only then releases replies and watch events.
+// the txn log and only then releases replies and watch events (on a leader,
+// only once the ensemble has committed them too).
 package pipeline
 
 import (

@@ -1,6 +1,6 @@
 // Package zab is ZooKeeper's atomic broadcast between a leader and its learners, in Apache's wire format: the
-// QuorumPacket stream of the quorum port and, as deterministic state machines, the learner's side of discovery,
-// synchronisation and broadcast.
+// QuorumPacket stream of the quorum port and, as deterministic state machines, the learner's and the leader's sides
+// of discovery, synchronisation and broadcast.
 package zab
 
 import (
