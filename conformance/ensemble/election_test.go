@@ -21,10 +21,28 @@ type member struct {
 	id           int64
 	quorumPort   int
 	electionPort int
+	observer     bool
 }
 
 func (m member) line() string {
+	if m.observer {
+		return fmt.Sprintf("127.0.0.1:%d:%d:observer", m.quorumPort, m.electionPort)
+	}
 	return fmt.Sprintf("127.0.0.1:%d:%d", m.quorumPort, m.electionPort)
+}
+
+// addObserver adds server id as an observer (to the servers started after).
+func (en *ensemble) addObserver(t *testing.T, id int64) {
+	t.Helper()
+	q, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en.members[id] = member{id: id, quorumPort: q, electionPort: e, observer: true}
 }
 
 func (m member) electionAddr() string { return fmt.Sprintf("127.0.0.1:%d", m.electionPort) }
@@ -70,6 +88,9 @@ func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string)
 	props := map[string]string{}
 	for _, m := range en.members {
 		props[fmt.Sprintf("server.%d", m.id)] = m.line()
+	}
+	if en.members[id].observer {
+		props["peerType"] = "observer"
 	}
 	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir})
 	harness.NeedOrSkip(t, err)

@@ -285,3 +285,49 @@ func mntrKeys(mntr string) []string {
 	}
 	return keys
 }
+
+// An Apache observer learns from our leader: it syncs (OBSERVERINFO, no vote), gets each commit as INFORM, serves
+// its clients, and forwards their writes to ours.
+func TestZKServerLeadsApacheObserver(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	en.addObserver(t, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	ours := en.start(t, harness.ZKServer, 3, "")
+	a1 := en.startApache(t, 1)
+	for _, s := range []*harness.Server{a1, ours} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs := en.startApache(t, 4)
+	if err := obs.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(t, obs); m != "observer" {
+		t.Fatalf("server 4: %s", m)
+	}
+	c3, _ := connect(t, ours.Addr())
+	c4, _ := connect(t, obs.Addr())
+	if _, err := c3.Create("/o", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the observer applies the leader's write", func() error {
+		data, _, err := c4.Get("/o")
+		if err == nil && string(data) != "1" {
+			err = fmt.Errorf("data %q", data)
+		}
+		return err
+	})
+	if _, err := c4.Create("/from-observer", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("write through the observer: %v", err)
+	}
+	if ok, _, err := c3.Exists("/from-observer"); err != nil || !ok {
+		t.Fatalf("the observer's write on ours: %v %v", ok, err)
+	}
+	mntr, err := harness.FourLetter(ctx, ours.Addr(), "mntr")
+	if err != nil || !strings.Contains(mntr, "zk_synced_observers\t1\n") || !strings.Contains(mntr, "zk_synced_followers\t1\n") {
+		t.Fatalf("mntr on ours (%v):\n%s", err, mntr)
+	}
+}
