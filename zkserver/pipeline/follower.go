@@ -343,14 +343,8 @@ func (p *Processor) call(fn func() error) error {
 // A failure stops the server, as it stops Apache's.
 func (p *Processor) Truncate(zxid int64) error {
 	err := p.call(func() error {
-		flushed := make(chan struct{})
-		p.flushBatch()
-		p.syncCh <- &batch{done: func() { close(flushed) }}
-		p.cur = &batch{}
-		select {
-		case <-flushed:
-		case <-p.stop:
-			return errors.New("server stopped")
+		if err := p.drainSyncer(false); err != nil {
+			return err
 		}
 		if err := p.txnlog.Close(); err != nil {
 			return fmt.Errorf("close txn log: %w", err)

@@ -51,13 +51,7 @@ func (l fakeLeader) Revalidate(session int64, timeout int32) {
 
 func (l fakeLeader) next(t *testing.T) forward {
 	t.Helper()
-	select {
-	case f := <-l:
-		return f
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing forwarded")
-		return forward{}
-	}
+	return recv(t, l)
 }
 
 func newFollower(t *testing.T, dir string) *Processor {

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"encoding/binary"
-	"errors"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
@@ -70,31 +69,26 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 	})
 }
 
-// StopLeading ends the leadership: every client connection closes, replies still waiting for a commit are
-// dropped, and what was prepped is written to the log, so that the next election starts from the last logged
-// zxid (as Apache's fastForwardDataBase). It returns once done.
+// StopLeading ends the leadership: what was prepped is written to the log, so that the next election starts from
+// the last logged zxid (as Apache's fastForwardDataBase), replies still waiting for a commit are dropped, and then
+// every client connection closes. It returns once done.
 func (p *Processor) StopLeading() error {
 	return p.call(func() error {
 		if p.ens == nil {
 			return nil
 		}
+		// Drained while still leading, so that the current batch's replies are held (then dropped) too.
+		if err := p.drainSyncer(true); err != nil {
+			return err
+		}
 		p.ens = nil
+		p.serving.Store(false)
+		p.sessions.RecordTouches(true)
+		// Behind the drop: the closes go out.
 		for _, c := range p.owners {
 			p.dropClient(c)
 		}
-		p.serving.Store(false)
-		p.sessions.RecordTouches(true)
-		flushed := make(chan struct{})
-		p.cur.ens, p.cur.upTo = nil, 0
-		p.syncCh <- p.cur
-		p.syncCh <- &batch{dropHeld: true, done: func() { close(flushed) }}
-		p.cur = &batch{}
-		select {
-		case <-flushed:
-			return nil
-		case <-p.stop:
-			return errors.New("server stopped")
-		}
+		return nil
 	})
 }
 
@@ -131,7 +125,7 @@ func (p *Processor) SubmitLearnerRequest(lr LearnerRequest) {
 
 func (p *Processor) learnerRequest(lr LearnerRequest) {
 	if p.ens == nil {
-		return // leadership ended: the learner resubmits to the next leader's ensemble through its clients
+		return // leadership ended: the learner's connection is gone with it, and its client reconnects elsewhere
 	}
 	c := &Client{p: p, session: lr.Session, ids: lr.Auth, via: learnerOwner(lr.Learner)}
 	c.closed.Store(true) // its outputs go nowhere: the learner answers its client

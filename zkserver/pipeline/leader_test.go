@@ -36,6 +36,14 @@ func recv[T any](t *testing.T, ch chan T) T {
 	}
 }
 
+// closingFrames also reports the connection's close.
+type closingFrames struct {
+	frames
+	closed chan struct{}
+}
+
+func (f closingFrames) CloseAfterFlush() { f.closed <- struct{}{} }
+
 func replyErr(b []byte) int32 { return int32(binary.BigEndian.Uint32(b[12:])) }
 
 // A leader proposes each txn as it is made and answers (replies and watch events) only once the ensemble commits:
@@ -46,7 +54,8 @@ func TestLeaderHoldsRepliesUntilCommit(t *testing.T) {
 	ens := newFakeEnsemble()
 	p.StartLeading(ens, 2)
 	out := frames(make(chan []byte, 16))
-	c := p.NewClient(out, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, jute.Id{Scheme: "ip", ID: "127.0.0.1"})
+	closed := make(chan struct{}, 1)
+	c := p.NewClient(closingFrames{out, closed}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, jute.Id{Scheme: "ip", ID: "127.0.0.1"})
 	p.Connect(c, &ConnectRequest{Req: jute.ConnectRequest{TimeOut: 10000}})
 	if z := recv(t, ens.proposed); z != 2<<32|1 {
 		t.Fatalf("createSession proposed as %#x, want the epoch's first zxid", z)
@@ -108,12 +117,13 @@ func TestLeaderHoldsRepliesUntilCommit(t *testing.T) {
 	if b := out2.next(t); replyXid(b) != 5 || jute.Err(replyErr(b)) != jute.ErrSessionMoved {
 		t.Fatalf("write on a learner's session here: xid %d err %d", replyXid(b), replyErr(b))
 	}
-	// Leadership ends: what waits for a commit is never sent, and the connections close.
+	// Leadership ends: what waits for a commit is never sent (the delete's reply), and the connections close.
 	p.Submit(&Request{Client: c, Xid: 6, Op: jute.OpDelete, Body: &jute.DeleteRequest{Path: "/a", Version: -1}, Start: time.Now()})
 	recv(t, ens.proposed)
 	if err := p.StopLeading(); err != nil {
 		t.Fatal(err)
 	}
+	recv(t, closed)
 	select {
 	case b := <-out:
 		t.Fatalf("reply xid %d after the leadership ended", replyXid(b[4:]))

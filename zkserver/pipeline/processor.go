@@ -439,6 +439,21 @@ func (p *Processor) flushBatch() {
 	p.syncCh <- p.cur
 }
 
+// drainSyncer hands the current batch to the syncer and waits until everything handed to it is written and
+// delivered; with dropHeld, the outputs still held for a commit are dropped instead (the leadership ended).
+func (p *Processor) drainSyncer(dropHeld bool) error {
+	flushed := make(chan struct{})
+	p.flushBatch()
+	p.syncCh <- &batch{dropHeld: dropHeld, done: func() { close(flushed) }}
+	p.cur = &batch{}
+	select {
+	case <-flushed:
+		return nil
+	case <-p.stop:
+		return errors.New("server stopped")
+	}
+}
+
 // remember keeps a logged or applied txn among the recent ones (the last recentTxns).
 func (p *Processor) remember(zxid int64, entry []byte) {
 	p.recent = append(p.recent, Txn{Zxid: zxid, Data: entry})
