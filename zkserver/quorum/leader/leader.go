@@ -259,6 +259,7 @@ func (r *runner) run(ctx context.Context) error {
 		evs := r.queue
 		r.queue = nil
 		r.mu.Unlock()
+		var proposed []zab.Txn
 		for i := 0; i < len(evs); i++ {
 			ev := evs[i]
 			var rd zab.LeaderReady
@@ -277,7 +278,7 @@ func (r *runner) run(ctx context.Context) error {
 					txns = append(txns, evs[i].txns...)
 				}
 				rd = r.core.Propose(txns, now)
-				r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), txns)
+				proposed = append(proposed, txns...)
 			case evDurable:
 				rd = r.core.Durable(ev.zxid)
 			case evSync:
@@ -289,7 +290,7 @@ func (r *runner) run(ctx context.Context) error {
 				return err
 			}
 		}
-		r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), nil)
+		r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), proposed)
 	}
 }
 

@@ -136,7 +136,6 @@ type learnerConn struct {
 	state    connState
 	sid      int64
 	observer bool
-	accepted int64 // the epoch in FOLLOWERINFO
 	peerLast int64 // the zxid in ACKEPOCH
 	// syncedTo is what the learner holds once it acknowledges NEWLEADER (the end of its sync); skipTo is the zxid
 	// of its snapshot: proposals and commits up to it are not sent to it.
@@ -194,7 +193,7 @@ func Lead(cfg LeaderConfig, nowMs int64) *Leader {
 		pendingSyncs: map[int64][]ConnID{}, lastCommitted: cfg.LastZxid, lastProposed: cfg.LastZxid,
 		selfAcked: cfg.LastZxid, committedLog: slices.Clone(cfg.CommittedLog)}
 	l.deadline = nowMs + l.initTimeout()
-	l.proposeEpoch(cfg.MyID, cfg.AcceptedEpoch, &LeaderReady{})
+	l.proposeEpoch(cfg.MyID, cfg.AcceptedEpoch)
 	return l
 }
 
@@ -245,11 +244,8 @@ func (l *Leader) Counts() LeaderCounts {
 	return n
 }
 
-// LastProposed is the zxid of the last proposal (the new epoch's first zxid before any).
-func (l *Leader) LastProposed() int64 { return l.lastProposed }
-
 // proposeEpoch is getEpochToPropose: sid's accepted epoch raises the candidate; a voter joins the quorum gathered.
-func (l *Leader) proposeEpoch(sid, accepted int64, r *LeaderReady) {
+func (l *Leader) proposeEpoch(sid, accepted int64) {
 	if l.phase != leaderDiscovery {
 		return
 	}
@@ -397,11 +393,10 @@ func (l *Leader) learnerInfo(c *learnerConn, p Packet, r *LeaderReady) error {
 	if len(d) >= 20 && int64(binary.BigEndian.Uint64(d[12:])) > l.cfg.ConfigVersion {
 		return errDrop{fmt.Sprintf("learner %d is ahead of the leader (has a later activated configuration)", c.sid)}
 	}
-	c.accepted = p.Zxid >> 32
 	c.state = connInfo
 	if l.phase == leaderDiscovery {
 		if !c.observer {
-			l.proposeEpoch(c.sid, c.accepted, r)
+			l.proposeEpoch(c.sid, p.Zxid>>32) // the epoch the learner accepted
 		}
 		return nil // LEADERINFO goes out once the epoch is fixed
 	}
