@@ -3,9 +3,11 @@ package zkserver
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zkafka/zkafka/compat/zoocfg"
@@ -30,6 +32,12 @@ type QuorumConfig struct {
 	// ConfigText is the quorum config as QuorumVerifier.toString prints it (sent in election notifications).
 	ConfigText    string
 	ConfigVersion int64
+	// Observer is peerType=observer (or our server.N line's :observer): we never vote, and learn the leader's
+	// commits without acknowledging them.
+	Observer bool
+	// ObserverElectionDelay bounds the random wait of an observer that lost its leader before it looks again
+	// (zookeeper.observer.election.DelayMs), which spreads the observers' reconnections.
+	ObserverElectionDelay time.Duration
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -43,11 +51,9 @@ func QuorumFromZooCfg(zc *zoocfg.Config) (*QuorumConfig, error) {
 	if zc.Standalone() {
 		return nil, nil
 	}
-	if zc.PeerType == zoocfg.RoleObserver {
-		return nil, fmt.Errorf("observers are not supported yet (server.%d is an observer)", zc.MyID)
-	}
 	q := &QuorumConfig{MyID: zc.MyID, Members: map[int64]Member{}, InitLimit: zc.InitLimit, SyncLimit: zc.SyncLimit,
-		ConfigText: zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion}
+		ConfigText: zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
+		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{
@@ -114,11 +120,12 @@ func (s *Server) listenElection() (*electionnet.Manager, error) {
 	return mgr, nil
 }
 
-// runQuorum looks for a leader and follows or leads, again each time that ends, until ctx is done. It owns mgr.
+// runQuorum looks for a leader and follows, observes or leads, again each time that ends, until ctx is done. It owns mgr.
 func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDir string) {
 	defer mgr.Close()
 	q := s.cfg.Quorum
-	e := election.New(election.Config{MyID: q.MyID, Verifier: q.Verifier, ConfigText: []byte(q.ConfigText)})
+	e := election.New(election.Config{MyID: q.MyID, Observer: q.Observer, Verifier: q.Verifier,
+		ConfigText: []byte(q.ConfigText)})
 	node := electionnet.NewNode(e, mgr, s.log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -147,13 +154,30 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			}
 			continue
 		}
-		s.log.Info("FOLLOWING", "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
-		s.state.Store("follower")
-		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, LeaderAddr: q.Members[v.Leader].QuorumAddr,
-			TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
-			AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log}, s.proc)
+		role := "FOLLOWING"
+		if q.Observer {
+			role = "OBSERVING"
+			s.state.Store("observer")
+			s.learnerMaster.Store(v.Leader)
+		} else {
+			s.state.Store("follower")
+		}
+		s.log.Info(role, "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
+		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: q.Observer,
+			LeaderAddr: q.Members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
+			SyncLimit: q.SyncLimit, EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current,
+			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log}, s.proc)
+		s.learnerMaster.Store(-1)
 		if ctx.Err() == nil {
-			s.log.Warn("stopped following", "leader", v.Leader, "err", err)
+			s.log.Warn("stopped "+strings.ToLower(role), "leader", v.Leader, "err", err)
+		}
+		if q.Observer && q.ObserverElectionDelay > 0 {
+			// Observer.waitForObserverElectionDelay: a random part of the delay, so that observers that lost the
+			// same leader do not all ask the voters at once.
+			select {
+			case <-ctx.Done():
+			case <-time.After(rand.N(q.ObserverElectionDelay)):
+			}
 		}
 	}
 }

@@ -68,6 +68,8 @@ type Server struct {
 	state   atomic.Value // string: what srvr's Mode and mntr's zk_server_state say
 	// leaderStats are the leader's gauges while this server leads (quorum mode).
 	leaderStats leader.Stats
+	// learnerMaster is the id of the leader an observer learns from, -1 otherwise (mntr's zk_observer_master_id).
+	learnerMaster atomic.Int64
 
 	mu       sync.Mutex
 	closers  []func() error
@@ -82,6 +84,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), done: make(chan struct{})}
 	s.state.Store("standalone")
+	s.learnerMaster.Store(-1)
 	if cfg.Quorum != nil {
 		s.state.Store("looking")
 		cfg.ServerID = cfg.Quorum.MyID // session ids carry the server's id

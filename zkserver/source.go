@@ -37,6 +37,10 @@ func (x source) PeerState() string {
 		return "following - broadcast"
 	case st == "follower":
 		return "following - synchronization"
+	case st == "observer" && x.s.proc.Serving():
+		return "observing - broadcast"
+	case st == "observer":
+		return "observing - synchronization"
 	default:
 		return "looking - election"
 	}
@@ -49,6 +53,9 @@ func (x source) QuorumSize() int {
 	}
 	return 0
 }
+
+// LearnerMaster is the leader an observer learns from (-1 when not observing).
+func (x source) LearnerMaster() int64 { return x.s.learnerMaster.Load() }
 
 // ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes).
 func (x source) ServerMetrics() map[string]any { return x.s.leaderStats.Gauges() }

@@ -71,6 +71,12 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	if cfg.Quorum, err = zkserver.QuorumFromZooCfg(zc); err != nil {
 		return fmt.Errorf("load %s: %w", cfgPath, err)
 	}
+	if cfg.Quorum != nil && zc.ObserverMasterPort > 0 {
+		// Apache's followers would serve observers on it (ObserverMaster); ours do not, and our observer learns
+		// from the leader.
+		logger.Warn("observerMasterPort is not supported: this server serves no observers on it",
+			"observerMasterPort", zc.ObserverMasterPort)
+	}
 	srv, err := zkserver.Start(cfg)
 	if err != nil {
 		return err

@@ -114,6 +114,7 @@ type Config struct {
 	JuteMaxBuffer                   int
 	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
 	CnxTimeoutMs                    int
+	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: at most this long (random) before an observer looks again
 	FourLetterWordWhitelist         map[string]bool
 	AdminEnableServer               bool
 	AdminServerAddress              string
@@ -759,6 +760,7 @@ func (p *parser) readSystemProperties() {
 	}
 	c.MaxCnxns = p.sysInt("zookeeper.maxCnxns", 0)
 	c.CnxTimeoutMs = p.sysInt("zookeeper.cnxTimeout", DefaultCnxTimeoutMs)
+	c.ObserverElectionDelayMs = p.sysLong("zookeeper.observer.election.DelayMs", 200)
 
 	// FourLetterCommands.isEnabled: comma list, trimmed, "*" = all known words, srvr always, isro with
 	// readonlymode.enabled exactly "true".

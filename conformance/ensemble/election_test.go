@@ -21,6 +21,7 @@ type member struct {
 	id           int64
 	quorumPort   int
 	electionPort int
+	clientPort   int
 	observer     bool
 }
 
@@ -34,37 +35,39 @@ func (m member) line() string {
 // addObserver adds server id as an observer (to the servers started after).
 func (en *ensemble) addObserver(t *testing.T, id int64) {
 	t.Helper()
-	q, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
+	en.members[id] = member{id: id, quorumPort: en.freePort(t), electionPort: en.freePort(t), clientPort: en.freePort(t),
+		observer: true}
+}
+
+// freePort returns a free port that no member of the ensemble has: harness.FreePort can hand out a port again
+// until it is bound, and members bind theirs only when they start.
+func (en *ensemble) freePort(t *testing.T) int {
+	t.Helper()
+	for {
+		p, err := harness.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !en.used[p] {
+			en.used[p] = true
+			return p
+		}
 	}
-	e, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	en.members[id] = member{id: id, quorumPort: q, electionPort: e, observer: true}
 }
 
 func (m member) electionAddr() string { return fmt.Sprintf("127.0.0.1:%d", m.electionPort) }
 
 type ensemble struct {
 	members map[int64]member
+	used    map[int]bool   // every port handed to a member
 	cfg     *zoocfg.Config // the servers as zoo.cfg has them, for our config text
 }
 
 func newEnsemble(t *testing.T) *ensemble {
 	t.Helper()
-	en := &ensemble{members: map[int64]member{}, cfg: &zoocfg.Config{}}
+	en := &ensemble{members: map[int64]member{}, used: map[int]bool{}, cfg: &zoocfg.Config{}}
 	for id := int64(1); id <= 3; id++ {
-		q, err := harness.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := harness.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := member{id: id, quorumPort: q, electionPort: e}
+		m := member{id: id, quorumPort: en.freePort(t), electionPort: en.freePort(t), clientPort: en.freePort(t)}
 		en.members[id] = m
 		s, err := zoocfg.ParseServer(id, m.line(), false)
 		if err != nil {
@@ -92,7 +95,8 @@ func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string)
 	if en.members[id].observer {
 		props["peerType"] = "observer"
 	}
-	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir})
+	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir,
+		Port: en.members[id].clientPort})
 	harness.NeedOrSkip(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -178,40 +178,43 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 	}
 }
 
-// Three bin/zkservers make an ensemble of their own: server 3 leads, writes through any server are seen by all,
-// sessions created on a follower live through the leader; when the leader is killed the other two elect server 2
-// and go on with every acknowledged write, and server 3, restarted, follows and catches up.
+// Three bin/zkservers and a bin/zkserver observer make an ensemble of their own: server 3 leads, writes through
+// any server are seen by all, sessions created on a follower live through the leader; when the leader is killed
+// the other two elect server 2 and go on with every acknowledged write, the observer observes server 2, and server
+// 3, restarted, follows and catches up.
 func TestZKServerEnsemble(t *testing.T) {
 	harness.EnsureZKServer(t)
 	en := newEnsemble(t)
+	en.addObserver(t, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	var srv [4]*harness.Server
-	for id := int64(1); id <= 3; id++ {
+	var srv [5]*harness.Server
+	for id := int64(1); id <= 4; id++ {
 		srv[id] = en.start(t, harness.ZKServer, id, "")
 	}
-	for id := 1; id <= 3; id++ {
+	for id := 1; id <= 4; id++ {
 		if err := srv[id].WaitServing(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if m1, m2, m3 := mode(t, srv[1]), mode(t, srv[2]), mode(t, srv[3]); m1 != "follower" || m2 != "follower" || m3 != "leader" {
-		t.Fatalf("modes: %s %s %s", m1, m2, m3)
+	if m1, m2, m3, m4 := mode(t, srv[1]), mode(t, srv[2]), mode(t, srv[3]), mode(t, srv[4]); m1 != "follower" ||
+		m2 != "follower" || m3 != "leader" || m4 != "observer" {
+		t.Fatalf("modes: %s %s %s %s", m1, m2, m3, m4)
 	}
-	var cs [4]*zk.Conn
-	for id := 1; id <= 3; id++ {
+	var cs [5]*zk.Conn
+	for id := 1; id <= 4; id++ {
 		cs[id], _ = connect(t, srv[id].Addr())
 	}
 	for i := range 30 {
-		c := cs[1+i%3]
+		c := cs[1+i%4]
 		if _, err := c.Create(fmt.Sprintf("/k%02d", i), []byte{byte(i)}, 0, zk.WorldACL(zk.PermAll)); err != nil {
-			t.Fatalf("create /k%02d through server %d: %v", i, 1+i%3, err)
+			t.Fatalf("create /k%02d through server %d: %v", i, 1+i%4, err)
 		}
 	}
 	if _, err := cs[1].Create("/eph1", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
-	for id := 1; id <= 3; id++ {
+	for id := 1; id <= 4; id++ {
 		if _, err := cs[id].Sync("/"); err != nil {
 			t.Fatal(err)
 		}
@@ -254,6 +257,18 @@ func TestZKServerEnsemble(t *testing.T) {
 			}
 			return err
 		})
+	}
+	eventually(t, "the observer observes server 2", func() error {
+		if m := mode(t, srv[4]); m != "observer" {
+			return fmt.Errorf("server 4 is %q", m)
+		}
+		_, err := cs[4].Sync("/")
+		return err
+	})
+	for _, p := range append(acked, "/after", "/k29", "/eph1") {
+		if ok, _, err := cs[4].Exists(p); err != nil || !ok {
+			t.Fatalf("%s on the observer after the failover: %v %v (%d writes acknowledged)", p, ok, err, len(acked))
+		}
 	}
 	if err := srv[3].Restart(ctx); err != nil {
 		t.Fatal(err)

@@ -58,6 +58,9 @@ type Config struct {
 	StartTimeout time.Duration
 	// MyID, when set, is written to dataDir/myid (a member of an ensemble).
 	MyID int64
+	// Port is the client port (default: a free one). An ensemble picks its members' client ports with their
+	// quorum and election ports, so that none of them is handed out twice.
+	Port int
 	// NoWait returns from Start once the process runs, without waiting for it to serve (an ensemble member
 	// serves only once a quorum is up); WaitServing waits for that later.
 	NoWait bool
@@ -120,8 +123,10 @@ func Start(ctx context.Context, kind Kind, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("harness: myid: %w", err)
 		}
 	}
-	if s.port, err = FreePort(); err != nil {
-		return nil, err
+	if s.port = cfg.Port; s.port == 0 {
+		if s.port, err = FreePort(); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.WriteFile(s.cfgPath, []byte(s.zooCfg(cfg)), 0o644); err != nil {
 		return nil, fmt.Errorf("harness: write zoo.cfg: %w", err)
@@ -185,7 +190,8 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// FreePort asks the kernel for a free 127.0.0.1 TCP port.
+// FreePort asks the kernel for a free 127.0.0.1 TCP port. The port is free when asked: the kernel can hand it out
+// again to the next caller until someone binds it.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -151,6 +151,9 @@ func Monitor(src Source) []Metric {
 	names := gaugeNames
 	if q, ok := src.(QuorumSource); ok && q.QuorumSize() > 0 {
 		out = append(out, Metric{Name: "peer_state", Kind: KindInfo, Value: q.PeerState()})
+		if src.ServerState() == "observer" {
+			out = append(out, Metric{Name: "observer_master_id", Kind: KindInfo, Value: q.LearnerMaster()})
+		}
 		gauges["quorum_size"] = int64(q.QuorumSize())
 		names = append(slices.Clip(gaugeNames), "quorum_size")
 		if src.ServerState() == "leader" {

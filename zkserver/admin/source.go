@@ -85,6 +85,9 @@ type QuorumSource interface {
 	// PeerState is QuorumPeer.getDetailedPeerState: "leading - broadcast", "following - synchronization", ...
 	PeerState() string
 	QuorumSize() int
+	// LearnerMaster is the id of the server an observer learns from, -1 when none (mntr's observer_master_id,
+	// printed by observers only).
+	LearnerMaster() int64
 }
 
 // Summary is a summary metric's state (Apache's AvgMinMaxCounter and

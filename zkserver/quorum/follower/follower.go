@@ -1,4 +1,4 @@
-// Package follower runs a zkserver as a follower of a ZAB leader: it connects to the leader's quorum port, runs
+// Package follower runs a zkserver as a follower (or an observer) of a ZAB leader: it connects to the leader's quorum port, runs
 // zab's learner over the connection, and carries out what each step asks of the server's pipeline and epoch files.
 package follower
 
@@ -20,7 +20,9 @@ import (
 
 // Config is what a follower needs to reach and follow its leader.
 type Config struct {
-	MyID       int64
+	MyID int64
+	// Observer registers with OBSERVERINFO: the leader sends commits as INFORM and counts no vote of ours.
+	Observer   bool
 	LeaderAddr string // the leader's quorum address, host:port
 	TickTime   int    // ms
 	InitLimit  int    // ticks to connect and sync
@@ -65,7 +67,7 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		case <-stopped:
 		}
 	}()
-	l := zab.NewLearner(zab.LearnerConfig{MyID: cfg.MyID, ConfigVersion: cfg.ConfigVersion,
+	l := zab.NewLearner(zab.LearnerConfig{MyID: cfg.MyID, Observer: cfg.Observer, ConfigVersion: cfg.ConfigVersion,
 		AcceptedEpoch: cfg.AcceptedEpoch, CurrentEpoch: cfg.CurrentEpoch, LastZxid: p.LastZxid()})
 	defer func() {
 		conn.Close()
@@ -212,7 +214,7 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 	}
 	if rd.Serving {
 		f.p.StartServing(f)
-		f.cfg.Logger.Info("following: serving clients", "leader", f.cfg.LeaderAddr)
+		f.cfg.Logger.Info("synced with the leader: serving clients", "leader", f.cfg.LeaderAddr, "observer", f.cfg.Observer)
 	}
 	if rd.PingReply {
 		f.send(zab.PingReplyPacket(rd.PingZxid, f.p.Sessions().TakeTouched()))

@@ -279,3 +279,46 @@ func TestLeaderDiscoveryTimeout(t *testing.T) {
 		t.Fatalf("shutdown: %v", s.shutdown)
 	}
 }
+
+// An observer syncs by DIFF (the proposals and commits it lacks, committed at UPTODATE), learns each commit from an
+// INFORM, and its acknowledgements never count towards a quorum.
+func TestLeaderObserver(t *testing.T) {
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 1, 5)))
+	o := &simFollower{conn: 9, l: NewLearner(LearnerConfig{MyID: 4, Observer: true, AcceptedEpoch: 1, CurrentEpoch: 1,
+		LastZxid: 1<<32 | 2})}
+	o.logged = []int64{1<<32 | 2}
+	s.fs[9] = o
+	s.toLeader(o, o.l.Start().Send)
+	if s.l.Epoch() > 0 || s.started {
+		t.Fatalf("an observer made the epoch: %d, started %v", s.l.Epoch(), s.started)
+	}
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	if !s.started || !f2.synced || !o.synced {
+		t.Fatalf("started %v, follower synced %v, observer synced %v", s.started, f2.synced, o.synced)
+	}
+	if o.first[0] != LeaderInfo || o.first[1] != Diff {
+		t.Fatalf("observer got %v", o.first)
+	}
+	want := []int64{1<<32 | 3, 1<<32 | 4, 1<<32 | 5}
+	if !slices.Equal(o.applied, want) || !slices.Equal(o.logged[1:], want) {
+		t.Fatalf("observer applied %x, logged %x: want %x", o.applied, o.logged, want)
+	}
+	// A proposal commits once the follower and the leader logged it: the observer, sent nothing until the commit,
+	// never stands in for the leader's own log.
+	s.apply(s.l.Propose(txnsBetween(2, 1, 2), s.now))
+	if s.committed != 0 || len(o.applied) != 3 {
+		t.Fatalf("committed %#x, observer applied %x, before the leader logged", s.committed, o.applied)
+	}
+	s.apply(s.l.Durable(2<<32 | 2))
+	if s.committed != 2<<32|2 {
+		t.Fatalf("committed %#x, want 0x200000002", s.committed)
+	}
+	want = append(want, 2<<32|1, 2<<32|2)
+	if !slices.Equal(o.applied, want) || !slices.Equal(o.logged[1:], want) {
+		t.Fatalf("observer applied %x, logged %x: want %x", o.applied, o.logged, want)
+	}
+	// PROPOSAL and COMMIT are not for an observer: ignored, as Apache's observer does.
+	if rd, err := o.l.Step(Packet{Type: Commit, Zxid: 2<<32 | 3}); err != nil || len(rd.Apply) != 0 {
+		t.Fatalf("observer on COMMIT: %+v, %v", rd, err)
+	}
+}

@@ -248,9 +248,13 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		r.Snapshot = l.snapshotNeeded
 		r.CurrentEpoch = l.newEpoch
 		l.writeToTxnLog = true
-		r.Log = l.notCommitted
 		// NEWLEADER's ACK first: the leader takes the first packet after NEWLEADER as that ACK.
 		r.Send = []Packet{{Type: Ack, Zxid: p.Zxid}}
+		if l.cfg.Observer {
+			// An observer logs nothing here: at UPTODATE it commits what has a commit (Learner.syncWithLeader).
+			break
+		}
+		r.Log = l.notCommitted
 		for _, t := range l.notCommitted {
 			l.LastZxid = max(l.LastZxid, t.Zxid)
 			r.Send = append(r.Send, Packet{Type: Ack, Zxid: t.Zxid})
@@ -259,6 +263,12 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		l.notCommitted = nil
 	case UpToDate:
 		r.Send = []Packet{{Type: Ack, Zxid: l.newEpoch << 32}}
+		l.phase = phaseBroadcast
+		r.Serving = true
+		if l.cfg.Observer {
+			l.observerUpToDate(&r)
+			break
+		}
 		// Proposals logged during the sync are acknowledged; the commits seen since NEWLEADER apply now.
 		r.Log = l.notCommitted
 		for _, t := range l.notCommitted {
@@ -275,8 +285,6 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 			r.Apply = append(r.Apply, t)
 		}
 		l.committed = nil
-		l.phase = phaseBroadcast
-		r.Serving = true
 	case Ping:
 		// The leader pings during a long sync too; the answer says we are alive.
 		r.Send = []Packet{{Type: Ping, Zxid: p.Zxid, Data: []byte{}}}
@@ -284,6 +292,23 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		return r, fmt.Errorf("unexpected %s during sync", p)
 	}
 	return r, nil
+}
+
+// observerUpToDate commits, logged and applied, the sync's proposals (and INFORMs) since NEWLEADER that have a
+// commit, in order; a proposal without the next commit is skipped, as an observer of an old leader may have been
+// sent an outstanding proposal (Learner.syncWithLeader's observer branch).
+func (l *Learner) observerUpToDate(r *Ready) {
+	committed := l.committed
+	for _, t := range l.notCommitted {
+		if len(committed) == 0 || committed[0] != t.Zxid {
+			continue
+		}
+		committed = committed[1:]
+		r.Log = append(r.Log, t)
+		r.Apply = append(r.Apply, t)
+		l.LastZxid = max(l.LastZxid, t.Zxid)
+	}
+	l.notCommitted, l.committed = nil, nil
 }
 
 // txnOf is the txn a PROPOSAL or INFORM carries, numbered by its header's zxid (as Apache reads it).
@@ -310,6 +335,10 @@ func (l *Learner) commit(zxid int64) (Txn, error) {
 
 func (l *Learner) broadcast(p Packet) (Ready, error) {
 	var r Ready
+	if l.cfg.Observer && (p.Type == Proposal || p.Type == Commit || p.Type == UpToDate) {
+		// Not for an observer: Observer.processPacket ignores them (with a log line) and observes on.
+		return r, nil
+	}
 	switch p.Type {
 	case Ping:
 		r.PingReply, r.PingZxid = true, p.Zxid
@@ -326,9 +355,7 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		l.pending = append(l.pending, t)
 		l.LastZxid = t.Zxid
 		r.Log = []Txn{t}
-		if !l.cfg.Observer {
-			r.Send = []Packet{{Type: Ack, Zxid: t.Zxid}}
-		}
+		r.Send = []Packet{{Type: Ack, Zxid: t.Zxid}}
 	case Commit:
 		t, err := l.commit(p.Zxid)
 		if err != nil {

@@ -1,0 +1,164 @@
+package ensemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+)
+
+// bin/zkserver as an observer (peerType=observer, server.4 ...:observer) of Apache's three servers, beside an
+// Apache observer: it finds the leader from the voters' notifications, syncs with OBSERVERINFO, learns each commit
+// as INFORM, serves clients (writes forwarded with their errors, reads of one's own writes, watches, sync,
+// ephemerals), reports itself in srvr and mntr as Apache's observer does, and, when the leader stops, observes the
+// leader the voters elect next.
+func TestZKServerObservesApacheEnsemble(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	en.addObserver(t, 4)
+	en.addObserver(t, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a1 := en.startApache(t, 1)
+	a2, a3 := en.apacheQuorum(t, ctx)
+	ao := en.startApache(t, 5)
+	ours := en.start(t, harness.ZKServer, 4, "")
+	for _, s := range []*harness.Server{a1, ao, ours} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, mo := mode(t, ours), mode(t, ao); m != "observer" || mo != "observer" {
+		t.Fatalf("modes: ours %q, Apache's observer %q", m, mo)
+	}
+	c4, _ := connect(t, ours.Addr())
+	c3, _ := connect(t, a3.Addr())
+	if sid := c4.SessionID(); sid>>56 != 4 {
+		t.Errorf("session %#x made by server 4 should carry its id in the top byte", sid)
+	}
+
+	// Writes through ours are forwarded to the leader; their errors come back through ours.
+	if _, err := c4.Create("/o", []byte("a"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c4.Create("/o", []byte("b"), 0, zk.WorldACL(zk.PermAll)); !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("second create through ours: %v", err)
+	}
+	_, err := c4.Multi(&zk.CreateRequest{Path: "/m", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)},
+		&zk.CreateRequest{Path: "/o", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)})
+	if !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("failing multi through ours: %v", err)
+	}
+	// Read your own write: ours answers the read after the INFORM of its create.
+	_, st4, err := c4.Get("/o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the leader's stat of /o equal to ours", func() error {
+		_, st3, err := c3.Get("/o")
+		if err == nil && *st3 != *st4 {
+			err = fmt.Errorf("leader's %+v, ours %+v", st3, st4)
+		}
+		return err
+	})
+
+	// A watch on ours fires for the leader's write; sync brings ours up to the leader.
+	if _, err := c3.Create("/g", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c4.Sync("/g"); err != nil {
+		t.Fatalf("sync on ours: %v", err)
+	}
+	_, _, w, err := c4.GetW("/g")
+	if err != nil {
+		t.Fatalf("after sync, ours must have /g: %v", err)
+	}
+	if _, err := c3.Set("/g", []byte("2"), -1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w:
+		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/g" {
+			t.Fatalf("watch event %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event on ours for the leader's write")
+	}
+
+	// An ephemeral of a session on ours lives on the leader and goes with the session.
+	c4e, _ := connect(t, ours.Addr())
+	if _, err := c4e.Create("/e", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := c3.Exists("/e"); err != nil || st.EphemeralOwner != c4e.SessionID() {
+		t.Fatalf("the ephemeral on the leader: %+v %v", st, err)
+	}
+	c4e.Close()
+	eventually(t, "the closed session's ephemeral gone", func() error {
+		if ok, _, err := c3.Exists("/e"); err != nil || ok {
+			return errors.New("still there")
+		}
+		return nil
+	})
+
+	// srvr and mntr say what Apache's observer says.
+	mntr, err := harness.FourLetter(ctx, ours.Addr(), "mntr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amntr, err := harness.FourLetter(ctx, ao.Addr(), "mntr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ak := mntrKeys(mntr), mntrKeys(amntr); !slices.Equal(k, ak) {
+		t.Errorf("mntr keys:\nours   %v\nApache %v", k, ak)
+	}
+	for _, line := range []string{"zk_server_state\tobserver\n", "zk_peer_state\tobserving - broadcast\n",
+		"zk_observer_master_id\t3\n", "zk_quorum_size\t3\n"} {
+		if !strings.Contains(amntr, line) {
+			t.Errorf("Apache's observer's mntr has no %q:\n%s", line, amntr)
+		}
+		if !strings.Contains(mntr, line) {
+			t.Errorf("our mntr has no %q:\n%s", line, mntr)
+		}
+	}
+	lmntr, err := harness.FourLetter(ctx, a3.Addr(), "mntr")
+	if err != nil || !strings.Contains(lmntr, "zk_synced_observers\t2\n") {
+		t.Fatalf("the leader's mntr (%v): want two synced observers:\n%s", err, lmntr)
+	}
+
+	// The leader stops: servers 1 and 2 elect server 2, and ours observes it.
+	if err := a3.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ours observing the new leader", func() error {
+		if m := mode(t, a2); m != "leader" {
+			return errors.New("server 2's mode " + m)
+		}
+		if m := mode(t, ours); m != "observer" {
+			return errors.New("our mode " + m)
+		}
+		return nil
+	})
+	c4b, _ := connect(t, ours.Addr())
+	if _, err := c4b.Create("/after", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create through ours after the failover: %v", err)
+	}
+	c2, _ := connect(t, a2.Addr())
+	for _, p := range []string{"/o", "/g", "/after"} {
+		if ok, _, err := c2.Exists(p); err != nil || !ok {
+			t.Fatalf("%s on the new leader: %v %v", p, ok, err)
+		}
+	}
+	mntr, err = harness.FourLetter(ctx, ours.Addr(), "mntr")
+	if err != nil || !strings.Contains(mntr, "zk_observer_master_id\t2\n") {
+		t.Fatalf("our mntr after the failover (%v):\n%s", err, mntr)
+	}
+}
