@@ -7,12 +7,11 @@ package tlsconf
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/jsse"
 	"github.com/zkafka/zkafka/compat/keystore"
 	"github.com/zkafka/zkafka/compat/serverprops"
 )
@@ -77,11 +76,11 @@ func Client(s serverprops.SSLSettings) (*tls.Config, error) {
 func base(s serverprops.SSLSettings) (*tls.Config, error) {
 	cfg := &tls.Config{}
 	var err error
-	if cfg.MinVersion, cfg.MaxVersion, err = versions(s.EnabledProtocols); err != nil {
-		return nil, err
+	if cfg.MinVersion, cfg.MaxVersion, err = jsse.Versions(s.EnabledProtocols); err != nil {
+		return nil, fmt.Errorf("%s: %w", serverprops.SSLEnabledProtocols, err)
 	}
-	if cfg.CipherSuites, err = cipherSuites(s.CipherSuites); err != nil {
-		return nil, err
+	if cfg.CipherSuites, err = jsse.CipherSuites(s.CipherSuites); err != nil {
+		return nil, fmt.Errorf("%s: %w", serverprops.SSLCipherSuites, err)
 	}
 	switch {
 	case s.KeystoreKey != "" || s.KeystoreCertificateChain != "":
@@ -124,58 +123,6 @@ func base(s serverprops.SSLSettings) (*tls.Config, error) {
 	return cfg, nil
 }
 
-var protocolVersions = map[string]uint16{
-	"TLSv1": tls.VersionTLS10, "TLSv1.1": tls.VersionTLS11, "TLSv1.2": tls.VersionTLS12, "TLSv1.3": tls.VersionTLS13,
-}
-
-// versions turns ssl.enabled.protocols into the range Go's TLS takes (0, 0: Go's defaults, TLS 1.2 and 1.3, which is
-// Kafka 2.8's default list). A list with a gap (TLSv1.1,TLSv1.3) enables the versions between too.
-func versions(enabled []string) (lo, hi uint16, err error) {
-	for _, p := range enabled {
-		v, ok := protocolVersions[p]
-		if !ok {
-			return 0, 0, fmt.Errorf("%s: unsupported protocol %q (TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)",
-				serverprops.SSLEnabledProtocols, p)
-		}
-		if lo == 0 || v < lo {
-			lo = v
-		}
-		hi = max(hi, v)
-	}
-	return lo, hi, nil
-}
-
-// cipherSuites turns ssl.cipher.suites, standard (IANA) names as Java spells them, into Go's ids. TLS 1.3's suites
-// are not configurable in Go: naming them is accepted and changes nothing (TLS 1.3 uses all three).
-func cipherSuites(names []string) ([]uint16, error) {
-	if len(names) == 0 {
-		return nil, nil
-	}
-	known := map[string]uint16{}
-	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		known[cs.Name] = cs.ID
-	}
-	var ids []uint16
-	for _, n := range names {
-		id, ok := known[n]
-		if !ok {
-			if strings.HasPrefix(n, "TLS_AES_") || strings.HasPrefix(n, "TLS_CHACHA20_") {
-				continue // a TLS 1.3 suite
-			}
-			return nil, fmt.Errorf("%s: unsupported cipher suite %s", serverprops.SSLCipherSuites, n)
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-
 // PrincipalName is the name Kafka's default principal builder gives a client certificate under
-// ssl.principal.mapping.rules=DEFAULT: its subject's distinguished name as Java's X500Principal.getName() writes it
-// (RFC 2253: the certificate's own attribute order, most specific first).
-func PrincipalName(cert *x509.Certificate) string {
-	var rdns pkix.RDNSequence
-	if rest, err := asn1.Unmarshal(cert.RawSubject, &rdns); err != nil || len(rest) > 0 {
-		return cert.Subject.String()
-	}
-	return rdns.String()
-}
+// ssl.principal.mapping.rules=DEFAULT: its subject as Java's X500Principal.getName() writes it.
+func PrincipalName(cert *x509.Certificate) string { return jsse.PrincipalName(cert) }

@@ -119,12 +119,3 @@ func TestClientVerification(t *testing.T) {
 		t.Error("an untrusted chain accepted")
 	}
 }
-
-func TestPrincipalName(t *testing.T) {
-	id := keystoretest.NewCA(t, "ca").Issue(pkix.Name{CommonName: "alice", OrganizationalUnit: []string{"eng"},
-		Organization: []string{"zkafka, inc"}, Country: []string{"DE"}})
-	// Java's X500Principal.getName() of this subject (RFC 2253).
-	if got, want := PrincipalName(id.Cert), `CN=alice,OU=eng,O=zkafka\, inc,C=DE`; got != want {
-		t.Errorf("principal %q, want %q", got, want)
-	}
-}
