@@ -52,6 +52,8 @@ type Config struct {
 
 	// Quorum, when set, makes the server a member of an ensemble; nil runs it standalone.
 	Quorum *QuorumConfig
+	// Secure, when set, serves TLS clients on a second port (secureClientPort).
+	Secure *SecureConfig
 
 	// FourLetter answers four-letter words; nil disables them.
 	FourLetter func(s *Server, word string, arg int64) (string, bool)
@@ -64,6 +66,7 @@ type Server struct {
 	log     *slog.Logger
 	proc    *pipeline.Processor
 	ln      *conn.Listener
+	secure  *conn.Listener // nil without a secure client port
 	started time.Time
 	state   atomic.Value // string: what srvr's Mode and mntr's zk_server_state say
 	// leaderStats are the leader's gauges while this server leads (quorum mode).
@@ -124,9 +127,19 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.ln = ln
+	if sc := cfg.Secure; sc != nil {
+		s.secure, err = conn.Listen(conn.Config{Addr: sc.Addr, MaxClientCnxns: cfg.MaxClientCnxns,
+			MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger, TLS: sc.TLS, CertIDs: sc.certIDs}, proc)
+		if err != nil {
+			ln.Close()
+			proc.Close()
+			return nil, fmt.Errorf("secure client port: %w", err)
+		}
+		s.log.Info("serving TLS clients", "addr", s.secure.Addr().String())
+	}
 	if cfg.Quorum != nil {
 		if err := s.startQuorum(); err != nil {
-			ln.Close()
+			s.closeListeners()
 			proc.Close()
 			return nil, err
 		}
@@ -182,11 +195,38 @@ func (s *Server) Close() error {
 	for _, f := range closers {
 		f()
 	}
-	err := s.ln.Close()
+	err := s.closeListeners()
 	if e := s.proc.Close(); err == nil {
 		err = e
 	}
 	return err
+}
+
+func (s *Server) closeListeners() error {
+	err := s.ln.Close()
+	if s.secure != nil {
+		if e := s.secure.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// conns are the open client connections of both client ports (for cons and stat).
+func (s *Server) conns() []*conn.Conn {
+	cs := s.ln.Conns()
+	if s.secure != nil {
+		cs = append(cs, s.secure.Conns()...)
+	}
+	return cs
+}
+
+// SecureAddr is the secure client port's address (nil without one).
+func (s *Server) SecureAddr() net.Addr {
+	if s.secure == nil {
+		return nil
+	}
+	return s.secure.Addr()
 }
 
 // Processor exposes the pipeline (for the operations surface).

@@ -70,7 +70,7 @@ func (x source) Outstanding() int64     { return x.s.proc.Stats.Outstanding.Load
 func (x source) ResetStats()            { x.s.proc.Stats.Reset() }
 
 func (x source) Connections() []admin.ConnInfo {
-	conns := x.s.ln.Conns()
+	conns := x.s.conns()
 	out := make([]admin.ConnInfo, 0, len(conns))
 	for _, c := range conns {
 		cl := c.Client()
@@ -86,7 +86,7 @@ func (x source) Connections() []admin.ConnInfo {
 }
 
 func (x source) ResetConnectionStats() {
-	for _, c := range x.s.ln.Conns() {
+	for _, c := range x.s.conns() {
 		c.Client().Received.Store(0)
 		c.Client().SentPkts.Store(0)
 	}
@@ -172,9 +172,13 @@ func (x source) ReadOnly() bool { return false }
 func (x source) Conf() []admin.KV {
 	c := x.s.cfg
 	_, port, _ := splitPort(x.s.Addr().String())
+	securePort := "-1"
+	if a := x.s.SecureAddr(); a != nil {
+		_, securePort, _ = splitPort(a.String())
+	}
 	return []admin.KV{
 		{Key: "clientPort", Value: port},
-		{Key: "secureClientPort", Value: "-1"},
+		{Key: "secureClientPort", Value: securePort},
 		{Key: "dataDir", Value: filepath.Join(c.DataDir, "version-2")},
 		{Key: "dataDirSize", Value: strconv.FormatInt(x.DataDirSize(), 10)},
 		{Key: "dataLogDir", Value: filepath.Join(c.DataLogDir, "version-2")},

@@ -41,10 +41,22 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		ContainerMaxPerMinute:   zc.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: zc.ContainerMaxNeverUsedIntervalMs,
 
-		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled},
+		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled,
+			ExtraSchemes: extraSchemes(zc)},
 		FourLetter: func(s *Server, word string, arg int64) (string, bool) {
 			return admin.FourLetter(s.Source(), opts, word, arg)
 		},
 		Logger: logger,
 	}
+}
+
+// extraSchemes are the schemes of the auth providers zoo.cfg registers that we have: x509 (TLS client
+// certificates; registered by a secure client port too).
+func extraSchemes(zc *zoocfg.Config) []string {
+	for _, class := range zc.AuthProviders {
+		if class == zoocfg.X509ProviderClass {
+			return []string{"x509"}
+		}
+	}
+	return nil
 }

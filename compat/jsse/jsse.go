@@ -57,6 +57,17 @@ func CipherSuites(names []string) ([]uint16, error) {
 	return ids, nil
 }
 
+// Supported keeps the names of cipher suites Go implements, in order (a default list whose other entries Java has).
+func Supported(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if _, err := CipherSuites([]string{n}); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // PrincipalName is a certificate's subject as Java's X500Principal.getName() writes it (RFC 2253: the
 // certificate's own attribute order, most specific first): the principal Kafka's default builder makes of a
 // client certificate, and the id ZooKeeper's x509 provider gives it.

@@ -40,6 +40,10 @@ const (
 // ApacheScript is where Debian's zookeeper package installs zkServer.sh.
 const ApacheScript = "/usr/share/zookeeper/bin/zkServer.sh"
 
+// NettyJars are Debian's netty-codec and netty-resolver, missing from its zookeeper.jar's class path: Apache's
+// Netty server connection factory and Netty client socket need them.
+const NettyJars = "/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar"
+
 // ErrNotFound reports that a server binary is not installed or not built.
 var ErrNotFound = errors.New("harness: server binary not found")
 
@@ -247,8 +251,10 @@ func (s *Server) environ(cfg Config) []string {
 	if s.kind == Apache {
 		// Debian's zkEnv.sh fixes a classpath without a logging backend; a
 		// later -cp wins, so add log4j and log to the console (our file).
+		// Debian's zookeeper.jar manifest also lacks netty jars the
+		// Netty connection factory (a secure client port) needs.
 		flags = append([]string{
-			"-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar",
+			"-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:" + NettyJars,
 			"-Dzookeeper.root.logger=INFO,CONSOLE",
 			"-Dzookeeper.console.threshold=INFO",
 			"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",

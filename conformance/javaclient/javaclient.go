@@ -117,6 +117,8 @@ type CliScenario struct {
 	Name   string
 	Script []string
 	Args   []string
+	// JVMFlags are extra -D flags for the client (CLIENT_JVMFLAGS), e.g. its TLS settings.
+	JVMFlags []string
 }
 
 // Root is the scenario's private root node.
@@ -144,7 +146,8 @@ func RunCli(ctx context.Context, addr string, sc CliScenario) (CliResult, error)
 	}
 	cmd := exec.CommandContext(ctx, ZkCliScript, args...)
 	// A log dir we can write; zkCli logs through slf4j-nop anyway.
-	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+os.TempDir(), "CLIENT_JVMFLAGS=-XX:TieredStopAtLevel=1 -Xshare:auto")
+	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+os.TempDir(),
+		"CLIENT_JVMFLAGS="+strings.Join(append([]string{"-XX:TieredStopAtLevel=1", "-Xshare:auto"}, sc.JVMFlags...), " "))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// One pipe for both streams keeps the interleaving of results (stdout)

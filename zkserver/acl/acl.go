@@ -26,8 +26,9 @@ type Config struct {
 	// (zkafka.acl.ipv6). Off, an IPv6 ip ACL is InvalidACL, as in 3.8.
 	IPv6 bool
 	// ExtraSchemes names further registered providers (x509, sasl) whose ids a
-	// connection may carry: any id is valid, matching is equality, and they
-	// count as authenticated for "auth" expansion.
+	// connection may carry: any id is valid (x509: a distinguished name),
+	// matching is equality, and they count as authenticated for "auth"
+	// expansion.
 	ExtraSchemes []string
 }
 
@@ -69,6 +70,12 @@ func (c *Checker) Authenticate(scheme string, auth []byte) ([]jute.Id, jute.Err)
 	return nil, jute.ErrAuthFailed
 }
 
+// Registered reports whether scheme has a registered auth provider.
+func (c *Checker) Registered(scheme string) bool {
+	reg, _ := c.provider(scheme)
+	return reg
+}
+
 // provider reports whether scheme has a registered provider (super, world and
 // auth do not: they are handled inline), and whether it is authenticated.
 func (c *Checker) provider(scheme string) (registered, authenticated bool) {
@@ -90,6 +97,8 @@ func (c *Checker) valid(id jute.Id) bool {
 		return IPValid(id.ID, c.cfg.IPv6)
 	case "digest":
 		return c.cfg.DigestAuthEnabled && digestValid(id.ID)
+	case "x509":
+		return slices.Contains(c.cfg.ExtraSchemes, id.Scheme) && x500Valid(id.ID)
 	}
 	return slices.Contains(c.cfg.ExtraSchemes, id.Scheme)
 }

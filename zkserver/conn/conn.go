@@ -4,6 +4,9 @@ package conn
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,7 +33,15 @@ type Config struct {
 	MaxBuffer      int // jute.maxbuffer
 	FourLetter     FourLetterHandler
 	Logger         *slog.Logger
+	// TLS, when set, makes this the secure client port: every connection starts with a TLS handshake.
+	TLS *tls.Config
+	// CertIDs are the auth ids of a client's verified certificate chain (Apache's x509 provider), added to the
+	// connection before its first request.
+	CertIDs func(chain []*x509.Certificate) []jute.Id
 }
+
+// handshakeTimeout bounds a TLS handshake (Netty's SslHandler default).
+const handshakeTimeout = 10 * time.Second
 
 // Listener accepts client connections for a Processor.
 type Listener struct {
@@ -118,6 +129,9 @@ func (l *Listener) accept() {
 			l.log.Warn("too many connections from client, closing", "ip", ip, "max", l.cfg.MaxClientCnxns)
 			nc.Close()
 			continue
+		}
+		if l.cfg.TLS != nil {
+			nc = tls.Server(nc, l.cfg.TLS)
 		}
 		c := newConn(l, nc)
 		l.conns[c] = struct{}{}
@@ -263,6 +277,13 @@ func (c *Conn) kill() {
 func (c *Conn) serve() {
 	defer c.l.wg.Done()
 	defer c.l.remove(c)
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		if err := c.handshake(tc); err != nil {
+			c.l.log.Warn("unsuccessful TLS handshake, closing", "remote", c.nc.RemoteAddr(), "err", err)
+			c.nc.Close()
+			return
+		}
+	}
 	wdone := make(chan struct{})
 	go c.writer(wdone)
 	err := c.readLoop()
@@ -282,6 +303,20 @@ func (c *Conn) serve() {
 		<-wdone
 	}
 	c.kill()
+}
+
+// handshake runs the TLS handshake (a client certificate checked as the listener's config asks) and gives the
+// connection the ids of the certificate it presented.
+func (c *Conn) handshake(tc *tls.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	if chain := tc.ConnectionState().PeerCertificates; len(chain) > 0 && c.l.cfg.CertIDs != nil {
+		c.client.AddAuthIDs(c.l.cfg.CertIDs(chain)...)
+	}
+	return nil
 }
 
 var errSessionClosing = errors.New("client closed its session")
@@ -401,7 +436,7 @@ func (c *Conn) request(buf []byte) error {
 		// The core replies and closes; stop reading.
 		return errSessionClosing
 	}
-	if hdr.Type == jute.OpAuth && !req.Malformed && c.l.p.AuthRefused(req.Body.(*jute.AuthPacket)) {
+	if hdr.Type == jute.OpAuth && !req.Malformed && c.l.p.AuthRefused(c.client, req.Body.(*jute.AuthPacket)) {
 		return errAuthRefused
 	}
 	return nil

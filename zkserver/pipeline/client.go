@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/zkafka/zkafka/zkserver/acl"
 	"net"
 	"sync/atomic"
 
@@ -27,6 +28,8 @@ type Client struct {
 	closed     atomic.Bool
 	readOnly   bool // the client sent the trailing readOnly byte: mirror it
 	connectErr bool
+	// certified is a TLS connection whose client certificate gave it ids (set before its first request).
+	certified bool
 	// via is who the requests come through: this server's connection (the zero value), or, on a leader, a
 	// learner that forwarded them.
 	via owner
@@ -42,6 +45,12 @@ type Client struct {
 // every connection carries.
 func (p *Processor) NewClient(out Sender, remote net.Addr, ipID jute.Id) *Client {
 	return &Client{out: out, remote: remote, ids: []jute.Id{ipID}, p: p}
+}
+
+// AddAuthIDs gives the connection ids it authenticated before its first request (a TLS client certificate's).
+func (c *Client) AddAuthIDs(ids ...jute.Id) {
+	c.ids = acl.AddAuthInfo(c.ids, ids...)
+	c.certified = true
 }
 
 // SessionID returns the session bound to this connection (0 before connect).

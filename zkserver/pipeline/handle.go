@@ -407,7 +407,7 @@ func (p *Processor) setWatches(c *Client, sw *jute.SetWatches2) {
 // handleAuth answers with the request's own xid (-4 from the Java client, a
 // normal xid from others), as ZooKeeperServer.processPacket does.
 func (p *Processor) handleAuth(c *Client, xid int32, a *jute.AuthPacket) {
-	ids, e := p.acl.Authenticate(a.Scheme, a.Auth)
+	ids, e := p.authenticate(c, a)
 	if e != jute.ErrOK {
 		p.log.Info("authentication failed", "scheme", a.Scheme, "remote", c.remote)
 		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: int32(jute.ErrAuthFailed)}, nil))

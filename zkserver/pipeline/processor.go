@@ -350,9 +350,22 @@ func (p *Processor) submit(fn func()) {
 // connection. The connection's reader asks right after submitting one, to take no request after it: Apache checks
 // auth packets on the reading thread and stops receiving on a failure, so nothing a client pipelined behind a refused
 // auth packet runs or is answered. Authenticate is a pure function of the packet, so both answers agree.
-func (p *Processor) AuthRefused(a *jute.AuthPacket) bool {
-	_, e := p.acl.Authenticate(a.Scheme, a.Auth)
+func (p *Processor) AuthRefused(c *Client, a *jute.AuthPacket) bool {
+	_, e := p.authenticate(c, a)
 	return e != jute.ErrOK
+}
+
+// authenticate is the auth provider's answer to an auth packet on c: the ids to add, or ErrAuthFailed. x509 has no
+// auth packet of its own: X509AuthenticationProvider checks the connection's certificate again, so a connection
+// whose certificate gave it ids keeps them, any other fails.
+func (p *Processor) authenticate(c *Client, a *jute.AuthPacket) ([]jute.Id, jute.Err) {
+	if a.Scheme == "x509" && p.acl.Registered("x509") {
+		if c.certified {
+			return nil, jute.ErrOK
+		}
+		return nil, jute.ErrAuthFailed
+	}
+	return p.acl.Authenticate(a.Scheme, a.Auth)
 }
 
 // Submit queues a client request.

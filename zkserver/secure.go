@@ -1,0 +1,94 @@
+package zkserver
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+
+	"github.com/zkafka/zkafka/compat/jsse"
+	"github.com/zkafka/zkafka/compat/keystore"
+	"github.com/zkafka/zkafka/compat/zoocfg"
+	"github.com/zkafka/zkafka/jute"
+)
+
+// SecureConfig is the secure client port (secureClientPort): TLS from the zookeeper.ssl.* settings, and the
+// x509 auth of client certificates (Apache's X509AuthenticationProvider).
+type SecureConfig struct {
+	Addr string
+	TLS  *tls.Config
+	// SuperUser is zookeeper.X509AuthenticationProvider.superUser: a certificate of that name is also super.
+	SuperUser string
+}
+
+// SecureFromZooCfg is the secure client port zoo.cfg configures; nil without secureClientPort. As Apache, it needs
+// the Netty connection factory, and TLS clients authenticate with the x509 provider.
+func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
+	if zc.SecureClientPort == 0 {
+		return nil, nil
+	}
+	t, err := zc.ClientTLS()
+	if err != nil {
+		return nil, err
+	}
+	if t.ServerCnxnFactory != zoocfg.NettyFactory {
+		// NIOServerCnxnFactory.configure refuses a secure port; Apache does not start.
+		return nil, fmt.Errorf("secureClientPort needs serverCnxnFactory=%s: SSL isn't supported in NIOServerCnxn",
+			zoocfg.NettyFactory)
+	}
+	if t.AuthClass != zoocfg.X509ProviderClass {
+		return nil, fmt.Errorf("ssl.authProvider %s (%s): only %s is supported", t.AuthScheme, t.AuthClass,
+			zoocfg.X509ProviderClass)
+	}
+	if t.KeystoreLocation == "" {
+		return nil, errors.New("secureClientPort needs a key store: set ssl.keyStore.location")
+	}
+	cert, err := keystore.KeyPair(t.KeystoreType, t.KeystoreLocation, t.KeystorePassword, "")
+	if err != nil {
+		return nil, fmt.Errorf("secure client port: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if t.TruststoreLocation != "" {
+		trusted, err := keystore.Trusted(t.TruststoreType, t.TruststoreLocation, t.TruststorePassword)
+		if err != nil {
+			return nil, fmt.Errorf("secure client port: %w", err)
+		}
+		cfg.ClientCAs = x509.NewCertPool()
+		for _, c := range trusted {
+			cfg.ClientCAs.AddCert(c)
+		}
+	} // without one, Java trusts its default store (cacerts); Go's system roots stand in for it
+	if cfg.MinVersion, cfg.MaxVersion, err = jsse.Versions(t.EnabledProtocols); err != nil {
+		return nil, fmt.Errorf("ssl.enabledProtocols: %w", err)
+	}
+	suites := t.CipherSuites
+	if slices.Equal(suites, zoocfg.DefaultCipherSuites) {
+		suites = jsse.Supported(suites) // Go lacks ECDHE with AES-256-CBC-SHA384; the rest of Java's list stands
+	}
+	if cfg.CipherSuites, err = jsse.CipherSuites(suites); err != nil {
+		return nil, fmt.Errorf("ssl.ciphersuites: %w", err)
+	}
+	switch t.ClientAuth {
+	case "need":
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	case "want":
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	default:
+		cfg.ClientAuth = tls.NoClientCert
+	}
+	return &SecureConfig{Addr: net.JoinHostPort(zc.SecureClientPortAddress, strconv.Itoa(zc.SecureClientPort)), TLS: cfg,
+		SuperUser: t.X509SuperUser}, nil
+}
+
+// certIDs are the ids X509AuthenticationProvider gives a verified client certificate: super when its name is the
+// super user's, then x509 with the subject as X500Principal.getName() writes it.
+func (sc *SecureConfig) certIDs(chain []*x509.Certificate) []jute.Id {
+	name := jsse.PrincipalName(chain[0])
+	if sc.SuperUser != "" && name == sc.SuperUser {
+		return []jute.Id{{Scheme: "super", ID: name}, {Scheme: "x509", ID: name}}
+	}
+	return []jute.Id{{Scheme: "x509", ID: name}}
+}

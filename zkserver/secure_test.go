@@ -1,0 +1,72 @@
+package zkserver
+
+import (
+	"crypto/tls"
+	"crypto/x509/pkix"
+	"strings"
+	"testing"
+
+	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
+	"github.com/zkafka/zkafka/compat/zoocfg"
+)
+
+func TestSecureFromZooCfg(t *testing.T) {
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "ca")
+	ks := ca.Issue(pkix.Name{CommonName: "zk"}, "127.0.0.1").WritePKCS12(dir, "server.p12", "pw")
+	base := map[string]string{
+		"zookeeper.serverCnxnFactory":       zoocfg.NettyFactory,
+		"zookeeper.ssl.keyStore.location":   ks,
+		"zookeeper.ssl.keyStore.password":   "pw",
+		"zookeeper.ssl.trustStore.location": ca.WriteTrustPEM(dir, "trust.pem"),
+		"zookeeper.authProvider.x509":       zoocfg.X509ProviderClass,
+	}
+	cfg := func(change map[string]string) *zoocfg.Config {
+		zc := &zoocfg.Config{SecureClientPort: 2281, Props: map[string]string{}}
+		for k, v := range base {
+			zc.Props[k] = v
+		}
+		for k, v := range change {
+			if v == "" {
+				delete(zc.Props, k)
+			} else {
+				zc.Props[k] = v
+			}
+		}
+		return zc
+	}
+	sc, err := SecureFromZooCfg(cfg(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// X509Util's defaults: need a client certificate, TLSv1.2 only; the store types from the file names.
+	if sc.Addr != ":2281" || sc.TLS.ClientAuth != tls.RequireAndVerifyClientCert || sc.TLS.MinVersion != tls.VersionTLS12 ||
+		sc.TLS.MaxVersion != tls.VersionTLS12 || sc.TLS.ClientCAs == nil || len(sc.TLS.CipherSuites) == 0 {
+		t.Errorf("secure config %+v", sc)
+	}
+	sc, err = SecureFromZooCfg(cfg(map[string]string{"zookeeper.ssl.clientAuth": "WANT",
+		"zookeeper.ssl.enabledProtocols": "TLSv1.2,TLSv1.3"}))
+	if err != nil || sc.TLS.ClientAuth != tls.VerifyClientCertIfGiven || sc.TLS.MaxVersion != tls.VersionTLS13 {
+		t.Errorf("want, 1.2-1.3: %+v %v", sc, err)
+	}
+	for _, x := range []struct {
+		change map[string]string
+		want   string
+	}{
+		{map[string]string{"zookeeper.serverCnxnFactory": ""}, "SSL isn't supported in NIOServerCnxn"},
+		{map[string]string{"zookeeper.ssl.keyStore.location": ""}, "needs a key store"},
+		{map[string]string{"zookeeper.ssl.keyStore.password": "bad"}, "key store"},
+		{map[string]string{"zookeeper.ssl.clientAuth": "sometimes"}, "ClientAuth.SOMETIMES"},
+		{map[string]string{"zookeeper.ssl.trustStore.location": dir + "/trust.txt"}, "auto-detect"},
+		{map[string]string{"zookeeper.ssl.authProvider": "custom", "zookeeper.authProvider.custom": "com.example.P"},
+			"only org.apache.zookeeper.server.auth.X509AuthenticationProvider"},
+		{map[string]string{"zookeeper.ssl.ciphersuites": "TLS_NOPE"}, "ssl.ciphersuites"},
+	} {
+		if _, err := SecureFromZooCfg(cfg(x.change)); err == nil || !strings.Contains(err.Error(), x.want) {
+			t.Errorf("%v: got %v, want %q", x.change, err, x.want)
+		}
+	}
+	if sc, err := SecureFromZooCfg(&zoocfg.Config{}); sc != nil || err != nil {
+		t.Errorf("no secure port: %+v %v", sc, err)
+	}
+}
