@@ -79,7 +79,7 @@ func (x source) Connections() []admin.ConnInfo {
 			Remote: "/" + c.Remote().String(), Queued: int64(c.Queued()),
 			Received: cl.Received.Load(), Sent: cl.SentPkts.Load(), SessionID: cl.SessionID(),
 			LastOp: "NA", Established: c.Established, Timeout: to,
-			LastCxid: cl.LastCxid.Load(), LastZxid: cl.LastZxid.Load(),
+			LastCxid: cl.LastCxid.Load(), LastZxid: cl.LastZxid.Load(), Secure: c.Secure(),
 		})
 	}
 	return out

@@ -22,8 +22,9 @@ var commands = []command{
 		confJSON(src, r)
 	}},
 	{[]string{"connections", "cons"}, true, func(src Source, _ map[string]string, r *jobj) {
-		r.put("connections", connsJSON(src.Connections(), false))
-		r.put("secure_connections", []any{})
+		plain, secure := splitSecure(src.Connections())
+		r.put("connections", connsJSON(plain, false))
+		r.put("secure_connections", connsJSON(secure, false))
 	}},
 	{[]string{"hash"}, true, func(src Source, _ map[string]string, r *jobj) {
 		var ds []any
@@ -110,8 +111,9 @@ var commands = []command{
 	}},
 	{[]string{"stats", "stat"}, true, func(src Source, _ map[string]string, r *jobj) {
 		srvrJSON(src, r)
-		r.put("connections", connsJSON(src.Connections(), true))
-		r.put("secure_connections", []any{})
+		plain, secure := splitSecure(src.Connections())
+		r.put("connections", connsJSON(plain, true))
+		r.put("secure_connections", connsJSON(secure, true))
 	}},
 	{[]string{"stat_reset", "srst"}, true, func(src Source, _ map[string]string, _ *jobj) {
 		src.ResetStats()
@@ -348,4 +350,17 @@ func nonNil(a []any) []any {
 		return []any{}
 	}
 	return a
+}
+
+// splitSecure separates the client port's connections from the secure client port's, as Apache lists each
+// factory's apart.
+func splitSecure(cs []ConnInfo) (plain, secure []ConnInfo) {
+	for _, c := range cs {
+		if c.Secure {
+			secure = append(secure, c)
+		} else {
+			plain = append(plain, c)
+		}
+	}
+	return plain, secure
 }

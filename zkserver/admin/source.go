@@ -21,6 +21,7 @@ type ConnInfo struct {
 	LastResponse                        time.Time
 	LastLatency, MinLatency, MaxLatency int64
 	AvgLatency                          float64
+	Secure                              bool // on the secure client port
 }
 
 // KV is one key=value line of conf or envi.

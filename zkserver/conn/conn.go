@@ -183,6 +183,9 @@ func newConn(l *Listener, nc net.Conn) *Conn {
 	return c
 }
 
+// Secure reports whether the connection is on the secure (TLS) client port.
+func (c *Conn) Secure() bool { return c.l.cfg.TLS != nil }
+
 // Client is the pipeline state of this connection.
 func (c *Conn) Client() *pipeline.Client { return c.client }
 
