@@ -149,6 +149,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
 				Logger: s.log, OnServing: func() { s.state.Store("leader") }, Stats: &s.leaderStats}, s.proc)
+			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
+			s.closeConns()
 			if ctx.Err() == nil {
 				s.log.Warn("stopped leading", "err", err)
 			}
@@ -168,6 +170,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			SyncLimit: q.SyncLimit, EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current,
 			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log}, s.proc)
 		s.learnerMaster.Store(-1)
+		s.closeConns()
 		if ctx.Err() == nil {
 			s.log.Warn("stopped "+strings.ToLower(role), "leader", v.Leader, "err", err)
 		}

@@ -212,6 +212,14 @@ func (s *Server) closeListeners() error {
 	return err
 }
 
+// closeConns closes every client connection of both ports (a leadership or a following ended).
+func (s *Server) closeConns() {
+	s.ln.CloseConns()
+	if s.secure != nil {
+		s.secure.CloseConns()
+	}
+}
+
 // conns are the open client connections of both client ports (for cons and stat).
 func (s *Server) conns() []*conn.Conn {
 	cs := s.ln.Conns()

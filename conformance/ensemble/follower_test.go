@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,6 +162,13 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 		t.Fatalf("resuming an unknown session on ours: %v", err)
 	}
 
+	// A connection that never sent its connect request belongs to no session.
+	idle, err := net.Dial("tcp", ours.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+
 	// The leader stops: ours and Apache's server 2 elect again (server 2: the same history, the higher id), and
 	// ours syncs with it and serves.
 	if err := a3.Stop(); err != nil {
@@ -176,6 +186,11 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 		}
 		return nil
 	})
+	// Every connection closed when ours stopped following (Apache's closeAllConnections), the idle one too.
+	idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the idle connection after ours stopped following: %v", err)
+	}
 	c1b, _ := connect(t, ours.Addr())
 	if _, err := c1b.Create("/after", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatalf("create through ours after the failover: %v", err)

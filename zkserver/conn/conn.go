@@ -94,6 +94,14 @@ func (l *Listener) Close() error {
 	return err
 }
 
+// CloseConns closes every open connection, as Apache's closeAllConnections when a server stops following or
+// leading; the listener goes on accepting.
+func (l *Listener) CloseConns() {
+	for _, c := range l.Conns() {
+		c.kill()
+	}
+}
+
 // Conns returns the open connections (for cons and stat).
 func (l *Listener) Conns() []*Conn {
 	l.mu.Lock()
