@@ -120,7 +120,8 @@ func (s *Server) listenElection() (*electionnet.Manager, error) {
 	return mgr, nil
 }
 
-// runQuorum looks for a leader and follows, observes or leads, again each time that ends, until ctx is done. It owns mgr.
+// runQuorum looks for a leader and follows, observes or leads, again each time that ends, until ctx is done. It
+// owns mgr.
 func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDir string) {
 	defer mgr.Close()
 	q := s.cfg.Quorum

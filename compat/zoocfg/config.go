@@ -114,7 +114,7 @@ type Config struct {
 	JuteMaxBuffer                   int
 	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
 	CnxTimeoutMs                    int
-	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: at most this long (random) before an observer looks again
+	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
 	FourLetterWordWhitelist         map[string]bool
 	AdminEnableServer               bool
 	AdminServerAddress              string

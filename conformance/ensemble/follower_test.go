@@ -53,6 +53,33 @@ func eventually(t *testing.T, what string, f func() error) {
 	}
 }
 
+// watchFiresForLeaderWrite creates /g on the leader, syncs ours, sets a data watch on ours and changes /g on the
+// leader: the watch must fire on ours.
+func watchFiresForLeaderWrite(t *testing.T, leader, ours *zk.Conn) {
+	t.Helper()
+	if _, err := leader.Create("/g", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ours.Sync("/g"); err != nil {
+		t.Fatalf("sync on ours: %v", err)
+	}
+	_, _, w, err := ours.GetW("/g")
+	if err != nil {
+		t.Fatalf("after sync, ours must have /g: %v", err)
+	}
+	if _, err := leader.Set("/g", []byte("2"), -1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w:
+		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/g" {
+			t.Fatalf("watch event %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event on ours for the leader's write")
+	}
+}
+
 // bin/zkserver, as server 1 of a three-server zoo.cfg, joins Apache's servers 2 and 3, follows Apache's leader and
 // serves clients: writes go through the leader (errors included), reads, watches, sync and ephemerals work as on
 // Apache's servers, sessions move between servers both ways; when Apache's leader stops, ours and Apache's other
@@ -109,27 +136,7 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 	}
 
 	// Watches set on ours fire for writes made on the leader.
-	if _, err := c3.Create("/g", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c1.Sync("/g"); err != nil {
-		t.Fatalf("sync on ours: %v", err)
-	}
-	_, _, w, err := c1.GetW("/g")
-	if err != nil {
-		t.Fatalf("after sync, ours must have /g: %v", err)
-	}
-	if _, err := c3.Set("/g", []byte("2"), -1); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case ev := <-w:
-		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/g" {
-			t.Fatalf("watch event %+v", ev)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no watch event on ours for the leader's write")
-	}
+	watchFiresForLeaderWrite(t, c3, c1)
 
 	// Ephemerals of a session on ours belong to it on every server and go with it.
 	if _, err := c1.Create("/e", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {

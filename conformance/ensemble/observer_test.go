@@ -70,27 +70,7 @@ func TestZKServerObservesApacheEnsemble(t *testing.T) {
 	})
 
 	// A watch on ours fires for the leader's write; sync brings ours up to the leader.
-	if _, err := c3.Create("/g", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c4.Sync("/g"); err != nil {
-		t.Fatalf("sync on ours: %v", err)
-	}
-	_, _, w, err := c4.GetW("/g")
-	if err != nil {
-		t.Fatalf("after sync, ours must have /g: %v", err)
-	}
-	if _, err := c3.Set("/g", []byte("2"), -1); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case ev := <-w:
-		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/g" {
-			t.Fatalf("watch event %+v", ev)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no watch event on ours for the leader's write")
-	}
+	watchFiresForLeaderWrite(t, c3, c4)
 
 	// An ephemeral of a session on ours lives on the leader and goes with the session.
 	c4e, _ := connect(t, ours.Addr())

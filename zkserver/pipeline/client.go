@@ -1,11 +1,11 @@
 package pipeline
 
 import (
-	"github.com/zkafka/zkafka/zkserver/acl"
 	"net"
 	"sync/atomic"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/acl"
 )
 
 // Sender is the write side of a client connection.

@@ -349,7 +349,8 @@ func (p *Processor) submit(fn func()) {
 // AuthRefused reports whether the core will refuse a (decoded) auth packet, replying AuthFailed and closing the
 // connection. The connection's reader asks right after submitting one, to take no request after it: Apache checks
 // auth packets on the reading thread and stops receiving on a failure, so nothing a client pipelined behind a refused
-// auth packet runs or is answered. Authenticate is a pure function of the packet, so both answers agree.
+// auth packet runs or is answered. The answer depends only on the packet and on what the connection's certificate
+// gave it before its first request, so both answers agree.
 func (p *Processor) AuthRefused(c *Client, a *jute.AuthPacket) bool {
 	_, e := p.authenticate(c, a)
 	return e != jute.ErrOK

@@ -1,5 +1,6 @@
-// Package follower runs a zkserver as a follower (or an observer) of a ZAB leader: it connects to the leader's quorum port, runs
-// zab's learner over the connection, and carries out what each step asks of the server's pipeline and epoch files.
+// Package follower runs a zkserver as a follower (or an observer) of a ZAB leader: it connects to the leader's
+// quorum port, runs zab's learner over the connection, and carries out what each step asks of the server's pipeline
+// and epoch files.
 package follower
 
 import (
