@@ -22,6 +22,8 @@ type SecureConfig struct {
 	TLS  *tls.Config
 	// SuperUser is zookeeper.X509AuthenticationProvider.superUser: a certificate of that name is also super.
 	SuperUser string
+	// noTrustStore: Apache's x509 provider, without a trust store of its own, fails every certificate.
+	noTrustStore bool
 }
 
 // SecureFromZooCfg is the secure client port zoo.cfg configures; nil without secureClientPort. As Apache, it needs
@@ -60,7 +62,7 @@ func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
 		for _, c := range trusted {
 			cfg.ClientCAs.AddCert(c)
 		}
-	} // without one, Java trusts its default store (cacerts); Go's system roots stand in for it
+	} // without one, Java's handshake trusts its default store (cacerts); Go's system roots stand in for it
 	if cfg.MinVersion, cfg.MaxVersion, err = jsse.Versions(t.EnabledProtocols); err != nil {
 		return nil, fmt.Errorf("ssl.enabledProtocols: %w", err)
 	}
@@ -80,15 +82,18 @@ func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
 		cfg.ClientAuth = tls.NoClientCert
 	}
 	return &SecureConfig{Addr: net.JoinHostPort(zc.SecureClientPortAddress, strconv.Itoa(zc.SecureClientPort)), TLS: cfg,
-		SuperUser: t.X509SuperUser}, nil
+		SuperUser: t.X509SuperUser, noTrustStore: t.TruststoreLocation == ""}, nil
 }
 
 // certIDs are the ids X509AuthenticationProvider gives a verified client certificate: super when its name is the
 // super user's, then x509 with the subject as X500Principal.getName() writes it.
-func (sc *SecureConfig) certIDs(chain []*x509.Certificate) []jute.Id {
+func (sc *SecureConfig) certIDs(chain []*x509.Certificate) ([]jute.Id, error) {
+	if sc.noTrustStore {
+		return nil, errors.New("no trust manager (ssl.trustStore.location) to authenticate the certificate")
+	}
 	name := jsse.PrincipalName(chain[0])
 	if sc.SuperUser != "" && name == sc.SuperUser {
-		return []jute.Id{{Scheme: "super", ID: name}, {Scheme: "x509", ID: name}}
+		return []jute.Id{{Scheme: "super", ID: name}, {Scheme: "x509", ID: name}}, nil
 	}
-	return []jute.Id{{Scheme: "x509", ID: name}}
+	return []jute.Id{{Scheme: "x509", ID: name}}, nil
 }

@@ -2,6 +2,7 @@ package zkserver
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"strings"
 	"testing"
@@ -68,5 +69,19 @@ func TestSecureFromZooCfg(t *testing.T) {
 	}
 	if sc, err := SecureFromZooCfg(&zoocfg.Config{}); sc != nil || err != nil {
 		t.Errorf("no secure port: %+v %v", sc, err)
+	}
+}
+
+// The ids of a certificate, as X509AuthenticationProvider gives them; without a trust store it fails them all.
+func TestCertIDs(t *testing.T) {
+	id := keystoretest.NewCA(t, "ca").Issue(pkix.Name{CommonName: "admin", OrganizationalUnit: []string{"ops"}})
+	sc := &SecureConfig{SuperUser: "CN=admin,OU=ops"}
+	ids, err := sc.certIDs([]*x509.Certificate{id.Cert})
+	if err != nil || len(ids) != 2 || ids[0].Scheme != "super" || ids[1].Scheme != "x509" || ids[1].ID != "CN=admin,OU=ops" {
+		t.Errorf("ids %v, %v", ids, err)
+	}
+	sc = &SecureConfig{noTrustStore: true}
+	if _, err := sc.certIDs([]*x509.Certificate{id.Cert}); err == nil {
+		t.Error("a certificate authenticated without a trust store")
 	}
 }

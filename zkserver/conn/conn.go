@@ -36,8 +36,8 @@ type Config struct {
 	// TLS, when set, makes this the secure client port: every connection starts with a TLS handshake.
 	TLS *tls.Config
 	// CertIDs are the auth ids of a client's verified certificate chain (Apache's x509 provider), added to the
-	// connection before its first request.
-	CertIDs func(chain []*x509.Certificate) []jute.Id
+	// connection before its first request; an error closes the connection.
+	CertIDs func(chain []*x509.Certificate) ([]jute.Id, error)
 }
 
 // handshakeTimeout bounds a TLS handshake (Netty's SslHandler default).
@@ -325,7 +325,11 @@ func (c *Conn) handshake(tc *tls.Conn) error {
 		return err
 	}
 	if chain := tc.ConnectionState().PeerCertificates; len(chain) > 0 && c.l.cfg.CertIDs != nil {
-		c.client.AddAuthIDs(c.l.cfg.CertIDs(chain)...)
+		ids, err := c.l.cfg.CertIDs(chain)
+		if err != nil {
+			return fmt.Errorf("authentication failed: %w", err)
+		}
+		c.client.AddAuthIDs(ids...)
 	}
 	return nil
 }
