@@ -53,6 +53,43 @@ func eventually(t *testing.T, what string, f func() error) {
 	}
 }
 
+// writesThroughLearner writes through ours, a learner: a create, the same create again (NodeExists through ours), a
+// multi that fails on its second op (NodeExists, and nothing of it on the leader), then reads its own create with
+// the stat the leader has.
+func writesThroughLearner(t *testing.T, ours, leader *zk.Conn, path string) {
+	t.Helper()
+	if _, err := ours.Create(path, []byte("a"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ours.Create(path, []byte("b"), 0, zk.WorldACL(zk.PermAll)); !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("second create through ours: %v", err)
+	}
+	// Apache's leader applies its commit on a thread of its own: its client sees the write soon, not at once.
+	var stLeader *zk.Stat
+	eventually(t, "the leader reads "+path, func() error {
+		data, st, err := leader.Get(path)
+		if err == nil && string(data) != "a" {
+			err = errors.New("data " + string(data))
+		}
+		stLeader = st
+		return err
+	})
+	// Read your own write: the read after the create is answered after its commit.
+	_, st, err := ours.Get(path)
+	if err != nil || *st != *stLeader {
+		t.Fatalf("our stat %+v, the leader's %+v (%v)", st, stLeader, err)
+	}
+	// A multi that fails applies nothing and answers each op.
+	_, err = ours.Multi(&zk.CreateRequest{Path: "/m", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)},
+		&zk.CreateRequest{Path: path, Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)})
+	if !errors.Is(err, zk.ErrNodeExists) {
+		t.Fatalf("failing multi through ours: %v", err)
+	}
+	if ok, _, _ := leader.Exists("/m"); ok {
+		t.Fatal("the failed multi's first create is on the leader")
+	}
+}
+
 // watchFiresForLeaderWrite creates /g on the leader, syncs ours, sets a data watch on ours and changes /g on the
 // leader: the watch must fire on ours.
 func watchFiresForLeaderWrite(t *testing.T, leader, ours *zk.Conn) {
@@ -104,36 +141,7 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 	}
 
 	// A write through ours is the leader's; its error comes back through ours.
-	if _, err := c1.Create("/f", []byte("a"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c1.Create("/f", []byte("b"), 0, zk.WorldACL(zk.PermAll)); !errors.Is(err, zk.ErrNodeExists) {
-		t.Fatalf("second create through ours: %v", err)
-	}
-	// Apache's leader applies its commit on a thread of its own: its client sees the write soon, not at once.
-	var st3 *zk.Stat
-	eventually(t, "Apache's leader reads /f", func() error {
-		data, st, err := c3.Get("/f")
-		if err == nil && string(data) != "a" {
-			err = errors.New("data " + string(data))
-		}
-		st3 = st
-		return err
-	})
-	// Read your own write: the read after the create is answered after its commit.
-	_, st1, err := c1.Get("/f")
-	if err != nil || *st1 != *st3 {
-		t.Fatalf("our stat %+v, the leader's %+v (%v)", st1, st3, err)
-	}
-	// A multi that fails applies nothing and answers each op.
-	_, err = c1.Multi(&zk.CreateRequest{Path: "/m", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)},
-		&zk.CreateRequest{Path: "/f", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)})
-	if !errors.Is(err, zk.ErrNodeExists) {
-		t.Fatalf("failing multi through ours: %v", err)
-	}
-	if ok, _, _ := c3.Exists("/m"); ok {
-		t.Fatal("the failed multi's first create is on the leader")
-	}
+	writesThroughLearner(t, c1, c3, "/f")
 
 	// Watches set on ours fire for writes made on the leader.
 	watchFiresForLeaderWrite(t, c3, c1)

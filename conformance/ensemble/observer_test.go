@@ -3,7 +3,6 @@ package ensemble
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -44,30 +43,9 @@ func TestZKServerObservesApacheEnsemble(t *testing.T) {
 		t.Errorf("session %#x made by server 4 should carry its id in the top byte", sid)
 	}
 
-	// Writes through ours are forwarded to the leader; their errors come back through ours.
-	if _, err := c4.Create("/o", []byte("a"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c4.Create("/o", []byte("b"), 0, zk.WorldACL(zk.PermAll)); !errors.Is(err, zk.ErrNodeExists) {
-		t.Fatalf("second create through ours: %v", err)
-	}
-	_, err := c4.Multi(&zk.CreateRequest{Path: "/m", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)},
-		&zk.CreateRequest{Path: "/o", Data: []byte{}, Acl: zk.WorldACL(zk.PermAll)})
-	if !errors.Is(err, zk.ErrNodeExists) {
-		t.Fatalf("failing multi through ours: %v", err)
-	}
-	// Read your own write: ours answers the read after the INFORM of its create.
-	_, st4, err := c4.Get("/o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the leader's stat of /o equal to ours", func() error {
-		_, st3, err := c3.Get("/o")
-		if err == nil && *st3 != *st4 {
-			err = fmt.Errorf("leader's %+v, ours %+v", st3, st4)
-		}
-		return err
-	})
+	// Writes through ours are forwarded to the leader; their errors come back through ours; ours answers the read
+	// of its own create after the INFORM of it.
+	writesThroughLearner(t, c4, c3, "/o")
 
 	// A watch on ours fires for the leader's write; sync brings ours up to the leader.
 	watchFiresForLeaderWrite(t, c3, c4)
