@@ -46,25 +46,20 @@ func TestSecureClientPort(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	var secure [2]int
+	// The secure and the client ports of both servers, picked together so that none is handed out twice.
+	ports, err := harness.FreePorts(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secure := ports[:2]
 	servers := make([]*harness.Server, 2)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, kind := range []harness.Kind{harness.Apache, harness.ZKServer} {
-		port, err := harness.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for slices.Contains(secure[:i], port) {
-			if port, err = harness.FreePort(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		secure[i] = port
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			servers[i], errs[i] = harness.Start(ctx, kind, harness.Config{Props: props(port)})
+			servers[i], errs[i] = harness.Start(ctx, kind, harness.Config{Props: props(secure[i]), Port: ports[2+i]})
 		}()
 	}
 	wg.Wait()
