@@ -8,6 +8,7 @@ import (
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
+	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 )
@@ -30,8 +31,8 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 	if err != nil {
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", cfg.InterBrokerListenerName, err)
 	}
-	user, okU := sasl.Option(mods, "username", "")
-	pass, okP := sasl.Option(mods, "password", "")
+	user, okU := jaas.Option(mods, "username", "")
+	pass, okP := jaas.Option(mods, "password", "")
 	if !okU || !okP {
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: the %s login module has no username and "+
 			"password options", cfg.InterBrokerListenerName, mech)
@@ -40,9 +41,9 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 }
 
 // serverLoginContext finds the login modules of a listener's server context as JaasContext.loadServerContext.
-func serverLoginContext(cfg *serverprops.Config, listener, mech string, jvm map[string]string) ([]sasl.LoginModule, error) {
+func serverLoginContext(cfg *serverprops.Config, listener, mech string, jvm map[string]string) ([]jaas.LoginModule, error) {
 	if v, ok := cfg.ListenerJaasConfig(listener, mech); ok {
-		mods, err := sasl.ParseJaasConfig(v)
+		mods, err := jaas.ParseConfig(v)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +55,7 @@ func serverLoginContext(cfg *serverprops.Config, listener, mech string, jvm map[
 	path := jvm[serverprops.JavaLoginConfig]
 	listenerCtx := strings.ToLower(listener) + "." + sasl.ServerContextName
 	if path != "" {
-		f, err := sasl.LoadJaasFile(path, jvm)
+		f, err := jaas.LoadFile(path, jvm)
 		if err != nil {
 			return nil, err
 		}

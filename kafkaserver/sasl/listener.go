@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -50,7 +51,7 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 	if out.MaxReceiveSize, err = cfg.ListenerSaslMaxReceiveSize(listener); err != nil {
 		return nil, fmt.Errorf("listener %s: %w", listener, err)
 	}
-	var file *JaasFile
+	var file *jaas.File
 	plain := map[string]*Plain{}
 	for _, mech := range out.Mechanisms {
 		ms, err := cfg.ListenerMaxReauthMs(listener, mech)
@@ -84,9 +85,9 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 }
 
 // loadServerContext is JaasContext.loadServerContext. *file caches the JAAS file across mechanisms.
-func loadServerContext(cfg *serverprops.Config, listener, mech string, opts ListenerOptions, file **JaasFile) ([]LoginModule, error) {
+func loadServerContext(cfg *serverprops.Config, listener, mech string, opts ListenerOptions, file **jaas.File) ([]jaas.LoginModule, error) {
 	if v, ok := cfg.ListenerJaasConfig(listener, mech); ok {
-		mods, err := ParseJaasConfig(v)
+		mods, err := jaas.ParseConfig(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", serverprops.ConfigPrefix(listener)+strings.ToLower(mech)+"."+serverprops.SaslJaasConfig, err)
 		}
@@ -97,7 +98,7 @@ func loadServerContext(cfg *serverprops.Config, listener, mech string, opts List
 	}
 	listenerCtx := strings.ToLower(listener) + "." + ServerContextName
 	if *file == nil && opts.JaasFile != "" {
-		f, err := LoadJaasFile(opts.JaasFile, opts.SystemProps)
+		f, err := jaas.LoadFile(opts.JaasFile, opts.SystemProps)
 		if err != nil {
 			return nil, err
 		}

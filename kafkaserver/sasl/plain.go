@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/kwire"
 )
 
 // MechanismPlain is the PLAIN mechanism's name.
 const MechanismPlain = "PLAIN"
+
+// PlainLoginModule is the login module class whose user_<name> options list PLAIN users.
+const PlainLoginModule = "org.apache.kafka.common.security.plain.PlainLoginModule"
 
 // Plain checks PLAIN credentials (RFC 4616) against a fixed user table (PlainServerCallbackHandler).
 type Plain struct {
@@ -30,7 +34,7 @@ func NewPlain(users map[string]string) *Plain {
 
 // PlainFromJaas takes the users from the user_<name> options of the PlainLoginModule entries of a JAAS login
 // context; the first entry that names a user wins, as JaasContext.configEntryOption.
-func PlainFromJaas(mods []LoginModule) *Plain {
+func PlainFromJaas(mods []jaas.LoginModule) *Plain {
 	users := map[string]string{}
 	for _, m := range mods {
 		if m.Class != PlainLoginModule {

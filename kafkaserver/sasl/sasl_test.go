@@ -49,44 +49,6 @@ func TestPlainAuthenticate(t *testing.T) {
 	}
 }
 
-func TestParseJaasConfig(t *testing.T) {
-	mods, err := ParseJaasConfig(`org.apache.kafka.common.security.plain.PlainLoginModule required
-		username="admin" password="admin-secret" /* comment */ user_admin="admin-secret" // more
-		user_alice='alice "quoted"\tsecret' user_bob=bob-secret;`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []LoginModule{{Class: PlainLoginModule, Flag: FlagRequired, Options: map[string]string{
-		"username": "admin", "password": "admin-secret", "user_admin": "admin-secret",
-		"user_alice": "alice \"quoted\"\tsecret", "user_bob": "bob-secret",
-	}}}
-	if !reflect.DeepEqual(mods, want) {
-		t.Fatalf("got %+v", mods)
-	}
-	if v, ok := Option(mods, "user_alice", PlainLoginModule); !ok || v != "alice \"quoted\"\tsecret" {
-		t.Errorf("option %q %v", v, ok)
-	}
-	for in, msg := range map[string]string{
-		``:                      "Login module not specified in JAAS config",
-		`a.B`:                   "Login module control flag not specified in JAAS config",
-		`a.B mandatory;`:        "Invalid login module control flag 'mandatory' in JAAS config",
-		`a.B required k=;`:      "Value not specified for key 'k' in JAAS config",
-		`a.B required k=123;`:   "Value not specified for key 'k' in JAAS config",
-		`a.B required k "v";`:   "Value not specified for key 'k' in JAAS config",
-		`a.B required k="v"`:    "JAAS config entry not terminated by semi-colon",
-		`a.B Optional k="v"; c`: "Login module control flag not specified in JAAS config",
-	} {
-		_, err := ParseJaasConfig(in)
-		if err == nil || err.Error() != msg {
-			t.Errorf("%q: %v, want %q", in, err, msg)
-		}
-	}
-	two, err := ParseJaasConfig(`a.B required; c.D sufficient x="1";`)
-	if err != nil || len(two) != 2 || two[1].Flag != FlagSufficient || two[1].Options["x"] != "1" {
-		t.Fatalf("two modules: %+v %v", two, err)
-	}
-}
-
 const serverJaas = `
 // Kafka's documented broker JAAS file
 KafkaServer {
@@ -107,33 +69,6 @@ Client {
    username="kafka" password="x";
 };
 `
-
-func TestParseJaasFile(t *testing.T) {
-	ctxs, err := ParseJaasFile(serverJaas, map[string]string{"alice.pw": "alice-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ctxs) != 3 {
-		t.Fatalf("contexts %v", ctxs)
-	}
-	if v, _ := Option(ctxs["KafkaServer"], "user_alice", PlainLoginModule); v != "alice-secret" {
-		t.Errorf("expanded %q", v)
-	}
-	if _, err := ParseJaasFile(serverJaas, nil); err == nil || !strings.Contains(err.Error(), "unable to expand property alice.pw") {
-		t.Errorf("undefined property: %v", err)
-	}
-	for in, frag := range map[string]string{
-		"A { x.Y required; };\nA { x.Y required; };": "multiple entries for A",
-		"A { x.Y always; };":                         "Invalid control flag, always",
-		"A { x.Y required k=\"v\" };":                "expected [option key], found [}]",
-		"A { x.Y required k \"v\"; };":               "expected [=], found [v]",
-		"A { x.Y required; }":                        "expected [;], read [end of file]",
-	} {
-		if _, err := ParseJaasFile(in, nil); err == nil || !strings.Contains(err.Error(), frag) {
-			t.Errorf("%q: %v, want %q", in, err, frag)
-		}
-	}
-}
 
 func TestJavaHashSetOrder(t *testing.T) {
 	// Orders printed by a JVM: new ArrayList<>(new HashSet<>(Arrays.asList(...))).

@@ -1,4 +1,4 @@
-package sasl
+package jaas
 
 import (
 	"fmt"

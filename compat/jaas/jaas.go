@@ -1,4 +1,7 @@
-package sasl
+// Package jaas reads JAAS login configurations as the JVM does: the login configuration file named by
+// -Djava.security.auth.login.config (sun.security.provider.ConfigFile) and Kafka's inline sasl.jaas.config values.
+// Both servers take their SASL users from it: Kafka's PLAIN and ZooKeeper's DIGEST-MD5.
+package jaas
 
 import (
 	"errors"
@@ -15,9 +18,6 @@ const (
 	FlagOptional   = "OPTIONAL"
 )
 
-// PlainLoginModule is the login module class whose user_<name> options list PLAIN users.
-const PlainLoginModule = "org.apache.kafka.common.security.plain.PlainLoginModule"
-
 // LoginModule is one entry of a JAAS login context: class, control flag and options.
 type LoginModule struct {
 	Class   string
@@ -25,9 +25,9 @@ type LoginModule struct {
 	Options map[string]string
 }
 
-// ParseJaasConfig parses the value of a sasl.jaas.config property the way Kafka's JaasConfig does:
+// ParseConfig parses the value of a sasl.jaas.config property the way Kafka's JaasConfig does:
 // one or more "<class> <flag> key=value ... ;" entries, values quoted or bare words, // and /* */ comments.
-func ParseJaasConfig(s string) ([]LoginModule, error) {
+func ParseConfig(s string) ([]LoginModule, error) {
 	t := newTokenizer(s, false)
 	var out []LoginModule
 	for {
@@ -102,16 +102,16 @@ func controlFlag(s *string) (string, error) {
 	return "", fmt.Errorf("Invalid login module control flag '%s' in JAAS config", *s)
 }
 
-// JaasFile is a parsed JAAS login configuration file: login contexts by name.
-type JaasFile struct {
+// File is a parsed JAAS login configuration file: login contexts by name.
+type File struct {
 	Path     string
 	Contexts map[string][]LoginModule
 }
 
-// LoadJaasFile reads the file named by -Djava.security.auth.login.config. A leading '=' (the JVM's "use only
+// LoadFile reads the file named by -Djava.security.auth.login.config. A leading '=' (the JVM's "use only
 // this file" form) and a file: URL prefix are accepted. props resolves ${name} in option values (the JVM's
 // system properties); nil resolves only ${/}.
-func LoadJaasFile(path string, props map[string]string) (*JaasFile, error) {
+func LoadFile(path string, props map[string]string) (*File, error) {
 	p := strings.TrimPrefix(path, "=")
 	if strings.HasPrefix(p, "file:") {
 		p = strings.TrimPrefix(strings.TrimPrefix(p, "file:"), "//")
@@ -123,19 +123,19 @@ func LoadJaasFile(path string, props map[string]string) (*JaasFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JAAS configuration %s: %w", path, err)
 	}
-	ctxs, err := ParseJaasFile(string(b), props)
+	ctxs, err := ParseFile(string(b), props)
 	if err != nil {
 		return nil, fmt.Errorf("JAAS configuration %s: %w", path, err)
 	}
-	return &JaasFile{Path: path, Contexts: ctxs}, nil
+	return &File{Path: path, Contexts: ctxs}, nil
 }
 
-// ParseJaasFile parses the JVM's JAAS file syntax (sun.security.provider.ConfigFile):
+// ParseFile parses the JVM's JAAS file syntax (sun.security.provider.ConfigFile):
 //
 //	Name { <class> <flag> key="value" ...; ... };
 //
 // Option values may use ${property} expansion through props.
-func ParseJaasFile(s string, props map[string]string) (map[string][]LoginModule, error) {
+func ParseFile(s string, props map[string]string) (map[string][]LoginModule, error) {
 	t := newTokenizer(s, true)
 	out := map[string][]LoginModule{}
 	p := &fileParser{t: t, props: props}
