@@ -17,6 +17,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/conn"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
+	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
 // Version is what srvr, envi and mntr report. Clients (kazoo) parse the
@@ -49,6 +50,11 @@ type Config struct {
 	ContainerMaxNeverUsedMs int64
 
 	ACL acl.Config
+	// SASL, when set, authenticates clients with DIGEST-MD5 (the JAAS server section); nil answers SASL requests
+	// as Apache without a SASL login does.
+	SASL *sasl.Config
+	// EnforceAuth: see pipeline.Config.EnforceAuth.
+	EnforceAuth []string
 
 	// Quorum, when set, makes the server a member of an ensemble; nil runs it standalone.
 	Quorum *QuorumConfig
@@ -109,7 +115,7 @@ func Start(cfg Config) (*Server, error) {
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
 		Quorum:                  cfg.Quorum != nil,
-		ACL:                     cfg.ACL, Logger: cfg.Logger,
+		ACL:                     cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
 	}, s.fatal)
 	if err != nil {
 		return nil, err
@@ -121,7 +127,7 @@ func Start(cfg Config) (*Server, error) {
 		flw = func(word string, arg int64) (string, bool) { return cfg.FourLetter(s, word, arg) }
 	}
 	ln, err := conn.Listen(conn.Config{Addr: cfg.ClientAddr, MaxClientCnxns: cfg.MaxClientCnxns,
-		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger}, proc)
+		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger}, proc)
 	if err != nil {
 		proc.Close()
 		return nil, err
@@ -129,7 +135,7 @@ func Start(cfg Config) (*Server, error) {
 	s.ln = ln
 	if sc := cfg.Secure; sc != nil {
 		s.secure, err = conn.Listen(conn.Config{Addr: sc.Addr, MaxClientCnxns: cfg.MaxClientCnxns,
-			MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger, TLS: sc.TLS, CertIDs: sc.certIDs}, proc)
+			MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger, TLS: sc.TLS, CertIDs: sc.certIDs, SASL: cfg.SASL}, proc)
 		if err != nil {
 			ln.Close()
 			proc.Close()

@@ -1,14 +1,19 @@
 package zkserver
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
 // ConfigFromZooCfg maps a loaded zoo.cfg (with its JVM properties) to a
@@ -42,7 +47,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		ContainerMaxNeverUsedMs: zc.ContainerMaxNeverUsedIntervalMs,
 
 		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled,
-			ExtraSchemes: extraSchemes(zc)},
+			ExtraSchemes: extraSchemes(zc), LetAnySaslUserDoX: letAnySaslUser(zc)},
 		FourLetter: func(s *Server, word string, arg int64) (string, bool) {
 			return admin.FourLetter(s.Source(), opts, word, arg)
 		},
@@ -51,12 +56,58 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 }
 
 // extraSchemes are the schemes of the auth providers zoo.cfg registers that we have: x509 (TLS client
-// certificates; registered by a secure client port too).
+// certificates; registered by a secure client port too) and sasl.
 func extraSchemes(zc *zoocfg.Config) []string {
-	for _, class := range zc.AuthProviders {
-		if class == zoocfg.X509ProviderClass {
-			return []string{"x509"}
+	var out []string
+	for _, scheme := range []struct{ class, name string }{{zoocfg.X509ProviderClass, "x509"}, {sasl.ProviderClass, "sasl"}} {
+		for _, class := range zc.AuthProviders {
+			if class == scheme.class {
+				out = append(out, scheme.name)
+				break
+			}
 		}
+	}
+	return out
+}
+
+func letAnySaslUser(zc *zoocfg.Config) *string {
+	if v, ok := zc.Props["zookeeper.letAnySaslUserDoX"]; ok {
+		return &v
+	}
+	return nil
+}
+
+// AuthFromZooCfg sets cfg's SASL login (the JAAS server section) and the schemes the server requires clients to
+// authenticate with (AuthenticationHelper): zookeeper.sessionRequireClientSASLAuth=true requires sasl, else
+// zookeeper.enforce.auth.enabled=true requires one of zookeeper.enforce.auth.schemes, each of which must have a
+// registered provider, as Apache checks at start.
+func AuthFromZooCfg(zc *zoocfg.Config, cfg *Config) error {
+	sc, err := sasl.FromZooCfg(zc, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	cfg.SASL = sc
+	cfg.EnforceAuth = nil
+	if strings.EqualFold(zc.Props["zookeeper.sessionRequireClientSASLAuth"], "true") {
+		cfg.EnforceAuth = []string{"sasl"}
+	} else if strings.EqualFold(zc.Props["zookeeper.enforce.auth.enabled"], "true") {
+		if v, ok := zc.Props["zookeeper.enforce.auth.schemes"]; ok {
+			for _, s := range strings.Split(v, ",") {
+				cfg.EnforceAuth = append(cfg.EnforceAuth, strings.TrimSpace(s))
+			}
+		}
+		if len(cfg.EnforceAuth) == 0 {
+			return errors.New("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be configured")
+		}
+	}
+	checker := acl.NewChecker(cfg.ACL)
+	for _, s := range cfg.EnforceAuth {
+		if !checker.Registered(s) {
+			return fmt.Errorf("Authentication scheme %s is not available.", s)
+		}
+	}
+	if sc != nil {
+		sc.Required = slices.Contains(cfg.EnforceAuth, "sasl")
 	}
 	return nil
 }

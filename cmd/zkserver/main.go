@@ -74,6 +74,9 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	if cfg.Secure, err = zkserver.SecureFromZooCfg(zc); err != nil {
 		return fmt.Errorf("load %s: %w", cfgPath, err)
 	}
+	if err := zkserver.AuthFromZooCfg(zc, &cfg); err != nil {
+		return fmt.Errorf("load %s: %w", cfgPath, err)
+	}
 	if cfg.Quorum != nil && zc.ObserverMasterPort > 0 {
 		// Apache's followers would serve observers on it (ObserverMaster); ours do not, and our observer learns
 		// from the leader.

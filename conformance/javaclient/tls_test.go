@@ -7,10 +7,8 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,31 +50,8 @@ func TestSecureClientPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	secure := ports[:2]
-	servers := make([]*harness.Server, 2)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, kind := range []harness.Kind{harness.Apache, harness.ZKServer} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			servers[i], errs[i] = harness.Start(ctx, kind, harness.Config{Props: props(secure[i]), Port: ports[2+i]})
-		}()
-	}
-	wg.Wait()
-	for i, s := range servers {
-		if s != nil {
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("--- %s log ---\n%s", s.Kind(), s.LogTail(4000))
-				}
-				s.Cleanup(false)
-			})
-		}
-		if s == nil && servers[0] != nil {
-			t.Fatalf("zkserver: %v", errs[i]) // Apache runs: ours must too
-		}
-		harness.NeedOrSkip(t, errs[i])
-	}
+	servers := startPair(ctx, t, [2]harness.Config{{Props: props(secure[0]), Port: ports[2]},
+		{Props: props(secure[1]), Port: ports[3]}})
 
 	clientFlags := func(who *keystoretest.Identity, name string) []string {
 		return []string{"-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:" + harness.NettyJars,
@@ -121,22 +96,11 @@ func TestSecureClientPort(t *testing.T) {
 		}}, true},
 	}
 	for _, x := range scenarios {
-		var outs [2][]string
-		for i, s := range servers {
-			addr := s.Addr()
-			if x.secure {
-				addr = fmt.Sprintf("127.0.0.1:%d", secure[i])
-			}
-			r, err := RunCli(ctx, addr, x.sc)
-			if err != nil {
-				t.Fatalf("%s on %s: %v\n%s", x.sc.Name, s.Kind(), err, r.Output)
-			}
-			outs[i] = NormalizeCli(r)
+		addrs := addrsOf(servers)
+		if x.secure {
+			addrs = [2]string{fmt.Sprintf("127.0.0.1:%d", secure[0]), fmt.Sprintf("127.0.0.1:%d", secure[1])}
 		}
-		if !slices.Equal(outs[0], outs[1]) {
-			t.Errorf("%s:\nApache:\n%s\nzkserver:\n%s", x.sc.Name, strings.Join(outs[0], "\n"), strings.Join(outs[1], "\n"))
-		}
-		t.Logf("%s:\n%s", x.sc.Name, strings.Join(outs[1], "\n"))
+		compareCli(ctx, t, servers, addrs, x.sc)
 	}
 
 	// conf names the secure port on both.

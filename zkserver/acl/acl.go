@@ -1,5 +1,5 @@
 // Package acl implements ZooKeeper's auth schemes and permission checks as
-// Apache ZooKeeper 3.8 does: digest (with the super digest), ip, world:anyone
+// Apache ZooKeeper 3.8 does: digest (with the super digest), ip, world:anyone, x509 and sasl when registered
 // and the "auth" pseudo-scheme, plus ACL validation for create and setACL.
 package acl
 
@@ -30,6 +30,9 @@ type Config struct {
 	// matching is equality, and they count as authenticated for "auth"
 	// expansion.
 	ExtraSchemes []string
+	// LetAnySaslUserDoX is zookeeper.letAnySaslUserDoX: a sasl ACL entry with this id is met by any sasl id.
+	// nil = not set.
+	LetAnySaslUserDoX *string
 }
 
 // DefaultConfig is Apache's default: digest enabled, no super digest.
@@ -99,13 +102,20 @@ func (c *Checker) valid(id jute.Id) bool {
 		return c.cfg.DigestAuthEnabled && digestValid(id.ID)
 	case "x509":
 		return slices.Contains(c.cfg.ExtraSchemes, id.Scheme) && x500Valid(id.ID)
+	case "sasl":
+		return slices.Contains(c.cfg.ExtraSchemes, id.Scheme) && saslValid(id.ID)
 	}
 	return slices.Contains(c.cfg.ExtraSchemes, id.Scheme)
 }
 
 func (c *Checker) matches(scheme, callerID, aclID string) bool {
-	if scheme == "ip" {
+	switch scheme {
+	case "ip":
 		return ipMatches(aclID, callerID, c.cfg.IPv6)
+	case "sasl":
+		// SASLAuthenticationProvider.matches: a sasl id "super" meets every sasl entry.
+		return callerID == "super" || callerID == aclID ||
+			(c.cfg.LetAnySaslUserDoX != nil && aclID == *c.cfg.LetAnySaslUserDoX)
 	}
 	return callerID == aclID
 }

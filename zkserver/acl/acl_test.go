@@ -505,3 +505,44 @@ func TestJavaHashSupplementary(t *testing.T) {
 		t.Fatalf("javaHash = %d", got)
 	}
 }
+
+// TestSASLScheme is SASLAuthenticationProvider: registered only through an auth provider, ids valid when they
+// parse as Kerberos names, matched by equality, by a sasl id "super", or by any sasl id for the
+// zookeeper.letAnySaslUserDoX entry.
+func TestSASLScheme(t *testing.T) {
+	entry := func(id string) []jute.ACL { return []jute.ACL{acl(31, "sasl", id)} }
+	bob := []jute.Id{{Scheme: "sasl", ID: "bob"}}
+	if _, e := NewChecker(DefaultConfig()).FixupACL(entry("bob"), nil); e != jute.ErrInvalidACL {
+		t.Errorf("sasl without its provider: %v", e)
+	}
+	anyone := "everyone"
+	c := NewChecker(Config{ExtraSchemes: []string{"sasl"}, LetAnySaslUserDoX: &anyone})
+	for id, valid := range map[string]bool{"bob": true, "bob@EXAMPLE.COM": true, "bob/host@R": true, "a/b": true,
+		"": true, "@": true, "a@b@c": false, "a/b/c@R": false, "a@b/c": false} {
+		if _, e := c.FixupACL(entry(id), nil); (e == jute.ErrOK) != valid {
+			t.Errorf("sasl:%s valid = %v", id, e == jute.ErrOK)
+		}
+	}
+	for _, tc := range []struct {
+		acl string
+		ids []jute.Id
+		ok  bool
+	}{
+		{"bob", bob, true},
+		{"carol", bob, false},
+		{"carol", []jute.Id{{Scheme: "sasl", ID: "super"}}, true},
+		{"everyone", bob, true},
+		{"bob", []jute.Id{{Scheme: "digest", ID: "bob"}}, false},
+	} {
+		if got := c.Check(entry(tc.acl), jute.PermRead, tc.ids); got != tc.ok {
+			t.Errorf("sasl:%s for %v: %v", tc.acl, tc.ids, got)
+		}
+	}
+	if NewChecker(Config{ExtraSchemes: []string{"sasl"}}).Check(entry("everyone"), jute.PermRead, bob) {
+		t.Error("letAnySaslUserDoX unset matched")
+	}
+	if out, e := c.FixupACL([]jute.ACL{acl(5, "auth", "")}, append(bob, jute.Id{Scheme: "ip", ID: "127.0.0.1"})); e != jute.ErrOK ||
+		len(out) != 1 || out[0].ID != bob[0] {
+		t.Errorf("auth expansion: %v %v", out, e)
+	}
+}

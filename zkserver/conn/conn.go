@@ -19,6 +19,7 @@ import (
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
 // FourLetterHandler answers a four-letter word; arg is the 8-byte mask that
@@ -38,6 +39,9 @@ type Config struct {
 	// CertIDs are the auth ids of a client's verified certificate chain (Apache's x509 provider), added to the
 	// connection before its first request; an error closes the connection.
 	CertIDs func(chain []*x509.Certificate) ([]jute.Id, error)
+	// SASL, when set, authenticates SASL requests (each connection its own exchange); nil leaves them to the core,
+	// which answers as Apache without a SASL login.
+	SASL *sasl.Config
 }
 
 // handshakeTimeout bounds a TLS handshake (Netty's SslHandler default).
@@ -176,6 +180,8 @@ type Conn struct {
 	nc          net.Conn
 	client      *pipeline.Client
 	Established time.Time
+	// sasl is the connection's SASL exchange, begun at its first SASL request (used by the reader only).
+	sasl *sasl.Exchange
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -446,7 +452,18 @@ func (c *Conn) request(buf []byte) error {
 			req.Malformed = true
 		}
 	}
+	if hdr.Type == jute.OpSASL && !req.Malformed && c.l.cfg.SASL != nil {
+		// Apache evaluates SASL tokens on the reading thread, before anything the client sends after.
+		if c.sasl == nil {
+			c.sasl = c.l.cfg.SASL.NewExchange()
+		}
+		out := c.sasl.Step(req.Body.(*jute.GetSASLRequest).Token, c.nc.RemoteAddr().String())
+		req.SASL = &out
+	}
 	c.l.p.Submit(req)
+	if req.SASL != nil && req.SASL.Err != jute.ErrOK {
+		return errAuthRefused // the core answers the error and closes
+	}
 	if hdr.Type == jute.OpCloseSession {
 		// The core replies and closes; stop reading.
 		return errSessionClosing

@@ -30,6 +30,9 @@ type Client struct {
 	connectErr bool
 	// certified is a TLS connection whose client certificate gave it ids (set before its first request).
 	certified bool
+	// refused: the core refused a request (a failed auth, SASL or auth enforcement) and closes the connection;
+	// its later requests are dropped.
+	refused bool
 	// via is who the requests come through: this server's connection (the zero value), or, on a leader, a
 	// learner that forwarded them.
 	via owner

@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/sasl"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/tree"
 )
@@ -21,6 +23,20 @@ func isWrite(op int32) bool {
 }
 
 func (p *Processor) handle(r *Request) {
+	c := r.Client
+	if c.refused {
+		// After a refused request Apache stops reading the connection: nothing it sent later runs.
+		p.finish(r)
+		return
+	}
+	if len(p.cfg.EnforceAuth) > 0 && !c.via.learner && r.Op != jute.OpAuth && r.Op != jute.OpSASL && !p.authEnforced(c) {
+		// AuthenticationHelper.enforceAuthentication: answered, then the connection closes.
+		p.log.Error("client has not authenticated with a required scheme, closing its connection",
+			"schemes", p.cfg.EnforceAuth, "remote", c.remote)
+		p.finish(r)
+		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
+		return
+	}
 	if p.cfg.Quorum && p.ens == nil && p.followerHandle(r) {
 		return
 	}
@@ -61,8 +77,7 @@ func (p *Processor) serve(r *Request) {
 		p.reply(c, r.Xid, hdr.Zxid, e, nil)
 		return
 	case r.Op == jute.OpSASL:
-		// No SASL provider: Apache answers OK with a null token.
-		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: 0}, &jute.SetSASLResponse{}))
+		p.handleSASL(c, r.Xid, r.SASL)
 		return
 	case (r.Op == jute.OpMulti || r.Op == jute.OpMultiRead) && mixedMulti(r.Body.(*jute.MultiRequest)):
 		// MultiOperationRecord refuses to mix reads and writes while
@@ -410,14 +425,47 @@ func (p *Processor) handleAuth(c *Client, xid int32, a *jute.AuthPacket) {
 	ids, e := p.authenticate(c, a)
 	if e != jute.ErrOK {
 		p.log.Info("authentication failed", "scheme", a.Scheme, "remote", c.remote)
-		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: int32(jute.ErrAuthFailed)}, nil))
-		p.cur.outs[len(p.cur.outs)-1].close = true
+		p.refuse(c, xid, jute.ErrAuthFailed, nil)
 		return
 	}
 	// Apache keeps a connection's ids in a hash set; whoAmI and "auth"
 	// expansion follow that set's order.
 	c.ids = acl.AddAuthInfo(c.ids, ids...)
 	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: 0}, nil))
+}
+
+// handleSASL answers a SASL request with what the connection's reader made of its token: the server's token and
+// the ids the client gained, or an error and a closed connection. Without a SASL login (out nil) Apache answers OK
+// with a null token.
+func (p *Processor) handleSASL(c *Client, xid int32, out *sasl.Outcome) {
+	if out == nil {
+		p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0}, &jute.SetSASLResponse{}))
+		return
+	}
+	if out.Err != jute.ErrOK {
+		p.refuse(c, xid, out.Err, &jute.SetSASLResponse{})
+		return
+	}
+	c.ids = acl.AddAuthInfo(c.ids, out.IDs...)
+	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0}, &jute.SetSASLResponse{Token: out.Token}))
+}
+
+// refuse answers a request with e (and body, when Apache sends one with the error), then closes the connection
+// and ignores whatever it sent after.
+func (p *Processor) refuse(c *Client, xid int32, e jute.Err, body jute.Record) {
+	c.refused = true
+	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: int32(e)}, body))
+	p.cur.outs[len(p.cur.outs)-1].close = true
+}
+
+// authEnforced reports whether c has an id of one of the schemes the server requires.
+func (p *Processor) authEnforced(c *Client) bool {
+	for _, id := range c.ids {
+		if slices.Contains(p.cfg.EnforceAuth, id.Scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // ConnectRequest is a decoded connect handshake handed to the core.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/sasl"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/storage"
 	"github.com/zkafka/zkafka/zkserver/tree"
@@ -49,8 +50,12 @@ type Config struct {
 	// no one in between.
 	Quorum bool
 
-	ACL    acl.Config
-	Logger *slog.Logger
+	ACL acl.Config
+	// EnforceAuth are the schemes a connection must have authenticated with before any request but auth and SASL
+	// (zookeeper.enforce.auth.schemes with zookeeper.enforce.auth.enabled, or sasl for
+	// zookeeper.sessionRequireClientSASLAuth); empty: not enforced.
+	EnforceAuth []string
+	Logger      *slog.Logger
 	// Now is the wall clock in ms (TxnHeader.time, TTLs); tests may replace it.
 	Now func() int64
 }
@@ -62,6 +67,8 @@ type Request struct {
 	Op     int32
 	Body   jute.Record
 	Start  time.Time
+	// SASL is the connection reader's evaluation of a SASL request's token (nil: the server has no SASL).
+	SASL *sasl.Outcome
 	// Malformed: the body did not decode; Apache answers MarshallingError
 	// (and logs an ErrorTxn for a write).
 	Malformed bool
