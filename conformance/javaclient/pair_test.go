@@ -64,4 +64,3 @@ func compareCli(ctx context.Context, t *testing.T, servers [2]*harness.Server, a
 func addrsOf(servers [2]*harness.Server) [2]string {
 	return [2]string{servers[0].Addr(), servers[1].Addr()}
 }
-
