@@ -57,12 +57,12 @@ func (c *Config) ClientTLS() (ClientTLS, error) {
 		return t, err
 	}
 	if t.KeystoreLocation != "" {
-		if t.KeystoreType, err = storeType(prop("keyStore.type"), t.KeystoreLocation); err != nil {
+		if t.KeystoreType, err = StoreType(prop("keyStore.type"), t.KeystoreLocation); err != nil {
 			return t, err
 		}
 	}
 	if t.TruststoreLocation != "" {
-		if t.TruststoreType, err = storeType(prop("trustStore.type"), t.TruststoreLocation); err != nil {
+		if t.TruststoreType, err = StoreType(prop("trustStore.type"), t.TruststoreLocation); err != nil {
 			return t, err
 		}
 	}
@@ -105,8 +105,8 @@ func password(value, path string) (string, error) {
 	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
-// storeType is KeyStoreFileType.fromPropertyValueOrFileName: the property (any case), else the extension.
-func storeType(value, path string) (string, error) {
+// StoreType is KeyStoreFileType.fromPropertyValueOrFileName: the property (any case), else the extension.
+func StoreType(value, path string) (string, error) {
 	if value != "" {
 		switch v := strings.ToUpper(value); v {
 		case "JKS", "PEM", "PKCS12":

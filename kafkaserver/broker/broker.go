@@ -145,8 +145,12 @@ func (b *Broker) start(ctx context.Context) error {
 		}
 	}
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
+	zkOpts, err := zkSecurity(cfg, serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS")), b.logger)
+	if err != nil {
+		return err
+	}
 	zc, err := zkmeta.Connect(cfg.ZookeeperConnect, sessionTimeout, b.loggers.Logger("kafka.zookeeper.ZooKeeperClient"),
-		zkmeta.WithConnectTimeout(time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond))
+		append(zkOpts, zkmeta.WithConnectTimeout(time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond))...)
 	if err != nil {
 		return fmt.Errorf("connect to zookeeper %s: %w", cfg.ZookeeperConnect, err)
 	}

@@ -78,7 +78,7 @@ func freePort(t testing.TB) int {
 }
 
 // startZK runs a standalone zkserver and returns its client address and process id.
-func startZK(t testing.TB) (string, int) {
+func startZK(t testing.TB, extra ...string) (string, int) {
 	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
@@ -86,6 +86,7 @@ func startZK(t testing.TB) (string, int) {
 	lines := []string{"tickTime=500", "initLimit=10", "syncLimit=5", "dataDir=" + filepath.Join(dir, "data"),
 		fmt.Sprintf("clientPort=%d", port), "clientPortAddress=127.0.0.1", "admin.enableServer=false",
 		"4lw.commands.whitelist=*", "maxClientCnxns=0"}
+	lines = append(lines, extra...)
 	if err := os.WriteFile(cfg, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/zkafka/zkafka/compat/jsse"
 	"github.com/zkafka/zkafka/compat/keystore"
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/compat/zoocfg"
 )
 
 // Server is the TLS configuration of a listener serving SSL or SASL_SSL. Its key store is required; its trust store
@@ -70,6 +71,33 @@ func Client(s serverprops.SSLSettings) (*tls.Config, error) {
 			serverprops.SSLEndpointIdentification, s.EndpointIdentification)
 	}
 	return cfg, nil
+}
+
+// ZooKeeper is the TLS configuration of the broker's ZooKeeper client (zookeeper.ssl.*): the trust store verifies
+// the server, the key store is the broker's certificate (the x509 id ZooKeeper gives it), a store's type taken
+// from its file name when not set, as ZooKeeper's client does. TLS needs the Netty client socket, as in ZooKeeper;
+// CRL and OCSP checks are not supported.
+func ZooKeeper(z serverprops.ZkClientTLS) (*tls.Config, error) {
+	if z.CnxnSocket != serverprops.NettyCnxnSocket {
+		return nil, fmt.Errorf("zookeeper.ssl.client.enable needs zookeeper.clientCnxnSocket=%s (got %q)",
+			serverprops.NettyCnxnSocket, z.CnxnSocket)
+	}
+	if z.CRL || z.OCSP {
+		return nil, errors.New("zookeeper.ssl.crl.enable and zookeeper.ssl.ocsp.enable are not supported")
+	}
+	s := z.SSL
+	var err error
+	if s.KeystoreLocation != "" {
+		if s.KeystoreType, err = zoocfg.StoreType(s.KeystoreType, s.KeystoreLocation); err != nil {
+			return nil, err
+		}
+	}
+	if s.TruststoreLocation != "" {
+		if s.TruststoreType, err = zoocfg.StoreType(s.TruststoreType, s.TruststoreLocation); err != nil {
+			return nil, err
+		}
+	}
+	return Client(s)
 }
 
 // base reads the stores and the protocol and cipher settings common to both sides.

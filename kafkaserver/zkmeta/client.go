@@ -1,6 +1,7 @@
 package zkmeta
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,7 +61,27 @@ type Option func(*options)
 type options struct {
 	dialer         zk.Dialer
 	connectTimeout time.Duration
+	secure         bool
 }
+
+// WithTLS reaches ZooKeeper over TLS (zookeeper.ssl.client.enable): each connection is verified against the host
+// it dials, as ServerName.
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *options) {
+		o.dialer = func(network, address string, timeout time.Duration) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return nil, err
+			}
+			c := cfg.Clone()
+			c.ServerName = host
+			return tls.DialWithDialer(&net.Dialer{Timeout: timeout}, network, address, c)
+		}
+	}
+}
+
+// WithSecureACLs creates every znode with Kafka's secure ACLs (zookeeper.set.acl=true): see DefaultACL.
+func WithSecureACLs() Option { return func(o *options) { o.secure = true } }
 
 // WithDialer sets the dialer used to reach ZooKeeper (tests use it to cut connections).
 func WithDialer(d zk.Dialer) Option { return func(o *options) { o.dialer = d } }
@@ -74,7 +95,7 @@ type Client struct {
 	conn   *zk.Conn
 	chroot string
 	log    *slog.Logger
-	acl    []zk.ACL
+	secure bool // zookeeper.set.acl
 
 	sessionEvents chan SessionEvent
 	done          chan struct{}
@@ -137,7 +158,7 @@ func Connect(connect string, sessionTimeout time.Duration, logger *slog.Logger, 
 	c := &Client{
 		conn:          conn,
 		log:           logger.With("component", "zkmeta"),
-		acl:           zk.WorldACL(zk.PermAll),
+		secure:        o.secure,
 		sessionEvents: make(chan SessionEvent, 64),
 		done:          make(chan struct{}),
 		connected:     make(chan struct{}),
@@ -337,7 +358,7 @@ func (c *Client) Set(path string, data []byte, version int32) (*zk.Stat, error) 
 
 // Create creates a znode (flags: zk.FlagEphemeral, zk.FlagSequence, ...) and returns its chroot-relative path.
 func (c *Client) Create(path string, data []byte, flags int32) (string, error) {
-	p, err := retry(c, func() (string, error) { return c.conn.Create(c.full(path), data, flags, c.acl) })
+	p, err := retry(c, func() (string, error) { return c.conn.Create(c.full(path), data, flags, DefaultACL(c.secure, path)) })
 	if err != nil {
 		return "", fmt.Errorf("create %s: %w", path, err)
 	}
@@ -363,7 +384,7 @@ func (c *Client) Multi(ops ...any) ([]zk.MultiResponse, error) {
 			cp := *o
 			cp.Path = c.full(o.Path)
 			if cp.Acl == nil {
-				cp.Acl = c.acl
+				cp.Acl = DefaultACL(c.secure, o.Path)
 			}
 			full[i] = &cp
 		case *zk.SetDataRequest:
