@@ -103,13 +103,16 @@ func send(t *testing.T, c net.Conn, frames ...[]byte) {
 	}
 }
 
-func exists(t *testing.T, s *Server, path string) bool {
+// exists asks for path on a new session, after the requests in before (each answered first).
+func exists(t *testing.T, s *Server, path string, before ...[]byte) bool {
 	t.Helper()
 	c := dialRaw(t, s)
 	openSession(t, c)
-	send(t, c, requestBytes(1, jute.OpExists, &jute.ExistsRequest{Path: path}))
-	h := reply(t, c, nil)
-	return h.Err == 0
+	send(t, c, append(before, requestBytes(1, jute.OpExists, &jute.ExistsRequest{Path: path}))...)
+	for range before {
+		reply(t, c, nil)
+	}
+	return reply(t, c, nil).Err == 0
 }
 
 // TestEnforceAuth: with digest required, a connection's first request without it is answered
@@ -141,20 +144,10 @@ func TestEnforceAuth(t *testing.T) {
 	if h := reply(t, c, nil); h.Err != 0 {
 		t.Fatalf("authenticated create: %+v", h)
 	}
-	if !existsAuthed(t, s, "/ok") || existsAuthed(t, s, "/after") {
+	auth := requestBytes(-4, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("x:y")})
+	if !exists(t, s, "/ok", auth) || exists(t, s, "/after", auth) {
 		t.Error("/ok should exist and /after not")
 	}
-}
-
-// existsAuthed is exists through a connection that authenticated with digest first.
-func existsAuthed(t *testing.T, s *Server, path string) bool {
-	t.Helper()
-	c := dialRaw(t, s)
-	openSession(t, c)
-	send(t, c, requestBytes(-4, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("x:y")}),
-		requestBytes(1, jute.OpExists, &jute.ExistsRequest{Path: path}))
-	reply(t, c, nil)
-	return reply(t, c, nil).Err == 0
 }
 
 // TestSASLFailure: a token that is not a valid digest-response gets AuthFailed (with a null token) and a closed

@@ -144,8 +144,10 @@ func (b *Broker) start(ctx context.Context) error {
 			listenerTLS[l.Name] = tc
 		}
 	}
+	// The JVM's system properties, as Kafka's scripts pass them in KAFKA_OPTS (the JAAS file, ZooKeeper's client TLS).
+	jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
-	zkOpts, err := zkSecurity(cfg, serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS")), b.logger)
+	zkOpts, err := zkSecurity(cfg, jvm, b.logger)
 	if err != nil {
 		return err
 	}
@@ -232,7 +234,7 @@ func (b *Broker) start(ctx context.Context) error {
 	// The controller runtime exists before the listeners (its admin APIs are served there); it runs after the
 	// broker registers.
 	var apiOpts []kgo.Opt
-	ibSASL, err := interBrokerSASL(cfg, serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS")))
+	ibSASL, err := interBrokerSASL(cfg, jvm)
 	if err != nil {
 		return err
 	}
@@ -275,7 +277,6 @@ func (b *Broker) start(ctx context.Context) error {
 		}
 		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
-			jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{
 				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm,
 				Logger: named("org.apache.kafka.common.security.authenticator.SaslServerAuthenticator"),
