@@ -295,6 +295,22 @@ func TestNormalizeCli(t *testing.T) {
 	}
 }
 
+// TestNormalizeCliAuthFailed: after an AuthFailed event, both forms of a refused command (and a whoami that got
+// only its header out) are one line and the exit status is left out; a served whoami is kept.
+func TestNormalizeCliAuthFailed(t *testing.T) {
+	got := NormalizeCli(CliResult{Output: strings.Join([]string{
+		"Auth scheme: User", "ip: 127.0.0.1",
+		"KeeperErrorCode = AuthFailed for /x", "Not connected", "Auth scheme: User",
+		"WatchedEvent state:AuthFailed type:None path:null",
+	}, "\n"), ExitCode: 1})
+	refused := "<command refused: authentication failed>"
+	want := []string{"Auth scheme: User", "ip: 127.0.0.1", refused, refused, refused,
+		"events:", "WatchedEvent state:AuthFailed type:None path:null"}
+	if d := Diff("normalize", "want", want, "got", got); d != "" {
+		t.Fatal(d)
+	}
+}
+
 func TestDiff(t *testing.T) {
 	a := []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}
 	if d := Diff("s", "a", a, "b", a); d != "" {

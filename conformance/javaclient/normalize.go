@@ -3,6 +3,7 @@ package javaclient
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,10 @@ func noise(l string) bool {
 // first one printed ("pre" for older ones), times and session ids replaced.
 // Watch events are printed by the client's event thread, racing with the
 // command output, so they are collected, sorted and appended at the end
-// after an "events:" line; the exit status comes last.
+// after an "events:" line; the exit status comes last. After a failed authentication (an AuthFailed event) what
+// zkCli.sh prints for a command depends on when the server's answer arrived, against Apache as against ours:
+// "Not connected", or the command's own AuthFailed error (a whoami's bare header); each becomes one line, and the
+// exit status, which follows that form, is left out.
 func NormalizeCli(r CliResult) []string {
 	var lines, events []string
 	base := int64(-1)
@@ -58,9 +62,34 @@ func NormalizeCli(r CliResult) []string {
 		lines = append(lines, l)
 	}
 	sort.Strings(events)
+	authFailed := slices.Contains(events, "WatchedEvent state:AuthFailed type:None path:null")
+	if authFailed {
+		lines = refusedAfterAuthFailure(lines)
+	}
 	lines = append(lines, "events:")
 	lines = append(lines, events...)
+	if authFailed {
+		return lines
+	}
 	return append(lines, fmt.Sprintf("exit %d", r.ExitCode))
+}
+
+// authFailedCommand is a command zkCli.sh did not run because the AuthFailed state had reached the client, or
+// whose request failed with AuthFailed.
+var authFailedCommand = regexp.MustCompile(`^(Not connected|KeeperErrorCode = AuthFailed for .*)$`)
+
+// refusedAfterAuthFailure replaces each refused command's output by one line. A whoami that was sent and failed
+// prints only its header: a served one lists at least the connection's ip id after it.
+func refusedAfterAuthFailure(lines []string) []string {
+	out := make([]string, 0, len(lines))
+	for i, l := range lines {
+		if authFailedCommand.MatchString(l) ||
+			(l == "Auth scheme: User" && (i+1 == len(lines) || authFailedCommand.MatchString(lines[i+1]) || lines[i+1] == "Auth scheme: User")) {
+			l = "<command refused: authentication failed>"
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func rebase(base *int64, z int64) string {

@@ -2,7 +2,6 @@ package javaclient
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ func compareCli(ctx context.Context, t *testing.T, servers [2]*harness.Server, a
 		if err != nil {
 			t.Fatalf("%s on %s: %v\n%s", sc.Name, s.Kind(), err, r.Output)
 		}
-		outs[i] = afterAuthFailure(NormalizeCli(r))
+		outs[i] = NormalizeCli(r)
 	}
 	if !slices.Equal(outs[0], outs[1]) {
 		t.Errorf("%s:\nApache:\n%s\nzkserver:\n%s", sc.Name, strings.Join(outs[0], "\n"), strings.Join(outs[1], "\n"))
@@ -64,29 +63,4 @@ func compareCli(ctx context.Context, t *testing.T, servers [2]*harness.Server, a
 // addrsOf are the plain client addresses of a pair.
 func addrsOf(servers [2]*harness.Server) [2]string {
 	return [2]string{servers[0].Addr(), servers[1].Addr()}
-}
-
-// authFailedCommand is how zkCli.sh reports a command on a session whose authentication failed: "Not connected"
-// when the AuthFailed state reached the client before the command ran, else the command's own AuthFailed error.
-var authFailedCommand = regexp.MustCompile(`^(Not connected|KeeperErrorCode = AuthFailed for .*)$`)
-
-// afterAuthFailure makes a transcript whose session failed authentication (an AuthFailed event) independent of
-// when the server's answer arrived, which varies between runs against Apache too: both forms of a failed command
-// become one line, and the exit status (0 after "Not connected", 1 after the error) is dropped. Transcripts
-// without an AuthFailed event are returned as they are.
-func afterAuthFailure(lines []string) []string {
-	if !slices.Contains(lines, "WatchedEvent state:AuthFailed type:None path:null") {
-		return lines
-	}
-	out := make([]string, 0, len(lines))
-	for _, l := range lines {
-		switch {
-		case authFailedCommand.MatchString(l):
-			out = append(out, "<command refused: authentication failed>")
-		case strings.HasPrefix(l, "exit "):
-		default:
-			out = append(out, l)
-		}
-	}
-	return out
 }
