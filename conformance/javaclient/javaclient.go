@@ -213,6 +213,12 @@ func feed(ctx context.Context, w io.WriteCloser, script []string, root string) {
 			return
 		}
 	}
+	// quit closes the session before the JVM exits: an unclosed one would
+	// expire a timeout later, its closeSession txn landing in the middle of
+	// whichever scenario runs then. quit keeps the last command's exit status.
+	if _, err := bw.WriteString("quit\n"); err != nil {
+		return
+	}
 	_ = bw.Flush()
 }
 

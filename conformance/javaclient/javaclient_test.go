@@ -71,8 +71,8 @@ func startBoth(ctx context.Context, t *testing.T) (apache, zk *harness.Server) {
 }
 
 // TestJavaClientConformance runs the Java-client scenarios and the zkCli.sh
-// scenarios against Apache ZooKeeper 3.8 and zkserver (one server of each for
-// the whole test) and compares the normalized outputs line by line.
+// scenarios against Apache ZooKeeper 3.8 and zkserver (one server of each per
+// half) and compares the normalized outputs line by line.
 func TestJavaClientConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers and many JVMs")
@@ -98,7 +98,6 @@ func TestJavaClientConformance(t *testing.T) {
 	if jerr != nil && !errors.Is(jerr, ErrMissing) {
 		t.Fatal(jerr)
 	}
-	apache, zk := startBoth(ctx, t)
 	match := filter(t)
 	seen := map[string]bool{}
 
@@ -119,6 +118,9 @@ func TestJavaClientConformance(t *testing.T) {
 		if len(names) == 0 {
 			t.Skip("ZKJC_RUN matches no Java scenario")
 		}
+		// Each half has its own servers: sessions the Java scenarios leave
+		// open expire later, and their txns would shift zkCli's zxids.
+		apache, zk := startBoth(ctx, t)
 		var ref, got []Section
 		var refErr, gotErr error
 		var refLog, gotLog string
@@ -153,6 +155,7 @@ func TestJavaClientConformance(t *testing.T) {
 		if len(scs) == 0 {
 			t.Skip("ZKJC_RUN matches no zkCli scenario")
 		}
+		apache, zk := startBoth(ctx, t)
 		run := func(srv *harness.Server) ([]result, error) {
 			var out []result
 			for _, sc := range scs {
@@ -273,6 +276,9 @@ func TestNormalizeCli(t *testing.T) {
 		"cZxid = 0x0",
 		"ephemeralOwner = 0x0",
 		"",
+		"WATCHER::",
+		"",
+		"WatchedEvent state:Closed type:None path:null",
 	}, "\n")
 	got := NormalizeCli(CliResult{Output: out, ExitCode: 1})
 	want := []string{

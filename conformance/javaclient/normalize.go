@@ -17,6 +17,10 @@ var (
 	ownerLine = regexp.MustCompile(`^ephemeralOwner = 0x([0-9a-f]+)$`)
 )
 
+// closedEvent is printed by the client's event thread after quit closed
+// the session, or not at all when the JVM exits first.
+const closedEvent = "WatchedEvent state:Closed type:None path:null"
+
 // noise are lines whose presence or position depends on JVM start-up and
 // thread scheduling, not on the server.
 func noise(l string) bool {
@@ -43,6 +47,9 @@ func NormalizeCli(r CliResult) []string {
 	for _, l := range strings.Split(r.Output, "\n") {
 		l = strings.TrimRight(l, "\r")
 		if noise(l) {
+			continue
+		}
+		if l == closedEvent {
 			continue
 		}
 		if strings.HasPrefix(l, "WatchedEvent ") {

@@ -547,8 +547,8 @@ public class ZkScenarios {
             t.create(a, "e", "eph", CreateMode.EPHEMERAL);
             t.create(a, "es-", "ephseq", CreateMode.EPHEMERAL_SEQUENTIAL);
             t.create(a, "c", "container", CreateMode.CONTAINER);
-            t.createTTL(a, "ttl", "ttl", CreateMode.PERSISTENT_WITH_TTL, 100000);
-            t.createTTL(a, "ttls-", "ttlseq", CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, 100000);
+            t.createTTL(a, "ttl", "ttl", CreateMode.PERSISTENT_WITH_TTL, 86400000);
+            t.createTTL(a, "ttls-", "ttlseq", CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, 86400000);
             t.create(a, "nulldata", null, CreateMode.PERSISTENT);
             t.create(a, "empty", "", CreateMode.PERSISTENT);
             t.children(a, "");
@@ -653,7 +653,7 @@ public class ZkScenarios {
                     Op.create(t.p("m1/s-"), b("seq"), OPEN, CreateMode.PERSISTENT_SEQUENTIAL),
                     Op.create(t.p("eph"), b("e"), OPEN, CreateMode.EPHEMERAL),
                     Op.create(t.p("cont"), b("c"), OPEN, CreateMode.CONTAINER),
-                    Op.create(t.p("ttl"), b("t"), OPEN, CreateMode.PERSISTENT_WITH_TTL, 100000),
+                    Op.create(t.p("ttl"), b("t"), OPEN, CreateMode.PERSISTENT_WITH_TTL, 86400000),
                     Op.setData(t.p("m1"), b("uno"), 0),
                     Op.check(t.p("m1"), 1),
                     Op.delete(t.p("old"), 0)));
@@ -1134,7 +1134,7 @@ public class ZkScenarios {
             t.exists(a, "parent");
             t.del(a, "parent/kid", -1);
             t.awaitDeleted(a, t.p("parent"));
-            t.createTTL(a, "long", "l", CreateMode.PERSISTENT_WITH_TTL, 100000);
+            t.createTTL(a, "long", "l", CreateMode.PERSISTENT_WITH_TTL, 86400000);
             t.get(a, "long");
             t.children(a, "");
         });
