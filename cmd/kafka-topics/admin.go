@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -23,7 +24,8 @@ import (
 const apiTimeout = 60 * time.Second
 
 // adminService is TopicCommand.AdminClientTopicService over franz-go's kadm (kmsg where kadm has no call for a
-// manual replica assignment). --command-config is read for client.id only.
+// manual replica assignment). --command-config gives client.id and the security settings (security.protocol, ssl.*,
+// sasl.mechanism, sasl.jaas.config).
 type adminService struct {
 	cl  *kgo.Client
 	adm *kadm.Client
@@ -31,7 +33,7 @@ type adminService struct {
 	out io.Writer
 }
 
-func newAdminService(bootstrap string, o *options, stdout io.Writer) (*adminService, error) {
+func newAdminService(bootstrap string, o *options, jvm map[string]string, stdout io.Writer) (*adminService, error) {
 	var seeds []string
 	for _, s := range strings.Split(bootstrap, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -39,18 +41,32 @@ func newAdminService(bootstrap string, o *options, stdout io.Writer) (*adminServ
 		}
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(seeds...)}
+	props := map[string]string{}
 	if f, ok := o.value("command-config"); ok {
-		props, err := loadProperties(f)
-		if err != nil {
-			return nil, &uncaughtError{"java.nio.file.NoSuchFileException", f}
+		var err error
+		if props, err = loadProperties(f); err != nil {
+			return nil, err
 		}
 		if id, ok := props["client.id"]; ok {
 			opts = append(opts, kgo.ClientID(id))
 		}
 	}
-	cl, err := kgo.NewClient(opts...)
+	// KafkaAdminClient.createInternal wraps what fails in one exception.
+	createFailed := func(err error) error {
+		var cause *uncaughtError
+		if !errors.As(err, &cause) {
+			cause = &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: err.Error()}
+		}
+		return &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: "Failed to create new KafkaAdminClient",
+			cause: cause}
+	}
+	sec, err := clientSecurity(props, jvm)
 	if err != nil {
-		return nil, &uncaughtError{"org.apache.kafka.common.KafkaException", "Failed to create new KafkaAdminClient: " + err.Error()}
+		return nil, createFailed(err)
+	}
+	cl, err := kgo.NewClient(append(opts, sec...)...)
+	if err != nil {
+		return nil, createFailed(err)
 	}
 	adm := kadm.NewClient(cl)
 	adm.SetTimeoutMillis(int32(30 * time.Second / time.Millisecond))
@@ -403,24 +419,21 @@ func (s *adminService) deleteTopic(ctx context.Context) error {
 	return nil
 }
 
-// loadProperties reads a Java properties file (key=value or key:value lines, # and ! comments).
+// loadProperties reads a Java properties file as Utils.loadProps does; its errors are the exceptions that escape
+// TopicCommand.
 func loadProperties(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, &uncaughtError{class: "java.nio.file.NoSuchFileException", msg: path}
+	}
+	defer f.Close()
+	props, err := zoocfg.ParseProperties(f)
+	if err != nil {
+		return nil, &uncaughtError{class: "java.lang.IllegalArgumentException", msg: "Malformed \\uxxxx encoding."}
 	}
 	out := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' || line[0] == '!' {
-			continue
-		}
-		i := strings.IndexAny(line, "=:")
-		if i < 0 {
-			out[line] = ""
-			continue
-		}
-		out[strings.TrimSpace(line[:i])] = strings.TrimSpace(line[i+1:])
+	for _, p := range props {
+		out[p.Key] = p.Value
 	}
 	return out, nil
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
-// startBroker runs one of our brokers in-process on zk+chroot and returns it with its address.
-func startBroker(t *testing.T, zk string, id int) (*broker.Broker, string) {
+// startBroker runs one of our brokers in-process on zk+chroot and returns it with its PLAINTEXT address; extra
+// key=value settings override the defaults (listeners are added to the PLAINTEXT one).
+func startBroker(t *testing.T, zk string, id int, extra ...string) (*broker.Broker, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -25,7 +26,7 @@ func startBroker(t *testing.T, zk string, id int) (*broker.Broker, string) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cfg, err := serverprops.FromMap(map[string]string{
+	props := map[string]string{
 		"broker.id":                                strconv.Itoa(id),
 		"zookeeper.connect":                        zk,
 		"listeners":                                "PLAINTEXT://" + addr,
@@ -34,7 +35,15 @@ func startBroker(t *testing.T, zk string, id int) (*broker.Broker, string) {
 		"offsets.topic.num.partitions":             "2",
 		"transaction.state.log.replication.factor": "1",
 		"num.partitions":                           "1",
-	}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "listeners" {
+			v = props[k] + "," + v
+		}
+		props[k] = v
+	}
+	cfg, err := serverprops.FromMap(props, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,12 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// uncaughtError is an exception TopicCommand lets escape main: the JVM prints it on stderr and exits 1.
-type uncaughtError struct{ class, msg string }
+// uncaughtError is an exception TopicCommand lets escape main: the JVM prints it on stderr and exits 1, with the
+// exception that caused it (a "Caused by:" line of the stack trace).
+type uncaughtError struct {
+	class, msg string
+	cause      *uncaughtError
+}
 
 func (e *uncaughtError) Error() string { return e.msg }
 
@@ -56,12 +60,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, kafkaVersion)
 		return 0
 	}
+	// The JVM's system properties, as kafka-topics.sh passes them in KAFKA_OPTS: the JAAS file and the ZooKeeper
+	// client's TLS settings.
+	jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 	var svc topicService
 	if zkc, ok := o.value("zookeeper"); ok {
-		svc, err = newZkService(zkc, o, stdout, stderr)
+		svc, err = newZkService(zkc, o, jvm, stdout, stderr)
 	} else {
 		bs, _ := o.value("bootstrap-server")
-		svc, err = newAdminService(bs, o, stdout)
+		svc, err = newAdminService(bs, o, jvm, stdout)
 	}
 	if err != nil {
 		return reportFatal(err, stdout, stderr)
@@ -80,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = svc.deleteTopic(ctx)
 	}
 	if err != nil {
-		fmt.Fprintln(stdout, "Error while executing topic command : "+err.Error())
+		fmt.Fprintln(stdout, "Error while executing topic command : "+securityError(err).Error())
 		return 1
 	}
 	return 0
@@ -98,6 +105,9 @@ func reportFatal(err error, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Exception in thread \"main\" %s: %s\n", pe.class, pe.msg)
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "Exception in thread \"main\" %s: %s\n", ce.class, ce.msg)
+		for c := ce.cause; c != nil; c = c.cause {
+			fmt.Fprintf(stderr, "Caused by: %s: %s\n", c.class, c.msg)
+		}
 	default:
 		fmt.Fprintln(stdout, "Error while executing topic command : "+err.Error())
 	}
@@ -190,7 +200,7 @@ func checkArgs(o *options) error {
 		return &usageError{"Command must include exactly one action: --list, --describe, --create, --alter or --delete"}
 	}
 	if o.has("bootstrap-server") == o.has("zookeeper") {
-		return &uncaughtError{"java.lang.IllegalArgumentException", "Only one of --bootstrap-server or --zookeeper must be specified"}
+		return &uncaughtError{class: "java.lang.IllegalArgumentException", msg: "Only one of --bootstrap-server or --zookeeper must be specified"}
 	}
 	checks := []func() error{
 		func() error {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/assign"
+	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -32,18 +33,52 @@ type zkService struct {
 	connect string
 }
 
-func newZkService(connect string, o *options, stdout, stderr io.Writer) (*zkService, error) {
+func newZkService(connect string, o *options, jvm map[string]string, stdout, stderr io.Writer) (*zkService, error) {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := zkmeta.Connect(connect, zkTimeout, logger)
+	opts, err := zkClientSecurity(connect, jvm)
 	if err != nil {
-		return nil, &uncaughtError{"kafka.zookeeper.ZooKeeperClientTimeoutException",
-			fmt.Sprintf("Timed out waiting for connection while in state: CONNECTING (%v)", err)}
+		return nil, err
+	}
+	c, err := zkmeta.Connect(connect, zkTimeout, logger, opts...)
+	if err != nil {
+		return nil, &uncaughtError{class: "kafka.zookeeper.ZooKeeperClientTimeoutException",
+			msg: fmt.Sprintf("Timed out waiting for connection while in state: CONNECTING (%v)", err)}
 	}
 	now := uint64(time.Now().UnixNano())
 	return &zkService{c: c, o: o, out: stdout, rnd: rand.New(rand.NewPCG(now, now^0x9e3779b97f4a7c15)), connect: connect}, nil
 }
 
 func (s *zkService) close() { s.c.Close() }
+
+// zkClientSecurity is what TopicCommand's ZooKeeper client takes from the JVM's system properties (KAFKA_OPTS):
+// TLS from zookeeper.client.secure, zookeeper.clientCnxnSocket and zookeeper.ssl.*, as ZKClientConfig reads them.
+// A JAAS Client section would make it log in with SASL and create znodes with secure ACLs, which go-zookeeper
+// cannot do, so the command stops instead of writing open znodes.
+func zkClientSecurity(connect string, jvm map[string]string) ([]zkmeta.Option, error) {
+	saslOn, err := serverprops.ZkSaslEnabled(jvm)
+	if err != nil {
+		return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: err.Error()}
+	}
+	if saslOn {
+		return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: "the JAAS file has a " +
+			serverprops.ZkLoginContext(jvm) + " section: SASL authentication to ZooKeeper is not supported by zkafka's " +
+			"kafka-topics (set -Dzookeeper.sasl.client=false or use TLS)"}
+	}
+	// No key of server.properties: each setting comes from its system property or Kafka's default.
+	cfg, err := serverprops.FromMap(map[string]string{"zookeeper.connect": connect}, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("zookeeper client settings: %w", err)
+	}
+	z := cfg.ZkClientTLS(jvm)
+	if !z.Enabled {
+		return nil, nil
+	}
+	tc, err := tlsconf.ZooKeeper(z)
+	if err != nil {
+		return nil, &uncaughtError{class: "org.apache.zookeeper.common.X509Exception$SSLContextException", msg: err.Error()}
+	}
+	return []zkmeta.Option{zkmeta.WithTLS(tc)}, nil
+}
 
 func (s *zkService) getTopics() ([]string, error) {
 	all, err := s.c.GetTopics()

@@ -28,7 +28,7 @@ var (
 )
 
 // startZkServer builds ./cmd/zkserver once and runs it on a free 127.0.0.1 port with a temporary zoo.cfg.
-func startZkServer(t *testing.T) string {
+func startZkServer(t *testing.T, extra ...string) string {
 	t.Helper()
 	zkBuildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "kafka-topics-zkserver")
@@ -55,6 +55,7 @@ func startZkServer(t *testing.T) string {
 	lines := []string{"tickTime=500", "initLimit=10", "syncLimit=5", "dataDir=" + filepath.Join(dir, "data"),
 		fmt.Sprintf("clientPort=%d", port), "clientPortAddress=127.0.0.1", "admin.enableServer=false",
 		"4lw.commands.whitelist=*", "maxClientCnxns=0"}
+	lines = append(lines, extra...)
 	if err := os.WriteFile(cfg, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"crypto/x509/pkix"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
+)
+
+// writeFile writes lines into dir/name and returns its path.
+func writeFile(t *testing.T, dir, name string, lines ...string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestCommandConfigSecurity: --bootstrap-server with a --command-config naming security.protocol, ssl.* and
+// sasl.* reaches a broker's SSL listener (client certificate required) and its SASL_SSL one (PLAIN, credentials
+// inline or from the JAAS file in KAFKA_OPTS); refusals and bad settings end as TopicCommand 2.8 ends them.
+func TestCommandConfigSecurity(t *testing.T) {
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "kafka-topics CA")
+	trustJKS := ca.WriteTrustJKS(dir, "trust.jks", "trust-pw")
+	b, _ := startBroker(t, startZkServer(t)+"/sec", 0,
+		"listeners=SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+		"ssl.keystore.type=PKCS12",
+		"ssl.keystore.location="+ca.Issue(pkix.Name{CommonName: "broker-0"}, "127.0.0.1").WritePKCS12(dir, "broker.p12", "store-pw"),
+		"ssl.keystore.password=store-pw",
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw",
+		"listener.name.ssl.ssl.client.auth=required",
+		"sasl.enabled.mechanisms=PLAIN",
+		`listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`,
+		"connection.failed.authentication.delay.ms=0")
+	sslAddr, saslAddr := b.Addr("SSL").String(), b.Addr("SASL_SSL").String()
+	t.Setenv("KAFKA_OPTS", "")
+	with := func(addr, config string, args ...string) result {
+		t.Helper()
+		return ktb(t, addr, append([]string{"--command-config", config}, args...)...)
+	}
+
+	// The usual client.properties: the login module over continued lines, a JKS trust store.
+	inline := writeFile(t, dir, "inline.properties",
+		"security.protocol=SASL_SSL", "sasl.mechanism=PLAIN",
+		`sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \`,
+		`    username="alice" \`, `    password="alice-secret";`,
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	expect(t, with(saslAddr, inline, "--create", "--topic", "secured", "--partitions", "2", "--replication-factor", "1"),
+		0, "Created topic secured.\n")
+
+	// The KafkaClient section of the JAAS file that KAFKA_OPTS names; a PEM trust store, lower-case protocol.
+	jaasFile := writeFile(t, dir, "client.jaas", "KafkaClient {",
+		`  org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="alice-secret";`, "};")
+	fromFile := writeFile(t, dir, "file.properties", "security.protocol=sasl_ssl", "sasl.mechanism=PLAIN",
+		"ssl.truststore.type=PEM", "ssl.truststore.location="+ca.WriteTrustPEM(dir, "ca.pem"))
+	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaasFile)
+	expect(t, with(saslAddr, fromFile, "--list"), 0, "secured\n")
+	t.Setenv("KAFKA_OPTS", "")
+
+	// SSL with a client certificate (JKS key store with its own key password).
+	cert := writeFile(t, dir, "cert.properties", "security.protocol=SSL",
+		"ssl.keystore.location="+ca.Issue(pkix.Name{CommonName: "alice"}).WriteJKS(dir, "alice.jks", "ks-pw", "key-pw"),
+		"ssl.keystore.password=ks-pw", "ssl.key.password=key-pw",
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	r := with(sslAddr, cert, "--describe", "--topic", "secured")
+	if r.code != 0 || !strings.Contains(r.stdout, "Topic: secured\tPartition: 1\tLeader: 0") {
+		t.Fatalf("describe over SSL: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	wrong := writeFile(t, dir, "wrong.properties", "security.protocol=SASL_SSL", "sasl.mechanism=PLAIN",
+		`sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="nope";`,
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	expect(t, with(saslAddr, wrong, "--list"), 1,
+		"Error while executing topic command : Authentication failed: Invalid username or password\n")
+
+	noCert := writeFile(t, dir, "nocert.properties", "security.protocol=SSL",
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	expect(t, with(sslAddr, noCert, "--list"), 1, "Error while executing topic command : SSL handshake failed\n")
+
+	// Settings the Admin client cannot be built from: the exception escapes main with its cause.
+	for _, c := range []struct {
+		name  string
+		props []string
+		cause string
+	}{
+		{"no JAAS", []string{"security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN"},
+			"java.lang.IllegalArgumentException: Could not find a 'KafkaClient' entry in the JAAS configuration. " +
+				"System property 'java.security.auth.login.config' is not set"},
+		{"two modules", []string{"security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN",
+			`sasl.jaas.config=a.B required; c.D required;`},
+			"java.lang.IllegalArgumentException: JAAS config property contains 2 login modules, should be 1 module"},
+		{"unknown protocol", []string{"security.protocol=TLS"},
+			"java.lang.IllegalArgumentException: No enum constant org.apache.kafka.common.security.auth.SecurityProtocol.TLS"},
+	} {
+		r := with(saslAddr, writeFile(t, dir, "bad.properties", c.props...), "--list")
+		want := "Exception in thread \"main\" org.apache.kafka.common.KafkaException: Failed to create new KafkaAdminClient\n" +
+			"Caused by: " + c.cause + "\n"
+		if r.code != 1 || r.stdout != "" || r.stderr != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want stderr %q", c.name, r.code, r.stdout, r.stderr, want)
+		}
+	}
+}
+
+// TestZooKeeperTLS: --zookeeper reaches a TLS-only client port with the ZooKeeper client's system properties in
+// KAFKA_OPTS, as kafka-topics.sh's KafkaZkClient takes them; a JAAS Client section (SASL to ZooKeeper, which the
+// tool cannot do) stops it before it writes znodes with open ACLs.
+func TestZooKeeperTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "zk CA")
+	trust := ca.WriteTrustJKS(dir, "trust.jks", "trust-pw")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	securePort := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	plain := startZkServer(t, fmt.Sprintf("secureClientPort=%d", securePort), "secureClientPortAddress=127.0.0.1",
+		"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+		"ssl.keyStore.location="+ca.Issue(pkix.Name{CommonName: "zookeeper"}, "127.0.0.1").WriteJKS(dir, "zk.jks", "zk-pw", "zk-pw"),
+		"ssl.keyStore.password=zk-pw", "ssl.trustStore.location="+trust, "ssl.trustStore.password=trust-pw",
+		"ssl.clientAuth=none")
+	secure := fmt.Sprintf("127.0.0.1:%d/tls", securePort)
+	tlsOpts := "-Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty " +
+		"-Dzookeeper.ssl.trustStore.location=" + trust + " -Dzookeeper.ssl.trustStore.password=trust-pw"
+	t.Setenv("KAFKA_OPTS", tlsOpts)
+	// The chroot and Kafka's top-level paths, made on the plain port.
+	connectChroot(t, plain, "/tls", nil)
+	expect(t, kt(t, secure, "--create", "--topic", "over-tls", "--replica-assignment", "0"), 0, "Created topic over-tls.\n")
+	expect(t, kt(t, secure, "--list"), 0, "over-tls\n")
+
+	jaasFile := writeFile(t, dir, "zk.jaas", "Client {",
+		`  org.apache.zookeeper.server.auth.DigestLoginModule required username="kafka" password="pw";`, "};")
+	t.Setenv("KAFKA_OPTS", tlsOpts+" -Djava.security.auth.login.config="+jaasFile)
+	r := kt(t, secure, "--list")
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "SASL authentication to ZooKeeper is not supported") {
+		t.Fatalf("with a JAAS Client section: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
