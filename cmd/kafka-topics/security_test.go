@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
+	"github.com/zkafka/zkafka/kafkaserver/sasl"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
 // writeFile writes lines into dir/name and returns its path.
@@ -24,20 +26,32 @@ func writeFile(t *testing.T, dir, name string, lines ...string) string {
 
 // TestCommandConfigSecurity: --bootstrap-server with a --command-config naming security.protocol, ssl.* and
 // sasl.* reaches a broker's SSL listener (client certificate required) and its SASL_SSL one (PLAIN, credentials
-// inline or from the JAAS file in KAFKA_OPTS); refusals and bad settings end as TopicCommand 2.8 ends them.
+// inline or from the JAAS file in KAFKA_OPTS; SCRAM-SHA-512 against a credential in ZooKeeper); refusals and bad
+// settings end as TopicCommand 2.8 ends them.
 func TestCommandConfigSecurity(t *testing.T) {
 	dir := t.TempDir()
 	ca := keystoretest.NewCA(t, "kafka-topics CA")
 	trustJKS := ca.WriteTrustJKS(dir, "trust.jks", "trust-pw")
-	b, _ := startBroker(t, startZkServer(t)+"/sec", 0,
+	zkAddr := startZkServer(t)
+	// A SCRAM user, written as kafka-configs.sh --zookeeper writes it.
+	zc := connectChroot(t, zkAddr, "/sec", nil)
+	cred, err := sasl.NewScramCredential(sasl.MechanismScramSHA512, "bob-secret", []byte("bob-salt"), 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zc.SetOrCreateEntityConfigs(zkmeta.ConfigTypeUser, "bob", map[string]string{sasl.MechanismScramSHA512: cred.String()}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := startBroker(t, zkAddr+"/sec", 0,
 		"listeners=SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
 		"ssl.keystore.type=PKCS12",
 		"ssl.keystore.location="+ca.Issue(pkix.Name{CommonName: "broker-0"}, "127.0.0.1").WritePKCS12(dir, "broker.p12", "store-pw"),
 		"ssl.keystore.password=store-pw",
 		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw",
 		"listener.name.ssl.ssl.client.auth=required",
-		"sasl.enabled.mechanisms=PLAIN",
+		"sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512",
 		`listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`,
+		`listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
 		"connection.failed.authentication.delay.ms=0")
 	sslAddr, saslAddr := b.Addr("SSL").String(), b.Addr("SASL_SSL").String()
 	t.Setenv("KAFKA_OPTS", "")
@@ -63,6 +77,12 @@ func TestCommandConfigSecurity(t *testing.T) {
 	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaasFile)
 	expect(t, with(saslAddr, fromFile, "--list"), 0, "secured\n")
 	t.Setenv("KAFKA_OPTS", "")
+
+	// SCRAM-SHA-512 with the user's credential from ZooKeeper.
+	scramProps := writeFile(t, dir, "scram.properties", "security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512",
+		`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";`,
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	expect(t, with(saslAddr, scramProps, "--list"), 0, "secured\n")
 
 	// SSL with a client certificate (JKS key store with its own key password).
 	cert := writeFile(t, dir, "cert.properties", "security.protocol=SSL",

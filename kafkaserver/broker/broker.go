@@ -66,6 +66,7 @@ type Broker struct {
 	ctrl        *controller.Controller
 	dyn         *dynconfig.Manager
 	quotas      *quota.ClientQuotas
+	creds       *sasl.Credentials // SCRAM credentials from /config/users
 	group       *group.Coordinator
 	// groupEvents carries __consumer_offsets leadership changes to the group loader.
 	groupEvents chan coordinatorEvent
@@ -169,6 +170,7 @@ func (b *Broker) start(ctx context.Context) error {
 	b.logger = b.logger.With("broker", b.brokerID)
 	named := func(name string) *slog.Logger { return b.loggers.Logger(name).With("broker", b.brokerID) }
 	b.quotas = newClientQuotas(cfg)
+	b.creds = sasl.NewCredentials()
 	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
 	// logged and skipped, as Kafka does.
 	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: named("kafka.server.DynamicConfigManager"),
@@ -180,6 +182,7 @@ func (b *Broker) start(ctx context.Context) error {
 		},
 		OnTopicChange: b.setThrottledReplicas,
 		OnQuotaChange: b.quotas.Apply,
+		OnUserChange:  b.creds.Update,
 	})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
@@ -278,7 +281,7 @@ func (b *Broker) start(ctx context.Context) error {
 		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{
-				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm,
+				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm, Credentials: b.creds,
 				Logger: named("org.apache.kafka.common.security.authenticator.SaslServerAuthenticator"),
 			}); err != nil {
 				return fmt.Errorf("listener %s: %w", l, err)

@@ -7,6 +7,7 @@ import (
 
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/serverprops"
@@ -23,9 +24,9 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 		return nil, nil
 	}
 	mech := cfg.SaslMechanismInterBrokerProtocol
-	if mech != sasl.MechanismPlain {
-		return nil, fmt.Errorf("%s=%s: zkafka implements only %s", serverprops.SaslMechanismInterBroker, mech,
-			sasl.MechanismPlain)
+	if !sasl.Implemented(mech) {
+		return nil, fmt.Errorf("%s=%s: zkafka implements only %s, %s and %s", serverprops.SaslMechanismInterBroker, mech,
+			sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512)
 	}
 	mods, err := serverLoginContext(cfg, cfg.InterBrokerListenerName, mech, jvm)
 	if err != nil {
@@ -36,6 +37,12 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 	if !okU || !okP {
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: the %s login module has no username and "+
 			"password options", cfg.InterBrokerListenerName, mech)
+	}
+	switch mech {
+	case sasl.MechanismScramSHA256:
+		return scram.Auth{User: user, Pass: pass}.AsSha256Mechanism(), nil
+	case sasl.MechanismScramSHA512:
+		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
 	}
 	return plain.Auth{User: user, Pass: pass}.AsMechanism(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	kafkasasl "github.com/zkafka/zkafka/kafkaserver/sasl"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
 const plainJaas = `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" ` +
@@ -154,4 +157,99 @@ func TestSASLMissingJaas(t *testing.T) {
 	if !strings.Contains(err.Error(), "Could not find a 'KafkaServer' or 'sasl_plaintext.KafkaServer' entry in the JAAS configuration") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// setScramCredential writes a user's SCRAM credential and its change notification as kafka-configs.sh --zookeeper
+// --alter --add-config 'SCRAM-SHA-256=[password=...]' --entity-type users does (AdminZkClient).
+func setScramCredential(t *testing.T, zc *zkmeta.Client, user, mech, password string, iterations int) {
+	t.Helper()
+	cred, err := kafkasasl.NewScramCredential(mech, password, []byte("salt-of-"+user), iterations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := zc.GetEntityConfigs(zkmeta.ConfigTypeUser, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config[mech] = cred.String()
+	if err := zc.SetOrCreateEntityConfigs(zkmeta.ConfigTypeUser, user, config); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zc.CreateConfigChangeNotification(zkmeta.ConfigTypeUser + "/" + user); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSASLScramListener: SCRAM-SHA-256 and SCRAM-SHA-512 logins against credentials in /config/users, those
+// present at start-up and those added or removed later through config change notifications; the inter-broker
+// client logs in with SCRAM too.
+func TestSASLScramListener(t *testing.T) {
+	c := newCluster(t)
+	zc, err := zkmeta.Connect(c.zk+"/kafka", 6*time.Second, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zc.Close()
+	if err := zc.CreateTopLevelPaths(); err != nil {
+		t.Fatal(err)
+	}
+	setScramCredential(t, zc, "admin", kafkasasl.MechanismScramSHA512, "admin-secret", 4096)
+	setScramCredential(t, zc, "alice", kafkasasl.MechanismScramSHA256, "alice-secret", 8192)
+	const scramJaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="admin-secret";`
+	b := c.start(fmt.Sprintf("listeners=SASL_PLAINTEXT://127.0.0.1:%d", c.port),
+		"security.inter.broker.protocol=SASL_PLAINTEXT", "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+		"sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+		"listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config="+scramJaas,
+		"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="+scramJaas,
+		"connection.failed.authentication.delay.ms=0")
+	addr := b.Addr("SASL_PLAINTEXT").String()
+
+	alice := saslClient(t, addr, scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"scram-topic": {0: kgo.NewOffset().AtStart()}}),
+		kgo.AllowAutoTopicCreation())
+	produceN(t, alice, "scram-topic", 0, 0, 3)
+	ctx := ctxT(t)
+	for n := 0; n < 3; {
+		fs := alice.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of 3", n)
+		}
+		n += len(fs.Records())
+	}
+	// The controller's own requests went through the SCRAM inter-broker login.
+	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t),
+		saslClient(t, addr, scram.Auth{User: "admin", Pass: "admin-secret"}.AsSha512Mechanism())); err != nil {
+		t.Fatal(err)
+	}
+
+	refused := func(what string, m sasl.Mechanism) {
+		t.Helper()
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t), saslClient(t, addr, m))
+		if !errors.Is(err, kerr.SaslAuthenticationFailed) || !strings.Contains(err.Error(),
+			"Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-") {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	refused("wrong password", scram.Auth{User: "alice", Pass: "nope"}.AsSha256Mechanism())
+	refused("other mechanism", scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())
+	refused("unknown user", scram.Auth{User: "bob", Pass: "bob-secret"}.AsSha256Mechanism())
+
+	// A user added while the broker runs can log in once the notification is processed; a removed one cannot.
+	setScramCredential(t, zc, "bob", kafkasasl.MechanismScramSHA256, "bob-secret", 4096)
+	c.waitFor("bob's credential", func() bool {
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t),
+			saslClient(t, addr, scram.Auth{User: "bob", Pass: "bob-secret"}.AsSha256Mechanism()))
+		return err == nil
+	})
+	if err := zc.SetOrCreateEntityConfigs(zkmeta.ConfigTypeUser, "bob", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zc.CreateConfigChangeNotification(zkmeta.ConfigTypeUser + "/bob"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("bob's credential removed", func() bool {
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t),
+			saslClient(t, addr, scram.Auth{User: "bob", Pass: "bob-secret"}.AsSha256Mechanism()))
+		return errors.Is(err, kerr.SaslAuthenticationFailed)
+	})
 }

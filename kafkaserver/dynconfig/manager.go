@@ -58,6 +58,9 @@ type Config struct {
 	// OnQuotaChange, when set, gets each client quota entity's config at LoadQuotas and on each change (an empty
 	// config when the entity's znode is gone).
 	OnQuotaChange func(e quota.Entity, config map[string]string) error
+	// OnUserChange, when set, gets each user's config (/config/users/<user>, the user name desanitized) at
+	// LoadQuotas and on each change, for the SCRAM credentials it holds (UserConfigHandler's credential update).
+	OnUserChange func(user string, config map[string]string) error
 }
 
 // Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's

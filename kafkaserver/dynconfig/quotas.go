@@ -38,7 +38,7 @@ func quotaEntity(entityType, name string) (quota.Entity, error) {
 // applyQuota is ClientIdConfigHandler / UserConfigHandler.processConfigChanges: the entity's quotas become those
 // of its znode (none when it is gone).
 func (m *Manager) applyQuota(entityType, name string) error {
-	if m.cfg.OnQuotaChange == nil {
+	if m.cfg.OnQuotaChange == nil && m.cfg.OnUserChange == nil {
 		return nil
 	}
 	e, err := quotaEntity(entityType, name)
@@ -48,6 +48,18 @@ func (m *Manager) applyQuota(entityType, name string) error {
 	config, err := m.cfg.ZK.GetEntityConfigs(entityType, name)
 	if err != nil {
 		return fmt.Errorf("quota configs of %s/%s: %w", entityType, name, err)
+	}
+	if m.cfg.OnUserChange != nil && e.User != "" && e.Client == "" && !strings.Contains(name, "/") {
+		user, err := quota.Desanitize(name)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", name, err)
+		}
+		if err := m.cfg.OnUserChange(user, config); err != nil {
+			return err
+		}
+	}
+	if m.cfg.OnQuotaChange == nil {
+		return nil
 	}
 	if err := m.cfg.OnQuotaChange(e, config); err != nil {
 		return err
@@ -60,7 +72,7 @@ func (m *Manager) applyQuota(entityType, name string) error {
 // of /config/clients, /config/users and /config/users/<user>/clients to its handler. A bad entity is logged and
 // skipped.
 func (m *Manager) LoadQuotas() error {
-	if m.cfg.OnQuotaChange == nil {
+	if m.cfg.OnQuotaChange == nil && m.cfg.OnUserChange == nil {
 		return nil
 	}
 	m.mu.Lock()

@@ -22,11 +22,13 @@ type ListenerOptions struct {
 	JaasFile string
 	// SystemProps resolves ${name} in the JAAS file (the JVM's -D options).
 	SystemProps map[string]string
+	// Credentials holds the SCRAM users (from /config/users); nil refuses every SCRAM login.
+	Credentials *Credentials
 	Logger      *slog.Logger
 }
 
 // Implemented reports whether zkafka implements a SASL mechanism.
-func Implemented(mechanism string) bool { return mechanism == MechanismPlain }
+func Implemented(mechanism string) bool { return mechanism == MechanismPlain || IsScram(mechanism) }
 
 // ForListener builds the SASL setup of a SASL_PLAINTEXT listener as Kafka's ChannelBuilders does: the listener's
 // sasl.enabled.mechanisms, and for each implemented mechanism its JAAS login context, from
@@ -52,7 +54,7 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 		return nil, fmt.Errorf("listener %s: %w", listener, err)
 	}
 	var file *jaas.File
-	plain := map[string]*Plain{}
+	servers := map[string]interface{ NewServer() kwire.SASLServer }{}
 	for _, mech := range out.Mechanisms {
 		ms, err := cfg.ListenerMaxReauthMs(listener, mech)
 		if err != nil {
@@ -68,15 +70,26 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 		if err != nil {
 			return nil, fmt.Errorf("listener %s, mechanism %s: %w", listener, mech, err)
 		}
+		if IsScram(mech) {
+			// SCRAM users come from ZooKeeper; the login context only has to exist, as in Kafka.
+			creds := opts.Credentials
+			if creds == nil {
+				creds = NewCredentials()
+			}
+			if servers[mech], err = NewScram(mech, creds); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		p := PlainFromJaas(mods)
 		if len(p.users) == 0 {
 			logger.Warn("no user_<name> options in the PLAIN login context: every PLAIN login will fail",
 				"listener", listener)
 		}
-		plain[mech] = p
+		servers[mech] = p
 	}
 	out.NewServer = func(mech string) kwire.SASLServer {
-		if p, ok := plain[mech]; ok {
+		if p, ok := servers[mech]; ok {
 			return p.NewServer()
 		}
 		return nil
