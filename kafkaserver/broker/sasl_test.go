@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -252,4 +254,94 @@ func TestSASLScramListener(t *testing.T) {
 			saslClient(t, addr, scram.Auth{User: "bob", Pass: "bob-secret"}.AsSha256Mechanism()))
 		return errors.Is(err, kerr.SaslAuthenticationFailed)
 	})
+}
+
+// TestScramCredentialAPIs: AlterUserScramCredentials and DescribeUserScramCredentials (KIP-554) through kadm, as
+// ZkAdminManager serves them: a user created by the API logs in over SCRAM, describe lists mechanisms and
+// iterations, refusals carry Kafka's codes and messages, and a deleted credential stops working.
+func TestScramCredentialAPIs(t *testing.T) {
+	c := newCluster(t)
+	b := c.start(fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:0", c.port),
+		"sasl.enabled.mechanisms=SCRAM-SHA-256",
+		"listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+		"connection.failed.authentication.delay.ms=0")
+	addr := b.Addr("SASL_PLAINTEXT").String()
+	adm := kadm.NewClient(c.client())
+	ctx := ctxT(t)
+
+	altered, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{
+		{User: "carol", Mechanism: kadm.ScramSha256, Iterations: 4096, Password: "carol-secret"},
+		{User: "carol", Mechanism: kadm.ScramSha512, Iterations: 8192, Password: "carol-512"},
+	})
+	if err != nil || altered["carol"].Err != nil {
+		t.Fatalf("alter carol: %+v %v", altered, err)
+	}
+	// Requests kadm would refuse itself, sent raw.
+	req := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	for _, u := range []struct {
+		user       string
+		mech       int8
+		iterations int32
+	}{{"weak", 1, 1000}, {"strong", 2, 20000}, {"twice", 1, 4096}, {"twice", 1, 4096}, {"odd", 3, 4096}, {"", 1, 4096}} {
+		up := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
+		up.Name, up.Mechanism, up.Iterations, up.Salt, up.SaltedPassword = u.user, u.mech, u.iterations, []byte("s"), make([]byte, 32)
+		req.Upsertions = append(req.Upsertions, up)
+	}
+	resp, err := req.RequestWith(ctx, c.client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range resp.Results {
+		got = append(got, fmt.Sprintf("%s %d %s", r.User, r.ErrorCode, *r.ErrorMessage))
+	}
+	want := []string{"weak 93 Too few iterations", "strong 93 Too many iterations", "odd 33 Unknown SCRAM mechanism",
+		" 93 Username must not be empty", "twice 92 A user credential cannot be altered twice in the same request"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("refusals:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	c.waitFor("carol's login", func() bool {
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t),
+			saslClient(t, addr, scram.Auth{User: "carol", Pass: "carol-secret"}.AsSha256Mechanism()))
+		return err == nil
+	})
+
+	described, err := adm.DescribeUserSCRAMs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(described) != 1 || len(described["carol"].CredInfos) != 2 ||
+		described["carol"].CredInfos[0] != (kadm.CredInfo{Mechanism: kadm.ScramSha256, Iterations: 4096}) ||
+		described["carol"].CredInfos[1] != (kadm.CredInfo{Mechanism: kadm.ScramSha512, Iterations: 8192}) {
+		t.Fatalf("describe all: %+v", described)
+	}
+	described, err = adm.DescribeUserSCRAMs(ctx, "carol", "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := described["nobody"]; !errors.Is(d.Err, kerr.ResourceNotFound) ||
+		d.ErrMessage != "Attempt to describe a user credential that does not exist: nobody" {
+		t.Fatalf("describe nobody: %+v", d)
+	}
+
+	altered, err = adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{
+		{User: "carol", Mechanism: kadm.ScramSha256}, {User: "dave", Mechanism: kadm.ScramSha256},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := altered["carol"]; a.Err != nil {
+		t.Fatalf("delete carol's SCRAM-SHA-256: %v", a.Err)
+	}
+	if a := altered["dave"]; !errors.Is(a.Err, kerr.ResourceNotFound) || a.ErrMessage != "Attempt to delete a user credential that does not exist" {
+		t.Fatalf("delete dave's: %+v", a)
+	}
+	c.waitFor("carol's SCRAM-SHA-256 login refused", func() bool {
+		_, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t),
+			saslClient(t, addr, scram.Auth{User: "carol", Pass: "carol-secret"}.AsSha256Mechanism()))
+		return errors.Is(err, kerr.SaslAuthenticationFailed)
+	})
+	if described, err = adm.DescribeUserSCRAMs(ctx, "carol"); err != nil || len(described["carol"].CredInfos) != 1 {
+		t.Fatalf("carol after the deletion: %+v %v", described, err)
+	}
 }

@@ -111,4 +111,5 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	h.registerControllerAdmin(mux)
 	h.registerOffsetDelete(mux)
 	h.registerControlledShutdown(mux)
+	h.registerScramCredentials(mux)
 }
