@@ -1,6 +1,7 @@
 package kafkaclients
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 const saslJaas = `KafkaServer {
@@ -49,6 +52,99 @@ func startSASLCluster(t *testing.T) (*cluster, string) {
 	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
 	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+saslAddr), "sasl.enabled.mechanisms=PLAIN"))
 	return c, saslAddr
+}
+
+// TestSASLScramClients: users created with AlterUserScramCredentials (kadm, on the PLAINTEXT listener) log in
+// with SCRAM-SHA-256 and SCRAM-SHA-512 from kcat (librdkafka) and kafka-python; a wrong password is refused.
+func TestSASLScramClients(t *testing.T) {
+	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	jaas := filepath.Join(c.dir, "kafka_server_jaas.conf")
+	if err := os.WriteFile(jaas, []byte("KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required;\n};\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
+	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+addr), "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512"))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	altered, err := kadm.NewClient(cl).AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{
+		{User: "alice", Mechanism: kadm.ScramSha256, Iterations: 4096, Password: "alice-secret"},
+		{User: "alice", Mechanism: kadm.ScramSha512, Iterations: 8192, Password: "alice-secret"},
+	})
+	if err != nil || altered["alice"].Err != nil {
+		t.Fatalf("create alice: %+v %v", altered, err)
+	}
+
+	t.Run("kcat", func(t *testing.T) {
+		kcat := lookPathOrSkip(t, "kcat", "kcat")
+		scram := func(mech, pass string) []string {
+			return []string{"-b", addr, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=" + mech,
+				"-X", "sasl.username=alice", "-X", "sasl.password=" + pass}
+		}
+		c.createTopic(t, "kcat-scram", 1)
+		// The credential may reach the broker's cache a moment after the API answered (a change notification).
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out, err := run(t, 30*time.Second, nil, kcat, append(scram("SCRAM-SHA-256", "alice-secret"), "-L", "-m", "5")...)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kcat -L: %v\n%s", err, out)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		kcatRoundTrip(t, kcat, scram("SCRAM-SHA-256", "alice-secret"), "kcat-scram")
+		kcatRoundTrip(t, kcat, scram("SCRAM-SHA-512", "alice-secret"), "kcat-scram-512")
+		out, err := run(t, 30*time.Second, nil, kcat, append(scram("SCRAM-SHA-512", "wrong"), "-L", "-m", "5")...)
+		if err == nil || !strings.Contains(out, "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512") {
+			t.Fatalf("kcat with a bad password: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("kafka-python", func(t *testing.T) {
+		requireKafkaPython(t)
+		script := `
+import sys, time
+from kafka import KafkaProducer, KafkaConsumer
+from kafka.errors import KafkaError
+addr = sys.argv[1]
+for mech in ('SCRAM-SHA-256', 'SCRAM-SHA-512'):
+    common = dict(bootstrap_servers=addr, security_protocol='SASL_PLAINTEXT', sasl_mechanism=mech,
+                  sasl_plain_username='alice')
+    topic = 'python-' + mech.lower()
+    p = KafkaProducer(sasl_plain_password='alice-secret', **common)
+    for i in range(3):
+        p.send(topic, b'm%d' % i).get(timeout=30)
+    p.close()
+    c = KafkaConsumer(topic, sasl_plain_password='alice-secret', auto_offset_reset='earliest',
+                      consumer_timeout_ms=10000, **common)
+    got = []
+    for m in c:
+        got.append(m.value)
+        if len(got) == 3:
+            break
+    c.close()
+    assert got[:3] == [b'm0', b'm1', b'm2'], got
+    try:
+        KafkaProducer(sasl_plain_password='bad', request_timeout_ms=3000, max_block_ms=3000,
+                      **common).send(topic, b'x').get(timeout=5)
+        print('bad password accepted'); sys.exit(1)
+    except KafkaError as e:
+        print(mech, 'bad password refused:', type(e).__name__)
+print('ok')
+`
+		out, err := run(t, 120*time.Second, nil, debianPython, "-c", script, addr)
+		if err != nil || !strings.Contains(out, "ok") {
+			t.Fatalf("kafka-python: %v\n%s", err, out)
+		}
+		t.Log(out)
+	})
 }
 
 func TestSASLPlainClients(t *testing.T) {

@@ -207,7 +207,7 @@ type scramServer struct {
 	user string
 	cred ScramCredential
 	// The parts of the auth message: client-first-bare and server-first.
-	clientFirstBare, serverFirst, nonce string
+	clientFirstBare, serverFirst string
 }
 
 // errInvalid is a SaslException: the client is told only that its credentials were invalid.
@@ -255,8 +255,7 @@ func (s *scramServer) first(msg string) ([]byte, bool, error) {
 	}
 	s.user, s.cred = user, cred
 	s.clientFirstBare = "n=" + saslName + ",r=" + clientNonce + exts
-	s.nonce = clientNonce + serverNonce
-	s.serverFirst = fmt.Sprintf("r=%s,s=%s,i=%d", s.nonce, base64.StdEncoding.EncodeToString(cred.Salt), cred.Iterations)
+	s.serverFirst = fmt.Sprintf("r=%s,s=%s,i=%d", clientNonce+serverNonce, base64.StdEncoding.EncodeToString(cred.Salt), cred.Iterations)
 	s.step = 1
 	return []byte(s.serverFirst), false, nil
 }
@@ -268,9 +267,12 @@ func (s *scramServer) final(msg string) ([]byte, bool, error) {
 	}
 	channel, nonce, proofB64 := m[1], m[2], m[3]
 	proof, err := base64.StdEncoding.DecodeString(proofB64)
-	if err != nil || nonce != s.nonce {
+	if err != nil {
 		return nil, false, fmt.Errorf("%w: Invalid client credentials", errInvalid)
 	}
+	// The nonce is not compared with the one sent, as ScramSaslServer does not: the proof signs the nonce the
+	// client sent together with our server-first message, and librdkafka 2.0 (Debian's kcat) puts its own nonce
+	// once more before the combined one.
 	// The auth message signs the final message without its proof (and extensions), as ScramFormatter rebuilds it.
 	auth := []byte(s.clientFirstBare + "," + s.serverFirst + ",c=" + channel + ",r=" + nonce)
 	sig := hmacOf(s.h, s.cred.StoredKey, auth)
