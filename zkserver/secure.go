@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zkafka/zkafka/compat/jsse"
 	"github.com/zkafka/zkafka/compat/keystore"
@@ -18,18 +19,25 @@ import (
 // SecureConfig is the secure client port (secureClientPort): TLS from the zookeeper.ssl.* settings, and the
 // x509 auth of client certificates (Apache's X509AuthenticationProvider).
 type SecureConfig struct {
+	// Addr is the secure client port; "" when only the unified client port takes TLS.
 	Addr string
-	TLS  *tls.Config
+	// Unified is client.portUnification: the plain client port takes TLS clients too, telling them by their first
+	// byte (a TLS handshake record) as Apache's DualModeSslHandler does.
+	Unified bool
+	TLS     *tls.Config
 	// SuperUser is zookeeper.X509AuthenticationProvider.superUser: a certificate of that name is also super.
 	SuperUser string
 	// noTrustStore: Apache's x509 provider, without a trust store of its own, fails every certificate.
 	noTrustStore bool
 }
 
-// SecureFromZooCfg is the secure client port zoo.cfg configures; nil without secureClientPort. As Apache, it needs
-// the Netty connection factory, and TLS clients authenticate with the x509 provider.
+// SecureFromZooCfg is the TLS client access zoo.cfg configures: the secure client port (secureClientPort) and
+// port unification (client.portUnification, or -Dzookeeper.client.portUnification); nil with neither. As Apache,
+// both need the Netty connection factory (with NIO, portUnification is ignored), and TLS clients authenticate with
+// the x509 provider.
 func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
-	if zc.SecureClientPort == 0 {
+	unified := strings.EqualFold(zc.Props["zookeeper.client.portUnification"], "true")
+	if zc.SecureClientPort == 0 && !unified {
 		return nil, nil
 	}
 	t, err := zc.ClientTLS()
@@ -37,6 +45,9 @@ func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
 		return nil, err
 	}
 	if t.ServerCnxnFactory != zoocfg.NettyFactory {
+		if zc.SecureClientPort == 0 {
+			return nil, nil // NIOServerCnxnFactory never reads the unification property
+		}
 		// NIOServerCnxnFactory.configure refuses a secure port; Apache does not start.
 		return nil, fmt.Errorf("secureClientPort needs serverCnxnFactory=%s: SSL isn't supported in NIOServerCnxn",
 			zoocfg.NettyFactory)
@@ -46,6 +57,9 @@ func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
 			zoocfg.X509ProviderClass)
 	}
 	if t.KeystoreLocation == "" {
+		if zc.SecureClientPort == 0 {
+			return nil, errors.New("client.portUnification needs a key store: set ssl.keyStore.location")
+		}
 		return nil, errors.New("secureClientPort needs a key store: set ssl.keyStore.location")
 	}
 	cert, err := keystore.KeyPair(t.KeystoreType, t.KeystoreLocation, t.KeystorePassword, "")
@@ -81,8 +95,11 @@ func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
 	default:
 		cfg.ClientAuth = tls.NoClientCert
 	}
-	return &SecureConfig{Addr: net.JoinHostPort(zc.SecureClientPortAddress, strconv.Itoa(zc.SecureClientPort)), TLS: cfg,
-		SuperUser: t.X509SuperUser, noTrustStore: t.TruststoreLocation == ""}, nil
+	sc := &SecureConfig{Unified: unified, TLS: cfg, SuperUser: t.X509SuperUser, noTrustStore: t.TruststoreLocation == ""}
+	if zc.SecureClientPort != 0 {
+		sc.Addr = net.JoinHostPort(zc.SecureClientPortAddress, strconv.Itoa(zc.SecureClientPort))
+	}
+	return sc, nil
 }
 
 // certIDs are the ids X509AuthenticationProvider gives a verified client certificate: super when its name is the

@@ -70,6 +70,16 @@ func TestSecureFromZooCfg(t *testing.T) {
 	if sc, err := SecureFromZooCfg(&zoocfg.Config{}); sc != nil || err != nil {
 		t.Errorf("no secure port: %+v %v", sc, err)
 	}
+	// client.portUnification: TLS on the client port, no secure port; ignored by the NIO factory.
+	unified := cfg(map[string]string{"zookeeper.client.portUnification": "TRUE"})
+	unified.SecureClientPort = 0
+	if sc, err := SecureFromZooCfg(unified); err != nil || sc == nil || !sc.Unified || sc.Addr != "" || sc.TLS == nil {
+		t.Errorf("unified: %+v %v", sc, err)
+	}
+	delete(unified.Props, "zookeeper.serverCnxnFactory")
+	if sc, err := SecureFromZooCfg(unified); sc != nil || err != nil {
+		t.Errorf("unified with NIO: %+v %v", sc, err)
+	}
 }
 
 // The ids of a certificate, as X509AuthenticationProvider gives them; without a trust store it fails them all.

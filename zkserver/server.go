@@ -58,7 +58,8 @@ type Config struct {
 
 	// Quorum, when set, makes the server a member of an ensemble; nil runs it standalone.
 	Quorum *QuorumConfig
-	// Secure, when set, serves TLS clients on a second port (secureClientPort).
+	// Secure, when set, serves TLS clients on a second port (secureClientPort) and/or on the client port
+	// (client.portUnification).
 	Secure *SecureConfig
 
 	// FourLetter answers four-letter words; nil disables them.
@@ -126,14 +127,18 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.FourLetter != nil {
 		flw = func(word string, arg int64) (string, bool) { return cfg.FourLetter(s, word, arg) }
 	}
-	ln, err := conn.Listen(conn.Config{Addr: cfg.ClientAddr, MaxClientCnxns: cfg.MaxClientCnxns,
-		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger}, proc)
+	plain := conn.Config{Addr: cfg.ClientAddr, MaxClientCnxns: cfg.MaxClientCnxns,
+		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger}
+	if sc := cfg.Secure; sc != nil && sc.Unified {
+		plain.TLS, plain.Unified, plain.CertIDs = sc.TLS, true, sc.certIDs
+	}
+	ln, err := conn.Listen(plain, proc)
 	if err != nil {
 		proc.Close()
 		return nil, err
 	}
 	s.ln = ln
-	if sc := cfg.Secure; sc != nil {
+	if sc := cfg.Secure; sc != nil && sc.Addr != "" {
 		s.secure, err = conn.Listen(conn.Config{Addr: sc.Addr, MaxClientCnxns: cfg.MaxClientCnxns,
 			MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger, TLS: sc.TLS, CertIDs: sc.certIDs, SASL: cfg.SASL}, proc)
 		if err != nil {

@@ -431,6 +431,12 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 		if err := p.configureSSLAuth(); err != nil {
 			return nil, err
 		}
+	} else if javaBool(c.Props["zookeeper.client.portUnification"]) && c.Props["zookeeper.serverCnxnFactory"] == NettyFactory {
+		// NettyServerCnxnFactory's constructor: without an auth provider, unification is turned off, not the server.
+		if err := p.configureSSLAuth(); err != nil {
+			p.log.Error("unable to set up SslAuthProvider, turning off client port unification", "err", err)
+			c.Props["zookeeper.client.portUnification"] = "false"
+		}
 	}
 	p.readSystemProperties()
 	return c, nil

@@ -36,6 +36,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// TLS, when set, makes this the secure client port: every connection starts with a TLS handshake.
 	TLS *tls.Config
+	// Unified (client.portUnification, with TLS) takes TLS and plaintext clients alike, each connection's first
+	// byte deciding.
+	Unified bool
 	// CertIDs are the auth ids of a client's verified certificate chain (Apache's x509 provider), added to the
 	// connection before its first request; an error closes the connection.
 	CertIDs func(chain []*x509.Certificate) ([]jute.Id, error)
@@ -142,7 +145,10 @@ func (l *Listener) accept() {
 			nc.Close()
 			continue
 		}
-		if l.cfg.TLS != nil {
+		switch {
+		case l.cfg.TLS != nil && l.cfg.Unified:
+			nc = &unifiedConn{Conn: nc, rw: nc}
+		case l.cfg.TLS != nil:
 			nc = tls.Server(nc, l.cfg.TLS)
 		}
 		c := newConn(l, nc)
@@ -197,8 +203,13 @@ func newConn(l *Listener, nc net.Conn) *Conn {
 	return c
 }
 
-// Secure reports whether the connection is on the secure (TLS) client port.
-func (c *Conn) Secure() bool { return c.l.cfg.TLS != nil }
+// Secure reports whether the connection speaks TLS (the secure client port, or a TLS client on a unified one).
+func (c *Conn) Secure() bool {
+	if u, ok := c.nc.(*unifiedConn); ok {
+		return u.tlsConn() != nil
+	}
+	return c.l.cfg.TLS != nil
+}
 
 // Client is the pipeline state of this connection.
 func (c *Conn) Client() *pipeline.Client { return c.client }
@@ -269,7 +280,11 @@ func (c *Conn) writer(done chan<- struct{}) {
 // unread input makes the kernel send RST, and the client can then lose the
 // reply it was owed (an AuthFailed answer, say) before it reads it.
 func (c *Conn) lingerClose() {
-	tc, ok := c.nc.(*net.TCPConn)
+	nc := c.nc
+	if u, ok := nc.(*unifiedConn); ok && u.tlsConn() == nil {
+		nc = u.Conn
+	}
+	tc, ok := nc.(*net.TCPConn)
 	if !ok {
 		c.kill()
 		return
@@ -294,7 +309,15 @@ func (c *Conn) kill() {
 func (c *Conn) serve() {
 	defer c.l.wg.Done()
 	defer c.l.remove(c)
-	if tc, ok := c.nc.(*tls.Conn); ok {
+	tc, _ := c.nc.(*tls.Conn)
+	if u, ok := c.nc.(*unifiedConn); ok {
+		if err := u.detect(c.l.cfg.TLS); err != nil {
+			c.nc.Close()
+			return
+		}
+		tc = u.tlsConn()
+	}
+	if tc != nil {
 		if err := c.handshake(tc); err != nil {
 			c.l.log.Warn("unsuccessful TLS handshake, closing", "remote", c.nc.RemoteAddr(), "err", err)
 			c.nc.Close()
