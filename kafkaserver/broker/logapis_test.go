@@ -195,11 +195,15 @@ func TestDeleteRecords(t *testing.T) {
 	}
 	c.start()
 	adm = kadm.NewClient(c.client())
-	starts, err = adm.ListStartOffsets(ctxT(t), "dr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o, _ := starts.Lookup("dr", 0); o.Offset != 62 || o.Err != nil {
+	// The partition is listed once the restarted broker leads it again.
+	var o kadm.ListedOffset
+	c.waitFor("dr-0 listed after the restart", func() bool {
+		starts, err = adm.ListStartOffsets(ctxT(t), "dr")
+		var ok bool
+		o, ok = starts.Lookup("dr", 0)
+		return err == nil && ok && o.Err == nil
+	})
+	if o.Offset != 62 {
 		t.Fatalf("start offset after restart %+v", o)
 	}
 	if got := consumeN(t, c, "dr", 0, 3); got[0].Offset != 62 {
