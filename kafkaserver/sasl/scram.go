@@ -67,23 +67,26 @@ func ParseScramCredential(s string) (ScramCredential, error) {
 		}
 		props[k] = v
 	}
-	var c ScramCredential
-	var err error
-	dec := func(k string) []byte {
-		b, e := base64.StdEncoding.DecodeString(props[k])
-		if e != nil && err == nil {
-			err = fmt.Errorf("credential %s: %w", k, e)
-		}
-		return b
-	}
 	if len(props) != 4 || props["salt"] == "" || props["stored_key"] == "" || props["server_key"] == "" || props["iterations"] == "" {
-		return c, errors.New("credentials must contain salt, stored_key, server_key and iterations")
+		return ScramCredential{}, errors.New("credentials must contain salt, stored_key, server_key and iterations")
 	}
-	c.Salt, c.StoredKey, c.ServerKey = dec("salt"), dec("stored_key"), dec("server_key")
-	if c.Iterations, err = strconv.Atoi(props["iterations"]); err != nil {
-		return c, fmt.Errorf("credential iterations: %w", err)
+	var c ScramCredential
+	for _, f := range []struct {
+		key string
+		dst *[]byte
+	}{{"salt", &c.Salt}, {"stored_key", &c.StoredKey}, {"server_key", &c.ServerKey}} {
+		b, err := base64.StdEncoding.DecodeString(props[f.key])
+		if err != nil {
+			return ScramCredential{}, fmt.Errorf("credential %s: %w", f.key, err)
+		}
+		*f.dst = b
 	}
-	return c, err
+	n, err := strconv.Atoi(props["iterations"])
+	if err != nil {
+		return ScramCredential{}, fmt.Errorf("credential iterations: %w", err)
+	}
+	c.Iterations = n
+	return c, nil
 }
 
 // NewScramCredential derives the credential of password (ScramFormatter.generateCredential).

@@ -90,9 +90,11 @@ func TestScramExchanges(t *testing.T) {
 		"weak":    {MechanismScramSHA256: weak.String()},
 		"only512": {MechanismScramSHA512: only512.String()},
 		"broken":  {MechanismScramSHA256: "salt=abc"},
+		// Keys that are not base64 fail the credential, as Base64.getDecoder().decode throws.
+		"badkeys": {MechanismScramSHA256: "salt=c2FsdA==,stored_key=not*base64,server_key=c2FsdA==,iterations=4096"},
 	} {
 		err := creds.Update(user, c)
-		if (user == "broken") != (err != nil) {
+		if (user == "broken" || user == "badkeys") != (err != nil) {
 			t.Fatalf("update %s: %v", user, err)
 		}
 	}
@@ -123,6 +125,7 @@ func TestScramExchanges(t *testing.T) {
 			"wrong password": {User: "alice", Pass: "nope"},
 			"unknown user":   {User: "mallory", Pass: "alice-secret"},
 			"broken":         {User: "broken", Pass: "x"},
+			"badkeys":        {User: "badkeys", Pass: "x"},
 		} {
 			err := exchange(t, server(mech), as(a))
 			var ae *kwire.AuthenticationError
