@@ -3,6 +3,7 @@ package zkserver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/quorum/electionnet"
 	"github.com/zkafka/zkafka/zkserver/quorum/follower"
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
+	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
 
@@ -38,6 +40,8 @@ type QuorumConfig struct {
 	// ObserverElectionDelay bounds the random wait of an observer that lost its leader before it looks again
 	// (zookeeper.observer.election.DelayMs), which spreads the observers' reconnections.
 	ObserverElectionDelay time.Duration
+	// Transport is how peers connect: plaintext (nil), TLS (sslQuorum) or either on our ports (portUnification).
+	Transport *peertls.Config
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -46,8 +50,9 @@ type Member struct {
 	ElectionAddr string
 }
 
-// QuorumFromZooCfg is the ensemble zoo.cfg describes; nil for a standalone server.
-func QuorumFromZooCfg(zc *zoocfg.Config) (*QuorumConfig, error) {
+// QuorumFromZooCfg is the ensemble zoo.cfg describes; nil for a standalone server. log gets the quorum transport's
+// TLS failures.
+func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error) {
 	if zc.Standalone() {
 		return nil, nil
 	}
@@ -73,6 +78,16 @@ func QuorumFromZooCfg(zc *zoocfg.Config) (*QuorumConfig, error) {
 	}
 	if q.ElectionListen == "" {
 		return nil, fmt.Errorf("myid %d has no server.%d line", zc.MyID, zc.MyID)
+	}
+	if zc.SSLQuorum || zc.PortUnification {
+		t, err := zc.QuorumTLS()
+		if err != nil {
+			return nil, err
+		}
+		if q.Transport, err = peertls.New(t, peertls.Options{SSLQuorum: zc.SSLQuorum,
+			PortUnification: zc.PortUnification, ReloadCertFiles: zc.SSLQuorumReloadCertFiles, Logger: log}); err != nil {
+			return nil, err
+		}
 	}
 	if len(zc.Groups) > 0 {
 		q.Verifier = election.NewHierarchical(zc.Groups, zc.Weights)
@@ -113,7 +128,7 @@ func (s *Server) listenElection() (*electionnet.Manager, error) {
 		peers[id] = m.ElectionAddr
 	}
 	mgr, err := electionnet.Listen(electionnet.Config{MyID: q.MyID, ListenAddr: q.ElectionListen,
-		AdvertiseAddr: q.Members[q.MyID].ElectionAddr, Peers: peers, Logger: s.log})
+		AdvertiseAddr: q.Members[q.MyID].ElectionAddr, Peers: peers, Logger: s.log, Transport: q.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("election port: %w", err)
 	}
@@ -149,7 +164,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
-				Logger: s.log, OnServing: func() { s.state.Store("leader") }, Stats: &s.leaderStats}, s.proc)
+				Logger: s.log, OnServing: func() { s.state.Store("leader") }, Stats: &s.leaderStats,
+				Transport: q.Transport}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
 			if ctx.Err() == nil {
@@ -169,7 +185,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: q.Observer,
 			LeaderAddr: q.Members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
 			SyncLimit: q.SyncLimit, EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current,
-			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log}, s.proc)
+			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log,
+			Transport: q.Transport}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()
 		if ctx.Err() == nil {

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/zkafka/zkafka/compat/jsse"
-	"github.com/zkafka/zkafka/compat/keystore"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/x509util"
 )
 
 // SecureConfig is the secure client port (secureClientPort): TLS from the zookeeper.ssl.* settings, and the
@@ -62,38 +61,9 @@ func SecureFromZooCfg(zc *zoocfg.Config) (*SecureConfig, error) {
 		}
 		return nil, errors.New("secureClientPort needs a key store: set ssl.keyStore.location")
 	}
-	cert, err := keystore.KeyPair(t.KeystoreType, t.KeystoreLocation, t.KeystorePassword, "")
+	cfg, err := x509util.Load(t, "ssl.")
 	if err != nil {
 		return nil, fmt.Errorf("secure client port: %w", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-	if t.TruststoreLocation != "" {
-		trusted, err := keystore.Trusted(t.TruststoreType, t.TruststoreLocation, t.TruststorePassword)
-		if err != nil {
-			return nil, fmt.Errorf("secure client port: %w", err)
-		}
-		cfg.ClientCAs = x509.NewCertPool()
-		for _, c := range trusted {
-			cfg.ClientCAs.AddCert(c)
-		}
-	} // without one, Java's handshake trusts its default store (cacerts); Go's system roots stand in for it
-	if cfg.MinVersion, cfg.MaxVersion, err = jsse.Versions(t.EnabledProtocols); err != nil {
-		return nil, fmt.Errorf("ssl.enabledProtocols: %w", err)
-	}
-	suites := t.CipherSuites
-	if slices.Equal(suites, zoocfg.DefaultCipherSuites) {
-		suites = jsse.Supported(suites) // Go lacks ECDHE with AES-256-CBC-SHA384; the rest of Java's list stands
-	}
-	if cfg.CipherSuites, err = jsse.CipherSuites(suites); err != nil {
-		return nil, fmt.Errorf("ssl.ciphersuites: %w", err)
-	}
-	switch t.ClientAuth {
-	case "need":
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	case "want":
-		cfg.ClientAuth = tls.VerifyClientCertIfGiven
-	default:
-		cfg.ClientAuth = tls.NoClientCert
 	}
 	sc := &SecureConfig{Unified: unified, TLS: cfg, SuperUser: t.X509SuperUser, noTrustStore: t.TruststoreLocation == ""}
 	if zc.SecureClientPort != 0 {

@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 		return fmt.Errorf("load %s: %w", cfgPath, err)
 	}
 	cfg := zkserver.ConfigFromZooCfg(zc, logger)
-	if cfg.Quorum, err = zkserver.QuorumFromZooCfg(zc); err != nil {
+	if cfg.Quorum, err = zkserver.QuorumFromZooCfg(zc, logger); err != nil {
 		return fmt.Errorf("load %s: %w", cfgPath, err)
 	}
 	if cfg.Secure, err = zkserver.SecureFromZooCfg(zc); err != nil {

@@ -94,6 +94,7 @@ type Config struct {
 	LocalSessionsUpgradingEnabled bool
 	SSLQuorum                     bool
 	PortUnification               bool
+	SSLQuorumReloadCertFiles      bool
 	QuorumSASLEnabled             bool
 	QuorumServerRequireSASL       bool
 	QuorumLearnerRequireSASL      bool
@@ -312,7 +313,9 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 			c.SSLQuorum = p.parseBool(key, value)
 		case "portUnification":
 			c.PortUnification = p.parseBool(key, value)
-		case "sslQuorumReloadCertFiles", "jvm.pause.monitor", "multiAddress.reachabilityCheckEnabled":
+		case "sslQuorumReloadCertFiles":
+			c.SSLQuorumReloadCertFiles = p.parseBool(key, value)
+		case "jvm.pause.monitor", "multiAddress.reachabilityCheckEnabled":
 			p.parseBool(key, value)
 		case "quorum.auth.enableSasl":
 			c.QuorumSASLEnabled = p.parseBool(key, value)

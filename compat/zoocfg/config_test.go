@@ -804,3 +804,37 @@ func TestPeerTypeFollowsServerList(t *testing.T) {
 		t.Error("expected a peer type warning")
 	}
 }
+
+// The quorum's TLS settings are QuorumX509Util's, under ssl.quorum.* (zoo.cfg lines or -Dzookeeper.ssl.quorum.*),
+// apart from the client ports' ssl.*.
+func TestQuorumTLS(t *testing.T) {
+	c := mustBuild(t, `dataDir=DATADIR
+sslQuorum=true
+portUnification=true
+ssl.keyStore.location=/client.jks
+ssl.quorum.keyStore.location=/quorum.p12
+ssl.quorum.keyStore.password=kpw
+ssl.quorum.trustStore.location=/trust.pem
+ssl.quorum.hostnameVerification= false
+ssl.quorum.clientAuth=WANT
+ssl.quorum.enabledProtocols=TLSv1.3,TLSv1.2
+`, "-Dzookeeper.ssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256")
+	if !c.SSLQuorum || !c.PortUnification {
+		t.Fatalf("sslQuorum %v, portUnification %v", c.SSLQuorum, c.PortUnification)
+	}
+	q, err := c.QuorumTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TLSSettings{KeystoreLocation: "/quorum.p12", KeystorePassword: "kpw", KeystoreType: "PKCS12",
+		TruststoreLocation: "/trust.pem", TruststoreType: "PEM", ClientAuth: "want",
+		EnabledProtocols: []string{"TLSv1.3", "TLSv1.2"}, CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}}
+	if !reflect.DeepEqual(q, want) {
+		t.Errorf("QuorumTLS:\n%+v\nwant\n%+v", q, want)
+	}
+	cl, err := c.ClientTLS()
+	if err != nil || cl.KeystoreLocation != "/client.jks" || !cl.HostnameVerification ||
+		!reflect.DeepEqual(cl.EnabledProtocols, []string{"TLSv1.2"}) {
+		t.Errorf("ClientTLS: %+v %v", cl, err)
+	}
+}

@@ -12,16 +12,21 @@ const X509ProviderClass = x509Provider
 // NettyFactory is the connection factory Apache needs for a secure client port (NIOServerCnxnFactory refuses TLS).
 const NettyFactory = "org.apache.zookeeper.server.NettyServerCnxnFactory"
 
-// ClientTLS are the secure client port's TLS settings: ClientX509Util's zookeeper.ssl.* system properties (zoo.cfg
-// lines ssl.* become them too), with X509Util's defaults.
-type ClientTLS struct {
+// TLSSettings are one X509Util's settings: ClientX509Util's zookeeper.ssl.* system properties for the client ports,
+// QuorumX509Util's zookeeper.ssl.quorum.* for the quorum and election ports (zoo.cfg lines ssl.* become them too),
+// with X509Util's defaults.
+type TLSSettings struct {
 	KeystoreLocation, KeystorePassword, KeystoreType       string
 	TruststoreLocation, TruststorePassword, TruststoreType string
 	// ClientAuth is X509Util.ClientAuth: "need" (the default), "want" or "none".
 	ClientAuth       string
 	EnabledProtocols []string // ssl.enabledProtocols, else ssl.protocol (default TLSv1.2) alone
 	CipherSuites     []string // ssl.ciphersuites, else X509Util's list for Java 9+
-	// AuthScheme is ssl.authProvider (default x509); AuthClass the provider class registered for it.
+	// HostnameVerification is ssl.hostnameVerification (default true): the quorum peers check each other's
+	// certificate against the address they connected to or were connected from (ZKTrustManager).
+	HostnameVerification bool
+	// AuthScheme is ssl.authProvider (default x509); AuthClass the provider class registered for it. Client ports
+	// only, as the next two.
 	AuthScheme, AuthClass string
 	// X509SuperUser is zookeeper.X509AuthenticationProvider.superUser: the certificate name that is also super.
 	X509SuperUser string
@@ -39,15 +44,32 @@ var DefaultCipherSuites = []string{
 	"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
 }
 
-// ClientTLS reads the secure client port's settings. Passwords given by a passwordPath file win over the property,
-// as X509Util.getPasswordFromConfigPropertyOrFile; a store's type, when not set, follows its file name's extension.
-func (c *Config) ClientTLS() (ClientTLS, error) {
-	prop := func(k string) string { return c.Props["zookeeper.ssl."+k] }
-	t := ClientTLS{
+// ClientTLS reads the client ports' settings (zookeeper.ssl.*).
+func (c *Config) ClientTLS() (TLSSettings, error) {
+	t, err := c.x509Settings("zookeeper.ssl.")
+	if err != nil {
+		return t, err
+	}
+	t.AuthScheme = "x509"
+	if v := c.Props["zookeeper.ssl.authProvider"]; v != "" {
+		t.AuthScheme = v
+	}
+	t.AuthClass = c.Props["zookeeper.authProvider."+t.AuthScheme]
+	t.X509SuperUser = c.Props["zookeeper.X509AuthenticationProvider.superUser"]
+	t.ServerCnxnFactory = c.Props["zookeeper.serverCnxnFactory"]
+	return t, nil
+}
+
+// QuorumTLS reads the quorum and election ports' settings (zookeeper.ssl.quorum.*), used with sslQuorum.
+func (c *Config) QuorumTLS() (TLSSettings, error) { return c.x509Settings("zookeeper.ssl.quorum.") }
+
+// x509Settings reads the settings under prefix. Passwords given by a passwordPath file win over the property, as
+// X509Util.getPasswordFromConfigPropertyOrFile; a store's type, when not set, follows its file name's extension.
+func (c *Config) x509Settings(prefix string) (TLSSettings, error) {
+	prop := func(k string) string { return c.Props[prefix+k] }
+	t := TLSSettings{
 		KeystoreLocation: prop("keyStore.location"), TruststoreLocation: prop("trustStore.location"),
-		ClientAuth: "need", AuthScheme: "x509", CipherSuites: DefaultCipherSuites,
-		X509SuperUser:     c.Props["zookeeper.X509AuthenticationProvider.superUser"],
-		ServerCnxnFactory: c.Props["zookeeper.serverCnxnFactory"],
+		ClientAuth: "need", CipherSuites: DefaultCipherSuites, HostnameVerification: true,
 	}
 	var err error
 	if t.KeystorePassword, err = password(prop("keyStore.password"), prop("keyStore.passwordPath")); err != nil {
@@ -75,20 +97,19 @@ func (c *Config) ClientTLS() (ClientTLS, error) {
 		}
 	}
 	protocol := "TLSv1.2"
-	if v, ok := c.Props["zookeeper.ssl.protocol"]; ok {
+	if v, ok := c.Props[prefix+"protocol"]; ok {
 		protocol = v
 	}
 	t.EnabledProtocols = []string{protocol}
-	if v, ok := c.Props["zookeeper.ssl.enabledProtocols"]; ok {
+	if v, ok := c.Props[prefix+"enabledProtocols"]; ok {
 		t.EnabledProtocols = strings.Split(v, ",")
 	}
-	if v, ok := c.Props["zookeeper.ssl.ciphersuites"]; ok {
+	if v, ok := c.Props[prefix+"ciphersuites"]; ok {
 		t.CipherSuites = strings.Split(v, ",")
 	}
-	if v := prop("authProvider"); v != "" {
-		t.AuthScheme = v
+	if v, ok := c.Props[prefix+"hostnameVerification"]; ok {
+		t.HostnameVerification = javaBool(strings.TrimSpace(v)) // ZKConfig.getBoolean
 	}
-	t.AuthClass = c.Props["zookeeper.authProvider."+t.AuthScheme]
 	return t, nil
 }
 

@@ -61,11 +61,14 @@ type ensemble struct {
 	members map[int64]member
 	used    map[int]bool   // every port handed to a member
 	cfg     *zoocfg.Config // the servers as zoo.cfg has them, for our config text
+	// extra are zoo.cfg lines of one server beside the ensemble's (TLS settings, say), read when it starts.
+	extra map[int64]map[string]string
 }
 
 func newEnsemble(t *testing.T) *ensemble {
 	t.Helper()
-	en := &ensemble{members: map[int64]member{}, used: map[int]bool{}, cfg: &zoocfg.Config{}}
+	en := &ensemble{members: map[int64]member{}, used: map[int]bool{}, cfg: &zoocfg.Config{},
+		extra: map[int64]map[string]string{}}
 	for id := int64(1); id <= 3; id++ {
 		m := member{id: id, quorumPort: en.freePort(t), electionPort: en.freePort(t), clientPort: en.freePort(t)}
 		en.members[id] = m
@@ -94,6 +97,9 @@ func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string)
 	}
 	if en.members[id].observer {
 		props["peerType"] = "observer"
+	}
+	for k, v := range en.extra[id] {
+		props[k] = v
 	}
 	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir,
 		Port: en.members[id].clientPort})

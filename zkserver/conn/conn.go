@@ -18,6 +18,7 @@ import (
 
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/dualmode"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
@@ -147,7 +148,7 @@ func (l *Listener) accept() {
 		}
 		switch {
 		case l.cfg.TLS != nil && l.cfg.Unified:
-			nc = &unifiedConn{Conn: nc, rw: nc}
+			nc = dualmode.Server(nc, l.cfg.TLS)
 		case l.cfg.TLS != nil:
 			nc = tls.Server(nc, l.cfg.TLS)
 		}
@@ -205,8 +206,8 @@ func newConn(l *Listener, nc net.Conn) *Conn {
 
 // Secure reports whether the connection speaks TLS (the secure client port, or a TLS client on a unified one).
 func (c *Conn) Secure() bool {
-	if u, ok := c.nc.(*unifiedConn); ok {
-		return u.tlsConn() != nil
+	if u, ok := c.nc.(*dualmode.Conn); ok {
+		return u.TLS() != nil
 	}
 	return c.l.cfg.TLS != nil
 }
@@ -281,7 +282,7 @@ func (c *Conn) writer(done chan<- struct{}) {
 // reply it was owed (an AuthFailed answer, say) before it reads it.
 func (c *Conn) lingerClose() {
 	nc := c.nc
-	if u, ok := nc.(*unifiedConn); ok && u.tlsConn() == nil {
+	if u, ok := nc.(*dualmode.Conn); ok && u.TLS() == nil {
 		nc = u.Conn
 	}
 	tc, ok := nc.(*net.TCPConn)
@@ -310,12 +311,12 @@ func (c *Conn) serve() {
 	defer c.l.wg.Done()
 	defer c.l.remove(c)
 	tc, _ := c.nc.(*tls.Conn)
-	if u, ok := c.nc.(*unifiedConn); ok {
-		if err := u.detect(c.l.cfg.TLS); err != nil {
+	if u, ok := c.nc.(*dualmode.Conn); ok {
+		if err := u.Detect(); err != nil {
 			c.nc.Close()
 			return
 		}
-		tc = u.tlsConn()
+		tc = u.TLS()
 	}
 	if tc != nil {
 		if err := c.handshake(tc); err != nil {

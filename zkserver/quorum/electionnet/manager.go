@@ -6,6 +6,7 @@ package electionnet
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 )
 
 // Handshake and framing limits (QuorumCnxManager).
@@ -46,6 +49,8 @@ type Config struct {
 	// ConnectTimeout bounds dialing and the handshake (zookeeper.cnxTimeout, default 5 s).
 	ConnectTimeout time.Duration
 	Logger         *slog.Logger
+	// Transport dials and serves peers: plaintext (nil), TLS (sslQuorum) or either (portUnification).
+	Transport *peertls.Config
 }
 
 // Message is a received payload and the server it came from.
@@ -169,7 +174,7 @@ func (m *Manager) connectLocked(sid int64, p *peer) {
 // dial opens a connection to sid and sends the handshake. A connection to a larger sid is closed right after
 // it: that server dials back, and only its connection is kept.
 func (m *Manager) dial(sid int64, addr string) {
-	conn, err := net.DialTimeout("tcp", addr, m.cfg.ConnectTimeout)
+	conn, err := m.cfg.Transport.Dial(context.Background(), addr, m.cfg.ConnectTimeout)
 	if err == nil {
 		_ = conn.SetWriteDeadline(time.Now().Add(m.cfg.ConnectTimeout))
 		_, err = conn.Write(handshake(m.cfg.MyID, m.cfg.AdvertiseAddr))
@@ -215,7 +220,7 @@ func (m *Manager) accept() {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			m.handle(conn)
+			m.handle(m.cfg.Transport.Server(conn))
 		}()
 	}
 }

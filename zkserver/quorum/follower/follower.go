@@ -15,6 +15,7 @@ import (
 
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -36,6 +37,8 @@ type Config struct {
 	MaxBuffer     int // jute.maxbuffer: bounds each packet's data
 	ConfigVersion int64
 	Logger        *slog.Logger
+	// Transport dials the leader: plaintext (nil) or TLS (sslQuorum).
+	Transport *peertls.Config
 }
 
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
@@ -53,7 +56,7 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	// Apache's archives allow jute.maxbuffer plus 1 KiB (zookeeper.jute.maxbuffer.extrasize) for a txn's headers.
 	cfg.MaxBuffer += 1024
 	initTimeout := time.Duration(cfg.InitLimit*cfg.TickTime) * time.Millisecond
-	conn, err := dial(ctx, cfg.LeaderAddr, initTimeout)
+	conn, err := dial(ctx, cfg.Transport, cfg.LeaderAddr, initTimeout)
 	if err != nil {
 		return err
 	}
@@ -88,13 +91,12 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 }
 
 // dial connects to the leader, trying connectTries times a second apart within the init limit.
-func dial(ctx context.Context, addr string, within time.Duration) (net.Conn, error) {
+func dial(ctx context.Context, tr *peertls.Config, addr string, within time.Duration) (net.Conn, error) {
 	deadline := time.Now().Add(within)
 	var err error
 	for i := 0; i < connectTries; i++ {
-		d := net.Dialer{Timeout: max(time.Until(deadline), time.Second)}
 		var conn net.Conn
-		if conn, err = d.DialContext(ctx, "tcp", addr); err == nil {
+		if conn, err = tr.Dial(ctx, addr, max(time.Until(deadline), time.Second)); err == nil {
 			if tc, ok := conn.(*net.TCPConn); ok {
 				tc.SetNoDelay(true)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -38,6 +39,8 @@ type Config struct {
 	OnServing func()
 	// Stats, when set, is kept up to date for mntr.
 	Stats *Stats
+	// Transport serves the learners' connections: plaintext (nil), TLS (sslQuorum) or either (portUnification).
+	Transport *peertls.Config
 }
 
 // Stats are a leader's gauges as mntr prints them, updated as the leader runs.
@@ -211,6 +214,7 @@ func (r *runner) accept(ctx context.Context) {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
+		nc = r.cfg.Transport.Server(nc)
 		r.mu.Lock()
 		r.nextID++
 		c := &conn{id: r.nextID, nc: nc, log: r.cfg.Logger, wake: make(chan struct{}, 1),
