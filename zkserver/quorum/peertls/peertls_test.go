@@ -2,9 +2,9 @@ package peertls
 
 import (
 	"context"
-	"errors"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"net"
 	"strings"
