@@ -17,6 +17,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/quorum/follower"
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
+	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
 
@@ -42,6 +43,10 @@ type QuorumConfig struct {
 	ObserverElectionDelay time.Duration
 	// Transport is how peers connect: plaintext (nil), TLS (sslQuorum) or either on our ports (portUnification).
 	Transport *peertls.Config
+	// Auth is quorum SASL (quorum.auth.enableSasl; nil without).
+	Auth *quorumauth.Config
+	// Voters are the participants' ids (not the observers').
+	Voters map[int64]bool
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -56,7 +61,7 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 	if zc.Standalone() {
 		return nil, nil
 	}
-	q := &QuorumConfig{MyID: zc.MyID, Members: map[int64]Member{}, InitLimit: zc.InitLimit, SyncLimit: zc.SyncLimit,
+	q := &QuorumConfig{MyID: zc.MyID, Members: map[int64]Member{}, Voters: map[int64]bool{}, InitLimit: zc.InitLimit, SyncLimit: zc.SyncLimit,
 		ConfigText: zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
 		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond}
 	var voters []int64
@@ -67,6 +72,7 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		}
 		if s.Role == zoocfg.RoleParticipant {
 			voters = append(voters, s.ID)
+			q.Voters[s.ID] = true
 		}
 		if s.ID == zc.MyID {
 			q.ElectionListen, q.QuorumListen = q.Members[s.ID].ElectionAddr, q.Members[s.ID].QuorumAddr
@@ -88,6 +94,10 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 			PortUnification: zc.PortUnification, ReloadCertFiles: zc.SSLQuorumReloadCertFiles, Logger: log}); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if q.Auth, err = quorumauth.FromZooCfg(zc, log); err != nil {
+		return nil, err
 	}
 	if len(zc.Groups) > 0 {
 		q.Verifier = election.NewHierarchical(zc.Groups, zc.Weights)
@@ -128,7 +138,8 @@ func (s *Server) listenElection() (*electionnet.Manager, error) {
 		peers[id] = m.ElectionAddr
 	}
 	mgr, err := electionnet.Listen(electionnet.Config{MyID: q.MyID, ListenAddr: q.ElectionListen,
-		AdvertiseAddr: q.Members[q.MyID].ElectionAddr, Peers: peers, Logger: s.log, Transport: q.Transport})
+		AdvertiseAddr: q.Members[q.MyID].ElectionAddr, Peers: peers, Logger: s.log, Transport: q.Transport,
+		Auth: q.Auth, Voters: q.Voters})
 	if err != nil {
 		return nil, fmt.Errorf("election port: %w", err)
 	}
@@ -165,7 +176,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
 				Logger: s.log, OnServing: func() { s.state.Store("leader") }, Stats: &s.leaderStats,
-				Transport: q.Transport}, s.proc)
+				Transport: q.Transport, Auth: q.Auth}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
 			if ctx.Err() == nil {
@@ -186,7 +197,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			LeaderAddr: q.Members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
 			SyncLimit: q.SyncLimit, EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current,
 			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log,
-			Transport: q.Transport}, s.proc)
+			Transport: q.Transport, Auth: q.Auth}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()
 		if ctx.Err() == nil {

@@ -98,10 +98,14 @@ type Config struct {
 	QuorumSASLEnabled             bool
 	QuorumServerRequireSASL       bool
 	QuorumLearnerRequireSASL      bool
-	MetricsProviderClassName      string
-	MetricsProviderConfig         map[string]string // metricsProvider.<k> keys, prefix stripped
-	MetricsHTTPHost               string
-	MetricsHTTPPort               int
+	// QuorumLearnerLoginContext and QuorumServerLoginContext name the JAAS sections of quorum SASL
+	// (quorum.auth.learner.saslLoginContext, default QuorumLearner; quorum.auth.server.saslLoginContext,
+	// QuorumServer).
+	QuorumLearnerLoginContext, QuorumServerLoginContext string
+	MetricsProviderClassName                            string
+	MetricsProviderConfig                               map[string]string // metricsProvider.<k> keys, prefix stripped
+	MetricsHTTPHost                                     string
+	MetricsHTTPPort                                     int
 
 	// MyID is the first line of dataDir/myid, UnsetServerID when the file is absent.
 	MyID int64
@@ -218,21 +222,23 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Config{
-		Properties:               props,
-		Props:                    maps.Clone(sysProps),
-		TickTime:                 DefaultTickTime,
-		MaxClientCnxns:           DefaultMaxClientCnxns,
-		MinSessionTimeout:        -1,
-		MaxSessionTimeout:        -1,
-		ClientPortListenBacklog:  -1,
-		ElectionAlg:              3,
-		PeerType:                 RoleParticipant,
-		SyncEnabled:              true,
-		StandaloneEnabled:        true,
-		AutopurgeSnapRetainCount: MinSnapRetainCount,
-		MetricsProviderClassName: DefaultMetricsProvider,
-		MetricsProviderConfig:    map[string]string{},
-		MyID:                     UnsetServerID,
+		Properties:                props,
+		Props:                     maps.Clone(sysProps),
+		TickTime:                  DefaultTickTime,
+		MaxClientCnxns:            DefaultMaxClientCnxns,
+		MinSessionTimeout:         -1,
+		MaxSessionTimeout:         -1,
+		ClientPortListenBacklog:   -1,
+		ElectionAlg:               3,
+		PeerType:                  RoleParticipant,
+		SyncEnabled:               true,
+		StandaloneEnabled:         true,
+		AutopurgeSnapRetainCount:  MinSnapRetainCount,
+		MetricsProviderClassName:  DefaultMetricsProvider,
+		MetricsProviderConfig:     map[string]string{},
+		MyID:                      UnsetServerID,
+		QuorumLearnerLoginContext: "QuorumLearner",
+		QuorumServerLoginContext:  "QuorumServer",
 	}
 	if c.Props == nil {
 		c.Props = map[string]string{}
@@ -327,9 +333,12 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 			p.parseInt(key, value)
 		case "jvm.pause.info-threshold.ms", "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms":
 			p.parseLong(key, value)
-		case "quorum.auth.learner.saslLoginContext", "quorum.auth.server.saslLoginContext",
-			"quorum.auth.kerberos.servicePrincipal", "oraclePath":
-			// Accepted; SASL quorum auth and the oracle are not implemented by zkafka.
+		case "quorum.auth.learner.saslLoginContext":
+			c.QuorumLearnerLoginContext = value
+		case "quorum.auth.server.saslLoginContext":
+			c.QuorumServerLoginContext = value
+		case "quorum.auth.kerberos.servicePrincipal", "oraclePath":
+			// Accepted: Kerberos between peers and the oracle are not implemented by zkafka.
 		case "metricsProvider.className":
 			c.MetricsProviderClassName = value
 		case "multiAddress.enabled":

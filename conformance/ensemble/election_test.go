@@ -63,12 +63,14 @@ type ensemble struct {
 	cfg     *zoocfg.Config // the servers as zoo.cfg has them, for our config text
 	// extra are zoo.cfg lines of one server beside the ensemble's (TLS settings, say), read when it starts.
 	extra map[int64]map[string]string
+	// jvmFlags are one server's -D flags (SERVER_JVMFLAGS), read when it starts.
+	jvmFlags map[int64][]string
 }
 
 func newEnsemble(t *testing.T) *ensemble {
 	t.Helper()
 	en := &ensemble{members: map[int64]member{}, used: map[int]bool{}, cfg: &zoocfg.Config{},
-		extra: map[int64]map[string]string{}}
+		extra: map[int64]map[string]string{}, jvmFlags: map[int64][]string{}}
 	for id := int64(1); id <= 3; id++ {
 		m := member{id: id, quorumPort: en.freePort(t), electionPort: en.freePort(t), clientPort: en.freePort(t)}
 		en.members[id] = m
@@ -102,7 +104,7 @@ func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string)
 		props[k] = v
 	}
 	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir,
-		Port: en.members[id].clientPort})
+		Port: en.members[id].clientPort, JVMFlags: en.jvmFlags[id]})
 	harness.NeedOrSkip(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {

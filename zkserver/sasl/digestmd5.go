@@ -15,38 +15,50 @@ import (
 	"unicode/utf8"
 )
 
-// DIGEST-MD5 (RFC 2831) as the JDK's server runs it for ZooKeeper: created with protocol "zookeeper", server name
-// "zk-sasl-md5" and no properties, so the one realm is the server name, qop is auth only (no integrity or
-// privacy layer), and values are UTF-8.
+// DIGEST-MD5 (RFC 2831) as the JDK's server runs it for ZooKeeper: created with a protocol and a server name
+// ("zookeeper" and "zk-sasl-md5" for clients, "zookeeper-quorum" and "zk-quorum-sasl-md5" between quorum peers)
+// and no properties, so the one realm is the server name, qop is auth only (no integrity or privacy layer), and
+// values are UTF-8.
 const (
-	digestProtocol   = "zookeeper"
-	digestServerName = "zk-sasl-md5"
+	ClientProtocol   = "zookeeper"
+	ClientServerName = "zk-sasl-md5"
+	QuorumProtocol   = "zookeeper-quorum"
+	QuorumServerName = "zk-quorum-sasl-md5"
 	// maxDigestResponse is the JDK's limit on a digest-response.
 	maxDigestResponse = 4096
 )
 
-// digestServer is one connection's DIGEST-MD5 negotiation: the first client token (empty) gets the challenge,
+// DigestServer is one connection's DIGEST-MD5 negotiation: the first client token (empty) gets the challenge,
 // the second (the digest-response) is verified and answered with rspauth; after that it is complete.
-type digestServer struct {
-	password func(user string) (string, bool)
-	rand     io.Reader
-	step     int
-	nonce    string
+type DigestServer struct {
+	protocol, serverName string
+	password             func(user string) (string, bool)
+	rand                 io.Reader
+	step                 int
+	nonce                string
 	// user is the authentication id; authzid what the client asked to act as (the user when it did not say).
 	user, authzid string
 }
 
-func newDigestServer(password func(user string) (string, bool), random io.Reader) *digestServer {
+// NewDigestServer starts a negotiation for protocol and serverName, checking users' responses with the passwords
+// password gives (false: no such user); nonces come from random (nil: crypto/rand).
+func NewDigestServer(protocol, serverName string, password func(user string) (string, bool),
+	random io.Reader) *DigestServer {
 	if random == nil {
 		random = rand.Reader
 	}
-	return &digestServer{password: password, rand: random}
+	return &DigestServer{protocol: protocol, serverName: serverName, password: password, rand: random}
 }
 
-func (s *digestServer) complete() bool { return s.step == 2 }
+// Complete reports whether the client has authenticated.
+func (s *DigestServer) Complete() bool { return s.step == 2 }
 
-// evaluate takes one client token and returns the server's.
-func (s *digestServer) evaluate(token []byte) ([]byte, error) {
+// User is the authenticated user; Authzid the id it asked to act as (the user when it did not say).
+func (s *DigestServer) User() string    { return s.user }
+func (s *DigestServer) Authzid() string { return s.authzid }
+
+// Evaluate takes one client token and returns the server's.
+func (s *DigestServer) Evaluate(token []byte) ([]byte, error) {
 	switch s.step {
 	case 0:
 		// The JDK ignores an initial response (DIGEST-MD5 has none).
@@ -56,7 +68,7 @@ func (s *digestServer) evaluate(token []byte) ([]byte, error) {
 		}
 		s.nonce = base64.StdEncoding.EncodeToString(b)
 		s.step = 1
-		return fmt.Appendf(nil, `realm="%s",nonce="%s",charset=utf-8,algorithm=md5-sess`, digestServerName, s.nonce), nil
+		return fmt.Appendf(nil, `realm="%s",nonce="%s",charset=utf-8,algorithm=md5-sess`, s.serverName, s.nonce), nil
 	case 1:
 		if len(token) > maxDigestResponse {
 			s.step = -1
@@ -80,7 +92,7 @@ var responseKeys = map[string]bool{
 }
 
 // verify checks a digest-response in the order of the JDK's DigestMD5Server.validateClientResponse.
-func (s *digestServer) verify(token []byte) ([]byte, error) {
+func (s *DigestServer) verify(token []byte) ([]byte, error) {
 	d, err := parseDirectives(token)
 	if err != nil {
 		return nil, err
@@ -101,7 +113,7 @@ func (s *digestServer) verify(token []byte) ([]byte, error) {
 		return nil, violation("Missing username.")
 	}
 	realm := d["realm"]
-	if realm != digestServerName {
+	if realm != s.serverName {
 		return nil, violation("Nonexistent realm: %s", realm)
 	}
 	nonce, ok := d["nonce"]
@@ -132,7 +144,7 @@ func (s *digestServer) verify(token []byte) ([]byte, error) {
 		return nil, violation("Invalid QOP: %s", qop)
 	}
 	uri, ok := d["digest-uri"]
-	want := digestProtocol + "/" + digestServerName
+	want := s.protocol + "/" + s.serverName
 	if !ok || !strings.EqualFold(uri, want) {
 		if !ok {
 			uri = "null"

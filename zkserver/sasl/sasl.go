@@ -42,12 +42,12 @@ type Config struct {
 // Exchange is one connection's SASL negotiation.
 type Exchange struct {
 	cfg *Config
-	srv *digestServer
+	srv *DigestServer
 }
 
 // NewExchange starts a connection's negotiation.
 func (c *Config) NewExchange() *Exchange {
-	return &Exchange{cfg: c, srv: newDigestServer(c.password, c.Rand)}
+	return &Exchange{cfg: c, srv: NewDigestServer(ClientProtocol, ClientServerName, c.password, c.Rand)}
 }
 
 // password is SaslServerCallbackHandler's: the super password for "super" when one is set, else the user's.
@@ -78,9 +78,9 @@ func (e *Exchange) Step(token []byte, remote string) Outcome {
 	if log == nil {
 		log = slog.Default()
 	}
-	rsp, err := e.srv.evaluate(token)
+	rsp, err := e.srv.Evaluate(token)
 	var ids []jute.Id
-	if err == nil && e.srv.complete() {
+	if err == nil && e.srv.Complete() {
 		var id string
 		if id, err = e.cfg.authorizedID(e.srv.user, e.srv.authzid); err == nil {
 			log.Info("adding SASL authorization", "authorizationID", id, "remote", remote)

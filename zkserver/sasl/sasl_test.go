@@ -251,3 +251,41 @@ func TestFromZooCfg(t *testing.T) {
 		t.Errorf("Kerberos: %v", err)
 	}
 }
+
+// Our DIGEST-MD5 client (a quorum learner's) against our server: names with quotes and backslashes, non-Latin-1
+// passwords; a wrong password fails at the server, a forged rspauth at the client.
+func TestDigestClient(t *testing.T) {
+	for _, user := range []string{"learner", `a"b\c`, "用户"} {
+		pw := "pw-" + user + "-ø"
+		srv := NewDigestServer(QuorumProtocol, QuorumServerName, func(u string) (string, bool) { return pw, u == user }, nil)
+		cl := NewDigestClient(user, pw, QuorumProtocol, QuorumServerName, nil)
+		challenge, err := srv.Evaluate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsp, err := cl.Step(challenge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rspauth, err := srv.Evaluate(rsp)
+		if err != nil || !srv.Complete() || srv.User() != user || srv.Authzid() != user {
+			t.Fatalf("%s: server: %v complete %v user %q authzid %q", user, err, srv.Complete(), srv.User(), srv.Authzid())
+		}
+		if out, err := cl.Step(rspauth); err != nil || out != nil || !cl.Complete() {
+			t.Fatalf("%s: client on rspauth: %q %v", user, out, err)
+		}
+	}
+	srv := NewDigestServer(QuorumProtocol, QuorumServerName, func(string) (string, bool) { return "right", true }, nil)
+	cl := NewDigestClient("u", "wrong", QuorumProtocol, QuorumServerName, nil)
+	challenge, _ := srv.Evaluate(nil)
+	rsp, err := cl.Step(challenge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Evaluate(rsp); err == nil {
+		t.Fatal("a wrong password was accepted")
+	}
+	if _, err := cl.Step([]byte("rspauth=0123456789abcdef0123456789abcdef")); err == nil || cl.Complete() {
+		t.Fatal("a forged rspauth was accepted")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
+	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
 )
 
 // Handshake and framing limits (QuorumCnxManager).
@@ -51,6 +52,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// Transport dials and serves peers: plaintext (nil), TLS (sslQuorum) or either (portUnification).
 	Transport *peertls.Config
+	// Auth is quorum SASL (nil: none): we authenticate to the voters we dial (Voters) and check who dials us.
+	Auth   *quorumauth.Config
+	Voters map[int64]bool
 }
 
 // Message is a received payload and the server it came from.
@@ -176,9 +180,13 @@ func (m *Manager) connectLocked(sid int64, p *peer) {
 func (m *Manager) dial(sid int64, addr string) {
 	conn, err := m.cfg.Transport.Dial(context.Background(), addr, m.cfg.ConnectTimeout)
 	if err == nil {
-		_ = conn.SetWriteDeadline(time.Now().Add(m.cfg.ConnectTimeout))
+		_ = conn.SetDeadline(time.Now().Add(m.cfg.ConnectTimeout))
 		_, err = conn.Write(handshake(m.cfg.MyID, m.cfg.AdvertiseAddr))
-		_ = conn.SetWriteDeadline(time.Time{})
+		if err == nil && m.cfg.Voters[sid] {
+			// QuorumCnxManager authenticates to voting members only, whichever side keeps the connection.
+			err = m.cfg.Auth.Learn(conn, conn, addr)
+		}
+		_ = conn.SetDeadline(time.Time{})
 		if err != nil {
 			conn.Close()
 		}
@@ -256,10 +264,13 @@ func readHandshake(r io.Reader) (int64, string, error) {
 
 // handle takes an inbound connection: a smaller sid is closed and dialed back, ours is refused.
 func (m *Manager) handle(conn net.Conn) {
-	_ = conn.SetReadDeadline(time.Now().Add(m.cfg.ConnectTimeout))
+	_ = conn.SetDeadline(time.Now().Add(m.cfg.ConnectTimeout))
 	r := bufio.NewReader(conn)
 	sid, addr, err := readHandshake(r)
-	_ = conn.SetReadDeadline(time.Time{})
+	if err == nil {
+		err = m.cfg.Auth.Serve(r, conn, conn.RemoteAddr().String())
+	}
+	_ = conn.SetDeadline(time.Time{})
 	if err != nil {
 		m.log.Warn("election connection handshake", "remote", conn.RemoteAddr(), "err", err)
 		conn.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
+	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -39,6 +40,8 @@ type Config struct {
 	Logger        *slog.Logger
 	// Transport dials the leader: plaintext (nil) or TLS (sslQuorum).
 	Transport *peertls.Config
+	// Auth is quorum SASL (nil: none), run on the new connection before anything else.
+	Auth *quorumauth.Config
 }
 
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
@@ -59,6 +62,15 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	conn, err := dial(ctx, cfg.Transport, cfg.LeaderAddr, initTimeout)
 	if err != nil {
 		return err
+	}
+	if cfg.Auth != nil {
+		conn.SetDeadline(time.Now().Add(initTimeout))
+		err := cfg.Auth.Learn(conn, conn, cfg.LeaderAddr)
+		conn.SetDeadline(time.Time{})
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("authenticate to leader %s: %w", cfg.LeaderAddr, err)
+		}
 	}
 	f := &follower{cfg: cfg, p: p, conn: conn, bw: bufio.NewWriterSize(conn, 64<<10),
 		writeTimeout: time.Duration(cfg.SyncLimit*cfg.TickTime) * time.Millisecond}

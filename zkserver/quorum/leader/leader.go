@@ -15,6 +15,7 @@ import (
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
+	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	Stats *Stats
 	// Transport serves the learners' connections: plaintext (nil), TLS (sslQuorum) or either (portUnification).
 	Transport *peertls.Config
+	// Auth is quorum SASL (nil: none): each learner is checked before its first packet is read.
+	Auth *quorumauth.Config
 }
 
 // Stats are a leader's gauges as mntr prints them, updated as the leader runs.
@@ -231,6 +234,17 @@ func (r *runner) accept(ctx context.Context) {
 func (r *runner) read(c *conn) {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	timeout := time.Duration(max(r.cfg.InitLimit, r.cfg.SyncLimit)*r.cfg.TickTime) * time.Millisecond
+	if r.cfg.Auth != nil {
+		c.nc.SetDeadline(time.Now().Add(timeout))
+		err := r.cfg.Auth.Serve(br, c.nc, c.nc.RemoteAddr().String())
+		c.nc.SetWriteDeadline(time.Time{})
+		if err != nil {
+			r.cfg.Logger.Error("failed to authenticate quorum learner, closing its connection",
+				"remote", c.nc.RemoteAddr(), "err", err)
+			r.post(event{kind: evClosed, conn: c.id, readErr: err})
+			return
+		}
+	}
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(timeout))
 		pkt, err := zab.ReadPacket(br, r.cfg.MaxBuffer)

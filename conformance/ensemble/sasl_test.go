@@ -1,0 +1,124 @@
+package ensemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+)
+
+// quorumSASL writes a JAAS file whose QuorumLearner logs in as learner with password, beside a QuorumServer
+// section knowing learner's real password, and names it in every later start of server id; quorum SASL is on
+// and required both ways.
+func (en *ensemble) quorumSASL(t *testing.T, id int64, password string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "jaas.conf")
+	text := fmt.Sprintf(`QuorumServer {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  user_learner="learner-secret";
+};
+QuorumLearner {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  username="learner"
+  password="%s";
+};
+`, password)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	en.jvmFlags[id] = []string{"-Djava.security.auth.login.config=" + path}
+	en.extra[id] = map[string]string{"quorum.auth.enableSasl": "true", "quorum.auth.learnerRequireSasl": "true",
+		"quorum.auth.serverRequireSasl": "true"}
+}
+
+// An ensemble whose peers authenticate with DIGEST-MD5 (quorum.auth.*, required both ways): ours, server 3, with a
+// wrong password is turned away by Apache's servers 1 and 2 and serves nothing; with the right one it joins,
+// follows their leader, and, when that stops, leads Apache's server 1, which authenticates to ours; Apache's
+// server 1 restarted with a wrong password is turned away by ours.
+func TestQuorumSASL(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	for id := range en.members {
+		en.quorumSASL(t, id, "learner-secret")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a1 := en.startApache(t, 1)
+	a2 := en.startApache(t, 2)
+	for _, s := range []*harness.Server{a1, a2} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	en.quorumSASL(t, 3, "wrong")
+	bad := en.start(t, harness.ZKServer, 3, "")
+	eventually2(t, ctx, "Apache refusing ours", func() error {
+		if !a2.LogContains("Failed to authenticate using SASL") && !a1.LogContains("Failed to authenticate using SASL") {
+			return errors.New("no authentication failure logged by Apache's servers")
+		}
+		return nil
+	})
+	if m := mode(t, bad); m != "" {
+		t.Fatalf("ours with a wrong password: mode %q", m)
+	}
+	if err := bad.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	en.quorumSASL(t, 3, "learner-secret")
+	ours := en.start(t, harness.ZKServer, 3, bad.Dir())
+	if err := ours.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {
+		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
+	}
+	c3, _ := connect(t, ours.Addr())
+	c2, _ := connect(t, a2.Addr())
+	writesThroughLearner(t, c3, c2, "/f")
+
+	if err := a2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	eventually2(t, ctx, "ours leading Apache's server 1", func() error {
+		if m1, m3 := mode(t, a1), mode(t, ours); m1 != "follower" || m3 != "leader" {
+			return fmt.Errorf("modes: 1 %s, ours %s", m1, m3)
+		}
+		return nil
+	})
+	c1, _ := connect(t, a1.Addr())
+	if _, err := c1.Create("/through-apache", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create through Apache's follower: %v", err)
+	}
+	c3b, _ := connect(t, ours.Addr())
+	if data, _, err := c3b.Get("/through-apache"); err != nil || string(data) != "x" {
+		t.Fatalf("/through-apache on ours: %q %v", data, err)
+	}
+	if !ours.LogContains("completed quorum SASL authentication") {
+		t.Error("ours logged no quorum SASL authentication")
+	}
+
+	// Apache's server 1 back with a wrong password: ours turns it away.
+	if err := a1.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	en.quorumSASL(t, 1, "wrong")
+	a1 = en.start(t, harness.Apache, 1, a1.Dir())
+	eventually2(t, ctx, "ours refusing Apache's server 1", func() error {
+		if !ours.LogContains("quorum SASL: learner failed to authenticate") {
+			return errors.New("no authentication failure logged by ours")
+		}
+		return nil
+	})
+	if m := mode(t, a1); m != "" {
+		t.Fatalf("Apache's server 1 with a wrong password: mode %q", m)
+	}
+}

@@ -1,0 +1,67 @@
+package quorumauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/zoocfg"
+	"github.com/zkafka/zkafka/zkserver/sasl"
+)
+
+// FromZooCfg is the quorum SASL set-up of zoo.cfg's quorum.auth.* keys; nil without quorum.auth.enableSasl. As
+// QuorumPeer does, it needs both login contexts in the JAAS file of -Djava.security.auth.login.config whether or
+// not either side requires SASL: the learner's (a DigestLoginModule with username and password) and the server's
+// (a DigestLoginModule with user_<name> passwords). Kerberos logins are refused.
+func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
+	if !zc.QuorumSASLEnabled {
+		return nil, nil
+	}
+	path := zc.Props["java.security.auth.login.config"]
+	if path == "" {
+		return nil, errors.New("quorum.auth.enableSasl needs a JAAS file: set -Djava.security.auth.login.config")
+	}
+	f, err := jaas.LoadFile(path, zc.Props)
+	if err != nil {
+		return nil, err
+	}
+	section := func(name string) ([]jaas.LoginModule, error) {
+		mods := f.Contexts[name]
+		if len(mods) == 0 {
+			return nil, fmt.Errorf("SASL-authentication failed because the specified JAAS configuration section "+
+				"'%s' could not be found", name)
+		}
+		for _, m := range mods {
+			if m.Class != sasl.DigestLoginModule {
+				return nil, fmt.Errorf("JAAS section %s of %s: login module %s is not supported between quorum "+
+					"peers, only DIGEST-MD5 (%s)", name, path, m.Class, sasl.DigestLoginModule)
+			}
+		}
+		return mods, nil
+	}
+	learner, err := section(zc.QuorumLearnerLoginContext)
+	if err != nil {
+		return nil, err
+	}
+	server, err := section(zc.QuorumServerLoginContext)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{LearnerRequire: zc.QuorumLearnerRequireSASL, ServerRequire: zc.QuorumServerRequireSASL,
+		Users: map[string]string{}, AuthzHosts: map[string]bool{}, Logger: log}
+	// The login's credentials are the first module's (DigestLoginModule puts them in the subject).
+	c.User, c.Password = learner[0].Options["username"], learner[0].Options["password"]
+	for _, m := range server {
+		for k, v := range m.Options {
+			if user, ok := strings.CutPrefix(k, "user_"); ok {
+				c.Users[user] = v
+			}
+		}
+	}
+	for _, s := range zc.Servers {
+		c.AuthzHosts[s.Host()] = true
+	}
+	return c, nil
+}

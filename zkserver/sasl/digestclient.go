@@ -1,0 +1,146 @@
+package sasl
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// DigestClient is the client side of DIGEST-MD5 as the JDK's client runs it for ZooKeeper's DigestLoginModule
+// logins: the authorization id is the user name, the realm the one the server offers, qop auth, UTF-8.
+type DigestClient struct {
+	user, password, protocol, serverName string
+	rand                                 io.Reader
+	step                                 int
+	rspauth                              string // the server's proof the client expects back
+}
+
+// NewDigestClient starts a negotiation as user with password against protocol/serverName; cnonces come from
+// random (nil: crypto/rand).
+func NewDigestClient(user, password, protocol, serverName string, random io.Reader) *DigestClient {
+	if random == nil {
+		random = rand.Reader
+	}
+	return &DigestClient{user: user, password: password, protocol: protocol, serverName: serverName, rand: random}
+}
+
+// Complete reports whether the server has proved it knows the password too.
+func (c *DigestClient) Complete() bool { return c.step == 2 }
+
+// Step takes the server's challenge and returns the digest-response; then takes the server's rspauth, checks it
+// and returns nil.
+func (c *DigestClient) Step(challenge []byte) ([]byte, error) {
+	switch c.step {
+	case 0:
+		d, err := parseChallenge(challenge)
+		if err != nil {
+			return nil, err
+		}
+		if d["algorithm"] != "md5-sess" {
+			return nil, errors.New("DIGEST-MD5: Digest-challenge format violation: algorithm must be md5-sess")
+		}
+		if qop, ok := d["qop"]; ok && !containsToken(qop, "auth") {
+			return nil, fmt.Errorf("DIGEST-MD5: No common protection layer between client and server (%s)", qop)
+		}
+		nonce, ok := d["nonce"]
+		if !ok {
+			return nil, errors.New("DIGEST-MD5: Digest-challenge format violation: nonce missing")
+		}
+		b := make([]byte, 30)
+		if _, err := io.ReadFull(c.rand, b); err != nil {
+			return nil, fmt.Errorf("DIGEST-MD5: cnonce: %w", err)
+		}
+		cnonce := base64.StdEncoding.EncodeToString(b)
+		realm := d["realm"]
+		uri := c.protocol + "/" + c.serverName
+		v := digestValues{user: c.user, realm: realm, password: c.password, nonce: nonce, cnonce: cnonce,
+			qop: "auth", uri: uri, authzid: &c.user}
+		c.rspauth = v.response("")
+		c.step = 1
+		var w strings.Builder
+		w.WriteString("charset=utf-8,username=" + quote(c.user))
+		if realm != "" {
+			w.WriteString(",realm=" + quote(realm))
+		}
+		w.WriteString(",nonce=" + quote(nonce) + ",nc=00000001,cnonce=" + quote(cnonce) + ",digest-uri=" + quote(uri) +
+			",maxbuf=65536,response=" + v.response("AUTHENTICATE") + ",qop=auth,authzid=" + quote(c.user))
+		return []byte(w.String()), nil
+	case 1:
+		got, ok := strings.CutPrefix(string(challenge), "rspauth=")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(c.rspauth)) != 1 {
+			c.step = -1
+			return nil, errors.New("DIGEST-MD5: Mismatched response-auth")
+		}
+		c.step = 2
+		return nil, nil
+	}
+	return nil, errors.New("DIGEST-MD5: Client at illegal state")
+}
+
+// parseChallenge reads the server's digest-challenge directives.
+func parseChallenge(b []byte) (map[string]string, error) {
+	out := map[string]string{}
+	s := string(b)
+	for len(s) > 0 {
+		s = strings.TrimLeft(s, " \t\r\n,")
+		if s == "" {
+			break
+		}
+		k, rest, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("DIGEST-MD5: Digest-challenge format violation: %q", s)
+		}
+		key := strings.ToLower(strings.TrimSpace(k))
+		var val strings.Builder
+		if strings.HasPrefix(rest, `"`) {
+			i, closed := 1, false
+			for i < len(rest) {
+				ch := rest[i]
+				i++
+				if ch == '\\' && i < len(rest) {
+					val.WriteByte(rest[i])
+					i++
+					continue
+				}
+				if ch == '"' {
+					closed = true
+					break
+				}
+				val.WriteByte(ch)
+			}
+			if !closed {
+				return nil, fmt.Errorf("DIGEST-MD5: Unmatched quote found for directive: %s", key)
+			}
+			s = rest[i:]
+		} else {
+			v, after, _ := strings.Cut(rest, ",")
+			val.WriteString(strings.TrimSpace(v))
+			s = after
+		}
+		if _, dup := out[key]; dup && key != "realm" {
+			return nil, fmt.Errorf("DIGEST-MD5: Directive %s must occur at most once", key)
+		}
+		if _, dup := out[key]; !dup {
+			out[key] = val.String() // of several realms the first, the JDK's default choice
+		}
+	}
+	return out, nil
+}
+
+func containsToken(list, tok string) bool {
+	for t := range strings.SplitSeq(list, ",") {
+		if strings.TrimSpace(t) == tok {
+			return true
+		}
+	}
+	return false
+}
+
+// quote writes a quoted-string, escaping '"' and '\'.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
