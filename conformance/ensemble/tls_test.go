@@ -120,39 +120,7 @@ func TestQuorumTLSRollingUpgrade(t *testing.T) {
 	for _, id := range []int64{3, 1, 2} {
 		servers[id] = en.start(t, kinds[id], id, "")
 	}
-	writes := 0
-	check := func(step string, id int64) {
-		t.Helper()
-		if err := servers[id].WaitServing(ctx); err != nil {
-			t.Fatalf("%s: server %d: %v", step, id, err)
-		}
-		t.Logf("%s: modes 1 %s, 2 %s, ours %s", step, mode(t, servers[1]), mode(t, servers[2]), mode(t, servers[3]))
-		c, _ := connect(t, servers[id].Addr())
-		defer c.Close()
-		writes++
-		p := fmt.Sprintf("/w%02d", writes)
-		if _, err := c.Create(p, []byte(step), 0, zk.WorldACL(zk.PermAll)); err != nil {
-			t.Fatalf("%s: create %s through server %d: %v", step, p, id, err)
-		}
-		for other, s := range servers {
-			if other == id {
-				continue
-			}
-			o, _ := connect(t, s.Addr())
-			eventually2(t, ctx, fmt.Sprintf("%s: %s on server %d", step, p, other), func() error {
-				if _, err := o.Sync(p); err != nil {
-					return err
-				}
-				for i := 1; i <= writes; i++ {
-					if ok, _, err := o.Exists(fmt.Sprintf("/w%02d", i)); err != nil || !ok {
-						return fmt.Errorf("/w%02d: %v %v", i, ok, err)
-					}
-				}
-				return nil
-			})
-			o.Close()
-		}
-	}
+	check := rollingCheck(t, ctx, servers)
 	check("portUnification everywhere", 3)
 	if m := mode(t, servers[3]); m != "leader" {
 		t.Fatalf("ours is %s, not the leader", m)
@@ -185,5 +153,43 @@ func eventually2(t *testing.T, ctx context.Context, what string, f func() error)
 			t.Fatalf("%s: %v", what, errors.Join(err, ctx.Err()))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// rollingCheck returns a check for rolling restarts: after server id restarted (step says how), it serves, and a
+// write through it reaches every other server, with the writes of the steps before.
+func rollingCheck(t *testing.T, ctx context.Context, servers map[int64]*harness.Server) func(step string, id int64) {
+	writes := 0
+	return func(step string, id int64) {
+		t.Helper()
+		if err := servers[id].WaitServing(ctx); err != nil {
+			t.Fatalf("%s: server %d: %v", step, id, err)
+		}
+		t.Logf("%s: modes 1 %s, 2 %s, ours %s", step, mode(t, servers[1]), mode(t, servers[2]), mode(t, servers[3]))
+		c, _ := connect(t, servers[id].Addr())
+		defer c.Close()
+		writes++
+		p := fmt.Sprintf("/w%02d", writes)
+		if _, err := c.Create(p, []byte(step), 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatalf("%s: create %s through server %d: %v", step, p, id, err)
+		}
+		for other, s := range servers {
+			if other == id {
+				continue
+			}
+			o, _ := connect(t, s.Addr())
+			eventually2(t, ctx, fmt.Sprintf("%s: %s on server %d", step, p, other), func() error {
+				if _, err := o.Sync(p); err != nil {
+					return err
+				}
+				for i := 1; i <= writes; i++ {
+					if ok, _, err := o.Exists(fmt.Sprintf("/w%02d", i)); err != nil || !ok {
+						return fmt.Errorf("/w%02d: %v %v", i, ok, err)
+					}
+				}
+				return nil
+			})
+			o.Close()
+		}
 	}
 }
