@@ -6,9 +6,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-zookeeper/zk"
 	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -129,8 +132,8 @@ func TestCommandConfigSecurity(t *testing.T) {
 }
 
 // TestZooKeeperTLS: --zookeeper reaches a TLS-only client port with the ZooKeeper client's system properties in
-// KAFKA_OPTS, as kafka-topics.sh's KafkaZkClient takes them; a JAAS Client section (SASL to ZooKeeper, which the
-// tool cannot do) stops it before it writes znodes with open ACLs.
+// KAFKA_OPTS, as kafka-topics.sh's KafkaZkClient takes them; with a JAAS Client section it also logs in with SASL
+// and creates znodes with Kafka's secure ACLs for its sasl id; a wrong password fails as ZooKeeper's client does.
 func TestZooKeeperTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := keystoretest.NewCA(t, "zk CA")
@@ -155,11 +158,31 @@ func TestZooKeeperTLS(t *testing.T) {
 	expect(t, kt(t, secure, "--create", "--topic", "over-tls", "--replica-assignment", "0"), 0, "Created topic over-tls.\n")
 	expect(t, kt(t, secure, "--list"), 0, "over-tls\n")
 
-	jaasFile := writeFile(t, dir, "zk.jaas", "Client {",
-		`  org.apache.zookeeper.server.auth.DigestLoginModule required username="kafka" password="pw";`, "};")
-	t.Setenv("KAFKA_OPTS", tlsOpts+" -Djava.security.auth.login.config="+jaasFile)
-	r := kt(t, secure, "--list")
-	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "SASL authentication to ZooKeeper is not supported") {
-		t.Fatalf("with a JAAS Client section: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	jaas := func(password string) string {
+		return writeFile(t, dir, "zk-"+password+".jaas", "Server {",
+			`  org.apache.zookeeper.server.auth.DigestLoginModule required user_kafka="pw";`, "};", "Client {",
+			`  org.apache.zookeeper.server.auth.DigestLoginModule required username="kafka" password="`+password+`";`, "};")
+	}
+	t.Setenv("SERVER_JVMFLAGS", "-Djava.security.auth.login.config="+jaas("pw"))
+	saslZk := startZkServer(t, "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
+	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas("pw"))
+	connectChroot(t, saslZk, "/sasl", nil)
+	expect(t, kt(t, saslZk+"/sasl", "--create", "--topic", "over-sasl", "--replica-assignment", "0"), 0,
+		"Created topic over-sasl.\n")
+	zc, _, err := zk.Connect([]string{saslZk}, 5*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zc.Close()
+	acls, _, err := zc.GetACL("/sasl/brokers/topics/over-sasl")
+	want := []zk.ACL{{Perms: zk.PermAll, Scheme: "sasl", ID: "kafka"}, {Perms: zk.PermRead, Scheme: "world", ID: "anyone"}}
+	if err != nil || !reflect.DeepEqual(acls, want) {
+		t.Fatalf("the topic's znode ACL: %v %v, want %v", acls, err, want)
+	}
+	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas("wrong"))
+	r := kt(t, saslZk+"/sasl", "--list")
+	if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "Exception in thread \"main\" "+
+		"kafka.zookeeper.ZooKeeperClientAuthFailedException: Auth failed either before or while waiting for connection\n") {
+		t.Fatalf("with a wrong password: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -40,6 +40,10 @@ func newZkService(connect string, o *options, jvm map[string]string, stdout, std
 		return nil, err
 	}
 	c, err := zkmeta.Connect(connect, zkTimeout, logger, opts...)
+	if errors.Is(err, zkmeta.ErrSASLAuthFailed) {
+		return nil, &uncaughtError{class: "kafka.zookeeper.ZooKeeperClientAuthFailedException",
+			msg: "Auth failed either before or while waiting for connection"}
+	}
 	if err != nil {
 		return nil, &uncaughtError{class: "kafka.zookeeper.ZooKeeperClientTimeoutException",
 			msg: fmt.Sprintf("Timed out waiting for connection while in state: CONNECTING (%v)", err)}
@@ -51,18 +55,21 @@ func newZkService(connect string, o *options, jvm map[string]string, stdout, std
 func (s *zkService) close() { s.c.Close() }
 
 // zkClientSecurity is what TopicCommand's ZooKeeper client takes from the JVM's system properties (KAFKA_OPTS):
-// TLS from zookeeper.client.secure, zookeeper.clientCnxnSocket and zookeeper.ssl.*, as ZKClientConfig reads them.
-// A JAAS Client section would make it log in with SASL and create znodes with secure ACLs, which go-zookeeper
-// cannot do, so the command stops instead of writing open znodes.
+// TLS from zookeeper.client.secure, zookeeper.clientCnxnSocket and zookeeper.ssl.*, as ZKClientConfig reads them;
+// with a JAAS Client section, a SASL login (DIGEST-MD5) and znodes created with Kafka's secure ACLs, as
+// TopicCommand makes its KafkaZkClient with isSecure = JaasUtils.isZkSaslEnabled().
 func zkClientSecurity(connect string, jvm map[string]string) ([]zkmeta.Option, error) {
 	saslOn, err := serverprops.ZkSaslEnabled(jvm)
 	if err != nil {
 		return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: err.Error()}
 	}
+	var opts []zkmeta.Option
 	if saslOn {
-		return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: "the JAAS file has a " +
-			serverprops.ZkLoginContext(jvm) + " section: SASL authentication to ZooKeeper is not supported by zkafka's " +
-			"kafka-topics (set -Dzookeeper.sasl.client=false or use TLS)"}
+		user, password, err := serverprops.ZkSaslLogin(jvm)
+		if err != nil {
+			return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: err.Error()}
+		}
+		opts = append(opts, zkmeta.WithSASL(user, password), zkmeta.WithSecureACLs())
 	}
 	// No key of server.properties: each setting comes from its system property or Kafka's default.
 	cfg, err := serverprops.FromMap(map[string]string{"zookeeper.connect": connect}, nil, nil)
@@ -71,13 +78,13 @@ func zkClientSecurity(connect string, jvm map[string]string) ([]zkmeta.Option, e
 	}
 	z := cfg.ZkClientTLS(jvm)
 	if !z.Enabled {
-		return nil, nil
+		return opts, nil
 	}
 	tc, err := tlsconf.ZooKeeper(z)
 	if err != nil {
 		return nil, &uncaughtError{class: "org.apache.zookeeper.common.X509Exception$SSLContextException", msg: err.Error()}
 	}
-	return []zkmeta.Option{zkmeta.WithTLS(tc)}, nil
+	return append(opts, zkmeta.WithTLS(tc)), nil
 }
 
 func (s *zkService) getTopics() ([]string, error) {

@@ -50,3 +50,32 @@ func ZkSecuritySysConfig(jvm map[string]string) string {
 	return fmt.Sprintf("[%s=%s, %s=%s, %s=%s]", JavaLoginConfig, get(JavaLoginConfig),
 		"zookeeper.sasl.client", get("zookeeper.sasl.client"), "zookeeper.sasl.clientconfig", get("zookeeper.sasl.clientconfig"))
 }
+
+// Login modules whose subject holds a user name and a password, which ZooKeeper's client then uses for DIGEST-MD5
+// (SecurityUtils.createSaslClient with no principals: the first public and private credentials).
+var zkDigestModules = map[string]bool{
+	"org.apache.zookeeper.server.auth.DigestLoginModule":      true,
+	"org.apache.kafka.common.security.plain.PlainLoginModule": true,
+}
+
+// ZkSaslLogin is the user name and password the ZooKeeper client's JAAS section logs in with. Only the digest
+// logins are read; a Kerberos login (Krb5LoginModule) is an error.
+func ZkSaslLogin(jvm map[string]string) (user, password string, err error) {
+	path := jvm[JavaLoginConfig]
+	f, err := jaas.LoadFile(path, jvm)
+	if err != nil {
+		return "", "", fmt.Errorf("Exception while loading Zookeeper JAAS login context %s: %w", ZkSecuritySysConfig(jvm), err)
+	}
+	section := ZkLoginContext(jvm)
+	mods := f.Contexts[section]
+	if len(mods) == 0 {
+		return "", "", fmt.Errorf("JAAS file %s has no %s section", path, section)
+	}
+	m := mods[0]
+	if !zkDigestModules[m.Class] {
+		return "", "", fmt.Errorf("JAAS section %s of %s: login module %s is not supported for ZooKeeper, only "+
+			"DIGEST-MD5 logins (org.apache.zookeeper.server.auth.DigestLoginModule with username and password)",
+			section, path, m.Class)
+	}
+	return m.Options["username"], m.Options["password"], nil
+}

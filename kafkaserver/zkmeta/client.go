@@ -62,6 +62,7 @@ type options struct {
 	dialer         zk.Dialer
 	connectTimeout time.Duration
 	secure         bool
+	sasl           *saslLogin
 }
 
 // WithTLS reaches ZooKeeper over TLS (zookeeper.ssl.client.enable): each connection is verified against the host
@@ -150,6 +151,11 @@ func Connect(connect string, sessionTimeout time.Duration, logger *slog.Logger, 
 	if dialer == nil {
 		dialer = net.DialTimeout
 	}
+	authFailed := make(chan struct{}) // never closed without SASL
+	if o.sasl != nil {
+		o.sasl.failed = authFailed
+		dialer = o.sasl.dialer(dialer)
+	}
 	conn, events, err := zk.Connect(servers, sessionTimeout,
 		zk.WithLogger(zkLogger{logger}), zk.WithLogInfo(false), zk.WithDialer(dialer))
 	if err != nil {
@@ -166,6 +172,11 @@ func Connect(connect string, sessionTimeout time.Duration, logger *slog.Logger, 
 	go c.watchSession(events)
 	select {
 	case <-c.connectedCh():
+	case <-authFailed:
+		c.Close()
+		// ZooKeeperClient.waitUntilConnected's ZooKeeperClientAuthFailedException.
+		return nil, fmt.Errorf("zookeeper connect %q: Auth failed either before or while waiting for connection: %w",
+			connect, o.sasl.err)
 	case <-time.After(o.connectTimeout):
 		c.Close()
 		return nil, fmt.Errorf("zookeeper connect %q: no session after %v: %w", connect, o.connectTimeout, zk.ErrNoServer)
