@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
 	"github.com/zkafka/zkafka/conformance/harness"
 )
 
@@ -78,30 +76,7 @@ func TestQuorumSASL(t *testing.T) {
 	if err := ours.WaitServing(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {
-		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
-	}
-	c3, _ := connect(t, ours.Addr())
-	c2, _ := connect(t, a2.Addr())
-	writesThroughLearner(t, c3, c2, "/f")
-
-	if err := a2.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	eventually2(t, ctx, "ours leading Apache's server 1", func() error {
-		if m1, m3 := mode(t, a1), mode(t, ours); m1 != "follower" || m3 != "leader" {
-			return fmt.Errorf("modes: 1 %s, ours %s", m1, m3)
-		}
-		return nil
-	})
-	c1, _ := connect(t, a1.Addr())
-	if _, err := c1.Create("/through-apache", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatalf("create through Apache's follower: %v", err)
-	}
-	c3b, _ := connect(t, ours.Addr())
-	if data, _, err := c3b.Get("/through-apache"); err != nil || string(data) != "x" {
-		t.Fatalf("/through-apache on ours: %q %v", data, err)
-	}
+	followThenLead(t, ctx, a1, a2, ours)
 	if !ours.LogContains("completed quorum SASL authentication") {
 		t.Error("ours logged no quorum SASL authentication")
 	}

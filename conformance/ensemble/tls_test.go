@@ -62,37 +62,7 @@ func TestQuorumTLS(t *testing.T) {
 	if err := ours.WaitServing(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {
-		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
-	}
-	c3, _ := connect(t, ours.Addr())
-	c2, _ := connect(t, a2.Addr())
-	writesThroughLearner(t, c3, c2, "/f")
-	watchFiresForLeaderWrite(t, c2, c3)
-
-	if err := a2.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	eventually2(t, ctx, "ours leading Apache's server 1", func() error {
-		if m1, m3 := mode(t, a1), mode(t, ours); m1 != "follower" || m3 != "leader" {
-			return fmt.Errorf("modes: 1 %s, ours %s", m1, m3)
-		}
-		return nil
-	})
-	c1, _ := connect(t, a1.Addr())
-	c3b, _ := connect(t, ours.Addr())
-	if _, err := c1.Create("/through-apache", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatalf("create through Apache's follower: %v", err)
-	}
-	if data, _, err := c3b.Get("/through-apache"); err != nil || string(data) != "x" {
-		t.Fatalf("/through-apache on ours: %q %v", data, err)
-	}
-	if _, err := c1.Sync("/f"); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _, err := c1.Exists("/f"); err != nil || !ok {
-		t.Fatalf("/f on Apache's follower: %v %v", ok, err)
-	}
+	followThenLead(t, ctx, a1, a2, ours)
 	// Apache's quorum ports log each TLS peer they accept: ours came over TLS.
 	if !a1.LogContains("Accepted TLS connection from") {
 		t.Error("Apache's server 1 logged no TLS connection accepted")
@@ -191,5 +161,43 @@ func rollingCheck(t *testing.T, ctx context.Context, servers map[int64]*harness.
 			})
 			o.Close()
 		}
+	}
+}
+
+// followThenLead checks ours, server 3, following Apache's leader, server 2 (writes through ours, the leader's
+// writes firing watches on ours), then, when server 2 stops, elected by ours and Apache's server 1 (the same
+// history, the higher id) and leading it: a write through Apache's follower reaches ours, and the follower syncs.
+func followThenLead(t *testing.T, ctx context.Context, a1, a2, ours *harness.Server) {
+	t.Helper()
+	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {
+		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
+	}
+	c3, _ := connect(t, ours.Addr())
+	c2, _ := connect(t, a2.Addr())
+	writesThroughLearner(t, c3, c2, "/f")
+	watchFiresForLeaderWrite(t, c2, c3)
+
+	if err := a2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	eventually2(t, ctx, "ours leading Apache's server 1", func() error {
+		if m1, m3 := mode(t, a1), mode(t, ours); m1 != "follower" || m3 != "leader" {
+			return fmt.Errorf("modes: 1 %s, ours %s", m1, m3)
+		}
+		return nil
+	})
+	c1, _ := connect(t, a1.Addr())
+	c3b, _ := connect(t, ours.Addr())
+	if _, err := c1.Create("/through-apache", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create through Apache's follower: %v", err)
+	}
+	if data, _, err := c3b.Get("/through-apache"); err != nil || string(data) != "x" {
+		t.Fatalf("/through-apache on ours: %q %v", data, err)
+	}
+	if _, err := c1.Sync("/f"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := c1.Exists("/f"); err != nil || !ok {
+		t.Fatalf("/f on Apache's follower: %v %v", ok, err)
 	}
 }

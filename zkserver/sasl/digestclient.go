@@ -36,7 +36,7 @@ func (c *DigestClient) Complete() bool { return c.step == 2 }
 func (c *DigestClient) Step(challenge []byte) ([]byte, error) {
 	switch c.step {
 	case 0:
-		d, err := parseChallenge(challenge)
+		d, err := parseDirectives(challenge, challengeKeys)
 		if err != nil {
 			return nil, err
 		}
@@ -79,56 +79,6 @@ func (c *DigestClient) Step(challenge []byte) ([]byte, error) {
 		return nil, nil
 	}
 	return nil, errors.New("DIGEST-MD5: Client at illegal state")
-}
-
-// parseChallenge reads the server's digest-challenge directives.
-func parseChallenge(b []byte) (map[string]string, error) {
-	out := map[string]string{}
-	s := string(b)
-	for len(s) > 0 {
-		s = strings.TrimLeft(s, " \t\r\n,")
-		if s == "" {
-			break
-		}
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok {
-			return nil, fmt.Errorf("DIGEST-MD5: Digest-challenge format violation: %q", s)
-		}
-		key := strings.ToLower(strings.TrimSpace(k))
-		var val strings.Builder
-		if strings.HasPrefix(rest, `"`) {
-			i, closed := 1, false
-			for i < len(rest) {
-				ch := rest[i]
-				i++
-				if ch == '\\' && i < len(rest) {
-					val.WriteByte(rest[i])
-					i++
-					continue
-				}
-				if ch == '"' {
-					closed = true
-					break
-				}
-				val.WriteByte(ch)
-			}
-			if !closed {
-				return nil, fmt.Errorf("DIGEST-MD5: Unmatched quote found for directive: %s", key)
-			}
-			s = rest[i:]
-		} else {
-			v, after, _ := strings.Cut(rest, ",")
-			val.WriteString(strings.TrimSpace(v))
-			s = after
-		}
-		if _, dup := out[key]; dup && key != "realm" {
-			return nil, fmt.Errorf("DIGEST-MD5: Directive %s must occur at most once", key)
-		}
-		if _, dup := out[key]; !dup {
-			out[key] = val.String() // of several realms the first, the JDK's default choice
-		}
-	}
-	return out, nil
 }
 
 func containsToken(list, tok string) bool {

@@ -85,15 +85,25 @@ func (s *DigestServer) Evaluate(token []byte) ([]byte, error) {
 	return nil, errors.New("DIGEST-MD5: Server at illegal state")
 }
 
-// digest-response directives the server reads; any other is ignored, as the JDK does.
-var responseKeys = map[string]bool{
-	"username": true, "realm": true, "nonce": true, "cnonce": true, "nc": true, "qop": true,
-	"digest-uri": true, "response": true, "maxbuf": true, "charset": true, "cipher": true, "authzid": true,
+// directiveSet names the directives a parse keeps (any other is ignored, as the JDK does); true marks one that may
+// come more than once, of which the first is kept.
+type directiveSet map[string]bool
+
+// responseKeys are the digest-response directives the server reads.
+var responseKeys = directiveSet{
+	"username": false, "realm": false, "nonce": false, "cnonce": false, "nc": false, "qop": false,
+	"digest-uri": false, "response": false, "maxbuf": false, "charset": false, "cipher": false, "authzid": false,
+}
+
+// challengeKeys are the digest-challenge directives the client reads; a server may offer several realms.
+var challengeKeys = directiveSet{
+	"realm": true, "nonce": false, "qop": false, "stale": false, "maxbuf": false, "charset": false,
+	"algorithm": false, "cipher": false,
 }
 
 // verify checks a digest-response in the order of the JDK's DigestMD5Server.validateClientResponse.
 func (s *DigestServer) verify(token []byte) ([]byte, error) {
-	d, err := parseDirectives(token)
+	d, err := parseDirectives(token, responseKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +221,8 @@ func latin1OrUTF8(s string) []byte {
 
 // parseDirectives reads a comma-separated list of key=value or key="quoted value" (backslash escapes the next
 // character), keys case-insensitive, values decoded as UTF-8 (malformed bytes become U+FFFD, as Java's decoder
-// makes them). A known key given twice is an error.
-func parseDirectives(b []byte) (map[string]string, error) {
+// makes them), keeping the keys of known. A known key given twice is an error unless it may repeat.
+func parseDirectives(b []byte, known directiveSet) (map[string]string, error) {
 	s := strings.ToValidUTF8(string(b), string(utf8.RuneError))
 	out := map[string]string{}
 	i := 0
@@ -260,11 +270,14 @@ func parseDirectives(b []byte) (map[string]string, error) {
 			val.WriteString(strings.TrimSpace(s[i : i+k]))
 			i += k
 		}
-		if responseKeys[key] {
-			if _, dup := out[key]; dup {
-				return nil, fmt.Errorf("DIGEST-MD5: Directive %s must occur at most once", key)
-			}
+		repeatable, ok := known[key]
+		if !ok {
+			continue
+		}
+		if _, dup := out[key]; !dup {
 			out[key] = val.String()
+		} else if !repeatable {
+			return nil, fmt.Errorf("DIGEST-MD5: Directive %s must occur at most once", key)
 		}
 	}
 	return out, nil

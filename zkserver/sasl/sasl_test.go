@@ -71,7 +71,7 @@ func TestJDKClientResponses(t *testing.T) {
 // client is a DIGEST-MD5 client for the tests: the response a JDK client would send for user and password, with
 // edit applied to its directives.
 func client(t *testing.T, challenge []byte, user, password string, edit func(map[string]string)) []byte {
-	d, err := parseDirectives(challenge)
+	d, err := parseDirectives(challenge, challengeKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +185,12 @@ func TestExchangeOutcomes(t *testing.T) {
 func ptr(s string) *string { return &s }
 
 func TestParseDirectives(t *testing.T) {
-	d, err := parseDirectives([]byte(` Username = "a\"b" , ,qop=auth ,unknown="x", nc=00000001`))
+	d, err := parseDirectives([]byte(` Username = "a\"b" , ,qop=auth ,unknown="x", nc=00000001`), responseKeys)
 	if err != nil || !reflect.DeepEqual(d, map[string]string{"username": `a"b`, "qop": "auth", "nc": "00000001"}) {
 		t.Fatalf("%v %v", d, err)
 	}
 	for _, in := range []string{`username="a`, `username=a,username=b`, `justakey`} {
-		if _, err := parseDirectives([]byte(in)); err == nil {
+		if _, err := parseDirectives([]byte(in), responseKeys); err == nil {
 			t.Errorf("%q parsed", in)
 		}
 	}
