@@ -47,6 +47,8 @@ type QuorumConfig struct {
 	Auth *quorumauth.Config
 	// Voters are the participants' ids (not the observers').
 	Voters map[int64]bool
+	// LeaderRefusesClients is leaderServes=no (zoo.cfg, or -Dzookeeper.leaderServes): leading, we serve no clients.
+	LeaderRefusesClients bool
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -63,7 +65,9 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 	}
 	q := &QuorumConfig{MyID: zc.MyID, Members: map[int64]Member{}, Voters: map[int64]bool{}, InitLimit: zc.InitLimit, SyncLimit: zc.SyncLimit,
 		ConfigText: zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
-		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond}
+		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
+		// Leader.lead compares the property with "no" exactly.
+		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no"}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{

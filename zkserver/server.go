@@ -116,6 +116,7 @@ func Start(cfg Config) (*Server, error) {
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
 		Quorum:                  cfg.Quorum != nil,
+		LeaderRefusesClients:    cfg.Quorum != nil && cfg.Quorum.LeaderRefusesClients,
 		ACL:                     cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
 	}, s.fatal)
 	if err != nil {

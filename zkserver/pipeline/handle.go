@@ -482,6 +482,10 @@ func (p *Processor) Connect(c *Client, cr *ConnectRequest) {
 }
 
 func (p *Processor) connect(c *Client, cr *ConnectRequest) {
+	if p.cfg.LeaderRefusesClients && p.ens != nil {
+		p.dropClient(c) // a leader that does not serve closes every client connection, as when not running
+		return
+	}
 	req := &cr.Req
 	c.readOnly = cr.HasRO
 	if req.LastZxidSeen > p.zxid {

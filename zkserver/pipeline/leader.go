@@ -65,7 +65,7 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 		p.committed.Store(p.zxid)
 		p.sessions.RecordTouches(false)
 		p.sessions.Replace(p.sessions.Sessions(), time.Now().UnixMilli())
-		p.serving.Store(true)
+		p.serving.Store(!p.cfg.LeaderRefusesClients)
 	})
 }
 

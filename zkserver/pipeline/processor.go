@@ -49,6 +49,10 @@ type Config struct {
 	// expiry, no container sweeps) or leads (leader.go: as standalone, with replies held until commit), and serves
 	// no one in between.
 	Quorum bool
+	// LeaderRefusesClients is zookeeper.leaderServes=no: leading, the server takes no client connections of its
+	// own (its learners' sessions only) and reports itself not serving, as Apache's leader then never hands its
+	// ZooKeeperServer to the connection factory.
+	LeaderRefusesClients bool
 
 	ACL acl.Config
 	// EnforceAuth are the schemes a connection must have authenticated with before any request but auth and SASL
