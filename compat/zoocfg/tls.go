@@ -25,6 +25,9 @@ type TLSSettings struct {
 	// HostnameVerification is ssl.hostnameVerification (default true): the quorum peers check each other's
 	// certificate against the address they connected to or were connected from (ZKTrustManager).
 	HostnameVerification bool
+	// CRL and OCSP are ssl.crl and ssl.ocsp (revocation checks); ContextSupplier is ssl.context.supplier.class.
+	CRL, OCSP       bool
+	ContextSupplier string
 	// AuthScheme is ssl.authProvider (default x509); AuthClass the provider class registered for it. Client ports
 	// only, as the next two.
 	AuthScheme, AuthClass string
@@ -107,6 +110,9 @@ func (c *Config) x509Settings(prefix string) (TLSSettings, error) {
 	if v, ok := c.Props[prefix+"ciphersuites"]; ok {
 		t.CipherSuites = strings.Split(v, ",")
 	}
+	t.CRL = javaBool(strings.TrimSpace(prop("crl")))
+	t.OCSP = javaBool(strings.TrimSpace(prop("ocsp")))
+	t.ContextSupplier = prop("context.supplier.class")
 	if v, ok := c.Props[prefix+"hostnameVerification"]; ok {
 		t.HostnameVerification = javaBool(strings.TrimSpace(v)) // ZKConfig.getBoolean
 	}

@@ -19,6 +19,16 @@ import (
 // default store, cacerts, for which the system roots stand in), the protocol versions, the cipher suites, and the
 // client authentication. prefix names the settings in errors ("ssl." or "ssl.quorum.").
 func Load(t zoocfg.TLSSettings, prefix string) (*tls.Config, error) {
+	// Refused rather than ignored: a server told to check revocation must not quietly skip it.
+	switch {
+	case t.CRL:
+		return nil, fmt.Errorf("%scrl: certificate revocation lists are not supported", prefix)
+	case t.OCSP:
+		return nil, fmt.Errorf("%socsp: OCSP revocation checks are not supported", prefix)
+	case t.ContextSupplier != "":
+		return nil, fmt.Errorf("%scontext.supplier.class %s: a Java SSLContext supplier cannot run here", prefix,
+			t.ContextSupplier)
+	}
 	cfg := &tls.Config{}
 	if t.KeystoreLocation != "" {
 		cert, err := keystore.KeyPair(t.KeystoreType, t.KeystoreLocation, t.KeystorePassword, "")

@@ -212,3 +212,19 @@ func TestReloadCertFiles(t *testing.T) {
 		}
 	}
 }
+
+// Settings zkserver cannot honour stop the start instead of being skipped.
+func TestRefusedSettings(t *testing.T) {
+	ca := keystoretest.NewCA(t, "ca")
+	for name, edit := range map[string]func(*zoocfg.TLSSettings){
+		"ssl.quorum.crl":                    func(s *zoocfg.TLSSettings) { s.CRL = true },
+		"ssl.quorum.ocsp":                   func(s *zoocfg.TLSSettings) { s.OCSP = true },
+		"ssl.quorum.context.supplier.class": func(s *zoocfg.TLSSettings) { s.ContextSupplier = "com.example.Supplier" },
+	} {
+		s := settings(t, t.TempDir(), ca, "zk", "127.0.0.1")
+		edit(&s)
+		if _, err := New(s, Options{SSLQuorum: true}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
