@@ -196,7 +196,14 @@ func (m *Manager) dial(sid int64, addr string) {
 	p.connecting = false
 	m.mu.Unlock()
 	if err != nil {
-		m.log.Debug("cannot open election connection", "sid", sid, "addr", addr, "err", err)
+		// A peer that is down is retried quietly; one that answered but failed the TLS handshake or the quorum
+		// SASL login is a configuration to look at.
+		level := slog.LevelWarn
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			level = slog.LevelDebug
+		}
+		m.log.Log(context.Background(), level, "cannot open election connection", "sid", sid, "addr", addr, "err", err)
 		return
 	}
 	if sid > m.cfg.MyID {
