@@ -106,33 +106,23 @@ func TestQuorumSASL(t *testing.T) {
 func TestQuorumSASLRollingUpgrade(t *testing.T) {
 	harness.EnsureZKServer(t)
 	en := newEnsemble(t)
-	kinds := map[int64]harness.Kind{1: harness.Apache, 2: harness.Apache, 3: harness.ZKServer}
-	servers := map[int64]*harness.Server{}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
-	for _, id := range []int64{3, 1, 2} {
-		servers[id] = en.start(t, kinds[id], id, "")
-	}
-	check := rollingCheck(t, ctx, servers)
-	check("plaintext", 3)
-	if m := mode(t, servers[3]); m != "leader" {
-		t.Fatalf("ours is %s, not the leader", m)
-	}
+	restart := en.rolling(t, ctx, "plaintext")
+	var ours *harness.Server
 	for _, step := range []struct{ name, learner, server string }{
 		{"enableSasl", "false", "false"}, {"learnerRequireSasl", "true", "false"}, {"serverRequireSasl", "true", "true"},
 	} {
 		for id := int64(1); id <= 3; id++ {
-			if err := servers[id].Stop(); err != nil {
-				t.Fatal(err)
-			}
 			en.quorumSASL(t, id, "learner-secret")
 			en.extra[id]["quorum.auth.learnerRequireSasl"] = step.learner
 			en.extra[id]["quorum.auth.serverRequireSasl"] = step.server
-			servers[id] = en.start(t, kinds[id], id, servers[id].Dir())
-			check(fmt.Sprintf("%s on server %d", step.name, id), id)
+			if s := restart(id, fmt.Sprintf("%s on server %d", step.name, id)); id == 3 {
+				ours = s
+			}
 		}
 	}
-	if !servers[3].LogContains("completed quorum SASL authentication") {
+	if !ours.LogContains("completed quorum SASL authentication") {
 		t.Error("ours logged no quorum SASL authentication")
 	}
 }

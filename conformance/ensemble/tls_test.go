@@ -78,34 +78,19 @@ func TestQuorumTLSRollingUpgrade(t *testing.T) {
 	harness.EnsureZKServer(t)
 	en := newEnsemble(t)
 	en.quorumTLS(t)
-	kinds := map[int64]harness.Kind{1: harness.Apache, 2: harness.Apache, 3: harness.ZKServer}
-	servers := map[int64]*harness.Server{}
 	for id := range en.members {
 		en.setQuorumTLS(id, false, true)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
-	// Ours starts first and leads (three empty servers elect the highest id): Apache's followers come to its
-	// unified quorum port in plaintext. Later restarts move the leadership between ours and Apache's server 2.
-	for _, id := range []int64{3, 1, 2} {
-		servers[id] = en.start(t, kinds[id], id, "")
-	}
-	check := rollingCheck(t, ctx, servers)
-	check("portUnification everywhere", 3)
-	if m := mode(t, servers[3]); m != "leader" {
-		t.Fatalf("ours is %s, not the leader", m)
-	}
+	restart := en.rolling(t, ctx, "portUnification everywhere")
 	for _, step := range []struct {
 		name                       string
 		sslQuorum, portUnification bool
 	}{{"sslQuorum", true, true}, {"portUnification off", true, false}} {
 		for id := int64(1); id <= 3; id++ {
-			if err := servers[id].Stop(); err != nil {
-				t.Fatal(err)
-			}
 			en.setQuorumTLS(id, step.sslQuorum, step.portUnification)
-			servers[id] = en.start(t, kinds[id], id, servers[id].Dir())
-			check(fmt.Sprintf("%s on server %d", step.name, id), id)
+			restart(id, fmt.Sprintf("%s on server %d", step.name, id))
 		}
 	}
 }
@@ -123,6 +108,33 @@ func eventually2(t *testing.T, ctx context.Context, what string, f func() error)
 			t.Fatalf("%s: %v", what, errors.Join(err, ctx.Err()))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// rolling starts ours (server 3) first and then Apache's 1 and 2, so that ours leads (three empty servers elect
+// the highest id), checks that a write through ours reaches the others (step names the set-up), and returns a
+// restart of one server with its current settings, checked the same way. Restarts move the leadership between
+// ours and Apache's server 2. restart returns the restarted server.
+func (en *ensemble) rolling(t *testing.T, ctx context.Context, step string) (restart func(id int64, step string) *harness.Server) {
+	t.Helper()
+	kinds := map[int64]harness.Kind{1: harness.Apache, 2: harness.Apache, 3: harness.ZKServer}
+	servers := map[int64]*harness.Server{}
+	for _, id := range []int64{3, 1, 2} {
+		servers[id] = en.start(t, kinds[id], id, "")
+	}
+	check := rollingCheck(t, ctx, servers)
+	check(step, 3)
+	if m := mode(t, servers[3]); m != "leader" {
+		t.Fatalf("ours is %s, not the leader", m)
+	}
+	return func(id int64, step string) *harness.Server {
+		t.Helper()
+		if err := servers[id].Stop(); err != nil {
+			t.Fatal(err)
+		}
+		servers[id] = en.start(t, kinds[id], id, servers[id].Dir())
+		check(step, id)
+		return servers[id]
 	}
 }
 
