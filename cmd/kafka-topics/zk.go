@@ -59,17 +59,13 @@ func (s *zkService) close() { s.c.Close() }
 // with a JAAS Client section, a SASL login (DIGEST-MD5) and znodes created with Kafka's secure ACLs, as
 // TopicCommand makes its KafkaZkClient with isSecure = JaasUtils.isZkSaslEnabled().
 func zkClientSecurity(connect string, jvm map[string]string) ([]zkmeta.Option, error) {
-	saslOn, err := serverprops.ZkSaslEnabled(jvm)
+	login, err := serverprops.ZkSaslLogin(jvm)
 	if err != nil {
 		return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: err.Error()}
 	}
 	var opts []zkmeta.Option
-	if saslOn {
-		user, password, err := serverprops.ZkSaslLogin(jvm)
-		if err != nil {
-			return nil, &uncaughtError{class: "org.apache.kafka.common.KafkaException", msg: err.Error()}
-		}
-		opts = append(opts, zkmeta.WithSASL(user, password), zkmeta.WithSecureACLs())
+	if login != nil {
+		opts = append(opts, zkmeta.WithSASL(login.User, login.Password), zkmeta.WithSecureACLs())
 	}
 	// No key of server.properties: each setting comes from its system property or Kafka's default.
 	cfg, err := serverprops.FromMap(map[string]string{"zookeeper.connect": connect}, nil, nil)

@@ -17,26 +17,43 @@ func ZkLoginContext(jvm map[string]string) string {
 	return "Client"
 }
 
-// ZkSaslEnabled is JaasUtils.isZkSaslEnabled: the JAAS file has the ZooKeeper client's login context; an error
-// when it has but zookeeper.sasl.client is false.
-func ZkSaslEnabled(jvm map[string]string) (bool, error) {
+// ZkLogin is the user name and password the ZooKeeper client logs in to ZooKeeper with (DIGEST-MD5).
+type ZkLogin struct{ User, Password string }
+
+// ZkSaslLogin is JaasUtils.isZkSaslEnabled with the login it finds: nil when the JAAS file has no ZooKeeper client
+// login context (or no file is named); an error when it has one but zookeeper.sasl.client is false, or when the
+// context is not a digest login (a Kerberos one, say): only those are read.
+func ZkSaslLogin(jvm map[string]string) (*ZkLogin, error) {
 	path := jvm[JavaLoginConfig]
 	if path == "" {
-		return false, nil
+		return nil, nil
 	}
 	f, err := jaas.LoadFile(path, jvm)
 	if err != nil {
-		return false, fmt.Errorf("Exception while loading Zookeeper JAAS login context %s: %w", ZkSecuritySysConfig(jvm), err)
+		return nil, fmt.Errorf("Exception while loading Zookeeper JAAS login context %s: %w", ZkSecuritySysConfig(jvm), err)
 	}
-	_, found := f.Contexts[ZkLoginContext(jvm)]
+	section := ZkLoginContext(jvm)
+	mods, found := f.Contexts[section]
 	enabled := true
 	if v, ok := jvm["zookeeper.sasl.client"]; ok {
 		enabled = strings.EqualFold(v, "true")
 	}
 	if found && !enabled {
-		return false, errors.New("Exception while determining if ZooKeeper is secure " + ZkSecuritySysConfig(jvm))
+		return nil, errors.New("Exception while determining if ZooKeeper is secure " + ZkSecuritySysConfig(jvm))
 	}
-	return found, nil
+	if !found {
+		return nil, nil
+	}
+	if len(mods) == 0 {
+		return nil, fmt.Errorf("JAAS file %s has no %s section", path, section)
+	}
+	m := mods[0]
+	if !zkDigestModules[m.Class] {
+		return nil, fmt.Errorf("JAAS section %s of %s: login module %s is not supported for ZooKeeper, only "+
+			"DIGEST-MD5 logins (org.apache.zookeeper.server.auth.DigestLoginModule with username and password)",
+			section, path, m.Class)
+	}
+	return &ZkLogin{User: m.Options["username"], Password: m.Options["password"]}, nil
 }
 
 // ZkSecuritySysConfig is JaasUtils.zkSecuritySysConfigString.
@@ -56,26 +73,4 @@ func ZkSecuritySysConfig(jvm map[string]string) string {
 var zkDigestModules = map[string]bool{
 	"org.apache.zookeeper.server.auth.DigestLoginModule":      true,
 	"org.apache.kafka.common.security.plain.PlainLoginModule": true,
-}
-
-// ZkSaslLogin is the user name and password the ZooKeeper client's JAAS section logs in with. Only the digest
-// logins are read; a Kerberos login (Krb5LoginModule) is an error.
-func ZkSaslLogin(jvm map[string]string) (user, password string, err error) {
-	path := jvm[JavaLoginConfig]
-	f, err := jaas.LoadFile(path, jvm)
-	if err != nil {
-		return "", "", fmt.Errorf("Exception while loading Zookeeper JAAS login context %s: %w", ZkSecuritySysConfig(jvm), err)
-	}
-	section := ZkLoginContext(jvm)
-	mods := f.Contexts[section]
-	if len(mods) == 0 {
-		return "", "", fmt.Errorf("JAAS file %s has no %s section", path, section)
-	}
-	m := mods[0]
-	if !zkDigestModules[m.Class] {
-		return "", "", fmt.Errorf("JAAS section %s of %s: login module %s is not supported for ZooKeeper, only "+
-			"DIGEST-MD5 logins (org.apache.zookeeper.server.auth.DigestLoginModule with username and password)",
-			section, path, m.Class)
-	}
-	return m.Options["username"], m.Options["password"], nil
 }

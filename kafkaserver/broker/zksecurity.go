@@ -22,22 +22,18 @@ func zkSecurity(cfg *serverprops.Config, jvm map[string]string, log *slog.Logger
 		}
 		opts = append(opts, zkmeta.WithTLS(tc))
 	}
-	sasl, err := serverprops.ZkSaslEnabled(jvm)
+	login, err := serverprops.ZkSaslLogin(jvm)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.ZookeeperSetACL && !sasl && !z.ClientAuthReady() {
+	if cfg.ZookeeperSetACL && login == nil && !z.ClientAuthReady() {
 		return nil, fmt.Errorf("%s is true, but ZooKeeper client TLS configuration identifying at least "+
 			"zookeeper.ssl.client.enable, zookeeper.clientCnxnSocket, and zookeeper.ssl.keystore.location was not "+
 			"present and the verification of the JAAS login file failed %s", serverprops.ZkSetACL, serverprops.ZkSecuritySysConfig(jvm))
 	}
-	if sasl {
-		user, password, err := serverprops.ZkSaslLogin(jvm)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("ZooKeeper client logs in with SASL (DIGEST-MD5)", "section", serverprops.ZkLoginContext(jvm), "user", user)
-		opts = append(opts, zkmeta.WithSASL(user, password))
+	if login != nil {
+		log.Info("ZooKeeper client logs in with SASL (DIGEST-MD5)", "section", serverprops.ZkLoginContext(jvm), "user", login.User)
+		opts = append(opts, zkmeta.WithSASL(login.User, login.Password))
 	}
 	if cfg.ZookeeperSetACL {
 		opts = append(opts, zkmeta.WithSecureACLs())

@@ -34,12 +34,12 @@ type Config struct {
 	settings  zoocfg.TLSSettings
 	reload    bool // sslQuorumReloadCertFiles
 
-	mu   sync.Mutex
-	base *tls.Config
-	// trusted is the trust store; nil without one, when Java's default trust manager (cacerts, for which the
-	// system roots stand in) checks the chain and no host name is checked (ZKTrustManager only wraps a trust store).
-	trusted *x509.CertPool
-	stamps  []fileStamp // the store files as base was loaded from them
+	mu sync.Mutex
+	// base is every connection's TLS configuration. Its RootCAs are the trust store: nil without one, when Java's
+	// default trust manager (cacerts, for which the system roots stand in) checks the chain and no host name is
+	// checked (ZKTrustManager only wraps a trust store).
+	base   *tls.Config
+	stamps []fileStamp // the store files as base was loaded from them (with ReloadCertFiles)
 }
 
 // Options are zoo.cfg's switches for the quorum's transport.
@@ -67,12 +67,13 @@ func New(t zoocfg.TLSSettings, o Options) (*Config, error) {
 	}
 	c := &Config{dialTLS: o.SSLQuorum, unified: o.PortUnification, checkHost: t.HostnameVerification,
 		log: o.Logger, resolver: net.DefaultResolver, settings: t, reload: o.ReloadCertFiles}
-	c.stamps = c.stampFiles()
+	if c.reload {
+		c.stamps = c.stampFiles()
+	}
 	var err error
 	if c.base, err = load(t); err != nil {
 		return nil, err
 	}
-	c.trusted = c.base.RootCAs
 	return c, nil
 }
 
@@ -110,10 +111,10 @@ func (c *Config) stampFiles() []fileStamp {
 	return stamps
 }
 
-// context is a copy of the base configuration and the trust store for one connection, the stores loaded again
+// context is a copy of the base configuration for one connection, the stores loaded again
 // first when sslQuorumReloadCertFiles is on and one of their files changed (as X509Util's file watchers reset
 // its SSL context; a store that fails to load leaves the one before in use).
-func (c *Config) context() (*tls.Config, *x509.CertPool) {
+func (c *Config) context() *tls.Config {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.reload {
@@ -123,11 +124,11 @@ func (c *Config) context() (*tls.Config, *x509.CertPool) {
 				c.log.Error("reloading the quorum's key and trust stores", "err", err)
 			} else {
 				c.log.Info("reloaded the quorum's key and trust stores")
-				c.base, c.trusted = base, base.RootCAs
+				c.base = base
 			}
 		}
 	}
-	return c.base.Clone(), c.trusted
+	return c.base.Clone()
 }
 
 // TLS reports whether peers are dialed over TLS (sslQuorum).
@@ -148,10 +149,10 @@ func (c *Config) Dial(ctx context.Context, addr string, timeout time.Duration) (
 		host = "" // an address without a name: InetAddress.getHostName looks it up
 	}
 	ip := remoteIP(nc)
-	cfg, trusted := c.context()
+	cfg := c.context()
 	cfg.InsecureSkipVerify = true // verify does what Java's trust manager does
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		return c.verify(cs.PeerCertificates, x509.ExtKeyUsageServerAuth, trusted, ip, host)
+		return c.verify(cs.PeerCertificates, x509.ExtKeyUsageServerAuth, cfg.RootCAs, ip, host)
 	}
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -171,12 +172,12 @@ func (c *Config) Server(nc net.Conn) net.Conn {
 		return nc
 	}
 	ip := remoteIP(nc)
-	cfg, trusted := c.context()
+	cfg := c.context()
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return nil // ssl.quorum.clientAuth want or none, and no certificate sent
 		}
-		return c.verify(cs.PeerCertificates, x509.ExtKeyUsageClientAuth, trusted, ip, "")
+		return c.verify(cs.PeerCertificates, x509.ExtKeyUsageClientAuth, cfg.RootCAs, ip, "")
 	}
 	if c.unified {
 		return dualmode.Server(nc, cfg)
