@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"unicode/utf8"
 )
 
@@ -21,6 +22,24 @@ var ErrShort = errors.New("jute: record truncated")
 type Record interface {
 	Encode(e *Encoder)
 	Decode(d *Decoder)
+}
+
+// ReadFrame reads one frame of the client wire, a big-endian int32 length and that many bytes, and returns the
+// bytes. A length below zero or above max fails before anything is allocated.
+func ReadFrame(r io.Reader, max int) ([]byte, error) {
+	var lb [4]byte
+	if _, err := io.ReadFull(r, lb[:]); err != nil {
+		return nil, err
+	}
+	n := int32(binary.BigEndian.Uint32(lb[:]))
+	if n < 0 || int(n) > max {
+		return nil, fmt.Errorf("frame length %d out of range (max %d)", n, max)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Encoder appends Jute-encoded values to a byte slice.

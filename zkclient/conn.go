@@ -14,7 +14,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -209,7 +208,7 @@ func (c *Conn) handshake(sessionID int64, passwd []byte) error {
 	if _, err := c.nc.Write(e.Buf); err != nil {
 		return fmt.Errorf("zkclient: send connect request: %w", err)
 	}
-	frame, err := readFrame(c.nc, c.opt.MaxFrame)
+	frame, err := jute.ReadFrame(c.nc, c.opt.MaxFrame)
 	if err != nil {
 		return fmt.Errorf("zkclient: read connect response: %w", err)
 	}
@@ -232,22 +231,6 @@ func (c *Conn) handshake(sessionID int64, passwd []byte) error {
 	c.lastZxid = c.opt.LastZxidSeen
 	c.log.Debug("session established", "session", fmt.Sprintf("0x%x", c.sid), "timeout", c.timeout)
 	return nil
-}
-
-func readFrame(r io.Reader, max int) ([]byte, error) {
-	var lb [4]byte
-	if _, err := io.ReadFull(r, lb[:]); err != nil {
-		return nil, err
-	}
-	n := int32(binary.BigEndian.Uint32(lb[:]))
-	if n < 0 || int(n) > max {
-		return nil, fmt.Errorf("zkclient: packet length %d out of range (max %d)", n, max)
-	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, err
-	}
-	return buf, nil
 }
 
 // SessionID returns the session id the server assigned.
@@ -388,7 +371,7 @@ func (c *Conn) readLoop() {
 	readTimeout := c.timeout * 2 / 3
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(readTimeout))
-		frame, err := readFrame(br, c.opt.MaxFrame)
+		frame, err := jute.ReadFrame(br, c.opt.MaxFrame)
 		if err != nil {
 			c.fail(fmt.Errorf("%w: read: %w", ErrConnectionLoss, err))
 			return

@@ -558,13 +558,13 @@ func TestCloseFailsPending(t *testing.T) {
 			return
 		}
 		defer nc.Close()
-		if _, err := readFrame(nc, jute.DefaultMaxBuffer); err != nil {
+		if _, err := jute.ReadFrame(nc, jute.DefaultMaxBuffer); err != nil {
 			return
 		}
 		resp := jute.Marshal(&jute.ConnectResponse{TimeOut: 3000, SessionID: 42, Passwd: make([]byte, 16)})
 		nc.Write(binary.BigEndian.AppendUint32(nil, uint32(len(resp))))
 		nc.Write(resp)
-		readFrame(nc, jute.DefaultMaxBuffer)
+		jute.ReadFrame(nc, jute.DefaultMaxBuffer)
 	}()
 	c, err := Dial(ln.Addr().String(), Options{})
 	if err != nil {

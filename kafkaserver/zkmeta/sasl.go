@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"time"
@@ -68,18 +67,18 @@ type saslConn struct {
 func (c *saslConn) Read(p []byte) (int, error) {
 	if !c.done {
 		c.done = true
-		frame, err := readFrame(c.Conn)
+		body, err := jute.ReadFrame(c.Conn, jute.DefaultMaxBuffer)
 		if err != nil {
 			return 0, err
 		}
 		var rsp jute.ConnectResponse
-		if err := jute.Unmarshal(frame[4:], &rsp); err == nil && rsp.TimeOut > 0 {
+		if err := jute.Unmarshal(body, &rsp); err == nil && rsp.TimeOut > 0 {
 			if err := c.authenticate(); err != nil {
 				c.Conn.Close()
 				return 0, err
 			}
 		} // an expired session (timeout 0) has nothing to log in to
-		c.pending = frame
+		c.pending = append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...) // the frame as it came
 	}
 	if len(c.pending) > 0 {
 		n := copy(p, c.pending)
@@ -102,11 +101,11 @@ func (c *saslConn) authenticate() error {
 		if _, err := c.Conn.Write(append(frame, req...)); err != nil {
 			return fmt.Errorf("send SASL token: %w", err)
 		}
-		reply, err := readFrame(c.Conn)
+		reply, err := jute.ReadFrame(c.Conn, jute.DefaultMaxBuffer)
 		if err != nil {
 			return fmt.Errorf("read SASL reply: %w", err)
 		}
-		d := jute.NewDecoder(reply[4:])
+		d := jute.NewDecoder(reply)
 		var hdr jute.ReplyHeader
 		hdr.Decode(d)
 		if d.Err() != nil || hdr.Xid != xid {
@@ -131,20 +130,4 @@ func (c *saslConn) authenticate() error {
 			return nil
 		}
 	}
-}
-
-// readFrame reads one length-prefixed frame, prefix included; bounded by jute's default buffer.
-func readFrame(r io.Reader) ([]byte, error) {
-	var l [4]byte
-	if _, err := io.ReadFull(r, l[:]); err != nil {
-		return nil, err
-	}
-	n := int32(binary.BigEndian.Uint32(l[:]))
-	if n < 0 || n > jute.DefaultMaxBuffer {
-		return nil, fmt.Errorf("frame of %d bytes", n)
-	}
-	b := make([]byte, 4+n)
-	copy(b, l[:])
-	_, err := io.ReadFull(r, b[4:])
-	return b, err
 }

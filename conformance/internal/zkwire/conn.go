@@ -113,7 +113,7 @@ func Dial(ctx context.Context, addr string, opt Options) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("zkwire: write connect request: %w", err)
 	}
-	frame, err := readFrame(nc)
+	frame, err := jute.ReadFrame(nc, maxFrame)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("zkwire: read connect response: %w", err)
@@ -173,28 +173,15 @@ func (c *Conn) Cause() error {
 	return c.cause
 }
 
-func readFrame(r io.Reader) ([]byte, error) {
-	var lb [4]byte
-	if _, err := io.ReadFull(r, lb[:]); err != nil {
-		return nil, err
-	}
-	n := int32(binary.BigEndian.Uint32(lb[:]))
-	if n < 0 || n > 64<<20 {
-		return nil, fmt.Errorf("zkwire: bad frame length %d", n)
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
+// maxFrame bounds a frame read: far above any reply the tests expect.
+const maxFrame = 64 << 20
 
 func (c *Conn) readLoop() {
 	var err error
 loop:
 	for {
 		var frame []byte
-		frame, err = readFrame(c.nc)
+		frame, err = jute.ReadFrame(c.nc, maxFrame)
 		if err != nil {
 			break
 		}
