@@ -4,39 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
-
-// PartitionFor is the __consumer_offsets partition that coordinates groupID: Kafka's
-// Utils.abs(groupId.hashCode) % numPartitions, where Utils.abs(Integer.MIN_VALUE) is 0.
-func PartitionFor(groupID string, numPartitions int32) int32 {
-	h := javaStringHash(groupID)
-	if h == -1<<31 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % numPartitions
-}
-
-// javaStringHash is java.lang.String.hashCode over UTF-16 code units.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}
 
 // Key versions of __consumer_offsets records (2.8 writes offset key 1 and group key 2).
 const (
@@ -120,79 +90,3 @@ func decodeKey(b []byte) (recordKey, bool, error) {
 }
 
 // rec is one record to put in a batch; a nil value is a tombstone.
-type rec struct {
-	key, value []byte
-}
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// encodeBatch builds an uncompressed, non-transactional v2 RecordBatch with base offset 0 (the log
-// assigns offsets), CreateTime timestamps and no producer id, as GroupMetadataManager appends.
-func encodeBatch(ts int64, recs []rec) []byte {
-	b := make([]byte, 61, 61+len(recs)*64)
-	for i, r := range recs {
-		var body []byte
-		body = append(body, 0) // attributes
-		body = binary.AppendVarint(body, 0)
-		body = binary.AppendVarint(body, int64(i))
-		body = appendVarBytes(body, r.key)
-		body = appendVarBytes(body, r.value)
-		body = binary.AppendVarint(body, 0) // headers
-		b = binary.AppendVarint(b, int64(len(body)))
-		b = append(b, body...)
-	}
-	be := binary.BigEndian
-	be.PutUint64(b[0:], 0)
-	be.PutUint32(b[8:], uint32(len(b)-12))
-	be.PutUint32(b[12:], 0xFFFFFFFF) // partitionLeaderEpoch: set by the leader on append
-	b[16] = 2
-	be.PutUint16(b[21:], 0)
-	be.PutUint32(b[23:], uint32(len(recs)-1))
-	be.PutUint64(b[27:], uint64(ts))
-	be.PutUint64(b[35:], uint64(ts))
-	be.PutUint64(b[43:], 0xFFFFFFFFFFFFFFFF)
-	be.PutUint16(b[51:], 0xFFFF)
-	be.PutUint32(b[53:], 0xFFFFFFFF)
-	be.PutUint32(b[57:], uint32(len(recs)))
-	be.PutUint32(b[17:], crc32.Checksum(b[21:], castagnoli))
-	return b
-}
-
-func appendVarBytes(p, b []byte) []byte {
-	if b == nil {
-		return binary.AppendVarint(p, -1)
-	}
-	p = binary.AppendVarint(p, int64(len(b)))
-	return append(p, b...)
-}
-
-// batchInfo is what replay needs from a batch header.
-type batchInfo struct {
-	baseOffset    int64
-	transactional bool
-	control       bool
-	producerID    int64
-}
-
-// splitEntries walks the shallow entries (v2 batches or legacy messages) of p.
-func splitEntries(p []byte, fn func(info batchInfo, entry []byte) error) error {
-	for len(p) >= 17 {
-		n := int(int32(binary.BigEndian.Uint32(p[8:])))
-		if n < 0 || 12+n > len(p) {
-			return fmt.Errorf("entry length %d exceeds %d bytes: %w", n, len(p), klog.ErrCorrupt)
-		}
-		e := p[:12+n]
-		info := batchInfo{baseOffset: int64(binary.BigEndian.Uint64(e)), producerID: -1}
-		if e[16] == 2 && len(e) >= 61 {
-			attrs := binary.BigEndian.Uint16(e[21:])
-			info.transactional = attrs&0x10 != 0
-			info.control = attrs&0x20 != 0
-			info.producerID = int64(binary.BigEndian.Uint64(e[43:]))
-		}
-		if err := fn(info, e); err != nil {
-			return err
-		}
-		p = p[12+n:]
-	}
-	return nil
-}

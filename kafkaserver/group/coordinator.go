@@ -18,6 +18,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 )
 
 // OffsetsLog is the __consumer_offsets topic as the coordinator sees it: Append writes one record
@@ -120,7 +122,7 @@ func (c *Coordinator) groupStatus(groupID string, allowEmpty bool) int16 {
 	if !c.active {
 		return kerr.CoordinatorNotAvailable.Code
 	}
-	if !c.owned[PartitionFor(groupID, c.cfg.NumPartitions)] {
+	if !c.owned[coordlog.PartitionFor(groupID, c.cfg.NumPartitions)] {
 		return kerr.NotCoordinator.Code
 	}
 	return 0
@@ -172,7 +174,7 @@ func (c *Coordinator) storeGroup(g *group, assignment map[string][]byte) error {
 		}
 		v.Members = append(v.Members, mv)
 	}
-	batch := encodeBatch(c.now, []rec{{key: groupKey(g.id), value: v.AppendTo(nil)}})
+	batch := coordlog.EncodeBatch(c.now, coordlog.Producer{}, []coordlog.Record{{Key: groupKey(g.id), Value: v.AppendTo(nil)}})
 	if _, err := c.olog.Append(g.partition, batch); err != nil {
 		return fmt.Errorf("store group %q: %w", g.id, err)
 	}

@@ -2,6 +2,8 @@ package group
 
 import (
 	"fmt"
+
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 )
 
 // HandleDeletedPartitions drops every group's committed offsets of partitions whose topic was deleted
@@ -21,10 +23,10 @@ func (c *Coordinator) HandleDeletedPartitions(tps []TopicPartition) int {
 	defer c.unlock()
 	removed := 0
 	for _, g := range c.sortedGroups() {
-		var recs []rec
+		var recs []coordlog.Record
 		for _, tp := range sortedTPs(g.offsets) {
 			if gone[tp] {
-				recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition)})
+				recs = append(recs, coordlog.Record{Key: offsetKey(g.id, tp.Topic, tp.Partition)})
 				delete(g.offsets, tp)
 			}
 		}
@@ -33,7 +35,7 @@ func (c *Coordinator) HandleDeletedPartitions(tps []TopicPartition) int {
 		if len(recs) == 0 {
 			continue
 		}
-		if _, err := c.olog.Append(g.partition, encodeBatch(c.now, recs)); err != nil {
+		if _, err := c.olog.Append(g.partition, coordlog.EncodeBatch(c.now, coordlog.Producer{}, recs)); err != nil {
 			c.logger.Warn("writing tombstones for deleted partitions failed", "group", g.id,
 				"err", fmt.Errorf("append %d tombstones: %w", len(recs), err))
 		}
@@ -46,7 +48,7 @@ func (c *Coordinator) HandleDeletedPartitions(tps []TopicPartition) int {
 
 // buryIfEmpty ends a group left Empty with no offsets, as Kafka's cleanupGroupMetadata does: it becomes Dead, leaves
 // the cache, and, if it ever had a generation, gets a group tombstone appended to recs.
-func (c *Coordinator) buryIfEmpty(g *group, recs []rec) []rec {
+func (c *Coordinator) buryIfEmpty(g *group, recs []coordlog.Record) []coordlog.Record {
 	if g.state != Empty || len(g.offsets) != 0 {
 		return recs
 	}
@@ -55,7 +57,7 @@ func (c *Coordinator) buryIfEmpty(g *group, recs []rec) []rec {
 	delete(c.groups, g.id)
 	// A generation-0 group only ever stored offsets: no metadata record to delete.
 	if g.generation > 0 {
-		recs = append(recs, rec{key: groupKey(g.id)})
+		recs = append(recs, coordlog.Record{Key: groupKey(g.id)})
 	}
 	return recs
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -79,7 +80,7 @@ func TestHandleDeletedPartitionsGroupTombstone(t *testing.T) {
 	e.c.HandleDeletedPartitions([]TopicPartition{{"t", 0}, {"t", 1}})
 	var keys []string
 	for _, b := range e.log.parts[0][before:] {
-		if err := splitEntries(b, func(_ batchInfo, entry []byte) error {
+		if err := coordlog.SplitBatches(b, func(_ coordlog.BatchInfo, entry []byte) error {
 			recs, err := klog.DecodeRecords(entry)
 			if err != nil {
 				return err

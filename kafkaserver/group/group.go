@@ -40,7 +40,12 @@ type Offset struct {
 	Metadata        string
 	CommitTimestamp int64
 	ExpireTimestamp int64
+	// appendOffset is where the commit's record is in __consumer_offsets: a transactional commit that completes
+	// later replaces only an older one (CommitRecordMetadataAndOffset.olderThan).
+	appendOffset int64
 }
+
+func (o Offset) olderThan(other Offset) bool { return o.appendOffset < other.appendOffset }
 
 // TopicPartition names one committed offset of a group.
 type TopicPartition struct {
@@ -128,12 +133,14 @@ type group struct {
 	subscribed map[string]bool // nil: unknown
 
 	offsets map[TopicPartition]Offset
+	// txnOffsets are TxnOffsetCommit's offsets by producer id, applied when the transaction commits.
+	txnOffsets map[int64]map[TopicPartition]Offset
 }
 
 func newGroup(id string, partition int32, now int64) *group {
 	return &group{id: id, partition: partition, state: Empty, stateTS: now, members: map[string]*member{},
 		pending: map[string]int64{}, static: map[string]string{}, protoCount: map[string]int{},
-		offsets: map[TopicPartition]Offset{}}
+		offsets: map[TopicPartition]Offset{}, txnOffsets: map[int64]map[TopicPartition]Offset{}}
 }
 
 func (g *group) transition(s State, now int64) {

@@ -1,12 +1,12 @@
 package group
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -61,24 +61,26 @@ func newReplay() *replay {
 }
 
 func (r *replay) batch(p []byte) error {
-	return splitEntries(p, func(info batchInfo, e []byte) error {
+	return coordlog.SplitBatches(p, func(info coordlog.BatchInfo, e []byte) error {
 		recs, err := klog.DecodeRecords(e)
 		if err != nil {
-			return fmt.Errorf("batch at offset %d: %w", info.baseOffset, err)
+			return fmt.Errorf("batch at offset %d: %w", info.BaseOffset, err)
 		}
-		if info.control {
+		if info.Control {
 			for _, rc := range recs {
 				if len(rc.Key) < 4 {
 					continue
 				}
-				if binary.BigEndian.Uint16(rc.Key[2:]) == 1 { // commit marker
-					for g, tps := range r.txn[info.producerID] {
+				if coordlog.ParseMarker(rc.Key).Commit {
+					for g, tps := range r.txn[info.ProducerID] {
 						for tp, o := range tps {
-							r.offsetsOf(g)[tp] = o
+							if cur, ok := r.offsetsOf(g)[tp]; !ok || cur.olderThan(o) {
+								r.offsetsOf(g)[tp] = o
+							}
 						}
 					}
 				}
-				delete(r.txn, info.producerID)
+				delete(r.txn, info.ProducerID)
 			}
 			return nil
 		}
@@ -100,7 +102,7 @@ func (r *replay) offsetsOf(g string) map[TopicPartition]Offset {
 	return m
 }
 
-func (r *replay) record(info batchInfo, rc klog.Record) error {
+func (r *replay) record(info coordlog.BatchInfo, rc klog.Record) error {
 	if rc.Key == nil {
 		return fmt.Errorf("null key")
 	}
@@ -121,11 +123,11 @@ func (r *replay) record(info batchInfo, rc klog.Record) error {
 		return nil
 	}
 	tp := TopicPartition{k.topic, k.partition}
-	if info.transactional {
-		byGroup := r.txn[info.producerID]
+	if info.Transactional {
+		byGroup := r.txn[info.ProducerID]
 		if byGroup == nil {
 			byGroup = map[string]map[TopicPartition]Offset{}
-			r.txn[info.producerID] = byGroup
+			r.txn[info.ProducerID] = byGroup
 		}
 		if byGroup[k.group] == nil {
 			byGroup[k.group] = map[TopicPartition]Offset{}
@@ -135,6 +137,7 @@ func (r *replay) record(info batchInfo, rc klog.Record) error {
 			if err != nil {
 				return err
 			}
+			o.appendOffset = rc.Offset
 			byGroup[k.group][tp] = o
 		}
 		return nil
@@ -147,6 +150,7 @@ func (r *replay) record(info batchInfo, rc klog.Record) error {
 	if err != nil {
 		return err
 	}
+	o.appendOffset = rc.Offset
 	r.offsetsOf(k.group)[tp] = o
 	return nil
 }
@@ -208,6 +212,21 @@ func (r *replay) groups(partition int32, now int64) map[string]*group {
 		}
 		for tp, o := range offs {
 			g.offsets[tp] = o
+		}
+	}
+	// Transactional commits without their marker yet wait in their group for it.
+	for pid, byGroup := range r.txn {
+		for id, offs := range byGroup {
+			if len(offs) == 0 {
+				continue
+			}
+			g := out[id]
+			if g == nil {
+				g = newGroup(id, partition, now)
+				g.stateTS = -1
+				out[id] = g
+			}
+			g.txnOffsets[pid] = offs
 		}
 	}
 	return out

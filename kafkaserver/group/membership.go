@@ -3,6 +3,8 @@ package group
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 )
 
 func joinError(req *kmsg.JoinGroupRequest, memberID string, code int16) *kmsg.JoinGroupResponse {
@@ -46,7 +48,7 @@ func (c *Coordinator) JoinGroup(req *kmsg.JoinGroupRequest, clientID, clientHost
 			fail(kerr.UnknownMemberID.Code)
 			return
 		}
-		g = newGroup(req.Group, PartitionFor(req.Group, c.cfg.NumPartitions), c.now)
+		g = newGroup(req.Group, coordlog.PartitionFor(req.Group, c.cfg.NumPartitions), c.now)
 		c.groups[req.Group] = g
 	}
 	if _, ok := g.members[req.MemberID]; !ok && len(g.members) >= c.cfg.MaxGroupSize {

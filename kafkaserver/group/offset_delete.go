@@ -2,6 +2,8 @@ package group
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 )
 
 // DeleteOffsets is GroupCoordinator.handleDeleteOffsets (OffsetDelete, KIP-496). It returns a group-level error
@@ -50,7 +52,7 @@ func (c *Coordinator) DeleteOffsets(groupID string, partitions []TopicPartition)
 // Empty group left without offsets dies, and one batch carries the offset tombstones and, for a dead group that
 // had a generation, the group's. As in Kafka, a failed append is only logged: the memory state has moved on.
 func (c *Coordinator) removeOffsets(g *group, tps []TopicPartition) {
-	var recs []rec
+	var recs []coordlog.Record
 	seen := map[TopicPartition]bool{}
 	for _, tp := range tps {
 		if _, ok := g.offsets[tp]; !ok || seen[tp] {
@@ -58,13 +60,13 @@ func (c *Coordinator) removeOffsets(g *group, tps []TopicPartition) {
 		}
 		seen[tp] = true
 		delete(g.offsets, tp)
-		recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition)})
+		recs = append(recs, coordlog.Record{Key: offsetKey(g.id, tp.Topic, tp.Partition)})
 	}
 	recs = c.buryIfEmpty(g, recs)
 	if len(recs) == 0 {
 		return
 	}
-	if _, err := c.olog.Append(g.partition, encodeBatch(c.now, recs)); err != nil {
+	if _, err := c.olog.Append(g.partition, coordlog.EncodeBatch(c.now, coordlog.Producer{}, recs)); err != nil {
 		c.logger.Error("writing offset deletion tombstones failed", "group", g.id, "err", err)
 		return
 	}

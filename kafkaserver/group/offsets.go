@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -75,7 +76,7 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, codes map[TopicParti
 			return
 		}
 		// A simple consumer: Kafka only stores offsets for it.
-		g = newGroup(req.Group, PartitionFor(req.Group, c.cfg.NumPartitions), c.now)
+		g = newGroup(req.Group, coordlog.PartitionFor(req.Group, c.cfg.NumPartitions), c.now)
 		c.groups[req.Group] = g
 	}
 	switch {
@@ -103,7 +104,7 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, codes map[TopicParti
 	if req.Version >= 2 && req.Version <= 4 && req.RetentionTimeMillis != -1 {
 		expire = c.now + req.RetentionTimeMillis
 	}
-	var recs []rec
+	var recs []coordlog.Record
 	var tps []TopicPartition
 	var vals []Offset
 	for _, t := range req.Topics {
@@ -123,7 +124,7 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, codes map[TopicParti
 				codes[tp] = kerr.OffsetMetadataTooLarge.Code
 				continue
 			}
-			recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition), value: offsetValue(o)})
+			recs = append(recs, coordlog.Record{Key: offsetKey(g.id, tp.Topic, tp.Partition), Value: offsetValue(o)})
 			tps = append(tps, tp)
 			vals = append(vals, o)
 		}
@@ -131,7 +132,8 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, codes map[TopicParti
 	if len(recs) == 0 {
 		return
 	}
-	if _, err := c.olog.Append(g.partition, encodeBatch(c.now, recs)); err != nil {
+	at, err := c.olog.Append(g.partition, coordlog.EncodeBatch(c.now, coordlog.Producer{}, recs))
+	if err != nil {
 		c.logger.Warn("offset commit append failed", "group", g.id, "err", err)
 		for _, tp := range tps {
 			codes[tp] = appendCode(err, true)
@@ -140,6 +142,7 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest, codes map[TopicParti
 	}
 	if g.state != Dead {
 		for i, tp := range tps {
+			vals[i].appendOffset = at
 			g.offsets[tp] = vals[i]
 		}
 	}
@@ -213,7 +216,11 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 			rt := kmsg.OffsetFetchResponseTopic{Topic: t}
 			for _, tp := range tps {
 				o := g.offsets[tp]
-				rt.Partitions = append(rt.Partitions, part(tp.Partition, o.Offset, o.LeaderEpoch, o.Metadata, 0))
+				r := part(tp.Partition, o.Offset, o.LeaderEpoch, o.Metadata, 0)
+				if req.RequireStable && g.hasPendingTxnOffset(tp) {
+					r = part(tp.Partition, -1, -1, "", kerr.UnstableOffsetCommit.Code)
+				}
+				rt.Partitions = append(rt.Partitions, r)
 			}
 			resp.Topics = append(resp.Topics, rt)
 		}
@@ -223,8 +230,14 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetc
 		rt := kmsg.OffsetFetchResponseTopic{Topic: t.Topic}
 		for _, p := range t.Partitions {
 			r := part(p, -1, -1, "", 0)
-			if g != nil {
-				if o, ok := g.offsets[TopicPartition{t.Topic, p}]; ok {
+			tp := TopicPartition{t.Topic, p}
+			switch {
+			case g == nil:
+			case req.RequireStable && g.hasPendingTxnOffset(tp):
+				// A read_committed consumer waits for the transaction that committed an offset here (KIP-447).
+				r.ErrorCode = kerr.UnstableOffsetCommit.Code
+			default:
+				if o, ok := g.offsets[tp]; ok {
 					r = part(p, o.Offset, o.LeaderEpoch, o.Metadata, 0)
 				}
 			}
@@ -336,17 +349,17 @@ func (c *Coordinator) DeleteGroups(req *kmsg.DeleteGroupsRequest) *kmsg.DeleteGr
 // deleteGroup writes tombstones for the group's offsets (all, or the expired ones already removed
 // by the caller) and for its metadata (if it ever had a generation), then forgets it.
 func (c *Coordinator) deleteGroup(g *group, allOffsets bool) error {
-	var recs []rec
+	var recs []coordlog.Record
 	if allOffsets {
 		for _, tp := range sortedTPs(g.offsets) {
-			recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition)})
+			recs = append(recs, coordlog.Record{Key: offsetKey(g.id, tp.Topic, tp.Partition)})
 		}
 	}
 	if g.generation > 0 {
-		recs = append(recs, rec{key: groupKey(g.id)})
+		recs = append(recs, coordlog.Record{Key: groupKey(g.id)})
 	}
 	if len(recs) > 0 {
-		if _, err := c.olog.Append(g.partition, encodeBatch(c.now, recs)); err != nil {
+		if _, err := c.olog.Append(g.partition, coordlog.EncodeBatch(c.now, coordlog.Producer{}, recs)); err != nil {
 			return fmt.Errorf("delete group %q: %w", g.id, err)
 		}
 	}
@@ -389,11 +402,11 @@ func (c *Coordinator) cleanupExpired() {
 		case g.protocolType == nil:
 			base = func(o Offset) int64 { return o.CommitTimestamp }
 		}
-		var recs []rec
+		var recs []coordlog.Record
 		if base != nil {
 			for _, tp := range sortedTPs(g.offsets) {
 				o := g.offsets[tp]
-				if keep[tp.Topic] {
+				if keep[tp.Topic] || g.hasPendingTxnOffset(tp) {
 					continue
 				}
 				expired := c.now-base(o) >= c.cfg.OffsetsRetentionMs
@@ -401,17 +414,17 @@ func (c *Coordinator) cleanupExpired() {
 					expired = c.now >= o.ExpireTimestamp
 				}
 				if expired {
-					recs = append(recs, rec{key: offsetKey(g.id, tp.Topic, tp.Partition)})
+					recs = append(recs, coordlog.Record{Key: offsetKey(g.id, tp.Topic, tp.Partition)})
 				}
 			}
 		}
 		if len(recs) > 0 {
-			if _, err := c.olog.Append(g.partition, encodeBatch(c.now, recs)); err != nil {
+			if _, err := c.olog.Append(g.partition, coordlog.EncodeBatch(c.now, coordlog.Producer{}, recs)); err != nil {
 				c.logger.Warn("offset expiration append failed", "group", g.id, "err", err)
 				continue
 			}
 			for _, r := range recs {
-				k, _, _ := decodeKey(r.key)
+				k, _, _ := decodeKey(r.Key)
 				delete(g.offsets, TopicPartition{k.topic, k.partition})
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -22,24 +23,6 @@ func unhex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func TestPartitionFor(t *testing.T) {
-	for _, c := range []struct {
-		g    string
-		want int32
-	}{
-		{"hello", 22},             // hashCode 99162322
-		{"polygenelubricants", 0}, // hashCode Integer.MIN_VALUE: Utils.abs gives 0
-		{"my-group", 12},          // hashCode -1906497762
-		{"console-consumer-12345", 6},
-		{"\U0001F600g", 22}, // surrogate pair counts as two UTF-16 units
-		{"", 0},
-	} {
-		if got := PartitionFor(c.g, 50); got != c.want {
-			t.Errorf("PartitionFor(%q) = %d, want %d", c.g, got, c.want)
-		}
-	}
 }
 
 // Golden encodings written from the 2.8 schemas (OffsetCommitKey v1, OffsetCommitValue v1/v3,
@@ -116,30 +99,6 @@ func TestGroupValueGolden(t *testing.T) {
 	}
 }
 
-// TestBatchFormat checks the v2 batch header field by field and that franz-go parses it.
-func TestBatchFormat(t *testing.T) {
-	b := encodeBatch(1234, []rec{{key: []byte("k1"), value: []byte("v1")}, {key: []byte("k2")}})
-	be := binary.BigEndian
-	if int(be.Uint32(b[8:])) != len(b)-12 || b[16] != 2 || int32(be.Uint32(b[12:])) != -1 {
-		t.Fatal("length/magic/epoch")
-	}
-	if be.Uint32(b[17:]) != crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)) {
-		t.Fatal("crc")
-	}
-	if be.Uint16(b[21:]) != 0 || be.Uint32(b[23:]) != 1 || int64(be.Uint64(b[27:])) != 1234 || int64(be.Uint64(b[35:])) != 1234 ||
-		int64(be.Uint64(b[43:])) != -1 || int16(be.Uint16(b[51:])) != -1 || int32(be.Uint32(b[53:])) != -1 || be.Uint32(b[57:]) != 2 {
-		t.Fatal("header fields")
-	}
-	var kb kmsg.RecordBatch
-	if err := kb.ReadFrom(b); err != nil || kb.NumRecords != 2 || kb.Magic != 2 || kb.ProducerID != -1 {
-		t.Fatalf("kmsg: %v %+v", err, kb)
-	}
-	recs, err := klog.DecodeRecords(b)
-	if err != nil || len(recs) != 2 || string(recs[0].Value) != "v1" || recs[1].Value != nil || recs[1].Offset != 1 || recs[0].Timestamp != 1234 {
-		t.Fatalf("decode %v %+v", err, recs)
-	}
-}
-
 // TestPersistenceRoundTrip replays a coordinator's records into a fresh one.
 func TestPersistenceRoundTrip(t *testing.T) {
 	e := newEnv(t, nil)
@@ -191,8 +150,8 @@ func TestPersistenceRoundTrip(t *testing.T) {
 // TestReplayTransactional applies transactional offset commits only after their commit marker.
 func TestReplayTransactional(t *testing.T) {
 	l := newMemLog()
-	txn := func(pid int64, recs []rec, attrs uint16) []byte {
-		b := encodeBatch(1, recs)
+	txn := func(pid int64, recs []coordlog.Record, attrs uint16) []byte {
+		b := coordlog.EncodeBatch(1, coordlog.Producer{}, recs)
 		binary.BigEndian.PutUint16(b[21:], attrs)
 		binary.BigEndian.PutUint64(b[43:], uint64(pid))
 		binary.BigEndian.PutUint16(b[51:], 0)
@@ -202,10 +161,12 @@ func TestReplayTransactional(t *testing.T) {
 	val := func(o int64) []byte {
 		return offsetValue(Offset{Offset: o, LeaderEpoch: -1, CommitTimestamp: 1, ExpireTimestamp: -1})
 	}
-	marker := func(typ byte) []rec { return []rec{{key: []byte{0, 0, 0, typ}, value: []byte{0, 0, 0, 0, 0, 0}}} }
-	l.Append(0, encodeBatch(1, []rec{{key: offsetKey("g", "t", 0), value: val(1)}}))
-	l.Append(0, txn(7, []rec{{key: offsetKey("g", "t", 0), value: val(50)}}, 0x10))
-	l.Append(0, txn(8, []rec{{key: offsetKey("g", "t", 1), value: val(60)}}, 0x10))
+	marker := func(typ byte) []coordlog.Record {
+		return []coordlog.Record{{Key: []byte{0, 0, 0, typ}, Value: []byte{0, 0, 0, 0, 0, 0}}}
+	}
+	l.Append(0, coordlog.EncodeBatch(1, coordlog.Producer{}, []coordlog.Record{{Key: offsetKey("g", "t", 0), Value: val(1)}}))
+	l.Append(0, txn(7, []coordlog.Record{{Key: offsetKey("g", "t", 0), Value: val(50)}}, 0x10))
+	l.Append(0, txn(8, []coordlog.Record{{Key: offsetKey("g", "t", 1), Value: val(60)}}, 0x10))
 	l.Append(0, txn(7, marker(1), 0x30)) // commit pid 7
 	l.Append(0, txn(8, marker(0), 0x30)) // abort pid 8
 	e := newEnv(t, l)
