@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/zkafka/zkafka/kafkaserver/group"
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -46,7 +46,7 @@ func (h *Handlers) findCoordinator(_ context.Context, rc *kwire.RequestContext, 
 		h.ensureInternalTopic(topic)
 		return fail(kerr.CoordinatorNotAvailable)
 	}
-	pm, ok := tm.Partitions[group.PartitionFor(req.CoordinatorKey, parts)]
+	pm, ok := tm.Partitions[coordlog.PartitionFor(req.CoordinatorKey, parts)]
 	if !ok {
 		return fail(kerr.CoordinatorNotAvailable)
 	}
