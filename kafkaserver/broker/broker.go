@@ -32,6 +32,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
+	"github.com/zkafka/zkafka/kafkaserver/txn"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -68,7 +69,9 @@ type Broker struct {
 	quotas      *quota.ClientQuotas
 	creds       *sasl.Credentials // SCRAM credentials from /config/users
 	group       *group.Coordinator
-	// groupEvents carries __consumer_offsets leadership changes to the group loader.
+	// txn is the transaction coordinator.
+	txn *txn.Coordinator
+	// groupEvents carries __consumer_offsets and __transaction_state leadership changes to the coordinators' loader.
 	groupEvents chan coordinatorEvent
 	brokerID    int32
 	clusterID   string
@@ -232,7 +235,8 @@ func (b *Broker) start(ctx context.Context) error {
 	gcfg.OffsetsRetentionMs = int64(cfg.OffsetsRetentionMinutes) * 60000
 	gcfg.OffsetsRetentionCheckIntervalMs = cfg.OffsetsRetentionCheckIntervalMs
 	gcfg.MaxMetadataSize = int(cfg.OffsetMetadataMaxBytes)
-	b.group = group.New(gcfg, &offsetsLog{rm: b.rm, timeout: time.Duration(cfg.OffsetsCommitTimeoutMs) * time.Millisecond},
+	b.group = group.New(gcfg, &internalLog{rm: b.rm, topic: replica.GroupMetadataTopic,
+		timeout: time.Duration(cfg.OffsetsCommitTimeoutMs) * time.Millisecond},
 		zc, newMemberID, named("kafka.coordinator.group.GroupCoordinator"))
 	// The controller runtime exists before the listeners (its admin APIs are served there); it runs after the
 	// broker registers.
@@ -261,9 +265,10 @@ func (b *Broker) start(ctx context.Context) error {
 	if err := producerIDs.Init(); err != nil {
 		return err
 	}
+	b.txn = b.newTxnCoordinator(cfg, producerIDs, named("kafka.coordinator.transaction.TransactionCoordinator"))
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
-		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs,
+		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs, Txn: b.txn,
 		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas,
 	})
 	mux := kwire.NewMux()
@@ -338,11 +343,15 @@ func (b *Broker) start(ctx context.Context) error {
 			b.logger.Error("config change listener stopped", "err", err)
 		}
 	}()
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go b.runGroupLoader(rctx)
 	go func() {
 		defer b.wg.Done()
 		b.group.Run(rctx, 100*time.Millisecond, time.Now)
+	}()
+	go func() {
+		defer b.wg.Done()
+		b.txn.Run(rctx)
 	}()
 	// Every ZK-mode broker races for /controller; the winner drives all brokers (this one through b.api).
 	b.wg.Add(1)
@@ -521,6 +530,9 @@ func (b *Broker) Close() error {
 			if err := s.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close listener %s: %w", name, err))
 			}
+		}
+		if b.txn != nil {
+			b.txn.Shutdown()
 		}
 		if b.group != nil {
 			b.group.Shutdown()

@@ -153,6 +153,7 @@ func (c *cluster) config(extra ...string) *serverprops.Config {
 		"offsets.topic.replication.factor":         "1",
 		"offsets.topic.num.partitions":             "4",
 		"transaction.state.log.replication.factor": "1",
+		"transaction.state.log.min.isr":            "1",
 		"num.partitions":                           "1",
 	}
 	for _, kv := range extra {

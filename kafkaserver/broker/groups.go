@@ -7,44 +7,50 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
+
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 )
 
-// offsetsLog is __consumer_offsets as the group coordinator sees it, on top of the replica manager.
-type offsetsLog struct {
+// internalLog is __consumer_offsets or __transaction_state as its coordinator sees it, on top of the replica
+// manager.
+type internalLog struct {
 	rm      *replica.Manager
-	timeout time.Duration // offsets.commit.timeout.ms
+	topic   string
+	timeout time.Duration // offsets.commit.timeout.ms; request.timeout.ms for the transaction log
 }
 
-var _ group.OffsetsLog = (*offsetsLog)(nil)
+var _ coordlog.Log = (*internalLog)(nil)
 
-// Append writes a batch as leader and waits for the ISR (offsets.commit.required.acks=-1).
-func (o *offsetsLog) Append(partition int32, records []byte) (int64, error) {
-	info, err := o.rm.Append(replica.GroupMetadataTopic, partition, records, -1)
+// Append writes a batch as leader, as the coordinators append (AppendOrigin.Coordinator: no sequence checks for
+// TxnOffsetCommit's transactional batches), and waits for the ISR (required acks -1).
+func (o *internalLog) Append(partition int32, records []byte) (int64, error) {
+	info, err := o.rm.AppendAsCoordinator(o.topic, partition, records)
 	if err != nil {
-		return -1, fmt.Errorf("append to %s-%d: %w", replica.GroupMetadataTopic, partition, err)
+		return -1, fmt.Errorf("append to %s-%d: %w", o.topic, partition, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	if err := o.rm.WaitReplicated(ctx, replica.GroupMetadataTopic, partition, info.LastOffset+1); err != nil {
-		return -1, fmt.Errorf("replicate %s-%d: %w", replica.GroupMetadataTopic, partition, err)
+	if err := o.rm.WaitReplicated(ctx, o.topic, partition, info.LastOffset+1); err != nil {
+		return -1, fmt.Errorf("replicate %s-%d: %w", o.topic, partition, err)
 	}
 	return info.FirstOffset, nil
 }
 
-// ReadAll replays a partition from its log start to its log end, as GroupMetadataManager loads it.
-func (o *offsetsLog) ReadAll(partition int32, fn func(batch []byte) error) error {
-	p, err := o.rm.Partition(replica.GroupMetadataTopic, partition)
+// ReadAll replays a partition from its log start to its log end, as GroupMetadataManager and
+// TransactionStateManager load it.
+func (o *internalLog) ReadAll(partition int32, fn func(batch []byte) error) error {
+	p, err := o.rm.Partition(o.topic, partition)
 	if err != nil {
-		return fmt.Errorf("load %s-%d: %w", replica.GroupMetadataTopic, partition, err)
+		return fmt.Errorf("load %s-%d: %w", o.topic, partition, err)
 	}
 	l := p.Log()
 	for off, end := l.LogStartOffset(), l.LogEndOffset(); off < end; {
 		res, err := l.Read(off, 5<<20, end, true)
 		if err != nil {
-			return fmt.Errorf("read %s-%d at %d: %w", replica.GroupMetadataTopic, partition, off, err)
+			return fmt.Errorf("read %s-%d at %d: %w", o.topic, partition, off, err)
 		}
 		if len(res.Records) == 0 {
 			// Nothing more below end in this segment read: move to the next batch start, if any.
@@ -58,7 +64,7 @@ func (o *offsetsLog) ReadAll(partition int32, fn func(batch []byte) error) error
 			return err
 		}
 		if next <= off {
-			return fmt.Errorf("read %s-%d: no progress at %d", replica.GroupMetadataTopic, partition, off)
+			return fmt.Errorf("read %s-%d: no progress at %d", o.topic, partition, off)
 		}
 		off = next
 	}
@@ -104,6 +110,7 @@ func newMemberID() string {
 // coordinatorEvent is a leadership change of an internal topic partition, or partitions of deleted topics whose
 // committed offsets go, applied in order off the request path (Kafka loads groups on its scheduler too).
 type coordinatorEvent struct {
+	topic     string
 	partition int32
 	leader    bool
 	deleted   []group.TopicPartition
@@ -121,10 +128,10 @@ func (b *Broker) onPartitionsDeleted(tps []klog.TopicPartition) {
 }
 
 func (b *Broker) onLeadershipChange(tp klog.TopicPartition, leader bool) {
-	if tp.Topic != replica.GroupMetadataTopic || b.groupEvents == nil {
+	if (tp.Topic != replica.GroupMetadataTopic && tp.Topic != replica.TransactionStateTopic) || b.groupEvents == nil {
 		return
 	}
-	b.groupEvents <- coordinatorEvent{partition: tp.Partition, leader: leader}
+	b.groupEvents <- coordinatorEvent{topic: tp.Topic, partition: tp.Partition, leader: leader}
 }
 
 func (b *Broker) runGroupLoader(ctx context.Context) {
@@ -136,6 +143,10 @@ func (b *Broker) runGroupLoader(ctx context.Context) {
 		case ev := <-b.groupEvents:
 			if ev.deleted != nil {
 				b.group.HandleDeletedPartitions(ev.deleted)
+				continue
+			}
+			if ev.topic == replica.TransactionStateTopic {
+				b.txnEvent(ev)
 				continue
 			}
 			if !ev.leader {

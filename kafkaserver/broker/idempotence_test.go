@@ -93,7 +93,7 @@ func TestIdempotentProduce(t *testing.T) {
 		t.Fatalf("%s = %s, want %s", zkmeta.ProducerIDBlockPath, raw, want)
 	}
 
-	// InitProducerId: a fresh id at epoch 0 each time; transactions are refused clearly.
+	// InitProducerId: a fresh id at epoch 0 each time; a transactional id gets its own.
 	r1 := initProducerID(t, cl, nil, -1, -1)
 	r2 := initProducerID(t, cl, nil, r1.ProducerID, 0)
 	if r1.ErrorCode != 0 || r2.ErrorCode != 0 || r1.ProducerEpoch != 0 || r2.ProducerEpoch != 0 || r2.ProducerID == r1.ProducerID {
@@ -103,8 +103,20 @@ func TestIdempotentProduce(t *testing.T) {
 		t.Fatalf("producer id without epoch: error %d", r.ErrorCode)
 	}
 	txn := "txn-1"
-	if r := initProducerID(t, cl, &txn, -1, -1); r.ErrorCode != kerr.UnsupportedVersion.Code {
-		t.Fatalf("transactional id: error %d", r.ErrorCode)
+	// The first FindCoordinator creates __transaction_state; the coordinator answers once its partition is loaded.
+	fc := kmsg.NewPtrFindCoordinatorRequest()
+	fc.CoordinatorKey, fc.CoordinatorType = txn, 1
+	var r *kmsg.InitProducerIDResponse
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := cl.SeedBrokers()[0].Request(ctxT(t), fc); err != nil {
+			t.Fatal(err)
+		}
+		if r = initProducerID(t, cl, &txn, -1, -1); !kerr.IsRetriable(kerr.ErrorForCode(r.ErrorCode)) {
+			break
+		}
+	}
+	if r.ErrorCode != 0 || r.ProducerEpoch != 0 || r.ProducerID == r2.ProducerID {
+		t.Fatalf("transactional id: %+v", r)
 	}
 
 	// The same batch sent twice is written once; the retry learns the first copy's offset.
@@ -134,7 +146,12 @@ func TestIdempotentProduce(t *testing.T) {
 	if err := c.b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c.start()
+	b := c.start()
+	// The controller leads every partition again, __transaction_state's 50 included, before "raw" is served.
+	c.waitFor("raw-0 led", func() bool {
+		p, err := b.Replicas().Partition("raw", 0)
+		return err == nil && p.Info().Leader == b.ID()
+	})
 	cl = c.client()
 	if p := rawProduce(t, cl, "raw", rawBatch(pid, 1, 0, 1)); p.ErrorCode != 0 || p.BaseOffset != 5 {
 		t.Fatalf("duplicate after restart: %+v", p)

@@ -28,6 +28,7 @@ var errorMap = []struct {
 	{klog.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{klog.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{klog.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{klog.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{zkmeta.ErrTopicExists, kerr.TopicAlreadyExists},
 	{zkmeta.ErrInvalidTopic, kerr.InvalidTopicException},
 	{zkmeta.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},

@@ -229,6 +229,7 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			rp.ErrorCode = errCode(err)
 		} else {
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStartOffset
+			rp.AbortedTransactions = abortedTransactions(res.AbortedTxns)
 			if d := res.Diverging; d != nil {
 				// A follower to truncate: answered at once, as Kafka does for a diverging epoch.
 				rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = d.Epoch, d.EndOffset
@@ -241,6 +242,8 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 					_ = region.File.Close()
 				}
 				region, res.Records = nil, nil
+				// Kafka answers with a new empty FetchDataInfo, which carries no aborted transactions (null).
+				rp.AbortedTransactions = nil
 			}
 			switch {
 			case region != nil:
@@ -299,6 +302,20 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 		}
 	}
 	return total, answerNow
+}
+
+// abortedTransactions is a read's aborted transactions as Fetch v4+ sends them: null for a read_uncommitted
+// consumer or a follower (nil), a list, empty when there are none, for read_committed, as KafkaApis passes them on.
+func abortedTransactions(txns []klog.AbortedTxn) []kmsg.FetchResponseTopicPartitionAbortedTransaction {
+	if txns == nil {
+		return nil
+	}
+	out := make([]kmsg.FetchResponseTopicPartitionAbortedTransaction, len(txns))
+	for i, t := range txns {
+		out[i] = kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		out[i].ProducerID, out[i].FirstOffset = t.ProducerID, t.FirstOffset
+	}
+	return out
 }
 
 // conversion is one partition's records to down-convert for Fetch v0-v3.

@@ -19,6 +19,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/txn"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	Group *group.Coordinator
 	// ProducerIDs hands out producer ids; nil leaves InitProducerId unregistered.
 	ProducerIDs *group.ProducerIDManager
+	// Txn is the transaction coordinator; nil leaves the transaction APIs unregistered and InitProducerId refusing
+	// transactional ids.
+	Txn *txn.Coordinator
 	// Controller is this broker's controller runtime; nil leaves the controller admin APIs unregistered.
 	Controller *controller.Controller
 	// DynConfig holds the dynamic broker configs; nil serves Props as they are.
@@ -107,6 +111,7 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	mux.Handle(kmsg.DescribeCluster.Int16(), 0, 0, h.describeCluster)
 	h.registerGroup(mux)
 	h.registerProducer(mux)
+	h.registerTxn(mux)
 	h.registerLogAPIs(mux)
 	h.registerControllerAdmin(mux)
 	h.registerOffsetDelete(mux)

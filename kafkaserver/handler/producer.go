@@ -18,11 +18,10 @@ func (h *Handlers) registerProducer(mux *kwire.Mux) {
 	mux.Handle(kmsg.InitProducerID.Int16(), 0, 4, h.initProducerID)
 }
 
-// initProducerID is KafkaApis.handleInitProducerIdRequest with TransactionCoordinator.handleInitProducerId for
-// idempotent producers: a null transactional id always gets a new producer id at epoch 0 (Kafka 2.8 ignores a
-// producer id and epoch sent with it; idempotent producers bump their epoch themselves, KIP-360). Transactions
-// are not supported yet: a transactional id that Kafka would accept gets UNSUPPORTED_VERSION, which every
-// client treats as fatal with a clear message, rather than a retriable error it would retry forever.
+// initProducerID is KafkaApis.handleInitProducerIdRequest: a null transactional id always gets a new producer id at
+// epoch 0 (Kafka 2.8 ignores a producer id and epoch sent with it; idempotent producers bump their epoch themselves,
+// KIP-360); a transactional id goes to the transaction coordinator. Without one (a broker built without it)
+// a transactional id gets UNSUPPORTED_VERSION, which clients treat as fatal.
 func (h *Handlers) initProducerID(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.InitProducerIDRequest)
 	if !ok {
@@ -32,21 +31,23 @@ func (h *Handlers) initProducerID(_ context.Context, _ *kwire.RequestContext, r 
 	resp.Version = req.Version
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	fail := func(e *kerr.Error) (kmsg.Response, error) {
-		resp.ErrorCode = e.Code
+		resp.ErrorCode = fencedFor(e.Code, req.Version, 4)
 		return resp, nil
 	}
 	if (req.ProducerID == -1) != (req.ProducerEpoch == -1) {
 		return fail(kerr.InvalidRequest)
 	}
 	if req.TransactionalID != nil {
-		switch {
-		case *req.TransactionalID == "":
-			return fail(kerr.InvalidRequest)
-		case req.TransactionTimeoutMillis <= 0 || req.TransactionTimeoutMillis > h.props.TransactionMaxTimeoutMs:
-			return fail(kerr.InvalidTransactionTimeout)
+		if h.cfg.Txn == nil {
+			h.logger.Info("transactional producer refused: no transaction coordinator", "transactional_id", *req.TransactionalID)
+			return fail(kerr.UnsupportedVersion)
 		}
-		h.logger.Info("transactional producer refused: transactions are not supported", "transactional_id", *req.TransactionalID)
-		return fail(kerr.UnsupportedVersion)
+		pid, epoch, err := h.cfg.Txn.InitProducerID(*req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch)
+		if err != nil {
+			return fail(err)
+		}
+		resp.ProducerID, resp.ProducerEpoch = pid, epoch
+		return resp, nil
 	}
 	id, err := h.cfg.ProducerIDs.Generate()
 	if err != nil {

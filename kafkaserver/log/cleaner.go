@@ -388,6 +388,10 @@ func (c *Cleaner) offsetsToClean(tp TopicPartition, l *Log, dir string, sn logSn
 		}
 	}
 	uncleanable := sn.active().base
+	if sn.firstUnstable >= 0 {
+		// A transaction not yet decided may still abort: its records must not supersede older ones.
+		uncleanable = min(uncleanable, sn.firstUnstable)
+	}
 	if lag := max(sn.cfg.MinCompactionLagMs, 0); lag > 0 {
 		for _, s := range sn.nonActiveFrom(firstDirty) {
 			if s.largestTs > now-lag {
@@ -439,20 +443,55 @@ func (om *offsetMap) get(key []byte) int64 {
 	return -1
 }
 
-// txnMeta is a reduced CleanedTransactionMetadata: the transaction index of aborted transactions is not kept
-// by this broker, so transactional data counts as committed and abort markers always stay.
+// txnMeta is a reduced CleanedTransactionMetadata. Aborted batches are told apart (their keys do not enter the
+// offset map, so they never supersede a committed record) but not removed: they are compacted as any other, abort
+// markers always stay and so do their transaction index entries.
 type txnMeta struct {
-	committed map[int64]bool // producers with transactional batches seen since their last marker
+	committed map[int64]bool // producers with committed transactional batches seen since their last marker
+	pending   []abortedTxn   // aborted transactions not yet reached, by first offset
+	aborted   map[int64]bool // producers inside an aborted transaction
+	seen      map[[2]int64]bool
 }
 
-func (tm *txnMeta) onBatch(b batch) {
-	if b.isTransactional() {
-		tm.committed[b.producerID()] = true
+func newTxnMeta() *txnMeta {
+	return &txnMeta{committed: map[int64]bool{}, aborted: map[int64]bool{}, seen: map[[2]int64]bool{}}
+}
+
+// addAborted adds aborted transactions from the transaction indexes (an entry may come twice).
+func (tm *txnMeta) addAborted(es []abortedTxn) {
+	for _, e := range es {
+		if k := [2]int64{e.producerID, e.firstOffset}; !tm.seen[k] {
+			tm.seen[k] = true
+			tm.pending = append(tm.pending, e)
+		}
 	}
+	slices.SortStableFunc(tm.pending, func(a, b abortedTxn) int { return cmp.Compare(a.firstOffset, b.firstOffset) })
+}
+
+// reach starts the aborted transactions that begin at or before offset (consumeAbortedTxnsUpTo).
+func (tm *txnMeta) reach(offset int64) {
+	for len(tm.pending) > 0 && tm.pending[0].firstOffset <= offset {
+		tm.aborted[tm.pending[0].producerID] = true
+		tm.pending = tm.pending[1:]
+	}
+}
+
+// onBatch notes a data batch and reports whether it belongs to an aborted transaction.
+func (tm *txnMeta) onBatch(b batch) bool {
+	tm.reach(b.lastOffset())
+	if !b.isTransactional() {
+		return false
+	}
+	if tm.aborted[b.producerID()] {
+		return true
+	}
+	tm.committed[b.producerID()] = true
+	return false
 }
 
 // onControl reports whether the marker may go once the tombstone horizon has passed it.
 func (tm *txnMeta) onControl(b batch) (bool, error) {
+	tm.reach(b.lastOffset())
 	if b.v2Count() == 0 {
 		return true, nil // a marker emptied by an earlier cleaning
 	}
@@ -464,10 +503,12 @@ func (tm *txnMeta) onControl(b batch) (bool, error) {
 		return false, nil
 	}
 	switch int16(binary.BigEndian.Uint16(recs[0].Key[2:])) {
-	case 1: // COMMIT: removable when none of its transaction's batches was traversed
+	case controlTypeCommit: // removable when none of its transaction's batches was traversed
 		had := tm.committed[b.producerID()]
 		delete(tm.committed, b.producerID())
 		return !had, nil
+	case controlTypeAbort:
+		delete(tm.aborted, b.producerID())
 	}
 	return false, nil
 }
@@ -488,7 +529,7 @@ func (c *Cleaner) clean(t *toClean) (int64, error) {
 	if end <= t.firstDirty {
 		return 0, fmt.Errorf("offset map filled up before offset %d", t.firstDirty)
 	}
-	tm := &txnMeta{committed: map[int64]bool{}}
+	tm := newTxnMeta()
 	var read, written int64
 	for _, g := range groupSegmentsBySize(sn.segsIn(0, end), sn.cfg.SegmentBytes, int64(sn.cfg.MaxIndexSize), t.firstUncleanable) {
 		w, err := c.cleanSegments(t, g, om, deleteHorizon, tm)
@@ -518,7 +559,12 @@ var errMapFull = errors.New("offset map full")
 // stopping early when the map reaches its capacity.
 func (c *Cleaner) buildOffsetMap(t *toClean, om *offsetMap) error {
 	start := t.firstDirty
-	tm := &txnMeta{committed: map[int64]bool{}}
+	tm := newTxnMeta()
+	aborted, err := t.snap.collectAbortedTxns(start, t.firstUncleanable)
+	if err != nil {
+		return err
+	}
+	tm.addAborted(aborted)
 	for _, s := range t.snap.segsIn(start, t.firstUncleanable) {
 		err := scanBatches(s.s.log, 0, s.size, false, func(_ int64, b batch) error {
 			if err := c.checkDone(t); err != nil {
@@ -531,8 +577,7 @@ func (c *Cleaner) buildOffsetMap(t *toClean, om *offsetMap) error {
 				if _, err := tm.onControl(b); err != nil {
 					return err
 				}
-			} else {
-				tm.onBatch(b)
+			} else if !tm.onBatch(b) { // an aborted batch's keys must not supersede committed records
 				recs, err := b.records()
 				if err != nil {
 					return err
@@ -603,9 +648,23 @@ func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHo
 			discardCleaned(dest)
 		}
 	}()
-	for _, s := range g {
+	for i, s := range g {
 		retainDeletes := s.mtimeMs > deleteHorizon
-		err := scanBatches(s.s.log, 0, s.size, false, func(_ int64, b batch) error {
+		upper := t.snap.logEnd
+		if i+1 < len(g) {
+			upper = g[i+1].base
+		} else if segs := t.snap.segsIn(s.base, math.MaxInt64); len(segs) > 1 {
+			upper = segs[1].base
+		}
+		aborted, err := t.snap.collectAbortedTxns(s.base, upper)
+		if err != nil {
+			return 0, fmt.Errorf("clean segment %d into %d: %w", s.base, g[0].base, err)
+		}
+		tm.addAborted(aborted)
+		if err := carryAbortedTxns(s, dest); err != nil {
+			return 0, fmt.Errorf("clean segment %d into %d: %w", s.base, g[0].base, err)
+		}
+		err = scanBatches(s.s.log, 0, s.size, false, func(_ int64, b batch) error {
 			if err := c.checkDone(t); err != nil {
 				return err
 			}
@@ -645,6 +704,22 @@ func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHo
 	}
 	swapped = true
 	return dest.size, nil
+}
+
+// carryAbortedTxns copies the aborted transactions of a source segment into the cleaned one's index. Each entry
+// sits with its abort marker, which cleaning keeps, so it belongs with the marker in the cleaned segment (Kafka
+// writes them there as it meets the markers, cleaned.txnIndex).
+func carryAbortedTxns(s segSnap, dest *segment) error {
+	es, err := s.txn.entries()
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if err := dest.txn.append(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // filterBatch is MemoryRecords.filterTo with the cleaner's RecordFilter for one batch: nil when the batch goes,

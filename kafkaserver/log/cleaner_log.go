@@ -22,6 +22,7 @@ type segSnap struct {
 	firstTs   int64 // max timestamp of the first batch (LogSegment.getFirstBatchTimestamp), -1 when unknown
 	oiBytes   int64
 	tiBytes   int64
+	txn       txnView // the aborted transactions whose markers the segment holds
 }
 
 // logSnap is a consistent view of a log for one cleaning decision.
@@ -33,6 +34,9 @@ type logSnap struct {
 	truncated bool      // TruncateTo ran since the last snapshot
 	truncTo   int64
 	producers map[int64]lastRecord // Log.lastRecordsOfActiveProducers
+	// firstUnstable is the first offset of a transaction not yet decided and replicated (clamped to the log start),
+	// -1 when none: the cleaner stops below it.
+	firstUnstable int64
 }
 
 // lastRecord is Kafka's LastRecord: a producer's last data offset (-1 when it has none) and epoch.
@@ -52,14 +56,18 @@ func (l *Log) cleanerSnapshot() (logSnap, error) {
 	sn := logSnap{cfg: l.cfg, logStart: l.logStart, logEnd: l.next, truncated: l.cleanerTruncated, truncTo: l.cleanerTruncatedTo}
 	l.cleanerTruncated = false
 	sn.producers = map[int64]lastRecord{}
+	sn.firstUnstable = -1
 	if l.pstate != nil {
 		for pid, e := range l.pstate.producers {
 			sn.producers[pid] = lastRecord{dataOffset: e.lastDataOffset(), epoch: e.epoch}
 		}
+		if first, ok := l.pstate.firstUnstableOffset(); ok {
+			sn.firstUnstable = max(first, l.logStart)
+		}
 	}
 	for _, s := range l.segs {
 		ss := segSnap{s: s, base: s.base, size: s.size, largestTs: s.largestTimestamp(), firstTs: noTimestamp,
-			oiBytes: int64(s.oi.n) * 8, tiBytes: int64(s.ti.n) * 12}
+			oiBytes: int64(s.oi.n) * 8, tiBytes: int64(s.ti.n) * 12, txn: s.txn.view()}
 		if st, err := s.log.Stat(); err == nil {
 			ss.mtimeMs = st.ModTime().UnixMilli()
 		}
@@ -71,6 +79,30 @@ func (l *Log) cleanerSnapshot() (logSnap, error) {
 		sn.segs = append(sn.segs, ss)
 	}
 	return sn, nil
+}
+
+// collectAbortedTxns is Log.collectAbortedTransactions over the snapshot: the aborted transactions that end at or
+// after the log start and begin below upper, from the segment holding start on.
+func (sn *logSnap) collectAbortedTxns(start, upper int64) ([]abortedTxn, error) {
+	var out []abortedTxn
+	i := 0
+	for j, s := range sn.segs {
+		if s.base <= start {
+			i = j
+		}
+	}
+	for _, s := range sn.segs[i:] {
+		es, err := s.txn.entries()
+		if err != nil {
+			return nil, err
+		}
+		got, complete := collectAborted(es, sn.logStart, upper)
+		out = append(out, got...)
+		if complete {
+			break
+		}
+	}
+	return out, nil
 }
 
 // noteTruncation remembers the lowest offset the log was truncated to, for the cleaner's checkpoint.
@@ -109,6 +141,10 @@ func (l *Log) replaceSegments(cleaned *segment, old []segSnap, fail func(phase s
 			if err := os.Rename(segmentFile(l.dir, base, suf+from), segmentFile(l.dir, base, suf+to)); err != nil {
 				return fmt.Errorf("swap cleaned segment %d: %w", base, err)
 			}
+		}
+		// The transaction index exists only when the cleaned segment has aborted transactions.
+		if err := cleaned.txn.rename(segmentFile(l.dir, base, txnIndexSuffix+to)); err != nil {
+			return fmt.Errorf("swap cleaned segment %d: %w", base, err)
 		}
 		return syncDir(l.dir)
 	}
@@ -156,18 +192,10 @@ func createCleanedSegment(dir string, base int64, cfg *Config) (*segment, error)
 		return nil, fmt.Errorf("create cleaned segment %d: %w", base, err)
 	}
 	s := &segment{dir: dir, base: base, log: f, indexInterval: int64(cfg.IndexIntervalBytes), maxTs: noTimestamp, offMaxTs: base}
-	oi, err := openIndex(segmentFile(dir, base, indexSuffix+cleanedSuffix), base, 8, cfg.MaxIndexSize)
-	if err != nil {
+	if err := s.openIndexesAt(cfg, cleanedSuffix); err != nil {
 		f.Close()
 		return nil, err
 	}
-	ti, err := openIndex(segmentFile(dir, base, timeIndexSuffix+cleanedSuffix), base, 12, cfg.MaxIndexSize)
-	if err != nil {
-		oi.close()
-		f.Close()
-		return nil, err
-	}
-	s.oi, s.ti = offsetIndex{oi}, timeIndex{ti}
 	return s, nil
 }
 
@@ -175,6 +203,7 @@ func createCleanedSegment(dir string, base int64, cfg *Config) (*segment, error)
 func discardCleaned(s *segment) {
 	_ = s.oi.close()
 	_ = s.ti.close()
+	_ = s.txn.close()
 	_ = s.log.Close()
 	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		_ = os.Remove(segmentFile(s.dir, s.base, suf+cleanedSuffix))

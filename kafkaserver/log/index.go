@@ -265,3 +265,17 @@ func (ti timeIndex) sane(nextOffset int64) bool {
 	}
 	return true
 }
+
+// firstAtOrAfter returns the offset of the first entry whose position is at or after pos (the upper bound slot of
+// Kafka's position search), ok=false when there is none.
+func (oi offsetIndex) firstAtOrAfter(pos int64) (int64, bool, error) {
+	i, _, err := oi.search(pos-1, posKey)
+	if err != nil || i+1 >= oi.n {
+		return 0, false, err
+	}
+	e, err := oi.entry(i + 1)
+	if err != nil {
+		return 0, false, err
+	}
+	return offKey(oi.base)(e), true, nil
+}

@@ -43,6 +43,9 @@ type ReadResult struct {
 	FirstBatchTooLarge bool
 	// DownConversionDisabled is the log's message.downconversion.enable=false.
 	DownConversionDisabled bool
+	// AbortedTxns are, for a read_committed read, the aborted transactions overlapping the records read (empty, not
+	// nil, when there are none); nil for other reads, and where Kafka sends none (no segment held the offset).
+	AbortedTxns []AbortedTxn
 }
 
 // LoadState is what the log manager knows about a partition from its checkpoint files.
@@ -226,9 +229,9 @@ func (l *Log) load(st LoadState) error {
 			return err
 		}
 		l.segs = append(l.segs, s)
-		if statErr != nil || !s.oi.sane(s.size) || !s.ti.sane(math.MaxInt64) {
+		if statErr != nil || !s.oi.sane(s.size) || !s.ti.sane(math.MaxInt64) || !s.txn.sane() {
 			l.logger.Info("rebuilding index", "segment", b)
-			if _, err := s.recover(nil); err != nil {
+			if _, err := l.recoverSegment(s, nil); err != nil {
 				return err
 			}
 		}
@@ -265,7 +268,6 @@ func (l *Log) load(st LoadState) error {
 	if st.CleanShutdown {
 		l.recoveryPoint = l.next
 	}
-	l.hw = min(max(st.HighWatermark, l.logStart), l.next)
 	segBases := make([]int64, len(l.segs))
 	for i, s := range l.segs {
 		segBases[i] = s.base
@@ -273,7 +275,12 @@ func (l *Log) load(st LoadState) error {
 	if err := l.pstate.removeStraySnapshots(segBases); err != nil {
 		return err
 	}
-	return l.rebuildProducerState(l.next, st.CleanShutdown)
+	if err := l.rebuildProducerState(l.next, st.CleanShutdown); err != nil {
+		return err
+	}
+	// The transactions the rebuild saw completed stop counting once below the checkpointed high watermark.
+	l.setHWLocked(st.HighWatermark)
+	return nil
 }
 
 // completeSwaps finishes a compaction swap that a crash interrupted: the .swap segment replaces the
@@ -308,7 +315,8 @@ func (l *Log) completeSwaps(swaps []string) error {
 				}
 			}
 		}
-		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		// The indexes are rebuilt from the swapped-in data (the missing .index makes load recover the segment).
+		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			_ = os.Remove(segmentFile(l.dir, base, suf))
 		}
 		if err := os.Rename(filepath.Join(l.dir, n), segmentFile(l.dir, base, logSuffix)); err != nil {
@@ -329,7 +337,7 @@ func (l *Log) recoverFrom(recoveryPoint int64) error {
 	}
 	for i := start; i < len(l.segs); i++ {
 		s := l.segs[i]
-		cut, err := s.recover(l.epochs)
+		cut, err := l.recoverSegment(s, l.epochs)
 		if err != nil {
 			return err
 		}
@@ -346,6 +354,24 @@ func (l *Log) recoverFrom(recoveryPoint int64) error {
 		}
 	}
 	return nil
+}
+
+// recoverSegment is Log.recoverSegment: the producer state at the segment's base, rebuilt into a scratch manager
+// from the snapshots and the segments before it, replays the segment's batches while it is recovered (which
+// rebuilds its transaction index); a snapshot at its end spares the next segment's recovery the same replay.
+func (l *Log) recoverSegment(s *segment, epochs *epochCache) (int64, error) {
+	ps, err := newProducerStateManager(l.dir, l.tp, l.pstate.expiryMs, l.logger)
+	if err != nil {
+		return 0, err
+	}
+	if err := l.rebuildProducerStateInto(ps, s.base, false); err != nil {
+		return 0, err
+	}
+	cut, err := s.recover(epochs, ps)
+	if err != nil {
+		return 0, err
+	}
+	return cut, ps.takeSnapshot()
 }
 
 func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
@@ -435,15 +461,42 @@ func (l *Log) Offsets() ReadResult {
 }
 
 func (l *Log) offsetsLocked() ReadResult {
-	return ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.hw, LogEndOffset: l.next,
-		DownConversionDisabled: l.cfg.DownConversionDisabled}
+	return ReadResult{HighWatermark: l.hw, LogStartOffset: l.logStart, LastStableOffset: l.lastStableLocked(),
+		LogEndOffset: l.next, DownConversionDisabled: l.cfg.DownConversionDisabled}
+}
+
+// LastStableOffset is the offset below which every transaction is decided and replicated (Log.lastStableOffset):
+// the first offset of the oldest ongoing transaction, or of a completed one whose marker is not yet below the
+// high watermark, when that is below the high watermark; else the high watermark.
+func (l *Log) LastStableOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.lastStableLocked()
+}
+
+func (l *Log) lastStableLocked() int64 {
+	if first, ok := l.pstate.firstUnstableOffset(); ok {
+		// A transaction may begin below the log start (DeleteRecords, retention): the log start is its first
+		// readable offset (maybeIncrementFirstUnstableOffset).
+		if first = max(first, l.logStart); first < l.hw {
+			return first
+		}
+	}
+	return l.hw
 }
 
 // SetHighWatermark stores hw clamped to [log start, log end].
 func (l *Log) SetHighWatermark(hw int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.setHWLocked(hw)
+}
+
+// setHWLocked is every change of the high watermark (updateHighWatermarkMetadata): the transactions completed below
+// it stop holding the last stable offset back.
+func (l *Log) setHWLocked(hw int64) {
 	l.hw = min(max(hw, l.logStart), l.next)
+	l.pstate.onHighWatermarkUpdated(l.hw)
 }
 
 // RecoveryPoint is the offset below which everything is flushed.
@@ -490,6 +543,18 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32) (AppendInfo, err
 // AppendAsLeaderWith is AppendAsLeader with the buffer of up-converted records taken from alloc; the log does not
 // keep it after returning.
 func (l *Log) AppendAsLeaderWith(records []byte, leaderEpoch int32, alloc Alloc) (AppendInfo, error) {
+	return l.appendAsLeader(records, leaderEpoch, alloc, originClient)
+}
+
+// AppendAsCoordinator is AppendAsLeader for the group and transaction coordinators' own records
+// (AppendOrigin.Coordinator): a producer's batches get the epoch check but no sequence checks and no duplicate
+// detection (a TxnOffsetCommit's transactional batches all carry sequence 0). The records are validated as a
+// client's; the coordinators write nothing a client could not.
+func (l *Log) AppendAsCoordinator(records []byte, leaderEpoch int32) (AppendInfo, error) {
+	return l.appendAsLeader(records, leaderEpoch, nil, originCoordinator)
+}
+
+func (l *Log) appendAsLeader(records []byte, leaderEpoch int32, alloc Alloc, origin appendOrigin) (AppendInfo, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -508,7 +573,7 @@ func (l *Log) AppendAsLeaderWith(records []byte, leaderEpoch int32, alloc Alloc)
 	info := AppendInfo{FirstOffset: v.firstOffset, LastOffset: v.lastOffset, MaxTimestamp: v.maxTimestamp,
 		OffsetOfMaxTimestamp: v.offsetOfMaxTs, LogAppendTime: v.logAppendTime, NumMessages: v.numMessages,
 		ValidBytes: len(v.records), Converted: v.converted}
-	producers, dup, err := l.analyzeProducers(v.batches, originClient)
+	producers, dup, err := l.analyzeProducers(v.batches, origin)
 	if err != nil {
 		return AppendInfo{}, err
 	}
@@ -522,7 +587,9 @@ func (l *Log) AppendAsLeaderWith(records []byte, leaderEpoch int32, alloc Alloc)
 	if err := l.appendValidated(v.records, v.batches, info.FirstOffset, info.LastOffset, info.MaxTimestamp, info.OffsetOfMaxTimestamp, int64(info.NumMessages), nowMs); err != nil {
 		return AppendInfo{}, err
 	}
-	l.applyProducers(producers, info.LastOffset)
+	if err := l.applyProducers(producers, info.LastOffset); err != nil {
+		return AppendInfo{}, err
+	}
 	info.LogStartOffset = l.logStart
 	return info, nil
 }
@@ -581,7 +648,9 @@ func (l *Log) AppendAsFollower(records []byte) (AppendInfo, error) {
 	if err := l.appendValidated(records, batches, info.FirstOffset, info.LastOffset, info.MaxTimestamp, info.OffsetOfMaxTimestamp, int64(info.NumMessages), l.nowMs()); err != nil {
 		return AppendInfo{}, err
 	}
-	l.applyProducers(producers, info.LastOffset)
+	if err := l.applyProducers(producers, info.LastOffset); err != nil {
+		return AppendInfo{}, err
+	}
 	info.LogStartOffset = l.logStart
 	return info, nil
 }
@@ -761,9 +830,19 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage 
 
 // ReadWith is Read with the record buffer taken from alloc.
 func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, alloc Alloc) (ReadResult, error) {
+	return l.read(offset, maxBytes, maxOffset, false, minOneMessage, alloc)
+}
+
+// ReadCommitted is ReadWith for a read_committed consumer (Kafka's FetchTxnCommitted): batches below the last
+// stable offset, and the aborted transactions that overlap them (ReadResult.AbortedTxns).
+func (l *Log) ReadCommitted(offset int64, maxBytes int32, minOneMessage bool, alloc Alloc) (ReadResult, error) {
+	return l.read(offset, maxBytes, -1, true, minOneMessage, alloc)
+}
+
+func (l *Log) read(offset int64, maxBytes int32, maxOffset int64, committed, minOneMessage bool, alloc Alloc) (ReadResult, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	res, maxOffset, empty, err := l.readBounds(offset, maxOffset)
+	res, maxOffset, empty, err := l.readBounds(offset, maxOffset, committed)
 	if empty || err != nil {
 		return res, err
 	}
@@ -781,6 +860,11 @@ func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMess
 		if err != nil {
 			return res, fmt.Errorf("read %s: %w", l.tp, err)
 		}
+		if committed {
+			if res.AbortedTxns, err = l.abortedTxnsLocked(i, pos, offset, maxBytes, maxOffset, minOneMessage); err != nil {
+				return res, err
+			}
+		}
 		if len(data) > 0 {
 			res.Records = data
 			if !tooLarge { // a partial batch ends nowhere a read could resume
@@ -794,8 +878,8 @@ func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMess
 }
 
 // readBounds starts a read under l.mu: the result's offsets, the read's upper offset (maxOffset < 0 or past the
-// end means the log end), and whether there is nothing to read.
-func (l *Log) readBounds(offset, maxOffset int64) (ReadResult, int64, bool, error) {
+// end means the log end; the last stable offset when committed), and whether there is nothing to read.
+func (l *Log) readBounds(offset, maxOffset int64, committed bool) (ReadResult, int64, bool, error) {
 	res := l.offsetsLocked()
 	if l.closed {
 		return res, maxOffset, true, errClosed
@@ -803,10 +887,17 @@ func (l *Log) readBounds(offset, maxOffset int64) (ReadResult, int64, bool, erro
 	if offset < l.logStart || offset > l.next {
 		return res, maxOffset, true, fmt.Errorf("%s: fetch offset %d outside [%d, %d]: %w", l.tp, offset, l.logStart, l.next, ErrOffsetOutOfRange)
 	}
+	if committed {
+		maxOffset = res.LastStableOffset
+	}
 	if maxOffset < 0 || maxOffset > l.next {
 		maxOffset = l.next
 	}
-	return res, maxOffset, offset == l.next || offset >= maxOffset, nil
+	empty := offset == l.next || offset >= maxOffset
+	if empty && committed {
+		res.AbortedTxns = []AbortedTxn{} // Kafka's empty read_committed answer has an empty list
+	}
+	return res, maxOffset, empty, nil
 }
 
 // segIndex is the index of the segment that would hold offset (floor by base offset).
@@ -966,13 +1057,17 @@ func (l *Log) TruncateTo(offset int64) error {
 		return fmt.Errorf("truncate %s: %w", l.tp, err)
 	}
 	l.next = offset
-	l.hw = min(l.hw, offset)
 	l.recoveryPoint = min(l.recoveryPoint, offset)
 	l.logStart = min(l.logStart, offset)
 	if err := l.epochs.truncateFromEnd(offset); err != nil {
 		return err
 	}
-	return l.rebuildProducerState(offset, false)
+	if err := l.rebuildProducerState(offset, false); err != nil {
+		return err
+	}
+	// After the rebuild, as Log.completeTruncation: the transactions it completed below the high watermark go.
+	l.setHWLocked(min(l.hw, offset))
+	return nil
 }
 
 // TruncateFullyAndStartAt drops every segment and restarts the log empty at offset.
@@ -1000,12 +1095,16 @@ func (l *Log) truncateFullyAndStartAt(offset int64) error {
 		return err
 	}
 	l.segs = []*segment{s}
-	l.next, l.logStart, l.hw, l.recoveryPoint = offset, offset, offset, offset
+	l.next, l.logStart, l.recoveryPoint = offset, offset, offset
 	if err := l.epochs.clear(); err != nil {
 		return err
 	}
 	l.pstate.truncateFullyAndStartAt(offset)
-	return l.rebuildProducerState(offset, false)
+	if err := l.rebuildProducerState(offset, false); err != nil {
+		return err
+	}
+	l.setHWLocked(offset)
+	return nil
 }
 
 // DeleteRecordsBefore moves the log start offset forward (DeleteRecords); it may not pass the high
@@ -1034,9 +1133,9 @@ func (l *Log) incrementLogStart(offset int64) error {
 		return nil
 	}
 	l.logStart = offset
-	l.hw = max(l.hw, offset)
 	l.recoveryPoint = max(l.recoveryPoint, offset)
 	l.pstate.onLogStartOffsetIncremented(offset)
+	l.setHWLocked(max(l.hw, offset))
 	return l.epochs.truncateFromStart(offset)
 }
 

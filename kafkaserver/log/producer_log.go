@@ -68,27 +68,46 @@ func (l *Log) ProducerSnapshotOffsets() []int64 {
 }
 
 // analyzeProducers validates an append's producer batches; a client duplicate comes back as the original batch.
-func (l *Log) analyzeProducers(batches []batch, origin appendOrigin) ([]*producerAppend, *producerBatch, error) {
+func (l *Log) analyzeProducers(batches []batch, origin appendOrigin) (producerUpdates, *producerBatch, error) {
 	ups, dup, err := l.pstate.analyze(batches, origin)
 	if err != nil {
-		return nil, nil, fmt.Errorf("append to %s: %w", l.tp, err)
+		return producerUpdates{}, nil, fmt.Errorf("append to %s: %w", l.tp, err)
 	}
 	return ups, dup, nil
 }
 
-// applyProducers records a completed append in the producer state.
-func (l *Log) applyProducers(ups []*producerAppend, last int64) {
-	for _, u := range ups {
-		l.pstate.update(u)
+// applyProducers records a written append in the producer state. Each transaction a marker completed is recorded in
+// the active segment's transaction index, if aborted, with the last stable offset computed before it completes, as
+// Log.append does. A failed index write leaves that transaction and the later ones ongoing and the state's end
+// where it was; the recovery of the segment after a restart rebuilds the index.
+func (l *Log) applyProducers(ups producerUpdates, last int64) error {
+	ps := l.pstate
+	for _, u := range ups.appends {
+		ps.update(u)
 	}
-	l.pstate.mapEnd = last + 1
+	for _, c := range ups.completed {
+		if c.aborted {
+			e := abortedTxn{producerID: c.producerID, firstOffset: c.firstOffset, lastOffset: c.lastOffset,
+				lastStableOffset: ps.lastStableOffsetFor(c)}
+			if err := l.active().txn.append(e); err != nil {
+				return fmt.Errorf("append to %s: %w", l.tp, err)
+			}
+		}
+		ps.completeTxn(c)
+	}
+	ps.mapEnd = last + 1
+	return nil
 }
 
 // rebuildProducerState is Log.rebuildProducerState: load the newest snapshot at or below lastOffset and replay
 // the producer batches after it. After a clean shutdown without any snapshot (an upgrade from a broker that wrote
 // none) the scan is skipped and empty snapshots are written instead, as Kafka does.
 func (l *Log) rebuildProducerState(lastOffset int64, cleanShutdown bool) error {
-	ps := l.pstate
+	return l.rebuildProducerStateInto(l.pstate, lastOffset, cleanShutdown)
+}
+
+// rebuildProducerStateInto is rebuildProducerState into ps, which may be a scratch manager (segment recovery).
+func (l *Log) rebuildProducerStateInto(ps *producerStateManager, lastOffset int64, cleanShutdown bool) error {
 	toSnapshot := []int64{lastOffset}
 	if n := len(l.segs); n > 0 {
 		toSnapshot = append(toSnapshot, l.segs[n-1].base)
@@ -125,7 +144,7 @@ func (l *Log) rebuildProducerState(lastOffset int64, cleanShutdown bool) error {
 					return err
 				}
 			}
-			if err := l.loadProducersFromSegment(s, start, lastOffset); err != nil {
+			if err := l.loadProducersFromSegment(ps, s, start, lastOffset); err != nil {
 				return err
 			}
 		}
@@ -134,8 +153,10 @@ func (l *Log) rebuildProducerState(lastOffset int64, cleanShutdown bool) error {
 	return ps.takeSnapshot()
 }
 
-// loadProducersFromSegment replays the producer batches of s holding offsets in [from, to).
-func (l *Log) loadProducersFromSegment(s *segment, from, to int64) error {
+// loadProducersFromSegment replays into ps the producer batches of s holding offsets in [from, to)
+// (loadProducersFromRecords): the transactions their markers complete stay unreplicated until the high watermark
+// passes them.
+func (l *Log) loadProducersFromSegment(ps *producerStateManager, s *segment, from, to int64) error {
 	pos, _, found, err := s.translate(from, 0)
 	if err != nil || !found {
 		return err
@@ -159,12 +180,15 @@ func (l *Log) loadProducersFromSegment(s *segment, from, to int64) error {
 		batches = append(batches, h)
 		pos += n
 	}
-	ups, _, err := l.pstate.analyze(batches, originReplication)
+	ups, _, err := ps.analyze(batches, originReplication)
 	if err != nil {
 		return fmt.Errorf("load producer state of %s: %w", l.tp, err)
 	}
-	for _, u := range ups {
-		l.pstate.update(u)
+	for _, u := range ups.appends {
+		ps.update(u)
+	}
+	for _, c := range ups.completed {
+		ps.completeTxn(c)
 	}
 	return nil
 }

@@ -17,7 +17,9 @@ var (
 	ErrOutOfOrderSequence   = errors.New("out of order sequence number") // OUT_OF_ORDER_SEQUENCE_NUMBER (45)
 	ErrInvalidProducerEpoch = errors.New("invalid producer epoch")       // INVALID_PRODUCER_EPOCH (47)
 	ErrInvalidTxnState      = errors.New("invalid transaction state")    // INVALID_TXN_STATE (48)
-	errCorruptSnapshot      = errors.New("corrupt producer snapshot")
+	// ErrTransactionCoordinatorFenced refuses a marker from a coordinator epoch older than the producer's last one.
+	ErrTransactionCoordinatorFenced = errors.New("transaction coordinator fenced") // TRANSACTION_COORDINATOR_FENCED (52)
+	errCorruptSnapshot              = errors.New("corrupt producer snapshot")
 )
 
 // Producer-state constants of Kafka 2.8 (ProducerStateEntry, RecordBatch, LogManager).
@@ -165,13 +167,15 @@ func (e *producerEntry) duplicateOf(b batch) (producerBatch, bool) {
 	return producerBatch{}, false
 }
 
-// appendOrigin says how much an append is checked (AppendOrigin): client appends get the sequence checks,
-// replicated and reloaded batches only the epoch check, as a warning.
+// appendOrigin says how much an append is checked (AppendOrigin): client appends get the sequence checks, the
+// coordinator's (transaction markers) the producer and coordinator epoch checks, replicated and reloaded batches
+// only the epoch check, as a warning.
 type appendOrigin int
 
 const (
 	originClient appendOrigin = iota
 	originReplication
+	originCoordinator
 )
 
 // producerAppend is ProducerAppendInfo: one producer's batches of one append, validated against its state.
@@ -181,6 +185,7 @@ type producerAppend struct {
 	origin  appendOrigin
 	current *producerEntry
 	updated *producerEntry
+	started []txnSpan // transactions this append began (ProducerAppendInfo.startedTransactions)
 	logger  *slog.Logger
 }
 
@@ -222,58 +227,71 @@ func (a *producerAppend) checkSequence(epoch int16, firstSeq int32, offset int64
 		"%d (incoming seq. number), %d (current end sequence number)", ErrOutOfOrderSequence, a.pid, offset, a.tp, firstSeq, current)
 }
 
-// appendBatch adds one batch (its offsets already assigned) to the producer's pending state.
-func (a *producerAppend) appendBatch(b batch) error {
+// appendBatch adds one batch (its offsets already assigned) to the producer's pending state; a marker that ends a
+// transaction with data returns it.
+func (a *producerAppend) appendBatch(b batch) (*completedTxn, error) {
 	if b.isControl() {
 		return a.appendControl(b)
 	}
 	first, last := b.offsetField(), b.lastOffset()
 	epoch := b.producerEpoch()
 	if err := a.checkEpoch(epoch, first); err != nil {
-		return err
+		return nil, err
 	}
 	if a.origin == originClient {
 		if err := a.checkSequence(epoch, b.baseSequence(), first); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	a.updated.addBatch(epoch, producerBatch{lastSeq: b.lastSequence(), lastOffset: last, offsetDelta: int32(last - first),
 		timestamp: b.maxTimestamp()})
 	switch {
 	case a.updated.txnFirstOffset >= 0 && !b.isTransactional():
-		return fmt.Errorf("%w: Expected transactional write from producer %d at offset %d in partition %s",
+		return nil, fmt.Errorf("%w: Expected transactional write from producer %d at offset %d in partition %s",
 			ErrInvalidTxnState, a.pid, first, a.tp)
 	case a.updated.txnFirstOffset < 0 && b.isTransactional():
 		a.updated.txnFirstOffset = first
+		a.started = append(a.started, txnSpan{producerID: a.pid, firstOffset: first, lastOffset: -1})
 	}
-	return nil
+	return nil, nil
 }
 
-// appendControl applies a transaction marker (appendEndTxnMarker); an empty control batch is a cleaned marker.
-func (a *producerAppend) appendControl(b batch) error {
+// appendControl applies a transaction marker (appendEndTxnMarker); an empty control batch is a cleaned marker. Only
+// a marker ending a transaction that had data completes one: an empty transaction does not move the last stable
+// offset and has no place in the transaction index.
+func (a *producerAppend) appendControl(b batch) (*completedTxn, error) {
 	recs, err := b.records()
 	if err != nil {
-		return fmt.Errorf("%w: control batch at %d: %w", ErrCorrupt, b.offsetField(), err)
+		return nil, fmt.Errorf("%w: control batch at %d: %w", ErrCorrupt, b.offsetField(), err)
 	}
 	if len(recs) == 0 {
-		return nil
+		return nil, nil
 	}
-	if err := a.checkEpoch(b.producerEpoch(), b.offsetField()); err != nil {
-		return err
+	offset := b.offsetField()
+	marker, err := parseTxnMarker(recs[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: control batch at %d: %w", ErrCorrupt, offset, err)
 	}
-	coordEpoch := int32(-1)
-	if v := recs[0].Value; len(v) >= 6 {
-		coordEpoch = int32(binary.BigEndian.Uint32(v[2:]))
+	if err := a.checkEpoch(b.producerEpoch(), offset); err != nil {
+		return nil, err
 	}
-	if a.updated.coordinatorEpoch > coordEpoch && a.origin != originReplication {
-		return fmt.Errorf("%w: invalid coordinator epoch %d for producer %d at offset %d", ErrInvalidProducerEpoch,
-			coordEpoch, a.pid, b.offsetField())
+	if a.updated.coordinatorEpoch > marker.coordinatorEpoch {
+		msg := fmt.Sprintf("Invalid coordinator epoch for producerId %d at offset %d in partition %s: %d (zombie), %d (current)",
+			a.pid, offset, a.tp, marker.coordinatorEpoch, a.updated.coordinatorEpoch)
+		if a.origin != originReplication {
+			return nil, fmt.Errorf("%w: %s", ErrTransactionCoordinatorFenced, msg)
+		}
+		a.logger.Info(msg)
+	}
+	var done *completedTxn
+	if first := a.updated.txnFirstOffset; first >= 0 {
+		done = &completedTxn{producerID: a.pid, firstOffset: first, lastOffset: offset, aborted: !marker.commit}
 	}
 	a.updated.maybeUpdateEpoch(b.producerEpoch())
 	a.updated.txnFirstOffset = -1
-	a.updated.coordinatorEpoch = coordEpoch
+	a.updated.coordinatorEpoch = marker.coordinatorEpoch
 	a.updated.lastTimestamp = recs[0].Timestamp
-	return nil
+	return done, nil
 }
 
 // producerStateManager is ProducerStateManager: per producer id, the last batches appended to the partition,
@@ -284,9 +302,12 @@ type producerStateManager struct {
 	expiryMs  int64
 	logger    *slog.Logger
 	producers map[int64]*producerEntry
-	snapshots []int64 // offsets of the snapshot files on disk, ascending
-	mapEnd    int64   // lastMapOffset: the state covers the log below it
-	snapEnd   int64   // lastSnapOffset
+	// Transactions holding the last stable offset back: ongoing ones, and completed ones whose markers are not yet
+	// below the high watermark.
+	ongoing, unreplicated txnList
+	snapshots             []int64 // offsets of the snapshot files on disk, ascending
+	mapEnd                int64   // lastMapOffset: the state covers the log below it
+	snapEnd               int64   // lastSnapOffset
 }
 
 func newProducerStateManager(dir string, tp TopicPartition, expiryMs int64, logger *slog.Logger) (*producerStateManager, error) {
@@ -359,7 +380,9 @@ func (m *producerStateManager) latestSnapshot() (int64, bool) {
 	return m.snapshots[len(m.snapshots)-1], true
 }
 
-func (m *producerStateManager) isEmpty() bool { return len(m.producers) == 0 }
+func (m *producerStateManager) isEmpty() bool {
+	return len(m.producers) == 0 && len(m.unreplicated) == 0
+}
 
 func (m *producerStateManager) isExpired(nowMs int64, e *producerEntry) bool {
 	return e.txnFirstOffset < 0 && nowMs-e.lastTimestamp >= m.expiryMs
@@ -387,6 +410,8 @@ func (m *producerStateManager) truncateAndReload(logStart, logEnd, nowMs int64) 
 		return
 	}
 	clear(m.producers)
+	// The log end is at or below the high watermark here, so no completed transaction is unreplicated.
+	m.clearTxns()
 	for {
 		off, ok := m.latestSnapshot()
 		if !ok {
@@ -401,7 +426,7 @@ func (m *producerStateManager) truncateAndReload(logStart, logEnd, nowMs int64) 
 		}
 		for _, e := range entries {
 			if !m.isExpired(nowMs, e) {
-				m.producers[e.producerID] = e
+				m.loadEntry(e)
 			}
 		}
 		m.snapEnd, m.mapEnd = off, off
@@ -410,6 +435,7 @@ func (m *producerStateManager) truncateAndReload(logStart, logEnd, nowMs int64) 
 }
 
 func (m *producerStateManager) onLogStartOffsetIncremented(logStart int64) {
+	m.removeUnreplicated(logStart)
 	m.mapEnd = max(m.mapEnd, logStart)
 	if off, ok := m.latestSnapshot(); ok {
 		m.snapEnd = off
@@ -420,6 +446,7 @@ func (m *producerStateManager) onLogStartOffsetIncremented(logStart int64) {
 
 func (m *producerStateManager) truncateFullyAndStartAt(offset int64) {
 	clear(m.producers)
+	m.clearTxns()
 	for _, off := range slices.Clone(m.snapshots) {
 		m.removeAndDeleteSnapshot(off)
 	}
@@ -439,9 +466,12 @@ func (m *producerStateManager) prepareUpdate(pid int64, origin appendOrigin) *pr
 func (m *producerStateManager) update(a *producerAppend) {
 	if cur, ok := m.producers[a.pid]; ok {
 		cur.merge(a.updated)
-		return
+	} else {
+		m.producers[a.pid] = a.updated
 	}
-	m.producers[a.pid] = a.updated
+	for _, t := range a.started {
+		m.ongoing.put(t)
+	}
 }
 
 // takeSnapshot writes <mapEnd>.snapshot unless one at that offset or later was already written.
@@ -459,10 +489,17 @@ func (m *producerStateManager) takeSnapshot() error {
 	return nil
 }
 
+// producerUpdates is what one append does to the producer state: each producer's pending state, and the
+// transactions its markers completed, in log order.
+type producerUpdates struct {
+	appends   []*producerAppend
+	completed []completedTxn
+}
+
 // analyze validates the producer batches of one append. For a client append that repeats one of a producer's
 // last batches it returns that batch and no updates: the caller answers with the original offsets.
-func (m *producerStateManager) analyze(batches []batch, origin appendOrigin) ([]*producerAppend, *producerBatch, error) {
-	var order []*producerAppend
+func (m *producerStateManager) analyze(batches []batch, origin appendOrigin) (producerUpdates, *producerBatch, error) {
+	var ups producerUpdates
 	byPID := map[int64]*producerAppend{}
 	for _, b := range batches {
 		pid := b.producerID()
@@ -472,7 +509,7 @@ func (m *producerStateManager) analyze(batches []batch, origin appendOrigin) ([]
 		if origin == originClient {
 			if e, ok := m.producers[pid]; ok {
 				if dup, ok := e.duplicateOf(b); ok {
-					return nil, &dup, nil
+					return producerUpdates{}, &dup, nil
 				}
 			}
 		}
@@ -480,13 +517,17 @@ func (m *producerStateManager) analyze(batches []batch, origin appendOrigin) ([]
 		if !ok {
 			a = m.prepareUpdate(pid, origin)
 			byPID[pid] = a
-			order = append(order, a)
+			ups.appends = append(ups.appends, a)
 		}
-		if err := a.appendBatch(b); err != nil {
-			return nil, nil, err
+		done, err := a.appendBatch(b)
+		if err != nil {
+			return producerUpdates{}, nil, err
+		}
+		if done != nil {
+			ups.completed = append(ups.completed, *done)
 		}
 	}
-	return order, nil, nil
+	return ups, nil, nil
 }
 
 // readProducerSnapshot parses a version 1 snapshot (ProducerStateManager.readSnapshot).

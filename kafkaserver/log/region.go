@@ -38,17 +38,26 @@ var walkBufs = sync.Pool{New: func() any { b := make([]byte, walkWindow); return
 // (Kafka's LogSegment.read): the high watermark's position comes from the offset index, and only the batches near
 // the end are walked, so that the region ends at a whole batch and the next fetch's position is known.
 func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
+	return l.readRegion(offset, maxBytes, maxOffset, false, minOneMessage, maxMagic, minLen, alloc)
+}
+
+// ReadRegionCommitted is ReadRegion for a read_committed consumer, as ReadCommitted is ReadWith's.
+func (l *Log) ReadRegionCommitted(offset int64, maxBytes int32, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
+	return l.readRegion(offset, maxBytes, -1, true, minOneMessage, maxMagic, minLen, alloc)
+}
+
+func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committed, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
 	l.mu.RLock()
 	newer := l.cfg.RecordVersion() > maxMagic
 	l.mu.RUnlock()
 	if newer {
 		// Written in a newer format than the reader takes: the bytes will be converted, so read them once.
-		res, err := l.ReadWith(offset, maxBytes, maxOffset, minOneMessage, alloc)
+		res, err := l.read(offset, maxBytes, maxOffset, committed, minOneMessage, alloc)
 		return res, nil, err
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	res, maxOffset, empty, err := l.readBounds(offset, maxOffset)
+	res, maxOffset, empty, err := l.readBounds(offset, maxOffset, committed)
 	if empty || err != nil {
 		return res, nil, err
 	}
@@ -73,6 +82,11 @@ func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMe
 			return res, nil, fmt.Errorf("read %s: %w", l.tp, err)
 		}
 		res.FirstBatchTooLarge = c.tooLarge
+		if committed {
+			if res.AbortedTxns, err = l.abortedTxnsLocked(i, pos, offset, maxBytes, maxOffset, minOneMessage); err != nil {
+				return res, nil, err
+			}
+		}
 		if c.end == 0 {
 			return res, nil, nil
 		}

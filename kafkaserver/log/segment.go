@@ -26,7 +26,7 @@ func segmentFile(dir string, base int64, suffix string) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, suffix))
 }
 
-// segment is one LogSegment: a .log file of batches plus its offset and time indexes.
+// segment is one LogSegment: a .log file of batches plus its offset, time and transaction indexes.
 type segment struct {
 	dir             string
 	base            int64
@@ -35,6 +35,7 @@ type segment struct {
 	preallocated    bool
 	oi              offsetIndex
 	ti              timeIndex
+	txn             *txnIndex
 	indexInterval   int64
 	bytesSinceIndex int64
 	maxTs           int64 // maxTimestampSoFar
@@ -91,16 +92,28 @@ func openSegment(dir string, base int64, cfg *Config, nowMs, jitter int64) (*seg
 }
 
 func (s *segment) openIndexes(cfg *Config) error {
-	oi, err := openIndex(segmentFile(s.dir, s.base, indexSuffix), s.base, 8, cfg.MaxIndexSize)
+	return s.openIndexesAt(cfg, "")
+}
+
+// openIndexesAt opens the indexes whose file names end in suffix after the usual ones (".cleaned" for the
+// cleaner's segment).
+func (s *segment) openIndexesAt(cfg *Config, suffix string) error {
+	oi, err := openIndex(segmentFile(s.dir, s.base, indexSuffix+suffix), s.base, 8, cfg.MaxIndexSize)
 	if err != nil {
 		return err
 	}
-	ti, err := openIndex(segmentFile(s.dir, s.base, timeIndexSuffix), s.base, 12, cfg.MaxIndexSize)
+	ti, err := openIndex(segmentFile(s.dir, s.base, timeIndexSuffix+suffix), s.base, 12, cfg.MaxIndexSize)
 	if err != nil {
 		oi.close()
 		return err
 	}
-	s.oi, s.ti = offsetIndex{oi}, timeIndex{ti}
+	txn, err := openTxnIndex(segmentFile(s.dir, s.base, txnIndexSuffix+suffix), s.base)
+	if err != nil {
+		oi.close()
+		ti.close()
+		return err
+	}
+	s.oi, s.ti, s.txn = offsetIndex{oi}, timeIndex{ti}, txn
 	return nil
 }
 
@@ -200,15 +213,18 @@ func (s *segment) append(largestOffset, largestTs, offMaxTs int64, data []byte) 
 }
 
 // recover rebuilds the indexes from the data and cuts the file at the first invalid batch (bad CRC,
-// bad size, truncated, offset beyond the segment). It returns the number of bytes cut.
-func (s *segment) recover(epochs *epochCache) (int64, error) {
+// bad size, truncated, offset beyond the segment). It returns the number of bytes cut. The v2 batches are replayed
+// into ps, the producer state at the segment's base, which rebuilds the transaction index (LogSegment.recover).
+func (s *segment) recover(epochs *epochCache, ps *producerStateManager) (int64, error) {
 	if err := s.oi.reset(); err != nil {
 		return 0, err
 	}
 	if err := s.ti.reset(); err != nil {
 		return 0, err
 	}
-	_ = os.Remove(segmentFile(s.dir, s.base, txnIndexSuffix)) // rebuilt by nobody yet: aborted txns unsupported
+	if err := s.txn.reset(); err != nil {
+		return 0, err
+	}
 	st, err := s.log.Stat()
 	if err != nil {
 		return 0, fmt.Errorf("stat segment %d: %w", s.base, err)
@@ -241,12 +257,10 @@ func (s *segment) recover(epochs *epochCache) (int64, error) {
 			b.lastOffset() <= prev || (b.magic() == 2 && b.offsetField() <= prev) {
 			break
 		}
-		if b.isControl() {
-			// The producer state rebuilt after recovery reads a marker's record: one that does not decode ends the
-			// valid part here rather than failing the whole log's load.
-			if _, err := b.records(); err != nil {
-				break
-			}
+		if b.isControl() && !markerDecodes(b) {
+			// The producer state reads a marker's record: one that does not decode ends the valid part here rather
+			// than failing the whole log's load.
+			break
 		}
 		prev = b.lastOffset()
 		if ts := b.maxTimestamp(); ts > s.maxTs {
@@ -263,6 +277,11 @@ func (s *segment) recover(epochs *epochCache) (int64, error) {
 		}
 		if b.magic() == 2 && epochs != nil {
 			if _, err := epochs.assign(b.leaderEpoch(), b.offsetField()); err != nil {
+				return 0, err
+			}
+		}
+		if b.magic() == 2 && ps != nil {
+			if err := s.replayProducer(ps, b); err != nil {
 				return 0, err
 			}
 		}
@@ -315,6 +334,9 @@ func (s *segment) truncateTo(offset int64) (int64, error) {
 		return 0, err
 	}
 	if err := s.ti.truncateTo(offset); err != nil {
+		return 0, err
+	}
+	if err := s.txn.truncateTo(offset); err != nil {
 		return 0, err
 	}
 	if !found {
@@ -446,12 +468,15 @@ func (s *segment) syncFiles() error {
 	if err := s.oi.sync(); err != nil {
 		return err
 	}
-	return s.ti.sync()
+	if err := s.ti.sync(); err != nil {
+		return err
+	}
+	return s.txn.sync()
 }
 
 func (s *segment) close() error {
 	err := s.onBecomeInactive()
-	err = errors.Join(err, s.oi.close(), s.ti.close(), s.log.Close())
+	err = errors.Join(err, s.oi.close(), s.ti.close(), s.txn.close(), s.log.Close())
 	if err != nil {
 		return fmt.Errorf("close segment %d: %w", s.base, err)
 	}
@@ -463,6 +488,7 @@ func (s *segment) close() error {
 func (s *segment) remove() error {
 	_ = s.oi.close()
 	_ = s.ti.close()
+	_ = s.txn.close()
 	_ = s.log.Close()
 	var errs []error
 	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
@@ -473,5 +499,43 @@ func (s *segment) remove() error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("delete segment %d: %w", s.base, err)
 	}
+	return nil
+}
+
+// markerDecodes reports whether a control batch is empty (a cleaned marker) or holds a transaction marker.
+func markerDecodes(b batch) bool {
+	recs, err := b.records()
+	if err != nil {
+		return false
+	}
+	if len(recs) == 0 {
+		return true
+	}
+	_, err = parseTxnMarker(recs[0])
+	return err == nil
+}
+
+// replayProducer is LogSegment.updateProducerState: a recovered batch applied to ps, a transaction it aborts
+// recorded in the transaction index.
+func (s *segment) replayProducer(ps *producerStateManager, b batch) error {
+	if pid := b.producerID(); pid >= 0 {
+		a := ps.prepareUpdate(pid, originReplication)
+		done, err := a.appendBatch(b)
+		if err != nil {
+			return fmt.Errorf("recover segment %d: %w", s.base, err)
+		}
+		ps.update(a)
+		if done != nil {
+			if done.aborted {
+				e := abortedTxn{producerID: done.producerID, firstOffset: done.firstOffset, lastOffset: done.lastOffset,
+					lastStableOffset: ps.lastStableOffsetFor(*done)}
+				if err := s.txn.append(e); err != nil {
+					return err
+				}
+			}
+			ps.completeTxn(*done)
+		}
+	}
+	ps.mapEnd = b.lastOffset() + 1
 	return nil
 }

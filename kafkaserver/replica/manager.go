@@ -497,6 +497,48 @@ func (m *Manager) AppendWith(topic string, partition int32, records []byte, acks
 	return info, nil
 }
 
+// AppendAsCoordinator appends the group or transaction coordinator's records to a partition of its internal topic
+// that this broker leads (klog.Log.AppendAsCoordinator), as an acks=all append: refused below
+// min.insync.replicas. The caller waits for replication with WaitReplicated.
+func (m *Manager) AppendAsCoordinator(topic string, partition int32, records []byte) (klog.AppendInfo, error) {
+	return m.appendLeader(topic, partition, func(p *Partition) (klog.AppendInfo, error) {
+		return p.log.AppendAsCoordinator(records, p.leaderEpoch)
+	})
+}
+
+// appendLeader runs an acks=all append on a partition this broker leads, then moves the high watermark and wakes
+// the waiting reads.
+func (m *Manager) appendLeader(topic string, partition int32, appendFn func(p *Partition) (klog.AppendInfo, error)) (klog.AppendInfo, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return klog.AppendInfo{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.leader != m.cfg.BrokerID {
+		return klog.AppendInfo{}, kerr.NotLeaderForPartition
+	}
+	if int32(len(p.isr)) < m.minISR(p) {
+		return klog.AppendInfo{}, kerr.NotEnoughReplicas
+	}
+	info, err := appendFn(p)
+	if err != nil {
+		return info, err
+	}
+	p.maybeIncrementHWLocked(m.cfg.BrokerID)
+	m.signal()
+	return info, nil
+}
+
+// AppendTxnMarker writes a transaction's commit or abort marker to a partition this broker leads, as the
+// coordinator's WriteTxnMarkers append does (acks=all, AppendOrigin.Coordinator; klog.Log.AppendTxnMarker has the
+// producer and coordinator epoch checks). The caller waits for replication with WaitReplicated.
+func (m *Manager) AppendTxnMarker(topic string, partition int32, producerID int64, producerEpoch int16, coordinatorEpoch int32, commit bool) (klog.AppendInfo, error) {
+	return m.appendLeader(topic, partition, func(p *Partition) (klog.AppendInfo, error) {
+		return p.log.AppendTxnMarker(producerID, producerEpoch, coordinatorEpoch, commit, p.leaderEpoch)
+	})
+}
+
 // Metrics returns ReplicaManager's gauges and ISR change counts, read now.
 func (m *Manager) Metrics() metrics.Replicas {
 	r := metrics.Replicas{IsrShrinks: m.isrShrinks.Load(), IsrExpands: m.isrExpands.Load()}
@@ -588,17 +630,26 @@ type EpochEndOffset struct {
 	EndOffset int64
 }
 
-// Read serves one partition of a Fetch: leaders only; consumers see up to the high watermark (the last stable offset
-// for read_committed, which equals it while there are no transactions), followers up to the log end, and a
-// follower's fetch offset advances its position and perhaps the high watermark.
+// Read serves one partition of a Fetch: leaders only; consumers see up to the high watermark, read_committed ones
+// up to the last stable offset with the aborted transactions overlapping what they read (ReadResult.AbortedTxns),
+// followers up to the log end, and a follower's fetch offset advances its position and perhaps the high watermark.
 func (m *Manager) Read(topic string, partition int32, rp ReadParams) (ReadResult, error) {
 	p, maxOffset, div, err := m.readStart(topic, partition, rp)
 	if err != nil || div.Diverging != nil || div.Throttled {
 		return div, err
 	}
-	res, err := p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
+	var res klog.ReadResult
+	if rp.committed() {
+		res, err = p.log.ReadCommitted(rp.Offset, rp.MaxBytes, rp.MinOneMessage, rp.Alloc)
+	} else {
+		res, err = p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
+	}
 	return ReadResult{ReadResult: res}, err
 }
+
+// committed reports whether the read is a read_committed consumer's (FetchTxnCommitted); a follower reads to the
+// log end whatever its isolation level.
+func (rp ReadParams) committed() bool { return rp.ReadCommitted && rp.ReplicaID < 0 }
 
 // ReadRegion is Read that may answer with a region of a segment file instead of the records' bytes
 // (klog.Log.ReadRegion): when they are at least minLen bytes and no batch has a magic above maxMagic. The caller
@@ -608,7 +659,15 @@ func (m *Manager) ReadRegion(topic string, partition int32, rp ReadParams, maxMa
 	if err != nil || div.Diverging != nil || div.Throttled {
 		return div, nil, err
 	}
-	res, region, err := p.log.ReadRegion(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
+	var (
+		res    klog.ReadResult
+		region *klog.Region
+	)
+	if rp.committed() {
+		res, region, err = p.log.ReadRegionCommitted(rp.Offset, rp.MaxBytes, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
+	} else {
+		res, region, err = p.log.ReadRegion(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, maxMagic, minLen, rp.Alloc)
+	}
 	return ReadResult{ReadResult: res}, region, err
 }
 
@@ -672,7 +731,9 @@ func (p *Partition) divergingLocked(offset int64, lastFetched int32) (ReadResult
 
 // ListOffset answers one partition of ListOffsets (Partition.fetchOffsetForTimestamp): the offset and timestamp
 // for ts (-1 latest, -2 earliest, else the first record at or after ts) and the leader epoch of that offset.
-// found is false when no such record is visible.
+// found is false when no such record is visible. What a consumer (replicaID -1) sees ends at the high watermark, or
+// the last stable offset with readCommitted; others (followers, the debugging consumer -2) have no isolation level
+// and see the whole log, as KafkaApis passes none for them.
 func (m *Manager) ListOffset(topic string, partition int32, ts int64, replicaID int32, readCommitted bool, currentLeaderEpoch int32) (offset, timestamp int64, epoch int32, found bool, err error) {
 	p, err := m.lookup(topic, partition)
 	if err != nil {
@@ -690,22 +751,33 @@ func (m *Manager) ListOffset(topic string, partition int32, ts int64, replicaID 
 		return -1, -1, -1, false, err
 	}
 	leaderEpoch := p.leaderEpoch
-	lastFetchable := p.log.HighWatermark()
-	if replicaID >= 0 {
+	hw := p.log.HighWatermark()
+	consumer := replicaID == -1
+	var lastFetchable int64
+	switch {
+	case !consumer:
 		lastFetchable = p.log.LogEndOffset()
+	case readCommitted:
+		lastFetchable = p.log.LastStableOffset()
+	default:
+		lastFetchable = hw
 	}
-	// A new leader whose high watermark is still below its epoch start cannot answer yet.
-	if replicaID < 0 && ts == klog.LatestTimestamp {
+	// A new leader whose high watermark is still below its epoch start cannot answer a consumer yet: not the latest
+	// offset, nor a timestamp it finds nothing visible for.
+	lagging := false
+	if consumer {
 		for _, e := range p.log.EpochEntries() {
-			if e.Epoch == leaderEpoch && lastFetchable < e.StartOffset {
-				p.mu.Unlock()
-				return -1, -1, -1, false, kerr.OffsetNotAvailable
+			if e.Epoch == leaderEpoch && hw < e.StartOffset {
+				lagging = true
 			}
 		}
 	}
 	p.mu.Unlock()
 	switch ts {
 	case klog.LatestTimestamp:
+		if lagging {
+			return -1, -1, -1, false, kerr.OffsetNotAvailable
+		}
 		return lastFetchable, -1, leaderEpoch, true, nil
 	case klog.EarliestTimestamp:
 		off := p.log.LogStartOffset()
@@ -713,6 +785,9 @@ func (m *Manager) ListOffset(topic string, partition int32, ts int64, replicaID 
 	}
 	off, t, ok := p.log.OffsetForTimestamp(ts)
 	if !ok || off >= lastFetchable {
+		if lagging {
+			return -1, -1, -1, false, kerr.OffsetNotAvailable
+		}
 		return -1, -1, -1, false, nil
 	}
 	return off, t, epochForOffset(p.log.EpochEntries(), off), true, nil

@@ -1,0 +1,185 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// consumeAll reads partition 0 of topic from the start until it has seen n records or the deadline passes, with
+// the given isolation level.
+func consumeAll(t *testing.T, addr, topic string, iso kgo.IsolationLevel, n int, wait time.Duration) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
+		topic: {0: kgo.NewOffset().AtStart()}}), kgo.FetchIsolationLevel(iso), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []string
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch: %v", err) })
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, string(r.Value)) })
+	}
+	return out
+}
+
+func produceTxn(t *testing.T, cl *kgo.Client, topic string, commit bool, vals ...string) {
+	t.Helper()
+	ctx := ctxT(t)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vals {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatalf("produce %s: %v", v, err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+		t.Fatalf("end transaction: %v", err)
+	}
+}
+
+// TestTransactions runs franz-go's transactional producer against the broker: committed records reach
+// read_committed consumers, aborted ones never do, an open transaction holds them back at the last stable
+// offset, and a second producer with the same transactional id fences the first.
+func TestTransactions(t *testing.T) {
+	c := newCluster(t)
+	c.start("transaction.state.log.num.partitions=4")
+	admin := kadm.NewClient(c.client())
+	ctx := ctxT(t)
+	if res, err := admin.CreateTopics(ctx, 1, 1, nil, "tx"); err != nil || res.Error() != nil {
+		t.Fatalf("create topic: %v %v", err, res.Error())
+	}
+	newProducer := func() *kgo.Client {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.addr()), kgo.TransactionalID("app-1"),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionTimeout(20*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return cl
+	}
+	p := newProducer()
+	produceTxn(t, p, "tx", true, "a1", "a2", "a3")
+	produceTxn(t, p, "tx", false, "b1", "b2")
+	produceTxn(t, p, "tx", true, "c1")
+
+	if got := consumeAll(t, c.addr(), "tx", kgo.ReadCommitted(), 4, 10*time.Second); !slices.Equal(got, []string{"a1", "a2", "a3", "c1"}) {
+		t.Fatalf("read_committed: %v", got)
+	}
+	if got := consumeAll(t, c.addr(), "tx", kgo.ReadUncommitted(), 6, 10*time.Second); !slices.Equal(got, []string{"a1", "a2", "a3", "b1", "b2", "c1"}) {
+		t.Fatalf("read_uncommitted: %v", got)
+	}
+
+	// An open transaction: read_uncommitted sees its records, read_committed stops before them.
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "tx", Value: []byte("d1")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if got := consumeAll(t, c.addr(), "tx", kgo.ReadUncommitted(), 7, 10*time.Second); len(got) != 7 {
+		t.Fatalf("read_uncommitted with an open transaction: %v", got)
+	}
+	if got := consumeAll(t, c.addr(), "tx", kgo.ReadCommitted(), 5, 2*time.Second); len(got) != 4 {
+		t.Fatalf("read_committed with an open transaction: %v", got)
+	}
+	offs, err := admin.ListEndOffsets(ctx, "tx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	committedEnd, err := admin.ListCommittedOffsets(ctx, "tx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := offs.Lookup("tx", 0)
+	stable, _ := committedEnd.Lookup("tx", 0)
+	// a1..a3, b1..b2, c1 and three markers: d1 is at 9, the last stable offset.
+	if end.Offset != 10 || stable.Offset != 9 {
+		t.Fatalf("end offset %d, last stable offset %d", end.Offset, stable.Offset)
+	}
+
+	// A new producer instance aborts the open transaction and fences the old one.
+	p2 := newProducer()
+	produceTxn(t, p2, "tx", true, "e1")
+	err = p.EndTransaction(ctx, kgo.TryCommit)
+	var ke *kerr.Error
+	if !errors.As(err, &ke) || (ke != kerr.ProducerFenced && ke != kerr.InvalidProducerEpoch) {
+		t.Fatalf("fenced producer's commit: %v", err)
+	}
+	if got := consumeAll(t, c.addr(), "tx", kgo.ReadCommitted(), 5, 10*time.Second); !slices.Equal(got, []string{"a1", "a2", "a3", "c1", "e1"}) {
+		t.Fatalf("read_committed after the fence: %v", got)
+	}
+}
+
+// TestTransactionalConsumeProduce is the exactly-once loop: a group consumer's offsets are committed in the same
+// transaction as the records it produced (AddOffsetsToTxn, TxnOffsetCommit), or not at all.
+func TestTransactionalConsumeProduce(t *testing.T) {
+	c := newCluster(t)
+	c.start("transaction.state.log.num.partitions=4", "group.initial.rebalance.delay.ms=0")
+	admin := kadm.NewClient(c.client())
+	ctx := ctxT(t)
+	if res, err := admin.CreateTopics(ctx, 1, 1, nil, "in", "out"); err != nil || res.Error() != nil {
+		t.Fatalf("create topics: %v %v", err, res.Error())
+	}
+	in := c.client(kgo.DefaultProduceTopic("in"))
+	for i := range 10 {
+		if err := in.ProduceSync(ctx, &kgo.Record{Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(c.addr()), kgo.TransactionalID("etl"),
+		kgo.ConsumerGroup("etl-group"), kgo.ConsumeTopics("in"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DefaultProduceTopic("out"), kgo.TransactionTimeout(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	done := 0
+	for done < 10 && ctx.Err() == nil {
+		fs := sess.PollFetches(ctx)
+		if err := sess.Begin(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			sess.Produce(ctx, &kgo.Record{Value: append([]byte("x"), r.Value...)}, nil)
+			done++
+		})
+		// The first round is aborted: neither its records nor its offsets may show.
+		committed, err := sess.End(ctx, kgo.TransactionEndTry(done == 10))
+		if err != nil {
+			t.Fatalf("end: %v", err)
+		}
+		if done == 10 && !committed {
+			t.Fatal("the transaction was not committed")
+		}
+		if done < 10 {
+			t.Fatalf("one poll got %d of 10 records", done)
+		}
+	}
+	got := consumeAll(t, c.addr(), "out", kgo.ReadCommitted(), 10, 10*time.Second)
+	if len(got) != 10 || got[0] != "x0" || got[9] != "x9" {
+		t.Fatalf("output: %v", got)
+	}
+	offs, err := admin.FetchOffsets(ctx, "etl-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := offs.Lookup("in", 0); !ok || o.At != 10 {
+		t.Fatalf("committed offset: %+v %v", o, ok)
+	}
+}

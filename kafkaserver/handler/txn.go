@@ -1,0 +1,228 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kafkaserver/coordlog"
+	"github.com/zkafka/zkafka/kafkaserver/group"
+	"github.com/zkafka/zkafka/kafkaserver/replica"
+	"github.com/zkafka/zkafka/kafkaserver/txn"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// registerTxn adds the transaction APIs when the broker runs a transaction coordinator. WriteTxnMarkers is the
+// coordinators' request to partition leaders; TxnOffsetCommit goes to the group coordinator.
+func (h *Handlers) registerTxn(mux *kwire.Mux) {
+	if h.cfg.Txn == nil {
+		return
+	}
+	mux.Handle(kmsg.AddPartitionsToTxn.Int16(), 0, 3, h.addPartitionsToTxn)
+	mux.Handle(kmsg.AddOffsetsToTxn.Int16(), 0, 3, h.addOffsetsToTxn)
+	mux.Handle(kmsg.EndTxn.Int16(), 0, 3, h.endTxn)
+	mux.Handle(kmsg.WriteTxnMarkers.Int16(), 0, 1, h.writeTxnMarkers)
+	if h.cfg.Group != nil {
+		mux.Handle(kmsg.TxnOffsetCommit.Int16(), 0, 3, h.txnOffsetCommit)
+	}
+}
+
+// fencedFor is PRODUCER_FENCED as a request version knows it: versions before the code existed get
+// INVALID_PRODUCER_EPOCH, as KafkaApis answers.
+func fencedFor(code int16, version, firstWithFenced int16) int16 {
+	if code == kerr.ProducerFenced.Code && version < firstWithFenced {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return code
+}
+
+func codeOf(e *kerr.Error) int16 {
+	if e == nil {
+		return 0
+	}
+	return e.Code
+}
+
+// addPartitionsToTxn is handleAddPartitionToTxnRequest: partitions the metadata does not have fail the request,
+// the others are then not attempted.
+func (h *Handlers) addPartitionsToTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.AddPartitionsToTxnRequest)
+	if !ok {
+		return nil, fmt.Errorf("addPartitionsToTxn: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+	resp.Version = req.Version
+	var tps []txn.TopicPartition
+	unknown := map[txn.TopicPartition]bool{}
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			tp := txn.TopicPartition{Topic: t.Topic, Partition: p}
+			if !h.cache.HasPartition(t.Topic, p) {
+				unknown[tp] = true
+			}
+			tps = append(tps, tp)
+		}
+	}
+	var code int16
+	if len(unknown) == 0 {
+		code = fencedFor(codeOf(h.cfg.Txn.AddPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tps)), req.Version, 2)
+	}
+	for _, t := range req.Topics {
+		rt := kmsg.AddPartitionsToTxnResponseTopic{Topic: t.Topic}
+		for _, p := range t.Partitions {
+			c := code
+			switch {
+			case unknown[txn.TopicPartition{Topic: t.Topic, Partition: p}]:
+				c = kerr.UnknownTopicOrPartition.Code
+			case len(unknown) > 0:
+				c = kerr.OperationNotAttempted.Code
+			}
+			rt.Partitions = append(rt.Partitions, kmsg.AddPartitionsToTxnResponseTopicPartition{Partition: p, ErrorCode: c})
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp, nil
+}
+
+// addOffsetsToTxn adds the group's __consumer_offsets partition to the transaction.
+func (h *Handlers) addOffsetsToTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.AddOffsetsToTxnRequest)
+	if !ok {
+		return nil, fmt.Errorf("addOffsetsToTxn: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
+	resp.Version = req.Version
+	tp := txn.TopicPartition{Topic: replica.GroupMetadataTopic,
+		Partition: coordlog.PartitionFor(req.Group, h.props.OffsetsTopicPartitions)}
+	code := codeOf(h.cfg.Txn.AddPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}))
+	resp.ErrorCode = fencedFor(code, req.Version, 2)
+	return resp, nil
+}
+
+func (h *Handlers) endTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.EndTxnRequest)
+	if !ok {
+		return nil, fmt.Errorf("endTxn: unexpected %T", r)
+	}
+	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	resp.Version = req.Version
+	code := codeOf(h.cfg.Txn.EndTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit))
+	resp.ErrorCode = fencedFor(code, req.Version, 2)
+	return resp, nil
+}
+
+// txnOffsetCommit is handleTxnOffsetCommitRequest: partitions the metadata does not have get
+// UNKNOWN_TOPIC_OR_PARTITION, the others go to the group coordinator.
+func (h *Handlers) txnOffsetCommit(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.TxnOffsetCommitRequest)
+	if !ok {
+		return nil, fmt.Errorf("txnOffsetCommit: unexpected %T", r)
+	}
+	known := *req
+	known.Topics = nil
+	unknown := map[group.TopicPartition]bool{}
+	for _, t := range req.Topics {
+		kt := t
+		kt.Partitions = nil
+		for _, p := range t.Partitions {
+			if h.cache.HasPartition(t.Topic, p.Partition) {
+				kt.Partitions = append(kt.Partitions, p)
+			} else {
+				unknown[group.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = true
+			}
+		}
+		if len(kt.Partitions) > 0 {
+			known.Topics = append(known.Topics, kt)
+		}
+	}
+	codes := map[group.TopicPartition]int16{}
+	if len(known.Topics) > 0 {
+		for _, t := range h.cfg.Group.TxnOffsetCommit(&known).Topics {
+			for _, p := range t.Partitions {
+				codes[group.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = p.ErrorCode
+			}
+		}
+	}
+	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	resp.Version = req.Version
+	for _, t := range req.Topics {
+		rt := kmsg.TxnOffsetCommitResponseTopic{Topic: t.Topic}
+		for _, p := range t.Partitions {
+			tp := group.TopicPartition{Topic: t.Topic, Partition: p.Partition}
+			c := codes[tp]
+			if unknown[tp] {
+				c = kerr.UnknownTopicOrPartition.Code
+			}
+			if req.Version < 2 && c == kerr.CoordinatorLoadInProgress.Code {
+				c = kerr.CoordinatorNotAvailable.Code
+			}
+			rt.Partitions = append(rt.Partitions, kmsg.TxnOffsetCommitResponseTopicPartition{Partition: p.Partition, ErrorCode: c})
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp, nil
+}
+
+// writeTxnMarkers is handleWriteTxnMarkersRequest: each marker is appended to the partitions this broker leads
+// (logs in a format before v2 cannot hold one) and waits for the ISR; markers on __consumer_offsets then apply or
+// drop the producer's transactional offsets.
+func (h *Handlers) writeTxnMarkers(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.WriteTxnMarkersRequest)
+	if !ok {
+		return nil, fmt.Errorf("writeTxnMarkers: unexpected %T", r)
+	}
+	return h.WriteTxnMarkers(ctx, req), nil
+}
+
+// WriteTxnMarkers serves a WriteTxnMarkers request; the broker's own transaction coordinator calls it directly for
+// the partitions this broker leads.
+func (h *Handlers) WriteTxnMarkers(ctx context.Context, req *kmsg.WriteTxnMarkersRequest) *kmsg.WriteTxnMarkersResponse {
+	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	resp.Version = req.Version
+	timeout := time.Duration(h.props.RequestTimeoutMs) * time.Millisecond
+	for _, m := range req.Markers {
+		rm := kmsg.WriteTxnMarkersResponseMarker{ProducerID: m.ProducerID}
+		var offsetsParts []int32
+		for _, t := range m.Topics {
+			rt := kmsg.WriteTxnMarkersResponseMarkerTopic{Topic: t.Topic}
+			for _, p := range t.Partitions {
+				code := h.writeMarker(ctx, timeout, t.Topic, p, m)
+				if code == 0 && t.Topic == replica.GroupMetadataTopic {
+					offsetsParts = append(offsetsParts, p)
+				}
+				rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code})
+			}
+			rm.Topics = append(rm.Topics, rt)
+		}
+		if len(offsetsParts) > 0 && h.cfg.Group != nil {
+			h.cfg.Group.HandleTxnCompletion(m.ProducerID, offsetsParts, m.Committed)
+		}
+		resp.Markers = append(resp.Markers, rm)
+	}
+	return resp
+}
+
+func (h *Handlers) writeMarker(ctx context.Context, timeout time.Duration, topic string, partition int32, m kmsg.WriteTxnMarkersRequestMarker) int16 {
+	p, err := h.rm.Partition(topic, partition)
+	if err != nil {
+		return kerr.UnknownTopicOrPartition.Code
+	}
+	if lc := p.Log().Config(); lc.RecordVersion() < 2 {
+		return kerr.UnsupportedForMessageFormat.Code
+	}
+	info, err := h.rm.AppendTxnMarker(topic, partition, m.ProducerID, m.ProducerEpoch, m.CoordinatorEpoch, m.Committed)
+	if err != nil {
+		h.logger.Info("writing a transaction marker failed", "partition", fmt.Sprintf("%s-%d", topic, partition),
+			"producer_id", m.ProducerID, "err", err)
+		return errCode(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := h.rm.WaitReplicated(wctx, topic, partition, info.LastOffset+1); err != nil {
+		return errCode(err)
+	}
+	return 0
+}
