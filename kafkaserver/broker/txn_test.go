@@ -183,3 +183,122 @@ func TestTransactionalConsumeProduce(t *testing.T) {
 		t.Fatalf("committed offset: %+v %v", o, ok)
 	}
 }
+
+// consumeParts reads the given partitions of topic from the start with read_committed until n records or the wait.
+func consumeParts(t *testing.T, seeds []string, topic string, parts []int32, n int, wait time.Duration) []string {
+	t.Helper()
+	offs := map[int32]kgo.Offset{}
+	for _, p := range parts {
+		offs[p] = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	var out []string
+	for len(out) < n && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, fmt.Sprintf("%d:%s", r.Partition, r.Value)) })
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestTransactionAcrossBrokers: a transaction with a partition on each of two brokers; the coordinator writes one
+// marker through its own broker and sends the other with WriteTxnMarkers.
+func TestTransactionAcrossBrokers(t *testing.T) {
+	c := newCluster(t)
+	txnSettings := []string{"transaction.state.log.num.partitions=1"}
+	b0, b1, cl := twoBrokers(t, c, txnSettings, txnSettings)
+	ctx := ctxT(t)
+	createAssigned(t, ctx, cl, "spread", []int32{0}, []int32{1})
+	seeds := []string{b0.Addr("PLAINTEXT").String(), b1.Addr("PLAINTEXT").String()}
+	p, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.TransactionalID("across"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionTimeout(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i, commit := range []bool{true, false, true} {
+		if err := p.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for part := int32(0); part < 2; part++ {
+			r := &kgo.Record{Topic: "spread", Partition: part, Value: []byte(fmt.Sprintf("t%d", i))}
+			if err := p.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"0:t0", "0:t2", "1:t0", "1:t2"}
+	if got := consumeParts(t, seeds, "spread", []int32{0, 1}, 4, 10*time.Second); !slices.Equal(got, want) {
+		t.Fatalf("read_committed across brokers: %v, want %v", got, want)
+	}
+	// Both partitions end with a marker (each transaction adds one record and one marker per partition).
+	for _, b := range []*Broker{b0, b1} {
+		part := int32(0)
+		if b == b1 {
+			part = 1
+		}
+		pt, err := b.Replicas().Partition("spread", part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info := pt.Info(); info.LogEndOffset != 6 || pt.Log().LastStableOffset() != 6 {
+			t.Fatalf("broker %d spread-%d: end %d, LSO %d", b.ID(), part, info.LogEndOffset, pt.Log().LastStableOffset())
+		}
+	}
+}
+
+// TestOpenTransactionSurvivesRestart: an open transaction's records stay above the last stable offset across a
+// restart (the producer state and the transaction log are reloaded); a new producer instance then aborts it.
+func TestOpenTransactionSurvivesRestart(t *testing.T) {
+	c := newCluster(t)
+	settings := []string{"transaction.state.log.num.partitions=1"}
+	c.start(settings...)
+	ctx := ctxT(t)
+	if res, err := kadm.NewClient(c.client()).CreateTopics(ctx, 1, 1, nil, "open"); err != nil || res.Error() != nil {
+		t.Fatalf("create topic: %v %v", err, res.Error())
+	}
+	p, err := kgo.NewClient(kgo.SeedBrokers(c.addr()), kgo.TransactionalID("restart"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionTimeout(60*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	produceTxn(t, p, "open", true, "kept")
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "open", Value: []byte("pending")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if err := c.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := c.start(settings...)
+	c.waitFor("open-0 led", func() bool {
+		pt, err := b.Replicas().Partition("open", 0)
+		return err == nil && pt.Info().Leader == b.ID()
+	})
+	pt, _ := b.Replicas().Partition("open", 0)
+	if lso := pt.Log().LastStableOffset(); lso != 2 {
+		t.Fatalf("last stable offset after restart: %d, want 2 (the open transaction's first offset)", lso)
+	}
+	p2, err := kgo.NewClient(kgo.SeedBrokers(c.addr()), kgo.TransactionalID("restart"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionTimeout(60*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	produceTxn(t, p2, "open", true, "after")
+	if got := consumeAll(t, c.addr(), "open", kgo.ReadCommitted(), 2, 10*time.Second); !slices.Equal(got, []string{"kept", "after"}) {
+		t.Fatalf("read_committed after the restart: %v", got)
+	}
+}
