@@ -13,8 +13,8 @@ import (
 )
 
 // findCoordinator is KafkaApis.handleFindCoordinatorRequest: the group coordinator is the leader of the group's
-// __consumer_offsets partition, created on first use. TODO(kafkaserver/group): forward the group APIs to the group
-// coordinator once it exists; transaction coordinators need __transaction_state and producer ids.
+// __consumer_offsets partition, the transaction coordinator the leader of the transactional id's
+// __transaction_state partition; the topic is created on first use.
 func (h *Handlers) findCoordinator(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.FindCoordinatorRequest)
 	if !ok {
