@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -17,18 +19,20 @@ import (
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
-// memLog is __transaction_state in memory; failNext makes the next append fail with that error.
+// memLog is __transaction_state in memory; failNext makes the next append fail with that error, fired keeps the
+// last error that did.
 type memLog struct {
 	mu       sync.Mutex
 	parts    map[int32][][]byte
 	failNext error
+	fired    error
 }
 
 func (l *memLog) Append(p int32, b []byte) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.failNext; err != nil {
-		l.failNext = nil
+		l.failNext, l.fired = nil, err
 		return -1, err
 	}
 	if l.parts == nil {
@@ -147,7 +151,7 @@ func newEnv(t *testing.T, log *memLog) *env {
 	cfg := DefaultConfig()
 	cfg.NumPartitions = 4
 	cfg.Now = func() int64 { return e.now }
-	e.c = New(cfg, e.log, e.ids, e.cl, e.cl, nil)
+	e.c = New(cfg, e.log, e.ids, e.cl, e.cl, discardLogger())
 	for p := int32(0); p < 4; p++ {
 		if err := e.c.BecomeCoordinator(p, 7); err != nil {
 			t.Fatal(err)
@@ -521,3 +525,5 @@ func TestNotCoordinator(t *testing.T) {
 		t.Fatalf("after shutdown: %v", err)
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -237,18 +237,22 @@ func (c *Coordinator) writeCompletions() {
 	}
 	c.mu.Unlock()
 	for _, j := range ready {
-		code := c.write(j.id, j.coordEpoch, j.done, func(code *kerr.Error) bool { return code == kerr.CoordinatorNotAvailable })
+		// Only a coordinator that lost the partition gives up; any other failure is tried again (Kafka retries
+		// COORDINATOR_NOT_AVAILABLE and treats the rest as a bug).
+		retry := func(code *kerr.Error) bool { return code != kerr.NotCoordinator }
+		code := c.write(j.id, j.coordEpoch, j.done, retry)
 		c.mu.Lock()
-		if code != kerr.CoordinatorNotAvailable && c.jobs[j.id] == j {
+		if (code == nil || !retry(code)) && c.jobs[j.id] == j {
 			delete(c.jobs, j.id)
 		}
 		c.mu.Unlock()
-		switch code {
-		case nil:
+		switch {
+		case code == nil:
 			c.logger.Debug("transaction completed", "transactional_id", j.id, "commit", j.commit)
-		case kerr.CoordinatorNotAvailable:
+		case retry(code):
+			c.logger.Info("completing the transaction failed, retrying", "transactional_id", j.id, "err", code.Message)
 		default:
-			c.logger.Info("completing the transaction failed", "transactional_id", j.id, "err", code.Message)
+			c.logger.Info("no longer the coordinator: the transaction is completed by the next one", "transactional_id", j.id)
 		}
 	}
 }
