@@ -476,39 +476,23 @@ func (m *Manager) Append(topic string, partition int32, records []byte, acks int
 
 // AppendWith is Append with the log's conversion buffer (old message formats) taken from alloc.
 func (m *Manager) AppendWith(topic string, partition int32, records []byte, acks int16, alloc klog.Alloc) (klog.AppendInfo, error) {
-	p, err := m.lookup(topic, partition)
-	if err != nil {
-		return klog.AppendInfo{}, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.leader != m.cfg.BrokerID {
-		return klog.AppendInfo{}, kerr.NotLeaderForPartition
-	}
-	if acks == -1 && int32(len(p.isr)) < m.minISR(p) {
-		return klog.AppendInfo{}, kerr.NotEnoughReplicas
-	}
-	info, err := p.log.AppendAsLeaderWith(records, p.leaderEpoch, alloc)
-	if err != nil {
-		return info, err
-	}
-	p.maybeIncrementHWLocked(m.cfg.BrokerID)
-	m.signal()
-	return info, nil
+	return m.appendLeader(topic, partition, acks == -1, func(p *Partition) (klog.AppendInfo, error) {
+		return p.log.AppendAsLeaderWith(records, p.leaderEpoch, alloc)
+	})
 }
 
 // AppendAsCoordinator appends the group or transaction coordinator's records to a partition of its internal topic
 // that this broker leads (klog.Log.AppendAsCoordinator), as an acks=all append: refused below
 // min.insync.replicas. The caller waits for replication with WaitReplicated.
 func (m *Manager) AppendAsCoordinator(topic string, partition int32, records []byte) (klog.AppendInfo, error) {
-	return m.appendLeader(topic, partition, func(p *Partition) (klog.AppendInfo, error) {
+	return m.appendLeader(topic, partition, true, func(p *Partition) (klog.AppendInfo, error) {
 		return p.log.AppendAsCoordinator(records, p.leaderEpoch)
 	})
 }
 
-// appendLeader runs an acks=all append on a partition this broker leads, then moves the high watermark and wakes
-// the waiting reads.
-func (m *Manager) appendLeader(topic string, partition int32, appendFn func(p *Partition) (klog.AppendInfo, error)) (klog.AppendInfo, error) {
+// appendLeader runs an append on a partition this broker leads (an acks=all one refused below
+// min.insync.replicas), then moves the high watermark and wakes the waiting reads.
+func (m *Manager) appendLeader(topic string, partition int32, acksAll bool, appendFn func(p *Partition) (klog.AppendInfo, error)) (klog.AppendInfo, error) {
 	p, err := m.lookup(topic, partition)
 	if err != nil {
 		return klog.AppendInfo{}, err
@@ -518,7 +502,7 @@ func (m *Manager) appendLeader(topic string, partition int32, appendFn func(p *P
 	if p.leader != m.cfg.BrokerID {
 		return klog.AppendInfo{}, kerr.NotLeaderForPartition
 	}
-	if int32(len(p.isr)) < m.minISR(p) {
+	if acksAll && int32(len(p.isr)) < m.minISR(p) {
 		return klog.AppendInfo{}, kerr.NotEnoughReplicas
 	}
 	info, err := appendFn(p)
@@ -534,7 +518,7 @@ func (m *Manager) appendLeader(topic string, partition int32, appendFn func(p *P
 // coordinator's WriteTxnMarkers append does (acks=all, AppendOrigin.Coordinator; klog.Log.AppendTxnMarker has the
 // producer and coordinator epoch checks). The caller waits for replication with WaitReplicated.
 func (m *Manager) AppendTxnMarker(topic string, partition int32, producerID int64, producerEpoch int16, coordinatorEpoch int32, commit bool) (klog.AppendInfo, error) {
-	return m.appendLeader(topic, partition, func(p *Partition) (klog.AppendInfo, error) {
+	return m.appendLeader(topic, partition, true, func(p *Partition) (klog.AppendInfo, error) {
 		return p.log.AppendTxnMarker(producerID, producerEpoch, coordinatorEpoch, commit, p.leaderEpoch)
 	})
 }
