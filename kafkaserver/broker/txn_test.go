@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // consumeAll reads partition 0 of topic from the start until it has seen n records or the deadline passes, with
@@ -300,5 +301,40 @@ func TestOpenTransactionSurvivesRestart(t *testing.T) {
 	produceTxn(t, p2, "open", true, "after")
 	if got := consumeAll(t, c.addr(), "open", kgo.ReadCommitted(), 2, 10*time.Second); !slices.Equal(got, []string{"kept", "after"}) {
 		t.Fatalf("read_committed after the restart: %v", got)
+	}
+}
+
+// TestAddPartitionsToTxnRefusals: an internal topic is not authorized and an unknown partition does not exist; the
+// request's other partitions are not attempted (KafkaApis.handleAddPartitionToTxnRequest).
+func TestAddPartitionsToTxnRefusals(t *testing.T) {
+	c := newCluster(t)
+	c.start("transaction.state.log.num.partitions=1")
+	cl := c.client()
+	ctx := ctxT(t)
+	if res, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "ok"); err != nil || res.Error() != nil {
+		t.Fatalf("create topic: %v %v", err, res.Error())
+	}
+	req := kmsg.NewPtrAddPartitionsToTxnRequest()
+	req.TransactionalID, req.ProducerID, req.ProducerEpoch = "refusals", 1, 0
+	for _, tp := range []struct {
+		topic string
+		part  int32
+	}{{"ok", 0}, {"__consumer_offsets", 0}, {"missing", 3}} {
+		rt := kmsg.NewAddPartitionsToTxnRequestTopic()
+		rt.Topic, rt.Partitions = tp.topic, []int32{tp.part}
+		req.Topics = append(req.Topics, rt)
+	}
+	// Straight to the broker: the refusals come before any coordinator is asked.
+	r, err := cl.SeedBrokers()[0].Request(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := r.(*kmsg.AddPartitionsToTxnResponse)
+	want := map[string]int16{"ok": kerr.OperationNotAttempted.Code, "__consumer_offsets": kerr.TopicAuthorizationFailed.Code,
+		"missing": kerr.UnknownTopicOrPartition.Code}
+	for _, rt := range resp.Topics {
+		if got := rt.Partitions[0].ErrorCode; got != want[rt.Topic] {
+			t.Errorf("%s: error %d, want %d", rt.Topic, got, want[rt.Topic])
+		}
 	}
 }

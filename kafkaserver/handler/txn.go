@@ -46,8 +46,8 @@ func codeOf(e *kerr.Error) int16 {
 	return e.Code
 }
 
-// addPartitionsToTxn is handleAddPartitionToTxnRequest: partitions the metadata does not have fail the request,
-// the others are then not attempted.
+// addPartitionsToTxn is handleAddPartitionToTxnRequest: internal topics (not authorized for transactional writes)
+// and partitions the metadata does not have fail the request, the others are then not attempted.
 func (h *Handlers) addPartitionsToTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AddPartitionsToTxnRequest)
 	if !ok {
@@ -56,29 +56,34 @@ func (h *Handlers) addPartitionsToTxn(_ context.Context, _ *kwire.RequestContext
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	resp.Version = req.Version
 	var tps []txn.TopicPartition
-	unknown := map[txn.TopicPartition]bool{}
+	refused := map[txn.TopicPartition]int16{}
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
 			tp := txn.TopicPartition{Topic: t.Topic, Partition: p}
-			if !h.cache.HasPartition(t.Topic, p) {
-				unknown[tp] = true
+			switch {
+			case replica.IsInternal(t.Topic):
+				// Kafka authorizes only non-internal topics for a transaction's writes.
+				refused[tp] = kerr.TopicAuthorizationFailed.Code
+			case !h.cache.HasPartition(t.Topic, p):
+				refused[tp] = kerr.UnknownTopicOrPartition.Code
 			}
 			tps = append(tps, tp)
 		}
 	}
 	var code int16
-	if len(unknown) == 0 {
+	if len(refused) == 0 {
 		code = fencedFor(codeOf(h.cfg.Txn.AddPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tps)), req.Version, 2)
 	}
 	for _, t := range req.Topics {
 		rt := kmsg.AddPartitionsToTxnResponseTopic{Topic: t.Topic}
 		for _, p := range t.Partitions {
-			c := code
+			c, bad := refused[txn.TopicPartition{Topic: t.Topic, Partition: p}]
 			switch {
-			case unknown[txn.TopicPartition{Topic: t.Topic, Partition: p}]:
-				c = kerr.UnknownTopicOrPartition.Code
-			case len(unknown) > 0:
+			case bad:
+			case len(refused) > 0:
 				c = kerr.OperationNotAttempted.Code
+			default:
+				c = code
 			}
 			rt.Partitions = append(rt.Partitions, kmsg.AddPartitionsToTxnResponseTopicPartition{Partition: p, ErrorCode: c})
 		}
