@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
@@ -319,7 +320,7 @@ func (s *adminService) describeTopic(ctx context.Context) error {
 	}
 	d := newDescribeOptions(s.o, live)
 	// describeTopics(...).all() is a HashMap keyed by topic name, so topics come out in its order.
-	for _, t := range javaHashMapOrder(topics) {
+	for _, t := range javahash.HashMapOrder(topics) {
 		td := details[t]
 		rc := configsOf[t]
 		if rc.Err != nil {

@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode/utf16"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/assign"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -420,45 +420,11 @@ func ensureTopicExists(found []string, o *options) error {
 	return nil
 }
 
-// javaStringHash is String.hashCode.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(s)) {
-		h = 31*h + int32(u)
-	}
-	return h
-}
-
-// javaHashMapOrder is the iteration order of a default java.util.HashMap filled in the given order: bins by
-// spread hash over the final table size, insertion order within a bin (resizes preserve it).
-func javaHashMapOrder(keys []string) []string {
-	n := 16
-	for float64(len(keys)) > float64(n)*0.75 {
-		n *= 2
-	}
-	type e struct {
-		k   string
-		bin int
-		seq int
-	}
-	es := make([]e, len(keys))
-	for i, k := range keys {
-		h := uint32(javaStringHash(k))
-		es[i] = e{k, int((h ^ h>>16) & uint32(n-1)), i}
-	}
-	sort.SliceStable(es, func(i, j int) bool { return es[i].bin < es[j].bin })
-	out := make([]string, len(es))
-	for i, x := range es {
-		out[i] = x.k
-	}
-	return out
-}
-
 // configString renders "Configs: k=v,..." as TopicDescription does: the entries go through
 // org.apache.kafka.clients.admin.Config, whose HashMap sets the order. keys are in insertion order.
 func configString(keys []string, vals map[string]string) string {
 	parts := make([]string, 0, len(keys))
-	for _, k := range javaHashMapOrder(keys) {
+	for _, k := range javahash.HashMapOrder(keys) {
 		parts = append(parts, k+"="+vals[k])
 	}
 	return strings.Join(parts, ",")

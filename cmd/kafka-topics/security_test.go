@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
 	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
@@ -376,16 +377,16 @@ func TestHashMapConfigOrder(t *testing.T) {
 	// Java: new HashMap<>() with these keys iterates by (h ^ h>>>16) & 15. "retention.ms" and "cleanup.policy"
 	// land in bins computed from String.hashCode; the order must follow the bins, not insertion.
 	keys := []string{"retention.ms", "cleanup.policy", "segment.bytes"}
-	got := javaHashMapOrder(keys)
+	got := javahash.HashMapOrder(keys)
 	bins := make([]int, len(got))
 	for i, k := range got {
-		h := uint32(javaStringHash(k))
+		h := uint32(javahash.String(k))
 		bins[i] = int((h ^ h>>16) & 15)
 	}
 	if !sort.IntsAreSorted(bins) {
 		t.Fatalf("order %v bins %v", got, bins)
 	}
-	if javaStringHash("abc") != 96354 {
+	if javahash.String("abc") != 96354 {
 		t.Fatal("String.hashCode")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -22,28 +23,13 @@ type Log interface {
 // PartitionFor is the partition of an internal topic that coordinates key (a group or transactional id): Kafka's
 // Utils.abs(key.hashCode) % numPartitions, where Utils.abs(Integer.MIN_VALUE) is 0.
 func PartitionFor(key string, numPartitions int32) int32 {
-	h := javaStringHash(key)
+	h := javahash.String(key)
 	if h == -1<<31 {
 		h = 0
 	} else if h < 0 {
 		h = -h
 	}
 	return h % numPartitions
-}
-
-// javaStringHash is java.lang.String.hashCode over UTF-16 code units.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
 }
 
 // Record is one key and value of a coordinator's batch; a nil value is a tombstone.

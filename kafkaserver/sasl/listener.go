@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -146,9 +147,7 @@ func JavaHashSetOrder(list []string) []string {
 			continue
 		}
 		seen[s] = true
-		h := javaStringHash(s)
-		h ^= h >> 16
-		i := int(h & uint32(n-1))
+		i := int(javahash.Spread(javahash.String(s)) & uint32(n-1))
 		buckets[i] = append(buckets[i], s)
 	}
 	out := make([]string, 0, len(seen))
@@ -156,19 +155,4 @@ func JavaHashSetOrder(list []string) []string {
 		out = append(out, b...)
 	}
 	return out
-}
-
-// javaStringHash is String.hashCode over UTF-16 code units.
-func javaStringHash(s string) uint32 {
-	var h uint32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + uint32(0xD800+(r>>10))
-			h = 31*h + uint32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + uint32(r)
-	}
-	return h
 }

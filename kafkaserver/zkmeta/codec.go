@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javahash"
 )
 
 // ErrMalformed marks znode data that does not decode as Kafka would accept it.
@@ -370,7 +372,7 @@ func (b BrokerInfo) Encode() []byte {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			w.object(javaHashMapOrder(names), func(n string) {
+			w.object(javahash.HashMapOrder(names), func(n string) {
 				r := b.Features[n]
 				w.object([]string{"min_version", "max_version"}, func(k string) {
 					if k == "min_version" {
@@ -1006,7 +1008,7 @@ func (f FeatureZNode) Encode() []byte {
 		case "status":
 			w.int(int64(f.Status))
 		default:
-			w.object(javaHashMapOrder(names), func(n string) {
+			w.object(javahash.HashMapOrder(names), func(n string) {
 				r := f.Features[n]
 				w.object([]string{"min_version_level", "max_version_level"}, func(k string) {
 					if k == "min_version_level" {

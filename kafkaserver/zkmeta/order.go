@@ -2,22 +2,13 @@ package zkmeta
 
 import (
 	"sort"
-	"unicode/utf16"
+
+	"github.com/zkafka/zkafka/compat/javahash"
 )
 
 // Kafka 2.8 writes znode JSON with Jackson from Java views of Scala (2.13.5, the default build) and Java maps, so
 // the key order on the wire is the iteration order of those hash maps. The functions below reproduce those orders
 // so our encoders are byte-identical to Kafka's. Decoders never depend on order.
-
-// javaStringHash is java.lang.String.hashCode (over UTF-16 code units); Scala's `##` on a String is the same.
-func javaStringHash(s string) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(s)) {
-		h = 31*h + int32(u)
-	}
-	return h
-}
-
 func dedup(keys []string) []string {
 	seen := make(map[string]bool, len(keys))
 	out := make([]string, 0, len(keys))
@@ -76,7 +67,7 @@ func scalaMutableOrder(keys []string, initialLen int) []string {
 	}
 	ks := make([]kh, len(keys))
 	for i, k := range keys {
-		h := javaStringHash(k)
+		h := javahash.String(k)
 		ih := h ^ int32(uint32(h)>>16)
 		ks[i] = kh{k, ih, int(uint32(ih) & uint32(n-1)), i}
 	}
@@ -166,34 +157,9 @@ func scalaImmutableOrder(keys []string) []string {
 	}
 	root := &champNode{data: map[int]champEntry{}, sub: map[int]*champNode{}}
 	for _, k := range keys {
-		root.insert(champEntry{k, scalaImprove(javaStringHash(k))}, 0)
+		root.insert(champEntry{k, scalaImprove(javahash.String(k))}, 0)
 	}
 	return root.walk(nil)
-}
-
-// javaHashMapOrder is the iteration order of a java.util.HashMap (default capacity) filled in the given order:
-// bins by spread hash, insertion order within a bin (resizes keep it).
-func javaHashMapOrder(keys []string) []string {
-	keys = dedup(keys)
-	n := 16
-	for len(keys) > n*3/4 {
-		n *= 2
-	}
-	type kh struct {
-		k   string
-		idx int
-	}
-	ks := make([]kh, len(keys))
-	for i, k := range keys {
-		h := javaStringHash(k)
-		ks[i] = kh{k, int(uint32(h^int32(uint32(h)>>16)) & uint32(n-1))}
-	}
-	sort.SliceStable(ks, func(a, b int) bool { return ks[a].idx < ks[b].idx })
-	out := make([]string, len(ks))
-	for i, x := range ks {
-		out[i] = x.k
-	}
-	return out
 }
 
 // javaPropertiesOrder is the iteration order of a java.util.Properties (Java 9+, backed by a ConcurrentHashMap
@@ -211,7 +177,7 @@ func javaPropertiesOrder(keys []string) []string {
 	tab := make([]*node, n)
 	count := 0
 	for _, k := range keys {
-		h := javaStringHash(k)
+		h := javahash.String(k)
 		sp := (h ^ int32(uint32(h)>>16)) & 0x7fffffff
 		i := int(sp) & (n - 1)
 		nd := &node{k: k, h: sp}

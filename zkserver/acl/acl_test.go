@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/jute"
 )
 
@@ -501,8 +502,8 @@ func TestAddAuthInfoOrder(t *testing.T) {
 
 func TestJavaHashSupplementary(t *testing.T) {
 	// "😀".hashCode() in Java: surrogates D83D DE00 -> 0xD83D*31 + 0xDE00
-	if got := javaHash("😀"); got != 0xD83D*31+0xDE00 {
-		t.Fatalf("javaHash = %d", got)
+	if got := javahash.String("😀"); got != 0xD83D*31+0xDE00 {
+		t.Fatalf("javahash.String = %d", got)
 	}
 }
 

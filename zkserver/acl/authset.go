@@ -3,6 +3,7 @@ package acl
 import (
 	"slices"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/jute"
 )
 
@@ -35,8 +36,8 @@ func AddAuthInfo(have []jute.Id, add ...jute.Id) []jute.Id {
 // idHash is the jute-generated Id.hashCode.
 func idHash(id jute.Id) int32 {
 	r := int32(17)
-	r = 37*r + javaHash(id.Scheme)
-	r = 37*r + javaHash(id.ID)
+	r = 37*r + javahash.String(id.Scheme)
+	r = 37*r + javahash.String(id.ID)
 	return r
 }
 

@@ -160,18 +160,3 @@ func isCont(c byte) bool { return c&0xC0 == 0x80 }
 func bad4Second(b1, b2 byte) bool {
 	return b1 > 0xF4 || (b1 == 0xF0 && (b2 < 0x90 || b2 > 0xBF)) || (b1 == 0xF4 && b2&0xF0 != 0x80) || !isCont(b2)
 }
-
-// javaHash is String.hashCode over UTF-16 code units.
-func javaHash(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + int32(0xD800+(r>>10))
-			h = 31*h + int32(0xDC00+(r&0x3FF))
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}

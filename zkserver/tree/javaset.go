@@ -1,6 +1,6 @@
 package tree
 
-import "unicode/utf16"
+import "github.com/zkafka/zkafka/compat/javahash"
 
 // javaStringSet keeps strings in the iteration order of a java.util.HashSet
 // that saw the same adds and removes. Apache walks a session's ephemerals in
@@ -14,17 +14,9 @@ type javaStringSet struct {
 
 const javaDefaultCapacity = 16
 
-// javaStringHash is String.hashCode spread as HashMap.hash does.
-func javaStringHash(s string) uint32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(s)) {
-		h = 31*h + int32(u)
-	}
-	x := uint32(h)
-	return x ^ (x >> 16)
+func (j *javaStringSet) index(s string) int {
+	return int(javahash.Spread(javahash.String(s)) & uint32(len(j.buckets)-1))
 }
-
-func (j *javaStringSet) index(s string) int { return int(javaStringHash(s) & uint32(len(j.buckets)-1)) }
 
 func (j *javaStringSet) add(s string) {
 	if j.buckets == nil {
