@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -102,7 +103,7 @@ type markerTarget struct {
 func (c *Coordinator) sendMarkers(ctx context.Context) {
 	c.mu.Lock()
 	byBroker := map[int32][]markerTarget{}
-	for _, id := range c.sortedJobIDs() {
+	for _, id := range slices.Sorted(maps.Keys(c.jobs)) {
 		j := c.jobs[id]
 		m, ok := c.currentLocked(j)
 		if !ok {
@@ -128,23 +129,9 @@ func (c *Coordinator) sendMarkers(ctx context.Context) {
 		}
 	}
 	c.mu.Unlock()
-	brokers := make([]int32, 0, len(byBroker))
-	for b := range byBroker {
-		brokers = append(brokers, b)
-	}
-	slices.Sort(brokers)
-	for _, b := range brokers {
+	for _, b := range slices.Sorted(maps.Keys(byBroker)) {
 		c.sendTo(ctx, b, byBroker[b])
 	}
-}
-
-func (c *Coordinator) sortedJobIDs() []string {
-	ids := make([]string, 0, len(c.jobs))
-	for id := range c.jobs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 func (c *Coordinator) sendTo(ctx context.Context, broker int32, targets []markerTarget) {
@@ -230,7 +217,7 @@ func (c *Coordinator) applyMarkerResult(t markerTarget, resp *kmsg.WriteTxnMarke
 func (c *Coordinator) writeCompletions() {
 	c.mu.Lock()
 	var ready []*markerJob
-	for _, id := range c.sortedJobIDs() {
+	for _, id := range slices.Sorted(maps.Keys(c.jobs)) {
 		if j := c.jobs[id]; len(j.remaining) == 0 {
 			ready = append(ready, j)
 		}
@@ -280,7 +267,7 @@ func (c *Coordinator) BecomeCoordinator(partition, coordEpoch int32) error {
 	}
 	c.owned[partition] = &ownedPartition{epoch: coordEpoch, txns: txns}
 	now := c.cfg.Now()
-	for _, id := range sortedKeys(txns) {
+	for _, id := range slices.Sorted(maps.Keys(txns)) {
 		m := txns[id]
 		if m.state != PrepareCommit && m.state != PrepareAbort {
 			continue
@@ -321,15 +308,6 @@ func (c *Coordinator) Shutdown() {
 	c.owned, c.loading, c.jobs = map[int32]*ownedPartition{}, map[int32]int32{}, map[string]*markerJob{}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // ---- timeouts ----
 
 // AbortTimedOut aborts every ongoing transaction older than its timeout, fencing its producer with a bumped epoch
@@ -343,8 +321,8 @@ func (c *Coordinator) AbortTimedOut() {
 	}
 	var vs []victim
 	c.mu.Lock()
-	for _, p := range c.sortedOwned() {
-		for _, id := range sortedKeys(c.owned[p].txns) {
+	for _, p := range slices.Sorted(maps.Keys(c.owned)) {
+		for _, id := range slices.Sorted(maps.Keys(c.owned[p].txns)) {
 			m := c.owned[p].txns[id]
 			if !m.hasPending && m.state == Ongoing && m.startMs+int64(m.timeoutMs) < now {
 				vs = append(vs, victim{id, m.producerID, m.epoch})
@@ -376,15 +354,6 @@ func (c *Coordinator) AbortTimedOut() {
 	}
 }
 
-func (c *Coordinator) sortedOwned() []int32 {
-	out := make([]int32, 0, len(c.owned))
-	for p := range c.owned {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // RemoveExpired writes tombstones for transactional ids idle longer than transactional.id.expiration.ms whose last
 // transaction is complete, and forgets them (removeExpiredTransactionalIds).
 func (c *Coordinator) RemoveExpired() {
@@ -395,13 +364,13 @@ func (c *Coordinator) RemoveExpired() {
 		t     transit
 	}
 	c.mu.Lock()
-	parts := c.sortedOwned()
+	parts := slices.Sorted(maps.Keys(c.owned))
 	work := map[int32][]dead{}
 	epochs := map[int32]int32{}
 	for _, p := range parts {
 		o := c.owned[p]
 		epochs[p] = o.epoch
-		for _, id := range sortedKeys(o.txns) {
+		for _, id := range slices.Sorted(maps.Keys(o.txns)) {
 			m := o.txns[id]
 			if m.hasPending || !m.state.expirable() || m.lastUpdateMs > now-c.cfg.IDExpirationMs {
 				continue
