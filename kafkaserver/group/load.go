@@ -200,16 +200,21 @@ func (r *replay) groups(partition int32, now int64) map[string]*group {
 		g.subscribed = g.computeSubscribed()
 		out[id] = g
 	}
-	for id, offs := range r.offsets {
-		if len(offs) == 0 {
-			continue
-		}
+	// A group known only by its offsets is Empty with generation 0.
+	offsetsGroup := func(id string) *group {
 		g := out[id]
 		if g == nil {
 			g = newGroup(id, partition, now)
 			g.stateTS = -1
 			out[id] = g
 		}
+		return g
+	}
+	for id, offs := range r.offsets {
+		if len(offs) == 0 {
+			continue
+		}
+		g := offsetsGroup(id)
 		for tp, o := range offs {
 			g.offsets[tp] = o
 		}
@@ -217,16 +222,9 @@ func (r *replay) groups(partition int32, now int64) map[string]*group {
 	// Transactional commits without their marker yet wait in their group for it.
 	for pid, byGroup := range r.txn {
 		for id, offs := range byGroup {
-			if len(offs) == 0 {
-				continue
+			if len(offs) > 0 {
+				offsetsGroup(id).txnOffsets[pid] = offs
 			}
-			g := out[id]
-			if g == nil {
-				g = newGroup(id, partition, now)
-				g.stateTS = -1
-				out[id] = g
-			}
-			g.txnOffsets[pid] = offs
 		}
 	}
 	return out
