@@ -50,6 +50,12 @@ func simulate(t *testing.T, seed uint64) {
 		return c
 	}
 	c := mk()
+	// move hands the partitions to a new coordinator that replays the log in a higher epoch.
+	move := func() {
+		c.Shutdown()
+		epoch++
+		c = mk()
+	}
 	names := []string{"a", "b", "c"}
 	parts := tps("x-0", "x-1", "y-0")
 	var prods []simProducer
@@ -66,9 +72,7 @@ func simulate(t *testing.T, seed uint64) {
 		}
 		log.mu.Unlock()
 		if moved {
-			c.Shutdown()
-			epoch++
-			c = mk()
+			move()
 		}
 		cl.mu.Lock()
 		cl.down = rng.IntN(5) == 0
@@ -97,10 +101,7 @@ func simulate(t *testing.T, seed uint64) {
 		case op < 8:
 			now += int64(rng.IntN(40000))
 		case op < 9:
-			// The partition moves: a new coordinator replays the log in a higher epoch.
-			c.Shutdown()
-			epoch++
-			c = mk()
+			move()
 		default:
 			c.Step(context.Background())
 		}
@@ -126,9 +127,7 @@ func simulate(t *testing.T, seed uint64) {
 	log.failNext, log.fired = nil, nil
 	log.mu.Unlock()
 	if moved {
-		c.Shutdown()
-		epoch++
-		c = mk()
+		move()
 	}
 	cl.mu.Lock()
 	cl.down = false
