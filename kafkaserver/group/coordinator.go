@@ -3,8 +3,8 @@
 //
 // Coordinator is a deterministic core: time only advances through Tick, every API takes a kmsg
 // request and answers with a kmsg response through a callback (JoinGroup and SyncGroup may answer
-// later, on another call or a Tick), and records go to an OffsetsLog. Callbacks run after the
-// coordinator's lock is released, in the order the core produced them.
+// later, on another call or a Tick), and records go to __consumer_offsets through a coordlog.Log.
+// Callbacks run after the coordinator's lock is released, in the order the core produced them.
 package group
 
 import (
@@ -21,14 +21,6 @@ import (
 
 	"github.com/zkafka/zkafka/kafkaserver/coordlog"
 )
-
-// OffsetsLog is the __consumer_offsets topic as the coordinator sees it: Append writes one record
-// batch to a partition the broker leads; ReadAll replays a partition from its start (fn may get
-// one or more whole batches per call).
-type OffsetsLog interface {
-	Append(partition int32, records []byte) (offset int64, err error)
-	ReadAll(partition int32, fn func(batch []byte) error) error
-}
 
 // Config holds the broker settings the coordinator uses, with Kafka's names in the comments.
 type Config struct {
@@ -56,7 +48,7 @@ const newMemberJoinTimeoutMs = 5 * 60 * 1000
 // Coordinator is the group coordinator of one broker. Safe for concurrent use.
 type Coordinator struct {
 	cfg    Config
-	olog   OffsetsLog
+	olog   coordlog.Log
 	zk     ZKOffsets
 	logger *slog.Logger
 	newID  func() string
@@ -73,7 +65,7 @@ type Coordinator struct {
 // New returns a coordinator that owns no partitions yet. zk may be nil (v0 offset APIs then fail
 // with UNKNOWN_SERVER_ERROR). newID makes the random part of member ids (Kafka uses a UUID);
 // tests pass a counter.
-func New(cfg Config, olog OffsetsLog, zk ZKOffsets, newID func() string, logger *slog.Logger) *Coordinator {
+func New(cfg Config, olog coordlog.Log, zk ZKOffsets, newID func() string, logger *slog.Logger) *Coordinator {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -128,7 +120,7 @@ func (c *Coordinator) groupStatus(groupID string, allowEmpty bool) int16 {
 	return 0
 }
 
-// appendCode maps an OffsetsLog append failure as GroupMetadataManager does for group writes.
+// appendCode maps a __consumer_offsets append failure as GroupMetadataManager does for group writes.
 func appendCode(err error, offsets bool) int16 {
 	var ke *kerr.Error
 	if !errors.As(err, &ke) {
