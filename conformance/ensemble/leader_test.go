@@ -180,8 +180,8 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 
 // Three bin/zkservers and a bin/zkserver observer make an ensemble of their own: server 3 leads, writes through
 // any server are seen by all, sessions created on a follower live through the leader; when the leader is killed
-// the other two elect server 2 and go on with every acknowledged write, the observer observes server 2, and server
-// 3, restarted, follows and catches up.
+// the other two elect one of themselves and go on with every acknowledged write, the observer observes the new
+// leader, and server 3, restarted, follows and catches up.
 func TestZKServerEnsemble(t *testing.T) {
 	harness.EnsureZKServer(t)
 	en := newEnsemble(t)
