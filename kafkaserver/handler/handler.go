@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
@@ -48,6 +49,8 @@ type Config struct {
 	Stats *metrics.TopicStats
 	// Quotas are the client quotas (producer_byte_rate, consumer_byte_rate); nil enforces none.
 	Quotas *quota.ClientQuotas
+	// Authorizer is AclAuthorizer (authorizer.class.name); nil allows every request, as Kafka without one.
+	Authorizer *acl.Authorizer
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger
