@@ -91,7 +91,7 @@ func ParseSuperUsers(s string) ([]string, error) {
 	var out []string
 	for _, p := range strings.Split(s, ";") {
 		p = strings.TrimSpace(p)
-		if _, _, ok := strings.Cut(p, ":"); !ok || p == "" {
+		if _, _, ok := cutPrincipal(p); !ok {
 			return nil, fmt.Errorf("super.users: expected a string in format principalType:principalName but got %s", p)
 		}
 		out = append(out, p)
@@ -336,7 +336,7 @@ func (a *Authorizer) CreateACLs(bs []Binding) []error {
 		switch {
 		case !a.cfg.ExtendedACLs && b.Pattern.PatternType == kmsg.ACLResourcePatternTypePrefixed:
 			errs[i] = ErrPrefixedUnsupported
-		case b.unknown():
+		case b.Unknown():
 			errs[i] = ErrInvalidBinding
 		default:
 			if _, ok := byPattern[b.Pattern]; !ok {

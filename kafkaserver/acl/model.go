@@ -135,8 +135,8 @@ type Binding struct {
 	Entry   Entry
 }
 
-// unknown is AclBinding.isUnknown: any element UNKNOWN.
-func (b Binding) unknown() bool {
+// Unknown is AclBinding.isUnknown: any element UNKNOWN.
+func (b Binding) Unknown() bool {
 	return b.Pattern.Type == kmsg.ACLResourceTypeUnknown || b.Pattern.PatternType == kmsg.ACLResourcePatternTypeUnknown ||
 		b.Entry.Operation == kmsg.ACLOperationUnknown || b.Entry.Permission == kmsg.ACLPermissionTypeUnknown
 }
@@ -171,4 +171,12 @@ func OperationBits(ops []Operation) int32 {
 		bits |= 1 << uint(op)
 	}
 	return bits
+}
+
+// cutPrincipal is SecurityUtils.parseKafkaPrincipal: "Type:name", both parts after the first colon.
+func cutPrincipal(s string) (typ, name string, ok bool) {
+	if s == "" {
+		return "", "", false
+	}
+	return strings.Cut(s, ":")
 }

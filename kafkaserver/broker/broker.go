@@ -54,6 +54,7 @@ type Broker struct {
 	loggers *loggers.Registry // every named logger, the BROKER_LOGGER configs
 
 	zk       *zkmeta.Client
+	aclZK    *zkmeta.Client // the authorizer's own, with authorizer.zookeeper.url
 	logs     *klog.Manager
 	rm       *replica.Manager
 	handlers *handler.Handlers
@@ -266,10 +267,17 @@ func (b *Broker) start(ctx context.Context) error {
 		return err
 	}
 	b.txn = b.newTxnCoordinator(cfg, producerIDs, named("kafka.coordinator.transaction.TransactionCoordinator"))
+	// Background work runs until Close; the authorizer's change listeners start before the listeners take requests.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	authz, err := b.startAuthorizer(rctx, cfg, zc, zkOpts)
+	if err != nil {
+		return err
+	}
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs, Txn: b.txn,
-		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas,
+		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas, Authorizer: authz,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)
@@ -317,8 +325,6 @@ func (b *Broker) start(ctx context.Context) error {
 	b.rm.SetBrokerEpoch(epoch)
 	b.epoch.Store(epoch)
 	b.logger.Info("registered broker", "epoch", epoch, "endpoints", len(info.Endpoints))
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b.cancel = cancel
 	b.startBackground(rctx)
 	b.rm.StartFetchers(rctx, replica.FetcherConfig{
 		SendFor: b.api.fetcherSend, MaxWaitMs: cfg.ReplicaFetchWaitMaxMs, MinBytes: cfg.ReplicaFetchMinBytes,
@@ -554,6 +560,9 @@ func (b *Broker) Close() error {
 		}
 		if b.zk != nil {
 			b.zk.Close()
+		}
+		if b.aclZK != nil {
+			b.aclZK.Close()
 		}
 		b.closeErr = errors.Join(errs...)
 		b.logger.Info("shut down", "err", b.closeErr)

@@ -1,7 +1,6 @@
 package dynconfig
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
 	"github.com/zkafka/zkafka/compat/serverprops"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/quota"
@@ -29,7 +26,7 @@ const DefaultEntity = "<default>"
 
 // DefaultChangeExpiration is DynamicConfigManager's changeExpirationMs: processed notifications older than this
 // are deleted.
-const DefaultChangeExpiration = 15 * time.Minute
+const DefaultChangeExpiration = zkmeta.DefaultChangeExpiration
 
 // Logs is the part of the log manager whose configs the manager updates (*klog.Manager).
 type Logs interface {
@@ -74,8 +71,8 @@ type Manager struct {
 	passwords map[string]bool // broker configs of type PASSWORD
 
 	// mu serializes applying changes (the listener, LoadBrokerConfigs and SetLogs).
-	mu           sync.Mutex
-	lastExecuted atomic.Int64
+	mu       sync.Mutex
+	listener *zkmeta.NotificationListener // of /config/changes
 }
 
 // New returns a manager whose current config is cfg.Static until LoadBrokerConfigs.
@@ -99,7 +96,8 @@ func New(cfg Config) *Manager {
 	if cfg.Logs != nil {
 		m.logs.Store(holder{cfg.Logs})
 	}
-	m.lastExecuted.Store(-1)
+	m.listener = &zkmeta.NotificationListener{ZK: cfg.ZK, Path: zkmeta.ConfigChangesPath, Prefix: zkmeta.ConfigChangeSeqPrefix,
+		Handle: m.handleNotification, Expiration: cfg.ChangeExpiration, Now: cfg.Now, Logger: m.logger}
 	return m
 }
 
@@ -118,7 +116,7 @@ func (m *Manager) SetLogs(l Logs) error {
 func (m *Manager) Current() *serverprops.Config { return m.current.Load() }
 
 // LastExecuted is the sequence number of the last config change notification processed (-1 before any).
-func (m *Manager) LastExecuted() int64 { return m.lastExecuted.Load() }
+func (m *Manager) LastExecuted() int64 { return m.listener.LastExecuted() }
 
 // LoadBrokerConfigs reads /config/brokers/<default> and /config/brokers/<id> and makes them current, as
 // DynamicBrokerConfig.initialize does at startup.
@@ -339,90 +337,19 @@ func ParseChange(data []byte) (entityType, name string, err error) {
 	return "", "", fmt.Errorf("config change notification has unsupported version %d: %s", *d.Version, data)
 }
 
-// Run is the /config/changes listener (ZkNodeChangeNotificationListener): on every change of the children,
-// process the notifications after the last one executed in sequence order, then delete the ones older than the
-// expiration. It returns when ctx ends or the ZooKeeper client closes.
-func (m *Manager) Run(ctx context.Context) error {
-	if err := m.cfg.ZK.MakeSurePersistentPathExists(zkmeta.ConfigChangesPath); err != nil {
-		return fmt.Errorf("config change listener: %w", err)
-	}
-	events, err := m.cfg.ZK.WatchChildren(ctx, zkmeta.ConfigChangesPath)
-	if err != nil {
-		return fmt.Errorf("config change listener: %w", err)
-	}
-	for ev := range events {
-		m.ProcessNotifications(ev.Children)
-	}
-	return ctx.Err()
-}
+// Run is the /config/changes listener (DynamicConfigManager's ZkNodeChangeNotificationListener). It returns when
+// ctx ends or the ZooKeeper client closes.
+func (m *Manager) Run(ctx context.Context) error { return m.listener.Run(ctx) }
 
 // ProcessNotifications handles one listing of /config/changes.
-func (m *Manager) ProcessNotifications(children []string) {
-	if len(children) == 0 {
-		return
-	}
-	now := m.cfg.Now()
-	type note struct {
-		name string
-		seq  int64
-	}
-	var notes []note
-	for _, c := range children {
-		seq, err := changeNumber(c)
-		if err != nil {
-			m.logger.Warn("unexpected znode in config changes", "znode", c, "err", err)
-			continue
-		}
-		notes = append(notes, note{c, seq})
-	}
-	slices.SortFunc(notes, func(a, b note) int { return cmp.Compare(a.seq, b.seq) })
-	for _, n := range notes {
-		if n.seq <= m.lastExecuted.Load() {
-			continue
-		}
-		m.processNotification(n.name)
-		m.lastExecuted.Store(n.seq)
-	}
-	for _, n := range notes {
-		path := zkmeta.ConfigChangesPath + "/" + n.name
-		_, st, err := m.cfg.ZK.GetDataAndStat(path)
-		if err != nil || st == nil {
-			continue
-		}
-		if now.UnixMilli()-st.Ctime > m.cfg.ChangeExpiration.Milliseconds() {
-			if err := m.cfg.ZK.Delete(path, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
-				m.logger.Warn("purging config change notification failed", "znode", path, "err", err)
-			}
-		}
-	}
-}
+func (m *Manager) ProcessNotifications(children []string) { m.listener.Process(children) }
 
-func (m *Manager) processNotification(name string) {
-	path := zkmeta.ConfigChangesPath + "/" + name
-	data, st, err := m.cfg.ZK.GetDataAndStat(path)
-	if err != nil {
-		m.logger.Error("reading config change notification failed", "znode", path, "err", err)
-		return
-	}
-	if st == nil || data == nil {
-		m.logger.Warn("read null data from config change notification", "znode", path)
-		return
-	}
+// handleNotification applies the entity one notification names (ConfigChangedNotificationHandler).
+func (m *Manager) handleNotification(data []byte) error {
 	typ, entity, err := ParseChange(data)
-	if err == nil {
-		m.logger.Info("processing config change notification", "entity_type", typ, "entity", entity)
-		err = m.Apply(typ, entity)
-	}
 	if err != nil {
-		m.logger.Error("error processing config change notification", "znode", path, "data", string(data), "err", err)
+		return err
 	}
-}
-
-// changeNumber is the sequence number of a config_change_ znode.
-func changeNumber(name string) (int64, error) {
-	s, ok := strings.CutPrefix(name, zkmeta.ConfigChangeSeqPrefix)
-	if !ok {
-		return 0, fmt.Errorf("no %s prefix", zkmeta.ConfigChangeSeqPrefix)
-	}
-	return strconv.ParseInt(s, 10, 64)
+	m.logger.Info("processing config change notification", "entity_type", typ, "entity", entity)
+	return m.Apply(typ, entity)
 }

@@ -120,4 +120,5 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	h.registerOffsetDelete(mux)
 	h.registerControlledShutdown(mux)
 	h.registerScramCredentials(mux)
+	h.registerACLs(mux)
 }
