@@ -122,17 +122,11 @@ func (h *Handlers) createACLs(_ context.Context, rc *kwire.RequestContext, r kms
 		results[i] = kmsg.NewCreateACLsResponseResult()
 	}
 	resp.Results = results
-	failAll := func(err *kerr.Error, msg string) (kmsg.Response, error) {
+	if code, msg, refused := h.aclChangeRefused(rc); refused {
 		for i := range results {
-			results[i].ErrorCode, results[i].ErrorMessage = err.Code, &msg
+			results[i].ErrorCode, results[i].ErrorMessage = code, &msg
 		}
 		return resp, nil
-	}
-	if !h.authorizeCluster(rc, kmsg.ACLOperationAlter) {
-		return failAll(kerr.ClusterAuthorizationFailed, notAuthorizedMessage)
-	}
-	if h.cfg.Authorizer == nil {
-		return failAll(kerr.SecurityDisabled, noAuthorizerMessage+".")
 	}
 	var valid []acl.Binding
 	var validIdx []int
@@ -157,6 +151,18 @@ func (h *Handlers) createACLs(_ context.Context, rc *kwire.RequestContext, r kms
 		}
 	}
 	return resp, nil
+}
+
+// aclChangeRefused is what CreateAcls and DeleteAcls check first, for every entry of the request: CLUSTER ALTER,
+// then an authorizer to change.
+func (h *Handlers) aclChangeRefused(rc *kwire.RequestContext) (code int16, msg string, refused bool) {
+	switch {
+	case !h.authorizeCluster(rc, kmsg.ACLOperationAlter):
+		return kerr.ClusterAuthorizationFailed.Code, notAuthorizedMessage, true
+	case h.cfg.Authorizer == nil:
+		return kerr.SecurityDisabled.Code, noAuthorizerMessage + ".", true
+	}
+	return 0, "", false
 }
 
 // setACLError is ApiError.fromThrowable for the authorizer's errors: a refused binding is INVALID_REQUEST
@@ -192,17 +198,11 @@ func (h *Handlers) deleteACLs(_ context.Context, rc *kwire.RequestContext, r kms
 		results[i] = kmsg.NewDeleteACLsResponseResult()
 	}
 	resp.Results = results
-	failAll := func(err *kerr.Error, msg string) (kmsg.Response, error) {
+	if code, msg, refused := h.aclChangeRefused(rc); refused {
 		for i := range results {
-			results[i].ErrorCode, results[i].ErrorMessage = err.Code, &msg
+			results[i].ErrorCode, results[i].ErrorMessage = code, &msg
 		}
 		return resp, nil
-	}
-	if !h.authorizeCluster(rc, kmsg.ACLOperationAlter) {
-		return failAll(kerr.ClusterAuthorizationFailed, notAuthorizedMessage)
-	}
-	if h.cfg.Authorizer == nil {
-		return failAll(kerr.SecurityDisabled, noAuthorizerMessage+".")
 	}
 	for i, deleted := range h.cfg.Authorizer.DeleteACLs(filters) {
 		for _, d := range deleted {
