@@ -112,8 +112,9 @@ func startZKServer(t *testing.T, dir string) (addr, kafkaserver string) {
 	return addr, kBin
 }
 
-// newEnv builds zkserver and kafkaserver into a temp dir and starts both.
-func newEnv(t *testing.T, home string) *env {
+// newEnv builds zkserver and kafkaserver into a temp dir and starts both; each setup, run once the SSL stores
+// are made, may return more server.properties lines.
+func newEnv(t *testing.T, home string, setups ...func(e *env) []string) *env {
 	t.Helper()
 	dir := t.TempDir()
 	zkAddr, kBin := startZKServer(t, dir)
@@ -135,21 +136,25 @@ func newEnv(t *testing.T, home string) *env {
 	e.sslProps = e.writeProps("client-ssl.properties", "security.protocol=SSL",
 		"ssl.truststore.location="+trustStore, "ssl.truststore.password=trust-pw")
 
+	var extra []string
+	for _, setup := range setups {
+		extra = append(extra, setup(e)...)
+	}
 	props := filepath.Join(dir, "server.properties")
-	writeFile(t, props,
+	writeFile(t, props, append([]string{
 		"broker.id=0",
-		"zookeeper.connect="+e.zkConnect,
-		"listeners=PLAINTEXT://"+e.broker+",SSL://"+e.sslBroker,
+		"zookeeper.connect=" + e.zkConnect,
+		"listeners=PLAINTEXT://" + e.broker + ",SSL://" + e.sslBroker,
 		"security.inter.broker.protocol=PLAINTEXT",
-		"ssl.keystore.location="+keyStore, "ssl.keystore.password=broker-pw", "ssl.key.password=key-pw",
-		"log.dirs="+filepath.Join(dir, "kafka-logs"),
+		"ssl.keystore.location=" + keyStore, "ssl.keystore.password=broker-pw", "ssl.key.password=key-pw",
+		"log.dirs=" + filepath.Join(dir, "kafka-logs"),
 		"num.partitions=1",
 		"offsets.topic.replication.factor=1",
 		"offsets.topic.num.partitions=4",
 		"transaction.state.log.replication.factor=1",
 		// The 0.9 consumers join one at a time; the 3 s default only slows every scenario down.
 		"group.initial.rebalance.delay.ms=0",
-	)
+	}, extra...)...)
 	startDaemon(t, e.brokerLog, kBin, props)
 	waitListening(t, e.broker, e.brokerLog)
 

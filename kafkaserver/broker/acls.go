@@ -31,17 +31,21 @@ const (
 	authorizerZKConnTime = "authorizer.zookeeper.connection.timeout.ms"
 )
 
+// checkAuthorizerClass refuses an authorizer.class.name we do not have before anything starts, as KafkaConfig
+// loads the class when it is made.
+func checkAuthorizerClass(cfg *serverprops.Config) error {
+	if class := strings.TrimSpace(cfg.AuthorizerClassName); class != "" && !authorizerClasses[class] {
+		return fmt.Errorf("authorizer.class.name: java.lang.ClassNotFoundException: %s", class)
+	}
+	return nil
+}
+
 // startAuthorizer configures and starts authorizer.class.name as KafkaServer does before its listeners take
 // requests: the ACL paths made, the change listeners started, then the cache loaded (AclAuthorizer.configure).
-// Without a class it returns nil (every request allowed); a class we do not have stops the start, as Kafka's
-// class loading does.
+// Without a class it returns nil (every request allowed).
 func (b *Broker) startAuthorizer(ctx context.Context, cfg *serverprops.Config, zc *zkmeta.Client, zkOpts []zkmeta.Option) (*acl.Authorizer, error) {
-	class := strings.TrimSpace(cfg.AuthorizerClassName)
-	if class == "" {
+	if strings.TrimSpace(cfg.AuthorizerClassName) == "" {
 		return nil, nil
-	}
-	if !authorizerClasses[class] {
-		return nil, fmt.Errorf("authorizer.class.name: java.lang.ClassNotFoundException: %s", class)
 	}
 	supers, err := acl.ParseSuperUsers(cfg.Raw[superUsersKey])
 	if err != nil {

@@ -138,6 +138,9 @@ func (b *Broker) Start(ctx context.Context) error {
 
 func (b *Broker) start(ctx context.Context) error {
 	cfg := b.cfg
+	if err := checkAuthorizerClass(cfg); err != nil {
+		return err
+	}
 	// TLS settings are read before anything starts, so that a bad store fails start-up as in Kafka.
 	listenerTLS := map[string]*tls.Config{}
 	for _, l := range cfg.Listeners {

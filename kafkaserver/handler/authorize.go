@@ -3,6 +3,7 @@ package handler
 import (
 	"net"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/kafkaserver/acl"
@@ -32,10 +33,22 @@ func aclRequest(rc *kwire.RequestContext) acl.Request {
 
 // authorize is AuthHelper.authorize: op on one resource, logged either way.
 func (h *Handlers) authorize(rc *kwire.RequestContext, op acl.Operation, rt acl.ResourceType, name string) bool {
+	return h.authorizeLogged(rc, op, rt, name, true)
+}
+
+// authorizeQuietly is authorize with logIfDenied false: Kafka's checks whose denial only picks another path (CREATE
+// on the cluster before CREATE per topic, IDEMPOTENT_WRITE before WRITE on any topic, CLUSTER_ACTION before
+// DESCRIBE per topic).
+func (h *Handlers) authorizeQuietly(rc *kwire.RequestContext, op acl.Operation, rt acl.ResourceType, name string) bool {
+	return h.authorizeLogged(rc, op, rt, name, false)
+}
+
+func (h *Handlers) authorizeLogged(rc *kwire.RequestContext, op acl.Operation, rt acl.ResourceType, name string,
+	logIfDenied bool) bool {
 	if h.cfg.Authorizer == nil {
 		return true
 	}
-	act := acl.Action{Operation: op, Resource: acl.Literal(rt, name), LogIfAllowed: true, LogIfDenied: true}
+	act := acl.Action{Operation: op, Resource: acl.Literal(rt, name), LogIfAllowed: true, LogIfDenied: logIfDenied}
 	return h.cfg.Authorizer.Authorize(aclRequest(rc), []acl.Action{act})[0]
 }
 
@@ -45,7 +58,7 @@ func (h *Handlers) authorizeCluster(rc *kwire.RequestContext, op acl.Operation) 
 }
 
 // authorizedNames is AuthHelper.filterByAuthorized: the names among names the principal may do op on. logIfDenied
-// false is for listings that only filter (a regex subscription, ListGroups), where a denial is not an attempt.
+// false is for listings that only filter (Metadata's all-topics listing), where a denial is not an attempt.
 func (h *Handlers) authorizedNames(rc *kwire.RequestContext, op acl.Operation, rt acl.ResourceType, names []string,
 	logIfDenied bool) map[string]bool {
 	out := make(map[string]bool, len(names))
@@ -66,6 +79,26 @@ func (h *Handlers) authorizedNames(rc *kwire.RequestContext, op acl.Operation, r
 	for i, ok := range h.cfg.Authorizer.Authorize(aclRequest(rc), acts) {
 		if ok {
 			out[acts[i].Resource.Name] = true
+		}
+	}
+	return out
+}
+
+// unauthorizedNames is the other side of authorizedNames: the names among names the principal may not do op on,
+// nil when there are none; without an authorizer it costs nothing, for the produce and fetch paths.
+func (h *Handlers) unauthorizedNames(rc *kwire.RequestContext, op acl.Operation, rt acl.ResourceType, names []string,
+	logIfDenied bool) map[string]bool {
+	if h.cfg.Authorizer == nil {
+		return nil
+	}
+	allowed := h.authorizedNames(rc, op, rt, names, logIfDenied)
+	var out map[string]bool
+	for _, n := range names {
+		if !allowed[n] {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[n] = true
 		}
 	}
 	return out
@@ -97,4 +130,36 @@ func (h *Handlers) authorizeByResourceType(rc *kwire.RequestContext, op acl.Oper
 		return true
 	}
 	return h.cfg.Authorizer.AuthorizeByResourceType(aclRequest(rc), op, rt)
+}
+
+// splitAuthorized is AuthHelper.partitionSeqByAuthorized over names already authorized: the items whose name
+// allowed holds, then the others, each in the request's order.
+func splitAuthorized[T any](items []T, allowed map[string]bool, name func(T) string) (in, out []T) {
+	for _, it := range items {
+		if allowed[name(it)] {
+			in = append(in, it)
+		} else {
+			out = append(out, it)
+		}
+	}
+	return in, out
+}
+
+// authFailedMessage is Errors.message() of an authorization error, which responses with a message field carry: the
+// wording of Kafka's exceptions, not kerr's.
+func authFailedMessage(e *kerr.Error) *string {
+	var msg string
+	switch e {
+	case kerr.TopicAuthorizationFailed:
+		msg = "Topic authorization failed."
+	case kerr.GroupAuthorizationFailed:
+		msg = "Group authorization failed."
+	case kerr.ClusterAuthorizationFailed:
+		msg = "Cluster authorization failed."
+	case kerr.TransactionalIDAuthorizationFailed:
+		msg = "Transactional Id authorization failed."
+	default:
+		msg = e.Message
+	}
+	return &msg
 }

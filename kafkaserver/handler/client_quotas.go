@@ -58,13 +58,18 @@ func desanitizeQuotaName(s string) (*string, error) {
 
 // describeClientQuotas is ZkAdminManager.describeClientQuotas: the quotas stored in ZooKeeper whose entities match
 // the filter's components (a name, the default, or any), with strict leaving out entities with other parts.
-func (h *Handlers) describeClientQuotas(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) describeClientQuotas(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DescribeClientQuotasRequest)
 	if !ok {
 		return nil, fmt.Errorf("describeClientQuotas: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.DescribeClientQuotasResponse)
 	resp.Version = req.Version
+	if !h.authorizeCluster(rc, kmsg.ACLOperationDescribeConfigs) {
+		// DescribeClientQuotasRequest.getErrorResponse: the error alone (its message is the error's own: none).
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	entries, err := h.quotaEntries(req)
 	if err != nil {
 		resp.ErrorCode, resp.ErrorMessage = apiError(err)
@@ -328,17 +333,26 @@ func quotaValues(config map[string]string, keys map[string]string) ([]kmsg.Descr
 // alterClientQuotas is ZkAdminManager.alterClientQuotas: each entity's znode gets the ops applied (a removal
 // deletes the key; a LONG or INT key must be a whole number) and is written with a change notification, unless
 // validate_only.
-func (h *Handlers) alterClientQuotas(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) alterClientQuotas(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AlterClientQuotasRequest)
 	if !ok {
 		return nil, fmt.Errorf("alterClientQuotas: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.AlterClientQuotasResponse)
 	resp.Version = req.Version
+	// ALTER_CONFIGS on the cluster, or AlterClientQuotasRequest.getErrorResponse: every entry with the error and
+	// its message.
+	denied := !h.authorizeCluster(rc, kmsg.ACLOperationAlterConfigs)
 	for _, e := range req.Entries {
 		re := kmsg.NewAlterClientQuotasResponseEntry()
 		for _, ent := range e.Entity {
 			re.Entity = append(re.Entity, kmsg.AlterClientQuotasResponseEntryEntity{Type: ent.Type, Name: ent.Name})
+		}
+		if denied {
+			re.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+			re.ErrorMessage = authFailedMessage(kerr.ClusterAuthorizationFailed)
+			resp.Entries = append(resp.Entries, re)
+			continue
 		}
 		err := h.alterQuotaEntity(e, req.ValidateOnly)
 		if err != nil {

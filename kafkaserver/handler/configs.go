@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
@@ -21,16 +22,25 @@ import (
 // describeConfigs is ConfigHelper.describeConfigs for topics (overrides from /config/topics/<t> over this broker's
 // defaults), brokers (this broker's own configs, or the cluster defaults for an empty name) and broker loggers
 // (this broker's loggers and their levels).
-func (h *Handlers) describeConfigs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) describeConfigs(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DescribeConfigsRequest)
 	if !ok {
 		return nil, fmt.Errorf("describeConfigs: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	resp.Version = req.Version
+	// handleDescribeConfigsRequest: DESCRIBE_CONFIGS on each resource; the refused ones come last, with the error's
+	// message and no configs.
+	var refused []kmsg.DescribeConfigsResponseResource
 	for _, res := range req.Resources {
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		e := h.configResourceDenied(rc, res.ResourceType, res.ResourceName, kmsg.ACLOperationDescribeConfigs, true)
+		if e != nil {
+			rr.ErrorCode, rr.ErrorMessage = e.Code, authFailedMessage(e)
+			refused = append(refused, rr)
+			continue
+		}
 		entries, err := h.describeResource(res)
 		if err != nil {
 			rr.ErrorCode, rr.ErrorMessage = apiError(err)
@@ -59,7 +69,25 @@ func (h *Handlers) describeConfigs(_ context.Context, _ *kwire.RequestContext, r
 		}
 		resp.Resources = append(resp.Resources, rr)
 	}
+	resp.Resources = append(resp.Resources, refused...)
 	return resp, nil
+}
+
+// configResourceDenied is the check of the config APIs: op on the cluster for a broker (and, when loggerIsCluster,
+// a broker logger), on the topic for a topic; nil when allowed. Other types are not checked: they fail on their own.
+func (h *Handlers) configResourceDenied(rc *kwire.RequestContext, t kmsg.ConfigResourceType, name string,
+	op acl.Operation, loggerIsCluster bool) *kerr.Error {
+	switch {
+	case t == kmsg.ConfigResourceTypeBroker || loggerIsCluster && t == kmsg.ConfigResourceTypeBrokerLogger:
+		if !h.authorizeCluster(rc, op) {
+			return kerr.ClusterAuthorizationFailed
+		}
+	case t == kmsg.ConfigResourceTypeTopic:
+		if !h.authorize(rc, op, kmsg.ACLResourceTypeTopic, name) {
+			return kerr.TopicAuthorizationFailed
+		}
+	}
+	return nil
 }
 
 func (h *Handlers) describeResource(res kmsg.DescribeConfigsRequestResource) ([]serverprops.ConfigEntry, error) {
@@ -127,16 +155,25 @@ func (h *Handlers) liveProps() *serverprops.Config {
 }
 
 // alterConfigs is ZkAdminManager.alterConfigs: each resource's config set is replaced by the given one.
-func (h *Handlers) alterConfigs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) alterConfigs(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AlterConfigsRequest)
 	if !ok {
 		return nil, fmt.Errorf("alterConfigs: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 	resp.Version = req.Version
+	// handleAlterConfigsRequest: ALTER_CONFIGS on each resource (a broker logger is refused as it is); the refused
+	// ones come last, without a message.
+	var refused []kmsg.AlterConfigsResponseResource
 	for _, res := range req.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		e := h.configResourceDenied(rc, res.ResourceType, res.ResourceName, kmsg.ACLOperationAlterConfigs, false)
+		if e != nil {
+			rr.ErrorCode = e.Code
+			refused = append(refused, rr)
+			continue
+		}
 		props := map[string]string{}
 		var nulls []string
 		for _, c := range res.Configs {
@@ -155,21 +192,30 @@ func (h *Handlers) alterConfigs(_ context.Context, _ *kwire.RequestContext, r km
 		rr.ErrorCode, rr.ErrorMessage = alterError(err)
 		resp.Resources = append(resp.Resources, rr)
 	}
+	resp.Resources = append(resp.Resources, refused...)
 	return resp, nil
 }
 
 // incrementalAlterConfigs is ZkAdminManager.incrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT applied
 // to the stored config set, then validated and written as alterConfigs does.
-func (h *Handlers) incrementalAlterConfigs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) incrementalAlterConfigs(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.IncrementalAlterConfigsRequest)
 	if !ok {
 		return nil, fmt.Errorf("incrementalAlterConfigs: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 	resp.Version = req.Version
+	// handleIncrementalAlterConfigsRequest: ALTER_CONFIGS on each resource; the refused ones come last.
+	var refused []kmsg.IncrementalAlterConfigsResponseResource
 	for _, res := range req.Resources {
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		e := h.configResourceDenied(rc, res.ResourceType, res.ResourceName, kmsg.ACLOperationAlterConfigs, true)
+		if e != nil {
+			rr.ErrorCode = e.Code
+			refused = append(refused, rr)
+			continue
+		}
 		ops := make([]dynconfig.Op, 0, len(res.Configs))
 		for _, c := range res.Configs {
 			ops = append(ops, dynconfig.Op{Name: c.Name, Op: dynconfig.OpType(c.Op), Value: c.Value})
@@ -178,6 +224,7 @@ func (h *Handlers) incrementalAlterConfigs(_ context.Context, _ *kwire.RequestCo
 		rr.ErrorCode, rr.ErrorMessage = alterError(err)
 		resp.Resources = append(resp.Resources, rr)
 	}
+	resp.Resources = append(resp.Resources, refused...)
 	return resp, nil
 }
 

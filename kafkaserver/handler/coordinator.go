@@ -31,6 +31,14 @@ func (h *Handlers) findCoordinator(_ context.Context, rc *kwire.RequestContext, 
 		}
 		return resp, nil
 	}
+	if e := h.coordinatorKeyDenied(rc, req); e != nil {
+		// FindCoordinatorResponse.prepareResponse: the error with Kafka's message, no node.
+		resp.ErrorCode = e.Code
+		if req.Version >= 1 {
+			resp.ErrorMessage = authFailedMessage(e)
+		}
+		return resp, nil
+	}
 	var topic string
 	var parts int32
 	switch req.CoordinatorType {
@@ -61,4 +69,20 @@ func (h *Handlers) findCoordinator(_ context.Context, rc *kwire.RequestContext, 
 		resp.ErrorMessage = &msg
 	}
 	return resp, nil
+}
+
+// coordinatorKeyDenied is handleFindCoordinatorRequest's check, before anything else: DESCRIBE on the group or on
+// the transactional id.
+func (h *Handlers) coordinatorKeyDenied(rc *kwire.RequestContext, req *kmsg.FindCoordinatorRequest) *kerr.Error {
+	switch req.CoordinatorType {
+	case 0:
+		if !h.authorize(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeGroup, req.CoordinatorKey) {
+			return kerr.GroupAuthorizationFailed
+		}
+	case 1:
+		if !h.authorize(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTransactionalId, req.CoordinatorKey) {
+			return kerr.TransactionalIDAuthorizationFailed
+		}
+	}
+	return nil
 }

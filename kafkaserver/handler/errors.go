@@ -97,7 +97,8 @@ func outcome(err error) metrics.Outcome {
 	switch {
 	case err == nil:
 		return metrics.OK
-	case errors.Is(err, kerr.UnknownTopicOrPartition):
+	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.TopicAuthorizationFailed):
+		// Neither reaches the replica manager in Kafka: KafkaApis answers them itself.
 		return metrics.Unknown
 	case errors.Is(err, kerr.NotLeaderForPartition),
 		errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge), errors.Is(err, kerr.CorruptMessage),

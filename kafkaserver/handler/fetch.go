@@ -31,7 +31,7 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 	parts := fctx.Partitions()
 	// Records are read (and down-converted) into the connection's pooled buffers, which go back once the response
 	// is written: a consumer's fetches reuse the same memory instead of allocating a MiB per partition each time.
-	st := &fetchState{alloc: func(n int) []byte { return rc.Scratch(n) }}
+	st := &fetchState{alloc: func(n int) []byte { return rc.Scratch(n) }, denied: h.fetchDenied(rc, req, parts)}
 	if rc.CanAttachRegions() {
 		st.rc = rc
 	}
@@ -97,6 +97,34 @@ func (h *Handlers) recordThrottled(parts []fetchsession.PartitionRequest, sizes 
 	}
 }
 
+// fetchDenied is handleFetchRequest's authorization over the session's partitions: a follower needs CLUSTER_ACTION
+// for all of them, a consumer READ on each topic. Denied partitions are answered TOPIC_AUTHORIZATION_FAILED without
+// being read; nil when none is.
+func (h *Handlers) fetchDenied(rc *kwire.RequestContext, req *kmsg.FetchRequest,
+	parts []fetchsession.PartitionRequest) []bool {
+	if h.cfg.Authorizer == nil || len(parts) == 0 {
+		return nil
+	}
+	denied := make([]bool, len(parts))
+	if req.ReplicaID >= 0 {
+		if !h.authorizeCluster(rc, kmsg.ACLOperationClusterAction) {
+			for i := range denied {
+				denied[i] = true
+			}
+		}
+		return denied
+	}
+	topics := make([]string, len(parts))
+	for i, p := range parts {
+		topics[i] = p.Topic
+	}
+	refused := h.unauthorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, topics, true)
+	for i, p := range parts {
+		denied[i] = refused[p.Topic]
+	}
+	return denied
+}
+
 // fetchContext turns the request into fetch-session terms (FetchManager.newContext). Fetch v0-6 has no sessions:
 // its metadata is always (0, FINAL_EPOCH).
 func (h *Handlers) fetchContext(req *kmsg.FetchRequest) *fetchsession.Context {
@@ -144,6 +172,7 @@ type fetchState struct {
 	alloc   klog.Alloc
 	rc      *kwire.RequestContext // where records sent from the segment files go (file regions); nil reads bytes
 	regions bool                  // the last read attached regions to rc
+	denied  []bool                // partitions not authorized (nil: none), answered without a read
 	parts   []kmsg.FetchResponseTopicPartition
 	sizes   []int // each partition's records in bytes (RecordBatches holds a placeholder for a region)
 	results []fetchsession.PartitionResult
@@ -198,12 +227,17 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 	// A consumer with a fetch quota gets at most a quota window's worth.
 	limit = min(limit, quotaLimit)
 	minOneMessage := !hardMaxBytesLimit
-	total, answerNow := 0, false
+	total, answerNow, readable := 0, false, 0
 	var convs []conversion
 	for i := range parts {
 		p := &parts[i]
 		rp := &st.parts[i]
 		*rp = emptyPartition(p.Partition)
+		if st.denied != nil && st.denied[i] {
+			rp.ErrorCode, rp.RecordBatches, st.sizes[i] = kerr.TopicAuthorizationFailed.Code, []byte{}, 0
+			continue
+		}
+		readable++
 		maxBytes := int32(min(int64(p.MaxBytes), max(limit, 0)))
 		params := replica.ReadParams{
 			Offset: p.FetchOffset, MaxBytes: maxBytes, MinOneMessage: minOneMessage, ReplicaID: req.ReplicaID,
@@ -278,6 +312,10 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 			// -1 length as "invalid MessageSetSize".
 			rp.RecordBatches = []byte{}
 		}
+	}
+	if readable == 0 {
+		// Nothing to wait for: Kafka answers at once when no partition is left for the replica manager.
+		answerNow = true
 	}
 	for _, c := range downConvertAll(convs, req.Version, st.alloc) {
 		rp := &st.parts[c.i]

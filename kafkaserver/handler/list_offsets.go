@@ -12,15 +12,22 @@ import (
 
 // listOffsets is KafkaApis.handleListOffsetRequest: v0 answers with Kafka's list of segment offsets, v1+ with one
 // offset and timestamp (and the leader epoch from v4).
-func (h *Handlers) listOffsets(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) listOffsets(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.ListOffsetsRequest)
 	if !ok {
 		return nil, fmt.Errorf("listOffsets: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
 	resp.Version = req.Version
+	// DESCRIBE on each topic; the topics refused come after the others, every partition TOPIC_AUTHORIZATION_FAILED.
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
+		names[i] = t.Topic
+	}
+	allowed := h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, true)
+	topics, refused := splitAuthorized(req.Topics, allowed, func(t kmsg.ListOffsetsRequestTopic) string { return t.Topic })
 	seen := map[string]map[int32]bool{}
-	for _, t := range req.Topics {
+	for _, t := range topics {
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
 		if seen[t.Topic] == nil {
@@ -61,6 +68,17 @@ func (h *Handlers) listOffsets(_ context.Context, _ *kwire.RequestContext, r kms
 					rp.LeaderEpoch = le
 				}
 			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	for _, t := range refused {
+		rt := kmsg.NewListOffsetsResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewListOffsetsResponseTopicPartition()
+			rp.Partition, rp.Timestamp, rp.Offset, rp.LeaderEpoch = p.Partition, -1, -1, -1
+			rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)

@@ -7,21 +7,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kwire"
 )
 
-// Authorized-operation bit sets reported when no authorizer is configured (every supported operation allowed,
-// AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
-// DESCRIBE_CONFIGS 10, IDEMPOTENT_WRITE 11, ALTER_CONFIGS 12).
-const (
-	topicOperations   int32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10 | 1<<12
-	clusterOperations int32 = 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12
-	noOperations      int32 = -2147483648
-)
+// noOperations is the authorized-operations fields' default (Integer.MIN_VALUE): not asked for.
+const noOperations int32 = -2147483648
 
 // metadata is KafkaApis.handleTopicMetadataRequest: live brokers and partitions from the metadata cache, and
-// auto-creation of unknown topics when both the request and auto.create.topics.enable allow it.
+// auto-creation of unknown topics when both the request and auto.create.topics.enable allow it. Topics need
+// DESCRIBE (those refused are TOPIC_AUTHORIZATION_FAILED, or left out of an all-topics listing), and a topic to
+// auto-create CREATE on the cluster or on itself.
 func (h *Handlers) metadata(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.MetadataRequest)
 	if !ok {
@@ -44,7 +41,7 @@ func (h *Handlers) metadata(_ context.Context, rc *kwire.RequestContext, r kmsg.
 	resp.ClusterID = &cid
 	resp.ControllerID = h.cache.ControllerID()
 	if req.Version >= 8 && req.Version <= 10 && req.IncludeClusterAuthorizedOperations {
-		resp.AuthorizedOperations = clusterOperations
+		resp.AuthorizedOperations = h.clusterAuthorizedOperations(rc)
 	}
 
 	allTopics := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
@@ -67,30 +64,95 @@ func (h *Handlers) metadata(_ context.Context, rc *kwire.RequestContext, r kmsg.
 		}
 	}
 	autoCreate := h.props.AutoCreateTopicsEnable && (req.Version < 4 || req.AllowAutoTopicCreation)
+	// An all-topics listing drops the topics it may not describe without a word (nor a logged denial).
+	allowed := h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, !allTopics)
+	names, noDescribe := splitAuthorized(names, allowed, func(n string) string { return n })
+	var noCreate []string
+	if autoCreate {
+		names, noCreate = h.authorizeAutoCreate(rc, names)
+	}
 	for _, name := range names {
-		resp.Topics = append(resp.Topics, h.topicMetadata(req, name, listener, !allTopics && autoCreate))
+		resp.Topics = append(resp.Topics, h.topicMetadata(rc, req, name, listener, !allTopics && autoCreate))
+	}
+	for _, name := range noCreate {
+		resp.Topics = append(resp.Topics, refusedTopicMetadata(name, replica.IsInternal(name)))
+	}
+	if !allTopics {
+		for _, name := range noDescribe {
+			resp.Topics = append(resp.Topics, refusedTopicMetadata(name, false))
+		}
 	}
 	for _, t := range byID {
-		rt := kmsg.NewMetadataResponseTopic()
-		rt.TopicID = t.TopicID
-		rt.ErrorCode = kerr.UnknownTopicID.Code
-		for _, n := range h.cache.Topics() {
-			if tm, ok := h.cache.Topic(n); ok && tm.ID == t.TopicID {
-				rt = h.topicMetadata(req, n, listener, false)
-			}
-		}
-		resp.Topics = append(resp.Topics, rt)
+		resp.Topics = append(resp.Topics, h.topicMetadataByID(rc, req, t, listener))
 	}
 	return resp, nil
 }
 
-func (h *Handlers) topicMetadata(req *kmsg.MetadataRequest, name, listener string, autoCreate bool) kmsg.MetadataResponseTopic {
+// authorizeAutoCreate splits the topics missing from the cache that the principal may not create (neither CREATE
+// on the cluster nor on the topic) from names, as handleTopicMetadataRequest does before auto-creating.
+func (h *Handlers) authorizeAutoCreate(rc *kwire.RequestContext, names []string) (ok, refused []string) {
+	var missing []string
+	for _, n := range names {
+		if _, exists := h.cache.Topic(n); !exists {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 ||
+		h.authorizeQuietly(rc, kmsg.ACLOperationCreate, kmsg.ACLResourceTypeCluster, acl.ClusterName) {
+		return names, nil
+	}
+	creatable := h.authorizedNames(rc, kmsg.ACLOperationCreate, kmsg.ACLResourceTypeTopic, missing, true)
+	for _, n := range names {
+		if _, exists := h.cache.Topic(n); exists || creatable[n] {
+			ok = append(ok, n)
+		} else {
+			refused = append(refused, n)
+		}
+	}
+	return ok, refused
+}
+
+// refusedTopicMetadata is a topic answered TOPIC_AUTHORIZATION_FAILED, without partitions.
+func refusedTopicMetadata(name string, internal bool) kmsg.MetadataResponseTopic {
+	rt := kmsg.NewMetadataResponseTopic()
+	rt.Topic = kmsg.StringPtr(name)
+	rt.ErrorCode, rt.IsInternal = kerr.TopicAuthorizationFailed.Code, internal
+	return rt
+}
+
+// topicMetadataByID answers a topic asked by id (Metadata v10+; Kafka 2.8 refuses these requests): UNKNOWN_TOPIC_ID
+// when no topic has it, or when the principal may not describe the one that does, which hides its existence.
+func (h *Handlers) topicMetadataByID(rc *kwire.RequestContext, req *kmsg.MetadataRequest, t kmsg.MetadataRequestTopic,
+	listener string) kmsg.MetadataResponseTopic {
+	rt := kmsg.NewMetadataResponseTopic()
+	rt.TopicID = t.TopicID
+	rt.ErrorCode = kerr.UnknownTopicID.Code
+	for _, n := range h.cache.Topics() {
+		if tm, ok := h.cache.Topic(n); ok && tm.ID == t.TopicID &&
+			h.authorize(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, n) {
+			rt = h.topicMetadata(rc, req, n, listener, false)
+		}
+	}
+	return rt
+}
+
+// clusterAuthorizedOperations is the cluster's authorized-operations field of Metadata v8-10 and DescribeCluster:
+// 0 without DESCRIBE on the cluster.
+func (h *Handlers) clusterAuthorizedOperations(rc *kwire.RequestContext) int32 {
+	if !h.authorizeCluster(rc, kmsg.ACLOperationDescribe) {
+		return 0
+	}
+	return h.authorizedOperations(rc, kmsg.ACLResourceTypeCluster, acl.ClusterName)
+}
+
+func (h *Handlers) topicMetadata(rc *kwire.RequestContext, req *kmsg.MetadataRequest, name, listener string,
+	autoCreate bool) kmsg.MetadataResponseTopic {
 	rt := kmsg.NewMetadataResponseTopic()
 	n := name
 	rt.Topic = &n
 	rt.IsInternal = replica.IsInternal(name)
 	if req.Version >= 8 && req.IncludeTopicAuthorizedOperations {
-		rt.AuthorizedOperations = topicOperations
+		rt.AuthorizedOperations = h.authorizedOperations(rc, kmsg.ACLResourceTypeTopic, name)
 	} else {
 		rt.AuthorizedOperations = noOperations
 	}
@@ -157,7 +219,7 @@ func (h *Handlers) describeCluster(_ context.Context, rc *kwire.RequestContext, 
 	resp.ControllerID = h.cache.ControllerID()
 	resp.ClusterAuthorizedOperations = noOperations
 	if req.IncludeClusterAuthorizedOperations {
-		resp.ClusterAuthorizedOperations = clusterOperations
+		resp.ClusterAuthorizedOperations = h.clusterAuthorizedOperations(rc)
 	}
 	listener := rc.Conn.ListenerName()
 	for _, b := range h.cache.AliveBrokers() {

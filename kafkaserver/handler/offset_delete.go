@@ -15,18 +15,31 @@ func (h *Handlers) registerOffsetDelete(mux *kwire.Mux) {
 	mux.Handle(kmsg.OffsetDelete.Int16(), 0, 0, simple(h.offsetDelete))
 }
 
-// offsetDelete is KafkaApis.handleOffsetDeleteRequest: partitions missing from the metadata cache get
+// offsetDelete is KafkaApis.handleOffsetDeleteRequest: DELETE on the group, or the request fails; partitions of
+// topics without READ get TOPIC_AUTHORIZATION_FAILED, partitions missing from the metadata cache
 // UNKNOWN_TOPIC_OR_PARTITION, the rest go to the coordinator; a group-level error replaces every partition result.
-func (h *Handlers) offsetDelete(req *kmsg.OffsetDeleteRequest) kmsg.Response {
+func (h *Handlers) offsetDelete(rc *kwire.RequestContext, req *kmsg.OffsetDeleteRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	if !h.authorize(rc, kmsg.ACLOperationDelete, kmsg.ACLResourceTypeGroup, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp
+	}
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
+		names[i] = t.Topic
+	}
+	allowed := h.authorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, names, true)
 	codes := map[group.TopicPartition]int16{}
 	var known []group.TopicPartition
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
 			tp := group.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			if h.cache.HasPartition(t.Topic, p.Partition) {
+			switch {
+			case !allowed[t.Topic]:
+				codes[tp] = kerr.TopicAuthorizationFailed.Code
+			case h.cache.HasPartition(t.Topic, p.Partition):
 				known = append(known, tp)
-			} else {
+			default:
 				codes[tp] = kerr.UnknownTopicOrPartition.Code
 			}
 		}

@@ -14,10 +14,10 @@ import (
 	"github.com/zkafka/zkafka/kwire"
 )
 
-// createPartitions is KafkaApis.handleCreatePartitionsRequest in ZooKeeper mode (ZkAdminManager.createPartitions):
-// extend each topic's znode with the new partitions' replicas, then answer once the controller has elected their
-// leaders, or REQUEST_TIMED_OUT after timeout_ms.
-func (h *Handlers) createPartitions(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// createPartitions is KafkaApis.handleCreatePartitionsRequest in ZooKeeper mode (ZkAdminManager.createPartitions),
+// for topics the principal may ALTER: extend each topic's znode with the new partitions' replicas, then answer once
+// the controller has elected their leaders, or REQUEST_TIMED_OUT after timeout_ms.
+func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.CreatePartitionsRequest)
 	if !ok {
 		return nil, fmt.Errorf("createPartitions: unexpected %T", r)
@@ -29,6 +29,14 @@ func (h *Handlers) createPartitions(ctx context.Context, _ *kwire.RequestContext
 		count[t.Topic]++
 	}
 	isController := h.cache.ControllerID() == h.cfg.BrokerID
+	// ALTER on each topic, asked for the topics named once, on the controller only (as KafkaApis).
+	var single []string
+	for _, t := range req.Topics {
+		if count[t.Topic] == 1 && isController {
+			single = append(single, t.Topic)
+		}
+	}
+	alterable := h.authorizedNames(rc, kmsg.ACLOperationAlter, kmsg.ACLResourceTypeTopic, single, true)
 	grown := map[int]int{} // response index -> partitions to wait for
 	for _, t := range req.Topics {
 		rt := kmsg.NewCreatePartitionsResponseTopic()
@@ -39,6 +47,8 @@ func (h *Handlers) createPartitions(ctx context.Context, _ *kwire.RequestContext
 			err = &messageError{kerr.InvalidRequest, "Duplicate topic in request."}
 		case !isController:
 			err = kerr.NotController
+		case !alterable[t.Topic]:
+			err = &messageError{kerr.TopicAuthorizationFailed, "The topic authorization is failed."}
 		default:
 			err = h.createTopicPartitions(t, req.ValidateOnly)
 		}

@@ -30,12 +30,19 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	if !ok {
 		return nil, fmt.Errorf("produce: unexpected %T", r)
 	}
+	// Transactional records need WRITE on their transactional id, checked over the request as sent.
+	txnDenied := hasTransactionalRecords(req) && (req.TransactionID == nil ||
+		!h.authorize(rc, kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTransactionalId, *req.TransactionID))
 	// Kafka keys a request's partitions by topic and partition: a partition sent twice is appended once, with the
 	// records of its last entry, and answered once.
 	req.Topics = mergeTopics(req.Topics,
 		func(t *kmsg.ProduceRequestTopic) string { return t.Topic },
 		func(t *kmsg.ProduceRequestTopic) *[]kmsg.ProduceRequestTopicPartition { return &t.Partitions },
 		func(p *kmsg.ProduceRequestTopicPartition) int32 { return p.Partition })
+	if txnDenied {
+		return produceRefused(req, kerr.TransactionalIDAuthorizationFailed)
+	}
+	denied := h.unauthorizedNames(rc, kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTopic, produceTopics(req), true)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	resp.Version = req.Version
 	type waiter struct {
@@ -77,9 +84,11 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 			*rp = kmsg.NewProduceResponseTopicPartition()
 			rp.Partition, rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = p.Partition, -1, -1, -1
 			j := job{topic: t.Topic, p: p, rp: rp}
-			// Kafka's order: a partition it does not know, then the request's record rules, then acks, then
-			// the internal-topic rule.
+			// Kafka's order: WRITE on the topic, a partition it does not know, then the request's record rules,
+			// then acks, then the internal-topic rule.
 			switch err := klog.CheckProduceRecords(req.Version, p.Records); {
+			case denied[t.Topic]:
+				j.err = kerr.TopicAuthorizationFailed
 			case err != nil:
 				j.err = err
 				if _, perr := h.rm.Partition(t.Topic, p.Partition); errors.Is(perr, kerr.UnknownTopicOrPartition) {
@@ -161,5 +170,57 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	// Over its produce quota, the client's connection is muted and the response says for how long; recorded when
 	// the response is ready, as Kafka's callback does.
 	resp.ThrottleMillis = int32(h.produceThrottle(rc))
+	return resp, nil
+}
+
+// hasTransactionalRecords is RequestUtils.hasTransactionalRecords: some partition's first batch is transactional.
+func hasTransactionalRecords(req *kmsg.ProduceRequest) bool {
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			if firstBatchTransactional(p.Records) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstBatchTransactional reads the attributes of a v2 batch at the start of records (bit 4: transactional);
+// message sets of magic 0 and 1 are never transactional.
+func firstBatchTransactional(records []byte) bool {
+	const magicAt, attrsAt = 16, 21
+	if len(records) < attrsAt+2 || records[magicAt] < 2 {
+		return false
+	}
+	return records[attrsAt+1]&0x10 != 0
+}
+
+func produceTopics(req *kmsg.ProduceRequest) []string {
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
+		names[i] = t.Topic
+	}
+	return names
+}
+
+// produceRefused is ProduceRequest.getErrorResponse: every partition fails with code (no message: it is the
+// error's own); acks=0 gets no response, and the connection closes.
+func produceRefused(req *kmsg.ProduceRequest, code *kerr.Error) (kmsg.Response, error) {
+	if req.Acks == 0 {
+		return nil, fmt.Errorf("produce refused: %w", code)
+	}
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	resp.Version = req.Version
+	for _, t := range req.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p.Partition, code.Code
+			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = -1, -1, -1
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
 	return resp, nil
 }

@@ -25,10 +25,14 @@ func (h *Handlers) registerControllerAdmin(mux *kwire.Mux) {
 	mux.Handle(kmsg.ListPartitionReassignments.Int16(), 0, 0, h.listPartitionReassignments)
 }
 
-func (h *Handlers) alterPartitionReassignments(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// alterPartitionReassignments is handleAlterPartitionReassignmentsRequest: ALTER on the cluster, then the controller.
+func (h *Handlers) alterPartitionReassignments(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AlterPartitionAssignmentsRequest)
 	if !ok {
 		return nil, fmt.Errorf("alterPartitionReassignments: unexpected %T", r)
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationAlter) {
+		return alterReassignmentsRefused(req, kerr.ClusterAuthorizationFailed.Code, notAuthorizedMessage), nil
 	}
 	resp, err := h.cfg.Controller.AlterPartitionReassignments(ctx, req)
 	if err != nil {
@@ -37,10 +41,35 @@ func (h *Handlers) alterPartitionReassignments(ctx context.Context, _ *kwire.Req
 	return resp, nil
 }
 
-func (h *Handlers) listPartitionReassignments(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// alterReassignmentsRefused is AlterPartitionReassignmentsRequest.getErrorResponse: the error and message at the top
+// and on every partition.
+func alterReassignmentsRefused(req *kmsg.AlterPartitionAssignmentsRequest, code int16,
+	msg string) *kmsg.AlterPartitionAssignmentsResponse {
+	resp := req.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
+	resp.Version = req.Version
+	resp.ErrorCode, resp.ErrorMessage = code, kmsg.StringPtr(msg)
+	for _, t := range req.Topics {
+		rt := kmsg.NewAlterPartitionAssignmentsResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewAlterPartitionAssignmentsResponseTopicPartition()
+			rp.Partition, rp.ErrorCode, rp.ErrorMessage = p.Partition, code, kmsg.StringPtr(msg)
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+// listPartitionReassignments is handleListPartitionReassignmentsRequest: DESCRIBE on the cluster, then the
+// controller.
+func (h *Handlers) listPartitionReassignments(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.ListPartitionReassignmentsRequest)
 	if !ok {
 		return nil, fmt.Errorf("listPartitionReassignments: unexpected %T", r)
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationDescribe) {
+		return listReassignmentsRefused(req, kerr.ClusterAuthorizationFailed.Code, notAuthorizedMessage), nil
 	}
 	resp, err := h.cfg.Controller.ListPartitionReassignments(ctx, req)
 	if err != nil {
@@ -49,13 +78,36 @@ func (h *Handlers) listPartitionReassignments(ctx context.Context, _ *kwire.Requ
 	return resp, nil
 }
 
-// electLeaders is handleElectReplicaLeader plus ReplicaManager.electLeaders: null topics means every partition this
-// broker knows; elected partitions are answered once this broker's metadata shows the new leader, or with
-// REQUEST_TIMED_OUT after the request's timeout (DelayedElectLeader).
-func (h *Handlers) electLeaders(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// listReassignmentsRefused is ListPartitionReassignmentsRequest.getErrorResponse: the error and message, and the
+// requested partitions without replicas.
+func listReassignmentsRefused(req *kmsg.ListPartitionReassignmentsRequest, code int16,
+	msg string) *kmsg.ListPartitionReassignmentsResponse {
+	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	resp.Version = req.Version
+	resp.ErrorCode, resp.ErrorMessage = code, kmsg.StringPtr(msg)
+	for _, t := range req.Topics {
+		rt := kmsg.NewListPartitionReassignmentsResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewListPartitionReassignmentsResponseTopicPartition()
+			rp.Partition = p
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+// electLeaders is handleElectReplicaLeader plus ReplicaManager.electLeaders, with ALTER on the cluster: null topics
+// means every partition this broker knows; elected partitions are answered once this broker's metadata shows the
+// new leader, or with REQUEST_TIMED_OUT after the request's timeout (DelayedElectLeader).
+func (h *Handlers) electLeaders(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.ElectLeadersRequest)
 	if !ok {
 		return nil, fmt.Errorf("electLeaders: unexpected %T", r)
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationAlter) {
+		return electLeadersRefused(req, kerr.ClusterAuthorizationFailed.Code), nil
 	}
 	var tps []controller.TopicPartition
 	if req.Topics == nil {
@@ -142,4 +194,38 @@ func (h *Handlers) awaitLeaders(ctx context.Context, results []controller.Electi
 		}
 		return
 	}
+}
+
+// electLeadersRefused is handleElectReplicaLeader's answer without ALTER on the cluster: the error (v1+) and on each
+// requested partition, without a message; none for null topics.
+func electLeadersRefused(req *kmsg.ElectLeadersRequest, code int16) *kmsg.ElectLeadersResponse {
+	resp := kmsg.NewPtrElectLeadersResponse()
+	resp.Version = req.Version
+	if req.Version >= 1 {
+		resp.ErrorCode = code
+	}
+	// Kafka takes the partitions as a set and answers them grouped by topic.
+	seen := map[controller.TopicPartition]bool{}
+	topicIdx := map[string]int{}
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			tp := controller.TopicPartition{Topic: t.Topic, Partition: p}
+			if seen[tp] {
+				continue
+			}
+			seen[tp] = true
+			i, ok := topicIdx[t.Topic]
+			if !ok {
+				rt := kmsg.NewElectLeadersResponseTopic()
+				rt.Topic = t.Topic
+				resp.Topics = append(resp.Topics, rt)
+				i = len(resp.Topics) - 1
+				topicIdx[t.Topic] = i
+			}
+			rp := kmsg.NewElectLeadersResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p, code
+			resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, rp)
+		}
+	}
+	return resp
 }

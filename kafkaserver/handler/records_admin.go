@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/kafkaserver/acl"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -20,10 +21,11 @@ func (h *Handlers) registerLogAPIs(mux *kwire.Mux) {
 	mux.Handle(kmsg.DescribeLogDirs.Int16(), 0, 2, h.describeLogDirs)
 }
 
-// deleteRecords is KafkaApis.handleDeleteRecordsRequest with ReplicaManager.deleteRecords: partitions the cluster
-// does not know get UNKNOWN_TOPIC_OR_PARTITION, the others move their log start offset on this leader, then the
+// deleteRecords is KafkaApis.handleDeleteRecordsRequest with ReplicaManager.deleteRecords: partitions of topics
+// without DELETE get TOPIC_AUTHORIZATION_FAILED, partitions the cluster does not know UNKNOWN_TOPIC_OR_PARTITION, the
+// others move their log start offset on this leader, then the
 // answer waits (up to timeout_ms, DelayedDeleteRecords) until every live replica's log start reached it.
-func (h *Handlers) deleteRecords(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) deleteRecords(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DeleteRecordsRequest)
 	if !ok {
 		return nil, fmt.Errorf("deleteRecords: unexpected %T", r)
@@ -48,8 +50,17 @@ func (h *Handlers) deleteRecords(ctx context.Context, _ *kwire.RequestContext, r
 			byTP[tp] = &status{offset: p.Offset}
 		}
 	}
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
+		names[i] = t.Topic
+	}
+	deletable := h.authorizedNames(rc, kmsg.ACLOperationDelete, kmsg.ACLResourceTypeTopic, names, true)
 	for _, tp := range order {
 		st := byTP[tp]
+		if !deletable[tp.Topic] {
+			st.lw, st.err = -1, kerr.TopicAuthorizationFailed
+			continue
+		}
 		if !h.cache.HasPartition(tp.Topic, tp.Partition) {
 			st.lw, st.err = -1, kerr.UnknownTopicOrPartition
 			continue
@@ -97,15 +108,26 @@ func (h *Handlers) deleteRecords(ctx context.Context, _ *kwire.RequestContext, r
 }
 
 // offsetForLeaderEpoch is KafkaApis.handleOffsetForLeaderEpochRequest: the end offset of each requested leader
-// epoch on this leader. Kafka 2.8 answers from the leader whatever replica_id (v3+) says.
-func (h *Handlers) offsetForLeaderEpoch(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// epoch on this leader. Kafka 2.8 answers from the leader whatever replica_id (v3+) says. CLUSTER_ACTION allows
+// every topic (a follower), else each topic needs DESCRIBE (a consumer, KIP-320); the topics refused come last.
+func (h *Handlers) offsetForLeaderEpoch(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.OffsetForLeaderEpochRequest)
 	if !ok {
 		return nil, fmt.Errorf("offsetForLeaderEpoch: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
 	resp.Version = req.Version
-	for _, t := range req.Topics {
+	topics, refused := req.Topics, []kmsg.OffsetForLeaderEpochRequestTopic(nil)
+	if !h.authorizeQuietly(rc, kmsg.ACLOperationClusterAction, kmsg.ACLResourceTypeCluster, acl.ClusterName) {
+		names := make([]string, len(req.Topics))
+		for i, t := range req.Topics {
+			names[i] = t.Topic
+		}
+		allowed := h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, true)
+		topics, refused = splitAuthorized(req.Topics, allowed,
+			func(t kmsg.OffsetForLeaderEpochRequestTopic) string { return t.Topic })
+	}
+	for _, t := range topics {
 		rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		rt.Topic = t.Topic
 		for _, p := range t.Partitions {
@@ -124,16 +146,37 @@ func (h *Handlers) offsetForLeaderEpoch(_ context.Context, _ *kwire.RequestConte
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
+	for _, t := range refused {
+		resp.Topics = append(resp.Topics, epochTopicRefused(t))
+	}
 	return resp, nil
 }
 
-// describeLogDirs is KafkaApis.handleDescribeLogDirsRequest with ReplicaManager.describeLogDirs: every log dir with,
-// per topic it holds, the requested partitions' sizes and lags (null topics: all). As in Kafka, a topic with logs
-// in the dir is listed even when none of its partitions was asked for.
-func (h *Handlers) describeLogDirs(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// epochTopicRefused answers a topic's partitions TOPIC_AUTHORIZATION_FAILED, without epoch or offset.
+func epochTopicRefused(t kmsg.OffsetForLeaderEpochRequestTopic) kmsg.OffsetForLeaderEpochResponseTopic {
+	rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
+	rt.Topic = t.Topic
+	for _, p := range t.Partitions {
+		rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
+		rp.Partition, rp.ErrorCode, rp.LeaderEpoch, rp.EndOffset = p.Partition, kerr.TopicAuthorizationFailed.Code, -1, -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	return rt
+}
+
+// describeLogDirs is KafkaApis.handleDescribeLogDirsRequest with ReplicaManager.describeLogDirs, for DESCRIBE on the
+// cluster: every log dir with, per topic it holds, the requested partitions' sizes and lags (null topics: all). As
+// in Kafka, a topic with logs in the dir is listed even when none of its partitions was asked for.
+func (h *Handlers) describeLogDirs(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DescribeLogDirsRequest)
 	if !ok {
 		return nil, fmt.Errorf("describeLogDirs: unexpected %T", r)
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationDescribe) {
+		// Without DESCRIBE on the cluster Kafka answers no log dirs, and no error.
+		resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+		resp.Version = req.Version
+		return resp, nil
 	}
 	var wanted map[klog.TopicPartition]bool
 	if req.Topics != nil {

@@ -40,13 +40,18 @@ func (h *Handlers) registerScramCredentials(mux *kwire.Mux) {
 
 // describeUserScramCredentials is ZkAdminManager.describeUserScramCredentials: each user's mechanisms and
 // iterations from /config/users (never the credentials); all users that have one when none are named.
-func (h *Handlers) describeUserScramCredentials(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) describeUserScramCredentials(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	if !ok {
 		return nil, fmt.Errorf("describeUserScramCredentials: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
 	resp.Version = req.Version
+	if !h.authorizeCluster(rc, kmsg.ACLOperationDescribe) {
+		// DescribeUserScramCredentialsRequest.getErrorResponse: the error alone.
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	results := map[string]kmsg.DescribeUserSCRAMCredentialsResponseResult{}
 	// add records a user's credentials; a user named in the request without any is an error.
 	add := func(user string, config map[string]string, explicit bool) {
@@ -146,7 +151,7 @@ func (h *Handlers) describeUserScramCredentials(_ context.Context, _ *kwire.Requ
 // alterUserScramCredentials is ZkAdminManager.alterUserScramCredentials, on the controller only: upsertions
 // (salted passwords, turned into stored and server keys here) and deletions, checked per user first, then each
 // valid user's config written with its change notification.
-func (h *Handlers) alterUserScramCredentials(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+func (h *Handlers) alterUserScramCredentials(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	if !ok {
 		return nil, fmt.Errorf("alterUserScramCredentials: unexpected %T", r)
@@ -158,21 +163,13 @@ func (h *Handlers) alterUserScramCredentials(_ context.Context, _ *kwire.Request
 		res.User, res.ErrorCode, res.ErrorMessage = user, code, msg
 		resp.Results = append(resp.Results, res)
 	}
+	// handleAlterUserScramCredentialsRequest: on the controller, with ALTER on the cluster.
 	if h.cache.ControllerID() != h.cfg.BrokerID {
-		// AlterUserScramCredentialsRequest.getErrorResponse: every user named, sorted.
-		var users []string
-		for _, d := range req.Deletions {
-			users = append(users, d.Name)
-		}
-		for _, u := range req.Upsertions {
-			users = append(users, u.Name)
-		}
-		slices.Sort(users)
 		_, msg, _ := strings.Cut(kerr.NotController.Description, ": ")
-		for _, u := range slices.Compact(users) {
-			result(u, kerr.NotController.Code, kmsg.StringPtr(msg))
-		}
-		return resp, nil
+		return scramAlterRefused(req, resp, kerr.NotController.Code, kmsg.StringPtr(msg)), nil
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationAlter) {
+		return scramAlterRefused(req, resp, kerr.ClusterAuthorizationFailed.Code, nil), nil
 	}
 
 	// Requests that are illegal on their own: the last reason found for a user is reported (upsertions after
@@ -310,4 +307,23 @@ func (h *Handlers) alterUserScramCredentials(_ context.Context, _ *kwire.Request
 		result(u, 0, nil)
 	}
 	return resp, nil
+}
+
+// scramAlterRefused is AlterUserScramCredentialsRequest.getErrorResponse: every user named, sorted, with code.
+func scramAlterRefused(req *kmsg.AlterUserSCRAMCredentialsRequest, resp *kmsg.AlterUserSCRAMCredentialsResponse,
+	code int16, msg *string) *kmsg.AlterUserSCRAMCredentialsResponse {
+	var users []string
+	for _, d := range req.Deletions {
+		users = append(users, d.Name)
+	}
+	for _, u := range req.Upsertions {
+		users = append(users, u.Name)
+	}
+	slices.Sort(users)
+	for _, u := range slices.Compact(users) {
+		res := kmsg.NewAlterUserSCRAMCredentialsResponseResult()
+		res.User, res.ErrorCode, res.ErrorMessage = u, code, msg
+		resp.Results = append(resp.Results, res)
+	}
+	return resp
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/kwire"
@@ -17,12 +18,18 @@ func (h *Handlers) registerControlledShutdown(mux *kwire.Mux) {
 	mux.Handle(kmsg.AlterPartition.Int16(), 0, 0, h.alterIsr)
 }
 
-// alterIsr is KafkaApis.handleAlterIsrRequest (AlterIsr v0, Kafka 2.8's only version): a partition leader's ISR
-// change, applied by the controller in this broker; any other broker answers NOT_CONTROLLER.
-func (h *Handlers) alterIsr(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// alterIsr is KafkaApis.handleAlterIsrRequest (AlterIsr v0, Kafka 2.8's only version), with CLUSTER_ACTION: a
+// partition leader's ISR change, applied by the controller in this broker; any other broker answers NOT_CONTROLLER.
+func (h *Handlers) alterIsr(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AlterPartitionRequest)
 	if !ok {
 		return nil, fmt.Errorf("alterIsr: unexpected %T", r)
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationClusterAction) {
+		// AlterIsrRequest.getErrorResponse: the top-level error.
+		resp := req.ResponseKind().(*kmsg.AlterPartitionResponse)
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
 	}
 	resp, err := h.cfg.Controller.AlterIsr(ctx, req)
 	if err != nil {
@@ -31,14 +38,19 @@ func (h *Handlers) alterIsr(ctx context.Context, _ *kwire.RequestContext, r kmsg
 	return resp, nil
 }
 
-// controlledShutdown is KafkaApis.handleControlledShutdownRequest: the controller in this broker moves leadership
-// away from the broker and answers with the partitions it still leads; any other broker answers NOT_CONTROLLER,
-// and a request from an older registration of the broker STALE_BROKER_EPOCH (v2+ carry the epoch; older versions
-// leave it -1, which the controller accepts).
-func (h *Handlers) controlledShutdown(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// controlledShutdown is KafkaApis.handleControlledShutdownRequest, with CLUSTER_ACTION: the controller in this
+// broker moves leadership away from the broker and answers with the partitions it still leads; any other broker
+// answers NOT_CONTROLLER, and a request from an older registration of the broker STALE_BROKER_EPOCH (v2+ carry the
+// epoch; older versions leave it -1, which the controller accepts).
+func (h *Handlers) controlledShutdown(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.ControlledShutdownRequest)
 	if !ok {
 		return nil, fmt.Errorf("controlledShutdown: unexpected %T", r)
+	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationClusterAction) {
+		resp := req.ResponseKind().(*kmsg.ControlledShutdownResponse)
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
 	}
 	epoch := req.BrokerEpoch
 	if req.Version < 2 {

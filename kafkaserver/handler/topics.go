@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/assign"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -160,8 +161,10 @@ func (h *Handlers) topicReady(name string, n int) bool {
 }
 
 // createTopics is KafkaApis.handleCreateTopicsRequest in ZooKeeper mode: write the znodes, then answer once the
-// controller has elected leaders for every partition, or REQUEST_TIMED_OUT after timeout_ms.
-func (h *Handlers) createTopics(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// controller has elected leaders for every partition, or REQUEST_TIMED_OUT after timeout_ms. Creating takes CREATE
+// on the cluster or on the topic; the created topic's configs, partition count and id are only shown with
+// DESCRIBE_CONFIGS on it (else its config error is TOPIC_AUTHORIZATION_FAILED).
+func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.CreateTopicsRequest)
 	if !ok {
 		return nil, fmt.Errorf("createTopics: unexpected %T", r)
@@ -169,17 +172,32 @@ func (h *Handlers) createTopics(ctx context.Context, _ *kwire.RequestContext, r 
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	resp.Version = req.Version
 	count := map[string]int{}
-	for _, t := range req.Topics {
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
 		count[t.Topic]++
+		names[i] = t.Topic
 	}
+	creatable := h.creatableTopics(rc, names)
+	describable := h.authorizedNames(rc, kmsg.ACLOperationDescribeConfigs, kmsg.ACLResourceTypeTopic, names, false)
 	created := map[int]int{} // response index -> partitions to wait for
 	for _, t := range req.Topics {
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.Topic, -1, -1
-		if count[t.Topic] > 1 {
-			rt.ErrorCode = kerr.InvalidRequest.Code
-			msg := "Duplicate topic name."
-			rt.ErrorMessage = &msg
+		if !describable[t.Topic] {
+			rt.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
+		}
+		var refused *messageError
+		switch {
+		case count[t.Topic] > 1:
+			refused = &messageError{kerr.InvalidRequest, "Duplicate topic name."}
+		case !creatable[t.Topic]:
+			refused = &messageError{kerr.TopicAuthorizationFailed, "Authorization failed."}
+		}
+		if refused != nil {
+			rt.ErrorCode, rt.ErrorMessage = apiError(refused)
+			if req.Version < 1 {
+				rt.ErrorMessage = nil
+			}
 			resp.Topics = append(resp.Topics, rt)
 			continue
 		}
@@ -194,17 +212,20 @@ func (h *Handlers) createTopics(ctx context.Context, _ *kwire.RequestContext, r 
 			}
 		}
 		assignment, err := h.createTopic(t.Topic, t.NumPartitions, t.ReplicationFactor, manual, configs, req.ValidateOnly)
-		if err != nil {
+		switch {
+		case err != nil:
+			// A failed creation shows no config error (handleCreateTopicsResults resets it).
 			rt.ErrorCode, rt.ErrorMessage = apiError(err)
-		} else {
+			rt.ConfigErrorCode = 0
+		case describable[t.Topic]:
 			rt.NumPartitions = int32(len(assignment))
 			rt.ReplicationFactor = int16(len(assignment[0]))
 			if req.Version >= 5 {
 				rt.Configs = describedConfigs(h.props.DescribeTopic(configs))
 			}
-			if !req.ValidateOnly {
-				created[len(resp.Topics)] = len(assignment)
-			}
+		}
+		if err == nil && !req.ValidateOnly {
+			created[len(resp.Topics)] = len(assignment)
 		}
 		if req.Version < 1 {
 			rt.ErrorMessage = nil
@@ -224,15 +245,29 @@ func (h *Handlers) createTopics(ctx context.Context, _ *kwire.RequestContext, r 
 			if !h.topicReady(resp.Topics[i].Topic, n) {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
 				resp.Topics[i].ErrorMessage = nil
+				resp.Topics[i].ConfigErrorCode = 0
 			}
 		}
 	}
 	for i := range resp.Topics {
-		if tm, ok := h.cache.Topic(resp.Topics[i].Topic); ok {
+		if tm, ok := h.cache.Topic(resp.Topics[i].Topic); ok && describable[resp.Topics[i].Topic] {
 			resp.Topics[i].TopicID = tm.ID
 		}
 	}
 	return resp, nil
+}
+
+// creatableTopics is handleCreateTopicsRequest's CREATE check: every name with CREATE on the cluster (its denial
+// not logged), else the names with CREATE on the topic.
+func (h *Handlers) creatableTopics(rc *kwire.RequestContext, names []string) map[string]bool {
+	if h.authorizeQuietly(rc, kmsg.ACLOperationCreate, kmsg.ACLResourceTypeCluster, acl.ClusterName) {
+		all := make(map[string]bool, len(names))
+		for _, n := range names {
+			all[n] = true
+		}
+		return all
+	}
+	return h.authorizedNames(rc, kmsg.ACLOperationCreate, kmsg.ACLResourceTypeTopic, names, true)
 }
 
 func describedConfigs(entries []serverprops.ConfigEntry) []kmsg.CreateTopicsResponseTopicConfig {
@@ -248,7 +283,8 @@ func describedConfigs(entries []serverprops.ConfigEntry) []kmsg.CreateTopicsResp
 
 // deleteTopics is KafkaApis.handleDeleteTopicsRequest in ZooKeeper mode: mark each topic under
 // /admin/delete_topics and answer once the controller has removed it from the metadata cache (or REQUEST_TIMED_OUT).
-func (h *Handlers) deleteTopics(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// A topic needs DELETE; one named by id also DESCRIBE, without which its name is not returned.
+func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DeleteTopicsRequest)
 	if !ok {
 		return nil, fmt.Errorf("deleteTopics: unexpected %T", r)
@@ -256,21 +292,36 @@ func (h *Handlers) deleteTopics(ctx context.Context, _ *kwire.RequestContext, r 
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	resp.Version = req.Version
 	type target struct {
-		name *string
+		name *string // as requested; nil when named by id
 		id   [16]byte
+		// resolved is the name, looked up for an id (nil: no topic has it).
+		resolved *string
 	}
 	var targets []target
 	for _, n := range req.TopicNames {
-		targets = append(targets, target{name: &n})
+		targets = append(targets, target{name: &n, resolved: &n})
 	}
 	for _, t := range req.Topics {
-		targets = append(targets, target{name: t.Topic, id: t.TopicID})
+		tg := target{name: t.Topic, id: t.TopicID, resolved: t.Topic}
+		if t.Topic == nil {
+			tg.resolved = h.topicNameByID(t.TopicID)
+		}
+		targets = append(targets, tg)
 	}
 	count := map[string]int{}
+	var names []string
 	for _, t := range targets {
 		if t.name != nil {
 			count[*t.name]++
 		}
+		if t.resolved != nil {
+			names = append(names, *t.resolved)
+		}
+	}
+	var describable, deletable map[string]bool
+	if h.props.DeleteTopicEnable {
+		describable = h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, true)
+		deletable = h.authorizedNames(rc, kmsg.ACLOperationDelete, kmsg.ACLResourceTypeTopic, names, true)
 	}
 	var pending []int
 	for _, t := range targets {
@@ -283,16 +334,18 @@ func (h *Handlers) deleteTopics(ctx context.Context, _ *kwire.RequestContext, r 
 			if req.Version < 3 {
 				err = kerr.InvalidRequest
 			}
-		case t.name == nil:
+		case t.name == nil && t.resolved == nil:
 			err = kerr.UnknownTopicID
-			for _, n := range h.cache.Topics() {
-				if tm, ok := h.cache.Topic(n); ok && tm.ID == t.id && t.id != ([16]byte{}) {
-					name := n
-					rt.Topic, err = &name, nil
-				}
-			}
+		case t.name == nil && !describable[*t.resolved]:
+			// The id is not secret, its topic's name is.
+			err = kerr.TopicAuthorizationFailed
+		case t.name == nil:
+			rt.Topic = t.resolved
 		case count[*t.name] > 1:
 			err = kerr.InvalidRequest
+		}
+		if err == nil && !deletable[*rt.Topic] {
+			err = kerr.TopicAuthorizationFailed
 		}
 		if err == nil {
 			if tm, ok := h.cache.Topic(*rt.Topic); !ok {
@@ -328,4 +381,17 @@ func (h *Handlers) deleteTopics(ctx context.Context, _ *kwire.RequestContext, r 
 		}
 	}
 	return resp, nil
+}
+
+// topicNameByID is the name of the topic with id in the metadata cache; nil for none (or the zero id).
+func (h *Handlers) topicNameByID(id [16]byte) *string {
+	if id == ([16]byte{}) {
+		return nil
+	}
+	for _, n := range h.cache.Topics() {
+		if tm, ok := h.cache.Topic(n); ok && tm.ID == id {
+			return &n
+		}
+	}
+	return nil
 }

@@ -46,22 +46,41 @@ func codeOf(e *kerr.Error) int16 {
 	return e.Code
 }
 
-// addPartitionsToTxn is handleAddPartitionToTxnRequest: internal topics (not authorized for transactional writes)
-// and partitions the metadata does not have fail the request, the others are then not attempted.
-func (h *Handlers) addPartitionsToTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// addPartitionsToTxn is handleAddPartitionToTxnRequest: without WRITE on the transactional id every partition
+// fails; partitions of internal topics (never authorized for transactional writes) or of topics without WRITE, and
+// partitions the metadata does not have, fail the request, the others are then not attempted.
+func (h *Handlers) addPartitionsToTxn(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AddPartitionsToTxnRequest)
 	if !ok {
 		return nil, fmt.Errorf("addPartitionsToTxn: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	resp.Version = req.Version
+	if h.txnWriteDenied(rc, req.TransactionalID) {
+		for _, t := range req.Topics {
+			rt := kmsg.AddPartitionsToTxnResponseTopic{Topic: t.Topic}
+			for _, p := range t.Partitions {
+				rt.Partitions = append(rt.Partitions, kmsg.AddPartitionsToTxnResponseTopicPartition{Partition: p,
+					ErrorCode: kerr.TransactionalIDAuthorizationFailed.Code})
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil
+	}
+	var names []string
+	for _, t := range req.Topics {
+		if !replica.IsInternal(t.Topic) {
+			names = append(names, t.Topic)
+		}
+	}
+	writable := h.authorizedNames(rc, kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTopic, names, true)
 	var tps []txn.TopicPartition
 	refused := map[txn.TopicPartition]int16{}
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
 			tp := txn.TopicPartition{Topic: t.Topic, Partition: p}
 			switch {
-			case replica.IsInternal(t.Topic):
+			case replica.IsInternal(t.Topic) || !writable[t.Topic]:
 				// Kafka authorizes only non-internal topics for a transaction's writes.
 				refused[tp] = kerr.TopicAuthorizationFailed.Code
 			case !h.cache.HasPartition(t.Topic, p):
@@ -92,14 +111,23 @@ func (h *Handlers) addPartitionsToTxn(_ context.Context, _ *kwire.RequestContext
 	return resp, nil
 }
 
-// addOffsetsToTxn adds the group's __consumer_offsets partition to the transaction.
-func (h *Handlers) addOffsetsToTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// addOffsetsToTxn is handleAddOffsetsToTxnRequest: WRITE on the transactional id, then READ on the group; the
+// group's __consumer_offsets partition is added to the transaction.
+func (h *Handlers) addOffsetsToTxn(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.AddOffsetsToTxnRequest)
 	if !ok {
 		return nil, fmt.Errorf("addOffsetsToTxn: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
 	resp.Version = req.Version
+	if h.txnWriteDenied(rc, req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return resp, nil
+	}
+	if h.groupReadDenied(rc, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp, nil
+	}
 	tp := txn.TopicPartition{Topic: replica.GroupMetadataTopic,
 		Partition: coordlog.PartitionFor(req.Group, h.props.OffsetsTopicPartitions)}
 	code := codeOf(h.cfg.Txn.AddPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}))
@@ -107,36 +135,57 @@ func (h *Handlers) addOffsetsToTxn(_ context.Context, _ *kwire.RequestContext, r
 	return resp, nil
 }
 
-func (h *Handlers) endTxn(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// endTxn is handleEndTxnRequest: WRITE on the transactional id, then the coordinator ends the transaction.
+func (h *Handlers) endTxn(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.EndTxnRequest)
 	if !ok {
 		return nil, fmt.Errorf("endTxn: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
 	resp.Version = req.Version
+	if h.txnWriteDenied(rc, req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return resp, nil
+	}
 	code := codeOf(h.cfg.Txn.EndTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit))
 	resp.ErrorCode = fencedFor(code, req.Version, 2)
 	return resp, nil
 }
 
-// txnOffsetCommit is handleTxnOffsetCommitRequest: partitions the metadata does not have get
-// UNKNOWN_TOPIC_OR_PARTITION, the others go to the group coordinator.
-func (h *Handlers) txnOffsetCommit(_ context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// txnOffsetCommit is handleTxnOffsetCommitRequest: WRITE on the transactional id and READ on the group, or every
+// partition fails; partitions of topics without READ get TOPIC_AUTHORIZATION_FAILED, partitions the metadata does not
+// have UNKNOWN_TOPIC_OR_PARTITION, the others go to the group coordinator.
+func (h *Handlers) txnOffsetCommit(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.TxnOffsetCommitRequest)
 	if !ok {
 		return nil, fmt.Errorf("txnOffsetCommit: unexpected %T", r)
 	}
+	if h.txnWriteDenied(rc, req.TransactionalID) {
+		return txnOffsetCommitRefused(req, kerr.TransactionalIDAuthorizationFailed.Code), nil
+	}
+	if h.groupReadDenied(rc, req.Group) {
+		return txnOffsetCommitRefused(req, kerr.GroupAuthorizationFailed.Code), nil
+	}
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
+		names[i] = t.Topic
+	}
+	readable := h.authorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, names, true)
 	known := *req
 	known.Topics = nil
-	unknown := map[group.TopicPartition]bool{}
+	refused := map[group.TopicPartition]int16{}
 	for _, t := range req.Topics {
 		kt := t
 		kt.Partitions = nil
 		for _, p := range t.Partitions {
-			if h.cache.HasPartition(t.Topic, p.Partition) {
+			tp := group.TopicPartition{Topic: t.Topic, Partition: p.Partition}
+			switch {
+			case !readable[t.Topic]:
+				refused[tp] = kerr.TopicAuthorizationFailed.Code
+			case !h.cache.HasPartition(t.Topic, p.Partition):
+				refused[tp] = kerr.UnknownTopicOrPartition.Code
+			default:
 				kt.Partitions = append(kt.Partitions, p)
-			} else {
-				unknown[group.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = true
 			}
 		}
 		if len(kt.Partitions) > 0 {
@@ -157,9 +206,9 @@ func (h *Handlers) txnOffsetCommit(_ context.Context, _ *kwire.RequestContext, r
 		rt := kmsg.TxnOffsetCommitResponseTopic{Topic: t.Topic}
 		for _, p := range t.Partitions {
 			tp := group.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			c := codes[tp]
-			if unknown[tp] {
-				c = kerr.UnknownTopicOrPartition.Code
+			c, bad := refused[tp]
+			if !bad {
+				c = codes[tp]
 			}
 			if req.Version < 2 && c == kerr.CoordinatorLoadInProgress.Code {
 				c = kerr.CoordinatorNotAvailable.Code
@@ -171,15 +220,57 @@ func (h *Handlers) txnOffsetCommit(_ context.Context, _ *kwire.RequestContext, r
 	return resp, nil
 }
 
-// writeTxnMarkers is handleWriteTxnMarkersRequest: each marker is appended to the partitions this broker leads
-// (logs in a format before v2 cannot hold one) and waits for the ISR; markers on __consumer_offsets then apply or
-// drop the producer's transactional offsets.
-func (h *Handlers) writeTxnMarkers(ctx context.Context, _ *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+// txnOffsetCommitRefused is TxnOffsetCommitRequest.getErrorResponse: every partition as requested, with code.
+func txnOffsetCommitRefused(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {
+	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	resp.Version = req.Version
+	for _, t := range req.Topics {
+		rt := kmsg.TxnOffsetCommitResponseTopic{Topic: t.Topic}
+		for _, p := range t.Partitions {
+			rt.Partitions = append(rt.Partitions,
+				kmsg.TxnOffsetCommitResponseTopicPartition{Partition: p.Partition, ErrorCode: code})
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+// txnWriteDenied is the transaction APIs' first check: WRITE on the transactional id.
+func (h *Handlers) txnWriteDenied(rc *kwire.RequestContext, transactionalID string) bool {
+	return !h.authorize(rc, kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTransactionalId, transactionalID)
+}
+
+// writeTxnMarkers is handleWriteTxnMarkersRequest: CLUSTER_ACTION (a coordinator's request), then each marker is
+// appended to the partitions this broker leads (logs in a format before v2 cannot hold one) and waits for the ISR;
+// markers on __consumer_offsets then apply or drop the producer's transactional offsets.
+func (h *Handlers) writeTxnMarkers(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.WriteTxnMarkersRequest)
 	if !ok {
 		return nil, fmt.Errorf("writeTxnMarkers: unexpected %T", r)
 	}
+	if !h.authorizeCluster(rc, kmsg.ACLOperationClusterAction) {
+		return writeTxnMarkersRefused(req, kerr.ClusterAuthorizationFailed.Code), nil
+	}
 	return h.WriteTxnMarkers(ctx, req), nil
+}
+
+// writeTxnMarkersRefused is WriteTxnMarkersRequest.getErrorResponse: every marker's partitions with code.
+func writeTxnMarkersRefused(req *kmsg.WriteTxnMarkersRequest, code int16) *kmsg.WriteTxnMarkersResponse {
+	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	resp.Version = req.Version
+	for _, m := range req.Markers {
+		rm := kmsg.WriteTxnMarkersResponseMarker{ProducerID: m.ProducerID}
+		for _, t := range m.Topics {
+			rt := kmsg.WriteTxnMarkersResponseMarkerTopic{Topic: t.Topic}
+			for _, p := range t.Partitions {
+				rt.Partitions = append(rt.Partitions,
+					kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code})
+			}
+			rm.Topics = append(rm.Topics, rt)
+		}
+		resp.Markers = append(resp.Markers, rm)
+	}
+	return resp
 }
 
 // WriteTxnMarkers serves a WriteTxnMarkers request; the broker's own transaction coordinator calls it directly for
@@ -198,7 +289,8 @@ func (h *Handlers) WriteTxnMarkers(ctx context.Context, req *kmsg.WriteTxnMarker
 				if code == 0 && t.Topic == replica.GroupMetadataTopic {
 					offsetsParts = append(offsetsParts, p)
 				}
-				rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code})
+				rt.Partitions = append(rt.Partitions,
+					kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code})
 			}
 			rm.Topics = append(rm.Topics, rt)
 		}
