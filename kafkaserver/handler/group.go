@@ -196,32 +196,12 @@ func (h *Handlers) offsetCommit(rc *kwire.RequestContext, req *kmsg.OffsetCommit
 	if h.groupReadDenied(rc, req.Group) {
 		return offsetCommitRefused(req, kerr.GroupAuthorizationFailed.Code)
 	}
-	names := make([]string, len(req.Topics))
-	for i, t := range req.Topics {
-		names[i] = t.Topic
-	}
-	allowed := h.authorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, names, true)
+	kept, codes := splitCommit(h, rc, req.Topics,
+		func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic },
+		func(t *kmsg.OffsetCommitRequestTopic) *[]kmsg.OffsetCommitRequestTopicPartition { return &t.Partitions },
+		func(p *kmsg.OffsetCommitRequestTopicPartition) int32 { return p.Partition })
 	known := *req
-	known.Topics = nil
-	codes := map[group.TopicPartition]int16{}
-	for _, t := range req.Topics {
-		kt := t
-		kt.Partitions = nil
-		for _, p := range t.Partitions {
-			tp := group.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			switch {
-			case !allowed[t.Topic]:
-				codes[tp] = kerr.TopicAuthorizationFailed.Code
-			case !h.cache.HasPartition(t.Topic, p.Partition):
-				codes[tp] = kerr.UnknownTopicOrPartition.Code
-			default:
-				kt.Partitions = append(kt.Partitions, p)
-			}
-		}
-		if len(kt.Partitions) > 0 {
-			known.Topics = append(known.Topics, kt)
-		}
-	}
+	known.Topics = kept
 	if len(codes) == 0 {
 		return mergeCommitTopics(h.cfg.Group.OffsetCommit(req))
 	}
@@ -243,6 +223,40 @@ func (h *Handlers) offsetCommit(rc *kwire.RequestContext, req *kmsg.OffsetCommit
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return mergeCommitTopics(resp)
+}
+
+// splitCommit is what OffsetCommit and TxnOffsetCommit check per partition before the coordinator: partitions of
+// topics without READ get TOPIC_AUTHORIZATION_FAILED, partitions missing from the metadata cache
+// UNKNOWN_TOPIC_OR_PARTITION. It returns the topics with the partitions left to commit, and the refused codes.
+func splitCommit[T, P any](h *Handlers, rc *kwire.RequestContext, topics []T, name func(*T) string,
+	parts func(*T) *[]P, id func(*P) int32) (kept []T, refused map[group.TopicPartition]int16) {
+	names := make([]string, len(topics))
+	for i := range topics {
+		names[i] = name(&topics[i])
+	}
+	readable := h.authorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, names, true)
+	refused = map[group.TopicPartition]int16{}
+	for i := range topics {
+		kt := topics[i]
+		keep := parts(&kt) // kt's own slice field: the partitions kept are appended to it afresh
+		all := *keep
+		*keep = nil
+		for j := range all {
+			tp := group.TopicPartition{Topic: name(&kt), Partition: id(&all[j])}
+			switch {
+			case !readable[tp.Topic]:
+				refused[tp] = kerr.TopicAuthorizationFailed.Code
+			case !h.cache.HasPartition(tp.Topic, tp.Partition):
+				refused[tp] = kerr.UnknownTopicOrPartition.Code
+			default:
+				*keep = append(*keep, all[j])
+			}
+		}
+		if len(*keep) > 0 {
+			kept = append(kept, kt)
+		}
+	}
+	return kept, refused
 }
 
 // offsetCommitRefused is OffsetCommitRequest.getErrorResponse: every partition as requested, with code.

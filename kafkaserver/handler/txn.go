@@ -166,32 +166,14 @@ func (h *Handlers) txnOffsetCommit(_ context.Context, rc *kwire.RequestContext, 
 	if h.groupReadDenied(rc, req.Group) {
 		return txnOffsetCommitRefused(req, kerr.GroupAuthorizationFailed.Code), nil
 	}
-	names := make([]string, len(req.Topics))
-	for i, t := range req.Topics {
-		names[i] = t.Topic
-	}
-	readable := h.authorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, names, true)
+	kept, refused := splitCommit(h, rc, req.Topics,
+		func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic },
+		func(t *kmsg.TxnOffsetCommitRequestTopic) *[]kmsg.TxnOffsetCommitRequestTopicPartition {
+			return &t.Partitions
+		},
+		func(p *kmsg.TxnOffsetCommitRequestTopicPartition) int32 { return p.Partition })
 	known := *req
-	known.Topics = nil
-	refused := map[group.TopicPartition]int16{}
-	for _, t := range req.Topics {
-		kt := t
-		kt.Partitions = nil
-		for _, p := range t.Partitions {
-			tp := group.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			switch {
-			case !readable[t.Topic]:
-				refused[tp] = kerr.TopicAuthorizationFailed.Code
-			case !h.cache.HasPartition(t.Topic, p.Partition):
-				refused[tp] = kerr.UnknownTopicOrPartition.Code
-			default:
-				kt.Partitions = append(kt.Partitions, p)
-			}
-		}
-		if len(kt.Partitions) > 0 {
-			known.Topics = append(known.Topics, kt)
-		}
-	}
+	known.Topics = kept
 	codes := map[group.TopicPartition]int16{}
 	if len(known.Topics) > 0 {
 		for _, t := range h.cfg.Group.TxnOffsetCommit(&known).Topics {
