@@ -108,7 +108,8 @@ func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string)
 	harness.NeedOrSkip(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("--- %s server %d log (tail) ---\n%s", kind, id, s.LogTail(3000))
+			t.Logf("--- %s server %d log (warnings) ---\n%s\n--- (tail) ---\n%s", kind, id, s.LogNotable(40),
+				s.LogTail(1500))
 		}
 		_ = s.Stop()
 		_ = s.Cleanup(false)

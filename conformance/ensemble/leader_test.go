@@ -348,3 +348,96 @@ func TestZKServerLeadsApacheObserver(t *testing.T) {
 		t.Fatalf("mntr on ours (%v):\n%s", err, mntr)
 	}
 }
+
+// Apache's follower restarts again and again while clients write through ours, the leader, without a pause: each
+// time it joins with proposals outstanding and commits made while it syncs, and it must come back serving with
+// every write. (Apache's 3.8 follower fails its sync on a COMMIT between NEWLEADER and UPTODATE with no PROPOSAL
+// since NEWLEADER, ZOOKEEPER-4394; ours holds such commits until UPTODATE.)
+func TestApacheFollowerJoinsDuringWrites(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
+	defer cancel()
+	ours := en.start(t, harness.ZKServer, 3, "")
+	a1 := en.startApache(t, 1)
+	a2 := en.startApache(t, 2)
+	for _, s := range []*harness.Server{a1, a2, ours} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := mode(t, ours); m != "leader" {
+		t.Fatalf("ours is %s, not the leader", m)
+	}
+	c3, _ := connect(t, ours.Addr())
+	if _, err := c3.Create("/w", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Writers: each creates /w/<writer>-<n> in turn until stopped, and counts what was acknowledged.
+	const writers = 4
+	stop := make(chan struct{})
+	done := make(chan error, writers)
+	acked := make([]int, writers)
+	for w := range writers {
+		go func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				if _, err := c3.Create(fmt.Sprintf("/w/%d-%06d", w, n), nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+					done <- fmt.Errorf("writer %d, create %d: %w", w, n, err)
+					return
+				}
+				acked[w] = n + 1
+			}
+		}()
+	}
+	stopWriters := func() {
+		close(stop)
+		for range writers {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+
+	for round := 1; round <= 5; round++ {
+		if err := a1.Stop(); err != nil {
+			stopWriters()
+			t.Fatal(err)
+		}
+		a1 = en.start(t, harness.Apache, 1, a1.Dir())
+		if err := a1.WaitServing(ctx); err != nil {
+			stopWriters()
+			t.Fatalf("round %d: Apache's server 1 after its restart: %v", round, err)
+		}
+		if m := mode(t, a1); m != "follower" {
+			stopWriters()
+			t.Fatalf("round %d: Apache's server 1 is %s", round, m)
+		}
+	}
+	stopWriters()
+	total := 0
+	for _, n := range acked {
+		total += n
+	}
+	for id, s := range map[int64]*harness.Server{1: a1, 2: a2} {
+		c, _ := connect(t, s.Addr())
+		if _, err := c.Sync("/w"); err != nil {
+			t.Fatal(err)
+		}
+		kids, _, err := c.Children("/w")
+		if err != nil || len(kids) < total {
+			t.Fatalf("server %d holds %d of /w's children (%v): %d were acknowledged", id, len(kids), err, total)
+		}
+		c.Close()
+		if s.LogContains("NullPointerException") {
+			t.Errorf("Apache's server %d logged a NullPointerException", id)
+		}
+	}
+	t.Logf("%d writes acknowledged across 5 restarts of Apache's follower", total)
+}

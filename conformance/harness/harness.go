@@ -406,6 +406,33 @@ func (s *Server) LogTail(n int) string {
 	return string(b)
 }
 
+// LogNotable returns up to the last n warning and error lines of the server log (Apache's WARN and ERROR,
+// ours' level=WARN and level=ERROR), without Java's stack frames: what a failed test needs to say why a peer
+// left, where a tail holds only the shutdown's noise.
+func (s *Server) LogNotable(n int) string {
+	f, err := os.Open(s.logPath)
+	if err != nil {
+		return fmt.Sprintf("(cannot read log: %v)", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		for _, mark := range []string{" WARN ", " ERROR ", "level=WARN", "level=ERROR"} {
+			if strings.Contains(l, mark) {
+				lines = append(lines, l)
+				break
+			}
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // LogContains reports whether any log line contains sub.
 func (s *Server) LogContains(sub string) bool {
 	f, err := os.Open(s.logPath)

@@ -147,6 +147,11 @@ type learnerConn struct {
 	ackDeadline int64
 	// unacked are proposals sent and not yet acknowledged, oldest first, with when they were sent (SyncLimitCheck).
 	unacked []sentProposal
+	// heldCommits are the COMMITs of a follower that has NEWLEADER and not yet UPTODATE, sent right after
+	// UPTODATE: Apache's 3.8 followers clear their uncommitted proposals when they log them at NEWLEADER, and a
+	// COMMIT arriving before the next PROPOSAL there fails their sync with a NullPointerException
+	// (ZOOKEEPER-4394); after UPTODATE they commit it like any other.
+	heldCommits []int64
 }
 
 type sentProposal struct {
@@ -573,6 +578,10 @@ func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
 func (l *Leader) upToDate(c *learnerConn, r *LeaderReady) {
 	c.state = connUpToDate
 	r.send(c.id, Packet{Type: UpToDate, Zxid: -1})
+	for _, zxid := range c.heldCommits {
+		r.send(c.id, Packet{Type: Commit, Zxid: zxid})
+	}
+	c.heldCommits = nil
 }
 
 // Propose broadcasts the pipeline's new txns (in zxid order) to the synced followers.
@@ -648,9 +657,12 @@ func (l *Leader) commit(t Txn, r *LeaderReady) {
 		if !c.forwarding || t.Zxid <= c.skipTo {
 			continue
 		}
-		if c.observer {
+		switch {
+		case c.observer:
 			r.send(c.id, Packet{Type: Inform, Zxid: t.Zxid, Data: t.Data})
-		} else {
+		case c.state < connUpToDate:
+			c.heldCommits = append(c.heldCommits, t.Zxid)
+		default:
 			r.send(c.id, Packet{Type: Commit, Zxid: t.Zxid})
 		}
 	}

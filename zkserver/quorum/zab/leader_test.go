@@ -322,3 +322,91 @@ func TestLeaderObserver(t *testing.T) {
 		t.Fatalf("observer on COMMIT: %+v, %v", rd, err)
 	}
 }
+
+// A follower that joins a serving leader while a proposal is outstanding gets that proposal before NEWLEADER and
+// its COMMIT only after UPTODATE, even when the commit happens in between: Apache's 3.8 followers fail their sync
+// on a COMMIT between NEWLEADER and UPTODATE that no PROPOSAL since NEWLEADER precedes (ZOOKEEPER-4394).
+func TestLeaderHoldsCommitsUntilUpToDate(t *testing.T) {
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 1, 5)))
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	if !s.started || !f2.synced {
+		t.Fatalf("started %v, follower 2 synced %v", s.started, f2.synced)
+	}
+	a := int64(2<<32 | 1)
+	s.apply(s.l.Propose(txnsBetween(2, 1, 1), s.now)) // follower 2 acknowledges; the leader has not logged it
+	if s.committed != 0 {
+		t.Fatalf("committed %#x before the leader logged", s.committed)
+	}
+
+	// Follower 3, driven by hand: its packets go to the leader, the leader's to it are collected.
+	l3 := NewLearner(LearnerConfig{MyID: 3, AcceptedEpoch: 1, CurrentEpoch: 1, LastZxid: 1<<32 | 5})
+	var got []Packet
+	var applied []int64
+	deliver := func(r LeaderReady) []Packet {
+		s.apply(LeaderReady{Send: r.Send, Committed: r.Committed}) // follower 2's share
+		var mine []Packet
+		for _, o := range r.Send {
+			if o.Conn == 3 {
+				mine = append(mine, o.Packet)
+			}
+		}
+		got = append(got, mine...)
+		return mine
+	}
+	toLeader := func(ps []Packet) []Packet {
+		var out []Packet
+		for _, p := range ps {
+			out = append(out, deliver(s.l.Step(3, p, s.now))...)
+		}
+		return out
+	}
+	pending := toLeader(l3.Start().Send) // LEADERINFO
+	var ackNewLeader []Packet
+	for len(pending) > 0 {
+		p := pending[0]
+		pending = pending[1:]
+		rd, err := l3.Step(p)
+		if err != nil {
+			t.Fatalf("follower 3 on %v: %v", p, err)
+		}
+		for _, x := range rd.Apply {
+			applied = append(applied, x.Zxid)
+		}
+		if p.Type == NewLeader {
+			ackNewLeader = rd.Send // held back: the commit comes first
+			continue
+		}
+		pending = append(pending, toLeader(rd.Send)...)
+	}
+	if ackNewLeader == nil {
+		t.Fatalf("follower 3 got no NEWLEADER: %v", got)
+	}
+	if n := len(got); n < 2 || got[n-2].Type != Proposal || got[n-2].Zxid != a {
+		t.Fatalf("follower 3 got %v: want the outstanding proposal before NEWLEADER", got)
+	}
+
+	before := len(got)
+	deliver(s.l.Durable(a)) // the leader logs it: committed by the leader and follower 2
+	if s.committed != a {
+		t.Fatalf("committed %#x, want %#x", s.committed, a)
+	}
+	if len(got) != before {
+		t.Fatalf("follower 3 was sent %v between NEWLEADER and UPTODATE", got[before:])
+	}
+	after := toLeader(ackNewLeader)
+	if len(after) != 2 || after[0].Type != UpToDate || after[1].Type != Commit || after[1].Zxid != a {
+		t.Fatalf("after NEWLEADER's ACK follower 3 got %v: want UPTODATE, then COMMIT %#x", after, a)
+	}
+	for _, p := range after {
+		rd, err := l3.Step(p)
+		if err != nil {
+			t.Fatalf("follower 3 on %v: %v", p, err)
+		}
+		for _, x := range rd.Apply {
+			applied = append(applied, x.Zxid)
+		}
+	}
+	if !slices.Contains(applied, a) {
+		t.Fatalf("follower 3 applied %x: want %#x", applied, a)
+	}
+}
