@@ -13,6 +13,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -211,6 +212,12 @@ type conn struct {
 	auth      *authState     // nil on a listener without SASL
 	nonce     uint64         // random first half of the markers encodeVec puts in Fetch responses
 	inlineBuf []byte         // the reader's encoding buffer, for serial requests it answers itself
+
+	// lastActive is when a request was last read or a response written (unix ns), for closing the least recently
+	// used connection; admitted says the listener's Admitter counts this connection from ip.
+	lastActive atomic.Int64
+	admitted   bool
+	ip         netip.Addr
 }
 
 func newConn(s *Server, nc net.Conn, index uint64) *conn {
@@ -220,7 +227,7 @@ func newConn(s *Server, nc net.Conn, index uint64) *conn {
 	if s.cfg.SASL != nil {
 		auth = &authState{cfg: s.cfg.SASL}
 	}
-	return &conn{
+	c := &conn{
 		auth: auth,
 		s:    s,
 		nc:   nc,
@@ -236,6 +243,8 @@ func newConn(s *Server, nc net.Conn, index uint64) *conn {
 		nonce:  rand.Uint64(),
 		queue:  make(chan *pending, s.cfg.MaxInFlight+1),
 	}
+	c.lastActive.Store(time.Now().UnixNano())
+	return c
 }
 
 // frameError is Kafka's InvalidReceiveException: a size prefix that is negative or too large.
@@ -263,6 +272,9 @@ func (c *conn) readLoop() {
 		if err != nil {
 			c.readFailed(err)
 			return
+		}
+		if c.admitted {
+			c.lastActive.Store(time.Now().UnixNano())
 		}
 		if !c.handleFrame(frame, pooled) {
 			return
@@ -581,6 +593,10 @@ func (c *conn) writeLoop() {
 		c.cancel()
 		_ = c.nc.Close()
 		c.s.metrics.ConnectionsActive.Add(-1)
+		if c.admitted {
+			c.s.conns.remove(c)
+			c.s.cfg.Admission.Release(c.s.cfg.ListenerName, c.ip)
+		}
 		c.dropQueued(p)
 	}()
 	var buf []byte // the writer's encoding buffer
@@ -649,6 +665,9 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 		}
 		if cap(*buf) > 1<<20 {
 			*buf = nil // a rare large encoding is not kept pinned to this connection
+		}
+		if c.admitted {
+			c.lastActive.Store(time.Now().UnixNano())
 		}
 	}
 	if p.rc.closeAfter.Load() {

@@ -64,7 +64,10 @@ type Config struct {
 	// a certificate, or without TLSPrincipal, the principal is User:ANONYMOUS, as on Kafka's SSL listeners.
 	TLS          *tls.Config
 	TLSPrincipal func(*x509.Certificate) string
-	Logger       *slog.Logger
+	// Admission, if set, admits each accepted connection (Kafka's connection quotas: max.connections.per.ip,
+	// max.connections, connection creation rates) and is told when it closes.
+	Admission Admitter
+	Logger    *slog.Logger
 }
 
 // Server is a running listener.
@@ -85,6 +88,7 @@ type Server struct {
 	closeErr  error
 
 	bigBufs bufPool // large buffers (responses, handlers' scratch), for reuse by any connection
+	conns   connSet // open connections, kept when there is an Admitter (to close the least recently used)
 }
 
 // Listen binds cfg.Addr and starts accepting connections served by mux.
@@ -138,6 +142,10 @@ func Listen(cfg Config, mux *Mux) (*Server, error) {
 	}
 	s.wg.Add(1)
 	go s.acceptLoop()
+	if cfg.Admission != nil {
+		s.wg.Add(1)
+		go s.closeExcess()
+	}
 	return s, nil
 }
 
@@ -198,6 +206,10 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		backoff = 0
+		ip := remoteIP(nc)
+		if s.cfg.Admission != nil && !s.admit(nc, ip) {
+			continue
+		}
 		s.setSendBuffer(nc)
 		if s.cfg.TLS != nil {
 			nc = tls.Server(nc, s.cfg.TLS)
@@ -205,6 +217,10 @@ func (s *Server) acceptLoop() {
 		s.metrics.ConnectionsAccepted.Add(1)
 		s.metrics.ConnectionsActive.Add(1)
 		c := newConn(s, nc, s.connID.Add(1)-1)
+		if s.cfg.Admission != nil {
+			c.admitted, c.ip = true, ip
+			s.conns.add(c)
+		}
 		s.wg.Add(2)
 		go c.readLoop()
 		go c.writeLoop()

@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/connquota"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/group"
@@ -68,6 +69,7 @@ type Broker struct {
 	ctrl        *controller.Controller
 	dyn         *dynconfig.Manager
 	quotas      *quota.ClientQuotas
+	connQuotas  *connquota.Quotas // the listeners' connection limits (SocketServer's ConnectionQuotas)
 	creds       *sasl.Credentials // SCRAM credentials from /config/users
 	group       *group.Coordinator
 	// txn is the transaction coordinator.
@@ -186,15 +188,20 @@ func (b *Broker) start(ctx context.Context) error {
 				b.rm.ResizeFetchers(next.NumReplicaFetchers)
 			}
 			b.applyThrottleRates(next)
+			b.applyConnLimits(next)
 		},
 		OnTopicChange: b.setThrottledReplicas,
 		OnQuotaChange: b.quotas.Apply,
 		OnUserChange:  b.creds.Update,
+		OnIPChange:    b.applyIPQuota,
 	})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
 	}
 	cfg = b.dyn.Current()
+	if b.connQuotas, err = newConnQuotas(cfg, named("kafka.network.ConnectionQuotas")); err != nil {
+		return err
+	}
 
 	defaults, err := replica.LogConfig(cfg.TopicDefaults())
 	if err != nil {
@@ -290,6 +297,7 @@ func (b *Broker) start(ctx context.Context) error {
 			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond,
 			Logger:             named("kafka.network.SocketServer"),
 			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
+			Admission: connAdmitter{b.connQuotas},
 		}
 		if tc := listenerTLS[l.Name]; tc != nil {
 			kc.TLS, kc.TLSPrincipal = tc, tlsconf.PrincipalName

@@ -58,6 +58,9 @@ type Config struct {
 	// OnUserChange, when set, gets each user's config (/config/users/<user>, the user name desanitized) at
 	// LoadQuotas and on each change, for the SCRAM credentials it holds (UserConfigHandler's credential update).
 	OnUserChange func(user string, config map[string]string) error
+	// OnIPChange, when set, gets each IP entity's config (/config/ips/<ip> or <default>: the connection creation
+	// rate quota) at LoadQuotas and on each change (an empty config when the znode is gone), as IpConfigHandler.
+	OnIPChange func(ip string, config map[string]string) error
 }
 
 // Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's
@@ -278,7 +281,7 @@ func (m *Manager) applyBroker(name string) error {
 }
 
 // Apply re-reads one entity's config and applies it ("topics", "foo"; "brokers", "1" or "<default>"; "clients",
-// "app"; "users", "alice" or "alice/clients/app"). IP entities (connection rate quotas) are not applied.
+// "app"; "users", "alice" or "alice/clients/app"; "ips", "10.0.0.1" or "<default>").
 func (m *Manager) Apply(entityType, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -290,8 +293,7 @@ func (m *Manager) Apply(entityType, name string) error {
 	case zkmeta.ConfigTypeClient, zkmeta.ConfigTypeUser:
 		return m.applyQuota(entityType, name)
 	case zkmeta.ConfigTypeIP:
-		m.logger.Debug("connection rate quota change ignored", "name", name)
-		return nil
+		return m.applyIP(name)
 	}
 	return fmt.Errorf("unknown config entity type %q", entityType)
 }

@@ -68,11 +68,27 @@ func (m *Manager) applyQuota(entityType, name string) error {
 	return nil
 }
 
-// LoadQuotas applies every client and user quota in ZooKeeper, as DynamicConfigManager.startup hands each config
-// of /config/clients, /config/users and /config/users/<user>/clients to its handler. A bad entity is logged and
-// skipped.
+// applyIP is IpConfigHandler.processConfigChanges: the IP's connection rate quota becomes its znode's.
+func (m *Manager) applyIP(name string) error {
+	if m.cfg.OnIPChange == nil {
+		return nil
+	}
+	config, err := m.cfg.ZK.GetEntityConfigs(zkmeta.ConfigTypeIP, name)
+	if err != nil {
+		return fmt.Errorf("quota configs of %s/%s: %w", zkmeta.ConfigTypeIP, name, err)
+	}
+	if err := m.cfg.OnIPChange(name, config); err != nil {
+		return err
+	}
+	m.logger.Info("applied quota config", "entity", zkmeta.ConfigTypeIP+"/"+name, "config", config)
+	return nil
+}
+
+// LoadQuotas applies every client, user and IP quota in ZooKeeper, as DynamicConfigManager.startup hands each
+// config of /config/clients, /config/users, /config/users/<user>/clients and /config/ips to its handler. A bad
+// entity is logged and skipped.
 func (m *Manager) LoadQuotas() error {
-	if m.cfg.OnQuotaChange == nil && m.cfg.OnUserChange == nil {
+	if m.cfg.OnQuotaChange == nil && m.cfg.OnUserChange == nil && m.cfg.OnIPChange == nil {
 		return nil
 	}
 	m.mu.Lock()
@@ -96,9 +112,20 @@ func (m *Manager) LoadQuotas() error {
 	for _, u := range append(users, userClients...) {
 		names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeUser, u})
 	}
+	ips, err := m.cfg.ZK.GetAllEntitiesWithConfig(zkmeta.ConfigTypeIP)
+	if err != nil {
+		return fmt.Errorf("IP quotas: %w", err)
+	}
+	for _, ip := range ips {
+		names = append(names, struct{ typ, name string }{zkmeta.ConfigTypeIP, ip})
+	}
 	var errs []error
 	for _, n := range names {
-		if err := m.applyQuota(n.typ, n.name); err != nil {
+		apply := m.applyQuota
+		if n.typ == zkmeta.ConfigTypeIP {
+			apply = func(_, name string) error { return m.applyIP(name) }
+		}
+		if err := apply(n.typ, n.name); err != nil {
 			m.logger.Error("quota config not applied", "entity", n.typ+"/"+n.name, "err", err)
 			errs = append(errs, err)
 		}
