@@ -2,9 +2,12 @@ package kafka09
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/zkafka/zkafka/conformance/harness"
 )
 
@@ -857,6 +861,84 @@ func TestWireAgainstKafka09(t *testing.T) {
 			}
 		}
 	}
+	for _, tg := range targets {
+		if err := perIPLimit(tg); err != nil {
+			t.Errorf("max.connections.per.ip.overrides on %s: %v", tg.name, err)
+		}
+	}
+}
+
+// limitedIP is the loopback address every wire target allows two connections from.
+const limitedIP = "127.0.0.2"
+
+// perIPLimit checks a broker's per-IP limit as Kafka's acceptor applies it: two connections from limitedIP are
+// served, the third is closed before any answer, with Kafka's log line, and a freed slot is taken again.
+func perIPLimit(tg *wireTarget) error {
+	dial := func() (net.Conn, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(limitedIP)}, Timeout: 5 * time.Second}
+		return d.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", tg.port))
+	}
+	// served sends Metadata v0 (0.9 has no ApiVersions) and reads the answer: nil when it came, errClosed when the
+	// broker closed the connection instead.
+	served := func(c net.Conn) error {
+		req := kmsg.NewPtrMetadataRequest()
+		frame := kmsg.NewRequestFormatter(kmsg.FormatterClientID("perip")).AppendRequest(nil, req, 1)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(frame); err != nil {
+			return errClosed
+		}
+		var sz [4]byte
+		if _, err := io.ReadFull(c, sz[:]); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return errNoAnswer
+			}
+			return errClosed
+		}
+		_, err := io.ReadFull(c, make([]byte, binary.BigEndian.Uint32(sz[:])))
+		return err
+	}
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := range 3 {
+		c, err := dial()
+		if err != nil {
+			return err
+		}
+		open = append(open, c)
+		err = served(c)
+		switch {
+		case i < 2 && err != nil:
+			return fmt.Errorf("connection %d: %w", i+1, err)
+		case i == 2 && !errors.Is(err, errClosed):
+			return fmt.Errorf("third connection: %v, want it closed", err)
+		}
+	}
+	const line = "Rejected connection from /" + limitedIP + ", address already has the configured maximum of 2 connections."
+	if err := waitFor("the rejection logged", 10*time.Second, nil, func() bool {
+		b, _ := os.ReadFile(tg.log)
+		return strings.Contains(string(b), line)
+	}); err != nil {
+		return err
+	}
+	open[0].Close()
+	open = open[1:]
+	// The broker notices the close on its own time: retry until the slot is free.
+	return waitFor("a freed slot taken again", 10*time.Second, nil, func() bool {
+		c, err := dial()
+		if err != nil {
+			return false
+		}
+		if served(c) != nil {
+			c.Close()
+			return false
+		}
+		open = append(open, c)
+		return true
+	})
 }
 
 // znodeView is a znode's data (JSON decoded, with its timestamps and ports blanked: each broker has its own) and
@@ -1000,6 +1082,8 @@ func startWireTargets(t *testing.T, home string) ([]*wireTarget, *zk.Conn, strin
 			"num.partitions=2",
 			"offsets.topic.replication.factor=1",
 			"offsets.topic.num.partitions=3",
+			// Connections from 127.0.0.2 are limited (perIPLimit); the steps connect from 127.0.0.1.
+			"max.connections.per.ip.overrides=" + limitedIP + ":2",
 		}
 		tg.log = filepath.Join(bdir, "broker.log")
 		switch name {
