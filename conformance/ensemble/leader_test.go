@@ -23,17 +23,7 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 	en := newEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	ours := en.start(t, harness.ZKServer, 3, "")
-	a1 := en.startApache(t, 1)
-	a2 := en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2, ours} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "follower" || m3 != "leader" {
-		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
-	}
+	ours, a1, a2 := en.oursLeadingApache(t, ctx)
 	c1, _ := connect(t, a1.Addr())
 	c3, _ := connect(t, ours.Addr())
 
@@ -176,6 +166,24 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 			t.Fatalf("%s on ours after its restart: %v %v", p, ok, err)
 		}
 	}
+}
+
+// oursLeadingApache starts bin/zkserver as server 3, then Apache's servers 1 and 2, and checks that ours leads them
+// (three empty servers elect the highest id).
+func (en *ensemble) oursLeadingApache(t *testing.T, ctx context.Context) (ours, a1, a2 *harness.Server) {
+	t.Helper()
+	ours = en.start(t, harness.ZKServer, 3, "")
+	a1 = en.startApache(t, 1)
+	a2 = en.startApache(t, 2)
+	for _, s := range []*harness.Server{a1, a2, ours} {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "follower" || m3 != "leader" {
+		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
+	}
+	return ours, a1, a2
 }
 
 // Three bin/zkservers and a bin/zkserver observer make an ensemble of their own: server 3 leads, writes through
@@ -358,17 +366,7 @@ func TestApacheFollowerJoinsDuringWrites(t *testing.T) {
 	en := newEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
-	ours := en.start(t, harness.ZKServer, 3, "")
-	a1 := en.startApache(t, 1)
-	a2 := en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2, ours} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m := mode(t, ours); m != "leader" {
-		t.Fatalf("ours is %s, not the leader", m)
-	}
+	ours, a1, a2 := en.oursLeadingApache(t, ctx)
 	c3, _ := connect(t, ours.Addr())
 	if _, err := c3.Create("/w", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
