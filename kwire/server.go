@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -206,9 +207,11 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		backoff = 0
-		ip := remoteIP(nc)
-		if s.cfg.Admission != nil && !s.admit(nc, ip) {
-			continue
+		var ip netip.Addr // the peer's, for the Admitter only
+		if s.cfg.Admission != nil {
+			if ip = remoteIP(nc); !s.admit(nc, ip) {
+				continue
+			}
 		}
 		s.setSendBuffer(nc)
 		if s.cfg.TLS != nil {

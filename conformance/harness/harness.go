@@ -406,26 +406,36 @@ func (s *Server) LogTail(n int) string {
 	return string(b)
 }
 
+// eachLogLine calls f with each line of the server log until f returns false.
+func (s *Server) eachLogLine(f func(line string) bool) error {
+	file, err := os.Open(s.logPath)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() && f(sc.Text()) {
+	}
+	return sc.Err()
+}
+
 // LogNotable returns up to the last n warning and error lines of the server log (Apache's WARN and ERROR,
 // ours' level=WARN and level=ERROR), without Java's stack frames: what a failed test needs to say why a peer
 // left, where a tail holds only the shutdown's noise.
 func (s *Server) LogNotable(n int) string {
-	f, err := os.Open(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	defer f.Close()
 	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		l := sc.Text()
+	err := s.eachLogLine(func(l string) bool {
 		for _, mark := range []string{" WARN ", " ERROR ", "level=WARN", "level=ERROR"} {
 			if strings.Contains(l, mark) {
 				lines = append(lines, l)
 				break
 			}
 		}
+		return true
+	})
+	if err != nil && len(lines) == 0 {
+		return fmt.Sprintf("(cannot read log: %v)", err)
 	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
@@ -435,19 +445,12 @@ func (s *Server) LogNotable(n int) string {
 
 // LogContains reports whether any log line contains sub.
 func (s *Server) LogContains(sub string) bool {
-	f, err := os.Open(s.logPath)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), sub) {
-			return true
-		}
-	}
-	return false
+	found := false
+	_ = s.eachLogLine(func(l string) bool {
+		found = strings.Contains(l, sub)
+		return !found
+	})
+	return found
 }
 
 // Running reports whether the process is alive.
