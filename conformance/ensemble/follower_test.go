@@ -230,8 +230,10 @@ func TestReplaceApacheServerInPlace(t *testing.T) {
 	en := newEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	a1 := en.startApache(t, 1)
+	// Server 1 starts after the quorum of 2 and 3 has elected 3: started first, it could form a quorum with 2
+	// alone, which would then lead.
 	a2, a3 := en.apacheQuorum(t, ctx)
+	a1 := en.startApache(t, 1)
 	if err := a1.WaitServing(ctx); err != nil {
 		t.Fatal(err)
 	}

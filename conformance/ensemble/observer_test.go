@@ -25,8 +25,8 @@ func TestZKServerObservesApacheEnsemble(t *testing.T) {
 	en.addObserver(t, 5)
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
+	a2, a3 := en.apacheQuorum(t, ctx) // before server 1, which with 2 alone would elect 2
 	a1 := en.startApache(t, 1)
-	a2, a3 := en.apacheQuorum(t, ctx)
 	ao := en.startApache(t, 5)
 	ours := en.start(t, harness.ZKServer, 4, "")
 	for _, s := range []*harness.Server{a1, ao, ours} {
