@@ -41,6 +41,7 @@ type Config struct {
 	DigestEnabled     bool
 	ExtendedTypes     bool
 	ReconfigEnabled   bool
+	EnforceQuota      bool // zookeeper.enforceQuota: hard quota limits refuse creates and setData
 	JuteMaxBuffer     int
 	SnapRetainCount   int
 	PurgeInterval     time.Duration
@@ -112,7 +113,7 @@ func Start(cfg Config) (*Server, error) {
 		MinSessionTimeout: cfg.MinSessionTimeout, MaxSessionTimeout: cfg.MaxSessionTimeout,
 		SnapDir: snapDir, LogDir: logDir, SnapCount: cfg.SnapCount, SnapWriteRate: cfg.SnapWriteRate, PreAllocSize: cfg.PreAllocSize,
 		ForceSync: cfg.ForceSync, DigestEnabled: cfg.DigestEnabled, ExtendedTypes: cfg.ExtendedTypes,
-		ReconfigEnabled: cfg.ReconfigEnabled, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
+		ReconfigEnabled: cfg.ReconfigEnabled, EnforceQuota: cfg.EnforceQuota, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
 		Quorum:                  cfg.Quorum != nil,

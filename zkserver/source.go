@@ -57,10 +57,23 @@ func (x source) QuorumSize() int {
 // LearnerMaster is the leader an observer learns from (-1 when not observing).
 func (x source) LearnerMaster() int64 { return x.s.learnerMaster.Load() }
 
-// ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes).
-func (x source) ServerMetrics() map[string]any { return x.s.leaderStats.Gauges() }
-func (x source) ServerID() int64               { return x.s.cfg.ServerID }
-func (x source) LastZxid() int64               { return x.s.proc.LastZxid() }
+// ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes), the quota
+// gauge sets and the quota_exceeded_error_per_namespace counter set.
+func (x source) ServerMetrics() map[string]any {
+	m := x.s.leaderStats.Gauges()
+	if m == nil {
+		m = map[string]any{}
+	}
+	var q tree.QuotaNamespaces
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { q = t.QuotaMetrics() })
+	m["quota_count_limit_per_namespace"], m["quota_bytes_limit_per_namespace"] = q.CountLimit, q.BytesLimit
+	m["quota_count_usage_per_namespace"], m["quota_bytes_usage_per_namespace"] = q.CountUsage, q.BytesUsage
+	m["quota_exceeded_error_per_namespace"] = x.s.proc.Stats.QuotaExceeded()
+	return m
+}
+
+func (x source) ServerID() int64 { return x.s.cfg.ServerID }
+func (x source) LastZxid() int64 { return x.s.proc.LastZxid() }
 func (x source) Latency() (int64, float64, int64) {
 	return x.s.proc.Stats.Latency()
 }

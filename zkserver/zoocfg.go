@@ -38,6 +38,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		DigestEnabled:     zc.DigestEnabled,
 		ExtendedTypes:     zc.ExtendedTypesEnabled,
 		ReconfigEnabled:   zc.ReconfigEnabled,
+		EnforceQuota:      zc.EnforceQuota,
 		JuteMaxBuffer:     zc.JuteMaxBuffer,
 		SnapRetainCount:   zc.AutopurgeSnapRetainCount,
 		PurgeInterval:     time.Duration(zc.AutopurgePurgeInterval) * time.Hour,

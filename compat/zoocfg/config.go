@@ -127,6 +127,7 @@ type Config struct {
 	AdminCommandURL                 string
 	AdminIdleTimeoutMs              int
 	ExtendedTypesEnabled            bool
+	EnforceQuota                    bool // zookeeper.enforceQuota
 	Emulate353TTLNodes              bool
 	SuperDigest                     string
 	DigestAuthEnabled               bool
@@ -811,6 +812,7 @@ func (p *parser) readSystemProperties() {
 	c.AdminIdleTimeoutMs = p.sysInt("zookeeper.admin.idleTimeout", DefaultAdminIdleTimeoutMs)
 
 	c.ExtendedTypesEnabled = p.sysBool("zookeeper.extendedTypesEnabled", false)
+	c.EnforceQuota = p.sysBool("zookeeper.enforceQuota", false)
 	c.Emulate353TTLNodes = p.sysBool("zookeeper.emulate353TTLNodes", false)
 	c.SuperDigest = p.sysString("zookeeper.DigestAuthenticationProvider.superDigest", "")
 	c.DigestAuthEnabled = p.sysBool("zookeeper.DigestAuthenticationProvider.enabled", true)

@@ -137,6 +137,73 @@ var quotaScenarios = []Scenario{
 		c.Multi(MCreate(q+"/c", "ccc", persistent), MCheck(q, 99))
 		getStats(c, q)
 	}},
+	// The servers run with enforceQuota=true (serverConfig): hard limits refuse creates and setData.
+	{"quota/enforced-hard-count-limit", func(r *R, c *Client) {
+		q := r.P("q")
+		c.Create(q, "ab", persistent, nil)
+		setQuota(c, q, "count=-1,bytes=-1=;countHardLimit=3")
+		c.Create(q+"/a", "", persistent, nil)
+		c.Create(q+"/b", "", persistent, nil)
+		c.Create(q+"/c", "", persistent, nil)                         // 4 > 3: QuotaExceeded
+		c.Create(q+"/b", "", persistent, nil)                         // NodeExists comes first
+		c.Create(q+"/b/c", "", persistent, nil)                       // the deepest quota above applies
+		c.Create(q+"/s-", "", pseq, nil)                              // no sequence number used up
+		c.Set(q+"/a", "data is fine", -1)                             // no count change
+		c.Multi(MDelete(q+"/b", -1), MCreate(q+"/d", "", persistent)) // checked against the applied tree
+		c.Multi(MCreate(q+"/e", "", persistent), MCreate(q+"/f", "", persistent))
+		getStats(c, q)
+		c.Delete(q+"/a", -1)
+		c.Create(q+"/g", "", persistent, nil)
+		getStats(c, q)
+	}},
+	{"quota/enforced-hard-byte-limit", func(r *R, c *Client) {
+		q := r.P("q")
+		c.Create(q, "ab", persistent, nil)
+		setQuota(c, q, "count=-1,bytes=-1=;byteHardLimit=6")
+		c.Create(q+"/a", "cd", persistent, nil)
+		c.Create(q+"/b", "efg", persistent, nil) // 7 > 6
+		c.Set(q+"/a", "cdefg", -1)               // 7 > 6
+		c.Set(q+"/a", "cdef", -1)
+		c.Set(q+"/a", "cdefgh", 7)    // the quota before the version
+		c.Set(q+"/nope", "cdefgh", 7) // NoNode before the quota
+		c.Set(q+"/a", "", -1)
+		c.Create(q+"/b", "efg", persistent, nil)
+		c.Multi(MSet(q+"/a", "xxxxxxxx", -1))
+		getStats(c, q)
+	}},
+	{"quota/enforced-soft-limits-only-warn", func(r *R, c *Client) {
+		q := r.P("q")
+		c.Create(q, "", persistent, nil)
+		setQuota(c, q, "count=1,bytes=1")
+		c.Create(q+"/a", "way over", persistent, nil)
+		c.Create(q+"/b", "", persistent, nil)
+		getStats(c, q)
+		c.Set(quotaPath(q)+"/zookeeper_limits", "count=1,bytes=1=;countHardLimit=-1;byteHardLimit=100", -1)
+		c.Create(q+"/c", "", persistent, nil)
+		c.Create(q+"/d", strings.Repeat("d", 100), persistent, nil)
+		getStats(c, q)
+	}},
+	// A limits node that does not parse fails the checked request with MarshallingError (Apache's parser throws).
+	// (Not a stats node: Apache's tree update parses it for every change below the quota, and a throw there stops
+	// Apache's server.)
+	{"quota/enforced-malformed-limits", func(r *R, c *Client) {
+		q := r.P("q")
+		c.Create(q, "", persistent, nil)
+		setQuota(c, q, "count=5,bytes=50")
+		c.Set(quotaPath(q)+"/zookeeper_limits", "count=abc", -1)
+		c.Set(q, "", -1) // no change in size: nothing checked
+		c.Set(q, "x", -1)
+		c.Set(quotaPath(q)+"/zookeeper_limits", ",,;", -1) // no pairs: no limits
+		c.Create(q+"/a", "", persistent, nil)
+		c.Set(quotaPath(q)+"/zookeeper_limits", ",count=5", -1)
+		c.Create(q+"/b", "", persistent, nil)
+		c.Multi(MCreate(r.P("other"), "", persistent), MCreate(q+"/c", "", persistent))
+		c.Exists(r.P("other"), false)
+		c.Set(quotaPath(q)+"/zookeeper_limits", "count==5;bytes=+7=", -1)
+		c.Create(q+"/d", "dd", persistent, nil)
+		c.Create(q+"/e", "eeeeeeee", persistent, nil)
+		getStats(c, q)
+	}},
 	{"quota/quota-node-stats-and-acl", func(r *R, c *Client) {
 		q := r.P("q")
 		c.Create(q, "", persistent, nil)

@@ -141,6 +141,10 @@ func TestMntr(t *testing.T) {
 		"fsynctime":           Summary{Count: 2, Sum: 3, Min: 1, Max: 2},
 		"readlatency":         Summary{Count: 4, Sum: 10, Min: 1, Max: 5, P50: 2, P95: 5, P99: 5, P999: 5},
 		"write_per_namespace": map[string]Summary{"b": {Count: 1, Sum: 7, Min: 7, Max: 7}, "a": {}},
+		// Gauge and counter sets: keys sorted, after the gauges and after the counters; empty sets print nothing.
+		"quota_count_limit_per_namespace":    map[string]int64{"q": 3, "p": -1},
+		"quota_bytes_limit_per_namespace":    map[string]int64{},
+		"quota_exceeded_error_per_namespace": map[string]int64{"q": 2},
 	}
 	out := run(t, f, "mntr", 0)
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -181,8 +185,24 @@ func TestMntr(t *testing.T) {
 			t.Errorf("mntr lacks %q", w)
 		}
 	}
-	// 2 info + 24 gauges + 47 counters + 41*5 + 23*9 + 2 set keys * 5.
-	if want := 2 + 24 + 47 + 41*5 + 23*9 + 10; len(lines) != want {
+	for i, l := range lines {
+		switch l {
+		case "zk_p_quota_count_limit_per_namespace\t-1":
+			if lines[i-1] != "zk_non_mtls_local_conn_count\t0" || lines[i+1] != "zk_q_quota_count_limit_per_namespace\t3" ||
+				lines[i+2] != "zk_proposal_count\t0" {
+				t.Errorf("gauge set at %d: %q", i, lines[i-1:i+3])
+			}
+		case "zk_q_quota_exceeded_error_per_namespace\t2":
+			if lines[i-1] != "zk_revalidate_count\t0" || !strings.HasPrefix(lines[i+1], "zk_avg_socket_closing_time\t") {
+				t.Errorf("counter set at %d: %q", i, lines[i-1:i+2])
+			}
+		}
+	}
+	if !has["zk_p_quota_count_limit_per_namespace\t-1"] || !has["zk_q_quota_exceeded_error_per_namespace\t2"] {
+		t.Error("mntr lacks the quota sets")
+	}
+	// 2 info + 24 gauges + 2 gauge set keys + 47 counters + 1 counter set key + 41*5 + 23*9 + 2 set keys * 5.
+	if want := 2 + 24 + 2 + 47 + 1 + 41*5 + 23*9 + 10; len(lines) != want {
 		t.Errorf("mntr has %d lines, want %d", len(lines), want)
 	}
 }

@@ -37,6 +37,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		case KindSummary, KindSummaryAdvanced:
 			desc := prometheus.NewDesc(m.Name, m.Name, nil, nil)
 			ch <- constSummary(desc, m.Value.(Summary), m.Kind == KindSummaryAdvanced)
+		case KindGaugeSet, KindCounterSet:
+			t := prometheus.GaugeValue
+			if m.Kind == KindCounterSet {
+				t = prometheus.CounterValue
+			}
+			desc := prometheus.NewDesc(m.Name, m.Name, []string{"key"}, nil)
+			set := m.Value.(map[string]int64)
+			for _, k := range sortedKeys(set) {
+				ch <- prometheus.MustNewConstMetric(desc, t, float64(set[k]), k)
+			}
 		case KindSummarySet, KindSummarySetAdvanced:
 			desc := prometheus.NewDesc(m.Name, m.Name, []string{"key"}, nil)
 			set := m.Value.(map[string]Summary)

@@ -8,9 +8,11 @@ import (
 func TestMetricsServer(t *testing.T) {
 	f := newFake()
 	f.extra = map[string]any{
-		"bytes_received_count": int64(32),
-		"readlatency":          Summary{Count: 4, Sum: 10, Min: 1, Max: 5, P50: 2, P90: 4, P95: 5, P99: 5, P999: 5},
-		"write_per_namespace":  map[string]Summary{"b": {Count: 1, Sum: 7, Min: 7, Max: 7, P50: 7}},
+		"bytes_received_count":               int64(32),
+		"readlatency":                        Summary{Count: 4, Sum: 10, Min: 1, Max: 5, P50: 2, P90: 4, P95: 5, P99: 5, P999: 5},
+		"write_per_namespace":                map[string]Summary{"b": {Count: 1, Sum: 7, Min: 7, Max: 7, P50: 7}},
+		"quota_count_limit_per_namespace":    map[string]int64{"q": 3},
+		"quota_exceeded_error_per_namespace": map[string]int64{"q": 2},
 	}
 	m, err := NewMetricsServer(f, "127.0.0.1:0", nil)
 	if err != nil {
@@ -40,6 +42,8 @@ func TestMetricsServer(t *testing.T) {
 		"# TYPE readlatency summary\nreadlatency{quantile=\"0.5\"} 2\nreadlatency{quantile=\"0.9\"} 4\n" +
 			"readlatency{quantile=\"0.99\"} 5\nreadlatency_sum 10\nreadlatency_count 4\n",
 		"write_per_namespace{key=\"b\",quantile=\"0.5\"} 7\nwrite_per_namespace_sum{key=\"b\"} 7\n",
+		"# TYPE quota_count_limit_per_namespace gauge\nquota_count_limit_per_namespace{key=\"q\"} 3\n",
+		"# TYPE quota_exceeded_error_per_namespace counter\nquota_exceeded_error_per_namespace{key=\"q\"} 2\n",
 		"go_goroutines ",
 		"process_open_fds ",
 	} {

@@ -21,6 +21,8 @@ const (
 	KindSummaryAdvanced                   // Summary plus p50/p95/p99/p999
 	KindSummarySet                        // map[string]Summary, one summary per key
 	KindSummarySetAdvanced
+	KindGaugeSet   // map[string]int64, one gauge per key
+	KindCounterSet // map[string]int64, one counter per key
 )
 
 // Metric is one entry of the monitor list that mntr, the monitor admin command
@@ -108,6 +110,12 @@ var advancedSummaryNames = []string{
 var summarySetNames = []string{"read_per_namespace", "write_per_namespace", "learner_handler_qp_size"}
 var advancedSummarySetNames = []string{"learner_handler_qp_time_ms", "ack_latency"}
 
+// gaugeSetNames are ZooKeeperServer's gauge sets (the quota limits and usages by top-level znode), in the order
+// Apache 3.8's mntr prints them; counterSetNames are ServerMetrics's counter sets. Each shows its keys only.
+var gaugeSetNames = []string{"quota_bytes_limit_per_namespace", "quota_count_usage_per_namespace",
+	"quota_count_limit_per_namespace", "quota_bytes_usage_per_namespace"}
+var counterSetNames = []string{"quota_exceeded_error_per_namespace"}
+
 // floatGauges are the gauges Apache computes as doubles.
 var floatGauges = map[string]bool{"avg_latency": true, "connection_drop_probability": true}
 
@@ -176,6 +184,14 @@ func Monitor(src Source) []Metric {
 		}
 		out = append(out, Metric{Name: n, Kind: KindGauge, Value: v})
 	}
+	addIntSets := func(names []string, kind MetricKind) {
+		for _, n := range names {
+			if s, ok := extra[n].(map[string]int64); ok && len(s) > 0 {
+				out = append(out, Metric{Name: n, Kind: kind, Value: s})
+			}
+		}
+	}
+	addIntSets(gaugeSetNames, KindGaugeSet)
 	for _, n := range counterNames {
 		var v any = int64(0)
 		if e, ok := extra[n]; ok {
@@ -189,6 +205,7 @@ func Monitor(src Source) []Metric {
 			out = append(out, Metric{Name: n, Kind: kind, Value: s})
 		}
 	}
+	addIntSets(counterSetNames, KindCounterSet)
 	addSummaries(summaryNames, KindSummary)
 	addSummaries(advancedSummaryNames, KindSummaryAdvanced)
 	addSets := func(names []string, kind MetricKind) {
@@ -245,14 +262,14 @@ func MonitorValues(src Source) []MonitorValue {
 			out = append(out, MonitorValue{m.Name, m.Value})
 		case KindSummary, KindSummaryAdvanced:
 			out = appendSummary(out, m.Name, m.Value.(Summary), m.Kind == KindSummaryAdvanced)
+		case KindGaugeSet, KindCounterSet:
+			set := m.Value.(map[string]int64)
+			for _, k := range sortedKeys(set) {
+				out = append(out, MonitorValue{k + "_" + m.Name, set[k]})
+			}
 		case KindSummarySet, KindSummarySetAdvanced:
 			set := m.Value.(map[string]Summary)
-			keys := make([]string, 0, len(set))
-			for k := range set {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
+			for _, k := range sortedKeys(set) {
 				out = appendSummary(out, k+"_"+m.Name, set[k], m.Kind == KindSummarySetAdvanced)
 			}
 		}

@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/tree"
 )
 
 // record is prep's view of a znode: the tree's node, or a change made by an
@@ -12,6 +15,7 @@ type record struct {
 	stat       jute.StatPersisted // internal cversion, raw ephemeralOwner
 	acl        []jute.ACL
 	childCount int
+	dataLen    int // the node's data size, for setData's quota check
 }
 
 // view looks nodes up through the pending changes of the current multi.
@@ -33,7 +37,7 @@ func (v *view) get(path string) *record {
 	if n == nil {
 		return nil
 	}
-	return &record{stat: n.Stat, acl: v.p.tree.ACL(n), childCount: len(n.Children)}
+	return &record{stat: n.Stat, acl: v.p.tree.ACL(n), childCount: len(n.Children), dataLen: len(n.Data)}
 }
 
 func (v *view) put(path string, r *record) {
@@ -106,10 +110,14 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		if !p.acl.Check(n.acl, jute.PermWrite, c.ids) {
 			return nil, jute.ErrNoAuth
 		}
+		if e := p.checkQuota(req.Path, int64(len(req.Data)-n.dataLen), 0); e != jute.ErrOK {
+			return nil, e
+		}
 		if req.Version != -1 && req.Version != n.stat.Version {
 			return nil, jute.ErrBadVersion
 		}
 		nr := *n
+		nr.dataLen = len(req.Data)
 		nr.stat.Version++
 		nr.stat.Mzxid = hdr.Zxid
 		nr.stat.Mtime = hdr.Time
@@ -222,6 +230,9 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	if ephemeralNormal(pr.stat.EphemeralOwner, p.cfg.ExtendedTypes) {
 		return nil, jute.ErrNoChildrenForEphemerals
 	}
+	if e := p.checkQuota(path, int64(len(data)), 1); e != jute.ErrOK {
+		return nil, e
+	}
 	newCversion := pr.stat.Cversion + 1
 	var owner int64
 	switch {
@@ -237,7 +248,7 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	npr.stat.Cversion = newCversion
 	npr.stat.Pzxid = hdr.Zxid
 	v.put(parent, &npr)
-	v.put(path, &record{acl: acl, stat: jute.StatPersisted{Czxid: hdr.Zxid, Mzxid: hdr.Zxid, Pzxid: hdr.Zxid,
+	v.put(path, &record{acl: acl, dataLen: len(data), stat: jute.StatPersisted{Czxid: hdr.Zxid, Mzxid: hdr.Zxid, Pzxid: hdr.Zxid,
 		Ctime: hdr.Time, Mtime: hdr.Time, EphemeralOwner: owner}})
 	switch op {
 	case jute.OpCreateContainer:
@@ -310,6 +321,9 @@ func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiReq
 		default:
 			e = jute.ErrUnimplemented
 		}
+		if e == jute.ErrMarshallingError {
+			return nil // an exception in Apache's prep, which fails the whole multi
+		}
 		if e != jute.ErrOK {
 			failed = true
 			mt.Txns = append(mt.Txns, jute.Txn{Type: jute.OpError, Data: jute.Marshal(&jute.ErrorTxn{Err: int32(e)})})
@@ -346,4 +360,59 @@ func multiCreateOp(op jute.Op) (_ jute.Op, castFails bool) {
 		return jute.Op{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: r.Path, Data: r.Data, ACL: r.ACL, Flags: r.Flags}}, false
 	}
 	return op, false
+}
+
+// checkQuota is ZooKeeperServer.checkQuota for a create (countDiff 1) or setData at path: with
+// zookeeper.enforceQuota, a change past a hard limit fails with QuotaExceeded and is counted against the path's
+// top-level name; every limit passed is logged.
+func (p *Processor) checkQuota(path string, bytesDiff, countDiff int64) jute.Err {
+	if !p.cfg.EnforceQuota {
+		return jute.ErrOK
+	}
+	qc := p.tree.CheckQuota(path, bytesDiff, countDiff)
+	if qc.Malformed {
+		// Apache's StatsTrack throws on the node's data; PrepRequestProcessor answers any exception so.
+		p.log.Error("failed to process request: quota node data does not parse", "path", path, "quota", qc.Prefix)
+		return jute.ErrMarshallingError
+	}
+	for _, w := range qc.Warnings {
+		p.quotaLog.warn(p.log, w, time.Now())
+	}
+	if !qc.Exceeded {
+		return jute.ErrOK
+	}
+	if ns := tree.TopNamespace(path); ns != "" {
+		p.Stats.addQuotaExceeded(ns)
+	}
+	return jute.ErrQuotaExceeded
+}
+
+// rateLog is Apache's RateLogger (100 ms): a message repeated within the interval is counted, not logged, and
+// the count goes out with the next message logged.
+type rateLog struct {
+	msg   string
+	at    time.Time
+	count int
+}
+
+func (r *rateLog) warn(log *slog.Logger, msg string, now time.Time) {
+	if msg == r.msg {
+		r.count++
+		if now.Sub(r.at) < 100*time.Millisecond {
+			return
+		}
+		r.flush(log)
+		r.msg, r.at = msg, now
+		return
+	}
+	r.flush(log)
+	r.msg, r.at = msg, now
+	log.Warn(msg)
+}
+
+func (r *rateLog) flush(log *slog.Logger) {
+	if r.msg != "" && r.count > 0 {
+		log.Warn(r.msg, "times", r.count)
+	}
+	r.msg, r.count = "", 0
 }

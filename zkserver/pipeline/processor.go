@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -38,8 +39,11 @@ type Config struct {
 	DigestEnabled     bool
 	ExtendedTypes     bool
 	ReconfigEnabled   bool
-	SnapRetainCount   int
-	PurgeInterval     time.Duration
+	// EnforceQuota is zookeeper.enforceQuota: a create or setData that would pass a quota's hard limit
+	// (countHardLimit, byteHardLimit) fails with QuotaExceeded.
+	EnforceQuota    bool
+	SnapRetainCount int
+	PurgeInterval   time.Duration
 
 	ContainerCheckInterval  time.Duration
 	ContainerMaxPerMinute   int
@@ -123,6 +127,7 @@ type Processor struct {
 	txnsSinceSnap int
 	snapAt        int
 	rng           *rand.Rand
+	quotaLog      rateLog // Quota exceeded warnings
 
 	snapping atomic.Bool    // a snapshot is being captured or written
 	snap     *snapJob       // capture in progress (core goroutine only)
@@ -154,6 +159,8 @@ type Stats struct {
 	Outstanding  atomic.Int64
 	FsyncCount   atomic.Int64
 	SnapshotTime atomic.Int64
+
+	quotaExceeded map[string]int64 // ServerMetrics' quota_exceeded_error_per_namespace, under mu
 }
 
 // Latency returns min/avg/max request latency in ms.
@@ -170,9 +177,29 @@ func (s *Stats) Latency() (min int64, avg float64, max int64) {
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	s.minLat, s.maxLat, s.totalLat, s.count = 0, 0, 0, 0
+	for ns := range s.quotaExceeded { // ServerMetrics.resetAll zeroes a counter set's counters, keeping them
+		s.quotaExceeded[ns] = 0
+	}
 	s.mu.Unlock()
 	s.PacketsRecv.Store(0)
 	s.PacketsSent.Store(0)
+}
+
+// QuotaExceeded is the quota_exceeded_error_per_namespace counter set: requests refused with QuotaExceeded, by
+// the top-level name of their path.
+func (s *Stats) QuotaExceeded() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.quotaExceeded)
+}
+
+func (s *Stats) addQuotaExceeded(ns string) {
+	s.mu.Lock()
+	if s.quotaExceeded == nil {
+		s.quotaExceeded = map[string]int64{}
+	}
+	s.quotaExceeded[ns]++
+	s.mu.Unlock()
 }
 
 func (s *Stats) addLatency(ms int64) {

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,6 +72,46 @@ func parseStats(b []byte) statsTrack {
 		st[parts[0]] = v
 	}
 	return st
+}
+
+// parseStatsStrict parses as StatsTrack's constructor does, failing where it throws: pairs split on runs of ','
+// and ';' (a leading separator makes an empty pair), each pair on '=' with trailing empty parts dropped, so a pair
+// needs a second part; an empty second part ("count==5") reads as -1; the value must parse as a long.
+func parseStatsStrict(b []byte) (statsTrack, bool) {
+	st := statsTrack{}
+	if len(b) == 0 {
+		return st, true
+	}
+	s := strings.TrimRight(string(b), ",;") // Java's split drops trailing empty strings (all of a separators-only string)
+	var pairs []string
+	for s != "" {
+		i := strings.IndexAny(s, ",;")
+		if i < 0 {
+			pairs = append(pairs, s)
+			break
+		}
+		pairs = append(pairs, s[:i])
+		s = strings.TrimLeft(s[i:], ",;")
+	}
+	for _, kv := range pairs {
+		parts := strings.Split(kv, "=")
+		for len(parts) > 0 && parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
+		}
+		if len(parts) < 2 {
+			return nil, false
+		}
+		v := int64(-1)
+		if parts[1] != "" {
+			n, err := strconv.ParseInt(parts[1], 10, 64)
+			if err != nil {
+				return nil, false
+			}
+			v = n
+		}
+		st[parts[0]] = v
+	}
+	return st, true
 }
 
 func (st statsTrack) get(k string) int64 {
@@ -172,4 +213,135 @@ func (t *Tree) setupQuota() {
 		}
 	}
 	walk(QuotaPath)
+}
+
+// QuotaCheck is the outcome of CheckQuota.
+type QuotaCheck struct {
+	// Prefix is the quota path that applies ("" when none does).
+	Prefix string
+	// Exceeded: a hard limit (countHardLimit, byteHardLimit) would be passed; the request fails with
+	// QuotaExceeded.
+	Exceeded bool
+	// Warnings are the messages Apache logs for each limit passed, soft or hard, e.g.
+	// "Quota exceeded: /q [current count=4, hardCountLimit=3]".
+	Warnings []string
+	// Malformed: the limits or stats node does not parse as a StatsTrack (a pair without a value, a value that is
+	// not a long). Apache's parser throws, and the request fails with MarshallingError.
+	Malformed bool
+}
+
+// CheckQuota is ZooKeeperServer.checkQuota (zookeeper.enforceQuota): would adding countDiff nodes and bytesDiff
+// bytes at path pass the limits of the deepest quota above it? Like Apache it reads the applied tree's stat node,
+// not the changes of requests still in flight, and a hard limit, when set, replaces the soft one.
+func (t *Tree) CheckQuota(path string, bytesDiff, countDiff int64) QuotaCheck {
+	prefix, ok := t.maxQuotaPrefix(path)
+	if !ok {
+		return QuotaCheck{}
+	}
+	qc := QuotaCheck{Prefix: prefix}
+	limitN := t.nodes[QuotaPath+prefix+"/"+limitNode]
+	if limitN == nil {
+		return qc
+	}
+	limits, ok := parseStatsStrict(limitN.Data)
+	if !ok {
+		qc.Malformed = true
+		return qc
+	}
+	checkCount := countDiff != 0 && (limits.get("count") > -1 || limits.get("countHardLimit") > -1)
+	checkBytes := bytesDiff != 0 && (limits.get("bytes") > -1 || limits.get("byteHardLimit") > -1)
+	if !checkCount && !checkBytes {
+		return qc
+	}
+	statN := t.nodes[QuotaPath+prefix+"/"+statNode]
+	if statN == nil {
+		return qc
+	}
+	current, ok := parseStatsStrict(statN.Data)
+	if !ok {
+		qc.Malformed = true
+		return qc
+	}
+	check := func(key, hardKey, limitName string, diff int64) {
+		limit, kind := limits.get(key), "soft"
+		if hard := limits.get(hardKey); hard > -1 {
+			limit, kind = hard, "hard"
+		}
+		if n := current.get(key) + diff; n > limit {
+			qc.Warnings = append(qc.Warnings, fmt.Sprintf("Quota exceeded: %s [current %s=%d, %s%s=%d]",
+				prefix, key, n, kind, limitName, limit))
+			qc.Exceeded = qc.Exceeded || kind == "hard"
+		}
+	}
+	if checkCount {
+		check("count", "countHardLimit", "CountLimit", countDiff)
+		if qc.Exceeded {
+			return qc // Apache throws at the count check before looking at bytes
+		}
+	}
+	if checkBytes {
+		check("bytes", "byteHardLimit", "ByteLimit", bytesDiff)
+	}
+	return qc
+}
+
+// QuotaNamespaces are the gauge sets of QuotaMetricsUtils, keyed by top-level znode name: the count and byte
+// limits (the hard limit where set, else the soft one) and usages of every quota below that name, summed.
+type QuotaNamespaces struct {
+	CountLimit, BytesLimit, CountUsage, BytesUsage map[string]int64
+}
+
+// QuotaMetrics walks /zookeeper/quota as QuotaMetricsUtils does: each leaf zookeeper_limits node adds its
+// limits and each zookeeper_stats node its usage to its path's top-level name.
+func (t *Tree) QuotaMetrics() QuotaNamespaces {
+	m := QuotaNamespaces{CountLimit: map[string]int64{}, BytesLimit: map[string]int64{},
+		CountUsage: map[string]int64{}, BytesUsage: map[string]int64{}}
+	var walk func(p string)
+	walk = func(p string) {
+		n := t.nodes[p]
+		if n == nil {
+			return
+		}
+		if len(n.Children) > 0 {
+			for c := range n.Children {
+				walk(p + "/" + c)
+			}
+			return
+		}
+		isLimit, isStat := strings.HasSuffix(p, "/"+limitNode), strings.HasSuffix(p, "/"+statNode)
+		if !isLimit && !isStat {
+			return
+		}
+		ns := TopNamespace(strings.TrimPrefix(p, QuotaPath)) // Apache's trimQuotaPath: a root quota counts as "zookeeper_limits"
+		if ns == "" {
+			return
+		}
+		st := parseStats(n.Data)
+		if isLimit {
+			m.CountLimit[ns] += hardOrSoft(st.get("countHardLimit"), st.get("count"))
+			m.BytesLimit[ns] += hardOrSoft(st.get("byteHardLimit"), st.get("bytes"))
+		} else {
+			m.CountUsage[ns] += st.get("count")
+			m.BytesUsage[ns] += st.get("bytes")
+		}
+	}
+	walk(QuotaPath)
+	return m
+}
+
+func hardOrSoft(hard, soft int64) int64 {
+	if hard > -1 {
+		return hard
+	}
+	return soft
+}
+
+// TopNamespace is PathUtils.getTopNamespace: the first component of an absolute path ("" for "/" or a
+// relative path).
+func TopNamespace(path string) string {
+	if !strings.HasPrefix(path, "/") || path == "/" {
+		return ""
+	}
+	ns, _, _ := strings.Cut(path[1:], "/")
+	return ns
 }
