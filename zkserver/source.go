@@ -69,6 +69,13 @@ func (x source) ServerMetrics() map[string]any {
 	m["quota_count_limit_per_namespace"], m["quota_bytes_limit_per_namespace"] = q.CountLimit, q.BytesLimit
 	m["quota_count_usage_per_namespace"], m["quota_bytes_usage_per_namespace"] = q.CountUsage, q.BytesUsage
 	m["quota_exceeded_error_per_namespace"] = x.s.proc.Stats.QuotaExceeded()
+	var read, write map[string]tree.NSSummary
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
+		if ns := t.NamespaceStats(); ns != nil {
+			read, write = ns.Snapshot()
+		}
+	})
+	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
 	return m
 }
 
@@ -80,7 +87,23 @@ func (x source) Latency() (int64, float64, int64) {
 func (x source) PacketsReceived() int64 { return x.s.proc.Stats.PacketsRecv.Load() }
 func (x source) PacketsSent() int64     { return x.s.proc.Stats.PacketsSent.Load() }
 func (x source) Outstanding() int64     { return x.s.proc.Stats.Outstanding.Load() }
-func (x source) ResetStats()            { x.s.proc.Stats.Reset() }
+func (x source) ResetStats() {
+	x.s.proc.Stats.Reset()
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
+		if ns := t.NamespaceStats(); ns != nil {
+			ns.Reset()
+		}
+	})
+}
+
+// nsSummaries are a namespace counter set as the monitor's summary sets.
+func nsSummaries(m map[string]tree.NSSummary) map[string]admin.Summary {
+	out := make(map[string]admin.Summary, len(m))
+	for k, s := range m {
+		out[k] = admin.Summary{Count: s.Count, Sum: s.Sum, Min: s.Min, Max: s.Max}
+	}
+	return out
+}
 
 func (x source) Connections() []admin.ConnInfo {
 	conns := x.s.conns()

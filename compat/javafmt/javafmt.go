@@ -4,6 +4,7 @@ package javafmt
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -40,4 +41,36 @@ func Double(f float64) string {
 	}
 	e, _ := strconv.Atoi(exp)
 	return mant + "E" + strconv.Itoa(e)
+}
+
+// RoundHalfUp is new BigDecimal(f).setScale(scale, RoundingMode.HALF_UP).doubleValue(): f's exact binary value
+// rounded to scale decimal places, ties away from zero. (ZooKeeper's AvgMinMaxCounter rounds its averages so.)
+func RoundHalfUp(f float64, scale int) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
+		return f
+	}
+	// The exact decimal expansion of a double has at most 1074 fractional digits.
+	exact := new(big.Float).SetFloat64(f).Text('f', 1074)
+	neg := strings.HasPrefix(exact, "-")
+	exact = strings.TrimPrefix(exact, "-")
+	intPart, frac, _ := strings.Cut(exact, ".")
+	kept, rest := frac[:scale], frac[scale:]
+	digits := []byte(intPart + kept)
+	if rest != "" && rest[0] >= '5' {
+		i := len(digits) - 1
+		for ; i >= 0 && digits[i] == '9'; i-- {
+			digits[i] = '0'
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+		} else {
+			digits[i]++
+		}
+	}
+	s := string(digits[:len(digits)-scale]) + "." + string(digits[len(digits)-scale:])
+	if neg {
+		s = "-" + s
+	}
+	r, _ := strconv.ParseFloat(s, 64)
+	return r
 }

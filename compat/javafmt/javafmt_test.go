@@ -19,3 +19,16 @@ func TestDouble(t *testing.T) {
 		t.Errorf("Double(NaN) = %q", got)
 	}
 }
+
+func TestRoundHalfUp(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{
+		{41.0 / 6, 6.8333}, {35.0 / 12, 2.9167}, {5.375, 5.375}, {0, 0}, {-2.71828, -2.7183},
+		{9.99996, 10}, {1.00005, 1.0001}, // 1.00005 is a little above as a double
+		{0.30005, 0.3}, // a little below: BigDecimal(double) rounds the exact value
+		{2.5e-5, 0}, {7.0, 7},
+	} {
+		if got := RoundHalfUp(c.in, 4); got != c.want {
+			t.Errorf("RoundHalfUp(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -225,6 +225,32 @@ var fourLetterScenarios = []Scenario{
 			return []string{"keys: " + strings.Join(keys, ", ")}
 		})
 	}},
+	// read_per_namespace and write_per_namespace: the sizes DataTree records for the scenario's own top-level name.
+	{"4lw/mntr-per-namespace", func(r *R, c *Client) {
+		c.Create(r.P("a"), "12345", persistent, nil)
+		c.Create(r.P("a/b"), "", persistent, nil)
+		c.Create(r.P("é"), "x", persistent, nil) // lengths in UTF-16 units
+		c.Set(r.P("a"), "123", -1)
+		c.Get(r.P("a"), false)
+		c.Get(r.P("missing"), false)
+		c.Exists(r.P("a/b"), false)
+		c.Exists(r.P("missing"), false)
+		c.Children(r.P("a"), false)
+		c.Children2(r.P(""), false)
+		c.MultiRead(MGet(r.P("a")), MChildren(r.P("")))
+		c.Delete(r.P("a/b"), -1)
+		ns := strings.TrimPrefix(r.Root(), "/")
+		r.FourLetterLog("mntr", func(out string) []string {
+			keys, kv := kvLines(out, "\t")
+			var res []string
+			for _, k := range keys {
+				if strings.Contains(k, "_"+ns+"_read_per_namespace") || strings.Contains(k, "_"+ns+"_write_per_namespace") {
+					res = append(res, strings.Replace(k, "_"+ns+"_", "_ROOT_", 1)+"="+kv[k])
+				}
+			}
+			return res
+		})
+	}},
 	{"4lw/mntr-core", func(r *R, c *Client) {
 		c.Create(r.P("e"), "", ephemeral, nil)
 		r.FourLetterLog("mntr", func(out string) []string {

@@ -280,7 +280,7 @@ func MonitorValues(src Source) []MonitorValue {
 func appendSummary(out []MonitorValue, name string, s Summary, advanced bool) []MonitorValue {
 	avg := 0.0
 	if s.Count > 0 {
-		avg = float64(s.Sum) / float64(s.Count)
+		avg = javafmt.RoundHalfUp(float64(s.Sum)/float64(s.Count), 4) // as AvgMinMaxCounter.getAvg
 	}
 	out = append(out,
 		MonitorValue{"avg_" + name, avg},

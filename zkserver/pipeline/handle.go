@@ -216,6 +216,7 @@ func (p *Processor) read(c *Client, r *Request) (jute.Record, jute.Err) {
 		if n == nil {
 			return nil, jute.ErrNoNode
 		}
+		t.NoteRead(req.Path, 0)
 		return &jute.ExistsResponse{Stat: t.ClientStat(n)}, jute.ErrOK
 	case jute.OpGetData:
 		return p.getData(c, r.Body.(*jute.GetDataRequest))
@@ -233,7 +234,9 @@ func (p *Processor) read(c *Client, r *Request) (jute.Record, jute.Err) {
 		if req.Watch {
 			p.watches.AddChild(req.Path, c)
 		}
-		return &jute.GetChildren2Response{Children: t.ChildNames(n), Stat: t.ClientStat(n)}, jute.ErrOK
+		children := t.ChildNames(n)
+		t.NoteRead(req.Path, tree.ChildNamesLen(children))
+		return &jute.GetChildren2Response{Children: children, Stat: t.ClientStat(n)}, jute.ErrOK
 	case jute.OpGetACL:
 		req := r.Body.(*jute.GetACLRequest)
 		n := t.Node(req.Path)
@@ -356,6 +359,7 @@ func (p *Processor) getData(c *Client, req *jute.GetDataRequest) (jute.Record, j
 	if req.Watch {
 		p.watches.AddData(req.Path, c)
 	}
+	t.NoteRead(req.Path, int64(len(n.Data)))
 	return &jute.GetDataResponse{Data: n.Data, Stat: t.ClientStat(n)}, jute.ErrOK
 }
 
@@ -371,7 +375,9 @@ func (p *Processor) getChildren(c *Client, req *jute.GetChildrenRequest) (jute.R
 	if req.Watch {
 		p.watches.AddChild(req.Path, c)
 	}
-	return &jute.GetChildrenResponse{Children: t.ChildNames(n)}, jute.ErrOK
+	children := t.ChildNames(n)
+	t.NoteRead(req.Path, tree.ChildNamesLen(children))
+	return &jute.GetChildrenResponse{Children: children}, jute.ErrOK
 }
 
 // setWatches re-registers a reconnecting client's watches, firing at once

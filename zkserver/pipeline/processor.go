@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javafmt"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/sasl"
@@ -127,7 +128,8 @@ type Processor struct {
 	txnsSinceSnap int
 	snapAt        int
 	rng           *rand.Rand
-	quotaLog      rateLog // Quota exceeded warnings
+	quotaLog      rateLog              // Quota exceeded warnings
+	nsStats       *tree.NamespaceStats // read_per_namespace, write_per_namespace: shared by every tree loaded
 
 	snapping atomic.Bool    // a snapshot is being captured or written
 	snap     *snapJob       // capture in progress (core goroutine only)
@@ -170,7 +172,8 @@ func (s *Stats) Latency() (min int64, avg float64, max int64) {
 	if s.count == 0 {
 		return 0, 0, 0
 	}
-	return s.minLat, float64(s.totalLat) / float64(s.count), s.maxLat
+	// ServerStats' AvgMinMaxCounter rounds the average to 4 places, half up.
+	return s.minLat, javafmt.RoundHalfUp(float64(s.totalLat)/float64(s.count), 4), s.maxLat
 }
 
 // Reset clears the latency and packet counters (srst).
@@ -240,6 +243,7 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		owners:    map[int64]*Client{},
 		ready:     make(chan time.Time),
 		commitSig: make(chan struct{}, 1),
+		nsStats:   tree.NewNamespaceStats(),
 		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
@@ -734,5 +738,6 @@ func (p *Processor) finish(r *Request) {
 }
 
 func (p *Processor) treeOptions() tree.Options {
-	return tree.Options{ExtendedTypes: p.cfg.ExtendedTypes, DisableDigest: !p.cfg.DigestEnabled}
+	return tree.Options{ExtendedTypes: p.cfg.ExtendedTypes, DisableDigest: !p.cfg.DigestEnabled,
+		NamespaceStats: p.nsStats}
 }

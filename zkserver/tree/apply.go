@@ -259,6 +259,7 @@ func (t *Tree) createNode(path string, data []byte, acl []jute.ACL, owner int64,
 	if prefix, ok := t.maxQuotaPrefix(path); ok {
 		t.updateQuotaStat(prefix, int64(len(data)), 1)
 	}
+	t.noteWrite(path, len(data))
 	if acl == nil {
 		acl = jute.OpenACLUnsafe
 	}
@@ -315,6 +316,7 @@ func (t *Tree) deleteNode(path string, zxid int64) jute.Err {
 	if prefix, ok := t.maxQuotaPrefix(path); ok {
 		t.updateQuotaStat(prefix, -int64(len(node.Data)), -1)
 	}
+	t.noteWrite(path, 0)
 	t.w.Trigger(path, jute.EventNodeDeleted, acl)
 	t.w.Trigger(watchPath(parentName), jute.EventNodeChildrenChanged, parentACL)
 	return 0
@@ -338,6 +340,7 @@ func (t *Tree) setData(path string, data []byte, version int32, zxid, time int64
 		t.updateQuotaStat(prefix, int64(len(data)-len(last)), 0)
 	}
 	t.dataSize += nodeSize(path, data) - nodeSize(path, last)
+	t.noteWrite(path, len(data))
 	t.w.Trigger(path, jute.EventNodeDataChanged, acl)
 	return st, 0
 }

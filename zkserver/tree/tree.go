@@ -65,6 +65,8 @@ type Options struct {
 	ExtendedTypes bool
 	// DisableDigest is zookeeper.digest.enabled=false: Digest stays 0.
 	DisableDigest bool
+	// NamespaceStats, when set, counts the tree's writes (and the reads its users note) by top-level name.
+	NamespaceStats *NamespaceStats
 }
 
 // Tree is the data tree.
