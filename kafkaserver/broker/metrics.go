@@ -108,14 +108,14 @@ type promLog struct{ l *slog.Logger }
 
 func (p promLog) Println(v ...any) { p.l.Error("metrics handler", "err", fmt.Sprint(v...)) }
 
-// clientQuotaMetrics lists the produce and fetch quota sensors.
+// clientQuotaMetrics lists the produce, fetch and controller mutation quota sensors.
 func (b *Broker) clientQuotaMetrics() []metrics.ClientQuota {
 	now := time.Now().UnixMilli()
 	var out []metrics.ClientQuota
-	for _, q := range []*quota.Clients{b.quotas.Produce, b.quotas.Fetch} {
+	for _, q := range []*quota.Clients{b.quotas.Produce, b.quotas.Fetch, b.quotas.ControllerMutation} {
 		for _, s := range q.Stats(now) {
 			out = append(out, metrics.ClientQuota{Type: q.Type(), User: s.User, ClientID: s.ClientID,
-				ByteRate: s.Rate, ThrottleTime: s.ThrottleTime})
+				Rate: s.Rate, Tokens: s.Tokens, ThrottleTime: s.ThrottleTime})
 		}
 	}
 	return out

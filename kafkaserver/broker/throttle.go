@@ -44,6 +44,9 @@ func newClientQuotas(cfg *serverprops.Config) *quota.ClientQuotas {
 	consumer, _ := cfg.Long("quota.consumer.default")
 	windows, _ := cfg.Int("quota.window.num")
 	secs, _ := cfg.Int("quota.window.size.seconds")
+	ctrlWindows, _ := cfg.Int("controller.quota.window.num")
+	ctrlSecs, _ := cfg.Int("controller.quota.window.size.seconds")
 	return quota.NewClientQuotas(quota.ClientQuotasConfig{ProducerDefault: producer, ConsumerDefault: consumer,
-		Windows: int(windows), WindowSeconds: int(secs)})
+		Windows: int(windows), WindowSeconds: int(secs), ControllerWindows: int(ctrlWindows),
+		ControllerWindowSeconds: int(ctrlSecs)})
 }

@@ -51,7 +51,7 @@ func (h *Handlers) findCoordinator(_ context.Context, rc *kwire.RequestContext, 
 	}
 	tm, ok := h.cache.Topic(topic)
 	if !ok {
-		h.ensureInternalTopic(topic)
+		h.ensureInternalTopic(rc, topic)
 		return fail(kerr.CoordinatorNotAvailable)
 	}
 	pm, ok := tm.Partitions[coordlog.PartitionFor(req.CoordinatorKey, parts)]

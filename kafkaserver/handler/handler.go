@@ -47,7 +47,8 @@ type Config struct {
 	Loggers *loggers.Registry
 	// Stats counts what produce and fetch requests move (BrokerTopicMetrics); nil counts into a value of its own.
 	Stats *metrics.TopicStats
-	// Quotas are the client quotas (producer_byte_rate, consumer_byte_rate); nil enforces none.
+	// Quotas are the client quotas (producer_byte_rate, consumer_byte_rate, controller_mutation_rate); nil enforces
+	// none.
 	Quotas *quota.ClientQuotas
 	// Authorizer is AclAuthorizer (authorizer.class.name); nil allows every request, as Kafka without one.
 	Authorizer *acl.Authorizer

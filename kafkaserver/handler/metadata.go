@@ -158,7 +158,7 @@ func (h *Handlers) topicMetadata(rc *kwire.RequestContext, req *kmsg.MetadataReq
 	}
 	tm, ok := h.cache.Topic(name)
 	if !ok {
-		rt.ErrorCode = h.autoCreateError(name, autoCreate)
+		rt.ErrorCode = h.autoCreateError(rc, name, autoCreate)
 		return rt
 	}
 	rt.TopicID = tm.ID

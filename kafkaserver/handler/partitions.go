@@ -10,13 +10,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/kafkaserver/assign"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
 )
 
 // createPartitions is KafkaApis.handleCreatePartitionsRequest in ZooKeeper mode (ZkAdminManager.createPartitions),
 // for topics the principal may ALTER: extend each topic's znode with the new partitions' replicas, then answer once
-// the controller has elected their leaders, or REQUEST_TIMED_OUT after timeout_ms.
+// the controller has elected their leaders, or REQUEST_TIMED_OUT after timeout_ms. The partitions added count
+// against the client's controller mutation quota, strictly from v3.
 func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.CreatePartitionsRequest)
 	if !ok {
@@ -24,6 +26,7 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 	}
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	resp.Version = req.Version
+	mq := h.mutationQuota(rc, req.Version >= 3)
 	count := map[string]int{}
 	for _, t := range req.Topics {
 		count[t.Topic]++
@@ -50,7 +53,7 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 		case !alterable[t.Topic]:
 			err = &messageError{kerr.TopicAuthorizationFailed, "The topic authorization is failed."}
 		default:
-			err = h.createTopicPartitions(t, req.ValidateOnly)
+			err = h.createTopicPartitions(t, req.ValidateOnly, mq)
 		}
 		if err != nil {
 			rt.ErrorCode, rt.ErrorMessage = apiError(err)
@@ -75,12 +78,14 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 			}
 		}
 	}
+	resp.ThrottleMillis = h.mutationThrottle(rc, mq)
 	return resp, nil
 }
 
 // createTopicPartitions validates and writes one topic's new partitions (AdminZkClient.createNewPartitionsAssignment
-// and createPartitionsWithAssignment). The topic id and existing partitions are kept as they are.
-func (h *Handlers) createTopicPartitions(t kmsg.CreatePartitionsRequestTopic, validateOnly bool) error {
+// and createPartitionsWithAssignment), once they are recorded against mq. The topic id and existing partitions are
+// kept as they are.
+func (h *Handlers) createTopicPartitions(t kmsg.CreatePartitionsRequestTopic, validateOnly bool, mq *quota.MutationQuota) error {
 	deleting, err := h.zk.IsTopicMarkedForDeletion(t.Topic)
 	if err != nil {
 		return fmt.Errorf("create partitions of %s: %w", t.Topic, err)
@@ -147,6 +152,9 @@ func (h *Handlers) createTopicPartitions(t kmsg.CreatePartitionsRequestTopic, va
 	}
 	if validateOnly {
 		return nil
+	}
+	if err := recordMutations(mq, int(add)); err != nil {
+		return err
 	}
 	for p, replicas := range added {
 		ta.Partitions[p] = zkmeta.ReplicaAssignment{Replicas: replicas}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
@@ -88,4 +89,41 @@ func fetchResponseSize(req *kmsg.FetchRequest, parts []fetchsession.PartitionReq
 		}
 	}
 	return 4 + len(resp.AppendTo(nil)) + records
+}
+
+// mutationQuota is ControllerMutationQuotaManager.newQuotaFor: the controller mutation quota of a request, strict
+// (the request's mutations over the quota are refused) from the version that says so, permissive before it; nil
+// (unbounded) without quotas.
+func (h *Handlers) mutationQuota(rc *kwire.RequestContext, strict bool) *quota.MutationQuota {
+	q := h.cfg.Quotas
+	if q == nil || q.ControllerMutation == nil {
+		return nil
+	}
+	return q.ControllerMutation.MutationQuota(rc.Conn.Principal().Name, rc.ClientID(), strict, time.Now().UnixMilli())
+}
+
+// autoCreateQuota is the permissive quota automatic topic creation records into (Metadata, FindCoordinator): it
+// counts against the client's controller mutations but never throttles the response.
+func (h *Handlers) autoCreateQuota(rc *kwire.RequestContext) *quota.MutationQuota {
+	return h.mutationQuota(rc, false)
+}
+
+// mutationThrottle is sendResponseMaybeThrottleWithControllerQuota: the throttle time mq has left, given to the
+// response and muting the connection for that long.
+func (h *Handlers) mutationThrottle(rc *kwire.RequestContext, mq *quota.MutationQuota) int32 {
+	now := time.Now().UnixMilli()
+	ms := mq.ThrottleTime(now)
+	if ms <= 0 {
+		return 0
+	}
+	return int32(throttle(rc, h.cfg.Quotas.ControllerMutation, ms, now))
+}
+
+// recordMutations records n partition mutations against mq; a strict quota's refusal is THROTTLING_QUOTA_EXCEEDED
+// without a message (ApiError leaves out the exception's, Errors' own).
+func recordMutations(mq *quota.MutationQuota, n int) error {
+	if err := mq.Record(float64(n), time.Now().UnixMilli()); err != nil {
+		return kerr.ThrottlingQuotaExceeded
+	}
+	return nil
 }

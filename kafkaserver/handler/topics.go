@@ -15,6 +15,7 @@ import (
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/assign"
+	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
@@ -24,9 +25,10 @@ import (
 var ibp28, _ = serverprops.ParseAPIVersion("2.8-IV0")
 
 // createTopic is ZkAdminManager.createTopics for one topic: resolve defaults, assign replicas over the live
-// brokers the controller told us about, validate, and (unless validateOnly) write the config and topic znodes.
+// brokers the controller told us about, validate, and (unless validateOnly) record its partitions against the
+// controller mutation quota mq, then write the config and topic znodes.
 func (h *Handlers) createTopic(name string, numPartitions int32, rf int16, manual map[int32][]int32,
-	configs map[string]string, validateOnly bool) (map[int32][]int32, error) {
+	configs map[string]string, validateOnly bool, mq *quota.MutationQuota) (map[int32][]int32, error) {
 	if _, ok := h.cache.Topic(name); ok {
 		return nil, fmt.Errorf("%w: Topic '%s' already exists.", zkmeta.ErrTopicExists, name)
 	}
@@ -63,6 +65,9 @@ func (h *Handlers) createTopic(name string, numPartitions int32, rf int16, manua
 	if validateOnly {
 		return assignment, nil
 	}
+	if err := recordMutations(mq, len(assignment)); err != nil {
+		return nil, err
+	}
 	var id zkmeta.Uuid
 	if h.props.InterBrokerProtocolVersion.ID >= ibp28.ID {
 		var err error
@@ -78,18 +83,19 @@ func (h *Handlers) createTopic(name string, numPartitions int32, rf int16, manua
 }
 
 // autoCreateError is the error code Metadata gives a topic missing from the cache, creating it when allowed
-// (AutoTopicCreationManager): LEADER_NOT_AVAILABLE once created or already being created.
-func (h *Handlers) autoCreateError(name string, autoCreate bool) int16 {
+// (AutoTopicCreationManager, its partitions counted against the client's controller mutation quota without
+// throttling it): LEADER_NOT_AVAILABLE once created or already being created.
+func (h *Handlers) autoCreateError(rc *kwire.RequestContext, name string, autoCreate bool) int16 {
 	if err := zkmeta.ValidateTopicName(name); err != nil {
 		return kerr.InvalidTopicException.Code
 	}
 	if !autoCreate {
 		return kerr.UnknownTopicOrPartition.Code
 	}
-	if code, ok := h.ensureInternalTopic(name); ok {
+	if code, ok := h.ensureInternalTopic(rc, name); ok {
 		return code
 	}
-	_, err := h.createTopic(name, -1, -1, nil, map[string]string{}, false)
+	_, err := h.createTopic(name, -1, -1, nil, map[string]string{}, false, h.autoCreateQuota(rc))
 	if err != nil && !errors.Is(err, zkmeta.ErrTopicExists) {
 		h.logger.Warn("auto-creating topic failed", "topic", name, "err", err)
 		return errCode(err)
@@ -97,9 +103,9 @@ func (h *Handlers) autoCreateError(name string, autoCreate bool) int16 {
 	return kerr.LeaderNotAvailable.Code
 }
 
-// ensureInternalTopic creates __consumer_offsets or __transaction_state with their own settings; ok is false for
-// other topics.
-func (h *Handlers) ensureInternalTopic(name string) (int16, bool) {
+// ensureInternalTopic creates __consumer_offsets or __transaction_state with their own settings, for rc's request
+// (whose client's controller mutation quota counts the partitions); ok is false for other topics.
+func (h *Handlers) ensureInternalTopic(rc *kwire.RequestContext, name string) (int16, bool) {
 	var parts int32
 	var rf int16
 	var configs map[string]string
@@ -120,7 +126,8 @@ func (h *Handlers) ensureInternalTopic(name string) (int16, bool) {
 	if len(h.cache.AliveBrokers()) < int(rf) {
 		return kerr.CoordinatorNotAvailable.Code, true
 	}
-	if _, err := h.createTopic(name, parts, rf, nil, configs, false); err != nil && !errors.Is(err, zkmeta.ErrTopicExists) {
+	if _, err := h.createTopic(name, parts, rf, nil, configs, false, h.autoCreateQuota(rc)); err != nil &&
+		!errors.Is(err, zkmeta.ErrTopicExists) {
 		h.logger.Warn("creating internal topic failed", "topic", name, "err", err)
 		return errCode(err), true
 	}
@@ -163,7 +170,8 @@ func (h *Handlers) topicReady(name string, n int) bool {
 // createTopics is KafkaApis.handleCreateTopicsRequest in ZooKeeper mode: write the znodes, then answer once the
 // controller has elected leaders for every partition, or REQUEST_TIMED_OUT after timeout_ms. Creating takes CREATE
 // on the cluster or on the topic; the created topic's configs, partition count and id are only shown with
-// DESCRIBE_CONFIGS on it (else its config error is TOPIC_AUTHORIZATION_FAILED).
+// DESCRIBE_CONFIGS on it (else its config error is TOPIC_AUTHORIZATION_FAILED). Each topic's partitions count
+// against the client's controller mutation quota, strictly from v6.
 func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.CreateTopicsRequest)
 	if !ok {
@@ -171,6 +179,7 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 	}
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	resp.Version = req.Version
+	mq := h.mutationQuota(rc, req.Version >= 6)
 	count := map[string]int{}
 	names := make([]string, len(req.Topics))
 	for i, t := range req.Topics {
@@ -211,7 +220,7 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 				configs[c.Name] = *c.Value
 			}
 		}
-		assignment, err := h.createTopic(t.Topic, t.NumPartitions, t.ReplicationFactor, manual, configs, req.ValidateOnly)
+		assignment, err := h.createTopic(t.Topic, t.NumPartitions, t.ReplicationFactor, manual, configs, req.ValidateOnly, mq)
 		switch {
 		case err != nil:
 			// A failed creation shows no config error (handleCreateTopicsResults resets it).
@@ -254,6 +263,7 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 			resp.Topics[i].TopicID = tm.ID
 		}
 	}
+	resp.ThrottleMillis = h.mutationThrottle(rc, mq)
 	return resp, nil
 }
 
@@ -283,7 +293,9 @@ func describedConfigs(entries []serverprops.ConfigEntry) []kmsg.CreateTopicsResp
 
 // deleteTopics is KafkaApis.handleDeleteTopicsRequest in ZooKeeper mode: mark each topic under
 // /admin/delete_topics and answer once the controller has removed it from the metadata cache (or REQUEST_TIMED_OUT).
-// A topic needs DELETE; one named by id also DESCRIBE, without which its name is not returned.
+// A topic needs DELETE; one named by id also DESCRIBE, without which its name is not returned. Each topic's
+// partitions count against the client's controller mutation quota (strictly from v5) before it is marked, even
+// when it already was.
 func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
 	req, ok := r.(*kmsg.DeleteTopicsRequest)
 	if !ok {
@@ -291,6 +303,7 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 	}
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	resp.Version = req.Version
+	mq := h.mutationQuota(rc, req.Version >= 5)
 	type target struct {
 		name *string // as requested; nil when named by id
 		id   [16]byte
@@ -352,8 +365,11 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 				err = kerr.UnknownTopicOrPartition
 			} else {
 				rt.TopicID = tm.ID
-				if cerr := h.zk.CreateDeleteTopicPath(*rt.Topic); cerr != nil && !errors.Is(cerr, zk.ErrNodeExists) {
-					err = fmt.Errorf("mark %s for deletion: %w", *rt.Topic, cerr)
+				err = recordMutations(mq, len(tm.Partitions))
+				if err == nil {
+					if cerr := h.zk.CreateDeleteTopicPath(*rt.Topic); cerr != nil && !errors.Is(cerr, zk.ErrNodeExists) {
+						err = fmt.Errorf("mark %s for deletion: %w", *rt.Topic, cerr)
+					}
 				}
 			}
 		}
@@ -380,6 +396,7 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 			}
 		}
 	}
+	resp.ThrottleMillis = h.mutationThrottle(rc, mq)
 	return resp, nil
 }
 

@@ -14,6 +14,8 @@ import (
 const (
 	Produce = "Produce"
 	Fetch   = "Fetch"
+	// ControllerMutation is the controller mutation quota's (KIP-599): partitions created or deleted per second.
+	ControllerMutation = "ControllerMutation"
 )
 
 // DefaultEntity is ConfigEntityName.Default: a quota for every user or client id without one of its own.
@@ -27,18 +29,21 @@ const (
 	// RequestPercentage (the request quota, a share of handler time) is stored and described; it is not
 	// enforced yet.
 	RequestPercentage = "request_percentage"
-	// ControllerMutationRate (KIP-599) is accepted in configs; CreateTopics, CreatePartitions and DeleteTopics are
-	// not throttled by it.
+	// ControllerMutationRate (KIP-599) bounds the partitions a client creates or deletes per second, counted in a
+	// token bucket (ClientQuotas.ControllerMutation, see MutationQuota): CreateTopics v6+, CreatePartitions v3+ and
+	// DeleteTopics v5+ refuse a topic with THROTTLING_QUOTA_EXCEEDED while the bucket is below zero; older versions
+	// are executed and only their responses throttled; automatic topic creation is counted, never throttled.
 	ControllerMutationRate = "controller_mutation_rate"
 )
 
 // sensorExpiryMs is InactiveSensorExpirationTimeSeconds: a user's or client's sensors go after an hour unused.
 const sensorExpiryMs = 3600_000
 
-// Avg's windows in Kafka's default MetricConfig, used by the throttle-time sensors.
+// The windows of Kafka's default MetricConfig (metrics.num.samples, metrics.sample.window.ms), which the stats
+// without a quota of their own use: the throttle-time Avg and the controller mutations' mutation-rate.
 const (
-	avgWindows  = 2
-	avgWindowMs = 30_000
+	defaultWindows  = 2
+	defaultWindowMs = 30_000
 )
 
 // Entity names a quota's znode: User is a sanitized user name or DefaultEntity, Client a client id or
@@ -73,11 +78,13 @@ type Tags struct {
 
 // ClientConfig configures a Clients (ClientQuotaManagerConfig).
 type ClientConfig struct {
-	// Type is Produce or Fetch.
+	// Type is Produce, Fetch or ControllerMutation.
 	Type string
 	// Default is the static client-id quota (quota.producer.default, quota.consumer.default); 0 or Unbounded: none.
 	Default float64
-	// Windows and WindowMs are quota.window.num and quota.window.size.seconds.
+	// Windows and WindowMs are quota.window.num and quota.window.size.seconds (controller.quota.window.num and
+	// controller.quota.window.size.seconds for ControllerMutation, whose token bucket holds a quota's worth of
+	// Windows × WindowMs).
 	Windows  int
 	WindowMs int64
 }
@@ -96,8 +103,11 @@ type Clients struct {
 }
 
 type clientSensor struct {
-	rate       Rate
-	throttle   Avg
+	rate     Rate
+	throttle Avg
+	// tokens is the ControllerMutation sensor's token bucket, which its quota is checked against (its rate, the
+	// mutation-rate metric, is only measured); nil for the other types.
+	tokens     *TokenBucket
 	lastRecord int64
 }
 
@@ -112,7 +122,7 @@ func NewClients(cfg ClientConfig) *Clients {
 	return c
 }
 
-// Type is the quota type (Produce or Fetch).
+// Type is the quota type (Produce, Fetch or ControllerMutation).
 func (c *Clients) Type() string { return c.cfg.Type }
 
 // Enabled is quotasEnabled: some quota of this type has been set since start (it stays true when all are removed
@@ -213,7 +223,10 @@ func (c *Clients) sensorLocked(t Tags, nowMs int64) *clientSensor {
 	}
 	s := c.sensors[t]
 	if s == nil {
-		s = &clientSensor{rate: NewRate(c.cfg.Windows, c.cfg.WindowMs), throttle: NewAvg(avgWindows, avgWindowMs)}
+		s = &clientSensor{rate: NewRate(c.cfg.Windows, c.cfg.WindowMs), throttle: NewAvg(defaultWindows, defaultWindowMs)}
+		if c.cfg.Type == ControllerMutation {
+			s.rate, s.tokens = NewRate(defaultWindows, defaultWindowMs), &TokenBucket{}
+		}
 		c.sensors[t] = s
 	}
 	s.lastRecord = nowMs
@@ -221,7 +234,8 @@ func (c *Clients) sensorLocked(t Tags, nowMs int64) *clientSensor {
 }
 
 // RecordAndThrottle is maybeRecordAndGetThrottleTimeMs: it records value for the client and returns how long in
-// ms it must wait to be back under its quota, 0 when it is under (or no quota of this type was ever set).
+// ms it must wait to be back under its quota, 0 when it is under (or no quota of this type was ever set). It is
+// for the rate quotas (Produce, Fetch); controller mutations go through a MutationQuota.
 func (c *Clients) RecordAndThrottle(user, clientID string, value float64, nowMs int64) int {
 	if !c.Enabled() {
 		return 0
@@ -279,8 +293,11 @@ func (c *Clients) MaxValueInWindow(user, clientID string) float64 {
 // SensorStats is one sensor's measures, for metrics.
 type SensorStats struct {
 	Tags
-	// Rate is the measured rate (byte-rate; request-time for the Request type, in percent).
+	// Rate is the measured rate (byte-rate; request-time for the Request type, in percent; mutation-rate, partition
+	// mutations per second, for ControllerMutation).
 	Rate float64
+	// Tokens is what is left in a ControllerMutation sensor's token bucket (0 for the other types).
+	Tokens float64
 	// ThrottleTime is the mean throttle time in ms given over the last minute (NaN: none).
 	ThrottleTime float64
 }
@@ -294,7 +311,12 @@ func (c *Clients) Stats(nowMs int64) []SensorStats {
 		if nowMs-s.lastRecord >= sensorExpiryMs {
 			continue
 		}
-		out = append(out, SensorStats{Tags: t, Rate: s.rate.Measure(nowMs), ThrottleTime: s.throttle.Measure(nowMs)})
+		st := SensorStats{Tags: t, Rate: s.rate.Measure(nowMs), ThrottleTime: s.throttle.Measure(nowMs)}
+		if s.tokens != nil {
+			bound, burst := c.bucketLocked(t)
+			st.Tokens = s.tokens.Measure(bound, burst, nowMs)
+		}
+		out = append(out, st)
 	}
 	return out
 }
@@ -324,9 +346,9 @@ func Desanitize(name string) (string, error) {
 	return s, nil
 }
 
-// ClientQuotas are a broker's client quota managers (QuotaManagers' produce and fetch).
+// ClientQuotas are a broker's client quota managers (QuotaManagers' produce, fetch and controllerMutation).
 type ClientQuotas struct {
-	Produce, Fetch *Clients
+	Produce, Fetch, ControllerMutation *Clients
 }
 
 // ClientQuotasConfig is what the managers take from server.properties.
@@ -334,20 +356,25 @@ type ClientQuotasConfig struct {
 	ProducerDefault, ConsumerDefault int64 // quota.producer.default, quota.consumer.default
 	Windows                          int   // quota.window.num
 	WindowSeconds                    int   // quota.window.size.seconds
+	ControllerWindows                int   // controller.quota.window.num
+	ControllerWindowSeconds          int   // controller.quota.window.size.seconds
 }
 
-// NewClientQuotas returns the managers.
+// NewClientQuotas returns the managers. The controller mutation quota has no static default (Kafka gives it none).
 func NewClientQuotas(cfg ClientQuotasConfig) *ClientQuotas {
 	windowMs := int64(cfg.WindowSeconds) * 1000
 	return &ClientQuotas{
 		Produce: NewClients(ClientConfig{Type: Produce, Default: float64(cfg.ProducerDefault), Windows: cfg.Windows, WindowMs: windowMs}),
 		Fetch:   NewClients(ClientConfig{Type: Fetch, Default: float64(cfg.ConsumerDefault), Windows: cfg.Windows, WindowMs: windowMs}),
+		ControllerMutation: NewClients(ClientConfig{Type: ControllerMutation, Windows: cfg.ControllerWindows,
+			WindowMs: int64(cfg.ControllerWindowSeconds) * 1000}),
 	}
 }
 
 // Apply is QuotaConfigHandler.updateQuotaConfig: entity's quotas become those of its config (a key that is absent
-// removes that quota). A value that does not parse fails the change, as in Kafka, before anything is applied;
-// request_percentage is checked but not enforced.
+// removes that quota): producer_byte_rate, consumer_byte_rate and controller_mutation_rate take effect on the
+// requests that follow; request_percentage is checked but not enforced. A value that does not parse fails the
+// change before anything is applied (Kafka applies the keys before the bad one).
 func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 	type change struct {
 		c     *Clients
@@ -358,7 +385,8 @@ func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 		key     string
 		c       *Clients
 		integer bool
-	}{{ProducerByteRate, q.Produce, true}, {ConsumerByteRate, q.Fetch, true}, {RequestPercentage, nil, false}} {
+	}{{ProducerByteRate, q.Produce, true}, {ConsumerByteRate, q.Fetch, true}, {RequestPercentage, nil, false},
+		{ControllerMutationRate, q.ControllerMutation, false}} {
 		v, ok := config[k.key]
 		var b *float64
 		if ok {

@@ -113,15 +113,21 @@ func TestSanitize(t *testing.T) {
 // A quota config applies as a whole: every key present sets its quota, every key absent removes it, and a value
 // that does not parse changes nothing.
 func TestClientQuotasApply(t *testing.T) {
-	q := NewClientQuotas(ClientQuotasConfig{ProducerDefault: Unbounded, ConsumerDefault: Unbounded, Windows: 11, WindowSeconds: 1})
+	q := NewClientQuotas(ClientQuotasConfig{ProducerDefault: Unbounded, ConsumerDefault: Unbounded, Windows: 11, WindowSeconds: 1,
+		ControllerWindows: 11, ControllerWindowSeconds: 1})
 	e := Entity{Client: "app"}
-	if err := q.Apply(e, map[string]string{ProducerByteRate: "100", ConsumerByteRate: "200", RequestPercentage: "50.5"}); err != nil {
+	if q.ControllerMutation.Enabled() {
+		t.Fatal("controller mutation quota enabled without a quota")
+	}
+	if err := q.Apply(e, map[string]string{ProducerByteRate: "100", ConsumerByteRate: "200", RequestPercentage: "50.5",
+		ControllerMutationRate: "2.5"}); err != nil {
 		t.Fatal(err)
 	}
-	if q.Produce.Quota("u", "app") != 100 || q.Fetch.Quota("u", "app") != 200 {
-		t.Fatalf("quotas %v %v", q.Produce.Quota("u", "app"), q.Fetch.Quota("u", "app"))
+	if q.Produce.Quota("u", "app") != 100 || q.Fetch.Quota("u", "app") != 200 || q.ControllerMutation.Quota("u", "app") != 2.5 {
+		t.Fatalf("quotas %v %v %v", q.Produce.Quota("u", "app"), q.Fetch.Quota("u", "app"), q.ControllerMutation.Quota("u", "app"))
 	}
-	for _, bad := range []map[string]string{{ProducerByteRate: "1.5"}, {ConsumerByteRate: "x"}, {RequestPercentage: "lots"}} {
+	for _, bad := range []map[string]string{{ProducerByteRate: "1.5"}, {ConsumerByteRate: "x"}, {RequestPercentage: "lots"},
+		{ProducerByteRate: "7", ControllerMutationRate: "fast"}} {
 		if err := q.Apply(e, bad); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
@@ -132,7 +138,9 @@ func TestClientQuotasApply(t *testing.T) {
 	if err := q.Apply(e, map[string]string{ConsumerByteRate: "300"}); err != nil {
 		t.Fatal(err)
 	}
-	if !math.IsInf(q.Produce.Quota("u", "app"), 1) || q.Fetch.Quota("u", "app") != 300 {
-		t.Fatalf("after the producer quota was dropped: %v %v", q.Produce.Quota("u", "app"), q.Fetch.Quota("u", "app"))
+	if !math.IsInf(q.Produce.Quota("u", "app"), 1) || q.Fetch.Quota("u", "app") != 300 ||
+		!math.IsInf(q.ControllerMutation.Quota("u", "app"), 1) {
+		t.Fatalf("after the producer and mutation quotas were dropped: %v %v %v", q.Produce.Quota("u", "app"),
+			q.Fetch.Quota("u", "app"), q.ControllerMutation.Quota("u", "app"))
 	}
 }

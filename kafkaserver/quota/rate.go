@@ -110,3 +110,30 @@ func (a *Avg) Measure(nowMs int64) float64 {
 	}
 	return total / float64(n)
 }
+
+// TokenBucket is Kafka's TokenBucket stat (KIP-599), the controller mutation quota's measure: credits refill at
+// the quota's rate (per second) up to a burst, what is recorded takes them, and the quota is exhausted while they
+// are below zero. Like Kafka's it starts empty at time 0, so a first look at a wall-clock time finds it full. It
+// is not safe for concurrent use.
+type TokenBucket struct {
+	tokens float64
+	lastMs int64
+}
+
+// refill adds rate credits per second elapsed since the last look, up to burst.
+func (b *TokenBucket) refill(rate, burst float64, nowMs int64) {
+	b.tokens = min(burst, b.tokens+rate*(float64(nowMs-b.lastMs)/1000))
+	b.lastMs = nowMs
+}
+
+// Measure is the credits left at nowMs for a refill rate and burst.
+func (b *TokenBucket) Measure(rate, burst float64, nowMs int64) float64 {
+	b.refill(rate, burst, nowMs)
+	return b.tokens
+}
+
+// Record takes v credits at nowMs (a negative v gives them back, never beyond the burst).
+func (b *TokenBucket) Record(v, rate, burst float64, nowMs int64) {
+	b.refill(rate, burst, nowMs)
+	b.tokens = min(burst, b.tokens-v)
+}
