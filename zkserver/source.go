@@ -65,16 +65,16 @@ func (x source) ServerMetrics() map[string]any {
 		m = map[string]any{}
 	}
 	var q tree.QuotaNamespaces
-	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { q = t.QuotaMetrics() })
-	m["quota_count_limit_per_namespace"], m["quota_bytes_limit_per_namespace"] = q.CountLimit, q.BytesLimit
-	m["quota_count_usage_per_namespace"], m["quota_bytes_usage_per_namespace"] = q.CountUsage, q.BytesUsage
-	m["quota_exceeded_error_per_namespace"] = x.s.proc.Stats.QuotaExceeded()
 	var read, write map[string]tree.NSSummary
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
+		q = t.QuotaMetrics()
 		if ns := t.NamespaceStats(); ns != nil {
 			read, write = ns.Snapshot()
 		}
 	})
+	m["quota_count_limit_per_namespace"], m["quota_bytes_limit_per_namespace"] = q.CountLimit, q.BytesLimit
+	m["quota_count_usage_per_namespace"], m["quota_bytes_usage_per_namespace"] = q.CountUsage, q.BytesUsage
+	m["quota_exceeded_error_per_namespace"] = x.s.proc.Stats.QuotaExceeded()
 	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
 	return m
 }

@@ -188,9 +188,21 @@ func (t *Tree) updateQuotaForPath(path string) {
 // setupQuota rebuilds the quota set and stat nodes after a snapshot load:
 // every leaf under /zookeeper/quota named zookeeper_limits marks its path.
 func (t *Tree) setupQuota() {
-	if t.nodes[QuotaPath] == nil {
-		return
-	}
+	end := "/" + limitNode
+	t.eachQuotaLeaf(func(p string, _ *Node) {
+		if strings.HasSuffix(p, end) {
+			real := p[len(QuotaPath):strings.Index(p, end)]
+			t.updateQuotaForPath(real)
+			if real != "" {
+				t.quotas[trieKey(real)] = struct{}{}
+			}
+		}
+	})
+}
+
+// eachQuotaLeaf calls f, in path order, for every node under /zookeeper/quota without children: where Apache's
+// setupQuota and QuotaMetricsUtils look for limits and stats nodes.
+func (t *Tree) eachQuotaLeaf(f func(p string, n *Node)) {
 	var walk func(p string)
 	walk = func(p string) {
 		n := t.nodes[p]
@@ -198,14 +210,7 @@ func (t *Tree) setupQuota() {
 			return
 		}
 		if len(n.Children) == 0 {
-			end := "/" + limitNode
-			if strings.HasSuffix(p, end) {
-				real := p[len(QuotaPath):strings.Index(p, end)]
-				t.updateQuotaForPath(real)
-				if real != "" {
-					t.quotas[trieKey(real)] = struct{}{}
-				}
-			}
+			f(p, n)
 			return
 		}
 		for _, c := range sortedKeys(n.Children) {
@@ -296,18 +301,7 @@ type QuotaNamespaces struct {
 func (t *Tree) QuotaMetrics() QuotaNamespaces {
 	m := QuotaNamespaces{CountLimit: map[string]int64{}, BytesLimit: map[string]int64{},
 		CountUsage: map[string]int64{}, BytesUsage: map[string]int64{}}
-	var walk func(p string)
-	walk = func(p string) {
-		n := t.nodes[p]
-		if n == nil {
-			return
-		}
-		if len(n.Children) > 0 {
-			for c := range n.Children {
-				walk(p + "/" + c)
-			}
-			return
-		}
+	t.eachQuotaLeaf(func(p string, n *Node) {
 		isLimit, isStat := strings.HasSuffix(p, "/"+limitNode), strings.HasSuffix(p, "/"+statNode)
 		if !isLimit && !isStat {
 			return
@@ -324,8 +318,7 @@ func (t *Tree) QuotaMetrics() QuotaNamespaces {
 			m.CountUsage[ns] += st.get("count")
 			m.BytesUsage[ns] += st.get("bytes")
 		}
-	}
-	walk(QuotaPath)
+	})
 	return m
 }
 
