@@ -223,9 +223,11 @@ func (c *Clients) sensorLocked(t Tags, nowMs int64) *clientSensor {
 	}
 	s := c.sensors[t]
 	if s == nil {
-		s = &clientSensor{rate: NewRate(c.cfg.Windows, c.cfg.WindowMs), throttle: NewAvg(defaultWindows, defaultWindowMs)}
+		s = &clientSensor{throttle: NewAvg(defaultWindows, defaultWindowMs)}
 		if c.cfg.Type == ControllerMutation {
 			s.rate, s.tokens = NewRate(defaultWindows, defaultWindowMs), &TokenBucket{}
+		} else {
+			s.rate = NewRate(c.cfg.Windows, c.cfg.WindowMs)
 		}
 		c.sensors[t] = s
 	}
