@@ -157,6 +157,10 @@ func Start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.ln.Serve()
+	if s.secure != nil {
+		s.secure.Serve()
+	}
 	s.log.Info("serving clients", "addr", ln.Addr().String(), "zxid", fmt.Sprintf("0x%x", proc.LastZxid()))
 	return s, nil
 }

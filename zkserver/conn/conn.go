@@ -76,10 +76,15 @@ func Listen(cfg Config, p *pipeline.Processor) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on client port %s: %w", cfg.Addr, err)
 	}
-	l := &Listener{cfg: cfg, ln: ln, p: p, log: cfg.Logger, conns: map[*Conn]struct{}{}, perIP: map[string]int{}}
+	return &Listener{cfg: cfg, ln: ln, p: p, log: cfg.Logger, conns: map[*Conn]struct{}{}, perIP: map[string]int{}}, nil
+}
+
+// Serve starts accepting connections. It is separate from Listen so that the
+// owner holds the listener before any four-letter word can ask it for its
+// connections (a stat arriving during start-up used to find none yet).
+func (l *Listener) Serve() {
 	l.wg.Add(1)
 	go l.accept()
-	return l, nil
 }
 
 // Addr is the bound address.
