@@ -107,6 +107,13 @@ type RequestContext struct {
 
 	closeAfter atomic.Bool
 
+	// started is when the request's decoding began; localDone, once set, is how long after that its handler
+	// reached its first wait (LocalComplete), in nanoseconds plus one.
+	started   time.Time
+	localDone atomic.Int64
+	// onSent, if set, is given how long the response took to encode and write.
+	onSent func(time.Duration)
+
 	bufs    *bufPool // the server's scratch buffers; nil in contexts made outside a connection's reader
 	scratch []*[]byte
 	regions regions // file regions of a Fetch response (sendfile.go)
@@ -178,6 +185,32 @@ func (rc *RequestContext) ClientID() string {
 // CloseAfterResponse closes the connection once this request's response (if any) is written,
 // as Kafka does after a failed SASL authentication.
 func (rc *RequestContext) CloseAfterResponse() { rc.closeAfter.Store(true) }
+
+// LocalComplete marks the end of the handler's own work: what follows is a wait (a long-polling fetch, acks=all,
+// a group's rebalance), which Kafka spends in purgatory rather than on a request handler thread. Only the first
+// call counts.
+func (rc *RequestContext) LocalComplete() {
+	if rc.started.IsZero() {
+		return
+	}
+	rc.localDone.CompareAndSwap(0, int64(time.Since(rc.started))+1)
+}
+
+// ThreadTime is Kafka's requestThreadTimeNanos: from the start of the request's decoding to LocalComplete, or to
+// now when its handler never waited.
+func (rc *RequestContext) ThreadTime() time.Duration {
+	if rc.started.IsZero() {
+		return 0
+	}
+	if d := rc.localDone.Load(); d > 0 {
+		return time.Duration(d - 1)
+	}
+	return time.Since(rc.started)
+}
+
+// OnSent has f told how long the response took to encode and write (Kafka's network thread time, which the
+// request quota also counts). Call it before the handler returns.
+func (rc *RequestContext) OnSent(f func(time.Duration)) { rc.onSent = f }
 
 // pending is one slot in a connection's response queue, in request order.
 type pending struct {
@@ -430,6 +463,7 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 	if handled, keepReading := c.authFrame(frame); handled {
 		return keepReading
 	}
+	started := time.Now()
 	if len(frame) < 4 {
 		return c.protocolError(fmt.Errorf("error parsing request header: %w", errShortHeader))
 	}
@@ -451,7 +485,7 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 	if err != nil {
 		return c.protocolError(fmt.Errorf("error parsing request header, api key %d: %w", h.APIKey, err))
 	}
-	rc := &RequestContext{Conn: c.pub, Header: h, RequestSize: len(frame), bufs: &c.s.bigBufs}
+	rc := &RequestContext{Conn: c.pub, Header: h, RequestSize: len(frame), bufs: &c.s.bigBufs, started: started}
 	p := &pending{rc: rc, done: make(chan struct{}), version: h.APIVersion,
 		hv: responseHeaderVersion(h.APIKey, req.IsFlexible())}
 	supported := h.APIVersion >= vr[0] && h.APIVersion <= vr[1]
@@ -461,6 +495,7 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 		if p == nil {
 			return false
 		}
+		c.handled(rc, req, p.resp)
 		return c.enqueue(p)
 	}
 	if !supported {
@@ -475,6 +510,7 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 	if !routed && (h.APIKey == keySaslHandshake || h.APIKey == keySaslAuthenticate) {
 		// Authenticated already, or no SASL on this listener: KafkaApis' answer.
 		p.resp = illegalSaslState(h.APIKey)
+		c.handled(rc, req, p.resp)
 		close(p.done)
 		return c.enqueue(p)
 	}
@@ -583,6 +619,15 @@ func (c *conn) run(p *pending, r route, req kmsg.Request) {
 	p.resp, p.err = r.h(c.ctx, p.rc, req)
 	if p.err != nil {
 		p.err = fmt.Errorf("%s v%d handler: %w", kmsg.NameForKey(req.Key()), req.GetVersion(), p.err)
+		return
+	}
+	c.handled(p.rc, req, p.resp)
+}
+
+// handled passes a request answered after authentication to the server's Handled hook.
+func (c *conn) handled(rc *RequestContext, req kmsg.Request, resp kmsg.Response) {
+	if f := c.s.cfg.Handled; f != nil {
+		f(rc, req, resp)
 	}
 }
 
@@ -644,6 +689,10 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 		return false
 	}
 	if p.resp != nil || p.raw != nil {
+		var sendStart time.Time
+		if p.rc.onSent != nil {
+			sendStart = time.Now()
+		}
 		b, out, err := c.encodeVec((*buf)[:0], p)
 		*buf = b
 		if err != nil {
@@ -665,6 +714,9 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 		}
 		if cap(*buf) > 1<<20 {
 			*buf = nil // a rare large encoding is not kept pinned to this connection
+		}
+		if p.rc.onSent != nil {
+			p.rc.onSent(time.Since(sendStart))
 		}
 		if c.admitted {
 			c.lastActive.Store(time.Now().UnixNano())

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -902,5 +903,74 @@ func TestThrottleMutesConnection(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := served.Load(); n != 2 {
 		t.Fatalf("%d requests handled, want 2 (the throttled connection's second must wait)", n)
+	}
+}
+
+// The Handled hook sees every request answered after authentication, ApiVersions and kwire's own SASL answers
+// included, with its response, before it is written: a throttle it sets reaches the client. A request's thread time
+// stops at LocalComplete (the wait after it is not counted), and OnSent is told the write's duration.
+func TestHandledHook(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		seen    []int16
+		threads = map[int16]time.Duration{}
+		local   time.Duration
+		sent    = make(chan time.Duration, 4)
+	)
+	mux := NewMux()
+	// ListGroups waits after its local work, as a long-polling handler does.
+	mux.Handle(16, 0, 4, func(_ context.Context, rc *RequestContext, req kmsg.Request) (kmsg.Response, error) {
+		rc.LocalComplete()
+		mu.Lock()
+		local = rc.ThreadTime()
+		mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+		return req.ResponseKind(), nil
+	})
+	cfg := Config{Handled: func(rc *RequestContext, req kmsg.Request, resp kmsg.Response) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, req.Key())
+		threads[req.Key()] = rc.ThreadTime()
+		if tr, ok := resp.(kmsg.SetThrottleResponse); ok {
+			tr.SetThrottle(7)
+		}
+		rc.OnSent(func(d time.Duration) { sent <- d })
+	}}
+	s, _ := startServer(t, cfg, mux)
+	c := dialRaw(t, s)
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version = 3
+	av.ClientSoftwareName, av.ClientSoftwareVersion = "test", "1.0"
+	lg := kmsg.NewPtrListGroupsRequest()
+	lg.Version = 3
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.Version, hs.Mechanism = 1, "PLAIN"
+	c.write(c.frame(av, 1), c.frame(lg, 2), c.frame(hs, 3))
+	for _, want := range []struct {
+		req kmsg.Request
+		v   int16
+	}{{av, 3}, {lg, 3}, {hs, 1}} {
+		_, r := c.read(want.req, want.v)
+		if tr, ok := r.(kmsg.ThrottleResponse); ok {
+			if ms, _ := tr.Throttle(); ms != 7 {
+				t.Errorf("%s: throttle %d, want the hook's 7", kmsg.NameForKey(want.req.Key()), ms)
+			}
+		}
+	}
+	for range 3 {
+		if d := <-sent; d < 0 {
+			t.Errorf("send time %v", d)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(seen) // ListGroups runs beside the reader, which answers SaslHandshake meanwhile
+	if !slices.Equal(seen, []int16{16, 17, 18}) {
+		t.Fatalf("hook saw keys %v, want ApiVersions, ListGroups, SaslHandshake", seen)
+	}
+	// ListGroups' wait came after LocalComplete: its thread time is the work before it, whenever it is read.
+	if d := threads[16]; d <= 0 || d != local {
+		t.Fatalf("ListGroups thread time %v after the wait, %v before it", d, local)
 	}
 }

@@ -53,6 +53,11 @@ type Config struct {
 	// ApiVersionsHook, if set, may amend a successful ApiVersions response (features,
 	// throttle) before it is sent.
 	ApiVersionsHook func(rc *RequestContext, resp *kmsg.ApiVersionsResponse)
+	// Handled, if set, sees every request answered after authentication (by a handler, or ApiVersions and the
+	// SASL requests kwire answers itself) with its response, before the response is queued to be written: where
+	// the broker's request quota records the request's time and sets its throttle. It runs on the handler's
+	// goroutine; resp is nil for a request without a response (acks=0).
+	Handled func(rc *RequestContext, req kmsg.Request, resp kmsg.Response)
 	// SASL, if set, requires SASL authentication on this listener (SASL_PLAINTEXT). Without it, SaslHandshake and
 	// SaslAuthenticate are answered ILLEGAL_SASL_STATE, as on Kafka's PLAINTEXT listeners.
 	SASL *SASLConfig

@@ -297,7 +297,7 @@ func (b *Broker) start(ctx context.Context) error {
 			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond,
 			Logger:             named("kafka.network.SocketServer"),
 			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
-			Admission: connAdmitter{b.connQuotas},
+			Admission: connAdmitter{b.connQuotas}, Handled: b.handlers.Handled,
 		}
 		if tc := listenerTLS[l.Name]; tc != nil {
 			kc.TLS, kc.TLSPrincipal = tc, tlsconf.PrincipalName

@@ -35,7 +35,7 @@ func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 			Quotas: func() metrics.Quotas {
 				now := time.Now().UnixMilli()
 				return metrics.Quotas{LeaderReplicationByteRate: b.rm.LeaderQuota().Rate(now),
-					FollowerReplicationByteRate: b.rm.FollowerQuota().Rate(now)}
+					FollowerReplicationByteRate: b.rm.FollowerQuota().Rate(now), RequestExemptTime: b.quotas.Request.ExemptRate(now)}
 			},
 			ClientQuotas: b.clientQuotaMetrics,
 		},
@@ -108,11 +108,11 @@ type promLog struct{ l *slog.Logger }
 
 func (p promLog) Println(v ...any) { p.l.Error("metrics handler", "err", fmt.Sprint(v...)) }
 
-// clientQuotaMetrics lists the produce, fetch and controller mutation quota sensors.
+// clientQuotaMetrics lists the produce, fetch, request and controller mutation quota sensors.
 func (b *Broker) clientQuotaMetrics() []metrics.ClientQuota {
 	now := time.Now().UnixMilli()
 	var out []metrics.ClientQuota
-	for _, q := range []*quota.Clients{b.quotas.Produce, b.quotas.Fetch, b.quotas.ControllerMutation} {
+	for _, q := range []*quota.Clients{b.quotas.Produce, b.quotas.Fetch, b.quotas.Request, b.quotas.ControllerMutation} {
 		for _, s := range q.Stats(now) {
 			out = append(out, metrics.ClientQuota{Type: q.Type(), User: s.User, ClientID: s.ClientID,
 				Rate: s.Rate, Tokens: s.Tokens, ThrottleTime: s.ThrottleTime})

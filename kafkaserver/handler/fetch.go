@@ -47,6 +47,7 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 		if wait <= 0 {
 			break
 		}
+		rc.LocalComplete() // the wait is Kafka's purgatory, not its handler thread
 		t := time.NewTimer(wait)
 		select {
 		case <-changed:

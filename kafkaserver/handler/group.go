@@ -71,6 +71,7 @@ func (h *Handlers) joinGroup(ctx context.Context, rc *kwire.RequestContext, r km
 	}
 	done := make(chan *kmsg.JoinGroupResponse, 1)
 	h.cfg.Group.JoinGroup(req, rc.ClientID(), clientHost(rc), func(resp *kmsg.JoinGroupResponse) { done <- resp })
+	rc.LocalComplete()
 	select {
 	case resp := <-done:
 		return resp, nil
@@ -91,6 +92,7 @@ func (h *Handlers) syncGroup(ctx context.Context, rc *kwire.RequestContext, r km
 	}
 	done := make(chan *kmsg.SyncGroupResponse, 1)
 	h.cfg.Group.SyncGroup(req, func(resp *kmsg.SyncGroupResponse) { done <- resp })
+	rc.LocalComplete()
 	select {
 	case resp := <-done:
 		return resp, nil

@@ -63,6 +63,7 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if len(grown) > 0 && req.TimeoutMillis > 0 {
+		rc.LocalComplete()
 		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
 			for i, n := range grown {
 				if !h.topicReady(resp.Topics[i].Topic, n) {

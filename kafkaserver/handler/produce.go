@@ -151,7 +151,7 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	}
 	if req.Acks == 0 {
 		// Over its produce quota, an acks=0 client's connection is muted too.
-		h.produceThrottle(rc)
+		h.produceThrottle(rc, req.Acks)
 		// Kafka closes the connection so an acks=0 producer notices a failure (it gets no response either way).
 		if anyErr {
 			return nil, fmt.Errorf("produce with acks=0 failed on some partition")
@@ -159,6 +159,7 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 		return nil, nil
 	}
 	if len(waits) > 0 {
+		rc.LocalComplete()
 		wctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
 		defer cancel()
 		for _, w := range waits {
@@ -169,7 +170,7 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 	}
 	// Over its produce quota, the client's connection is muted and the response says for how long; recorded when
 	// the response is ready, as Kafka's callback does.
-	resp.ThrottleMillis = int32(h.produceThrottle(rc))
+	resp.ThrottleMillis = int32(h.produceThrottle(rc, req.Acks))
 	return resp, nil
 }
 

@@ -131,6 +131,7 @@ func (h *Handlers) electLeaders(ctx context.Context, rc *kwire.RequestContext, r
 	if err != nil {
 		return nil, fmt.Errorf("elect leaders: %w", err)
 	}
+	rc.LocalComplete()
 	h.awaitLeaders(ctx, results, time.Duration(req.TimeoutMillis)*time.Millisecond)
 
 	resp := kmsg.NewPtrElectLeadersResponse()

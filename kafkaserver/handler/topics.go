@@ -242,6 +242,7 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if len(created) > 0 && req.TimeoutMillis > 0 {
+		rc.LocalComplete()
 		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
 			for i, n := range created {
 				if !h.topicReady(resp.Topics[i].Topic, n) {
@@ -382,6 +383,7 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 	}
 	if len(pending) > 0 && req.TimeoutMillis > 0 {
 		gone := func(i int) bool { _, ok := h.cache.Topic(*resp.Topics[i].Topic); return !ok }
+		rc.LocalComplete()
 		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
 			for _, i := range pending {
 				if !gone(i) {

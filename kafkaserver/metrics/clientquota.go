@@ -7,9 +7,10 @@ import (
 )
 
 // ClientQuota is one client quota sensor's measures (ClientQuotaManager's byte-rate and throttle-time, per user
-// and client id at the level its quota is set; ControllerMutationQuotaManager's mutation-rate and tokens).
+// and client id at the level its quota is set; ClientRequestQuotaManager's request-time; ControllerMutationQuotaManager's
+// mutation-rate and tokens).
 type ClientQuota struct {
-	Type         string // Produce, Fetch or ControllerMutation
+	Type         string // Produce, Fetch, Request or ControllerMutation
 	User         string // sanitized; empty when the quota is not per user
 	ClientID     string // empty when the quota is not per client id
 	Rate         float64
@@ -28,6 +29,9 @@ func newClientQuotaDescs(typ string) clientQuotaDescs {
 		rate:     prometheus.NewDesc(prefix+"byte_rate", typ+" bytes per second of a quota's user and client id.", labels, nil),
 		throttle: prometheus.NewDesc(prefix+"throttle_time", "Mean throttle time in ms given to a quota's user and client id.", labels, nil),
 	}
+	if typ == "Request" {
+		d.rate = prometheus.NewDesc(prefix+"request_time", "Time spent on requests of a quota's user and client id, in percent of a thread.", labels, nil)
+	}
 	if typ == "ControllerMutation" {
 		d.rate = prometheus.NewDesc(prefix+"mutation_rate", "Partitions created or deleted per second by a quota's user and client id.", labels, nil)
 		d.tokens = prometheus.NewDesc(prefix+"tokens", "Mutations left in the token bucket of a quota's user and client id.", labels, nil)
@@ -36,7 +40,7 @@ func newClientQuotaDescs(typ string) clientQuotaDescs {
 }
 
 var clientQuotaTypes = map[string]clientQuotaDescs{"Produce": newClientQuotaDescs("Produce"), "Fetch": newClientQuotaDescs("Fetch"),
-	"ControllerMutation": newClientQuotaDescs("ControllerMutation")}
+	"Request": newClientQuotaDescs("Request"), "ControllerMutation": newClientQuotaDescs("ControllerMutation")}
 
 func describeClientQuotas(ch chan<- *prometheus.Desc) {
 	for _, d := range clientQuotaTypes {

@@ -23,9 +23,12 @@ type Controller struct {
 	PreferredReplicaImbalanceCount int
 }
 
-// Quotas are the replication quotas' measured rates (ReplicationQuotaManager's byte-rate), bytes per second.
+// Quotas are the replication quotas' measured rates (ReplicationQuotaManager's byte-rate), bytes per second, and
+// the request quota's exempt-request-time (the time of requests no request quota applies to, in percent of a
+// thread).
 type Quotas struct {
 	LeaderReplicationByteRate, FollowerReplicationByteRate float64
+	RequestExemptTime                                      float64
 }
 
 // Sources reads the broker's state at each scrape; a nil source reports nothing.
@@ -88,6 +91,8 @@ var (
 			func(q *Quotas) float64 { return q.LeaderReplicationByteRate }),
 		gauge("kafka_server_followerreplication_byte_rate", "Throttled replication bytes per second fetched as follower.",
 			func(q *Quotas) float64 { return q.FollowerReplicationByteRate }),
+		gauge("kafka_server_request_exempt_request_time", "Time of requests exempt from the request quota, in percent of a thread.",
+			func(q *Quotas) float64 { return q.RequestExemptTime }),
 	}
 )
 

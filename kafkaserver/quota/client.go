@@ -16,6 +16,9 @@ const (
 	Fetch   = "Fetch"
 	// ControllerMutation is the controller mutation quota's (KIP-599): partitions created or deleted per second.
 	ControllerMutation = "ControllerMutation"
+	// Request is the request quota's (KIP-124): the share of a thread's time spent on a client's requests, in
+	// percent (200 is two threads' worth).
+	Request = "Request"
 )
 
 // DefaultEntity is ConfigEntityName.Default: a quota for every user or client id without one of its own.
@@ -26,8 +29,8 @@ const DefaultEntity = "<default>"
 const (
 	ProducerByteRate = "producer_byte_rate"
 	ConsumerByteRate = "consumer_byte_rate"
-	// RequestPercentage (the request quota, a share of handler time) is stored and described; it is not
-	// enforced yet.
+	// RequestPercentage (KIP-124) bounds the time spent on a client's requests, in percent of one thread: the
+	// handler's time up to its first wait, and the time its response took to encode and write.
 	RequestPercentage = "request_percentage"
 	// ControllerMutationRate (KIP-599) bounds the partitions a client creates or deletes per second, counted in a
 	// token bucket (ClientQuotas.ControllerMutation, see MutationQuota): CreateTopics v6+, CreatePartitions v3+ and
@@ -78,7 +81,7 @@ type Tags struct {
 
 // ClientConfig configures a Clients (ClientQuotaManagerConfig).
 type ClientConfig struct {
-	// Type is Produce, Fetch or ControllerMutation.
+	// Type is Produce, Fetch, Request or ControllerMutation.
 	Type string
 	// Default is the static client-id quota (quota.producer.default, quota.consumer.default); 0 or Unbounded: none.
 	Default float64
@@ -87,6 +90,9 @@ type ClientConfig struct {
 	// Windows × WindowMs).
 	Windows  int
 	WindowMs int64
+	// MaxThrottleMs bounds a throttle time (the request quota's is one window: ClientRequestQuotaManager's
+	// maxThrottleTimeMs); 0: unbounded.
+	MaxThrottleMs int64
 }
 
 // Clients is one ClientQuotaManager with its DefaultQuotaCallback: quotas by user, client id or both, a rate
@@ -100,6 +106,9 @@ type Clients struct {
 	overrides map[Entity]float64
 	sensors   map[Tags]*clientSensor
 	lastSweep int64
+	// exempt is the request quota's exempt-request-time sensor: the time of requests no quota applies to (cluster
+	// actions, followers' fetches, acks=0 produces), measured for the metric only.
+	exempt Rate
 }
 
 type clientSensor struct {
@@ -113,7 +122,8 @@ type clientSensor struct {
 
 // NewClients returns a manager with cfg's static default and no dynamic quotas.
 func NewClients(cfg ClientConfig) *Clients {
-	c := &Clients{cfg: cfg, overrides: map[Entity]float64{}, sensors: map[Tags]*clientSensor{}}
+	c := &Clients{cfg: cfg, overrides: map[Entity]float64{}, sensors: map[Tags]*clientSensor{},
+		exempt: NewRate(cfg.Windows, cfg.WindowMs)}
 	if cfg.Default > 0 && cfg.Default < Unbounded {
 		c.enabled.Store(clientIDQuotas)
 	} else {
@@ -122,7 +132,7 @@ func NewClients(cfg ClientConfig) *Clients {
 	return c
 }
 
-// Type is the quota type (Produce, Fetch or ControllerMutation).
+// Type is the quota type (Produce, Fetch, Request or ControllerMutation).
 func (c *Clients) Type() string { return c.cfg.Type }
 
 // Enabled is quotasEnabled: some quota of this type has been set since start (it stays true when all are removed
@@ -258,7 +268,27 @@ func (c *Clients) RecordAndThrottle(user, clientID string, value float64, nowMs 
 	// QuotaUtils.throttleTime: the delay X that brings the observed rate O over window W down to the bound T,
 	// O*W/(W+X) = T.
 	ms := math.Round((observed - bound) / bound * float64(s.rate.WindowSize(nowMs)))
+	if c.cfg.MaxThrottleMs > 0 {
+		ms = min(ms, float64(c.cfg.MaxThrottleMs))
+	}
 	return int(min(ms, math.MaxInt32))
+}
+
+// RecordExempt counts value into the exempt sensor (recordExempt), once some quota of this type was set.
+func (c *Clients) RecordExempt(value float64, nowMs int64) {
+	if !c.Enabled() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.exempt.Record(value, nowMs)
+}
+
+// ExemptRate is the exempt sensor's measured rate (exempt-request-time, in percent).
+func (c *Clients) ExemptRate(nowMs int64) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exempt.Measure(nowMs)
 }
 
 // Record counts value without checking the quota (recordNoThrottle); a negative value takes back what a throttled
@@ -348,9 +378,10 @@ func Desanitize(name string) (string, error) {
 	return s, nil
 }
 
-// ClientQuotas are a broker's client quota managers (QuotaManagers' produce, fetch and controllerMutation).
+// ClientQuotas are a broker's client quota managers (QuotaManagers' produce, fetch, request and
+// controllerMutation).
 type ClientQuotas struct {
-	Produce, Fetch, ControllerMutation *Clients
+	Produce, Fetch, Request, ControllerMutation *Clients
 }
 
 // ClientQuotasConfig is what the managers take from server.properties.
@@ -362,21 +393,22 @@ type ClientQuotasConfig struct {
 	ControllerWindowSeconds          int   // controller.quota.window.size.seconds
 }
 
-// NewClientQuotas returns the managers. The controller mutation quota has no static default (Kafka gives it none).
+// NewClientQuotas returns the managers. The request and controller mutation quotas have no static default (Kafka
+// gives them none).
 func NewClientQuotas(cfg ClientQuotasConfig) *ClientQuotas {
 	windowMs := int64(cfg.WindowSeconds) * 1000
 	return &ClientQuotas{
 		Produce: NewClients(ClientConfig{Type: Produce, Default: float64(cfg.ProducerDefault), Windows: cfg.Windows, WindowMs: windowMs}),
 		Fetch:   NewClients(ClientConfig{Type: Fetch, Default: float64(cfg.ConsumerDefault), Windows: cfg.Windows, WindowMs: windowMs}),
+		Request: NewClients(ClientConfig{Type: Request, Windows: cfg.Windows, WindowMs: windowMs, MaxThrottleMs: windowMs}),
 		ControllerMutation: NewClients(ClientConfig{Type: ControllerMutation, Windows: cfg.ControllerWindows,
 			WindowMs: int64(cfg.ControllerWindowSeconds) * 1000}),
 	}
 }
 
 // Apply is QuotaConfigHandler.updateQuotaConfig: entity's quotas become those of its config (a key that is absent
-// removes that quota): producer_byte_rate, consumer_byte_rate and controller_mutation_rate take effect on the
-// requests that follow; request_percentage is checked but not enforced. A value that does not parse fails the
-// change before anything is applied (Kafka applies the keys before the bad one).
+// removes that quota), taking effect on the requests that follow. A value that does not parse fails the change
+// before anything is applied (Kafka applies the keys before the bad one).
 func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 	type change struct {
 		c     *Clients
@@ -387,7 +419,7 @@ func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 		key     string
 		c       *Clients
 		integer bool
-	}{{ProducerByteRate, q.Produce, true}, {ConsumerByteRate, q.Fetch, true}, {RequestPercentage, nil, false},
+	}{{ProducerByteRate, q.Produce, true}, {ConsumerByteRate, q.Fetch, true}, {RequestPercentage, q.Request, false},
 		{ControllerMutationRate, q.ControllerMutation, false}} {
 		v, ok := config[k.key]
 		var b *float64
@@ -398,9 +430,7 @@ func (q *ClientQuotas) Apply(e Entity, config map[string]string) error {
 			}
 			b = &f
 		}
-		if k.c != nil {
-			changes = append(changes, change{k.c, b})
-		}
+		changes = append(changes, change{k.c, b})
 	}
 	for _, ch := range changes {
 		ch.c.SetQuota(e, ch.bound)

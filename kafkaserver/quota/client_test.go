@@ -123,7 +123,8 @@ func TestClientQuotasApply(t *testing.T) {
 		ControllerMutationRate: "2.5"}); err != nil {
 		t.Fatal(err)
 	}
-	if q.Produce.Quota("u", "app") != 100 || q.Fetch.Quota("u", "app") != 200 || q.ControllerMutation.Quota("u", "app") != 2.5 {
+	if q.Produce.Quota("u", "app") != 100 || q.Fetch.Quota("u", "app") != 200 || q.ControllerMutation.Quota("u", "app") != 2.5 ||
+		q.Request.Quota("u", "app") != 50.5 {
 		t.Fatalf("quotas %v %v %v", q.Produce.Quota("u", "app"), q.Fetch.Quota("u", "app"), q.ControllerMutation.Quota("u", "app"))
 	}
 	for _, bad := range []map[string]string{{ProducerByteRate: "1.5"}, {ConsumerByteRate: "x"}, {RequestPercentage: "lots"},
@@ -139,8 +140,33 @@ func TestClientQuotasApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !math.IsInf(q.Produce.Quota("u", "app"), 1) || q.Fetch.Quota("u", "app") != 300 ||
-		!math.IsInf(q.ControllerMutation.Quota("u", "app"), 1) {
+		!math.IsInf(q.ControllerMutation.Quota("u", "app"), 1) || !math.IsInf(q.Request.Quota("u", "app"), 1) {
 		t.Fatalf("after the producer and mutation quotas were dropped: %v %v %v", q.Produce.Quota("u", "app"),
 			q.Fetch.Quota("u", "app"), q.ControllerMutation.Quota("u", "app"))
+	}
+}
+
+// The request quota's throttle time is bounded by one quota window (ClientRequestQuotaManager's
+// maxThrottleTimeMs); the exempt sensor counts only once some request quota is set.
+func TestRequestQuotaThrottleBound(t *testing.T) {
+	q := NewClientQuotas(ClientQuotasConfig{ProducerDefault: Unbounded, ConsumerDefault: Unbounded, Windows: 11, WindowSeconds: 1,
+		ControllerWindows: 11, ControllerWindowSeconds: 1})
+	q.Request.RecordExempt(50, 0)
+	if q.Request.Enabled() || q.Request.ExemptRate(0) != 0 {
+		t.Fatal("request quota enabled, or exempt time counted, without a quota")
+	}
+	q.Request.SetQuota(Entity{Client: "p"}, bound(10))
+	// 150 percent-seconds over the minimum 10 s window is 15%: X = 5/10*10000 = 5000 ms, bounded to 1000.
+	if ms := q.Request.RecordAndThrottle("ANONYMOUS", "p", 150, 0); ms != 1000 {
+		t.Fatalf("throttle %d ms, want the 1000 ms window", ms)
+	}
+	// The produce quota's is not bounded.
+	q.Produce.SetQuota(Entity{Client: "p"}, bound(10))
+	if ms := q.Produce.RecordAndThrottle("ANONYMOUS", "p", 150, 0); ms != 5000 {
+		t.Fatalf("produce throttle %d ms, want 5000", ms)
+	}
+	q.Request.RecordExempt(50, 0)
+	if r := q.Request.ExemptRate(0); r != 5 {
+		t.Fatalf("exempt rate %v, want 50 over 10 s", r)
 	}
 }
