@@ -113,6 +113,10 @@ type RequestContext struct {
 	localDone atomic.Int64
 	// onSent, if set, is given how long the response took to encode and write.
 	onSent func(time.Duration)
+	// For RequestMetrics: when the handler ran, the body's size, and whether a Fetch came from a follower.
+	times    requestTimes
+	bodySize int
+	follower bool
 
 	bufs    *bufPool // the server's scratch buffers; nil in contexts made outside a connection's reader
 	scratch []*[]byte
@@ -495,6 +499,9 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 		if p == nil {
 			return false
 		}
+		rc.bodySize = len(body)
+		rc.times.dequeued = time.Now()
+		rc.times.completed = rc.times.dequeued
 		c.handled(rc, req, p.resp)
 		return c.enqueue(p)
 	}
@@ -505,11 +512,17 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 		return c.protocolError(c.requestError(h, err))
 	}
 	c.s.metrics.countRequest(h.APIKey)
+	rc.bodySize = len(body)
+	if f, ok := req.(*kmsg.FetchRequest); ok {
+		rc.follower = f.ReplicaID >= 0
+	}
 
 	r, routed := c.s.routes[h.APIKey]
 	if !routed && (h.APIKey == keySaslHandshake || h.APIKey == keySaslAuthenticate) {
 		// Authenticated already, or no SASL on this listener: KafkaApis' answer.
 		p.resp = illegalSaslState(h.APIKey)
+		rc.times.dequeued = time.Now()
+		rc.times.completed = rc.times.dequeued
 		c.handled(rc, req, p.resp)
 		close(p.done)
 		return c.enqueue(p)
@@ -616,7 +629,9 @@ func (c *conn) run(p *pending, r route, req kmsg.Request) {
 			p.resp, p.err = nil, fmt.Errorf("handler panic: %v\n%s", v, debug.Stack())
 		}
 	}()
+	p.rc.times.dequeued = time.Now()
 	p.resp, p.err = r.h(c.ctx, p.rc, req)
+	p.rc.times.completed = time.Now()
 	if p.err != nil {
 		p.err = fmt.Errorf("%s v%d handler: %w", kmsg.NameForKey(req.Key()), req.GetVersion(), p.err)
 		return
@@ -688,11 +703,12 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 		c.log.Error("closing socket because of error", "err", p.err)
 		return false
 	}
+	rm := c.s.cfg.RequestMetrics
+	var sendStart time.Time
+	if p.rc.onSent != nil || rm != nil {
+		sendStart = time.Now()
+	}
 	if p.resp != nil || p.raw != nil {
-		var sendStart time.Time
-		if p.rc.onSent != nil {
-			sendStart = time.Now()
-		}
 		b, out, err := c.encodeVec((*buf)[:0], p)
 		*buf = b
 		if err != nil {
@@ -715,12 +731,18 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 		if cap(*buf) > 1<<20 {
 			*buf = nil // a rare large encoding is not kept pinned to this connection
 		}
+		end := time.Now()
 		if p.rc.onSent != nil {
-			p.rc.onSent(time.Since(sendStart))
+			p.rc.onSent(end.Sub(sendStart))
+		}
+		if rm != nil {
+			rm.observe(p.rc, p.resp, sendStart, end)
 		}
 		if c.admitted {
-			c.lastActive.Store(time.Now().UnixNano())
+			c.lastActive.Store(end.UnixNano())
 		}
+	} else if rm != nil {
+		rm.observe(p.rc, nil, sendStart, sendStart) // no response (acks=0)
 	}
 	if p.rc.closeAfter.Load() {
 		c.log.Debug("closing connection after response as requested by handler")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -972,5 +974,102 @@ func TestHandledHook(t *testing.T) {
 	// ListGroups' wait came after LocalComplete: its thread time is the work before it, whenever it is read.
 	if d := threads[16]; d <= 0 || d != local {
 		t.Fatalf("ListGroups thread time %v after the wait, %v before it", d, local)
+	}
+}
+
+// RequestMetrics split a request's time as Kafka's do: a handler's wait after LocalComplete is remote time, and the
+// request is named as Kafka names it.
+func TestRequestMetrics(t *testing.T) {
+	rm := NewRequestMetrics()
+	mux := NewMux()
+	mux.Handle(kmsg.InitProducerID.Int16(), 0, 4, func(_ context.Context, rc *RequestContext, req kmsg.Request) (kmsg.Response, error) {
+		rc.LocalComplete()
+		time.Sleep(30 * time.Millisecond)
+		resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
+		resp.ThrottleMillis = 5
+		return resp, nil
+	})
+	s, _ := startServer(t, Config{RequestMetrics: rm}, mux)
+	c := dialRaw(t, s)
+	req := kmsg.NewPtrInitProducerIDRequest()
+	req.Version = 2
+	c.write(c.frame(req, 1))
+	c.read(req, 2)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(rm)
+	// The writer records after the response went out, request bytes last: wait for them.
+	got := map[string]*dto.Summary{}
+	for deadline := time.Now().Add(10 * time.Second); got["requestbytes"].GetSampleCount() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			for _, m := range f.Metric {
+				if len(m.Label) != 1 || m.Label[0].GetValue() != "InitProducerId" {
+					t.Fatalf("%s labelled %v, want request=InitProducerId", f.GetName(), m.Label)
+				}
+				got[strings.TrimPrefix(f.GetName(), "kafka_network_requestmetrics_")] = m.Summary
+			}
+		}
+	}
+	if len(got) != numRequestHists {
+		t.Fatalf("%d request metrics, want %d: %v", len(got), numRequestHists, got)
+	}
+	if s := got["remotetimems"]; s.GetSampleCount() != 1 || s.GetSampleSum() < 30 {
+		t.Errorf("remote time %v ms over %d requests, want the 30 ms wait", s.GetSampleSum(), s.GetSampleCount())
+	}
+	if s := got["totaltimems"]; s.GetSampleSum() < got["remotetimems"].GetSampleSum() {
+		t.Errorf("total time %v ms less than the remote time", s.GetSampleSum())
+	}
+	if s := got["throttletimems"]; s.GetSampleSum() != 5 {
+		t.Errorf("throttle time %v, want the response's 5", s.GetSampleSum())
+	}
+	if s := got["requestbytes"]; s.GetSampleSum() <= 0 {
+		t.Errorf("request bytes %v", s.GetSampleSum())
+	}
+}
+
+// APIName spells requests as Kafka 2.8's ApiKeys do.
+func TestAPIName(t *testing.T) {
+	for key, want := range map[int16]string{0: "Produce", 4: "LeaderAndIsr", 17: "SaslHandshake", 22: "InitProducerId",
+		29: "DescribeAcls", 45: "AlterPartitionReassignments", 51: "AlterUserScramCredentials", 56: "AlterIsr", 60: "DescribeCluster"} {
+		if got := APIName(key); got != want {
+			t.Errorf("key %d: %q, want %q", key, got, want)
+		}
+	}
+}
+
+// A request metric's buckets hold small values exactly and larger ones within an eighth of their power of two;
+// its quantiles are those of the last minutes' values.
+func TestDecayingHist(t *testing.T) {
+	for _, v := range []uint64{0, 1, 31, 32, 35, 36, 100, 1000, 123456, 1 << 39} {
+		got := bucketValue(bucketOf(v))
+		if v < exactBuckets && got != float64(v) {
+			t.Errorf("%d read back as %v", v, got)
+		}
+		if math.Abs(got-float64(v)) > float64(v)/8 {
+			t.Errorf("%d read back as %v", v, got)
+		}
+	}
+	var h decayingHist
+	for v := range uint64(100) {
+		h.observe(v%10, 1000) // 0..9, ten times each
+	}
+	h.observe(500, 1001)
+	count, sum, qs := h.snapshot(1001)
+	if count != 101 || sum != 950 {
+		t.Fatalf("count %d sum %v", count, sum)
+	}
+	if qs[0.5] != 5 || qs[0.99] != 9 { // the 51st and 100th of 101 values
+		t.Fatalf("quantiles %v", qs)
+	}
+	if qs[0.999] < 450 {
+		t.Fatalf("the largest value missing from the 99.9th percentile: %v", qs)
+	}
+	// Five minutes on, the old values have left the quantiles but not the count.
+	if count, _, qs := h.snapshot(1006); count != 101 || !math.IsNaN(qs[0.5]) {
+		t.Fatalf("after five minutes: count %d, quantiles %v", count, qs)
 	}
 }

@@ -67,7 +67,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	for k := range m.requests {
 		if n := m.requests[k].Load(); n > 0 {
 			ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(n),
-				m.listener, kmsg.NameForKey(int16(k)), strconv.Itoa(k))
+				m.listener, APIName(int16(k)), strconv.Itoa(k))
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descBytesIn, prometheus.CounterValue, float64(m.BytesIn.Load()), m.listener)

@@ -58,6 +58,8 @@ type Config struct {
 	// the broker's request quota records the request's time and sets its throttle. It runs on the handler's
 	// goroutine; resp is nil for a request without a response (acks=0).
 	Handled func(rc *RequestContext, req kmsg.Request, resp kmsg.Response)
+	// RequestMetrics, if set, records where each request's time went (shared by a broker's listeners).
+	RequestMetrics *RequestMetrics
 	// SASL, if set, requires SASL authentication on this listener (SASL_PLAINTEXT). Without it, SaslHandshake and
 	// SaslAuthenticate are answered ILLEGAL_SASL_STATE, as on Kafka's PLAINTEXT listeners.
 	SASL *SASLConfig

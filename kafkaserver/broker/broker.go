@@ -60,7 +60,9 @@ type Broker struct {
 	rm       *replica.Manager
 	handlers *handler.Handlers
 	servers  map[string]*kwire.Server // by listener name
-	stats    *metrics.TopicStats      // BrokerTopicMetrics
+	// reqMetrics are the listeners' RequestMetrics, broker-wide as Kafka's are.
+	reqMetrics *kwire.RequestMetrics
+	stats      *metrics.TopicStats // BrokerTopicMetrics
 	// metricsSrv serves /metrics at metricsAddr when zkafka.metrics.address is set.
 	metricsSrv  *http.Server
 	metricsAddr net.Addr
@@ -98,7 +100,8 @@ func New(cfg *serverprops.Config, logger *slog.Logger) *Broker {
 	// names them too).
 	reg.Logger("kafka")
 	reg.Logger("org.apache.kafka")
-	b := &Broker{cfg: cfg, loggers: reg, logger: reg.Logger(serverLogger), servers: map[string]*kwire.Server{}}
+	b := &Broker{cfg: cfg, loggers: reg, logger: reg.Logger(serverLogger), servers: map[string]*kwire.Server{},
+		reqMetrics: kwire.NewRequestMetrics()}
 	b.zkIsr.b = b
 	return b
 }
@@ -297,7 +300,7 @@ func (b *Broker) start(ctx context.Context) error {
 			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond,
 			Logger:             named("kafka.network.SocketServer"),
 			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
-			Admission: connAdmitter{b.connQuotas}, Handled: b.handlers.Handled,
+			Admission: connAdmitter{b.connQuotas}, Handled: b.handlers.Handled, RequestMetrics: b.reqMetrics,
 		}
 		if tc := listenerTLS[l.Name]; tc != nil {
 			kc.TLS, kc.TLSPrincipal = tc, tlsconf.PrincipalName

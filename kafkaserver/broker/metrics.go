@@ -28,7 +28,7 @@ func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 	}
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		ls, b.stats,
+		ls, b.reqMetrics, b.stats,
 		metrics.Sources{
 			Replicas:   b.rm.Metrics,
 			Controller: b.ctrl.Metrics,

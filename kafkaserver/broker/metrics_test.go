@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -38,13 +39,25 @@ func scrape(t *testing.T, b *Broker) map[string]float64 {
 				}
 				labels += l.GetName() + "=" + l.GetValue()
 			}
-			if labels != "" {
-				key += "{" + labels + "}"
+			if sm := m.Summary; sm != nil {
+				// A summary as name_count{labels} and name{labels,quantile=q}.
+				out[withLabels(name+"_count", labels)] = float64(sm.GetSampleCount())
+				for _, q := range sm.Quantile {
+					out[withLabels(name, strings.TrimPrefix(labels+",quantile="+fmt.Sprint(q.GetQuantile()), ","))] = q.GetValue()
+				}
+				continue
 			}
-			out[key] = value(m)
+			out[withLabels(key, labels)] = value(m)
 		}
 	}
 	return out
+}
+
+func withLabels(name, labels string) string {
+	if labels == "" {
+		return name
+	}
+	return name + "{" + labels + "}"
 }
 
 func value(m *dto.Metric) float64 {
@@ -98,6 +111,12 @@ func TestBrokerMetrics(t *testing.T) {
 		{"global topics", s0[`kafka_controller_kafkacontroller_globaltopiccount`] >= 1},
 		{"no offline partition", s0[`kafka_controller_kafkacontroller_offlinepartitionscount`] == 0},
 		{"produce requests received", s0[`kafka_network_requestmetrics_requests_total{api_key=0,listener=PLAINTEXT,request=Produce}`] >= 1},
+		{"produce request times", s0[`kafka_network_requestmetrics_totaltimems_count{request=Produce}`] >= 1 &&
+			s0[`kafka_network_requestmetrics_remotetimems_count{request=Produce}`] >= 1},
+		{"produce request sizes", s0[`kafka_network_requestmetrics_requestbytes{request=Produce,quantile=0.5}`] > 0},
+		{"consumer and follower fetches apart", s0[`kafka_network_requestmetrics_totaltimems_count{request=FetchConsumer}`] >= 1 &&
+			s0[`kafka_network_requestmetrics_totaltimems_count{request=FetchFollower}`] >= 1 &&
+			s0[`kafka_network_requestmetrics_totaltimems_count{request=Fetch}`] >= 2},
 		{"Go runtime", s0[`go_goroutines`] > 0},
 	} {
 		if !check.ok {
@@ -109,6 +128,11 @@ func TestBrokerMetrics(t *testing.T) {
 		return s1[`kafka_server_brokertopicmetrics_replicationbytesin_total`] >= in
 	})
 	s1 := scrape(t, b1)
+	// The controller's requests, under Kafka's names for them.
+	if s1[`kafka_network_requestmetrics_localtimems_count{request=LeaderAndIsr}`] < 1 ||
+		s1[`kafka_network_requestmetrics_requests_total{api_key=4,listener=PLAINTEXT,request=LeaderAndIsr}`] < 1 {
+		t.Errorf("broker 1: no LeaderAndIsr request metrics in\n%v", s1)
+	}
 	if s1[`kafka_controller_kafkacontroller_activecontrollercount`] != 0 || s1[`kafka_controller_kafkacontroller_globaltopiccount`] != 0 {
 		t.Errorf("broker 1 reports controller gauges though it is not the controller")
 	}

@@ -1,0 +1,261 @@
+package kwire
+
+import (
+	"math"
+	"math/bits"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// RequestMetrics are Kafka's RequestMetrics (kafka.network:type=RequestMetrics,name=<X>,request=<API>): for each
+// request answered after authentication, where its time went, in ms rounded as Kafka rounds them, and its size.
+// They are broker-wide: every listener's server records into the same RequestMetrics. Kafka's histograms are
+// biased towards the last five minutes; these keep the last five minutes' values in lock-free buckets (exact to
+// 31, then eight per power of two), so that recording costs a few atomic adds. Names are what the Prometheus JMX
+// exporter's usual Kafka rules make of the beans (kafka_network_requestmetrics_totaltimems{request="Produce",
+// quantile="0.99"}, with _count and _sum).
+type RequestMetrics struct {
+	descs  [numRequestHists]*prometheus.Desc
+	byName [kmsg.MaxKey + 1 + 2]atomic.Pointer[requestHists] // by key; then FetchConsumer, FetchFollower
+}
+
+// The histograms of one request name, in RequestMetrics' order.
+const (
+	histRequestQueue = iota
+	histLocal
+	histRemote
+	histThrottle
+	histResponseQueue
+	histResponseSend
+	histTotal
+	histRequestBytes
+	numRequestHists
+)
+
+var requestHistNames = [numRequestHists]struct{ name, help string }{
+	{"requestqueuetimems", "Time a request waited before its handler ran, in ms."},
+	{"localtimems", "Time a request's handler spent on it before any wait, in ms."},
+	{"remotetimems", "Time a request waited after its local work (long polls, acks=all, rebalances), in ms."},
+	{"throttletimems", "Throttle time given in a request's response, in ms."},
+	{"responsequeuetimems", "Time a response waited to be written, in ms."},
+	{"responsesendtimems", "Time a response took to encode and write, in ms."},
+	{"totaltimems", "Time from a request's arrival to its response written, in ms."},
+	{"requestbytes", "Size of a request's body in bytes."},
+}
+
+// quantiles are the percentiles Kafka's (Yammer) histograms report.
+var quantiles = []float64{0.5, 0.75, 0.95, 0.98, 0.99, 0.999}
+
+type requestHists struct {
+	name  string
+	hists [numRequestHists]decayingHist
+}
+
+// NewRequestMetrics returns empty request metrics; register them with a Prometheus registry to export them.
+func NewRequestMetrics() *RequestMetrics {
+	m := &RequestMetrics{}
+	for i, h := range requestHistNames {
+		m.descs[i] = prometheus.NewDesc("kafka_network_requestmetrics_"+h.name, h.help, []string{"request"}, nil)
+	}
+	return m
+}
+
+// Describe implements prometheus.Collector.
+func (m *RequestMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range m.descs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *RequestMetrics) Collect(ch chan<- prometheus.Metric) {
+	minute := time.Now().Unix() / 60
+	for i := range m.byName {
+		rh := m.byName[i].Load()
+		if rh == nil {
+			continue
+		}
+		for k := range rh.hists {
+			count, sum, qs := rh.hists[k].snapshot(minute)
+			ch <- prometheus.MustNewConstSummary(m.descs[k], count, sum, qs, rh.name)
+		}
+	}
+}
+
+// hists returns the histograms of slot (a key, or a Fetch split) named name, made on first use.
+func (m *RequestMetrics) hists(slot int, name string) *requestHists {
+	if h := m.byName[slot].Load(); h != nil {
+		return h
+	}
+	m.byName[slot].CompareAndSwap(nil, &requestHists{name: name})
+	return m.byName[slot].Load()
+}
+
+// Buckets: values below exactBuckets have one each; above, subBuckets per power of two up to 2^maxExp, beyond
+// which values share the last bucket.
+const (
+	exactBuckets = 32
+	subBits      = 3
+	subBuckets   = 1 << subBits
+	maxExp       = 40
+	numBuckets   = exactBuckets + (maxExp-5+1)*subBuckets
+	histMinutes  = 5
+)
+
+// decayingHist counts values into a bucket set per minute of the last histMinutes, plus an all-time count and sum.
+type decayingHist struct {
+	count, sum atomic.Uint64
+	gens       [histMinutes]histGen
+}
+
+type histGen struct {
+	minute  atomic.Int64
+	buckets [numBuckets]atomic.Uint32
+}
+
+func bucketOf(v uint64) int {
+	if v < exactBuckets {
+		return int(v)
+	}
+	e := bits.Len64(v) - 1 // 5 and up
+	if e > maxExp {
+		return numBuckets - 1
+	}
+	return exactBuckets + (e-5)*subBuckets + int(v>>(e-subBits))&(subBuckets-1)
+}
+
+// bucketValue is the middle of bucket i's range.
+func bucketValue(i int) float64 {
+	if i < exactBuckets {
+		return float64(i)
+	}
+	e := (i-exactBuckets)/subBuckets + 5
+	sub := (i - exactBuckets) % subBuckets
+	width := uint64(1) << (e - subBits)
+	low := uint64(1)<<e + uint64(sub)*width
+	return float64(low) + float64(width-1)/2
+}
+
+func (h *decayingHist) observe(v uint64, minute int64) {
+	h.count.Add(1)
+	h.sum.Add(v)
+	g := &h.gens[minute%histMinutes]
+	if old := g.minute.Load(); old != minute && g.minute.CompareAndSwap(old, minute) {
+		// A new minute takes over the slot; a count racing with the reset may land either side of it.
+		for i := range g.buckets {
+			g.buckets[i].Store(0)
+		}
+	}
+	g.buckets[bucketOf(v)].Add(1)
+}
+
+// snapshot is the all-time count and sum and the quantiles of the last histMinutes minutes (NaN without values).
+func (h *decayingHist) snapshot(minute int64) (uint64, float64, map[float64]float64) {
+	var merged [numBuckets]uint64
+	var n uint64
+	for g := range h.gens {
+		gen := &h.gens[g]
+		if m := gen.minute.Load(); m <= minute-histMinutes || m > minute {
+			continue
+		}
+		for i := range gen.buckets {
+			c := uint64(gen.buckets[i].Load())
+			merged[i] += c
+			n += c
+		}
+	}
+	qs := make(map[float64]float64, len(quantiles))
+	for _, q := range quantiles {
+		qs[q] = math.NaN()
+		if n == 0 {
+			continue
+		}
+		// The value at position q*n, as a sorted sample's quantile.
+		rank := uint64(math.Ceil(q * float64(n)))
+		var seen uint64
+		for i, c := range merged {
+			if seen += c; seen >= max(rank, 1) {
+				qs[q] = bucketValue(i)
+				break
+			}
+		}
+	}
+	return h.count.Load(), float64(h.sum.Load()), qs
+}
+
+// requestTimes are the moments of one request's life, as RequestChannel.Request keeps them.
+type requestTimes struct {
+	dequeued, completed time.Time // the handler started and returned
+}
+
+// observe records rc's request, answered with resp (nil for none) whose writing began at picked and ended at end.
+func (m *RequestMetrics) observe(rc *RequestContext, resp kmsg.Response, picked, end time.Time) {
+	if rc.started.IsZero() || rc.times.dequeued.IsZero() {
+		return // answered during authentication, as Kafka's authenticator does: not a request of RequestChannel
+	}
+	t := &rc.times
+	local := t.completed
+	if d := rc.localDone.Load(); d > 0 {
+		local = rc.started.Add(time.Duration(d - 1))
+	}
+	var throttle int32
+	if tr, ok := resp.(kmsg.ThrottleResponse); ok {
+		throttle, _ = tr.Throttle()
+	}
+	values := [numRequestHists]uint64{
+		histRequestQueue:  roundMs(t.dequeued.Sub(rc.started)),
+		histLocal:         roundMs(local.Sub(t.dequeued)),
+		histRemote:        roundMs(t.completed.Sub(local)),
+		histThrottle:      uint64(max(throttle, 0)),
+		histResponseQueue: roundMs(picked.Sub(t.completed)),
+		histResponseSend:  roundMs(end.Sub(picked)),
+		histTotal:         roundMs(end.Sub(rc.started)),
+		histRequestBytes:  uint64(rc.bodySize),
+	}
+	key := int(rc.Header.APIKey)
+	if key < 0 || key > kmsg.MaxKey {
+		return
+	}
+	minute := end.Unix() / 60
+	record := func(h *requestHists) {
+		for i, v := range values {
+			h.hists[i].observe(v, minute)
+		}
+	}
+	if rc.Header.APIKey == kmsg.Fetch.Int16() {
+		// A fetch counts under FetchConsumer or FetchFollower too.
+		if rc.follower {
+			record(m.hists(kmsg.MaxKey+2, "FetchFollower"))
+		} else {
+			record(m.hists(kmsg.MaxKey+1, "FetchConsumer"))
+		}
+	}
+	record(m.hists(key, APIName(rc.Header.APIKey)))
+}
+
+// roundMs is Kafka's nanosToMs (micros precision) rounded with Math.round, as its histograms are updated.
+func roundMs(d time.Duration) uint64 {
+	return uint64((max(d, 0).Microseconds() + 500) / 1000)
+}
+
+// apiNames are Kafka 2.8's names (ApiKeys.name, from its message definitions) where kmsg spells them otherwise.
+var apiNames = map[int16]string{
+	kmsg.LeaderAndISR.Int16(): "LeaderAndIsr", kmsg.SASLHandshake.Int16(): "SaslHandshake",
+	kmsg.InitProducerID.Int16(): "InitProducerId", kmsg.DescribeACLs.Int16(): "DescribeAcls",
+	kmsg.CreateACLs.Int16(): "CreateAcls", kmsg.DeleteACLs.Int16(): "DeleteAcls",
+	kmsg.SASLAuthenticate.Int16(): "SaslAuthenticate", kmsg.AlterPartitionAssignments.Int16(): "AlterPartitionReassignments",
+	kmsg.DescribeUserSCRAMCredentials.Int16(): "DescribeUserScramCredentials",
+	kmsg.AlterUserSCRAMCredentials.Int16():    "AlterUserScramCredentials", kmsg.AlterPartition.Int16(): "AlterIsr",
+}
+
+// APIName is the request's name as Kafka 2.8 spells it in metrics and logs (ApiKeys.name): "LeaderAndIsr" where
+// kmsg says "LeaderAndISR".
+func APIName(key int16) string {
+	if n, ok := apiNames[key]; ok {
+		return n
+	}
+	return kmsg.NameForKey(key)
+}
