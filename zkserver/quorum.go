@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zkafka/zkafka/compat/zoocfg"
@@ -49,6 +50,12 @@ type QuorumConfig struct {
 	Voters map[int64]bool
 	// LeaderRefusesClients is leaderServes=no (zoo.cfg, or -Dzookeeper.leaderServes): leading, we serve no clients.
 	LeaderRefusesClients bool
+	// ReadOnlyMode is -Dreadonlymode.enabled=true: after looking for a leader for a while, we serve read-only
+	// clients from the tree we have until an election ends.
+	ReadOnlyMode bool
+	// LocalSessions is localSessionsEnabled; in read-only mode the sessions are local ones (without, Apache 3.8's
+	// read-only server refuses every new session, and so does ours).
+	LocalSessions bool
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -67,7 +74,8 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		ConfigText: zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
 		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
 		// Leader.lead compares the property with "no" exactly.
-		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no"}
+		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
+		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{
@@ -169,7 +177,9 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			return
 		}
 		start := time.Now()
+		ro := s.armReadOnly()
 		v, err := node.Look(ctx, s.proc.LastZxid(), current)
+		s.disarmReadOnly(ro)
 		if err != nil {
 			return
 		}
@@ -216,4 +226,67 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			}
 		}
 	}
+}
+
+// readOnlyDelay is how long a member looks for a leader before it serves read-only clients: QuorumPeer's grace
+// period, tickTime but at least two seconds.
+func readOnlyDelay(tickTime int) time.Duration {
+	return time.Duration(max(2000, tickTime)) * time.Millisecond
+}
+
+// roService is one election's read-only service (ReadOnlyZooKeeperServer): started once the grace period has
+// passed, unless the election ended first.
+type roService struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool // the election ended: never start
+	started bool
+}
+
+// armReadOnly schedules read-only service for the election about to run; nil without readonlymode.enabled.
+func (s *Server) armReadOnly() *roService {
+	q := s.cfg.Quorum
+	if !q.ReadOnlyMode {
+		return nil
+	}
+	s.log.Info("attempting to start the read-only server", "after", readOnlyDelay(s.cfg.TickTime))
+	ro := &roService{}
+	ro.mu.Lock()
+	defer ro.mu.Unlock()
+	ro.timer = time.AfterFunc(readOnlyDelay(s.cfg.TickTime), func() {
+		ro.mu.Lock()
+		defer ro.mu.Unlock()
+		if ro.stopped {
+			return
+		}
+		if err := s.proc.StartReadOnly(q.LocalSessions); err != nil {
+			s.log.Error("failed to start the read-only server", "err", err)
+			return
+		}
+		ro.started = true
+		s.state.Store("read-only")
+		s.log.Info("read-only server started", "local_sessions", q.LocalSessions)
+	})
+	return ro
+}
+
+// disarmReadOnly ends the election's read-only service: not started, it never will be; started, it stops and
+// every client connection closes, as ReadOnlyZooKeeperServer.shutdown closes them all.
+func (s *Server) disarmReadOnly(ro *roService) {
+	if ro == nil {
+		return
+	}
+	ro.mu.Lock()
+	defer ro.mu.Unlock()
+	ro.stopped = true
+	ro.timer.Stop()
+	if !ro.started {
+		return
+	}
+	if err := s.proc.StopReadOnly(); err != nil {
+		s.log.Warn("stopping the read-only server", "err", err)
+	}
+	s.state.Store("looking")
+	s.closeConns()
+	s.log.Info("read-only server stopped")
 }

@@ -19,7 +19,10 @@ func (s *Server) Source() admin.Source { return source{s} }
 
 type source struct{ s *Server }
 
-var _ admin.Source = source{}
+var (
+	_ admin.Source       = source{}
+	_ admin.GaugeHistory = source{}
+)
 
 func (x source) Version() string { return Version + ", built on " + buildDate }
 
@@ -54,6 +57,9 @@ func (x source) QuorumSize() int {
 	return 0
 }
 
+// GaugesReregistered: the server serves in an ensemble again, after an earlier period (see admin.GaugeHistory).
+func (x source) GaugesReregistered() bool { return x.s.proc.ServingPeriods() > 1 }
+
 // LearnerMaster is the leader an observer learns from (-1 when not observing).
 func (x source) LearnerMaster() int64 { return x.s.learnerMaster.Load() }
 
@@ -76,6 +82,7 @@ func (x source) ServerMetrics() map[string]any {
 	m["quota_count_usage_per_namespace"], m["quota_bytes_usage_per_namespace"] = q.CountUsage, q.BytesUsage
 	m["quota_exceeded_error_per_namespace"] = x.s.proc.Stats.QuotaExceeded()
 	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
+	m["local_sessions"] = int64(x.s.proc.LocalSessionCount())
 	return m
 }
 
@@ -110,7 +117,7 @@ func (x source) Connections() []admin.ConnInfo {
 	out := make([]admin.ConnInfo, 0, len(conns))
 	for _, c := range conns {
 		cl := c.Client()
-		to, _ := x.s.proc.Sessions().Timeout(cl.SessionID())
+		to, _ := x.s.proc.SessionTimeout(cl.SessionID())
 		out = append(out, admin.ConnInfo{
 			Remote: "/" + c.Remote().String(), Queued: int64(c.Queued()),
 			Received: cl.Received.Load(), Sent: cl.SentPkts.Load(), SessionID: cl.SessionID(),
@@ -203,7 +210,7 @@ func (x source) ServingRequests() bool {
 		return x.s.proc.Serving()
 	}
 }
-func (x source) ReadOnly() bool { return false }
+func (x source) ReadOnly() bool { return x.s.proc.ReadOnly() }
 
 func (x source) Conf() []admin.KV {
 	c := x.s.cfg

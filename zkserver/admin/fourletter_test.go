@@ -206,3 +206,60 @@ func TestMntr(t *testing.T) {
 		t.Errorf("mntr has %d lines, want %d", len(lines), want)
 	}
 }
+
+// quorumFake is a member of a three-server ensemble: read-only or following, serving for the first time or again.
+type quorumFake struct {
+	*fakeSource
+	state        string
+	reregistered bool
+}
+
+func (q *quorumFake) ServerState() string      { return q.state }
+func (q *quorumFake) PeerState() string        { return "following - broadcast" }
+func (q *quorumFake) QuorumSize() int          { return 3 }
+func (q *quorumFake) LearnerMaster() int64     { return -1 }
+func (q *quorumFake) GaugesReregistered() bool { return q.reregistered }
+
+// mntr as Apache 3.8 prints it for a quorum member: a follower or leader has peer_state and quorum_size, a
+// read-only server (a plain ZooKeeperServer) neither; a server registering its gauges again lists avg_latency
+// before num_alive_connections.
+func TestMntrQuorumMember(t *testing.T) {
+	for _, tc := range []struct {
+		state        string
+		readOnly     bool
+		reregistered bool
+		want         []string
+		last         string
+	}{
+		{"follower", false, false, []string{"zk_version", "zk_server_state\tfollower", "zk_peer_state\tfollowing - broadcast",
+			"zk_ephemerals_count", "zk_num_alive_connections", "zk_avg_latency"}, "zk_quorum_size\t3"},
+		{"follower", false, true, []string{"zk_version", "zk_server_state\tfollower", "zk_peer_state\tfollowing - broadcast",
+			"zk_ephemerals_count", "zk_avg_latency", "zk_num_alive_connections"}, "zk_quorum_size\t3"},
+		{"leader", false, true, []string{"zk_version", "zk_server_state\tleader", "zk_peer_state",
+			"zk_ephemerals_count", "zk_avg_latency", "zk_num_alive_connections", "zk_min_proposal_size"}, "zk_quorum_size\t3"},
+		{"read-only", true, false, []string{"zk_version", "zk_server_state\tread-only", "zk_ephemerals_count",
+			"zk_num_alive_connections", "zk_avg_latency"}, "zk_non_mtls_local_conn_count\t0"},
+		{"read-only", true, true, []string{"zk_version", "zk_server_state\tread-only", "zk_ephemerals_count",
+			"zk_avg_latency", "zk_num_alive_connections"}, "zk_non_mtls_local_conn_count\t0"},
+	} {
+		f := &quorumFake{fakeSource: newFake(), state: tc.state, reregistered: tc.reregistered}
+		f.readOnly = tc.readOnly
+		out, _ := FourLetter(f, Options{Whitelist: allowAll}, "mntr", 0)
+		lines := strings.Split(out, "\n")
+		for i, w := range tc.want {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("%s (again %v) line %d: %q, want %q", tc.state, tc.reregistered, i, lines[i], w)
+			}
+		}
+		var gauges []string
+		for _, l := range lines[2:] {
+			if strings.HasPrefix(l, "zk_proposal_count") {
+				break
+			}
+			gauges = append(gauges, l)
+		}
+		if gauges[len(gauges)-1] != tc.last {
+			t.Errorf("%s (again %v): last gauge %q, want %q", tc.state, tc.reregistered, gauges[len(gauges)-1], tc.last)
+		}
+	}
+}

@@ -157,7 +157,8 @@ func Monitor(src Source) []Metric {
 		Metric{Name: "version", Kind: KindInfo, Value: src.Version()},
 		Metric{Name: "server_state", Kind: KindInfo, Value: src.ServerState()})
 	names := gaugeNames
-	if q, ok := src.(QuorumSource); ok && q.QuorumSize() > 0 {
+	// A read-only server is a plain ZooKeeperServer: no peer state, no quorum size.
+	if q, ok := src.(QuorumSource); ok && q.QuorumSize() > 0 && !src.ReadOnly() {
 		out = append(out, Metric{Name: "peer_state", Kind: KindInfo, Value: q.PeerState()})
 		if src.ServerState() == "observer" {
 			out = append(out, Metric{Name: "observer_master_id", Kind: KindInfo, Value: q.LearnerMaster()})
@@ -170,6 +171,9 @@ func Monitor(src Source) []Metric {
 		for _, n := range []string{"min_proposal_size", "max_proposal_size", "last_proposal_size"} {
 			gauges[n] = int64(-1)
 		}
+	}
+	if h, ok := src.(GaugeHistory); ok && h.GaugesReregistered() {
+		names = reregisteredOrder(names)
 	}
 	for _, n := range names {
 		var v any = int64(0)
@@ -217,6 +221,21 @@ func Monitor(src Source) []Metric {
 	}
 	addSets(summarySetNames, KindSummarySet)
 	addSets(advancedSummarySetNames, KindSummarySetAdvanced)
+	return out
+}
+
+// reregisteredOrder is a server's gauge order when an earlier server of the same process registered the gauges
+// before (and unregistered them when it stopped): the metrics map (a ConcurrentHashMap) keeps the 64-bin table the
+// first registration grew, and avg_latency and num_alive_connections, which share a bin there, now sit in the order
+// they are registered in, where the first registration's resize (from 32 bins, their bin shared with
+// max_file_descriptor_count) had turned them round; no other bin's order changes. Seen on Apache 3.8's followers,
+// leaders and read-only servers.
+func reregisteredOrder(names []string) []string {
+	out := slices.Clone(names)
+	i, j := slices.Index(out, "num_alive_connections"), slices.Index(out, "avg_latency")
+	if i >= 0 && j >= 0 {
+		out[i], out[j] = out[j], out[i]
+	}
 	return out
 }
 

@@ -91,6 +91,13 @@ type QuorumSource interface {
 	LearnerMaster() int64
 }
 
+// GaugeHistory is a Source that knows whether its server's gauges were registered before in this process: a quorum
+// member that served (following, leading, observing or read-only) and stopped, and serves again. Apache's metrics
+// map then lists some gauges in another order (see reregisteredOrder).
+type GaugeHistory interface {
+	GaugesReregistered() bool
+}
+
 // Summary is a summary metric's state (Apache's AvgMinMaxCounter and
 // AvgMinMaxPercentileCounter): count, sum, min, max and, for the advanced ones,
 // percentiles. mntr prints P50/P95/P99/P999 as Apache's default provider

@@ -441,10 +441,6 @@ func (c *Conn) connect(buf []byte) error {
 		cr.HasRO = true
 		cr.ReadOnly = d.Byte() != 0
 	}
-	if cr.ReadOnly {
-		// We only ever run read-write; a read-only client is fine with that.
-		_ = cr.ReadOnly
-	}
 	c.l.p.Connect(c.client, &cr)
 	return nil
 }
@@ -459,7 +455,7 @@ func (c *Conn) request(buf []byte) error {
 	}
 	c.client.LastCxid.Store(int64(hdr.Xid))
 	if sid := c.client.SessionID(); sid != 0 {
-		c.l.p.Sessions().Touch(sid, time.Now().UnixMilli())
+		c.l.p.Touch(sid, time.Now().UnixMilli())
 	}
 	body, known := jute.RequestRecord(hdr.Type)
 	if hdr.Type == jute.OpDeleteContainer || hdr.Type == jute.OpCreateSession {

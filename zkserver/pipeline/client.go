@@ -26,7 +26,7 @@ type Client struct {
 	ids        []jute.Id
 	p          *Processor
 	closed     atomic.Bool
-	readOnly   bool // the client sent the trailing readOnly byte: mirror it
+	roByte     bool // the client sent the trailing readOnly byte: the connect response ends with one too
 	connectErr bool
 	// certified is a TLS connection whose client certificate gave it ids (set before its first request).
 	certified bool

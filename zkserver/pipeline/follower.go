@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
@@ -98,7 +99,7 @@ func (p *Processor) followerConnect(c *Client, id int64, passwd []byte, to int32
 	}
 	if id == 0 {
 		id = p.sessions.NewID()
-		c.session = id
+		atomic.StoreInt64(&c.session, id) // read by the connection's goroutines (SessionID)
 		f.connecting[id] = &pendingConnect{c: c, timeout: to}
 		f.leader.Forward(id, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, uint32(to)), nil)
 		return
@@ -117,6 +118,7 @@ func (p *Processor) StartServing(leader Leader) {
 		p.fw = followerState{leader: leader, queues: map[int64][]*Request{},
 			connecting: map[int64]*pendingConnect{}, revalidating: map[int64][]*pendingConnect{}}
 		p.serving.Store(true)
+		p.periods.Add(1)
 	})
 }
 

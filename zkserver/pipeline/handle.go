@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
@@ -35,6 +36,10 @@ func (p *Processor) handle(r *Request) {
 			"schemes", p.cfg.EnforceAuth, "remote", c.remote)
 		p.finish(r)
 		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
+		return
+	}
+	if p.ro != nil {
+		p.roHandle(r)
 		return
 	}
 	if p.cfg.Quorum && p.ens == nil && p.followerHandle(r) {
@@ -493,21 +498,15 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	req := &cr.Req
-	c.readOnly = cr.HasRO
-	if req.LastZxidSeen > p.zxid {
-		p.log.Info("refusing session: client has seen a newer zxid", "client_zxid", req.LastZxidSeen, "our_zxid", p.zxid, "remote", c.remote)
-		c.closed.Store(true)
-		p.cur.outs = append(p.cur.outs, output{c: c, frame: nil, close: true})
+	c.roByte = cr.HasRO
+	if p.ro != nil {
+		p.roConnect(c, cr)
 		return
 	}
-	to := req.TimeOut
-	minT, maxT := int32(p.cfg.MinSessionTimeout), int32(p.cfg.MaxSessionTimeout)
-	if to < minT {
-		to = minT
+	if p.refuseNewerZxid(c, req.LastZxidSeen) {
+		return
 	}
-	if to > maxT {
-		to = maxT
-	}
+	to := p.negotiateTimeout(req.TimeOut)
 	// Apache closes the session's current connection before it checks the
 	// password (CLIENT_RECONNECT).
 	if old := p.owners[req.SessionID]; req.SessionID != 0 && old != nil && old != c {
@@ -534,8 +533,24 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	p.sendConnectResponse(c, to, id, session.Password(id), false)
 }
 
+// refuseNewerZxid closes the connection of a client that has seen a zxid we have not: it must try another server.
+func (p *Processor) refuseNewerZxid(c *Client, seen int64) bool {
+	if seen <= p.zxid {
+		return false
+	}
+	p.log.Info("refusing session: client has seen a newer zxid", "client_zxid", seen, "our_zxid", p.zxid, "remote", c.remote)
+	c.closed.Store(true)
+	p.cur.outs = append(p.cur.outs, output{c: c, frame: nil, close: true})
+	return true
+}
+
+// negotiateTimeout bounds a requested session timeout by minSessionTimeout and maxSessionTimeout.
+func (p *Processor) negotiateTimeout(to int32) int32 {
+	return min(max(to, int32(p.cfg.MinSessionTimeout)), int32(p.cfg.MaxSessionTimeout))
+}
+
 func (p *Processor) bind(c *Client, id int64) {
-	c.session = id
+	atomic.StoreInt64(&c.session, id) // read by the connection's goroutines (SessionID)
 	p.owners[id] = c
 	if p.ens != nil {
 		p.sessions.SetOwner(id, c.via) // a session resumed at the leader moves here
@@ -546,8 +561,8 @@ func (p *Processor) sendConnectResponse(c *Client, to int32, id int64, pw []byte
 	e := jute.Encoder{Buf: make([]byte, 4, 48)}
 	resp := jute.ConnectResponse{ProtocolVersion: 0, TimeOut: to, SessionID: id, Passwd: pw}
 	resp.Encode(&e)
-	if c.readOnly {
-		e.Bool(false) // we are never a read-only server
+	if c.roByte {
+		e.Bool(p.ro != nil) // are we a read-only server (only for clients that sent the flag, as Apache)
 	}
 	p.cur.outs = append(p.cur.outs, output{c: c, frame: frame(e.Buf), close: closeAfter})
 }

@@ -48,6 +48,9 @@ func learnerOwner(sid int64) owner { return owner{learner: true, sid: sid} }
 // checkSession is PrepRequestProcessor's session check: unknown or closing sessions fail, and while leading a
 // session used through another server than its owner fails with SessionMoved.
 func (p *Processor) checkSession(c *Client, sid int64) jute.Err {
+	if p.ro != nil {
+		return p.roCheckSession(sid)
+	}
 	if p.ens == nil {
 		return p.sessions.Check(sid)
 	}
@@ -66,6 +69,7 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 		p.sessions.RecordTouches(false)
 		p.sessions.Replace(p.sessions.Sessions(), time.Now().UnixMilli())
 		p.serving.Store(!p.cfg.LeaderRefusesClients)
+		p.periods.Add(1)
 	})
 }
 

@@ -51,8 +51,8 @@ type Config struct {
 	ContainerMaxNeverUsedMs int64
 
 	// Quorum: the server is a member of an ensemble. It follows a leader (follower.go: no prep, no session
-	// expiry, no container sweeps) or leads (leader.go: as standalone, with replies held until commit), and serves
-	// no one in between.
+	// expiry, no container sweeps) or leads (leader.go: as standalone, with replies held until commit), and in
+	// between serves no one, or read-only clients (readonly.go).
 	Quorum bool
 	// LeaderRefusesClients is zookeeper.leaderServes=no: leading, the server takes no client connections of its
 	// own (its learners' sessions only) and reports itself not serving, as Apache's leader then never hands its
@@ -136,9 +136,14 @@ type Processor struct {
 	ready    chan time.Time // closed: a select on it never blocks
 	snapWG   sync.WaitGroup
 
-	fw      followerState // core goroutine only; used when following
-	ens     Ensemble      // core goroutine only; set while leading
-	serving atomic.Bool   // clients are served (always, standalone; in an ensemble while following or leading)
+	fw followerState  // core goroutine only; used when following
+	ro *readOnlyState // core goroutine only; set while serving read-only clients (no leader)
+	// readOnly and roLocal publish ro for 4lw and the connections' readers: read-only service, its local sessions.
+	readOnly atomic.Bool
+	roLocal  atomic.Pointer[session.Tracker]
+	periods  atomic.Int64 // serving periods begun in an ensemble (following, leading, read-only)
+	ens      Ensemble     // core goroutine only; set while leading
+	serving  atomic.Bool  // clients are served (always, standalone; in an ensemble while following, leading or read-only)
 	// committed is the last zxid the ensemble committed while we lead; commitSig wakes the syncer for it.
 	committed atomic.Int64
 	commitSig chan struct{}
@@ -460,8 +465,11 @@ func (p *Processor) runCore() {
 				}
 			}
 		case <-tick.C:
-			if p.decides() {
+			switch {
+			case p.decides():
 				p.expireSessions()
+			case p.ro != nil:
+				p.expireLocalSessions()
 			}
 		case <-containerTick:
 			if p.decides() {

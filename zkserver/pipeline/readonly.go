@@ -1,0 +1,228 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/session"
+)
+
+// A read-only server's pipeline, as Apache's ReadOnlyZooKeeperServer: a quorum member that has looked for a leader
+// for a while (readonlymode.enabled) serves the clients that asked for read-only service from the tree it has.
+// Connections without the readOnly flag are closed; state-changing requests are answered NotReadOnly before
+// anything else looks at them (ReadOnlyRequestProcessor); no txn is made, logged or sent anywhere. Sessions are
+// local to this server (localSessionsEnabled: a LocalSessionTracker with its own ids and expiry) and gone when
+// read-only service ends; without local sessions a new session is refused the way Apache 3.8 refuses it (its
+// createSession answered NotReadOnly), and a session the ensemble knows (a global one) cannot be resumed here.
+
+// readOnlyState is the core goroutine's state of a read-only server.
+type readOnlyState struct {
+	// local tracks the local sessions; nil without localSessionsEnabled.
+	local *session.Tracker
+}
+
+// refusedReadOnly reports whether a read-only server refuses op (ReadOnlyRequestProcessor's list; createSession
+// and closeSession are refused when their session is not local, which the callers check).
+func refusedReadOnly(op int32) bool {
+	switch op {
+	case jute.OpSync, jute.OpCreate, jute.OpCreate2, jute.OpCreateTTL, jute.OpCreateContainer, jute.OpDelete,
+		jute.OpDeleteContainer, jute.OpSetData, jute.OpReconfig, jute.OpSetACL, jute.OpMulti, jute.OpCheck:
+		return true
+	}
+	return false
+}
+
+// StartReadOnly makes a quorum member that has no leader serve read-only clients; localSessions is
+// localSessionsEnabled. It returns once the core serves them.
+func (p *Processor) StartReadOnly(localSessions bool) error {
+	return p.call(func() error {
+		if p.ens != nil || p.fw.leader != nil {
+			return fmt.Errorf("read-only service while following or leading")
+		}
+		ro := &readOnlyState{}
+		if localSessions {
+			// A LocalSessionTracker made when the read-only server starts: ids from this server's id and now.
+			ro.local = session.NewTracker(p.cfg.ServerID, p.cfg.TickTime, time.Now().UnixMilli())
+		}
+		p.ro = ro
+		p.roLocal.Store(ro.local)
+		p.readOnly.Store(true)
+		p.serving.Store(true)
+		p.periods.Add(1)
+		return nil
+	})
+}
+
+// StopReadOnly ends read-only service: every client connection closes and the local sessions are forgotten (never
+// logged, they were this server's alone). It returns once done.
+func (p *Processor) StopReadOnly() error {
+	return p.call(func() error {
+		if p.ro == nil {
+			return nil
+		}
+		for _, c := range p.owners {
+			p.dropClient(c)
+		}
+		p.ro = nil
+		p.roLocal.Store(nil)
+		p.readOnly.Store(false)
+		p.serving.Store(false)
+		return nil
+	})
+}
+
+// ReadOnly reports whether the server serves read-only clients (isro's "ro", srvr's Mode read-only).
+func (p *Processor) ReadOnly() bool { return p.readOnly.Load() }
+
+// ServingPeriods counts the times this server started serving in an ensemble: following, leading or read-only.
+func (p *Processor) ServingPeriods() int64 { return p.periods.Load() }
+
+// LocalSessionCount is the number of local sessions (mntr's local_sessions).
+func (p *Processor) LocalSessionCount() int {
+	if t := p.roLocal.Load(); t != nil {
+		return t.Count()
+	}
+	return 0
+}
+
+// Touch renews a session's expiry on each of its requests (ZooKeeperServer.touch): a local session on a read-only
+// server, else a global one.
+func (p *Processor) Touch(sid int64, nowMs int64) {
+	if t := p.roLocal.Load(); t != nil && t.Touch(sid, nowMs) {
+		return
+	}
+	p.sessions.Touch(sid, nowMs)
+}
+
+// SessionTimeout is a session's negotiated timeout, local or global (cons).
+func (p *Processor) SessionTimeout(sid int64) (int32, bool) {
+	if t := p.roLocal.Load(); t != nil {
+		if to, ok := t.Timeout(sid); ok {
+			return to, true
+		}
+	}
+	return p.sessions.Timeout(sid)
+}
+
+// roConnect is processConnectRequest on a read-only server.
+func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
+	req := &cr.Req
+	if !cr.ReadOnly {
+		p.log.Info("refusing session request for not-read-only client", "remote", c.remote)
+		p.dropClient(c)
+		return
+	}
+	if p.refuseNewerZxid(c, req.LastZxidSeen) {
+		return
+	}
+	to := p.negotiateTimeout(req.TimeOut)
+	local := p.ro.local
+	now := time.Now().UnixMilli()
+	if req.SessionID == 0 {
+		if local == nil {
+			// Without local sessions the createSession request is not a local one, and ReadOnlyRequestProcessor
+			// answers it NotReadOnly: the client gets a reply header where it waits for a connect response, and
+			// the connection, not reading any more, stays until the client closes it.
+			p.log.Info("read-only server without localSessionsEnabled: new session refused", "remote", c.remote)
+			c.refused = true
+			p.emit(c, EncodeReply(jute.ReplyHeader{Xid: 0, Zxid: p.zxid, Err: int32(jute.ErrNotReadOnly)}, nil))
+			return
+		}
+		id := local.Create(to, now)
+		p.bind(c, id)
+		p.sendConnectResponse(c, to, id, session.Password(id), false)
+		return
+	}
+	id := req.SessionID
+	if p.sessions.Check(id) != jute.ErrUnknownSession {
+		p.log.Info("refusing global session reconnection in read-only mode", "session", fmt.Sprintf("0x%x", id),
+			"remote", c.remote)
+		p.dropClient(c)
+		return
+	}
+	if old := p.owners[id]; old != nil && old != c {
+		p.dropClient(old)
+	}
+	// LearnerSessionTracker.touchSession: a local session must be tracked; without local sessions any session the
+	// ensemble does not know passes.
+	if !bytes.Equal(req.Passwd, session.Password(id)) || (local != nil && !local.Touch(id, now)) {
+		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
+		return
+	}
+	p.bind(c, id)
+	p.sendConnectResponse(c, to, id, session.Password(id), false)
+}
+
+// roHandle answers a request on a read-only server: state changes refused, the rest served from the tree.
+func (p *Processor) roHandle(r *Request) {
+	c := r.Client
+	sid := c.SessionID()
+	local := p.ro.local != nil && p.ro.local.Check(sid) != jute.ErrUnknownSession
+	switch {
+	case refusedReadOnly(r.Op),
+		(r.Op == jute.OpCreateSession || r.Op == jute.OpCloseSession) && !local:
+		if r.Op == jute.OpCloseSession {
+			// Apache answers and keeps the connection, which the client then closes; our reader has stopped at the
+			// closeSession, so the connection goes after the answer.
+			p.log.Warn("closeSession of a global session in read-only mode", "session", fmt.Sprintf("0x%x", sid))
+			p.finish(r)
+			p.cur.outs = append(p.cur.outs, output{c: c, close: true,
+				frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: p.zxid, Err: int32(jute.ErrNotReadOnly)}, nil)})
+			return
+		}
+		p.finish(r)
+		p.reply(c, r.Xid, p.zxid, jute.ErrNotReadOnly, nil)
+	case r.Op == jute.OpCreateSession:
+		// A local session's createSession goes through untouched, and FinalRequestProcessor answers it as a new
+		// session: with the connection's connect response.
+		p.finish(r)
+		to, _ := p.ro.local.Timeout(sid)
+		p.sendConnectResponse(c, to, sid, session.Password(sid), false)
+	case r.Op == jute.OpCloseSession:
+		// A local session closes here, with no txn.
+		p.finish(r)
+		p.ro.local.Remove(sid)
+		p.watches.RemoveWatcher(c)
+		if p.owners[sid] == c {
+			delete(p.owners, sid)
+		}
+		p.cur.outs = append(p.cur.outs, output{c: c, close: true,
+			frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: p.zxid}, nil)})
+	default:
+		p.serve(r)
+	}
+}
+
+// roCheckSession is LearnerSessionTracker.checkSession on a read-only server: with local sessions a request's
+// session must be a live local one or a global one; without, nothing is checked.
+func (p *Processor) roCheckSession(sid int64) jute.Err {
+	if p.ro.local == nil {
+		return jute.ErrOK
+	}
+	switch p.ro.local.Check(sid) {
+	case jute.ErrOK:
+		return jute.ErrOK
+	case jute.ErrUnknownSession:
+		if p.sessions.Check(sid) != jute.ErrUnknownSession {
+			return jute.ErrOK
+		}
+	}
+	return jute.ErrSessionExpired
+}
+
+// expireLocalSessions closes the local sessions whose time is up, as the LocalSessionTracker's expirer: their
+// connections close, with no txn.
+func (p *Processor) expireLocalSessions() {
+	if p.ro.local == nil {
+		return
+	}
+	for _, sid := range p.ro.local.Expired(time.Now().UnixMilli()) {
+		p.log.Info("local session expired", "session", fmt.Sprintf("0x%x", sid))
+		p.ro.local.Remove(sid)
+		if c := p.owners[sid]; c != nil {
+			p.dropClient(c)
+		}
+	}
+}
