@@ -31,8 +31,12 @@ type QuorumConfig struct {
 	ElectionListen string
 	QuorumListen   string
 	InitLimit      int // ticks
-	SyncLimit      int // ticks
-	Verifier       election.Verifier
+	// ConnectLimit (connectToLearnerMasterLimit, ticks) bounds a learner's tries to reach its leader, which are
+	// ConnectRetryDelay apart (zookeeper.leaderConnectDelayDuringRetryMs).
+	ConnectLimit      int
+	ConnectRetryDelay time.Duration
+	SyncLimit         int // ticks
+	Verifier          election.Verifier
 	// ConfigText is the quorum config as QuorumVerifier.toString prints it (sent in election notifications).
 	ConfigText    string
 	ConfigVersion int64
@@ -71,7 +75,9 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		return nil, nil
 	}
 	q := &QuorumConfig{MyID: zc.MyID, Members: map[int64]Member{}, Voters: map[int64]bool{}, InitLimit: zc.InitLimit, SyncLimit: zc.SyncLimit,
-		ConfigText: zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
+		ConnectLimit:      zc.ConnectToLearnerMasterLimit,
+		ConnectRetryDelay: time.Duration(zc.LeaderConnectDelayDuringRetryMs) * time.Millisecond,
+		ConfigText:        zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
 		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
 		// Leader.lead compares the property with "no" exactly.
 		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
@@ -209,8 +215,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		s.log.Info(role, "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: q.Observer,
 			LeaderAddr: q.Members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
-			SyncLimit: q.SyncLimit, EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current,
-			MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log,
+			SyncLimit: q.SyncLimit, ConnectLimit: q.ConnectLimit, ConnectRetryDelay: q.ConnectRetryDelay,
+			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log,
 			Transport: q.Transport, Auth: q.Auth}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()

@@ -120,6 +120,7 @@ type Config struct {
 	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
 	CnxTimeoutMs                    int
 	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
+	LeaderConnectDelayDuringRetryMs int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
 	FourLetterWordWhitelist         map[string]bool
 	AdminEnableServer               bool
 	AdminServerAddress              string
@@ -780,6 +781,7 @@ func (p *parser) readSystemProperties() {
 	c.MaxCnxns = p.sysInt("zookeeper.maxCnxns", 0)
 	c.CnxTimeoutMs = p.sysInt("zookeeper.cnxTimeout", DefaultCnxTimeoutMs)
 	c.ObserverElectionDelayMs = p.sysLong("zookeeper.observer.election.DelayMs", 200)
+	c.LeaderConnectDelayDuringRetryMs = p.sysInt("zookeeper.leaderConnectDelayDuringRetryMs", 100)
 
 	// FourLetterCommands.isEnabled: comma list, trimmed, "*" = all known words, srvr always, isro with
 	// readonlymode.enabled exactly "true".

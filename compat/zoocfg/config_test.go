@@ -167,7 +167,8 @@ metricsProvider.httpHost=127.0.0.1
 zkafka.srvrLegacyDateFormat=true
 `
 	flags := "-Dzookeeper.snapCount=1 -Dreadonlymode.enabled=true -Dznode.container.checkIntervalMs=0x10 " +
-		"-Dznode.container.maxPerMinute=5 -Dznode.container.maxNeverUsedIntervalMs=100 -Dzookeeper.snapSizeLimitInKb=12"
+		"-Dznode.container.maxPerMinute=5 -Dznode.container.maxNeverUsedIntervalMs=100 -Dzookeeper.snapSizeLimitInKb=12" +
+		" -Dzookeeper.leaderConnectDelayDuringRetryMs=250"
 	c := mustBuild(t, cfg, flags)
 	checks := []struct {
 		name      string
@@ -177,6 +178,7 @@ zkafka.srvrLegacyDateFormat=true
 		{"LogDirVersion", c.LogDirVersion(), "/var/log/zk/version-2"},
 		{"SnapCount (zoo.cfg overrides -D)", c.SnapCount, 5000},
 		{"SnapSizeLimitInKb", c.SnapSizeLimitInKb, int64(12)},
+		{"LeaderConnectDelayDuringRetryMs", c.LeaderConnectDelayDuringRetryMs, 250},
 		{"PreAllocSizeKB", c.PreAllocSizeKB, int64(1024)},
 		{"ForceSync", c.ForceSync, false},
 		{"GlobalOutstandingLimit", c.GlobalOutstandingLimit, 77},

@@ -159,7 +159,9 @@ func mode(t *testing.T, s *harness.Server) string {
 	t.Helper()
 	out, err := harness.FourLetter(context.Background(), s.Addr(), "srvr")
 	if err != nil {
-		t.Fatal(err)
+		// Not fatal: a server that stops following closes every client connection, a srvr in flight among them,
+		// and callers poll. The text names the failure for callers that expected a mode.
+		return "(srvr failed: " + err.Error() + ")"
 	}
 	for line := range strings.SplitSeq(out, "\n") {
 		if m, ok := strings.CutPrefix(line, "Mode: "); ok {

@@ -29,7 +29,13 @@ type Config struct {
 	LeaderAddr string // the leader's quorum address, host:port
 	TickTime   int    // ms
 	InitLimit  int    // ticks to connect and sync
-	SyncLimit  int    // ticks of silence from the leader after the sync
+	// ConnectLimit bounds, in ticks, the tries to reach the leader (connectToLearnerMasterLimit, which defaults
+	// to initLimit); 0 means InitLimit.
+	ConnectLimit int
+	// ConnectRetryDelay is the wait between two tries (zookeeper.leaderConnectDelayDuringRetryMs); 0 means
+	// Apache's 100 ms.
+	ConnectRetryDelay time.Duration
+	SyncLimit         int // ticks of silence from the leader after the sync
 	// EpochDir holds acceptedEpoch and currentEpoch (dataDir/version-2); AcceptedEpoch and CurrentEpoch are
 	// their values as loaded (storage.LoadEpochs).
 	EpochDir      string
@@ -47,6 +53,11 @@ type Config struct {
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
 const connectTries = 5
 
+// defaultConnectRetryDelay is zookeeper.leaderConnectDelayDuringRetryMs's default. Short, so that a learner that
+// chose a leader that is gone (an observer answered with a voter's last vote while the voters look) soon looks
+// again.
+const defaultConnectRetryDelay = 100 * time.Millisecond
+
 // Follow follows the leader until the connection ends or ctx is done. The server serves clients from the end of
 // the sync until Follow returns; it returns why following stopped.
 func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
@@ -59,7 +70,14 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	// Apache's archives allow jute.maxbuffer plus 1 KiB (zookeeper.jute.maxbuffer.extrasize) for a txn's headers.
 	cfg.MaxBuffer += 1024
 	initTimeout := time.Duration(cfg.InitLimit*cfg.TickTime) * time.Millisecond
-	conn, err := dial(ctx, cfg.Transport, cfg.LeaderAddr, initTimeout)
+	if cfg.ConnectLimit <= 0 {
+		cfg.ConnectLimit = cfg.InitLimit
+	}
+	if cfg.ConnectRetryDelay <= 0 {
+		cfg.ConnectRetryDelay = defaultConnectRetryDelay
+	}
+	conn, err := dial(ctx, cfg.Transport, cfg.LeaderAddr,
+		time.Duration(cfg.ConnectLimit*cfg.TickTime)*time.Millisecond, cfg.ConnectRetryDelay)
 	if err != nil {
 		return err
 	}
@@ -102,25 +120,33 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	return err
 }
 
-// dial connects to the leader, trying connectTries times a second apart within the init limit.
-func dial(ctx context.Context, tr *peertls.Config, addr string, within time.Duration) (net.Conn, error) {
+// dial connects to the leader as Learner.connectToLeader does: up to connectTries tries, delay apart, all within
+// the connect limit; it gives up early when less than one delay of the limit is left.
+func dial(ctx context.Context, tr *peertls.Config, addr string, within, delay time.Duration) (net.Conn, error) {
 	deadline := time.Now().Add(within)
 	var err error
 	for i := 0; i < connectTries; i++ {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
 		var conn net.Conn
-		if conn, err = tr.Dial(ctx, addr, max(time.Until(deadline), time.Second)); err == nil {
+		if conn, err = tr.Dial(ctx, addr, left); err == nil {
 			if tc, ok := conn.(*net.TCPConn); ok {
 				tc.SetNoDelay(true)
 			}
 			return conn, nil
 		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
+		if ctx.Err() != nil || time.Until(deadline) <= delay {
 			break
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-time.After(delay):
 		}
+	}
+	if err == nil {
+		err = errors.New("connect limit exceeded")
 	}
 	return nil, fmt.Errorf("connect to leader %s: %w", addr, err)
 }
