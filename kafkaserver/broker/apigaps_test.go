@@ -248,6 +248,57 @@ func TestInterBrokerSASLAndControlledShutdown(t *testing.T) {
 	if err != nil || csr.ErrorCode != kerr.NotController.Code {
 		t.Fatalf("non-controller: %v %+v", err, csr)
 	}
+	// So do CreateTopics, DeleteTopics and CreatePartitions (KafkaApis checks controller.isActive first), and
+	// nothing of them is done.
+	at1 := direct.Broker(1)
+	ct := kmsg.NewPtrCreateTopicsRequest()
+	ct.Version = 6
+	for _, n := range []string{"fresh", "fresh"} {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = n, 1, 1
+		ct.Topics = append(ct.Topics, rt)
+	}
+	ct.TimeoutMillis = 1000
+	ctr, err := at1.RetriableRequest(ctx, ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr := ctr.(*kmsg.CreateTopicsResponse); len(cr.Topics) != 2 || cr.Topics[0].ErrorCode != kerr.NotController.Code ||
+		cr.Topics[1].ErrorCode != kerr.NotController.Code || cr.Topics[0].ErrorMessage != nil || cr.Topics[0].NumPartitions != -1 {
+		t.Fatalf("CreateTopics at a non-controller: %+v", cr.Topics)
+	}
+	dt := kmsg.NewPtrDeleteTopicsRequest()
+	dt.Version = 6
+	tm, _ := b0.Replicas().Cache().Topic("moving")
+	byName, byID := kmsg.NewDeleteTopicsRequestTopic(), kmsg.NewDeleteTopicsRequestTopic()
+	byName.Topic, byID.TopicID = kmsg.StringPtr("moving"), tm.ID
+	dt.Topics = []kmsg.DeleteTopicsRequestTopic{byName, byID}
+	dt.TimeoutMillis = 1000
+	dtr, err := at1.RetriableRequest(ctx, dt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dr := dtr.(*kmsg.DeleteTopicsResponse); len(dr.Topics) != 2 || dr.Topics[0].ErrorCode != kerr.NotController.Code ||
+		dr.Topics[1].ErrorCode != kerr.NotController.Code || dr.Topics[1].Topic != nil || dr.Topics[1].TopicID != tm.ID {
+		t.Fatalf("DeleteTopics at a non-controller: %+v", dr.Topics)
+	}
+	cp := kmsg.NewPtrCreatePartitionsRequest()
+	cpt := kmsg.NewCreatePartitionsRequestTopic()
+	cpt.Topic, cpt.Count = "moving", 3
+	cp.Topics, cp.TimeoutMillis = []kmsg.CreatePartitionsRequestTopic{cpt}, 1000
+	cpr, err := at1.RetriableRequest(ctx, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr := cpr.(*kmsg.CreatePartitionsResponse); len(pr.Topics) != 1 || pr.Topics[0].ErrorCode != kerr.NotController.Code {
+		t.Fatalf("CreatePartitions at a non-controller: %+v", pr.Topics)
+	}
+	if _, ok := b0.Replicas().Cache().Topic("fresh"); ok {
+		t.Fatal("a topic asked of the non-controller was created")
+	}
+	if tm, ok := b0.Replicas().Cache().Topic("moving"); !ok || len(tm.Partitions) != 2 {
+		t.Fatalf("the topic asked of the non-controller to delete or grow: %+v %v", tm, ok)
+	}
 
 	if err := b1.Close(); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 	for _, t := range req.Topics {
 		count[t.Topic]++
 	}
-	isController := h.cache.ControllerID() == h.cfg.BrokerID
+	isController := h.activeController()
 	// ALTER on each topic, asked for the topics named once, on the controller only (as KafkaApis).
 	var single []string
 	for _, t := range req.Topics {

@@ -230,3 +230,13 @@ func electLeadersRefused(req *kmsg.ElectLeadersRequest, code int16) *kmsg.ElectL
 	}
 	return resp
 }
+
+// activeController is KafkaController.isActive: this broker won the controller election. CreateTopics,
+// DeleteTopics and CreatePartitions are answered by the controller only.
+func (h *Handlers) activeController() bool {
+	if h.cfg.Controller != nil {
+		ok, _ := h.cfg.Controller.Active()
+		return ok
+	}
+	return h.cache.ControllerID() == h.cfg.BrokerID
+}

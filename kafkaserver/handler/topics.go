@@ -186,6 +186,16 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 		count[t.Topic]++
 		names[i] = t.Topic
 	}
+	if !h.activeController() {
+		// Only the controller creates topics; clients send CreateTopics to the broker Metadata names.
+		for _, t := range req.Topics {
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic, rt.ErrorCode = t.Topic, kerr.NotController.Code
+			resp.Topics = append(resp.Topics, rt)
+		}
+		resp.ThrottleMillis = h.mutationThrottle(rc, mq)
+		return resp, nil
+	}
 	creatable := h.creatableTopics(rc, names)
 	describable := h.authorizedNames(rc, kmsg.ACLOperationDescribeConfigs, kmsg.ACLResourceTypeTopic, names, false)
 	created := map[int]int{} // response index -> partitions to wait for
@@ -332,8 +342,10 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 			names = append(names, *t.resolved)
 		}
 	}
+	// Only the controller deletes topics (and authorizes nothing when it is not it).
+	active := h.activeController()
 	var describable, deletable map[string]bool
-	if h.props.DeleteTopicEnable {
+	if active && h.props.DeleteTopicEnable {
 		describable = h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, true)
 		deletable = h.authorizedNames(rc, kmsg.ACLOperationDelete, kmsg.ACLResourceTypeTopic, names, true)
 	}
@@ -343,6 +355,8 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 		rt.Topic, rt.TopicID = t.name, t.id
 		var err error
 		switch {
+		case !active:
+			err = kerr.NotController
 		case !h.props.DeleteTopicEnable:
 			err = kerr.TopicDeletionDisabled
 			if req.Version < 3 {
