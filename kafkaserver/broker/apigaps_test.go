@@ -285,12 +285,13 @@ func TestInterBrokerSASLAndControlledShutdown(t *testing.T) {
 	cp := kmsg.NewPtrCreatePartitionsRequest()
 	cpt := kmsg.NewCreatePartitionsRequestTopic()
 	cpt.Topic, cpt.Count = "moving", 3
-	cp.Topics, cp.TimeoutMillis = []kmsg.CreatePartitionsRequestTopic{cpt}, 1000
+	cp.Topics, cp.TimeoutMillis = []kmsg.CreatePartitionsRequestTopic{cpt, cpt}, 1000
 	cpr, err := at1.RetriableRequest(ctx, cp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pr := cpr.(*kmsg.CreatePartitionsResponse); len(pr.Topics) != 1 || pr.Topics[0].ErrorCode != kerr.NotController.Code {
+	if pr := cpr.(*kmsg.CreatePartitionsResponse); len(pr.Topics) != 1 || pr.Topics[0].ErrorCode != kerr.NotController.Code ||
+		pr.Topics[0].ErrorMessage != nil {
 		t.Fatalf("CreatePartitions at a non-controller: %+v", pr.Topics)
 	}
 	if _, ok := b0.Replicas().Cache().Topic("fresh"); ok {

@@ -41,15 +41,21 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 	}
 	alterable := h.authorizedNames(rc, kmsg.ACLOperationAlter, kmsg.ACLResourceTypeTopic, single, true)
 	grown := map[int]int{} // response index -> partitions to wait for
+	answered := map[string]bool{}
 	for _, t := range req.Topics {
+		// Kafka's results are a map by topic name: a name asked for twice is answered once.
+		if answered[t.Topic] {
+			continue
+		}
+		answered[t.Topic] = true
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic
 		var err error
 		switch {
-		case count[t.Topic] > 1:
-			err = &messageError{kerr.InvalidRequest, "Duplicate topic in request."}
 		case !isController:
 			err = kerr.NotController
+		case count[t.Topic] > 1:
+			err = &messageError{kerr.InvalidRequest, "Duplicate topic in request."}
 		case !alterable[t.Topic]:
 			err = &messageError{kerr.TopicAuthorizationFailed, "The topic authorization is failed."}
 		default:
