@@ -117,6 +117,9 @@ type RequestContext struct {
 	times    requestTimes
 	bodySize int
 	follower bool
+	// conversionNanos and tempMemory are Kafka's messageConversionsTimeNanos and temporaryMemoryBytes
+	// (RecordConversion).
+	conversionNanos, tempMemory atomic.Int64
 
 	bufs    *bufPool // the server's scratch buffers; nil in contexts made outside a connection's reader
 	scratch []*[]byte
@@ -210,6 +213,18 @@ func (rc *RequestContext) ThreadTime() time.Duration {
 		return time.Duration(d - 1)
 	}
 	return time.Since(rc.started)
+}
+
+// RecordConversion notes one partition's record conversion for RequestMetrics' MessageConversionsTimeMs and
+// TemporaryMemoryBytes: the records converted, the time taken and the temporary memory used. As Kafka's
+// updateRecordConversionStats, each call replaces the request's values rather than adding to them (the time only
+// when records were converted), so a request of several partitions reports its last one's. Safe to call from
+// several goroutines.
+func (rc *RequestContext) RecordConversion(records int, d time.Duration, tempBytes int64) {
+	if records > 0 {
+		rc.conversionNanos.Store(int64(d))
+	}
+	rc.tempMemory.Store(tempBytes)
 }
 
 // OnSent has f told how long the response took to encode and write (Kafka's network thread time, which the

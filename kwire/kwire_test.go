@@ -1014,8 +1014,8 @@ func TestRequestMetrics(t *testing.T) {
 			}
 		}
 	}
-	if len(got) != numRequestHists {
-		t.Fatalf("%d request metrics, want %d: %v", len(got), numRequestHists, got)
+	if len(got) != histConversionTime { // the conversion histograms are Produce's and Fetch's only
+		t.Fatalf("%d request metrics, want %d: %v", len(got), histConversionTime, got)
 	}
 	if s := got["remotetimems"]; s.GetSampleCount() != 1 || s.GetSampleSum() < 30 {
 		t.Errorf("remote time %v ms over %d requests, want the 30 ms wait", s.GetSampleSum(), s.GetSampleCount())
@@ -1071,5 +1071,44 @@ func TestDecayingHist(t *testing.T) {
 	// Five minutes on, the old values have left the quantiles but not the count.
 	if count, _, qs := h.snapshot(1006); count != 101 || !math.IsNaN(qs[0.5]) {
 		t.Fatalf("after five minutes: count %d, quantiles %v", count, qs)
+	}
+}
+
+// Produce and Fetch also have MessageConversionsTimeMs and TemporaryMemoryBytes; as Kafka's request, a later
+// partition's conversion stats replace an earlier one's, the time only when records were converted.
+func TestRequestMetricsConversions(t *testing.T) {
+	rm := NewRequestMetrics()
+	mux := NewMux()
+	mux.Handle(kmsg.Produce.Int16(), 0, 9, func(_ context.Context, rc *RequestContext, req kmsg.Request) (kmsg.Response, error) {
+		rc.RecordConversion(3, 7*time.Millisecond, 1000)
+		rc.RecordConversion(0, 0, 500)
+		return req.ResponseKind(), nil
+	})
+	s, _ := startServer(t, Config{RequestMetrics: rm}, mux)
+	c := dialRaw(t, s)
+	req := kmsg.NewPtrProduceRequest()
+	req.Version, req.Acks, req.TimeoutMillis = 7, 1, 1000
+	c.write(c.frame(req, 1))
+	c.read(req, 1)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(rm)
+	got := map[string]*dto.Summary{}
+	for deadline := time.Now().Add(10 * time.Second); got["temporarymemorybytes"].GetSampleCount() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			for _, m := range f.Metric {
+				got[strings.TrimPrefix(f.GetName(), "kafka_network_requestmetrics_")] = m.Summary
+			}
+		}
+	}
+	if s := got["messageconversionstimems"]; s.GetSampleCount() != 1 || s.GetSampleSum() != 7 {
+		t.Errorf("conversion time %v ms over %d requests, want 7 over 1", s.GetSampleSum(), s.GetSampleCount())
+	}
+	if s := got["temporarymemorybytes"]; s.GetSampleCount() != 1 || s.GetSampleSum() != 500 {
+		t.Errorf("temporary memory %v over %d requests, want the last partition's 500 over 1", s.GetSampleSum(), s.GetSampleCount())
 	}
 }

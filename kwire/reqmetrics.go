@@ -32,6 +32,9 @@ const (
 	histResponseSend
 	histTotal
 	histRequestBytes
+	// Produce and Fetch only (not FetchConsumer/FetchFollower), as Kafka.
+	histConversionTime
+	histTempMemory
 	numRequestHists
 )
 
@@ -44,14 +47,17 @@ var requestHistNames = [numRequestHists]struct{ name, help string }{
 	{"responsesendtimems", "Time a response took to encode and write, in ms."},
 	{"totaltimems", "Time from a request's arrival to its response written, in ms."},
 	{"requestbytes", "Size of a request's body in bytes."},
+	{"messageconversionstimems", "Time a produce or fetch spent converting records to another format, in ms."},
+	{"temporarymemorybytes", "Memory a produce or fetch used to decompress or convert records, in bytes."},
 }
 
 // quantiles are the percentiles Kafka's (Yammer) histograms report.
 var quantiles = []float64{0.5, 0.75, 0.95, 0.98, 0.99, 0.999}
 
 type requestHists struct {
-	name  string
-	hists [numRequestHists]decayingHist
+	name        string
+	conversions bool // Produce or Fetch: the conversion histograms are kept
+	hists       [numRequestHists]decayingHist
 }
 
 // NewRequestMetrics returns empty request metrics; register them with a Prometheus registry to export them.
@@ -79,6 +85,9 @@ func (m *RequestMetrics) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		for k := range rh.hists {
+			if k >= histConversionTime && !rh.conversions {
+				continue
+			}
 			count, sum, qs := rh.hists[k].snapshot(minute)
 			ch <- prometheus.MustNewConstSummary(m.descs[k], count, sum, qs, rh.name)
 		}
@@ -90,7 +99,8 @@ func (m *RequestMetrics) hists(slot int, name string) *requestHists {
 	if h := m.byName[slot].Load(); h != nil {
 		return h
 	}
-	m.byName[slot].CompareAndSwap(nil, &requestHists{name: name})
+	m.byName[slot].CompareAndSwap(nil, &requestHists{name: name,
+		conversions: slot == int(kmsg.Produce) || slot == int(kmsg.Fetch)})
 	return m.byName[slot].Load()
 }
 
@@ -214,6 +224,9 @@ func (m *RequestMetrics) observe(rc *RequestContext, resp kmsg.Response, picked,
 		histResponseSend:  roundMs(end.Sub(picked)),
 		histTotal:         roundMs(end.Sub(rc.started)),
 		histRequestBytes:  uint64(rc.bodySize),
+		// Kafka's request records these only for Produce and Fetch, as 0 when nothing was converted.
+		histConversionTime: roundMs(time.Duration(rc.conversionNanos.Load())),
+		histTempMemory:     uint64(max(rc.tempMemory.Load(), 0)),
 	}
 	key := int(rc.Header.APIKey)
 	if key < 0 || key > kmsg.MaxKey {
@@ -222,6 +235,9 @@ func (m *RequestMetrics) observe(rc *RequestContext, resp kmsg.Response, picked,
 	minute := end.Unix() / 60
 	record := func(h *requestHists) {
 		for i, v := range values {
+			if i >= histConversionTime && !h.conversions {
+				break
+			}
 			h.hists[i].observe(v, minute)
 		}
 	}

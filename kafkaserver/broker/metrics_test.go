@@ -9,6 +9,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // scrape reads a broker's /metrics and returns each sample's value by name and labels ("name" or
@@ -40,8 +43,9 @@ func scrape(t *testing.T, b *Broker) map[string]float64 {
 				labels += l.GetName() + "=" + l.GetValue()
 			}
 			if sm := m.Summary; sm != nil {
-				// A summary as name_count{labels} and name{labels,quantile=q}.
+				// A summary as name_count{labels}, name_sum{labels} and name{labels,quantile=q}.
 				out[withLabels(name+"_count", labels)] = float64(sm.GetSampleCount())
+				out[withLabels(name+"_sum", labels)] = sm.GetSampleSum()
 				for _, q := range sm.Quantile {
 					out[withLabels(name, strings.TrimPrefix(labels+",quantile="+fmt.Sprint(q.GetQuantile()), ","))] = q.GetValue()
 				}
@@ -150,4 +154,63 @@ func TestBrokerMetrics(t *testing.T) {
 		s := scrape(t, b0)
 		return s[`kafka_server_replicamanager_underreplicatedpartitions`] == 1 && s[`kafka_server_replicamanager_atminisrpartitioncount`] >= 1
 	})
+}
+
+// A client at Kafka 0.9's request versions against a topic in the default (v2) format: its magic 0 messages are
+// up-converted on append and down-converted per fetch, and the broker counts both as Kafka does, per topic
+// (Produce/FetchMessageConversionsPerSec) and per request (MessageConversionsTimeMs, TemporaryMemoryBytes, which
+// only Produce and Fetch have); a current client's requests convert nothing.
+func TestConversionMetrics(t *testing.T) {
+	c := newCluster(t)
+	c.start("zkafka.metrics.address=127.0.0.1:0")
+	ctx := ctxT(t)
+	createTopic(t, kadm.NewClient(c.client()), "conv", 1, nil)
+	pin := kgo.MaxVersions(kversion.V0_9_0())
+	const n = 200
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, &kgo.Record{Topic: "conv", Value: []byte(fmt.Sprintf("value-%03d", i))})
+	}
+	prod := c.client(pin, kgo.RequiredAcks(kgo.LeaderAck()))
+	if err := prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cons := c.client(pin, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"conv": {0: kgo.NewOffset().AtStart()}}))
+	for got := 0; got < n; {
+		fs := cons.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d: %v", got, err)
+		}
+		got += fs.NumRecords()
+	}
+	cons.Close()
+	var s map[string]float64
+	c.waitFor("conversion metrics", func() bool {
+		s = scrape(t, c.b)
+		return s[`kafka_network_requestmetrics_temporarymemorybytes_count{request=Fetch}`] >= 1
+	})
+	for _, check := range []struct {
+		name string
+		ok   bool
+	}{
+		{"produced records converted", s[`kafka_server_brokertopicmetrics_producemessageconversions_total{topic=conv}`] == n},
+		{"over all topics", s[`kafka_server_brokertopicmetrics_producemessageconversions_total`] >= n},
+		{"fetched records converted", s[`kafka_server_brokertopicmetrics_fetchmessageconversions_total{topic=conv}`] >= n},
+		{"produce conversion memory", s[`kafka_network_requestmetrics_temporarymemorybytes_sum{request=Produce}`] >= float64(n*len("value-000"))},
+		{"fetch conversion memory", s[`kafka_network_requestmetrics_temporarymemorybytes_sum{request=Fetch}`] >= float64(2*n*len("value-000"))},
+		{"conversion times kept", s[`kafka_network_requestmetrics_messageconversionstimems_count{request=Produce}`] >= 1},
+		{"only Produce and Fetch have them", s[`kafka_network_requestmetrics_messageconversionstimems_count{request=FetchConsumer}`] == 0 &&
+			s[`kafka_network_requestmetrics_temporarymemorybytes_count{request=Metadata}`] == 0},
+	} {
+		if !check.ok {
+			t.Errorf("%s: not as expected in\n%v", check.name, s)
+		}
+	}
+	// A current client converts nothing.
+	before := s[`kafka_server_brokertopicmetrics_producemessageconversions_total{topic=conv}`]
+	produceN(t, c.client(), "conv", 0, 0, 10)
+	s = scrape(t, c.b)
+	if got := s[`kafka_server_brokertopicmetrics_producemessageconversions_total{topic=conv}`]; got != before {
+		t.Errorf("a v2 produce counted %v conversions", got-before)
+	}
 }

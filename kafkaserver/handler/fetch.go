@@ -66,18 +66,26 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 	if req.ReplicaID >= 0 {
 		h.recordThrottled(parts, st.sizes)
 	}
-	h.countFetch(req.ReplicaID >= 0, parts, st, out)
+	h.countFetch(rc, req.ReplicaID >= 0, parts, st, out)
 	resp := buildFetchResponse(req, parts, st, out)
 	resp.ThrottleMillis = int32(throttleMs)
 	return resp, nil
 }
 
-// countFetch counts a fetch's partitions as read, and the record bytes of those its response carries as sent.
-func (h *Handlers) countFetch(follower bool, parts []fetchsession.PartitionRequest, st *fetchState, out fetchsession.Response) {
+// countFetch counts a fetch's partitions as read, and the record bytes of those its response carries as sent, with
+// their down-conversions (a throttled fetch sends none: Kafka converts while it writes the response).
+func (h *Handlers) countFetch(rc *kwire.RequestContext, follower bool, parts []fetchsession.PartitionRequest, st *fetchState, out fetchsession.Response) {
+	sent := func(i int) bool { return out.ErrorCode == 0 && (out.Include == nil || out.Include[i]) && st.sizes[i] > 0 }
 	for i, p := range parts {
 		h.stats.FetchRead(p.Topic, outcome(kerr.ErrorForCode(st.parts[i].ErrorCode)))
-		if out.ErrorCode == 0 && (out.Include == nil || out.Include[i]) && st.sizes[i] > 0 {
+		if sent(i) {
 			h.stats.BytesOut(p.Topic, follower, int64(st.sizes[i]))
+		}
+	}
+	for _, c := range st.convs {
+		if sent(c.i) {
+			h.stats.Converted(parts[c.i].Topic, true, int64(c.records))
+			rc.RecordConversion(c.records, st.convTime, c.tempBytes)
 		}
 	}
 }
@@ -177,6 +185,16 @@ type fetchState struct {
 	parts   []kmsg.FetchResponseTopicPartition
 	sizes   []int // each partition's records in bytes (RecordBatches holds a placeholder for a region)
 	results []fetchsession.PartitionResult
+	// The last read's down-conversions, counted once the response is known to carry them.
+	convs    []convStat
+	convTime time.Duration
+}
+
+// convStat is one partition's down-conversion (Kafka's RecordConversionStats of a fetch).
+type convStat struct {
+	i         int // index in the request's partitions
+	records   int
+	tempBytes int64 // the batches read plus the converted ones, as RecordsUtil.downConvert counts them
 }
 
 // regionMin is the size from which a partition's records go out from the segment file (kwire.FileRegion) rather than
@@ -318,8 +336,16 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 		// Nothing to wait for: Kafka answers at once when no partition is left for the replica manager.
 		answerNow = true
 	}
-	for _, c := range downConvertAll(convs, req.Version, st.alloc) {
+	st.convs = st.convs[:0]
+	convStart := time.Now()
+	converted := downConvertAll(convs, req.Version, st.alloc)
+	st.convTime = time.Since(convStart)
+	for _, c := range converted {
 		rp := &st.parts[c.i]
+		if c.err == nil {
+			st.convs = append(st.convs, convStat{i: c.i, records: klog.ConvertedRecordCount(c.records, regionMagic(req.Version)),
+				tempBytes: int64(len(c.records) + len(c.out))})
+		}
 		if c.err != nil {
 			answerNow = true
 			*rp = emptyPartition(rp.Partition)

@@ -135,6 +135,10 @@ func (h *Handlers) produce(ctx context.Context, rc *kwire.RequestContext, r kmsg
 		j := &jobs[k]
 		rp := j.rp
 		h.stats.Produced(j.topic, outcome(j.err), int64(len(j.p.Records)), int64(j.info.NumMessages))
+		// Every partition's stats, a failed one's empty, as Kafka's processingStatsCallback hands them on.
+		cv := j.info.Conversion
+		h.stats.Converted(j.topic, false, int64(cv.Records))
+		rc.RecordConversion(cv.Records, cv.Time, cv.TempBytes)
 		if j.err == nil {
 			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = j.info.FirstOffset, j.info.LogAppendTime, j.info.LogStartOffset
 			if req.Acks == -1 {

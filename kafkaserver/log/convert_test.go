@@ -138,3 +138,51 @@ func TestDownConvert(t *testing.T) {
 		t.Fatalf("zstd: %v", err)
 	}
 }
+
+// An append's Conversion is Kafka's RecordConversionStats: nothing for plain v2 batches stored as they are, the
+// decompressed size for a compressed batch validated in place (no records converted), and the records with the
+// bytes rebuilt for an up-conversion or a recompression.
+func TestAppendConversionStats(t *testing.T) {
+	v0 := append(legacyMsg(0, 0, 0, 0, []byte("k1"), []byte("v1")), legacyMsg(0, 1, 0, 0, nil, []byte("v2"))...)
+	for _, c := range []struct {
+		name        string
+		set         []byte
+		compression string
+		records     int
+		temp        bool
+	}{
+		{"v2 plain", kbatch(t, 1, CodecNone, kv{"a", "b"}, kv{"c", "d"}), "producer", 0, false},
+		{"v2 gzip in place", kbatch(t, 1, CodecGzip, kv{"a", "b"}, kv{"c", "d"}), "producer", 0, true},
+		{"v2 gzip recompressed", kbatch(t, 1, CodecGzip, kv{"a", "b"}, kv{"c", "d"}), "lz4", 2, true},
+		{"magic 0 up-converted", v0, "producer", 2, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.CompressionType = c.compression
+			l := openTest(t, filepath.Join(t.TempDir(), "conv-0"), cfg, newClock())
+			defer l.Close()
+			info := mustAppend(t, l, c.set, 0)
+			cv := info.Conversion
+			if cv.Records != c.records || (cv.TempBytes > 0) != c.temp || (cv.Records == 0) != (cv.Time == 0) {
+				t.Fatalf("conversion %+v, want %d records converted, temporary memory %v", cv, c.records, c.temp)
+			}
+		})
+	}
+}
+
+// ConvertedRecordCount counts from batch headers what a down-conversion rewrites: v2 records but not control
+// batches, and nothing already at the target magic.
+func TestConvertedRecordCount(t *testing.T) {
+	v2 := kbatch(t, 1, CodecNone, kv{"a", "b"}, kv{"c", "d"}, kv{"e", "f"})
+	old := legacyMsg(1, 3, 0, 5, nil, []byte("x"))
+	set := append(append([]byte{}, v2...), old...)
+	if n := ConvertedRecordCount(set, 1); n != 3 {
+		t.Fatalf("to magic 1: %d records, want the v2 batch's 3", n)
+	}
+	if n := ConvertedRecordCount(set, 0); n != 4 {
+		t.Fatalf("to magic 0: %d records, want 3 + the magic 1 message", n)
+	}
+	if n := ConvertedRecordCount(set[:len(set)-3], 1); n != 3 {
+		t.Fatalf("with a partial trailing entry: %d", n)
+	}
+}

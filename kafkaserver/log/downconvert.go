@@ -270,3 +270,27 @@ func SplitForDownConversion(records []byte, toMagic int8, n int) [][]byte {
 	}
 	return append(runs, records[start:])
 }
+
+// ConvertedRecordCount is how many records a down-conversion of records to toMagic rewrites, from the batch
+// headers alone: the records of v2 batches (control batches are dropped, not converted), one per magic 1 entry
+// going to magic 0. Records of an uncompressed batch below the fetch offset, which the conversion leaves out,
+// are counted too: Kafka's meters see the whole batches read.
+func ConvertedRecordCount(records []byte, toMagic int8) int {
+	n := 0
+	for len(records) >= logOverhead+5 {
+		size := int64(int32(binary.BigEndian.Uint32(records[8:])))
+		if size < legacyOverheadV0 || int64(len(records)) < logOverhead+size {
+			break
+		}
+		b := batch(records[:logOverhead+size])
+		records = records[logOverhead+size:]
+		switch m := b.magic(); {
+		case m <= toMagic:
+		case m == 2 && len(b) >= v2HeaderSize && !b.isControl():
+			n += int(int32(binary.BigEndian.Uint32(b[57:])))
+		case m < 2:
+			n++
+		}
+	}
+	return n
+}

@@ -149,6 +149,9 @@ func validateToLegacy(batches []batch, next int64, toMagic int8, compressed bool
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%w: message set has no messages", ErrInvalidRecord)
 	}
+	if compressed {
+		v.conversion.TempBytes = recordBytes(recs) // decompressed to be validated
+	}
 	last := next + int64(len(recs)) - 1
 	if inPlace {
 		// Only the wrapper changes: its offset becomes the last inner offset, its timestamp the max (or the append
@@ -309,5 +312,9 @@ func legacyResult(v *validated, out []byte, first, last, maxTs, offMax int64, n 
 	v.records, v.batches = out, bs
 	v.firstOffset, v.lastOffset, v.maxTimestamp, v.offsetOfMaxTs, v.numMessages = first, last, maxTs, offMax, n
 	v.converted = converted
+	if converted {
+		v.conversion.Records = n
+		v.conversion.TempBytes += int64(len(out))
+	}
 	return v, nil
 }

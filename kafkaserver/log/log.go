@@ -27,6 +27,7 @@ type AppendInfo struct {
 	NumMessages          int
 	ValidBytes           int
 	Converted            bool // the records were rewritten into the log's message format (up- or down-converted)
+	Conversion           Conversion
 }
 
 // ReadResult is what Fetch needs from one partition.
@@ -566,13 +567,17 @@ func (l *Log) appendAsLeader(records []byte, leaderEpoch int32, alloc Alloc, ori
 			LogAppendTime: -1, LogStartOffset: l.logStart}, nil
 	}
 	nowMs := l.nowMs()
+	start := time.Now()
 	v, err := validateLeader(records, l.next, leaderEpoch, &l.cfg, nowMs, alloc)
 	if err != nil {
 		return AppendInfo{}, fmt.Errorf("append to %s: %w", l.tp, err)
 	}
+	if v.conversion.Records > 0 {
+		v.conversion.Time = time.Since(start)
+	}
 	info := AppendInfo{FirstOffset: v.firstOffset, LastOffset: v.lastOffset, MaxTimestamp: v.maxTimestamp,
 		OffsetOfMaxTimestamp: v.offsetOfMaxTs, LogAppendTime: v.logAppendTime, NumMessages: v.numMessages,
-		ValidBytes: len(v.records), Converted: v.converted}
+		ValidBytes: len(v.records), Converted: v.converted, Conversion: v.conversion}
 	producers, dup, err := l.analyzeProducers(v.batches, origin)
 	if err != nil {
 		return AppendInfo{}, err

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors the request handlers map to Kafka error codes.
@@ -27,6 +28,31 @@ type validated struct {
 	numMessages   int
 	logAppendTime int64
 	converted     bool
+	// conversion is what Kafka's RecordConversionStats would say of this validation, but its time (the caller's).
+	conversion Conversion
+}
+
+// Conversion is Kafka's RecordConversionStats for one partition of a produce or fetch: the records rewritten into
+// another format or codec, how long that took, and the temporary memory it needed as Kafka estimates it (the bytes
+// of records decompressed plus the bytes of records rebuilt, uncompressed; a fetch also counts the batches read).
+type Conversion struct {
+	Records   int
+	Time      time.Duration
+	TempBytes int64
+}
+
+// recordBytes is the size of recs as uncompressed v2 records (what Kafka's builders count as uncompressed bytes
+// written, and what its validator adds up for records it decompresses).
+func recordBytes(recs []Record) int64 {
+	var n int64
+	for i, r := range recs {
+		l := plainRecordLen(0, int64(i), r.Key, r.Value)
+		for _, h := range r.Headers {
+			l += varintLen(int64(len(h.Key))) + len(h.Key) + varBytesLen(h.Value)
+		}
+		n += int64(varintLen(int64(l)) + l)
+	}
+	return n
 }
 
 // CheckProduceRecords is Kafka's ProduceRequest.validateRecords, which the broker runs before appending: from
@@ -160,6 +186,10 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		}
 		maxTs = max(maxTs, r.Timestamp)
 	}
+	if b.codec() != CodecNone {
+		// A compressed batch is decompressed to be validated (LogValidator's in-place path counts that).
+		v.conversion.TempBytes = v2HeaderSize + recordBytes(recs)
+	}
 	if target != b.codec() {
 		return recompressV2(b, recs, next, leaderEpoch, target, maxTs, cfg, v)
 	}
@@ -199,6 +229,8 @@ func recompressV2(b batch, recs []Record, next int64, leaderEpoch int32, codec i
 	if v.logAppendTime >= 0 {
 		maxTs = v.logAppendTime
 	}
+	v.conversion.Records = len(recs)
+	v.conversion.TempBytes += v2HeaderSize + recordBytes(recs)
 	return v.oneBatch(nb, maxTs, len(recs)), nil
 }
 
@@ -329,7 +361,7 @@ func upConvertPlain(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 	nb.setV2CRC()
 	return &validated{records: out, batches: []batch{nb}, firstOffset: next, lastOffset: next + int64(n) - 1,
 		maxTimestamp: maxTs, offsetOfMaxTs: next + int64(n) - 1, numMessages: n, logAppendTime: logAppendTime,
-		converted: true}, true, nil
+		converted: true, conversion: Conversion{Records: n, TempBytes: int64(total)}}, true, nil
 }
 
 // plainRecordLen is the encoded size of a v2 record (without its length prefix) with no headers.
@@ -364,6 +396,9 @@ func upConvert(batches []batch, next int64, leaderEpoch int32, codec int8, cfg *
 		if err != nil {
 			return nil, recordsError(err)
 		}
+		if b.codec() != CodecNone {
+			v.conversion.TempBytes += recordBytes(recs)
+		}
 		for _, r := range recs {
 			if err := rules.check(r.Key, r.Offset, r.Timestamp, false); err != nil {
 				return nil, err
@@ -392,6 +427,8 @@ func upConvert(batches []batch, next int64, leaderEpoch int32, codec int8, cfg *
 	v.offsetOfMaxTs = nb.lastOffset()
 	v.numMessages = len(all)
 	v.converted = true
+	v.conversion.Records = len(all)
+	v.conversion.TempBytes += int64(v2HeaderSize) + recordBytes(all)
 	return v, nil
 }
 

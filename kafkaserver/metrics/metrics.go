@@ -25,6 +25,8 @@ type topicCounters struct {
 	messagesIn, bytesIn, bytesOut atomic.Int64
 	totalProduce, failedProduce   atomic.Int64
 	totalFetch, failedFetch       atomic.Int64
+	// Records converted to another format or codec (ProduceMessageConversionsPerSec, FetchMessageConversionsPerSec).
+	produceConversions, fetchConversions atomic.Int64
 }
 
 // Outcome is how one partition of a produce or fetch request ended, as Kafka's request meters see it.
@@ -108,6 +110,21 @@ func (s *TopicStats) BytesOut(topic string, follower bool, bytes int64) {
 	s.both(topic, func(c *topicCounters) { c.bytesOut.Add(bytes) })
 }
 
+// Converted counts the records of one partition of a produce or fetch rewritten into another format or codec
+// (KafkaApis.updateRecordConversionStats).
+func (s *TopicStats) Converted(topic string, fetch bool, records int64) {
+	if records <= 0 {
+		return
+	}
+	s.both(topic, func(c *topicCounters) {
+		if fetch {
+			c.fetchConversions.Add(records)
+		} else {
+			c.produceConversions.Add(records)
+		}
+	})
+}
+
 // ReplicationIn counts record bytes a follower appended from its leader.
 func (s *TopicStats) ReplicationIn(bytes int64) { s.replicationBytesIn.Add(bytes) }
 
@@ -130,6 +147,8 @@ var topicMeters = []struct {
 	{"failedproducerequests", "Partitions of produce requests that failed.", func(c *topicCounters) int64 { return c.failedProduce.Load() }},
 	{"totalfetchrequests", "Partitions of fetch requests, consumers' and followers'.", func(c *topicCounters) int64 { return c.totalFetch.Load() }},
 	{"failedfetchrequests", "Partitions of fetch requests that failed.", func(c *topicCounters) int64 { return c.failedFetch.Load() }},
+	{"producemessageconversions", "Records of produce requests converted to the log's format or codec.", func(c *topicCounters) int64 { return c.produceConversions.Load() }},
+	{"fetchmessageconversions", "Records down-converted for old fetchers.", func(c *topicCounters) int64 { return c.fetchConversions.Load() }},
 }
 
 var (

@@ -22,6 +22,9 @@ func TestTopicStats(t *testing.T) {
 	s.BytesOut("a", false, 40)
 	s.BytesOut("a", true, 90)
 	s.ReplicationIn(25)
+	s.Converted("a", false, 3)
+	s.Converted("a", true, 4)
+	s.Converted("a", true, 0)
 	s.RemoveTopic("b")
 	s.Produced("made-up", Unknown, 10, 0)
 	s.FetchRead("made-up", Unknown)
@@ -57,6 +60,14 @@ kafka_server_brokertopicmetrics_replicationbytesout_total 90
 # TYPE kafka_server_brokertopicmetrics_totalfetchrequests_total counter
 kafka_server_brokertopicmetrics_totalfetchrequests_total{topic=""} 3
 kafka_server_brokertopicmetrics_totalfetchrequests_total{topic="a"} 2
+# HELP kafka_server_brokertopicmetrics_producemessageconversions_total Records of produce requests converted to the log's format or codec.
+# TYPE kafka_server_brokertopicmetrics_producemessageconversions_total counter
+kafka_server_brokertopicmetrics_producemessageconversions_total{topic=""} 3
+kafka_server_brokertopicmetrics_producemessageconversions_total{topic="a"} 3
+# HELP kafka_server_brokertopicmetrics_fetchmessageconversions_total Records down-converted for old fetchers.
+# TYPE kafka_server_brokertopicmetrics_fetchmessageconversions_total counter
+kafka_server_brokertopicmetrics_fetchmessageconversions_total{topic=""} 4
+kafka_server_brokertopicmetrics_fetchmessageconversions_total{topic="a"} 4
 # HELP kafka_server_brokertopicmetrics_totalproducerequests_total Partitions of produce requests.
 # TYPE kafka_server_brokertopicmetrics_totalproducerequests_total counter
 kafka_server_brokertopicmetrics_totalproducerequests_total{topic=""} 3
