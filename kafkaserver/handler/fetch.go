@@ -75,7 +75,9 @@ func (h *Handlers) fetch(ctx context.Context, rc *kwire.RequestContext, r kmsg.R
 // countFetch counts a fetch's partitions as read, and the record bytes of those its response carries as sent, with
 // their down-conversions (a throttled fetch sends none: Kafka converts while it writes the response).
 func (h *Handlers) countFetch(rc *kwire.RequestContext, follower bool, parts []fetchsession.PartitionRequest, st *fetchState, out fetchsession.Response) {
-	sent := func(i int) bool { return out.ErrorCode == 0 && (out.Include == nil || out.Include[i]) && st.sizes[i] > 0 }
+	sent := func(i int) bool {
+		return out.ErrorCode == 0 && (out.Include == nil || out.Include[i]) && st.sizes[i] > 0
+	}
 	for i, p := range parts {
 		h.stats.FetchRead(p.Topic, outcome(kerr.ErrorForCode(st.parts[i].ErrorCode)))
 		if sent(i) {
