@@ -999,6 +999,7 @@ func TestRequestMetrics(t *testing.T) {
 	reg.MustRegister(rm)
 	// The writer records after the response went out, request bytes last: wait for them.
 	got := map[string]*dto.Summary{}
+	var errs map[string]float64
 	for deadline := time.Now().Add(10 * time.Second); got["requestbytes"].GetSampleCount() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 		fams, err := reg.Gather()
@@ -1006,6 +1007,17 @@ func TestRequestMetrics(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range fams {
+			if f.GetName() == "kafka_network_requestmetrics_errors_total" {
+				errs = map[string]float64{}
+				for _, m := range f.Metric {
+					labels := map[string]string{}
+					for _, l := range m.Label {
+						labels[l.GetName()] = l.GetValue()
+					}
+					errs[labels["request"]+"/"+labels["error"]] = m.Counter.GetValue()
+				}
+				continue
+			}
 			for _, m := range f.Metric {
 				if len(m.Label) != 1 || m.Label[0].GetValue() != "InitProducerId" {
 					t.Fatalf("%s labelled %v, want request=InitProducerId", f.GetName(), m.Label)
@@ -1022,6 +1034,10 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	if s := got["totaltimems"]; s.GetSampleSum() < got["remotetimems"].GetSampleSum() {
 		t.Errorf("total time %v ms less than the remote time", s.GetSampleSum())
+	}
+	// ErrorsPerSec: the response's error code, NONE included, labelled as Kafka's Errors names it.
+	if len(errs) != 1 || errs["InitProducerId/NONE"] != 1 {
+		t.Errorf("error counts %v, want one NONE for InitProducerId", errs)
 	}
 	if s := got["throttletimems"]; s.GetSampleSum() != 5 {
 		t.Errorf("throttle time %v, want the response's 5", s.GetSampleSum())

@@ -19,6 +19,7 @@ import (
 // quantile="0.99"}, with _count and _sum).
 type RequestMetrics struct {
 	descs  [numRequestHists]*prometheus.Desc
+	errors *prometheus.Desc                                  // ErrorsPerSec, by request and error
 	byName [kmsg.MaxKey + 1 + 2]atomic.Pointer[requestHists] // by key; then FetchConsumer, FetchFollower
 }
 
@@ -58,6 +59,9 @@ type requestHists struct {
 	name        string
 	conversions bool // Produce or Fetch: the conversion histograms are kept
 	hists       [numRequestHists]decayingHist
+	// errs counts the error codes of the responses (ErrorCounts) by code+1; Kafka's meters exist from their
+	// first mark, so only codes seen are exported.
+	errs [len(kafkaErrorNames)]atomic.Int64
 }
 
 // NewRequestMetrics returns empty request metrics; register them with a Prometheus registry to export them.
@@ -66,6 +70,8 @@ func NewRequestMetrics() *RequestMetrics {
 	for i, h := range requestHistNames {
 		m.descs[i] = prometheus.NewDesc("kafka_network_requestmetrics_"+h.name, h.help, []string{"request"}, nil)
 	}
+	m.errors = prometheus.NewDesc("kafka_network_requestmetrics_errors_total",
+		"Error codes in responses, NONE included, counted as Kafka's AbstractResponse.errorCounts.", []string{"request", "error"}, nil)
 	return m
 }
 
@@ -74,6 +80,7 @@ func (m *RequestMetrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range m.descs {
 		ch <- d
 	}
+	ch <- m.errors
 }
 
 // Collect implements prometheus.Collector.
@@ -90,6 +97,11 @@ func (m *RequestMetrics) Collect(ch chan<- prometheus.Metric) {
 			}
 			count, sum, qs := rh.hists[k].snapshot(minute)
 			ch <- prometheus.MustNewConstSummary(m.descs[k], count, sum, qs, rh.name)
+		}
+		for k := range rh.errs {
+			if n := rh.errs[k].Load(); n > 0 {
+				ch <- prometheus.MustNewConstMetric(m.errors, prometheus.CounterValue, float64(n), rh.name, ErrorName(int16(k-1)))
+			}
 		}
 	}
 }
@@ -249,7 +261,20 @@ func (m *RequestMetrics) observe(rc *RequestContext, resp kmsg.Response, picked,
 			record(m.hists(kmsg.MaxKey+1, "FetchConsumer"))
 		}
 	}
-	record(m.hists(key, APIName(rc.Header.APIKey)))
+	h := m.hists(key, APIName(rc.Header.APIKey))
+	record(h)
+	// RequestChannel.updateErrorMetrics: under the API's own name only (not FetchConsumer/FetchFollower); a
+	// request answered with nothing (acks=0) marks nothing.
+	if resp != nil {
+		var t errorTally
+		if t.count(resp) {
+			for i, n := range t.n {
+				if n > 0 {
+					h.errs[i].Add(int64(n))
+				}
+			}
+		}
+	}
 }
 
 // roundMs is Kafka's nanosToMs (micros precision) rounded with Math.round, as its histograms are updated.

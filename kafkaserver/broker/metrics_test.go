@@ -118,6 +118,9 @@ func TestBrokerMetrics(t *testing.T) {
 		{"produce request times", s0[`kafka_network_requestmetrics_totaltimems_count{request=Produce}`] >= 1 &&
 			s0[`kafka_network_requestmetrics_remotetimems_count{request=Produce}`] >= 1},
 		{"produce request sizes", s0[`kafka_network_requestmetrics_requestbytes{request=Produce,quantile=0.5}`] > 0},
+		{"produce errors, NONE included", s0[`kafka_network_requestmetrics_errors_total{error=NONE,request=Produce}`] >= 1},
+		{"fetch errors under Fetch only", s0[`kafka_network_requestmetrics_errors_total{error=NONE,request=Fetch}`] >= 1 &&
+			s0[`kafka_network_requestmetrics_errors_total{error=NONE,request=FetchConsumer}`] == 0},
 		{"consumer and follower fetches apart", s0[`kafka_network_requestmetrics_totaltimems_count{request=FetchConsumer}`] >= 1 &&
 			s0[`kafka_network_requestmetrics_totaltimems_count{request=FetchFollower}`] >= 1 &&
 			s0[`kafka_network_requestmetrics_totaltimems_count{request=Fetch}`] >= 2},
