@@ -515,9 +515,7 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 			return false
 		}
 		rc.bodySize = len(body)
-		rc.times.dequeued = time.Now()
-		rc.times.completed = rc.times.dequeued
-		c.handled(rc, req, p.resp)
+		c.answeredInline(rc, req, p.resp)
 		return c.enqueue(p)
 	}
 	if !supported {
@@ -536,9 +534,7 @@ func (c *conn) handleFrame(frame []byte, pooled *[]byte) bool {
 	if !routed && (h.APIKey == keySaslHandshake || h.APIKey == keySaslAuthenticate) {
 		// Authenticated already, or no SASL on this listener: KafkaApis' answer.
 		p.resp = illegalSaslState(h.APIKey)
-		rc.times.dequeued = time.Now()
-		rc.times.completed = rc.times.dequeued
-		c.handled(rc, req, p.resp)
+		c.answeredInline(rc, req, p.resp)
 		close(p.done)
 		return c.enqueue(p)
 	}
@@ -652,6 +648,14 @@ func (c *conn) run(p *pending, r route, req kmsg.Request) {
 		return
 	}
 	c.handled(p.rc, req, p.resp)
+}
+
+// answeredInline is run's bookkeeping for a request kwire answers itself on the reader (ApiVersions, SASL requests
+// after authentication): no handler time, then the Handled hook.
+func (c *conn) answeredInline(rc *RequestContext, req kmsg.Request, resp kmsg.Response) {
+	rc.times.dequeued = time.Now()
+	rc.times.completed = rc.times.dequeued
+	c.handled(rc, req, resp)
 }
 
 // handled passes a request answered after authentication to the server's Handled hook.

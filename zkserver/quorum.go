@@ -216,8 +216,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: q.Observer,
 			LeaderAddr: q.Members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
 			SyncLimit: q.SyncLimit, ConnectLimit: q.ConnectLimit, ConnectRetryDelay: q.ConnectRetryDelay,
-			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer, ConfigVersion: q.ConfigVersion, Logger: s.log,
-			Transport: q.Transport, Auth: q.Auth}, s.proc)
+			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer,
+			ConfigVersion: q.ConfigVersion, Logger: s.log, Transport: q.Transport, Auth: q.Auth}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()
 		if ctx.Err() == nil {

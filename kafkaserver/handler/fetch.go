@@ -344,16 +344,14 @@ func (h *Handlers) readFetch(req *kmsg.FetchRequest, parts []fetchsession.Partit
 	st.convTime = time.Since(convStart)
 	for _, c := range converted {
 		rp := &st.parts[c.i]
-		if c.err == nil {
-			st.convs = append(st.convs, convStat{i: c.i, records: klog.ConvertedRecordCount(c.records, regionMagic(req.Version)),
-				tempBytes: int64(len(c.records) + len(c.out))})
-		}
 		if c.err != nil {
 			answerNow = true
 			*rp = emptyPartition(rp.Partition)
 			rp.ErrorCode, rp.RecordBatches = errCode(c.err), []byte{}
 			continue
 		}
+		st.convs = append(st.convs, convStat{i: c.i, records: klog.ConvertedRecordCount(c.records, regionMagic(req.Version)),
+			tempBytes: int64(len(c.records) + len(c.out))})
 		rp.RecordBatches = c.out
 		st.sizes[c.i] = len(c.out)
 	}

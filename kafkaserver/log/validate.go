@@ -186,12 +186,17 @@ func validateLeader(records []byte, next int64, leaderEpoch int32, cfg *Config, 
 		}
 		maxTs = max(maxTs, r.Timestamp)
 	}
-	if b.codec() != CodecNone {
-		// A compressed batch is decompressed to be validated (LogValidator's in-place path counts that).
-		v.conversion.TempBytes = v2HeaderSize + recordBytes(recs)
-	}
-	if target != b.codec() {
-		return recompressV2(b, recs, next, leaderEpoch, target, maxTs, cfg, v)
+	if b.codec() != CodecNone || target != b.codec() {
+		// Kafka's temporary memory: a compressed batch is decompressed to be validated, and a recompressed one
+		// rebuilt; each counts the records' uncompressed size.
+		size := v2HeaderSize + recordBytes(recs)
+		if b.codec() != CodecNone {
+			v.conversion.TempBytes = size
+		}
+		if target != b.codec() {
+			v.conversion.TempBytes += size
+			return recompressV2(b, recs, next, leaderEpoch, target, maxTs, cfg, v)
+		}
 	}
 	// Offsets are assigned in place: the base offset lies outside the CRC.
 	out := make([]byte, len(b))
@@ -230,7 +235,6 @@ func recompressV2(b batch, recs []Record, next int64, leaderEpoch int32, codec i
 		maxTs = v.logAppendTime
 	}
 	v.conversion.Records = len(recs)
-	v.conversion.TempBytes += v2HeaderSize + recordBytes(recs)
 	return v.oneBatch(nb, maxTs, len(recs)), nil
 }
 
