@@ -57,9 +57,12 @@ type QuorumConfig struct {
 	// ReadOnlyMode is -Dreadonlymode.enabled=true: after looking for a leader for a while, we serve read-only
 	// clients from the tree we have until an election ends.
 	ReadOnlyMode bool
-	// LocalSessions is localSessionsEnabled; in read-only mode the sessions are local ones (without, Apache 3.8's
-	// read-only server refuses every new session, and so does ours).
-	LocalSessions bool
+	// LocalSessions is localSessionsEnabled: new sessions are local to the server that made them, while it
+	// follows, observes or leads, and in read-only mode (without, Apache 3.8's read-only server refuses every new
+	// session, and so does ours). LocalSessionsUpgrading is localSessionsUpgradingEnabled: an ephemeral create
+	// upgrades a local session to a global one instead of failing with EphemeralOnLocalSession.
+	LocalSessions          bool
+	LocalSessionsUpgrading bool
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -81,7 +84,8 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
 		// Leader.lead compares the property with "no" exactly.
 		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
-		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled}
+		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled,
+		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{
@@ -175,6 +179,9 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go node.Run(ctx)
+	updateVote := func() { s.updateElectionVote(ctx, node, snapDir) }
+	s.updateVote.Store(&updateVote)
+	defer s.updateVote.Store(nil)
 	for ctx.Err() == nil {
 		s.state.Store("looking")
 		accepted, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
@@ -195,7 +202,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
-				Logger: s.log, OnServing: func() { s.state.Store("leader") }, Stats: &s.leaderStats,
+				Logger: s.log, OnServing: func() { s.state.Store("leader"); updateVote() }, Stats: &s.leaderStats,
 				Transport: q.Transport, Auth: q.Auth}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
@@ -232,6 +239,31 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			}
 		}
 	}
+}
+
+// learnerServing is called when the server, following or observing, has synced with its leader and serves.
+func (s *Server) learnerServing() {
+	if f := s.updateVote.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// updateElectionVote is QuorumPeer.updateElectionVote: serving (leading, or synced with the leader), the server
+// answers looking servers with a vote carrying the new epoch, as Apache's members do. A server that joins later
+// counts those answers and waits for enough equal ones: one old epoch among them can keep it looking for good
+// (ZOOKEEPER-1732).
+func (s *Server) updateElectionVote(ctx context.Context, node *electionnet.Node, snapDir string) {
+	epoch, ok, err := storage.ReadEpoch(snapDir, storage.CurrentEpochFile)
+	if err != nil || !ok {
+		s.log.Warn("cannot read the current epoch for the election vote", "err", err)
+		return
+	}
+	_ = node.Do(ctx, func(e *election.Election) {
+		if v, decided := e.Decided(); decided {
+			v.PeerEpoch = epoch
+			e.SetCurrentVote(v)
+		}
+	})
 }
 
 // readOnlyDelay is how long a member looks for a leader before it serves read-only clients: QuorumPeer's grace

@@ -81,6 +81,9 @@ type Server struct {
 	leaderStats leader.Stats
 	// learnerMaster is the id of the leader an observer learns from, -1 otherwise (mntr's zk_observer_master_id).
 	learnerMaster atomic.Int64
+	// updateVote, set while the quorum loop runs, gives the election's vote the current epoch (see
+	// updateElectionVote).
+	updateVote atomic.Pointer[func()]
 
 	mu       sync.Mutex
 	closers  []func() error
@@ -118,7 +121,11 @@ func Start(cfg Config) (*Server, error) {
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,
 		Quorum:                  cfg.Quorum != nil,
 		LeaderRefusesClients:    cfg.Quorum != nil && cfg.Quorum.LeaderRefusesClients,
-		ACL:                     cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
+		// Local sessions are a quorum member's: a standalone server ignores localSessionsEnabled, as Apache's.
+		LocalSessions:          cfg.Quorum != nil && cfg.Quorum.LocalSessions,
+		LocalSessionsUpgrading: cfg.Quorum != nil && cfg.Quorum.LocalSessionsUpgrading,
+		OnServing:              s.learnerServing,
+		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
 	}, s.fatal)
 	if err != nil {
 		return nil, err

@@ -24,8 +24,9 @@ import (
 )
 
 // Read-only mode (-Dreadonlymode.enabled=true) in an ensemble of Apache's servers 1 and 2 and ours, server 3, with
-// localSessionsEnabled as Apache's own read-only tests run it. Ours is left alone (1 and 2 stopped), then Apache's
-// server 1 (2 and 3 stopped); each in turn serves read-only clients from its tree, and the two are compared: the
+// localSessionsEnabled as Apache's own read-only tests run it (and localSessionsUpgradingEnabled, so that a session
+// becomes global when it creates an ephemeral: each phase resumes one on the read-only server). Ours is left alone
+// (1 and 2 stopped), then Apache's server 1 (2 and 3 stopped); each in turn serves read-only clients from its tree, and the two are compared: the
 // connect handshakes (read-write, legacy and global-session clients turned away; read-only clients given local
 // sessions and a response flagged read-only), every read and write answered as Apache answers it (NotReadOnly for
 // state changes), isro, srvr and mntr, a local session resumed and closed. Restarted without local sessions, each
@@ -36,7 +37,8 @@ func TestReadOnlyMode(t *testing.T) {
 	en := newEnsemble(t)
 	for id := range en.members {
 		en.jvmFlags[id] = []string{"-Dreadonlymode.enabled=true"}
-		en.extra[id] = map[string]string{"localSessionsEnabled": "true"}
+		// Upgrading: the global session each phase needs is a local one upgraded by an ephemeral create.
+		en.extra[id] = map[string]string{"localSessionsEnabled": "true", "localSessionsUpgradingEnabled": "true"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
@@ -106,9 +108,12 @@ func readOnlyPhase(t *testing.T, ctx context.Context, en *ensemble, servers map[
 	kinds map[int64]harness.Kind, id int64, others []int64) []string {
 	t.Helper()
 	s := servers[id]
-	// A global session, made through ours (Apache's followers make local ones here) and known to server id.
+	// A global session, made through ours (a local session, upgraded by its ephemeral create) and known to server
+	// id.
 	g := dialRW(t, ctx, servers[3].Addr())
 	mark := fmt.Sprintf("/global-%d", id)
+	mustDo(t, ctx, g, jute.OpCreate, &jute.CreateRequest{Path: mark + "-e", Flags: jute.ModeEphemeral,
+		ACL: []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: "anyone"}}}})
 	mustDo(t, ctx, g, jute.OpCreate, &jute.CreateRequest{Path: mark,
 		ACL: []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: "anyone"}}}})
 	g.CloseNoSession()

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -44,9 +43,10 @@ type pendingConnect struct {
 	timeout int32
 }
 
-// forwarded reports whether a follower sends op to the leader (FollowerRequestProcessor).
-func forwarded(op int32) bool {
-	return isWrite(op) || op == jute.OpSync || op == jute.OpCloseSession
+// forwarded reports whether a follower sends r to the leader (FollowerRequestProcessor): writes, syncs and the
+// closeSession of a session that is not local.
+func (r *Request) forwarded() bool {
+	return isWrite(r.Op) || r.Op == jute.OpSync || (r.Op == jute.OpCloseSession && !r.local)
 }
 
 // followerHandle takes r when it goes to the leader or must wait behind a request that did; false leaves it to the
@@ -70,12 +70,17 @@ func (p *Processor) followerHandle(r *Request) bool {
 	}
 	sid := c.SessionID()
 	q := f.queues[sid]
-	if !forwarded(r.Op) {
+	if !r.forwarded() {
 		if len(q) == 0 {
 			return false
 		}
 		f.queues[sid] = append(q, r)
 		return true
+	}
+	if to, ok := p.checkUpgrade(r, sid); ok {
+		// The upgrade's createSession goes first, as Apache queues it ahead of the request; its commit makes the
+		// session global here too.
+		f.leader.Forward(sid, 0, jute.OpCreateSession, createSessionBody(to), nil)
 	}
 	body := []byte{}
 	if r.Body != nil {
@@ -97,15 +102,24 @@ func (p *Processor) followerConnect(c *Client, id int64, passwd []byte, to int32
 		p.dropClient(c)
 		return
 	}
+	if id == 0 && p.local != nil {
+		p.connectLocal(c, to) // not sent to the leader
+		return
+	}
 	if id == 0 {
 		id = p.sessions.NewID()
 		atomic.StoreInt64(&c.session, id) // read by the connection's goroutines (SessionID)
 		f.connecting[id] = &pendingConnect{c: c, timeout: to}
-		f.leader.Forward(id, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, uint32(to)), nil)
+		f.leader.Forward(id, 0, jute.OpCreateSession, createSessionBody(to), nil)
 		return
 	}
 	if !bytes.Equal(passwd, session.Password(id)) {
 		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
+		return
+	}
+	// A local session of ours is revalidated here; any other by the leader (which knows no other server's local
+	// sessions: they have expired).
+	if p.resumeLocal(c, id, to) {
 		return
 	}
 	f.revalidating[id] = append(f.revalidating[id], &pendingConnect{c: c, timeout: to})
@@ -117,9 +131,13 @@ func (p *Processor) StartServing(leader Leader) {
 	p.submit(func() {
 		p.fw = followerState{leader: leader, queues: map[int64][]*Request{},
 			connecting: map[int64]*pendingConnect{}, revalidating: map[int64][]*pendingConnect{}}
+		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(true)
 		p.periods.Add(1)
 	})
+	if p.cfg.OnServing != nil {
+		p.cfg.OnServing()
+	}
 }
 
 // StopServing ends a follower's time with its leader: every client connection closes (as Apache's
@@ -145,6 +163,7 @@ func (p *Processor) StopServing(uncommitted []*storage.Entry) error {
 			p.dropClient(c)
 		}
 		p.fw = followerState{}
+		p.stopLocalSessions()
 		p.serving.Store(false)
 		for _, e := range uncommitted {
 			if e.Hdr.Zxid > p.zxid {
@@ -197,6 +216,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 			return
 		}
 		p.sessions.Add(sid, cs.TimeOut, time.Now().UnixMilli())
+		p.globalSessionCreated(sid) // an upgrade of ours, done
 		if pc := f.connecting[sid]; pc != nil {
 			delete(f.connecting, sid)
 			p.bind(pc.c, sid)
@@ -205,9 +225,12 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 		return
 	case jute.OpCloseSession:
 		p.sessions.Remove(sid)
+		if p.local != nil {
+			p.local.Remove(sid)
+		}
 	}
 	q := f.queues[sid]
-	if len(q) == 0 || q[0].Xid != hdr.Cxid || !forwarded(q[0].Op) {
+	if len(q) == 0 || q[0].Xid != hdr.Cxid || !q[0].forwarded() {
 		// Another server's client's request, or a session the leader closed (expired): a connection of that
 		// session here closes.
 		if hdr.Type == jute.OpCloseSession {
@@ -231,6 +254,10 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 			delete(p.owners, sid)
 		}
 		p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: hdr.Zxid}, nil), close: true})
+	case r.ephemeralOnLocal && (hdr.Type == jute.OpError || r.Op != jute.OpMulti):
+		// The leader failed it (SessionExpired: it knows no local session of ours); the client learns why, as
+		// FinalRequestProcessor answers with the request's own exception. A multi answers its ops' results.
+		p.reply(c, r.Xid, hdr.Zxid, jute.ErrEphemeralOnLocalSession, nil)
 	case hdr.Type == jute.OpError:
 		p.reply(c, r.Xid, hdr.Zxid, res.Err, nil)
 	case r.Op == jute.OpCheck && res.Err == jute.ErrOK:
@@ -246,7 +273,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 func (p *Processor) advance(sid int64) {
 	f := &p.fw
 	q := f.queues[sid][1:]
-	for len(q) > 0 && !forwarded(q[0].Op) {
+	for len(q) > 0 && !q[0].forwarded() {
 		r := q[0]
 		q = q[1:]
 		p.serve(r)

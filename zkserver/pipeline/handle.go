@@ -38,12 +38,22 @@ func (p *Processor) handle(r *Request) {
 		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
 		return
 	}
-	if p.ro != nil {
+	if r.Op == jute.OpCloseSession {
+		r.local = p.isLocal(c.SessionID()) // setLocalSessionFlag: decided as the request arrives
+	}
+	if p.ro {
 		p.roHandle(r)
 		return
 	}
 	if p.cfg.Quorum && p.ens == nil && p.followerHandle(r) {
 		return
+	}
+	if p.ens != nil {
+		// LeaderRequestProcessor: the leader's own clients' local sessions upgrade here (learners' upgrades come
+		// forwarded as createSession).
+		if to, ok := p.checkUpgrade(r, c.SessionID()); ok {
+			p.upgradeOnLeader(c.SessionID(), to)
+		}
 	}
 	p.serve(r)
 }
@@ -98,6 +108,9 @@ func (p *Processor) serve(r *Request) {
 	case r.Op == jute.OpAuth:
 		p.handleAuth(c, r.Xid, r.Body.(*jute.AuthPacket))
 		return
+	case r.Op == jute.OpCloseSession && r.local:
+		p.closeLocalSession(c, sid, r.Xid)
+		return
 	case r.Op == jute.OpCloseSession:
 		p.closeSession(sid, c, r.Xid, false)
 		return
@@ -106,14 +119,15 @@ func (p *Processor) serve(r *Request) {
 		var txn jute.Record
 		e := p.checkSession(c, sid)
 		if e == jute.ErrOK {
+			v := &view{p: p, ephemeralOnLocal: r.ephemeralOnLocal}
 			if r.Op == jute.OpMulti {
-				if mt := p.prepMulti(c, hdr, r.Body.(*jute.MultiRequest)); mt != nil {
+				if mt := p.prepMulti(v, c, hdr, r.Body.(*jute.MultiRequest)); mt != nil {
 					txn = mt
 				} else {
 					e = jute.ErrMarshallingError
 				}
 			} else {
-				txn, e = p.prepWrite(&view{p: p}, c, hdr, r.Op, r.Body)
+				txn, e = p.prepWrite(v, c, hdr, r.Op, r.Body)
 			}
 		}
 		if e != jute.ErrOK {
@@ -499,7 +513,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	}
 	req := &cr.Req
 	c.roByte = cr.HasRO
-	if p.ro != nil {
+	if p.ro {
 		p.roConnect(c, cr)
 		return
 	}
@@ -516,6 +530,10 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		p.followerConnect(c, req.SessionID, req.Passwd, to)
 		return
 	}
+	if req.SessionID == 0 && p.local != nil {
+		p.connectLocal(c, to) // a leader's new sessions are local too
+		return
+	}
 	if req.SessionID == 0 {
 		id := p.sessions.Create(to, time.Now().UnixMilli())
 		hdr := p.nextHeader(id, 0, jute.OpCreateSession)
@@ -525,7 +543,14 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	id := req.SessionID
-	if !bytes.Equal(req.Passwd, session.Password(id)) || !p.sessions.Touch(id, time.Now().UnixMilli()) {
+	if !bytes.Equal(req.Passwd, session.Password(id)) {
+		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
+		return
+	}
+	if p.resumeLocal(c, id, to) {
+		return
+	}
+	if !p.sessions.Touch(id, time.Now().UnixMilli()) {
 		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
 		return
 	}
@@ -552,7 +577,7 @@ func (p *Processor) negotiateTimeout(to int32) int32 {
 func (p *Processor) bind(c *Client, id int64) {
 	atomic.StoreInt64(&c.session, id) // read by the connection's goroutines (SessionID)
 	p.owners[id] = c
-	if p.ens != nil {
+	if p.ens != nil && !p.isLocal(id) {
 		p.sessions.SetOwner(id, c.via) // a session resumed at the leader moves here
 	}
 }
@@ -562,7 +587,7 @@ func (p *Processor) sendConnectResponse(c *Client, to int32, id int64, pw []byte
 	resp := jute.ConnectResponse{ProtocolVersion: 0, TimeOut: to, SessionID: id, Passwd: pw}
 	resp.Encode(&e)
 	if c.roByte {
-		e.Bool(p.ro != nil) // are we a read-only server (only for clients that sent the flag, as Apache)
+		e.Bool(p.ro) // are we a read-only server (only for clients that sent the flag, as Apache)
 	}
 	p.cur.outs = append(p.cur.outs, output{c: c, frame: frame(e.Buf), close: closeAfter})
 }

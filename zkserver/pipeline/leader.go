@@ -46,15 +46,18 @@ type owner struct {
 func learnerOwner(sid int64) owner { return owner{learner: true, sid: sid} }
 
 // checkSession is PrepRequestProcessor's session check: unknown or closing sessions fail, and while leading a
-// session used through another server than its owner fails with SessionMoved.
+// session used through another server than its owner fails with SessionMoved (local sessions: see
+// leaderCheckSession). A follower's local sessions pass.
 func (p *Processor) checkSession(c *Client, sid int64) jute.Err {
-	if p.ro != nil {
+	switch {
+	case p.ro:
 		return p.roCheckSession(sid)
+	case p.ens != nil:
+		return p.leaderCheckSession(sid, c.via)
+	case p.local != nil && p.local.Check(sid) == jute.ErrOK:
+		return jute.ErrOK
 	}
-	if p.ens == nil {
-		return p.sessions.Check(sid)
-	}
-	return p.sessions.CheckOwner(sid, c.via)
+	return p.sessions.Check(sid)
 }
 
 // StartLeading makes the server lead the ensemble from epoch on: the next txn is the epoch's first. Sessions get
@@ -68,6 +71,7 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 		p.committed.Store(p.zxid)
 		p.sessions.RecordTouches(false)
 		p.sessions.Replace(p.sessions.Sessions(), time.Now().UnixMilli())
+		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(!p.cfg.LeaderRefusesClients)
 		p.periods.Add(1)
 	})
@@ -88,6 +92,7 @@ func (p *Processor) StopLeading() error {
 		p.ens = nil
 		p.serving.Store(false)
 		p.sessions.RecordTouches(true)
+		p.stopLocalSessions()
 		// Behind the drop: the closes go out.
 		for _, c := range p.owners {
 			p.dropClient(c)
@@ -144,6 +149,7 @@ func (p *Processor) learnerRequest(lr LearnerRequest) {
 		p.sessions.SetOwner(lr.Session, c.via)
 		hdr := p.nextHeader(lr.Session, lr.Cxid, jute.OpCreateSession)
 		p.logTxn(hdr, &jute.CreateSessionTxn{TimeOut: to})
+		p.globalSessionCreated(lr.Session)
 		return
 	case jute.OpCloseSession:
 		p.closeSession(lr.Session, nil, lr.Cxid, true)

@@ -22,6 +22,9 @@ type record struct {
 type view struct {
 	p       *Processor
 	pending map[string]*record // nil value = deleted
+	// ephemeralOnLocal: the request's local session may not be upgraded, so its ephemeral creates fail with
+	// EphemeralOnLocalSession where their session is checked.
+	ephemeralOnLocal bool
 }
 
 func (v *view) get(path string) *record {
@@ -203,6 +206,9 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	} else if ttl >= 0 {
 		return nil, jute.ErrBadArguments
 	}
+	if e := p.checkEphemeralSession(v, c, hdr.ClientID, flags); e != jute.ErrOK {
+		return nil, e
+	}
 	parent, ok := parentOf(path)
 	if !ok {
 		return nil, jute.ErrBadArguments
@@ -260,6 +266,21 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	return &jute.CreateTxn{Path: path, Data: data, ACL: acl, Ephemeral: eph, ParentCVersion: newCversion}, jute.ErrOK
 }
 
+// checkEphemeralSession is validateCreateRequest's session check of an ephemeral create (the request's session as
+// a whole is checked before): a local session that may not upgrade fails with EphemeralOnLocalSession; a leader
+// wants a global session (a learner's local one has expired, as far as it knows).
+func (p *Processor) checkEphemeralSession(v *view, c *Client, sid int64, flags int32) jute.Err {
+	switch {
+	case !ephemeralMode(flags):
+		return jute.ErrOK
+	case v.ephemeralOnLocal:
+		return jute.ErrEphemeralOnLocalSession
+	case p.ens != nil:
+		return p.checkGlobalSession(sid, c.via)
+	}
+	return jute.ErrOK
+}
+
 func (p *Processor) prepDelete(v *view, c *Client, hdr *jute.TxnHeader, path string, version int32) (jute.Record, jute.Err) {
 	parent, ok := parentOf(path)
 	if !ok || specialPath(path) {
@@ -300,8 +321,8 @@ func (p *Processor) noteDelete(v *view, parent string, pr *record, path string, 
 // prepMulti builds a MultiTxn: ops share one zxid; after the first failure
 // the rest become ErrorTxn(RuntimeInconsistency), as Apache logs them. It
 // returns nil when the whole request fails with MarshallingError.
-func (p *Processor) prepMulti(c *Client, hdr *jute.TxnHeader, req *jute.MultiRequest) *jute.MultiTxn {
-	v := &view{p: p, pending: map[string]*record{}}
+func (p *Processor) prepMulti(v *view, c *Client, hdr *jute.TxnHeader, req *jute.MultiRequest) *jute.MultiTxn {
+	v.pending = map[string]*record{}
 	mt := &jute.MultiTxn{Txns: make([]jute.Txn, 0, len(req.Ops))}
 	failed := false
 	for _, op := range req.Ops {

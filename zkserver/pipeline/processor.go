@@ -58,6 +58,14 @@ type Config struct {
 	// own (its learners' sessions only) and reports itself not serving, as Apache's leader then never hands its
 	// ZooKeeperServer to the connection factory.
 	LeaderRefusesClients bool
+	// LocalSessions is localSessionsEnabled: following, observing or leading, new sessions are local ones (local.go).
+	// LocalSessionsUpgrading is localSessionsUpgradingEnabled: an ephemeral create upgrades a local session to a
+	// global one instead of failing.
+	LocalSessions          bool
+	LocalSessionsUpgrading bool
+	// OnServing, when set, is called on StartServing's caller's goroutine each time a learner starts serving,
+	// synced with its leader.
+	OnServing func()
 
 	ACL acl.Config
 	// EnforceAuth are the schemes a connection must have authenticated with before any request but auth and SASL
@@ -81,6 +89,13 @@ type Request struct {
 	// Malformed: the body did not decode; Apache answers MarshallingError
 	// (and logs an ErrorTxn for a write).
 	Malformed bool
+
+	// local: a closeSession of one of our local sessions, closed here (Apache's isLocalSession flag, set when the
+	// request arrives).
+	local bool
+	// ephemeralOnLocal: an ephemeral create from a local session that may not be upgraded; it fails with
+	// EphemeralOnLocalSession (Apache's request exception, which the request keeps through prep and reply).
+	ephemeralOnLocal bool
 }
 
 type output struct {
@@ -136,11 +151,14 @@ type Processor struct {
 	ready    chan time.Time // closed: a select on it never blocks
 	snapWG   sync.WaitGroup
 
-	fw followerState  // core goroutine only; used when following
-	ro *readOnlyState // core goroutine only; set while serving read-only clients (no leader)
-	// readOnly and roLocal publish ro for 4lw and the connections' readers: read-only service, its local sessions.
+	fw followerState // core goroutine only; used when following
+	ro bool          // core goroutine only; serving read-only clients (no leader)
+	// local are the serving period's local sessions (local.go; core goroutine only); nil without
+	// localSessionsEnabled.
+	local *session.Tracker
+	// readOnly and localPub publish ro and local's tracker for 4lw and the connections' readers.
 	readOnly atomic.Bool
-	roLocal  atomic.Pointer[session.Tracker]
+	localPub atomic.Pointer[session.Tracker]
 	periods  atomic.Int64 // serving periods begun in an ensemble (following, leading, read-only)
 	ens      Ensemble     // core goroutine only; set while leading
 	serving  atomic.Bool  // clients are served (always, standalone; in an ensemble while following, leading or read-only)
@@ -465,10 +483,10 @@ func (p *Processor) runCore() {
 				}
 			}
 		case <-tick.C:
-			switch {
-			case p.decides():
+			if p.decides() {
 				p.expireSessions()
-			case p.ro != nil:
+			}
+			if p.local != nil {
 				p.expireLocalSessions()
 			}
 		case <-containerTick:

@@ -16,12 +16,7 @@ import (
 // local to this server (localSessionsEnabled: a LocalSessionTracker with its own ids and expiry) and gone when
 // read-only service ends; without local sessions a new session is refused the way Apache 3.8 refuses it (its
 // createSession answered NotReadOnly), and a session the ensemble knows (a global one) cannot be resumed here.
-
-// readOnlyState is the core goroutine's state of a read-only server.
-type readOnlyState struct {
-	// local tracks the local sessions; nil without localSessionsEnabled.
-	local *session.Tracker
-}
+// The local sessions are kept as on a serving member (local.go), without upgrades: nothing is forwarded.
 
 // refusedReadOnly reports whether a read-only server refuses op (ReadOnlyRequestProcessor's list; createSession
 // and closeSession are refused when their session is not local, which the callers check).
@@ -41,13 +36,9 @@ func (p *Processor) StartReadOnly(localSessions bool) error {
 		if p.ens != nil || p.fw.leader != nil {
 			return fmt.Errorf("read-only service while following or leading")
 		}
-		ro := &readOnlyState{}
-		if localSessions {
-			// A LocalSessionTracker made when the read-only server starts: ids from this server's id and now.
-			ro.local = session.NewTracker(p.cfg.ServerID, p.cfg.TickTime, time.Now().UnixMilli())
-		}
-		p.ro = ro
-		p.roLocal.Store(ro.local)
+		// A LocalSessionTracker made when the read-only server starts: ids from this server's id and now.
+		p.startLocalSessions(localSessions)
+		p.ro = true
 		p.readOnly.Store(true)
 		p.serving.Store(true)
 		p.periods.Add(1)
@@ -59,14 +50,14 @@ func (p *Processor) StartReadOnly(localSessions bool) error {
 // logged, they were this server's alone). It returns once done.
 func (p *Processor) StopReadOnly() error {
 	return p.call(func() error {
-		if p.ro == nil {
+		if !p.ro {
 			return nil
 		}
 		for _, c := range p.owners {
 			p.dropClient(c)
 		}
-		p.ro = nil
-		p.roLocal.Store(nil)
+		p.ro = false
+		p.stopLocalSessions()
 		p.readOnly.Store(false)
 		p.serving.Store(false)
 		return nil
@@ -81,16 +72,16 @@ func (p *Processor) ServingPeriods() int64 { return p.periods.Load() }
 
 // LocalSessionCount is the number of local sessions (mntr's local_sessions).
 func (p *Processor) LocalSessionCount() int {
-	if t := p.roLocal.Load(); t != nil {
+	if t := p.localPub.Load(); t != nil {
 		return t.Count()
 	}
 	return 0
 }
 
-// Touch renews a session's expiry on each of its requests (ZooKeeperServer.touch): a local session on a read-only
-// server, else a global one.
+// Touch renews a session's expiry on each of its requests (ZooKeeperServer.touch): a local session of ours, else a
+// global one (on a learner, reported to the leader in the next PING reply).
 func (p *Processor) Touch(sid int64, nowMs int64) {
-	if t := p.roLocal.Load(); t != nil && t.Touch(sid, nowMs) {
+	if t := p.localPub.Load(); t != nil && t.Touch(sid, nowMs) {
 		return
 	}
 	p.sessions.Touch(sid, nowMs)
@@ -98,7 +89,7 @@ func (p *Processor) Touch(sid int64, nowMs int64) {
 
 // SessionTimeout is a session's negotiated timeout, local or global (cons).
 func (p *Processor) SessionTimeout(sid int64) (int32, bool) {
-	if t := p.roLocal.Load(); t != nil {
+	if t := p.localPub.Load(); t != nil {
 		if to, ok := t.Timeout(sid); ok {
 			return to, true
 		}
@@ -118,10 +109,8 @@ func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	to := p.negotiateTimeout(req.TimeOut)
-	local := p.ro.local
-	now := time.Now().UnixMilli()
 	if req.SessionID == 0 {
-		if local == nil {
+		if p.local == nil {
 			// Without local sessions the createSession request is not a local one, and ReadOnlyRequestProcessor
 			// answers it NotReadOnly: the client gets a reply header where it waits for a connect response, and
 			// the connection, not reading any more, stays until the client closes it.
@@ -130,9 +119,7 @@ func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 			p.emit(c, EncodeReply(jute.ReplyHeader{Xid: 0, Zxid: p.zxid, Err: int32(jute.ErrNotReadOnly)}, nil))
 			return
 		}
-		id := local.Create(to, now)
-		p.bind(c, id)
-		p.sendConnectResponse(c, to, id, session.Password(id), false)
+		p.connectLocal(c, to)
 		return
 	}
 	id := req.SessionID
@@ -147,7 +134,7 @@ func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 	}
 	// LearnerSessionTracker.touchSession: a local session must be tracked; without local sessions any session the
 	// ensemble does not know passes.
-	if !bytes.Equal(req.Passwd, session.Password(id)) || (local != nil && !local.Touch(id, now)) {
+	if !bytes.Equal(req.Passwd, session.Password(id)) || (p.local != nil && !p.local.Touch(id, time.Now().UnixMilli())) {
 		p.sendConnectResponse(c, 0, 0, make([]byte, 16), true)
 		return
 	}
@@ -159,7 +146,7 @@ func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 func (p *Processor) roHandle(r *Request) {
 	c := r.Client
 	sid := c.SessionID()
-	local := p.ro.local != nil && p.ro.local.Check(sid) != jute.ErrUnknownSession
+	local := p.isLocal(sid)
 	switch {
 	case refusedReadOnly(r.Op),
 		(r.Op == jute.OpCreateSession || r.Op == jute.OpCloseSession) && !local:
@@ -178,18 +165,12 @@ func (p *Processor) roHandle(r *Request) {
 		// A local session's createSession goes through untouched, and FinalRequestProcessor answers it as a new
 		// session: with the connection's connect response.
 		p.finish(r)
-		to, _ := p.ro.local.Timeout(sid)
+		to, _ := p.local.Timeout(sid)
 		p.sendConnectResponse(c, to, sid, session.Password(sid), false)
 	case r.Op == jute.OpCloseSession:
 		// A local session closes here, with no txn.
 		p.finish(r)
-		p.ro.local.Remove(sid)
-		p.watches.RemoveWatcher(c)
-		if p.owners[sid] == c {
-			delete(p.owners, sid)
-		}
-		p.cur.outs = append(p.cur.outs, output{c: c, close: true,
-			frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: p.zxid}, nil)})
+		p.closeLocalSession(c, sid, r.Xid)
 	default:
 		p.serve(r)
 	}
@@ -198,10 +179,10 @@ func (p *Processor) roHandle(r *Request) {
 // roCheckSession is LearnerSessionTracker.checkSession on a read-only server: with local sessions a request's
 // session must be a live local one or a global one; without, nothing is checked.
 func (p *Processor) roCheckSession(sid int64) jute.Err {
-	if p.ro.local == nil {
+	if p.local == nil {
 		return jute.ErrOK
 	}
-	switch p.ro.local.Check(sid) {
+	switch p.local.Check(sid) {
 	case jute.ErrOK:
 		return jute.ErrOK
 	case jute.ErrUnknownSession:
@@ -210,19 +191,4 @@ func (p *Processor) roCheckSession(sid int64) jute.Err {
 		}
 	}
 	return jute.ErrSessionExpired
-}
-
-// expireLocalSessions closes the local sessions whose time is up, as the LocalSessionTracker's expirer: their
-// connections close, with no txn.
-func (p *Processor) expireLocalSessions() {
-	if p.ro.local == nil {
-		return
-	}
-	for _, sid := range p.ro.local.Expired(time.Now().UnixMilli()) {
-		p.log.Info("local session expired", "session", fmt.Sprintf("0x%x", sid))
-		p.ro.local.Remove(sid)
-		if c := p.owners[sid]; c != nil {
-			p.dropClient(c)
-		}
-	}
 }
