@@ -43,8 +43,11 @@ type Config struct {
 	ReconfigEnabled   bool
 	EnforceQuota      bool // zookeeper.enforceQuota: hard quota limits refuse creates and setData
 	JuteMaxBuffer     int
-	SnapRetainCount   int
-	PurgeInterval     time.Duration
+	// GlobalOutstandingLimit is globalOutstandingLimit: past it, requests in process stop their connections'
+	// reading (see shouldThrottle). nil: Apache's default, 1000.
+	GlobalOutstandingLimit *int
+	SnapRetainCount        int
+	PurgeInterval          time.Duration
 
 	ContainerCheckInterval  time.Duration
 	ContainerMaxPerMinute   int
@@ -137,7 +140,7 @@ func Start(cfg Config) (*Server, error) {
 		flw = func(word string, arg int64) (string, bool) { return cfg.FourLetter(s, word, arg) }
 	}
 	plain := conn.Config{Addr: cfg.ClientAddr, MaxClientCnxns: cfg.MaxClientCnxns,
-		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger}
+		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger, Throttle: s.shouldThrottle}
 	if sc := cfg.Secure; sc != nil && sc.Unified {
 		plain.TLS, plain.Unified, plain.CertIDs = sc.TLS, true, sc.certIDs
 	}
@@ -149,7 +152,8 @@ func Start(cfg Config) (*Server, error) {
 	s.ln = ln
 	if sc := cfg.Secure; sc != nil && sc.Addr != "" {
 		s.secure, err = conn.Listen(conn.Config{Addr: sc.Addr, MaxClientCnxns: cfg.MaxClientCnxns,
-			MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger, TLS: sc.TLS, CertIDs: sc.certIDs, SASL: cfg.SASL}, proc)
+			MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, Logger: cfg.Logger, TLS: sc.TLS, CertIDs: sc.certIDs, SASL: cfg.SASL,
+			Throttle: s.shouldThrottle}, proc)
 		if err != nil {
 			ln.Close()
 			proc.Close()
@@ -274,3 +278,28 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) Started() time.Time { return s.started }
 
 var _ = jute.OpPing
+
+// defaultOutstandingLimit is ZooKeeperServer's DEFAULT_GLOBAL_OUTSTANDING_LIMIT.
+const defaultOutstandingLimit = 1000
+
+// shouldThrottle is ZooKeeperServer.shouldThrottle: while more requests are in process than the limit, a
+// connection with requests of its own outstanding reads no further one until one is answered.
+func (s *Server) shouldThrottle(outstanding int64) bool {
+	return outstanding > 0 && int64(s.outstandingLimit()) < s.proc.Stats.Outstanding.Load()
+}
+
+// outstandingLimit is globalOutstandingLimit, split on a follower or leader among the voters that take clients
+// (FollowerZooKeeperServer's and LeaderZooKeeperServer's getGlobalOutstandingLimit: divided by the quorum size
+// minus one when more than two vote); an observer, a read-only or a standalone server takes it whole.
+func (s *Server) outstandingLimit() int {
+	limit := defaultOutstandingLimit
+	if s.cfg.GlobalOutstandingLimit != nil {
+		limit = *s.cfg.GlobalOutstandingLimit
+	}
+	if q := s.cfg.Quorum; q != nil && len(q.Voters) > 2 {
+		if st, _ := s.state.Load().(string); st == "leader" || st == "follower" {
+			limit /= len(q.Voters) - 1
+		}
+	}
+	return limit
+}

@@ -119,7 +119,7 @@ func (x source) Connections() []admin.ConnInfo {
 		cl := c.Client()
 		to, _ := x.s.proc.SessionTimeout(cl.SessionID())
 		out = append(out, admin.ConnInfo{
-			Remote: "/" + c.Remote().String(), Queued: int64(c.Queued()),
+			Remote: "/" + c.Remote().String(), Queued: c.Queued(), Throttled: c.Throttled(),
 			Received: cl.Received.Load(), Sent: cl.SentPkts.Load(), SessionID: cl.SessionID(),
 			LastOp: "NA", Established: c.Established, Timeout: to,
 			LastCxid: cl.LastCxid.Load(), LastZxid: cl.LastZxid.Load(), Secure: c.Secure(),

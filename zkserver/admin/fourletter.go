@@ -216,9 +216,10 @@ func writeStat(b *strings.Builder, src Source, opt Options, withClients bool) {
 
 // interestOps stands in for the NIO selection key Apache prints: 1 (read)
 // for a connection with a session, 0 for one without (the four-letter-word
-// connection asking shows 0 on Apache too).
+// connection asking shows 0 on Apache too) and for a throttled one, which
+// Apache's selector does not read.
 func interestOps(c ConnInfo) int {
-	if c.SessionID != 0 {
+	if c.SessionID != 0 && !c.Throttled {
 		return 1
 	}
 	return 0

@@ -22,6 +22,9 @@ type ConnInfo struct {
 	LastLatency, MinLatency, MaxLatency int64
 	AvgLatency                          float64
 	Secure                              bool // on the secure client port
+	// Throttled: the connection reads no request until one of its outstanding ones is answered
+	// (globalOutstandingLimit; Apache's NIO connection then has no read interest).
+	Throttled bool
 }
 
 // KV is one key=value line of conf or envi.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
@@ -46,6 +47,9 @@ type Config struct {
 	// SASL, when set, authenticates SASL requests (each connection its own exchange); nil leaves them to the core,
 	// which answers as Apache without a SASL login.
 	SASL *sasl.Config
+	// Throttle is ZooKeeperServer.shouldThrottle (globalOutstandingLimit): given a connection's outstanding
+	// requests, whether it must stop reading until one of them is answered. nil never throttles.
+	Throttle func(outstanding int64) bool
 }
 
 // handshakeTimeout bounds a TLS handshake (Netty's SslHandler default).
@@ -195,16 +199,24 @@ type Conn struct {
 	// sasl is the connection's SASL exchange, begun at its first SASL request (used by the reader only).
 	sasl *sasl.Exchange
 
+	// outstanding counts the requests read with a positive xid and not yet answered (ServerCnxn's
+	// outstandingCount): the throttle's input.
+	outstanding atomic.Int64
+
 	mu      sync.Mutex
-	cond    *sync.Cond
+	cond    *sync.Cond // the writer's: frames queued, closing or dead
 	queue   [][]byte
 	closing bool // close once the queue is flushed
 	dead    bool
+	// throttled: the reader waits on readable before its next frame (Apache's disableRecv).
+	throttled bool
+	readable  *sync.Cond
 }
 
 func newConn(l *Listener, nc net.Conn) *Conn {
 	c := &Conn{l: l, nc: nc, Established: time.Now()}
 	c.cond = sync.NewCond(&c.mu)
+	c.readable = sync.NewCond(&c.mu)
 	c.client = l.p.NewClient(c, nc.RemoteAddr(), acl.IPID(nc.RemoteAddr()))
 	return c
 }
@@ -223,24 +235,58 @@ func (c *Conn) Client() *pipeline.Client { return c.client }
 // Remote is the peer address.
 func (c *Conn) Remote() net.Addr { return c.nc.RemoteAddr() }
 
-// Queued is the number of frames waiting to be written.
-func (c *Conn) Queued() int {
+// Queued is the number of requests read and not yet answered (cons' queued: ServerCnxn.getOutstandingRequests).
+func (c *Conn) Queued() int64 { return c.outstanding.Load() }
+
+// Throttled reports whether the connection reads no request until one is answered (cons shows no read interest).
+func (c *Conn) Throttled() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.queue)
+	return c.throttled
 }
 
-// Send implements pipeline.Sender.
+// Send implements pipeline.Sender. A reply to a request (positive xid) ends one outstanding request, and may let a
+// throttled reader go on (ServerCnxn.decrOutstandingAndCheckThrottle).
 func (c *Conn) Send(frame []byte) {
 	if frame == nil {
 		return
 	}
+	answered := len(frame) >= 8 && int32(binary.BigEndian.Uint32(frame[4:])) > 0
 	c.mu.Lock()
 	if !c.dead {
 		c.queue = append(c.queue, frame)
 		c.cond.Signal()
 	}
+	if answered && !c.shouldThrottle(c.outstanding.Add(-1)) && c.throttled {
+		c.throttled = false
+		c.readable.Signal()
+	}
 	c.mu.Unlock()
+}
+
+func (c *Conn) shouldThrottle(outstanding int64) bool {
+	return c.l.cfg.Throttle != nil && c.l.cfg.Throttle(outstanding)
+}
+
+// requestRead counts a request with a positive xid as outstanding and stops the reader when the server is over
+// its limit (incrOutstandingAndCheckThrottle: the server's count before this request).
+func (c *Conn) requestRead(xid int32) {
+	if xid <= 0 || !c.shouldThrottle(c.outstanding.Add(1)) {
+		return
+	}
+	c.mu.Lock()
+	c.throttled = true
+	c.mu.Unlock()
+}
+
+// waitReadable blocks the reader while it is throttled. A dead connection's reader goes on: after lingerClose it
+// drains what the client sent.
+func (c *Conn) waitReadable() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.throttled && !c.dead {
+		c.readable.Wait()
+	}
 }
 
 // CloseAfterFlush implements pipeline.Sender.
@@ -298,6 +344,7 @@ func (c *Conn) lingerClose() {
 	c.mu.Lock()
 	c.dead = true // nothing more is sent
 	c.cond.Broadcast()
+	c.readable.Broadcast()
 	c.mu.Unlock()
 	tc.CloseWrite()
 	tc.SetReadDeadline(time.Now().Add(time.Second))
@@ -308,6 +355,7 @@ func (c *Conn) kill() {
 	c.mu.Lock()
 	c.dead = true
 	c.cond.Broadcast()
+	c.readable.Broadcast()
 	c.mu.Unlock()
 	c.nc.Close()
 }
@@ -393,6 +441,7 @@ func (c *Conn) readLoop() error {
 	max := c.l.cfg.MaxBuffer
 	for {
 		if !first {
+			c.waitReadable()
 			if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
 				return err
 			}
@@ -454,6 +503,7 @@ func (c *Conn) request(buf []byte) error {
 		return fmt.Errorf("malformed request header: %w", d.Err())
 	}
 	c.client.LastCxid.Store(int64(hdr.Xid))
+	c.requestRead(hdr.Xid)
 	if sid := c.client.SessionID(); sid != 0 {
 		c.l.p.Touch(sid, time.Now().UnixMilli())
 	}
