@@ -191,6 +191,17 @@ func (x source) EphemeralsBySession() (m map[int64][]string) {
 }
 func (x source) SessionExpiry() map[int64][]int64 { return x.s.proc.Sessions().ExpiryBuckets() }
 func (x source) SessionCount() int                { return x.s.proc.Sessions().Count() }
+
+// LearnerSessions: a follower, an observer and a read-only server run Apache's LearnerSessionTracker.
+func (x source) LearnerSessions() (map[int64]int32, bool) {
+	switch x.ServerState() {
+	case "follower", "observer", "read-only":
+		return x.s.proc.Sessions().Sessions(), true
+	}
+	return nil, false
+}
+
+func (x source) LocalSessionExpiry() (map[int64][]int64, int, bool) { return x.s.proc.LocalSessionExpiry() }
 func (x source) Digest() (zxid, digest int64) {
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { zxid, digest = t.LastZxid(), t.Digest() })
 	return

@@ -3,6 +3,7 @@ package ensemble
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,6 +222,7 @@ func localSessionScript(t *testing.T, ctx context.Context, target *harness.Serve
 	log("new session: of its server %v", s1.SessionID()>>56 == targetID)
 	lg, g, l := gauges(s1)
 	log("connect: leader global %+d, server global %+d, server local %+d", lg-lg0, g-g0, l-l0)
+	log("dump's sessions: %s", dumpSessionShape(t, ctx, target))
 	r := do(s1, jute.OpCreate, &jute.CreateRequest{Path: root + "/p", ACL: acl})
 	log("persistent create: err %d, txns %d", r.Hdr.Err, txns(r))
 	r = do(s1, jute.OpCreate, &jute.CreateRequest{Path: root + "/e", ACL: acl, Flags: jute.ModeEphemeral})
@@ -311,6 +313,27 @@ func localSessionScript(t *testing.T, ctx context.Context, target *harness.Serve
 	}
 	log("after everything: leader global %+d, server local %+d", lg-lg0, l-l0)
 	return out
+}
+
+// dumpSessionShape is the session tracker part of a server's dump (which tracker prints, local and global parts) with
+// ids, times and counts taken out: its distinct lines, sorted.
+func dumpSessionShape(t *testing.T, ctx context.Context, s *harness.Server) string {
+	t.Helper()
+	out, err := harness.FourLetter(ctx, s.Addr(), "dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, _, _ := strings.Cut(out, "ephemeral nodes dump:")
+	ids, dates, nums := regexp.MustCompile(`0x[0-9a-f]+`), regexp.MustCompile(`expire at .*:`), regexp.MustCompile(`[0-9]+`)
+	var lines []string
+	for line := range strings.SplitSeq(strings.TrimSpace(part), "\n") {
+		line = nums.ReplaceAllString(dates.ReplaceAllString(ids.ReplaceAllString(line, "0xID"), "expire at DATE:"), "N")
+		if !slices.Contains(lines, line) {
+			lines = append(lines, line)
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, " | ")
 }
 
 // mntrGauge is one of a server's mntr values.

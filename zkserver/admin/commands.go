@@ -38,7 +38,7 @@ var commands = []command{
 		r.put("logdir_size", src.LogDirSize())
 	}},
 	{[]string{"dump"}, true, func(src Source, _ map[string]string, r *jobj) {
-		expiry := src.SessionExpiry()
+		expiry := sessionExpiryMap(src)
 		ex := jobj{}
 		for _, t := range sortedKeys(expiry) {
 			ex = append(ex, jfield{strconv.FormatInt(t, 10), sorted(expiry[t])})
@@ -363,4 +363,25 @@ func splitSecure(cs []ConnInfo) (plain, secure []ConnInfo) {
 		}
 	}
 	return plain, secure
+}
+
+// sessionExpiryMap is ZooKeeperServer.getSessionExpiryMap: empty on a learner (LearnerSessionTracker keeps no expiry);
+// on a leader with local sessions the local sets overlaid by the global ones at the same times
+// (LeaderSessionTracker's putAll).
+func sessionExpiryMap(src Source) map[int64][]int64 {
+	st, ok := src.(SessionTrackers)
+	if !ok {
+		return src.SessionExpiry()
+	}
+	if _, learner := st.LearnerSessions(); learner {
+		return map[int64][]int64{}
+	}
+	out, _, _ := st.LocalSessionExpiry()
+	if out == nil {
+		out = map[int64][]int64{}
+	}
+	for t, ids := range src.SessionExpiry() {
+		out[t] = ids
+	}
+	return out
 }

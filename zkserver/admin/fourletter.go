@@ -258,14 +258,36 @@ func millis(t time.Time) int64 {
 // connection's expiry time.
 const sessionlessCnxnTimeout = 10000
 
-// writeDump is DumpCommand: session expiry sets, ephemerals, connection sets.
-func writeDump(b *strings.Builder, src Source, loc *time.Location) {
-	if loc == nil {
-		loc = time.Local
+// writeSessions is the session tracker's dumpSessions: a LearnerSessionTracker lists its global sessions with their
+// timeouts, a leader's or standalone server's tracker its expiry sets; the local sessions' sets come first, each
+// part prefixed as LeaderSessionTracker and LearnerSessionTracker prefix them.
+func writeSessions(b *strings.Builder, src Source, loc *time.Location) {
+	st, _ := src.(SessionTrackers)
+	var local bool
+	if st != nil {
+		var expiry map[int64][]int64
+		var n int
+		if expiry, n, local = st.LocalSessionExpiry(); local {
+			b.WriteString("Local ")
+			writeSessionSets(b, expiry, n, loc)
+		}
+		if timeouts, ok := st.LearnerSessions(); ok {
+			fmt.Fprintf(b, "Global Sessions(%d):\n", len(timeouts))
+			for _, id := range sortedKeys(timeouts) {
+				fmt.Fprintf(b, "0x%s\t%dms\n", javaHex(id), timeouts[id])
+			}
+			return
+		}
 	}
-	b.WriteString("SessionTracker dump:\n")
-	expiry := src.SessionExpiry()
-	fmt.Fprintf(b, "Session Sets (%d)/(%d):\n", len(expiry), src.SessionCount())
+	if local {
+		b.WriteString("Global ")
+	}
+	writeSessionSets(b, src.SessionExpiry(), src.SessionCount(), loc)
+}
+
+// writeSessionSets is SessionTrackerImpl.dumpSessions: its ExpiryQueue's sets, by expiry time.
+func writeSessionSets(b *strings.Builder, expiry map[int64][]int64, count int, loc *time.Location) {
+	fmt.Fprintf(b, "Session Sets (%d)/(%d):\n", len(expiry), count)
 	for _, t := range sortedKeys(expiry) {
 		ids := sorted(expiry[t])
 		fmt.Fprintf(b, "%d expire at %s:\n", len(ids), time.UnixMilli(t).In(loc).Format(javaDateLayout))
@@ -273,6 +295,15 @@ func writeDump(b *strings.Builder, src Source, loc *time.Location) {
 			fmt.Fprintf(b, "\t0x%s\n", javaHex(id))
 		}
 	}
+}
+
+// writeDump is DumpCommand: session expiry sets, ephemerals, connection sets.
+func writeDump(b *strings.Builder, src Source, loc *time.Location) {
+	if loc == nil {
+		loc = time.Local
+	}
+	b.WriteString("SessionTracker dump:\n")
+	writeSessions(b, src, loc)
 	b.WriteString("ephemeral nodes dump:\n")
 	eph := src.EphemeralsBySession()
 	fmt.Fprintf(b, "Sessions with Ephemerals (%d):\n", len(eph))

@@ -66,6 +66,17 @@ type Source interface {
 // them gives truer answers; without them the surface prints what Apache prints
 // for a fresh server.
 
+// SessionTrackers says which of Apache's session trackers the server runs, for dump: without it the server dumps
+// as a standalone server or a leader without local sessions (SessionTrackerImpl).
+type SessionTrackers interface {
+	// LearnerSessions are a follower's, observer's or read-only server's (LearnerSessionTracker) global sessions
+	// with their timeouts; ok is false on a leader or a standalone server.
+	LearnerSessions() (timeouts map[int64]int32, ok bool)
+	// LocalSessionExpiry are the local sessions' expiry sets (time, Unix ms -> ids) and their count; ok is false
+	// without local sessions.
+	LocalSessionExpiry() (expiry map[int64][]int64, count int, ok bool)
+}
+
 // TraceMasker holds the server's trace mask for gtmk/stmk. Without it gtmk
 // answers Apache's default mask and stmk only echoes.
 type TraceMasker interface {

@@ -78,6 +78,15 @@ func (p *Processor) LocalSessionCount() int {
 	return 0
 }
 
+// LocalSessionExpiry are the local sessions' expiry sets and count (dump); ok is false without local sessions.
+func (p *Processor) LocalSessionExpiry() (expiry map[int64][]int64, count int, ok bool) {
+	t := p.localPub.Load()
+	if t == nil {
+		return nil, 0, false
+	}
+	return t.ExpiryBuckets(), t.Count(), true
+}
+
 // Touch renews a session's expiry on each of its requests (ZooKeeperServer.touch): a local session of ours, else a
 // global one (on a learner, reported to the leader in the next PING reply).
 func (p *Processor) Touch(sid int64, nowMs int64) {
