@@ -7,38 +7,46 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
 	"github.com/zkafka/zkafka/kafkaserver/metrics"
 	"github.com/zkafka/zkafka/kafkaserver/quota"
 	"github.com/zkafka/zkafka/kwire"
 )
 
 // metricsRegistry gathers the broker's metrics: its listeners' socket and request counts, the topic meters, the
-// replica manager's, controller's and replication quotas' gauges, and Go's and the process's own (where Kafka's
-// JMX exporter reports the JVM's).
+// replica manager's, controller's and replication quotas' gauges, the logs' and the log cleaner's, and Go's and
+// the process's own (where Kafka's JMX exporter reports the JVM's).
 func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 	var ls listenerMetrics
 	for _, s := range b.servers {
 		ls = append(ls, s.Metrics())
 	}
+	src := metrics.Sources{
+		Replicas:   b.rm.Metrics,
+		Controller: b.ctrl.Metrics,
+		Quotas: func() metrics.Quotas {
+			now := time.Now().UnixMilli()
+			return metrics.Quotas{LeaderReplicationByteRate: b.rm.LeaderQuota().Rate(now),
+				FollowerReplicationByteRate: b.rm.FollowerQuota().Rate(now), RequestExemptTime: b.quotas.Request.ExemptRate(now)}
+		},
+		ClientQuotas: b.clientQuotaMetrics,
+		Logs:         b.logMetrics,
+		LogDirs:      b.logDirMetrics,
+	}
+	// Kafka registers the cleaner's gauges when LogManager makes the cleaner, that is with log.cleaner.enable.
+	if c := b.logs.Cleaner(); c != nil {
+		src.Cleaner = func() metrics.Cleaner { return cleanerMetrics(c.Stats()) }
+	}
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		ls, b.reqMetrics, b.stats,
-		metrics.Sources{
-			Replicas:   b.rm.Metrics,
-			Controller: b.ctrl.Metrics,
-			Quotas: func() metrics.Quotas {
-				now := time.Now().UnixMilli()
-				return metrics.Quotas{LeaderReplicationByteRate: b.rm.LeaderQuota().Rate(now),
-					FollowerReplicationByteRate: b.rm.FollowerQuota().Rate(now), RequestExemptTime: b.quotas.Request.ExemptRate(now)}
-			},
-			ClientQuotas: b.clientQuotaMetrics,
-		},
+		ls, b.reqMetrics, b.stats, src,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -119,4 +127,50 @@ func (b *Broker) clientQuotaMetrics() []metrics.ClientQuota {
 		}
 	}
 	return out
+}
+
+// logMetrics reads each partition log's gauges.
+func (b *Broker) logMetrics() []metrics.Log {
+	var out []metrics.Log
+	for tp, l := range b.logs.All() {
+		g, ok := l.Gauges()
+		if !ok {
+			continue // deleted meanwhile
+		}
+		out = append(out, metrics.Log{Topic: tp.Topic, Partition: tp.Partition, Size: g.Size, NumLogSegments: g.NumSegments,
+			LogStartOffset: g.LogStartOffset, LogEndOffset: g.LogEndOffset})
+	}
+	return out
+}
+
+// logDirMetrics lists log.dirs for LogManager's gauges. None is offline: the log manager has no offline dirs
+// (Kafka's LogDirFailureChannel), a dir that fails to open stops the broker's start.
+func (b *Broker) logDirMetrics() []metrics.LogDir {
+	dirs := b.logs.Dirs()
+	out := make([]metrics.LogDir, len(dirs))
+	for i, d := range dirs {
+		out[i] = metrics.LogDir{Path: absPath(d)}
+	}
+	return out
+}
+
+// cleanerMetrics turns the cleaner's stats into its gauges' inputs.
+func cleanerMetrics(st klog.CleanerStats) metrics.Cleaner {
+	c := metrics.Cleaner{DeadThreadCount: st.DeadThreads, MaxDirtyRatio: st.MaxDirtyRatio, TimeSinceLastRunMs: st.SinceLastRunMs}
+	for _, t := range st.Threads {
+		c.Threads = append(c.Threads, metrics.CleanerThread{BytesRead: t.Last.BytesRead, BytesWritten: t.Last.BytesWritten,
+			BufferUtilization: t.Last.BufferUtilization, CleanTimeMs: t.Last.ElapsedMs, MaxCompactionDelayMs: t.MaxCompactionDelayMs})
+	}
+	for _, d := range st.Uncleanable {
+		c.Dirs = append(c.Dirs, metrics.CleanerDir{Path: absPath(d.Dir), UncleanablePartitions: d.Partitions, UncleanableBytes: d.Bytes})
+	}
+	return c
+}
+
+// absPath is a log dir as Kafka's logDirectory tags name it (File.getAbsolutePath).
+func absPath(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
 // scrape reads a broker's /metrics and returns each sample's value by name and labels ("name" or
@@ -215,5 +218,100 @@ func TestConversionMetrics(t *testing.T) {
 	s = scrape(t, c.b)
 	if got := s[`kafka_server_brokertopicmetrics_producemessageconversions_total{topic=conv}`]; got != before {
 		t.Errorf("a v2 produce counted %v conversions", got-before)
+	}
+}
+
+// The log gauges under the JMX exporter's names for Kafka's kafka.log beans: a partition log's size is the bytes of
+// its segment files, its end offset the records produced, its segment count that of its files as it rolls; the log
+// dir is online; a compacted topic's cleaning shows in the cleaner's gauges; a deleted topic's series go; a broker
+// without a cleaner (log.cleaner.enable=false) has no cleaner gauges.
+func TestLogMetrics(t *testing.T) {
+	c := newCluster(t)
+	const m = "zkafka.metrics.address=127.0.0.1:0"
+	c.start(m, "log.cleaner.backoff.ms=20")
+	cl := c.client()
+	adm := kadm.NewClient(cl)
+	createTopic(t, adm, "logged", 1, map[string]*string{"segment.bytes": kadm.StringPtr("1024")})
+	logged := func(name string) string { return name + "{partition=0,topic=logged}" }
+	produceBatches(t, cl, "logged", 0, 1)
+	if s := scrape(t, c.b); s[logged("kafka_log_log_numlogsegments")] != 1 || s[logged("kafka_log_log_logendoffset")] != 1 {
+		t.Fatalf("after one record: %v segments, end offset %v", s[logged("kafka_log_log_numlogsegments")], s[logged("kafka_log_log_logendoffset")])
+	}
+	produceBatches(t, cl, "logged", 1, 19)
+	s := scrape(t, c.b)
+	files, bytes := segmentFiles(t, filepath.Join(c.logDir, "logged-0"))
+	dir, err := filepath.Abs(c.logDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dirOnline := s[`kafka_log_logmanager_logdirectoryoffline{logDirectory=`+dir+`}`]
+	for _, check := range []struct {
+		name string
+		ok   bool
+	}{
+		{"size is the segment files' bytes", s[logged("kafka_log_log_size")] == float64(bytes)},
+		{"rolled: a segment count of its files", len(files) > 1 && s[logged("kafka_log_log_numlogsegments")] == float64(len(files))},
+		{"end offset is the records produced", s[logged("kafka_log_log_logendoffset")] == 20},
+		{"start offset", s[logged("kafka_log_log_logstartoffset")] == 0},
+		{"no offline log dir", s[`kafka_log_logmanager_offlinelogdirectorycount`] == 0 && dirOnline &&
+			s[`kafka_log_logmanager_logdirectoryoffline{logDirectory=`+dir+`}`] == 0},
+	} {
+		if !check.ok {
+			t.Errorf("%s: not as expected (%d files of %d bytes) in\n%v", check.name, len(files), bytes, s)
+		}
+	}
+
+	// A compacted topic with a few keys rewritten: its cleaning writes back less than it reads.
+	createTopic(t, adm, "squashed", 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact"),
+		"segment.bytes": kadm.StringPtr("1024"), "min.cleanable.dirty.ratio": kadm.StringPtr("0.1")})
+	for r := range 30 {
+		var recs []*kgo.Record
+		for k := range 8 {
+			recs = append(recs, &kgo.Record{Topic: "squashed", Key: []byte(fmt.Sprint("key-", k)), Value: []byte(fmt.Sprint("round-", r))})
+		}
+		if err := cl.ProduceSync(ctxT(t), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitFor("a cleaning", func() bool {
+		o, ok := c.b.logs.Cleaner().FirstDirtyOffset(klog.TopicPartition{Topic: "squashed"})
+		return ok && o > 0
+	})
+	s = scrape(t, c.b)
+	if r := s[`kafka_log_logcleaner_cleaner_recopy_percent`]; r <= 0 || r >= 100 {
+		t.Errorf("recopy percent %v, want some but not all", r)
+	}
+	if s[`kafka_log_logcleanermanager_time_since_last_run_ms`] > 10_000 || s[`kafka_log_logcleaner_deadthreadcount`] != 0 ||
+		s[`kafka_log_logcleanermanager_uncleanable_partitions_count{logDirectory=`+dir+`}`] != 0 {
+		t.Errorf("cleaner gauges not as expected in\n%v", s)
+	}
+
+	// A deleted topic's series go; the others stay.
+	if _, err := adm.DeleteTopics(ctxT(t), "logged"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("the deleted topic's log gauges gone", func() bool {
+		_, ok := scrape(t, c.b)[logged("kafka_log_log_size")]
+		return !ok
+	})
+	if _, ok := scrape(t, c.b)[`kafka_log_log_size{partition=0,topic=squashed}`]; !ok {
+		t.Error("the remaining topic's log gauges went too")
+	}
+
+	// Without a cleaner: the logs' and log dirs' gauges, none of the cleaner's.
+	if err := c.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.start(m, "log.cleaner.enable=false")
+	s = scrape(t, c.b)
+	for name := range s {
+		if strings.HasPrefix(name, "kafka_log_logcleaner") {
+			t.Errorf("%s without a cleaner", name)
+		}
+	}
+	_, loaded := s[`kafka_log_log_size{partition=0,topic=squashed}`]
+	_, dirOnline = s[`kafka_log_logmanager_logdirectoryoffline{logDirectory=`+dir+`}`]
+	if !loaded || !dirOnline {
+		t.Errorf("no gauges of the loaded log or its dir in\n%v", s)
 	}
 }

@@ -44,16 +44,22 @@ type Cleaner struct {
 	m       *Manager
 	cfg     CleanerConfig
 	logger  *slog.Logger
-	maxKeys int // keys one cleaning round may index
+	maxKeys int   // keys one cleaning round may index
+	slots   int64 // entries the offset map has room for; its utilization is measured against them
 
 	mu          sync.Mutex
 	cond        *sync.Cond
-	inProgress  map[TopicPartition]*atomic.Bool // value: aborted
-	uncleanable map[TopicPartition]bool
+	inProgress  map[TopicPartition]*atomic.Bool     // value: aborted
+	uncleanable map[TopicPartition]string           // value: the log dir (LogCleanerManager keeps them per dir)
 	checkpoints map[string]map[TopicPartition]int64 // log dir -> first dirty offsets
 	closed      bool
-	stop        chan struct{}
-	wg          sync.WaitGroup
+	// What the gauges report: each thread's last cleaning, the dirtiest log's ratio at the last look for a log to
+	// clean, and when that look was.
+	threads   []CleanerThreadStats
+	maxDirty  float64
+	lastRunMs int64
+	stop      chan struct{}
+	wg        sync.WaitGroup
 
 	// fail, when set by a test, is called between the steps of a segment swap; an error stops the swap right
 	// there, leaving the files as a crash would.
@@ -81,10 +87,12 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 	memory := min(cfg.DedupeBufferSize/int64(cfg.Threads), math.MaxInt32)
 	slots := memory / offsetMapEntryBytes
 	c := &Cleaner{m: m, cfg: cfg, logger: logger.With("component", "log-cleaner"),
-		maxKeys:     int(float64(slots) * cfg.IoBufferLoadFactor),
+		maxKeys: int(float64(slots) * cfg.IoBufferLoadFactor), slots: slots,
 		inProgress:  map[TopicPartition]*atomic.Bool{},
-		uncleanable: map[TopicPartition]bool{},
-		checkpoints: map[string]map[TopicPartition]int64{}, stop: make(chan struct{})}
+		uncleanable: map[TopicPartition]string{},
+		checkpoints: map[string]map[TopicPartition]int64{}, stop: make(chan struct{}),
+		// LogCleanerManager starts its time since the last run when it is made.
+		threads: make([]CleanerThreadStats, cfg.Threads), lastRunMs: m.now().UnixMilli()}
 	if float64(slots)*cfg.IoBufferLoadFactor <= 1 {
 		return nil, errors.New("offset map is too small to fit in even a single message, so log cleaning will never make progress; increase log.cleaner.dedupe.buffer.size or decrease log.cleaner.threads")
 	}
@@ -123,7 +131,7 @@ func (m *Manager) StartCleaner(cfg CleanerConfig) error {
 // Start runs the configured number of cleaner threads; each cleans the filthiest log or sleeps for
 // log.cleaner.backoff.ms when none qualifies.
 func (c *Cleaner) Start() {
-	for i := 0; i < c.cfg.Threads; i++ {
+	for i := range c.cfg.Threads {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
@@ -135,7 +143,7 @@ func (c *Cleaner) Start() {
 					return
 				case <-t.C:
 				}
-				cleaned, err := c.CleanOnce()
+				cleaned, err := c.cleanOnce(i)
 				if err != nil {
 					c.logger.Warn("log cleaning failed", "err", err)
 				}
@@ -234,7 +242,7 @@ type toClean struct {
 	firstUncleanable int64 // base of the first segment that may not be cleaned
 	cleanBytes       int64
 	cleanableBytes   int64
-	needNow          bool // max.compaction.lag.ms has passed for some dirty record
+	delayMs          int64 // how long past max.compaction.lag.ms its oldest dirty record is; > 0: clean it now
 	aborted          *atomic.Bool
 }
 
@@ -268,15 +276,22 @@ func (sn *logSnap) active() segSnap { return sn.segs[len(sn.segs)-1] }
 // nonActiveFrom is Log.nonActiveLogSegmentsFrom.
 func (sn *logSnap) nonActiveFrom(from int64) []segSnap { return sn.segsIn(from, sn.active().base) }
 
-// CleanOnce cleans the filthiest log if one qualifies (one iteration of a cleaner thread); it reports whether a
-// log was cleaned.
-func (c *Cleaner) CleanOnce() (bool, error) {
-	t, err := c.grabFilthiest()
+// CleanOnce cleans the filthiest log if one qualifies (one iteration of a cleaner thread, the first one's for
+// the gauges); it reports whether a log was cleaned.
+func (c *Cleaner) CleanOnce() (bool, error) { return c.cleanOnce(0) }
+
+// cleanOnce is one iteration of cleaner thread th.
+func (c *Cleaner) cleanOnce(th int) (bool, error) {
+	t, delayMs, err := c.grabFilthiest()
 	if err != nil || t == nil {
 		return false, err
 	}
+	// Kafka's thread keeps the PreCleanStats of the choice that gave it a log, whatever becomes of the cleaning.
+	c.mu.Lock()
+	c.threads[th].MaxCompactionDelayMs = delayMs
+	c.mu.Unlock()
 	defer c.doneCleaning(t.tp)
-	end, err := c.clean(t)
+	end, run, err := c.clean(t)
 	switch {
 	case errors.Is(err, errCleaningAborted), errors.Is(err, errClosed):
 		c.logger.Info("cleaning aborted", "partition", t.tp.String())
@@ -284,10 +299,13 @@ func (c *Cleaner) CleanOnce() (bool, error) {
 	case err != nil:
 		// Kafka marks the partition uncleanable and moves on to the others.
 		c.mu.Lock()
-		c.uncleanable[t.tp] = true
+		c.uncleanable[t.tp] = t.dir
 		c.mu.Unlock()
 		return false, fmt.Errorf("clean %s: %w", t.tp, err)
 	}
+	c.mu.Lock()
+	c.threads[th].Last = run // recordStats: only a completed cleaning replaces the last one's
+	c.mu.Unlock()
 	if err := c.setCheckpoint(t.dir, t.tp, end); err != nil {
 		return true, err
 	}
@@ -303,8 +321,14 @@ func (c *Cleaner) doneCleaning(tp TopicPartition) {
 
 // grabFilthiest is LogCleanerManager.grabFilthiestCompactedLog: among the compacted logs not being cleaned, the
 // one with the highest dirty ratio above min.cleanable.dirty.ratio (or any dirty bytes once
-// max.compaction.lag.ms has passed). Ties go to the first partition by name so the choice is deterministic.
-func (c *Cleaner) grabFilthiest() (*toClean, error) {
+// max.compaction.lag.ms has passed). Ties go to the first partition by name so the choice is deterministic. It
+// also returns the largest compaction delay among the logs it looked at (PreCleanStats) and, for the gauges,
+// notes the time of the look and the highest dirty ratio it saw, qualifying or not.
+func (c *Cleaner) grabFilthiest() (*toClean, int64, error) {
+	now := c.m.now().UnixMilli()
+	c.mu.Lock()
+	c.lastRunMs = now
+	c.mu.Unlock()
 	all := c.m.All()
 	tps := make([]TopicPartition, 0, len(all))
 	for tp := range all {
@@ -313,15 +337,17 @@ func (c *Cleaner) grabFilthiest() (*toClean, error) {
 	slices.SortFunc(tps, func(a, b TopicPartition) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
-	now := c.m.now().UnixMilli()
 	var best *toClean
+	var maxDelay int64
+	maxDirty := 0.0
 	for _, tp := range tps {
 		l := all[tp]
 		if cfg := l.Config(); !cfg.isCompacted() {
 			continue
 		}
 		c.mu.Lock()
-		skip := c.closed || c.inProgress[tp] != nil || c.uncleanable[tp]
+		_, bad := c.uncleanable[tp]
+		skip := c.closed || c.inProgress[tp] != nil || bad
 		c.mu.Unlock()
 		if skip {
 			continue
@@ -330,42 +356,41 @@ func (c *Cleaner) grabFilthiest() (*toClean, error) {
 		if !ok {
 			continue
 		}
-		sn, err := l.cleanerSnapshot()
+		sn, err := l.cleanerSnapshot(true)
 		if err != nil {
 			continue // closed or deleted meanwhile
 		}
 		t, err := c.offsetsToClean(tp, l, dir, sn, now)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		maxDelay = max(maxDelay, t.delayMs)
 		if t.cleanBytes+t.cleanableBytes == 0 {
 			continue
 		}
-		if !(t.needNow && t.cleanableBytes > 0) && !(t.ratio() > sn.cfg.MinCleanableDirtyRatio) {
+		maxDirty = max(maxDirty, t.ratio())
+		if !(t.delayMs > 0 && t.cleanableBytes > 0) && !(t.ratio() > sn.cfg.MinCleanableDirtyRatio) {
 			continue
 		}
 		if best == nil || t.ratio() > best.ratio() {
 			best = t
 		}
 	}
-	if best == nil {
-		return nil, nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.inProgress[best.tp] != nil {
-		return nil, nil
+	c.maxDirty = maxDirty
+	if best == nil || c.closed || c.inProgress[best.tp] != nil {
+		return nil, 0, nil
 	}
 	best.aborted = &atomic.Bool{}
 	c.inProgress[best.tp] = best.aborted
-	return best, nil
+	return best, maxDelay, nil
 }
 
-// offsetsToClean is LogCleanerManager.cleanableOffsets, maxCompactionDelay and the sizes of LogToClean.
+// offsetsToClean is cleanableOffsets with the checkpoint changes that go with it: moved back below a truncation
+// (maybeTruncateCheckpoint), reset to the log start when outside the log.
 func (c *Cleaner) offsetsToClean(tp TopicPartition, l *Log, dir string, sn logSnap, now int64) (*toClean, error) {
-	c.mu.Lock()
-	cp, hasCp := c.checkpoints[dir][tp]
-	c.mu.Unlock()
+	cp, hasCp := c.checkpoint(dir, tp)
 	if hasCp && sn.truncated && cp > sn.truncTo {
 		// LogCleanerManager.maybeTruncateCheckpoint: the cleaned range may not reach past a truncation.
 		cp = sn.truncTo
@@ -373,19 +398,37 @@ func (c *Cleaner) offsetsToClean(tp TopicPartition, l *Log, dir string, sn logSn
 			return nil, err
 		}
 	}
+	t, reset := cleanableOffsets(tp, l, dir, sn, cp, hasCp, now)
+	if reset {
+		if !sn.cfg.isDelete() || cp > sn.logEnd {
+			c.logger.Warn("resetting first dirty offset to the log start offset", "partition", tp.String(),
+				"checkpoint", cp, "log_start", sn.logStart, "log_end", sn.logEnd)
+		}
+		if err := c.setCheckpoint(dir, tp, t.firstDirty); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// checkpoint is tp's first dirty offset in dir's cleaner checkpoint.
+func (c *Cleaner) checkpoint(dir string, tp TopicPartition) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cp, ok := c.checkpoints[dir][tp]
+	return cp, ok
+}
+
+// cleanableOffsets is LogCleanerManager.cleanableOffsets with the sizes of LogToClean, computed from the snapshot
+// and checkpoint cp (if hasCp) without writing anything; reset reports a checkpoint outside the log, which the
+// caller is to move to the log start.
+func cleanableOffsets(tp TopicPartition, l *Log, dir string, sn logSnap, cp int64, hasCp bool, now int64) (t *toClean, reset bool) {
 	firstDirty := sn.logStart
 	if hasCp {
 		firstDirty = cp
 	}
 	if firstDirty < sn.logStart || firstDirty > sn.logEnd {
-		if !sn.cfg.isDelete() || firstDirty > sn.logEnd {
-			c.logger.Warn("resetting first dirty offset to the log start offset", "partition", tp.String(),
-				"checkpoint", firstDirty, "log_start", sn.logStart, "log_end", sn.logEnd)
-		}
-		firstDirty = sn.logStart
-		if err := c.setCheckpoint(dir, tp, firstDirty); err != nil {
-			return nil, err
-		}
+		firstDirty, reset = sn.logStart, true
 	}
 	uncleanable := sn.active().base
 	if sn.firstUnstable >= 0 {
@@ -402,7 +445,7 @@ func (c *Cleaner) offsetsToClean(tp TopicPartition, l *Log, dir string, sn logSn
 	}
 	uncleanable = max(uncleanable, firstDirty)
 
-	t := &toClean{tp: tp, log: l, dir: dir, snap: sn, firstDirty: firstDirty}
+	t = &toClean{tp: tp, log: l, dir: dir, snap: sn, firstDirty: firstDirty, delayMs: sn.compactionDelay(firstDirty, now)}
 	// calculateCleanableBytes: the cleanable range ends at the start of the segment holding uncleanable.
 	t.firstUncleanable = sn.active().base
 	if segs := sn.nonActiveFrom(uncleanable); len(segs) > 0 {
@@ -416,17 +459,26 @@ func (c *Cleaner) offsetsToClean(tp TopicPartition, l *Log, dir string, sn logSn
 	for _, s := range sn.segsIn(min(firstDirty, t.firstUncleanable), t.firstUncleanable) {
 		t.cleanableBytes += s.size
 	}
-	// maxCompactionDelay: some dirty segment's first batch is older than max.compaction.lag.ms.
-	if maxLag := max(sn.cfg.MaxCompactionLagMs, 0); maxLag > 0 {
-		earliest := int64(math.MaxInt64)
-		for _, s := range sn.nonActiveFrom(firstDirty) {
-			if s.firstTs > 0 {
-				earliest = min(earliest, s.firstTs)
-			}
-		}
-		t.needNow = earliest < now-maxLag
+	return t, reset
+}
+
+// compactionDelay is LogCleanerManager.maxCompactionDelay: how long ago max.compaction.lag.ms passed for the
+// earliest first batch of the dirty inactive segments, 0 when it has not (or the lag is unset, Long.MAX_VALUE).
+func (sn *logSnap) compactionDelay(firstDirty, now int64) int64 {
+	maxLag := sn.cfg.MaxCompactionLagMs
+	if maxLag <= 0 {
+		return 0
 	}
-	return t, nil
+	earliest := int64(math.MaxInt64)
+	for _, s := range sn.nonActiveFrom(firstDirty) {
+		if s.firstTs > 0 {
+			earliest = min(earliest, s.firstTs)
+		}
+	}
+	if until := now - maxLag; earliest < until {
+		return until - earliest
+	}
+	return 0
 }
 
 // offsetMap is Kafka's SkimpyOffsetMap: key hash -> last offset, with the same capacity limit.
@@ -514,8 +566,9 @@ func (tm *txnMeta) onControl(b batch) (bool, error) {
 }
 
 // clean is Cleaner.clean/doClean: build the offset map over the dirty range, then rewrite every segment below
-// its end in size-bounded groups. It returns the new first dirty offset.
-func (c *Cleaner) clean(t *toClean) (int64, error) {
+// its end in size-bounded groups. It returns the new first dirty offset and the cleaning's CleanerStats.
+func (c *Cleaner) clean(t *toClean) (int64, CleanerRun, error) {
+	started := c.m.now()
 	sn := &t.snap
 	deleteHorizon := int64(0)
 	if segs := sn.segsIn(0, t.firstDirty); len(segs) > 0 {
@@ -523,27 +576,30 @@ func (c *Cleaner) clean(t *toClean) (int64, error) {
 	}
 	om := &offsetMap{m: map[[md5.Size]byte]int64{}, maxKeys: c.maxKeys, latest: -1}
 	if err := c.buildOffsetMap(t, om); err != nil {
-		return 0, err
+		return 0, CleanerRun{}, err
 	}
 	end := om.latest + 1
 	if end <= t.firstDirty {
-		return 0, fmt.Errorf("offset map filled up before offset %d", t.firstDirty)
+		return 0, CleanerRun{}, fmt.Errorf("offset map filled up before offset %d", t.firstDirty)
 	}
 	tm := newTxnMeta()
-	var read, written int64
+	var run CleanerRun
 	for _, g := range groupSegmentsBySize(sn.segsIn(0, end), sn.cfg.SegmentBytes, int64(sn.cfg.MaxIndexSize), t.firstUncleanable) {
 		w, err := c.cleanSegments(t, g, om, deleteHorizon, tm)
 		if err != nil {
-			return 0, err
+			return 0, CleanerRun{}, err
 		}
 		for _, s := range g {
-			read += s.size
+			run.BytesRead += s.size
 		}
-		written += w
+		run.BytesWritten += w
 	}
+	run.BufferUtilization = float64(len(om.m)) / float64(c.slots)
+	run.ElapsedMs = c.m.now().Sub(started).Milliseconds()
 	c.logger.Info("cleaned log", "partition", t.tp.String(), "first_dirty", t.firstDirty, "end", end,
-		"keys", len(om.m), "bytes_read", read, "bytes_written", written, "delete_horizon_ms", deleteHorizon)
-	return end, nil
+		"keys", len(om.m), "bytes_read", run.BytesRead, "bytes_written", run.BytesWritten,
+		"delete_horizon_ms", deleteHorizon, "elapsed_ms", run.ElapsedMs)
+	return end, run, nil
 }
 
 func (c *Cleaner) checkDone(t *toClean) error {

@@ -45,16 +45,19 @@ type lastRecord struct {
 	epoch      int16
 }
 
-// cleanerSnapshot captures the segments and settings and takes the truncation marker (Kafka's
-// LogCleanerManager.maybeTruncateCheckpoint is called by LogManager.truncateTo; here the cleaner polls).
-func (l *Log) cleanerSnapshot() (logSnap, error) {
+// cleanerSnapshot captures the segments and settings and, when take is set, takes the truncation marker (Kafka's
+// LogCleanerManager.maybeTruncateCheckpoint is called by LogManager.truncateTo; here the cleaner polls). A gauge
+// only peeks: the marker stays for the cleaner to act on.
+func (l *Log) cleanerSnapshot(take bool) (logSnap, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return logSnap{}, errClosed
 	}
 	sn := logSnap{cfg: l.cfg, logStart: l.logStart, logEnd: l.next, truncated: l.cleanerTruncated, truncTo: l.cleanerTruncatedTo}
-	l.cleanerTruncated = false
+	if take {
+		l.cleanerTruncated = false
+	}
 	sn.producers = map[int64]lastRecord{}
 	sn.firstUnstable = -1
 	if l.pstate != nil {

@@ -532,6 +532,29 @@ func (l *Log) NumSegments() int {
 	return len(l.segs)
 }
 
+// Gauges are the values of Kafka's per-log gauges (kafka.log:type=Log): Size, NumLogSegments, LogStartOffset and
+// LogEndOffset.
+type Gauges struct {
+	Size           int64 // bytes of all segments
+	NumSegments    int
+	LogStartOffset int64
+	LogEndOffset   int64
+}
+
+// Gauges reads the log's gauges under one lock, so that they agree; ok is false once the log is closed (deleted
+// or shut down), whose gauges Kafka removes.
+func (l *Log) Gauges() (g Gauges, ok bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return Gauges{}, false
+	}
+	for _, s := range l.segs {
+		g.Size += s.size
+	}
+	return Gauges{Size: g.Size, NumSegments: len(l.segs), LogStartOffset: l.logStart, LogEndOffset: l.next}, true
+}
+
 var errClosed = errors.New("log is closed")
 
 // AppendAsLeader validates a produce request's records (CRC, sizes, counts, keys on compacted topics,

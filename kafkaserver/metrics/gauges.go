@@ -38,6 +38,11 @@ type Sources struct {
 	Quotas     func() Quotas
 	// ClientQuotas lists the live client quota sensors.
 	ClientQuotas func() []ClientQuota
+	// Logs lists the partition logs; a deleted one is gone from the list and so are its series.
+	Logs    func() []Log
+	LogDirs func() []LogDir
+	// Cleaner is nil without a log cleaner (log.cleaner.enable=false), which has no gauges in Kafka either.
+	Cleaner func() Cleaner
 }
 
 // field is one metric read from a source's value of type T.
@@ -119,6 +124,7 @@ func (s Sources) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, controllerFields)
 	describe(ch, quotaFields)
 	describeClientQuotas(ch)
+	describeLogs(ch)
 }
 
 // Collect implements prometheus.Collector: each source is read once per scrape.
@@ -127,4 +133,7 @@ func (s Sources) Collect(ch chan<- prometheus.Metric) {
 	collect(ch, s.Controller, controllerFields)
 	collect(ch, s.Quotas, quotaFields)
 	collectClientQuotas(ch, s.ClientQuotas)
+	collectLogs(ch, s.Logs)
+	collectLogDirs(ch, s.LogDirs)
+	collectCleaner(ch, s.Cleaner)
 }

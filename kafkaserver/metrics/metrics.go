@@ -1,7 +1,8 @@
 // Package metrics holds the broker's Prometheus metrics: what Kafka 2.8 reports over JMX (BrokerTopicMetrics,
-// ReplicaManager, KafkaController, the replication quotas), under the names the Prometheus JMX exporter gives
-// those beans with Kafka's usual rules (lower case; a meter's Count becomes a counter named ..._total; a per-topic
-// meter carries a topic label).
+// ReplicaManager, KafkaController, the replication quotas, the logs and their cleaner), under the names the
+// Prometheus JMX exporter gives those beans with Kafka's usual rules (kafka_<domain>_<type>_<name> in lower case,
+// with characters other than letters, digits and underscores made underscores; a meter's Count becomes a counter
+// named ..._total; a bean's other tags become labels, such as a per-topic meter's topic).
 package metrics
 
 import (

@@ -118,3 +118,93 @@ kafka_server_replicamanager_partitioncount 4
 		t.Fatalf("%d controller gauges without a controller source", n)
 	}
 }
+
+// The log gauges under the JMX exporter's names: each log's with its topic and partition, LogManager's per log dir
+// and in all, and the cleaner's computed as Kafka 2.8 computes them (maxima over the threads' last cleanings,
+// truncated where Kafka makes them Ints: the buffer utilization before it is scaled to percent).
+func TestLogSources(t *testing.T) {
+	src := Sources{
+		Logs: func() []Log {
+			return []Log{{Topic: "a", Partition: 3, Size: 4096, NumLogSegments: 2, LogStartOffset: 10, LogEndOffset: 99}}
+		},
+		LogDirs: func() []LogDir { return []LogDir{{Path: "/d1"}, {Path: "/d2"}} },
+		Cleaner: func() Cleaner {
+			return Cleaner{
+				Threads: []CleanerThread{
+					{BytesRead: 1000, BytesWritten: 333, BufferUtilization: 0.9, CleanTimeMs: 2500, MaxCompactionDelayMs: 4999},
+					{BytesRead: 500, BytesWritten: 500, BufferUtilization: 0.2, CleanTimeMs: 900, MaxCompactionDelayMs: 100},
+				},
+				MaxDirtyRatio: 0.756, TimeSinceLastRunMs: 1234,
+				Dirs: []CleanerDir{{Path: "/d1", UncleanablePartitions: 2, UncleanableBytes: 777}, {Path: "/d2"}},
+			}
+		},
+	}
+	const want = `
+# HELP kafka_log_log_size Bytes of a partition log's segments.
+# TYPE kafka_log_log_size gauge
+kafka_log_log_size{partition="3",topic="a"} 4096
+# HELP kafka_log_log_numlogsegments Segments of a partition log.
+# TYPE kafka_log_log_numlogsegments gauge
+kafka_log_log_numlogsegments{partition="3",topic="a"} 2
+# HELP kafka_log_log_logstartoffset First offset of a partition log.
+# TYPE kafka_log_log_logstartoffset gauge
+kafka_log_log_logstartoffset{partition="3",topic="a"} 10
+# HELP kafka_log_log_logendoffset Offset the next record of a partition log gets.
+# TYPE kafka_log_log_logendoffset gauge
+kafka_log_log_logendoffset{partition="3",topic="a"} 99
+# HELP kafka_log_logmanager_offlinelogdirectorycount Log dirs offline.
+# TYPE kafka_log_logmanager_offlinelogdirectorycount gauge
+kafka_log_logmanager_offlinelogdirectorycount 0
+# HELP kafka_log_logmanager_logdirectoryoffline 1 when the log dir is offline, else 0.
+# TYPE kafka_log_logmanager_logdirectoryoffline gauge
+kafka_log_logmanager_logdirectoryoffline{logDirectory="/d1"} 0
+kafka_log_logmanager_logdirectoryoffline{logDirectory="/d2"} 0
+# HELP kafka_log_logcleaner_max_buffer_utilization_percent Largest share of the offset map used by the threads' last cleanings, made 0 or 1 before scaling to percent, as Kafka 2.8 does.
+# TYPE kafka_log_logcleaner_max_buffer_utilization_percent gauge
+kafka_log_logcleaner_max_buffer_utilization_percent 0
+# HELP kafka_log_logcleaner_cleaner_recopy_percent Bytes written over bytes read by the threads' last cleanings, in percent.
+# TYPE kafka_log_logcleaner_cleaner_recopy_percent gauge
+kafka_log_logcleaner_cleaner_recopy_percent 55
+# HELP kafka_log_logcleaner_max_clean_time_secs Longest of the threads' last cleanings, in whole seconds.
+# TYPE kafka_log_logcleaner_max_clean_time_secs gauge
+kafka_log_logcleaner_max_clean_time_secs 2
+# HELP kafka_log_logcleaner_max_compaction_delay_secs Longest time a log had been due for cleaning by max.compaction.lag.ms at the threads' last choices, in whole seconds.
+# TYPE kafka_log_logcleaner_max_compaction_delay_secs gauge
+kafka_log_logcleaner_max_compaction_delay_secs 4
+# HELP kafka_log_logcleaner_deadthreadcount Cleaner threads that died.
+# TYPE kafka_log_logcleaner_deadthreadcount gauge
+kafka_log_logcleaner_deadthreadcount 0
+# HELP kafka_log_logcleanermanager_max_dirty_percent Cleanable share of the dirtiest compacted log at the last look for a log to clean, in percent.
+# TYPE kafka_log_logcleanermanager_max_dirty_percent gauge
+kafka_log_logcleanermanager_max_dirty_percent 75
+# HELP kafka_log_logcleanermanager_time_since_last_run_ms Time since the cleaner last looked for a log to clean, in ms.
+# TYPE kafka_log_logcleanermanager_time_since_last_run_ms gauge
+kafka_log_logcleanermanager_time_since_last_run_ms 1234
+# HELP kafka_log_logcleanermanager_uncleanable_partitions_count Partitions of the log dir whose cleaning failed.
+# TYPE kafka_log_logcleanermanager_uncleanable_partitions_count gauge
+kafka_log_logcleanermanager_uncleanable_partitions_count{logDirectory="/d1"} 2
+kafka_log_logcleanermanager_uncleanable_partitions_count{logDirectory="/d2"} 0
+# HELP kafka_log_logcleanermanager_uncleanable_bytes Cleanable bytes of the log dir's partitions whose cleaning failed.
+# TYPE kafka_log_logcleanermanager_uncleanable_bytes gauge
+kafka_log_logcleanermanager_uncleanable_bytes{logDirectory="/d1"} 777
+kafka_log_logcleanermanager_uncleanable_bytes{logDirectory="/d2"} 0
+`
+	if err := testutil.CollectAndCompare(src, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	// A full offset map is the one utilization Kafka 2.8 reports as other than 0.
+	full := Sources{Cleaner: func() Cleaner { return Cleaner{Threads: []CleanerThread{{BufferUtilization: 1}}} }}
+	const wantFull = `
+# HELP kafka_log_logcleaner_max_buffer_utilization_percent Largest share of the offset map used by the threads' last cleanings, made 0 or 1 before scaling to percent, as Kafka 2.8 does.
+# TYPE kafka_log_logcleaner_max_buffer_utilization_percent gauge
+kafka_log_logcleaner_max_buffer_utilization_percent 100
+`
+	if err := testutil.CollectAndCompare(full, strings.NewReader(wantFull), "kafka_log_logcleaner_max_buffer_utilization_percent"); err != nil {
+		t.Fatal(err)
+	}
+	// Without a cleaner (log.cleaner.enable=false) there are no cleaner gauges.
+	if n := testutil.CollectAndCount(Sources{LogDirs: src.LogDirs}, "kafka_log_logcleaner_deadthreadcount",
+		"kafka_log_logcleanermanager_time_since_last_run_ms", "kafka_log_logcleanermanager_uncleanable_bytes"); n != 0 {
+		t.Fatalf("%d cleaner gauges without a cleaner", n)
+	}
+}
