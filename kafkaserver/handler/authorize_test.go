@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/replica"
 )
@@ -915,4 +916,53 @@ func TestAuthorizeClusterAPIs(t *testing.T) {
 	lr := kmsg.NewPtrListPartitionReassignmentsRequest()
 	wantCode(t, "ListPartitionReassignments",
 		call[*kmsg.ListPartitionReassignmentsResponse](t, h.listPartitionReassignments, alice, lr).ErrorCode, clusterDenied)
+}
+
+// KafkaApis' checks ahead of the group APIs' authorization: a group.instance.id below inter.broker.protocol.version
+// 2.3 gets UNSUPPORTED_VERSION (OffsetCommit's after its authorization), and SyncGroup v5+ without its protocol type
+// or name INCONSISTENT_GROUP_PROTOCOL, both before READ on the group is checked.
+func TestGroupChecksBeforeAuthorization(t *testing.T) {
+	e := newAuthEnv(t)
+	h := e.handlers(t, allow(groupType, "g", opRead))
+	instance := "i"
+	sreq := kmsg.NewPtrSyncGroupRequest()
+	sreq.Version, sreq.Group, sreq.Generation, sreq.MemberID = 5, "other", 1, "m"
+	wantCode(t, "sync v5 without protocol", call[*kmsg.SyncGroupResponse](t, h.syncGroup, alice, sreq).ErrorCode,
+		kerr.InconsistentGroupProtocol.Code)
+	sreq.Version = 4
+	wantCode(t, "sync v4 without protocol", call[*kmsg.SyncGroupResponse](t, h.syncGroup, alice, sreq).ErrorCode, groupDenied)
+
+	old := *e.cfg.Props
+	ibp, err := serverprops.ParseAPIVersion("2.2-IV1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.InterBrokerProtocolVersion = ibp
+	e.cfg.Props = &old
+	h = e.handlers(t, allow(groupType, "g", opRead))
+	jreq := kmsg.NewPtrJoinGroupRequest()
+	jreq.Version, jreq.Group, jreq.InstanceID, jreq.SessionTimeoutMillis = 5, "other", &instance, 10000
+	jresp := call[*kmsg.JoinGroupResponse](t, h.joinGroup, alice, jreq)
+	wantCode(t, "static join, 2.2", jresp.ErrorCode, kerr.UnsupportedVersion.Code)
+	if jresp.Generation != -1 || jresp.MemberID != "" {
+		t.Errorf("static join, 2.2: %+v", jresp)
+	}
+	sreq.Version, sreq.InstanceID = 5, &instance
+	wantCode(t, "static sync, 2.2", call[*kmsg.SyncGroupResponse](t, h.syncGroup, alice, sreq).ErrorCode,
+		kerr.UnsupportedVersion.Code)
+	hreq := kmsg.NewPtrHeartbeatRequest()
+	hreq.Version, hreq.Group, hreq.InstanceID = 3, "other", &instance
+	wantCode(t, "static heartbeat, 2.2", call[*kmsg.HeartbeatResponse](t, simple(h.heartbeat), alice, hreq).ErrorCode,
+		kerr.UnsupportedVersion.Code)
+	creq := commitReq("other", "t")
+	creq.Version, creq.InstanceID = 7, &instance
+	cresp := call[*kmsg.OffsetCommitResponse](t, simple(h.offsetCommit), alice, creq)
+	wantCode(t, "static commit to a denied group, 2.2", cresp.Topics[0].Partitions[0].ErrorCode, groupDenied)
+	creq.Group = "g"
+	cresp = call[*kmsg.OffsetCommitResponse](t, simple(h.offsetCommit), alice, creq)
+	wantCode(t, "static commit, 2.2", cresp.Topics[0].Partitions[0].ErrorCode, kerr.UnsupportedVersion.Code)
+	jreq.InstanceID, jreq.Group = nil, "g"
+	jreq.ProtocolType, jreq.Protocols = "consumer", []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{}}}
+	wantCode(t, "dynamic join, 2.2", call[*kmsg.JoinGroupResponse](t, h.joinGroup, alice, jreq).ErrorCode,
+		kerr.MemberIDRequired.Code)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -45,6 +46,31 @@ func (h *Handlers) groupReadDenied(rc *kwire.RequestContext, group string) bool 
 	return !h.authorize(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeGroup, group)
 }
 
+// ibp23 is the first inter.broker.protocol.version with static membership (KIP-345).
+var ibp23, _ = serverprops.ParseAPIVersion("2.3-IV0")
+
+// staticUnsupported is KafkaApis' check ahead of JoinGroup, SyncGroup, Heartbeat and OffsetCommit (before their
+// authorization, but OffsetCommit's): a group.instance.id below inter.broker.protocol.version 2.3 is refused with
+// UNSUPPORTED_VERSION, as a coordinator of an older version would drop it from the stored group.
+func (h *Handlers) staticUnsupported(instanceID *string) bool {
+	return instanceID != nil && h.props.InterBrokerProtocolVersion.ID < ibp23.ID
+}
+
+// groupRefusal is KafkaApis' checks ahead of JoinGroup, SyncGroup and Heartbeat, in its order: static membership
+// below inter.broker.protocol.version 2.3, SyncGroup v5+ without its protocol type and name (mandatory from v5:
+// missing is given), then READ on the group. 0 lets the request through.
+func (h *Handlers) groupRefusal(rc *kwire.RequestContext, group string, instanceID *string, missingProtocol bool) int16 {
+	switch {
+	case h.staticUnsupported(instanceID):
+		return kerr.UnsupportedVersion.Code
+	case missingProtocol:
+		return kerr.InconsistentGroupProtocol.Code
+	case h.groupReadDenied(rc, group):
+		return kerr.GroupAuthorizationFailed.Code
+	}
+	return 0
+}
+
 // clientHost is how Kafka records a member's host: "/" + the client's IP.
 func clientHost(rc *kwire.RequestContext) string {
 	switch a := rc.Conn.RemoteAddr().(type) {
@@ -62,11 +88,11 @@ func (h *Handlers) joinGroup(ctx context.Context, rc *kwire.RequestContext, r km
 	if !ok {
 		return nil, fmt.Errorf("joinGroup: unexpected %T", r)
 	}
-	if h.groupReadDenied(rc, req.Group) {
+	if code := h.groupRefusal(rc, req.Group, req.InstanceID, false); code != 0 {
 		// JoinGroupResult(UNKNOWN_MEMBER_ID, error): no member id, generation, leader or protocol (null from v7,
 		// before "", as kmsg writes a nil one).
 		resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
-		resp.ErrorCode, resp.Generation = kerr.GroupAuthorizationFailed.Code, -1
+		resp.ErrorCode, resp.Generation = code, -1
 		return resp, nil
 	}
 	done := make(chan *kmsg.JoinGroupResponse, 1)
@@ -85,9 +111,10 @@ func (h *Handlers) syncGroup(ctx context.Context, rc *kwire.RequestContext, r km
 	if !ok {
 		return nil, fmt.Errorf("syncGroup: unexpected %T", r)
 	}
-	if h.groupReadDenied(rc, req.Group) {
+	missing := req.Version >= 5 && (req.ProtocolType == nil || req.Protocol == nil)
+	if code := h.groupRefusal(rc, req.Group, req.InstanceID, missing); code != 0 {
 		resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
-		resp.ErrorCode, resp.MemberAssignment = kerr.GroupAuthorizationFailed.Code, []byte{}
+		resp.ErrorCode, resp.MemberAssignment = code, []byte{}
 		return resp, nil
 	}
 	done := make(chan *kmsg.SyncGroupResponse, 1)
@@ -102,9 +129,9 @@ func (h *Handlers) syncGroup(ctx context.Context, rc *kwire.RequestContext, r km
 }
 
 func (h *Handlers) heartbeat(rc *kwire.RequestContext, req *kmsg.HeartbeatRequest) kmsg.Response {
-	if h.groupReadDenied(rc, req.Group) {
+	if code := h.groupRefusal(rc, req.Group, req.InstanceID, false); code != 0 {
 		resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
-		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		resp.ErrorCode = code
 		return resp
 	}
 	return h.cfg.Group.Heartbeat(req)
@@ -197,6 +224,9 @@ func (h *Handlers) deleteGroups(rc *kwire.RequestContext, req *kmsg.DeleteGroups
 func (h *Handlers) offsetCommit(rc *kwire.RequestContext, req *kmsg.OffsetCommitRequest) kmsg.Response {
 	if h.groupReadDenied(rc, req.Group) {
 		return offsetCommitRefused(req, kerr.GroupAuthorizationFailed.Code)
+	}
+	if h.staticUnsupported(req.InstanceID) {
+		return offsetCommitRefused(req, kerr.UnsupportedVersion.Code)
 	}
 	kept, codes := splitCommit(h, rc, req.Topics,
 		func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic },
