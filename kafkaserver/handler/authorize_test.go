@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -965,4 +966,38 @@ func TestGroupChecksBeforeAuthorization(t *testing.T) {
 	jreq.ProtocolType, jreq.Protocols = "consumer", []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{}}}
 	wantCode(t, "dynamic join, 2.2", call[*kmsg.JoinGroupResponse](t, h.joinGroup, alice, jreq).ErrorCode,
 		kerr.MemberIDRequired.Code)
+}
+
+// A partition named twice in a ListOffsets v1+ request is INVALID_REQUEST at every mention (Kafka's
+// duplicatePartitions), the others answered; v0 answers each mention.
+func TestListOffsetsDuplicatePartitions(t *testing.T) {
+	e := newAuthEnv(t)
+	h := e.unauthorized()
+	for _, version := range []int16{1, 5, 0} {
+		req := kmsg.NewPtrListOffsetsRequest()
+		req.Version, req.ReplicaID = version, -1
+		for _, name := range []string{"t", "t2", "t"} {
+			rt := kmsg.NewListOffsetsRequestTopic()
+			rt.Topic = name
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Timestamp, rp.MaxNumOffsets = -1, 1
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+		}
+		resp := call[*kmsg.ListOffsetsResponse](t, h.listOffsets, alice, req)
+		if len(resp.Topics) != 3 {
+			t.Fatalf("v%d: topics %+v", version, resp.Topics)
+		}
+		want := kerr.InvalidRequest.Code
+		if version == 0 {
+			want = 0
+		}
+		for i, rt := range resp.Topics {
+			w := want
+			if rt.Topic == "t2" {
+				w = kerr.UnknownTopicOrPartition.Code
+			}
+			wantCode(t, fmt.Sprintf("v%d %s (%d)", version, rt.Topic, i), rt.Partitions[0].ErrorCode, w)
+		}
+	}
 }

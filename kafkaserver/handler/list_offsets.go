@@ -26,19 +26,14 @@ func (h *Handlers) listOffsets(_ context.Context, rc *kwire.RequestContext, r km
 	}
 	allowed := h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, true)
 	topics, refused := splitAuthorized(req.Topics, allowed, func(t kmsg.ListOffsetsRequestTopic) string { return t.Topic })
-	seen := map[string]map[int32]bool{}
+	dups := duplicatePartitions(req.Topics)
 	for _, t := range topics {
 		rt := kmsg.NewListOffsetsResponseTopic()
 		rt.Topic = t.Topic
-		if seen[t.Topic] == nil {
-			seen[t.Topic] = map[int32]bool{}
-		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition, rp.Timestamp, rp.Offset, rp.LeaderEpoch = p.Partition, -1, -1, -1
-			dup := seen[t.Topic][p.Partition]
-			seen[t.Topic][p.Partition] = true
-			if dup && req.Version >= 1 {
+			if dups[partitionKey{t.Topic, p.Partition}] && req.Version >= 1 {
 				rp.ErrorCode = kerr.InvalidRequest.Code
 				rt.Partitions = append(rt.Partitions, rp)
 				continue
@@ -84,4 +79,23 @@ func (h *Handlers) listOffsets(_ context.Context, rc *kwire.RequestContext, r km
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp, nil
+}
+
+type partitionKey struct {
+	topic     string
+	partition int32
+}
+
+// duplicatePartitions is ListOffsetsRequest's duplicatePartitions: the partitions the request names more than once,
+// every mention of which v1+ answers INVALID_REQUEST.
+func duplicatePartitions(topics []kmsg.ListOffsetsRequestTopic) map[partitionKey]bool {
+	seen, dups := map[partitionKey]bool{}, map[partitionKey]bool{}
+	for _, t := range topics {
+		for _, p := range t.Partitions {
+			k := partitionKey{t.Topic, p.Partition}
+			dups[k] = dups[k] || seen[k]
+			seen[k] = true
+		}
+	}
+	return dups
 }
