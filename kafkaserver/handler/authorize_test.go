@@ -577,7 +577,8 @@ func TestAuthorizeTopicAdmin(t *testing.T) {
 
 	// CreateTopics: CREATE on the topic or the cluster; configs only with DESCRIBE_CONFIGS.
 	creq := kmsg.NewPtrCreateTopicsRequest()
-	creq.Version, creq.TimeoutMillis = 5, 0 // no controller here to elect leaders
+	// Validated only: there is no controller here to elect leaders, so a creation times out (below).
+	creq.Version, creq.TimeoutMillis, creq.ValidateOnly = 5, 0, true
 	for _, name := range []string{"c1", "c2"} {
 		rt := kmsg.NewCreateTopicsRequestTopic()
 		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, 1, 1
@@ -602,6 +603,15 @@ func TestAuthorizeTopicAdmin(t *testing.T) {
 	if c2.NumPartitions != 1 || len(c2.Configs) == 0 {
 		t.Errorf("c2 with DESCRIBE_CONFIGS: %+v", c2)
 	}
+	// Created with no timeout: REQUEST_TIMED_OUT at once, what the answer says of the topic reset
+	// (handleCreateTopicsResults), the topic there all the same.
+	creq.ValidateOnly = false
+	c2 = call[*kmsg.CreateTopicsResponse](t, hc.createTopics, alice, creq).Topics[0]
+	wantCode(t, "c2 created", c2.ErrorCode, kerr.RequestTimedOut.Code)
+	wantCode(t, "c2 created configs", c2.ConfigErrorCode, 0)
+	if c2.ErrorMessage != nil || c2.NumPartitions != -1 || c2.ReplicationFactor != -1 || len(c2.Configs) != 0 {
+		t.Errorf("c2 created, timed out: %+v", c2)
+	}
 	// A failed creation shows no config error.
 	c2 = call[*kmsg.CreateTopicsResponse](t, e.handlers(t, allowCluster(opCreate)).createTopics, alice, creq).Topics[0]
 	wantCode(t, "c2 again", c2.ErrorCode, kerr.TopicAlreadyExists.Code)
@@ -617,6 +627,9 @@ func TestAuthorizeTopicAdmin(t *testing.T) {
 	wantCode(t, "partitions secret", presp.Topics[0].ErrorCode, topicDenied)
 	wantMessage(t, "partitions secret", presp.Topics[0].ErrorMessage, "The topic authorization is failed.")
 	wantCode(t, "partitions t", presp.Topics[1].ErrorCode, 0)
+	preq.ValidateOnly, preq.TimeoutMillis, preq.Topics = false, 0, preq.Topics[1:]
+	presp = call[*kmsg.CreatePartitionsResponse](t, e.handlers(t, allow(topicType, "t", opAlter)).createPartitions, alice, preq)
+	wantCode(t, "partitions t grown with no timeout", presp.Topics[0].ErrorCode, kerr.RequestTimedOut.Code)
 
 	// DeleteTopics: DELETE per topic; by id, the name is hidden without DESCRIBE.
 	hd := e.handlers(t, allow(topicType, "victim", opDelete), allow(topicType, "nosuch", opDelete))
@@ -624,7 +637,7 @@ func TestAuthorizeTopicAdmin(t *testing.T) {
 	dreq.Version, dreq.TopicNames, dreq.TimeoutMillis = 5, []string{"secret", "victim", "nosuch"}, 0
 	dresp := call[*kmsg.DeleteTopicsResponse](t, hd.deleteTopics, alice, dreq)
 	wantCode(t, "delete secret", dresp.Topics[0].ErrorCode, topicDenied)
-	wantCode(t, "delete victim", dresp.Topics[1].ErrorCode, 0)
+	wantCode(t, "delete victim", dresp.Topics[1].ErrorCode, kerr.RequestTimedOut.Code) // no timeout
 	wantCode(t, "delete nosuch", dresp.Topics[2].ErrorCode, kerr.UnknownTopicOrPartition.Code)
 	dreq = kmsg.NewPtrDeleteTopicsRequest()
 	dreq.Version, dreq.TimeoutMillis = 6, 0
@@ -636,7 +649,7 @@ func TestAuthorizeTopicAdmin(t *testing.T) {
 	if r := dresp.Topics[0]; r.ErrorCode != topicDenied || r.Topic != nil || r.TopicID != e.ids["secret"] {
 		t.Errorf("delete secret by id: %+v (name %v)", r, strOrNil(r.Topic))
 	}
-	if r := dresp.Topics[1]; r.ErrorCode != 0 || r.Topic == nil || *r.Topic != "victim" {
+	if r := dresp.Topics[1]; r.ErrorCode != kerr.RequestTimedOut.Code || r.Topic == nil || *r.Topic != "victim" {
 		t.Errorf("delete victim by id: %+v (name %v)", r, strOrNil(r.Topic))
 	}
 	wantCode(t, "delete unknown id", dresp.Topics[2].ErrorCode, kerr.UnknownTopicID.Code)

@@ -68,18 +68,22 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	if len(grown) > 0 && req.TimeoutMillis > 0 {
-		rc.LocalComplete()
-		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
-			for i, n := range grown {
-				if !h.topicReady(resp.Topics[i].Topic, n) {
-					return false
+	// ZkAdminManager.createPartitions: with no timeout REQUEST_TIMED_OUT at once, else for the topics whose new
+	// partitions are not all led when it runs out.
+	if len(grown) > 0 {
+		if req.TimeoutMillis > 0 {
+			rc.LocalComplete()
+			h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
+				for i, n := range grown {
+					if !h.topicReady(resp.Topics[i].Topic, n) {
+						return false
+					}
 				}
-			}
-			return true
-		})
+				return true
+			})
+		}
 		for i, n := range grown {
-			if !h.topicReady(resp.Topics[i].Topic, n) {
+			if req.TimeoutMillis <= 0 || !h.topicReady(resp.Topics[i].Topic, n) {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
 				resp.Topics[i].ErrorMessage = nil
 			}

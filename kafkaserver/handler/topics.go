@@ -251,21 +251,25 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	if len(created) > 0 && req.TimeoutMillis > 0 {
-		rc.LocalComplete()
-		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
-			for i, n := range created {
-				if !h.topicReady(resp.Topics[i].Topic, n) {
-					return false
+	// ZkAdminManager.createTopics: with no timeout the topics created are answered REQUEST_TIMED_OUT at once,
+	// else those whose partitions are not all led when it runs out; handleCreateTopicsResults then resets what the
+	// answer says of them.
+	if len(created) > 0 {
+		if req.TimeoutMillis > 0 {
+			rc.LocalComplete()
+			h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
+				for i, n := range created {
+					if !h.topicReady(resp.Topics[i].Topic, n) {
+						return false
+					}
 				}
-			}
-			return true
-		})
+				return true
+			})
+		}
 		for i, n := range created {
-			if !h.topicReady(resp.Topics[i].Topic, n) {
-				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-				resp.Topics[i].ErrorMessage = nil
-				resp.Topics[i].ConfigErrorCode = 0
+			if rt := &resp.Topics[i]; req.TimeoutMillis <= 0 || !h.topicReady(rt.Topic, n) {
+				rt.ErrorCode, rt.ErrorMessage, rt.ConfigErrorCode = kerr.RequestTimedOut.Code, nil, 0
+				rt.NumPartitions, rt.ReplicationFactor, rt.Configs = -1, -1, nil
 			}
 		}
 	}
@@ -395,19 +399,23 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	if len(pending) > 0 && req.TimeoutMillis > 0 {
+	// ZkAdminManager.deleteTopics: with no timeout REQUEST_TIMED_OUT at once, else for the topics still in the
+	// metadata when it runs out.
+	if len(pending) > 0 {
 		gone := func(i int) bool { _, ok := h.cache.Topic(*resp.Topics[i].Topic); return !ok }
-		rc.LocalComplete()
-		h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
-			for _, i := range pending {
-				if !gone(i) {
-					return false
+		if req.TimeoutMillis > 0 {
+			rc.LocalComplete()
+			h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
+				for _, i := range pending {
+					if !gone(i) {
+						return false
+					}
 				}
-			}
-			return true
-		})
+				return true
+			})
+		}
 		for _, i := range pending {
-			if !gone(i) {
+			if req.TimeoutMillis <= 0 || !gone(i) {
 				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
 			}
 		}
