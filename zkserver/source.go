@@ -201,7 +201,9 @@ func (x source) LearnerSessions() (map[int64]int32, bool) {
 	return nil, false
 }
 
-func (x source) LocalSessionExpiry() (map[int64][]int64, int, bool) { return x.s.proc.LocalSessionExpiry() }
+func (x source) LocalSessionExpiry() (map[int64][]int64, int, bool) {
+	return x.s.proc.LocalSessionExpiry()
+}
 func (x source) Digest() (zxid, digest int64) {
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { zxid, digest = t.LastZxid(), t.Digest() })
 	return
