@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -68,26 +67,9 @@ func (h *Handlers) createPartitions(ctx context.Context, rc *kwire.RequestContex
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	// ZkAdminManager.createPartitions: with no timeout REQUEST_TIMED_OUT at once, else for the topics whose new
-	// partitions are not all led when it runs out.
-	if len(grown) > 0 {
-		if req.TimeoutMillis > 0 {
-			rc.LocalComplete()
-			h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
-				for i, n := range grown {
-					if !h.topicReady(resp.Topics[i].Topic, n) {
-						return false
-					}
-				}
-				return true
-			})
-		}
-		for i, n := range grown {
-			if req.TimeoutMillis <= 0 || !h.topicReady(resp.Topics[i].Topic, n) {
-				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-				resp.Topics[i].ErrorMessage = nil
-			}
-		}
+	for _, i := range h.awaitResults(ctx, rc, req.TimeoutMillis, grown,
+		func(i, n int) bool { return h.topicReady(resp.Topics[i].Topic, n) }) {
+		resp.Topics[i].ErrorCode, resp.Topics[i].ErrorMessage = kerr.RequestTimedOut.Code, nil
 	}
 	resp.ThrottleMillis = h.mutationThrottle(rc, mq)
 	return resp, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -251,27 +253,12 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	// ZkAdminManager.createTopics: with no timeout the topics created are answered REQUEST_TIMED_OUT at once,
-	// else those whose partitions are not all led when it runs out; handleCreateTopicsResults then resets what the
-	// answer says of them.
-	if len(created) > 0 {
-		if req.TimeoutMillis > 0 {
-			rc.LocalComplete()
-			h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
-				for i, n := range created {
-					if !h.topicReady(resp.Topics[i].Topic, n) {
-						return false
-					}
-				}
-				return true
-			})
-		}
-		for i, n := range created {
-			if rt := &resp.Topics[i]; req.TimeoutMillis <= 0 || !h.topicReady(rt.Topic, n) {
-				rt.ErrorCode, rt.ErrorMessage, rt.ConfigErrorCode = kerr.RequestTimedOut.Code, nil, 0
-				rt.NumPartitions, rt.ReplicationFactor, rt.Configs = -1, -1, nil
-			}
-		}
+	// handleCreateTopicsResults resets what the answer says of a topic that timed out.
+	for _, i := range h.awaitResults(ctx, rc, req.TimeoutMillis, created,
+		func(i, n int) bool { return h.topicReady(resp.Topics[i].Topic, n) }) {
+		rt := &resp.Topics[i]
+		rt.ErrorCode, rt.ErrorMessage, rt.ConfigErrorCode = kerr.RequestTimedOut.Code, nil, 0
+		rt.NumPartitions, rt.ReplicationFactor, rt.Configs = -1, -1, nil
 	}
 	for i := range resp.Topics {
 		if tm, ok := h.cache.Topic(resp.Topics[i].Topic); ok && describable[resp.Topics[i].Topic] {
@@ -280,6 +267,32 @@ func (h *Handlers) createTopics(ctx context.Context, rc *kwire.RequestContext, r
 	}
 	resp.ThrottleMillis = h.mutationThrottle(rc, mq)
 	return resp, nil
+}
+
+// awaitResults is ZkAdminManager's wait for what an admin request did to show in the metadata: up to the
+// request's timeout (remote time: the request waits) until done holds for every result it names (response index ->
+// what to wait for). It returns the results that timed out, in index order: every one with no timeout, as Kafka
+// answers those REQUEST_TIMED_OUT at once.
+func (h *Handlers) awaitResults(ctx context.Context, rc *kwire.RequestContext, timeoutMs int32, results map[int]int,
+	done func(i, n int) bool) []int {
+	if len(results) > 0 && timeoutMs > 0 {
+		rc.LocalComplete()
+		h.waitCache(ctx, time.Duration(timeoutMs)*time.Millisecond, func() bool {
+			for i, n := range results {
+				if !done(i, n) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	var late []int
+	for _, i := range slices.Sorted(maps.Keys(results)) {
+		if timeoutMs <= 0 || !done(i, results[i]) {
+			late = append(late, i)
+		}
+	}
+	return late
 }
 
 // creatableTopics is handleCreateTopicsRequest's CREATE check: every name with CREATE on the cluster (its denial
@@ -353,7 +366,7 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 		describable = h.authorizedNames(rc, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, names, true)
 		deletable = h.authorizedNames(rc, kmsg.ACLOperationDelete, kmsg.ACLResourceTypeTopic, names, true)
 	}
-	var pending []int
+	pending := map[int]int{} // response index -> 0
 	for _, t := range targets {
 		rt := kmsg.NewDeleteTopicsResponseTopic()
 		rt.Topic, rt.TopicID = t.name, t.id
@@ -395,30 +408,15 @@ func (h *Handlers) deleteTopics(ctx context.Context, rc *kwire.RequestContext, r
 		if err != nil {
 			rt.ErrorCode = errCode(err)
 		} else {
-			pending = append(pending, len(resp.Topics))
+			pending[len(resp.Topics)] = 0
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	// ZkAdminManager.deleteTopics: with no timeout REQUEST_TIMED_OUT at once, else for the topics still in the
-	// metadata when it runs out.
-	if len(pending) > 0 {
-		gone := func(i int) bool { _, ok := h.cache.Topic(*resp.Topics[i].Topic); return !ok }
-		if req.TimeoutMillis > 0 {
-			rc.LocalComplete()
-			h.waitCache(ctx, time.Duration(req.TimeoutMillis)*time.Millisecond, func() bool {
-				for _, i := range pending {
-					if !gone(i) {
-						return false
-					}
-				}
-				return true
-			})
-		}
-		for _, i := range pending {
-			if req.TimeoutMillis <= 0 || !gone(i) {
-				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-			}
-		}
+	for _, i := range h.awaitResults(ctx, rc, req.TimeoutMillis, pending, func(i, _ int) bool {
+		_, ok := h.cache.Topic(*resp.Topics[i].Topic)
+		return !ok
+	}) {
+		resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
 	}
 	resp.ThrottleMillis = h.mutationThrottle(rc, mq)
 	return resp, nil
