@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/conn"
@@ -279,9 +280,6 @@ func (s *Server) Started() time.Time { return s.started }
 
 var _ = jute.OpPing
 
-// defaultOutstandingLimit is ZooKeeperServer's DEFAULT_GLOBAL_OUTSTANDING_LIMIT.
-const defaultOutstandingLimit = 1000
-
 // shouldThrottle is ZooKeeperServer.shouldThrottle: while more requests are in process than the limit, a
 // connection with requests of its own outstanding reads no further one until one is answered.
 func (s *Server) shouldThrottle(outstanding int64) bool {
@@ -292,7 +290,7 @@ func (s *Server) shouldThrottle(outstanding int64) bool {
 // (FollowerZooKeeperServer's and LeaderZooKeeperServer's getGlobalOutstandingLimit: divided by the quorum size
 // minus one when more than two vote); an observer, a read-only or a standalone server takes it whole.
 func (s *Server) outstandingLimit() int {
-	limit := defaultOutstandingLimit
+	limit := zoocfg.DefaultGlobalOutstandingLimit
 	if s.cfg.GlobalOutstandingLimit != nil {
 		limit = *s.cfg.GlobalOutstandingLimit
 	}

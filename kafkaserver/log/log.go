@@ -518,6 +518,10 @@ func (l *Log) FirstSegmentBase() int64 {
 func (l *Log) Size() int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	return l.sizeLocked()
+}
+
+func (l *Log) sizeLocked() int64 {
 	var n int64
 	for _, s := range l.segs {
 		n += s.size
@@ -543,16 +547,13 @@ type Gauges struct {
 
 // Gauges reads the log's gauges under one lock, so that they agree; ok is false once the log is closed (deleted
 // or shut down), whose gauges Kafka removes.
-func (l *Log) Gauges() (g Gauges, ok bool) {
+func (l *Log) Gauges() (Gauges, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
 		return Gauges{}, false
 	}
-	for _, s := range l.segs {
-		g.Size += s.size
-	}
-	return Gauges{Size: g.Size, NumSegments: len(l.segs), LogStartOffset: l.logStart, LogEndOffset: l.next}, true
+	return Gauges{Size: l.sizeLocked(), NumSegments: len(l.segs), LogStartOffset: l.logStart, LogEndOffset: l.next}, true
 }
 
 var errClosed = errors.New("log is closed")

@@ -56,9 +56,16 @@ func (l fakeLeader) next(t *testing.T) forward {
 
 func newFollower(t *testing.T, dir string) *Processor {
 	t.Helper()
-	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), ForceSync: true, Quorum: true},
-		func(err error) { t.Errorf("fatal: %v", err) })
+	return startQuorumMember(t, dir, Config{TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000})
+}
+
+// startQuorumMember starts a processor of server 1 in an ensemble, its snapshots and logs under dir, cfg giving the
+// rest; it is closed when the test ends.
+func startQuorumMember(t *testing.T, dir string, cfg Config) *Processor {
+	t.Helper()
+	cfg.ServerID, cfg.Quorum, cfg.ForceSync = 1, true, true
+	cfg.SnapDir, cfg.LogDir = filepath.Join(dir, "snap"), filepath.Join(dir, "log")
+	p, err := New(cfg, func(err error) { t.Errorf("fatal: %v", err) })
 	if err != nil {
 		t.Fatal(err)
 	}

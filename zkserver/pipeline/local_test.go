@@ -15,17 +15,8 @@ import (
 // yet following or leading.
 func newMember(t *testing.T, tickTime int, upgrading bool) *Processor {
 	t.Helper()
-	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: tickTime, MinSessionTimeout: 2 * tickTime, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), ForceSync: true, Quorum: true,
-		LocalSessions: true, LocalSessionsUpgrading: upgrading},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
-	return p
+	return startQuorumMember(t, t.TempDir(), Config{TickTime: tickTime, MinSessionTimeout: 2 * tickTime,
+		MaxSessionTimeout: 40000, LocalSessions: true, LocalSessionsUpgrading: upgrading})
 }
 
 // barrier returns once the core has handled everything submitted before: what it forwards or proposes for them

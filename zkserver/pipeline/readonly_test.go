@@ -80,14 +80,7 @@ var openACL = []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: 
 func newReadOnly(t *testing.T, tickTime int, localSessions bool) (*Processor, string) {
 	t.Helper()
 	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: tickTime, MinSessionTimeout: 2 * tickTime, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), ForceSync: true, Quorum: true},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
+	p := startQuorumMember(t, dir, Config{TickTime: tickTime, MinSessionTimeout: 2 * tickTime, MaxSessionTimeout: 40000})
 	p.ApplyCommitted([]*storage.Entry{
 		committed(t, jute.TxnHeader{ClientID: 0x77, Zxid: 0x100000001, Type: jute.OpCreateSession},
 			&jute.CreateSessionTxn{TimeOut: 30000}),
