@@ -96,6 +96,10 @@ func TestBrokerMetrics(t *testing.T) {
 	})
 	produceN(t, cl, "metered", 0, 0, 50)
 	consumeN(t, c, "metered", 0, 50)
+	// A request's metrics are recorded once its response is sent: the consumer can have its records first.
+	c.waitFor("the consumer's fetch in the request metrics", func() bool {
+		return scrape(t, b0)[`kafka_network_requestmetrics_totaltimems_count{request=FetchConsumer}`] >= 1
+	})
 
 	s0 := scrape(t, b0)
 	in := s0[`kafka_server_brokertopicmetrics_bytesin_total{topic=metered}`]
