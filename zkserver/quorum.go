@@ -63,6 +63,10 @@ type QuorumConfig struct {
 	// upgrades a local session to a global one instead of failing with EphemeralOnLocalSession.
 	LocalSessions          bool
 	LocalSessionsUpgrading bool
+	// StandaloneEnabled and MultiAddress (standaloneEnabled, multiAddress.enabled) shape the configs reconfig
+	// requests may make.
+	StandaloneEnabled bool
+	MultiAddress      bool
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -85,7 +89,8 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		// Leader.lead compares the property with "no" exactly.
 		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
 		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled,
-		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled}
+		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled, StandaloneEnabled: zc.StandaloneEnabled,
+		MultiAddress: zc.MultiAddressEnabled}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{

@@ -128,6 +128,8 @@ func Start(cfg Config) (*Server, error) {
 		// Local sessions are a quorum member's: a standalone server ignores localSessionsEnabled, as Apache's.
 		LocalSessions:          cfg.Quorum != nil && cfg.Quorum.LocalSessions,
 		LocalSessionsUpgrading: cfg.Quorum != nil && cfg.Quorum.LocalSessionsUpgrading,
+		StandaloneEnabled:      cfg.Quorum != nil && cfg.Quorum.StandaloneEnabled,
+		MultiAddress:           cfg.Quorum != nil && cfg.Quorum.MultiAddress,
 		OnServing:              s.learnerServing,
 		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
 	}, s.fatal)

@@ -546,25 +546,8 @@ func (p *parser) setupQuorum(uniq []Property, multiAddress bool) error {
 		return err
 	}
 	c.Servers, c.Groups, c.Weights, c.ConfigVersion = q.servers, q.groups, q.weights, q.version
-	voting := q.voting()
-	observers := len(q.servers) - voting
-	switch {
-	case voting == 0:
-		if !c.StandaloneEnabled {
-			return errors.New("standaloneEnabled = false then number of participants should be >0")
-		}
-		if observers > 0 {
-			return errors.New("Observers w/o participants is an invalid configuration")
-		}
-	case voting == 1 && c.StandaloneEnabled:
-		p.log.Error("Invalid configuration, only one server specified (ignoring)")
-		if observers > 0 {
-			return errors.New("Observers w/o quorum is an invalid configuration")
-		}
-	case voting <= 2:
-		p.log.Warn("No server failure will be tolerated. You need at least 3 servers.")
-	case voting%2 == 0:
-		p.log.Warn("Non-optimal configuration, consider an odd number of servers.")
+	if err := checkMembers(q.voting(), len(q.servers)-q.voting(), c.StandaloneEnabled, p.log); err != nil {
+		return err
 	}
 
 	if err := p.readMyID(); err != nil {

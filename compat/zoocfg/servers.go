@@ -1,13 +1,10 @@
 package zoocfg
 
 import (
-	"cmp"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -341,39 +338,4 @@ func readDynamicFile(path string) ([]Property, error) {
 		props = append(props, Property{Key: "version", Value: strconv.FormatInt(v, 16)})
 	}
 	return props, nil
-}
-
-// QuorumConfigText is the quorum config as Apache's QuorumVerifier.toString prints it: the text peers exchange in
-// election notifications and NEWLEADER packets, and compare by its version. Members (and groups and weights of a
-// hierarchical quorum) come in ascending id order, the order Java's HashMap gives small ids.
-func (c *Config) QuorumConfigText() string {
-	var b strings.Builder
-	servers := slices.Clone(c.Servers)
-	slices.SortFunc(servers, func(x, y Server) int { return cmp.Compare(x.ID, y.ID) })
-	for _, s := range servers {
-		fmt.Fprintf(&b, "server.%d=%s\n", s.ID, s)
-	}
-	if c.Groups != nil {
-		byGroup := map[int64][]string{}
-		var sids []int64
-		gidOf := map[int64]int64{}
-		for gid, members := range c.Groups {
-			for _, sid := range members {
-				gidOf[sid] = gid
-				sids = append(sids, sid)
-			}
-		}
-		slices.Sort(sids)
-		for _, sid := range sids {
-			byGroup[gidOf[sid]] = append(byGroup[gidOf[sid]], strconv.FormatInt(sid, 10))
-		}
-		for _, gid := range slices.Sorted(maps.Keys(byGroup)) {
-			fmt.Fprintf(&b, "group.%d=%s\n", gid, strings.Join(byGroup[gid], ":"))
-		}
-		for _, sid := range slices.Sorted(maps.Keys(c.Weights)) {
-			fmt.Fprintf(&b, "weight.%d=%d\n", sid, c.Weights[sid])
-		}
-	}
-	fmt.Fprintf(&b, "version=%x", c.ConfigVersion)
-	return b.String()
 }

@@ -191,6 +191,9 @@ func (p *Processor) writeReply(c *Client, r *Request, zxid int64, e jute.Err, re
 		body = &jute.SetDataResponse{Stat: res.Stat}
 	case jute.OpSetACL:
 		body = &jute.SetACLResponse{Stat: res.Stat}
+	case jute.OpReconfig:
+		// FinalRequestProcessor answers with the active config, which the commit has just made the new one.
+		body = &jute.GetDataResponse{Data: p.tree.Node(tree.ConfigPath).Data, Stat: res.Stat}
 	case jute.OpMulti:
 		mr := &jute.MultiResponse{Results: make([]jute.OpResult, 0, len(res.Multi))}
 		for _, sr := range res.Multi {

@@ -167,11 +167,7 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		}
 		return &jute.CheckVersionTxn{Path: req.Path, Version: n.stat.Version + 1}, jute.ErrOK
 	case jute.OpReconfig:
-		if !p.cfg.ReconfigEnabled {
-			return nil, jute.ErrReconfigDisabled
-		}
-		// A standalone server has no quorum to reconfigure.
-		return nil, jute.ErrUnimplemented
+		return p.prepReconfig(v, c, hdr, body.(*jute.ReconfigRequest))
 	}
 	return nil, jute.ErrUnimplemented
 }

@@ -40,6 +40,10 @@ type Config struct {
 	DigestEnabled     bool
 	ExtendedTypes     bool
 	ReconfigEnabled   bool
+	// StandaloneEnabled and MultiAddress (standaloneEnabled, multiAddress.enabled) shape the configs reconfig
+	// requests may make.
+	StandaloneEnabled bool
+	MultiAddress      bool
 	// EnforceQuota is zookeeper.enforceQuota: a create or setData that would pass a quota's hard limit
 	// (countHardLimit, byteHardLimit) fails with QuotaExceeded.
 	EnforceQuota    bool
