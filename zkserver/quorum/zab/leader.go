@@ -50,6 +50,23 @@ type LeaderConfig struct {
 	CommittedLogMax int
 }
 
+// NewConfig is the config a reconfig txn proposes (the runtime reads it from the txn).
+type NewConfig struct {
+	Quorum  Quorum
+	Version int64 // the reconfig's zxid
+	// Data is the config as QuorumVerifier.toString prints it: NEWLEADER carries the last config proposed.
+	Data []byte
+	// KeepsLeader: we vote in it with the quorum address we lead on, so we stay leader (getDesignatedLeader).
+	KeepsLeader bool
+}
+
+// Activation is a reconfig the leader committed: the config is active from now on, and Designated leads in it.
+type Activation struct {
+	Zxid       int64
+	Config     *NewConfig
+	Designated int64
+}
+
 // Outgoing is a packet for one learner connection. A SNAP packet is followed on the stream by the snapshot the
 // runtime captured for that connection (see LeaderReady.SnapshotFor).
 type Outgoing struct {
@@ -102,8 +119,11 @@ type LeaderReady struct {
 	Send       []Outgoing
 	Close      []ConnID
 	// Dropped says why each connection in Close ends (for the log).
-	Dropped  []error
-	Shutdown error
+	Dropped []error
+	// Activated are the reconfigs committed, in order, each right after its Committed: the runtime makes the
+	// config the active one (before Send: COMMITANDACTIVATE goes out after).
+	Activated []Activation
+	Shutdown  error
 }
 
 func (r *LeaderReady) send(c ConnID, p Packet) { r.Send = append(r.Send, Outgoing{Conn: c, Packet: p}) }
@@ -151,7 +171,7 @@ type learnerConn struct {
 	// UPTODATE: Apache's 3.8 followers clear their uncommitted proposals when they log them at NEWLEADER, and a
 	// COMMIT arriving before the next PROPOSAL there fails their sync with a NullPointerException
 	// (ZOOKEEPER-4394); after UPTODATE they commit it like any other.
-	heldCommits []int64
+	heldCommits []Packet
 }
 
 type sentProposal struct {
@@ -183,10 +203,28 @@ type Leader struct {
 	lastProposed  int64
 	lastCommitted int64
 	selfAcked     int64
-	outstanding   []Txn
+	outstanding   []proposal
 	committedLog  []Txn
 	pendingSyncs  map[int64][]ConnID
+
+	// quorum is the active config's; pending the reconfig proposed and not committed (the last seen config).
+	quorum        Quorum
+	configVersion int64
+	configData    []byte
+	pending       *NewConfig
+	// stopCommitting: a committed reconfig designated another leader (Apache's allowedToCommit=false).
+	stopCommitting bool
 }
+
+// proposal is an outstanding txn and the configs whose quorums must acknowledge it: the active one, and the one
+// pending while a reconfig is in flight (Proposal.qvAcksetPairs).
+type proposal struct {
+	Txn
+	quorums []Quorum
+}
+
+// reconfig is the config p proposes, when p is a reconfig.
+func (p proposal) reconfig() *NewConfig { return p.Txn.Reconfig }
 
 // Lead starts leading: the leader itself is the first of the quorum gathered for the new epoch.
 func Lead(cfg LeaderConfig, nowMs int64) *Leader {
@@ -196,7 +234,8 @@ func Lead(cfg LeaderConfig, nowMs int64) *Leader {
 	l := &Leader{cfg: cfg, now: nowMs, epoch: -1, connecting: map[int64]bool{}, electing: map[int64]bool{},
 		newLeader: map[int64]bool{}, conns: map[ConnID]*learnerConn{}, tickSkip: true,
 		pendingSyncs: map[int64][]ConnID{}, lastCommitted: cfg.LastZxid, lastProposed: cfg.LastZxid,
-		selfAcked: cfg.LastZxid, committedLog: slices.Clone(cfg.CommittedLog)}
+		selfAcked: cfg.LastZxid, committedLog: slices.Clone(cfg.CommittedLog), quorum: cfg.Quorum,
+		configVersion: cfg.ConfigVersion, configData: cfg.ConfigData}
 	l.deadline = nowMs + l.initTimeout()
 	l.proposeEpoch(cfg.MyID, cfg.AcceptedEpoch)
 	return l
@@ -237,7 +276,7 @@ func (l *Leader) Counts() LeaderCounts {
 		case !c.forwarding:
 		case c.observer:
 			n.SyncedObservers++
-		case l.cfg.Quorum.IsVoter(c.sid):
+		case l.quorum.IsVoter(c.sid):
 			n.SyncedFollowers++
 		default:
 			n.SyncedNonVoting++
@@ -395,7 +434,7 @@ func (l *Leader) learnerInfo(c *learnerConn, p Packet, r *LeaderReady) error {
 		return errDrop{fmt.Sprintf("%s: no ZAB 1.0 learner info", p)}
 	}
 	c.sid = int64(binary.BigEndian.Uint64(d))
-	if len(d) >= 20 && int64(binary.BigEndian.Uint64(d[12:])) > l.cfg.ConfigVersion {
+	if len(d) >= 20 && int64(binary.BigEndian.Uint64(d[12:])) > l.configVersion {
 		return errDrop{fmt.Sprintf("learner %d is ahead of the leader (has a later activated configuration)", c.sid)}
 	}
 	c.state = connInfo
@@ -544,15 +583,23 @@ func (l *Leader) SnapshotTaken(id ConnID, zxid int64) LeaderReady {
 // broadcast, and queues NEWLEADER.
 func (l *Leader) startForwarding(c *learnerConn, seen int64, r *LeaderReady) {
 	if !c.observer {
-		for _, t := range l.outstanding {
-			if t.Zxid > seen {
-				l.sendProposal(c, t, r)
+		for _, p := range l.outstanding {
+			if p.Zxid > seen {
+				l.sendProposal(c, p.Txn, r)
 			}
 		}
 	}
 	c.forwarding = true
 	c.state = connNewLeader
-	r.send(c.id, Packet{Type: NewLeader, Zxid: l.newZxid, Data: l.cfg.ConfigData})
+	r.send(c.id, Packet{Type: NewLeader, Zxid: l.newZxid, Data: l.lastSeenData()})
+}
+
+// lastSeenData is the last config proposed, as NEWLEADER carries it (getQuorumVerifierBytes).
+func (l *Leader) lastSeenData() []byte {
+	if l.pending != nil {
+		return l.pending.Data
+	}
+	return l.configData
 }
 
 func (l *Leader) sendProposal(c *learnerConn, t Txn, r *LeaderReady) {
@@ -578,8 +625,8 @@ func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
 func (l *Leader) upToDate(c *learnerConn, r *LeaderReady) {
 	c.state = connUpToDate
 	r.send(c.id, Packet{Type: UpToDate, Zxid: -1})
-	for _, zxid := range c.heldCommits {
-		r.send(c.id, Packet{Type: Commit, Zxid: zxid})
+	for _, p := range c.heldCommits {
+		r.send(c.id, p)
 	}
 	c.heldCommits = nil
 }
@@ -593,7 +640,14 @@ func (l *Leader) Propose(txns []Txn, nowMs int64) LeaderReady {
 	}
 	cs := l.sortedConns()
 	for _, t := range txns {
-		l.outstanding = append(l.outstanding, t)
+		if t.Reconfig != nil {
+			l.pending = t.Reconfig // setLastSeenQuorumVerifier
+		}
+		p := proposal{Txn: t, quorums: []Quorum{l.quorum}}
+		if l.pending != nil {
+			p.quorums = append(p.quorums, l.pending.Quorum)
+		}
+		l.outstanding = append(l.outstanding, p)
 		l.lastProposed = t.Zxid
 		for _, c := range cs {
 			if c.forwarding && !c.observer && t.Zxid > c.skipTo {
@@ -626,44 +680,62 @@ func (l *Leader) ack(c *learnerConn, zxid int64, r *LeaderReady) {
 	l.tryCommit(r)
 }
 
-// tryCommit commits the outstanding proposals, in order, that a quorum has logged.
+// tryCommit commits the outstanding proposals, in order, that a quorum of each of their configs has logged.
 func (l *Leader) tryCommit(r *LeaderReady) {
 	if l.phase != leaderBroadcast {
 		return
 	}
-	for len(l.outstanding) > 0 {
-		t := l.outstanding[0]
-		set := map[int64]bool{}
-		if l.selfAcked >= t.Zxid {
-			set[l.cfg.MyID] = true
-		}
-		for _, c := range l.conns {
-			if c.forwarding && !c.observer && c.state >= connStartWait && c.acked >= t.Zxid {
-				set[c.sid] = true
+	for len(l.outstanding) > 0 && !l.stopCommitting {
+		p := l.outstanding[0]
+		set := l.ackedBy(p.Zxid)
+		for _, q := range p.quorums {
+			if !q.ContainsQuorum(set) {
+				return
 			}
 		}
-		if !l.cfg.Quorum.ContainsQuorum(set) {
-			return
-		}
 		l.outstanding = l.outstanding[1:]
-		l.commit(t, r)
+		l.commit(p, r)
 	}
 }
 
-func (l *Leader) commit(t Txn, r *LeaderReady) {
+// ackedBy is who has logged zxid: the leader, and the followers synced with it (learners acknowledge in order).
+func (l *Leader) ackedBy(zxid int64) map[int64]bool {
+	set := map[int64]bool{}
+	if l.selfAcked >= zxid {
+		set[l.cfg.MyID] = true
+	}
+	for _, c := range l.conns {
+		if c.forwarding && !c.observer && c.state >= connStartWait && c.acked >= zxid {
+			set[c.sid] = true
+		}
+	}
+	return set
+}
+
+func (l *Leader) commit(p proposal, r *LeaderReady) {
+	t := p.Txn
 	l.lastCommitted = t.Zxid
 	r.Committed = t.Zxid
+	commitPkt, informPkt := Packet{Type: Commit, Zxid: t.Zxid}, Packet{Type: Inform, Zxid: t.Zxid, Data: t.Data}
+	if nc := p.reconfig(); nc != nil {
+		designated := l.designatedLeader(p)
+		l.activate(nc, designated, r)
+		// Followers that must change leader leave on this packet themselves: at least a quorum of them gets it.
+		d := binary.BigEndian.AppendUint64(nil, uint64(designated))
+		commitPkt = Packet{Type: CommitAndActivate, Zxid: t.Zxid, Data: d}
+		informPkt = Packet{Type: InformAndActivate, Zxid: t.Zxid, Data: append(slices.Clip(d), t.Data...)}
+	}
 	for _, c := range l.sortedConns() {
 		if !c.forwarding || t.Zxid <= c.skipTo {
 			continue
 		}
 		switch {
 		case c.observer:
-			r.send(c.id, Packet{Type: Inform, Zxid: t.Zxid, Data: t.Data})
+			r.send(c.id, informPkt)
 		case c.state < connUpToDate:
-			c.heldCommits = append(c.heldCommits, t.Zxid)
+			c.heldCommits = append(c.heldCommits, commitPkt)
 		default:
-			r.send(c.id, Packet{Type: Commit, Zxid: t.Zxid})
+			r.send(c.id, commitPkt)
 		}
 	}
 	for _, id := range l.pendingSyncs[t.Zxid] {
@@ -676,6 +748,63 @@ func (l *Leader) commit(t Txn, r *LeaderReady) {
 	if n := len(l.committedLog) - l.cfg.CommittedLogMax; n > 0 {
 		l.committedLog = slices.Delete(l.committedLog, 0, n)
 	}
+}
+
+// activate makes a committed reconfig's config the active one (QuorumPeer.processReconfig on the leader); when
+// another server is to lead it, we commit nothing more.
+func (l *Leader) activate(nc *NewConfig, designated int64, r *LeaderReady) {
+	l.quorum, l.configVersion, l.configData = nc.Quorum, nc.Version, nc.Data
+	if l.pending == nc {
+		l.pending = nil
+	}
+	for i := range l.outstanding {
+		l.outstanding[i].quorums = []Quorum{nc.Quorum}
+		if l.pending != nil {
+			l.outstanding[i].quorums = append(l.outstanding[i].quorums, l.pending.Quorum)
+		}
+	}
+	r.Activated = append(r.Activated, Activation{Zxid: nc.Version, Config: nc, Designated: designated})
+	if designated != l.cfg.MyID {
+		l.stopCommitting = true
+	}
+}
+
+// designatedLeader is Leader.getDesignatedLeader: we stay leader when the new config keeps us as a voter on our
+// quorum address; otherwise the voter of the new config that acknowledged the reconfig and the most proposals
+// after it, the lowest id among equals (Apache takes the first of a HashSet, the lowest for ids below 16).
+func (l *Leader) designatedLeader(p proposal) int64 {
+	nc := p.reconfig()
+	if nc.KeepsLeader {
+		return l.cfg.MyID
+	}
+	acked := l.ackedBy(p.Zxid)
+	var candidates []int64
+	for sid := range acked {
+		if sid != l.cfg.MyID && nc.Quorum.IsVoter(sid) {
+			candidates = append(candidates, sid)
+		}
+	}
+	slices.Sort(candidates)
+	if len(candidates) == 0 {
+		return l.cfg.MyID // cannot happen: a quorum of the new config acknowledged it
+	}
+	best := candidates[0]
+	for _, next := range l.outstanding { // the proposals after p, which has left the outstanding ones
+		var still []int64
+		for _, sid := range candidates {
+			if l.ackedBy(next.Zxid)[sid] {
+				still = append(still, sid)
+			}
+		}
+		if len(still) == 0 {
+			return best
+		}
+		candidates, best = still, still[0]
+		if len(still) == 1 {
+			return best
+		}
+	}
+	return best
 }
 
 // Sync answers a learner's sync request once every proposal before it is committed (Leader.processSync). The
@@ -746,7 +875,7 @@ func (l *Leader) Tick(nowMs int64) LeaderReady {
 				synced[c.sid] = true
 			}
 		}
-		if !l.cfg.Quorum.ContainsQuorum(synced) {
+		if !l.quorum.ContainsQuorum(synced) || l.pending != nil && !l.pending.Quorum.ContainsQuorum(synced) {
 			r.Shutdown = fmt.Errorf("not sufficient followers synced, only synced with sids: [ %s ]", sidList(synced))
 			l.phase = leaderDone
 			return r

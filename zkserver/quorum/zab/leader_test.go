@@ -46,6 +46,9 @@ type simFollower struct {
 	trunc   int64
 	dead    bool // drops what it is sent
 	first   []int32
+	// activated are the configs it was told to activate, and lastSeen the last config proposed to it.
+	activated []LearnerActivation
+	lastSeen  []byte
 }
 
 // sim routes packets between one leader core and its followers, synchronously.
@@ -59,6 +62,7 @@ type sim struct {
 	epochs    [2]int64
 	shutdown  error
 	closed    []ConnID
+	activated []Activation
 }
 
 func newSim(t *testing.T, cfg LeaderConfig) *sim {
@@ -99,6 +103,7 @@ func (s *sim) apply(r LeaderReady) {
 	if r.Shutdown != nil {
 		s.shutdown = r.Shutdown
 	}
+	s.activated = append(s.activated, r.Activated...)
 	s.closed = append(s.closed, r.Close...)
 	for _, id := range r.SnapshotFor {
 		defer func() { s.apply(s.l.SnapshotTaken(id, s.l.lastCommitted)) }()
@@ -133,6 +138,12 @@ func (s *sim) apply(r LeaderReady) {
 			f.applied = append(f.applied, t.Zxid)
 		}
 		f.synced = f.synced || rd.Serving
+		if rd.Activate != nil {
+			f.activated = append(f.activated, *rd.Activate)
+		}
+		if rd.LastSeenConfig != nil {
+			f.lastSeen = rd.LastSeenConfig
+		}
 		if rd.PingReply {
 			rd.Send = append(rd.Send, PingReplyPacket(rd.PingZxid, nil))
 		}

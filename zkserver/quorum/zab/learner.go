@@ -14,6 +14,8 @@ import (
 type Txn struct {
 	Zxid int64
 	Data []byte
+	// Reconfig is the config a reconfig txn proposes (the leader's runtime sets it on proposals it makes).
+	Reconfig *NewConfig
 }
 
 // Ready is what a learner step asks of its runtime, in this order: persist the epochs, truncate the log, write
@@ -39,6 +41,25 @@ type Ready struct {
 	Synced int
 	// Revalidated are the leader's answers to our REVALIDATE requests.
 	Revalidated []Revalidation
+	// LastSeenConfig, when set, is a config proposed by a reconfig or carried by NEWLEADER
+	// (setLastSeenQuorumVerifier: the ".next" dynamic file).
+	LastSeenConfig []byte
+	// Activate, when set, is a config to activate (QuorumPeer.processReconfig); when it is a major change (our
+	// role or our leader changes) the runtime ends the connection, after Apply unless BeforeApply.
+	Activate *LearnerActivation
+}
+
+// LearnerActivation is a config a learner activates: a reconfig committed (COMMITANDACTIVATE,
+// INFORMANDACTIVATE, with the leader the old one designated), or NEWLEADER's config at UPTODATE (no designated
+// leader).
+type LearnerActivation struct {
+	Config        []byte
+	Zxid          int64
+	Designated    int64
+	HasDesignated bool
+	// BeforeApply: during the sync Apache processes the reconfig before the commit and leaves without applying
+	// it on a major change.
+	BeforeApply bool
 }
 
 // Revalidation is the leader's answer to a REVALIDATE: whether a session a client reconnected with lives on.
@@ -114,6 +135,8 @@ type Learner struct {
 	pending []Txn
 	// LastZxid is the last zxid logged or loaded.
 	LastZxid int64
+	// newLeaderConfig is NEWLEADER's config, activated at UPTODATE.
+	newLeaderConfig []byte
 }
 
 // NewLearner starts a learner for one connection to a leader.
@@ -215,8 +238,17 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		if err != nil {
 			return r, err
 		}
+		r.LastSeenConfig = reconfigData(t)
 		l.notCommitted = append(l.notCommitted, t)
 	case Commit, CommitAndActivate:
+		if p.Type == CommitAndActivate && len(l.notCommitted) > 0 && l.notCommitted[0].Zxid == p.Zxid {
+			a, err := activation(l.notCommitted[0], p)
+			if err != nil {
+				return r, err
+			}
+			a.BeforeApply = true
+			r.Activate = a
+		}
 		if l.writeToTxnLog {
 			// Its proposal may have been logged at NEWLEADER already; UPTODATE commits in order.
 			l.committed = append(l.committed, p.Zxid)
@@ -231,10 +263,14 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 			l.notCommitted = l.notCommitted[1:]
 			l.LastZxid = head.Zxid
 		}
-	case Inform:
-		t, err := txnOf(p)
+	case Inform, InformAndActivate:
+		t, a, err := informed(p)
 		if err != nil {
 			return r, err
+		}
+		if a != nil {
+			a.BeforeApply = true
+			r.Activate = a
 		}
 		if !l.writeToTxnLog {
 			r.Apply = append(r.Apply, t)
@@ -244,6 +280,9 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 			l.committed = append(l.committed, p.Zxid)
 		}
 	case NewLeader:
+		if len(p.Data) > 1 {
+			r.LastSeenConfig, l.newLeaderConfig = p.Data, p.Data
+		}
 		// The runtime snapshots its tree when the sync was by SNAP or TRUNC (snapshotNeeded) before the epoch.
 		r.Snapshot = l.snapshotNeeded
 		r.CurrentEpoch = l.newEpoch
@@ -265,6 +304,9 @@ func (l *Learner) sync(p Packet) (Ready, error) {
 		r.Send = []Packet{{Type: Ack, Zxid: l.newEpoch << 32}}
 		l.phase = phaseBroadcast
 		r.Serving = true
+		if l.newLeaderConfig != nil {
+			r.Activate = &LearnerActivation{Config: l.newLeaderConfig, BeforeApply: true}
+		}
 		if l.cfg.Observer {
 			l.observerUpToDate(&r)
 			break
@@ -335,7 +377,7 @@ func (l *Learner) commit(zxid int64) (Txn, error) {
 
 func (l *Learner) broadcast(p Packet) (Ready, error) {
 	var r Ready
-	if l.cfg.Observer && (p.Type == Proposal || p.Type == Commit || p.Type == UpToDate) {
+	if l.cfg.Observer && (p.Type == Proposal || p.Type == Commit || p.Type == CommitAndActivate || p.Type == UpToDate) {
 		// Not for an observer: Observer.processPacket ignores them (with a log line) and observes on.
 		return r, nil
 	}
@@ -356,27 +398,80 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		l.LastZxid = t.Zxid
 		r.Log = []Txn{t}
 		r.Send = []Packet{{Type: Ack, Zxid: t.Zxid}}
-	case Commit:
+		r.LastSeenConfig = reconfigData(t)
+	case Commit, CommitAndActivate:
 		t, err := l.commit(p.Zxid)
 		if err != nil {
 			return r, err
 		}
 		r.Apply = []Txn{t}
-	case Inform:
-		t, err := txnOf(p)
+		if p.Type == CommitAndActivate {
+			// Follower.processPacket: the config activates, the commit applies, then a major change ends us.
+			if r.Activate, err = activation(t, p); err != nil {
+				return r, err
+			}
+		}
+	case Inform, InformAndActivate:
+		t, a, err := informed(p)
 		if err != nil {
 			return r, err
 		}
 		l.LastZxid = t.Zxid
-		r.Log, r.Apply = []Txn{t}, []Txn{t}
+		r.Log, r.Apply, r.Activate = []Txn{t}, []Txn{t}, a
 	case Sync:
 		r.Synced = 1
 	case UpToDate:
 		return r, fmt.Errorf("UPTODATE after the sync ended")
-	case CommitAndActivate, InformAndActivate:
-		return r, fmt.Errorf("%s: dynamic reconfiguration is not supported", p)
 	default:
 		return r, fmt.Errorf("unexpected %s", p)
 	}
 	return r, nil
+}
+
+// informed is the txn an INFORM or INFORMANDACTIVATE carries, and the latter's activation (its data is the
+// designated leader's sid, then the txn).
+func informed(p Packet) (Txn, *LearnerActivation, error) {
+	if p.Type == Inform {
+		t, err := txnOf(p)
+		return t, nil, err
+	}
+	if len(p.Data) < 8 {
+		return Txn{}, nil, fmt.Errorf("%s: want the designated leader", p)
+	}
+	t, err := txnOf(Packet{Type: p.Type, Zxid: p.Zxid, Data: p.Data[8:]})
+	if err != nil {
+		return Txn{}, nil, err
+	}
+	a, err := activation(t, p)
+	return t, a, err
+}
+
+// activation is what COMMITANDACTIVATE or INFORMANDACTIVATE p activates: the config t (a reconfig) sets.
+func activation(t Txn, p Packet) (*LearnerActivation, error) {
+	if len(p.Data) < 8 {
+		return nil, fmt.Errorf("%s: want the designated leader", p)
+	}
+	cfg := reconfigData(t)
+	if cfg == nil {
+		return nil, fmt.Errorf("%s: txn %#x is not a reconfig", p, t.Zxid)
+	}
+	return &LearnerActivation{Config: cfg, Zxid: p.Zxid, Designated: int64(binary.BigEndian.Uint64(p.Data)),
+		HasDesignated: true}, nil
+}
+
+// reconfigData is the config a reconfig txn writes to /zookeeper/config (its SetDataTxn's data); nil for any
+// other txn.
+func reconfigData(t Txn) []byte {
+	d := jute.NewDecoder(t.Data)
+	var hdr jute.TxnHeader
+	hdr.Decode(d)
+	if d.Err() != nil || hdr.Type != jute.OpReconfig {
+		return nil
+	}
+	var sd jute.SetDataTxn
+	sd.Decode(d)
+	if d.Err() != nil {
+		return nil
+	}
+	return sd.Data
 }

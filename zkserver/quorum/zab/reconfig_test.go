@@ -1,0 +1,129 @@
+package zab
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// reconfigTxn is a reconfig txn at zxid setting /zookeeper/config to cfg, proposing quorum.
+func reconfigTxn(zxid int64, cfg string, quorum Quorum, keepsLeader bool) Txn {
+	data := append(jute.Marshal(&jute.TxnHeader{ClientID: 1, Zxid: zxid, Type: jute.OpReconfig}),
+		jute.Marshal(&jute.SetDataTxn{Path: "/zookeeper/config", Data: []byte(cfg), Version: -1})...)
+	return Txn{Zxid: zxid, Data: data,
+		Reconfig: &NewConfig{Quorum: quorum, Version: zxid, Data: []byte(cfg), KeepsLeader: keepsLeader}}
+}
+
+// observe joins an observer on conn.
+func (s *sim) observe(conn ConnID, sid, last int64) *simFollower {
+	o := &simFollower{conn: conn, l: NewLearner(LearnerConfig{MyID: sid, Observer: true, AcceptedEpoch: last >> 32,
+		CurrentEpoch: last >> 32, LastZxid: last})}
+	o.logged = []int64{last}
+	s.fs[conn] = o
+	s.toLeader(o, o.l.Start().Send)
+	return o
+}
+
+// Adding servers 4 and 5 to voters 1-3: the reconfig and the txns proposed while it is pending need a quorum of
+// the old config and of the new one; its commit is COMMITANDACTIVATE (with the designated leader, us) to every
+// follower, voting or not, and INFORMANDACTIVATE to observers; from then on the new config's quorum alone counts.
+func TestLeaderReconfigNeedsBothQuorums(t *testing.T) {
+	const e = 2
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 1, 5)))
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	o := s.observe(9, 6, 1<<32|5)
+	if !s.started || !f2.synced || !o.synced {
+		t.Fatalf("started %v, synced %v %v", s.started, f2.synced, o.synced)
+	}
+	newCfg := "server.1=a\nserver.2=b\nserver.3=c\nserver.4=d\nserver.5=e\nversion=200000001"
+	s.apply(s.l.Propose([]Txn{reconfigTxn(e<<32|1, newCfg, votersOf{1, 2, 3, 4, 5}, true), txnAt(e<<32 | 2)}, s.now))
+	s.apply(s.l.Durable(e<<32 | 2))
+	if s.committed != 0 {
+		t.Fatalf("committed %#x with 1 and 2 of the new five", s.committed)
+	}
+	if string(f2.lastSeen) != newCfg {
+		t.Fatalf("follower 2's last seen config %q", f2.lastSeen)
+	}
+	// A joiner (no voter of the active config, a follower all the same) syncs: NEWLEADER carries the last config
+	// seen, the pending one, and its acknowledgements make the new config's quorum.
+	f4 := s.join(4, 4, 1, 1, 1<<32|5)
+	if string(f4.lastSeen) != newCfg {
+		t.Fatalf("NEWLEADER's config %q, want the pending one", f4.lastSeen)
+	}
+	if s.committed != e<<32|2 {
+		t.Fatalf("committed %#x once 1, 2 and 4 logged both", s.committed)
+	}
+	if len(f4.activated) != 2 || f4.activated[0].HasDesignated || string(f4.activated[1].Config) != newCfg {
+		t.Fatalf("joiner activations %+v: NEWLEADER's config at UPTODATE, then the commit's", f4.activated)
+	}
+	if len(s.activated) != 1 || s.activated[0].Designated != 1 || s.activated[0].Zxid != e<<32|1 {
+		t.Fatalf("leader activations %+v", s.activated)
+	}
+	// Every learner activates NEWLEADER's config at UPTODATE (a no-op for the version it has), then the reconfig.
+	if len(f2.activated) != 2 || f2.activated[1].Designated != 1 || string(f2.activated[1].Config) != newCfg ||
+		f2.activated[1].BeforeApply {
+		t.Fatalf("follower 2 activations %+v", f2.activated)
+	}
+	if !slices.Contains(f2.applied, e<<32|1) || !slices.Contains(o.applied, e<<32|1) {
+		t.Fatalf("reconfig applied: follower %x observer %x", f2.applied, o.applied)
+	}
+	if len(o.activated) != 2 || o.activated[1].Designated != 1 || string(o.activated[1].Config) != newCfg {
+		t.Fatalf("observer activations %+v", o.activated)
+	}
+	// The new config's quorum alone: 1, 2 and 4 of five commit without 3.
+	s.apply(s.l.Propose([]Txn{txnAt(e<<32 | 3)}, s.now))
+	s.apply(s.l.Durable(e<<32 | 3))
+	if s.committed != e<<32|3 {
+		t.Fatalf("committed %#x after the reconfig", s.committed)
+	}
+}
+
+// A reconfig that removes the leader designates a voter of the new config that acknowledged it, and the leader
+// commits nothing after it (allowedToCommit=false).
+func TestLeaderReconfigHandsOver(t *testing.T) {
+	const e = 2
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 1, 5)))
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	f3 := s.join(2, 3, 1, 1, 1<<32|5)
+	newCfg := "server.2=b\nserver.3=c\nversion=200000001"
+	s.apply(s.l.Propose([]Txn{reconfigTxn(e<<32|1, newCfg, votersOf{2, 3}, false)}, s.now))
+	if s.committed != e<<32|1 {
+		t.Fatalf("committed %#x", s.committed)
+	}
+	if len(s.activated) != 1 || s.activated[0].Designated != 2 {
+		t.Fatalf("activations %+v: want 2, the lowest of the voters that acknowledged it", s.activated)
+	}
+	for _, f := range []*simFollower{f2, f3} {
+		if len(f.activated) != 2 || f.activated[1].Designated != 2 {
+			t.Fatalf("follower activations %+v", f.activated)
+		}
+	}
+	s.apply(s.l.Propose([]Txn{txnAt(e<<32 | 2)}, s.now))
+	s.apply(s.l.Durable(e<<32 | 2))
+	if s.committed != e<<32|1 {
+		t.Fatalf("committed %#x after handing over", s.committed)
+	}
+}
+
+// getDesignatedLeader: among the new config's voters that acknowledged the reconfig, the one that acknowledged
+// the most of the proposals after it.
+func TestDesignatedLeader(t *testing.T) {
+	l := &Leader{cfg: LeaderConfig{MyID: 1}, conns: map[ConnID]*learnerConn{}}
+	for sid, acked := range map[int64]int64{2: 11, 3: 13, 4: 12, 5: 9} {
+		l.conns[ConnID(sid)] = &learnerConn{sid: sid, forwarding: true, state: connUpToDate, acked: acked}
+	}
+	r := proposal{Txn: Txn{Zxid: 10, Reconfig: &NewConfig{Quorum: votersOf{2, 3, 4, 5}}}}
+	l.outstanding = []proposal{{Txn: Txn{Zxid: 11}}, {Txn: Txn{Zxid: 12}}, {Txn: Txn{Zxid: 13}}, {Txn: Txn{Zxid: 14}}}
+	if d := l.designatedLeader(r); d != 3 {
+		t.Fatalf("designated %d, want 3 (acknowledged up to 13)", d)
+	}
+	l.outstanding = nil
+	if d := l.designatedLeader(r); d != 2 {
+		t.Fatalf("designated %d with nothing after the reconfig, want 2 (the lowest that acknowledged it)", d)
+	}
+	r.Reconfig.KeepsLeader = true
+	if d := l.designatedLeader(r); d != 1 {
+		t.Fatalf("designated %d when we stay a voter, want us", d)
+	}
+}
