@@ -67,6 +67,11 @@ type QuorumConfig struct {
 	// requests may make.
 	StandaloneEnabled bool
 	MultiAddress      bool
+	// ReconfigEnabled is reconfigEnabled: the configs the leader commits become ours (dynConfig), starting from
+	// Initial; ConfigFile is zoo.cfg, which their files go beside.
+	ReconfigEnabled bool
+	Initial         *zoocfg.QuorumVerifier
+	ConfigFile      string
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -90,7 +95,8 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
 		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled,
 		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled, StandaloneEnabled: zc.StandaloneEnabled,
-		MultiAddress: zc.MultiAddressEnabled}
+		MultiAddress: zc.MultiAddressEnabled, ReconfigEnabled: zc.ReconfigEnabled, Initial: zc.QuorumVerifier(),
+		ConfigFile: zc.Path}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{
@@ -184,6 +190,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go node.Run(ctx)
+	dyn := s.startReconfig(ctx, node, mgr)
 	updateVote := func() { s.updateElectionVote(ctx, node, snapDir) }
 	s.updateVote.Store(&updateVote)
 	defer s.updateVote.Store(nil)
@@ -201,14 +208,18 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		if err != nil {
 			return
 		}
+		view := s.quorumView(dyn)
+		if dyn != nil {
+			dyn.setLeader(v.Leader)
+		}
 		if v.Leader == q.MyID {
 			s.log.Info("LEADING", "election_ms", time.Since(start).Milliseconds())
-			err = leader.Lead(ctx, leader.Config{MyID: q.MyID, Listen: q.QuorumListen, Quorum: q.Verifier,
+			err = leader.Lead(ctx, leader.Config{MyID: q.MyID, Listen: q.QuorumListen, Quorum: view.verifier,
 				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
-				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(q.ConfigText), ConfigVersion: q.ConfigVersion,
+				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(view.text), ConfigVersion: view.version,
 				Logger: s.log, OnServing: func() { s.state.Store("leader"); updateVote() }, Stats: &s.leaderStats,
-				Transport: q.Transport, Auth: q.Auth}, s.proc)
+				Transport: q.Transport, Auth: q.Auth, Reconfig: reconfigPeer(dyn)}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
 			if ctx.Err() == nil {
@@ -217,7 +228,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			continue
 		}
 		role := "FOLLOWING"
-		if q.Observer {
+		if view.observer {
 			role = "OBSERVING"
 			s.state.Store("observer")
 			s.learnerMaster.Store(v.Leader)
@@ -225,17 +236,18 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			s.state.Store("follower")
 		}
 		s.log.Info(role, "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
-		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: q.Observer,
-			LeaderAddr: q.Members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
+		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: view.observer,
+			LeaderAddr: view.members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
 			SyncLimit: q.SyncLimit, ConnectLimit: q.ConnectLimit, ConnectRetryDelay: q.ConnectRetryDelay,
 			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer,
-			ConfigVersion: q.ConfigVersion, Logger: s.log, Transport: q.Transport, Auth: q.Auth}, s.proc)
+			ConfigVersion: view.version, Logger: s.log, Transport: q.Transport, Auth: q.Auth,
+			Reconfig: reconfigPeer(dyn)}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()
 		if ctx.Err() == nil {
 			s.log.Warn("stopped "+strings.ToLower(role), "leader", v.Leader, "err", err)
 		}
-		if q.Observer && q.ObserverElectionDelay > 0 {
+		if view.observer && q.ObserverElectionDelay > 0 {
 			// Observer.waitForObserverElectionDelay: a random part of the delay, so that observers that lost the
 			// same leader do not all ask the voters at once.
 			select {

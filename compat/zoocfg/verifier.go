@@ -149,3 +149,13 @@ func IsIllegalArgument(err error) bool {
 	var ia *IllegalArgument
 	return errors.As(err, &ia)
 }
+
+// ParseConfigText is QuorumPeer.configFromString: a config as QuorumVerifier.toString prints it (a reconfig's
+// data, NEWLEADER's, /zookeeper/config's) read back.
+func ParseConfigText(text string, standaloneEnabled, multiAddress bool, log *slog.Logger) (*QuorumVerifier, error) {
+	props, err := ParseProperties(strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("config text: %w", err)
+	}
+	return ParseQuorumVerifier(props, standaloneEnabled, multiAddress, log)
+}

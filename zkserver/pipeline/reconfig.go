@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bytes"
+
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
@@ -11,7 +13,7 @@ import (
 // and of its Leader's learners). Prep calls it on the core goroutine.
 type Reconfigurer interface {
 	// Configs are the active config and the last one seen (the newest proposed); they differ while a reconfig
-	// is in progress.
+	// is in progress. Nil: the ensemble does not reconfigure.
 	Configs() (active, lastSeen *zoocfg.QuorumVerifier)
 	// QuorumSynced is Leader.isQuorumSynced: the voters of qv synced with us, with us, hold a quorum of qv.
 	QuorumSynced(qv *zoocfg.QuorumVerifier) bool
@@ -28,11 +30,14 @@ func (p *Processor) prepReconfig(v *view, c *Client, hdr *jute.TxnHeader, req *j
 		p.log.Warn("skipACL is set, reconfig operation will skip ACL checks!")
 	}
 	rc, ok := p.ens.(Reconfigurer)
-	if !ok {
+	var active, last *zoocfg.QuorumVerifier
+	if ok {
+		active, last = rc.Configs()
+	}
+	if active == nil {
 		// Standalone (or a leader that cannot reconfigure): Apache's cast to LeaderZooKeeperServer fails.
 		return nil, jute.ErrUnimplemented
 	}
-	active, last := rc.Configs()
 	if last.Version != active.Version {
 		return nil, jute.ErrReconfigInProgress
 	}
@@ -65,4 +70,16 @@ func (p *Processor) prepReconfig(v *view, c *Client, hdr *jute.TxnHeader, req *j
 	nr.stat.Mtime = hdr.Time
 	v.put(tree.ConfigPath, &nr)
 	return &jute.SetDataTxn{Path: tree.ConfigPath, Data: data, Version: -1}, jute.ErrOK
+}
+
+// SetConfigNode is ZKDatabase.initConfigInZKDatabase: /zookeeper/config holds the active config. A node a reconfig
+// txn wrote with that very config is left as the txn made it, as Apache's commit applies the txn after.
+func (p *Processor) SetConfigNode(data []byte, version int64) error {
+	return p.call(func() error {
+		if n := p.tree.Node(tree.ConfigPath); n != nil && n.Stat.Mzxid == version && bytes.Equal(n.Data, data) {
+			return nil
+		}
+		p.tree.InitConfig(data, version, p.cfg.Now())
+		return nil
+	})
 }

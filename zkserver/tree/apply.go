@@ -446,3 +446,10 @@ func (t *Tree) SetWatches(relativeZxid int64, data, exist, child, persistent, re
 		t.w.AddPersistent(p, w, true)
 	}
 }
+
+// InitConfig is DataTree.setData as ZKDatabase.initConfigInZKDatabase calls it, outside any txn: /zookeeper/config
+// holds the active quorum config with version -1 and the config's version as mzxid. A tree without the node (from
+// a snapshot of a release before 3.5) is left so.
+func (t *Tree) InitConfig(data []byte, version, time int64) {
+	_, _ = t.setData(ConfigPath, data, -1, version, time)
+}

@@ -111,6 +111,13 @@ func (e *Election) LogicalClock() int64 { return e.logicalClock }
 // Decided returns the vote the last round ended with; ok is false while a round is in progress.
 func (e *Election) Decided() (Vote, bool) { return e.current, e.state != Looking }
 
+// Reconfigure gives the election an activated config (QuorumPeer.processReconfig's restart of the election): who
+// votes, the config text its notifications carry, and our learner type. The settled vote and the logical clock
+// stay.
+func (e *Election) Reconfigure(v Verifier, configText []byte, observer bool) {
+	e.cfg.Verifier, e.cfg.ConfigText, e.cfg.Observer = v, configText, observer
+}
+
 // SetCurrentVote replaces the vote answered to looking peers while settled (QuorumPeer.updateElectionVote: a
 // follower that synced with its leader advertises the new epoch).
 func (e *Election) SetCurrentVote(v Vote) { e.current = v }

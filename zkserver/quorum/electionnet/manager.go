@@ -130,6 +130,25 @@ func (m *Manager) Close() error {
 	return err
 }
 
+// SetPeers replaces the members' election addresses and the voters after a reconfiguration; connections open
+// stay, new members are dialled when there is something to send them.
+func (m *Manager) SetPeers(peers map[int64]string, voters map[int64]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cfg.Peers, m.cfg.Voters = peers, voters
+	for sid, p := range m.peers {
+		if a, ok := peers[sid]; ok {
+			p.addr = a
+		}
+	}
+}
+
+func (m *Manager) voter(sid int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg.Voters[sid]
+}
+
 func (m *Manager) peerLocked(sid int64) *peer {
 	p := m.peers[sid]
 	if p == nil {
@@ -182,7 +201,7 @@ func (m *Manager) dial(sid int64, addr string) {
 	if err == nil {
 		_ = conn.SetDeadline(time.Now().Add(m.cfg.ConnectTimeout))
 		_, err = conn.Write(handshake(m.cfg.MyID, m.cfg.AdvertiseAddr))
-		if err == nil && m.cfg.Voters[sid] {
+		if err == nil && m.voter(sid) {
 			// QuorumCnxManager authenticates to voting members only, whichever side keeps the connection.
 			err = m.cfg.Auth.Learn(conn, conn, addr)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
+	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	Transport *peertls.Config
 	// Auth is quorum SASL (nil: none), run on the new connection before anything else.
 	Auth *quorumauth.Config
+	// Reconfig, with reconfigEnabled, is the server's configs: the configs the leader proposes and commits are
+	// recorded and activated there (nil: they are not).
+	Reconfig reconfig.Peer
 }
 
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
@@ -242,6 +246,14 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 	} else if len(rd.Send) > 0 {
 		f.send(rd.Send...)
 	}
+	if f.cfg.Reconfig != nil && rd.LastSeenConfig != nil {
+		f.lastSeen(rd.LastSeenConfig)
+	}
+	if a := rd.Activate; a != nil && a.BeforeApply {
+		if err := f.activate(a); err != nil {
+			return err
+		}
+	}
 	if len(rd.Apply) > 0 {
 		ents := make([]*storage.Entry, len(rd.Apply))
 		for i, t := range rd.Apply {
@@ -252,6 +264,11 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 			ents[i] = e
 		}
 		f.p.ApplyCommitted(ents)
+	}
+	if a := rd.Activate; a != nil && !a.BeforeApply {
+		if err := f.activate(a); err != nil {
+			return err
+		}
 	}
 	if rd.Serving {
 		f.p.StartServing(f)
@@ -270,6 +287,36 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 	err := f.writeErr
 	f.mu.Unlock()
 	return err
+}
+
+// lastSeen records a config the leader proposed (Learner's setLastSeenQuorumVerifier).
+func (f *follower) lastSeen(data []byte) {
+	qv, err := f.cfg.Reconfig.ParseConfig(data)
+	if err != nil {
+		f.cfg.Logger.Warn("leader's proposed config does not parse", "err", err)
+		return
+	}
+	f.cfg.Reconfig.SetLastSeen(qv)
+}
+
+// errMajorChange ends following after a reconfig changed our role or our leader ("changes proposed in
+// reconfig").
+var errMajorChange = errors.New("changes proposed in reconfig")
+
+// activate is the learner's processReconfig; a major change ends following.
+func (f *follower) activate(a *zab.LearnerActivation) error {
+	if f.cfg.Reconfig == nil {
+		return nil
+	}
+	qv, err := f.cfg.Reconfig.ParseConfig(a.Config)
+	if err != nil {
+		f.cfg.Logger.Warn("leader's config does not parse", "err", err)
+		return nil
+	}
+	if f.cfg.Reconfig.Activate(qv, a.Designated, a.HasDesignated) {
+		return errMajorChange
+	}
+	return nil
 }
 
 // send writes packets to the leader. A failed write closes the connection, which ends the reader.

@@ -12,10 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
+	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -44,6 +46,9 @@ type Config struct {
 	Transport *peertls.Config
 	// Auth is quorum SASL (nil: none): each learner is checked before its first packet is read.
 	Auth *quorumauth.Config
+	// Reconfig, with reconfigEnabled, is the server's configs: the leader prepares reconfig requests against them
+	// and activates what it commits. Nil: no reconfiguration (prep answers as Apache's non-leader would).
+	Reconfig reconfig.Peer
 }
 
 // Stats are a leader's gauges as mntr prints them, updated as the leader runs.
@@ -121,9 +126,15 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		recent = recent[:len(recent)-1]
 	}
 	r := &runner{cfg: cfg, p: p, ln: ln, conns: map[zab.ConnID]*conn{}, wake: make(chan struct{}, 1)}
+	configData := cfg.ConfigData
+	if cfg.Reconfig != nil {
+		// NEWLEADER carries the last config seen, so that learners complete a reconfig we have not committed.
+		_, last := cfg.Reconfig.Configs()
+		configData = []byte(last.String())
+	}
 	r.core = zab.Lead(zab.LeaderConfig{MyID: cfg.MyID, Quorum: cfg.Quorum, AcceptedEpoch: cfg.AcceptedEpoch,
 		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: history{dir: cfg.LogDir},
-		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: cfg.ConfigData,
+		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: configData,
 		ConfigVersion: cfg.ConfigVersion}, time.Now().UnixMilli())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -184,6 +195,7 @@ type runner struct {
 	core *zab.Leader
 
 	mu      sync.Mutex
+	synced  []int64 // the followers synced with us, as of the last step (for QuorumSynced)
 	queue   []event
 	conns   map[zab.ConnID]*conn
 	nextID  zab.ConnID
@@ -203,7 +215,51 @@ func (r *runner) post(ev event) {
 
 // Propose, Durable and Sync make the runner the pipeline's Ensemble.
 func (r *runner) Propose(entry []byte, zxid int64) {
-	r.post(event{kind: evPropose, txns: []zab.Txn{{Zxid: zxid, Data: entry}}})
+	t := zab.Txn{Zxid: zxid, Data: entry}
+	if r.cfg.Reconfig != nil {
+		t.Reconfig = r.proposedConfig(entry, zxid)
+	}
+	r.post(event{kind: evPropose, txns: []zab.Txn{t}})
+}
+
+// proposedConfig is Leader.propose's part for a reconfig txn: the config it proposes becomes the last seen one,
+// here on the pipeline's goroutine, before the next request is prepped against it.
+func (r *runner) proposedConfig(entry []byte, zxid int64) *zab.NewConfig {
+	data := zab.ReconfigData(entry)
+	if data == nil {
+		return nil
+	}
+	qv, err := r.cfg.Reconfig.ParseConfig(data)
+	if err != nil {
+		r.cfg.Logger.Error("proposed reconfig does not parse", "zxid", fmt.Sprintf("0x%x", zxid), "err", err)
+		return nil
+	}
+	active, _ := r.cfg.Reconfig.Configs()
+	r.cfg.Reconfig.SetLastSeen(qv)
+	return &zab.NewConfig{Quorum: reconfig.Verifier(qv), Version: qv.Version, Data: data,
+		KeepsLeader: keepsLeader(active, qv, r.cfg.MyID)}
+}
+
+// keepsLeader: we vote in next with the quorum address we lead on (getDesignatedLeader's first test).
+func keepsLeader(active, next *zoocfg.QuorumVerifier, me int64) bool {
+	now, ok := active.Server(me)
+	then, ok2 := next.Server(me)
+	return ok && ok2 && then.Role == zoocfg.RoleParticipant && now.Host() == then.Host() &&
+		now.QuorumPort() == then.QuorumPort()
+}
+
+// Configs and QuorumSynced make the runner the pipeline's Reconfigurer.
+func (r *runner) Configs() (active, lastSeen *zoocfg.QuorumVerifier) {
+	if r.cfg.Reconfig == nil {
+		return nil, nil
+	}
+	return r.cfg.Reconfig.Configs()
+}
+
+func (r *runner) QuorumSynced(qv *zoocfg.QuorumVerifier) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return reconfig.QuorumSynced(qv, r.cfg.MyID, r.synced)
 }
 func (r *runner) Durable(zxid int64) { r.post(event{kind: evDurable, zxid: zxid}) }
 func (r *runner) Sync(c uint64)      { r.post(event{kind: evSync, conn: zab.ConnID(c)}) }
@@ -309,6 +365,10 @@ func (r *runner) run(ctx context.Context) error {
 			}
 		}
 		r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), proposed)
+		synced := r.core.SyncedFollowers()
+		r.mu.Lock()
+		r.synced = synced
+		r.mu.Unlock()
 	}
 }
 
@@ -350,6 +410,9 @@ func (r *runner) apply(rd zab.LeaderReady) error {
 			r.cfg.OnServing()
 		}
 	}
+	for _, a := range rd.Activated {
+		r.activate(a)
+	}
 	if rd.Committed > 0 {
 		r.p.Committed(rd.Committed)
 	}
@@ -375,6 +438,21 @@ func (r *runner) apply(rd zab.LeaderReady) error {
 		r.closeConn(id, rd.Dropped[i])
 	}
 	return rd.Shutdown
+}
+
+// activate makes a committed reconfig's config the server's active one (QuorumPeer.processReconfig). Handing
+// over, we go on until our followers leave us for the designated leader and the quorum check ends us.
+func (r *runner) activate(a zab.Activation) {
+	qv, err := r.cfg.Reconfig.ParseConfig(a.Config.Data)
+	if err != nil {
+		r.cfg.Logger.Error("committed reconfig does not parse", "zxid", fmt.Sprintf("0x%x", a.Zxid), "err", err)
+		return
+	}
+	r.cfg.Reconfig.Activate(qv, a.Designated, true)
+	if a.Designated != r.cfg.MyID {
+		r.cfg.Logger.Info("committed a reconfiguration; this leader is not the designated leader anymore",
+			"designated", a.Designated)
+	}
 }
 
 func (r *runner) conn(id zab.ConnID) *conn {

@@ -288,6 +288,18 @@ func (l *Leader) Counts() LeaderCounts {
 	return n
 }
 
+// SyncedFollowers are the followers (voting or not) synced with us and heard from within the sync limit
+// (forwardingFollowers' synced()), for Leader.isQuorumSynced.
+func (l *Leader) SyncedFollowers() []int64 {
+	var ids []int64
+	for _, c := range l.sortedConns() {
+		if c.forwarding && !c.observer && c.state >= connStartWait && l.tick <= c.ackDeadline {
+			ids = append(ids, c.sid)
+		}
+	}
+	return ids
+}
+
 // proposeEpoch is getEpochToPropose: sid's accepted epoch raises the candidate; a voter joins the quorum gathered.
 func (l *Leader) proposeEpoch(sid, accepted int64) {
 	if l.phase != leaderDiscovery {

@@ -459,10 +459,12 @@ func activation(t Txn, p Packet) (*LearnerActivation, error) {
 		HasDesignated: true}, nil
 }
 
-// reconfigData is the config a reconfig txn writes to /zookeeper/config (its SetDataTxn's data); nil for any
-// other txn.
-func reconfigData(t Txn) []byte {
-	d := jute.NewDecoder(t.Data)
+func reconfigData(t Txn) []byte { return ReconfigData(t.Data) }
+
+// ReconfigData is the config a reconfig txn (a txn log entry's bytes) writes to /zookeeper/config, its
+// SetDataTxn's data; nil for any other txn.
+func ReconfigData(entry []byte) []byte {
+	d := jute.NewDecoder(entry)
 	var hdr jute.TxnHeader
 	hdr.Decode(d)
 	if d.Err() != nil || hdr.Type != jute.OpReconfig {

@@ -1,0 +1,303 @@
+package zkserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/zkafka/zkafka/compat/zoocfg"
+	"github.com/zkafka/zkafka/zkserver/quorum/election"
+	"github.com/zkafka/zkafka/zkserver/quorum/electionnet"
+	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
+)
+
+// dynConfig is a quorum member's configs with reconfigEnabled, QuorumPeer's quorumVerifier and
+// lastSeenQuorumVerifier: the runtimes report what the leader proposes and commits, and it keeps the dynamic
+// files, zoo.cfg, /zookeeper/config and the election in step (reconfig.Peer).
+type dynConfig struct {
+	myID              int64
+	configFile        string // zoo.cfg as the server was started with it (configFilename); empty: no files
+	standaloneEnabled bool
+	multiAddress      bool
+	log               *slog.Logger
+	// setNode is initConfigInZKDatabase; changed restarts the election on an activated config.
+	setNode func(qv *zoocfg.QuorumVerifier)
+	changed func(qv *zoocfg.QuorumVerifier)
+
+	mu           sync.Mutex
+	active, last *zoocfg.QuorumVerifier
+	observer     bool  // our learner type
+	leader       int64 // our current vote's leader
+}
+
+func (d *dynConfig) Configs() (active, lastSeen *zoocfg.QuorumVerifier) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.active, d.last
+}
+
+// snapshot is the active config, our learner type and our current leader.
+func (d *dynConfig) snapshot() (*zoocfg.QuorumVerifier, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.active, d.observer
+}
+
+// setLeader records the leader we follow or are (QuorumPeer.setCurrentVote after an election).
+func (d *dynConfig) setLeader(sid int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.leader = sid
+}
+
+func (d *dynConfig) ParseConfig(text []byte) (*zoocfg.QuorumVerifier, error) {
+	return zoocfg.ParseConfigText(string(text), d.standaloneEnabled, d.multiAddress, d.log)
+}
+
+// SetLastSeen is setLastSeenQuorumVerifier: a proposed config, written with its version to zoo.cfg.dynamic.next.
+func (d *dynConfig) SetLastSeen(qv *zoocfg.QuorumVerifier) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last != nil && d.last.Version > qv.Version {
+		d.log.Error("setLastSeenQuorumVerifier called with stale config", "version", qv.Version,
+			"current", d.active.Version)
+	}
+	if d.last != nil && d.last.Version == qv.Version {
+		return
+	}
+	d.last = qv
+	if d.configFile == "" {
+		return
+	}
+	if err := writeDynamicFile(zoocfg.NextDynamicFileName(d.configFile), qv, true); err != nil {
+		d.log.Error("Error writing next dynamic config file to disk", "err", err)
+	}
+}
+
+// Activate is processReconfig: setQuorumVerifier (the files written), initConfigInZKDatabase, and when the
+// membership changed the election restarted, our learner type updated and our vote moved to the designated
+// leader; it reports whether our role or our leader changed.
+func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDesignated bool) bool {
+	d.mu.Lock()
+	prev := d.active
+	if qv.Version <= prev.Version {
+		d.mu.Unlock()
+		d.setNode(prev)
+		return false
+	}
+	d.active = qv
+	if d.last == nil || qv.Version > d.last.Version {
+		d.last = qv
+	}
+	d.writeFiles(qv)
+	if qv.Version == d.last.Version {
+		d.deleteNext()
+	}
+	if sameMembers(prev, qv) {
+		d.mu.Unlock()
+		d.setNode(qv)
+		return false
+	}
+	roleChange := d.updateLearnerType(qv)
+	var leaderChange bool
+	if hasDesignated {
+		leaderChange = designated != d.leader
+		if leaderChange {
+			d.log.Warn("Suggested leader", "sid", designated)
+			d.leader = designated
+		}
+	} else {
+		was, ok1 := voterServer(prev, d.leader)
+		now, ok2 := voterServer(qv, d.leader)
+		leaderChange = !ok1 || !ok2 || was.Host() != now.Host() || was.QuorumPort() != now.QuorumPort()
+	}
+	d.mu.Unlock()
+	d.setNode(qv)
+	d.changed(qv)
+	return roleChange || leaderChange
+}
+
+// updateLearnerType: an observer in qv observes, a voter votes, a server left out is a non-voting participant.
+func (d *dynConfig) updateLearnerType(qv *zoocfg.QuorumVerifier) bool {
+	s, ok := qv.Server(d.myID)
+	observer := ok && s.Role == zoocfg.RoleObserver
+	if observer == d.observer {
+		return false
+	}
+	d.observer = observer
+	d.log.Info("learner type changed by a reconfig", "observer", observer, "in_config", ok)
+	return true
+}
+
+func voterServer(qv *zoocfg.QuorumVerifier, sid int64) (zoocfg.Server, bool) {
+	s, ok := qv.Server(sid)
+	return s, ok && s.Role == zoocfg.RoleParticipant
+}
+
+// sameMembers is QuorumMaj.equals: the same servers with the same addresses and roles, whatever the version.
+func sameMembers(a, b *zoocfg.QuorumVerifier) bool {
+	return slices.EqualFunc(a.Servers, b.Servers, func(x, y zoocfg.Server) bool { return x.String() == y.String() && x.ID == y.ID })
+}
+
+// writeFiles is setQuorumVerifier's writeToDisk: zoo.cfg.dynamic.<version>, then zoo.cfg rewritten to point at it.
+func (d *dynConfig) writeFiles(qv *zoocfg.QuorumVerifier) {
+	if d.configFile == "" {
+		return
+	}
+	dyn := zoocfg.DynamicFileName(d.configFile, qv.Version)
+	if err := writeDynamicFile(dyn, qv, false); err != nil {
+		d.log.Error("Error writing the dynamic config file", "file", dyn, "err", err)
+		return
+	}
+	// needEraseClientInfoFromStaticConfig: our server line gives the client address, so the static one goes.
+	me, ok := qv.Server(d.myID)
+	if err := editStaticConfig(d.configFile, dyn, ok && me.ClientPort != 0); err != nil {
+		d.log.Error("Error editing the static config file", "file", d.configFile, "err", err)
+	}
+}
+
+func (d *dynConfig) deleteNext() {
+	if d.configFile == "" {
+		return
+	}
+	next := zoocfg.NextDynamicFileName(d.configFile)
+	if err := os.Remove(next); err != nil && !os.IsNotExist(err) {
+		d.log.Warn("deleting failed", "file", next, "err", err)
+	}
+}
+
+func writeDynamicFile(path string, qv *zoocfg.QuorumVerifier, keepVersion bool) error {
+	text, err := zoocfg.DynamicFileText(qv, keepVersion)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, []byte(text))
+}
+
+// editStaticConfig is QuorumPeerConfig.editStaticConfig over the zoo.cfg on disk.
+func editStaticConfig(configFile, dynFile string, eraseClientPort bool) error {
+	f, err := os.Open(configFile)
+	if err != nil {
+		return err
+	}
+	props, err := zoocfg.ParseProperties(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", configFile, err)
+	}
+	canonical, err := filepath.Abs(dynFile)
+	if err != nil {
+		return err
+	}
+	if c, err := filepath.EvalSymlinks(canonical); err == nil {
+		canonical = c
+	}
+	return writeAtomic(configFile, []byte(zoocfg.EditedStaticConfig(props, canonical, eraseClientPort)))
+}
+
+// writeAtomic is AtomicFileWritingIdiom: a temporary file beside path, synced, then renamed over it.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// quorumView is the membership the server runs a leadership or a following with: the static one, or the active
+// config with reconfigEnabled.
+type quorumView struct {
+	members  map[int64]Member
+	voters   map[int64]bool
+	verifier election.Verifier
+	text     string
+	version  int64
+	observer bool
+}
+
+func (s *Server) quorumView(dyn *dynConfig) quorumView {
+	q := s.cfg.Quorum
+	if dyn == nil {
+		return quorumView{members: q.Members, voters: q.Voters, verifier: q.Verifier, text: q.ConfigText,
+			version: q.ConfigVersion, observer: q.Observer}
+	}
+	qv, observer := dyn.snapshot()
+	_, last := dyn.Configs()
+	v := viewOf(qv)
+	v.observer = observer
+	v.text = last.String() // NEWLEADER's: the last config seen
+	return v
+}
+
+// viewOf is qv's members, voters and quorum rule.
+func viewOf(qv *zoocfg.QuorumVerifier) quorumView {
+	v := quorumView{members: map[int64]Member{}, voters: map[int64]bool{}, verifier: reconfig.Verifier(qv),
+		text: qv.String(), version: qv.Version}
+	for _, s := range qv.Servers {
+		v.members[s.ID] = Member{QuorumAddr: net.JoinHostPort(s.Host(), strconv.Itoa(s.QuorumPort())),
+			ElectionAddr: net.JoinHostPort(s.Host(), strconv.Itoa(s.ElectionPort()))}
+		if s.Role == zoocfg.RoleParticipant {
+			v.voters[s.ID] = true
+		}
+	}
+	return v
+}
+
+// startReconfig sets the server up for reconfiguration (reconfigEnabled in quorum mode): /zookeeper/config
+// holds the config, and each activated config restarts the election with its members. Nil without.
+func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr *electionnet.Manager) *dynConfig {
+	q := s.cfg.Quorum
+	if !q.ReconfigEnabled || q.Initial == nil {
+		return nil
+	}
+	d := &dynConfig{myID: q.MyID, configFile: q.ConfigFile, standaloneEnabled: q.StandaloneEnabled,
+		multiAddress: q.MultiAddress, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
+		leader: -1}
+	d.setNode = func(qv *zoocfg.QuorumVerifier) {
+		if err := s.proc.SetConfigNode([]byte(qv.String()), qv.Version); err != nil {
+			s.log.Warn("cannot set /zookeeper/config", "err", err)
+		}
+	}
+	d.changed = func(qv *zoocfg.QuorumVerifier) {
+		s.log.Warn("Restarting Leader Election", "config_version", fmt.Sprintf("%x", qv.Version))
+		v := viewOf(qv)
+		peers := map[int64]string{}
+		for id, m := range v.members {
+			peers[id] = m.ElectionAddr
+		}
+		mgr.SetPeers(peers, v.voters)
+		_, observer := d.snapshot()
+		_ = node.Do(ctx, func(e *election.Election) { e.Reconfigure(v.verifier, []byte(v.text), observer) })
+	}
+	d.setNode(q.Initial)
+	return d
+}
+
+// reconfigPeer is dyn as the runtimes take it (a nil interface without reconfiguration).
+func reconfigPeer(dyn *dynConfig) reconfig.Peer {
+	if dyn == nil {
+		return nil
+	}
+	return dyn
+}
