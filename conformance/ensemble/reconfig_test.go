@@ -1,0 +1,189 @@
+package ensemble
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+)
+
+// Dynamic reconfiguration (reconfigEnabled=true) in one ensemble with Apache 3.8: ours leading Apache's
+// followers, then Apache's leader with ours following. Through ours, the same requests get the same answers
+// (NoAuth without super, BadVersion for a stale curConfigId, success); every member ends with the same
+// /zookeeper/config and the same zoo.cfg.dynamic.<version> file, and each zoo.cfg is rewritten to point at it
+// with its keys in the order Apache writes them; a removed server and a server whose role changed go on as
+// Apache's do.
+func TestReconfigWithApache(t *testing.T) {
+	harness.EnsureZKServer(t)
+	t.Run("ours leads", func(t *testing.T) { reconfigScenario(t, true) })
+	t.Run("Apache leads", func(t *testing.T) {
+		// Apache's first leader versions the static config with its NEWLEADER zxid (ZOOKEEPER-1783) and its
+		// notifications carry that newer config, which our election does not adopt yet: ours never joins.
+		t.Skip("waits for the election to adopt a newer config from notifications")
+		reconfigScenario(t, false)
+	})
+}
+
+func reconfigScenario(t *testing.T, oursLead bool) {
+	en := newEnsemble(t)
+	for id := int64(1); id <= 3; id++ {
+		en.extra[id] = map[string]string{"reconfigEnabled": "true", "standaloneEnabled": "false"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	servers := map[int64]*harness.Server{}
+	var oursID int64
+	if oursLead {
+		ours, a1, a2 := en.oursLeadingApache(t, ctx)
+		servers[3], servers[1], servers[2], oursID = ours, a1, a2, 3
+	} else {
+		a2, a3 := en.apacheQuorum(t, ctx)
+		ours := en.start(t, harness.ZKServer, 1, "")
+		if err := ours.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+		servers[1], servers[2], servers[3], oursID = ours, a2, a3, 1
+	}
+	ours := servers[oursID]
+	// Apache's member whose server line, like ours, gives no client address: its zoo.cfg keeps clientPort.
+	likeOurs := 4 - oursID
+	sameConfigEverywhere(t, servers, 0)
+
+	anon, _ := connect(t, ours.Addr())
+	if _, err := anon.IncrementalReconfig(nil, []string{"2"}, -1); !errors.Is(err, zk.ErrNoAuth) {
+		t.Fatalf("reconfig without super through ours: %v, want NoAuth", err)
+	}
+	c, _ := connect(t, ours.Addr())
+	if err := c.AddAuth("digest", []byte("super:"+harness.SuperPassword)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.IncrementalReconfig(nil, []string{"2"}, 12345); !errors.Is(err, zk.ErrBadVersion) {
+		t.Fatalf("stale curConfigId: %v, want BadVersion", err)
+	}
+	if _, err := c.IncrementalReconfig([]string{"server.9=127.0.0.1:1:2"}, nil, -1); !errors.Is(err, zk.ErrBadArguments) {
+		t.Fatalf("joiner without a client port: %v, want BadArguments", err)
+	}
+
+	// Remove Apache's follower 2: it goes on as a non-voting follower.
+	st, err := c.IncrementalReconfig(nil, []string{"2"}, -1)
+	if err != nil {
+		t.Fatalf("remove server 2: %v", err)
+	}
+	text := sameConfigEverywhere(t, servers, st.Mzxid)
+	t.Logf("config after removing server 2:\n%s", text)
+	if strings.Contains(text, "server.2=") {
+		t.Fatalf("server 2 still in %q", text)
+	}
+	sameDynamicFiles(t, servers, st.Mzxid, oursID, likeOurs)
+
+	// Server 2 back, as an observer.
+	m2 := en.members[2]
+	join := fmt.Sprintf("server.2=127.0.0.1:%d:%d:observer;127.0.0.1:%d", m2.quorumPort, m2.electionPort, m2.clientPort)
+	if st, err = c.IncrementalReconfig([]string{join}, nil, -1); err != nil {
+		t.Fatalf("add server 2 as an observer: %v", err)
+	}
+	sameConfigEverywhere(t, servers, st.Mzxid)
+	sameDynamicFiles(t, servers, st.Mzxid, oursID, likeOurs)
+	eventually(t, "server 2 observes", func() error {
+		if m := mode(t, servers[2]); m != "observer" {
+			return fmt.Errorf("mode %s", m)
+		}
+		return nil
+	})
+	// And a voter again (a role change of Apache's server).
+	join = strings.Replace(join, ":observer;", ":participant;", 1)
+	if st, err = c.IncrementalReconfig([]string{join}, nil, -1); err != nil {
+		t.Fatalf("server 2 a participant again: %v", err)
+	}
+	sameConfigEverywhere(t, servers, st.Mzxid)
+	eventually(t, "server 2 follows", func() error {
+		if m := mode(t, servers[2]); m != "follower" {
+			return fmt.Errorf("mode %s", m)
+		}
+		return nil
+	})
+}
+
+// sameConfigEverywhere waits until every server's /zookeeper/config holds one text whose version is version (0:
+// whatever it is) and returns it.
+func sameConfigEverywhere(t *testing.T, servers map[int64]*harness.Server, version int64) string {
+	t.Helper()
+	var text string
+	eventually(t, "the same /zookeeper/config on every server", func() error {
+		texts := map[string][]int64{}
+		for id, s := range servers {
+			c, _, err := zk.Connect([]string{s.Addr()}, 5*time.Second, zk.WithLogInfo(false))
+			if err != nil {
+				return err
+			}
+			data, _, err := c.Get("/zookeeper/config")
+			c.Close()
+			if err != nil {
+				return fmt.Errorf("server %d: %w", id, err)
+			}
+			texts[string(data)] = append(texts[string(data)], id)
+		}
+		if len(texts) != 1 {
+			return fmt.Errorf("texts differ: %v", texts)
+		}
+		for k := range texts {
+			text = k
+		}
+		if version != 0 && !strings.HasSuffix(text, "\nversion="+strconv.FormatInt(version, 16)) {
+			return fmt.Errorf("config %q, want version %x", text, version)
+		}
+		return nil
+	})
+	return text
+}
+
+// sameDynamicFiles checks every server wrote zoo.cfg.dynamic.<version> alike and pointed its zoo.cfg at it, and
+// that our zoo.cfg has its keys in the order Apache's server like (static client port kept) has them.
+func sameDynamicFiles(t *testing.T, servers map[int64]*harness.Server, version int64, oursID, likeOurs int64) {
+	t.Helper()
+	name := "zoo.cfg.dynamic." + strconv.FormatInt(version, 16)
+	var want []byte
+	keyOrder := map[int64][]string{}
+	eventually(t, "dynamic files written", func() error {
+		for id, s := range servers {
+			got, err := os.ReadFile(filepath.Join(s.Dir(), name))
+			if err != nil {
+				return fmt.Errorf("server %d (%s): %w", id, s.Kind(), err)
+			}
+			if want == nil {
+				want = got
+			} else if !bytes.Equal(got, want) {
+				return fmt.Errorf("server %d (%s) wrote %q, another %q", id, s.Kind(), got, want)
+			}
+			cfg, err := os.ReadFile(filepath.Join(s.Dir(), "zoo.cfg"))
+			if err != nil {
+				return err
+			}
+			dyn, _ := filepath.EvalSymlinks(filepath.Join(s.Dir(), name))
+			if !strings.HasSuffix(string(cfg), "dynamicConfigFile="+dyn+"\n") {
+				return fmt.Errorf("server %d (%s) zoo.cfg does not end pointing at %s:\n%s", id, s.Kind(), dyn, cfg)
+			}
+			var keys []string
+			for line := range strings.SplitSeq(strings.TrimSpace(string(cfg)), "\n") {
+				k, _, _ := strings.Cut(line, "=")
+				keys = append(keys, k)
+			}
+			keyOrder[id] = keys
+		}
+		return nil
+	})
+	if !slices.Equal(keyOrder[oursID], keyOrder[likeOurs]) {
+		t.Errorf("zoo.cfg keys: ours %v, Apache's %v", keyOrder[oursID], keyOrder[likeOurs])
+	}
+}
