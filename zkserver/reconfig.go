@@ -102,6 +102,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	if sameMembers(prev, qv) {
 		d.mu.Unlock()
 		d.setNode(qv)
+		d.changed(qv)
 		return false
 	}
 	roleChange := d.updateLearnerType(qv)
@@ -288,9 +289,26 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		}
 		mgr.SetPeers(peers, v.voters)
 		_, observer := d.snapshot()
-		_ = node.Do(ctx, func(e *election.Election) { e.Reconfigure(v.verifier, []byte(v.text), observer) })
+		// Not waited for: an election adopting a peer's config calls this on the node's own goroutine.
+		go func() {
+			_ = node.Do(ctx, func(e *election.Election) { e.Reconfigure(v.verifier, []byte(v.text), observer) })
+		}()
 	}
 	d.setNode(q.Initial)
+	_ = node.Do(ctx, func(e *election.Election) {
+		e.SetAdoptConfig(func(text []byte) {
+			qv, err := d.ParseConfig(text)
+			if err != nil {
+				s.log.Warn("a peer's config does not parse", "err", err)
+				return
+			}
+			d.Activate(qv, 0, false)
+			// At once, so that the notifications that follow are not taken for newer again.
+			_, observer := d.snapshot()
+			v := viewOf(qv)
+			e.Reconfigure(v.verifier, []byte(v.text), observer)
+		})
+	})
 	return d
 }
 

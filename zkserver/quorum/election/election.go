@@ -44,6 +44,10 @@ type Config struct {
 	// ConfigText is this server's quorum config as QuorumVerifier.toString prints it; it goes in every
 	// notification and a peer compares its version with its own.
 	ConfigText []byte
+	// AdoptConfig, with reconfiguration, takes a newer config a peer's notification carries while we look
+	// (FastLeaderElection's processReconfig): the server activates it and, through Reconfigure, gives it to the
+	// election. Nil: such notifications are dropped, as we cannot follow their config.
+	AdoptConfig func(text []byte)
 
 	FinalizeWait            time.Duration // default DefaultFinalizeWait
 	MinNotificationInterval time.Duration // default DefaultMinNotificationInterval
@@ -117,6 +121,9 @@ func (e *Election) Decided() (Vote, bool) { return e.current, e.state != Looking
 func (e *Election) Reconfigure(v Verifier, configText []byte, observer bool) {
 	e.cfg.Verifier, e.cfg.ConfigText, e.cfg.Observer = v, configText, observer
 }
+
+// SetAdoptConfig sets Config.AdoptConfig (a server that reconfigures, once its configs are set up).
+func (e *Election) SetAdoptConfig(f func(text []byte)) { e.cfg.AdoptConfig = f }
 
 // SetCurrentVote replaces the vote answered to looking peers while settled (QuorumPeer.updateElectionVote: a
 // follower that synced with its leader advertises the new epoch).
@@ -211,8 +218,10 @@ func (e *Election) Receive(from int64, n Notification, now time.Time) []Message 
 func (e *Election) receive(from int64, n Notification, now time.Time, out []Message) []Message {
 	if v, ok := n.ConfigVersion(); ok && n.Version > 1 {
 		if mine, ok := ConfigTextVersion(string(e.cfg.ConfigText)); ok && v > mine && e.state == Looking {
-			// Apache adopts the newer config and restarts the election; without reconfiguration we cannot.
-			return out
+			if e.cfg.AdoptConfig == nil {
+				return out
+			}
+			e.cfg.AdoptConfig(n.Config)
 		}
 	}
 	if !e.cfg.Verifier.IsVoter(from) {
