@@ -85,6 +85,15 @@ func (e *Encoder) String(s string) {
 	e.Buf = append(e.Buf, c...)
 }
 
+// NullString writes nil as null (length -1).
+func (e *Encoder) NullString(s *string) {
+	if s == nil {
+		e.Int(-1)
+		return
+	}
+	e.String(*s)
+}
+
 // Strings writes a vector<ustring>. A nil slice is written as an empty vector:
 // Apache never sends a null vector where a client expects a list.
 func (e *Encoder) Strings(v []string) {
@@ -222,6 +231,16 @@ func (d *Decoder) Buffer() []byte {
 	out := make([]byte, n)
 	copy(out, p)
 	return out
+}
+
+// NullString reads a string keeping null (length -1) apart from "": nil for null.
+func (d *Decoder) NullString() *string {
+	n := d.length("string")
+	if n < 0 {
+		return nil
+	}
+	str := string(d.take(n))
+	return &str
 }
 
 func (d *Decoder) String() string {

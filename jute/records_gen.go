@@ -639,21 +639,21 @@ func (r *CheckVersionRequest) Decode(d *Decoder) {
 type ReconfigRequest struct {
 	JoiningServers string
 	LeavingServers string
-	NewMembers     string
+	NewMembers     *string
 	CurConfigID    int64
 }
 
 func (r *ReconfigRequest) Encode(e *Encoder) {
 	e.String(r.JoiningServers)
 	e.String(r.LeavingServers)
-	e.String(r.NewMembers)
+	e.NullString(r.NewMembers)
 	e.Long(r.CurConfigID)
 }
 
 func (r *ReconfigRequest) Decode(d *Decoder) {
 	r.JoiningServers = d.String()
 	r.LeavingServers = d.String()
-	r.NewMembers = d.String()
+	r.NewMembers = d.NullString()
 	r.CurConfigID = d.Long()
 }
 

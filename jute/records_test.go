@@ -136,6 +136,9 @@ func (f *filler) fill(v reflect.Value) {
 			f.fill(s.Index(i))
 		}
 		v.Set(s)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		f.fill(v.Elem())
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			f.fill(v.Field(i))
@@ -233,6 +236,19 @@ func TestNilVersusEmpty(t *testing.T) {
 	var p SyncRequest
 	if err := Unmarshal([]byte{0xff, 0xff, 0xff, 0xff}, &p); err != nil || p.Path != "" {
 		t.Fatalf("null string: %q %v", p.Path, err)
+	}
+	// Where null means something else than "" (nstring), both read back as sent.
+	nullMembers := Marshal(&ReconfigRequest{CurConfigID: 1})
+	if want := "00000000" + "00000000" + "ffffffff" + "0000000000000001"; hex.EncodeToString(nullMembers) != want {
+		t.Fatalf("null newMembers: %x, want %s", nullMembers, want)
+	}
+	var r ReconfigRequest
+	if err := Unmarshal(nullMembers, &r); err != nil || r.NewMembers != nil {
+		t.Fatalf("null newMembers decoded as %v (%v)", r.NewMembers, err)
+	}
+	emptyMembers := Marshal(&ReconfigRequest{NewMembers: new(""), CurConfigID: 1})
+	if err := Unmarshal(emptyMembers, &r); err != nil || r.NewMembers == nil || *r.NewMembers != "" {
+		t.Fatalf("empty newMembers decoded as %v (%v)", r.NewMembers, err)
 	}
 }
 

@@ -366,10 +366,15 @@ func (c *Conn) WhoAmI() ([]jute.ClientInfo, error) {
 }
 
 // Reconfig sends a reconfig request; the reply is the new config data and
-// the Stat of /zookeeper/config. fromConfig -1 skips the version check.
+// the Stat of /zookeeper/config. fromConfig -1 skips the version check. An
+// empty newMembers is sent as null, as Apache's client sends an incremental
+// change.
 func (c *Conn) Reconfig(joining, leaving, newMembers string, fromConfig int64) ([]byte, jute.Stat, error) {
 	var resp jute.GetDataResponse
-	req := &jute.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, NewMembers: newMembers, CurConfigID: fromConfig}
+	req := &jute.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, CurConfigID: fromConfig}
+	if newMembers != "" {
+		req.NewMembers = &newMembers
+	}
 	if err := c.call(jute.OpReconfig, req, &resp); err != nil {
 		return nil, jute.Stat{}, err
 	}

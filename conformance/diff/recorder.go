@@ -542,10 +542,14 @@ func (cl *Client) SetWatches2(req *jute.SetWatches2) jute.Err {
 	return cl.result(desc, res, rawBody(res.Body))
 }
 
-// Reconfig sends reconfig(16).
+// Reconfig sends reconfig(16); an empty members is sent as null (an incremental change).
 func (cl *Client) Reconfig(joining, leaving, members string, configID int64) jute.Err {
 	var resp jute.GetDataResponse
-	return cl.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, NewMembers: members, CurConfigID: configID},
+	req := &jute.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, CurConfigID: configID}
+	if members != "" {
+		req.NewMembers = &members
+	}
+	return cl.call(jute.OpReconfig, req,
 		&resp, fmt.Sprintf("reconfig join=%q leave=%q members=%q id=%d", joining, leaving, members, configID),
 		func() string { return "data=" + data(resp.Data) + " stat=" + cl.r.n.stat(&resp.Stat) })
 }

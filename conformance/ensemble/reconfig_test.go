@@ -16,11 +16,14 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkclient"
 )
 
 // Dynamic reconfiguration (reconfigEnabled=true) in one ensemble with Apache 3.8: ours leading Apache's
 // followers, then Apache's leader with ours following. Through ours, the same requests get the same answers
-// (NoAuth without super, BadVersion for a stale curConfigId, success); every member ends with the same
+// (NoAuth without super, BadVersion for a stale curConfigId, NewConfigNoQuorum, MarshallingError for an empty
+// membership, success of incremental and whole-membership changes); every member ends with the same
 // /zookeeper/config and the same zoo.cfg.dynamic.<version> file, and each zoo.cfg is rewritten to point at it
 // with its keys in the order Apache writes them; a removed server and a server whose role changed go on as
 // Apache's do.
@@ -55,9 +58,6 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 	likeOurs := 4 - oursID
 	sameConfigEverywhere(t, servers, 0)
 
-	// The whole membership each time (Reconfig): go-zookeeper sends an incremental request's unused newMembers as
-	// an empty string, not null, and Apache 3.8 then takes it for an empty membership (MarshallingError with
-	// standaloneEnabled=false).
 	m2 := en.members[2]
 	line := func(id int64) string { return fmt.Sprintf("server.%d=%s", id, en.members[id].line()) }
 	all := []string{line(1), line(2), line(3)}
@@ -77,8 +77,23 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 		t.Fatalf("a config of an absent server: %v, want NewConfigNoQuorum", err)
 	}
 
-	// Remove Apache's follower 2: it goes on as a non-voting follower.
-	st, err := c.Reconfig([]string{line(1), line(3)}, -1)
+	// newMembers "" is no incremental change (that is null, as go-zookeeper's IncrementalReconfig sends it) but an
+	// empty membership: MarshallingError with standaloneEnabled=false.
+	raw, err := zkclient.Dial(ours.Addr(), zkclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.AddAuth("digest", []byte("super:"+harness.SuperPassword)); err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := raw.Do(jute.OpReconfig, &jute.ReconfigRequest{LeavingServers: "2", NewMembers: new(""), CurConfigID: -1}, nil)
+	if err != nil || jute.Err(hdr.Err) != jute.ErrMarshallingError {
+		t.Fatalf("reconfig with newMembers \"\": %v %v, want MarshallingError", jute.Err(hdr.Err), err)
+	}
+
+	// Remove Apache's follower 2 (incrementally): it goes on as a non-voting follower.
+	st, err := c.IncrementalReconfig(nil, []string{"2"}, -1)
 	if err != nil {
 		t.Fatalf("remove server 2: %v", err)
 	}

@@ -21,6 +21,7 @@ type record struct {
 var prim = map[string][2]string{ // go type, codec method
 	"int": {"int32", "Int"}, "long": {"int64", "Long"}, "bool": {"bool", "Bool"},
 	"byte": {"byte", "Byte"}, "buffer": {"[]byte", "Buffer"}, "string": {"string", "String"},
+	"nstring":  {"*string", "NullString"}, // a string whose null (length -1) means something else than ""
 	"[]string": {"[]string", "Strings"},
 }
 

@@ -41,13 +41,13 @@ func fail(code jute.Err, format string, args ...any) *Error {
 
 // Next is the config req asks for, from last (the last config seen: the active one, as no reconfig may be in
 // progress), versioned with the request's zxid: PrepRequestProcessor's reconfig case from the request's strings
-// to its count of voters. An empty NewMembers means an incremental change (the wire's null and empty strings
-// are one to us).
+// to its count of voters. A null NewMembers means an incremental change; "" (what go-zookeeper sends with an
+// incremental one) is an empty membership, as to Apache.
 func Next(last *zoocfg.QuorumVerifier, req *jute.ReconfigRequest, zxid int64, o Options) (*zoocfg.QuorumVerifier, *Error) {
 	var next *zoocfg.QuorumVerifier
 	var err *Error
-	if req.NewMembers != "" {
-		next, err = nonIncremental(req.NewMembers, o)
+	if req.NewMembers != nil {
+		next, err = nonIncremental(*req.NewMembers, o)
 	} else {
 		next, err = incremental(last, req.JoiningServers, req.LeavingServers, o)
 	}

@@ -47,7 +47,7 @@ func TestNext(t *testing.T) {
 			want: "server.1=127.0.0.1:2888:3888:participant;0.0.0.0:2181\n" +
 				"server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182\n" +
 				"server.3=127.0.0.1:2890:3890:observer;0.0.0.0:2183\nversion=100000005"},
-		{name: "members", req: jute.ReconfigRequest{NewMembers: "server.1=127.0.0.1:2888:3888;2181,server.2=127.0.0.1:2889:3889;2182"},
+		{name: "members", req: jute.ReconfigRequest{NewMembers: new("server.1=127.0.0.1:2888:3888;2181,server.2=127.0.0.1:2889:3889;2182")},
 			want: "server.1=127.0.0.1:2888:3888:participant;0.0.0.0:2181\n" +
 				"server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182\nversion=100000005"},
 		{name: "too few voters", req: jute.ReconfigRequest{LeavingServers: "2,3"}, code: jute.ErrBadArguments},
@@ -59,9 +59,13 @@ func TestNext(t *testing.T) {
 		{name: "joiner without =", req: jute.ReconfigRequest{JoiningServers: "server.4"}, code: jute.ErrBadArguments},
 		{name: "joiner without client port", req: jute.ReconfigRequest{JoiningServers: "server.4=127.0.0.1:2891:3891"}, code: jute.ErrBadArguments},
 		{name: "joiner bad spec", req: jute.ReconfigRequest{JoiningServers: "server.4=127.0.0.1:2891;2184"}, code: jute.ErrBadArguments},
-		{name: "members unknown key", req: jute.ReconfigRequest{NewMembers: "server.1=127.0.0.1:2888:3888;2181,foo=bar"}, code: jute.ErrBadArguments},
-		{name: "members id not a number", req: jute.ReconfigRequest{NewMembers: "server.a=127.0.0.1:2888:3888;2181"}, code: jute.ErrMarshallingError},
-		{name: "members observers only", req: jute.ReconfigRequest{NewMembers: "server.1=127.0.0.1:2888:3888:observer;2181"}, code: jute.ErrMarshallingError},
+		{name: "members unknown key", req: jute.ReconfigRequest{NewMembers: new("server.1=127.0.0.1:2888:3888;2181,foo=bar")}, code: jute.ErrBadArguments},
+		{name: "members id not a number", req: jute.ReconfigRequest{NewMembers: new("server.a=127.0.0.1:2888:3888;2181")}, code: jute.ErrMarshallingError},
+		// go-zookeeper's incremental request sends newMembers "" (not null): to Apache an empty membership.
+		{name: "empty members", req: jute.ReconfigRequest{LeavingServers: "3", NewMembers: new("")}, code: jute.ErrBadArguments},
+		{name: "empty members without standaloneEnabled", req: jute.ReconfigRequest{LeavingServers: "3", NewMembers: new("")},
+			opts: func(o *Options) { o.StandaloneEnabled = false }, code: jute.ErrMarshallingError},
+		{name: "members observers only", req: jute.ReconfigRequest{NewMembers: new("server.1=127.0.0.1:2888:3888:observer;2181")}, code: jute.ErrMarshallingError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
