@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The .out files are what OpenJDK 17's java.util.Properties printed iterating the .cfg files (entrySet order),
+// The .want files are what OpenJDK 17's java.util.Properties printed iterating the .cfg files (entrySet order),
 // the order editStaticConfig writes zoo.cfg in.
 func TestJavaPropertiesOrder(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
@@ -21,7 +21,7 @@ func TestJavaPropertiesOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := os.ReadFile(filepath.Join("testdata", "javaorder", name+".out"))
+			want, err := os.ReadFile(filepath.Join("testdata", "javaorder", name+".want"))
 			if err != nil {
 				t.Fatal(err)
 			}
