@@ -191,6 +191,16 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	defer cancel()
 	go node.Run(ctx)
 	dyn := s.startReconfig(ctx, node, mgr)
+	var configNode func()
+	if dyn == nil {
+		// initConfigInZKDatabase: a quorum member's /zookeeper/config holds its config, reconfigEnabled or not.
+		configNode = func() {
+			if err := s.proc.SetConfigNode([]byte(q.ConfigText), q.ConfigVersion); err != nil {
+				s.log.Warn("cannot set /zookeeper/config", "err", err)
+			}
+		}
+		configNode()
+	}
 	updateVote := func() { s.updateElectionVote(ctx, node, snapDir) }
 	s.updateVote.Store(&updateVote)
 	defer s.updateVote.Store(nil)
@@ -241,7 +251,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			SyncLimit: q.SyncLimit, ConnectLimit: q.ConnectLimit, ConnectRetryDelay: q.ConnectRetryDelay,
 			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer,
 			ConfigVersion: view.version, Logger: s.log, Transport: q.Transport, Auth: q.Auth,
-			Reconfig: reconfigPeer(dyn)}, s.proc)
+			Reconfig: reconfigPeer(dyn), ConfigNode: configNode}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()
 		if ctx.Err() == nil {

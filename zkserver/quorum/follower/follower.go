@@ -52,6 +52,9 @@ type Config struct {
 	// Reconfig, with reconfigEnabled, is the server's configs: the configs the leader proposes and commits are
 	// recorded and activated there (nil: they are not).
 	Reconfig reconfig.Peer
+	// ConfigNode, without reconfiguration, puts our config back in /zookeeper/config once synced
+	// (initConfigInZKDatabase after Learner.syncWithLeader): a SNAP brought the leader's.
+	ConfigNode func()
 }
 
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
@@ -271,6 +274,9 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		}
 	}
 	if rd.Serving {
+		if f.cfg.ConfigNode != nil {
+			f.cfg.ConfigNode()
+		}
 		f.p.StartServing(f)
 		f.cfg.Logger.Info("synced with the leader: serving clients", "leader", f.cfg.LeaderAddr, "observer", f.cfg.Observer)
 	}
