@@ -244,10 +244,8 @@ func (s *Server) quorumView(dyn *dynConfig) quorumView {
 			version: q.ConfigVersion, observer: q.Observer}
 	}
 	qv, observer := dyn.snapshot()
-	_, last := dyn.Configs()
 	v := viewOf(qv)
 	v.observer = observer
-	v.text = last.String() // NEWLEADER's: the last config seen
 	return v
 }
 

@@ -56,7 +56,10 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 	ours := servers[oursID]
 	// Apache's member whose server line, like ours, gives no client address: its zoo.cfg keeps clientPort.
 	likeOurs := 4 - oursID
-	sameConfigEverywhere(t, servers, 0)
+	// ZOOKEEPER-1783: the first leader gives the initial config its NEWLEADER zxid as version, and everyone
+	// activates it (files included).
+	sameConfigEverywhere(t, servers, 1<<32)
+	sameDynamicFiles(t, servers, 1<<32, oursID, likeOurs)
 
 	m2 := en.members[2]
 	line := func(id int64) string { return fmt.Sprintf("server.%d=%s", id, en.members[id].line()) }

@@ -126,16 +126,20 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		recent = recent[:len(recent)-1]
 	}
 	r := &runner{cfg: cfg, p: p, ln: ln, conns: map[zab.ConnID]*conn{}, wake: make(chan struct{}, 1)}
-	configData := cfg.ConfigData
+	var lastSeen *zab.NewConfig
 	if cfg.Reconfig != nil {
-		// NEWLEADER carries the last config seen, so that learners complete a reconfig we have not committed.
-		_, last := cfg.Reconfig.Configs()
-		configData = []byte(last.String())
+		// NEWLEADER carries the last config seen, so that learners complete a reconfig we have not committed, and
+		// so do we.
+		if active, seen := cfg.Reconfig.Configs(); seen.Version > active.Version {
+			lastSeen = &zab.NewConfig{Quorum: reconfig.Verifier(seen), Version: seen.Version,
+				Data: []byte(seen.String()), KeepsLeader: keepsLeader(active, seen, cfg.MyID)}
+		}
 	}
 	r.core = zab.Lead(zab.LeaderConfig{MyID: cfg.MyID, Quorum: cfg.Quorum, AcceptedEpoch: cfg.AcceptedEpoch,
 		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: history{dir: cfg.LogDir},
-		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: configData,
-		ConfigVersion: cfg.ConfigVersion}, time.Now().UnixMilli())
+		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: cfg.ConfigData,
+		ConfigVersion: cfg.ConfigVersion, LastSeen: lastSeen, VersionInitialConfig: cfg.Reconfig != nil},
+		time.Now().UnixMilli())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -408,6 +412,13 @@ func (r *runner) apply(rd zab.LeaderReady) error {
 		r.cfg.Logger.Info("leading: a quorum is synced, serving clients", "epoch", r.core.Epoch())
 		if r.cfg.OnServing != nil {
 			r.cfg.OnServing()
+		}
+	}
+	if rd.LastSeen != nil {
+		if qv, err := r.cfg.Reconfig.ParseConfig(rd.LastSeen.Data); err != nil {
+			r.cfg.Logger.Error("new epoch's config does not parse", "err", err)
+		} else {
+			r.cfg.Reconfig.SetLastSeen(qv)
 		}
 	}
 	for _, a := range rd.Activated {

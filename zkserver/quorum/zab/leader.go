@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/zkafka/zkafka/jute"
@@ -46,6 +47,13 @@ type LeaderConfig struct {
 	ConfigData []byte
 	// ConfigVersion is our config's version; a learner with a later one is refused.
 	ConfigVersion int64
+	// LastSeen, with reconfiguration, is a config newer than the active one that a reconfig proposed and did not
+	// commit: NEWLEADER carries it, and once a quorum of it and of the active config acknowledged NEWLEADER we
+	// activate it (Leader.lead completing a reconfig).
+	LastSeen *NewConfig
+	// VersionInitialConfig, with reconfiguration, gives an initial config (version 0, none newer seen) the new
+	// epoch's first zxid as version, proposed with NEWLEADER and activated as LastSeen (ZOOKEEPER-1783).
+	VersionInitialConfig bool
 	// CommittedLogMax bounds the in-memory committed log (Apache's commitLogCount, 500).
 	CommittedLogMax int
 }
@@ -120,6 +128,8 @@ type LeaderReady struct {
 	Close      []ConnID
 	// Dropped says why each connection in Close ends (for the log).
 	Dropped []error
+	// LastSeen is a config proposed at the new epoch (ZOOKEEPER-1783's): the runtime records it as the last seen.
+	LastSeen *NewConfig
 	// Activated are the reconfigs committed, in order, each right after its Committed: the runtime makes the
 	// config the active one (before Send: COMMITANDACTIVATE goes out after).
 	Activated []Activation
@@ -235,7 +245,7 @@ func Lead(cfg LeaderConfig, nowMs int64) *Leader {
 		newLeader: map[int64]bool{}, conns: map[ConnID]*learnerConn{}, tickSkip: true,
 		pendingSyncs: map[int64][]ConnID{}, lastCommitted: cfg.LastZxid, lastProposed: cfg.LastZxid,
 		selfAcked: cfg.LastZxid, committedLog: slices.Clone(cfg.CommittedLog), quorum: cfg.Quorum,
-		configVersion: cfg.ConfigVersion, configData: cfg.ConfigData}
+		configVersion: cfg.ConfigVersion, configData: cfg.ConfigData, pending: cfg.LastSeen}
 	l.deadline = nowMs + l.initTimeout()
 	l.proposeEpoch(cfg.MyID, cfg.AcceptedEpoch)
 	return l
@@ -320,6 +330,12 @@ func (l *Leader) advance(r *LeaderReady) {
 		l.newZxid = l.epoch << 32
 		l.lastProposed = max(l.lastProposed, l.newZxid)
 		r.AcceptedEpoch = l.epoch
+		if l.cfg.VersionInitialConfig && l.configVersion == 0 && l.pending == nil {
+			// Before any NEWLEADER is built: the initial config, established now, outranks unestablished ones.
+			l.pending = &NewConfig{Quorum: l.quorum, Version: l.newZxid, Data: withVersion(l.configData, l.newZxid),
+				KeepsLeader: true}
+			r.LastSeen = l.pending
+		}
 		l.deadline = l.now + l.initTimeout()
 		// The leader's own ACKEPOCH: its state summary is the one learners are compared with.
 		if l.cfg.CurrentEpoch != -1 {
@@ -342,9 +358,13 @@ func (l *Leader) advance(r *LeaderReady) {
 			}
 		}
 	}
-	if l.phase == leaderSync && l.cfg.Quorum.ContainsQuorum(l.newLeader) {
+	if l.phase == leaderSync && l.quorum.ContainsQuorum(l.newLeader) &&
+		(l.pending == nil || l.pending.Quorum.ContainsQuorum(l.newLeader)) {
 		l.phase = leaderBroadcast
 		r.Start = true
+		if l.pending != nil {
+			l.activate(l.pending, l.newLeaderDesignated(), r)
+		}
 		for _, c := range l.sortedConns() {
 			if c.state == connStartWait {
 				l.upToDate(c, r)
@@ -624,7 +644,9 @@ func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
 	c.ackDeadline = l.tick + int64(l.cfg.SyncLimit)
 	c.acked = max(c.acked, c.syncedTo)
 	c.state = connStartWait
-	if l.phase == leaderSync && p.Zxid == l.newZxid && !c.observer && l.cfg.Quorum.IsVoter(c.sid) {
+	// Proposal.addAck: a voter of the active config or of the one NEWLEADER carries.
+	if l.phase == leaderSync && p.Zxid == l.newZxid && !c.observer &&
+		(l.quorum.IsVoter(c.sid) || l.pending != nil && l.pending.Quorum.IsVoter(c.sid)) {
 		l.newLeader[c.sid] = true
 	}
 	if l.phase == leaderBroadcast {
@@ -817,6 +839,32 @@ func (l *Leader) designatedLeader(p proposal) int64 {
 		}
 	}
 	return best
+}
+
+// newLeaderDesignated is getDesignatedLeader for the config NEWLEADER carried: us when we keep our vote in it,
+// otherwise the lowest of its voters that acknowledged NEWLEADER.
+func (l *Leader) newLeaderDesignated() int64 {
+	if l.pending.KeepsLeader {
+		return l.cfg.MyID
+	}
+	best := l.cfg.MyID
+	for sid := range l.newLeader {
+		if sid != l.cfg.MyID && l.pending.Quorum.IsVoter(sid) && (best == l.cfg.MyID || sid < best) {
+			best = sid
+		}
+	}
+	return best
+}
+
+// withVersion is config text (QuorumVerifier.toString: server lines, then version=<hex>) with another version.
+func withVersion(text []byte, version int64) []byte {
+	s := string(text)
+	if i := strings.LastIndex(s, "version="); i == 0 || i > 0 && s[i-1] == '\n' {
+		s = s[:i]
+	} else if s != "" && !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	return []byte(s + "version=" + strconv.FormatInt(version, 16))
 }
 
 // Sync answers a learner's sync request once every proposal before it is committed (Leader.processSync). The

@@ -63,6 +63,7 @@ type sim struct {
 	shutdown  error
 	closed    []ConnID
 	activated []Activation
+	lastSeen  []*NewConfig
 }
 
 func newSim(t *testing.T, cfg LeaderConfig) *sim {
@@ -104,6 +105,9 @@ func (s *sim) apply(r LeaderReady) {
 		s.shutdown = r.Shutdown
 	}
 	s.activated = append(s.activated, r.Activated...)
+	if r.LastSeen != nil {
+		s.lastSeen = append(s.lastSeen, r.LastSeen)
+	}
 	s.closed = append(s.closed, r.Close...)
 	for _, id := range r.SnapshotFor {
 		defer func() { s.apply(s.l.SnapshotTaken(id, s.l.lastCommitted)) }()

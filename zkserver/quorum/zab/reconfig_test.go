@@ -127,3 +127,76 @@ func TestDesignatedLeader(t *testing.T) {
 		t.Fatalf("designated %d when we stay a voter, want us", d)
 	}
 }
+
+// ZOOKEEPER-1783: with reconfiguration, an initial config (version 0) gets the new epoch's first zxid as version.
+// NEWLEADER carries it; once a quorum acknowledged NEWLEADER the leader activates it (keeping the lead) and the
+// learners do at UPTODATE. A config already versioned is left as it is.
+func TestLeaderVersionsInitialConfig(t *testing.T) {
+	const initial = "server.1=a\nserver.2=b\nserver.3=c\nversion=0"
+	const versioned = "server.1=a\nserver.2=b\nserver.3=c\nversion=200000000"
+	cfg := cfg3(1<<32|5, txnsBetween(1, 1, 5))
+	cfg.ConfigData, cfg.VersionInitialConfig = []byte(initial), true
+	s := newSim(t, cfg)
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	if len(s.lastSeen) != 1 || string(s.lastSeen[0].Data) != versioned || s.lastSeen[0].Version != 2<<32 {
+		t.Fatalf("leader's last seen %+v, want %q", s.lastSeen, versioned)
+	}
+	if string(f2.lastSeen) != versioned {
+		t.Fatalf("NEWLEADER's config %q, want %q", f2.lastSeen, versioned)
+	}
+	if !s.started || len(s.activated) != 1 || s.activated[0].Zxid != 2<<32 || s.activated[0].Designated != 1 ||
+		string(s.activated[0].Config.Data) != versioned {
+		t.Fatalf("started %v, leader activations %+v", s.started, s.activated)
+	}
+	if len(f2.activated) != 1 || string(f2.activated[0].Config) != versioned {
+		t.Fatalf("follower activations %+v", f2.activated)
+	}
+	// Committing goes on with the config activated.
+	s.apply(s.l.Propose([]Txn{txnAt(2<<32 | 1)}, s.now))
+	s.apply(s.l.Durable(2<<32 | 1))
+	if s.committed != 2<<32|1 {
+		t.Fatalf("committed %#x", s.committed)
+	}
+
+	cfg.ConfigData, cfg.ConfigVersion = []byte(versioned), 2<<32
+	s = newSim(t, cfg)
+	f2 = s.join(1, 2, 1, 1, 1<<32|5)
+	if len(s.lastSeen) != 0 || len(s.activated) != 0 || string(f2.lastSeen) != versioned {
+		t.Fatalf("versioned config: last seen %+v, activated %+v, NEWLEADER's %q", s.lastSeen, s.activated, f2.lastSeen)
+	}
+}
+
+func TestWithVersion(t *testing.T) {
+	for in, want := range map[string]string{
+		"server.1=a\nversion=0": "server.1=a\nversion=10", "version=0": "version=10",
+		"server.1=a\n": "server.1=a\nversion=10", "server.1=a": "server.1=a\nversion=10",
+	} {
+		if got := string(withVersion([]byte(in), 16)); got != want {
+			t.Errorf("withVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A leader that finds a reconfig proposed and not committed (its last seen config is newer than the active one)
+// sends it with NEWLEADER, starts once a quorum of both configs acknowledged NEWLEADER, and activates it.
+func TestLeaderCompletesPendingReconfig(t *testing.T) {
+	const pending = "server.1=a\nserver.2=b\nserver.3=c\nserver.4=d\nversion=100000003"
+	cfg := cfg3(1<<32|5, txnsBetween(1, 1, 5))
+	cfg.ConfigVersion, cfg.VersionInitialConfig = 1<<32, true
+	cfg.LastSeen = &NewConfig{Quorum: votersOf{1, 2, 3, 4}, Version: 1<<32 | 3, Data: []byte(pending), KeepsLeader: true}
+	s := newSim(t, cfg)
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	if string(f2.lastSeen) != pending {
+		t.Fatalf("NEWLEADER's config %q", f2.lastSeen)
+	}
+	if s.started || len(s.activated) != 0 {
+		t.Fatalf("started with 1 and 2, 2 of the pending config's 4 voters")
+	}
+	s.join(2, 4, 1, 1, 1<<32|5)
+	if !s.started || len(s.activated) != 1 || s.activated[0].Zxid != 1<<32|3 || s.activated[0].Designated != 1 {
+		t.Fatalf("started %v, activations %+v", s.started, s.activated)
+	}
+	if len(s.lastSeen) != 0 {
+		t.Fatalf("a config proposed at the new epoch beside a pending one: %+v", s.lastSeen)
+	}
+}
