@@ -212,10 +212,18 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			return
 		}
 		start := time.Now()
-		ro := s.armReadOnly()
-		v, err := node.Look(ctx, s.proc.LastZxid(), current)
-		s.disarmReadOnly(ro)
-		if err != nil {
+		var v election.Vote
+		if lead, ok := dyn.takeDesignated(); ok {
+			// A reconfig committed with another leader designated: we go to it without an election.
+			zxid := s.proc.LastZxid()
+			_ = node.Do(ctx, func(e *election.Election) { v = e.Designate(lead, zxid) })
+			s.log.Info("going to the leader the reconfig designated, without an election", "leader", lead)
+		} else {
+			ro := s.armReadOnly()
+			v, err = node.Look(ctx, s.proc.LastZxid(), current)
+			s.disarmReadOnly(ro)
+		}
+		if err != nil || ctx.Err() != nil {
 			return
 		}
 		view := s.quorumView(dyn)

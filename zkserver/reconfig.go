@@ -34,6 +34,9 @@ type dynConfig struct {
 	active, last *zoocfg.QuorumVerifier
 	observer     bool  // our learner type
 	leader       int64 // our current vote's leader
+	// designated is updateVote's reconfigFlag: a committed reconfig named another leader than ours, whom we go
+	// to without an election (QuorumPeer.updateServerState).
+	designated bool
 }
 
 func (d *dynConfig) Configs() (active, lastSeen *zoocfg.QuorumVerifier) {
@@ -111,17 +114,32 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 		leaderChange = designated != d.leader
 		if leaderChange {
 			d.log.Warn("Suggested leader", "sid", designated)
-			d.leader = designated
+			d.leader, d.designated = designated, true
 		}
 	} else {
 		was, ok1 := voterServer(prev, d.leader)
 		now, ok2 := voterServer(qv, d.leader)
 		leaderChange = !ok1 || !ok2 || was.Host() != now.Host() || was.QuorumPort() != now.QuorumPort()
+		d.designated = false // no designated leader: an election
 	}
 	d.mu.Unlock()
 	d.setNode(qv)
 	d.changed(qv)
 	return roleChange || leaderChange
+}
+
+// takeDesignated is updateServerState with reconfigFlag set: the leader a committed reconfig designated, once.
+func (d *dynConfig) takeDesignated() (int64, bool) {
+	if d == nil {
+		return 0, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.designated {
+		return 0, false
+	}
+	d.designated = false
+	return d.leader, true
 }
 
 // updateLearnerType: an observer in qv observes, a voter votes, a server left out is a non-voting participant.

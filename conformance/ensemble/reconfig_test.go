@@ -132,6 +132,27 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 		}
 		return nil
 	})
+
+	// Remove the leader, server 3 (ours, or Apache's): it designates server 1, the lowest voter left that
+	// acknowledged, which takes over without an election (an election would pick server 2, the higher id of two
+	// equal histories), server 2 following it; server 3 goes on as a non-voting follower of server 1.
+	c2, _ := connect(t, servers[2].Addr())
+	if err := c2.AddAuth("digest", []byte("super:"+harness.SuperPassword)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.IncrementalReconfig(nil, []string{"3"}, -1); err != nil && !errors.Is(err, zk.ErrConnectionClosed) {
+		t.Fatalf("remove the leader: %v", err)
+	}
+	eventually(t, "server 1 leads the others", func() error {
+		if m1, m2, m3 := mode(t, servers[1]), mode(t, servers[2]), mode(t, servers[3]); m1 != "leader" ||
+			m2 != "follower" || m3 != "follower" {
+			return fmt.Errorf("modes: 1 %s, 2 %s, 3 %s", m1, m2, m3)
+		}
+		return nil
+	})
+	if text := sameConfigEverywhere(t, servers, 0); strings.Contains(text, "server.3=") {
+		t.Fatalf("server 3 still in %q", text)
+	}
 }
 
 // sameConfigEverywhere waits until every server's /zookeeper/config holds one text whose version is version (0:

@@ -363,6 +363,13 @@ func (e *Election) agreeing(votes map[int64]Vote, v Vote) bool {
 	return e.cfg.Verifier.ContainsQuorum(set)
 }
 
+// Designate settles on the leader a committed reconfig designated, without a round (QuorumPeer.updateVote, then
+// updateServerState): the vote Apache makes of it, Vote(id, zxid), has no epochs (-1) until the sync sets one.
+func (e *Election) Designate(leader, zxid int64) Vote {
+	e.decide(leader, zxid, -1, -1)
+	return e.current
+}
+
 func (e *Election) decide(leader, zxid, electionEpoch, peerEpoch int64) {
 	switch {
 	case leader == e.cfg.MyID:

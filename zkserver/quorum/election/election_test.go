@@ -26,3 +26,28 @@ func TestNotificationsBeforeFirstRound(t *testing.T) {
 		t.Fatalf("decided %+v %v %v", v, ok, e.State())
 	}
 }
+
+// A leader a committed reconfig designated is taken without a round; looking peers are answered with it, its
+// epochs -1 as Apache's Vote(id, zxid) has them.
+func TestDesignate(t *testing.T) {
+	now := time.Unix(0, 0)
+	e := New(Config{MyID: 1, Verifier: NewMajority([]int64{1, 2, 3}), ConfigText: []byte("version=0")})
+	e.Look(0, 0, now)
+	e.Receive(2, Notification{State: Looking, Leader: 3, Zxid: 5, ElectionEpoch: 1, Version: 2}, now)
+	e.Receive(3, Notification{State: Looking, Leader: 3, Zxid: 5, ElectionEpoch: 1, Version: 2}, now)
+	e.Tick(now.Add(DefaultFinalizeWait))
+	if v, ok := e.Decided(); !ok || v.Leader != 3 {
+		t.Fatalf("decided %+v %v", v, ok)
+	}
+	for leader, state := range map[int64]State{2: Following, 1: Leading} {
+		v := e.Designate(leader, 9)
+		if got, ok := e.Decided(); !ok || got != v || v.Leader != leader || v.Zxid != 9 || v.ElectionEpoch != -1 ||
+			v.PeerEpoch != -1 || e.State() != state {
+			t.Fatalf("designated %d: %+v (decided %+v %v), state %v", leader, v, got, ok, e.State())
+		}
+		out := e.Receive(3, Notification{State: Looking, Leader: 3, Zxid: 5, ElectionEpoch: 2, Version: 2}, now)
+		if len(out) != 1 || out[0].Notification.Leader != leader || out[0].Notification.State != state {
+			t.Fatalf("answer to a looking peer: %+v", out)
+		}
+	}
+}
