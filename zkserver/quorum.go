@@ -191,6 +191,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	defer cancel()
 	go node.Run(ctx)
 	dyn := s.startReconfig(ctx, node, mgr)
+	s.dyn.Store(dyn)
 	var configNode func()
 	if dyn == nil {
 		// initConfigInZKDatabase: a quorum member's /zookeeper/config holds its config, reconfigEnabled or not.

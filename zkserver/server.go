@@ -88,6 +88,8 @@ type Server struct {
 	// updateVote, set while the quorum loop runs, gives the election's vote the current epoch (see
 	// updateElectionVote).
 	updateVote atomic.Pointer[func()]
+	// dyn is the quorum's configs with reconfigEnabled (nil otherwise), for conf.
+	dyn atomic.Pointer[dynConfig]
 
 	mu       sync.Mutex
 	closers  []func() error

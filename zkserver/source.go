@@ -232,7 +232,7 @@ func (x source) Conf() []admin.KV {
 	if a := x.s.SecureAddr(); a != nil {
 		_, securePort, _ = splitPort(a.String())
 	}
-	return []admin.KV{
+	kvs := []admin.KV{
 		{Key: "clientPort", Value: port},
 		{Key: "secureClientPort", Value: securePort},
 		{Key: "dataDir", Value: filepath.Join(c.DataDir, "version-2")},
@@ -247,6 +247,53 @@ func (x source) Conf() []admin.KV {
 		// Apache prints 0 for a standalone server.
 		{Key: "serverId", Value: "0"},
 	}
+	q := c.Quorum
+	if q == nil || !x.quorumServing() {
+		return kvs
+	}
+	// A quorum member's (QuorumZooKeeperServer and ReadOnlyZooKeeperServer.dumpConf): its id, then its peer keys.
+	kvs[len(kvs)-1].Value = strconv.FormatInt(q.MyID, 10)
+	_, electionPort, _ := splitPort(q.ElectionListen)
+	_, quorumPort, _ := splitPort(q.QuorumListen)
+	peerType := "0" // LearnerType.PARTICIPANT's ordinal
+	if x.observer() {
+		peerType = "1"
+	}
+	return append(kvs, admin.KV{Key: "initLimit", Value: strconv.Itoa(q.InitLimit)},
+		admin.KV{Key: "syncLimit", Value: strconv.Itoa(q.SyncLimit)}, admin.KV{Key: "electionAlg", Value: "3"},
+		admin.KV{Key: "electionPort", Value: electionPort}, admin.KV{Key: "quorumPort", Value: quorumPort},
+		admin.KV{Key: "peerType", Value: peerType})
+}
+
+// quorumServing: a quorum member serving as leader, follower, observer or read-only server.
+func (x source) quorumServing() bool {
+	switch x.s.state.Load().(string) {
+	case "leader", "follower", "observer":
+		return true
+	}
+	return x.s.proc.ReadOnly()
+}
+
+// observer is our learner type: peerType, or what the last reconfig made us.
+func (x source) observer() bool {
+	if d := x.s.dyn.Load(); d != nil {
+		_, observer := d.snapshot()
+		return observer
+	}
+	return x.s.cfg.Quorum.Observer
+}
+
+// Membership is the active quorum config (QuorumVerifier.toString), on a member that serves read-write.
+func (x source) Membership() string {
+	q := x.s.cfg.Quorum
+	if q == nil || !x.quorumServing() || x.s.proc.ReadOnly() {
+		return ""
+	}
+	if d := x.s.dyn.Load(); d != nil {
+		active, _ := d.Configs()
+		return active.String()
+	}
+	return q.ConfigText
 }
 
 func (x source) Env() []admin.KV {

@@ -74,6 +74,7 @@ func (f *fakeSource) ReadOnly() bool                { return f.readOnly }
 func (f *fakeSource) TraceMask() int64              { return f.mask }
 func (f *fakeSource) SetTraceMask(m int64)          { f.mask = m }
 func (f *fakeSource) ServerMetrics() map[string]any { return f.extra }
+func (f *fakeSource) Membership() string            { return "" }
 func (f *fakeSource) Conf() []KV {
 	return []KV{
 		{"clientPort", "21811"}, {"secureClientPort", "-1"}, {"dataDir", "/tmp/zk/version-2"},

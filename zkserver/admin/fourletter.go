@@ -127,6 +127,10 @@ func FourLetter(src Source, opt Options, word string, arg int64) (out string, kn
 			b.WriteByte('\n')
 		case "conf":
 			writeKVs(&b, src.Conf())
+			if m := src.Membership(); m != "" {
+				b.WriteString("membership: \n")
+				b.WriteString(m)
+			}
 		case "crst":
 			src.ResetConnectionStats()
 			b.WriteString("Connection stats reset.\n")

@@ -32,6 +32,9 @@ type KV struct{ Key, Value string }
 
 // Source is what the server tells the operations surface.
 type Source interface {
+	// Membership is the quorum config a quorum member's conf prints after its keys (QuorumZooKeeperServer's
+	// "membership:" part); empty standalone and read-only.
+	Membership() string
 	Version() string     // full version string, e.g. "3.8.0-zkafka, built on 2026-11-22 02:55 UTC"
 	ServerState() string // "standalone"
 	ServerID() int64
