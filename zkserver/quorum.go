@@ -72,6 +72,9 @@ type QuorumConfig struct {
 	ReconfigEnabled bool
 	Initial         *zoocfg.QuorumVerifier
 	ConfigFile      string
+	// BackupConfig: reconfigEnabled with the members in zoo.cfg itself (no dynamicConfigFile), which the first
+	// activation rewrites, so zoo.cfg is copied to zoo.cfg.bak at start (QuorumPeerConfig.backupOldConfig).
+	BackupConfig bool
 }
 
 // Member is one server of the ensemble: its quorum and election addresses (host:port).
@@ -96,7 +99,7 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled,
 		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled, StandaloneEnabled: zc.StandaloneEnabled,
 		MultiAddress: zc.MultiAddressEnabled, ReconfigEnabled: zc.ReconfigEnabled, Initial: zc.QuorumVerifier(),
-		ConfigFile: zc.Path}
+		ConfigFile: zc.Path, BackupConfig: zc.ReconfigEnabled && zc.DynamicConfigFile == "" && zc.Path != ""}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{

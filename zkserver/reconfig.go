@@ -220,6 +220,15 @@ func editStaticConfig(configFile, dynFile string, eraseClientPort bool) error {
 	return writeAtomic(configFile, []byte(zoocfg.EditedStaticConfig(props, canonical, eraseClientPort)))
 }
 
+// backupConfig copies zoo.cfg to zoo.cfg.bak, replacing an older copy.
+func backupConfig(configFile string) error {
+	data, err := os.ReadFile(configFile)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(configFile+".bak", data)
+}
+
 // writeAtomic is AtomicFileWritingIdiom: a temporary file beside path, synced, then renamed over it.
 func writeAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
@@ -309,6 +318,11 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		go func() {
 			_ = node.Do(ctx, func(e *election.Election) { e.Reconfigure(v.verifier, []byte(v.text), observer) })
 		}()
+	}
+	if q.BackupConfig {
+		if err := backupConfig(q.ConfigFile); err != nil {
+			s.log.Warn("cannot back up the static config", "file", q.ConfigFile, "err", err)
+		}
 	}
 	d.setNode(q.Initial)
 	_ = node.Do(ctx, func(e *election.Election) {

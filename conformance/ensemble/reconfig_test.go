@@ -60,6 +60,13 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 	// activates it (files included).
 	sameConfigEverywhere(t, servers, 1<<32)
 	sameDynamicFiles(t, servers, 1<<32, oursID, likeOurs)
+	// Each zoo.cfg, rewritten, was copied first as it was started with (its server lines in it).
+	for id, s := range servers {
+		bak, err := os.ReadFile(filepath.Join(s.Dir(), "zoo.cfg.bak"))
+		if err != nil || !strings.Contains(string(bak), "server.1=") || strings.Contains(string(bak), "dynamicConfigFile") {
+			t.Errorf("server %d (%s) zoo.cfg.bak: %v\n%s", id, s.Kind(), err, bak)
+		}
+	}
 
 	m2 := en.members[2]
 	line := func(id int64) string { return fmt.Sprintf("server.%d=%s", id, en.members[id].line()) }
