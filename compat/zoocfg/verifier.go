@@ -47,21 +47,15 @@ func (q *QuorumVerifier) Server(sid int64) (Server, bool) {
 }
 
 // Voters are the participants' ids, ascending (getVotingMembers).
-func (q *QuorumVerifier) Voters() []int64 {
-	var ids []int64
-	for _, s := range q.Servers {
-		if s.Role == RoleParticipant {
-			ids = append(ids, s.ID)
-		}
-	}
-	return ids
-}
+func (q *QuorumVerifier) Voters() []int64 { return q.ids(RoleParticipant) }
 
 // Observers are the observers' ids, ascending (getObservingMembers).
-func (q *QuorumVerifier) Observers() []int64 {
+func (q *QuorumVerifier) Observers() []int64 { return q.ids(RoleObserver) }
+
+func (q *QuorumVerifier) ids(role Role) []int64 {
 	var ids []int64
 	for _, s := range q.Servers {
-		if s.Role == RoleObserver {
+		if s.Role == role {
 			ids = append(ids, s.ID)
 		}
 	}

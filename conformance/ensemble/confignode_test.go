@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
 	"github.com/zkafka/zkafka/conformance/harness"
 )
 
@@ -35,25 +33,14 @@ func TestConfigNodeInQuorumMode(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			type node struct {
-				data                       string
-				mzxid, czxid, pzxid        int64
-				version, cversion, aclVers int32
-			}
 			eventually(t, "the same /zookeeper/config everywhere", func() error {
-				got := map[node][]string{}
-				for id, s := range servers {
-					c, _, err := zk.Connect([]string{s.Addr()}, 5*time.Second, zk.WithLogInfo(false))
-					if err != nil {
-						return err
-					}
-					data, st, err := c.Get("/zookeeper/config")
-					c.Close()
-					if err != nil {
-						return fmt.Errorf("server %d: %w", id, err)
-					}
-					n := node{string(data), st.Mzxid, st.Czxid, st.Pzxid, st.Version, st.Cversion, st.Aversion}
-					got[n] = append(got[n], fmt.Sprintf("%d (%s)", id, s.Kind()))
+				nodes, err := configNodes(servers)
+				if err != nil {
+					return err
+				}
+				got := map[configNode][]string{}
+				for id, n := range nodes {
+					got[n] = append(got[n], fmt.Sprintf("%d (%s)", id, servers[id].Kind()))
 				}
 				if len(got) != 1 {
 					return fmt.Errorf("differ: %+v", got)

@@ -162,24 +162,44 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 	}
 }
 
+// configNode is what a server answers for /zookeeper/config: its data and the stat fields of its own.
+type configNode struct {
+	data                       string
+	mzxid, czxid, pzxid        int64
+	version, cversion, aclVers int32
+}
+
+// configNodes reads /zookeeper/config on every server.
+func configNodes(servers map[int64]*harness.Server) (map[int64]configNode, error) {
+	nodes := map[int64]configNode{}
+	for id, s := range servers {
+		c, _, err := zk.Connect([]string{s.Addr()}, 5*time.Second, zk.WithLogInfo(false))
+		if err != nil {
+			return nil, err
+		}
+		data, st, err := c.Get("/zookeeper/config")
+		c.Close()
+		if err != nil {
+			return nil, fmt.Errorf("server %d: %w", id, err)
+		}
+		nodes[id] = configNode{string(data), st.Mzxid, st.Czxid, st.Pzxid, st.Version, st.Cversion, st.Aversion}
+	}
+	return nodes, nil
+}
+
 // sameConfigEverywhere waits until every server's /zookeeper/config holds one text whose version is version (0:
 // whatever it is) and returns it.
 func sameConfigEverywhere(t *testing.T, servers map[int64]*harness.Server, version int64) string {
 	t.Helper()
 	var text string
 	eventually(t, "the same /zookeeper/config on every server", func() error {
+		nodes, err := configNodes(servers)
+		if err != nil {
+			return err
+		}
 		texts := map[string][]int64{}
-		for id, s := range servers {
-			c, _, err := zk.Connect([]string{s.Addr()}, 5*time.Second, zk.WithLogInfo(false))
-			if err != nil {
-				return err
-			}
-			data, _, err := c.Get("/zookeeper/config")
-			c.Close()
-			if err != nil {
-				return fmt.Errorf("server %d: %w", id, err)
-			}
-			texts[string(data)] = append(texts[string(data)], id)
+		for id, n := range nodes {
+			texts[n.data] = append(texts[n.data], id)
 		}
 		if len(texts) != 1 {
 			return fmt.Errorf("texts differ: %v", texts)
