@@ -198,11 +198,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	var configNode func()
 	if dyn == nil {
 		// initConfigInZKDatabase: a quorum member's /zookeeper/config holds its config, reconfigEnabled or not.
-		configNode = func() {
-			if err := s.proc.SetConfigNode([]byte(q.ConfigText), q.ConfigVersion); err != nil {
-				s.log.Warn("cannot set /zookeeper/config", "err", err)
-			}
-		}
+		configNode = func() { s.setConfigNode(q.ConfigText, q.ConfigVersion) }
 		configNode()
 	}
 	updateVote := func() { s.updateElectionVote(ctx, node, snapDir) }

@@ -300,11 +300,7 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 	d := &dynConfig{myID: q.MyID, configFile: q.ConfigFile, standaloneEnabled: q.StandaloneEnabled,
 		multiAddress: q.MultiAddress, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
 		leader: -1}
-	d.setNode = func(qv *zoocfg.QuorumVerifier) {
-		if err := s.proc.SetConfigNode([]byte(qv.String()), qv.Version); err != nil {
-			s.log.Warn("cannot set /zookeeper/config", "err", err)
-		}
-	}
+	d.setNode = func(qv *zoocfg.QuorumVerifier) { s.setConfigNode(qv.String(), qv.Version) }
 	d.changed = func(qv *zoocfg.QuorumVerifier) {
 		s.log.Warn("Restarting Leader Election", "config_version", fmt.Sprintf("%x", qv.Version))
 		v := viewOf(qv)
@@ -340,6 +336,13 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		})
 	})
 	return d
+}
+
+// setConfigNode is initConfigInZKDatabase: /zookeeper/config holds a quorum member's config.
+func (s *Server) setConfigNode(text string, version int64) {
+	if err := s.proc.SetConfigNode([]byte(text), version); err != nil {
+		s.log.Warn("cannot set /zookeeper/config", "err", err)
+	}
 }
 
 // reconfigPeer is dyn as the runtimes take it (a nil interface without reconfiguration).
