@@ -27,11 +27,7 @@ func TestConfigNodeInQuorumMode(t *testing.T) {
 			if oursLead {
 				servers[3], servers[1], servers[2] = en.oursLeadingApache(t, ctx)
 			} else {
-				servers[2], servers[3] = en.apacheQuorum(t, ctx)
-				servers[1] = en.start(t, harness.ZKServer, 1, "")
-				if err := servers[1].WaitServing(ctx); err != nil {
-					t.Fatal(err)
-				}
+				servers[1], servers[2], servers[3] = en.oursFollowingApache(t, ctx)
 			}
 			eventually(t, "the same /zookeeper/config everywhere", func() error {
 				nodes, err := configNodes(servers)

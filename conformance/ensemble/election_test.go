@@ -144,11 +144,7 @@ func (en *ensemble) apacheQuorum(t *testing.T, ctx context.Context) (a2, a3 *har
 	t.Helper()
 	a2 = en.startApache(t, 2)
 	a3 = en.startApache(t, 3)
-	for _, s := range []*harness.Server{a2, a3} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a2, a3)
 	if m2, m3 := mode(t, a2), mode(t, a3); m2 != "follower" || m3 != "leader" {
 		t.Fatalf("Apache modes: 2 %s, 3 %s", m2, m3)
 	}
@@ -230,11 +226,7 @@ func TestApacheServersElectOurs(t *testing.T) {
 		t.Error("Apache server 1 logged no vote of ours for server 3")
 	}
 	stopOurs()
-	for _, s := range []*harness.Server{a1, a2} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, a2)
 	if m1, m2 := mode(t, a1), mode(t, a2); m1 != "follower" || m2 != "leader" {
 		t.Fatalf("after ours stopped: 1 %s, 2 %s", m1, m2)
 	}

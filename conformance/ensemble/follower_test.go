@@ -38,6 +38,16 @@ func connect(t *testing.T, addr string) (*zk.Conn, <-chan zk.Event) {
 
 // eventually retries f for a few seconds: a write acknowledged by one server is applied by another when the
 // leader's commit reaches it.
+// waitServing waits until each server serves clients.
+func waitServing(t *testing.T, ctx context.Context, servers ...*harness.Server) {
+	t.Helper()
+	for _, s := range servers {
+		if err := s.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -126,11 +136,7 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 	en := newEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	a2, a3 := en.apacheQuorum(t, ctx)
-	ours := en.start(t, harness.ZKServer, 1, "")
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ours, a2, a3 := en.oursFollowingApache(t, ctx)
 	if m := mode(t, ours); m != "follower" {
 		t.Fatalf("our mode %q", m)
 	}
@@ -189,9 +195,7 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 	if err := a3.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if err := a2.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, a2)
 	eventually(t, "ours serving again", func() error {
 		if m := mode(t, ours); m != "follower" {
 			return errors.New("mode " + m)
@@ -234,9 +238,7 @@ func TestReplaceApacheServerInPlace(t *testing.T) {
 	// alone, which would then lead.
 	a2, a3 := en.apacheQuorum(t, ctx)
 	a1 := en.startApache(t, 1)
-	if err := a1.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, a1)
 	if m := mode(t, a1); m != "follower" {
 		t.Fatalf("Apache server 1: %s", m)
 	}
@@ -257,9 +259,7 @@ func TestReplaceApacheServerInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	ours := en.start(t, harness.ZKServer, 1, a1.Dir())
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	check := func(want ...string) {
 		t.Helper()
 		c1, _ := connect(t, ours.Addr())
@@ -310,9 +310,7 @@ func TestReplaceApacheServerInPlace(t *testing.T) {
 	if err := ours.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	var want []string
 	for i := range 100 {
 		want = append(want, fmt.Sprintf("/load%03d", i))

@@ -151,9 +151,7 @@ func TestZKServerLeadsApacheFollowers(t *testing.T) {
 	if err := ours.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	if m := mode(t, ours); m != "follower" {
 		t.Fatalf("ours after its restart: %s", m)
 	}
@@ -175,15 +173,20 @@ func (en *ensemble) oursLeadingApache(t *testing.T, ctx context.Context) (ours, 
 	ours = en.start(t, harness.ZKServer, 3, "")
 	a1 = en.startApache(t, 1)
 	a2 = en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2, ours} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, a2, ours)
 	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "follower" || m3 != "leader" {
 		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
 	}
 	return ours, a1, a2
+}
+
+// oursFollowingApache starts Apache's servers 2 and 3, which elect 3, then ours as server 1, which follows.
+func (en *ensemble) oursFollowingApache(t *testing.T, ctx context.Context) (ours, a2, a3 *harness.Server) {
+	t.Helper()
+	a2, a3 = en.apacheQuorum(t, ctx)
+	ours = en.start(t, harness.ZKServer, 1, "")
+	waitServing(t, ctx, ours)
+	return ours, a2, a3
 }
 
 // Three bin/zkservers and a bin/zkserver observer make an ensemble of their own: server 3 leads, writes through
@@ -201,9 +204,7 @@ func TestZKServerEnsemble(t *testing.T) {
 		srv[id] = en.start(t, harness.ZKServer, id, "")
 	}
 	for id := 1; id <= 4; id++ {
-		if err := srv[id].WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitServing(t, ctx, srv[id])
 	}
 	if m1, m2, m3, m4 := mode(t, srv[1]), mode(t, srv[2]), mode(t, srv[3]), mode(t, srv[4]); m1 != "follower" ||
 		m2 != "follower" || m3 != "leader" || m4 != "observer" {
@@ -283,9 +284,7 @@ func TestZKServerEnsemble(t *testing.T) {
 	if err := srv[3].Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv[3].WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, srv[3])
 	c3, _ := connect(t, srv[3].Addr())
 	if _, err := c3.Sync("/"); err != nil {
 		t.Fatal(err)
@@ -321,15 +320,9 @@ func TestZKServerLeadsApacheObserver(t *testing.T) {
 	defer cancel()
 	ours := en.start(t, harness.ZKServer, 3, "")
 	a1 := en.startApache(t, 1)
-	for _, s := range []*harness.Server{a1, ours} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, ours)
 	obs := en.startApache(t, 4)
-	if err := obs.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, obs)
 	if m := mode(t, obs); m != "observer" {
 		t.Fatalf("server 4: %s", m)
 	}

@@ -26,11 +26,7 @@ func TestLeaderServesNo(t *testing.T) {
 	ours := en.start(t, harness.ZKServer, 3, "")
 	a1 := en.startApache(t, 1)
 	a2 := en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, a2)
 	notServing := func(s *harness.Server) {
 		t.Helper()
 		out, err := harness.FourLetter(ctx, s.Addr(), "srvr")
@@ -78,9 +74,7 @@ func TestLeaderServesNo(t *testing.T) {
 	})
 	notServing(a2)
 	ours = en.start(t, harness.ZKServer, 3, ours.Dir())
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	if m := mode(t, ours); !strings.HasPrefix(m, "follower") {
 		t.Fatalf("ours after the restart: %s", m)
 	}

@@ -40,24 +40,14 @@ func localSessionsEnsemble(t *testing.T, upgrading bool) {
 	defer cancel()
 	// Two empty Apache servers elect server 2; ours joins them and follows.
 	a1, a2 := en.startApache(t, 1), en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, a2)
 	ours := en.start(t, harness.ZKServer, 3, "")
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {
 		t.Fatalf("modes: 1 %s, 2 %s, ours %s", m1, m2, m3)
 	}
 	ao, oo := en.startApache(t, 4), en.start(t, harness.ZKServer, 5, "")
-	for _, s := range []*harness.Server{ao, oo} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, ao, oo)
 	if m4, m5 := mode(t, ao), mode(t, oo); m4 != "observer" || m5 != "observer" {
 		t.Fatalf("modes: Apache's observer %s, ours %s", m4, m5)
 	}
@@ -89,9 +79,7 @@ func localSessionsEnsemble(t *testing.T, upgrading bool) {
 		return nil
 	})
 	a2 = en.start(t, harness.Apache, 2, a2.Dir())
-	if err := a2.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, a2)
 	oursLeader := script(ours, 3, ours, a1, "ol")
 	apacheFollowerOfOurs := script(a1, 1, ours, a2, "ao")
 

@@ -29,11 +29,7 @@ func TestZKServerObservesApacheEnsemble(t *testing.T) {
 	a1 := en.startApache(t, 1)
 	ao := en.startApache(t, 5)
 	ours := en.start(t, harness.ZKServer, 4, "")
-	for _, s := range []*harness.Server{a1, ao, ours} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, ao, ours)
 	if m, mo := mode(t, ours), mode(t, ao); m != "observer" || mo != "observer" {
 		t.Fatalf("modes: ours %q, Apache's observer %q", m, mo)
 	}

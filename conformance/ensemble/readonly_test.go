@@ -48,9 +48,7 @@ func TestReadOnlyMode(t *testing.T) {
 		servers[id] = en.start(t, kinds[id], id, "")
 	}
 	for _, s := range servers {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitServing(t, ctx, s)
 	}
 	// The data the read-only servers serve, written through ours.
 	rw := dialRW(t, ctx, servers[3].Addr())
@@ -322,9 +320,7 @@ func readOnlyPhase(t *testing.T, ctx context.Context, en *ensemble, servers map[
 		log("read-only connection after the quorum came back: open")
 	}
 	for _, o := range others {
-		if err := servers[o].WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
+		waitServing(t, ctx, servers[o])
 	}
 	back := dialRW(t, ctx, s.Addr())
 	r, err = back.Do(ctx, jute.OpCreate, &jute.CreateRequest{Path: fmt.Sprintf("/rw-%d", id), ACL: acl}, nil)

@@ -46,11 +46,7 @@ func reconfigScenario(t *testing.T, oursLead bool) {
 		ours, a1, a2 := en.oursLeadingApache(t, ctx)
 		servers[3], servers[1], servers[2], oursID = ours, a1, a2, 3
 	} else {
-		a2, a3 := en.apacheQuorum(t, ctx)
-		ours := en.start(t, harness.ZKServer, 1, "")
-		if err := ours.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
+		ours, a2, a3 := en.oursFollowingApache(t, ctx)
 		servers[1], servers[2], servers[3], oursID = ours, a2, a3, 1
 	}
 	ours := servers[oursID]

@@ -50,11 +50,7 @@ func TestQuorumSASL(t *testing.T) {
 	defer cancel()
 	a1 := en.startApache(t, 1)
 	a2 := en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, a2)
 
 	en.quorumSASL(t, 3, "wrong")
 	bad := en.start(t, harness.ZKServer, 3, "")
@@ -73,9 +69,7 @@ func TestQuorumSASL(t *testing.T) {
 
 	en.quorumSASL(t, 3, "learner-secret")
 	ours := en.start(t, harness.ZKServer, 3, bad.Dir())
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	followThenLead(t, ctx, a1, a2, ours)
 	if !ours.LogContains("completed quorum SASL authentication") {
 		t.Error("ours logged no quorum SASL authentication")

@@ -53,15 +53,9 @@ func TestQuorumTLS(t *testing.T) {
 	defer cancel()
 	a1 := en.startApache(t, 1)
 	a2 := en.startApache(t, 2)
-	for _, s := range []*harness.Server{a1, a2} {
-		if err := s.WaitServing(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitServing(t, ctx, a1, a2)
 	ours := en.start(t, harness.ZKServer, 3, "")
-	if err := ours.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	waitServing(t, ctx, ours)
 	followThenLead(t, ctx, a1, a2, ours)
 	// Apache's quorum ports log each TLS peer they accept: ours came over TLS.
 	if !a1.LogContains("Accepted TLS connection from") {
