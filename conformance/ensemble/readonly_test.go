@@ -344,7 +344,7 @@ func zkCliReadOnly(t *testing.T, ctx context.Context, addr string, args ...strin
 	defer cancel()
 	// Without -waitforconnection: it waits for SyncConnected, which a read-only connection never is.
 	cmd := exec.CommandContext(ctx, javaclient.ZkCliScript, append([]string{"-server", addr, "-r"}, args...)...)
-	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+t.TempDir(), "CLIENT_JVMFLAGS=-XX:TieredStopAtLevel=1 -Xshare:auto")
+	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+t.TempDir(), "CLIENT_JVMFLAGS=-XX:TieredStopAtLevel=1 -Xshare:auto -XX:-UsePerfData")
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {

@@ -151,9 +151,10 @@ func RunCli(ctx context.Context, addr string, sc CliScenario) (CliResult, error)
 		args = append(args, strings.ReplaceAll(a, "$R", root))
 	}
 	cmd := exec.CommandContext(ctx, ZkCliScript, args...)
-	// A log dir we can write; zkCli logs through slf4j-nop anyway.
-	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+os.TempDir(),
-		"CLIENT_JVMFLAGS="+strings.Join(append([]string{"-XX:TieredStopAtLevel=1", "-Xshare:auto"}, sc.JVMFlags...), " "))
+	// A log dir we can write; zkCli logs through slf4j-nop anyway. No perf data file (-XX:-UsePerfData): the JVM's
+	// warning about a locked /tmp/hsperfdata_<user>/<pid> would land in the output compared.
+	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+os.TempDir(), "CLIENT_JVMFLAGS="+strings.Join(
+		append([]string{"-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:-UsePerfData"}, sc.JVMFlags...), " "))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// One pipe for both streams keeps the interleaving of results (stdout)

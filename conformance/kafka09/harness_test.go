@@ -251,8 +251,10 @@ func (e *env) start(timeout time.Duration, in string, script string, args ...str
 		"KAFKA_GC_LOG_OPTS= ",
 		"LOG_DIR="+filepath.Join(e.dir, "tool-logs"),
 		"KAFKA_HEAP_OPTS=-Xmx256M",
-		// Short-lived JVMs: the C1 compiler alone starts faster than the tiered default.
-		"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true",
+		// Short-lived JVMs: the C1 compiler alone starts faster than the tiered default. No perf data file: a JVM
+		// that finds /tmp/hsperfdata_<user>/<its pid> locked (a pid reused while another JVM holds that file) warns
+		// on stderr, which the tools' output comparisons would take for the tool's.
+		"KAFKA_JVM_PERFORMANCE_OPTS=-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true -XX:-UsePerfData",
 	)
 	cmd.Stdin = strings.NewReader(in)
 	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
