@@ -114,11 +114,20 @@ func normalize(s string) string {
 
 // watcherBlock is one watch event as both clients print it, from their event thread: where it lands among the
 // commands' output depends on thread scheduling (a loaded machine moved Apache's after the next command's output).
-var watcherBlock = regexp.MustCompile(`\nWATCHER::\n\nWatchedEvent [^\n]*\n`)
+// A watch event prints in two writes from the client's event thread, its marker and then the event, so the main
+// thread's output can come between them (seen with zkCli.sh: a command's "null" after WATCHER::).
+var (
+	watcherMarker = regexp.MustCompile(`\nWATCHER::\n`)
+	watchedEvent  = regexp.MustCompile(`\nWatchedEvent [^\n]*\n`)
+)
 
-// splitEvents takes the watch events out of a client's output: the rest, and the events in their order.
+// splitEvents takes the watch events out of a client's output: the rest, and the events in their order (with the
+// count of markers).
 func splitEvents(s string) (rest, events string) {
-	return watcherBlock.ReplaceAllString(s, ""), strings.Join(watcherBlock.FindAllString(s, -1), "")
+	markers := len(watcherMarker.FindAllString(s, -1))
+	s = watcherMarker.ReplaceAllString(s, "")
+	events = fmt.Sprintf("%d WATCHER:: markers\n", markers) + strings.Join(watchedEvent.FindAllString(s, -1), "")
+	return watchedEvent.ReplaceAllString(s, ""), events
 }
 
 func compare(t *testing.T, what string, java, ours outcome) {
