@@ -125,6 +125,9 @@ type CliScenario struct {
 	// server and compare zxids. A session the server already ended reconnects to close, so scenarios that
 	// expect that leave it unset.
 	Quit bool
+	// ExitRaces are events the client's event thread may print or not before the JVM exits at the end of the
+	// script (a Disconnected from the server closing the connection at the last command): not compared.
+	ExitRaces []string
 }
 
 // Root is the scenario's private root node.

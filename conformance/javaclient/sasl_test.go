@@ -87,7 +87,10 @@ func TestSASLDigest(t *testing.T) {
 	servers = startPair(ctx, t, [2]harness.Config{{Props: required, JVMFlags: serverFlags}, {Props: required, JVMFlags: serverFlags}})
 	addrs = addrsOf(servers)
 	for _, sc := range []CliScenario{
-		{Name: "required-none", Script: []string{"ls /", "create /x y"}},
+		// Closed at its first request, the client reconnects as the script ends: seen with Apache's server and ours,
+		// its Disconnected event prints or not before the JVM exits.
+		{Name: "required-none", Script: []string{"ls /", "create /x y"},
+			ExitRaces: []string{"WatchedEvent state:Disconnected type:None path:null"}},
 		{Name: "required-bob", JVMFlags: client("bob", "bob-secret"), Script: []string{"whoami", "create /x y", "ls /"}},
 		{Name: "required-wrong", JVMFlags: client("bob", "nope"), Script: []string{"ls /"}},
 	} {
