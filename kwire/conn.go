@@ -724,7 +724,7 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 	}
 	rm := c.s.cfg.RequestMetrics
 	var sendStart time.Time
-	if p.rc.onSent != nil || rm != nil {
+	if p.rc.onSent != nil || rm != nil || c.admitted {
 		sendStart = time.Now()
 	}
 	if p.resp != nil || p.raw != nil {
@@ -758,7 +758,9 @@ func (c *conn) respond(p *pending, buf *[]byte) bool {
 			rm.observe(p.rc, p.resp, sendStart, end)
 		}
 		if c.admitted {
-			c.lastActive.Store(end.UnixNano())
+			// When the write began: the peer can act on the response (on another connection, say) before this
+			// goroutine runs again, and that later activity must not look older than this.
+			c.lastActive.Store(sendStart.UnixNano())
 		}
 	} else if rm != nil {
 		rm.observe(p.rc, nil, sendStart, sendStart) // no response (acks=0)
