@@ -1,20 +1,19 @@
 package kwire
 
 import (
-	"math"
-	"math/bits"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/kwire/hist"
 )
 
 // RequestMetrics are Kafka's RequestMetrics (kafka.network:type=RequestMetrics,name=<X>,request=<API>): for each
 // request answered after authentication, where its time went, in ms rounded as Kafka rounds them, and its size.
 // They are broker-wide: every listener's server records into the same RequestMetrics. Kafka's histograms are
-// biased towards the last five minutes; these keep the last five minutes' values in lock-free buckets (exact to
-// 31, then eight per power of two), so that recording costs a few atomic adds. Names are what the Prometheus JMX
+// biased towards the last five minutes; these keep the last five minutes' values (hist.Decaying). Names are what the Prometheus JMX
 // exporter's usual Kafka rules make of the beans (kafka_network_requestmetrics_totaltimems{request="Produce",
 // quantile="0.99"}, with _count and _sum).
 type RequestMetrics struct {
@@ -52,13 +51,10 @@ var requestHistNames = [numRequestHists]struct{ name, help string }{
 	{"temporarymemorybytes", "Memory a produce or fetch used to decompress or convert records, in bytes."},
 }
 
-// quantiles are the percentiles Kafka's (Yammer) histograms report.
-var quantiles = []float64{0.5, 0.75, 0.95, 0.98, 0.99, 0.999}
-
 type requestHists struct {
 	name        string
 	conversions bool // Produce or Fetch: the conversion histograms are kept
-	hists       [numRequestHists]decayingHist
+	hists       [numRequestHists]hist.Decaying
 	// errs counts the error codes of the responses (ErrorCounts) by code+1; Kafka's meters exist from their
 	// first mark, so only codes seen are exported.
 	errs [len(kafkaErrorNames)]atomic.Int64
@@ -95,7 +91,7 @@ func (m *RequestMetrics) Collect(ch chan<- prometheus.Metric) {
 			if k >= histConversionTime && !rh.conversions {
 				continue
 			}
-			count, sum, qs := rh.hists[k].snapshot(minute)
+			count, sum, qs := rh.hists[k].Snapshot(minute)
 			ch <- prometheus.MustNewConstSummary(m.descs[k], count, sum, qs, rh.name)
 		}
 		for k := range rh.errs {
@@ -114,98 +110,6 @@ func (m *RequestMetrics) hists(slot int, name string) *requestHists {
 	m.byName[slot].CompareAndSwap(nil, &requestHists{name: name,
 		conversions: slot == int(kmsg.Produce) || slot == int(kmsg.Fetch)})
 	return m.byName[slot].Load()
-}
-
-// Buckets: values below exactBuckets have one each; above, subBuckets per power of two up to 2^maxExp, beyond
-// which values share the last bucket.
-const (
-	exactBuckets = 32
-	subBits      = 3
-	subBuckets   = 1 << subBits
-	maxExp       = 40
-	numBuckets   = exactBuckets + (maxExp-5+1)*subBuckets
-	histMinutes  = 5
-)
-
-// decayingHist counts values into a bucket set per minute of the last histMinutes, plus an all-time count and sum.
-type decayingHist struct {
-	count, sum atomic.Uint64
-	gens       [histMinutes]histGen
-}
-
-type histGen struct {
-	minute  atomic.Int64
-	buckets [numBuckets]atomic.Uint32
-}
-
-func bucketOf(v uint64) int {
-	if v < exactBuckets {
-		return int(v)
-	}
-	e := bits.Len64(v) - 1 // 5 and up
-	if e > maxExp {
-		return numBuckets - 1
-	}
-	return exactBuckets + (e-5)*subBuckets + int(v>>(e-subBits))&(subBuckets-1)
-}
-
-// bucketValue is the middle of bucket i's range.
-func bucketValue(i int) float64 {
-	if i < exactBuckets {
-		return float64(i)
-	}
-	e := (i-exactBuckets)/subBuckets + 5
-	sub := (i - exactBuckets) % subBuckets
-	width := uint64(1) << (e - subBits)
-	low := uint64(1)<<e + uint64(sub)*width
-	return float64(low) + float64(width-1)/2
-}
-
-func (h *decayingHist) observe(v uint64, minute int64) {
-	h.count.Add(1)
-	h.sum.Add(v)
-	g := &h.gens[minute%histMinutes]
-	if old := g.minute.Load(); old != minute && g.minute.CompareAndSwap(old, minute) {
-		// A new minute takes over the slot; a count racing with the reset may land either side of it.
-		for i := range g.buckets {
-			g.buckets[i].Store(0)
-		}
-	}
-	g.buckets[bucketOf(v)].Add(1)
-}
-
-// snapshot is the all-time count and sum and the quantiles of the last histMinutes minutes (NaN without values).
-func (h *decayingHist) snapshot(minute int64) (uint64, float64, map[float64]float64) {
-	var merged [numBuckets]uint64
-	var n uint64
-	for g := range h.gens {
-		gen := &h.gens[g]
-		if m := gen.minute.Load(); m <= minute-histMinutes || m > minute {
-			continue
-		}
-		for i := range gen.buckets {
-			c := uint64(gen.buckets[i].Load())
-			merged[i] += c
-			n += c
-		}
-	}
-	qs := make(map[float64]float64, len(quantiles))
-	for _, q := range quantiles {
-		qs[q] = math.NaN()
-		if n == 0 {
-			continue
-		}
-		// The value at position q*n, as a sorted sample's quantile.
-		rank := uint64(math.Ceil(q * float64(n)))
-		var seen uint64
-		for i, c := range merged {
-			if seen += c; seen >= max(rank, 1) {
-				qs[q] = bucketValue(i)
-				break
-			}
-		}
-	}
-	return h.count.Load(), float64(h.sum.Load()), qs
 }
 
 // requestTimes are the moments of one request's life, as RequestChannel.Request keeps them.
@@ -250,7 +154,7 @@ func (m *RequestMetrics) observe(rc *RequestContext, resp kmsg.Response, picked,
 			if i >= histConversionTime && !h.conversions {
 				break
 			}
-			h.hists[i].observe(v, minute)
+			h.hists[i].Observe(v, minute)
 		}
 	}
 	if rc.Header.APIKey == kmsg.Fetch.Int16() {

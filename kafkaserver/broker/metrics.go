@@ -39,6 +39,10 @@ func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 		ClientQuotas: b.clientQuotaMetrics,
 		Logs:         b.logMetrics,
 		LogDirs:      b.logDirMetrics,
+		LogFlushes: func() metrics.Timer {
+			n, sum, qs := b.logs.FlushStats().Snapshot(time.Now())
+			return metrics.Timer{Count: n, SumMs: sum, QuantilesMs: qs}
+		},
 	}
 	// Kafka registers the cleaner's gauges when LogManager makes the cleaner, that is with log.cleaner.enable.
 	if c := b.logs.Cleaner(); c != nil {

@@ -238,12 +238,20 @@ func TestLogMetrics(t *testing.T) {
 	createTopic(t, adm, "logged", 1, map[string]*string{"segment.bytes": kadm.StringPtr("1024")})
 	logged := func(name string) string { return name + "{partition=0,topic=logged}" }
 	produceBatches(t, cl, "logged", 0, 1)
+	const flushes = "kafka_log_logflushstats_logflushrateandtimems"
 	if s := scrape(t, c.b); s[logged("kafka_log_log_numlogsegments")] != 1 || s[logged("kafka_log_log_logendoffset")] != 1 {
 		t.Fatalf("after one record: %v segments, end offset %v", s[logged("kafka_log_log_numlogsegments")], s[logged("kafka_log_log_logendoffset")])
+	} else if _, ok := s[flushes+"_count"]; ok {
+		t.Fatalf("LogFlushRateAndTimeMs before any flush (Kafka registers it at the first): %v", s)
 	}
 	produceBatches(t, cl, "logged", 1, 19)
-	s := scrape(t, c.b)
 	files, bytes := segmentFiles(t, filepath.Join(c.logDir, "logged-0"))
+	// Each roll flushes the segments before it in the background (Log.roll's flush), each flush timed.
+	c.waitFor("the rolled segments' flushes", func() bool { return scrape(t, c.b)[flushes+"_count"] >= float64(len(files)-1) })
+	s := scrape(t, c.b)
+	if q := s[flushes+"{quantile=0.99}"]; !(q >= 0) || s[flushes+"_sum"] < 0 {
+		t.Errorf("flush times: 99th percentile %v ms, sum %v ms", q, s[flushes+"_sum"])
+	}
 	dir, err := filepath.Abs(c.logDir)
 	if err != nil {
 		t.Fatal(err)

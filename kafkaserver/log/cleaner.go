@@ -738,9 +738,11 @@ func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHo
 		return 0, err
 	}
 	dest.dirty = true
+	start := time.Now()
 	if err := dest.flush(); err != nil {
 		return 0, err
 	}
+	l.flushStats.observe(start) // Kafka's cleaner flushes the cleaned segment through LogSegment.flush, timed
 	// The cleaned segment keeps the last source segment's modification time: the tombstone horizon uses it.
 	mt := time.UnixMilli(g[len(g)-1].mtimeMs)
 	if err := os.Chtimes(segmentFile(l.dir, g[0].base, logSuffix+cleanedSuffix), mt, mt); err != nil {

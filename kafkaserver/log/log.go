@@ -85,6 +85,7 @@ type Log struct {
 	hint   readHint
 
 	bgFlush     sync.WaitGroup // fsyncs of rolled segments (Kafka schedules them after a roll)
+	flushStats  *FlushStats    // the manager's; nil for a log opened alone
 	truncations uint64         // counts truncations: a background flush that saw one does not move the recovery point
 }
 
@@ -786,7 +787,9 @@ func (l *Log) flushRolled(base int64) {
 		defer l.bgFlush.Done()
 		var errs []error
 		for _, s := range segs {
+			start := time.Now()
 			errs = append(errs, s.syncFiles())
+			l.flushStats.observe(start)
 		}
 		err := errors.Join(errs...)
 		l.mu.Lock()
@@ -830,9 +833,19 @@ func (l *Log) flushTo(offset int64) error {
 	if offset <= l.recoveryPoint {
 		return nil
 	}
-	for _, s := range l.segs {
+	for i, s := range l.segs {
+		// Kafka's Log.flush flushes the segments from the recovery point's to offset, each one timed for
+		// LogFlushRateAndTimeMs whether it had anything unwritten or not.
+		timed := s.base < offset && (i+1 == len(l.segs) || l.segs[i+1].base > l.recoveryPoint)
+		if !timed && !s.dirty {
+			continue
+		}
+		start := time.Now()
 		if err := s.flush(); err != nil {
 			return fmt.Errorf("flush %s: %w", l.tp, err)
+		}
+		if timed {
+			l.flushStats.observe(start)
 		}
 	}
 	l.recoveryPoint = offset

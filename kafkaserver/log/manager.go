@@ -37,7 +37,11 @@ type Manager struct {
 	logDir     map[TopicPartition]string
 	closed     bool
 	cleaner    *Cleaner // nil unless NewCleaner/StartCleaner ran
+	flushes    *FlushStats
 }
+
+// FlushStats are the segment flushes of every log of the manager (LogFlushRateAndTimeMs).
+func (m *Manager) FlushStats() *FlushStats { return m.flushes }
 
 // MetaProperties is the content of meta.properties in ZooKeeper mode (version 0).
 type MetaProperties struct {
@@ -109,7 +113,8 @@ func OpenManager(dirs []string, brokerID int32, clusterID string, defaultCfg Con
 		return nil, errors.New("open log manager: no log dirs")
 	}
 	m := &Manager{dirs: dirs, brokerID: brokerID, clusterID: clusterID, defaultCfg: defaultCfg.normalized(),
-		now: time.Now, logger: logger, logs: map[TopicPartition]*Log{}, logDir: map[TopicPartition]string{}}
+		now: time.Now, logger: logger, logs: map[TopicPartition]*Log{}, logDir: map[TopicPartition]string{},
+		flushes: &FlushStats{}}
 	if err := m.open(); err != nil {
 		_ = m.closeAll(false)
 		return nil, err
@@ -229,6 +234,7 @@ func (m *Manager) loadDir(d string) error {
 		if err != nil {
 			return err
 		}
+		l.flushStats = m.flushes
 		m.logs[tp] = l
 		m.logDir[tp] = d
 	}
@@ -297,6 +303,7 @@ func (m *Manager) GetOrCreate(topic string, partition int32, topicID [16]byte, c
 	if err != nil {
 		return nil, err
 	}
+	l.flushStats = m.flushes
 	if err := l.SetTopicID(topicID); err != nil {
 		_ = l.Close()
 		return nil, err

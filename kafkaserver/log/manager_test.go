@@ -1,10 +1,12 @@
 package log
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckpointFormat(t *testing.T) {
@@ -109,5 +111,38 @@ func TestManager(t *testing.T) {
 	}
 	if got, ok := l0.TopicID(); !ok || got != id {
 		t.Fatal("topic id not reloaded")
+	}
+}
+
+// Every segment flush of a manager's logs is timed, as Kafka's LogSegment.flush: with flush.messages=1 each append
+// flushes the active segment once; Close flushes the segments from the recovery point, here none.
+func TestFlushStats(t *testing.T) {
+	m, err := OpenManager([]string{t.TempDir()}, 1, "c", DefaultConfig(), quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.FlushMessages = 1
+	flushed, err := m.GetOrCreate("flushed", 0, [16]byte{1}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unflushed, err := m.GetOrCreate("unflushed", 0, [16]byte{2}, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		mustAppend(t, flushed, kbatch(t, 1, CodecNone, kv{"k", "v"}), 0)
+		mustAppend(t, unflushed, kbatch(t, 1, CodecNone, kv{"k", "v"}), 0)
+	}
+	if n, _, qs := m.FlushStats().Snapshot(time.Now()); n != 3 || math.IsNaN(qs[0.5]) {
+		t.Fatalf("after 3 flushed appends: %d flushes, quantiles %v", n, qs)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Closing flushed the other log's one segment; the flushed log had nothing past its recovery point.
+	if n, _, _ := m.FlushStats().Snapshot(time.Now()); n != 4 {
+		t.Fatalf("after close: %d flushes, want 4", n)
 	}
 }

@@ -43,6 +43,8 @@ type Sources struct {
 	LogDirs func() []LogDir
 	// Cleaner is nil without a log cleaner (log.cleaner.enable=false), which has no gauges in Kafka either.
 	Cleaner func() Cleaner
+	// LogFlushes are the segment flushes of every log (LogFlushStats).
+	LogFlushes func() Timer
 }
 
 // field is one metric read from a source's value of type T.
@@ -136,4 +138,5 @@ func (s Sources) Collect(ch chan<- prometheus.Metric) {
 	collectLogs(ch, s.Logs)
 	collectLogDirs(ch, s.LogDirs)
 	collectCleaner(ch, s.Cleaner)
+	collectLogFlushes(ch, s.LogFlushes)
 }

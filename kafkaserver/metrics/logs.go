@@ -51,6 +51,27 @@ type CleanerDir struct {
 	UncleanableBytes      int64
 }
 
+// Timer is what a Yammer timer reports: how many times something ran, its total time and the quantiles
+// (kwire/hist.Quantiles) of its recent times, all in ms.
+type Timer struct {
+	Count       uint64
+	SumMs       float64
+	QuantilesMs map[float64]float64
+}
+
+var descLogFlushes = logDesc("logflushstats", "logflushrateandtimems", "Segment flushes and their time in ms.")
+
+// collectLogFlushes reports LogFlushRateAndTimeMs once a segment was flushed: Kafka's LogFlushStats registers its
+// timer at the first flush.
+func collectLogFlushes(ch chan<- prometheus.Metric, read func() Timer) {
+	if read == nil {
+		return
+	}
+	if t := read(); t.Count > 0 {
+		ch <- prometheus.MustNewConstSummary(descLogFlushes, t.Count, t.SumMs, t.QuantilesMs)
+	}
+}
+
 // logName is the name the JMX exporter gives a gauge of kafka.log:type=<typ>,name=<name>: kafka_log_<typ>_<name>,
 // lower case, with what is not a letter, digit or underscore (the dashes of the cleaner's names) turned into
 // underscores.
@@ -155,6 +176,7 @@ func describeLogs(ch chan<- *prometheus.Desc) {
 	describe(ch, cleanerFields)
 	ch <- descUncleanable
 	ch <- descUncleanableBytes
+	ch <- descLogFlushes
 }
 
 func collectLogs(ch chan<- prometheus.Metric, read func() []Log) {
