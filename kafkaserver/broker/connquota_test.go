@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -85,7 +86,7 @@ func TestConnectionQuotas(t *testing.T) {
 		fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d", c.port, ext),
 		"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT", "inter.broker.listener.name=PLAINTEXT",
 		"max.connections.per.ip=1000", "max.connections.per.ip.overrides=127.0.0.2:2,127.0.0.3:0",
-		"listener.name.external.max.connections=3", "quota.window.num=2")
+		"listener.name.external.max.connections=3", "quota.window.num=2", "zkafka.metrics.address=127.0.0.1:0")
 	ctx := ctxT(t)
 	plain, external := c.addr(), b.Addr("EXTERNAL").String()
 
@@ -181,6 +182,27 @@ func TestConnectionQuotas(t *testing.T) {
 	}
 	// Another address connects as before.
 	dialFrom(t, "127.0.0.6", plain).mustServe()
+
+	// The sensors, as socket-server-metrics: the IP throttles above in PLAINTEXT's mean throttle time, accept rates
+	// of the broker, each listener and the IP with a quota (no other IP). The rates cover the last two seconds
+	// (quota.window.num=2): a connection on each listener is made again until a scrape follows it that closely.
+	// PLAINTEXT, the inter-broker listener, is protected and not counted in the broker's rate, as in Kafka.
+	const sm = "kafka_server_socket_server_metrics_"
+	var m map[string]float64
+	c.waitFor("accept rates", func() bool {
+		dialFrom(t, "127.0.0.6", plain).mustServe()
+		dialFrom(t, "127.0.0.6", external).mustServe()
+		dialFrom(t, ip, plain).served(5 * time.Second)
+		m = scrape(t, b)
+		return m[sm+"broker_connection_accept_rate"] > 0 && m[sm+"connection_accept_rate{listener=PLAINTEXT}"] > 0 &&
+			m[sm+"connection_accept_rate{listener=EXTERNAL}"] > 0 && m[sm+"connection_accept_rate{ip="+ip+"}"] > 0
+	})
+	if m[sm+"ip_connection_accept_throttle_time{listener=PLAINTEXT}"] <= 0 || !math.IsNaN(m[sm+"ip_connection_accept_throttle_time{listener=EXTERNAL}"]) {
+		t.Errorf("IP throttle times not as expected in\n%v", m)
+	}
+	if _, ok := m[sm+"connection_accept_rate{ip=127.0.0.6}"]; ok {
+		t.Error("an accept rate for an IP without a rate quota")
+	}
 }
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }

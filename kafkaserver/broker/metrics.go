@@ -43,6 +43,7 @@ func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 			n, sum, qs := b.logs.FlushStats().Snapshot(time.Now())
 			return metrics.Timer{Count: n, SumMs: sum, QuantilesMs: qs}
 		},
+		ConnectionQuotas: b.connQuotas.Stats,
 	}
 	// Kafka registers the cleaner's gauges when LogManager makes the cleaner, that is with log.cleaner.enable.
 	if c := b.logs.Cleaner(); c != nil {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +22,12 @@ const Unlimited = math.MaxInt32
 
 // ipSensorExpiryMs is InactiveSensorExpirationTimeSeconds: an IP's rate sensor goes after an hour unused.
 const ipSensorExpiryMs = 3600_000
+
+// throttleWindows and throttleWindowMs are Kafka's default MetricConfig, which the throttle time sensors have.
+const (
+	throttleWindows  = 2
+	throttleWindowMs = 30_000
+)
 
 // ipSweepMs is how often expired IP sensors are looked for (Kafka's ExpireSensorTask runs every 30 s).
 const ipSweepMs = 30_000
@@ -85,11 +93,14 @@ type Verdict struct {
 	CloseAt time.Time
 }
 
-// listenerState is one listener's limits, count and creation rate sensor.
+// listenerState is one listener's limits, count, creation rate sensor and throttle time sensors.
 type listenerState struct {
 	limits ListenerLimits
 	count  int
 	rate   quota.Rate
+	// throttle and ipThrottle are the means of the non-zero delays given for the broker's or listener's rate and
+	// for an IP's rate (connection-accept-throttle-time, ip-connection-accept-throttle-time).
+	throttle, ipThrottle quota.Avg
 	// configured is false for a name Admit met that the broker was never told of; it does not count towards the
 	// listeners that make the inter-broker listener protected.
 	configured bool
@@ -166,7 +177,8 @@ func New(cfg Config) *Quotas {
 	q.brokerRate = q.newRate()
 	q.lastSweep = q.nowMs()
 	for name, l := range cfg.Listeners {
-		q.listeners[name] = &listenerState{limits: l, rate: q.newRate(), configured: true}
+		q.listeners[name] = q.newListener(l)
+		q.listeners[name].configured = true
 		q.configured++
 	}
 	return q
@@ -185,6 +197,13 @@ func copyLimits(l Limits) Limits {
 
 func (q *Quotas) newRate() quota.Rate { return quota.NewRate(q.windows, q.windowMs) }
 
+// newListener is a listener's state with its sensors; the throttle time sensors have Kafka's default metric
+// config (two windows of 30 s), not the quota windows.
+func (q *Quotas) newListener(l ListenerLimits) *listenerState {
+	return &listenerState{limits: l, rate: q.newRate(),
+		throttle: quota.NewAvg(throttleWindows, throttleWindowMs), ipThrottle: quota.NewAvg(throttleWindows, throttleWindowMs)}
+}
+
 func (q *Quotas) nowMs() int64 { return q.now().UnixMilli() }
 
 // broadcastLocked wakes every blocked Admit.
@@ -198,7 +217,7 @@ func (q *Quotas) broadcastLocked() {
 func (q *Quotas) listenerLocked(name string) *listenerState {
 	l := q.listeners[name]
 	if l == nil {
-		l = &listenerState{limits: ListenerLimits{Unlimited, Unlimited}, rate: q.newRate()}
+		l = q.newListener(ListenerLimits{Unlimited, Unlimited})
 		q.listeners[name] = l
 	}
 	return l
@@ -242,7 +261,11 @@ func (q *Quotas) recordConnectionLocked(name string, l *listenerState, nowMs int
 	if !q.protectedLocked(name) {
 		broker = q.recordAndThrottle(&q.brokerRate, q.limits.MaxCreationRate, nowMs)
 	}
-	return max(broker, q.recordAndThrottle(&l.rate, l.limits.MaxCreationRate, nowMs))
+	d := max(broker, q.recordAndThrottle(&l.rate, l.limits.MaxCreationRate, nowMs))
+	if d > 0 {
+		l.throttle.Record(float64(d), nowMs)
+	}
+	return d
 }
 
 // Admit is ConnectionQuotas.inc for one accepted connection from addr on listener. It blocks, as Kafka's
@@ -344,6 +367,7 @@ func (q *Quotas) recordIPLocked(listener string, l *listenerState, addr netip.Ad
 		return Verdict{}, false
 	}
 	q.log.Debug("connquota: throttling IP", "ip", addr, "listener", listener, "delay_ms", delay)
+	l.ipThrottle.Record(float64(delay), nowMs)
 	s.rate.Record(-1, nowMs)
 	if !q.protectedLocked(listener) {
 		q.brokerRate.Record(-1, nowMs)
@@ -483,4 +507,48 @@ func (q *Quotas) ListenerCount(listener string) int {
 		return l.count
 	}
 	return 0
+}
+
+// Stats are ConnectionQuotas' metrics (socket-server-metrics), measured when read.
+type Stats struct {
+	BrokerAcceptRate float64 // broker-connection-accept-rate: connections per second over the quota windows
+	Listeners        []ListenerStats
+	IPs              []IPStats // IPs with a rate quota that connected in the last hour
+}
+
+// ListenerStats are one listener's connection-accept-rate and its mean non-zero throttle times in ms (NaN
+// without any in the last minute or so): for the broker's or listener's rate (connection-accept-throttle-time)
+// and for an IP's (ip-connection-accept-throttle-time).
+type ListenerStats struct {
+	Name                             string
+	AcceptRate                       float64
+	ThrottleTimeMs, IPThrottleTimeMs float64
+}
+
+// IPStats is an IP's connection-accept-rate.
+type IPStats struct {
+	Addr       netip.Addr
+	AcceptRate float64
+}
+
+// Stats reads the sensors Kafka's ConnectionQuotas registers: the broker's, every listener the broker was told of,
+// and the IP sensors of connections met while a rate quota applied to their IP, ordered by listener and address.
+func (q *Quotas) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	nowMs := q.nowMs()
+	q.sweepIPSensorsLocked(nowMs)
+	st := Stats{BrokerAcceptRate: q.brokerRate.Measure(nowMs)}
+	for name, l := range q.listeners {
+		if l.configured {
+			st.Listeners = append(st.Listeners, ListenerStats{Name: name, AcceptRate: l.rate.Measure(nowMs),
+				ThrottleTimeMs: l.throttle.Measure(nowMs), IPThrottleTimeMs: l.ipThrottle.Measure(nowMs)})
+		}
+	}
+	slices.SortFunc(st.Listeners, func(a, b ListenerStats) int { return strings.Compare(a.Name, b.Name) })
+	for a, s := range q.ipSensors {
+		st.IPs = append(st.IPs, IPStats{Addr: a, AcceptRate: s.rate.Measure(nowMs)})
+	}
+	slices.SortFunc(st.IPs, func(a, b IPStats) int { return a.Addr.Compare(b.Addr) })
+	return st
 }

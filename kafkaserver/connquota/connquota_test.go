@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strings"
 	"sync"
@@ -584,5 +585,49 @@ func TestIPSensorExpiry(t *testing.T) {
 	mustKind(t, admit(t, q, "PLAINTEXT", ipD), Accepted)
 	if s := sensors(); s[ipD] {
 		t.Fatalf("sensor made for D without a quota: %v", s)
+	}
+}
+
+// Stats read the sensors as Kafka's socket-server-metrics report them: accept rates over the quota windows
+// (a first burst measured over 10 s), throttle times as means of the delays given, IP sensors only where an IP
+// had a rate quota.
+func TestStats(t *testing.T) {
+	l := unlimited
+	l.MaxCreationRate = 3
+	q, c := newQuotas(t, Config{Limits: l, Listeners: map[string]ListenerLimits{"PLAINTEXT": unlimitedListener, "SSL": unlimitedListener}})
+	two := 2
+	q.SetIPRate(&ipA, &two)
+	for range 20 {
+		mustKind(t, admit(t, q, "PLAINTEXT", ipA), Accepted)
+	}
+	for range 3 { // 2.1/s against 2: 500 ms each, and taken back from the rates
+		mustKind(t, admit(t, q, "PLAINTEXT", ipA), Throttled)
+	}
+	for range 10 {
+		mustKind(t, admit(t, q, "PLAINTEXT", ipB), Accepted)
+	}
+	st := q.Stats()
+	if st.BrokerAcceptRate != 3 || len(st.Listeners) != 2 || st.Listeners[0].Name != "PLAINTEXT" || st.Listeners[0].AcceptRate != 3 ||
+		st.Listeners[1].Name != "SSL" || st.Listeners[1].AcceptRate != 0 {
+		t.Fatalf("rates: %+v", st)
+	}
+	if p := st.Listeners[0]; !math.IsNaN(p.ThrottleTimeMs) || p.IPThrottleTimeMs != 500 {
+		t.Fatalf("PLAINTEXT throttle times: %+v", p)
+	}
+	if len(st.IPs) != 1 || st.IPs[0].Addr != ipA || st.IPs[0].AcceptRate != 2 {
+		t.Fatalf("IP sensors: %+v, want only A's at 2/s", st.IPs)
+	}
+	// The broker's 31st in 10 s: (3.1-3)/3 * 10000 ms = 333 ms, the listener's mean throttle time.
+	ch := admitAsync(t, context.Background(), q, "PLAINTEXT", ipB)
+	waitTimer(t, c, 333*time.Millisecond)
+	c.Advance(333 * time.Millisecond)
+	returned(t, ch)
+	if p := q.Stats().Listeners[0]; p.ThrottleTimeMs != 333 || p.IPThrottleTimeMs != 500 {
+		t.Fatalf("PLAINTEXT throttle times after a broker delay: %+v", p)
+	}
+	// Throttle times are means over the last minute (two windows of 30 s).
+	c.Advance(61 * time.Second)
+	if p := q.Stats().Listeners[0]; !math.IsNaN(p.ThrottleTimeMs) || !math.IsNaN(p.IPThrottleTimeMs) {
+		t.Fatalf("throttle times a minute on: %+v", p)
 	}
 }

@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zkafka/zkafka/kafkaserver/connquota"
+)
 
 // Replicas are ReplicaManager's gauges and ISR change meters.
 type Replicas struct {
@@ -45,6 +49,8 @@ type Sources struct {
 	Cleaner func() Cleaner
 	// LogFlushes are the segment flushes of every log (LogFlushStats).
 	LogFlushes func() Timer
+	// ConnectionQuotas are the listeners' connection rate sensors.
+	ConnectionQuotas func() connquota.Stats
 }
 
 // field is one metric read from a source's value of type T.
@@ -127,6 +133,7 @@ func (s Sources) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, quotaFields)
 	describeClientQuotas(ch)
 	describeLogs(ch)
+	describeConnQuotas(ch)
 }
 
 // Collect implements prometheus.Collector: each source is read once per scrape.
@@ -139,4 +146,5 @@ func (s Sources) Collect(ch chan<- prometheus.Metric) {
 	collectLogDirs(ch, s.LogDirs)
 	collectCleaner(ch, s.Cleaner)
 	collectLogFlushes(ch, s.LogFlushes)
+	collectConnQuotas(ch, s.ConnectionQuotas)
 }
