@@ -72,6 +72,9 @@ type QuorumConfig struct {
 	ReconfigEnabled bool
 	Initial         *zoocfg.QuorumVerifier
 	ConfigFile      string
+	// LastSeen is the config of zoo.cfg.dynamic.next, proposed before the server stopped and not committed (nil:
+	// none); it is the last seen config at start, as QuorumPeerMain sets it.
+	LastSeen *zoocfg.QuorumVerifier
 	// BackupConfig: reconfigEnabled with the members in zoo.cfg itself (no dynamicConfigFile), which the first
 	// activation rewrites, so zoo.cfg is copied to zoo.cfg.bak at start (QuorumPeerConfig.backupOldConfig).
 	BackupConfig bool
@@ -98,7 +101,7 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
 		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled,
 		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled, StandaloneEnabled: zc.StandaloneEnabled,
-		MultiAddress: zc.MultiAddressEnabled, ReconfigEnabled: zc.ReconfigEnabled, Initial: zc.QuorumVerifier(),
+		MultiAddress: zc.MultiAddressEnabled, ReconfigEnabled: zc.ReconfigEnabled, Initial: zc.QuorumVerifier(), LastSeen: zc.NextQuorumVerifier,
 		ConfigFile: zc.Path, BackupConfig: zc.ReconfigEnabled && zc.DynamicConfigFile == "" && zc.Path != ""}
 	var voters []int64
 	for _, s := range zc.Servers {

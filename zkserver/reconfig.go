@@ -83,6 +83,19 @@ func (d *dynConfig) SetLastSeen(qv *zoocfg.QuorumVerifier) {
 	}
 }
 
+// initLastSeen is QuorumPeerMain's setLastSeenQuorumVerifier(config's lastSeen, false): the ".next" file's
+// config, not written again. One no newer than the active config (a file left behind) is reported, as Apache's
+// stale-config error, and not used: only a newer last seen config changes what the server does.
+func (d *dynConfig) initLastSeen(qv *zoocfg.QuorumVerifier) {
+	switch {
+	case qv.Version > d.active.Version:
+		d.last = qv
+		d.log.Info("a reconfig proposed before the restart is pending", "version", fmt.Sprintf("%x", qv.Version))
+	case qv.Version < d.active.Version:
+		d.log.Error("setLastSeenQuorumVerifier called with stale config", "version", qv.Version, "current", d.active.Version)
+	}
+}
+
 // Activate is processReconfig: setQuorumVerifier (the files written), initConfigInZKDatabase, and when the
 // membership changed the election restarted, our learner type updated and our vote moved to the designated
 // leader; it reports whether our role or our leader changed.
@@ -300,6 +313,9 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 	d := &dynConfig{myID: q.MyID, configFile: q.ConfigFile, standaloneEnabled: q.StandaloneEnabled,
 		multiAddress: q.MultiAddress, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
 		leader: -1}
+	if q.LastSeen != nil {
+		d.initLastSeen(q.LastSeen)
+	}
 	d.setNode = func(qv *zoocfg.QuorumVerifier) { s.setConfigNode(qv.String(), qv.Version) }
 	d.changed = func(qv *zoocfg.QuorumVerifier) {
 		s.log.Warn("Restarting Leader Election", "config_version", fmt.Sprintf("%x", qv.Version))

@@ -61,26 +61,29 @@ type Config struct {
 	Props map[string]string
 
 	// zoo.cfg keys (QuorumPeerConfig)
-	TickTime                      int
-	InitLimit                     int
-	SyncLimit                     int
-	ConnectToLearnerMasterLimit   int // 0 in the file means initLimit, resolved here
-	DataDir                       string
-	DataLogDir                    string
-	ClientPort                    int    // 0: not set (possibly from server.<myid> ;clientPort)
-	ClientPortAddress             string // empty: all addresses
-	SecureClientPort              int
-	SecureClientPortAddress       string
-	ObserverMasterPort            int
-	ClientPortListenBacklog       int // -1: OS default
-	MaxClientCnxns                int
-	MinSessionTimeout             int
-	MaxSessionTimeout             int
-	ElectionAlg                   int
-	QuorumListenOnAllIPs          bool
-	PeerType                      Role
-	SyncEnabled                   bool
-	DynamicConfigFile             string
+	TickTime                    int
+	InitLimit                   int
+	SyncLimit                   int
+	ConnectToLearnerMasterLimit int // 0 in the file means initLimit, resolved here
+	DataDir                     string
+	DataLogDir                  string
+	ClientPort                  int    // 0: not set (possibly from server.<myid> ;clientPort)
+	ClientPortAddress           string // empty: all addresses
+	SecureClientPort            int
+	SecureClientPortAddress     string
+	ObserverMasterPort          int
+	ClientPortListenBacklog     int // -1: OS default
+	MaxClientCnxns              int
+	MinSessionTimeout           int
+	MaxSessionTimeout           int
+	ElectionAlg                 int
+	QuorumListenOnAllIPs        bool
+	PeerType                    Role
+	SyncEnabled                 bool
+	DynamicConfigFile           string
+	// NextQuorumVerifier is the config in zoo.cfg.dynamic.next (with a dynamicConfigFile): one a reconfig
+	// proposed and did not commit before the server stopped, QuorumPeerConfig's lastSeenQuorumVerifier.
+	NextQuorumVerifier            *QuorumVerifier
 	ConfigVersion                 int64 // the quorum config version (hex in files); 0 if none
 	Servers                       []Server
 	Groups                        map[int64][]int64 // hierarchical quorums: group id -> server ids
@@ -185,6 +188,9 @@ func (c *Config) LogDirVersion() string { return filepath.Join(c.DataLogDir, "ve
 // Load reads the zoo.cfg at path, its dynamicConfigFile, dataDir/myid, and the system properties in jvmFlags
 // (callers pass os.Getenv("SERVER_JVMFLAGS")+" "+os.Getenv("JVMFLAGS")).
 func Load(path string, jvmFlags string, logger *slog.Logger) (*Config, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("error processing %s: %w", path, err)
@@ -199,6 +205,11 @@ func Load(path string, jvmFlags string, logger *slog.Logger) (*Config, error) {
 		return nil, fmt.Errorf("error processing %s: %w", path, err)
 	}
 	c.Path = path
+	if c.DynamicConfigFile != "" {
+		if c.NextQuorumVerifier, err = readNextDynamicFile(NextDynamicFileName(path), c.MultiAddressEnabled, logger); err != nil {
+			return nil, fmt.Errorf("error processing %s: %w", path, err)
+		}
+	}
 	return c, nil
 }
 

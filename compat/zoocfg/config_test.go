@@ -840,3 +840,39 @@ ssl.quorum.enabledProtocols=TLSv1.3,TLSv1.2
 		t.Errorf("ClientTLS: %+v %v", cl, err)
 	}
 }
+
+// Load reads zoo.cfg.dynamic.next beside zoo.cfg when a dynamic file is named: a config proposed and not committed
+// (lastSeenQuorumVerifier), with the version written in it; none without the file; a server line that does not
+// parse stops the start.
+func TestNextDynamicConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	dyn := filepath.Join(dir, "zoo.cfg.dynamic.100000000")
+	cfgPath := filepath.Join(dir, "zoo.cfg")
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(dyn, "server.1=a:2888:3888;2181\nserver.2=b:2888:3888;2181\nserver.3=c:2888:3888;2181\n")
+	write(filepath.Join(dir, "myid"), "2\n")
+	write(cfgPath, "dataDir="+dir+"\ninitLimit=5\nsyncLimit=2\nreconfigEnabled=true\ndynamicConfigFile="+dyn+"\n")
+	c, err := Load(cfgPath, "", nil)
+	if err != nil || c.NextQuorumVerifier != nil {
+		t.Fatalf("without a .next file: %v, next %+v", err, c.NextQuorumVerifier)
+	}
+	write(NextDynamicFileName(cfgPath), "server.1=a:2888:3888;2181\nserver.2=b:2888:3888:observer;2181\n"+
+		"server.3=c:2888:3888;2181\nversion=100000004\n")
+	c, err = Load(cfgPath, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.NextQuorumVerifier; n == nil || n.Version != 0x100000004 || len(n.Servers) != 3 || n.Servers[1].Role != RoleObserver ||
+		c.ConfigVersion != 0x100000000 {
+		t.Fatalf("next %+v, active version %x", n, c.ConfigVersion)
+	}
+	write(NextDynamicFileName(cfgPath), "server.1=a:b:c\n")
+	if _, err := Load(cfgPath, "", nil); err == nil {
+		t.Fatal("a .next file that does not parse was accepted")
+	}
+}

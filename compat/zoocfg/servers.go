@@ -1,6 +1,7 @@
 package zoocfg
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -316,6 +317,30 @@ func versionFromFilename(name string) (int64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// readNextDynamicFile loads the ".next" file as QuorumPeerConfig.parse does: its server lines and version as a
+// QuorumMaj or QuorumHierarchical, without parseDynamicConfig's checks; no file (or one that cannot be read) is no
+// config, a file that does not parse stops the start.
+func readNextDynamicFile(path string, multiAddress bool, log *slog.Logger) (*QuorumVerifier, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			log.Warn("NextQuorumVerifier is initiated to null", "file", path, "err", err)
+		}
+		return nil, nil
+	}
+	defer f.Close()
+	props, err := ParseProperties(f)
+	if err != nil {
+		log.Warn("NextQuorumVerifier is initiated to null", "file", path, "err", err)
+		return nil, nil
+	}
+	q, err := parseQuorum(dedupe(props), false, multiAddress, log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &QuorumVerifier{Servers: q.servers, Groups: q.groups, Weights: q.weights, Version: q.version}, nil
 }
 
 // readDynamicFile loads the server list file named by dynamicConfigFile.

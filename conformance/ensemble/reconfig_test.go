@@ -250,3 +250,69 @@ func sameDynamicFiles(t *testing.T, servers map[int64]*harness.Server, version i
 		t.Errorf("zoo.cfg keys: ours %v, Apache's %v", keyOrder[oursID], keyOrder[likeOurs])
 	}
 }
+
+// A reconfig proposed and not committed when the whole ensemble stopped is completed when it comes back, from the
+// zoo.cfg.dynamic.next file each server finds beside its zoo.cfg (QuorumPeerConfig's lastSeenQuorumVerifier): the
+// new leader proposes it with NEWLEADER and everyone activates it, ours leading Apache's servers or following
+// Apache's leader. Without reading the file, our leader would go on with the older config.
+func TestReconfigNextFileAtRestart(t *testing.T) {
+	harness.EnsureZKServer(t)
+	for _, oursLead := range []bool{true, false} {
+		name := map[bool]string{true: "ours leads", false: "Apache leads"}[oursLead]
+		t.Run(name, func(t *testing.T) {
+			en := newEnsemble(t)
+			for id := int64(1); id <= 3; id++ {
+				en.extra[id] = map[string]string{"reconfigEnabled": "true", "standaloneEnabled": "false"}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			servers := map[int64]*harness.Server{}
+			if oursLead {
+				servers[3], servers[1], servers[2] = en.oursLeadingApache(t, ctx)
+			} else {
+				servers[1], servers[2], servers[3] = en.oursFollowingApache(t, ctx)
+			}
+			text := sameConfigEverywhere(t, servers, 1<<32)
+			for _, s := range servers {
+				if err := s.Stop(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// What a reconfig making server 2 an observer would have left on every server before its commit.
+			const next = 1<<32 + 7
+			m2 := en.members[2]
+			nextText := strings.Replace(text, fmt.Sprintf("server.2=127.0.0.1:%d:%d:participant", m2.quorumPort, m2.electionPort),
+				fmt.Sprintf("server.2=127.0.0.1:%d:%d:observer", m2.quorumPort, m2.electionPort), 1)
+			nextText = strings.Replace(nextText, "\nversion=100000000", "\nversion="+strconv.FormatInt(next, 16), 1)
+			if nextText == text || !strings.Contains(nextText, ":observer") {
+				t.Fatalf("could not make the next config from %q", text)
+			}
+			for _, s := range servers {
+				if err := os.WriteFile(filepath.Join(s.Dir(), "zoo.cfg.dynamic.next"), []byte(nextText+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, id := range []int64{1, 2, 3} {
+				if err := servers[id].Restart(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := sameConfigEverywhere(t, servers, next); got != nextText {
+				t.Fatalf("config after the restart %q, want %q", got, nextText)
+			}
+			eventually(t, "server 2 observes", func() error {
+				if m := mode(t, servers[2]); m != "observer" {
+					return fmt.Errorf("mode %s", m)
+				}
+				return nil
+			})
+			oursID := map[bool]int64{true: 3, false: 1}[oursLead]
+			sameDynamicFiles(t, servers, next, oursID, 4-oursID)
+			for id, s := range servers {
+				if _, err := os.Stat(filepath.Join(s.Dir(), "zoo.cfg.dynamic.next")); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("server %d (%s) kept zoo.cfg.dynamic.next: %v", id, s.Kind(), err)
+				}
+			}
+		})
+	}
+}
