@@ -61,29 +61,26 @@ type Config struct {
 	Props map[string]string
 
 	// zoo.cfg keys (QuorumPeerConfig)
-	TickTime                    int
-	InitLimit                   int
-	SyncLimit                   int
-	ConnectToLearnerMasterLimit int // 0 in the file means initLimit, resolved here
-	DataDir                     string
-	DataLogDir                  string
-	ClientPort                  int    // 0: not set (possibly from server.<myid> ;clientPort)
-	ClientPortAddress           string // empty: all addresses
-	SecureClientPort            int
-	SecureClientPortAddress     string
-	ObserverMasterPort          int
-	ClientPortListenBacklog     int // -1: OS default
-	MaxClientCnxns              int
-	MinSessionTimeout           int
-	MaxSessionTimeout           int
-	ElectionAlg                 int
-	QuorumListenOnAllIPs        bool
-	PeerType                    Role
-	SyncEnabled                 bool
-	DynamicConfigFile           string
-	// NextQuorumVerifier is the config in zoo.cfg.dynamic.next (with a dynamicConfigFile): one a reconfig
-	// proposed and did not commit before the server stopped, QuorumPeerConfig's lastSeenQuorumVerifier.
-	NextQuorumVerifier            *QuorumVerifier
+	TickTime                      int
+	InitLimit                     int
+	SyncLimit                     int
+	ConnectToLearnerMasterLimit   int // 0 in the file means initLimit, resolved here
+	DataDir                       string
+	DataLogDir                    string
+	ClientPort                    int    // 0: not set (possibly from server.<myid> ;clientPort)
+	ClientPortAddress             string // empty: all addresses
+	SecureClientPort              int
+	SecureClientPortAddress       string
+	ObserverMasterPort            int
+	ClientPortListenBacklog       int // -1: OS default
+	MaxClientCnxns                int
+	MinSessionTimeout             int
+	MaxSessionTimeout             int
+	ElectionAlg                   int
+	QuorumListenOnAllIPs          bool
+	PeerType                      Role
+	SyncEnabled                   bool
+	DynamicConfigFile             string
 	ConfigVersion                 int64 // the quorum config version (hex in files); 0 if none
 	Servers                       []Server
 	Groups                        map[int64][]int64 // hierarchical quorums: group id -> server ids
@@ -112,6 +109,9 @@ type Config struct {
 
 	// MyID is the first line of dataDir/myid, UnsetServerID when the file is absent.
 	MyID int64
+	// NextQuorumVerifier is the config in zoo.cfg.dynamic.next (with a dynamicConfigFile): one a reconfig
+	// proposed and did not commit before the server stopped, QuorumPeerConfig's lastSeenQuorumVerifier.
+	NextQuorumVerifier *QuorumVerifier
 
 	// system properties
 	SnapCount                       int
