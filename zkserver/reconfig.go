@@ -29,6 +29,8 @@ type dynConfig struct {
 	// setNode is initConfigInZKDatabase; changed restarts the election on an activated config.
 	setNode func(qv *zoocfg.QuorumVerifier)
 	changed func(qv *zoocfg.QuorumVerifier)
+	// lastSeenChanged tells the election of a newly proposed config.
+	lastSeenChanged func(pending *zoocfg.QuorumVerifier)
 
 	mu           sync.Mutex
 	active, last *zoocfg.QuorumVerifier
@@ -43,6 +45,16 @@ func (d *dynConfig) Configs() (active, lastSeen *zoocfg.QuorumVerifier) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.active, d.last
+}
+
+// pending is the last seen config while it is newer than the active one; nil otherwise.
+func (d *dynConfig) pending() *zoocfg.QuorumVerifier {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last.Version > d.active.Version {
+		return d.last
+	}
+	return nil
 }
 
 // snapshot is the active config, our learner type and our current leader.
@@ -66,15 +78,20 @@ func (d *dynConfig) ParseConfig(text []byte) (*zoocfg.QuorumVerifier, error) {
 // SetLastSeen is setLastSeenQuorumVerifier: a proposed config, written with its version to zoo.cfg.dynamic.next.
 func (d *dynConfig) SetLastSeen(qv *zoocfg.QuorumVerifier) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.last != nil && d.last.Version > qv.Version {
 		d.log.Error("setLastSeenQuorumVerifier called with stale config", "version", qv.Version,
 			"current", d.active.Version)
 	}
 	if d.last != nil && d.last.Version == qv.Version {
+		d.mu.Unlock()
 		return
 	}
 	d.last = qv
+	pending := qv.Version > d.active.Version
+	d.mu.Unlock()
+	if pending && d.lastSeenChanged != nil {
+		d.lastSeenChanged(qv)
+	}
 	if d.configFile == "" {
 		return
 	}
@@ -320,16 +337,25 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 	d.changed = func(qv *zoocfg.QuorumVerifier) {
 		s.log.Warn("Restarting Leader Election", "config_version", fmt.Sprintf("%x", qv.Version))
 		v := viewOf(qv)
-		peers := map[int64]string{}
-		for id, m := range v.members {
-			peers[id] = m.ElectionAddr
-		}
-		mgr.SetPeers(peers, v.voters)
+		mgr.SetPeers(electionMembers(qv, d.pending()))
 		_, observer := d.snapshot()
 		// Not waited for: an election adopting a peer's config calls this on the node's own goroutine.
 		go func() {
 			_ = node.Do(ctx, func(e *election.Election) { e.Reconfigure(v.verifier, []byte(v.text), observer) })
 		}()
+	}
+	// A proposed config's voters hear our notifications and a vote needs a quorum of them too, until it is active
+	// (the election drops it then by its version).
+	d.lastSeenChanged = func(pending *zoocfg.QuorumVerifier) {
+		active, _ := d.snapshot()
+		mgr.SetPeers(electionMembers(active, pending))
+		go func() {
+			_ = node.Do(ctx, func(e *election.Election) { e.SetLastSeen(reconfig.Verifier(pending), pending.Version) })
+		}()
+	}
+	if p := d.pending(); p != nil {
+		mgr.SetPeers(electionMembers(q.Initial, p))
+		_ = node.Do(ctx, func(e *election.Election) { e.SetLastSeen(reconfig.Verifier(p), p.Version) })
 	}
 	if q.BackupConfig {
 		if err := backupConfig(q.ConfigFile); err != nil {
@@ -352,6 +378,24 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		})
 	})
 	return d
+}
+
+// electionMembers are the election addresses and voters of the active config and a pending one (nil: none), as
+// QuorumCnxManager connects to both.
+func electionMembers(active, pending *zoocfg.QuorumVerifier) (map[int64]string, map[int64]bool) {
+	peers, voters := map[int64]string{}, map[int64]bool{}
+	for _, qv := range []*zoocfg.QuorumVerifier{pending, active} { // the active config's addresses win
+		if qv == nil {
+			continue
+		}
+		for id, m := range viewOf(qv).members {
+			peers[id] = m.ElectionAddr
+		}
+		for id := range viewOf(qv).voters {
+			voters[id] = true
+		}
+	}
+	return peers, voters
 }
 
 // setConfigNode is initConfigInZKDatabase: /zookeeper/config holds a quorum member's config.

@@ -2,6 +2,7 @@ package election
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -72,6 +73,11 @@ type Message struct {
 // between rounds (while following or leading) it answers looking peers with the vote it settled on.
 type Election struct {
 	cfg Config
+	// lastSeen is a config proposed and not yet active (QuorumPeer's lastSeenQuorumVerifier when newer than the
+	// active one), nil when there is none: while it is pending a vote needs a quorum of it too, and its voters
+	// hear our notifications.
+	lastSeen        Verifier
+	lastSeenVersion int64
 
 	state        State
 	logicalClock int64
@@ -120,6 +126,26 @@ func (e *Election) Decided() (Vote, bool) { return e.current, e.state != Looking
 // stay.
 func (e *Election) Reconfigure(v Verifier, configText []byte, observer bool) {
 	e.cfg.Verifier, e.cfg.ConfigText, e.cfg.Observer = v, configText, observer
+	if active, ok := ConfigTextVersion(string(configText)); ok && e.lastSeen != nil && e.lastSeenVersion <= active {
+		e.lastSeen = nil
+	}
+}
+
+// SetLastSeen gives the election the config of the given version a reconfig proposed and did not commit, as
+// FastLeaderElection's getVoteTracker and sendNotifications read getLastSeenQuorumVerifier. It counts until a
+// config of its version or newer is active (Reconfigure); one not newer than the active config is ignored.
+func (e *Election) SetLastSeen(v Verifier, version int64) {
+	if active, ok := ConfigTextVersion(string(e.cfg.ConfigText)); ok && version <= active {
+		return
+	}
+	if e.lastSeen == nil || version > e.lastSeenVersion {
+		e.lastSeen, e.lastSeenVersion = v, version
+	}
+}
+
+// validVoter is QuorumPeer's validVoter: a voter of the active config or of the last seen one.
+func (e *Election) validVoter(sid int64) bool {
+	return e.cfg.Verifier.IsVoter(sid) || (e.lastSeen != nil && e.lastSeen.IsVoter(sid))
 }
 
 // SetAdoptConfig sets Config.AdoptConfig (a server that reconfigures, once its configs are set up).
@@ -185,7 +211,14 @@ func (e *Election) updateProposal(leader, zxid, epoch int64) {
 
 // sendNotifications addresses the proposal to every voter; ours is queued to be received like any other.
 func (e *Election) sendNotifications(out []Message) []Message {
-	for _, sid := range e.cfg.Verifier.Voters() {
+	voters := e.cfg.Verifier.Voters()
+	if e.lastSeen != nil {
+		// getCurrentAndNextConfigVoters: the voters of both configs.
+		voters = append(slices.Clone(voters), e.lastSeen.Voters()...)
+		slices.Sort(voters)
+		voters = slices.Compact(voters)
+	}
+	for _, sid := range voters {
 		n := Notification{State: Looking, Leader: e.proposal.Leader, Zxid: e.proposal.Zxid,
 			ElectionEpoch: e.logicalClock, PeerEpoch: e.proposal.PeerEpoch, Version: notificationVersion,
 			Config: e.cfg.ConfigText}
@@ -224,7 +257,7 @@ func (e *Election) receive(from int64, n Notification, now time.Time, out []Mess
 			e.cfg.AdoptConfig(n.Config)
 		}
 	}
-	if !e.cfg.Verifier.IsVoter(from) {
+	if !e.validVoter(from) {
 		// Observers and non-voting servers are answered with our current vote right away.
 		return e.replyCurrent(out, from, e.logicalClock)
 	}
@@ -282,7 +315,7 @@ func (e *Election) step(from int64, n Notification, now time.Time, out []Message
 		}
 		e.finalizing = false
 	}
-	if !e.cfg.Verifier.IsVoter(n.Leader) {
+	if !e.validVoter(n.Leader) {
 		return out // a vote for a non-voter (receive answered non-voting senders already)
 	}
 	switch n.State {
@@ -352,7 +385,8 @@ func (e *Election) checkLeader(votes map[int64]Vote, leader, electionEpoch int64
 	return e.logicalClock == electionEpoch
 }
 
-// agreeing reports whether the voters whose votes equal v form a quorum.
+// agreeing reports whether the voters whose votes equal v form a quorum, of the last seen config too while one is
+// pending (getVoteTracker's second verifier).
 func (e *Election) agreeing(votes map[int64]Vote, v Vote) bool {
 	set := make(map[int64]bool, len(votes))
 	for sid, w := range votes {
@@ -360,7 +394,7 @@ func (e *Election) agreeing(votes map[int64]Vote, v Vote) bool {
 			set[sid] = true
 		}
 	}
-	return e.cfg.Verifier.ContainsQuorum(set)
+	return e.cfg.Verifier.ContainsQuorum(set) && (e.lastSeen == nil || e.lastSeen.ContainsQuorum(set))
 }
 
 // Designate settles on the leader a committed reconfig designated, without a round (QuorumPeer.updateVote, then

@@ -1,6 +1,7 @@
 package election
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -49,5 +50,41 @@ func TestDesignate(t *testing.T) {
 		if len(out) != 1 || out[0].Notification.Leader != leader || out[0].Notification.State != state {
 			t.Fatalf("answer to a looking peer: %+v", out)
 		}
+	}
+}
+
+// While a proposed config is pending, a round needs a quorum of it as well as of the active config, and its voters
+// get our notifications (FastLeaderElection's getVoteTracker and getCurrentAndNextConfigVoters).
+func TestLastSeenConfigQuorum(t *testing.T) {
+	now := time.Unix(0, 0)
+	e := New(Config{MyID: 1, Verifier: NewMajority([]int64{1, 2, 3}), ConfigText: []byte("version=0")})
+	e.SetLastSeen(NewMajority([]int64{1, 4, 5}), 1)
+	out := e.Look(0, 0, now)
+	var to []int64
+	for _, m := range out {
+		to = append(to, m.To)
+	}
+	if !slices.Equal(to, []int64{2, 3, 4, 5}) {
+		t.Fatalf("notified %v, want the voters of both configs", to)
+	}
+	vote := Notification{State: Looking, Leader: 2, Zxid: 5, ElectionEpoch: 1, Version: 2}
+	e.Receive(2, vote, now)
+	e.Receive(3, vote, now)
+	e.Tick(now.Add(DefaultFinalizeWait))
+	if _, ok := e.Decided(); ok {
+		t.Fatal("decided on a quorum of the active config alone")
+	}
+	e.Receive(4, vote, now)
+	e.Tick(now.Add(2 * DefaultFinalizeWait))
+	if v, ok := e.Decided(); !ok || v.Leader != 2 {
+		t.Fatalf("with a quorum of both: decided %+v %v", v, ok)
+	}
+	// Once a config of its version is active, it is no second config any more; an older one is never taken.
+	e.Reconfigure(NewMajority([]int64{1, 4, 5}), []byte("version=1"), false)
+	if e.lastSeen != nil {
+		t.Fatal("the activated config still pending")
+	}
+	if e.SetLastSeen(NewMajority([]int64{1, 2}), 1); e.lastSeen != nil {
+		t.Fatal("a config no newer than the active one taken as pending")
 	}
 }
