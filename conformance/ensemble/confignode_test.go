@@ -23,12 +23,7 @@ func TestConfigNodeInQuorumMode(t *testing.T) {
 			en := newEnsemble(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			servers := map[int64]*harness.Server{}
-			if oursLead {
-				servers[3], servers[1], servers[2] = en.oursLeadingApache(t, ctx)
-			} else {
-				servers[1], servers[2], servers[3] = en.oursFollowingApache(t, ctx)
-			}
+			servers, _ := en.mixedQuorum(t, ctx, oursLead)
 			eventually(t, "the same /zookeeper/config everywhere", func() error {
 				nodes, err := configNodes(servers)
 				if err != nil {

@@ -180,6 +180,19 @@ func (en *ensemble) oursLeadingApache(t *testing.T, ctx context.Context) (ours, 
 	return ours, a1, a2
 }
 
+// mixedQuorum starts ours with two of Apache's servers, ours leading (as server 3) or following (as server 1); it
+// returns the servers by id and ours's id.
+func (en *ensemble) mixedQuorum(t *testing.T, ctx context.Context, oursLead bool) (map[int64]*harness.Server, int64) {
+	t.Helper()
+	servers := map[int64]*harness.Server{}
+	if oursLead {
+		servers[3], servers[1], servers[2] = en.oursLeadingApache(t, ctx)
+		return servers, 3
+	}
+	servers[1], servers[2], servers[3] = en.oursFollowingApache(t, ctx)
+	return servers, 1
+}
+
 // oursFollowingApache starts Apache's servers 2 and 3, which elect 3, then ours as server 1, which follows.
 func (en *ensemble) oursFollowingApache(t *testing.T, ctx context.Context) (ours, a2, a3 *harness.Server) {
 	t.Helper()

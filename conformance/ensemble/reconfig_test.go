@@ -33,22 +33,20 @@ func TestReconfigWithApache(t *testing.T) {
 	t.Run("Apache leads", func(t *testing.T) { reconfigScenario(t, false) })
 }
 
-func reconfigScenario(t *testing.T, oursLead bool) {
+// reconfigEnsemble is a new ensemble whose members have reconfigEnabled (standaloneEnabled=false).
+func reconfigEnsemble(t *testing.T) *ensemble {
 	en := newEnsemble(t)
 	for id := int64(1); id <= 3; id++ {
 		en.extra[id] = map[string]string{"reconfigEnabled": "true", "standaloneEnabled": "false"}
 	}
+	return en
+}
+
+func reconfigScenario(t *testing.T, oursLead bool) {
+	en := reconfigEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	servers := map[int64]*harness.Server{}
-	var oursID int64
-	if oursLead {
-		ours, a1, a2 := en.oursLeadingApache(t, ctx)
-		servers[3], servers[1], servers[2], oursID = ours, a1, a2, 3
-	} else {
-		ours, a2, a3 := en.oursFollowingApache(t, ctx)
-		servers[1], servers[2], servers[3], oursID = ours, a2, a3, 1
-	}
+	servers, oursID := en.mixedQuorum(t, ctx, oursLead)
 	ours := servers[oursID]
 	// Apache's member whose server line, like ours, gives no client address: its zoo.cfg keeps clientPort.
 	likeOurs := 4 - oursID
@@ -260,18 +258,10 @@ func TestReconfigNextFileAtRestart(t *testing.T) {
 	for _, oursLead := range []bool{true, false} {
 		name := map[bool]string{true: "ours leads", false: "Apache leads"}[oursLead]
 		t.Run(name, func(t *testing.T) {
-			en := newEnsemble(t)
-			for id := int64(1); id <= 3; id++ {
-				en.extra[id] = map[string]string{"reconfigEnabled": "true", "standaloneEnabled": "false"}
-			}
+			en := reconfigEnsemble(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			servers := map[int64]*harness.Server{}
-			if oursLead {
-				servers[3], servers[1], servers[2] = en.oursLeadingApache(t, ctx)
-			} else {
-				servers[1], servers[2], servers[3] = en.oursFollowingApache(t, ctx)
-			}
+			servers, oursID := en.mixedQuorum(t, ctx, oursLead)
 			text := sameConfigEverywhere(t, servers, 1<<32)
 			for _, s := range servers {
 				if err := s.Stop(); err != nil {
@@ -306,7 +296,6 @@ func TestReconfigNextFileAtRestart(t *testing.T) {
 				}
 				return nil
 			})
-			oursID := map[bool]int64{true: 3, false: 1}[oursLead]
 			sameDynamicFiles(t, servers, next, oursID, 4-oursID)
 			for id, s := range servers {
 				if _, err := os.Stat(filepath.Join(s.Dir(), "zoo.cfg.dynamic.next")); !errors.Is(err, os.ErrNotExist) {
