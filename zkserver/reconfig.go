@@ -388,10 +388,11 @@ func electionMembers(active, pending *zoocfg.QuorumVerifier) (map[int64]string, 
 		if qv == nil {
 			continue
 		}
-		for id, m := range viewOf(qv).members {
+		v := viewOf(qv)
+		for id, m := range v.members {
 			peers[id] = m.ElectionAddr
 		}
-		for id := range viewOf(qv).voters {
+		for id := range v.voters {
 			voters[id] = true
 		}
 	}
