@@ -72,8 +72,7 @@ func TestLeaderReconfigNeedsBothQuorums(t *testing.T) {
 		t.Fatalf("observer activations %+v", o.activated)
 	}
 	// The new config's quorum alone: 1, 2 and 4 of five commit without 3.
-	s.apply(s.l.Propose([]Txn{txnAt(e<<32 | 3)}, s.now))
-	s.apply(s.l.Durable(e<<32 | 3))
+	s.proposeLogged(e<<32 | 3)
 	if s.committed != e<<32|3 {
 		t.Fatalf("committed %#x after the reconfig", s.committed)
 	}
@@ -99,8 +98,7 @@ func TestLeaderReconfigHandsOver(t *testing.T) {
 			t.Fatalf("follower activations %+v", f.activated)
 		}
 	}
-	s.apply(s.l.Propose([]Txn{txnAt(e<<32 | 2)}, s.now))
-	s.apply(s.l.Durable(e<<32 | 2))
+	s.proposeLogged(e<<32 | 2)
 	if s.committed != e<<32|1 {
 		t.Fatalf("committed %#x after handing over", s.committed)
 	}
@@ -152,8 +150,7 @@ func TestLeaderVersionsInitialConfig(t *testing.T) {
 		t.Fatalf("follower activations %+v", f2.activated)
 	}
 	// Committing goes on with the config activated.
-	s.apply(s.l.Propose([]Txn{txnAt(2<<32 | 1)}, s.now))
-	s.apply(s.l.Durable(2<<32 | 1))
+	s.proposeLogged(2<<32 | 1)
 	if s.committed != 2<<32|1 {
 		t.Fatalf("committed %#x", s.committed)
 	}
