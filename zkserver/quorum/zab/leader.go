@@ -414,7 +414,7 @@ func (e errDrop) Error() string { return e.why }
 func (l *Leader) step(c *learnerConn, p Packet, r *LeaderReady) error {
 	switch c.state {
 	case connNew:
-		return l.learnerInfo(c, p, r)
+		return l.takeLearnerInfo(c, p, r)
 	case connInfo, connEpochWait, connSnapWait:
 		return errDrop{fmt.Sprintf("%s before the leader answered", p)}
 	case connAckEpoch:
@@ -426,9 +426,17 @@ func (l *Leader) step(c *learnerConn, p Packet, r *LeaderReady) error {
 		return l.newLeaderAck(c, p, r)
 	}
 	c.ackDeadline = l.tick + int64(l.cfg.SyncLimit)
-	switch p.Type {
-	case Ack:
+	if p.Type == Ack {
 		l.ack(c, p.Zxid, r)
+		return nil
+	}
+	return learnerPacket(c.id, c.sid, p, r)
+}
+
+// learnerPacket takes a synced learner's PING answer, REVALIDATE or REQUEST (LearnerHandler.run's loop), for a
+// leader or an observer master alike; anything else is ignored, as LearnerHandler logs and ignores it.
+func learnerPacket(id ConnID, sid int64, p Packet, r *LeaderReady) error {
+	switch p.Type {
 	case Ping:
 		d := p.Data
 		for len(d) >= 12 {
@@ -439,36 +447,44 @@ func (l *Leader) step(c *learnerConn, p Packet, r *LeaderReady) error {
 		if len(p.Data) < 12 {
 			return errDrop{fmt.Sprintf("%s: want a session id and a timeout", p)}
 		}
-		r.Revalidate = append(r.Revalidate, RevalidateRequest{Conn: c.id, Server: c.sid, Session: int64(binary.BigEndian.Uint64(p.Data)),
+		r.Revalidate = append(r.Revalidate, RevalidateRequest{Conn: id, Server: sid, Session: int64(binary.BigEndian.Uint64(p.Data)),
 			Timeout: int32(binary.BigEndian.Uint32(p.Data[8:])), Zxid: p.Zxid})
 	case Request:
 		if len(p.Data) < 16 {
 			return errDrop{fmt.Sprintf("%s: want a session, cxid and type", p)}
 		}
-		r.Requests = append(r.Requests, LearnerRequest{Conn: c.id, Server: c.sid, Session: int64(binary.BigEndian.Uint64(p.Data)),
+		r.Requests = append(r.Requests, LearnerRequest{Conn: id, Server: sid, Session: int64(binary.BigEndian.Uint64(p.Data)),
 			Cxid: int32(binary.BigEndian.Uint32(p.Data[8:])), Op: int32(binary.BigEndian.Uint32(p.Data[12:])), Body: p.Data[16:],
 			Auth: p.AuthInfo})
-	default:
-		// LearnerHandler logs and ignores anything else.
 	}
 	return nil
 }
 
-// learnerInfo takes FOLLOWERINFO or OBSERVERINFO, the first packet of a learner.
-func (l *Leader) learnerInfo(c *learnerConn, p Packet, r *LeaderReady) error {
+// learnerInfo reads the sid in a FOLLOWERINFO or OBSERVERINFO, and refuses a learner of ZAB before 1.0 (before
+// ZooKeeper 3.4) or with a config later than ours (configVersion).
+func learnerInfo(p Packet, configVersion int64) (int64, error) {
+	d := p.Data
+	if len(d) < 12 || binary.BigEndian.Uint32(d[8:]) < ProtocolVersion {
+		return 0, errDrop{fmt.Sprintf("%s: no ZAB 1.0 learner info", p)}
+	}
+	sid := int64(binary.BigEndian.Uint64(d))
+	if len(d) >= 20 && int64(binary.BigEndian.Uint64(d[12:])) > configVersion {
+		return sid, errDrop{fmt.Sprintf("learner %d is ahead of the leader (has a later activated configuration)", sid)}
+	}
+	return sid, nil
+}
+
+// takeLearnerInfo takes FOLLOWERINFO or OBSERVERINFO, the first packet of a learner.
+func (l *Leader) takeLearnerInfo(c *learnerConn, p Packet, r *LeaderReady) error {
 	if p.Type != FollowerInfo && p.Type != ObserverInfo {
 		return errDrop{fmt.Sprintf("first packet %s is not FOLLOWERINFO or OBSERVERINFO", p)}
 	}
 	c.observer = p.Type == ObserverInfo
-	d := p.Data
-	if len(d) < 12 || binary.BigEndian.Uint32(d[8:]) < ProtocolVersion {
-		// Learners before ZooKeeper 3.4 (ZAB before 1.0) are not served.
-		return errDrop{fmt.Sprintf("%s: no ZAB 1.0 learner info", p)}
+	sid, err := learnerInfo(p, l.configVersion)
+	if err != nil {
+		return err
 	}
-	c.sid = int64(binary.BigEndian.Uint64(d))
-	if len(d) >= 20 && int64(binary.BigEndian.Uint64(d[12:])) > l.configVersion {
-		return errDrop{fmt.Sprintf("learner %d is ahead of the leader (has a later activated configuration)", c.sid)}
-	}
+	c.sid = sid
 	c.state = connInfo
 	if l.phase == leaderDiscovery {
 		if !c.observer {
@@ -508,38 +524,7 @@ func (l *Leader) ackEpoch(c *learnerConn, p Packet, r *LeaderReady) error {
 // syncLearner is LearnerHandler.syncFollower: DIFF, TRUNC or SNAP, the committed txns the learner lacks as
 // PROPOSAL and COMMIT pairs, the outstanding proposals (startForwarding), then NEWLEADER.
 func (l *Leader) syncLearner(c *learnerConn, r *LeaderReady) {
-	peer := c.peerLast
-	newEpochZxid := peer&0xffffffff == 0
-	minC, maxC := l.lastCommitted, l.lastCommitted
-	if len(l.committedLog) > 0 {
-		minC, maxC = l.committedLog[0].Zxid, l.committedLog[len(l.committedLog)-1].Zxid
-	}
-	var pkts []Packet
-	current := peer
-	ok := true
-	switch {
-	case peer == l.lastCommitted:
-		pkts = append(pkts, Packet{Type: Diff, Zxid: peer})
-	case peer > maxC && !newEpochZxid:
-		pkts = append(pkts, Packet{Type: Trunc, Zxid: maxC})
-		current = maxC
-	case peer >= minC && peer <= maxC:
-		pkts, current, ok = queueCommitted(l.committedLog, peer, maxC)
-	case peer < minC && l.cfg.History != nil:
-		older, found := l.cfg.History.After(peer, minC)
-		if !found || len(older) == 0 || older[len(older)-1].Zxid != minC {
-			ok = false
-			break
-		}
-		// The txns after the peer's, which the log holds: DIFF, then those and the in-memory log's after them.
-		pkts = append(pkts, Packet{Type: Diff, Zxid: maxC})
-		for _, t := range append(older, l.committedLog[1:]...) {
-			pkts = append(pkts, Packet{Type: Proposal, Zxid: t.Zxid, Data: t.Data}, Packet{Type: Commit, Zxid: t.Zxid})
-			current = t.Zxid
-		}
-	default:
-		ok = false
-	}
+	pkts, current, ok := syncPackets(l.committedLog, l.lastCommitted, l.cfg.History, c.peerLast)
 	if !ok {
 		c.state = connSnapWait
 		r.SnapshotFor = append(r.SnapshotFor, c.id)
@@ -550,6 +535,43 @@ func (l *Leader) syncLearner(c *learnerConn, r *LeaderReady) {
 	}
 	c.syncedTo = current
 	l.startForwarding(c, current, r)
+}
+
+// syncPackets is LearnerHandler.syncFollower's choice for a peer whose last zxid is peer, against a committed
+// history ending at lastCommitted (log holds its latest txns, history the older ones): DIFF or TRUNC and the
+// committed txns the peer lacks as PROPOSAL and COMMIT pairs, and the zxid the peer then holds. ok is false when
+// the peer must get a snapshot.
+func syncPackets(log []Txn, lastCommitted int64, history History, peer int64) (pkts []Packet, current int64, ok bool) {
+	newEpochZxid := peer&0xffffffff == 0
+	minC, maxC := lastCommitted, lastCommitted
+	if len(log) > 0 {
+		minC, maxC = log[0].Zxid, log[len(log)-1].Zxid
+	}
+	switch {
+	case peer == lastCommitted:
+		return []Packet{{Type: Diff, Zxid: peer}}, peer, true
+	case peer > maxC && !newEpochZxid:
+		return []Packet{{Type: Trunc, Zxid: maxC}}, maxC, true
+	case peer >= minC && peer <= maxC:
+		return queueCommitted(log, peer, maxC)
+	case peer < minC && history != nil:
+		older, found := history.After(peer, minC)
+		if !found || len(older) == 0 || older[len(older)-1].Zxid != minC {
+			return nil, peer, false
+		}
+		// The txns after the peer's, which the log holds: DIFF, then those and the in-memory log's after them.
+		pkts = append(pkts, Packet{Type: Diff, Zxid: maxC})
+		current = peer
+		if len(log) > 0 {
+			older = append(older, log[1:]...) // log[0] is minC, older's last
+		}
+		for _, t := range older {
+			pkts = append(pkts, Packet{Type: Proposal, Zxid: t.Zxid, Data: t.Data}, Packet{Type: Commit, Zxid: t.Zxid})
+			current = t.Zxid
+		}
+		return pkts, current, true
+	}
+	return nil, peer, false
 }
 
 // queueCommitted is queueCommittedProposals over the in-memory committed log: DIFF when the peer's last zxid is
