@@ -15,6 +15,7 @@ import (
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
 	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
@@ -97,10 +98,6 @@ func (s *Stats) update(counts zab.LeaderCounts, serving bool, proposals []zab.Tx
 	}
 }
 
-// maxDiffBytes bounds the txns read from the log to sync one learner; past it, a snapshot is sent (Apache bounds
-// it by a third of the snapshot's size).
-const maxDiffBytes = 64 << 20
-
 // Lead leads until the leadership ends (no quorum, ctx done) and returns why. The server serves clients from the
 // moment a quorum is synced until Lead returns.
 func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
@@ -125,7 +122,7 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	for len(recent) > 0 && recent[len(recent)-1].Zxid > last {
 		recent = recent[:len(recent)-1]
 	}
-	r := &runner{cfg: cfg, p: p, ln: ln, conns: map[zab.ConnID]*conn{}, wake: make(chan struct{}, 1)}
+	r := &runner{cfg: cfg, p: p, ln: ln, conns: map[zab.ConnID]*learnerconn.Conn{}, wake: make(chan struct{}, 1)}
 	var lastSeen *zab.NewConfig
 	if cfg.Reconfig != nil {
 		// NEWLEADER carries the last config seen, so that learners complete a reconfig we have not committed, and
@@ -136,7 +133,7 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		}
 	}
 	r.core = zab.Lead(zab.LeaderConfig{MyID: cfg.MyID, Quorum: cfg.Quorum, AcceptedEpoch: cfg.AcceptedEpoch,
-		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: history{dir: cfg.LogDir},
+		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: learnerconn.History{Dir: cfg.LogDir},
 		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: cfg.ConfigData,
 		ConfigVersion: cfg.ConfigVersion, LastSeen: lastSeen, VersionInitialConfig: cfg.Reconfig != nil},
 		time.Now().UnixMilli())
@@ -155,7 +152,7 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	ln.Close()
 	r.mu.Lock()
 	for _, c := range r.conns {
-		c.close()
+		c.Close()
 	}
 	r.mu.Unlock()
 	wg.Wait()
@@ -201,7 +198,7 @@ type runner struct {
 	mu      sync.Mutex
 	synced  []int64 // the followers synced with us, as of the last step (for QuorumSynced)
 	queue   []event
-	conns   map[zab.ConnID]*conn
+	conns   map[zab.ConnID]*learnerconn.Conn
 	nextID  zab.ConnID
 	wake    chan struct{}
 	leading bool // the pipeline leads (run loop only)
@@ -280,39 +277,38 @@ func (r *runner) accept(ctx context.Context) {
 		nc = r.cfg.Transport.Server(nc)
 		r.mu.Lock()
 		r.nextID++
-		c := &conn{id: r.nextID, nc: nc, log: r.cfg.Logger, wake: make(chan struct{}, 1),
-			writeTimeout: time.Duration(r.cfg.SyncLimit*r.cfg.TickTime) * time.Millisecond}
-		r.conns[c.id] = c
+		c := learnerconn.New(r.nextID, nc, time.Duration(r.cfg.SyncLimit*r.cfg.TickTime)*time.Millisecond)
+		r.conns[c.ID] = c
 		r.mu.Unlock()
-		go c.write()
+		go c.Write()
 		go r.read(c)
 	}
 }
 
 // read feeds a learner's packets to the core until the connection ends. The read deadline is the init limit (a
 // learner syncing) or the sync limit's pings, whichever is longer.
-func (r *runner) read(c *conn) {
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+func (r *runner) read(c *learnerconn.Conn) {
+	br := bufio.NewReaderSize(c.NC, 64<<10)
 	timeout := time.Duration(max(r.cfg.InitLimit, r.cfg.SyncLimit)*r.cfg.TickTime) * time.Millisecond
 	if r.cfg.Auth != nil {
-		c.nc.SetDeadline(time.Now().Add(timeout))
-		err := r.cfg.Auth.Serve(br, c.nc, c.nc.RemoteAddr().String())
-		c.nc.SetWriteDeadline(time.Time{})
+		c.NC.SetDeadline(time.Now().Add(timeout))
+		err := r.cfg.Auth.Serve(br, c.NC, c.NC.RemoteAddr().String())
+		c.NC.SetWriteDeadline(time.Time{})
 		if err != nil {
 			r.cfg.Logger.Error("failed to authenticate quorum learner, closing its connection",
-				"remote", c.nc.RemoteAddr(), "err", err)
-			r.post(event{kind: evClosed, conn: c.id, readErr: err})
+				"remote", c.NC.RemoteAddr(), "err", err)
+			r.post(event{kind: evClosed, conn: c.ID, readErr: err})
 			return
 		}
 	}
 	for {
-		c.nc.SetReadDeadline(time.Now().Add(timeout))
+		c.NC.SetReadDeadline(time.Now().Add(timeout))
 		pkt, err := zab.ReadPacket(br, r.cfg.MaxBuffer)
 		if err != nil {
-			r.post(event{kind: evClosed, conn: c.id, readErr: err})
+			r.post(event{kind: evClosed, conn: c.ID, readErr: err})
 			return
 		}
-		r.post(event{kind: evPacket, conn: c.id, pkt: pkt})
+		r.post(event{kind: evPacket, conn: c.ID, pkt: pkt})
 	}
 }
 
@@ -398,7 +394,7 @@ func (r *runner) apply(rd zab.LeaderReady) error {
 			return err
 		}
 		if c := r.conn(id); c != nil {
-			c.setSnapshot(stream)
+			c.SetSnapshot(stream)
 		}
 		r.cfg.Logger.Info("sending a snapshot to a learner", "zxid", fmt.Sprintf("0x%x", zxid), "bytes", len(stream))
 		rd2 := r.core.SnapshotTaken(id, zxid)
@@ -442,7 +438,7 @@ func (r *runner) apply(rd zab.LeaderReady) error {
 	}
 	for _, o := range rd.Send {
 		if c := r.conn(o.Conn); c != nil {
-			c.send(o.Packet)
+			c.Send(o.Packet)
 		}
 	}
 	for i, id := range rd.Close {
@@ -466,7 +462,7 @@ func (r *runner) activate(a zab.Activation) {
 	}
 }
 
-func (r *runner) conn(id zab.ConnID) *conn {
+func (r *runner) conn(id zab.ConnID) *learnerconn.Conn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.conns[id]
@@ -481,116 +477,7 @@ func (r *runner) closeConn(id zab.ConnID, why error) {
 		return
 	}
 	if why != nil && !errors.Is(why, net.ErrClosed) {
-		r.cfg.Logger.Warn("learner connection ended", "remote", c.nc.RemoteAddr().String(), "err", why)
+		r.cfg.Logger.Warn("learner connection ended", "remote", c.NC.RemoteAddr().String(), "err", why)
 	}
-	c.close()
-}
-
-// conn is one learner connection's writer: packets queue without blocking the run loop and go out in order; a
-// SNAP packet is followed by the snapshot captured for it.
-type conn struct {
-	id           zab.ConnID
-	nc           net.Conn
-	log          *slog.Logger
-	writeTimeout time.Duration
-
-	mu       sync.Mutex
-	out      []zab.Packet
-	snapshot []byte
-	closed   bool
-	wake     chan struct{}
-}
-
-func (c *conn) send(p zab.Packet) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	c.out = append(c.out, p)
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *conn) setSnapshot(b []byte) {
-	c.mu.Lock()
-	c.snapshot = b
-	c.mu.Unlock()
-}
-
-func (c *conn) close() {
-	c.mu.Lock()
-	if !c.closed {
-		c.closed = true
-		c.nc.Close()
-		close(c.wake)
-	}
-	c.mu.Unlock()
-}
-
-func (c *conn) write() {
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
-	for range c.wake {
-		c.mu.Lock()
-		out := c.out
-		c.out = nil
-		c.mu.Unlock()
-		if len(out) == 0 {
-			continue
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(max(c.writeTimeout, time.Second)))
-		for _, p := range out {
-			bw.Write(p.Marshal())
-			if p.Type == zab.Snap {
-				c.mu.Lock()
-				snap := c.snapshot
-				c.snapshot = nil
-				c.mu.Unlock()
-				// A large snapshot may take longer than the sync limit to write.
-				c.nc.SetWriteDeadline(time.Time{})
-				bw.Write(snap)
-			}
-		}
-		if err := bw.Flush(); err != nil {
-			c.nc.Close() // the reader sees it and reports the end
-			return
-		}
-	}
-}
-
-// history reads older committed txns from the txn log for a learner behind the in-memory committed log.
-type history struct {
-	dir string
-}
-
-func (h history) After(after, upTo int64) ([]zab.Txn, bool) {
-	var txns []zab.Txn
-	size := 0
-	found := after&0xffffffff == 0
-	errStop := errors.New("stop")
-	_, err := storage.ReadLog(h.dir, after-1, func(e *storage.Entry) error {
-		z := e.Hdr.Zxid
-		if z == after {
-			found = true
-			return nil
-		}
-		if z <= after {
-			return nil
-		}
-		if z > upTo {
-			return errStop
-		}
-		size += len(e.Raw)
-		if size > maxDiffBytes {
-			return errStop
-		}
-		txns = append(txns, zab.Txn{Zxid: z, Data: e.Raw})
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) || size > maxDiffBytes || !found {
-		return nil, false
-	}
-	return txns, len(txns) > 0 && txns[len(txns)-1].Zxid == upTo
+	c.Close()
 }

@@ -1,0 +1,138 @@
+// Package learnerconn is what a server serving learners (a leader, or a follower serving observers) needs for each
+// learner connection: an ordered, non-blocking packet writer that streams a snapshot after SNAP, and the txn log
+// read for learners behind the in-memory committed log.
+package learnerconn
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zkafka/zkafka/zkserver/quorum/zab"
+	"github.com/zkafka/zkafka/zkserver/storage"
+)
+
+// maxDiffBytes bounds the txns read from the log to sync one learner; past it, a snapshot is sent (Apache bounds
+// it by a third of the snapshot's size).
+const maxDiffBytes = 64 << 20
+
+// New is the writer of learner connection nc; writes time out after writeTimeout (at least a second).
+func New(id zab.ConnID, nc net.Conn, writeTimeout time.Duration) *Conn {
+	return &Conn{ID: id, NC: nc, writeTimeout: writeTimeout, wake: make(chan struct{}, 1)}
+}
+
+// Conn is one learner connection's writer: packets queue without blocking the caller's loop and go out in order;
+// a SNAP packet is followed by the snapshot captured for it.
+type Conn struct {
+	ID           zab.ConnID
+	NC           net.Conn
+	writeTimeout time.Duration
+
+	mu       sync.Mutex
+	out      []zab.Packet
+	snapshot []byte
+	closed   bool
+	wake     chan struct{}
+}
+
+// Send queues p.
+func (c *Conn) Send(p zab.Packet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.out = append(c.out, p)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SetSnapshot is the snapshot stream to write after the next SNAP packet.
+func (c *Conn) SetSnapshot(b []byte) {
+	c.mu.Lock()
+	c.snapshot = b
+	c.mu.Unlock()
+}
+
+// Close closes the connection; queued packets not yet written are lost.
+func (c *Conn) Close() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		c.NC.Close()
+		close(c.wake)
+	}
+	c.mu.Unlock()
+}
+
+// Write writes the queued packets until the connection closes; run it on its own goroutine.
+func (c *Conn) Write() {
+	bw := bufio.NewWriterSize(c.NC, 64<<10)
+	for range c.wake {
+		c.mu.Lock()
+		out := c.out
+		c.out = nil
+		c.mu.Unlock()
+		if len(out) == 0 {
+			continue
+		}
+		c.NC.SetWriteDeadline(time.Now().Add(max(c.writeTimeout, time.Second)))
+		for _, p := range out {
+			bw.Write(p.Marshal())
+			if p.Type == zab.Snap {
+				c.mu.Lock()
+				snap := c.snapshot
+				c.snapshot = nil
+				c.mu.Unlock()
+				// A large snapshot may take longer than the sync limit to write.
+				c.NC.SetWriteDeadline(time.Time{})
+				bw.Write(snap)
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			c.NC.Close() // the reader sees it and reports the end
+			return
+		}
+	}
+}
+
+// History reads older committed txns from a txn log (dir, dataLogDir/version-2) for a learner behind the
+// in-memory committed log (zab.History).
+type History struct {
+	Dir string
+}
+
+// After implements zab.History.
+func (h History) After(after, upTo int64) ([]zab.Txn, bool) {
+	var txns []zab.Txn
+	size := 0
+	found := after&0xffffffff == 0
+	errStop := errors.New("stop")
+	_, err := storage.ReadLog(h.Dir, after-1, func(e *storage.Entry) error {
+		z := e.Hdr.Zxid
+		if z == after {
+			found = true
+			return nil
+		}
+		if z <= after {
+			return nil
+		}
+		if z > upTo {
+			return errStop
+		}
+		size += len(e.Raw)
+		if size > maxDiffBytes {
+			return errStop
+		}
+		txns = append(txns, zab.Txn{Zxid: z, Data: e.Raw})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) || size > maxDiffBytes || !found {
+		return nil, false
+	}
+	return txns, len(txns) > 0 && txns[len(txns)-1].Zxid == upTo
+}
