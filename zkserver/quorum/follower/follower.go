@@ -6,6 +6,7 @@ package follower
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
+	"github.com/zkafka/zkafka/zkserver/quorum/observermaster"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
 	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
@@ -55,6 +58,17 @@ type Config struct {
 	// ConfigNode, without reconfiguration, puts our config back in /zookeeper/config once synced
 	// (initConfigInZKDatabase after Learner.syncWithLeader): a SNAP brought the leader's.
 	ConfigNode func()
+	// ObserverMaster, for a follower with observerMasterPort, serves observers once synced (nil: none).
+	ObserverMaster *ObserverMasterConfig
+}
+
+// ObserverMasterConfig is where and how a follower serves observers (Apache's ObserverMaster).
+type ObserverMasterConfig struct {
+	Listen string // the quorum address's IP (or all IPs) and observerMasterPort
+	// ConfigData is our config's text (QuorumVerifier.toString), NEWLEADER's data without reconfiguration.
+	ConfigData []byte
+	SizeLimit  int64 // zookeeper.observerMaster.sizeLimit (0: 32 MiB)
+	LogDir     string
 }
 
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
@@ -112,6 +126,9 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		AcceptedEpoch: cfg.AcceptedEpoch, CurrentEpoch: cfg.CurrentEpoch, LastZxid: p.LastZxid()})
 	defer func() {
 		conn.Close()
+		if f.om != nil {
+			f.om.Close()
+		}
 		var ents []*storage.Entry
 		for _, t := range l.Uncommitted() {
 			if e, err := storage.DecodeEntry(t.Data); err == nil {
@@ -168,6 +185,14 @@ type follower struct {
 	bw           *bufio.Writer
 	writeTimeout time.Duration
 	writeErr     error
+	// syncs are the sync requests forwarded, oldest first, local ones (nil) and observers' (their answer), in the
+	// order they were written (f.mu): the leader's SYNCs answer them in that order.
+	syncs []func()
+
+	// om serves observers once we are synced (reader goroutine only, besides its own); epoch is the current
+	// epoch the sync gave us, its LEADERINFO's.
+	om    *observermaster.Server
+	epoch int64
 }
 
 func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
@@ -236,6 +261,7 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		if err := storage.WriteEpoch(f.cfg.EpochDir, storage.CurrentEpochFile, rd.CurrentEpoch); err != nil {
 			return err
 		}
+		f.epoch = rd.CurrentEpoch
 		*readTimeout = time.Duration(f.cfg.SyncLimit*f.cfg.TickTime) * time.Millisecond
 	}
 	if len(rd.Log) > 0 {
@@ -267,6 +293,15 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 			ents[i] = e
 		}
 		f.p.ApplyCommitted(ents)
+		if f.om != nil {
+			for _, t := range rd.Apply {
+				var act *zab.LearnerActivation
+				if a := rd.Activate; a != nil && a.HasDesignated && a.Zxid == t.Zxid {
+					act = a
+				}
+				f.om.Committed(t, act)
+			}
+		}
 	}
 	if a := rd.Activate; a != nil && !a.BeforeApply {
 		if err := f.activate(a); err != nil {
@@ -279,14 +314,20 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		}
 		f.p.StartServing(f)
 		f.cfg.Logger.Info("synced with the leader: serving clients", "leader", f.cfg.LeaderAddr, "observer", f.cfg.Observer)
+		if f.cfg.ObserverMaster != nil && !f.cfg.Observer {
+			f.startObserverMaster()
+		}
 	}
 	if rd.PingReply {
 		f.send(zab.PingReplyPacket(rd.PingZxid, f.p.Sessions().TakeTouched()))
 	}
 	for range rd.Synced {
-		f.p.Synced()
+		f.synced()
 	}
 	for _, rv := range rd.Revalidated {
+		if f.om != nil && f.om.Revalidated(revalidationPacket(rv)) {
+			continue // an observer's question
+		}
 		f.p.Revalidated(rv.Session, rv.Valid)
 	}
 	f.mu.Lock()
@@ -329,6 +370,11 @@ func (f *follower) activate(a *zab.LearnerActivation) error {
 func (f *follower) send(pkts ...zab.Packet) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.write(pkts)
+}
+
+// write sends packets (f.mu held).
+func (f *follower) write(pkts []zab.Packet) {
 	if f.writeErr != nil {
 		return
 	}
@@ -344,10 +390,101 @@ func (f *follower) send(pkts ...zab.Packet) {
 
 // Forward sends a client request to the leader (pipeline.Leader).
 func (f *follower) Forward(session int64, cxid, op int32, body []byte, auth []jute.Id) {
-	f.send(zab.RequestPacket(session, cxid, op, body, auth))
+	f.forward(zab.RequestPacket(session, cxid, op, body, auth), op == jute.OpSync, nil)
+}
+
+// forward sends a request to the leader; a sync's answer goes to answer (nil: the pipeline's oldest sync).
+func (f *follower) forward(p zab.Packet, isSync bool, answer func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if isSync {
+		f.syncs = append(f.syncs, answer)
+	}
+	f.write([]zab.Packet{p})
+}
+
+// synced takes the leader's SYNC: it answers the oldest sync forwarded, ours or an observer's.
+func (f *follower) synced() {
+	f.mu.Lock()
+	var answer func()
+	if len(f.syncs) > 0 {
+		answer = f.syncs[0]
+		f.syncs = f.syncs[1:]
+	}
+	f.mu.Unlock()
+	if answer != nil {
+		answer()
+		return
+	}
+	f.p.Synced()
 }
 
 // Revalidate asks the leader about a reconnecting session (pipeline.Leader).
 func (f *follower) Revalidate(session int64, timeout int32) {
 	f.send(zab.RevalidatePacket(session, timeout))
+}
+
+// startObserverMaster serves observers on observerMasterPort from now on (Follower.followLeader after
+// syncWithLeader); a failure to listen is logged and following goes on, as Apache's.
+func (f *follower) startObserverMaster() {
+	om := f.cfg.ObserverMaster
+	var recent []zab.Txn
+	for _, t := range f.p.RecentTxns() { // after the sync's commits: the core goroutine runs in order
+		recent = append(recent, zab.Txn{Zxid: t.Zxid, Data: t.Data})
+	}
+	last := f.p.LastZxid()
+	for len(recent) > 0 && recent[len(recent)-1].Zxid > last {
+		recent = recent[:len(recent)-1]
+	}
+	data := om.ConfigData
+	if f.cfg.Reconfig != nil {
+		_, seen := f.cfg.Reconfig.Configs()
+		data = []byte(seen.String())
+	}
+	srv, err := observermaster.Start(context.Background(), observermaster.Config{Listen: om.Listen,
+		Core: zab.ObserverMasterConfig{CurrentEpoch: f.epoch, LastCommitted: last, CommittedLog: recent,
+			History: learnerconn.History{Dir: om.LogDir}, ConfigData: data, ConfigVersion: f.cfg.ConfigVersion,
+			TickTime: f.cfg.TickTime, InitLimit: f.cfg.InitLimit, SyncLimit: f.cfg.SyncLimit, SizeLimit: om.SizeLimit},
+		MaxBuffer: f.cfg.MaxBuffer - 1024, Logger: f.cfg.Logger, Transport: f.cfg.Transport, Auth: f.cfg.Auth},
+		omHost{f})
+	if err != nil {
+		f.cfg.Logger.Error("cannot serve observers", "err", err)
+		return
+	}
+	f.om = srv
+}
+
+// omHost is the follower as its observer master's Host.
+type omHost struct{ f *follower }
+
+func (h omHost) CaptureSnapshot() (int64, []byte, error) {
+	zxid, sessions, capture, err := h.f.p.CaptureSnapshot()
+	if err != nil {
+		return 0, nil, err
+	}
+	stream, err := zab.SnapshotStream(sessions, capture.WriteSnapshot)
+	return zxid, stream, err
+}
+
+func (h omHost) Forward(rq zab.LearnerRequest, synced func()) {
+	h.f.forward(zab.RequestPacket(rq.Session, rq.Cxid, rq.Op, rq.Body, rq.Auth), rq.Op == jute.OpSync, synced)
+}
+
+func (h omHost) Revalidate(session int64, timeout int32, zxid int64) {
+	p := zab.RevalidatePacket(session, timeout)
+	p.Zxid = zxid
+	h.f.send(p)
+}
+
+func (h omHost) Touch(session int64, _ int32) {
+	h.f.p.Sessions().Touch(session, time.Now().UnixMilli())
+}
+
+// revalidationPacket is the leader's REVALIDATE answer rv, as an observer master routes it.
+func revalidationPacket(rv zab.Revalidation) zab.Packet {
+	d := binary.BigEndian.AppendUint64(nil, uint64(rv.Session))
+	if rv.Valid {
+		return zab.Packet{Type: zab.Revalidate, Zxid: -1, Data: append(d, 1)}
+	}
+	return zab.Packet{Type: zab.Revalidate, Zxid: -1, Data: append(d, 0)}
 }
