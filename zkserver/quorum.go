@@ -30,7 +30,12 @@ type QuorumConfig struct {
 	// all addresses with quorumListenOnAllIPs).
 	ElectionListen string
 	QuorumListen   string
-	InitLimit      int // ticks
+	// ObserverMasterListen, with observerMasterPort, is where we serve observers while following (our quorum
+	// address's IP, or all IPs with quorumListenOnAllIPs, at that port); ObserverMasterSizeLimit is
+	// zookeeper.observerMaster.sizeLimit (0: its default).
+	ObserverMasterListen    string
+	ObserverMasterSizeLimit int64
+	InitLimit               int // ticks
 	// ConnectLimit (connectToLearnerMasterLimit, ticks) bounds a learner's tries to reach its leader, which are
 	// ConnectRetryDelay apart (zookeeper.leaderConnectDelayDuringRetryMs).
 	ConnectLimit      int
@@ -115,14 +120,26 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		}
 		if s.ID == zc.MyID {
 			q.ElectionListen, q.QuorumListen = q.Members[s.ID].ElectionAddr, q.Members[s.ID].QuorumAddr
+			if zc.ObserverMasterPort > 0 {
+				q.ObserverMasterListen = net.JoinHostPort(s.Host(), strconv.Itoa(zc.ObserverMasterPort))
+			}
 			if zc.QuorumListenOnAllIPs {
 				q.ElectionListen = net.JoinHostPort("0.0.0.0", strconv.Itoa(s.ElectionPort()))
 				q.QuorumListen = net.JoinHostPort("0.0.0.0", strconv.Itoa(s.QuorumPort()))
+				if zc.ObserverMasterPort > 0 {
+					q.ObserverMasterListen = net.JoinHostPort("0.0.0.0", strconv.Itoa(zc.ObserverMasterPort))
+				}
 			}
 		}
 	}
 	if q.ElectionListen == "" {
 		return nil, fmt.Errorf("myid %d has no server.%d line", zc.MyID, zc.MyID)
+	}
+	if v, ok := zc.Props["zookeeper.observerMaster.sizeLimit"]; ok {
+		// Integer.getInteger: a value that is not an int leaves the default.
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+			q.ObserverMasterSizeLimit = n
+		}
 	}
 	if zc.SSLQuorum || zc.PortUnification {
 		t, err := zc.QuorumTLS()
@@ -257,12 +274,17 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			s.state.Store("follower")
 		}
 		s.log.Info(role, "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
+		var om *follower.ObserverMasterConfig
+		if q.ObserverMasterListen != "" && !view.observer {
+			om = &follower.ObserverMasterConfig{Listen: q.ObserverMasterListen, ConfigData: []byte(view.text),
+				SizeLimit: q.ObserverMasterSizeLimit, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2")}
+		}
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: view.observer,
 			LeaderAddr: view.members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
 			SyncLimit: q.SyncLimit, ConnectLimit: q.ConnectLimit, ConnectRetryDelay: q.ConnectRetryDelay,
 			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer,
 			ConfigVersion: view.version, Logger: s.log, Transport: q.Transport, Auth: q.Auth,
-			Reconfig: reconfigPeer(dyn), ConfigNode: configNode}, s.proc)
+			Reconfig: reconfigPeer(dyn), ConfigNode: configNode, ObserverMaster: om}, s.proc)
 		s.learnerMaster.Store(-1)
 		s.closeConns()
 		if ctx.Err() == nil {
