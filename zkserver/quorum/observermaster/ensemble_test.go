@@ -1,0 +1,134 @@
+package observermaster_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver"
+	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/quorum/election"
+	"github.com/zkafka/zkafka/zkserver/quorum/zab"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Two of three zkservers form the ensemble, each with an observer master address; an observer (our Learner over
+// TCP) syncs from the follower's, and the session and node it creates through it are committed by the leader
+// and come back to it as INFORMs.
+func TestObserverThroughFollower(t *testing.T) {
+	members := map[int64]zkserver.Member{}
+	omAddrs := map[int64]string{}
+	for id := int64(1); id <= 3; id++ {
+		members[id] = zkserver.Member{QuorumAddr: freeAddr(t), ElectionAddr: freeAddr(t)}
+		omAddrs[id] = freeAddr(t)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, id := range []int64{1, 2} {
+		dir := t.TempDir()
+		s, err := zkserver.Start(zkserver.Config{
+			ClientAddr: "127.0.0.1:0", TickTime: 200, MinSessionTimeout: 400, MaxSessionTimeout: 40000,
+			DataDir: dir, DataLogDir: filepath.Join(dir, "log"), SnapCount: 100000, PreAllocSize: 1 << 20,
+			ForceSync: true, JuteMaxBuffer: 0xfffff, ACL: acl.DefaultConfig(),
+			Quorum: &zkserver.QuorumConfig{MyID: id, Members: members, ElectionListen: members[id].ElectionAddr,
+				QuorumListen: members[id].QuorumAddr, ObserverMasterListen: omAddrs[id], InitLimit: 10,
+				SyncLimit: 5, ConnectLimit: 10, ConnectRetryDelay: 100 * time.Millisecond,
+				Verifier: election.NewMajority([]int64{1, 2, 3}), Voters: map[int64]bool{1: true, 2: true, 3: true}},
+			Logger: logger,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+	}
+	// The leader does not listen on its observer master address; the follower does once synced.
+	var nc net.Conn
+	deadline := time.Now().Add(30 * time.Second)
+	for nc == nil {
+		for _, id := range []int64{1, 2} {
+			if c, err := net.DialTimeout("tcp", omAddrs[id], time.Second); err == nil {
+				nc = c
+				break
+			}
+		}
+		if nc == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("no observer master listens")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(nc)
+	send := func(ps ...zab.Packet) {
+		t.Helper()
+		for _, p := range ps {
+			if _, err := nc.Write(p.Marshal()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	l := zab.NewLearner(zab.LearnerConfig{MyID: 3, Observer: true})
+	send(l.Start().Send...)
+	serving := false
+	var applied []int32 // txn types
+	next := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			p, err := zab.ReadPacket(br, 1<<20)
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", what, err)
+			}
+			rd, err := l.Step(p)
+			if err == zab.ErrNeedSnapshot {
+				if _, err := zab.ReadSnapshotStream(br, 1<<20); err != nil {
+					t.Fatalf("snapshot: %v", err)
+				}
+				l.SnapshotLoaded(p.Zxid)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			serving = serving || rd.Serving
+			for _, tx := range rd.Apply {
+				var h jute.TxnHeader
+				h.Decode(jute.NewDecoder(tx.Data))
+				applied = append(applied, h.Type)
+			}
+			if rd.PingReply {
+				rd.Send = append(rd.Send, zab.PingReplyPacket(rd.PingZxid, nil))
+			}
+			send(rd.Send...)
+		}
+	}
+	next("the sync", func() bool { return serving })
+	applied = nil
+	const session = 0x0300000000000001
+	send(zab.RequestPacket(session, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, 10000), nil))
+	next("the session", func() bool { return len(applied) > 0 })
+	if applied[0] != jute.OpCreateSession {
+		t.Fatalf("applied txn types %v", applied)
+	}
+	body := jute.Marshal(&jute.CreateRequest{Path: "/om", Data: []byte("x"), ACL: jute.OpenACLUnsafe})
+	send(zab.RequestPacket(session, 1, jute.OpCreate, body, nil))
+	next("the create", func() bool { return len(applied) > 1 })
+	if applied[1] != jute.OpCreate {
+		t.Fatalf("applied txn types %v", applied)
+	}
+}
