@@ -87,6 +87,8 @@ func TestObserverThroughFollower(t *testing.T) {
 	send(l.Start().Send...)
 	serving := false
 	var applied []int32 // txn types
+	synced := 0
+	var revalidated []zab.Revalidation
 	next := func(what string, cond func() bool) {
 		t.Helper()
 		for !cond() {
@@ -106,6 +108,8 @@ func TestObserverThroughFollower(t *testing.T) {
 				t.Fatalf("%s: %v", p, err)
 			}
 			serving = serving || rd.Serving
+			synced += rd.Synced
+			revalidated = append(revalidated, rd.Revalidated...)
 			for _, tx := range rd.Apply {
 				var h jute.TxnHeader
 				h.Decode(jute.NewDecoder(tx.Data))
@@ -130,5 +134,13 @@ func TestObserverThroughFollower(t *testing.T) {
 	next("the create", func() bool { return len(applied) > 1 })
 	if applied[1] != jute.OpCreate {
 		t.Fatalf("applied txn types %v", applied)
+	}
+	// A sync is answered once the leader answered the follower; a revalidation comes back from the leader too.
+	send(zab.RequestPacket(session, 2, jute.OpSync, jute.Marshal(&jute.SyncRequest{Path: "/om"}), nil))
+	next("the SYNC", func() bool { return synced == 1 })
+	send(zab.RevalidatePacket(session, 10000), zab.RevalidatePacket(0x0300000000000002, 10000))
+	next("the revalidations", func() bool { return len(revalidated) == 2 })
+	if !revalidated[0].Valid || revalidated[0].Session != session || revalidated[1].Valid {
+		t.Fatalf("revalidated %+v", revalidated)
 	}
 }
