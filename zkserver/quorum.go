@@ -35,7 +35,10 @@ type QuorumConfig struct {
 	// zookeeper.observerMaster.sizeLimit (0: its default).
 	ObserverMasterListen    string
 	ObserverMasterSizeLimit int64
-	InitLimit               int // ticks
+	// ObserverMasterPort, observing, makes us learn from the voting members' observer masters (each voter's
+	// quorum address's host at this port) instead of the leader, in a shuffled round robin.
+	ObserverMasterPort int
+	InitLimit          int // ticks
 	// ConnectLimit (connectToLearnerMasterLimit, ticks) bounds a learner's tries to reach its leader, which are
 	// ConnectRetryDelay apart (zookeeper.leaderConnectDelayDuringRetryMs).
 	ConnectLimit      int
@@ -122,6 +125,7 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 			q.ElectionListen, q.QuorumListen = q.Members[s.ID].ElectionAddr, q.Members[s.ID].QuorumAddr
 			if zc.ObserverMasterPort > 0 {
 				q.ObserverMasterListen = net.JoinHostPort(s.Host(), strconv.Itoa(zc.ObserverMasterPort))
+				q.ObserverMasterPort = zc.ObserverMasterPort
 			}
 			if zc.QuorumListenOnAllIPs {
 				q.ElectionListen = net.JoinHostPort("0.0.0.0", strconv.Itoa(s.ElectionPort()))
@@ -224,6 +228,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	updateVote := func() { s.updateElectionVote(ctx, node, snapDir) }
 	s.updateVote.Store(&updateVote)
 	defer s.updateVote.Store(nil)
+	var masters observerMasters
 	for ctx.Err() == nil {
 		s.state.Store("looking")
 		accepted, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
@@ -266,10 +271,17 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			continue
 		}
 		role := "FOLLOWING"
+		learnFrom := view.members[v.Leader].QuorumAddr
 		if view.observer {
 			role = "OBSERVING"
 			s.state.Store("observer")
-			s.learnerMaster.Store(v.Leader)
+			master := v.Leader
+			if q.ObserverMasterPort > 0 {
+				if sid, addr, ok := masters.next(view, q.ObserverMasterPort); ok {
+					master, learnFrom = sid, addr
+				}
+			}
+			s.learnerMaster.Store(master)
 		} else {
 			s.state.Store("follower")
 		}
@@ -280,7 +292,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				SizeLimit: q.ObserverMasterSizeLimit, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2")}
 		}
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: view.observer,
-			LeaderAddr: view.members[v.Leader].QuorumAddr, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
+			LeaderAddr: learnFrom, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
 			SyncLimit: q.SyncLimit, ConnectLimit: q.ConnectLimit, ConnectRetryDelay: q.ConnectRetryDelay,
 			EpochDir: snapDir, AcceptedEpoch: accepted, CurrentEpoch: current, MaxBuffer: s.cfg.JuteMaxBuffer,
 			ConfigVersion: view.version, Logger: s.log, Transport: q.Transport, Auth: q.Auth,
@@ -387,4 +399,36 @@ func (s *Server) disarmReadOnly(ro *roService) {
 	s.state.Store("looking")
 	s.closeConns()
 	s.log.Info("read-only server stopped")
+}
+
+// observerMasters is an observer's list of learner masters with observerMasterPort
+// (QuorumPeer.updateObserverMasterList): the voting members, the leader among them though it does not serve
+// there, shuffled, tried in turn; the list is made again when the config changes.
+type observerMasters struct {
+	version int64
+	ids     []int64
+	cursor  int
+}
+
+// next is the learner master to try now, its sid and address (ok false: no voter to try).
+func (m *observerMasters) next(view quorumView, port int) (sid int64, addr string, ok bool) {
+	if m.ids == nil || m.version != view.version {
+		m.version, m.ids, m.cursor = view.version, nil, 0
+		for sid := range view.voters {
+			if view.voters[sid] {
+				m.ids = append(m.ids, sid)
+			}
+		}
+		rand.Shuffle(len(m.ids), func(i, j int) { m.ids[i], m.ids[j] = m.ids[j], m.ids[i] })
+	}
+	if len(m.ids) == 0 {
+		return 0, "", false
+	}
+	if m.cursor >= len(m.ids) {
+		m.cursor = 0
+	}
+	sid = m.ids[m.cursor]
+	m.cursor++
+	host, _, _ := net.SplitHostPort(view.members[sid].QuorumAddr)
+	return sid, net.JoinHostPort(host, strconv.Itoa(port)), true
 }

@@ -77,12 +77,6 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 	if err := zkserver.AuthFromZooCfg(zc, &cfg); err != nil {
 		return fmt.Errorf("load %s: %w", cfgPath, err)
 	}
-	if cfg.Quorum != nil && cfg.Quorum.Observer && zc.ObserverMasterPort > 0 {
-		// Our followers serve observers on it (ObserverMaster); our observer still learns from the leader, where
-		// Apache's would pick a voting member's observerMasterPort.
-		logger.Warn("observerMasterPort: this observer connects to the leader, not to observer masters",
-			"observerMasterPort", zc.ObserverMasterPort)
-	}
 	srv, err := zkserver.Start(cfg)
 	if err != nil {
 		return err

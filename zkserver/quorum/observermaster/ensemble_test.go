@@ -2,11 +2,16 @@ package observermaster_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,4 +148,83 @@ func TestObserverThroughFollower(t *testing.T) {
 	if !revalidated[0].Valid || revalidated[0].Session != session || revalidated[1].Valid {
 		t.Fatalf("revalidated %+v", revalidated)
 	}
+}
+
+// Our observer with observerMasterPort learns from a voting member's observer master: each server has its own
+// loopback IP and the same port, as in Apache's deployments; the leader, tried in the round robin, does not serve
+// there, the follower does.
+func TestOurObserverThroughObserverMaster(t *testing.T) {
+	port := freeAddr(t)[len("127.0.0.1:"):]
+	members := map[int64]zkserver.Member{}
+	for id := int64(1); id <= 3; id++ {
+		ip := "127.0.0." + string(rune('0'+id))
+		members[id] = zkserver.Member{QuorumAddr: freeOn(t, ip), ElectionAddr: freeOn(t, ip)}
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var observerLog lockedBuffer
+	servers := map[int64]*zkserver.Server{}
+	for id := int64(1); id <= 3; id++ {
+		dir := t.TempDir()
+		host, _, _ := net.SplitHostPort(members[id].QuorumAddr)
+		portN, _ := strconv.Atoi(port)
+		lg := logger
+		if id == 3 {
+			lg = slog.New(slog.NewTextHandler(&observerLog, nil))
+		}
+		s, err := zkserver.Start(zkserver.Config{
+			ClientAddr: "127.0.0.1:0", TickTime: 200, MinSessionTimeout: 400, MaxSessionTimeout: 40000,
+			DataDir: dir, DataLogDir: filepath.Join(dir, "log"), SnapCount: 100000, PreAllocSize: 1 << 20,
+			ForceSync: true, JuteMaxBuffer: 0xfffff, ACL: acl.DefaultConfig(),
+			Quorum: &zkserver.QuorumConfig{MyID: id, Members: members, ElectionListen: members[id].ElectionAddr,
+				QuorumListen: members[id].QuorumAddr, ObserverMasterListen: net.JoinHostPort(host, port),
+				ObserverMasterPort: portN, Observer: id == 3, InitLimit: 10, SyncLimit: 5, ConnectLimit: 10,
+				ConnectRetryDelay: 100 * time.Millisecond, Verifier: election.NewMajority([]int64{1, 2}),
+				Voters: map[int64]bool{1: true, 2: true}},
+			Logger: lg,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		servers[id] = s
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !servers[3].Processor().Serving() {
+		if time.Now().After(deadline) {
+			t.Fatal("the observer does not serve")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// It synced with a voter's observer master, at the shared port, not with the leader's quorum port.
+	if log := observerLog.String(); !strings.Contains(log, "synced with the leader") ||
+		!regexp.MustCompile(`synced with the leader: serving clients" leader=127\.0\.0\.[12]:`+port+` `).MatchString(log) {
+		t.Fatalf("observer's log:\n%s", log)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeOn(t *testing.T, ip string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Skipf("no loopback address %s: %v", ip, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
