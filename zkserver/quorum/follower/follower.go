@@ -318,6 +318,10 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 			f.startObserverMaster()
 		}
 	}
+	if f.om != nil && f.cfg.Reconfig != nil && (rd.LastSeenConfig != nil || rd.Activate != nil) {
+		active, seen := f.cfg.Reconfig.Configs()
+		f.om.SetConfig([]byte(seen.String()), active.Version)
+	}
 	if rd.PingReply {
 		f.send(zab.PingReplyPacket(rd.PingZxid, f.p.Sessions().TakeTouched()))
 	}

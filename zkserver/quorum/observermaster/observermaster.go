@@ -122,6 +122,13 @@ func (s *Server) Revalidated(p zab.Packet) bool {
 	return ok
 }
 
+// SetConfig is the follower's last seen config and active version from now on (zab.ObserverMaster.SetConfig).
+func (s *Server) SetConfig(data []byte, version int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.core.SetConfig(data, version)
+}
+
 func (s *Server) tick(ctx context.Context) {
 	t := time.NewTicker(time.Duration(max(s.cfg.Core.TickTime/2, 1)) * time.Millisecond)
 	defer t.Stop()

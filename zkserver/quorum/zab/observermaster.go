@@ -306,6 +306,12 @@ func (m *ObserverMaster) Tick(nowMs int64) LeaderReady {
 	return r
 }
 
+// SetConfig is the follower's config from now on (a reconfig seen or activated): data, the last config seen,
+// goes in NEWLEADER; an observer with a version later than the active one's is refused.
+func (m *ObserverMaster) SetConfig(data []byte, version int64) {
+	m.cfg.ConfigData, m.cfg.ConfigVersion = data, version
+}
+
 // Closed forgets an observer connection that ended.
 func (m *ObserverMaster) Closed(id ConnID) { delete(m.conns, id) }
 

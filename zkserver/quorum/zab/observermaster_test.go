@@ -131,9 +131,22 @@ func TestObserverMasterDiff(t *testing.T) {
 	if s.m.Observers() != 1 {
 		t.Fatalf("observers %d", s.m.Observers())
 	}
-	// Up to date: DIFF alone.
-	s.observe(2, 10, 0x200000002)
-	s.expectSeen(2, "LEADERINFO", "DIFF", "NEWLEADER", "UPTODATE")
+	// Up to date: DIFF alone; a config set since goes in NEWLEADER.
+	s.m.SetConfig([]byte("version=200000002"), 0x200000002)
+	var newLeader []byte
+	r := s.m.Step(2, Packet{Type: ObserverInfo, Data: jute.Marshal(&jute.LearnerInfo{ServerID: 10,
+		ProtocolVersion: ProtocolVersion, ConfigVersion: 0x200000002})}, s.now)
+	r2 := s.m.Step(2, Packet{Type: AckEpoch, Zxid: 0x200000002, Data: []byte{0, 0, 0, 2}}, s.now)
+	for _, o := range append(r.Send, r2.Send...) {
+		s.seen[2] = append(s.seen[2], typeName(o.Packet.Type))
+		if o.Packet.Type == NewLeader {
+			newLeader = o.Packet.Data
+		}
+	}
+	s.expectSeen(2, "LEADERINFO", "DIFF", "NEWLEADER")
+	if string(newLeader) != "version=200000002" {
+		t.Fatalf("NEWLEADER carries %q", newLeader)
+	}
 }
 
 // An observer with a txn the follower does not have, in an epoch it has, is truncated back to the follower's;
