@@ -54,6 +54,9 @@ type QuorumConfig struct {
 	// ObserverElectionDelay bounds the random wait of an observer that lost its leader before it looks again
 	// (zookeeper.observer.election.DelayMs), which spreads the observers' reconnections.
 	ObserverElectionDelay time.Duration
+	// ObserverReconnectDelay bounds an observer's random wait before it connects to its leader, or, with
+	// observerMasterPort, after it tried every observer master in turn (zookeeper.observer.reconnectDelayMs).
+	ObserverReconnectDelay time.Duration
 	// Transport is how peers connect: plaintext (nil), TLS (sslQuorum) or either on our ports (portUnification).
 	Transport *peertls.Config
 	// Auth is quorum SASL (quorum.auth.enableSasl; nil without).
@@ -104,7 +107,8 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		ConnectLimit:      zc.ConnectToLearnerMasterLimit,
 		ConnectRetryDelay: time.Duration(zc.LeaderConnectDelayDuringRetryMs) * time.Millisecond,
 		ConfigText:        zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
-		ObserverElectionDelay: time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
+		ObserverElectionDelay:  time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
+		ObserverReconnectDelay: time.Duration(zc.ObserverReconnectDelayMs) * time.Millisecond,
 		// Leader.lead compares the property with "no" exactly.
 		LeaderRefusesClients: zc.Props["zookeeper.leaderServes"] == "no",
 		ReadOnlyMode:         zc.ReadOnlyModeEnabled, LocalSessions: zc.LocalSessionsEnabled,
@@ -139,12 +143,7 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 	if q.ElectionListen == "" {
 		return nil, fmt.Errorf("myid %d has no server.%d line", zc.MyID, zc.MyID)
 	}
-	if v, ok := zc.Props["zookeeper.observerMaster.sizeLimit"]; ok {
-		// Integer.getInteger: a value that is not an int leaves the default.
-		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
-			q.ObserverMasterSizeLimit = n
-		}
-	}
+	q.ObserverMasterSizeLimit = int64(zc.ObserverMasterSizeLimit)
 	if zc.SSLQuorum || zc.PortUnification {
 		t, err := zc.QuorumTLS()
 		if err != nil {
@@ -275,10 +274,18 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		if view.observer {
 			role = "OBSERVING"
 			s.state.Store("observer")
-			master := v.Leader
+			master, wait := v.Leader, true
 			if q.ObserverMasterPort > 0 {
-				if sid, addr, ok := masters.next(view, q.ObserverMasterPort); ok {
-					master, learnFrom = sid, addr
+				if sid, addr, wrapped, ok := masters.next(view, q.ObserverMasterPort); ok {
+					master, learnFrom, wait = sid, addr, wrapped
+				}
+			}
+			if wait && q.ObserverReconnectDelay > 0 {
+				// Observer.waitForReconnectDelay: before each connection to the leader, or after a pass over all
+				// the observer masters.
+				select {
+				case <-ctx.Done():
+				case <-time.After(rand.N(q.ObserverReconnectDelay)):
 				}
 			}
 			s.learnerMaster.Store(master)
@@ -289,7 +296,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		var om *follower.ObserverMasterConfig
 		if q.ObserverMasterListen != "" && !view.observer {
 			om = &follower.ObserverMasterConfig{Listen: q.ObserverMasterListen, ConfigData: []byte(view.text),
-				SizeLimit: q.ObserverMasterSizeLimit, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2")}
+				SizeLimit: q.ObserverMasterSizeLimit, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
+				Serving: s.observerMaster.Store}
 		}
 		err = follower.Follow(ctx, follower.Config{MyID: q.MyID, Observer: view.observer,
 			LeaderAddr: learnFrom, TickTime: s.cfg.TickTime, InitLimit: q.InitLimit,
@@ -410,8 +418,9 @@ type observerMasters struct {
 	cursor  int
 }
 
-// next is the learner master to try now, its sid and address (ok false: no voter to try).
-func (m *observerMasters) next(view quorumView, port int) (sid int64, addr string, ok bool) {
+// next is the learner master to try now, its sid and address; wrapped says that every one was tried since the
+// list was made (ok false: no voter to try).
+func (m *observerMasters) next(view quorumView, port int) (sid int64, addr string, wrapped, ok bool) {
 	if m.ids == nil || m.version != view.version {
 		m.version, m.ids, m.cursor = view.version, nil, 0
 		for sid := range view.voters {
@@ -422,13 +431,13 @@ func (m *observerMasters) next(view quorumView, port int) (sid int64, addr strin
 		rand.Shuffle(len(m.ids), func(i, j int) { m.ids[i], m.ids[j] = m.ids[j], m.ids[i] })
 	}
 	if len(m.ids) == 0 {
-		return 0, "", false
+		return 0, "", false, false
 	}
 	if m.cursor >= len(m.ids) {
-		m.cursor = 0
+		m.cursor, wrapped = 0, true
 	}
 	sid = m.ids[m.cursor]
 	m.cursor++
 	host, _, _ := net.SplitHostPort(view.members[sid].QuorumAddr)
-	return sid, net.JoinHostPort(host, strconv.Itoa(port)), true
+	return sid, net.JoinHostPort(host, strconv.Itoa(port)), wrapped, true
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/conn"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
+	"github.com/zkafka/zkafka/zkserver/quorum/observermaster"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
@@ -83,6 +84,8 @@ type Server struct {
 	state   atomic.Value // string: what srvr's Mode and mntr's zk_server_state say
 	// leaderStats are the leader's gauges while this server leads (quorum mode).
 	leaderStats leader.Stats
+	// observerMaster serves observers while we follow with observerMasterPort (nil otherwise).
+	observerMaster atomic.Pointer[observermaster.Server]
 	// learnerMaster is the id of the leader an observer learns from, -1 otherwise (mntr's zk_observer_master_id).
 	learnerMaster atomic.Int64
 	// updateVote, set while the quorum loop runs, gives the election's vote the current epoch (see

@@ -63,12 +63,16 @@ func (x source) GaugesReregistered() bool { return x.s.proc.ServingPeriods() > 1
 // LearnerMaster is the leader an observer learns from (-1 when not observing).
 func (x source) LearnerMaster() int64 { return x.s.learnerMaster.Load() }
 
-// ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes), the quota
+// ServerMetrics gives a leader's gauges (learners, synced followers, pending syncs, proposal sizes), a follower's
+// synced observers when it serves them (observerMasterPort), the quota
 // gauge sets and the quota_exceeded_error_per_namespace counter set.
 func (x source) ServerMetrics() map[string]any {
 	m := x.s.leaderStats.Gauges()
 	if m == nil {
 		m = map[string]any{}
+	}
+	if om := x.s.observerMaster.Load(); om != nil {
+		m["synced_observers"] = int64(om.Observers())
 	}
 	var q tree.QuotaNamespaces
 	var read, write map[string]tree.NSSummary

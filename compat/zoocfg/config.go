@@ -123,6 +123,8 @@ type Config struct {
 	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
 	CnxTimeoutMs                    int
 	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
+	ObserverReconnectDelayMs        int64 // zookeeper.observer.reconnectDelayMs: an observer's random wait before it reconnects
+	ObserverMasterSizeLimit         int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
 	LeaderConnectDelayDuringRetryMs int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
 	FourLetterWordWhitelist         map[string]bool
 	AdminEnableServer               bool
@@ -775,6 +777,8 @@ func (p *parser) readSystemProperties() {
 	c.MaxCnxns = p.sysInt("zookeeper.maxCnxns", 0)
 	c.CnxTimeoutMs = p.sysInt("zookeeper.cnxTimeout", DefaultCnxTimeoutMs)
 	c.ObserverElectionDelayMs = p.sysLong("zookeeper.observer.election.DelayMs", 200)
+	c.ObserverReconnectDelayMs = p.sysLong("zookeeper.observer.reconnectDelayMs", 0)
+	c.ObserverMasterSizeLimit = p.sysInt("zookeeper.observerMaster.sizeLimit", 32<<20)
 	c.LeaderConnectDelayDuringRetryMs = p.sysInt("zookeeper.leaderConnectDelayDuringRetryMs", 100)
 
 	// FourLetterCommands.isEnabled: comma list, trimmed, "*" = all known words, srvr always, isro with

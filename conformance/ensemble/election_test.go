@@ -23,13 +23,22 @@ type member struct {
 	electionPort int
 	clientPort   int
 	observer     bool
+	// ip is the member's quorum and election IP (127.0.0.1 when empty): servers that share a port need their own.
+	ip string
+}
+
+func (m member) host() string {
+	if m.ip == "" {
+		return "127.0.0.1"
+	}
+	return m.ip
 }
 
 func (m member) line() string {
 	if m.observer {
-		return fmt.Sprintf("127.0.0.1:%d:%d:observer", m.quorumPort, m.electionPort)
+		return fmt.Sprintf("%s:%d:%d:observer", m.host(), m.quorumPort, m.electionPort)
 	}
-	return fmt.Sprintf("127.0.0.1:%d:%d", m.quorumPort, m.electionPort)
+	return fmt.Sprintf("%s:%d:%d", m.host(), m.quorumPort, m.electionPort)
 }
 
 // addObserver adds server id as an observer (to the servers started after).
@@ -55,7 +64,7 @@ func (en *ensemble) freePort(t *testing.T) int {
 	}
 }
 
-func (m member) electionAddr() string { return fmt.Sprintf("127.0.0.1:%d", m.electionPort) }
+func (m member) electionAddr() string { return fmt.Sprintf("%s:%d", m.host(), m.electionPort) }
 
 type ensemble struct {
 	members map[int64]member

@@ -100,26 +100,26 @@ func writesThroughLearner(t *testing.T, ours, leader *zk.Conn, path string) {
 	}
 }
 
-// watchFiresForLeaderWrite creates /g on the leader, syncs ours, sets a data watch on ours and changes /g on the
+// watchFiresForLeaderWrite creates path on the leader, syncs ours, sets a data watch on ours and changes path on the
 // leader: the watch must fire on ours.
-func watchFiresForLeaderWrite(t *testing.T, leader, ours *zk.Conn) {
+func watchFiresForLeaderWrite(t *testing.T, leader, ours *zk.Conn, path string) {
 	t.Helper()
-	if _, err := leader.Create("/g", []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+	if _, err := leader.Create(path, []byte("1"), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ours.Sync("/g"); err != nil {
+	if _, err := ours.Sync(path); err != nil {
 		t.Fatalf("sync on ours: %v", err)
 	}
-	_, _, w, err := ours.GetW("/g")
+	_, _, w, err := ours.GetW(path)
 	if err != nil {
-		t.Fatalf("after sync, ours must have /g: %v", err)
+		t.Fatalf("after sync, ours must have %s: %v", path, err)
 	}
-	if _, err := leader.Set("/g", []byte("2"), -1); err != nil {
+	if _, err := leader.Set(path, []byte("2"), -1); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case ev := <-w:
-		if ev.Type != zk.EventNodeDataChanged || ev.Path != "/g" {
+		if ev.Type != zk.EventNodeDataChanged || ev.Path != path {
 			t.Fatalf("watch event %+v", ev)
 		}
 	case <-time.After(10 * time.Second):
@@ -150,7 +150,7 @@ func TestZKServerFollowsApacheLeader(t *testing.T) {
 	writesThroughLearner(t, c1, c3, "/f")
 
 	// Watches set on ours fire for writes made on the leader.
-	watchFiresForLeaderWrite(t, c3, c1)
+	watchFiresForLeaderWrite(t, c3, c1, "/g")
 
 	// Ephemerals of a session on ours belong to it on every server and go with it.
 	if _, err := c1.Create("/e", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {

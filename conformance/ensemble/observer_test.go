@@ -44,23 +44,10 @@ func TestZKServerObservesApacheEnsemble(t *testing.T) {
 	writesThroughLearner(t, c4, c3, "/o")
 
 	// A watch on ours fires for the leader's write; sync brings ours up to the leader.
-	watchFiresForLeaderWrite(t, c3, c4)
+	watchFiresForLeaderWrite(t, c3, c4, "/g")
 
 	// An ephemeral of a session on ours lives on the leader and goes with the session.
-	c4e, _ := connect(t, ours.Addr())
-	if _, err := c4e.Create("/e", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
-		t.Fatal(err)
-	}
-	if _, st, err := c3.Exists("/e"); err != nil || st.EphemeralOwner != c4e.SessionID() {
-		t.Fatalf("the ephemeral on the leader: %+v %v", st, err)
-	}
-	c4e.Close()
-	eventually(t, "the closed session's ephemeral gone", func() error {
-		if ok, _, err := c3.Exists("/e"); err != nil || ok {
-			return errors.New("still there")
-		}
-		return nil
-	})
+	ephemeralThroughLearner(t, c3, ours.Addr(), "/e")
 
 	// srvr and mntr say what Apache's observer says.
 	mntr, err := harness.FourLetter(ctx, ours.Addr(), "mntr")

@@ -181,7 +181,7 @@ func followThenLead(t *testing.T, ctx context.Context, a1, a2, ours *harness.Ser
 	c3, _ := connect(t, ours.Addr())
 	c2, _ := connect(t, a2.Addr())
 	writesThroughLearner(t, c3, c2, "/f")
-	watchFiresForLeaderWrite(t, c2, c3)
+	watchFiresForLeaderWrite(t, c2, c3, "/g")
 
 	if err := a2.Stop(); err != nil {
 		t.Fatal(err)

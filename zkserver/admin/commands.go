@@ -118,8 +118,15 @@ var commands = []command{
 	{[]string{"stat_reset", "srst"}, true, func(src Source, _ map[string]string, _ *jobj) {
 		src.ResetStats()
 	}},
-	{[]string{"observers", "obsr"}, true, func(_ Source, _ map[string]string, r *jobj) {
-		r.put("synced_observers", int64(0))
+	{[]string{"observers", "obsr"}, true, func(src Source, _ map[string]string, r *jobj) {
+		// A leader's or a follower's observer master's count; the per-observer details are not kept.
+		var n any = int64(0)
+		if m, ok := src.(ServerMetricser); ok {
+			if v, ok := m.ServerMetrics()["synced_observers"]; ok {
+				n = v
+			}
+		}
+		r.put("synced_observers", n)
 		r.put("observers", []any{})
 	}},
 	{[]string{"system_properties", "sysp"}, false, func(src Source, _ map[string]string, r *jobj) {

@@ -165,8 +165,14 @@ func Monitor(src Source) []Metric {
 		}
 		gauges["quorum_size"] = int64(q.QuorumSize())
 		names = append(slices.Clip(gaugeNames), "quorum_size")
-		if src.ServerState() == "leader" {
+		switch _, om := extra["synced_observers"]; {
+		case src.ServerState() == "leader":
 			names = leaderGaugeNames
+		case om:
+			// A follower serving observers (observerMasterPort) has FollowerZooKeeperServer's gauge too, which
+			// Apache prints after watch_count as its leader does.
+			i := slices.Index(names, "watch_count") + 1
+			names = slices.Insert(slices.Clip(names), i, "synced_observers")
 		}
 		for _, n := range []string{"min_proposal_size", "max_proposal_size", "last_proposal_size"} {
 			gauges[n] = int64(-1)

@@ -69,6 +69,8 @@ type ObserverMasterConfig struct {
 	ConfigData []byte
 	SizeLimit  int64 // zookeeper.observerMaster.sizeLimit (0: 32 MiB)
 	LogDir     string
+	// Serving, when set, is told of the observer master once it serves, and given nil when it stops.
+	Serving func(*observermaster.Server)
 }
 
 // connectTries is how often a follower tries to reach its leader before it looks for another (Learner's 5).
@@ -127,6 +129,9 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	defer func() {
 		conn.Close()
 		if f.om != nil {
+			if s := f.cfg.ObserverMaster.Serving; s != nil {
+				s(nil)
+			}
 			f.om.Close()
 		}
 		var ents []*storage.Entry
@@ -456,6 +461,9 @@ func (f *follower) startObserverMaster() {
 		return
 	}
 	f.om = srv
+	if om.Serving != nil {
+		om.Serving(srv)
+	}
 }
 
 // omHost is the follower as its observer master's Host.

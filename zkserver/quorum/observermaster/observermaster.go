@@ -106,6 +106,13 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
+// Observers counts the observers synced or syncing with us (mntr's synced_observers on a follower).
+func (s *Server) Observers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.core.Observers()
+}
+
 // Committed hands over a txn the follower committed, in order (act: COMMITANDACTIVATE's activation, or nil).
 func (s *Server) Committed(t zab.Txn, act *zab.LearnerActivation) {
 	s.mu.Lock()
