@@ -267,14 +267,10 @@ func (r *runner) Sync(c uint64)      { r.post(event{kind: evSync, conn: zab.Conn
 
 func (r *runner) accept(ctx context.Context) {
 	for {
-		nc, err := r.ln.Accept()
+		nc, err := learnerconn.Accept(r.ln, r.cfg.Transport)
 		if err != nil {
 			return
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
-			tc.SetNoDelay(true)
-		}
-		nc = r.cfg.Transport.Server(nc)
 		r.mu.Lock()
 		r.nextID++
 		c := learnerconn.New(r.nextID, nc, time.Duration(r.cfg.SyncLimit*r.cfg.TickTime)*time.Millisecond)

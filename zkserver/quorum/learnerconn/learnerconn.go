@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
@@ -17,6 +18,19 @@ import (
 // maxDiffBytes bounds the txns read from the log to sync one learner; past it, a snapshot is sent (Apache bounds
 // it by a third of the snapshot's size).
 const maxDiffBytes = 64 << 20
+
+// Accept waits for the next learner connection on ln, with Nagle off and the quorum's transport (TLS or port
+// unification) on it.
+func Accept(ln net.Listener, transport *peertls.Config) (net.Conn, error) {
+	nc, err := ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	return transport.Server(nc), nil
+}
 
 // New is the writer of learner connection nc; writes time out after writeTimeout (at least a second).
 func New(id zab.ConnID, nc net.Conn, writeTimeout time.Duration) *Conn {

@@ -1,7 +1,6 @@
 package observermaster_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
@@ -19,18 +18,9 @@ import (
 	"github.com/zkafka/zkafka/zkserver"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/quorum/election"
+	"github.com/zkafka/zkafka/zkserver/quorum/observermaster"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // Two of three zkservers form the ensemble, each with an observer master address; an observer (our Learner over
 // TCP) syncs from the follower's, and the session and node it creates through it are committed by the leader
@@ -39,8 +29,8 @@ func TestObserverThroughFollower(t *testing.T) {
 	members := map[int64]zkserver.Member{}
 	omAddrs := map[int64]string{}
 	for id := int64(1); id <= 3; id++ {
-		members[id] = zkserver.Member{QuorumAddr: freeAddr(t), ElectionAddr: freeAddr(t)}
-		omAddrs[id] = freeAddr(t)
+		members[id] = zkserver.Member{QuorumAddr: freeOn(t, "127.0.0.1"), ElectionAddr: freeOn(t, "127.0.0.1")}
+		omAddrs[id] = freeOn(t, "127.0.0.1")
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, id := range []int64{1, 2} {
@@ -79,74 +69,38 @@ func TestObserverThroughFollower(t *testing.T) {
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
-	br := bufio.NewReader(nc)
-	send := func(ps ...zab.Packet) {
-		t.Helper()
-		for _, p := range ps {
-			if _, err := nc.Write(p.Marshal()); err != nil {
-				t.Fatal(err)
-			}
+	o := observermaster.NewRawObserver(t, nc, zab.LearnerConfig{MyID: 3, Observer: true}, nil)
+	// applied are the types of the txns applied since the sync.
+	applied := func() []int32 {
+		var types []int32
+		for _, tx := range o.Applied {
+			var h jute.TxnHeader
+			h.Decode(jute.NewDecoder(tx.Data))
+			types = append(types, h.Type)
 		}
+		return types
 	}
-	l := zab.NewLearner(zab.LearnerConfig{MyID: 3, Observer: true})
-	send(l.Start().Send...)
-	serving := false
-	var applied []int32 // txn types
-	synced := 0
-	var revalidated []zab.Revalidation
-	next := func(what string, cond func() bool) {
-		t.Helper()
-		for !cond() {
-			p, err := zab.ReadPacket(br, 1<<20)
-			if err != nil {
-				t.Fatalf("waiting for %s: %v", what, err)
-			}
-			rd, err := l.Step(p)
-			if err == zab.ErrNeedSnapshot {
-				if _, err := zab.ReadSnapshotStream(br, 1<<20); err != nil {
-					t.Fatalf("snapshot: %v", err)
-				}
-				l.SnapshotLoaded(p.Zxid)
-				continue
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			serving = serving || rd.Serving
-			synced += rd.Synced
-			revalidated = append(revalidated, rd.Revalidated...)
-			for _, tx := range rd.Apply {
-				var h jute.TxnHeader
-				h.Decode(jute.NewDecoder(tx.Data))
-				applied = append(applied, h.Type)
-			}
-			if rd.PingReply {
-				rd.Send = append(rd.Send, zab.PingReplyPacket(rd.PingZxid, nil))
-			}
-			send(rd.Send...)
-		}
-	}
-	next("the sync", func() bool { return serving })
-	applied = nil
+	o.Next("the sync", func() bool { return o.Serving })
+	o.Applied = nil
 	const session = 0x0300000000000001
-	send(zab.RequestPacket(session, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, 10000), nil))
-	next("the session", func() bool { return len(applied) > 0 })
-	if applied[0] != jute.OpCreateSession {
-		t.Fatalf("applied txn types %v", applied)
+	o.Send(zab.RequestPacket(session, 0, jute.OpCreateSession, binary.BigEndian.AppendUint32(nil, 10000), nil))
+	o.Next("the session", func() bool { return len(o.Applied) > 0 })
+	if types := applied(); types[0] != jute.OpCreateSession {
+		t.Fatalf("applied txn types %v", types)
 	}
 	body := jute.Marshal(&jute.CreateRequest{Path: "/om", Data: []byte("x"), ACL: jute.OpenACLUnsafe})
-	send(zab.RequestPacket(session, 1, jute.OpCreate, body, nil))
-	next("the create", func() bool { return len(applied) > 1 })
-	if applied[1] != jute.OpCreate {
-		t.Fatalf("applied txn types %v", applied)
+	o.Send(zab.RequestPacket(session, 1, jute.OpCreate, body, nil))
+	o.Next("the create", func() bool { return len(o.Applied) > 1 })
+	if types := applied(); types[1] != jute.OpCreate {
+		t.Fatalf("applied txn types %v", types)
 	}
 	// A sync is answered once the leader answered the follower; a revalidation comes back from the leader too.
-	send(zab.RequestPacket(session, 2, jute.OpSync, jute.Marshal(&jute.SyncRequest{Path: "/om"}), nil))
-	next("the SYNC", func() bool { return synced == 1 })
-	send(zab.RevalidatePacket(session, 10000), zab.RevalidatePacket(0x0300000000000002, 10000))
-	next("the revalidations", func() bool { return len(revalidated) == 2 })
-	if !revalidated[0].Valid || revalidated[0].Session != session || revalidated[1].Valid {
-		t.Fatalf("revalidated %+v", revalidated)
+	o.Send(zab.RequestPacket(session, 2, jute.OpSync, jute.Marshal(&jute.SyncRequest{Path: "/om"}), nil))
+	o.Next("the SYNC", func() bool { return o.Synced == 1 })
+	o.Send(zab.RevalidatePacket(session, 10000), zab.RevalidatePacket(0x0300000000000002, 10000))
+	o.Next("the revalidations", func() bool { return len(o.Revalidated) == 2 })
+	if rv := o.Revalidated; !rv[0].Valid || rv[0].Session != session || rv[1].Valid {
+		t.Fatalf("revalidated %+v", rv)
 	}
 }
 
@@ -154,7 +108,7 @@ func TestObserverThroughFollower(t *testing.T) {
 // loopback IP and the same port, as in Apache's deployments; the leader, tried in the round robin, does not serve
 // there, the follower does.
 func TestOurObserverThroughObserverMaster(t *testing.T) {
-	port := freeAddr(t)[len("127.0.0.1:"):]
+	port := freeOn(t, "127.0.0.1")[len("127.0.0.1:"):]
 	members := map[int64]zkserver.Member{}
 	for id := int64(1); id <= 3; id++ {
 		ip := "127.0.0." + string(rune('0'+id))
@@ -219,6 +173,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// freeOn is a free port's address on the loopback address ip (the test skips without it).
 func freeOn(t *testing.T, ip string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", ip+":0")

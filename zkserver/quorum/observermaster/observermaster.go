@@ -153,14 +153,10 @@ func (s *Server) tick(ctx context.Context) {
 
 func (s *Server) accept() {
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := learnerconn.Accept(s.ln, s.cfg.Transport)
 		if err != nil {
 			return
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
-			tc.SetNoDelay(true)
-		}
-		nc = s.cfg.Transport.Server(nc)
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -84,48 +85,18 @@ func TestObserverOverTCP(t *testing.T) {
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(nc)
-	send := func(ps ...zab.Packet) {
-		for _, p := range ps {
-			if _, err := nc.Write(p.Marshal()); err != nil {
-				t.Fatal(err)
-			}
+	o := NewRawObserver(t, nc, zab.LearnerConfig{MyID: 9, Observer: true, AcceptedEpoch: 2, CurrentEpoch: 2,
+		LastZxid: 0x200000001}, map[int64]int32{0x55: 3000})
+	applied := func(zxids ...int64) func() bool {
+		return func() bool {
+			return slices.EqualFunc(o.Applied, zxids, func(t zab.Txn, z int64) bool { return t.Zxid == z })
 		}
 	}
-	l := zab.NewLearner(zab.LearnerConfig{MyID: 9, Observer: true, AcceptedEpoch: 2, CurrentEpoch: 2,
-		LastZxid: 0x200000001})
-	send(l.Start().Send...)
-	var applied []int64
-	var revalidated []zab.Revalidation
-	synced := 0
-	// next reads and steps packets until cond holds.
-	next := func(what string, cond func() bool) {
-		t.Helper()
-		for !cond() {
-			p, err := zab.ReadPacket(br, 1<<20)
-			if err != nil {
-				t.Fatalf("waiting for %s: %v", what, err)
-			}
-			rd, err := l.Step(p)
-			if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			for _, tx := range rd.Apply {
-				applied = append(applied, tx.Zxid)
-			}
-			revalidated = append(revalidated, rd.Revalidated...)
-			synced += rd.Synced
-			if rd.PingReply {
-				rd.Send = append(rd.Send, zab.PingReplyPacket(rd.PingZxid, map[int64]int32{0x55: 3000}))
-			}
-			send(rd.Send...)
-		}
-	}
-	next("the sync", func() bool { return len(applied) == 1 && applied[0] == 0x200000002 })
+	o.Next("the sync", applied(0x200000002))
 	s.Committed(txnAt(0x200000003), nil)
-	next("the INFORM", func() bool { return len(applied) == 2 && applied[1] == 0x200000003 })
+	o.Next("the INFORM", applied(0x200000002, 0x200000003))
 
-	send(zab.RequestPacket(0x55, 1, jute.OpSync, []byte{0, 0, 0, 1, '/'}, nil), zab.RevalidatePacket(0x66, 4000))
+	o.Send(zab.RequestPacket(0x55, 1, jute.OpSync, []byte{0, 0, 0, 1, '/'}, nil), zab.RevalidatePacket(0x66, 4000))
 	host.wait(t, "the forwards", func() bool { return len(host.syncs) == 1 && len(host.revals) == 1 })
 	host.mu.Lock()
 	if host.forwards[0].Session != 0x55 || host.forwards[0].Server != 9 || host.revals[0] != 0x66 {
@@ -137,13 +108,74 @@ func TestObserverOverTCP(t *testing.T) {
 	if !s.Revalidated(zab.Packet{Type: zab.Revalidate, Zxid: -1, Data: []byte{0, 0, 0, 0, 0, 0, 0, 0x66, 1}}) {
 		t.Fatal("the observer's revalidation answer was not taken")
 	}
-	next("the SYNC and the revalidation", func() bool { return synced == 1 && len(revalidated) == 1 })
-	if !revalidated[0].Valid || revalidated[0].Session != 0x66 {
-		t.Fatalf("revalidated %+v", revalidated)
+	o.Next("the SYNC and the revalidation", func() bool { return o.Synced == 1 && len(o.Revalidated) == 1 })
+	if rv := o.Revalidated[0]; !rv.Valid || rv.Session != 0x66 {
+		t.Fatalf("revalidated %+v", o.Revalidated)
 	}
-	next("a ping", func() bool {
+	o.Next("a ping", func() bool {
 		host.mu.Lock()
 		defer host.mu.Unlock()
 		return len(host.touches) >= 2 // the revalidated session, then the ping answer's
 	})
+}
+
+// RawObserver is an observer for tests: our observer's Learner over one connection, its packets stepped as they
+// come (snapshots loaded), what it applied, revalidated and synced kept.
+type RawObserver struct {
+	t           *testing.T
+	nc          net.Conn
+	br          *bufio.Reader
+	l           *zab.Learner
+	touches     map[int64]int32 // in every ping answer
+	Serving     bool
+	Applied     []zab.Txn
+	Revalidated []zab.Revalidation
+	Synced      int
+}
+
+// NewRawObserver starts an observer's handshake on nc; its ping answers report touches.
+func NewRawObserver(t *testing.T, nc net.Conn, cfg zab.LearnerConfig, touches map[int64]int32) *RawObserver {
+	o := &RawObserver{t: t, nc: nc, br: bufio.NewReader(nc), l: zab.NewLearner(cfg), touches: touches}
+	o.Send(o.l.Start().Send...)
+	return o
+}
+
+// Send writes packets to the observer master.
+func (o *RawObserver) Send(ps ...zab.Packet) {
+	o.t.Helper()
+	for _, p := range ps {
+		if _, err := o.nc.Write(p.Marshal()); err != nil {
+			o.t.Fatal(err)
+		}
+	}
+}
+
+// Next reads and steps packets until cond holds.
+func (o *RawObserver) Next(what string, cond func() bool) {
+	o.t.Helper()
+	for !cond() {
+		p, err := zab.ReadPacket(o.br, 1<<20)
+		if err != nil {
+			o.t.Fatalf("waiting for %s: %v", what, err)
+		}
+		rd, err := o.l.Step(p)
+		if err == zab.ErrNeedSnapshot {
+			if _, err := zab.ReadSnapshotStream(o.br, 1<<20); err != nil {
+				o.t.Fatalf("snapshot: %v", err)
+			}
+			o.l.SnapshotLoaded(p.Zxid)
+			continue
+		}
+		if err != nil {
+			o.t.Fatalf("%s: %v", p, err)
+		}
+		o.Serving = o.Serving || rd.Serving
+		o.Synced += rd.Synced
+		o.Revalidated = append(o.Revalidated, rd.Revalidated...)
+		o.Applied = append(o.Applied, rd.Apply...)
+		if rd.PingReply {
+			rd.Send = append(rd.Send, zab.PingReplyPacket(rd.PingZxid, o.touches))
+		}
+		o.Send(rd.Send...)
+	}
 }
