@@ -390,7 +390,7 @@ func TestPartitionCountsNoZnodeHolds(t *testing.T) {
 // requests of every API: whatever the frame, no handler panics and the broker answers the next connection.
 func FuzzBrokerFrames(f *testing.F) {
 	g := &oddGen{r: rand.New(rand.NewPCG(3, 4))}
-	for key := int16(0); key <= 60; key++ {
+	for key := int16(0); key <= 61; key++ {
 		v, ok := kversion.V2_8_0().LookupMaxKeyVersion(key)
 		req := kmsg.RequestForKey(key)
 		if !ok || req == nil {

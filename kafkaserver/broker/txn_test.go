@@ -113,6 +113,33 @@ func TestTransactions(t *testing.T) {
 	if end.Offset != 10 || stable.Offset != 9 {
 		t.Fatalf("end offset %d, last stable offset %d", end.Offset, stable.Offset)
 	}
+	// DescribeProducers (kadm, as kafka-transactions.sh would ask): the producer's last sequence (seven batches:
+	// 0..6) and the open transaction's first offset.
+	described, err := admin.DescribeProducers(ctx, kadm.TopicsSet{"tx": {0: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dps := described.SortedProducers()
+	if len(dps) != 1 || dps[0].ProducerID < 0 || dps[0].LastSequence != 6 || dps[0].CurrentTxnStartOffset != 9 ||
+		dps[0].LastTimestamp < time.Now().Add(-time.Minute).UnixMilli() || dps[0].CoordinatorEpoch < 0 {
+		t.Fatalf("described producers: %+v", dps)
+	}
+	// A partition or topic the cluster does not know, as Kafka answers them.
+	dreq := kmsg.NewPtrDescribeProducersRequest()
+	for _, tp := range []struct {
+		topic string
+		part  int32
+	}{{"tx", 5}, {"nope", 0}} {
+		rt := kmsg.NewDescribeProducersRequestTopic()
+		rt.Topic, rt.Partitions = tp.topic, []int32{tp.part}
+		dreq.Topics = append(dreq.Topics, rt)
+	}
+	dresp := rawAt(t, c, 0, dreq).(*kmsg.DescribeProducersResponse)
+	for _, rt := range dresp.Topics {
+		if len(rt.Partitions) != 1 || rt.Partitions[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
+			t.Errorf("describe producers of %s: %+v", rt.Topic, rt.Partitions)
+		}
+	}
 
 	// A new producer instance aborts the open transaction and fences the old one.
 	p2 := newProducer()

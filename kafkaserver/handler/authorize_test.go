@@ -892,6 +892,15 @@ func TestAuthorizeClusterAPIs(t *testing.T) {
 		t.Errorf("log dirs: %+v", dirs)
 	}
 
+	// DescribeProducers: READ on the topic.
+	dp := kmsg.NewPtrDescribeProducersRequest()
+	dpt := kmsg.NewDescribeProducersRequestTopic()
+	dpt.Topic, dpt.Partitions = "t", []int32{0, 1}
+	dp.Topics = append(dp.Topics, dpt)
+	for _, rp := range call[*kmsg.DescribeProducersResponse](t, h.describeProducers, alice, dp).Topics[0].Partitions {
+		wantCode(t, "DescribeProducers", rp.ErrorCode, kerr.TopicAuthorizationFailed.Code)
+	}
+
 	// DescribeCluster: its authorized operations are 0 without DESCRIBE.
 	dc := kmsg.NewPtrDescribeClusterRequest()
 	dc.IncludeClusterAuthorizedOperations = true

@@ -14,11 +14,13 @@ import (
 	"github.com/zkafka/zkafka/kwire"
 )
 
-// registerLogAPIs adds the log-level admin APIs: DeleteRecords, OffsetForLeaderEpoch and DescribeLogDirs.
+// registerLogAPIs adds the log-level admin APIs: DeleteRecords, OffsetForLeaderEpoch, DescribeLogDirs and
+// DescribeProducers.
 func (h *Handlers) registerLogAPIs(mux *kwire.Mux) {
 	mux.Handle(kmsg.DeleteRecords.Int16(), 0, 2, h.deleteRecords)
 	mux.Handle(kmsg.OffsetForLeaderEpoch.Int16(), 0, 4, h.offsetForLeaderEpoch)
 	mux.Handle(kmsg.DescribeLogDirs.Int16(), 0, 2, h.describeLogDirs)
+	mux.Handle(kmsg.DescribeProducers.Int16(), 0, 0, h.describeProducers)
 }
 
 // deleteRecords is KafkaApis.handleDeleteRecordsRequest with ReplicaManager.deleteRecords: partitions of topics
@@ -213,6 +215,53 @@ func (h *Handlers) describeLogDirs(_ context.Context, rc *kwire.RequestContext, 
 			}
 		}
 		resp.Dirs = append(resp.Dirs, rd)
+	}
+	return resp, nil
+}
+
+// describeProducers is KafkaApis.handleDescribeProducersRequest: each partition asked for gets the producers its
+// local log tracks (Log.activeProducers: id, epoch, last sequence and timestamp, coordinator epoch, the open
+// transaction's first offset or -1); a topic without READ gets TOPIC_AUTHORIZATION_FAILED and one the metadata
+// cache does not know UNKNOWN_TOPIC_OR_PARTITION, for each of its partitions.
+func (h *Handlers) describeProducers(_ context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {
+	req, ok := r.(*kmsg.DescribeProducersRequest)
+	if !ok {
+		return nil, fmt.Errorf("describeProducers: unexpected %T", r)
+	}
+	names := make([]string, len(req.Topics))
+	for i, t := range req.Topics {
+		names[i] = t.Topic
+	}
+	readable := h.authorizedNames(rc, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, names, true)
+	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
+	resp.Version = req.Version
+	for _, t := range req.Topics {
+		rt := kmsg.NewDescribeProducersResponseTopic()
+		rt.Topic = t.Topic
+		var topicErr error
+		if !readable[t.Topic] {
+			topicErr = kerr.TopicAuthorizationFailed
+		} else if _, ok := h.cache.Topic(t.Topic); !ok {
+			topicErr = kerr.UnknownTopicOrPartition
+		}
+		for _, p := range t.Partitions {
+			rp := kmsg.NewDescribeProducersResponseTopicPartition()
+			rp.Partition = p
+			producers, err := []klog.ProducerState(nil), topicErr
+			if err == nil {
+				producers, err = h.rm.ActiveProducers(t.Topic, p)
+			}
+			rp.ErrorCode = errCode(err)
+			for _, ps := range producers {
+				ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
+				ap.ProducerID, ap.ProducerEpoch, ap.LastSequence = ps.ProducerID, int32(ps.ProducerEpoch), ps.LastSequence
+				ap.LastTimestamp, ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = ps.LastTimestamp, ps.CoordinatorEpoch,
+					ps.TxnStartOffset
+				rp.ActiveProducers = append(rp.ActiveProducers, ap)
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp, nil
 }

@@ -3,6 +3,8 @@ package replica
 import (
 	"path/filepath"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -74,4 +76,21 @@ func (m *Manager) offsetLag(l *klog.Log) int64 {
 		return -1
 	}
 	return max(l.HighWatermark()-l.LogEndOffset(), 0)
+}
+
+// ActiveProducers answers one partition of DescribeProducers (ReplicaManager.activeProducerState): the producers
+// the local log tracks, on a leader or a follower alike; a partition not hosted here gets NOT_LEADER_OR_FOLLOWER
+// when the cluster knows it, UNKNOWN_TOPIC_OR_PARTITION otherwise.
+func (m *Manager) ActiveProducers(topic string, partition int32) ([]klog.ProducerState, error) {
+	p, err := m.lookup(topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	l := p.log
+	p.mu.Unlock()
+	if l == nil {
+		return nil, kerr.NotLeaderForPartition
+	}
+	return l.ActiveProducers(), nil
 }
