@@ -29,6 +29,9 @@ type dynConfig struct {
 	// setNode is initConfigInZKDatabase; changed restarts the election on an activated config.
 	setNode func(qv *zoocfg.QuorumVerifier)
 	changed func(qv *zoocfg.QuorumVerifier)
+	// clientAddr is given our client address in each activated config that names one (the client port moves
+	// when it differs from the bound one).
+	clientAddr func(addr string)
 	// lastSeenChanged tells the election of a newly proposed config.
 	lastSeenChanged func(pending *zoocfg.QuorumVerifier)
 
@@ -155,6 +158,9 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	d.mu.Unlock()
 	d.setNode(qv)
 	d.changed(qv)
+	if s, ok := qv.Server(d.myID); ok && s.ClientPort != 0 && d.clientAddr != nil {
+		d.clientAddr(net.JoinHostPort(s.ClientHost, strconv.Itoa(s.ClientPort)))
+	}
 	return roleChange || leaderChange
 }
 
@@ -334,6 +340,7 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		d.initLastSeen(q.LastSeen)
 	}
 	d.setNode = func(qv *zoocfg.QuorumVerifier) { s.setConfigNode(qv.String(), qv.Version) }
+	d.clientAddr = s.moveClientPort
 	d.changed = func(qv *zoocfg.QuorumVerifier) {
 		s.log.Warn("Restarting Leader Election", "config_version", fmt.Sprintf("%x", qv.Version))
 		v := viewOf(qv)
@@ -412,4 +419,23 @@ func reconfigPeer(dyn *dynConfig) reconfig.Peer {
 		return nil
 	}
 	return dyn
+}
+
+// moveClientPort is processReconfig's cnxnFactory.reconfigure: when an activated config gives us a client address
+// other than the one bound (InetSocketAddress.equals: the same IP, or both wildcards, and port), the client port
+// moves there; open connections stay.
+func (s *Server) moveClientPort(addr string) {
+	cur, ok := s.ln.Addr().(*net.TCPAddr)
+	want, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil || !ok {
+		s.log.Error("Error reconfiguring client port", "addr", addr, "err", err)
+		return
+	}
+	if want.Port == cur.Port && (want.IP.Equal(cur.IP) || (want.IP.IsUnspecified() && cur.IP.IsUnspecified())) {
+		return
+	}
+	s.log.Info("binding to port", "addr", addr)
+	if err := s.ln.Rebind(addr); err != nil {
+		s.log.Error("Error reconfiguring client port", "addr", addr, "err", err)
+	}
 }

@@ -87,12 +87,46 @@ func Listen(cfg Config, p *pipeline.Processor) (*Listener, error) {
 // owner holds the listener before any four-letter word can ask it for its
 // connections (a stat arriving during start-up used to find none yet).
 func (l *Listener) Serve() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.wg.Add(1)
-	go l.accept()
+	go l.accept(l.ln)
 }
 
 // Addr is the bound address.
-func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+func (l *Listener) Addr() net.Addr {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ln.Addr()
+}
+
+// Rebind moves the client port to addr, as NIOServerCnxnFactory.reconfigure does for a reconfig that gives this
+// server a new client address: the old socket closes first, then addr is bound; open connections stay. After a
+// failure no client port is open.
+func (l *Listener) Rebind(addr string) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return net.ErrClosed
+	}
+	old := l.ln
+	l.mu.Unlock()
+	old.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on client port %s: %w", addr, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		ln.Close()
+		return net.ErrClosed
+	}
+	l.ln = ln
+	l.wg.Add(1)
+	go l.accept(ln)
+	return nil
+}
 
 // Close stops accepting and closes every connection.
 func (l *Listener) Close() error {
@@ -102,8 +136,12 @@ func (l *Listener) Close() error {
 	for c := range l.conns {
 		conns = append(conns, c)
 	}
+	ln := l.ln
 	l.mu.Unlock()
-	err := l.ln.Close()
+	err := ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // closed by a Rebind that failed
+	}
 	for _, c := range conns {
 		c.nc.Close()
 	}
@@ -130,10 +168,10 @@ func (l *Listener) Conns() []*Conn {
 	return out
 }
 
-func (l *Listener) accept() {
+func (l *Listener) accept(ln net.Listener) {
 	defer l.wg.Done()
 	for {
-		nc, err := l.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
