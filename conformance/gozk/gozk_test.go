@@ -44,35 +44,53 @@ func TestGoZookeeperIntegrationSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-v", "-timeout", "10m",
-		"-run", "Integration", "github.com/go-zookeeper/zk")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "ZOOKEEPER_BIN_PATH="+shimDir, "ZKSERVER_BIN="+bin, "ZK_VERSION=3.8.0")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	runErr := cmd.Run()
-
-	pass := regexp.MustCompile(`^--- PASS: (TestIntegration_\S+)`)
-	fail := regexp.MustCompile(`^--- FAIL: (TestIntegration_\S+)`)
-	var passed, failed []string
-	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if m := pass.FindStringSubmatch(line); m != nil {
-			passed = append(passed, m[1])
-		}
-		if m := fail.FindStringSubmatch(line); m != nil {
-			failed = append(failed, m[1])
-		}
-	}
+	passed, failed, out, runErr := runSuite(root, shimDir, bin, "Integration")
 	t.Logf("go-zookeeper/zk integration tests against zkserver: %d passed, %d failed", len(passed), len(failed))
+	if runErr != nil && len(failed) > 0 && len(passed) > 0 {
+		// Some of go-zookeeper's tests race real time (SlowServer: a 1 s session behind a proxy adding 2 s); on
+		// this shared 2-core machine, beside other suites, one can lose the race. Those run again, alone, once;
+		// they must pass then.
+		t.Logf("running again alone: %v\n%s", failed, out)
+		retry := failed
+		var passedAgain []string
+		passedAgain, _, out, runErr = runSuite(root, shimDir, bin, "^("+strings.Join(retry, "|")+")$")
+		failed = slices.DeleteFunc(slices.Clone(retry), func(n string) bool { return slices.Contains(passedAgain, n) })
+		t.Logf("again: %d passed, %d failed", len(passedAgain), len(failed))
+		passed = append(passed, passedAgain...)
+	}
 	if runErr != nil || len(failed) > 0 || len(passed) == 0 {
-		t.Fatalf("suite failed (%v); failed: %v\n%s", runErr, failed, out.String())
+		t.Fatalf("suite failed (%v); failed: %v\n%s", runErr, failed, out)
 	}
 	for _, name := range reconfigTests {
 		if !slices.Contains(passed, name) {
 			t.Errorf("%s did not pass (skipped?)", name)
 		}
 	}
+}
+
+var (
+	passLine = regexp.MustCompile(`^--- PASS: (TestIntegration_\S+)`)
+	failLine = regexp.MustCompile(`^--- FAIL: (TestIntegration_\S+)`)
+)
+
+// runSuite runs go-zookeeper's tests matching run against bin and returns the tests that passed and failed.
+func runSuite(root, shimDir, bin, run string) (passed, failed []string, out string, err error) {
+	cmd := exec.Command("go", "test", "-count=1", "-v", "-timeout", "10m", "-run", run, "github.com/go-zookeeper/zk")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "ZOOKEEPER_BIN_PATH="+shimDir, "ZKSERVER_BIN="+bin, "ZK_VERSION=3.8.0")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err = cmd.Run()
+	sc := bufio.NewScanner(bytes.NewReader(buf.Bytes()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if m := passLine.FindStringSubmatch(line); m != nil {
+			passed = append(passed, m[1])
+		}
+		if m := failLine.FindStringSubmatch(line); m != nil {
+			failed = append(failed, m[1])
+		}
+	}
+	return passed, failed, buf.String(), err
 }
