@@ -127,3 +127,50 @@ func ephemeralThroughLearner(t *testing.T, leader *zk.Conn, learnerAddr, path st
 		return nil
 	})
 }
+
+// A reconfig committed while Apache's observer learns from our follower's observer master reaches it as
+// INFORMANDACTIVATE through ours: it activates the new config (node, dynamic file) with the voters; an observer
+// that syncs from ours afterwards (ours, server 5) gets that config in NEWLEADER.
+func TestObserverMasterReconfigWithApache(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := observerMasterEnsemble(t)
+	for id := range en.members {
+		en.extra[id]["reconfigEnabled"] = "true"
+		en.extra[id]["standaloneEnabled"] = "false"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// Apache's 3 leads ours (1); server 2 stays down; Apache's observer ends at ours, the only observer master up.
+	a3 := en.startApache(t, 3)
+	ours := en.start(t, harness.ZKServer, 1, "")
+	waitServing(t, ctx, a3, ours)
+	ao := en.startApache(t, 4)
+	waitServing(t, ctx, ao)
+	mntrHas(t, ctx, "Apache's observer", ao, "zk_observer_master_id\t1\n")
+
+	c, _ := connect(t, a3.Addr())
+	if err := c.AddAuth("digest", []byte("super:"+harness.SuperPassword)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.IncrementalReconfig(nil, []string{"2"}, -1)
+	if err != nil {
+		t.Fatalf("remove server 2: %v", err)
+	}
+	servers := map[int64]*harness.Server{1: ours, 3: a3, 4: ao}
+	text := sameConfigEverywhere(t, servers, st.Mzxid)
+	if strings.Contains(text, "server.2=") {
+		t.Fatalf("server 2 still in %q", text)
+	}
+	sameDynamicFiles(t, servers, st.Mzxid, 1, 3)
+	mntrHas(t, ctx, "Apache's observer", ao, "zk_observer_master_id\t1\n")
+
+	// Our observer: the voters left are 1 and 3, the leader serves no observers, so it syncs from ours too.
+	oo := en.start(t, harness.ZKServer, 5, "")
+	waitServing(t, ctx, oo)
+	mntrHas(t, ctx, "our observer", oo, "zk_observer_master_id\t1\n")
+	mntrHas(t, ctx, "our follower", ours, "zk_synced_observers\t2\n")
+	servers[5] = oo
+	sameConfigEverywhere(t, servers, st.Mzxid)
+	c5, _ := connect(t, oo.Addr())
+	writesThroughLearner(t, c5, c, "/after-reconfig")
+}
