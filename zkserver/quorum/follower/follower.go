@@ -6,7 +6,6 @@ package follower
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -334,7 +333,8 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		f.synced()
 	}
 	for _, rv := range rd.Revalidated {
-		if f.om != nil && f.om.Revalidated(revalidationPacket(rv)) {
+		// Learners ask with zxid -1 (RevalidatePacket), which the leader's answer echoes.
+		if f.om != nil && f.om.Revalidated(zab.RevalidatedPacket(rv.Session, rv.Valid, -1)) {
 			continue // an observer's question
 		}
 		f.p.Revalidated(rv.Session, rv.Valid)
@@ -469,14 +469,7 @@ func (f *follower) startObserverMaster() {
 // omHost is the follower as its observer master's Host.
 type omHost struct{ f *follower }
 
-func (h omHost) CaptureSnapshot() (int64, []byte, error) {
-	zxid, sessions, capture, err := h.f.p.CaptureSnapshot()
-	if err != nil {
-		return 0, nil, err
-	}
-	stream, err := zab.SnapshotStream(sessions, capture.WriteSnapshot)
-	return zxid, stream, err
-}
+func (h omHost) CaptureSnapshot() (int64, []byte, error) { return learnerconn.CaptureSnapshot(h.f.p) }
 
 func (h omHost) Forward(rq zab.LearnerRequest, synced func()) {
 	h.f.forward(zab.RequestPacket(rq.Session, rq.Cxid, rq.Op, rq.Body, rq.Auth), rq.Op == jute.OpSync, synced)
@@ -490,13 +483,4 @@ func (h omHost) Revalidate(session int64, timeout int32, zxid int64) {
 
 func (h omHost) Touch(session int64, _ int32) {
 	h.f.p.Sessions().Touch(session, time.Now().UnixMilli())
-}
-
-// revalidationPacket is the leader's REVALIDATE answer rv, as an observer master routes it.
-func revalidationPacket(rv zab.Revalidation) zab.Packet {
-	d := binary.BigEndian.AppendUint64(nil, uint64(rv.Session))
-	if rv.Valid {
-		return zab.Packet{Type: zab.Revalidate, Zxid: -1, Data: append(d, 1)}
-	}
-	return zab.Packet{Type: zab.Revalidate, Zxid: -1, Data: append(d, 0)}
 }

@@ -381,11 +381,7 @@ func (r *runner) apply(rd zab.LeaderReady) error {
 		}
 	}
 	for _, id := range rd.SnapshotFor {
-		zxid, sessions, capture, err := r.p.CaptureSnapshot()
-		if err != nil {
-			return err
-		}
-		stream, err := zab.SnapshotStream(sessions, capture.WriteSnapshot)
+		zxid, stream, err := learnerconn.CaptureSnapshot(r.p)
 		if err != nil {
 			return err
 		}

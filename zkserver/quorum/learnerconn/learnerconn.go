@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 	"github.com/zkafka/zkafka/zkserver/storage"
@@ -30,6 +31,17 @@ func Accept(ln net.Listener, transport *peertls.Config) (net.Conn, error) {
 		tc.SetNoDelay(true)
 	}
 	return transport.Server(nc), nil
+}
+
+// CaptureSnapshot captures p's database between two requests as the snapshot stream a SNAP is followed by, and
+// the zxid it holds (the leader's and an observer master's SNAP).
+func CaptureSnapshot(p *pipeline.Processor) (zxid int64, stream []byte, err error) {
+	zxid, sessions, capture, err := p.CaptureSnapshot()
+	if err != nil {
+		return 0, nil, err
+	}
+	stream, err = zab.SnapshotStream(sessions, capture.WriteSnapshot)
+	return zxid, stream, err
 }
 
 // New is the writer of learner connection nc; writes time out after writeTimeout (at least a second).

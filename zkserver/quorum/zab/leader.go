@@ -910,13 +910,7 @@ func (l *Leader) Revalidated(rq RevalidateRequest, valid bool) LeaderReady {
 	if l.conns[rq.Conn] == nil {
 		return r
 	}
-	d := binary.BigEndian.AppendUint64(nil, uint64(rq.Session))
-	if valid {
-		d = append(d, 1)
-	} else {
-		d = append(d, 0)
-	}
-	r.send(rq.Conn, Packet{Type: Revalidate, Zxid: rq.Zxid, Data: d})
+	r.send(rq.Conn, RevalidatedPacket(rq.Session, valid, rq.Zxid))
 	return r
 }
 

@@ -76,6 +76,16 @@ func RevalidatePacket(session int64, timeout int32) Packet {
 	return Packet{Type: Revalidate, Zxid: -1, Data: b}
 }
 
+// RevalidatedPacket is the leader's answer to a REVALIDATE: the session and whether it is valid, with the
+// question's zxid echoed (Leader.revalidateSession reuses the learner's packet).
+func RevalidatedPacket(session int64, valid bool, zxid int64) Packet {
+	d := binary.BigEndian.AppendUint64(nil, uint64(session))
+	if valid {
+		return Packet{Type: Revalidate, Zxid: zxid, Data: append(d, 1)}
+	}
+	return Packet{Type: Revalidate, Zxid: zxid, Data: append(d, 0)}
+}
+
 // RequestPacket forwards a client request to the leader: the session, the request's xid and type, then its body as
 // the client sent it, and the connection's auth ids (Learner.request).
 func RequestPacket(session int64, cxid, op int32, body []byte, auth []jute.Id) Packet {
