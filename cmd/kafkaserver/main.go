@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -98,7 +99,13 @@ func run(ctx context.Context, path string, overrides []string, logger *slog.Logg
 	if ready != nil {
 		ready(b)
 	}
-	<-ctx.Done()
-	logger.Info("shutting down")
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case ferr := <-b.Fatal():
+		// Kafka's FatalExitError: shut down, then exit with status 1.
+		logger.Error("fatal error, shutting down", "err", ferr)
+		return errors.Join(ferr, b.Close())
+	}
 	return b.Close()
 }

@@ -145,6 +145,7 @@ func runDev(ctx context.Context, cfg devConfig, logger *slog.Logger, ready func(
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down")
+	case runErr = <-b.Fatal():
 	case <-zk.Done():
 		runErr = zk.Err()
 		if runErr == nil {

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,10 +22,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/connquota"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
+	"github.com/zkafka/zkafka/kafkaserver/features"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/handler"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
@@ -55,7 +59,9 @@ type Broker struct {
 	loggers *loggers.Registry // every named logger, the BROKER_LOGGER configs
 
 	zk       *zkmeta.Client
-	aclZK    *zkmeta.Client // the authorizer's own, with authorizer.zookeeper.url
+	features *features.Cache // the finalized features (ApiVersions v3)
+	fatal    <-chan error    // the feature listener's fatal error; nil without one
+	aclZK    *zkmeta.Client  // the authorizer's own, with authorizer.zookeeper.url
 	logs     *klog.Manager
 	rm       *replica.Manager
 	handlers *handler.Handlers
@@ -283,6 +289,18 @@ func (b *Broker) start(ctx context.Context) error {
 	// Background work runs until Close; the authorizer's change listeners start before the listeners take requests.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
+	// Feature versioning (KIP-584) from inter.broker.protocol.version 2.7-IV0: the finalized features are read
+	// before the broker registers, and a set it cannot run with stops it, as Kafka's FinalizedFeatureChangeListener.
+	b.features = features.NewCache(features.Supported())
+	versioning := cfg.InterBrokerProtocolVersion.ID >= ibp27.ID
+	if versioning {
+		if b.fatal, err = features.Listen(rctx, zc, b.features, named("kafka.server.FinalizedFeatureChangeListener")); err != nil {
+			return fmt.Errorf("finalized features: %w", err)
+		}
+	}
+	fv := features.NewVersioning(zc, b.features, versioning, time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond,
+		named("kafka.controller.KafkaController"))
+	b.ctrl.OnFailover(fv.SetUp)
 	authz, err := b.startAuthorizer(rctx, cfg, zc, zkOpts)
 	if err != nil {
 		return err
@@ -290,7 +308,7 @@ func (b *Broker) start(ctx context.Context) error {
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs, Txn: b.txn,
-		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas, Authorizer: authz,
+		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas, Authorizer: authz, Features: fv,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)
@@ -301,6 +319,7 @@ func (b *Broker) start(ctx context.Context) error {
 			Logger:             named("kafka.network.SocketServer"),
 			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
 			Admission: connAdmitter{b.connQuotas}, Handled: b.handlers.Handled, RequestMetrics: b.reqMetrics,
+			ApiVersionsHook: b.finalizedFeatures,
 		}
 		if tc := listenerTLS[l.Name]; tc != nil {
 			kc.TLS, kc.TLSPrincipal = tc, tlsconf.PrincipalName
@@ -385,6 +404,25 @@ func (b *Broker) start(ctx context.Context) error {
 	b.logger.Info("started", "cluster_id", b.clusterID)
 	return nil
 }
+
+// finalizedFeatures puts the finalized features and their epoch in an ApiVersions answer (v3 carries them), as
+// KafkaApis.handleApiVersionsRequest does when its feature cache holds some; the supported features stay empty.
+func (b *Broker) finalizedFeatures(_ *kwire.RequestContext, resp *kmsg.ApiVersionsResponse) {
+	fs, epoch, ok := b.features.Get()
+	if !ok {
+		return
+	}
+	resp.FinalizedFeaturesEpoch = epoch
+	for _, n := range javahash.HashMapOrder(slices.Sorted(maps.Keys(fs))) {
+		f := kmsg.NewApiVersionsResponseFinalizedFeature()
+		f.Name, f.MinVersionLevel, f.MaxVersionLevel = n, fs[n].MinLevel, fs[n].MaxLevel
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, f)
+	}
+}
+
+// Fatal reports an error that stops a Kafka broker (an incompatible finalized feature set): the caller closes the
+// broker and exits with status 1, as Kafka's FatalExitError.
+func (b *Broker) Fatal() <-chan error { return b.fatal }
 
 // alterIsr delivers this broker's ISR changes to the controller: the one in this broker, or another broker's over
 // the inter-broker listener.

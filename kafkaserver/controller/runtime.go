@@ -33,7 +33,8 @@ type Controller struct {
 	brokers BrokerAPI
 	log     *slog.Logger
 
-	calls chan call
+	calls      chan call
+	onFailover func(context.Context) error // runs first in each failover (feature versioning's set-up)
 
 	mu             sync.Mutex
 	active         bool
@@ -60,6 +61,10 @@ func New(zkc *zkmeta.Client, cfg Config, brokers BrokerAPI, logger *slog.Logger)
 	return &Controller{zk: zkc, cfg: cfg, brokers: brokers, log: logger.With("component", "controller", "broker", cfg.BrokerID),
 		calls: make(chan call)}
 }
+
+// OnFailover sets work run first in each failover, before the controller reads the cluster (Kafka's
+// onControllerFailover starts with maybeSetupFeatureVersioning); an error resigns. Call it before Run.
+func (c *Controller) OnFailover(f func(context.Context) error) { c.onFailover = f }
 
 // Metrics returns KafkaController's gauges: zero unless this broker is the controller.
 func (c *Controller) Metrics() metrics.Controller {
@@ -301,6 +306,11 @@ func (t *term) watch(kind, topic, path string, children bool) error {
 
 func (t *term) failover(epoch, ver int32) error {
 	zc := t.c.zk
+	if f := t.c.onFailover; f != nil {
+		if err := f(t.ctx); err != nil {
+			return fmt.Errorf("controller failover: %w", err)
+		}
+	}
 	// Pending ISR change notifications are stale for a new controller.
 	if seqs, err := zc.GetAllIsrChangeNotifications(); err == nil {
 		if err := zc.DeleteIsrChangeNotifications(seqs, ver); err != nil {

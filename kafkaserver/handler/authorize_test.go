@@ -928,6 +928,14 @@ func TestAuthorizeClusterAPIs(t *testing.T) {
 	if len(elresp.Topics) != 0 || elresp.ErrorCode != clusterDenied {
 		t.Errorf("ElectLeaders, all partitions: %+v", elresp)
 	}
+	uf := kmsg.NewPtrUpdateFeaturesRequest()
+	uf.FeatureUpdates = []kmsg.UpdateFeaturesRequestFeatureUpdate{{Feature: "x", MaxVersionLevel: 1}}
+	ufresp := call[*kmsg.UpdateFeaturesResponse](t, h.updateFeatures, alice, uf)
+	wantCode(t, "UpdateFeatures", ufresp.ErrorCode, clusterDenied)
+	wantMessage(t, "UpdateFeatures", ufresp.ErrorMessage, "Cluster authorization failed.")
+	if len(ufresp.Results) != 0 {
+		t.Errorf("UpdateFeatures: %+v", ufresp.Results)
+	}
 	ar := kmsg.NewPtrAlterPartitionAssignmentsRequest()
 	ar.Topics = []kmsg.AlterPartitionAssignmentsRequestTopic{{Topic: "t",
 		Partitions: []kmsg.AlterPartitionAssignmentsRequestTopicPartition{{Partition: 0, Replicas: []int32{1}}}}}

@@ -14,6 +14,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
+	"github.com/zkafka/zkafka/kafkaserver/features"
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kafkaserver/loggers"
@@ -50,6 +51,8 @@ type Config struct {
 	// Quotas are the client quotas (producer_byte_rate, consumer_byte_rate, controller_mutation_rate); nil enforces
 	// none.
 	Quotas *quota.ClientQuotas
+	// Features is the controller's feature versioning (UpdateFeatures); nil leaves UpdateFeatures unregistered.
+	Features *features.Versioning
 	// Authorizer is AclAuthorizer (authorizer.class.name); nil allows every request, as Kafka without one.
 	Authorizer *acl.Authorizer
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
@@ -122,4 +125,5 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	h.registerControlledShutdown(mux)
 	h.registerScramCredentials(mux)
 	h.registerACLs(mux)
+	h.registerFeatures(mux)
 }

@@ -235,3 +235,9 @@ func javaPropertiesOrder(keys []string) []string {
 	}
 	return out
 }
+
+// ScalaMutableMapOrder is the iteration order of an empty `mutable.Map[String, V]()` filled with keys in the given
+// order (a repeated key keeps its first place).
+func ScalaMutableMapOrder(keys []string) []string {
+	return scalaMutableOrder(keys, scalaMutableFromLen(0))
+}
