@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/tree"
 	"github.com/zkafka/zkafka/zkserver/watch"
@@ -345,4 +346,34 @@ func dirSize(dir, prefix string) int64 {
 		}
 	}
 	return n
+}
+
+// ObserversInfo lists the observers we feed: as leader, the synced observers; as a follower with
+// observerMasterPort, those of our observer master.
+func (x source) ObserversInfo() ([]admin.ObserverInfo, bool) {
+	var infos []learnerconn.Info
+	switch om := x.s.observerMaster.Load(); {
+	case x.s.leaderStats.Gauges() != nil:
+		infos = x.s.leaderStats.ObserversInfo()
+	case om != nil:
+		infos = om.ObserversInfo()
+	default:
+		return nil, false
+	}
+	out := make([]admin.ObserverInfo, 0, len(infos))
+	for _, i := range infos {
+		out = append(out, admin.ObserverInfo{RemoteAddress: i.RemoteAddress, Sid: i.Sid, Established: i.Established,
+			QueuedPackets: i.QueuedPackets, QueuedPacketsSize: i.QueuedPacketsSize, PacketsReceived: i.PacketsReceived,
+			PacketsSent: i.PacketsSent, Requests: i.Requests, LastZxid: i.LastZxid})
+	}
+	return out, true
+}
+
+// ResetObserverStats is orst: the leader's or our observer master's observers' counts start over.
+func (x source) ResetObserverStats() {
+	if x.s.leaderStats.Gauges() != nil {
+		x.s.leaderStats.ResetObserverStats()
+	} else if om := x.s.observerMaster.Load(); om != nil {
+		om.ResetObserverStats()
+	}
 }

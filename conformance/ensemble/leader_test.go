@@ -329,6 +329,7 @@ func TestZKServerLeadsApacheObserver(t *testing.T) {
 	harness.EnsureZKServer(t)
 	en := newEnsemble(t)
 	en.addObserver(t, 4)
+	ourAdmin := en.enableAdmin(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	ours := en.start(t, harness.ZKServer, 3, "")
@@ -360,6 +361,17 @@ func TestZKServerLeadsApacheObserver(t *testing.T) {
 	mntr, err := harness.FourLetter(ctx, ours.Addr(), "mntr")
 	if err != nil || !strings.Contains(mntr, "zk_synced_observers\t1\n") || !strings.Contains(mntr, "zk_synced_followers\t1\n") {
 		t.Fatalf("mntr on ours (%v):\n%s", err, mntr)
+	}
+	// obsr on our leader: the observer's connection as Apache's leader lists its observing learners.
+	config, _, err := c3.Get("/zookeeper/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := obsrHas(t, ctx, "our leader", ourAdmin, 4)[0]
+	checkObsrEntry(t, "our leader", e)
+	checkQueuedSize(t, "our leader", e, string(config))
+	if e.num("requests") < 1 {
+		t.Errorf("our leader's obsr: the observer's write not counted: %v", e.vals)
 	}
 }
 

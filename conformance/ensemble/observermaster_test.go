@@ -62,6 +62,7 @@ func TestObserverMasterWithApache(t *testing.T) {
 
 	// Apache's server 3 leads ours (server 1); server 2 is down, and the leader serves no observers, so Apache's
 	// observer, trying the voters in turn, ends at ours.
+	ourAdmin, a2Admin := en.enableAdmin(t, 1), en.enableAdmin(t, 2)
 	a3 := en.startApache(t, 3)
 	ours := en.start(t, harness.ZKServer, 1, "")
 	waitServing(t, ctx, a3, ours)
@@ -78,6 +79,24 @@ func TestObserverMasterWithApache(t *testing.T) {
 	writesThroughLearner(t, c4, c3, "/o4")
 	watchFiresForLeaderWrite(t, c3, c4, "/g4")
 	ephemeralThroughLearner(t, c3, ao.Addr(), "/e4")
+	// obsr on ours lists Apache's observer with Apache's keys; its writes came as requests; orst starts the
+	// counts over.
+	config, _, err := c3.Get("/zookeeper/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := obsrHas(t, ctx, "our follower", ourAdmin, 4)[0]
+	checkObsrEntry(t, "our follower", e)
+	checkQueuedSize(t, "our follower", e, string(config))
+	if e.num("requests") < 1 || e.num("packets_received") < e.num("requests") {
+		t.Errorf("our follower's obsr: %v", e.vals)
+	}
+	if err := adminGet(ctx, ourAdmin+"/commands/orst"); err != nil {
+		t.Fatal(err)
+	}
+	if e := obsrHas(t, ctx, "our follower", ourAdmin, 4)[0]; e.num("requests") != 0 {
+		t.Errorf("after orst: %v", e.vals)
+	}
 
 	// Apache's server 2 joins as a follower serving observers too: its mntr and ours have the same keys.
 	a2 := en.startApache(t, 2)
@@ -97,6 +116,10 @@ func TestObserverMasterWithApache(t *testing.T) {
 	waitServing(t, ctx, oo)
 	mntrHas(t, ctx, "our observer", oo, "zk_observer_master_id\t2\n", "zk_peer_state\tobserving - broadcast\n")
 	mntrHas(t, ctx, "Apache's follower", a2, "zk_synced_observers\t2\n")
+	for _, e := range obsrHas(t, ctx, "Apache's follower", a2Admin, 4, 5) {
+		checkObsrEntry(t, "Apache's follower", e)
+		checkQueuedSize(t, "Apache's follower", e, string(config))
+	}
 	c5, _ := connect(t, oo.Addr())
 	writesThroughLearner(t, c5, c3, "/o5")
 	watchFiresForLeaderWrite(t, c3, c5, "/g5")

@@ -44,6 +44,10 @@ const ApacheScript = "/usr/share/zookeeper/bin/zkServer.sh"
 // Netty server connection factory and Netty client socket need them.
 const NettyJars = "/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar"
 
+// ServletJar is the servlet API Jetty's AdminServer needs (Debian's libservlet-api-java): with it on the class path
+// a server started with admin.enableServer=true serves the admin commands over HTTP.
+const ServletJar = "/usr/share/java/servlet-api.jar"
+
 // ErrNotFound reports that a server binary is not installed or not built.
 var ErrNotFound = errors.New("harness: server binary not found")
 
@@ -269,7 +273,8 @@ func (s *Server) environ(cfg Config) []string {
 		// Debian's zookeeper.jar manifest also lacks netty jars the
 		// Netty connection factory (a secure client port) needs.
 		flags = append([]string{
-			"-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:" + NettyJars,
+			"-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:" + NettyJars +
+				":" + ServletJar,
 			"-Dzookeeper.root.logger=INFO,CONSOLE",
 			"-Dzookeeper.console.threshold=INFO",
 			"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,11 @@ var commands = []command{
 			r.put(v.Key, v.Value)
 		}
 	}},
-	{[]string{"observer_connection_stat_reset", "orst"}, true, func(Source, map[string]string, *jobj) {}},
+	{[]string{"observer_connection_stat_reset", "orst"}, true, func(src Source, _ map[string]string, _ *jobj) {
+		if f, ok := src.(ObserverFeeder); ok {
+			f.ResetObserverStats()
+		}
+	}},
 	{[]string{"ruok"}, true, func(Source, map[string]string, *jobj) {}},
 	{[]string{"set_trace_mask", "stmk"}, false, func(src Source, kw map[string]string, r *jobj) {
 		s, ok := kw["traceMask"]
@@ -119,15 +124,29 @@ var commands = []command{
 		src.ResetStats()
 	}},
 	{[]string{"observers", "obsr"}, true, func(src Source, _ map[string]string, r *jobj) {
-		// A leader's or a follower's observer master's count; the per-observer details are not kept.
-		var n any = int64(0)
-		if m, ok := src.(ServerMetricser); ok {
-			if v, ok := m.ServerMetrics()["synced_observers"]; ok {
-				n = v
-			}
+		// SyncedObserverConsCommand: a leader's observing learners or a follower's observer master's observers.
+		var infos []ObserverInfo
+		if f, ok := src.(ObserverFeeder); ok {
+			infos, _ = f.ObserversInfo()
 		}
-		r.put("synced_observers", n)
-		r.put("observers", []any{})
+		// Apache collects them in a HashSet: no order of its own; ours by sid.
+		slices.SortFunc(infos, func(a, b ObserverInfo) int { return cmp.Compare(a.Sid, b.Sid) })
+		list := make([]any, 0, len(infos))
+		for _, o := range infos {
+			list = append(list, jobj{
+				{"remote_socket_address", o.RemoteAddress},
+				{"sid", o.Sid},
+				{"established", millis(o.Established)},
+				{"queued_packets", o.QueuedPackets},
+				{"queued_packets_size", o.QueuedPacketsSize},
+				{"packets_received", o.PacketsReceived},
+				{"packets_sent", o.PacketsSent},
+				{"requests", o.Requests},
+				{"last_zxid", o.LastZxid},
+			})
+		}
+		r.put("synced_observers", int64(len(infos)))
+		r.put("observers", list)
 	}},
 	{[]string{"system_properties", "sysp"}, false, func(src Source, _ map[string]string, r *jobj) {
 		// Apache lists the JVM's system properties sorted by name; a Go

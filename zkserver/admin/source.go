@@ -87,6 +87,24 @@ type TraceMasker interface {
 	SetTraceMask(mask int64)
 }
 
+// ObserverFeeder is a server that feeds observers: a leader, or a follower with observerMasterPort. obsr lists
+// them, orst resets their counts.
+type ObserverFeeder interface {
+	// ObserversInfo returns the synced observers; ok is false when the server feeds none (not leading, no
+	// observer master).
+	ObserversInfo() (infos []ObserverInfo, ok bool)
+	ResetObserverStats()
+}
+
+// ObserverInfo is one observer's connection as Apache's LearnerHandler.getLearnerHandlerInfo gives it.
+type ObserverInfo struct {
+	RemoteAddress                                                            string // "/127.0.0.1:54321"
+	Sid                                                                      int64
+	Established                                                              time.Time
+	QueuedPackets, QueuedPacketsSize, PacketsReceived, PacketsSent, Requests int64
+	LastZxid                                                                 int64
+}
+
 // ServerMetricser supplies values for the metrics of Apache's ServerMetrics
 // and ZooKeeperServer gauges by their Apache names (without "zk_"): an int64
 // or float64 for a gauge or counter (e.g. "watch_count", "bytes_received_count",

@@ -58,6 +58,39 @@ type Stats struct {
 	counts   zab.LeaderCounts
 	since    time.Time // serving since
 	proposal [3]int64  // last, min, max proposal size; -1 before any
+
+	observers []*learnerconn.Conn // the synced observers' connections (obsr)
+}
+
+// ObserversInfo is obsr's list on a leader (getObservingLearnersInfo).
+func (s *Stats) ObserversInfo() []learnerconn.Info {
+	s.mu.Lock()
+	conns := s.observers
+	s.mu.Unlock()
+	out := make([]learnerconn.Info, 0, len(conns))
+	for _, c := range conns {
+		out = append(out, c.Info())
+	}
+	return out
+}
+
+// ResetObserverStats is orst on a leader: every synced observer's packet counts start over.
+func (s *Stats) ResetObserverStats() {
+	s.mu.Lock()
+	conns := s.observers
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.ResetStats()
+	}
+}
+
+func (s *Stats) setObservers(conns []*learnerconn.Conn) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.observers = conns
+	s.mu.Unlock()
 }
 
 // Gauges returns the leader's gauges by Apache's names (without "zk_"); nil when not leading.
@@ -148,6 +181,7 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	r.cfg.Stats.update(zab.LeaderCounts{}, false, nil)
 	err = r.run(ctx)
 	r.cfg.Stats.update(zab.LeaderCounts{}, false, nil)
+	r.cfg.Stats.setObservers(nil)
 	cancel()
 	ln.Close()
 	r.mu.Lock()
@@ -304,6 +338,7 @@ func (r *runner) read(c *learnerconn.Conn) {
 			r.post(event{kind: evClosed, conn: c.ID, readErr: err})
 			return
 		}
+		c.Received(pkt)
 		r.post(event{kind: evPacket, conn: c.ID, pkt: pkt})
 	}
 }
@@ -362,9 +397,17 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		r.cfg.Stats.update(r.core.Counts(), r.core.Serving(), proposed)
 		synced := r.core.SyncedFollowers()
+		var observers []*learnerconn.Conn
 		r.mu.Lock()
 		r.synced = synced
+		for id, sid := range r.core.Observers() {
+			if c := r.conns[id]; c != nil {
+				c.SetSid(sid)
+				observers = append(observers, c)
+			}
+		}
 		r.mu.Unlock()
+		r.cfg.Stats.setObservers(observers)
 	}
 }
 

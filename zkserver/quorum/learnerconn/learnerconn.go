@@ -46,7 +46,9 @@ func CaptureSnapshot(p *pipeline.Processor) (zxid int64, stream []byte, err erro
 
 // New is the writer of learner connection nc; writes time out after writeTimeout (at least a second).
 func New(id zab.ConnID, nc net.Conn, writeTimeout time.Duration) *Conn {
-	return &Conn{ID: id, NC: nc, writeTimeout: writeTimeout, wake: make(chan struct{}, 1)}
+	c := &Conn{ID: id, NC: nc, writeTimeout: writeTimeout, wake: make(chan struct{}, 1)}
+	c.stats.established, c.stats.lastZxid = time.Now(), -1
+	return c
 }
 
 // Conn is one learner connection's writer: packets queue without blocking the caller's loop and go out in order;
@@ -61,6 +63,8 @@ type Conn struct {
 	snapshot []byte
 	closed   bool
 	wake     chan struct{}
+
+	stats stats // obsr's counters
 }
 
 // Send queues p.
@@ -71,6 +75,7 @@ func (c *Conn) Send(p zab.Packet) {
 		return
 	}
 	c.out = append(c.out, p)
+	c.stats.queue(p)
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -109,6 +114,7 @@ func (c *Conn) Write() {
 		c.NC.SetWriteDeadline(time.Now().Add(max(c.writeTimeout, time.Second)))
 		for _, p := range out {
 			bw.Write(p.Marshal())
+			c.stats.wrote(p)
 			if p.Type == zab.Snap {
 				c.mu.Lock()
 				snap := c.snapshot

@@ -113,6 +113,31 @@ func (s *Server) Observers() int {
 	return s.core.Observers()
 }
 
+// ObserversInfo is obsr's list on a follower (getSyncedObserversInfo): each counted observer's connection.
+func (s *Server) ObserversInfo() []learnerconn.Info {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []learnerconn.Info
+	for id, sid := range s.core.ActiveObservers() {
+		if c := s.conns[id]; c != nil {
+			c.SetSid(sid)
+			out = append(out, c.Info())
+		}
+	}
+	return out
+}
+
+// ResetObserverStats is orst on a follower: every counted observer's packet counts start over.
+func (s *Server) ResetObserverStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.core.ActiveObservers() {
+		if c := s.conns[id]; c != nil {
+			c.ResetStats()
+		}
+	}
+}
+
 // Committed hands over a txn the follower committed, in order (act: COMMITANDACTIVATE's activation, or nil).
 func (s *Server) Committed(t zab.Txn, act *zab.LearnerActivation) {
 	s.mu.Lock()
@@ -196,6 +221,7 @@ func (s *Server) read(c *learnerconn.Conn) {
 		if pkt, err = zab.ReadPacket(br, s.cfg.MaxBuffer); err != nil {
 			break
 		}
+		c.Received(pkt)
 		s.mu.Lock()
 		s.apply(s.core.Step(c.ID, pkt, time.Now().UnixMilli()))
 		s.mu.Unlock()

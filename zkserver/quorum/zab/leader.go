@@ -298,6 +298,20 @@ func (l *Leader) Counts() LeaderCounts {
 	return n
 }
 
+// Observers are the synced observers (observingLearners) by connection, with their server ids; nil when none.
+func (l *Leader) Observers() map[ConnID]int64 {
+	var m map[ConnID]int64
+	for id, c := range l.conns {
+		if c.forwarding && c.observer {
+			if m == nil {
+				m = map[ConnID]int64{}
+			}
+			m[id] = c.sid
+		}
+	}
+	return m
+}
+
 // SyncedFollowers are the followers (voting or not) synced with us and heard from within the sync limit
 // (forwardingFollowers' synced()), for Leader.isQuorumSynced.
 func (l *Leader) SyncedFollowers() []int64 {

@@ -95,6 +95,20 @@ func (m *ObserverMaster) Observers() int {
 	return n
 }
 
+// ActiveObservers are the observers Observers counts, by connection, with their server ids; nil when none.
+func (m *ObserverMaster) ActiveObservers() map[ConnID]int64 {
+	var out map[ConnID]int64
+	for id, c := range m.conns {
+		if c.forwarding {
+			if out == nil {
+				out = map[ConnID]int64{}
+			}
+			out[id] = c.sid
+		}
+	}
+	return out
+}
+
 func (m *ObserverMaster) newLeaderZxid() int64 { return m.cfg.CurrentEpoch << 32 }
 
 func (m *ObserverMaster) limit(ticks int) int64 { return int64(ticks) * int64(m.cfg.TickTime) }
