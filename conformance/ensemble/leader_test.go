@@ -363,13 +363,7 @@ func TestZKServerLeadsApacheObserver(t *testing.T) {
 		t.Fatalf("mntr on ours (%v):\n%s", err, mntr)
 	}
 	// obsr on our leader: the observer's connection as Apache's leader lists its observing learners.
-	config, _, err := c3.Get("/zookeeper/config")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := obsrHas(t, ctx, "our leader", ourAdmin, 4)[0]
-	checkObsrEntry(t, "our leader", e)
-	checkQueuedSize(t, "our leader", e, string(config))
+	e, _ := soleObserver(t, ctx, "our leader", ourAdmin, c3, 4)
 	if e.num("requests") < 1 {
 		t.Errorf("our leader's obsr: the observer's write not counted: %v", e.vals)
 	}

@@ -81,13 +81,7 @@ func TestObserverMasterWithApache(t *testing.T) {
 	ephemeralThroughLearner(t, c3, ao.Addr(), "/e4")
 	// obsr on ours lists Apache's observer with Apache's keys; its writes came as requests; orst starts the
 	// counts over.
-	config, _, err := c3.Get("/zookeeper/config")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := obsrHas(t, ctx, "our follower", ourAdmin, 4)[0]
-	checkObsrEntry(t, "our follower", e)
-	checkQueuedSize(t, "our follower", e, string(config))
+	e, config := soleObserver(t, ctx, "our follower", ourAdmin, c3, 4)
 	if e.num("requests") < 1 || e.num("packets_received") < e.num("requests") {
 		t.Errorf("our follower's obsr: %v", e.vals)
 	}
@@ -118,7 +112,7 @@ func TestObserverMasterWithApache(t *testing.T) {
 	mntrHas(t, ctx, "Apache's follower", a2, "zk_synced_observers\t2\n")
 	for _, e := range obsrHas(t, ctx, "Apache's follower", a2Admin, 4, 5) {
 		checkObsrEntry(t, "Apache's follower", e)
-		checkQueuedSize(t, "Apache's follower", e, string(config))
+		checkQueuedSize(t, "Apache's follower", e, config)
 	}
 	c5, _ := connect(t, oo.Addr())
 	writesThroughLearner(t, c5, c3, "/o5")

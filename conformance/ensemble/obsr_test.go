@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 // obsrKeys are the keys of each observer in obsr's answer, in Apache's order (LearnerHandler.getLearnerHandlerInfo).
@@ -151,6 +153,20 @@ func checkObsrEntry(t *testing.T, who string, e obsrEntry) {
 	if e.num("packets_sent") < 1 || e.num("last_zxid") < 1 || e.num("queued_packets") < 0 {
 		t.Errorf("%s: counts %v", who, e.vals)
 	}
+}
+
+// soleObserver waits until base's obsr lists just the observer sid, checks its entry (the config NEWLEADER carried
+// read from /zookeeper/config through c) and returns it with that config.
+func soleObserver(t *testing.T, ctx context.Context, who, base string, c *zk.Conn, sid int64) (obsrEntry, string) {
+	t.Helper()
+	config, _, err := c.Get("/zookeeper/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := obsrHas(t, ctx, who, base, sid)[0]
+	checkObsrEntry(t, who, e)
+	checkQueuedSize(t, who, e, string(config))
+	return e, string(config)
 }
 
 // queuedSizeAfterSync is what Apache's queued_packets_size reads once an observer synced and its queue drained:
