@@ -32,6 +32,11 @@ type SASLServer interface {
 	AuthorizationID() string
 }
 
+// tokenAuthenticator is a SASLServer that may have logged in with a delegation token.
+type tokenAuthenticator interface {
+	TokenAuthenticated() bool
+}
+
 // AuthenticationError is Kafka's SaslAuthenticationException: a failed authentication whose message the client
 // may see.
 type AuthenticationError struct {
@@ -314,8 +319,12 @@ func (c *conn) invalidCredentials() string {
 func (c *conn) completeAuth() error {
 	a := c.auth
 	p := Principal{Type: "User", Name: a.server.AuthorizationID()}
+	if ta, ok := a.server.(tokenAuthenticator); ok {
+		p.TokenAuthenticated = ta.TokenAuthenticated()
+	}
 	if a.reauth {
-		if prev := c.pub.Principal(); prev != p {
+		// KafkaPrincipal.equals compares the type and name only.
+		if prev := c.pub.Principal(); prev.Type != p.Type || prev.Name != p.Name {
 			return &AuthenticationError{Message: fmt.Sprintf("Cannot change principals during re-authentication from %s.%s: %s.%s",
 				prev.Type, prev.Name, p.Type, p.Name)}
 		}

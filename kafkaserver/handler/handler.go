@@ -13,6 +13,7 @@ import (
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/dtoken"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
 	"github.com/zkafka/zkafka/kafkaserver/group"
@@ -52,6 +53,9 @@ type Config struct {
 	Quotas *quota.ClientQuotas
 	// Authorizer is AclAuthorizer (authorizer.class.name); nil allows every request, as Kafka without one.
 	Authorizer *acl.Authorizer
+	// Tokens is the delegation token manager; nil (or one without a secret key) answers the token APIs
+	// DELEGATION_TOKEN_AUTH_DISABLED.
+	Tokens *dtoken.Manager
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger
@@ -122,4 +126,5 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	h.registerControlledShutdown(mux)
 	h.registerScramCredentials(mux)
 	h.registerACLs(mux)
+	h.registerDelegationTokens(mux)
 }
