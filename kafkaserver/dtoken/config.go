@@ -34,7 +34,7 @@ func ConfigFrom(props *serverprops.Config) Config {
 	}
 	return Config{
 		// KafkaConfig prefers the new name and falls back to the alias.
-		SecretKey: cmp.Or(props.String("delegation.token.secret.key"), props.String("delegation.token.master.key")),
+		SecretKey:     cmp.Or(props.String("delegation.token.secret.key"), props.String("delegation.token.master.key")),
 		MaxLifetime:   ms("delegation.token.max.lifetime.ms", 7*24*3600*1000),
 		ExpiryTime:    ms("delegation.token.expiry.time.ms", 24*3600*1000),
 		CheckInterval: ms("delegation.token.expiry.check.interval.ms", 3600*1000),
