@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/zkafka/zkafka/kafkaserver/quota"
+	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
 // Znodes of ZkData: token information and change notifications (the token id as data).
@@ -42,7 +43,7 @@ func (i Info) OwnerOrRenewer(principal string) bool {
 // expired is the test renew, expire and the expiry check share.
 func (i Info) expired(nowMs int64) bool { return i.MaxTimestamp < nowMs || i.ExpiryTimestamp < nowMs }
 
-// infoJSON is DelegationTokenInfoZNode's JSON; principals are sanitized (URL-encoded) as Kafka writes them.
+// infoJSON is DelegationTokenInfoZNode's JSON as read; principals are sanitized (URL-encoded).
 type infoJSON struct {
 	Version         int      `json:"version"`
 	Owner           string   `json:"owner"`
@@ -53,15 +54,14 @@ type infoJSON struct {
 	TokenID         string   `json:"tokenId"`
 }
 
-// EncodeInfo is DelegationTokenInfoZNode.encode.
+// EncodeInfo is DelegationTokenInfoZNode.encode, byte for byte (zkmeta writes Kafka's key order).
 func EncodeInfo(i Info) []byte {
-	j := infoJSON{Version: infoVersion, Owner: quota.Sanitize(i.Owner), Renewers: make([]string, 0, len(i.Renewers)),
+	j := zkmeta.DelegationTokenJSON{Owner: quota.Sanitize(i.Owner), Renewers: make([]string, 0, len(i.Renewers)),
 		IssueTimestamp: i.IssueTimestamp, MaxTimestamp: i.MaxTimestamp, ExpiryTimestamp: i.ExpiryTimestamp, TokenID: i.TokenID}
 	for _, r := range i.Renewers {
 		j.Renewers = append(j.Renewers, quota.Sanitize(r))
 	}
-	b, _ := json.Marshal(j) // strings and numbers only: cannot fail
-	return b
+	return j.Encode()
 }
 
 // DecodeInfo is DelegationTokenInfoZNode.decode: version 1 only.

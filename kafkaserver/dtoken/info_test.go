@@ -8,13 +8,14 @@ import (
 	"testing"
 )
 
-// TestInfoJSON: DelegationTokenInfoZNode's JSON, principals sanitized, and back.
+// TestInfoJSON: DelegationTokenInfoZNode's JSON byte for byte (the key order of Kafka's Scala immutable Map:
+// version and maxTimestamp share the trie's first level slot, so they come last), principals sanitized, and back.
 func TestInfoJSON(t *testing.T) {
 	i := Info{TokenID: "abc_-1", Owner: "User:al ice*", Renewers: []string{"User:bob", "User:c:d"}, IssueTimestamp: 1,
 		MaxTimestamp: 3, ExpiryTimestamp: 2}
 	got := string(EncodeInfo(i))
-	want := `{"version":1,"owner":"User%3Aal%20ice%2A","renewers":["User%3Abob","User%3Ac%3Ad"],"issueTimestamp":1,` +
-		`"maxTimestamp":3,"expiryTimestamp":2,"tokenId":"abc_-1"}`
+	want := `{"issueTimestamp":1,"renewers":["User%3Abob","User%3Ac%3Ad"],"tokenId":"abc_-1","owner":"User%3Aal%20ice%2A",` +
+		`"expiryTimestamp":2,"maxTimestamp":3,"version":1}`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
@@ -23,7 +24,7 @@ func TestInfoJSON(t *testing.T) {
 		t.Fatalf("decoded %+v, %v", back, err)
 	}
 	empty := string(EncodeInfo(Info{TokenID: "x", Owner: "User:a"}))
-	if want := `{"version":1,"owner":"User%3Aa","renewers":[],"issueTimestamp":0,"maxTimestamp":0,"expiryTimestamp":0,"tokenId":"x"}`; empty != want {
+	if want := `{"issueTimestamp":0,"renewers":[],"tokenId":"x","owner":"User%3Aa","expiryTimestamp":0,"maxTimestamp":0,"version":1}`; empty != want {
 		t.Fatalf("no renewers: %s", empty)
 	}
 	if _, err := DecodeInfo([]byte(`{"version":2,"owner":"User%3Aa","renewers":[],"tokenId":"x"}`)); err == nil {
