@@ -152,18 +152,18 @@ func (m *Manager) removeCache(id string) {
 
 // TokenCredential is what ScramServerCallbackHandler asks the token cache: the token's credential for a
 // mechanism and its owner.
-func (m *Manager) TokenCredential(mechanism, tokenID string) (sasl.ScramCredential, string, bool) {
+func (m *Manager) TokenCredential(mechanism, tokenID string) (sasl.ScramCredential, string, time.Time, bool) {
 	if m == nil {
-		return sasl.ScramCredential{}, "", false
+		return sasl.ScramCredential{}, "", time.Time{}, false
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c, ok := m.byID[tokenID]
 	if !ok {
-		return sasl.ScramCredential{}, "", false
+		return sasl.ScramCredential{}, "", time.Time{}, false
 	}
 	cred, ok := c.creds[mechanism]
-	return cred, c.tok.Owner, ok
+	return cred, c.tok.Owner, time.UnixMilli(c.tok.ExpiryTimestamp), ok
 }
 
 func (m *Manager) byHMACLocked(hmacBytes []byte) (Token, bool) {

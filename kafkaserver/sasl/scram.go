@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -187,7 +188,7 @@ var (
 // TokenCredentials is the delegation token cache as ScramServerCallbackHandler asks it: a token's SCRAM
 // credential and its owner ("User:name").
 type TokenCredentials interface {
-	TokenCredential(mechanism, tokenID string) (cred ScramCredential, owner string, ok bool)
+	TokenCredential(mechanism, tokenID string) (cred ScramCredential, owner string, expiry time.Time, ok bool)
 }
 
 // Scram authenticates SCRAM-SHA-256 or SCRAM-SHA-512 logins against the credential cache (ScramSaslServer with
@@ -219,9 +220,10 @@ type scramServer struct {
 	step int // 0: expecting client-first, 1: client-final, 2: done or failed
 	user string
 	// authzID is the session's user: the SCRAM user, or a token's owner.
-	authzID string
-	token   bool
-	cred    ScramCredential
+	authzID     string
+	token       bool
+	tokenExpiry time.Time // the token's expiry timestamp
+	cred        ScramCredential
 	// The parts of the auth message: client-first-bare and server-first.
 	clientFirstBare, serverFirst string
 }
@@ -312,6 +314,9 @@ func (s *scramServer) AuthorizationID() string { return s.authzID }
 // TokenAuthenticated reports a delegation token login (ScramSaslServer's tokenauth negotiated property).
 func (s *scramServer) TokenAuthenticated() bool { return s.token }
 
+// CredentialExpiry is the token's expiry timestamp for a token login (the session lifetime's bound).
+func (s *scramServer) CredentialExpiry() (time.Time, bool) { return s.tokenExpiry, s.token }
+
 // tokenAuth is ScramExtensions.tokenAuthenticated: the tokenauth extension set to true (case-insensitively).
 func tokenAuth(exts string) bool {
 	for _, e := range strings.Split(strings.TrimPrefix(exts, ","), ",") {
@@ -332,11 +337,11 @@ func (s *scramServer) credential(user string, token bool) (cred ScramCredential,
 	if s.s.tokens == nil {
 		return ScramCredential{}, "", false
 	}
-	cred, owner, ok := s.s.tokens.TokenCredential(s.s.mechanism, user)
+	cred, owner, expiry, ok := s.s.tokens.TokenCredential(s.s.mechanism, user)
 	if owner == "" {
 		return ScramCredential{}, "", false
 	}
-	s.token = true
+	s.token, s.tokenExpiry = true, expiry
 	// The owner is "User:name"; the session's principal is built from the name, as DelegationTokenCache.owner.
 	_, name, found := strings.Cut(owner, ":")
 	if !found {

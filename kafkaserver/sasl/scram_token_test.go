@@ -3,6 +3,7 @@ package sasl
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
@@ -10,22 +11,23 @@ import (
 // tokenTable is a token cache of one token, for the server's TokenCredentials.
 type tokenTable struct {
 	id, owner string
+	expiry    time.Time
 	creds     map[string]ScramCredential
 }
 
-func (tt tokenTable) TokenCredential(mechanism, tokenID string) (ScramCredential, string, bool) {
+func (tt tokenTable) TokenCredential(mechanism, tokenID string) (ScramCredential, string, time.Time, bool) {
 	if tokenID != tt.id {
-		return ScramCredential{}, "", false
+		return ScramCredential{}, "", time.Time{}, false
 	}
 	c, ok := tt.creds[mechanism]
-	return c, tt.owner, ok
+	return c, tt.owner, tt.expiry, ok
 }
 
 // TestScramTokenLogin: with tokenauth=true the username is a token id and the session belongs to the token's
 // owner; unknown tokens fail with Kafka's message, and a token id is no user name without the extension.
 func TestScramTokenLogin(t *testing.T) {
 	const pwd = "aG1hYw=="
-	tt := tokenTable{id: "tok1", owner: "User:alice", creds: map[string]ScramCredential{}}
+	tt := tokenTable{id: "tok1", owner: "User:alice", expiry: time.UnixMilli(1234), creds: map[string]ScramCredential{}}
 	for _, mech := range []string{MechanismScramSHA256, MechanismScramSHA512} {
 		c, err := NewScramCredential(mech, pwd, []byte("salt"), ScramMinIterations)
 		if err != nil {
@@ -46,6 +48,9 @@ func TestScramTokenLogin(t *testing.T) {
 		}
 		if srv.AuthorizationID() != "alice" || !srv.(*scramServer).TokenAuthenticated() {
 			t.Fatalf("%s: authorized as %q, token %v", mech, srv.AuthorizationID(), srv.(*scramServer).TokenAuthenticated())
+		}
+		if exp, ok := srv.(*scramServer).CredentialExpiry(); !ok || exp.UnixMilli() != 1234 {
+			t.Fatalf("%s: credential expiry %v %v", mech, exp, ok)
 		}
 	}
 	s, _ := NewScram(MechanismScramSHA256, NewCredentials())
