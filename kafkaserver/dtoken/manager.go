@@ -337,24 +337,32 @@ func (m *Manager) ExpireTokens() error {
 	return errors.Join(errs...)
 }
 
-// RunExpiry runs ExpireTokens every check interval while active reports this broker the controller (KafkaController
-// schedules delete-expired-tokens on its active controller only), until ctx ends.
+// activationPoll is how often RunExpiry looks whether this broker became the controller.
+const activationPoll = time.Second
+
+// RunExpiry is the controller's delete-expired-tokens task until ctx ends: while active reports this broker the
+// controller, ExpireTokens runs at once (within activationPoll of the activation, as KafkaController schedules it
+// without delay on becoming active) and then every check interval; it stops when the broker resigns.
 func (m *Manager) RunExpiry(ctx context.Context, active func() bool) {
 	if !m.Enabled() {
 		return
 	}
-	tick := time.NewTicker(m.cfg.CheckInterval)
+	tick := time.NewTicker(min(m.cfg.CheckInterval, activationPoll))
 	defer tick.Stop()
+	var next time.Time // zero while not the controller
 	for {
+		if !active() {
+			next = time.Time{}
+		} else if now := m.now(); next.IsZero() || !now.Before(next) {
+			if err := m.ExpireTokens(); err != nil {
+				m.logger.Error("delete-expired-tokens", "err", err)
+			}
+			next = now.Add(m.cfg.CheckInterval)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if active() {
-			if err := m.ExpireTokens(); err != nil {
-				m.logger.Error("delete-expired-tokens", "err", err)
-			}
 		}
 	}
 }
