@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -205,10 +206,6 @@ func (h *Handlers) tokenVisible(rc *kwire.RequestContext, requester string, filt
 
 // splitPrincipal splits "Type:name" (SecurityUtils.parseKafkaPrincipal).
 func splitPrincipal(p string) (typ, name string) {
-	for i := 0; i < len(p); i++ {
-		if p[i] == ':' {
-			return p[:i], p[i+1:]
-		}
-	}
-	return p, ""
+	typ, name, _ = strings.Cut(p, ":")
+	return typ, name
 }
