@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -216,6 +217,19 @@ func TestDelegationTokens(t *testing.T) {
 	check("carol", ids(carol), nil)
 	check("admin, owner bob", ids(dtUserClient(t, addr, "admin"), kadm.Principal{Type: "User", Name: "bob"}), []string{tok.TokenID})
 	check("admin, owner carol", ids(dtUserClient(t, addr, "admin"), kadm.Principal{Type: "User", Name: "carol"}), nil)
+	// Kafka 1.1's versions (v0, not flexible) answer the same.
+	alice11 := dtUserClient(t, addr, "alice", kgo.MaxVersions(kversion.V1_1_0()))
+	old, err := alice11.CreateDelegationToken(ctx, kadm.CreateDelegationToken{MaxLifetime: time.Hour})
+	if err != nil || old.Owner.Name != "alice" || old.MaxTimestamp.Sub(old.IssueTimestamp) != time.Hour {
+		t.Fatalf("v0 create: %+v %v", old, err)
+	}
+	all := append([]string{old.TokenID}, both...)
+	slices.Sort(all)
+	check("alice over v0", ids(alice11), all)
+	if _, err := alice11.ExpireDelegationToken(ctx, old.HMAC, -time.Millisecond); err != nil {
+		t.Fatalf("v0 expire: %v", err)
+	}
+	check("alice after the v0 expire", ids(alice), both)
 	grant := kadm.NewACLs().Allow("User:carol").DelegationTokens(short.TokenID).Operations(kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral)
 	if res, err := admin.CreateACLs(ctx, grant); err != nil || res[0].Err != nil {
 		t.Fatalf("create acls: %v %+v", err, res)
