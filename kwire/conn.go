@@ -27,6 +27,9 @@ import (
 type Principal struct {
 	Type string // "User"
 	Name string
+	// TokenAuthenticated marks a delegation token login (KafkaPrincipal.tokenAuthenticated): such a connection may
+	// not create or renew tokens.
+	TokenAuthenticated bool
 }
 
 func (p Principal) String() string { return p.Type + ":" + p.Name }

@@ -32,6 +32,17 @@ type SASLServer interface {
 	AuthorizationID() string
 }
 
+// tokenAuthenticator is a SASLServer that may have logged in with a delegation token.
+type tokenAuthenticator interface {
+	TokenAuthenticated() bool
+}
+
+// credentialExpirer is a SASLServer whose credential may expire (a delegation token): ok false when it does not
+// (SaslInternalConfigs.CREDENTIAL_LIFETIME_MS_SASL_NEGOTIATED_PROPERTY_KEY null).
+type credentialExpirer interface {
+	CredentialExpiry() (expiry time.Time, ok bool)
+}
+
 // AuthenticationError is Kafka's SaslAuthenticationException: a failed authentication whose message the client
 // may see.
 type AuthenticationError struct {
@@ -80,7 +91,8 @@ type authState struct {
 	server      SASLServer
 	reauth      bool // re-authenticating an authenticated connection
 	badMechMsg  string
-	expiry      time.Time // zero: the session does not expire
+	expiry      time.Time     // zero: the session does not expire
+	lifetime    time.Duration // the session lifetime sent in SaslAuthenticate; 0: none
 	reauthStart time.Time
 	supportsV1  bool
 }
@@ -294,10 +306,7 @@ func (c *conn) saslAuthenticate(h RequestHeader, req kmsg.Request, body []byte) 
 	}
 	resp.SASLAuthBytes = challenge
 	if done {
-		resp.SessionLifetimeMillis = a.cfg.MaxReauth[a.mechanism].Milliseconds()
-		if resp.SessionLifetimeMillis < 0 {
-			resp.SessionLifetimeMillis = 0
-		}
+		resp.SessionLifetimeMillis = a.lifetime.Milliseconds()
 	}
 	return c.enqueue(p)
 }
@@ -314,8 +323,12 @@ func (c *conn) invalidCredentials() string {
 func (c *conn) completeAuth() error {
 	a := c.auth
 	p := Principal{Type: "User", Name: a.server.AuthorizationID()}
+	if ta, ok := a.server.(tokenAuthenticator); ok {
+		p.TokenAuthenticated = ta.TokenAuthenticated()
+	}
 	if a.reauth {
-		if prev := c.pub.Principal(); prev != p {
+		// KafkaPrincipal.equals compares the type and name only.
+		if prev := c.pub.Principal(); prev.Type != p.Type || prev.Name != p.Name {
 			return &AuthenticationError{Message: fmt.Sprintf("Cannot change principals during re-authentication from %s.%s: %s.%s",
 				prev.Type, prev.Name, p.Type, p.Name)}
 		}
@@ -323,12 +336,28 @@ func (c *conn) completeAuth() error {
 	c.pub.SetPrincipal(p)
 	a.state = saslComplete
 	a.reauth = false
-	a.expiry = time.Time{}
-	if d := a.cfg.MaxReauth[a.mechanism]; d > 0 {
-		a.expiry = time.Now().Add(d)
+	now := time.Now()
+	a.expiry, a.lifetime = time.Time{}, sessionLifetime(a.cfg.MaxReauth[a.mechanism], a.server, now)
+	if a.lifetime > 0 {
+		a.expiry = now.Add(a.lifetime)
 	}
 	c.log.Debug("authenticated", "mechanism", a.mechanism, "principal", p.String())
 	return nil
+}
+
+// sessionLifetime is SaslServerAuthenticator.calcCompletionTimesAndReturnSessionLifetimeMs: connections.max.reauth.ms,
+// bounded by the credential's expiry when it has one. Kafka always has a value for the mechanism (0 by default),
+// and min(expiry, 0) is 0: a token's expiry limits a session only when re-authentication is configured.
+func sessionLifetime(maxReauth time.Duration, srv SASLServer, now time.Time) time.Duration {
+	if maxReauth <= 0 {
+		return 0
+	}
+	if ce, ok := srv.(credentialExpirer); ok {
+		if exp, ok := ce.CredentialExpiry(); ok {
+			return max(min(exp.Sub(now), maxReauth), 0)
+		}
+	}
+	return maxReauth
 }
 
 // authFailed closes the connection after a failed authentication, first sending p (if any). As Kafka, both wait

@@ -26,6 +26,7 @@ import (
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/connquota"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/dtoken"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/features"
 	"github.com/zkafka/zkafka/kafkaserver/group"
@@ -79,6 +80,7 @@ type Broker struct {
 	quotas      *quota.ClientQuotas
 	connQuotas  *connquota.Quotas // the listeners' connection limits (SocketServer's ConnectionQuotas)
 	creds       *sasl.Credentials // SCRAM credentials from /config/users
+	tokens      *dtoken.Manager   // delegation tokens (KIP-48)
 	group       *group.Coordinator
 	// txn is the transaction coordinator.
 	txn *txn.Coordinator
@@ -305,10 +307,15 @@ func (b *Broker) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The token cache is loaded before the listeners take logins, as KafkaServer starts the token manager first.
+	b.tokens = dtoken.New(dtoken.ConfigFrom(cfg), zc, named("kafka.server.DelegationTokenManager"))
+	if err := b.tokens.Start(); err != nil {
+		return err
+	}
 	b.handlers = handler.New(handler.Config{
 		BrokerID: b.brokerID, ClusterID: b.clusterID, Props: cfg, ZK: zc, Replicas: b.rm, Logger: named("kafka.server.KafkaApis"), Group: b.group,
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs, Txn: b.txn,
-		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas, Authorizer: authz, Features: fv,
+		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas, Authorizer: authz, Features: fv, Tokens: b.tokens,
 	})
 	mux := kwire.NewMux()
 	b.handlers.Register(mux)
@@ -327,7 +334,7 @@ func (b *Broker) start(ctx context.Context) error {
 		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{
-				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm, Credentials: b.creds,
+				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm, Credentials: b.creds, Tokens: b.tokens,
 				Logger: named("org.apache.kafka.common.security.authenticator.SaslServerAuthenticator"),
 			}); err != nil {
 				return fmt.Errorf("listener %s: %w", l, err)
@@ -381,6 +388,17 @@ func (b *Broker) start(ctx context.Context) error {
 		if err := b.dyn.Run(rctx); err != nil && rctx.Err() == nil {
 			b.logger.Error("config change listener stopped", "err", err)
 		}
+	}()
+	b.wg.Add(2)
+	go func() {
+		defer b.wg.Done()
+		if err := b.tokens.Watch(rctx); err != nil && rctx.Err() == nil {
+			b.logger.Error("token change listener stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer b.wg.Done()
+		b.tokens.RunExpiry(rctx, func() bool { active, _ := b.ctrl.Active(); return active })
 	}()
 	b.wg.Add(3)
 	go b.runGroupLoader(rctx)

@@ -61,7 +61,7 @@ func TestZooKeeperSASLAndSecureACLs(t *testing.T) {
 	}
 
 	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+writeJaas(t, "kafka-secret"))
-	c.start("zookeeper.set.acl=true")
+	c.start("zookeeper.set.acl=true", dtMasterKey)
 	if err := c.client().Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +80,9 @@ func TestZooKeeperSASLAndSecureACLs(t *testing.T) {
 		"/kafka/controller":     readable,
 		"/kafka/config/brokers": {me},
 		"/kafka/consumers":      zk.WorldACL(zk.PermAll),
+		// With delegation tokens on, their paths; token information is for the brokers only.
+		"/kafka/delegation_token/tokens":        {me},
+		"/kafka/delegation_token/token_changes": readable,
 	} {
 		got, _, err := super.GetACL(path)
 		if err != nil || !reflect.DeepEqual(got, want) {

@@ -13,6 +13,7 @@ import (
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/controller"
+	"github.com/zkafka/zkafka/kafkaserver/dtoken"
 	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/features"
 	"github.com/zkafka/zkafka/kafkaserver/fetchsession"
@@ -55,6 +56,9 @@ type Config struct {
 	Features *features.Versioning
 	// Authorizer is AclAuthorizer (authorizer.class.name); nil allows every request, as Kafka without one.
 	Authorizer *acl.Authorizer
+	// Tokens is the delegation token manager; nil (or one without a secret key) answers the token APIs
+	// DELEGATION_TOKEN_AUTH_DISABLED.
+	Tokens *dtoken.Manager
 	// Seed seeds the random start index of replica assignment (Kafka draws it from a Random).
 	Seed   uint64
 	Logger *slog.Logger
@@ -126,4 +130,5 @@ func (h *Handlers) Register(mux *kwire.Mux) {
 	h.registerScramCredentials(mux)
 	h.registerACLs(mux)
 	h.registerFeatures(mux)
+	h.registerDelegationTokens(mux)
 }

@@ -25,7 +25,9 @@ type ListenerOptions struct {
 	SystemProps map[string]string
 	// Credentials holds the SCRAM users (from /config/users); nil refuses every SCRAM login.
 	Credentials *Credentials
-	Logger      *slog.Logger
+	// Tokens is the delegation token cache; nil refuses every token login.
+	Tokens TokenCredentials
+	Logger *slog.Logger
 }
 
 // Implemented reports whether zkafka implements a SASL mechanism.
@@ -77,9 +79,11 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 			if creds == nil {
 				creds = NewCredentials()
 			}
-			if servers[mech], err = NewScram(mech, creds); err != nil {
+			sc, err := NewScram(mech, creds)
+			if err != nil {
 				return nil, err
 			}
+			servers[mech] = sc.WithTokens(opts.Tokens)
 			continue
 		}
 		p := PlainFromJaas(mods)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -184,13 +185,23 @@ var (
 	clientFinalRE = regexp.MustCompile(`^c=(` + scramBase64 + `),r=(` + scramPrintable + `)` + scramExts + `,p=(` + scramBase64 + `)$`)
 )
 
+// TokenCredentials is the delegation token cache as ScramServerCallbackHandler asks it: a token's SCRAM
+// credential and its owner ("User:name").
+type TokenCredentials interface {
+	TokenCredential(mechanism, tokenID string) (cred ScramCredential, owner string, expiry time.Time, ok bool)
+}
+
 // Scram authenticates SCRAM-SHA-256 or SCRAM-SHA-512 logins against the credential cache (ScramSaslServer with
-// ScramServerCallbackHandler). Delegation tokens (the tokenauth extension) are not supported: such a login fails.
+// ScramServerCallbackHandler), and delegation tokens (the tokenauth=true extension) against the token cache.
 type Scram struct {
 	mechanism string
 	creds     *Credentials
+	tokens    TokenCredentials       // nil: token logins fail
 	newNonce  func() (string, error) // randomNonce; tests replay fixed exchanges
 }
+
+// WithTokens makes the mechanism accept delegation tokens from tokens.
+func (s *Scram) WithTokens(tokens TokenCredentials) *Scram { s.tokens = tokens; return s }
 
 // NewScram returns the server side of a SCRAM mechanism.
 func NewScram(mechanism string, creds *Credentials) (*Scram, error) {
@@ -208,7 +219,11 @@ type scramServer struct {
 	h    func() hash.Hash
 	step int // 0: expecting client-first, 1: client-final, 2: done or failed
 	user string
-	cred ScramCredential
+	// authzID is the session's user: the SCRAM user, or a token's owner.
+	authzID     string
+	token       bool
+	tokenExpiry time.Time // the token's expiry timestamp
+	cred        ScramCredential
 	// The parts of the auth message: client-first-bare and server-first.
 	clientFirstBare, serverFirst string
 }
@@ -235,12 +250,10 @@ func (s *scramServer) first(msg string) ([]byte, bool, error) {
 	}
 	authzid, saslName, clientNonce, exts := m[1], m[2], m[3], m[4]
 	user := scramUsername(saslName)
-	for _, e := range strings.Split(strings.TrimPrefix(exts, ","), ",") {
-		if strings.EqualFold(e, "tokenauth=true") {
-			return nil, false, fmt.Errorf("%w: delegation tokens are not supported", errInvalid)
-		}
+	cred, authzID, ok := s.credential(user, tokenAuth(exts))
+	if authzID == "" {
+		return nil, false, fmt.Errorf("%w: Token Authentication failed: Invalid tokenId : %s", errInvalid, user)
 	}
-	cred, ok := s.s.creds.Get(s.s.mechanism, user)
 	if !ok {
 		return nil, false, fmt.Errorf("%w: Authentication failed: Invalid user credentials", errInvalid)
 	}
@@ -256,7 +269,7 @@ func (s *scramServer) first(msg string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	s.user, s.cred = user, cred
+	s.user, s.authzID, s.cred = user, authzID, cred
 	s.clientFirstBare = "n=" + saslName + ",r=" + clientNonce + exts
 	s.serverFirst = fmt.Sprintf("r=%s,s=%s,i=%d", clientNonce+serverNonce, base64.StdEncoding.EncodeToString(cred.Salt), cred.Iterations)
 	s.step = 1
@@ -296,7 +309,46 @@ func (s *scramServer) final(msg string) ([]byte, bool, error) {
 	return []byte("v=" + base64.StdEncoding.EncodeToString(serverSig)), true, nil
 }
 
-func (s *scramServer) AuthorizationID() string { return s.user }
+func (s *scramServer) AuthorizationID() string { return s.authzID }
+
+// TokenAuthenticated reports a delegation token login (ScramSaslServer's tokenauth negotiated property).
+func (s *scramServer) TokenAuthenticated() bool { return s.token }
+
+// CredentialExpiry is the token's expiry timestamp for a token login (the session lifetime's bound).
+func (s *scramServer) CredentialExpiry() (time.Time, bool) { return s.tokenExpiry, s.token }
+
+// tokenAuth is ScramExtensions.tokenAuthenticated: the tokenauth extension set to true (case-insensitively).
+func tokenAuth(exts string) bool {
+	for _, e := range strings.Split(strings.TrimPrefix(exts, ","), ",") {
+		if k, v, ok := strings.Cut(e, "="); ok && k == "tokenauth" && strings.EqualFold(v, "true") {
+			return true
+		}
+	}
+	return false
+}
+
+// credential is ScramServerCallbackHandler: a user's credential, or with token a token's and its owner's name
+// (authzID empty for an unknown token).
+func (s *scramServer) credential(user string, token bool) (cred ScramCredential, authzID string, ok bool) {
+	if !token {
+		cred, ok = s.s.creds.Get(s.s.mechanism, user)
+		return cred, user, ok
+	}
+	if s.s.tokens == nil {
+		return ScramCredential{}, "", false
+	}
+	cred, owner, expiry, ok := s.s.tokens.TokenCredential(s.s.mechanism, user)
+	if owner == "" {
+		return ScramCredential{}, "", false
+	}
+	s.token, s.tokenExpiry = true, expiry
+	// The owner is "User:name"; the session's principal is built from the name, as DelegationTokenCache.owner.
+	_, name, found := strings.Cut(owner, ":")
+	if !found {
+		name = owner
+	}
+	return cred, name, ok
+}
 
 // scramUsername is ScramFormatter.username; the grammar already allows no other '=' than the two escapes.
 func scramUsername(saslName string) string {
