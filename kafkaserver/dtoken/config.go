@@ -1,7 +1,6 @@
 package dtoken
 
 import (
-	"cmp"
 	"time"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
@@ -23,6 +22,15 @@ type Config struct {
 // Enabled is KafkaConfig.tokenAuthEnabled.
 func (c Config) Enabled() bool { return c.SecretKey != "" }
 
+// secretKey is KafkaConfig.delegationTokenSecretKey: the new name when set at all (an empty value turns tokens
+// off), else the alias.
+func secretKey(props *serverprops.Config) string {
+	if v, ok := props.Raw["delegation.token.secret.key"]; ok {
+		return v
+	}
+	return props.String("delegation.token.master.key")
+}
+
 // ConfigFrom reads the settings from server.properties with Kafka's defaults.
 func ConfigFrom(props *serverprops.Config) Config {
 	ms := func(name string, dflt int64) time.Duration {
@@ -33,8 +41,7 @@ func ConfigFrom(props *serverprops.Config) Config {
 		return time.Duration(v) * time.Millisecond
 	}
 	return Config{
-		// KafkaConfig prefers the new name and falls back to the alias.
-		SecretKey:     cmp.Or(props.String("delegation.token.secret.key"), props.String("delegation.token.master.key")),
+		SecretKey:     secretKey(props),
 		MaxLifetime:   ms("delegation.token.max.lifetime.ms", 7*24*3600*1000),
 		ExpiryTime:    ms("delegation.token.expiry.time.ms", 24*3600*1000),
 		CheckInterval: ms("delegation.token.expiry.check.interval.ms", 3600*1000),
