@@ -110,16 +110,7 @@ func (h *Handlers) renewDelegationToken(_ context.Context, rc *kwire.RequestCont
 		return nil, fmt.Errorf("renewDelegationToken: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.RenewDelegationTokenResponse)
-	resp.ExpiryTimestamp = -1
-	if !h.allowTokenRequests(rc) {
-		resp.ErrorCode = kerr.DelegationTokenRequestNotAllowed.Code
-		return resp, nil
-	}
-	ts, err := h.cfg.Tokens.Renew(principalOf(rc).String(), req.HMAC, req.RenewTimeMillis)
-	resp.ExpiryTimestamp = ts
-	if err != nil {
-		resp.ErrorCode = h.tokenErrorCode("renew delegation token", err)
-	}
+	resp.ExpiryTimestamp, resp.ErrorCode = h.changeToken(rc, "renew delegation token", h.cfg.Tokens.Renew, req.HMAC, req.RenewTimeMillis)
 	return resp, nil
 }
 
@@ -130,17 +121,21 @@ func (h *Handlers) expireDelegationToken(_ context.Context, rc *kwire.RequestCon
 		return nil, fmt.Errorf("expireDelegationToken: unexpected %T", r)
 	}
 	resp := req.ResponseKind().(*kmsg.ExpireDelegationTokenResponse)
-	resp.ExpiryTimestamp = -1
-	if !h.allowTokenRequests(rc) {
-		resp.ErrorCode = kerr.DelegationTokenRequestNotAllowed.Code
-		return resp, nil
-	}
-	ts, err := h.cfg.Tokens.Expire(principalOf(rc).String(), req.HMAC, req.ExpiryPeriodMillis)
-	resp.ExpiryTimestamp = ts
-	if err != nil {
-		resp.ErrorCode = h.tokenErrorCode("expire delegation token", err)
-	}
+	resp.ExpiryTimestamp, resp.ErrorCode = h.changeToken(rc, "expire delegation token", h.cfg.Tokens.Expire, req.HMAC, req.ExpiryPeriodMillis)
 	return resp, nil
+}
+
+// changeToken runs a renewal or expiry for the requester: the new expiry timestamp (-1 when refused) and the code.
+func (h *Handlers) changeToken(rc *kwire.RequestContext, op string, change func(string, []byte, int64) (int64, error),
+	hmac []byte, periodMs int64) (int64, int16) {
+	if !h.allowTokenRequests(rc) {
+		return -1, kerr.DelegationTokenRequestNotAllowed.Code
+	}
+	ts, err := change(principalOf(rc).String(), hmac, periodMs)
+	if err != nil {
+		return ts, h.tokenErrorCode(op, err)
+	}
+	return ts, 0
 }
 
 // describeDelegationToken is handleDescribeTokensRequest: a null owner list asks for every token, an empty one for
