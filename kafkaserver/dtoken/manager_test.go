@@ -5,45 +5,22 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net"
-	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
-	"github.com/zkafka/zkafka/zkserver"
+	"github.com/zkafka/zkafka/zkserver/zktest"
 )
 
 // startZK runs zkserver in this process and returns a client of it.
 func startZK(t *testing.T) *zkmeta.Client {
 	t.Helper()
-	quiet := slog.New(slog.DiscardHandler)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	zc, err := zoocfg.FromProperties([]zoocfg.Property{
-		{Key: "tickTime", Value: "2000"}, {Key: "initLimit", Value: "10"}, {Key: "syncLimit", Value: "5"},
-		{Key: "dataDir", Value: filepath.Join(t.TempDir(), "zookeeper")}, {Key: "clientPort", Value: strconv.Itoa(port)},
-		{Key: "clientPortAddress", Value: "127.0.0.1"}, {Key: "admin.enableServer", Value: "false"},
-	}, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := zkserver.Start(zkserver.ConfigFromZooCfg(zc, quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	c, err := zkmeta.Connect(srv.Addr().String(), 10*time.Second, quiet)
+	srv := zktest.Start(t, "", nil)
+	c, err := zkmeta.Connect(srv.Addr().String(), 10*time.Second, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

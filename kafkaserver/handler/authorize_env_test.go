@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
-	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
@@ -24,7 +22,7 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/txn"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 	"github.com/zkafka/zkafka/kwire"
-	"github.com/zkafka/zkafka/zkserver"
+	"github.com/zkafka/zkafka/zkserver/zktest"
 )
 
 // The authorization tests run the handlers over real parts: ZooKeeper in this process, a replica manager leading
@@ -45,7 +43,7 @@ func newAuthEnv(t *testing.T) *authEnv {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
-	zc := startTestZK(t, dir, quiet)
+	zc := zktest.Start(t, dir, quiet).Addr().String()
 	props, err := serverprops.FromMap(map[string]string{
 		"broker.id": "1", "zookeeper.connect": zc, "log.dirs": filepath.Join(dir, "kafka"),
 		"offsets.topic.num.partitions": "1", "transaction.state.log.num.partitions": "1",
@@ -103,31 +101,6 @@ func newAuthEnv(t *testing.T) *authEnv {
 	e.cfg = Config{BrokerID: testBroker, ClusterID: "cluster", Props: props, ZK: zk, Replicas: rm, Group: gc,
 		ProducerIDs: ids, Txn: tc, Logger: quiet, Seed: 1}
 	return e
-}
-
-// startTestZK runs a standalone ZooKeeper in this process and returns its address.
-func startTestZK(t *testing.T, dir string, logger *slog.Logger) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	zc, err := zoocfg.FromProperties([]zoocfg.Property{
-		{Key: "tickTime", Value: "2000"}, {Key: "initLimit", Value: "10"}, {Key: "syncLimit", Value: "5"},
-		{Key: "dataDir", Value: filepath.Join(dir, "zookeeper")}, {Key: "clientPort", Value: strconv.Itoa(port)},
-		{Key: "clientPortAddress", Value: "127.0.0.1"}, {Key: "admin.enableServer", Value: "false"},
-	}, nil, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := zkserver.Start(zkserver.ConfigFromZooCfg(zc, logger))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv.Addr().String()
 }
 
 func (e *authEnv) leaderAndIsr() *kmsg.LeaderAndISRRequest {

@@ -18,9 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
-	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/kafkaserver/broker"
-	"github.com/zkafka/zkafka/zkserver"
+	"github.com/zkafka/zkafka/zkserver/zktest"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -418,23 +417,7 @@ func startBroker(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
-	zc, err := zoocfg.FromProperties([]zoocfg.Property{
-		{Key: "tickTime", Value: "2000"},
-		{Key: "initLimit", Value: "10"},
-		{Key: "syncLimit", Value: "5"},
-		{Key: "dataDir", Value: filepath.Join(dir, "zookeeper")},
-		{Key: "clientPort", Value: strconv.Itoa(freePort(t))},
-		{Key: "clientPortAddress", Value: "127.0.0.1"},
-		{Key: "admin.enableServer", Value: "false"},
-	}, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zk, err := zkserver.Start(zkserver.ConfigFromZooCfg(zc, quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = zk.Close() })
+	zk := zktest.Start(t, dir, quiet)
 	props, err := serverprops.FromMap(map[string]string{
 		"broker.id":                        "0",
 		"listeners":                        "PLAINTEXT://127.0.0.1:" + strconv.Itoa(freePort(t)),
