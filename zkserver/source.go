@@ -350,15 +350,12 @@ func dirSize(dir, prefix string) int64 {
 
 // ObserversInfo lists the observers we feed: as leader, the synced observers; as a follower with
 // observerMasterPort, those of our observer master.
-func (x source) ObserversInfo() ([]admin.ObserverInfo, bool) {
+func (x source) ObserversInfo() []admin.ObserverInfo {
 	var infos []learnerconn.Info
-	switch om := x.s.observerMaster.Load(); {
-	case x.s.leaderStats.Gauges() != nil:
+	if x.s.leaderStats.Leading() {
 		infos = x.s.leaderStats.ObserversInfo()
-	case om != nil:
+	} else if om := x.s.observerMaster.Load(); om != nil {
 		infos = om.ObserversInfo()
-	default:
-		return nil, false
 	}
 	out := make([]admin.ObserverInfo, 0, len(infos))
 	for _, i := range infos {
@@ -366,12 +363,12 @@ func (x source) ObserversInfo() ([]admin.ObserverInfo, bool) {
 			QueuedPackets: i.QueuedPackets, QueuedPacketsSize: i.QueuedPacketsSize, PacketsReceived: i.PacketsReceived,
 			PacketsSent: i.PacketsSent, Requests: i.Requests, LastZxid: i.LastZxid})
 	}
-	return out, true
+	return out
 }
 
 // ResetObserverStats is orst: the leader's or our observer master's observers' counts start over.
 func (x source) ResetObserverStats() {
-	if x.s.leaderStats.Gauges() != nil {
+	if x.s.leaderStats.Leading() {
 		x.s.leaderStats.ResetObserverStats()
 	} else if om := x.s.observerMaster.Load(); om != nil {
 		om.ResetObserverStats()

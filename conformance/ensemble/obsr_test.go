@@ -44,18 +44,26 @@ func (en *ensemble) enableAdmin(t *testing.T, id int64) string {
 	return "http://" + en.members[id].host() + ":" + port
 }
 
-// obsr asks an admin server for its observers: the synced count and each observer's entry.
-func obsr(ctx context.Context, base string) (int64, []obsrEntry, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/commands/obsr", nil)
+// adminBody runs an admin server command and returns its answer.
+func adminBody(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// obsr asks an admin server for its observers: the synced count and each observer's entry.
+func obsr(ctx context.Context, base string) (int64, []obsrEntry, error) {
+	body, err := adminBody(ctx, base+"/commands/obsr")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -95,23 +103,6 @@ func obsr(ctx context.Context, base string) (int64, []obsrEntry, error) {
 		out = append(out, e)
 	}
 	return n, out, nil
-}
-
-// adminGet runs an admin server command for its effect.
-func adminGet(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return nil
 }
 
 // obsrHas waits until base's obsr lists exactly the observers sids (by sid order) and returns them.

@@ -164,15 +164,13 @@ func (v *Versioning) SetUp(ctx context.Context) error {
 	if exists && next.Status == cur.Status && maps.Equal(next.Features, cur.Features) {
 		return nil
 	}
-	var version int32
+	var version int32 // a znode just created is at version 0
 	if exists {
 		v.log.Info("Updating FeatureZNode", "path", zkmeta.FeaturePath, "status", next.Status)
 		version, err = v.zk.UpdateFeatureZNode(next)
 	} else {
 		v.log.Info("Creating FeatureZNode", "path", zkmeta.FeaturePath, "status", next.Status)
-		if err = v.zk.CreateFeatureZNode(next); err == nil {
-			_, version, _, err = v.zk.GetFeatureZNode()
-		}
+		err = v.zk.CreateFeatureZNode(next)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", zkmeta.FeaturePath, err)

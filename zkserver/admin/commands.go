@@ -127,7 +127,7 @@ var commands = []command{
 		// SyncedObserverConsCommand: a leader's observing learners or a follower's observer master's observers.
 		var infos []ObserverInfo
 		if f, ok := src.(ObserverFeeder); ok {
-			infos, _ = f.ObserversInfo()
+			infos = f.ObserversInfo()
 		}
 		// Apache collects them in a HashSet: no order of its own; ours by sid.
 		slices.SortFunc(infos, func(a, b ObserverInfo) int { return cmp.Compare(a.Sid, b.Sid) })

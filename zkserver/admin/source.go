@@ -90,9 +90,8 @@ type TraceMasker interface {
 // ObserverFeeder is a server that feeds observers: a leader, or a follower with observerMasterPort. obsr lists
 // them, orst resets their counts.
 type ObserverFeeder interface {
-	// ObserversInfo returns the synced observers; ok is false when the server feeds none (not leading, no
-	// observer master).
-	ObserversInfo() (infos []ObserverInfo, ok bool)
+	// ObserversInfo returns the synced observers (none when the server neither leads nor serves observers).
+	ObserversInfo() []ObserverInfo
 	ResetObserverStats()
 }
 

@@ -62,6 +62,13 @@ type Stats struct {
 	observers []*learnerconn.Conn // the synced observers' connections (obsr)
 }
 
+// Leading reports whether the server leads (serving as leader since a quorum synced).
+func (s *Stats) Leading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.since.IsZero()
+}
+
 // ObserversInfo is obsr's list on a leader (getObservingLearnersInfo).
 func (s *Stats) ObserversInfo() []learnerconn.Info {
 	s.mu.Lock()

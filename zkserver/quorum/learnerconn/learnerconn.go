@@ -114,7 +114,6 @@ func (c *Conn) Write() {
 		c.NC.SetWriteDeadline(time.Now().Add(max(c.writeTimeout, time.Second)))
 		for _, p := range out {
 			bw.Write(p.Marshal())
-			c.stats.wrote(p)
 			if p.Type == zab.Snap {
 				c.mu.Lock()
 				snap := c.snapshot
@@ -125,6 +124,7 @@ func (c *Conn) Write() {
 				bw.Write(snap)
 			}
 		}
+		c.stats.wrote(out) // counted once buffered, as Apache counts a packet written to its buffered stream
 		if err := bw.Flush(); err != nil {
 			c.NC.Close() // the reader sees it and reports the end
 			return

@@ -56,18 +56,21 @@ func (s *stats) queue(p zab.Packet) {
 	s.mu.Unlock()
 }
 
-func (s *stats) wrote(p zab.Packet) {
-	if queuedDirect(p) {
-		return
-	}
+// wrote accounts for a batch of queued packets the writer wrote, under one lock.
+func (s *stats) wrote(out []zab.Packet) {
 	s.mu.Lock()
-	s.queued--
-	s.queuedSize -= packetSize(p)
-	if p.Zxid > 0 {
-		s.lastZxid = p.Zxid
+	defer s.mu.Unlock()
+	for _, p := range out {
+		if queuedDirect(p) {
+			continue
+		}
+		s.queued--
+		s.queuedSize -= packetSize(p)
+		if p.Zxid > 0 {
+			s.lastZxid = p.Zxid
+		}
+		s.sent++
 	}
-	s.sent++
-	s.mu.Unlock()
 }
 
 // Received counts a packet read from the learner; call it for every packet, in order.

@@ -77,15 +77,8 @@ func Start(ctx context.Context, cfg Config, host Host) (*Server, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Server{cfg: cfg, host: host, ln: ln, core: zab.NewObserverMaster(cfg.Core, time.Now().UnixMilli()),
 		conns: map[zab.ConnID]*learnerconn.Conn{}, cancel: cancel}
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		s.accept()
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.tick(ctx)
-	}()
+	s.wg.Go(s.accept)
+	s.wg.Go(func() { s.tick(ctx) })
 	cfg.Logger.Info("serving observers", "listen", ln.Addr().String())
 	return s, nil
 }
@@ -192,15 +185,8 @@ func (s *Server) accept() {
 		c := learnerconn.New(s.nextID, nc, time.Duration(s.cfg.Core.SyncLimit*s.cfg.Core.TickTime)*time.Millisecond)
 		s.conns[c.ID] = c
 		s.mu.Unlock()
-		s.wg.Add(2)
-		go func() {
-			defer s.wg.Done()
-			c.Write()
-		}()
-		go func() {
-			defer s.wg.Done()
-			s.read(c)
-		}()
+		s.wg.Go(c.Write)
+		s.wg.Go(func() { s.read(c) })
 	}
 }
 
