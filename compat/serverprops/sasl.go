@@ -14,6 +14,10 @@ const JavaLoginConfig = "java.security.auth.login.config"
 const (
 	SaslJaasConfig           = "sasl.jaas.config"
 	SaslServerMaxReceiveSize = "sasl.server.max.receive.size"
+
+	SaslServerCallbackHandlerClass = "sasl.server.callback.handler.class"
+	SaslLoginClass                 = "sasl.login.class"
+	SaslLoginCallbackHandlerClass  = "sasl.login.callback.handler.class"
 )
 
 // JVMSystemProperties returns the -Dname=value options in KAFKA_OPTS-style text (words split on white space,
@@ -84,6 +88,12 @@ func (c *Config) ListenerSaslMechanisms(listener string) []string {
 // ignored by Kafka brokers (with a warning); ok is false when there is none and the JAAS file applies.
 func (c *Config) ListenerJaasConfig(listener, mechanism string) (value string, ok bool) {
 	return c.listenerOverride(listener, strings.ToLower(mechanism)+"."+SaslJaasConfig)
+}
+
+// ListenerMechanismConfig is a per-listener, per-mechanism SASL setting, listener.name.<l>.<mechanism>.<name>, which
+// Kafka reads only in that form (the callback handler and login classes).
+func (c *Config) ListenerMechanismConfig(listener, mechanism, name string) (string, bool) {
+	return c.listenerOverride(listener, strings.ToLower(mechanism)+"."+name)
 }
 
 // ListenerMaxReauthMs is connections.max.reauth.ms for a listener and mechanism

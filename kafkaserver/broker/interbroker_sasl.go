@@ -1,11 +1,14 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -25,12 +28,15 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 	}
 	mech := cfg.SaslMechanismInterBrokerProtocol
 	if !sasl.Implemented(mech) {
-		return nil, fmt.Errorf("%s=%s: zkafka implements only %s, %s and %s", serverprops.SaslMechanismInterBroker, mech,
-			sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512)
+		return nil, fmt.Errorf("%s=%s: zkafka implements only %s, %s, %s and %s", serverprops.SaslMechanismInterBroker, mech,
+			sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512, sasl.MechanismOAuthBearer)
 	}
 	mods, err := serverLoginContext(cfg, cfg.InterBrokerListenerName, mech, jvm)
 	if err != nil {
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", cfg.InterBrokerListenerName, err)
+	}
+	if mech == sasl.MechanismOAuthBearer {
+		return interBrokerOAuthBearer(cfg.InterBrokerListenerName, mods)
 	}
 	user, okU := jaas.Option(mods, "username", "")
 	pass, okP := jaas.Option(mods, "password", "")
@@ -45,6 +51,30 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
 	}
 	return plain.Auth{User: user, Pass: pass}.AsMechanism(), nil
+}
+
+// interBrokerOAuthBearer logs the broker's clients in with an unsecured token made from the login module's
+// unsecuredLogin* options, as Kafka's OAuthBearerRefreshingLogin does; a fresh token for each connection stands
+// for Kafka's refresh before expiry. A module without options has no token, and Kafka's inter-broker connections
+// would then fail one by one: that is refused at start instead.
+func interBrokerOAuthBearer(listener string, mods []jaas.LoginModule) (kgosasl.Mechanism, error) {
+	if len(mods) != 1 {
+		return nil, fmt.Errorf("inter-broker SASL on listener %s: JAAS login context has %d login modules, should be 1", listener, len(mods))
+	}
+	opts := mods[0].Options
+	if _, ok, err := sasl.UnsecuredLoginToken(opts, time.Now()); err != nil || !ok {
+		if err == nil {
+			err = errors.New("no unsecuredLogin options: the login has no token for the broker's own connections")
+		}
+		return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", listener, err)
+	}
+	return oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+		l, _, err := sasl.UnsecuredLoginToken(opts, time.Now())
+		if err != nil {
+			return oauth.Auth{}, err
+		}
+		return oauth.Auth{Token: l.Token, Extensions: l.Extensions}, nil
+	}), nil
 }
 
 // serverLoginContext finds the login modules of a listener's server context as JaasContext.loadServerContext.

@@ -31,7 +31,9 @@ type ListenerOptions struct {
 }
 
 // Implemented reports whether zkafka implements a SASL mechanism.
-func Implemented(mechanism string) bool { return mechanism == MechanismPlain || IsScram(mechanism) }
+func Implemented(mechanism string) bool {
+	return mechanism == MechanismPlain || mechanism == MechanismOAuthBearer || IsScram(mechanism)
+}
 
 // ForListener builds the SASL setup of a SASL_PLAINTEXT listener as Kafka's ChannelBuilders does: the listener's
 // sasl.enabled.mechanisms, and for each implemented mechanism its JAAS login context, from
@@ -69,9 +71,26 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 				"listener", listener, "mechanism", mech)
 			continue
 		}
+		if err := checkCallbackClasses(cfg, listener, mech); err != nil {
+			return nil, fmt.Errorf("listener %s, mechanism %s: %w", listener, mech, err)
+		}
 		mods, err := loadServerContext(cfg, listener, mech, opts, &file)
 		if err != nil {
 			return nil, fmt.Errorf("listener %s, mechanism %s: %w", listener, mech, err)
+		}
+		if mech == MechanismOAuthBearer {
+			ob, err := OAuthBearerFromJaas(mods)
+			if err != nil {
+				return nil, fmt.Errorf("listener %s, mechanism %s: %w", listener, mech, err)
+			}
+			// Kafka's server login makes a token from the module's options at start; one it cannot make fails
+			// the start.
+			if _, _, err := UnsecuredLoginToken(mods[0].Options, time.Now()); err != nil {
+				return nil, fmt.Errorf("listener %s, mechanism %s: An internal error occurred while retrieving token "+
+					"from callback handler: %w", listener, mech, err)
+			}
+			servers[mech] = ob
+			continue
 		}
 		if IsScram(mech) {
 			// SCRAM users come from ZooKeeper; the login context only has to exist, as in Kafka.
@@ -100,6 +119,45 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 		return nil
 	}
 	return out, nil
+}
+
+// Kafka's default classes for a mechanism's server callback handler, login and login callback handler; zkafka
+// cannot load others.
+var defaultSaslClasses = map[string]map[string]string{
+	serverprops.SaslServerCallbackHandlerClass: {
+		MechanismPlain:       "org.apache.kafka.common.security.plain.internals.PlainServerCallbackHandler",
+		MechanismScramSHA256: "org.apache.kafka.common.security.scram.internals.ScramServerCallbackHandler",
+		MechanismScramSHA512: "org.apache.kafka.common.security.scram.internals.ScramServerCallbackHandler",
+		MechanismOAuthBearer: "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler",
+	},
+	serverprops.SaslLoginClass: {
+		MechanismPlain:       "org.apache.kafka.common.security.authenticator.DefaultLogin",
+		MechanismScramSHA256: "org.apache.kafka.common.security.authenticator.DefaultLogin",
+		MechanismScramSHA512: "org.apache.kafka.common.security.authenticator.DefaultLogin",
+		MechanismOAuthBearer: "org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerRefreshingLogin",
+	},
+	serverprops.SaslLoginCallbackHandlerClass: {
+		MechanismPlain:       "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
+		MechanismScramSHA256: "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
+		MechanismScramSHA512: "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
+		MechanismOAuthBearer: "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredLoginCallbackHandler",
+	},
+}
+
+// checkCallbackClasses refuses a listener.name.<l>.<mechanism>.sasl.{server.callback.handler,login,login.callback.handler}.class
+// other than Kafka's default for the mechanism (a custom validator, for example): zkafka would otherwise log
+// clients in with the default and ignore the operator's class.
+func checkCallbackClasses(cfg *serverprops.Config, listener, mech string) error {
+	for _, name := range []string{serverprops.SaslServerCallbackHandlerClass, serverprops.SaslLoginClass,
+		serverprops.SaslLoginCallbackHandlerClass} {
+		v, ok := cfg.ListenerMechanismConfig(listener, mech, name)
+		if v = javaTrim(v); !ok || v == "" || v == defaultSaslClasses[name][mech] {
+			continue
+		}
+		return fmt.Errorf("%s: java.lang.ClassNotFoundException: %s",
+			serverprops.ConfigPrefix(listener)+strings.ToLower(mech)+"."+name, v)
+	}
+	return nil
 }
 
 // loadServerContext is JaasContext.loadServerContext. *file caches the JAAS file across mechanisms.

@@ -1,7 +1,7 @@
 // Package sasl implements the broker side of SASL authentication as Kafka 2.8 does it: the PLAIN mechanism with
 // users from the JAAS configuration (PlainLoginModule's user_<name>="password" options), SCRAM-SHA-256 and
-// SCRAM-SHA-512 with credentials from ZooKeeper's /config/users, and the per-listener setup that kwire runs the
-// exchange with.
+// SCRAM-SHA-512 with credentials from ZooKeeper's /config/users, OAUTHBEARER with Kafka's unsecured JWS tokens,
+// and the per-listener setup that kwire runs the exchange with.
 package sasl
 
 import (
