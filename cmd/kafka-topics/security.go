@@ -17,6 +17,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/serverprops"
+	kafkasasl "github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
 )
 
@@ -155,13 +156,16 @@ func clientSASL(props, jvm map[string]string) (kgosasl.Mechanism, error) {
 				"' entry in the JAAS configuration. System property '"+serverprops.JavaLoginConfig+"' is "+where)
 		}
 	}
+	if mech == kafkasasl.MechanismOAuthBearer {
+		return clientOAuthBearer(mods, loginFailed)
+	}
 	user, okU := jaas.Option(mods, "username", "")
 	pass, okP := jaas.Option(mods, "password", "")
 	switch mech {
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 	default:
 		return nil, loginFailed("javax.security.auth.login.LoginException",
-			"zkafka's kafka-topics implements SASL mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, not "+mech)
+			"zkafka's kafka-topics implements SASL mechanisms PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER, not "+mech)
 	}
 	if !okU || !okP {
 		return nil, loginFailed("javax.security.auth.login.LoginException",
@@ -175,6 +179,30 @@ func clientSASL(props, jvm map[string]string) (kgosasl.Mechanism, error) {
 	default:
 		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
 	}
+}
+
+// clientOAuthBearer logs in as a Java client's OAuthBearerLoginModule with the default unsecured login callback
+// handler: a token made from the module's unsecuredLogin* options, fresh for each connection.
+func clientOAuthBearer(mods []jaas.LoginModule, loginFailed func(class, msg string) error) (kgosasl.Mechanism, error) {
+	if len(mods) != 1 {
+		return nil, loginFailed("java.lang.IllegalArgumentException",
+			fmt.Sprintf("Must supply exactly 1 non-null JAAS mechanism configuration (size was %d)", len(mods)))
+	}
+	opts := mods[0].Options
+	_, ok, err := kafkasasl.UnsecuredLoginToken(opts, time.Now())
+	if err != nil {
+		return nil, loginFailed("javax.security.auth.login.LoginException",
+			"An internal error occurred while retrieving token from callback handler")
+	}
+	if !ok {
+		// Kafka logs in without a token and fails each connection.
+		return nil, loginFailed("javax.security.auth.login.LoginException",
+			"the "+kafkaClientContext+" login module has no unsecuredLogin options: no token to log in with")
+	}
+	return kafkasasl.OAuthBearerClient(func() (kafkasasl.UnsecuredLogin, error) {
+		l, _, err := kafkasasl.UnsecuredLoginToken(opts, time.Now())
+		return l, err
+	}), nil
 }
 
 // securityError is the exception a Java client's call fails with when its connection could not authenticate: the

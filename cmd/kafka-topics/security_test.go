@@ -32,6 +32,8 @@ func writeFile(t *testing.T, dir, name string, lines ...string) string {
 // sasl.* reaches a broker's SSL listener (client certificate required) and its SASL_SSL one (PLAIN, credentials
 // inline or from the JAAS file in KAFKA_OPTS; SCRAM-SHA-512 against a credential in ZooKeeper); refusals and bad
 // settings end as TopicCommand 2.8 ends them.
+const oauthModule = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
+
 func TestCommandConfigSecurity(t *testing.T) {
 	dir := t.TempDir()
 	ca := keystoretest.NewCA(t, "kafka-topics CA")
@@ -53,7 +55,8 @@ func TestCommandConfigSecurity(t *testing.T) {
 		"ssl.keystore.password=store-pw",
 		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw",
 		"listener.name.ssl.ssl.client.auth=required",
-		"sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512",
+		"sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512,OAUTHBEARER",
+		`listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=`+oauthModule+` required unsecuredLoginStringClaim_sub="admin" unsecuredValidatorRequiredScope="admin";`,
 		`listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`,
 		`listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
 		"connection.failed.authentication.delay.ms=0")
@@ -87,6 +90,17 @@ func TestCommandConfigSecurity(t *testing.T) {
 		`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";`,
 		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
 	expect(t, with(saslAddr, scramProps, "--list"), 0, "secured\n")
+
+	// OAUTHBEARER with an unsecured token made from the login module's options; one without the scope the
+	// broker requires fails with the broker's JSON error.
+	oauth := func(name, scope string) string {
+		return writeFile(t, dir, name, "security.protocol=SASL_SSL", "sasl.mechanism=OAUTHBEARER",
+			`sasl.jaas.config=`+oauthModule+` required unsecuredLoginStringClaim_sub="alice" unsecuredLoginListClaim_scope=",`+scope+`";`,
+			"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	}
+	expect(t, with(saslAddr, oauth("oauth.properties", "admin"), "--list"), 0, "secured\n")
+	expect(t, with(saslAddr, oauth("oauth-read.properties", "read"), "--list"), 1,
+		`Error while executing topic command : {"status":"insufficient_scope", "scope":"[admin]"}`+"\n")
 
 	// SSL with a client certificate (JKS key store with its own key password).
 	cert := writeFile(t, dir, "cert.properties", "security.protocol=SSL",

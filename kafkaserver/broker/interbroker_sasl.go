@@ -1,14 +1,12 @@
 package broker
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
-	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -68,12 +66,9 @@ func interBrokerOAuthBearer(listener string, mods []jaas.LoginModule) (kgosasl.M
 		}
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", listener, err)
 	}
-	return oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+	return sasl.OAuthBearerClient(func() (sasl.UnsecuredLogin, error) {
 		l, _, err := sasl.UnsecuredLoginToken(opts, time.Now())
-		if err != nil {
-			return oauth.Auth{}, err
-		}
-		return oauth.Auth{Token: l.Token, Extensions: l.Extensions}, nil
+		return l, err
 	}), nil
 }
 

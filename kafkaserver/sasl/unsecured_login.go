@@ -1,6 +1,7 @@
 package sasl
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	kgosasl "github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/zkafka/zkafka/compat/javafmt"
 )
@@ -165,4 +168,36 @@ func validateExtensions(ext map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// OAuthBearerClient is Kafka's OAuthBearerSaslClient as a franz-go mechanism, logging in with a fresh token from
+// login on each connection. Unlike franz-go's own, it answers an error challenge with 0x01 as RFC 7628 asks, so
+// the exchange fails with the server's SaslAuthenticate message (the JSON error), as a Java client reports it.
+func OAuthBearerClient(login func() (UnsecuredLogin, error)) kgosasl.Mechanism {
+	return oauthClient(login)
+}
+
+type oauthClient func() (UnsecuredLogin, error)
+
+func (oauthClient) Name() string { return MechanismOAuthBearer }
+
+func (fn oauthClient) Authenticate(context.Context, string) (kgosasl.Session, []byte, error) {
+	l, err := fn()
+	if err != nil {
+		return nil, nil, err
+	}
+	msg := "n,,\x01auth=Bearer " + l.Token
+	for _, k := range slices.Sorted(maps.Keys(l.Extensions)) {
+		msg += "\x01" + k + "=" + l.Extensions[k]
+	}
+	return oauthClientSession{}, []byte(msg + "\x01\x01"), nil
+}
+
+type oauthClientSession struct{}
+
+func (oauthClientSession) Challenge(resp []byte) (bool, []byte, error) {
+	if len(resp) == 0 {
+		return true, nil, nil
+	}
+	return false, []byte{0x01}, nil
 }
