@@ -48,8 +48,12 @@ type Config struct {
 	// GlobalOutstandingLimit is globalOutstandingLimit: past it, requests in process stop their connections'
 	// reading (see shouldThrottle). nil: Apache's default, 1000.
 	GlobalOutstandingLimit *int
-	SnapRetainCount        int
-	PurgeInterval          time.Duration
+	// LargeRequestThreshold and LargeRequestMaxBytes are the large request throttle (zookeeper.largeRequestThreshold,
+	// zookeeper.largeRequestMaxBytes): 0 or -1 threshold turns it off, a max of 0 is Apache's default, 100 MiB.
+	LargeRequestThreshold int
+	LargeRequestMaxBytes  int
+	SnapRetainCount       int
+	PurgeInterval         time.Duration
 
 	ContainerCheckInterval  time.Duration
 	ContainerMaxPerMinute   int
@@ -100,6 +104,18 @@ type Server struct {
 	fatalErr error
 }
 
+// largeRequests is the large request throttle a config asks for, nil when it is off.
+func largeRequests(cfg Config) *pipeline.LargeRequests {
+	if cfg.LargeRequestThreshold <= 0 {
+		return nil
+	}
+	maxBytes := cfg.LargeRequestMaxBytes
+	if maxBytes <= 0 {
+		maxBytes = pipeline.DefaultLargeRequestMaxBytes
+	}
+	return pipeline.NewLargeRequests(cfg.LargeRequestThreshold, maxBytes)
+}
+
 // Start recovers the database and starts serving.
 func Start(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
@@ -137,6 +153,7 @@ func Start(cfg Config) (*Server, error) {
 		MultiAddress:           cfg.Quorum != nil && cfg.Quorum.MultiAddress,
 		OnServing:              s.learnerServing,
 		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
+		Large: largeRequests(cfg),
 	}, s.fatal)
 	if err != nil {
 		return nil, err

@@ -88,6 +88,7 @@ func (x source) ServerMetrics() map[string]any {
 	m["quota_exceeded_error_per_namespace"] = x.s.proc.Stats.QuotaExceeded()
 	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
 	m["local_sessions"] = int64(x.s.proc.LocalSessionCount())
+	m["large_requests_rejected"] = x.s.proc.Large().Rejected()
 	return m
 }
 
@@ -101,6 +102,7 @@ func (x source) PacketsSent() int64     { return x.s.proc.Stats.PacketsSent.Load
 func (x source) Outstanding() int64     { return x.s.proc.Stats.Outstanding.Load() }
 func (x source) ResetStats() {
 	x.s.proc.Stats.Reset()
+	x.s.proc.Large().ResetRejected()
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
 		if ns := t.NamespaceStats(); ns != nil {
 			ns.Reset()

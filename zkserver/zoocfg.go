@@ -41,6 +41,8 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		EnforceQuota:           zc.EnforceQuota,
 		JuteMaxBuffer:          zc.JuteMaxBuffer,
 		GlobalOutstandingLimit: &zc.GlobalOutstandingLimit,
+		LargeRequestThreshold:  zc.LargeRequestThreshold,
+		LargeRequestMaxBytes:   zc.LargeRequestMaxBytes,
 		SnapRetainCount:        zc.AutopurgeSnapRetainCount,
 		PurgeInterval:          time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
 

@@ -24,6 +24,7 @@ const (
 	DefaultPreAllocSizeKB         = 65536
 	DefaultGlobalOutstandingLimit = 1000
 	DefaultJuteMaxBuffer          = 0xfffff
+	DefaultLargeRequestMaxBytes   = 100 * 1024 * 1024
 	DefaultAdminServerAddress     = "0.0.0.0"
 	DefaultAdminServerPort        = 8080
 	DefaultAdminCommandURL        = "/commands"
@@ -114,11 +115,15 @@ type Config struct {
 	NextQuorumVerifier *QuorumVerifier
 
 	// system properties
-	SnapCount                       int
-	SnapSizeLimitInKb               int64 // <= 0 disables the size trigger
-	PreAllocSizeKB                  int64
-	ForceSync                       bool
-	GlobalOutstandingLimit          int
+	SnapCount              int
+	SnapSizeLimitInKb      int64 // <= 0 disables the size trigger
+	PreAllocSizeKB         int64
+	ForceSync              bool
+	GlobalOutstandingLimit int
+	// LargeRequestThreshold (-1: off) and LargeRequestMaxBytes are zookeeper.largeRequestThreshold and
+	// zookeeper.largeRequestMaxBytes, checked as ZooKeeperServer's setters check them.
+	LargeRequestThreshold           int
+	LargeRequestMaxBytes            int
 	JuteMaxBuffer                   int
 	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
 	CnxTimeoutMs                    int
@@ -766,6 +771,19 @@ func (p *parser) readSystemProperties() {
 	}
 	c.ForceSync = p.sysString("zookeeper.forceSync", "yes") != "no"
 	c.GlobalOutstandingLimit = p.sysInt("zookeeper.globalOutstandingLimit", DefaultGlobalOutstandingLimit)
+	c.LargeRequestMaxBytes = DefaultLargeRequestMaxBytes
+	if n := p.sysInt("zookeeper.largeRequestMaxBytes", DefaultLargeRequestMaxBytes); n > 0 {
+		c.LargeRequestMaxBytes = n
+	} else {
+		p.log.Warn("invalid max bytes for all large requests: it should be a positive number; the max bytes stay "+
+			"at the default", "largeRequestMaxBytes", n, "default", DefaultLargeRequestMaxBytes)
+	}
+	c.LargeRequestThreshold = p.sysInt("zookeeper.largeRequestThreshold", -1)
+	if c.LargeRequestThreshold == 0 || c.LargeRequestThreshold < -1 {
+		p.log.Warn("invalid large request threshold: it should be -1 or positive; setting it to -1",
+			"largeRequestThreshold", c.LargeRequestThreshold)
+		c.LargeRequestThreshold = -1
+	}
 	// jute.maxbuffer is a bare JVM property; a zoo.cfg line (zookeeper.jute.maxbuffer) is honoured too, the
 	// -D flag winning when both are given, since that is the one Apache uses.
 	c.JuteMaxBuffer = DefaultJuteMaxBuffer

@@ -876,3 +876,28 @@ func TestNextDynamicConfigFile(t *testing.T) {
 		t.Fatal("a .next file that does not parse was accepted")
 	}
 }
+
+// zookeeper.largeRequestThreshold / largeRequestMaxBytes as ZooKeeperServer's setters take them: a zoo.cfg line
+// becomes the system property; a threshold of 0 or below -1 turns the throttle off, a max of 0 or less keeps the
+// default; both with a warning.
+func TestLargeRequestSettings(t *testing.T) {
+	for _, c := range []struct {
+		cfg, flags      string
+		threshold, maxB int
+		warnings        int
+	}{
+		{"", "", -1, 100 << 20, 0},
+		{"largeRequestThreshold=4096\n", "-Dzookeeper.largeRequestMaxBytes=65536", 4096, 65536, 0},
+		{"", "-Dzookeeper.largeRequestThreshold=0 -Dzookeeper.largeRequestMaxBytes=0", -1, 100 << 20, 2},
+		{"", "-Dzookeeper.largeRequestThreshold=-5", -1, 100 << 20, 1},
+	} {
+		got, rec, err := build(t, "dataDir=DATADIR\n"+c.cfg, c.flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.LargeRequestThreshold != c.threshold || got.LargeRequestMaxBytes != c.maxB || len(rec.recs) != c.warnings {
+			t.Errorf("%q %q: threshold %d max %d, %d warnings", c.cfg, c.flags, got.LargeRequestThreshold,
+				got.LargeRequestMaxBytes, len(rec.recs))
+		}
+	}
+}

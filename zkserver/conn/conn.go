@@ -457,6 +457,10 @@ func (c *Conn) handshake(tc *tls.Conn) error {
 
 var errSessionClosing = errors.New("client closed its session")
 
+// errLargeRequest closes a connection whose large request the large request throttle refused (IOException
+// "Rejecting large request" in Apache).
+var errLargeRequest = errors.New("Rejecting large request")
+
 // errAuthRefused is an auth packet the core refuses: the connection takes no more requests.
 var errAuthRefused = errors.New("authentication refused")
 
@@ -487,6 +491,9 @@ func (c *Conn) readLoop() error {
 		n := int32(binary.BigEndian.Uint32(lenBuf[:]))
 		if n < 0 || int(n) > max {
 			return fmt.Errorf("len error: frame of %d bytes, jute.maxbuffer is %d", n, max)
+		}
+		if !c.l.p.Large().Receiving(int(n)) {
+			return errLargeRequest
 		}
 		// n is bounded by jute.maxbuffer, so this allocation is too.
 		buf := make([]byte, n)
@@ -545,18 +552,27 @@ func (c *Conn) request(buf []byte) error {
 	if sid := c.client.SessionID(); sid != 0 {
 		c.l.p.Touch(sid, time.Now().UnixMilli())
 	}
+	var held int32
+	if hdr.Type != jute.OpAuth && hdr.Type != jute.OpSASL {
+		// Apache counts a large request's body (the frame less its 8-byte header) from here to its processing.
+		var ok bool
+		if held, ok = c.l.p.Large().Admit(len(buf) - 8); !ok {
+			return errLargeRequest
+		}
+	}
 	body, known := jute.RequestRecord(hdr.Type)
 	if hdr.Type == jute.OpDeleteContainer || hdr.Type == jute.OpCreateSession {
 		body, known = nil, true // internal ops: the core answers them with an error
 	}
 	if !known {
+		c.l.p.Large().Release(held)
 		c.l.log.Warn("unknown request type, closing connection", "type", hdr.Type, "remote", c.nc.RemoteAddr())
 		// UnimplementedRequestProcessor: zxid -1, then the connection closes.
 		c.Send(pipeline.EncodeReply(jute.ReplyHeader{Xid: hdr.Xid, Zxid: -1, Err: int32(jute.ErrUnimplemented)}, nil))
 		c.CloseAfterFlush()
 		return nil
 	}
-	req := &pipeline.Request{Client: c.client, Xid: hdr.Xid, Op: hdr.Type, Body: body, Start: time.Now()}
+	req := &pipeline.Request{Client: c.client, Xid: hdr.Xid, Op: hdr.Type, Body: body, Start: time.Now(), LargeSize: held}
 	if body != nil {
 		body.Decode(d)
 		if d.Err() != nil {

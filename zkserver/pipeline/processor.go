@@ -76,7 +76,9 @@ type Config struct {
 	// (zookeeper.enforce.auth.schemes with zookeeper.enforce.auth.enabled, or sasl for
 	// zookeeper.sessionRequireClientSASLAuth); empty: not enforced.
 	EnforceAuth []string
-	Logger      *slog.Logger
+	// Large is the large request throttle (nil: off); a request's held bytes go back when it finishes.
+	Large  *LargeRequests
+	Logger *slog.Logger
 	// Now is the wall clock in ms (TxnHeader.time, TTLs); tests may replace it.
 	Now func() int64
 }
@@ -90,6 +92,8 @@ type Request struct {
 	Start  time.Time
 	// SASL is the connection reader's evaluation of a SASL request's token (nil: the server has no SASL).
 	SASL *sasl.Outcome
+	// LargeSize is what the large request throttle holds for this request until it finishes.
+	LargeSize int32
 	// Malformed: the body did not decode; Apache answers MarshallingError
 	// (and logs an ErrorTxn for a write).
 	Malformed bool
@@ -438,6 +442,9 @@ func (p *Processor) authenticate(c *Client, a *jute.AuthPacket) ([]jute.Id, jute
 	return p.acl.Authenticate(a.Scheme, a.Auth)
 }
 
+// Large is the large request throttle the connections check (nil: off).
+func (p *Processor) Large() *LargeRequests { return p.cfg.Large }
+
 // Submit queues a client request.
 func (p *Processor) Submit(r *Request) {
 	p.Stats.Outstanding.Add(1)
@@ -764,6 +771,7 @@ func (p *Processor) nextHeader(session int64, xid int32, op int32) *jute.TxnHead
 
 func (p *Processor) finish(r *Request) {
 	p.Stats.Outstanding.Add(-1)
+	p.cfg.Large.Release(r.LargeSize)
 	p.Stats.addLatency(time.Since(r.Start).Milliseconds())
 }
 
