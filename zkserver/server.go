@@ -52,8 +52,11 @@ type Config struct {
 	// zookeeper.largeRequestMaxBytes): 0 or -1 threshold turns it off, a max of 0 is Apache's default, 100 MiB.
 	LargeRequestThreshold int
 	LargeRequestMaxBytes  int
-	SnapRetainCount       int
-	PurgeInterval         time.Duration
+	// Throttle is the RequestThrottler (zookeeper.request_throttle_max_requests, throttled_op_wait_time, ...);
+	// the zero value is off, as Apache's defaults.
+	Throttle        pipeline.ThrottleConfig
+	SnapRetainCount int
+	PurgeInterval   time.Duration
 
 	ContainerCheckInterval  time.Duration
 	ContainerMaxPerMinute   int
@@ -153,7 +156,8 @@ func Start(cfg Config) (*Server, error) {
 		MultiAddress:           cfg.Quorum != nil && cfg.Quorum.MultiAddress,
 		OnServing:              s.learnerServing,
 		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
-		Large: largeRequests(cfg),
+		Large:    largeRequests(cfg),
+		Throttle: cfg.Throttle,
 	}, s.fatal)
 	if err != nil {
 		return nil, err

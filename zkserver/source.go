@@ -89,6 +89,14 @@ func (x source) ServerMetrics() map[string]any {
 	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
 	m["local_sessions"] = int64(x.s.proc.LocalSessionCount())
 	m["large_requests_rejected"] = x.s.proc.Large().Rejected()
+	ts := x.s.proc.ThrottleStats()
+	m["request_throttle_wait_count"] = ts.WaitCount.Load()
+	m["stale_requests_dropped"] = ts.StaleDropped.Load()
+	m["stale_requests"] = ts.Stale.Load()
+	m["throttled_ops"] = ts.ThrottledOps.Load()
+	qt := ts.QueueTime()
+	m["request_throttle_queue_time_ms"] = admin.Summary{Count: qt.Count, Sum: qt.Sum, Min: qt.Min, Max: qt.Max,
+		P50: qt.P50, P90: qt.P90, P95: qt.P95, P99: qt.P99, P999: qt.P999}
 	return m
 }
 
@@ -103,6 +111,7 @@ func (x source) Outstanding() int64     { return x.s.proc.Stats.Outstanding.Load
 func (x source) ResetStats() {
 	x.s.proc.Stats.Reset()
 	x.s.proc.Large().ResetRejected()
+	x.s.proc.ThrottleStats().Reset()
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
 		if ns := t.NamespaceStats(); ns != nil {
 			ns.Reset()

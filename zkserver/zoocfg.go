@@ -13,6 +13,7 @@ import (
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
@@ -43,8 +44,16 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		GlobalOutstandingLimit: &zc.GlobalOutstandingLimit,
 		LargeRequestThreshold:  zc.LargeRequestThreshold,
 		LargeRequestMaxBytes:   zc.LargeRequestMaxBytes,
-		SnapRetainCount:        zc.AutopurgeSnapRetainCount,
-		PurgeInterval:          time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
+		Throttle: pipeline.ThrottleConfig{
+			MaxRequests:          zc.RequestThrottleMaxRequests,
+			StallTime:            time.Duration(zc.RequestThrottleStallTimeMs) * time.Millisecond,
+			DropStale:            zc.RequestThrottleDropStale,
+			ThrottledOpWait:      time.Duration(zc.ThrottledOpWaitTimeMs) * time.Millisecond,
+			StaleConnectionCheck: zc.RequestStaleConnectionCheck,
+			StaleLatencyCheck:    zc.RequestStaleLatencyCheck,
+		},
+		SnapRetainCount: zc.AutopurgeSnapRetainCount,
+		PurgeInterval:   time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
 
 		ContainerCheckInterval:  time.Duration(zc.ContainerCheckIntervalMs) * time.Millisecond,
 		ContainerMaxPerMinute:   zc.ContainerMaxPerMinute,

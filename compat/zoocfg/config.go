@@ -122,8 +122,17 @@ type Config struct {
 	GlobalOutstandingLimit int
 	// LargeRequestThreshold (-1: off) and LargeRequestMaxBytes are zookeeper.largeRequestThreshold and
 	// zookeeper.largeRequestMaxBytes, checked as ZooKeeperServer's setters check them.
-	LargeRequestThreshold           int
-	LargeRequestMaxBytes            int
+	LargeRequestThreshold int
+	LargeRequestMaxBytes  int
+	// The RequestThrottler's system properties: zookeeper.request_throttle_max_requests (0: no limit),
+	// request_throttle_stall_time (ms), request_throttle_drop_stale, throttled_op_wait_time (ms, 0: off),
+	// request_stale_connection_check and request_stale_latency_check.
+	RequestThrottleMaxRequests      int
+	RequestThrottleStallTimeMs      int
+	RequestThrottleDropStale        bool
+	ThrottledOpWaitTimeMs           int
+	RequestStaleConnectionCheck     bool
+	RequestStaleLatencyCheck        bool
 	JuteMaxBuffer                   int
 	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
 	CnxTimeoutMs                    int
@@ -778,6 +787,12 @@ func (p *parser) readSystemProperties() {
 		p.log.Warn("invalid max bytes for all large requests: it should be a positive number; the max bytes stay "+
 			"at the default", "largeRequestMaxBytes", n, "default", DefaultLargeRequestMaxBytes)
 	}
+	c.RequestThrottleMaxRequests = p.sysInt("zookeeper.request_throttle_max_requests", 0)
+	c.RequestThrottleStallTimeMs = p.sysInt("zookeeper.request_throttle_stall_time", 100)
+	c.RequestThrottleDropStale = p.sysBool("zookeeper.request_throttle_drop_stale", true)
+	c.ThrottledOpWaitTimeMs = p.sysInt("zookeeper.throttled_op_wait_time", 0)
+	c.RequestStaleConnectionCheck = p.sysBool("zookeeper.request_stale_connection_check", true)
+	c.RequestStaleLatencyCheck = p.sysBool("zookeeper.request_stale_latency_check", false)
 	c.LargeRequestThreshold = p.sysInt("zookeeper.largeRequestThreshold", -1)
 	if c.LargeRequestThreshold == 0 || c.LargeRequestThreshold < -1 {
 		p.log.Warn("invalid large request threshold: it should be -1 or positive; setting it to -1",

@@ -20,12 +20,16 @@ type Sender interface {
 // owns: its session, authenticated ids, and its role as a watcher. Fields
 // other than the atomics are touched only by the core goroutine.
 type Client struct {
-	out        Sender
-	remote     net.Addr
-	session    int64
-	ids        []jute.Id
-	p          *Processor
-	closed     atomic.Bool
+	out     Sender
+	remote  net.Addr
+	session int64
+	ids     []jute.Id
+	p       *Processor
+	closed  atomic.Bool
+	// invalid: the RequestThrottler dropped one of its requests and closed it; its later requests are dropped.
+	invalid atomic.Bool
+	// timeout is the negotiated session timeout in ms (the throttler's stale latency check).
+	timeout    atomic.Int32
 	roByte     bool // the client sent the trailing readOnly byte: the connect response ends with one too
 	connectErr bool
 	// certified is a TLS connection whose client certificate gave it ids (set before its first request).
@@ -48,6 +52,13 @@ type Client struct {
 // every connection carries.
 func (p *Processor) NewClient(out Sender, remote net.Addr, ipID jute.Id) *Client {
 	return &Client{out: out, remote: remote, ids: []jute.Id{ipID}, p: p}
+}
+
+// invalidate is ServerCnxn.setInvalid: the connection closes and nothing it sent later runs.
+func (c *Client) invalidate() {
+	if !c.invalid.Swap(true) {
+		c.out.CloseAfterFlush()
+	}
 }
 
 // AddAuthIDs gives the connection ids it authenticated before its first request (a TLS client certificate's).

@@ -46,7 +46,8 @@ type pendingConnect struct {
 // forwarded reports whether a follower sends r to the leader (FollowerRequestProcessor): writes, syncs and the
 // closeSession of a session that is not local.
 func (r *Request) forwarded() bool {
-	return isWrite(r.Op) || r.Op == jute.OpSync || (r.Op == jute.OpCloseSession && !r.local)
+	// A throttled request is answered here, as a read, behind the session's pending requests.
+	return !r.throttled && (isWrite(r.Op) || r.Op == jute.OpSync || (r.Op == jute.OpCloseSession && !r.local))
 }
 
 // followerHandle takes r when it goes to the leader or must wait behind a request that did; false leaves it to the

@@ -67,6 +67,10 @@ func (p *Processor) serve(r *Request) {
 	c := r.Client
 	sid := c.SessionID()
 	switch {
+	case r.throttled:
+		// Held in the RequestThrottler past throttled_op_wait_time: answered without being processed.
+		p.reply(c, r.Xid, p.zxid, jute.ErrThrottledOp, nil)
+		return
 	case r.Malformed:
 		zxid := p.zxid
 		if isWrite(r.Op) {
@@ -586,6 +590,7 @@ func (p *Processor) bind(c *Client, id int64) {
 }
 
 func (p *Processor) sendConnectResponse(c *Client, to int32, id int64, pw []byte, closeAfter bool) {
+	c.timeout.Store(to)
 	e := jute.Encoder{Buf: make([]byte, 4, 48)}
 	resp := jute.ConnectResponse{ProtocolVersion: 0, TimeOut: to, SessionID: id, Passwd: pw}
 	resp.Encode(&e)

@@ -77,8 +77,10 @@ type Config struct {
 	// zookeeper.sessionRequireClientSASLAuth); empty: not enforced.
 	EnforceAuth []string
 	// Large is the large request throttle (nil: off); a request's held bytes go back when it finishes.
-	Large  *LargeRequests
-	Logger *slog.Logger
+	Large *LargeRequests
+	// Throttle is the RequestThrottler's settings; it runs only when they ask for it.
+	Throttle ThrottleConfig
+	Logger   *slog.Logger
 	// Now is the wall clock in ms (TxnHeader.time, TTLs); tests may replace it.
 	Now func() int64
 }
@@ -94,6 +96,11 @@ type Request struct {
 	SASL *sasl.Outcome
 	// LargeSize is what the large request throttle holds for this request until it finishes.
 	LargeSize int32
+	// queued is when the request entered the RequestThrottler; throttled: it waited there past
+	// throttled_op_wait_time and is answered THROTTLEDOP; throttlerHeld: it counts in the throttler's in-process
+	// requests until it finishes.
+	queued                   time.Time
+	throttled, throttlerHeld bool
 	// Malformed: the body did not decode; Apache answers MarshallingError
 	// (and logs an ErrorTxn for a write).
 	Malformed bool
@@ -143,6 +150,9 @@ type Processor struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	fatal  func(error)
+
+	throttler     *throttler // nil: requests go straight to the core
+	throttleStats ThrottleStats
 
 	// core-goroutine state
 	zxid          int64
@@ -278,6 +288,9 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
+	if cfg.Throttle.enabled() {
+		p.throttler = newThrottler(p, cfg.Throttle)
+	}
 	p.serving.Store(!cfg.Quorum)
 	now := time.Now().UnixMilli()
 	p.sessions = session.NewTracker(cfg.ServerID, cfg.TickTime, now)
@@ -371,6 +384,10 @@ func (p *Processor) Start() {
 	p.wg.Add(2)
 	go p.runCore()
 	go p.runSyncer()
+	if p.throttler != nil {
+		p.wg.Add(1)
+		go p.throttler.run()
+	}
 }
 
 // Close stops the goroutines and closes the txn log.
@@ -445,10 +462,24 @@ func (p *Processor) authenticate(c *Client, a *jute.AuthPacket) ([]jute.Id, jute
 // Large is the large request throttle the connections check (nil: off).
 func (p *Processor) Large() *LargeRequests { return p.cfg.Large }
 
-// Submit queues a client request.
+// Submit queues a client request: through the RequestThrottler when it runs, except auth and SASL packets, which
+// Apache handles on the reading thread.
 func (p *Processor) Submit(r *Request) {
 	p.Stats.Outstanding.Add(1)
+	if p.throttler != nil && r.Op != jute.OpAuth && r.Op != jute.OpSASL {
+		p.throttler.submit(r)
+		return
+	}
 	p.submit(func() { p.handle(r) })
+}
+
+// ThrottleStats are the RequestThrottler's metrics.
+func (p *Processor) ThrottleStats() *ThrottleStats { return &p.throttleStats }
+
+// dropRequest ends a request the throttler dropped without processing it (requestFinished).
+func (p *Processor) dropRequest(r *Request) {
+	p.Stats.Outstanding.Add(-1)
+	p.cfg.Large.Release(r.LargeSize)
 }
 
 func (p *Processor) runCore() {
@@ -772,6 +803,9 @@ func (p *Processor) nextHeader(session int64, xid int32, op int32) *jute.TxnHead
 func (p *Processor) finish(r *Request) {
 	p.Stats.Outstanding.Add(-1)
 	p.cfg.Large.Release(r.LargeSize)
+	if r.throttlerHeld {
+		p.throttler.finished()
+	}
 	p.Stats.addLatency(time.Since(r.Start).Milliseconds())
 }
 

@@ -1,0 +1,227 @@
+package pipeline
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+)
+
+// ThrottleConfig is Apache 3.8's RequestThrottler, between the connections and the processors, set by system
+// properties. It runs only when MaxRequests or ThrottledOpWait asks for it.
+type ThrottleConfig struct {
+	// MaxRequests is zookeeper.request_throttle_max_requests: while that many requests are in process (from
+	// leaving the throttler to their final processing), the throttler holds the next one (0: no limit).
+	MaxRequests int
+	// StallTime is zookeeper.request_throttle_stall_time (100 ms): how long the throttler waits before it looks
+	// again, unless a request finishes first.
+	StallTime time.Duration
+	// DropStale is zookeeper.request_throttle_drop_stale (true): a held request that turns stale is dropped and
+	// its connection closed.
+	DropStale bool
+	// ThrottledOpWait is zookeeper.throttled_op_wait_time (0: off): a request that waited longer in the throttler
+	// is answered THROTTLEDOP without being processed (pings and session requests excepted).
+	ThrottledOpWait time.Duration
+	// StaleConnectionCheck (zookeeper.request_stale_connection_check, true) and StaleLatencyCheck
+	// (zookeeper.request_stale_latency_check, false) say what makes a request stale: its connection closed, or
+	// its age past its session's timeout.
+	StaleConnectionCheck bool
+	StaleLatencyCheck    bool
+}
+
+func (c ThrottleConfig) enabled() bool { return c.MaxRequests > 0 || c.ThrottledOpWait > 0 }
+
+// ThrottleStats are the throttler's ServerMetrics counters and its queue time summary.
+type ThrottleStats struct {
+	WaitCount, StaleDropped, Stale, ThrottledOps atomic.Int64
+
+	mu         sync.Mutex
+	queueTime  Summary
+	samples    []int64 // the newest queue times (a ring), for the percentiles
+	nextSample int
+}
+
+// Summary is one of ServerMetrics's advanced summaries: count, sum, min and max since the last reset, and
+// percentiles over a uniform sample of the newest values, rounded as Apache's AvgMinMaxPercentileCounter rounds.
+type Summary struct {
+	Count, Sum, Min, Max     int64
+	P50, P90, P95, P99, P999 int64
+}
+
+const summarySamples = 4096
+
+// QueueTime is the request_throttle_queue_time_ms summary.
+func (s *ThrottleStats) QueueTime() Summary {
+	s.mu.Lock()
+	out := s.queueTime
+	vals := slices.Clone(s.samples)
+	s.mu.Unlock()
+	slices.Sort(vals)
+	q := func(quantile float64) int64 {
+		n := len(vals)
+		if n == 0 {
+			return 0
+		}
+		// Dropwizard's UniformSnapshot.getValue: linear between the two nearest ranks.
+		pos := quantile * float64(n+1)
+		switch {
+		case pos < 1:
+			return vals[0]
+		case pos >= float64(n):
+			return vals[n-1]
+		}
+		lo, hi := float64(vals[int(pos)-1]), float64(vals[int(pos)])
+		return int64(math.Round(lo + (pos-math.Floor(pos))*(hi-lo)))
+	}
+	out.P50, out.P90, out.P95, out.P99, out.P999 = q(0.5), q(0.9), q(0.95), q(0.99), q(0.999)
+	return out
+}
+
+func (s *ThrottleStats) addQueueTime(ms int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &s.queueTime
+	if t.Count == 0 || ms < t.Min {
+		t.Min = ms
+	}
+	t.Max = max(t.Max, ms)
+	t.Count++
+	t.Sum += ms
+	if len(s.samples) < summarySamples {
+		s.samples = append(s.samples, ms)
+		return
+	}
+	s.samples[s.nextSample] = ms
+	s.nextSample = (s.nextSample + 1) % summarySamples
+}
+
+// Reset zeroes the counters and the summary (srst: ServerMetrics.resetAll).
+func (s *ThrottleStats) Reset() {
+	s.WaitCount.Store(0)
+	s.StaleDropped.Store(0)
+	s.Stale.Store(0)
+	s.ThrottledOps.Store(0)
+	s.mu.Lock()
+	s.queueTime, s.samples, s.nextSample = Summary{}, nil, 0
+	s.mu.Unlock()
+}
+
+// throttler is the RequestThrottler's thread: one FIFO queue for every connection's requests.
+type throttler struct {
+	p         *Processor
+	cfg       ThrottleConfig
+	queue     chan *Request
+	wake      chan struct{} // a request finished: the in-process count went down
+	inProcess atomic.Int64
+	epoch     time.Time
+}
+
+func newThrottler(p *Processor, cfg ThrottleConfig) *throttler {
+	if cfg.StallTime <= 0 {
+		cfg.StallTime = 100 * time.Millisecond
+	}
+	return &throttler{p: p, cfg: cfg, queue: make(chan *Request, 1<<16), wake: make(chan struct{}, 1),
+		epoch: time.Now()}
+}
+
+// submit queues a request (RequestThrottler.submitRequest).
+func (t *throttler) submit(r *Request) {
+	r.queued = time.Now()
+	select {
+	case t.queue <- r:
+	case <-t.p.stop:
+	}
+}
+
+// ms reads a monotonic millisecond clock, as Time.currentElapsedTime.
+func (t *throttler) ms(at time.Time) int64 { return at.Sub(t.epoch).Milliseconds() }
+
+// finished is decInProcess for a request that went through the throttler.
+func (t *throttler) finished() {
+	t.inProcess.Add(-1)
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *throttler) run() {
+	defer t.p.wg.Done()
+	for {
+		var r *Request
+		select {
+		case r = <-t.queue:
+		case <-t.p.stop:
+			return
+		}
+		if r.Client.invalid.Load() {
+			// mustDrop: the connection was closed for a dropped request; nothing after it may run.
+			t.p.dropRequest(r)
+			continue
+		}
+		if t.cfg.MaxRequests > 0 && !t.hold(r) {
+			continue
+		}
+		if t.stale(r) {
+			t.p.throttleStats.Stale.Add(1)
+		}
+		// Apache's elapsed time is a difference of millisecond clock readings.
+		waited := t.ms(time.Now()) - t.ms(r.queued)
+		t.p.throttleStats.addQueueTime(waited)
+		if throttlable(r.Op) && t.cfg.ThrottledOpWait > 0 && waited > t.cfg.ThrottledOpWait.Milliseconds() {
+			r.throttled = true
+			t.p.throttleStats.ThrottledOps.Add(1)
+		}
+		t.inProcess.Add(1)
+		r.throttlerHeld = true
+		t.p.submit(func() { t.p.handle(r) })
+	}
+}
+
+// hold waits while MaxRequests are in process; false when the request went stale meanwhile and was dropped.
+func (t *throttler) hold(r *Request) bool {
+	for {
+		if t.cfg.DropStale && t.stale(r) {
+			// dropRequest: the connection is closed so that nothing it sent later runs out of order.
+			r.Client.invalidate()
+			t.p.dropRequest(r)
+			t.p.throttleStats.StaleDropped.Add(1)
+			return false
+		}
+		if t.inProcess.Load() < int64(t.cfg.MaxRequests) {
+			return true
+		}
+		t.p.throttleStats.WaitCount.Add(1)
+		timer := time.NewTimer(t.cfg.StallTime)
+		select {
+		case <-t.wake:
+		case <-timer.C:
+		case <-t.p.stop:
+			timer.Stop()
+			return false
+		}
+		timer.Stop()
+	}
+}
+
+// stale is Request.isStale.
+func (t *throttler) stale(r *Request) bool {
+	if r.Op == jute.OpCloseSession {
+		return false // a close must outlive its connection to clean up
+	}
+	if t.cfg.StaleConnectionCheck && (r.Client.closed.Load() || r.Client.invalid.Load()) {
+		return true
+	}
+	if t.cfg.StaleLatencyCheck {
+		return time.Since(r.Start) > time.Duration(r.Client.timeout.Load())*time.Millisecond
+	}
+	return false
+}
+
+// throttlable is Request.isThrottlable.
+func throttlable(op int32) bool {
+	return op != jute.OpPing && op != jute.OpCloseSession && op != jute.OpCreateSession
+}
