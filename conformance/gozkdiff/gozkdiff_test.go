@@ -255,12 +255,11 @@ func run(t *testing.T, addr string, i int, s scenario) []string {
 	return r.lines
 }
 
-func TestGoZookeeperDifferential(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts servers")
-	}
+// startPair starts Apache ZooKeeper 3.8 and zkserver with the same config, both stopped when the test ends.
+// Without Apache installed the test is skipped, except in CI.
+func startPair(t *testing.T, cfg harness.Config) (apache, ours *harness.Server) {
+	t.Helper()
 	ctx := context.Background()
-	cfg := harness.Config{JVMFlags: []string{"-Dzookeeper.extendedTypesEnabled=true"}}
 	apache, err := harness.Start(ctx, harness.Apache, cfg)
 	if err != nil {
 		if os.Getenv("CI") == "" {
@@ -268,12 +267,19 @@ func TestGoZookeeperDifferential(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	defer apache.Cleanup(false)
-	ours, err := harness.Start(ctx, harness.ZKServer, cfg)
-	if err != nil {
+	t.Cleanup(func() { _ = apache.Cleanup(false) })
+	if ours, err = harness.Start(ctx, harness.ZKServer, cfg); err != nil {
 		t.Fatal(err)
 	}
-	defer ours.Cleanup(false)
+	t.Cleanup(func() { _ = ours.Cleanup(false) })
+	return apache, ours
+}
+
+func TestGoZookeeperDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	apache, ours := startPair(t, harness.Config{JVMFlags: []string{"-Dzookeeper.extendedTypesEnabled=true"}})
 	mismatches := 0
 	for i, s := range scenarios {
 		a := run(t, apache.Addr(), i, s)

@@ -2,11 +2,9 @@ package gozkdiff
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -84,21 +82,8 @@ func TestLargeRequestThrottleDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers")
 	}
-	ctx := context.Background()
-	cfg := harness.Config{JVMFlags: []string{"-Dzookeeper.largeRequestThreshold=100", "-Dzookeeper.largeRequestMaxBytes=1000"}}
-	apache, err := harness.Start(ctx, harness.Apache, cfg)
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("Apache ZooKeeper: %v", err)
-		}
-		t.Fatal(err)
-	}
-	defer apache.Cleanup(false)
-	ours, err := harness.Start(ctx, harness.ZKServer, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ours.Cleanup(false)
+	apache, ours := startPair(t, harness.Config{JVMFlags: []string{"-Dzookeeper.largeRequestThreshold=100",
+		"-Dzookeeper.largeRequestMaxBytes=1000"}})
 	a := largeScenario(t, apache.Addr())
 	b := largeScenario(t, ours.Addr())
 	if strings.Join(a, "\n") != strings.Join(b, "\n") {

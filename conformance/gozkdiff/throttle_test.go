@@ -2,12 +2,10 @@ package gozkdiff
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -167,21 +165,7 @@ func TestRequestThrottlerDifferential(t *testing.T) {
 		{"stale", []string{"-Dzookeeper.request_throttle_max_requests=1"}, staleScenario},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx := context.Background()
-			cfg := harness.Config{JVMFlags: c.flags}
-			apache, err := harness.Start(ctx, harness.Apache, cfg)
-			if err != nil {
-				if os.Getenv("CI") == "" {
-					t.Skipf("Apache ZooKeeper: %v", err)
-				}
-				t.Fatal(err)
-			}
-			defer apache.Cleanup(false)
-			ours, err := harness.Start(ctx, harness.ZKServer, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ours.Cleanup(false)
+			apache, ours := startPair(t, harness.Config{JVMFlags: c.flags})
 			t.Run("apache", func(t *testing.T) { c.scenario(t, apache.Addr()) })
 			t.Run("zkserver", func(t *testing.T) { c.scenario(t, ours.Addr()) })
 		})

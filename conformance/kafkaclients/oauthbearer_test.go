@@ -3,8 +3,6 @@ package kafkaclients
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,14 +74,7 @@ func (s saramaToken) Token() (*sarama.AccessToken, error) {
 // OAUTHBEARER to a broker whose login context is Kafka's documented unsecured set-up; a token without the
 // required scope or an expired one is refused.
 func TestSASLOAuthBearerClients(t *testing.T) {
-	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	jaas := filepath.Join(c.dir, "kafka_server_jaas.conf")
-	if err := os.WriteFile(jaas, []byte(oauthJaas), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
-	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+addr), "sasl.enabled.mechanisms=OAUTHBEARER"))
+	c, addr := startJaasCluster(t, oauthJaas, "OAUTHBEARER")
 
 	t.Run("kcat", func(t *testing.T) {
 		kcat := lookPathOrSkip(t, "kcat", "kcat")

@@ -86,28 +86,30 @@ func pythonSASLRoundTrip(t *testing.T, addr string, mechanisms ...string) {
 // JAAS file passed as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
 func startSASLCluster(t *testing.T) (*cluster, string) {
 	t.Helper()
+	return startJaasCluster(t, saslJaas, "PLAIN")
+}
+
+// startJaasCluster starts zkserver and a broker with a SASL_PLAINTEXT listener (the mechanisms given) beside the
+// PLAINTEXT one, its login context jaas written to a file passed as Kafka's scripts pass it; it returns the SASL
+// listener's address.
+func startJaasCluster(t *testing.T, jaas, mechanisms string) (*cluster, string) {
+	t.Helper()
 	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
 	saslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	jaas := filepath.Join(c.dir, "kafka_server_jaas.conf")
-	if err := os.WriteFile(jaas, []byte(saslJaas), 0o644); err != nil {
+	path := filepath.Join(c.dir, "kafka_server_jaas.conf")
+	if err := os.WriteFile(path, []byte(jaas), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
-	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+saslAddr), "sasl.enabled.mechanisms=PLAIN"))
+	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+path)
+	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+saslAddr), "sasl.enabled.mechanisms="+mechanisms))
 	return c, saslAddr
 }
 
 // TestSASLScramClients: users created with AlterUserScramCredentials (kadm, on the PLAINTEXT listener) log in
 // with SCRAM-SHA-256 and SCRAM-SHA-512 from kcat (librdkafka) and kafka-python; a wrong password is refused.
 func TestSASLScramClients(t *testing.T) {
-	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	jaas := filepath.Join(c.dir, "kafka_server_jaas.conf")
-	if err := os.WriteFile(jaas, []byte("KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required;\n};\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaas)
-	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+addr), "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512"))
+	c, addr := startJaasCluster(t, "KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required;\n};\n",
+		"SCRAM-SHA-256,SCRAM-SHA-512")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addr))
 	if err != nil {
 		t.Fatal(err)

@@ -232,6 +232,12 @@ func produceN(t *testing.T, cl *kgo.Client, topic string, partition int32, from,
 func consumeN(t *testing.T, c *cluster, topic string, partition int32, n int) []*kgo.Record {
 	t.Helper()
 	cl := c.client(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}))
+	return pollN(t, cl, n)
+}
+
+// pollN polls cl until it has n records.
+func pollN(t *testing.T, cl *kgo.Client, n int) []*kgo.Record {
+	t.Helper()
 	ctx := ctxT(t)
 	var got []*kgo.Record
 	for len(got) < n {

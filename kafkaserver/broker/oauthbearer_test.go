@@ -102,14 +102,7 @@ func TestSASLOAuthBearer(t *testing.T) {
 	cl := saslClient(t, addr, oauth.Auth{Token: alice}.AsMechanism(), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"oauth": {0: kgo.NewOffset().AtStart()}}))
 	produceN(t, cl, "oauth", 0, 0, 3)
-	var got []*kgo.Record
-	for len(got) < 3 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("consumed %d of 3", len(got))
-		}
-		got = append(got, fs.Records()...)
-	}
+	pollN(t, cl, 3)
 	c.waitFor("follower caught up", func() bool {
 		l, ok := b0.logs.Get("oauth", 0)
 		return ok && l.LogEndOffset() == 3

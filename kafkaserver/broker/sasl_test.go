@@ -66,15 +66,7 @@ func TestSASLPlainListener(t *testing.T) {
 		t.Fatalf("brokers %+v, want the SASL endpoint %s", meta.Brokers, addr)
 	}
 	produceN(t, cl, "sasl-topic", 0, 0, 3)
-	ctx := ctxT(t)
-	var got []*kgo.Record
-	for len(got) < 3 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("consumed %d of 3", len(got))
-		}
-		got = append(got, fs.Records()...)
-	}
+	pollN(t, cl, 3)
 
 	// Bad password and unknown user: SASL_AUTHENTICATION_FAILED with Kafka's message.
 	for _, auth := range []plain.Auth{{User: "alice", Pass: "nope"}, {User: "mallory", Pass: "alice-secret"}} {
