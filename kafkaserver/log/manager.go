@@ -40,8 +40,8 @@ type Manager struct {
 	futureDir map[TopicPartition]string
 	preferred map[TopicPartition]string
 	closed    bool
-	cleaner    *Cleaner // nil unless NewCleaner/StartCleaner ran
-	flushes    *FlushStats
+	cleaner   *Cleaner // nil unless NewCleaner/StartCleaner ran
+	flushes   *FlushStats
 }
 
 // FlushStats are the segment flushes of every log of the manager (LogFlushRateAndTimeMs).
