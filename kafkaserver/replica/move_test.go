@@ -178,6 +178,13 @@ func TestAlterReplicaLogDir(t *testing.T) {
 	if d, _ := logs.DirOf(tp); d != dirs[0] {
 		t.Fatalf("log in %s", d)
 	}
+	// w-0 is known to the cluster but hosted elsewhere.
+	um := kmsg.NewPtrUpdateMetadataRequest()
+	um.Version = 5
+	ps := kmsg.NewUpdateMetadataRequestTopicPartition()
+	ps.Topic, ps.Leader, ps.ISR, ps.Replicas = "w", 2, []int32{2}, []int32{2}
+	um.PartitionStates = append(um.PartitionStates, ps)
+	m.Cache().Update(um)
 	// Errors, in Kafka's order.
 	long := strings.Repeat("x", 214)
 	for _, c := range []struct {
@@ -189,6 +196,7 @@ func TestAlterReplicaLogDir(t *testing.T) {
 		{long, 0, filepath.Join(root, "nope"), kerr.InvalidTopicException},
 		{"t", 0, filepath.Join(root, "nope"), kerr.LogDirNotFound},
 		{"u", 0, dirs[1], kerr.UnknownTopicOrPartition},
+		{"w", 0, dirs[1], kerr.ReplicaNotAvailable},
 		{"t", 0, dirs[0] + "/../d1", nil}, // where it is: nothing to do
 	} {
 		if err := m.AlterReplicaLogDir(c.topic, c.part, c.dir); !errors.Is(err, c.want) && err != c.want {
