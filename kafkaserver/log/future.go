@@ -240,3 +240,41 @@ func (m *Manager) ReplaceCurrentWithFuture(tp TopicPartition) (ok bool, err erro
 	m.logger.Info("replaced current log with future log", "partition", tp.String(), "dir", cur.Dir())
 	return true, err
 }
+
+// promoteOrphanFutures makes a future log without a current log the partition's log: a stop between the swap's
+// two renames (the current log to -delete, removed at load, then the future log to <topic>-<partition>) leaves
+// one, and it had caught up, or the swap would not have begun.
+func (m *Manager) promoteOrphanFutures() error {
+	for tp, f := range m.futures {
+		if _, ok := m.logs[tp]; ok {
+			continue
+		}
+		d := m.futureDir[tp]
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("close future log of %s: %w", tp, err)
+		}
+		path := filepath.Join(d, tp.String())
+		if err := os.Rename(f.Dir(), path); err != nil {
+			return fmt.Errorf("promote future log of %s: %w", tp, err)
+		}
+		starts, err := ReadOffsetCheckpoint(filepath.Join(d, LogStartOffsetCheckpointFile))
+		if err != nil {
+			starts = map[TopicPartition]int64{}
+		}
+		hws, err := ReadOffsetCheckpoint(filepath.Join(d, ReplicationCheckpointFile))
+		if err != nil {
+			hws = map[TopicPartition]int64{}
+		}
+		// Recovered in full: its recovery point was the future log's.
+		l, err := OpenWithState(path, m.defaultCfg, m.now, m.logger, LoadState{LogStartOffset: starts[tp], HighWatermark: hws[tp]})
+		if err != nil {
+			return err
+		}
+		l.flushStats = m.flushes
+		m.logger.Warn("future log without a current log made the partition's log", "partition", tp.String(), "dir", path)
+		delete(m.futures, tp)
+		delete(m.futureDir, tp)
+		m.logs[tp], m.logDir[tp] = l, d
+	}
+	return nil
+}

@@ -302,3 +302,38 @@ func TestFutureLogRestartAndCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOrphanFutureLogPromoted(t *testing.T) {
+	m, dirs := twoDirManager(t)
+	tp := TopicPartition{"t", 0}
+	cur, _ := m.GetOrCreate("t", 0, [16]byte{1}, testConfig())
+	for i := 0; i < 5; i++ {
+		mustAppend(t, cur, kbatch(t, 1000, CodecNone, kv{"k", "v"}), 0)
+	}
+	want := rawAll(t, cur, 0)
+	m.SetPreferredDir(tp, dirs[1])
+	fut, _, _ := m.CreateFuture(tp, testConfig())
+	copyAll(t, cur, fut)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A stop after the swap's first rename: the current log is a -delete dir.
+	if err := os.Rename(filepath.Join(dirs[0], "t-0"), filepath.Join(dirs[0], deleteDirName(tp))); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenManager(dirs, 1, "c", testConfig(), quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	l, ok := m.Get("t", 0)
+	if _, _, moving := m.Future(tp); !ok || moving || l.Dir() != filepath.Join(dirs[1], "t-0") {
+		t.Fatalf("after the restart: current %v, future %v", ok, moving)
+	}
+	if !bytes.Equal(rawAll(t, l, 0), want) {
+		t.Fatal("promoted log differs")
+	}
+	if n := append(dirNames(t, dirs[0]), dirNames(t, dirs[1])...); len(n) != 1 {
+		t.Fatalf("dirs %v", n)
+	}
+}

@@ -182,7 +182,7 @@ func (m *Manager) open() error {
 			return err
 		}
 	}
-	return nil
+	return m.promoteOrphanFutures()
 }
 
 func (m *Manager) loadDir(d string) error {
