@@ -236,12 +236,15 @@ func (b *Broker) start(ctx context.Context) error {
 	b.groupEvents = make(chan coordinatorEvent, 1024)
 	qWindows, _ := cfg.Int("replication.quota.window.num")
 	qWindowSecs, _ := cfg.Int("replication.quota.window.size.seconds")
+	mWindows, _ := cfg.Int("alter.log.dirs.replication.quota.window.num")
+	mWindowSecs, _ := cfg.Int("alter.log.dirs.replication.quota.window.size.seconds")
 	b.stats = metrics.NewTopicStats()
 	b.rm = replica.NewManager(replica.Config{
 		BrokerID: b.brokerID, Logs: b.logs, Logger: named("kafka.server.ReplicaManager"), OnLeadershipChange: b.onLeadershipChange,
 		// The log config holds min.insync.replicas too: acks=all reads it there, not in ZooKeeper.
 		TopicConfig: b.dyn.LogConfig, OnPartitionsDeleted: b.onPartitionsDeleted,
 		QuotaWindows: int(qWindows), QuotaWindowMs: int64(qWindowSecs) * 1000, Stats: b.stats,
+		MoveQuotaWindows: int(mWindows), MoveQuotaWindowMs: int64(mWindowSecs) * 1000,
 	})
 	b.applyThrottleRates(cfg)
 	if err := b.loadThrottledReplicas(); err != nil {

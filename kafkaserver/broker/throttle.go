@@ -8,10 +8,12 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
-// applyThrottleRates gives the replication throttles this broker's dynamic rates (BrokerConfigHandler).
+// applyThrottleRates gives the replication throttles and the log dir move throttle this broker's dynamic rates
+// (BrokerConfigHandler).
 func (b *Broker) applyThrottleRates(cfg *serverprops.Config) {
 	b.rm.LeaderQuota().SetBound(cfg.ThrottleRate("leader.replication.throttled.rate"))
 	b.rm.FollowerQuota().SetBound(cfg.ThrottleRate("follower.replication.throttled.rate"))
+	b.rm.MoveQuota().SetBound(cfg.ThrottleRate("replica.alter.log.dirs.io.max.bytes.per.second"))
 }
 
 // setThrottledReplicas marks which of a topic's partitions the throttles apply to on this broker, from its

@@ -14,12 +14,13 @@ import (
 	"github.com/zkafka/zkafka/kwire"
 )
 
-// registerLogAPIs adds the log-level admin APIs: DeleteRecords, OffsetForLeaderEpoch, DescribeLogDirs and
-// DescribeProducers.
+// registerLogAPIs adds the log-level admin APIs: DeleteRecords, OffsetForLeaderEpoch, DescribeLogDirs,
+// AlterReplicaLogDirs and DescribeProducers.
 func (h *Handlers) registerLogAPIs(mux *kwire.Mux) {
 	mux.Handle(kmsg.DeleteRecords.Int16(), 0, 2, h.deleteRecords)
 	mux.Handle(kmsg.OffsetForLeaderEpoch.Int16(), 0, 4, h.offsetForLeaderEpoch)
 	mux.Handle(kmsg.DescribeLogDirs.Int16(), 0, 2, h.describeLogDirs)
+	mux.Handle(kmsg.AlterReplicaLogDirs.Int16(), 0, 1, h.alterReplicaLogDirs)
 	mux.Handle(kmsg.DescribeProducers.Int16(), 0, 0, h.describeProducers)
 }
 

@@ -196,6 +196,42 @@ func (c *Cleaner) abort(tp TopicPartition, dir string) {
 	}
 }
 
+// waitIdle waits for a cleaning of tp in progress to stop (it is asked to abort); its checkpoint stays.
+func (c *Cleaner) waitIdle(tp TopicPartition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		aborted, ok := c.inProgress[tp]
+		if !ok {
+			return
+		}
+		aborted.Store(true)
+		c.cond.Wait()
+	}
+}
+
+// moveCheckpoint is LogCleanerManager.alterCheckpointDir: tp's cleaned offset follows its log to another dir.
+func (c *Cleaner) moveCheckpoint(tp TopicPartition, from, to string) {
+	c.mu.Lock()
+	off, had := c.checkpoints[from][tp]
+	delete(c.checkpoints[from], tp)
+	if had {
+		if c.checkpoints[to] == nil {
+			c.checkpoints[to] = map[TopicPartition]int64{}
+		}
+		c.checkpoints[to][tp] = off
+	}
+	c.mu.Unlock()
+	if !had {
+		return
+	}
+	for _, d := range []string{from, to} {
+		if err := c.writeCheckpoint(d); err != nil {
+			c.logger.Warn("updating cleaner checkpoint", "dir", d, "err", err)
+		}
+	}
+}
+
 // FirstDirtyOffset is the checkpointed offset below which tp has been cleaned.
 func (c *Cleaner) FirstDirtyOffset(tp TopicPartition) (int64, bool) {
 	c.mu.Lock()
@@ -353,8 +389,8 @@ func (c *Cleaner) grabFilthiest() (*toClean, int64, error) {
 			continue
 		}
 		dir, ok := c.m.dirOf(tp)
-		if !ok {
-			continue
+		if !ok || c.m.moving(tp) {
+			continue // paused while the partition moves between log dirs (abortAndPauseCleaning)
 		}
 		sn, err := l.cleanerSnapshot(true)
 		if err != nil {

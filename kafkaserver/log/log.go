@@ -116,7 +116,7 @@ func OpenWithState(dir string, cfg Config, now func() time.Time, logger *slog.Lo
 	if logger == nil {
 		logger = slog.Default()
 	}
-	tp, err := ParseTopicPartitionDir(filepath.Base(dir))
+	tp, err := parseLogDirName(filepath.Base(dir))
 	if err != nil {
 		return nil, err
 	}

@@ -35,9 +35,13 @@ type Manager struct {
 	logger     *slog.Logger
 	logs       map[TopicPartition]*Log
 	logDir     map[TopicPartition]string
-	closed     bool
-	cleaner    *Cleaner // nil unless NewCleaner/StartCleaner ran
-	flushes    *FlushStats
+	// Log dir moves (future.go): the future logs, their dirs, and where the next log of a partition goes.
+	futures   map[TopicPartition]*Log
+	futureDir map[TopicPartition]string
+	preferred map[TopicPartition]string
+	closed    bool
+	cleaner   *Cleaner // nil unless NewCleaner/StartCleaner ran
+	flushes   *FlushStats
 }
 
 // FlushStats are the segment flushes of every log of the manager (LogFlushRateAndTimeMs).
@@ -114,6 +118,7 @@ func OpenManager(dirs []string, brokerID int32, clusterID string, defaultCfg Con
 	}
 	m := &Manager{dirs: dirs, brokerID: brokerID, clusterID: clusterID, defaultCfg: defaultCfg.normalized(),
 		now: time.Now, logger: logger, logs: map[TopicPartition]*Log{}, logDir: map[TopicPartition]string{},
+		futures: map[TopicPartition]*Log{}, futureDir: map[TopicPartition]string{}, preferred: map[TopicPartition]string{},
 		flushes: &FlushStats{}}
 	if err := m.open(); err != nil {
 		_ = m.closeAll(false)
@@ -177,7 +182,7 @@ func (m *Manager) open() error {
 			return err
 		}
 	}
-	return nil
+	return m.promoteOrphanFutures()
 }
 
 func (m *Manager) loadDir(d string) error {
@@ -218,16 +223,18 @@ func (m *Manager) loadDir(d string) error {
 				return fmt.Errorf("remove %s: %w", path, err)
 			}
 			continue
-		case strings.HasSuffix(name, futureDirSuffix):
-			m.logger.Warn("ignoring future replica directory (log dir moves are not supported)", "dir", path)
-			continue
 		}
-		tp, err := ParseTopicPartitionDir(name)
+		future := strings.HasSuffix(name, futureDirSuffix)
+		tp, err := parseLogDirName(name)
 		if err != nil {
 			continue // not a log (e.g. a stray directory); Kafka also skips non-log names
 		}
-		if _, dup := m.logs[tp]; dup {
-			return fmt.Errorf("duplicate log directories for %s: %s and %s", tp, m.logDir[tp], d)
+		logs, dirs := m.logs, m.logDir
+		if future { // a move cut short by a stop: the replica manager resumes it (loadLog's isFuture)
+			logs, dirs = m.futures, m.futureDir
+		}
+		if _, dup := logs[tp]; dup {
+			return fmt.Errorf("duplicate log directories for %s: %s and %s", tp, dirs[tp], d)
 		}
 		st := LoadState{RecoveryPoint: recovery[tp], LogStartOffset: starts[tp], HighWatermark: hws[tp], CleanShutdown: clean}
 		l, err := OpenWithState(path, m.defaultCfg, m.now, m.logger, st)
@@ -235,8 +242,8 @@ func (m *Manager) loadDir(d string) error {
 			return err
 		}
 		l.flushStats = m.flushes
-		m.logs[tp] = l
-		m.logDir[tp] = d
+		logs[tp] = l
+		dirs[tp] = d
 	}
 	if clean {
 		if err := os.Remove(filepath.Join(d, CleanShutdownFile)); err != nil {
@@ -299,6 +306,10 @@ func (m *Manager) GetOrCreate(topic string, partition int32, topicID [16]byte, c
 			dir = d
 		}
 	}
+	if pref, ok := m.preferred[tp]; ok { // AlterReplicaLogDirs named a dir before the partition came here
+		dir = pref
+		delete(m.preferred, tp)
+	}
 	l, err := OpenWithState(filepath.Join(dir, tp.String()), cfg, m.now, m.logger, LoadState{CleanShutdown: true})
 	if err != nil {
 		return nil, err
@@ -324,7 +335,16 @@ func (m *Manager) Delete(topic string, partition int32) error {
 		delete(m.logs, tp)
 		delete(m.logDir, tp)
 	}
+	fut, moving := m.futures[tp]
+	delete(m.futures, tp)
+	delete(m.futureDir, tp)
+	delete(m.preferred, tp)
 	m.mu.Unlock()
+	if moving { // a topic deleted mid-move loses both logs
+		if err := removeLogDir(fut, tp); err != nil {
+			m.logger.Warn("deleting future log", "partition", tp.String(), "err", err)
+		}
+	}
 	if !ok {
 		return nil
 	}
@@ -361,10 +381,7 @@ func (m *Manager) Checkpoint() error {
 func (m *Manager) checkpointLocked() error {
 	for _, d := range m.dirs {
 		rec, hw, start := map[TopicPartition]int64{}, map[TopicPartition]int64{}, map[TopicPartition]int64{}
-		for tp, l := range m.logs {
-			if m.logDir[tp] != d {
-				continue
-			}
+		for tp, l := range m.logsIn(d) {
 			rec[tp] = l.RecoveryPoint()
 			hw[tp] = l.HighWatermark()
 			// Kafka only records a log start offset that differs from the first segment's base.
@@ -389,6 +406,9 @@ func (m *Manager) checkpointLocked() error {
 func (m *Manager) FlushDirty(now time.Time) error {
 	var errs []error
 	for _, l := range m.All() {
+		errs = append(errs, l.MaybeFlush(now))
+	}
+	for _, l := range m.Futures() {
 		errs = append(errs, l.MaybeFlush(now))
 	}
 	return errors.Join(errs...)
@@ -423,6 +443,23 @@ func (m *Manager) Close() error {
 	return m.closeAll(true)
 }
 
+// logsIn returns the current and future logs in log dir d (the checkpoint files of a dir cover both, keyed by
+// partition: a partition never has both in one dir).
+func (m *Manager) logsIn(d string) map[TopicPartition]*Log {
+	out := map[TopicPartition]*Log{}
+	for tp, l := range m.logs {
+		if m.logDir[tp] == d {
+			out[tp] = l
+		}
+	}
+	for tp, l := range m.futures {
+		if m.futureDir[tp] == d {
+			out[tp] = l
+		}
+	}
+	return out
+}
+
 // dirOf is the log dir holding tp.
 func (m *Manager) dirOf(tp TopicPartition) (string, bool) {
 	m.mu.Lock()
@@ -435,6 +472,9 @@ func (m *Manager) closeAll(clean bool) error {
 	m.closed = true
 	var errs []error
 	for _, l := range m.logs {
+		errs = append(errs, l.Close())
+	}
+	for _, l := range m.futures {
 		errs = append(errs, l.Close())
 	}
 	if clean {

@@ -24,12 +24,10 @@ func (m *Manager) CheckpointLogStartOffsets() error {
 	}
 	for _, d := range m.dirs {
 		start := map[TopicPartition]int64{}
-		for tp, l := range m.logs {
+		for tp, l := range m.logsIn(d) {
 			// As checkpointLocked: only starts that differ from the first segment's base are recorded.
-			if m.logDir[tp] == d {
-				if ls := l.LogStartOffset(); ls > l.FirstSegmentBase() {
-					start[tp] = ls
-				}
+			if ls := l.LogStartOffset(); ls > l.FirstSegmentBase() {
+				start[tp] = ls
 			}
 		}
 		if err := WriteOffsetCheckpoint(filepath.Join(d, LogStartOffsetCheckpointFile), start); err != nil {

@@ -117,6 +117,7 @@ func (m *Manager) StartFetchers(ctx context.Context, cfg FetcherConfig) {
 	m.pendingFollows = nil
 	m.fetchWG.Add(1)
 	go m.runIsr(ctx)
+	go m.startPendingMoves(ctx) // takes moveMu, which startMoveLocked holds before fetchMu
 }
 
 type follow struct{ leader, epoch int32 }
@@ -229,6 +230,7 @@ func (m *Manager) stopFetchers() {
 		delete(m.fetchers, id)
 	}
 	m.fetchMu.Unlock()
+	m.stopMoves()
 	m.fetchWG.Wait()
 }
 

@@ -1,7 +1,9 @@
 package replica
 
 import (
+	"cmp"
 	"path/filepath"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -41,7 +43,7 @@ type LogInfo struct {
 	TP        klog.TopicPartition
 	Size      int64 // bytes of all segments
 	OffsetLag int64 // high watermark - log end offset, floored at 0; -1 when the partition is not hosted (yet)
-	IsFuture  bool  // a replica moving between log dirs; such moves are not supported, so always false
+	IsFuture  bool  // the future log of a partition moving to this dir (AlterReplicaLogDirs)
 }
 
 // DescribeLogDirs lists every configured log dir (once each) with the logs it holds (ReplicaManager.describeLogDirs).
@@ -61,6 +63,12 @@ func (m *Manager) DescribeLogDirs() []LogDirInfo {
 		for _, l := range m.cfg.Logs.LogsInDir(d) {
 			info.Logs = append(info.Logs, LogInfo{TP: l.TopicPartition(), Size: l.Size(), OffsetLag: m.offsetLag(l)})
 		}
+		for _, l := range m.cfg.Logs.FutureLogsInDir(d) {
+			info.Logs = append(info.Logs, LogInfo{TP: l.TopicPartition(), Size: l.Size(), OffsetLag: m.futureLag(l), IsFuture: true})
+		}
+		slices.SortStableFunc(info.Logs, func(a, b LogInfo) int {
+			return cmp.Or(cmp.Compare(a.TP.Topic, b.TP.Topic), cmp.Compare(a.TP.Partition, b.TP.Partition))
+		})
 		out = append(out, info)
 	}
 	return out
@@ -76,6 +84,17 @@ func (m *Manager) offsetLag(l *klog.Log) int64 {
 		return -1
 	}
 	return max(l.HighWatermark()-l.LogEndOffset(), 0)
+}
+
+// futureLag is getLogEndOffsetLag for a future log: how far it is behind the current log's end (not floored).
+func (m *Manager) futureLag(fut *klog.Log) int64 {
+	m.mu.RLock()
+	p := m.partitions[fut.TopicPartition()]
+	m.mu.RUnlock()
+	if p == nil {
+		return -1
+	}
+	return p.Log().LogEndOffset() - fut.LogEndOffset()
 }
 
 // ActiveProducers answers one partition of DescribeProducers (ReplicaManager.activeProducerState): the producers

@@ -53,6 +53,10 @@ type Config struct {
 	// replication throttles measure their rates. Zero means Kafka's defaults, 11 windows of a second.
 	QuotaWindows  int
 	QuotaWindowMs int64
+	// MoveQuotaWindows and MoveQuotaWindowMs are alter.log.dirs.replication.quota.window.num and .size.seconds
+	// (in ms), for the throttle of copies between log dirs; zero means 11 windows of a second.
+	MoveQuotaWindows  int
+	MoveQuotaWindowMs int64
 	// Stats counts the record bytes this broker appends as a follower (ReplicationBytesInPerSec); nil counts into
 	// a value of its own.
 	Stats *metrics.TopicStats
@@ -86,6 +90,12 @@ type Manager struct {
 	fetchStopped   bool          // Close ran
 	isrCh          chan struct{} // pokes runIsr
 
+	// Log dir moves (move.go): the running copies into future logs and their throttle; moveMu orders the changes
+	// (Kafka's replicaStateChangeLock for alterReplicaLogDirs).
+	moveMu    sync.Mutex
+	moves     map[klog.TopicPartition]*move
+	moveQuota *quota.Replication
+
 	isrShrinks, isrExpands atomic.Int64 // ISR changes applied as leader (IsrShrinksPerSec, IsrExpandsPerSec)
 }
 
@@ -103,11 +113,19 @@ func NewManager(cfg Config) *Manager {
 	if cfg.QuotaWindowMs <= 0 {
 		cfg.QuotaWindowMs = 1000
 	}
+	if cfg.MoveQuotaWindows <= 0 {
+		cfg.MoveQuotaWindows = 11
+	}
+	if cfg.MoveQuotaWindowMs <= 0 {
+		cfg.MoveQuotaWindowMs = 1000
+	}
 	return &Manager{
 		cfg: cfg, logger: cfg.Logger, cache: NewMetadataCache(), controllerEpoch: -1, brokerEpoch: -1,
 		partitions: map[klog.TopicPartition]*Partition{}, changed: make(chan struct{}), isrCh: make(chan struct{}, 1),
 		leaderQuota:   quota.NewReplication(cfg.QuotaWindows, cfg.QuotaWindowMs),
 		followerQuota: quota.NewReplication(cfg.QuotaWindows, cfg.QuotaWindowMs),
+		moveQuota:     quota.NewReplication(cfg.MoveQuotaWindows, cfg.MoveQuotaWindowMs),
+		moves:         map[klog.TopicPartition]*move{},
 	}
 }
 
@@ -226,6 +244,9 @@ func (m *Manager) BecomeLeaderOrFollower(req *kmsg.LeaderAndISRRequest) *kmsg.Le
 
 	for i, ps := range states {
 		leader, err := m.applyPartitionState(req.ControllerEpoch, ps)
+		if err == nil {
+			m.resumeMove(klog.TopicPartition{Topic: ps.topic, Partition: ps.st.Partition})
+		}
 		if err == nil && m.cfg.OnLeadershipChange != nil {
 			m.cfg.OnLeadershipChange(klog.TopicPartition{Topic: ps.topic, Partition: ps.st.Partition}, leader)
 		}
@@ -452,6 +473,7 @@ func (m *Manager) stopReplica(tp klog.TopicPartition, epoch int32, del bool) err
 	}
 	m.mu.Unlock()
 	m.unfollow(tp)
+	m.stopMove(tp) // the future log stays unless the partition is deleted (Delete removes both)
 	if p != nil {
 		p.mu.Lock()
 		p.leader = -1
