@@ -372,7 +372,14 @@ func (c *conn) handshake(tc *tls.Conn) bool {
 		return false
 	}
 	if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 && c.s.cfg.TLSPrincipal != nil {
-		c.pub.SetPrincipal(Principal{Type: "User", Name: c.s.cfg.TLSPrincipal(certs[0])})
+		name, err := c.s.cfg.TLSPrincipal(certs[0])
+		if err != nil {
+			// Kafka fails the channel's principal when it handles the first request, and closes the connection.
+			c.log.Warn("closing connection: its principal cannot be built", "remote", c.pub.remote, "err", err)
+			c.cancel()
+			return false
+		}
+		c.pub.SetPrincipal(Principal{Type: "User", Name: name})
 	}
 	return true
 }

@@ -68,10 +68,11 @@ type Config struct {
 	// as Kafka's Acceptor sets them. 0 or -1 leaves the OS default (with its autotuning).
 	SendBufferBytes, ReceiveBufferBytes int
 	// TLS, if set, serves the listener over TLS (SSL, SASL_SSL): each connection's handshake runs before its first
-	// request. TLSPrincipal names the principal of a client that presented a certificate (ssl.client.auth); without
-	// a certificate, or without TLSPrincipal, the principal is User:ANONYMOUS, as on Kafka's SSL listeners.
+	// request. TLSPrincipal names the principal of a client that presented a certificate (ssl.client.auth); an
+	// error (no ssl.principal.mapping.rules rule applies) closes the connection. Without a certificate, or without
+	// TLSPrincipal, the principal is User:ANONYMOUS, as on Kafka's SSL listeners.
 	TLS          *tls.Config
-	TLSPrincipal func(*x509.Certificate) string
+	TLSPrincipal func(*x509.Certificate) (string, error)
 	// Admission, if set, admits each accepted connection (Kafka's connection quotas: max.connections.per.ip,
 	// max.connections, connection creation rates) and is told when it closes.
 	Admission Admitter

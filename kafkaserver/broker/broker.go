@@ -156,13 +156,18 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	// TLS settings are read before anything starts, so that a bad store fails start-up as in Kafka.
 	listenerTLS := map[string]*tls.Config{}
+	principalMappers := map[string]*tlsconf.PrincipalMapper{}
 	for _, l := range cfg.Listeners {
 		if serverprops.UsesTLS(l.SecurityProtocol) {
-			tc, err := tlsconf.Server(cfg.ListenerSSL(l.Name))
+			settings := cfg.ListenerSSL(l.Name)
+			tc, err := tlsconf.Server(settings)
 			if err != nil {
 				return fmt.Errorf("listener %s: %w", l, err)
 			}
 			listenerTLS[l.Name] = tc
+			if principalMappers[l.Name], err = tlsconf.NewPrincipalMapper(settings.PrincipalMappingRules); err != nil {
+				return fmt.Errorf("listener %s: %w", l, err)
+			}
 		}
 	}
 	// The JVM's system properties, as Kafka's scripts pass them in KAFKA_OPTS (the JAAS file, ZooKeeper's client TLS).
@@ -332,7 +337,7 @@ func (b *Broker) start(ctx context.Context) error {
 			ApiVersionsHook: b.finalizedFeatures,
 		}
 		if tc := listenerTLS[l.Name]; tc != nil {
-			kc.TLS, kc.TLSPrincipal = tc, tlsconf.PrincipalName
+			kc.TLS, kc.TLSPrincipal = tc, principalMappers[l.Name].Name
 		}
 		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.

@@ -2,12 +2,16 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -145,4 +149,38 @@ func TestInterBrokerSSL(t *testing.T) {
 		st, ok, err := b0.ZK().GetPartitionState(zkmeta.TopicPartition{Topic: "replicated", Partition: 1})
 		return err == nil && ok && st.Leader == 0
 	})
+}
+
+// ssl.principal.mapping.rules names a client certificate's principal: alice's subject maps to User:alice, a super
+// user of the ACL authorizer, who may create and write a topic; carol's maps to User:carol, who may not; bob's
+// subject matches no rule and his connection is closed.
+func TestSSLPrincipalMappingRules(t *testing.T) {
+	c := newCluster(t)
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "zkafka test CA")
+	server := ca.Issue(pkix.Name{CommonName: "broker-0"}, "127.0.0.1")
+	b := c.start(
+		fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:0", c.port),
+		"ssl.keystore.type=PKCS12", "ssl.keystore.location="+server.WritePKCS12(dir, "broker.p12", "store-pw"),
+		"ssl.keystore.password=store-pw",
+		"ssl.truststore.location="+ca.WriteTrustJKS(dir, "trust.jks", "trust-pw"), "ssl.truststore.password=trust-pw",
+		"ssl.client.auth=required", `ssl.principal.mapping.rules=RULE:^CN=(.*?),OU=eng$/$1/L`,
+		"authorizer.class.name=kafka.security.authorizer.AclAuthorizer", "super.users=User:alice;User:ANONYMOUS",
+	)
+	addr := b.Addr("SSL").String()
+	alice := tlsClient(t, addr, ca, ca.Issue(pkix.Name{CommonName: "Alice", OrganizationalUnit: []string{"eng"}}),
+		kgo.AllowAutoTopicCreation())
+	produceN(t, alice, "mapped", 0, 0, 1)
+
+	carol := tlsClient(t, addr, ca, ca.Issue(pkix.Name{CommonName: "carol", OrganizationalUnit: []string{"eng"}}))
+	res := carol.ProduceSync(ctxT(t), &kgo.Record{Topic: "mapped", Value: []byte("x")})
+	if err := res.FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("carol: %v", err)
+	}
+	bob := tlsClient(t, addr, ca, ca.Issue(pkix.Name{CommonName: "bob", OrganizationalUnit: []string{"ops"}}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, bob); err == nil {
+		t.Fatal("bob: served without a principal")
+	}
 }

@@ -150,7 +150,3 @@ func base(s serverprops.SSLSettings) (*tls.Config, error) {
 	}
 	return cfg, nil
 }
-
-// PrincipalName is the name Kafka's default principal builder gives a client certificate under
-// ssl.principal.mapping.rules=DEFAULT: its subject as Java's X500Principal.getName() writes it.
-func PrincipalName(cert *x509.Certificate) string { return jsse.PrincipalName(cert) }
