@@ -2,9 +2,8 @@ package gozkdiff
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +16,11 @@ import (
 // mntrValue reads one key of a server's mntr.
 func mntrValue(t *testing.T, addr, key string) string {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	out, err := harness.FourLetter(context.Background(), addr, "mntr")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := nc.Write([]byte("mntr")); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := io.ReadAll(nc)
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if k, v, ok := strings.Cut(line, "\t"); ok && k == "zk_"+key {
 			return v
 		}

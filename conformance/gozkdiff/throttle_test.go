@@ -1,71 +1,44 @@
 package gozkdiff
 
 import (
-	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/conformance/internal/zkwire"
 	"github.com/zkafka/zkafka/jute"
 )
 
-// rawSession is a client connection speaking jute directly, so that requests can be pipelined without waiting.
-type rawSession struct {
-	nc net.Conn
-	br *bufio.Reader
-}
-
-func frameOf(recs ...jute.Record) []byte {
-	e := jute.Encoder{Buf: make([]byte, 4, 64)}
-	for _, r := range recs {
-		r.Encode(&e)
-	}
-	binary.BigEndian.PutUint32(e.Buf, uint32(len(e.Buf)-4))
-	return e.Buf
-}
-
-func dialRaw(t *testing.T, addr string) *rawSession {
+// dialPipelined opens a session that sends nothing by itself (no pings), so that its replies are those of the
+// requests pipelined with pipelineCreates, read back as zkwire's stray replies in order.
+func dialPipelined(t *testing.T, addr string) *zkwire.Conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := zkwire.Dial(ctx, addr, zkwire.Options{Timeout: 30 * time.Second, NoPing: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &rawSession{nc: nc, br: bufio.NewReader(nc)}
-	_ = nc.SetDeadline(time.Now().Add(60 * time.Second))
-	if _, err := nc.Write(frameOf(&jute.ConnectRequest{TimeOut: 30000, Passwd: make([]byte, 16)})); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.frame(); err != nil {
-		t.Fatalf("connect response: %v", err)
-	}
-	return s
+	return c
 }
 
-func (s *rawSession) frame() ([]byte, error) {
-	var n [4]byte
-	if _, err := io.ReadFull(s.br, n[:]); err != nil {
-		return nil, err
-	}
-	b := make([]byte, binary.BigEndian.Uint32(n[:]))
-	_, err := io.ReadFull(s.br, b)
-	return b, err
-}
-
-// creates pipelines n creates of /<prefix>-<i> in one write.
-func (s *rawSession) creates(t *testing.T, prefix string, n int) {
+// pipelineCreates writes n creates of /<prefix>-<i> (xids 1..n) in one write.
+func pipelineCreates(t *testing.T, c *zkwire.Conn, prefix string, n int) {
 	t.Helper()
-	var buf []byte
 	acl := []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: "anyone"}}}
+	var buf []byte
 	for i := range n {
-		buf = append(buf, frameOf(&jute.RequestHeader{Xid: int32(i + 1), Type: jute.OpCreate},
-			&jute.CreateRequest{Path: fmt.Sprintf("/%s-%d", prefix, i), Data: []byte("x"), ACL: acl})...)
+		e := jute.Encoder{Buf: make([]byte, 4, 64)}
+		(&jute.RequestHeader{Xid: int32(i + 1), Type: jute.OpCreate}).Encode(&e)
+		(&jute.CreateRequest{Path: fmt.Sprintf("/%s-%d", prefix, i), Data: []byte("x"), ACL: acl}).Encode(&e)
+		binary.BigEndian.PutUint32(e.Buf, uint32(len(e.Buf)-4))
+		buf = append(buf, e.Buf...)
 	}
-	if _, err := s.nc.Write(buf); err != nil {
+	if err := c.WriteRaw(buf); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -74,19 +47,21 @@ func (s *rawSession) creates(t *testing.T, prefix string, n int) {
 // throttled_op_wait_time=1: of 1000 pipelined creates every one is answered in order, OK or THROTTLEDOP (some
 // of them); only the OK ones exist; mntr counts the throttled ones, the throttler's waits and every queue time.
 func throttledOpScenario(t *testing.T, addr string) {
-	s := dialRaw(t, addr)
-	defer s.nc.Close()
+	s := dialPipelined(t, addr)
+	defer s.CloseNoSession()
 	const n = 1000
-	s.creates(t, "t", n)
+	pipelineCreates(t, s, "t", n)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if got := s.WaitEvents(ctx, n-1); got < n {
+		t.Fatalf("%d replies of %d", got, n)
+	}
 	ok, throttled := 0, 0
-	for i := range n {
-		b, err := s.frame()
-		if err != nil {
-			t.Fatalf("reply %d: %v", i, err)
+	for i, ev := range s.Events(0)[:n] {
+		if ev.Stray == nil {
+			t.Fatalf("reply %d is a watch event", i)
 		}
-		d := jute.NewDecoder(b)
-		var h jute.ReplyHeader
-		h.Decode(d)
+		h := ev.Stray.Hdr
 		if h.Xid != int32(i+1) {
 			t.Fatalf("reply %d has xid %d", i, h.Xid)
 		}
@@ -124,9 +99,9 @@ func throttledOpScenario(t *testing.T, addr string) {
 // in the throttler behind each other's fsync; the first one found stale is dropped (counted once), its connection
 // marked invalid, and every later one dropped silently: far fewer than 3000 znodes are made.
 func staleScenario(t *testing.T, addr string) {
-	gone := dialRaw(t, addr)
-	gone.creates(t, "g", 3000)
-	gone.nc.Close()
+	gone := dialPipelined(t, addr)
+	pipelineCreates(t, gone, "g", 3000)
+	gone.CloseNoSession()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if d, _ := strconv.Atoi(mntrValue(t, addr, "stale_requests_dropped")); d > 0 {
