@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,25 +108,14 @@ func (m *Manager) Future(tp TopicPartition) (*Log, string, bool) {
 func (m *Manager) Futures() map[TopicPartition]*Log {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[TopicPartition]*Log, len(m.futures))
-	for k, v := range m.futures {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.futures)
 }
 
 // FutureLogsInDir returns the future logs held in log dir d.
 func (m *Manager) FutureLogsInDir(d string) []*Log {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []*Log
-	for tp, l := range m.futures {
-		if m.futureDir[tp] == d {
-			out = append(out, l)
-		}
-	}
-	sortLogs(out)
-	return out
+	return logsInDir(m.futures, m.futureDir, d)
 }
 
 // CreateFuture is getOrCreateLog(isFuture = true): tp's future log in its preferred dir, which must differ from

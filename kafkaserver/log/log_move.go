@@ -1,19 +1,12 @@
 package log
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 )
-
-func sortLogs(ls []*Log) {
-	slices.SortFunc(ls, func(a, b *Log) int {
-		return cmp.Or(cmp.Compare(a.tp.Topic, b.tp.Topic), cmp.Compare(a.tp.Partition, b.tp.Partition))
-	})
-}
 
 // adopt makes l the log f holds (the swap of a log dir move): if both end at the same offset (as Kafka checks),
 // l's dir is renamed to delDir and closed, f's renamed to dir, and l takes over f's segments and state; f is

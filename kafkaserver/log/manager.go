@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -274,11 +275,7 @@ func (m *Manager) Get(topic string, partition int32) (*Log, bool) {
 func (m *Manager) All() map[TopicPartition]*Log {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[TopicPartition]*Log, len(m.logs))
-	for k, v := range m.logs {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.logs)
 }
 
 // GetOrCreate returns the partition's log, creating it in the log dir with the fewest partitions.

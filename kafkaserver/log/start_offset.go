@@ -41,9 +41,14 @@ func (m *Manager) CheckpointLogStartOffsets() error {
 func (m *Manager) LogsInDir(d string) []*Log {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return logsInDir(m.logs, m.logDir, d)
+}
+
+// logsInDir picks the logs whose dir is d, ordered by topic and partition.
+func logsInDir(logs map[TopicPartition]*Log, dirs map[TopicPartition]string, d string) []*Log {
 	var out []*Log
-	for tp, l := range m.logs {
-		if m.logDir[tp] == d {
+	for tp, l := range logs {
+		if dirs[tp] == d {
 			out = append(out, l)
 		}
 	}
