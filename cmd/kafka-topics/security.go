@@ -188,8 +188,7 @@ func clientOAuthBearer(mods []jaas.LoginModule, loginFailed func(class, msg stri
 		return nil, loginFailed("java.lang.IllegalArgumentException",
 			fmt.Sprintf("Must supply exactly 1 non-null JAAS mechanism configuration (size was %d)", len(mods)))
 	}
-	opts := mods[0].Options
-	_, ok, err := kafkasasl.UnsecuredLoginToken(opts, time.Now())
+	m, ok, err := kafkasasl.UnsecuredLoginClient(mods[0].Options)
 	if err != nil {
 		return nil, loginFailed("javax.security.auth.login.LoginException",
 			"An internal error occurred while retrieving token from callback handler")
@@ -199,10 +198,7 @@ func clientOAuthBearer(mods []jaas.LoginModule, loginFailed func(class, msg stri
 		return nil, loginFailed("javax.security.auth.login.LoginException",
 			"the "+kafkaClientContext+" login module has no unsecuredLogin options: no token to log in with")
 	}
-	return kafkasasl.OAuthBearerClient(func() (kafkasasl.UnsecuredLogin, error) {
-		l, _, err := kafkasasl.UnsecuredLoginToken(opts, time.Now())
-		return l, err
-	}), nil
+	return m, nil
 }
 
 // securityError is the exception a Java client's call fails with when its connection could not authenticate: the

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -59,17 +58,14 @@ func interBrokerOAuthBearer(listener string, mods []jaas.LoginModule) (kgosasl.M
 	if len(mods) != 1 {
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: JAAS login context has %d login modules, should be 1", listener, len(mods))
 	}
-	opts := mods[0].Options
-	if _, ok, err := sasl.UnsecuredLoginToken(opts, time.Now()); err != nil || !ok {
-		if err == nil {
-			err = errors.New("no unsecuredLogin options: the login has no token for the broker's own connections")
-		}
+	m, ok, err := sasl.UnsecuredLoginClient(mods[0].Options)
+	if err == nil && !ok {
+		err = errors.New("no unsecuredLogin options: the login has no token for the broker's own connections")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", listener, err)
 	}
-	return sasl.OAuthBearerClient(func() (sasl.UnsecuredLogin, error) {
-		l, _, err := sasl.UnsecuredLoginToken(opts, time.Now())
-		return l, err
-	}), nil
+	return m, nil
 }
 
 // serverLoginContext finds the login modules of a listener's server context as JaasContext.loadServerContext.

@@ -170,13 +170,23 @@ func validateExtensions(ext map[string]string) error {
 	return nil
 }
 
-// OAuthBearerClient is Kafka's OAuthBearerSaslClient as a franz-go mechanism, logging in with a fresh token from
-// login on each connection. Unlike franz-go's own, it answers an error challenge with 0x01 as RFC 7628 asks, so
-// the exchange fails with the server's SaslAuthenticate message (the JSON error), as a Java client reports it.
-func OAuthBearerClient(login func() (UnsecuredLogin, error)) kgosasl.Mechanism {
-	return oauthClient(login)
+// UnsecuredLoginClient logs a client in with the unsecured token a login module's options make (Java's
+// OAuthBearerLoginModule with its default login handler), a fresh one for each connection, which stands for Java's
+// refresh before expiry. The options are tried once now: an error is what fails Java's login; ok false is a module
+// without options, whose login has no token to connect with.
+func UnsecuredLoginClient(options map[string]string) (m kgosasl.Mechanism, ok bool, err error) {
+	if _, ok, err := UnsecuredLoginToken(options, time.Now()); err != nil || !ok {
+		return nil, false, err
+	}
+	return oauthClient(func() (UnsecuredLogin, error) {
+		l, _, err := UnsecuredLoginToken(options, time.Now())
+		return l, err
+	}), true, nil
 }
 
+// oauthClient is Kafka's OAuthBearerSaslClient as a franz-go mechanism. Unlike franz-go's own, it answers an error
+// challenge with 0x01 as RFC 7628 asks, so the exchange fails with the server's SaslAuthenticate message (the JSON
+// error), as a Java client reports it.
 type oauthClient func() (UnsecuredLogin, error)
 
 func (oauthClient) Name() string { return MechanismOAuthBearer }
