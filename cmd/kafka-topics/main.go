@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/assign"
@@ -315,9 +317,6 @@ func newCommandTopicPartition(o *options, stdout io.Writer) (*commandTopicPartit
 // javaSpace is Java regex \s.
 var configSplit = regexp.MustCompile(`[ \t\n\x0B\f\r]*=[ \t\n\x0B\f\r]*`)
 
-// javaTrim is String.trim: strip every char <= ' '.
-func javaTrim(s string) string { return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }) }
-
 // parseConfigsToBeAdded is TopicCommand.parseTopicConfigsToBeAdded: "k=v" (split as Java's String.split, so a
 // missing value is an error), LogConfig.validate, and the message.format.version warning.
 func parseConfigsToBeAdded(raw []string, stdout io.Writer) (map[string]string, error) {
@@ -336,7 +335,7 @@ func parseConfigsToBeAdded(raw []string, stdout io.Writer) (map[string]string, e
 		}
 	}
 	for _, p := range pairs {
-		props[javaTrim(p[0])] = javaTrim(p[1])
+		props[javastr.Trim(p[0])] = javastr.Trim(p[1])
 	}
 	if err := serverprops.ValidateTopicConfig(props); err != nil {
 		return nil, cmdErr("%s", err.Error())
@@ -356,7 +355,7 @@ func parseConfigsToBeDeleted(raw []string) ([]string, error) {
 	}
 	out := make([]string, 0, len(raw))
 	for _, c := range raw {
-		c = javaTrim(c)
+		c = javastr.Trim(c)
 		if !known[c] {
 			return nil, cmdErr("Unknown topic config name: %s", c)
 		}
@@ -378,7 +377,7 @@ var (
 // includeList is kafka.utils.IncludeList: a whole-name regex, with ',' as '|', spaces and outer quotes removed.
 // Go's RE2 stands in for java.util.regex (no back-references or look-arounds).
 func includeList(raw string) (*regexp.Regexp, error) {
-	r := strings.ReplaceAll(strings.ReplaceAll(javaTrim(raw), ",", "|"), " ", "")
+	r := strings.ReplaceAll(strings.ReplaceAll(javastr.Trim(raw), ",", "|"), " ", "")
 	r = trailingQuotes.ReplaceAllString(leadingQuotes.ReplaceAllString(r, ""), "")
 	re, err := regexp.Compile(`^(?:` + r + `)$`)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/zoocfg"
 )
 
@@ -810,7 +812,7 @@ func (c *Config) ListenerConfig(listener, name string) (string, bool) {
 	key := ConfigPrefix(listener) + name
 	for _, m := range []map[string]string{c.dynBroker, c.dynDefault, c.static} {
 		if v, ok := m[key]; ok {
-			return javaTrim(v), true
+			return javastr.Trim(v), true
 		}
 	}
 	return convertToString(c.vals[name])

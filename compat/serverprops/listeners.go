@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // Security protocols (org.apache.kafka.common.security.auth.SecurityProtocol).
@@ -145,7 +147,7 @@ func parseCsvMap(s string) ([][2]string, error) {
 		if i < 0 {
 			return nil, fmt.Errorf("begin 0, end -1, length %d", len(kv))
 		}
-		out = append(out, [2]string{javaTrim(kv[:i]), javaTrim(kv[i+1:])})
+		out = append(out, [2]string{javastr.Trim(kv[:i]), javastr.Trim(kv[i+1:])})
 	}
 	return out, nil
 }

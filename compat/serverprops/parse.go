@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/javafmt"
 )
 
@@ -31,11 +33,6 @@ func requirement(key, msg string) *ConfigError {
 	return &ConfigError{Key: key, Message: "requirement failed: " + msg}
 }
 
-// javaTrim is String.trim: strips every char <= ' ' at both ends.
-func javaTrim(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
-}
-
 var commaWithWhitespace = regexp.MustCompile(`\s*,\s*`)
 
 // javaSplit is String.split(regex) with its quirk of dropping trailing empty strings.
@@ -52,7 +49,7 @@ var javaDoubleRE = regexp.MustCompile(`^[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([e
 // parseType is ConfigDef.parseType for a string value: trim, then convert per type. The error keeps the
 // untrimmed value, as Java does.
 func parseType(name, value string, typ Type) (any, error) {
-	t := javaTrim(value)
+	t := javastr.Trim(value)
 	switch typ {
 	case TypeBoolean:
 		switch {
@@ -242,11 +239,11 @@ type throttledReplicaValidator struct{}
 
 func (throttledReplicaValidator) ensureValid(name string, v any) error {
 	list, _ := v.([]string)
-	if javaTrim(strings.Join(list, "")) == "*" {
+	if javastr.Trim(strings.Join(list, "")) == "*" {
 		return nil
 	}
 	for _, e := range list {
-		if !throttledReplicaRE.MatchString(javaTrim(e)) {
+		if !throttledReplicaRE.MatchString(javastr.Trim(e)) {
 			return invalidValue(name, v, name+" must be the literal '*' or a list of replicas in the following "+
 				"format: [partitionId]:[brokerId],[partitionId]:[brokerId],...")
 		}

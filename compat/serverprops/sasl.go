@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // JavaLoginConfig is the JVM system property naming the JAAS file; Kafka's scripts pass it in KAFKA_OPTS as
@@ -102,7 +104,7 @@ func (c *Config) ListenerMechanismConfig(listener, mechanism, name string) (stri
 func (c *Config) ListenerMaxReauthMs(listener, mechanism string) (int64, error) {
 	for _, name := range []string{strings.ToLower(mechanism) + "." + ConnectionsMaxReauthMs, ConnectionsMaxReauthMs} {
 		if v, ok := c.listenerOverride(listener, name); ok {
-			n, err := strconv.ParseInt(javaTrim(v), 10, 64)
+			n, err := strconv.ParseInt(javastr.Trim(v), 10, 64)
 			if err != nil {
 				return 0, &ConfigError{Key: ConfigPrefix(listener) + name, Message: fmt.Sprintf(
 					"Invalid value %s for configuration %s: Not a number of type LONG", v, name)}
@@ -117,7 +119,7 @@ func (c *Config) ListenerMaxReauthMs(listener, mechanism string) (int64, error) 
 // ListenerSaslMaxReceiveSize is sasl.server.max.receive.size as a listener sees it.
 func (c *Config) ListenerSaslMaxReceiveSize(listener string) (int32, error) {
 	if v, ok := c.listenerOverride(listener, SaslServerMaxReceiveSize); ok {
-		n, err := strconv.ParseInt(javaTrim(v), 10, 32)
+		n, err := strconv.ParseInt(javastr.Trim(v), 10, 32)
 		if err != nil {
 			return 0, &ConfigError{Key: ConfigPrefix(listener) + SaslServerMaxReceiveSize, Message: fmt.Sprintf(
 				"Invalid value %s for configuration %s: Not a number of type INT", v, SaslServerMaxReceiveSize)}

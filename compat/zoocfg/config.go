@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // Defaults, as in Apache ZooKeeper 3.8.
@@ -276,13 +278,13 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 	uniq := dedupe(props)
 	hasDynamic := false
 	for _, pr := range uniq {
-		if javaTrim(pr.Key) == "dynamicConfigFile" {
+		if javastr.Trim(pr.Key) == "dynamicConfigFile" {
 			hasDynamic = true
 		}
 	}
 	var dataDirSet, dataLogDirSet, multiSet bool
 	for _, pr := range uniq {
-		key, value := javaTrim(pr.Key), javaTrim(pr.Value)
+		key, value := javastr.Trim(pr.Key), javastr.Trim(pr.Value)
 		switch key {
 		case "dataDir":
 			c.DataDir, dataDirSet = value, true
@@ -819,7 +821,7 @@ func (p *parser) readSystemProperties() {
 	wl := map[string]bool{}
 	if v, ok := c.Props["zookeeper.4lw.commands.whitelist"]; ok {
 		for _, w := range strings.Split(v, ",") {
-			w = javaTrim(w)
+			w = javastr.Trim(w)
 			if w == "*" {
 				for _, k := range FourLetterWords() {
 					wl[k] = true

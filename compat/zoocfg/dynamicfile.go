@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // DynamicFileName is QuorumPeer.makeDynamicConfigFilename: the static config file's name with
@@ -26,11 +28,11 @@ func DynamicFileText(q *QuorumVerifier, keepVersion bool) (string, error) {
 	}
 	var lines []string
 	for _, p := range dedupe(props) {
-		key := javaTrim(p.Key)
+		key := javastr.Trim(p.Key)
 		if !keepVersion && strings.HasPrefix(key, "version") {
 			continue
 		}
-		lines = append(lines, key+"="+javaTrim(p.Value))
+		lines = append(lines, key+"="+javastr.Trim(p.Value))
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n"), nil
@@ -43,11 +45,11 @@ func DynamicFileText(q *QuorumVerifier, keepVersion bool) (string, error) {
 func EditedStaticConfig(static []Property, dynamicPath string, eraseClientPort bool) string {
 	var b strings.Builder
 	for _, p := range javaPropertiesOrder(static) {
-		key := javaTrim(p.Key)
+		key := javastr.Trim(p.Key)
 		if droppedFromStatic(key, eraseClientPort) {
 			continue
 		}
-		b.WriteString(key + "=" + javaTrim(p.Value) + "\n")
+		b.WriteString(key + "=" + javastr.Trim(p.Value) + "\n")
 	}
 	b.WriteString("dynamicConfigFile=" + dynamicPath + "\n")
 	return b.String()

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // The .want files are what OpenJDK 17's java.util.Properties printed iterating the .cfg files (entrySet order),
@@ -27,7 +29,7 @@ func TestJavaPropertiesOrder(t *testing.T) {
 			}
 			var got strings.Builder
 			for _, p := range javaPropertiesOrder(props) {
-				got.WriteString(javaTrim(p.Key) + "=" + javaTrim(p.Value) + "\n")
+				got.WriteString(javastr.Trim(p.Key) + "=" + javastr.Trim(p.Value) + "\n")
 			}
 			if got.String() != string(want) {
 				t.Errorf("order:\n%s\nwant (Java's)\n%s", got.String(), want)

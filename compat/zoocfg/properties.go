@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -239,9 +238,4 @@ func hexVal(c rune) (int, bool) {
 		return int(c-'A') + 10, true
 	}
 	return 0, false
-}
-
-// javaTrim is String.trim: it strips every char <= ' ' (all ASCII controls too) from both ends.
-func javaTrim(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // The expectations were produced by java.util.Properties.load (OpenJDK 17) on the same input bytes, except
@@ -67,7 +69,7 @@ func TestParsePropertiesMalformedUnicode(t *testing.T) {
 }
 
 func TestJavaTrim(t *testing.T) {
-	if got := javaTrim("\x01\t x y \x1f\n"); got != "x y" {
-		t.Fatalf("javaTrim = %q", got)
+	if got := javastr.Trim("\x01\t x y \x1f\n"); got != "x y" {
+		t.Fatalf("javastr.Trim = %q", got)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/zkafka/zkafka/compat/javastr"
 )
 
 // Role is a server's learner type in a server.N line.
@@ -184,7 +186,7 @@ func ParseServer(id int64, value string, multiAddressEnabled bool) (Server, erro
 }
 
 func parseRole(v string) (Role, error) {
-	switch strings.ToLower(javaTrim(v)) {
+	switch strings.ToLower(javastr.Trim(v)) {
 	case "observer":
 		return RoleObserver, nil
 	case "participant":
@@ -208,7 +210,7 @@ type quorum struct {
 func parseQuorum(props []Property, dynamic, multiAddressEnabled bool, log *slog.Logger) (*quorum, error) {
 	q := &quorum{}
 	for _, p := range props {
-		key := javaTrim(p.Key)
+		key := javastr.Trim(p.Key)
 		switch {
 		case strings.HasPrefix(key, "group") || strings.HasPrefix(key, "weight"):
 			q.hierarchical = true

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/javahash"
 	"github.com/zkafka/zkafka/compat/serverprops"
@@ -151,7 +153,7 @@ func checkCallbackClasses(cfg *serverprops.Config, listener, mech string) error 
 	for _, name := range []string{serverprops.SaslServerCallbackHandlerClass, serverprops.SaslLoginClass,
 		serverprops.SaslLoginCallbackHandlerClass} {
 		v, ok := cfg.ListenerMechanismConfig(listener, mech, name)
-		if v = javaTrim(v); !ok || v == "" || v == defaultSaslClasses[name][mech] {
+		if v = javastr.Trim(v); !ok || v == "" || v == defaultSaslClasses[name][mech] {
 			continue
 		}
 		return fmt.Errorf("%s: java.lang.ClassNotFoundException: %s",

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -48,7 +50,7 @@ func (o *OAuthBearer) NewServer() kwire.SASLServer { return &oauthServer{o: o} }
 
 // option is a validator option trimmed, with its default when absent or blank.
 func (o *OAuthBearer) option(name, def string) string {
-	if v := javaTrim(o.options[name]); v != "" {
+	if v := javastr.Trim(o.options[name]); v != "" {
 		return v
 	}
 	return def

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/javafmt"
 )
 
@@ -90,7 +92,7 @@ func parseUnsecuredJWS(compact, principalClaim, scopeClaim string) (*unsecuredJW
 	if err != nil {
 		return nil, err
 	}
-	if p == nil || javaTrim(*p) == "" {
+	if p == nil || javastr.Trim(*p) == "" {
 		return nil, illegal("No principal name in JWT claim: %s", principalClaim)
 	}
 	j.principal = *p
@@ -238,17 +240,14 @@ func (j *unsecuredJWS) calculateScope(name string) (map[string]bool, error) {
 		return nil, illegal("The '%s' claim was not of type List: %s", name, c.javaType)
 	case c.list != nil:
 		for _, s := range c.list {
-			if s = javaTrim(s); s != "" {
+			if s = javastr.Trim(s); s != "" {
 				out[s] = true
 			}
 		}
 	default:
-		if s := javaTrim(c.str); s != "" {
+		if s := javastr.Trim(c.str); s != "" {
 			out[s] = true
 		}
 	}
 	return out, nil
 }
-
-// javaTrim is String.trim: every char up to ' ' off both ends.
-func javaTrim(s string) string { return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }) }

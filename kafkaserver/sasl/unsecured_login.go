@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/zkafka/zkafka/compat/javafmt"
@@ -70,7 +72,7 @@ func UnsecuredLoginToken(options map[string]string, now time.Time) (login Unsecu
 			text = `"` + jsonEscape(v) + `"`
 		case strings.HasPrefix(k, optLoginNumberClaim) && len(k) > len(optLoginNumberClaim):
 			name = k[len(optLoginNumberClaim):]
-			f, err := strconv.ParseFloat(javaTrim(v), 64)
+			f, err := strconv.ParseFloat(javastr.Trim(v), 64)
 			if err != nil {
 				return UnsecuredLogin{}, false, fmt.Errorf("For input string: \"%s\"", v)
 			}
@@ -106,7 +108,7 @@ func UnsecuredLoginToken(options map[string]string, now time.Time) (login Unsecu
 }
 
 func loginOption(options map[string]string, name, def string) string {
-	if v := javaTrim(options[name]); v != "" {
+	if v := javastr.Trim(options[name]); v != "" {
 		return v
 	}
 	return def

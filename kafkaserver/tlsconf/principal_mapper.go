@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/javastr"
+
 	"github.com/zkafka/zkafka/compat/jsse"
 )
 
@@ -45,7 +47,7 @@ func NewPrincipalMapper(rules string) (*PrincipalMapper, error) {
 		rules = "DEFAULT"
 	}
 	m := &PrincipalMapper{}
-	for _, sub := range ruleSplitter.FindAllStringSubmatch(javaTrim(rules), -1) {
+	for _, sub := range ruleSplitter.FindAllStringSubmatch(javastr.Trim(rules), -1) {
 		rule := sub[1]
 		loc := ruleParser.FindStringSubmatchIndex(rule)
 		if loc == nil {
@@ -192,6 +194,3 @@ func (r mappingRule) expand(b *strings.Builder, dn string, m []int) error {
 	}
 	return nil
 }
-
-// javaTrim is String.trim.
-func javaTrim(s string) string { return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }) }
