@@ -48,9 +48,10 @@ func OAuthBearerFromJaas(mods []jaas.LoginModule) (*OAuthBearer, error) {
 // NewServer starts one exchange.
 func (o *OAuthBearer) NewServer() kwire.SASLServer { return &oauthServer{o: o} }
 
-// option is a validator option trimmed, with its default when absent or blank.
-func (o *OAuthBearer) option(name, def string) string {
-	if v := javastr.Trim(o.options[name]); v != "" {
+// moduleOption is a login module option trimmed, with its default when absent or blank, as the unsecured login
+// and validator callback handlers read theirs.
+func moduleOption(options map[string]string, name, def string) string {
+	if v := javastr.Trim(options[name]); v != "" {
 		return v
 	}
 	return def
@@ -58,14 +59,14 @@ func (o *OAuthBearer) option(name, def string) string {
 
 // validate is the validator's handleCallback: the token parsed, then its claims checked against now.
 func (o *OAuthBearer) validate(token string, now time.Time) (*unsecuredJWS, error) {
-	principalClaim := o.option(optValidatorPrincipalClaim, "sub")
-	scopeClaim := o.option(optValidatorScopeClaim, "scope")
-	required, err := parseScope(o.option(optValidatorRequiredScope, ""))
+	principalClaim := moduleOption(o.options, optValidatorPrincipalClaim, "sub")
+	scopeClaim := moduleOption(o.options, optValidatorScopeClaim, "scope")
+	required, err := parseScope(moduleOption(o.options, optValidatorRequiredScope, ""))
 	if err != nil {
 		return nil, err
 	}
 	skew := 0
-	if v := o.option(optValidatorClockSkewMs, ""); v != "" {
+	if v := moduleOption(o.options, optValidatorClockSkewMs, ""); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
 			return nil, fmt.Errorf("For input string: \"%s\"", v)

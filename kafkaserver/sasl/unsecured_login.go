@@ -49,8 +49,8 @@ func UnsecuredLoginToken(options map[string]string, now time.Time) (login Unsecu
 	if !slices.ContainsFunc(slices.Collect(maps.Keys(options)), func(k string) bool { return !strings.HasPrefix(k, optLoginExtension) }) {
 		return UnsecuredLogin{}, false, errors.New("Extensions provided in login context without a token")
 	}
-	principalClaim := loginOption(options, optLoginPrincipalClaim, "sub")
-	scopeClaim := loginOption(options, optLoginScopeClaim, "scope")
+	principalClaim := moduleOption(options, optLoginPrincipalClaim, "sub")
+	scopeClaim := moduleOption(options, optLoginScopeClaim, "scope")
 	lifetimeText, found := options[optLoginLifetime]
 	if !found {
 		lifetimeText = "3600"
@@ -105,13 +105,6 @@ func UnsecuredLoginToken(options map[string]string, now time.Time) (login Unsecu
 		return UnsecuredLogin{}, false, err
 	}
 	return UnsecuredLogin{Token: token, Principal: jws.principal, Extensions: ext}, true, nil
-}
-
-func loginOption(options map[string]string, name, def string) string {
-	if v := javastr.Trim(options[name]); v != "" {
-		return v
-	}
-	return def
 }
 
 // jsonNumberClaim writes a Double as Java concatenates one: 1.7E9 is a valid JSON number.
