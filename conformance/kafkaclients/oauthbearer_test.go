@@ -22,9 +22,8 @@ const oauthJaas = `KafkaServer {
 
 // pythonOAuthScript produces three records with kafka-python logged in with an unsecured token for alice and
 // reads them back; a token without the required scope must be refused.
-const pythonOAuthScript = `
+const pythonOAuthScript = pythonRoundTrip + `
 import sys, json, base64, time
-from kafka import KafkaProducer, KafkaConsumer
 from kafka.errors import KafkaError
 from kafka.oauth.abstract import AbstractTokenProvider
 addr = sys.argv[1]
@@ -40,19 +39,7 @@ class Provider(AbstractTokenProvider):
         return b64({'alg': 'none'}) + '.' + b64(claims) + '.'
 common = dict(bootstrap_servers=addr, security_protocol='SASL_PLAINTEXT', sasl_mechanism='OAUTHBEARER')
 topic = 'python-oauth'
-p = KafkaProducer(sasl_oauth_token_provider=Provider('kafka'), **common)
-for i in range(3):
-    p.send(topic, b'm%d' % i).get(timeout=30)
-p.close()
-c = KafkaConsumer(topic, sasl_oauth_token_provider=Provider('kafka'), auto_offset_reset='earliest',
-                  consumer_timeout_ms=10000, **common)
-got = []
-for m in c:
-    got.append(m.value)
-    if len(got) == 3:
-        break
-c.close()
-assert got[:3] == [b'm0', b'm1', b'm2'], got
+round_trip(topic, sasl_oauth_token_provider=Provider('kafka'), **common)
 try:
     KafkaProducer(sasl_oauth_token_provider=Provider(None), request_timeout_ms=3000, max_block_ms=3000,
                   **common).send(topic, b'x').get(timeout=5)

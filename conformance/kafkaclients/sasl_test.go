@@ -39,23 +39,16 @@ func kcatRoundTrip(t *testing.T, kcat string, conn []string, topic string) {
 	}
 }
 
-// pythonSASLScript produces three records with kafka-python logged in as alice with each mechanism named (comma
-// separated) and reads them back with a consumer; a wrong password must be refused.
-const pythonSASLScript = `
-import sys
+// pythonRoundTrip defines round_trip(topic, **kw) for the kafka-python scripts: three records produced and read
+// back by a consumer, both made with kw.
+const pythonRoundTrip = `
 from kafka import KafkaProducer, KafkaConsumer
-from kafka.errors import KafkaError
-addr = sys.argv[1]
-for mech in sys.argv[2].split(','):
-    common = dict(bootstrap_servers=addr, security_protocol='SASL_PLAINTEXT', sasl_mechanism=mech,
-                  sasl_plain_username='alice')
-    topic = 'python-' + mech.lower()
-    p = KafkaProducer(sasl_plain_password='alice-secret', **common)
+def round_trip(topic, **kw):
+    p = KafkaProducer(**kw)
     for i in range(3):
         p.send(topic, b'm%d' % i).get(timeout=30)
     p.close()
-    c = KafkaConsumer(topic, sasl_plain_password='alice-secret', auto_offset_reset='earliest',
-                      consumer_timeout_ms=10000, **common)
+    c = KafkaConsumer(topic, auto_offset_reset='earliest', consumer_timeout_ms=10000, **kw)
     got = []
     for m in c:
         got.append(m.value)
@@ -63,6 +56,19 @@ for mech in sys.argv[2].split(','):
             break
     c.close()
     assert got[:3] == [b'm0', b'm1', b'm2'], got
+`
+
+// pythonSASLScript produces three records with kafka-python logged in as alice with each mechanism named (comma
+// separated) and reads them back with a consumer; a wrong password must be refused.
+const pythonSASLScript = pythonRoundTrip + `
+import sys
+from kafka.errors import KafkaError
+addr = sys.argv[1]
+for mech in sys.argv[2].split(','):
+    common = dict(bootstrap_servers=addr, security_protocol='SASL_PLAINTEXT', sasl_mechanism=mech,
+                  sasl_plain_username='alice')
+    topic = 'python-' + mech.lower()
+    round_trip(topic, sasl_plain_password='alice-secret', **common)
     try:
         KafkaProducer(sasl_plain_password='bad', request_timeout_ms=3000, max_block_ms=3000,
                       **common).send(topic, b'x').get(timeout=5)

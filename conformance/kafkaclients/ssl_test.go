@@ -64,24 +64,12 @@ func TestSSLClients(t *testing.T) {
 
 	t.Run("kafka-python", func(t *testing.T) {
 		requireKafkaPython(t)
-		script := `
+		script := pythonRoundTrip + `
 import sys
-from kafka import KafkaProducer, KafkaConsumer
 from kafka.errors import KafkaError
 addr, ca, cert, key = sys.argv[1:5]
-common = dict(bootstrap_servers=addr, security_protocol='SSL', ssl_cafile=ca, ssl_certfile=cert, ssl_keyfile=key)
-p = KafkaProducer(**common)
-for i in range(3):
-    p.send('python-ssl', b'm%d' % i).get(timeout=30)
-p.close()
-c = KafkaConsumer('python-ssl', auto_offset_reset='earliest', consumer_timeout_ms=10000, **common)
-got = []
-for m in c:
-    got.append(m.value)
-    if len(got) == 3:
-        break
-c.close()
-assert got[:3] == [b'm0', b'm1', b'm2'], got
+round_trip('python-ssl', bootstrap_servers=addr, security_protocol='SSL', ssl_cafile=ca, ssl_certfile=cert,
+           ssl_keyfile=key)
 try:
     KafkaProducer(bootstrap_servers=addr, security_protocol='SSL', ssl_cafile=ca, request_timeout_ms=3000,
                   max_block_ms=3000).send('python-ssl', b'x').get(timeout=5)
