@@ -1,0 +1,159 @@
+// Package kdctest runs a real MIT Kerberos KDC (Debian's krb5-kdc) for tests: a realm of its own in a temporary
+// directory, listening on one loopback port, with principals and keytabs made by kadmin.local.
+package kdctest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Realm is the test realm.
+const Realm = "EXAMPLE.COM"
+
+// KDC is a running krb5kdc.
+type KDC struct {
+	Dir string
+	// Krb5Conf is a client configuration for the realm (java.security.krb5.conf, KRB5_CONFIG).
+	Krb5Conf string
+	Addr     string
+	env      []string
+}
+
+// Start runs a KDC until the test ends. Without Debian's krb5-kdc and krb5-admin-server the test is skipped,
+// except in CI, where .ci/deps installs them.
+func Start(t testing.TB) *KDC {
+	t.Helper()
+	for _, bin := range []string{"krb5kdc", "kdb5_util", "kadmin.local"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if _, err2 := os.Stat("/usr/sbin/" + bin); err2 != nil {
+				if os.Getenv("CI") != "" {
+					t.Fatalf("missing in CI (.ci/deps installs krb5-kdc, krb5-admin-server): %v", err)
+				}
+				t.Skipf("skipping: no %s (run .ci/deps)", bin)
+			}
+		}
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	k := &KDC{Dir: dir, Krb5Conf: filepath.Join(dir, "krb5.conf"), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	kdcConf := filepath.Join(dir, "kdc.conf")
+	k.env = append(os.Environ(), "KRB5_CONFIG="+k.Krb5Conf, "KRB5_KDC_PROFILE="+kdcConf,
+		"PATH="+os.Getenv("PATH")+":/usr/sbin")
+	write(t, k.Krb5Conf, fmt.Sprintf(`[libdefaults]
+ default_realm = %[1]s
+ dns_lookup_kdc = false
+ dns_lookup_realm = false
+ rdns = false
+ dns_canonicalize_hostname = false
+ udp_preference_limit = 1
+ ticket_lifetime = 24h
+ forwardable = true
+
+[realms]
+ %[1]s = {
+  kdc = %[2]s
+ }
+
+[domain_realm]
+ localhost = %[1]s
+`, Realm, k.Addr))
+	write(t, kdcConf, fmt.Sprintf(`[kdcdefaults]
+ kdc_listen = %[2]s
+ kdc_tcp_listen = %[2]s
+
+[realms]
+ %[1]s = {
+  database_name = %[3]s/principal
+  key_stash_file = %[3]s/stash
+  acl_file = %[3]s/kadm5.acl
+  max_life = 24h
+  max_renewable_life = 7d
+  master_key_type = aes256-cts-hmac-sha1-96
+  supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+ }
+
+[logging]
+ kdc = FILE:%[3]s/kdc.log
+`, Realm, k.Addr, dir))
+	write(t, filepath.Join(dir, "kadm5.acl"), "")
+	k.run(t, "kdb5_util", "create", "-s", "-r", Realm, "-P", "master-secret")
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "krb5kdc", "-n", "-r", Realm)
+	cmd.Env = k.env
+	out, err := os.Create(filepath.Join(dir, "krb5kdc.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start krb5kdc: %v", err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait(); out.Close() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", k.Addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "krb5kdc.out"))
+			t.Fatalf("krb5kdc does not listen on %s: %v\n%s", k.Addr, err, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return k
+}
+
+// AddUser adds a principal with a password.
+func (k *KDC) AddUser(t testing.TB, principal, password string) {
+	t.Helper()
+	k.run(t, "kadmin.local", "-q", fmt.Sprintf("addprinc -pw %s %s", password, principal))
+}
+
+// AddService adds a principal with random keys and writes them to a keytab file, which it returns.
+func (k *KDC) AddService(t testing.TB, principal string) string {
+	t.Helper()
+	k.run(t, "kadmin.local", "-q", "addprinc -randkey "+principal)
+	path := filepath.Join(k.Dir, strings.NewReplacer("/", "_", "@", "_").Replace(principal)+".keytab")
+	k.run(t, "kadmin.local", "-q", fmt.Sprintf("ktadd -k %s %s", path, principal))
+	return path
+}
+
+// Env is the environment for MIT tools and clients (kinit, kcat, python gssapi) using this realm.
+func (k *KDC) Env() []string { return append([]string(nil), k.env...) }
+
+func (k *KDC) run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = k.env
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "error") {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func write(t testing.TB, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,188 @@
+package kerberos
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/credentials"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/zkafka/zkafka/compat/jaas"
+)
+
+// LoginModule is the JAAS login module of a Kerberos login.
+const LoginModule = "com.sun.security.auth.module.Krb5LoginModule"
+
+// LoadConfig reads the Kerberos configuration the JDK would: the file named by java.security.krb5.conf, else
+// /etc/krb5.conf, with java.security.krb5.realm and java.security.krb5.kdc (set together) overriding its
+// default realm and that realm's KDC. props are the JVM's -D options.
+func LoadConfig(props map[string]string) (*config.Config, error) {
+	path := props["java.security.krb5.conf"]
+	if path == "" {
+		path = "/etc/krb5.conf"
+	}
+	var cfg *config.Config
+	if _, err := os.Stat(path); err == nil {
+		if cfg, err = config.Load(path); err != nil {
+			return nil, fmt.Errorf("load Kerberos configuration %s: %w", path, err)
+		}
+	} else if props["java.security.krb5.conf"] != "" {
+		return nil, fmt.Errorf("Kerberos configuration %s: %w", path, err)
+	} else {
+		cfg = config.New()
+	}
+	realm, kdc := props["java.security.krb5.realm"], props["java.security.krb5.kdc"]
+	if (realm == "") != (kdc == "") {
+		return nil, errors.New("java.security.krb5.realm and java.security.krb5.kdc must be set together")
+	}
+	if realm != "" {
+		cfg.LibDefaults.DefaultRealm = realm
+		found := false
+		for i := range cfg.Realms {
+			if cfg.Realms[i].Realm == realm {
+				cfg.Realms[i].KDC = strings.Split(kdc, ":")[:1]
+				found = true
+			}
+		}
+		if !found {
+			cfg.Realms = append(cfg.Realms, config.Realm{Realm: realm, KDC: []string{kdc}})
+		}
+	}
+	return cfg, nil
+}
+
+// Login is a Krb5LoginModule section: whose keys or tickets a process uses.
+type Login struct {
+	// Principal is the module's principal with the default realm added when it has none; "*" for any.
+	Principal string
+	// Keytab holds the keys (useKeyTab=true); nil otherwise.
+	Keytab *keytab.Keytab
+	// TicketCache is the credential cache to read (useTicketCache=true); "" otherwise.
+	TicketCache string
+	// ServiceName is the module's serviceName option (Kafka reads it beside sasl.kerberos.service.name).
+	ServiceName string
+	conf        *config.Config
+}
+
+// FromJAAS reads a Krb5LoginModule's options as the JDK's module does, with the Kerberos configuration of
+// props. A server must log in with a keytab; a client may use its ticket cache instead.
+func FromJAAS(m jaas.LoginModule, props map[string]string) (*Login, error) {
+	if m.Class != LoginModule {
+		return nil, fmt.Errorf("login module %s is not %s", m.Class, LoginModule)
+	}
+	conf, err := LoadConfig(props)
+	if err != nil {
+		return nil, err
+	}
+	l := &Login{Principal: m.Options["principal"], ServiceName: m.Options["serviceName"], conf: conf}
+	if l.Principal != "" && l.Principal != "*" && !strings.Contains(l.Principal, "@") {
+		if conf.LibDefaults.DefaultRealm == "" {
+			return nil, fmt.Errorf("principal %s has no realm and the Kerberos configuration no default_realm", l.Principal)
+		}
+		l.Principal += "@" + conf.LibDefaults.DefaultRealm
+	}
+	if strings.EqualFold(m.Options["useKeyTab"], "true") {
+		path := m.Options["keyTab"]
+		if path == "" {
+			path = conf.LibDefaults.DefaultKeytabName
+		}
+		path = strings.TrimPrefix(path, "FILE:")
+		kt, err := keytab.Load(path)
+		if err != nil {
+			return nil, fmt.Errorf("Krb5LoginModule: keyTab %s: %w", path, err)
+		}
+		if l.Principal == "" {
+			return nil, errors.New("Krb5LoginModule: useKeyTab needs a principal")
+		}
+		if l.Principal != "*" && !hasPrincipal(kt, l.Principal) {
+			return nil, fmt.Errorf("Krb5LoginModule: Unable to obtain password from user: keyTab %s has no key for %s",
+				path, l.Principal)
+		}
+		l.Keytab = kt
+		return l, nil
+	}
+	if strings.EqualFold(m.Options["useTicketCache"], "true") {
+		l.TicketCache = m.Options["ticketCache"]
+		if l.TicketCache == "" {
+			l.TicketCache = defaultCCache()
+		}
+		return l, nil
+	}
+	// Without a keytab or a cache the JDK's module would prompt, and a server has no one to prompt.
+	return nil, errors.New("Krb5LoginModule: Unable to obtain password from user (neither useKeyTab nor useTicketCache)")
+}
+
+// Realm is the Kerberos configuration's default realm.
+func (l *Login) Realm() string { return l.conf.LibDefaults.DefaultRealm }
+
+// Acceptor accepts contexts with the login's keys, for its principal.
+func (l *Login) Acceptor() (*Acceptor, error) {
+	if l.Keytab == nil {
+		return nil, errors.New("a Kerberos server needs useKeyTab=true and a keyTab")
+	}
+	return NewAcceptor(l.Keytab, l.Principal), nil
+}
+
+// Client is a KDC client for the login: with its keytab, or its ticket cache.
+func (l *Login) Client() (*client.Client, error) {
+	settings := []func(*client.Settings){client.DisablePAFXFAST(true)}
+	if l.Keytab != nil {
+		pn, realm := splitPrincipal(l.Principal)
+		cl := client.NewWithKeytab(pn.PrincipalNameString(), realm, l.Keytab, l.conf, settings...)
+		if err := cl.Login(); err != nil {
+			return nil, fmt.Errorf("Kerberos login as %s: %w", l.Principal, err)
+		}
+		return cl, nil
+	}
+	cc, err := credentials.LoadCCache(l.TicketCache)
+	if err != nil {
+		return nil, fmt.Errorf("Kerberos ticket cache %s: %w", l.TicketCache, err)
+	}
+	cl, err := client.NewFromCCache(cc, l.conf, settings...)
+	if err != nil {
+		return nil, fmt.Errorf("Kerberos ticket cache %s: %w", l.TicketCache, err)
+	}
+	return cl, nil
+}
+
+// StartSASL logs cl in to service/host (a host-based service name, as the JDK forms it) and returns the SASL
+// client and its first token.
+func StartSASL(cl *client.Client, service, host, authzid string) (*SASLClient, []byte, error) {
+	tkt, key, err := cl.GetServiceTicket(service + "/" + host)
+	if err != nil {
+		return nil, nil, fmt.Errorf("service ticket for %s/%s: %w", service, host, err)
+	}
+	in, first, err := Initiate(cl.Credentials.CName(), cl.Credentials.Domain(), tkt, key, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewSASLClient(in, authzid), first, nil
+}
+
+func splitPrincipal(p string) (types.PrincipalName, string) {
+	name, realm, _ := strings.Cut(p, "@")
+	return types.NewPrincipalName(1, name), realm
+}
+
+func hasPrincipal(kt *keytab.Keytab, principal string) bool {
+	for _, e := range kt.Entries {
+		if e.Principal.Realm != "" && strings.Join(e.Principal.Components, "/")+"@"+e.Principal.Realm == principal {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultCCache is MIT's default credential cache: $KRB5CCNAME, else /tmp/krb5cc_<uid>.
+func defaultCCache() string {
+	if v := os.Getenv("KRB5CCNAME"); v != "" {
+		return strings.TrimPrefix(v, "FILE:")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("krb5cc_%d", os.Getuid()))
+}
