@@ -22,6 +22,9 @@ const (
 	minReauthInterval = time.Second
 )
 
+// mechanismGSSAPI is the mechanism Kafka assumes for a client whose first packet is not a Kafka request.
+const mechanismGSSAPI = "GSSAPI"
+
 // SASLServer is one server side of a SASL exchange (javax.security.sasl.SaslServer).
 type SASLServer interface {
 	// Evaluate consumes one client token and returns the server's token; done reports a completed, successful
@@ -156,7 +159,7 @@ func (c *conn) handleAuthFrame(frame []byte) bool {
 		}
 	}
 	if len(frame) < 4 {
-		return c.firstPacketNotKafka(fmt.Errorf("error parsing request header: %w", errShortHeader))
+		return c.firstPacketNotKafka(frame, fmt.Errorf("error parsing request header: %w", errShortHeader))
 	}
 	h := RequestHeader{
 		APIKey:     int16(binary.BigEndian.Uint16(frame[0:2])),
@@ -164,12 +167,12 @@ func (c *conn) handleAuthFrame(frame []byte) bool {
 	}
 	req := kmsg.RequestForKey(h.APIKey)
 	if req == nil {
-		return c.firstPacketNotKafka(fmt.Errorf("unknown API key %d", h.APIKey))
+		return c.firstPacketNotKafka(frame, fmt.Errorf("unknown API key %d", h.APIKey))
 	}
 	req.SetVersion(h.APIVersion)
 	body, err := parseRequestHeader(frame, &h, req.IsFlexible())
 	if err != nil {
-		return c.firstPacketNotKafka(fmt.Errorf("error parsing request header, api key %d: %w", h.APIKey, err))
+		return c.firstPacketNotKafka(frame, fmt.Errorf("error parsing request header, api key %d: %w", h.APIKey, err))
 	}
 	if a.state == saslAuthenticate {
 		return c.saslAuthenticate(h, req, body)
@@ -229,17 +232,27 @@ func (c *conn) handleAuthFrame(frame []byte) bool {
 	return true
 }
 
-// firstPacketNotKafka: Kafka treats an unparseable first packet as a GSSAPI token from a 0.9 client.
-func (c *conn) firstPacketNotKafka(err error) bool {
+// firstPacketNotKafka: Kafka treats an unparseable first packet as a GSSAPI token from a 0.9 client, which sends
+// its tokens without SaslHandshake.
+func (c *conn) firstPacketNotKafka(frame []byte, err error) bool {
 	a := c.auth
 	if a.state != saslInitial || a.reauth {
 		return c.protocolError(err)
 	}
-	if slices.Contains(a.cfg.Mechanisms, "GSSAPI") {
+	if !slices.Contains(a.cfg.Mechanisms, mechanismGSSAPI) {
+		return c.authFailed(nil, &AuthenticationError{
+			Message: "Exception handling first SASL packet from client, GSSAPI is not supported by server", Err: err})
+	}
+	var srv SASLServer
+	if a.cfg.NewServer != nil {
+		srv = a.cfg.NewServer(mechanismGSSAPI)
+	}
+	if srv == nil {
 		return c.protocolError(fmt.Errorf("first client packet is not a SASL mechanism request and GSSAPI is not implemented: %w", err))
 	}
-	return c.authFailed(nil, &AuthenticationError{
-		Message: "Exception handling first SASL packet from client, GSSAPI is not supported by server", Err: err})
+	c.log.Debug("first client packet is not a SASL mechanism request, using default mechanism GSSAPI")
+	a.mechanism, a.server, a.state, a.headers = mechanismGSSAPI, srv, saslAuthenticate, false
+	return c.rawToken(frame)
 }
 
 // rawToken handles a token after SaslHandshake v0: size-prefixed bytes in, size-prefixed bytes out.
@@ -258,7 +271,8 @@ func (c *conn) rawToken(token []byte) bool {
 		return c.authFailed(nil, ae)
 	}
 	if challenge == nil {
-		challenge = []byte{}
+		// As Kafka: a null challenge (GSSAPI's last step) is not sent at all.
+		return true
 	}
 	rc := &RequestContext{Conn: c.pub, Header: RequestHeader{APIKey: -1}, RequestSize: len(token)}
 	return c.enqueue(&pending{rc: rc, done: closedChan, raw: challenge})

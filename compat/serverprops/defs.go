@@ -195,6 +195,9 @@ const (
 	SaslMechanismInterBroker        = "sasl.mechanism.inter.broker.protocol"
 	SaslEnabledMechanisms           = "sasl.enabled.mechanisms"
 	ConnectionsMaxReauthMs          = "connections.max.reauth.ms"
+	SaslKerberosServiceName         = "sasl.kerberos.service.name"
+	// SaslKerberosPrincipalToLocalRules maps Kerberos principals to short names (KerberosShortNamer).
+	SaslKerberosPrincipalToLocalRules = "sasl.kerberos.principal.to.local.rules"
 )
 
 // brokerDefs is KafkaConfig.configDef of Kafka 2.8, in definition order (ConfigDef.parse reports the first bad
@@ -440,12 +443,12 @@ var brokerDefs = []def{
 	dn("sasl.client.callback.handler.class", TypeClass, nil),
 	dn("sasl.login.class", TypeClass, nil),
 	dn("sasl.login.callback.handler.class", TypeClass, nil),
-	dn("sasl.kerberos.service.name", TypeString, nil),
+	dn(SaslKerberosServiceName, TypeString, nil),
 	d("sasl.kerberos.kinit.cmd", TypeString, "/usr/bin/kinit", nil),
 	d("sasl.kerberos.ticket.renew.window.factor", TypeDouble, "0.8", nil),
 	d("sasl.kerberos.ticket.renew.jitter", TypeDouble, "0.05", nil),
 	d("sasl.kerberos.min.time.before.relogin", TypeLong, "60000", nil),
-	d("sasl.kerberos.principal.to.local.rules", TypeList, "DEFAULT", nil),
+	d(SaslKerberosPrincipalToLocalRules, TypeList, "DEFAULT", nil),
 	d("sasl.login.refresh.window.factor", TypeDouble, "0.8", nil),
 	d("sasl.login.refresh.window.jitter", TypeDouble, "0.05", nil),
 	d("sasl.login.refresh.min.period.seconds", TypeShort, "60", nil),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,18 +97,25 @@ func startSASLCluster(t *testing.T) (*cluster, string) {
 }
 
 // startJaasCluster starts zkserver and a broker with a SASL_PLAINTEXT listener (the mechanisms given) beside the
-// PLAINTEXT one, its login context jaas written to a file passed as Kafka's scripts pass it; it returns the SASL
-// listener's address.
-func startJaasCluster(t *testing.T, jaas, mechanisms string) (*cluster, string) {
+// PLAINTEXT one, its login context jaas written to a file passed as Kafka's scripts pass it (added to any
+// KAFKA_OPTS already set), and the extra server.properties lines; it returns the SASL listener's address.
+func startJaasCluster(t *testing.T, jaas, mechanisms string, extra ...string) (*cluster, string) {
+	t.Helper()
+	return startJaasClusterOn(t, "127.0.0.1", jaas, mechanisms, extra...)
+}
+
+// startJaasClusterOn is startJaasCluster with the SASL listener on host (a name where Kerberos needs one).
+func startJaasClusterOn(t *testing.T, host, jaas, mechanisms string, extra ...string) (*cluster, string) {
 	t.Helper()
 	c := newBrokerCluster(t, startZKServer(t)+"/kafka")
-	saslAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	saslAddr := net.JoinHostPort(host, fmt.Sprint(freePort(t)))
 	path := filepath.Join(c.dir, "kafka_server_jaas.conf")
 	if err := os.WriteFile(path, []byte(jaas), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+path)
-	c.launch(t, append(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+saslAddr), "sasl.enabled.mechanisms="+mechanisms))
+	t.Setenv("KAFKA_OPTS", strings.TrimSpace(os.Getenv("KAFKA_OPTS")+" -Djava.security.auth.login.config="+path))
+	c.launch(t, slices.Concat(c.props("PLAINTEXT://"+c.addr+",SASL_PLAINTEXT://"+saslAddr),
+		[]string{"sasl.enabled.mechanisms=" + mechanisms}, extra))
 	return c, saslAddr
 }
 

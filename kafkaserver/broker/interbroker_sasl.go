@@ -25,8 +25,9 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 	}
 	mech := cfg.SaslMechanismInterBrokerProtocol
 	if !sasl.Implemented(mech) {
-		return nil, fmt.Errorf("%s=%s: zkafka implements only %s, %s, %s and %s", serverprops.SaslMechanismInterBroker, mech,
-			sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512, sasl.MechanismOAuthBearer)
+		return nil, fmt.Errorf("%s=%s: zkafka implements only %s, %s, %s, %s and %s", serverprops.SaslMechanismInterBroker, mech,
+			sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512, sasl.MechanismOAuthBearer,
+			sasl.MechanismGSSAPI)
 	}
 	mods, err := serverLoginContext(cfg, cfg.InterBrokerListenerName, mech, jvm)
 	if err != nil {
@@ -34,6 +35,13 @@ func interBrokerSASL(cfg *serverprops.Config, jvm map[string]string) (kgosasl.Me
 	}
 	if mech == sasl.MechanismOAuthBearer {
 		return interBrokerOAuthBearer(cfg.InterBrokerListenerName, mods)
+	}
+	if mech == sasl.MechanismGSSAPI {
+		m, err := sasl.GSSAPIClientFromJaas(cfg, cfg.InterBrokerListenerName, mods, jvm)
+		if err != nil {
+			return nil, fmt.Errorf("inter-broker SASL on listener %s: %w", cfg.InterBrokerListenerName, err)
+		}
+		return m, nil
 	}
 	user, okU := jaas.Option(mods, "username", "")
 	pass, okP := jaas.Option(mods, "password", "")

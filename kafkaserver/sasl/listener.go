@@ -34,7 +34,8 @@ type ListenerOptions struct {
 
 // Implemented reports whether zkafka implements a SASL mechanism.
 func Implemented(mechanism string) bool {
-	return mechanism == MechanismPlain || mechanism == MechanismOAuthBearer || IsScram(mechanism)
+	return mechanism == MechanismPlain || mechanism == MechanismOAuthBearer || mechanism == MechanismGSSAPI ||
+		IsScram(mechanism)
 }
 
 // ForListener builds the SASL setup of a SASL_PLAINTEXT listener as Kafka's ChannelBuilders does: the listener's
@@ -94,6 +95,14 @@ func ForListener(cfg *serverprops.Config, listener string, opts ListenerOptions)
 			servers[mech] = ob
 			continue
 		}
+		if mech == MechanismGSSAPI {
+			g, err := GSSAPIFromJaas(cfg, listener, mods, opts.SystemProps, logger)
+			if err != nil {
+				return nil, fmt.Errorf("listener %s, mechanism %s: %w", listener, mech, err)
+			}
+			servers[mech] = g
+			continue
+		}
 		if IsScram(mech) {
 			// SCRAM users come from ZooKeeper; the login context only has to exist, as in Kafka.
 			creds := opts.Credentials
@@ -131,18 +140,21 @@ var defaultSaslClasses = map[string]map[string]string{
 		MechanismScramSHA256: "org.apache.kafka.common.security.scram.internals.ScramServerCallbackHandler",
 		MechanismScramSHA512: "org.apache.kafka.common.security.scram.internals.ScramServerCallbackHandler",
 		MechanismOAuthBearer: "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler",
+		MechanismGSSAPI:      "org.apache.kafka.common.security.authenticator.SaslServerCallbackHandler",
 	},
 	serverprops.SaslLoginClass: {
 		MechanismPlain:       "org.apache.kafka.common.security.authenticator.DefaultLogin",
 		MechanismScramSHA256: "org.apache.kafka.common.security.authenticator.DefaultLogin",
 		MechanismScramSHA512: "org.apache.kafka.common.security.authenticator.DefaultLogin",
 		MechanismOAuthBearer: "org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerRefreshingLogin",
+		MechanismGSSAPI:      "org.apache.kafka.common.security.kerberos.KerberosLogin",
 	},
 	serverprops.SaslLoginCallbackHandlerClass: {
 		MechanismPlain:       "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
 		MechanismScramSHA256: "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
 		MechanismScramSHA512: "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
 		MechanismOAuthBearer: "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredLoginCallbackHandler",
+		MechanismGSSAPI:      "org.apache.kafka.common.security.authenticator.AbstractLogin$DefaultLoginCallbackHandler",
 	},
 }
 

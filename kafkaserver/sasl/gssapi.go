@@ -1,0 +1,121 @@
+package sasl
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/kerberos"
+	"github.com/zkafka/zkafka/compat/kerbname"
+	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kwire"
+)
+
+// MechanismGSSAPI is the Kerberos mechanism's name.
+const MechanismGSSAPI = "GSSAPI"
+
+// GSSAPI accepts Kerberos clients on a listener as Kafka's GSSAPI SaslServer does, logged in with the JAAS
+// context's Krb5LoginModule (KerberosLogin), and names them as DefaultKafkaPrincipalBuilder: User:<short name>
+// under sasl.kerberos.principal.to.local.rules.
+type GSSAPI struct {
+	acceptor *kerberos.Acceptor
+	namer    *kerbname.ShortNamer
+	logger   *slog.Logger
+}
+
+// GSSAPIFromJaas checks and performs the listener's Kerberos login as Kafka's KerberosLogin does at start: the
+// service name from the JAAS serviceName option or sasl.kerberos.service.name (they must agree), then the
+// module's login (with the KDC, unless isInitiator=false).
+func GSSAPIFromJaas(cfg *serverprops.Config, listener string, mods []jaas.LoginModule, jvm map[string]string,
+	logger *slog.Logger) (*GSSAPI, error) {
+	if _, err := KerberosServiceName(cfg, listener, mods); err != nil {
+		return nil, err
+	}
+	var mod *jaas.LoginModule
+	for i := range mods {
+		if mods[i].Class == kerberos.LoginModule {
+			mod = &mods[i]
+			break
+		}
+	}
+	if mod == nil {
+		return nil, fmt.Errorf("GSSAPI needs a %s login module in the JAAS context", kerberos.LoginModule)
+	}
+	login, err := kerberos.FromJAAS(*mod, jvm)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(mod.Options["isInitiator"], "false") {
+		// The JDK's module gets a ticket-granting ticket at login: a KDC that refuses it fails the start.
+		if _, err := login.Client(); err != nil {
+			return nil, fmt.Errorf("Could not login: %w", err)
+		}
+	}
+	acc, err := login.Acceptor()
+	if err != nil {
+		return nil, err
+	}
+	if name, err := kerbname.Parse(login.Principal); err != nil || (login.Principal != "*" && !name.HasHost) {
+		// A principal without a host makes Kafka's SaslServer accept any principal in the keytab.
+		acc = kerberos.NewAcceptor(login.Keytab, "*")
+	}
+	namer, err := kerbname.NewKafkaShortNamer(login.Realm(), cfg.List(serverprops.SaslKerberosPrincipalToLocalRules))
+	if err != nil {
+		return nil, err
+	}
+	return &GSSAPI{acceptor: acc, namer: namer, logger: logger}, nil
+}
+
+// KerberosServiceName is KerberosLogin.getServiceName: the JAAS serviceName option or the listener's
+// sasl.kerberos.service.name, which must agree when both are set.
+func KerberosServiceName(cfg *serverprops.Config, listener string, mods []jaas.LoginModule) (string, error) {
+	jaasName, inJaas := "", false
+	for _, m := range mods {
+		if v, ok := m.Options["serviceName"]; ok {
+			jaasName, inJaas = v, true
+			break
+		}
+	}
+	confName, inConf := cfg.ListenerConfig(listener, serverprops.SaslKerberosServiceName)
+	switch {
+	case inJaas && inConf && jaasName != confName:
+		return "", fmt.Errorf("Conflicting serviceName values found in JAAS and Kafka configs value in JAAS file %s, "+
+			"value in Kafka config %s", jaasName, confName)
+	case inJaas:
+		return jaasName, nil
+	case inConf:
+		return confName, nil
+	}
+	return "", errors.New("No serviceName defined in either JAAS or Kafka config")
+}
+
+// NewServer starts one client's exchange.
+func (g *GSSAPI) NewServer() kwire.SASLServer {
+	return &gssapiServer{g: g, s: g.acceptor.NewSASLServer()}
+}
+
+type gssapiServer struct {
+	g  *GSSAPI
+	s  *kerberos.SASLServer
+	id string
+}
+
+func (x *gssapiServer) Evaluate(token []byte) ([]byte, bool, error) {
+	ch, done, err := x.s.Step(token)
+	if err != nil || !done {
+		return ch, false, err
+	}
+	// Kafka's SaslServerCallbackHandler authorizes the authenticated principal whatever authzid the client sent.
+	peer := x.s.Peer()
+	x.g.logger.Info("Successfully authenticated client", "authenticationID", peer, "authorizationID", x.s.AuthzID())
+	short, err := x.g.namer.ShortName(peer)
+	if err != nil {
+		return nil, false, fmt.Errorf("Failed to set name for '%s' based on Kerberos authentication rules.: %w", peer, err)
+	}
+	x.id = short
+	return ch, true, nil
+}
+
+func (x *gssapiServer) AuthorizationID() string { return x.id }
