@@ -2,14 +2,15 @@ package tlsconf
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
+	"github.com/zkafka/zkafka/compat/javaregex"
 	"github.com/zkafka/zkafka/compat/javastr"
-
 	"github.com/zkafka/zkafka/compat/jsse"
 )
 
@@ -23,10 +24,8 @@ type PrincipalMapper struct {
 // mappingRule is DEFAULT (the subject as it is) or RULE:pattern/replacement/[LU].
 type mappingRule struct {
 	isDefault  bool
-	text       string         // the pattern as written, for messages
-	match      *regexp.Regexp // the pattern over the whole subject (Matcher.matches)
-	find       *regexp.Regexp // the pattern as replaceAll searches it
-	groups     int
+	text       string // the pattern as written, for messages
+	pattern    *javaregex.Pattern
 	replace    string
 	lower, upp bool
 }
@@ -72,12 +71,11 @@ func NewPrincipalMapper(rules string) (*PrincipalMapper, error) {
 		}
 		repl, _ := group(4)
 		flag, _ := group(6)
-		find, err := regexp.Compile(pat)
+		p, err := javaregex.Compile(pat)
 		if err != nil {
-			return nil, fmt.Errorf("ssl.principal.mapping.rules: pattern %q: %w", pat, err)
+			return nil, fmt.Errorf("ssl.principal.mapping.rules: %w", err)
 		}
-		m.rules = append(m.rules, mappingRule{text: pat, find: find, match: regexp.MustCompile(`\A(?:` + pat + `)\z`),
-			groups: find.NumSubexp(), replace: repl, lower: flag == "L", upp: flag == "U"})
+		m.rules = append(m.rules, mappingRule{text: pat, pattern: p, replace: repl, lower: flag == "L", upp: flag == "U"})
 	}
 	return m, nil
 }
@@ -123,74 +121,63 @@ func (r mappingRule) apply(dn string) (string, bool, error) {
 	if r.isDefault {
 		return dn, true, nil
 	}
-	if !r.match.MatchString(dn) {
+	if !r.pattern.Matches(dn) {
 		return "", false, nil
 	}
-	var b strings.Builder
-	last := 0
-	for _, m := range r.find.FindAllStringSubmatchIndex(dn, -1) {
-		b.WriteString(dn[last:m[0]])
-		if err := r.expand(&b, dn, m); err != nil {
-			return "", false, err
-		}
-		last = m[1]
+	repl, err := escapeLiteralBackReferences(r.replace, r.pattern.NumGroups())
+	if err != nil {
+		return "", false, err
 	}
-	b.WriteString(dn[last:])
-	out := b.String()
+	out, err := r.pattern.ReplaceAll(dn, repl)
+	if err != nil {
+		return "", false, err
+	}
 	switch {
 	case r.lower:
-		out = strings.ToLower(out)
+		out = javastr.ToLowerEnglish(out)
 	case r.upp:
-		out = strings.ToUpper(out)
+		out = javastr.ToUpperEnglish(out)
 	}
 	return out, true, nil
 }
 
-// expand writes the replacement for one match as Java's Matcher.appendReplacement reads it: '\' quotes the next
-// character and $n names a group, taking further digits while the number stays a group; a $n past the groups
-// (with nothing to shorten it to) is literal text, as Kafka escapes it beforehand (escapeLiteralBackReferences).
-// Java's replaceAll also replaces an empty match right after a non-empty one, which Go's does not: only a
-// pattern that can match nothing, with a replacement that is not empty, would tell.
-func (r mappingRule) expand(b *strings.Builder, dn string, m []int) error {
-	s := r.replace
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			if i+1 == len(s) {
-				return errors.New("character to be escaped is missing")
-			}
-			i++
-			b.WriteByte(s[i])
-		case c == '$':
-			if i+1 == len(s) || s[i+1] < '0' || s[i+1] > '9' {
-				// Java reads ${name} as a named group and fails on anything else; zkafka takes neither.
-				return errors.New("Illegal group reference")
-			}
-			n := int(s[i+1] - '0')
-			if r.groups > 0 && n > r.groups {
-				b.WriteByte('$') // escaped by Kafka: literal text
-				continue
-			}
-			if n > r.groups {
-				return fmt.Errorf("No group %d", n)
-			}
-			j := i + 2
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-				next, _ := strconv.Atoi(s[i+1 : j+1])
-				if next > r.groups {
-					break
-				}
-				n = next
-				j++
-			}
-			if m[2*n] >= 0 {
-				b.WriteString(dn[m[2*n]:m[2*n+1]])
-			}
-			i = j - 1
-		default:
-			b.WriteByte(c)
+// escapeLiteralBackReferences is Kafka's: with groups, a $n whose number cannot be shortened (dropping last
+// digits) to a group gets a '\' so that replaceAll writes it as text. Kafka finds the references in the original
+// replacement but inserts into the edited one, at the original index: after the first insertion each '\' lands
+// one char further left per earlier insertion. Indexes are Java's (UTF-16 units).
+func escapeLiteralBackReferences(repl string, groups int) (string, error) {
+	if groups == 0 {
+		return repl, nil
+	}
+	orig := utf16.Encode([]rune(repl))
+	value := slices.Clone(orig)
+	for i := 0; i < len(orig); i++ {
+		if orig[i] != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(orig) && orig[j] >= '0' && orig[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			continue
+		}
+		digits := string(utf16.Decode(orig[i+1 : j]))
+		start := i + 1
+		i = j - 1
+		if digits[0] == '0' {
+			continue
+		}
+		n, err := strconv.ParseInt(digits, 10, 32)
+		if err != nil {
+			return "", fmt.Errorf(`NumberFormatException: For input string: "%s"`, digits)
+		}
+		for n > int64(groups) && n >= 10 {
+			n /= 10
+		}
+		if n > int64(groups) {
+			value = slices.Insert(value, start-1, '\\')
 		}
 	}
-	return nil
+	return string(utf16.Decode(value)), nil
 }

@@ -72,3 +72,22 @@ func TestPrincipalMapper(t *testing.T) {
 		}
 	}
 }
+
+// Kafka quotes $n past the groups, inserting at the index it found the reference at in the unedited text.
+func TestEscapeLiteralBackReferences(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		groups int
+		want   string
+	}{
+		{"$5-$6", 0, "$5-$6"},
+		{"$12-$5", 2, `$12-\$5`},
+		{"$0$9", 1, `$0\$9`},
+		{"$5-$6", 1, `\$5\-$6`},
+		{"ü$5", 1, `ü\$5`},
+	} {
+		if got, err := escapeLiteralBackReferences(c.in, c.groups); err != nil || got != c.want {
+			t.Errorf("escape(%q, %d) = %q, %v; want %q", c.in, c.groups, got, err, c.want)
+		}
+	}
+}

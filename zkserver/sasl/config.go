@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/kerbname"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 )
 
@@ -17,6 +18,7 @@ const (
 	ProviderClass   = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider"
 	krb5LoginModule = "com.sun.security.auth.module.Krb5LoginModule"
 	superUserProp   = "zookeeper.superUser"
+	authToLocalProp = "zookeeper.security.auth_to_local"
 )
 
 // FromZooCfg is the SASL set-up ServerCnxnFactory.configureSaslLogin finds: the login context named by
@@ -70,9 +72,15 @@ func FromZooCfg(zc *zoocfg.Config, logger *slog.Logger) (*Config, error) {
 	c.RemoveRealm = zc.Props["zookeeper.kerberos.removeRealmFromPrincipal"] == "true"
 	c.DefaultRealm = zc.Props["java.security.krb5.realm"]
 	c.AllowFailed = strings.EqualFold(zc.Props["zookeeper.allowSaslFailedClients"], "true")
-	if v, ok := zc.Props["zookeeper.security.auth_to_local"]; ok && strings.TrimSpace(v) != "DEFAULT" && logger != nil {
-		logger.Warn("zookeeper.security.auth_to_local rules other than DEFAULT are not supported: names keep their realm",
-			"rules", v)
+	rules := "DEFAULT"
+	if v, ok := zc.Props[authToLocalProp]; ok {
+		rules = v
+	}
+	if c.Names, c.NamesErr = kerbname.NewZooKeeperShortNamer(c.DefaultRealm, rules); c.NamesErr != nil {
+		c.NamesErr = fmt.Errorf("%s: %w", authToLocalProp, c.NamesErr)
+		// Not fatal, as in Apache, which only fails when KerberosName is first used.
+		c.logger().Error("Kerberos principal name mapping is broken: every SASL authentication will fail",
+			"err", c.NamesErr)
 	}
 	return c, nil
 }

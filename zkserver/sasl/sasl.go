@@ -5,13 +5,14 @@
 package sasl
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 
+	"github.com/zkafka/zkafka/compat/kerbname"
 	"github.com/zkafka/zkafka/jute"
-	"github.com/zkafka/zkafka/zkserver/acl"
 )
 
 // Config is the server's SASL set-up.
@@ -29,6 +30,12 @@ type Config struct {
 	// DefaultRealm is the realm ZooKeeper's default auth_to_local rule maps to the short name
 	// (java.security.krb5.realm; "" when there is no Kerberos configuration, as here).
 	DefaultRealm string
+	// Names are the zookeeper.security.auth_to_local rules the authorized id's short name comes from; nil is
+	// DEFAULT with DefaultRealm.
+	Names *kerbname.ShortNamer
+	// NamesErr is set when those rules do not parse. Apache starts anyway: its KerberosName class then fails to
+	// initialize at first use, so every authentication fails.
+	NamesErr error
 	// AllowFailed is zookeeper.allowSaslFailedClients: a failed client keeps its connection, without ids.
 	AllowFailed bool
 	// Required is set when the server enforces sasl authentication (zookeeper.sessionRequireClientSASLAuth, or
@@ -74,10 +81,7 @@ type Outcome struct {
 
 // Step evaluates one client token.
 func (e *Exchange) Step(token []byte, remote string) Outcome {
-	log := e.cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := e.cfg.logger()
 	rsp, err := e.srv.Evaluate(token)
 	var ids []jute.Id
 	if err == nil && e.srv.Complete() {
@@ -105,27 +109,46 @@ func (e *Exchange) Step(token []byte, remote string) Outcome {
 	return Outcome{Token: rsp, IDs: ids}
 }
 
-// authorizedID is SaslServerCallbackHandler's authorized id for an authenticated user: the user's short name
-// under ZooKeeper's DEFAULT auth_to_local rule, then /host and @realm unless removed. A name no rule maps keeps
-// the client's authorization id (its authzid, else the user name).
+// authorizedID is SaslServerCallbackHandler.handleAuthorizeCallback's authorized id for an authenticated user:
+// its short name under the auth_to_local rules, then /host and @realm when the name has them, unless removed.
+// When the rules map no name (NoMatchingRule, BadFormatString: IOExceptions, which Apache logs) the id stays the
+// client's authorization id (its authzid, else the user name). Anything else Apache throws out of the handler,
+// leaving the client without an answer; we fail its authentication.
 func (c *Config) authorizedID(user, authzid string) (string, error) {
-	k, err := acl.ParseKerberosName(user)
+	if c.NamesErr != nil {
+		return "", fmt.Errorf("authorize %q: %w", user, c.NamesErr)
+	}
+	k, err := kerbname.Parse(user)
 	if err != nil {
-		// Apache's handler throws here and the client is left without an answer; we fail its authentication.
 		return "", fmt.Errorf("authorize %q: %w", user, err)
 	}
-	if k.Realm == nil {
-		return user, nil
+	names := c.Names
+	if names == nil {
+		if names, err = kerbname.NewZooKeeperShortNamer(c.DefaultRealm, "DEFAULT"); err != nil {
+			return "", fmt.Errorf("authorize %q: %w", user, err)
+		}
 	}
-	if *k.Realm != c.DefaultRealm {
-		return authzid, nil
+	id, err := names.ShortNameOf(k)
+	if err != nil {
+		var ke *kerbname.Error
+		if errors.As(err, &ke) && ke.Checked() {
+			c.logger().Error("failed to set name based on Kerberos authentication rules", "user", user, "err", err)
+			return authzid, nil
+		}
+		return "", fmt.Errorf("authorize %q: %w", user, err)
 	}
-	id := k.Service
-	if k.Host != nil && !c.RemoveHost {
-		id += "/" + *k.Host
+	if k.HasHost && !c.RemoveHost {
+		id += "/" + k.Host
 	}
-	if !c.RemoveRealm {
-		id += "@" + *k.Realm
+	if k.HasRealm && !c.RemoveRealm {
+		id += "@" + k.Realm
 	}
 	return id, nil
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
 }

@@ -3,6 +3,7 @@ package sasl
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zkafka/zkafka/compat/kerbname"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/jute"
 )
@@ -146,6 +148,25 @@ func TestExchangeOutcomes(t *testing.T) {
 		{name: "empty realm", user: "dave@", password: "d", ids: ids("sasl", "dave@")},
 		{name: "host removed", cfg: Config{RemoveHost: true}, user: "eve/host@", password: "e", ids: ids("sasl", "eve@")},
 		{name: "malformed name", user: "a@b@c", password: "x", err: jute.ErrAuthFailed},
+		// zookeeper.security.auth_to_local: the short name, then the host and realm the name has.
+		{name: "rule", cfg: Config{Names: zkNames(t, `RULE:[1:$1]s/carol/admin/`)}, user: "carol@EXAMPLE.COM",
+			password: "c", ids: ids("sasl", "admin@EXAMPLE.COM")},
+		{name: "rule, realm removed", cfg: Config{Names: zkNames(t, `RULE:[1:$1]s/carol/admin/`), RemoveRealm: true},
+			user: "carol@EXAMPLE.COM", password: "c", ids: ids("sasl", "admin")},
+		{name: "rule with host", cfg: Config{Names: zkNames(t, `RULE:[1:$1] RULE:[2:$1-$2]`)}, user: "eve/host@",
+			password: "e", ids: ids("sasl", "eve-host/host@")},
+		{name: "rule for others", cfg: Config{Names: zkNames(t, `RULE:[2:$1-$2]`)}, user: "carol@EXAMPLE.COM",
+			password: "c", ids: ids("sasl", "carol@EXAMPLE.COM")},
+		{name: "rule gives non-simple name", cfg: Config{Names: zkNames(t, `RULE:[1:$1@$0]`)}, user: "carol@EXAMPLE.COM",
+			password: "c", ids: ids("sasl", "carol@EXAMPLE.COM")},
+		{name: "rule bad format", cfg: Config{Names: zkNames(t, `RULE:[1:$9]`)}, user: "dave@", password: "d",
+			ids: ids("sasl", "dave@")},
+		{name: "rule index past the end", cfg: Config{Names: zkNames(t, `RULE:[1:$2]`)}, user: "dave@", password: "d",
+			err: jute.ErrAuthFailed},
+		{name: "rule not applied to a simple name", cfg: Config{Names: zkNames(t, `RULE:[1:$2]`)}, user: "bob",
+			password: "bobpw", ids: ids("sasl", "bob")},
+		{name: "broken rules", cfg: Config{NamesErr: errors.New("Invalid rule: x")}, user: "bob", password: "bobpw",
+			err: jute.ErrAuthFailed},
 		{name: "mismatched nonce", user: "bob", password: "bobpw", edit: func(d map[string]string) { d["nonce"] = "x" },
 			err: jute.ErrAuthFailed},
 		{name: "nonce count", user: "bob", password: "bobpw", edit: func(d map[string]string) { d["nc"] = "00000002" },
@@ -183,6 +204,15 @@ func TestExchangeOutcomes(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+func zkNames(t *testing.T, rules string) *kerbname.ShortNamer {
+	t.Helper()
+	n, err := kerbname.NewZooKeeperShortNamer("", rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 func TestParseDirectives(t *testing.T) {
 	d, err := parseDirectives([]byte(` Username = "a\"b" , ,qop=auth ,unknown="x", nc=00000001`), responseKeys)
@@ -232,6 +262,27 @@ func TestFromZooCfg(t *testing.T) {
 		!reflect.DeepEqual(c.SuperUsers, []string{"bob", "carol"}) || !c.AllowFailed || !c.RemoveRealm || c.RemoveHost ||
 		c.SuperPassword == nil || *c.SuperPassword != "sp" {
 		t.Fatalf("config %+v", c)
+	}
+	if c.NamesErr != nil {
+		t.Fatalf("DEFAULT rules: %v", c.NamesErr)
+	}
+	// zookeeper.security.auth_to_local: rules with the default realm of java.security.krb5.realm; bad rules do not
+	// stop the start (Apache only fails at first use).
+	c, err = load(map[string]string{"java.security.auth.login.config": path, "bob.pw": "b",
+		"zookeeper.security.auth_to_local": "RULE:[2:$1](zk)s/zk/keeper/\nDEFAULT", "java.security.krb5.realm": "EXAMPLE.COM"})
+	if err != nil || c.NamesErr != nil {
+		t.Fatalf("rules: %v %v", err, c.NamesErr)
+	}
+	for user, want := range map[string]string{"zk/h1@X": "keeper/h1@X", "al/h1@X": "", "al@EXAMPLE.COM": "al@EXAMPLE.COM"} {
+		if id, err := c.authorizedID(user, ""); id != want || err != nil {
+			t.Errorf("authorizedID(%q) = %q, %v; want %q", user, id, err, want)
+		}
+	}
+	c, err = load(map[string]string{"java.security.auth.login.config": path, "bob.pw": "b",
+		"zookeeper.security.auth_to_local": "DEFAULT RULE:[1:$1]/L"})
+	if err != nil || c == nil || !errors.Is(c.NamesErr, kerbname.ErrInvalidRule) ||
+		!strings.Contains(c.NamesErr.Error(), "Invalid rule: /L") {
+		t.Fatalf("bad rules: %v %+v", err, c)
 	}
 	// zookeeper.sasl.serverconfig names another section; a missing one means no SASL, as in Apache.
 	c, err = load(map[string]string{"java.security.auth.login.config": path, "bob.pw": "b", "zookeeper.sasl.serverconfig": "Other"})
