@@ -40,6 +40,13 @@ type tokenAuthenticator interface {
 	TokenAuthenticated() bool
 }
 
+// principalFailer is a SASLServer whose successful exchange may leave no principal (GSSAPI with no
+// sasl.kerberos.principal.to.local.rules rule for the client): Kafka then closes the connection at its first
+// request, without an answer.
+type principalFailer interface {
+	PrincipalError() error
+}
+
 // credentialExpirer is a SASLServer whose credential may expire (a delegation token): ok false when it does not
 // (SaslInternalConfigs.CREDENTIAL_LIFETIME_MS_SASL_NEGOTIATED_PROPERTY_KEY null).
 type credentialExpirer interface {
@@ -98,6 +105,8 @@ type authState struct {
 	lifetime    time.Duration // the session lifetime sent in SaslAuthenticate; 0: none
 	reauthStart time.Time
 	supportsV1  bool
+	// principalErr: the exchange succeeded but the client has no principal; its first request closes it.
+	principalErr error
 }
 
 func (a *authState) authenticated() bool { return a == nil || a.state == saslComplete }
@@ -121,6 +130,11 @@ func (c *conn) authFrame(frame []byte) (handled, keepReading bool) {
 		return false, true
 	}
 	if a.state == saslComplete {
+		if a.principalErr != nil {
+			c.log.Error("closing socket because of error", "err", a.principalErr)
+			c.cancel()
+			return true, false
+		}
 		if len(frame) < 2 || int16(binary.BigEndian.Uint16(frame)) != keySaslHandshake {
 			if !a.expiry.IsZero() && time.Now().After(a.expiry) {
 				c.log.Debug("disconnecting expired channel")
@@ -337,6 +351,9 @@ func (c *conn) invalidCredentials() string {
 func (c *conn) completeAuth() error {
 	a := c.auth
 	p := Principal{Type: "User", Name: a.server.AuthorizationID()}
+	if pf, ok := a.server.(principalFailer); ok {
+		a.principalErr = pf.PrincipalError()
+	}
 	if ta, ok := a.server.(tokenAuthenticator); ok {
 		p.TokenAuthenticated = ta.TokenAuthenticated()
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	kafkasasl "github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
@@ -159,13 +160,16 @@ func clientSASL(props, jvm map[string]string) (kgosasl.Mechanism, error) {
 	if mech == kafkasasl.MechanismOAuthBearer {
 		return clientOAuthBearer(mods, loginFailed)
 	}
+	if mech == kafkasasl.MechanismGSSAPI {
+		return clientGSSAPI(props, jvm, mods, loginFailed)
+	}
 	user, okU := jaas.Option(mods, "username", "")
 	pass, okP := jaas.Option(mods, "password", "")
 	switch mech {
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 	default:
 		return nil, loginFailed("javax.security.auth.login.LoginException",
-			"zkafka's kafka-topics implements SASL mechanisms PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER, not "+mech)
+			"zkafka's kafka-topics implements SASL mechanisms GSSAPI, PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER, not "+mech)
 	}
 	if !okU || !okP {
 		return nil, loginFailed("javax.security.auth.login.LoginException",
@@ -179,6 +183,32 @@ func clientSASL(props, jvm map[string]string) (kgosasl.Mechanism, error) {
 	default:
 		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
 	}
+}
+
+// clientGSSAPI logs in as a Java client's KerberosLogin: the service name from sasl.kerberos.service.name or the
+// module's serviceName, the module's keytab or ticket cache, a ticket-granting ticket from the KDC at once.
+func clientGSSAPI(props, jvm map[string]string, mods []jaas.LoginModule, loginFailed func(class, msg string) error) (kgosasl.Mechanism, error) {
+	conf, set := props[serverprops.SaslKerberosServiceName]
+	service, err := kafkasasl.ServiceName(mods, conf, set)
+	if err != nil {
+		return nil, loginFailed("java.lang.IllegalArgumentException", err.Error())
+	}
+	for _, m := range mods {
+		if m.Class != kerberos.LoginModule {
+			continue
+		}
+		login, err := kerberos.FromJAAS(m, jvm)
+		if err != nil {
+			return nil, loginFailed("javax.security.auth.login.LoginException", err.Error())
+		}
+		g := kafkasasl.NewGSSAPIClient(login, service)
+		if err := g.Login(); err != nil {
+			return nil, loginFailed("javax.security.auth.login.LoginException", err.Error())
+		}
+		return g, nil
+	}
+	return nil, loginFailed("javax.security.auth.login.LoginException",
+		"the "+kafkaClientContext+" context has no "+kerberos.LoginModule)
 }
 
 // clientOAuthBearer logs in as a Java client's OAuthBearerLoginModule with the default unsecured login callback

@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/zkafka/zkafka/compat/kerberos"
+	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -199,5 +201,35 @@ func TestZooKeeperTLS(t *testing.T) {
 	if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "Exception in thread \"main\" "+
 		"kafka.zookeeper.ZooKeeperClientAuthFailedException: Auth failed either before or while waiting for connection\n") {
 		t.Fatalf("with a wrong password: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCommandConfigGSSAPI: --command-config with SASL_PLAINTEXT and GSSAPI logs in with the Krb5LoginModule of
+// sasl.jaas.config (a keytab) at an MIT KDC; without a service name the Admin client is not built, as in Kafka.
+func TestCommandConfigGSSAPI(t *testing.T) {
+	dir := t.TempDir()
+	kdc := kdctest.Start(t)
+	brokerKT := kdc.AddService(t, "kafka/localhost")
+	aliceKT := kdc.AddService(t, "alice")
+	t.Setenv("KAFKA_OPTS", "-Djava.security.krb5.conf="+kdc.Krb5Conf)
+	b, _ := startBroker(t, startZkServer(t)+"/krb", 0, "listeners=SASL_PLAINTEXT://localhost:0",
+		"security.inter.broker.protocol=SASL_PLAINTEXT", "sasl.mechanism.inter.broker.protocol=GSSAPI",
+		"sasl.enabled.mechanisms=GSSAPI", "sasl.kerberos.service.name=kafka",
+		`listener.name.sasl_plaintext.gssapi.sasl.jaas.config=`+kerberos.LoginModule+` required useKeyTab=true keyTab="`+
+			brokerKT+`" principal="kafka/localhost";`)
+	addr := b.Addr("SASL_PLAINTEXT").String()
+	module := `sasl.jaas.config=` + kerberos.LoginModule + ` required useKeyTab=true keyTab="` + aliceKT + `" principal="alice";`
+	props := writeFile(t, dir, "krb.properties", "security.protocol=SASL_PLAINTEXT", "sasl.kerberos.service.name=kafka", module)
+	expect(t, ktb(t, addr, "--command-config", props, "--create", "--topic", "kerberized", "--partitions", "1",
+		"--replication-factor", "1"), 0, "Created topic kerberized.\n")
+	expect(t, ktb(t, addr, "--command-config", props, "--list"), 0, "kerberized\n")
+
+	noService := writeFile(t, dir, "nosvc.properties", "security.protocol=SASL_PLAINTEXT", module)
+	r := ktb(t, addr, "--command-config", noService, "--list")
+	want := "Exception in thread \"main\" org.apache.kafka.common.KafkaException: Failed to create new KafkaAdminClient\n" +
+		"Caused by: org.apache.kafka.common.KafkaException: java.lang.IllegalArgumentException: " +
+		"No serviceName defined in either JAAS or Kafka config\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("without a service name: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

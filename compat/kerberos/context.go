@@ -126,6 +126,9 @@ func (a *Acceptor) Accept(token []byte) (*Context, []byte, error) {
 		ctx.key = auth.SubKey
 	}
 	if gssFlags&flagMutual == 0 && !types.IsFlagSet(&req.APOptions, flags.APOptionMutualRequired) {
+		// Without an AP-REP to state its own, the acceptor numbers its tokens from the initiator's sequence
+		// number, as both sides then expect.
+		ctx.sendSeq = uint64(auth.SeqNumber)
 		return ctx, nil, nil
 	}
 	seq, err := randomSeq()

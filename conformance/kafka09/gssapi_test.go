@@ -53,7 +53,7 @@ func TestKafka09GSSAPI(t *testing.T) {
 	out, p, err := e.run(90*time.Second, "", "kafka-console-consumer.sh", "--new-consumer", "--bootstrap-server",
 		saslBroker, "--consumer.config", props, "--topic", "krb", "--from-beginning", "--max-messages", "10")
 	if err != nil {
-		t.Fatalf("consumer: %v\n%s", err, p.diag())
+		t.Fatalf("consumer: %v\n%s\nbroker:\n%s", err, p.diag(), e.brokerLogSince(0))
 	}
 	if err := sameMessages(out, msgs); err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ func TestSASLGSSAPI(t *testing.T) {
 	kt := kdc.AddService(t, "kafka/localhost")
 	aliceKT := kdc.AddService(t, "alice")
 	bobKT := kdc.AddService(t, "bob")
+	carolKT := kdc.AddService(t, "carol")
 	t.Setenv("KAFKA_OPTS", "-Djava.security.krb5.conf="+kdc.Krb5Conf)
 
 	c := newCluster(t)
@@ -50,7 +51,8 @@ func TestSASLGSSAPI(t *testing.T) {
 		"security.inter.broker.protocol=SASL_PLAINTEXT", "sasl.kerberos.service.name=kafka",
 		"listener.name.sasl_plaintext.gssapi.sasl.jaas.config=" + kerberos.LoginModule +
 			` required useKeyTab=true storeKey=true keyTab="` + kt + `" principal="kafka/localhost@` + kdctest.Realm + `";`,
-		"sasl.kerberos.principal.to.local.rules=RULE:[1:$1@$0](alice@" + kdctest.Realm + ")s/.*/alicia/,DEFAULT",
+		"sasl.kerberos.principal.to.local.rules=RULE:[1:$1@$0](alice@" + kdctest.Realm + ")s/.*/alicia/," +
+			"RULE:[1:$1](bob),RULE:[2:$1](kafka)",
 		"authorizer.class.name=kafka.security.authorizer.AclAuthorizer", "super.users=User:kafka;User:alicia;User:ANONYMOUS",
 		"connection.failed.authentication.delay.ms=0", "offsets.topic.replication.factor=1"}
 	listeners := func() string {
@@ -78,11 +80,19 @@ func TestSASLGSSAPI(t *testing.T) {
 		return ok && l.LogEndOffset() == 3
 	})
 
-	// bob is User:bob under DEFAULT, and has no ACLs.
+	// bob is User:bob, and has no ACLs.
 	bob := saslClient(t, addr, sasl.NewGSSAPIClient(kerberosLogin(t, kdc, bobKT, "bob"), "kafka"))
 	err := bob.ProduceSync(ctx, &kgo.Record{Topic: "krb", Value: []byte("x")}).FirstErr()
 	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Fatalf("bob produced: %v", err)
+	}
+
+	// No rule maps carol: she authenticates, and her first request closes the connection, as in Kafka.
+	carol := saslClient(t, addr, sasl.NewGSSAPIClient(kerberosLogin(t, kdc, carolKT, "carol"), "kafka"))
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel3()
+	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx3, carol); err == nil {
+		t.Fatal("a client without a principal was answered")
 	}
 
 	// A client asking for a ticket to another service name never gets in.

@@ -68,9 +68,16 @@ func GSSAPIFromJaas(cfg *serverprops.Config, listener string, mods []jaas.LoginM
 	return &GSSAPI{acceptor: acc, namer: namer, logger: logger}, nil
 }
 
-// KerberosServiceName is KerberosLogin.getServiceName: the JAAS serviceName option or the listener's
-// sasl.kerberos.service.name, which must agree when both are set.
+// KerberosServiceName is KerberosLogin.getServiceName for a listener: the JAAS serviceName option or the
+// listener's sasl.kerberos.service.name, which must agree when both are set.
 func KerberosServiceName(cfg *serverprops.Config, listener string, mods []jaas.LoginModule) (string, error) {
+	v, ok := cfg.ListenerConfig(listener, serverprops.SaslKerberosServiceName)
+	return ServiceName(mods, v, ok)
+}
+
+// ServiceName is KerberosLogin.getServiceName: the first serviceName option of the JAAS context, or the
+// sasl.kerberos.service.name config (conf, set when confSet); both set must agree.
+func ServiceName(mods []jaas.LoginModule, conf string, confSet bool) (string, error) {
 	jaasName, inJaas := "", false
 	for _, m := range mods {
 		if v, ok := m.Options["serviceName"]; ok {
@@ -78,15 +85,14 @@ func KerberosServiceName(cfg *serverprops.Config, listener string, mods []jaas.L
 			break
 		}
 	}
-	confName, inConf := cfg.ListenerConfig(listener, serverprops.SaslKerberosServiceName)
 	switch {
-	case inJaas && inConf && jaasName != confName:
+	case inJaas && confSet && jaasName != conf:
 		return "", fmt.Errorf("Conflicting serviceName values found in JAAS and Kafka configs value in JAAS file %s, "+
-			"value in Kafka config %s", jaasName, confName)
+			"value in Kafka config %s", jaasName, conf)
 	case inJaas:
 		return jaasName, nil
-	case inConf:
-		return confName, nil
+	case confSet:
+		return conf, nil
 	}
 	return "", errors.New("No serviceName defined in either JAAS or Kafka config")
 }
@@ -97,9 +103,10 @@ func (g *GSSAPI) NewServer() kwire.SASLServer {
 }
 
 type gssapiServer struct {
-	g  *GSSAPI
-	s  *kerberos.SASLServer
-	id string
+	g            *GSSAPI
+	s            *kerberos.SASLServer
+	id           string
+	principalErr error
 }
 
 func (x *gssapiServer) Evaluate(token []byte) ([]byte, bool, error) {
@@ -110,12 +117,12 @@ func (x *gssapiServer) Evaluate(token []byte) ([]byte, bool, error) {
 	// Kafka's SaslServerCallbackHandler authorizes the authenticated principal whatever authzid the client sent.
 	peer := x.s.Peer()
 	x.g.logger.Info("Successfully authenticated client", "authenticationID", peer, "authorizationID", x.s.AuthzID())
-	short, err := x.g.namer.ShortName(peer)
-	if err != nil {
-		return nil, false, fmt.Errorf("Failed to set name for '%s' based on Kerberos authentication rules.: %w", peer, err)
-	}
-	x.id = short
+	// A principal no rule maps fails only later, when Kafka builds it for the first request.
+	x.id, x.principalErr = x.g.namer.KafkaPrincipal(peer)
 	return ch, true, nil
 }
 
 func (x *gssapiServer) AuthorizationID() string { return x.id }
+
+// PrincipalError is why the authenticated client has no principal (no rule maps its name), nil when it has one.
+func (x *gssapiServer) PrincipalError() error { return x.principalErr }

@@ -56,6 +56,12 @@ func (g *GSSAPIClient) Authenticate(ctx context.Context, addr string) (kgosasl.S
 	return gssapiSession{sc}, first, nil
 }
 
+// Login logs in with the KDC now, as the Java client's KerberosLogin does when it is configured.
+func (g *GSSAPIClient) Login() error {
+	_, err := g.client()
+	return err
+}
+
 // client logs in once; gokrb5 renews the ticket-granting ticket itself.
 func (g *GSSAPIClient) client() (*client.Client, error) {
 	g.mu.Lock()
