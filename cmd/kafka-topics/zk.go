@@ -56,7 +56,7 @@ func (s *zkService) close() { s.c.Close() }
 
 // zkClientSecurity is what TopicCommand's ZooKeeper client takes from the JVM's system properties (KAFKA_OPTS):
 // TLS from zookeeper.client.secure, zookeeper.clientCnxnSocket and zookeeper.ssl.*, as ZKClientConfig reads them;
-// with a JAAS Client section, a SASL login (DIGEST-MD5) and znodes created with Kafka's secure ACLs, as
+// with a JAAS Client section, a SASL login (DIGEST-MD5 or Kerberos) and znodes created with Kafka's secure ACLs, as
 // TopicCommand makes its KafkaZkClient with isSecure = JaasUtils.isZkSaslEnabled().
 func zkClientSecurity(connect string, jvm map[string]string) ([]zkmeta.Option, error) {
 	login, err := serverprops.ZkSaslLogin(jvm)
@@ -65,7 +65,11 @@ func zkClientSecurity(connect string, jvm map[string]string) ([]zkmeta.Option, e
 	}
 	var opts []zkmeta.Option
 	if login != nil {
-		opts = append(opts, zkmeta.WithSASL(login.User, login.Password), zkmeta.WithSecureACLs())
+		o, err := zkmeta.SASLOption(login, jvm)
+		if err != nil {
+			return nil, &uncaughtError{class: "javax.security.auth.login.LoginException", msg: err.Error()}
+		}
+		opts = append(opts, o, zkmeta.WithSecureACLs())
 	}
 	// No key of server.properties: each setting comes from its system property or Kafka's default.
 	cfg, err := serverprops.FromMap(map[string]string{"zookeeper.connect": connect}, nil, nil)

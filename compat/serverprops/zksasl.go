@@ -17,12 +17,16 @@ func ZkLoginContext(jvm map[string]string) string {
 	return "Client"
 }
 
-// ZkLogin is the user name and password the ZooKeeper client logs in to ZooKeeper with (DIGEST-MD5).
-type ZkLogin struct{ User, Password string }
+// ZkLogin is how the ZooKeeper client logs in to ZooKeeper: with a user name and password (DIGEST-MD5), or with
+// Kerberos (GSSAPI) when Krb5 is the context's Krb5LoginModule.
+type ZkLogin struct {
+	User, Password string
+	Krb5           *jaas.LoginModule
+}
 
 // ZkSaslLogin is JaasUtils.isZkSaslEnabled with the login it finds: nil when the JAAS file has no ZooKeeper client
 // login context (or no file is named); an error when it has one but zookeeper.sasl.client is false, or when the
-// context is not a digest login (a Kerberos one, say): only those are read.
+// context is neither a digest login nor a Kerberos one.
 func ZkSaslLogin(jvm map[string]string) (*ZkLogin, error) {
 	path := jvm[JavaLoginConfig]
 	if path == "" {
@@ -48,10 +52,13 @@ func ZkSaslLogin(jvm map[string]string) (*ZkLogin, error) {
 		return nil, fmt.Errorf("JAAS file %s has no %s section", path, section)
 	}
 	m := mods[0]
+	if m.Class == krb5LoginModule {
+		return &ZkLogin{Krb5: &m}, nil
+	}
 	if !zkDigestModules[m.Class] {
 		return nil, fmt.Errorf("JAAS section %s of %s: login module %s is not supported for ZooKeeper, only "+
-			"DIGEST-MD5 logins (org.apache.zookeeper.server.auth.DigestLoginModule with username and password)",
-			section, path, m.Class)
+			"DIGEST-MD5 logins (org.apache.zookeeper.server.auth.DigestLoginModule with username and password) "+
+			"and Kerberos (%s)", section, path, m.Class, krb5LoginModule)
 	}
 	return &ZkLogin{User: m.Options["username"], Password: m.Options["password"]}, nil
 }
@@ -67,6 +74,8 @@ func ZkSecuritySysConfig(jvm map[string]string) string {
 	return fmt.Sprintf("[%s=%s, %s=%s, %s=%s]", JavaLoginConfig, get(JavaLoginConfig),
 		"zookeeper.sasl.client", get("zookeeper.sasl.client"), "zookeeper.sasl.clientconfig", get("zookeeper.sasl.clientconfig"))
 }
+
+const krb5LoginModule = "com.sun.security.auth.module.Krb5LoginModule"
 
 // Login modules whose subject holds a user name and a password, which ZooKeeper's client then uses for DIGEST-MD5
 // (SecurityUtils.createSaslClient with no principals: the first public and private credentials).

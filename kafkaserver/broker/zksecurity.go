@@ -10,7 +10,7 @@ import (
 )
 
 // zkSecurity returns the options of the broker's ZooKeeper client: TLS (zookeeper.ssl.client.enable), SASL (a
-// JAAS Client section: DIGEST-MD5 with its user name and password) and secure ACLs (zookeeper.set.acl), checked
+// JAAS Client section: DIGEST-MD5 with its user name and password, or Kerberos) and secure ACLs (zookeeper.set.acl), checked
 // as KafkaServer.initZkClient checks them.
 func zkSecurity(cfg *serverprops.Config, jvm map[string]string, log *slog.Logger) ([]zkmeta.Option, error) {
 	var opts []zkmeta.Option
@@ -32,8 +32,13 @@ func zkSecurity(cfg *serverprops.Config, jvm map[string]string, log *slog.Logger
 			"present and the verification of the JAAS login file failed %s", serverprops.ZkSetACL, serverprops.ZkSecuritySysConfig(jvm))
 	}
 	if login != nil {
-		log.Info("ZooKeeper client logs in with SASL (DIGEST-MD5)", "section", serverprops.ZkLoginContext(jvm), "user", login.User)
-		opts = append(opts, zkmeta.WithSASL(login.User, login.Password))
+		o, err := zkmeta.SASLOption(login, jvm)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("ZooKeeper client logs in with SASL", "section", serverprops.ZkLoginContext(jvm),
+			"kerberos", login.Krb5 != nil, "user", login.User)
+		opts = append(opts, o)
 	}
 	if cfg.ZookeeperSetACL {
 		opts = append(opts, zkmeta.WithSecureACLs())

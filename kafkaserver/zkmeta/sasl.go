@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/jcmturner/gokrb5/v8/client"
 
+	"github.com/zkafka/zkafka/compat/kerberos"
+	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
@@ -25,14 +29,75 @@ var ErrSASLAuthFailed = errors.New("SASL authentication to ZooKeeper failed")
 // and before any other request. go-zookeeper has no SASL, so the exchange runs inside the connection, before the
 // connect response reaches it.
 func WithSASL(user, password string) Option {
-	return func(o *options) { o.sasl = &saslLogin{user: user, password: password} }
+	return func(o *options) {
+		o.sasl = &saslLogin{start: func(string) (saslMechanism, []byte, error) {
+			return digestMechanism{sasl.NewDigestClient(user, password, sasl.ClientProtocol, sasl.ClientServerName, nil)}, []byte{}, nil
+		}}
+	}
+}
+
+// WithKerberos logs every connection in with GSSAPI, as ZooKeeper's Java client does with a Krb5LoginModule Client
+// section: a ticket for the server principal ZooKeeper's client names for the address it connects to (see
+// ServerPrincipal).
+func WithKerberos(kc *client.Client, jvm map[string]string) Option {
+	return func(o *options) {
+		o.sasl = &saslLogin{start: func(address string) (saslMechanism, []byte, error) {
+			service, host := ServerPrincipal(address, jvm)
+			c, first, err := kerberos.StartSASL(kc, service, host, "")
+			if err != nil {
+				return nil, nil, err
+			}
+			return c, first, nil
+		}}
+	}
+}
+
+// ServerPrincipal is SaslServerPrincipal.getServerPrincipal: zookeeper.server.principal when set, else
+// zookeeper.sasl.client.username ("zookeeper") and the server's host name: its address looked up in reverse (the
+// Java client's canonical host name; an address with no name stays as it is).
+func ServerPrincipal(address string, jvm map[string]string) (service, host string) {
+	if p, ok := jvm["zookeeper.server.principal"]; ok {
+		p, _, _ = strings.Cut(p, "@")
+		service, host, _ = strings.Cut(p, "/")
+		return service, host
+	}
+	service = "zookeeper"
+	if v, ok := jvm["zookeeper.sasl.client.username"]; ok {
+		service = v
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		host = address
+	}
+	if net.ParseIP(host) != nil {
+		if names, err := net.LookupAddr(host); err == nil && len(names) > 0 {
+			host = strings.TrimSuffix(names[0], ".")
+		}
+	}
+	return service, host
+}
+
+// saslMechanism is the client side of one SASL exchange.
+type saslMechanism interface {
+	// Step answers a server token; done when the exchange ends with resp (nil: nothing more to send).
+	Step(challenge []byte) (resp []byte, done bool, err error)
+}
+
+type digestMechanism struct{ c *sasl.DigestClient }
+
+func (d digestMechanism) Step(ch []byte) ([]byte, bool, error) {
+	tok, err := d.c.Step(ch)
+	if err != nil || d.c.Complete() {
+		return nil, d.c.Complete(), err
+	}
+	return tok, false, nil
 }
 
 type saslLogin struct {
-	user, password string
-	mu             sync.Mutex
-	failed         chan struct{} // closed at the first refusal
-	err            error
+	start  func(address string) (saslMechanism, []byte, error)
+	mu     sync.Mutex
+	failed chan struct{} // closed at the first refusal
+	err    error
 }
 
 func (l *saslLogin) fail(err error) {
@@ -88,11 +153,17 @@ func (c *saslConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// authenticate runs the DIGEST-MD5 exchange as ZooKeeperSaslClient does: an empty first token, the response to the
-// server's challenge, then the server's rspauth checked.
+// authenticate runs the exchange as ZooKeeperSaslClient does: the mechanism's first token (DIGEST-MD5's is
+// empty), then an answer to each server token until the mechanism is done; a last token of ours still gets the
+// server's reply.
 func (c *saslConn) authenticate() error {
-	cl := sasl.NewDigestClient(c.login.user, c.login.password, sasl.ClientProtocol, sasl.ClientServerName, nil)
-	token := []byte{}
+	mech, token, err := c.login.start(c.Conn.RemoteAddr().String())
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrSASLAuthFailed, err)
+		c.login.fail(err)
+		return err
+	}
+	last := false
 	for xid := int32(1); ; xid++ {
 		req := jute.Marshal(&jute.RequestHeader{Xid: xid, Type: opSASL})
 		req = append(req, jute.Marshal(&jute.GetSASLRequest{Token: token})...)
@@ -116,18 +187,40 @@ func (c *saslConn) authenticate() error {
 			c.login.fail(err)
 			return err
 		}
+		if last {
+			return nil
+		}
 		var rsp jute.SetSASLResponse
 		rsp.Decode(d)
 		if d.Err() != nil {
 			return fmt.Errorf("read SASL reply: %w", d.Err())
 		}
-		if token, err = cl.Step(rsp.Token); err != nil {
+		var done bool
+		if token, done, err = mech.Step(rsp.Token); err != nil {
 			err = fmt.Errorf("%w: %w", ErrSASLAuthFailed, err)
 			c.login.fail(err)
 			return err
 		}
-		if cl.Complete() {
+		if done && token == nil {
 			return nil
 		}
+		last = done
 	}
+}
+
+// SASLOption is the client option for a JAAS Client login: DIGEST-MD5 with its user, or Kerberos, logged in with
+// the KDC at once as the Java client's Login does (a refused login fails here).
+func SASLOption(l *serverprops.ZkLogin, jvm map[string]string) (Option, error) {
+	if l.Krb5 == nil {
+		return WithSASL(l.User, l.Password), nil
+	}
+	login, err := kerberos.FromJAAS(*l.Krb5, jvm)
+	if err != nil {
+		return nil, fmt.Errorf("ZooKeeper client Kerberos login: %w", err)
+	}
+	kc, err := login.Client()
+	if err != nil {
+		return nil, fmt.Errorf("ZooKeeper client Kerberos login: %w", err)
+	}
+	return WithKerberos(kc, jvm), nil
 }
