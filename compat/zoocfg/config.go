@@ -105,6 +105,9 @@ type Config struct {
 	// (quorum.auth.learner.saslLoginContext, default QuorumLearner; quorum.auth.server.saslLoginContext,
 	// QuorumServer).
 	QuorumLearnerLoginContext, QuorumServerLoginContext string
+	// QuorumServicePrincipal is quorum.auth.kerberos.servicePrincipal: the principal a learner asks a Kerberos
+	// ticket for (default zkquorum/localhost; a host of _HOST is the peer's).
+	QuorumServicePrincipal   string
 	MetricsProviderClassName                            string
 	MetricsProviderConfig                               map[string]string // metricsProvider.<k> keys, prefix stripped
 	MetricsHTTPHost                                     string
@@ -270,6 +273,7 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 		MyID:                      UnsetServerID,
 		QuorumLearnerLoginContext: "QuorumLearner",
 		QuorumServerLoginContext:  "QuorumServer",
+		QuorumServicePrincipal:    "zkquorum/localhost",
 	}
 	if c.Props == nil {
 		c.Props = map[string]string{}
@@ -368,8 +372,10 @@ func FromProperties(props []Property, sysProps map[string]string, logger *slog.L
 			c.QuorumLearnerLoginContext = value
 		case "quorum.auth.server.saslLoginContext":
 			c.QuorumServerLoginContext = value
-		case "quorum.auth.kerberos.servicePrincipal", "oraclePath":
-			// Accepted: Kerberos between peers and the oracle are not implemented by zkafka.
+		case "quorum.auth.kerberos.servicePrincipal":
+			c.QuorumServicePrincipal = value
+		case "oraclePath":
+			// Accepted: the oracle is not implemented by zkafka.
 		case "metricsProvider.className":
 			c.MetricsProviderClassName = value
 		case "multiAddress.enabled":

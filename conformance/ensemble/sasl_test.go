@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/kerberos"
+	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 	"github.com/zkafka/zkafka/conformance/harness"
 )
 
@@ -116,6 +118,44 @@ func TestQuorumSASLRollingUpgrade(t *testing.T) {
 			}
 		}
 	}
+	if !ours.LogContains("completed quorum SASL authentication") {
+		t.Error("ours logged no quorum SASL authentication")
+	}
+}
+
+// An ensemble whose peers authenticate with Kerberos (Krb5LoginModule QuorumLearner and QuorumServer sections
+// with one keytab for zkquorum/localhost, quorum.auth.kerberos.servicePrincipal zkquorum/_HOST), against an MIT
+// KDC: ours, server 3, joins Apache's 1 and 2, follows their leader, then leads Apache's server 1, each side's
+// GSSAPI accepted by the other (the JDK's on Apache's side).
+func TestQuorumKerberos(t *testing.T) {
+	harness.EnsureZKServer(t)
+	kdc := kdctest.Start(t)
+	kt := kdc.AddService(t, "zkquorum/localhost")
+	en := newEnsemble(t)
+	jaas := filepath.Join(kdc.Dir, "quorum-jaas.conf")
+	module := func(section string) string {
+		return fmt.Sprintf("%s {\n  %s required\n  useKeyTab=true\n  storeKey=true\n  keyTab=\"%s\"\n"+
+			"  principal=\"zkquorum/localhost@%s\";\n};\n", section, kerberos.LoginModule, kt, kdctest.Realm)
+	}
+	if err := os.WriteFile(jaas, []byte(module("QuorumServer")+module("QuorumLearner")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for id, m := range en.members {
+		// The ensemble's host names are what a Kerberos peer's principal must name.
+		m.ip = "localhost"
+		en.members[id] = m
+		en.jvmFlags[id] = []string{"-Djava.security.auth.login.config=" + jaas, "-Djava.security.krb5.conf=" + kdc.Krb5Conf}
+		en.extra[id] = map[string]string{"quorum.auth.enableSasl": "true", "quorum.auth.learnerRequireSasl": "true",
+			"quorum.auth.serverRequireSasl": "true", "quorum.auth.kerberos.servicePrincipal": "zkquorum/_HOST"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a1 := en.startApache(t, 1)
+	a2 := en.startApache(t, 2)
+	waitServing(t, ctx, a1, a2)
+	ours := en.start(t, harness.ZKServer, 3, "")
+	waitServing(t, ctx, ours)
+	followThenLead(t, ctx, a1, a2, ours)
 	if !ours.LogContains("completed quorum SASL authentication") {
 		t.Error("ours logged no quorum SASL authentication")
 	}

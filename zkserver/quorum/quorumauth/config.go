@@ -7,14 +7,16 @@ import (
 	"strings"
 
 	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
 // FromZooCfg is the quorum SASL set-up of zoo.cfg's quorum.auth.* keys; nil without quorum.auth.enableSasl. As
 // QuorumPeer does, it needs both login contexts in the JAAS file of -Djava.security.auth.login.config whether or
-// not either side requires SASL: the learner's (a DigestLoginModule with username and password) and the server's
-// (a DigestLoginModule with user_<name> passwords). Kerberos logins are refused.
+// not either side requires SASL: the learner's and the server's, each DIGEST-MD5 (DigestLoginModule: username and
+// password; user_<name> passwords) or Kerberos (Krb5LoginModule with a keytab, logged in with the KDC at once as
+// Apache's Login does).
 func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 	if !zc.QuorumSASLEnabled {
 		return nil, nil
@@ -34,9 +36,10 @@ func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 				"'%s' could not be found", name)
 		}
 		for _, m := range mods {
-			if m.Class != sasl.DigestLoginModule {
+			if m.Class != sasl.DigestLoginModule && m.Class != kerberos.LoginModule {
 				return nil, fmt.Errorf("JAAS section %s of %s: login module %s is not supported between quorum "+
-					"peers, only DIGEST-MD5 (%s)", name, path, m.Class, sasl.DigestLoginModule)
+					"peers, only DIGEST-MD5 (%s) and Kerberos (%s)", name, path, m.Class, sasl.DigestLoginModule,
+					kerberos.LoginModule)
 			}
 		}
 		return mods, nil
@@ -50,9 +53,29 @@ func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 		return nil, err
 	}
 	c := &Config{LearnerRequire: zc.QuorumLearnerRequireSASL, ServerRequire: zc.QuorumServerRequireSASL,
-		Users: map[string]string{}, AuthzHosts: map[string]bool{}, Logger: log}
-	// The login's credentials are the first module's (DigestLoginModule puts them in the subject).
-	c.User, c.Password = learner[0].Options["username"], learner[0].Options["password"]
+		Users: map[string]string{}, AuthzHosts: map[string]bool{}, ServicePrincipal: zc.QuorumServicePrincipal,
+		Logger: log}
+	if learner[0].Class == kerberos.LoginModule {
+		login, err := kerberosLogin(learner[0], zc.Props)
+		if err != nil {
+			return nil, fmt.Errorf("JAAS section %s: %w", zc.QuorumLearnerLoginContext, err)
+		}
+		if c.learnerKrb, err = login.Client(); err != nil {
+			return nil, fmt.Errorf("JAAS section %s: %w", zc.QuorumLearnerLoginContext, err)
+		}
+	} else {
+		// The login's credentials are the first module's (DigestLoginModule puts them in the subject).
+		c.User, c.Password = learner[0].Options["username"], learner[0].Options["password"]
+	}
+	if server[0].Class == kerberos.LoginModule {
+		login, err := kerberosLogin(server[0], zc.Props)
+		if err == nil {
+			c.serverKrb, err = login.Acceptor()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("JAAS section %s: %w", zc.QuorumServerLoginContext, err)
+		}
+	}
 	for _, m := range server {
 		for k, v := range m.Options {
 			if user, ok := strings.CutPrefix(k, "user_"); ok {
@@ -64,4 +87,19 @@ func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 		c.AuthzHosts[s.Host()] = true
 	}
 	return c, nil
+}
+
+// kerberosLogin reads a Krb5LoginModule and, unless isInitiator=false, logs in with the KDC as the JDK's module
+// does at login: a KDC that refuses it fails the start.
+func kerberosLogin(m jaas.LoginModule, props map[string]string) (*kerberos.Login, error) {
+	login, err := kerberos.FromJAAS(m, props)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(m.Options["isInitiator"], "false") {
+		if _, err := login.Client(); err != nil {
+			return nil, err
+		}
+	}
+	return login, nil
 }

@@ -1,6 +1,6 @@
 // Package quorumauth is SASL between quorum peers (quorum.auth.*): a server that dials another's election port, and
-// a follower or observer that connects to its leader, first authenticates with DIGEST-MD5 in QuorumAuthPackets, as
-// Apache's SaslQuorumAuthLearner; the server it reaches checks it as SaslQuorumAuthServer does.
+// a follower or observer that connects to its leader, first authenticates with DIGEST-MD5 or Kerberos (GSSAPI) in
+// QuorumAuthPackets, as Apache's SaslQuorumAuthLearner; the server it reaches checks it as SaslQuorumAuthServer does.
 package quorumauth
 
 import (
@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 
+	"github.com/jcmturner/gokrb5/v8/client"
+
+	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
@@ -42,8 +46,12 @@ type Config struct {
 	Users map[string]string
 	// AuthzHosts are the ensemble's host names: an authorization id of the form service/host@realm must name one.
 	AuthzHosts map[string]bool
-	Rand       io.Reader // nonces; nil is crypto/rand
-	Logger     *slog.Logger
+	// ServicePrincipal is quorum.auth.kerberos.servicePrincipal, the service a Kerberos learner logs in to.
+	ServicePrincipal string
+	learnerKrb       *client.Client     // the learner's Kerberos login (a Krb5LoginModule section), nil: DIGEST-MD5
+	serverKrb        *kerberos.Acceptor // the server's, nil: DIGEST-MD5
+	Rand             io.Reader          // nonces; nil is crypto/rand
+	Logger           *slog.Logger
 }
 
 func (c *Config) log() *slog.Logger {
@@ -59,25 +67,34 @@ func (c *Config) Learn(r io.Reader, w io.Writer, remote string) error {
 	if c == nil || !c.LearnerRequire {
 		return nil
 	}
-	cl := sasl.NewDigestClient(c.User, c.Password, sasl.QuorumProtocol, sasl.QuorumServerName, c.Rand)
-	// DIGEST-MD5 has no initial response: the first packet carries an empty token.
-	if err := writePacket(w, statusInProgress, []byte{}); err != nil {
+	mech, token, err := c.learner(remote)
+	if err != nil {
+		return fmt.Errorf("quorum SASL with %s: %w", remote, err)
+	}
+	// DIGEST-MD5 has no initial response: its first packet carries an empty token; GSSAPI's carries the AP-REQ.
+	if err := writePacket(w, statusInProgress, token); err != nil {
 		return err
 	}
 	status, token, err := readPacket(r)
 	if err != nil {
 		return err
 	}
-	for !cl.Complete() {
+	for complete := false; !complete; {
 		switch status {
 		case statusSuccess:
-			if rsp, err := cl.Step(token); err != nil {
+			rsp, done, err := mech.Step(token)
+			if err != nil {
 				return fmt.Errorf("quorum SASL with %s: %w", remote, err)
-			} else if rsp != nil {
+			}
+			if rsp != nil {
 				return errors.New("quorum SASL: protocol error: attempting to send response after completion")
 			}
+			if !done {
+				return fmt.Errorf("quorum SASL: authentication against server addr %s ended before the mechanism", remote)
+			}
+			complete = true
 		case statusInProgress:
-			rsp, err := cl.Step(token)
+			rsp, done, err := mech.Step(token)
 			if err != nil {
 				return fmt.Errorf("quorum SASL with %s: %w", remote, err)
 			}
@@ -87,6 +104,7 @@ func (c *Config) Learn(r io.Reader, w io.Writer, remote string) error {
 			if status, token, err = readPacket(r); err != nil {
 				return err
 			}
+			complete = done
 		default:
 			return fmt.Errorf("quorum SASL: authentication failed against server addr: %s", remote)
 		}
@@ -96,6 +114,48 @@ func (c *Config) Learn(r io.Reader, w io.Writer, remote string) error {
 	}
 	c.log().Info("completed quorum SASL authentication", "server", remote)
 	return nil
+}
+
+// mechanism is one side of a SASL exchange: each token in, the next one out, done once complete.
+type mechanism interface {
+	Step(token []byte) (out []byte, done bool, err error)
+}
+
+// learner starts the learner's mechanism and returns its first token. A Kerberos learner asks for a ticket to
+// quorum.auth.kerberos.servicePrincipal, its host _HOST replaced by the peer's (SecurityUtils.getServerPrincipal).
+func (c *Config) learner(remote string) (mechanism, []byte, error) {
+	if c.learnerKrb == nil {
+		return digestClient{sasl.NewDigestClient(c.User, c.Password, sasl.QuorumProtocol, sasl.QuorumServerName, c.Rand)},
+			[]byte{}, nil
+	}
+	service, host, _ := strings.Cut(c.ServicePrincipal, "/")
+	if parts := strings.Split(c.ServicePrincipal, "/"); len(parts) == 2 && parts[1] == "_HOST" {
+		h, _, err := net.SplitHostPort(remote)
+		if err != nil {
+			h = remote
+		}
+		host = strings.ToLower(h)
+	}
+	host, _, _ = strings.Cut(host, "@")
+	sc, first, err := kerberos.StartSASL(c.learnerKrb, service, host, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return sc, first, nil
+}
+
+type digestClient struct{ c *sasl.DigestClient }
+
+func (d digestClient) Step(tok []byte) ([]byte, bool, error) {
+	rsp, err := d.c.Step(tok)
+	return rsp, d.c.Complete(), err
+}
+
+type digestServer struct{ s *sasl.DigestServer }
+
+func (d digestServer) Step(tok []byte) ([]byte, bool, error) {
+	ch, err := d.s.Evaluate(tok)
+	return ch, d.s.Complete(), err
 }
 
 // Serve checks a peer that connected from remote, reading from br and writing to w. A peer whose next packet is
@@ -140,13 +200,31 @@ func (c *Config) exchange(br *bufio.Reader, w io.Writer, remote string) (err err
 		return err
 	}
 	sent = true // from here on the learner waits for an answer
-	srv := sasl.NewDigestServer(sasl.QuorumProtocol, sasl.QuorumServerName, c.password, c.Rand)
-	var challenge []byte
-	for tries := 0; !srv.Complete(); {
-		if challenge, err = srv.Evaluate(token); err != nil {
+	var (
+		srv           mechanism
+		peer, authzid func() string
+		challenge     []byte
+		done          bool
+	)
+	if c.serverKrb != nil {
+		ks := c.serverKrb.NewSASLServer()
+		srv, peer = ks, ks.Peer
+		// The JDK's GSSAPI server authorizes the peer itself when the client names no one.
+		authzid = func() string {
+			if a := ks.AuthzID(); a != "" {
+				return a
+			}
+			return ks.Peer()
+		}
+	} else {
+		ds := sasl.NewDigestServer(sasl.QuorumProtocol, sasl.QuorumServerName, c.password, c.Rand)
+		srv, peer, authzid = digestServer{ds}, ds.User, ds.Authzid
+	}
+	for tries := 0; ; {
+		if challenge, done, err = srv.Step(token); err != nil {
 			return err
 		}
-		if srv.Complete() {
+		if done {
 			break
 		}
 		if tries++; tries > maxRetries {
@@ -159,7 +237,7 @@ func (c *Config) exchange(br *bufio.Reader, w io.Writer, remote string) (err err
 			return err
 		}
 	}
-	if err := c.authorize(srv.User(), srv.Authzid()); err != nil {
+	if err := c.authorize(peer(), authzid()); err != nil {
 		return err
 	}
 	sent = false // the success packet is the answer
@@ -170,7 +248,7 @@ func (c *Config) exchange(br *bufio.Reader, w io.Writer, remote string) (err err
 // reads service/host@realm, host is a member of the ensemble.
 func (c *Config) authorize(user, authzid string) error {
 	if user != authzid {
-		return fmt.Errorf("DIGEST-MD5: %s is not authorized to act as %s", user, authzid)
+		return fmt.Errorf("%s is not authorized to act as %s", user, authzid)
 	}
 	parts := strings.FieldsFunc(authzid, func(r rune) bool { return r == '/' || r == '@' })
 	if len(parts) == 3 && !c.AuthzHosts[parts[1]] {
