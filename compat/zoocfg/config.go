@@ -108,10 +108,10 @@ type Config struct {
 	// QuorumServicePrincipal is quorum.auth.kerberos.servicePrincipal: the principal a learner asks a Kerberos
 	// ticket for (default zkquorum/localhost; a host of _HOST is the peer's).
 	QuorumServicePrincipal   string
-	MetricsProviderClassName                            string
-	MetricsProviderConfig                               map[string]string // metricsProvider.<k> keys, prefix stripped
-	MetricsHTTPHost                                     string
-	MetricsHTTPPort                                     int
+	MetricsProviderClassName string
+	MetricsProviderConfig    map[string]string // metricsProvider.<k> keys, prefix stripped
+	MetricsHTTPHost          string
+	MetricsHTTPPort          int
 
 	// MyID is the first line of dataDir/myid, UnsetServerID when the file is absent.
 	MyID int64
