@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 	"github.com/zkafka/zkafka/conformance/harness"
 )
@@ -133,11 +132,9 @@ func TestQuorumKerberos(t *testing.T) {
 	kt := kdc.AddService(t, "zkquorum/localhost")
 	en := newEnsemble(t)
 	jaas := filepath.Join(kdc.Dir, "quorum-jaas.conf")
-	module := func(section string) string {
-		return fmt.Sprintf("%s {\n  %s required\n  useKeyTab=true\n  storeKey=true\n  keyTab=\"%s\"\n"+
-			"  principal=\"zkquorum/localhost@%s\";\n};\n", section, kerberos.LoginModule, kt, kdctest.Realm)
-	}
-	if err := os.WriteFile(jaas, []byte(module("QuorumServer")+module("QuorumLearner")), 0o600); err != nil {
+	principal := "zkquorum/localhost@" + kdctest.Realm
+	if err := os.WriteFile(jaas, []byte(kdctest.JaasSection("QuorumServer", kt, principal)+
+		kdctest.JaasSection("QuorumLearner", kt, principal)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for id, m := range en.members {
@@ -148,14 +145,7 @@ func TestQuorumKerberos(t *testing.T) {
 		en.extra[id] = map[string]string{"quorum.auth.enableSasl": "true", "quorum.auth.learnerRequireSasl": "true",
 			"quorum.auth.serverRequireSasl": "true", "quorum.auth.kerberos.servicePrincipal": "zkquorum/_HOST"}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
-	a1 := en.startApache(t, 1)
-	a2 := en.startApache(t, 2)
-	waitServing(t, ctx, a1, a2)
-	ours := en.start(t, harness.ZKServer, 3, "")
-	waitServing(t, ctx, ours)
-	followThenLead(t, ctx, a1, a2, ours)
+	_, ours := en.oursFollowsThenLeads(t)
 	if !ours.LogContains("completed quorum SASL authentication") {
 		t.Error("ours logged no quorum SASL authentication")
 	}

@@ -49,14 +49,7 @@ func TestQuorumTLS(t *testing.T) {
 	for id := range en.members {
 		en.setQuorumTLS(id, true, false)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
-	a1 := en.startApache(t, 1)
-	a2 := en.startApache(t, 2)
-	waitServing(t, ctx, a1, a2)
-	ours := en.start(t, harness.ZKServer, 3, "")
-	waitServing(t, ctx, ours)
-	followThenLead(t, ctx, a1, a2, ours)
+	a1, _ := en.oursFollowsThenLeads(t)
 	// Apache's quorum ports log each TLS peer they accept: ours came over TLS.
 	if !a1.LogContains("Accepted TLS connection from") {
 		t.Error("Apache's server 1 logged no TLS connection accepted")
@@ -173,6 +166,21 @@ func rollingCheck(t *testing.T, ctx context.Context, servers map[int64]*harness.
 // followThenLead checks ours, server 3, following Apache's leader, server 2 (writes through ours, the leader's
 // writes firing watches on ours), then, when server 2 stops, elected by ours and Apache's server 1 (the same
 // history, the higher id) and leading it: a write through Apache's follower reaches ours, and the follower syncs.
+// oursFollowsThenLeads starts Apache's servers 1 and 2, then ours as 3, and runs followThenLead; it returns
+// Apache's server 1 and ours.
+func (en *ensemble) oursFollowsThenLeads(t *testing.T) (a1, ours *harness.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a1 = en.startApache(t, 1)
+	a2 := en.startApache(t, 2)
+	waitServing(t, ctx, a1, a2)
+	ours = en.start(t, harness.ZKServer, 3, "")
+	waitServing(t, ctx, ours)
+	followThenLead(t, ctx, a1, a2, ours)
+	return a1, ours
+}
+
 func followThenLead(t *testing.T, ctx context.Context, a1, a2, ours *harness.Server) {
 	t.Helper()
 	if m1, m2, m3 := mode(t, a1), mode(t, a2), mode(t, ours); m1 != "follower" || m2 != "leader" || m3 != "follower" {

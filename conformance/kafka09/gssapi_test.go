@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 	"github.com/zkafka/zkafka/conformance/harness"
 )
@@ -24,12 +23,8 @@ func TestKafka09GSSAPI(t *testing.T) {
 	serviceKT := kdc.AddService(t, "kafka/localhost")
 	aliceKT := kdc.AddService(t, "alice")
 	jaasPath := filepath.Join(kdc.Dir, "jaas.conf")
-	section := func(name, keytab, principal string) string {
-		return fmt.Sprintf("%s {\n  %s required\n  useKeyTab=true\n  storeKey=true\n  keyTab=\"%s\"\n  principal=\"%s\";\n};\n",
-			name, kerberos.LoginModule, keytab, principal)
-	}
-	writeFile(t, jaasPath, section("KafkaServer", serviceKT, "kafka/localhost@"+kdctest.Realm)+
-		section("KafkaClient", aliceKT, "alice@"+kdctest.Realm))
+	writeFile(t, jaasPath, kdctest.JaasSection("KafkaServer", serviceKT, "kafka/localhost@"+kdctest.Realm)+
+		kdctest.JaasSection("KafkaClient", aliceKT, "alice@"+kdctest.Realm))
 	// The broker and the tools read the same options, as on a host where both run.
 	t.Setenv("KAFKA_OPTS", "-Djava.security.auth.login.config="+jaasPath+" -Djava.security.krb5.conf="+kdc.Krb5Conf)
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 )
 
@@ -33,8 +32,7 @@ func TestSASLGSSAPIClients(t *testing.T) {
 	// MIT's tools and libraries (kinit, librdkafka's Cyrus plugin, python-gssapi) read these.
 	t.Setenv("KRB5_CONFIG", kdc.Krb5Conf)
 	t.Setenv("KRB5CCNAME", "FILE:"+filepath.Join(kdc.Dir, "alice.ccache"))
-	jaas := fmt.Sprintf("KafkaServer {\n  %s required\n  useKeyTab=true\n  storeKey=true\n  keyTab=\"%s\"\n"+
-		"  principal=\"kafka/localhost@%s\";\n};\n", kerberos.LoginModule, serviceKT, kdctest.Realm)
+	jaas := kdctest.JaasSection("KafkaServer", serviceKT, "kafka/localhost@"+kdctest.Realm)
 	// Kerberos names the service by host: the SASL listener is advertised as localhost.
 	c, addr := startJaasClusterOn(t, "localhost", jaas, "GSSAPI", "sasl.kerberos.service.name=kafka")
 

@@ -2,7 +2,6 @@ package kafkaclients
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 	"github.com/zkafka/zkafka/conformance/harness"
 )
@@ -71,12 +69,8 @@ func TestZooKeeperKerberosApache(t *testing.T) {
 	zkKT := kdc.AddService(t, "zookeeper/localhost")
 	kafkaKT := kdc.AddService(t, "kafka/localhost")
 	jaas := filepath.Join(kdc.Dir, "jaas.conf")
-	module := func(section, keytab, principal string) string {
-		return fmt.Sprintf("%s {\n  %s required\n  useKeyTab=true\n  storeKey=true\n  keyTab=\"%s\"\n  principal=\"%s\";\n};\n",
-			section, kerberos.LoginModule, keytab, principal)
-	}
-	if err := os.WriteFile(jaas, []byte(module("Server", zkKT, "zookeeper/localhost@"+kdctest.Realm)+
-		module("Client", kafkaKT, "kafka/localhost@"+kdctest.Realm)), 0o600); err != nil {
+	if err := os.WriteFile(jaas, []byte(kdctest.JaasSection("Server", zkKT, "zookeeper/localhost@"+kdctest.Realm)+
+		kdctest.JaasSection("Client", kafkaKT, "kafka/localhost@"+kdctest.Realm)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := harness.Start(context.Background(), harness.Apache, harness.Config{

@@ -55,17 +55,7 @@ func TestSASLGSSAPI(t *testing.T) {
 			"RULE:[1:$1](bob),RULE:[2:$1](kafka)",
 		"authorizer.class.name=kafka.security.authorizer.AclAuthorizer", "super.users=User:kafka;User:alicia;User:ANONYMOUS",
 		"connection.failed.authentication.delay.ms=0", "offsets.topic.replication.factor=1"}
-	listeners := func() string {
-		return fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d", freePort(t), freePort(t))
-	}
-	b0 := startBrokerN(c, 0, nil, append([]string{listeners()}, common...)...)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, append([]string{listeners()}, common...)...)
-	c.b = b0
-	c.waitFor("broker 1 metadata", func() bool {
-		cache := b1.Replicas().Cache()
-		return len(cache.AliveBrokers()) == 2 && cache.ControllerID() == 0
-	})
+	b0, b1 := startSASLPair(t, c, common)
 	ctx := ctxT(t)
 	createAssigned(t, ctx, c.client(), "krb", []int32{1, 0})
 

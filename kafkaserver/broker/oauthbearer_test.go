@@ -72,6 +72,24 @@ func saslExchange(t *testing.T, addr, mech string, tokens ...[]byte) []*kmsg.SAS
 // Two brokers whose inter-broker listener is SASL_PLAINTEXT with OAUTHBEARER: the controller's requests and the
 // follower's fetches log in with the unsecured token made from the listener's unsecuredLogin* options, clients
 // with tokens of their own; the validator's required scope and the token's expiry are enforced.
+// startSASLPair starts brokers 0 (the controller) and 1 with a PLAINTEXT and a SASL_PLAINTEXT listener each and
+// the common properties, and waits until broker 1 knows both.
+func startSASLPair(t *testing.T, c *cluster, common []string) (b0, b1 *Broker) {
+	t.Helper()
+	listeners := func() string {
+		return fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d", freePort(t), freePort(t))
+	}
+	b0 = startBrokerN(c, 0, nil, append([]string{listeners()}, common...)...)
+	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
+	b1 = startBrokerN(c, 1, nil, append([]string{listeners()}, common...)...)
+	c.b = b0
+	c.waitFor("broker 1 metadata", func() bool {
+		cache := b1.Replicas().Cache()
+		return len(cache.AliveBrokers()) == 2 && cache.ControllerID() == 0
+	})
+	return b0, b1
+}
+
 func TestSASLOAuthBearer(t *testing.T) {
 	c := newCluster(t)
 	jaas := "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=" +
@@ -81,17 +99,7 @@ func TestSASLOAuthBearer(t *testing.T) {
 	common := []string{"sasl.enabled.mechanisms=OAUTHBEARER", "sasl.mechanism.inter.broker.protocol=OAUTHBEARER",
 		"security.inter.broker.protocol=SASL_PLAINTEXT", jaas, "connection.failed.authentication.delay.ms=0",
 		"connections.max.reauth.ms=600000", "offsets.topic.replication.factor=1"}
-	listeners := func() string {
-		return fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d", freePort(t), freePort(t))
-	}
-	b0 := startBrokerN(c, 0, nil, append([]string{listeners()}, common...)...)
-	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })
-	b1 := startBrokerN(c, 1, nil, append([]string{listeners()}, common...)...)
-	c.b = b0
-	c.waitFor("broker 1 metadata", func() bool {
-		cache := b1.Replicas().Cache()
-		return len(cache.AliveBrokers()) == 2 && cache.ControllerID() == 0
-	})
+	b0, b1 := startSASLPair(t, c, common)
 	ctx := ctxT(t)
 	// Led by broker 1 and followed by broker 0 over the OAUTHBEARER listener.
 	createAssigned(t, ctx, c.client(), "oauth", []int32{1, 0})

@@ -157,3 +157,10 @@ func freePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// JaasSection is a JAAS login context with a Krb5LoginModule that logs in as principal with the keys of keytab,
+// as the Kafka and ZooKeeper documentation writes it.
+func JaasSection(name, keytab, principal string) string {
+	return fmt.Sprintf("%s {\n  com.sun.security.auth.module.Krb5LoginModule required\n  useKeyTab=true\n"+
+		"  storeKey=true\n  keyTab=\"%s\"\n  principal=\"%s\";\n};\n", name, keytab, principal)
+}
