@@ -219,57 +219,59 @@ func TestKerberosRefused(t *testing.T) {
 	}
 }
 
-// TestKerberosLogin: the server's login at start. A keytab without the principal, or a principal the KDC does
-// not know, stops the start; a principal without '/' (or without storeKey) starts a server that answers every
-// SASL request OK with no token and gives no id.
+// TestKerberosLogin: the server's login at start. A keytab without the principal, or keys the KDC refuses, stop
+// the start. A principal without '/' starts a server without a SASL server: every SASL request is answered OK with
+// no token and gives no id. A login without storeKey=true has no keys: the first token fails (AuthFailed).
 func TestKerberosLogin(t *testing.T) {
 	r := startRealm(t)
-	for _, p := range []string{"zookeeper/otherhost@EXAMPLE.COM", "zookeeper/localhost@NOPE.ORG"} {
-		zc := &zoocfg.Config{Props: map[string]string{"java.security.auth.login.config": r.writeJAAS(t, p, "true"),
+	start := func(jaas string) error {
+		zc := &zoocfg.Config{Props: map[string]string{"java.security.auth.login.config": jaas,
 			"java.security.krb5.conf": r.kdc.Krb5Conf}}
 		cfg := ConfigFromZooCfg(zc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err := AuthFromZooCfg(zc, &cfg); err == nil || !strings.Contains(err.Error(), "authenticate itself") {
+		return AuthFromZooCfg(zc, &cfg)
+	}
+	for _, p := range []string{"zookeeper/otherhost@EXAMPLE.COM", "zookeeper/localhost@NOPE.ORG"} {
+		if err := start(r.writeJAAS(t, p, "true")); err == nil || !strings.Contains(err.Error(), "authenticate itself") {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	// Keys the KDC has since changed: its refusal of the login stops the start.
-	stale := r.kdc.AddService(t, "stale/localhost")
+	// Keys the KDC has since changed.
+	r2 := *r
+	r2.keytab = r.kdc.AddService(t, "stale/localhost")
 	cmd := exec.Command("kadmin.local", "-q", "cpw -randkey stale/localhost")
 	cmd.Env = r.kdc.Env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("kadmin.local: %v\n%s", err, out)
 	}
-	r2 := *r
-	r2.keytab = stale
-	r2.jaas = r2.writeJAAS(t, "stale/localhost@EXAMPLE.COM", "true")
-	zc := &zoocfg.Config{Props: map[string]string{"java.security.auth.login.config": r2.jaas,
-		"java.security.krb5.conf": r.kdc.Krb5Conf}}
-	cfg := ConfigFromZooCfg(zc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := AuthFromZooCfg(zc, &cfg); err == nil || !strings.Contains(err.Error(), "authenticate itself") {
+	if err := start(r2.writeJAAS(t, "stale/localhost@EXAMPLE.COM", "true")); err == nil ||
+		!strings.Contains(err.Error(), "authenticate itself") {
 		t.Errorf("stale keys: %v", err)
 	}
-	kt := r.kdc.AddService(t, "zookeeper@EXAMPLE.COM")
-	for _, v := range []struct{ keytab, principal, storeKey string }{
-		{kt, "zookeeper@EXAMPLE.COM", "true"},
-		{r.keytab, "zookeeper/localhost@EXAMPLE.COM", "false"},
-	} {
-		r2 := *r
-		r2.keytab = v.keytab
-		r2.jaas = r2.writeJAAS(t, v.principal, v.storeKey)
-		s := r2.server(t, nil)
-		c := dialRaw(t, s)
-		openSession(t, c)
-		_, tok, err := kerberos.StartSASL(r.user(t, "carol"), "zookeeper", "localhost", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		send(t, c, requestBytes(1, jute.OpSASL, &jute.GetSASLRequest{Token: tok}))
-		var rsp jute.SetSASLResponse
-		if h := reply(t, c, &rsp); h.Err != 0 || rsp.Token != nil {
-			t.Errorf("%s storeKey=%s: %+v %q", v.principal, v.storeKey, h, rsp.Token)
-		}
-		if got := whoami(t, c); len(got) != 0 {
-			t.Errorf("%s storeKey=%s: ids %q", v.principal, v.storeKey, got)
-		}
+
+	carol := r.user(t, "carol")
+	r2 = *r
+	r2.keytab = r.kdc.AddService(t, "zookeeper@EXAMPLE.COM")
+	r2.jaas = r2.writeJAAS(t, "zookeeper@EXAMPLE.COM", "true")
+	c := dialRaw(t, r2.server(t, nil))
+	openSession(t, c)
+	_, tok, err := kerberos.StartSASL(carol, "zookeeper", "localhost", "")
+	if err != nil {
+		t.Fatal(err)
 	}
+	send(t, c, requestBytes(1, jute.OpSASL, &jute.GetSASLRequest{Token: tok}))
+	var rsp jute.SetSASLResponse
+	if h := reply(t, c, &rsp); h.Err != 0 || rsp.Token != nil {
+		t.Errorf("principal without '/': %+v %q", h, rsp.Token)
+	}
+	if got := whoami(t, c); len(got) != 0 {
+		t.Errorf("principal without '/': ids %q", got)
+	}
+
+	r2 = *r
+	r2.jaas = r2.writeJAAS(t, "zookeeper/localhost@EXAMPLE.COM", "false")
+	c, h, _ := authenticate(t, r2.server(t, nil), carol, "zookeeper")
+	if jute.Err(h.Err) != jute.ErrAuthFailed {
+		t.Fatalf("storeKey=false: %+v", h)
+	}
+	expectClosed(t, c, "failed GSSAPI")
 }

@@ -42,8 +42,8 @@ func TestSASLKerberos(t *testing.T) {
 `, section, keytab, storeKey, principal)
 	}
 	krb5 := "-Djava.security.krb5.conf=" + kdc.Krb5Conf
-	serverJaas := write("server_jaas.conf",
-		module("Server", "zookeeper/localhost@EXAMPLE.COM", kdc.AddService(t, "zookeeper/localhost"), "true"))
+	serverKeytab := kdc.AddService(t, "zookeeper/localhost")
+	serverJaas := write("server_jaas.conf", module("Server", "zookeeper/localhost@EXAMPLE.COM", serverKeytab, "true"))
 	kdc.AddService(t, "other/localhost")
 	client := func(principal string, flags ...string) []string {
 		kt := kdc.AddService(t, principal)
@@ -96,5 +96,19 @@ func TestSASLKerberos(t *testing.T) {
 		{Name: "krb-super", JVMFlags: admin, Script: []string{"whoami", "get /krb", "deleteall /krb"}},
 	} {
 		compareCli(ctx, t, servers, addrs, sc)
+	}
+
+	// A principal without '/': Apache's split of it throws and leaves no SASL server, every SASL request answered
+	// OK with no token (the client then fails). A login without storeKey=true has no keys: the client's first token
+	// fails (AuthFailed, closed).
+	for i, jaas := range []string{
+		module("Server", "zookeeper@EXAMPLE.COM", kdc.AddService(t, "zookeeper@EXAMPLE.COM"), "true"),
+		module("Server", "zookeeper/localhost@EXAMPLE.COM", serverKeytab, "false"),
+	} {
+		flags := []string{"-Djava.security.auth.login.config=" + write(fmt.Sprintf("noserver_%d.jaas", i), jaas), krb5}
+		cfg := harness.Config{Props: map[string]string{"authProvider.1": saslProvider}, JVMFlags: flags}
+		servers = startPair(ctx, t, [2]harness.Config{cfg, cfg})
+		compareCli(ctx, t, servers, addrsOf(servers), CliScenario{Name: fmt.Sprintf("krb-no-server-%d", i),
+			JVMFlags: alice, Script: []string{"whoami", "get /zookeeper"}})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/kerbname"
@@ -95,8 +97,8 @@ func FromZooCfg(zc *zoocfg.Config, logger *slog.Logger) (*Config, error) {
 // kerberosLogin is the Krb5LoginModule login Apache's Login runs at start: a keytab that lacks the principal, or a
 // KDC that refuses it, stops the start (LoginException). The service name and host come from the principal as
 // SecurityUtils.createSaslServer splits it; Apache's split of a principal without '/' throws, is logged, and leaves
-// every connection without a SASL server (KerberosErr). Without storeKey=true the subject holds no keys and the
-// JDK's GSSAPI server cannot be created either.
+// every connection without a SASL server (KerberosErr). Without storeKey=true the subject holds no keys: the JDK's
+// server then fails every client's first token (no key to decrypt the AP-REQ).
 func (c *Config) kerberosLogin(m jaas.LoginModule, props map[string]string) error {
 	login, err := kerberos.FromJAAS(m, props)
 	if err != nil {
@@ -108,14 +110,15 @@ func (c *Config) kerberosLogin(m jaas.LoginModule, props map[string]string) erro
 			"server to authenticate itself properly: %w", err)
 	}
 	name, _, _ := strings.Cut(login.Principal, "@")
-	switch {
-	case !strings.Contains(name, "/"):
+	if !strings.Contains(name, "/") {
 		c.KerberosErr = fmt.Errorf("server principal name/hostname determination error: %s has no '/'", login.Principal)
-	case !strings.EqualFold(m.Options["storeKey"], "true"):
-		c.KerberosErr = fmt.Errorf("the login of %s has no keys (storeKey is not true)", login.Principal)
-	}
-	if c.KerberosErr != nil {
 		c.logger().Error("no SASL server: clients cannot authenticate", "err", c.KerberosErr)
+		return nil
+	}
+	if !strings.EqualFold(m.Options["storeKey"], "true") {
+		c.logger().Warn("the Kerberos login keeps no keys (storeKey is not true): every SASL authentication will fail",
+			"principal", login.Principal)
+		c.Kerberos = kerberos.NewAcceptor(keytab.New(), login.Principal)
 		return nil
 	}
 	c.Kerberos, err = login.Acceptor()
