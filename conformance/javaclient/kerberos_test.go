@@ -18,7 +18,8 @@ import (
 // of a host-based principal, sasl ACLs granting and refusing access, "auth" expansion, a ticket for another
 // service (zookeeper.sasl.client.username) refused. The client connects to 127.0.0.1: it names the service
 // zookeeper/<canonical host name of the address>, localhost here. A second pair removes host and realm from the
-// ids, maps a name with zookeeper.security.auth_to_local and makes one principal super user.
+// ids, maps a name with zookeeper.security.auth_to_local and makes one principal super user. Then
+// zookeeper.allowSaslFailedClients, sessionRequireClientSASLAuth, and servers that cannot authenticate anyone.
 func TestSASLKerberos(t *testing.T) {
 	harness.EnsureZKServer(t)
 	kdc := kdctest.Start(t)
@@ -53,7 +54,7 @@ func TestSASLKerberos(t *testing.T) {
 	alice, bob, admin := client("alice"), client("bob/client.example"), client("admin")
 	props := map[string]string{"authProvider.1": saslProvider}
 	serverFlags := []string{"-Djava.security.auth.login.config=" + serverJaas, krb5}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	servers := startPair(ctx, t, [2]harness.Config{{Props: props, JVMFlags: serverFlags}, {Props: props, JVMFlags: serverFlags}})
 	addrs := addrsOf(servers)
@@ -96,6 +97,31 @@ func TestSASLKerberos(t *testing.T) {
 		{Name: "krb-super", JVMFlags: admin, Script: []string{"whoami", "get /krb", "deleteall /krb"}},
 	} {
 		compareCli(ctx, t, servers, addrs, sc)
+	}
+
+	// zookeeper.allowSaslFailedClients keeps the failed client's connection; sessionRequireClientSASLAuth closes a
+	// client without SASL at its first request and serves a Kerberos one.
+	other := append(client("dave"), "-Dzookeeper.sasl.client.username=other")
+	for _, v := range []struct {
+		props map[string]string
+		flags []string
+		scs   []CliScenario
+	}{
+		{map[string]string{"authProvider.1": saslProvider}, []string{"-Dzookeeper.allowSaslFailedClients=true"},
+			[]CliScenario{{Name: "krb-allowed-failure", JVMFlags: other, Script: []string{"whoami", "get /zookeeper"}}}},
+		{map[string]string{"authProvider.1": saslProvider, "sessionRequireClientSASLAuth": "true"}, nil, []CliScenario{
+			{Name: "krb-required-alice", JVMFlags: alice, Script: []string{"whoami", "create /x y", "ls /"}},
+			{Name: "krb-required-other", JVMFlags: other, Script: []string{"ls /"}},
+			{Name: "krb-required-none", Script: []string{"ls /", "create /x y"},
+				ExitRaces: []string{"WatchedEvent state:Disconnected type:None path:null"}},
+		}},
+	} {
+		cfg := harness.Config{Props: v.props, JVMFlags: append([]string{"-Djava.security.auth.login.config=" + serverJaas,
+			krb5}, v.flags...)}
+		servers = startPair(ctx, t, [2]harness.Config{cfg, cfg})
+		for _, sc := range v.scs {
+			compareCli(ctx, t, servers, addrsOf(servers), sc)
+		}
 	}
 
 	// A principal without '/': Apache's split of it throws and leaves no SASL server, every SASL request answered
