@@ -63,8 +63,8 @@ type Config struct {
 	ContainerMaxNeverUsedMs int64
 
 	ACL acl.Config
-	// SASL, when set, authenticates clients with DIGEST-MD5 (the JAAS server section); nil answers SASL requests
-	// as Apache without a SASL login does.
+	// SASL, when set, authenticates clients with DIGEST-MD5 or GSSAPI (the JAAS server section); nil answers SASL
+	// requests as Apache without a SASL login does.
 	SASL *sasl.Config
 	// EnforceAuth: see pipeline.Config.EnforceAuth.
 	EnforceAuth []string

@@ -1,7 +1,7 @@
-// Package sasl is the server side of ZooKeeper's SASL authentication (opcode 102): the DIGEST-MD5 exchange a
-// client runs right after connecting, with the users of the JAAS "Server" section, and the ids it gives the
-// connection (sasl:<name>, and super for zookeeper.superUser), as ZooKeeperServer.processSasl and
-// SaslServerCallbackHandler do.
+// Package sasl is the server side of ZooKeeper's SASL authentication (opcode 102): the exchange a client runs
+// right after connecting, DIGEST-MD5 with the users of the JAAS "Server" section or GSSAPI (Kerberos) with its
+// Krb5LoginModule login, and the ids it gives the connection (sasl:<name>, and super for zookeeper.superUser), as
+// ZooKeeperServer.processSasl and SaslServerCallbackHandler do.
 package sasl
 
 import (
@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/kerbname"
 	"github.com/zkafka/zkafka/jute"
 )
@@ -27,8 +28,8 @@ type Config struct {
 	SuperUsers []string
 	// RemoveHost and RemoveRealm are zookeeper.kerberos.removeHostFromPrincipal / removeRealmFromPrincipal.
 	RemoveHost, RemoveRealm bool
-	// DefaultRealm is the realm ZooKeeper's default auth_to_local rule maps to the short name
-	// (java.security.krb5.realm; "" when there is no Kerberos configuration, as here).
+	// DefaultRealm is the realm ZooKeeper's default auth_to_local rule maps to the short name (the Kerberos
+	// configuration's default realm; "" when there is none).
 	DefaultRealm string
 	// Names are the zookeeper.security.auth_to_local rules the authorized id's short name comes from; nil is
 	// DEFAULT with DefaultRealm.
@@ -41,6 +42,13 @@ type Config struct {
 	// Required is set when the server enforces sasl authentication (zookeeper.sessionRequireClientSASLAuth, or
 	// sasl among zookeeper.enforce.auth.schemes): a failure then answers SessionClosedRequireAuth.
 	Required bool
+	// Kerberos, when set, serves GSSAPI for its service principal (a Krb5LoginModule server section) instead of
+	// DIGEST-MD5.
+	Kerberos *kerberos.Acceptor
+	// KerberosErr is set when the Kerberos login gives no SASL server (see kerberosLogin): every SASL request is
+	// then answered OK with no token and no id, as Apache's processSasl does when it catches the resulting
+	// NullPointerException.
+	KerberosErr error
 	// Rand makes nonces; nil is crypto/rand.
 	Rand   io.Reader
 	Logger *slog.Logger
@@ -49,12 +57,50 @@ type Config struct {
 // Exchange is one connection's SASL negotiation.
 type Exchange struct {
 	cfg *Config
-	srv *DigestServer
+	srv mechanism
+}
+
+// mechanism is a SASL server mechanism: DIGEST-MD5 or GSSAPI.
+type mechanism interface {
+	// evaluate answers one client token; user and authzid are set once the client is authenticated.
+	evaluate(token []byte) (rsp []byte, user, authzid string, done bool, err error)
 }
 
 // NewExchange starts a connection's negotiation.
 func (c *Config) NewExchange() *Exchange {
-	return &Exchange{cfg: c, srv: NewDigestServer(ClientProtocol, ClientServerName, c.password, c.Rand)}
+	switch {
+	case c.KerberosErr != nil:
+		return &Exchange{cfg: c}
+	case c.Kerberos != nil:
+		return &Exchange{cfg: c, srv: gssapi{c.Kerberos.NewSASLServer()}}
+	}
+	return &Exchange{cfg: c, srv: digest{NewDigestServer(ClientProtocol, ClientServerName, c.password, c.Rand)}}
+}
+
+type digest struct{ *DigestServer }
+
+func (d digest) evaluate(token []byte) ([]byte, string, string, bool, error) {
+	rsp, err := d.Evaluate(token)
+	if err != nil || !d.Complete() {
+		return rsp, "", "", false, err
+	}
+	return rsp, d.user, d.authzid, true, nil
+}
+
+type gssapi struct{ *kerberos.SASLServer }
+
+// evaluate: the JDK's GSSAPI server authorizes the peer principal, with its own name as the authorization id
+// when the client asks for none, and returns no token on the last step (a null SetSASLResponse token).
+func (g gssapi) evaluate(token []byte) ([]byte, string, string, bool, error) {
+	rsp, done, err := g.Step(token)
+	if err != nil || !done {
+		return rsp, "", "", false, err
+	}
+	authzid := g.AuthzID()
+	if authzid == "" {
+		authzid = g.Peer()
+	}
+	return nil, g.Peer(), authzid, true, nil
 }
 
 // password is SaslServerCallbackHandler's: the super password for "super" when one is set, else the user's.
@@ -82,11 +128,15 @@ type Outcome struct {
 // Step evaluates one client token.
 func (e *Exchange) Step(token []byte, remote string) Outcome {
 	log := e.cfg.logger()
-	rsp, err := e.srv.Evaluate(token)
+	if e.srv == nil {
+		log.Error("cnxn.saslServer is null: cnxn object did not initialize its saslServer properly", "remote", remote)
+		return Outcome{}
+	}
+	rsp, user, authzid, done, err := e.srv.evaluate(token)
 	var ids []jute.Id
-	if err == nil && e.srv.Complete() {
+	if err == nil && done {
 		var id string
-		if id, err = e.cfg.authorizedID(e.srv.user, e.srv.authzid); err == nil {
+		if id, err = e.cfg.authorizedID(user, authzid); err == nil {
 			log.Info("adding SASL authorization", "authorizationID", id, "remote", remote)
 			ids = append(ids, jute.Id{Scheme: "sasl", ID: id})
 			if id != "" && slices.Contains(e.cfg.SuperUsers, id) {

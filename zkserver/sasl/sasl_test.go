@@ -266,10 +266,11 @@ func TestFromZooCfg(t *testing.T) {
 	if c.NamesErr != nil {
 		t.Fatalf("DEFAULT rules: %v", c.NamesErr)
 	}
-	// zookeeper.security.auth_to_local: rules with the default realm of java.security.krb5.realm; bad rules do not
-	// stop the start (Apache only fails at first use).
+	// zookeeper.security.auth_to_local: rules with the JDK's default realm (java.security.krb5.realm, which needs
+	// java.security.krb5.kdc); bad rules do not stop the start (Apache only fails at first use).
 	c, err = load(map[string]string{"java.security.auth.login.config": path, "bob.pw": "b",
-		"zookeeper.security.auth_to_local": "RULE:[2:$1](zk)s/zk/keeper/\nDEFAULT", "java.security.krb5.realm": "EXAMPLE.COM"})
+		"zookeeper.security.auth_to_local": "RULE:[2:$1](zk)s/zk/keeper/\nDEFAULT", "java.security.krb5.realm": "EXAMPLE.COM",
+		"java.security.krb5.kdc": "127.0.0.1:1"})
 	if err != nil || c.NamesErr != nil {
 		t.Fatalf("rules: %v %v", err, c.NamesErr)
 	}
@@ -297,9 +298,38 @@ func TestFromZooCfg(t *testing.T) {
 		!strings.Contains(err.Error(), "No JAAS configuration section named 'Server' was found") {
 		t.Errorf("missing file: %v", err)
 	}
-	write(`Server { com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true; };`)
-	if _, err := load(map[string]string{"java.security.auth.login.config": path}); err == nil || !strings.Contains(err.Error(), "GSSAPI") {
-		t.Errorf("Kerberos: %v", err)
+	write(`Server { com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/nonexistent"; };`)
+	if _, err := load(map[string]string{"java.security.auth.login.config": path}); err == nil ||
+		!strings.Contains(err.Error(), "authenticate itself") {
+		t.Errorf("Kerberos login without a keytab: %v", err)
+	}
+}
+
+// TestDefaultRealm: KerberosName's default realm is the JDK's: java.security.krb5.realm when set with
+// java.security.krb5.kdc, else the default_realm of the Kerberos configuration file; "" when there is none or
+// the JDK refuses its configuration (java.security.krb5.realm without java.security.krb5.kdc); a missing file is
+// an empty configuration.
+func TestDefaultRealm(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "krb5.conf")
+	if err := os.WriteFile(conf, []byte("[libdefaults]\n default_realm = FILE.ORG\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct {
+		props map[string]string
+		want  string
+	}{
+		{map[string]string{"java.security.krb5.conf": conf}, "FILE.ORG"},
+		{map[string]string{"java.security.krb5.conf": conf, "java.security.krb5.realm": "PROP.ORG",
+			"java.security.krb5.kdc": "127.0.0.1"}, "PROP.ORG"},
+		{map[string]string{"java.security.krb5.conf": conf, "java.security.krb5.realm": "PROP.ORG"}, ""},
+		{map[string]string{"java.security.krb5.conf": filepath.Join(dir, "none")}, ""},
+		{map[string]string{"java.security.krb5.conf": filepath.Join(dir, "none"), "java.security.krb5.realm": "PROP.ORG",
+			"java.security.krb5.kdc": "127.0.0.1"}, "PROP.ORG"},
+	} {
+		if got := defaultRealm(v.props); got != v.want {
+			t.Errorf("%v: %q, want %q", v.props, got, v.want)
+		}
 	}
 }
 
