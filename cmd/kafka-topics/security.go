@@ -193,22 +193,15 @@ func clientGSSAPI(props, jvm map[string]string, mods []jaas.LoginModule, loginFa
 	if err != nil {
 		return nil, loginFailed("java.lang.IllegalArgumentException", err.Error())
 	}
-	for _, m := range mods {
-		if m.Class != kerberos.LoginModule {
-			continue
-		}
-		login, err := kerberos.FromJAAS(m, jvm)
-		if err != nil {
-			return nil, loginFailed("javax.security.auth.login.LoginException", err.Error())
-		}
-		g := kafkasasl.NewGSSAPIClient(login, service)
-		if err := g.Login(); err != nil {
-			return nil, loginFailed("javax.security.auth.login.LoginException", err.Error())
-		}
-		return g, nil
+	login, err := kerberos.FromContext(mods, jvm)
+	if err != nil {
+		return nil, loginFailed("javax.security.auth.login.LoginException", err.Error())
 	}
-	return nil, loginFailed("javax.security.auth.login.LoginException",
-		"the "+kafkaClientContext+" context has no "+kerberos.LoginModule)
+	g := kafkasasl.NewGSSAPIClient(login, service)
+	if err := g.Login(); err != nil {
+		return nil, loginFailed("javax.security.auth.login.LoginException", err.Error())
+	}
+	return g, nil
 }
 
 // clientOAuthBearer logs in as a Java client's OAuthBearerLoginModule with the default unsecured login callback

@@ -43,9 +43,7 @@ const DefaultMaxSkew = 5 * time.Minute
 // Context is an established security context: who the peer is and the key its per-message tokens use.
 type Context struct {
 	// Peer is the other side's principal, "name[/instance]@REALM".
-	Peer string
-	// Expiry is when the service ticket ends.
-	Expiry   time.Time
+	Peer     string
 	key      types.EncryptionKey
 	acceptor bool
 	sendSeq  uint64
@@ -83,9 +81,6 @@ func NewAcceptor(kt *keytab.Keytab, principal string) *Acceptor {
 	return &Acceptor{keytab: kt, principal: principal, maxSkew: DefaultMaxSkew, replay: map[string]time.Time{}}
 }
 
-// Principal is the service principal accepted ("" for any in the keytab).
-func (a *Acceptor) Principal() string { return a.principal }
-
 // Accept takes the initiator's first context token (an AP-REQ) and returns the established context and the
 // token to send back: an AP-REP when the initiator asked for mutual authentication, else nil.
 func (a *Acceptor) Accept(token []byte) (*Context, []byte, error) {
@@ -117,7 +112,6 @@ func (a *Acceptor) Accept(token []byte) (*Context, []byte, error) {
 	gssFlags := binary.LittleEndian.Uint32(auth.Cksum.Checksum[20:24])
 	ctx := &Context{
 		Peer:     auth.CName.PrincipalNameString() + "@" + auth.CRealm,
-		Expiry:   req.Ticket.DecryptedEncPart.EndTime,
 		key:      req.Ticket.DecryptedEncPart.Key,
 		acceptor: true,
 	}

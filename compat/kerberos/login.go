@@ -1,8 +1,10 @@
 package kerberos
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,9 +67,8 @@ type Login struct {
 	Keytab *keytab.Keytab
 	// TicketCache is the credential cache to read (useTicketCache=true); "" otherwise.
 	TicketCache string
-	// ServiceName is the module's serviceName option (Kafka reads it beside sasl.kerberos.service.name).
-	ServiceName string
 	conf        *config.Config
+	initiator   bool // isInitiator (default true): the JDK's module gets a ticket-granting ticket at login
 }
 
 // FromJAAS reads a Krb5LoginModule's options as the JDK's module does, with the Kerberos configuration of
@@ -80,7 +81,8 @@ func FromJAAS(m jaas.LoginModule, props map[string]string) (*Login, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Login{Principal: m.Options["principal"], ServiceName: m.Options["serviceName"], conf: conf}
+	l := &Login{Principal: m.Options["principal"], conf: conf,
+		initiator: !strings.EqualFold(m.Options["isInitiator"], "false")}
 	if l.Principal != "" && l.Principal != "*" && !strings.Contains(l.Principal, "@") {
 		if conf.LibDefaults.DefaultRealm == "" {
 			return nil, fmt.Errorf("principal %s has no realm and the Kerberos configuration no default_realm", l.Principal)
@@ -116,6 +118,25 @@ func FromJAAS(m jaas.LoginModule, props map[string]string) (*Login, error) {
 	}
 	// Without a keytab or a cache the JDK's module would prompt, and a server has no one to prompt.
 	return nil, errors.New("Krb5LoginModule: Unable to obtain password from user (neither useKeyTab nor useTicketCache)")
+}
+
+// FromContext reads the first Krb5LoginModule of a JAAS login context (FromJAAS).
+func FromContext(mods []jaas.LoginModule, props map[string]string) (*Login, error) {
+	for _, m := range mods {
+		if m.Class == LoginModule {
+			return FromJAAS(m, props)
+		}
+	}
+	return nil, fmt.Errorf("GSSAPI needs a %s login module in the JAAS context", LoginModule)
+}
+
+// StartLogin is the KDC login the JDK's module runs at login: a client with a ticket-granting ticket, or nil
+// (and no error) with isInitiator=false. A KDC that refuses the login fails it.
+func (l *Login) StartLogin() (*client.Client, error) {
+	if !l.initiator {
+		return nil, nil
+	}
+	return l.Client()
 }
 
 // Realm is the Kerberos configuration's default realm.
@@ -163,6 +184,22 @@ func StartSASL(cl *client.Client, service, host, authzid string) (*SASLClient, [
 		return nil, nil, err
 	}
 	return NewSASLClient(in, authzid), first, nil
+}
+
+// ServiceHost is the host a Java client names a service by, as InetAddress.getHostName gives it for the address
+// it connects to ("host:port" or a host): a host name as it is, an IP address looked up in reverse (kept when it
+// has no name).
+func ServiceHost(ctx context.Context, address string) string {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		host = address
+	}
+	if net.ParseIP(host) != nil {
+		if names, err := net.DefaultResolver.LookupAddr(ctx, host); err == nil && len(names) > 0 {
+			host = strings.TrimSuffix(names[0], ".")
+		}
+	}
+	return host
 }
 
 func splitPrincipal(p string) (types.PrincipalName, string) {

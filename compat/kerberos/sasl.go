@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // SASL GSSAPI security layers (RFC 4752 3.3). Kafka and ZooKeeper leave javax.security.sasl.qop at "auth", so
@@ -91,14 +90,6 @@ func (s *SASLServer) Peer() string {
 
 // AuthzID is the authorization id the client asked for, "" when none (the JDK then authorizes the peer).
 func (s *SASLServer) AuthzID() string { return s.authzid }
-
-// Expiry is the end of the client's service ticket.
-func (s *SASLServer) Expiry() time.Time {
-	if s.ctx == nil {
-		return time.Time{}
-	}
-	return s.ctx.Expiry
-}
 
 // SASLClient is the client side of one SASL GSSAPI exchange, as the JDK's GssKrb5Client runs it.
 type SASLClient struct {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/kerberos"
@@ -33,25 +32,12 @@ func GSSAPIFromJaas(cfg *serverprops.Config, listener string, mods []jaas.LoginM
 	if _, err := KerberosServiceName(cfg, listener, mods); err != nil {
 		return nil, err
 	}
-	var mod *jaas.LoginModule
-	for i := range mods {
-		if mods[i].Class == kerberos.LoginModule {
-			mod = &mods[i]
-			break
-		}
-	}
-	if mod == nil {
-		return nil, fmt.Errorf("GSSAPI needs a %s login module in the JAAS context", kerberos.LoginModule)
-	}
-	login, err := kerberos.FromJAAS(*mod, jvm)
+	login, err := kerberos.FromContext(mods, jvm)
 	if err != nil {
 		return nil, err
 	}
-	if !strings.EqualFold(mod.Options["isInitiator"], "false") {
-		// The JDK's module gets a ticket-granting ticket at login: a KDC that refuses it fails the start.
-		if _, err := login.Client(); err != nil {
-			return nil, fmt.Errorf("Could not login: %w", err)
-		}
+	if _, err := login.StartLogin(); err != nil {
+		return nil, fmt.Errorf("Could not login: %w", err)
 	}
 	acc, err := login.Acceptor()
 	if err != nil {

@@ -2,9 +2,6 @@ package sasl
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"strings"
 	"sync"
 
 	"github.com/jcmturner/gokrb5/v8/client"
@@ -40,16 +37,7 @@ func (g *GSSAPIClient) Authenticate(ctx context.Context, addr string) (kgosasl.S
 	if err != nil {
 		return nil, nil, err
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	if net.ParseIP(host) != nil {
-		if names, err := net.DefaultResolver.LookupAddr(ctx, host); err == nil && len(names) > 0 {
-			host = strings.TrimSuffix(names[0], ".")
-		}
-	}
-	sc, first, err := kerberos.StartSASL(kc, g.service, host, "")
+	sc, first, err := kerberos.StartSASL(kc, g.service, kerberos.ServiceHost(ctx, addr), "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,14 +80,9 @@ func GSSAPIClientFromJaas(cfg *serverprops.Config, listener string, mods []jaas.
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range mods {
-		if m.Class == kerberos.LoginModule {
-			login, err := kerberos.FromJAAS(m, jvm)
-			if err != nil {
-				return nil, err
-			}
-			return NewGSSAPIClient(login, service), nil
-		}
+	login, err := kerberos.FromContext(mods, jvm)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("GSSAPI needs a %s login module in the JAAS context", kerberos.LoginModule)
+	return NewGSSAPIClient(login, service), nil
 }

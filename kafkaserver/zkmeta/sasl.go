@@ -1,6 +1,7 @@
 package zkmeta
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,16 +66,7 @@ func ServerPrincipal(address string, jvm map[string]string) (service, host strin
 	if v, ok := jvm["zookeeper.sasl.client.username"]; ok {
 		service = v
 	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		host = address
-	}
-	if net.ParseIP(host) != nil {
-		if names, err := net.LookupAddr(host); err == nil && len(names) > 0 {
-			host = strings.TrimSuffix(names[0], ".")
-		}
-	}
-	return service, host
+	return service, kerberos.ServiceHost(context.Background(), address)
 }
 
 // saslMechanism is the client side of one SASL exchange.

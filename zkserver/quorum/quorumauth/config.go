@@ -56,11 +56,12 @@ func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 		Users: map[string]string{}, AuthzHosts: map[string]bool{}, ServicePrincipal: zc.QuorumServicePrincipal,
 		Logger: log}
 	if learner[0].Class == kerberos.LoginModule {
-		login, err := kerberosLogin(learner[0], zc.Props)
-		if err != nil {
-			return nil, fmt.Errorf("JAAS section %s: %w", zc.QuorumLearnerLoginContext, err)
+		// A learner is an initiator whatever its isInitiator option: it needs its ticket-granting ticket.
+		login, err := kerberos.FromJAAS(learner[0], zc.Props)
+		if err == nil {
+			c.learnerKrb, err = login.Client()
 		}
-		if c.learnerKrb, err = login.Client(); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("JAAS section %s: %w", zc.QuorumLearnerLoginContext, err)
 		}
 	} else {
@@ -68,7 +69,10 @@ func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 		c.User, c.Password = learner[0].Options["username"], learner[0].Options["password"]
 	}
 	if server[0].Class == kerberos.LoginModule {
-		login, err := kerberosLogin(server[0], zc.Props)
+		login, err := kerberos.FromJAAS(server[0], zc.Props)
+		if err == nil {
+			_, err = login.StartLogin()
+		}
 		if err == nil {
 			c.serverKrb, err = login.Acceptor()
 		}
@@ -87,19 +91,4 @@ func FromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*Config, error) {
 		c.AuthzHosts[s.Host()] = true
 	}
 	return c, nil
-}
-
-// kerberosLogin reads a Krb5LoginModule and, unless isInitiator=false, logs in with the KDC as the JDK's module
-// does at login: a KDC that refuses it fails the start.
-func kerberosLogin(m jaas.LoginModule, props map[string]string) (*kerberos.Login, error) {
-	login, err := kerberos.FromJAAS(m, props)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.EqualFold(m.Options["isInitiator"], "false") {
-		if _, err := login.Client(); err != nil {
-			return nil, err
-		}
-	}
-	return login, nil
 }
