@@ -67,8 +67,8 @@ func TestWithMITKDC(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ss.Peer() != "bob@"+kdctest.Realm {
-		t.Errorf("peer %q", ss.Peer())
+	if ss.Peer() != "bob@"+kdctest.Realm || ss.AuthzID() != ss.Peer() {
+		t.Errorf("peer %q authzid %q (none asked for: the peer)", ss.Peer(), ss.AuthzID())
 	}
 	if _, _, err := StartSASL(kc, "zookeeper", "localhost", ""); err == nil {
 		t.Error("a ticket for an unknown service")

@@ -88,8 +88,14 @@ func (s *SASLServer) Peer() string {
 	return s.ctx.Peer
 }
 
-// AuthzID is the authorization id the client asked for, "" when none (the JDK then authorizes the peer).
-func (s *SASLServer) AuthzID() string { return s.authzid }
+// AuthzID is the authorization id the client asked for; when it asked for none, the peer, whom the JDK's server
+// then authorizes as itself.
+func (s *SASLServer) AuthzID() string {
+	if s.authzid == "" {
+		return s.Peer()
+	}
+	return s.authzid
+}
 
 // SASLClient is the client side of one SASL GSSAPI exchange, as the JDK's GssKrb5Client runs it.
 type SASLClient struct {

@@ -89,18 +89,13 @@ func (d digest) evaluate(token []byte) ([]byte, string, string, bool, error) {
 
 type gssapi struct{ *kerberos.SASLServer }
 
-// evaluate: the JDK's GSSAPI server authorizes the peer principal, with its own name as the authorization id
-// when the client asks for none, and returns no token on the last step (a null SetSASLResponse token).
+// evaluate: the JDK's GSSAPI server returns no token on the last step (a null SetSASLResponse token).
 func (g gssapi) evaluate(token []byte) ([]byte, string, string, bool, error) {
 	rsp, done, err := g.Step(token)
 	if err != nil || !done {
 		return rsp, "", "", false, err
 	}
-	authzid := g.AuthzID()
-	if authzid == "" {
-		authzid = g.Peer()
-	}
-	return nil, g.Peer(), authzid, true, nil
+	return nil, g.Peer(), g.AuthzID(), true, nil
 }
 
 // password is SaslServerCallbackHandler's: the super password for "super" when one is set, else the user's.

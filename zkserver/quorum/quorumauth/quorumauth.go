@@ -208,14 +208,7 @@ func (c *Config) exchange(br *bufio.Reader, w io.Writer, remote string) (err err
 	)
 	if c.serverKrb != nil {
 		ks := c.serverKrb.NewSASLServer()
-		srv, peer = ks, ks.Peer
-		// The JDK's GSSAPI server authorizes the peer itself when the client names no one.
-		authzid = func() string {
-			if a := ks.AuthzID(); a != "" {
-				return a
-			}
-			return ks.Peer()
-		}
+		srv, peer, authzid = ks, ks.Peer, ks.AuthzID
 	} else {
 		ds := sasl.NewDigestServer(sasl.QuorumProtocol, sasl.QuorumServerName, c.password, c.Rand)
 		srv, peer, authzid = digestServer{ds}, ds.User, ds.Authzid
