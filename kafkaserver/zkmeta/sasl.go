@@ -32,7 +32,7 @@ var ErrSASLAuthFailed = errors.New("SASL authentication to ZooKeeper failed")
 func WithSASL(user, password string) Option {
 	return func(o *options) {
 		o.sasl = &saslLogin{start: func(string) (saslMechanism, []byte, error) {
-			return digestMechanism{sasl.NewDigestClient(user, password, sasl.ClientProtocol, sasl.ClientServerName, nil)}, []byte{}, nil
+			return sasl.NewDigestClient(user, password, sasl.ClientProtocol, sasl.ClientServerName, nil), []byte{}, nil
 		}}
 	}
 }
@@ -73,16 +73,6 @@ func ServerPrincipal(address string, jvm map[string]string) (service, host strin
 type saslMechanism interface {
 	// Step answers a server token; done when the exchange ends with resp (nil: nothing more to send).
 	Step(challenge []byte) (resp []byte, done bool, err error)
-}
-
-type digestMechanism struct{ c *sasl.DigestClient }
-
-func (d digestMechanism) Step(ch []byte) ([]byte, bool, error) {
-	tok, err := d.c.Step(ch)
-	if err != nil || d.c.Complete() {
-		return nil, d.c.Complete(), err
-	}
-	return tok, false, nil
 }
 
 type saslLogin struct {

@@ -31,28 +31,28 @@ func NewDigestClient(user, password, protocol, serverName string, random io.Read
 // Complete reports whether the server has proved it knows the password too.
 func (c *DigestClient) Complete() bool { return c.step == 2 }
 
-// Step takes the server's challenge and returns the digest-response; then takes the server's rspauth, checks it
-// and returns nil.
-func (c *DigestClient) Step(challenge []byte) ([]byte, error) {
+// Step takes the server's challenge and returns the digest-response; then takes the server's rspauth, checks it,
+// and is done, with nothing more to send.
+func (c *DigestClient) Step(challenge []byte) (resp []byte, done bool, err error) {
 	switch c.step {
 	case 0:
 		d, err := parseDirectives(challenge, challengeKeys)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if d["algorithm"] != "md5-sess" {
-			return nil, errors.New("DIGEST-MD5: Digest-challenge format violation: algorithm must be md5-sess")
+			return nil, false, errors.New("DIGEST-MD5: Digest-challenge format violation: algorithm must be md5-sess")
 		}
 		if qop, ok := d["qop"]; ok && !containsToken(qop, "auth") {
-			return nil, fmt.Errorf("DIGEST-MD5: No common protection layer between client and server (%s)", qop)
+			return nil, false, fmt.Errorf("DIGEST-MD5: No common protection layer between client and server (%s)", qop)
 		}
 		nonce, ok := d["nonce"]
 		if !ok {
-			return nil, errors.New("DIGEST-MD5: Digest-challenge format violation: nonce missing")
+			return nil, false, errors.New("DIGEST-MD5: Digest-challenge format violation: nonce missing")
 		}
 		b := make([]byte, 30)
 		if _, err := io.ReadFull(c.rand, b); err != nil {
-			return nil, fmt.Errorf("DIGEST-MD5: cnonce: %w", err)
+			return nil, false, fmt.Errorf("DIGEST-MD5: cnonce: %w", err)
 		}
 		cnonce := base64.StdEncoding.EncodeToString(b)
 		realm := d["realm"]
@@ -68,17 +68,17 @@ func (c *DigestClient) Step(challenge []byte) ([]byte, error) {
 		}
 		w.WriteString(",nonce=" + quote(nonce) + ",nc=00000001,cnonce=" + quote(cnonce) + ",digest-uri=" + quote(uri) +
 			",maxbuf=65536,response=" + v.response("AUTHENTICATE") + ",qop=auth,authzid=" + quote(c.user))
-		return []byte(w.String()), nil
+		return []byte(w.String()), false, nil
 	case 1:
 		got, ok := strings.CutPrefix(string(challenge), "rspauth=")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(c.rspauth)) != 1 {
 			c.step = -1
-			return nil, errors.New("DIGEST-MD5: Mismatched response-auth")
+			return nil, false, errors.New("DIGEST-MD5: Mismatched response-auth")
 		}
 		c.step = 2
-		return nil, nil
+		return nil, true, nil
 	}
-	return nil, errors.New("DIGEST-MD5: Client at illegal state")
+	return nil, false, errors.New("DIGEST-MD5: Client at illegal state")
 }
 
 func containsToken(list, tok string) bool {

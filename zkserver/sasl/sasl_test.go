@@ -344,29 +344,29 @@ func TestDigestClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rsp, err := cl.Step(challenge)
-		if err != nil {
-			t.Fatal(err)
+		rsp, done, err := cl.Step(challenge)
+		if err != nil || done {
+			t.Fatal(err, done)
 		}
 		rspauth, err := srv.Evaluate(rsp)
 		if err != nil || !srv.Complete() || srv.User() != user || srv.Authzid() != user {
 			t.Fatalf("%s: server: %v complete %v user %q authzid %q", user, err, srv.Complete(), srv.User(), srv.Authzid())
 		}
-		if out, err := cl.Step(rspauth); err != nil || out != nil || !cl.Complete() {
-			t.Fatalf("%s: client on rspauth: %q %v", user, out, err)
+		if out, done, err := cl.Step(rspauth); err != nil || out != nil || !done || !cl.Complete() {
+			t.Fatalf("%s: client on rspauth: %q %v %v", user, out, done, err)
 		}
 	}
 	srv := NewDigestServer(QuorumProtocol, QuorumServerName, func(string) (string, bool) { return "right", true }, nil)
 	cl := NewDigestClient("u", "wrong", QuorumProtocol, QuorumServerName, nil)
 	challenge, _ := srv.Evaluate(nil)
-	rsp, err := cl.Step(challenge)
+	rsp, _, err := cl.Step(challenge)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.Evaluate(rsp); err == nil {
 		t.Fatal("a wrong password was accepted")
 	}
-	if _, err := cl.Step([]byte("rspauth=0123456789abcdef0123456789abcdef")); err == nil || cl.Complete() {
+	if _, done, err := cl.Step([]byte("rspauth=0123456789abcdef0123456789abcdef")); err == nil || done || cl.Complete() {
 		t.Fatal("a forged rspauth was accepted")
 	}
 }

@@ -125,8 +125,7 @@ type mechanism interface {
 // quorum.auth.kerberos.servicePrincipal, its host _HOST replaced by the peer's (SecurityUtils.getServerPrincipal).
 func (c *Config) learner(remote string) (mechanism, []byte, error) {
 	if c.learnerKrb == nil {
-		return digestClient{sasl.NewDigestClient(c.User, c.Password, sasl.QuorumProtocol, sasl.QuorumServerName, c.Rand)},
-			[]byte{}, nil
+		return sasl.NewDigestClient(c.User, c.Password, sasl.QuorumProtocol, sasl.QuorumServerName, c.Rand), []byte{}, nil
 	}
 	service, host, _ := strings.Cut(c.ServicePrincipal, "/")
 	if parts := strings.Split(c.ServicePrincipal, "/"); len(parts) == 2 && parts[1] == "_HOST" {
@@ -142,13 +141,6 @@ func (c *Config) learner(remote string) (mechanism, []byte, error) {
 		return nil, nil, err
 	}
 	return sc, first, nil
-}
-
-type digestClient struct{ c *sasl.DigestClient }
-
-func (d digestClient) Step(tok []byte) ([]byte, bool, error) {
-	rsp, err := d.c.Step(tok)
-	return rsp, d.c.Complete(), err
 }
 
 type digestServer struct{ s *sasl.DigestServer }
