@@ -235,8 +235,38 @@ func TestKerberosLogin(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	// Keys the KDC has since changed.
+	// isInitiator=false: no KDC login at start, as the JDK's module (a KDC that is not there, a principal the
+	// keytab lacks); clients are still accepted with the keytab's keys.
+	conf, err := os.ReadFile(r.kdc.Krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	deadKDC := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(deadKDC, []byte(strings.ReplaceAll(string(conf), r.kdc.Addr, dead)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"zookeeper/localhost@EXAMPLE.COM", "zookeeper/otherhost@EXAMPLE.COM"} {
+		zc := &zoocfg.Config{Props: map[string]string{"java.security.auth.login.config": r.writeJAAS(t, p, "true isInitiator=false"),
+			"java.security.krb5.conf": deadKDC}}
+		cfg := ConfigFromZooCfg(zc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err := AuthFromZooCfg(zc, &cfg); err != nil {
+			t.Errorf("%s, isInitiator=false, no KDC: %v", p, err)
+		}
+	}
 	r2 := *r
+	r2.jaas = r2.writeJAAS(t, "zookeeper/localhost@EXAMPLE.COM", "true isInitiator=false")
+	if _, h, _ := authenticate(t, r2.server(t, nil), r.user(t, "alice"), "zookeeper"); h.Err != 0 {
+		t.Fatalf("isInitiator=false: %+v", h)
+	}
+
+	// Keys the KDC has since changed.
+	r2 = *r
 	r2.keytab = r.kdc.AddService(t, "stale/localhost")
 	cmd := exec.Command("kadmin.local", "-q", "cpw -randkey stale/localhost")
 	cmd.Env = r.kdc.Env()

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,6 +42,22 @@ func TestSecureFromZooCfg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pemID := ca.Issue(pkix.Name{CommonName: "zk"}, "127.0.0.1")
+	encPEM, plainPEM := pemID.WriteEncryptedPEM(dir, "enc.pem", "pem-pw"), pemID.WritePEM(dir, "plain.pem")
+	pwFile := filepath.Join(dir, "pw.txt")
+	if err := os.WriteFile(pwFile, []byte("pem-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, change := range []map[string]string{
+		{"zookeeper.ssl.keyStore.location": encPEM, "zookeeper.ssl.keyStore.password": "pem-pw"},
+		{"zookeeper.ssl.keyStore.location": encPEM, "zookeeper.ssl.keyStore.password": "",
+			"zookeeper.ssl.keyStore.passwordPath": pwFile},
+		{"zookeeper.ssl.keyStore.location": plainPEM, "zookeeper.ssl.keyStore.password": ""},
+	} {
+		if sc, err := SecureFromZooCfg(cfg(change)); err != nil || !sc.TLS.Certificates[0].Leaf.Equal(pemID.Cert) {
+			t.Errorf("PEM key store %v: %v", change, err)
+		}
+	}
 	// X509Util's defaults: need a client certificate, TLSv1.2 only; the store types from the file names.
 	if sc.Addr != ":2281" || sc.TLS.ClientAuth != tls.RequireAndVerifyClientCert || sc.TLS.MinVersion != tls.VersionTLS12 ||
 		sc.TLS.MaxVersion != tls.VersionTLS12 || sc.TLS.ClientCAs == nil || len(sc.TLS.CipherSuites) == 0 {
@@ -62,6 +80,12 @@ func TestSecureFromZooCfg(t *testing.T) {
 		{map[string]string{"zookeeper.ssl.authProvider": "custom", "zookeeper.authProvider.custom": "com.example.P"},
 			"only org.apache.zookeeper.server.auth.X509AuthenticationProvider"},
 		{map[string]string{"zookeeper.ssl.ciphersuites": "TLS_NOPE"}, "ssl.ciphersuites"},
+		// A PEM key store: the key store password decrypts its key, which must be encrypted when one is given.
+		{map[string]string{"zookeeper.ssl.keyStore.location": encPEM, "zookeeper.ssl.keyStore.password": ""},
+			"encrypted and no password"},
+		{map[string]string{"zookeeper.ssl.keyStore.location": encPEM, "zookeeper.ssl.keyStore.password": "nope"},
+			"does not decrypt"},
+		{map[string]string{"zookeeper.ssl.keyStore.location": plainPEM}, "not encrypted"},
 	} {
 		if _, err := SecureFromZooCfg(cfg(x.change)); err == nil || !strings.Contains(err.Error(), x.want) {
 			t.Errorf("%v: got %v, want %q", x.change, err, x.want)

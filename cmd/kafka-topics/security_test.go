@@ -114,6 +114,19 @@ func TestCommandConfigSecurity(t *testing.T) {
 		t.Fatalf("describe over SSL: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// SSL with a client certificate in a PEM file whose key is encrypted, ssl.key.password decrypting it; without
+	// the key password the Admin client is not built (Kafka 2.8 wants it for a PEM key store file).
+	pemStore := ca.Issue(pkix.Name{CommonName: "alice"}).WriteEncryptedPEM(dir, "alice.pem", "key-pw")
+	pemCert := writeFile(t, dir, "pem.properties", "security.protocol=SSL", "ssl.keystore.type=PEM",
+		"ssl.keystore.location="+pemStore, "ssl.key.password=key-pw",
+		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	expect(t, with(sslAddr, pemCert, "--list"), 0, "secured\n")
+	noKeyPass := writeFile(t, dir, "pem-nopw.properties", "security.protocol=SSL", "ssl.keystore.type=PEM",
+		"ssl.keystore.location="+pemStore, "ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")
+	if r := with(sslAddr, noKeyPass, "--list"); r.code != 1 || !strings.Contains(r.stderr, "ssl.key.password") {
+		t.Errorf("PEM key store without ssl.key.password: exit %d, stderr %q", r.code, r.stderr)
+	}
+
 	wrong := writeFile(t, dir, "wrong.properties", "security.protocol=SASL_SSL", "sasl.mechanism=PLAIN",
 		`sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="nope";`,
 		"ssl.truststore.location="+trustJKS, "ssl.truststore.password=trust-pw")

@@ -102,7 +102,9 @@ func FromJAAS(m jaas.LoginModule, props map[string]string) (*Login, error) {
 		if l.Principal == "" {
 			return nil, errors.New("Krb5LoginModule: useKeyTab needs a principal")
 		}
-		if l.Principal != "*" && !hasPrincipal(kt, l.Principal) {
+		// The JDK's module looks for the principal's keys at login only as an initiator; an acceptor's keys
+		// are looked up when a client comes.
+		if l.initiator && l.Principal != "*" && !hasPrincipal(kt, l.Principal) {
 			return nil, fmt.Errorf("Krb5LoginModule: Unable to obtain password from user: keyTab %s has no key for %s",
 				path, l.Principal)
 		}

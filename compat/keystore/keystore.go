@@ -30,7 +30,9 @@ const (
 
 // KeyPair reads the private key and certificate chain of the key store at path. storePass opens the store; keyPass
 // (ssl.key.password) decrypts the key where it differs, "" meaning the store's password, as Kafka's key manager
-// takes it. A store with several keys gives the one whose alias sorts first.
+// takes it. A PEM store has no store password: its key is decrypted with keyPass, or else storePass (ZooKeeper's
+// keyStore.password), and must be encrypted when one is given, as PEMKeyPair says. A store with several keys gives
+// the one whose alias sorts first.
 func KeyPair(typ, path, storePass, keyPass string) (tls.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -43,7 +45,10 @@ func KeyPair(typ, path, storePass, keyPass string) (tls.Certificate, error) {
 	case strings.EqualFold(typ, PKCS12):
 		cert, err = pkcs12KeyPair(data, storePass, keyPass)
 	case typ == PEM:
-		cert, err = PEMKeyPair(data, data) // keyPass would decrypt an encrypted key, which is refused
+		if keyPass == "" {
+			keyPass = storePass
+		}
+		cert, err = PEMKeyPair(data, data, keyPass)
 	default:
 		return tls.Certificate{}, fmt.Errorf("key store %s: type %s not supported (JKS, PKCS12 or PEM)", path, typ)
 	}
@@ -80,15 +85,36 @@ func Trusted(typ, path, storePass string) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
+// keyBlocks are the PEM block types of private keys read.
+var keyBlocks = []string{"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}
+
 // PEMKeyPair builds a key pair from PEM text: the private key (PKCS#8, as Kafka requires, or PKCS#1 and SEC 1,
 // which openssl writes) from keyPEM and the chain, leaf first, from chainPEM. The two may be the same text.
-// Encrypted keys (which ssl.key.password would decrypt) are not read yet.
-func PEMKeyPair(keyPEM, chainPEM []byte) (tls.Certificate, error) {
+//
+// An ENCRYPTED PRIVATE KEY block is decrypted with password (see DecryptPKCS8). Kafka 2.8 (ssl.key.password) and
+// ZooKeeper 3.8 (keyStore.password) both read the key as encrypted exactly when a password is given, so an encrypted
+// key without one, and a plain key with one, are refused here as they fail there.
+func PEMKeyPair(keyPEM, chainPEM []byte, password string) (tls.Certificate, error) {
 	var key crypto.PrivateKey
 	for rest := keyPEM; ; {
 		var b *pem.Block
 		if b, rest = pem.Decode(rest); b == nil {
 			break
+		}
+		if !slices.Contains(keyBlocks, b.Type) {
+			continue
+		}
+		if _, ok := b.Headers["DEK-Info"]; ok {
+			// Neither product finds a key in this form: its headers break their PEM patterns.
+			return tls.Certificate{}, fmt.Errorf("%s with DEK-Info: OpenSSL's legacy key encryption is not read; "+
+				"convert the key with openssl pkcs8 -topk8", b.Type)
+		}
+		encrypted := b.Type == "ENCRYPTED PRIVATE KEY"
+		switch {
+		case encrypted && password == "":
+			return tls.Certificate{}, errors.New("the private key is encrypted and no password was given")
+		case !encrypted && password != "":
+			return tls.Certificate{}, fmt.Errorf("a password was given but the private key (%s) is not encrypted", b.Type)
 		}
 		var err error
 		switch b.Type {
@@ -99,9 +125,10 @@ func PEMKeyPair(keyPEM, chainPEM []byte) (tls.Certificate, error) {
 		case "EC PRIVATE KEY":
 			key, err = x509.ParseECPrivateKey(b.Bytes)
 		case "ENCRYPTED PRIVATE KEY":
-			return tls.Certificate{}, errors.New("encrypted PEM private keys are not supported yet: give the key unencrypted")
-		default:
-			continue
+			var der []byte
+			if der, err = DecryptPKCS8(b.Bytes, password); err == nil {
+				key, err = x509.ParsePKCS8PrivateKey(der)
+			}
 		}
 		if err != nil {
 			return tls.Certificate{}, fmt.Errorf("parse %s: %w", strings.ToLower(b.Type), err)

@@ -36,7 +36,7 @@ func TestStores(t *testing.T) {
 			t.Errorf("%s: chain of %d, leaf %v", name, len(cert.Certificate), cert.Leaf.Subject)
 		}
 	}
-	pemPair, err := keystore.PEMKeyPair(id.KeyPEM(), id.ChainPEM())
+	pemPair, err := keystore.PEMKeyPair(id.KeyPEM(), id.ChainPEM(), "")
 	if err != nil || !pemPair.Leaf.Equal(id.Cert) {
 		t.Errorf("PEM text: %v", err)
 	}
@@ -55,7 +55,7 @@ func TestStores(t *testing.T) {
 		}
 	}
 	other := keystoretest.NewCA(t, "other").Issue(pkix.Name{CommonName: "x"})
-	if _, err := keystore.PEMKeyPair(other.KeyPEM(), id.ChainPEM()); err == nil || !strings.Contains(err.Error(), "does not match") {
+	if _, err := keystore.PEMKeyPair(other.KeyPEM(), id.ChainPEM(), ""); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Errorf("mismatched key: %v", err)
 	}
 

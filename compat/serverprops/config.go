@@ -254,7 +254,7 @@ func (c *Config) WithDynamic(perBroker, clusterDefault map[string]string) (*Conf
 				c.logger.Warn("non-dynamic broker config in ZooKeeper ignored", "source", what, "key", k)
 			case sslReconfigurable[k]:
 				c.logger.Warn("security config in ZooKeeper without a listener prefix ignored", "source", what, "key", k)
-			case !perBrokerLevel && perBrokerOnly(k):
+			case !perBrokerLevel && PerBrokerOnly(k):
 				c.logger.Warn("per-broker config at the default cluster level ignored", "source", what, "key", k)
 			default:
 				out[k] = src[k]
@@ -292,14 +292,31 @@ var listenerReconfigurable = map[string]bool{
 	"sasl.login.refresh.buffer.seconds": true, MaxConnections: true, "max.connection.creation.rate": true,
 }
 
-// perBrokerOnly is DynamicBrokerConfig.perBrokerConfigs: configs that make no sense at the <default> level
+// SSLReconfigurable reports whether k is one of SslConfigs.RECONFIGURABLE_CONFIGS (the key and trust store
+// configs), which may change dynamically only per listener.
+func SSLReconfigurable(k string) bool { return sslReconfigurable[k] }
+
+// ClusterLevelListenerConfig reports whether k is a listener config that may be set cluster-wide even with a
+// listener prefix (the connection limits, SocketServer.ListenerReconfigurableConfigs).
+func ClusterLevelListenerConfig(k string) bool {
+	return k == MaxConnections || k == "max.connection.creation.rate"
+}
+
+// PerBrokerOnly is DynamicBrokerConfig.perBrokerConfigs: configs that make no sense at the <default> level
 // (listener overrides but the connection limits, security and listener configs).
-func perBrokerOnly(k string) bool {
-	clusterLevel := func(n string) bool { return n == MaxConnections || n == "max.connection.creation.rate" }
-	if m := listenerConfigRE.FindStringSubmatch(k); m != nil {
-		return !clusterLevel(m[1])
+func PerBrokerOnly(k string) bool {
+	if suffix, ok := ListenerSuffix(k); ok {
+		return !ClusterLevelListenerConfig(suffix)
 	}
-	return (sslReconfigurable[k] || listenerReconfigurable[k]) && !clusterLevel(k)
+	return (sslReconfigurable[k] || listenerReconfigurable[k]) && !ClusterLevelListenerConfig(k)
+}
+
+// ListenerSuffix is what follows listener.name.<l>. in a listener override; ok is false for other names.
+func ListenerSuffix(k string) (string, bool) {
+	if m := listenerConfigRE.FindStringSubmatch(k); m != nil {
+		return m[1], true
+	}
+	return "", false
 }
 
 var listenerConfigRE = regexp.MustCompile(`^listener\.name\.[^.]*\.(.*)$`)
@@ -308,7 +325,9 @@ var listenerConfigRE = regexp.MustCompile(`^listener\.name\.[^.]*\.(.*)$`)
 var listenerMechanismConfigs = []string{"sasl.jaas.config", "sasl.login.callback.handler.class", "sasl.login.class",
 	"sasl.server.callback.handler.class", ConnectionsMaxReauthMs}
 
-func listenerBaseName(base string) string {
+// ListenerBaseName is the base config of a listener override's suffix, past a SASL mechanism's prefix
+// (DynamicBrokerConfig.brokerConfigSynonyms).
+func ListenerBaseName(base string) string {
 	for _, m := range listenerMechanismConfigs {
 		if strings.HasSuffix(base, m) {
 			return m

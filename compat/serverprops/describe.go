@@ -51,7 +51,7 @@ func brokerConfigSynonyms(name string) []string {
 		return []string{LogRetentionMs, LogRetentionMinutes, LogRetentionHours}
 	}
 	if m := listenerConfigRE.FindStringSubmatch(name); m != nil {
-		return []string{name, listenerBaseName(m[1])}
+		return []string{name, ListenerBaseName(m[1])}
 	}
 	return []string{name}
 }

@@ -32,6 +32,24 @@ func (en *ensemble) quorumTLS(t *testing.T) {
 	}
 }
 
+// quorumTLSEncryptedPEM is quorumTLS with PEM stores: each member's key encrypted by openssl (-v1 PBE-SHA1-3DES, what
+// Apache's PemReader decrypts on Java 17) and decrypted with ssl.quorum.keyStore.password.
+func (en *ensemble) quorumTLSEncryptedPEM(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	ca := keystoretest.NewCA(t, "quorum-ca")
+	trust := ca.WriteTrustPEM(dir, "trust.pem")
+	for id := range en.members {
+		name := "zk" + strconv.FormatInt(id, 10)
+		ks := ca.Issue(pkix.Name{CommonName: name}, "127.0.0.1").
+			WriteOpenSSLEncryptedPEM(dir, name+".pem", "pw-"+name, "-v1", "PBE-SHA1-3DES")
+		en.extra[id] = map[string]string{
+			"ssl.quorum.keyStore.location": ks, "ssl.quorum.keyStore.password": "pw-" + name,
+			"ssl.quorum.trustStore.location": trust,
+		}
+	}
+}
+
 // setQuorumTLS sets server id's sslQuorum and portUnification for its next start.
 func (en *ensemble) setQuorumTLS(id int64, sslQuorum, portUnification bool) {
 	en.extra[id]["sslQuorum"] = strconv.FormatBool(sslQuorum)
@@ -51,6 +69,21 @@ func TestQuorumTLS(t *testing.T) {
 	}
 	a1, _ := en.oursFollowsThenLeads(t)
 	// Apache's quorum ports log each TLS peer they accept: ours came over TLS.
+	if !a1.LogContains("Accepted TLS connection from") {
+		t.Error("Apache's server 1 logged no TLS connection accepted")
+	}
+}
+
+// TestQuorumTLS with PEM key stores whose keys are encrypted, each decrypted with its key store password: ours
+// follows Apache's leader and leads Apache's follower over TLS.
+func TestQuorumTLSEncryptedPEM(t *testing.T) {
+	harness.EnsureZKServer(t)
+	en := newEnsemble(t)
+	en.quorumTLSEncryptedPEM(t)
+	for id := range en.members {
+		en.setQuorumTLS(id, true, false)
+	}
+	a1, _ := en.oursFollowsThenLeads(t)
 	if !a1.LogContains("Accepted TLS connection from") {
 		t.Error("Apache's server 1 logged no TLS connection accepted")
 	}

@@ -5,7 +5,6 @@ package broker
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,6 +76,7 @@ type Broker struct {
 	api         *API
 	ctrl        *controller.Controller
 	dyn         *dynconfig.Manager
+	stores      *listenerStores // the listeners' TLS stores, replaced by dynamic configs
 	quotas      *quota.ClientQuotas
 	connQuotas  *connquota.Quotas // the listeners' connection limits (SocketServer's ConnectionQuotas)
 	creds       *sasl.Credentials // SCRAM credentials from /config/users
@@ -154,22 +154,6 @@ func (b *Broker) start(ctx context.Context) error {
 	if err := checkAuthorizerClass(cfg); err != nil {
 		return err
 	}
-	// TLS settings are read before anything starts, so that a bad store fails start-up as in Kafka.
-	listenerTLS := map[string]*tls.Config{}
-	principalMappers := map[string]*tlsconf.PrincipalMapper{}
-	for _, l := range cfg.Listeners {
-		if serverprops.UsesTLS(l.SecurityProtocol) {
-			settings := cfg.ListenerSSL(l.Name)
-			tc, err := tlsconf.Server(settings)
-			if err != nil {
-				return fmt.Errorf("listener %s: %w", l, err)
-			}
-			listenerTLS[l.Name] = tc
-			if principalMappers[l.Name], err = tlsconf.NewPrincipalMapper(settings.PrincipalMappingRules); err != nil {
-				return fmt.Errorf("listener %s: %w", l, err)
-			}
-		}
-	}
 	// The JVM's system properties, as Kafka's scripts pass them in KAFKA_OPTS (the JAAS file, ZooKeeper's client TLS).
 	jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
@@ -198,6 +182,8 @@ func (b *Broker) start(ctx context.Context) error {
 	b.creds = sasl.NewCredentials()
 	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
 	// logged and skipped, as Kafka does.
+	b.stores = &listenerStores{servers: map[string]*tlsconf.Dynamic{}, interBroker: cfg.InterBrokerListenerName,
+		logf: named("kafka.network.SocketServer").Info}
 	b.dyn = dynconfig.New(dynconfig.Config{ZK: zc, BrokerID: b.brokerID, Static: cfg, Logger: named("kafka.server.DynamicConfigManager"),
 		OnBrokerChange: func(prev, next *serverprops.Config) {
 			if next.NumReplicaFetchers != prev.NumReplicaFetchers {
@@ -205,16 +191,36 @@ func (b *Broker) start(ctx context.Context) error {
 			}
 			b.applyThrottleRates(next)
 			b.applyConnLimits(next)
+			if err := b.stores.apply(next); err != nil {
+				b.logger.Error("SSL stores not reconfigured", "err", err)
+			}
 		},
-		OnTopicChange: b.setThrottledReplicas,
-		OnQuotaChange: b.quotas.Apply,
-		OnUserChange:  b.creds.Update,
-		OnIPChange:    b.applyIPQuota,
+		OnTopicChange:  b.setThrottledReplicas,
+		OnQuotaChange:  b.quotas.Apply,
+		OnUserChange:   b.creds.Update,
+		OnIPChange:     b.applyIPQuota,
+		Reconfigurable: b.stores,
 	})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
 	}
 	cfg = b.dyn.Current()
+	// The listeners' TLS comes from the config with the dynamic configs applied (a key store replaced by an
+	// update stays replaced across restarts); a bad store fails the start, as Kafka's SocketServer does.
+	principalMappers := map[string]*tlsconf.PrincipalMapper{}
+	for _, l := range cfg.Listeners {
+		if serverprops.UsesTLS(l.SecurityProtocol) {
+			settings := cfg.ListenerSSL(l.Name)
+			d, err := tlsconf.NewServerTLS(settings, l.Name == cfg.InterBrokerListenerName)
+			if err != nil {
+				return fmt.Errorf("listener %s: %w", l, err)
+			}
+			b.stores.servers[l.Name] = d
+			if principalMappers[l.Name], err = tlsconf.NewPrincipalMapper(settings.PrincipalMappingRules); err != nil {
+				return fmt.Errorf("listener %s: %w", l, err)
+			}
+		}
+	}
 	if b.connQuotas, err = newConnQuotas(cfg, named("kafka.network.ConnectionQuotas")); err != nil {
 		return err
 	}
@@ -279,11 +285,10 @@ func (b *Broker) start(ctx context.Context) error {
 		apiOpts = append(apiOpts, kgo.SASL(ibSASL))
 	}
 	if serverprops.UsesTLS(cfg.InterBrokerSecurityProtocol) {
-		tc, err := tlsconf.Client(cfg.ListenerSSL(cfg.InterBrokerListenerName))
-		if err != nil {
+		if b.stores.client, err = tlsconf.NewClientTLS(cfg.ListenerSSL(cfg.InterBrokerListenerName)); err != nil {
 			return fmt.Errorf("inter-broker listener %s: %w", cfg.InterBrokerListenerName, err)
 		}
-		apiOpts = append(apiOpts, kgo.DialTLSConfig(tc))
+		apiOpts = append(apiOpts, kgo.Dialer(b.stores.client.Dial))
 	}
 	b.api = newAPI(b.brokerID, b.rm, zc, cfg.InterBrokerListenerName, named("kafka.controller.ControllerChannelManager"), apiOpts...)
 	b.ctrl = controller.New(zc, controller.Config{
@@ -336,8 +341,8 @@ func (b *Broker) start(ctx context.Context) error {
 			Admission: connAdmitter{b.connQuotas}, Handled: b.handlers.Handled, RequestMetrics: b.reqMetrics,
 			ApiVersionsHook: b.finalizedFeatures,
 		}
-		if tc := listenerTLS[l.Name]; tc != nil {
-			kc.TLS, kc.TLSPrincipal = tc, principalMappers[l.Name].Name
+		if d := b.stores.servers[l.Name]; d != nil {
+			kc.TLS, kc.TLSPrincipal = d.Config(), principalMappers[l.Name].Name
 		}
 		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
 			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
@@ -377,11 +382,12 @@ func (b *Broker) start(ctx context.Context) error {
 	b.rm.StartFetchers(rctx, replica.FetcherConfig{
 		SendFor: b.api.fetcherSend, MaxWaitMs: cfg.ReplicaFetchWaitMaxMs, MinBytes: cfg.ReplicaFetchMinBytes,
 		ResponseMaxBytes: cfg.ReplicaFetchResponseMaxBytes, PartitionMaxBytes: cfg.ReplicaFetchMaxBytes,
-		Backoff:         time.Duration(cfg.ReplicaFetchBackoffMs) * time.Millisecond,
-		LagTimeMax:      time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
-		AlterIsr:        b.alterIsr,
-		TruncateOnFetch: cfg.InterBrokerProtocolVersion.ID >= ibp27iv1.ID,
-		NumFetchers:     cfg.NumReplicaFetchers,
+		Backoff:             time.Duration(cfg.ReplicaFetchBackoffMs) * time.Millisecond,
+		LagTimeMax:          time.Duration(cfg.ReplicaLagTimeMaxMs) * time.Millisecond,
+		AlterIsr:            b.alterIsr,
+		TruncateOnFetch:     cfg.InterBrokerProtocolVersion.ID >= ibp27iv1.ID,
+		NumFetchers:         cfg.NumReplicaFetchers,
+		AlterLogDirsThreads: cfg.NumReplicaAlterLogDirsThreads,
 	})
 	if cfg.InterBrokerProtocolVersion.ID < ibp27iv2.ID {
 		b.wg.Add(1)

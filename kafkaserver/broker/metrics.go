@@ -51,7 +51,7 @@ func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
 	}
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		ls, b.reqMetrics, b.stats, src,
+		ls, b.reqMetrics, b.stats, src, metrics.FutureLogs(b.futureLogMetrics),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -135,12 +135,17 @@ func (b *Broker) clientQuotaMetrics() []metrics.ClientQuota {
 }
 
 // logMetrics reads each partition log's gauges.
-func (b *Broker) logMetrics() []metrics.Log {
+func (b *Broker) logMetrics() []metrics.Log { return logGauges(b.logs.All()) }
+
+// futureLogMetrics reads the gauges of the future logs of moves between log dirs.
+func (b *Broker) futureLogMetrics() []metrics.Log { return logGauges(b.logs.Futures()) }
+
+func logGauges(logs map[klog.TopicPartition]*klog.Log) []metrics.Log {
 	var out []metrics.Log
-	for tp, l := range b.logs.All() {
+	for tp, l := range logs {
 		g, ok := l.Gauges()
 		if !ok {
-			continue // deleted meanwhile
+			continue // deleted, or a future log swapped in or cancelled, meanwhile
 		}
 		out = append(out, metrics.Log{Topic: tp.Topic, Partition: tp.Partition, Size: g.Size, NumLogSegments: g.NumSegments,
 			LogStartOffset: g.LogStartOffset, LogEndOffset: g.LogEndOffset})

@@ -8,6 +8,9 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,19 +110,33 @@ func TestSSLListeners(t *testing.T) {
 	}
 }
 
-// Two brokers with SSL listeners only (PEM key stores, client certificates required, host names checked): the
-// controller's requests, the followers' fetches and controlled shutdown all go over TLS, and a replicated topic
-// holds the same bytes on both.
+// Two brokers with SSL listeners only (PEM key stores with encrypted keys, client certificates required, host names
+// checked): the controller's requests, the followers' fetches and controlled shutdown all go over TLS, and a
+// replicated topic holds the same bytes on both. Broker 0's key is in a PEM file, broker 1's in ssl.keystore.key,
+// each decrypted with ssl.key.password; a PEM file with a plain key stops the start, as Kafka 2.8 wants the key
+// password for one.
 func TestInterBrokerSSL(t *testing.T) {
 	c := newCluster(t)
 	dir := t.TempDir()
 	ca := keystoretest.NewCA(t, "zkafka test CA")
 	trust := ca.WriteTrustPEM(dir, "ca.pem")
 	settings := func(id int) []string {
-		ks := ca.Issue(pkix.Name{CommonName: fmt.Sprintf("broker-%d", id)}, "127.0.0.1").WritePEM(dir, fmt.Sprintf("b%d.pem", id))
-		return []string{fmt.Sprintf("listeners=SSL://127.0.0.1:%d", freePort(t)), "security.inter.broker.protocol=SSL",
-			"ssl.keystore.type=PEM", "ssl.keystore.location=" + ks, "ssl.truststore.type=PEM",
+		broker := ca.Issue(pkix.Name{CommonName: fmt.Sprintf("broker-%d", id)}, "127.0.0.1")
+		props := []string{fmt.Sprintf("listeners=SSL://127.0.0.1:%d", freePort(t)), "security.inter.broker.protocol=SSL",
+			"ssl.keystore.type=PEM", "ssl.key.password=key-pw-" + strconv.Itoa(id), "ssl.truststore.type=PEM",
 			"ssl.truststore.location=" + trust, "ssl.client.auth=required", fastShutdown}
+		if id == 0 {
+			return append(props, "ssl.keystore.location="+broker.WriteEncryptedPEM(dir, "b0.pem", "key-pw-0"))
+		}
+		return append(props, "ssl.keystore.key="+string(broker.EncryptedKeyPEM("key-pw-1")),
+			"ssl.keystore.certificate.chain="+string(broker.ChainPEM()))
+	}
+	plain := New(c.config("broker.id=2", "listeners=SSL://127.0.0.1:0", "security.inter.broker.protocol=SSL",
+		"ssl.keystore.type=PEM",
+		"ssl.keystore.location="+ca.Issue(pkix.Name{CommonName: "plain"}).WritePEM(dir, "plain.pem")), slog.Default())
+	if err := plain.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "ssl.key.password") {
+		_ = plain.Close()
+		t.Fatalf("a PEM key store file with a plain key: %v", err)
 	}
 	b0 := startBrokerN(c, 0, nil, settings(0)...)
 	c.waitFor("broker 0 controller", func() bool { return b0.Controller() != nil && isActive(b0) })

@@ -20,14 +20,15 @@ import (
 // TestZooKeeperTLSAndSecureACLs runs a broker that reaches zkserver's secure client port with its own certificate
 // (zookeeper.ssl.*) and zookeeper.set.acl=true: its znodes get Kafka's secure ACLs, all rights to its x509 id plus
 // reading for anyone, the sensitive ones none for others, /consumers open; a plain session cannot change them.
-// Without TLS client authentication (or SASL) zookeeper.set.acl stops the start, as in Kafka.
+// Without TLS client authentication (or SASL) zookeeper.set.acl stops the start, as in Kafka. Both key stores are PEM
+// files with encrypted keys, each decrypted with its key store password as ZooKeeper's X509Util reads them.
 func TestZooKeeperTLSAndSecureACLs(t *testing.T) {
 	dir := t.TempDir()
 	ca := keystoretest.NewCA(t, "zk-ca")
 	trust := ca.WriteTrustJKS(dir, "trust.jks", "trustpw")
-	zkStore := ca.Issue(pkix.Name{CommonName: "zookeeper"}, "127.0.0.1").WriteJKS(dir, "zk.jks", "zkpw", "zkpw")
+	zkStore := ca.Issue(pkix.Name{CommonName: "zookeeper"}, "127.0.0.1").WriteEncryptedPEM(dir, "zk.pem", "zkpw")
 	kafkaStore := ca.Issue(pkix.Name{CommonName: "kafka", OrganizationalUnit: []string{"brokers"}}).
-		WriteJKS(dir, "kafka.jks", "kafkapw", "kafkapw")
+		WriteEncryptedPEM(dir, "kafka.pem", "kafkapw")
 	securePort := freePort(t)
 	plain, _ := startZK(t, fmt.Sprintf("secureClientPort=%d", securePort), "secureClientPortAddress=127.0.0.1",
 		"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",

@@ -61,6 +61,18 @@ type Config struct {
 	// OnIPChange, when set, gets each IP entity's config (/config/ips/<ip> or <default>: the connection creation
 	// rate quota) at LoadQuotas and on each change (an empty config when the znode is gone), as IpConfigHandler.
 	OnIPChange func(ip string, config map[string]string) error
+	// Reconfigurable, when set, checks new broker configs as Kafka's listener reconfigurables do (the listeners'
+	// SSL stores); nil takes every valid config.
+	Reconfigurable Reconfigurable
+}
+
+// Reconfigurable is what a broker config change must get past before it is taken: Kafka's Reconfigurable
+// validation, and the reload of store files changed in place (DynamicBrokerConfig.reloadUpdatedFilesWithoutConfigChange).
+type Reconfigurable interface {
+	// ValidateReconfiguration refuses a new config the broker cannot take.
+	ValidateReconfiguration(next *serverprops.Config) error
+	// ReloadFiles rebuilds what reads files named by configs next leaves unchanged, if the files changed.
+	ReloadFiles(next *serverprops.Config) error
 }
 
 // Manager holds the broker's current dynamic configuration and applies config change notifications: Kafka's
@@ -71,7 +83,10 @@ type Manager struct {
 	current atomic.Pointer[serverprops.Config]
 	logs    atomic.Value // Logs
 
-	passwords map[string]bool // broker configs of type PASSWORD
+	passwords []string // the dynamic broker configs of type PASSWORD (DynamicBrokerConfig.DynamicPasswordConfigs)
+	// encoder encrypts password configs for ZooKeeper with password.encoder.secret (nil without one);
+	// oldEncoder decodes with password.encoder.old.secret, to encode again with the new secret at start.
+	encoder, oldEncoder *PasswordEncoder
 
 	// mu serializes applying changes (the listener, LoadBrokerConfigs and SetLogs).
 	mu       sync.Mutex
@@ -89,11 +104,17 @@ func New(cfg Config) *Manager {
 	if cfg.ChangeExpiration <= 0 {
 		cfg.ChangeExpiration = DefaultChangeExpiration
 	}
-	m := &Manager{cfg: cfg, logger: cfg.Logger.With("component", "dynamic-config"), passwords: map[string]bool{}}
+	m := &Manager{cfg: cfg, logger: cfg.Logger.With("component", "dynamic-config")}
 	for n, k := range brokerKeys(cfg.Static) {
-		if k.typ == serverprops.TypePassword {
-			m.passwords[n] = true
+		if k.typ == serverprops.TypePassword && k.dynamic {
+			m.passwords = append(m.passwords, n)
 		}
+	}
+	if secret, ok := cfg.Static.Raw["password.encoder.secret"]; ok {
+		m.encoder = NewPasswordEncoder(secret, cfg.Static)
+	}
+	if secret, ok := cfg.Static.Raw["password.encoder.old.secret"]; ok {
+		m.oldEncoder = NewPasswordEncoder(secret, cfg.Static)
 	}
 	m.current.Store(cfg.Static)
 	if cfg.Logs != nil {
@@ -122,11 +143,136 @@ func (m *Manager) Current() *serverprops.Config { return m.current.Load() }
 func (m *Manager) LastExecuted() int64 { return m.listener.LastExecuted() }
 
 // LoadBrokerConfigs reads /config/brokers/<default> and /config/brokers/<id> and makes them current, as
-// DynamicBrokerConfig.initialize does at startup.
+// DynamicBrokerConfig.initialize does at startup. With password.encoder.old.secret, passwords it decodes are
+// encoded with password.encoder.secret and written back first (maybeReEncodePasswords).
 func (m *Manager) LoadBrokerConfigs() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.reEncodePasswords(); err != nil {
+		return err
+	}
 	return m.reloadBroker(false)
+}
+
+// reEncodePasswords is DynamicBrokerConfig.maybeReEncodePasswords: the old secret's passwords in this broker's
+// znode encoded again with the current secret; those it does not decode are left as they are (the old secret may
+// simply not have been removed yet). Kafka writes the znode back even when nothing changed.
+func (m *Manager) reEncodePasswords() error {
+	if m.oldEncoder == nil {
+		return nil
+	}
+	id := strconv.Itoa(int(m.cfg.BrokerID))
+	props, err := m.cfg.ZK.GetEntityConfigs(zkmeta.ConfigTypeBroker, id)
+	if err != nil {
+		return fmt.Errorf("broker %d configs: %w", m.cfg.BrokerID, err)
+	}
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(props)), m.IsPassword) {
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		if !m.IsPassword(k) {
+			continue
+		}
+		plain, err := m.oldEncoder.Decode(props[k])
+		if err != nil {
+			m.logger.Debug("dynamic password config could not be decoded using old secret, new secret will be used", "key", k)
+			continue
+		}
+		if m.encoder == nil {
+			return fmt.Errorf("re-encode %s: %s", k, errPasswordEncoder)
+		}
+		if props[k], err = m.encoder.Encode(plain); err != nil {
+			return fmt.Errorf("re-encode %s: %w", k, err)
+		}
+	}
+	if err := m.cfg.ZK.SetOrCreateEntityConfigs(zkmeta.ConfigTypeBroker, id, props); err != nil {
+		return fmt.Errorf("write broker %d configs: %w", m.cfg.BrokerID, err)
+	}
+	if _, err := m.cfg.ZK.CreateConfigChangeNotification(zkmeta.ConfigTypeBroker + "/" + id); err != nil {
+		return fmt.Errorf("config change notification for broker %d: %w", m.cfg.BrokerID, err)
+	}
+	return nil
+}
+
+// IsPassword is DynamicBrokerConfig.isPasswordConfig: a name ending in a dynamic password config's name (so
+// listener-prefixed ones too).
+func (m *Manager) IsPassword(name string) bool {
+	return slices.ContainsFunc(m.passwords, func(p string) bool { return strings.HasSuffix(name, p) })
+}
+
+// FromPersistent is DynamicBrokerConfig.fromPersistentProps for the passwords: each decoded with the secret, or
+// left out with an error logged when it cannot be.
+func (m *Manager) FromPersistent(props map[string]string) map[string]string {
+	out := make(map[string]string, len(props))
+	for k, v := range props {
+		if !m.IsPassword(k) {
+			out[k] = v
+			continue
+		}
+		if m.encoder == nil {
+			m.logger.Error("dynamic password config could not be decoded, ignoring", "key", k, "err", errPasswordEncoder)
+			continue
+		}
+		plain, err := m.encoder.Decode(v)
+		if err != nil {
+			m.logger.Error("dynamic password config could not be decoded, ignoring", "key", k, "err", err)
+			continue
+		}
+		out[k] = plain
+	}
+	return out
+}
+
+// ToPersistent is DynamicBrokerConfig.toPersistentProps: props as written to ZooKeeper, each password encrypted
+// with the secret. Passwords are per-broker configs, and need password.encoder.secret.
+func (m *Manager) ToPersistent(props map[string]string, perBroker bool) (map[string]string, error) {
+	out := make(map[string]string, len(props))
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		v := props[k]
+		if m.IsPassword(k) {
+			if !perBroker {
+				return nil, errors.New("Password config can be defined only at broker level")
+			}
+			if m.encoder == nil {
+				return nil, errors.New(errPasswordEncoder)
+			}
+			var err error
+			if v, err = m.encoder.Encode(v); err != nil {
+				return nil, fmt.Errorf("encode %s: %w", k, err)
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// ValidateBroker is the package's ValidateBroker against the current config, with the broker's reconfigurables.
+func (m *Manager) ValidateBroker(levels BrokerLevels, props map[string]string, resourceName string) error {
+	var check func(*serverprops.Config) error
+	if m.cfg.Reconfigurable != nil {
+		// The answer says only "Invalid dynamic configuration", as Kafka's; the reason goes to the log.
+		check = func(next *serverprops.Config) error {
+			err := m.cfg.Reconfigurable.ValidateReconfiguration(next)
+			if err != nil {
+				m.logger.Info("dynamic broker config refused", "err", err)
+			}
+			return err
+		}
+	}
+	return ValidateBroker(m.Current(), levels, props, resourceName, check)
+}
+
+// ReloadFiles is DynamicBrokerConfig.reloadUpdatedFilesWithoutConfigChange for a validated per-broker update:
+// store files changed in place are read again though the configs naming them stay the same.
+func (m *Manager) ReloadFiles(levels BrokerLevels, props map[string]string) error {
+	if m.cfg.Reconfigurable == nil {
+		return nil
+	}
+	next, err := m.cfg.Static.WithDynamic(props, levels.Default)
+	if err != nil {
+		return fmt.Errorf("reload files: %w", err)
+	}
+	return m.cfg.Reconfigurable.ReloadFiles(next)
 }
 
 // BrokerLevels reads both dynamic levels of this broker from ZooKeeper.
@@ -150,7 +296,7 @@ func (m *Manager) reloadBroker(live bool) error {
 	if err != nil {
 		return err
 	}
-	next, err := m.cfg.Static.WithDynamic(m.dropPasswords(lv.PerBroker), m.dropPasswords(lv.Default))
+	next, err := m.cfg.Static.WithDynamic(m.FromPersistent(lv.PerBroker), m.FromPersistent(lv.Default))
 	if err != nil {
 		// DynamicBrokerConfig keeps the previous config when the new one does not validate.
 		return fmt.Errorf("apply dynamic broker configs: %w", err)
@@ -158,26 +304,13 @@ func (m *Manager) reloadBroker(live bool) error {
 	if live && !threadCountsValid(m.current.Load(), next) {
 		return errors.New("apply dynamic broker configs: a thread count changes to less than 1, less than half or more than double its current value")
 	}
+	if live && m.cfg.Reconfigurable != nil {
+		if err := m.cfg.Reconfigurable.ValidateReconfiguration(next); err != nil {
+			return fmt.Errorf("apply dynamic broker configs: %w", err)
+		}
+	}
 	m.current.Store(next)
 	return nil
-}
-
-// dropPasswords leaves out password configs: Kafka stores them encrypted with password.encoder.secret, which is
-// not implemented, so they cannot be read back.
-func (m *Manager) dropPasswords(props map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range props {
-		base := k
-		if sub := listenerConfigRE.FindStringSubmatch(k); sub != nil {
-			base = listenerBase(sub[1])
-		}
-		if m.passwords[base] {
-			m.logger.Warn("encrypted dynamic password config ignored (password.encoder.secret is not supported)", "key", k)
-			continue
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // TopicConfig is the topic's full config: the current broker defaults under its /config/topics/<t> overrides.

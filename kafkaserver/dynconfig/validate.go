@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,41 +93,6 @@ const (
 var throttleRates = map[string]bool{LeaderReplicationThrottledRate: true, FollowerReplicationThrottledRate: true,
 	ReplicaAlterLogDirsIoMaxBytesPerSecond: true}
 
-// securityConfigs is SslConfigs.RECONFIGURABLE_CONFIGS: dynamic only with a listener prefix.
-var securityConfigs = map[string]bool{
-	"ssl.keystore.type": true, "ssl.keystore.location": true, "ssl.keystore.password": true, "ssl.key.password": true,
-	"ssl.truststore.type": true, "ssl.truststore.location": true, "ssl.truststore.password": true,
-	"ssl.keystore.certificate.chain": true, "ssl.keystore.key": true, "ssl.truststore.certificates": true,
-}
-
-// listenerConfigs is DynamicListenerConfig.ReconfigurableConfigs of Kafka 2.8.
-var listenerConfigs = map[string]bool{
-	"advertised.listeners": true, "listeners": true, "listener.security.protocol.map": true,
-	"principal.builder.class": true, "ssl.protocol": true, "ssl.provider": true, "ssl.cipher.suites": true,
-	"ssl.enabled.protocols": true, "ssl.keymanager.algorithm": true, "ssl.trustmanager.algorithm": true,
-	"ssl.endpoint.identification.algorithm": true, "ssl.secure.random.implementation": true,
-	"ssl.client.auth": true, "ssl.engine.factory.class": true, "sasl.mechanism.inter.broker.protocol": true,
-	"sasl.jaas.config": true, "sasl.enabled.mechanisms": true, "sasl.kerberos.service.name": true,
-	"sasl.kerberos.kinit.cmd": true, "sasl.kerberos.ticket.renew.window.factor": true,
-	"sasl.kerberos.ticket.renew.jitter": true, "sasl.kerberos.min.time.before.relogin": true,
-	"sasl.kerberos.principal.to.local.rules": true, "sasl.login.refresh.window.factor": true,
-	"sasl.login.refresh.window.jitter": true, "sasl.login.refresh.min.period.seconds": true,
-	"sasl.login.refresh.buffer.seconds": true, "max.connections": true, "max.connection.creation.rate": true,
-}
-
-// clusterLevelListenerConfigs may be set cluster-wide even with a listener prefix.
-var clusterLevelListenerConfigs = map[string]bool{"max.connections": true, "max.connection.creation.rate": true}
-
-// perBrokerOnly is DynamicBrokerConfig.PerBrokerConfigs: never at the <default> level.
-func perBrokerOnly(name string) bool {
-	if m := listenerConfigRE.FindStringSubmatch(name); m != nil {
-		return !clusterLevelListenerConfigs[m[1]]
-	}
-	return (securityConfigs[name] || listenerConfigs[name]) && !clusterLevelListenerConfigs[name]
-}
-
-var listenerConfigRE = regexp.MustCompile(`^listener\.name\.[^.]*\.(.*)$`)
-
 // brokerKey is what the validation needs to know of one broker config name.
 type brokerKey struct {
 	typ     serverprops.Type
@@ -141,7 +105,7 @@ type brokerKey struct {
 func brokerKeys(cfg *serverprops.Config) map[string]brokerKey {
 	out := map[string]brokerKey{}
 	for _, e := range cfg.Describe() {
-		if e.Type == serverprops.TypeUnknown || listenerConfigRE.MatchString(e.Name) {
+		if _, override := serverprops.ListenerSuffix(e.Name); e.Type == serverprops.TypeUnknown || override {
 			continue // not a KafkaConfig name: a custom key or a listener override
 		}
 		k := brokerKey{typ: e.Type, dynamic: !e.ReadOnly}
@@ -158,8 +122,7 @@ func brokerKeys(cfg *serverprops.Config) map[string]brokerKey {
 	return out
 }
 
-// errPasswordEncoder rejects dynamic password configs: Kafka stores them encrypted with password.encoder.secret,
-// which this broker does not implement (Kafka says this when the secret is not set).
+// errPasswordEncoder refuses to store a dynamic password config without password.encoder.secret to encrypt it.
 const errPasswordEncoder = "Password encoder secret not configured"
 
 // BrokerLevels are the two dynamic levels as stored in ZooKeeper.
@@ -172,7 +135,9 @@ type BrokerLevels struct {
 // only dynamic configs, SSL store configs only per listener, values of the right type, the resulting broker
 // config valid, and per-broker-only configs not at the <default> level. cfg is the broker's current config,
 // levels the other level's current contents; resource names the target (name "" for the cluster default).
-func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[string]string, resourceName string) error {
+// reconfigure, when set, must take the resulting config too (Kafka's reconfigurables' validateReconfiguration).
+func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[string]string, resourceName string,
+	reconfigure func(next *serverprops.Config) error) error {
 	res := Resource{"BROKER", resourceName}
 	perBroker := resourceName != ""
 	keys := brokerKeys(cfg)
@@ -183,10 +148,10 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 		if k, ok := keys[n]; ok && !k.dynamic {
 			nonDynamic = append(nonDynamic, n)
 		}
-		if securityConfigs[n] {
+		if serverprops.SSLReconfigurable(n) {
 			unprefixed = append(unprefixed, n)
 		}
-		if perBrokerOnly(n) {
+		if serverprops.PerBrokerOnly(n) {
 			brokerOnly = append(brokerOnly, n)
 		}
 	}
@@ -199,15 +164,11 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 	}
 	for _, n := range names {
 		base := n
-		if m := listenerConfigRE.FindStringSubmatch(n); m != nil {
-			base = listenerBase(m[1])
+		if suffix, ok := serverprops.ListenerSuffix(n); ok {
+			base = serverprops.ListenerBaseName(suffix)
 		}
-		k, ok := keys[base]
-		if !ok {
+		if _, ok := keys[base]; !ok {
 			continue // custom configs are allowed (DynamicConfig.Broker.validate with customPropsAllowed)
-		}
-		if k.typ == serverprops.TypePassword {
-			return ConfigException(res, errPasswordEncoder)
 		}
 		if throttleRates[base] {
 			if msg := checkLongAtLeast0(base, props[n]); msg != "" {
@@ -232,11 +193,72 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 	if !threadCountsValid(cfg, next) {
 		return ConfigException(res, "Invalid dynamic configuration")
 	}
+	if !listenersChangeValid(cfg, next) {
+		return ConfigException(res, "Invalid dynamic configuration")
+	}
+	if reconfigure != nil {
+		if err := reconfigure(next); err != nil {
+			return ConfigException(res, "Invalid dynamic configuration")
+		}
+	}
 	if !perBroker && len(brokerOnly) > 0 {
 		return ConfigException(res, "Cannot update these configs at default cluster level, broker id must be "+
 			"specified: "+scalaSet(brokerOnly))
 	}
 	return nil
+}
+
+// listenersChangeValid is DynamicListenerConfig.validateReconfiguration, run when listeners, advertised.listeners
+// or listener.security.protocol.map change: advertised listeners among the listeners, every listener in the
+// protocol map, a listener kept with its security protocol and its listener.name.<l>.* configs (bar the SSL
+// stores and the connection limits, reconfigurable on their own), the inter-broker listener advertised. Kafka
+// gives the reason in its log only.
+func listenersChangeValid(cur, next *serverprops.Config) bool {
+	changed := false
+	for _, k := range []string{"listeners", "advertised.listeners", "listener.security.protocol.map"} {
+		changed = changed || cur.Raw[k] != next.Raw[k]
+	}
+	if !changed {
+		return true
+	}
+	names := map[string]string{} // listener name -> protocol, for the next listeners
+	for _, l := range next.Listeners {
+		names[l.Name] = l.SecurityProtocol
+		if _, ok := next.ListenerSecurityProtocolMap[l.Name]; !ok {
+			return false
+		}
+	}
+	advertised := false
+	for _, l := range next.AdvertisedListeners {
+		if _, ok := names[l.Name]; !ok {
+			return false
+		}
+		advertised = advertised || l.Name == next.InterBrokerListenerName
+	}
+	if !advertised {
+		return false
+	}
+	immutable := func(c *serverprops.Config, name string) map[string]string {
+		prefix := "listener.name." + strings.ToLower(name) + "."
+		out := map[string]string{}
+		for k, v := range c.Raw {
+			if rest, ok := strings.CutPrefix(k, prefix); ok && !serverprops.SSLReconfigurable(rest) &&
+				!serverprops.ClusterLevelListenerConfig(rest) {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	for _, l := range cur.Listeners {
+		proto, kept := names[l.Name]
+		if !kept {
+			continue
+		}
+		if proto != l.SecurityProtocol || !maps.Equal(immutable(cur, l.Name), immutable(next, l.Name)) {
+			return false
+		}
+	}
+	return true
 }
 
 // threadCountsValid is DynamicThreadPool.validateReconfiguration: a thread count that changes must stay at least 1,
@@ -262,7 +284,7 @@ func given(props map[string]string, key string) bool {
 		if n == key {
 			return true
 		}
-		if m := listenerConfigRE.FindStringSubmatch(n); m != nil && m[1] == key {
+		if suffix, ok := serverprops.ListenerSuffix(n); ok && suffix == key {
 			return true
 		}
 	}
@@ -434,18 +456,4 @@ func splitList(s string) []string {
 		parts = parts[:len(parts)-1]
 	}
 	return parts
-}
-
-// listenerMechanismConfigs may be given per listener and SASL mechanism: listener.name.<l>.<mech>.<config>.
-var listenerMechanismConfigs = []string{"sasl.jaas.config", "sasl.login.callback.handler.class",
-	"sasl.login.class", "sasl.server.callback.handler.class", "connections.max.reauth.ms"}
-
-// listenerBase is the base config of a listener override's suffix (DynamicBrokerConfig.brokerConfigSynonyms).
-func listenerBase(suffix string) string {
-	for _, m := range listenerMechanismConfigs {
-		if strings.HasSuffix(suffix, m) {
-			return m
-		}
-	}
-	return suffix
 }

@@ -2,6 +2,8 @@ package dynconfig
 
 import (
 	"errors"
+	"maps"
+	"strings"
 	"testing"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
@@ -45,7 +47,7 @@ func TestValidateBroker(t *testing.T) {
 	none := BrokerLevels{}
 	ok := func(props map[string]string, name string) {
 		t.Helper()
-		if err := ValidateBroker(cfg, none, props, name); err != nil {
+		if err := ValidateBroker(cfg, none, props, name, nil); err != nil {
 			t.Fatalf("%v on %q: %v", props, name, err)
 		}
 	}
@@ -58,27 +60,103 @@ func TestValidateBroker(t *testing.T) {
 	ok(map[string]string{"num.replica.fetchers": "2", "num.io.threads": "4", "background.threads": "20"}, "1")
 	for _, bad := range []map[string]string{{"num.replica.fetchers": "3"}, {"num.io.threads": "3"},
 		{"num.network.threads": "7"}, {"num.replica.fetchers": "0"}, {"num.recovery.threads.per.data.dir": "3"}, {"background.threads": "21"}} {
-		wantErr(t, ValidateBroker(cfg, none, bad, "1"), 42,
+		wantErr(t, ValidateBroker(cfg, none, bad, "1", nil), 42,
 			"Invalid config value for resource ConfigResource(type=BROKER, name='1'): Invalid dynamic configuration")
 	}
 
-	wantErr(t, ValidateBroker(cfg, none, map[string]string{"num.partitions": "3", "broker.id": "2"}, "1"), 42,
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"num.partitions": "3", "broker.id": "2"}, "1", nil), 42,
 		"Invalid config value for resource ConfigResource(type=BROKER, name='1'): "+
 			"Cannot update these configs dynamically: Set(broker.id, num.partitions)")
-	wantErr(t, ValidateBroker(cfg, none, map[string]string{"ssl.keystore.type": "PKCS12"}, "1"), 42,
+	// Not in DynamicThreadPool in Kafka 2.8: the log dir movers' count is static.
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"num.replica.alter.log.dirs.threads": "2"}, "1", nil), 42,
+		"Invalid config value for resource ConfigResource(type=BROKER, name='1'): "+
+			"Cannot update these configs dynamically: Set(num.replica.alter.log.dirs.threads)")
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"ssl.keystore.type": "PKCS12"}, "1", nil), 42,
 		"Invalid config value for resource ConfigResource(type=BROKER, name='1'): These security configs can be "+
 			"dynamically updated only per-listener using the listener prefix: Set(ssl.keystore.type)")
-	wantErr(t, ValidateBroker(cfg, none, map[string]string{"ssl.client.auth": "required"}, ""), 42,
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"ssl.client.auth": "required"}, "", nil), 42,
 		"Invalid config value for resource ConfigResource(type=BROKER, name=''): "+
 			"Cannot update these configs at default cluster level, broker id must be specified: Set(ssl.client.auth)")
-	wantErr(t, ValidateBroker(cfg, none, map[string]string{"log.retention.bytes": "x"}, "1"), 42,
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"log.retention.bytes": "x"}, "1", nil), 42,
 		"Invalid config value for resource ConfigResource(type=BROKER, name='1'): "+
 			"Invalid value x for configuration log.retention.bytes: Not a number of type LONG")
-	wantErr(t, ValidateBroker(cfg, none, map[string]string{"follower.replication.throttled.rate": "-1"}, ""), 42,
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"follower.replication.throttled.rate": "-1"}, "", nil), 42,
 		"Invalid config value for resource ConfigResource(type=BROKER, name=''): "+
 			"Invalid value -1 for configuration follower.replication.throttled.rate: Value must be at least 0")
-	wantErr(t, ValidateBroker(cfg, none, map[string]string{"listener.name.plaintext.ssl.keystore.password": "x"}, "1"),
-		42, "Invalid config value for resource ConfigResource(type=BROKER, name='1'): Password encoder secret not configured")
+	// DynamicListenerConfig: a new listener is fine; an existing one keeps its protocol and its own configs.
+	lcfg, err := serverprops.FromMap(map[string]string{"broker.id": "1", "zookeeper.connect": "127.0.0.1:2181",
+		"log.dirs": t.TempDir(), "listeners": "PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093",
+		"listener.security.protocol.map":         "PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,SECURE:SSL",
+		"listener.name.internal.max.connections": "5", "inter.broker.listener.name": "INTERNAL"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateBroker(lcfg, none, map[string]string{
+		"listeners": "PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093,SECURE://127.0.0.1:9094"}, "1", nil); err != nil {
+		t.Errorf("a listener added: %v", err)
+	}
+	for _, bad := range []map[string]string{
+		{"listener.security.protocol.map": "PLAINTEXT:SSL,INTERNAL:PLAINTEXT"},
+		{"listeners": "PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093,SECURE://127.0.0.1:9094",
+			"listener.name.internal.sasl.enabled.mechanisms": "PLAIN"},
+		{"listeners": "PLAINTEXT://127.0.0.1:9092"},
+	} {
+		wantErr(t, ValidateBroker(lcfg, none, bad, "1", nil), 42,
+			"Invalid config value for resource ConfigResource(type=BROKER, name='1'): Invalid dynamic configuration")
+	}
+	// Passwords pass validation; storing them needs password.encoder.secret (TestPasswordPersistence).
+	ok(map[string]string{"listener.name.plaintext.ssl.keystore.password": "x"}, "1")
+	// A reconfigurable's refusal is Kafka's generic answer.
+	wantErr(t, ValidateBroker(cfg, none, map[string]string{"listener.name.ssl.ssl.keystore.location": "/x"}, "1",
+		func(*serverprops.Config) error { return errors.New("no") }), 42,
+		"Invalid config value for resource ConfigResource(type=BROKER, name='1'): Invalid dynamic configuration")
+}
+
+// TestPasswordPersistence: password configs (listener-prefixed, or the SASL JAAS config) are encrypted for
+// ZooKeeper with password.encoder.secret and decoded when read; without the secret, or at the cluster default
+// level, Kafka refuses to store them.
+func TestPasswordPersistence(t *testing.T) {
+	without := New(Config{Static: testProps(t)})
+	props := map[string]string{"listener.name.ssl.ssl.keystore.password": "store-pw",
+		"listener.name.sasl_ssl.plain.sasl.jaas.config": "jaas", "log.cleaner.threads": "2"}
+	if _, err := without.ToPersistent(props, true); err == nil || err.Error() != "Password encoder secret not configured" {
+		t.Fatalf("without a secret: %v", err)
+	}
+	if got := without.FromPersistent(props); len(got) != 1 || got["log.cleaner.threads"] != "2" {
+		t.Fatalf("without a secret, passwords must be left out: %v", got)
+	}
+	cfg, err := serverprops.FromMap(map[string]string{"broker.id": "1", "zookeeper.connect": "127.0.0.1:2181",
+		"log.dirs": t.TempDir(), "password.encoder.secret": "s3cret"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Config{Static: cfg})
+	for _, name := range []string{"listener.name.ssl.ssl.key.password", "listener.name.x.ssl.truststore.certificates",
+		"listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config", "custom.ssl.keystore.password"} {
+		if !m.IsPassword(name) {
+			t.Errorf("%s is a password config", name)
+		}
+	}
+	if m.IsPassword("log.cleaner.threads") || m.IsPassword("delegation.token.secret.key") {
+		t.Error("not dynamic password configs")
+	}
+	if _, err := m.ToPersistent(map[string]string{"custom.ssl.keystore.password": "x"}, false); err == nil ||
+		err.Error() != "Password config can be defined only at broker level" {
+		t.Fatalf("default level: %v", err)
+	}
+	stored, err := m.ToPersistent(props, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored["log.cleaner.threads"] != "2" || !strings.Contains(stored["listener.name.ssl.ssl.keystore.password"], "encryptedPassword:") {
+		t.Fatalf("stored %v", stored)
+	}
+	if got := m.FromPersistent(stored); !maps.Equal(got, props) {
+		t.Fatalf("read back %v, want %v", got, props)
+	}
+	if got := without.FromPersistent(stored); len(got) != 1 {
+		t.Fatalf("another broker without the secret read %v", got)
+	}
 }
 
 func TestApplyOps(t *testing.T) {

@@ -275,6 +275,9 @@ func (h *Handlers) incrementalAlterResource(t kmsg.ConfigResourceType, name stri
 		if err != nil {
 			return fmt.Errorf("broker configs of %s: %w", entity, err)
 		}
+		if h.cfg.DynConfig != nil {
+			props = h.cfg.DynConfig.FromPersistent(props) // passwords decoded, to be encoded again when written
+		}
 		if err := dynconfig.ApplyOps(props, ops, dynconfig.BrokerListKind(h.liveProps())); err != nil {
 			return err
 		}
@@ -347,14 +350,33 @@ func (h *Handlers) alterBrokerConfigs(name string, props map[string]string, vali
 			return err
 		}
 	}
-	if err := dynconfig.ValidateBroker(h.liveProps(), levels, props, name); err != nil {
+	dyn := h.cfg.DynConfig
+	if dyn != nil {
+		err = dyn.ValidateBroker(levels, props, name)
+	} else {
+		err = dynconfig.ValidateBroker(h.liveProps(), levels, props, name, nil)
+	}
+	if err != nil {
 		return err
 	}
 	if validateOnly {
 		return nil
 	}
+	perBroker := name != ""
+	res := dynconfig.Resource{Type: "BROKER", Name: name}
+	persist := props
+	if dyn != nil {
+		if perBroker {
+			if err := dyn.ReloadFiles(levels, props); err != nil {
+				return dynconfig.ConfigException(res, err.Error())
+			}
+		}
+		if persist, err = dyn.ToPersistent(props, perBroker); err != nil {
+			return dynconfig.ConfigException(res, err.Error())
+		}
+	}
 	h.logger.Info("updating broker config", "entity", entity, "keys", slices.Sorted(maps.Keys(props)))
-	return h.writeEntityConfig(zkmeta.ConfigTypeBroker, entity, props)
+	return h.writeEntityConfig(zkmeta.ConfigTypeBroker, entity, persist)
 }
 
 // writeEntityConfig is AdminZkClient.changeEntityConfig: the entity znode, then the change notification.

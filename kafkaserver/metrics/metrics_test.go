@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -206,5 +207,39 @@ kafka_log_logcleaner_max_buffer_utilization_percent 100
 	if n := testutil.CollectAndCount(Sources{LogDirs: src.LogDirs}, "kafka_log_logcleaner_deadthreadcount",
 		"kafka_log_logcleanermanager_time_since_last_run_ms", "kafka_log_logcleanermanager_uncleanable_bytes"); n != 0 {
 		t.Fatalf("%d cleaner gauges without a cleaner", n)
+	}
+}
+
+// TestFutureLogs checks that a future log's gauges come with is_future="true" next to its current log's, in the
+// same metric families, when both collectors are in one registry (as the broker registers them).
+func TestFutureLogs(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(Sources{Logs: func() []Log {
+		return []Log{{Topic: "a", Partition: 3, Size: 4096, NumLogSegments: 2, LogStartOffset: 10, LogEndOffset: 99}}
+	}})
+	reg.MustRegister(FutureLogs(func() []Log {
+		return []Log{{Topic: "a", Partition: 3, Size: 1024, NumLogSegments: 1, LogStartOffset: 10, LogEndOffset: 40}}
+	}))
+	const want = `
+# HELP kafka_log_log_size Bytes of a partition log's segments.
+# TYPE kafka_log_log_size gauge
+kafka_log_log_size{partition="3",topic="a"} 4096
+kafka_log_log_size{is_future="true",partition="3",topic="a"} 1024
+# HELP kafka_log_log_numlogsegments Segments of a partition log.
+# TYPE kafka_log_log_numlogsegments gauge
+kafka_log_log_numlogsegments{partition="3",topic="a"} 2
+kafka_log_log_numlogsegments{is_future="true",partition="3",topic="a"} 1
+# HELP kafka_log_log_logstartoffset First offset of a partition log.
+# TYPE kafka_log_log_logstartoffset gauge
+kafka_log_log_logstartoffset{partition="3",topic="a"} 10
+kafka_log_log_logstartoffset{is_future="true",partition="3",topic="a"} 10
+# HELP kafka_log_log_logendoffset Offset the next record of a partition log gets.
+# TYPE kafka_log_log_logendoffset gauge
+kafka_log_log_logendoffset{partition="3",topic="a"} 99
+kafka_log_log_logendoffset{is_future="true",partition="3",topic="a"} 40
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kafka_log_log_size", "kafka_log_log_numlogsegments",
+		"kafka_log_log_logstartoffset", "kafka_log_log_logendoffset"); err != nil {
+		t.Fatal(err)
 	}
 }

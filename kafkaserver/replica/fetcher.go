@@ -38,6 +38,9 @@ type FetcherConfig struct {
 	// NumFetchers is num.replica.fetchers: how many fetchers replicate from each leader, its partitions spread over
 	// them as Kafka's AbstractFetcherManager.getFetcherId does. ResizeFetchers changes it live.
 	NumFetchers int32
+	// AlterLogDirsThreads is num.replica.alter.log.dirs.threads: how many threads copy the partitions moving
+	// between log dirs, each partition to the one getFetcherId gives it (below 1: one). Not dynamic in Kafka 2.8.
+	AlterLogDirsThreads int32
 }
 
 // FetcherKey names a fetcher: the leader it fetches from and its number among that leader's fetchers.
@@ -117,7 +120,7 @@ func (m *Manager) StartFetchers(ctx context.Context, cfg FetcherConfig) {
 	m.pendingFollows = nil
 	m.fetchWG.Add(1)
 	go m.runIsr(ctx)
-	go m.startPendingMoves(ctx) // takes moveMu, which startMoveLocked holds before fetchMu
+	go m.startPendingMoves() // takes moveMu, which startMoveLocked holds before fetchMu
 }
 
 type follow struct{ leader, epoch int32 }

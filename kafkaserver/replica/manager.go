@@ -90,11 +90,13 @@ type Manager struct {
 	fetchStopped   bool          // Close ran
 	isrCh          chan struct{} // pokes runIsr
 
-	// Log dir moves (move.go): the running copies into future logs and their throttle; moveMu orders the changes
-	// (Kafka's replicaStateChangeLock for alterReplicaLogDirs).
-	moveMu    sync.Mutex
-	moves     map[klog.TopicPartition]*move
-	moveQuota *quota.Replication
+	// Log dir moves (move.go): the copies into future logs, the threads running them (ReplicaAlterLogDirsManager's,
+	// by id) and their throttle; moveMu orders the changes (Kafka's replicaStateChangeLock for
+	// alterReplicaLogDirs) and comes before a thread's lock.
+	moveMu      sync.Mutex
+	moves       map[klog.TopicPartition]*move
+	moveThreads map[int32]*moveThread
+	moveQuota   *quota.Replication
 
 	isrShrinks, isrExpands atomic.Int64 // ISR changes applied as leader (IsrShrinksPerSec, IsrExpandsPerSec)
 }
@@ -126,6 +128,7 @@ func NewManager(cfg Config) *Manager {
 		followerQuota: quota.NewReplication(cfg.QuotaWindows, cfg.QuotaWindowMs),
 		moveQuota:     quota.NewReplication(cfg.MoveQuotaWindows, cfg.MoveQuotaWindowMs),
 		moves:         map[klog.TopicPartition]*move{},
+		moveThreads:   map[int32]*moveThread{},
 	}
 }
 

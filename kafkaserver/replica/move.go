@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -14,11 +15,25 @@ import (
 // maxLogDirNameLen is the longest directory name a future log may have (KAFKA-4893).
 const maxLogDirNameLen = 255
 
-// move is one partition's running copy into its future log (a ReplicaAlterLogDirsThread's partition).
+// move is one partition's copy into its future log (a ReplicaAlterLogDirsThread's partition).
 type move struct {
-	fut    *klog.Log
+	fut     *klog.Log
+	thread  *moveThread // nil until StartFetchers
+	retryAt time.Time   // after an error no round before this (a delayed PartitionFetchState); under thread.mu
+}
+
+// moveThread is one ReplicaAlterLogDirsThread of num.replica.alter.log.dirs.threads: it copies its partitions
+// one at a time, keeping to the one under way until it is done or delayed by an error, then taking the lowest
+// (topic, partition) ready, so that each move finishes as early as it can.
+type moveThread struct {
+	id     int32
 	cancel context.CancelFunc
-	done   chan struct{}
+	wake   chan struct{} // signalled when partitions are added
+	// mu is held through a round, as Kafka's partitionMapLock: removing a partition waits for its round to end,
+	// so that no copy touches a future log after its move stopped.
+	mu         sync.Mutex
+	parts      map[klog.TopicPartition]*move
+	inProgress *klog.TopicPartition
 }
 
 // MoveQuota is the throttle on copies between log dirs (replica.alter.log.dirs.io.max.bytes.per.second;
@@ -91,15 +106,32 @@ func (m *Manager) stopMove(tp klog.TopicPartition) {
 	m.stopMoveLocked(tp)
 }
 
+// stopMoveLocked takes tp from its thread, after the round under way on it, and ends a thread left without
+// partitions (shutdownIdleFetcherThreads).
 func (m *Manager) stopMoveLocked(tp klog.TopicPartition) {
 	mv := m.moves[tp]
 	if mv == nil {
 		return
 	}
 	delete(m.moves, tp)
-	if mv.cancel != nil {
-		mv.cancel()
-		<-mv.done
+	if t := mv.thread; t != nil {
+		t.mu.Lock()
+		if t.parts[tp] == mv {
+			delete(t.parts, tp)
+		}
+		t.mu.Unlock()
+		m.endIdleMoveThreadLocked(t)
+	}
+}
+
+// endIdleMoveThreadLocked ends t if it has no partitions left.
+func (m *Manager) endIdleMoveThreadLocked(t *moveThread) {
+	t.mu.Lock()
+	idle := len(t.parts) == 0
+	t.mu.Unlock()
+	if idle && m.moveThreads[t.id] == t {
+		delete(m.moveThreads, t.id)
+		t.cancel()
 	}
 }
 
@@ -119,26 +151,59 @@ func (m *Manager) startMoveLocked(tp klog.TopicPartition) {
 		return
 	}
 	m.stopMoveLocked(tp)
-	mv := &move{fut: fut, done: make(chan struct{})}
+	mv := &move{fut: fut}
 	m.moves[tp] = mv
-	m.fetchMu.Lock()
-	ctx, stopped := m.fetchCtx, m.fetchStopped
-	if ctx != nil && !stopped {
-		m.fetchWG.Add(1)
-	}
-	m.fetchMu.Unlock()
-	if ctx == nil || stopped {
-		return // StartFetchers starts it (startPendingMoves)
-	}
-	m.runMove(ctx, tp, mv)
+	m.assignMovesLocked(map[klog.TopicPartition]*move{tp: mv})
 }
 
 // startPendingMoves starts the copies decided before StartFetchers.
-func (m *Manager) startPendingMoves(ctx context.Context) {
+func (m *Manager) startPendingMoves() {
 	m.moveMu.Lock()
 	defer m.moveMu.Unlock()
+	pending := map[klog.TopicPartition]*move{}
 	for tp, mv := range m.moves {
-		if mv.cancel != nil {
+		if mv.thread == nil {
+			pending[tp] = mv
+		}
+	}
+	m.assignMovesLocked(pending)
+}
+
+// assignMovesLocked hands moves to the threads AbstractFetcherManager.getFetcherId gives them, starting threads
+// as needed; a thread's partitions are all added before it looks for one. Before StartFetchers (or after Close)
+// the moves wait.
+func (m *Manager) assignMovesLocked(moves map[klog.TopicPartition]*move) {
+	m.fetchMu.Lock()
+	ctx, stopped, n := m.fetchCtx, m.fetchStopped, m.fetchCfg.AlterLogDirsThreads
+	m.fetchMu.Unlock()
+	if ctx == nil || stopped || len(moves) == 0 {
+		return
+	}
+	byThread := map[int32]map[klog.TopicPartition]*move{}
+	for tp, mv := range moves {
+		id := fetcherID(tp, max(n, 1))
+		if byThread[id] == nil {
+			byThread[id] = map[klog.TopicPartition]*move{}
+		}
+		byThread[id][tp] = mv
+	}
+	for id, parts := range byThread {
+		t := m.moveThreads[id]
+		fresh := t == nil
+		if fresh {
+			t = &moveThread{id: id, wake: make(chan struct{}, 1), parts: map[klog.TopicPartition]*move{}}
+		}
+		t.mu.Lock()
+		for tp, mv := range parts {
+			mv.thread = t
+			t.parts[tp] = mv
+		}
+		t.mu.Unlock()
+		if !fresh {
+			select {
+			case t.wake <- struct{}{}:
+			default:
+			}
 			continue
 		}
 		m.fetchMu.Lock()
@@ -150,7 +215,10 @@ func (m *Manager) startPendingMoves(ctx context.Context) {
 		if stopped {
 			return
 		}
-		m.runMove(ctx, tp, mv)
+		var tctx context.Context
+		tctx, t.cancel = context.WithCancel(ctx)
+		m.moveThreads[id] = t
+		go m.runMoveThread(tctx, t)
 	}
 }
 
@@ -161,80 +229,161 @@ func (m *Manager) stopMoves() {
 	for tp := range m.moves {
 		m.stopMoveLocked(tp)
 	}
+	for _, t := range m.moveThreads {
+		t.cancel()
+	}
+	clear(m.moveThreads)
 }
 
-func (m *Manager) runMove(ctx context.Context, tp klog.TopicPartition, mv *move) {
-	ctx, mv.cancel = context.WithCancel(ctx)
-	go func() {
-		defer m.fetchWG.Done()
-		swapped := m.copyUntilSwapped(ctx, tp, mv.fut)
-		close(mv.done) // before moveMu: stopMoveLocked waits for it holding moveMu
-		if swapped {
-			m.moveMu.Lock()
-			if m.moves[tp] == mv {
-				delete(m.moves, tp)
-			}
-			m.moveMu.Unlock()
-		}
-	}()
-}
-
-// moveBackoff is how long a copy waits after an error, or for appends when it has caught up.
+// moveBackoff is how long a copy waits after an error (without replica.fetch.backoff.ms), or for appends when it
+// has caught up.
 const (
 	moveBackoff = time.Second
 	moveIdle    = 200 * time.Millisecond
 )
 
-// copyUntilSwapped runs moveStep until the future log has caught up and replaced the current one (true), or ctx
-// ends or the move is gone (false). The copy waits while the move quota is exceeded and counts what it copies.
-func (m *Manager) copyUntilSwapped(ctx context.Context, tp klog.TopicPartition, fut *klog.Log) bool {
-	maxBytes := m.fetchCfg.PartitionMaxBytes
-	if maxBytes <= 0 {
-		maxBytes = 1 << 20 // replica.fetch.max.bytes' default
-	}
-	for ctx.Err() == nil {
-		m.mu.RLock()
-		p := m.partitions[tp]
-		m.mu.RUnlock()
-		if f, _, ok := m.cfg.Logs.Future(tp); p == nil || !ok || f != fut {
-			return false
+// nextMove is ReplicaAlterLogDirsThread.selectPartitionToFetch: the partition under way while it is ready (not
+// delayed by an error), else the ready one lowest by topic, then partition.
+func nextMove(parts map[klog.TopicPartition]*move, inProgress *klog.TopicPartition, now time.Time) (klog.TopicPartition, bool) {
+	ready := func(mv *move) bool { return !now.Before(mv.retryAt) }
+	if inProgress != nil {
+		if mv, ok := parts[*inProgress]; ok && ready(mv) {
+			return *inProgress, true
 		}
+	}
+	var best klog.TopicPartition
+	found := false
+	for tp, mv := range parts {
+		if !ready(mv) {
+			continue
+		}
+		if !found || tp.Topic < best.Topic || tp.Topic == best.Topic && tp.Partition < best.Partition {
+			best, found = tp, true
+		}
+	}
+	return best, found
+}
+
+// moveRound is what one round of a thread did.
+type moveRound int
+
+const (
+	roundIdle    moveRound = iota // nothing ready, or nothing copied: wait for appends or a retry
+	roundCopied                   // records copied (or an error delayed the partition): go on
+	roundDropped                  // a partition left the thread: swapped, or its partition or future log gone
+)
+
+// runMoveThread copies t's partitions until ctx ends. The copy waits while the move quota is exceeded (buildFetch
+// builds no fetch then) and counts what it copies.
+func (m *Manager) runMoveThread(ctx context.Context, t *moveThread) {
+	defer m.fetchWG.Done()
+	for ctx.Err() == nil {
 		wait := m.Changed()
 		if m.moveQuota.Exceeded(time.Now().UnixMilli()) {
 			sleepCtx(ctx, moveIdle)
 			continue
 		}
-		n, caughtUp, err := moveStep(p.Log(), fut, maxBytes)
-		if n > 0 {
-			m.moveQuota.Record(int64(n), time.Now().UnixMilli())
-		}
-		if err != nil {
-			if !errors.Is(err, klog.ErrClosed) {
-				m.logger.Warn("copying to future log", "partition", tp.String(), "err", err)
+		switch r, tp, mv := m.runMoveRound(t); r {
+		case roundDropped:
+			// After the round, as moveMu comes before a thread's lock.
+			m.moveMu.Lock()
+			if m.moves[tp] == mv {
+				delete(m.moves, tp) // a later LeaderAndIsr or AlterReplicaLogDirs starts it afresh
 			}
-			sleepCtx(ctx, moveBackoff)
-			continue
-		}
-		if caughtUp {
-			p.mu.Lock() // Partition.maybeReplaceCurrentWithFutureReplica's leaderIsrUpdateLock
-			ok, err := m.cfg.Logs.ReplaceCurrentWithFuture(tp)
-			p.mu.Unlock()
-			if err != nil {
-				m.logger.Warn("replacing current log with future log", "partition", tp.String(), "err", err)
-			}
-			if ok {
-				return true
-			}
-		}
-		if n == 0 {
+			m.endIdleMoveThreadLocked(t)
+			m.moveMu.Unlock()
+		case roundIdle:
 			select {
 			case <-ctx.Done():
 			case <-wait:
+			case <-t.wake:
 			case <-time.After(moveIdle):
 			}
 		}
 	}
-	return false
+}
+
+// runMoveRound is one round of t: up to a fetch's bytes copied into the future log of the partition nextMove
+// picks, then the swap once it has caught up (ReplicaAlterLogDirsThread.processPartitionData). A dropped
+// partition is returned with its move.
+func (m *Manager) runMoveRound(t *moveThread) (moveRound, klog.TopicPartition, *move) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	tp, ok := nextMove(t.parts, t.inProgress, now)
+	if !ok {
+		t.inProgress = nil
+		return roundIdle, tp, nil
+	}
+	if t.inProgress == nil || *t.inProgress != tp {
+		t.inProgress = &tp
+		m.logger.Info("beginning or resuming copy of partition", "partition", tp.String(), "thread", t.id,
+			"partitions", len(t.parts))
+	}
+	mv := t.parts[tp]
+	m.mu.RLock()
+	p := m.partitions[tp]
+	m.mu.RUnlock()
+	if f, _, ok := m.cfg.Logs.Future(tp); p == nil || !ok || f != mv.fut {
+		delete(t.parts, tp)
+		t.inProgress = nil
+		return roundDropped, tp, mv
+	}
+	n, caughtUp, err := moveStep(p.Log(), mv.fut, m.moveFetchBytes())
+	if n > 0 {
+		m.moveQuota.Record(int64(n), time.Now().UnixMilli())
+	}
+	if err != nil {
+		if !errors.Is(err, klog.ErrClosed) {
+			m.logger.Warn("copying to future log", "partition", tp.String(), "err", err)
+		}
+		mv.retryAt = now.Add(m.moveBackoffTime())
+		return roundCopied, tp, mv // another partition may be ready
+	}
+	if caughtUp {
+		p.mu.Lock() // Partition.maybeReplaceCurrentWithFutureReplica's leaderIsrUpdateLock
+		ok, err := m.cfg.Logs.ReplaceCurrentWithFuture(tp)
+		p.mu.Unlock()
+		if err != nil {
+			m.logger.Warn("replacing current log with future log", "partition", tp.String(), "err", err)
+		}
+		if ok {
+			delete(t.parts, tp)
+			t.inProgress = nil
+			return roundDropped, tp, mv
+		}
+	}
+	if n == 0 {
+		return roundIdle, tp, mv
+	}
+	return roundCopied, tp, mv
+}
+
+// moveFetchBytes is what a round copies at most: replica.fetch.max.bytes, within replica.fetch.response.max.bytes
+// (the fetch of a ReplicaAlterLogDirsThread asks both of the current log); at least one batch.
+func (m *Manager) moveFetchBytes() int32 {
+	m.fetchMu.Lock()
+	cfg := m.fetchCfg
+	m.fetchMu.Unlock()
+	n := cfg.PartitionMaxBytes
+	if n <= 0 {
+		n = 1 << 20 // replica.fetch.max.bytes' default
+	}
+	if cfg.ResponseMaxBytes > 0 {
+		n = min(n, cfg.ResponseMaxBytes)
+	}
+	return n
+}
+
+// moveBackoffTime is replica.fetch.backoff.ms, the delay of a partition whose round failed.
+func (m *Manager) moveBackoffTime() time.Duration {
+	m.fetchMu.Lock()
+	d := m.fetchCfg.Backoff
+	m.fetchMu.Unlock()
+	if d <= 0 {
+		return moveBackoff
+	}
+	return d
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

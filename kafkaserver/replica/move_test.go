@@ -2,11 +2,14 @@ package replica
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +296,168 @@ func TestAlterReplicaLogDirResumesAfterRestart(t *testing.T) {
 	l, _ := logs.Get("t", 0)
 	if !bytes.Equal(rawFrom(t, l, 0), want) {
 		t.Fatal("records changed by the resumed move")
+	}
+}
+
+// startMovesWith starts the fetchers with threads log dir movers.
+func startMovesWith(m *Manager, threads int32) context.CancelFunc {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.StartFetchers(ctx, FetcherConfig{PartitionMaxBytes: 200, AlterLogDirsThreads: threads})
+	return cancel
+}
+
+// otherDir is the one of two log dirs tp's log is not in.
+func otherDir(t *testing.T, logs *klog.Manager, tp klog.TopicPartition, dirs []string) string {
+	t.Helper()
+	if d, _ := logs.DirOf(tp); d == dirs[0] {
+		return dirs[1]
+	}
+	return dirs[0]
+}
+
+// moveThreadParts lists the partitions each log dir mover holds, by thread id.
+func moveThreadParts(m *Manager) map[int32][]klog.TopicPartition {
+	m.moveMu.Lock()
+	defer m.moveMu.Unlock()
+	out := map[int32][]klog.TopicPartition{}
+	for id, t := range m.moveThreads {
+		t.mu.Lock()
+		for tp := range t.parts {
+			out[id] = append(out[id], tp)
+		}
+		t.mu.Unlock()
+		slices.SortFunc(out[id], func(a, b klog.TopicPartition) int { return cmp.Compare(a.Partition, b.Partition) })
+	}
+	return out
+}
+
+func TestNextMove(t *testing.T) {
+	now := time.Now()
+	tp := func(topic string, p int32) klog.TopicPartition {
+		return klog.TopicPartition{Topic: topic, Partition: p}
+	}
+	parts := map[klog.TopicPartition]*move{
+		tp("b", 0): {}, tp("a", 2): {}, tp("a", 10): {}, tp("c", 0): {retryAt: now.Add(time.Second)},
+	}
+	for _, c := range []struct {
+		inProgress *klog.TopicPartition
+		want       klog.TopicPartition
+	}{
+		{nil, tp("a", 2)}, // the lowest topic, then partition (not "a-10" < "a-2")
+		{&klog.TopicPartition{Topic: "b"}, tp("b", 0)}, // the one under way stays
+		{&klog.TopicPartition{Topic: "c"}, tp("a", 2)}, // unless delayed by an error
+		{&klog.TopicPartition{Topic: "d"}, tp("a", 2)}, // or gone
+	} {
+		if got, ok := nextMove(parts, c.inProgress, now); !ok || got != c.want {
+			t.Errorf("in progress %v: %v %v, want %v", c.inProgress, got, ok, c.want)
+		}
+	}
+	if _, ok := nextMove(map[klog.TopicPartition]*move{tp("c", 0): parts[tp("c", 0)]}, nil, now); ok {
+		t.Error("a delayed partition was picked")
+	}
+}
+
+// TestMoveThreads checks that the moving partitions are spread over num.replica.alter.log.dirs.threads movers as
+// getFetcherId spreads them, and that movers left without partitions end.
+func TestMoveThreads(t *testing.T) {
+	root := t.TempDir()
+	dirs := []string{filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+	m, logs := newMoveManager(t, dirs, 0, 1, 2, 3)
+	defer logs.Close()
+	defer m.Close()
+	tp := func(p int32) klog.TopicPartition { return klog.TopicPartition{Topic: "t", Partition: p} }
+	dst := map[int32]string{}
+	for p := int32(0); p < 4; p++ {
+		for i := 0; i < 10; i++ {
+			if _, err := m.Append("t", p, batch(2), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dst[p] = otherDir(t, logs, tp(p), dirs)
+		if err := m.AlterReplicaLogDir("t", p, dst[p]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.MoveQuota().SetBound(1) // the copies stall after a round: the movers keep their partitions
+	cancel := startMovesWith(m, 2)
+	defer cancel()
+	// "t".hashCode is 116: 31*116 + p is 3596 + p, so even partitions go to mover 0 and odd ones to mover 1.
+	want := map[int32][]klog.TopicPartition{0: {tp(0), tp(2)}, 1: {tp(1), tp(3)}}
+	for i := 0; !reflect.DeepEqual(moveThreadParts(m), want); i++ { // StartFetchers hands them over in the background
+		if i == 500 {
+			t.Fatalf("movers hold %v, want %v", moveThreadParts(m), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m.MoveQuota().SetBound(quota.Unbounded)
+	for p := int32(0); p < 4; p++ {
+		waitMoved(t, logs, tp(p), dst[p])
+	}
+	for i := 0; len(moveThreadParts(m)) != 0; i++ {
+		if i == 500 {
+			t.Fatalf("movers left: %v", moveThreadParts(m))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMovesOneAtATime moves two partitions with one mover: it copies the lower one to its end and swaps it before
+// it copies anything of the other (ReplicaAlterLogDirsThread's one partition at a time), throttled so that each
+// copy takes many rounds.
+func TestMovesOneAtATime(t *testing.T) {
+	root := t.TempDir()
+	dirs := []string{filepath.Join(root, "d1"), filepath.Join(root, "d2")}
+	m, logs := newMoveManager(t, dirs, 0, 1)
+	defer logs.Close()
+	defer m.Close()
+	m.moveQuota = quota.NewReplication(2, 100) // a short window, so the bound below paces every round
+	m.MoveQuota().SetBound(2000)
+	tp0, tp1 := klog.TopicPartition{Topic: "t", Partition: 0}, klog.TopicPartition{Topic: "t", Partition: 1}
+	dst := map[klog.TopicPartition]string{}
+	for _, tp := range []klog.TopicPartition{tp1, tp0} {
+		for i := 0; i < 40; i++ {
+			if _, err := m.Append("t", tp.Partition, batch(2), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dst[tp] = otherDir(t, logs, tp, dirs)
+		if err := m.AlterReplicaLogDir("t", tp.Partition, dst[tp]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel := startMovesWith(m, 1)
+	defer cancel()
+	sawPartial := false
+	for i := 0; ; i++ {
+		if i == 6000 {
+			t.Fatal("moves not done")
+		}
+		f0, _, moving0 := logs.Future(tp0)
+		f1, _, moving1 := logs.Future(tp1)
+		if !moving0 && !moving1 {
+			break
+		}
+		var end0, end1 int64
+		if moving0 {
+			end0 = f0.LogEndOffset()
+		}
+		if moving1 {
+			end1 = f1.LogEndOffset()
+		}
+		if moving0 && end1 > 0 {
+			t.Fatalf("t-1 copied to %d while t-0 still moves (at %d)", end1, end0)
+		}
+		if moving0 && end0 > 0 && end0 < 80 {
+			sawPartial = true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !sawPartial {
+		t.Fatal("t-0's copy was never seen under way")
+	}
+	for _, tp := range []klog.TopicPartition{tp0, tp1} {
+		if d, _ := logs.DirOf(tp); d != dst[tp] {
+			t.Fatalf("%s in %s, want %s", tp, d, dst[tp])
+		}
 	}
 }

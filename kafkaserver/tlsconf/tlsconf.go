@@ -20,6 +20,9 @@ import (
 // Server is the TLS configuration of a listener serving SSL or SASL_SSL. Its key store is required; its trust store
 // decides which client certificates are accepted (the system's roots without one, as Java's cacerts).
 func Server(s serverprops.SSLSettings) (*tls.Config, error) {
+	if err := kafkaKeyStoreRules(s); err != nil {
+		return nil, err
+	}
 	cfg, err := base(s)
 	if err != nil {
 		return nil, err
@@ -46,6 +49,14 @@ func Server(s serverprops.SSLSettings) (*tls.Config, error) {
 // ssl.endpoint.identification.algorithm "https" (the default) the certificate must name the host dialled; an
 // empty value checks the chain only.
 func Client(s serverprops.SSLSettings) (*tls.Config, error) {
+	if err := kafkaKeyStoreRules(s); err != nil {
+		return nil, err
+	}
+	return client(s)
+}
+
+// client is Client without Kafka's key store rules, for ZooKeeper's client, which reads the same stores by its own.
+func client(s serverprops.SSLSettings) (*tls.Config, error) {
 	cfg, err := base(s)
 	if err != nil {
 		return nil, err
@@ -75,8 +86,9 @@ func Client(s serverprops.SSLSettings) (*tls.Config, error) {
 
 // ZooKeeper is the TLS configuration of the broker's ZooKeeper client (zookeeper.ssl.*): the trust store verifies
 // the server, the key store is the broker's certificate (the x509 id ZooKeeper gives it), a store's type taken
-// from its file name when not set, as ZooKeeper's client does. TLS needs the Netty client socket, as in ZooKeeper;
-// CRL and OCSP checks are not supported.
+// from its file name when not set, as ZooKeeper's client does; a PEM key store's key is decrypted with the key
+// store password and must be encrypted when one is given, as ZooKeeper's PemReader reads it. TLS needs the Netty
+// client socket, as in ZooKeeper; CRL and OCSP checks are not supported.
 func ZooKeeper(z serverprops.ZkClientTLS) (*tls.Config, error) {
 	if z.CnxnSocket != serverprops.NettyCnxnSocket {
 		return nil, fmt.Errorf("zookeeper.ssl.client.enable needs zookeeper.clientCnxnSocket=%s (got %q)",
@@ -97,7 +109,34 @@ func ZooKeeper(z serverprops.ZkClientTLS) (*tls.Config, error) {
 			return nil, err
 		}
 	}
-	return Client(s)
+	return client(s)
+}
+
+// kafkaKeyStoreRules refuses the combinations of PEM key store settings that Kafka 2.8's DefaultSslEngineFactory
+// refuses at start. A PEM key has no store password; ssl.key.password decrypts it, and Kafka reads it as encrypted
+// exactly when that is set (keystore.PEMKeyPair), so a PEM key store file, which needs the key password, holds an
+// encrypted key.
+func kafkaKeyStoreRules(s serverprops.SSLSettings) error {
+	inline := s.KeystoreKey != "" || s.KeystoreCertificateChain != ""
+	switch {
+	case inline && s.KeystoreType != keystore.PEM:
+		return fmt.Errorf("%s and %s need %s=PEM", serverprops.SSLKeystoreKey, serverprops.SSLKeystoreCertificateChain,
+			serverprops.SSLKeystoreType)
+	case inline && s.KeystoreKey == "":
+		return fmt.Errorf("%s is set but not %s", serverprops.SSLKeystoreCertificateChain, serverprops.SSLKeystoreKey)
+	case inline && s.KeystoreCertificateChain == "":
+		return fmt.Errorf("%s is set but not %s", serverprops.SSLKeystoreKey, serverprops.SSLKeystoreCertificateChain)
+	case inline && s.KeystoreLocation != "":
+		return fmt.Errorf("%s and %s are both set: give the key one way", serverprops.SSLKeystoreLocation,
+			serverprops.SSLKeystoreKey)
+	case (inline || s.KeystoreType == keystore.PEM && s.KeystoreLocation != "") && s.KeystorePassword != "":
+		return fmt.Errorf("a PEM key store takes no %s: its key is decrypted with %s", serverprops.SSLKeystorePassword,
+			serverprops.SSLKeyPassword)
+	case s.KeystoreType == keystore.PEM && s.KeystoreLocation != "" && s.KeyPassword == "":
+		return fmt.Errorf("a PEM key store file needs %s, its key encrypted with it (Kafka 2.8 reads no plain key "+
+			"from a file; %s takes one)", serverprops.SSLKeyPassword, serverprops.SSLKeystoreKey)
+	}
+	return nil
 }
 
 // base reads the stores and the protocol and cipher settings common to both sides.
@@ -111,12 +150,8 @@ func base(s serverprops.SSLSettings) (*tls.Config, error) {
 		return nil, fmt.Errorf("%s: %w", serverprops.SSLCipherSuites, err)
 	}
 	switch {
-	case s.KeystoreKey != "" || s.KeystoreCertificateChain != "":
-		if s.KeystoreType != keystore.PEM {
-			return nil, fmt.Errorf("%s and %s need %s=PEM", serverprops.SSLKeystoreKey,
-				serverprops.SSLKeystoreCertificateChain, serverprops.SSLKeystoreType)
-		}
-		cert, err := keystore.PEMKeyPair([]byte(s.KeystoreKey), []byte(s.KeystoreCertificateChain))
+	case s.KeystoreKey != "":
+		cert, err := keystore.PEMKeyPair([]byte(s.KeystoreKey), []byte(s.KeystoreCertificateChain), s.KeyPassword)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", serverprops.SSLKeystoreKey, err)
 		}

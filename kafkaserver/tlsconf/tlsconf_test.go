@@ -59,6 +59,7 @@ func TestSettings(t *testing.T) {
 			t.Errorf("got %v, want %q", err, x.want)
 		}
 	}
+	pemRules(t, dir, id)
 	if _, err := Client(settings(func(s *serverprops.SSLSettings) { s.EndpointIdentification = "ldaps" })); err == nil {
 		t.Error("unknown endpoint identification accepted")
 	}
@@ -117,5 +118,85 @@ func TestClientVerification(t *testing.T) {
 	}
 	if err := dial("", keystoretest.NewCA(t, "other").CertPEM()); err == nil {
 		t.Error("an untrusted chain accepted")
+	}
+}
+
+// pemRules checks Kafka 2.8's rules for PEM key stores: ssl.key.password decrypts an encrypted key, inline or in a
+// file; a file needs it; neither form takes ssl.keystore.password; a plain key refuses a password. ZooKeeper's
+// client reads a PEM key store with its store password instead.
+func pemRules(t *testing.T, dir string, id *keystoretest.Identity) {
+	t.Helper()
+	encFile := id.WriteEncryptedPEM(dir, "enc.pem", "key-pw")
+	plainFile := id.WritePEM(dir, "plain.pem")
+	inline := func(key []byte, keyPass string) func(*serverprops.SSLSettings) {
+		return func(s *serverprops.SSLSettings) {
+			s.KeystoreType, s.KeystoreKey, s.KeystoreCertificateChain = "PEM", string(key), string(id.ChainPEM())
+			s.KeyPassword = keyPass
+		}
+	}
+	file := func(path, storePass, keyPass string) func(*serverprops.SSLSettings) {
+		return func(s *serverprops.SSLSettings) {
+			s.KeystoreType, s.KeystoreLocation, s.KeystorePassword, s.KeyPassword = "PEM", path, storePass, keyPass
+		}
+	}
+	for name, set := range map[string]func(*serverprops.SSLSettings){
+		"inline encrypted": inline(id.EncryptedKeyPEM("key-pw"), "key-pw"),
+		"inline plain":     inline(id.KeyPEM(), ""),
+		"file encrypted":   file(encFile, "", "key-pw"),
+	} {
+		cfg, err := Server(settings(set))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if !cfg.Certificates[0].Leaf.Equal(id.Cert) {
+			t.Errorf("%s: another certificate", name)
+		}
+	}
+	for _, x := range []struct {
+		set  func(*serverprops.SSLSettings)
+		want string
+	}{
+		{inline(id.EncryptedKeyPEM("key-pw"), ""), "encrypted and no password"},
+		{inline(id.EncryptedKeyPEM("key-pw"), "nope"), "does not decrypt"},
+		{inline(id.KeyPEM(), "key-pw"), "not encrypted"},
+		{func(s *serverprops.SSLSettings) {
+			inline(id.EncryptedKeyPEM("key-pw"), "key-pw")(s)
+			s.KeystorePassword = "store-pw"
+		}, "takes no ssl.keystore.password"},
+		{func(s *serverprops.SSLSettings) {
+			inline(id.KeyPEM(), "")(s)
+			s.KeystoreCertificateChain = ""
+		}, "not ssl.keystore.certificate.chain"},
+		{func(s *serverprops.SSLSettings) {
+			inline(id.KeyPEM(), "")(s)
+			s.KeystoreLocation = plainFile
+		}, "both set"},
+		{file(plainFile, "", ""), "needs ssl.key.password"},
+		{file(encFile, "", ""), "needs ssl.key.password"},
+		{file(plainFile, "", "key-pw"), "not encrypted"},
+		{file(encFile, "key-pw", "key-pw"), "takes no ssl.keystore.password"},
+	} {
+		if _, err := Server(settings(x.set)); err == nil || !strings.Contains(err.Error(), x.want) {
+			t.Errorf("got %v, want %q", err, x.want)
+		}
+		if _, err := Client(settings(x.set)); err == nil || !strings.Contains(err.Error(), x.want) {
+			t.Errorf("client: got %v, want %q", err, x.want)
+		}
+	}
+
+	zk := func(path, storePass string) serverprops.ZkClientTLS {
+		return serverprops.ZkClientTLS{CnxnSocket: serverprops.NettyCnxnSocket, SSL: settings(func(s *serverprops.SSLSettings) {
+			s.KeystoreType, s.KeystoreLocation, s.KeystorePassword = "", path, storePass
+		})}
+	}
+	if _, err := ZooKeeper(zk(encFile, "key-pw")); err != nil {
+		t.Errorf("ZooKeeper client, encrypted PEM key store: %v", err)
+	}
+	if _, err := ZooKeeper(zk(plainFile, "")); err != nil {
+		t.Errorf("ZooKeeper client, plain PEM key store: %v", err)
+	}
+	for _, z := range []serverprops.ZkClientTLS{zk(encFile, ""), zk(plainFile, "key-pw"), zk(encFile, "nope")} {
+		if _, err := ZooKeeper(z); err == nil {
+			t.Errorf("ZooKeeper client: PEM key store %s with password %q read", z.SSL.KeystoreLocation, z.SSL.KeystorePassword)
+		}
 	}
 }

@@ -95,7 +95,8 @@ func FromZooCfg(zc *zoocfg.Config, logger *slog.Logger) (*Config, error) {
 }
 
 // kerberosLogin is the Krb5LoginModule login Apache's Login runs at start: a keytab that lacks the principal, or a
-// KDC that refuses it, stops the start (LoginException). The service name and host come from the principal as
+// KDC that refuses it, stops the start (LoginException); with isInitiator=false the JDK's module neither asks the
+// KDC nor looks in the keytab then, so neither do we. The service name and host come from the principal as
 // SecurityUtils.createSaslServer splits it; Apache's split of a principal without '/' throws, is logged, and leaves
 // every connection without a SASL server (KerberosErr). Without storeKey=true the subject holds no keys: the JDK's
 // server then fails every client's first token (no key to decrypt the AP-REQ).
@@ -105,7 +106,7 @@ func (c *Config) kerberosLogin(m jaas.LoginModule, props map[string]string) erro
 		return fmt.Errorf("Could not configure server because SASL configuration did not allow the ZooKeeper "+
 			"server to authenticate itself properly: %w", err)
 	}
-	if _, err := login.Client(); err != nil {
+	if _, err := login.StartLogin(); err != nil {
 		return fmt.Errorf("Could not configure server because SASL configuration did not allow the ZooKeeper "+
 			"server to authenticate itself properly: %w", err)
 	}

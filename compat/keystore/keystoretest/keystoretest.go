@@ -4,15 +4,21 @@ package keystoretest
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/pbkdf2"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,12 +88,82 @@ func (id *Identity) KeyPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
+// EncryptedKeyPEM is the identity's key, PKCS#8 encrypted with password as openssl pkcs8 -topk8 -v2 aes-256-cbc
+// writes it (PBES2, PBKDF2 with HMAC-SHA256, AES-256-CBC), in PEM.
+func (id *Identity) EncryptedKeyPEM(password string) []byte {
+	t := id.ca.t
+	der, err := x509.MarshalPKCS8PrivateKey(id.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt, iv := make([]byte, 16), make([]byte, aes.BlockSize)
+	rand.Read(salt)
+	rand.Read(iv)
+	const iterations = 2048
+	key, err := pbkdf2.Key(sha256.New, password, salt, iterations, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := aes.BlockSize - len(der)%aes.BlockSize
+	data := append(der, bytes.Repeat([]byte{byte(pad)}, pad)...)
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(data, data)
+	type algID struct {
+		Algorithm  asn1.ObjectIdentifier
+		Parameters any `asn1:"optional"`
+	}
+	info := struct {
+		Algorithm     algID
+		EncryptedData []byte
+	}{algID{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}, struct{ KDF, Scheme algID }{
+		algID{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}, struct {
+			Salt       []byte
+			Iterations int
+			PRF        algID
+		}{salt, iterations, algID{asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}, asn1.NullRawValue}}},
+		algID{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}, iv},
+	}}, data}
+	enc, err := asn1.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: enc})
+}
+
 // ChainPEM is the identity's certificate followed by its CA's, in PEM.
 func (id *Identity) ChainPEM() []byte { return append(certPEM(id.Cert), id.ca.CertPEM()...) }
 
 // WritePEM writes the key and the chain into one PEM file (ssl.keystore.type=PEM) and returns its path.
 func (id *Identity) WritePEM(dir, name string) string {
 	return write(id.ca.t, dir, name, append(id.KeyPEM(), id.ChainPEM()...))
+}
+
+// WriteEncryptedPEM writes the key, encrypted with password (see EncryptedKeyPEM), and the chain into one PEM file
+// and returns its path.
+func (id *Identity) WriteEncryptedPEM(dir, name, password string) string {
+	return write(id.ca.t, dir, name, append(id.EncryptedKeyPEM(password), id.ChainPEM()...))
+}
+
+// WriteOpenSSLEncryptedPEM is WriteEncryptedPEM with the key encrypted by the openssl binary, openssl pkcs8 -topk8
+// with args choosing the scheme (-v1 PBE-SHA1-3DES is what Java 17 decrypts, for Apache's servers and clients);
+// without openssl the test is skipped.
+func (id *Identity) WriteOpenSSLEncryptedPEM(dir, name, password string, args ...string) string {
+	t := id.ca.t
+	t.Helper()
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("no openssl")
+	}
+	plain := write(t, dir, name+".plain-key", id.KeyPEM())
+	cmd := append([]string{"pkcs8", "-topk8", "-in", plain, "-passout", "pass:" + password}, args...)
+	key, err := exec.Command(bin, cmd...).Output()
+	if err != nil {
+		t.Fatalf("openssl %v: %v", cmd, err)
+	}
+	return write(t, dir, name, append(key, id.ChainPEM()...))
 }
 
 // WritePKCS12 writes a PKCS12 key store holding the key and chain, encrypted as Java 17's keytool does.

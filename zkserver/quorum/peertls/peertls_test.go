@@ -155,6 +155,8 @@ func TestTLSBetweenPeers(t *testing.T) {
 		{"plaintext client, TLS server", good(), nil, "first record does not look like a TLS handshake"},
 		{"TLS client, unified server", peer(t, ca, "zk", false, true, nil, "127.0.0.1"), good(), ""},
 		{"plaintext client, unified server", peer(t, ca, "zk", false, true, nil, "127.0.0.1"), nil, ""},
+		{"PEM key stores, keys encrypted", peer(t, ca, "zk", true, false, encryptedPEM(t, ca), "127.0.0.1"),
+			peer(t, ca, "zk", true, false, encryptedPEM(t, ca), "127.0.0.1"), ""},
 		{"client auth want, no certificate", peer(t, ca, "zk", true, false, wantClientAuth, "127.0.0.1"),
 			noCert(good()), ""},
 	} {
@@ -167,6 +169,15 @@ func TestTLSBetweenPeers(t *testing.T) {
 				t.Fatalf("exchange: %v, want an error with %q", err, tc.fail)
 			}
 		})
+	}
+}
+
+// encryptedPEM swaps the key store for a PEM file whose key ssl.quorum.keyStore.password decrypts.
+func encryptedPEM(t *testing.T, ca *keystoretest.CA) func(*zoocfg.TLSSettings) {
+	return func(s *zoocfg.TLSSettings) {
+		id := ca.Issue(pkix.Name{CommonName: "zk-pem"}, "127.0.0.1")
+		s.KeystoreLocation, s.KeystoreType = id.WriteEncryptedPEM(t.TempDir(), "zk.pem", "pem-pw"), "PEM"
+		s.KeystorePassword = "pem-pw"
 	}
 }
 
