@@ -65,7 +65,11 @@ type Broker struct {
 	logs     *klog.Manager
 	rm       *replica.Manager
 	handlers *handler.Handlers
-	servers  map[string]*kwire.Server // by listener name
+	// servers are the running listeners by name; dynamic listeners updates add and remove them.
+	servers   map[string]*kwire.Server
+	serversMu sync.Mutex
+	mux       *kwire.Mux        // the request handlers every listener serves
+	jvm       map[string]string // the JVM system properties from KAFKA_OPTS
 	// reqMetrics are the listeners' RequestMetrics, broker-wide as Kafka's are.
 	reqMetrics *kwire.RequestMetrics
 	stats      *metrics.TopicStats // BrokerTopicMetrics
@@ -114,6 +118,11 @@ func New(cfg *serverprops.Config, logger *slog.Logger) *Broker {
 	return b
 }
 
+// named is a logger of the registry, tagged with the broker id.
+func (b *Broker) named(name string) *slog.Logger {
+	return b.loggers.Logger(name).With("broker", b.brokerID)
+}
+
 // ID is the broker id (known after Start).
 func (b *Broker) ID() int32 { return b.brokerID }
 
@@ -134,7 +143,7 @@ func (b *Broker) Controller() *controller.Controller { return b.ctrl }
 
 // Addr returns the bound address of a listener.
 func (b *Broker) Addr(listener string) net.Addr {
-	if s, ok := b.servers[listener]; ok {
+	if s := b.server(listener); s != nil {
 		return s.Addr()
 	}
 	return nil
@@ -156,6 +165,7 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	// The JVM's system properties, as Kafka's scripts pass them in KAFKA_OPTS (the JAAS file, ZooKeeper's client TLS).
 	jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
+	b.jvm = jvm
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
 	zkOpts, err := zkSecurity(cfg, jvm, b.logger)
 	if err != nil {
@@ -177,7 +187,7 @@ func (b *Broker) start(ctx context.Context) error {
 		return err
 	}
 	b.logger = b.logger.With("broker", b.brokerID)
-	named := func(name string) *slog.Logger { return b.loggers.Logger(name).With("broker", b.brokerID) }
+	named := b.named
 	b.quotas = newClientQuotas(cfg)
 	b.creds = sasl.NewCredentials()
 	// Dynamic broker configs from ZooKeeper apply from the start (DynamicBrokerConfig.initialize); a bad set is
@@ -191,9 +201,7 @@ func (b *Broker) start(ctx context.Context) error {
 			}
 			b.applyThrottleRates(next)
 			b.applyConnLimits(next)
-			if err := b.stores.apply(next); err != nil {
-				b.logger.Error("SSL stores not reconfigured", "err", err)
-			}
+			b.reconfigureListeners(prev, next)
 		},
 		OnTopicChange:  b.setThrottledReplicas,
 		OnQuotaChange:  b.quotas.Apply,
@@ -207,18 +215,10 @@ func (b *Broker) start(ctx context.Context) error {
 	cfg = b.dyn.Current()
 	// The listeners' TLS comes from the config with the dynamic configs applied (a key store replaced by an
 	// update stays replaced across restarts); a bad store fails the start, as Kafka's SocketServer does.
-	principalMappers := map[string]*tlsconf.PrincipalMapper{}
+	listenerTLSs := map[string]listenerTLS{}
 	for _, l := range cfg.Listeners {
-		if serverprops.UsesTLS(l.SecurityProtocol) {
-			settings := cfg.ListenerSSL(l.Name)
-			d, err := tlsconf.NewServerTLS(settings, l.Name == cfg.InterBrokerListenerName)
-			if err != nil {
-				return fmt.Errorf("listener %s: %w", l, err)
-			}
-			b.stores.servers[l.Name] = d
-			if principalMappers[l.Name], err = tlsconf.NewPrincipalMapper(settings.PrincipalMappingRules); err != nil {
-				return fmt.Errorf("listener %s: %w", l, err)
-			}
+		if listenerTLSs[l.Name], err = newListenerTLS(cfg, l); err != nil {
+			return err
 		}
 	}
 	if b.connQuotas, err = newConnQuotas(cfg, named("kafka.network.ConnectionQuotas")); err != nil {
@@ -330,35 +330,12 @@ func (b *Broker) start(ctx context.Context) error {
 		Seed: uint64(time.Now().UnixNano()), Controller: b.ctrl, DynConfig: b.dyn, ProducerIDs: producerIDs, Txn: b.txn,
 		Loggers: b.loggers, Stats: b.stats, Quotas: b.quotas, Authorizer: authz, Features: fv, Tokens: b.tokens,
 	})
-	mux := kwire.NewMux()
-	b.handlers.Register(mux)
+	b.mux = kwire.NewMux()
+	b.handlers.Register(b.mux)
 	for _, l := range cfg.Listeners {
-		kc := kwire.Config{
-			Addr: l.Address(), ListenerName: l.Name, MaxRequestBytes: cfg.SocketRequestMaxBytes,
-			ConnectionsMaxIdle: time.Duration(cfg.ConnectionsMaxIdleMs) * time.Millisecond,
-			Logger:             named("kafka.network.SocketServer"),
-			SendBufferBytes:    int(cfg.SocketSendBufferBytes), ReceiveBufferBytes: int(cfg.SocketReceiveBufferBytes),
-			Admission: connAdmitter{b.connQuotas}, Handled: b.handlers.Handled, RequestMetrics: b.reqMetrics,
-			ApiVersionsHook: b.finalizedFeatures,
+		if err := b.startListener(cfg, l, listenerTLSs[l.Name]); err != nil {
+			return err
 		}
-		if d := b.stores.servers[l.Name]; d != nil {
-			kc.TLS, kc.TLSPrincipal = d.Config(), principalMappers[l.Name].Name
-		}
-		if l.SecurityProtocol == serverprops.SaslPlaintext || l.SecurityProtocol == serverprops.SaslSSL {
-			// The JAAS file comes as Kafka's scripts pass it: -Djava.security.auth.login.config in KAFKA_OPTS.
-			if kc.SASL, err = sasl.ForListener(cfg, l.Name, sasl.ListenerOptions{
-				JaasFile: jvm[serverprops.JavaLoginConfig], SystemProps: jvm, Credentials: b.creds, Tokens: b.tokens,
-				Logger: named("org.apache.kafka.common.security.authenticator.SaslServerAuthenticator"),
-			}); err != nil {
-				return fmt.Errorf("listener %s: %w", l, err)
-			}
-		}
-		s, err := kwire.Listen(kc, mux)
-		if err != nil {
-			return fmt.Errorf("listener %s: %w", l, err)
-		}
-		b.servers[l.Name] = s
-		b.logger.Info("listening", "listener", l.Name, "addr", s.Addr().String())
 	}
 
 	if addr := cfg.Raw[serverprops.MetricsAddress]; addr != "" {
@@ -506,15 +483,16 @@ func (b *Broker) resolveBrokerID() (int32, error) {
 	return -1, errors.New("broker.id is -1, none is stored in meta.properties and broker.id.generation.enable is false")
 }
 
-// brokerInfo builds the /brokers/ids/<id> registration from advertised.listeners; an empty host is the canonical
-// host name and port 0 the port actually bound, as Kafka does.
+// brokerInfo builds the /brokers/ids/<id> registration from the current advertised.listeners (a dynamic update
+// may have changed them); an empty host is the canonical host name and port 0 the port actually bound, as Kafka
+// does.
 func (b *Broker) brokerInfo() (zkmeta.BrokerInfo, error) {
 	info := zkmeta.BrokerInfo{ID: b.brokerID, Version: 4, JMXPort: -1, Timestamp: time.Now().UnixMilli(),
 		Rack: b.cfg.Rack, Features: map[string]zkmeta.VersionRange{}}
 	if b.cfg.InterBrokerProtocolVersion.ID >= ibp27.ID {
 		info.Version = 5
 	}
-	for _, l := range b.cfg.AdvertisedListeners {
+	for _, l := range b.dyn.Current().AdvertisedListeners {
 		host, port := l.Host, l.Port
 		if host == "" {
 			h, err := os.Hostname()
@@ -524,9 +502,7 @@ func (b *Broker) brokerInfo() (zkmeta.BrokerInfo, error) {
 			host = h
 		}
 		if port == 0 {
-			if s, ok := b.servers[l.Name]; ok {
-				port = int32(s.Addr().(*net.TCPAddr).Port)
-			}
+			port = b.boundPort(l.Name)
 		}
 		info.Endpoints = append(info.Endpoints, zkmeta.EndPoint{Listener: l.Name, Host: host, Port: port, SecurityProtocol: l.SecurityProtocol})
 	}
@@ -615,12 +591,7 @@ func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.controlledShutdown()
 		b.closeMetrics()
-		var errs []error
-		for name, s := range b.servers {
-			if err := s.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("close listener %s: %w", name, err))
-			}
-		}
+		errs := []error{b.closeListeners()}
 		if b.txn != nil {
 			b.txn.Shutdown()
 		}

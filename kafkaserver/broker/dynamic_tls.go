@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
@@ -14,6 +15,7 @@ import (
 // inter-broker listener, which dynamic broker configs (listener.name.<l>.ssl.keystore.* and truststore.*)
 // replace while it runs: Kafka's SslFactory reconfigurables. It is the dynamic config manager's Reconfigurable.
 type listenerStores struct {
+	mu          sync.Mutex                  // guards servers: listeners come and go with dynamic updates
 	servers     map[string]*tlsconf.Dynamic // by listener name
 	client      *tlsconf.Dynamic            // nil unless the inter-broker listener uses TLS
 	interBroker string                      // the inter-broker listener's name
@@ -22,9 +24,12 @@ type listenerStores struct {
 
 // each calls f with every store, its listener and the listener's settings in next.
 func (s *listenerStores) each(next *serverprops.Config, f func(name string, d *tlsconf.Dynamic, set serverprops.SSLSettings) error) error {
+	s.mu.Lock()
+	servers := maps.Clone(s.servers)
+	s.mu.Unlock()
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(s.servers)) {
-		if err := f(name, s.servers[name], next.ListenerSSL(name)); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(servers)) {
+		if err := f(name, servers[name], next.ListenerSSL(name)); err != nil {
 			errs = append(errs, fmt.Errorf("listener %s: %w", name, err))
 		}
 	}
@@ -34,6 +39,19 @@ func (s *listenerStores) each(next *serverprops.Config, f func(name string, d *t
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// add and remove follow listeners added and removed.
+func (s *listenerStores) add(name string, d *tlsconf.Dynamic) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servers[name] = d
+}
+
+func (s *listenerStores) remove(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.servers, name)
 }
 
 // ValidateReconfiguration checks the stores next changes (DynamicBrokerConfig.processListenerReconfigurable with

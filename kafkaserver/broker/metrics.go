@@ -24,10 +24,13 @@ import (
 // replica manager's, controller's and replication quotas' gauges, the logs' and the log cleaner's, and Go's and
 // the process's own (where Kafka's JMX exporter reports the JVM's).
 func (b *Broker) metricsRegistry() (*prometheus.Registry, error) {
-	var ls listenerMetrics
-	for _, s := range b.servers {
-		ls = append(ls, s.Metrics())
-	}
+	ls := listenerMetrics(func() []*kwire.Metrics {
+		var out []*kwire.Metrics
+		for _, s := range b.runningServers() {
+			out = append(out, s.Metrics())
+		}
+		return out
+	})
 	src := metrics.Sources{
 		Replicas:   b.rm.Metrics,
 		Controller: b.ctrl.Metrics,
@@ -100,18 +103,14 @@ func (b *Broker) closeMetrics() {
 // MetricsAddr is where the broker serves its metrics, or nil.
 func (b *Broker) MetricsAddr() net.Addr { return b.metricsAddr }
 
-// listenerMetrics are the listeners' counters as one collector: each listener's share the same descriptions,
-// which a registry takes only once.
-type listenerMetrics []*kwire.Metrics
+// listenerMetrics are the running listeners' counters as one collector: each listener's share the same
+// descriptions, which a registry takes only once. Listeners come and go with dynamic updates.
+type listenerMetrics func() []*kwire.Metrics
 
-func (l listenerMetrics) Describe(ch chan<- *prometheus.Desc) {
-	if len(l) > 0 {
-		l[0].Describe(ch)
-	}
-}
+func (l listenerMetrics) Describe(ch chan<- *prometheus.Desc) { (*kwire.Metrics)(nil).Describe(ch) }
 
 func (l listenerMetrics) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range l {
+	for _, m := range l() {
 		m.Collect(ch)
 	}
 }

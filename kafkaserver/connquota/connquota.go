@@ -456,6 +456,22 @@ func (q *Quotas) SetListenerLimits(listener string, l ListenerLimits) {
 	q.broadcastLocked()
 }
 
+// RemoveListener is removeListener, for a listener a dynamic listeners update took away once its connections
+// are closed: its limits and sensors go, and it no longer counts towards protecting the inter-broker listener.
+func (q *Quotas) RemoveListener(listener string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := q.listeners[listener]
+	if s == nil {
+		return
+	}
+	if s.configured {
+		q.configured--
+	}
+	delete(q.listeners, listener)
+	q.broadcastLocked()
+}
+
 // SetIPRate is updateIpConnectionRateQuota: addr nil sets the default for all IPs (rate nil: back to unlimited,
 // Kafka's QuotaConfigs.IP_CONNECTION_RATE_DEFAULT); addr set overrides that IP (rate nil removes the override).
 // Existing IP sensors keep their samples: their bound is read from these settings at each connection.

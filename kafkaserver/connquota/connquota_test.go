@@ -631,3 +631,28 @@ func TestStats(t *testing.T) {
 		t.Fatalf("throttle times a minute on: %+v", p)
 	}
 }
+
+// A listener removed by a dynamic update no longer makes the inter-broker listener protected, and a listener
+// added counts again.
+func TestRemoveListener(t *testing.T) {
+	l := unlimited
+	l.MaxConnections = 0
+	q, _ := newQuotas(t, Config{
+		Limits:              l,
+		Listeners:           map[string]ListenerLimits{"CLIENT": unlimitedListener, "REPLICATION": unlimitedListener},
+		InterBrokerListener: "REPLICATION",
+	})
+	mustKind(t, admit(t, q, "REPLICATION", ipA), Accepted) // protected: past the broker max of 0
+	if q.Exceeded("REPLICATION") {
+		t.Fatal("inter-broker listener beside CLIENT not protected")
+	}
+	q.RemoveListener("CLIENT")
+	q.RemoveListener("CLIENT") // twice: nothing left to remove
+	if !q.Exceeded("REPLICATION") {
+		t.Fatal("inter-broker listener still protected alone")
+	}
+	q.SetListenerLimits("EXTERNAL", unlimitedListener)
+	if q.Exceeded("REPLICATION") {
+		t.Fatal("inter-broker listener beside EXTERNAL not protected")
+	}
+}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -212,4 +213,43 @@ func TestReassignment(t *testing.T) {
 	if len(w.reas) != 0 {
 		t.Fatalf("reassignment znode %+v", w.reas)
 	}
+}
+
+// A broker rewriting its registration with a listener added (a dynamic listeners update) gets every live broker
+// an UpdateMetadata carrying the new endpoint and no partitions; a rewrite with the same endpoints sends nothing.
+func TestBrokerModification(t *testing.T) {
+	w := newWorld(t, 0, 2)
+	w.createTopic("a", map[int32][]int32{0: {0, 1}})
+	b := w.brokers[1]
+	b.Timestamp++
+	if out := w.core.Handle(BrokersChanged{Brokers: w.brokerList()}); len(out.Requests) != 0 {
+		t.Fatalf("same endpoints: %d requests", len(out.Requests))
+	}
+	b.Endpoints = append(slices.Clone(b.Endpoints), zkmeta.EndPoint{Listener: "EXTRA", Host: "127.0.0.1", Port: 9300, SecurityProtocol: "SSL"})
+	w.brokers[1] = b
+	out := w.core.Handle(BrokersChanged{Brokers: w.brokerList()})
+	w.apply(out)
+	um := requestsOf[*kmsg.UpdateMetadataRequest](out)
+	if len(um) != 2 || len(out.Requests) != 2 {
+		t.Fatalf("UpdateMetadata to %d brokers in %d requests", len(um), len(out.Requests))
+	}
+	for id, reqs := range um {
+		r := reqs[0]
+		if len(r.TopicStates) != 0 || len(r.PartitionStates) != 0 {
+			t.Fatalf("broker %d: UpdateMetadata carries partitions", id)
+		}
+		var got []string
+		for _, lb := range r.LiveBrokers {
+			if lb.ID == 1 {
+				for _, e := range lb.Endpoints {
+					got = append(got, e.ListenerName)
+				}
+			}
+		}
+		if !slices.Equal(got, []string{"PLAINTEXT", "EXTRA"}) {
+			t.Fatalf("broker %d learns broker 1's listeners %v", id, got)
+		}
+	}
+	// The partition keeps its leader: the registration kept its epoch.
+	wantState(t, w.state("a", 0), 0, 0, 0, 1)
 }

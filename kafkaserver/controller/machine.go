@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
@@ -351,11 +353,18 @@ func (c *Core) onBrokersChanged(e BrokersChanged) {
 		sort.Slice(startup, func(i, j int) bool { return startup[i] < startup[j] })
 		c.onBrokerStartup(startup)
 	}
-	// Endpoint updates of a live broker (BrokerModifications) only need fresh metadata.
+	// A live broker's registration rewritten in place with other endpoints or features (a dynamic listeners
+	// update: KafkaController.processBrokerModification) reaches every live broker in an UpdateMetadata of the
+	// brokers alone (onBrokerUpdate).
+	modified := false
 	for id, nb := range cur {
 		if ob, ok := c.live[id]; ok && ob.Epoch == nb.Epoch {
+			modified = modified || !slices.Equal(ob.Endpoints, nb.Endpoints) || !maps.Equal(ob.Features, nb.Features)
 			c.live[id] = nb
 		}
+	}
+	if modified {
+		c.addUpdateMetadata(c.liveBrokerIDs(), nil)
 	}
 }
 

@@ -197,14 +197,18 @@ type term struct {
 	results chan Event
 
 	topicWatches map[string]context.CancelFunc
-	senders      map[int32]*sender
-	wg           sync.WaitGroup
+	// brokerWatches are the data watches on /brokers/ids/<id> of the registered brokers (Kafka's
+	// BrokerModificationsHandler): a registration rewritten in place changes no children.
+	brokerWatches map[int32]context.CancelFunc
+	senders       map[int32]*sender
+	wg            sync.WaitGroup
 }
 
 func (c *Controller) serve(ctx context.Context, epoch, ver int32, cw <-chan zkmeta.WatchEvent) error {
 	tctx, cancel := context.WithCancel(ctx)
 	t := &term{c: c, ctx: tctx, core: NewCore(c.cfg), version: ver, changes: make(chan zkChange, 64),
-		results: make(chan Event, 64), topicWatches: map[string]context.CancelFunc{}, senders: map[int32]*sender{}}
+		results: make(chan Event, 64), topicWatches: map[string]context.CancelFunc{}, brokerWatches: map[int32]context.CancelFunc{},
+		senders: map[int32]*sender{}}
 	defer func() {
 		cancel()
 		t.wg.Wait()
@@ -215,12 +219,12 @@ func (c *Controller) serve(ctx context.Context, epoch, ver int32, cw <-chan zkme
 
 	for _, w := range []struct{ kind, path string }{{"brokers", zkmeta.BrokerIDsPath}, {"topics", zkmeta.TopicsPath},
 		{"delete", zkmeta.DeleteTopicsPath}, {"isr", zkmeta.IsrChangeNotificationPath}} {
-		if err := t.watch(w.kind, "", w.path, true); err != nil {
+		if _, err := t.watch(w.kind, "", w.path, true); err != nil {
 			return err
 		}
 	}
 	for _, w := range []struct{ kind, path string }{{"reassign", zkmeta.ReassignPartitionsPath}, {"preferred", zkmeta.PreferredReplicaElectionPath}} {
-		if err := t.watch(w.kind, "", w.path, false); err != nil {
+		if _, err := t.watch(w.kind, "", w.path, false); err != nil {
 			return err
 		}
 	}
@@ -271,14 +275,10 @@ func (c *Controller) serve(ctx context.Context, epoch, ver int32, cw <-chan zkme
 	}
 }
 
-// watch forwards a ZooKeeper watch into t.changes, skipping the initial state (reads after arming cover it).
-func (t *term) watch(kind, topic, path string, children bool) error {
-	ctx := t.ctx
-	if topic != "" {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(t.ctx)
-		t.topicWatches[topic] = cancel
-	}
+// watch forwards a ZooKeeper watch into t.changes, skipping the initial state (reads after arming cover it),
+// until the term ends or the returned cancel is called.
+func (t *term) watch(kind, topic, path string, children bool) (context.CancelFunc, error) {
+	ctx, cancel := context.WithCancel(t.ctx)
 	var ch <-chan zkmeta.WatchEvent
 	var err error
 	if children {
@@ -287,7 +287,8 @@ func (t *term) watch(kind, topic, path string, children bool) error {
 		ch, err = t.c.zk.WatchData(ctx, path)
 	}
 	if err != nil {
-		return fmt.Errorf("controller watch %s: %w", path, err)
+		cancel()
+		return nil, fmt.Errorf("controller watch %s: %w", path, err)
 	}
 	<-ch
 	t.wg.Add(1)
@@ -301,6 +302,29 @@ func (t *term) watch(kind, topic, path string, children bool) error {
 			}
 		}
 	}()
+	return cancel, nil
+}
+
+// watchBrokers keeps one data watch per registered broker: new ones armed, those of brokers gone cancelled.
+func (t *term) watchBrokers(brokers []zkmeta.BrokerInfo) error {
+	now := map[int32]bool{}
+	for _, b := range brokers {
+		now[b.ID] = true
+		if _, ok := t.brokerWatches[b.ID]; ok {
+			continue
+		}
+		cancel, err := t.watch("broker", "", zkmeta.BrokerIDPath(b.ID), false)
+		if err != nil {
+			return err
+		}
+		t.brokerWatches[b.ID] = cancel
+	}
+	for id, cancel := range t.brokerWatches {
+		if !now[id] {
+			cancel()
+			delete(t.brokerWatches, id)
+		}
+	}
 	return nil
 }
 
@@ -320,6 +344,9 @@ func (t *term) failover(epoch, ver int32) error {
 	brokers, err := zc.GetAllBrokers()
 	if err != nil {
 		return fmt.Errorf("controller failover: brokers: %w", err)
+	}
+	if err := t.watchBrokers(brokers); err != nil {
+		return err
 	}
 	topics, err := zc.GetTopics()
 	if err != nil {
@@ -363,9 +390,11 @@ func (t *term) readTopics(topics []string) (map[string]zkmeta.TopicAssignment, e
 		if _, ok := t.topicWatches[topic]; ok {
 			continue
 		}
-		if err := t.watch("topic", topic, zkmeta.TopicPath(topic), false); err != nil {
+		cancel, err := t.watch("topic", topic, zkmeta.TopicPath(topic), false)
+		if err != nil {
 			return nil, err
 		}
+		t.topicWatches[topic] = cancel
 		ta, ok, err := t.c.zk.GetTopicAssignment(topic)
 		if err != nil {
 			return nil, fmt.Errorf("controller: read topic %s: %w", topic, err)
@@ -389,10 +418,16 @@ func (t *term) readTopics(topics []string) (map[string]zkmeta.TopicAssignment, e
 func (t *term) onChange(ch zkChange) error {
 	zc := t.c.zk
 	switch ch.kind {
-	case "brokers":
+	case "brokers", "broker":
+		if ch.kind == "broker" && !ch.ev.Exists {
+			return nil // gone: the child watch tells
+		}
 		brokers, err := zc.GetAllBrokers()
 		if err != nil {
 			return fmt.Errorf("controller: brokers: %w", err)
+		}
+		if err := t.watchBrokers(brokers); err != nil {
+			return err
 		}
 		return t.handle(BrokersChanged{Brokers: brokers})
 	case "topics":

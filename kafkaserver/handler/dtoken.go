@@ -42,9 +42,9 @@ func (h *Handlers) allowTokenRequests(rc *kwire.RequestContext) bool {
 	return true
 }
 
-// securityProtocol is the protocol of a listener ("" when unknown).
+// securityProtocol is the protocol of a listener ("" when unknown); listeners added live are in the live config.
 func (h *Handlers) securityProtocol(listener string) string {
-	for _, l := range h.props.Listeners {
+	for _, l := range h.liveProps().Listeners {
 		if l.Name == listener {
 			return l.SecurityProtocol
 		}
