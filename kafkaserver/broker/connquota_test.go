@@ -200,6 +200,11 @@ func TestConnectionQuotas(t *testing.T) {
 	if m[sm+"ip_connection_accept_throttle_time{listener=PLAINTEXT}"] <= 0 || !math.IsNaN(m[sm+"ip_connection_accept_throttle_time{listener=EXTERNAL}"]) {
 		t.Errorf("IP throttle times not as expected in\n%v", m)
 	}
+	// EXTERNAL's acceptor waited for the connections held above; PLAINTEXT's closes or throttles, never waits.
+	const blocked = "kafka_network_acceptor_acceptorblockedpercent_total"
+	if m[blocked+"{listener=EXTERNAL}"] <= 0 || m[blocked+"{listener=PLAINTEXT}"] != 0 {
+		t.Errorf("acceptor blocked times not as expected in\n%v", m)
+	}
 	if _, ok := m[sm+"connection_accept_rate{ip=127.0.0.6}"]; ok {
 		t.Error("an accept rate for an IP without a rate quota")
 	}

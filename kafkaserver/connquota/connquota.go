@@ -101,6 +101,9 @@ type listenerState struct {
 	// throttle and ipThrottle are the means of the non-zero delays given for the broker's or listener's rate and
 	// for an IP's rate (connection-accept-throttle-time, ip-connection-accept-throttle-time).
 	throttle, ipThrottle quota.Avg
+	// blockedNs is the time Admits on the listener spent waiting for a slot or a rate delay (the count of the
+	// acceptor's AcceptorBlockedPercent meter, in ns).
+	blockedNs int64
 	// configured is false for a name Admit met that the broker was never told of; it does not count towards the
 	// listeners that make the inter-broker listener protected.
 	configured bool
@@ -300,11 +303,16 @@ func (q *Quotas) Admit(ctx context.Context, listener string, addr netip.Addr) (V
 // waits out their delay and until the listener and broker have room. mu is released while waiting. A
 // connection given up on (ctx ended) stays recorded in the rates, as in Kafka when inc fails.
 func (q *Quotas) waitForSlotLocked(ctx context.Context, listener string) error {
-	start := q.nowMs()
+	startTime := q.now()
+	start := startTime.UnixMilli()
 	end := start + q.recordConnectionLocked(listener, q.listenerLocked(listener), start)
 	for nowMs, waited := start, false; ; nowMs = q.nowMs() {
 		remaining := end - nowMs
 		if remaining <= 0 && q.slotAvailableLocked(listener, q.listenerLocked(listener)) {
+			if waited {
+				// Kafka marks the acceptor's blocked meter once a wait ends with a slot, not when it fails.
+				q.listenerLocked(listener).blockedNs += q.now().Sub(startTime).Nanoseconds()
+			}
 			return nil
 		}
 		if !waited {
@@ -539,6 +547,7 @@ type ListenerStats struct {
 	Name                             string
 	AcceptRate                       float64
 	ThrottleTimeMs, IPThrottleTimeMs float64
+	BlockedNs                        int64 // time accepts waited for a slot or a rate delay (AcceptorBlockedPercent)
 }
 
 // IPStats is an IP's connection-accept-rate.
@@ -558,7 +567,8 @@ func (q *Quotas) Stats() Stats {
 	for name, l := range q.listeners {
 		if l.configured {
 			st.Listeners = append(st.Listeners, ListenerStats{Name: name, AcceptRate: l.rate.Measure(nowMs),
-				ThrottleTimeMs: l.throttle.Measure(nowMs), IPThrottleTimeMs: l.ipThrottle.Measure(nowMs)})
+				ThrottleTimeMs: l.throttle.Measure(nowMs), IPThrottleTimeMs: l.ipThrottle.Measure(nowMs),
+				BlockedNs: l.blockedNs})
 		}
 	}
 	slices.SortFunc(st.Listeners, func(a, b ListenerStats) int { return strings.Compare(a.Name, b.Name) })

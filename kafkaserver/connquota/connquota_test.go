@@ -274,7 +274,7 @@ func TestAdmitContextCancel(t *testing.T) {
 func TestProtectedInterBrokerListener(t *testing.T) {
 	l := unlimited
 	l.MaxConnections = 1
-	q, _ := newQuotas(t, Config{
+	q, c := newQuotas(t, Config{
 		Limits:              l,
 		Listeners:           map[string]ListenerLimits{"CLIENT": unlimitedListener, "REPLICATION": unlimitedListener},
 		InterBrokerListener: "REPLICATION",
@@ -291,9 +291,16 @@ func TestProtectedInterBrokerListener(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := admitAsync(t, ctx, q, "CLIENT", ipD)
 	notReturned(t, ch)
+	c.Advance(time.Second)
 	cancel()
 	if r := returned(t, ch); r.err == nil {
 		t.Fatalf("CLIENT admitted over the broker max: %+v", r.v)
+	}
+	// A wait given up on marks no blocked time, as Kafka marks the meter only once a slot is had.
+	for _, l := range q.Stats().Listeners {
+		if l.BlockedNs != 0 {
+			t.Fatalf("%s acceptor blocked %d ns after a cancelled wait", l.Name, l.BlockedNs)
+		}
 	}
 }
 
@@ -624,6 +631,10 @@ func TestStats(t *testing.T) {
 	returned(t, ch)
 	if p := q.Stats().Listeners[0]; p.ThrottleTimeMs != 333 || p.IPThrottleTimeMs != 500 {
 		t.Fatalf("PLAINTEXT throttle times after a broker delay: %+v", p)
+	}
+	// The acceptor was blocked for the delay only: IP throttling answers at once.
+	if p := q.Stats().Listeners[0]; p.BlockedNs != (333 * time.Millisecond).Nanoseconds() {
+		t.Fatalf("PLAINTEXT acceptor blocked %d ns, want 333 ms", p.BlockedNs)
 	}
 	// Throttle times are means over the last minute (two windows of 30 s).
 	c.Advance(61 * time.Second)
