@@ -531,18 +531,26 @@ func (om *offsetMap) get(key []byte) int64 {
 	return -1
 }
 
-// txnMeta is a reduced CleanedTransactionMetadata. Aborted batches are told apart (their keys do not enter the
-// offset map, so they never supersede a committed record) but not removed: they are compacted as any other, abort
-// markers always stay and so do their transaction index entries.
+// txnMeta is Kafka's CleanedTransactionMetadata: the cleaner walks the log in order and tells the batches of
+// aborted transactions apart (their keys never enter the offset map; cleaning removes them), and which markers
+// may go: an abort marker stays, with its transaction index entry, while the cleaning that meets it removed data
+// of its transaction, and may go (past the tombstone horizon) once a cleaning finds none; a commit marker may go
+// when a cleaning meets none of its transaction's batches.
 type txnMeta struct {
-	committed map[int64]bool // producers with committed transactional batches seen since their last marker
-	pending   []abortedTxn   // aborted transactions not yet reached, by first offset
-	aborted   map[int64]bool // producers inside an aborted transaction
+	committed map[int64]bool          // producers with committed transactional batches seen since their last marker
+	pending   []abortedTxn            // aborted transactions not yet reached, by first offset
+	aborted   map[int64]*ongoingAbort // producers inside an aborted transaction
 	seen      map[[2]int64]bool
 }
 
+// ongoingAbort is an aborted transaction the walk is inside (AbortedTransactionMetadata).
+type ongoingAbort struct {
+	txn      abortedTxn
+	observed bool // a batch of it was met (lastObservedBatchOffset)
+}
+
 func newTxnMeta() *txnMeta {
-	return &txnMeta{committed: map[int64]bool{}, aborted: map[int64]bool{}, seen: map[[2]int64]bool{}}
+	return &txnMeta{committed: map[int64]bool{}, aborted: map[int64]*ongoingAbort{}, seen: map[[2]int64]bool{}}
 }
 
 // addAborted adds aborted transactions from the transaction indexes (an entry may come twice).
@@ -559,7 +567,9 @@ func (tm *txnMeta) addAborted(es []abortedTxn) {
 // reach starts the aborted transactions that begin at or before offset (consumeAbortedTxnsUpTo).
 func (tm *txnMeta) reach(offset int64) {
 	for len(tm.pending) > 0 && tm.pending[0].firstOffset <= offset {
-		tm.aborted[tm.pending[0].producerID] = true
+		if e := tm.pending[0]; tm.aborted[e.producerID] == nil {
+			tm.aborted[e.producerID] = &ongoingAbort{txn: e}
+		}
 		tm.pending = tm.pending[1:]
 	}
 }
@@ -570,35 +580,42 @@ func (tm *txnMeta) onBatch(b batch) bool {
 	if !b.isTransactional() {
 		return false
 	}
-	if tm.aborted[b.producerID()] {
+	if a := tm.aborted[b.producerID()]; a != nil {
+		a.observed = true
 		return true
 	}
 	tm.committed[b.producerID()] = true
 	return false
 }
 
-// onControl reports whether the marker may go once the tombstone horizon has passed it.
-func (tm *txnMeta) onControl(b batch) (bool, error) {
+// onControl reports whether the marker may go once the tombstone horizon has passed it, and for an abort marker
+// that stays because data of its transaction was met, the transaction index entry the cleaned segment keeps.
+func (tm *txnMeta) onControl(b batch) (bool, *abortedTxn, error) {
 	tm.reach(b.lastOffset())
 	if b.v2Count() == 0 {
-		return true, nil // a marker emptied by an earlier cleaning
+		return true, nil, nil // a marker emptied by an earlier cleaning
 	}
 	recs, err := b.records()
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if len(recs) == 0 || len(recs[0].Key) < 4 {
-		return false, nil
+		return false, nil, nil
 	}
 	switch int16(binary.BigEndian.Uint16(recs[0].Key[2:])) {
 	case controlTypeCommit: // removable when none of its transaction's batches was traversed
 		had := tm.committed[b.producerID()]
 		delete(tm.committed, b.producerID())
-		return !had, nil
+		return !had, nil, nil
 	case controlTypeAbort:
+		a := tm.aborted[b.producerID()]
 		delete(tm.aborted, b.producerID())
+		if a != nil && a.observed {
+			return false, &a.txn, nil
+		}
+		return true, nil, nil
 	}
-	return false, nil
+	return false, nil, nil
 }
 
 // clean is Cleaner.clean/doClean: build the offset map over the dirty range, then rewrite every segment below
@@ -666,7 +683,7 @@ func (c *Cleaner) buildOffsetMap(t *toClean, om *offsetMap) error {
 				return nil
 			}
 			if b.isControl() {
-				if _, err := tm.onControl(b); err != nil {
+				if _, _, err := tm.onControl(b); err != nil {
 					return err
 				}
 			} else if !tm.onBatch(b) { // an aborted batch's keys must not supersede committed records
@@ -753,14 +770,11 @@ func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHo
 			return 0, fmt.Errorf("clean segment %d into %d: %w", s.base, g[0].base, err)
 		}
 		tm.addAborted(aborted)
-		if err := carryAbortedTxns(s, dest); err != nil {
-			return 0, fmt.Errorf("clean segment %d into %d: %w", s.base, g[0].base, err)
-		}
 		err = scanBatches(s.s.log, 0, s.size, false, func(_ int64, b batch) error {
 			if err := c.checkDone(t); err != nil {
 				return err
 			}
-			out, err := filterBatch(b, om, retainDeletes, t.snap.producers, tm)
+			out, err := filterBatch(b, om, retainDeletes, t.snap.producers, tm, dest.txn.append)
 			if err != nil || out == nil {
 				return err
 			}
@@ -800,35 +814,27 @@ func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHo
 	return dest.size, nil
 }
 
-// carryAbortedTxns copies the aborted transactions of a source segment into the cleaned one's index. Each entry
-// sits with its abort marker, which cleaning keeps, so it belongs with the marker in the cleaned segment (Kafka
-// writes them there as it meets the markers, cleaned.txnIndex).
-func carryAbortedTxns(s segSnap, dest *segment) error {
-	es, err := s.txn.entries()
-	if err != nil {
-		return err
-	}
-	for _, e := range es {
-		if err := dest.txn.append(e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // filterBatch is MemoryRecords.filterTo with the cleaner's RecordFilter for one batch: nil when the batch goes,
 // the original bytes when every record stays, else a rebuilt batch (same offsets, producer fields, epoch and
-// codec) or, for the last batch of an active producer, an empty header.
-func filterBatch(b batch, om *offsetMap, retainDeletes bool, producers map[int64]lastRecord, tm *txnMeta) (batch, error) {
-	discard := false
+// codec) or, for the last batch of an active producer, an empty header. A batch of an aborted transaction goes
+// whole; an abort marker kept for the data just removed has its transaction index entry written with index
+// (Kafka's cleaned.txnIndex), the others' entries go with the data they described.
+func filterBatch(b batch, om *offsetMap, retainDeletes bool, producers map[int64]lastRecord, tm *txnMeta,
+	index func(abortedTxn) error) (batch, error) {
+	var discard bool
 	if b.isControl() {
-		can, err := tm.onControl(b)
+		can, entry, err := tm.onControl(b)
 		if err != nil {
 			return nil, err
 		}
+		if entry != nil {
+			if err := index(*entry); err != nil {
+				return nil, err
+			}
+		}
 		discard = can && !retainDeletes
 	} else {
-		tm.onBatch(b)
+		discard = tm.onBatch(b)
 	}
 	retainEmpty := false
 	if pid := b.producerID(); pid >= 0 {

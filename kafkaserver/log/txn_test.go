@@ -3,10 +3,12 @@ package log
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // tbatch builds a transactional producer's batch of n records, as a client sends it.
@@ -498,81 +500,162 @@ func TestTxnFollowerAppend(t *testing.T) {
 	}
 }
 
-// TestCleanerKeepsTxnIndex: compaction carries the aborted transactions into the cleaned segment, keeps the abort
-// marker, does not let aborted records supersede committed ones, and does not clean past an open transaction.
-func TestCleanerKeepsTxnIndex(t *testing.T) {
-	e := newCleanerEnv(t, compactConfig(), DefaultCleanerConfig())
+// TestCleanerRemovesAbortedTxns: compaction removes the batches of an aborted transaction (they never supersede
+// committed records either) and keeps the abort marker and its transaction index entry in the cleaned segment
+// while that cleaning removed data of it; a later cleaning past the tombstone horizon, meeting no data of the
+// transaction, removes the marker and the entry. It does not clean past an open transaction.
+func TestCleanerRemovesAbortedTxns(t *testing.T) {
+	cfg := compactConfig()
+	cfg.SegmentBytes = 100 // one batch per segment, and no two segments merge
+	cfg.DeleteRetentionMs = 1000
+	e := newCleanerEnv(t, cfg, DefaultCleanerConfig())
 	ts := e.clk.now().UnixMilli()
+	// Every transaction index entry of the log, in offset order.
+	txnIndex := func() []byte {
+		files, err := filepath.Glob(filepath.Join(e.l.Dir(), "*"+txnIndexSuffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(files)
+		var out []byte
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, data...)
+		}
+		return out
+	}
 	e.append(cbatch(t, ts, CodecNone, -1, -1, crec{"a", val("committed")})) // 0
-	txn := func(pid int64, v string) []byte {
+	txn := func(pid int64, seq int32, k, v string) []byte {
 		b, err := encodeV2(v2Header{LeaderEpoch: -1, LogAppendTime: -1, Transactional: true, ProducerID: pid,
-			BaseSequence: 0, LastOffsetDelta: -1}, []Record{{Timestamp: ts, Key: []byte("a"), Value: []byte(v)}})
+			BaseSequence: seq, LastOffsetDelta: -1}, []Record{{Timestamp: ts, Key: []byte(k), Value: []byte(v)}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	e.append(txn(5, "aborted")) // 1
-	mustMarker(t, e.l, 5, 0, 0, false)
+	e.append(txn(5, 0, "a", "aborted"))                             // 1
+	mustMarker(t, e.l, 5, 0, 0, false)                              // 2
 	e.append(cbatch(t, ts, CodecNone, -1, -1, crec{"b", val("x")})) // 3
 	if err := e.l.Roll(); err != nil {
 		t.Fatal(err)
 	}
 	e.append(cbatch(t, ts, CodecNone, -1, -1, crec{"b", val("y")})) // 4
+	// Producer 5 goes on: the aborted batch is not its last, which cleaning would keep as an empty header.
+	e.append(txn(5, 1, "c", "later")) // 5
+	mustMarker(t, e.l, 5, 0, 0, true) // 6
 	if err := e.l.Roll(); err != nil {
 		t.Fatal(err)
 	}
 	e.l.SetHighWatermark(e.l.LogEndOffset())
-	idx := txnIndexBytes(t, e.l.Dir(), 0)
+	idx := txnIndex()
 	if !slices.Equal(idx, abortedEntry(5, 1, 2, 3)) {
 		t.Fatalf("txn index before cleaning %x", idx)
+	}
+	contents := func() (data, markers []string) {
+		var all []byte
+		for next := int64(0); next < e.l.LogEndOffset(); {
+			r, err := e.l.Read(next, 1<<20, -1, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Records) == 0 {
+				break
+			}
+			all = append(all, r.Records...)
+			for p := r.Records; len(p) > 0; {
+				b, err := nextBatch(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p = p[len(b):]
+				next = b.lastOffset() + 1
+			}
+		}
+		for p := all; len(p) > 0; {
+			b, err := nextBatch(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = p[len(b):]
+			recs, err := b.records()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				if b.isControl() {
+					markers = append(markers, fmt.Sprint(r.Offset))
+				} else {
+					data = append(data, fmt.Sprintf("%s=%s@%d", r.Key, r.Value, r.Offset))
+				}
+			}
+		}
+		return data, markers
 	}
 	if !e.clean() {
 		t.Fatal("nothing cleaned")
 	}
-	if got := txnIndexBytes(t, e.l.Dir(), 0); !slices.Equal(got, idx) {
+	// The aborted record goes; the committed a stays (the aborted one never counted); b's old value goes.
+	data, markers := contents()
+	if want := []string{"a=committed@0", "b=y@4", "c=later@5"}; !slices.Equal(data, want) {
+		t.Fatalf("after cleaning %v, want %v", data, want)
+	}
+	if want := []string{"2", "6"}; !slices.Equal(markers, want) {
+		t.Fatalf("markers after cleaning %v, want %v", markers, want)
+	}
+	if got := txnIndex(); !slices.Equal(got, idx) {
 		t.Fatalf("txn index after cleaning %x, want %x", got, idx)
 	}
-	all, err := e.l.Read(0, 1<<20, -1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for p := all.Records; len(p) > 0; {
-		b, err := nextBatch(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p = p[len(b):]
-		recs, err := b.records()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs {
-			if !b.isControl() {
-				got = append(got, string(r.Key)+"="+string(r.Value))
-			}
-		}
-	}
-	// The committed value of a stays (the aborted one does not count in the offset map), b's old value goes.
-	if want := []string{"a=committed", "a=aborted", "b=y"}; !slices.Equal(got, want) {
-		t.Fatalf("after cleaning %v, want %v", got, want)
-	}
-	res, err := e.l.ReadCommitted(0, 1<<20, true, nil)
+	res, err := e.l.ReadCommitted(2, 1<<20, true, nil)
 	if err != nil || !slices.Equal(res.AbortedTxns, []AbortedTxn{{5, 1}}) {
 		t.Fatalf("aborted after cleaning %v, %v", res.AbortedTxns, err)
 	}
 
+	// Dirty again, with the cleaned segments up to the abort marker's older than delete.retention.ms before the
+	// last clean one: the abort marker, with no data of its transaction left, goes with its index entry. The
+	// commit marker stays: the cleaning met its transaction's batch.
+	e.append(cbatch(t, ts, CodecNone, -1, -1, crec{"b", val("z")})) // 7
+	if err := e.l.Roll(); err != nil {
+		t.Fatal(err)
+	}
+	e.l.SetHighWatermark(e.l.LogEndOffset())
+	old := time.Now().Add(-10 * time.Second)
+	for base := int64(0); base <= 2; base++ {
+		err := os.Chtimes(segmentFile(e.l.Dir(), base, logSuffix), old, old)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if !e.clean() {
+		t.Fatal("nothing cleaned the second time")
+	}
+	data, markers = contents()
+	if want := []string{"a=committed@0", "c=later@5", "b=z@7"}; !slices.Equal(data, want) {
+		t.Fatalf("after the second cleaning %v, want %v", data, want)
+	}
+	if want := []string{"6"}; !slices.Equal(markers, want) {
+		t.Fatalf("markers after the second cleaning %v, want %v", markers, want)
+	}
+	if got := txnIndex(); len(got) != 0 {
+		t.Fatalf("txn index after the second cleaning %x, want none", got)
+	}
+	if res, err := e.l.ReadCommitted(2, 1<<20, true, nil); err != nil || len(res.AbortedTxns) != 0 {
+		t.Fatalf("aborted after the second cleaning %v, %v", res.AbortedTxns, err)
+	}
+
 	// An open transaction stops the cleaner at its first offset.
-	e.append(txn(6, "open")) // 6
-	e.append(cbatch(t, ts, CodecNone, -1, -1, crec{"b", val("z")}))
+	open := e.l.LogEndOffset()
+	e.append(txn(6, 0, "b", "open"))
+	e.append(cbatch(t, ts, CodecNone, -1, -1, crec{"b", val("w")}))
 	if err := e.l.Roll(); err != nil {
 		t.Fatal(err)
 	}
 	e.l.SetHighWatermark(e.l.LogEndOffset())
 	e.clean()
-	if o, _ := e.c.FirstDirtyOffset(TopicPartition{"t", 0}); o > 6 {
-		t.Fatalf("cleaned up to %d, past the open transaction at 6", o)
+	if o, _ := e.c.FirstDirtyOffset(TopicPartition{"t", 0}); o > open {
+		t.Fatalf("cleaned up to %d, past the open transaction at %d", o, open)
 	}
 }
 
