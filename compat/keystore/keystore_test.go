@@ -46,7 +46,8 @@ func TestStores(t *testing.T) {
 		"JKS, wrong key password":   {"JKS", filepath.Join(dir, "k2.jks"), "store-pw", "nope", `key "key"`},
 		"PKCS12, wrong password":    {"PKCS12", filepath.Join(dir, "k.p12"), "nope", "", "password"},
 		"JKS read as PKCS12":        {"PKCS12", filepath.Join(dir, "k.jks"), "store-pw", "", "PKCS12"},
-		"unknown type":              {"JCEKS", filepath.Join(dir, "k.jks"), "store-pw", "", "not supported"},
+		"unknown type":              {"BKS", filepath.Join(dir, "k.jks"), "store-pw", "", "not supported"},
+		"JKS read as JCEKS":         {"JCEKS", filepath.Join(dir, "k.p12"), "store-pw", "", "Invalid keystore format"},
 		"missing file":              {"JKS", filepath.Join(dir, "none.jks"), "store-pw", "", "no such file"},
 	}
 	for name, b := range bad {
