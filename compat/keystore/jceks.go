@@ -109,7 +109,8 @@ func (r *jceksReader) utf() string {
 // certificate reads one length-prefixed certificate; version 2 names its type first.
 func (r *jceksReader) certificate(version uint32) *x509.Certificate {
 	if version == 2 {
-		if typ := r.utf(); r.err == nil && typ != "X.509" {
+		// Java's CertificateFactory knows X.509 by its alias X509 too, ignoring case.
+		if typ := r.utf(); r.err == nil && !strings.EqualFold(typ, "X.509") && !strings.EqualFold(typ, "X509") {
 			r.err = fmt.Errorf("certificate type %q (X.509 read)", typ)
 		}
 	}
