@@ -1,6 +1,7 @@
-// Package keystore reads the key and trust stores that Kafka's ssl.* settings name, in the three formats Kafka 2.8
-// accepts: JKS (Java's own, the default ssl.keystore.type and ssl.truststore.type), PKCS12 and PEM (files, or the
-// PEM text itself in ssl.keystore.key, ssl.keystore.certificate.chain and ssl.truststore.certificates).
+// Package keystore reads the key and trust stores that Kafka's ssl.* settings name, in the formats Kafka 2.8 on
+// Java 17 accepts: JKS (Java's own, the default ssl.keystore.type and ssl.truststore.type), PKCS12, JCEKS (the
+// SunJCE provider's store) and PEM (files, or the PEM text itself in ssl.keystore.key,
+// ssl.keystore.certificate.chain and ssl.truststore.certificates). ZooKeeper 3.8 takes JKS, PKCS12 and PEM.
 package keystore
 
 import (
@@ -44,13 +45,15 @@ func KeyPair(typ, path, storePass, keyPass string) (tls.Certificate, error) {
 		cert, err = jksKeyPair(data, storePass, keyPass)
 	case strings.EqualFold(typ, PKCS12):
 		cert, err = pkcs12KeyPair(data, storePass, keyPass)
+	case strings.EqualFold(typ, JCEKS):
+		cert, err = jceksKeyPair(data, storePass, keyPass)
 	case typ == PEM:
 		if keyPass == "" {
 			keyPass = storePass
 		}
 		cert, err = PEMKeyPair(data, data, keyPass)
 	default:
-		return tls.Certificate{}, fmt.Errorf("key store %s: type %s not supported (JKS, PKCS12 or PEM)", path, typ)
+		return tls.Certificate{}, fmt.Errorf("key store %s: type %s not supported (JKS, PKCS12, JCEKS or PEM)", path, typ)
 	}
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("key store %s (%s): %w", path, typ, err)
@@ -71,10 +74,12 @@ func Trusted(typ, path, storePass string) ([]*x509.Certificate, error) {
 		certs, err = jksTrusted(data, storePass)
 	case strings.EqualFold(typ, PKCS12):
 		certs, err = pkcs12.DecodeTrustStore(data, storePass)
+	case strings.EqualFold(typ, JCEKS):
+		certs, err = jceksTrusted(data, storePass)
 	case typ == PEM:
 		certs, err = PEMCertificates(data)
 	default:
-		return nil, fmt.Errorf("trust store %s: type %s not supported (JKS, PKCS12 or PEM)", path, typ)
+		return nil, fmt.Errorf("trust store %s: type %s not supported (JKS, PKCS12, JCEKS or PEM)", path, typ)
 	}
 	if err == nil && len(certs) == 0 {
 		err = errors.New("no trusted certificate in it")

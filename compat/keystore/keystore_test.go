@@ -25,6 +25,8 @@ func TestStores(t *testing.T) {
 		"pkcs12 (any case)": {"pkcs12", filepath.Join(dir, "k.p12"), "store-pw", "store-pw"},
 		"JKS, one password": {"JKS", id.WriteJKS(dir, "k.jks", "store-pw", "store-pw"), "store-pw", ""},
 		"JKS, key password": {"JKS", id.WriteJKS(dir, "k2.jks", "store-pw", "key-pw"), "store-pw", "key-pw"},
+		// Java's JCEKS reader takes JKS files too, their keys under JKS's own key protector.
+		"JKS read as JCEKS": {"JCEKS", filepath.Join(dir, "k2.jks"), "store-pw", "key-pw"},
 	}
 	for name, p := range pairs {
 		cert, err := keystore.KeyPair(p.typ, p.path, p.storePass, p.keyPass)
@@ -46,7 +48,9 @@ func TestStores(t *testing.T) {
 		"JKS, wrong key password":   {"JKS", filepath.Join(dir, "k2.jks"), "store-pw", "nope", `key "key"`},
 		"PKCS12, wrong password":    {"PKCS12", filepath.Join(dir, "k.p12"), "nope", "", "password"},
 		"JKS read as PKCS12":        {"PKCS12", filepath.Join(dir, "k.jks"), "store-pw", "", "PKCS12"},
-		"unknown type":              {"JCEKS", filepath.Join(dir, "k.jks"), "store-pw", "", "not supported"},
+		"unknown type":              {"BKS", filepath.Join(dir, "k.jks"), "store-pw", "", "not supported"},
+		"PKCS12 read as JCEKS":      {"JCEKS", filepath.Join(dir, "k.p12"), "store-pw", "", "Invalid keystore format"},
+		"JCEKS, JKS key password":   {"JCEKS", filepath.Join(dir, "k2.jks"), "store-pw", "nope", "Cannot recover key"},
 		"missing file":              {"JKS", filepath.Join(dir, "none.jks"), "store-pw", "", "no such file"},
 	}
 	for name, b := range bad {
@@ -64,6 +68,7 @@ func TestStores(t *testing.T) {
 		"PKCS12":               {"PKCS12", ca.WriteTrustPKCS12(dir, "t.p12", "trust-pw"), "trust-pw"},
 		"JKS":                  {"JKS", ca.WriteTrustJKS(dir, "t.jks", "trust-pw"), "trust-pw"},
 		"JKS without password": {"JKS", filepath.Join(dir, "t.jks"), ""},
+		"JKS read as JCEKS":    {"JCEKS", filepath.Join(dir, "t.jks"), "trust-pw"},
 		"key store as trust":   {"JKS", filepath.Join(dir, "k.jks"), "store-pw"},
 	}
 	for name, tr := range trusts {

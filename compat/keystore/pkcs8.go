@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"hash"
 	"unicode/utf16"
+
+	"github.com/zkafka/zkafka/compat/keystore/internal/rc2"
 )
 
 // ErrWrongPassword is the error of an encrypted key that does not decrypt: a wrong password, or damaged text.
@@ -51,6 +53,8 @@ var (
 
 	oidPBEWithSHAAnd3KeyTripleDESCBC = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 3}
 	oidPBEWithSHAAnd2KeyTripleDESCBC = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 4}
+	oidPBEWithSHAAnd128BitRC2CBC     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 5}
+	oidPBEWithSHAAnd40BitRC2CBC      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 6}
 )
 
 // encryptedPrivateKeyInfo is RFC 5958's EncryptedPrivateKeyInfo.
@@ -85,10 +89,10 @@ type pbeParameter struct {
 
 // DecryptPKCS8 decrypts a DER EncryptedPrivateKeyInfo with password and returns the PrivateKeyInfo inside, for the
 // schemes openssl pkcs8 -topk8 and Java write: PBES2 (PBKDF2 with HMAC-SHA1, -SHA224, -SHA256, -SHA384 or -SHA512;
-// AES-128, -192 or -256, DES-EDE3 or DES, in CBC mode), PKCS#12's PBE with SHA-1 and three- or two-key triple DES
-// or 128- or 40-bit RC4, and PBES1 with MD5 or SHA-1 and DES. Of these Java 17's EncryptedPrivateKeyInfo, which
-// Kafka 2.8 and ZooKeeper 3.8 decrypt with, reads PKCS#12's three-key triple DES and RC4 and PBES1 with MD5 only;
-// PKCS#12's RC2 (which Java reads too) is not read here.
+// AES-128, -192 or -256, DES-EDE3 or DES, in CBC mode), PKCS#12's PBE with SHA-1 and three- or two-key triple DES,
+// 128- or 40-bit RC2 in CBC mode or 128- or 40-bit RC4, and PBES1 with MD5 or SHA-1 and DES. Of these Java 17's
+// EncryptedPrivateKeyInfo, which Kafka 2.8 and ZooKeeper 3.8 decrypt with, reads PKCS#12's three-key triple DES,
+// RC2 and RC4 and PBES1 with MD5 only.
 func DecryptPKCS8(der []byte, password string) ([]byte, error) {
 	var info encryptedPrivateKeyInfo
 	if rest, err := asn1.Unmarshal(der, &info); err != nil {
@@ -158,6 +162,10 @@ func decrypter(alg algorithmIdentifier, password string) (decryption, error) {
 		d.block, d.iv, err = pkcs12TripleDES(params, password, 24)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd2KeyTripleDESCBC):
 		d.block, d.iv, err = pkcs12TripleDES(params, password, 16)
+	case alg.Algorithm.Equal(oidPBEWithSHAAnd128BitRC2CBC):
+		d.block, d.iv, err = pkcs12RC2(params, password, 16)
+	case alg.Algorithm.Equal(oidPBEWithSHAAnd40BitRC2CBC):
+		d.block, d.iv, err = pkcs12RC2(params, password, 5)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd128BitRC4):
 		d.stream, err = pkcs12RC4(params, password, 16)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd40BitRC4):
@@ -168,7 +176,7 @@ func decrypter(alg algorithmIdentifier, password string) (decryption, error) {
 		d.block, d.iv, err = pbes1(params, password, sha1.New)
 	default:
 		err = fmt.Errorf("encrypted private key: encryption algorithm %v not supported (PBES2; PKCS#12's PBE with "+
-			"SHA-1 and triple DES or RC4; PBES1 with DES)", alg.Algorithm)
+			"SHA-1 and triple DES, RC2 or RC4; PBES1 with DES)", alg.Algorithm)
 	}
 	return d, err
 }
@@ -266,6 +274,21 @@ func pkcs12TripleDES(params []byte, password string, keyLen int) (cipher.Block, 
 		return nil, nil, fmt.Errorf("encrypted private key: %w", err)
 	}
 	return block, pkcs12KDF(pw, p.Salt, p.Iterations, 2, des.BlockSize), nil
+}
+
+// pkcs12RC2 is RFC 7292's PBE with SHA-1 and RC2 in CBC mode with a key of keyLen bytes, its effective length the
+// key's own (as openssl and Java's PKCS12PBECipherCore take it).
+func pkcs12RC2(params []byte, password string, keyLen int) (cipher.Block, []byte, error) {
+	p, err := pbeParams(params)
+	if err != nil {
+		return nil, nil, err
+	}
+	pw := bmpString(password)
+	block, err := rc2.NewCipher(pkcs12KDF(pw, p.Salt, p.Iterations, 1, keyLen), 8*keyLen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encrypted private key: %w", err)
+	}
+	return block, pkcs12KDF(pw, p.Salt, p.Iterations, 2, rc2.BlockSize), nil
 }
 
 // pkcs12RC4 is RFC 7292's PBE with SHA-1 and RC4 with a key of keyLen bytes.

@@ -61,7 +61,7 @@ func opensslKey(t *testing.T, dir, kind string) (string, []byte, crypto.PrivateK
 }
 
 // encryptionSchemes are openssl pkcs8 -topk8 arguments: PBES2 with each PRF and cipher, PKCS#12's PBE with SHA-1
-// and triple DES (-v1, the scheme Java 8 wrote) or RC4, and PBES1 with DES (openssl's legacy provider).
+// and triple DES (-v1, the scheme Java 8 wrote), RC2 or RC4, and PBES1 with DES (openssl's legacy provider).
 var encryptionSchemes = map[string][]string{
 	"aes-256-cbc (hmacWithSHA256)": {"-v2", "aes-256-cbc"},
 	"aes-256-cbc hmacWithSHA1":     {"-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA1"},
@@ -76,6 +76,8 @@ var encryptionSchemes = map[string][]string{
 	"des-cbc (hmacWithSHA256)":     {"-provider", "legacy", "-provider", "default", "-v2", "des-cbc"},
 	"PBE-SHA1-RC4-128":             {"-provider", "legacy", "-provider", "default", "-v1", "PBE-SHA1-RC4-128"},
 	"PBE-SHA1-RC4-40":              {"-provider", "legacy", "-provider", "default", "-v1", "PBE-SHA1-RC4-40"},
+	"PBE-SHA1-RC2-128":             {"-provider", "legacy", "-provider", "default", "-v1", "PBE-SHA1-RC2-128"},
+	"PBE-SHA1-RC2-40":              {"-provider", "legacy", "-provider", "default", "-v1", "PBE-SHA1-RC2-40"},
 	"PBE-MD5-DES":                  {"-provider", "legacy", "-provider", "default", "-v1", "PBE-MD5-DES"},
 	"PBE-SHA1-DES":                 {"-provider", "legacy", "-provider", "default", "-v1", "PBE-SHA1-DES"},
 }

@@ -1,7 +1,7 @@
 // Package tlsconf builds the TLS configurations of a broker's SSL and SASL_SSL listeners and of its own clients on
 // the inter-broker listener from Kafka's ssl.* settings, as Kafka 2.8's DefaultSslEngineFactory does from the same
-// keys: key and trust stores in JKS, PKCS12 or PEM, ssl.enabled.protocols, ssl.cipher.suites, ssl.client.auth and
-// ssl.endpoint.identification.algorithm.
+// keys: key and trust stores in JKS, PKCS12, JCEKS or PEM, ssl.enabled.protocols, ssl.cipher.suites,
+// ssl.client.auth and ssl.endpoint.identification.algorithm.
 package tlsconf
 
 import (
