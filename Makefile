@@ -67,6 +67,8 @@ bench-kafka: build
 fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzDecodeRequest -fuzztime=$(FUZZTIME) ./jute
 	$(GO) test -run '^$$' -fuzz=FuzzServerFrames -fuzztime=$(FUZZTIME) ./zkserver
+	$(GO) test -run '^$$' -fuzz=FuzzLoadStores -fuzztime=$(FUZZTIME) ./compat/keystore
+	$(GO) test -run '^$$' -fuzz=FuzzDecryptPKCS8 -fuzztime=$(FUZZTIME) ./compat/keystore
 	$(GO) test -run '^$$' -fuzz=FuzzAppendAsLeader -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzDownConvert -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzRecoverSegment -fuzztime=$(FUZZTIME) ./kafkaserver/log
