@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,20 +12,10 @@ import (
 	"github.com/zkafka/zkafka/compat/keystore"
 )
 
-// keytool runs Java 17's keytool, failing the test on an error; without it the test is skipped (on CI it fails).
+// keytool runs Java 17's keytool (see tool).
 func keytool(t *testing.T, args ...string) {
 	t.Helper()
-	bin, err := exec.LookPath("keytool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("keytool (Java 17) is needed on CI")
-		}
-		t.Skip("no keytool")
-	}
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("keytool %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	tool(t, "keytool", args...)
 }
 
 // jceksStores makes, with keytool, a JCEKS key store (an RSA or EC key pair with a key password of its own, and a

@@ -17,22 +17,28 @@ import (
 	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
 )
 
-// openssl runs the openssl binary, failing the test on an error; without the binary the test is skipped (on CI it
-// fails).
-func openssl(t *testing.T, args ...string) []byte {
+// tool runs a command the tests make stores and keys with, failing the test on an error; without the command
+// the test is skipped (on CI it fails).
+func tool(t *testing.T, name string, args ...string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath("openssl")
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("openssl is needed on CI")
+			t.Fatalf("%s is needed on CI", name)
 		}
-		t.Skip("no openssl")
+		t.Skip("no " + name)
 	}
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// openssl runs the openssl binary (see tool).
+func openssl(t *testing.T, args ...string) []byte {
+	t.Helper()
+	return tool(t, "openssl", args...)
 }
 
 // opensslKey makes a key with openssl (kind "rsa" or "ec") and a self-signed certificate for it, and returns the
