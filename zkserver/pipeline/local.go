@@ -42,6 +42,7 @@ func (p *Processor) isLocal(sid int64) bool {
 func (p *Processor) connectLocal(c *Client, to int32) {
 	id := p.local.Create(to, time.Now().UnixMilli())
 	p.bind(c, id)
+	p.finalCheck(c, jute.OpCreateSession, time.Now()) // its createSession still reaches FinalRequestProcessor
 	p.sendConnectResponse(c, to, id, session.Password(id), false)
 }
 
