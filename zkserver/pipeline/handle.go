@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -42,6 +43,14 @@ func (p *Processor) handle(r *Request) {
 		// Apache's RequestThrottler always runs (throttling nothing by default) and counts what it passes on
 		// stale; ours counts there when it runs, and here otherwise.
 		p.throttleStats.Stale.Add(1)
+	}
+	if p.learnerDrops(c.SessionID()) {
+		// ZooKeeperServer.submitRequestNow: the session's touch fails (MissingSessionException) and the request is
+		// dropped, unanswered and unforwarded, the connection left as it is.
+		p.log.Debug("dropping request of a session this learner does not know", "session",
+			fmt.Sprintf("0x%x", c.SessionID()), "op", r.Op, "xid", r.Xid)
+		p.dropUnknown(r)
+		return
 	}
 	if r.Op == jute.OpCloseSession {
 		r.local = p.isLocal(c.SessionID()) // setLocalSessionFlag: decided as the request arrives

@@ -180,6 +180,9 @@ type Processor struct {
 	// local are the serving period's local sessions (local.go; core goroutine only); nil without
 	// localSessionsEnabled.
 	local *session.Tracker
+	// upgrading are the sessions upgraded from local whose createSession is not yet applied (core goroutine only;
+	// nil without local sessions).
+	upgrading map[int64]bool
 	// readOnly and localPub publish ro and local's tracker for 4lw and the connections' readers.
 	readOnly atomic.Bool
 	localPub atomic.Pointer[session.Tracker]
