@@ -458,3 +458,34 @@ func TestFollowerWithoutLocalSessionsForwardsUnknownSessions(t *testing.T) {
 		t.Fatalf("forwarded %+v", fw)
 	}
 }
+
+// A follower makes FinalRequestProcessor's stale check when a forwarded request's commit arrives: a write the
+// leader applied counts once its connection has closed, one it failed (an ErrorTxn) does not.
+func TestFollowerStaleReplies(t *testing.T) {
+	p := startQuorumMember(t, t.TempDir(), Config{TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
+		Throttle: ThrottleConfig{StaleConnectionCheck: true}})
+	leader := fakeLeader(make(chan forward, 16))
+	p.StartServing(leader)
+	c, _ := roClient(p)
+	c.session = 0x0100000000000001
+	submit(p, c, 1, jute.OpCreate, persistent("/a"))
+	submit(p, c, 2, jute.OpCreate, persistent("/a"))
+	leader.next(t)
+	leader.next(t)
+	c.closed.Store(true)
+	p.ApplyCommitted([]*storage.Entry{
+		committed(t, jute.TxnHeader{ClientID: c.session, Cxid: 1, Zxid: 0x100000001, Type: jute.OpCreate},
+			&jute.CreateTxn{Path: "/a", ACL: openACL, ParentCVersion: 1}),
+		committed(t, jute.TxnHeader{ClientID: c.session, Cxid: 2, Zxid: 0x100000002, Type: jute.OpError},
+			&jute.ErrorTxn{Err: int32(jute.ErrNodeExists)}),
+	})
+	// The check is made as the batch is delivered; a second client's answer comes after it.
+	other, out := roClient(p)
+	other.session = 0x0100000000000002
+	p.Sessions().Add(other.session, 10000, time.Now().UnixMilli())
+	submit(p, other, 1, jute.OpExists, &jute.ExistsRequest{Path: "/a"})
+	expectReply(t, out, 1, jute.ErrOK)
+	if got := p.ThrottleStats().StaleReplies.Load(); got != 1 {
+		t.Fatalf("stale_replies %d, want 1", got)
+	}
+}
