@@ -93,6 +93,7 @@ func (x source) ServerMetrics() map[string]any {
 	m["request_throttle_wait_count"] = ts.WaitCount.Load()
 	m["stale_requests_dropped"] = ts.StaleDropped.Load()
 	m["stale_requests"] = ts.Stale.Load()
+	m["stale_replies"] = ts.StaleReplies.Load()
 	m["throttled_ops"] = ts.ThrottledOps.Load()
 	qt := ts.QueueTime()
 	m["request_throttle_queue_time_ms"] = admin.Summary{Count: qt.Count, Sum: qt.Sum, Min: qt.Min, Max: qt.Max,

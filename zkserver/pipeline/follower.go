@@ -41,6 +41,7 @@ type followerState struct {
 type pendingConnect struct {
 	c       *Client
 	timeout int32
+	start   time.Time // when the connect was read (the createSession request's creation time)
 }
 
 // forwarded reports whether a follower sends r to the leader (FollowerRequestProcessor): writes, syncs and the
@@ -110,7 +111,7 @@ func (p *Processor) followerConnect(c *Client, id int64, passwd []byte, to int32
 	if id == 0 {
 		id = p.sessions.NewID()
 		atomic.StoreInt64(&c.session, id) // read by the connection's goroutines (SessionID)
-		f.connecting[id] = &pendingConnect{c: c, timeout: to}
+		f.connecting[id] = &pendingConnect{c: c, timeout: to, start: time.Now()}
 		f.leader.Forward(id, 0, jute.OpCreateSession, createSessionBody(to), nil)
 		return
 	}
@@ -221,6 +222,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 		if pc := f.connecting[sid]; pc != nil {
 			delete(f.connecting, sid)
 			p.bind(pc.c, sid)
+			p.finalCheck(pc.c, jute.OpCreateSession, pc.start)
 			p.sendConnectResponse(pc.c, pc.timeout, sid, session.Password(sid), false)
 		}
 		return
@@ -248,6 +250,11 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 	r := q[0]
 	p.finish(r)
 	c := r.Client
+	if hdr.Type != jute.OpError && (!r.ephemeralOnLocal || r.Op == jute.OpMulti) {
+		// FinalRequestProcessor's stale check, which an ErrorTxn's answer or a request exception other than a
+		// multi's skips (a closeSession is never stale).
+		p.finalCheck(c, r.Op, r.Start)
+	}
 	switch {
 	case r.Op == jute.OpCloseSession:
 		p.watches.RemoveWatcher(c)

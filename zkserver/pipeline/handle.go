@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -38,6 +39,20 @@ func (p *Processor) handle(r *Request) {
 		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
 		return
 	}
+	if p.throttler == nil && r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.stale(c, r.Op, r.Start) {
+		// Apache's RequestThrottler always runs (throttling nothing by default) and counts what it passes on
+		// stale; ours counts there when it runs, and here otherwise.
+		p.throttleStats.Stale.Add(1)
+	}
+	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.learnerDrops(c.SessionID()) {
+		// ZooKeeperServer.submitRequestNow: the session's touch fails (MissingSessionException) and the request is
+		// dropped, unanswered and unforwarded, the connection left as it is. Auth and SASL packets never get there:
+		// Apache answers them on the reading thread.
+		p.log.Debug("dropping request of a session this learner does not know", "session",
+			fmt.Sprintf("0x%x", c.SessionID()), "op", r.Op, "xid", r.Xid)
+		p.dropUnknown(r)
+		return
+	}
 	if r.Op == jute.OpCloseSession {
 		r.local = p.isLocal(c.SessionID()) // setLocalSessionFlag: decided as the request arrives
 	}
@@ -68,7 +83,9 @@ func (p *Processor) serve(r *Request) {
 	sid := c.SessionID()
 	switch {
 	case r.throttled:
-		// Held in the RequestThrottler past throttled_op_wait_time: answered without being processed.
+		// Held in the RequestThrottler past throttled_op_wait_time: answered without being processed (the stale
+		// check comes first in FinalRequestProcessor).
+		p.finalCheck(c, r.Op, r.Start)
 		p.reply(c, r.Xid, p.zxid, jute.ErrThrottledOp, nil)
 		return
 	case r.Malformed:
@@ -77,10 +94,13 @@ func (p *Processor) serve(r *Request) {
 			hdr := p.nextHeader(sid, r.Xid, jute.OpError)
 			p.logTxn(hdr, &jute.ErrorTxn{Err: int32(jute.ErrMarshallingError)})
 			zxid = hdr.Zxid
+		} else {
+			p.finalCheck(c, r.Op, r.Start) // a read's body fails to decode in FinalRequestProcessor, after the check
 		}
 		p.reply(c, r.Xid, zxid, jute.ErrMarshallingError, nil)
 		return
 	case r.Op == jute.OpPing:
+		p.finalCheck(c, r.Op, r.Start)
 		p.reply(c, jute.XidPing, p.zxid, jute.ErrOK, nil)
 		return
 	case r.Op == jute.OpDeleteContainer || r.Op == jute.OpCreateSession:
@@ -106,6 +126,8 @@ func (p *Processor) serve(r *Request) {
 			hdr := p.nextHeader(sid, r.Xid, jute.OpError)
 			p.logTxn(hdr, &jute.ErrorTxn{Err: int32(jute.ErrMarshallingError)})
 			zxid = hdr.Zxid
+		} else {
+			p.finalCheck(c, r.Op, r.Start)
 		}
 		p.reply(c, r.Xid, zxid, jute.ErrMarshallingError, nil)
 		return
@@ -139,6 +161,9 @@ func (p *Processor) serve(r *Request) {
 			txn = &jute.ErrorTxn{Err: int32(e)}
 		}
 		res := p.logTxn(hdr, txn)
+		if e == jute.ErrOK {
+			p.finalCheck(c, r.Op, r.Start) // an ErrorTxn's answer is sent before FinalRequestProcessor's check
+		}
 		if r.Op == jute.OpCheck && e == jute.ErrOK && res.Err == jute.ErrOK {
 			// Apache 3.8.0 fails to serialize a successful top-level check's
 			// reply (its stat is null) and sends nothing.
@@ -151,6 +176,7 @@ func (p *Processor) serve(r *Request) {
 		p.reply(c, r.Xid, p.zxid, e, nil)
 		return
 	}
+	p.finalCheck(c, r.Op, r.Start)
 	body, e := p.read(c, r)
 	if e == errAnswered {
 		return
@@ -546,6 +572,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		hdr := p.nextHeader(id, 0, jute.OpCreateSession)
 		p.logTxn(hdr, &jute.CreateSessionTxn{TimeOut: to})
 		p.bind(c, id)
+		p.finalCheck(c, jute.OpCreateSession, time.Now()) // the createSession request's, answered with this
 		p.sendConnectResponse(c, to, id, session.Password(id), false)
 		return
 	}

@@ -20,8 +20,9 @@ import (
 // startLocalSessions gives a serving period a new LocalSessionTracker when on (ids of this server's, made as a
 // global tracker makes them; expiry buckets), or none.
 func (p *Processor) startLocalSessions(on bool) {
-	p.local = nil
+	p.local, p.upgrading = nil, nil
 	if on {
+		p.upgrading = map[int64]bool{}
 		p.local = session.NewTracker(p.cfg.ServerID, p.cfg.TickTime, time.Now().UnixMilli())
 	}
 	p.localPub.Store(p.local)
@@ -29,7 +30,7 @@ func (p *Processor) startLocalSessions(on bool) {
 
 // stopLocalSessions forgets the local sessions: never logged, they were this serving period's alone.
 func (p *Processor) stopLocalSessions() {
-	p.local = nil
+	p.local, p.upgrading = nil, nil
 	p.localPub.Store(nil)
 }
 
@@ -42,6 +43,7 @@ func (p *Processor) isLocal(sid int64) bool {
 func (p *Processor) connectLocal(c *Client, to int32) {
 	id := p.local.Create(to, time.Now().UnixMilli())
 	p.bind(c, id)
+	p.finalCheck(c, jute.OpCreateSession, time.Now()) // its createSession still reaches FinalRequestProcessor
 	p.sendConnectResponse(c, to, id, session.Password(id), false)
 }
 
@@ -91,6 +93,36 @@ func (p *Processor) expireLocalSessions() {
 func (p *Processor) globalSessionCreated(sid int64) {
 	if p.local != nil {
 		p.local.Remove(sid)
+		delete(p.upgrading, sid) // finishedUpgrading
+	}
+}
+
+// learnerDrops reports whether a follower, observer or read-only server drops a request of session sid as it
+// arrives: with local sessions on, LearnerSessionTracker.touchSession fails for a session that is neither a live
+// local one, nor global (committed and not yet closed, as the database's sessions), nor being upgraded, and
+// ZooKeeperServer.submitRequestNow then drops the request (MissingSessionException). Requests pipelined behind a
+// closeSession, or still in flight when the session expired or was closed elsewhere, are neither answered nor sent
+// to the leader (where a closed local session's write would be taken as another server's local session's). Without
+// local sessions a learner's touch always succeeds; a leader's clients are not concerned (see README).
+func (p *Processor) learnerDrops(sid int64) bool {
+	if p.local == nil || !p.cfg.Quorum || p.ens != nil {
+		return false
+	}
+	if p.local.Check(sid) == jute.ErrOK {
+		return false
+	}
+	if _, global := p.sessions.Timeout(sid); global {
+		return false
+	}
+	return !p.upgrading[sid]
+}
+
+// dropUnknown ends a request learnerDrops refused: it leaves the in-process counts (requestFinished), and, as in
+// Apache, stays outstanding on its connection (cons's queued), which no answer ends.
+func (p *Processor) dropUnknown(r *Request) {
+	p.dropRequest(r)
+	if r.throttlerHeld {
+		p.throttler.finished()
 	}
 }
 
@@ -106,9 +138,11 @@ func (p *Processor) checkUpgrade(r *Request, sid int64) (timeout int32, upgrade 
 		r.ephemeralOnLocal = true
 		return 0, false
 	}
-	// Gone from here at once (local_sessions drops), global once its createSession is applied.
+	// Gone from here at once (local_sessions drops), global once its createSession is applied; meanwhile it is
+	// upgrading (UpgradeableSessionTracker.upgradingSessions), which its requests' touch accepts.
 	to, _ := p.local.Timeout(sid)
 	p.local.Remove(sid)
+	p.upgrading[sid] = true
 	p.log.Info("upgrading session", "session", fmt.Sprintf("0x%x", sid))
 	return to, true
 }

@@ -389,3 +389,103 @@ func TestStandaloneIgnoresLocalSessions(t *testing.T) {
 		t.Fatalf("zxid %#x -> %#x, global %d, local %d", before, p.LastZxid(), p.Sessions().Count(), p.LocalSessionCount())
 	}
 }
+
+// With local sessions a learner drops the requests of a session it does not know, as Apache's submitRequestNow
+// when LearnerSessionTracker.touchSession fails: neither answered nor sent to the leader. A session being upgraded
+// is known (its requests go on while its createSession is on its way); one closed, locally or by the leader's
+// commit, is not.
+func TestFollowerDropsRequestsOfUnknownSessions(t *testing.T) {
+	p := newMember(t, 2000, true)
+	leader := fakeLeader(make(chan forward, 16))
+	p.StartServing(leader)
+
+	// A local session closed here: what its client pipelined after the close goes nowhere.
+	c, out, _ := connectNew(t, p, 10000)
+	submit(p, c, 1, jute.OpCloseSession, nil)
+	submit(p, c, 2, jute.OpCreate, persistent("/after-close"))
+	submit(p, c, 3, jute.OpGetData, &jute.GetDataRequest{Path: "/"})
+	submit(p, c, 4, jute.OpSync, &jute.SyncRequest{Path: "/"})
+	expectReply(t, out, 1, jute.ErrOK)
+	out.waitClosed(t)
+	barrier(t, p)
+	noneSent(t, leader, "a request of a closed local session forwarded")
+	if n := p.Stats.Outstanding.Load(); n != 0 {
+		t.Fatalf("outstanding requests %d after the drops", n)
+	}
+
+	// Upgrading: the requests behind the ephemeral create are the session's, forwarded or queued, and answered.
+	c2, out2, sid2 := connectNew(t, p, 10000)
+	submit(p, c2, 1, jute.OpCreate, ephemeral("/e"))
+	submit(p, c2, 2, jute.OpGetData, &jute.GetDataRequest{Path: "/"})
+	submit(p, c2, 3, jute.OpCreate, persistent("/p"))
+	for _, want := range []struct{ op, cxid int32 }{{jute.OpCreateSession, 0}, {jute.OpCreate, 1}, {jute.OpCreate, 3}} {
+		if fw := leader.next(t); fw.op != want.op || fw.cxid != want.cxid || fw.session != sid2 {
+			t.Fatalf("forwarded %+v, want %+v", fw, want)
+		}
+	}
+	p.ApplyCommitted([]*storage.Entry{
+		committed(t, jute.TxnHeader{ClientID: sid2, Zxid: 0x100000001, Type: jute.OpCreateSession},
+			&jute.CreateSessionTxn{TimeOut: 10000}),
+		committed(t, jute.TxnHeader{ClientID: sid2, Cxid: 1, Zxid: 0x100000002, Type: jute.OpCreate},
+			&jute.CreateTxn{Path: "/e", ACL: openACL, Ephemeral: true, ParentCVersion: 1}),
+		committed(t, jute.TxnHeader{ClientID: sid2, Cxid: 3, Zxid: 0x100000003, Type: jute.OpCreate},
+			&jute.CreateTxn{Path: "/p", ACL: openACL, ParentCVersion: 2}),
+	})
+	expectReply(t, out2, 1, jute.ErrOK)
+	expectReply(t, out2, 2, jute.ErrOK)
+	expectReply(t, out2, 3, jute.ErrOK)
+
+	// Global now, and closed by another server's client: the commit closes our connection, and a request of the
+	// session still arriving is dropped.
+	p.ApplyCommitted([]*storage.Entry{committed(t, jute.TxnHeader{ClientID: sid2, Cxid: 7, Zxid: 0x100000004,
+		Type: jute.OpCloseSession}, nil)})
+	out2.waitClosed(t)
+	submit(p, c2, 4, jute.OpSetData, &jute.SetDataRequest{Path: "/p", Data: []byte("x"), Version: -1})
+	barrier(t, p)
+	noneSent(t, leader, "a request of a session closed by the leader forwarded")
+}
+
+// Without local sessions a learner's touch never fails: a session it does not know goes to the leader, which
+// decides.
+func TestFollowerWithoutLocalSessionsForwardsUnknownSessions(t *testing.T) {
+	p := newFollower(t, t.TempDir())
+	leader := fakeLeader(make(chan forward, 16))
+	p.StartServing(leader)
+	c, _ := roClient(p)
+	c.session = 0x0200000000000001 // bound elsewhere; never committed here
+	submit(p, c, 1, jute.OpCreate, persistent("/x"))
+	if fw := leader.next(t); fw.op != jute.OpCreate || fw.session != c.session {
+		t.Fatalf("forwarded %+v", fw)
+	}
+}
+
+// A follower makes FinalRequestProcessor's stale check when a forwarded request's commit arrives: a write the
+// leader applied counts once its connection has closed, one it failed (an ErrorTxn) does not.
+func TestFollowerStaleReplies(t *testing.T) {
+	p := startQuorumMember(t, t.TempDir(), Config{TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
+		Throttle: ThrottleConfig{StaleConnectionCheck: true}})
+	leader := fakeLeader(make(chan forward, 16))
+	p.StartServing(leader)
+	c, _ := roClient(p)
+	c.session = 0x0100000000000001
+	submit(p, c, 1, jute.OpCreate, persistent("/a"))
+	submit(p, c, 2, jute.OpCreate, persistent("/a"))
+	leader.next(t)
+	leader.next(t)
+	c.closed.Store(true)
+	p.ApplyCommitted([]*storage.Entry{
+		committed(t, jute.TxnHeader{ClientID: c.session, Cxid: 1, Zxid: 0x100000001, Type: jute.OpCreate},
+			&jute.CreateTxn{Path: "/a", ACL: openACL, ParentCVersion: 1}),
+		committed(t, jute.TxnHeader{ClientID: c.session, Cxid: 2, Zxid: 0x100000002, Type: jute.OpError},
+			&jute.ErrorTxn{Err: int32(jute.ErrNodeExists)}),
+	})
+	// The check is made as the batch is delivered; a second client's answer comes after it.
+	other, out := roClient(p)
+	other.session = 0x0100000000000002
+	p.Sessions().Add(other.session, 10000, time.Now().UnixMilli())
+	submit(p, other, 1, jute.OpExists, &jute.ExistsRequest{Path: "/a"})
+	expectReply(t, out, 1, jute.ErrOK)
+	if got := p.ThrottleStats().StaleReplies.Load(); got != 1 {
+		t.Fatalf("stale_replies %d, want 1", got)
+	}
+}

@@ -117,6 +117,12 @@ type output struct {
 	c     *Client
 	frame []byte
 	close bool // close the connection after this frame
+	// final marks FinalRequestProcessor's isStale check of a request of c's, of type op read at start, about to be
+	// answered: made when the batch is delivered, where Apache's check runs after the request's sync and commit,
+	// and counted in stale_replies. It carries no frame.
+	final bool
+	op    int32
+	start time.Time
 }
 
 // batch is the work of one core pass: log entries to make durable, then the
@@ -174,6 +180,9 @@ type Processor struct {
 	// local are the serving period's local sessions (local.go; core goroutine only); nil without
 	// localSessionsEnabled.
 	local *session.Tracker
+	// upgrading are the sessions upgraded from local whose createSession is not yet applied (core goroutine only;
+	// nil without local sessions).
+	upgrading map[int64]bool
 	// readOnly and localPub publish ro and local's tracker for 4lw and the connections' readers.
 	readOnly atomic.Bool
 	localPub atomic.Pointer[session.Tracker]
@@ -680,6 +689,12 @@ func (p *Processor) release(held []*batch) []*batch {
 // deliver sends a batch's replies and events, then runs its completion.
 func (p *Processor) deliver(b *batch) {
 	for _, o := range b.outs {
+		if o.final {
+			if p.stale(o.c, o.op, o.start) {
+				p.throttleStats.StaleReplies.Add(1)
+			}
+			continue
+		}
 		if o.c.closed.Load() && !o.close {
 			continue
 		}
@@ -695,6 +710,17 @@ func (p *Processor) deliver(b *batch) {
 	if b.done != nil {
 		b.done()
 	}
+}
+
+// finalCheck queues FinalRequestProcessor's stale check of a request answered here (stale_replies), just ahead of
+// its answer. Apache makes it for every request that reaches its final processing with a connection of this
+// server's, except those failed before (a session check in prep, an ErrorTxn, a request exception other than a
+// multi's): the callers leave those out. A learner's request on the leader has no connection there.
+func (p *Processor) finalCheck(c *Client, op int32, start time.Time) {
+	if c.via.learner {
+		return
+	}
+	p.cur.outs = append(p.cur.outs, output{c: c, final: true, op: op, start: start})
 }
 
 // emit queues a frame for c behind the current batch's commit.

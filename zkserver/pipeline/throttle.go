@@ -34,9 +34,10 @@ type ThrottleConfig struct {
 
 func (c ThrottleConfig) enabled() bool { return c.MaxRequests > 0 || c.ThrottledOpWait > 0 }
 
-// ThrottleStats are the throttler's ServerMetrics counters and its queue time summary.
+// ThrottleStats are the throttler's ServerMetrics counters and its queue time summary, with stale_replies
+// (FinalRequestProcessor's count of requests answered once stale).
 type ThrottleStats struct {
-	WaitCount, StaleDropped, Stale, ThrottledOps atomic.Int64
+	WaitCount, StaleDropped, Stale, ThrottledOps, StaleReplies atomic.Int64
 
 	mu         sync.Mutex
 	queueTime  Summary
@@ -104,6 +105,7 @@ func (s *ThrottleStats) Reset() {
 	s.StaleDropped.Store(0)
 	s.Stale.Store(0)
 	s.ThrottledOps.Store(0)
+	s.StaleReplies.Store(0)
 	s.mu.Lock()
 	s.queueTime, s.samples, s.nextSample = Summary{}, nil, 0
 	s.mu.Unlock()
@@ -165,7 +167,7 @@ func (t *throttler) run() {
 		if t.cfg.MaxRequests > 0 && !t.hold(r) {
 			continue
 		}
-		if t.stale(r) {
+		if t.p.stale(r.Client, r.Op, r.Start) {
 			t.p.throttleStats.Stale.Add(1)
 		}
 		// Apache's elapsed time is a difference of millisecond clock readings.
@@ -184,7 +186,7 @@ func (t *throttler) run() {
 // hold waits while MaxRequests are in process; false when the request went stale meanwhile and was dropped.
 func (t *throttler) hold(r *Request) bool {
 	for {
-		if t.cfg.DropStale && t.stale(r) {
+		if t.cfg.DropStale && t.p.stale(r.Client, r.Op, r.Start) {
 			// dropRequest: the connection is closed so that nothing it sent later runs out of order.
 			r.Client.invalidate()
 			t.p.dropRequest(r)
@@ -207,16 +209,18 @@ func (t *throttler) hold(r *Request) bool {
 	}
 }
 
-// stale is Request.isStale.
-func (t *throttler) stale(r *Request) bool {
-	if r.Op == jute.OpCloseSession {
+// stale is Request.isStale for a request of c's of type op read at start, by zookeeper.request_stale_connection_check
+// and zookeeper.request_stale_latency_check (which hold whether or not the RequestThrottler runs).
+func (p *Processor) stale(c *Client, op int32, start time.Time) bool {
+	cfg := p.cfg.Throttle
+	if op == jute.OpCloseSession {
 		return false // a close must outlive its connection to clean up
 	}
-	if t.cfg.StaleConnectionCheck && (r.Client.closed.Load() || r.Client.invalid.Load()) {
+	if cfg.StaleConnectionCheck && (c.closed.Load() || c.invalid.Load()) {
 		return true
 	}
-	if t.cfg.StaleLatencyCheck {
-		return time.Since(r.Start) > time.Duration(r.Client.timeout.Load())*time.Millisecond
+	if cfg.StaleLatencyCheck {
+		return time.Since(start) > time.Duration(c.timeout.Load())*time.Millisecond
 	}
 	return false
 }
