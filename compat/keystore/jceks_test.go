@@ -111,16 +111,7 @@ func TestJCEKSDamaged(t *testing.T) {
 		}
 		f := filepath.Join(dir, "damaged.jceks")
 		for i := 0; i < 300; i++ { // few: each key decryption runs keytool's 200000 MD5 iterations twice
-			d := append([]byte(nil), seed...)
-			switch i % 3 {
-			case 0:
-				d = d[:r.IntN(len(d))]
-			default:
-				for n := 1 + r.IntN(3); n > 0; n-- {
-					d[r.IntN(len(d))] ^= byte(1 + r.IntN(255))
-				}
-			}
-			if err := os.WriteFile(f, d, 0o600); err != nil {
+			if err := os.WriteFile(f, damage(r, seed, i), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, _ = keystore.KeyPair("JCEKS", f, "", "key-pw")

@@ -182,21 +182,26 @@ func TestDecryptDamagedKeys(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, seed := range seeds {
 		for i := 0; i < 2000; i++ {
-			d := append([]byte(nil), seed...)
-			switch i % 3 {
-			case 0:
-				d = d[:r.IntN(len(d))]
-			default:
-				for n := 1 + r.IntN(3); n > 0; n-- {
-					d[r.IntN(len(d))] ^= byte(1 + r.IntN(255))
-				}
-			}
+			d := damage(r, seed, i)
 			if der, err := keystore.DecryptPKCS8(d, "pw"); err == nil {
 				// A change in the cipher text's last blocks can still decrypt; what comes out must parse or fail.
 				_, _ = x509.ParsePKCS8PrivateKey(der)
 			}
 		}
 	}
+}
+
+// damage returns a copy of seed, truncated at a random length for every third i, else with one to three bytes
+// flipped at random places.
+func damage(r *rand.Rand, seed []byte, i int) []byte {
+	d := append([]byte(nil), seed...)
+	if i%3 == 0 {
+		return d[:r.IntN(len(d))]
+	}
+	for n := 1 + r.IntN(3); n > 0; n-- {
+		d[r.IntN(len(d))] ^= byte(1 + r.IntN(255))
+	}
+	return d
 }
 
 func FuzzDecryptPKCS8(f *testing.F) {
