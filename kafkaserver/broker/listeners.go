@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	"github.com/zkafka/zkafka/kafkaserver/sasl"
 	"github.com/zkafka/zkafka/kafkaserver/tlsconf"
 	"github.com/zkafka/zkafka/kwire"
@@ -104,23 +105,13 @@ func (b *Broker) runningServers() map[string]*kwire.Server {
 	return maps.Clone(b.servers)
 }
 
-// listenersChanged tells whether next changes the listeners or what the broker advertises.
-func listenersChanged(prev, next *serverprops.Config) bool {
-	for _, k := range []string{"listeners", "advertised.listeners", "listener.security.protocol.map"} {
-		if prev.Raw[k] != next.Raw[k] {
-			return true
-		}
-	}
-	return false
-}
-
 // reconfigureListeners is DynamicListenerConfig.reconfigure, after the dynamic config manager took next (its
 // validation has passed): the listeners next drops are closed, the SSL stores of the others reconfigured, the
 // listeners it adds opened, and the registration in /brokers/ids/<id> rewritten with next's advertised
 // listeners, which the controller sends on to every broker (processBrokerModification). A listener that
 // cannot open is logged and left out, as Kafka's reconfigure failure is.
 func (b *Broker) reconfigureListeners(prev, next *serverprops.Config) {
-	if !listenersChanged(prev, next) {
+	if !dynconfig.ListenersChanged(prev, next) {
 		if err := b.stores.apply(next); err != nil {
 			b.logger.Error("SSL stores not reconfigured", "err", err)
 		}

@@ -208,17 +208,24 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 	return nil
 }
 
+// ListenersChanged tells whether next changes the listeners or what the broker advertises (listeners,
+// advertised.listeners, listener.security.protocol.map).
+func ListenersChanged(cur, next *serverprops.Config) bool {
+	for _, k := range []string{"listeners", "advertised.listeners", "listener.security.protocol.map"} {
+		if cur.Raw[k] != next.Raw[k] {
+			return true
+		}
+	}
+	return false
+}
+
 // listenersChangeValid is DynamicListenerConfig.validateReconfiguration, run when listeners, advertised.listeners
 // or listener.security.protocol.map change: advertised listeners among the listeners, every listener in the
 // protocol map, a listener kept with its security protocol and its listener.name.<l>.* configs (bar the SSL
 // stores and the connection limits, reconfigurable on their own), the inter-broker listener advertised. Kafka
 // gives the reason in its log only.
 func listenersChangeValid(cur, next *serverprops.Config) bool {
-	changed := false
-	for _, k := range []string{"listeners", "advertised.listeners", "listener.security.protocol.map"} {
-		changed = changed || cur.Raw[k] != next.Raw[k]
-	}
-	if !changed {
+	if !ListenersChanged(cur, next) {
 		return true
 	}
 	names := map[string]string{} // listener name -> protocol, for the next listeners
