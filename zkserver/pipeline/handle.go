@@ -44,11 +44,11 @@ func (p *Processor) handle(r *Request) {
 		// stale; ours counts there when it runs, and here otherwise.
 		p.throttleStats.Stale.Add(1)
 	}
-	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.learnerDrops(c.SessionID()) {
+	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.touchFails(c.SessionID()) {
 		// ZooKeeperServer.submitRequestNow: the session's touch fails (MissingSessionException) and the request is
-		// dropped, unanswered and unforwarded, the connection left as it is. Auth and SASL packets never get there:
-		// Apache answers them on the reading thread.
-		p.log.Debug("dropping request of a session this learner does not know", "session",
+		// dropped, unanswered, unforwarded and unprepped, the connection left as it is. Auth and SASL packets never
+		// get there: Apache answers them on the reading thread.
+		p.log.Debug("dropping request of an unknown or closing session", "session",
 			fmt.Sprintf("0x%x", c.SessionID()), "op", r.Op, "xid", r.Xid)
 		p.dropUnknown(r)
 		return

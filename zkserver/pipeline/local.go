@@ -97,15 +97,35 @@ func (p *Processor) globalSessionCreated(sid int64) {
 	}
 }
 
+// touchFails reports whether ZooKeeperServer.touch fails for a request of session sid as it arrives from one of
+// this server's connections, so that submitRequestNow drops it (MissingSessionException). A leader's
+// (LeaderSessionTracker) and a standalone server's (SessionTrackerImpl) touch fails for a session that is neither a
+// live local session nor a global one that is not closing: what a client pipelined behind its closeSession, or
+// sent after its session expired and before the closeSession's commit closed the connection, is not prepped (no
+// ErrorTxn, no SessionExpired answer). A learner's: see learnerDrops. Requests forwarded by learners never come
+// here (Leader's submitLearnerRequest touches nothing).
+func (p *Processor) touchFails(sid int64) bool {
+	if sid == 0 {
+		return false
+	}
+	if p.cfg.Quorum && p.ens == nil {
+		return p.learnerDrops(sid)
+	}
+	if p.local != nil && p.local.Check(sid) == jute.ErrOK {
+		return false
+	}
+	return p.sessions.Check(sid) != jute.ErrOK
+}
+
 // learnerDrops reports whether a follower, observer or read-only server drops a request of session sid as it
 // arrives: with local sessions on, LearnerSessionTracker.touchSession fails for a session that is neither a live
 // local one, nor global (committed and not yet closed, as the database's sessions), nor being upgraded, and
 // ZooKeeperServer.submitRequestNow then drops the request (MissingSessionException). Requests pipelined behind a
 // closeSession, or still in flight when the session expired or was closed elsewhere, are neither answered nor sent
 // to the leader (where a closed local session's write would be taken as another server's local session's). Without
-// local sessions a learner's touch always succeeds; a leader's clients are not concerned (see README).
+// local sessions a learner's touch always succeeds.
 func (p *Processor) learnerDrops(sid int64) bool {
-	if p.local == nil || !p.cfg.Quorum || p.ens != nil {
+	if p.local == nil {
 		return false
 	}
 	if p.local.Check(sid) == jute.ErrOK {
@@ -117,7 +137,7 @@ func (p *Processor) learnerDrops(sid int64) bool {
 	return !p.upgrading[sid]
 }
 
-// dropUnknown ends a request learnerDrops refused: it leaves the in-process counts (requestFinished), and, as in
+// dropUnknown ends a request touchFails refused: it leaves the in-process counts (requestFinished), and, as in
 // Apache, stays outstanding on its connection (cons's queued), which no answer ends.
 func (p *Processor) dropUnknown(r *Request) {
 	p.dropRequest(r)
