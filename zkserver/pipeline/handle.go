@@ -172,9 +172,13 @@ func (p *Processor) serve(r *Request) {
 		p.writeReply(c, r, hdr.Zxid, e, res)
 		return
 	}
-	if e := p.checkSession(c, sid); e != jute.ErrOK {
-		p.reply(c, r.Xid, p.zxid, e, nil)
-		return
+	// PrepRequestProcessor checks a read's session; a follower's and an observer's reads never pass a prep (their
+	// chains go straight to the CommitProcessor), so a session they do not know is served.
+	if learner := p.cfg.Quorum && p.ens == nil && !p.ro; !learner {
+		if e := p.checkSession(c, sid); e != jute.ErrOK {
+			p.reply(c, r.Xid, p.zxid, e, nil)
+			return
+		}
 	}
 	p.finalCheck(c, r.Op, r.Start)
 	body, e := p.read(c, r)

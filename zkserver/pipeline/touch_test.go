@@ -93,3 +93,16 @@ func TestLeaderDropsRequestsOfClosingSessions(t *testing.T) {
 		t.Fatalf("learner's request logged as %+v", ent.Hdr)
 	}
 }
+
+// A follower's reads are not session-checked (no prep on its chain): a session it does not know, which its touch
+// lets through without local sessions, is answered as any other.
+func TestFollowerServesReadsOfUnknownSessions(t *testing.T) {
+	p := newFollower(t, t.TempDir())
+	p.StartServing(fakeLeader(make(chan forward, 16)))
+	c, out := roClient(p)
+	c.session = 0x0200000000000001 // bound elsewhere; never committed here
+	submit(p, c, 1, jute.OpGetData, &jute.GetDataRequest{Path: "/"})
+	submit(p, c, 2, jute.OpExists, &jute.ExistsRequest{Path: "/none"})
+	expectReply(t, out, 1, jute.ErrOK)
+	expectReply(t, out, 2, jute.ErrNoNode)
+}
