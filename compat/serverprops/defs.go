@@ -505,14 +505,21 @@ var zkafkaKeys = map[string]bool{MetricsAddress: true}
 
 // pluginKeys are read by pluggable classes that Kafka ships (AclAuthorizer), not by KafkaConfig; they are
 // expected in server.properties, so no unknown-key warning is given for them.
-var pluginKeys = map[string]bool{
-	"super.users":                                 true,
-	"allow.everyone.if.no.acl.found":              true,
-	"authorizer.zookeeper.url":                    true,
-	"authorizer.zookeeper.connection.timeout.ms":  true,
-	"authorizer.zookeeper.session.timeout.ms":     true,
-	"authorizer.zookeeper.max.in.flight.requests": true,
-}
+var pluginKeys = func() map[string]bool {
+	m := map[string]bool{
+		"super.users":                                 true,
+		"allow.everyone.if.no.acl.found":              true,
+		"authorizer.zookeeper.url":                    true,
+		"authorizer.zookeeper.connection.timeout.ms":  true,
+		"authorizer.zookeeper.session.timeout.ms":     true,
+		"authorizer.zookeeper.max.in.flight.requests": true,
+	}
+	// AclAuthorizer's overlays of its own ZooKeeper client's TLS: authorizer.zookeeper.ssl.* and the socket class.
+	for k := range zkTLSSystemProperty {
+		m[authorizerPrefix+k] = true
+	}
+	return m
+}()
 
 // dynamicConfigs is DynamicBrokerConfig.AllDynamicConfigs of Kafka 2.8: the broker configs that can be
 // updated through AlterConfigs and so are not read-only in DescribeConfigs.

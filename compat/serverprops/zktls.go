@@ -1,6 +1,7 @@
 package serverprops
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -45,6 +46,11 @@ var listSeparator = regexp.MustCompile(`\s*,\s*`)
 
 // ZkClientTLS resolves the broker's ZooKeeper TLS settings; jvm are the JVM system properties (KAFKA_OPTS).
 func (c *Config) ZkClientTLS(jvm map[string]string) ZkClientTLS {
+	return c.zkClientTLS(jvm).withDefaults()
+}
+
+// zkClientTLS is ZkClientTLS before ZooKeeper's client fills in what no setting gives.
+func (c *Config) zkClientTLS(jvm map[string]string) ZkClientTLS {
 	provided := func(k string) bool { _, ok := c.static[k]; return ok }
 	sys := func(k string) (string, bool) { v, ok := jvm[zkTLSSystemProperty[k]]; return v, ok }
 	// A boolean or a defaulted string: the given key, else the system property, else the default.
@@ -114,11 +120,75 @@ func (c *Config) ZkClientTLS(jvm map[string]string) ZkClientTLS {
 	} else {
 		z.SSL.EndpointIdentification = ""
 	}
+	return z
+}
+
+// withDefaults is what ZooKeeper's client takes when no enabled protocols are given: X509Util enables just the
+// configured protocol.
+func (z ZkClientTLS) withDefaults() ZkClientTLS {
 	if len(z.SSL.EnabledProtocols) == 0 {
-		// ZooKeeper's X509Util enables just the configured protocol.
 		z.SSL.EnabledProtocols = []string{z.SSL.Protocol}
 	}
 	return z
+}
+
+// authorizerPrefix is AclAuthorizer's prefix for the keys of its own ZooKeeper client.
+const authorizerPrefix = "authorizer."
+
+// AuthorizerZkClientTLS is the TLS of AclAuthorizer's own ZooKeeper client, as Kafka 2.8's
+// zkClientConfigFromKafkaConfigAndMap makes it: on when authorizer.zookeeper.ssl.client.enable says so, else when
+// the broker's is; then the broker's settings, each authorizer.<key> of the zookeeper.ssl.* keys (and
+// authorizer.zookeeper.clientCnxnSocket) laid over them as the ZooKeeper client property it sets. overlaid
+// reports whether any of those keys is given, so that the authorizer's client differs from the broker's.
+func (c *Config) AuthorizerZkClientTLS(jvm map[string]string) (z ZkClientTLS, overlaid bool, err error) {
+	base := c.zkClientTLS(jvm)
+	for k := range zkTLSSystemProperty {
+		if _, ok := c.Raw[authorizerPrefix+k]; ok {
+			overlaid = true
+		}
+	}
+	enable := base.Enabled
+	const enableKey = authorizerPrefix + "zookeeper.ssl.client.enable"
+	if v, ok := c.Raw[enableKey]; ok {
+		// Scala's String.toBoolean: true or false in any case, anything else throws.
+		switch {
+		case strings.EqualFold(v, "true"):
+			enable = true
+		case strings.EqualFold(v, "false"):
+			enable = false
+		default:
+			return ZkClientTLS{}, false, fmt.Errorf("%s: java.lang.IllegalArgumentException: For input string: %q", enableKey, v)
+		}
+	}
+	if !enable {
+		return ZkClientTLS{}, overlaid, nil
+	}
+	base.Enabled = true
+	set := func(k string, apply func(v string)) {
+		if v, ok := c.Raw[authorizerPrefix+k]; ok {
+			apply(v)
+		}
+	}
+	// The values are ZooKeeper client properties from here: lists split on commas, booleans Boolean.parseBoolean.
+	set("zookeeper.clientCnxnSocket", func(v string) { base.CnxnSocket = v })
+	set("zookeeper.ssl.keystore.location", func(v string) { base.SSL.KeystoreLocation = v })
+	set("zookeeper.ssl.keystore.password", func(v string) { base.SSL.KeystorePassword = v })
+	set("zookeeper.ssl.keystore.type", func(v string) { base.SSL.KeystoreType = v })
+	set("zookeeper.ssl.truststore.location", func(v string) { base.SSL.TruststoreLocation = v })
+	set("zookeeper.ssl.truststore.password", func(v string) { base.SSL.TruststorePassword = v })
+	set("zookeeper.ssl.truststore.type", func(v string) { base.SSL.TruststoreType = v })
+	set("zookeeper.ssl.protocol", func(v string) { base.SSL.Protocol = v })
+	set("zookeeper.ssl.enabled.protocols", func(v string) { base.SSL.EnabledProtocols = listSeparator.Split(v, -1) })
+	set("zookeeper.ssl.cipher.suites", func(v string) { base.SSL.CipherSuites = listSeparator.Split(v, -1) })
+	set("zookeeper.ssl.endpoint.identification.algorithm", func(v string) {
+		base.SSL.EndpointIdentification = ""
+		if strings.ToUpper(v) == "HTTPS" {
+			base.SSL.EndpointIdentification = "HTTPS"
+		}
+	})
+	set("zookeeper.ssl.crl.enable", func(v string) { base.CRL = strings.EqualFold(v, "true") })
+	set("zookeeper.ssl.ocsp.enable", func(v string) { base.OCSP = strings.EqualFold(v, "true") })
+	return base.withDefaults(), overlaid, nil
 }
 
 // ClientAuthReady is KafkaConfig.zkTlsClientAuthEnabled: TLS on, the Netty socket named and a key store given,

@@ -42,8 +42,9 @@ func checkAuthorizerClass(cfg *serverprops.Config) error {
 
 // startAuthorizer configures and starts authorizer.class.name as KafkaServer does before its listeners take
 // requests: the ACL paths made, the change listeners started, then the cache loaded (AclAuthorizer.configure).
-// Without a class it returns nil (every request allowed).
-func (b *Broker) startAuthorizer(ctx context.Context, cfg *serverprops.Config, zc *zkmeta.Client, zkOpts []zkmeta.Option) (*acl.Authorizer, error) {
+// Without a class it returns nil (every request allowed). The ACLs are read through the broker's ZooKeeper client
+// zc unless authorizer.zookeeper.url or the authorizer's own TLS settings ask for a client of its own.
+func (b *Broker) startAuthorizer(ctx context.Context, cfg *serverprops.Config, zc *zkmeta.Client) (*acl.Authorizer, error) {
 	if strings.TrimSpace(cfg.AuthorizerClassName) == "" {
 		return nil, nil
 	}
@@ -52,7 +53,18 @@ func (b *Broker) startAuthorizer(ctx context.Context, cfg *serverprops.Config, z
 		return nil, err
 	}
 	logger := b.loggers.Logger("kafka.authorizer.logger").With("broker", b.brokerID)
-	if url := cfg.Raw[authorizerZKURL]; url != "" {
+	ztls, overlaid, err := cfg.AuthorizerZkClientTLS(b.jvm)
+	if err != nil {
+		return nil, err
+	}
+	if url := cfg.Raw[authorizerZKURL]; url != "" || overlaid {
+		if url == "" {
+			url = cfg.ZookeeperConnect
+		}
+		zkOpts, err := zkSecurity(cfg, ztls, b.jvm, b.logger)
+		if err != nil {
+			return nil, fmt.Errorf("authorizer's zookeeper client: %w", err)
+		}
 		session, err := msOr(cfg.Raw[authorizerZKSession], cfg.ZookeeperSessionTimeoutMs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", authorizerZKSession, err)

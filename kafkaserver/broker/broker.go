@@ -167,7 +167,7 @@ func (b *Broker) start(ctx context.Context) error {
 	jvm := serverprops.JVMSystemProperties(os.Getenv("KAFKA_OPTS"))
 	b.jvm = jvm
 	sessionTimeout := time.Duration(cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
-	zkOpts, err := zkSecurity(cfg, jvm, b.logger)
+	zkOpts, err := zkSecurity(cfg, cfg.ZkClientTLS(jvm), jvm, b.logger)
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (b *Broker) start(ctx context.Context) error {
 	fv := features.NewVersioning(zc, b.features, versioning, time.Duration(cfg.ZookeeperConnectionTimeoutMs)*time.Millisecond,
 		named("kafka.controller.KafkaController"))
 	b.ctrl.OnFailover(fv.SetUp)
-	authz, err := b.startAuthorizer(rctx, cfg, zc, zkOpts)
+	authz, err := b.startAuthorizer(rctx, cfg, zc)
 	if err != nil {
 		return err
 	}

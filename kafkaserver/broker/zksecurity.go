@@ -9,12 +9,11 @@ import (
 	"github.com/zkafka/zkafka/kafkaserver/zkmeta"
 )
 
-// zkSecurity returns the options of the broker's ZooKeeper client: TLS (zookeeper.ssl.client.enable), SASL (a
-// JAAS Client section: DIGEST-MD5 with its user name and password, or Kerberos) and secure ACLs (zookeeper.set.acl), checked
-// as KafkaServer.initZkClient checks them.
-func zkSecurity(cfg *serverprops.Config, jvm map[string]string, log *slog.Logger) ([]zkmeta.Option, error) {
+// zkSecurity returns the options of a ZooKeeper client of the broker's: TLS as z says (the broker's
+// zookeeper.ssl.* settings, or the authorizer's), SASL (a JAAS Client section: DIGEST-MD5 with its user name and
+// password, or Kerberos) and secure ACLs (zookeeper.set.acl), checked as KafkaServer.initZkClient checks them.
+func zkSecurity(cfg *serverprops.Config, z serverprops.ZkClientTLS, jvm map[string]string, log *slog.Logger) ([]zkmeta.Option, error) {
 	var opts []zkmeta.Option
-	z := cfg.ZkClientTLS(jvm)
 	if z.Enabled {
 		tc, err := tlsconf.ZooKeeper(z)
 		if err != nil {
@@ -26,7 +25,7 @@ func zkSecurity(cfg *serverprops.Config, jvm map[string]string, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	if cfg.ZookeeperSetACL && login == nil && !z.ClientAuthReady() {
+	if cfg.ZookeeperSetACL && login == nil && !cfg.ZkClientTLS(jvm).ClientAuthReady() {
 		return nil, fmt.Errorf("%s is true, but ZooKeeper client TLS configuration identifying at least "+
 			"zookeeper.ssl.client.enable, zookeeper.clientCnxnSocket, and zookeeper.ssl.keystore.location was not "+
 			"present and the verification of the JAAS login file failed %s", serverprops.ZkSetACL, serverprops.ZkSecuritySysConfig(jvm))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/zkafka/zkafka/compat/keystore/keystoretest"
 	"github.com/zkafka/zkafka/zkserver/acl"
@@ -89,5 +90,56 @@ func TestZooKeeperTLSAndSecureACLs(t *testing.T) {
 	}
 	if _, _, err := conn.Get("/kafka/config/brokers"); err != zk.ErrNoAuth {
 		t.Errorf("plain session read /config/brokers: %v", err)
+	}
+}
+
+// TestAuthorizerZooKeeperTLSOverlays: AclAuthorizer's own ZooKeeper client takes authorizer.zookeeper.ssl.* over the
+// broker's settings (KIP-515). The broker reaches ZooKeeper in plaintext; the authorizer reaches the same server's
+// secure port with its own key and trust stores, and with another CA's trust store it cannot start.
+func TestAuthorizerZooKeeperTLSOverlays(t *testing.T) {
+	dir := t.TempDir()
+	ca, other := keystoretest.NewCA(t, "zk-ca"), keystoretest.NewCA(t, "other-ca")
+	trust := ca.WriteTrustJKS(dir, "trust.jks", "trustpw")
+	wrongTrust := other.WriteTrustJKS(dir, "wrong.jks", "trustpw")
+	zkStore := ca.Issue(pkix.Name{CommonName: "zookeeper"}, "127.0.0.1").WriteEncryptedPEM(dir, "zk.pem", "zkpw")
+	aclStore := ca.Issue(pkix.Name{CommonName: "acl-authorizer"}).WriteEncryptedPEM(dir, "acl.pem", "aclpw")
+	securePort := freePort(t)
+	plain, _ := startZK(t, fmt.Sprintf("secureClientPort=%d", securePort), "secureClientPortAddress=127.0.0.1",
+		"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+		"ssl.keyStore.location="+zkStore, "ssl.keyStore.password=zkpw",
+		"ssl.trustStore.location="+trust, "ssl.trustStore.password=trustpw")
+	c := &cluster{t: t, zk: plain, logDir: t.TempDir(), port: freePort(t)}
+	props := func(truststore string) []string {
+		return []string{"authorizer.class.name=kafka.security.authorizer.AclAuthorizer",
+			"allow.everyone.if.no.acl.found=true",
+			fmt.Sprintf("authorizer.zookeeper.url=127.0.0.1:%d/kafka", securePort),
+			"authorizer.zookeeper.connection.timeout.ms=3000",
+			"authorizer.zookeeper.ssl.client.enable=true",
+			"authorizer.zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+			"authorizer.zookeeper.ssl.keystore.location=" + aclStore, "authorizer.zookeeper.ssl.keystore.password=aclpw",
+			"authorizer.zookeeper.ssl.truststore.location=" + truststore, "authorizer.zookeeper.ssl.truststore.password=trustpw"}
+	}
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := New(c.config(props(wrongTrust)...), quiet).Start(context.Background()); err == nil {
+		t.Fatal("the authorizer's client trusted a server certificate of another CA")
+	}
+
+	c.start(props(trust)...)
+	admin := kadm.NewClient(c.client())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := admin.CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("t").Operations(kadm.OpRead).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+	if err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("CreateAcls through the authorizer's TLS client: %+v %v", res, err)
+	}
+	conn, _, err := zk.Connect([]string{plain}, 5*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if data, _, err := conn.Get("/kafka/kafka-acl/Topic/t"); err != nil || !strings.Contains(string(data), "User:alice") {
+		t.Fatalf("the ACL in ZooKeeper: %q %v", data, err)
 	}
 }
