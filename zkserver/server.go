@@ -37,7 +37,8 @@ type Config struct {
 	DataDir           string // dataDir (snapshots in DataDir/version-2)
 	DataLogDir        string // dataLogDir (txn logs in DataLogDir/version-2)
 	SnapCount         int
-	SnapWriteRate     int64 // bytes/s cap on periodic snapshot writes; 0: none
+	SnapWriteRate     int64  // bytes/s cap on periodic snapshot writes; 0: none
+	SnapCompression   string // "", "gz" or "snappy" (zookeeper.snapshot.compression.method)
 	PreAllocSize      int64
 	ForceSync         bool
 	DigestEnabled     bool
@@ -142,7 +143,8 @@ func Start(cfg Config) (*Server, error) {
 	proc, err := pipeline.New(pipeline.Config{
 		ServerID: cfg.ServerID, TickTime: cfg.TickTime,
 		MinSessionTimeout: cfg.MinSessionTimeout, MaxSessionTimeout: cfg.MaxSessionTimeout,
-		SnapDir: snapDir, LogDir: logDir, SnapCount: cfg.SnapCount, SnapWriteRate: cfg.SnapWriteRate, PreAllocSize: cfg.PreAllocSize,
+		SnapDir: snapDir, LogDir: logDir, SnapCount: cfg.SnapCount, SnapWriteRate: cfg.SnapWriteRate,
+		SnapCompression: cfg.SnapCompression, PreAllocSize: cfg.PreAllocSize,
 		ForceSync: cfg.ForceSync, DigestEnabled: cfg.DigestEnabled, ExtendedTypes: cfg.ExtendedTypes,
 		ReconfigEnabled: cfg.ReconfigEnabled, EnforceQuota: cfg.EnforceQuota, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,

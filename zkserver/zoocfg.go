@@ -34,6 +34,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		DataLogDir:             zc.DataLogDir,
 		SnapCount:              zc.SnapCount,
 		SnapWriteRate:          int64(zc.SnapshotWriteRateMBps) << 20,
+		SnapCompression:        snapshotCompression(zc.SnapshotCompressionMethod),
 		PreAllocSize:           zc.PreAllocSizeKB * 1024,
 		ForceSync:              zc.ForceSync,
 		DigestEnabled:          zc.DigestEnabled,
@@ -123,4 +124,14 @@ func AuthFromZooCfg(zc *zoocfg.Config, cfg *Config) error {
 		sc.Required = slices.Contains(cfg.EnforceAuth, "sasl")
 	}
 	return nil
+}
+
+// snapshotCompression is SnapStream.StreamMode.fromString: "gz" or "snappy" in
+// any case, anything else a plain snapshot.
+func snapshotCompression(method string) string {
+	switch m := strings.ToLower(method); m {
+	case "gz", "snappy":
+		return m
+	}
+	return ""
 }

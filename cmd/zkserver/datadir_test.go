@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/zkserver/storage"
 )
 
 // znodeDump is what must survive a change of server on the same dataDir.
@@ -132,13 +135,22 @@ func (g *dialGate) dial(network, addr string, timeout time.Duration) (net.Conn, 
 	return net.DialTimeout(network, addr, timeout)
 }
 
+type starter func(t *testing.T, dir, cfg, addr string) *proc
+
 // migrate runs one direction: first writes, stops (SIGTERM), second must see
 // the same tree and keep the live session and its ephemeral.
-func migrate(t *testing.T, first, second func(t *testing.T, dir, cfg, addr string) *proc) {
+func migrate(t *testing.T, first, second starter) {
+	migrateWith(t, first, second, nil, nil)
+}
+
+// migrateWith is migrate with more zoo.cfg lines for both servers; loaded, if
+// not nil, is called once the second server serves, with the newest snapshot
+// the first left in the dataDir.
+func migrateWith(t *testing.T, first, second starter, extra []string, loaded func(t *testing.T, dir, snap string)) {
 	dir := t.TempDir()
 	port := freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := writeZooCfg(t, dir, filepath.Join(dir, "data"), port, "snapCount=40", "maxSessionTimeout=40000")
+	cfg := writeZooCfg(t, dir, filepath.Join(dir, "data"), port, append([]string{"snapCount=40", "maxSessionTimeout=40000"}, extra...)...)
 	p1 := first(t, dir, cfg, addr)
 	admin, _ := connectSession(t, addr, dir)
 	// The live client may dial only while a server is up and serving: a handshake Apache accepts while it is
@@ -154,8 +166,15 @@ func migrate(t *testing.T, first, second func(t *testing.T, dir, cfg, addr strin
 	admin.Close()
 	gate.open.Store(false)
 	p1.term(t)
+	snaps, err := storage.Snapshots(filepath.Join(dir, "data", "version-2"))
+	if err != nil || len(snaps) == 0 {
+		t.Fatalf("no snapshot after the first server: %v", err)
+	}
 
 	second(t, dir, cfg, addr)
+	if loaded != nil {
+		loaded(t, dir, snaps[0])
+	}
 	gate.open.Store(true)
 	// The live client reconnects by itself with its session id and password.
 	deadline := time.Now().Add(30 * time.Second)
@@ -227,6 +246,53 @@ func TestZkserverDataDirStartsUnderApache(t *testing.T) {
 		t.Skip("process test")
 	}
 	migrate(t, zkserverStarter, apacheStarter)
+}
+
+// With zookeeper.snapshot.compression.method=snappy each server writes
+// snapshot.<zxid>.snappy (snappy-java's framing), and the other loads it.
+func TestSnappySnapshotsMigrate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	snappy := []string{"snapshot.compression.method=snappy"}
+	t.Run("ApacheToZkserver", func(t *testing.T) {
+		migrateWith(t, apacheStarter, zkserverStarter, snappy, func(t *testing.T, dir, snap string) {
+			checkSnappyLoaded(t, dir, snap, "zkserver.log", "database loaded")
+		})
+	})
+	t.Run("ZkserverToApache", func(t *testing.T) {
+		migrateWith(t, zkserverStarter, apacheStarter, snappy, func(t *testing.T, dir, snap string) {
+			checkSnappyLoaded(t, dir, snap, "apache.log", "Reading snapshot")
+		})
+	})
+}
+
+// checkSnappyLoaded checks that every snapshot in the dataDir is a .snappy one
+// and that the second server's log shows it loaded snap.
+func checkSnappyLoaded(t *testing.T, dir, snap, logName, loadMsg string) {
+	t.Helper()
+	snaps, err := storage.Snapshots(filepath.Join(dir, "data", "version-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range snaps {
+		if !strings.HasSuffix(s, ".snappy") {
+			t.Errorf("snapshot %s is not a .snappy one", filepath.Base(s))
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, logName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, loadMsg) && strings.Contains(line, filepath.Base(snap)) {
+			found = true
+		}
+	}
+	if !found || strings.Contains(string(b), "problem reading snap file") {
+		t.Fatalf("%s does not show %s loaded\n%s", logName, filepath.Base(snap), tailAll(dir))
+	}
 }
 
 func tailAll(dir string) string {

@@ -3,14 +3,14 @@ package log
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
+
+	"github.com/zkafka/zkafka/internal/xerial"
 )
 
 // Compression codecs as numbered in the attributes of both record formats.
@@ -21,9 +21,6 @@ const (
 	CodecLZ4    int8 = 3
 	CodecZstd   int8 = 4
 )
-
-// xerialHeader opens the snappy framing used by the Java client (xerial SnappyOutputStream).
-var xerialHeader = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 
 // maxDecompressed bounds a decompressed payload so a hostile batch cannot exhaust memory.
 const maxDecompressed = 1 << 30
@@ -52,7 +49,8 @@ func decompressCodec(codec int8, src []byte) ([]byte, error) {
 		defer r.Close()
 		return readAllLimited(r)
 	case CodecSnappy:
-		return snappyDecode(src)
+		// The Java client's framing (xerial SnappyOutputStream); a payload without its header is one raw block.
+		return xerial.Decode(src, maxDecompressed)
 	case CodecLZ4:
 		return readAllLimited(lz4.NewReader(bytes.NewReader(src)))
 	case CodecZstd:
@@ -82,51 +80,6 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 	return out, nil
 }
 
-func snappyDecode(src []byte) ([]byte, error) {
-	if !bytes.HasPrefix(src, xerialHeader) {
-		// xerial falls back to one raw block when the header is absent; so do we.
-		return snappyBlock(nil, src)
-	}
-	if len(src) < 16 {
-		return nil, errors.New("snappy: short xerial header")
-	}
-	p := src[16:] // header, version, compatible version
-	var out []byte
-	for len(p) > 0 {
-		if len(p) < 4 {
-			return nil, errors.New("snappy: short xerial chunk header")
-		}
-		n := int(binary.BigEndian.Uint32(p))
-		p = p[4:]
-		if n < 0 || n > len(p) {
-			return nil, errors.New("snappy: short xerial chunk")
-		}
-		var err error
-		if out, err = snappyBlock(out, p[:n]); err != nil {
-			return nil, err
-		}
-		p = p[n:]
-	}
-	return out, nil
-}
-
-// snappyBlock appends one decoded snappy block to out, refusing a block whose declared length would take the
-// payload past maxDecompressed before anything is allocated for it.
-func snappyBlock(out, blk []byte) ([]byte, error) {
-	n, err := snappy.DecodedLen(blk)
-	if err != nil {
-		return nil, fmt.Errorf("snappy: %w", err)
-	}
-	if n > maxDecompressed-len(out) {
-		return nil, errors.New("decompressed payload too large")
-	}
-	dec, err := snappy.Decode(nil, blk)
-	if err != nil {
-		return nil, fmt.Errorf("snappy: %w", err)
-	}
-	return append(out, dec...), nil
-}
-
 func compress(codec int8, src []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	switch codec {
@@ -142,14 +95,7 @@ func compress(codec int8, src []byte) ([]byte, error) {
 		}
 	case CodecSnappy:
 		// xerial framing as the Java client writes it: header, version 1, compatible 1, 32 KiB blocks.
-		buf.Write(xerialHeader)
-		buf.Write([]byte{0, 0, 0, 1, 0, 0, 0, 1})
-		for off := 0; off < len(src); off += 32 << 10 {
-			end := min(off+32<<10, len(src))
-			blk := snappy.Encode(nil, src[off:end])
-			_ = binary.Write(&buf, binary.BigEndian, uint32(len(blk)))
-			buf.Write(blk)
-		}
+		return xerial.Encode(src), nil
 	case CodecLZ4:
 		w := lz4.NewWriter(&buf)
 		if err := w.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.ChecksumOption(false)); err != nil {

@@ -34,7 +34,8 @@ type Config struct {
 	SnapDir           string // dataDir/version-2
 	LogDir            string // dataLogDir/version-2
 	SnapCount         int
-	SnapWriteRate     int64 // bytes/s cap on periodic snapshot writes; 0: none
+	SnapWriteRate     int64  // bytes/s cap on periodic snapshot writes; 0: none
+	SnapCompression   string // "", "gz" or "snappy" as written (zookeeper.snapshot.compression.method); all are read
 	PreAllocSize      int64
 	ForceSync         bool
 	DigestEnabled     bool
@@ -363,7 +364,14 @@ func (p *Processor) recover(nowMs int64) error {
 			return err
 		}
 	}
-	p.log.Info("database loaded", "zxid", fmt.Sprintf("0x%x", p.zxid), "nodes", t.NodeCount(), "sessions", p.sessions.Count())
+	snapPath := ""
+	if info != nil {
+		snapPath = info.Path
+		for _, s := range info.Skipped {
+			p.log.Warn("snapshot not loaded", "reason", s)
+		}
+	}
+	p.log.Info("database loaded", "zxid", fmt.Sprintf("0x%x", p.zxid), "snapshot", snapPath, "nodes", t.NodeCount(), "sessions", p.sessions.Count())
 	return nil
 }
 
@@ -373,7 +381,8 @@ func (p *Processor) writeSnapshot() (string, error) {
 	if p.cfg.DigestEnabled {
 		dg = &jute.ZxidDigest{Zxid: p.zxid, DigestVersion: 2, Digest: p.tree.Digest()}
 	}
-	path, err := storage.WriteSnapshot(p.cfg.SnapDir, p.zxid, p.sessions.Sessions(), p.tree, dg)
+	path, err := storage.WriteSnapshotWith(p.cfg.SnapDir, p.zxid, p.sessions.Sessions(), p.tree, dg,
+		storage.SnapshotOptions{Compression: p.cfg.SnapCompression})
 	if err != nil {
 		return "", fmt.Errorf("write snapshot at zxid 0x%x: %w", p.zxid, err)
 	}
@@ -806,7 +815,7 @@ func (p *Processor) stepSnapshot() {
 		defer p.snapping.Store(false)
 		// Not fsynced, as Apache's periodic snapshots, and paced (see storage.SnapshotOptions).
 		path, err := storage.WriteSnapshotWith(p.cfg.SnapDir, sj.zxid, sj.sessions, capture, dg,
-			storage.SnapshotOptions{NoSync: true, WriteRate: p.cfg.SnapWriteRate, Abort: p.stop})
+			storage.SnapshotOptions{Compression: p.cfg.SnapCompression, NoSync: true, WriteRate: p.cfg.SnapWriteRate, Abort: p.stop})
 		if errors.Is(err, storage.ErrSnapshotAborted) {
 			p.log.Info("snapshot abandoned: shutting down", "zxid", fmt.Sprintf("0x%x", sj.zxid))
 			return

@@ -499,15 +499,15 @@ func (m *digestModel) apply(hdr *jute.TxnHeader, txn jute.Record) {
 	}
 }
 
-// TestApacheReadsOurFiles writes snapshot.0, a log, a snapshot.4 (plain or
-// gzip) and a second log in our code, starts Apache on them and checks the
+// TestApacheReadsOurFiles writes snapshot.0, a log, a snapshot.4 (plain, gzip
+// or snappy) and a second log in our code, starts Apache on them and checks the
 // znodes through a client, and that Apache found no digest mismatch while
 // loading the snapshot and replaying the log.
 func TestApacheReadsOurFiles(t *testing.T) {
 	if _, err := os.Stat(zkServerSh); err != nil {
 		t.Skip("Apache ZooKeeper not installed")
 	}
-	for _, comp := range []string{"", "gz"} {
+	for _, comp := range []string{"", "gz", "snappy"} {
 		t.Run("snapshot"+comp, func(t *testing.T) { apacheReadsOurFiles(t, comp) })
 	}
 }
