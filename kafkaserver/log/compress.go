@@ -10,7 +10,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 
-	"github.com/zkafka/zkafka/internal/xerial"
+	"github.com/zkafka/zkafka/compat/xerial"
 )
 
 // Compression codecs as numbered in the attributes of both record formats.

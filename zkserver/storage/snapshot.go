@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zkafka/zkafka/internal/xerial"
+	"github.com/zkafka/zkafka/compat/xerial"
 	"github.com/zkafka/zkafka/jute"
 )
 

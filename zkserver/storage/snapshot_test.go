@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zkafka/zkafka/internal/xerial"
+	"github.com/zkafka/zkafka/compat/xerial"
 	"github.com/zkafka/zkafka/jute"
 )
 
