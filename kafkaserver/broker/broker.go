@@ -237,7 +237,8 @@ func (b *Broker) start(ctx context.Context) error {
 	b.logs.RemoveExpiredProducers(time.Now(), int64(cfg.TransactionalIDExpirationMs))
 	if err := b.logs.StartCleaner(klog.CleanerConfig{Enable: cfg.LogCleanerEnable, Threads: int(cfg.LogCleanerThreads),
 		DedupeBufferSize: cfg.LogCleanerDedupeBufferSize, IoBufferLoadFactor: cfg.LogCleanerIoBufferLoadFactor,
-		BackoffMs: cfg.LogCleanerBackoffMs, Logger: named("kafka.log.LogCleaner")}); err != nil {
+		BackoffMs: cfg.LogCleanerBackoffMs, IoMaxBytesPerSecond: cfg.LogCleanerIoMaxBytesPerSecond,
+		Logger: named("kafka.log.LogCleaner")}); err != nil {
 		return fmt.Errorf("start log cleaner: %w", err)
 	}
 	// Loaded logs take their topic's overrides now, as LogManager gets them from ZooKeeper at startup.

@@ -160,3 +160,31 @@ func TestConsumerOffsetsCompacted(t *testing.T) {
 		return got == commits
 	})
 }
+
+// TestCleanerIoThrottle: log.cleaner.io.max.bytes.per.second sets the rate of the cleaner's throttler; a dynamic
+// change is taken (and shown) but, as in Kafka 2.8, the running cleaner keeps the rate it started with until the
+// broker restarts.
+func TestCleanerIoThrottle(t *testing.T) {
+	c := newCluster(t)
+	c.start("log.cleaner.backoff.ms=20", "log.cleaner.io.max.bytes.per.second=5000000")
+	if r := c.b.logs.Cleaner().IoMaxBytesPerSecond(); r != 5e6 {
+		t.Fatalf("cleaner io rate %v, want 5e6", r)
+	}
+	adm := kadm.NewClient(c.client())
+	s := func(v string) *string { return &v }
+	if rs, err := adm.AlterBrokerConfigs(ctxT(t), []kadm.AlterConfig{{Op: kadm.SetConfig,
+		Name: "log.cleaner.io.max.bytes.per.second", Value: s("1000.5")}}, c.b.ID()); err != nil || rs[0].Err != nil {
+		t.Fatalf("alter: %v %+v", err, rs)
+	}
+	c.waitFor("the dynamic config taken", func() bool { return c.b.dyn.Current().LogCleanerIoMaxBytesPerSecond == 1000.5 })
+	if r := c.b.logs.Cleaner().IoMaxBytesPerSecond(); r != 5e6 {
+		t.Errorf("cleaner io rate %v after a dynamic change, want the 5e6 it started with", r)
+	}
+	if err := c.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.start("log.cleaner.backoff.ms=20", "log.cleaner.io.max.bytes.per.second=5000000")
+	if r := c.b.logs.Cleaner().IoMaxBytesPerSecond(); r != 1000.5 {
+		t.Errorf("cleaner io rate %v after a restart, want the dynamic 1000.5", r)
+	}
+}

@@ -165,7 +165,8 @@ func (b *Broker) logDirMetrics() []metrics.LogDir {
 
 // cleanerMetrics turns the cleaner's stats into its gauges' inputs.
 func cleanerMetrics(st klog.CleanerStats) metrics.Cleaner {
-	c := metrics.Cleaner{DeadThreadCount: st.DeadThreads, MaxDirtyRatio: st.MaxDirtyRatio, TimeSinceLastRunMs: st.SinceLastRunMs}
+	c := metrics.Cleaner{DeadThreadCount: st.DeadThreads, MaxDirtyRatio: st.MaxDirtyRatio, TimeSinceLastRunMs: st.SinceLastRunMs,
+		IoBytes: st.IoBytes}
 	for _, t := range st.Threads {
 		c.Threads = append(c.Threads, metrics.CleanerThread{BytesRead: t.Last.BytesRead, BytesWritten: t.Last.BytesWritten,
 			BufferUtilization: t.Last.BufferUtilization, CleanTimeMs: t.Last.ElapsedMs, MaxCompactionDelayMs: t.MaxCompactionDelayMs})

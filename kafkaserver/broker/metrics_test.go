@@ -293,6 +293,9 @@ func TestLogMetrics(t *testing.T) {
 	if r := s[`kafka_log_logcleaner_cleaner_recopy_percent`]; r <= 0 || r >= 100 {
 		t.Errorf("recopy percent %v, want some but not all", r)
 	}
+	if io := s[`kafka_utils_throttler_cleaner_io_total`]; io <= 0 {
+		t.Errorf("cleaner io %v bytes after a cleaning", io)
+	}
 	if s[`kafka_log_logcleanermanager_time_since_last_run_ms`] > 10_000 || s[`kafka_log_logcleaner_deadthreadcount`] != 0 ||
 		s[`kafka_log_logcleanermanager_uncleanable_partitions_count{logDirectory=`+dir+`}`] != 0 {
 		t.Errorf("cleaner gauges not as expected in\n%v", s)
@@ -317,7 +320,7 @@ func TestLogMetrics(t *testing.T) {
 	c.start(m, "log.cleaner.enable=false")
 	s = scrape(t, c.b)
 	for name := range s {
-		if strings.HasPrefix(name, "kafka_log_logcleaner") {
+		if strings.HasPrefix(name, "kafka_log_logcleaner") || strings.HasPrefix(name, "kafka_utils_throttler") {
 			t.Errorf("%s without a cleaner", name)
 		}
 	}

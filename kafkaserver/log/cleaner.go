@@ -23,13 +23,17 @@ type CleanerConfig struct {
 	DedupeBufferSize   int64   // log.cleaner.dedupe.buffer.size, shared by the threads
 	IoBufferLoadFactor float64 // log.cleaner.io.buffer.load.factor: how full the offset map may get
 	BackoffMs          int64   // log.cleaner.backoff.ms: sleep when no log needs cleaning
+	// IoMaxBytesPerSecond is log.cleaner.io.max.bytes.per.second: the threads' bytes read and written together,
+	// on average; 0 is the default, Double.MaxValue (no throttle).
+	IoMaxBytesPerSecond float64
 	// Logger is the cleaner's (Kafka's kafka.log.LogCleaner); nil logs through the manager's.
 	Logger *slog.Logger
 }
 
 // DefaultCleanerConfig returns Kafka 2.8's defaults.
 func DefaultCleanerConfig() CleanerConfig {
-	return CleanerConfig{Enable: true, Threads: 1, DedupeBufferSize: 128 << 20, IoBufferLoadFactor: 0.9, BackoffMs: 15000}
+	return CleanerConfig{Enable: true, Threads: 1, DedupeBufferSize: 128 << 20, IoBufferLoadFactor: 0.9, BackoffMs: 15000,
+		IoMaxBytesPerSecond: math.MaxFloat64}
 }
 
 // offsetMapEntryBytes is what SkimpyOffsetMap spends per key: an MD5 hash and an offset. The map size limit is
@@ -46,6 +50,8 @@ type Cleaner struct {
 	logger  *slog.Logger
 	maxKeys int   // keys one cleaning round may index
 	slots   int64 // entries the offset map has room for; its utilization is measured against them
+	// throttler paces the reads and writes of all the threads together (LogCleaner's one Throttler, cleaner-io).
+	throttler *Throttler
 
 	mu          sync.Mutex
 	cond        *sync.Cond
@@ -84,6 +90,9 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 	if cfg.BackoffMs <= 0 {
 		cfg.BackoffMs = d.BackoffMs
 	}
+	if cfg.IoMaxBytesPerSecond == 0 {
+		cfg.IoMaxBytesPerSecond = d.IoMaxBytesPerSecond
+	}
 	memory := min(cfg.DedupeBufferSize/int64(cfg.Threads), math.MaxInt32)
 	slots := memory / offsetMapEntryBytes
 	c := &Cleaner{m: m, cfg: cfg, logger: logger.With("component", "log-cleaner"),
@@ -97,6 +106,7 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 		return nil, errors.New("offset map is too small to fit in even a single message, so log cleaning will never make progress; increase log.cleaner.dedupe.buffer.size or decrease log.cleaner.threads")
 	}
 	c.cond = sync.NewCond(&c.mu)
+	c.throttler = NewThrottler(cfg.IoMaxBytesPerSecond, CleanerIoCheckInterval, m.now, c.sleepIo)
 	for _, dir := range m.Dirs() {
 		cp, err := ReadOffsetCheckpoint(filepath.Join(dir, CleanerCheckpointFile))
 		if err != nil {
@@ -171,6 +181,18 @@ func (c *Cleaner) Close() {
 	}
 	c.mu.Unlock()
 	c.wg.Wait()
+}
+
+// sleepIo is the throttler's sleep, cut short by Close: Kafka's cleaner threads cannot be interrupted and a
+// shutdown waits out the sleep, which at a low rate could keep the broker from stopping for hours. The
+// cleaning then stops at its next batch, aborted.
+func (c *Cleaner) sleepIo(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.stop:
+	case <-t.C:
+	}
 }
 
 // abort stops a cleaning of tp in progress, waits for it and forgets tp's checkpoint (the log is being
@@ -680,8 +702,11 @@ func (c *Cleaner) buildOffsetMap(t *toClean, om *offsetMap) error {
 				return err
 			}
 			if b.lastOffset() < start {
+				// Not counted: Kafka starts reading at the offset index's entry for start, at most an index
+				// interval before it.
 				return nil
 			}
+			c.throttler.MaybeThrottle(float64(len(b)))
 			if b.isControl() {
 				if _, _, err := tm.onControl(b); err != nil {
 					return err
@@ -774,11 +799,16 @@ func (c *Cleaner) cleanSegments(t *toClean, g []segSnap, om *offsetMap, deleteHo
 			if err := c.checkDone(t); err != nil {
 				return err
 			}
+			c.throttler.MaybeThrottle(float64(len(b)))
 			out, err := filterBatch(b, om, retainDeletes, t.snap.producers, tm, dest.txn.append)
 			if err != nil || out == nil {
 				return err
 			}
-			return dest.append(out.lastOffset(), out.maxTimestamp(), out.lastOffset(), out)
+			if err := dest.append(out.lastOffset(), out.maxTimestamp(), out.lastOffset(), out); err != nil {
+				return err
+			}
+			c.throttler.MaybeThrottle(float64(len(out)))
+			return nil
 		})
 		if err != nil {
 			return 0, fmt.Errorf("clean segment %d into %d: %w", s.base, g[0].base, err)
@@ -945,6 +975,11 @@ func rebuildLegacy(b batch, kept []Record) (batch, error) {
 	}
 	return batch(encodeLegacy(w.magic, kept[len(kept)-1].Offset, codec|tsAttr, maxTs, nil, z)), nil
 }
+
+// IoMaxBytesPerSecond is the rate the cleaner's throttler holds it to: the one it started with, as in Kafka 2.8,
+// whose LogCleaner.reconfigure restarts the threads around the same Throttler (the rate of a dynamic
+// log.cleaner.io.max.bytes.per.second is taken only at the next start; Kafka 3.3 updates it live).
+func (c *Cleaner) IoMaxBytesPerSecond() float64 { return c.throttler.Rate() }
 
 // Cleaner returns the log cleaner, nil when log.cleaner.enable is false.
 func (m *Manager) Cleaner() *Cleaner {

@@ -40,6 +40,7 @@ type CleanerStats struct {
 	MaxDirtyRatio  float64
 	SinceLastRunMs int64            // since the last look for a log to clean, or since the cleaner was made
 	Uncleanable    []UncleanableDir // one per log dir, in log.dirs order
+	IoBytes        int64            // read and written by the threads, as the throttler's meter (cleaner-io) counts
 }
 
 // Stats reads the cleaner's gauges. Cheap but for uncleanable partitions, each of which costs a look at its
@@ -47,7 +48,8 @@ type CleanerStats struct {
 func (c *Cleaner) Stats() CleanerStats {
 	now := c.m.now().UnixMilli()
 	c.mu.Lock()
-	st := CleanerStats{Threads: slices.Clone(c.threads), MaxDirtyRatio: c.maxDirty, SinceLastRunMs: now - c.lastRunMs}
+	st := CleanerStats{Threads: slices.Clone(c.threads), MaxDirtyRatio: c.maxDirty, SinceLastRunMs: now - c.lastRunMs,
+		IoBytes: c.throttler.Observed()}
 	bad := maps.Clone(c.uncleanable)
 	c.mu.Unlock()
 	st.Uncleanable = c.uncleanableDirs(bad, now)

@@ -3,9 +3,11 @@ package log
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -458,5 +460,104 @@ func TestCleanerDeleteAndClose(t *testing.T) {
 	e.c.Start()
 	if err := e.m.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// writeRounds appends rounds of rewrites of the same keys and rolls, so the whole log but the empty active segment
+// is dirty.
+func (e *cleanerEnv) writeRounds(keys, rounds int) {
+	e.t.Helper()
+	for r := 0; r < rounds; r++ {
+		var recs []crec
+		for k := 0; k < keys; k++ {
+			recs = append(recs, crec{fmt.Sprintf("key-%02d", k), val(fmt.Sprintf("v%d-%d", r, k))})
+		}
+		e.append(cbatch(e.t, e.clk.now().UnixMilli(), CodecNone, -1, -1, recs...))
+	}
+	if err := e.l.Roll(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestCleanerReportsIoToThrottler: the first cleaning of a log reads every batch twice (offset map, copy) and
+// writes the cleaned segments, and tells the shared throttler all of it; unthrottled, it never sleeps.
+func TestCleanerReportsIoToThrottler(t *testing.T) {
+	e := newCleanerEnv(t, compactConfig(), DefaultCleanerConfig())
+	if r := e.c.throttler.Rate(); r != math.MaxFloat64 {
+		t.Fatalf("default rate %v", r)
+	}
+	ft := newFakeTime()
+	ft.tick = 100 * time.Millisecond
+	e.c.throttler = NewThrottler(math.MaxFloat64, CleanerIoCheckInterval, ft.now, ft.sleep)
+	e.writeRounds(25, 30)
+	if !e.clean() {
+		t.Fatal("nothing cleaned")
+	}
+	run := e.c.Stats().Threads[0].Last
+	if run.BytesRead == 0 || run.BytesWritten == 0 {
+		t.Fatalf("cleaning stats %+v", run)
+	}
+	if got, want := e.c.throttler.Observed(), 2*run.BytesRead+run.BytesWritten; got != want {
+		t.Errorf("throttler told of %d bytes, want %d (read %d twice, written %d)", got, want, run.BytesRead,
+			run.BytesWritten)
+	}
+	if s := ft.slept(); len(s) != 0 {
+		t.Errorf("unthrottled cleaning slept %v", s)
+	}
+	if got := e.c.Stats().IoBytes; got != e.c.throttler.Observed() {
+		t.Errorf("stats report %d io bytes, the throttler %d", got, e.c.throttler.Observed())
+	}
+}
+
+// TestCleanerThrottled: at a low rate the cleaning asks for sleeps that bring it down to the rate, and still
+// cleans the log.
+func TestCleanerThrottled(t *testing.T) {
+	ccfg := DefaultCleanerConfig()
+	ccfg.IoMaxBytesPerSecond = 1000
+	e := newCleanerEnv(t, compactConfig(), ccfg)
+	if r := e.c.throttler.Rate(); r != 1000 {
+		t.Fatalf("rate %v", r)
+	}
+	ft := newFakeTime()
+	ft.tick = 100 * time.Millisecond // each look at the clock is 100 ms of cleaning
+	start := ft.now()
+	e.c.throttler = NewThrottler(1000, CleanerIoCheckInterval, ft.now, ft.sleep)
+	e.writeRounds(25, 30)
+	if !e.clean() {
+		t.Fatal("nothing cleaned")
+	}
+	if n := len(readAll(t, e.l, 0)); n != 25 {
+		t.Errorf("%d records after a throttled cleaning, want 25", n)
+	}
+	slept := ft.slept()
+	if len(slept) == 0 {
+		t.Fatal("no sleep requested at 1000 bytes/s")
+	}
+	// Every check that found the rate too high slept the period down to 1000/s (to the rounded ms), so the fake
+	// time that passed holds all the bytes but those of the last period, not checked yet, at that rate.
+	th := e.c.throttler
+	checked := float64(th.Observed()) - th.observed
+	if ms := float64(ft.now().Sub(start).Milliseconds()); ms < checked-float64(len(slept)) {
+		t.Errorf("%v bytes checked in %v ms of fake time, slept %v", checked, ms, slept)
+	}
+}
+
+// TestCleanerCloseCutsThrottleSleep: Close does not wait out a throttle sleep; the cleaning stops, aborted.
+func TestCleanerCloseCutsThrottleSleep(t *testing.T) {
+	e := newCleanerEnv(t, compactConfig(), DefaultCleanerConfig())
+	ft := newFakeTime()
+	ft.tick = time.Second
+	sleeping := make(chan struct{})
+	var once sync.Once
+	e.c.throttler = NewThrottler(1, CleanerIoCheckInterval, ft.now, func(d time.Duration) {
+		once.Do(func() { close(sleeping) })
+		e.c.sleepIo(d) // hours at 1 byte/s
+	})
+	e.writeRounds(5, 5)
+	e.c.Start()
+	<-sleeping
+	e.c.Close()
+	if o, ok := e.c.FirstDirtyOffset(TopicPartition{"t", 0}); ok {
+		t.Errorf("aborted cleaning checkpointed %d", o)
 	}
 }

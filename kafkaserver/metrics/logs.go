@@ -34,6 +34,9 @@ type Cleaner struct {
 	MaxDirtyRatio      float64
 	TimeSinceLastRunMs int64
 	Dirs               []CleanerDir // one per log dir
+	// IoBytes counts the bytes the threads read and wrote, as the meter of LogCleaner's throttler
+	// (kafka.utils:type=Throttler,name=cleaner-io) counts them.
+	IoBytes int64
 }
 
 // CleanerThread is one cleaner thread's last cleaning (CleanerStats) and last choice of a log (PreCleanStats).
@@ -172,6 +175,8 @@ var cleanerFields = []field[Cleaner]{
 		func(c *Cleaner) float64 { return math.Trunc(100 * c.MaxDirtyRatio) }),
 	gauge(logName("LogCleanerManager", "time-since-last-run-ms"), "Time since the cleaner last looked for a log to clean, in ms.",
 		func(c *Cleaner) float64 { return float64(c.TimeSinceLastRunMs) }),
+	counter("kafka_utils_throttler_cleaner_io_total", "Bytes the log cleaner read and wrote (its throttler's meter).",
+		func(c *Cleaner) float64 { return float64(c.IoBytes) }),
 }
 
 // maxOverThreads is LogCleaner.maxOverCleanerThreads: the largest value, at least 0, truncated to an Int.

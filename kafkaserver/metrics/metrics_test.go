@@ -135,7 +135,7 @@ func TestLogSources(t *testing.T) {
 					{BytesRead: 1000, BytesWritten: 333, BufferUtilization: 0.9, CleanTimeMs: 2500, MaxCompactionDelayMs: 4999},
 					{BytesRead: 500, BytesWritten: 500, BufferUtilization: 0.2, CleanTimeMs: 900, MaxCompactionDelayMs: 100},
 				},
-				MaxDirtyRatio: 0.756, TimeSinceLastRunMs: 1234,
+				MaxDirtyRatio: 0.756, TimeSinceLastRunMs: 1234, IoBytes: 4321,
 				Dirs: []CleanerDir{{Path: "/d1", UncleanablePartitions: 2, UncleanableBytes: 777}, {Path: "/d2"}},
 			}
 		},
@@ -181,6 +181,9 @@ kafka_log_logcleanermanager_max_dirty_percent 75
 # HELP kafka_log_logcleanermanager_time_since_last_run_ms Time since the cleaner last looked for a log to clean, in ms.
 # TYPE kafka_log_logcleanermanager_time_since_last_run_ms gauge
 kafka_log_logcleanermanager_time_since_last_run_ms 1234
+# HELP kafka_utils_throttler_cleaner_io_total Bytes the log cleaner read and wrote (its throttler's meter).
+# TYPE kafka_utils_throttler_cleaner_io_total counter
+kafka_utils_throttler_cleaner_io_total 4321
 # HELP kafka_log_logcleanermanager_uncleanable_partitions_count Partitions of the log dir whose cleaning failed.
 # TYPE kafka_log_logcleanermanager_uncleanable_partitions_count gauge
 kafka_log_logcleanermanager_uncleanable_partitions_count{logDirectory="/d1"} 2
@@ -205,7 +208,8 @@ kafka_log_logcleaner_max_buffer_utilization_percent 100
 	}
 	// Without a cleaner (log.cleaner.enable=false) there are no cleaner gauges.
 	if n := testutil.CollectAndCount(Sources{LogDirs: src.LogDirs}, "kafka_log_logcleaner_deadthreadcount",
-		"kafka_log_logcleanermanager_time_since_last_run_ms", "kafka_log_logcleanermanager_uncleanable_bytes"); n != 0 {
+		"kafka_log_logcleanermanager_time_since_last_run_ms", "kafka_log_logcleanermanager_uncleanable_bytes",
+		"kafka_utils_throttler_cleaner_io_total"); n != 0 {
 		t.Fatalf("%d cleaner gauges without a cleaner", n)
 	}
 }
