@@ -202,12 +202,13 @@ func (b *Broker) start(ctx context.Context) error {
 			b.applyThrottleRates(next)
 			b.applyConnLimits(next)
 			b.reconfigureListeners(prev, next)
+			b.reconfigureCleaner(prev, next)
 		},
 		OnTopicChange:  b.setThrottledReplicas,
 		OnQuotaChange:  b.quotas.Apply,
 		OnUserChange:   b.creds.Update,
 		OnIPChange:     b.applyIPQuota,
-		Reconfigurable: b.stores,
+		Reconfigurable: reconfigurables{b},
 	})
 	if err := b.dyn.LoadBrokerConfigs(); err != nil {
 		b.logger.Error("dynamic broker configs not applied", "err", err)
@@ -235,10 +236,9 @@ func (b *Broker) start(ctx context.Context) error {
 	// Loaded logs forget producers idle past transactional.id.expiration.ms now, as Kafka's log load skips them,
 	// and keep that limit for truncations before the first periodic check.
 	b.logs.RemoveExpiredProducers(time.Now(), int64(cfg.TransactionalIDExpirationMs))
-	if err := b.logs.StartCleaner(klog.CleanerConfig{Enable: cfg.LogCleanerEnable, Threads: int(cfg.LogCleanerThreads),
-		DedupeBufferSize: cfg.LogCleanerDedupeBufferSize, IoBufferLoadFactor: cfg.LogCleanerIoBufferLoadFactor,
-		BackoffMs: cfg.LogCleanerBackoffMs, IoMaxBytesPerSecond: cfg.LogCleanerIoMaxBytesPerSecond,
-		Logger: named("kafka.log.LogCleaner")}); err != nil {
+	cleanerCfg := cleanerConfig(cfg)
+	cleanerCfg.Logger = named("kafka.log.LogCleaner")
+	if err := b.logs.StartCleaner(cleanerCfg); err != nil {
 		return fmt.Errorf("start log cleaner: %w", err)
 	}
 	// Loaded logs take their topic's overrides now, as LogManager gets them from ZooKeeper at startup.

@@ -1,10 +1,12 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
@@ -161,10 +163,10 @@ func TestConsumerOffsetsCompacted(t *testing.T) {
 	})
 }
 
-// TestCleanerIoThrottle: log.cleaner.io.max.bytes.per.second sets the rate of the cleaner's throttler; a dynamic
+// TestCleanerDynamicConfig: log.cleaner.io.max.bytes.per.second sets the rate of the cleaner's throttler; a dynamic
 // change is taken (and shown) but, as in Kafka 2.8, the running cleaner keeps the rate it started with until the
-// broker restarts.
-func TestCleanerIoThrottle(t *testing.T) {
+// broker restarts. A change of log.cleaner.threads restarts the cleaner's threads, within Kafka's bounds.
+func TestCleanerDynamicConfig(t *testing.T) {
 	c := newCluster(t)
 	c.start("log.cleaner.backoff.ms=20", "log.cleaner.io.max.bytes.per.second=5000000")
 	if r := c.b.logs.Cleaner().IoMaxBytesPerSecond(); r != 5e6 {
@@ -180,6 +182,19 @@ func TestCleanerIoThrottle(t *testing.T) {
 	if r := c.b.logs.Cleaner().IoMaxBytesPerSecond(); r != 5e6 {
 		t.Errorf("cleaner io rate %v after a dynamic change, want the 5e6 it started with", r)
 	}
+
+	// log.cleaner.threads moves within half and double the running count (LogCleaner.validateReconfiguration),
+	// and the cleaner restarts with it.
+	rs, err := adm.AlterBrokerConfigs(ctxT(t), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "log.cleaner.threads",
+		Value: s("3")}}, c.b.ID())
+	if err != nil || !errors.Is(rs[0].Err, kerr.InvalidRequest) {
+		t.Fatalf("log.cleaner.threads 1 -> 3: %v %+v", err, rs)
+	}
+	if rs, err := adm.AlterBrokerConfigs(ctxT(t), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "log.cleaner.threads",
+		Value: s("2")}}, c.b.ID()); err != nil || rs[0].Err != nil {
+		t.Fatalf("log.cleaner.threads 1 -> 2: %v %+v", err, rs)
+	}
+	c.waitFor("the cleaner restarted with 2 threads", func() bool { return len(c.b.logs.Cleaner().Stats().Threads) == 2 })
 	if err := c.b.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,8 @@ type Cleaner struct {
 	// throttler paces the reads and writes of all the threads together (LogCleaner's one Throttler, cleaner-io).
 	throttler *Throttler
 
+	// restart is held by Reconfigure and Close, so that one does not stop threads the other is stopping.
+	restart     sync.Mutex
 	mu          sync.Mutex
 	cond        *sync.Cond
 	inProgress  map[TopicPartition]*atomic.Bool     // value: aborted
@@ -93,17 +95,14 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 	if cfg.IoMaxBytesPerSecond == 0 {
 		cfg.IoMaxBytesPerSecond = d.IoMaxBytesPerSecond
 	}
-	memory := min(cfg.DedupeBufferSize/int64(cfg.Threads), math.MaxInt32)
-	slots := memory / offsetMapEntryBytes
-	c := &Cleaner{m: m, cfg: cfg, logger: logger.With("component", "log-cleaner"),
-		maxKeys: int(float64(slots) * cfg.IoBufferLoadFactor), slots: slots,
+	c := &Cleaner{m: m, logger: logger.With("component", "log-cleaner"),
 		inProgress:  map[TopicPartition]*atomic.Bool{},
 		uncleanable: map[TopicPartition]string{},
-		checkpoints: map[string]map[TopicPartition]int64{}, stop: make(chan struct{}),
+		checkpoints: map[string]map[TopicPartition]int64{},
 		// LogCleanerManager starts its time since the last run when it is made.
-		threads: make([]CleanerThreadStats, cfg.Threads), lastRunMs: m.now().UnixMilli()}
-	if float64(slots)*cfg.IoBufferLoadFactor <= 1 {
-		return nil, errors.New("offset map is too small to fit in even a single message, so log cleaning will never make progress; increase log.cleaner.dedupe.buffer.size or decrease log.cleaner.threads")
+		lastRunMs: m.now().UnixMilli()}
+	if err := c.configure(cfg); err != nil {
+		return nil, err
 	}
 	c.cond = sync.NewCond(&c.mu)
 	c.throttler = NewThrottler(cfg.IoMaxBytesPerSecond, CleanerIoCheckInterval, m.now, c.sleepIo)
@@ -119,6 +118,85 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 	m.cleaner = c
 	m.mu.Unlock()
 	return c, nil
+}
+
+// configure takes cfg (its zero values already defaulted) for the threads to come: the offset map each gets, a
+// stop channel and fresh thread stats. No thread may be running.
+func (c *Cleaner) configure(cfg CleanerConfig) error {
+	memory := min(cfg.DedupeBufferSize/int64(cfg.Threads), math.MaxInt32)
+	slots := memory / offsetMapEntryBytes
+	if float64(slots)*cfg.IoBufferLoadFactor <= 1 {
+		return errors.New("offset map is too small to fit in even a single message, so log cleaning will never make progress; increase log.cleaner.dedupe.buffer.size or decrease log.cleaner.threads")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg, c.slots, c.maxKeys = cfg, slots, int(float64(slots)*cfg.IoBufferLoadFactor)
+	c.stop = make(chan struct{})
+	c.threads = make([]CleanerThreadStats, cfg.Threads)
+	return nil
+}
+
+// ValidateReconfiguration is LogCleaner.validateReconfiguration: the thread count may move within half and double
+// the current one, and not below 1.
+func (c *Cleaner) ValidateReconfiguration(threads int) error {
+	c.mu.Lock()
+	cur := c.cfg.Threads
+	c.mu.Unlock()
+	switch {
+	case threads < 1:
+		return errors.New("Log cleaner threads should be at least 1")
+	case threads < cur/2:
+		return fmt.Errorf("Log cleaner threads cannot be reduced to less than half the current value %d", cur)
+	case threads > cur*2:
+		return fmt.Errorf("Log cleaner threads cannot be increased to more than double the current value %d", cur)
+	}
+	return nil
+}
+
+// Reconfigure is LogCleaner.reconfigure for a dynamic change of log.cleaner.threads, dedupe.buffer.size,
+// io.buffer.load.factor or backoff.ms: the threads stop (cleanings in progress aborted, to be taken up again),
+// then as many as cfg says start with its settings. The checkpoints, uncleanable partitions and the throttler
+// stay: Kafka 2.8 keeps its LogCleanerManager and its Throttler (whose rate so never changes until a restart).
+// An offset map too small to hold a key leaves no thread running, as Kafka's reconfigure fails after the shutdown.
+func (c *Cleaner) Reconfigure(cfg CleanerConfig) error {
+	c.restart.Lock()
+	defer c.restart.Unlock()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	cfg.IoMaxBytesPerSecond, cfg.Logger = c.cfg.IoMaxBytesPerSecond, c.cfg.Logger
+	d := DefaultCleanerConfig()
+	if cfg.DedupeBufferSize <= 0 {
+		cfg.DedupeBufferSize = d.DedupeBufferSize
+	}
+	if cfg.IoBufferLoadFactor <= 0 {
+		cfg.IoBufferLoadFactor = d.IoBufferLoadFactor
+	}
+	if cfg.BackoffMs <= 0 {
+		cfg.BackoffMs = d.BackoffMs
+	}
+	if cfg.Threads < 1 {
+		c.mu.Unlock()
+		return errors.New("Log cleaner threads should be at least 1")
+	}
+	close(c.stop)
+	for _, aborted := range c.inProgress {
+		aborted.Store(true)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	if err := c.configure(cfg); err != nil {
+		c.mu.Lock()
+		c.stop = make(chan struct{}) // no threads, but Close still has a channel to close
+		c.mu.Unlock()
+		return fmt.Errorf("reconfigure log cleaner: %w", err)
+	}
+	c.logger.Info("log cleaner reconfigured", "threads", cfg.Threads, "dedupe_buffer_size", cfg.DedupeBufferSize,
+		"io_buffer_load_factor", cfg.IoBufferLoadFactor, "backoff_ms", cfg.BackoffMs)
+	c.Start()
+	return nil
 }
 
 // StartCleaner creates the cleaner and starts its threads when log.cleaner.enable is set; Close stops it.
@@ -141,7 +219,10 @@ func (m *Manager) StartCleaner(cfg CleanerConfig) error {
 // Start runs the configured number of cleaner threads; each cleans the filthiest log or sleeps for
 // log.cleaner.backoff.ms when none qualifies.
 func (c *Cleaner) Start() {
-	for i := range c.cfg.Threads {
+	c.mu.Lock()
+	n, stop, backoff := c.cfg.Threads, c.stop, time.Duration(c.cfg.BackoffMs)*time.Millisecond
+	c.mu.Unlock()
+	for i := range n {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
@@ -149,7 +230,7 @@ func (c *Cleaner) Start() {
 			defer t.Stop()
 			for {
 				select {
-				case <-c.stop:
+				case <-stop:
 					return
 				case <-t.C:
 				}
@@ -157,7 +238,7 @@ func (c *Cleaner) Start() {
 				if err != nil {
 					c.logger.Warn("log cleaning failed", "err", err)
 				}
-				wait := time.Duration(c.cfg.BackoffMs) * time.Millisecond
+				wait := backoff
 				if cleaned {
 					wait = 0
 				}
@@ -169,6 +250,8 @@ func (c *Cleaner) Start() {
 
 // Close stops the threads, aborting cleanings in progress, and waits for them.
 func (c *Cleaner) Close() {
+	c.restart.Lock()
+	defer c.restart.Unlock()
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

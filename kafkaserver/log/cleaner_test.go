@@ -561,3 +561,59 @@ func TestCleanerCloseCutsThrottleSleep(t *testing.T) {
 		t.Errorf("aborted cleaning checkpointed %d", o)
 	}
 }
+
+// TestCleanerReconfigure: a dynamic change restarts the threads with the new settings (LogCleaner.reconfigure),
+// keeping the throttler; the thread count moves within half and double; an offset map too small leaves no thread,
+// and Close still works.
+func TestCleanerReconfigure(t *testing.T) {
+	ccfg := DefaultCleanerConfig()
+	ccfg.BackoffMs, ccfg.IoMaxBytesPerSecond = 10, 5e6
+	e := newCleanerEnv(t, compactConfig(), ccfg)
+	e.c.Start()
+	for threads, ok := range map[int]bool{0: false, 1: true, 2: true, 3: false} {
+		if err := e.c.ValidateReconfiguration(threads); (err == nil) != ok {
+			t.Errorf("%d threads from 1: %v", threads, err)
+		}
+	}
+
+	next := ccfg
+	next.Threads, next.DedupeBufferSize, next.IoMaxBytesPerSecond = 2, 1<<20, 1000
+	if err := e.c.Reconfigure(next); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.c.Stats().Threads); n != 2 {
+		t.Fatalf("%d thread stats after the change to 2 threads", n)
+	}
+	slots := int64(1<<20) / 2 / offsetMapEntryBytes
+	if want := int(float64(slots) * 0.9); e.c.maxKeys != want {
+		t.Errorf("offset map of %d keys, want %d", e.c.maxKeys, want)
+	}
+	if r := e.c.IoMaxBytesPerSecond(); r != 5e6 {
+		t.Errorf("io rate %v after a reconfiguration, want the 5e6 it started with", r)
+	}
+	if err := e.c.ValidateReconfiguration(4); err != nil {
+		t.Errorf("4 threads from 2: %v", err)
+	}
+	// The new threads clean.
+	e.writeRounds(25, 30)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, ok := e.c.FirstDirtyOffset(TopicPartition{"t", 0}); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing cleaned by the reconfigured threads")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	tiny := next
+	tiny.DedupeBufferSize = 16
+	if err := e.c.Reconfigure(tiny); err == nil {
+		t.Fatal("an offset map too small for one key taken")
+	}
+	e.c.Close()
+	if err := e.c.Reconfigure(next); err != nil {
+		t.Errorf("reconfigure after close: %v", err)
+	}
+}
