@@ -41,7 +41,9 @@ func (r reconfigurables) ValidateReconfiguration(next *serverprops.Config) error
 	return nil
 }
 
-func (r reconfigurables) ReloadFiles(next *serverprops.Config) error { return r.b.stores.ReloadFiles(next) }
+func (r reconfigurables) ReloadFiles(next *serverprops.Config) error {
+	return r.b.stores.ReloadFiles(next)
+}
 
 // cleaner is the running log cleaner: none before the logs are open or with log.cleaner.enable off, when Kafka
 // registers no LogCleaner.
