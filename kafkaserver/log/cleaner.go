@@ -79,21 +79,9 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 	if logger == nil {
 		logger = slog.Default()
 	}
-	d := DefaultCleanerConfig()
+	cfg = cfg.withDefaults()
 	if cfg.Threads <= 0 {
-		cfg.Threads = d.Threads
-	}
-	if cfg.DedupeBufferSize <= 0 {
-		cfg.DedupeBufferSize = d.DedupeBufferSize
-	}
-	if cfg.IoBufferLoadFactor <= 0 {
-		cfg.IoBufferLoadFactor = d.IoBufferLoadFactor
-	}
-	if cfg.BackoffMs <= 0 {
-		cfg.BackoffMs = d.BackoffMs
-	}
-	if cfg.IoMaxBytesPerSecond == 0 {
-		cfg.IoMaxBytesPerSecond = d.IoMaxBytesPerSecond
+		cfg.Threads = DefaultCleanerConfig().Threads
 	}
 	c := &Cleaner{m: m, logger: logger.With("component", "log-cleaner"),
 		inProgress:  map[TopicPartition]*atomic.Bool{},
@@ -118,6 +106,24 @@ func NewCleaner(m *Manager, cfg CleanerConfig, logger *slog.Logger) (*Cleaner, e
 	m.cleaner = c
 	m.mu.Unlock()
 	return c, nil
+}
+
+// withDefaults fills in Kafka's defaults for the settings left zero, but the thread count.
+func (cfg CleanerConfig) withDefaults() CleanerConfig {
+	d := DefaultCleanerConfig()
+	if cfg.DedupeBufferSize <= 0 {
+		cfg.DedupeBufferSize = d.DedupeBufferSize
+	}
+	if cfg.IoBufferLoadFactor <= 0 {
+		cfg.IoBufferLoadFactor = d.IoBufferLoadFactor
+	}
+	if cfg.BackoffMs <= 0 {
+		cfg.BackoffMs = d.BackoffMs
+	}
+	if cfg.IoMaxBytesPerSecond == 0 {
+		cfg.IoMaxBytesPerSecond = d.IoMaxBytesPerSecond
+	}
+	return cfg
 }
 
 // configure takes cfg (its zero values already defaulted) for the threads to come: the offset map each gets, a
@@ -166,17 +172,8 @@ func (c *Cleaner) Reconfigure(cfg CleanerConfig) error {
 		c.mu.Unlock()
 		return nil
 	}
+	cfg = cfg.withDefaults()
 	cfg.IoMaxBytesPerSecond, cfg.Logger = c.cfg.IoMaxBytesPerSecond, c.cfg.Logger
-	d := DefaultCleanerConfig()
-	if cfg.DedupeBufferSize <= 0 {
-		cfg.DedupeBufferSize = d.DedupeBufferSize
-	}
-	if cfg.IoBufferLoadFactor <= 0 {
-		cfg.IoBufferLoadFactor = d.IoBufferLoadFactor
-	}
-	if cfg.BackoffMs <= 0 {
-		cfg.BackoffMs = d.BackoffMs
-	}
 	if cfg.Threads < 1 {
 		c.mu.Unlock()
 		return errors.New("Log cleaner threads should be at least 1")
