@@ -61,7 +61,7 @@ func (en *ensemble) quorumTLSCRL(t *testing.T, p *crlPublisher, revokedID int64)
 			revoked = append(revoked, member.Cert)
 		}
 		en.extra[id] = map[string]string{
-			"ssl.quorum.keyStore.location": member.WritePEM(dir, name+".pem"),
+			"ssl.quorum.keyStore.location":   member.WritePEM(dir, name+".pem"),
 			"ssl.quorum.trustStore.location": trust, "ssl.quorum.crl": "true",
 		}
 		en.setQuorumTLS(id, true, false)
