@@ -69,7 +69,6 @@ type crlFetch struct {
 	checked      time.Time
 	lastModified string
 	crl          *x509.RevocationList
-	raw          []byte
 	err          error
 }
 
@@ -320,7 +319,7 @@ func (r *Revocation) fetchCRL(ctx context.Context, u string) (*x509.RevocationLi
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := r.now()
-	if !f.checked.IsZero() && now.Sub(f.checked) < crlRecheck && now.After(f.checked.Add(-time.Second)) {
+	if !f.checked.IsZero() && now.Sub(f.checked) < crlRecheck {
 		return f.crl, f.err
 	}
 	f.checked = now
@@ -333,10 +332,11 @@ func (r *Revocation) fetchCRL(ctx context.Context, u string) (*x509.RevocationLi
 		crl, err = parseCRL(raw)
 	}
 	if err != nil {
-		f.crl, f.raw, f.lastModified, f.err = nil, nil, "", fmt.Errorf("fetch CRL %s: %w", u, err)
+		// As URICertStore, a failure forgets the CRL before it.
+		f.crl, f.lastModified, f.err = nil, "", fmt.Errorf("fetch CRL %s: %w", u, err)
 		return nil, f.err
 	}
-	f.crl, f.raw, f.lastModified, f.err = crl, raw, lastModified, nil
+	f.crl, f.lastModified, f.err = crl, lastModified, nil
 	return crl, nil
 }
 
