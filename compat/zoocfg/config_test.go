@@ -841,6 +841,30 @@ ssl.quorum.enabledProtocols=TLSv1.3,TLSv1.2
 	}
 }
 
+// ssl.crl and ssl.ocsp are each group's own; OCSP, once a group with a trust store turns it on (Java's JVM-wide
+// ocsp.enable), is on for both.
+func TestRevocationSettings(t *testing.T) {
+	c := mustBuild(t, `dataDir=DATADIR
+ssl.crl=true
+ssl.trustStore.location=/trust.pem
+ssl.quorum.ocsp= true
+ssl.quorum.trustStore.location=/trust.pem
+`, "")
+	cl, err := c.ClientTLS()
+	if err != nil || !cl.CRL || cl.OCSP || !cl.OCSPEnabled {
+		t.Errorf("ClientTLS: %+v %v", cl, err)
+	}
+	q, err := c.QuorumTLS()
+	if err != nil || q.CRL || !q.OCSP || !q.OCSPEnabled {
+		t.Errorf("QuorumTLS: %+v %v", q, err)
+	}
+	// Without a trust store X509Util never builds the trust manager that would set ocsp.enable.
+	c = mustBuild(t, "dataDir=DATADIR\nssl.crl=true\nssl.trustStore.location=/t.pem\n", "-Dzookeeper.ssl.quorum.ocsp=true")
+	if cl, err = c.ClientTLS(); err != nil || !cl.CRL || cl.OCSPEnabled {
+		t.Errorf("ClientTLS: %+v %v", cl, err)
+	}
+}
+
 // Load reads zoo.cfg.dynamic.next beside zoo.cfg when a dynamic file is named: a config proposed and not committed
 // (lastSeenQuorumVerifier), with the version written in it; none without the file; a server line that does not
 // parse stops the start.

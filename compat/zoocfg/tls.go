@@ -28,6 +28,10 @@ type TLSSettings struct {
 	// CRL and OCSP are ssl.crl and ssl.ocsp (revocation checks); ContextSupplier is ssl.context.supplier.class.
 	CRL, OCSP       bool
 	ContextSupplier string
+	// OCSPEnabled is whether a revocation check asks OCSP responders first: X509Util sets the JVM-wide security
+	// property ocsp.enable for a group with ocsp=true and a trust store, and from then on every group checking
+	// revocation (crl or ocsp) uses OCSP, the client ports' and the quorum's alike.
+	OCSPEnabled bool
 	// AuthScheme is ssl.authProvider (default x509); AuthClass the provider class registered for it. Client ports
 	// only, as the next two.
 	AuthScheme, AuthClass string
@@ -112,6 +116,11 @@ func (c *Config) x509Settings(prefix string) (TLSSettings, error) {
 	}
 	t.CRL = javaBool(strings.TrimSpace(prop("crl")))
 	t.OCSP = javaBool(strings.TrimSpace(prop("ocsp")))
+	for _, p := range []string{"zookeeper.ssl.", "zookeeper.ssl.quorum."} {
+		if javaBool(strings.TrimSpace(c.Props[p+"ocsp"])) && c.Props[p+"trustStore.location"] != "" {
+			t.OCSPEnabled = true
+		}
+	}
 	t.ContextSupplier = prop("context.supplier.class")
 	if v, ok := c.Props[prefix+"hostnameVerification"]; ok {
 		t.HostnameVerification = javaBool(strings.TrimSpace(v)) // ZKConfig.getBoolean

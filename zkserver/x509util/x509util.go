@@ -4,6 +4,7 @@
 package x509util
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -17,19 +18,22 @@ import (
 // Load turns the settings into a TLS configuration for the serving side: the key store's certificate (none without
 // one), the trust store's certificates as ClientCAs and RootCAs (nil without one: Java's handshake then trusts its
 // default store, cacerts, for which the system roots stand in), the protocol versions, the cipher suites, and the
-// client authentication. prefix names the settings in errors ("ssl." or "ssl.quorum.").
+// client authentication, and with ssl.crl or ssl.ocsp (and a trust store) the revocation checks of the peer's
+// chain. prefix names the settings in errors ("ssl." or "ssl.quorum.").
 func Load(t zoocfg.TLSSettings, prefix string) (*tls.Config, error) {
-	// Refused rather than ignored: a server told to check revocation must not quietly skip it.
-	switch {
-	case t.CRL:
-		return nil, fmt.Errorf("%scrl: certificate revocation lists are not supported", prefix)
-	case t.OCSP:
-		return nil, fmt.Errorf("%socsp: OCSP revocation checks are not supported", prefix)
-	case t.ContextSupplier != "":
+	// Refused rather than ignored: a server told to use a Java class must not quietly do without it.
+	if t.ContextSupplier != "" {
 		return nil, fmt.Errorf("%scontext.supplier.class %s: a Java SSLContext supplier cannot run here", prefix,
 			t.ContextSupplier)
 	}
 	cfg := &tls.Config{}
+	if rev := NewRevocation(t, nil); rev != nil {
+		// The peer's chains, verified against the trust store by crypto/tls, are checked for revocation as
+		// X509Util's PKIX trust manager checks them for ssl.crl and ssl.ocsp.
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			return rev.CheckChains(context.Background(), cs.VerifiedChains)
+		}
+	}
 	if t.KeystoreLocation != "" {
 		cert, err := keystore.KeyPair(t.KeystoreType, t.KeystoreLocation, t.KeystorePassword, "")
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	jks "github.com/pavlo-v-chernykh/keystore-go/v4"
+	"golang.org/x/crypto/ocsp"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -49,14 +50,80 @@ func NewCA(t testing.TB, cn string) *CA {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 	}
 	return &CA{t: t, Cert: sign(t, tmpl, tmpl, &key.PublicKey, key), key: key, n: 1}
+}
+
+// Published names where a certificate's revocation status is published: CRL distribution point URLs and OCSP
+// responder URLs (authority information access).
+type Published struct{ CRLs, OCSP []string }
+
+// IssueCA makes an intermediate CA named cn under ca, its status published at pub.
+func (ca *CA) IssueCA(cn string, pub Published) *CA {
+	ca.t.Helper()
+	ca.n++
+	key := newKey(ca.t)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(ca.n), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		CRLDistributionPoints: pub.CRLs, OCSPServer: pub.OCSP,
+	}
+	return &CA{t: ca.t, Cert: sign(ca.t, tmpl, ca.Cert, &key.PublicKey, ca.key), key: key, n: 1}
+}
+
+// IssuePublished is Issue for a certificate whose revocation status is published at pub.
+func (ca *CA) IssuePublished(pub Published, subject pkix.Name, hosts ...string) *Identity {
+	ca.t.Helper()
+	return ca.issue(subject, hosts, func(c *x509.Certificate) {
+		c.CRLDistributionPoints, c.OCSPServer = pub.CRLs, pub.OCSP
+	})
+}
+
+// CRL is ca's CRL revoking certs (on the hour before now, key compromise), current from thisUpdate to nextUpdate,
+// in DER.
+func (ca *CA) CRL(thisUpdate, nextUpdate time.Time, certs ...*x509.Certificate) []byte {
+	ca.t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(time.Now().UnixNano()), ThisUpdate: thisUpdate,
+		NextUpdate: nextUpdate}
+	for _, c := range certs {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{
+			SerialNumber: c.SerialNumber, RevocationTime: time.Now().Add(-time.Hour), ReasonCode: 1})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.key)
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	return der
+}
+
+// OCSPResponse is ca's signed OCSP answer on cert: status ocsp.Good, ocsp.Revoked or ocsp.Unknown, current from
+// thisUpdate to nextUpdate.
+func (ca *CA) OCSPResponse(cert *x509.Certificate, status int, thisUpdate, nextUpdate time.Time) []byte {
+	ca.t.Helper()
+	tmpl := ocsp.Response{Status: status, SerialNumber: cert.SerialNumber, ThisUpdate: thisUpdate,
+		NextUpdate: nextUpdate}
+	if status == ocsp.Revoked {
+		tmpl.RevokedAt, tmpl.RevocationReason = time.Now().Add(-time.Hour), ocsp.KeyCompromise
+	}
+	der, err := ocsp.CreateResponse(ca.Cert, ca.Cert, tmpl, ca.key)
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	return der
 }
 
 // Issue makes a key and a certificate for subject, valid for TLS servers and clients, naming hosts (IP addresses or
 // DNS names) as its subject alternative names.
 func (ca *CA) Issue(subject pkix.Name, hosts ...string) *Identity {
+	ca.t.Helper()
+	return ca.issue(subject, hosts, nil)
+}
+
+func (ca *CA) issue(subject pkix.Name, hosts []string, edit func(*x509.Certificate)) *Identity {
 	ca.t.Helper()
 	ca.n++
 	key := newKey(ca.t)
@@ -72,6 +139,9 @@ func (ca *CA) Issue(subject pkix.Name, hosts ...string) *Identity {
 		} else {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
+	}
+	if edit != nil {
+		edit(tmpl)
 	}
 	return &Identity{Key: key, Cert: sign(ca.t, tmpl, ca.Cert, &key.PublicKey, ca.key), ca: ca}
 }

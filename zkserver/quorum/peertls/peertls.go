@@ -33,6 +33,9 @@ type Config struct {
 	resolver  *net.Resolver
 	settings  zoocfg.TLSSettings
 	reload    bool // sslQuorumReloadCertFiles
+	// revocation checks peers' chains with ssl.quorum.crl or ssl.quorum.ocsp (nil without); its CRL cache
+	// outlives reloads of the stores.
+	revocation *x509util.Revocation
 
 	mu sync.Mutex
 	// base is every connection's TLS configuration. Its RootCAs are the trust store: nil without one, when Java's
@@ -66,7 +69,8 @@ func New(t zoocfg.TLSSettings, o Options) (*Config, error) {
 		return nil, errors.New("sslQuorum needs a key store: set ssl.quorum.keyStore.location")
 	}
 	c := &Config{dialTLS: o.SSLQuorum, unified: o.PortUnification, checkHost: t.HostnameVerification,
-		log: o.Logger, resolver: net.DefaultResolver, settings: t, reload: o.ReloadCertFiles}
+		log: o.Logger, resolver: net.DefaultResolver, settings: t, reload: o.ReloadCertFiles,
+		revocation: x509util.NewRevocation(t, o.Logger)}
 	if c.reload {
 		c.stamps = c.stampFiles()
 	}
@@ -185,7 +189,8 @@ func (c *Config) Server(nc net.Conn) net.Conn {
 	return tls.Server(nc, cfg)
 }
 
-// verify checks a peer's chain against the trust store and, with ssl.quorum.hostnameVerification, its certificate
+// verify checks a peer's chain against the trust store, for revocation with ssl.quorum.crl or ssl.quorum.ocsp, and,
+// with ssl.quorum.hostnameVerification, its certificate
 // against the peer's address: first the IP address, then the host name (the server.N line's, or the address's name
 // from a lookup), as ZKTrustManager.performHostVerification.
 func (c *Config) verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, trusted *x509.CertPool, ip net.IP,
@@ -198,7 +203,12 @@ func (c *Config) verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, trust
 	for _, cert := range chain[1:] {
 		opts.Intermediates.AddCert(cert)
 	}
-	if _, err := chain[0].Verify(opts); err != nil {
+	chains, err := chain[0].Verify(opts)
+	if err != nil {
+		return err
+	}
+	if err := c.revocation.CheckChains(context.Background(), chains); err != nil {
+		c.log.Error("peer certificate chain fails the revocation check", "address", ip, "err", err)
 		return err
 	}
 	if trusted == nil || !c.checkHost || ip == nil {

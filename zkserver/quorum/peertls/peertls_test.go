@@ -7,7 +7,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,6 +175,51 @@ func TestTLSBetweenPeers(t *testing.T) {
 	}
 }
 
+// With ssl.quorum.crl, both sides check the other's certificate against its CRL: a revoked peer is refused whether
+// it dials or is dialed, and a peer without the setting takes it.
+func TestRevocationBetweenPeers(t *testing.T) {
+	ca := keystoretest.NewCA(t, "quorum-ca")
+	var crl atomic.Pointer[[]byte]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(*crl.Load()) }))
+	defer srv.Close()
+	at := keystoretest.Published{CRLs: []string{srv.URL + "/ca.crl"}}
+	dir := t.TempDir()
+	good := ca.IssuePublished(at, pkix.Name{CommonName: "good"}, "127.0.0.1")
+	revoked := ca.IssuePublished(at, pkix.Name{CommonName: "revoked"}, "127.0.0.1")
+	der := ca.CRL(time.Now().Add(-time.Hour), time.Now().Add(time.Hour), revoked.Cert)
+	crl.Store(&der)
+	peerOf := func(id *keystoretest.Identity, checkCRL bool) *Config {
+		s := settings(t, dir, ca, "unused", "127.0.0.1")
+		s.KeystoreLocation = id.WriteJKS(t.TempDir(), "zk.jks", "pw", "pw")
+		s.CRL = checkCRL
+		c, err := New(s, Options{SSLQuorum: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name           string
+		server, client *Config
+		fail           string
+	}{
+		{"good peers", peerOf(good, true), peerOf(good, true), ""},
+		{"revoked client", peerOf(good, true), peerOf(revoked, true), "certificate revoked"},
+		{"revoked server", peerOf(revoked, true), peerOf(good, true), "certificate revoked"},
+		{"revoked client, server without crl", peerOf(good, false), peerOf(revoked, true), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := exchange(t, tc.server, tc.client)
+			switch {
+			case tc.fail == "" && err != nil:
+				t.Fatalf("exchange: %v", err)
+			case tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)):
+				t.Fatalf("exchange: %v, want an error with %q", err, tc.fail)
+			}
+		})
+	}
+}
+
 // encryptedPEM swaps the key store for a PEM file whose key ssl.quorum.keyStore.password decrypts.
 func encryptedPEM(t *testing.T, ca *keystoretest.CA) func(*zoocfg.TLSSettings) {
 	return func(s *zoocfg.TLSSettings) {
@@ -228,8 +276,6 @@ func TestReloadCertFiles(t *testing.T) {
 func TestRefusedSettings(t *testing.T) {
 	ca := keystoretest.NewCA(t, "ca")
 	for name, edit := range map[string]func(*zoocfg.TLSSettings){
-		"ssl.quorum.crl":                    func(s *zoocfg.TLSSettings) { s.CRL = true },
-		"ssl.quorum.ocsp":                   func(s *zoocfg.TLSSettings) { s.OCSP = true },
 		"ssl.quorum.context.supplier.class": func(s *zoocfg.TLSSettings) { s.ContextSupplier = "com.example.Supplier" },
 	} {
 		s := settings(t, t.TempDir(), ca, "zk", "127.0.0.1")
