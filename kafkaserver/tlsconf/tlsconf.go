@@ -5,6 +5,7 @@
 package tlsconf
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/zkafka/zkafka/compat/keystore"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/compat/zoocfg"
+	"github.com/zkafka/zkafka/zkserver/x509util"
 )
 
 // Server is the TLS configuration of a listener serving SSL or SASL_SSL. Its key store is required; its trust store
@@ -67,14 +69,7 @@ func client(s serverprops.SSLSettings) (*tls.Config, error) {
 		roots := cfg.RootCAs
 		cfg.InsecureSkipVerify = true // the chain is still verified, below, only not the host name
 		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("tls: the server presented no certificate")
-			}
-			opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
-			for _, c := range cs.PeerCertificates[1:] {
-				opts.Intermediates.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(opts)
+			_, err := verifiedChains(cs, roots)
 			return err
 		}
 	default:
@@ -88,14 +83,12 @@ func client(s serverprops.SSLSettings) (*tls.Config, error) {
 // the server, the key store is the broker's certificate (the x509 id ZooKeeper gives it), a store's type taken
 // from its file name when not set, as ZooKeeper's client does; a PEM key store's key is decrypted with the key
 // store password and must be encrypted when one is given, as ZooKeeper's PemReader reads it. TLS needs the Netty
-// client socket, as in ZooKeeper; CRL and OCSP checks are not supported.
+// client socket, as in ZooKeeper. zookeeper.ssl.crl.enable and ocsp.enable check the server's chain for revocation
+// as ZooKeeper's X509Util has Java's validator do it (x509util.Revocation; only with a trust store, as there).
 func ZooKeeper(z serverprops.ZkClientTLS) (*tls.Config, error) {
 	if z.CnxnSocket != serverprops.NettyCnxnSocket {
 		return nil, fmt.Errorf("zookeeper.ssl.client.enable needs zookeeper.clientCnxnSocket=%s (got %q)",
 			serverprops.NettyCnxnSocket, z.CnxnSocket)
-	}
-	if z.CRL || z.OCSP {
-		return nil, errors.New("zookeeper.ssl.crl.enable and zookeeper.ssl.ocsp.enable are not supported")
 	}
 	s := z.SSL
 	var err error
@@ -109,7 +102,40 @@ func ZooKeeper(z serverprops.ZkClientTLS) (*tls.Config, error) {
 			return nil, err
 		}
 	}
-	return client(s)
+	cfg, err := client(s)
+	if err != nil {
+		return nil, err
+	}
+	// ocsp.enable is the JVM's: the broker's ZooKeeper client is the one setting it.
+	rev := x509util.NewRevocation(zoocfg.TLSSettings{CRL: z.CRL, OCSP: z.OCSP, OCSPEnabled: z.OCSP,
+		TruststoreLocation: s.TruststoreLocation}, nil)
+	if rev == nil {
+		return cfg, nil
+	}
+	ownVerify, roots := cfg.InsecureSkipVerify, cfg.RootCAs
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		chains := cs.VerifiedChains
+		if ownVerify { // host names unchecked: the chains come from our verification, not the handshake's
+			var err error
+			if chains, err = verifiedChains(cs, roots); err != nil {
+				return err
+			}
+		}
+		return rev.CheckChains(context.Background(), chains)
+	}
+	return cfg, nil
+}
+
+// verifiedChains verifies the server's chain against roots, without its host name.
+func verifiedChains(cs tls.ConnectionState, roots *x509.CertPool) ([][]*x509.Certificate, error) {
+	if len(cs.PeerCertificates) == 0 {
+		return nil, errors.New("tls: the server presented no certificate")
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+	for _, c := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	return cs.PeerCertificates[0].Verify(opts)
 }
 
 // kafkaKeyStoreRules refuses the combinations of PEM key store settings that Kafka 2.8's DefaultSslEngineFactory
