@@ -2,6 +2,7 @@ package broker
 
 import (
 	"github.com/zkafka/zkafka/compat/serverprops"
+	"github.com/zkafka/zkafka/kafkaserver/dynconfig"
 	klog "github.com/zkafka/zkafka/kafkaserver/log"
 )
 
@@ -19,12 +20,7 @@ var cleanerReconfigurableConfigs = []string{"log.cleaner.threads", "log.cleaner.
 
 // cleanerChanged is DynamicBrokerConfig.needsReconfiguration for the log cleaner.
 func cleanerChanged(prev, next *serverprops.Config) bool {
-	for _, k := range cleanerReconfigurableConfigs {
-		if prev.Raw[k] != next.Raw[k] {
-			return true
-		}
-	}
-	return false
+	return dynconfig.KeysChanged(prev, next, cleanerReconfigurableConfigs...)
 }
 
 // reconfigurables are the broker's parts that check a new config before it is taken, as Kafka's Reconfigurables

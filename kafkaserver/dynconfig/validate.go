@@ -211,7 +211,12 @@ func ValidateBroker(cfg *serverprops.Config, levels BrokerLevels, props map[stri
 // ListenersChanged tells whether next changes the listeners or what the broker advertises (listeners,
 // advertised.listeners, listener.security.protocol.map).
 func ListenersChanged(cur, next *serverprops.Config) bool {
-	for _, k := range []string{"listeners", "advertised.listeners", "listener.security.protocol.map"} {
+	return KeysChanged(cur, next, "listeners", "advertised.listeners", "listener.security.protocol.map")
+}
+
+// KeysChanged is DynamicBrokerConfig.needsReconfiguration: whether next gives any of keys another value than cur.
+func KeysChanged(cur, next *serverprops.Config, keys ...string) bool {
+	for _, k := range keys {
 		if cur.Raw[k] != next.Raw[k] {
 			return true
 		}
