@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -111,12 +110,9 @@ func (r *Revocation) askResponder(ctx context.Context, responder string, der []b
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP status %s", resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxOCSPResponse+1))
+	b, err := readBounded(resp.Body, maxOCSPResponse)
 	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxOCSPResponse {
-		return nil, fmt.Errorf("response larger than %d bytes", maxOCSPResponse)
+		return nil, fmt.Errorf("response: %w", err)
 	}
 	return b, nil
 }

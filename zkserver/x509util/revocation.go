@@ -380,14 +380,23 @@ func (r *Revocation) get(ctx context.Context, u, lastModified string) ([]byte, s
 	case resp.StatusCode != http.StatusOK:
 		return nil, "", fmt.Errorf("HTTP status %s", resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxCRLSize+1))
+	b, err := readBounded(resp.Body, maxCRLSize)
 	if err != nil {
 		return nil, "", err
 	}
-	if len(b) > maxCRLSize {
-		return nil, "", fmt.Errorf("larger than %d bytes", maxCRLSize)
-	}
 	return b, resp.Header.Get("Last-Modified"), nil
+}
+
+// readBounded reads a response body of at most limit bytes; a longer one fails.
+func readBounded(r io.Reader, limit int) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
 }
 
 // parseCRL reads a CRL in DER or PEM, as Java's CertificateFactory.generateCRL.
