@@ -81,6 +81,18 @@ func settings(t *testing.T, dir string, ca *keystoretest.CA, name string, hosts 
 	}
 }
 
+// expectExchange runs exchange and wants it to succeed, or with fail set, to fail with an error holding fail.
+func expectExchange(t *testing.T, server, client *Config, fail string) {
+	t.Helper()
+	err := exchange(t, server, client)
+	switch {
+	case fail == "" && err != nil:
+		t.Fatalf("exchange: %v", err)
+	case fail != "" && (err == nil || !strings.Contains(err.Error(), fail)):
+		t.Fatalf("exchange: %v, want an error with %q", err, fail)
+	}
+}
+
 // exchange has client dial server's listener and each send the other a line; it returns the error either side saw.
 func exchange(t *testing.T, server, client *Config) error {
 	t.Helper()
@@ -163,15 +175,7 @@ func TestTLSBetweenPeers(t *testing.T) {
 		{"client auth want, no certificate", peer(t, ca, "zk", true, false, wantClientAuth, "127.0.0.1"),
 			noCert(good()), ""},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := exchange(t, tc.server, tc.client)
-			switch {
-			case tc.fail == "" && err != nil:
-				t.Fatalf("exchange: %v", err)
-			case tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)):
-				t.Fatalf("exchange: %v, want an error with %q", err, tc.fail)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectExchange(t, tc.server, tc.client, tc.fail) })
 	}
 }
 
@@ -208,15 +212,7 @@ func TestRevocationBetweenPeers(t *testing.T) {
 		{"revoked server", peerOf(revoked, true), peerOf(good, true), "certificate revoked"},
 		{"revoked client, server without crl", peerOf(good, false), peerOf(revoked, true), ""},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := exchange(t, tc.server, tc.client)
-			switch {
-			case tc.fail == "" && err != nil:
-				t.Fatalf("exchange: %v", err)
-			case tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)):
-				t.Fatalf("exchange: %v, want an error with %q", err, tc.fail)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectExchange(t, tc.server, tc.client, tc.fail) })
 	}
 }
 
