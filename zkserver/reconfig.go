@@ -25,6 +25,7 @@ type dynConfig struct {
 	configFile        string // zoo.cfg as the server was started with it (configFilename); empty: no files
 	standaloneEnabled bool
 	multiAddress      bool
+	resolve           reconfig.Resolver // host names, where Apache compares resolved addresses
 	log               *slog.Logger
 	// setNode is initConfigInZKDatabase; changed restarts the election on an activated config.
 	setNode func(qv *zoocfg.QuorumVerifier)
@@ -152,7 +153,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	} else {
 		was, ok1 := voterServer(prev, d.leader)
 		now, ok2 := voterServer(qv, d.leader)
-		leaderChange = !ok1 || !ok2 || was.Host() != now.Host() || was.QuorumPort() != now.QuorumPort()
+		leaderChange = !ok1 || !ok2 || !reconfig.SameQuorumAddr(was, now, d.resolve)
 		d.designated = false // no designated leader: an election
 	}
 	d.mu.Unlock()
@@ -334,7 +335,7 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		return nil
 	}
 	d := &dynConfig{myID: q.MyID, configFile: q.ConfigFile, standaloneEnabled: q.StandaloneEnabled,
-		multiAddress: q.MultiAddress, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
+		multiAddress: q.MultiAddress, resolve: reconfig.LookupHost, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
 		leader: -1}
 	if q.LastSeen != nil {
 		d.initLastSeen(q.LastSeen)
