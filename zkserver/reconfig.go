@@ -136,7 +136,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	if qv.Version == d.last.Version {
 		d.deleteNext()
 	}
-	if sameMembers(prev, qv) {
+	if sameMembers(prev, qv, d.resolve) {
 		d.mu.Unlock()
 		d.setNode(qv)
 		d.changed(qv)
@@ -196,9 +196,10 @@ func voterServer(qv *zoocfg.QuorumVerifier, sid int64) (zoocfg.Server, bool) {
 	return s, ok && s.Role == zoocfg.RoleParticipant
 }
 
-// sameMembers is QuorumMaj.equals: the same servers with the same addresses and roles, whatever the version.
-func sameMembers(a, b *zoocfg.QuorumVerifier) bool {
-	return slices.EqualFunc(a.Servers, b.Servers, func(x, y zoocfg.Server) bool { return x.String() == y.String() && x.ID == y.ID })
+// sameMembers is QuorumMaj.equals: the same servers with the same (resolved) addresses and roles, whatever the
+// version.
+func sameMembers(a, b *zoocfg.QuorumVerifier, r reconfig.Resolver) bool {
+	return slices.EqualFunc(a.Servers, b.Servers, func(x, y zoocfg.Server) bool { return reconfig.SameServer(x, y, r) })
 }
 
 // writeFiles is setQuorumVerifier's writeToDisk: zoo.cfg.dynamic.<version>, then zoo.cfg rewritten to point at it.

@@ -71,7 +71,13 @@ func (r Resolver) quorumAddrs(s zoocfg.Server) []SocketAddr {
 			out = append(out, x)
 		}
 	}
-	slices.SortFunc(out, func(a, b SocketAddr) int {
+	sortAddrs(out)
+	return out
+}
+
+// sortAddrs orders a set of socket addresses, so that sets compare as slices.
+func sortAddrs(as []SocketAddr) {
+	slices.SortFunc(as, func(a, b SocketAddr) int {
 		if c := a.IP.Compare(b.IP); c != 0 {
 			return c
 		}
@@ -80,7 +86,6 @@ func (r Resolver) quorumAddrs(s zoocfg.Server) []SocketAddr {
 		}
 		return a.Port - b.Port
 	})
-	return out
 }
 
 // KeepsLeader is getDesignatedLeader's first test: me votes in next with the quorum addresses it has in active
@@ -95,4 +100,29 @@ func KeepsLeader(active, next *zoocfg.QuorumVerifier, me int64, r Resolver) bool
 // leader's: its followers then follow it again).
 func SameQuorumAddr(a, b zoocfg.Server, r Resolver) bool {
 	return slices.Equal(r.quorumAddrs(a), r.quorumAddrs(b))
+}
+
+// electionAddrs is a server's election addresses as a set, in a sorted slice.
+func (r Resolver) electionAddrs(s zoocfg.Server) []SocketAddr {
+	var out []SocketAddr
+	for _, a := range s.Addrs {
+		if x := r.Addr(a.Host, a.ElectionPort); !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	sortAddrs(out)
+	return out
+}
+
+// SameServer is QuorumServer.equals: id, role, quorum and election address sets and client address (or none on
+// both), names compared by what they resolve to.
+func SameServer(a, b zoocfg.Server, r Resolver) bool {
+	if a.ID != b.ID || a.Role != b.Role || !SameQuorumAddr(a, b, r) ||
+		!slices.Equal(r.electionAddrs(a), r.electionAddrs(b)) {
+		return false
+	}
+	if a.ClientPort == 0 || b.ClientPort == 0 {
+		return a.ClientPort == b.ClientPort
+	}
+	return r.Addr(a.ClientHost, a.ClientPort) == r.Addr(b.ClientHost, b.ClientPort)
 }

@@ -103,3 +103,28 @@ func TestKeepsLeader(t *testing.T) {
 		t.Error("the same set of addresses in another order and names")
 	}
 }
+
+// QuorumServer.equals (QuorumMaj.equals, whether an activated config changes the members): every address
+// compared resolved, a client address on both or neither.
+func TestSameServer(t *testing.T) {
+	base := serversOf(t, "zk-a:2888:3888;zk-c:2181").Servers[0]
+	tests := []struct {
+		spec string
+		same bool
+	}{
+		{"zk-b.example:2888:3888;10.0.0.6:2181", true},
+		{"zk-a:2888:3889;zk-c:2181", false},
+		{"zk-a:2888:3888;zk-a:2181", false},
+		{"zk-a:2888:3888;2181", false},
+		{"zk-a:2888:3888", false},
+		{"zk-a:2888:3888:observer;zk-c:2181", false},
+	}
+	for _, tc := range tests {
+		if got := SameServer(base, serversOf(t, tc.spec).Servers[0], testNames); got != tc.same {
+			t.Errorf("%s: same %v", tc.spec, got)
+		}
+	}
+	if SameServer(base, serversOf(t, "zk-b.example:2888:3888;10.0.0.6:2181").Servers[0], nil) {
+		t.Error("unresolved names equal to other names")
+	}
+}
