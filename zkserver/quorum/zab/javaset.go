@@ -8,7 +8,7 @@ import "math/bits"
 // bucket is the key's spread hash masked by the table size, and the table doubles past 3/4 full, or when a
 // bucket of a table under 64 would get a ninth entry (treeifyBin), a split that keeps the relative order.
 // Not modelled: a bucket of a table of 64 or more turned into a tree, where new entries go after their tree
-// parent; it needs nine ids congruent modulo the table size, so ids of 512 and over (ZooKeeper asks for 1 to
+// parent; it needs nine ids in one bucket of a table of 64 or more, so ids outside 0 to 511 (ZooKeeper asks for 1 to
 // 255), and is recorded in treeified.
 type javaLongSet struct {
 	buckets [][]int64
