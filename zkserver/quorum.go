@@ -19,6 +19,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
+	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/storage"
 )
 
@@ -261,7 +262,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(view.text), ConfigVersion: view.version,
 				Logger: s.log, OnServing: func() { s.state.Store("leader"); updateVote() }, Stats: &s.leaderStats,
-				Transport: q.Transport, Auth: q.Auth, Reconfig: reconfigPeer(dyn)}, s.proc)
+				Transport: q.Transport, Auth: q.Auth, Reconfig: reconfigPeer(dyn),
+				Resolve: reconfig.LookupHost}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
 			if ctx.Err() == nil {

@@ -25,6 +25,7 @@ type dynConfig struct {
 	configFile        string // zoo.cfg as the server was started with it (configFilename); empty: no files
 	standaloneEnabled bool
 	multiAddress      bool
+	resolve           reconfig.Resolver // host names, where Apache compares resolved addresses
 	log               *slog.Logger
 	// setNode is initConfigInZKDatabase; changed restarts the election on an activated config.
 	setNode func(qv *zoocfg.QuorumVerifier)
@@ -135,7 +136,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	if qv.Version == d.last.Version {
 		d.deleteNext()
 	}
-	if sameMembers(prev, qv) {
+	if sameMembers(prev, qv, d.resolve) {
 		d.mu.Unlock()
 		d.setNode(qv)
 		d.changed(qv)
@@ -152,7 +153,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	} else {
 		was, ok1 := voterServer(prev, d.leader)
 		now, ok2 := voterServer(qv, d.leader)
-		leaderChange = !ok1 || !ok2 || was.Host() != now.Host() || was.QuorumPort() != now.QuorumPort()
+		leaderChange = !ok1 || !ok2 || !reconfig.SameQuorumAddr(was, now, d.resolve)
 		d.designated = false // no designated leader: an election
 	}
 	d.mu.Unlock()
@@ -195,9 +196,10 @@ func voterServer(qv *zoocfg.QuorumVerifier, sid int64) (zoocfg.Server, bool) {
 	return s, ok && s.Role == zoocfg.RoleParticipant
 }
 
-// sameMembers is QuorumMaj.equals: the same servers with the same addresses and roles, whatever the version.
-func sameMembers(a, b *zoocfg.QuorumVerifier) bool {
-	return slices.EqualFunc(a.Servers, b.Servers, func(x, y zoocfg.Server) bool { return x.String() == y.String() && x.ID == y.ID })
+// sameMembers is QuorumMaj.equals: the same servers with the same (resolved) addresses and roles, whatever the
+// version.
+func sameMembers(a, b *zoocfg.QuorumVerifier, r reconfig.Resolver) bool {
+	return slices.EqualFunc(a.Servers, b.Servers, func(x, y zoocfg.Server) bool { return reconfig.SameServer(x, y, r) })
 }
 
 // writeFiles is setQuorumVerifier's writeToDisk: zoo.cfg.dynamic.<version>, then zoo.cfg rewritten to point at it.
@@ -334,7 +336,7 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 		return nil
 	}
 	d := &dynConfig{myID: q.MyID, configFile: q.ConfigFile, standaloneEnabled: q.StandaloneEnabled,
-		multiAddress: q.MultiAddress, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
+		multiAddress: q.MultiAddress, resolve: reconfig.LookupHost, log: s.log, active: q.Initial, last: q.Initial, observer: q.Observer,
 		leader: -1}
 	if q.LastSeen != nil {
 		d.initLastSeen(q.LastSeen)

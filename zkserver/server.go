@@ -19,6 +19,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
 	"github.com/zkafka/zkafka/zkserver/quorum/observermaster"
+	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
 
@@ -156,6 +157,7 @@ func Start(cfg Config) (*Server, error) {
 		LocalSessionsUpgrading: cfg.Quorum != nil && cfg.Quorum.LocalSessionsUpgrading,
 		StandaloneEnabled:      cfg.Quorum != nil && cfg.Quorum.StandaloneEnabled,
 		MultiAddress:           cfg.Quorum != nil && cfg.Quorum.MultiAddress,
+		Resolve:                reconfig.LookupHost,
 		OnServing:              s.learnerServing,
 		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
 		Large:    largeRequests(cfg),

@@ -18,6 +18,7 @@ import (
 	"github.com/zkafka/zkafka/compat/javafmt"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/storage"
@@ -45,6 +46,8 @@ type Config struct {
 	// requests may make.
 	StandaloneEnabled bool
 	MultiAddress      bool
+	// Resolve resolves the host names of reconfig requests' servers for the address checks (nil: none).
+	Resolve reconfig.Resolver
 	// EnforceQuota is zookeeper.enforceQuota: a create or setData that would pass a quota's hard limit
 	// (countHardLimit, byteHardLimit) fails with QuotaExceeded.
 	EnforceQuota    bool

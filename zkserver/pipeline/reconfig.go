@@ -46,7 +46,7 @@ func (p *Processor) prepReconfig(v *view, c *Client, hdr *jute.TxnHeader, req *j
 		return nil, jute.ErrBadVersion
 	}
 	next, err := reconfig.Next(last, req, hdr.Zxid, reconfig.Options{StandaloneEnabled: p.cfg.StandaloneEnabled,
-		MultiAddress: p.cfg.MultiAddress, Logger: p.log})
+		MultiAddress: p.cfg.MultiAddress, Resolve: p.cfg.Resolve, Logger: p.log})
 	if err != nil {
 		p.log.Warn("reconfig failed", "code", err.Code, "reason", err.Msg)
 		return nil, err.Code

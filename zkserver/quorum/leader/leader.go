@@ -50,6 +50,8 @@ type Config struct {
 	// Reconfig, with reconfigEnabled, is the server's configs: the leader prepares reconfig requests against them
 	// and activates what it commits. Nil: no reconfiguration (prep answers as Apache's non-leader would).
 	Reconfig reconfig.Peer
+	// Resolve resolves host names where Apache compares resolved addresses (nil: none resolves).
+	Resolve reconfig.Resolver
 }
 
 // Stats are a leader's gauges as mntr prints them, updated as the leader runs.
@@ -169,7 +171,7 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		// so do we.
 		if active, seen := cfg.Reconfig.Configs(); seen.Version > active.Version {
 			lastSeen = &zab.NewConfig{Quorum: reconfig.Verifier(seen), Version: seen.Version,
-				Data: []byte(seen.String()), KeepsLeader: keepsLeader(active, seen, cfg.MyID)}
+				Data: []byte(seen.String()), KeepsLeader: reconfig.KeepsLeader(active, seen, cfg.MyID, cfg.Resolve)}
 		}
 	}
 	r.core = zab.Lead(zab.LeaderConfig{MyID: cfg.MyID, Quorum: cfg.Quorum, AcceptedEpoch: cfg.AcceptedEpoch,
@@ -279,15 +281,7 @@ func (r *runner) proposedConfig(entry []byte, zxid int64) *zab.NewConfig {
 	active, _ := r.cfg.Reconfig.Configs()
 	r.cfg.Reconfig.SetLastSeen(qv)
 	return &zab.NewConfig{Quorum: reconfig.Verifier(qv), Version: qv.Version, Data: data,
-		KeepsLeader: keepsLeader(active, qv, r.cfg.MyID)}
-}
-
-// keepsLeader: we vote in next with the quorum address we lead on (getDesignatedLeader's first test).
-func keepsLeader(active, next *zoocfg.QuorumVerifier, me int64) bool {
-	now, ok := active.Server(me)
-	then, ok2 := next.Server(me)
-	return ok && ok2 && then.Role == zoocfg.RoleParticipant && now.Host() == then.Host() &&
-		now.QuorumPort() == then.QuorumPort()
+		KeepsLeader: reconfig.KeepsLeader(active, qv, r.cfg.MyID, r.cfg.Resolve)}
 }
 
 // Configs and QuorumSynced make the runner the pipeline's Reconfigurer.

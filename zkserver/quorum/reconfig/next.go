@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +23,9 @@ type Options struct {
 	StandaloneEnabled bool
 	// MultiAddress is multiAddress.enabled: a joiner may give several '|'-separated addresses.
 	MultiAddress bool
-	Logger       *slog.Logger
+	// Resolve resolves host names for the address checks (nil: none resolves).
+	Resolve Resolver
+	Logger  *slog.Logger
 }
 
 // Error is a request's failure: the code the client gets and the reason Apache logs or puts in its exception.
@@ -110,7 +111,7 @@ func incremental(last *zoocfg.QuorumVerifier, joining, leaving string, o Options
 			return nil, err
 		}
 		for _, other := range servers {
-			if other.ID != s.ID && addressesConflict(s, other) {
+			if other.ID != s.ID && addressesConflict(s, other, o.Resolve) {
 				return nil, fail(jute.ErrBadArguments, "server.%d conflicts with server.%d", s.ID, other.ID)
 			}
 		}
@@ -154,37 +155,35 @@ func splitTrim(s, sep string) []string {
 	return out
 }
 
-// addressesConflict is QuorumServer.checkAddressDuplicate: a quorum, election or client address of a shares
-// host and port with one of b's. Wildcard and loopback addresses never conflict (excludedSpecialAddresses);
-// host names are compared as written, where Apache compares their resolved addresses.
-func addressesConflict(a, b zoocfg.Server) bool {
-	for _, x := range addresses(a) {
-		for _, y := range addresses(b) {
-			if x == y {
-				return true
-			}
+// addressesConflict is QuorumServer.checkAddressDuplicate: a quorum, election or client address of a equals
+// one of b's, host names compared by the address they resolve to. Unresolved, wildcard and loopback addresses
+// never conflict (excludedSpecialAddresses).
+func addressesConflict(a, b zoocfg.Server, r Resolver) bool {
+	theirs := r.addresses(b)
+	for _, x := range r.addresses(a) {
+		if slices.Contains(theirs, x) {
+			return true
 		}
 	}
 	return false
 }
 
-func addresses(s zoocfg.Server) []string {
-	var out []string
+// addresses is QuorumServer's myAddrs: quorum, client and election addresses, the special ones left out.
+func (r Resolver) addresses(s zoocfg.Server) []SocketAddr {
+	var out []SocketAddr
 	add := func(host string, port int) {
-		if ip, err := netip.ParseAddr(host); err == nil && (ip.IsUnspecified() || ip.IsLoopback()) {
-			return
+		if a := r.Addr(host, port); !a.special() {
+			out = append(out, a)
 		}
-		if host == "localhost" {
-			return
-		}
-		out = append(out, host+"#"+strconv.Itoa(port))
 	}
 	for _, a := range s.Addrs {
 		add(a.Host, a.QuorumPort)
-		add(a.Host, a.ElectionPort)
 	}
 	if s.ClientPort != 0 {
 		add(s.ClientHost, s.ClientPort)
+	}
+	for _, a := range s.Addrs {
+		add(a.Host, a.ElectionPort)
 	}
 	return out
 }

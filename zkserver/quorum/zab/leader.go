@@ -16,6 +16,8 @@ type ConnID uint64
 
 // Quorum says who votes and which sets of voters are a quorum (election.Verifier satisfies it).
 type Quorum interface {
+	// Voters lists the voting members (their count sizes Apache's acknowledgement sets).
+	Voters() []int64
 	IsVoter(sid int64) bool
 	ContainsQuorum(set map[int64]bool) bool
 }
@@ -204,6 +206,8 @@ type Leader struct {
 	connecting map[int64]bool
 	electing   map[int64]bool
 	newLeader  map[int64]bool
+	// newLeaderOrder is newLeader in the order the acknowledgements came (Apache's ackset order).
+	newLeaderOrder []int64
 
 	conns map[ConnID]*learnerConn
 
@@ -231,7 +235,13 @@ type Leader struct {
 type proposal struct {
 	Txn
 	quorums []Quorum
+	// acks: who acknowledged it, in the order Step saw it (kept for a reconfig and the proposals made while it
+	// is pending: their acknowledgement sets' order designates the next leader).
+	acks []int64
 }
+
+// tracksAcks is whether p's acknowledgement order can matter to getDesignatedLeader.
+func (p proposal) tracksAcks() bool { return p.reconfig() != nil || len(p.quorums) > 1 }
 
 // reconfig is the config p proposes, when p is a reconfig.
 func (p proposal) reconfig() *NewConfig { return p.Txn.Reconfig }
@@ -365,7 +375,7 @@ func (l *Leader) advance(r *LeaderReady) {
 		l.phase = leaderSync
 		r.CurrentEpoch = l.epoch
 		l.deadline = l.now + l.initTimeout()
-		l.newLeader[l.cfg.MyID] = true // waitForNewLeaderAck(self)
+		l.addNewLeaderAck(l.cfg.MyID) // waitForNewLeaderAck(self)
 		for _, c := range l.sortedConns() {
 			if c.state == connEpochWait {
 				l.syncLearner(c, r)
@@ -683,7 +693,7 @@ func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
 	// Proposal.addAck: a voter of the active config or of the one NEWLEADER carries.
 	if l.phase == leaderSync && p.Zxid == l.newZxid && !c.observer &&
 		(l.quorum.IsVoter(c.sid) || l.pending != nil && l.pending.Quorum.IsVoter(c.sid)) {
-		l.newLeader[c.sid] = true
+		l.addNewLeaderAck(c.sid)
 	}
 	if l.phase == leaderBroadcast {
 		l.upToDate(c, r)
@@ -755,6 +765,7 @@ func (l *Leader) tryCommit(r *LeaderReady) {
 	if l.phase != leaderBroadcast {
 		return
 	}
+	l.recordAcks()
 	for len(l.outstanding) > 0 && !l.stopCommitting {
 		p := l.outstanding[0]
 		set := l.ackedBy(p.Zxid)
@@ -766,6 +777,43 @@ func (l *Leader) tryCommit(r *LeaderReady) {
 		l.outstanding = l.outstanding[1:]
 		l.commit(p, r)
 	}
+}
+
+// recordAcks appends the servers that acknowledged a tracked outstanding proposal since the last call (one
+// acknowledgement comes per event; should several, in sid order). Tracked proposals are the outstanding ones'
+// tail: from the pending reconfig on.
+func (l *Leader) recordAcks() {
+	for i := len(l.outstanding) - 1; i >= 0 && l.outstanding[i].tracksAcks(); i-- {
+		p := &l.outstanding[i]
+		acked := l.ackedBy(p.Zxid)
+		var added []int64
+		for sid := range acked {
+			if !slices.Contains(p.acks, sid) {
+				added = append(added, sid)
+			}
+		}
+		slices.Sort(added)
+		p.acks = append(p.acks, added...)
+	}
+}
+
+func (l *Leader) addNewLeaderAck(sid int64) {
+	if !l.newLeader[sid] {
+		l.newLeader[sid] = true
+		l.newLeaderOrder = append(l.newLeaderOrder, sid)
+	}
+}
+
+// javaAckset is Proposal's ackset for q (a HashSet<Long> sized for q's voters, taking q's voters among acks in
+// their order).
+func javaAckset(q Quorum, acks []int64) *javaLongSet {
+	s := newJavaLongSet(len(q.Voters()))
+	for _, sid := range acks {
+		if q.IsVoter(sid) {
+			s.add(sid)
+		}
+	}
+	return s
 }
 
 // ackedBy is who has logged zxid: the leader, and the followers synced with it (learners acknowledge in order).
@@ -840,56 +888,48 @@ func (l *Leader) activate(nc *NewConfig, designated int64, r *LeaderReady) {
 }
 
 // designatedLeader is Leader.getDesignatedLeader: we stay leader when the new config keeps us as a voter on our
-// quorum address; otherwise the voter of the new config that acknowledged the reconfig and the most proposals
-// after it, the lowest id among equals (Apache takes the first of a HashSet, the lowest for ids below 16).
+// quorum address; otherwise the first, in Java's HashSet order, of the new config's voters that acknowledged the
+// reconfig, narrowed by each config's acknowledgements of the proposals after it while any is left.
 func (l *Leader) designatedLeader(p proposal) int64 {
 	nc := p.reconfig()
 	if nc.KeepsLeader {
 		return l.cfg.MyID
 	}
-	acked := l.ackedBy(p.Zxid)
-	var candidates []int64
-	for sid := range acked {
-		if sid != l.cfg.MyID && nc.Quorum.IsVoter(sid) {
-			candidates = append(candidates, sid)
-		}
-	}
-	slices.Sort(candidates)
-	if len(candidates) == 0 {
+	candidates := copyJavaLongSet(javaAckset(nc.Quorum, p.acks))
+	candidates.remove(l.cfg.MyID)
+	best, ok := candidates.first()
+	if !ok {
 		return l.cfg.MyID // cannot happen: a quorum of the new config acknowledged it
 	}
-	best := candidates[0]
 	for _, next := range l.outstanding { // the proposals after p, which has left the outstanding ones
-		var still []int64
-		for _, sid := range candidates {
-			if l.ackedBy(next.Zxid)[sid] {
-				still = append(still, sid)
+		acked := l.ackedBy(next.Zxid)
+		for _, q := range next.quorums {
+			candidates.retain(func(sid int64) bool { return acked[sid] && q.IsVoter(sid) })
+			first, ok := candidates.first()
+			if !ok {
+				return best // none acknowledged next: the best so far
 			}
-		}
-		if len(still) == 0 {
-			return best
-		}
-		candidates, best = still, still[0]
-		if len(still) == 1 {
-			return best
+			if best = first; candidates.size == 1 {
+				return best
+			}
 		}
 	}
 	return best
 }
 
 // newLeaderDesignated is getDesignatedLeader for the config NEWLEADER carried: us when we keep our vote in it,
-// otherwise the lowest of its voters that acknowledged NEWLEADER.
+// otherwise the first, in Java's HashSet order, of its voters that acknowledged NEWLEADER (nothing is
+// outstanding yet to narrow them).
 func (l *Leader) newLeaderDesignated() int64 {
 	if l.pending.KeepsLeader {
 		return l.cfg.MyID
 	}
-	best := l.cfg.MyID
-	for sid := range l.newLeader {
-		if sid != l.cfg.MyID && l.pending.Quorum.IsVoter(sid) && (best == l.cfg.MyID || sid < best) {
-			best = sid
-		}
+	candidates := copyJavaLongSet(javaAckset(l.pending.Quorum, l.newLeaderOrder))
+	candidates.remove(l.cfg.MyID)
+	if best, ok := candidates.first(); ok {
+		return best
 	}
-	return best
+	return l.cfg.MyID
 }
 
 // withVersion is config text (QuorumVerifier.toString: server lines, then version=<hex>) with another version.

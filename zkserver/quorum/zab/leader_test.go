@@ -24,6 +24,7 @@ func txnsBetween(epoch, from, to int64) []Txn {
 
 type votersOf []int64
 
+func (v votersOf) Voters() []int64        { return v }
 func (v votersOf) IsVoter(sid int64) bool { return slices.Contains(v, sid) }
 func (v votersOf) ContainsQuorum(set map[int64]bool) bool {
 	n := 0

@@ -105,24 +105,83 @@ func TestLeaderReconfigHandsOver(t *testing.T) {
 }
 
 // getDesignatedLeader: among the new config's voters that acknowledged the reconfig, the one that acknowledged
-// the most of the proposals after it.
+// the most of the proposals after it; among equals the first of a Java HashSet.
 func TestDesignatedLeader(t *testing.T) {
 	l := &Leader{cfg: LeaderConfig{MyID: 1}, conns: map[ConnID]*learnerConn{}}
-	for sid, acked := range map[int64]int64{2: 11, 3: 13, 4: 12, 5: 9} {
+	for sid, acked := range map[int64]int64{2: 11, 3: 13, 4: 12, 5: 9, 18: 12} {
 		l.conns[ConnID(sid)] = &learnerConn{sid: sid, forwarding: true, state: connUpToDate, acked: acked}
 	}
-	r := proposal{Txn: Txn{Zxid: 10, Reconfig: &NewConfig{Quorum: votersOf{2, 3, 4, 5}}}}
-	l.outstanding = []proposal{{Txn: Txn{Zxid: 11}}, {Txn: Txn{Zxid: 12}}, {Txn: Txn{Zxid: 13}}, {Txn: Txn{Zxid: 14}}}
+	nc := &NewConfig{Quorum: votersOf{2, 3, 4, 5, 18}}
+	r := proposal{Txn: Txn{Zxid: 10, Reconfig: nc}, acks: []int64{18, 1, 4, 3, 2}}
+	both := []Quorum{votersOf{1, 2, 3, 4, 5, 18}, nc.Quorum}
+	for z := int64(11); z <= 14; z++ {
+		l.outstanding = append(l.outstanding, proposal{Txn: Txn{Zxid: z}, quorums: both})
+	}
 	if d := l.designatedLeader(r); d != 3 {
 		t.Fatalf("designated %d, want 3 (acknowledged up to 13)", d)
 	}
+	l.outstanding = l.outstanding[:2] // 3, 4 and 18 acknowledged 11 and 12: 18 before 2 and 3 in bucket 2
+	if d := l.designatedLeader(r); d != 18 {
+		t.Fatalf("designated %d among 3, 4 and 18, want 18 (HashSet order: 18 in bucket 2 with 2, first)", d)
+	}
 	l.outstanding = nil
+	if d := l.designatedLeader(r); d != 18 {
+		t.Fatalf("designated %d with nothing after the reconfig, want 18", d)
+	}
+	r.acks = []int64{2, 1, 4, 3, 18}
 	if d := l.designatedLeader(r); d != 2 {
-		t.Fatalf("designated %d with nothing after the reconfig, want 2 (the lowest that acknowledged it)", d)
+		t.Fatalf("designated %d with 2 acknowledging before 18, want 2", d)
+	}
+	// A candidate that is no voter of the active config leaves the candidates at the old config's ackset.
+	l.outstanding = []proposal{{Txn: Txn{Zxid: 11}, quorums: []Quorum{votersOf{1, 3, 4}, nc.Quorum}}}
+	if d := l.designatedLeader(r); d != 3 {
+		t.Fatalf("designated %d, want 3 (2 is no voter of the old config)", d)
 	}
 	r.Reconfig.KeepsLeader = true
 	if d := l.designatedLeader(r); d != 1 {
 		t.Fatalf("designated %d when we stay a voter, want us", d)
+	}
+}
+
+// cfgVoters is a leader (1) of voters at zxid last, with dynamic reconfiguration.
+func cfgVoters(last int64, voters votersOf) LeaderConfig {
+	c := cfg3(last, txnsBetween(last>>32, 1, last&0xffffffff))
+	c.Quorum = voters
+	return c
+}
+
+// A reconfig removing leader 1 from voters 1, 3 and 19: 3 and 19 acknowledge it alike, and Apache designates the
+// first of its HashSet: 3 and 19 share a bucket, so the one whose ACK came first (not the lowest id).
+func TestLeaderReconfigDesignatesInAckOrder(t *testing.T) {
+	const e = 2
+	for _, first := range []int64{19, 3} {
+		s := newSim(t, cfgVoters(1<<32|5, votersOf{1, 3, 19}))
+		second := map[int64]int64{3: 19, 19: 3}[first]
+		s.join(1, first, 1, 1, 1<<32|5) // conn 1: sent to, and acknowledging, first
+		s.join(2, second, 1, 1, 1<<32|5)
+		newCfg := "server.3=c\nserver.19=s\nversion=200000001"
+		s.apply(s.l.Propose([]Txn{reconfigTxn(e<<32|1, newCfg, votersOf{3, 19}, false)}, s.now))
+		s.apply(s.l.Durable(e<<32 | 1))
+		if s.committed != e<<32|1 || len(s.activated) != 1 || s.activated[0].Designated != first {
+			t.Fatalf("committed %#x, activations %+v: want %d, whose ACK came first", s.committed, s.activated, first)
+		}
+	}
+}
+
+// The config NEWLEADER carries, without the leader: the first of its voters' NEWLEADER acknowledgements in
+// Java's HashSet order, here the first to acknowledge of 3 and 19.
+func TestNewLeaderDesignatesInAckOrder(t *testing.T) {
+	for _, first := range []int64{19, 3} {
+		c := cfgVoters(1<<32|5, votersOf{1, 3, 19})
+		next := "server.3=c\nserver.19=s\nversion=100000006"
+		c.LastSeen = &NewConfig{Quorum: votersOf{3, 19}, Version: 1<<32 | 6, Data: []byte(next)}
+		s := newSim(t, c)
+		s.join(1, first, 1, 1, 1<<32|5)
+		s.join(2, map[int64]int64{3: 19, 19: 3}[first], 1, 1, 1<<32|5)
+		if !s.started || len(s.activated) != 1 || s.activated[0].Designated != first {
+			t.Fatalf("started %v, activations %+v: want %d, the first to acknowledge NEWLEADER", s.started,
+				s.activated, first)
+		}
 	}
 }
 

@@ -1,0 +1,128 @@
+package reconfig
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zkafka/zkafka/compat/zoocfg"
+)
+
+// Resolver resolves a config's host name as Java's InetSocketAddress does when Apache builds a QuorumServer:
+// the address, or ok false when the name does not resolve (the socket address is then unresolved). A nil
+// Resolver resolves no name; IP literals need none.
+type Resolver func(host string) (addr netip.Addr, ok bool)
+
+// lookupTimeout bounds one system lookup, so that a dead name server does not hold a reconfig forever.
+const lookupTimeout = 5 * time.Second
+
+// LookupHost is the system's resolver, for the server's wiring: the first IPv4 address of the name, else its
+// first address, as InetAddress.getByName orders them (java.net.preferIPv6Addresses=false).
+func LookupHost(host string) (netip.Addr, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return netip.Addr{}, false
+	}
+	for _, ip := range ips {
+		if ip.Unmap().Is4() {
+			return ip.Unmap(), true
+		}
+	}
+	return ips[0], true
+}
+
+// SocketAddr is what makes two InetSocketAddresses equal: the IP address and port when resolved, else the host
+// name (compared ignoring case) and port.
+type SocketAddr struct {
+	IP   netip.Addr
+	Name string
+	Port int
+}
+
+// Addr is InetSocketAddress(host, port): an IP literal as is (an IPv4-mapped one as IPv4, as Java's
+// Inet4Address), a name through r.
+func (r Resolver) Addr(host string, port int) SocketAddr {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return SocketAddr{IP: ip.Unmap(), Port: port}
+	}
+	if r != nil {
+		if ip, ok := r(host); ok {
+			return SocketAddr{IP: ip.Unmap(), Port: port}
+		}
+	}
+	return SocketAddr{Name: strings.ToLower(host), Port: port}
+}
+
+// special is what excludedSpecialAddresses leaves out: an unresolved address, a wildcard or a loopback one.
+func (a SocketAddr) special() bool {
+	return !a.IP.IsValid() || a.IP.IsUnspecified() || a.IP.IsLoopback()
+}
+
+// quorumAddrs is a server's quorum addresses as a set (MultipleAddresses), in a sorted slice.
+func (r Resolver) quorumAddrs(s zoocfg.Server) []SocketAddr {
+	var out []SocketAddr
+	for _, a := range s.Addrs {
+		if x := r.Addr(a.Host, a.QuorumPort); !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	sortAddrs(out)
+	return out
+}
+
+// sortAddrs orders a set of socket addresses, so that sets compare as slices.
+func sortAddrs(as []SocketAddr) {
+	slices.SortFunc(as, func(a, b SocketAddr) int {
+		if c := a.IP.Compare(b.IP); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return a.Port - b.Port
+	})
+}
+
+// KeepsLeader is getDesignatedLeader's first test: me votes in next with the quorum addresses it has in active
+// (MultipleAddresses.equals: the same set of socket addresses, names compared by what they resolve to).
+func KeepsLeader(active, next *zoocfg.QuorumVerifier, me int64, r Resolver) bool {
+	now, ok := active.Server(me)
+	then, ok2 := next.Server(me)
+	return ok && ok2 && then.Role == zoocfg.RoleParticipant && slices.Equal(r.quorumAddrs(now), r.quorumAddrs(then))
+}
+
+// SameQuorumAddr is QuorumPeer.processReconfig's test of whether a server's quorum addresses changed (the
+// leader's: its followers then follow it again).
+func SameQuorumAddr(a, b zoocfg.Server, r Resolver) bool {
+	return slices.Equal(r.quorumAddrs(a), r.quorumAddrs(b))
+}
+
+// electionAddrs is a server's election addresses as a set, in a sorted slice.
+func (r Resolver) electionAddrs(s zoocfg.Server) []SocketAddr {
+	var out []SocketAddr
+	for _, a := range s.Addrs {
+		if x := r.Addr(a.Host, a.ElectionPort); !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	sortAddrs(out)
+	return out
+}
+
+// SameServer is QuorumServer.equals: id, role, quorum and election address sets and client address (or none on
+// both), names compared by what they resolve to.
+func SameServer(a, b zoocfg.Server, r Resolver) bool {
+	if a.ID != b.ID || a.Role != b.Role || !SameQuorumAddr(a, b, r) ||
+		!slices.Equal(r.electionAddrs(a), r.electionAddrs(b)) {
+		return false
+	}
+	if a.ClientPort == 0 || b.ClientPort == 0 {
+		return a.ClientPort == b.ClientPort
+	}
+	return r.Addr(a.ClientHost, a.ClientPort) == r.Addr(b.ClientHost, b.ClientPort)
+}
