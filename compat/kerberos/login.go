@@ -175,17 +175,58 @@ func (l *Login) Client() (*client.Client, error) {
 }
 
 // StartSASL logs cl in to service/host (a host-based service name, as the JDK forms it) and returns the SASL
-// client and its first token.
+// client and its first token. The ticket is asked from the realm the JDK names the service in (ServiceRealm),
+// through the client's realm's KDC and its cross-realm ticket-granting ticket when the realms differ.
 func StartSASL(cl *client.Client, service, host, authzid string) (*SASLClient, []byte, error) {
-	tkt, key, err := cl.GetServiceTicket(service + "/" + host)
+	// The JDK's host-based name is lower case (a trailing dot stays: the JDK drops it only when it canonicalizes
+	// the name, which dns_canonicalize_hostname=false turns off).
+	host = strings.ToLower(host)
+	realm := ServiceRealm(cl.Config, host)
+	tkt, key, err := inRealm(cl, host, realm).GetServiceTicket(service + "/" + host)
 	if err != nil {
-		return nil, nil, fmt.Errorf("service ticket for %s/%s: %w", service, host, err)
+		return nil, nil, fmt.Errorf("service ticket for %s/%s@%s: %w", service, host, realm, err)
 	}
 	in, first, err := Initiate(cl.Credentials.CName(), cl.Credentials.Domain(), tkt, key, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	return NewSASLClient(in, authzid), first, nil
+}
+
+// ServiceRealm is the realm the JDK names a host-based service of host in (PrincipalName for KRB_NT_SRV_HST): the
+// [domain_realm] entry of the host, else of its domains from the longest, each as ".domain" then "domain", else
+// the default realm. Neither zookeeper.server.realm nor a realm in zookeeper.server.principal plays a part: ZooKeeper's
+// client hands GSSAPI only the service and host names.
+func ServiceRealm(conf *config.Config, host string) string {
+	if r, ok := conf.DomainRealm[host]; ok {
+		return r
+	}
+	for i := 1; i < len(host)-1; i++ {
+		if host[i] != '.' {
+			continue
+		}
+		if r, ok := conf.DomainRealm[host[i:]]; ok {
+			return r
+		}
+		if r, ok := conf.DomainRealm[host[i+1:]]; ok {
+			return r
+		}
+	}
+	return conf.LibDefaults.DefaultRealm
+}
+
+// inRealm is cl asking for host's services in realm: gokrb5 would pick the realm by its own rules (no "domain"
+// entries, and the client's realm rather than the default one when nothing maps). The copy shares cl's
+// credentials, sessions and ticket cache; only its configuration maps host to realm.
+func inRealm(cl *client.Client, host, realm string) *client.Client {
+	if realm == "" { // no default realm: gokrb5 asks the client's realm
+		return cl
+	}
+	conf := *cl.Config
+	conf.DomainRealm = config.DomainRealm{host: realm}
+	c := *cl
+	c.Config = &conf
+	return &c
 }
 
 // ServiceHost is the host a Java client names a service by, as InetAddress.getHostName gives it for the address

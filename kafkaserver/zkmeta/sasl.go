@@ -39,7 +39,9 @@ func WithSASL(user, password string) Option {
 
 // WithKerberos logs every connection in with GSSAPI, as ZooKeeper's Java client does with a Krb5LoginModule Client
 // section: a ticket for the server principal ZooKeeper's client names for the address it connects to (see
-// ServerPrincipal).
+// ServerPrincipal), in the realm the JDK names that host-based service in (kerberos.ServiceRealm: krb5.conf's
+// [domain_realm], else its default realm; zookeeper.server.realm plays no part, as in ZooKeeper's client, which
+// hands GSSAPI only the service and host names).
 func WithKerberos(kc *client.Client, jvm map[string]string) Option {
 	return func(o *options) {
 		o.sasl = &saslLogin{start: func(address string) (saslMechanism, []byte, error) {

@@ -1,0 +1,118 @@
+package kerberos
+
+import (
+	"testing"
+
+	"github.com/jcmturner/gokrb5/v8/config"
+
+	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
+)
+
+// TestServiceRealm checks the realm of a host-based service against what the JDK's PrincipalName picks.
+func TestServiceRealm(t *testing.T) {
+	conf, err := config.NewFromString(`[libdefaults]
+ default_realm = A.TEST
+[domain_realm]
+ zk.exact.test = EXACT.TEST
+ .dot.test = DOT.TEST
+ plain.test = PLAIN.TEST
+ .deep.plain.test = DEEP.TEST
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]string{
+		"zk.exact.test":       "EXACT.TEST",
+		"zk.dot.test":         "DOT.TEST",
+		"dot.test":            "A.TEST", // ".dot.test" names only its subdomains
+		"zk.plain.test":       "PLAIN.TEST",
+		"a.b.plain.test":      "PLAIN.TEST",
+		"zk.deep.plain.test":  "DEEP.TEST", // the longest domain first
+		"plain.test":          "PLAIN.TEST",
+		"other.test":          "A.TEST",
+		"localhost":           "A.TEST",
+		"zk.exact.test.other": "A.TEST",
+	} {
+		if got := ServiceRealm(conf, host); got != want {
+			t.Errorf("ServiceRealm(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
+
+// TestStartSASLCrossRealm logs bob@A.TEST in to zookeeper/zk.b.test@B.TEST through A.TEST's KDC and its
+// cross-realm key, with the service realm named as the JDK names it: by [domain_realm] (also a "domain" entry
+// gokrb5 alone ignores), else by the default realm even when it is not the client's.
+func TestStartSASLCrossRealm(t *testing.T) {
+	kdc := kdctest.StartRealms(t, "A.TEST", "B.TEST")
+	skt := kdc.AddService(t, "zookeeper/zk.b.test@B.TEST")
+	ckt := kdc.AddService(t, "bob@A.TEST")
+	mods, err := jaas.ParseConfig(`com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="` +
+		skt + `" principal="zookeeper/zk.b.test@B.TEST";`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := FromJAAS(mods[0], map[string]string{"java.security.krb5.conf": kdc.Krb5Conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := srv.Acceptor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmods, err := jaas.ParseConfig(`com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="` +
+		ckt + `" principal="bob@A.TEST";`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, defaultRealm string
+		mapping            map[string]string
+		host               string
+		ok                 bool
+	}{
+		{"exact", "A.TEST", map[string]string{"zk.b.test": "B.TEST"}, "zk.b.test", true},
+		{"domain", "A.TEST", map[string]string{"b.test": "B.TEST"}, "zk.b.test", true},
+		{"default realm", "B.TEST", nil, "zk.b.test", true},
+		{"upper case host", "A.TEST", map[string]string{"zk.b.test": "B.TEST"}, "ZK.B.Test", true},
+		{"client's realm", "A.TEST", nil, "zk.b.test", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := kdc.ClientConf(t, tc.name+".conf", tc.defaultRealm, tc.mapping)
+			cl, err := FromJAAS(cmods[0], map[string]string{"java.security.krb5.conf": conf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kc, err := cl.Client()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc, first, err := StartSASL(kc, "zookeeper", tc.host, "")
+			if !tc.ok {
+				if err == nil {
+					t.Error("a ticket for zookeeper/zk.b.test in the client's realm")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss := acc.NewSASLServer()
+			for resp := first; ; {
+				ch, done, err := ss.Step(resp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if done {
+					break
+				}
+				if resp, _, err = sc.Step(ch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ss.Peer() != "bob@A.TEST" {
+				t.Errorf("peer %q, want bob@A.TEST", ss.Peer())
+			}
+		})
+	}
+}
