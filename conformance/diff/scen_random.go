@@ -238,6 +238,14 @@ func (rr *randomRun) step(i int) bool {
 	case k < 93:
 		rr.containerCycle(i)
 		return false
+	case k < 95:
+		rr.reattach(i)
+		return false
+	case k < 96:
+		cl.WhoAmI()
+		return false
+	case k < 97:
+		cl.SetB(rr.path(), nil, rr.version())
 	default:
 		cl.Exists(rr.readPath(), rr.rng.IntN(2) == 0)
 		return false
@@ -360,10 +368,39 @@ func (rr *randomRun) containerCycle(i int) {
 	cl.Create(k+"/c", "", persistent, nil)
 	rr.flushOthers(i, false)
 	cl.Exists(k, true)
+	// No flush of the others here: the timer's delete may or may not have
+	// come yet; their events are logged (sorted) after the resync.
 	cl.Delete(k+"/c", -1)
-	rr.flushOthers(i, false)
 	cl.WaitEvents(1, 5*time.Second)
 	cl.Resync(300 * time.Millisecond)
 	rr.flushOthers(i, true)
 	cl.Exists(k, false)
+}
+
+// reattach drops client i's connection (the session and its ephemerals
+// stay, its watches go), reconnects to the same session and sends
+// setWatches2 for random paths relative to the last zxid it saw, as a client
+// restoring its watches does; changes since then fire at once.
+func (rr *randomRun) reattach(i int) {
+	cl := rr.clients[i]
+	if cl.dead || cl.c == nil {
+		cl.Sync(rr.r.Root())
+		return
+	}
+	rel := cl.LastZxid()
+	cl.Drop()
+	nc := cl.Reattach(fmt.Sprintf("c%d", i+1))
+	rr.clients[i] = nc
+	nc.SetWatches2(&jute.SetWatches2{RelativeZxid: rel,
+		DataWatches: rr.somePaths(), ExistWatches: rr.somePaths(), ChildWatches: rr.somePaths(),
+		PersistentWatches: rr.somePaths(), PersistentRecursiveWatches: rr.somePaths()})
+}
+
+// somePaths draws 0-2 read paths.
+func (rr *randomRun) somePaths() []string {
+	out := []string{}
+	for range rr.rng.IntN(3) {
+		out = append(out, rr.readPath())
+	}
+	return out
 }
