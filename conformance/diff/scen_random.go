@@ -55,11 +55,13 @@ func parseSeedRange(v string) (uint64, uint64, error) {
 
 // Paths the random operations draw from, relative to the scenario root. They
 // overlap (parents and children) so operations collide; some never exist
-// (c/k has no creatable parent). The q-NNNNNNNNNN names are what sequential
-// creates under a and a/x produce, so they collide too.
+// (c/k has no creatable parent), some are not valid paths. The q-NNNNNNNNNN
+// names are what sequential creates under a and a/x produce, so they collide
+// too.
 var (
 	randPaths = []string{"a", "b", "c", "a/x", "a/y", "b/y", "a/x/z", "b/y/z", "c/k/m",
-		"a/q-0000000000", "a/q-0000000001", "a/x/q-0000000002", "q-0000000003"}
+		"a/q-0000000000", "a/q-0000000001", "a/x/q-0000000002", "q-0000000003",
+		"a/", "b//y", "a/./x"} // not valid paths
 	// randLeaves never get children from the generator: containers are
 	// only created there, since an emptied container is removed on a timer.
 	randLeaves = []string{"a/y", "a/x/z", "b/y/z"}
