@@ -2,6 +2,8 @@
 GO           ?= go
 TEST_TIMEOUT ?= 20m
 FUZZTIME     ?= 60s
+# make randdiff: the seeds of conformance/diff's random scenarios ("N" = 1-N, or "A-B").
+RANDOM_SEEDS ?= 1-300
 # make soak: how long each server's soak runs.
 SOAK_DURATION ?= 10m
 # Every command under cmd/ is built into bin/.
@@ -10,7 +12,7 @@ CMDS         := $(notdir $(wildcard cmd/*))
 RUN_DIR      ?= data
 RUN_PORT     ?= 2181
 
-.PHONY: all build deps fmt-check vet test run bench-zk bench-kafka fuzz soak clean
+.PHONY: all build deps fmt-check vet test run bench-zk bench-kafka fuzz randdiff soak clean
 
 all: build
 
@@ -73,6 +75,10 @@ fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzDownConvert -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzRecoverSegment -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	ZKSERVER_BIN=$(CURDIR)/bin/zkserver $(GO) test -run '^$$' -fuzz=FuzzBrokerFrames -fuzztime=$(FUZZTIME) ./kafkaserver/broker
+
+# Many seeded random differential scenarios against Apache ZooKeeper 3.8 (about 1 s a seed).
+randdiff: build
+	ZKCONF_RUN='^random-' ZKCONF_RANDOM_SEEDS=$(RANDOM_SEEDS) $(GO) test -run TestConformance -count=1 -timeout 3h ./conformance/diff
 
 # One server's soak at a time: each wants both cores.
 soak:

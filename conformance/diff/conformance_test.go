@@ -17,6 +17,7 @@ import (
 // Environment knobs:
 //
 //	ZKCONF_RUN=regexp   only scenarios whose name matches
+//	ZKCONF_RANDOM_SEEDS=N or A-B  seeds of the random-<seed> scenarios (default 1-12; 0: none)
 //	ZKCONF_SELFCHECK=0  skip the Apache-vs-Apache self-check when zkserver exists
 //	ZKCONF_DUMP=dir     write every server's full scenario logs to dir
 //	ZKCONF_PRINT=1      print the Apache log of every scenario
@@ -125,7 +126,8 @@ func TestConformance(t *testing.T) {
 	_, zkErr := harness.ZKServerBin()
 	selfcheck := zkErr != nil || os.Getenv("ZKCONF_SELFCHECK") != "0"
 
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	// Many random seeds (ZKCONF_RANDOM_SEEDS) take longer than the default set.
+	ctx, cancel := context.WithTimeout(context.Background(), max(6*time.Minute, time.Duration(len(scs))*3*time.Second))
 	defer cancel()
 
 	kinds := []struct {

@@ -7,7 +7,7 @@ func Scenarios() []Scenario {
 	for _, group := range [][]Scenario{createScenarios, rwScenarios, watchScenarios, aclScenarios,
 		multiScenarios, sessionScenarios, protocolScenarios,
 		quotaScenarios, specialScenarios, acl2Scenarios, watch2Scenarios, seqScenarios, read2Scenarios,
-		multi2Scenarios, dataScenarios, session2Scenarios, fourLetterScenarios} {
+		multi2Scenarios, dataScenarios, session2Scenarios, fourLetterScenarios, randomScenarios()} {
 		all = append(all, group...)
 	}
 	return all

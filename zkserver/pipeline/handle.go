@@ -438,26 +438,29 @@ func (p *Processor) getChildren(c *Client, req *jute.GetChildrenRequest) (jute.R
 
 // setWatches re-registers a reconnecting client's watches, firing at once
 // those whose condition changed after relativeZxid (DataTree.setWatches).
+// Those events are not filtered by READ permission: DataTree.setWatches calls
+// the connection's process(event), which checks a null ACL (the CVE-2024-23944
+// check of 3.8.0-11+deb12u2 covers only watches triggered by txns).
 func (p *Processor) setWatches(c *Client, sw *jute.SetWatches2) {
 	t := p.tree
 	rel := sw.RelativeZxid
-	fire := func(path string, typ int32, acls []jute.ACL) {
-		c.Process(jute.WatcherEvent{Type: typ, State: jute.StateSyncConnected, Path: path}, acls)
+	fire := func(path string, typ int32) {
+		c.Process(jute.WatcherEvent{Type: typ, State: jute.StateSyncConnected, Path: path}, nil)
 	}
 	for _, path := range sw.DataWatches {
 		n := t.Node(path)
 		switch {
 		case n == nil:
-			fire(path, jute.EventNodeDeleted, nil)
+			fire(path, jute.EventNodeDeleted)
 		case n.Stat.Mzxid > rel:
-			fire(path, jute.EventNodeDataChanged, t.ACL(n))
+			fire(path, jute.EventNodeDataChanged)
 		default:
 			p.watches.AddData(path, c)
 		}
 	}
 	for _, path := range sw.ExistWatches {
 		if n := t.Node(path); n != nil {
-			fire(path, jute.EventNodeCreated, t.ACL(n))
+			fire(path, jute.EventNodeCreated)
 		} else {
 			p.watches.AddData(path, c)
 		}
@@ -466,9 +469,9 @@ func (p *Processor) setWatches(c *Client, sw *jute.SetWatches2) {
 		n := t.Node(path)
 		switch {
 		case n == nil:
-			fire(path, jute.EventNodeDeleted, nil)
+			fire(path, jute.EventNodeDeleted)
 		case n.Stat.Pzxid > rel:
-			fire(path, jute.EventNodeChildrenChanged, t.ACL(n))
+			fire(path, jute.EventNodeChildrenChanged)
 		default:
 			p.watches.AddChild(path, c)
 		}

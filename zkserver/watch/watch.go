@@ -151,10 +151,8 @@ func (t *table) collect(path string, evType int32, out []Watcher, seen map[Watch
 	return out
 }
 
-func (t *table) contains(path string, w Watcher) bool {
-	_, ok := t.byPath[path][w]
-	return ok
-}
+// watched reports whether any watcher has a watch on exactly path.
+func (t *table) watched(path string) bool { return len(t.byPath[path]) > 0 }
 
 func (t *table) size() int {
 	n := 0
@@ -231,20 +229,22 @@ func (m *Manager) Trigger(path string, evType int32, acl []jute.ACL) {
 	}
 }
 
-// Contains reports whether w has a watch of kind typ (jute.WatcherChildren,
-// WatcherData, WatcherAny) on exactly path; persistent watches count, being
-// in both tables. (Apache 3.8's containsWatcher ignores which watcher is on
-// the path; later releases check it as we do.)
+// Contains answers checkWatches: whether a watch of kind typ
+// (jute.WatcherChildren, WatcherData, WatcherAny) is on exactly path;
+// persistent watches count, being in both tables. As Apache 3.8.0's
+// WatchManager.containsWatcher it does not look at which watcher holds it,
+// so w's check also succeeds on another session's watch (3.9 checks the
+// watcher); 3.8 clients see that answer, so w is not compared.
 func (m *Manager) Contains(path string, w Watcher, typ int32) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch typ {
 	case jute.WatcherChildren:
-		return m.child.contains(path, w)
+		return m.child.watched(path)
 	case jute.WatcherData:
-		return m.data.contains(path, w)
+		return m.data.watched(path)
 	case jute.WatcherAny:
-		return m.child.contains(path, w) || m.data.contains(path, w)
+		return m.child.watched(path) || m.data.watched(path)
 	}
 	return false
 }
