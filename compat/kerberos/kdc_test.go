@@ -53,19 +53,9 @@ func TestWithMITKDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss := acc.NewSASLServer()
-	resp := first
-	for {
-		ch, done, err := ss.Step(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
-		if resp, _, err = sc.Step(ch); err != nil {
-			t.Fatal(err)
-		}
+	ss, _, err := exchange(t, acc, sc, first)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if ss.Peer() != "bob@"+kdctest.Realm || ss.AuthzID() != ss.Peer() {
 		t.Errorf("peer %q authzid %q (none asked for: the peer)", ss.Peer(), ss.AuthzID())

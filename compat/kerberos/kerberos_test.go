@@ -41,10 +41,10 @@ func ticket(t *testing.T, kt *keytab.Keytab, etype int32, end time.Time) (types.
 	return cname, tkt, key
 }
 
-func exchange(t *testing.T, acc *Acceptor, in *Initiator, first []byte, authzid string) (*SASLServer, *SASLClient, error) {
+// exchange runs a SASL exchange between cl, whose first token is first, and a server of acc.
+func exchange(t *testing.T, acc *Acceptor, cl *SASLClient, first []byte) (*SASLServer, *SASLClient, error) {
 	t.Helper()
 	srv := acc.NewSASLServer()
-	cl := NewSASLClient(in, authzid)
 	resp := first
 	for range 5 {
 		ch, done, err := srv.Step(resp)
@@ -71,7 +71,7 @@ func TestSASLExchange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv, cl, err := exchange(t, NewAcceptor(kt, "kafka/localhost@"+realm), in, first, "bob")
+			srv, cl, err := exchange(t, NewAcceptor(kt, "kafka/localhost@"+realm), NewSASLClient(in, "bob"), first)
 			if err != nil {
 				t.Fatalf("etype %d mutual %v: %v", etype, mutual, err)
 			}

@@ -97,18 +97,9 @@ func TestStartSASLCrossRealm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ss := acc.NewSASLServer()
-			for resp := first; ; {
-				ch, done, err := ss.Step(resp)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if done {
-					break
-				}
-				if resp, _, err = sc.Step(ch); err != nil {
-					t.Fatal(err)
-				}
+			ss, _, err := exchange(t, acc, sc, first)
+			if err != nil {
+				t.Fatal(err)
 			}
 			if ss.Peer() != "bob@A.TEST" {
 				t.Errorf("peer %q, want bob@A.TEST", ss.Peer())

@@ -37,6 +37,25 @@ func noneSent[T any](t *testing.T, ch chan T, what string) {
 	}
 }
 
+// startStandalone starts a processor on a new data dir (server 1, tickTime 2 s, sessions of 4-40 s), with tweak's
+// changes to that config, closed when the test ends.
+func startStandalone(t *testing.T, tweak func(*Config)) *Processor {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
+		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log")}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	p, err := New(cfg, func(err error) { t.Errorf("fatal: %v", err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
 // connectNew connects a new client and returns its connection and session (checked to be server 1's).
 func connectNew(t *testing.T, p *Processor, timeout int32) (*Client, *roConn, int64) {
 	t.Helper()
@@ -372,15 +391,7 @@ func TestLeaderChecksLearnersLocalSessions(t *testing.T) {
 
 // A standalone server ignores localSessionsEnabled, as Apache's: its sessions are global (a createSession txn).
 func TestStandaloneIgnoresLocalSessions(t *testing.T) {
-	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), LocalSessions: true},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
+	p := startStandalone(t, func(c *Config) { c.LocalSessions = true })
 	before := p.LastZxid()
 	c, out := roClient(p)
 	p.Connect(c, &ConnectRequest{Req: jute.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16)}})

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"net"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -54,16 +53,9 @@ func threeVoters(t *testing.T) *zoocfg.QuorumVerifier {
 
 func newReconfigLeader(t *testing.T, enabled bool) (*Processor, *reconfEnsemble) {
 	t.Helper()
-	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"), ForceSync: true, Quorum: true,
-		ReconfigEnabled: enabled, StandaloneEnabled: true},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
+	p := startStandalone(t, func(c *Config) {
+		c.ForceSync, c.Quorum, c.ReconfigEnabled, c.StandaloneEnabled = true, true, enabled, true
+	})
 	qv := threeVoters(t)
 	ens := &reconfEnsemble{entEnsemble: make(entEnsemble, 16), active: qv, last: qv}
 	p.StartLeading(ens, 1)

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/zkafka/zkafka/jute"
@@ -12,15 +11,7 @@ import (
 // connection's process(event) without the node's ACL, so only events of txns
 // are filtered by READ.
 func TestSetWatchesEventsIgnoreACL(t *testing.T) {
-	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log")},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
+	p := startStandalone(t, nil)
 
 	c, out, _ := connectNew(t, p, 10000)
 	secret := []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "ip", ID: "10.1.2.3"}}}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,16 +56,7 @@ func TestThrottlerStale(t *testing.T) {
 // and closeSession (never stale) are not counted. stale_requests counts each request of the closed connection as
 // the throttler passes it on.
 func TestStaleReplies(t *testing.T) {
-	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log"),
-		Throttle: ThrottleConfig{StaleConnectionCheck: true}},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
+	p := startStandalone(t, func(c *Config) { c.Throttle = ThrottleConfig{StaleConnectionCheck: true} })
 	c, out := roClient(p)
 	p.Connect(c, &ConnectRequest{Req: jute.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16)}})
 	out.next(t)

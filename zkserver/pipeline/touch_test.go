@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/zkafka/zkafka/jute"
@@ -22,15 +21,7 @@ func noReply(t *testing.T, out *roConn, what string) {
 // A standalone server's touch fails for a closing or closed session: the requests are dropped before prep, with no
 // answer and no ErrorTxn, as SessionTrackerImpl.touchSession and submitRequestNow do.
 func TestStandaloneDropsRequestsOfClosingSessions(t *testing.T) {
-	dir := t.TempDir()
-	p, err := New(Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
-		SnapDir: filepath.Join(dir, "snap"), LogDir: filepath.Join(dir, "log")},
-		func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
+	p := startStandalone(t, nil)
 
 	// Marked closing, as the expirer marks a session before its closeSession is processed.
 	c, out, sid := connectNew(t, p, 10000)

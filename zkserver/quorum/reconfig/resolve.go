@@ -65,9 +65,19 @@ func (a SocketAddr) special() bool {
 
 // quorumAddrs is a server's quorum addresses as a set (MultipleAddresses), in a sorted slice.
 func (r Resolver) quorumAddrs(s zoocfg.Server) []SocketAddr {
+	return r.addrSet(s, func(a zoocfg.HostPort) int { return a.QuorumPort })
+}
+
+// electionAddrs is a server's election addresses as a set, in a sorted slice.
+func (r Resolver) electionAddrs(s zoocfg.Server) []SocketAddr {
+	return r.addrSet(s, func(a zoocfg.HostPort) int { return a.ElectionPort })
+}
+
+// addrSet is the set of s's addresses on the port port picks, in a sorted slice.
+func (r Resolver) addrSet(s zoocfg.Server, port func(zoocfg.HostPort) int) []SocketAddr {
 	var out []SocketAddr
 	for _, a := range s.Addrs {
-		if x := r.Addr(a.Host, a.QuorumPort); !slices.Contains(out, x) {
+		if x := r.Addr(a.Host, port(a)); !slices.Contains(out, x) {
 			out = append(out, x)
 		}
 	}
@@ -100,18 +110,6 @@ func KeepsLeader(active, next *zoocfg.QuorumVerifier, me int64, r Resolver) bool
 // leader's: its followers then follow it again).
 func SameQuorumAddr(a, b zoocfg.Server, r Resolver) bool {
 	return slices.Equal(r.quorumAddrs(a), r.quorumAddrs(b))
-}
-
-// electionAddrs is a server's election addresses as a set, in a sorted slice.
-func (r Resolver) electionAddrs(s zoocfg.Server) []SocketAddr {
-	var out []SocketAddr
-	for _, a := range s.Addrs {
-		if x := r.Addr(a.Host, a.ElectionPort); !slices.Contains(out, x) {
-			out = append(out, x)
-		}
-	}
-	sortAddrs(out)
-	return out
 }
 
 // SameServer is QuorumServer.equals: id, role, quorum and election address sets and client address (or none on
