@@ -112,7 +112,9 @@ func TestSASLKerberos(t *testing.T) {
 		{map[string]string{"authProvider.1": saslProvider, "sessionRequireClientSASLAuth": "true"}, nil, []CliScenario{
 			{Name: "krb-required-alice", JVMFlags: alice, Script: []string{"whoami", "create /x y", "ls /"}},
 			{Name: "krb-required-other", JVMFlags: other, Script: []string{"ls /"}},
-			{Name: "krb-required-none", Script: []string{"ls /", "create /x y"},
+			// One command: what a second one gets races in Apache's client itself (the session's close or the
+			// connection's loss, whichever it sees first).
+			{Name: "krb-required-none", Script: []string{"ls /"},
 				ExitRaces: []string{"WatchedEvent state:Disconnected type:None path:null"}},
 		}},
 	} {
