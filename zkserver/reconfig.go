@@ -199,6 +199,7 @@ func voterServer(qv *zoocfg.QuorumVerifier, sid int64) (zoocfg.Server, bool) {
 // sameMembers is QuorumMaj.equals: the same servers with the same (resolved) addresses and roles, whatever the
 // version.
 func sameMembers(a, b *zoocfg.QuorumVerifier, r reconfig.Resolver) bool {
+	r = r.Memo()
 	return slices.EqualFunc(a.Servers, b.Servers, func(x, y zoocfg.Server) bool { return reconfig.SameServer(x, y, r) })
 }
 

@@ -47,6 +47,7 @@ func fail(code jute.Err, format string, args ...any) *Error {
 func Next(last *zoocfg.QuorumVerifier, req *jute.ReconfigRequest, zxid int64, o Options) (*zoocfg.QuorumVerifier, *Error) {
 	var next *zoocfg.QuorumVerifier
 	var err *Error
+	o.Resolve = o.Resolve.Memo()
 	if req.NewMembers != nil {
 		next, err = nonIncremental(*req.NewMembers, o)
 	} else {

@@ -36,6 +36,27 @@ func LookupHost(host string) (netip.Addr, bool) {
 	return ips[0], true
 }
 
+// Memo is r remembering each name's answer: one comparison of configs asks for the same names many times (every
+// pair of servers), where Apache resolves each once, when it reads the config. Not safe for concurrent use.
+func (r Resolver) Memo() Resolver {
+	if r == nil {
+		return nil
+	}
+	type answer struct {
+		addr netip.Addr
+		ok   bool
+	}
+	seen := map[string]answer{}
+	return func(host string) (netip.Addr, bool) {
+		a, ok := seen[host]
+		if !ok {
+			a.addr, a.ok = r(host)
+			seen[host] = a
+		}
+		return a.addr, a.ok
+	}
+}
+
 // SocketAddr is what makes two InetSocketAddresses equal: the IP address and port when resolved, else the host
 // name (compared ignoring case) and port.
 type SocketAddr struct {

@@ -128,3 +128,27 @@ func TestSameServer(t *testing.T) {
 		t.Error("unresolved names equal to other names")
 	}
 }
+
+// A reconfig's address checks ask the system for each name once, as Apache resolves each server line once.
+func TestNextResolvesEachNameOnce(t *testing.T) {
+	asked := map[string]int{}
+	count := func(host string) (netip.Addr, bool) {
+		asked[host]++
+		return testNames(host)
+	}
+	last := serversOf(t, "zk-a:2888:3888;2181", "zk-c:2889:3889;2182", "ghost:2890:3890;2183")
+	o := opts()
+	o.Resolve = count
+	if _, err := Next(last, &jute.ReconfigRequest{JoiningServers: "server.8=zk-b.example:2900:3900;2190," +
+		"server.9=ghost:2901:3901;2191"}, 1, o); err != nil {
+		t.Fatal(err)
+	}
+	for host, n := range asked {
+		if n != 1 {
+			t.Errorf("%s looked up %d times", host, n)
+		}
+	}
+	if len(asked) != 4 {
+		t.Errorf("names looked up: %v", asked)
+	}
+}
