@@ -65,13 +65,7 @@ func startQuorumMember(t *testing.T, dir string, cfg Config) *Processor {
 	t.Helper()
 	cfg.ServerID, cfg.Quorum, cfg.ForceSync = 1, true, true
 	cfg.SnapDir, cfg.LogDir = filepath.Join(dir, "snap"), filepath.Join(dir, "log")
-	p, err := New(cfg, func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() { p.Close() })
-	return p
+	return startProcessor(t, cfg)
 }
 
 // committed is the txn the leader commits, decoded as the follower runtime hands it over.

@@ -37,8 +37,8 @@ func noneSent[T any](t *testing.T, ch chan T, what string) {
 	}
 }
 
-// startStandalone starts a processor on a new data dir (server 1, tickTime 2 s, sessions of 4-40 s), with tweak's
-// changes to that config, closed when the test ends.
+// startStandalone starts a standalone processor on a new data dir (server 1, tickTime 2 s, sessions of 4-40 s),
+// with tweak's changes to that config, closed when the test ends.
 func startStandalone(t *testing.T, tweak func(*Config)) *Processor {
 	t.Helper()
 	dir := t.TempDir()
@@ -47,6 +47,12 @@ func startStandalone(t *testing.T, tweak func(*Config)) *Processor {
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	return startProcessor(t, cfg)
+}
+
+// startProcessor starts a processor of cfg, closed when the test ends.
+func startProcessor(t *testing.T, cfg Config) *Processor {
+	t.Helper()
 	p, err := New(cfg, func(err error) { t.Errorf("fatal: %v", err) })
 	if err != nil {
 		t.Fatal(err)

@@ -53,9 +53,8 @@ func threeVoters(t *testing.T) *zoocfg.QuorumVerifier {
 
 func newReconfigLeader(t *testing.T, enabled bool) (*Processor, *reconfEnsemble) {
 	t.Helper()
-	p := startStandalone(t, func(c *Config) {
-		c.ForceSync, c.Quorum, c.ReconfigEnabled, c.StandaloneEnabled = true, true, enabled, true
-	})
+	p := startQuorumMember(t, t.TempDir(), Config{TickTime: 2000, MinSessionTimeout: 4000, MaxSessionTimeout: 40000,
+		ReconfigEnabled: enabled, StandaloneEnabled: true})
 	qv := threeVoters(t)
 	ens := &reconfEnsemble{entEnsemble: make(entEnsemble, 16), active: qv, last: qv}
 	p.StartLeading(ens, 1)
