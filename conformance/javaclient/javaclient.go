@@ -111,8 +111,9 @@ func SplitSections(out string) []Section {
 // CliScenario is one zkCli.sh run. With Args it runs a single command given
 // on the command line (exit status reflects that command); otherwise Script
 // lines are fed through stdin to one interactive session. In both, $R is
-// replaced by the scenario's root path, and a script line "#sleep MS" pauses
-// the feeding (for server-side timers: container and TTL reaping).
+// replaced by the scenario's root path; a script line "#waitgone PATH" holds
+// the feeding until PATH has existed and the server deleted it (container and
+// TTL reaping).
 type CliScenario struct {
 	Name   string
 	Script []string
@@ -175,6 +176,16 @@ func RunCli(ctx context.Context, addr string, sc CliScenario) (CliResult, error)
 			return CliResult{}, fmt.Errorf("javaclient: stdin: %w", err)
 		}
 	}
+	var w *watcher
+	if needsWatcher(sc.Script) {
+		if w, err = dialWatcher(ctx, addr); err != nil {
+			pr.Close()
+			pw.Close()
+			return CliResult{}, err
+		}
+		// Closed after zkCli.sh's own session, at the same point against either server.
+		defer w.close()
+	}
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -187,12 +198,16 @@ func RunCli(ctx context.Context, addr string, sc CliScenario) (CliResult, error)
 		pr.Close()
 		outc <- string(b)
 	}()
+	var ferr error
 	if stdin != nil {
-		feed(ctx, stdin, sc.Script, root, sc.Quit)
+		ferr = feed(ctx, stdin, sc.Script, root, sc.Quit, w)
 	}
 	out := <-outc
 	werr := cmd.Wait()
 	res := CliResult{Output: out, ExitCode: cmd.ProcessState.ExitCode()}
+	if ferr != nil {
+		return res, fmt.Errorf("javaclient: zkCli.sh %s: %w", sc.Name, ferr)
+	}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("javaclient: zkCli.sh %s: %w", sc.Name, ctx.Err())
 	}
@@ -203,33 +218,33 @@ func RunCli(ctx context.Context, addr string, sc CliScenario) (CliResult, error)
 	return res, nil
 }
 
-// feed writes the script (with $R replaced, "#sleep N" lines waited out), then quit when asked, and closes stdin.
-func feed(ctx context.Context, w io.WriteCloser, script []string, root string, quit bool) {
-	defer w.Close()
-	bw := bufio.NewWriter(w)
+// feed writes the script (with $R replaced, "#waitgone PATH" lines waited on through w), then quit when
+// asked, and closes stdin.
+func feed(ctx context.Context, wc io.WriteCloser, script []string, root string, quit bool, w *watcher) error {
+	defer wc.Close()
+	bw := bufio.NewWriter(wc)
 	for _, line := range script {
-		var ms int
-		if _, err := fmt.Sscanf(line, "#sleep %d", &ms); err == nil {
+		line = strings.ReplaceAll(line, "$R", root)
+		if path, ok := strings.CutPrefix(line, waitGonePrefix); ok {
 			if bw.Flush() != nil {
-				return
+				return nil // zkCli.sh went away: its output tells
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Duration(ms) * time.Millisecond):
+			if err := w.waitGone(ctx, path); err != nil {
+				return err
 			}
 			continue
 		}
-		if _, err := bw.WriteString(strings.ReplaceAll(line, "$R", root) + "\n"); err != nil {
-			return
+		if _, err := bw.WriteString(line + "\n"); err != nil {
+			return nil
 		}
 	}
 	if quit {
 		if _, err := bw.WriteString("quit\n"); err != nil {
-			return
+			return nil
 		}
 	}
 	_ = bw.Flush()
+	return nil
 }
 
 // SourcePath returns the scenario program's source next to this package.
