@@ -1,8 +1,8 @@
 // ZkScenarios drives a ZooKeeper server through Apache's own Java client and
 // prints one normalized line per result and per watch event, so that the
 // output of two correct servers is identical (zxids rebased to the first one
-// the scenario sees, session ids replaced by labels, times reduced to their
-// relation).
+// the scenario sees, and after a server-side reap to the first one past it;
+// session ids replaced by labels, times reduced to their relation).
 //
 // Usage: java -cp zookeeper.jar:. ZkScenarios host:port list|all|NAME...
 //
@@ -104,6 +104,9 @@ public class ZkScenarios {
     final List<Sess> sessions = new ArrayList<>();
     final Map<Long, String> sessionLabels = new HashMap<>();
     long baseZxid = -1;
+    long maxZxid = -1; // the largest zxid printed
+    long reapBarrier = -1; // maxZxid at the last reap seen
+    long reapBase = -1; // the first zxid printed past reapBarrier
 
     ZkScenarios(String connect, String root) {
         this.connect = connect;
@@ -124,6 +127,15 @@ public class ZkScenarios {
         if (z <= 0) {
             return Long.toString(z);
         }
+        maxZxid = Math.max(maxZxid, z);
+        if (reapBarrier >= 0 && z > reapBarrier) {
+            // After a reap: Apache's container manager may post a candidate again before its first delete is
+            // applied, and that failed delete takes a zxid too, so the gap is not the same from run to run.
+            if (reapBase < 0) {
+                reapBase = z;
+            }
+            return z < reapBase ? "r-pre" : "r+" + (z - reapBase);
+        }
         if (baseZxid < 0) {
             baseZxid = z;
         }
@@ -131,6 +143,12 @@ public class ZkScenarios {
             return "pre";
         }
         return "+" + (z - baseZxid);
+    }
+
+    /** Zxids after this point are printed relative to the first one printed after it (see zx). */
+    void rebaseAfterReap() {
+        reapBarrier = maxZxid;
+        reapBase = -1;
     }
 
     String owner(long o) {
@@ -381,6 +399,7 @@ public class ZkScenarios {
             say("[" + s.label + "] TIMEOUT waiting for the server to delete " + path);
         }
         say("[" + s.label + "] reaped " + path);
+        rebaseAfterReap();
         settle();
     }
 
