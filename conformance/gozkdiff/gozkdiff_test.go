@@ -61,11 +61,14 @@ func (r *rec) event(ev zk.Event) {
 	r.add("event %s %s %s", ev.Type, ev.State, ev.Path)
 }
 
+// wait records the watch event every scenario expects; the bound only ends a broken run. Under load a JVM server
+// can take seconds to get a close or a write through its pipeline (3 s was tight beside other JVMs), and a
+// close whose answer misses go-zookeeper's 1 s wait leaves the delete to the session's expiry.
 func (r *rec) wait(ch <-chan zk.Event) {
 	select {
 	case ev := <-ch:
 		r.event(ev)
-	case <-time.After(3 * time.Second):
+	case <-time.After(30 * time.Second):
 		r.add("event TIMEOUT")
 	}
 }
