@@ -198,32 +198,6 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// FreePort asks the kernel for a free 127.0.0.1 TCP port. The port is free when asked: the kernel can hand it out
-// again to the next caller until someone binds it.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("harness: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// FreePorts asks the kernel for n distinct free 127.0.0.1 TCP ports, holding each until all are picked (FreePort
-// called n times can hand out the same port twice).
-func FreePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("harness: free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func (s *Server) zooCfg(cfg Config) string {
 	tick := cfg.TickTime
 	if tick == 0 {

@@ -3,6 +3,8 @@ package harness
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +57,37 @@ func TestRepoRoot(t *testing.T) {
 	}
 	if !strings.HasSuffix(root, "") || root == "" {
 		t.Fatalf("root = %q", root)
+	}
+}
+
+func TestReservePortOnce(t *testing.T) {
+	dir := t.TempDir()
+	ok, err := reservePort(dir, 12345)
+	if err != nil || !ok {
+		t.Fatalf("first reservation: %v %v", ok, err)
+	}
+	ok, err = reservePort(dir, 12345)
+	if err != nil || ok {
+		t.Fatalf("second reservation of a held port: %v %v, want refused", ok, err)
+	}
+}
+
+func TestFreePortsOutsideEphemeralRange(t *testing.T) {
+	lo, hi := reservablePorts()
+	ports, err := FreePorts(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p < lo || p >= hi || seen[p] {
+			t.Fatalf("port %d: outside [%d, %d) or handed out twice in %v", p, lo, hi, ports)
+		}
+		seen[p] = true
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			t.Fatalf("port %d not bindable: %v", p, err)
+		}
+		l.Close()
 	}
 }

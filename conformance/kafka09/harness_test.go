@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
 )
 
 // chroot is where the broker and the tools keep their znodes: 0.9's ZkUtils and our broker must agree on it.
@@ -35,14 +37,15 @@ type env struct {
 	zk        *zk.Conn
 }
 
+// freePort reserves a port for a server started later (see harness.FreePort: the kernel's 127.0.0.1:0 port could
+// be taken before the server bound it).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 func goBuild(t *testing.T, pkg, out string) {

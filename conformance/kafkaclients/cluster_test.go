@@ -61,14 +61,15 @@ func binaries(t *testing.T) (zk, kafka string) {
 	return filepath.Join(binDir, "zkserver"), filepath.Join(binDir, "kafkaserver")
 }
 
+// freePort reserves a port for a server started later (see harness.FreePort: the kernel's 127.0.0.1:0 port could
+// be taken before the server bound it).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // cluster is one zkserver and one kafkaserver process.
