@@ -460,11 +460,12 @@ func secondMemberRebalance(t *wireTarget) (any, error) {
 		r, err := join(b, "")
 		second <- joined{r, err}
 	}()
-	// The first member learns of the rebalance from its heartbeat.
+	// The first member learns of the rebalance from its heartbeat, once the second join has reached the broker (the
+	// bound only ends a broken run: under load Kafka 0.9's JVM can take seconds to take the join).
 	hb := kmsg.NewPtrHeartbeatRequest()
 	hb.Group, hb.Generation, hb.MemberID = "wd-r", first.Generation, first.MemberID
 	var hbCode int16
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		resp, err := a.send(hb, 0, false)
 		if err != nil {
 			return nil, fmt.Errorf("heartbeat: %w", err)
