@@ -1,6 +1,7 @@
 package zkserver
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,7 +109,7 @@ func authenticate(t *testing.T, s *Server, cl *client.Client, service string) (n
 	t.Helper()
 	c := dialRaw(t, s)
 	openSession(t, c)
-	sc, tok, err := kerberos.StartSASL(cl, service, "localhost", "")
+	sc, tok, err := kerberos.StartSASL(context.Background(), nil, cl, service, "localhost", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestKerberosLogin(t *testing.T) {
 	r2.jaas = r2.writeJAAS(t, "zookeeper@EXAMPLE.COM", "true")
 	c := dialRaw(t, r2.server(t, nil))
 	openSession(t, c)
-	_, tok, err := kerberos.StartSASL(carol, "zookeeper", "localhost", "")
+	_, tok, err := kerberos.StartSASL(context.Background(), nil, carol, "zookeeper", "localhost", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package kerberos
 
 import (
+	"context"
 	"testing"
 
 	"github.com/zkafka/zkafka/compat/jaas"
@@ -49,7 +50,7 @@ func TestWithMITKDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, first, err := StartSASL(kc, "kafka", "localhost", "")
+	sc, first, err := StartSASL(context.Background(), nil, kc, "kafka", "localhost", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestWithMITKDC(t *testing.T) {
 	if ss.Peer() != "bob@"+kdctest.Realm || ss.AuthzID() != ss.Peer() {
 		t.Errorf("peer %q authzid %q (none asked for: the peer)", ss.Peer(), ss.AuthzID())
 	}
-	if _, _, err := StartSASL(kc, "zookeeper", "localhost", ""); err == nil {
+	if _, _, err := StartSASL(context.Background(), nil, kc, "zookeeper", "localhost", ""); err == nil {
 		t.Error("a ticket for an unknown service")
 	}
 

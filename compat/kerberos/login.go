@@ -31,7 +31,11 @@ func LoadConfig(props map[string]string) (*config.Config, error) {
 	}
 	var cfg *config.Config
 	if _, err := os.Stat(path); err == nil {
-		if cfg, err = config.Load(path); err != nil {
+		text, err := os.ReadFile(path)
+		if err == nil {
+			cfg, err = ParseConfig(string(text))
+		}
+		if err != nil {
 			return nil, fmt.Errorf("load Kerberos configuration %s: %w", path, err)
 		}
 	} else if props["java.security.krb5.conf"] != "" {
@@ -174,14 +178,16 @@ func (l *Login) Client() (*client.Client, error) {
 	return cl, nil
 }
 
-// StartSASL logs cl in to service/host (a host-based service name, as the JDK forms it) and returns the SASL
-// client and its first token. The ticket is asked from the realm the JDK names the service in (ServiceRealm),
-// through the client's realm's KDC and its cross-realm ticket-granting ticket when the realms differ.
-func StartSASL(cl *client.Client, service, host, authzid string) (*SASLClient, []byte, error) {
-	// The JDK's host-based name is lower case (a trailing dot stays: the JDK drops it only when it canonicalizes
-	// the name, which dns_canonicalize_hostname=false turns off).
-	host = strings.ToLower(host)
+// StartSASL logs cl in to service/host (a host-based service name, as the JDK forms it: ServiceHostName, with
+// names looked up through r, nil for the system's) and returns the SASL client and its first token. The ticket is
+// asked from the realm the JDK names the service in (ServiceRealm), through the client's realm's KDC and its
+// cross-realm ticket-granting ticket when the realms differ.
+func StartSASL(ctx context.Context, r Resolver, cl *client.Client, service, host, authzid string) (*SASLClient, []byte, error) {
+	host = ServiceHostName(ctx, r, cl.Config, host)
 	realm := ServiceRealm(cl.Config, host)
+	if realm == "" {
+		return nil, nil, fmt.Errorf("service ticket for %s/%s: %w", service, host, errNoDefaultRealm)
+	}
 	tkt, key, err := inRealm(cl, host, realm).GetServiceTicket(service + "/" + host)
 	if err != nil {
 		return nil, nil, fmt.Errorf("service ticket for %s/%s@%s: %w", service, host, realm, err)
@@ -193,10 +199,12 @@ func StartSASL(cl *client.Client, service, host, authzid string) (*SASLClient, [
 	return NewSASLClient(in, authzid), first, nil
 }
 
-// ServiceRealm is the realm the JDK names a host-based service of host in (PrincipalName for KRB_NT_SRV_HST): the
-// [domain_realm] entry of the host, else of its domains from the longest, each as ".domain" then "domain", else
-// the default realm. Neither zookeeper.server.realm nor a realm in zookeeper.server.principal plays a part: ZooKeeper's
-// client hands GSSAPI only the service and host names.
+// ServiceRealm is the realm the JDK names a host-based service of host in (PrincipalName for KRB_NT_SRV_HST, host
+// as ServiceHostName gives it): the [domain_realm] entry of the host, else of its domains from the longest, each
+// as ".domain" then "domain" (keys as written: an upper-case key never matches the lower-cased host), else the
+// default realm; "" without one (the JDK then fails: it looks realms up in DNS only for its default realm, with
+// dns_lookup_realm, which we do not). Neither zookeeper.server.realm nor a realm in zookeeper.server.principal
+// plays a part: ZooKeeper's client hands GSSAPI only the service and host names.
 func ServiceRealm(conf *config.Config, host string) string {
 	if r, ok := conf.DomainRealm[host]; ok {
 		return r
@@ -219,9 +227,6 @@ func ServiceRealm(conf *config.Config, host string) string {
 // entries, and the client's realm rather than the default one when nothing maps). The copy shares cl's
 // credentials, sessions and ticket cache; only its configuration maps host to realm.
 func inRealm(cl *client.Client, host, realm string) *client.Client {
-	if realm == "" { // no default realm: gokrb5 asks the client's realm
-		return cl
-	}
 	conf := *cl.Config
 	conf.DomainRealm = config.DomainRealm{host: realm}
 	c := *cl
@@ -230,17 +235,15 @@ func inRealm(cl *client.Client, host, realm string) *client.Client {
 }
 
 // ServiceHost is the host a Java client names a service by, as InetAddress.getHostName gives it for the address
-// it connects to ("host:port" or a host): a host name as it is, an IP address looked up in reverse (kept when it
-// has no name).
+// it connects to ("host:port" or a host): a host name as it is, an IP address by its canonical name
+// (CanonicalHostName with the system's resolver; the address when it has none).
 func ServiceHost(ctx context.Context, address string) string {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		host = address
 	}
-	if net.ParseIP(host) != nil {
-		if names, err := net.DefaultResolver.LookupAddr(ctx, host); err == nil && len(names) > 0 {
-			host = strings.TrimSuffix(names[0], ".")
-		}
+	if ip := net.ParseIP(host); ip != nil {
+		return CanonicalHostName(ctx, nil, ip)
 	}
 	return host
 }

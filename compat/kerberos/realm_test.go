@@ -1,9 +1,10 @@
 package kerberos
 
 import (
+	"context"
+	"os"
+	"strings"
 	"testing"
-
-	"github.com/jcmturner/gokrb5/v8/config"
 
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
@@ -11,7 +12,7 @@ import (
 
 // TestServiceRealm checks the realm of a host-based service against what the JDK's PrincipalName picks.
 func TestServiceRealm(t *testing.T) {
-	conf, err := config.NewFromString(`[libdefaults]
+	conf, err := ParseConfig(`[libdefaults]
  default_realm = A.TEST
 [domain_realm]
  zk.exact.test = EXACT.TEST
@@ -69,16 +70,24 @@ func TestStartSASLCrossRealm(t *testing.T) {
 		name, defaultRealm string
 		mapping            map[string]string
 		host               string
+		canon              bool // dns_canonicalize_hostname on (kdctest writes it off)
 		ok                 bool
 	}{
-		{"exact", "A.TEST", map[string]string{"zk.b.test": "B.TEST"}, "zk.b.test", true},
-		{"domain", "A.TEST", map[string]string{"b.test": "B.TEST"}, "zk.b.test", true},
-		{"default realm", "B.TEST", nil, "zk.b.test", true},
-		{"upper case host", "A.TEST", map[string]string{"zk.b.test": "B.TEST"}, "ZK.B.Test", true},
-		{"client's realm", "A.TEST", nil, "zk.b.test", false},
+		{"exact", "A.TEST", map[string]string{"zk.b.test": "B.TEST"}, "zk.b.test", false, true},
+		{"domain", "A.TEST", map[string]string{"b.test": "B.TEST"}, "zk.b.test", false, true},
+		{"default realm", "B.TEST", nil, "zk.b.test", false, true},
+		{"upper case host", "A.TEST", map[string]string{"zk.b.test": "B.TEST"}, "ZK.B.Test", false, true},
+		{"client's realm", "A.TEST", nil, "zk.b.test", false, false},
+		{"upper case key", "A.TEST", map[string]string{"ZK.B.TEST": "B.TEST"}, "zk.b.test", false, false},
+		// zk's canonical name zk.b.test extends it: the JDK names zookeeper/zk.b.test, in B.TEST by its domain.
+		{"canonical name", "A.TEST", map[string]string{"b.test": "B.TEST"}, "zk", true, true},
+		{"not canonicalized", "A.TEST", map[string]string{"b.test": "B.TEST"}, "zk", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conf := kdc.ClientConf(t, tc.name+".conf", tc.defaultRealm, tc.mapping)
+			if tc.canon {
+				canonicalizeOn(t, conf)
+			}
 			cl, err := FromJAAS(cmods[0], map[string]string{"java.security.krb5.conf": conf})
 			if err != nil {
 				t.Fatal(err)
@@ -87,7 +96,7 @@ func TestStartSASLCrossRealm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sc, first, err := StartSASL(kc, "zookeeper", tc.host, "")
+			sc, first, err := StartSASL(context.Background(), testResolver, kc, "zookeeper", tc.host, "")
 			if !tc.ok {
 				if err == nil {
 					t.Error("a ticket for zookeeper/zk.b.test in the client's realm")
@@ -105,5 +114,18 @@ func TestStartSASLCrossRealm(t *testing.T) {
 				t.Errorf("peer %q, want bob@A.TEST", ss.Peer())
 			}
 		})
+	}
+}
+
+// canonicalizeOn turns dns_canonicalize_hostname on in the krb5.conf at path.
+func canonicalizeOn(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "dns_canonicalize_hostname = false", "dns_canonicalize_hostname = true", 1)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -98,7 +98,7 @@ func TestSASLGSSAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, tok, err := kerberos.StartSASL(kc, "kafka", "localhost", "")
+	sc, tok, err := kerberos.StartSASL(context.Background(), nil, kc, "kafka", "localhost", "")
 	if err != nil {
 		t.Fatal(err)
 	}

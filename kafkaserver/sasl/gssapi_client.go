@@ -37,7 +37,7 @@ func (g *GSSAPIClient) Authenticate(ctx context.Context, addr string) (kgosasl.S
 	if err != nil {
 		return nil, nil, err
 	}
-	sc, first, err := kerberos.StartSASL(kc, g.service, kerberos.ServiceHost(ctx, addr), "")
+	sc, first, err := kerberos.StartSASL(ctx, nil, kc, g.service, kerberos.ServiceHost(ctx, addr), "")
 	if err != nil {
 		return nil, nil, err
 	}

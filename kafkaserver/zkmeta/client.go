@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/compat/kerberos"
 )
 
 // MatchAnyVersion matches any znode version in conditional writes (ZkVersion.MatchAnyVersion).
@@ -63,6 +65,7 @@ type options struct {
 	connectTimeout time.Duration
 	secure         bool
 	sasl           *saslLogin
+	resolver       kerberos.Resolver
 }
 
 // WithTLS reaches ZooKeeper over TLS (zookeeper.ssl.client.enable): each connection is verified against the host
@@ -156,8 +159,13 @@ func Connect(connect string, sessionTimeout time.Duration, logger *slog.Logger, 
 		o.sasl.failed = authFailed
 		dialer = o.sasl.dialer(dialer)
 	}
-	conn, events, err := zk.Connect(servers, sessionTimeout,
-		zk.WithLogger(zkLogger{logger}), zk.WithLogInfo(false), zk.WithDialer(dialer))
+	var hosts zk.HostProvider = zk.NewDNSHostProvider()
+	if o.sasl != nil && o.sasl.hosts != nil {
+		o.sasl.hosts.r = o.resolver
+		hosts = o.sasl.hosts
+	}
+	conn, events, err := zk.Connect(servers, sessionTimeout, zk.WithLogger(zkLogger{logger}), zk.WithLogInfo(false),
+		zk.WithDialer(dialer), zk.WithHostProvider(hosts))
 	if err != nil {
 		return nil, fmt.Errorf("zookeeper connect %q: %w", connect, err)
 	}

@@ -39,36 +39,70 @@ func WithSASL(user, password string) Option {
 
 // WithKerberos logs every connection in with GSSAPI, as ZooKeeper's Java client does with a Krb5LoginModule Client
 // section: a ticket for the server principal ZooKeeper's client names for the address it connects to (see
-// ServerPrincipal), in the realm the JDK names that host-based service in (kerberos.ServiceRealm: krb5.conf's
-// [domain_realm], else its default realm; zookeeper.server.realm plays no part, as in ZooKeeper's client, which
-// hands GSSAPI only the service and host names).
+// ServerPrincipal), as the JDK's GSSAPI names that host-based service (kerberos.StartSASL: its host canonicalized
+// unless krb5.conf's dns_canonicalize_hostname is false, its realm by [domain_realm], else the default realm;
+// zookeeper.server.realm plays no part, as in ZooKeeper's client, which hands GSSAPI only the service and host
+// names). The connect string's names are then looked up through the resolver of WithResolver, and each address
+// keeps its name, as the Java client's StaticHostProvider keeps it.
 func WithKerberos(kc *client.Client, jvm map[string]string) Option {
 	return func(o *options) {
-		o.sasl = &saslLogin{start: func(address string) (saslMechanism, []byte, error) {
-			service, host := ServerPrincipal(address, jvm)
-			c, first, err := kerberos.StartSASL(kc, service, host, "")
+		l := &saslLogin{hosts: &hostProvider{}}
+		l.start = func(address string) (saslMechanism, []byte, error) {
+			ctx := context.Background()
+			r := l.hosts.r
+			service, host, err := ServerPrincipal(ctx, r, address, l.hosts.name(address), jvm)
+			if err != nil {
+				return nil, nil, err
+			}
+			c, first, err := kerberos.StartSASL(ctx, r, kc, service, host, "")
 			if err != nil {
 				return nil, nil, err
 			}
 			return c, first, nil
-		}}
+		}
+		o.sasl = l
 	}
 }
 
-// ServerPrincipal is SaslServerPrincipal.getServerPrincipal: zookeeper.server.principal when set, else
-// zookeeper.sasl.client.username ("zookeeper") and the server's host name: its address looked up in reverse (the
-// Java client's canonical host name; an address with no name stays as it is).
-func ServerPrincipal(address string, jvm map[string]string) (service, host string) {
+// WithResolver looks the ZooKeeper servers' names and addresses up through r for a Kerberos login (tests give
+// names only their resolver knows).
+func WithResolver(r kerberos.Resolver) Option { return func(o *options) { o.resolver = r } }
+
+// ServerPrincipal is SaslServerPrincipal.getServerPrincipal for the connection to address ("ip:port") made for
+// the connect string's host name ("" when the connect string gives the address): zookeeper.server.principal when
+// set, else zookeeper.sasl.client.username ("zookeeper") and the host: with
+// zookeeper.sasl.client.canonicalize.hostname (true unless set to anything but "true", any case) the address's
+// canonical name (kerberos.CanonicalHostName), unless it has none; else, or without one, the connect string's
+// name, and for an address the connect string gives, the address's name looked up in reverse (getHostName).
+func ServerPrincipal(ctx context.Context, r kerberos.Resolver, address, name string,
+	jvm map[string]string) (service, host string, err error) {
 	if p, ok := jvm["zookeeper.server.principal"]; ok {
 		p, _, _ = strings.Cut(p, "@")
 		service, host, _ = strings.Cut(p, "/")
-		return service, host
+		return service, host, nil
 	}
 	service = "zookeeper"
 	if v, ok := jvm["zookeeper.sasl.client.username"]; ok {
 		service = v
 	}
-	return service, kerberos.ServiceHost(context.Background(), address)
+	h, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return "", "", fmt.Errorf("ZooKeeper server address %s: %w", address, err)
+	}
+	ip := net.ParseIP(h)
+	if ip == nil {
+		return "", "", fmt.Errorf("ZooKeeper server address %s is not an IP address", address)
+	}
+	host = name
+	if host == "" {
+		host = kerberos.CanonicalHostName(ctx, r, ip)
+	}
+	if v, ok := jvm["zookeeper.sasl.client.canonicalize.hostname"]; !ok || strings.EqualFold(v, "true") {
+		if c := kerberos.CanonicalHostName(ctx, r, ip); c != ip.String() {
+			host = c
+		}
+	}
+	return service, host, nil
 }
 
 // saslMechanism is the client side of one SASL exchange.
@@ -78,7 +112,9 @@ type saslMechanism interface {
 }
 
 type saslLogin struct {
+	// start begins the exchange on a connection to address, as dialed.
 	start  func(address string) (saslMechanism, []byte, error)
+	hosts  *hostProvider // Kerberos: the servers as the Java client resolves them; nil for go-zookeeper's
 	mu     sync.Mutex
 	failed chan struct{} // closed at the first refusal
 	err    error
@@ -100,7 +136,7 @@ func (l *saslLogin) dialer(d zk.Dialer) zk.Dialer {
 		if err != nil {
 			return nil, err
 		}
-		return &saslConn{Conn: c, login: l, timeout: timeout}, nil
+		return &saslConn{Conn: c, login: l, address: address, timeout: timeout}, nil
 	}
 }
 
@@ -108,6 +144,7 @@ func (l *saslLogin) dialer(d zk.Dialer) zk.Dialer {
 type saslConn struct {
 	net.Conn
 	login   *saslLogin
+	address string // as dialed
 	timeout time.Duration
 	done    bool   // the exchange ran; reads go to pending, then to the socket
 	pending []byte // the connect response frame
@@ -141,7 +178,7 @@ func (c *saslConn) Read(p []byte) (int, error) {
 // empty), then an answer to each server token until the mechanism is done; a last token of ours still gets the
 // server's reply.
 func (c *saslConn) authenticate() error {
-	mech, token, err := c.login.start(c.Conn.RemoteAddr().String())
+	mech, token, err := c.login.start(c.address)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrSASLAuthFailed, err)
 		c.login.fail(err)

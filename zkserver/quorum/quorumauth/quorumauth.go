@@ -5,6 +5,7 @@ package quorumauth
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -136,7 +137,7 @@ func (c *Config) learner(remote string) (mechanism, []byte, error) {
 		host = strings.ToLower(h)
 	}
 	host, _, _ = strings.Cut(host, "@")
-	sc, first, err := kerberos.StartSASL(c.learnerKrb, service, host, "")
+	sc, first, err := kerberos.StartSASL(context.Background(), nil, c.learnerKrb, service, host, "")
 	if err != nil {
 		return nil, nil, err
 	}
