@@ -75,6 +75,18 @@ fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzDownConvert -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	$(GO) test -run '^$$' -fuzz=FuzzRecoverSegment -fuzztime=$(FUZZTIME) ./kafkaserver/log
 	ZKSERVER_BIN=$(CURDIR)/bin/zkserver $(GO) test -run '^$$' -fuzz=FuzzBrokerFrames -fuzztime=$(FUZZTIME) ./kafkaserver/broker
+	$(GO) test -run '^$$' -fuzz=FuzzNotifications -fuzztime=$(FUZZTIME) ./zkserver/quorum/election
+	$(GO) test -run '^$$' -fuzz=FuzzHandshake -fuzztime=$(FUZZTIME) ./zkserver/quorum/electionnet
+	$(GO) test -run '^$$' -fuzz=FuzzLearnerStream -fuzztime=$(FUZZTIME) ./zkserver/quorum/zab
+	$(GO) test -run '^$$' -fuzz=FuzzLeaderStream -fuzztime=$(FUZZTIME) ./zkserver/quorum/zab
+	$(GO) test -run '^$$' -fuzz=FuzzSnapshotStream -fuzztime=$(FUZZTIME) ./zkserver/quorum/zab
+	$(GO) test -run '^$$' -fuzz=FuzzTxnLog -fuzztime=$(FUZZTIME) ./zkserver/storage
+	$(GO) test -run '^$$' -fuzz=FuzzSnapshotFile -fuzztime=$(FUZZTIME) ./zkserver/storage
+	$(GO) test -run '^$$' -fuzz=FuzzDigestMD5 -fuzztime=$(FUZZTIME) ./zkserver/sasl
+	$(GO) test -run '^$$' -fuzz=FuzzOffsetsRecord -fuzztime=$(FUZZTIME) ./kafkaserver/group
+	$(GO) test -run '^$$' -fuzz=FuzzTxnStateRecord -fuzztime=$(FUZZTIME) ./kafkaserver/txn
+	$(GO) test -run '^$$' -fuzz=FuzzZNodeJSON -fuzztime=$(FUZZTIME) ./kafkaserver/zkmeta
+	$(GO) test -run '^$$' -fuzz=FuzzServerTokens -fuzztime=$(FUZZTIME) ./kafkaserver/sasl
 
 # Many seeded random differential scenarios against Apache ZooKeeper 3.8 (about 1 s a seed).
 randdiff: build

@@ -27,11 +27,12 @@ func groupKey(g string) []byte {
 }
 
 // offsetValue encodes an OffsetCommitValue as a 2.8 broker at IBP >= 2.1-IV1 does: v1 when an
-// explicit expire timestamp was requested, else v3.
+// explicit expire timestamp was requested, else v3. Only -1 means none (Kafka's Option): a negative expire
+// timestamp is kept, not dropped.
 func offsetValue(o Offset) []byte {
 	v := kmsg.OffsetCommitValue{Version: 3, Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata,
 		CommitTimestamp: o.CommitTimestamp}
-	if o.ExpireTimestamp >= 0 {
+	if o.ExpireTimestamp != -1 {
 		v.Version = 1
 		v.ExpireTimestamp = o.ExpireTimestamp
 	}

@@ -410,7 +410,7 @@ func (c *Coordinator) cleanupExpired() {
 					continue
 				}
 				expired := c.now-base(o) >= c.cfg.OffsetsRetentionMs
-				if o.ExpireTimestamp >= 0 {
+				if o.ExpireTimestamp != -1 {
 					expired = c.now >= o.ExpireTimestamp
 				}
 				if expired {

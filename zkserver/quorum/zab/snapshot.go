@@ -26,10 +26,13 @@ func ReadSnapshotStream(r *bufio.Reader, maxField int) ([]byte, error) {
 	s := &snapScanner{r: r, max: maxField}
 	sessions := s.count("session count")
 	s.skip(int64(sessions) * 12)
+	// The loops stop at the first error: a count the stream does not hold would otherwise spin on for up to 2^31
+	// rounds after its end.
 	acls := s.count("ACL cache size")
-	for range acls {
+	for i := int32(0); i < acls && s.err == nil; i++ {
 		s.skip(8) // ACL id
-		for range s.count("ACL list length") {
+		entries := s.count("ACL list length")
+		for j := int32(0); j < entries && s.err == nil; j++ {
 			s.skip(4) // perms
 			s.str()
 			s.str()

@@ -219,3 +219,15 @@ func TestLearnerRefusals(t *testing.T) {
 		t.Fatalf("newleader after SNAP: %+v", r)
 	}
 }
+
+// A count of ACLs the stream does not hold ends the read at the stream's end with an error; the walk once went on
+// counting for up to 2^31 rounds after it (found by FuzzLearnerStream; testdata/fuzz holds that input).
+func TestSnapshotStreamCountPastEnd(t *testing.T) {
+	var b []byte
+	b = binary.BigEndian.AppendUint32(b, 0)          // no sessions
+	b = binary.BigEndian.AppendUint32(b, 0x7fffffff) // ACL cache size
+	b = binary.BigEndian.AppendUint64(b, 1)          // first ACL id, then the end
+	if _, err := ReadSnapshotStream(bufio.NewReader(bytes.NewReader(b)), 1<<20); err == nil {
+		t.Fatal("a truncated ACL cache was read")
+	}
+}
