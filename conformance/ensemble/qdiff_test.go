@@ -15,41 +15,57 @@ import (
 // qtarget is one three-server ensemble the quorum random scenarios run on.
 type qtarget struct {
 	name string
-	// start starts the ensemble and returns its client addresses by server id (1-3); server 3 leads.
-	start func(t *testing.T, ctx context.Context, en *ensemble) []string
+	// start starts the ensemble's servers 1-3.
+	start func(t *testing.T, ctx context.Context, en *ensemble) map[int64]*harness.Server
 	logs  []*diff.Log
 }
 
-// startKinds starts servers 1-3 of the given kinds and waits until all serve and server 3 leads.
-func startKinds(kinds ...harness.Kind) func(t *testing.T, ctx context.Context, en *ensemble) []string {
-	return func(t *testing.T, ctx context.Context, en *ensemble) []string {
+// startKinds starts servers 1-3 of the given kinds and waits until all serve.
+func startKinds(kinds ...harness.Kind) func(t *testing.T, ctx context.Context, en *ensemble) map[int64]*harness.Server {
+	return func(t *testing.T, ctx context.Context, en *ensemble) map[int64]*harness.Server {
 		servers := map[int64]*harness.Server{}
 		for i, k := range kinds {
 			servers[int64(i+1)] = en.start(t, k, int64(i+1), "")
 		}
-		return quorumAddrs(t, ctx, servers)
+		return servers
 	}
 }
 
-// quorumAddrs waits for servers 1-3 to serve with server 3 leading and returns their client addresses in id order.
+// quorumAddrs waits for servers 1-3 to serve, one leading, and returns their client addresses, the followers' first
+// (in id order) and the leader's last: three empty Apache servers started together elect whichever two meet first,
+// and the transcripts must not depend on which.
 func quorumAddrs(t *testing.T, ctx context.Context, servers map[int64]*harness.Server) []string {
 	t.Helper()
-	var addrs []string
 	for id := int64(1); id <= 3; id++ {
 		waitServing(t, ctx, servers[id])
-		addrs = append(addrs, servers[id].Addr())
 	}
-	if m := mode(t, servers[3]); m != "leader" {
-		t.Fatalf("server 3 is %q, not leader", m)
-	}
-	return addrs
+	var followers, leaders []string
+	eventually(t, "one leader and two followers", func() error {
+		followers, leaders = nil, nil
+		var modes []string
+		for id := int64(1); id <= 3; id++ {
+			m := mode(t, servers[id])
+			modes = append(modes, m)
+			switch m {
+			case "leader":
+				leaders = append(leaders, servers[id].Addr())
+			case "follower":
+				followers = append(followers, servers[id].Addr())
+			}
+		}
+		if len(leaders) != 1 || len(followers) != 2 {
+			return fmt.Errorf("modes %v", modes)
+		}
+		return nil
+	})
+	return append(followers, leaders[0])
 }
 
 // mixed starts ours with two of Apache's servers, ours leading (server 3) or following (server 1).
-func mixed(oursLead bool) func(t *testing.T, ctx context.Context, en *ensemble) []string {
-	return func(t *testing.T, ctx context.Context, en *ensemble) []string {
+func mixed(oursLead bool) func(t *testing.T, ctx context.Context, en *ensemble) map[int64]*harness.Server {
+	return func(t *testing.T, ctx context.Context, en *ensemble) map[int64]*harness.Server {
 		servers, _ := en.mixedQuorum(t, ctx, oursLead)
-		return quorumAddrs(t, ctx, servers)
+		return servers
 	}
 }
 
@@ -119,16 +135,18 @@ func runQuorumTarget(t *testing.T, ctx context.Context, tg *qtarget, scs []diff.
 	for id := int64(1); id <= 3; id++ {
 		en.extra[id] = diff.ServerProps()
 	}
-	addrs := tg.start(t, ctx, en)
+	servers := tg.start(t, ctx, en)
+	addrs := quorumAddrs(t, ctx, servers)
 	var logs []*diff.Log
 	for i, sc := range scs {
 		logs = append(logs, diff.RunQuorum(ctx, addrs, fmt.Sprintf("/s%d", i+1), sc))
 	}
-	dumpQuorumLogs(t, tg.name, logs)
+	dumpQuorumLogs(t, tg.name, logs, servers)
 	return logs
 }
 
-func dumpQuorumLogs(t *testing.T, name string, logs []*diff.Log) {
+// dumpQuorumLogs writes the transcripts and each server's own log.
+func dumpQuorumLogs(t *testing.T, name string, logs []*diff.Log, servers map[int64]*harness.Server) {
 	dir := os.Getenv("ZKCONF_DUMP")
 	if dir == "" {
 		return
@@ -146,5 +164,10 @@ func dumpQuorumLogs(t *testing.T, name string, logs []*diff.Log) {
 	}
 	if err := os.WriteFile(dir+"/quorum-"+name+".log", []byte(b.String()), 0o644); err != nil {
 		t.Logf("dump: %v", err)
+	}
+	for id, s := range servers {
+		if data, err := os.ReadFile(s.LogPath()); err == nil {
+			_ = os.WriteFile(fmt.Sprintf("%s/quorum-%s-server%d.log", dir, name, id), data, 0o644)
+		}
 	}
 }
