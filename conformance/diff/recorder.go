@@ -629,8 +629,8 @@ func (cl *Client) WriteFrame(b []byte, label string) {
 // Flush makes a round trip that is not logged (exists "/"), then logs every
 // event that arrived before its reply: watch events caused by an earlier
 // completed request of any session are guaranteed to precede it. In an
-// ensemble the round trip is a sync: its reply comes only once the client's
-// server has applied every write committed before it.
+// ensemble the round trip makes the client's server apply every write
+// committed before it (see roundTrip).
 func (cl *Client) Flush() {
 	if cl.c == nil || cl.dead {
 		cl.r.add(fmt.Sprintf("%s: flush -> NOT CONNECTED", cl.label))
@@ -653,10 +653,17 @@ func (cl *Client) Flush() {
 }
 
 // roundTrip sends the unlogged request of Flush and Resync: exists "/", or
-// in an ensemble sync "/", which a server answers only after applying every
-// write committed before it.
+// in an ensemble sync "/", which a follower answers only after applying
+// every write committed before it. Apache's leader answers its own clients'
+// syncs as reads (CommitProcessor's matchSyncs is false there), possibly
+// before it applies a commit its followers already have: on the leader (the
+// last server) the round trip is a write that fails (delete of a node that
+// never exists), which the leader answers in commit order.
 func (cl *Client) roundTrip(ctx context.Context) (zkwire.Result, error) {
-	if cl.r.quorum {
+	switch {
+	case cl.r.quorum && cl.server == len(cl.r.addrs)-1:
+		return cl.c.DoXid(ctx, 0, jute.OpDelete, &jute.DeleteRequest{Path: "/zkconf-barrier", Version: -1})
+	case cl.r.quorum:
 		return cl.c.DoXid(ctx, 0, jute.OpSync, &jute.SyncRequest{Path: "/"})
 	}
 	return cl.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})

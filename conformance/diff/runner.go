@@ -48,8 +48,8 @@ func Run(ctx context.Context, addr, root string, sc Scenario) (lg *Log) {
 }
 
 // RunQuorum is Run against an ensemble: clients connect to any of addrs
-// (ordered by server id; the first client to addrs[0]) and flushes are
-// syncs.
+// (the leader's last; the first client to addrs[0]) and flushes are syncs
+// (on the leader, failing writes: see Client.roundTrip).
 func RunQuorum(ctx context.Context, addrs []string, root string, sc Scenario) (lg *Log) {
 	start := time.Now()
 	r := newR(ctx, addrs, root)

@@ -160,16 +160,27 @@ func (rr *randomRun) run() {
 // caused (Flush: they precede the reply to a later request). sorted is for
 // events whose order is not defined (one closeSession deleting several
 // ephemerals).
+//
+// In an ensemble client i flushes too, last: a flush on the leader is a
+// write (see Client.Flush), and what i does next must see its zxid.
 func (rr *randomRun) flushOthers(i int, sorted bool) {
 	for j, cl := range rr.clients {
-		if j == i || cl.dead || cl.c == nil {
-			continue
+		if j != i {
+			flushOne(cl, sorted)
 		}
-		if sorted {
-			cl.FlushSorted()
-		} else {
-			cl.Flush()
-		}
+	}
+	if rr.servers > 1 {
+		flushOne(rr.clients[i], sorted)
+	}
+}
+
+func flushOne(cl *Client, sorted bool) {
+	switch {
+	case cl.dead || cl.c == nil:
+	case sorted:
+		cl.FlushSorted()
+	default:
+		cl.Flush()
 	}
 }
 
@@ -440,6 +451,9 @@ func (rr *randomRun) reattach(i int) {
 	rr.clients[i] = nc
 	if keep {
 		rr.moved(cl)
+		// The refused write's ErrorTxn takes a zxid: sync, so that the
+		// new server has applied it before answering with its zxid.
+		nc.Flush()
 	}
 	nc.SetWatches2(&jute.SetWatches2{RelativeZxid: rel,
 		DataWatches: rr.somePaths(), ExistWatches: rr.somePaths(), ChildWatches: rr.somePaths(),
