@@ -108,11 +108,13 @@ func TestLeaderHoldsRepliesUntilCommit(t *testing.T) {
 	}
 	p.Committed(2<<32 | 4)
 	// The learner's session is the learner's: used here, it has moved. SessionMoved is a connection-level error:
-	// the write's ErrorTxn takes a zxid, and the connection closes without a reply (a read's too, in its prep).
+	// the write's ErrorTxn takes a zxid, and the connection closes without a reply (a read's and a ping's too, in
+	// their prep).
 	var z int64
 	for i, req := range []*Request{
 		{Xid: 5, Op: jute.OpSetData, Body: &jute.SetDataRequest{Path: "/b", Version: -1}},
 		{Xid: 6, Op: jute.OpExists, Body: &jute.ExistsRequest{Path: "/b"}},
+		{Xid: jute.XidPing, Op: jute.OpPing},
 	} {
 		out2, closed2 := frames(make(chan []byte, 4)), make(chan struct{}, 1)
 		c2 := p.NewClient(closingFrames{out2, closed2}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, jute.Id{Scheme: "ip", ID: "127.0.0.1"})
