@@ -729,8 +729,7 @@ func (cl *Client) Resync(settle time.Duration) {
 		return
 	}
 	cl.logEvents(res.EventsSoFar)
-	cl.r.n.observe(res.Hdr.Zxid)
-	cl.r.n.bases = append(cl.r.n.bases, res.Hdr.Zxid)
+	cl.r.n.newSegment(res.Hdr.Zxid)
 	cl.r.add(fmt.Sprintf("%s: resync (zxid segment %d)", cl.label, len(cl.r.n.bases)-1))
 }
 
