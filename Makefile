@@ -4,6 +4,10 @@ TEST_TIMEOUT ?= 20m
 FUZZTIME     ?= 60s
 # make randdiff: the seeds of conformance/diff's random scenarios ("N" = 1-N, or "A-B").
 RANDOM_SEEDS ?= 1-300
+# make randdiff: the seeds of the quorum random scenarios (conformance/ensemble TestQuorumRandomDiff, three-server
+# ensembles; QUORUM_MIXED=1 adds ensembles of two Apache servers and ours, following and leading).
+QUORUM_SEEDS ?= 1-60
+QUORUM_MIXED ?= 1
 # make soak: how long each server's soak runs.
 SOAK_DURATION ?= 10m
 # Every command under cmd/ is built into bin/.
@@ -88,9 +92,11 @@ fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzZNodeJSON -fuzztime=$(FUZZTIME) ./kafkaserver/zkmeta
 	$(GO) test -run '^$$' -fuzz=FuzzServerTokens -fuzztime=$(FUZZTIME) ./kafkaserver/sasl
 
-# Many seeded random differential scenarios against Apache ZooKeeper 3.8 (about 1 s a seed).
+# Many seeded random differential scenarios against Apache ZooKeeper 3.8 (about 1 s a seed), standalone, then in
+# ensembles (a few seconds a seed).
 randdiff: build
 	ZKCONF_RUN='^random-' ZKCONF_RANDOM_SEEDS=$(RANDOM_SEEDS) $(GO) test -run TestConformance -count=1 -timeout 3h ./conformance/diff
+	ZKCONF_QUORUM_SEEDS=$(QUORUM_SEEDS) ZKCONF_QUORUM_MIXED=$(QUORUM_MIXED) $(GO) test -run TestQuorumRandomDiff -count=1 -timeout 3h ./conformance/ensemble
 
 # One server's soak at a time: each wants both cores.
 soak:

@@ -103,14 +103,8 @@ func dumpLogs(t *testing.T, tg *target) {
 	}
 }
 
-// serverConfig is the zoo.cfg of every server of a run: every four-letter
-// word is whitelisted except gtmk and stmk, so the not-whitelisted reply can
-// be compared too; quotas are enforced (enforceQuota becomes the system
-// property zookeeper.enforceQuota, as every unknown zoo.cfg key does).
-var serverConfig = harness.Config{Props: map[string]string{
-	"4lw.commands.whitelist": "conf,cons,crst,dirs,dump,envi,ruok,srvr,srst,stat,wchc,wchp,wchs,mntr,isro,hash",
-	"enforceQuota":           "true",
-}}
+// serverConfig is the zoo.cfg of every server of a run (ServerProps).
+var serverConfig = harness.Config{Props: ServerProps()}
 
 func TestConformance(t *testing.T) {
 	scs := selectScenarios(t)

@@ -16,7 +16,12 @@ type norm struct {
 	// bases[0] is the first zxid observed in the scenario; later entries
 	// start new segments after time-driven server actions (Resync), whose
 	// zxid count may legitimately vary.
-	bases    []int64
+	bases []int64
+	// floors[k] is the largest reply zxid seen before segment k began: the
+	// zxids between it and bases[k] are the time-driven action's, rendered
+	// as the segment's start whatever their number.
+	floors   []int64
+	seen     int64
 	sessions map[int64]string // session id -> label
 }
 
@@ -24,7 +29,16 @@ type norm struct {
 func (n *norm) observe(z int64) {
 	if len(n.bases) == 0 && z > 0 {
 		n.bases = append(n.bases, z)
+		n.floors = append(n.floors, 0)
 	}
+	n.seen = max(n.seen, z)
+}
+
+// newSegment starts a zxid segment at base (Client.Resync).
+func (n *norm) newSegment(base int64) {
+	n.floors = append(n.floors, n.seen)
+	n.observe(base)
+	n.bases = append(n.bases, base)
 }
 
 // zx renders a zxid relative to the scenario's base ("+d", or "+k:d" in
@@ -40,6 +54,11 @@ func (n *norm) zx(z int64) string {
 	k := len(n.bases) - 1
 	for z < n.bases[k] {
 		k--
+	}
+	if k+1 < len(n.bases) && z > n.floors[k+1] {
+		// A txn of the time-driven action before segment k+1 (a container's
+		// delete, whose retries vary in number): only its segment is kept.
+		return fmt.Sprintf("+%d:0", k+1)
 	}
 	if k == 0 {
 		return "+" + strconv.FormatInt(z-n.bases[0], 10)

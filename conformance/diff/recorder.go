@@ -25,12 +25,18 @@ const OpTimeout = 10 * time.Second
 
 // R records one scenario run against one server.
 type R struct {
-	ctx   context.Context
-	addr  string
-	root  string
-	lines []string
-	n     norm
-	conns []*Client
+	ctx  context.Context
+	addr string
+	// addrs are the servers of an ensemble (addrs[0] == addr); a client
+	// connects to one of them (ConnOpts.Server).
+	addrs []string
+	// quorum: the servers are an ensemble, so Flush syncs (a follower
+	// applies a write only when the leader's commit reaches it).
+	quorum bool
+	root   string
+	lines  []string
+	n      norm
+	conns  []*Client
 	// live holds sessions not known to be closed or expired, so the runner
 	// can close them: a session left to expire would add a closeSession txn
 	// in the middle of a later scenario.
@@ -39,9 +45,13 @@ type R struct {
 	broken error
 }
 
-func newR(ctx context.Context, addr, root string) *R {
-	return &R{ctx: ctx, addr: addr, root: root, n: norm{sessions: map[int64]string{}}, live: map[int64][]byte{}}
+func newR(ctx context.Context, addrs []string, root string) *R {
+	return &R{ctx: ctx, addr: addrs[0], addrs: addrs, quorum: len(addrs) > 1, root: root,
+		n: norm{sessions: map[int64]string{}}, live: map[int64][]byte{}}
 }
+
+// Servers is how many servers the scenario may connect to (1 standalone).
+func (r *R) Servers() int { return len(r.addrs) }
 
 // Root is the scenario's own subtree, e.g. "/s12".
 func (r *R) Root() string { return r.root }
@@ -74,9 +84,12 @@ func (r *R) Sleep(d time.Duration) {
 
 // ConnOpts tune Connect.
 type ConnOpts struct {
-	Timeout   time.Duration // requested session timeout (default 10s)
-	NoPing    bool
-	ReadOnly  *bool
+	Timeout  time.Duration // requested session timeout (default 10s)
+	NoPing   bool
+	ReadOnly *bool
+	// Server is the 1-based index of the ensemble server to connect to; 0
+	// is the first one (or, for Reattach, the client's own).
+	Server    int
 	sessionID int64
 	passwd    []byte
 	lastZxid  int64
@@ -84,12 +97,13 @@ type ConnOpts struct {
 
 // Client is one recorded connection.
 type Client struct {
-	r     *R
-	label string
-	c     *zkwire.Conn
-	seen  int // events already logged
-	dead  bool
-	opTO  time.Duration
+	r      *R
+	label  string
+	server int // index into r.addrs
+	c      *zkwire.Conn
+	seen   int // events already logged
+	dead   bool
+	opTO   time.Duration
 }
 
 // SetOpTimeout changes how long this client waits for each reply (default
@@ -106,14 +120,20 @@ func (r *R) Connect(label string, opts ...ConnOpts) *Client {
 }
 
 func (r *R) dial(label string, o ConnOpts) *Client {
-	cl := &Client{r: r, label: label}
+	cl := &Client{r: r, label: label, server: max(o.Server-1, 0)}
+	if cl.server >= len(r.addrs) {
+		cl.server = 0
+	}
 	ctx, cancel := context.WithTimeout(r.ctx, OpTimeout)
 	defer cancel()
-	c, err := zkwire.Dial(ctx, r.addr, zkwire.Options{
+	c, err := zkwire.Dial(ctx, r.addrs[cl.server], zkwire.Options{
 		Timeout: o.Timeout, NoPing: o.NoPing, ReadOnly: o.ReadOnly,
 		SessionID: o.sessionID, Passwd: o.passwd, LastZxid: o.lastZxid,
 	})
 	desc := fmt.Sprintf("%s: connect", label)
+	if r.quorum {
+		desc += fmt.Sprintf(" server=%d", cl.server+1)
+	}
 	if o.Timeout != 0 {
 		desc += fmt.Sprintf(" timeout=%d", o.Timeout.Milliseconds())
 	}
@@ -608,7 +628,9 @@ func (cl *Client) WriteFrame(b []byte, label string) {
 
 // Flush makes a round trip that is not logged (exists "/"), then logs every
 // event that arrived before its reply: watch events caused by an earlier
-// completed request of any session are guaranteed to precede it.
+// completed request of any session are guaranteed to precede it. In an
+// ensemble the round trip makes the client's server apply every write
+// committed before it (see roundTrip).
 func (cl *Client) Flush() {
 	if cl.c == nil || cl.dead {
 		cl.r.add(fmt.Sprintf("%s: flush -> NOT CONNECTED", cl.label))
@@ -616,7 +638,7 @@ func (cl *Client) Flush() {
 	}
 	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
 	defer cancel()
-	res, err := cl.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})
+	res, err := cl.roundTrip(ctx)
 	if err != nil {
 		cl.logEvents(-1)
 		if errors.Is(err, zkwire.ErrClosed) {
@@ -628,6 +650,23 @@ func (cl *Client) Flush() {
 		return
 	}
 	cl.logEvents(res.EventsSoFar)
+}
+
+// roundTrip sends the unlogged request of Flush and Resync: exists "/", or
+// in an ensemble sync "/", which a follower answers only after applying
+// every write committed before it. Apache's leader answers its own clients'
+// syncs as reads (CommitProcessor's matchSyncs is false there), possibly
+// before it applies a commit its followers already have: on the leader (the
+// last server) the round trip is a write that fails (delete of a node that
+// never exists), which the leader answers in commit order.
+func (cl *Client) roundTrip(ctx context.Context) (zkwire.Result, error) {
+	switch {
+	case cl.r.quorum && cl.server == len(cl.r.addrs)-1:
+		return cl.c.DoXid(ctx, 0, jute.OpDelete, &jute.DeleteRequest{Path: "/zkconf-barrier", Version: -1})
+	case cl.r.quorum:
+		return cl.c.DoXid(ctx, 0, jute.OpSync, &jute.SyncRequest{Path: "/"})
+	}
+	return cl.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})
 }
 
 // FlushSorted is Flush for events whose relative order a server does not
@@ -684,14 +723,13 @@ func (cl *Client) Resync(settle time.Duration) {
 	}
 	ctx, cancel := context.WithTimeout(cl.r.ctx, OpTimeout)
 	defer cancel()
-	res, err := cl.c.DoXid(ctx, 0, jute.OpExists, &jute.ExistsRequest{Path: "/"})
+	res, err := cl.roundTrip(ctx)
 	if err != nil {
 		cl.r.add(fmt.Sprintf("%s: resync -> FAILED", cl.label))
 		return
 	}
 	cl.logEvents(res.EventsSoFar)
-	cl.r.n.observe(res.Hdr.Zxid)
-	cl.r.n.bases = append(cl.r.n.bases, res.Hdr.Zxid)
+	cl.r.n.newSegment(res.Hdr.Zxid)
 	cl.r.add(fmt.Sprintf("%s: resync (zxid segment %d)", cl.label, len(cl.r.n.bases)-1))
 }
 
@@ -782,6 +820,9 @@ func (cl *Client) Reattach(label string, opts ...ConnOpts) *Client {
 		return &Client{r: cl.r, label: label, dead: true}
 	}
 	o.sessionID = cl.c.SessionID()
+	if o.Server == 0 {
+		o.Server = cl.server + 1
+	}
 	if o.passwd == nil {
 		o.passwd = cl.c.Passwd()
 	}
@@ -805,6 +846,9 @@ func (cl *Client) ReattachBadPassword(label string) *Client {
 	}
 	return nc
 }
+
+// Server is the 1-based index of the server the client connected to.
+func (cl *Client) Server() int { return cl.server + 1 }
 
 // LastZxid is the largest reply zxid this client has seen (raw, for
 // setWatches).

@@ -18,6 +18,18 @@ type Scenario struct {
 	Fn   func(r *R, c *Client)
 }
 
+// ServerProps are the zoo.cfg lines every server of a differential run
+// gets: every four-letter word is whitelisted except gtmk and stmk, so the
+// not-whitelisted reply can be compared too; quotas are enforced
+// (enforceQuota becomes the system property zookeeper.enforceQuota, as every
+// unknown zoo.cfg key does).
+func ServerProps() map[string]string {
+	return map[string]string{
+		"4lw.commands.whitelist": "conf,cons,crst,dirs,dump,envi,ruok,srvr,srst,stat,wchc,wchp,wchs,mntr,isro,hash",
+		"enforceQuota":           "true",
+	}
+}
+
 // Log is the outcome of one scenario on one server.
 type Log struct {
 	Scenario string
@@ -32,8 +44,15 @@ type Log struct {
 // All clients still open at the end are closed (logged), so no session of
 // this scenario outlives it.
 func Run(ctx context.Context, addr, root string, sc Scenario) (lg *Log) {
+	return RunQuorum(ctx, []string{addr}, root, sc)
+}
+
+// RunQuorum is Run against an ensemble: clients connect to any of addrs
+// (the leader's last; the first client to addrs[0]) and flushes are syncs
+// (on the leader, failing writes: see Client.roundTrip).
+func RunQuorum(ctx context.Context, addrs []string, root string, sc Scenario) (lg *Log) {
 	start := time.Now()
-	r := newR(ctx, addr, root)
+	r := newR(ctx, addrs, root)
 	lg = &Log{Scenario: sc.Name, Root: root}
 	defer func() {
 		if p := recover(); p != nil {

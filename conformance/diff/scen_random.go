@@ -19,18 +19,36 @@ const defaultRandomSeeds = 12
 // ZKCONF_RANDOM_SEEDS selects the seeds: "N" (seeds 1..N), "A-B" (A..B
 // inclusive) or "0" (none).
 func randomScenarios() []Scenario {
-	lo, hi := uint64(1), uint64(defaultRandomSeeds)
-	if v := os.Getenv("ZKCONF_RANDOM_SEEDS"); v != "" {
+	return seededScenarios("ZKCONF_RANDOM_SEEDS", defaultRandomSeeds, "random-")
+}
+
+// defaultQuorumSeeds is how many quorum random scenarios run when
+// ZKCONF_QUORUM_SEEDS is unset (each costs three ensembles' time).
+const defaultQuorumSeeds = 2
+
+// QuorumRandomScenarios are the random scenarios for RunQuorum against an
+// ensemble, named qrandom-<seed>; ZKCONF_QUORUM_SEEDS selects the seeds as
+// ZKCONF_RANDOM_SEEDS does. The same generator spreads the clients over the
+// servers, syncs before each operation, and moves sessions between servers.
+func QuorumRandomScenarios() []Scenario {
+	return seededScenarios("ZKCONF_QUORUM_SEEDS", defaultQuorumSeeds, "qrandom-")
+}
+
+// seededScenarios registers one random scenario per seed of the range in
+// the environment variable env (default 1..def).
+func seededScenarios(env string, def uint64, prefix string) []Scenario {
+	lo, hi := uint64(1), def
+	if v := os.Getenv(env); v != "" {
 		var err error
 		lo, hi, err = parseSeedRange(v)
 		if err != nil {
-			panic(fmt.Sprintf("ZKCONF_RANDOM_SEEDS: %v", err))
+			panic(fmt.Sprintf("%s: %v", env, err))
 		}
 	}
 	var out []Scenario
 	for s := lo; s <= hi && hi > 0; s++ {
 		seed := s
-		out = append(out, Scenario{Name: fmt.Sprintf("random-%d", seed), Fn: func(r *R, c *Client) {
+		out = append(out, Scenario{Name: fmt.Sprintf("%s%d", prefix, seed), Fn: func(r *R, c *Client) {
 			newRandomRun(r, c, seed).run()
 		}})
 	}
@@ -87,20 +105,31 @@ type randomRun struct {
 	reopens int
 	cycled  bool
 	data    int
+	// servers > 1: an ensemble; clients connect to servers drawn at random.
+	servers int
 }
 
 func newRandomRun(r *R, c *Client, seed uint64) *randomRun {
 	rng := rand.New(rand.NewPCG(seed, 0x7a6b7a))
 	n := 2 + rng.IntN(2)
-	rr := &randomRun{r: r, rng: rng, clients: []*Client{c}}
+	rr := &randomRun{r: r, rng: rng, clients: []*Client{c}, servers: r.Servers()}
 	for i := 1; i < n; i++ {
-		rr.clients = append(rr.clients, r.Connect(fmt.Sprintf("c%d", i+1)))
+		rr.clients = append(rr.clients, r.Connect(fmt.Sprintf("c%d", i+1), ConnOpts{Server: rr.server()}))
 	}
 	for range n {
 		rr.budget = append(rr.budget, 40+rng.IntN(111))
 	}
 	r.Logf("random seed=%d clients=%d ops=%v", seed, n, rr.budget)
 	return rr
+}
+
+// server draws the server a new connection goes to (1-based; 0, the
+// default, standalone, where no number is drawn).
+func (rr *randomRun) server() int {
+	if rr.servers <= 1 {
+		return 0
+	}
+	return 1 + rr.rng.IntN(rr.servers)
 }
 
 func (rr *randomRun) run() {
@@ -116,6 +145,11 @@ func (rr *randomRun) run() {
 		}
 		i := open[rr.rng.IntN(len(open))]
 		rr.budget[i]--
+		if cl := rr.clients[i]; rr.servers > 1 && cl.c != nil && !cl.dead {
+			// A follower may not have applied the last write yet:
+			// sync, so what the operation sees does not depend on when.
+			cl.Flush()
+		}
 		if rr.step(i) {
 			rr.flushOthers(i, false)
 		}
@@ -126,16 +160,27 @@ func (rr *randomRun) run() {
 // caused (Flush: they precede the reply to a later request). sorted is for
 // events whose order is not defined (one closeSession deleting several
 // ephemerals).
+//
+// In an ensemble client i flushes too, last: a flush on the leader is a
+// write (see Client.Flush), and what i does next must see its zxid.
 func (rr *randomRun) flushOthers(i int, sorted bool) {
 	for j, cl := range rr.clients {
-		if j == i || cl.dead || cl.c == nil {
-			continue
+		if j != i {
+			flushOne(cl, sorted)
 		}
-		if sorted {
-			cl.FlushSorted()
-		} else {
-			cl.Flush()
-		}
+	}
+	if rr.servers > 1 {
+		flushOne(rr.clients[i], sorted)
+	}
+}
+
+func flushOne(cl *Client, sorted bool) {
+	switch {
+	case cl.dead || cl.c == nil:
+	case sorted:
+		cl.FlushSorted()
+	default:
+		cl.Flush()
 	}
 }
 
@@ -351,7 +396,7 @@ func (rr *randomRun) reopen(i int) {
 	rr.reopens++
 	rr.clients[i].Close()
 	rr.flushOthers(i, true)
-	rr.clients[i] = rr.r.Connect(fmt.Sprintf("c%d", i+1))
+	rr.clients[i] = rr.r.Connect(fmt.Sprintf("c%d", i+1), ConnOpts{Server: rr.server()})
 }
 
 // containerCycle makes a container (at a path no other operation uses)
@@ -383,19 +428,47 @@ func (rr *randomRun) containerCycle(i int) {
 // stay, its watches go), reconnects to the same session and sends
 // setWatches2 for random paths relative to the last zxid it saw, as a client
 // restoring its watches does; changes since then fire at once.
+//
+// In an ensemble the session moves to another server, and half the time
+// the old connection stays open: its server does not know of the move, the
+// leader does (see moved).
 func (rr *randomRun) reattach(i int) {
 	cl := rr.clients[i]
+	to, keep := 0, false
+	if rr.servers > 1 {
+		to = 1 + (cl.Server()+rr.rng.IntN(rr.servers-1))%rr.servers
+		keep = rr.rng.IntN(2) == 0
+	}
 	if cl.dead || cl.c == nil {
 		cl.Sync(rr.r.Root())
 		return
 	}
 	rel := cl.LastZxid()
-	cl.Drop()
-	nc := cl.Reattach(fmt.Sprintf("c%d", i+1))
+	if !keep {
+		cl.Drop()
+	}
+	nc := cl.Reattach(fmt.Sprintf("c%d", i+1), ConnOpts{Server: to})
 	rr.clients[i] = nc
+	if keep {
+		rr.moved(cl)
+		// The refused write's ErrorTxn takes a zxid: sync, so that the
+		// new server has applied it before answering with its zxid.
+		nc.Flush()
+	}
 	nc.SetWatches2(&jute.SetWatches2{RelativeZxid: rel,
 		DataWatches: rr.somePaths(), ExistWatches: rr.somePaths(), ChildWatches: rr.somePaths(),
 		PersistentWatches: rr.somePaths(), PersistentRecursiveWatches: rr.somePaths()})
+}
+
+// moved uses the connection a session left for another server: a read is
+// served by that server alone, a write reaches the leader, which refuses it
+// (SessionMoved) and the old server then closes the connection.
+func (rr *randomRun) moved(old *Client) {
+	old.label += "(old)"
+	old.Exists(rr.r.P("a"), false)
+	old.Delete(rr.r.P("a/y"), 99)
+	old.WaitClosed(3 * time.Second)
+	old.Drop()
 }
 
 // somePaths draws 0-2 read paths.

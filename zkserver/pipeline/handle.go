@@ -99,6 +99,11 @@ func (p *Processor) serve(r *Request) {
 		}
 		p.reply(c, r.Xid, zxid, jute.ErrMarshallingError, nil)
 		return
+	case r.Op == jute.OpPing && p.ens != nil && p.checkSession(c, sid) == jute.ErrSessionMoved:
+		// The leader's PrepRequestProcessor checks a ping's session too: the connection a session left for another
+		// server closes at its next ping.
+		p.closeMoved(c)
+		return
 	case r.Op == jute.OpPing:
 		p.finalCheck(c, r.Op, r.Start)
 		p.reply(c, jute.XidPing, p.zxid, jute.ErrOK, nil)

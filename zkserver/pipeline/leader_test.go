@@ -107,16 +107,37 @@ func TestLeaderHoldsRepliesUntilCommit(t *testing.T) {
 		t.Fatalf("exists' reply: xid %d err %d", replyXid(b), replyErr(b))
 	}
 	p.Committed(2<<32 | 4)
-	// The learner's session is the learner's: used here, it has moved.
-	c2 := p.NewClient(frames(make(chan []byte, 4)), &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, jute.Id{Scheme: "ip", ID: "127.0.0.1"})
-	c2.session = 0x0300000000000001
-	out2 := c2.out.(frames)
-	p.Submit(&Request{Client: c2, Xid: 5, Op: jute.OpSetData, Body: &jute.SetDataRequest{Path: "/b", Version: -1}, Start: time.Now()})
-	z := recv(t, ens.proposed)
-	p.Committed(z)
-	if b := out2.next(t); replyXid(b) != 5 || jute.Err(replyErr(b)) != jute.ErrSessionMoved {
-		t.Fatalf("write on a learner's session here: xid %d err %d", replyXid(b), replyErr(b))
+	// The learner's session is the learner's: used here, it has moved. SessionMoved is a connection-level error:
+	// the write's ErrorTxn takes a zxid, and the connection closes without a reply (a read's and a ping's too, in
+	// their prep).
+	var z int64
+	for i, req := range []*Request{
+		{Xid: 5, Op: jute.OpSetData, Body: &jute.SetDataRequest{Path: "/b", Version: -1}},
+		{Xid: 6, Op: jute.OpExists, Body: &jute.ExistsRequest{Path: "/b"}},
+		{Xid: jute.XidPing, Op: jute.OpPing},
+	} {
+		out2, closed2 := frames(make(chan []byte, 4)), make(chan struct{}, 1)
+		c2 := p.NewClient(closingFrames{out2, closed2}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, jute.Id{Scheme: "ip", ID: "127.0.0.1"})
+		c2.session = 0x0300000000000001
+		req.Client, req.Start = c2, time.Now()
+		p.Submit(req)
+		if i == 0 {
+			z = recv(t, ens.proposed)
+			p.Committed(z)
+		}
+		recv(t, closed2)
+		select {
+		case b := <-out2:
+			t.Fatalf("op %d on a learner's session here answered: xid %d err %d", req.Op, replyXid(b[4:]), replyErr(b[4:]))
+		default:
+		}
 	}
+	// Another learner's write on that session: its ErrorTxn is proposed and nothing is sent here (that learner
+	// closes its client's connection on the commit).
+	p.SubmitLearnerRequest(LearnerRequest{Conn: 8, Learner: 4, Session: 0x0300000000000001, Cxid: 3, Op: jute.OpSetData,
+		Body: jute.Marshal(&jute.SetDataRequest{Path: "/b", Version: -1})})
+	z = recv(t, ens.proposed)
+	p.Committed(z)
 	// Leadership ends: what waits for a commit is never sent (the delete's reply), and the connections close.
 	p.Submit(&Request{Client: c, Xid: 6, Op: jute.OpDelete, Body: &jute.DeleteRequest{Path: "/a", Version: -1}, Start: time.Now()})
 	recv(t, ens.proposed)

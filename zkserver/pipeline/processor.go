@@ -741,11 +741,25 @@ func (p *Processor) emit(c *Client, frame []byte) {
 }
 
 func (p *Processor) reply(c *Client, xid int32, zxid int64, err jute.Err, body jute.Record) {
+	if err == jute.ErrSessionMoved {
+		p.closeMoved(c)
+		return
+	}
 	if err != jute.ErrOK {
 		body = nil
 	}
 	c.LastZxid.Store(zxid)
 	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(err)}, body))
+}
+
+// closeMoved answers a request of a session that moved to another server: SessionMoved is a connection-level
+// error, so there is no reply and the connection closes once what was queued before goes out (Apache's
+// FinalRequestProcessor: sendCloseSession). The client reconnects to find its session where it is.
+func (p *Processor) closeMoved(c *Client) {
+	if c.via.learner {
+		return // a learner's request: its client's connection is the learner's to close, on the ErrorTxn's commit
+	}
+	p.cur.outs = append(p.cur.outs, output{c: c, close: true})
 }
 
 // logTxn assigns the next zxid's txn to the log and applies it to the tree.
