@@ -148,18 +148,18 @@ func (p *Processor) serve(r *Request) {
 	case isWrite(r.Op):
 		hdr := p.nextHeader(sid, r.Xid, r.Op)
 		var txn jute.Record
-		e := p.checkSession(c, sid)
-		if e == jute.ErrOK {
-			v := &view{p: p, ephemeralOnLocal: r.ephemeralOnLocal}
-			if r.Op == jute.OpMulti {
-				if mt := p.prepMulti(v, c, hdr, r.Body.(*jute.MultiRequest)); mt != nil {
-					txn = mt
-				} else {
-					e = jute.ErrMarshallingError
-				}
+		e := jute.ErrOK
+		// The session is checked inside each op's prep, where PrepRequestProcessor checks it: a multi's per op (an
+		// empty multi on any session passes), a create's after its mode and TTL.
+		v := &view{p: p, ephemeralOnLocal: r.ephemeralOnLocal}
+		if r.Op == jute.OpMulti {
+			if mt := p.prepMulti(v, c, hdr, r.Body.(*jute.MultiRequest)); mt != nil {
+				txn = mt
 			} else {
-				txn, e = p.prepWrite(v, c, hdr, r.Op, r.Body)
+				e = jute.ErrMarshallingError
 			}
+		} else {
+			txn, e = p.prepWrite(v, c, hdr, r.Op, r.Body)
 		}
 		if e != jute.ErrOK {
 			hdr.Type = jute.OpError
@@ -236,6 +236,11 @@ func (p *Processor) writeReply(c *Client, r *Request, zxid int64, e jute.Err, re
 	case jute.OpMulti:
 		mr := &jute.MultiResponse{Results: make([]jute.OpResult, 0, len(res.Multi))}
 		for _, sr := range res.Multi {
+			if sr.Type == jute.OpError && sr.Err == jute.ErrSessionMoved {
+				// FinalRequestProcessor throws SessionMoved out of a multi too: no reply, the connection closes.
+				p.reply(c, r.Xid, zxid, jute.ErrSessionMoved, nil)
+				return
+			}
 			mr.Results = append(mr.Results, multiResult(sr))
 		}
 		body = mr

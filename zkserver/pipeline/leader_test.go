@@ -154,3 +154,50 @@ func TestLeaderHoldsRepliesUntilCommit(t *testing.T) {
 		t.Fatalf("last zxid %#x after stopping, want the delete's %#x (logged, to be settled by the next leader)", p.LastZxid(), z+1)
 	}
 }
+
+// PrepRequestProcessor checks a session where each op is prepped: a multi's per op, a create's after its mode. On a
+// session that moved, an empty multi is answered, a create with a bad mode gets BadArguments, and a multi with an op
+// closes the connection without a reply (its txn, a multi of errors, still takes a zxid).
+func TestMovedSessionCheckedPerOp(t *testing.T) {
+	p := newFollower(t, t.TempDir())
+	ens := newFakeEnsemble()
+	p.StartLeading(ens, 2)
+	const sid = 0x0300000000000001
+	p.SubmitLearnerRequest(LearnerRequest{Conn: 7, Learner: 3, Session: sid, Op: jute.OpCreateSession,
+		Body: binary.BigEndian.AppendUint32(nil, 6000)})
+	p.Committed(recv(t, ens.proposed))
+	acl := []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "world", ID: "anyone"}}}
+	for _, tc := range []struct {
+		req     *Request
+		txn     bool // a txn is proposed
+		closes  bool
+		wantErr int32
+	}{
+		{req: &Request{Xid: 1, Op: jute.OpMulti, Body: &jute.MultiRequest{}}, txn: true},
+		{req: &Request{Xid: 2, Op: jute.OpCreate, Body: &jute.CreateRequest{Path: "/x", ACL: acl, Flags: 99}}, txn: true,
+			wantErr: int32(jute.ErrBadArguments)},
+		{req: &Request{Xid: 3, Op: jute.OpMulti, Body: &jute.MultiRequest{Ops: []jute.Op{
+			{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: "/x", ACL: acl}}}}}, txn: true, closes: true},
+	} {
+		out, closed := frames(make(chan []byte, 4)), make(chan struct{}, 1)
+		c := p.NewClient(closingFrames{out, closed}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, jute.Id{Scheme: "ip", ID: "127.0.0.1"})
+		c.session = sid
+		tc.req.Client, tc.req.Start = c, time.Now()
+		p.Submit(tc.req)
+		if tc.txn {
+			p.Committed(recv(t, ens.proposed))
+		}
+		if tc.closes {
+			recv(t, closed)
+			select {
+			case b := <-out:
+				t.Fatalf("xid %d on a moved session answered: err %d", tc.req.Xid, replyErr(b[4:]))
+			default:
+			}
+			continue
+		}
+		if b := out.next(t); replyXid(b) != tc.req.Xid || replyErr(b) != tc.wantErr {
+			t.Fatalf("xid %d: reply xid %d err %d, want err %d", tc.req.Xid, replyXid(b), replyErr(b), tc.wantErr)
+		}
+	}
+}

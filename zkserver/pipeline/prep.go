@@ -77,6 +77,9 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
 		return p.prepCreate(v, c, hdr, op, body)
 	case jute.OpDelete:
+		if e := p.checkSession(c, hdr.ClientID); e != jute.ErrOK {
+			return nil, e
+		}
 		req := body.(*jute.DeleteRequest)
 		return p.prepDelete(v, c, hdr, req.Path, req.Version)
 	case jute.OpDeleteContainer:
@@ -103,6 +106,9 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		return &jute.DeleteTxn{Path: req.Path}, jute.ErrOK
 	case jute.OpSetData:
 		req := body.(*jute.SetDataRequest)
+		if e := p.checkSession(c, hdr.ClientID); e != jute.ErrOK {
+			return nil, e
+		}
 		if !validPath(req.Path) {
 			return nil, jute.ErrBadArguments
 		}
@@ -128,6 +134,9 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		return &jute.SetDataTxn{Path: req.Path, Data: req.Data, Version: n.stat.Version + 1}, jute.ErrOK
 	case jute.OpSetACL:
 		req := body.(*jute.SetACLRequest)
+		if e := p.checkSession(c, hdr.ClientID); e != jute.ErrOK {
+			return nil, e
+		}
 		if !validPath(req.Path) {
 			return nil, jute.ErrBadArguments
 		}
@@ -152,6 +161,9 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		return &jute.SetACLTxn{Path: req.Path, ACL: acl, Version: n.stat.Aversion + 1}, jute.ErrOK
 	case jute.OpCheck:
 		req := body.(*jute.CheckVersionRequest)
+		if e := p.checkSession(c, hdr.ClientID); e != jute.ErrOK {
+			return nil, e
+		}
 		if !validPath(req.Path) {
 			return nil, jute.ErrBadArguments
 		}
@@ -167,6 +179,9 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		}
 		return &jute.CheckVersionTxn{Path: req.Path, Version: n.stat.Version + 1}, jute.ErrOK
 	case jute.OpReconfig:
+		if e := p.checkSession(c, hdr.ClientID); e != jute.ErrOK {
+			return nil, e
+		}
 		return p.prepReconfig(v, c, hdr, body.(*jute.ReconfigRequest))
 	}
 	return nil, jute.ErrUnimplemented
@@ -262,19 +277,19 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	return &jute.CreateTxn{Path: path, Data: data, ACL: acl, Ephemeral: eph, ParentCVersion: newCversion}, jute.ErrOK
 }
 
-// checkEphemeralSession is validateCreateRequest's session check of an ephemeral create (the request's session as
-// a whole is checked before): a local session that may not upgrade fails with EphemeralOnLocalSession; a leader
-// wants a global session (a learner's local one has expired, as far as it knows).
+// checkEphemeralSession is validateCreateRequest's session check, after the create's mode and TTL: an ephemeral
+// create's local session that may not upgrade fails with EphemeralOnLocalSession, and its session must be a global
+// one (a leader's checkGlobalSession: a learner's local one has expired, as far as the leader knows); any other
+// create's session gets the usual check.
 func (p *Processor) checkEphemeralSession(v *view, c *Client, sid int64, flags int32) jute.Err {
 	switch {
 	case !ephemeralMode(flags):
-		return jute.ErrOK
 	case v.ephemeralOnLocal:
 		return jute.ErrEphemeralOnLocalSession
 	case p.ens != nil:
 		return p.checkGlobalSession(sid, c.via)
 	}
-	return jute.ErrOK
+	return p.checkSession(c, sid)
 }
 
 func (p *Processor) prepDelete(v *view, c *Client, hdr *jute.TxnHeader, path string, version int32) (jute.Record, jute.Err) {
