@@ -16,6 +16,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/zkafka/zkafka/compat/jaas"
+	"github.com/zkafka/zkafka/compat/javanet"
 )
 
 // LoginModule is the JAAS login module of a Kerberos login.
@@ -182,7 +183,7 @@ func (l *Login) Client() (*client.Client, error) {
 // names looked up through r, nil for the system's) and returns the SASL client and its first token. The ticket is
 // asked from the realm the JDK names the service in (ServiceRealm), through the client's realm's KDC and its
 // cross-realm ticket-granting ticket when the realms differ.
-func StartSASL(ctx context.Context, r Resolver, cl *client.Client, service, host, authzid string) (*SASLClient, []byte, error) {
+func StartSASL(ctx context.Context, r javanet.Resolver, cl *client.Client, service, host, authzid string) (*SASLClient, []byte, error) {
 	host = ServiceHostName(ctx, r, cl.Config, host)
 	realm := ServiceRealm(cl.Config, host)
 	if realm == "" {
@@ -236,14 +237,14 @@ func inRealm(cl *client.Client, host, realm string) *client.Client {
 
 // ServiceHost is the host a Java client names a service by, as InetAddress.getHostName gives it for the address
 // it connects to ("host:port" or a host): a host name as it is, an IP address by its canonical name
-// (CanonicalHostName with the system's resolver; the address when it has none).
+// (javanet.CanonicalHostName with the system's resolver; the address when it has none).
 func ServiceHost(ctx context.Context, address string) string {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		host = address
 	}
 	if ip := net.ParseIP(host); ip != nil {
-		return CanonicalHostName(ctx, nil, ip)
+		return javanet.CanonicalHostName(ctx, nil, ip)
 	}
 	return host
 }

@@ -2,39 +2,14 @@ package kerberos
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"strings"
 	"testing"
+
+	"github.com/zkafka/zkafka/compat/javanet"
 )
 
-// fakeResolver answers from its tables only, names in any case as DNS does.
-type fakeResolver struct {
-	addrs map[string][]string // name to addresses
-	names map[string][]string // address to names (reverse)
-}
-
-func (f fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	var out []net.IPAddr
-	for _, a := range f.addrs[strings.ToLower(strings.TrimSuffix(host, "."))] {
-		out = append(out, net.IPAddr{IP: net.ParseIP(a)})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("lookup %s: no such host", host)
-	}
-	return out, nil
-}
-
-func (f fakeResolver) LookupAddr(_ context.Context, addr string) ([]string, error) {
-	if n := f.names[addr]; len(n) > 0 {
-		return n, nil
-	}
-	return nil, fmt.Errorf("lookup %s: no name", addr)
-}
-
 // testResolver: zk is zk.b.test; alias's address is named other.test; spoof's reverse name does not confirm.
-var testResolver = fakeResolver{
-	addrs: map[string][]string{
+var testResolver = javanet.Hosts{
+	Addrs: map[string][]string{
 		"zk":         {"127.0.0.9"},
 		"zk.b.test":  {"127.0.0.9"},
 		"alias":      {"127.0.0.10"},
@@ -42,24 +17,11 @@ var testResolver = fakeResolver{
 		"spoof":      {"127.0.0.11"},
 		"spoof.test": {"127.0.0.12"},
 	},
-	names: map[string][]string{
+	Names: map[string][]string{
 		"127.0.0.9":  {"zk.b.test."},
 		"127.0.0.10": {"other.test."},
 		"127.0.0.11": {"spoof.test."},
 	},
-}
-
-// TestCanonicalHostName: the reverse name when its addresses confirm it, else the address.
-func TestCanonicalHostName(t *testing.T) {
-	for ip, want := range map[string]string{
-		"127.0.0.9":  "zk.b.test",
-		"127.0.0.11": "127.0.0.11", // spoof.test is 127.0.0.12
-		"127.0.0.99": "127.0.0.99",
-	} {
-		if got := CanonicalHostName(context.Background(), testResolver, net.ParseIP(ip)); got != want {
-			t.Errorf("CanonicalHostName(%s) = %q, want %q", ip, got, want)
-		}
-	}
 }
 
 // TestServiceHostName follows JDK 17's PrincipalName (measured with KerberosPrincipal(KRB_NT_SRV_HST) and the

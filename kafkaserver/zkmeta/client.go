@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/zkafka/zkafka/compat/kerberos"
+	"github.com/zkafka/zkafka/compat/javanet"
 )
 
 // MatchAnyVersion matches any znode version in conditional writes (ZkVersion.MatchAnyVersion).
@@ -65,7 +65,7 @@ type options struct {
 	connectTimeout time.Duration
 	secure         bool
 	sasl           *saslLogin
-	resolver       kerberos.Resolver
+	resolver       javanet.Resolver
 }
 
 // WithTLS reaches ZooKeeper over TLS (zookeeper.ssl.client.enable): each connection is verified against the host

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zkafka/zkafka/compat/kerberos"
+	"github.com/zkafka/zkafka/compat/javanet"
 )
 
 // lookupTimeout bounds the look-up of the connect string's names (go-zookeeper's own provider waits as long).
@@ -18,7 +18,7 @@ const lookupTimeout = 3 * time.Second
 // names looked up through a Resolver, and each address's name kept as the connect string writes it: ZooKeeper's
 // StaticHostProvider keeps it in the InetSocketAddress, where SaslServerPrincipal reads it.
 type hostProvider struct {
-	r kerberos.Resolver
+	r javanet.Resolver
 
 	mu         sync.Mutex
 	servers    []string          // "ip:port"
@@ -41,7 +41,7 @@ func (hp *hostProvider) Init(servers []string) error {
 			found = append(found, s)
 			continue
 		}
-		addrs, err := kerberos.OrDefault(hp.r).LookupIPAddr(ctx, host)
+		addrs, err := javanet.OrDefault(hp.r).LookupIPAddr(ctx, host)
 		if err != nil {
 			return fmt.Errorf("resolve ZooKeeper server %s: %w", host, err)
 		}

@@ -2,42 +2,18 @@ package zkmeta
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"testing"
+
+	"github.com/zkafka/zkafka/compat/javanet"
 )
 
-// fakeResolver answers from its tables only.
-type fakeResolver struct {
-	addrs map[string][]string // name to addresses
-	names map[string][]string // address to names
-}
-
-func (f fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	var out []net.IPAddr
-	for _, a := range f.addrs[host] {
-		out = append(out, net.IPAddr{IP: net.ParseIP(a)})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("lookup %s: no such host", host)
-	}
-	return out, nil
-}
-
-func (f fakeResolver) LookupAddr(_ context.Context, addr string) ([]string, error) {
-	if n := f.names[addr]; len(n) > 0 {
-		return n, nil
-	}
-	return nil, fmt.Errorf("lookup %s: no name", addr)
-}
-
-var testResolver = fakeResolver{
-	addrs: map[string][]string{
+var testResolver = javanet.Hosts{
+	Addrs: map[string][]string{
 		"zk": {"127.0.0.9"}, "zk.b.test": {"127.0.0.9"},
 		"alias": {"127.0.0.10"}, "other.test": {"127.0.0.10"},
 		"spoof": {"127.0.0.11"}, "spoof.test": {"127.0.0.12"},
 	},
-	names: map[string][]string{
+	Names: map[string][]string{
 		"127.0.0.9": {"zk.b.test."}, "127.0.0.10": {"other.test."}, "127.0.0.11": {"spoof.test."},
 	},
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/jcmturner/gokrb5/v8/client"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/compat/kerberos"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/jute"
@@ -66,15 +67,15 @@ func WithKerberos(kc *client.Client, jvm map[string]string) Option {
 
 // WithResolver looks the ZooKeeper servers' names and addresses up through r for a Kerberos login (tests give
 // names only their resolver knows).
-func WithResolver(r kerberos.Resolver) Option { return func(o *options) { o.resolver = r } }
+func WithResolver(r javanet.Resolver) Option { return func(o *options) { o.resolver = r } }
 
 // ServerPrincipal is SaslServerPrincipal.getServerPrincipal for the connection to address ("ip:port") made for
 // the connect string's host name ("" when the connect string gives the address): zookeeper.server.principal when
 // set, else zookeeper.sasl.client.username ("zookeeper") and the host: with
 // zookeeper.sasl.client.canonicalize.hostname (true unless set to anything but "true", any case) the address's
-// canonical name (kerberos.CanonicalHostName), unless it has none; else, or without one, the connect string's
+// canonical name (javanet.CanonicalHostName), unless it has none; else, or without one, the connect string's
 // name, and for an address the connect string gives, the address's name looked up in reverse (getHostName).
-func ServerPrincipal(ctx context.Context, r kerberos.Resolver, address, name string,
+func ServerPrincipal(ctx context.Context, r javanet.Resolver, address, name string,
 	jvm map[string]string) (service, host string, err error) {
 	if p, ok := jvm["zookeeper.server.principal"]; ok {
 		p, _, _ = strings.Cut(p, "@")
@@ -95,10 +96,10 @@ func ServerPrincipal(ctx context.Context, r kerberos.Resolver, address, name str
 	}
 	host = name
 	if host == "" {
-		host = kerberos.CanonicalHostName(ctx, r, ip)
+		host = javanet.CanonicalHostName(ctx, r, ip)
 	}
 	if v, ok := jvm["zookeeper.sasl.client.canonicalize.hostname"]; !ok || strings.EqualFold(v, "true") {
-		if c := kerberos.CanonicalHostName(ctx, r, ip); c != ip.String() {
+		if c := javanet.CanonicalHostName(ctx, r, ip); c != ip.String() {
 			host = c
 		}
 	}

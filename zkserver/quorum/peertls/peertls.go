@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver/dualmode"
 	"github.com/zkafka/zkafka/zkserver/x509util"
@@ -30,7 +31,7 @@ type Config struct {
 	unified   bool // portUnification: accept TLS and plaintext peers alike
 	checkHost bool // ssl.quorum.hostnameVerification
 	log       *slog.Logger
-	resolver  *net.Resolver
+	resolver  javanet.Resolver
 	settings  zoocfg.TLSSettings
 	reload    bool // sslQuorumReloadCertFiles
 	// revocation checks peers' chains with ssl.quorum.crl or ssl.quorum.ocsp (nil without); its CRL cache
@@ -227,29 +228,12 @@ func (c *Config) verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, trust
 	return nil
 }
 
-// hostName is InetAddress.getHostName for an address without a name: the reverse lookup's name if it resolves back
-// to the address, else the address as text.
+// hostName is InetAddress.getHostName for an address without a name: its canonical name, else the address as
+// text.
 func (c *Config) hostName(ip net.IP) string {
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
-	names, err := c.resolver.LookupAddr(ctx, ip.String())
-	if err != nil || len(names) == 0 {
-		return ip.String()
-	}
-	name := names[0]
-	if len(name) > 1 && name[len(name)-1] == '.' {
-		name = name[:len(name)-1]
-	}
-	addrs, err := c.resolver.LookupIPAddr(ctx, name)
-	if err != nil {
-		return ip.String()
-	}
-	for _, a := range addrs {
-		if a.IP.Equal(ip) {
-			return name
-		}
-	}
-	return ip.String()
+	return javanet.CanonicalHostName(ctx, c.resolver, ip)
 }
 
 func remoteIP(nc net.Conn) net.IP {
