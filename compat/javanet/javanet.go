@@ -45,8 +45,9 @@ func CanonicalHostName(ctx context.Context, r Resolver, ip net.IP) string {
 	return ip.String()
 }
 
-// FirstAddress is InetAddress.getByName: an address literal as it is, else the name's first address; nil when
-// the name does not resolve.
+// FirstAddress is InetAddress.getByName: an address literal as it is, else the name's first IPv4 address, else
+// its first address, as Java orders a name's addresses (java.net.preferIPv6Addresses=false); nil when the name does
+// not resolve.
 func FirstAddress(ctx context.Context, r Resolver, host string) net.IP {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip
@@ -54,6 +55,11 @@ func FirstAddress(ctx context.Context, r Resolver, host string) net.IP {
 	addrs, err := OrDefault(r).LookupIPAddr(ctx, host)
 	if err != nil || len(addrs) == 0 {
 		return nil
+	}
+	for _, a := range addrs {
+		if v4 := a.IP.To4(); v4 != nil {
+			return v4
+		}
 	}
 	return addrs[0].IP
 }

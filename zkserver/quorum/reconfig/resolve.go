@@ -2,12 +2,12 @@ package reconfig
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 )
 
@@ -19,21 +19,13 @@ type Resolver func(host string) (addr netip.Addr, ok bool)
 // lookupTimeout bounds one system lookup, so that a dead name server does not hold a reconfig forever.
 const lookupTimeout = 5 * time.Second
 
-// LookupHost is the system's resolver, for the server's wiring: the first IPv4 address of the name, else its
-// first address, as InetAddress.getByName orders them (java.net.preferIPv6Addresses=false).
+// LookupHost is the system's resolver, for the server's wiring: the name's address as InetAddress.getByName
+// picks it (javanet.FirstAddress: the first IPv4 address, else the first).
 func LookupHost(host string) (netip.Addr, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(ips) == 0 {
-		return netip.Addr{}, false
-	}
-	for _, ip := range ips {
-		if ip.Unmap().Is4() {
-			return ip.Unmap(), true
-		}
-	}
-	return ips[0], true
+	addr, ok := netip.AddrFromSlice(javanet.FirstAddress(ctx, nil, host))
+	return addr.Unmap(), ok
 }
 
 // Memo is r remembering each name's answer: one comparison of configs asks for the same names many times (every
