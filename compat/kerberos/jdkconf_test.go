@@ -28,7 +28,7 @@ func TestParseConfigLikeJDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for host, want := range map[string]string{
+	checkRealms(t, conf, map[string]string{
 		"zk.upper.test": "A.TEST", // the upper-case key never matches the lower-cased host
 		"zk.mixed.test": "A.TEST",
 		"dup.test":      "FIRST.TEST",
@@ -36,11 +36,7 @@ func TestParseConfigLikeJDK(t *testing.T) {
 		"comment.test":  "C.TEST # x",
 		"zk.b.test":     "B.TEST",
 		"x":             "A.TEST",
-	} {
-		if got := ServiceRealm(conf, host); got != want {
-			t.Errorf("ServiceRealm(%q) = %q, want %q", host, got, want)
-		}
-	}
+	})
 	if !conf.LibDefaults.DNSCanonicalizeHostname {
 		t.Error("dns_canonicalize_hostname = fallback turned canonicalization off")
 	}

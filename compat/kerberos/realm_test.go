@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jcmturner/gokrb5/v8/config"
+
 	"github.com/zkafka/zkafka/compat/jaas"
 	"github.com/zkafka/zkafka/compat/kerberos/kdctest"
 )
@@ -23,7 +25,7 @@ func TestServiceRealm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for host, want := range map[string]string{
+	checkRealms(t, conf, map[string]string{
 		"zk.exact.test":       "EXACT.TEST",
 		"zk.dot.test":         "DOT.TEST",
 		"dot.test":            "A.TEST", // ".dot.test" names only its subdomains
@@ -34,11 +36,7 @@ func TestServiceRealm(t *testing.T) {
 		"other.test":          "A.TEST",
 		"localhost":           "A.TEST",
 		"zk.exact.test.other": "A.TEST",
-	} {
-		if got := ServiceRealm(conf, host); got != want {
-			t.Errorf("ServiceRealm(%q) = %q, want %q", host, got, want)
-		}
-	}
+	})
 }
 
 // TestStartSASLCrossRealm logs bob@A.TEST in to zookeeper/zk.b.test@B.TEST through A.TEST's KDC and its
@@ -127,5 +125,15 @@ func canonicalizeOn(t *testing.T, path string) {
 	text := strings.Replace(string(b), "dns_canonicalize_hostname = false", "dns_canonicalize_hostname = true", 1)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkRealms checks ServiceRealm of each host against its wanted realm.
+func checkRealms(t *testing.T, conf *config.Config, want map[string]string) {
+	t.Helper()
+	for host, realm := range want {
+		if got := ServiceRealm(conf, host); got != realm {
+			t.Errorf("ServiceRealm(%q) = %q, want %q", host, got, realm)
+		}
 	}
 }
