@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,6 +208,14 @@ func TestApacheServersElectOurs(t *testing.T) {
 	defer cancel()
 	oursCtx, stopOurs := context.WithCancel(ctx)
 	node := en.startOurs(t, oursCtx, 3)
+	// Our node only elects. An Apache follower that finds no leader on the quorum port gives up in half a second
+	// and looks again, and server 2's JVM may start only after that: then 1 and 2 elect 2 without ever following 3.
+	// So our quorum port takes connections and holds them unanswered, for initLimit ticks (30 s here), until ours
+	// stops and closes them.
+	holdQuorumPort(t, oursCtx, fmt.Sprintf("%s:%d", en.members[3].host(), en.members[3].quorumPort))
+	for _, id := range []int64{1, 2} {
+		en.extra[id] = map[string]string{"initLimit": "60"}
+	}
 	type decision struct {
 		v   election.Vote
 		err error
@@ -239,4 +249,47 @@ func TestApacheServersElectOurs(t *testing.T) {
 	if m1, m2 := mode(t, a1), mode(t, a2); m1 != "follower" || m2 != "leader" {
 		t.Fatalf("after ours stopped: 1 %s, 2 %s", m1, m2)
 	}
+}
+
+// holdQuorumPort accepts connections on addr and holds them, reading nothing and writing nothing, until ctx ends;
+// then it closes them and the listener.
+func holdQuorumPort(t *testing.T, ctx context.Context, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	stopped := false
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if stopped {
+				c.Close()
+			} else {
+				held = append(held, c)
+			}
+			mu.Unlock()
+		}
+	}()
+	stop := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		ln.Close()
+		for _, c := range held {
+			c.Close()
+		}
+		held = nil
+	}
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	t.Cleanup(stop)
 }
