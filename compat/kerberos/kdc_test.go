@@ -2,6 +2,8 @@ package kerberos
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/zkafka/zkafka/compat/jaas"
@@ -69,5 +71,40 @@ func TestWithMITKDC(t *testing.T) {
 		`" principal="zookeeper/localhost";`)
 	if _, err := FromJAAS(bad[0], props); err == nil {
 		t.Error("a principal without keys in the keytab")
+	}
+}
+
+// TestLoginThroughIncludedir logs a service in at a real MIT KDC whose realm, KDC and default realm a RHEL-style
+// krb5.conf names only through `includedir` (its own [libdefaults] and [logging] beside them), as the JDK reads it.
+func TestLoginThroughIncludedir(t *testing.T) {
+	kdc := kdctest.Start(t)
+	kt := kdc.AddService(t, "zookeeper/localhost")
+	realm, err := os.ReadFile(kdc.Krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, t.TempDir(), map[string]string{
+		"krb5.conf": "# RHEL's layout\nincludedir DIR/krb5.conf.d/\n\n[logging]\n default = FILE:/var/log/krb5libs.log\n" +
+			"[libdefaults]\n dns_lookup_realm = false\n ticket_lifetime = 24h\n rdns = false\n" +
+			" spake_preauth_groups = edwards25519\n dns_canonicalize_hostname = fallback\n qualify_shortname = \"\"\n" +
+			" default_ccache_name = KEYRING:persistent:%{uid}\n",
+		"krb5.conf.d/crypto-policies": "[libdefaults]\npermitted_enctypes = aes256-cts-hmac-sha1-96 " +
+			"aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha1-96 aes128-cts-hmac-sha256-128\n",
+		"krb5.conf.d/realm.conf": string(realm),
+	})
+	mods, err := jaas.ParseConfig(`com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true ` +
+		`keyTab="` + kt + `" principal="zookeeper/localhost";`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := FromJAAS(mods[0], map[string]string{"java.security.krb5.conf": filepath.Join(dir, "krb5.conf")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Principal != "zookeeper/localhost@"+kdctest.Realm {
+		t.Errorf("principal %q: the default realm of the included file not read", srv.Principal)
+	}
+	if _, err := srv.Client(); err != nil {
+		t.Fatalf("login through the included realm's KDC: %v", err)
 	}
 }

@@ -32,9 +32,9 @@ func LoadConfig(props map[string]string) (*config.Config, error) {
 	}
 	var cfg *config.Config
 	if _, err := os.Stat(path); err == nil {
-		text, err := os.ReadFile(path)
+		text, err := ReadConfigFile(path)
 		if err == nil {
-			cfg, err = ParseConfig(string(text))
+			cfg, err = ParseConfig(text)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("load Kerberos configuration %s: %w", path, err)
