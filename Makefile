@@ -4,6 +4,8 @@ TEST_TIMEOUT ?= 20m
 FUZZTIME     ?= 60s
 # make randdiff: the seeds of conformance/diff's random scenarios ("N" = 1-N, or "A-B").
 RANDOM_SEEDS ?= 1-300
+# make randdiff: the seeds of the random Kafka 0.9 wire steps (conformance/kafka09 TestWireAgainstKafka09).
+KAFKA_SEEDS  ?= 1-200
 # make randdiff: the seeds of the quorum random scenarios (conformance/ensemble TestQuorumRandomDiff, three-server
 # ensembles; QUORUM_MIXED=1 adds ensembles of two Apache servers and ours, following and leading).
 QUORUM_SEEDS ?= 1-60
@@ -93,10 +95,12 @@ fuzz: build
 	$(GO) test -run '^$$' -fuzz=FuzzServerTokens -fuzztime=$(FUZZTIME) ./kafkaserver/sasl
 
 # Many seeded random differential scenarios against Apache ZooKeeper 3.8 (about 1 s a seed), standalone, then in
-# ensembles (a few seconds a seed).
+# ensembles (a few seconds a seed), then random Kafka 0.9 wire steps against Kafka 0.9.0.1's broker (about 1 s a
+# seed).
 randdiff: build
 	ZKCONF_RUN='^random-' ZKCONF_RANDOM_SEEDS=$(RANDOM_SEEDS) $(GO) test -run TestConformance -count=1 -timeout 3h ./conformance/diff
 	ZKCONF_QUORUM_SEEDS=$(QUORUM_SEEDS) ZKCONF_QUORUM_MIXED=$(QUORUM_MIXED) $(GO) test -run TestQuorumRandomDiff -count=1 -timeout 3h ./conformance/ensemble
+	ZKCONF_KAFKA_SEEDS=$(KAFKA_SEEDS) $(GO) test -run TestWireAgainstKafka09 -count=1 -timeout 3h ./conformance/kafka09
 
 # One server's soak at a time: each wants both cores.
 soak:

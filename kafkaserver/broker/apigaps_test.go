@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -313,4 +314,52 @@ func TestInterBrokerSASLAndControlledShutdown(t *testing.T) {
 func isActive(b *Broker) bool {
 	ok, _ := b.Controller().Active()
 	return ok
+}
+
+// TestOffsetCommitRepeatedPartition: a partition given twice in one OffsetCommit is committed once with its last
+// entry and answered once, as Kafka's map of the request (0.9 and 2.8: a too-large metadata first, then a good
+// one, commits the good one without error; found by the random wire differential against Kafka 0.9.0.1).
+func TestOffsetCommitRepeatedPartition(t *testing.T) {
+	c := newCluster(t)
+	c.start()
+	ctx := ctxT(t)
+	cl := c.client()
+	if _, err := kadm.NewClient(cl).CreateTopics(ctx, 1, 1, nil, "r"); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []int16{0, 2} {
+		group := fmt.Sprintf("g%d", v)
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Version, req.Group, req.Generation, req.RetentionTimeMillis = v, group, -1, -1
+		tp := kmsg.NewOffsetCommitRequestTopic()
+		tp.Topic = "r"
+		for _, e := range []struct {
+			offset   int64
+			metadata string
+		}{{7, strings.Repeat("m", 4097)}, {5, "ok"}} {
+			p := kmsg.NewOffsetCommitRequestTopicPartition()
+			p.Partition, p.Offset, p.Metadata = 0, e.offset, kmsg.StringPtr(e.metadata)
+			tp.Partitions = append(tp.Partitions, p)
+		}
+		req.Topics = append(req.Topics, tp)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+			t.Fatalf("v%d: answer %+v, want one partition without error", v, resp.Topics)
+		}
+		fetch := kmsg.NewPtrOffsetFetchRequest()
+		fetch.Version, fetch.Group = min(v, 1), group
+		ft := kmsg.NewOffsetFetchRequestTopic()
+		ft.Topic, ft.Partitions = "r", []int32{0}
+		fetch.Topics = append(fetch.Topics, ft)
+		fresp, err := fetch.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fresp.Topics[0].Partitions[0]; got.Offset != 5 {
+			t.Fatalf("v%d: committed %+v, want offset 5 (the last entry)", v, got)
+		}
+	}
 }
