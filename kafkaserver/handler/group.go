@@ -228,14 +228,12 @@ func (h *Handlers) offsetCommit(rc *kwire.RequestContext, req *kmsg.OffsetCommit
 	if h.staticUnsupported(req.InstanceID) {
 		return offsetCommitRefused(req, kerr.UnsupportedVersion.Code)
 	}
+	name := func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic }
+	parts := func(t *kmsg.OffsetCommitRequestTopic) *[]kmsg.OffsetCommitRequestTopicPartition { return &t.Partitions }
+	id := func(p *kmsg.OffsetCommitRequestTopicPartition) int32 { return p.Partition }
 	// Kafka reads the partitions into a map: a partition given twice is committed once, with its last entry.
-	req.Topics = mergeTopics(req.Topics, func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic },
-		func(t *kmsg.OffsetCommitRequestTopic) *[]kmsg.OffsetCommitRequestTopicPartition { return &t.Partitions },
-		func(p *kmsg.OffsetCommitRequestTopicPartition) int32 { return p.Partition })
-	kept, codes := splitCommit(h, rc, req.Topics,
-		func(t *kmsg.OffsetCommitRequestTopic) string { return t.Topic },
-		func(t *kmsg.OffsetCommitRequestTopic) *[]kmsg.OffsetCommitRequestTopicPartition { return &t.Partitions },
-		func(p *kmsg.OffsetCommitRequestTopicPartition) int32 { return p.Partition })
+	req.Topics = mergeTopics(req.Topics, name, parts, id)
+	kept, codes := splitCommit(h, rc, req.Topics, name, parts, id)
 	known := *req
 	known.Topics = kept
 	if len(codes) == 0 {

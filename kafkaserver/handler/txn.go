@@ -166,16 +166,14 @@ func (h *Handlers) txnOffsetCommit(_ context.Context, rc *kwire.RequestContext, 
 	if h.groupReadDenied(rc, req.Group) {
 		return txnOffsetCommitRefused(req, kerr.GroupAuthorizationFailed.Code), nil
 	}
+	name := func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic }
+	parts := func(t *kmsg.TxnOffsetCommitRequestTopic) *[]kmsg.TxnOffsetCommitRequestTopicPartition {
+		return &t.Partitions
+	}
+	id := func(p *kmsg.TxnOffsetCommitRequestTopicPartition) int32 { return p.Partition }
 	// A partition given twice is committed once, with its last entry, as OffsetCommit.
-	req.Topics = mergeTopics(req.Topics, func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic },
-		func(t *kmsg.TxnOffsetCommitRequestTopic) *[]kmsg.TxnOffsetCommitRequestTopicPartition { return &t.Partitions },
-		func(p *kmsg.TxnOffsetCommitRequestTopicPartition) int32 { return p.Partition })
-	kept, refused := splitCommit(h, rc, req.Topics,
-		func(t *kmsg.TxnOffsetCommitRequestTopic) string { return t.Topic },
-		func(t *kmsg.TxnOffsetCommitRequestTopic) *[]kmsg.TxnOffsetCommitRequestTopicPartition {
-			return &t.Partitions
-		},
-		func(p *kmsg.TxnOffsetCommitRequestTopicPartition) int32 { return p.Partition })
+	req.Topics = mergeTopics(req.Topics, name, parts, id)
+	kept, refused := splitCommit(h, rc, req.Topics, name, parts, id)
 	known := *req
 	known.Topics = kept
 	codes := map[group.TopicPartition]int16{}
