@@ -3,6 +3,7 @@ package kerberos
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/config"
@@ -90,7 +91,7 @@ func gokrb5Text(lines []string) string {
 				continue
 			}
 		} else if depth == 1 && section == "libdefaults" {
-			if key != strings.ToLower(key) || contains(jdkOnly, key) || seen[key] {
+			if key != strings.ToLower(key) || slices.Contains(jdkOnly, key) || seen[key] {
 				continue
 			}
 			seen[key] = true
@@ -111,15 +112,6 @@ func gokrb5Text(lines []string) string {
 		}
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // applyJDK sets what the JDK's Config reads differently from gokrb5: keys are case-sensitive (only section

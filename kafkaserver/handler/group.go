@@ -237,7 +237,7 @@ func (h *Handlers) offsetCommit(rc *kwire.RequestContext, req *kmsg.OffsetCommit
 	known := *req
 	known.Topics = kept
 	if len(codes) == 0 {
-		return mergeCommitTopics(h.cfg.Group.OffsetCommit(req))
+		return h.cfg.Group.OffsetCommit(req)
 	}
 	if len(known.Topics) > 0 {
 		for _, t := range h.cfg.Group.OffsetCommit(&known).Topics {
@@ -256,7 +256,7 @@ func (h *Handlers) offsetCommit(rc *kwire.RequestContext, req *kmsg.OffsetCommit
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
-	return mergeCommitTopics(resp)
+	return resp
 }
 
 // splitCommit is what OffsetCommit and TxnOffsetCommit check per partition before the coordinator: partitions of
@@ -394,18 +394,9 @@ func offsetFetchTopicFailed(t kmsg.OffsetFetchRequestTopic, code int16) kmsg.Off
 	return rt
 }
 
-// mergeCommitTopics and mergeFetchTopics shape answers as Kafka, which builds them from a map of partitions: one
-// entry per topic, one per partition (a partition asked twice is answered once), whatever the request repeated.
-func mergeCommitTopics(resp *kmsg.OffsetCommitResponse) *kmsg.OffsetCommitResponse {
-	resp.Topics = mergeTopics(resp.Topics,
-		func(t *kmsg.OffsetCommitResponseTopic) string { return t.Topic },
-		func(t *kmsg.OffsetCommitResponseTopic) *[]kmsg.OffsetCommitResponseTopicPartition {
-			return &t.Partitions
-		},
-		func(p *kmsg.OffsetCommitResponseTopicPartition) int32 { return p.Partition })
-	return resp
-}
-
+// mergeFetchTopics shapes an answer as Kafka, which builds it from a map of partitions: one entry per topic, one
+// per partition (a partition asked twice is answered once), whatever the request repeated. (OffsetCommit merges
+// its request instead, which its answer follows.)
 func mergeFetchTopics(resp *kmsg.OffsetFetchResponse) *kmsg.OffsetFetchResponse {
 	resp.Topics = mergeTopics(resp.Topics,
 		func(t *kmsg.OffsetFetchResponseTopic) string { return t.Topic },
