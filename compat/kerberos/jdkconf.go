@@ -20,86 +20,113 @@ func ParseConfig(text string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := parseJDKProfile(lines)
+	entries, err := jdkEntries(lines)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.NewFromString(gokrb5Text(lines))
+	cfg, err := config.NewFromString(gokrb5Text(entries))
 	// gokrb5 refuses v4_ realm settings (MIT's sample krb5.conf has them) but returns what it read; the JDK
 	// ignores them.
 	var unsupported config.UnsupportedDirective
 	if err != nil && !errors.As(err, &unsupported) {
 		return nil, err
 	}
-	applyJDK(cfg, p)
+	applyJDK(cfg, jdkProfileOf(entries))
 	return cfg, nil
+}
+
+// jdkEntry is one of jdkLines' lines placed in the JDK's table.
+type jdkEntry struct {
+	line    string // as jdkLines gave it
+	section string // the top-level table the line is in, in lower case
+	depth   int    // 0 for a section's header and its close, 1 for the section's own lines, ...; a close's is its open's
+	key     string // trimmed; none for a close
+	value   string // unquoted
+	opens   bool   // "key = {"
+	closes  bool   // "}"
+}
+
+// jdkEntries places lines (see jdkLines) as the JDK's Config builds its table: "key = {" opens a table, "}"
+// closes it, "key = value" adds a value. A line without "=", a "}" with no table open or a table left open fails,
+// as in the JDK.
+func jdkEntries(lines []string) ([]jdkEntry, error) {
+	var out []jdkEntry
+	depth, section := 0, ""
+	for _, line := range lines {
+		if line == "}" {
+			if depth == 0 {
+				return nil, errors.New("krb5.conf: unmatched close brace")
+			}
+			depth--
+			out = append(out, jdkEntry{line: line, section: section, depth: depth, closes: true})
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("krb5.conf: illegal config content: %s", line)
+		}
+		e := jdkEntry{line: line, depth: depth, key: strings.TrimSpace(key), value: jdkUnquote(value)}
+		if e.opens = e.value == "{"; e.opens {
+			if depth == 0 {
+				section = strings.ToLower(e.key)
+			}
+			depth++
+		}
+		e.section = section
+		out = append(out, e)
+	}
+	if depth != 0 {
+		return nil, errors.New("krb5.conf: a section or sub-section is not closed")
+	}
+	return out, nil
 }
 
 // jdkOnly are the [libdefaults] keys only the JDK's reading sets: gokrb5 refuses values the JDK accepts
 // (dns_canonicalize_hostname = fallback stops gokrb5's whole parse).
 var jdkOnly = []string{"dns_canonicalize_hostname"}
 
-// gokrb5Text writes lines (the JDK's normalized reading, see jdkLines) back as a krb5.conf for gokrb5, where
-// gokrb5 would read them otherwise: sections named in lower case and each written once with all its lines (gokrb5
-// matches "[libdefaults]" exactly and lets a repeated section replace the one before); in [libdefaults] only the
-// first line of each key, keys in lower case as written (the JDK's keys are case-sensitive, gokrb5's are not), no
-// jdkOnly key and no line gokrb5 would refuse on its own (a value it cannot parse fails its whole read, where the
-// JDK reads such a value only when it is used); no [domain_realm] (applyJDK sets it).
-func gokrb5Text(lines []string) string {
+// gokrb5Text writes the entries back as a krb5.conf for gokrb5, where gokrb5 would read them otherwise: sections
+// named in lower case and each written once with all its lines (gokrb5 matches "[libdefaults]" exactly and lets a
+// repeated section replace the one before); a realm (any sub-section of a section) written twice kept once, the
+// first, as the JDK ignores the second where gokrb5 would take it; in [libdefaults] only the first line of each
+// key, keys in lower case as written (the JDK's keys are case-sensitive, gokrb5's are not), no jdkOnly key and no
+// line gokrb5 would refuse on its own (a value it cannot parse fails its whole read, where the JDK reads such a
+// value only when it is used); no [domain_realm] (applyJDK sets it).
+func gokrb5Text(entries []jdkEntry) string {
 	var order []string
 	body := map[string][]string{}
 	seen := map[string]bool{} // libdefaults keys, and section + "\x00" + sub-section
-	depth, section, skipTo := 0, "", -1
-	for _, l := range lines {
-		if l == "}" {
-			depth--
-			if depth == skipTo {
-				skipTo = -1
-			} else if depth > 0 && skipTo < 0 {
-				body[section] = append(body[section], l)
-			}
-			continue
-		}
-		key, value, _ := strings.Cut(l, "=")
-		key = strings.TrimSpace(key)
-		if depth == 0 {
-			section = strings.ToLower(key)
-			if _, ok := body[section]; !ok {
-				order = append(order, section)
-				body[section] = nil
-			}
-			depth++
-			continue
-		}
-		opens := jdkUnquote(value) == "{"
+	skipTo := -1              // the depth of a repeated sub-section being skipped
+	for _, e := range entries {
 		if skipTo >= 0 {
-			if opens {
-				depth++
+			if e.closes && e.depth == skipTo {
+				skipTo = -1
 			}
 			continue
 		}
-		if opens {
-			// A repeated sub-section (a realm written twice) is ignored by the JDK; gokrb5 would take the last.
-			if depth == 1 {
-				if seen[section+"\x00"+key] {
-					skipTo = depth
-				}
-				seen[section+"\x00"+key] = true
+		switch {
+		case e.depth == 0:
+			if _, ok := body[e.section]; e.opens && !ok {
+				order = append(order, e.section)
+				body[e.section] = nil
 			}
-			depth++
-			if skipTo >= 0 {
+			continue
+		case e.opens && e.depth == 1:
+			if seen[e.section+"\x00"+e.key] {
+				skipTo = 1
 				continue
 			}
-		} else if depth == 1 && section == "libdefaults" {
-			if key != strings.ToLower(key) || slices.Contains(jdkOnly, key) || seen[key] {
+			seen[e.section+"\x00"+e.key] = true
+		case !e.opens && !e.closes && e.depth == 1 && e.section == "libdefaults":
+			if e.key != strings.ToLower(e.key) || slices.Contains(jdkOnly, e.key) || seen[e.key] {
 				continue
 			}
-			seen[key] = true
-			if _, err := config.NewFromString("[libdefaults]\n" + l); err != nil {
+			seen[e.key] = true
+			if _, err := config.NewFromString("[libdefaults]\n" + e.line); err != nil {
 				continue
 			}
 		}
-		body[section] = append(body[section], l)
+		body[e.section] = append(body[e.section], e.line)
 	}
 	var b strings.Builder
 	for _, s := range order {
@@ -144,50 +171,28 @@ func (p jdkProfile) first(section, key string) string {
 	return ""
 }
 
-// parseJDKProfile reads lines (see jdkLines) as the JDK's Config builds its table: "key = {" opens a table,
-// "}" closes it, "key = value" adds a value; the top-level names (the sections) in lower case, repeated sections
-// merged, a key in a section first seen as a sub-section keeping no values. A line without "=", a "}" with no table
-// open or a table left open fails, as in the JDK.
-func parseJDKProfile(lines []string) (jdkProfile, error) {
+// jdkProfileOf holds the entries' direct values as the JDK's table does: repeated sections merged, a key in a
+// section first seen as a sub-section keeping no values.
+func jdkProfileOf(entries []jdkEntry) jdkProfile {
 	p := jdkProfile{}
 	subs := map[string]bool{} // section keys that opened a sub-section
-	depth, section := 0, ""
-	for _, line := range lines {
-		if line == "}" {
-			if depth == 0 {
-				return nil, errors.New("krb5.conf: unmatched close brace")
+	for _, e := range entries {
+		switch {
+		case e.closes:
+		case e.depth == 0:
+			if p[e.section] == nil {
+				p[e.section] = map[string][]string{}
 			}
-			depth--
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("krb5.conf: illegal config content: %s", line)
-		}
-		key, value = strings.TrimSpace(key), jdkUnquote(value)
-		if value == "{" {
-			switch depth {
-			case 0:
-				section = strings.ToLower(key)
-				if p[section] == nil {
-					p[section] = map[string][]string{}
-				}
-			case 1:
-				if _, isValue := p[section][key]; !isValue {
-					subs[section+"\x00"+key] = true
-				}
+		case e.depth != 1:
+		case e.opens:
+			if _, isValue := p[e.section][e.key]; !isValue {
+				subs[e.section+"\x00"+e.key] = true
 			}
-			depth++
-			continue
-		}
-		if depth == 1 && !subs[section+"\x00"+key] {
-			p[section][key] = append(p[section][key], value)
+		case !subs[e.section+"\x00"+e.key]:
+			p[e.section][e.key] = append(p[e.section][e.key], e.value)
 		}
 	}
-	if depth != 0 {
-		return nil, errors.New("krb5.conf: a section or sub-section is not closed")
-	}
-	return p, nil
+	return p
 }
 
 // jdkLines normalizes the lines as the JDK does before reading them: lines trimmed, "#" and ";" lines dropped,
