@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -25,24 +27,67 @@ func OrDefault(r Resolver) Resolver {
 
 // CanonicalHostName is InetAddress.getCanonicalHostName (and getHostName of an address without a name): the
 // address's name in reverse, without its trailing dot, kept only when the name's own addresses include it (the
-// JDK's guard against a spoofed reverse entry); otherwise the address itself.
+// JDK's guard against a spoofed reverse entry); otherwise the address itself, as AddressText writes it.
 func CanonicalHostName(ctx context.Context, r Resolver, ip net.IP) string {
 	r = OrDefault(r)
 	names, err := r.LookupAddr(ctx, ip.String())
 	if err != nil || len(names) == 0 {
-		return ip.String()
+		return AddressText(ip)
 	}
 	name := strings.TrimSuffix(names[0], ".")
 	addrs, err := r.LookupIPAddr(ctx, name)
 	if err != nil {
-		return ip.String()
+		return AddressText(ip)
 	}
 	for _, a := range addrs {
 		if a.IP.Equal(ip) {
 			return name
 		}
 	}
-	return ip.String()
+	return AddressText(ip)
+}
+
+// AddressText is InetAddress.getHostAddress: an IPv4 address dotted (an IPv4-mapped IPv6 address too, which Java
+// makes an Inet4Address), an IPv6 address as its eight groups in lower-case hex without leading zeros and never
+// shortened by "::" (Java's "0:0:0:0:0:0:0:1" where Go writes "::1").
+func AddressText(ip net.IP) string { return ZonedAddressText(ip, "") }
+
+// ZonedAddressText is AddressText of an IPv6 address with its zone ("fe80:0:0:0:0:0:0:1%eth0").
+func ZonedAddressText(ip net.IP, zone string) string {
+	if v4 := ip.To4(); v4 != nil || len(ip) != net.IPv6len {
+		return ip.String()
+	}
+	var b strings.Builder
+	for i := 0; i < net.IPv6len; i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strconv.FormatUint(uint64(ip[i])<<8|uint64(ip[i+1]), 16))
+	}
+	if zone != "" {
+		b.WriteString("%" + zone)
+	}
+	return b.String()
+}
+
+// RemoteAddressText is AddressText of a connection's remote address (with its zone), or of the host of an address
+// of another kind written "host:port".
+func RemoteAddressText(a net.Addr) string {
+	switch v := a.(type) {
+	case nil:
+		return ""
+	case *net.TCPAddr:
+		return ZonedAddressText(v.IP, v.Zone)
+	case *net.UDPAddr:
+		return ZonedAddressText(v.IP, v.Zone)
+	case *net.IPAddr:
+		return ZonedAddressText(v.IP, v.Zone)
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return ZonedAddressText(ap.Addr().AsSlice(), ap.Addr().Zone())
 }
 
 // FirstAddress is InetAddress.getByName: an address literal as it is, else the name's first IPv4 address, else

@@ -22,6 +22,7 @@ func TestCanonicalHostName(t *testing.T) {
 		"127.0.0.9":  "zk.b.test",
 		"127.0.0.11": "127.0.0.11", // spoof.test is 127.0.0.12
 		"127.0.0.99": "127.0.0.99",
+		"::1":        "0:0:0:0:0:0:0:1", // no name: the address as Java writes it
 	} {
 		if got := CanonicalHostName(context.Background(), hosts, net.ParseIP(ip)); got != want {
 			t.Errorf("CanonicalHostName(%s) = %q, want %q", ip, got, want)
@@ -35,6 +36,24 @@ func TestFirstAddress(t *testing.T) {
 		"dual": "127.0.0.13", "v6": "::1"} {
 		if got := FirstAddress(context.Background(), hosts, host).String(); got != want {
 			t.Errorf("FirstAddress(%s) = %s, want %s", host, got, want)
+		}
+	}
+}
+
+// TestAddressText: addresses as JDK 17's InetAddress.getHostAddress wrote them (InetAddress.getByName of the
+// same texts).
+func TestAddressText(t *testing.T) {
+	for text, want := range map[string]string{
+		"127.0.0.1":             "127.0.0.1",
+		"::1":                   "0:0:0:0:0:0:0:1",
+		"::ffff:127.0.0.1":      "127.0.0.1",
+		"fe80::1":               "fe80:0:0:0:0:0:0:1",
+		"2001:db8:0:0:0:0:0:10": "2001:db8:0:0:0:0:0:10",
+		"::127.0.0.1":           "0:0:0:0:0:0:7f00:1",
+		"2001:DB8::ABCD":        "2001:db8:0:0:0:0:0:abcd",
+	} {
+		if got := AddressText(net.ParseIP(text)); got != want {
+			t.Errorf("AddressText(%s) = %q, want %q", text, got, want)
 		}
 	}
 }

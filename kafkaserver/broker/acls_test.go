@@ -3,7 +3,9 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +193,79 @@ func TestACLAPIsWithoutAuthorizer(t *testing.T) {
 	b := New(c.config("authorizer.class.name=com.example.Nope", "broker.id=1"), slog.Default())
 	if err := b.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "ClassNotFoundException: com.example.Nope") {
 		t.Fatalf("start with an unknown authorizer: %v", err)
+	}
+}
+
+// TestACLHostIPv6: an ACL's host is matched with the client's address as Java's InetAddress.getHostAddress writes
+// it (Kafka 2.8's AclAuthorizer compares the strings): a client on ::1 is "0:0:0:0:0:0:0:1", so an ACL for "::1"
+// does not match it, and the client host DescribeGroups gives is "/0:0:0:0:0:0:0:1".
+func TestACLHostIPv6(t *testing.T) {
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		l.Close()
+	}
+	c := newCluster(t)
+	b := c.start(fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://[::1]:0", c.port),
+		"sasl.enabled.mechanisms=PLAIN", "connection.failed.authentication.delay.ms=0",
+		"listener.name.sasl_plaintext.plain.sasl.jaas.config="+aclJaas,
+		"authorizer.class.name=kafka.security.authorizer.AclAuthorizer", "super.users=User:admin;User:ANONYMOUS")
+	addr := b.Addr("SASL_PLAINTEXT").String()
+	ctx := ctxT(t)
+	admin := kadm.NewClient(userClient(t, addr, "admin"))
+	if _, err := admin.CreateTopic(ctx, 1, 1, nil, "v6"); err != nil {
+		t.Fatal(err)
+	}
+	alice := userClient(t, addr, "alice")
+	grant := func(host string) {
+		t.Helper()
+		res, err := admin.CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").AllowHosts(host).Topics("v6").
+			Groups("g6").Operations(kadm.OpWrite, kadm.OpRead, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("create %+v: %v", r, r.Err)
+			}
+		}
+	}
+	grant("::1")
+	if err := produceErr(t, alice, "v6"); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("alice's produce with an ACL for host ::1: %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+	grant("0:0:0:0:0:0:0:1")
+	if err := produceErr(t, alice, "v6"); err != nil {
+		t.Fatalf("alice's produce with an ACL for host 0:0:0:0:0:0:0:1: %v", err)
+	}
+	// A member joins from ::1; DescribeGroups names its host as Kafka's InetAddress.toString does.
+	join := &kmsg.JoinGroupRequest{Group: "g6", SessionTimeoutMillis: 10000, RebalanceTimeoutMillis: 10000,
+		ProtocolType: "consumer", MemberID: "", Protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range"}}}
+	for {
+		resp, err := join.RequestWith(ctx, alice)
+		if err == nil && resp.ErrorCode == kerr.MemberIDRequired.Code {
+			join.MemberID = resp.MemberID
+			continue
+		}
+		if err != nil || resp.ErrorCode != 0 {
+			if errors.Is(err, kerr.CoordinatorNotAvailable) && ctx.Err() == nil {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			t.Fatalf("JoinGroup: %+v %v", resp, err)
+		}
+		break
+	}
+	described, err := admin.DescribeGroups(ctx, "g6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range described["g6"].Members {
+		if m.ClientHost != "/0:0:0:0:0:0:0:1" {
+			t.Errorf("member host %q, want /0:0:0:0:0:0:0:1", m.ClientHost)
+		}
+	}
+	if len(described["g6"].Members) != 1 {
+		t.Errorf("members %+v", described["g6"].Members)
 	}
 }

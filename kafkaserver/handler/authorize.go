@@ -1,11 +1,10 @@
 package handler
 
 import (
-	"net"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/kafkaserver/acl"
 	"github.com/zkafka/zkafka/kwire"
 )
@@ -20,14 +19,8 @@ func aclRequest(rc *kwire.RequestContext) acl.Request {
 		return req
 	}
 	req.Principal = rc.Conn.Principal().String()
-	if a, ok := rc.Conn.RemoteAddr().(*net.TCPAddr); ok {
-		req.Host = a.IP.String()
-	} else if a := rc.Conn.RemoteAddr(); a != nil {
-		host, _, err := net.SplitHostPort(a.String())
-		if err == nil {
-			req.Host = host
-		}
-	}
+	// Kafka matches an ACL's host with the client's InetAddress.getHostAddress.
+	req.Host = javanet.RemoteAddressText(rc.Conn.RemoteAddr())
 	return req
 }
 

@@ -3,11 +3,11 @@ package handler
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/compat/serverprops"
 	"github.com/zkafka/zkafka/kafkaserver/group"
 	"github.com/zkafka/zkafka/kwire"
@@ -71,16 +71,10 @@ func (h *Handlers) groupRefusal(rc *kwire.RequestContext, group string, instance
 	return 0
 }
 
-// clientHost is how Kafka records a member's host: "/" + the client's IP.
+// clientHost is how Kafka records a member's host: the client's InetAddress, which without a name prints as "/"
+// and its address ("/" alone for a connection made in a test).
 func clientHost(rc *kwire.RequestContext) string {
-	switch a := rc.Conn.RemoteAddr().(type) {
-	case *net.TCPAddr:
-		return "/" + a.IP.String()
-	case nil:
-		return "/" // a connection made in a test
-	default:
-		return "/" + a.String()
-	}
+	return "/" + javanet.RemoteAddressText(rc.Conn.RemoteAddr())
 }
 
 func (h *Handlers) joinGroup(ctx context.Context, rc *kwire.RequestContext, r kmsg.Request) (kmsg.Response, error) {

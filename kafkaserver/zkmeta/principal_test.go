@@ -40,6 +40,8 @@ func TestServerPrincipalCanonicalize(t *testing.T) {
 		{"127.0.0.11:2181", "spoof", nil, "zookeeper", "spoof"}, // the reverse name does not confirm
 		{"127.0.0.11:2181", "", nil, "zookeeper", "127.0.0.11"},
 		{"127.0.0.20:2181", "", nil, "zookeeper", "127.0.0.20"},
+		{"[::1]:2181", "", nil, "zookeeper", "0:0:0:0:0:0:0:1"}, // as Java writes the address
+		{"[::1]:2181", "v6", nil, "zookeeper", "v6"},            // no name for the address: the connect string's
 		{"127.0.0.9:2181", "zk", map[string]string{"zookeeper.sasl.client.username": "zk2"}, "zk2", "zk.b.test"},
 		{"127.0.0.9:2181", "zk", map[string]string{"zookeeper.server.principal": "svc/Given@B.TEST"}, "svc", "Given"},
 	} {

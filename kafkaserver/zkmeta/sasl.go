@@ -99,7 +99,7 @@ func ServerPrincipal(ctx context.Context, r javanet.Resolver, address, name stri
 		host = javanet.CanonicalHostName(ctx, r, ip)
 	}
 	if v, ok := jvm["zookeeper.sasl.client.canonicalize.hostname"]; !ok || strings.EqualFold(v, "true") {
-		if c := javanet.CanonicalHostName(ctx, r, ip); c != ip.String() {
+		if c := javanet.CanonicalHostName(ctx, r, ip); c != javanet.AddressText(ip) {
 			host = c
 		}
 	}

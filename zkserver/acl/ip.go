@@ -2,10 +2,9 @@ package acl
 
 import (
 	"net"
-	"net/netip"
-	"strconv"
 	"strings"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/jute"
 )
 
@@ -143,44 +142,5 @@ func mask(b []byte, bits int) {
 // address written as Java's InetAddress.getHostAddress does: dotted IPv4
 // (IPv4-mapped addresses included) or eight uncompressed hex groups.
 func IPID(remoteAddr net.Addr) jute.Id {
-	return jute.Id{Scheme: "ip", ID: hostAddress(remoteAddr)}
-}
-
-func hostAddress(a net.Addr) string {
-	var ip net.IP
-	var zone string
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ip, zone = v.IP, v.Zone
-	case *net.UDPAddr:
-		ip, zone = v.IP, v.Zone
-	case *net.IPAddr:
-		ip, zone = v.IP, v.Zone
-	default:
-		if a == nil {
-			return ""
-		}
-		ap, err := netip.ParseAddrPort(a.String())
-		if err != nil {
-			return a.String()
-		}
-		ip, zone = ap.Addr().AsSlice(), ap.Addr().Zone()
-	}
-	if v4 := ip.To4(); v4 != nil {
-		return v4.String()
-	}
-	if len(ip) != net.IPv6len {
-		return ip.String()
-	}
-	var sb strings.Builder
-	for i := 0; i < 8; i++ {
-		if i > 0 {
-			sb.WriteByte(':')
-		}
-		sb.WriteString(strconv.FormatUint(uint64(ip[2*i])<<8|uint64(ip[2*i+1]), 16))
-	}
-	if zone != "" {
-		sb.WriteString("%" + zone)
-	}
-	return sb.String()
+	return jute.Id{Scheme: "ip", ID: javanet.RemoteAddressText(remoteAddr)}
 }
