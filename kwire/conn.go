@@ -16,11 +16,14 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/zkafka/zkafka/compat/javanet"
 )
 
 // Principal is the authenticated identity of a connection (Kafka's KafkaPrincipal).
@@ -276,7 +279,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, index uint64) *conn {
-	id := fmt.Sprintf("%s-%s-%d", nc.LocalAddr(), nc.RemoteAddr(), index)
+	id := fmt.Sprintf("%s-%s-%d", idAddr(nc.LocalAddr()), idAddr(nc.RemoteAddr()), index)
 	ctx, cancel := context.WithCancel(s.ctx)
 	var auth *authState
 	if s.cfg.SASL != nil {
@@ -908,4 +911,16 @@ func (c *conn) encode(dst []byte, p *pending) ([]byte, error) {
 	dst = p.resp.AppendTo(dst)
 	binary.BigEndian.PutUint32(dst, uint32(len(dst)-4))
 	return dst, nil
+}
+
+// idAddr is an address as Kafka's connection id writes it: the host as Java's getHostAddress, a colon and the port
+// ("0:0:0:0:0:0:0:1:9092" for [::1]:9092).
+func idAddr(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return javanet.ZonedAddressText(t.IP, t.Zone) + ":" + strconv.Itoa(t.Port)
+	}
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/zkserver/admin"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/session"
@@ -136,7 +137,7 @@ func (x source) Connections() []admin.ConnInfo {
 		cl := c.Client()
 		to, _ := x.s.proc.SessionTimeout(cl.SessionID())
 		out = append(out, admin.ConnInfo{
-			Remote: "/" + c.Remote().String(), Queued: c.Queued(), Throttled: c.Throttled(),
+			Remote: javanet.SocketAddressText(c.Remote()), Queued: c.Queued(), Throttled: c.Throttled(),
 			Received: cl.Received.Load(), Sent: cl.SentPkts.Load(), SessionID: cl.SessionID(),
 			LastOp: "NA", Established: c.Established, Timeout: to,
 			LastCxid: cl.LastCxid.Load(), LastZxid: cl.LastZxid.Load(), Secure: c.Secure(),

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 func httpGet(t *testing.T, url string) string {
@@ -71,5 +73,37 @@ func TestOperationsSurface(t *testing.T) {
 	}
 	if out := fourLetter(t, addr, "ruok"); out != "imok" {
 		t.Fatalf("ruok: %q", out)
+	}
+}
+
+// TestConnectionsIPv6: a client on ::1 is listed as Apache 3.8 on JDK 17 lists it (InetSocketAddress.toString:
+// "/[0:0:0:0:0:0:0:1]:port"), in cons and dump.
+func TestConnectionsIPv6(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		l.Close()
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	addr := fmt.Sprintf("[::1]:%d", port)
+	cfg := writeZooCfg(t, dir, filepath.Join(dir, "data"), port, "clientPortAddress=::1")
+	startZkserver(t, cfg, addr, filepath.Join(dir, "zkserver.log"))
+	if out := fourLetter(t, addr, "cons"); !strings.HasPrefix(out, " /[0:0:0:0:0:0:0:1]:") {
+		t.Errorf("cons: %q", out)
+	}
+	conn, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, _, err := conn.Exists("/"); err != nil {
+		t.Fatal(err)
+	}
+	if out := fourLetter(t, addr, "dump"); !strings.Contains(out, "\tip: /[0:0:0:0:0:0:0:1]:") {
+		t.Errorf("dump: %q", out)
 	}
 }

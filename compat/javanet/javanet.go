@@ -70,6 +70,32 @@ func ZonedAddressText(ip net.IP, zone string) string {
 	return b.String()
 }
 
+// SocketAddressText is InetSocketAddress.toString of an address without a host name, as JDK 14 and later write
+// it: "/127.0.0.1:2181", an IPv6 address in brackets ("/[0:0:0:0:0:0:0:1]:2181").
+func SocketAddressText(a net.Addr) string {
+	host := RemoteAddressText(a)
+	port := ""
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		port = strconv.Itoa(v.Port)
+	case *net.UDPAddr:
+		port = strconv.Itoa(v.Port)
+	case nil:
+		return "/"
+	default:
+		if _, p, err := net.SplitHostPort(a.String()); err == nil {
+			port = p
+		}
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port == "" {
+		return "/" + host
+	}
+	return "/" + host + ":" + port
+}
+
 // RemoteAddressText is AddressText of a connection's remote address (with its zone), or of the host of an address
 // of another kind written "host:port".
 func RemoteAddressText(a net.Addr) string {

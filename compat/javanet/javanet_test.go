@@ -57,3 +57,19 @@ func TestAddressText(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketAddressText: as JDK 17's InetSocketAddress.toString wrote them.
+func TestSocketAddressText(t *testing.T) {
+	for _, tc := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.ParseIP("::1"), Port: 2181}, "/[0:0:0:0:0:0:0:1]:2181"},
+		{&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 2181}, "/127.0.0.1:2181"},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.1"), Port: 2181}, "/127.0.0.1:2181"},
+	} {
+		if got := SocketAddressText(tc.addr); got != tc.want {
+			t.Errorf("SocketAddressText(%v) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}

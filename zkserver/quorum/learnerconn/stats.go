@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 )
 
@@ -108,7 +109,7 @@ func (c *Conn) Info() Info {
 	s := &c.stats
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Info{RemoteAddress: "/" + c.NC.RemoteAddr().String(), Sid: s.sid, Established: s.established,
+	return Info{RemoteAddress: javanet.SocketAddressText(c.NC.RemoteAddr()), Sid: s.sid, Established: s.established,
 		QueuedPackets: s.queued, QueuedPacketsSize: s.queuedSize, PacketsReceived: s.received, PacketsSent: s.sent,
 		Requests: s.requests, LastZxid: s.lastZxid}
 }
