@@ -10,6 +10,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/tree"
@@ -96,10 +97,20 @@ func (x source) ServerMetrics() map[string]any {
 	m["stale_requests"] = ts.Stale.Load()
 	m["stale_replies"] = ts.StaleReplies.Load()
 	m["throttled_ops"] = ts.ThrottledOps.Load()
-	qt := ts.QueueTime()
-	m["request_throttle_queue_time_ms"] = admin.Summary{Count: qt.Count, Sum: qt.Sum, Min: qt.Min, Max: qt.Max,
-		P50: qt.P50, P90: qt.P90, P95: qt.P95, P99: qt.P99, P999: qt.P999}
+	m["request_throttle_queue_time_ms"] = adminSummary(ts.QueueTime())
+	st := &x.s.proc.Stats
+	m["bytes_received_count"] = st.BytesRecv.Load()
+	m["response_bytes"] = st.ResponseBytes.Load()
+	m["connection_request_count"] = st.ConnectionRequests.Load()
+	m["readlatency"] = adminSummary(st.ReadLatency.Snapshot())
+	m["updatelatency"] = adminSummary(st.UpdateLatency.Snapshot())
+	m["fsynctime"] = adminSummary(st.FsyncTime.Snapshot())
 	return m
+}
+
+func adminSummary(s pipeline.Summary) admin.Summary {
+	return admin.Summary{Count: s.Count, Sum: s.Sum, Min: s.Min, Max: s.Max,
+		P50: s.P50, P90: s.P90, P95: s.P95, P99: s.P99, P999: s.P999}
 }
 
 func (x source) ServerID() int64 { return x.s.cfg.ServerID }

@@ -251,6 +251,52 @@ var fourLetterScenarios = []Scenario{
 			return res
 		})
 	}},
+	// The traffic counters and latency counts a workload adds, between two mntr words on a connection of its own
+	// (the scenario's clients do not ping in it): packets and bytes received (each 4lw word counting 4), the
+	// FinalRequestProcessor answers' bytes (pings, connect and auth answers left out), connect requests, and the
+	// requests split into readlatency and updatelatency by whether they carry a txn (failed writes too).
+	{"4lw/mntr-traffic", func(r *R, c *Client) {
+		keys := []string{"zk_packets_received", "zk_bytes_received_count", "zk_response_bytes",
+			"zk_connection_request_count", "zk_cnt_readlatency", "zk_cnt_updatelatency"}
+		counts := func() (map[string]int64, error) {
+			out, _ := r.FourLetter("mntr")
+			_, kv := kvLines(out, "\t")
+			m := map[string]int64{}
+			for _, k := range keys {
+				n, err := strconv.ParseInt(kv[k], 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %q", k, kv[k])
+				}
+				m[k] = n
+			}
+			return m, nil
+		}
+		before, err := counts()
+		c.Create(r.P("a"), "12345", persistent, nil)
+		c.Create(r.P("a"), "dup", persistent, nil) // NodeExists: an ErrorTxn
+		c.Get(r.P("a"), false)
+		c.Get(r.P("missing"), false)
+		c.Exists(r.P("a"), true)
+		c.Set(r.P("a"), strings.Repeat("x", 300), -1)
+		c.WaitEvents(1, 2*time.Second)
+		c.Children2(r.P(""), false)
+		c.Sync(r.P("a"))
+		c.Multi(MCreate(r.P("m"), "", persistent), MDelete(r.P("m"), -1))
+		c.MultiRead(MGet(r.P("a")), MChildren(r.P("")))
+		c.AddAuth("digest", "u:p")
+		c2 := r.Connect("c2")
+		c2.Delete(r.P("a"), -1)
+		c2.Close()
+		r.FourLetterLog("srvr", func(string) []string { return nil })
+		after, err2 := counts()
+		if err != nil || err2 != nil {
+			r.add(fmt.Sprintf("mntr: %v %v", err, err2))
+			return
+		}
+		for _, k := range keys {
+			r.add(fmt.Sprintf("mntr %s +%d", k, after[k]-before[k]))
+		}
+	}},
 	{"4lw/mntr-core", func(r *R, c *Client) {
 		c.Create(r.P("e"), "", ephemeral, nil)
 		r.FourLetterLog("mntr", func(out string) []string {

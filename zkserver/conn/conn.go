@@ -502,6 +502,7 @@ func (c *Conn) readLoop() error {
 		}
 		c.client.Received.Add(1)
 		c.l.p.Stats.PacketsRecv.Add(1)
+		c.l.p.Stats.BytesRecv.Add(4 + int64(n))
 		if first {
 			first = false
 			if err := c.connect(buf); err != nil {
@@ -604,6 +605,10 @@ func (c *Conn) request(buf []byte) error {
 }
 
 func (c *Conn) fourLetter(br *bufio.Reader, word string) error {
+	// Apache counts a known word as a packet of 4 bytes, on the connection and the server, whitelisted or not.
+	c.client.Received.Add(1)
+	c.l.p.Stats.PacketsRecv.Add(1)
+	c.l.p.Stats.BytesRecv.Add(4)
 	var arg int64
 	if word == "stmk" {
 		var b [8]byte

@@ -66,7 +66,7 @@ func (p *Processor) followerHandle(r *Request) bool {
 	}
 	f := &p.fw
 	if f.leader == nil {
-		p.finish(r)
+		p.finishUnanswered(r)
 		p.dropClient(c)
 		return true
 	}
@@ -150,7 +150,7 @@ func (p *Processor) StopServing(uncommitted []*storage.Entry) error {
 		f := &p.fw
 		for _, q := range f.queues {
 			for _, r := range q {
-				p.finish(r)
+				p.finishUnanswered(r)
 			}
 		}
 		for _, pc := range f.connecting {
@@ -223,6 +223,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 			delete(f.connecting, sid)
 			p.bind(pc.c, sid)
 			p.finalCheck(pc.c, jute.OpCreateSession, pc.start)
+			p.sessionCreated(pc.start)
 			p.sendConnectResponse(pc.c, pc.timeout, sid, session.Password(sid), false)
 		}
 		return
@@ -241,7 +242,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 				p.dropClient(c)
 			}
 			for _, r := range q {
-				p.finish(r) // never answered: the session is gone
+				p.finishUnanswered(r) // never answered: the session is gone
 			}
 			delete(f.queues, sid)
 		}
@@ -261,7 +262,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 		if p.owners[sid] == c {
 			delete(p.owners, sid)
 		}
-		p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: hdr.Zxid}, nil), close: true})
+		p.cur.outs = append(p.cur.outs, output{c: c, frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: hdr.Zxid}, nil)), close: true})
 	case r.ephemeralOnLocal && (hdr.Type == jute.OpError || r.Op != jute.OpMulti):
 		// The leader failed it (SessionExpired: it knows no local session of ours); the client learns why, as
 		// FinalRequestProcessor answers with the request's own exception. A multi answers its ops' results.

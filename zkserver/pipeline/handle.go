@@ -28,14 +28,14 @@ func (p *Processor) handle(r *Request) {
 	c := r.Client
 	if c.refused {
 		// After a refused request Apache stops reading the connection: nothing it sent later runs.
-		p.finish(r)
+		p.finishUnanswered(r)
 		return
 	}
 	if len(p.cfg.EnforceAuth) > 0 && !c.via.learner && r.Op != jute.OpAuth && r.Op != jute.OpSASL && !p.authEnforced(c) {
 		// AuthenticationHelper.enforceAuthentication: answered, then the connection closes.
 		p.log.Error("client has not authenticated with a required scheme, closing its connection",
 			"schemes", p.cfg.EnforceAuth, "remote", c.remote)
-		p.finish(r)
+		p.finishUnanswered(r)
 		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
 		return
 	}
@@ -570,6 +570,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	if p.refuseNewerZxid(c, req.LastZxidSeen) {
 		return
 	}
+	p.Stats.ConnectionRequests.Add(1)
 	to := p.negotiateTimeout(req.TimeOut)
 	// Apache closes the session's current connection before it checks the
 	// password (CLIENT_RECONNECT).
@@ -590,6 +591,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		p.logTxn(hdr, &jute.CreateSessionTxn{TimeOut: to})
 		p.bind(c, id)
 		p.finalCheck(c, jute.OpCreateSession, time.Now()) // the createSession request's, answered with this
+		p.sessionCreated(time.Now())
 		p.sendConnectResponse(c, to, id, session.Password(id), false)
 		return
 	}
@@ -675,7 +677,7 @@ func (p *Processor) dropClient(c *Client) {
 func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
 	if !forced && (sid == 0 || p.sessions.Check(sid) == jute.ErrUnknownSession) {
 		if c != nil {
-			p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil), close: true})
+			p.cur.outs = append(p.cur.outs, output{c: c, frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil)), close: true})
 		}
 		return
 	}
@@ -688,7 +690,7 @@ func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
 	owner := p.owners[sid]
 	delete(p.owners, sid)
 	if c != nil {
-		p.cur.outs = append(p.cur.outs, output{c: c, frame: EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: hdr.Zxid}, nil), close: true})
+		p.cur.outs = append(p.cur.outs, output{c: c, frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: hdr.Zxid}, nil)), close: true})
 		p.watches.RemoveWatcher(c)
 	} else if owner != nil {
 		p.watches.RemoveWatcher(owner)

@@ -73,7 +73,7 @@ func (p *Processor) closeLocalSession(c *Client, sid int64, xid int32) {
 		delete(p.owners, sid)
 	}
 	p.cur.outs = append(p.cur.outs, output{c: c, close: true,
-		frame: EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil)})
+		frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil))})
 }
 
 // expireLocalSessions closes the local sessions whose time is up, as the LocalSessionTracker's expirer: their

@@ -216,6 +216,15 @@ type Stats struct {
 	FsyncCount   atomic.Int64
 	SnapshotTime atomic.Int64
 
+	// ServerMetrics' bytes_received_count (each packet read: its 4-byte length and body; a four-letter word's 4
+	// bytes), response_bytes (FinalRequestProcessor's answers, without their length: neither pings nor connect
+	// responses) and connection_request_count (connect requests past the zxid check).
+	BytesRecv, ResponseBytes, ConnectionRequests atomic.Int64
+	// ServerMetrics' readlatency and updatelatency: each request's time from its arrival to its final processing,
+	// split as ServerStats.updateLatency splits them, by whether the request carries a txn header; and fsynctime,
+	// each txn log commit's sync.
+	ReadLatency, UpdateLatency, FsyncTime SummaryCounter
+
 	quotaExceeded map[string]int64 // ServerMetrics' quota_exceeded_error_per_namespace, under mu
 }
 
@@ -240,6 +249,12 @@ func (s *Stats) Reset() {
 	s.mu.Unlock()
 	s.PacketsRecv.Store(0)
 	s.PacketsSent.Store(0)
+	s.BytesRecv.Store(0)
+	s.ResponseBytes.Store(0)
+	s.ConnectionRequests.Store(0)
+	s.ReadLatency.Reset()
+	s.UpdateLatency.Reset()
+	s.FsyncTime.Reset()
 }
 
 // QuotaExceeded is the quota_exceeded_error_per_namespace counter set: requests refused with QuotaExceeded, by
@@ -654,11 +669,13 @@ func (p *Processor) runSyncer() {
 			}
 		}
 		if dirty {
+			synced := time.Now()
 			if err := p.txnlog.Commit(); err != nil {
 				p.fatal(fmt.Errorf("commit txn log: %w", err))
 				return
 			}
 			p.Stats.FsyncCount.Add(1)
+			p.Stats.FsyncTime.Add(time.Since(synced).Milliseconds())
 		}
 		var durable int64
 		var ens Ensemble
@@ -740,16 +757,36 @@ func (p *Processor) emit(c *Client, frame []byte) {
 	p.cur.outs = append(p.cur.outs, output{c: c, frame: frame})
 }
 
+// reply answers a request as FinalRequestProcessor does.
 func (p *Processor) reply(c *Client, xid int32, zxid int64, err jute.Err, body jute.Record) {
+	if f := p.replyFrame(c, xid, zxid, err, body); f != nil {
+		if xid != jute.XidPing {
+			p.countResponse(c, f)
+		}
+		p.emit(c, f)
+	}
+}
+
+// replyFrame is the answer to a request (nil for SessionMoved, which closes the connection instead).
+func (p *Processor) replyFrame(c *Client, xid int32, zxid int64, err jute.Err, body jute.Record) []byte {
 	if err == jute.ErrSessionMoved {
 		p.closeMoved(c)
-		return
+		return nil
 	}
 	if err != jute.ErrOK {
 		body = nil
 	}
 	c.LastZxid.Store(zxid)
-	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(err)}, body))
+	return EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(err)}, body)
+}
+
+// countResponse adds a FinalRequestProcessor answer to response_bytes (the size its length prefix gives); a
+// learner's request has no connection on the leader, which answers nothing for it.
+func (p *Processor) countResponse(c *Client, frame []byte) []byte {
+	if !c.via.learner {
+		p.Stats.ResponseBytes.Add(int64(len(frame) - 4))
+	}
+	return frame
 }
 
 // closeMoved answers a request of a session that moved to another server: SessionMoved is a connection-level
@@ -852,13 +889,51 @@ func (p *Processor) nextHeader(session int64, xid int32, op int32) *jute.TxnHead
 	return &jute.TxnHeader{ClientID: session, Cxid: xid, Zxid: p.zxid, Time: p.cfg.Now(), Type: op}
 }
 
+// finish ends a request that reached FinalRequestProcessor's accounting (ServerStats.updateLatency): the
+// latencies srvr and mntr report. Auth and SASL packets never get there.
 func (p *Processor) finish(r *Request) {
+	p.releaseRequest(r)
+	ms := time.Since(r.Start).Milliseconds()
+	p.Stats.addLatency(ms)
+	switch {
+	case r.Op == jute.OpAuth || r.Op == jute.OpSASL:
+	case carriesTxn(r.Op):
+		p.Stats.UpdateLatency.Add(ms)
+	default:
+		p.Stats.ReadLatency.Add(ms)
+	}
+}
+
+// sessionCreated records the latency of a createSession request that FinalRequestProcessor answers with the
+// connect response (a new global session's, made with a txn), read at start.
+func (p *Processor) sessionCreated(start time.Time) {
+	ms := time.Since(start).Milliseconds()
+	p.Stats.addLatency(ms)
+	p.Stats.UpdateLatency.Add(ms)
+}
+
+// finishUnanswered ends a request Apache never takes to FinalRequestProcessor (dropped, refused before it, or
+// answered by ReadOnlyRequestProcessor): no latency is recorded.
+func (p *Processor) finishUnanswered(r *Request) {
+	p.releaseRequest(r)
+}
+
+func (p *Processor) releaseRequest(r *Request) {
 	p.Stats.Outstanding.Add(-1)
 	p.cfg.Large.Release(r.LargeSize)
 	if r.throttlerHeld {
 		p.throttler.finished()
 	}
-	p.Stats.addLatency(time.Since(r.Start).Milliseconds())
+}
+
+// carriesTxn: PrepRequestProcessor gives the request a txn header (an ErrorTxn's when it fails), which puts its
+// latency in updatelatency.
+func carriesTxn(op int32) bool {
+	switch op {
+	case jute.OpCreateSession, jute.OpCloseSession, jute.OpDeleteContainer:
+		return true
+	}
+	return isWrite(op)
 }
 
 func (p *Processor) treeOptions() tree.Options {

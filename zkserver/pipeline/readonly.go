@@ -109,12 +109,14 @@ func (p *Processor) SessionTimeout(sid int64) (int32, bool) {
 // roConnect is processConnectRequest on a read-only server.
 func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 	req := &cr.Req
+	// processConnectRequest's order: the zxid check, the count, then the read-only flag.
+	if p.refuseNewerZxid(c, req.LastZxidSeen) {
+		return
+	}
+	p.Stats.ConnectionRequests.Add(1)
 	if !cr.ReadOnly {
 		p.log.Info("refusing session request for not-read-only client", "remote", c.remote)
 		p.dropClient(c)
-		return
-	}
-	if p.refuseNewerZxid(c, req.LastZxidSeen) {
 		return
 	}
 	to := p.negotiateTimeout(req.TimeOut)
@@ -163,13 +165,16 @@ func (p *Processor) roHandle(r *Request) {
 			// Apache answers and keeps the connection, which the client then closes; our reader has stopped at the
 			// closeSession, so the connection goes after the answer.
 			p.log.Warn("closeSession of a global session in read-only mode", "session", fmt.Sprintf("0x%x", sid))
-			p.finish(r)
+			p.finishUnanswered(r)
 			p.cur.outs = append(p.cur.outs, output{c: c, close: true,
 				frame: EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: p.zxid, Err: int32(jute.ErrNotReadOnly)}, nil)})
 			return
 		}
-		p.finish(r)
-		p.reply(c, r.Xid, p.zxid, jute.ErrNotReadOnly, nil)
+		// ReadOnlyRequestProcessor answers these itself, ahead of FinalRequestProcessor.
+		p.finishUnanswered(r)
+		if f := p.replyFrame(c, r.Xid, p.zxid, jute.ErrNotReadOnly, nil); f != nil {
+			p.emit(c, f)
+		}
 	case r.Op == jute.OpCreateSession:
 		// A local session's createSession goes through untouched, and FinalRequestProcessor answers it as a new
 		// session: with the connection's connect response.

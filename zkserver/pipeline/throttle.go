@@ -1,9 +1,6 @@
 package pipeline
 
 import (
-	"math"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,65 +36,13 @@ func (c ThrottleConfig) enabled() bool { return c.MaxRequests > 0 || c.Throttled
 type ThrottleStats struct {
 	WaitCount, StaleDropped, Stale, ThrottledOps, StaleReplies atomic.Int64
 
-	mu         sync.Mutex
-	queueTime  Summary
-	samples    []int64 // the newest queue times (a ring), for the percentiles
-	nextSample int
+	queueTime SummaryCounter
 }
-
-// Summary is one of ServerMetrics's advanced summaries: count, sum, min and max since the last reset, and
-// percentiles over a uniform sample of the newest values, rounded as Apache's AvgMinMaxPercentileCounter rounds.
-type Summary struct {
-	Count, Sum, Min, Max     int64
-	P50, P90, P95, P99, P999 int64
-}
-
-const summarySamples = 4096
 
 // QueueTime is the request_throttle_queue_time_ms summary.
-func (s *ThrottleStats) QueueTime() Summary {
-	s.mu.Lock()
-	out := s.queueTime
-	vals := slices.Clone(s.samples)
-	s.mu.Unlock()
-	slices.Sort(vals)
-	q := func(quantile float64) int64 {
-		n := len(vals)
-		if n == 0 {
-			return 0
-		}
-		// Dropwizard's UniformSnapshot.getValue: linear between the two nearest ranks.
-		pos := quantile * float64(n+1)
-		switch {
-		case pos < 1:
-			return vals[0]
-		case pos >= float64(n):
-			return vals[n-1]
-		}
-		lo, hi := float64(vals[int(pos)-1]), float64(vals[int(pos)])
-		return int64(math.Round(lo + (pos-math.Floor(pos))*(hi-lo)))
-	}
-	out.P50, out.P90, out.P95, out.P99, out.P999 = q(0.5), q(0.9), q(0.95), q(0.99), q(0.999)
-	return out
-}
+func (s *ThrottleStats) QueueTime() Summary { return s.queueTime.Snapshot() }
 
-func (s *ThrottleStats) addQueueTime(ms int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := &s.queueTime
-	if t.Count == 0 || ms < t.Min {
-		t.Min = ms
-	}
-	t.Max = max(t.Max, ms)
-	t.Count++
-	t.Sum += ms
-	if len(s.samples) < summarySamples {
-		s.samples = append(s.samples, ms)
-		return
-	}
-	s.samples[s.nextSample] = ms
-	s.nextSample = (s.nextSample + 1) % summarySamples
-}
+func (s *ThrottleStats) addQueueTime(ms int64) { s.queueTime.Add(ms) }
 
 // Reset zeroes the counters and the summary (srst: ServerMetrics.resetAll).
 func (s *ThrottleStats) Reset() {
@@ -106,9 +51,7 @@ func (s *ThrottleStats) Reset() {
 	s.Stale.Store(0)
 	s.ThrottledOps.Store(0)
 	s.StaleReplies.Store(0)
-	s.mu.Lock()
-	s.queueTime, s.samples, s.nextSample = Summary{}, nil, 0
-	s.mu.Unlock()
+	s.queueTime.Reset()
 }
 
 // throttler is the RequestThrottler's thread: one FIFO queue for every connection's requests.
