@@ -890,13 +890,16 @@ func (p *Processor) nextHeader(session int64, xid int32, op int32) *jute.TxnHead
 }
 
 // finish ends a request that reached FinalRequestProcessor's accounting (ServerStats.updateLatency): the
-// latencies srvr and mntr report. Auth and SASL packets never get there.
+// latencies srvr and mntr report. Auth and SASL packets never get there, nor a learner's request on the leader
+// (it has no connection there).
 func (p *Processor) finish(r *Request) {
 	p.releaseRequest(r)
+	if r.Op == jute.OpAuth || r.Op == jute.OpSASL || r.Client != nil && r.Client.via.learner {
+		return
+	}
 	ms := time.Since(r.Start).Milliseconds()
 	p.Stats.addLatency(ms)
 	switch {
-	case r.Op == jute.OpAuth || r.Op == jute.OpSASL:
 	case carriesTxn(r.Op):
 		p.Stats.UpdateLatency.Add(ms)
 	default:
