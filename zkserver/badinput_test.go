@@ -186,6 +186,9 @@ func TestMaxClientCnxnsPerIP(t *testing.T) {
 	defer over.Close()
 	over.Write(connectFrame())
 	expectClosed(t, over, "third connection from one IP")
+	if n := s.proc.Stats.ConnectionRejected.Load(); n != 1 {
+		t.Errorf("connection_rejected %d, want 1", n)
+	}
 	for _, c := range []*zk.Conn{a, b} {
 		if _, _, err := c.Exists("/"); err != nil {
 			t.Fatalf("connection within the limit: %v", err)

@@ -102,6 +102,7 @@ func (x source) ServerMetrics() map[string]any {
 	m["bytes_received_count"] = st.BytesRecv.Load()
 	m["response_bytes"] = st.ResponseBytes.Load()
 	m["connection_request_count"] = st.ConnectionRequests.Load()
+	m["connection_rejected"] = st.ConnectionRejected.Load()
 	m["readlatency"] = adminSummary(st.ReadLatency.Snapshot())
 	m["updatelatency"] = adminSummary(st.UpdateLatency.Snapshot())
 	m["fsynctime"] = adminSummary(st.FsyncTime.Snapshot())

@@ -190,6 +190,7 @@ func (l *Listener) accept(ln net.Listener) {
 		if l.cfg.MaxClientCnxns > 0 && l.perIP[ip] >= l.cfg.MaxClientCnxns {
 			l.mu.Unlock()
 			l.log.Warn("too many connections from client, closing", "ip", ip, "max", l.cfg.MaxClientCnxns)
+			l.p.Stats.ConnectionRejected.Add(1)
 			nc.Close()
 			continue
 		}

@@ -220,6 +220,8 @@ type Stats struct {
 	// bytes), response_bytes (FinalRequestProcessor's answers, without their length: neither pings nor connect
 	// responses) and connection_request_count (connect requests past the zxid check).
 	BytesRecv, ResponseBytes, ConnectionRequests atomic.Int64
+	// connection_rejected: connections closed as they were accepted (maxClientCnxns).
+	ConnectionRejected atomic.Int64
 	// ServerMetrics' readlatency and updatelatency: each request's time from its arrival to its final processing,
 	// split as ServerStats.updateLatency splits them, by whether the request carries a txn header; and fsynctime,
 	// each txn log commit's sync.
@@ -252,6 +254,7 @@ func (s *Stats) Reset() {
 	s.BytesRecv.Store(0)
 	s.ResponseBytes.Store(0)
 	s.ConnectionRequests.Store(0)
+	s.ConnectionRejected.Store(0)
 	s.ReadLatency.Reset()
 	s.UpdateLatency.Reset()
 	s.FsyncTime.Reset()
