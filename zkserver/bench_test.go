@@ -76,7 +76,7 @@ func benchOp(b *testing.B, op string) {
 		}(i, c)
 	}
 	wg.Wait()
-	if f := s.proc.Stats.FsyncCount.Load(); f > 0 && op != "get" {
+	if f := s.proc.Stats.FsyncTime.Snapshot().Count; f > 0 && op != "get" {
 		b.ReportMetric(float64(per*clients)/float64(f), "writes/fsync")
 	}
 }

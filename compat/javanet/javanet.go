@@ -73,47 +73,49 @@ func ZonedAddressText(ip net.IP, zone string) string {
 // SocketAddressText is InetSocketAddress.toString of an address without a host name, as JDK 14 and later write
 // it: "/127.0.0.1:2181", an IPv6 address in brackets ("/[0:0:0:0:0:0:0:1]:2181").
 func SocketAddressText(a net.Addr) string {
-	host := RemoteAddressText(a)
-	port := ""
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		port = strconv.Itoa(v.Port)
-	case *net.UDPAddr:
-		port = strconv.Itoa(v.Port)
-	case nil:
+	if a == nil {
 		return "/"
-	default:
-		if _, p, err := net.SplitHostPort(a.String()); err == nil {
-			port = p
-		}
 	}
+	host := RemoteAddressText(a)
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	if port == "" {
-		return "/" + host
+	if _, _, port, ok := addrParts(a); ok && port != "" {
+		return "/" + host + ":" + port
 	}
-	return "/" + host + ":" + port
+	if _, port, err := net.SplitHostPort(a.String()); err == nil {
+		return "/" + host + ":" + port
+	}
+	return "/" + host
 }
 
 // RemoteAddressText is AddressText of a connection's remote address (with its zone), or of the host of an address
 // of another kind written "host:port".
 func RemoteAddressText(a net.Addr) string {
-	switch v := a.(type) {
-	case nil:
+	if a == nil {
 		return ""
+	}
+	if ip, zone, _, ok := addrParts(a); ok {
+		return ZonedAddressText(ip, zone)
+	}
+	return a.String()
+}
+
+// addrParts is a's IP address, zone and port (empty for an *net.IPAddr); ok is false when a holds no IP address.
+func addrParts(a net.Addr) (ip net.IP, zone, port string, ok bool) {
+	switch v := a.(type) {
 	case *net.TCPAddr:
-		return ZonedAddressText(v.IP, v.Zone)
+		return v.IP, v.Zone, strconv.Itoa(v.Port), true
 	case *net.UDPAddr:
-		return ZonedAddressText(v.IP, v.Zone)
+		return v.IP, v.Zone, strconv.Itoa(v.Port), true
 	case *net.IPAddr:
-		return ZonedAddressText(v.IP, v.Zone)
+		return v.IP, v.Zone, "", true
 	}
 	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {
-		return a.String()
+		return nil, "", "", false
 	}
-	return ZonedAddressText(ap.Addr().AsSlice(), ap.Addr().Zone())
+	return ap.Addr().AsSlice(), ap.Addr().Zone(), strconv.Itoa(int(ap.Port())), true
 }
 
 // FirstAddress is InetAddress.getByName: an address literal as it is, else the name's first IPv4 address, else

@@ -67,6 +67,8 @@ func TestSocketAddressText(t *testing.T) {
 		{&net.TCPAddr{IP: net.ParseIP("::1"), Port: 2181}, "/[0:0:0:0:0:0:0:1]:2181"},
 		{&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 2181}, "/127.0.0.1:2181"},
 		{&net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.1"), Port: 2181}, "/127.0.0.1:2181"},
+		{&net.IPAddr{IP: net.ParseIP("::1")}, "/[0:0:0:0:0:0:0:1]"},
+		{nil, "/"},
 	} {
 		if got := SocketAddressText(tc.addr); got != tc.want {
 			t.Errorf("SocketAddressText(%v) = %q, want %q", tc.addr, got, tc.want)

@@ -501,9 +501,7 @@ func (c *Conn) readLoop() error {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return fmt.Errorf("read frame: %w", err)
 		}
-		c.client.Received.Add(1)
-		c.l.p.Stats.PacketsRecv.Add(1)
-		c.l.p.Stats.BytesRecv.Add(4 + int64(n))
+		c.packetReceived(4 + int64(n))
 		if first {
 			first = false
 			if err := c.connect(buf); err != nil {
@@ -605,11 +603,16 @@ func (c *Conn) request(buf []byte) error {
 	return nil
 }
 
-func (c *Conn) fourLetter(br *bufio.Reader, word string) error {
-	// Apache counts a known word as a packet of 4 bytes, on the connection and the server, whitelisted or not.
+// packetReceived counts a packet read, of size bytes with its length, on the connection and the server, as
+// ServerCnxn.packetReceived.
+func (c *Conn) packetReceived(size int64) {
 	c.client.Received.Add(1)
 	c.l.p.Stats.PacketsRecv.Add(1)
-	c.l.p.Stats.BytesRecv.Add(4)
+	c.l.p.Stats.BytesRecv.Add(size)
+}
+
+func (c *Conn) fourLetter(br *bufio.Reader, word string) error {
+	c.packetReceived(4) // Apache counts a known word as a packet of 4 bytes, whitelisted or not
 	var arg int64
 	if word == "stmk" {
 		var b [8]byte

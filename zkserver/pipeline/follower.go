@@ -223,7 +223,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 			delete(f.connecting, sid)
 			p.bind(pc.c, sid)
 			p.finalCheck(pc.c, jute.OpCreateSession, pc.start)
-			p.sessionCreated(pc.start)
+			p.recordLatency(jute.OpCreateSession, pc.start)
 			p.sendConnectResponse(pc.c, pc.timeout, sid, session.Password(sid), false)
 		}
 		return
@@ -262,7 +262,7 @@ func (p *Processor) applyCommitted(e *storage.Entry) {
 		if p.owners[sid] == c {
 			delete(p.owners, sid)
 		}
-		p.cur.outs = append(p.cur.outs, output{c: c, frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: r.Xid, Zxid: hdr.Zxid}, nil)), close: true})
+		p.answerClose(c, r.Xid, hdr.Zxid)
 	case r.ephemeralOnLocal && (hdr.Type == jute.OpError || r.Op != jute.OpMulti):
 		// The leader failed it (SessionExpired: it knows no local session of ours); the client learns why, as
 		// FinalRequestProcessor answers with the request's own exception. A multi answers its ops' results.

@@ -591,7 +591,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		p.logTxn(hdr, &jute.CreateSessionTxn{TimeOut: to})
 		p.bind(c, id)
 		p.finalCheck(c, jute.OpCreateSession, time.Now()) // the createSession request's, answered with this
-		p.sessionCreated(time.Now())
+		p.recordLatency(jute.OpCreateSession, time.Now())
 		p.sendConnectResponse(c, to, id, session.Password(id), false)
 		return
 	}
@@ -677,7 +677,7 @@ func (p *Processor) dropClient(c *Client) {
 func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
 	if !forced && (sid == 0 || p.sessions.Check(sid) == jute.ErrUnknownSession) {
 		if c != nil {
-			p.cur.outs = append(p.cur.outs, output{c: c, frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil)), close: true})
+			p.answerClose(c, xid, p.zxid)
 		}
 		return
 	}
@@ -690,7 +690,7 @@ func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
 	owner := p.owners[sid]
 	delete(p.owners, sid)
 	if c != nil {
-		p.cur.outs = append(p.cur.outs, output{c: c, frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: hdr.Zxid}, nil)), close: true})
+		p.answerClose(c, xid, hdr.Zxid)
 		p.watches.RemoveWatcher(c)
 	} else if owner != nil {
 		p.watches.RemoveWatcher(owner)

@@ -72,8 +72,7 @@ func (p *Processor) closeLocalSession(c *Client, sid int64, xid int32) {
 	if p.owners[sid] == c {
 		delete(p.owners, sid)
 	}
-	p.cur.outs = append(p.cur.outs, output{c: c, close: true,
-		frame: p.countResponse(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: p.zxid}, nil))})
+	p.answerClose(c, xid, p.zxid)
 }
 
 // expireLocalSessions closes the local sessions whose time is up, as the LocalSessionTracker's expirer: their

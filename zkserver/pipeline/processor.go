@@ -213,7 +213,6 @@ type Stats struct {
 	PacketsRecv  atomic.Int64
 	PacketsSent  atomic.Int64
 	Outstanding  atomic.Int64
-	FsyncCount   atomic.Int64
 	SnapshotTime atomic.Int64
 
 	// ServerMetrics' bytes_received_count (each packet read: its 4-byte length and body; a four-letter word's 4
@@ -677,7 +676,6 @@ func (p *Processor) runSyncer() {
 				p.fatal(fmt.Errorf("commit txn log: %w", err))
 				return
 			}
-			p.Stats.FsyncCount.Add(1)
 			p.Stats.FsyncTime.Add(time.Since(synced).Milliseconds())
 		}
 		var durable int64
@@ -785,11 +783,17 @@ func (p *Processor) replyFrame(c *Client, xid int32, zxid int64, err jute.Err, b
 
 // countResponse adds a FinalRequestProcessor answer to response_bytes (the size its length prefix gives); a
 // learner's request has no connection on the leader, which answers nothing for it.
-func (p *Processor) countResponse(c *Client, frame []byte) []byte {
+func (p *Processor) countResponse(c *Client, frame []byte) {
 	if !c.via.learner {
 		p.Stats.ResponseBytes.Add(int64(len(frame) - 4))
 	}
-	return frame
+}
+
+// answerClose queues FinalRequestProcessor's answer to a closeSession and the connection's close after it.
+func (p *Processor) answerClose(c *Client, xid int32, zxid int64) {
+	f := EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: zxid}, nil)
+	p.countResponse(c, f)
+	p.cur.outs = append(p.cur.outs, output{c: c, frame: f, close: true})
 }
 
 // closeMoved answers a request of a session that moved to another server: SessionMoved is a connection-level
@@ -900,22 +904,20 @@ func (p *Processor) finish(r *Request) {
 	if r.Op == jute.OpAuth || r.Op == jute.OpSASL || r.Client != nil && r.Client.via.learner {
 		return
 	}
-	ms := time.Since(r.Start).Milliseconds()
-	p.Stats.addLatency(ms)
-	switch {
-	case carriesTxn(r.Op):
-		p.Stats.UpdateLatency.Add(ms)
-	default:
-		p.Stats.ReadLatency.Add(ms)
-	}
+	p.recordLatency(r.Op, r.Start)
 }
 
-// sessionCreated records the latency of a createSession request that FinalRequestProcessor answers with the
-// connect response (a new global session's, made with a txn), read at start.
-func (p *Processor) sessionCreated(start time.Time) {
+// recordLatency is ServerStats.updateLatency for a request of op read at start: srvr's latency, and readlatency
+// or updatelatency by whether the request carries a txn. A new global session's createSession, answered with the
+// connect response, is recorded this way too.
+func (p *Processor) recordLatency(op int32, start time.Time) {
 	ms := time.Since(start).Milliseconds()
 	p.Stats.addLatency(ms)
-	p.Stats.UpdateLatency.Add(ms)
+	if carriesTxn(op) {
+		p.Stats.UpdateLatency.Add(ms)
+	} else {
+		p.Stats.ReadLatency.Add(ms)
+	}
 }
 
 // finishUnanswered ends a request Apache never takes to FinalRequestProcessor (dropped, refused before it, or
