@@ -54,6 +54,9 @@ type Config struct {
 	// zookeeper.largeRequestMaxBytes): 0 or -1 threshold turns it off, a max of 0 is Apache's default, 100 MiB.
 	LargeRequestThreshold int
 	LargeRequestMaxBytes  int
+	// ResponseCacheSize and ChildrenResponseCacheSize are zookeeper.maxResponseCacheSize and
+	// zookeeper.maxGetChildrenResponseCacheSize, the getData and getChildren2 response caches; nil: Apache's 400.
+	ResponseCacheSize, ChildrenResponseCacheSize *int
 	// Throttle is the RequestThrottler (zookeeper.request_throttle_max_requests, throttled_op_wait_time, ...);
 	// the zero value is off, as Apache's defaults.
 	Throttle        pipeline.ThrottleConfig
@@ -121,6 +124,14 @@ func largeRequests(cfg Config) *pipeline.LargeRequests {
 	return pipeline.NewLargeRequests(cfg.LargeRequestThreshold, maxBytes)
 }
 
+// orDefault is *v, or def when v is nil.
+func orDefault(v *int, def int) int {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
 // Start recovers the database and starts serving.
 func Start(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
@@ -160,8 +171,10 @@ func Start(cfg Config) (*Server, error) {
 		Resolve:                reconfig.LookupHost,
 		OnServing:              s.learnerServing,
 		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
-		Large:    largeRequests(cfg),
-		Throttle: cfg.Throttle,
+		Large:                     largeRequests(cfg),
+		Throttle:                  cfg.Throttle,
+		ResponseCacheSize:         orDefault(cfg.ResponseCacheSize, zoocfg.DefaultResponseCacheSize),
+		ChildrenResponseCacheSize: orDefault(cfg.ChildrenResponseCacheSize, zoocfg.DefaultResponseCacheSize),
 	}, s.fatal)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/zkserver/admin"
-	"github.com/zkafka/zkafka/zkserver/pipeline"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/tree"
@@ -106,10 +106,20 @@ func (x source) ServerMetrics() map[string]any {
 	m["readlatency"] = adminSummary(st.ReadLatency.Snapshot())
 	m["updatelatency"] = adminSummary(st.UpdateLatency.Snapshot())
 	m["fsynctime"] = adminSummary(st.FsyncTime.Snapshot())
+	m["watch_bytes"] = st.WatchBytes.Load()
+	tr := &x.s.proc.Watches().Triggered
+	m["node_created_watch_count"] = adminSummary(tr.Created.Snapshot())
+	m["node_deleted_watch_count"] = adminSummary(tr.Deleted.Snapshot())
+	m["node_changed_watch_count"] = adminSummary(tr.Changed.Snapshot())
+	m["node_children_watch_count"] = adminSummary(tr.Children.Snapshot())
+	rc := x.s.proc.ResponseCaches()
+	m["response_packet_cache_hits"], m["response_packet_cache_misses"] = rc.Data.Hits.Load(), rc.Data.Misses.Load()
+	m["response_packet_get_children_cache_hits"] = rc.Children.Hits.Load()
+	m["response_packet_get_children_cache_misses"] = rc.Children.Misses.Load()
 	return m
 }
 
-func adminSummary(s pipeline.Summary) admin.Summary {
+func adminSummary(s metrics.Summary) admin.Summary {
 	return admin.Summary{Count: s.Count, Sum: s.Sum, Min: s.Min, Max: s.Max,
 		P50: s.P50, P90: s.P90, P95: s.P95, P99: s.P99, P999: s.P999}
 }
@@ -126,6 +136,8 @@ func (x source) ResetStats() {
 	x.s.proc.Stats.Reset()
 	x.s.proc.Large().ResetRejected()
 	x.s.proc.ThrottleStats().Reset()
+	x.s.proc.Watches().Triggered.Reset()
+	x.s.proc.ResponseCaches().Reset()
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
 		if ns := t.NamespaceStats(); ns != nil {
 			ns.Reset()

@@ -27,6 +27,7 @@ const (
 	DefaultGlobalOutstandingLimit = 1000
 	DefaultJuteMaxBuffer          = 0xfffff
 	DefaultLargeRequestMaxBytes   = 100 * 1024 * 1024
+	DefaultResponseCacheSize      = 400
 	DefaultAdminServerAddress     = "0.0.0.0"
 	DefaultAdminServerPort        = 8080
 	DefaultAdminCommandURL        = "/commands"
@@ -129,6 +130,9 @@ type Config struct {
 	// zookeeper.largeRequestMaxBytes, checked as ZooKeeperServer's setters check them.
 	LargeRequestThreshold int
 	LargeRequestMaxBytes  int
+	// ResponseCacheSize and ChildrenResponseCacheSize are zookeeper.maxResponseCacheSize and
+	// zookeeper.maxGetChildrenResponseCacheSize (Integer.getInteger, default 400).
+	ResponseCacheSize, ChildrenResponseCacheSize int
 	// The RequestThrottler's system properties: zookeeper.request_throttle_max_requests (0: no limit),
 	// request_throttle_stall_time (ms), request_throttle_drop_stale, throttled_op_wait_time (ms, 0: off),
 	// request_stale_connection_check and request_stale_latency_check.
@@ -816,6 +820,8 @@ func (p *parser) readSystemProperties() {
 		c.JuteMaxBuffer = p.sysInt("zookeeper.jute.maxbuffer", DefaultJuteMaxBuffer)
 	}
 	c.MaxCnxns = p.sysInt("zookeeper.maxCnxns", 0)
+	c.ResponseCacheSize = p.sysInt("zookeeper.maxResponseCacheSize", DefaultResponseCacheSize)
+	c.ChildrenResponseCacheSize = p.sysInt("zookeeper.maxGetChildrenResponseCacheSize", DefaultResponseCacheSize)
 	c.CnxTimeoutMs = p.sysInt("zookeeper.cnxTimeout", DefaultCnxTimeoutMs)
 	c.ObserverElectionDelayMs = p.sysLong("zookeeper.observer.election.DelayMs", 200)
 	c.ObserverReconnectDelayMs = p.sysLong("zookeeper.observer.reconnectDelayMs", 0)

@@ -165,8 +165,9 @@ metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetr
 metricsProvider.httpPort=7070
 metricsProvider.httpHost=127.0.0.1
 zkafka.srvrLegacyDateFormat=true
+maxResponseCacheSize=0
 `
-	flags := "-Dzookeeper.snapCount=1 -Dreadonlymode.enabled=true -Dznode.container.checkIntervalMs=0x10 " +
+	flags := "-Dzookeeper.maxGetChildrenResponseCacheSize=0x20 -Dzookeeper.snapCount=1 -Dreadonlymode.enabled=true -Dznode.container.checkIntervalMs=0x10 " +
 		"-Dznode.container.maxPerMinute=5 -Dznode.container.maxNeverUsedIntervalMs=100 -Dzookeeper.snapSizeLimitInKb=12" +
 		" -Dzookeeper.leaderConnectDelayDuringRetryMs=250"
 	c := mustBuild(t, cfg, flags)
@@ -182,6 +183,8 @@ zkafka.srvrLegacyDateFormat=true
 		{"PreAllocSizeKB", c.PreAllocSizeKB, int64(1024)},
 		{"ForceSync", c.ForceSync, false},
 		{"GlobalOutstandingLimit", c.GlobalOutstandingLimit, 77},
+		{"ResponseCacheSize", c.ResponseCacheSize, 0},
+		{"ChildrenResponseCacheSize", c.ChildrenResponseCacheSize, 32},
 		{"AdminEnableServer", c.AdminEnableServer, false},
 		{"AdminServerPort", c.AdminServerPort, 9090},
 		{"AdminServerAddress", c.AdminServerAddress, "127.0.0.1"},

@@ -259,62 +259,64 @@ var fourLetterScenarios = []Scenario{
 	{"4lw/mntr-traffic", func(r *R, c *Client) {
 		keys := []string{"zk_packets_received", "zk_bytes_received_count", "zk_response_bytes",
 			"zk_connection_request_count", "zk_cnt_readlatency", "zk_cnt_updatelatency"}
-		counts := func() (map[string]int64, error) {
-			out, _ := r.FourLetter("mntr")
-			_, kv := kvLines(out, "\t")
-			m := map[string]int64{}
-			for _, k := range keys {
-				n, err := strconv.ParseInt(kv[k], 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %q", k, kv[k])
-				}
-				m[k] = n
-			}
-			return m, nil
+		r.mntrDeltas(keys, func() {
+			c.Create(r.P("a"), "12345", persistent, nil)
+			c.Create(r.P("a"), "dup", persistent, nil) // NodeExists: an ErrorTxn
+			c.Get(r.P("a"), false)
+			c.Get(r.P("missing"), false)
+			c.Exists(r.P("a"), true)
+			c.Set(r.P("a"), strings.Repeat("x", 300), -1)
+			c.WaitEvents(1, 2*time.Second)
+			c.Children2(r.P(""), false)
+			c.Sync(r.P("a"))
+			c.Multi(MCreate(r.P("m"), "", persistent), MDelete(r.P("m"), -1))
+			c.MultiRead(MGet(r.P("a")), MChildren(r.P("")))
+			c.AddAuth("digest", "u:p")
+			c2 := r.Connect("c2")
+			c2.Delete(r.P("a"), -1)
+			c2.Close()
+			r.FourLetterLog("srvr", func(string) []string { return nil })
+		})
+	}},
+	// The watch triggers (node_*_watch_count: the watchers each table's trigger reached, those an ACL keeps the event
+	// from counted too), the notifications' bytes and the getData / getChildren2 response caches a workload adds.
+	{"4lw/mntr-watches-caches", func(r *R, c *Client) {
+		var keys []string
+		for _, ev := range []string{"created", "deleted", "changed", "children"} {
+			keys = append(keys, "zk_cnt_node_"+ev+"_watch_count", "zk_sum_node_"+ev+"_watch_count")
 		}
-		// Apache adds an answer to response_bytes after sending it, so a client can read an answer (the harness's
-		// create of the scenario's root, the workload's last closeSession) and ask mntr before it is counted: each
-		// count is taken once two readings 300 ms apart differ by their own mntr word only.
-		settled := func() (map[string]int64, error) {
-			for range 20 {
-				first, err := counts()
-				if err != nil {
-					return nil, err
-				}
-				time.Sleep(300 * time.Millisecond)
-				m, err := counts()
-				if err != nil || m["zk_response_bytes"] == first["zk_response_bytes"] &&
-					m["zk_packets_received"] == first["zk_packets_received"]+1 {
-					return m, err
-				}
-			}
-			return nil, errors.New("the counters never stood still")
-		}
-		before, err := settled()
-		c.Create(r.P("a"), "12345", persistent, nil)
-		c.Create(r.P("a"), "dup", persistent, nil) // NodeExists: an ErrorTxn
-		c.Get(r.P("a"), false)
-		c.Get(r.P("missing"), false)
-		c.Exists(r.P("a"), true)
-		c.Set(r.P("a"), strings.Repeat("x", 300), -1)
-		c.WaitEvents(1, 2*time.Second)
-		c.Children2(r.P(""), false)
-		c.Sync(r.P("a"))
-		c.Multi(MCreate(r.P("m"), "", persistent), MDelete(r.P("m"), -1))
-		c.MultiRead(MGet(r.P("a")), MChildren(r.P("")))
-		c.AddAuth("digest", "u:p")
-		c2 := r.Connect("c2")
-		c2.Delete(r.P("a"), -1)
-		c2.Close()
-		r.FourLetterLog("srvr", func(string) []string { return nil })
-		after, err2 := settled()
-		if err != nil || err2 != nil {
-			r.add(fmt.Sprintf("mntr: %v %v", err, err2))
-			return
-		}
-		for _, k := range keys {
-			r.add(fmt.Sprintf("mntr %s +%d", k, after[k]-before[k]))
-		}
+		keys = append(keys, "zk_watch_bytes", "zk_response_packet_cache_hits", "zk_response_packet_cache_misses",
+			"zk_response_packet_get_children_cache_hits", "zk_response_packet_get_children_cache_misses")
+		r.mntrDeltas(keys, func() {
+			c2 := r.Connect("c2")
+			c.AddAuth("digest", "u:p")
+			c.Exists(r.P("a"), true)
+			c2.Exists(r.P("a"), true)
+			c.Create(r.P("a"), "1", persistent, nil) // created: 2 watchers
+			c.Get(r.P("a"), true)
+			c.Children(r.P("a"), true)
+			c2.Children2(r.P("a"), true)
+			c.Create(r.P("a/b"), "", persistent, nil) // children of /a: 2
+			c.Set(r.P("a"), "2", -1)                  // changed: 1
+			c2.AddWatch(r.P(""), jute.AddWatchPersistentRecursive)
+			c.Create(r.P("a/b/c"), "", persistent, nil) // created: 1 (recursive); children of /a/b: none
+			c.Delete(r.P("a/b/c"), -1)                  // deleted: data table 1, child table the same watcher again
+			c.Create(r.P("s"), "", persistent, aclList(acl(jute.PermAll, "digest", DigestID("u", "p"))))
+			c2.Set(r.P("s"), "x", -1) // NoAuth
+			c.Set(r.P("s"), "x", -1)  // changed: c2's recursive watch, counted but not sent (no READ)
+			c.Get(r.P("a"), false)    // the data cache: miss, hit, then a changed node misses
+			c2.Get(r.P("a"), false)
+			c.Set(r.P("a"), "3", -1)
+			c.Get(r.P("a"), false)
+			c.Get(r.P("missing"), false)
+			c.Children2(r.P("a"), false) // the children cache: miss, hit, a new child misses
+			c2.Children2(r.P("a"), false)
+			c.Create(r.P("a/d"), "", persistent, nil)
+			c.Children2(r.P("a"), false)
+			c.Children(r.P("a"), false) // getChildren has no cache
+			c.MultiRead(MGet(r.P("a"))) // nor a multiRead
+			c2.Close()
+		})
 	}},
 	{"4lw/mntr-core", func(r *R, c *Client) {
 		c.Create(r.P("e"), "", ephemeral, nil)
@@ -330,4 +332,48 @@ var fourLetterScenarios = []Scenario{
 			return res
 		})
 	}},
+}
+
+// mntrDeltas logs what workload adds to each of mntr's keys. Apache adds an answer to response_bytes after sending
+// it, so a client can read an answer (the harness's create of the scenario's root, a closeSession) and ask mntr
+// before it is counted: each count is taken once two readings 300 ms apart differ by their own mntr word only.
+func (r *R) mntrDeltas(keys []string, workload func()) {
+	counts := func() (map[string]int64, error) {
+		out, _ := r.FourLetter("mntr")
+		_, kv := kvLines(out, "\t")
+		m := map[string]int64{}
+		for _, k := range append([]string{"zk_packets_received", "zk_response_bytes"}, keys...) {
+			n, err := strconv.ParseInt(kv[k], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q", k, kv[k])
+			}
+			m[k] = n
+		}
+		return m, nil
+	}
+	settled := func() (map[string]int64, error) {
+		for range 20 {
+			first, err := counts()
+			if err != nil {
+				return nil, err
+			}
+			time.Sleep(300 * time.Millisecond)
+			m, err := counts()
+			if err != nil || m["zk_response_bytes"] == first["zk_response_bytes"] &&
+				m["zk_packets_received"] == first["zk_packets_received"]+1 {
+				return m, err
+			}
+		}
+		return nil, errors.New("the counters never stood still")
+	}
+	before, err := settled()
+	workload()
+	after, err2 := settled()
+	if err != nil || err2 != nil {
+		r.add(fmt.Sprintf("mntr: %v %v", err, err2))
+		return
+	}
+	for _, k := range keys {
+		r.add(fmt.Sprintf("mntr %s +%d", k, after[k]-before[k]))
+	}
 }

@@ -82,7 +82,9 @@ func (c *Client) Process(ev jute.WatcherEvent, acl []jute.ACL) {
 	if len(acl) > 0 && !c.p.acl.Check(acl, jute.PermRead, c.ids) {
 		return
 	}
-	c.p.emit(c, notification(ev))
+	f := notification(ev)
+	c.p.Stats.WatchBytes.Add(int64(len(f) - 4))
+	c.p.emit(c, f)
 }
 
 func notification(ev jute.WatcherEvent) []byte {

@@ -190,7 +190,7 @@ func (p *Processor) serve(r *Request) {
 	if e == errAnswered {
 		return
 	}
-	p.reply(c, r.Xid, p.zxid, e, body)
+	p.replyRead(c, r, e, body)
 }
 
 // errAnswered: the read already queued its own (unusual) reply.

@@ -18,6 +18,7 @@ import (
 	"github.com/zkafka/zkafka/compat/javafmt"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 	"github.com/zkafka/zkafka/zkserver/session"
@@ -40,8 +41,11 @@ type Config struct {
 	PreAllocSize      int64
 	ForceSync         bool
 	DigestEnabled     bool
-	ExtendedTypes     bool
-	ReconfigEnabled   bool
+	// ResponseCacheSize and ChildrenResponseCacheSize are zookeeper.maxResponseCacheSize and
+	// zookeeper.maxGetChildrenResponseCacheSize (see responseCache; 0 caches nothing).
+	ResponseCacheSize, ChildrenResponseCacheSize int
+	ExtendedTypes                                bool
+	ReconfigEnabled                              bool
 	// StandaloneEnabled and MultiAddress (standaloneEnabled, multiAddress.enabled) shape the configs reconfig
 	// requests may make.
 	StandaloneEnabled bool
@@ -173,6 +177,8 @@ type Processor struct {
 	rng           *rand.Rand
 	quotaLog      rateLog              // Quota exceeded warnings
 	nsStats       *tree.NamespaceStats // read_per_namespace, write_per_namespace: shared by every tree loaded
+	// dataCache and childrenCache are the getData and getChildren2 response caches.
+	dataCache, childrenCache *responseCache
 
 	snapping atomic.Bool    // a snapshot is being captured or written
 	snap     *snapJob       // capture in progress (core goroutine only)
@@ -221,10 +227,12 @@ type Stats struct {
 	BytesRecv, ResponseBytes, ConnectionRequests atomic.Int64
 	// connection_rejected: connections closed as they were accepted (maxClientCnxns).
 	ConnectionRejected atomic.Int64
+	// watch_bytes: the watch notifications sent (their size without the length prefix).
+	WatchBytes atomic.Int64
 	// ServerMetrics' readlatency and updatelatency: each request's time from its arrival to its final processing,
 	// split as ServerStats.updateLatency splits them, by whether the request carries a txn header; and fsynctime,
 	// each txn log commit's sync.
-	ReadLatency, UpdateLatency, FsyncTime SummaryCounter
+	ReadLatency, UpdateLatency, FsyncTime metrics.SummaryCounter
 
 	quotaExceeded map[string]int64 // ServerMetrics' quota_exceeded_error_per_namespace, under mu
 }
@@ -254,6 +262,7 @@ func (s *Stats) Reset() {
 	s.ResponseBytes.Store(0)
 	s.ConnectionRequests.Store(0)
 	s.ConnectionRejected.Store(0)
+	s.WatchBytes.Store(0)
 	s.ReadLatency.Reset()
 	s.UpdateLatency.Reset()
 	s.FsyncTime.Reset()
@@ -303,19 +312,21 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		cfg.SnapCount = 100000
 	}
 	p := &Processor{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		watches:   watch.NewManager(),
-		acl:       acl.NewChecker(cfg.ACL),
-		in:        make(chan func(), 4096),
-		syncCh:    make(chan *batch, 64),
-		stop:      make(chan struct{}),
-		fatal:     fatal,
-		owners:    map[int64]*Client{},
-		ready:     make(chan time.Time),
-		commitSig: make(chan struct{}, 1),
-		nsStats:   tree.NewNamespaceStats(),
-		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
+		cfg:           cfg,
+		log:           cfg.Logger,
+		watches:       watch.NewManager(),
+		acl:           acl.NewChecker(cfg.ACL),
+		in:            make(chan func(), 4096),
+		syncCh:        make(chan *batch, 64),
+		stop:          make(chan struct{}),
+		fatal:         fatal,
+		owners:        map[int64]*Client{},
+		ready:         make(chan time.Time),
+		commitSig:     make(chan struct{}, 1),
+		nsStats:       tree.NewNamespaceStats(),
+		dataCache:     newResponseCache(cfg.ResponseCacheSize),
+		childrenCache: newResponseCache(cfg.ChildrenResponseCacheSize),
+		rng:           rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
 	if cfg.Throttle.enabled() {
@@ -495,6 +506,14 @@ func (p *Processor) authenticate(c *Client, a *jute.AuthPacket) ([]jute.Id, jute
 		return nil, jute.ErrAuthFailed
 	}
 	return p.acl.Authenticate(a.Scheme, a.Auth)
+}
+
+// Watches is the watch manager; its Triggered summaries may be read on any goroutine.
+func (p *Processor) Watches() *watch.Manager { return p.watches }
+
+// ResponseCaches are the getData and getChildren2 response caches, for their hit and miss counters.
+func (p *Processor) ResponseCaches() ResponseCacheCounters {
+	return ResponseCacheCounters{Data: &p.dataCache.counters, Children: &p.childrenCache.counters}
 }
 
 // Large is the large request throttle the connections check (nil: off).

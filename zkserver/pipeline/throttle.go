@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 )
 
 // ThrottleConfig is Apache 3.8's RequestThrottler, between the connections and the processors, set by system
@@ -36,11 +37,11 @@ func (c ThrottleConfig) enabled() bool { return c.MaxRequests > 0 || c.Throttled
 type ThrottleStats struct {
 	WaitCount, StaleDropped, Stale, ThrottledOps, StaleReplies atomic.Int64
 
-	queueTime SummaryCounter
+	queueTime metrics.SummaryCounter
 }
 
 // QueueTime is the request_throttle_queue_time_ms summary.
-func (s *ThrottleStats) QueueTime() Summary { return s.queueTime.Snapshot() }
+func (s *ThrottleStats) QueueTime() metrics.Summary { return s.queueTime.Snapshot() }
 
 func (s *ThrottleStats) addQueueTime(ms int64) { s.queueTime.Add(ms) }
 

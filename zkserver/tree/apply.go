@@ -252,7 +252,7 @@ func (t *Tree) createNode(path string, data []byte, acl []jute.ACL, owner int64,
 		if childName == limitNode && real != "" {
 			t.quotas[trieKey(real)] = struct{}{}
 		}
-		if childName == statNode {
+		if childName == StatNode {
 			t.updateQuotaForPath(real)
 		}
 	}

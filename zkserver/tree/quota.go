@@ -149,7 +149,7 @@ func (st statsTrack) bytes() []byte {
 // updateQuotaStat is DataTree.updateQuotaStat. Like Apache it does not touch
 // the data-size counter (the stat node is below /zookeeper/, so no digest).
 func (t *Tree) updateQuotaStat(prefix string, bytesDiff int64, countDiff int64) {
-	p := QuotaPath + prefix + "/" + statNode
+	p := QuotaPath + prefix + "/" + StatNode
 	n := t.nodes[p]
 	if n == nil {
 		return
@@ -176,7 +176,7 @@ func (t *Tree) updateQuotaForPath(path string) {
 		}
 	}
 	walk(path)
-	sp := QuotaPath + path + "/" + statNode
+	sp := QuotaPath + path + "/" + StatNode
 	n := t.nodes[sp]
 	if n == nil {
 		return
@@ -258,7 +258,7 @@ func (t *Tree) CheckQuota(path string, bytesDiff, countDiff int64) QuotaCheck {
 	if !checkCount && !checkBytes {
 		return qc
 	}
-	statN := t.nodes[QuotaPath+prefix+"/"+statNode]
+	statN := t.nodes[QuotaPath+prefix+"/"+StatNode]
 	if statN == nil {
 		return qc
 	}
@@ -302,7 +302,7 @@ func (t *Tree) QuotaMetrics() QuotaNamespaces {
 	m := QuotaNamespaces{CountLimit: map[string]int64{}, BytesLimit: map[string]int64{},
 		CountUsage: map[string]int64{}, BytesUsage: map[string]int64{}}
 	t.eachQuotaLeaf(func(p string, n *Node) {
-		isLimit, isStat := strings.HasSuffix(p, "/"+limitNode), strings.HasSuffix(p, "/"+statNode)
+		isLimit, isStat := strings.HasSuffix(p, "/"+limitNode), strings.HasSuffix(p, "/"+StatNode)
 		if !isLimit && !isStat {
 			return
 		}

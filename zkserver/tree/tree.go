@@ -28,7 +28,8 @@ const (
 	// left out of the digest (/zookeeper itself is in).
 	digestExcluded = "/zookeeper/"
 	limitNode      = "zookeeper_limits"
-	statNode       = "zookeeper_stats"
+	// StatNode is Quotas.statNode, the node under a quota's path that holds its usage.
+	StatNode = "zookeeper_stats"
 )
 
 // Ephemeral owners with special meaning (EphemeralType).

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 )
 
 // Watcher receives events. Implementations are connections: pointer types,
@@ -108,7 +109,11 @@ func (t *table) removeWatcher(w Watcher) {
 // one-shot ones, following Apache's WatchManager.triggerWatch: at the path
 // itself every mode fires (recursive ones except for NodeChildrenChanged); at
 // ancestors only recursive watches fire, again never for NodeChildrenChanged.
-func (t *table) collect(path string, evType int32, out []Watcher, seen map[Watcher]struct{}) []Watcher {
+func (t *table) collect(path string, evType int32, out []Watcher) []Watcher {
+	// seen holds the watchers this table reached so far, once ancestors are visited too: a watch at the path
+	// and one on an ancestor reach their watcher once. (One path holds a watcher once.)
+	var seen map[Watcher]struct{}
+	n := len(out)
 	visit := func(p string, atPath bool) {
 		ws := t.byPath[p]
 		for w, md := range ws {
@@ -127,7 +132,9 @@ func (t *table) collect(path string, evType int32, out []Watcher, seen map[Watch
 					}
 				}
 			}
-			if _, dup := seen[w]; !dup {
+			if seen == nil {
+				out = append(out, w)
+			} else if _, dup := seen[w]; !dup {
 				seen[w] = struct{}{}
 				out = append(out, w)
 			}
@@ -138,6 +145,10 @@ func (t *table) collect(path string, evType int32, out []Watcher, seen map[Watch
 	}
 	visit(path, true)
 	if t.recursive > 0 {
+		seen = make(map[Watcher]struct{}, len(out)-n)
+		for _, w := range out[n:] {
+			seen[w] = struct{}{}
+		}
 		for p := path; p != "/" && p != ""; {
 			i := strings.LastIndexByte(p, '/')
 			if i <= 0 {
@@ -168,6 +179,39 @@ type Manager struct {
 	mu    sync.Mutex
 	data  table
 	child table
+	// Triggered are ServerMetrics' node_*_watch_count summaries: how many watchers each table's trigger reached.
+	Triggered Triggered
+}
+
+// Triggered holds one summary per event type. As Apache's WatchManager.triggerWatch, a trigger of one table adds
+// the watchers it reached there (a NodeDeleted's child table counts those the data table already notified), and a
+// trigger that reached none adds nothing.
+type Triggered struct {
+	Created, Deleted, Changed, Children metrics.SummaryCounter
+}
+
+// Reset clears the summaries (srst).
+func (t *Triggered) Reset() {
+	for _, c := range []*metrics.SummaryCounter{&t.Created, &t.Deleted, &t.Changed, &t.Children} {
+		c.Reset()
+	}
+}
+
+// add records a trigger that reached n watchers of one table.
+func (t *Triggered) add(evType int32, n int) {
+	if n == 0 {
+		return
+	}
+	switch evType {
+	case jute.EventNodeCreated:
+		t.Created.Add(int64(n))
+	case jute.EventNodeDeleted:
+		t.Deleted.Add(int64(n))
+	case jute.EventNodeDataChanged:
+		t.Changed.Add(int64(n))
+	case jute.EventNodeChildrenChanged:
+		t.Children.Add(int64(n))
+	}
 }
 
 // NewManager returns an empty manager.
@@ -210,23 +254,47 @@ func (m *Manager) AddPersistent(path string, w Watcher, recursiveMode bool) {
 //
 // Each watcher gets at most one event per call.
 func (m *Manager) Trigger(path string, evType int32, acl []jute.ACL) {
-	seen := map[Watcher]struct{}{}
 	var fire []Watcher
 	m.mu.Lock()
 	switch evType {
 	case jute.EventNodeCreated, jute.EventNodeDataChanged:
-		fire = m.data.collect(path, evType, fire, seen)
+		fire = m.data.collect(path, evType, nil)
 	case jute.EventNodeChildrenChanged:
-		fire = m.child.collect(path, evType, fire, seen)
+		fire = m.child.collect(path, evType, nil)
 	case jute.EventNodeDeleted:
-		fire = m.data.collect(path, evType, fire, seen)
-		fire = m.child.collect(path, evType, fire, seen)
+		fire = m.data.collect(path, evType, nil)
+		m.Triggered.add(evType, len(fire))
+		n := len(fire)
+		fire = m.child.collect(path, evType, fire)
+		m.Triggered.add(evType, len(fire)-n)
+		fire = dedup(fire, n)
 	}
 	m.mu.Unlock()
+	if evType != jute.EventNodeDeleted {
+		m.Triggered.add(evType, len(fire))
+	}
 	ev := jute.WatcherEvent{Type: evType, State: jute.StateSyncConnected, Path: path}
 	for _, w := range fire {
 		w.Process(ev, acl)
 	}
+}
+
+// dedup drops from fire[n:] the watchers fire[:n] already holds: a NodeDeleted notifies each watcher once.
+func dedup(fire []Watcher, n int) []Watcher {
+	if n == 0 || n == len(fire) {
+		return fire
+	}
+	first := make(map[Watcher]struct{}, n)
+	for _, w := range fire[:n] {
+		first[w] = struct{}{}
+	}
+	out := fire[:n]
+	for _, w := range fire[n:] {
+		if _, dup := first[w]; !dup {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Contains answers checkWatches: whether a watch of kind typ

@@ -204,3 +204,40 @@ func TestReentrant(t *testing.T) {
 type reentrant struct{ m *Manager }
 
 func (r *reentrant) Process(ev jute.WatcherEvent, acl []jute.ACL) { r.m.AddData(ev.Path, r) }
+
+// The node_*_watch_count summaries: one value per table a trigger reached watchers in, counting each watcher once
+// per table (a recursive watch on an ancestor and a watch at the path by the same watcher are one), a NodeDeleted's
+// child table counting the watchers the data table already notified.
+func TestTriggeredSummaries(t *testing.T) {
+	m := NewManager()
+	a, b := &rec{}, &rec{}
+	m.AddData("/x", a)
+	m.AddChild("/x", a)
+	m.AddChild("/x", b)
+	m.Trigger("/x", jute.EventNodeDeleted, nil) // data table: a; child table: a and b
+	if d := m.Triggered.Deleted.Snapshot(); d.Count != 2 || d.Sum != 3 || d.Min != 1 || d.Max != 2 {
+		t.Fatalf("deleted %+v", d)
+	}
+	m.Trigger("/x", jute.EventNodeCreated, nil) // no watcher: nothing added
+	m.AddPersistent("/", a, true)
+	m.AddData("/y", a)
+	m.AddData("/y", b)
+	m.Trigger("/y", jute.EventNodeCreated, nil)
+	m.Trigger("/", jute.EventNodeChildrenChanged, nil) // a recursive watch never sees NodeChildrenChanged
+	m.AddPersistent("/p", b, false)
+	m.Trigger("/p", jute.EventNodeChildrenChanged, nil) // the persistent watch in the child table
+	m.Trigger("/y", jute.EventNodeDataChanged, nil)     // only a's recursive watch is left
+	if c := m.Triggered.Created.Snapshot(); c.Count != 1 || c.Sum != 2 {
+		t.Fatalf("created %+v", c)
+	}
+	if c := m.Triggered.Children.Snapshot(); c.Count != 1 || c.Sum != 1 {
+		t.Fatalf("children %+v", c)
+	}
+	if c := m.Triggered.Changed.Snapshot(); c.Count != 1 || c.Sum != 1 {
+		t.Fatalf("changed %+v", c)
+	}
+	m.Triggered.Reset()
+	if c := m.Triggered.Created.Snapshot(); c.Count != 0 {
+		t.Fatalf("reset %+v", c)
+	}
+}

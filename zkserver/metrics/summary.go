@@ -1,4 +1,5 @@
-package pipeline
+// Package metrics holds the counters and summaries of Apache's ServerMetrics that the server's parts keep.
+package metrics
 
 import (
 	"math"
@@ -14,7 +15,8 @@ type Summary struct {
 	P50, P90, P95, P99, P999 int64
 }
 
-const summarySamples = 4096
+// sampleCap is how many of the newest values the percentiles are taken from.
+const sampleCap = 4096
 
 // SummaryCounter gathers a Summary; safe for concurrent use.
 type SummaryCounter struct {
@@ -35,12 +37,12 @@ func (c *SummaryCounter) Add(v int64) {
 	t.Max = max(t.Max, v)
 	t.Count++
 	t.Sum += v
-	if len(c.samples) < summarySamples {
+	if len(c.samples) < sampleCap {
 		c.samples = append(c.samples, v)
 		return
 	}
 	c.samples[c.nextSample] = v
-	c.nextSample = (c.nextSample + 1) % summarySamples
+	c.nextSample = (c.nextSample + 1) % sampleCap
 }
 
 // Snapshot is the summary so far.
