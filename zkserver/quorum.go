@@ -231,6 +231,9 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 	var masters observerMasters
 	for ctx.Err() == nil {
 		s.state.Store("looking")
+		// QuorumPeer.run: unavailable from the first look after serving (or from the start) until serving again.
+		s.unavailableSince.CompareAndSwap(0, time.Now().UnixMilli())
+		s.proc.Stats.Quorum.LookingCount.Add(1)
 		accepted, current, err := storage.LoadEpochs(snapDir, s.proc.LastZxid())
 		if err != nil {
 			s.fatal(fmt.Errorf("load epochs: %w", err))
@@ -257,11 +260,12 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		}
 		if v.Leader == q.MyID {
 			s.log.Info("LEADING", "election_ms", time.Since(start).Milliseconds())
+			s.proc.Stats.Quorum.ElectionTime.Add(time.Since(start).Milliseconds())
 			err = leader.Lead(ctx, leader.Config{MyID: q.MyID, Listen: q.QuorumListen, Quorum: view.verifier,
 				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(view.text), ConfigVersion: view.version,
-				Logger: s.log, OnServing: func() { s.state.Store("leader"); updateVote() }, Stats: &s.leaderStats,
+				Logger: s.log, OnServing: func() { s.state.Store("leader"); s.nowServing(true); updateVote() }, Stats: &s.leaderStats,
 				Transport: q.Transport, Auth: q.Auth, Reconfig: reconfigPeer(dyn),
 				Resolve: reconfig.LookupHost}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
@@ -295,6 +299,9 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 			s.state.Store("follower")
 		}
 		s.log.Info(role, "leader", v.Leader, "election_ms", time.Since(start).Milliseconds())
+		if !view.observer { // Follower.followLeader records it, Observer.observeLeader does not
+			s.proc.Stats.Quorum.ElectionTime.Add(time.Since(start).Milliseconds())
+		}
 		var om *follower.ObserverMasterConfig
 		if q.ObserverMasterListen != "" && !view.observer {
 			om = &follower.ObserverMasterConfig{Listen: q.ObserverMasterListen, ConfigData: []byte(view.text),
@@ -325,8 +332,20 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 
 // learnerServing is called when the server, following or observing, has synced with its leader and serves.
 func (s *Server) learnerServing() {
+	s.nowServing(false)
 	if f := s.updateVote.Load(); f != nil {
 		(*f)()
+	}
+}
+
+// nowServing records the time the server was unavailable (QuorumPeer.setZabState(BROADCAST)).
+func (s *Server) nowServing(leading bool) {
+	if since := s.unavailableSince.Swap(0); since != 0 {
+		d := time.Now().UnixMilli() - since
+		s.proc.Stats.Quorum.Unavailable.Add(d)
+		if leading {
+			s.proc.Stats.Quorum.LeaderUnavailable.Add(d)
+		}
 	}
 }
 

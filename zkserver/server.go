@@ -100,6 +100,9 @@ type Server struct {
 	observerMaster atomic.Pointer[observermaster.Server]
 	// learnerMaster is the id of the leader an observer learns from, -1 otherwise (mntr's zk_observer_master_id).
 	learnerMaster atomic.Int64
+	// unavailableSince is when the server began looking after it last served (unix ms; 0 while serving), for
+	// unavailable_time.
+	unavailableSince atomic.Int64
 	// updateVote, set while the quorum loop runs, gives the election's vote the current epoch (see
 	// updateElectionVote).
 	updateVote atomic.Pointer[func()]

@@ -10,7 +10,6 @@ import (
 
 	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/zkserver/admin"
-	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/tree"
@@ -97,31 +96,27 @@ func (x source) ServerMetrics() map[string]any {
 	m["stale_requests"] = ts.Stale.Load()
 	m["stale_replies"] = ts.StaleReplies.Load()
 	m["throttled_ops"] = ts.ThrottledOps.Load()
-	m["request_throttle_queue_time_ms"] = adminSummary(ts.QueueTime())
+	m["request_throttle_queue_time_ms"] = ts.QueueTime()
 	st := &x.s.proc.Stats
 	m["bytes_received_count"] = st.BytesRecv.Load()
 	m["response_bytes"] = st.ResponseBytes.Load()
 	m["connection_request_count"] = st.ConnectionRequests.Load()
 	m["connection_rejected"] = st.ConnectionRejected.Load()
-	m["readlatency"] = adminSummary(st.ReadLatency.Snapshot())
-	m["updatelatency"] = adminSummary(st.UpdateLatency.Snapshot())
-	m["fsynctime"] = adminSummary(st.FsyncTime.Snapshot())
+	m["readlatency"] = st.ReadLatency.Snapshot()
+	m["updatelatency"] = st.UpdateLatency.Snapshot()
+	m["fsynctime"] = st.FsyncTime.Snapshot()
 	m["watch_bytes"] = st.WatchBytes.Load()
+	st.Quorum.Export(m)
 	tr := &x.s.proc.Watches().Triggered
-	m["node_created_watch_count"] = adminSummary(tr.Created.Snapshot())
-	m["node_deleted_watch_count"] = adminSummary(tr.Deleted.Snapshot())
-	m["node_changed_watch_count"] = adminSummary(tr.Changed.Snapshot())
-	m["node_children_watch_count"] = adminSummary(tr.Children.Snapshot())
+	m["node_created_watch_count"] = tr.Created.Snapshot()
+	m["node_deleted_watch_count"] = tr.Deleted.Snapshot()
+	m["node_changed_watch_count"] = tr.Changed.Snapshot()
+	m["node_children_watch_count"] = tr.Children.Snapshot()
 	rc := x.s.proc.ResponseCaches()
 	m["response_packet_cache_hits"], m["response_packet_cache_misses"] = rc.Data.Hits.Load(), rc.Data.Misses.Load()
 	m["response_packet_get_children_cache_hits"] = rc.Children.Hits.Load()
 	m["response_packet_get_children_cache_misses"] = rc.Children.Misses.Load()
 	return m
-}
-
-func adminSummary(s metrics.Summary) admin.Summary {
-	return admin.Summary{Count: s.Count, Sum: s.Sum, Min: s.Min, Max: s.Max,
-		P50: s.P50, P90: s.P90, P95: s.P95, P99: s.P99, P999: s.P999}
 }
 
 func (x source) ServerID() int64 { return x.s.cfg.ServerID }

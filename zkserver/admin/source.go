@@ -5,7 +5,11 @@
 // probes) keep working.
 package admin
 
-import "time"
+import (
+	"time"
+
+	"github.com/zkafka/zkafka/zkserver/metrics"
+)
 
 // ConnInfo is one client connection as cons/stat and the connections admin
 // command show it.
@@ -137,10 +141,7 @@ type GaugeHistory interface {
 // percentiles. mntr prints P50/P95/P99/P999 as Apache's default provider
 // does; /metrics exports the quantiles Apache's Prometheus provider has
 // (0.5 for basic summaries; 0.5, 0.9, 0.99 for advanced ones).
-type Summary struct {
-	Count, Sum, Min, Max     int64
-	P50, P90, P95, P99, P999 int64
-}
+type Summary = metrics.Summary
 
 // ZxidDigest is one entry of the digest log that `hash` prints.
 type ZxidDigest struct {

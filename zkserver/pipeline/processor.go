@@ -229,6 +229,8 @@ type Stats struct {
 	ConnectionRejected atomic.Int64
 	// watch_bytes: the watch notifications sent (their size without the length prefix).
 	WatchBytes atomic.Int64
+	// Quorum are the election's and ZAB's counters, kept here across serving periods.
+	Quorum metrics.Quorum
 	// ServerMetrics' readlatency and updatelatency: each request's time from its arrival to its final processing,
 	// split as ServerStats.updateLatency splits them, by whether the request carries a txn header; and fsynctime,
 	// each txn log commit's sync.
@@ -263,6 +265,7 @@ func (s *Stats) Reset() {
 	s.ConnectionRequests.Store(0)
 	s.ConnectionRejected.Store(0)
 	s.WatchBytes.Store(0)
+	s.Quorum.Reset()
 	s.ReadLatency.Reset()
 	s.UpdateLatency.Reset()
 	s.FsyncTime.Reset()

@@ -197,6 +197,8 @@ type follower struct {
 	// epoch the sync gave us, its LEADERINFO's.
 	om    *observermaster.Server
 	epoch int64
+	// syncStart is when the leader's LEADERINFO came (reader goroutine only).
+	syncStart time.Time
 }
 
 func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
@@ -221,8 +223,32 @@ func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("leader's %s: %w", pkt, err)
 		}
+		f.count(pkt, rd)
 		if err := f.ready(rd, &readTimeout); err != nil {
 			return err
+		}
+	}
+}
+
+// count adds a step to ServerMetrics: the packets received after the sync, and the sync's time, from LEADERINFO
+// (Apache starts it once registerWithLeader has answered with ACKEPOCH) to its end.
+func (f *follower) count(pkt zab.Packet, rd zab.Ready) {
+	q := &f.p.Stats.Quorum
+	if rd.ProposalReceived {
+		q.LearnerProposalReceived.Add(1)
+	}
+	if rd.CommitReceived {
+		q.LearnerCommitReceived.Add(1)
+	}
+	switch {
+	case pkt.Type == zab.LeaderInfo:
+		f.syncStart = time.Now()
+	case rd.Serving && !f.syncStart.IsZero():
+		d := time.Since(f.syncStart).Milliseconds()
+		if f.cfg.Observer {
+			q.ObserverSync.Add(d)
+		} else {
+			q.FollowerSync.Add(d)
 		}
 	}
 }
@@ -454,7 +480,8 @@ func (f *follower) startObserverMaster() {
 		Core: zab.ObserverMasterConfig{CurrentEpoch: f.epoch, LastCommitted: last, CommittedLog: recent,
 			History: learnerconn.History{Dir: om.LogDir}, ConfigData: data, ConfigVersion: f.cfg.ConfigVersion,
 			TickTime: f.cfg.TickTime, InitLimit: f.cfg.InitLimit, SyncLimit: f.cfg.SyncLimit, SizeLimit: om.SizeLimit},
-		MaxBuffer: f.cfg.MaxBuffer - 1024, Logger: f.cfg.Logger, Transport: f.cfg.Transport, Auth: f.cfg.Auth},
+		MaxBuffer: f.cfg.MaxBuffer - 1024, Logger: f.cfg.Logger, Transport: f.cfg.Transport, Auth: f.cfg.Auth,
+		Metrics: &f.p.Stats.Quorum},
 		omHost{f})
 	if err != nil {
 		f.cfg.Logger.Error("cannot serve observers", "err", err)

@@ -414,6 +414,7 @@ func (r *runner) run(ctx context.Context) error {
 
 // apply carries out a core step in zab.LeaderReady's order.
 func (r *runner) apply(rd zab.LeaderReady) error {
+	rd.Metrics.AddTo(&r.p.Stats.Quorum)
 	if rd.AcceptedEpoch > 0 {
 		if err := storage.WriteEpoch(r.cfg.EpochDir, storage.AcceptedEpochFile, rd.AcceptedEpoch); err != nil {
 			return err

@@ -114,6 +114,17 @@ func TestLeaderSyncsFollowerBySnapshot(t *testing.T) {
 	if z := fp.LastZxid(); z != 2<<32|2 {
 		t.Fatalf("follower at %#x, want 0x200000002 (createSession, create)", z)
 	}
+	// ServerMetrics: the leader synced one follower by snapshot, proposed and committed two txns; the follower
+	// received both pairs after its sync, which it timed once.
+	lq, fq := &lp.Stats.Quorum, &fp.Stats.Quorum
+	if lq.SnapCount.Load() != 1 || lq.DiffCount.Load() != 0 || lq.ProposalCount.Load() != 2 || lq.CommitCount.Load() != 2 {
+		t.Fatalf("leader: snap %d diff %d proposals %d commits %d", lq.SnapCount.Load(), lq.DiffCount.Load(),
+			lq.ProposalCount.Load(), lq.CommitCount.Load())
+	}
+	if fq.LearnerProposalReceived.Load() != 2 || fq.LearnerCommitReceived.Load() != 2 || fq.FollowerSync.Snapshot().Count != 1 {
+		t.Fatalf("follower: proposals %d commits %d syncs %d", fq.LearnerProposalReceived.Load(),
+			fq.LearnerCommitReceived.Load(), fq.FollowerSync.Snapshot().Count)
+	}
 	cancel()
 	<-leading
 	<-following

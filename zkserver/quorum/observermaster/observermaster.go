@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/quorumauth"
@@ -42,6 +43,8 @@ type Config struct {
 	Logger    *slog.Logger
 	Transport *peertls.Config    // as the quorum port's
 	Auth      *quorumauth.Config // quorum SASL (nil: none)
+	// Metrics are the server's, which the syncs and revalidations add to (nil: not counted).
+	Metrics *metrics.Quorum
 }
 
 // Server is a running observer master; Close stops it.
@@ -220,6 +223,9 @@ func (s *Server) read(c *learnerconn.Conn) {
 
 // apply carries out a core step (s.mu held).
 func (s *Server) apply(rd zab.LeaderReady) {
+	if s.cfg.Metrics != nil {
+		rd.Metrics.AddTo(s.cfg.Metrics)
+	}
 	for _, id := range rd.SnapshotFor {
 		zxid, stream, err := s.host.CaptureSnapshot()
 		if err != nil {

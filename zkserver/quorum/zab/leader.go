@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 )
 
 // ConnID names one learner connection of a Leader (a server may have two for a moment when it reconnects).
@@ -136,6 +137,24 @@ type LeaderReady struct {
 	// config the active one (before Send: COMMITANDACTIVATE goes out after).
 	Activated []Activation
 	Shutdown  error
+	// Metrics is what the step adds to ServerMetrics' leader counters.
+	Metrics LeaderMetrics
+}
+
+// LeaderMetrics count, for ServerMetrics, the txns proposed (proposal_count), the commits sent (commit_count:
+// Leader.commit's, which a reconfig's COMMITANDACTIVATE is not), the learners synced by a snapshot (snap_count)
+// or by DIFF or TRUNC (diff_count), and the learners' REVALIDATE packets (revalidate_count).
+type LeaderMetrics struct {
+	Proposals, Commits, SnapSyncs, DiffSyncs, Revalidations int
+}
+
+// AddTo adds the counts to the server's metrics.
+func (m LeaderMetrics) AddTo(q *metrics.Quorum) {
+	q.ProposalCount.Add(int64(m.Proposals))
+	q.CommitCount.Add(int64(m.Commits))
+	q.SnapCount.Add(int64(m.SnapSyncs))
+	q.DiffCount.Add(int64(m.DiffSyncs))
+	q.RevalidateCount.Add(int64(m.Revalidations))
 }
 
 func (r *LeaderReady) send(c ConnID, p Packet) { r.Send = append(r.Send, Outgoing{Conn: c, Packet: p}) }
@@ -468,6 +487,7 @@ func learnerPacket(id ConnID, sid int64, p Packet, r *LeaderReady) error {
 			d = d[12:]
 		}
 	case Revalidate:
+		r.Metrics.Revalidations++ // LearnerHandler counts it before reading it
 		if len(p.Data) < 12 {
 			return errDrop{fmt.Sprintf("%s: want a session id and a timeout", p)}
 		}
@@ -554,6 +574,7 @@ func (l *Leader) syncLearner(c *learnerConn, r *LeaderReady) {
 		r.SnapshotFor = append(r.SnapshotFor, c.id)
 		return
 	}
+	r.Metrics.DiffSyncs++
 	for _, p := range pkts {
 		r.send(c.id, p)
 	}
@@ -651,6 +672,7 @@ func (l *Leader) SnapshotTaken(id ConnID, zxid int64) LeaderReady {
 		return r
 	}
 	r.send(c.id, Packet{Type: Snap, Zxid: zxid})
+	r.Metrics.SnapSyncs++
 	c.syncedTo, c.skipTo = zxid, zxid
 	l.startForwarding(c, zxid, &r)
 	l.advance(&r)
@@ -719,6 +741,7 @@ func (l *Leader) Propose(txns []Txn, nowMs int64) LeaderReady {
 		return r
 	}
 	cs := l.sortedConns()
+	r.Metrics.Proposals = len(txns)
 	for _, t := range txns {
 		if t.Reconfig != nil {
 			l.pending = t.Reconfig // setLastSeenQuorumVerifier
@@ -842,6 +865,8 @@ func (l *Leader) commit(p proposal, r *LeaderReady) {
 		d := binary.BigEndian.AppendUint64(nil, uint64(designated))
 		commitPkt = Packet{Type: CommitAndActivate, Zxid: t.Zxid, Data: d}
 		informPkt = Packet{Type: InformAndActivate, Zxid: t.Zxid, Data: append(slices.Clip(d), t.Data...)}
+	} else {
+		r.Metrics.Commits++
 	}
 	for _, c := range l.sortedConns() {
 		if !c.forwarding || t.Zxid <= c.skipTo {

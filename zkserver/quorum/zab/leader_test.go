@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 )
 
 func txnAt(zxid int64) Txn {
@@ -50,6 +51,8 @@ type simFollower struct {
 	// activated are the configs it was told to activate, and lastSeen the last config proposed to it.
 	activated []LearnerActivation
 	lastSeen  []byte
+	// proposals and commits are the packets it counted after the sync (Ready.ProposalReceived, CommitReceived).
+	proposals, commits int
 }
 
 // sim routes packets between one leader core and its followers, synchronously.
@@ -65,6 +68,7 @@ type sim struct {
 	closed    []ConnID
 	activated []Activation
 	lastSeen  []*NewConfig
+	metrics   metrics.Quorum // what the leader's steps counted
 }
 
 func newSim(t *testing.T, cfg LeaderConfig) *sim {
@@ -90,6 +94,7 @@ func (s *sim) toLeader(f *simFollower, ps []Packet) {
 
 func (s *sim) apply(r LeaderReady) {
 	s.t.Helper()
+	r.Metrics.AddTo(&s.metrics)
 	if r.AcceptedEpoch > 0 {
 		s.epochs[0] = r.AcceptedEpoch
 	}
@@ -143,6 +148,12 @@ func (s *sim) apply(r LeaderReady) {
 			f.applied = append(f.applied, t.Zxid)
 		}
 		f.synced = f.synced || rd.Serving
+		if rd.ProposalReceived {
+			f.proposals++
+		}
+		if rd.CommitReceived {
+			f.commits++
+		}
 		if rd.Activate != nil {
 			f.activated = append(f.activated, *rd.Activate)
 		}
@@ -217,6 +228,15 @@ func TestLeaderDiscoverySyncBroadcast(t *testing.T) {
 	if n := s.l.pendingSyncs; len(n) != 0 {
 		t.Fatalf("sync still pending: %v", n)
 	}
+	// Two DIFF syncs, three txns proposed and committed; the txns the sync sent follower 3 are not counted.
+	m := &s.metrics
+	if m.DiffCount.Load() != 2 || m.SnapCount.Load() != 0 || m.ProposalCount.Load() != 3 || m.CommitCount.Load() != 3 {
+		t.Fatalf("diff %d snap %d proposals %d commits %d", m.DiffCount.Load(), m.SnapCount.Load(),
+			m.ProposalCount.Load(), m.CommitCount.Load())
+	}
+	if f2.proposals != 3 || f2.commits != 3 || f3.proposals != 1 || f3.commits != 1 {
+		t.Fatalf("received: follower 2 %d/%d, follower 3 %d/%d", f2.proposals, f2.commits, f3.proposals, f3.commits)
+	}
 }
 
 // A follower with a txn the leader lacks is truncated; one older than the leader's committed log (and no txn log
@@ -240,6 +260,10 @@ func TestLeaderTruncSnapAndQuorumLoss(t *testing.T) {
 	f3 = s.join(4, 3, 1, 1, 1<<32|1)
 	if f3.snapAt != 1<<32|5 || !f3.synced || f3.first[1] != Snap {
 		t.Fatalf("follower behind the committed log: snapshot at %#x, synced %v, got %v", f3.snapAt, f3.synced, f3.first)
+	}
+	// diff_count counts TRUNC syncs with DIFF ones (follower 2's DIFF, the TRUNC), snap_count the snapshot.
+	if d, sn := s.metrics.DiffCount.Load(), s.metrics.SnapCount.Load(); d != 2 || sn != 1 {
+		t.Fatalf("diff %d snap %d", d, sn)
 	}
 	s.proposeLogged(2<<32 | 1)
 	if s.committed != 2<<32|1 || !slices.Equal(f3.applied, []int64{2<<32 | 1}) {
@@ -337,9 +361,13 @@ func TestLeaderObserver(t *testing.T) {
 	if !slices.Equal(o.applied, want) || !slices.Equal(o.logged[1:], want) {
 		t.Fatalf("observer applied %x, logged %x: want %x", o.applied, o.logged, want)
 	}
-	// PROPOSAL and COMMIT are not for an observer: ignored, as Apache's observer does.
-	if rd, err := o.l.Step(Packet{Type: Commit, Zxid: 2<<32 | 3}); err != nil || len(rd.Apply) != 0 {
+	// PROPOSAL and COMMIT are not for an observer: ignored, as Apache's observer does, and not counted.
+	if rd, err := o.l.Step(Packet{Type: Commit, Zxid: 2<<32 | 3}); err != nil || len(rd.Apply) != 0 || rd.CommitReceived {
 		t.Fatalf("observer on COMMIT: %+v, %v", rd, err)
+	}
+	// An observer counts each INFORM after its sync as a commit received.
+	if o.commits != 2 || o.proposals != 0 {
+		t.Fatalf("observer counted %d commits, %d proposals", o.commits, o.proposals)
 	}
 }
 

@@ -47,6 +47,10 @@ type Ready struct {
 	// Activate, when set, is a config to activate (QuorumPeer.processReconfig); when it is a major change (our
 	// role or our leader changes) the runtime ends the connection, after Apply unless BeforeApply.
 	Activate *LearnerActivation
+	// ProposalReceived and CommitReceived count the step's packet in ServerMetrics' learner_proposal_received_count
+	// and learner_commit_received_count: a follower's PROPOSAL and COMMIT, an observer's INFORM, after the sync
+	// (Follower's and Observer's processPacket; a reconfig's ...ANDACTIVATE is not counted).
+	ProposalReceived, CommitReceived bool
 }
 
 // LearnerActivation is a config a learner activates: a reconfig committed (COMMITANDACTIVATE,
@@ -409,12 +413,14 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		r.Log = []Txn{t}
 		r.Send = []Packet{{Type: Ack, Zxid: t.Zxid}}
 		r.LastSeenConfig = reconfigData(t)
+		r.ProposalReceived = true
 	case Commit, CommitAndActivate:
 		t, err := l.commit(p.Zxid)
 		if err != nil {
 			return r, err
 		}
 		r.Apply = []Txn{t}
+		r.CommitReceived = p.Type == Commit
 		if p.Type == CommitAndActivate {
 			// Follower.processPacket: the config activates, the commit applies, then a major change ends us.
 			if r.Activate, err = activation(t, p); err != nil {
@@ -428,6 +434,7 @@ func (l *Learner) broadcast(p Packet) (Ready, error) {
 		}
 		l.LastZxid = t.Zxid
 		r.Log, r.Apply, r.Activate = []Txn{t}, []Txn{t}, a
+		r.CommitReceived = p.Type == Inform
 	case Sync:
 		r.Synced = 1
 	case UpToDate:

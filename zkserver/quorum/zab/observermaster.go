@@ -158,6 +158,7 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 			r.SnapshotFor = append(r.SnapshotFor, c.id)
 			return nil
 		}
+		r.Metrics.DiffSyncs++
 		for _, q := range pkts {
 			r.send(c.id, q)
 		}
@@ -201,6 +202,7 @@ func (m *ObserverMaster) SnapshotTaken(id ConnID, zxid int64) LeaderReady {
 		return r
 	}
 	r.send(c.id, Packet{Type: Snap, Zxid: zxid})
+	r.Metrics.SnapSyncs++
 	if err := m.startForwarding(c, zxid, &r); err != nil {
 		m.drop(c, err, &r)
 	}

@@ -1,0 +1,52 @@
+package metrics
+
+import "sync/atomic"
+
+// Quorum are the ServerMetrics an ensemble member's election and ZAB runtimes count, kept across its serving
+// periods (ServerMetrics is the server's, not one leadership's).
+type Quorum struct {
+	// Leader (and, for the syncs and revalidations, a follower serving observers): txns proposed, commits sent,
+	// learners synced by snapshot and by DIFF or TRUNC, learners' REVALIDATE packets.
+	ProposalCount, CommitCount, SnapCount, DiffCount, RevalidateCount atomic.Int64
+	// Learner: PROPOSAL and COMMIT (an observer's INFORM) packets after the sync.
+	LearnerProposalReceived, LearnerCommitReceived atomic.Int64
+	// LookingCount counts the times the server looked for a leader.
+	LookingCount atomic.Int64
+	// ElectionTime is each election's time (ms) from the start of looking to leading or following; FollowerSync
+	// and ObserverSync each sync's, from the leader's LEADERINFO to its end; Unavailable the time from the start of
+	// looking (after serving) to serving again, and LeaderUnavailable that time when the server then leads.
+	ElectionTime, FollowerSync, ObserverSync, Unavailable, LeaderUnavailable SummaryCounter
+}
+
+// Export adds the metrics under Apache's names.
+func (q *Quorum) Export(m map[string]any) {
+	for name, c := range q.counters() {
+		m[name] = c.Load()
+	}
+	for name, s := range q.summaries() {
+		m[name] = s.Snapshot()
+	}
+}
+
+func (q *Quorum) counters() map[string]*atomic.Int64 {
+	return map[string]*atomic.Int64{"proposal_count": &q.ProposalCount, "commit_count": &q.CommitCount,
+		"snap_count": &q.SnapCount, "diff_count": &q.DiffCount, "revalidate_count": &q.RevalidateCount,
+		"learner_proposal_received_count": &q.LearnerProposalReceived,
+		"learner_commit_received_count":   &q.LearnerCommitReceived, "looking_count": &q.LookingCount}
+}
+
+func (q *Quorum) summaries() map[string]*SummaryCounter {
+	return map[string]*SummaryCounter{"election_time": &q.ElectionTime, "follower_sync_time": &q.FollowerSync,
+		"observer_sync_time": &q.ObserverSync, "unavailable_time": &q.Unavailable,
+		"leader_unavailable_time": &q.LeaderUnavailable}
+}
+
+// Reset zeroes everything (srst).
+func (q *Quorum) Reset() {
+	for _, c := range q.counters() {
+		c.Store(0)
+	}
+	for _, s := range q.summaries() {
+		s.Reset()
+	}
+}
