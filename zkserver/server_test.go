@@ -9,6 +9,8 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 )
 
 func startTestServer(t testing.TB, dir string) *Server {
@@ -73,6 +75,12 @@ func TestSmokeCreateGetRestart(t *testing.T) {
 	}
 	c.Close()
 	s.Close()
+	logged := s.proc.LastZxid() // standalone: epoch 0, so the number of txns
+	if st := &s.proc.Stats; st.TxnsLoaded.Snapshot().Count != 0 || st.DBInitTime.Snapshot().Count != 1 ||
+		st.SnapshotTime.Snapshot().Count != 1 {
+		t.Fatalf("first start: txns loaded %+v, db loads %d, snapshots %d (snapshot.0)", st.TxnsLoaded.Snapshot(),
+			st.DBInitTime.Snapshot().Count, st.SnapshotTime.Snapshot().Count)
+	}
 
 	s2 := startTestServer(t, dir)
 	defer s2.Close()
@@ -80,5 +88,15 @@ func TestSmokeCreateGetRestart(t *testing.T) {
 	data, st, err = c2.Get("/a")
 	if err != nil || string(data) != "v2" || st.Version != 1 || st.Cversion != 2 {
 		t.Fatalf("after restart: %q %+v %v", data, st, err)
+	}
+	// The restart replayed the log: startup_txns_loaded, then a snapshot of what it loaded.
+	m := s2.Source().(admin.ServerMetricser).ServerMetrics()
+	if l := m["startup_txns_loaded"].(metrics.Summary); l.Count != 1 || l.Sum != logged {
+		t.Fatalf("startup_txns_loaded %+v, want one load of %d txns", l, logged)
+	}
+	for _, k := range []string{"dbinittime", "startup_snap_load_time", "startup_txns_load_time", "snapshottime"} {
+		if n := m[k].(metrics.Summary).Count; n != 1 {
+			t.Fatalf("%s counted %d times", k, n)
+		}
 	}
 }

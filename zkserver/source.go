@@ -107,6 +107,11 @@ func (x source) ServerMetrics() map[string]any {
 	m["fsynctime"] = st.FsyncTime.Snapshot()
 	m["watch_bytes"] = st.WatchBytes.Load()
 	st.Quorum.Export(m)
+	m["snapshottime"] = st.SnapshotTime.Snapshot()
+	m["dbinittime"] = st.DBInitTime.Snapshot()
+	m["startup_snap_load_time"] = st.SnapLoadTime.Snapshot()
+	m["startup_txns_load_time"] = st.TxnsLoadTime.Snapshot()
+	m["startup_txns_loaded"] = st.TxnsLoaded.Snapshot()
 	tr := &x.s.proc.Watches().Triggered
 	m["node_created_watch_count"] = tr.Created.Snapshot()
 	m["node_deleted_watch_count"] = tr.Deleted.Snapshot()

@@ -211,15 +211,14 @@ type Processor struct {
 
 // Stats are the counters 4lw and metrics report.
 type Stats struct {
-	mu           sync.Mutex
-	minLat       int64
-	maxLat       int64
-	totalLat     int64
-	count        int64
-	PacketsRecv  atomic.Int64
-	PacketsSent  atomic.Int64
-	Outstanding  atomic.Int64
-	SnapshotTime atomic.Int64
+	mu          sync.Mutex
+	minLat      int64
+	maxLat      int64
+	totalLat    int64
+	count       int64
+	PacketsRecv atomic.Int64
+	PacketsSent atomic.Int64
+	Outstanding atomic.Int64
 
 	// ServerMetrics' bytes_received_count (each packet read: its 4-byte length and body; a four-letter word's 4
 	// bytes), response_bytes (FinalRequestProcessor's answers, without their length: neither pings nor connect
@@ -231,6 +230,10 @@ type Stats struct {
 	WatchBytes atomic.Int64
 	// Quorum are the election's and ZAB's counters, kept here across serving periods.
 	Quorum metrics.Quorum
+	// snapshottime (each snapshot's write, in ms) and the database's loads (ZKDatabase.loadDataBase and
+	// FileTxnSnapLog.restore): dbinittime, startup_snap_load_time, startup_txns_load_time and
+	// startup_txns_loaded (only for a load that replayed txns, as fastForwardFromEdits adds them).
+	SnapshotTime, DBInitTime, SnapLoadTime, TxnsLoadTime, TxnsLoaded metrics.SummaryCounter
 	// ServerMetrics' readlatency and updatelatency: each request's time from its arrival to its final processing,
 	// split as ServerStats.updateLatency splits them, by whether the request carries a txn header; and fsynctime,
 	// each txn log commit's sync.
@@ -266,6 +269,9 @@ func (s *Stats) Reset() {
 	s.ConnectionRejected.Store(0)
 	s.WatchBytes.Store(0)
 	s.Quorum.Reset()
+	for _, c := range []*metrics.SummaryCounter{&s.SnapshotTime, &s.DBInitTime, &s.SnapLoadTime, &s.TxnsLoadTime, &s.TxnsLoaded} {
+		c.Reset()
+	}
 	s.ReadLatency.Reset()
 	s.UpdateLatency.Reset()
 	s.FsyncTime.Reset()
@@ -351,10 +357,12 @@ func (p *Processor) recover(nowMs int64) error {
 	if err := storage.RemoveStaleTemps(p.cfg.SnapDir); err != nil {
 		p.log.Warn("cannot remove stale snapshot temp files", "dir", p.cfg.SnapDir, "err", err)
 	}
+	start := time.Now()
 	rd, info, err := storage.LoadLatest(p.cfg.SnapDir, func() storage.TreeReader { return tree.NewWithOptions(p.watches, p.treeOptions()) })
 	if err != nil {
 		return fmt.Errorf("load snapshot from %s: %w", p.cfg.SnapDir, err)
 	}
+	p.Stats.SnapLoadTime.Add(time.Since(start).Milliseconds())
 	snapZxid := int64(0)
 	if rd != nil {
 		t = rd.(*tree.Tree)
@@ -367,7 +375,9 @@ func (p *Processor) recover(nowMs int64) error {
 	}
 	p.tree = t
 	p.recent = nil
+	replayStart, replayed := time.Now(), int64(0)
 	last, err := storage.ReadLog(p.cfg.LogDir, snapZxid, func(e *storage.Entry) error {
+		replayed++
 		t.Apply(&e.Hdr, e.Txn)
 		p.remember(e.Hdr.Zxid, e.Raw)
 		switch e.Hdr.Type {
@@ -383,6 +393,11 @@ func (p *Processor) recover(nowMs int64) error {
 	if err != nil {
 		return fmt.Errorf("replay txn log %s: %w", p.cfg.LogDir, err)
 	}
+	if replayed > 0 {
+		p.Stats.TxnsLoaded.Add(replayed)
+		p.Stats.TxnsLoadTime.Add(time.Since(replayStart).Milliseconds())
+	}
+	p.Stats.DBInitTime.Add(time.Since(start).Milliseconds())
 	p.zxid = max(snapZxid, last, t.LastZxid())
 	p.lastZxid.Store(p.zxid)
 	p.txnlog, err = storage.OpenTxnLog(p.cfg.LogDir, storage.LogOptions{PreAllocSize: p.cfg.PreAllocSize, ForceSync: p.cfg.ForceSync, Logger: p.log})
@@ -420,7 +435,7 @@ func (p *Processor) writeSnapshot() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("write snapshot at zxid 0x%x: %w", p.zxid, err)
 	}
-	p.Stats.SnapshotTime.Store(time.Since(start).Milliseconds())
+	p.Stats.SnapshotTime.Add(time.Since(start).Milliseconds())
 	p.log.Info("snapshot written", "path", path, "ms", time.Since(start).Milliseconds())
 	return path, nil
 }
@@ -908,7 +923,7 @@ func (p *Processor) stepSnapshot() {
 			return
 		}
 		ms := time.Since(sj.start).Milliseconds()
-		p.Stats.SnapshotTime.Store(ms)
+		p.Stats.SnapshotTime.Add(ms)
 		p.log.Info("snapshot written", "path", path, "ms", ms)
 	}()
 }
