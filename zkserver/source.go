@@ -102,6 +102,8 @@ func (x source) ServerMetrics() map[string]any {
 	m["response_bytes"] = st.ResponseBytes.Load()
 	m["connection_request_count"] = st.ConnectionRequests.Load()
 	m["connection_rejected"] = st.ConnectionRejected.Load()
+	m["connection_revalidate_count"] = st.ConnectionRevalidates.Load()
+	m["stale_sessions_expired"] = st.SessionsExpired.Load()
 	m["readlatency"] = st.ReadLatency.Snapshot()
 	m["updatelatency"] = st.UpdateLatency.Snapshot()
 	m["fsynctime"] = st.FsyncTime.Snapshot()

@@ -318,6 +318,22 @@ var fourLetterScenarios = []Scenario{
 			c2.Close()
 		})
 	}},
+	// Connect requests that resume a session (connection_revalidate_count: one that finds it expired too) and the
+	// sessions the tracker expires (stale_sessions_expired).
+	{"4lw/mntr-sessions", func(r *R, c *Client) {
+		r.mntrDeltas([]string{"zk_connection_request_count", "zk_connection_revalidate_count",
+			"zk_stale_sessions_expired"}, func() {
+			c2 := r.Connect("c2", ConnOpts{Timeout: 1000 * time.Millisecond})
+			c2.Create(r.P("e"), "", ephemeral, nil)
+			c.Exists(r.P("e"), true)
+			c2.Drop()
+			c3 := c2.Reattach("c2b", ConnOpts{Timeout: 1000 * time.Millisecond})
+			c3.Exists(r.P("e"), false)
+			c3.Drop()
+			c.WaitEvents(1, 20*time.Second) // the session expired: its ephemeral is gone
+			c3.Reattach("c2c")              // SessionExpired
+		})
+	}},
 	{"4lw/mntr-core", func(r *R, c *Client) {
 		c.Create(r.P("e"), "", ephemeral, nil)
 		r.FourLetterLog("mntr", func(out string) []string {

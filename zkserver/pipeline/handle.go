@@ -571,6 +571,9 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	p.Stats.ConnectionRequests.Add(1)
+	if req.SessionID != 0 {
+		p.Stats.ConnectionRevalidates.Add(1)
+	}
 	to := p.negotiateTimeout(req.TimeOut)
 	// Apache closes the session's current connection before it checks the
 	// password (CLIENT_RECONNECT).
@@ -701,6 +704,7 @@ func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
 func (p *Processor) expireSessions() {
 	for _, sid := range p.sessions.Expired(time.Now().UnixMilli()) {
 		p.log.Info("session expired", "session", sid)
+		p.Stats.SessionsExpired.Add(1)
 		p.closeSession(sid, nil, 0, false)
 	}
 }

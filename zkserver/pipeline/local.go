@@ -80,6 +80,7 @@ func (p *Processor) closeLocalSession(c *Client, sid int64, xid int32) {
 func (p *Processor) expireLocalSessions() {
 	for _, sid := range p.local.Expired(time.Now().UnixMilli()) {
 		p.log.Info("local session expired", "session", fmt.Sprintf("0x%x", sid))
+		p.Stats.SessionsExpired.Add(1)
 		p.local.Remove(sid)
 		if c := p.owners[sid]; c != nil {
 			p.dropClient(c)

@@ -243,8 +243,14 @@ func TestLocalSessionExpires(t *testing.T) {
 	if p.LocalSessionCount() != 0 {
 		t.Fatal("expired local session still tracked")
 	}
+	if n := p.Stats.SessionsExpired.Load(); n != 1 { // stale_sessions_expired: LocalSessionTracker's too
+		t.Fatalf("sessions expired %d", n)
+	}
 	if cr := resumeGone(t, p, leader, sid); cr.SessionID != 0 {
 		t.Fatalf("an expired local session resumed: %+v", cr)
+	}
+	if n := p.Stats.ConnectionRevalidates.Load(); n != 1 {
+		t.Fatalf("connection_revalidate_count %d after one resume", n)
 	}
 }
 

@@ -226,6 +226,9 @@ type Stats struct {
 	BytesRecv, ResponseBytes, ConnectionRequests atomic.Int64
 	// connection_rejected: connections closed as they were accepted (maxClientCnxns).
 	ConnectionRejected atomic.Int64
+	// connection_revalidate_count: connect requests that resume a session (past the checks that refuse them);
+	// stale_sessions_expired: sessions, global or local, whose tracker expired them.
+	ConnectionRevalidates, SessionsExpired atomic.Int64
 	// watch_bytes: the watch notifications sent (their size without the length prefix).
 	WatchBytes atomic.Int64
 	// Quorum are the election's and ZAB's counters, kept here across serving periods.
@@ -268,6 +271,8 @@ func (s *Stats) Reset() {
 	s.ConnectionRequests.Store(0)
 	s.ConnectionRejected.Store(0)
 	s.WatchBytes.Store(0)
+	s.ConnectionRevalidates.Store(0)
+	s.SessionsExpired.Store(0)
 	s.Quorum.Reset()
 	for _, c := range []*metrics.SummaryCounter{&s.SnapshotTime, &s.DBInitTime, &s.SnapLoadTime, &s.TxnsLoadTime, &s.TxnsLoaded} {
 		c.Reset()

@@ -140,6 +140,7 @@ func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 		p.dropClient(c)
 		return
 	}
+	p.Stats.ConnectionRevalidates.Add(1) // past ReadOnlyZooKeeperServer.validateSession
 	if old := p.owners[id]; old != nil && old != c {
 		p.dropClient(old)
 	}
