@@ -57,6 +57,9 @@ type Config struct {
 	// ResponseCacheSize and ChildrenResponseCacheSize are zookeeper.maxResponseCacheSize and
 	// zookeeper.maxGetChildrenResponseCacheSize, the getData and getChildren2 response caches; nil: Apache's 400.
 	ResponseCacheSize, ChildrenResponseCacheSize *int
+	// SessionlessTimeout closes client connections that send no connect request in time
+	// (zookeeper.nio.sessionlessCnxnTimeout; 0: never, as with Netty's factory).
+	SessionlessTimeout time.Duration
 	// Throttle is the RequestThrottler (zookeeper.request_throttle_max_requests, throttled_op_wait_time, ...);
 	// the zero value is off, as Apache's defaults.
 	Throttle        pipeline.ThrottleConfig
@@ -189,7 +192,8 @@ func Start(cfg Config) (*Server, error) {
 		flw = func(word string, arg int64) (string, bool) { return cfg.FourLetter(s, word, arg) }
 	}
 	plain := conn.Config{Addr: cfg.ClientAddr, MaxClientCnxns: cfg.MaxClientCnxns,
-		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger, Throttle: s.shouldThrottle}
+		MaxBuffer: cfg.JuteMaxBuffer, FourLetter: flw, SASL: cfg.SASL, Logger: cfg.Logger, Throttle: s.shouldThrottle,
+		SessionlessTimeout: cfg.SessionlessTimeout}
 	if sc := cfg.Secure; sc != nil && sc.Unified {
 		plain.TLS, plain.Unified, plain.CertIDs = sc.TLS, true, sc.certIDs
 	}

@@ -104,6 +104,7 @@ func (x source) ServerMetrics() map[string]any {
 	m["connection_rejected"] = st.ConnectionRejected.Load()
 	m["connection_revalidate_count"] = st.ConnectionRevalidates.Load()
 	m["stale_sessions_expired"] = st.SessionsExpired.Load()
+	m["sessionless_connections_expired"] = st.SessionlessExpired.Load()
 	m["readlatency"] = st.ReadLatency.Snapshot()
 	m["updatelatency"] = st.UpdateLatency.Snapshot()
 	m["fsynctime"] = st.FsyncTime.Snapshot()

@@ -47,6 +47,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		LargeRequestMaxBytes:      zc.LargeRequestMaxBytes,
 		ResponseCacheSize:         &zc.ResponseCacheSize,
 		ChildrenResponseCacheSize: &zc.ChildrenResponseCacheSize,
+		SessionlessTimeout:        time.Duration(zc.SessionlessCnxnTimeoutMs) * time.Millisecond,
 		Throttle: pipeline.ThrottleConfig{
 			MaxRequests:          zc.RequestThrottleMaxRequests,
 			StallTime:            time.Duration(zc.RequestThrottleStallTimeMs) * time.Millisecond,

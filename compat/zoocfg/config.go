@@ -133,6 +133,10 @@ type Config struct {
 	// ResponseCacheSize and ChildrenResponseCacheSize are zookeeper.maxResponseCacheSize and
 	// zookeeper.maxGetChildrenResponseCacheSize (Integer.getInteger, default 400).
 	ResponseCacheSize, ChildrenResponseCacheSize int
+	// SessionlessCnxnTimeoutMs is zookeeper.nio.sessionlessCnxnTimeout (Integer.getInteger, default 10000): how
+	// long NIOServerCnxnFactory keeps a connection that sends no connect request. 0 with Netty's factory
+	// (serverCnxnFactory), which has no such expiry.
+	SessionlessCnxnTimeoutMs int
 	// The RequestThrottler's system properties: zookeeper.request_throttle_max_requests (0: no limit),
 	// request_throttle_stall_time (ms), request_throttle_drop_stale, throttled_op_wait_time (ms, 0: off),
 	// request_stale_connection_check and request_stale_latency_check.
@@ -821,6 +825,9 @@ func (p *parser) readSystemProperties() {
 	}
 	c.MaxCnxns = p.sysInt("zookeeper.maxCnxns", 0)
 	c.ResponseCacheSize = p.sysInt("zookeeper.maxResponseCacheSize", DefaultResponseCacheSize)
+	if c.Props["zookeeper.serverCnxnFactory"] != NettyFactory {
+		c.SessionlessCnxnTimeoutMs = max(p.sysInt("zookeeper.nio.sessionlessCnxnTimeout", 10000), 0)
+	}
 	c.ChildrenResponseCacheSize = p.sysInt("zookeeper.maxGetChildrenResponseCacheSize", DefaultResponseCacheSize)
 	c.CnxTimeoutMs = p.sysInt("zookeeper.cnxTimeout", DefaultCnxTimeoutMs)
 	c.ObserverElectionDelayMs = p.sysLong("zookeeper.observer.election.DelayMs", 200)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,10 @@ type Config struct {
 	// Throttle is ZooKeeperServer.shouldThrottle (globalOutstandingLimit): given a connection's outstanding
 	// requests, whether it must stop reading until one of them is answered. nil never throttles.
 	Throttle func(outstanding int64) bool
+	// SessionlessTimeout is NIOServerCnxnFactory's zookeeper.nio.sessionlessCnxnTimeout: a connection that sends
+	// no connect request is closed at the first multiple of it at least this long after it was accepted (its
+	// connection expiry queue's rounding). 0: never (Netty's factory has no such expiry).
+	SessionlessTimeout time.Duration
 }
 
 // handshakeTimeout bounds a TLS handshake (Netty's SslHandler default).
@@ -474,8 +479,11 @@ var fourLetterWords = map[string]bool{
 func (c *Conn) readLoop() error {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var lenBuf [4]byte
+	if t := c.l.cfg.SessionlessTimeout; t > 0 {
+		c.nc.SetReadDeadline(expiryAfter(time.Now(), t))
+	}
 	if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
-		return err
+		return c.sessionless(err)
 	}
 	if word := string(lenBuf[:]); fourLetterWords[word] {
 		return c.fourLetter(br, word)
@@ -499,11 +507,17 @@ func (c *Conn) readLoop() error {
 		// n is bounded by jute.maxbuffer, so this allocation is too.
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(br, buf); err != nil {
+			if first {
+				err = c.sessionless(err)
+			}
 			return fmt.Errorf("read frame: %w", err)
 		}
 		c.packetReceived(4 + int64(n))
 		if first {
 			first = false
+			if c.l.cfg.SessionlessTimeout > 0 {
+				c.nc.SetReadDeadline(time.Time{})
+			}
 			if err := c.connect(buf); err != nil {
 				return err
 			}
@@ -521,6 +535,23 @@ func (c *Conn) readLoop() error {
 			return err
 		}
 	}
+}
+
+// expiryAfter is ExpiryQueue.roundToNextInterval(now + interval): the first multiple of interval after it.
+func expiryAfter(now time.Time, interval time.Duration) time.Time {
+	ms, iv := now.UnixMilli()+interval.Milliseconds(), max(interval.Milliseconds(), 1)
+	return time.UnixMilli((ms/iv + 1) * iv)
+}
+
+// sessionless tells a connection closed for sending no connect request in time (NIOServerCnxnFactory's connection
+// expirer, which counts it in sessionless_connections_expired) from other read errors.
+func (c *Conn) sessionless(err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	c.l.p.Stats.SessionlessExpired.Add(1)
+	return fmt.Errorf("no connect request within zookeeper.nio.sessionlessCnxnTimeout (%v): %w",
+		c.l.cfg.SessionlessTimeout, err)
 }
 
 func (c *Conn) connect(buf []byte) error {

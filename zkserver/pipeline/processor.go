@@ -229,6 +229,8 @@ type Stats struct {
 	// connection_revalidate_count: connect requests that resume a session (past the checks that refuse them);
 	// stale_sessions_expired: sessions, global or local, whose tracker expired them.
 	ConnectionRevalidates, SessionsExpired atomic.Int64
+	// sessionless_connections_expired: connections closed for sending no connect request in time.
+	SessionlessExpired atomic.Int64
 	// watch_bytes: the watch notifications sent (their size without the length prefix).
 	WatchBytes atomic.Int64
 	// Quorum are the election's and ZAB's counters, kept here across serving periods.
@@ -273,6 +275,7 @@ func (s *Stats) Reset() {
 	s.WatchBytes.Store(0)
 	s.ConnectionRevalidates.Store(0)
 	s.SessionsExpired.Store(0)
+	s.SessionlessExpired.Store(0)
 	s.Quorum.Reset()
 	for _, c := range []*metrics.SummaryCounter{&s.SnapshotTime, &s.DBInitTime, &s.SnapLoadTime, &s.TxnsLoadTime, &s.TxnsLoaded} {
 		c.Reset()
