@@ -3,9 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,17 +17,7 @@ import (
 // startup_txns_load_time and startup_txns_loaded (only a load that replayed txns adds those two) and snapshottime
 // (each start writes a snapshot: snapshot.0, then one of what the log replayed).
 func TestStartupMetricsAsApache(t *testing.T) {
-	var transcripts [2][]string
-	for i, kind := range []harness.Kind{harness.Apache, harness.ZKServer} {
-		t.Run(string(kind), func(t *testing.T) { transcripts[i] = startupMetrics(t, kind) })
-	}
-	if t.Failed() {
-		return
-	}
-	t.Logf("Apache:\n%s", strings.Join(transcripts[0], "\n"))
-	if !slices.Equal(transcripts[0], transcripts[1]) {
-		t.Fatalf("Apache:\n%s\nours:\n%s", strings.Join(transcripts[0], "\n"), strings.Join(transcripts[1], "\n"))
-	}
+	harness.SameAsApache(t, startupMetrics)
 }
 
 func startupMetrics(t *testing.T, kind harness.Kind) []string {

@@ -3,7 +3,6 @@ package ensemble
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,19 +18,7 @@ import (
 // followers, the followers' sync times) and what a client's session with five creates adds (the leader's proposals
 // and commits, each follower's proposals and commits received).
 func TestQuorumMetricsAsApache(t *testing.T) {
-	var transcripts [2][]string
-	for i, kind := range []harness.Kind{harness.Apache, harness.ZKServer} {
-		t.Run(string(kind), func(t *testing.T) {
-			transcripts[i] = quorumMetrics(t, kind)
-		})
-	}
-	if t.Failed() {
-		return
-	}
-	t.Logf("Apache:\n%s", strings.Join(transcripts[0], "\n"))
-	if !slices.Equal(transcripts[0], transcripts[1]) {
-		t.Fatalf("Apache:\n%s\nours:\n%s", strings.Join(transcripts[0], "\n"), strings.Join(transcripts[1], "\n"))
-	}
+	harness.SameAsApache(t, quorumMetrics)
 }
 
 func quorumMetrics(t *testing.T, kind harness.Kind) []string {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -159,5 +160,22 @@ func OnApacheAndZKServer(t testing.TB, ctx context.Context, cfg Config, fn func(
 		if err != nil {
 			t.Fatalf("start %s: %v", kinds[i], err)
 		}
+	}
+}
+
+// SameAsApache runs transcript on Apache's servers and on ours, each in a subtest, and fails t unless both give
+// the same lines (Apache's are logged, to show what was compared).
+func SameAsApache(t *testing.T, transcript func(t *testing.T, kind Kind) []string) {
+	t.Helper()
+	var lines [2][]string
+	for i, kind := range []Kind{Apache, ZKServer} {
+		t.Run(string(kind), func(t *testing.T) { lines[i] = transcript(t, kind) })
+	}
+	if t.Failed() {
+		return
+	}
+	t.Logf("Apache:\n%s", strings.Join(lines[0], "\n"))
+	if !slices.Equal(lines[0], lines[1]) {
+		t.Fatalf("Apache:\n%s\nours:\n%s", strings.Join(lines[0], "\n"), strings.Join(lines[1], "\n"))
 	}
 }

@@ -11,7 +11,7 @@ import (
 // Rebind moves the client port: the old address refuses, the new one accepts, and a connection made before goes
 // on being served.
 func TestRebind(t *testing.T) {
-	l := listen(t, nil)
+	l, _ := listen(t, Config{})
 	old := l.Addr().String()
 	c1, err := net.Dial("tcp", old)
 	if err != nil {

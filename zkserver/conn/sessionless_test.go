@@ -3,32 +3,17 @@ package conn
 import (
 	"io"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
-	"github.com/zkafka/zkafka/zkserver/pipeline"
 )
 
 // A connection that sends no connect request is closed once zookeeper.nio.sessionlessCnxnTimeout has passed
 // (rounded up to the next multiple of it), and counted; one that connects in time stays open past it.
 func TestSessionlessConnectionExpires(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "version-2")
-	p, err := pipeline.New(pipeline.Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000,
-		MaxSessionTimeout: 40000, SnapDir: dir, LogDir: dir}, func(err error) { t.Errorf("fatal: %v", err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
 	const timeout = 200 * time.Millisecond
-	l, err := Listen(Config{Addr: "127.0.0.1:0", SessionlessTimeout: timeout}, p)
-	if err != nil {
-		p.Close()
-		t.Fatal(err)
-	}
-	go l.Serve()
-	t.Cleanup(func() { l.Close(); p.Close() })
+	l, p := listen(t, Config{SessionlessTimeout: timeout})
 
 	idle, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 )
 
-// listen serves a standalone processor in a temporary directory with the given throttle.
-func listen(t *testing.T, throttle func(int64) bool) *Listener {
+// listen serves a standalone processor in a temporary directory on 127.0.0.1 with cfg.
+func listen(t *testing.T, cfg Config) (*Listener, *pipeline.Processor) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "version-2")
 	p, err := pipeline.New(pipeline.Config{ServerID: 1, TickTime: 2000, MinSessionTimeout: 4000,
@@ -23,14 +23,15 @@ func listen(t *testing.T, throttle func(int64) bool) *Listener {
 		t.Fatal(err)
 	}
 	p.Start()
-	l, err := Listen(Config{Addr: "127.0.0.1:0", Throttle: throttle}, p)
+	cfg.Addr = "127.0.0.1:0"
+	l, err := Listen(cfg, p)
 	if err != nil {
 		p.Close()
 		t.Fatal(err)
 	}
 	go l.Serve()
 	t.Cleanup(func() { l.Close(); p.Close() })
-	return l
+	return l, p
 }
 
 // frameOf is a size-prefixed frame of a request header and a record, either one optional.
@@ -65,11 +66,11 @@ func readReply(t *testing.T, c net.Conn) []byte {
 func TestThrottledConnectionReadsOneRequestAtATime(t *testing.T) {
 	for _, over := range []bool{true, false} {
 		var most atomic.Int64
-		l := listen(t, func(n int64) bool {
+		l, _ := listen(t, Config{Throttle: func(n int64) bool {
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
 			return over && n > 0
-		})
+		}})
 		c, err := net.Dial("tcp", l.Addr().String())
 		if err != nil {
 			t.Fatal(err)
