@@ -99,4 +99,15 @@ func TestSmokeCreateGetRestart(t *testing.T) {
 			t.Fatalf("%s counted %d times", k, n)
 		}
 	}
+	// srst zeroes every ServerMetrics table: the Stats', the response caches' (the Get above missed), the rest.
+	if n := m["response_packet_cache_misses"].(int64); n != 1 {
+		t.Fatalf("response_packet_cache_misses %d after one getData", n)
+	}
+	s2.Source().ResetStats()
+	m = s2.Source().(admin.ServerMetricser).ServerMetrics()
+	if m["startup_txns_loaded"].(metrics.Summary).Count != 0 || m["response_packet_cache_misses"].(int64) != 0 ||
+		m["bytes_received_count"].(int64) != 0 {
+		t.Fatalf("after srst: startup_txns_loaded %+v, cache misses %v, bytes received %v", m["startup_txns_loaded"],
+			m["response_packet_cache_misses"], m["bytes_received_count"])
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zkafka/zkafka/compat/javanet"
 	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/session"
 	"github.com/zkafka/zkafka/zkserver/tree"
@@ -90,41 +91,17 @@ func (x source) ServerMetrics() map[string]any {
 	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
 	m["local_sessions"] = int64(x.s.proc.LocalSessionCount())
 	m["large_requests_rejected"] = x.s.proc.Large().Rejected()
-	ts := x.s.proc.ThrottleStats()
-	m["request_throttle_wait_count"] = ts.WaitCount.Load()
-	m["stale_requests_dropped"] = ts.StaleDropped.Load()
-	m["stale_requests"] = ts.Stale.Load()
-	m["stale_replies"] = ts.StaleReplies.Load()
-	m["throttled_ops"] = ts.ThrottledOps.Load()
-	m["request_throttle_queue_time_ms"] = ts.QueueTime()
-	st := &x.s.proc.Stats
-	m["bytes_received_count"] = st.BytesRecv.Load()
-	m["response_bytes"] = st.ResponseBytes.Load()
-	m["connection_request_count"] = st.ConnectionRequests.Load()
-	m["connection_rejected"] = st.ConnectionRejected.Load()
-	m["connection_revalidate_count"] = st.ConnectionRevalidates.Load()
-	m["stale_sessions_expired"] = st.SessionsExpired.Load()
-	m["sessionless_connections_expired"] = st.SessionlessExpired.Load()
-	m["readlatency"] = st.ReadLatency.Snapshot()
-	m["updatelatency"] = st.UpdateLatency.Snapshot()
-	m["fsynctime"] = st.FsyncTime.Snapshot()
-	m["watch_bytes"] = st.WatchBytes.Load()
-	st.Quorum.Export(m)
-	m["snapshottime"] = st.SnapshotTime.Snapshot()
-	m["dbinittime"] = st.DBInitTime.Snapshot()
-	m["startup_snap_load_time"] = st.SnapLoadTime.Snapshot()
-	m["startup_txns_load_time"] = st.TxnsLoadTime.Snapshot()
-	m["startup_txns_loaded"] = st.TxnsLoaded.Snapshot()
-	tr := &x.s.proc.Watches().Triggered
-	m["node_created_watch_count"] = tr.Created.Snapshot()
-	m["node_deleted_watch_count"] = tr.Deleted.Snapshot()
-	m["node_changed_watch_count"] = tr.Changed.Snapshot()
-	m["node_children_watch_count"] = tr.Children.Snapshot()
-	rc := x.s.proc.ResponseCaches()
-	m["response_packet_cache_hits"], m["response_packet_cache_misses"] = rc.Data.Hits.Load(), rc.Data.Misses.Load()
-	m["response_packet_get_children_cache_hits"] = rc.Children.Hits.Load()
-	m["response_packet_get_children_cache_misses"] = rc.Children.Misses.Load()
+	for _, n := range x.named() {
+		n.Export(m)
+	}
 	return m
+}
+
+// named are the server's ServerMetrics tables, each exported to mntr and reset by srst.
+func (x source) named() []metrics.Named {
+	st := &x.s.proc.Stats
+	return []metrics.Named{st.Named(), st.Quorum.Named(), x.s.proc.ThrottleStats().Named(),
+		x.s.proc.Watches().Triggered.Named(), x.s.proc.ResponseCaches().Named()}
 }
 
 func (x source) ServerID() int64 { return x.s.cfg.ServerID }
@@ -138,9 +115,9 @@ func (x source) Outstanding() int64     { return x.s.proc.Stats.Outstanding.Load
 func (x source) ResetStats() {
 	x.s.proc.Stats.Reset()
 	x.s.proc.Large().ResetRejected()
-	x.s.proc.ThrottleStats().Reset()
-	x.s.proc.Watches().Triggered.Reset()
-	x.s.proc.ResponseCaches().Reset()
+	for _, n := range x.named() {
+		n.Reset()
+	}
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
 		if ns := t.NamespaceStats(); ns != nil {
 			ns.Reset()

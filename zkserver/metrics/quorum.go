@@ -18,35 +18,15 @@ type Quorum struct {
 	ElectionTime, FollowerSync, ObserverSync, Unavailable, LeaderUnavailable SummaryCounter
 }
 
-// Export adds the metrics under Apache's names.
-func (q *Quorum) Export(m map[string]any) {
-	for name, c := range q.counters() {
-		m[name] = c.Load()
-	}
-	for name, s := range q.summaries() {
-		m[name] = s.Snapshot()
-	}
-}
-
-func (q *Quorum) counters() map[string]*atomic.Int64 {
-	return map[string]*atomic.Int64{"proposal_count": &q.ProposalCount, "commit_count": &q.CommitCount,
-		"snap_count": &q.SnapCount, "diff_count": &q.DiffCount, "revalidate_count": &q.RevalidateCount,
-		"learner_proposal_received_count": &q.LearnerProposalReceived,
-		"learner_commit_received_count":   &q.LearnerCommitReceived, "looking_count": &q.LookingCount}
-}
-
-func (q *Quorum) summaries() map[string]*SummaryCounter {
-	return map[string]*SummaryCounter{"election_time": &q.ElectionTime, "follower_sync_time": &q.FollowerSync,
-		"observer_sync_time": &q.ObserverSync, "unavailable_time": &q.Unavailable,
-		"leader_unavailable_time": &q.LeaderUnavailable}
-}
-
-// Reset zeroes everything (srst).
-func (q *Quorum) Reset() {
-	for _, c := range q.counters() {
-		c.Store(0)
-	}
-	for _, s := range q.summaries() {
-		s.Reset()
+// Named lists the metrics under Apache's names.
+func (q *Quorum) Named() Named {
+	return Named{
+		Counters: map[string]*atomic.Int64{"proposal_count": &q.ProposalCount, "commit_count": &q.CommitCount,
+			"snap_count": &q.SnapCount, "diff_count": &q.DiffCount, "revalidate_count": &q.RevalidateCount,
+			"learner_proposal_received_count": &q.LearnerProposalReceived,
+			"learner_commit_received_count":   &q.LearnerCommitReceived, "looking_count": &q.LookingCount},
+		Summaries: map[string]*SummaryCounter{"election_time": &q.ElectionTime, "follower_sync_time": &q.FollowerSync,
+			"observer_sync_time": &q.ObserverSync, "unavailable_time": &q.Unavailable,
+			"leader_unavailable_time": &q.LeaderUnavailable},
 	}
 }

@@ -102,13 +102,19 @@ func frame(b []byte) []byte {
 	return b
 }
 
+// ReplyBody is what a reply carries after its header: a record, or an answer encoded before (a response cache's).
+type ReplyBody interface{ Encode(e *jute.Encoder) }
+
 // EncodeReply builds a framed reply; body is omitted when nil.
-func EncodeReply(hdr jute.ReplyHeader, body jute.Record) []byte {
+func EncodeReply(hdr jute.ReplyHeader, body ReplyBody) []byte {
 	size := 128
-	if r, ok := body.(*jute.GetDataResponse); ok {
+	switch b := body.(type) {
+	case *jute.GetDataResponse:
 		// Sized for the data up front: growing the frame by append cost
 		// two allocations and a copy per read (most of the read path's garbage).
-		size += len(r.Data)
+		size += len(b.Data)
+	case encodedBody:
+		size += len(b)
 	}
 	e := jute.Encoder{Buf: make([]byte, 4, size)}
 	hdr.Encode(&e)

@@ -258,7 +258,8 @@ func (s *Stats) Latency() (min int64, avg float64, max int64) {
 	return s.minLat, javafmt.RoundHalfUp(float64(s.totalLat)/float64(s.count), 4), s.maxLat
 }
 
-// Reset clears the latency and packet counters (srst).
+// Reset clears the latency and packet counters and the quota counter set (srst); the Named tables are reset
+// with the server's others (see Named).
 func (s *Stats) Reset() {
 	s.mu.Lock()
 	s.minLat, s.maxLat, s.totalLat, s.count = 0, 0, 0, 0
@@ -268,21 +269,20 @@ func (s *Stats) Reset() {
 	s.mu.Unlock()
 	s.PacketsRecv.Store(0)
 	s.PacketsSent.Store(0)
-	s.BytesRecv.Store(0)
-	s.ResponseBytes.Store(0)
-	s.ConnectionRequests.Store(0)
-	s.ConnectionRejected.Store(0)
-	s.WatchBytes.Store(0)
-	s.ConnectionRevalidates.Store(0)
-	s.SessionsExpired.Store(0)
-	s.SessionlessExpired.Store(0)
-	s.Quorum.Reset()
-	for _, c := range []*metrics.SummaryCounter{&s.SnapshotTime, &s.DBInitTime, &s.SnapLoadTime, &s.TxnsLoadTime, &s.TxnsLoaded} {
-		c.Reset()
+}
+
+// Named lists the ServerMetrics counters and summaries Stats keeps (not the Quorum's) under Apache's names.
+func (s *Stats) Named() metrics.Named {
+	return metrics.Named{
+		Counters: map[string]*atomic.Int64{"bytes_received_count": &s.BytesRecv, "response_bytes": &s.ResponseBytes,
+			"connection_request_count": &s.ConnectionRequests, "connection_rejected": &s.ConnectionRejected,
+			"connection_revalidate_count": &s.ConnectionRevalidates, "stale_sessions_expired": &s.SessionsExpired,
+			"sessionless_connections_expired": &s.SessionlessExpired, "watch_bytes": &s.WatchBytes},
+		Summaries: map[string]*metrics.SummaryCounter{"readlatency": &s.ReadLatency,
+			"updatelatency": &s.UpdateLatency, "fsynctime": &s.FsyncTime, "snapshottime": &s.SnapshotTime,
+			"dbinittime": &s.DBInitTime, "startup_snap_load_time": &s.SnapLoadTime,
+			"startup_txns_load_time": &s.TxnsLoadTime, "startup_txns_loaded": &s.TxnsLoaded},
 	}
-	s.ReadLatency.Reset()
-	s.UpdateLatency.Reset()
-	s.FsyncTime.Reset()
 }
 
 // QuotaExceeded is the quota_exceeded_error_per_namespace counter set: requests refused with QuotaExceeded, by
@@ -804,7 +804,7 @@ func (p *Processor) emit(c *Client, frame []byte) {
 }
 
 // reply answers a request as FinalRequestProcessor does.
-func (p *Processor) reply(c *Client, xid int32, zxid int64, err jute.Err, body jute.Record) {
+func (p *Processor) reply(c *Client, xid int32, zxid int64, err jute.Err, body ReplyBody) {
 	if f := p.replyFrame(c, xid, zxid, err, body); f != nil {
 		if xid != jute.XidPing {
 			p.countResponse(c, f)
@@ -814,7 +814,7 @@ func (p *Processor) reply(c *Client, xid int32, zxid int64, err jute.Err, body j
 }
 
 // replyFrame is the answer to a request (nil for SessionMoved, which closes the connection instead).
-func (p *Processor) replyFrame(c *Client, xid int32, zxid int64, err jute.Err, body jute.Record) []byte {
+func (p *Processor) replyFrame(c *Client, xid int32, zxid int64, err jute.Err, body ReplyBody) []byte {
 	if err == jute.ErrSessionMoved {
 		p.closeMoved(c)
 		return nil

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/tree"
 )
 
@@ -26,12 +27,12 @@ type CacheCounters struct{ Hits, Misses atomic.Int64 }
 // ResponseCacheCounters are both caches' counters.
 type ResponseCacheCounters struct{ Data, Children *CacheCounters }
 
-// Reset zeroes the counters (srst).
-func (r ResponseCacheCounters) Reset() {
-	for _, c := range []*CacheCounters{r.Data, r.Children} {
-		c.Hits.Store(0)
-		c.Misses.Store(0)
-	}
+// Named lists the counters under Apache's names.
+func (r ResponseCacheCounters) Named() metrics.Named {
+	return metrics.Named{Counters: map[string]*atomic.Int64{
+		"response_packet_cache_hits": &r.Data.Hits, "response_packet_cache_misses": &r.Data.Misses,
+		"response_packet_get_children_cache_hits":   &r.Children.Hits,
+		"response_packet_get_children_cache_misses": &r.Children.Misses}}
 }
 
 type cachedBody struct {
@@ -72,7 +73,7 @@ func (c *responseCache) body(path string, stat jute.Stat, encode func() []byte) 
 func (p *Processor) cacheable(r *Request, body jute.Record) (*responseCache, string, jute.Stat) {
 	switch b := body.(type) {
 	case *jute.GetDataResponse:
-		if req, ok := r.Body.(*jute.GetDataRequest); ok && r.Op == jute.OpGetData && !strings.HasSuffix(req.Path, tree.StatNode) {
+		if req, ok := r.Body.(*jute.GetDataRequest); ok && !strings.HasSuffix(req.Path, tree.StatNode) {
 			return p.dataCache, req.Path, b.Stat
 		}
 	case *jute.GetChildren2Response:
@@ -85,21 +86,18 @@ func (p *Processor) cacheable(r *Request, body jute.Record) (*responseCache, str
 
 // replyRead answers a read as FinalRequestProcessor does, taking the body of a cacheable answer from its cache.
 func (p *Processor) replyRead(c *Client, r *Request, e jute.Err, body jute.Record) {
-	cache, path, stat := p.cacheable(r, body)
-	if cache == nil || e != jute.ErrOK {
-		p.reply(c, r.Xid, p.zxid, e, body)
-		return
+	var out ReplyBody = body
+	if cache, path, stat := p.cacheable(r, body); cache != nil && e == jute.ErrOK {
+		out = encodedBody(cache.body(path, stat, func() []byte {
+			var en jute.Encoder
+			body.Encode(&en)
+			return en.Buf
+		}))
 	}
-	enc := cache.body(path, stat, func() []byte {
-		en := jute.Encoder{}
-		body.Encode(&en)
-		return en.Buf
-	})
-	c.LastZxid.Store(p.zxid)
-	hdr := jute.ReplyHeader{Xid: r.Xid, Zxid: p.zxid}
-	en := jute.Encoder{Buf: make([]byte, 4, 4+16+len(enc))}
-	hdr.Encode(&en)
-	f := frame(append(en.Buf, enc...))
-	p.countResponse(c, f)
-	p.emit(c, f)
+	p.reply(c, r.Xid, p.zxid, e, out)
 }
+
+// encodedBody is an answer's body encoded before.
+type encodedBody []byte
+
+func (b encodedBody) Encode(e *jute.Encoder) { e.Buf = append(e.Buf, b...) }

@@ -45,15 +45,18 @@ func (s *ThrottleStats) QueueTime() metrics.Summary { return s.queueTime.Snapsho
 
 func (s *ThrottleStats) addQueueTime(ms int64) { s.queueTime.Add(ms) }
 
-// Reset zeroes the counters and the summary (srst: ServerMetrics.resetAll).
-func (s *ThrottleStats) Reset() {
-	s.WaitCount.Store(0)
-	s.StaleDropped.Store(0)
-	s.Stale.Store(0)
-	s.ThrottledOps.Store(0)
-	s.StaleReplies.Store(0)
-	s.queueTime.Reset()
+// Named lists the counters and the summary under Apache's names.
+func (s *ThrottleStats) Named() metrics.Named {
+	return metrics.Named{
+		Counters: map[string]*atomic.Int64{"request_throttle_wait_count": &s.WaitCount,
+			"stale_requests_dropped": &s.StaleDropped, "stale_requests": &s.Stale, "throttled_ops": &s.ThrottledOps,
+			"stale_replies": &s.StaleReplies},
+		Summaries: map[string]*metrics.SummaryCounter{"request_throttle_queue_time_ms": &s.queueTime},
+	}
 }
+
+// Reset zeroes the counters and the summary (srst: ServerMetrics.resetAll).
+func (s *ThrottleStats) Reset() { s.Named().Reset() }
 
 // throttler is the RequestThrottler's thread: one FIFO queue for every connection's requests.
 type throttler struct {

@@ -190,11 +190,11 @@ type Triggered struct {
 	Created, Deleted, Changed, Children metrics.SummaryCounter
 }
 
-// Reset clears the summaries (srst).
-func (t *Triggered) Reset() {
-	for _, c := range []*metrics.SummaryCounter{&t.Created, &t.Deleted, &t.Changed, &t.Children} {
-		c.Reset()
-	}
+// Named lists the summaries under Apache's names.
+func (t *Triggered) Named() metrics.Named {
+	return metrics.Named{Summaries: map[string]*metrics.SummaryCounter{"node_created_watch_count": &t.Created,
+		"node_deleted_watch_count": &t.Deleted, "node_changed_watch_count": &t.Changed,
+		"node_children_watch_count": &t.Children}}
 }
 
 // add records a trigger that reached n watchers of one table.
@@ -255,28 +255,35 @@ func (m *Manager) AddPersistent(path string, w Watcher, recursiveMode bool) {
 // Each watcher gets at most one event per call.
 func (m *Manager) Trigger(path string, evType int32, acl []jute.ACL) {
 	var fire []Watcher
+	firstTable := 0
 	m.mu.Lock()
-	switch evType {
-	case jute.EventNodeCreated, jute.EventNodeDataChanged:
-		fire = m.data.collect(path, evType, nil)
-	case jute.EventNodeChildrenChanged:
-		fire = m.child.collect(path, evType, nil)
-	case jute.EventNodeDeleted:
-		fire = m.data.collect(path, evType, nil)
-		m.Triggered.add(evType, len(fire))
+	for i, t := range m.tablesFor(evType) {
 		n := len(fire)
-		fire = m.child.collect(path, evType, fire)
+		fire = t.collect(path, evType, fire)
 		m.Triggered.add(evType, len(fire)-n)
-		fire = dedup(fire, n)
+		if i == 0 {
+			firstTable = len(fire)
+		}
 	}
 	m.mu.Unlock()
-	if evType != jute.EventNodeDeleted {
-		m.Triggered.add(evType, len(fire))
-	}
+	fire = dedup(fire, firstTable)
 	ev := jute.WatcherEvent{Type: evType, State: jute.StateSyncConnected, Path: path}
 	for _, w := range fire {
 		w.Process(ev, acl)
 	}
+}
+
+// tablesFor are the tables an event fires, in order.
+func (m *Manager) tablesFor(evType int32) []*table {
+	switch evType {
+	case jute.EventNodeCreated, jute.EventNodeDataChanged:
+		return []*table{&m.data}
+	case jute.EventNodeChildrenChanged:
+		return []*table{&m.child}
+	case jute.EventNodeDeleted:
+		return []*table{&m.data, &m.child}
+	}
+	return nil
 }
 
 // dedup drops from fire[n:] the watchers fire[:n] already holds: a NodeDeleted notifies each watcher once.

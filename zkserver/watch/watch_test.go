@@ -236,7 +236,7 @@ func TestTriggeredSummaries(t *testing.T) {
 	if c := m.Triggered.Changed.Snapshot(); c.Count != 1 || c.Sum != 1 {
 		t.Fatalf("changed %+v", c)
 	}
-	m.Triggered.Reset()
+	m.Triggered.Named().Reset()
 	if c := m.Triggered.Created.Snapshot(); c.Count != 0 {
 		t.Fatalf("reset %+v", c)
 	}
