@@ -150,6 +150,8 @@ func (x source) Connections() []admin.ConnInfo {
 	return out
 }
 
+func (x source) CnxnExpiryInterval() time.Duration { return x.s.cfg.SessionlessTimeout }
+
 func (x source) ResetConnectionStats() {
 	for _, c := range x.s.conns() {
 		c.Client().Received.Store(0)

@@ -257,10 +257,10 @@ func millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// sessionlessCnxnTimeout is NIOServerCnxnFactory's default expiry interval
+// defaultCnxnExpiry is NIOServerCnxnFactory's default expiry interval
 // (zookeeper.nio.sessionlessCnxnTimeout), which also rounds every
 // connection's expiry time.
-const sessionlessCnxnTimeout = 10000
+const defaultCnxnExpiry = 10 * time.Second
 
 // writeSessions is the session tracker's dumpSessions: a LearnerSessionTracker lists its global sessions with their
 // timeouts, a leader's or standalone server's tracker its expiry sets; the local sessions' sets come first, each
@@ -318,9 +318,15 @@ func writeDump(b *strings.Builder, src Source, loc *time.Location) {
 		}
 	}
 	b.WriteString("Connections dump:\n")
+	interval := defaultCnxnExpiry.Milliseconds()
+	if ce, ok := src.(CnxnExpiry); ok {
+		if interval = ce.CnxnExpiryInterval().Milliseconds(); interval <= 0 {
+			return // Netty's factory: DumpCommand dumps NIO's connections only
+		}
+	}
 	// Apache keeps connections in an expiry queue touched on every packet:
-	// last activity plus the session timeout (10s without a session),
-	// rounded up to the next 10s interval.
+	// last activity plus the session timeout (the interval without a
+	// session), rounded up to the next multiple of the interval.
 	conns := src.Connections()
 	sets := map[int64][]ConnInfo{}
 	for _, c := range conns {
@@ -333,9 +339,9 @@ func writeDump(b *strings.Builder, src Source, loc *time.Location) {
 		}
 		timeout := int64(c.Timeout)
 		if timeout <= 0 || c.SessionID == 0 {
-			timeout = sessionlessCnxnTimeout
+			timeout = interval
 		}
-		exp := (base.UnixMilli()+timeout)/sessionlessCnxnTimeout*sessionlessCnxnTimeout + sessionlessCnxnTimeout
+		exp := (base.UnixMilli()+timeout)/interval*interval + interval
 		sets[exp] = append(sets[exp], c)
 	}
 	fmt.Fprintf(b, "Connections Sets (%d)/(%d):\n", len(sets), len(conns))

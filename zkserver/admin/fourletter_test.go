@@ -263,3 +263,30 @@ func TestMntrQuorumMember(t *testing.T) {
 		}
 	}
 }
+
+// cnxnExpirySource is a fake server with a configured connection expiry interval.
+type cnxnExpirySource struct {
+	*fakeSource
+	interval time.Duration
+}
+
+func (s cnxnExpirySource) CnxnExpiryInterval() time.Duration { return s.interval }
+
+// TestDumpConnectionsInterval: the connection sets are rounded to zookeeper.nio.sessionlessCnxnTimeout, the
+// timeout of a connection without a session; with Netty's factory (0) dump lists no connections, as Apache's.
+func TestDumpConnectionsInterval(t *testing.T) {
+	conns := func(interval time.Duration) string {
+		got := run(t, cnxnExpirySource{newFake(), interval}, "dump", 0)
+		_, after, _ := strings.Cut(got, "Connections dump:\n")
+		return after
+	}
+	want := "Connections Sets (2)/(2):\n" +
+		"1 expire at Sun Nov 22 03:07:36 UTC 2026:\n\tip: /127.0.0.1:52990 sessionId: 0x0\n" +
+		"1 expire at Sun Nov 22 03:07:51 UTC 2026:\n\tip: /127.0.0.1:47168 sessionId: 0x100000b0c100000\n"
+	if got := conns(3 * time.Second); got != want {
+		t.Errorf("3 s interval:\n got %q\nwant %q", got, want)
+	}
+	if got := conns(0); got != "" {
+		t.Errorf("Netty's factory: got %q, want no connections", got)
+	}
+}

@@ -84,6 +84,13 @@ type SessionTrackers interface {
 	LocalSessionExpiry() (expiry map[int64][]int64, count int, ok bool)
 }
 
+// CnxnExpiry is a server whose client connections expire as NIOServerCnxnFactory's do: dump groups them by the
+// interval (zookeeper.nio.sessionlessCnxnTimeout), and lists none when it is 0 (Netty's factory, which dump
+// skips). Without it dump uses NIO's default, 10 s.
+type CnxnExpiry interface {
+	CnxnExpiryInterval() time.Duration
+}
+
 // TraceMasker holds the server's trace mask for gtmk/stmk. Without it gtmk
 // answers Apache's default mask and stmk only echoes.
 type TraceMasker interface {
