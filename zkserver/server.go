@@ -16,6 +16,7 @@ import (
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/conn"
+	"github.com/zkafka/zkafka/zkserver/connthrottle"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/leader"
 	"github.com/zkafka/zkafka/zkserver/quorum/observermaster"
@@ -62,7 +63,9 @@ type Config struct {
 	SessionlessTimeout time.Duration
 	// Throttle is the RequestThrottler (zookeeper.request_throttle_max_requests, throttled_op_wait_time, ...);
 	// the zero value is off, as Apache's defaults.
-	Throttle        pipeline.ThrottleConfig
+	Throttle pipeline.ThrottleConfig
+	// ConnThrottle is the connection throttle (zookeeper.connection_throttle_*); the zero value is off.
+	ConnThrottle    connthrottle.Config
 	SnapRetainCount int
 	PurgeInterval   time.Duration
 
@@ -179,6 +182,7 @@ func Start(cfg Config) (*Server, error) {
 		ACL:                    cfg.ACL, EnforceAuth: cfg.EnforceAuth, Logger: cfg.Logger,
 		Large:                     largeRequests(cfg),
 		Throttle:                  cfg.Throttle,
+		ConnThrottle:              cfg.ConnThrottle,
 		ResponseCacheSize:         orDefault(cfg.ResponseCacheSize, zoocfg.DefaultResponseCacheSize),
 		ChildrenResponseCacheSize: orDefault(cfg.ChildrenResponseCacheSize, zoocfg.DefaultResponseCacheSize),
 	}, s.fatal)

@@ -91,6 +91,7 @@ func (x source) ServerMetrics() map[string]any {
 	m["read_per_namespace"], m["write_per_namespace"] = nsSummaries(read), nsSummaries(write)
 	m["local_sessions"] = int64(x.s.proc.LocalSessionCount())
 	m["large_requests_rejected"] = x.s.proc.Large().Rejected()
+	m["connection_drop_probability"] = x.s.proc.ConnDropChance()
 	for _, n := range x.named() {
 		n.Export(m)
 	}

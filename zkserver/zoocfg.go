@@ -13,6 +13,7 @@ import (
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/admin"
+	"github.com/zkafka/zkafka/zkserver/connthrottle"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/sasl"
 )
@@ -56,6 +57,12 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 			StaleConnectionCheck: zc.RequestStaleConnectionCheck,
 			StaleLatencyCheck:    zc.RequestStaleLatencyCheck,
 		},
+		ConnThrottle: connthrottle.Config{Tokens: zc.ConnThrottleTokens, FillTime: zc.ConnThrottleFillTimeMs,
+			FillCount: zc.ConnThrottleFillCount, FreezeTime: zc.ConnThrottleFreezeTimeMs,
+			DropIncrease: zc.ConnThrottleDropIncrease, DropDecrease: zc.ConnThrottleDropDecrease,
+			DecreaseRatio: zc.ConnThrottleDecreaseRatio, Weighted: zc.ConnThrottleWeighted,
+			GlobalWeight: zc.ConnThrottleGlobalWeight, LocalWeight: zc.ConnThrottleLocalWeight,
+			RenewWeight: zc.ConnThrottleRenewWeight},
 		SnapRetainCount: zc.AutopurgeSnapRetainCount,
 		PurgeInterval:   time.Duration(zc.AutopurgePurgeInterval) * time.Hour,
 

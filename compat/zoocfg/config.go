@@ -140,42 +140,50 @@ type Config struct {
 	// The RequestThrottler's system properties: zookeeper.request_throttle_max_requests (0: no limit),
 	// request_throttle_stall_time (ms), request_throttle_drop_stale, throttled_op_wait_time (ms, 0: off),
 	// request_stale_connection_check and request_stale_latency_check.
-	RequestThrottleMaxRequests      int
-	RequestThrottleStallTimeMs      int
-	RequestThrottleDropStale        bool
-	ThrottledOpWaitTimeMs           int
-	RequestStaleConnectionCheck     bool
-	RequestStaleLatencyCheck        bool
-	JuteMaxBuffer                   int
-	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
-	CnxTimeoutMs                    int
-	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
-	ObserverReconnectDelayMs        int64 // zookeeper.observer.reconnectDelayMs: an observer's random wait before it reconnects
-	ObserverMasterSizeLimit         int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
-	LeaderConnectDelayDuringRetryMs int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
-	FourLetterWordWhitelist         map[string]bool
-	AdminEnableServer               bool
-	AdminServerAddress              string
-	AdminServerPort                 int
-	AdminCommandURL                 string
-	AdminIdleTimeoutMs              int
-	ExtendedTypesEnabled            bool
-	EnforceQuota                    bool // zookeeper.enforceQuota
-	Emulate353TTLNodes              bool
-	SuperDigest                     string
-	DigestAuthEnabled               bool
-	SkipACL                         bool
-	DigestEnabled                   bool
-	ContainerCheckIntervalMs        int
-	ContainerMaxPerMinute           int
-	ContainerMaxNeverUsedIntervalMs int64
-	ReadOnlyModeEnabled             bool
-	SnapshotTrustEmpty              bool
-	SnapshotCompressionMethod       string // "", "gz" or "snappy"
-	DataDirAutocreate               bool
-	AuthProviders                   map[string]string // zookeeper.authProvider.<N> -> class name
-	SrvrLegacyDateFormat            bool              // zkafka.srvrLegacyDateFormat
-	SnapshotWriteRateMBps           int               // zkafka.snapshot.writeRateMBps (0: no cap)
+	RequestThrottleMaxRequests  int
+	RequestThrottleStallTimeMs  int
+	RequestThrottleDropStale    bool
+	ThrottledOpWaitTimeMs       int
+	RequestStaleConnectionCheck bool
+	RequestStaleLatencyCheck    bool
+	// The connection throttle's (BlueThrottle's) system properties, zookeeper.connection_throttle_*: tokens
+	// (0: off), fill_time (ms), fill_count, freeze_time (ms, -1: no random drops), drop_increase,
+	// drop_decrease, decrease_ratio, weight_enabled, and the global, local and renew session weights as
+	// BlueThrottle corrects them.
+	ConnThrottleTokens, ConnThrottleFillTimeMs, ConnThrottleFillCount, ConnThrottleFreezeTimeMs int
+	ConnThrottleDropIncrease, ConnThrottleDropDecrease, ConnThrottleDecreaseRatio               float64
+	ConnThrottleWeighted                                                                        bool
+	ConnThrottleGlobalWeight, ConnThrottleLocalWeight, ConnThrottleRenewWeight                  int
+	JuteMaxBuffer                                                                               int
+	MaxCnxns                                                                                    int // zookeeper.maxCnxns, 0 = unlimited
+	CnxTimeoutMs                                                                                int
+	ObserverElectionDelayMs                                                                     int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
+	ObserverReconnectDelayMs                                                                    int64 // zookeeper.observer.reconnectDelayMs: an observer's random wait before it reconnects
+	ObserverMasterSizeLimit                                                                     int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
+	LeaderConnectDelayDuringRetryMs                                                             int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
+	FourLetterWordWhitelist                                                                     map[string]bool
+	AdminEnableServer                                                                           bool
+	AdminServerAddress                                                                          string
+	AdminServerPort                                                                             int
+	AdminCommandURL                                                                             string
+	AdminIdleTimeoutMs                                                                          int
+	ExtendedTypesEnabled                                                                        bool
+	EnforceQuota                                                                                bool // zookeeper.enforceQuota
+	Emulate353TTLNodes                                                                          bool
+	SuperDigest                                                                                 string
+	DigestAuthEnabled                                                                           bool
+	SkipACL                                                                                     bool
+	DigestEnabled                                                                               bool
+	ContainerCheckIntervalMs                                                                    int
+	ContainerMaxPerMinute                                                                       int
+	ContainerMaxNeverUsedIntervalMs                                                             int64
+	ReadOnlyModeEnabled                                                                         bool
+	SnapshotTrustEmpty                                                                          bool
+	SnapshotCompressionMethod                                                                   string // "", "gz" or "snappy"
+	DataDirAutocreate                                                                           bool
+	AuthProviders                                                                               map[string]string // zookeeper.authProvider.<N> -> class name
+	SrvrLegacyDateFormat                                                                        bool              // zkafka.srvrLegacyDateFormat
+	SnapshotWriteRateMBps                                                                       int               // zkafka.snapshot.writeRateMBps (0: no cap)
 }
 
 // Standalone reports whether Apache would run ZooKeeperServerMain rather than a quorum peer: no voting
@@ -769,6 +777,71 @@ func (p *parser) sysBool(name string, def bool) bool {
 	return javaBool(v)
 }
 
+// sysDouble is BlueThrottle's getDoubleProp (Double.parseDouble of the property, else def). Java fails to start
+// on an unparsable value; we warn and keep the default.
+func (p *parser) sysDouble(name string, def float64) float64 {
+	v, ok := p.c.Props[name]
+	if !ok {
+		return def
+	}
+	t := strings.TrimSpace(v)
+	if n := len(t); n > 0 && strings.ContainsRune("fFdD", rune(t[n-1])) { // Java's float/double suffix
+		t = t[:n-1]
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		p.log.Warn("system property is not a valid number, using the default", "property", name,
+			"value", v, "default", def)
+		return def
+	}
+	return f
+}
+
+// readConnThrottle reads the connection throttle's properties as BlueThrottle's static initializer does,
+// including its corrections of the session weights.
+func (p *parser) readConnThrottle() {
+	c := p.c
+	const prefix = "zookeeper.connection_throttle_"
+	c.ConnThrottleTokens = p.sysInt(prefix+"tokens", 0)
+	c.ConnThrottleFillTimeMs = p.sysInt(prefix+"fill_time", 1)
+	c.ConnThrottleFillCount = p.sysInt(prefix+"fill_count", 1)
+	c.ConnThrottleFreezeTimeMs = p.sysInt(prefix+"freeze_time", -1)
+	c.ConnThrottleDropIncrease = p.sysDouble(prefix+"drop_increase", 0.02)
+	c.ConnThrottleDropDecrease = p.sysDouble(prefix+"drop_decrease", 0.002)
+	c.ConnThrottleDecreaseRatio = p.sysDouble(prefix+"decrease_ratio", 0)
+	c.ConnThrottleWeighted = p.sysBool(prefix+"weight_enabled", false)
+	global := p.sysInt(prefix+"global_session_weight", 3)
+	local := p.sysInt(prefix+"local_session_weight", 1)
+	renew := p.sysInt(prefix+"renew_session_weight", 2)
+	switch {
+	case global <= 0:
+		p.log.Warn("invalid global session weight: it should be larger than 0", "weight", global)
+		c.ConnThrottleGlobalWeight = 3
+	case global < local:
+		p.log.Warn("the global session weight is less than the local session weight; using the local one",
+			"global", global, "local", local)
+		c.ConnThrottleGlobalWeight = local
+	default:
+		c.ConnThrottleGlobalWeight = global
+	}
+	c.ConnThrottleLocalWeight = local
+	if local <= 0 {
+		p.log.Warn("invalid local session weight: it should be larger than 0", "weight", local)
+		c.ConnThrottleLocalWeight = 1
+	}
+	switch {
+	case renew <= 0:
+		p.log.Warn("invalid renew session weight: it should be larger than 0", "weight", renew)
+		c.ConnThrottleRenewWeight = 2
+	case renew < local:
+		p.log.Warn("the renew session weight is less than the local session weight; using the local one",
+			"renew", renew, "local", local)
+		c.ConnThrottleRenewWeight = local
+	default:
+		c.ConnThrottleRenewWeight = renew
+	}
+}
+
 func (p *parser) sysString(name, def string) string {
 	if v, ok := p.c.Props[name]; ok {
 		return v
@@ -810,6 +883,7 @@ func (p *parser) readSystemProperties() {
 	c.RequestStaleConnectionCheck = p.sysBool("zookeeper.request_stale_connection_check", true)
 	c.RequestStaleLatencyCheck = p.sysBool("zookeeper.request_stale_latency_check", false)
 	c.LargeRequestThreshold = p.sysInt("zookeeper.largeRequestThreshold", -1)
+	p.readConnThrottle()
 	if c.LargeRequestThreshold == 0 || c.LargeRequestThreshold < -1 {
 		p.log.Warn("invalid large request threshold: it should be -1 or positive; setting it to -1",
 			"largeRequestThreshold", c.LargeRequestThreshold)

@@ -239,6 +239,35 @@ func TestSnapCountFloorAndBadSysProp(t *testing.T) {
 	}
 }
 
+// TestConnThrottleProperties: BlueThrottle's properties, from zoo.cfg and -D, with its corrections of the session
+// weights (a global or renew weight below the local one becomes the local one; a weight <= 0 its default) and
+// Java's number forms (a double's d suffix, Integer.decode's hex).
+func TestConnThrottleProperties(t *testing.T) {
+	d := mustBuild(t, "dataDir=DATADIR\n", "")
+	if d.ConnThrottleTokens != 0 || d.ConnThrottleFillTimeMs != 1 || d.ConnThrottleFillCount != 1 ||
+		d.ConnThrottleFreezeTimeMs != -1 || d.ConnThrottleDropIncrease != 0.02 || d.ConnThrottleDropDecrease != 0.002 ||
+		d.ConnThrottleDecreaseRatio != 0 || d.ConnThrottleWeighted || d.ConnThrottleGlobalWeight != 3 ||
+		d.ConnThrottleLocalWeight != 1 || d.ConnThrottleRenewWeight != 2 {
+		t.Fatalf("defaults: %+v", d)
+	}
+	c, rec, err := build(t, "dataDir=DATADIR\nconnection_throttle_tokens=0x10\nconnection_throttle_drop_increase=0.5d\n",
+		"-Dzookeeper.connection_throttle_weight_enabled=true -Dzookeeper.connection_throttle_local_session_weight=4"+
+			" -Dzookeeper.connection_throttle_global_session_weight=2 -Dzookeeper.connection_throttle_renew_session_weight=0"+
+			" -Dzookeeper.connection_throttle_drop_decrease=lots -Dzookeeper.connection_throttle_freeze_time=30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{c.ConnThrottleTokens, c.ConnThrottleDropIncrease, c.ConnThrottleDropDecrease, c.ConnThrottleFreezeTimeMs,
+		c.ConnThrottleWeighted, c.ConnThrottleGlobalWeight, c.ConnThrottleLocalWeight, c.ConnThrottleRenewWeight}
+	want := []any{16, 0.5, 0.002, 30, true, 4, 4, 2}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if len(rec.recs) < 3 { // global below local, renew <= 0, drop_decrease not a number
+		t.Errorf("expected 3 warnings, got %d records", len(rec.recs))
+	}
+}
+
 func TestJuteMaxBuffer(t *testing.T) {
 	tests := []struct {
 		cfg, flags string

@@ -135,7 +135,7 @@ func (p *Processor) StartServing(leader Leader) {
 			connecting: map[int64]*pendingConnect{}, revalidating: map[int64][]*pendingConnect{}}
 		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(true)
-		p.periods.Add(1)
+		p.beginPeriod()
 	})
 	if p.cfg.OnServing != nil {
 		p.cfg.OnServing()

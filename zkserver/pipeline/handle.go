@@ -543,6 +543,23 @@ func (p *Processor) authEnforced(c *Client) bool {
 	return false
 }
 
+// admitConnect is the start of processConnectRequest: the connection throttle draws the request's tokens (a
+// refused connection is closed unanswered and counted in connection_rejected), then connection_token_deficit
+// and connection_request_count count it, before any check that may refuse the session.
+func (p *Processor) admitConnect(c *Client, sessionID int64) bool {
+	t := p.connThrottle.Load()
+	if !t.Allow(t.Need(sessionID, p.local != nil), p.mono()) {
+		p.Stats.ConnectionRejected.Add(1)
+		p.log.Warn("closing a connection the connection throttle refused", "remote", c.remote,
+			"session", fmt.Sprintf("0x%x", sessionID))
+		p.dropClient(c)
+		return false
+	}
+	p.Stats.TokenDeficit.Add(int64(t.Deficit()))
+	p.Stats.ConnectionRequests.Add(1)
+	return true
+}
+
 // ConnectRequest is a decoded connect handshake handed to the core.
 type ConnectRequest struct {
 	Req      jute.ConnectRequest
@@ -562,6 +579,9 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 		return
 	}
 	req := &cr.Req
+	if !p.admitConnect(c, req.SessionID) {
+		return
+	}
 	c.roByte = cr.HasRO
 	if p.ro {
 		p.roConnect(c, cr)
@@ -570,7 +590,6 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	if p.refuseNewerZxid(c, req.LastZxidSeen) {
 		return
 	}
-	p.Stats.ConnectionRequests.Add(1)
 	if req.SessionID != 0 {
 		p.Stats.ConnectionRevalidates.Add(1)
 	}

@@ -73,7 +73,7 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 		p.sessions.Replace(p.sessions.Sessions(), time.Now().UnixMilli())
 		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(!p.cfg.LeaderRefusesClients)
-		p.periods.Add(1)
+		p.beginPeriod()
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/zkafka/zkafka/compat/javafmt"
 	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/acl"
+	"github.com/zkafka/zkafka/zkserver/connthrottle"
 	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/reconfig"
 	"github.com/zkafka/zkafka/zkserver/sasl"
@@ -88,7 +89,9 @@ type Config struct {
 	Large *LargeRequests
 	// Throttle is the RequestThrottler's settings; it runs only when they ask for it.
 	Throttle ThrottleConfig
-	Logger   *slog.Logger
+	// ConnThrottle is the connection throttle's (BlueThrottle's) settings; off unless it has tokens.
+	ConnThrottle connthrottle.Config
+	Logger       *slog.Logger
 	// Now is the wall clock in ms (TxnHeader.time, TTLs); tests may replace it.
 	Now func() int64
 }
@@ -197,8 +200,12 @@ type Processor struct {
 	readOnly atomic.Bool
 	localPub atomic.Pointer[session.Tracker]
 	periods  atomic.Int64 // serving periods begun in an ensemble (following, leading, read-only)
-	ens      Ensemble     // core goroutine only; set while leading
-	serving  atomic.Bool  // clients are served (always, standalone; in an ensemble while following, leading or read-only)
+	// connThrottle is this serving period's connection throttle (Apache's is the ZooKeeperServer's: a new one
+	// each period); monoBase is the start of its monotonic clock.
+	connThrottle atomic.Pointer[connthrottle.Throttle]
+	monoBase     time.Time
+	ens          Ensemble    // core goroutine only; set while leading
+	serving      atomic.Bool // clients are served (always, standalone; in an ensemble while following, leading or read-only)
 	// committed is the last zxid the ensemble committed while we lead; commitSig wakes the syncer for it.
 	committed atomic.Int64
 	commitSig chan struct{}
@@ -222,10 +229,13 @@ type Stats struct {
 
 	// ServerMetrics' bytes_received_count (each packet read: its 4-byte length and body; a four-letter word's 4
 	// bytes), response_bytes (FinalRequestProcessor's answers, without their length: neither pings nor connect
-	// responses) and connection_request_count (connect requests past the zxid check).
+	// responses) and connection_request_count (connect requests the connection throttle let through).
 	BytesRecv, ResponseBytes, ConnectionRequests atomic.Int64
-	// connection_rejected: connections closed as they were accepted (maxClientCnxns).
+	// connection_rejected: connections closed as they were accepted (maxClientCnxns) or at their connect request
+	// (the connection throttle); connection_token_deficit: the throttle's missing tokens after each connect
+	// request it let through.
 	ConnectionRejected atomic.Int64
+	TokenDeficit       metrics.SummaryCounter
 	// connection_revalidate_count: connect requests that resume a session (past the checks that refuse them);
 	// stale_sessions_expired: sessions, global or local, whose tracker expired them.
 	ConnectionRevalidates, SessionsExpired atomic.Int64
@@ -280,7 +290,7 @@ func (s *Stats) Named() metrics.Named {
 			"sessionless_connections_expired": &s.SessionlessExpired, "watch_bytes": &s.WatchBytes},
 		Summaries: map[string]*metrics.SummaryCounter{"readlatency": &s.ReadLatency,
 			"updatelatency": &s.UpdateLatency, "fsynctime": &s.FsyncTime, "snapshottime": &s.SnapshotTime,
-			"dbinittime": &s.DBInitTime, "startup_snap_load_time": &s.SnapLoadTime,
+			"dbinittime": &s.DBInitTime, "connection_token_deficit": &s.TokenDeficit, "startup_snap_load_time": &s.SnapLoadTime,
 			"startup_txns_load_time": &s.TxnsLoadTime, "startup_txns_loaded": &s.TxnsLoaded},
 	}
 }
@@ -346,6 +356,8 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		rng:           rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
 	}
 	close(p.ready)
+	p.monoBase = time.Now()
+	p.newConnThrottle()
 	if cfg.Throttle.enabled() {
 		p.throttler = newThrottler(p, cfg.Throttle)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/connthrottle"
 	"github.com/zkafka/zkafka/zkserver/session"
 )
 
@@ -41,7 +42,7 @@ func (p *Processor) StartReadOnly(localSessions bool) error {
 		p.ro = true
 		p.readOnly.Store(true)
 		p.serving.Store(true)
-		p.periods.Add(1)
+		p.beginPeriod()
 		return nil
 	})
 }
@@ -66,6 +67,23 @@ func (p *Processor) StopReadOnly() error {
 
 // ReadOnly reports whether the server serves read-only clients (isro's "ro", srvr's Mode read-only).
 func (p *Processor) ReadOnly() bool { return p.readOnly.Load() }
+
+// beginPeriod counts a serving period and gives it a new connection throttle, as each of Apache's
+// ZooKeeperServers has its own.
+func (p *Processor) beginPeriod() {
+	p.periods.Add(1)
+	p.newConnThrottle()
+}
+
+func (p *Processor) newConnThrottle() {
+	p.connThrottle.Store(connthrottle.New(p.cfg.ConnThrottle, p.mono(), p.rng.Float64))
+}
+
+// mono is the connection throttle's clock: ms on a monotonic clock (Apache's Time.currentElapsedTime).
+func (p *Processor) mono() int64 { return time.Since(p.monoBase).Milliseconds() }
+
+// ConnDropChance is the connection throttle's drop probability (connection_drop_probability).
+func (p *Processor) ConnDropChance() float64 { return p.connThrottle.Load().DropChance() }
 
 // ServingPeriods counts the times this server started serving in an ensemble: following, leading or read-only.
 func (p *Processor) ServingPeriods() int64 { return p.periods.Load() }
@@ -109,14 +127,13 @@ func (p *Processor) SessionTimeout(sid int64) (int32, bool) {
 // roConnect is processConnectRequest on a read-only server.
 func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 	req := &cr.Req
-	// processConnectRequest's order: the zxid check, the count, then the read-only flag.
-	if p.refuseNewerZxid(c, req.LastZxidSeen) {
-		return
-	}
-	p.Stats.ConnectionRequests.Add(1)
+	// processConnectRequest's order: the read-only flag, then the zxid check.
 	if !cr.ReadOnly {
 		p.log.Info("refusing session request for not-read-only client", "remote", c.remote)
 		p.dropClient(c)
+		return
+	}
+	if p.refuseNewerZxid(c, req.LastZxidSeen) {
 		return
 	}
 	to := p.negotiateTimeout(req.TimeOut)
