@@ -45,6 +45,7 @@ type Config struct {
 	ForceSync         bool
 	DigestEnabled     bool
 	ExtendedTypes     bool
+	Emulate353TTL     bool // zookeeper.emulate353TTLNodes: negative owners are TTL nodes, as 3.5.3 wrote them
 	ReconfigEnabled   bool
 	EnforceQuota      bool // zookeeper.enforceQuota: hard quota limits refuse creates and setData
 	JuteMaxBuffer     int
@@ -167,6 +168,7 @@ func Start(cfg Config) (*Server, error) {
 		SnapDir: snapDir, LogDir: logDir, SnapCount: cfg.SnapCount, SnapWriteRate: cfg.SnapWriteRate,
 		SnapCompression: cfg.SnapCompression, PreAllocSize: cfg.PreAllocSize,
 		ForceSync: cfg.ForceSync, DigestEnabled: cfg.DigestEnabled, ExtendedTypes: cfg.ExtendedTypes,
+		Emulate353TTL:   cfg.Emulate353TTL,
 		ReconfigEnabled: cfg.ReconfigEnabled, EnforceQuota: cfg.EnforceQuota, SnapRetainCount: cfg.SnapRetainCount, PurgeInterval: cfg.PurgeInterval,
 		ContainerCheckInterval: cfg.ContainerCheckInterval, ContainerMaxPerMinute: cfg.ContainerMaxPerMinute,
 		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsedMs,

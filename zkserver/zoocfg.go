@@ -40,6 +40,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		ForceSync:                 zc.ForceSync,
 		DigestEnabled:             zc.DigestEnabled,
 		ExtendedTypes:             zc.ExtendedTypesEnabled,
+		Emulate353TTL:             zc.Emulate353TTLNodes,
 		ReconfigEnabled:           zc.ReconfigEnabled,
 		EnforceQuota:              zc.EnforceQuota,
 		JuteMaxBuffer:             zc.JuteMaxBuffer,

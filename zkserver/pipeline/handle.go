@@ -747,8 +747,7 @@ func (p *Processor) sweepContainers() {
 		if n == nil || len(n.Children) > 0 {
 			continue
 		}
-		ttl := n.Stat.EphemeralOwner &^ ttlMask
-		if ttl > 0 && now-n.Stat.Mtime > ttl {
+		if ttl := p.tree.TTLOf(n); ttl > 0 && now-n.Stat.Mtime > ttl {
 			victims = append(victims, path)
 		}
 	}

@@ -59,17 +59,6 @@ const (
 	maxTTL             = int64(1)<<40 - 1
 )
 
-// ephemeralNormal: the owner is a session (EphemeralType.NORMAL).
-func ephemeralNormal(owner int64, extended bool) bool {
-	if owner == 0 || owner == ephemeralContainer {
-		return false
-	}
-	if extended && owner < 0 && owner&ttlMask == ttlMask {
-		return false
-	}
-	return true
-}
-
 // prepWrite turns one write request into a txn, checking it as
 // PrepRequestProcessor does; the returned error is the code of an ErrorTxn.
 func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32, body jute.Record) (jute.Record, jute.Err) {
@@ -95,7 +84,7 @@ func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32,
 		if n.childCount > 0 {
 			return nil, jute.ErrNotEmpty
 		}
-		if ephemeralNormal(n.stat.EphemeralOwner, p.cfg.ExtendedTypes) {
+		if p.treeOptions().NormalEphemeral(n.stat.EphemeralOwner) {
 			return nil, jute.ErrBadVersion
 		}
 		pr := v.get(parent)
@@ -244,7 +233,7 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	if v.get(path) != nil {
 		return nil, jute.ErrNodeExists
 	}
-	if ephemeralNormal(pr.stat.EphemeralOwner, p.cfg.ExtendedTypes) {
+	if p.treeOptions().NormalEphemeral(pr.stat.EphemeralOwner) {
 		return nil, jute.ErrNoChildrenForEphemerals
 	}
 	if e := p.checkQuota(path, int64(len(data)), 1); e != jute.ErrOK {

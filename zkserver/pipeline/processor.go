@@ -46,7 +46,9 @@ type Config struct {
 	// zookeeper.maxGetChildrenResponseCacheSize (see responseCache; 0 caches nothing).
 	ResponseCacheSize, ChildrenResponseCacheSize int
 	ExtendedTypes                                bool
-	ReconfigEnabled                              bool
+	// Emulate353TTL is zookeeper.emulate353TTLNodes: see tree.Options.
+	Emulate353TTL   bool
+	ReconfigEnabled bool
 	// StandaloneEnabled and MultiAddress (standaloneEnabled, multiAddress.enabled) shape the configs reconfig
 	// requests may make.
 	StandaloneEnabled bool
@@ -420,11 +422,15 @@ func (p *Processor) recover(nowMs int64) error {
 	p.Stats.DBInitTime.Add(time.Since(start).Milliseconds())
 	p.zxid = max(snapZxid, last, t.LastZxid())
 	p.lastZxid.Store(p.zxid)
+	killed := false
+	if !p.cfg.Quorum {
+		killed = p.killDeadSessions()
+	}
 	p.txnlog, err = storage.OpenTxnLog(p.cfg.LogDir, storage.LogOptions{PreAllocSize: p.cfg.PreAllocSize, ForceSync: p.cfg.ForceSync, Logger: p.log})
 	if err != nil {
 		return fmt.Errorf("open txn log %s: %w", p.cfg.LogDir, err)
 	}
-	if rd == nil || (p.zxid > snapZxid && !p.cfg.Quorum) {
+	if rd == nil || ((p.zxid > snapZxid || killed) && !p.cfg.Quorum) {
 		// Apache writes snapshot.<zxid> after loading so the next start does
 		// not depend on logs alone (and an empty dataDir gets snapshot.0).
 		// Not a follower: its log may end in proposals never committed, which
@@ -442,6 +448,23 @@ func (p *Processor) recover(nowMs int64) error {
 	}
 	p.log.Info("database loaded", "zxid", fmt.Sprintf("0x%x", p.zxid), "snapshot", snapPath, "nodes", t.NodeCount(), "sessions", p.sessions.Count())
 	return nil
+}
+
+// killDeadSessions is the clean-up of ZooKeeperServer.loadData: the ephemerals of a session the loaded database
+// has no timeout for go, without a txn, at the last zxid (a snapshot then keeps the result). Such owners are
+// not sessions at all, e.g. ZooKeeper 3.5.3's TTL nodes read without zookeeper.emulate353TTLNodes.
+func (p *Processor) killDeadSessions() bool {
+	killed := false
+	for sid, paths := range p.tree.SessionsWithEphemerals() {
+		if _, ok := p.sessions.Timeout(sid); ok {
+			continue
+		}
+		p.log.Info("removing the ephemerals of a session the database does not know", "session",
+			fmt.Sprintf("0x%x", sid), "nodes", len(paths))
+		p.tree.KillSession(sid, p.zxid)
+		killed = true
+	}
+	return killed
 }
 
 func (p *Processor) writeSnapshot() (string, error) {
@@ -1002,6 +1025,7 @@ func carriesTxn(op int32) bool {
 }
 
 func (p *Processor) treeOptions() tree.Options {
-	return tree.Options{ExtendedTypes: p.cfg.ExtendedTypes, DisableDigest: !p.cfg.DigestEnabled,
+	return tree.Options{ExtendedTypes: p.cfg.ExtendedTypes, Emulate353TTL: p.cfg.Emulate353TTL,
+		DisableDigest:  !p.cfg.DigestEnabled,
 		NamespaceStats: p.nsStats}
 }

@@ -64,6 +64,9 @@ type Options struct {
 	// ExtendedTypes is zookeeper.extendedTypesEnabled: only then is an owner
 	// with the top byte 0xff a TTL node; otherwise it is a plain ephemeral.
 	ExtendedTypes bool
+	// Emulate353TTL is zookeeper.emulate353TTLNodes (with ExtendedTypes): any other negative owner but a
+	// container's is a TTL node too, as ZooKeeper 3.5.3 encoded them (EphemeralTypeEmulate353).
+	Emulate353TTL bool
 	// DisableDigest is zookeeper.digest.enabled=false: Digest stays 0.
 	DisableDigest bool
 	// NamespaceStats, when set, counts the tree's writes (and the reads its users note) by top-level name.
@@ -172,8 +175,16 @@ const (
 	typeTTL
 )
 
-func (t *Tree) ownerType(owner int64) ephemeralType {
-	if t.opts.ExtendedTypes && owner&extendedMask == extendedMask {
+func (t *Tree) ownerType(owner int64) ephemeralType { return t.opts.ownerType(owner) }
+
+// NormalEphemeral tells whether owner is a session's (EphemeralType.NORMAL): not 0, a container's or a TTL's.
+func (o Options) NormalEphemeral(owner int64) bool { return o.ownerType(owner) == typeNormal }
+
+func (o Options) ownerType(owner int64) ephemeralType {
+	if o.ExtendedTypes && o.Emulate353TTL && owner < 0 && owner != ContainerOwner {
+		return typeTTL // 3.5.3's TTL_MASK (the sign bit) | ttl; the value is still the low 40 bits
+	}
+	if o.ExtendedTypes && owner&extendedMask == extendedMask {
 		if owner&reservedMask == 0 {
 			return typeTTL
 		}

@@ -605,3 +605,35 @@ func assertDigestConsistent(t *testing.T, tr *Tree) {
 		t.Fatalf("incremental digest %d, recount %d", tr.Digest(), sum)
 	}
 }
+
+// TestEmulate353Owners: with zookeeper.emulate353TTLNodes (and extended types) every negative owner but the
+// container's is a TTL node whose TTL is the low 40 bits; without it such an owner is a session's.
+func TestEmulate353Owners(t *testing.T) {
+	const old353 = -0x7fffffff00000001 // 0x80000000ffffffff
+	cases := []struct {
+		opts    Options
+		owner   int64
+		want    ephemeralType
+		wantTTL int64
+	}{
+		{Options{ExtendedTypes: true, Emulate353TTL: true}, old353, typeTTL, 0xffffffff},
+		{Options{ExtendedTypes: true, Emulate353TTL: true}, ContainerOwner, typeContainer, 0},
+		{Options{ExtendedTypes: true, Emulate353TTL: true}, 0x100000000000001, typeNormal, 0},
+		{Options{ExtendedTypes: true, Emulate353TTL: true}, extendedMask | 5000, typeTTL, 5000},
+		{Options{ExtendedTypes: true}, old353, typeNormal, 0},
+		{Options{Emulate353TTL: true}, old353, typeNormal, 0}, // only with extended types, as EphemeralType.get
+	}
+	for _, c := range cases {
+		tr := NewWithOptions(nil, c.opts)
+		if got := c.opts.ownerType(c.owner); got != c.want {
+			t.Errorf("%+v owner 0x%x: type %d, want %d", c.opts, uint64(c.owner), got, c.want)
+		}
+		n := &Node{Stat: jute.StatPersisted{EphemeralOwner: c.owner}}
+		if got := tr.TTLOf(n); got != c.wantTTL {
+			t.Errorf("%+v owner 0x%x: TTL %d, want %d", c.opts, uint64(c.owner), got, c.wantTTL)
+		}
+		if got := c.opts.NormalEphemeral(c.owner); got != (c.want == typeNormal) {
+			t.Errorf("%+v owner 0x%x: NormalEphemeral %v", c.opts, uint64(c.owner), got)
+		}
+	}
+}
