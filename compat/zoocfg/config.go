@@ -140,12 +140,43 @@ type Config struct {
 	// The RequestThrottler's system properties: zookeeper.request_throttle_max_requests (0: no limit),
 	// request_throttle_stall_time (ms), request_throttle_drop_stale, throttled_op_wait_time (ms, 0: off),
 	// request_stale_connection_check and request_stale_latency_check.
-	RequestThrottleMaxRequests  int
-	RequestThrottleStallTimeMs  int
-	RequestThrottleDropStale    bool
-	ThrottledOpWaitTimeMs       int
-	RequestStaleConnectionCheck bool
-	RequestStaleLatencyCheck    bool
+	RequestThrottleMaxRequests      int
+	RequestThrottleStallTimeMs      int
+	RequestThrottleDropStale        bool
+	ThrottledOpWaitTimeMs           int
+	RequestStaleConnectionCheck     bool
+	RequestStaleLatencyCheck        bool
+	JuteMaxBuffer                   int
+	MaxCnxns                        int // zookeeper.maxCnxns, 0 = unlimited
+	CnxTimeoutMs                    int
+	ObserverElectionDelayMs         int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
+	ObserverReconnectDelayMs        int64 // zookeeper.observer.reconnectDelayMs: an observer's random wait before it reconnects
+	ObserverMasterSizeLimit         int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
+	LeaderConnectDelayDuringRetryMs int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
+	FourLetterWordWhitelist         map[string]bool
+	AdminEnableServer               bool
+	AdminServerAddress              string
+	AdminServerPort                 int
+	AdminCommandURL                 string
+	AdminIdleTimeoutMs              int
+	ExtendedTypesEnabled            bool
+	EnforceQuota                    bool // zookeeper.enforceQuota
+	Emulate353TTLNodes              bool
+	SuperDigest                     string
+	DigestAuthEnabled               bool
+	SkipACL                         bool
+	DigestEnabled                   bool
+	ContainerCheckIntervalMs        int
+	ContainerMaxPerMinute           int
+	ContainerMaxNeverUsedIntervalMs int64
+	ReadOnlyModeEnabled             bool
+	SnapshotTrustEmpty              bool
+	SnapshotCompressionMethod       string // "", "gz" or "snappy"
+	DataDirAutocreate               bool
+	AuthProviders                   map[string]string // zookeeper.authProvider.<N> -> class name
+	SrvrLegacyDateFormat            bool              // zkafka.srvrLegacyDateFormat
+	SnapshotWriteRateMBps           int               // zkafka.snapshot.writeRateMBps (0: no cap)
+
 	// The connection throttle's (BlueThrottle's) system properties, zookeeper.connection_throttle_*: tokens
 	// (0: off), fill_time (ms), fill_count, freeze_time (ms, -1: no random drops), drop_increase,
 	// drop_decrease, decrease_ratio, weight_enabled, and the global, local and renew session weights as
@@ -154,36 +185,6 @@ type Config struct {
 	ConnThrottleDropIncrease, ConnThrottleDropDecrease, ConnThrottleDecreaseRatio               float64
 	ConnThrottleWeighted                                                                        bool
 	ConnThrottleGlobalWeight, ConnThrottleLocalWeight, ConnThrottleRenewWeight                  int
-	JuteMaxBuffer                                                                               int
-	MaxCnxns                                                                                    int // zookeeper.maxCnxns, 0 = unlimited
-	CnxTimeoutMs                                                                                int
-	ObserverElectionDelayMs                                                                     int64 // zookeeper.observer.election.DelayMs: an observer's random wait bound
-	ObserverReconnectDelayMs                                                                    int64 // zookeeper.observer.reconnectDelayMs: an observer's random wait before it reconnects
-	ObserverMasterSizeLimit                                                                     int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
-	LeaderConnectDelayDuringRetryMs                                                             int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
-	FourLetterWordWhitelist                                                                     map[string]bool
-	AdminEnableServer                                                                           bool
-	AdminServerAddress                                                                          string
-	AdminServerPort                                                                             int
-	AdminCommandURL                                                                             string
-	AdminIdleTimeoutMs                                                                          int
-	ExtendedTypesEnabled                                                                        bool
-	EnforceQuota                                                                                bool // zookeeper.enforceQuota
-	Emulate353TTLNodes                                                                          bool
-	SuperDigest                                                                                 string
-	DigestAuthEnabled                                                                           bool
-	SkipACL                                                                                     bool
-	DigestEnabled                                                                               bool
-	ContainerCheckIntervalMs                                                                    int
-	ContainerMaxPerMinute                                                                       int
-	ContainerMaxNeverUsedIntervalMs                                                             int64
-	ReadOnlyModeEnabled                                                                         bool
-	SnapshotTrustEmpty                                                                          bool
-	SnapshotCompressionMethod                                                                   string // "", "gz" or "snappy"
-	DataDirAutocreate                                                                           bool
-	AuthProviders                                                                               map[string]string // zookeeper.authProvider.<N> -> class name
-	SrvrLegacyDateFormat                                                                        bool              // zkafka.srvrLegacyDateFormat
-	SnapshotWriteRateMBps                                                                       int               // zkafka.snapshot.writeRateMBps (0: no cap)
 }
 
 // Standalone reports whether Apache would run ZooKeeperServerMain rather than a quorum peer: no voting

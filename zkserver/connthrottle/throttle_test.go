@@ -1,6 +1,9 @@
 package connthrottle
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func never() float64 { return 0.99999 }
 
@@ -24,7 +27,7 @@ func TestBucketRefill(t *testing.T) {
 	for range 4 {
 		got = append(got, th.Allow(1, 1000))
 	}
-	if want := []bool{true, true, true, false}; !equal(got, want) {
+	if want := []bool{true, true, true, false}; !slices.Equal(got, want) {
 		t.Fatalf("full bucket of 3: %v, want %v", got, want)
 	}
 	if d := th.Deficit(); d != 3 {
@@ -115,16 +118,4 @@ func TestBlue(t *testing.T) {
 	if !th2.Allow(1, th2.lastFreeze+11) || th2.DropChance() > 0.351 {
 		t.Fatalf("a draw over the chance (%v) was refused", th2.DropChance())
 	}
-}
-
-func equal(a, b []bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1026,6 +1026,5 @@ func carriesTxn(op int32) bool {
 
 func (p *Processor) treeOptions() tree.Options {
 	return tree.Options{ExtendedTypes: p.cfg.ExtendedTypes, Emulate353TTL: p.cfg.Emulate353TTL,
-		DisableDigest:  !p.cfg.DigestEnabled,
-		NamespaceStats: p.nsStats}
+		DisableDigest: !p.cfg.DigestEnabled, NamespaceStats: p.nsStats}
 }
