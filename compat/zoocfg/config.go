@@ -814,33 +814,28 @@ func (p *parser) readConnThrottle() {
 	global := p.sysInt(prefix+"global_session_weight", 3)
 	local := p.sysInt(prefix+"local_session_weight", 1)
 	renew := p.sysInt(prefix+"renew_session_weight", 2)
-	switch {
-	case global <= 0:
-		p.log.Warn("invalid global session weight: it should be larger than 0", "weight", global)
-		c.ConnThrottleGlobalWeight = 3
-	case global < local:
-		p.log.Warn("the global session weight is less than the local session weight; using the local one",
-			"global", global, "local", local)
-		c.ConnThrottleGlobalWeight = local
-	default:
-		c.ConnThrottleGlobalWeight = global
-	}
+	c.ConnThrottleGlobalWeight = p.sessionWeight("global", global, 3, local)
 	c.ConnThrottleLocalWeight = local
 	if local <= 0 {
 		p.log.Warn("invalid local session weight: it should be larger than 0", "weight", local)
 		c.ConnThrottleLocalWeight = 1
 	}
+	c.ConnThrottleRenewWeight = p.sessionWeight("renew", renew, 2, local)
+}
+
+// sessionWeight is BlueThrottle's correction of the global or renew session weight w: its default def when not
+// positive, else at least the local weight as configured.
+func (p *parser) sessionWeight(kind string, w, def, local int) int {
 	switch {
-	case renew <= 0:
-		p.log.Warn("invalid renew session weight: it should be larger than 0", "weight", renew)
-		c.ConnThrottleRenewWeight = 2
-	case renew < local:
-		p.log.Warn("the renew session weight is less than the local session weight; using the local one",
-			"renew", renew, "local", local)
-		c.ConnThrottleRenewWeight = local
-	default:
-		c.ConnThrottleRenewWeight = renew
+	case w <= 0:
+		p.log.Warn("invalid "+kind+" session weight: it should be larger than 0", "weight", w)
+		return def
+	case w < local:
+		p.log.Warn("the "+kind+" session weight is less than the local session weight; using the local one",
+			kind, w, "local", local)
+		return local
 	}
+	return w
 }
 
 func (p *parser) sysString(name, def string) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/compat/javafmt"
+	"github.com/zkafka/zkafka/zkserver/session"
 )
 
 // Options tunes the four-letter words.
@@ -341,7 +342,7 @@ func writeDump(b *strings.Builder, src Source, loc *time.Location) {
 		if timeout <= 0 || c.SessionID == 0 {
 			timeout = interval
 		}
-		exp := (base.UnixMilli()+timeout)/interval*interval + interval
+		exp := session.RoundToNextInterval(base.UnixMilli()+timeout, interval)
 		sets[exp] = append(sets[exp], c)
 	}
 	fmt.Fprintf(b, "Connections Sets (%d)/(%d):\n", len(sets), len(conns))

@@ -23,6 +23,7 @@ import (
 	"github.com/zkafka/zkafka/zkserver/dualmode"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/sasl"
+	"github.com/zkafka/zkafka/zkserver/session"
 )
 
 // FourLetterHandler answers a four-letter word; arg is the 8-byte mask that
@@ -539,8 +540,8 @@ func (c *Conn) readLoop() error {
 
 // expiryAfter is ExpiryQueue.roundToNextInterval(now + interval): the first multiple of interval after it.
 func expiryAfter(now time.Time, interval time.Duration) time.Time {
-	ms, iv := now.UnixMilli()+interval.Milliseconds(), max(interval.Milliseconds(), 1)
-	return time.UnixMilli((ms/iv + 1) * iv)
+	iv := max(interval.Milliseconds(), 1)
+	return time.UnixMilli(session.RoundToNextInterval(now.UnixMilli()+interval.Milliseconds(), iv))
 }
 
 // sessionless tells a connection closed for sending no connect request in time (NIOServerCnxnFactory's connection

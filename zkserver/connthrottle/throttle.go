@@ -122,9 +122,6 @@ func (t *Throttle) Deficit() int {
 
 // DropChance is BLUE's drop probability (connection_drop_probability).
 func (t *Throttle) DropChance() float64 {
-	if t == nil {
-		return 0
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.drop

@@ -53,12 +53,6 @@ func (v *view) put(path string, r *record) {
 	v.pending[path] = r
 }
 
-const (
-	ephemeralContainer = int64(-1) << 63 // Long.MIN_VALUE
-	ttlMask            = int64(-1) << 56 // 0xFF00000000000000
-	maxTTL             = int64(1)<<40 - 1
-)
-
 // prepWrite turns one write request into a txn, checking it as
 // PrepRequestProcessor does; the returned error is the code of an ErrorTxn.
 func (p *Processor) prepWrite(v *view, c *Client, hdr *jute.TxnHeader, op int32, body jute.Record) (jute.Record, jute.Err) {
@@ -200,7 +194,7 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 		return nil, jute.ErrUnimplemented
 	}
 	if isTTL {
-		if ttl <= 0 || ttl > maxTTL {
+		if _, ok := tree.TTLOwner(ttl); !ok {
 			return nil, jute.ErrBadArguments
 		}
 	} else if ttl >= 0 {
@@ -243,9 +237,9 @@ func (p *Processor) prepCreate(v *view, c *Client, hdr *jute.TxnHeader, op int32
 	var owner int64
 	switch {
 	case flags == jute.ModeContainer:
-		owner = ephemeralContainer
+		owner = tree.ContainerOwner
 	case isTTL:
-		owner = ttlMask | ttl
+		owner, _ = tree.TTLOwner(ttl)
 	case flags == jute.ModeEphemeral || flags == jute.ModeEphemeralSequential:
 		owner = hdr.ClientID
 	}

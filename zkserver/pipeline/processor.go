@@ -356,9 +356,9 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		dataCache:     newResponseCache(cfg.ResponseCacheSize),
 		childrenCache: newResponseCache(cfg.ChildrenResponseCacheSize),
 		rng:           rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(cfg.ServerID))),
+		monoBase:      time.Now(),
 	}
 	close(p.ready)
-	p.monoBase = time.Now()
 	p.newConnThrottle()
 	if cfg.Throttle.enabled() {
 		p.throttler = newThrottler(p, cfg.Throttle)

@@ -60,9 +60,13 @@ func NewTracker(serverID int64, tickTimeMs int, nowMs int64) *Tracker {
 	}
 }
 
-// roundToNextInterval is ExpiryQueue.roundToNextInterval.
-func (t *Tracker) roundToNextInterval(ms int64) int64 {
-	return (ms/t.tick + 1) * t.tick
+// roundToNextInterval rounds to the tracker's tick.
+func (t *Tracker) roundToNextInterval(ms int64) int64 { return RoundToNextInterval(ms, t.tick) }
+
+// RoundToNextInterval is ExpiryQueue.roundToNextInterval: the first multiple of interval after ms. Apache's
+// session and connection expiry queues both group by it.
+func RoundToNextInterval(ms, interval int64) int64 {
+	return (ms/interval + 1) * interval
 }
 
 // Create allocates the next session id and tracks it.
