@@ -261,6 +261,11 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 		if v.Leader == q.MyID {
 			s.log.Info("LEADING", "election_ms", time.Since(start).Milliseconds())
 			s.proc.Stats.Quorum.ElectionTime.Add(time.Since(start).Milliseconds())
+			// Leader.lead's loadData: a snapshot it cannot write ends the server, as in Apache.
+			if err := s.proc.PrepareLeading(); err != nil {
+				s.fatal(fmt.Errorf("prepare to lead: %w", err))
+				return
+			}
 			err = leader.Lead(ctx, leader.Config{MyID: q.MyID, Listen: q.QuorumListen, Quorum: view.verifier,
 				TickTime: s.cfg.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit, EpochDir: snapDir,
 				AcceptedEpoch: accepted, CurrentEpoch: current, LogDir: filepath.Join(s.cfg.DataLogDir, "version-2"),

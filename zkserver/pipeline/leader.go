@@ -60,6 +60,17 @@ func (p *Processor) checkSession(c *Client, sid int64) jute.Err {
 	return p.sessions.Check(sid)
 }
 
+// PrepareLeading is what Leader.lead does first (zk.loadData on a loaded database): the ephemerals of sessions the
+// database has no timeout for go, without a txn, and a snapshot of the database is written at its last zxid, on
+// every leadership. A learner keeps such ephemerals unless it is synced by SNAP, as Apache's do.
+func (p *Processor) PrepareLeading() error {
+	return p.call(func() error {
+		p.killDeadSessions()
+		_, err := p.writeSnapshot()
+		return err
+	})
+}
+
 // StartLeading makes the server lead the ensemble from epoch on: the next txn is the epoch's first. Sessions get
 // a full timeout from now, as a new leader's session tracker gives them.
 func (p *Processor) StartLeading(ens Ensemble, epoch int64) {

@@ -1,0 +1,113 @@
+package ensemble
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/storage"
+	"github.com/zkafka/zkafka/zkserver/tree"
+)
+
+// TestLeaderKillsDeadSessionsAsApache starts three servers on the same snapshot, which holds an ephemeral of a
+// session it has no timeout for (/dead), one of a session it has (/live) and a persistent node, and compares with
+// Apache what each member serves and what its newest snapshot holds: Apache's leader runs loadData when it starts
+// to lead, which removes the dead session's ephemerals without a txn and writes a snapshot; its followers, synced
+// by an empty DIFF, keep them.
+func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
+	harness.SameAsApache(t, func(t *testing.T, kind harness.Kind) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		en := newEnsemble(t)
+		servers := map[int64]*harness.Server{}
+		for id := int64(1); id <= 3; id++ {
+			dir := t.TempDir()
+			writeDeadSessionSnapshot(t, filepath.Join(dir, "data", "version-2"))
+			servers[id] = en.start(t, kind, id, dir)
+		}
+		addrs := quorumAddrs(t, ctx, servers)
+		byAddr := map[string]*harness.Server{}
+		for _, s := range servers {
+			byAddr[s.Addr()] = s
+		}
+		var lines []string
+		for i, addr := range addrs {
+			role := "follower"
+			if i == 2 {
+				role = "leader"
+			}
+			c, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen []string
+			for _, p := range []string{"/dead", "/live", "/keep"} {
+				ok, st, err := c.Exists(p)
+				if err != nil {
+					t.Fatalf("%s exists %s: %v", role, p, err)
+				}
+				seen = append(seen, fmt.Sprintf("%s=%v owner 0x%x", p, ok, st.EphemeralOwner))
+			}
+			c.Close()
+			lines = append(lines, fmt.Sprintf("%s: %s; ephemerals_count %d", role, strings.Join(seen, ", "),
+				mntrGauge(t, ctx, byAddr[addr], "zk_ephemerals_count")))
+			lines = append(lines, fmt.Sprintf("%s: %s", role, snapshotSummary(t, filepath.Join(byAddr[addr].DataDir(), "version-2"))))
+		}
+		return lines
+	})
+}
+
+// writeDeadSessionSnapshot writes snapshot.3 with /keep, /dead (owner 0xdead, no session) and /live (owner
+// 0x11fe, a session of a 10-minute timeout).
+func writeDeadSessionSnapshot(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := tree.New(nil)
+	acl := []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: "anyone"}}}
+	now := time.Now().UnixMilli()
+	for i, n := range []struct {
+		path  string
+		owner int64
+	}{{"/keep", 0}, {"/dead", 0xdead}, {"/live", 0x11fe}} {
+		src.Apply(&jute.TxnHeader{ClientID: n.owner, Zxid: int64(i + 1), Time: now, Type: jute.OpCreate},
+			&jute.CreateTxn{Path: n.path, ACL: acl, Ephemeral: n.owner != 0, ParentCVersion: int32(i + 1)})
+	}
+	if _, err := storage.WriteSnapshot(dir, 3, map[int64]int32{0x11fe: 600000}, src, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshotSummary names a dataDir's snapshots and what the newest holds.
+func snapshotSummary(t *testing.T, dir string) string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "snapshot.*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		names[i] = filepath.Base(n)
+	}
+	slices.Sort(names)
+	rd, info, err := storage.LoadLatest(dir, func() storage.TreeReader { return tree.New(nil) })
+	if err != nil || rd == nil {
+		t.Fatalf("load snapshot from %s: %v", dir, err)
+	}
+	tr := rd.(*tree.Tree)
+	var has []string
+	for _, p := range []string{"/dead", "/live", "/keep"} {
+		has = append(has, fmt.Sprintf("%s=%v", p, tr.Node(p) != nil))
+	}
+	return fmt.Sprintf("snapshots %v, newest (0x%x, %d sessions) holds %s", names, info.Zxid, len(info.Sessions),
+		strings.Join(has, " "))
+}
