@@ -94,13 +94,19 @@ type pbeParameter struct {
 // EncryptedPrivateKeyInfo, which Kafka 2.8 and ZooKeeper 3.8 decrypt with, reads PKCS#12's three-key triple DES,
 // RC2 and RC4 and PBES1 with MD5 only.
 func DecryptPKCS8(der []byte, password string) ([]byte, error) {
+	return decryptPKCS8(der, password, maxIterations)
+}
+
+// decryptPKCS8 is DecryptPKCS8 reading iteration counts up to maxIter (the fuzz test's bound is lower, to keep
+// each input quick).
+func decryptPKCS8(der []byte, password string, maxIter int) ([]byte, error) {
 	var info encryptedPrivateKeyInfo
 	if rest, err := asn1.Unmarshal(der, &info); err != nil {
 		return nil, fmt.Errorf("parse encrypted private key: %w", err)
 	} else if len(rest) != 0 {
 		return nil, errors.New("parse encrypted private key: trailing data")
 	}
-	d, err := decrypter(info.Algorithm, password)
+	d, err := decrypter(info.Algorithm, password, maxIter)
 	if err != nil {
 		return nil, err
 	}
@@ -151,29 +157,29 @@ type decryption struct {
 }
 
 // decrypter makes the cipher that the algorithm and password give.
-func decrypter(alg algorithmIdentifier, password string) (decryption, error) {
+func decrypter(alg algorithmIdentifier, password string, maxIter int) (decryption, error) {
 	params := alg.Parameters.FullBytes
 	var d decryption
 	var err error
 	switch {
 	case alg.Algorithm.Equal(oidPBES2):
-		d.block, d.iv, err = pbes2(params, password)
+		d.block, d.iv, err = pbes2(params, password, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd3KeyTripleDESCBC):
-		d.block, d.iv, err = pkcs12TripleDES(params, password, 24)
+		d.block, d.iv, err = pkcs12TripleDES(params, password, 24, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd2KeyTripleDESCBC):
-		d.block, d.iv, err = pkcs12TripleDES(params, password, 16)
+		d.block, d.iv, err = pkcs12TripleDES(params, password, 16, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd128BitRC2CBC):
-		d.block, d.iv, err = pkcs12RC2(params, password, 16)
+		d.block, d.iv, err = pkcs12RC2(params, password, 16, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd40BitRC2CBC):
-		d.block, d.iv, err = pkcs12RC2(params, password, 5)
+		d.block, d.iv, err = pkcs12RC2(params, password, 5, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd128BitRC4):
-		d.stream, err = pkcs12RC4(params, password, 16)
+		d.stream, err = pkcs12RC4(params, password, 16, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHAAnd40BitRC4):
-		d.stream, err = pkcs12RC4(params, password, 5)
+		d.stream, err = pkcs12RC4(params, password, 5, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithMD5AndDESCBC):
-		d.block, d.iv, err = pbes1(params, password, md5.New)
+		d.block, d.iv, err = pbes1(params, password, md5.New, maxIter)
 	case alg.Algorithm.Equal(oidPBEWithSHA1AndDESCBC):
-		d.block, d.iv, err = pbes1(params, password, sha1.New)
+		d.block, d.iv, err = pbes1(params, password, sha1.New, maxIter)
 	default:
 		err = fmt.Errorf("encrypted private key: encryption algorithm %v not supported (PBES2; PKCS#12's PBE with "+
 			"SHA-1 and triple DES, RC2 or RC4; PBES1 with DES)", alg.Algorithm)
@@ -181,7 +187,7 @@ func decrypter(alg algorithmIdentifier, password string) (decryption, error) {
 	return d, err
 }
 
-func pbes2(params []byte, password string) (cipher.Block, []byte, error) {
+func pbes2(params []byte, password string, maxIter int) (cipher.Block, []byte, error) {
 	var p pbes2Params
 	if err := unmarshalAll(params, &p); err != nil {
 		return nil, nil, fmt.Errorf("encrypted private key: PBES2 parameters: %w", err)
@@ -197,7 +203,7 @@ func pbes2(params []byte, password string) (cipher.Block, []byte, error) {
 	if kdf.Salt.Class != asn1.ClassUniversal || kdf.Salt.Tag != asn1.TagOctetString {
 		return nil, nil, errors.New("encrypted private key: PBKDF2 salt from another source not supported")
 	}
-	if err := checkIterations(kdf.IterationCount); err != nil {
+	if err := checkIterations(kdf.IterationCount, maxIter); err != nil {
 		return nil, nil, err
 	}
 	prf := sha1.New
@@ -259,8 +265,8 @@ func pbes2(params []byte, password string) (cipher.Block, []byte, error) {
 
 // pkcs12TripleDES is RFC 7292's PBE with SHA-1 and triple DES of keyLen bytes (24: three keys; 16: two, the first
 // used again as the third).
-func pkcs12TripleDES(params []byte, password string, keyLen int) (cipher.Block, []byte, error) {
-	p, err := pbeParams(params)
+func pkcs12TripleDES(params []byte, password string, keyLen, maxIter int) (cipher.Block, []byte, error) {
+	p, err := pbeParams(params, maxIter)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -278,8 +284,8 @@ func pkcs12TripleDES(params []byte, password string, keyLen int) (cipher.Block, 
 
 // pkcs12RC2 is RFC 7292's PBE with SHA-1 and RC2 in CBC mode with a key of keyLen bytes, its effective length the
 // key's own (as openssl and Java's PKCS12PBECipherCore take it).
-func pkcs12RC2(params []byte, password string, keyLen int) (cipher.Block, []byte, error) {
-	p, err := pbeParams(params)
+func pkcs12RC2(params []byte, password string, keyLen, maxIter int) (cipher.Block, []byte, error) {
+	p, err := pbeParams(params, maxIter)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,8 +298,8 @@ func pkcs12RC2(params []byte, password string, keyLen int) (cipher.Block, []byte
 }
 
 // pkcs12RC4 is RFC 7292's PBE with SHA-1 and RC4 with a key of keyLen bytes.
-func pkcs12RC4(params []byte, password string, keyLen int) (cipher.Stream, error) {
-	p, err := pbeParams(params)
+func pkcs12RC4(params []byte, password string, keyLen, maxIter int) (cipher.Stream, error) {
+	p, err := pbeParams(params, maxIter)
 	if err != nil {
 		return nil, err
 	}
@@ -305,8 +311,8 @@ func pkcs12RC4(params []byte, password string, keyLen int) (cipher.Stream, error
 }
 
 // pbes1 is RFC 8018's PBES1 with DES-CBC: PBKDF1 over the password's bytes gives the key and the IV.
-func pbes1(params []byte, password string, h func() hash.Hash) (cipher.Block, []byte, error) {
-	p, err := pbeParams(params)
+func pbes1(params []byte, password string, h func() hash.Hash, maxIter int) (cipher.Block, []byte, error) {
+	p, err := pbeParams(params, maxIter)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -327,12 +333,12 @@ func pbes1(params []byte, password string, h func() hash.Hash) (cipher.Block, []
 }
 
 // pbeParams reads the salt and iteration count of PBES1 and of PKCS#12's PBE, which share their form.
-func pbeParams(params []byte) (pbeParameter, error) {
+func pbeParams(params []byte, maxIter int) (pbeParameter, error) {
 	var p pbeParameter
 	if err := unmarshalAll(params, &p); err != nil {
 		return p, fmt.Errorf("encrypted private key: PBE parameters: %w", err)
 	}
-	return p, checkIterations(p.Iterations)
+	return p, checkIterations(p.Iterations, maxIter)
 }
 
 // bmpString is the password as RFC 7292 feeds it to its KDF: UTF-16 big-endian with two zero bytes after, as Java
@@ -394,9 +400,9 @@ func pkcs12KDF(password, salt []byte, iterations int, id byte, n int) []byte {
 	return out[:n]
 }
 
-func checkIterations(n int) error {
-	if n < 1 || n > maxIterations {
-		return fmt.Errorf("encrypted private key: an iteration count of %d (1 to %d read)", n, maxIterations)
+func checkIterations(n, maxIter int) error {
+	if n < 1 || n > maxIter {
+		return fmt.Errorf("encrypted private key: an iteration count of %d (1 to %d read)", n, maxIter)
 	}
 	return nil
 }
