@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkafka/zkafka/compat/keystore"
 	"github.com/zkafka/zkafka/compat/zoocfg"
 	"github.com/zkafka/zkafka/zkserver/acl"
 	"github.com/zkafka/zkafka/zkserver/admin"
@@ -145,4 +146,29 @@ func snapshotCompression(method string) string {
 		return m
 	}
 	return ""
+}
+
+// AdminHTTPSFromZooCfg is the AdminServer's TLS when admin.forceHttps or admin.portUnification is on (nil
+// otherwise), from the ssl.quorum.* key and trust stores as JettyAdminServer loads them: both must load (the trust
+// store is read though no client certificate is asked for), else Apache runs without an AdminServer. onInsecure
+// counts the plaintext connections of a unified port.
+func AdminHTTPSFromZooCfg(zc *zoocfg.Config, onInsecure func()) (*admin.HTTPS, error) {
+	if !zc.AdminForceHTTPS && !zc.AdminPortUnification {
+		return nil, nil
+	}
+	t, err := zc.QuorumTLS()
+	if err != nil {
+		return nil, err
+	}
+	if t.KeystoreLocation == "" || t.TruststoreLocation == "" {
+		return nil, errors.New("set both ssl.quorum.keyStore.location and ssl.quorum.trustStore.location")
+	}
+	cert, err := keystore.KeyPair(t.KeystoreType, t.KeystoreLocation, t.KeystorePassword, "")
+	if err != nil {
+		return nil, fmt.Errorf("key store %s: %w", t.KeystoreLocation, err)
+	}
+	if _, err := keystore.Trusted(t.TruststoreType, t.TruststoreLocation, t.TruststorePassword); err != nil {
+		return nil, fmt.Errorf("trust store %s: %w", t.TruststoreLocation, err)
+	}
+	return &admin.HTTPS{Cert: cert, Unified: !zc.AdminForceHTTPS, OnInsecure: onInsecure}, nil
 }

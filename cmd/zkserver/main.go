@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -82,15 +83,10 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 		return err
 	}
 	if zc.AdminEnableServer {
-		as, err := admin.NewAdminServer(srv.Source(), net.JoinHostPort(zc.AdminServerAddress, strconv.Itoa(zc.AdminServerPort)), zc.AdminCommandURL, logger)
-		if err == nil {
-			err = as.Start()
-		}
-		if err != nil {
+		if err := startAdminServer(zc, srv, logger); err != nil {
 			srv.Close()
 			return fmt.Errorf("start admin server: %w", err)
 		}
-		srv.OnClose(as.Close)
 	}
 	if zc.PrometheusEnabled() {
 		ms, err := admin.NewMetricsServer(srv.Source(), net.JoinHostPort(zc.MetricsHTTPHost, strconv.Itoa(zc.MetricsHTTPPort)), logger)
@@ -116,4 +112,32 @@ func serve(ctx context.Context, cfgPath, jvmFlags string, logger *slog.Logger, r
 		return err
 	}
 	return cerr
+}
+
+// startAdminServer starts the AdminServer as Apache's AdminServerFactory and JettyAdminServer do: over HTTPS with
+// admin.forceHttps or admin.portUnification, and, when its certificates do not load, not at all (the server runs
+// on without it, with a warning). A port that cannot be bound stops the server.
+func startAdminServer(zc *zoocfg.Config, srv *zkserver.Server, logger *slog.Logger) error {
+	stats := &srv.Processor().Stats
+	https, err := zkserver.AdminHTTPSFromZooCfg(zc, func() { stats.InsecureAdmin.Add(1) })
+	if err != nil {
+		logger.Error("failed to load the certificates for the admin server; the admin server does not start", "err", err)
+		return nil
+	}
+	if https != nil && zc.AdminHTTPVersion != zoocfg.DefaultAdminHTTPVersion {
+		logger.Warn("admin.httpVersion other than 11 is not supported; serving HTTP/1.1", "httpVersion", zc.AdminHTTPVersion)
+	}
+	as, err := admin.NewAdminServer(srv.Source(), net.JoinHostPort(zc.AdminServerAddress, strconv.Itoa(zc.AdminServerPort)), zc.AdminCommandURL, logger)
+	if err != nil {
+		return err
+	}
+	as.SetIdleTimeout(time.Duration(zc.AdminIdleTimeoutMs) * time.Millisecond)
+	if https != nil {
+		as.UseHTTPS(https)
+	}
+	if err := as.Start(); err != nil {
+		return err
+	}
+	srv.OnClose(as.Close)
+	return nil
 }

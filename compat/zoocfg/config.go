@@ -32,6 +32,7 @@ const (
 	DefaultAdminServerPort        = 8080
 	DefaultAdminCommandURL        = "/commands"
 	DefaultAdminIdleTimeoutMs     = 30000
+	DefaultAdminHTTPVersion       = 11
 	DefaultMetricsProvider        = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"
 	PrometheusMetricsProvider     = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
 	DefaultMetricsHTTPHost        = "0.0.0.0"
@@ -159,6 +160,13 @@ type Config struct {
 	AdminServerPort                 int
 	AdminCommandURL                 string
 	AdminIdleTimeoutMs              int
+
+	// AdminForceHTTPS and AdminPortUnification are admin.forceHttps (HTTPS only) and admin.portUnification (HTTPS
+	// and HTTP on one port), with the ssl.quorum.* key and trust stores, as JettyAdminServer; AdminHTTPVersion is
+	// admin.httpVersion (11: HTTP/1.1, the only one served).
+	AdminForceHTTPS, AdminPortUnification bool
+	AdminHTTPVersion                      int
+
 	ExtendedTypesEnabled            bool
 	EnforceQuota                    bool // zookeeper.enforceQuota
 	Emulate353TTLNodes              bool
@@ -934,6 +942,9 @@ func (p *parser) readSystemProperties() {
 	c.AdminServerPort = p.sysInt("zookeeper.admin.serverPort", DefaultAdminServerPort)
 	c.AdminCommandURL = p.sysString("zookeeper.admin.commandURL", DefaultAdminCommandURL)
 	c.AdminIdleTimeoutMs = p.sysInt("zookeeper.admin.idleTimeout", DefaultAdminIdleTimeoutMs)
+	c.AdminForceHTTPS = p.sysBool("zookeeper.admin.forceHttps", false)
+	c.AdminPortUnification = p.sysBool("zookeeper.admin.portUnification", false)
+	c.AdminHTTPVersion = p.sysInt("zookeeper.admin.httpVersion", DefaultAdminHTTPVersion)
 
 	c.ExtendedTypesEnabled = p.sysBool("zookeeper.extendedTypesEnabled", false)
 	c.EnforceQuota = p.sysBool("zookeeper.enforceQuota", false)

@@ -107,6 +107,10 @@ func TestDefaults(t *testing.T) {
 		{"AdminServerAddress", c.AdminServerAddress, "0.0.0.0"},
 		{"AdminServerPort", c.AdminServerPort, 8080},
 		{"AdminCommandURL", c.AdminCommandURL, "/commands"},
+		{"AdminIdleTimeoutMs", c.AdminIdleTimeoutMs, 30000},
+		{"AdminForceHTTPS", c.AdminForceHTTPS, false},
+		{"AdminPortUnification", c.AdminPortUnification, false},
+		{"AdminHTTPVersion", c.AdminHTTPVersion, 11},
 		{"MetricsProviderClassName", c.MetricsProviderClassName, DefaultMetricsProvider},
 		{"PrometheusEnabled", c.PrometheusEnabled(), false},
 		{"MetricsHTTPHost", c.MetricsHTTPHost, "0.0.0.0"},
@@ -166,10 +170,11 @@ metricsProvider.httpPort=7070
 metricsProvider.httpHost=127.0.0.1
 zkafka.srvrLegacyDateFormat=true
 maxResponseCacheSize=0
+admin.portUnification=true
 `
 	flags := "-Dzookeeper.maxGetChildrenResponseCacheSize=0x20 -Dzookeeper.snapCount=1 -Dreadonlymode.enabled=true -Dznode.container.checkIntervalMs=0x10 " +
 		"-Dznode.container.maxPerMinute=5 -Dznode.container.maxNeverUsedIntervalMs=100 -Dzookeeper.snapSizeLimitInKb=12" +
-		" -Dzookeeper.leaderConnectDelayDuringRetryMs=250"
+		" -Dzookeeper.leaderConnectDelayDuringRetryMs=250 -Dzookeeper.admin.idleTimeout=5000 -Dzookeeper.admin.forceHttps=TRUE"
 	c := mustBuild(t, cfg, flags)
 	checks := []struct {
 		name      string
@@ -189,6 +194,9 @@ maxResponseCacheSize=0
 		{"AdminServerPort", c.AdminServerPort, 9090},
 		{"AdminServerAddress", c.AdminServerAddress, "127.0.0.1"},
 		{"AdminCommandURL", c.AdminCommandURL, "/cmd"},
+		{"AdminIdleTimeoutMs", c.AdminIdleTimeoutMs, 5000},
+		{"AdminForceHTTPS", c.AdminForceHTTPS, true},
+		{"AdminPortUnification", c.AdminPortUnification, true},
 		{"ExtendedTypesEnabled", c.ExtendedTypesEnabled, true},
 		{"Emulate353TTLNodes", c.Emulate353TTLNodes, true},
 		{"SuperDigest", c.SuperDigest, "super:abc="},

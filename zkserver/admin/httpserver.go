@@ -18,6 +18,8 @@ type httpServer struct {
 	handler http.Handler
 	logger  *slog.Logger
 	name    string
+	idle    time.Duration // the connector's idle timeout (0: Jetty's 30 s)
+	https   *HTTPS        // nil: plaintext HTTP
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -36,8 +38,20 @@ func (h *httpServer) Start() error {
 	if err != nil {
 		return fmt.Errorf("%s: listen on %s: %w", h.name, h.addr, err)
 	}
-	// Jetty's idle timeout in Apache's AdminServer is 30 s.
-	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
+	idle := h.idle
+	if idle <= 0 {
+		idle = 30 * time.Second
+	}
+	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: idle, IdleTimeout: idle}
+	if h.https != nil {
+		handler, err := h.https.secure(h.handler)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		srv.Handler, srv.ConnContext = handler, withConn
+		ln = &httpsListener{Listener: ln, cfg: h.https.tlsConfig(), https: h.https}
+	}
 	h.srv, h.ln, h.done = srv, ln, make(chan struct{})
 	go func(done chan struct{}) {
 		defer close(done)
@@ -109,6 +123,13 @@ func NewAdminServer(src Source, addr string, urlPrefix string, logger *slog.Logg
 	a.httpServer = httpServer{addr: addr, handler: a, logger: logger, name: "AdminServer"}
 	return a, nil
 }
+
+// SetIdleTimeout is admin.idleTimeout: how long a connection may stay idle. Call before Start.
+func (a *AdminServer) SetIdleTimeout(d time.Duration) { a.idle = d }
+
+// UseHTTPS serves over TLS (admin.forceHttps), or over TLS and plaintext alike (admin.portUnification). Call
+// before Start.
+func (a *AdminServer) UseHTTPS(h *HTTPS) { a.https = h }
 
 // ServeHTTP implements the command servlet.
 func (a *AdminServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {

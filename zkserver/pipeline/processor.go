@@ -243,6 +243,8 @@ type Stats struct {
 	ConnectionRevalidates, SessionsExpired atomic.Int64
 	// sessionless_connections_expired: connections closed for sending no connect request in time.
 	SessionlessExpired atomic.Int64
+	// InsecureAdmin counts the plaintext connections of a unified AdminServer port (insecure_admin_count).
+	InsecureAdmin atomic.Int64
 	// watch_bytes: the watch notifications sent (their size without the length prefix).
 	WatchBytes atomic.Int64
 	// Quorum are the election's and ZAB's counters, kept here across serving periods.
@@ -289,7 +291,8 @@ func (s *Stats) Named() metrics.Named {
 		Counters: map[string]*atomic.Int64{"bytes_received_count": &s.BytesRecv, "response_bytes": &s.ResponseBytes,
 			"connection_request_count": &s.ConnectionRequests, "connection_rejected": &s.ConnectionRejected,
 			"connection_revalidate_count": &s.ConnectionRevalidates, "stale_sessions_expired": &s.SessionsExpired,
-			"sessionless_connections_expired": &s.SessionlessExpired, "watch_bytes": &s.WatchBytes},
+			"sessionless_connections_expired": &s.SessionlessExpired, "watch_bytes": &s.WatchBytes,
+			"insecure_admin_count": &s.InsecureAdmin},
 		Summaries: map[string]*metrics.SummaryCounter{"readlatency": &s.ReadLatency,
 			"updatelatency": &s.UpdateLatency, "fsynctime": &s.FsyncTime, "snapshottime": &s.SnapshotTime,
 			"dbinittime": &s.DBInitTime, "connection_token_deficit": &s.TokenDeficit, "startup_snap_load_time": &s.SnapLoadTime,
