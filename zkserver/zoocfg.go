@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 // ConfigFromZooCfg maps a loaded zoo.cfg (with its JVM properties) to a
 // standalone server's Config; four-letter words follow its whitelist.
 func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
+	warnUnknownAuthProviders(zc, logger)
 	opts := admin.Options{Whitelist: zc.FourLetterWordAllowed, LegacySrvrDate: zc.SrvrLegacyDateFormat, Logger: logger}
 	return Config{
 		ClientAddr: net.JoinHostPort(zc.ClientPortAddress, strconv.Itoa(zc.ClientPort)),
@@ -73,7 +75,7 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 		ContainerMaxNeverUsedMs: zc.ContainerMaxNeverUsedIntervalMs,
 
 		ACL: acl.Config{SuperDigest: zc.SuperDigest, SkipACL: zc.SkipACL, DigestAuthEnabled: zc.DigestAuthEnabled,
-			ExtraSchemes: extraSchemes(zc), LetAnySaslUserDoX: letAnySaslUser(zc)},
+			ExtraSchemes: extraSchemes(zc), LetAnySaslUserDoX: letAnySaslUser(zc), Ensemble: ensembleAuth(zc)},
 		FourLetter: func(s *Server, word string, arg int64) (string, bool) {
 			return admin.FourLetter(s.Source(), opts, word, arg)
 		},
@@ -94,6 +96,39 @@ func extraSchemes(zc *zoocfg.Config) []string {
 		}
 	}
 	return out
+}
+
+// knownAuthProviders are Apache's provider classes we have: digest and ip are always registered.
+var knownAuthProviders = []string{zoocfg.X509ProviderClass, sasl.ProviderClass, EnsembleProviderClass,
+	"org.apache.zookeeper.server.auth.DigestAuthenticationProvider",
+	"org.apache.zookeeper.server.auth.IPAuthenticationProvider"}
+
+// warnUnknownAuthProviders logs the authProvider classes not loaded, as ProviderRegistry logs a class it cannot
+// load ("Problems loading") and goes on without it.
+func warnUnknownAuthProviders(zc *zoocfg.Config, logger *slog.Logger) {
+	if logger == nil {
+		return
+	}
+	for _, n := range slices.Sorted(maps.Keys(zc.AuthProviders)) {
+		if class := zc.AuthProviders[n]; !slices.Contains(knownAuthProviders, class) {
+			logger.Warn("auth provider class not loaded: only Apache's own providers run here", "key",
+				"zookeeper.authProvider."+n, "class", class)
+		}
+	}
+}
+
+// EnsembleProviderClass is Apache's EnsembleAuthenticationProvider, which registers the "ensemble" scheme.
+const EnsembleProviderClass = "org.apache.zookeeper.server.auth.EnsembleAuthenticationProvider"
+
+// ensembleAuth is the ensemble provider when an authProvider names it, with zookeeper.ensembleAuthName's names.
+func ensembleAuth(zc *zoocfg.Config) *acl.Ensemble {
+	if !slices.Contains(slices.Collect(maps.Values(zc.AuthProviders)), EnsembleProviderClass) {
+		return nil
+	}
+	if v, ok := zc.Props["zookeeper.ensembleAuthName"]; ok {
+		return acl.NewEnsemble(v)
+	}
+	return &acl.Ensemble{}
 }
 
 func letAnySaslUser(zc *zoocfg.Config) *string {

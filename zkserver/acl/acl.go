@@ -33,6 +33,45 @@ type Config struct {
 	// LetAnySaslUserDoX is zookeeper.letAnySaslUserDoX: a sasl ACL entry with this id is met by any sasl id.
 	// nil = not set.
 	LetAnySaslUserDoX *string
+	// Ensemble is EnsembleAuthenticationProvider, registered when not nil: its scheme, "ensemble", checks the name
+	// of the ensemble a client means to reach instead of authenticating it, and is valid in no ACL.
+	Ensemble *Ensemble
+}
+
+// Ensemble holds the ensemble's names, zookeeper.ensembleAuthName's comma-separated list (nil when not set).
+type Ensemble struct{ Names []string }
+
+// EnsembleCheck is EnsembleAuthenticationProvider's answer to an "ensemble" auth packet.
+type EnsembleCheck int
+
+const (
+	// EnsembleSkip: an empty name, or no names configured; the packet succeeds (ensemble_auth_skip).
+	EnsembleSkip EnsembleCheck = iota
+	// EnsembleSuccess: one of the ensemble's names (ensemble_auth_success).
+	EnsembleSuccess
+	// EnsembleFail: another name; the server closes the connection unanswered, so that the client tries another
+	// server (ensemble_auth_fail).
+	EnsembleFail
+)
+
+// NewEnsemble reads zookeeper.ensembleAuthName's value as the provider does: split at commas, each name trimmed.
+func NewEnsemble(namesCSV string) *Ensemble {
+	e := &Ensemble{}
+	for n := range strings.SplitSeq(namesCSV, ",") {
+		e.Names = append(e.Names, strings.TrimFunc(n, func(r rune) bool { return r <= ' ' })) // String.trim
+	}
+	return e
+}
+
+// CheckEnsemble answers an "ensemble" auth packet (the scheme must be registered).
+func (c *Checker) CheckEnsemble(auth []byte) EnsembleCheck {
+	switch {
+	case len(auth) == 0 || c.cfg.Ensemble == nil || c.cfg.Ensemble.Names == nil:
+		return EnsembleSkip
+	case slices.Contains(c.cfg.Ensemble.Names, string(auth)):
+		return EnsembleSuccess
+	}
+	return EnsembleFail
 }
 
 // DefaultConfig is Apache's default: digest enabled, no super digest.
@@ -87,6 +126,8 @@ func (c *Checker) provider(scheme string) (registered, authenticated bool) {
 		return true, false
 	case "digest":
 		return c.cfg.DigestAuthEnabled, true
+	case "ensemble":
+		return c.cfg.Ensemble != nil, false
 	}
 	if slices.Contains(c.cfg.ExtraSchemes, scheme) {
 		return true, true

@@ -483,7 +483,7 @@ func (c *Conn) readLoop() error {
 	if t := c.l.cfg.SessionlessTimeout; t > 0 {
 		c.nc.SetReadDeadline(expiryAfter(time.Now(), t))
 	}
-	if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
+	if err := c.readFull(br, lenBuf[:]); err != nil {
 		return c.sessionless(err)
 	}
 	if word := string(lenBuf[:]); fourLetterWords[word] {
@@ -494,7 +494,7 @@ func (c *Conn) readLoop() error {
 	for {
 		if !first {
 			c.waitReadable()
-			if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
+			if err := c.readFull(br, lenBuf[:]); err != nil {
 				return err
 			}
 		}
@@ -507,7 +507,7 @@ func (c *Conn) readLoop() error {
 		}
 		// n is bounded by jute.maxbuffer, so this allocation is too.
 		buf := make([]byte, n)
-		if _, err := io.ReadFull(br, buf); err != nil {
+		if err := c.readFull(br, buf); err != nil {
 			if first {
 				err = c.sessionless(err)
 			}
@@ -536,6 +536,22 @@ func (c *Conn) readLoop() error {
 			return err
 		}
 	}
+}
+
+// readFull reads a frame's part. Finding the client's end of stream while the server still reads (not after it
+// began to close the connection) counts in connection_drop_count, as NIOServerCnxn.handleFailedRead: the client
+// went away without closing its session.
+func (c *Conn) readFull(r io.Reader, b []byte) error {
+	_, err := io.ReadFull(r, b)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		c.mu.Lock()
+		closing := c.closing || c.dead
+		c.mu.Unlock()
+		if !closing {
+			c.l.p.Stats.ConnectionDrops.Add(1)
+		}
+	}
+	return err
 }
 
 // expiryAfter is ExpiryQueue.roundToNextInterval(now + interval): the first multiple of interval after it.

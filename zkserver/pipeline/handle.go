@@ -497,6 +497,10 @@ func (p *Processor) setWatches(c *Client, sw *jute.SetWatches2) {
 // handleAuth answers with the request's own xid (-4 from the Java client, a
 // normal xid from others), as ZooKeeperServer.processPacket does.
 func (p *Processor) handleAuth(c *Client, xid int32, a *jute.AuthPacket) {
+	if a.Scheme == "ensemble" && p.acl.Registered("ensemble") {
+		p.handleEnsembleAuth(c, xid, a)
+		return
+	}
 	ids, e := p.authenticate(c, a)
 	if e != jute.ErrOK {
 		p.log.Info("authentication failed", "scheme", a.Scheme, "remote", c.remote)
@@ -506,6 +510,29 @@ func (p *Processor) handleAuth(c *Client, xid int32, a *jute.AuthPacket) {
 	// Apache keeps a connection's ids in a hash set; whoAmI and "auth"
 	// expansion follow that set's order.
 	c.ids = acl.AddAuthInfo(c.ids, ids...)
+	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: 0}, nil))
+}
+
+// handleEnsembleAuth is EnsembleAuthenticationProvider: a client naming an ensemble this server is not part of has
+// its connection closed without an answer (not AuthFailed, which would end its session), so that it tries
+// another server; one naming none, or any name when the server has none, passes. Failures are logged at most
+// once a second.
+func (p *Processor) handleEnsembleAuth(c *Client, xid int32, a *jute.AuthPacket) {
+	switch p.acl.CheckEnsemble(a.Auth) {
+	case acl.EnsembleSkip:
+		p.Stats.EnsembleAuthSkip.Add(1)
+	case acl.EnsembleSuccess:
+		p.Stats.EnsembleAuthSuccess.Add(1)
+	default:
+		p.Stats.EnsembleAuthFail.Add(1)
+		if now := time.Now(); now.Sub(p.ensembleFailLogged) > time.Second {
+			p.ensembleFailLogged = now
+			p.log.Warn("unexpected ensemble name", "name", string(a.Auth), "remote", c.remote)
+		}
+		c.refused = true
+		p.dropClient(c)
+		return
+	}
 	p.emit(c, EncodeReply(jute.ReplyHeader{Xid: xid, Zxid: 0, Err: 0}, nil))
 }
 

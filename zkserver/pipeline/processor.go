@@ -208,6 +208,8 @@ type Processor struct {
 	monoBase     time.Time
 	ens          Ensemble    // core goroutine only; set while leading
 	serving      atomic.Bool // clients are served (always, standalone; in an ensemble while following, leading or read-only)
+	// ensembleFailLogged is when a wrong ensemble name was last logged (core goroutine only).
+	ensembleFailLogged time.Time
 	// committed is the last zxid the ensemble committed while we lead; commitSig wakes the syncer for it.
 	committed atomic.Int64
 	commitSig chan struct{}
@@ -243,6 +245,11 @@ type Stats struct {
 	ConnectionRevalidates, SessionsExpired atomic.Int64
 	// sessionless_connections_expired: connections closed for sending no connect request in time.
 	SessionlessExpired atomic.Int64
+	// ConnectionDrops counts the client connections that ended by the client's close while the server read
+	// (connection_drop_count).
+	ConnectionDrops atomic.Int64
+	// The answers of EnsembleAuthenticationProvider: ensemble_auth_skip, _success and _fail.
+	EnsembleAuthSkip, EnsembleAuthSuccess, EnsembleAuthFail atomic.Int64
 	// InsecureAdmin counts the plaintext connections of a unified AdminServer port (insecure_admin_count).
 	InsecureAdmin atomic.Int64
 	// watch_bytes: the watch notifications sent (their size without the length prefix).
@@ -292,7 +299,9 @@ func (s *Stats) Named() metrics.Named {
 			"connection_request_count": &s.ConnectionRequests, "connection_rejected": &s.ConnectionRejected,
 			"connection_revalidate_count": &s.ConnectionRevalidates, "stale_sessions_expired": &s.SessionsExpired,
 			"sessionless_connections_expired": &s.SessionlessExpired, "watch_bytes": &s.WatchBytes,
-			"insecure_admin_count": &s.InsecureAdmin},
+			"insecure_admin_count": &s.InsecureAdmin, "connection_drop_count": &s.ConnectionDrops,
+			"ensemble_auth_skip": &s.EnsembleAuthSkip, "ensemble_auth_success": &s.EnsembleAuthSuccess,
+			"ensemble_auth_fail": &s.EnsembleAuthFail},
 		Summaries: map[string]*metrics.SummaryCounter{"readlatency": &s.ReadLatency,
 			"updatelatency": &s.UpdateLatency, "fsynctime": &s.FsyncTime, "snapshottime": &s.SnapshotTime,
 			"dbinittime": &s.DBInitTime, "connection_token_deficit": &s.TokenDeficit, "startup_snap_load_time": &s.SnapLoadTime,
@@ -563,6 +572,12 @@ func (p *Processor) AuthRefused(c *Client, a *jute.AuthPacket) bool {
 // auth packet of its own: X509AuthenticationProvider checks the connection's certificate again, so a connection
 // whose certificate gave it ids keeps them, any other fails.
 func (p *Processor) authenticate(c *Client, a *jute.AuthPacket) ([]jute.Id, jute.Err) {
+	if a.Scheme == "ensemble" && p.acl.Registered("ensemble") {
+		if p.acl.CheckEnsemble(a.Auth) == acl.EnsembleFail {
+			return nil, jute.ErrBadArguments // the connection closes unanswered
+		}
+		return nil, jute.ErrOK
+	}
 	if a.Scheme == "x509" && p.acl.Registered("x509") {
 		if c.certified {
 			return nil, jute.ErrOK
