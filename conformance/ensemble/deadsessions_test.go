@@ -22,7 +22,7 @@ import (
 // session it has no timeout for (/dead), one of a session it has (/live) and a persistent node, and compares with
 // Apache what each member serves and what its newest snapshot holds: Apache's leader runs loadData when it starts
 // to lead, which removes the dead session's ephemerals without a txn and writes a snapshot; its followers, synced
-// by an empty DIFF, keep them.
+// by an empty DIFF, keep them, and count every txn after as a digest mismatch.
 func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
 	harness.SameAsApache(t, func(t *testing.T, kind harness.Kind) []string {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -39,6 +39,25 @@ func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
 		for _, s := range servers {
 			byAddr[s.Addr()] = s
 		}
+		// One session on the leader writes: three txns (createSession, create, closeSession) that each follower,
+		// its tree still holding /dead, applies with a digest that is not its own.
+		c, _, err := zk.Connect([]string{addrs[2]}, 10*time.Second, zk.WithLogInfo(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Create("/written", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		leaderZxid := srvrZxid(t, ctx, addrs[2])
+		for _, addr := range addrs[:2] {
+			eventually(t, "the follower applies the leader's txns", func() error {
+				if z := srvrZxid(t, ctx, addr); z != leaderZxid {
+					return fmt.Errorf("zxid %s, the leader's %s", z, leaderZxid)
+				}
+				return nil
+			})
+		}
 		var lines []string
 		for i, addr := range addrs {
 			role := "follower"
@@ -50,7 +69,7 @@ func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
 				t.Fatal(err)
 			}
 			var seen []string
-			for _, p := range []string{"/dead", "/live", "/keep"} {
+			for _, p := range []string{"/dead", "/live", "/keep", "/written"} {
 				ok, st, err := c.Exists(p)
 				if err != nil {
 					t.Fatalf("%s exists %s: %v", role, p, err)
@@ -58,8 +77,9 @@ func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
 				seen = append(seen, fmt.Sprintf("%s=%v owner 0x%x", p, ok, st.EphemeralOwner))
 			}
 			c.Close()
-			lines = append(lines, fmt.Sprintf("%s: %s; ephemerals_count %d", role, strings.Join(seen, ", "),
-				mntrGauge(t, ctx, byAddr[addr], "zk_ephemerals_count")))
+			lines = append(lines, fmt.Sprintf("%s: %s; ephemerals_count %d, digest_mismatches_count %d", role,
+				strings.Join(seen, ", "), mntrGauge(t, ctx, byAddr[addr], "zk_ephemerals_count"),
+				mntrGauge(t, ctx, byAddr[addr], "zk_digest_mismatches_count")))
 			lines = append(lines, fmt.Sprintf("%s: %s", role, snapshotSummary(t, filepath.Join(byAddr[addr].DataDir(), "version-2"))))
 		}
 		return lines
@@ -110,4 +130,20 @@ func snapshotSummary(t *testing.T, dir string) string {
 	}
 	return fmt.Sprintf("snapshots %v, newest (0x%x, %d sessions) holds %s", names, info.Zxid, len(info.Sessions),
 		strings.Join(has, " "))
+}
+
+// srvrZxid is the Zxid line of a server's srvr.
+func srvrZxid(t *testing.T, ctx context.Context, addr string) string {
+	t.Helper()
+	out, err := harness.FourLetter(ctx, addr, "srvr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(out, "\n") {
+		if z, ok := strings.CutPrefix(line, "Zxid: "); ok {
+			return z
+		}
+	}
+	t.Fatalf("no Zxid in srvr:\n%s", out)
+	return ""
 }

@@ -33,7 +33,7 @@ const stsHeader = "max-age=86400; includeSubDomains"
 
 // plaintextAlert is what Jetty's TLS engine answers a plaintext request on an HTTPS-only port with before it closes:
 // a fatal internal_error alert in a TLS 1.2 record.
-var plaintextAlert = []byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50}
+const plaintextAlert = "\x15\x03\x03\x00\x02\x02\x50"
 
 func (h *HTTPS) tlsConfig() *tls.Config {
 	return &tls.Config{
@@ -97,7 +97,7 @@ func (c *httpsConn) detect() {
 		return
 	}
 	// The end of the stream, for the HTTP server: it then closes the connection without answering.
-	_, _ = c.Conn.Conn.Write(plaintextAlert)
+	_, _ = io.WriteString(c.Conn.Conn, plaintextAlert)
 	c.err = io.EOF
 }
 

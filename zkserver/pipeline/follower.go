@@ -206,6 +206,7 @@ func (p *Processor) ApplyCommitted(entries []*storage.Entry) {
 func (p *Processor) applyCommitted(e *storage.Entry) {
 	hdr := &e.Hdr
 	res := p.tree.Apply(hdr, e.Txn)
+	p.compareDigest(e)
 	p.zxid = hdr.Zxid
 	p.lastZxid.Store(hdr.Zxid)
 	p.remember(hdr.Zxid, e.Raw)
@@ -400,4 +401,20 @@ func (p *Processor) Truncate(zxid int64) error {
 		p.fatal(err)
 	}
 	return err
+}
+
+// compareDigest is DataTree.compareDigest on a txn a learner applies: the tree's digest after it must be the one
+// its leader logged with it (digest version 2), else digest_mismatches_count grows and the mismatch is logged, at
+// most once a second. A learner whose tree differs from its leader's (one that kept what its leader removed
+// without a txn, say) mismatches on every txn.
+func (p *Processor) compareDigest(e *storage.Entry) {
+	if !p.cfg.DigestEnabled || e.Digest == nil || e.Digest.Version != 2 || e.Digest.TreeDigest == p.tree.Digest() {
+		return
+	}
+	p.Stats.DigestMismatches.Add(1)
+	if now := time.Now(); now.Sub(p.digestMismatchLogged) > time.Second {
+		p.digestMismatchLogged = now
+		p.log.Error("digest mismatch: this tree differs from the leader's", "zxid", fmt.Sprintf("0x%x", e.Hdr.Zxid),
+			"logged", e.Digest.TreeDigest, "actual", p.tree.Digest())
+	}
 }

@@ -208,8 +208,9 @@ type Processor struct {
 	monoBase     time.Time
 	ens          Ensemble    // core goroutine only; set while leading
 	serving      atomic.Bool // clients are served (always, standalone; in an ensemble while following, leading or read-only)
-	// ensembleFailLogged is when a wrong ensemble name was last logged (core goroutine only).
-	ensembleFailLogged time.Time
+	// ensembleFailLogged and digestMismatchLogged are when a wrong ensemble name and a digest mismatch were last
+	// logged (core goroutine only).
+	ensembleFailLogged, digestMismatchLogged time.Time
 	// committed is the last zxid the ensemble committed while we lead; commitSig wakes the syncer for it.
 	committed atomic.Int64
 	commitSig chan struct{}
@@ -250,6 +251,9 @@ type Stats struct {
 	ConnectionDrops atomic.Int64
 	// The answers of EnsembleAuthenticationProvider: ensemble_auth_skip, _success and _fail.
 	EnsembleAuthSkip, EnsembleAuthSuccess, EnsembleAuthFail atomic.Int64
+	// DigestMismatches counts the txns a learner applied whose logged digest was not its tree's
+	// (digest_mismatches_count).
+	DigestMismatches atomic.Int64
 	// InsecureAdmin counts the plaintext connections of a unified AdminServer port (insecure_admin_count).
 	InsecureAdmin atomic.Int64
 	// watch_bytes: the watch notifications sent (their size without the length prefix).
@@ -301,7 +305,7 @@ func (s *Stats) Named() metrics.Named {
 			"sessionless_connections_expired": &s.SessionlessExpired, "watch_bytes": &s.WatchBytes,
 			"insecure_admin_count": &s.InsecureAdmin, "connection_drop_count": &s.ConnectionDrops,
 			"ensemble_auth_skip": &s.EnsembleAuthSkip, "ensemble_auth_success": &s.EnsembleAuthSuccess,
-			"ensemble_auth_fail": &s.EnsembleAuthFail},
+			"ensemble_auth_fail": &s.EnsembleAuthFail, "digest_mismatches_count": &s.DigestMismatches},
 		Summaries: map[string]*metrics.SummaryCounter{"readlatency": &s.ReadLatency,
 			"updatelatency": &s.UpdateLatency, "fsynctime": &s.FsyncTime, "snapshottime": &s.SnapshotTime,
 			"dbinittime": &s.DBInitTime, "connection_token_deficit": &s.TokenDeficit, "startup_snap_load_time": &s.SnapLoadTime,
