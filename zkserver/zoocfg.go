@@ -83,25 +83,40 @@ func ConfigFromZooCfg(zc *zoocfg.Config, logger *slog.Logger) Config {
 	}
 }
 
+type authProviderClass struct{ class, scheme string }
+
+// authProviderClasses are Apache's auth provider classes we have, with the schemes they register (digest and ip
+// are registered whether named or not).
+var authProviderClasses = []authProviderClass{
+	{zoocfg.X509ProviderClass, "x509"}, {sasl.ProviderClass, "sasl"}, {EnsembleProviderClass, "ensemble"},
+	{"org.apache.zookeeper.server.auth.DigestAuthenticationProvider", "digest"},
+	{"org.apache.zookeeper.server.auth.IPAuthenticationProvider", "ip"},
+}
+
+// EnsembleProviderClass is Apache's EnsembleAuthenticationProvider, which registers the "ensemble" scheme.
+const EnsembleProviderClass = "org.apache.zookeeper.server.auth.EnsembleAuthenticationProvider"
+
+// providerNamed reports whether an authProvider of zoo.cfg names the class registering scheme.
+func providerNamed(zc *zoocfg.Config, scheme string) bool {
+	for _, p := range authProviderClasses {
+		if p.scheme == scheme && slices.Contains(slices.Collect(maps.Values(zc.AuthProviders)), p.class) {
+			return true
+		}
+	}
+	return false
+}
+
 // extraSchemes are the schemes of the auth providers zoo.cfg registers that we have: x509 (TLS client
 // certificates; registered by a secure client port too) and sasl.
 func extraSchemes(zc *zoocfg.Config) []string {
 	var out []string
-	for _, scheme := range []struct{ class, name string }{{zoocfg.X509ProviderClass, "x509"}, {sasl.ProviderClass, "sasl"}} {
-		for _, class := range zc.AuthProviders {
-			if class == scheme.class {
-				out = append(out, scheme.name)
-				break
-			}
+	for _, scheme := range []string{"x509", "sasl"} {
+		if providerNamed(zc, scheme) {
+			out = append(out, scheme)
 		}
 	}
 	return out
 }
-
-// knownAuthProviders are Apache's provider classes we have: digest and ip are always registered.
-var knownAuthProviders = []string{zoocfg.X509ProviderClass, sasl.ProviderClass, EnsembleProviderClass,
-	"org.apache.zookeeper.server.auth.DigestAuthenticationProvider",
-	"org.apache.zookeeper.server.auth.IPAuthenticationProvider"}
 
 // warnUnknownAuthProviders logs the authProvider classes not loaded, as ProviderRegistry logs a class it cannot
 // load ("Problems loading") and goes on without it.
@@ -110,19 +125,17 @@ func warnUnknownAuthProviders(zc *zoocfg.Config, logger *slog.Logger) {
 		return
 	}
 	for _, n := range slices.Sorted(maps.Keys(zc.AuthProviders)) {
-		if class := zc.AuthProviders[n]; !slices.Contains(knownAuthProviders, class) {
+		class := zc.AuthProviders[n]
+		if !slices.ContainsFunc(authProviderClasses, func(p authProviderClass) bool { return p.class == class }) {
 			logger.Warn("auth provider class not loaded: only Apache's own providers run here", "key",
 				"zookeeper.authProvider."+n, "class", class)
 		}
 	}
 }
 
-// EnsembleProviderClass is Apache's EnsembleAuthenticationProvider, which registers the "ensemble" scheme.
-const EnsembleProviderClass = "org.apache.zookeeper.server.auth.EnsembleAuthenticationProvider"
-
 // ensembleAuth is the ensemble provider when an authProvider names it, with zookeeper.ensembleAuthName's names.
 func ensembleAuth(zc *zoocfg.Config) *acl.Ensemble {
-	if !slices.Contains(slices.Collect(maps.Values(zc.AuthProviders)), EnsembleProviderClass) {
+	if !providerNamed(zc, "ensemble") {
 		return nil
 	}
 	if v, ok := zc.Props["zookeeper.ensembleAuthName"]; ok {
