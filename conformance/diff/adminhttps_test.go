@@ -100,11 +100,7 @@ func TestAdminServerHTTPSAsApache(t *testing.T) {
 			}
 			say("http: %s", adminGet(ctx, "http", addr, "127.0.0.1", nil))
 			say("plaintext request: %s", rawAdminRequest(addr))
-			out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, kv := kvLines(out, "\t")
+			kv := mntrValues(t, ctx, s)
 			say("insecure_admin_count %s", kv["zk_insecure_admin_count"])
 			if err := s.Stop(); err != nil {
 				t.Fatal(err)

@@ -62,11 +62,7 @@ func TestConnectionThrottleAsApache(t *testing.T) {
 				}
 				lines = append(lines, fmt.Sprintf("%s: connect %d (%s): %s", run.name, i, what, outcome))
 			}
-			out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, kv := kvLines(out, "\t")
+			kv := mntrValues(t, ctx, s)
 			for _, k := range []string{"connection_request_count", "connection_rejected",
 				"cnt_connection_token_deficit", "sum_connection_token_deficit", "max_connection_token_deficit",
 				"connection_drop_probability"} {

@@ -1,9 +1,11 @@
 package diff
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/zkafka/zkafka/conformance/harness"
 	"github.com/zkafka/zkafka/jute"
 )
 
@@ -103,4 +105,15 @@ func TestScenarioNamesUnique(t *testing.T) {
 	if len(seen) < 60 {
 		t.Errorf("only %d scenarios", len(seen))
 	}
+}
+
+// mntrValues is the server's mntr, by key.
+func mntrValues(t *testing.T, ctx context.Context, s *harness.Server) map[string]string {
+	t.Helper()
+	out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, kv := kvLines(out, "\t")
+	return kv
 }

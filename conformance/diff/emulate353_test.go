@@ -3,7 +3,6 @@ package diff
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,9 +10,6 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zkafka/zkafka/conformance/harness"
-	"github.com/zkafka/zkafka/jute"
-	"github.com/zkafka/zkafka/zkserver/storage"
-	"github.com/zkafka/zkafka/zkserver/tree"
 )
 
 // TestEmulate353TTLNodesAsApache compares zookeeper.emulate353TTLNodes on a standalone Apache server and ours,
@@ -66,11 +62,7 @@ func TestEmulate353TTLNodesAsApache(t *testing.T) {
 			}
 			ok, _, err := c.Exists("/short353")
 			say("/short353 later: %v %v", ok, err)
-			out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, kv := kvLines(out, "\t")
+			kv := mntrValues(t, ctx, s)
 			say("ephemerals_count %s znode_count %s", kv["zk_ephemerals_count"], kv["zk_znode_count"])
 			c.Close()
 			if err := s.Stop(); err != nil {
@@ -84,23 +76,7 @@ func TestEmulate353TTLNodesAsApache(t *testing.T) {
 // writeSnapshot353 writes snapshot.3: /long353 (owner 0x80000000ffffffff: under the emulation a TTL of about
 // 49 days), /short353 (0x8000000000000001: 1 ms) and a container /box, without sessions.
 func writeSnapshot353(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src := tree.New(nil)
-	acl := []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: "anyone"}}}
-	now := time.Now().UnixMilli()
-	for i, n := range []struct {
-		path  string
-		owner int64
-	}{{"/long353", -0x7fffffff00000001}, {"/short353", -0x7fffffffffffffff}} {
-		src.Apply(&jute.TxnHeader{ClientID: n.owner, Zxid: int64(i + 1), Time: now, Type: jute.OpCreate},
-			&jute.CreateTxn{Path: n.path, ACL: acl, Ephemeral: true, ParentCVersion: int32(i + 1)})
-	}
-	src.Apply(&jute.TxnHeader{Zxid: 3, Time: now, Type: jute.OpCreateContainer},
-		&jute.CreateContainerTxn{Path: "/box", ACL: acl, ParentCVersion: 3})
-	if _, err := storage.WriteSnapshot(dir, 3, map[int64]int32{}, src, nil); err != nil {
-		t.Fatal(err)
-	}
+	harness.WriteSnapshot(t, dir, nil, harness.SnapshotNode{Path: "/long353", Owner: -0x7fffffff00000001},
+		harness.SnapshotNode{Path: "/short353", Owner: -0x7fffffffffffffff},
+		harness.SnapshotNode{Path: "/box", Container: true})
 }

@@ -91,11 +91,7 @@ func TestEnsembleAuthAndDropsAsApache(t *testing.T) {
 			// The server sees the closes on its own time.
 			var kv map[string]string
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-				out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, kv = kvLines(out, "\t"); kv["zk_connection_drop_count"] == "2" {
+				if kv = mntrValues(t, ctx, s); kv["zk_connection_drop_count"] == "2" {
 					break
 				}
 			}

@@ -32,11 +32,7 @@ func startupMetrics(t *testing.T, kind harness.Kind) []string {
 	}
 	var lines []string
 	report := func(when string, s *harness.Server) {
-		out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, kv := kvLines(out, "\t")
+		kv := mntrValues(t, ctx, s)
 		for _, k := range []string{"cnt_dbinittime", "cnt_startup_snap_load_time", "cnt_startup_txns_load_time",
 			"cnt_startup_txns_loaded", "sum_startup_txns_loaded", "cnt_snapshottime"} {
 			if _, err := strconv.ParseInt(kv["zk_"+k], 10, 64); err != nil {

@@ -3,7 +3,6 @@ package ensemble
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zkafka/zkafka/conformance/harness"
-	"github.com/zkafka/zkafka/jute"
 	"github.com/zkafka/zkafka/zkserver/storage"
 	"github.com/zkafka/zkafka/zkserver/tree"
 )
@@ -89,23 +87,8 @@ func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
 // writeDeadSessionSnapshot writes snapshot.3 with /keep, /dead (owner 0xdead, no session) and /live (owner
 // 0x11fe, a session of a 10-minute timeout).
 func writeDeadSessionSnapshot(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src := tree.New(nil)
-	acl := []jute.ACL{{Perms: jute.PermAll, ID: jute.Id{Scheme: "world", ID: "anyone"}}}
-	now := time.Now().UnixMilli()
-	for i, n := range []struct {
-		path  string
-		owner int64
-	}{{"/keep", 0}, {"/dead", 0xdead}, {"/live", 0x11fe}} {
-		src.Apply(&jute.TxnHeader{ClientID: n.owner, Zxid: int64(i + 1), Time: now, Type: jute.OpCreate},
-			&jute.CreateTxn{Path: n.path, ACL: acl, Ephemeral: n.owner != 0, ParentCVersion: int32(i + 1)})
-	}
-	if _, err := storage.WriteSnapshot(dir, 3, map[int64]int32{0x11fe: 600000}, src, nil); err != nil {
-		t.Fatal(err)
-	}
+	harness.WriteSnapshot(t, dir, map[int64]int32{0x11fe: 600000}, harness.SnapshotNode{Path: "/keep"},
+		harness.SnapshotNode{Path: "/dead", Owner: 0xdead}, harness.SnapshotNode{Path: "/live", Owner: 0x11fe})
 }
 
 // snapshotSummary names a dataDir's snapshots and what the newest holds.
