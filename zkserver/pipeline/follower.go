@@ -412,9 +412,19 @@ func (p *Processor) compareDigest(e *storage.Entry) {
 		return
 	}
 	p.Stats.DigestMismatches.Add(1)
-	if now := time.Now(); now.Sub(p.digestMismatchLogged) > time.Second {
-		p.digestMismatchLogged = now
+	if secondPassed(&p.digestMismatchLogged) {
 		p.log.Error("digest mismatch: this tree differs from the leader's", "zxid", fmt.Sprintf("0x%x", e.Hdr.Zxid),
 			"logged", e.Digest.TreeDigest, "actual", p.tree.Digest())
 	}
+}
+
+// secondPassed reports whether more than a second has passed since *last, and then sets it to now: a log line
+// written through it appears at most once a second, as Apache's RateLogger.
+func secondPassed(last *time.Time) bool {
+	now := time.Now()
+	if now.Sub(*last) <= time.Second {
+		return false
+	}
+	*last = now
+	return true
 }

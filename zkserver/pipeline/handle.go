@@ -525,8 +525,7 @@ func (p *Processor) handleEnsembleAuth(c *Client, xid int32, a *jute.AuthPacket)
 		p.Stats.EnsembleAuthSuccess.Add(1)
 	default:
 		p.Stats.EnsembleAuthFail.Add(1)
-		if now := time.Now(); now.Sub(p.ensembleFailLogged) > time.Second {
-			p.ensembleFailLogged = now
+		if secondPassed(&p.ensembleFailLogged) {
 			p.log.Warn("unexpected ensemble name", "name", string(a.Auth), "remote", c.remote)
 		}
 		c.refused = true
