@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -161,11 +162,11 @@ type msgView struct {
 }
 
 // recordsView decodes a Fetch v0/v1 partition's records: every whole message (inner messages of gzip wrappers
-// expanded) and how many bytes of a trailing partial message followed them. Anything it cannot decode is reported
+// expanded) and the bytes of a trailing partial message after them (hex). Anything it cannot decode is reported
 // as such, so a broker that sends something else still compares unequal.
 type recordsView struct {
 	Messages     []msgView `json:",omitempty"`
-	PartialBytes int       `json:",omitempty"`
+	Partial      string    `json:",omitempty"`
 	Undecodable  string    `json:",omitempty"`
 }
 
@@ -181,7 +182,7 @@ func walkMessageSet(b []byte, codec int8, v *recordsView, outer bool) error {
 	for len(b) > 0 {
 		if len(b) < 12 {
 			if outer {
-				v.PartialBytes = len(b)
+				v.Partial = hex.EncodeToString(b)
 				return nil
 			}
 			return fmt.Errorf("inner set ends in %d bytes", len(b))
@@ -190,7 +191,7 @@ func walkMessageSet(b []byte, codec int8, v *recordsView, outer bool) error {
 		size := int(binary.BigEndian.Uint32(b[8:]))
 		if len(b) < 12+size {
 			if outer {
-				v.PartialBytes = len(b)
+				v.Partial = hex.EncodeToString(b)
 				return nil
 			}
 			return fmt.Errorf("inner message at %d cut", off)

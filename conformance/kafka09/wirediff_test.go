@@ -164,11 +164,9 @@ func fetchReq(v int16, topic string, partition int32, offset int64, maxBytes int
 	}
 }
 
-// fetchView is a Fetch v0/v1 answer with each partition's records decoded into messages.
-func fetchView(_ *wireTarget, r kmsg.Response) any { return fetchViewOf(r, true) }
-
-// fetchViewOf is fetchView; without tails, the bytes of a partial message after whole ones are not compared.
-func fetchViewOf(r kmsg.Response, tails bool) any {
+// fetchView is a Fetch v0/v1 answer with each partition's records decoded into messages, and the bytes of a
+// partial message after them: Kafka (0.9 and 2.8) sends its segment's bytes up to the size limit.
+func fetchView(_ *wireTarget, r kmsg.Response) any {
 	f := r.(*kmsg.FetchResponse)
 	type part struct {
 		Topic         string
@@ -181,9 +179,6 @@ func fetchViewOf(r kmsg.Response, tails bool) any {
 	for _, tp := range f.Topics {
 		for _, p := range tp.Partitions {
 			rv := viewRecords(p.RecordBatches)
-			if !tails && len(rv.Messages) > 0 {
-				rv.PartialBytes = 0
-			}
 			out = append(out, part{tp.Topic, p.Partition, p.ErrorCode, p.HighWatermark, rv})
 		}
 	}
@@ -671,6 +666,8 @@ func wireSteps() []wireStep {
 		{name: "fetch/v0-acks0-and-null", req: fetchReq(0, "wd-t", 2, 0, 1<<20), view: fetchView},
 		{name: "fetch/v0-from-middle", req: fetchReq(0, "wd-t", 0, 2, 1<<20), view: fetchView},
 		{name: "fetch/v0-partial", req: fetchReq(0, "wd-t", 0, 0, 20), view: fetchView},
+		{name: "fetch/v0-whole-then-partial", req: fetchReq(0, "wd-t", 0, 0, 60), view: fetchView},
+		{name: "fetch/v1-whole-then-partial", req: fetchReq(1, "wd-t", 0, 1, 45), view: fetchView},
 		{name: "fetch/v1-at-end", req: fetchReq(1, "wd-t", 0, 5, 1<<20), view: fetchView},
 		{name: "fetch/v1-out-of-range", req: fetchReq(1, "wd-t", 0, 100, 1<<20), view: fetchView},
 		{name: "fetch/v1-negative-offset", req: fetchReq(1, "wd-t", 0, -1, 1<<20), view: fetchView},

@@ -17,7 +17,7 @@ const defaultWireSeeds = 2
 
 // randomTarget is the broker the random steps compare with Apache's: ours in the 0.9.0 message format stores
 // and serves what 0.9 clients send as Kafka 0.9 does. In Kafka 2.8's default format a Fetch v0/v1 answer is
-// down-converted, which cuts a partial message where 0.9 sends its bytes, so its answers differ by design.
+// down-converted, which drops a partial message where 0.9 sends its bytes, so its answers differ by design.
 const randomTarget = "ours-0.9.0-format"
 
 // randomWireSteps are the steps of each seed of ZKCONF_KAFKA_SEEDS: two topics made through ZooKeeper, then
@@ -190,7 +190,7 @@ func (w *wireRandom) fetchPlain() wireStep {
 	default:
 		max = 1 << 20
 	}
-	return wireStep{name: "fetch", req: fetchOffsetsReq(w.pick(0, 1), max, at...), view: wholeMessagesView}
+	return wireStep{name: "fetch", req: fetchOffsetsReq(w.pick(0, 1), max, at...), view: fetchView}
 }
 
 func (w *wireRandom) listOffsets() wireStep {
@@ -288,12 +288,6 @@ func fetchOffsetsReq(v int16, maxBytes int32, at ...fetchAt) func(*wireTarget) (
 		return r, v
 	}
 }
-
-// wholeMessagesView is fetchView without the bytes of a partial message after whole ones: Kafka (0.9 and 2.8)
-// sends its segment's bytes up to the size limit, a partial last message included, which every client discards;
-// ours ends the answer at the last whole message (the README's compatibility table). A partial first message, which
-// tells a 0.9 consumer its limit is too small, is compared.
-func wholeMessagesView(_ *wireTarget, r kmsg.Response) any { return fetchViewOf(r, false) }
 
 // offsetCommitView lists an OffsetCommit answer's partitions in topic and partition order (0.9 answers in its
 // hash maps' order).

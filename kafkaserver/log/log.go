@@ -32,7 +32,7 @@ type AppendInfo struct {
 
 // ReadResult is what Fetch needs from one partition.
 type ReadResult struct {
-	Records          []byte // whole batches exactly as stored (but see FirstBatchTooLarge)
+	Records          []byte // whole batches exactly as stored (but see FirstBatchTooLarge); ReadSlice's may end with a partial one
 	HighWatermark    int64
 	LogStartOffset   int64
 	LastStableOffset int64
@@ -872,16 +872,23 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneMessage 
 
 // ReadWith is Read with the record buffer taken from alloc.
 func (l *Log) ReadWith(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, alloc Alloc) (ReadResult, error) {
-	return l.read(offset, maxBytes, maxOffset, false, minOneMessage, alloc)
+	return l.read(offset, maxBytes, maxOffset, false, minOneMessage, false, alloc)
 }
 
 // ReadCommitted is ReadWith for a read_committed consumer (Kafka's FetchTxnCommitted): batches below the last
 // stable offset, and the aborted transactions that overlap them (ReadResult.AbortedTxns).
 func (l *Log) ReadCommitted(offset int64, maxBytes int32, minOneMessage bool, alloc Alloc) (ReadResult, error) {
-	return l.read(offset, maxBytes, -1, true, minOneMessage, alloc)
+	return l.read(offset, maxBytes, -1, true, minOneMessage, false, alloc)
 }
 
-func (l *Log) read(offset int64, maxBytes int32, maxOffset int64, committed, minOneMessage bool, alloc Alloc) (ReadResult, error) {
+// ReadSlice is the read of a Fetch: ReadWith, or ReadCommitted when committed, whose records are Kafka's slice of
+// the segment (LogSegment.read): the whole batches, then, when a batch below maxOffset crosses maxBytes, its first
+// bytes up to maxBytes. Every client drops such a partial batch and fetches it again from its start.
+func (l *Log) ReadSlice(offset int64, maxBytes int32, maxOffset int64, committed, minOneMessage bool, alloc Alloc) (ReadResult, error) {
+	return l.read(offset, maxBytes, maxOffset, committed, minOneMessage, true, alloc)
+}
+
+func (l *Log) read(offset int64, maxBytes int32, maxOffset int64, committed, minOneMessage, slice bool, alloc Alloc) (ReadResult, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	res, maxOffset, empty, err := l.readBounds(offset, maxOffset, committed)
@@ -898,7 +905,7 @@ func (l *Log) read(offset int64, maxBytes int32, maxOffset int64, committed, min
 		if !found {
 			continue
 		}
-		data, tooLarge, next, err := s.readBatches(pos, maxBytes, maxOffset, minOneMessage, alloc)
+		data, tooLarge, next, whole, err := s.readBatches(pos, maxBytes, maxOffset, minOneMessage, slice, alloc)
 		if err != nil {
 			return res, fmt.Errorf("read %s: %w", l.tp, err)
 		}
@@ -910,7 +917,7 @@ func (l *Log) read(offset int64, maxBytes int32, maxOffset int64, committed, min
 		if len(data) > 0 {
 			res.Records = data
 			if !tooLarge { // a partial batch ends nowhere a read could resume
-				l.setHint(readHint{seg: s, offset: next, pos: pos + int64(len(data))})
+				l.setHint(readHint{seg: s, offset: next, pos: pos + whole})
 			}
 		}
 		res.FirstBatchTooLarge = tooLarge

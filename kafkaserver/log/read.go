@@ -21,18 +21,22 @@ func (a Alloc) get(n int) []byte {
 // as Kafka's LogSegment.read slices the segment. It reads once, up to
 // maxBytes of the segment, and walks the batch headers in that buffer: a fetch costs one pread and one
 // allocation instead of one of each per batch.
-// next is one past the last offset of the last batch returned (where a consumer's next fetch begins).
-func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne bool, alloc Alloc) (data []byte, tooLarge bool, next int64, err error) {
+// next is one past the last offset of the last batch returned (where a consumer's next fetch begins), whole the
+// length of the whole batches.
+//
+// With slice, the whole batches are followed by the start of the next one up to maxBytes when it lies below
+// maxOffset, as Kafka's slice of the segment is: a Fetch answer may end with a partial batch, which clients drop.
+func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne, slice bool, alloc Alloc) (data []byte, tooLarge bool, next, whole int64, err error) {
 	limit := max(int64(maxBytes), 0)
 	buf := alloc.get(int(min(s.size-pos, max(limit, v2HeaderSize))))
 	if _, err := s.log.ReadAt(buf, pos); err != nil {
-		return nil, false, 0, fmt.Errorf("read segment %d at %d: %w", s.base, pos, err)
+		return nil, false, 0, 0, fmt.Errorf("read segment %d at %d: %w", s.base, pos, err)
 	}
-	end := int64(0)
+	end, sliced := int64(0), int64(0)
 	for pos+end < s.size {
 		h, err := s.headerIn(buf, pos, end)
 		if err != nil {
-			return nil, false, 0, err
+			return nil, false, 0, 0, err
 		}
 		n := batchLen(h)
 		if h.lastOffset() >= maxOffset {
@@ -40,6 +44,10 @@ func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne
 		}
 		if end+n > limit && !(end == 0 && minOne) {
 			tooLarge = end == 0
+			if slice && end > 0 && end < limit {
+				// The batch lies below maxOffset and in the segment, so buf holds limit bytes.
+				sliced = limit
+			}
 			break
 		}
 		end += n
@@ -47,18 +55,18 @@ func (s *segment) readBatches(pos int64, maxBytes int32, maxOffset int64, minOne
 	}
 	if end > int64(len(buf)) {
 		// A first batch larger than maxBytes (minOne): read the rest of it.
-		whole := alloc.get(int(end))
-		copy(whole, buf)
-		if _, err := s.log.ReadAt(whole[len(buf):], pos+int64(len(buf))); err != nil {
-			return nil, false, 0, fmt.Errorf("read segment %d at %d: %w", s.base, pos+int64(len(buf)), err)
+		first := alloc.get(int(end))
+		copy(first, buf)
+		if _, err := s.log.ReadAt(first[len(buf):], pos+int64(len(buf))); err != nil {
+			return nil, false, 0, 0, fmt.Errorf("read segment %d at %d: %w", s.base, pos+int64(len(buf)), err)
 		}
-		return whole, false, next, nil
+		return first, false, next, end, nil
 	}
 	if tooLarge {
 		// The batch lies wholly in the segment and exceeds limit, so buf holds limit bytes of it.
-		return buf[:limit], true, 0, nil
+		return buf[:limit], true, 0, 0, nil
 	}
-	return buf[:end], false, next, nil
+	return buf[:max(end, sliced)], false, next, end, nil
 }
 
 // headerIn is header(pos+off) taken from buf (the segment's bytes from pos) when buf holds it, with the same

@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-// Region is a byte range of a segment file holding whole batches, for sending to a socket from the file (Kafka's
+// Region is a byte range of a segment file holding batches (Kafka's slice: the last may be partial), for sending to a socket from the file (Kafka's
 // FileRecords slice) instead of reading it. File is a duplicate of the segment's descriptor and belongs to the
 // caller, who closes it: the region stays readable whatever happens to the segment meanwhile (deleted by retention,
 // DeleteRecords or topic deletion, replaced by the cleaner: the open description keeps the old inode), and its
@@ -28,20 +28,20 @@ const walkWindow = 32 << 10
 
 var walkBufs = sync.Pool{New: func() any { b := make([]byte, walkWindow); return &b }}
 
-// ReadRegion is ReadWith that answers with a region of the segment file instead of the records' bytes when they
+// ReadRegion is ReadSlice that answers with a region of the segment file instead of the records' bytes when they
 // are at least minLen bytes and the topic's message format is at most maxMagic (so that the caller sends them
-// unchanged); res.Records is nil then. Otherwise it returns the bytes, read into alloc, as ReadWith does. The batches
-// chosen and the read hint are the same as ReadWith's.
+// unchanged); res.Records is nil then. Otherwise it returns the bytes, read into alloc, as ReadSlice does. The bytes
+// chosen (Kafka's slice, perhaps ending with a partial batch) and the read hint are the same as ReadSlice's.
 //
 // As Kafka 2.8, the format is decided by the topic's configuration, not by every batch: a log whose format was
 // lowered still holds newer batches, which Kafka sends unconverted too. The region is cut without reading it
 // (Kafka's LogSegment.read): the high watermark's position comes from the offset index, and only the batches near
-// the end are walked, so that the region ends at a whole batch and the next fetch's position is known.
+// the end are walked, so that the next fetch's position (after the last whole batch) is known.
 func (l *Log) ReadRegion(offset int64, maxBytes int32, maxOffset int64, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
 	return l.readRegion(offset, maxBytes, maxOffset, false, minOneMessage, maxMagic, minLen, alloc)
 }
 
-// ReadRegionCommitted is ReadRegion for a read_committed consumer, as ReadCommitted is ReadWith's.
+// ReadRegionCommitted is ReadRegion for a read_committed consumer, as ReadSlice's committed read.
 func (l *Log) ReadRegionCommitted(offset int64, maxBytes int32, minOneMessage bool, maxMagic int8, minLen int, alloc Alloc) (ReadResult, *Region, error) {
 	return l.readRegion(offset, maxBytes, -1, true, minOneMessage, maxMagic, minLen, alloc)
 }
@@ -52,7 +52,7 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 	l.mu.RUnlock()
 	if newer {
 		// Written in a newer format than the reader takes: the bytes will be converted, so read them once.
-		res, err := l.read(offset, maxBytes, maxOffset, committed, minOneMessage, alloc)
+		res, err := l.read(offset, maxBytes, maxOffset, committed, minOneMessage, true, alloc)
 		return res, nil, err
 	}
 	l.mu.RLock()
@@ -77,7 +77,7 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 		wb := walkBufs.Get().(*[]byte)
 		defer walkBufs.Put(wb)
 		w := &headerWindow{s: s, buf: *wb}
-		c, err := s.cut(w, pos, maxBytes, maxOffset, segNext, minOneMessage)
+		c, err := s.cut(w, pos, maxBytes, maxOffset, segNext, minOneMessage, true)
 		if err != nil {
 			return res, nil, fmt.Errorf("read %s: %w", l.tp, err)
 		}
@@ -91,7 +91,7 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 			return res, nil, nil
 		}
 		if !c.tooLarge { // a partial batch ends nowhere a read could resume
-			l.setHint(readHint{seg: s, offset: c.next, pos: pos + c.end})
+			l.setHint(readHint{seg: s, offset: c.next, pos: pos + c.whole})
 		}
 		if c.end >= int64(minLen) {
 			f, err := s.dupFile()
@@ -116,7 +116,8 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 
 // cutResult is the outcome of cut.
 type cutResult struct {
-	end      int64 // bytes of whole batches from pos, or of the first batch's start when tooLarge
+	end      int64 // bytes from pos to send: the whole batches, a partial one after them when sliced, or the first batch's start when tooLarge
+	whole    int64 // bytes of the whole batches from pos (where the next read starts)
 	tooLarge bool  // the first batch alone exceeds maxBytes (without minOne): end is maxBytes of it
 	next     int64 // one past the last offset of the last batch
 }
@@ -127,7 +128,10 @@ type cutResult struct {
 // segment can hold), the byte bound is min(that, pos+maxBytes), and the batches are walked from the last index
 // entry before the bound. An index entry is written at most every index.interval.bytes appended, so the walk covers
 // about one produce request's batches, however large the read.
-func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, segNext int64, minOne bool) (cutResult, error) {
+//
+// With slice the bytes after the whole batches up to the bound are taken too, as Kafka's slice of the segment: the
+// start of a batch below maxOffset that crosses pos+maxBytes.
+func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, segNext int64, minOne, slice bool) (cutResult, error) {
 	limit := s.size // where the batches ending below maxOffset end
 	if maxOffset < segNext {
 		hp, _, found, err := s.translateIn(w, maxOffset, pos)
@@ -157,8 +161,12 @@ func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, seg
 			return cutResult{}, err
 		}
 	}
+	if at > pos && slice {
+		// Kafka's slice: up to the bound, the start of a batch that crosses it included.
+		return cutResult{end: bound - pos, next: next, whole: at - pos}, nil
+	}
 	if at > pos || pos >= limit {
-		return cutResult{end: at - pos, next: next}, nil
+		return cutResult{end: at - pos, next: next, whole: at - pos}, nil
 	}
 	// Not even the first batch fits.
 	h, err := w.at(pos, pos+v2HeaderSize)
@@ -169,7 +177,8 @@ func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, seg
 		// The batch ends below limit (it is under the high watermark) and past pos+maxBytes: Kafka slices maxBytes.
 		return cutResult{end: bound - pos, tooLarge: true}, nil
 	}
-	return cutResult{end: batchLen(h), next: h.lastOffset() + 1}, nil
+	n := batchLen(h)
+	return cutResult{end: n, next: h.lastOffset() + 1, whole: n}, nil
 }
 
 // walkTo walks the batches from position from (a batch boundary) that end at or before bound and returns where the

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,10 +23,11 @@ func regionBytes(t *testing.T, r *Region) []byte {
 	return b
 }
 
-// TestReadRegionMatchesRead checks that ReadRegion chooses exactly the batches ReadWith returns, as a region of the
-// segment file or as bytes, over small and large batches, several segments, v2 batches and magic 0/1 message sets
-// (one entry per record, compressed wrappers), and index intervals that put an entry after every append, after a
-// few, or nowhere (the cut then walks from the read's start).
+// TestReadRegionMatchesRead checks that ReadRegion and ReadSlice choose exactly the bytes of Kafka's slice of the
+// segment (kafkaSlice), as a region of the segment file or as bytes, and that they begin with the batches ReadWith
+// returns, over small and large batches, several segments, v2 batches and magic 0/1 message sets (one entry per
+// record, compressed wrappers), and index intervals that put an entry after every append, after a few, or nowhere
+// (the cut then walks from the read's start).
 func TestReadRegionMatchesRead(t *testing.T) {
 	for _, format := range []struct {
 		name  string
@@ -83,14 +85,24 @@ func checkReadRegion(t *testing.T, cfg Config, magic int8) {
 	if len(l.segs) < 3 {
 		t.Fatalf("%d segments", len(l.segs))
 	}
+	files := segFiles(t, l)
 	end := l.LogEndOffset()
 	for off := int64(0); off < end; off += 1 + off%7 {
 		for _, maxBytes := range []int32{0, 100, 5 << 10, 40 << 10, 200 << 10, 1 << 20} {
 			for _, minOne := range []bool{false, true} {
 				for _, maxOffset := range []int64{-1, end - 3, off + 1 + off%13} {
-					want, err := l.ReadWith(off, maxBytes, maxOffset, minOne, nil)
+					whole, err := l.ReadWith(off, maxBytes, maxOffset, minOne, nil)
 					if err != nil {
 						t.Fatal(err)
+					}
+					want, err := l.ReadSlice(off, maxBytes, maxOffset, false, minOne, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ks := kafkaSlice(l, files, off, maxBytes, maxOffset, minOne); !bytes.Equal(want.Records, ks) ||
+						!bytes.HasPrefix(want.Records, whole.Records) || want.FirstBatchTooLarge != whole.FirstBatchTooLarge {
+						t.Fatalf("off %d max %d minOne %v maxOffset %d: slice %d bytes, Kafka's %d, whole batches %d",
+							off, maxBytes, minOne, maxOffset, len(want.Records), len(ks), len(whole.Records))
 					}
 					res, r, err := l.ReadRegion(off, maxBytes, maxOffset, minOne, magic, 0, nil)
 					if err != nil {
@@ -125,6 +137,57 @@ func checkReadRegion(t *testing.T, cfg Config, magic int8) {
 	if _, _, err := l.ReadRegion(end+1, 100, -1, true, magic, 0, nil); !errors.Is(err, ErrOffsetOutOfRange) {
 		t.Fatalf("out of range: %v", err)
 	}
+}
+
+// segFile is a segment's bytes and its batches' positions and last offsets.
+type segFile struct {
+	data      []byte
+	pos, last []int64
+}
+
+func segFiles(t *testing.T, l *Log) []segFile {
+	t.Helper()
+	files := make([]segFile, len(l.segs))
+	for i, s := range l.segs {
+		f := &files[i]
+		f.data = make([]byte, s.size)
+		if _, err := s.log.ReadAt(f.data, 0); err != nil {
+			t.Fatal(err)
+		}
+		for p := int64(0); p < s.size; p += batchLen(batch(f.data[p:])) {
+			f.pos, f.last = append(f.pos, p), append(f.last, batch(f.data[p:]).lastOffset())
+		}
+	}
+	return files
+}
+
+// kafkaSlice is what Kafka's Log.read returns, from the segments' batches as listed by segFiles rather than from
+// the index: from the first segment holding a batch that reaches offset, the bytes from that batch's position up
+// to min(the position of the batch holding maxOffset (or the segment's end), start + maxBytes), or the whole first
+// batch with minOne when it is larger (LogSegment.read).
+func kafkaSlice(l *Log, files []segFile, offset int64, maxBytes int32, maxOffset int64, minOne bool) []byte {
+	if maxOffset < 0 || maxOffset > l.next {
+		maxOffset = l.next
+	}
+	if offset >= maxOffset {
+		return nil
+	}
+	for _, f := range files {
+		i, _ := slices.BinarySearch(f.last, offset)
+		if i == len(f.last) {
+			continue
+		}
+		start, maxPos := f.pos[i], int64(len(f.data))
+		if j, _ := slices.BinarySearch(f.last, maxOffset); j < len(f.pos) {
+			maxPos = f.pos[j]
+		}
+		size := int64(max(maxBytes, 0))
+		if first := batchLen(batch(f.data[start:])); minOne && first > size {
+			size = first
+		}
+		return f.data[start : start+max(min(maxPos-start, size), 0)]
+	}
+	return nil
 }
 
 // TestRegionOutlivesSegment checks that a region stays readable after its log is deleted (retention, topic

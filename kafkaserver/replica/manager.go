@@ -642,17 +642,13 @@ type EpochEndOffset struct {
 // Read serves one partition of a Fetch: leaders only; consumers see up to the high watermark, read_committed ones
 // up to the last stable offset with the aborted transactions overlapping what they read (ReadResult.AbortedTxns),
 // followers up to the log end, and a follower's fetch offset advances its position and perhaps the high watermark.
+// The records are Kafka's slice of the segment (klog.Log.ReadSlice): a partial batch may end them.
 func (m *Manager) Read(topic string, partition int32, rp ReadParams) (ReadResult, error) {
 	p, maxOffset, div, err := m.readStart(topic, partition, rp)
 	if err != nil || div.Diverging != nil || div.Throttled {
 		return div, err
 	}
-	var res klog.ReadResult
-	if rp.committed() {
-		res, err = p.log.ReadCommitted(rp.Offset, rp.MaxBytes, rp.MinOneMessage, rp.Alloc)
-	} else {
-		res, err = p.log.ReadWith(rp.Offset, rp.MaxBytes, maxOffset, rp.MinOneMessage, rp.Alloc)
-	}
+	res, err := p.log.ReadSlice(rp.Offset, rp.MaxBytes, maxOffset, rp.committed(), rp.MinOneMessage, rp.Alloc)
 	return ReadResult{ReadResult: res}, err
 }
 
