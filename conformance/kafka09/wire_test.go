@@ -165,9 +165,9 @@ type msgView struct {
 // expanded) and the bytes of a trailing partial message after them (hex). Anything it cannot decode is reported
 // as such, so a broker that sends something else still compares unequal.
 type recordsView struct {
-	Messages     []msgView `json:",omitempty"`
-	Partial      string    `json:",omitempty"`
-	Undecodable  string    `json:",omitempty"`
+	Messages    []msgView `json:",omitempty"`
+	Partial     string    `json:",omitempty"`
+	Undecodable string    `json:",omitempty"`
 }
 
 func viewRecords(b []byte) recordsView {
