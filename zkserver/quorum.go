@@ -45,7 +45,10 @@ type QuorumConfig struct {
 	ConnectLimit      int
 	ConnectRetryDelay time.Duration
 	SyncLimit         int // ticks
-	Verifier          election.Verifier
+	// AckLoggingFrequency is zookeeper.leader.ackLoggingFrequency: leading, the acknowledgements of txns whose
+	// zxid is a multiple of it are timed (ack_latency).
+	AckLoggingFrequency int
+	Verifier            election.Verifier
 	// ConfigText is the quorum config as QuorumVerifier.toString prints it (sent in election notifications).
 	ConfigText    string
 	ConfigVersion int64
@@ -105,9 +108,10 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		return nil, nil
 	}
 	q := &QuorumConfig{MyID: zc.MyID, Members: map[int64]Member{}, Voters: map[int64]bool{}, InitLimit: zc.InitLimit, SyncLimit: zc.SyncLimit,
-		ConnectLimit:      zc.ConnectToLearnerMasterLimit,
-		ConnectRetryDelay: time.Duration(zc.LeaderConnectDelayDuringRetryMs) * time.Millisecond,
-		ConfigText:        zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
+		ConnectLimit:        zc.ConnectToLearnerMasterLimit,
+		ConnectRetryDelay:   time.Duration(zc.LeaderConnectDelayDuringRetryMs) * time.Millisecond,
+		AckLoggingFrequency: zc.LeaderAckLoggingFrequency,
+		ConfigText:          zc.QuorumConfigText(), ConfigVersion: zc.ConfigVersion, Observer: zc.PeerType == zoocfg.RoleObserver,
 		ObserverElectionDelay:  time.Duration(zc.ObserverElectionDelayMs) * time.Millisecond,
 		ObserverReconnectDelay: time.Duration(zc.ObserverReconnectDelayMs) * time.Millisecond,
 		// Leader.lead compares the property with "no" exactly.
@@ -272,7 +276,7 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(view.text), ConfigVersion: view.version,
 				Logger: s.log, OnServing: func() { s.state.Store("leader"); s.nowServing(true); updateVote() }, Stats: &s.leaderStats,
 				Transport: q.Transport, Auth: q.Auth, Reconfig: reconfigPeer(dyn),
-				Resolve: reconfig.LookupHost}, s.proc)
+				Resolve: reconfig.LookupHost, AckLoggingFrequency: q.AckLoggingFrequency}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
 			if ctx.Err() == nil {

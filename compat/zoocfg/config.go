@@ -154,6 +154,7 @@ type Config struct {
 	ObserverReconnectDelayMs        int64 // zookeeper.observer.reconnectDelayMs: an observer's random wait before it reconnects
 	ObserverMasterSizeLimit         int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
 	LeaderConnectDelayDuringRetryMs int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
+	LeaderAckLoggingFrequency       int   // zookeeper.leader.ackLoggingFrequency: the leader's ack_latency takes zxids that are multiples of it (<= 0: none)
 	FourLetterWordWhitelist         map[string]bool
 	AdminEnableServer               bool
 	AdminServerAddress              string
@@ -912,6 +913,7 @@ func (p *parser) readSystemProperties() {
 	c.ObserverReconnectDelayMs = p.sysLong("zookeeper.observer.reconnectDelayMs", 0)
 	c.ObserverMasterSizeLimit = p.sysInt("zookeeper.observerMaster.sizeLimit", 32<<20)
 	c.LeaderConnectDelayDuringRetryMs = p.sysInt("zookeeper.leaderConnectDelayDuringRetryMs", 100)
+	c.LeaderAckLoggingFrequency = p.sysInt("zookeeper.leader.ackLoggingFrequency", 1000)
 
 	// FourLetterCommands.isEnabled: comma list, trimmed, "*" = all known words, srvr always, isro with
 	// readonlymode.enabled exactly "true".

@@ -258,7 +258,7 @@ var fourLetterScenarios = []Scenario{
 	// requests split into readlatency and updatelatency by whether they carry a txn (failed writes too).
 	{"4lw/mntr-traffic", func(r *R, c *Client) {
 		keys := []string{"zk_packets_received", "zk_bytes_received_count", "zk_response_bytes",
-			"zk_connection_request_count", "zk_cnt_readlatency", "zk_cnt_updatelatency"}
+			"zk_connection_request_count", "zk_cnt_readlatency", "zk_cnt_updatelatency", "zk_cnt_propagation_latency"}
 		r.mntrDeltas(keys, func() {
 			c.Create(r.P("a"), "12345", persistent, nil)
 			c.Create(r.P("a"), "dup", persistent, nil) // NodeExists: an ErrorTxn

@@ -16,6 +16,22 @@ type Quorum struct {
 	// and ObserverSync each sync's, from the leader's LEADERINFO to its end; Unavailable the time from the start of
 	// looking (after serving) to serving again, and LeaderUnavailable that time when the server then leads.
 	ElectionTime, FollowerSync, ObserverSync, Unavailable, LeaderUnavailable SummaryCounter
+	// The times (ms, from the txn header's time, the leader's wall clock when it made the txn) a txn reaches
+	// each step: a follower's PROPOSAL (proposal_latency); a member's acknowledgement of it, once logged
+	// (proposal_ack_creation_latency); a quorum's on the leader (quorum_ack_latency); a follower's COMMIT or an
+	// observer's INFORM (commit_propagation_latency); its final processing on any server (propagation_latency).
+	ProposalLatency, ProposalAckCreation, QuorumAckLatency, CommitPropagation, Propagation SummaryCounter
+	// AckLatency is the leader's ack_latency, by the sid of the acknowledging member: for txns whose zxid is a
+	// multiple of zookeeper.leader.ackLoggingFrequency, each acknowledgement up to the commit.
+	AckLatency SummarySet
+}
+
+// AddSince adds the time from a txn's header time to nowMs to s, as Request.logLatency: nothing when the
+// difference is negative (the clocks of two servers).
+func AddSince(s *SummaryCounter, nowMs, txnTimeMs int64) {
+	if d := nowMs - txnTimeMs; d >= 0 {
+		s.Add(d)
+	}
 }
 
 // Named lists the metrics under Apache's names.
@@ -27,6 +43,9 @@ func (q *Quorum) Named() Named {
 			"learner_commit_received_count":   &q.LearnerCommitReceived, "looking_count": &q.LookingCount},
 		Summaries: map[string]*SummaryCounter{"election_time": &q.ElectionTime, "follower_sync_time": &q.FollowerSync,
 			"observer_sync_time": &q.ObserverSync, "unavailable_time": &q.Unavailable,
-			"leader_unavailable_time": &q.LeaderUnavailable},
+			"leader_unavailable_time": &q.LeaderUnavailable, "proposal_latency": &q.ProposalLatency,
+			"proposal_ack_creation_latency": &q.ProposalAckCreation, "quorum_ack_latency": &q.QuorumAckLatency,
+			"commit_propagation_latency": &q.CommitPropagation, "propagation_latency": &q.Propagation},
+		SummarySets: map[string]*SummarySet{"ack_latency": &q.AckLatency},
 	}
 }

@@ -78,3 +78,45 @@ func (c *SummaryCounter) Reset() {
 	c.sum, c.samples, c.nextSample = Summary{}, nil, 0
 	c.mu.Unlock()
 }
+
+// SummarySet is one of ServerMetrics's summary sets: a SummaryCounter per key, made on the key's first value;
+// safe for concurrent use.
+type SummarySet struct {
+	mu       sync.Mutex
+	counters map[string]*SummaryCounter
+}
+
+// Add records one value under key.
+func (s *SummarySet) Add(key string, v int64) {
+	s.mu.Lock()
+	c := s.counters[key]
+	if c == nil {
+		if s.counters == nil {
+			s.counters = map[string]*SummaryCounter{}
+		}
+		c = &SummaryCounter{}
+		s.counters[key] = c
+	}
+	s.mu.Unlock()
+	c.Add(v)
+}
+
+// Snapshot is each key's summary so far.
+func (s *SummarySet) Snapshot() map[string]Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]Summary, len(s.counters))
+	for k, c := range s.counters {
+		out[k] = c.Snapshot()
+	}
+	return out
+}
+
+// Reset forgets every value and keeps the keys, as a summary set's reset does.
+func (s *SummarySet) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.counters {
+		c.Reset()
+	}
+}

@@ -143,9 +143,12 @@ type output struct {
 type batch struct {
 	entries [][]byte
 	zxids   []int64
-	roll    bool
-	outs    []output
-	done    func() // run after delivery (e.g. snapshot bookkeeping)
+	// times are the header times of the txns this core made (standalone or leading), for the latencies of their
+	// acknowledgement (leading) and final processing (propagation_latency); a learner's proposals have none.
+	times []int64
+	roll  bool
+	outs  []output
+	done  func() // run after delivery (e.g. snapshot bookkeeping)
 	// ens is set while leading: the batch's outputs wait until every txn up to upTo (the last zxid prepped
 	// when the batch closed) is committed.
 	ens  Ensemble
@@ -782,6 +785,7 @@ func (p *Processor) runSyncer() {
 		}
 		var durable int64
 		var ens Ensemble
+		now := time.Now().UnixMilli()
 		for _, b := range pending {
 			if b.dropHeld {
 				held = nil
@@ -790,6 +794,10 @@ func (p *Processor) runSyncer() {
 				ens = b.ens
 				if n := len(b.zxids); n > 0 {
 					durable = b.zxids[n-1]
+				}
+				// AckRequestProcessor: the leader acknowledges each txn it logged.
+				for _, t := range b.times {
+					metrics.AddSince(&p.Stats.Quorum.ProposalAckCreation, now, t)
 				}
 			}
 			if b.ens != nil || len(held) > 0 {
@@ -820,6 +828,13 @@ func (p *Processor) release(held []*batch) []*batch {
 
 // deliver sends a batch's replies and events, then runs its completion.
 func (p *Processor) deliver(b *batch) {
+	if len(b.times) > 0 {
+		// FinalRequestProcessor's propagation_latency, for each txn.
+		now := time.Now().UnixMilli()
+		for _, t := range b.times {
+			metrics.AddSince(&p.Stats.Quorum.Propagation, now, t)
+		}
+	}
 	for _, o := range b.outs {
 		if o.final {
 			if p.stale(o.c, o.op, o.start) {
@@ -918,6 +933,7 @@ func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 	entry := storage.EncodeEntry(hdr, txn, dg)
 	p.cur.entries = append(p.cur.entries, entry)
 	p.cur.zxids = append(p.cur.zxids, hdr.Zxid)
+	p.cur.times = append(p.cur.times, hdr.Time)
 	p.remember(hdr.Zxid, entry)
 	if p.ens != nil {
 		p.ens.Propose(entry, hdr.Zxid)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/learnerconn"
 	"github.com/zkafka/zkafka/zkserver/quorum/observermaster"
@@ -199,6 +200,8 @@ type follower struct {
 	epoch int64
 	// syncStart is when the leader's LEADERINFO came (reader goroutine only).
 	syncStart time.Time
+	// serving: the sync with the leader ended (reader goroutine only).
+	serving bool
 }
 
 func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
@@ -253,6 +256,16 @@ func (f *follower) count(pkt zab.Packet, rd zab.Ready) {
 	}
 }
 
+// timeTxns adds to s the time from each txn's header time to now (Request.logLatency).
+func (f *follower) timeTxns(s *metrics.SummaryCounter, txns []zab.Txn) {
+	now := time.Now().UnixMilli()
+	for _, t := range txns {
+		if tm, ok := t.Time(); ok {
+			metrics.AddSince(s, now, tm)
+		}
+	}
+}
+
 // loadSnapshot reads the snapshot that follows SNAP and makes it the server's database.
 func (f *follower) loadSnapshot(r *bufio.Reader, zxid int64) error {
 	body, err := zab.ReadSnapshotStream(r, f.cfg.MaxBuffer)
@@ -300,8 +313,17 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		for i, t := range rd.Log {
 			entries[i], zxids[i] = t.Data, t.Zxid
 		}
-		send := rd.Send
-		f.p.LogProposals(entries, zxids, func() { f.send(send...) })
+		send, logged := rd.Send, rd.Log
+		if f.cfg.Observer {
+			logged = nil // an observer acknowledges nothing
+		} else if rd.ProposalReceived {
+			f.timeTxns(&f.p.Stats.Quorum.ProposalLatency, rd.Log)
+		}
+		f.p.LogProposals(entries, zxids, func() {
+			// SendAckRequestProcessor: each txn logged is acknowledged.
+			f.timeTxns(&f.p.Stats.Quorum.ProposalAckCreation, logged)
+			f.send(send...)
+		})
 	} else if len(rd.Send) > 0 {
 		f.send(rd.Send...)
 	}
@@ -323,6 +345,15 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 			ents[i] = e
 		}
 		f.p.ApplyCommitted(ents)
+		if f.serving || rd.Serving {
+			// Once synced, or at the end of the sync (what came between NEWLEADER and UPTODATE), a follower's
+			// commits go through FollowerZooKeeperServer.commit (commit_propagation_latency), an observer's after
+			// the sync are INFORMs (the same); both reach FinalRequestProcessor (propagation_latency).
+			if !f.cfg.Observer || rd.CommitReceived {
+				f.timeTxns(&f.p.Stats.Quorum.CommitPropagation, rd.Apply)
+			}
+			f.timeTxns(&f.p.Stats.Quorum.Propagation, rd.Apply)
+		}
 		if f.om != nil {
 			for _, t := range rd.Apply {
 				var act *zab.LearnerActivation
@@ -339,6 +370,7 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 		}
 	}
 	if rd.Serving {
+		f.serving = true
 		if f.cfg.ConfigNode != nil {
 			f.cfg.ConfigNode()
 		}

@@ -43,6 +43,8 @@ type Config struct {
 	OnServing func()
 	// Stats, when set, is kept up to date for mntr.
 	Stats *Stats
+	// AckLoggingFrequency: the acknowledgements of txns whose zxid is a multiple of it are timed (ack_latency).
+	AckLoggingFrequency int
 	// Transport serves the learners' connections: plaintext (nil), TLS (sslQuorum) or either (portUnification).
 	Transport *peertls.Config
 	// Auth is quorum SASL (nil: none): each learner is checked before its first packet is read.
@@ -177,7 +179,8 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 	r.core = zab.Lead(zab.LeaderConfig{MyID: cfg.MyID, Quorum: cfg.Quorum, AcceptedEpoch: cfg.AcceptedEpoch,
 		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: learnerconn.History{Dir: cfg.LogDir},
 		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: cfg.ConfigData,
-		ConfigVersion: cfg.ConfigVersion, LastSeen: lastSeen, VersionInitialConfig: cfg.Reconfig != nil},
+		ConfigVersion: cfg.ConfigVersion, LastSeen: lastSeen, VersionInitialConfig: cfg.Reconfig != nil,
+		AckLoggingFrequency: int64(cfg.AckLoggingFrequency)},
 		time.Now().UnixMilli())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -386,7 +389,7 @@ func (r *runner) run(ctx context.Context) error {
 				rd = r.core.Propose(txns, now)
 				proposed = append(proposed, txns...)
 			case evDurable:
-				rd = r.core.Durable(ev.zxid)
+				rd = r.core.Durable(ev.zxid, now)
 			case evSync:
 				rd = r.core.Sync(ev.conn)
 			case evRevalidated:

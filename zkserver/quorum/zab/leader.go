@@ -59,6 +59,9 @@ type LeaderConfig struct {
 	VersionInitialConfig bool
 	// CommittedLogMax bounds the in-memory committed log (Apache's commitLogCount, 500).
 	CommittedLogMax int
+	// AckLoggingFrequency: the acknowledgements of txns whose zxid is a multiple of it are timed (ack_latency,
+	// zookeeper.leader.ackLoggingFrequency); none when <= 0.
+	AckLoggingFrequency int64
 }
 
 // NewConfig is the config a reconfig txn proposes (the runtime reads it from the txn).
@@ -146,10 +149,26 @@ type LeaderReady struct {
 // or by DIFF or TRUNC (diff_count), and the learners' REVALIDATE packets (revalidate_count).
 type LeaderMetrics struct {
 	Proposals, Commits, SnapSyncs, DiffSyncs, Revalidations int
+	// QuorumAckLatency are the times (ms) from the txns' header times to their commit (quorum_ack_latency), for
+	// every commit but a reconfig's; AckLatency the times to the acknowledgements the leader timed (ack_latency).
+	QuorumAckLatency []int64
+	AckLatency       []SidLatency
+}
+
+// SidLatency is a time (ms) taken for the member sid.
+type SidLatency struct {
+	Sid int64
+	Ms  int64
 }
 
 // AddTo adds the counts to the server's metrics.
 func (m LeaderMetrics) AddTo(q *metrics.Quorum) {
+	for _, d := range m.QuorumAckLatency {
+		q.QuorumAckLatency.Add(d)
+	}
+	for _, a := range m.AckLatency {
+		q.AckLatency.Add(strconv.FormatInt(a.Sid, 10), a.Ms)
+	}
 	q.ProposalCount.Add(int64(m.Proposals))
 	q.CommitCount.Add(int64(m.Commits))
 	q.SnapCount.Add(int64(m.SnapSyncs))
@@ -762,9 +781,11 @@ func (l *Leader) Propose(txns []Txn, nowMs int64) LeaderReady {
 	return r
 }
 
-// Durable says the leader's own txn log holds every proposal up to zxid (its own acknowledgement).
-func (l *Leader) Durable(zxid int64) LeaderReady {
+// Durable says the leader's own txn log holds every proposal up to zxid (its own acknowledgement), at nowMs.
+func (l *Leader) Durable(zxid, nowMs int64) LeaderReady {
+	l.now = max(l.now, nowMs)
 	var r LeaderReady
+	l.timeAcks(l.cfg.MyID, l.selfAcked, zxid, &r)
 	l.selfAcked = max(l.selfAcked, zxid)
 	l.tryCommit(&r)
 	return r
@@ -779,8 +800,30 @@ func (l *Leader) ack(c *learnerConn, zxid int64, r *LeaderReady) {
 	if zxid&0xffffffff == 0 || c.observer {
 		return // NEWLEADER's ACK again, or an observer's: neither counts
 	}
+	l.timeAcks(c.sid, c.acked, zxid, r)
 	c.acked = max(c.acked, zxid)
 	l.tryCommit(r)
+}
+
+// timeAcks adds to ack_latency sid's acknowledgement of the outstanding proposals after zxid from up to zxid to
+// whose zxid is a multiple of AckLoggingFrequency, as Leader.processAck times an ACK of a proposal not yet
+// committed.
+func (l *Leader) timeAcks(sid, from, to int64, r *LeaderReady) {
+	f := l.cfg.AckLoggingFrequency
+	if f <= 0 || to <= from {
+		return
+	}
+	for _, p := range l.outstanding {
+		if p.Zxid <= from || p.Zxid%f != 0 {
+			continue
+		}
+		if p.Zxid > to {
+			break
+		}
+		if t, ok := p.Time(); ok && l.now >= t {
+			r.Metrics.AckLatency = append(r.Metrics.AckLatency, SidLatency{Sid: sid, Ms: l.now - t})
+		}
+	}
 }
 
 // tryCommit commits the outstanding proposals, in order, that a quorum of each of their configs has logged.
@@ -867,6 +910,9 @@ func (l *Leader) commit(p proposal, r *LeaderReady) {
 		informPkt = Packet{Type: InformAndActivate, Zxid: t.Zxid, Data: append(slices.Clip(d), t.Data...)}
 	} else {
 		r.Metrics.Commits++
+		if tm, ok := t.Time(); ok && l.now >= tm {
+			r.Metrics.QuorumAckLatency = append(r.Metrics.QuorumAckLatency, l.now-tm)
+		}
 	}
 	for _, c := range l.sortedConns() {
 		if !c.forwarding || t.Zxid <= c.skipTo {

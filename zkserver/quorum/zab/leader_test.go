@@ -170,7 +170,7 @@ func (s *sim) apply(r LeaderReady) {
 // proposeLogged proposes one txn at zxid and has the leader log it (its own acknowledgement).
 func (s *sim) proposeLogged(zxid int64) {
 	s.apply(s.l.Propose([]Txn{txnAt(zxid)}, s.now))
-	s.apply(s.l.Durable(zxid))
+	s.apply(s.l.Durable(zxid, 0))
 }
 
 func (s *sim) tick() {
@@ -217,11 +217,11 @@ func TestLeaderDiscoverySyncBroadcast(t *testing.T) {
 	if len(s.l.pendingSyncs) != 1 {
 		t.Fatalf("sync answered before the proposals before it committed")
 	}
-	s.apply(s.l.Durable(2<<32 | 2))
+	s.apply(s.l.Durable(2<<32|2, 0))
 	if s.committed != 2<<32|2 {
 		t.Fatalf("committed %#x, want 0x200000002", s.committed)
 	}
-	s.apply(s.l.Durable(2<<32 | 3))
+	s.apply(s.l.Durable(2<<32|3, 0))
 	if !slices.Equal(f2.applied, []int64{2<<32 | 1, 2<<32 | 2, 2<<32 | 3}) {
 		t.Fatalf("follower 2 applied %x", f2.applied)
 	}
@@ -353,7 +353,7 @@ func TestLeaderObserver(t *testing.T) {
 	if s.committed != 0 || len(o.applied) != 3 {
 		t.Fatalf("committed %#x, observer applied %x, before the leader logged", s.committed, o.applied)
 	}
-	s.apply(s.l.Durable(2<<32 | 2))
+	s.apply(s.l.Durable(2<<32|2, 0))
 	if s.committed != 2<<32|2 {
 		t.Fatalf("committed %#x, want 0x200000002", s.committed)
 	}
@@ -434,7 +434,7 @@ func TestLeaderHoldsCommitsUntilUpToDate(t *testing.T) {
 	}
 
 	before := len(got)
-	deliver(s.l.Durable(a)) // the leader logs it: committed by the leader and follower 2
+	deliver(s.l.Durable(a, 0)) // the leader logs it: committed by the leader and follower 2
 	if s.committed != a {
 		t.Fatalf("committed %#x, want %#x", s.committed, a)
 	}
@@ -456,5 +456,40 @@ func TestLeaderHoldsCommitsUntilUpToDate(t *testing.T) {
 	}
 	if !slices.Contains(applied, a) {
 		t.Fatalf("follower 3 applied %x: want %#x", applied, a)
+	}
+}
+
+// The leader times each txn's quorum from its header's time (quorum_ack_latency), and, for zxids that are
+// multiples of AckLoggingFrequency, each acknowledgement that comes before the commit, by member (ack_latency):
+// Leader.processAck ignores those of committed txns.
+func TestLeaderTimesAcknowledgements(t *testing.T) {
+	c := cfg3(1<<32|5, txnsBetween(1, 1, 5))
+	c.AckLoggingFrequency = 2
+	s := newSim(t, c)
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	f3 := s.join(2, 3, 1, 1, 1<<32|5)
+	timed := func(zxid, ms int64) Txn {
+		return Txn{Zxid: zxid, Data: jute.Marshal(&jute.TxnHeader{ClientID: 1, Zxid: zxid, Time: ms, Type: jute.OpSetData})}
+	}
+	base := s.now
+	// 2<<32|1 is odd: not timed by member. Followers 2 and 3 acknowledge at once and commit it.
+	s.apply(s.l.Propose([]Txn{timed(2<<32|1, base-7)}, s.now))
+	// 2<<32|2: follower 3 is silent, so follower 2 and the leader's log (5 ms later) commit it.
+	f3.dead = true
+	s.apply(s.l.Propose([]Txn{timed(2<<32|2, base-3)}, s.now))
+	s.apply(s.l.Durable(2<<32|2, base+5))
+	// The leader's own log of 2<<32|1 came after its commit; a header time after now is not counted.
+	s.apply(s.l.Propose([]Txn{timed(2<<32|4, base+50)}, s.now))
+	s.apply(s.l.Durable(2<<32|4, base+5))
+	if !f2.synced || s.committed != 2<<32|4 {
+		t.Fatalf("committed %#x", s.committed)
+	}
+	q := s.metrics.QuorumAckLatency.Snapshot()
+	if q.Count != 2 || q.Sum != 7+8 {
+		t.Fatalf("quorum_ack_latency %+v, want 7 and 8 ms", q)
+	}
+	acks := s.metrics.AckLatency.Snapshot()
+	if len(acks) != 2 || acks["2"].Count != 1 || acks["2"].Sum != 3 || acks["1"].Count != 1 || acks["1"].Sum != 8 {
+		t.Fatalf("ack_latency %+v, want members 2 (3 ms) and 1 (8 ms)", acks)
 	}
 }

@@ -18,6 +18,15 @@ type Txn struct {
 	Reconfig *NewConfig
 }
 
+// Time is the txn header's time (ms): the leader's wall clock when it made the txn (TxnHeader: clientId, cxid,
+// zxid, then time); false when Data is too short to hold it.
+func (t Txn) Time() (int64, bool) {
+	if len(t.Data) < 28 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(t.Data[20:])), true
+}
+
 // Ready is what a learner step asks of its runtime, in this order: persist the epochs, truncate the log, write
 // and sync Log, apply Apply to the data tree, then send Send. Acknowledgements in Send rely on Log being durable.
 type Ready struct {

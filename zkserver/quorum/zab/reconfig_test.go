@@ -38,7 +38,7 @@ func TestLeaderReconfigNeedsBothQuorums(t *testing.T) {
 	}
 	newCfg := "server.1=a\nserver.2=b\nserver.3=c\nserver.4=d\nserver.5=e\nversion=200000001"
 	s.apply(s.l.Propose([]Txn{reconfigTxn(e<<32|1, newCfg, votersOf{1, 2, 3, 4, 5}, true), txnAt(e<<32 | 2)}, s.now))
-	s.apply(s.l.Durable(e<<32 | 2))
+	s.apply(s.l.Durable(e<<32|2, 0))
 	if s.committed != 0 {
 		t.Fatalf("committed %#x with 1 and 2 of the new five", s.committed)
 	}
@@ -161,7 +161,7 @@ func TestLeaderReconfigDesignatesInAckOrder(t *testing.T) {
 		s.join(2, second, 1, 1, 1<<32|5)
 		newCfg := "server.3=c\nserver.19=s\nversion=200000001"
 		s.apply(s.l.Propose([]Txn{reconfigTxn(e<<32|1, newCfg, votersOf{3, 19}, false)}, s.now))
-		s.apply(s.l.Durable(e<<32 | 1))
+		s.apply(s.l.Durable(e<<32|1, 0))
 		if s.committed != e<<32|1 || len(s.activated) != 1 || s.activated[0].Designated != first {
 			t.Fatalf("committed %#x, activations %+v: want %d, whose ACK came first", s.committed, s.activated, first)
 		}

@@ -1,0 +1,131 @@
+package ensemble
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+)
+
+// txnLatencies are the summaries that time a txn along its way (from its header's time): their counts depend on
+// the txns and the servers' roles only, never on timing.
+var txnLatencies = []string{"proposal_latency", "proposal_ack_creation_latency", "quorum_ack_latency",
+	"commit_propagation_latency", "propagation_latency"}
+
+// sidAckLatency matches the leader's ack_latency counts, one per acknowledging member.
+var sidAckLatency = regexp.MustCompile(`^zk_cnt_[0-9]+_ack_latency$`)
+
+// TestTxnLatenciesAsApache runs the same writes through the leader and a follower of an ensemble of Apache's
+// servers, then of ours, and compares how many txns each server timed at each step: a follower's PROPOSAL, each
+// member's acknowledgement, the leader's quorum, a follower's COMMIT, the final processing; and how many
+// acknowledgements the leader timed in ack_latency (of txns whose zxid is a multiple of 1000, up to the commit: the
+// 804 txns here, of epoch 1, hold one, acknowledged by a quorum of two before its commit, whichever two).
+func TestTxnLatenciesAsApache(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	counts := map[harness.Kind][2]map[string]int64{}
+	for _, kind := range []harness.Kind{harness.Apache, harness.ZKServer} {
+		t.Run(string(kind), func(t *testing.T) {
+			leader, follower := startEnsembleOf(t, ctx, kind)
+			for i, s := range []*harness.Server{leader, follower} {
+				c, _ := connect(t, s.Addr())
+				for j := range 200 {
+					p := fmt.Sprintf("/lat%d-%d", i, j)
+					if _, err := c.Create(p, []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+						t.Fatal(err)
+					}
+					if _, _, err := c.Get(p); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := c.Set(p, []byte("y"), -1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Close() // createSession and closeSession: 402 txns from each client
+			}
+			var got [2]map[string]int64
+			for i, s := range []*harness.Server{leader, follower} {
+				// Every txn is timed once its commit reached the server: wait until the counts stand still.
+				var last map[string]int64
+				eventually(t, "latency counts settle", func() error {
+					m := latencyCounts(t, ctx, s)
+					if fmt.Sprint(m) != fmt.Sprint(last) || m["zk_cnt_propagation_latency"] < 804 {
+						last = m
+						time.Sleep(300 * time.Millisecond)
+						return fmt.Errorf("%s: %v", s.Addr(), m)
+					}
+					return nil
+				})
+				got[i] = last
+			}
+			counts[kind] = got
+		})
+	}
+	a, o := counts[harness.Apache], counts[harness.ZKServer]
+	if a[0] == nil || o[0] == nil {
+		t.Fatal("an ensemble did not run")
+	}
+	for i, role := range []string{"leader", "follower"} {
+		if fmt.Sprint(a[i]) != fmt.Sprint(o[i]) {
+			t.Errorf("%s: Apache's counts %v, ours %v", role, a[i], o[i])
+		}
+	}
+	if a[0]["zk_cnt_ack_latency (all members)"] != 2 {
+		t.Errorf("Apache's leader timed %d acknowledgements", a[0]["zk_cnt_ack_latency (all members)"])
+	}
+}
+
+// startEnsembleOf starts three servers of kind and returns the leader and a follower once they serve.
+func startEnsembleOf(t *testing.T, ctx context.Context, kind harness.Kind) (leader, follower *harness.Server) {
+	t.Helper()
+	en := newEnsemble(t)
+	var servers []*harness.Server
+	for id := int64(1); id <= 3; id++ {
+		servers = append(servers, en.start(t, kind, id, ""))
+	}
+	waitServing(t, ctx, servers...)
+	for _, s := range servers {
+		if mode(t, s) == "leader" {
+			leader = s
+		} else {
+			follower = s
+		}
+	}
+	if leader == nil || follower == nil {
+		t.Fatalf("%s: no leader and follower", kind)
+	}
+	return leader, follower
+}
+
+// latencyCounts are a server's counts of txnLatencies, and the sum of its ack_latency counts over the members.
+func latencyCounts(t *testing.T, ctx context.Context, s *harness.Server) map[string]int64 {
+	t.Helper()
+	out, err := harness.FourLetter(ctx, s.Addr(), "mntr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int64{}
+	for line := range strings.SplitSeq(out, "\n") {
+		k, v, _ := strings.Cut(line, "\t")
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			continue
+		}
+		for _, name := range txnLatencies {
+			if k == "zk_cnt_"+name {
+				m[k] = n
+			}
+		}
+		if sidAckLatency.MatchString(k) {
+			m["zk_cnt_ack_latency (all members)"] += n
+		}
+	}
+	return m
+}
