@@ -7,12 +7,13 @@ import (
 	"syscall"
 )
 
-// Region is a byte range of a segment file holding batches (Kafka's slice: the last may be partial), for sending to a socket from the file (Kafka's
-// FileRecords slice) instead of reading it. File is a duplicate of the segment's descriptor and belongs to the
-// caller, who closes it: the region stays readable whatever happens to the segment meanwhile (deleted by retention,
-// DeleteRecords or topic deletion, replaced by the cleaner: the open description keeps the old inode), and its
-// descriptor number cannot be reused under the caller. Only a truncation of the segment (a follower truncating
-// its log) can take bytes away from it, which the sender must notice as a short file.
+// Region is a byte range of a segment file holding batches (Kafka's slice: the last may be partial), for sending
+// to a socket from the file (Kafka's FileRecords slice) instead of reading it. File is a duplicate of the segment's
+// descriptor and belongs to the caller, who closes it: the region stays readable whatever happens to the segment
+// meanwhile (deleted by retention, DeleteRecords or topic deletion, replaced by the cleaner: the open description
+// keeps the old inode), and its descriptor number cannot be reused under the caller. Only a truncation of the
+// segment (a follower truncating its log) can take bytes away from it, which the sender must notice as a short
+// file.
 //
 // A dup per region was chosen over reference-counting the segment's *os.File: it costs two syscalls (dup, close)
 // per fetched partition, against the pread and buffer it replaces, and keeps the segment's close and remove code
@@ -52,7 +53,7 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 	l.mu.RUnlock()
 	if newer {
 		// Written in a newer format than the reader takes: the bytes will be converted, so read them once.
-		res, err := l.read(offset, maxBytes, maxOffset, committed, minOneMessage, true, alloc)
+		res, err := l.ReadSlice(offset, maxBytes, maxOffset, committed, minOneMessage, alloc)
 		return res, nil, err
 	}
 	l.mu.RLock()
@@ -77,7 +78,7 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 		wb := walkBufs.Get().(*[]byte)
 		defer walkBufs.Put(wb)
 		w := &headerWindow{s: s, buf: *wb}
-		c, err := s.cut(w, pos, maxBytes, maxOffset, segNext, minOneMessage, true)
+		c, err := s.cut(w, pos, maxBytes, maxOffset, segNext, minOneMessage)
 		if err != nil {
 			return res, nil, fmt.Errorf("read %s: %w", l.tp, err)
 		}
@@ -116,22 +117,20 @@ func (l *Log) readRegion(offset int64, maxBytes int32, maxOffset int64, committe
 
 // cutResult is the outcome of cut.
 type cutResult struct {
-	end      int64 // bytes from pos to send: the whole batches, a partial one after them when sliced, or the first batch's start when tooLarge
+	end      int64 // bytes from pos to send: Kafka's slice, or the first batch's start when tooLarge
 	whole    int64 // bytes of the whole batches from pos (where the next read starts)
 	tooLarge bool  // the first batch alone exceeds maxBytes (without minOne): end is maxBytes of it
 	next     int64 // one past the last offset of the last batch
 }
 
-// cut chooses the batches that readBatches would return from pos (those ending below maxOffset that fit in
-// maxBytes, the first regardless of size with minOne) while reading only a few headers: the batch holding maxOffset
+// cut chooses the bytes that readBatches would return from pos with slice (the batches ending below maxOffset that
+// fit in maxBytes, the first regardless of size with minOne, then the start of the next one up to the byte bound,
+// as Kafka's slice of the segment) while reading only a few headers: the batch holding maxOffset
 // is found from the offset index when maxOffset is inside the segment (segNext is one past the last offset the
 // segment can hold), the byte bound is min(that, pos+maxBytes), and the batches are walked from the last index
 // entry before the bound. An index entry is written at most every index.interval.bytes appended, so the walk covers
 // about one produce request's batches, however large the read.
-//
-// With slice the bytes after the whole batches up to the bound are taken too, as Kafka's slice of the segment: the
-// start of a batch below maxOffset that crosses pos+maxBytes.
-func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, segNext int64, minOne, slice bool) (cutResult, error) {
+func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, segNext int64, minOne bool) (cutResult, error) {
 	limit := s.size // where the batches ending below maxOffset end
 	if maxOffset < segNext {
 		hp, _, found, err := s.translateIn(w, maxOffset, pos)
@@ -161,12 +160,12 @@ func (s *segment) cut(w *headerWindow, pos int64, maxBytes int32, maxOffset, seg
 			return cutResult{}, err
 		}
 	}
-	if at > pos && slice {
+	if at > pos {
 		// Kafka's slice: up to the bound, the start of a batch that crosses it included.
 		return cutResult{end: bound - pos, next: next, whole: at - pos}, nil
 	}
-	if at > pos || pos >= limit {
-		return cutResult{end: at - pos, next: next, whole: at - pos}, nil
+	if pos >= limit {
+		return cutResult{}, nil // nothing below maxOffset from pos
 	}
 	// Not even the first batch fits.
 	h, err := w.at(pos, pos+v2HeaderSize)

@@ -805,9 +805,8 @@ func (l *Leader) ack(c *learnerConn, zxid int64, r *LeaderReady) {
 	l.tryCommit(r)
 }
 
-// timeAcks adds to ack_latency sid's acknowledgement of the outstanding proposals after zxid from up to zxid to
-// whose zxid is a multiple of AckLoggingFrequency, as Leader.processAck times an ACK of a proposal not yet
-// committed.
+// timeAcks adds to ack_latency sid's acknowledgement of the outstanding proposals in (from, to] whose zxid is a
+// multiple of AckLoggingFrequency, as Leader.processAck times an ACK of a proposal not yet committed.
 func (l *Leader) timeAcks(sid, from, to int64, r *LeaderReady) {
 	f := l.cfg.AckLoggingFrequency
 	if f <= 0 || to <= from {
@@ -820,10 +819,17 @@ func (l *Leader) timeAcks(sid, from, to int64, r *LeaderReady) {
 		if p.Zxid > to {
 			break
 		}
-		if t, ok := p.Time(); ok && l.now >= t {
-			r.Metrics.AckLatency = append(r.Metrics.AckLatency, SidLatency{Sid: sid, Ms: l.now - t})
+		if d, ok := l.sinceMade(p.Txn); ok {
+			r.Metrics.AckLatency = append(r.Metrics.AckLatency, SidLatency{Sid: sid, Ms: d})
 		}
 	}
+}
+
+// sinceMade is the time from t's header time to now, as Request.logLatency takes it: false when t carries no
+// header or the difference is negative (another server's clock).
+func (l *Leader) sinceMade(t Txn) (int64, bool) {
+	tm, ok := t.Time()
+	return l.now - tm, ok && l.now >= tm
 }
 
 // tryCommit commits the outstanding proposals, in order, that a quorum of each of their configs has logged.
@@ -910,8 +916,8 @@ func (l *Leader) commit(p proposal, r *LeaderReady) {
 		informPkt = Packet{Type: InformAndActivate, Zxid: t.Zxid, Data: append(slices.Clip(d), t.Data...)}
 	} else {
 		r.Metrics.Commits++
-		if tm, ok := t.Time(); ok && l.now >= tm {
-			r.Metrics.QuorumAckLatency = append(r.Metrics.QuorumAckLatency, l.now-tm)
+		if d, ok := l.sinceMade(t); ok {
+			r.Metrics.QuorumAckLatency = append(r.Metrics.QuorumAckLatency, d)
 		}
 	}
 	for _, c := range l.sortedConns() {
