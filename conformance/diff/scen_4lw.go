@@ -278,6 +278,44 @@ var fourLetterScenarios = []Scenario{
 			r.FourLetterLog("srvr", func(string) []string { return nil })
 		})
 	}},
+	{"4lw/mntr-processors", func(r *R, c *Client) {
+		var keys []string
+		for _, k := range []string{"prep_processor_queue_size", "prep_processor_queue_time_ms", "prep_process_time",
+			"proposal_process_time", "close_session_prep_time", "sync_processor_queue_size",
+			"sync_processor_queue_time_ms", "sync_process_time", "sync_processor_batch_size",
+			"sync_processor_queue_flush_time_ms", "sync_processor_queue_and_flush_time_ms",
+			"request_throttle_queue_time_ms", "fsynctime", "read_final_proc_time_ms", "write_final_proc_time_ms"} {
+			keys = append(keys, "zk_cnt_"+k)
+		}
+		keys = append(keys, "zk_prep_processor_request_queued", "zk_sync_processor_request_queued",
+			"zk_outstanding_changes_queued", "zk_outstanding_changes_removed")
+		r.mntrDeltas(keys, func() {
+			c.Create(r.P("a"), "12345", persistent, nil)
+			c.Create(r.P("a"), "dup", persistent, nil) // NodeExists: an ErrorTxn
+			c.Get(r.P("a"), false)
+			c.Exists(r.P("a"), true)
+			c.Set(r.P("a"), "x", -1)
+			c.WaitEvents(1, 2*time.Second)
+			c.Sync(r.P("a"))
+			c.Multi(MCreate(r.P("m"), "", persistent), MDelete(r.P("m"), -1))
+			c.MultiRead(MGet(r.P("a")), MChildren(r.P("")))
+			c2 := r.Connect("c2")
+			c2.Create(r.P("e"), "", ephemeral, nil)
+			c2.Delete(r.P("a"), -1)
+			c2.Close()
+			c.Multi(MCreate(r.P("f"), "", persistent), MCreate(r.P("f"), "", persistent)) // rolled back
+			c.Multi(MCreate(r.P("g"), "", persistent), MSet(r.P("g"), "1", -1), MCheck(r.P("g"), 1))
+			c.SetACL(r.P("g"), aclList(acl(jute.PermAll, "world", "anyone")), -1)
+			c.AddAuth("digest", "u:p") // answered before the processors
+			r.RawPipeline("raw", 300*time.Millisecond, RawReq{Xid: jute.XidPing, Op: jute.OpPing},
+				RawReq{Xid: 1, Op: jute.OpExists, Req: &jute.ExistsRequest{Path: r.P("g")}},
+				RawReq{Xid: 2, Op: jute.OpCloseSession})
+			c3 := r.Connect("c3")
+			c3.Raw(999, nil) // Request.isValid refuses it: not prepped
+			c3.WaitClosed(time.Second)
+			r.FourLetterLog("srvr", func(string) []string { return nil })
+		})
+	}},
 	// The watch triggers (node_*_watch_count: the watchers each table's trigger reached, those an ACL keeps the event
 	// from counted too), the notifications' bytes and the getData / getChildren2 response caches a workload adds.
 	{"4lw/mntr-watches-caches", func(r *R, c *Client) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,16 @@ import (
 // the txns and the servers' roles only, never on timing.
 var txnLatencies = []string{"proposal_latency", "proposal_ack_creation_latency", "quorum_ack_latency",
 	"commit_propagation_latency", "propagation_latency"}
+
+// chainCounts are the counts of Apache's prep and sync processors' metrics (and the RequestThrottler's queue time):
+// they depend on the requests and the server's role only. How many flushes the txns took is left out: one client's
+// closeSession and the next one's createSession can share one.
+var chainCounts = []string{"zk_cnt_prep_processor_queue_size", "zk_cnt_prep_processor_queue_time_ms",
+	"zk_cnt_prep_process_time", "zk_cnt_proposal_process_time", "zk_cnt_close_session_prep_time",
+	"zk_prep_processor_request_queued", "zk_outstanding_changes_queued", "zk_outstanding_changes_removed",
+	"zk_cnt_sync_processor_queue_size", "zk_cnt_sync_processor_queue_time_ms", "zk_cnt_sync_process_time",
+	"zk_sync_processor_request_queued", "zk_sum_sync_processor_batch_size",
+	"zk_cnt_sync_processor_queue_and_flush_time_ms", "zk_cnt_request_throttle_queue_time_ms"}
 
 // sidAckLatency matches the leader's ack_latency counts, one per acknowledging member.
 var sidAckLatency = regexp.MustCompile(`^zk_cnt_[0-9]+_ack_latency$`)
@@ -122,6 +133,9 @@ func latencyCounts(t *testing.T, ctx context.Context, s *harness.Server) map[str
 			if k == "zk_cnt_"+name {
 				m[k] = n
 			}
+		}
+		if slices.Contains(chainCounts, k) {
+			m[k] = n
 		}
 		if sidAckLatency.MatchString(k) {
 			m["zk_cnt_ack_latency (all members)"] += n

@@ -615,6 +615,7 @@ func (c *Conn) request(buf []byte) error {
 	if !known {
 		c.l.p.Large().Release(held)
 		c.l.log.Warn("unknown request type, closing connection", "type", hdr.Type, "remote", c.nc.RemoteAddr())
+		c.l.p.Unimplemented()
 		// UnimplementedRequestProcessor: zxid -1, then the connection closes.
 		c.Send(pipeline.EncodeReply(jute.ReplyHeader{Xid: hdr.Xid, Zxid: -1, Err: int32(jute.ErrUnimplemented)}, nil))
 		c.CloseAfterFlush()

@@ -39,10 +39,13 @@ func (p *Processor) handle(r *Request) {
 		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
 		return
 	}
-	if p.throttler == nil && r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.stale(c, r.Op, r.Start) {
+	if p.throttler == nil && r.Op != jute.OpAuth && r.Op != jute.OpSASL {
 		// Apache's RequestThrottler always runs (throttling nothing by default) and counts what it passes on
 		// stale; ours counts there when it runs, and here otherwise.
-		p.throttleStats.Stale.Add(1)
+		if p.stale(c, r.Op, r.Start) {
+			p.throttleStats.Stale.Add(1)
+		}
+		p.enteredThrottler()
 	}
 	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.touchFails(c.SessionID()) {
 		// ZooKeeperServer.submitRequestNow: the session's touch fails (MissingSessionException) and the request is
@@ -69,6 +72,9 @@ func (p *Processor) handle(r *Request) {
 		if to, ok := p.checkUpgrade(r, c.SessionID()); ok {
 			p.upgradeOnLeader(c.SessionID(), to)
 		}
+	}
+	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.prepsHere(r.Op) {
+		defer p.prepEnd(p.prepBegin(r.queued))
 	}
 	p.serve(r)
 }
@@ -166,6 +172,7 @@ func (p *Processor) serve(r *Request) {
 			txn = &jute.ErrorTxn{Err: int32(e)}
 		}
 		res := p.logTxn(hdr, txn)
+		p.changesPrepped(v, e == jute.ErrOK)
 		if e == jute.ErrOK {
 			p.finalCheck(c, r.Op, r.Start) // an ErrorTxn's answer is sent before FinalRequestProcessor's check
 		}
@@ -610,11 +617,21 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	}
 	c.roByte = cr.HasRO
 	if p.ro {
+		if req.SessionID == 0 {
+			p.enteredThrottler() // its createSession
+		}
 		p.roConnect(c, cr)
 		return
 	}
 	if p.refuseNewerZxid(c, req.LastZxidSeen) {
 		return
+	}
+	if req.SessionID == 0 {
+		// The new session's createSession request, through the RequestThrottler and, standalone or leading, prep.
+		p.enteredThrottler()
+		if p.prepsHere(jute.OpCreateSession) {
+			defer p.prepEnd(p.prepBegin(time.Time{}))
+		}
 	}
 	if req.SessionID != 0 {
 		p.Stats.ConnectionRevalidates.Add(1)
@@ -729,11 +746,19 @@ func (p *Processor) closeSession(sid int64, c *Client, xid int32, forced bool) {
 		}
 		return
 	}
+	began := time.Now()
 	p.sessions.SetClosing(sid)
 	// The session's HashSet order, as PrepRequestProcessor lists them.
 	paths := p.tree.EphemeralPaths(sid)
+	p.Stats.Chain.CloseSessionPrep.Add(time.Since(began).Milliseconds())
+	// A change record for each ephemeral, and with digests one for its parent too.
+	perNode := 1
+	if p.cfg.DigestEnabled {
+		perNode = 2
+	}
 	hdr := p.nextHeader(sid, xid, jute.OpCloseSession)
 	p.logTxn(hdr, &jute.CloseSessionTxn{Paths2Delete: paths})
+	p.queueChanges(perNode*len(paths), true)
 	p.sessions.Remove(sid)
 	owner := p.owners[sid]
 	delete(p.owners, sid)
@@ -750,7 +775,10 @@ func (p *Processor) expireSessions() {
 	for _, sid := range p.sessions.Expired(time.Now().UnixMilli()) {
 		p.log.Info("session expired", "session", sid)
 		p.Stats.SessionsExpired.Add(1)
+		p.enteredThrottler() // ZooKeeperServer.expire submits a closeSession
+		pr := p.prepBegin(time.Time{})
 		p.closeSession(sid, nil, 0, false)
+		p.prepEnd(pr)
 	}
 }
 
@@ -787,12 +815,16 @@ func (p *Processor) sweepContainers() {
 		victims = victims[:perSweep]
 	}
 	for _, path := range victims {
+		pr := p.prepBegin(time.Time{}) // ContainerManager hands its requests to prep directly
 		hdr := p.nextHeader(0, 0, jute.OpDeleteContainer)
-		txn, e := p.prepWrite(&view{p: p}, nil, hdr, jute.OpDeleteContainer, &jute.DeleteTxn{Path: path})
+		v := &view{p: p}
+		txn, e := p.prepWrite(v, nil, hdr, jute.OpDeleteContainer, &jute.DeleteTxn{Path: path})
 		if e != jute.ErrOK {
 			hdr.Type = jute.OpError
 			txn = &jute.ErrorTxn{Err: int32(e)}
 		}
 		p.logTxn(hdr, txn)
+		p.changesPrepped(v, e == jute.ErrOK)
+		p.prepEnd(pr)
 	}
 }

@@ -85,6 +85,7 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(!p.cfg.LeaderRefusesClients)
 		p.beginPeriod()
+		p.chainStarted(true, true)
 	})
 }
 
@@ -140,12 +141,16 @@ type LearnerRequest struct {
 // SubmitLearnerRequest preps a forwarded request as the leader's PrepRequestProcessor does; its reply is the
 // learner's to send, on the commit.
 func (p *Processor) SubmitLearnerRequest(lr LearnerRequest) {
-	p.submit(func() { p.learnerRequest(lr) })
+	queued := time.Now()
+	p.submit(func() { p.learnerRequest(lr, queued) })
 }
 
-func (p *Processor) learnerRequest(lr LearnerRequest) {
+func (p *Processor) learnerRequest(lr LearnerRequest, queued time.Time) {
 	if p.ens == nil {
 		return // leadership ended: the learner's connection is gone with it, and its client reconnects elsewhere
+	}
+	if validOp(lr.Op) {
+		defer p.prepEnd(p.prepBegin(queued)) // LearnerHandler submits to the leader's prep
 	}
 	c := &Client{p: p, session: lr.Session, ids: lr.Auth, via: learnerOwner(lr.Learner)}
 	c.closed.Store(true) // its outputs go nowhere: the learner answers its client

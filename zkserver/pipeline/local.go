@@ -81,6 +81,10 @@ func (p *Processor) expireLocalSessions() {
 	for _, sid := range p.local.Expired(time.Now().UnixMilli()) {
 		p.log.Info("local session expired", "session", fmt.Sprintf("0x%x", sid))
 		p.Stats.SessionsExpired.Add(1)
+		p.enteredThrottler() // its closeSession, which a leader's prep takes too
+		if p.prepsHere(jute.OpCloseSession) {
+			p.prepEnd(p.prepBegin(time.Time{}))
+		}
 		p.local.Remove(sid)
 		if c := p.owners[sid]; c != nil {
 			p.dropClient(c)

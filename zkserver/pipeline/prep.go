@@ -25,6 +25,10 @@ type view struct {
 	// ephemeralOnLocal: the request's local session may not be upgraded, so its ephemeral creates fail with
 	// EphemeralOnLocalSession where their session is checked.
 	ephemeralOnLocal bool
+	// changes counts the change records Apache's prep adds for the request (addChangeRecord: one per node an op
+	// changes); rolledBack: an op of its multi failed and they were taken back.
+	changes    int
+	rolledBack bool
 }
 
 func (v *view) get(path string) *record {
@@ -44,6 +48,7 @@ func (v *view) get(path string) *record {
 }
 
 func (v *view) put(path string, r *record) {
+	v.changes++
 	if v.pending == nil {
 		return // single op: applied right away, nothing to remember
 	}
@@ -303,6 +308,7 @@ func (p *Processor) prepDelete(v *view, c *Client, hdr *jute.TxnHeader, path str
 
 func (p *Processor) noteDelete(v *view, parent string, pr *record, path string, zxid int64) {
 	if v.pending == nil {
+		v.changes += 2 // the parent's record and the node's
 		return
 	}
 	npr := *pr
@@ -340,7 +346,7 @@ func (p *Processor) prepMulti(v *view, c *Client, hdr *jute.TxnHeader, req *jute
 			return nil // an exception in Apache's prep, which fails the whole multi
 		}
 		if e != jute.ErrOK {
-			failed = true
+			failed, v.rolledBack = true, true
 			mt.Txns = append(mt.Txns, jute.Txn{Type: jute.OpError, Data: jute.Marshal(&jute.ErrorTxn{Err: int32(e)})})
 			continue
 		}

@@ -109,7 +109,7 @@ type Request struct {
 	SASL *sasl.Outcome
 	// LargeSize is what the large request throttle holds for this request until it finishes.
 	LargeSize int32
-	// queued is when the request entered the RequestThrottler; throttled: it waited there past
+	// queued is when the request entered the RequestThrottler, then the core's queue (Apache's prep queue); throttled: it waited there past
 	// throttled_op_wait_time and is answered THROTTLEDOP; throttlerHeld: it counts in the throttler's in-process
 	// requests until it finishes.
 	queued                   time.Time
@@ -155,6 +155,13 @@ type batch struct {
 	upTo int64
 	// dropHeld: leadership ended; the outputs still held are never delivered.
 	dropHeld bool
+	// reads are the requests prepped on a standalone server without a txn (they pass Apache's sync processor too),
+	// readsFirst those of them before the batch's first txn; handed is when the core handed the batch to the syncer
+	// (ChainStats).
+	reads, readsFirst int
+	handed            time.Time
+	// changes are the change records of the batch's txns, removed as they are applied (ChainStats).
+	changes int
 }
 
 // Processor is the core. Create with New, then Start.
@@ -219,6 +226,8 @@ type Processor struct {
 	commitSig chan struct{}
 	// recent are the last txns logged or applied, for a new leader's committed log (core goroutine).
 	recent []Txn
+	// handoff is the time the request being prepped spent handing its txns on (core goroutine; ChainStats).
+	handoff time.Duration
 
 	lastZxid atomic.Int64 // published for pings and 4lw
 	Stats    Stats
@@ -263,6 +272,8 @@ type Stats struct {
 	WatchBytes atomic.Int64
 	// Quorum are the election's and ZAB's counters, kept here across serving periods.
 	Quorum metrics.Quorum
+	// Chain are Apache's prep and sync processors' metrics.
+	Chain ChainStats
 	// snapshottime (each snapshot's write, in ms) and the database's loads (ZKDatabase.loadDataBase and
 	// FileTxnSnapLog.restore): dbinittime, startup_snap_load_time, startup_txns_load_time and
 	// startup_txns_loaded (only for a load that replayed txns, as fastForwardFromEdits adds them).
@@ -510,6 +521,9 @@ func (p *Processor) resetSnapAt() {
 
 // Start runs the core and syncer goroutines.
 func (p *Processor) Start() {
+	if !p.cfg.Quorum {
+		p.chainStarted(true, true)
+	}
 	p.wg.Add(2)
 	go p.runCore()
 	go p.runSyncer()
@@ -613,6 +627,7 @@ func (p *Processor) Submit(r *Request) {
 		p.throttler.submit(r)
 		return
 	}
+	r.queued = time.Now()
 	p.submit(func() { p.handle(r) })
 }
 
@@ -703,6 +718,7 @@ func (p *Processor) flushBatch() {
 	if p.ens != nil {
 		p.cur.ens, p.cur.upTo = p.ens, p.zxid
 	}
+	p.cur.handed = time.Now()
 	p.syncCh <- p.cur
 }
 
@@ -759,6 +775,8 @@ func (p *Processor) runSyncer() {
 				break more
 			}
 		}
+		chain := &p.Stats.Chain
+		flushed := chain.syncRound(pending, time.Now())
 		dirty := false
 		for _, b := range pending {
 			if b.roll {
@@ -768,12 +786,18 @@ func (p *Processor) runSyncer() {
 				}
 			}
 			for i, e := range b.entries {
+				appending := time.Now()
 				if err := p.txnlog.Append(b.zxids[i], e); err != nil {
 					p.fatal(fmt.Errorf("append txn 0x%x: %w", b.zxids[i], err))
 					return
 				}
+				chain.SyncTime.Add(time.Since(appending).Milliseconds())
+				flushed--
 				dirty = true
 			}
+		}
+		for ; flushed > 0; flushed-- {
+			chain.SyncTime.Add(0) // a request without a txn behind one: only queued for the flush
 		}
 		if dirty {
 			synced := time.Now()
@@ -781,7 +805,9 @@ func (p *Processor) runSyncer() {
 				p.fatal(fmt.Errorf("commit txn log: %w", err))
 				return
 			}
-			p.Stats.FsyncTime.Add(time.Since(synced).Milliseconds())
+			done := time.Now()
+			p.Stats.FsyncTime.Add(done.Sub(synced).Milliseconds())
+			chain.syncFlushed(pending, synced, done)
 		}
 		var durable int64
 		var ens Ensemble
@@ -828,6 +854,9 @@ func (p *Processor) release(held []*batch) []*batch {
 
 // deliver sends a batch's replies and events, then runs its completion.
 func (p *Processor) deliver(b *batch) {
+	if b.changes > 0 {
+		p.Stats.Chain.ChangesRemoved.Add(int64(b.changes)) // ZooKeeperServer.processTxn, as each txn is applied
+	}
 	if len(b.times) > 0 {
 		// FinalRequestProcessor's propagation_latency, for each txn.
 		now := time.Now().UnixMilli()
@@ -931,6 +960,8 @@ func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 		dg = &jute.TxnDigest{Version: 2, TreeDigest: p.tree.Digest()}
 	}
 	entry := storage.EncodeEntry(hdr, txn, dg)
+	// The hand-off to the log and the followers: Apache's proposal_process_time.
+	handing := time.Now()
 	p.cur.entries = append(p.cur.entries, entry)
 	p.cur.zxids = append(p.cur.zxids, hdr.Zxid)
 	p.cur.times = append(p.cur.times, hdr.Time)
@@ -938,6 +969,7 @@ func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 	if p.ens != nil {
 		p.ens.Propose(entry, hdr.Zxid)
 	}
+	p.handoff += time.Since(handing)
 	p.lastZxid.Store(hdr.Zxid)
 	p.txnsSinceSnap++
 	if p.txnsSinceSnap >= p.snapAt {

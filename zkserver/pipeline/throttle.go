@@ -126,6 +126,7 @@ func (t *throttler) run() {
 		}
 		t.inProcess.Add(1)
 		r.throttlerHeld = true
+		r.queued = time.Now() // now queued for prep
 		t.p.submit(func() { t.p.handle(r) })
 	}
 }

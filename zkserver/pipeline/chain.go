@@ -1,0 +1,200 @@
+package pipeline
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/zkafka/zkafka/jute"
+	"github.com/zkafka/zkafka/zkserver/metrics"
+)
+
+// ChainStats are the metrics of Apache's PrepRequestProcessor and SyncRequestProcessor, counted where our stages do
+// their work: the core goroutine preps (and applies) what Apache's prep thread takes, the syncer writes and syncs
+// what Apache's sync thread does. A request is counted by the processors it would pass in Apache's chain for the
+// server's role: prep on a standalone server and a leader; sync for every request on a standalone server, for the
+// txns on a leader, for the proposals a follower logs and the INFORMs an observer logs.
+type ChainStats struct {
+	// prep_processor_request_queued, sync_processor_request_queued; outstanding_changes_queued and _removed:
+	// PrepRequestProcessor's change records (a znode's pending state, one per node a txn changes), removed when
+	// their txn is applied, never for the ops of a multi that failed.
+	PrepQueued, SyncQueued, ChangesQueued, ChangesRemoved atomic.Int64
+	// prep_processor_queue_size and _queue_time_ms, prep_process_time, proposal_process_time (the hand-off of the
+	// prepped request: proposing it while leading), close_session_prep_time.
+	PrepQueueSize, PrepQueueTime, PrepTime, ProposalTime, CloseSessionPrep metrics.SummaryCounter
+	// sync_processor_queue_size and _queue_time_ms, sync_process_time (a txn's append, and a request behind one
+	// waiting for the flush), sync_processor_batch_size (the requests one flush covers),
+	// sync_processor_queue_flush_time_ms (the flush) and sync_processor_queue_and_flush_time_ms (each flushed
+	// request's time from entering the queue).
+	SyncQueueSize, SyncQueueTime, SyncTime, SyncBatchSize, SyncFlushTime, SyncQueueAndFlush metrics.SummaryCounter
+}
+
+// Named lists them under Apache's names.
+func (s *ChainStats) Named() metrics.Named {
+	return metrics.Named{
+		Counters: map[string]*atomic.Int64{"prep_processor_request_queued": &s.PrepQueued,
+			"sync_processor_request_queued": &s.SyncQueued, "outstanding_changes_queued": &s.ChangesQueued,
+			"outstanding_changes_removed": &s.ChangesRemoved},
+		Summaries: map[string]*metrics.SummaryCounter{"prep_processor_queue_size": &s.PrepQueueSize,
+			"prep_processor_queue_time_ms": &s.PrepQueueTime, "prep_process_time": &s.PrepTime,
+			"proposal_process_time": &s.ProposalTime, "close_session_prep_time": &s.CloseSessionPrep,
+			"sync_processor_queue_size": &s.SyncQueueSize, "sync_processor_queue_time_ms": &s.SyncQueueTime,
+			"sync_process_time": &s.SyncTime, "sync_processor_batch_size": &s.SyncBatchSize,
+			"sync_processor_queue_flush_time_ms": &s.SyncFlushTime,
+			"sync_processor_queue_and_flush_time_ms": &s.SyncQueueAndFlush},
+	}
+}
+
+// chainStarted counts the first loop of the processors a serving period starts: Apache's prep and sync threads each
+// sample their (empty) queue's size before they first wait on it.
+func (p *Processor) chainStarted(prep, sync bool) {
+	if prep {
+		p.Stats.Chain.PrepQueueSize.Add(0)
+	}
+	if sync {
+		p.Stats.Chain.SyncQueueSize.Add(0)
+	}
+}
+
+// enteredThrottler counts a request that Apache's RequestThrottler passes on at once (request_throttle_queue_time_ms)
+// when ours does not run: everything a connection submits but auth and SASL packets, the createSession of a new
+// session, the closeSession of an expiring one.
+func (p *Processor) enteredThrottler() {
+	if p.throttler == nil {
+		p.throttleStats.addQueueTime(0)
+	}
+}
+
+// Unimplemented counts a request of a type Request.isValid refuses, which the connection answers: Apache's passes
+// its RequestThrottler first, then goes to the UnimplementedRequestProcessor, not to prep.
+func (p *Processor) Unimplemented() { p.throttleStats.addQueueTime(0) }
+
+// prepping is a request in the core's prep, from prepBegin to prepEnd.
+type prepping struct {
+	began   time.Time
+	entries int // the batch's entries when it began: more at the end mean it made a txn
+}
+
+// prepBegin counts a request that Apache's PrepRequestProcessor takes from its queue, where it waited since queued.
+func (p *Processor) prepBegin(queued time.Time) prepping {
+	now := time.Now()
+	c := &p.Stats.Chain
+	c.PrepQueued.Add(1)
+	c.PrepQueueSize.Add(int64(len(p.in)))
+	if !queued.IsZero() {
+		c.PrepQueueTime.Add(now.Sub(queued).Milliseconds())
+	} else {
+		c.PrepQueueTime.Add(0)
+	}
+	p.handoff = 0
+	return prepping{began: now, entries: len(p.cur.entries)}
+}
+
+// prepEnd ends a request's prep: its time and its hand-off's. On a standalone server a request that made no txn
+// goes through the sync processor too (Apache's chain is prep, sync, final for every request).
+func (p *Processor) prepEnd(pr prepping) {
+	c := &p.Stats.Chain
+	total := time.Since(pr.began)
+	c.PrepTime.Add((total - p.handoff).Milliseconds())
+	c.ProposalTime.Add(p.handoff.Milliseconds())
+	p.handoff = 0
+	if !p.cfg.Quorum && len(p.cur.entries) == pr.entries {
+		p.cur.reads++
+		if len(p.cur.entries) == 0 {
+			p.cur.readsFirst++
+		}
+	}
+}
+
+// changesPrepped counts the change records of a request prepped through v, and, made is true when its txn went to
+// the log without an ErrorTxn and without a failed multi's rollback, has them removed when the txn is applied.
+func (p *Processor) changesPrepped(v *view, made bool) {
+	p.queueChanges(v.changes, made && !v.rolledBack)
+}
+
+func (p *Processor) queueChanges(n int, applied bool) {
+	if n == 0 {
+		return
+	}
+	p.Stats.Chain.ChangesQueued.Add(int64(n))
+	if applied {
+		p.cur.changes += n
+	}
+}
+
+// prepsHere reports whether a request of type op reaches a PrepRequestProcessor on this server: a standalone
+// server's and a leader's (read-only mode's is not modelled), for the types Request.isValid accepts (auth and SASL
+// packets are answered before the chain, unknown types by the UnimplementedRequestProcessor).
+func (p *Processor) prepsHere(op int32) bool {
+	return p.decides() && !p.ro && validOp(op)
+}
+
+// validOp is Request.isValid.
+func validOp(op int32) bool {
+	switch op {
+	case jute.OpCheck, jute.OpCloseSession, jute.OpCreate, jute.OpCreate2, jute.OpCreateTTL,
+		jute.OpCreateContainer, jute.OpCreateSession, jute.OpDelete, jute.OpDeleteContainer, jute.OpExists,
+		jute.OpGetACL, jute.OpGetChildren, jute.OpGetAllChildrenNumber, jute.OpGetChildren2, jute.OpGetData,
+		jute.OpGetEphemerals, jute.OpMulti, jute.OpMultiRead, jute.OpPing, jute.OpReconfig, jute.OpSetACL,
+		jute.OpSetData, jute.OpSetWatches, jute.OpSetWatches2, jute.OpSync, jute.OpCheckWatches,
+		jute.OpRemoveWatches, jute.OpAddWatch, jute.OpWhoAmI:
+		return true
+	}
+	return false
+}
+
+// syncRound counts one pass of the syncer over the batches it took: each txn, and on a standalone server each
+// request without one, as a request Apache's sync thread takes from its queue. It returns how many of them wait for
+// the flush: the round's txns and the requests behind its first one (Apache's toFlush; those before it pass
+// straight on).
+func (s *ChainStats) syncRound(pending []*batch, took time.Time) (flushed int) {
+	items := 0
+	for _, b := range pending {
+		items += len(b.entries) + b.reads
+	}
+	left := items
+	sawTxn := false
+	for _, b := range pending {
+		waited := took.Sub(b.handed).Milliseconds()
+		for range len(b.entries) + b.reads {
+			left--
+			s.SyncQueued.Add(1)
+			s.SyncQueueSize.Add(int64(left))
+			s.SyncQueueTime.Add(waited)
+		}
+		var n int
+		n, sawTxn = flushedOf(b, sawTxn)
+		flushed += n
+	}
+	return flushed
+}
+
+// flushedOf returns how many of b's requests wait for the flush, given whether a txn came before b in its round,
+// and whether one came up to its end.
+func flushedOf(b *batch, sawTxn bool) (int, bool) {
+	switch {
+	case sawTxn:
+		return len(b.entries) + b.reads, true
+	case len(b.entries) > 0:
+		return len(b.entries) + b.reads - b.readsFirst, true
+	}
+	return 0, false
+}
+
+// syncFlushed counts the flush of the txn log that made a round's txns durable, from start to done: the batch size,
+// the flush's time, and each flushed request's time since it was queued.
+func (s *ChainStats) syncFlushed(pending []*batch, start, done time.Time) {
+	total, sawTxn := 0, false
+	for _, b := range pending {
+		var n int
+		n, sawTxn = flushedOf(b, sawTxn)
+		waited := done.Sub(b.handed).Milliseconds()
+		for range n {
+			s.SyncQueueAndFlush.Add(waited)
+		}
+		total += n
+	}
+	if total > 0 {
+		s.SyncBatchSize.Add(int64(total))
+		s.SyncFlushTime.Add(done.Sub(start).Milliseconds())
+	}
+}
