@@ -39,7 +39,7 @@ func (s *ChainStats) Named() metrics.Named {
 			"proposal_process_time": &s.ProposalTime, "close_session_prep_time": &s.CloseSessionPrep,
 			"sync_processor_queue_size": &s.SyncQueueSize, "sync_processor_queue_time_ms": &s.SyncQueueTime,
 			"sync_process_time": &s.SyncTime, "sync_processor_batch_size": &s.SyncBatchSize,
-			"sync_processor_queue_flush_time_ms": &s.SyncFlushTime,
+			"sync_processor_queue_flush_time_ms":     &s.SyncFlushTime,
 			"sync_processor_queue_and_flush_time_ms": &s.SyncQueueAndFlush},
 	}
 }
