@@ -20,24 +20,34 @@ import (
 var txnLatencies = []string{"proposal_latency", "proposal_ack_creation_latency", "quorum_ack_latency",
 	"commit_propagation_latency", "propagation_latency"}
 
-// chainCounts are the counts of Apache's prep and sync processors' metrics (and the RequestThrottler's queue time):
-// they depend on the requests and the server's role only. How many flushes the txns took is left out: one client's
+// chainCounts are the counts of Apache's prep and sync processors' metrics (and the RequestThrottler's queue time),
+// and of the leader's learner syncs in progress (as each begins and ends): they depend on the requests and the
+// server's role only. How many flushes the txns took is left out: one client's
 // closeSession and the next one's createSession can share one.
 var chainCounts = []string{"zk_cnt_prep_processor_queue_size", "zk_cnt_prep_processor_queue_time_ms",
 	"zk_cnt_prep_process_time", "zk_cnt_proposal_process_time", "zk_cnt_close_session_prep_time",
+	"zk_cnt_learner_request_processor_queue_size",
 	"zk_prep_processor_request_queued", "zk_outstanding_changes_queued", "zk_outstanding_changes_removed",
 	"zk_cnt_sync_processor_queue_size", "zk_cnt_sync_processor_queue_time_ms", "zk_cnt_sync_process_time",
 	"zk_sync_processor_request_queued", "zk_sum_sync_processor_batch_size",
-	"zk_cnt_sync_processor_queue_and_flush_time_ms", "zk_cnt_request_throttle_queue_time_ms"}
+	"zk_cnt_sync_processor_queue_and_flush_time_ms", "zk_cnt_request_throttle_queue_time_ms",
+	"zk_cnt_inflight_diff_count", "zk_cnt_inflight_snap_count"}
 
-// sidAckLatency matches the leader's ack_latency counts, one per acknowledging member.
-var sidAckLatency = regexp.MustCompile(`^zk_cnt_[0-9]+_ack_latency$`)
+// sidAckLatency matches the leader's ack_latency counts, one per acknowledging member; sidQPTime its
+// learner_handler_qp_time_ms counts, one per learner: the markers queued after the first and the 1001st packet of
+// the 804 proposals, 804 commits and the pings sent to each.
+var (
+	sidAckLatency = regexp.MustCompile(`^zk_cnt_[0-9]+_ack_latency$`)
+	sidQPTime     = regexp.MustCompile(`^zk_cnt_[0-9]+_learner_handler_qp_time_ms$`)
+)
 
 // TestTxnLatenciesAsApache runs the same writes through the leader and a follower of an ensemble of Apache's
 // servers, then of ours, and compares how many txns each server timed at each step: a follower's PROPOSAL, each
 // member's acknowledgement, the leader's quorum, a follower's COMMIT, the final processing; and how many
 // acknowledgements the leader timed in ack_latency (of txns whose zxid is a multiple of 1000, up to the commit: the
-// 804 txns here, of epoch 1, hold one, acknowledged by a quorum of two before its commit, whichever two).
+// 804 txns here, of epoch 1, hold one, acknowledged by a quorum of two before its commit, whichever two). Also
+// compared: the counts of the request processors' metrics (chainCounts) and how many marker packets the leader's
+// learner handlers timed in their send queues (learner_handler_qp_time_ms).
 func TestTxnLatenciesAsApache(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -91,6 +101,9 @@ func TestTxnLatenciesAsApache(t *testing.T) {
 	if a[0]["zk_cnt_ack_latency (all members)"] != 2 {
 		t.Errorf("Apache's leader timed %d acknowledgements", a[0]["zk_cnt_ack_latency (all members)"])
 	}
+	if a[0]["zk_cnt_learner_handler_qp_time_ms (all learners)"] != 4 {
+		t.Errorf("Apache's leader timed %d markers", a[0]["zk_cnt_learner_handler_qp_time_ms (all learners)"])
+	}
 }
 
 // startEnsembleOf starts three servers of kind and returns the leader and a follower once they serve.
@@ -139,6 +152,9 @@ func latencyCounts(t *testing.T, ctx context.Context, s *harness.Server) map[str
 		}
 		if sidAckLatency.MatchString(k) {
 			m["zk_cnt_ack_latency (all members)"] += n
+		}
+		if sidQPTime.MatchString(k) {
+			m["zk_cnt_learner_handler_qp_time_ms (all learners)"] += n
 		}
 	}
 	return m

@@ -19,8 +19,9 @@ type ChainStats struct {
 	// their txn is applied, never for the ops of a multi that failed.
 	PrepQueued, SyncQueued, ChangesQueued, ChangesRemoved atomic.Int64
 	// prep_processor_queue_size and _queue_time_ms, prep_process_time, proposal_process_time (the hand-off of the
-	// prepped request: proposing it while leading), close_session_prep_time.
-	PrepQueueSize, PrepQueueTime, PrepTime, ProposalTime, CloseSessionPrep metrics.SummaryCounter
+	// prepped request: proposing it while leading), close_session_prep_time; learner_request_processor_queue_size
+	// (a follower's or observer's first processor, where a leader's is prep).
+	PrepQueueSize, PrepQueueTime, PrepTime, ProposalTime, CloseSessionPrep, LearnerQueueSize metrics.SummaryCounter
 	// sync_processor_queue_size and _queue_time_ms, sync_process_time (a txn's append, and a request behind one
 	// waiting for the flush), sync_processor_batch_size (the requests one flush covers),
 	// sync_processor_queue_flush_time_ms (the flush) and sync_processor_queue_and_flush_time_ms (each flushed
@@ -37,18 +38,21 @@ func (s *ChainStats) Named() metrics.Named {
 		Summaries: map[string]*metrics.SummaryCounter{"prep_processor_queue_size": &s.PrepQueueSize,
 			"prep_processor_queue_time_ms": &s.PrepQueueTime, "prep_process_time": &s.PrepTime,
 			"proposal_process_time": &s.ProposalTime, "close_session_prep_time": &s.CloseSessionPrep,
-			"sync_processor_queue_size": &s.SyncQueueSize, "sync_processor_queue_time_ms": &s.SyncQueueTime,
+			"learner_request_processor_queue_size": &s.LearnerQueueSize,
+			"sync_processor_queue_size":            &s.SyncQueueSize, "sync_processor_queue_time_ms": &s.SyncQueueTime,
 			"sync_process_time": &s.SyncTime, "sync_processor_batch_size": &s.SyncBatchSize,
 			"sync_processor_queue_flush_time_ms":     &s.SyncFlushTime,
 			"sync_processor_queue_and_flush_time_ms": &s.SyncQueueAndFlush},
 	}
 }
 
-// chainStarted counts the first loop of the processors a serving period starts: Apache's prep and sync threads each
-// sample their (empty) queue's size before they first wait on it.
+// chainStarted counts the first loop of the processors a serving period starts: Apache's prep (or a learner's
+// request processor) and sync threads each sample their (empty) queue's size before they first wait on it.
 func (p *Processor) chainStarted(prep, sync bool) {
 	if prep {
 		p.Stats.Chain.PrepQueueSize.Add(0)
+	} else {
+		p.Stats.Chain.LearnerQueueSize.Add(0)
 	}
 	if sync {
 		p.Stats.Chain.SyncQueueSize.Add(0)
@@ -70,8 +74,28 @@ func (p *Processor) Unimplemented() { p.throttleStats.addQueueTime(0) }
 
 // prepping is a request in the core's prep, from prepBegin to prepEnd.
 type prepping struct {
+	active  bool // false: the request is not prepped here
 	began   time.Time
 	entries int // the batch's entries when it began: more at the end mean it made a txn
+}
+
+// chainEntered counts a request of type op, queued since queued, reaching the first processor of this server's
+// chain: prep on a standalone server and a leader (end it with prepEnd), the learner's request processor on a
+// follower or observer (learner_request_processor_queue_size).
+func (p *Processor) chainEntered(op int32, queued time.Time) prepping {
+	switch {
+	case !validOp(op):
+	case p.prepsHere(op):
+		return p.prepBegin(queued)
+	case p.learning():
+		p.Stats.Chain.LearnerQueueSize.Add(int64(len(p.in)))
+	}
+	return prepping{}
+}
+
+// learning reports whether the server follows or observes a leader and serves its clients.
+func (p *Processor) learning() bool {
+	return p.cfg.Quorum && p.ens == nil && !p.ro && p.fw.leader != nil
 }
 
 // prepBegin counts a request that Apache's PrepRequestProcessor takes from its queue, where it waited since queued.
@@ -86,12 +110,15 @@ func (p *Processor) prepBegin(queued time.Time) prepping {
 		c.PrepQueueTime.Add(0)
 	}
 	p.handoff = 0
-	return prepping{began: now, entries: len(p.cur.entries)}
+	return prepping{active: true, began: now, entries: len(p.cur.entries)}
 }
 
 // prepEnd ends a request's prep: its time and its hand-off's. On a standalone server a request that made no txn
 // goes through the sync processor too (Apache's chain is prep, sync, final for every request).
 func (p *Processor) prepEnd(pr prepping) {
+	if !pr.active {
+		return
+	}
 	c := &p.Stats.Chain
 	total := time.Since(pr.began)
 	c.PrepTime.Add((total - p.handoff).Milliseconds())

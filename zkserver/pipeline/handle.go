@@ -59,6 +59,9 @@ func (p *Processor) handle(r *Request) {
 	if r.Op == jute.OpCloseSession {
 		r.local = p.isLocal(c.SessionID()) // setLocalSessionFlag: decided as the request arrives
 	}
+	if r.Op != jute.OpAuth && r.Op != jute.OpSASL {
+		defer p.prepEnd(p.chainEntered(r.Op, r.queued))
+	}
 	if p.ro {
 		p.roHandle(r)
 		return
@@ -72,9 +75,6 @@ func (p *Processor) handle(r *Request) {
 		if to, ok := p.checkUpgrade(r, c.SessionID()); ok {
 			p.upgradeOnLeader(c.SessionID(), to)
 		}
-	}
-	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.prepsHere(r.Op) {
-		defer p.prepEnd(p.prepBegin(r.queued))
 	}
 	p.serve(r)
 }
@@ -629,9 +629,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	if req.SessionID == 0 {
 		// The new session's createSession request, through the RequestThrottler and, standalone or leading, prep.
 		p.enteredThrottler()
-		if p.prepsHere(jute.OpCreateSession) {
-			defer p.prepEnd(p.prepBegin(time.Time{}))
-		}
+		defer p.prepEnd(p.chainEntered(jute.OpCreateSession, time.Time{}))
 	}
 	if req.SessionID != 0 {
 		p.Stats.ConnectionRevalidates.Add(1)

@@ -311,7 +311,7 @@ func (r *runner) accept(ctx context.Context) {
 		}
 		r.mu.Lock()
 		r.nextID++
-		c := learnerconn.New(r.nextID, nc, time.Duration(r.cfg.SyncLimit*r.cfg.TickTime)*time.Millisecond)
+		c := learnerconn.New(r.nextID, nc, time.Duration(r.cfg.SyncLimit*r.cfg.TickTime)*time.Millisecond, &r.p.Stats.Quorum)
 		r.conns[c.ID] = c
 		r.mu.Unlock()
 		go c.Write()

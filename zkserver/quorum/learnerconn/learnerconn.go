@@ -7,9 +7,11 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/pipeline"
 	"github.com/zkafka/zkafka/zkserver/quorum/peertls"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
@@ -44,9 +46,10 @@ func CaptureSnapshot(p *pipeline.Processor) (zxid int64, stream []byte, err erro
 	return zxid, stream, err
 }
 
-// New is the writer of learner connection nc; writes time out after writeTimeout (at least a second).
-func New(id zab.ConnID, nc net.Conn, writeTimeout time.Duration) *Conn {
-	c := &Conn{ID: id, NC: nc, writeTimeout: writeTimeout, wake: make(chan struct{}, 1)}
+// New is the writer of learner connection nc; writes time out after writeTimeout (at least a second). m (nil: not
+// counted) takes the send queue's learner_handler_qp_size and learner_handler_qp_time_ms.
+func New(id zab.ConnID, nc net.Conn, writeTimeout time.Duration, m *metrics.Quorum) *Conn {
+	c := &Conn{ID: id, NC: nc, writeTimeout: writeTimeout, wake: make(chan struct{}, 1), metrics: m}
 	c.stats.established, c.stats.lastZxid = time.Now(), -1
 	return c
 }
@@ -59,13 +62,25 @@ type Conn struct {
 	writeTimeout time.Duration
 
 	mu       sync.Mutex
-	out      []zab.Packet
+	out      []queued
 	snapshot []byte
 	closed   bool
 	wake     chan struct{}
+	counted  int64 // packets queued as LearnerHandler.queuePacket queues them (its packetCounter)
 
-	stats stats // obsr's counters
+	stats   stats // obsr's counters
+	metrics *metrics.Quorum
 }
+
+// queued is a packet waiting for the writer, or a marker (LearnerHandler's MarkerQuorumPacket): no packet, only
+// the time it was queued, to time the queue.
+type queued struct {
+	p      zab.Packet
+	marker time.Time
+}
+
+// markerInterval is LearnerHandler's markerPacketInterval: a marker follows the first packet and every 1000th.
+const markerInterval = 1000
 
 // Send queues p.
 func (c *Conn) Send(p zab.Packet) {
@@ -74,7 +89,13 @@ func (c *Conn) Send(p zab.Packet) {
 	if c.closed {
 		return
 	}
-	c.out = append(c.out, p)
+	c.out = append(c.out, queued{p: p})
+	if !queuedDirect(p) && p.Type != zab.NewLeader && p.Type != zab.UpToDate { // those two skip queuePacket
+		if c.counted%markerInterval == 0 {
+			c.out = append(c.out, queued{marker: time.Now()})
+		}
+		c.counted++
+	}
 	c.stats.queue(p)
 	select {
 	case c.wake <- struct{}{}:
@@ -112,7 +133,12 @@ func (c *Conn) Write() {
 			continue
 		}
 		c.NC.SetWriteDeadline(time.Now().Add(max(c.writeTimeout, time.Second)))
-		for _, p := range out {
+		c.queueMetrics(out)
+		for _, q := range out {
+			if !q.marker.IsZero() {
+				continue
+			}
+			p := q.p
 			bw.Write(p.Marshal())
 			if p.Type == zab.Snap {
 				c.mu.Lock()
@@ -128,6 +154,24 @@ func (c *Conn) Write() {
 		if err := bw.Flush(); err != nil {
 			c.NC.Close() // the reader sees it and reports the end
 			return
+		}
+	}
+}
+
+// queueMetrics counts the packets the writer took, as LearnerHandler.sendPackets: for each (LEADERINFO and SNAP
+// aside, which Apache writes without its queue), the packets left behind it; for each marker, its wait.
+func (c *Conn) queueMetrics(out []queued) {
+	if c.metrics == nil {
+		return
+	}
+	sid := strconv.FormatInt(c.stats.sidOf(), 10)
+	for i, q := range out {
+		if q.marker.IsZero() && queuedDirect(q.p) {
+			continue
+		}
+		c.metrics.LearnerHandlerQPSize.Add(sid, int64(len(out)-i-1))
+		if !q.marker.IsZero() {
+			c.metrics.LearnerHandlerQPTime.Add(sid, time.Since(q.marker).Milliseconds())
 		}
 	}
 }

@@ -58,11 +58,12 @@ func (s *stats) queue(p zab.Packet) {
 }
 
 // wrote accounts for a batch of queued packets the writer wrote, under one lock.
-func (s *stats) wrote(out []zab.Packet) {
+func (s *stats) wrote(out []queued) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, p := range out {
-		if queuedDirect(p) {
+	for _, q := range out {
+		p := q.p
+		if !q.marker.IsZero() || queuedDirect(p) {
 			continue
 		}
 		s.queued--
@@ -87,6 +88,12 @@ func (c *Conn) Received(p zab.Packet) {
 	if p.Type == zab.Request {
 		s.requests++
 	}
+}
+
+func (s *stats) sidOf() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sid
 }
 
 // SetSid records the learner's server id once its handshake names it.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkafka/zkafka/zkserver/metrics"
 	"github.com/zkafka/zkafka/zkserver/quorum/zab"
 )
 
@@ -13,7 +14,8 @@ import (
 func TestStats(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
-	c := New(1, a, time.Second)
+	var m metrics.Quorum
+	c := New(1, a, time.Second, &m)
 	defer c.Close()
 	c.SetSid(7)
 	// Nothing drains the pipe yet: what is sent stays queued.
@@ -35,6 +37,24 @@ func TestStats(t *testing.T) {
 	}
 	if i := c.Info(); i.QueuedPackets != 0 || i.QueuedPacketsSize != -(28+3+28) || i.LastZxid != 1<<32 {
 		t.Errorf("written: %+v", i)
+	}
+	// learner_handler_qp_size counts what went through the queue: DIFF, the marker queued after the first packet
+	// queuePacket queued, NEWLEADER and UPTODATE; learner_handler_qp_time_ms the marker.
+	if size, tm := m.LearnerHandlerQPSize.Snapshot()["7"], m.LearnerHandlerQPTime.Snapshot()["7"]; size.Count != 4 || tm.Count != 1 {
+		t.Errorf("qp_size %+v, qp_time %+v; want 4 packets taken and 1 marker", size, tm)
+	}
+	// The next marker follows the 1000th packet after the first.
+	for i := range 1000 {
+		c.Send(zab.Packet{Type: zab.Ping, Zxid: int64(i)})
+	}
+	for c.Info().PacketsSent != 1003 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not written: %+v", c.Info())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if size, tm := m.LearnerHandlerQPSize.Snapshot()["7"], m.LearnerHandlerQPTime.Snapshot()["7"]; size.Count != 1005 || tm.Count != 2 {
+		t.Errorf("after 1000 pings: qp_size %+v, qp_time %+v; want 1005 packets taken and 2 markers", size, tm)
 	}
 	// The handshake and the NEWLEADER ACK are not counted; what follows is.
 	for _, p := range []zab.Packet{{Type: zab.ObserverInfo}, {Type: zab.AckEpoch}, {Type: zab.Ack}, {Type: zab.Ping},

@@ -185,7 +185,7 @@ func (s *Server) accept() {
 			return
 		}
 		s.nextID++
-		c := learnerconn.New(s.nextID, nc, time.Duration(s.cfg.Core.SyncLimit*s.cfg.Core.TickTime)*time.Millisecond)
+		c := learnerconn.New(s.nextID, nc, time.Duration(s.cfg.Core.SyncLimit*s.cfg.Core.TickTime)*time.Millisecond, s.cfg.Metrics)
 		s.conns[c.ID] = c
 		s.mu.Unlock()
 		s.wg.Go(c.Write)

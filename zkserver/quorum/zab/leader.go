@@ -153,6 +153,29 @@ type LeaderMetrics struct {
 	// every commit but a reconfig's; AckLatency the times to the acknowledgements the leader timed (ack_latency).
 	QuorumAckLatency []int64
 	AckLatency       []SidLatency
+	// InflightDiff and InflightSnap are the numbers of syncs by DIFF or TRUNC, and by snapshot, in progress as
+	// one began or was acknowledged (inflight_diff_count, inflight_snap_count).
+	InflightDiff, InflightSnap []int64
+}
+
+// syncKind says which of Apache's two LearnerSyncThrottlers a learner's sync counts in.
+type syncKind uint8
+
+const (
+	syncNone syncKind = iota
+	syncDiff          // DIFF or TRUNC
+	syncSnap
+)
+
+// inflight records n syncs of kind in progress, as LearnerHandler does when one begins and when its NEWLEADER is
+// acknowledged.
+func (m *LeaderMetrics) inflight(kind syncKind, n int) {
+	switch kind {
+	case syncDiff:
+		m.InflightDiff = append(m.InflightDiff, int64(n))
+	case syncSnap:
+		m.InflightSnap = append(m.InflightSnap, int64(n))
+	}
 }
 
 // SidLatency is a time (ms) taken for the member sid.
@@ -174,6 +197,12 @@ func (m LeaderMetrics) AddTo(q *metrics.Quorum) {
 	q.SnapCount.Add(int64(m.SnapSyncs))
 	q.DiffCount.Add(int64(m.DiffSyncs))
 	q.RevalidateCount.Add(int64(m.Revalidations))
+	for _, n := range m.InflightDiff {
+		q.InflightDiff.Add(n)
+	}
+	for _, n := range m.InflightSnap {
+		q.InflightSnap.Add(n)
+	}
 }
 
 func (r *LeaderReady) send(c ConnID, p Packet) { r.Send = append(r.Send, Outgoing{Conn: c, Packet: p}) }
@@ -222,6 +251,7 @@ type learnerConn struct {
 	// COMMIT arriving before the next PROPOSAL there fails their sync with a NullPointerException
 	// (ZOOKEEPER-4394); after UPTODATE they commit it like any other.
 	heldCommits []Packet
+	syncing     syncKind // the sync in progress, from its start to the ACK of NEWLEADER
 }
 
 type sentProposal struct {
@@ -591,8 +621,10 @@ func (l *Leader) syncLearner(c *learnerConn, r *LeaderReady) {
 	if !ok {
 		c.state = connSnapWait
 		r.SnapshotFor = append(r.SnapshotFor, c.id)
+		l.beginSync(c, syncSnap, r)
 		return
 	}
+	l.beginSync(c, syncDiff, r)
 	r.Metrics.DiffSyncs++
 	for _, p := range pkts {
 		r.send(c.id, p)
@@ -726,8 +758,33 @@ func (l *Leader) sendProposal(c *learnerConn, t Txn, r *LeaderReady) {
 	c.unacked = append(c.unacked, sentProposal{zxid: t.Zxid, at: l.now})
 }
 
+// beginSync counts a learner's sync in its throttler.
+func (l *Leader) beginSync(c *learnerConn, kind syncKind, r *LeaderReady) {
+	c.syncing = kind
+	r.Metrics.inflight(kind, l.syncsInProgress(kind))
+}
+
+// endSync ends the learner's sync in its throttler, at the ACK of NEWLEADER.
+func (l *Leader) endSync(c *learnerConn, r *LeaderReady) {
+	if kind := c.syncing; kind != syncNone {
+		c.syncing = syncNone
+		r.Metrics.inflight(kind, l.syncsInProgress(kind))
+	}
+}
+
+func (l *Leader) syncsInProgress(kind syncKind) int {
+	n := 0
+	for _, c := range l.conns {
+		if c.syncing == kind {
+			n++
+		}
+	}
+	return n
+}
+
 // newLeaderAck is waitForNewLeaderAck for one learner.
 func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
+	l.endSync(c, r)
 	c.ackDeadline = l.tick + int64(l.cfg.SyncLimit)
 	c.acked = max(c.acked, c.syncedTo)
 	c.state = connStartWait

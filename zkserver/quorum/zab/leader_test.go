@@ -234,6 +234,10 @@ func TestLeaderDiscoverySyncBroadcast(t *testing.T) {
 		t.Fatalf("diff %d snap %d proposals %d commits %d", m.DiffCount.Load(), m.SnapCount.Load(),
 			m.ProposalCount.Load(), m.CommitCount.Load())
 	}
+	// inflight_diff_count: each sync counted as it begins (one in progress) and at the ACK of NEWLEADER (none).
+	if d := m.InflightDiff.Snapshot(); d.Count != 4 || d.Sum != 2 || d.Max != 1 || m.InflightSnap.Snapshot().Count != 0 {
+		t.Fatalf("inflight diff %+v, snap %+v", d, m.InflightSnap.Snapshot())
+	}
 	if f2.proposals != 3 || f2.commits != 3 || f3.proposals != 1 || f3.commits != 1 {
 		t.Fatalf("received: follower 2 %d/%d, follower 3 %d/%d", f2.proposals, f2.commits, f3.proposals, f3.commits)
 	}
@@ -264,6 +268,11 @@ func TestLeaderTruncSnapAndQuorumLoss(t *testing.T) {
 	// diff_count counts TRUNC syncs with DIFF ones (follower 2's DIFF, the TRUNC), snap_count the snapshot.
 	if d, sn := s.metrics.DiffCount.Load(), s.metrics.SnapCount.Load(); d != 2 || sn != 1 {
 		t.Fatalf("diff %d snap %d", d, sn)
+	}
+	// Each sync counted as it began (one in progress) and at the ACK of NEWLEADER (none), the TRUNC as a diff; the
+	// refused follower never began one.
+	if d, sn := s.metrics.InflightDiff.Snapshot(), s.metrics.InflightSnap.Snapshot(); d.Count != 4 || d.Sum != 2 || sn.Count != 2 || sn.Sum != 1 {
+		t.Fatalf("inflight diff %+v, snap %+v", d, sn)
 	}
 	s.proposeLogged(2<<32 | 1)
 	if s.committed != 2<<32|1 || !slices.Equal(f3.applied, []int64{2<<32 | 1}) {

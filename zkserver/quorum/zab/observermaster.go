@@ -43,6 +43,7 @@ type omConn struct {
 	forwarding bool
 	// deadline is when the observer must next be heard from (the runtime's read timeout in LearnerHandler).
 	deadline int64
+	syncing  syncKind // the sync in progress, from its start to the ACK of NEWLEADER
 }
 
 type pendingRevalidation struct {
@@ -156,8 +157,10 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 		if !ok {
 			c.state = connSnapWait
 			r.SnapshotFor = append(r.SnapshotFor, c.id)
+			m.setSyncing(c, syncSnap, r)
 			return nil
 		}
+		m.setSyncing(c, syncDiff, r)
 		r.Metrics.DiffSyncs++
 		for _, q := range pkts {
 			r.send(c.id, q)
@@ -171,6 +174,7 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 		}
 		c.state = connUpToDate
 		c.deadline = m.now + m.limit(m.cfg.SyncLimit)
+		m.setSyncing(c, syncNone, r)
 		r.send(c.id, Packet{Type: UpToDate, Zxid: -1})
 		return nil
 	}
@@ -191,6 +195,26 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 		return nil
 	}
 	return learnerPacket(c.id, c.sid, p, r)
+}
+
+// setSyncing begins (kind) or ends (syncNone) an observer's sync in the observer master's throttlers, counting the
+// syncs in progress as the leader does.
+func (m *ObserverMaster) setSyncing(c *omConn, kind syncKind, r *LeaderReady) {
+	counted := kind
+	if kind == syncNone {
+		counted = c.syncing
+	}
+	c.syncing = kind
+	if counted == syncNone {
+		return
+	}
+	n := 0
+	for _, o := range m.conns {
+		if o.syncing == counted {
+			n++
+		}
+	}
+	r.Metrics.inflight(counted, n)
 }
 
 // SnapshotTaken continues the sync of a connection the runtime captured the follower's database for, as of zxid
