@@ -109,9 +109,9 @@ type Request struct {
 	SASL *sasl.Outcome
 	// LargeSize is what the large request throttle holds for this request until it finishes.
 	LargeSize int32
-	// queued is when the request entered the RequestThrottler, then the core's queue (Apache's prep queue); throttled: it waited there past
-	// throttled_op_wait_time and is answered THROTTLEDOP; throttlerHeld: it counts in the throttler's in-process
-	// requests until it finishes.
+	// queued is when the request entered the RequestThrottler, then the core's queue (Apache's prep queue);
+	// throttled: it waited in the throttler past throttled_op_wait_time and is answered THROTTLEDOP; throttlerHeld:
+	// it counts in the throttler's in-process requests until it finishes.
 	queued                   time.Time
 	throttled, throttlerHeld bool
 	// Malformed: the body did not decode; Apache answers MarshallingError
