@@ -46,17 +46,16 @@ func (s *ChainStats) Named() metrics.Named {
 	}
 }
 
-// chainStarted counts the first loop of the processors a serving period starts: Apache's prep (or a learner's
-// request processor) and sync threads each sample their (empty) queue's size before they first wait on it.
-func (p *Processor) chainStarted(prep, sync bool) {
-	if prep {
+// chainStarted counts the first loop of the processors a serving period starts: Apache's first processor (prep when
+// the server decides, standalone or leading, else a learner's request processor) and its sync thread each sample
+// their (empty) queue's size before they first wait on it.
+func (p *Processor) chainStarted() {
+	if p.decides() {
 		p.Stats.Chain.PrepQueueSize.Add(0)
 	} else {
 		p.Stats.Chain.LearnerQueueSize.Add(0)
 	}
-	if sync {
-		p.Stats.Chain.SyncQueueSize.Add(0)
-	}
+	p.Stats.Chain.SyncQueueSize.Add(0)
 }
 
 // enteredThrottler counts a request that Apache's RequestThrottler passes on at once (request_throttle_queue_time_ms)
@@ -80,22 +79,19 @@ type prepping struct {
 }
 
 // chainEntered counts a request of type op, queued since queued, reaching the first processor of this server's
-// chain: prep on a standalone server and a leader (end it with prepEnd), the learner's request processor on a
-// follower or observer (learner_request_processor_queue_size).
+// chain, for the types Request.isValid accepts (auth and SASL packets are answered before the chain, unknown types
+// by the UnimplementedRequestProcessor): prep on a standalone server and a leader (end it with prepEnd), the
+// learner's request processor on a follower or observer serving its clients (learner_request_processor_queue_size).
+// Read-only mode's prep is not modelled: a read-only server neither decides nor has a leader.
 func (p *Processor) chainEntered(op int32, queued time.Time) prepping {
 	switch {
 	case !validOp(op):
-	case p.prepsHere(op):
+	case p.decides():
 		return p.prepBegin(queued)
-	case p.learning():
+	case p.fw.leader != nil:
 		p.Stats.Chain.LearnerQueueSize.Add(int64(len(p.in)))
 	}
 	return prepping{}
-}
-
-// learning reports whether the server follows or observes a leader and serves its clients.
-func (p *Processor) learning() bool {
-	return p.cfg.Quorum && p.ens == nil && !p.ro && p.fw.leader != nil
 }
 
 // prepBegin counts a request that Apache's PrepRequestProcessor takes from its queue, where it waited since queued.
@@ -146,13 +142,6 @@ func (p *Processor) queueChanges(n int, applied bool) {
 	if applied {
 		p.cur.changes += n
 	}
-}
-
-// prepsHere reports whether a request of type op reaches a PrepRequestProcessor on this server: a standalone
-// server's and a leader's (read-only mode's is not modelled), for the types Request.isValid accepts (auth and SASL
-// packets are answered before the chain, unknown types by the UnimplementedRequestProcessor).
-func (p *Processor) prepsHere(op int32) bool {
-	return p.decides() && !p.ro && validOp(op)
 }
 
 // validOp is Request.isValid.

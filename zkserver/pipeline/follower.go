@@ -136,7 +136,7 @@ func (p *Processor) StartServing(leader Leader) {
 		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(true)
 		p.beginPeriod()
-		p.chainStarted(false, true)
+		p.chainStarted()
 	})
 	if p.cfg.OnServing != nil {
 		p.cfg.OnServing()

@@ -39,7 +39,9 @@ func (p *Processor) handle(r *Request) {
 		p.refuse(c, r.Xid, jute.ErrSessionClosedRequireAuth, nil)
 		return
 	}
-	if p.throttler == nil && r.Op != jute.OpAuth && r.Op != jute.OpSASL {
+	// Auth and SASL packets are answered on Apache's reading thread: they never reach its throttler or processors.
+	chained := r.Op != jute.OpAuth && r.Op != jute.OpSASL
+	if p.throttler == nil && chained {
 		// Apache's RequestThrottler always runs (throttling nothing by default) and counts what it passes on
 		// stale; ours counts there when it runs, and here otherwise.
 		if p.stale(c, r.Op, r.Start) {
@@ -47,7 +49,7 @@ func (p *Processor) handle(r *Request) {
 		}
 		p.enteredThrottler()
 	}
-	if r.Op != jute.OpAuth && r.Op != jute.OpSASL && p.touchFails(c.SessionID()) {
+	if chained && p.touchFails(c.SessionID()) {
 		// ZooKeeperServer.submitRequestNow: the session's touch fails (MissingSessionException) and the request is
 		// dropped, unanswered, unforwarded and unprepped, the connection left as it is. Auth and SASL packets never
 		// get there: Apache answers them on the reading thread.
@@ -59,7 +61,7 @@ func (p *Processor) handle(r *Request) {
 	if r.Op == jute.OpCloseSession {
 		r.local = p.isLocal(c.SessionID()) // setLocalSessionFlag: decided as the request arrives
 	}
-	if r.Op != jute.OpAuth && r.Op != jute.OpSASL {
+	if chained {
 		defer p.prepEnd(p.chainEntered(r.Op, r.queued))
 	}
 	if p.ro {

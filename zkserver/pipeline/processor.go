@@ -522,7 +522,7 @@ func (p *Processor) resetSnapAt() {
 // Start runs the core and syncer goroutines.
 func (p *Processor) Start() {
 	if !p.cfg.Quorum {
-		p.chainStarted(true, true)
+		p.chainStarted()
 	}
 	p.wg.Add(2)
 	go p.runCore()

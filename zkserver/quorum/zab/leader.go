@@ -167,10 +167,27 @@ const (
 	syncSnap
 )
 
-// inflight records n syncs of kind in progress, as LearnerHandler does when one begins and when its NEWLEADER is
-// acknowledged.
-func (m *LeaderMetrics) inflight(kind syncKind, n int) {
-	switch kind {
+// syncTrack is the sync a learner connection has in progress, from its start to the ACK of NEWLEADER: a leader's
+// and an observer master's connections keep one.
+type syncTrack struct{ syncing syncKind }
+
+func (s *syncTrack) track() *syncTrack { return s }
+
+// setSync begins (kind) or ends (syncNone) c's sync among conns, and records the syncs of its kind then in progress
+// in m, as LearnerHandler does when a sync begins and when its NEWLEADER is acknowledged.
+func setSync[C interface{ track() *syncTrack }](conns map[ConnID]C, c C, kind syncKind, m *LeaderMetrics) {
+	counted := kind
+	if kind == syncNone {
+		counted = c.track().syncing
+	}
+	c.track().syncing = kind
+	n := 0
+	for _, o := range conns {
+		if o.track().syncing == counted {
+			n++
+		}
+	}
+	switch counted {
 	case syncDiff:
 		m.InflightDiff = append(m.InflightDiff, int64(n))
 	case syncSnap:
@@ -251,7 +268,7 @@ type learnerConn struct {
 	// COMMIT arriving before the next PROPOSAL there fails their sync with a NullPointerException
 	// (ZOOKEEPER-4394); after UPTODATE they commit it like any other.
 	heldCommits []Packet
-	syncing     syncKind // the sync in progress, from its start to the ACK of NEWLEADER
+	syncTrack   // the sync in progress (inflight_diff_count, inflight_snap_count)
 }
 
 type sentProposal struct {
@@ -621,10 +638,10 @@ func (l *Leader) syncLearner(c *learnerConn, r *LeaderReady) {
 	if !ok {
 		c.state = connSnapWait
 		r.SnapshotFor = append(r.SnapshotFor, c.id)
-		l.beginSync(c, syncSnap, r)
+		setSync(l.conns, c, syncSnap, &r.Metrics)
 		return
 	}
-	l.beginSync(c, syncDiff, r)
+	setSync(l.conns, c, syncDiff, &r.Metrics)
 	r.Metrics.DiffSyncs++
 	for _, p := range pkts {
 		r.send(c.id, p)
@@ -758,33 +775,9 @@ func (l *Leader) sendProposal(c *learnerConn, t Txn, r *LeaderReady) {
 	c.unacked = append(c.unacked, sentProposal{zxid: t.Zxid, at: l.now})
 }
 
-// beginSync counts a learner's sync in its throttler.
-func (l *Leader) beginSync(c *learnerConn, kind syncKind, r *LeaderReady) {
-	c.syncing = kind
-	r.Metrics.inflight(kind, l.syncsInProgress(kind))
-}
-
-// endSync ends the learner's sync in its throttler, at the ACK of NEWLEADER.
-func (l *Leader) endSync(c *learnerConn, r *LeaderReady) {
-	if kind := c.syncing; kind != syncNone {
-		c.syncing = syncNone
-		r.Metrics.inflight(kind, l.syncsInProgress(kind))
-	}
-}
-
-func (l *Leader) syncsInProgress(kind syncKind) int {
-	n := 0
-	for _, c := range l.conns {
-		if c.syncing == kind {
-			n++
-		}
-	}
-	return n
-}
-
 // newLeaderAck is waitForNewLeaderAck for one learner.
 func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
-	l.endSync(c, r)
+	setSync(l.conns, c, syncNone, &r.Metrics)
 	c.ackDeadline = l.tick + int64(l.cfg.SyncLimit)
 	c.acked = max(c.acked, c.syncedTo)
 	c.state = connStartWait

@@ -42,8 +42,8 @@ type omConn struct {
 	peerLast   int64
 	forwarding bool
 	// deadline is when the observer must next be heard from (the runtime's read timeout in LearnerHandler).
-	deadline int64
-	syncing  syncKind // the sync in progress, from its start to the ACK of NEWLEADER
+	deadline  int64
+	syncTrack // the sync in progress (inflight_diff_count, inflight_snap_count)
 }
 
 type pendingRevalidation struct {
@@ -157,10 +157,10 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 		if !ok {
 			c.state = connSnapWait
 			r.SnapshotFor = append(r.SnapshotFor, c.id)
-			m.setSyncing(c, syncSnap, r)
+			setSync(m.conns, c, syncSnap, &r.Metrics)
 			return nil
 		}
-		m.setSyncing(c, syncDiff, r)
+		setSync(m.conns, c, syncDiff, &r.Metrics)
 		r.Metrics.DiffSyncs++
 		for _, q := range pkts {
 			r.send(c.id, q)
@@ -174,7 +174,7 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 		}
 		c.state = connUpToDate
 		c.deadline = m.now + m.limit(m.cfg.SyncLimit)
-		m.setSyncing(c, syncNone, r)
+		setSync(m.conns, c, syncNone, &r.Metrics)
 		r.send(c.id, Packet{Type: UpToDate, Zxid: -1})
 		return nil
 	}
@@ -195,26 +195,6 @@ func (m *ObserverMaster) step(c *omConn, p Packet, r *LeaderReady) error {
 		return nil
 	}
 	return learnerPacket(c.id, c.sid, p, r)
-}
-
-// setSyncing begins (kind) or ends (syncNone) an observer's sync in the observer master's throttlers, counting the
-// syncs in progress as the leader does.
-func (m *ObserverMaster) setSyncing(c *omConn, kind syncKind, r *LeaderReady) {
-	counted := kind
-	if kind == syncNone {
-		counted = c.syncing
-	}
-	c.syncing = kind
-	if counted == syncNone {
-		return
-	}
-	n := 0
-	for _, o := range m.conns {
-		if o.syncing == counted {
-			n++
-		}
-	}
-	r.Metrics.inflight(counted, n)
 }
 
 // SnapshotTaken continues the sync of a connection the runtime captured the follower's database for, as of zxid
