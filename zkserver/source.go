@@ -101,7 +101,7 @@ func (x source) ServerMetrics() map[string]any {
 // named are the server's ServerMetrics tables, each exported to mntr and reset by srst.
 func (x source) named() []metrics.Named {
 	st := &x.s.proc.Stats
-	return []metrics.Named{st.Named(), st.Quorum.Named(), st.Chain.Named(), x.s.proc.ThrottleStats().Named(),
+	return []metrics.Named{st.Named(), st.Quorum.Named(), st.Chain.Named(), st.Commit.Named(), x.s.proc.ThrottleStats().Named(),
 		x.s.proc.Watches().Triggered.Named(), x.s.proc.ResponseCaches().Named()}
 }
 

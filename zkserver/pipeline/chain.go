@@ -48,7 +48,7 @@ func (s *ChainStats) Named() metrics.Named {
 
 // chainStarted counts the first loop of the processors a serving period starts: Apache's first processor (prep when
 // the server decides, standalone or leading, else a learner's request processor) and its sync thread each sample
-// their (empty) queue's size before they first wait on it.
+// their (empty) queue's size before they first wait on it. A leader's and a learner's CommitProcessor starts empty.
 func (p *Processor) chainStarted() {
 	if p.decides() {
 		p.Stats.Chain.PrepQueueSize.Add(0)
@@ -56,6 +56,7 @@ func (p *Processor) chainStarted() {
 		p.Stats.Chain.LearnerQueueSize.Add(0)
 	}
 	p.Stats.Chain.SyncQueueSize.Add(0)
+	p.commits.reset()
 }
 
 // enteredThrottler counts a request that Apache's RequestThrottler passes on at once (request_throttle_queue_time_ms)
@@ -71,11 +72,18 @@ func (p *Processor) enteredThrottler() {
 // its RequestThrottler first, then goes to the UnimplementedRequestProcessor, not to prep.
 func (p *Processor) Unimplemented() { p.throttleStats.addQueueTime(0) }
 
-// prepping is a request in the core's prep, from prepBegin to prepEnd.
+// prepping is a request in the core's prep, from prepBegin to prepEnd, or on its way to a CommitProcessor.
 type prepping struct {
 	active  bool // false: the request is not prepped here
 	began   time.Time
 	entries int // the batch's entries when it began: more at the end mean it made a txn
+	// commit: leading or following, the request then enters the CommitProcessor, as a read unless it made a write
+	// there (cpWrites past writesAt); by its client's session (read at the end: a connect's is new) or sid, and xid.
+	commit   bool
+	c        *Client
+	sid      int64
+	xid      int32
+	writesAt int64
 }
 
 // chainEntered counts a request of type op, queued since queued, reaching the first processor of this server's
@@ -83,15 +91,30 @@ type prepping struct {
 // by the UnimplementedRequestProcessor): prep on a standalone server and a leader (end it with prepEnd), the
 // learner's request processor on a follower or observer serving its clients (learner_request_processor_queue_size).
 // Read-only mode's prep is not modelled: a read-only server neither decides nor has a leader.
-func (p *Processor) chainEntered(op int32, queued time.Time) prepping {
+func (p *Processor) chainEntered(op int32, queued time.Time, c *Client, sid int64, xid int32) prepping {
 	switch {
 	case !validOp(op):
 	case p.decides():
-		return p.prepBegin(queued)
+		return p.toCommit(p.prepBegin(queued), c, sid, xid)
 	case p.fw.leader != nil:
 		p.Stats.Chain.LearnerQueueSize.Add(int64(len(p.in)))
+		return p.toCommit(prepping{}, c, sid, xid)
 	}
 	return prepping{}
+}
+
+// toCommit marks a request that reaches the CommitProcessor at prepEnd, leading or following: a leader's
+// ProposalRequestProcessor and a learner's request processor pass every request on (a learner's sync aside, which
+// the leader answers itself).
+func (p *Processor) toCommit(pr prepping, c *Client, sid int64, xid int32) prepping {
+	if p.ens == nil && p.fw.leader == nil {
+		return pr
+	}
+	pr.commit, pr.c, pr.sid, pr.xid, pr.writesAt = true, c, sid, xid, p.cpWrites
+	if pr.began.IsZero() {
+		pr.began = time.Now()
+	}
+	return pr
 }
 
 // prepBegin counts a request that Apache's PrepRequestProcessor takes from its queue, where it waited since queued.
@@ -112,6 +135,13 @@ func (p *Processor) prepBegin(queued time.Time) prepping {
 // prepEnd ends a request's prep: its time and its hand-off's. On a standalone server a request that made no txn
 // goes through the sync processor too (Apache's chain is prep, sync, final for every request).
 func (p *Processor) prepEnd(pr prepping) {
+	if pr.commit && p.cpWrites == pr.writesAt {
+		sid := pr.sid
+		if pr.c != nil {
+			sid = pr.c.SessionID()
+		}
+		p.commits.enter(commitKey{sid: sid, cxid: pr.xid}, false, pr.began)
+	}
 	if !pr.active {
 		return
 	}

@@ -82,18 +82,26 @@ func (p *Processor) followerHandle(r *Request) bool {
 	if to, ok := p.checkUpgrade(r, sid); ok {
 		// The upgrade's createSession goes first, as Apache queues it ahead of the request; its commit makes the
 		// session global here too.
-		f.leader.Forward(sid, 0, jute.OpCreateSession, createSessionBody(to), nil)
+		p.forward(sid, 0, jute.OpCreateSession, createSessionBody(to), nil)
 	}
 	body := []byte{}
 	if r.Body != nil {
 		body = jute.Marshal(r.Body)
 	}
-	f.leader.Forward(sid, r.Xid, r.Op, body, c.ids)
+	p.forward(sid, r.Xid, r.Op, body, c.ids)
 	if r.Op == jute.OpSync {
 		f.syncs = append(f.syncs, r)
 	}
 	f.queues[sid] = append(q, r)
 	return true
+}
+
+// forward sends a request to the leader: in Apache's learner it then waits in the CommitProcessor for its commit
+// (or a sync for the leader's answer).
+func (p *Processor) forward(sid int64, cxid, op int32, body []byte, auth []jute.Id) {
+	p.fw.leader.Forward(sid, cxid, op, body, auth)
+	p.cpWrites++
+	p.commits.enter(commitKey{sid: sid, cxid: cxid}, true, time.Now())
 }
 
 // followerConnect starts or resumes a session through the leader: a new session is proposed by the leader
@@ -112,7 +120,7 @@ func (p *Processor) followerConnect(c *Client, id int64, passwd []byte, to int32
 		id = p.sessions.NewID()
 		atomic.StoreInt64(&c.session, id) // read by the connection's goroutines (SessionID)
 		f.connecting[id] = &pendingConnect{c: c, timeout: to, start: time.Now()}
-		f.leader.Forward(id, 0, jute.OpCreateSession, createSessionBody(to), nil)
+		p.forward(id, 0, jute.OpCreateSession, createSessionBody(to), nil)
 		return
 	}
 	if !bytes.Equal(passwd, session.Password(id)) {
@@ -196,10 +204,16 @@ func (p *Processor) LogProposals(entries [][]byte, zxids []int64, after func()) 
 }
 
 // ApplyCommitted applies txns the leader committed, in order, and answers the requests of ours they finish.
-func (p *Processor) ApplyCommitted(entries []*storage.Entry) {
+// viaCommitProcessor: Apache's learner hands them to its CommitProcessor (its commits once synced, and those its sync
+// ends with) rather than applying them directly.
+func (p *Processor) ApplyCommitted(entries []*storage.Entry, viaCommitProcessor bool) {
 	p.submit(func() {
 		for _, e := range entries {
+			began := time.Now()
 			p.applyCommitted(e)
+			if viaCommitProcessor {
+				p.commits.commit(commitKey{sid: e.Hdr.ClientID, cxid: e.Hdr.Cxid}, began)
+			}
 		}
 	})
 }
@@ -307,6 +321,9 @@ func (p *Processor) Synced() {
 		r := f.syncs[0]
 		f.syncs = f.syncs[1:]
 		sid := r.Client.SessionID()
+		began := time.Now()
+		// FollowerZooKeeperServer.sync: the sync is the CommitProcessor's commit for itself.
+		defer p.commits.commit(commitKey{sid: sid, cxid: r.Xid}, began)
 		q := f.queues[sid]
 		if len(q) == 0 || q[0] != r {
 			p.log.Warn("SYNC from the leader before the session's earlier requests were answered", "session", sid)

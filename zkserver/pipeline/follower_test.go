@@ -93,7 +93,7 @@ func TestFollowerOrdersReadsBehindForwardedWrites(t *testing.T) {
 	}
 	sid := fw.session
 	p.ApplyCommitted([]*storage.Entry{committed(t, jute.TxnHeader{ClientID: sid, Zxid: 0x100000001,
-		Type: jute.OpCreateSession}, &jute.CreateSessionTxn{TimeOut: 10000})})
+		Type: jute.OpCreateSession}, &jute.CreateSessionTxn{TimeOut: 10000})}, true)
 	var cr jute.ConnectResponse
 	if err := jute.Unmarshal(out.next(t), &cr); err != nil || cr.SessionID != sid || cr.TimeOut != 10000 {
 		t.Fatalf("connect response %+v %v", cr, err)
@@ -117,7 +117,7 @@ func TestFollowerOrdersReadsBehindForwardedWrites(t *testing.T) {
 	default:
 	}
 	p.ApplyCommitted([]*storage.Entry{committed(t, jute.TxnHeader{ClientID: sid, Cxid: 1, Zxid: 0x100000002,
-		Type: jute.OpCreate}, &jute.CreateTxn{Path: "/a", Data: []byte("v"), ACL: create.ACL, ParentCVersion: 1})})
+		Type: jute.OpCreate}, &jute.CreateTxn{Path: "/a", Data: []byte("v"), ACL: create.ACL, ParentCVersion: 1})}, true)
 	if b := out.next(t); replyXid(b) != 1 {
 		t.Fatalf("first reply xid %d", replyXid(b))
 	}

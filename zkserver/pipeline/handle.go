@@ -62,7 +62,7 @@ func (p *Processor) handle(r *Request) {
 		r.local = p.isLocal(c.SessionID()) // setLocalSessionFlag: decided as the request arrives
 	}
 	if chained {
-		defer p.prepEnd(p.chainEntered(r.Op, r.queued))
+		defer p.prepEnd(p.chainEntered(r.Op, r.queued, c, 0, r.Xid))
 	}
 	if p.ro {
 		p.roHandle(r)
@@ -631,7 +631,7 @@ func (p *Processor) connect(c *Client, cr *ConnectRequest) {
 	if req.SessionID == 0 {
 		// The new session's createSession request, through the RequestThrottler and, standalone or leading, prep.
 		p.enteredThrottler()
-		defer p.prepEnd(p.chainEntered(jute.OpCreateSession, time.Time{}))
+		defer p.prepEnd(p.chainEntered(jute.OpCreateSession, time.Time{}, c, 0, 0))
 	}
 	if req.SessionID != 0 {
 		p.Stats.ConnectionRevalidates.Add(1)
@@ -776,7 +776,7 @@ func (p *Processor) expireSessions() {
 		p.log.Info("session expired", "session", sid)
 		p.Stats.SessionsExpired.Add(1)
 		p.enteredThrottler() // ZooKeeperServer.expire submits a closeSession
-		pr := p.prepBegin(time.Time{})
+		pr := p.toCommit(p.prepBegin(time.Time{}), nil, sid, 0)
 		p.closeSession(sid, nil, 0, false)
 		p.prepEnd(pr)
 	}
@@ -815,7 +815,7 @@ func (p *Processor) sweepContainers() {
 		victims = victims[:perSweep]
 	}
 	for _, path := range victims {
-		pr := p.prepBegin(time.Time{}) // ContainerManager hands its requests to prep directly
+		pr := p.toCommit(p.prepBegin(time.Time{}), nil, 0, 0) // ContainerManager hands its requests to prep directly
 		hdr := p.nextHeader(0, 0, jute.OpDeleteContainer)
 		v := &view{p: p}
 		txn, e := p.prepWrite(v, nil, hdr, jute.OpDeleteContainer, &jute.DeleteTxn{Path: path})

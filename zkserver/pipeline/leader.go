@@ -115,6 +115,7 @@ func (p *Processor) StopLeading() error {
 
 // Committed says the ensemble committed every txn up to zxid: the replies and events behind them go out.
 func (p *Processor) Committed(zxid int64) {
+	p.commits.committedUpTo(zxid) // Leader.tryToCommit hands each to the CommitProcessor
 	for {
 		c := p.committed.Load()
 		if zxid <= c || p.committed.CompareAndSwap(c, zxid) {
@@ -150,7 +151,11 @@ func (p *Processor) learnerRequest(lr LearnerRequest, queued time.Time) {
 		return // leadership ended: the learner's connection is gone with it, and its client reconnects elsewhere
 	}
 	if validOp(lr.Op) {
-		defer p.prepEnd(p.prepBegin(queued)) // LearnerHandler submits to the leader's prep
+		pr := p.prepBegin(queued) // LearnerHandler submits to the leader's prep
+		if lr.Op != jute.OpSync {
+			pr = p.toCommit(pr, nil, lr.Session, lr.Cxid) // a LearnerSyncRequest skips the CommitProcessor
+		}
+		defer p.prepEnd(pr)
 	}
 	c := &Client{p: p, session: lr.Session, ids: lr.Auth, via: learnerOwner(lr.Learner)}
 	c.closed.Store(true) // its outputs go nowhere: the learner answers its client

@@ -82,7 +82,7 @@ func (p *Processor) expireLocalSessions() {
 		p.log.Info("local session expired", "session", fmt.Sprintf("0x%x", sid))
 		p.Stats.SessionsExpired.Add(1)
 		p.enteredThrottler() // its closeSession, which a leader's prep takes too
-		p.prepEnd(p.chainEntered(jute.OpCloseSession, time.Time{}))
+		p.prepEnd(p.chainEntered(jute.OpCloseSession, time.Time{}, nil, sid, 0))
 		p.local.Remove(sid)
 		if c := p.owners[sid]; c != nil {
 			p.dropClient(c)

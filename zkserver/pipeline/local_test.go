@@ -144,7 +144,7 @@ func TestFollowerUpgradesLocalSession(t *testing.T) {
 		t.Fatalf("persistent create forwarded as %+v", fw)
 	}
 	p.ApplyCommitted([]*storage.Entry{committed(t, jute.TxnHeader{ClientID: sid, Cxid: 1, Zxid: 0x100000001,
-		Type: jute.OpCreate}, &jute.CreateTxn{Path: "/p", ACL: openACL, ParentCVersion: 1})})
+		Type: jute.OpCreate}, &jute.CreateTxn{Path: "/p", ACL: openACL, ParentCVersion: 1})}, true)
 	expectReply(t, out, 1, jute.ErrOK)
 
 	submit(p, c, 2, jute.OpCreate2, ephemeral("/e"))
@@ -164,7 +164,7 @@ func TestFollowerUpgradesLocalSession(t *testing.T) {
 			&jute.CreateSessionTxn{TimeOut: 10000}),
 		committed(t, jute.TxnHeader{ClientID: sid, Cxid: 2, Zxid: 0x100000003, Type: jute.OpCreate2},
 			&jute.CreateTxn{Path: "/e", ACL: openACL, Ephemeral: true, ParentCVersion: 2}),
-	})
+	}, true)
 	expectReply(t, out, 2, jute.ErrOK)
 	barrier(t, p)
 	if p.Sessions().Count() != 1 || p.LocalSessionCount() != 0 {
@@ -193,7 +193,7 @@ func TestFollowerEphemeralOnLocalSession(t *testing.T) {
 		t.Fatalf("ephemeral create forwarded as %+v", fw)
 	}
 	p.ApplyCommitted([]*storage.Entry{committed(t, jute.TxnHeader{ClientID: sid, Cxid: 1, Zxid: 0x100000001,
-		Type: jute.OpError}, &jute.ErrorTxn{Err: int32(jute.ErrSessionExpired)})})
+		Type: jute.OpError}, &jute.ErrorTxn{Err: int32(jute.ErrSessionExpired)})}, true)
 	if hdr := expectReply(t, out, 1, jute.ErrEphemeralOnLocalSession); hdr.Zxid != 0x100000001 {
 		t.Fatalf("reply zxid %#x", hdr.Zxid)
 	}
@@ -453,7 +453,7 @@ func TestFollowerDropsRequestsOfUnknownSessions(t *testing.T) {
 			&jute.CreateTxn{Path: "/e", ACL: openACL, Ephemeral: true, ParentCVersion: 1}),
 		committed(t, jute.TxnHeader{ClientID: sid2, Cxid: 3, Zxid: 0x100000003, Type: jute.OpCreate},
 			&jute.CreateTxn{Path: "/p", ACL: openACL, ParentCVersion: 2}),
-	})
+	}, true)
 	expectReply(t, out2, 1, jute.ErrOK)
 	expectReply(t, out2, 2, jute.ErrOK)
 	expectReply(t, out2, 3, jute.ErrOK)
@@ -461,7 +461,7 @@ func TestFollowerDropsRequestsOfUnknownSessions(t *testing.T) {
 	// Global now, and closed by another server's client: the commit closes our connection, and a request of the
 	// session still arriving is dropped.
 	p.ApplyCommitted([]*storage.Entry{committed(t, jute.TxnHeader{ClientID: sid2, Cxid: 7, Zxid: 0x100000004,
-		Type: jute.OpCloseSession}, nil)})
+		Type: jute.OpCloseSession}, nil)}, true)
 	out2.waitClosed(t)
 	submit(p, c2, 4, jute.OpSetData, &jute.SetDataRequest{Path: "/p", Data: []byte("x"), Version: -1})
 	barrier(t, p)
@@ -501,7 +501,7 @@ func TestFollowerStaleReplies(t *testing.T) {
 			&jute.CreateTxn{Path: "/a", ACL: openACL, ParentCVersion: 1}),
 		committed(t, jute.TxnHeader{ClientID: c.session, Cxid: 2, Zxid: 0x100000002, Type: jute.OpError},
 			&jute.ErrorTxn{Err: int32(jute.ErrNodeExists)}),
-	})
+	}, true)
 	// The check is made as the batch is delivered; a second client's answer comes after it.
 	other, out := roClient(p)
 	other.session = 0x0100000000000002

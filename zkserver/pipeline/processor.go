@@ -228,6 +228,10 @@ type Processor struct {
 	recent []Txn
 	// handoff is the time the request being prepped spent handing its txns on (core goroutine; ChainStats).
 	handoff time.Duration
+	// commits replays Apache's CommitProcessor for its metrics; cpWrites counts the writes entered into it, each
+	// txn made while leading and each request a learner forwards (core goroutine).
+	commits  *commitModel
+	cpWrites int64
 
 	lastZxid atomic.Int64 // published for pings and 4lw
 	Stats    Stats
@@ -272,8 +276,9 @@ type Stats struct {
 	WatchBytes atomic.Int64
 	// Quorum are the election's and ZAB's counters, kept here across serving periods.
 	Quorum metrics.Quorum
-	// Chain are Apache's prep and sync processors' metrics.
-	Chain ChainStats
+	// Chain are Apache's prep and sync processors' metrics; Commit its CommitProcessor's.
+	Chain  ChainStats
+	Commit CommitStats
 	// snapshottime (each snapshot's write, in ms) and the database's loads (ZKDatabase.loadDataBase and
 	// FileTxnSnapLog.restore): dbinittime, startup_snap_load_time, startup_txns_load_time and
 	// startup_txns_loaded (only for a load that replayed txns, as fastForwardFromEdits adds them).
@@ -389,6 +394,7 @@ func New(cfg Config, fatal func(error)) (*Processor, error) {
 		monoBase:      time.Now(),
 	}
 	close(p.ready)
+	p.commits = newCommitModel(&p.Stats.Commit)
 	p.newConnThrottle()
 	if cfg.Throttle.enabled() {
 		p.throttler = newThrottler(p, cfg.Throttle)
@@ -967,6 +973,9 @@ func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 	p.cur.times = append(p.cur.times, hdr.Time)
 	p.remember(hdr.Zxid, entry)
 	if p.ens != nil {
+		// ProposalRequestProcessor hands the request to the CommitProcessor, then proposes it.
+		p.cpWrites++
+		p.commits.propose(hdr.Zxid, commitKey{sid: hdr.ClientID, cxid: hdr.Cxid})
 		p.ens.Propose(entry, hdr.Zxid)
 	}
 	p.handoff += time.Since(handing)

@@ -86,7 +86,7 @@ func newReadOnly(t *testing.T, tickTime int, localSessions bool) (*Processor, st
 			&jute.CreateSessionTxn{TimeOut: 30000}),
 		committed(t, jute.TxnHeader{ClientID: 0x77, Cxid: 1, Zxid: 0x100000002, Type: jute.OpCreate},
 			&jute.CreateTxn{Path: "/a", Data: []byte("v"), ACL: openACL, ParentCVersion: 1}),
-	})
+	}, true)
 	if err := p.StartReadOnly(localSessions); err != nil {
 		t.Fatal(err)
 	}

@@ -344,11 +344,13 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 			}
 			ents[i] = e
 		}
-		f.p.ApplyCommitted(ents)
-		if f.serving || rd.Serving {
-			// Once synced, or at the end of the sync (what came between NEWLEADER and UPTODATE), a follower's
-			// commits go through FollowerZooKeeperServer.commit (commit_propagation_latency), an observer's after
-			// the sync are INFORMs (the same); both reach FinalRequestProcessor (propagation_latency).
+		// Once synced, or at the end of the sync (what came between NEWLEADER and UPTODATE), a follower's commits
+		// go through FollowerZooKeeperServer.commit and an observer's through commitRequest: to the CommitProcessor.
+		committing := f.serving || rd.Serving
+		f.p.ApplyCommitted(ents, committing)
+		if committing {
+			// A follower's commits time commit_propagation_latency there, an observer's after the sync are INFORMs
+			// (the same); both reach FinalRequestProcessor (propagation_latency).
 			if !f.cfg.Observer || rd.CommitReceived {
 				f.timeTxns(&f.p.Stats.Quorum.CommitPropagation, rd.Apply)
 			}
