@@ -233,6 +233,7 @@ func readOnlyPhase(t *testing.T, ctx context.Context, en *ensemble, servers map[
 		{"reconfig", jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: "", LeavingServers: "2", CurConfigID: -1}},
 		{"getData after the writes", jute.OpGetData, &jute.GetDataRequest{Path: "/ro/c"}},
 	}
+	before := latencyCounts(t, ctx, s)
 	for _, o := range ops {
 		r, err := ro.Do(ctx, o.op, o.req, nil)
 		if err != nil {
@@ -240,6 +241,8 @@ func readOnlyPhase(t *testing.T, ctx context.Context, en *ensemble, servers map[
 		}
 		log("%s: err %d zxid %s body %x", o.name, r.Hdr.Err, norm(r.Hdr.Zxid), r.Body)
 	}
+	// What ReadOnlyRequestProcessor passes on goes through prep (and no sync processor).
+	log("request processor counts of these requests: %s", countDeltas(before, latencyCounts(t, ctx, s)))
 	// Apache's Java client (zkCli.sh -r): connected read-only, it reads, and a write fails with NotReadOnly.
 	for _, args := range [][]string{{"get", "/ro/c"}, {"set", "/ro", "x"}} {
 		log("zkCli.sh -r %s: %s", strings.Join(args, " "), zkCliReadOnly(t, ctx, s.Addr(), args...))
@@ -283,6 +286,7 @@ func readOnlyPhase(t *testing.T, ctx context.Context, en *ensemble, servers map[
 		t.Fatal(err)
 	}
 	log("mntr keys, read-only since the start: %s", strings.Join(mntrKeys(mntr), " "))
+	log("request processor counts, read-only since the start: %s", countDeltas(nil, latencyCounts(t, ctx, s)))
 	frame = rawConnectFrame(t, ctx, s.Addr(), 0, nil, &yes)
 	if len(frame) == 16 {
 		log("read-only client without local sessions: xid %d zxid %s err %d", int32(binary.BigEndian.Uint32(frame[0:4])),
@@ -469,4 +473,16 @@ func connectFrame(t *testing.T, ctx context.Context, addr string, req jute.Conne
 		t.Fatalf("connect to %s: %v", addr, err)
 	}
 	return f
+}
+
+// countDeltas lists the counts that grew from before to after, by name.
+func countDeltas(before, after map[string]int64) string {
+	var out []string
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out = append(out, fmt.Sprintf("%s +%d", k, d))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }

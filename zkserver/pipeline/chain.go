@@ -48,8 +48,13 @@ func (s *ChainStats) Named() metrics.Named {
 
 // chainStarted counts the first loop of the processors a serving period starts: Apache's first processor (prep when
 // the server decides, standalone or leading, else a learner's request processor) and its sync thread each sample
-// their (empty) queue's size before they first wait on it. A leader's and a learner's CommitProcessor starts empty.
+// their (empty) queue's size before they first wait on it. A read-only server's chain has prep and no sync thread. A
+// leader's and a learner's CommitProcessor starts empty.
 func (p *Processor) chainStarted() {
+	if p.ro {
+		p.Stats.Chain.PrepQueueSize.Add(0)
+		return
+	}
 	if p.decides() {
 		p.Stats.Chain.PrepQueueSize.Add(0)
 	} else {
@@ -89,11 +94,18 @@ type prepping struct {
 // chainEntered counts a request of type op, queued since queued, reaching the first processor of this server's
 // chain, for the types Request.isValid accepts (auth and SASL packets are answered before the chain, unknown types
 // by the UnimplementedRequestProcessor): prep on a standalone server and a leader (end it with prepEnd), the
-// learner's request processor on a follower or observer serving its clients (learner_request_processor_queue_size).
-// Read-only mode's prep is not modelled: a read-only server neither decides nor has a leader.
+// learner's request processor on a follower or observer serving its clients (learner_request_processor_queue_size),
+// prep on a read-only server for what its ReadOnlyRequestProcessor passes on.
 func (p *Processor) chainEntered(op int32, queued time.Time, c *Client, sid int64, xid int32) prepping {
+	if c != nil {
+		sid = c.SessionID()
+	}
 	switch {
 	case !validOp(op):
+	case p.ro:
+		if !refusedReadOnly(op) && (op != jute.OpCreateSession && op != jute.OpCloseSession || p.isLocal(sid)) {
+			return p.prepBegin(queued)
+		}
 	case p.decides():
 		return p.toCommit(p.prepBegin(queued), c, sid, xid)
 	case p.fw.leader != nil:

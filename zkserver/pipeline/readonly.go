@@ -43,6 +43,7 @@ func (p *Processor) StartReadOnly(localSessions bool) error {
 		p.readOnly.Store(true)
 		p.serving.Store(true)
 		p.beginPeriod()
+		p.chainStarted()
 		return nil
 	})
 }
@@ -147,7 +148,10 @@ func (p *Processor) roConnect(c *Client, cr *ConnectRequest) {
 			p.emit(c, EncodeReply(jute.ReplyHeader{Xid: 0, Zxid: p.zxid, Err: int32(jute.ErrNotReadOnly)}, nil))
 			return
 		}
+		// Its createSession, a local one, passes ReadOnlyRequestProcessor to prep.
+		pr := p.prepBegin(time.Time{})
 		p.connectLocal(c, to)
+		p.prepEnd(pr)
 		return
 	}
 	id := req.SessionID
