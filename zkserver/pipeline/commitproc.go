@@ -240,11 +240,10 @@ func (m *commitModel) processCommit(began time.Time) {
 		m.committed = m.committed[1:]
 		processed++
 		now := time.Now()
-		switch {
-		case !r.queued.IsZero():
+		if !r.queued.IsZero() { // ours: it entered here
 			s.WriteTime.Add(now.Sub(r.queued).Milliseconds())
 			s.LocalCommitted.Add(now.Sub(c.recv).Milliseconds())
-		default:
+		} else {
 			s.ServerCommitted.Add(now.Sub(c.recv).Milliseconds())
 		}
 		s.WriteFinal.Add(time.Since(c.began).Milliseconds())
