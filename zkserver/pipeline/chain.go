@@ -97,12 +97,12 @@ type prepping struct {
 // learner's request processor on a follower or observer serving its clients (learner_request_processor_queue_size),
 // prep on a read-only server for what its ReadOnlyRequestProcessor passes on.
 func (p *Processor) chainEntered(op int32, queued time.Time, c *Client, sid int64, xid int32) prepping {
-	if c != nil {
-		sid = c.SessionID()
-	}
 	switch {
 	case !validOp(op):
 	case p.ro:
+		if c != nil {
+			sid = c.SessionID()
+		}
 		if !refusedReadOnly(op) && (op != jute.OpCreateSession && op != jute.OpCloseSession || p.isLocal(sid)) {
 			return p.prepBegin(queued)
 		}

@@ -144,7 +144,6 @@ func (p *Processor) StartServing(leader Leader) {
 		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(true)
 		p.beginPeriod()
-		p.chainStarted()
 	})
 	if p.cfg.OnServing != nil {
 		p.cfg.OnServing()

@@ -85,7 +85,6 @@ func (p *Processor) StartLeading(ens Ensemble, epoch int64) {
 		p.startLocalSessions(p.cfg.LocalSessions)
 		p.serving.Store(!p.cfg.LeaderRefusesClients)
 		p.beginPeriod()
-		p.chainStarted()
 	})
 }
 

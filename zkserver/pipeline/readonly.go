@@ -43,7 +43,6 @@ func (p *Processor) StartReadOnly(localSessions bool) error {
 		p.readOnly.Store(true)
 		p.serving.Store(true)
 		p.beginPeriod()
-		p.chainStarted()
 		return nil
 	})
 }
@@ -69,11 +68,12 @@ func (p *Processor) StopReadOnly() error {
 // ReadOnly reports whether the server serves read-only clients (isro's "ro", srvr's Mode read-only).
 func (p *Processor) ReadOnly() bool { return p.readOnly.Load() }
 
-// beginPeriod counts a serving period and gives it a new connection throttle, as each of Apache's
-// ZooKeeperServers has its own.
+// beginPeriod counts a serving period and gives it a new connection throttle and request processors, as each of
+// Apache's ZooKeeperServers has its own; the role (leading, following, read-only) is set before.
 func (p *Processor) beginPeriod() {
 	p.periods.Add(1)
 	p.newConnThrottle()
+	p.chainStarted()
 }
 
 func (p *Processor) newConnThrottle() {
