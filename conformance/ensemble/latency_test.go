@@ -37,7 +37,10 @@ var chainCounts = []string{"zk_cnt_prep_processor_queue_size", "zk_cnt_prep_proc
 // writes it passes on, and how many of each it timed. commitIterations are those it counts once per iteration of its
 // loop, or by what an iteration finds queued: with one client at a time waiting for each answer every request and
 // commit wakes its thread for an iteration of its own, but now and then Apache's thread takes two in one (a commit
-// and the next request) and counts one less, so these are compared within a few counts.
+// and the next request) and counts one less: once or twice a run on an idle machine, ten times in a run on a loaded
+// one. So these are compared within 3 or 5%, whichever is more; a model that missed a kind of event, or counted
+// one twice, would be a tenth or more off (the leader's 1808 here: 602 requests of its client, 402 writes the
+// follower forwards, 804 commits).
 var commitCounts = []string{"zk_request_commit_queued", "zk_sum_read_commit_proc_issued",
 	"zk_sum_reads_issued_from_session_queue", "zk_sum_write_commit_proc_issued", "zk_sum_session_queues_drained",
 	"zk_cnt_read_commitproc_time_ms", "zk_cnt_write_commitproc_time_ms", "zk_cnt_local_write_committed_time_ms",
@@ -133,7 +136,7 @@ func TestTxnLatenciesAsApache(t *testing.T) {
 			t.Errorf("%s: Apache's counts %v, ours %v", role, a[i], o[i])
 		}
 		for _, k := range commitIterations {
-			if d := an[k] - on[k]; d < -3 || d > 3 {
+			if d, tol := an[k]-on[k], max(3, on[k]/20); d < -tol || d > tol {
 				t.Errorf("%s: %s is %d in Apache, %d in ours", role, k, an[k], on[k])
 			}
 		}
