@@ -21,7 +21,14 @@ import (
 
 func connect(t *testing.T, addr string) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
-	c, ev, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogInfo(false))
+	return connectFor(t, addr, 10*time.Second)
+}
+
+// connectFor connects with the given session timeout: go-zookeeper pings every third of it, whatever else it
+// sends.
+func connectFor(t *testing.T, addr string, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
+	t.Helper()
+	c, ev, err := zk.Connect([]string{addr}, sessionTimeout, zk.WithLogInfo(false))
 	if err != nil {
 		t.Fatal(err)
 	}
