@@ -48,7 +48,10 @@ type QuorumConfig struct {
 	// AckLoggingFrequency is zookeeper.leader.ackLoggingFrequency: leading, the acknowledgements of txns whose
 	// zxid is a multiple of it are timed (ack_latency).
 	AckLoggingFrequency int
-	Verifier            election.Verifier
+	// QuitWaitingForEpochAfter (0: never) is zookeeper.leader.maxTimeToWaitForEpoch (a strict bound, so one ms
+	// more): a leader that has waited that long for a quorum for the new epoch quits when a voter goes LOOKING.
+	QuitWaitingForEpochAfter time.Duration
+	Verifier                 election.Verifier
 	// ConfigText is the quorum config as QuorumVerifier.toString prints it (sent in election notifications).
 	ConfigText    string
 	ConfigVersion int64
@@ -120,6 +123,9 @@ func QuorumFromZooCfg(zc *zoocfg.Config, log *slog.Logger) (*QuorumConfig, error
 		LocalSessionsUpgrading: zc.LocalSessionsUpgradingEnabled, StandaloneEnabled: zc.StandaloneEnabled,
 		MultiAddress: zc.MultiAddressEnabled, ReconfigEnabled: zc.ReconfigEnabled, Initial: zc.QuorumVerifier(), LastSeen: zc.NextQuorumVerifier,
 		ConfigFile: zc.Path, BackupConfig: zc.ReconfigEnabled && zc.DynamicConfigFile == "" && zc.Path != ""}
+	if zc.LeaderMaxTimeToWaitForEpochMs >= 0 {
+		q.QuitWaitingForEpochAfter = time.Duration(zc.LeaderMaxTimeToWaitForEpochMs+1) * time.Millisecond
+	}
 	var voters []int64
 	for _, s := range zc.Servers {
 		q.Members[s.ID] = Member{
@@ -215,8 +221,9 @@ func (s *Server) listenElection() (*electionnet.Manager, error) {
 func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDir string) {
 	defer mgr.Close()
 	q := s.cfg.Quorum
+	var lookingVoters leader.LookingVoters
 	e := election.New(election.Config{MyID: q.MyID, Observer: q.Observer, Verifier: q.Verifier,
-		ConfigText: []byte(q.ConfigText)})
+		ConfigText: []byte(q.ConfigText), VoterLooking: lookingVoters.Report})
 	node := electionnet.NewNode(e, mgr, s.log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -276,7 +283,8 @@ func (s *Server) runQuorum(ctx context.Context, mgr *electionnet.Manager, snapDi
 				MaxBuffer: s.cfg.JuteMaxBuffer, ConfigData: []byte(view.text), ConfigVersion: view.version,
 				Logger: s.log, OnServing: func() { s.state.Store("leader"); s.nowServing(true); updateVote() }, Stats: &s.leaderStats,
 				Transport: q.Transport, Auth: q.Auth, Reconfig: reconfigPeer(dyn),
-				Resolve: reconfig.LookupHost, AckLoggingFrequency: q.AckLoggingFrequency}, s.proc)
+				Resolve: reconfig.LookupHost, AckLoggingFrequency: q.AckLoggingFrequency,
+				QuitWaitingForEpochAfter: q.QuitWaitingForEpochAfter, LookingVoters: &lookingVoters}, s.proc)
 			// The pipeline closed its sessions' connections; any other (one refused at connect, say) goes too.
 			s.closeConns()
 			if ctx.Err() == nil {

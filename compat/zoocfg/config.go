@@ -155,6 +155,7 @@ type Config struct {
 	ObserverMasterSizeLimit         int   // zookeeper.observerMaster.sizeLimit: bytes of INFORMs a follower keeps for observers
 	LeaderConnectDelayDuringRetryMs int   // zookeeper.leaderConnectDelayDuringRetryMs: a learner's wait between tries to reach its leader
 	LeaderAckLoggingFrequency       int   // zookeeper.leader.ackLoggingFrequency: the leader's ack_latency takes zxids that are multiples of it (<= 0: none)
+	LeaderMaxTimeToWaitForEpochMs   int   // zookeeper.leader.maxTimeToWaitForEpoch: a leader waiting longer for the new epoch quits when a voter goes LOOKING (< 0: never)
 	FourLetterWordWhitelist         map[string]bool
 	AdminEnableServer               bool
 	AdminServerAddress              string
@@ -914,6 +915,7 @@ func (p *parser) readSystemProperties() {
 	c.ObserverMasterSizeLimit = p.sysInt("zookeeper.observerMaster.sizeLimit", 32<<20)
 	c.LeaderConnectDelayDuringRetryMs = p.sysInt("zookeeper.leaderConnectDelayDuringRetryMs", 100)
 	c.LeaderAckLoggingFrequency = p.sysInt("zookeeper.leader.ackLoggingFrequency", 1000)
+	c.LeaderMaxTimeToWaitForEpochMs = p.sysInt("zookeeper.leader.maxTimeToWaitForEpoch", -1)
 
 	// FourLetterCommands.isEnabled: comma list, trimmed, "*" = all known words, srvr always, isro with
 	// readonlymode.enabled exactly "true".

@@ -12,6 +12,8 @@ type Quorum struct {
 	LearnerProposalReceived, LearnerCommitReceived atomic.Int64
 	// LookingCount counts the times the server looked for a leader.
 	LookingCount atomic.Int64
+	// QuitLeadingDisloyal counts the leaderships given up waiting for the new epoch when a voter went looking.
+	QuitLeadingDisloyal atomic.Int64
 	// ElectionTime is each election's time (ms) from the start of looking to leading or following; FollowerSync
 	// and ObserverSync each sync's, from the leader's LEADERINFO to its end; Unavailable the time from the start of
 	// looking (after serving) to serving again, and LeaderUnavailable that time when the server then leads.
@@ -47,7 +49,8 @@ func (q *Quorum) Named() Named {
 		Counters: map[string]*atomic.Int64{"proposal_count": &q.ProposalCount, "commit_count": &q.CommitCount,
 			"snap_count": &q.SnapCount, "diff_count": &q.DiffCount, "revalidate_count": &q.RevalidateCount,
 			"learner_proposal_received_count": &q.LearnerProposalReceived,
-			"learner_commit_received_count":   &q.LearnerCommitReceived, "looking_count": &q.LookingCount},
+			"learner_commit_received_count":   &q.LearnerCommitReceived, "looking_count": &q.LookingCount,
+			"quit_leading_due_to_disloyal_voter": &q.QuitLeadingDisloyal},
 		Summaries: map[string]*SummaryCounter{"election_time": &q.ElectionTime, "follower_sync_time": &q.FollowerSync,
 			"observer_sync_time": &q.ObserverSync, "unavailable_time": &q.Unavailable,
 			"leader_unavailable_time": &q.LeaderUnavailable, "proposal_latency": &q.ProposalLatency,

@@ -49,6 +49,10 @@ type Config struct {
 	// (FastLeaderElection's processReconfig): the server activates it and, through Reconfigure, gives it to the
 	// election. Nil: such notifications are dropped, as we cannot follow their config.
 	AdoptConfig func(text []byte)
+	// VoterLooking, while we lead, hears of each LOOKING notification from a voter of the configs we were elected
+	// under (FastLeaderElection's leadingVoteSet, handed to Leader.reportLookingSid): a leader still waiting for
+	// the new epoch may give up on such a voter (zookeeper.leader.maxTimeToWaitForEpoch). Nil: no one listens.
+	VoterLooking func(sid int64)
 
 	FinalizeWait            time.Duration // default DefaultFinalizeWait
 	MinNotificationInterval time.Duration // default DefaultMinNotificationInterval
@@ -82,6 +86,9 @@ type Election struct {
 	state        State
 	logicalClock int64
 	current      Vote // the decided vote while not LOOKING (QuorumPeer.currentVote)
+	// leadingVoteSet are the configs of the round that made us leader (its vote tracker's verifiers); nil when
+	// the last round did not, or we lead by a reconfig's designation (no round, no vote set).
+	leadingVoteSet []Verifier
 
 	// The round in progress.
 	proposal       Vote // proposedLeader, proposedZxid, proposedEpoch
@@ -280,9 +287,23 @@ func (e *Election) receive(from int64, n Notification, now time.Time, out []Mess
 		return out
 	}
 	if n.State == Looking {
+		if e.state == Leading && e.cfg.VoterLooking != nil && e.inLeadingVoteSet(from) {
+			e.cfg.VoterLooking(from)
+		}
 		out = e.replyCurrent(out, from, e.current.ElectionEpoch)
 	}
 	return out
+}
+
+// inLeadingVoteSet is SyncedLearnerTracker.hasSid on the vote set that made us leader: sid votes in each of its
+// configs (whatever it voted for).
+func (e *Election) inLeadingVoteSet(sid int64) bool {
+	for _, v := range e.leadingVoteSet {
+		if !v.IsVoter(sid) {
+			return false
+		}
+	}
+	return e.leadingVoteSet != nil
 }
 
 func (e *Election) replyCurrent(out []Message, to, electionEpoch int64) []Message {
@@ -401,6 +422,7 @@ func (e *Election) agreeing(votes map[int64]Vote, v Vote) bool {
 // updateServerState): the vote Apache makes of it, Vote(id, zxid), has no epochs (-1) until the sync sets one.
 func (e *Election) Designate(leader, zxid int64) Vote {
 	e.decide(leader, zxid, -1, -1)
+	e.leadingVoteSet = nil
 	return e.current
 }
 
@@ -415,6 +437,13 @@ func (e *Election) decide(leader, zxid, electionEpoch, peerEpoch int64) {
 	}
 	e.current = Vote{Leader: leader, Zxid: zxid, ElectionEpoch: electionEpoch, PeerEpoch: peerEpoch, State: e.state}
 	e.finalizing = false
+	e.leadingVoteSet = nil
+	if e.state == Leading {
+		e.leadingVoteSet = []Verifier{e.cfg.Verifier}
+		if e.lastSeen != nil {
+			e.leadingVoteSet = append(e.leadingVoteSet, e.lastSeen)
+		}
+	}
 }
 
 func (e *Election) notTimeoutReset(now time.Time) { e.waitUntil = now.Add(e.notTimeout) }

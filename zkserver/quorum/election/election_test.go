@@ -88,3 +88,41 @@ func TestLastSeenConfigQuorum(t *testing.T) {
 		t.Fatal("a config no newer than the active one taken as pending")
 	}
 }
+
+// Leading, a LOOKING notification from a voter of the configs of the round that elected us (the pending one too)
+// is reported to VoterLooking; one from a server voting in only one of them, a settled server's, or any while we
+// follow or lead by designation is not.
+func TestVoterLookingWhileLeading(t *testing.T) {
+	now := time.Unix(0, 0)
+	var reported []int64
+	e := New(Config{MyID: 3, Verifier: NewMajority([]int64{1, 2, 3, 4}), ConfigText: []byte("version=0"),
+		VoterLooking: func(sid int64) { reported = append(reported, sid) }})
+	e.SetLastSeen(NewMajority([]int64{1, 3, 4, 5}), 1)
+	e.Look(0, 0, now)
+	vote := Notification{State: Looking, Leader: 3, Zxid: 0, ElectionEpoch: 1, Version: 2}
+	for _, from := range []int64{1, 4} {
+		e.Receive(from, vote, now)
+	}
+	e.Tick(now.Add(DefaultFinalizeWait))
+	if e.State() != Leading {
+		t.Fatalf("state %v", e.State())
+	}
+	looking := Notification{State: Looking, Leader: 1, Zxid: 0, ElectionEpoch: 2, Version: 2}
+	for _, from := range []int64{1, 2, 5, 4} {
+		if out := e.Receive(from, looking, now); len(out) != 1 || out[0].Notification.State != Leading {
+			t.Fatalf("answer to %d: %+v", from, out)
+		}
+	}
+	e.Receive(4, Notification{State: Following, Leader: 3, ElectionEpoch: 1, Version: 2}, now)
+	if !slices.Equal(reported, []int64{1, 4}) {
+		t.Fatalf("reported %v, want 1 and 4 (voters of both configs)", reported)
+	}
+	reported = nil
+	e.Designate(3, 9)
+	e.Receive(1, looking, now)
+	e.Designate(2, 9)
+	e.Receive(1, looking, now)
+	if len(reported) != 0 {
+		t.Fatalf("reported %v leading by designation and following", reported)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zkafka/zkafka/compat/zoocfg"
@@ -54,6 +55,24 @@ type Config struct {
 	Reconfig reconfig.Peer
 	// Resolve resolves host names where Apache compares resolved addresses (nil: none resolves).
 	Resolve reconfig.Resolver
+	// QuitWaitingForEpochAfter (0: never) ends the leadership still waiting for a quorum for the new epoch that
+	// long after it began, at the next report of a voter gone LOOKING (zab.LeaderConfig's).
+	QuitWaitingForEpochAfter time.Duration
+	// LookingVoters brings the election's reports of voters gone LOOKING (may be nil).
+	LookingVoters *LookingVoters
+}
+
+// LookingVoters carries the election's reports that a voter of the configs we were elected under is LOOKING to
+// the leadership in progress, if any (Apache's self.leader, null between leaderships). Its zero value is ready.
+type LookingVoters struct {
+	post atomic.Pointer[func(sid int64)]
+}
+
+// Report hands sid to the leadership in progress; it never blocks.
+func (v *LookingVoters) Report(sid int64) {
+	if f := v.post.Load(); f != nil {
+		(*f)(sid)
+	}
 }
 
 // Stats are a leader's gauges as mntr prints them, updated as the leader runs.
@@ -180,8 +199,13 @@ func Lead(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 		CurrentEpoch: cfg.CurrentEpoch, LastZxid: last, CommittedLog: recent, History: learnerconn.History{Dir: cfg.LogDir},
 		TickTime: cfg.TickTime, InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ConfigData: cfg.ConfigData,
 		ConfigVersion: cfg.ConfigVersion, LastSeen: lastSeen, VersionInitialConfig: cfg.Reconfig != nil,
-		AckLoggingFrequency: int64(cfg.AckLoggingFrequency)},
+		AckLoggingFrequency: int64(cfg.AckLoggingFrequency), QuitWaitingForEpochAfter: cfg.QuitWaitingForEpochAfter.Milliseconds()},
 		time.Now().UnixMilli())
+	if cfg.LookingVoters != nil {
+		report := func(sid int64) { r.post(event{kind: evVoterLooking, sid: sid}) }
+		cfg.LookingVoters.post.Store(&report)
+		defer cfg.LookingVoters.post.Store(nil)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -220,6 +244,7 @@ type event struct {
 	rq      zab.RevalidateRequest
 	valid   bool
 	readErr error
+	sid     int64 // evVoterLooking
 }
 
 type eventKind int
@@ -231,6 +256,7 @@ const (
 	evDurable
 	evSync
 	evRevalidated
+	evVoterLooking
 )
 
 // runner owns the leader core; every input reaches it through the event queue, which never blocks its senders
@@ -394,6 +420,8 @@ func (r *runner) run(ctx context.Context) error {
 				rd = r.core.Sync(ev.conn)
 			case evRevalidated:
 				rd = r.core.Revalidated(ev.rq, ev.valid)
+			case evVoterLooking:
+				rd = r.core.VoterLooking(ev.sid, now)
 			}
 			if err := r.apply(rd); err != nil {
 				return err

@@ -62,6 +62,10 @@ type LeaderConfig struct {
 	// AckLoggingFrequency: the acknowledgements of txns whose zxid is a multiple of it are timed (ack_latency,
 	// zookeeper.leader.ackLoggingFrequency); none when <= 0.
 	AckLoggingFrequency int64
+	// QuitWaitingForEpochAfter (ms; 0: never) ends the leadership while it waits for a quorum for the new epoch,
+	// when it has waited at least this long and a voter of the configs it was elected under goes LOOKING
+	// (VoterLooking). zookeeper.leader.maxTimeToWaitForEpoch plus one: Apache's is a strict bound.
+	QuitWaitingForEpochAfter int64
 }
 
 // NewConfig is the config a reconfig txn proposes (the runtime reads it from the txn).
@@ -149,6 +153,8 @@ type LeaderReady struct {
 // or by DIFF or TRUNC (diff_count), and the learners' REVALIDATE packets (revalidate_count).
 type LeaderMetrics struct {
 	Proposals, Commits, SnapSyncs, DiffSyncs, Revalidations int
+	// QuitLeading: the leadership ended on a voter gone LOOKING (quit_leading_due_to_disloyal_voter).
+	QuitLeading int
 	// QuorumAckLatency are the times (ms) from the txns' header times to their commit (quorum_ack_latency), for
 	// every commit but a reconfig's; AckLatency the times to the acknowledgements the leader timed (ack_latency).
 	QuorumAckLatency []int64
@@ -214,6 +220,7 @@ func (m LeaderMetrics) AddTo(q *metrics.Quorum) {
 	q.SnapCount.Add(int64(m.SnapSyncs))
 	q.DiffCount.Add(int64(m.DiffSyncs))
 	q.RevalidateCount.Add(int64(m.Revalidations))
+	q.QuitLeadingDisloyal.Add(int64(m.QuitLeading))
 	for _, n := range m.InflightDiff {
 		q.InflightDiff.Add(n)
 	}
@@ -283,6 +290,8 @@ type Leader struct {
 	cfg   LeaderConfig
 	phase leaderPhase
 	now   int64 // ms, the latest time given
+	// started is when we began leading, and waiting for a quorum for the new epoch (timeStartWaitForEpoch).
+	started int64
 	// deadline ends the current phase of discovery or synchronisation (initLimit ticks).
 	deadline int64
 
@@ -336,7 +345,7 @@ func Lead(cfg LeaderConfig, nowMs int64) *Leader {
 	if cfg.CommittedLogMax <= 0 {
 		cfg.CommittedLogMax = 500
 	}
-	l := &Leader{cfg: cfg, now: nowMs, epoch: -1, connecting: map[int64]bool{}, electing: map[int64]bool{},
+	l := &Leader{cfg: cfg, now: nowMs, started: nowMs, epoch: -1, connecting: map[int64]bool{}, electing: map[int64]bool{},
 		newLeader: map[int64]bool{}, conns: map[ConnID]*learnerConn{}, tickSkip: true,
 		pendingSyncs: map[int64][]ConnID{}, lastCommitted: cfg.LastZxid, lastProposed: cfg.LastZxid,
 		selfAcked: cfg.LastZxid, committedLog: slices.Clone(cfg.CommittedLog), quorum: cfg.Quorum,
@@ -430,6 +439,22 @@ func (l *Leader) proposeEpoch(sid, accepted int64) {
 	if l.cfg.Quorum.IsVoter(sid) {
 		l.connecting[sid] = true
 	}
+}
+
+// VoterLooking is Leader.reportLookingSid: the election heard a voter of the configs we were elected under (sid)
+// ask for a leader. While we still wait for a quorum for the new epoch, and have waited longer than allowed, we
+// give up leading, as if the init limit had passed: the voter that went looking will not join us.
+func (l *Leader) VoterLooking(sid, nowMs int64) LeaderReady {
+	l.now = max(l.now, nowMs)
+	var r LeaderReady
+	if l.cfg.QuitWaitingForEpochAfter <= 0 || l.phase != leaderDiscovery || l.now-l.started < l.cfg.QuitWaitingForEpochAfter {
+		return r
+	}
+	r.Shutdown = fmt.Errorf("quit leading: voter %d is looking for a leader after %d ms waiting for the epoch "+
+		"from a quorum (have %s)", sid, l.now-l.started, sidList(l.connecting))
+	r.Metrics.QuitLeading = 1
+	l.phase = leaderDone
+	return r
 }
 
 // advance moves discovery and synchronisation on when their quorums are complete.

@@ -333,6 +333,43 @@ func TestLeaderDiscoveryTimeout(t *testing.T) {
 	}
 }
 
+// A leader still waiting for the new epoch quits when a voter goes looking after QuitWaitingForEpochAfter, not
+// before, not once discovery is over, never without the setting; it counts quit_leading_due_to_disloyal_voter.
+func TestLeaderQuitsWaitingForEpoch(t *testing.T) {
+	cfg := cfg3(0, nil)
+	cfg.QuitWaitingForEpochAfter = 1501 // maxTimeToWaitForEpoch 1500
+	s := newSim(t, cfg)
+	s.apply(s.l.VoterLooking(2, s.now+1500))
+	if s.shutdown != nil {
+		t.Fatalf("quit after waiting 1500 ms: %v", s.shutdown)
+	}
+	s.apply(s.l.VoterLooking(2, s.now+1501))
+	if s.shutdown == nil || !strings.Contains(s.shutdown.Error(), "voter 2 is looking") ||
+		s.metrics.QuitLeadingDisloyal.Load() != 1 {
+		t.Fatalf("after 1501 ms: shutdown %v, counted %d", s.shutdown, s.metrics.QuitLeadingDisloyal.Load())
+	}
+	s.apply(s.l.VoterLooking(2, s.now+1600))
+	if n := s.metrics.QuitLeadingDisloyal.Load(); n != 1 {
+		t.Fatalf("a leadership that ended quit again: %d", n)
+	}
+
+	s = newSim(t, cfg3(0, nil)) // not set: only the init limit ends the wait
+	s.apply(s.l.VoterLooking(2, s.now+9000))
+	if s.shutdown != nil || s.metrics.QuitLeadingDisloyal.Load() != 0 {
+		t.Fatalf("without the setting: %v", s.shutdown)
+	}
+
+	s = newSim(t, cfg)
+	s.join(1, 2, 0, 0, 0)
+	if s.l.Epoch() != 1 {
+		t.Fatalf("epoch %d once two of three joined", s.l.Epoch())
+	}
+	s.apply(s.l.VoterLooking(3, s.now+5000))
+	if s.shutdown != nil || s.metrics.QuitLeadingDisloyal.Load() != 0 {
+		t.Fatalf("quit after discovery: %v", s.shutdown)
+	}
+}
+
 // An observer syncs by DIFF (the proposals and commits it lacks, committed at UPTODATE), learns each commit from an
 // INFORM, and its acknowledgements never count towards a quorum.
 func TestLeaderObserver(t *testing.T) {
