@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,16 +49,7 @@ func quitLeading(t *testing.T, kind harness.Kind) []string {
 		}
 		s2 := en.start(t, kind, 2, "")
 		waitServing(t, ctx, s2, s3)
-		out, err := harness.FourLetter(ctx, s3.Addr(), "mntr")
-		if err != nil {
-			t.Fatal(err)
-		}
-		quits := int64(-1)
-		for line := range strings.SplitSeq(out, "\n") {
-			if v, ok := strings.CutPrefix(line, "zk_quit_leading_due_to_disloyal_voter\t"); ok {
-				quits, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			}
-		}
+		quits := mntrGauge(t, ctx, s3, "zk_quit_leading_due_to_disloyal_voter")
 		// Which of 2 and 3 leads depends on where 3 was in its cycle when 2 came: leading (1 and 2 elect 2) or
 		// looking (3 wins).
 		modes := []string{mode(t, s2), mode(t, s3)}
