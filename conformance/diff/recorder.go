@@ -43,6 +43,17 @@ type R struct {
 	live map[int64][]byte
 	// broken is set when the harness itself failed (not a server difference).
 	broken error
+	// pingsHeld: the clients send no pings (holdPings), those connected later neither.
+	pingsHeld bool
+}
+
+// holdPings stops (true) or resumes the pings of the scenario's clients: each is a packet, and in Apache's chain
+// a read, that a slow machine adds to counts taken over a window.
+func (r *R) holdPings(hold bool) {
+	r.pingsHeld = hold
+	for _, cl := range r.conns {
+		cl.c.HoldPings(hold)
+	}
 }
 
 func newR(ctx context.Context, addrs []string, root string) *R {
@@ -155,6 +166,7 @@ func (r *R) dial(label string, o ConnOpts) *Client {
 		return cl
 	}
 	cl.c = c
+	c.HoldPings(r.pingsHeld)
 	r.live[c.SessionID()] = c.Passwd()
 	if _, ok := r.n.sessions[c.SessionID()]; !ok {
 		r.n.sessions[c.SessionID()] = fmt.Sprintf("S%d", len(r.n.sessions)+1)

@@ -390,7 +390,8 @@ var fourLetterScenarios = []Scenario{
 
 // mntrDeltas logs what workload adds to each of mntr's keys. Apache adds an answer to response_bytes after sending
 // it, so a client can read an answer (the harness's create of the scenario's root, a closeSession) and ask mntr
-// before it is counted: each count is taken once two readings 300 ms apart differ by their own mntr word only.
+// before it is counted: each count is taken once two readings 300 ms apart differ by their own mntr word only. The
+// clients' pings are held meanwhile: a slow run would otherwise count more of them.
 func (r *R) mntrDeltas(keys []string, workload func()) {
 	counts := func() (map[string]int64, error) {
 		out, _ := r.FourLetter("mntr")
@@ -420,6 +421,8 @@ func (r *R) mntrDeltas(keys []string, workload func()) {
 		}
 		return nil, errors.New("the counters never stood still")
 	}
+	r.holdPings(true)
+	defer r.holdPings(false)
 	before, err := settled()
 	workload()
 	after, err2 := settled()

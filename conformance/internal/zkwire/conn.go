@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zkafka/zkafka/jute"
@@ -76,7 +77,13 @@ type Conn struct {
 	cause   error
 	done    chan struct{}
 	closing bool
+	// pingsHeld stops the pinger for a while (HoldPings).
+	pingsHeld atomic.Bool
 }
+
+// HoldPings stops (true) or resumes (false) the keep-alive pings: a test that counts what a server received wants
+// none of them in its window, however slow the machine.
+func (c *Conn) HoldPings(hold bool) { c.pingsHeld.Store(hold) }
 
 // Dial opens a connection and performs the session handshake.
 func Dial(ctx context.Context, addr string, opt Options) (*Conn, error) {
@@ -258,6 +265,9 @@ func (c *Conn) pingLoop() {
 		case <-c.done:
 			return
 		case <-t.C:
+			if c.pingsHeld.Load() {
+				continue
+			}
 			hdr := jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing}
 			if err := c.writeFrame(jute.Marshal(&hdr)); err != nil {
 				return
