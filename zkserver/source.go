@@ -229,6 +229,17 @@ func (x source) LearnerSessions() (map[int64]int32, bool) {
 func (x source) LocalSessionExpiry() (map[int64][]int64, int, bool) {
 	return x.s.proc.LocalSessionExpiry()
 }
+// DigestLog is the tree's digest log, which `hash` prints.
+func (x source) DigestLog() []admin.ZxidDigest {
+	var out []admin.ZxidDigest
+	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
+		for _, d := range t.DigestLog() {
+			out = append(out, admin.ZxidDigest{Zxid: d.Zxid, Digest: d.Digest, DigestVersion: d.Version})
+		}
+	})
+	return out
+}
+
 func (x source) Digest() (zxid, digest int64) {
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { zxid, digest = t.LastZxid(), t.Digest() })
 	return

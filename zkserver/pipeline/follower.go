@@ -220,7 +220,7 @@ func (p *Processor) ApplyCommitted(entries []*storage.Entry, viaCommitProcessor 
 func (p *Processor) applyCommitted(e *storage.Entry) {
 	hdr := &e.Hdr
 	res := p.tree.Apply(hdr, e.Txn)
-	p.compareDigest(e)
+	p.compareDigest(e, res)
 	p.zxid = hdr.Zxid
 	p.lastZxid.Store(hdr.Zxid)
 	p.remember(hdr.Zxid, e.Raw)
@@ -420,18 +420,28 @@ func (p *Processor) Truncate(zxid int64) error {
 	return err
 }
 
-// compareDigest is DataTree.compareDigest on a txn a learner applies: the tree's digest after it must be the one
-// its leader logged with it (digest version 2), else digest_mismatches_count grows and the mismatch is logged, at
-// most once a second. A learner whose tree differs from its leader's (one that kept what its leader removed
-// without a txn, say) mismatches on every txn.
-func (p *Processor) compareDigest(e *storage.Entry) {
-	if !p.cfg.DigestEnabled || e.Digest == nil || e.Digest.Version != 2 || e.Digest.TreeDigest == p.tree.Digest() {
+// compareDigest is the end of DataTree.processTxn for a txn a learner applies or the server replays from its log at
+// start (res is what applying it gave): the loaded snapshot's digest when this is the txn it was taken at, then,
+// unless the tree is still fuzzy, the digest logged with the txn (version 2; its leader's, for a learner). Each
+// mismatch adds to digest_mismatches_count and is logged, at most once a second. A learner whose tree differs from
+// its leader's (one that kept what its leader removed without a txn, say) mismatches on every txn.
+func (p *Processor) compareDigest(e *storage.Entry, res tree.Result) {
+	if res.SnapshotDigestMismatch {
+		p.digestMismatch(e.Hdr.Zxid, "the loaded snapshot's digest")
+	}
+	if !p.cfg.DigestEnabled || p.tree.Fuzzy() || e.Digest == nil || e.Digest.Version != tree.DigestVersion ||
+		e.Digest.TreeDigest == p.tree.Digest() {
 		return
 	}
+	p.digestMismatch(e.Hdr.Zxid, "the txn's logged digest")
+}
+
+// digestMismatch is DataTree.reportDigestMismatch: the tree's digest after zxid is not the one expected.
+func (p *Processor) digestMismatch(zxid int64, expected string) {
 	p.Stats.DigestMismatches.Add(1)
 	if secondPassed(&p.digestMismatchLogged) {
-		p.log.Error("digest mismatch: this tree differs from the leader's", "zxid", fmt.Sprintf("0x%x", e.Hdr.Zxid),
-			"logged", e.Digest.TreeDigest, "actual", p.tree.Digest())
+		p.log.Error("digest mismatch: the tree's digest is not "+expected, "zxid", fmt.Sprintf("0x%x", zxid),
+			"actual", p.tree.Digest())
 	}
 }
 

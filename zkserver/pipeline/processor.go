@@ -432,11 +432,15 @@ func (p *Processor) recover(nowMs int64) error {
 		t = tree.NewWithOptions(p.watches, p.treeOptions())
 	}
 	p.tree = t
+	if rd != nil && p.cfg.DigestEnabled && info.Digest != nil && t.SetSnapshotDigest(tree.ZxidDigest{
+		Zxid: info.Digest.Zxid, Version: info.Digest.DigestVersion, Digest: info.Digest.Digest}, snapZxid) {
+		p.digestMismatch(snapZxid, "the snapshot's digest")
+	}
 	p.recent = nil
 	replayStart, replayed := time.Now(), int64(0)
 	last, err := storage.ReadLog(p.cfg.LogDir, snapZxid, func(e *storage.Entry) error {
 		replayed++
-		t.Apply(&e.Hdr, e.Txn)
+		p.compareDigest(e, t.Apply(&e.Hdr, e.Txn)) // as fastForwardFromEdits
 		p.remember(e.Hdr.Zxid, e.Raw)
 		switch e.Hdr.Type {
 		case jute.OpCreateSession:
@@ -454,6 +458,11 @@ func (p *Processor) recover(nowMs int64) error {
 	if replayed > 0 {
 		p.Stats.TxnsLoaded.Add(replayed)
 		p.Stats.TxnsLoadTime.Add(time.Since(replayStart).Milliseconds())
+	}
+	if t.Fuzzy() {
+		// As Apache, which then compares no txn's digest and logs none.
+		p.log.Warn("the txn log does not reach the zxid of the fuzzy snapshot's digest; digests are not compared",
+			"last_zxid", fmt.Sprintf("0x%x", max(snapZxid, last)), "digest_zxid", fmt.Sprintf("0x%x", info.Digest.Zxid))
 	}
 	p.Stats.DBInitTime.Add(time.Since(start).Milliseconds())
 	p.zxid = max(snapZxid, last, t.LastZxid())
@@ -505,11 +514,7 @@ func (p *Processor) killDeadSessions() bool {
 
 func (p *Processor) writeSnapshot() (string, error) {
 	start := time.Now()
-	var dg *jute.ZxidDigest
-	if p.cfg.DigestEnabled {
-		dg = &jute.ZxidDigest{Zxid: p.zxid, DigestVersion: 2, Digest: p.tree.Digest()}
-	}
-	path, err := storage.WriteSnapshotWith(p.cfg.SnapDir, p.zxid, p.sessions.Sessions(), p.tree, dg,
+	path, err := storage.WriteSnapshotWith(p.cfg.SnapDir, p.zxid, p.sessions.Sessions(), p.tree, p.snapshotDigest(),
 		storage.SnapshotOptions{Compression: p.cfg.SnapCompression})
 	if err != nil {
 		return "", fmt.Errorf("write snapshot at zxid 0x%x: %w", p.zxid, err)
@@ -517,6 +522,19 @@ func (p *Processor) writeSnapshot() (string, error) {
 	p.Stats.SnapshotTime.Add(time.Since(start).Milliseconds())
 	p.log.Info("snapshot written", "path", path, "ms", time.Since(start).Milliseconds())
 	return path, nil
+}
+
+// snapshotDigest is what DataTree.serializeZxidDigest writes after a snapshot's tree: the latest digest the tree
+// logged, an empty one (zxid 0) when it logged none; nothing without digests.
+func (p *Processor) snapshotDigest() *jute.ZxidDigest {
+	if !p.cfg.DigestEnabled {
+		return nil
+	}
+	d := p.tree.LastDigest()
+	if d == nil {
+		return &jute.ZxidDigest{DigestVersion: tree.DigestVersion}
+	}
+	return &jute.ZxidDigest{Zxid: d.Zxid, DigestVersion: d.Version, Digest: d.Digest}
 }
 
 func (p *Processor) resetSnapAt() {
@@ -961,6 +979,9 @@ func (p *Processor) closeMoved(c *Client) {
 // logTxn assigns the next zxid's txn to the log and applies it to the tree.
 func (p *Processor) logTxn(hdr *jute.TxnHeader, txn jute.Record) tree.Result {
 	res := p.tree.Apply(hdr, txn)
+	if res.SnapshotDigestMismatch {
+		p.digestMismatch(hdr.Zxid, "the loaded snapshot's digest")
+	}
 	var dg *jute.TxnDigest
 	if p.cfg.DigestEnabled && hdr.Type != jute.OpError {
 		dg = &jute.TxnDigest{Version: 2, TreeDigest: p.tree.Digest()}
@@ -1023,12 +1044,8 @@ func (p *Processor) stepSnapshot() {
 	}
 	p.snap = nil
 	capture := sj.job.Finish()
-	var dg *jute.ZxidDigest
-	if p.cfg.DigestEnabled {
-		// The digest of the tree as of now, labelled with the zxid it
-		// belongs to (which may be past the snapshot's name, as Apache's).
-		dg = &jute.ZxidDigest{Zxid: p.zxid, DigestVersion: 2, Digest: p.tree.Digest()}
-	}
+	// The digest as of now, whose zxid may be past the snapshot's name, as Apache's.
+	dg := p.snapshotDigest()
 	p.snapWG.Add(1)
 	go func() {
 		defer p.snapWG.Done()

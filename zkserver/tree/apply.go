@@ -16,6 +16,7 @@ func (t *Tree) Apply(hdr *jute.TxnHeader, txn jute.Record) Result {
 	if hdr.Zxid > t.lastZxid {
 		t.lastZxid = hdr.Zxid
 	}
+	rc.SnapshotDigestMismatch = t.afterTxn(hdr.Zxid)
 	return rc
 }
 

@@ -57,6 +57,9 @@ type Result struct {
 	Path  string    // created path / affected path
 	Stat  jute.Stat // client stat after the change (creates, setData, setACL)
 	Multi []Result  // per-op results of a MultiTxn, in order
+	// SnapshotDigestMismatch: this txn is the one the loaded snapshot's digest was taken at, and the tree's digest
+	// after it differs (DataTree.compareSnapshotDigests reports a digest mismatch).
+	SnapshotDigestMismatch bool
 }
 
 // Options are the JVM properties that change how the tree classifies nodes.
@@ -87,6 +90,7 @@ type Tree struct {
 	dataSize   int64               // cachedApproximateDataSize
 	digest     int64
 	lastZxid   int64
+	digests    digests
 }
 
 // New returns a tree holding the built-in nodes, with Apache's defaults.
@@ -124,6 +128,7 @@ func (t *Tree) reset() {
 	t.ttls = map[string]struct{}{}
 	t.quotas = map[string]struct{}{}
 	t.digest = 0
+	t.digests = digests{}
 	t.dataSize = 0
 	t.root = &Node{Data: []byte{}, ACL: openACLIndex}
 	t.putNode("", t.root)
