@@ -229,6 +229,7 @@ func (x source) LearnerSessions() (map[int64]int32, bool) {
 func (x source) LocalSessionExpiry() (map[int64][]int64, int, bool) {
 	return x.s.proc.LocalSessionExpiry()
 }
+
 // DigestLog is the tree's digest log, which `hash` prints.
 func (x source) DigestLog() []admin.ZxidDigest {
 	var out []admin.ZxidDigest
