@@ -235,16 +235,12 @@ func (x source) DigestLog() []admin.ZxidDigest {
 	var out []admin.ZxidDigest
 	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) {
 		for _, d := range t.DigestLog() {
-			out = append(out, admin.ZxidDigest{Zxid: d.Zxid, Digest: d.Digest, DigestVersion: d.Version})
+			out = append(out, admin.ZxidDigest{Zxid: d.Zxid, Digest: d.Digest, DigestVersion: d.DigestVersion})
 		}
 	})
 	return out
 }
 
-func (x source) Digest() (zxid, digest int64) {
-	x.onCore(func(t *tree.Tree, _ *watch.Manager, _ *session.Tracker) { zxid, digest = t.LastZxid(), t.Digest() })
-	return
-}
 func (x source) DataDirSize() int64 {
 	return dirSize(filepath.Join(x.s.cfg.DataDir, "version-2"), "snapshot.")
 }

@@ -41,10 +41,10 @@ func digestLog(t *testing.T, kind harness.Kind) []string {
 				t.Fatal(err)
 			}
 		}
-		var err error
-		s, err = harness.Start(ctx, kind, harness.Config{Dir: dir})
+		started, err := harness.Start(ctx, kind, harness.Config{Dir: dir})
 		harness.NeedOrSkip(t, err)
-		t.Cleanup(func() { _ = s.Stop() })
+		t.Cleanup(func() { _ = started.Stop() })
+		s = started
 		c, _, err := zk.Connect([]string{s.Addr()}, 10*time.Second, zk.WithLogInfo(false))
 		if err != nil {
 			t.Fatal(err)

@@ -275,4 +275,4 @@ type zeroWatches struct{ *fakeSource }
 func (zeroWatches) WatchSummary() (int, int, int)        { return 0, 0, 0 }
 func (zeroWatches) WatchesBySession() map[int64][]string { return nil }
 func (zeroWatches) WatchesByPath() map[string][]int64    { return nil }
-func (zeroWatches) Digest() (int64, int64)               { return 0, 0 }
+func (zeroWatches) DigestLog() []ZxidDigest              { return nil }

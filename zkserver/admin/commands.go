@@ -29,7 +29,7 @@ var commands = []command{
 	}},
 	{[]string{"hash"}, true, func(src Source, _ map[string]string, r *jobj) {
 		var ds []any
-		for _, d := range digestLog(src) {
+		for _, d := range src.DigestLog() {
 			ds = append(ds, jobj{{"zxid", d.Zxid}, {"digest", d.Digest}, {"digest_version", int64(d.DigestVersion)}})
 		}
 		r.put("digests", nonNil(ds))

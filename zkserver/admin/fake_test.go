@@ -64,8 +64,10 @@ func (f *fakeSource) SessionExpiry() map[int64][]int64 {
 		1795316866000: {0x100000b0c100001, 0x100000b0c100000},
 	}
 }
-func (f *fakeSource) SessionCount() int             { return 2 }
-func (f *fakeSource) Digest() (int64, int64)        { return 0x80, 271392852801 }
+func (f *fakeSource) SessionCount() int { return 2 }
+func (f *fakeSource) DigestLog() []ZxidDigest {
+	return []ZxidDigest{{Zxid: 0x80, Digest: 271392852801, DigestVersion: 2}}
+}
 func (f *fakeSource) DataDirSize() int64            { return 457 }
 func (f *fakeSource) LogDirSize() int64             { return 67109337 }
 func (f *fakeSource) Uptime() time.Duration         { return 21142 * time.Millisecond }

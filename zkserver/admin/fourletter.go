@@ -109,7 +109,7 @@ func FourLetter(src Source, opt Options, word string, arg int64) (out string, kn
 			b.WriteString(notServing)
 			break
 		}
-		for _, d := range digestLog(src) {
+		for _, d := range src.DigestLog() {
 			fmt.Fprintf(&b, "%s: %d\n", javaHex(d.Zxid), d.Digest)
 		}
 	default:
@@ -359,17 +359,6 @@ func traceMask(src Source) int64 {
 		return tm.TraceMask()
 	}
 	return defaultTraceMask
-}
-
-func digestLog(src Source) []ZxidDigest {
-	if dl, ok := src.(DigestLogger); ok {
-		return dl.DigestLog()
-	}
-	zxid, digest := src.Digest()
-	if zxid == 0 {
-		return nil
-	}
-	return []ZxidDigest{{Zxid: zxid, Digest: digest, DigestVersion: 2}}
 }
 
 // proposalSizes is the leader's BufferStats (-1 until a proposal is sent).

@@ -59,7 +59,7 @@ type Source interface {
 	EphemeralsBySession() map[int64][]string
 	SessionExpiry() map[int64][]int64 // expiry time (Unix ms) -> session ids
 	SessionCount() int
-	Digest() (zxid int64, digest int64) // for `hash`
+	DigestLog() []ZxidDigest // for `hash`: the tree's digest every 128 zxids, the latest 1024
 	DataDirSize() int64
 	LogDirSize() int64
 	Uptime() time.Duration
@@ -154,12 +154,6 @@ type Summary = metrics.Summary
 type ZxidDigest struct {
 	Zxid, Digest  int64
 	DigestVersion int32
-}
-
-// DigestLogger gives the digest log (Apache keeps one entry every 128 zxids,
-// at most 1024). Without it `hash` prints the current digest from Digest().
-type DigestLogger interface {
-	DigestLog() []ZxidDigest
 }
 
 // SnapshotInfoer answers last_snapshot: the zxid of the last snapshot and its

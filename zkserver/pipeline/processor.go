@@ -432,8 +432,7 @@ func (p *Processor) recover(nowMs int64) error {
 		t = tree.NewWithOptions(p.watches, p.treeOptions())
 	}
 	p.tree = t
-	if rd != nil && p.cfg.DigestEnabled && info.Digest != nil && t.SetSnapshotDigest(tree.ZxidDigest{
-		Zxid: info.Digest.Zxid, Version: info.Digest.DigestVersion, Digest: info.Digest.Digest}, snapZxid) {
+	if rd != nil && p.cfg.DigestEnabled && info.Digest != nil && t.SetSnapshotDigest(*info.Digest, snapZxid) {
 		p.digestMismatch(snapZxid, "the snapshot's digest")
 	}
 	p.recent = nil
@@ -530,11 +529,10 @@ func (p *Processor) snapshotDigest() *jute.ZxidDigest {
 	if !p.cfg.DigestEnabled {
 		return nil
 	}
-	d := p.tree.LastDigest()
-	if d == nil {
-		return &jute.ZxidDigest{DigestVersion: tree.DigestVersion}
+	if d := p.tree.LastDigest(); d != nil {
+		return d // never changed: the tree logs a new one
 	}
-	return &jute.ZxidDigest{Zxid: d.Zxid, DigestVersion: d.Version, Digest: d.Digest}
+	return &jute.ZxidDigest{DigestVersion: tree.DigestVersion}
 }
 
 func (p *Processor) resetSnapAt() {

@@ -1,5 +1,7 @@
 package tree
 
+import "github.com/zkafka/zkafka/jute"
+
 // DataTree's DIGEST_LOG_INTERVAL and DIGEST_LOG_LIMIT: the digest log keeps the tree's digest after each txn whose
 // zxid is a multiple of the interval, the latest DigestLogLimit of them.
 const (
@@ -7,36 +9,29 @@ const (
 	DigestLogLimit    = 1024
 )
 
-// ZxidDigest is the tree's digest after the txn of a zxid (DataTree.ZxidDigest).
-type ZxidDigest struct {
-	Zxid    int64
-	Version int32
-	Digest  int64
-}
-
 // digests is the tree's record of its own digests, as DataTree keeps it.
 type digests struct {
-	log []ZxidDigest
+	log []jute.ZxidDigest
 	// last is lastProcessedZxidDigest, the latest digest logged: a snapshot stores it.
-	last *ZxidDigest
+	last *jute.ZxidDigest
 	// fromSnapshot is digestFromLoadedSnapshot: the digest the loaded snapshot stored, until the txn of its zxid
 	// is applied. Until then the tree is fuzzy: nothing is logged and txn digests are not compared.
-	fromSnapshot *ZxidDigest
+	fromSnapshot *jute.ZxidDigest
 }
 
-// DigestLog returns the digest log, oldest first.
-func (t *Tree) DigestLog() []ZxidDigest { return append([]ZxidDigest(nil), t.digests.log...) }
+// DigestLog returns the digest log (DataTree.ZxidDigest: the tree's digest after the txn of a zxid), oldest first.
+func (t *Tree) DigestLog() []jute.ZxidDigest { return append([]jute.ZxidDigest(nil), t.digests.log...) }
 
 // LastDigest is the latest digest logged (lastProcessedZxidDigest); nil when none was since the tree was made
 // or loaded. A snapshot stores it (Apache writes an empty one, zxid 0, for nil).
-func (t *Tree) LastDigest() *ZxidDigest { return t.digests.last }
+func (t *Tree) LastDigest() *jute.ZxidDigest { return t.digests.last }
 
 // SetSnapshotDigest is DataTree.deserializeZxidDigest and FileSnap.deserialize's check after it: d is the digest
 // stored in the snapshot the tree was just loaded from, whose file name has snapZxid. A digest of zxid 0 is none;
 // one below snapZxid is not of this snapshot (a new leader's snapshot named after its epoch's first zxid) and is
 // ignored. One of snapZxid itself (no txn ran while the snapshot was written) is compared with the loaded tree at
 // once: mismatch reports a difference. One past it (a fuzzy snapshot) leaves the tree fuzzy until that txn.
-func (t *Tree) SetSnapshotDigest(d ZxidDigest, snapZxid int64) (mismatch bool) {
+func (t *Tree) SetSnapshotDigest(d jute.ZxidDigest, snapZxid int64) (mismatch bool) {
 	t.digests.fromSnapshot = nil
 	if d.Zxid > 0 && d.Zxid >= snapZxid {
 		t.digests.fromSnapshot = &d
@@ -54,7 +49,7 @@ func (t *Tree) Fuzzy() bool { return t.digests.fromSnapshot != nil }
 func (t *Tree) compareSnapshotDigest(zxid int64) (mismatch bool) {
 	d := &t.digests
 	if s := d.fromSnapshot; s != nil && zxid == s.Zxid {
-		mismatch = s.Version == DigestVersion && t.digest != s.Digest
+		mismatch = s.DigestVersion == DigestVersion && t.digest != s.Digest
 		d.fromSnapshot = nil
 	}
 	return mismatch
@@ -68,7 +63,7 @@ func (t *Tree) afterTxn(zxid int64) (mismatch bool) {
 	if d.fromSnapshot != nil {
 		return t.compareSnapshotDigest(zxid)
 	}
-	zd := ZxidDigest{Zxid: zxid, Version: DigestVersion, Digest: t.digest}
+	zd := jute.ZxidDigest{Zxid: zxid, DigestVersion: DigestVersion, Digest: t.digest}
 	d.last = &zd
 	if zxid%DigestLogInterval == 0 {
 		if len(d.log) == DigestLogLimit {

@@ -7,6 +7,10 @@ import (
 	"github.com/zkafka/zkafka/jute"
 )
 
+func zd(zxid int64, version int32, digest int64) jute.ZxidDigest {
+	return jute.ZxidDigest{Zxid: zxid, DigestVersion: version, Digest: digest}
+}
+
 func createAt(t *testing.T, tr *Tree, zxid int64) Result {
 	t.Helper()
 	return tr.Apply(&jute.TxnHeader{Zxid: zxid, Type: jute.OpCreate},
@@ -33,14 +37,14 @@ func TestDigestLog(t *testing.T) {
 		t.Fatalf("%d entries, %d to %d", len(log), log[0].Zxid, log[len(log)-1].Zxid)
 	}
 	if d := tr.LastDigest(); d == nil || d.Zxid != (DigestLogLimit+2)*DigestLogInterval || d.Digest != tr.Digest() ||
-		d.Version != DigestVersion {
+		d.DigestVersion != DigestVersion {
 		t.Fatalf("last digest %+v, tree's %d", d, tr.Digest())
 	}
 	tr2 := New(nil)
 	for z := int64(1); z <= 256; z++ {
 		createAt(t, tr2, z)
 	}
-	if got := tr2.DigestLog(); len(got) != 2 || got[1] != (ZxidDigest{256, DigestVersion, at256}) {
+	if got := tr2.DigestLog(); len(got) != 2 || got[1] != zd(256, DigestVersion, at256) {
 		t.Fatalf("log %+v, want 128 and 256 (%d)", got, at256)
 	}
 }
@@ -55,20 +59,20 @@ func TestSnapshotDigest(t *testing.T) {
 		createAt(t, ref, z)
 	}
 	for _, tc := range []struct {
-		digest     ZxidDigest
+		digest     jute.ZxidDigest
 		snapZxid   int64
 		fuzzyAfter []bool // after txns 1, 2, 3
 		mismatchAt int64  // -1: at load
 		lastLogged int64
 	}{
-		{ZxidDigest{2, DigestVersion, ref.Digest() + 1}, 0, []bool{true, false, false}, 2, 3},
-		{ZxidDigest{3, DigestVersion, ref.Digest()}, 0, []bool{true, true, false}, 0, 0},
-		{ZxidDigest{2, 1, 12345}, 0, []bool{true, false, false}, 0, 3}, // another version: not compared
-		{ZxidDigest{0, DigestVersion, 0}, 0, []bool{false, false, false}, 0, 3},
-		{ZxidDigest{1, DigestVersion, 7}, 2, []bool{false, false, false}, 0, 3},
-		{ZxidDigest{9, DigestVersion, 7}, 0, []bool{true, true, true}, 0, 0},
-		{ZxidDigest{5, DigestVersion, New(nil).Digest()}, 5, []bool{false, false, false}, 0, 3},
-		{ZxidDigest{5, DigestVersion, 7}, 5, []bool{false, false, false}, -1, 3},
+		{zd(2, DigestVersion, ref.Digest()+1), 0, []bool{true, false, false}, 2, 3},
+		{zd(3, DigestVersion, ref.Digest()), 0, []bool{true, true, false}, 0, 0},
+		{zd(2, 1, 12345), 0, []bool{true, false, false}, 0, 3}, // another version: not compared
+		{zd(0, DigestVersion, 0), 0, []bool{false, false, false}, 0, 3},
+		{zd(1, DigestVersion, 7), 2, []bool{false, false, false}, 0, 3},
+		{zd(9, DigestVersion, 7), 0, []bool{true, true, true}, 0, 0},
+		{zd(5, DigestVersion, New(nil).Digest()), 5, []bool{false, false, false}, 0, 3},
+		{zd(5, DigestVersion, 7), 5, []bool{false, false, false}, -1, 3},
 	} {
 		tr := New(nil)
 		var mismatch int64
