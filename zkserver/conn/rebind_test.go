@@ -13,11 +13,10 @@ import (
 func TestRebind(t *testing.T) {
 	l, _ := listen(t, Config{})
 	old := l.Addr().String()
-	c1, err := net.Dial("tcp", old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c1.Close()
+	// c1's session is set up before the rebind: a connection still in the old socket's accept queue is reset
+	// when that socket closes, as Apache's is.
+	c1 := dial(t, old)
+	connect(t, c1)
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -34,23 +33,35 @@ func TestRebind(t *testing.T) {
 		nc.Close()
 		t.Fatalf("the old address %s still accepts", old)
 	}
-	for _, c := range []net.Conn{c1, dial(t, next)} {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		if _, err := c.Write(frameOf(nil, &jute.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16)})); err != nil {
-			t.Fatal(err)
-		}
-		var resp jute.ConnectResponse
-		d := jute.NewDecoder(readReply(t, c))
-		if resp.Decode(d); d.Err() != nil || resp.SessionID == 0 {
-			t.Fatalf("connect through %s: %+v %v", c.RemoteAddr(), resp, d.Err())
-		}
+	// The old connection is still served, and the new address takes sessions.
+	if _, err := c1.Write(frameOf(&jute.RequestHeader{Xid: -2, Type: jute.OpPing}, nil)); err != nil {
+		t.Fatal(err)
 	}
+	var hdr jute.ReplyHeader
+	d := jute.NewDecoder(readReply(t, c1))
+	if hdr.Decode(d); d.Err() != nil || hdr.Xid != -2 || hdr.Err != 0 {
+		t.Fatalf("ping through the old connection: %+v %v", hdr, d.Err())
+	}
+	connect(t, dial(t, next))
 	// A failed rebind leaves no client port, and Close still works.
 	if err := l.Rebind("256.0.0.1:1"); err == nil {
 		t.Fatal("a rebind to a bad address succeeded")
 	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close after a failed rebind: %v", err)
+	}
+}
+
+func connect(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(frameOf(nil, &jute.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16)})); err != nil {
+		t.Fatal(err)
+	}
+	var resp jute.ConnectResponse
+	d := jute.NewDecoder(readReply(t, c))
+	if resp.Decode(d); d.Err() != nil || resp.SessionID == 0 {
+		t.Fatalf("connect through %s: %+v %v", c.RemoteAddr(), resp, d.Err())
 	}
 }
 
