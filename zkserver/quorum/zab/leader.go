@@ -500,9 +500,7 @@ func (l *Leader) advance(r *LeaderReady) {
 			l.activate(l.pending, l.newLeaderDesignated(), r)
 		}
 		for _, c := range l.sortedConns() {
-			if c.state == connStartWait {
-				l.upToDate(c, r)
-			}
+			l.upToDateIfCommitted(c, r)
 		}
 	}
 }
@@ -811,11 +809,21 @@ func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
 		(l.quorum.IsVoter(c.sid) || l.pending != nil && l.pending.Quorum.IsVoter(c.sid)) {
 		l.addNewLeaderAck(c.sid)
 	}
-	if l.phase == leaderBroadcast {
-		l.upToDate(c, r)
-	}
+	l.upToDateIfCommitted(c, r)
 	l.tryCommit(r)
 	return nil
+}
+
+// upToDateIfCommitted sends UPTODATE, once we broadcast, to a learner that acknowledged NEWLEADER, unless its
+// snapshot holds proposals not committed yet. Apache's snapshot is its committed tree; ours applies txns as it preps
+// them, so a snapshot taken while proposals are outstanding holds them, and a learner serving it could show its
+// clients a txn a quorum never logged, which a new leader may not have. UPTODATE then waits for their commit.
+func (l *Leader) upToDateIfCommitted(c *learnerConn, r *LeaderReady) {
+	// A snapshot taken before our epoch's first txn is named after the epoch's first zxid, which is no txn.
+	uncommitted := c.skipTo > l.lastCommitted && c.skipTo != l.newZxid
+	if l.phase == leaderBroadcast && c.state == connStartWait && !uncommitted {
+		l.upToDate(c, r)
+	}
 }
 
 func (l *Leader) upToDate(c *learnerConn, r *LeaderReady) {
@@ -996,17 +1004,20 @@ func (l *Leader) commit(p proposal, r *LeaderReady) {
 		}
 	}
 	for _, c := range l.sortedConns() {
-		if !c.forwarding || t.Zxid <= c.skipTo {
+		if !c.forwarding {
 			continue
 		}
-		switch {
-		case c.observer:
-			r.send(c.id, informPkt)
-		case c.state < connUpToDate:
-			c.heldCommits = append(c.heldCommits, commitPkt)
-		default:
-			r.send(c.id, commitPkt)
+		if t.Zxid > c.skipTo {
+			switch {
+			case c.observer:
+				r.send(c.id, informPkt)
+			case c.state < connUpToDate:
+				c.heldCommits = append(c.heldCommits, commitPkt)
+			default:
+				r.send(c.id, commitPkt)
+			}
 		}
+		l.upToDateIfCommitted(c, r) // its snapshot's proposals may be committed now
 	}
 	for _, id := range l.pendingSyncs[t.Zxid] {
 		if l.conns[id] != nil {

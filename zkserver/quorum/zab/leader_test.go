@@ -69,6 +69,8 @@ type sim struct {
 	activated []Activation
 	lastSeen  []*NewConfig
 	metrics   metrics.Quorum // what the leader's steps counted
+	// snapAt is the zxid of the snapshots the runtime captures (nil: the last committed, as Apache's).
+	snapAt func() int64
 }
 
 func newSim(t *testing.T, cfg LeaderConfig) *sim {
@@ -116,7 +118,11 @@ func (s *sim) apply(r LeaderReady) {
 	}
 	s.closed = append(s.closed, r.Close...)
 	for _, id := range r.SnapshotFor {
-		defer func() { s.apply(s.l.SnapshotTaken(id, s.l.lastCommitted)) }()
+		zxid := s.l.lastCommitted
+		if s.snapAt != nil {
+			zxid = s.snapAt()
+		}
+		defer func() { s.apply(s.l.SnapshotTaken(id, zxid)) }()
 	}
 	for _, o := range r.Send {
 		f := s.fs[o.Conn]
@@ -502,6 +508,51 @@ func TestLeaderHoldsCommitsUntilUpToDate(t *testing.T) {
 	}
 	if !slices.Contains(applied, a) {
 		t.Fatalf("follower 3 applied %x: want %#x", applied, a)
+	}
+}
+
+// Our leader's tree holds the txns it has prepped, so a snapshot it captures for a learner while proposals are
+// outstanding holds them too: that learner gets UPTODATE, and serves clients, only once they are committed.
+// Apache's snapshot is its committed tree; a learner serving an uncommitted txn could show it to clients and then
+// lose it to a new leader that never had it.
+func TestLeaderSnapshotHoldingOutstandingProposals(t *testing.T) {
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 3, 5)))
+	f2 := s.join(1, 2, 1, 1, 1<<32|5)
+	if !s.started || !f2.synced {
+		t.Fatalf("started %v, follower 2 synced %v", s.started, f2.synced)
+	}
+	f2.dead = true
+	x := int64(2<<32 | 1)
+	s.apply(s.l.Propose([]Txn{txnAt(x)}, s.now)) // logged by nobody yet
+	s.snapAt = func() int64 { return s.l.lastProposed }
+	f3 := s.join(2, 3, 1, 1, 1<<32|1) // older than the committed log: a snapshot
+	if f3.snapAt != x {
+		t.Fatalf("follower 3 loaded a snapshot at %#x, want %#x", f3.snapAt, x)
+	}
+	if f3.synced {
+		t.Fatalf("follower 3 got UPTODATE while its snapshot's %#x is not committed", x)
+	}
+	s.apply(s.l.Durable(x, s.now)) // the leader and follower 3 (through its snapshot): a quorum
+	if s.committed != x || !f3.synced {
+		t.Fatalf("committed %#x, follower 3 synced %v: want %#x and UPTODATE", s.committed, f3.synced, x)
+	}
+	y := int64(2<<32 | 2)
+	s.proposeLogged(y)
+	if s.committed != y || !slices.Equal(f3.applied, []int64{y}) || !slices.Equal(f3.logged, []int64{y}) {
+		t.Fatalf("committed %#x; follower 3 logged %x, applied %x: want %#x after the snapshot", s.committed,
+			f3.logged, f3.applied, y)
+	}
+}
+
+// Before the epoch's first txn, the runtime's snapshot is named after the epoch's first zxid, which is no txn: the
+// learner gets UPTODATE at once.
+func TestLeaderSnapshotAtEpochStart(t *testing.T) {
+	s := newSim(t, cfg3(1<<32|5, txnsBetween(1, 3, 5)))
+	s.join(1, 2, 1, 1, 1<<32|5)
+	s.snapAt = func() int64 { return s.l.Epoch() << 32 }
+	f3 := s.join(2, 3, 1, 1, 1<<32|1)
+	if f3.snapAt != 2<<32 || !f3.synced {
+		t.Fatalf("follower 3 loaded a snapshot at %#x, synced %v: want 0x200000000 and UPTODATE", f3.snapAt, f3.synced)
 	}
 }
 
