@@ -152,8 +152,10 @@ func (p *Processor) StartServing(leader Leader) {
 
 // StopServing ends a follower's time with its leader: every client connection closes (as Apache's
 // closeAllConnections) and uncommitted, the proposals it logged, are applied to the tree (as fastForwardDataBase
-// replays the log), so that the next election and sync start from the last logged zxid. It returns once done.
-func (p *Processor) StopServing(uncommitted []*storage.Entry) error {
+// replays the log), so that the next election and sync start from the last logged zxid. With reload, the tree is
+// not what the disk holds (a sync by SNAP or TRUNC ended before it was saved): the database is loaded again from
+// the snapshots and txn logs instead, as Apache's learner clears its database then. It returns once done.
+func (p *Processor) StopServing(uncommitted []*storage.Entry, reload bool) error {
 	return p.call(func() error {
 		f := &p.fw
 		for _, q := range f.queues {
@@ -175,6 +177,14 @@ func (p *Processor) StopServing(uncommitted []*storage.Entry) error {
 		p.fw = followerState{}
 		p.stopLocalSessions()
 		p.serving.Store(false)
+		if reload {
+			if err := p.reload(nil); err != nil {
+				err = fmt.Errorf("load the database again: %w", err)
+				p.fatal(err)
+				return err
+			}
+			return nil
+		}
 		for _, e := range uncommitted {
 			if e.Hdr.Zxid > p.zxid {
 				p.applyCommitted(e)
@@ -399,25 +409,33 @@ func (p *Processor) call(fn func() error) error {
 // A failure stops the server, as it stops Apache's.
 func (p *Processor) Truncate(zxid int64) error {
 	err := p.call(func() error {
-		if err := p.drainSyncer(false); err != nil {
-			return err
-		}
-		if err := p.txnlog.Close(); err != nil {
-			return fmt.Errorf("close txn log: %w", err)
-		}
-		if err := storage.TruncateLog(p.cfg.LogDir, p.cfg.SnapDir, zxid); err != nil {
-			return err
-		}
-		p.snap = nil
-		now := time.Now().UnixMilli()
-		p.sessions.Replace(nil, now)
-		return p.recover(now)
+		return p.reload(func() error { return storage.TruncateLog(p.cfg.LogDir, p.cfg.SnapDir, zxid) })
 	})
 	if err != nil {
 		err = fmt.Errorf("truncate the txn log to 0x%x: %w", zxid, err)
 		p.fatal(err)
 	}
 	return err
+}
+
+// reload drops the database in memory and loads it from disk again (ZKDatabase.clear, then loadDataBase), once
+// what was queued for the log is written and the log closed; change (nil: none) changes the files first.
+func (p *Processor) reload(change func() error) error {
+	if err := p.drainSyncer(false); err != nil {
+		return err
+	}
+	if err := p.txnlog.Close(); err != nil {
+		return fmt.Errorf("close txn log: %w", err)
+	}
+	if change != nil {
+		if err := change(); err != nil {
+			return err
+		}
+	}
+	p.snap = nil
+	now := time.Now().UnixMilli()
+	p.sessions.Replace(nil, now)
+	return p.recover(now)
 }
 
 // compareDigest is the end of DataTree.processTxn for a txn a learner applies or the server replays from its log at

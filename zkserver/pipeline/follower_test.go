@@ -153,7 +153,7 @@ func TestFollowerTruncate(t *testing.T) {
 		ents = append(ents, ent)
 	}
 	// The connection to the leader ends: the logged proposals are applied, as Apache's fastForwardDataBase.
-	if err := p.StopServing(ents); err != nil || p.LastZxid() != 0x100000006 {
+	if err := p.StopServing(ents, false); err != nil || p.LastZxid() != 0x100000006 {
 		t.Fatalf("after StopServing: zxid %#x, %v", p.LastZxid(), err)
 	}
 	if err := p.Truncate(0x100000003); err != nil {
@@ -183,5 +183,46 @@ func TestFollowerTruncate(t *testing.T) {
 		return nil
 	}); err != nil || n != 4 {
 		t.Fatalf("log after TRUNC and one more proposal: %d txns, %v", n, err)
+	}
+}
+
+// A sync by SNAP that ends before NEWLEADER saved the leader's snapshot: StopServing with reload drops the tree
+// loaded from the leader and loads the database from disk again, as Apache's learner clears its database then.
+func TestFollowerReloadsUnsavedSync(t *testing.T) {
+	dir := t.TempDir()
+	p := newFollower(t, dir)
+	var entries [][]byte
+	var zxids []int64
+	var ents []*storage.Entry
+	for i := int64(1); i <= 3; i++ {
+		hdr := jute.TxnHeader{ClientID: 5, Cxid: int32(i), Zxid: 0x100000000 + i, Type: jute.OpCreate}
+		e := storage.EncodeEntry(&hdr, &jute.CreateTxn{Path: "/n" + string(rune('0'+i)),
+			ACL: []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "world", ID: "anyone"}}}, ParentCVersion: int32(i)}, nil)
+		entries, zxids = append(entries, e), append(zxids, hdr.Zxid)
+		ent, _ := storage.DecodeEntry(e)
+		ents = append(ents, ent)
+	}
+	logged := make(chan struct{})
+	p.LogProposals(entries, zxids, func() { close(logged) })
+	<-logged
+	if err := p.StopServing(ents, false); err != nil || p.LastZxid() != 0x100000003 {
+		t.Fatalf("after StopServing: zxid %#x, %v", p.LastZxid(), err)
+	}
+	// The next leader's snapshot, loaded and not saved.
+	p.ReplaceDatabase(p.NewTree(), nil, 0x200000009)
+	p.call(func() error { return nil }) // after the replacement
+	if p.LastZxid() != 0x200000009 {
+		t.Fatalf("zxid after the snapshot %#x", p.LastZxid())
+	}
+	if err := p.StopServing(nil, true); err != nil || p.LastZxid() != 0x100000003 {
+		t.Fatalf("after StopServing with reload: zxid %#x, %v", p.LastZxid(), err)
+	}
+	var has bool
+	p.call(func() error {
+		has = p.tree.Node("/n3") != nil
+		return nil
+	})
+	if !has {
+		t.Fatal("/n3, logged before the sync, is missing after the reload")
 	}
 }

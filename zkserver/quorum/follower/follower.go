@@ -140,7 +140,8 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 				ents = append(ents, e)
 			}
 		}
-		p.StopServing(ents)
+		// A sync by SNAP or TRUNC that ended before NEWLEADER saved its tree: the database is loaded again.
+		p.StopServing(ents, l.TreeUnsaved() || f.treeUnsaved)
 	}()
 	err = f.run(l, initTimeout)
 	if ctx.Err() != nil {
@@ -202,6 +203,8 @@ type follower struct {
 	syncStart time.Time
 	// serving: the sync with the leader ended (reader goroutine only).
 	serving bool
+	// treeUnsaved: the snapshot NEWLEADER asked for failed (reader goroutine only).
+	treeUnsaved bool
 }
 
 func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
@@ -297,6 +300,7 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 	}
 	if rd.Snapshot {
 		if err := f.p.Snapshot(); err != nil {
+			f.treeUnsaved = true
 			return err
 		}
 	}

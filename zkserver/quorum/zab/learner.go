@@ -175,6 +175,15 @@ func (l *Learner) Uncommitted() []Txn { return slices.Clone(l.pending) }
 // NewEpoch is the leader's epoch, known after LEADERINFO.
 func (l *Learner) NewEpoch() int64 { return l.newEpoch }
 
+// TreeUnsaved says the sync, by SNAP or TRUNC, has changed the tree without logging (a snapshot loaded, committed
+// txns applied) and NEWLEADER has not yet had it saved: if the connection ends now, the tree is not what the disk
+// holds, and a sync from it would log txns after a gap. The runtime then reloads its database from disk, as
+// Apache's learner, shut down during a SNAP sync, clears its database to load it again (Learner.shutdown). Apache
+// keeps the tree after an unfinished TRUNC sync; we reload it too, for the same reason.
+func (l *Learner) TreeUnsaved() bool {
+	return l.phase == phaseSync && l.snapshotNeeded && !l.writeToTxnLog
+}
+
 // Start registers with the leader: FOLLOWERINFO (OBSERVERINFO for an observer) with our accepted epoch.
 func (l *Learner) Start() Ready {
 	t := int32(FollowerInfo)

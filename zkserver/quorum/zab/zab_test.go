@@ -231,3 +231,34 @@ func TestSnapshotStreamCountPastEnd(t *testing.T) {
 		t.Fatal("a truncated ACL cache was read")
 	}
 }
+
+// A sync by SNAP or TRUNC changes the tree without logging until NEWLEADER has it saved: TreeUnsaved says so
+// until then; a DIFF sync logs what it gets and never does.
+func TestLearnerTreeUnsaved(t *testing.T) {
+	for _, tc := range []struct {
+		first   Packet
+		unsaved bool
+	}{
+		{Packet{Type: Diff, Zxid: 0x100000005}, false},
+		{Packet{Type: Snap, Zxid: 0x100000009}, true},
+		{Packet{Type: Trunc, Zxid: 0x100000003}, true},
+	} {
+		l := NewLearner(LearnerConfig{MyID: 1, AcceptedEpoch: 1, CurrentEpoch: 1, LastZxid: 0x100000005})
+		l.Start()
+		step(t, l, Packet{Type: LeaderInfo, Zxid: 2 << 32, Data: binary.BigEndian.AppendUint32(nil, ProtocolVersion)})
+		if l.TreeUnsaved() {
+			t.Fatalf("%v: unsaved before the sync began", tc.first)
+		}
+		if _, err := l.Step(tc.first); errors.Is(err, ErrNeedSnapshot) {
+			l.SnapshotLoaded(tc.first.Zxid)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if l.TreeUnsaved() != tc.unsaved {
+			t.Fatalf("after %v: unsaved %v, want %v", tc.first, l.TreeUnsaved(), tc.unsaved)
+		}
+		if r := step(t, l, Packet{Type: NewLeader, Zxid: 2 << 32}); r.Snapshot != tc.unsaved || l.TreeUnsaved() {
+			t.Fatalf("%v, then NEWLEADER: snapshot %v, unsaved %v", tc.first, r.Snapshot, l.TreeUnsaved())
+		}
+	}
+}
