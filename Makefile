@@ -10,6 +10,8 @@ KAFKA_SEEDS  ?= 1-200
 # ensembles; QUORUM_MIXED=1 adds ensembles of two Apache servers and ours, following and leading).
 QUORUM_SEEDS ?= 1-60
 QUORUM_MIXED ?= 1
+# make sim: the seeds of the ZAB ensemble simulation (zkserver/quorum/zab TestEnsembleSimulation; make test runs 200).
+SIM_SEEDS    ?= 1-20000
 # make soak: how long each server's soak runs.
 SOAK_DURATION ?= 10m
 # Every command under cmd/ is built into bin/.
@@ -18,7 +20,7 @@ CMDS         := $(notdir $(wildcard cmd/*))
 RUN_DIR      ?= data
 RUN_PORT     ?= 2181
 
-.PHONY: all build deps fmt-check vet test run bench-zk bench-kafka fuzz randdiff soak clean
+.PHONY: all build deps fmt-check vet test run bench-zk bench-kafka fuzz randdiff sim soak clean
 
 all: build
 
@@ -101,6 +103,11 @@ randdiff: build
 	ZKCONF_RUN='^random-' ZKCONF_RANDOM_SEEDS=$(RANDOM_SEEDS) $(GO) test -run TestConformance -count=1 -timeout 3h ./conformance/diff
 	ZKCONF_QUORUM_SEEDS=$(QUORUM_SEEDS) ZKCONF_QUORUM_MIXED=$(QUORUM_MIXED) $(GO) test -run TestQuorumRandomDiff -count=1 -timeout 3h ./conformance/ensemble
 	ZKCONF_KAFKA_SEEDS=$(KAFKA_SEEDS) $(GO) test -run TestWireAgainstKafka09 -count=1 -timeout 3h ./conformance/kafka09
+
+# Seeded crash, restart and partition schedules of whole ZooKeeper ensembles' election and ZAB cores (about 50 seeds
+# a second).
+sim:
+	ZAB_SIM_SEEDS=$(SIM_SEEDS) $(GO) test -run TestEnsembleSimulation -count=1 -v -timeout 3h ./zkserver/quorum/zab
 
 # One server's soak at a time: each wants both cores.
 soak:
