@@ -133,9 +133,15 @@ func ephemeralThroughLearner(t *testing.T, leader *zk.Conn, learnerAddr, path st
 	if _, err := c.Create(path, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
-	if _, st, err := leader.Exists(path); err != nil || st.EphemeralOwner != c.SessionID() {
-		t.Fatalf("the ephemeral on the leader: %+v %v", st, err)
-	}
+	// Apache's leader sends COMMIT and INFORM before its own CommitProcessor applies the txn: the learner can
+	// answer the create before the leader's clients see it.
+	eventually(t, "the ephemeral on the leader", func() error {
+		ok, st, err := leader.Exists(path)
+		if err == nil && (!ok || st.EphemeralOwner != c.SessionID()) {
+			err = fmt.Errorf("exists %v, owner %#x, want %#x", ok, st.EphemeralOwner, c.SessionID())
+		}
+		return err
+	})
 	c.Close()
 	eventually(t, "the closed session's ephemeral gone", func() error {
 		if ok, _, err := leader.Exists(path); err != nil || ok {
