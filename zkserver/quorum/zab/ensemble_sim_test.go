@@ -947,12 +947,12 @@ func simSeeds(t *testing.T, def uint64) (from, to uint64) {
 	if v == "" {
 		return 1, def
 	}
-	a, b, found := strings.Cut(v, "-")
+	a, b, isRange := strings.Cut(v, "-")
+	if !isRange {
+		a, b = "1", a
+	}
 	x, err1 := strconv.ParseUint(a, 10, 64)
 	y, err2 := strconv.ParseUint(b, 10, 64)
-	if !found {
-		return 1, x
-	}
 	if err1 != nil || err2 != nil {
 		t.Fatalf("ZAB_SIM_SEEDS=%q: want N or A-B", v)
 	}
