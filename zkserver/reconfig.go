@@ -374,17 +374,23 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 	}
 	d.setNode(q.Initial)
 	_ = node.Do(ctx, func(e *election.Election) {
-		e.SetAdoptConfig(func(text []byte) {
+		e.SetAdoptConfig(func(text []byte) bool {
 			qv, err := d.ParseConfig(text)
 			if err != nil {
 				s.log.Warn("a peer's config does not parse", "err", err)
-				return
+				return false
 			}
+			prev, _ := d.snapshot()
 			d.Activate(qv, 0, false)
 			// At once, so that the notifications that follow are not taken for newer again.
 			_, observer := d.snapshot()
 			v := viewOf(qv)
 			e.Reconfigure(v.verifier, []byte(v.text), observer)
+			if sameMembers(prev, qv, d.resolve) {
+				return false
+			}
+			s.log.Info("restarting leader election", "config_version", fmt.Sprintf("%x", qv.Version))
+			return true
 		})
 	})
 	return d

@@ -47,8 +47,10 @@ type Config struct {
 	ConfigText []byte
 	// AdoptConfig, with reconfiguration, takes a newer config a peer's notification carries while we look
 	// (FastLeaderElection's processReconfig): the server activates it and, through Reconfigure, gives it to the
-	// election. Nil: such notifications are dropped, as we cannot follow their config.
-	AdoptConfig func(text []byte)
+	// election. It reports whether the members changed (QuorumMaj.equals fails): the election then starts over,
+	// as Apache's is shut down and a new one started. Nil: such notifications are dropped, as we cannot follow
+	// their config.
+	AdoptConfig func(text []byte) (membersChanged bool)
 	// VoterLooking, while we lead, hears of each LOOKING notification from a voter of the configs we were elected
 	// under (FastLeaderElection's leadingVoteSet, handed to Leader.reportLookingSid): a leader still waiting for
 	// the new epoch may give up on such a voter (zookeeper.leader.maxTimeToWaitForEpoch). Nil: no one listens.
@@ -156,7 +158,7 @@ func (e *Election) validVoter(sid int64) bool {
 }
 
 // SetAdoptConfig sets Config.AdoptConfig (a server that reconfigures, once its configs are set up).
-func (e *Election) SetAdoptConfig(f func(text []byte)) { e.cfg.AdoptConfig = f }
+func (e *Election) SetAdoptConfig(f func(text []byte) bool) { e.cfg.AdoptConfig = f }
 
 // SetCurrentVote replaces the vote answered to looking peers while settled (QuorumPeer.updateElectionVote: a
 // follower that synced with its leader advertises the new epoch).
@@ -212,6 +214,20 @@ func (e *Election) Look(lastLoggedZxid, currentEpoch int64, now time.Time) []Mes
 	return out
 }
 
+// restart is Apache's restart of the election after adopting a config with other members (the WorkerReceiver
+// shuts the election down, dropping the notification that carried the config; QuorumPeer.startLeaderElection
+// makes a new one): the logical clock starts over, the current vote is ourselves again, and a round in
+// progress starts anew, proposing ourselves to the new config's voters. A vote kept for a server that no longer
+// votes would otherwise hold the round forever.
+func (e *Election) restart(now time.Time, out []Message) []Message {
+	e.logicalClock, e.current, e.leadingVoteSet, e.early = 0, Vote{}, nil, nil
+	if e.recvSet == nil {
+		return out // no round yet: Look starts the first
+	}
+	e.selfDeliveries = nil
+	return append(out, e.Look(e.ownZxid, e.ownEpoch, now)...)
+}
+
 func (e *Election) updateProposal(leader, zxid, epoch int64) {
 	e.proposal = Vote{Leader: leader, Zxid: zxid, PeerEpoch: epoch}
 }
@@ -261,7 +277,9 @@ func (e *Election) receive(from int64, n Notification, now time.Time, out []Mess
 			if e.cfg.AdoptConfig == nil {
 				return out
 			}
-			e.cfg.AdoptConfig(n.Config)
+			if e.cfg.AdoptConfig(n.Config) {
+				return e.restart(now, out)
+			}
 		}
 	}
 	if !e.validVoter(from) {

@@ -89,6 +89,48 @@ func TestLastSeenConfigQuorum(t *testing.T) {
 	}
 }
 
+// A notification carrying a newer config with other members is adopted and restarts the election, as Apache
+// shuts its election down and starts a new one: the logical clock starts over, the notification is dropped, and
+// the new round proposes ourselves to the new voters. The old round's vote for a server the new config makes an
+// observer would otherwise hold the election forever. Same members: the round goes on.
+func TestAdoptedConfigRestartsElection(t *testing.T) {
+	now := time.Unix(0, 0)
+	var e *Election
+	adopt := func(text []byte) bool {
+		v, _ := ConfigTextVersion(string(text))
+		voters := []int64{1, 2}
+		if v == 2 {
+			voters = []int64{1, 2, 3}
+		}
+		e.Reconfigure(NewMajority(voters), text, false)
+		return v != 2
+	}
+	e = New(Config{MyID: 1, Verifier: NewMajority([]int64{1, 2, 3}), ConfigText: []byte("version=0"), AdoptConfig: adopt})
+	e.Look(0x100000004, 1, now)
+	// Server 2 is in a later round and votes for 3: we take both.
+	e.Receive(2, Notification{State: Looking, Leader: 3, Zxid: 0x100000005, ElectionEpoch: 3, PeerEpoch: 1,
+		Version: 2, Config: []byte("version=0")}, now)
+	if e.LogicalClock() != 3 || e.proposal.Leader != 3 {
+		t.Fatalf("before: clock %d, proposal %+v", e.LogicalClock(), e.proposal)
+	}
+	// Version 1 makes server 3 an observer.
+	out := e.Receive(2, Notification{State: Looking, Leader: 3, Zxid: 0x100000005, ElectionEpoch: 3, PeerEpoch: 1,
+		Version: 2, Config: []byte("version=1")}, now)
+	if e.LogicalClock() != 1 || e.proposal.Leader != 1 || e.State() != Looking {
+		t.Fatalf("after the adoption: clock %d, proposal %+v, state %v", e.LogicalClock(), e.proposal, e.State())
+	}
+	if len(out) != 1 || out[0].To != 2 || out[0].Notification.Leader != 1 || out[0].Notification.ElectionEpoch != 1 ||
+		string(out[0].Notification.Config) != "version=1" {
+		t.Fatalf("sent %+v, want our own vote to server 2 in round 1", out)
+	}
+	// Version 2 has the members of version 1 (as adopt reports): adopted, and the round goes on.
+	e.Receive(2, Notification{State: Looking, Leader: 2, Zxid: 0x100000009, ElectionEpoch: 1, PeerEpoch: 1,
+		Version: 2, Config: []byte("version=2")}, now)
+	if e.LogicalClock() != 1 || e.proposal.Leader != 2 {
+		t.Fatalf("same members: clock %d, proposal %+v", e.LogicalClock(), e.proposal)
+	}
+}
+
 // Leading, a LOOKING notification from a voter of the configs of the round that elected us (the pending one too)
 // is reported to VoterLooking; one from a server voting in only one of them, a settled server's, or any while we
 // follow or lead by designation is not.

@@ -42,8 +42,9 @@ func FuzzNotifications(f *testing.F) {
 		now := time.Unix(0, 0)
 		discard := slog.New(slog.DiscardHandler)
 		e := New(Config{MyID: 1, Verifier: NewMajority([]int64{1, 2, 3}), ConfigText: []byte("version=0"),
-			AdoptConfig: func(text []byte) {
-				_, _ = zoocfg.ParseConfigText(string(text), true, true, discard)
+			AdoptConfig: func(text []byte) bool {
+				_, err := zoocfg.ParseConfigText(string(text), true, true, discard)
+				return err == nil
 			}})
 		e.Look(0, 0, now)
 		for len(stream) >= 2 {
