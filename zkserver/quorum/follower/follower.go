@@ -135,7 +135,7 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 			f.om.Close()
 		}
 		var ents []*storage.Entry
-		for _, t := range l.Uncommitted() {
+		for _, t := range append(f.unapplied, l.Uncommitted()...) {
 			if e, err := storage.DecodeEntry(t.Data); err == nil {
 				ents = append(ents, e)
 			}
@@ -205,6 +205,10 @@ type follower struct {
 	serving bool
 	// treeUnsaved: the snapshot NEWLEADER asked for failed (reader goroutine only).
 	treeUnsaved bool
+	// unapplied are committed txns logged and not applied because a reconfig's major change ended the sync
+	// first (UPTODATE activating NEWLEADER's config): applied when following ends, with the uncommitted ones,
+	// as Apache's fastForwardDataBase replays the whole log (reader goroutine only).
+	unapplied []zab.Txn
 }
 
 func (f *follower) run(l *zab.Learner, readTimeout time.Duration) error {
@@ -336,6 +340,7 @@ func (f *follower) ready(rd zab.Ready, readTimeout *time.Duration) error {
 	}
 	if a := rd.Activate; a != nil && a.BeforeApply {
 		if err := f.activate(a); err != nil {
+			f.unapplied = rd.Apply
 			return err
 		}
 	}
