@@ -10,7 +10,8 @@ KAFKA_SEEDS  ?= 1-200
 # ensembles; QUORUM_MIXED=1 adds ensembles of two Apache servers and ours, following and leading).
 QUORUM_SEEDS ?= 1-60
 QUORUM_MIXED ?= 1
-# make sim: the seeds of the ZAB ensemble simulation (zkserver/quorum/zab TestEnsembleSimulation; make test runs 200).
+# make sim: the seeds of the ZAB ensemble simulations (zkserver/quorum/zab TestEnsembleSimulation and its variant with
+# dynamic reconfiguration, TestEnsembleSimulationReconfig; make test runs 200 and 100).
 SIM_SEEDS    ?= 1-20000
 # make soak: how long each server's soak runs.
 SOAK_DURATION ?= 10m

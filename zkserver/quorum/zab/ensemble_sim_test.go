@@ -32,13 +32,16 @@ import (
 // After every event it checks ZAB's guarantees: one leader per epoch; every leader that starts serving holds all
 // that was ever committed, in the same order; a learner serves only committed txns, in commit order, with no
 // gap (observers too). At the end, with the network healed and every server up, one leader serves, every other
-// server follows or observes and serves, and every server holds the same txns.
+// server follows or observes and serves, and every server holds the same txns. ensemble_reconfig_sim_test.go adds
+// dynamic reconfiguration.
 
 const (
 	simTickTime  = 100 // ms
 	simInitLimit = 10  // ticks
 	simSyncLimit = 5   // ticks
 	simMaxDiff   = 30  // txns a learner may be sent from the log, beyond which it gets a snapshot
+
+	simMaxNotificationInterval = 2 * time.Second
 )
 
 type simRole int
@@ -61,6 +64,13 @@ type simPeer struct {
 	// Durable: the epoch files, and the database a restart loads (snapshot and txn log as one history).
 	accepted, current int64
 	disk              []zab.Txn
+	// With reconfiguration: the active config and the last one seen (the dynamic config files).
+	active, last *simConfig
+
+	// leader is who we last decided leads (dynConfig.leader); designated, that a committed reconfig named it and
+	// the next look goes to it without an election.
+	leader     int64
+	designated bool
 
 	gen  int // incarnation: events scheduled for an earlier one are dropped
 	role simRole
@@ -82,6 +92,8 @@ type simPeer struct {
 	heard     int64 // last packet from the leader (ms)
 	connTries int
 	verified  int // tree[:verified] checked as committed, in order, without gaps
+	// unapplied: committed txns logged and not applied, as a reconfig's major change ended the sync first.
+	unapplied []zab.Txn
 }
 
 // simConn is a learner's connection to its leader; FIFO each way while it lasts.
@@ -156,6 +168,10 @@ type ensembleSim struct {
 	propose  bool
 	// useOM: observers learn from followers' observer masters (observerMasterPort), not from the leader.
 	useOM bool
+	// reconfig: servers change roles by reconfiguration (ensemble_reconfig_sim_test.go); initial is the config
+	// they start with.
+	reconfig bool
+	initial  *simConfig
 
 	// What the checks know.
 	committed    []zab.Txn     // every txn committed, in order
@@ -165,20 +181,24 @@ type ensembleSim struct {
 	stats        map[string]int
 }
 
-func newEnsembleSim(t *testing.T, seed uint64, n, observers int, useOM bool) *ensembleSim {
+func newEnsembleSim(t *testing.T, seed uint64, n, observers int, useOM, reconfig bool) *ensembleSim {
 	s := &ensembleSim{t: t, seed: seed, rnd: rand.New(rand.NewPCG(seed, 7)), now: 1_000_000, cut: map[[2]int64]bool{},
 		noteAt: map[[2]int64]int64{}, lastNote: map[[2]int64]election.Notification{}, committedPos: map[int64]int{}, epochLeader: map[int64]int64{},
-		stats: map[string]int{}, chaos: true, propose: true, useOM: useOM}
+		stats: map[string]int{}, chaos: true, propose: true, useOM: useOM && !reconfig, reconfig: reconfig}
 	var ids []int64
 	for sid := int64(1); sid <= int64(n); sid++ {
 		ids = append(ids, sid)
 	}
 	s.voters = election.NewMajority(ids)
-	for _, sid := range ids {
-		s.peers = append(s.peers, &simPeer{sid: sid})
-	}
+	s.initial = &simConfig{voters: ids}
 	for i := range observers {
-		s.peers = append(s.peers, &simPeer{sid: int64(n + 1 + i), observer: true})
+		s.initial.observers = append(s.initial.observers, int64(n+1+i))
+	}
+	for _, sid := range ids {
+		s.peers = append(s.peers, &simPeer{sid: sid, active: s.initial, leader: -1})
+	}
+	for _, sid := range s.initial.observers {
+		s.peers = append(s.peers, &simPeer{sid: sid, observer: true, active: s.initial, leader: -1})
 	}
 	for _, p := range s.peers {
 		s.start(p)
@@ -211,6 +231,9 @@ func (s *ensembleSim) fatalf(format string, args ...any) {
 	for _, p := range s.peers {
 		fmt.Fprintf(&b, "\n  peer %d %v gen %d epochs %d/%d disk %s tree %s serving %v", p.sid, p.role, p.gen,
 			p.accepted, p.current, zxids(p.disk), zxids(p.tree), p.serving)
+		if s.reconfig {
+			fmt.Fprintf(&b, " config %v last %v observer %v", p.active, p.last, p.observer)
+		}
 	}
 	s.t.Fatalf("seed %d at %d ms: %s\npeers:%s\ncommitted %s\nlast events:\n%s", s.seed, s.now-1_000_000,
 		fmt.Sprintf(format, args...), b.String(), zxids(s.committed), strings.Join(s.trace, "\n"))
@@ -238,8 +261,7 @@ func (s *ensembleSim) reachable(a, b int64) bool { return !s.cut[[2]int64{min(a,
 func (s *ensembleSim) start(p *simPeer) {
 	p.gen++
 	p.tree = slices.Clone(p.disk)
-	p.el = election.New(election.Config{MyID: p.sid, Observer: p.observer, Verifier: s.voters,
-		ConfigText: []byte("version=0"), MaxNotificationInterval: 2 * time.Second})
+	p.el = s.newElection(p)
 	s.look(p)
 	for _, q := range s.peers {
 		if q != p {
@@ -256,7 +278,8 @@ func (s *ensembleSim) crash(p *simPeer) {
 		s.closeConn(p.conn, true)
 	}
 	s.closeLeaderConns(p) // as leader or observer master
-	*p = simPeer{sid: p.sid, accepted: p.accepted, current: p.current, disk: p.disk, gen: p.gen + 1}
+	*p = simPeer{sid: p.sid, observer: p.observer, accepted: p.accepted, current: p.current, disk: p.disk,
+		active: p.active, last: p.last, leader: -1, gen: p.gen + 1}
 }
 
 func (s *ensembleSim) look(p *simPeer) {
@@ -266,7 +289,16 @@ func (s *ensembleSim) look(p *simPeer) {
 		p.om = nil
 	}
 	p.role, p.ld, p.ln, p.conn, p.serving, p.verified, p.unsynced, p.syncing = roleLooking, nil, nil, nil, false, 0, nil, false
-	s.sendNotes(p, p.el.Look(lastZxid(p.tree), p.current, s.time()))
+	p.unapplied = nil
+	if p.designated {
+		// runQuorum's takeDesignated: the leader a committed reconfig designated, without an election.
+		p.designated = false
+		s.logf("%d goes to designated leader %d", p.sid, p.leader)
+		s.stats["designated"]++
+		p.el.Designate(p.leader, lastZxid(p.tree))
+	} else {
+		s.sendNotes(p, p.el.Look(lastZxid(p.tree), p.current, s.time()))
+	}
 	s.decided(p)
 }
 
@@ -309,6 +341,7 @@ func (s *ensembleSim) decided(p *simPeer) {
 		return
 	}
 	v, _ := p.el.Decided()
+	p.leader = v.Leader
 	if v.Leader == p.sid {
 		s.lead(p)
 		return
@@ -350,10 +383,12 @@ func (s *ensembleSim) lead(p *simPeer) {
 	s.snapshotToDisk(p)
 	s.logf("%d leads from %x (epochs %d/%d)", p.sid, lastZxid(p.tree), p.accepted, p.current)
 	recent := p.tree[max(0, len(p.tree)-50):]
-	p.ld = zab.Lead(zab.LeaderConfig{MyID: p.sid, Quorum: s.voters, AcceptedEpoch: p.accepted,
+	cfg := zab.LeaderConfig{MyID: p.sid, Quorum: s.quorumOf(p), AcceptedEpoch: p.accepted,
 		CurrentEpoch: p.current, LastZxid: lastZxid(p.tree), CommittedLog: slices.Clone(recent),
 		History: diskHistory{p}, TickTime: simTickTime, InitLimit: simInitLimit, SyncLimit: simSyncLimit,
-		ConfigData: []byte("version=0"), CommittedLogMax: 50}, s.now)
+		ConfigData: []byte("version=0"), CommittedLogMax: 50}
+	s.leaderConfigs(p, &cfg)
+	p.ld = zab.Lead(cfg, s.now)
 	s.leaderReady(p, p.ld.Start())
 }
 
@@ -414,6 +449,7 @@ func (s *ensembleSim) leaderReady(p *simPeer, r zab.LeaderReady) {
 	if r.Start {
 		s.leaderStarts(p)
 	}
+	s.leaderConfigReady(p, r)
 	if r.Committed > 0 {
 		s.leaderCommits(p, r.Committed)
 	}
@@ -574,9 +610,14 @@ func (s *ensembleSim) proposeOn(p *simPeer, n int) {
 		t := zab.Txn{Zxid: zxid, Data: jute.Marshal(&hdr)}
 		ts = append(ts, t)
 	}
+	s.prepped(p, ts)
+}
+
+// prepped: txns prepped on leader p are applied to its tree, handed to its log and proposed.
+func (s *ensembleSim) prepped(p *simPeer, ts []zab.Txn) {
 	p.tree = append(p.tree, ts...)
 	p.unsynced = append(p.unsynced, ts...)
-	s.stats["proposed"] += n
+	s.stats["proposed"] += len(ts)
 	if !p.syncing {
 		p.syncing = true
 		s.at(s.now+s.between(1, 10), &simEvent{kind: evLogSync, to: p})
@@ -608,8 +649,12 @@ func (s *ensembleSim) connect(p *simPeer, leader int64) {
 	s.nextConn++
 	c := &simConn{id: s.nextConn, learner: p, leader: l, lgen: l.gen, fgen: p.gen}
 	p.conn, p.heard = c, s.now
-	p.ln = zab.NewLearner(zab.LearnerConfig{MyID: p.sid, Observer: p.observer, AcceptedEpoch: p.accepted,
-		CurrentEpoch: p.current, LastZxid: lastZxid(p.tree)})
+	lc := zab.LearnerConfig{MyID: p.sid, Observer: p.observer, AcceptedEpoch: p.accepted,
+		CurrentEpoch: p.current, LastZxid: lastZxid(p.tree)}
+	if s.reconfig {
+		lc.ConfigVersion = p.active.version
+	}
+	p.ln = zab.NewLearner(lc)
 	s.logf("%d connects to %d (conn %d) from %x", p.sid, leader, c.id, lastZxid(p.tree))
 	for _, pkt := range p.ln.Start().Send {
 		s.transmit(c, true, pkt, nil)
@@ -627,7 +672,7 @@ func (s *ensembleSim) stopFollowing(p *simPeer, why error) {
 		s.stats["reload"]++
 	} else if p.ln != nil {
 		last := lastZxid(p.tree)
-		for _, t := range p.ln.Uncommitted() {
+		for _, t := range append(p.unapplied, p.ln.Uncommitted()...) {
 			if t.Zxid > last {
 				p.tree = append(p.tree, t)
 			}
@@ -675,6 +720,11 @@ func (s *ensembleSim) learnerPacket(p *simPeer, pkt zab.Packet, snap []zab.Txn) 
 		}
 		p.disk = append(p.disk, t)
 	}
+	if s.learnerConfigBefore(p, r) {
+		p.unapplied = r.Apply
+		s.stopFollowing(p, errors.New("changes proposed in reconfig"))
+		return
+	}
 	for _, t := range r.Apply {
 		if t.Zxid <= lastZxid(p.tree) {
 			s.fatalf("learner %d applies %x after %x", p.sid, t.Zxid, lastZxid(p.tree))
@@ -685,6 +735,16 @@ func (s *ensembleSim) learnerPacket(p *simPeer, pkt zab.Packet, snap []zab.Txn) 
 		}
 	}
 	send := r.Send
+	if s.learnerConfigAfter(p, r) {
+		for _, out := range send {
+			s.transmit(p.conn, true, out, nil)
+		}
+		if p.serving {
+			s.checkServed(p)
+		}
+		s.stopFollowing(p, errors.New("changes proposed in reconfig"))
+		return
+	}
 	if r.PingReply {
 		send = append(send, zab.PingReplyPacket(r.PingZxid, nil))
 	}
@@ -806,6 +866,9 @@ func (s *ensembleSim) tick(p *simPeer) {
 		s.leaderReady(p, p.ld.Tick(s.now))
 		if p.ld != nil && p.ld.Serving() && s.propose && s.rnd.IntN(3) == 0 {
 			s.proposeOn(p, 1+s.rnd.IntN(3))
+		}
+		if p.ld != nil && p.ld.Serving() && s.propose && s.reconfig && s.rnd.IntN(15) == 0 {
+			s.proposeReconfig(p)
 		}
 	case roleFollowing:
 		if p.om != nil {
@@ -934,6 +997,7 @@ func (s *ensembleSim) settle() {
 	if leader == nil {
 		s.fatalf("no leader 25 s after the faults ended")
 	}
+	s.checkSettledConfig(leader)
 	for _, p := range s.peers {
 		if len(p.tree) != len(s.committed) || lastZxid(p.tree) != lastZxid(s.committed) {
 			s.fatalf("peer %d holds %s, committed %s", p.sid, zxids(p.tree), zxids(s.committed))
@@ -967,7 +1031,7 @@ func TestEnsembleSimulation(t *testing.T) {
 	for seed := from; seed <= to; seed++ {
 		// Three or five voters, with none, one or two observers.
 		n, observers := 3+2*int(seed%2), int(seed/2%3)
-		s := newEnsembleSim(t, seed, n, observers, seed/6%2 == 1)
+		s := newEnsembleSim(t, seed, n, observers, seed/6%2 == 1, false)
 		s.run(60_000)
 		if t.Failed() {
 			return
