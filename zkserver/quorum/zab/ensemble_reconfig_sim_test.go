@@ -13,8 +13,8 @@ import (
 )
 
 // Dynamic reconfiguration in the ensemble simulation, modelled as zkserver's runtime does it (reconfig.go's
-// dynConfig, the leader and follower runners): a serving leader now and then proposes a config that turns one
-// server from voter to observer or back, when a quorum of the new config's voters is synced with it and no
+// dynConfig, the leader and follower runners): a serving leader now and then proposes a config that gives one
+// server another role (voter, observer, or none: removed, it goes on as a non-voting participant), when a quorum of the new config's voters is synced with it and no
 // reconfig is in flight; every server keeps its active and last seen configs on disk; a committed reconfig is
 // activated (COMMITANDACTIVATE, INFORMANDACTIVATE, or NEWLEADER's config at UPTODATE) and a change of role or
 // of leader ends following, with the leader a reconfig designated taken without an election; a looking server
@@ -219,16 +219,26 @@ func (s *ensembleSim) proposeReconfig(p *simPeer) {
 	if p.last != nil && p.last.version > p.active.version {
 		return // ReconfigInProgress
 	}
-	sid := s.peers[s.rnd.IntN(len(s.peers))].sid
+	// One server takes another role: voter, observer, or none (removed: it goes on as a non-voting participant).
+	const voter, observer, none = 0, 1, 2
+	sid, change := s.peers[s.rnd.IntN(len(s.peers))].sid, 1+s.rnd.IntN(2)
 	c := &simConfig{}
 	for _, q := range s.peers {
-		voter := p.active.isVoter(q.sid)
-		if q.sid == sid {
-			voter = !voter
+		role := none
+		switch {
+		case p.active.isVoter(q.sid):
+			role = voter
+		case p.active.isObserver(q.sid):
+			role = observer
 		}
-		if voter {
+		if q.sid == sid {
+			role = (role + change) % 3
+			s.stats[[...]string{"reconfig tried: to voter", "reconfig tried: to observer", "reconfig tried: removal"}[role]]++
+		}
+		switch role {
+		case voter:
 			c.voters = append(c.voters, q.sid)
-		} else {
+		case observer:
 			c.observers = append(c.observers, q.sid)
 		}
 	}
