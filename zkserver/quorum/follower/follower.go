@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,7 +136,7 @@ func Follow(ctx context.Context, cfg Config, p *pipeline.Processor) error {
 			f.om.Close()
 		}
 		var ents []*storage.Entry
-		for _, t := range append(f.unapplied, l.Uncommitted()...) {
+		for _, t := range slices.Concat(f.unapplied, l.Uncommitted()) {
 			if e, err := storage.DecodeEntry(t.Data); err == nil {
 				ents = append(ents, e)
 			}

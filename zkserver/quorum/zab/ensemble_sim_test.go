@@ -672,7 +672,7 @@ func (s *ensembleSim) stopFollowing(p *simPeer, why error) {
 		s.stats["reload"]++
 	} else if p.ln != nil {
 		last := lastZxid(p.tree)
-		for _, t := range append(p.unapplied, p.ln.Uncommitted()...) {
+		for _, t := range slices.Concat(p.unapplied, p.ln.Uncommitted()) {
 			if t.Zxid > last {
 				p.tree = append(p.tree, t)
 			}
@@ -1027,11 +1027,20 @@ func simSeeds(t *testing.T, def uint64) (from, to uint64) {
 // crashes, restarts and partitions each, then heals them (ZAB_SIM_SEEDS widens the seeds).
 func TestEnsembleSimulation(t *testing.T) {
 	from, to := simSeeds(t, 200)
-	total := map[string]int{}
-	for seed := from; seed <= to; seed++ {
+	runSimSeeds(t, from, to, func(seed uint64) *ensembleSim {
 		// Three or five voters, with none, one or two observers.
 		n, observers := 3+2*int(seed%2), int(seed/2%3)
-		s := newEnsembleSim(t, seed, n, observers, seed/6%2 == 1, false)
+		return newEnsembleSim(t, seed, n, observers, seed/6%2 == 1, false)
+	})
+}
+
+// runSimSeeds runs the simulation newSim makes for each seed, a minute of faults and then healed, and logs the
+// totals of what happened.
+func runSimSeeds(t *testing.T, from, to uint64, newSim func(seed uint64) *ensembleSim) {
+	t.Helper()
+	total := map[string]int{}
+	for seed := from; seed <= to; seed++ {
+		s := newSim(seed)
 		s.run(60_000)
 		if t.Failed() {
 			return
