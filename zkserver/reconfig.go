@@ -121,12 +121,18 @@ func (d *dynConfig) initLastSeen(qv *zoocfg.QuorumVerifier) {
 // membership changed the election restarted, our learner type updated and our vote moved to the designated
 // leader; it reports whether our role or our leader changed.
 func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDesignated bool) bool {
+	major, _ := d.activate(qv, designated, hasDesignated)
+	return major
+}
+
+// activate is Activate, also reporting whether the members changed (QuorumMaj.equals failed).
+func (d *dynConfig) activate(qv *zoocfg.QuorumVerifier, designated int64, hasDesignated bool) (major, membersChanged bool) {
 	d.mu.Lock()
 	prev := d.active
 	if qv.Version <= prev.Version {
 		d.mu.Unlock()
 		d.setNode(prev)
-		return false
+		return false, false
 	}
 	d.active = qv
 	if d.last == nil || qv.Version > d.last.Version {
@@ -140,7 +146,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 		d.mu.Unlock()
 		d.setNode(qv)
 		d.changed(qv)
-		return false
+		return false, false
 	}
 	roleChange := d.updateLearnerType(qv)
 	var leaderChange bool
@@ -162,7 +168,7 @@ func (d *dynConfig) Activate(qv *zoocfg.QuorumVerifier, designated int64, hasDes
 	if s, ok := qv.Server(d.myID); ok && s.ClientPort != 0 && d.clientAddr != nil {
 		d.clientAddr(net.JoinHostPort(s.ClientHost, strconv.Itoa(s.ClientPort)))
 	}
-	return roleChange || leaderChange
+	return roleChange || leaderChange, true
 }
 
 // takeDesignated is updateServerState with reconfigFlag set: the leader a committed reconfig designated, once.
@@ -380,17 +386,15 @@ func (s *Server) startReconfig(ctx context.Context, node *electionnet.Node, mgr 
 				s.log.Warn("a peer's config does not parse", "err", err)
 				return false
 			}
-			prev, _ := d.snapshot()
-			d.Activate(qv, 0, false)
+			_, membersChanged := d.activate(qv, 0, false)
 			// At once, so that the notifications that follow are not taken for newer again.
 			_, observer := d.snapshot()
 			v := viewOf(qv)
 			e.Reconfigure(v.verifier, []byte(v.text), observer)
-			if sameMembers(prev, qv, d.resolve) {
-				return false
+			if membersChanged {
+				s.log.Info("restarting leader election", "config_version", fmt.Sprintf("%x", qv.Version))
 			}
-			s.log.Info("restarting leader election", "config_version", fmt.Sprintf("%x", qv.Version))
-			return true
+			return membersChanged
 		})
 	})
 	return d

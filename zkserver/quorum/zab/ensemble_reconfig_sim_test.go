@@ -14,11 +14,11 @@ import (
 
 // Dynamic reconfiguration in the ensemble simulation, modelled as zkserver's runtime does it (reconfig.go's
 // dynConfig, the leader and follower runners): a serving leader now and then proposes a config that gives one
-// server another role (voter, observer, or none: removed, it goes on as a non-voting participant), when a quorum of the new config's voters is synced with it and no
-// reconfig is in flight; every server keeps its active and last seen configs on disk; a committed reconfig is
-// activated (COMMITANDACTIVATE, INFORMANDACTIVATE, or NEWLEADER's config at UPTODATE) and a change of role or
-// of leader ends following, with the leader a reconfig designated taken without an election; a looking server
-// adopts a newer config a notification carries.
+// server another role (voter, observer, or none: removed, it goes on as a non-voting participant), when a quorum
+// of the new config's voters is synced with it and no reconfig is in flight; every server keeps its active and
+// last seen configs on disk; a committed reconfig is activated (COMMITANDACTIVATE, INFORMANDACTIVATE, or
+// NEWLEADER's config at UPTODATE) and a change of role or of leader ends following, with the leader a reconfig
+// designated taken without an election; a looking server adopts a newer config a notification carries.
 
 // simConfig is a quorum config: its version and who votes or observes. Its text is what the configs' Data and
 // the notifications carry, "version=<hex>" last as in QuorumVerifier.toString.
@@ -89,12 +89,15 @@ func (c *simConfig) String() string {
 // newElection is the election p starts with (runQuorum's election.New and startReconfig): the active config,
 // a newer last seen one, and the adoption of a newer config a notification carries.
 func (s *ensembleSim) newElection(p *simPeer) *election.Election {
-	if !s.reconfig {
-		return election.New(election.Config{MyID: p.sid, Observer: p.observer, Verifier: s.voters,
-			ConfigText: []byte("version=0"), MaxNotificationInterval: simMaxNotificationInterval})
+	text := []byte("version=0")
+	if s.reconfig {
+		text = p.active.text()
 	}
-	e := election.New(election.Config{MyID: p.sid, Observer: p.observer, Verifier: p.active.quorum(),
-		ConfigText: p.active.text(), MaxNotificationInterval: simMaxNotificationInterval})
+	e := election.New(election.Config{MyID: p.sid, Observer: p.observer, Verifier: s.quorumOf(p),
+		ConfigText: text, MaxNotificationInterval: simMaxNotificationInterval})
+	if !s.reconfig {
+		return e
+	}
 	if p.last != nil && p.last.version > p.active.version {
 		e.SetLastSeen(p.last.quorum(), p.last.version)
 	}
@@ -110,9 +113,8 @@ func (s *ensembleSim) newElection(p *simPeer) *election.Election {
 		}
 		s.logf("%d adopts %v from a notification", p.sid, c)
 		s.stats["config adopted"]++
-		prev := p.active
-		s.activate(p, c, 0, false)
-		return !prev.sameMembers(c)
+		_, membersChanged := s.activate(p, c, 0, false)
+		return membersChanged
 	})
 	return e
 }
@@ -137,38 +139,37 @@ func (s *ensembleSim) setLastSeen(p *simPeer, c *simConfig) {
 	}
 }
 
-// activate is dynConfig.Activate (processReconfig): c becomes the active config, and when the members changed
+// activate is dynConfig.activate (processReconfig): c becomes the active config, and when the members changed
 // the election restarts with them and p's learner type follows its role; it reports whether p's role or leader
-// changed (a major change, which ends following).
-func (s *ensembleSim) activate(p *simPeer, c *simConfig, designated int64, hasDesignated bool) bool {
+// changed (a major change, which ends following) and whether the members did.
+func (s *ensembleSim) activate(p *simPeer, c *simConfig, designated int64, hasDesignated bool) (major, membersChanged bool) {
 	prev := p.active
 	if c.version <= prev.version {
-		return false
+		return false, false
 	}
 	s.logf("%d activates %v (designated %d %v)", p.sid, c, designated, hasDesignated)
 	p.active = c
 	if p.last == nil || c.version >= p.last.version {
 		p.last = c
 	}
-	if prev.sameMembers(c) {
-		p.el.Reconfigure(c.quorum(), c.text(), p.observer)
-		return false
-	}
-	observer := c.isObserver(p.sid)
-	roleChange := observer != p.observer
-	p.observer = observer
-	var leaderChange bool
-	if hasDesignated {
-		leaderChange = designated != p.leader
-		if leaderChange {
-			p.leader, p.designated = designated, true
+	if membersChanged = !prev.sameMembers(c); membersChanged {
+		observer := c.isObserver(p.sid)
+		roleChange := observer != p.observer
+		p.observer = observer
+		var leaderChange bool
+		if hasDesignated {
+			leaderChange = designated != p.leader
+			if leaderChange {
+				p.leader, p.designated = designated, true
+			}
+		} else {
+			leaderChange = !prev.isVoter(p.leader) || !c.isVoter(p.leader)
+			p.designated = false
 		}
-	} else {
-		leaderChange = !prev.isVoter(p.leader) || !c.isVoter(p.leader)
-		p.designated = false
+		major = roleChange || leaderChange
 	}
 	p.el.Reconfigure(c.quorum(), c.text(), p.observer)
-	return roleChange || leaderChange
+	return major, membersChanged
 }
 
 // leaderConfigs is what a leader starts with under reconfiguration (leader.Lead): NEWLEADER carries a newer last
@@ -278,7 +279,8 @@ func (s *ensembleSim) learnerConfigBefore(p *simPeer, r zab.Ready) bool {
 		s.setLastSeen(p, s.mustParse(p, r.LastSeenConfig))
 	}
 	if a := r.Activate; a != nil && a.BeforeApply {
-		return s.activate(p, s.mustParse(p, a.Config), a.Designated, a.HasDesignated)
+		major, _ := s.activate(p, s.mustParse(p, a.Config), a.Designated, a.HasDesignated)
+		return major
 	}
 	return false
 }
@@ -286,7 +288,8 @@ func (s *ensembleSim) learnerConfigBefore(p *simPeer, r zab.Ready) bool {
 // learnerConfigAfter is a committed reconfig activated once its txn is applied; it reports a major change.
 func (s *ensembleSim) learnerConfigAfter(p *simPeer, r zab.Ready) bool {
 	if a := r.Activate; s.reconfig && a != nil && !a.BeforeApply {
-		return s.activate(p, s.mustParse(p, a.Config), a.Designated, a.HasDesignated)
+		major, _ := s.activate(p, s.mustParse(p, a.Config), a.Designated, a.HasDesignated)
+		return major
 	}
 	return false
 }
