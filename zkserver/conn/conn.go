@@ -372,11 +372,16 @@ func (c *Conn) writer(done chan<- struct{}) {
 	}
 }
 
+// lingerClose and kill take the connection off the listener's list before the client can see it closed (as
+// Apache's removeCnxn before closeSock): a cons sent after a four-letter word's EOF must not list that word's
+// connection.
+
 // lingerClose sends FIN after the last reply and lets the reader drain what
 // the client had already pipelined for a moment: closing a socket with
 // unread input makes the kernel send RST, and the client can then lose the
 // reply it was owed (an AuthFailed answer, say) before it reads it.
 func (c *Conn) lingerClose() {
+	c.l.remove(c)
 	nc := c.nc
 	if u, ok := nc.(*dualmode.Conn); ok && u.TLS() == nil {
 		nc = u.Conn
@@ -397,6 +402,7 @@ func (c *Conn) lingerClose() {
 }
 
 func (c *Conn) kill() {
+	c.l.remove(c)
 	c.mu.Lock()
 	c.dead = true
 	c.cond.Broadcast()
