@@ -19,19 +19,27 @@ import (
 // TestLeaderKillsDeadSessionsAsApache starts three servers on the same snapshot, which holds an ephemeral of a
 // session it has no timeout for (/dead), one of a session it has (/live) and a persistent node, and compares with
 // Apache what each member serves and what its newest snapshot holds: Apache's leader runs loadData when it starts
-// to lead, which removes the dead session's ephemerals without a txn and writes a snapshot; its followers, synced
-// by an empty DIFF, keep them, and count every txn after as a digest mismatch.
+// to lead, which removes the dead session's ephemerals without a txn and writes a snapshot; a follower synced by
+// an empty DIFF keeps them, and counts every txn after as a digest mismatch; one that joins later gets the
+// leader's tree by SNAP.
 func TestLeaderKillsDeadSessionsAsApache(t *testing.T) {
 	harness.SameAsApache(t, func(t *testing.T, kind harness.Kind) []string {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		en := newEnsemble(t)
 		servers := map[int64]*harness.Server{}
-		for id := int64(1); id <= 3; id++ {
+		startOn := func(id int64) {
 			dir := t.TempDir()
 			writeDeadSessionSnapshot(t, filepath.Join(dir, "data", "version-2"))
 			servers[id] = en.start(t, kind, id, dir)
 		}
+		// Servers 2 and 3 first: 3 leads and 2 syncs before the leader serves (an empty DIFF). Server 1 joins once
+		// they serve, when the leader's tree is at the new epoch's zxid: it gets a SNAP. Started together, which
+		// of the two a follower gets depends on when it joins.
+		startOn(3)
+		startOn(2)
+		waitServing(t, ctx, servers[2], servers[3])
+		startOn(1)
 		addrs := quorumAddrs(t, ctx, servers)
 		byAddr := map[string]*harness.Server{}
 		for _, s := range servers {

@@ -75,7 +75,10 @@ type simPeer struct {
 	gen  int // incarnation: events scheduled for an earlier one are dropped
 	role simRole
 	tree []zab.Txn // the data tree's txns (a leader's include those it prepped)
-	el   *election.Election
+	// snapAt is the zxid of the snapshot a SNAP loaded the tree from, until the tree is written: the tree's last
+	// processed zxid, which passes its last txn when a serving leader sent it (the epoch's first zxid).
+	snapAt int64
+	el     *election.Election
 
 	// Leading.
 	ld        *zab.Leader
@@ -260,7 +263,7 @@ func (s *ensembleSim) reachable(a, b int64) bool { return !s.cut[[2]int64{min(a,
 // start boots p from its disk and looks for a leader.
 func (s *ensembleSim) start(p *simPeer) {
 	p.gen++
-	p.tree = slices.Clone(p.disk)
+	p.tree, p.snapAt = slices.Clone(p.disk), 0
 	p.el = s.newElection(p)
 	s.look(p)
 	for _, q := range s.peers {
@@ -393,9 +396,11 @@ func (s *ensembleSim) lead(p *simPeer) {
 }
 
 // snapshotToDisk makes p's tree its durable database. The txn log must not hold txns past the tree's: a restart
-// would replay them over the snapshot.
+// would replay them over the snapshot. Those before the snapshot's zxid are not replayed (a learner's txns of an
+// abandoned epoch, below the serving leader's snapshot it loaded).
 func (s *ensembleSim) snapshotToDisk(p *simPeer) {
-	last := lastZxid(p.tree)
+	last := max(lastZxid(p.tree), p.snapAt)
+	p.snapAt = 0
 	for _, t := range p.disk {
 		if t.Zxid > last && !slices.ContainsFunc(p.tree, func(x zab.Txn) bool { return x.Zxid == t.Zxid }) {
 			s.fatalf("peer %d snapshots its tree at %x while its log holds %x past it", p.sid, last, t.Zxid)
@@ -668,7 +673,7 @@ func (s *ensembleSim) stopFollowing(p *simPeer, why error) {
 		s.closeConn(p.conn, true)
 	}
 	if p.ln != nil && p.ln.TreeUnsaved() {
-		p.tree = slices.Clone(p.disk) // the database loaded again
+		p.tree, p.snapAt = slices.Clone(p.disk), 0 // the database loaded again
 		s.stats["reload"]++
 	} else if p.ln != nil {
 		last := lastZxid(p.tree)
@@ -686,7 +691,7 @@ func (s *ensembleSim) learnerPacket(p *simPeer, pkt zab.Packet, snap []zab.Txn) 
 	p.heard = s.now
 	r, err := p.ln.Step(pkt)
 	if errors.Is(err, zab.ErrNeedSnapshot) {
-		p.tree, p.verified = slices.Clone(snap), 0
+		p.tree, p.verified, p.snapAt = slices.Clone(snap), 0, pkt.Zxid
 		p.ln.SnapshotLoaded(pkt.Zxid)
 		return
 	}
@@ -711,7 +716,7 @@ func (s *ensembleSim) learnerPacket(p *simPeer, pkt zab.Packet, snap []zab.Txn) 
 		if i >= 0 {
 			p.disk = p.disk[:i]
 		}
-		p.tree, p.verified = slices.Clone(p.disk), 0 // the database reloaded
+		p.tree, p.verified, p.snapAt = slices.Clone(p.disk), 0, 0 // the database reloaded
 		s.stats["trunc"]++
 	}
 	for _, t := range r.Log {

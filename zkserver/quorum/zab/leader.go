@@ -496,6 +496,9 @@ func (l *Leader) advance(r *LeaderReady) {
 		(l.pending == nil || l.pending.Quorum.ContainsQuorum(l.newLeader)) {
 		l.phase = leaderBroadcast
 		r.Start = true
+		// startZkServer: the last processed zxid is now the epoch's first, so a learner that joins later with an
+		// older zxid the in-memory log does not hold gets a snapshot, not an empty DIFF.
+		l.lastCommitted = l.newZxid
 		if l.pending != nil {
 			l.activate(l.pending, l.newLeaderDesignated(), r)
 		}
@@ -819,8 +822,9 @@ func (l *Leader) newLeaderAck(c *learnerConn, p Packet, r *LeaderReady) error {
 // them, so a snapshot taken while proposals are outstanding holds them, and a learner serving it could show its
 // clients a txn a quorum never logged, which a new leader may not have. UPTODATE then waits for their commit.
 func (l *Leader) upToDateIfCommitted(c *learnerConn, r *LeaderReady) {
-	// A snapshot taken before our epoch's first txn is named after the epoch's first zxid, which is no txn.
-	uncommitted := c.skipTo > l.lastCommitted && c.skipTo != l.newZxid
+	// Once we broadcast, lastCommitted is at least the epoch's first zxid, which names a snapshot taken before
+	// our epoch's first txn.
+	uncommitted := c.skipTo > l.lastCommitted
 	if l.phase == leaderBroadcast && c.state == connStartWait && !uncommitted {
 		l.upToDate(c, r)
 	}

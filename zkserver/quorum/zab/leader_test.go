@@ -249,6 +249,27 @@ func TestLeaderDiscoverySyncBroadcast(t *testing.T) {
 	}
 }
 
+// With no txn in its in-memory log (a database loaded from a snapshot alone), a leader syncs the followers of its
+// quorum at their shared last zxid by an empty DIFF; once it serves, its last processed zxid is the new epoch's
+// first (Leader.startZkServer), so one that joins later at that old zxid gets a snapshot, as in Apache, while one
+// at the epoch's first zxid gets an empty DIFF.
+func TestLeaderSyncsLateLearnerFromEpochStart(t *testing.T) {
+	s := newSim(t, cfg3(1<<32|3, nil))
+	f2 := s.join(1, 2, 1, 1, 1<<32|3)
+	if !s.started || f2.first[1] != Diff || f2.snapAt != 0 {
+		t.Fatalf("quorum follower: leader started %v, got %v, snapshot at %#x", s.started, f2.first, f2.snapAt)
+	}
+	f3 := s.join(2, 3, 1, 1, 1<<32|3)
+	if !f3.synced || f3.first[1] != Snap || f3.snapAt != 2<<32 {
+		t.Fatalf("late follower: synced %v, got %v, snapshot at %#x", f3.synced, f3.first, f3.snapAt)
+	}
+	s.l.Closed(2)
+	f3 = s.join(3, 3, 2, 2, 2<<32)
+	if !f3.synced || f3.first[1] != Diff || f3.snapAt != 0 {
+		t.Fatalf("follower at the epoch's first zxid: synced %v, got %v, snapshot at %#x", f3.synced, f3.first, f3.snapAt)
+	}
+}
+
 // A follower with a txn the leader lacks is truncated; one older than the leader's committed log (and no txn log
 // to read) gets a snapshot; followers that stop answering are dropped at the sync limit, and the leader gives up
 // without a quorum.
@@ -268,7 +289,8 @@ func TestLeaderTruncSnapAndQuorumLoss(t *testing.T) {
 	s.l.Closed(3)
 	s.closed = nil
 	f3 = s.join(4, 3, 1, 1, 1<<32|1)
-	if f3.snapAt != 1<<32|5 || !f3.synced || f3.first[1] != Snap {
+	// The snapshot is the serving leader's tree, whose last processed zxid is the epoch's first (startZkServer).
+	if f3.snapAt != 2<<32 || !f3.synced || f3.first[1] != Snap {
 		t.Fatalf("follower behind the committed log: snapshot at %#x, synced %v, got %v", f3.snapAt, f3.synced, f3.first)
 	}
 	// diff_count counts TRUNC syncs with DIFF ones (follower 2's DIFF, the TRUNC), snap_count the snapshot.
