@@ -372,14 +372,14 @@ func (c *Conn) writer(done chan<- struct{}) {
 	}
 }
 
-// lingerClose and kill take the connection off the listener's list before the client can see it closed (as
-// Apache's removeCnxn before closeSock): a cons sent after a four-letter word's EOF must not list that word's
-// connection.
-
 // lingerClose sends FIN after the last reply and lets the reader drain what
 // the client had already pipelined for a moment: closing a socket with
 // unread input makes the kernel send RST, and the client can then lose the
 // reply it was owed (an AuthFailed answer, say) before it reads it.
+//
+// Like kill, it first takes the connection off the listener's list (Apache's
+// removeCnxn before closeSock): a cons sent once the client saw the close
+// must not list it.
 func (c *Conn) lingerClose() {
 	c.l.remove(c)
 	nc := c.nc
@@ -401,6 +401,7 @@ func (c *Conn) lingerClose() {
 	// serve closes the socket once the reader stops (EOF or the deadline).
 }
 
+// kill closes the connection at once, off the listener's list first.
 func (c *Conn) kill() {
 	c.l.remove(c)
 	c.mu.Lock()
