@@ -70,9 +70,9 @@ func mixed(oursLead bool) func(t *testing.T, ctx context.Context, en *ensemble) 
 }
 
 // TestQuorumRandomDiff runs the seeded random scenarios (diff.QuorumRandomScenarios, ZKCONF_QUORUM_SEEDS) on
-// three-server ensembles, clients spread over the servers, and compares the transcripts with Apache's: a second
-// Apache ensemble first (the normalisation must make Apache agree with itself), then three bin/zkservers and, with
-// ZKCONF_QUORUM_MIXED=1, ours following and ours leading two Apache servers.
+// three-server ensembles, clients spread over the servers, and compares the transcripts with Apache's: three
+// bin/zkservers and, with ZKCONF_QUORUM_MIXED=1, ours following and ours leading two Apache servers must each
+// match one of two Apache ensembles, scenario by scenario.
 func TestQuorumRandomDiff(t *testing.T) {
 	scs := diff.QuorumRandomScenarios()
 	if len(scs) == 0 {
@@ -101,27 +101,39 @@ func TestQuorumRandomDiff(t *testing.T) {
 			})
 		}
 	})
-	ref := targets[0]
-	if ref.logs == nil {
-		t.Fatal("the Apache ensemble did not run")
-	}
-	for _, lg := range ref.logs {
-		if lg.Err != nil {
-			t.Errorf("scenario %s: harness error against apache: %v", lg.Scenario, lg.Err)
+	ref, ref2 := targets[0], targets[1]
+	for _, tg := range targets[:2] {
+		if tg.logs == nil {
+			t.Fatalf("the %s ensemble did not run", tg.name)
+		}
+		for _, lg := range tg.logs {
+			if lg.Err != nil {
+				t.Errorf("scenario %s: harness error against %s: %v", lg.Scenario, tg.name, lg.Err)
+			}
 		}
 	}
-	for _, tg := range targets[1:] {
+	// Apache's two ensembles can disagree where its own timing decides (a read served before or after a
+	// follower applied a txn): that is logged, and a transcript matching either of them matches Apache.
+	for i, lg := range ref.logs {
+		if d := diff.Compare("apache", lg, "apache2", ref2.logs[i]); d != "" {
+			t.Logf("Apache's two ensembles differ (its own timing; either one is accepted):\n%s", d)
+		}
+	}
+	for _, tg := range targets[2:] {
 		t.Run(tg.name, func(t *testing.T) {
 			if tg.logs == nil {
 				t.Fatalf("the %s ensemble did not run", tg.name)
 			}
 			for i, lg := range ref.logs {
 				d := diff.Compare("apache", lg, tg.name, tg.logs[i])
+				if d != "" && diff.Compare("apache2", ref2.logs[i], tg.name, tg.logs[i]) == "" {
+					d = ""
+				}
 				if tg.logs[i].Err != nil {
 					d += fmt.Sprintf("harness error: %v\n", tg.logs[i].Err)
 				}
 				if d != "" {
-					t.Errorf("%s differs from Apache:\n%s", tg.name, d)
+					t.Errorf("%s differs from both Apache ensembles (against the first):\n%s", tg.name, d)
 				}
 			}
 		})
