@@ -110,9 +110,12 @@ randdiff: build
 sim:
 	ZAB_SIM_SEEDS=$(SIM_SEEDS) $(GO) test -run TestEnsembleSimulation -count=1 -v -timeout 3h ./zkserver/quorum/zab
 
-# One server's soak at a time: each wants both cores.
-soak:
+# One server's soak at a time: each wants both cores. Then the linearizability check of ensembles under faults, for
+# SOAK_DURATION on each of its four ensembles.
+soak: build
 	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -run Soak -p 1 -v -timeout 2h ./cmd/zkserver ./cmd/kafkaserver
+	ZKCONF_LIN_DURATION=$(SOAK_DURATION) ZKCONF_LIN_MIXED=1 $(GO) test -run TestLinearizableUnderFaults -count=1 -v \
+		-timeout 4h ./conformance/ensemble
 
 clean:
 	rm -rf bin

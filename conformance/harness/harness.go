@@ -477,10 +477,17 @@ func (s *Server) closeLog() {
 	}
 }
 
-// Stop sends SIGTERM and, if the process is still alive after 10s, SIGKILL.
+// Pause stops the process with SIGSTOP: its peers and clients see silence, as across a partition, until Resume.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP, 0) }
+
+// Resume continues a paused process (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT, 0) }
+
+// Stop sends SIGTERM and, if the process is still alive after 10s, SIGKILL. A paused process is continued to
+// take the SIGTERM.
 func (s *Server) Stop() error {
 	defer s.closeLog()
-	if s.signal(syscall.SIGTERM, 10*time.Second) {
+	if s.signal(syscall.SIGTERM, 0) || s.signal(syscall.SIGCONT, 10*time.Second) {
 		return nil
 	}
 	if s.signal(syscall.SIGKILL, 10*time.Second) {

@@ -1,0 +1,348 @@
+package ensemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkafka/zkafka/conformance/harness"
+	"github.com/zkafka/zkafka/conformance/lincheck"
+)
+
+const (
+	linWorkers   = 4
+	linRegisters = 3 // /lin/k0.., then the counter /lin/seq (key linRegisters)
+)
+
+// TestLinearizableUnderFaults runs clients against a three-server ensemble while its servers are killed (SIGKILL)
+// or paused (SIGSTOP: silence, as across a partition), one or two at a time, leader or not, and restarted on
+// their data; then checks what the clients were told (conformance/lincheck): the writes linearizable, each
+// session's reads in order and of written values, and, once all serve again, every server holding the same
+// state, every acknowledged write in it. Three zkservers, and three Apache servers under the same load and fault
+// schedule, which must pass the same check (the check's own test); ZKCONF_LIN_MIXED=1 adds ours following and ours
+// leading two Apache servers. ZKCONF_LIN_DURATION (20s) is the faulty part of each run, ZKCONF_LIN_SEED the fault
+// schedule's seed (logged; by default from the clock).
+func TestLinearizableUnderFaults(t *testing.T) {
+	_, err := harness.ApacheBin()
+	harness.NeedOrSkip(t, err)
+	harness.EnsureZKServer(t)
+	dur := 20 * time.Second
+	if v := os.Getenv("ZKCONF_LIN_DURATION"); v != "" {
+		if dur, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("ZKCONF_LIN_DURATION: %v", err)
+		}
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("ZKCONF_LIN_SEED"); v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("ZKCONF_LIN_SEED: %v", err)
+		}
+	}
+	t.Logf("fault schedule seed %d (ZKCONF_LIN_SEED)", seed)
+	targets := []*qtarget{
+		{name: "zkserver", start: startKinds(harness.ZKServer, harness.ZKServer, harness.ZKServer)},
+		{name: "apache", start: startKinds(harness.Apache, harness.Apache, harness.Apache)},
+	}
+	if os.Getenv("ZKCONF_LIN_MIXED") == "1" {
+		targets = append(targets, &qtarget{name: "mixed-ours-follows", start: mixed(false)},
+			&qtarget{name: "mixed-ours-leads", start: mixed(true)})
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) { runLinearizable(t, tg, dur, seed) })
+	}
+}
+
+func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), dur+4*time.Minute)
+	defer cancel()
+	en := newEnsemble(t)
+	servers := tg.start(t, ctx, en)
+	addrs := quorumAddrs(t, ctx, servers)
+	setup := linConnect(t, addrs...)
+	for _, p := range []string{"/lin", "/lin/seq"} {
+		if _, err := setup.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatalf("create %s: %v", p, err)
+		}
+	}
+	for k := 0; k < linRegisters; k++ {
+		if _, err := setup.Create(linPath(k), []byte(lincheck.Init), 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Fatalf("create %s: %v", linPath(k), err)
+		}
+	}
+	setup.Close()
+
+	h := lincheck.NewHistory()
+	var seqs sync.Map // acknowledged sequential nodes' names
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range linWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			linWorker(t, h, &seqs, addrs, w, rand.New(rand.NewPCG(seed, uint64(w+1))), stop)
+		}()
+	}
+	faults := linFaults(ctx, servers, rand.New(rand.NewPCG(seed, 0)), time.Now().Add(dur))
+	close(stop)
+	wg.Wait()
+	t.Logf("faults: %s", strings.Join(faults, "; "))
+
+	// Every server up again, one leading; each read through each server after a sync, nothing else running.
+	healing := time.Now()
+	addrs = quorumAddrs(t, ctx, servers)
+	t.Logf("serving again after %v", time.Since(healing).Round(time.Millisecond))
+	var acked []string
+	seqs.Range(func(k, _ any) bool { acked = append(acked, k.(string)); return true })
+	for i, addr := range addrs {
+		c := linConnect(t, addr)
+		for k := 0; k < linRegisters; k++ {
+			if _, err := c.Sync(linPath(k)); err != nil {
+				t.Fatalf("sync %s through %s: %v", linPath(k), addr, err)
+			}
+			call := h.Now()
+			data, st, err := c.Get(linPath(k))
+			if err != nil {
+				t.Fatalf("get %s through %s: %v", linPath(k), addr, err)
+			}
+			h.Add(linWorkers+i, 0, call, lincheck.Input{Kind: lincheck.Read, Key: k},
+				lincheck.Output{Version: st.Version, Val: string(data)})
+		}
+		if _, err := c.Sync("/lin/seq"); err != nil {
+			t.Fatalf("sync /lin/seq through %s: %v", addr, err)
+		}
+		children, _, err := c.Children("/lin/seq")
+		if err != nil {
+			t.Fatalf("children of /lin/seq through %s: %v", addr, err)
+		}
+		have := map[string]bool{}
+		for _, ch := range children {
+			have[ch] = true
+		}
+		for _, name := range acked {
+			if !have[name] {
+				t.Errorf("acknowledged sequential node %s missing through %s", name, addr)
+			}
+		}
+		c.Close()
+	}
+	t.Logf("%s: %s", tg.name, h.Summary())
+	checking := time.Now()
+	res := h.Check(2 * time.Minute)
+	t.Logf("checked in %v", time.Since(checking).Round(time.Millisecond))
+	for _, p := range res.Problems {
+		t.Error(p)
+	}
+	if res.Linearizable != porcupine.Ok {
+		msg := fmt.Sprintf("%s: the writes are not linearizable (%s)", tg.name, res.Linearizable)
+		if dir := os.Getenv("ZKCONF_DUMP"); dir != "" {
+			path := filepath.Join(dir, "lin-"+tg.name+".html")
+			if err := os.MkdirAll(dir, 0o755); err == nil {
+				if err := porcupine.VisualizePath(lincheck.Model, res.Info, path); err == nil {
+					msg += "; see " + path
+				}
+			}
+		}
+		t.Error(msg)
+	}
+}
+
+func linPath(k int) string { return fmt.Sprintf("/lin/k%d", k) }
+
+// linConnect opens a session (6 s: shorter than a restart takes, so some expire) on addrs and waits for it.
+func linConnect(t *testing.T, addrs ...string) *zk.Conn {
+	t.Helper()
+	c, ev, err := zk.Connect(addrs, 6*time.Second, zk.WithLogInfo(false), zk.WithLogger(linQuiet{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case e := <-ev:
+			if e.State == zk.StateHasSession {
+				return c
+			}
+		case <-deadline:
+			c.Close()
+			t.Fatalf("no session on %v", addrs)
+		}
+	}
+}
+
+type linQuiet struct{}
+
+func (linQuiet) Printf(string, ...any) {}
+
+// linWorker runs operations on random keys until stop: writes, compare-and-sets and checks of the version it
+// last read, plain reads, sequential creates.
+func linWorker(t *testing.T, h *lincheck.History, seqs *sync.Map, addrs []string, w int, rnd *rand.Rand, stop <-chan struct{}) {
+	c, _, err := zk.Connect(addrs, 6*time.Second, zk.WithLogInfo(false), zk.WithLogger(linQuiet{}))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer c.Close()
+	seen := make([]int32, linRegisters) // the version this worker last read or wrote, per key
+	for n := 0; !stopped(stop); n++ {
+		key := rnd.IntN(linRegisters + 1)
+		sess := c.SessionID()
+		call := h.Now()
+		// session is sess if it did not change during the call (then the call ran in it), else 0.
+		session := func() int64 {
+			if c.SessionID() != sess {
+				return 0
+			}
+			return sess
+		}
+		if key == linRegisters {
+			path, err := c.Create("/lin/seq/n-", nil, zk.FlagSequence, zk.WorldACL(zk.PermAll))
+			out := lincheck.Output{Unknown: err != nil}
+			if err == nil {
+				name := path[strings.LastIndexByte(path, '/')+1:]
+				v, perr := strconv.ParseInt(name[len(name)-10:], 10, 32)
+				if perr != nil {
+					t.Errorf("sequential node %s: %v", path, perr)
+					return
+				}
+				out.Version = int32(v)
+				seqs.Store(name, true)
+			}
+			h.Add(w, session(), call, lincheck.Input{Kind: lincheck.SeqCreate, Key: key}, out)
+			continue
+		}
+		p := linPath(key)
+		switch op := rnd.IntN(10); {
+		case op < 3:
+			val := fmt.Sprintf("w%d-%d", w, n)
+			st, err := c.Set(p, []byte(val), -1)
+			out := lincheck.Output{Unknown: err != nil}
+			if err == nil {
+				out.Version = st.Version
+				seen[key] = st.Version
+			}
+			h.Add(w, session(), call, lincheck.Input{Kind: lincheck.Write, Key: key, Val: val}, out)
+		case op < 6:
+			val, expect := fmt.Sprintf("w%d-%d", w, n), seen[key]
+			st, err := c.Set(p, []byte(val), expect)
+			out := lincheck.Output{Unknown: err != nil && !errors.Is(err, zk.ErrBadVersion)}
+			if err == nil {
+				out.OK, out.Version = true, st.Version
+				seen[key] = st.Version
+			}
+			h.Add(w, session(), call, lincheck.Input{Kind: lincheck.CAS, Key: key, Val: val, Expect: expect}, out)
+		case op < 8:
+			rs, err := c.Multi(&zk.CheckVersionRequest{Path: p, Version: seen[key]})
+			err = multiFailure(rs, err)
+			out := lincheck.Output{Unknown: err != nil && !errors.Is(err, zk.ErrBadVersion), OK: err == nil}
+			h.Add(w, session(), call, lincheck.Input{Kind: lincheck.Check, Key: key, Expect: seen[key]}, out)
+		default:
+			data, st, err := c.Get(p)
+			if err == nil {
+				seen[key] = st.Version
+				if s := session(); s != 0 {
+					h.Saw(w, s, key, st.Version, string(data))
+				}
+			}
+		}
+	}
+}
+
+// multiFailure is a multi's error: the request's, or the first operation's that failed.
+func multiFailure(rs []zk.MultiResponse, err error) error {
+	for _, r := range rs {
+		if err == nil {
+			err = r.Error
+		}
+	}
+	return err
+}
+
+// linFaults kills and pauses servers until deadline, each fault undone before the next, and says what it did.
+func linFaults(ctx context.Context, servers map[int64]*harness.Server, rnd *rand.Rand, deadline time.Time) []string {
+	start := time.Now()
+	var did []string
+	pause := func(lo, hi time.Duration) {
+		d := lo + time.Duration(rnd.Int64N(int64(hi-lo)))
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
+	restart := func(ids ...int64) {
+		for _, id := range ids {
+			if err := servers[id].Restart(ctx); err != nil {
+				did = append(did, fmt.Sprintf("restart %d: %v", id, err))
+			}
+		}
+	}
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		pause(500*time.Millisecond, 2500*time.Millisecond)
+		victim := 1 + rnd.Int64N(3)
+		if rnd.IntN(2) == 0 {
+			if l := linLeader(ctx, servers); l != 0 {
+				victim = l
+			}
+		}
+		at := time.Since(start).Round(100 * time.Millisecond)
+		other := 1 + (victim+rnd.Int64N(2))%3 // another server, for the faults of two
+		switch rnd.IntN(5) {
+		case 0, 1:
+			_ = servers[victim].Kill()
+			did = append(did, fmt.Sprintf("%v kill %d", at, victim))
+			pause(200*time.Millisecond, 3*time.Second)
+			restart(victim)
+		case 2:
+			servers[victim].Pause()
+			did = append(did, fmt.Sprintf("%v pause %d", at, victim))
+			pause(500*time.Millisecond, 6*time.Second)
+			servers[victim].Resume()
+		case 3:
+			servers[victim].Pause()
+			servers[other].Pause()
+			did = append(did, fmt.Sprintf("%v pause %d and %d", at, victim, other))
+			pause(500*time.Millisecond, 4*time.Second)
+			servers[victim].Resume()
+			servers[other].Resume()
+		case 4:
+			_ = servers[victim].Kill()
+			_ = servers[other].Kill()
+			did = append(did, fmt.Sprintf("%v kill %d and %d", at, victim, other))
+			pause(500*time.Millisecond, 2*time.Second)
+			restart(victim, other)
+		}
+	}
+	return did
+}
+
+// linLeader is the leading server's id, or 0 when none answers as leader within a second.
+func linLeader(ctx context.Context, servers map[int64]*harness.Server) int64 {
+	for id, s := range servers {
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		out, err := harness.FourLetter(c, s.Addr(), "srvr")
+		cancel()
+		if err == nil && strings.Contains(out, "Mode: leader") {
+			return id
+		}
+	}
+	return 0
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
