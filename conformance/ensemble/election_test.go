@@ -76,6 +76,26 @@ type ensemble struct {
 	extra map[int64]map[string]string
 	// jvmFlags are one server's -D flags (SERVER_JVMFLAGS), read when it starts.
 	jvmFlags map[int64][]string
+	// net, when set, runs each server in its namespace of a test network (see inNet).
+	net *harness.TestNet
+}
+
+// inNet moves the ensemble onto a test network: each server in its own namespace, peers on their peer addresses,
+// clients on their client addresses. Call it before any server starts.
+func (en *ensemble) inNet(t *testing.T, n *harness.TestNet) {
+	t.Helper()
+	en.net = n
+	en.cfg.Servers = nil
+	for id := int64(1); id <= 3; id++ {
+		m := en.members[id]
+		m.ip = n.PeerIP(id)
+		en.members[id] = m
+		s, err := zoocfg.ParseServer(id, m.line(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		en.cfg.Servers = append(en.cfg.Servers, s)
+	}
 }
 
 func newEnsemble(t *testing.T) *ensemble {
@@ -114,8 +134,12 @@ func (en *ensemble) start(t *testing.T, kind harness.Kind, id int64, dir string)
 	for k, v := range en.extra[id] {
 		props[k] = v
 	}
-	s, err := harness.Start(context.Background(), kind, harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir,
-		Port: en.members[id].clientPort, JVMFlags: en.jvmFlags[id]})
+	cfg := harness.Config{Props: props, MyID: id, NoWait: true, Dir: dir, Port: en.members[id].clientPort,
+		JVMFlags: en.jvmFlags[id]}
+	if en.net != nil {
+		cfg.NetNS, cfg.Host = en.net.NS(id), en.net.ClientIP(id)
+	}
+	s, err := harness.Start(context.Background(), kind, cfg)
 	harness.NeedOrSkip(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -1,7 +1,8 @@
 // Package harness starts real ZooKeeper-protocol servers as local processes
 // for the conformance suites: Apache ZooKeeper 3.8 from Debian's package and
 // our own bin/zkserver, both from an equivalent zoo.cfg on a free 127.0.0.1
-// port with a temporary dataDir, logs captured to a file.
+// port (or in a test network's namespace, see TestNet) with a temporary
+// dataDir, logs captured to a file.
 package harness
 
 import (
@@ -72,6 +73,10 @@ type Config struct {
 	// NoWait returns from Start once the process runs, without waiting for it to serve (an ensemble member
 	// serves only once a quorum is up); WaitServing waits for that later.
 	NoWait bool
+	// NetNS runs the server in that network namespace (`ip netns exec`; see TestNet).
+	NetNS string
+	// Host is the client port's address (clientPortAddress; default 127.0.0.1).
+	Host string
 }
 
 // Server is one running (or stopped) server process.
@@ -84,6 +89,8 @@ type Server struct {
 	cfgPath string
 	logPath string
 	port    int
+	host    string
+	netns   string
 	env     []string
 	timeout time.Duration
 	noWait  bool
@@ -109,7 +116,10 @@ func Start(ctx context.Context, kind Kind, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{kind: kind, bin: bin, dir: cfg.Dir, timeout: cfg.StartTimeout}
+	s := &Server{kind: kind, bin: bin, dir: cfg.Dir, timeout: cfg.StartTimeout, host: cfg.Host, netns: cfg.NetNS}
+	if s.host == "" {
+		s.host = "127.0.0.1"
+	}
 	if s.timeout == 0 {
 		s.timeout = 60 * time.Second
 	}
@@ -209,7 +219,7 @@ func (s *Server) zooCfg(cfg Config) string {
 		"syncLimit":               "5",
 		"dataDir":                 s.dataDir,
 		"clientPort":              strconv.Itoa(s.port),
-		"clientPortAddress":       "127.0.0.1",
+		"clientPortAddress":       s.host,
 		"admin.enableServer":      "false",
 		"4lw.commands.whitelist":  "*",
 		"extendedTypesEnabled":    "true",
@@ -270,6 +280,9 @@ func (s *Server) start(ctx context.Context) error {
 		return fmt.Errorf("harness: open log: %w", err)
 	}
 	cmd := exec.Command(s.bin, "start-foreground", s.cfgPath)
+	if s.netns != "" {
+		cmd = exec.Command("ip", "netns", "exec", s.netns, s.bin, "start-foreground", s.cfgPath)
+	}
 	cmd.Dir = s.dir
 	cmd.Env = s.env
 	cmd.Stdout = logf
@@ -359,7 +372,7 @@ func FourLetter(ctx context.Context, addr, word string) (string, error) {
 func (s *Server) Kind() Kind { return s.kind }
 
 // Addr is the client address host:port.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Server) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
 
 // DataDir is the server's dataDir.
 func (s *Server) DataDir() string { return s.dataDir }
