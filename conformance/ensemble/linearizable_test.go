@@ -75,7 +75,7 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 	servers := tg.start(t, ctx, en)
 	addrs := quorumAddrs(t, ctx, servers)
 	setup := linConnect(t, addrs...)
-	for _, p := range []string{"/lin", "/lin/seq"} {
+	for _, p := range []string{"/lin", "/lin/seq", "/lin/eph"} {
 		if _, err := setup.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
 			t.Fatalf("create %s: %v", p, err)
 		}
@@ -96,6 +96,14 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 		go func() {
 			defer wg.Done()
 			linWorker(t, h, &seqs, addrs, w, rand.New(rand.NewPCG(seed, uint64(w+1))), stop)
+		}()
+	}
+	ephs := make([]linEphemerals, 2)
+	for i := range ephs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ephs[i].run(addrs, i == 1, rand.New(rand.NewPCG(seed, uint64(linWorkers+1+i))), stop)
 		}()
 	}
 	faults := linFaults(ctx, servers, en.net, rand.New(rand.NewPCG(seed, 0)), time.Now().Add(dur))
@@ -147,7 +155,29 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 		}
 		c.Close()
 	}
-	t.Logf("%s: %s", tg.name, h.Summary())
+	// Every session that made an ephemeral has been closed or has expired by now, or will within its timeout.
+	for _, addr := range addrs {
+		c := linConnect(t, addr)
+		eventually(t, "no ephemeral left through "+addr, func() error {
+			if _, err := c.Sync("/lin/eph"); err != nil {
+				return err
+			}
+			left, _, err := c.Children("/lin/eph")
+			if err == nil && len(left) > 0 {
+				err = fmt.Errorf("%d left: %v", len(left), left)
+			}
+			return err
+		})
+		c.Close()
+	}
+	var sessions, expired int
+	for _, e := range ephs {
+		for _, p := range e.problems {
+			t.Error(p)
+		}
+		sessions, expired = sessions+e.sessions, expired+e.expired
+	}
+	t.Logf("%s: %s; ephemeral sessions %d (%d expired under their client)", tg.name, h.Summary(), sessions, expired)
 	checking := time.Now()
 	res := h.Check(2 * time.Minute)
 	t.Logf("checked in %v", time.Since(checking).Round(time.Millisecond))
@@ -174,7 +204,7 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 
 func linPath(k int) string { return fmt.Sprintf("/lin/k%d", k) }
 
-// linConnect opens a session (6 s: shorter than a restart takes, so some expire) on addrs and waits for it.
+// linConnect opens a session (6 s, as the workers') on addrs and waits for it.
 func linConnect(t *testing.T, addrs ...string) *zk.Conn {
 	t.Helper()
 	c, ev, err := zk.Connect(addrs, 6*time.Second, zk.WithLogInfo(false), zk.WithLogger(linQuiet{}))
@@ -273,6 +303,75 @@ func linWorker(t *testing.T, h *lincheck.History, seqs *sync.Map, addrs []string
 	}
 }
 
+// linEphemerals opens sessions one after another, each making an ephemeral node and checking through the same
+// session, for 1-4 s, that the node is there (a session's reads see its writes, and the node goes only with the
+// session), then closing the session. With one server per session (oneServer), a fault that cuts that server off
+// for longer than the session's timeout lets it expire.
+type linEphemerals struct {
+	problems          []string
+	sessions, expired int
+}
+
+func (e *linEphemerals) run(addrs []string, oneServer bool, rnd *rand.Rand, stop <-chan struct{}) {
+	for !stopped(stop) {
+		servers := addrs
+		if oneServer {
+			servers = []string{addrs[rnd.IntN(len(addrs))]}
+		}
+		c, ev, err := zk.Connect(servers, 6*time.Second, zk.WithLogInfo(false), zk.WithLogger(linQuiet{}))
+		if err != nil {
+			e.problems = append(e.problems, err.Error())
+			return
+		}
+		for c.State() != zk.StateHasSession && !stopped(stop) {
+			select {
+			case <-ev:
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		sess := c.SessionID()
+		path := fmt.Sprintf("/lin/eph/s%x", sess)
+		if _, err := c.Create(path, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err == nil && c.SessionID() == sess {
+			e.sessions++
+			// Held for 1-4 s and until a check gets through, or the client finds its session expired.
+			hold := time.Now().Add(time.Second + time.Duration(rnd.Int64N(int64(3*time.Second))))
+			for !stopped(stop) {
+				there, _, err := c.Exists(path)
+				if c.SessionID() != sess {
+					e.expired++
+					e.afterExpiry(c, path, stop)
+					break
+				}
+				if err == nil && !there {
+					e.problems = append(e.problems, fmt.Sprintf("ephemeral %s missing while its session lives", path))
+					break
+				}
+				if err == nil && time.Now().After(hold) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		c.Close()
+	}
+}
+
+// afterExpiry checks, through the session the client made once told its old one expired, that the old one's
+// ephemeral is gone: the old session's close is ordered before the new session's creation.
+func (e *linEphemerals) afterExpiry(c *zk.Conn, path string, stop <-chan struct{}) {
+	for c.State() != zk.StateHasSession {
+		if stopped(stop) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sess := c.SessionID()
+	there, _, err := c.Exists(path)
+	if err == nil && c.SessionID() == sess && there {
+		e.problems = append(e.problems, fmt.Sprintf("ephemeral %s of an expired session seen by its client's next session", path))
+	}
+}
+
 // multiFailure is a multi's error: the request's, or the first operation's that failed.
 func multiFailure(rs []zk.MultiResponse, err error) error {
 	for _, r := range rs {
@@ -315,7 +414,7 @@ func linFaults(ctx context.Context, servers map[int64]*harness.Server, tn *harne
 		other := 1 + (victim+rnd.Int64N(2))%3 // another server, for the faults of two
 		kinds := 5
 		if tn != nil {
-			kinds = 9
+			kinds = 10
 		}
 		cut := func(what string, d time.Duration, cut func(id int64, cut bool) error, ids ...int64) {
 			for _, id := range ids {
@@ -360,10 +459,13 @@ func linFaults(ctx context.Context, servers map[int64]*harness.Server, tn *harne
 		case 6:
 			cut("peers", 4*time.Second, tn.CutPeers, victim, other)
 		case 7:
-			cut("clients", 6*time.Second, tn.CutClients, victim)
+			cut("clients", 10*time.Second, tn.CutClients, victim)
 		case 8:
 			both := func(id int64, c bool) error { return errors.Join(tn.CutPeers(id, c), tn.CutClients(id, c)) }
 			cut("peers and clients", 8*time.Second, both, victim)
+		case 9:
+			// Often past the sessions' timeout: the ensemble expires them while their clients cannot reach it.
+			cut("clients", 10*time.Second, tn.CutClients, 1, 2, 3)
 		}
 	}
 	return did

@@ -41,7 +41,10 @@ func NewTestNet(t testing.TB, ids ...int64) (*TestNet, error) {
 	}
 	n := &TestNet{tag: fmt.Sprintf("%04x", rand.IntN(1<<16)), ids: ids}
 	used := string(addrs) + string(routes)
-	for n.k == 0 || strings.Contains(used, fmt.Sprintf("10.213.%d.", n.k)) || strings.Contains(used, fmt.Sprintf("10.214.%d.", n.k)) {
+	taken := func(k int) bool {
+		return strings.Contains(used, fmt.Sprintf("10.213.%d.", k)) || strings.Contains(used, fmt.Sprintf("10.214.%d.", k))
+	}
+	for n.k == 0 || taken(n.k) {
 		n.k = 1 + rand.IntN(250)
 	}
 	t.Cleanup(n.remove)
