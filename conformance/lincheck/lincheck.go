@@ -68,7 +68,6 @@ type History struct {
 	start time.Time
 	ops   []porcupine.Operation
 	reads map[sessionKey][]observation
-	order int
 }
 
 type sessionKey struct {
@@ -82,7 +81,6 @@ type observation struct {
 	version int32
 	val     string
 	read    bool
-	order   int
 }
 
 // NewHistory starts an empty history.
@@ -117,8 +115,6 @@ func (h *History) Saw(client int, session int64, key int, version int32, val str
 }
 
 func (h *History) observe(k sessionKey, o observation) {
-	h.order++
-	o.order = h.order
 	h.reads[k] = append(h.reads[k], o)
 }
 
@@ -244,8 +240,7 @@ type Result struct {
 	Problems []string
 }
 
-// Check checks the history: linearizability within timeout, then the sessions' reads. Registers are the keys
-// that hold values (not counters).
+// Check checks the history: linearizability within timeout, then the sessions' reads.
 func (h *History) Check(timeout time.Duration) Result {
 	h.mu.Lock()
 	defer h.mu.Unlock()
