@@ -85,12 +85,20 @@ type ensemble struct {
 func (en *ensemble) inNet(t *testing.T, n *harness.TestNet) {
 	t.Helper()
 	en.net = n
-	en.cfg.Servers = nil
 	for id := int64(1); id <= 3; id++ {
 		m := en.members[id]
 		m.ip = n.PeerIP(id)
 		en.members[id] = m
-		s, err := zoocfg.ParseServer(id, m.line(), false)
+	}
+	en.setServers(t)
+}
+
+// setServers makes the config's server list from members 1-3.
+func (en *ensemble) setServers(t *testing.T) {
+	t.Helper()
+	en.cfg.Servers = nil
+	for id := int64(1); id <= 3; id++ {
+		s, err := zoocfg.ParseServer(id, en.members[id].line(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,14 +111,10 @@ func newEnsemble(t *testing.T) *ensemble {
 	en := &ensemble{members: map[int64]member{}, used: map[int]bool{}, cfg: &zoocfg.Config{},
 		extra: map[int64]map[string]string{}, jvmFlags: map[int64][]string{}}
 	for id := int64(1); id <= 3; id++ {
-		m := member{id: id, quorumPort: en.freePort(t), electionPort: en.freePort(t), clientPort: en.freePort(t)}
-		en.members[id] = m
-		s, err := zoocfg.ParseServer(id, m.line(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		en.cfg.Servers = append(en.cfg.Servers, s)
+		en.members[id] = member{id: id, quorumPort: en.freePort(t), electionPort: en.freePort(t),
+			clientPort: en.freePort(t)}
 	}
+	en.setServers(t)
 	return en
 }
 

@@ -74,7 +74,7 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 	}
 	servers := tg.start(t, ctx, en)
 	addrs := quorumAddrs(t, ctx, servers)
-	setup := linConnect(t, addrs...)
+	setup, _ := connectFor(t, addrs[0], 6*time.Second)
 	for _, p := range []string{"/lin", "/lin/seq", "/lin/eph"} {
 		if _, err := setup.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
 			t.Fatalf("create %s: %v", p, err)
@@ -85,7 +85,6 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 			t.Fatalf("create %s: %v", linPath(k), err)
 		}
 	}
-	setup.Close()
 
 	h := lincheck.NewHistory()
 	var seqs sync.Map // acknowledged sequential nodes' names
@@ -118,7 +117,7 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 	var acked []string
 	seqs.Range(func(k, _ any) bool { acked = append(acked, k.(string)); return true })
 	for i, addr := range addrs {
-		c := linConnect(t, addr)
+		c, _ := connectFor(t, addr, 6*time.Second)
 		for k := 0; k < linRegisters; k++ {
 			var call int64
 			var data []byte
@@ -153,11 +152,7 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 				t.Errorf("acknowledged sequential node %s missing through %s", name, addr)
 			}
 		}
-		c.Close()
-	}
-	// Every session that made an ephemeral has been closed or has expired by now, or will within its timeout.
-	for _, addr := range addrs {
-		c := linConnect(t, addr)
+		// Every session that made an ephemeral has been closed or has expired by now, or will within its timeout.
 		eventually(t, "no ephemeral left through "+addr, func() error {
 			if _, err := c.Sync("/lin/eph"); err != nil {
 				return err
@@ -168,7 +163,6 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 			}
 			return err
 		})
-		c.Close()
 	}
 	var sessions, expired int
 	for _, e := range ephs {
@@ -203,27 +197,6 @@ func runLinearizable(t *testing.T, tg *qtarget, dur time.Duration, seed uint64) 
 }
 
 func linPath(k int) string { return fmt.Sprintf("/lin/k%d", k) }
-
-// linConnect opens a session (6 s, as the workers') on addrs and waits for it.
-func linConnect(t *testing.T, addrs ...string) *zk.Conn {
-	t.Helper()
-	c, ev, err := zk.Connect(addrs, 6*time.Second, zk.WithLogInfo(false), zk.WithLogger(linQuiet{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case e := <-ev:
-			if e.State == zk.StateHasSession {
-				return c
-			}
-		case <-deadline:
-			c.Close()
-			t.Fatalf("no session on %v", addrs)
-		}
-	}
-}
 
 type linQuiet struct{}
 

@@ -110,13 +110,10 @@ func (n *TestNet) set(side string, id int64, cut bool) error {
 	return nil
 }
 
-// remove deletes the namespaces (their ends of the links go with them) and the bridges.
+// remove deletes the namespaces (a veth pair goes with either end's namespace) and the bridges.
 func (n *TestNet) remove() {
 	for _, id := range n.ids {
 		_ = exec.Command("ip", "netns", "del", n.NS(id)).Run()
-		for _, side := range []string{"c", "p"} {
-			_ = exec.Command("ip", "link", "del", n.veth(side, id)).Run()
-		}
 	}
 	for _, side := range []string{"c", "p"} {
 		_ = exec.Command("ip", "link", "del", n.bridge(side)).Run()
