@@ -379,6 +379,11 @@ func (m *Manager) write(sid int64, p *peer, conn net.Conn, done <-chan struct{})
 		case <-done:
 			return
 		case b := <-p.queue:
+			// Recorded before the write, as Apache's SendWorker puts lastMessageSent before send: a peer that read
+			// b and reconnected at once must get it again from the next connection's writer.
+			m.mu.Lock()
+			p.last = b
+			m.mu.Unlock()
 			if err := writeFrame(conn, b); err != nil {
 				m.log.Debug("election connection write", "sid", sid, "err", err)
 				// Keep it for the next connection, unless something newer is queued already.
@@ -389,9 +394,6 @@ func (m *Manager) write(sid int64, p *peer, conn net.Conn, done <-chan struct{})
 				conn.Close()
 				return
 			}
-			m.mu.Lock()
-			p.last = b
-			m.mu.Unlock()
 		}
 	}
 }
